@@ -1,0 +1,12 @@
+// Package executor runs query plans: it sends the plan's fetches to the
+// subgraphs through a Transport (independent fetches concurrently, entity
+// representations batched and deduplicated per fetch), merges the answers
+// into one response tree and renders the client's response from it in the
+// order of the client's selection, with aliases, __typename, GraphQL null
+// propagation and subgraph errors re-pathed into the client's paths.
+//
+// Subgraph answers are parsed with fastjson and merged in place: a fetch
+// parses into its own parser, which the request keeps until the response
+// is written, so no intermediate map trees are built. The plan is only
+// read; all per-request state lives in an unexported execution value.
+package executor

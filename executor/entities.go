@@ -1,0 +1,240 @@
+package executor
+
+import (
+	"strconv"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/valyala/fastjson"
+)
+
+// entityBatch is the deduplicated representations of one entity fetch and
+// the response objects each one feeds.
+type entityBatch struct {
+	reps    []byte
+	count   int
+	targets [][]*fastjson.Value
+	index   map[string]int
+}
+
+// entityFetch runs a Flatten(Fetch) node: it collects the objects at the
+// path, sends their representations in one _entities call and merges the
+// answers back into those objects.
+func (e *execution) entityFetch(n *planner.Flatten) {
+	f := n.Node
+	e.mu.Lock()
+	batch := &entityBatch{index: map[string]int{}}
+	batch.reps = append(batch.reps, '[')
+	var scratch []byte
+	if e.data != nil {
+		walkPath(e.data, n.Path, func(obj *fastjson.Value) {
+			scratch = e.representation(scratch[:0], f, obj)
+			if scratch == nil {
+				return
+			}
+			key := string(scratch)
+			if i, ok := batch.index[key]; ok {
+				batch.targets[i] = append(batch.targets[i], obj)
+				return
+			}
+			batch.index[key] = batch.count
+			if batch.count > 0 {
+				batch.reps = append(batch.reps, ',')
+			}
+			batch.reps = append(batch.reps, scratch...)
+			batch.count++
+			batch.targets = append(batch.targets, []*fastjson.Value{obj})
+		})
+	}
+	e.mu.Unlock()
+	if batch.count == 0 {
+		return
+	}
+	batch.reps = append(batch.reps, ']')
+	body := requestBody(f, e.appendVariables(nil, f, batch.reps))
+	v := e.send(f, body, pathElems(n.Path))
+	if v == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	entities := v.GetArray("data", "_entities")
+	for i, ent := range entities {
+		if i >= batch.count || ent.Type() != fastjson.TypeObject {
+			continue
+		}
+		for _, obj := range batch.targets[i] {
+			merge(obj, ent)
+		}
+	}
+	for _, ev := range v.GetArray("errors") {
+		e.errors = append(e.errors, subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
+			return e.entityErrorPath(n.Path, batch, p)
+		}))
+	}
+}
+
+// entityErrorPath maps ["_entities", i, rest...] to the response path of
+// the first object that representation i came from.
+func (e *execution) entityErrorPath(flatten []string, batch *entityBatch, p []*fastjson.Value) []any {
+	if len(p) < 2 || string(p[0].GetStringBytes()) != "_entities" || p[1].Type() != fastjson.TypeNumber {
+		return pathElems(flatten)
+	}
+	i := p[1].GetInt()
+	if i < 0 || i >= len(batch.targets) {
+		return pathElems(flatten)
+	}
+	target := batch.targets[i][0]
+	var found []any
+	walkPathIndexed(e.data, flatten, nil, func(obj *fastjson.Value, path []any) {
+		if found == nil && obj == target {
+			found = append([]any(nil), path...)
+		}
+	})
+	if found == nil {
+		found = pathElems(flatten)
+	}
+	return jsonPath(found, p[2:])
+}
+
+func pathElems(path []string) []any {
+	out := make([]any, 0, len(path))
+	for _, p := range path {
+		if p == "@" {
+			break
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// walkPath calls fn for every non-null object at path below v.
+func walkPath(v *fastjson.Value, path []string, fn func(*fastjson.Value)) {
+	if v == nil {
+		return
+	}
+	if len(path) == 0 {
+		switch v.Type() {
+		case fastjson.TypeObject:
+			fn(v)
+		case fastjson.TypeArray:
+			for _, x := range v.GetArray() {
+				walkPath(x, nil, fn)
+			}
+		}
+		return
+	}
+	if path[0] == "@" {
+		for _, x := range v.GetArray() {
+			walkPath(x, path[1:], fn)
+		}
+		return
+	}
+	if v.Type() != fastjson.TypeObject {
+		return
+	}
+	walkPath(v.Get(path[0]), path[1:], fn)
+}
+
+func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjson.Value, []any)) {
+	if v == nil {
+		return
+	}
+	if len(path) == 0 {
+		if v.Type() == fastjson.TypeObject {
+			fn(v, at)
+		}
+		return
+	}
+	if path[0] == "@" {
+		for i, x := range v.GetArray() {
+			walkPathIndexed(x, path[1:], append(at, i), fn)
+		}
+		return
+	}
+	if v.Type() != fastjson.TypeObject {
+		return
+	}
+	walkPathIndexed(v.Get(path[0]), path[1:], append(at, path[0]), fn)
+}
+
+// representation writes the representation of obj for fetch f, or returns
+// nil when obj is of no type the fetch wants or lacks a required value.
+func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.Value) []byte {
+	typename := string(obj.GetStringBytes("__typename"))
+	var req *planner.Requirement
+	for _, r := range f.Requires {
+		if r.TypeName == typename {
+			req = r
+			break
+		}
+	}
+	if req == nil {
+		if len(f.Requires) == 1 && typename == "" {
+			req = f.Requires[0]
+		} else {
+			return nil
+		}
+	}
+	buf = append(buf, `{"__typename":`...)
+	buf = strconv.AppendQuote(buf, req.RepresentationType)
+	ok := true
+	buf = appendRequired(buf, obj, req.Fields, true, &ok)
+	if !ok {
+		return nil
+	}
+	return append(buf, '}')
+}
+
+// appendRequired writes the required fields of obj, continuing an object
+// whose opening brace is already written.
+func appendRequired(buf []byte, obj *fastjson.Value, fields []*planner.RequiredField, started bool, ok *bool) []byte {
+	typename := ""
+	for _, rf := range fields {
+		if rf.TypeCondition != "" {
+			if typename == "" {
+				typename = string(obj.GetStringBytes("__typename"))
+			}
+			if rf.TypeCondition != typename {
+				continue
+			}
+		}
+		v := obj.Get(rf.Key)
+		if v == nil {
+			if rf.Name == "__typename" {
+				continue
+			}
+			*ok = false
+			return buf
+		}
+		if started {
+			buf = append(buf, ',')
+		}
+		started = true
+		buf = strconv.AppendQuote(buf, rf.Name)
+		buf = append(buf, ':')
+		buf = appendRequiredValue(buf, v, rf.Fields, ok)
+	}
+	return buf
+}
+
+func appendRequiredValue(buf []byte, v *fastjson.Value, fields []*planner.RequiredField, ok *bool) []byte {
+	if len(fields) == 0 {
+		return v.MarshalTo(buf)
+	}
+	switch v.Type() {
+	case fastjson.TypeObject:
+		buf = append(buf, '{')
+		buf = appendRequired(buf, v, fields, false, ok)
+		return append(buf, '}')
+	case fastjson.TypeArray:
+		buf = append(buf, '[')
+		for i, x := range v.GetArray() {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendRequiredValue(buf, x, fields, ok)
+		}
+		return append(buf, ']')
+	}
+	return v.MarshalTo(buf)
+}

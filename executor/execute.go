@@ -1,0 +1,294 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/valyala/fastjson"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+var parserPool fastjson.ParserPool
+
+// Input is everything Execute needs besides the plan.
+type Input struct {
+	// Variables is the client's variables object (raw JSON), or nil.
+	Variables []byte
+	// Header is forwarded to every subgraph request.
+	Header ast.ArgumentList
+	// Introspect renders __schema and __type fields; nil answers null.
+	Introspect func(buf []byte, f *planner.Field) []byte
+}
+
+// Error is one GraphQL error of the response.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path,omitempty"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+// execution is the per-request state of one plan run.
+type execution struct {
+	ctx       context.Context
+	transport Transport
+	vars      *fastjson.Value
+	header    map[string][]string
+
+	mu      sync.Mutex
+	data    *fastjson.Value
+	arena   fastjson.Arena
+	parsers []*fastjson.Parser
+	errors  []*Error
+}
+
+// Execute runs plan and appends the JSON response to buf.
+func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
+	e := &execution{ctx: ctx, transport: transport}
+	defer e.release()
+	if len(in.Variables) > 0 {
+		p := e.parser()
+		if v, err := p.ParseBytes(in.Variables); err == nil {
+			e.vars = v
+		}
+	}
+	if plan.Root != nil {
+		e.run(plan.Root)
+	}
+	return e.render(buf, plan.Operation, in.Introspect)
+}
+
+func (e *execution) release() {
+	for _, p := range e.parsers {
+		parserPool.Put(p)
+	}
+	e.parsers = nil
+}
+
+// parser returns a parser owned by this execution until it ends.
+func (e *execution) parser() *fastjson.Parser {
+	p := parserPool.Get()
+	e.mu.Lock()
+	e.parsers = append(e.parsers, p)
+	e.mu.Unlock()
+	return p
+}
+
+func (e *execution) run(n planner.Node) {
+	switch n := n.(type) {
+	case *planner.Sequence:
+		for _, c := range n.Nodes {
+			e.run(c)
+		}
+	case *planner.Parallel:
+		var wg sync.WaitGroup
+		for _, c := range n.Nodes[1:] {
+			wg.Add(1)
+			go func(c planner.Node) {
+				defer wg.Done()
+				e.run(c)
+			}(c)
+		}
+		e.run(n.Nodes[0])
+		wg.Wait()
+	case *planner.Fetch:
+		e.rootFetch(n)
+	case *planner.Flatten:
+		e.entityFetch(n)
+	}
+}
+
+func (e *execution) addError(err *Error) {
+	e.mu.Lock()
+	e.errors = append(e.errors, err)
+	e.mu.Unlock()
+}
+
+// send posts one subgraph request and parses the answer. On failure it
+// records an error at path and returns nil.
+func (e *execution) send(f *planner.Fetch, body []byte, path []any) *fastjson.Value {
+	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Mutation: f.OperationKind == "mutation"})
+	if err != nil {
+		code := "SUBREQUEST_HTTP_ERROR"
+		var fe *FetchError
+		if errors.As(err, &fe) {
+			code = fe.Code
+		} else if errors.Is(err, context.DeadlineExceeded) {
+			code = "SUBREQUEST_TIMEOUT"
+		}
+		e.addError(&Error{Message: "HTTP fetch failed from '" + f.Subgraph + "': " + err.Error(), Path: path,
+			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
+		return nil
+	}
+	p := e.parser()
+	v, perr := p.ParseBytes(resp.Body)
+	if resp.Release != nil {
+		resp.Release()
+	}
+	if perr != nil || v.Type() != fastjson.TypeObject {
+		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: path,
+			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}})
+		return nil
+	}
+	return v
+}
+
+// appendVariables writes the fetch's variables object body.
+func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps []byte) []byte {
+	buf = append(buf, '{')
+	n := 0
+	if reps != nil {
+		buf = append(buf, `"representations":`...)
+		buf = append(buf, reps...)
+		n++
+	}
+	if e.vars != nil {
+		for _, name := range f.VariableUsages {
+			v := e.vars.Get(name)
+			if v == nil {
+				continue
+			}
+			if n > 0 {
+				buf = append(buf, ',')
+			}
+			n++
+			buf = strconv.AppendQuote(buf, name)
+			buf = append(buf, ':')
+			buf = v.MarshalTo(buf)
+		}
+	}
+	return append(buf, '}')
+}
+
+func requestBody(f *planner.Fetch, vars []byte) []byte {
+	buf := make([]byte, 0, len(f.Operation)+len(vars)+64)
+	buf = append(buf, `{"query":`...)
+	buf = strconv.AppendQuote(buf, f.Operation)
+	if f.OperationName != "" {
+		buf = append(buf, `,"operationName":`...)
+		buf = strconv.AppendQuote(buf, f.OperationName)
+	}
+	buf = append(buf, `,"variables":`...)
+	buf = append(buf, vars...)
+	return append(buf, '}')
+}
+
+// rootFetch runs a fetch on the root type and merges its data at the root.
+func (e *execution) rootFetch(f *planner.Fetch) {
+	body := requestBody(f, e.appendVariables(nil, f, nil))
+	v := e.send(f, body, nil)
+	if v == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeObject {
+		if e.data == nil {
+			e.data = data
+		} else {
+			merge(e.data, data)
+		}
+	}
+	for _, ev := range v.GetArray("errors") {
+		e.errors = append(e.errors, subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
+	}
+}
+
+// merge copies the fields of src into dst, recursing into objects and
+// into lists of the same length.
+func merge(dst, src *fastjson.Value) {
+	so, err := src.Object()
+	if err != nil {
+		return
+	}
+	do, err := dst.Object()
+	if err != nil {
+		return
+	}
+	so.Visit(func(k []byte, sv *fastjson.Value) {
+		key := string(k)
+		dv := do.Get(key)
+		if dv == nil || dv.Type() == fastjson.TypeNull {
+			do.Set(key, sv)
+			return
+		}
+		switch {
+		case dv.Type() == fastjson.TypeObject && sv.Type() == fastjson.TypeObject:
+			merge(dv, sv)
+		case dv.Type() == fastjson.TypeArray && sv.Type() == fastjson.TypeArray:
+			da, sa := dv.GetArray(), sv.GetArray()
+			if len(da) != len(sa) {
+				do.Set(key, sv)
+				return
+			}
+			for i := range da {
+				if da[i].Type() == fastjson.TypeObject && sa[i].Type() == fastjson.TypeObject {
+					merge(da[i], sa[i])
+				} else if da[i].Type() == fastjson.TypeNull {
+					dv.SetArrayItem(i, sa[i])
+				}
+			}
+		case sv.Type() != fastjson.TypeNull:
+			do.Set(key, sv)
+		}
+	})
+}
+
+// jsonPath converts a subgraph error path to response path elements.
+func jsonPath(prefix []any, p []*fastjson.Value) []any {
+	out := append([]any(nil), prefix...)
+	for _, el := range p {
+		switch el.Type() {
+		case fastjson.TypeNumber:
+			out = append(out, el.GetInt())
+		case fastjson.TypeString:
+			out = append(out, string(el.GetStringBytes()))
+		}
+	}
+	return out
+}
+
+// subgraphError converts one subgraph error, re-pathing it with repath.
+func subgraphError(ev *fastjson.Value, subgraph string, repath func([]*fastjson.Value) []any) *Error {
+	err := &Error{Message: string(ev.GetStringBytes("message"))}
+	if p := ev.GetArray("path"); p != nil {
+		err.Path = repath(p)
+	}
+	err.Extensions = map[string]any{}
+	if ext := ev.GetObject("extensions"); ext != nil {
+		ext.Visit(func(k []byte, v *fastjson.Value) {
+			err.Extensions[string(k)] = toAny(v)
+		})
+	}
+	if _, ok := err.Extensions["code"]; !ok {
+		err.Extensions["code"] = "DOWNSTREAM_SERVICE_ERROR"
+	}
+	err.Extensions["serviceName"] = subgraph
+	return err
+}
+
+func toAny(v *fastjson.Value) any {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes())
+	case fastjson.TypeNumber:
+		return v.GetFloat64()
+	case fastjson.TypeTrue:
+		return true
+	case fastjson.TypeFalse:
+		return false
+	case fastjson.TypeArray:
+		var out []any
+		for _, x := range v.GetArray() {
+			out = append(out, toAny(x))
+		}
+		return out
+	case fastjson.TypeObject:
+		out := map[string]any{}
+		v.GetObject().Visit(func(k []byte, x *fastjson.Value) { out[string(k)] = toAny(x) })
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package executor
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/valyala/fastjson"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// renderer writes the client response from the merged data, following
+// the client's operation: field order, aliases, __typename and null
+// propagation.
+type renderer struct {
+	e          *execution
+	introspect func([]byte, *planner.Field) []byte
+	path       []any
+	nullErrors []*Error
+}
+
+func (e *execution) render(buf []byte, op *planner.Operation, introspect func([]byte, *planner.Field) []byte) []byte {
+	r := &renderer{e: e, introspect: introspect}
+	buf = append(buf, `{"data":`...)
+	start := len(buf)
+	var ok bool
+	buf, ok = r.object(buf, e.data, op.Selection, op.RootType)
+	if !ok {
+		buf = append(buf[:start], "null"...)
+	}
+	errs := append(e.errors, r.nullErrors...)
+	if len(errs) > 0 {
+		buf = append(buf, `,"errors":`...)
+		b, _ := json.Marshal(errs)
+		buf = append(buf, b...)
+	}
+	return append(buf, '}')
+}
+
+// object writes one object; false means it must become null.
+func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionSet, typename string) ([]byte, bool) {
+	if sel.Abstract {
+		if v != nil {
+			typename = string(v.GetStringBytes("__typename"))
+		}
+	}
+	fields := sel.FieldsFor(typename)
+	start := len(buf)
+	buf = append(buf, '{')
+	for i, f := range fields {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendQuote(buf, f.ResponseKey)
+		buf = append(buf, ':')
+		if f.Name == "__typename" {
+			buf = strconv.AppendQuote(buf, typename)
+			continue
+		}
+		if (f.Name == "__schema" || f.Name == "__type") && r.introspect != nil {
+			buf = r.introspect(buf, f)
+			continue
+		}
+		var fv *fastjson.Value
+		if v != nil {
+			fv = v.Get(f.ResponseKey)
+		}
+		r.path = append(r.path, f.ResponseKey)
+		var ok bool
+		buf, ok = r.value(buf, fv, f.Type, f)
+		r.path = r.path[:len(r.path)-1]
+		if !ok {
+			return buf[:start], false
+		}
+	}
+	return append(buf, '}'), true
+}
+
+// value writes a field value of type t; false means null must propagate.
+func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.Field) ([]byte, bool) {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		if t.NonNull {
+			r.nullError(f)
+			return buf, false
+		}
+		return append(buf, "null"...), true
+	}
+	start := len(buf)
+	if t.Elem != nil {
+		arr, err := v.Array()
+		if err != nil {
+			return r.invalid(buf, t, f)
+		}
+		buf = append(buf, '[')
+		for i, item := range arr {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			r.path = append(r.path, i)
+			var ok bool
+			buf, ok = r.value(buf, item, t.Elem, f)
+			r.path = r.path[:len(r.path)-1]
+			if !ok {
+				buf = buf[:start]
+				if t.NonNull {
+					return buf, false
+				}
+				return append(buf, "null"...), true
+			}
+		}
+		return append(buf, ']'), true
+	}
+	if f.Selection != nil {
+		if v.Type() != fastjson.TypeObject {
+			return r.invalid(buf, t, f)
+		}
+		out, ok := r.object(buf, v, f.Selection, t.NamedType)
+		if !ok {
+			if t.NonNull {
+				return buf[:start], false
+			}
+			return append(buf[:start], "null"...), true
+		}
+		return out, true
+	}
+	return v.MarshalTo(buf), true
+}
+
+func (r *renderer) invalid(buf []byte, t *ast.Type, f *planner.Field) ([]byte, bool) {
+	r.nullErrors = append(r.nullErrors, &Error{Message: "Invalid value for field " + f.ParentType + "." + f.Name,
+		Path: append([]any(nil), r.path...), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
+	if t.NonNull {
+		return buf, false
+	}
+	return append(buf, "null"...), true
+}
+
+// nullError records a non-null violation unless an error already covers
+// the path (the subgraph's own error, or a failed fetch above it).
+func (r *renderer) nullError(f *planner.Field) {
+	for _, e := range r.e.errors {
+		if related(e.Path, r.path) {
+			return
+		}
+	}
+	for _, e := range r.nullErrors {
+		if related(e.Path, r.path) {
+			return
+		}
+	}
+	r.nullErrors = append(r.nullErrors, &Error{Message: "Cannot return null for non-nullable field " + f.ParentType + "." + f.Name + ".",
+		Path: append([]any(nil), r.path...)})
+}
+
+// related reports whether one path is a prefix of the other; a nil error
+// path (a failed fetch at the root) covers everything.
+func related(a, b []any) bool {
+	if a == nil {
+		return true
+	}
+	n := len(a)
+	if len(b) < n {
+		n = len(b)
+	}
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,36 @@
+package executor
+
+import (
+	"context"
+	"net/http"
+)
+
+// Transport sends one GraphQL request to a subgraph. subgraphs.Client
+// satisfies it; tests use small handlers behind a real HTTP client.
+type Transport interface {
+	Fetch(ctx context.Context, subgraph string, req *Request) (*Response, error)
+}
+
+// Request is the body of a subgraph request plus the headers to forward.
+type Request struct {
+	Body   []byte
+	Header http.Header
+	// Mutation is true for mutations, which must never be retried.
+	Mutation bool
+}
+
+// Response is a subgraph's raw answer. Release, when set, is called once
+// the body has been read.
+type Response struct {
+	Body    []byte
+	Release func()
+}
+
+// FetchError is a transport failure with the GraphQL error code to report
+// (SUBREQUEST_HTTP_ERROR, SUBREQUEST_TIMEOUT, ...).
+type FetchError struct {
+	Code    string
+	Message string
+}
+
+func (e *FetchError) Error() string { return e.Message }

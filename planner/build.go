@@ -1,0 +1,701 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Planner builds query plans for one supergraph. It is safe for concurrent
+// use and holds no per-request state.
+type Planner struct {
+	sg *schema.Supergraph
+}
+
+// New returns a planner for the supergraph.
+func New(sg *schema.Supergraph) *Planner { return &Planner{sg: sg} }
+
+// Options are the per-request inputs that change a plan besides the
+// operation itself; they are part of the plan cache key.
+type Options struct {
+	// Labels are the progressive @override labels in force.
+	Labels map[string]bool
+}
+
+// Error is a planning failure: the operation cannot be served by the
+// subgraphs (it means the supergraph is not satisfiable for it).
+type Error struct{ Message string }
+
+func (e *Error) Error() string { return e.Message }
+
+const inf = 1 << 20
+
+// Plan builds the query plan for a normalized operation.
+func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, excluded: map[*group]bool{}}
+	b.planRoot()
+	if b.err != nil {
+		return nil, b.err
+	}
+	root, fetches := b.nodes()
+	return &Plan{Root: root, Operation: op, Fetches: fetches}, nil
+}
+
+type builder struct {
+	sg       *schema.Supergraph
+	op       *Operation
+	opts     Options
+	groups   []*group
+	memo     map[costKey]int
+	excluded map[*group]bool
+	// touched collects the entity fetches used while planning a
+	// representation, when not nil.
+	touched *[]*group
+	err     error
+}
+
+// group is one subgraph fetch being built.
+type group struct {
+	id     int
+	graph  string
+	entity bool
+	path   []string
+	sel    *subSel
+	// reqs holds, per entity type, the representation selection.
+	reqs     map[string][]*RequiredField
+	reqOrder []string
+	repType  map[string]string
+	// parentSel is the parent group's selection at this group's path, per
+	// entity type: where key and required fields are added.
+	parentSel map[string]*typeSel
+	deps      []*group
+	parent    *group
+	// step orders root groups of a mutation.
+	step int
+}
+
+// subSel is a selection set of a subgraph operation.
+type subSel struct {
+	typ      string
+	abstract bool
+	types    []*typeSel
+}
+
+// typeSel is the part of a subSel that applies to one concrete type.
+type typeSel struct {
+	typ    string
+	fields []*subField
+}
+
+type subField struct {
+	key  string
+	name string
+	args ast.ArgumentList
+	sub  *subSel
+}
+
+func (s *subSel) forType(t string) *typeSel {
+	for _, ts := range s.types {
+		if ts.typ == t {
+			return ts
+		}
+	}
+	ts := &typeSel{typ: t}
+	s.types = append(s.types, ts)
+	return ts
+}
+
+func argsString(args ast.ArgumentList) string {
+	if len(args) == 0 {
+		return ""
+	}
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = a.Name + ":" + a.Value.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// add adds a field under the wanted response key; when that key already
+// holds a different field, an alias is used. It returns the field.
+func (ts *typeSel) add(key, name string, args ast.ArgumentList, sub func() *subSel) *subField {
+	for _, f := range ts.fields {
+		if f.key == key {
+			if f.name == name && argsString(f.args) == argsString(args) {
+				if f.sub == nil && sub != nil {
+					f.sub = sub()
+				}
+				return f
+			}
+			key = "_fed_" + name + "_" + key
+		}
+	}
+	// A second pass for the alias, should it exist too.
+	for _, f := range ts.fields {
+		if f.key == key && f.name == name {
+			return f
+		}
+	}
+	f := &subField{key: key, name: name, args: args}
+	if sub != nil {
+		f.sub = sub()
+	}
+	ts.fields = append(ts.fields, f)
+	return f
+}
+
+func (b *builder) fail(format string, args ...any) {
+	if b.err == nil {
+		b.err = &Error{Message: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (b *builder) newGroup(graph string, entity bool, path []string, parent *group) *group {
+	g := &group{id: len(b.groups), graph: graph, entity: entity, path: path, parent: parent,
+		sel: &subSel{abstract: entity}}
+	if entity {
+		g.reqs = map[string][]*RequiredField{}
+		g.repType = map[string]string{}
+		g.parentSel = map[string]*typeSel{}
+	}
+	if parent != nil {
+		g.deps = append(g.deps, parent)
+	}
+	b.groups = append(b.groups, g)
+	return g
+}
+
+// planRoot assigns the root fields to subgraphs.
+func (b *builder) planRoot() {
+	root := b.op.Selection
+	fields := root.FieldsFor(b.op.RootType)
+	rootType := b.sg.Types[b.op.RootType]
+	if rootType == nil {
+		b.fail("the supergraph has no %s type", b.op.RootType)
+		return
+	}
+	var last *group
+	byGraph := map[string]*group{}
+	step := 0
+	for _, f := range fields {
+		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
+			continue
+		}
+		graph := b.chooseRootGraph(rootType, f, byGraph, last)
+		if graph == "" {
+			b.fail("no subgraph can resolve %s.%s", b.op.RootType, f.Name)
+			return
+		}
+		var g *group
+		if b.op.Kind == ast.Mutation {
+			if last != nil && last.graph == graph {
+				g = last
+			} else {
+				g = b.newGroup(graph, false, nil, nil)
+				g.step = step
+				step++
+			}
+			last = g
+		} else {
+			g = byGraph[graph]
+			if g == nil {
+				g = b.newGroup(graph, false, nil, nil)
+				byGraph[graph] = g
+			}
+		}
+		g.sel.typ = b.op.RootType
+		ts := g.sel.forType(b.op.RootType)
+		b.planField(g, ts, b.op.RootType, f, nil, nil, false)
+	}
+}
+
+func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
+	best, bestCost := "", inf+1
+	for _, gid := range b.graphOrder(rootType) {
+		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
+			continue
+		}
+		c := 0
+		if f.Selection != nil {
+			c = b.cost(gid, f.Selection, b.providedBy(gid, rootType.Name, f.Name, nil), 0)
+		}
+		if b.op.Kind == ast.Mutation {
+			if last == nil || last.graph != gid {
+				c++
+			}
+		} else if chosen[gid] == nil {
+			c++
+		}
+		if c < bestCost {
+			best, bestCost = gid, c
+		}
+	}
+	return best
+}
+
+// graphOrder lists the graphs that define the type, in supergraph order.
+func (b *builder) graphOrder(t *schema.Type) []string {
+	return t.GraphIDs
+}
+
+// fieldIn returns the @join__field of typ.field in graph, or nil.
+func (b *builder) fieldIn(graph, typ, field string) *schema.FieldInGraph {
+	t := b.sg.Types[typ]
+	if t == nil {
+		return nil
+	}
+	f := t.Fields[field]
+	if f == nil || f.Graphs == nil {
+		return nil
+	}
+	return f.Graphs[graph]
+}
+
+// resolvable reports whether graph can resolve typ.field at a position
+// where prov lists what the parent field @provides.
+func (b *builder) resolvable(graph, typ, field string, prov *provided) bool {
+	if field == "__typename" {
+		return true
+	}
+	t := b.sg.Types[typ]
+	if t == nil {
+		return false
+	}
+	tg := t.Graphs[graph]
+	if tg == nil {
+		return false
+	}
+	f := t.Fields[field]
+	if f == nil {
+		return false
+	}
+	if f.Graphs == nil {
+		return true
+	}
+	fg := f.Graphs[graph]
+	if fg == nil {
+		return false
+	}
+	if fg.External {
+		return prov.has(field)
+	}
+	if fg.UsedOverridden {
+		return false
+	}
+	if fg.OverrideLabel != "" {
+		active := b.opts.Labels[fg.OverrideLabel]
+		if fg.Override != "" {
+			return active
+		}
+		return !active
+	}
+	return true
+}
+
+// isEntityIn reports whether typ has a resolvable key in graph.
+func (b *builder) keysIn(graph, typ string) []*schema.Key {
+	t := b.sg.Types[typ]
+	if t == nil {
+		return nil
+	}
+	tg := t.Graphs[graph]
+	if tg == nil {
+		return nil
+	}
+	var keys []*schema.Key
+	for _, k := range tg.Keys {
+		if k.Resolvable {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// possibleIn reports whether graph may return objects of concrete type at
+// a position of the static type.
+func (b *builder) possibleIn(graph, static, concrete string) bool {
+	if static == concrete {
+		return true
+	}
+	ct := b.sg.Types[concrete]
+	if ct == nil || ct.Graphs[graph] == nil {
+		return false
+	}
+	t := b.sg.Types[static]
+	if t == nil {
+		return true
+	}
+	tg := t.Graphs[graph]
+	if tg == nil {
+		return true
+	}
+	if tg.InterfaceObject {
+		return true
+	}
+	return tg.Possible[concrete]
+}
+
+type costKey struct {
+	graph string
+	sel   *SelectionSet
+}
+
+// cost estimates how many extra fetches graph needs to resolve sel
+// starting from its own answer; inf when it cannot.
+func (b *builder) cost(graph string, sel *SelectionSet, prov *provided, depth int) int {
+	if depth > 32 {
+		return 0
+	}
+	key := costKey{graph, sel}
+	if prov == nil {
+		if c, ok := b.memo[key]; ok {
+			return c
+		}
+		b.memo[key] = 0 // guards recursion through cyclic selections
+	}
+	total := 0
+	for _, tf := range sel.ByType {
+		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
+			continue
+		}
+		total = sat(total + b.costFields(graph, tf.Type, tf.Fields, prov, depth))
+	}
+	if prov == nil {
+		b.memo[key] = total
+	}
+	return total
+}
+
+func sat(c int) int {
+	if c > inf {
+		return inf
+	}
+	return c
+}
+
+func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided, depth int) int {
+	total := 0
+	var targets []string
+	for _, f := range fields {
+		if f.Name == "__typename" {
+			continue
+		}
+		if b.resolvable(graph, typ, f.Name, prov) {
+			if fg := b.fieldIn(graph, typ, f.Name); fg != nil && len(fg.Requires) > 0 {
+				total++
+			}
+			if f.Selection != nil {
+				total = sat(total + b.cost(graph, f.Selection, b.providedBy(graph, typ, f.Name, prov), depth+1))
+			}
+			continue
+		}
+		best, bestGraph := inf, ""
+		if t := b.sg.Types[typ]; t != nil {
+			for _, gid := range t.GraphIDs {
+				if gid == graph || !b.resolvable(gid, typ, f.Name, nil) || len(b.keysIn(gid, typ)) == 0 {
+					continue
+				}
+				c := 0
+				if f.Selection != nil {
+					c = b.cost(gid, f.Selection, b.providedBy(gid, typ, f.Name, nil), depth+1)
+				}
+				if c < best {
+					best, bestGraph = c, gid
+				}
+			}
+		}
+		if best >= inf {
+			return inf
+		}
+		total = sat(total + best)
+		found := false
+		for _, t := range targets {
+			found = found || t == bestGraph
+		}
+		if !found {
+			targets = append(targets, bestGraph)
+		}
+	}
+	return sat(total + len(targets))
+}
+
+// planSelection plans the sub-selection of a field inside group g.
+func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, path []string, prov *provided) {
+	sub.typ = sel.Type
+	sub.abstract = sel.Abstract
+	for _, tf := range sel.ByType {
+		if sel.Abstract && !b.possibleIn(g.graph, sel.Type, tf.Type) {
+			continue
+		}
+		ts := sub.forType(tf.Type)
+		for _, f := range tf.Fields {
+			b.planField(g, ts, tf.Type, f, path, prov, false)
+		}
+	}
+}
+
+// planField places one field: in g when g's subgraph can resolve it, else
+// in an entity fetch that depends on g.
+func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
+	if b.err != nil {
+		return
+	}
+	if f.Name == "__typename" {
+		ts.add(f.ResponseKey, "__typename", nil, nil)
+		return
+	}
+	if b.resolvable(g.graph, typ, f.Name, prov) {
+		fg := b.fieldIn(g.graph, typ, f.Name)
+		needsRequires := fg != nil && len(fg.Requires) > 0
+		stay := true
+		if f.Selection != nil && b.cost(g.graph, f.Selection, b.providedBy(g.graph, typ, f.Name, prov), 0) >= inf {
+			stay = false
+		}
+		if needsRequires && !(atEntityRoot && g.entity && g.parentSel[typ] != nil) {
+			stay = false
+		}
+		if stay {
+			if needsRequires {
+				b.addRequires(g, typ, fg)
+			}
+			b.addField(g, ts, typ, f, path, prov)
+			return
+		}
+		if !needsRequires && len(b.otherCandidates(g.graph, typ, f)) == 0 {
+			b.addField(g, ts, typ, f, path, prov)
+			return
+		}
+	}
+	b.jump(g, ts, typ, f, path, prov)
+}
+
+// addField adds f to ts in group g and plans its sub-selection there.
+func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+	var mk func() *subSel
+	if f.Selection != nil {
+		mk = func() *subSel { return &subSel{} }
+	}
+	sf := ts.add(f.ResponseKey, f.Name, f.Arguments, mk)
+	if f.Selection != nil {
+		b.planSelection(g, sf.sub, f.Selection, childPath(path, f.ResponseKey, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
+	}
+}
+
+func childPath(path []string, key string, t *ast.Type) []string {
+	out := make([]string, 0, len(path)+3)
+	out = append(out, path...)
+	out = append(out, key)
+	for t.Elem != nil {
+		out = append(out, "@")
+		t = t.Elem
+	}
+	return out
+}
+
+func (b *builder) otherCandidates(graph, typ string, f *Field) []string {
+	var out []string
+	t := b.sg.Types[typ]
+	if t == nil {
+		return nil
+	}
+	for _, gid := range t.GraphIDs {
+		if gid != graph && b.resolvable(gid, typ, f.Name, nil) && len(b.keysIn(gid, typ)) > 0 {
+			out = append(out, gid)
+		}
+	}
+	return out
+}
+
+// jump fetches f through an entity fetch on another (or, for @requires,
+// the same) subgraph, keyed by data g provides.
+func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+	t := b.sg.Types[typ]
+	if t == nil {
+		b.fail("unknown type %s", typ)
+		return
+	}
+	best, bestCost := "", inf+1
+	for _, gid := range t.GraphIDs {
+		if !b.resolvable(gid, typ, f.Name, nil) || len(b.keysIn(gid, typ)) == 0 {
+			continue
+		}
+		if gid == g.graph {
+			if fg := b.fieldIn(gid, typ, f.Name); fg == nil || len(fg.Requires) == 0 {
+				continue
+			}
+		}
+		c := 0
+		if f.Selection != nil {
+			c = b.cost(gid, f.Selection, b.providedBy(gid, typ, f.Name, nil), 0)
+		}
+		if c < bestCost {
+			best, bestCost = gid, c
+		}
+	}
+	if best == "" {
+		b.fail("cannot plan field %s.%s: no subgraph that can resolve it is reachable from subgraph %s", typ, f.Name, b.sg.Graph(g.graph).Name)
+		return
+	}
+	key := b.chooseKey(typ, best, g.graph, prov)
+	if key == nil {
+		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(best).Name)
+		return
+	}
+	eg := b.entityGroup(best, path, g, typ, ts)
+	if b.touched != nil {
+		*b.touched = appendUnique(*b.touched, eg)
+	}
+	if eg.parentSel[typ] == nil {
+		eg.parentSel[typ] = ts
+		eg.repType[typ] = typ
+	}
+	ts.add("__typename", "__typename", nil, nil)
+	b.addRepresentation(eg, typ, key.Selection, ts, path, prov)
+	ets := eg.sel.forType(typ)
+	b.planField(eg, ets, typ, f, path, nil, true)
+}
+
+// entityGroup finds or creates the entity fetch to graph at path fed by
+// parent.
+func (b *builder) entityGroup(graph string, path []string, parent *group, typ string, ps *typeSel) *group {
+	for _, g := range b.groups {
+		if g.entity && g.graph == graph && g.parent == parent && !b.excluded[g] && samePath(g.path, path) &&
+			(g.parentSel[typ] == nil || g.parentSel[typ] == ps) {
+			return g
+		}
+	}
+	return b.newGroup(graph, true, path, parent)
+}
+
+func samePath(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// chooseKey picks the key of typ in target that the source graph can
+// provide most directly.
+func (b *builder) chooseKey(typ, target, source string, prov *provided) *schema.Key {
+	var best *schema.Key
+	bestCost := inf + 1
+	for _, k := range b.keysIn(target, typ) {
+		sel := NormalizeFieldSet(b.sg.Full, typ, k.Selection)
+		if sel == nil {
+			continue
+		}
+		c := b.cost(source, sel, prov, 0)
+		if c < bestCost {
+			best, bestCost = k, c
+		}
+	}
+	return best
+}
+
+// addRequires adds the fields of a @requires to the representation of the
+// entity group g, fetched by g's parent (or by fetches that g then waits
+// for).
+func (b *builder) addRequires(g *group, typ string, fg *schema.FieldInGraph) {
+	ps := g.parentSel[typ]
+	if ps == nil {
+		return
+	}
+	b.addRepresentation(g, typ, fg.Requires, ps, g.path, nil)
+}
+
+// addRepresentation makes the fields of set part of g's representation of
+// typ; they are planned into the parent's selection ps, and g waits for
+// every fetch that planning needs.
+func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, ps *typeSel, path []string, prov *provided) {
+	sel := NormalizeFieldSet(b.sg.Full, typ, set)
+	if sel == nil {
+		return
+	}
+	if _, ok := g.reqs[typ]; !ok {
+		g.reqOrder = append(g.reqOrder, typ)
+	}
+	parent := g.parent
+	var touched []*group
+	saved := b.touched
+	b.touched = &touched
+	b.excluded[g] = true
+	for _, f := range sel.FieldsFor(typ) {
+		b.planField(parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
+	}
+	delete(b.excluded, g)
+	b.touched = saved
+	for _, ng := range touched {
+		if ng != g {
+			g.deps = appendUnique(g.deps, ng)
+		}
+		if saved != nil {
+			*saved = appendUnique(*saved, ng)
+		}
+	}
+	g.reqs[typ] = mergeRequired(g.reqs[typ], sel.FieldsFor(typ), ps, "")
+}
+
+// mergeRequired records required fields in a representation, with the
+// response keys under which the parent selection ps holds them.
+func mergeRequired(list []*RequiredField, fields []*Field, ps *typeSel, cond string) []*RequiredField {
+	for _, f := range fields {
+		key := f.Name
+		var src *subField
+		if ps != nil {
+			for _, pf := range ps.fields {
+				if pf.name == f.Name && argsString(pf.args) == argsString(f.Arguments) {
+					src, key = pf, pf.key
+					break
+				}
+			}
+		}
+		var rf *RequiredField
+		for _, x := range list {
+			if x.Name == f.Name && x.TypeCondition == cond {
+				rf = x
+			}
+		}
+		if rf == nil {
+			rf = &RequiredField{Name: f.Name, Key: key, TypeCondition: cond}
+			list = append(list, rf)
+		}
+		if f.Selection == nil {
+			continue
+		}
+		if f.Selection.Abstract && len(rf.Fields) == 0 {
+			rf.Fields = append(rf.Fields, &RequiredField{Name: "__typename", Key: "__typename"})
+		}
+		for _, tf := range f.Selection.ByType {
+			var psub *typeSel
+			if src != nil && src.sub != nil {
+				for _, t := range src.sub.types {
+					if t.typ == tf.Type {
+						psub = t
+					}
+				}
+			}
+			subCond := ""
+			if f.Selection.Abstract {
+				subCond = tf.Type
+			}
+			rf.Fields = mergeRequired(rf.Fields, tf.Fields, psub, subCond)
+		}
+	}
+	return list
+}
+
+func appendUnique(list []*group, g *group) []*group {
+	for _, x := range list {
+		if x == g {
+			return list
+		}
+	}
+	return append(list, g)
+}

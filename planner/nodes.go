@@ -1,0 +1,307 @@
+package planner
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// nodes turns the fetch groups into a plan tree: a tree of Sequence and
+// Parallel nodes when every fetch waits for one other, and a Sequence of
+// Parallel levels when some fetch waits for several.
+func (b *builder) nodes() (Node, int) {
+	var roots []*group
+	for _, g := range b.groups {
+		if len(g.deps) == 0 {
+			roots = append(roots, g)
+		}
+	}
+	if len(roots) == 0 {
+		return nil, 0
+	}
+	fetches := map[*group]*Fetch{}
+	for _, g := range b.groups {
+		fetches[g] = b.fetch(g)
+	}
+	if b.op.Kind == ast.Mutation {
+		sort.SliceStable(roots, func(i, j int) bool { return roots[i].step < roots[j].step })
+		seq := &Sequence{}
+		for _, r := range roots {
+			seq.Nodes = appendSeq(seq.Nodes, b.subtree([]*group{r}, fetches))
+		}
+		return single(seq), len(b.groups)
+	}
+	return b.subtree(roots, fetches), len(b.groups)
+}
+
+func single(s *Sequence) Node {
+	if len(s.Nodes) == 1 {
+		return s.Nodes[0]
+	}
+	return s
+}
+
+func appendSeq(nodes []Node, n Node) []Node {
+	if s, ok := n.(*Sequence); ok {
+		return append(nodes, s.Nodes...)
+	}
+	return append(nodes, n)
+}
+
+// subtree builds the node for roots and every group that depends on them.
+func (b *builder) subtree(roots []*group, fetches map[*group]*Fetch) Node {
+	members := map[*group]bool{}
+	var order []*group
+	var visit func(g *group)
+	visit = func(g *group) {
+		if members[g] {
+			return
+		}
+		members[g] = true
+		order = append(order, g)
+		for _, c := range b.groups {
+			for _, d := range c.deps {
+				if d == g {
+					visit(c)
+				}
+			}
+		}
+	}
+	for _, r := range roots {
+		visit(r)
+	}
+	multi := false
+	for g := range members {
+		multi = multi || len(g.deps) > 1
+	}
+	if !multi {
+		var tree func(g *group) Node
+		tree = func(g *group) Node {
+			var kids []Node
+			for _, c := range b.groups {
+				if members[c] && len(c.deps) == 1 && c.deps[0] == g {
+					kids = append(kids, tree(c))
+				}
+			}
+			self := fetchNode(g, fetches[g])
+			switch len(kids) {
+			case 0:
+				return self
+			case 1:
+				return &Sequence{Nodes: appendSeq([]Node{self}, kids[0])}
+			}
+			return &Sequence{Nodes: []Node{self, &Parallel{Nodes: kids}}}
+		}
+		if len(roots) == 1 {
+			return tree(roots[0])
+		}
+		par := &Parallel{}
+		for _, r := range roots {
+			par.Nodes = append(par.Nodes, tree(r))
+		}
+		return par
+	}
+	level := map[*group]int{}
+	var levelOf func(g *group) int
+	levelOf = func(g *group) int {
+		if l, ok := level[g]; ok {
+			return l
+		}
+		level[g] = 0
+		l := 0
+		for _, d := range g.deps {
+			if members[d] {
+				if dl := levelOf(d) + 1; dl > l {
+					l = dl
+				}
+			}
+		}
+		level[g] = l
+		return l
+	}
+	max := 0
+	for _, g := range b.groups {
+		if members[g] {
+			if l := levelOf(g); l > max {
+				max = l
+			}
+		}
+	}
+	seq := &Sequence{}
+	for l := 0; l <= max; l++ {
+		par := &Parallel{}
+		for _, g := range b.groups {
+			if members[g] && level[g] == l {
+				par.Nodes = append(par.Nodes, fetchNode(g, fetches[g]))
+			}
+		}
+		if len(par.Nodes) == 1 {
+			seq.Nodes = append(seq.Nodes, par.Nodes[0])
+		} else if len(par.Nodes) > 1 {
+			seq.Nodes = append(seq.Nodes, par)
+		}
+	}
+	return single(seq)
+}
+
+func fetchNode(g *group, f *Fetch) Node {
+	if g.entity {
+		return &Flatten{Path: g.path, Node: f}
+	}
+	return f
+}
+
+// fetch prints the subgraph operation of a group.
+func (b *builder) fetch(g *group) *Fetch {
+	var body strings.Builder
+	vars := map[string]bool{}
+	var usages []string
+	collect := func(v *ast.Value) {}
+	collect = func(v *ast.Value) {
+		if v == nil {
+			return
+		}
+		if v.Kind == ast.Variable && !vars[v.Raw] {
+			vars[v.Raw] = true
+			usages = append(usages, v.Raw)
+		}
+		for _, c := range v.Children {
+			collect(c.Value)
+		}
+	}
+	var printSel func(s *subSel)
+	printFields := func(ts *typeSel) {
+		for i, f := range ts.fields {
+			if i > 0 {
+				body.WriteByte(' ')
+			}
+			if f.key != f.name {
+				body.WriteString(f.key)
+				body.WriteByte(':')
+			}
+			body.WriteString(f.name)
+			if len(f.args) > 0 {
+				body.WriteByte('(')
+				for j, a := range f.args {
+					if j > 0 {
+						body.WriteByte(',')
+					}
+					body.WriteString(a.Name)
+					body.WriteByte(':')
+					body.WriteString(a.Value.String())
+					collect(a.Value)
+				}
+				body.WriteByte(')')
+			}
+			if f.sub != nil {
+				printSel(f.sub)
+			}
+		}
+	}
+	printSel = func(s *subSel) {
+		body.WriteByte('{')
+		if !s.abstract {
+			if len(s.types) > 0 {
+				printFields(s.types[0])
+			} else {
+				body.WriteString("__typename")
+			}
+			body.WriteByte('}')
+			return
+		}
+		body.WriteString("__typename")
+		for _, ts := range s.types {
+			if len(ts.fields) == 0 {
+				continue
+			}
+			body.WriteString(" ...on ")
+			body.WriteString(ts.typ)
+			body.WriteByte('{')
+			printFields(ts)
+			body.WriteByte('}')
+		}
+		body.WriteByte('}')
+	}
+	kind := "query"
+	if !g.entity {
+		switch b.op.Kind {
+		case ast.Mutation:
+			kind = "mutation"
+		case ast.Subscription:
+			kind = "subscription"
+		}
+		printSel(g.sel)
+	} else {
+		body.WriteString("{_entities(representations:$representations){")
+		first := true
+		for _, ts := range g.sel.types {
+			if len(ts.fields) == 0 {
+				continue
+			}
+			if !first {
+				body.WriteByte(' ')
+			}
+			first = false
+			body.WriteString("...on ")
+			body.WriteString(ts.typ)
+			body.WriteByte('{')
+			printFields(ts)
+			body.WriteByte('}')
+		}
+		body.WriteString("}}")
+	}
+	var head strings.Builder
+	head.WriteString(kind)
+	name := ""
+	if b.op.Name != "" {
+		name = b.op.Name + "__" + b.sg.Graph(g.graph).Name + "__" + itoa(g.id)
+		head.WriteByte(' ')
+		head.WriteString(name)
+	}
+	if g.entity || len(usages) > 0 {
+		head.WriteByte('(')
+		n := 0
+		if g.entity {
+			head.WriteString("$representations:[_Any!]!")
+			n++
+		}
+		for _, u := range usages {
+			def := b.op.Variables.ForName(u)
+			if def == nil {
+				continue
+			}
+			if n > 0 {
+				head.WriteByte(',')
+			}
+			n++
+			head.WriteString("$" + u + ":" + def.Type.String())
+			if def.DefaultValue != nil {
+				head.WriteString("=" + def.DefaultValue.String())
+			}
+		}
+		head.WriteByte(')')
+	}
+	f := &Fetch{ID: g.id, Subgraph: b.sg.Graph(g.graph).Name, Operation: head.String() + body.String(),
+		OperationName: name, OperationKind: kind, VariableUsages: usages}
+	if g.entity {
+		for _, typ := range g.reqOrder {
+			f.Requires = append(f.Requires, &Requirement{TypeName: typ, RepresentationType: g.repType[typ], Fields: g.reqs[typ]})
+		}
+	}
+	return f
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var buf [20]byte
+	n := len(buf)
+	for i > 0 {
+		n--
+		buf[n] = byte('0' + i%10)
+		i /= 10
+	}
+	return string(buf[n:])
+}

@@ -1,0 +1,282 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Operation is a validated client operation after normalization: fragments
+// are inlined, @skip/@include are applied and the fields of every selection
+// set are collected per possible concrete type, in the order the GraphQL
+// spec's CollectFields gives them.
+type Operation struct {
+	Kind      ast.Operation
+	Name      string
+	RootType  string
+	Selection *SelectionSet
+	// Variables are the operation's variable definitions.
+	Variables ast.VariableDefinitionList
+}
+
+// SelectionSet is the selection at one composite-typed position.
+type SelectionSet struct {
+	// Type is the static type of the position; it may be abstract.
+	Type string
+	// Abstract is true when Type is an interface or a union.
+	Abstract bool
+	// ByType holds the collected fields for each possible concrete type,
+	// sorted by type name. An object-typed position has exactly one entry.
+	ByType []*TypeFields
+}
+
+// TypeFields are the fields collected for one concrete type.
+type TypeFields struct {
+	Type   string
+	Fields []*Field
+}
+
+// Field is one collected field: every field of the document with the same
+// response key at this position is merged into it.
+type Field struct {
+	ResponseKey string
+	Name        string
+	Arguments   ast.ArgumentList
+	// ParentType is the concrete type the field is selected on.
+	ParentType string
+	// Type is the field's declared type.
+	Type *ast.Type
+	// Selection is nil for leaf fields.
+	Selection *SelectionSet
+}
+
+// FieldsFor returns the fields selected when the runtime type is typeName.
+func (s *SelectionSet) FieldsFor(typeName string) []*Field {
+	if !s.Abstract && len(s.ByType) == 1 {
+		return s.ByType[0].Fields
+	}
+	for _, tf := range s.ByType {
+		if tf.Type == typeName {
+			return tf.Fields
+		}
+	}
+	return nil
+}
+
+// Normalize turns a validated document into an Operation. vars are the
+// coerced variable values; they decide @skip and @include.
+func Normalize(schema *ast.Schema, doc *ast.QueryDocument, operationName string, vars map[string]any) (*Operation, error) {
+	op, err := selectOperation(doc, operationName)
+	if err != nil {
+		return nil, err
+	}
+	var root *ast.Definition
+	switch op.Operation {
+	case ast.Mutation:
+		root = schema.Mutation
+	case ast.Subscription:
+		root = schema.Subscription
+	default:
+		root = schema.Query
+	}
+	if root == nil {
+		return nil, fmt.Errorf("the schema has no %s type", op.Operation)
+	}
+	n := normalizer{schema: schema, fragments: doc.Fragments, vars: vars}
+	sel := n.selectionSet(root, []ast.SelectionSet{op.SelectionSet})
+	return &Operation{Kind: op.Operation, Name: op.Name, RootType: root.Name, Selection: sel, Variables: op.VariableDefinitions}, nil
+}
+
+// NormalizeFieldSet converts a federation field set (a @key, @requires or
+// @provides selection) on typeName into a SelectionSet.
+func NormalizeFieldSet(schema *ast.Schema, typeName string, set ast.SelectionSet) *SelectionSet {
+	def := schema.Types[typeName]
+	if def == nil {
+		return nil
+	}
+	n := normalizer{schema: schema}
+	return n.selectionSet(def, []ast.SelectionSet{set})
+}
+
+func selectOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
+	if name == "" {
+		if len(doc.Operations) != 1 {
+			return nil, fmt.Errorf("the document has %d operations: operationName is required", len(doc.Operations))
+		}
+		return doc.Operations[0], nil
+	}
+	op := doc.Operations.ForName(name)
+	if op == nil {
+		return nil, fmt.Errorf("unknown operation named %q", truncate(name, 64))
+	}
+	return op, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+type normalizer struct {
+	schema    *ast.Schema
+	fragments ast.FragmentDefinitionList
+	vars      map[string]any
+}
+
+// selectionSet collects the selections for every possible type of def.
+func (n *normalizer) selectionSet(def *ast.Definition, sets []ast.SelectionSet) *SelectionSet {
+	out := &SelectionSet{Type: def.Name, Abstract: def.IsAbstractType()}
+	if !out.Abstract {
+		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets)}}
+		return out
+	}
+	possible := n.schema.PossibleTypes[def.Name]
+	names := make([]string, 0, len(possible))
+	for _, p := range possible {
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		out.ByType = append(out.ByType, &TypeFields{Type: name, Fields: n.collect(n.schema.Types[name], sets)})
+	}
+	return out
+}
+
+type collected struct {
+	key    string
+	fields []*ast.Field
+}
+
+// collect runs CollectFields for the concrete type obj and builds the
+// merged fields.
+func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Field {
+	var order []*collected
+	index := map[string]*collected{}
+	visited := map[string]bool{}
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, s := range set {
+			switch s := s.(type) {
+			case *ast.Field:
+				if !n.included(s.Directives) {
+					continue
+				}
+				key := s.Alias
+				if key == "" {
+					key = s.Name
+				}
+				c := index[key]
+				if c == nil {
+					c = &collected{key: key}
+					index[key] = c
+					order = append(order, c)
+				}
+				c.fields = append(c.fields, s)
+			case *ast.InlineFragment:
+				if !n.included(s.Directives) || !n.applies(s.TypeCondition, obj) {
+					continue
+				}
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				if !n.included(s.Directives) || visited[s.Name] {
+					continue
+				}
+				visited[s.Name] = true
+				frag := n.fragments.ForName(s.Name)
+				if frag == nil || !n.applies(frag.TypeCondition, obj) {
+					continue
+				}
+				walk(frag.SelectionSet)
+			}
+		}
+	}
+	for _, set := range sets {
+		walk(set)
+	}
+	out := make([]*Field, 0, len(order))
+	for _, c := range order {
+		first := c.fields[0]
+		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name}
+		if first.Name == "__typename" {
+			f.Type = ast.NonNullNamedType("String", nil)
+			out = append(out, f)
+			continue
+		}
+		def := obj.Fields.ForName(first.Name)
+		if def == nil {
+			def = introspectionField(n.schema, obj, first.Name)
+		}
+		if def == nil {
+			continue
+		}
+		f.Type = def.Type
+		if target := n.schema.Types[def.Type.Name()]; target != nil && target.IsCompositeType() {
+			subs := make([]ast.SelectionSet, 0, len(c.fields))
+			for _, af := range c.fields {
+				subs = append(subs, af.SelectionSet)
+			}
+			f.Selection = n.selectionSet(target, subs)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func introspectionField(schema *ast.Schema, obj *ast.Definition, name string) *ast.FieldDefinition {
+	if schema.Query == nil || obj.Name != schema.Query.Name {
+		return nil
+	}
+	switch name {
+	case "__schema":
+		return &ast.FieldDefinition{Name: name, Type: ast.NonNullNamedType("__Schema", nil)}
+	case "__type":
+		return &ast.FieldDefinition{Name: name, Type: ast.NamedType("__Type", nil)}
+	}
+	return nil
+}
+
+// applies reports whether a fragment with the type condition cond applies
+// to the concrete type obj.
+func (n *normalizer) applies(cond string, obj *ast.Definition) bool {
+	if cond == "" || cond == obj.Name {
+		return true
+	}
+	for _, p := range n.schema.PossibleTypes[cond] {
+		if p.Name == obj.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// included evaluates @skip and @include.
+func (n *normalizer) included(dirs ast.DirectiveList) bool {
+	for _, d := range dirs {
+		switch d.Name {
+		case "skip":
+			if n.boolArg(d) {
+				return false
+			}
+		case "include":
+			if !n.boolArg(d) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (n *normalizer) boolArg(d *ast.Directive) bool {
+	a := d.Arguments.ForName("if")
+	if a == nil || a.Value == nil {
+		return false
+	}
+	if a.Value.Kind == ast.Variable {
+		v, _ := n.vars[a.Value.Raw].(bool)
+		return v
+	}
+	return a.Value.Raw == "true"
+}

@@ -1,0 +1,218 @@
+package planner
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Plan is an immutable query plan. The executor only reads it, so one
+// cached plan serves any number of concurrent requests.
+type Plan struct {
+	// Root is nil when the operation needs no subgraph (only __typename or
+	// introspection).
+	Root Node
+	// Operation is the normalized client operation the plan answers.
+	Operation *Operation
+	// Fetches is the number of Fetch nodes in Root.
+	Fetches int
+}
+
+// Node is a query plan node: *Sequence, *Parallel, *Flatten or *Fetch.
+type Node interface{ isNode() }
+
+// Sequence runs its nodes one after the other.
+type Sequence struct{ Nodes []Node }
+
+// Parallel runs its nodes concurrently.
+type Parallel struct{ Nodes []Node }
+
+// Flatten runs Node on every object found at Path in the response; "@"
+// in a path steps into every element of a list.
+type Flatten struct {
+	Path []string
+	Node *Fetch
+}
+
+// Fetch is one request to one subgraph.
+type Fetch struct {
+	ID int
+	// Subgraph is the subgraph name.
+	Subgraph string
+	// Operation is the GraphQL document sent to the subgraph.
+	Operation     string
+	OperationName string
+	OperationKind string
+	// VariableUsages lists the client variables the operation uses.
+	VariableUsages []string
+	// Requires describes the entity representations, one entry per type,
+	// for an _entities fetch; it is nil for a root fetch.
+	Requires []*Requirement
+}
+
+// Requirement is the representation sent for entities of one type.
+type Requirement struct {
+	// TypeName is the runtime type of the objects this applies to.
+	TypeName string
+	// RepresentationType is the __typename put into the representation
+	// (the interface name when the target is an @interfaceObject).
+	RepresentationType string
+	Fields             []*RequiredField
+}
+
+// RequiredField is one field copied from the response into a
+// representation.
+type RequiredField struct {
+	// Name is the key in the representation.
+	Name string
+	// Key is where the value is found in the response data.
+	Key string
+	// TypeCondition restricts the field to objects of that runtime type.
+	TypeCondition string
+	Fields        []*RequiredField
+}
+
+func (*Sequence) isNode() {}
+func (*Parallel) isNode() {}
+func (*Flatten) isNode()  {}
+func (*Fetch) isNode()    {}
+
+// MarshalJSON writes the node in the shape of Apollo Router's plans.
+func (n *Sequence) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Kind  string `json:"kind"`
+		Nodes []Node `json:"nodes"`
+	}{"Sequence", n.Nodes})
+}
+
+// MarshalJSON writes the node in the shape of Apollo Router's plans.
+func (n *Parallel) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Kind  string `json:"kind"`
+		Nodes []Node `json:"nodes"`
+	}{"Parallel", n.Nodes})
+}
+
+// MarshalJSON writes the node in the shape of Apollo Router's plans.
+func (n *Flatten) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Kind string   `json:"kind"`
+		Path []string `json:"path"`
+		Node *Fetch   `json:"node"`
+	}{"Flatten", n.Path, n.Node})
+}
+
+// MarshalJSON writes the node in the shape of Apollo Router's plans.
+func (n *Fetch) MarshalJSON() ([]byte, error) {
+	type selection struct {
+		Kind          string      `json:"kind"`
+		Name          string      `json:"name,omitempty"`
+		TypeCondition string      `json:"typeCondition,omitempty"`
+		Selections    []selection `json:"selections,omitempty"`
+	}
+	var fields func([]*RequiredField) []selection
+	fields = func(rf []*RequiredField) []selection {
+		var out []selection
+		for _, f := range rf {
+			s := selection{Kind: "Field", Name: f.Name, Selections: fields(f.Fields)}
+			if f.TypeCondition != "" {
+				s = selection{Kind: "InlineFragment", TypeCondition: f.TypeCondition, Selections: []selection{s}}
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	var requires []selection
+	for _, r := range n.Requires {
+		sel := append([]selection{{Kind: "Field", Name: "__typename"}}, fields(r.Fields)...)
+		requires = append(requires, selection{Kind: "InlineFragment", TypeCondition: r.TypeName, Selections: sel})
+	}
+	usages := n.VariableUsages
+	if usages == nil {
+		usages = []string{}
+	}
+	return json.Marshal(struct {
+		Kind           string      `json:"kind"`
+		ServiceName    string      `json:"serviceName"`
+		VariableUsages []string    `json:"variableUsages"`
+		Requires       []selection `json:"requires,omitempty"`
+		Operation      string      `json:"operation"`
+		OperationName  string      `json:"operationName,omitempty"`
+		OperationKind  string      `json:"operationKind"`
+	}{"Fetch", n.Subgraph, usages, requires, n.Operation, n.OperationName, n.OperationKind})
+}
+
+// MarshalJSON writes the plan as {"kind":"QueryPlan","node":...}.
+func (p *Plan) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Kind string `json:"kind"`
+		Node Node   `json:"node"`
+	}{"QueryPlan", p.Root})
+}
+
+// String prints the plan in the text form Apollo's tools use.
+func (p *Plan) String() string {
+	var b strings.Builder
+	b.WriteString("QueryPlan {\n")
+	if p.Root != nil {
+		writeNode(&b, p.Root, 1)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+func writeNode(b *strings.Builder, n Node, depth int) {
+	ind := strings.Repeat("  ", depth)
+	switch n := n.(type) {
+	case *Sequence:
+		b.WriteString(ind + "Sequence {\n")
+		for _, c := range n.Nodes {
+			writeNode(b, c, depth+1)
+		}
+		b.WriteString(ind + "},\n")
+	case *Parallel:
+		b.WriteString(ind + "Parallel {\n")
+		for _, c := range n.Nodes {
+			writeNode(b, c, depth+1)
+		}
+		b.WriteString(ind + "},\n")
+	case *Flatten:
+		fmt.Fprintf(b, "%sFlatten(path: %q) {\n", ind, strings.Join(n.Path, "."))
+		writeNode(b, n.Node, depth+1)
+		b.WriteString(ind + "},\n")
+	case *Fetch:
+		fmt.Fprintf(b, "%sFetch(service: %q) {\n", ind, n.Subgraph)
+		if len(n.Requires) > 0 {
+			b.WriteString(ind + "  {\n")
+			for _, r := range n.Requires {
+				fmt.Fprintf(b, "%s    ... on %s {\n%s      __typename\n", ind, r.TypeName, ind)
+				writeRequired(b, r.Fields, depth+3)
+				b.WriteString(ind + "    }\n")
+			}
+			b.WriteString(ind + "  } =>\n")
+		}
+		for _, line := range strings.Split(n.Operation, "\n") {
+			b.WriteString(ind + "  " + line + "\n")
+		}
+		b.WriteString(ind + "},\n")
+	}
+}
+
+func writeRequired(b *strings.Builder, fields []*RequiredField, depth int) {
+	ind := strings.Repeat("  ", depth)
+	for _, f := range fields {
+		if f.TypeCondition != "" {
+			fmt.Fprintf(b, "%s... on %s {\n", ind, f.TypeCondition)
+			writeRequired(b, []*RequiredField{{Name: f.Name, Key: f.Key, Fields: f.Fields}}, depth+1)
+			b.WriteString(ind + "}\n")
+			continue
+		}
+		if len(f.Fields) == 0 {
+			b.WriteString(ind + f.Name + "\n")
+			continue
+		}
+		b.WriteString(ind + f.Name + " {\n")
+		writeRequired(b, f.Fields, depth+1)
+		b.WriteString(ind + "}\n")
+	}
+}

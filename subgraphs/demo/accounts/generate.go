@@ -1,0 +1,3 @@
+package accounts
+
+//go:generate go run github.com/99designs/gqlgen generate

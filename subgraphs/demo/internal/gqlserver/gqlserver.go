@@ -1,0 +1,33 @@
+// Package gqlserver wires a gqlgen executable schema into the HTTP handler
+// that every demo subgraph serves.
+package gqlserver
+
+import (
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// queryCacheSize bounds the parsed-document cache, which is keyed by the
+// query string; gateways send a small, fixed set of operations.
+const queryCacheSize = 256
+
+// New returns a handler for es that accepts GraphQL over GET and POST.
+//
+// It is wired explicitly rather than with handler.NewDefaultServer: no
+// websockets, multipart uploads or persisted queries, and no playground.
+// Introspection is enabled because gqlgen's federation runtime refuses to
+// answer `_service { sdl }` when it is disabled.
+func New(es graphql.ExecutableSchema) http.Handler {
+	srv := handler.New(es)
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	srv.Use(extension.Introspection{})
+	return srv
+}

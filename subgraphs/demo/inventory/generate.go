@@ -1,0 +1,3 @@
+package inventory
+
+//go:generate go run github.com/99designs/gqlgen generate
