@@ -34,7 +34,7 @@ const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, excluded: map[*group]bool{}}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, excluded: map[*group]bool{}}
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -44,12 +44,14 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 }
 
 type builder struct {
-	sg       *schema.Supergraph
-	op       *Operation
-	opts     Options
-	groups   []*group
-	memo     map[costKey]int
-	excluded map[*group]bool
+	sg        *schema.Supergraph
+	op        *Operation
+	opts      Options
+	groups    []*group
+	memo      map[costKey]int
+	fieldMemo map[fieldKey]int
+	depth     int
+	excluded  map[*group]bool
 	// touched collects the entity fetches used while planning a
 	// representation, when not nil.
 	touched *[]*group
@@ -217,10 +219,7 @@ func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[st
 		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
 			continue
 		}
-		c := 0
-		if f.Selection != nil {
-			c = b.cost(gid, f.Selection, b.providedBy(gid, rootType.Name, f.Name, nil), 0)
-		}
+		c := b.fieldCost(gid, rootType.Name, f, nil, 0)
 		if b.op.Kind == ast.Mutation {
 			if last == nil || last.graph != gid {
 				c++
@@ -279,7 +278,7 @@ func (b *builder) resolvable(graph, typ, field string, prov *provided) bool {
 		return false
 	}
 	if fg.External {
-		return prov.has(field)
+		return prov.has(field) || isKeyField(tg, field)
 	}
 	if fg.UsedOverridden {
 		return false
@@ -294,7 +293,21 @@ func (b *builder) resolvable(graph, typ, field string, prov *provided) bool {
 	return true
 }
 
-// isEntityIn reports whether typ has a resolvable key in graph.
+// isKeyField reports whether field is a top-level field of one of the
+// type's keys in that subgraph: an external key field still comes back
+// from the subgraph, which received it in the representation.
+func isKeyField(tg *schema.TypeInGraph, field string) bool {
+	for _, k := range tg.Keys {
+		for _, s := range k.Selection {
+			if f, ok := s.(*ast.Field); ok && f.Name == field {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// keysIn lists whether typ has a resolvable key in graph.
 func (b *builder) keysIn(graph, typ string) []*schema.Key {
 	t := b.sg.Types[typ]
 	if t == nil {
@@ -386,39 +399,210 @@ func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided,
 			if fg := b.fieldIn(graph, typ, f.Name); fg != nil && len(fg.Requires) > 0 {
 				total++
 			}
-			if f.Selection != nil {
-				total = sat(total + b.cost(graph, f.Selection, b.providedBy(graph, typ, f.Name, prov), depth+1))
-			}
+			total = sat(total + b.fieldCost(graph, typ, f, prov, depth))
 			continue
 		}
 		best, bestGraph := inf, ""
-		if t := b.sg.Types[typ]; t != nil {
-			for _, gid := range t.GraphIDs {
-				if gid == graph || !b.resolvable(gid, typ, f.Name, nil) || len(b.keysIn(gid, typ)) == 0 {
-					continue
-				}
-				c := 0
-				if f.Selection != nil {
-					c = b.cost(gid, f.Selection, b.providedBy(gid, typ, f.Name, nil), depth+1)
-				}
-				if c < best {
-					best, bestGraph = c, gid
-				}
+		for _, gid := range b.leaveTargets(graph, typ, f) {
+			if c := b.fieldCost(gid, typ, f, nil, depth); c < best {
+				best, bestGraph = c, gid
 			}
 		}
 		if best >= inf {
 			return inf
 		}
 		total = sat(total + best)
-		found := false
-		for _, t := range targets {
-			found = found || t == bestGraph
-		}
-		if !found {
-			targets = append(targets, bestGraph)
-		}
+		targets = appendString(targets, bestGraph)
 	}
 	return sat(total + len(targets))
+}
+
+func appendString(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+type fieldKey struct {
+	graph string
+	f     *Field
+}
+
+// fieldCost estimates the extra fetches for graph, which resolves typ.f,
+// to deliver f's whole sub-selection: alone, or split with other
+// subgraphs that resolve typ.f (a parent entity call).
+func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth int) int {
+	if f.Selection == nil || depth > 32 {
+		return 0
+	}
+	fprov := b.providedBy(graph, typ, f.Name, prov)
+	c := b.cost(graph, f.Selection, fprov, depth+1)
+	if c < inf {
+		return c
+	}
+	key := fieldKey{graph, f}
+	if prov == nil {
+		if c, ok := b.fieldMemo[key]; ok {
+			return c
+		}
+		b.fieldMemo[key] = inf
+	}
+	others := b.leaveTargets(graph, typ, f)
+	total := 0
+	var targets []string
+	one := make([]*Field, 1)
+	for _, tf := range f.Selection.ByType {
+		if f.Selection.Abstract && !b.possibleIn(graph, f.Selection.Type, tf.Type) {
+			continue
+		}
+		for _, sf := range tf.Fields {
+			if sf.Name == "__typename" || total >= inf {
+				continue
+			}
+			one[0] = sf
+			if cs := b.costFields(graph, tf.Type, one, fprov, depth+1); cs < inf {
+				total = sat(total + cs)
+				continue
+			}
+			best, bestGraph := inf, ""
+			for _, gid := range others {
+				one[0] = sf
+				if cs := b.costFields(gid, tf.Type, one, b.providedBy(gid, typ, f.Name, nil), depth+1); cs < best {
+					best, bestGraph = cs, gid
+				}
+			}
+			if best >= inf {
+				total = inf
+				continue
+			}
+			total = sat(total + best)
+			targets = appendString(targets, bestGraph)
+		}
+	}
+	total = sat(total + len(targets))
+	if prov == nil {
+		b.fieldMemo[key] = total
+	}
+	return total
+}
+
+// leaveTargets lists the other subgraphs that resolve typ.f and can be
+// reached for typ: through a resolvable key, or, on the query root, by a
+// fetch of their own.
+func (b *builder) leaveTargets(graph, typ string, f *Field) []string {
+	t := b.sg.Types[typ]
+	if t == nil {
+		return nil
+	}
+	var out []string
+	for _, gid := range t.GraphIDs {
+		if gid != graph && b.resolvable(gid, typ, f.Name, nil) && b.jumpableFrom(graph, gid, typ) {
+			out = append(out, gid)
+		}
+	}
+	return out
+}
+
+// jumpable reports whether a fetch can start at typ in graph.
+func (b *builder) jumpable(graph, typ string) bool {
+	if typ == b.op.RootType && b.op.Kind == ast.Query {
+		return true
+	}
+	return len(b.keysIn(graph, typ)) > 0
+}
+
+// jumpableFrom reports whether a fetch to target can start at typ with
+// data from source: on the query root always, else through a key of
+// target whose fields source resolves.
+func (b *builder) jumpableFrom(source, target, typ string) bool {
+	if typ == b.op.RootType && b.op.Kind == ast.Query {
+		return true
+	}
+	for _, k := range b.keysIn(target, typ) {
+		if b.selectionResolvable(source, typ, k.Selection) {
+			return true
+		}
+	}
+	return false
+}
+
+// selectionResolvable reports whether graph resolves a field set on typ by
+// itself.
+func (b *builder) selectionResolvable(graph, typ string, set ast.SelectionSet) bool {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if !b.resolvable(graph, typ, s.Name, nil) {
+				return false
+			}
+			if len(s.SelectionSet) > 0 {
+				t := b.sg.Types[typ]
+				if t == nil || t.Fields[s.Name] == nil {
+					return false
+				}
+				if !b.selectionResolvable(graph, t.Fields[s.Name].Def.Type.Name(), s.SelectionSet) {
+					return false
+				}
+			}
+		case *ast.InlineFragment:
+			cond := s.TypeCondition
+			if cond == "" {
+				cond = typ
+			}
+			if !b.selectionResolvable(graph, cond, s.SelectionSet) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// split divides sel between what graph resolves by itself (here) and the
+// rest; either is nil when empty.
+func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, rest *SelectionSet) {
+	here = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
+	rest = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
+	nHere, nRest := 0, 0
+	one := make([]*Field, 1)
+	for _, tf := range sel.ByType {
+		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
+			continue
+		}
+		h, r := &TypeFields{Type: tf.Type}, &TypeFields{Type: tf.Type}
+		for _, f := range tf.Fields {
+			if f.Name == "__typename" {
+				h.Fields = append(h.Fields, f)
+				r.Fields = append(r.Fields, f)
+				continue
+			}
+			one[0] = f
+			if b.costFields(graph, tf.Type, one, prov, 0) < inf {
+				h.Fields = append(h.Fields, f)
+				nHere++
+			} else {
+				r.Fields = append(r.Fields, f)
+				nRest++
+			}
+		}
+		here.ByType = append(here.ByType, h)
+		rest.ByType = append(rest.ByType, r)
+	}
+	if nHere == 0 {
+		here = nil
+	}
+	if nRest == 0 {
+		rest = nil
+	}
+	return here, rest
+}
+
+func withSelection(f *Field, sel *SelectionSet) *Field {
+	c := *f
+	c.Selection = sel
+	return &c
 }
 
 // planSelection plans the sub-selection of a field inside group g.
@@ -437,7 +621,8 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, path [
 }
 
 // planField places one field: in g when g's subgraph can resolve it, else
-// in an entity fetch that depends on g.
+// in a fetch that depends on g; a field whose sub-selection g resolves
+// only in part is split between g and other subgraphs.
 func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
 	if b.err != nil {
 		return
@@ -449,23 +634,28 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 	if b.resolvable(g.graph, typ, f.Name, prov) {
 		fg := b.fieldIn(g.graph, typ, f.Name)
 		needsRequires := fg != nil && len(fg.Requires) > 0
-		stay := true
-		if f.Selection != nil && b.cost(g.graph, f.Selection, b.providedBy(g.graph, typ, f.Name, prov), 0) >= inf {
-			stay = false
-		}
-		if needsRequires && !(atEntityRoot && g.entity && g.parentSel[typ] != nil) {
-			stay = false
-		}
-		if stay {
-			if needsRequires {
-				b.addRequires(g, typ, fg)
+		if !needsRequires || (atEntityRoot && g.entity && g.parentSel[typ] != nil) {
+			fprov := b.providedBy(g.graph, typ, f.Name, prov)
+			whole := f.Selection == nil || b.cost(g.graph, f.Selection, fprov, 0) < inf
+			var here, rest *SelectionSet
+			if !whole {
+				here, rest = b.split(g.graph, f.Selection, fprov)
 			}
-			b.addField(g, ts, typ, f, path, prov)
-			return
-		}
-		if !needsRequires && len(b.otherCandidates(g.graph, typ, f)) == 0 {
-			b.addField(g, ts, typ, f, path, prov)
-			return
+			switch {
+			case whole || len(b.leaveTargets(g.graph, typ, f)) == 0 || (here != nil && rest == nil):
+				if needsRequires {
+					b.addRequires(g, typ, fg)
+				}
+				b.addField(g, ts, typ, f, path, prov)
+				return
+			case here != nil:
+				if needsRequires {
+					b.addRequires(g, typ, fg)
+				}
+				b.addField(g, ts, typ, withSelection(f, here), path, prov)
+				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				return
+			}
 		}
 	}
 	b.jump(g, ts, typ, f, path, prov)
@@ -494,31 +684,24 @@ func childPath(path []string, key string, t *ast.Type) []string {
 	return out
 }
 
-func (b *builder) otherCandidates(graph, typ string, f *Field) []string {
-	var out []string
-	t := b.sg.Types[typ]
-	if t == nil {
-		return nil
-	}
-	for _, gid := range t.GraphIDs {
-		if gid != graph && b.resolvable(gid, typ, f.Name, nil) && len(b.keysIn(gid, typ)) > 0 {
-			out = append(out, gid)
-		}
-	}
-	return out
-}
-
-// jump fetches f through an entity fetch on another (or, for @requires,
-// the same) subgraph, keyed by data g provides.
+// jump fetches f through another fetch (or, for @requires, the same
+// subgraph again) that starts from data g provides.
 func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+	b.depth++
+	defer func() { b.depth-- }()
+	if b.depth > 64 {
+		b.fail("cannot plan field %s.%s: the plan nests too deeply", typ, f.Name)
+		return
+	}
 	t := b.sg.Types[typ]
 	if t == nil {
 		b.fail("unknown type %s", typ)
 		return
 	}
+	var candidates []string
 	best, bestCost := "", inf+1
 	for _, gid := range t.GraphIDs {
-		if !b.resolvable(gid, typ, f.Name, nil) || len(b.keysIn(gid, typ)) == 0 {
+		if !b.resolvable(gid, typ, f.Name, nil) || !b.jumpableFrom(g.graph, gid, typ) {
 			continue
 		}
 		if gid == g.graph {
@@ -526,11 +709,8 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 				continue
 			}
 		}
-		c := 0
-		if f.Selection != nil {
-			c = b.cost(gid, f.Selection, b.providedBy(gid, typ, f.Name, nil), 0)
-		}
-		if c < bestCost {
+		candidates = append(candidates, gid)
+		if c := b.fieldCost(gid, typ, f, nil, 0); c < bestCost {
 			best, bestCost = gid, c
 		}
 	}
@@ -538,12 +718,34 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 		b.fail("cannot plan field %s.%s: no subgraph that can resolve it is reachable from subgraph %s", typ, f.Name, b.sg.Graph(g.graph).Name)
 		return
 	}
-	key := b.chooseKey(typ, best, g.graph, prov)
-	if key == nil {
-		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(best).Name)
+	if bestCost >= inf && f.Selection != nil {
+		// No subgraph gives the whole sub-selection: give each what it can.
+		for _, gid := range candidates {
+			here, rest := b.split(gid, f.Selection, b.providedBy(gid, typ, f.Name, nil))
+			if here != nil && rest != nil {
+				b.jumpTo(g, ts, typ, withSelection(f, here), gid, path, prov)
+				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				return
+			}
+		}
+	}
+	b.jumpTo(g, ts, typ, f, best, path, prov)
+}
+
+// jumpTo places f in a fetch to target that starts from g's data: another
+// root fetch on the query root, else an entity fetch keyed by data g has.
+func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target string, path []string, prov *provided) {
+	if typ == b.op.RootType && !g.entity && len(path) == 0 {
+		rg := b.rootGroup(target)
+		b.planField(rg, rg.sel.forType(typ), typ, f, nil, nil, false)
 		return
 	}
-	eg := b.entityGroup(best, path, g, typ, ts)
+	key := b.chooseKey(typ, target, g.graph, prov)
+	if key == nil {
+		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(target).Name)
+		return
+	}
+	eg := b.entityGroup(target, path, g, typ, ts)
 	if b.touched != nil {
 		*b.touched = appendUnique(*b.touched, eg)
 	}
@@ -555,6 +757,18 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	b.addRepresentation(eg, typ, key.Selection, ts, path, prov)
 	ets := eg.sel.forType(typ)
 	b.planField(eg, ets, typ, f, path, nil, true)
+}
+
+// rootGroup returns the root fetch of a query for graph.
+func (b *builder) rootGroup(graph string) *group {
+	for _, g := range b.groups {
+		if !g.entity && g.graph == graph {
+			return g
+		}
+	}
+	g := b.newGroup(graph, false, nil, nil)
+	g.sel.typ = b.op.RootType
+	return g
 }
 
 // entityGroup finds or creates the entity fetch to graph at path fed by

@@ -1,0 +1,304 @@
+package limits
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Check walks a parsed document once, before validation, and enforces
+// MaxDepth, MaxAliases, MaxFields, MaxRootFields and MaxDirectivesPerField
+// on every operation, and rejects Int literals outside the 32-bit range.
+//
+// Fragment spreads are expanded by memoisation: each fragment's counts are
+// computed once, in dependency order, and added (saturating) wherever it
+// is spread, so a document whose fragments spread each other twice per
+// level costs a walk of its text, not of its 2^n expansion. A spread of an
+// unknown fragment, or one that closes a cycle, counts as empty: validation
+// reports those later.
+//
+// An Int literal is rejected (GRAPHQL_VALIDATION_FAILED) when it does not
+// fit in 32 bits and the document has not been validated yet, or when
+// validation found that the literal is expected to be an Int. Before
+// validation the expected type is unknown, so an integer literal written
+// for a Float or a custom scalar is held to the same range.
+func (s Static) Check(doc *ast.QueryDocument) error {
+	if doc == nil {
+		return nil
+	}
+	w := walker{s: s}
+	if err := w.fragments(doc.Fragments); err != nil {
+		return err
+	}
+	for _, op := range doc.Operations {
+		if err := w.directives(op.Directives, "operation"); err != nil {
+			return err
+		}
+		if err := w.variableDefinitions(op.VariableDefinitions); err != nil {
+			return err
+		}
+		c, err := w.selectionSet(op.SelectionSet)
+		if err != nil {
+			return err
+		}
+		if err := s.compare(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// counts is what a selection set amounts to once fragments are expanded.
+// Every counter saturates at math.MaxInt64.
+type counts struct {
+	fields  int64 // field selections at any depth
+	aliases int64 // aliased fields at any depth
+	root    int64 // fields at the top level of the selection set
+	depth   int64 // nesting of selection sets, 1 for a set of leaves
+}
+
+// add adds the counts of a fragment or inline fragment spread into c at
+// the same level.
+func (c *counts) add(o counts) {
+	c.fields = satAdd(c.fields, o.fields)
+	c.aliases = satAdd(c.aliases, o.aliases)
+	c.root = satAdd(c.root, o.root)
+	c.depth = max(c.depth, o.depth)
+}
+
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// compare checks the counts of one operation against the limits.
+func (s Static) compare(c counts) error {
+	switch {
+	case s.MaxDepth > 0 && c.depth > int64(s.MaxDepth):
+		return badRequest(CodeMaxDepthExceeded, "the operation nests selections %s levels deep; the limit is %d", show(c.depth), s.MaxDepth)
+	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases):
+		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion; the limit is %d", show(c.aliases), s.MaxAliases)
+	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
+		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects %s root fields; the limit is %d", show(c.root), s.MaxRootFields)
+	case s.MaxFields > 0 && c.fields > int64(s.MaxFields):
+		return badRequest(CodeMaxFieldsExceeded, "the operation has %s fields after fragment expansion; the limit is %d", show(c.fields), s.MaxFields)
+	}
+	return nil
+}
+
+// show formats a saturating count.
+func show(n int64) string {
+	if n == math.MaxInt64 {
+		return "more than 2^63"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// walker holds the state of one Check.
+type walker struct {
+	s    Static
+	memo map[string]*fragmentState
+}
+
+// fragmentState is a fragment definition and how far its counts are known.
+type fragmentState struct {
+	def    *ast.FragmentDefinition
+	state  uint8 // unvisited, visiting or done
+	counts counts
+}
+
+const (
+	unvisited uint8 = iota
+	visiting
+	done
+)
+
+// fragments computes the counts of every fragment definition in dependency
+// order, without recursion over spreads: an explicit stack of definitions
+// whose spreads are being resolved. A spread that reaches a definition
+// still on the stack closes a cycle and counts as empty.
+func (w *walker) fragments(defs ast.FragmentDefinitionList) error {
+	if len(defs) == 0 {
+		return nil
+	}
+	w.memo = make(map[string]*fragmentState, len(defs))
+	for _, d := range defs {
+		if _, dup := w.memo[d.Name]; !dup { // duplicates: validation reports them
+			w.memo[d.Name] = &fragmentState{def: d}
+		}
+	}
+	type frame struct {
+		f       *fragmentState
+		spreads []string
+		next    int
+	}
+	var stack []frame
+	for _, d := range defs {
+		root := w.memo[d.Name]
+		if root.def != d || root.state != unvisited {
+			continue
+		}
+		root.state = visiting
+		stack = append(stack[:0], frame{f: root, spreads: spreadNames(d.SelectionSet, nil)})
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.next < len(top.spreads) {
+				name := top.spreads[top.next]
+				top.next++
+				if dep, ok := w.memo[name]; ok && dep.state == unvisited {
+					dep.state = visiting
+					stack = append(stack, frame{f: dep, spreads: spreadNames(dep.def.SelectionSet, nil)})
+				}
+				continue
+			}
+			f := top.f
+			stack = stack[:len(stack)-1]
+			if err := w.fragmentDefinition(f.def); err != nil {
+				return err
+			}
+			c, err := w.selectionSet(f.def.SelectionSet)
+			if err != nil {
+				return err
+			}
+			f.counts, f.state = c, done
+		}
+	}
+	return nil
+}
+
+// fragmentDefinition checks the parts of a fragment definition outside its
+// selection set.
+func (w *walker) fragmentDefinition(d *ast.FragmentDefinition) error {
+	if err := w.directives(d.Directives, "fragment "+Clip(d.Name, maxEcho)); err != nil {
+		return err
+	}
+	return w.variableDefinitions(d.VariableDefinition)
+}
+
+// spreadNames appends the names of the fragments spread anywhere in ss.
+func spreadNames(ss ast.SelectionSet, names []string) []string {
+	for _, sel := range ss {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			names = spreadNames(sel.SelectionSet, names)
+		case *ast.InlineFragment:
+			names = spreadNames(sel.SelectionSet, names)
+		case *ast.FragmentSpread:
+			names = append(names, sel.Name)
+		}
+	}
+	return names
+}
+
+// selectionSet counts ss with fragment spreads resolved from the memo, and
+// checks the directives and literals of every selection in it. Recursion
+// follows the syntactic nesting only, which the parser bounds.
+func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
+	var c counts
+	for _, sel := range ss {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if err := w.directives(sel.Directives, "field "+Clip(sel.Name, maxEcho)); err != nil {
+				return c, err
+			}
+			if err := w.arguments(sel.Arguments); err != nil {
+				return c, err
+			}
+			c.fields = satAdd(c.fields, 1)
+			c.root = satAdd(c.root, 1)
+			if sel.Alias != "" && sel.Alias != sel.Name {
+				c.aliases = satAdd(c.aliases, 1)
+			}
+			if len(sel.SelectionSet) > 0 {
+				sub, err := w.selectionSet(sel.SelectionSet)
+				if err != nil {
+					return c, err
+				}
+				c.fields = satAdd(c.fields, sub.fields)
+				c.aliases = satAdd(c.aliases, sub.aliases)
+				c.depth = max(c.depth, satAdd(sub.depth, 1))
+			}
+		case *ast.InlineFragment:
+			if err := w.directives(sel.Directives, "inline fragment"); err != nil {
+				return c, err
+			}
+			sub, err := w.selectionSet(sel.SelectionSet)
+			if err != nil {
+				return c, err
+			}
+			c.add(sub)
+		case *ast.FragmentSpread:
+			if err := w.directives(sel.Directives, "fragment spread "+Clip(sel.Name, maxEcho)); err != nil {
+				return c, err
+			}
+			if f, ok := w.memo[sel.Name]; ok && f.state == done {
+				c.add(f.counts)
+			}
+		}
+	}
+	c.depth = max(c.depth, 1)
+	return c, nil
+}
+
+// directives checks the number of directives on one element and the
+// literals in their arguments.
+func (w *walker) directives(ds ast.DirectiveList, on string) error {
+	if n := w.s.MaxDirectivesPerField; n > 0 && len(ds) > n {
+		return badRequest(CodeMaxDirectivesExceeded, "%s has %d directives; the limit is %d", on, len(ds), n)
+	}
+	for _, d := range ds {
+		if err := w.arguments(d.Arguments); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walker) variableDefinitions(vds ast.VariableDefinitionList) error {
+	for _, vd := range vds {
+		if err := w.directives(vd.Directives, "variable $"+Clip(vd.Variable, maxEcho)); err != nil {
+			return err
+		}
+		if err := checkValue(vd.DefaultValue); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walker) arguments(args ast.ArgumentList) error {
+	for _, a := range args {
+		if err := checkValue(a.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkValue rejects Int literals outside the 32-bit range in v and the
+// values nested in it. Recursion follows the syntactic nesting of list and
+// object values, which the parser bounds.
+func checkValue(v *ast.Value) error {
+	if v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case ast.IntValue:
+		if v.ExpectedType != nil && v.ExpectedType.Name() != "Int" {
+			return nil
+		}
+		if _, err := strconv.ParseInt(v.Raw, 10, 32); err != nil {
+			return badRequest(CodeValidationFailed, "Int cannot represent non 32-bit signed integer value: %s", Clip(v.Raw, maxEcho))
+		}
+	case ast.ListValue, ast.ObjectValue:
+		for _, child := range v.Children {
+			if err := checkValue(child.Value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package limits
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// fragmentBomb returns a document whose fragments F0..F(n-1) each select
+// name and spread the next fragment twice, so it expands to 2^n selections.
+func fragmentBomb(n int) string {
+	var b strings.Builder
+	b.WriteString("{me{...F0}}\n")
+	for i := range n {
+		b.WriteString("fragment F" + itoa(i) + " on User{name ...F" + itoa(i+1) + " ...F" + itoa(i+1) + "}\n")
+	}
+	b.WriteString("fragment F" + itoa(n) + " on User{id}")
+	return b.String()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func nested(open, close string, n int) string {
+	return strings.Repeat(open, n) + strings.Repeat(close, n)
+}
+
+func TestPrescan(t *testing.T) {
+	s := Static{MaxNesting: 5}
+	tests := []struct {
+		name  string
+		query string
+		code  string
+	}{
+		{"flat", "{a b c}", ""},
+		{"at limit", "{a{b{c{d{e}}}}}", ""},
+		{"braces over", "{a{b{c{d{e{f}}}}}}", CodeMaxNestingExceeded},
+		{"parens and brackets count", "{a(x:[[{y:[1]}]])}", CodeMaxNestingExceeded},
+		{"unbalanced closers ignored", "}}}}}}{a{b}}", ""},
+		{"brackets in string", `{a(x:"{{{{{{{{{{[[[[(((") }`, ""},
+		{"escaped quote in string", `{a(x:"\"{{{{{{{{{{") }`, ""},
+		{"escaped backslash ends string", `{a(x:"\\"){{{{{{}}}}}}}`, CodeMaxNestingExceeded},
+		{"braces in block string", `{a(x:"""{{{{{{{{{{""") }`, ""},
+		{"escaped triple quote in block string", `{a(x:"""\"""{{{{{{{{""") }`, ""},
+		{"four quotes close block string", `{a(x:""" x """"){{{{{{}}}}}}}`, CodeMaxNestingExceeded},
+		{"empty string then brace", `{a(x:""){b{c{d{e{f}}}}}}`, CodeMaxNestingExceeded},
+		{"braces in comment", "# {{{{{{{{{{\n{a}", ""},
+		{"comment ends at CR", "# {{{\r{{{{{{}}}}}}", CodeMaxNestingExceeded},
+		{"newline ends unterminated string", "{a(x:\"{{{{{{\n{{{{{{}}}}}})}", CodeMaxNestingExceeded},
+		{"unterminated block string", `{a(x:"""{{{{{{{{`, ""},
+		{"invalid UTF-8", "{a(x:\"\xff\xfe\")}", CodeParseFailed},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertCode(t, s.Prescan(tt.query), tt.code)
+		})
+	}
+
+	t.Run("disabled", func(t *testing.T) {
+		if err := (Static{}).Prescan(nested("{a", "}", 10000)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestParse(t *testing.T) {
+	s := Static{MaxTokens: 20, MaxNesting: 10}
+	tests := []struct {
+		name    string
+		query   string
+		code    string
+		message string // a substring of the message, if set
+	}{
+		{"ok", "query Q { me { id name } }", "", ""},
+		{"tokens at limit", "{a b c d e f g h i j k l m n o p q r}", "", ""},
+		{"tokens over", "{a b c d e f g h i j k l m n o p q r s t u}", CodeMaxTokensExceeded, "more than 20 tokens"},
+		{"nesting over", nested("{a", "}", 11), CodeMaxNestingExceeded, "more than 10"},
+		{"syntax", "{a", CodeParseFailed, "Syntax Error: Expected Name, found <EOF>"},
+		{"syntax location", "{\n  a(", CodeParseFailed, "(line 2, column 5)"},
+		{"long name clipped", strings.Repeat("x", 5000), CodeParseFailed, `Unexpected Name "xxxx`},
+		{"long string clipped", `"d" "` + strings.Repeat("x", 5000) + `"`, CodeParseFailed, `xxx..."`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := s.Parse(tt.query)
+			assertCode(t, err, tt.code)
+			if tt.code == "" && doc == nil {
+				t.Fatal("nil document")
+			}
+			if tt.message != "" && !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("message %q does not contain %q", err.Error(), tt.message)
+			}
+			if err != nil && len(err.Error()) > 200 {
+				t.Fatalf("message too long: %d bytes", len(err.Error()))
+			}
+		})
+	}
+
+	t.Run("gqlparser nesting guard when MaxNesting is disabled", func(t *testing.T) {
+		_, err := Static{}.Parse(nested("{a", "}", parser.MaxNestingDepth+1))
+		assertCode(t, err, CodeMaxNestingExceeded)
+	})
+}
+
+func TestCheck(t *testing.T) {
+	s := Static{MaxDepth: 4, MaxAliases: 3, MaxFields: 20, MaxRootFields: 3, MaxDirectivesPerField: 2}
+	tests := []struct {
+		name  string
+		query string
+		code  string
+	}{
+		{"ok", "{me{id name reviews{id body}}}", ""},
+		{"depth at limit", "{a{b{c{d}}}}", ""},
+		{"depth over", "{a{b{c{d{e}}}}}", CodeMaxDepthExceeded},
+		{"depth through fragments", "{a{...F}} fragment F on T{b{...G}} fragment G on T{c{d{e}}}", CodeMaxDepthExceeded},
+		{"depth through inline fragments", "{a{... on T{b{... on U{c{d{e}}}}}}}", CodeMaxDepthExceeded},
+		{"fragment spread adds no level", "{a{b{...F}}} fragment F on T{c{d}}", ""},
+		{"aliases at limit", "{a:x b:x c:x}", ""},
+		{"aliases over", "{me{a:x b:x c:x d:x}}", CodeMaxAliasesExceeded},
+		{"alias equal to name is no alias", "{x:x y{x:x z:z} w{w:w}}", ""},
+		{"aliases through fragments", "{me{...F ...F}} fragment F on T{a:x b:x}", CodeMaxAliasesExceeded},
+		{"root fields over", "{a b c d}", CodeMaxRootFieldsExceeded},
+		{"root fields through fragments", "{a ...F} fragment F on Query{b ... on Query{c d}}", CodeMaxRootFieldsExceeded},
+		{"nested fields are not root", "{a{b c d e f}}", ""},
+		{"fields at limit", "{a{" + strings.Repeat("x ", 19) + "}}", ""},
+		{"fields over", "{a{" + strings.Repeat("x ", 20) + "}}", CodeMaxFieldsExceeded},
+		{"fields through fragments", "{a{...F ...F ...F}} fragment F on T{x y z w v u t}", CodeMaxFieldsExceeded},
+		{"directives at limit", "{a @x @y}", ""},
+		{"directives over on field", "{a @x @y @z}", CodeMaxDirectivesExceeded},
+		{"directives over on spread", "{...F @x @y @z} fragment F on Q{a}", CodeMaxDirectivesExceeded},
+		{"directives over on inline fragment", "{... @x @y @z {a}}", CodeMaxDirectivesExceeded},
+		{"directives over on operation", "query @x @y @z {a}", CodeMaxDirectivesExceeded},
+		{"directives over on fragment definition", "{...F} fragment F on Q @x @y @z {a}", CodeMaxDirectivesExceeded},
+		{"directives over on variable", "query($v: Int @x @y @z) {a}", CodeMaxDirectivesExceeded},
+		{"directives in unused fragment", "{a} fragment F on Q{b @x @y @z}", CodeMaxDirectivesExceeded},
+		{"fragment cycle terminates", "{me{...A}} fragment A on User{id ...B} fragment B on User{name ...A}", ""},
+		{"self spread terminates", "{me{...A}} fragment A on User{id ...A}", ""},
+		{"unknown fragment counts as empty", "{me{...Nope}}", ""},
+		{"duplicate fragment names", "{me{...A}} fragment A on User{id} fragment A on User{" + strings.Repeat("x ", 50) + "}", ""},
+		{"fragment bomb", fragmentBomb(30), CodeMaxFieldsExceeded},
+		{"second operation checked", "query A {a} query B {a{b{c{d{e}}}}}", CodeMaxDepthExceeded},
+		{"int at max", "{a(x: 2147483647, y: -2147483648)}", ""},
+		{"int over", "{a(x: 2147483648)}", CodeValidationFailed},
+		{"int under", "{a(x: -2147483649)}", CodeValidationFailed},
+		{"int in list", "{a(x: [1, 2, 9007199254740993])}", CodeValidationFailed},
+		{"int in object", "{a(x: {y: {z: 99999999999}})}", CodeValidationFailed},
+		{"int in directive", "{a @skip(if: 99999999999)}", CodeValidationFailed},
+		{"int in variable default", "query($v: Int = 99999999999) {a}", CodeValidationFailed},
+		{"int in fragment", "{...F} fragment F on Q{a(x: 99999999999)}", CodeValidationFailed},
+		{"huge int clipped", "{a(x: " + strings.Repeat("9", 10000) + ")}", CodeValidationFailed},
+		{"float is not checked", "{a(x: 99999999999.0, y: 1e100)}", ""},
+		{"int in string is not checked", `{a(x: "99999999999")}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := Static{}.Parse(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertCode(t, s.Check(doc), tt.code)
+		})
+	}
+
+	t.Run("disabled limits", func(t *testing.T) {
+		doc, err := Static{}.Parse(fragmentBomb(40) + "{" + strings.Repeat("a{", 50) + "b" + strings.Repeat("}", 50) + "}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (Static{}).Check(doc); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("depth 402 without Prescan", func(t *testing.T) {
+		q := "{me{" + strings.Repeat("reviews{author{", 200) + "id" + strings.Repeat("}}", 200) + "}}"
+		doc, err := Static{MaxTokens: 15000}.Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertCode(t, DefaultStatic().Check(doc), CodeMaxDepthExceeded)
+	})
+
+	t.Run("nil document", func(t *testing.T) {
+		if err := DefaultStatic().Check(nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("validated literal for a Float or custom scalar", func(t *testing.T) {
+		doc, err := Static{}.Parse("{a(x: 99999999999, y: [99999999999])}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := doc.Operations[0].SelectionSet[0].(*ast.Field).Arguments
+		args[0].Value.ExpectedType = ast.NamedType("Float", nil)
+		args[1].Value.ExpectedType = ast.ListType(ast.NamedType("Long", nil), nil)
+		args[1].Value.Children[0].Value.ExpectedType = ast.NamedType("Long", nil)
+		if err := s.Check(doc); err != nil {
+			t.Fatal(err)
+		}
+		args[1].Value.Children[0].Value.ExpectedType = ast.NonNullNamedType("Int", nil)
+		assertCode(t, s.Check(doc), CodeValidationFailed)
+	})
+}
+
+func TestDefaultStatic(t *testing.T) {
+	want := Static{MaxTokens: 15000, MaxDepth: 25, MaxAliases: 30, MaxFields: 1500, MaxRootFields: 30, MaxDirectivesPerField: 10, MaxNesting: 100}
+	if got := DefaultStatic(); got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 5, "short"},
+		{"abcdef", 3, "abc..."},
+		{"ab\u00e9def", 3, "ab..."}, // never splits a rune
+		{"", 3, ""},
+	}
+	for _, tt := range tests {
+		if got := Clip(tt.in, tt.n); got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+
+	long := strings.Repeat("x", 1000)
+	msg := clipQuoted(`Expected Name, found String "` + long + `" and "ok" then "a\"b"`)
+	want := `Expected Name, found String "` + strings.Repeat("x", maxEcho) + `..." and "ok" then "a\"b"`
+	if msg != want {
+		t.Errorf("clipQuoted = %q", msg)
+	}
+	if got := clipQuoted(`unterminated "` + long); len(got) > maxMessage+3 {
+		t.Errorf("clipQuoted of unterminated quote: %d bytes", len(got))
+	}
+	if got := clipQuoted(strings.Repeat("y", 1000)); len(got) != maxMessage+3 {
+		t.Errorf("clipQuoted did not cap the message: %d bytes", len(got))
+	}
+}

@@ -1,0 +1,363 @@
+// Package server is the gateway's HTTP handler: it decodes GraphQL over
+// HTTP requests, applies the static limits, parses and validates against
+// the API schema (documents cached by hash), normalizes, plans (plans
+// cached per supergraph version), executes and writes the response.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/server/request"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+)
+
+// Options configure a Server.
+type Options struct {
+	Limits       limits.Static
+	MaxBodyBytes int64
+	// Introspection enables __schema and __type.
+	Introspection bool
+	// ExposePlan returns the query plan in extensions when the request
+	// carries the header "Fedgate-Include-Plan: true".
+	ExposePlan bool
+}
+
+// DefaultOptions are the production defaults.
+func DefaultOptions() Options {
+	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true}
+}
+
+// Server serves GraphQL requests for the current supergraph.
+type Server struct {
+	opts      Options
+	transport executor.Transport
+	rt        atomic.Pointer[runtime]
+	rules     *rules.Rules
+}
+
+// runtime is everything that belongs to one supergraph version; it is
+// swapped whole on reload, so a request never mixes versions.
+type runtime struct {
+	sg        *schema.Supergraph
+	planner   *planner.Planner
+	intro     *executor.Introspector
+	docs      *ristretto.Cache[string, *document]
+	plans     *ristretto.Cache[string, *planner.Plan]
+	transport executor.Transport
+}
+
+// document is a parsed and validated query document.
+type document struct {
+	doc  *ast.QueryDocument
+	errs gqlerror.List
+	// conditionVars are the variables used by @skip/@include.
+	conditionVars []string
+	err           error
+}
+
+// New returns a server for sg that sends fetches through transport.
+func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
+	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules()}
+	if err := s.Swap(sg, transport); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Swap atomically replaces the supergraph; requests already running
+// finish on the version they started with.
+func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error {
+	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: 1e5, MaxCost: 64 << 20, BufferItems: 64})
+	if err != nil {
+		return fmt.Errorf("document cache: %w", err)
+	}
+	plans, err := ristretto.NewCache(&ristretto.Config[string, *planner.Plan]{NumCounters: 1e5, MaxCost: 64 << 20, BufferItems: 64})
+	if err != nil {
+		return fmt.Errorf("plan cache: %w", err)
+	}
+	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
+		docs: docs, plans: plans, transport: transport})
+	return nil
+}
+
+// Supergraph returns the supergraph being served.
+func (s *Server) Supergraph() *schema.Supergraph { return s.rt.Load().sg }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/health", "/healthz":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"pass"}`))
+		return
+	}
+	contentType := responseType(r.Header.Get("Accept"))
+	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes})
+	if err != nil {
+		writeError(w, contentType, err)
+		return
+	}
+	rt := s.rt.Load()
+	if batched {
+		out := []byte{'['}
+		for i := range reqs {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			body, _ := s.execute(r.Context(), rt, r, &reqs[i])
+			out = append(out, body...)
+		}
+		out = append(out, ']')
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(out)
+		return
+	}
+	body, status := s.execute(r.Context(), rt, r, &reqs[0])
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func responseType(accept string) string {
+	if accept == "" || strings.Contains(accept, "application/graphql-response+json") || !strings.Contains(accept, "application/json") {
+		return "application/graphql-response+json; charset=utf-8"
+	}
+	return "application/json; charset=utf-8"
+}
+
+// requestError is an error answered before execution.
+type requestError struct {
+	code   string
+	msg    string
+	status int
+	locs   []gqlerror.Location
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req *request.Request) ([]byte, int) {
+	d := s.document(rt, req.Query)
+	if d.err != nil {
+		return errorBody(d.err), statusOf(d.err)
+	}
+	if len(d.errs) > 0 {
+		return validationBody(d.errs), http.StatusBadRequest
+	}
+	op := d.doc.Operations.ForName(req.OperationName)
+	if req.OperationName == "" && len(d.doc.Operations) > 1 {
+		op = nil
+	}
+	if op == nil {
+		msg := "operationName is required when the document has several operations"
+		if req.OperationName != "" {
+			msg = "unknown operation named \"" + limits.Clip(req.OperationName, 64) + "\""
+		}
+		return errorBody(&requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: msg, status: 400}), 400
+	}
+	if hr.Method == http.MethodGet && op.Operation != ast.Query {
+		return errorBody(&requestError{code: "METHOD_NOT_ALLOWED", msg: "only queries may be sent with GET", status: 405}), 405
+	}
+	vars := map[string]any{}
+	if len(req.Variables) > 0 {
+		if err := json.Unmarshal(req.Variables, &vars); err != nil {
+			return errorBody(&requestError{code: "BAD_USER_INPUT", msg: "variables must be a JSON object", status: 400}), 400
+		}
+	}
+	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
+	if verr != nil {
+		msg := verr.Error()
+		var gerr *gqlerror.Error
+		if errors.As(verr, &gerr) {
+			msg = gerr.Message
+		}
+		return errorBody(&requestError{code: "BAD_USER_INPUT", msg: limits.Clip(msg, 256), status: 400}), 400
+	}
+	plan, err := s.plan(rt, req, d, op, coerced)
+	if err != nil {
+		return errorBody(err), statusOf(err)
+	}
+	in := executor.Input{Variables: req.Variables}
+	if s.opts.Introspection {
+		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
+	}
+	out := executor.Execute(ctx, plan, in, rt.transport, make([]byte, 0, 4096))
+	if s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true" {
+		if pj, err := json.Marshal(plan); err == nil && len(out) > 0 {
+			out = append(out[:len(out)-1], `,"extensions":{"queryPlan":`...)
+			out = append(out, pj...)
+			out = append(out, "}}"...)
+		}
+	}
+	return out, http.StatusOK
+}
+
+// document parses, checks and validates query, through the cache.
+func (s *Server) document(rt *runtime, query string) *document {
+	sum := sha256.Sum256([]byte(query))
+	key := hex.EncodeToString(sum[:])
+	if d, ok := rt.docs.Get(key); ok {
+		return d
+	}
+	d := &document{}
+	doc, err := s.opts.Limits.Parse(query)
+	if err == nil {
+		err = s.opts.Limits.Check(doc)
+	}
+	if err != nil {
+		d.err = err
+	} else {
+		d.doc = doc
+		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.rules)
+		if len(d.errs) > 10 {
+			d.errs = d.errs[:10]
+		}
+		d.conditionVars = conditionVariables(doc)
+	}
+	rt.docs.Set(key, d, int64(len(query))+256)
+	return d
+}
+
+// plan returns the cached plan or builds it. The key holds the supergraph
+// version (the cache belongs to one runtime), the document hash, the
+// operation name and the values of the @skip/@include variables.
+func (s *Server) plan(rt *runtime, req *request.Request, d *document, op *ast.OperationDefinition, vars map[string]any) (*planner.Plan, error) {
+	var key strings.Builder
+	sum := sha256.Sum256([]byte(req.Query))
+	key.Write(sum[:])
+	key.WriteString(op.Name)
+	for _, v := range d.conditionVars {
+		fmt.Fprintf(&key, "|%s=%v", v, vars[v])
+	}
+	k := key.String()
+	if p, ok := rt.plans.Get(k); ok {
+		return p, nil
+	}
+	norm, err := planner.Normalize(rt.sg.API, d.doc, op.Name, vars)
+	if err != nil {
+		return nil, &requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: err.Error(), status: 400}
+	}
+	p, err := rt.planner.Plan(norm, planner.Options{})
+	if err != nil {
+		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}
+	}
+	rt.plans.Set(k, p, int64(1024*(p.Fetches+1)))
+	return p, nil
+}
+
+// conditionVariables lists the variables that @skip/@include read.
+func conditionVariables(doc *ast.QueryDocument) []string {
+	seen := map[string]bool{}
+	var out []string
+	var walk func(ast.SelectionSet)
+	check := func(dirs ast.DirectiveList) {
+		for _, d := range dirs {
+			if d.Name != "skip" && d.Name != "include" {
+				continue
+			}
+			if a := d.Arguments.ForName("if"); a != nil && a.Value != nil && a.Value.Kind == ast.Variable && !seen[a.Value.Raw] {
+				seen[a.Value.Raw] = true
+				out = append(out, a.Value.Raw)
+			}
+		}
+	}
+	walk = func(set ast.SelectionSet) {
+		for _, s := range set {
+			switch s := s.(type) {
+			case *ast.Field:
+				check(s.Directives)
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				check(s.Directives)
+				walk(s.SelectionSet)
+			case *ast.FragmentSpread:
+				check(s.Directives)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		walk(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		walk(f.SelectionSet)
+	}
+	return out
+}
+
+type coded interface {
+	ExtensionCode() string
+	HTTPStatus() int
+}
+
+func statusOf(err error) int {
+	var c coded
+	if errors.As(err, &c) {
+		return c.HTTPStatus()
+	}
+	var re *requestError
+	if errors.As(err, &re) {
+		return re.status
+	}
+	return http.StatusBadRequest
+}
+
+type wireError struct {
+	Message    string              `json:"message"`
+	Locations  []gqlerror.Location `json:"locations,omitempty"`
+	Extensions map[string]any      `json:"extensions"`
+}
+
+func errorBody(err error) []byte {
+	code := "BAD_REQUEST"
+	var c coded
+	var re *requestError
+	var locs []gqlerror.Location
+	switch {
+	case errors.As(err, &c):
+		code = c.ExtensionCode()
+	case errors.As(err, &re):
+		code = re.code
+		locs = re.locs
+	}
+	b, _ := json.Marshal(struct {
+		Errors []wireError `json:"errors"`
+	}{[]wireError{{Message: err.Error(), Locations: locs, Extensions: map[string]any{"code": code}}}})
+	return b
+}
+
+func validationBody(errs gqlerror.List) []byte {
+	out := make([]wireError, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, wireError{Message: limits.Clip(e.Message, 512), Locations: e.Locations,
+			Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}})
+	}
+	b, _ := json.Marshal(struct {
+		Errors []wireError `json:"errors"`
+	}{out})
+	return b
+}
+
+func writeError(w http.ResponseWriter, contentType string, err error) {
+	status := statusOf(err)
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", "GET, POST")
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(errorBody(err))
+}
