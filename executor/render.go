@@ -45,6 +45,11 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 		}
 	}
 	fields := sel.FieldsFor(typename)
+	if fields == nil && sel.Abstract && (typename == "" || typename == sel.Type) && len(sel.ByType) > 0 {
+		// An @interfaceObject answer without a concrete type: the plan
+		// only leaves it so when every implementation selects alike.
+		fields = sel.ByType[0].Fields
+	}
 	start := len(buf)
 	buf = append(buf, '{')
 	for i, f := range fields {

@@ -96,6 +96,8 @@ type subField struct {
 	name string
 	args ast.ArgumentList
 	sub  *subSel
+	// fragment marks an inline fragment: sub is printed in place.
+	fragment bool
 }
 
 func (s *subSel) forType(t string) *typeSel {
@@ -326,11 +328,38 @@ func (b *builder) keysIn(graph, typ string) []*schema.Key {
 	return keys
 }
 
+// subgraphType is the named type of typ.f in graph, which @join__field
+// (type:) may give as narrower than the supergraph's.
+func (b *builder) subgraphType(graph, typ string, f *Field) string {
+	if fg := b.fieldIn(graph, typ, f.Name); fg != nil && fg.Type != "" {
+		return strings.Trim(fg.Type, "[]!")
+	}
+	if f.Selection != nil {
+		return f.Selection.Type
+	}
+	return f.Type.Name()
+}
+
+// isInterfaceObject reports whether graph declares typ with
+// @interfaceObject: it sees the interface as an object type and answers
+// __typename with the interface name.
+func (b *builder) isInterfaceObject(graph, typ string) bool {
+	t := b.sg.Types[typ]
+	if t == nil {
+		return false
+	}
+	tg := t.Graphs[graph]
+	return tg != nil && tg.InterfaceObject
+}
+
 // possibleIn reports whether graph may return objects of concrete type at
 // a position of the static type.
 func (b *builder) possibleIn(graph, static, concrete string) bool {
 	if static == concrete {
 		return true
+	}
+	if st := b.sg.Types[static]; st != nil && st.Kind == ast.Object {
+		return false
 	}
 	ct := b.sg.Types[concrete]
 	if ct == nil || ct.Graphs[graph] == nil {
@@ -358,8 +387,18 @@ type costKey struct {
 // cost estimates how many extra fetches graph needs to resolve sel
 // starting from its own answer; inf when it cannot.
 func (b *builder) cost(graph string, sel *SelectionSet, prov *provided, depth int) int {
+	return b.costAt(graph, sel.Type, sel, prov, depth)
+}
+
+// costAt is cost at a position whose type in graph is gtype.
+func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided, depth int) int {
 	if depth > 32 {
 		return 0
+	}
+	if sel.Abstract && b.isInterfaceObject(graph, gtype) {
+		// Fields of the interface come from graph; the rest, and the
+		// concrete __typename, from one entity fetch on the interface.
+		return 1
 	}
 	key := costKey{graph, sel}
 	if prov == nil {
@@ -370,7 +409,7 @@ func (b *builder) cost(graph string, sel *SelectionSet, prov *provided, depth in
 	}
 	total := 0
 	for _, tf := range sel.ByType {
-		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
+		if sel.Abstract && !b.possibleIn(graph, gtype, tf.Type) {
 			continue
 		}
 		total = sat(total + b.costFields(graph, tf.Type, tf.Fields, prov, depth))
@@ -409,6 +448,11 @@ func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided,
 			}
 		}
 		if best >= inf {
+			if gid, iface, _ := b.interfaceObjectTarget(graph, typ, f); gid != "" {
+				best, bestGraph = b.fieldCost(gid, iface, f, nil, depth), gid
+			}
+		}
+		if best >= inf {
 			return inf
 		}
 		total = sat(total + best)
@@ -439,7 +483,7 @@ func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth i
 		return 0
 	}
 	fprov := b.providedBy(graph, typ, f.Name, prov)
-	c := b.cost(graph, f.Selection, fprov, depth+1)
+	c := b.costAt(graph, b.subgraphType(graph, typ, f), f.Selection, fprov, depth+1)
 	if c < inf {
 		return c
 	}
@@ -606,11 +650,15 @@ func withSelection(f *Field, sel *SelectionSet) *Field {
 }
 
 // planSelection plans the sub-selection of a field inside group g.
-func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, path []string, prov *provided) {
+func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype string, path []string, prov *provided) {
 	sub.typ = sel.Type
 	sub.abstract = sel.Abstract
+	if sel.Abstract && b.isInterfaceObject(g.graph, gtype) {
+		b.planInterfaceObject(g, sub, sel, gtype, path, prov)
+		return
+	}
 	for _, tf := range sel.ByType {
-		if sel.Abstract && !b.possibleIn(g.graph, sel.Type, tf.Type) {
+		if sel.Abstract && !b.possibleIn(g.graph, gtype, tf.Type) {
 			continue
 		}
 		ts := sub.forType(tf.Type)
@@ -669,7 +717,7 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 	}
 	sf := ts.add(f.ResponseKey, f.Name, f.Arguments, mk)
 	if f.Selection != nil {
-		b.planSelection(g, sf.sub, f.Selection, childPath(path, f.ResponseKey, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
+		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, f.ResponseKey, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
 	}
 }
 
@@ -715,6 +763,10 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 		}
 	}
 	if best == "" {
+		if gid, iface, key := b.interfaceObjectTarget(g.graph, typ, f); gid != "" {
+			b.jumpToInterfaceObject(g, ts, typ, f, gid, iface, key, path, prov)
+			return
+		}
 		b.fail("cannot plan field %s.%s: no subgraph that can resolve it is reachable from subgraph %s", typ, f.Name, b.sg.Graph(g.graph).Name)
 		return
 	}
@@ -912,4 +964,178 @@ func appendUnique(list []*group, g *group) []*group {
 		}
 	}
 	return append(list, g)
+}
+
+// planInterfaceObject plans an abstract selection in a subgraph that
+// declares the interface with @interfaceObject. That subgraph answers the
+// interface's own fields; the concrete __typename and everything else
+// come from an entity fetch on the interface to a subgraph that knows its
+// implementations.
+func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, iface string, path []string, prov *provided) {
+	sub.abstract = false
+	sub.typ = iface
+	ts := sub.forType(iface)
+	it := b.sg.Types[iface]
+	needDown := false
+	planned := map[string]bool{}
+	// A field selected for every implementation is asked of the interface;
+	// one under a type condition needs the concrete type.
+	count := map[string]int{}
+	for _, tf := range sel.ByType {
+		for _, f := range tf.Fields {
+			count[f.ResponseKey]++
+		}
+	}
+	for i, tf := range sel.ByType {
+		if i > 0 && !sameKeys(tf.Fields, sel.ByType[0].Fields) {
+			needDown = true
+		}
+		for _, f := range tf.Fields {
+			if f.Name == "__typename" {
+				needDown = true
+				continue
+			}
+			if planned[f.ResponseKey] {
+				continue
+			}
+			if it.Fields[f.Name] == nil || count[f.ResponseKey] < len(sel.ByType) {
+				needDown = true
+				continue
+			}
+			if b.resolvable(g.graph, iface, f.Name, prov) {
+				b.planField(g, ts, iface, f, path, prov, false)
+				planned[f.ResponseKey] = true
+				continue
+			}
+			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
+				b.jumpToInterfaceObject(g, ts, iface, f, gid, iface, key, path, prov)
+				planned[f.ResponseKey] = true
+				continue
+			}
+			needDown = true
+		}
+	}
+	if !needDown {
+		return
+	}
+	target, key := "", (*schema.Key)(nil)
+	for _, gid := range it.GraphIDs {
+		if gid == g.graph || it.Graphs[gid].InterfaceObject {
+			continue
+		}
+		for _, k := range b.keysIn(gid, iface) {
+			if b.selectionResolvable(g.graph, iface, k.Selection) {
+				target, key = gid, k
+				break
+			}
+		}
+		if target != "" {
+			break
+		}
+	}
+	if target == "" {
+		return
+	}
+	rest := &SelectionSet{Type: iface, Abstract: true}
+	for _, tf := range sel.ByType {
+		r := &TypeFields{Type: tf.Type}
+		for _, f := range tf.Fields {
+			if f.Name == "__typename" || !planned[f.ResponseKey] {
+				r.Fields = append(r.Fields, f)
+			}
+		}
+		rest.ByType = append(rest.ByType, r)
+	}
+	eg := b.entityGroup(target, path, g, iface, ts)
+	if b.touched != nil {
+		*b.touched = appendUnique(*b.touched, eg)
+	}
+	eg.parentSel[iface] = ts
+	eg.repType[iface] = iface
+	ts.add("__typename", "__typename", nil, nil)
+	b.addRepresentation(eg, iface, key.Selection, ts, path, prov)
+	ets := eg.sel.forType(iface)
+	var frag *subField
+	for _, f := range ets.fields {
+		if f.fragment {
+			frag = f
+		}
+	}
+	if frag == nil {
+		frag = &subField{fragment: true, sub: &subSel{}}
+		ets.fields = append(ets.fields, frag)
+	}
+	b.planSelection(eg, frag.sub, rest, iface, path, nil)
+}
+
+// interfaceObjectTarget finds a subgraph that resolves typ.f through an
+// interface of typ it declares with @interfaceObject, reachable with a
+// key that source resolves on typ.
+func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, iface string, key *schema.Key) {
+	def := b.sg.Full.Types[typ]
+	if def == nil || def.Kind != ast.Object {
+		return "", "", nil
+	}
+	for _, in := range def.Interfaces {
+		it := b.sg.Types[in]
+		if it == nil {
+			continue
+		}
+		for _, gid := range it.GraphIDs {
+			if gid == source || !it.Graphs[gid].InterfaceObject || !b.resolvable(gid, in, f.Name, nil) {
+				continue
+			}
+			for _, k := range b.keysIn(gid, in) {
+				if b.selectionResolvable(source, typ, k.Selection) {
+					return gid, in, k
+				}
+			}
+		}
+	}
+	return "", "", nil
+}
+
+// jumpToInterfaceObject fetches typ.f from a subgraph that has it on an
+// @interfaceObject interface: the representation names the interface.
+func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
+	eg := b.entityGroup(target, path, g, typ, ts)
+	if b.touched != nil {
+		*b.touched = appendUnique(*b.touched, eg)
+	}
+	if eg.parentSel[typ] == nil {
+		eg.parentSel[typ] = ts
+		eg.repType[typ] = iface
+	}
+	ts.add("__typename", "__typename", nil, nil)
+	b.addRepresentation(eg, typ, key.Selection, ts, path, prov)
+	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
+}
+
+func sameKeys(a, b []*Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ResponseKey != b[i].ResponseKey {
+			return false
+		}
+	}
+	return true
+}
+
+// interfaceTarget finds another subgraph that resolves iface.f on the
+// interface itself, reachable with a key that source resolves.
+func (b *builder) interfaceTarget(source, iface string, f *Field) (string, *schema.Key) {
+	it := b.sg.Types[iface]
+	for _, gid := range it.GraphIDs {
+		if gid == source || !b.resolvable(gid, iface, f.Name, nil) {
+			continue
+		}
+		for _, k := range b.keysIn(gid, iface) {
+			if b.selectionResolvable(source, iface, k.Selection) {
+				return gid, k
+			}
+		}
+	}
+	return "", nil
 }

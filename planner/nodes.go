@@ -171,10 +171,15 @@ func (b *builder) fetch(g *group) *Fetch {
 		}
 	}
 	var printSel func(s *subSel)
+	var printInner func(s *subSel)
 	printFields := func(ts *typeSel) {
 		for i, f := range ts.fields {
 			if i > 0 {
 				body.WriteByte(' ')
+			}
+			if f.fragment {
+				printInner(f.sub)
+				continue
 			}
 			if f.key != f.name {
 				body.WriteString(f.key)
@@ -199,15 +204,13 @@ func (b *builder) fetch(g *group) *Fetch {
 			}
 		}
 	}
-	printSel = func(s *subSel) {
-		body.WriteByte('{')
+	printInner = func(s *subSel) {
 		if !s.abstract {
-			if len(s.types) > 0 {
+			if len(s.types) > 0 && len(s.types[0].fields) > 0 {
 				printFields(s.types[0])
 			} else {
 				body.WriteString("__typename")
 			}
-			body.WriteByte('}')
 			return
 		}
 		body.WriteString("__typename")
@@ -221,6 +224,10 @@ func (b *builder) fetch(g *group) *Fetch {
 			printFields(ts)
 			body.WriteByte('}')
 		}
+	}
+	printSel = func(s *subSel) {
+		body.WriteByte('{')
+		printInner(s)
 		body.WriteByte('}')
 	}
 	kind := "query"
@@ -285,8 +292,20 @@ func (b *builder) fetch(g *group) *Fetch {
 	f := &Fetch{ID: g.id, Subgraph: b.sg.Graph(g.graph).Name, Operation: head.String() + body.String(),
 		OperationName: name, OperationKind: kind, VariableUsages: usages}
 	if g.entity {
+		seen := map[string]bool{}
 		for _, typ := range g.reqOrder {
+			seen[typ] = true
 			f.Requires = append(f.Requires, &Requirement{TypeName: typ, RepresentationType: g.repType[typ], Fields: g.reqs[typ]})
+		}
+		// Objects reached as an interface may already carry their concrete
+		// type from an earlier fetch: the same representation applies.
+		for _, typ := range g.reqOrder {
+			for _, p := range b.sg.Full.PossibleTypes[typ] {
+				if !seen[p.Name] && p.Name != typ {
+					seen[p.Name] = true
+					f.Requires = append(f.Requires, &Requirement{TypeName: p.Name, RepresentationType: g.repType[typ], Fields: g.reqs[typ]})
+				}
+			}
 		}
 	}
 	return f

@@ -96,7 +96,9 @@ func NormalizeFieldSet(schema *ast.Schema, typeName string, set ast.SelectionSet
 		return nil
 	}
 	n := normalizer{schema: schema}
-	return n.selectionSet(def, []ast.SelectionSet{set})
+	// A key on an interface is read from objects of any implementation:
+	// the field set is collected on the interface itself.
+	return &SelectionSet{Type: def.Name, ByType: []*TypeFields{{Type: def.Name, Fields: n.collect(def, []ast.SelectionSet{set})}}}
 }
 
 func selectOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
@@ -134,6 +136,12 @@ func (n *normalizer) selectionSet(def *ast.Definition, sets []ast.SelectionSet) 
 		return out
 	}
 	possible := n.schema.PossibleTypes[def.Name]
+	if len(possible) == 0 {
+		// An interface no object implements (in this schema): its own
+		// fields are all there is to select.
+		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets)}}
+		return out
+	}
 	names := make([]string, 0, len(possible))
 	for _, p := range possible {
 		names = append(names, p.Name)
