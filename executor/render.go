@@ -45,10 +45,18 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 		}
 	}
 	fields := sel.FieldsFor(typename)
-	if fields == nil && sel.Abstract && (typename == "" || typename == sel.Type) && len(sel.ByType) > 0 {
-		// An @interfaceObject answer without a concrete type: the plan
-		// only leaves it so when every implementation selects alike.
-		fields = sel.ByType[0].Fields
+	if fields == nil && sel.Abstract {
+		if typename != "" && typename != sel.Type {
+			// A runtime type the client schema does not have at this
+			// position (inaccessible, or not a member): null.
+			return buf, false
+		}
+		if len(sel.ByType) > 0 {
+			// An @interfaceObject answer without a concrete type: the
+			// plan only leaves it so when every implementation selects
+			// alike.
+			fields = sel.ByType[0].Fields
+		}
 	}
 	start := len(buf)
 	buf = append(buf, '{')
@@ -128,7 +136,29 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.
 		}
 		return out, true
 	}
+	if f.Enum != nil && !validEnum(f.Enum, v) {
+		// A value the client schema does not have (inaccessible, or only
+		// in one subgraph's enum) is never sent.
+		if t.NonNull {
+			r.nullError(f)
+			return buf, false
+		}
+		return append(buf, "null"...), true
+	}
 	return v.MarshalTo(buf), true
+}
+
+func validEnum(def *ast.Definition, v *fastjson.Value) bool {
+	s, err := v.StringBytes()
+	if err != nil {
+		return false
+	}
+	for _, ev := range def.EnumValues {
+		if ev.Name == string(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *renderer) invalid(buf []byte, t *ast.Type, f *planner.Field) ([]byte, bool) {

@@ -34,7 +34,7 @@ const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, excluded: map[*group]bool{}}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, excluded: map[*group]bool{}}
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -50,6 +50,8 @@ type builder struct {
 	groups    []*group
 	memo      map[costKey]int
 	fieldMemo map[fieldKey]int
+	inKeyCost map[string]bool
+	keyCache  map[*schema.Key][]*Field
 	depth     int
 	excluded  map[*group]bool
 	// touched collects the entity fetches used while planning a
@@ -443,7 +445,7 @@ func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided,
 		}
 		best, bestGraph := inf, ""
 		for _, gid := range b.leaveTargets(graph, typ, f) {
-			if c := b.fieldCost(gid, typ, f, nil, depth); c < best {
+			if c := sat(b.fieldCost(gid, typ, f, nil, depth) + b.keyCost(graph, gid, typ, depth)); c < best {
 				best, bestGraph = c, gid
 			}
 		}
@@ -560,17 +562,45 @@ func (b *builder) jumpable(graph, typ string) bool {
 
 // jumpableFrom reports whether a fetch to target can start at typ with
 // data from source: on the query root always, else through a key of
-// target whose fields source resolves.
+// target whose fields source can get, directly or through other fetches.
 func (b *builder) jumpableFrom(source, target, typ string) bool {
+	return b.keyCost(source, target, typ, 0) < inf
+}
+
+// keyCost estimates the fetches source needs to get the cheapest key of
+// typ in target.
+func (b *builder) keyCost(source, target, typ string, depth int) int {
 	if typ == b.op.RootType && b.op.Kind == ast.Query {
-		return true
+		return 0
 	}
+	best := inf
 	for _, k := range b.keysIn(target, typ) {
 		if b.selectionResolvable(source, typ, k.Selection) {
-			return true
+			return 0
 		}
+		if depth > 4 || b.inKeyCost[source+"|"+typ] {
+			continue
+		}
+		b.inKeyCost[source+"|"+typ] = true
+		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+8); c < best {
+			best = c
+		}
+		delete(b.inKeyCost, source+"|"+typ)
 	}
-	return false
+	return best
+}
+
+// keyFields returns a key's field set as fields of typ.
+func (b *builder) keyFields(typ string, k *schema.Key) []*Field {
+	if fs, ok := b.keyCache[k]; ok {
+		return fs
+	}
+	var fs []*Field
+	if sel := NormalizeFieldSet(b.sg.Full, typ, k.Selection); sel != nil {
+		fs = sel.FieldsFor(typ)
+	}
+	b.keyCache[k] = fs
+	return fs
 }
 
 // selectionResolvable reports whether graph resolves a field set on typ by

@@ -49,6 +49,9 @@ type Field struct {
 	Type *ast.Type
 	// Selection is nil for leaf fields.
 	Selection *SelectionSet
+	// Enum is the enum type of a leaf field, so that values outside the
+	// client schema can be nulled; nil otherwise.
+	Enum *ast.Definition
 }
 
 // FieldsFor returns the fields selected when the runtime type is typeName.
@@ -221,6 +224,9 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 			continue
 		}
 		f.Type = def.Type
+		if target := n.schema.Types[def.Type.Name()]; target != nil && target.Kind == ast.Enum {
+			f.Enum = target
+		}
 		if target := n.schema.Types[def.Type.Name()]; target != nil && target.IsCompositeType() {
 			subs := make([]ast.SelectionSet, 0, len(c.fields))
 			for _, af := range c.fields {
