@@ -76,7 +76,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 		}
 		var fv *fastjson.Value
 		if v != nil {
-			fv = v.Get(f.ResponseKey)
+			fv = v.Get(f.DataKey())
 		}
 		r.path = append(r.path, f.ResponseKey)
 		var ok bool

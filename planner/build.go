@@ -100,6 +100,9 @@ type subField struct {
 	sub  *subSel
 	// fragment marks an inline fragment: sub is printed in place.
 	fragment bool
+	// field is the client field this one answers, nil for fields the plan
+	// adds (keys, requirements).
+	field *Field
 }
 
 func (s *subSel) forType(t string) *typeSel {
@@ -712,6 +715,12 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 	if b.resolvable(g.graph, typ, f.Name, prov) {
 		fg := b.fieldIn(g.graph, typ, f.Name)
 		needsRequires := fg != nil && len(fg.Requires) > 0
+		if needsRequires && atEntityRoot && g.entity && g.parentSel[typ] != nil && b.requiresConflict(g, typ, fg) {
+			// The representation already carries a required field with
+			// other arguments: this field gets an entity fetch of its own.
+			b.separateRequires(g, typ, f, path)
+			return
+		}
 		if !needsRequires || (atEntityRoot && g.entity && g.parentSel[typ] != nil) {
 			fprov := b.providedBy(g.graph, typ, f.Name, prov)
 			whole := f.Selection == nil || b.cost(g.graph, f.Selection, fprov, 0) < inf
@@ -746,6 +755,10 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 		mk = func() *subSel { return &subSel{} }
 	}
 	sf := ts.add(f.ResponseKey, f.Name, f.Arguments, mk)
+	sf.field = f
+	if sf.key != f.ResponseKey && f.dataKey != nil {
+		*f.dataKey = sf.key
+	}
 	if f.Selection != nil {
 		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, f.ResponseKey, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
 	}
@@ -959,7 +972,7 @@ func mergeRequired(list []*RequiredField, fields []*Field, ps *typeSel, cond str
 			}
 		}
 		if rf == nil {
-			rf = &RequiredField{Name: f.Name, Key: key, TypeCondition: cond}
+			rf = &RequiredField{Name: f.Name, Key: key, TypeCondition: cond, args: argsString(f.Arguments)}
 			list = append(list, rf)
 		}
 		if f.Selection == nil {
@@ -1168,4 +1181,84 @@ func (b *builder) interfaceTarget(source, iface string, f *Field) (string, *sche
 		}
 	}
 	return "", nil
+}
+
+// requiresConflict reports whether fg's @requires needs a field that g's
+// representation of typ already holds with other arguments.
+func (b *builder) requiresConflict(g *group, typ string, fg *schema.FieldInGraph) bool {
+	sel := NormalizeFieldSet(b.sg.Full, typ, fg.Requires)
+	if sel == nil {
+		return false
+	}
+	for _, f := range sel.FieldsFor(typ) {
+		for _, rf := range g.reqs[typ] {
+			if rf.Name == f.Name && rf.TypeCondition == "" && rf.args != argsString(f.Arguments) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// separateRequires plans f, whose @requires conflicts with g's, in a new
+// entity fetch to g's subgraph at the same place.
+func (b *builder) separateRequires(g *group, typ string, f *Field, path []string) {
+	key := b.chooseKey(typ, g.graph, g.parent.graph, nil)
+	if key == nil {
+		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(g.graph).Name)
+		return
+	}
+	ps := g.parentSel[typ]
+	eg := b.newGroup(g.graph, true, path, g.parent)
+	eg.parentSel[typ] = ps
+	eg.repType[typ] = g.repType[typ]
+	b.addRepresentation(eg, typ, key.Selection, ps, path, nil)
+	b.planField(eg, eg.sel.forType(typ), typ, f, path, nil, true)
+}
+
+// resolveConflicts aliases fields that share a response key under
+// different types of one abstract selection but have different types in
+// the subgraph, which GraphQL validation would reject there.
+func (b *builder) resolveConflicts(graph string, s *subSel) {
+	if s == nil {
+		return
+	}
+	seen := map[string]string{}
+	for _, ts := range s.types {
+		for _, f := range ts.fields {
+			if f.fragment {
+				b.resolveConflicts(graph, f.sub)
+				continue
+			}
+			if f.sub != nil {
+				b.resolveConflicts(graph, f.sub)
+			}
+			if f.name == "__typename" || !s.abstract {
+				continue
+			}
+			t := b.fieldTypeIn(graph, ts.typ, f.name)
+			prev, ok := seen[f.key]
+			if !ok {
+				seen[f.key] = t
+				continue
+			}
+			if prev != t {
+				f.key = "_fed_" + ts.typ + "_" + f.key
+				if f.field != nil && f.field.dataKey != nil {
+					*f.field.dataKey = f.key
+				}
+			}
+		}
+	}
+}
+
+// fieldTypeIn is the type of typ.field as graph declares it.
+func (b *builder) fieldTypeIn(graph, typ, field string) string {
+	if fg := b.fieldIn(graph, typ, field); fg != nil && fg.Type != "" {
+		return fg.Type
+	}
+	if t := b.sg.Types[typ]; t != nil && t.Fields[field] != nil {
+		return t.Fields[field].Def.Type.String()
+	}
+	return ""
 }

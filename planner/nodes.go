@@ -22,6 +22,9 @@ func (b *builder) nodes() (Node, int) {
 	}
 	fetches := map[*group]*Fetch{}
 	for _, g := range b.groups {
+		b.resolveConflicts(g.graph, g.sel)
+	}
+	for _, g := range b.groups {
 		fetches[g] = b.fetch(g)
 	}
 	if b.op.Kind == ast.Mutation {

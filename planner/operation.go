@@ -52,6 +52,19 @@ type Field struct {
 	// Enum is the enum type of a leaf field, so that values outside the
 	// client schema can be nulled; nil otherwise.
 	Enum *ast.Definition
+
+	// dataKey is where subgraph answers hold the value when the plan had
+	// to alias the field; shared by the planner's working copies.
+	dataKey *string
+}
+
+// DataKey is the key under which the merged subgraph data holds the
+// field: its response key unless the plan aliased it.
+func (f *Field) DataKey() string {
+	if f.dataKey != nil && *f.dataKey != "" {
+		return *f.dataKey
+	}
+	return f.ResponseKey
 }
 
 // FieldsFor returns the fields selected when the runtime type is typeName.
@@ -210,7 +223,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 	out := make([]*Field, 0, len(order))
 	for _, c := range order {
 		first := c.fields[0]
-		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name}
+		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name, dataKey: new(string)}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)
 			out = append(out, f)

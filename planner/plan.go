@@ -70,6 +70,8 @@ type RequiredField struct {
 	// TypeCondition restricts the field to objects of that runtime type.
 	TypeCondition string
 	Fields        []*RequiredField
+
+	args string
 }
 
 func (*Sequence) isNode() {}
