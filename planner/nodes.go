@@ -74,17 +74,64 @@ func (b *builder) subtree(roots []*group, fetches map[*group]*Fetch) Node {
 	for _, r := range roots {
 		visit(r)
 	}
-	multi := false
-	for g := range members {
-		multi = multi || len(g.deps) > 1
+	// Each fetch hangs under the dependency that finishes last: one whose
+	// other dependencies are all its ancestors. When some fetch has no such
+	// dependency the plan falls back to levels.
+	treeParent := map[*group]*group{}
+	isAncestor := func(a, g *group) bool {
+		for p := treeParent[g]; p != nil; p = treeParent[p] {
+			if p == a {
+				return true
+			}
+		}
+		return false
 	}
-	if !multi {
-		var tree func(g *group) Node
-		tree = func(g *group) Node {
+	tree := true
+	done := map[*group]bool{}
+	var place func(g *group)
+	place = func(g *group) {
+		if done[g] || !tree {
+			return
+		}
+		done[g] = true
+		for _, d := range g.deps {
+			place(d)
+		}
+		if len(g.deps) == 0 {
+			return
+		}
+		var parent *group
+		for _, d := range g.deps {
+			ok := true
+			for _, o := range g.deps {
+				if o != d && !isAncestor(o, d) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				parent = d
+				break
+			}
+		}
+		if parent == nil {
+			tree = false
+			return
+		}
+		treeParent[g] = parent
+	}
+	for _, g := range b.groups {
+		if members[g] {
+			place(g)
+		}
+	}
+	if tree {
+		var node func(g *group) Node
+		node = func(g *group) Node {
 			var kids []Node
 			for _, c := range b.groups {
-				if members[c] && len(c.deps) == 1 && c.deps[0] == g {
-					kids = append(kids, tree(c))
+				if members[c] && treeParent[c] == g {
+					kids = append(kids, node(c))
 				}
 			}
 			self := fetchNode(g, fetches[g])
@@ -97,11 +144,11 @@ func (b *builder) subtree(roots []*group, fetches map[*group]*Fetch) Node {
 			return &Sequence{Nodes: []Node{self, &Parallel{Nodes: kids}}}
 		}
 		if len(roots) == 1 {
-			return tree(roots[0])
+			return node(roots[0])
 		}
 		par := &Parallel{}
 		for _, r := range roots {
-			par.Nodes = append(par.Nodes, tree(r))
+			par.Nodes = append(par.Nodes, node(r))
 		}
 		return par
 	}
