@@ -7,7 +7,6 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -152,7 +151,8 @@ type requestError struct {
 func (e *requestError) Error() string { return e.msg }
 
 func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req *request.Request) ([]byte, int) {
-	d := s.document(rt, req.Query)
+	hash := sha256.Sum256([]byte(req.Query))
+	d := s.document(rt, req.Query, hash)
 	if d.err != nil {
 		return errorBody(d.err), statusOf(d.err)
 	}
@@ -188,7 +188,7 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 		}
 		return errorBody(&requestError{code: "BAD_USER_INPUT", msg: limits.Clip(msg, 256), status: 400}), 400
 	}
-	plan, err := s.plan(rt, req, d, op, coerced)
+	plan, err := s.plan(rt, hash, d, op, coerced)
 	if err != nil {
 		return errorBody(err), statusOf(err)
 	}
@@ -208,9 +208,8 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 }
 
 // document parses, checks and validates query, through the cache.
-func (s *Server) document(rt *runtime, query string) *document {
-	sum := sha256.Sum256([]byte(query))
-	key := hex.EncodeToString(sum[:])
+func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
+	key := string(hash[:])
 	if d, ok := rt.docs.Get(key); ok {
 		return d
 	}
@@ -236,10 +235,9 @@ func (s *Server) document(rt *runtime, query string) *document {
 // plan returns the cached plan or builds it. The key holds the supergraph
 // version (the cache belongs to one runtime), the document hash, the
 // operation name and the values of the @skip/@include variables.
-func (s *Server) plan(rt *runtime, req *request.Request, d *document, op *ast.OperationDefinition, vars map[string]any) (*planner.Plan, error) {
+func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any) (*planner.Plan, error) {
 	var key strings.Builder
-	sum := sha256.Sum256([]byte(req.Query))
-	key.Write(sum[:])
+	key.Write(hash[:])
 	key.WriteString(op.Name)
 	for _, v := range d.conditionVars {
 		fmt.Fprintf(&key, "|%s=%v", v, vars[v])
