@@ -38,6 +38,8 @@ type Supergraph struct {
 	Graphs []*Graph
 	// Types holds federation metadata for every composite type.
 	Types map[string]*Type
+	// OverrideLabels lists the progressive @override labels in use, sorted.
+	OverrideLabels []string
 
 	graphByID map[string]*Graph
 }
@@ -321,6 +323,9 @@ func (s *Supergraph) readTypes(names specNames) error {
 				if fg.Provides, err = parseFieldSet(argString(d, "provides")); err != nil {
 					return fmt.Errorf("supergraph: line %d: @provides on %s.%s: %v", d.Position.Line, def.Name, fd.Name, err)
 				}
+				if fg.OverrideLabel != "" && !contains(s.OverrideLabels, fg.OverrideLabel) {
+					s.OverrideLabels = append(s.OverrideLabels, fg.OverrideLabel)
+				}
 				if prev := f.Graphs[gid]; prev != nil && !prev.External {
 					// A resolvable declaration wins over an external one.
 					continue
@@ -367,10 +372,20 @@ func (s *Supergraph) readTypes(names specNames) error {
 			}
 		}
 	}
+	sort.Strings(s.OverrideLabels)
 	for _, t := range s.Types {
 		sort.Slice(t.GraphIDs, func(i, j int) bool { return s.graphIndex(t.GraphIDs[i]) < s.graphIndex(t.GraphIDs[j]) })
 	}
 	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Supergraph) graphIndex(id string) int {

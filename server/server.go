@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -170,6 +171,9 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 		}
 		return errorBody(&requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: msg, status: 400}), 400
 	}
+	if op.Operation == ast.Subscription {
+		return errorBody(&requestError{code: "SUBSCRIPTIONS_NOT_SUPPORTED", msg: "subscriptions are not supported over this transport", status: 400}), 400
+	}
 	if hr.Method == http.MethodGet && op.Operation != ast.Query {
 		return errorBody(&requestError{code: "METHOD_NOT_ALLOWED", msg: "only queries may be sent with GET", status: 405}), 405
 	}
@@ -242,6 +246,12 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	for _, v := range d.conditionVars {
 		fmt.Fprintf(&key, "|%s=%v", v, vars[v])
 	}
+	labels := activeLabels(rt.sg.OverrideLabels)
+	for _, l := range rt.sg.OverrideLabels {
+		if labels[l] {
+			key.WriteString("|label=" + l)
+		}
+	}
 	k := key.String()
 	if p, ok := rt.plans.Get(k); ok {
 		return p, nil
@@ -250,12 +260,33 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	if err != nil {
 		return nil, &requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: err.Error(), status: 400}
 	}
-	p, err := rt.planner.Plan(norm, planner.Options{})
+	p, err := rt.planner.Plan(norm, planner.Options{Labels: labels})
 	if err != nil {
 		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}
 	}
 	rt.plans.Set(k, p, int64(1024*(p.Fetches+1)))
 	return p, nil
+}
+
+// activeLabels rolls the progressive @override labels of the form
+// percent(N) for one request: each is in force with probability N/100.
+// Other labels are off until configured. Labels are visited in sorted
+// order, so the plan cache key is deterministic.
+func activeLabels(labels []string) map[string]bool {
+	var on map[string]bool
+	for _, l := range labels {
+		var pct float64
+		if _, err := fmt.Sscanf(l, "percent(%g)", &pct); err != nil {
+			continue
+		}
+		if rand.Float64()*100 < pct {
+			if on == nil {
+				on = map[string]bool{}
+			}
+			on[l] = true
+		}
+	}
+	return on
 }
 
 // conditionVariables lists the variables that @skip/@include read.
