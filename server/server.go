@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -108,6 +110,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	contentType := responseType(r.Header.Get("Accept"))
+	defer func() {
+		// A bug must cost one request, not the process or the connection:
+		// answer 500 with a plain GraphQL error and log the panic.
+		if p := recover(); p != nil {
+			slog.Error("panic serving request", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
+		}
+	}()
 	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes})
 	if err != nil {
 		writeError(w, contentType, err)
