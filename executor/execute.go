@@ -88,6 +88,13 @@ func (e *execution) run(n planner.Node) {
 			wg.Add(1)
 			go func(c planner.Node) {
 				defer wg.Done()
+				defer func() {
+					// A panic here would end the process: keep it to
+					// this request, as an error of the response.
+					if p := recover(); p != nil {
+						e.addError(&Error{Message: "internal error executing the plan", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}})
+					}
+				}()
 				e.run(c)
 			}(c)
 		}
