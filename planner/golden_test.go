@@ -130,6 +130,9 @@ func TestPlanGolden(t *testing.T) {
 	for _, c := range loadPlanCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			j, txt, err := c.plan(c.loadSupergraph(t))
+			if reason, ok := pinned[c.name]; ok && err != nil {
+				t.Fatalf("%v\n(the golden is pinned, written by hand: %s)", err, reason)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,11 +166,23 @@ func TestPlanDeterministic(t *testing.T) {
 	}
 }
 
+// pinned lists goldens written by hand because the planner's output was
+// wrong when they were recorded; -update does not overwrite them. Remove an
+// entry once the planner gets the case right.
+var pinned = map[string]string{
+	"nested_entity_chain": "Product is reached from reviews with only upc; inventory's key is \"upc sku\", so sku must come from products first (two jumps)",
+	"key_chain_two_hops":  "the smallest case of nested_entity_chain; the expected plan is the planner's own output with the join__Graph values reversed",
+}
+
 // checkGolden compares got with the file at path, or rewrites the file
 // under -update. A missing file is a failure, never created silently.
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	name = strings.TrimSuffix(name, ".plan")
+	if reason, ok := pinned[name]; ok && *update {
+		t.Logf("%s is pinned, not rewritten: %s", path, reason)
+	} else if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -176,6 +191,9 @@ func checkGolden(t *testing.T, path string, got []byte) {
 	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("golden %s: %v (run go test ./planner -run Golden -update to create it)", path, err)
+	}
+	if reason, ok := pinned[name]; ok && !bytes.Equal(want, got) {
+		t.Errorf("%s differs; it is pinned (the expected answer, written by hand): %s", path, reason)
 	}
 	if !bytes.Equal(want, got) {
 		t.Errorf("%s differs (-update rewrites it)\n%s", path, lineDiff(string(want), string(got)))
@@ -206,10 +224,7 @@ func lineDiff(want, got string) string {
 func TestPlanGraphOrder(t *testing.T) {
 	for _, c := range loadPlanCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			j0, txt0, err := c.plan(c.loadSupergraph(t))
-			if err != nil {
-				t.Skipf("not plannable, TestPlanGolden reports it: %v", err)
-			}
+			j0, txt0, err0 := c.plan(c.loadSupergraph(t))
 			sdl, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(c.supergraph)))
 			if err != nil {
 				t.Fatal(err)
@@ -219,8 +234,13 @@ func TestPlanGraphOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			j, txt, err := c.plan(sg)
-			if err != nil {
-				t.Fatalf("reversed graph order: %v", err)
+			switch {
+			case err0 != nil && err != nil:
+				t.Skipf("not plannable in either order, TestPlanGolden reports it: %v", err0)
+			case err0 != nil:
+				t.Fatalf("plans only with the graphs in reverse order: %v\nreverse order:\n%s", err0, txt)
+			case err != nil:
+				t.Fatalf("plans only with the graphs in supergraph order: %v\nsupergraph order:\n%s", err, txt0)
 			}
 			if !bytes.Equal(j, j0) {
 				t.Errorf("reversed graph order planned differently:\n%s\nsupergraph order:\n%s", txt, txt0)

@@ -1,0 +1,81 @@
+# fedgate: a GraphQL federation gateway in Go. `make help` lists the targets.
+
+GO          ?= go
+BIN         := bin
+BENCH_PORT  ?= 4080
+BENCH_CONNS ?= 50
+BENCH_TIME  ?= 10s
+BENCH_QUERY ?= testdata/bench/demo-query.graphql
+TEST_FLAGS  ?= -timeout 10m
+FUZZ_TIME   ?= 30s
+
+# The race detector needs cgo and a C compiler; without them (a machine
+# with only Go installed) the tests run without it.
+RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
+
+.PHONY: help run build test lint fmt-check vet bench gobench fuzz compose clean
+
+help:
+	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
+	@echo 'make build     build bin/gateway'
+	@echo 'make test      gofmt check, go vet, go test (-race when cgo is available)'
+	@echo 'make lint      gofmt check and go vet'
+	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
+	@echo 'make gobench   Go benchmarks of planner, executor and server'
+	@echo 'make fuzz      every fuzz target for $(FUZZ_TIME)'
+	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (needs Node.js)'
+
+run:
+	$(GO) run ./cmd/gateway demo
+
+build:
+	$(GO) build -o $(BIN)/gateway ./cmd/gateway
+
+$(BIN)/loadgen: FORCE
+	$(GO) build -o $(BIN)/loadgen ./cmd/loadgen
+
+FORCE:
+
+fmt-check:
+	@out="$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.git/*'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+lint: fmt-check vet
+
+test: fmt-check vet
+	@[ -n "$(RACE)" ] || echo 'note: no cgo/C compiler, testing without -race'
+	$(GO) test $(RACE) $(TEST_FLAGS) ./...
+
+# bench starts bin/gateway demo on 127.0.0.1:$(BENCH_PORT) in the background,
+# runs loadgen against it (loadgen waits for it to answer, and fails if the
+# gateway is not running), and stops the gateway by its pid, also when
+# something fails.
+bench: build $(BIN)/loadgen
+	@log=$$(mktemp); \
+	$(BIN)/gateway demo --listen 127.0.0.1:$(BENCH_PORT) >"$$log" 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -f "$$log"' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "gateway: pid $$pid, demo subgraphs in the same process"; \
+	timeout 150 $(BIN)/loadgen -url http://127.0.0.1:$(BENCH_PORT)/graphql -query $(BENCH_QUERY) \
+		-c $(BENCH_CONNS) -d $(BENCH_TIME) -warmup 2s -wait 15s -pid $$pid \
+	|| { status=$$?; echo "gateway log:"; tail -n 20 "$$log"; exit $$status; }
+
+gobench:
+	$(GO) test -run '^$$' -bench . -benchmem ./planner ./executor ./server
+
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZ_TIME) $$pkg; \
+		done; \
+	done
+
+compose:
+	cd scripts/compose && npm ci && node compose.mjs
+
+clean:
+	rm -rf $(BIN)
