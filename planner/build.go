@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/fedgate/gateway/schema"
@@ -34,7 +35,7 @@ const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, excluded: map[*group]bool{}}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, excluded: map[*group]bool{}}
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -50,6 +51,11 @@ type builder struct {
 	groups    []*group
 	memo      map[costKey]int
 	fieldMemo map[fieldKey]int
+	// avoid counts the subgraphs that must not feed the data being planned
+	// (a subgraph never supplies its own key); avoidSig names the set for
+	// the memo keys.
+	avoid     map[string]int
+	avoidSig  string
 	inKeyCost map[string]bool
 	keyCache  map[*schema.Key][]*Field
 	depth     int
@@ -387,6 +393,7 @@ func (b *builder) possibleIn(graph, static, concrete string) bool {
 type costKey struct {
 	graph string
 	sel   *SelectionSet
+	avoid string
 }
 
 // cost estimates how many extra fetches graph needs to resolve sel
@@ -405,7 +412,7 @@ func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided,
 		// concrete __typename, from one entity fetch on the interface.
 		return 1
 	}
-	key := costKey{graph, sel}
+	key := costKey{graph, sel, b.avoidSig}
 	if prov == nil {
 		if c, ok := b.memo[key]; ok {
 			return c
@@ -478,6 +485,7 @@ func appendString(list []string, s string) []string {
 type fieldKey struct {
 	graph string
 	f     *Field
+	avoid string
 }
 
 // fieldCost estimates the extra fetches for graph, which resolves typ.f,
@@ -492,7 +500,7 @@ func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth i
 	if c < inf {
 		return c
 	}
-	key := fieldKey{graph, f}
+	key := fieldKey{graph, f, b.avoidSig}
 	if prov == nil {
 		if c, ok := b.fieldMemo[key]; ok {
 			return c
@@ -548,7 +556,7 @@ func (b *builder) leaveTargets(graph, typ string, f *Field) []string {
 	}
 	var out []string
 	for _, gid := range t.GraphIDs {
-		if gid != graph && b.resolvable(gid, typ, f.Name, nil) && b.jumpableFrom(graph, gid, typ) {
+		if gid != graph && b.avoid[gid] == 0 && b.resolvable(gid, typ, f.Name, nil) && b.jumpableFrom(graph, gid, typ) {
 			out = append(out, gid)
 		}
 	}
@@ -585,9 +593,11 @@ func (b *builder) keyCost(source, target, typ string, depth int) int {
 			continue
 		}
 		b.inKeyCost[source+"|"+typ] = true
+		b.avoidGraph(target, 1)
 		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+8); c < best {
 			best = c
 		}
+		b.avoidGraph(target, -1)
 		delete(b.inKeyCost, source+"|"+typ)
 	}
 	return best
@@ -792,7 +802,7 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	var candidates []string
 	best, bestCost := "", inf+1
 	for _, gid := range t.GraphIDs {
-		if !b.resolvable(gid, typ, f.Name, nil) || !b.jumpableFrom(g.graph, gid, typ) {
+		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, nil) || !b.jumpableFrom(g.graph, gid, typ) {
 			continue
 		}
 		if gid == g.graph {
@@ -935,9 +945,11 @@ func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, 
 	saved := b.touched
 	b.touched = &touched
 	b.excluded[g] = true
+	b.avoidGraph(g.graph, 1)
 	for _, f := range sel.FieldsFor(typ) {
 		b.planField(parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
 	}
+	b.avoidGraph(g.graph, -1)
 	delete(b.excluded, g)
 	b.touched = saved
 	for _, ng := range touched {
@@ -1261,4 +1273,19 @@ func (b *builder) fieldTypeIn(graph, typ, field string) string {
 		return t.Fields[field].Def.Type.String()
 	}
 	return ""
+}
+
+// avoidGraph adds (delta 1) or removes (delta -1) graph from the avoided
+// subgraphs.
+func (b *builder) avoidGraph(graph string, delta int) {
+	b.avoid[graph] += delta
+	if b.avoid[graph] <= 0 {
+		delete(b.avoid, graph)
+	}
+	names := make([]string, 0, len(b.avoid))
+	for g := range b.avoid {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	b.avoidSig = strings.Join(names, ",")
 }

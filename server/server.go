@@ -141,6 +141,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, status := s.execute(r.Context(), rt, r, &reqs[0])
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", "POST")
+	}
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
@@ -169,12 +172,17 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	if d.err != nil {
 		return errorBody(d.err), statusOf(d.err)
 	}
-	if len(d.errs) > 0 {
-		return validationBody(d.errs), http.StatusBadRequest
-	}
 	op := d.doc.Operations.ForName(req.OperationName)
 	if req.OperationName == "" && len(d.doc.Operations) > 1 {
 		op = nil
+	}
+	// GraphQL over HTTP: a mutation sent with GET is 405, whatever else
+	// is wrong with the document.
+	if op != nil && hr.Method == http.MethodGet && op.Operation != ast.Query {
+		return errorBody(&requestError{code: "METHOD_NOT_ALLOWED", msg: "only queries may be sent with GET", status: 405}), 405
+	}
+	if len(d.errs) > 0 {
+		return validationBody(d.errs), http.StatusBadRequest
 	}
 	if op == nil {
 		msg := "operationName is required when the document has several operations"
@@ -186,9 +194,6 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	if op.Operation == ast.Subscription {
 		return errorBody(&requestError{code: "SUBSCRIPTIONS_NOT_SUPPORTED", msg: "subscriptions are not supported over this transport", status: 400}), 400
 	}
-	if hr.Method == http.MethodGet && op.Operation != ast.Query {
-		return errorBody(&requestError{code: "METHOD_NOT_ALLOWED", msg: "only queries may be sent with GET", status: 405}), 405
-	}
 	vars := map[string]any{}
 	if len(req.Variables) > 0 {
 		if err := json.Unmarshal(req.Variables, &vars); err != nil {
@@ -196,19 +201,32 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 		}
 	}
 	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
+	if verr == nil {
+		verr = checkVariables(rt.sg.API, op, coerced)
+	}
 	if verr != nil {
 		msg := verr.Error()
 		var gerr *gqlerror.Error
 		if errors.As(verr, &gerr) {
 			msg = gerr.Message
+			if len(gerr.Path) > 1 {
+				msg = fmt.Sprintf("variable $%v: %s", gerr.Path[1], msg)
+			}
 		}
 		return errorBody(&requestError{code: "BAD_USER_INPUT", msg: limits.Clip(msg, 256), status: 400}), 400
+	}
+	// Subgraphs receive the values as the gateway coerced them.
+	forwarded := req.Variables
+	if len(coerced) > 0 {
+		if b, err := json.Marshal(coerced); err == nil {
+			forwarded = b
+		}
 	}
 	plan, err := s.plan(rt, hash, d, op, coerced)
 	if err != nil {
 		return errorBody(err), statusOf(err)
 	}
-	in := executor.Input{Variables: req.Variables}
+	in := executor.Input{Variables: forwarded}
 	if s.opts.Introspection {
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
