@@ -25,25 +25,32 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	batch := &entityBatch{index: map[string]int{}}
 	batch.reps = append(batch.reps, '[')
 	var scratch []byte
+	paths := n.Paths
+	if len(paths) == 0 {
+		paths = [][]string{n.Path}
+	}
+	collect := func(obj *fastjson.Value) {
+		scratch = e.representation(scratch[:0], f, obj)
+		if scratch == nil {
+			return
+		}
+		key := string(scratch)
+		if i, ok := batch.index[key]; ok {
+			batch.targets[i] = append(batch.targets[i], obj)
+			return
+		}
+		batch.index[key] = batch.count
+		if batch.count > 0 {
+			batch.reps = append(batch.reps, ',')
+		}
+		batch.reps = append(batch.reps, scratch...)
+		batch.count++
+		batch.targets = append(batch.targets, []*fastjson.Value{obj})
+	}
 	if e.data != nil {
-		walkPath(e.data, n.Path, func(obj *fastjson.Value) {
-			scratch = e.representation(scratch[:0], f, obj)
-			if scratch == nil {
-				return
-			}
-			key := string(scratch)
-			if i, ok := batch.index[key]; ok {
-				batch.targets[i] = append(batch.targets[i], obj)
-				return
-			}
-			batch.index[key] = batch.count
-			if batch.count > 0 {
-				batch.reps = append(batch.reps, ',')
-			}
-			batch.reps = append(batch.reps, scratch...)
-			batch.count++
-			batch.targets = append(batch.targets, []*fastjson.Value{obj})
-		})
+		for _, p := range paths {
+			walkPath(e.data, p, collect)
+		}
 	}
 	e.mu.Unlock()
 	if batch.count == 0 {
@@ -68,30 +75,32 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	}
 	for _, ev := range v.GetArray("errors") {
 		e.errors = append(e.errors, subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
-			return e.entityErrorPath(n.Path, batch, p)
+			return e.entityErrorPath(paths, batch, p)
 		}))
 	}
 }
 
 // entityErrorPath maps ["_entities", i, rest...] to the response path of
 // the first object that representation i came from.
-func (e *execution) entityErrorPath(flatten []string, batch *entityBatch, p []*fastjson.Value) []any {
+func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*fastjson.Value) []any {
 	if len(p) < 2 || string(p[0].GetStringBytes()) != "_entities" || p[1].Type() != fastjson.TypeNumber {
-		return pathElems(flatten)
+		return pathElems(paths[0])
 	}
 	i := p[1].GetInt()
 	if i < 0 || i >= len(batch.targets) {
-		return pathElems(flatten)
+		return pathElems(paths[0])
 	}
 	target := batch.targets[i][0]
 	var found []any
-	walkPathIndexed(e.data, flatten, nil, func(obj *fastjson.Value, path []any) {
-		if found == nil && obj == target {
-			found = append([]any(nil), path...)
-		}
-	})
+	for _, flatten := range paths {
+		walkPathIndexed(e.data, flatten, nil, func(obj *fastjson.Value, path []any) {
+			if found == nil && obj == target {
+				found = append([]any(nil), path...)
+			}
+		})
+	}
 	if found == nil {
-		found = pathElems(flatten)
+		found = pathElems(paths[0])
 	}
 	return jsonPath(found, p[2:])
 }

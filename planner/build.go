@@ -23,6 +23,9 @@ func New(sg *schema.Supergraph) *Planner { return &Planner{sg: sg} }
 type Options struct {
 	// Labels are the progressive @override labels in force.
 	Labels map[string]bool
+	// NoMerge keeps one entity fetch per response path instead of joining
+	// same-subgraph fetches of one level.
+	NoMerge bool
 }
 
 // Error is a planning failure: the operation cannot be served by the
@@ -39,6 +42,9 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
+	}
+	if !opts.NoMerge {
+		b.mergeLevels()
 	}
 	root, fetches := b.nodes()
 	return &Plan{Root: root, Operation: op, Fetches: fetches}, nil
@@ -72,7 +78,10 @@ type group struct {
 	graph  string
 	entity bool
 	path   []string
-	sel    *subSel
+	// paths lists every response path the fetch serves: path, plus those
+	// of fetches merged into it.
+	paths [][]string
+	sel   *subSel
 	// reqs holds, per entity type, the representation selection.
 	reqs     map[string][]*RequiredField
 	reqOrder []string
@@ -168,7 +177,7 @@ func (b *builder) fail(format string, args ...any) {
 }
 
 func (b *builder) newGroup(graph string, entity bool, path []string, parent *group) *group {
-	g := &group{id: len(b.groups), graph: graph, entity: entity, path: path, parent: parent,
+	g := &group{id: len(b.groups), graph: graph, entity: entity, path: path, paths: [][]string{path}, parent: parent,
 		sel: &subSel{abstract: entity}}
 	if entity {
 		g.reqs = map[string][]*RequiredField{}
@@ -859,7 +868,7 @@ func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target str
 		eg.repType[typ] = typ
 	}
 	ts.add("__typename", "__typename", nil, nil)
-	b.addRepresentation(eg, typ, key.Selection, ts, path, prov)
+	b.addRepresentation(eg, typ, key.Selection, ts, path, prov, true)
 	ets := eg.sel.forType(typ)
 	b.planField(eg, ets, typ, f, path, nil, true)
 }
@@ -926,13 +935,13 @@ func (b *builder) addRequires(g *group, typ string, fg *schema.FieldInGraph) {
 	if ps == nil {
 		return
 	}
-	b.addRepresentation(g, typ, fg.Requires, ps, g.path, nil)
+	b.addRepresentation(g, typ, fg.Requires, ps, g.path, nil, false)
 }
 
 // addRepresentation makes the fields of set part of g's representation of
 // typ; they are planned into the parent's selection ps, and g waits for
 // every fetch that planning needs.
-func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, ps *typeSel, path []string, prov *provided) {
+func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, ps *typeSel, path []string, prov *provided, isKey bool) {
 	sel := NormalizeFieldSet(b.sg.Full, typ, set)
 	if sel == nil {
 		return
@@ -945,11 +954,16 @@ func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, 
 	saved := b.touched
 	b.touched = &touched
 	b.excluded[g] = true
-	b.avoidGraph(g.graph, 1)
+	// A subgraph never supplies its own key; required fields it may.
+	if isKey {
+		b.avoidGraph(g.graph, 1)
+	}
 	for _, f := range sel.FieldsFor(typ) {
 		b.planField(parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
 	}
-	b.avoidGraph(g.graph, -1)
+	if isKey {
+		b.avoidGraph(g.graph, -1)
+	}
 	delete(b.excluded, g)
 	b.touched = saved
 	for _, ng := range touched {
@@ -1108,7 +1122,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	eg.parentSel[iface] = ts
 	eg.repType[iface] = iface
 	ts.add("__typename", "__typename", nil, nil)
-	b.addRepresentation(eg, iface, key.Selection, ts, path, prov)
+	b.addRepresentation(eg, iface, key.Selection, ts, path, prov, true)
 	ets := eg.sel.forType(iface)
 	var frag *subField
 	for _, f := range ets.fields {
@@ -1162,7 +1176,7 @@ func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Fi
 		eg.repType[typ] = iface
 	}
 	ts.add("__typename", "__typename", nil, nil)
-	b.addRepresentation(eg, typ, key.Selection, ts, path, prov)
+	b.addRepresentation(eg, typ, key.Selection, ts, path, prov, true)
 	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 
@@ -1224,7 +1238,7 @@ func (b *builder) separateRequires(g *group, typ string, f *Field, path []string
 	eg := b.newGroup(g.graph, true, path, g.parent)
 	eg.parentSel[typ] = ps
 	eg.repType[typ] = g.repType[typ]
-	b.addRepresentation(eg, typ, key.Selection, ps, path, nil)
+	b.addRepresentation(eg, typ, key.Selection, ps, path, nil, true)
 	b.planField(eg, eg.sel.forType(typ), typ, f, path, nil, true)
 }
 

@@ -197,7 +197,11 @@ func (b *builder) subtree(roots []*group, fetches map[*group]*Fetch) Node {
 
 func fetchNode(g *group, f *Fetch) Node {
 	if g.entity {
-		return &Flatten{Path: g.path, Node: f}
+		fl := &Flatten{Path: g.path, Node: f}
+		if len(g.paths) > 1 {
+			fl.Paths = g.paths
+		}
+		return fl
 	}
 	return f
 }

@@ -31,7 +31,10 @@ type Parallel struct{ Nodes []Node }
 // in a path steps into every element of a list.
 type Flatten struct {
 	Path []string
-	Node *Fetch
+	// Paths, when set, lists several paths (Path first) served by one
+	// fetch: the objects of all of them share the representations.
+	Paths [][]string
+	Node  *Fetch
 }
 
 // Fetch is one request to one subgraph.
@@ -98,10 +101,11 @@ func (n *Parallel) MarshalJSON() ([]byte, error) {
 // MarshalJSON writes the node in the shape of Apollo Router's plans.
 func (n *Flatten) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Kind string   `json:"kind"`
-		Path []string `json:"path"`
-		Node *Fetch   `json:"node"`
-	}{"Flatten", n.Path, n.Node})
+		Kind  string     `json:"kind"`
+		Path  []string   `json:"path"`
+		Paths [][]string `json:"paths,omitempty"`
+		Node  *Fetch     `json:"node"`
+	}{"Flatten", n.Path, n.Paths, n.Node})
 }
 
 // MarshalJSON writes the node in the shape of Apollo Router's plans.
@@ -179,7 +183,15 @@ func writeNode(b *strings.Builder, n Node, depth int) {
 		}
 		b.WriteString(ind + "},\n")
 	case *Flatten:
-		fmt.Fprintf(b, "%sFlatten(path: %q) {\n", ind, strings.Join(n.Path, "."))
+		if len(n.Paths) > 1 {
+			ps := make([]string, len(n.Paths))
+			for i, p := range n.Paths {
+				ps[i] = fmt.Sprintf("%q", strings.Join(p, "."))
+			}
+			fmt.Fprintf(b, "%sFlatten(paths: [%s]) {\n", ind, strings.Join(ps, ", "))
+		} else {
+			fmt.Fprintf(b, "%sFlatten(path: %q) {\n", ind, strings.Join(n.Path, "."))
+		}
 		writeNode(b, n.Node, depth+1)
 		b.WriteString(ind + "},\n")
 	case *Fetch:

@@ -1,0 +1,176 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// mergeLevels joins the entity fetches of a query that can run at the same
+// time, go to the same subgraph and send the same kind of representation:
+// one _entities call then serves several response paths. Subgraphs see
+// fewer, larger requests (a fetch per subgraph and level instead of one
+// per path), which is what bounds throughput when the answers are cheap.
+func (b *builder) mergeLevels() {
+	if b.op.Kind != ast.Query {
+		return
+	}
+	level := map[*group]int{}
+	var levelOf func(g *group) int
+	levelOf = func(g *group) int {
+		if l, ok := level[g]; ok {
+			return l
+		}
+		level[g] = 0
+		l := 0
+		for _, d := range g.deps {
+			if dl := levelOf(d) + 1; dl > l {
+				l = dl
+			}
+		}
+		level[g] = l
+		return l
+	}
+	for _, g := range b.groups {
+		levelOf(g)
+	}
+	// A fetch nothing waits for may run later, beside a fetch to the same
+	// subgraph that it can join.
+	hasDependents := map[*group]bool{}
+	for _, g := range b.groups {
+		for _, d := range g.deps {
+			hasDependents[d] = true
+		}
+	}
+	for _, g := range b.groups {
+		if !g.entity || hasDependents[g] {
+			continue
+		}
+		for _, c := range b.groups {
+			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && compatibleRequirements(c, g) {
+				level[g] = level[c]
+			}
+		}
+	}
+	type slot struct {
+		level int
+		graph string
+	}
+	firsts := map[slot][]*group{}
+	merged := map[*group]*group{}
+	for _, g := range b.groups {
+		if !g.entity {
+			continue
+		}
+		k := slot{level[g], g.graph}
+		var into *group
+		for _, c := range firsts[k] {
+			if compatibleRequirements(c, g) {
+				into = c
+				break
+			}
+		}
+		if into == nil {
+			firsts[k] = append(firsts[k], g)
+			continue
+		}
+		into.paths = append(into.paths, g.paths...)
+		for _, typ := range g.reqOrder {
+			if _, ok := into.reqs[typ]; !ok {
+				into.reqOrder = append(into.reqOrder, typ)
+				into.reqs[typ] = g.reqs[typ]
+				into.repType[typ] = g.repType[typ]
+			}
+		}
+		mergeSubSel(into.sel, g.sel)
+		for _, d := range g.deps {
+			into.deps = appendUnique(into.deps, d)
+		}
+		merged[g] = into
+	}
+	if len(merged) == 0 {
+		return
+	}
+	kept := b.groups[:0]
+	for _, g := range b.groups {
+		if merged[g] != nil {
+			continue
+		}
+		deps := g.deps[:0:0]
+		for _, d := range g.deps {
+			if m := merged[d]; m != nil {
+				d = m
+			}
+			deps = appendUnique(deps, d)
+		}
+		g.deps = deps
+		if m := merged[g.parent]; m != nil {
+			g.parent = m
+		}
+		kept = append(kept, g)
+	}
+	b.groups = kept
+}
+
+// compatibleRequirements reports whether two entity fetches send the same
+// representation for every type they both ask for.
+func compatibleRequirements(a, b *group) bool {
+	for _, typ := range b.reqOrder {
+		if _, ok := a.reqs[typ]; !ok {
+			continue
+		}
+		if a.repType[typ] != b.repType[typ] || requiredSignature(a.reqs[typ]) != requiredSignature(b.reqs[typ]) {
+			return false
+		}
+	}
+	return true
+}
+
+func requiredSignature(fields []*RequiredField) string {
+	var s strings.Builder
+	writeRequiredSignature(&s, fields)
+	return s.String()
+}
+
+func writeRequiredSignature(s *strings.Builder, fields []*RequiredField) {
+	for _, f := range fields {
+		fmt.Fprintf(s, "%s:%s:%s:%s(", f.Name, f.Key, f.TypeCondition, f.args)
+		writeRequiredSignature(s, f.Fields)
+		s.WriteString(")")
+	}
+}
+
+// mergeSubSel adds the selections of src to dst.
+func mergeSubSel(dst, src *subSel) {
+	for _, sts := range src.types {
+		dts := dst.forType(sts.typ)
+		for _, f := range sts.fields {
+			if f.fragment {
+				var frag *subField
+				for _, df := range dts.fields {
+					if df.fragment {
+						frag = df
+					}
+				}
+				if frag == nil {
+					dts.fields = append(dts.fields, f)
+					continue
+				}
+				mergeSubSel(frag.sub, f.sub)
+				continue
+			}
+			var mk func() *subSel
+			if f.sub != nil {
+				mk = func() *subSel { return &subSel{typ: f.sub.typ, abstract: f.sub.abstract} }
+			}
+			df := dts.add(f.key, f.name, f.args, mk)
+			if df.key != f.key && f.field != nil && f.field.dataKey != nil {
+				*f.field.dataKey = df.key
+			}
+			if f.sub != nil {
+				mergeSubSel(df.sub, f.sub)
+			}
+		}
+	}
+}
