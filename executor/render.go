@@ -64,8 +64,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = strconv.AppendQuote(buf, f.ResponseKey)
-		buf = append(buf, ':')
+		buf = append(buf, f.JSONKey()...)
 		if f.Name == "__typename" {
 			buf = strconv.AppendQuote(buf, typename)
 			continue
@@ -145,8 +144,45 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.
 		}
 		return append(buf, "null"...), true
 	}
+	if v.Type() == fastjson.TypeString {
+		s, _ := v.StringBytes()
+		return appendString(buf, s), true
+	}
 	return v.MarshalTo(buf), true
 }
+
+// appendString writes s as a JSON string. Unlike strconv.AppendQuote it
+// never emits \x escapes, which JSON does not have.
+func appendString(buf []byte, s []byte) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"':
+			buf = append(buf, '\\', '"')
+		case '\\':
+			buf = append(buf, '\\', '\\')
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
+
+const hexDigits = "0123456789abcdef"
 
 func validEnum(def *ast.Definition, v *fastjson.Value) bool {
 	s, err := v.StringBytes()

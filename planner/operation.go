@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -53,9 +54,21 @@ type Field struct {
 	// client schema can be nulled; nil otherwise.
 	Enum *ast.Definition
 
+	// jsonKey is the response key as JSON, with the colon: "key":
+	jsonKey string
+
 	// dataKey is where subgraph answers hold the value when the plan had
 	// to alias the field; shared by the planner's working copies.
 	dataKey *string
+}
+
+// JSONKey is the response key written as a JSON object key, colon
+// included, computed once per plan.
+func (f *Field) JSONKey() string {
+	if f.jsonKey == "" {
+		return strconv.Quote(f.ResponseKey) + ":"
+	}
+	return f.jsonKey
 }
 
 // DataKey is the key under which the merged subgraph data holds the
@@ -223,7 +236,8 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 	out := make([]*Field, 0, len(order))
 	for _, c := range order {
 		first := c.fields[0]
-		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name, dataKey: new(string)}
+		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name,
+			jsonKey: strconv.Quote(c.key) + ":", dataKey: new(string)}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)
 			out = append(out, f)

@@ -14,7 +14,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -145,8 +147,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "POST")
 	}
 	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+	putBuffer(body)
+}
+
+// responseBuffers recycles response buffers: a large response is written
+// into memory that the previous one grew, not regrown from scratch.
+var responseBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func getBuffer() []byte { return (*responseBuffers.Get().(*[]byte))[:0] }
+
+func putBuffer(b []byte) {
+	if cap(b) < 16<<10 || cap(b) > 4<<20 {
+		return
+	}
+	b = b[:0]
+	responseBuffers.Put(&b)
 }
 
 func responseType(accept string) string {
@@ -230,7 +248,7 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	if s.opts.Introspection {
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
-	out := executor.Execute(ctx, plan, in, rt.transport, make([]byte, 0, 4096))
+	out := executor.Execute(ctx, plan, in, rt.transport, getBuffer())
 	if s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true" {
 		if pj, err := json.Marshal(plan); err == nil && len(out) > 0 {
 			out = append(out[:len(out)-1], `,"extensions":{"queryPlan":`...)

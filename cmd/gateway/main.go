@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -87,7 +88,11 @@ func serveCmd(args []string) error {
 	port := fs.Int("port", 0, "port to listen on 127.0.0.1 (shorthand for --listen)")
 	overrides := urlOverrides{}
 	fs.Var(overrides, "subgraph-url", "override a subgraph URL, NAME=URL (repeatable)")
+	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	_ = fs.Parse(args)
+	if *debugAddr != "" {
+		startDebug(*debugAddr)
+	}
 	if *file == "" {
 		return errors.New("serve: --supergraph is required")
 	}
@@ -216,4 +221,19 @@ func planCmd(args []string, out io.Writer) error {
 	}
 	_, err = fmt.Fprint(out, p.String())
 	return err
+}
+
+// startDebug serves the pprof handlers on their own listener, never on the
+// public one.
+func startDebug(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	go func() {
+		if err := http.ListenAndServe(addr, mux); err != nil {
+			slog.Error("debug listener", "err", err)
+		}
+	}()
 }
