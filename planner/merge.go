@@ -16,25 +16,7 @@ func (b *builder) mergeLevels() {
 	if b.op.Kind != ast.Query {
 		return
 	}
-	level := map[*group]int{}
-	var levelOf func(g *group) int
-	levelOf = func(g *group) int {
-		if l, ok := level[g]; ok {
-			return l
-		}
-		level[g] = 0
-		l := 0
-		for _, d := range g.deps {
-			if dl := levelOf(d) + 1; dl > l {
-				l = dl
-			}
-		}
-		level[g] = l
-		return l
-	}
-	for _, g := range b.groups {
-		levelOf(g)
-	}
+	level := levels(b.groups, nil)
 	// A fetch nothing waits for may run later, beside a fetch to the same
 	// subgraph that it can join.
 	hasDependents := map[*group]bool{}
@@ -173,4 +155,34 @@ func mergeSubSel(dst, src *subSel) {
 			}
 		}
 	}
+}
+
+// levels gives every group (of members, when not nil) its distance from
+// the fetches it transitively waits for: 0 for a fetch that waits for
+// none, else one more than its latest dependency.
+func levels(groups []*group, members map[*group]bool) map[*group]int {
+	level := map[*group]int{}
+	var levelOf func(g *group) int
+	levelOf = func(g *group) int {
+		if l, ok := level[g]; ok {
+			return l
+		}
+		level[g] = 0
+		l := 0
+		for _, d := range g.deps {
+			if members == nil || members[d] {
+				if dl := levelOf(d) + 1; dl > l {
+					l = dl
+				}
+			}
+		}
+		level[g] = l
+		return l
+	}
+	for _, g := range groups {
+		if members == nil || members[g] {
+			levelOf(g)
+		}
+	}
+	return level
 }

@@ -152,30 +152,11 @@ func (b *builder) subtree(roots []*group, fetches map[*group]*Fetch) Node {
 		}
 		return par
 	}
-	level := map[*group]int{}
-	var levelOf func(g *group) int
-	levelOf = func(g *group) int {
-		if l, ok := level[g]; ok {
-			return l
-		}
-		level[g] = 0
-		l := 0
-		for _, d := range g.deps {
-			if members[d] {
-				if dl := levelOf(d) + 1; dl > l {
-					l = dl
-				}
-			}
-		}
-		level[g] = l
-		return l
-	}
+	level := levels(b.groups, members)
 	max := 0
-	for _, g := range b.groups {
-		if members[g] {
-			if l := levelOf(g); l > max {
-				max = l
-			}
+	for _, l := range level {
+		if l > max {
+			max = l
 		}
 	}
 	seq := &Sequence{}
