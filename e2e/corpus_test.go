@@ -1,73 +1,16 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/corpus"
 	"github.com/fedgate/gateway/internal/gatewaytest"
 )
-
-// hostileLine is one line of shared/corpus/hostile.jsonl; see the README
-// next to it for the fields.
-type hostileLine struct {
-	Name         string                      `json:"name"`
-	Class        string                      `json:"class"`
-	Method       string                      `json:"method"`
-	Headers      map[string]string           `json:"headers"`
-	URLQuery     map[string]string           `json:"url_query"`
-	Body         json.RawMessage             `json:"body"`
-	Raw          *string                     `json:"raw"`
-	RawB64       *string                     `json:"raw_b64"`
-	Gen          *hostileGen                 `json:"gen"`
-	HeaderGen    map[string]hostileHeaderGen `json:"header_gen"`
-	ExpectStatus []int                       `json:"expect_status"`
-	ExpectCode   []string                    `json:"expect_code"`
-}
-
-type hostileGen struct {
-	Target   string `json:"target"`
-	Prefix   string `json:"prefix"`
-	Unit     string `json:"unit"`
-	Count    int    `json:"count"`
-	Sep      string `json:"sep"`
-	Middle   string `json:"middle"`
-	TailUnit string `json:"tail_unit"`
-	Suffix   string `json:"suffix"`
-}
-
-type hostileHeaderGen struct {
-	Prefix string `json:"prefix"`
-	Unit   string `json:"unit"`
-	Count  int    `json:"count"`
-}
-
-func (g *hostileGen) text() string {
-	var b strings.Builder
-	b.WriteString(g.Prefix)
-	for i := range g.Count {
-		if i > 0 {
-			b.WriteString(g.Sep)
-		}
-		b.WriteString(strings.ReplaceAll(g.Unit, "{i}", strconv.Itoa(i)))
-	}
-	b.WriteString(g.Middle)
-	b.WriteString(strings.Repeat(g.TailUnit, g.Count))
-	b.WriteString(g.Suffix)
-	return b.String()
-}
 
 // corpusSkips names the corpus lines the gateway cannot pass yet because a
 // feature is missing. Each is skipped with that reason; the assertions stay
@@ -81,110 +24,17 @@ var corpusSkips = map[string]string{
 // large input.
 const maxCorpusResponse = 64 << 10
 
-// findCorpus looks for shared/corpus/hostile.jsonl next to the repository
-// (../shared or ../../shared seen from the repository root).
-func findCorpus() string {
-	for _, dir := range []string{"../shared", "../../shared"} {
-		p := filepath.Join(repoRoot, dir, "corpus", "hostile.jsonl")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-func loadCorpus(t *testing.T) []*hostileLine {
-	t.Helper()
-	path := findCorpus()
-	if path == "" {
-		t.Skip("shared/corpus/hostile.jsonl not found next to the repository")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines []*hostileLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 4<<20)
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		l := &hostileLine{}
-		if err := json.Unmarshal(sc.Bytes(), l); err != nil {
-			t.Fatalf("corpus line %d: %v", len(lines)+1, err)
-		}
-		lines = append(lines, l)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
-
-// request builds the HTTP request of a line. The corpus is written against
-// Query { me, topProducts(first) }, User { id name reviews }, Review { id
-// body author product } and Product { upc name price reviews }: the demo
-// graph has those exact names, so no line needs its fields mapped.
-func (l *hostileLine) request(ctx context.Context, endpoint string) (*http.Request, error) {
-	u := endpoint
-	if len(l.URLQuery) > 0 {
-		q := url.Values{}
-		for k, v := range l.URLQuery {
-			q.Set(k, v)
-		}
-		u += "?" + q.Encode()
-	}
-	var body []byte
-	switch {
-	case l.Gen != nil && l.Gen.Target == "query":
-		b, err := json.Marshal(map[string]string{"query": l.Gen.text()})
-		if err != nil {
-			return nil, err
-		}
-		body = b
-	case l.Gen != nil:
-		body = []byte(l.Gen.text())
-	case l.Body != nil:
-		body = l.Body
-	case l.Raw != nil:
-		body = []byte(*l.Raw)
-	case l.RawB64 != nil:
-		b, err := base64.StdEncoding.DecodeString(*l.RawB64)
-		if err != nil {
-			return nil, err
-		}
-		body = b
-	}
-	method := l.Method
-	if method == "" {
-		method = http.MethodPost
-	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/graphql-response+json, application/json")
-	for k, v := range l.Headers {
-		req.Header.Set(k, v)
-	}
-	for k, g := range l.HeaderGen {
-		req.Header.Set(k, g.Prefix+strings.Repeat(g.Unit, g.Count))
-	}
-	return req, nil
-}
-
 // TestHostileCorpus replays every line of the hostile corpus against a
 // gateway over real HTTP. Each answer must be no 5xx, a status the line
 // allows, small, a GraphQL error with extensions.code when not 200, and a
 // rejected request must reach no subgraph.
+//
+// The corpus is written against Query { me, topProducts(first) }, User { id
+// name reviews }, Review { id body author product } and Product { upc name
+// price reviews }: the demo graph has those exact names, so no line needs
+// its fields mapped.
 func TestHostileCorpus(t *testing.T) {
-	lines := loadCorpus(t)
+	lines := corpus.Load(t)
 	g := gatewaytest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -195,10 +45,11 @@ func TestHostileCorpus(t *testing.T) {
 			}
 			lctx, lcancel := context.WithTimeout(ctx, 20*time.Second)
 			defer lcancel()
-			req, err := l.request(lctx, g.URL)
+			req, err := l.NewRequest(g.URL)
 			if err != nil {
 				t.Fatal(err)
 			}
+			req = req.WithContext(lctx)
 			before := g.Counts()
 			start := time.Now()
 			resp, err := g.Do(req)

@@ -1,119 +1,11 @@
 package limits
 
 import (
-	"bufio"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/fedgate/gateway/internal/corpus"
 )
-
-// hostileLine is one line of shared/corpus/hostile.jsonl (see its README).
-type hostileLine struct {
-	Name     string            `json:"name"`
-	Method   string            `json:"method"`
-	Headers  map[string]string `json:"headers"`
-	URLQuery map[string]string `json:"url_query"`
-	Body     json.RawMessage   `json:"body"`
-	Raw      *string           `json:"raw"`
-	RawB64   *string           `json:"raw_b64"`
-	Gen      *struct {
-		Target   string `json:"target"`
-		Prefix   string `json:"prefix"`
-		Unit     string `json:"unit"`
-		Count    int    `json:"count"`
-		Sep      string `json:"sep"`
-		Middle   string `json:"middle"`
-		TailUnit string `json:"tail_unit"`
-		Suffix   string `json:"suffix"`
-	} `json:"gen"`
-}
-
-// loadHostile reads the hostile corpus, looking for shared/corpus in the
-// parent directories of the package; it skips the test if there is none.
-func loadHostile(t testing.TB) []hostileLine {
-	t.Helper()
-	var path string
-	for _, dir := range []string{"..", "../..", "../../.."} {
-		p := filepath.Join(dir, "shared", "corpus", "hostile.jsonl")
-		if _, err := os.Stat(p); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("shared/corpus/hostile.jsonl not found")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines []hostileLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var l hostileLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("corpus line %d: %v", len(lines)+1, err)
-		}
-		lines = append(lines, l)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
-
-// query returns the GraphQL document a corpus line carries, if any.
-func (l hostileLine) query() (string, bool) {
-	if q, ok := l.URLQuery["query"]; ok {
-		return q, true
-	}
-	var body []byte
-	switch {
-	case l.Gen != nil:
-		var b strings.Builder
-		b.WriteString(l.Gen.Prefix)
-		for i := range l.Gen.Count {
-			if i > 0 {
-				b.WriteString(l.Gen.Sep)
-			}
-			b.WriteString(strings.ReplaceAll(l.Gen.Unit, "{i}", strconv.Itoa(i)))
-		}
-		b.WriteString(l.Gen.Middle)
-		b.WriteString(strings.Repeat(l.Gen.TailUnit, l.Gen.Count))
-		b.WriteString(l.Gen.Suffix)
-		if l.Gen.Target == "query" {
-			return b.String(), true
-		}
-		body = []byte(b.String())
-	case l.Body != nil:
-		body = l.Body
-	case l.Raw != nil:
-		body = []byte(*l.Raw)
-	case l.RawB64 != nil:
-		b, err := base64.StdEncoding.DecodeString(*l.RawB64)
-		if err != nil {
-			return "", false
-		}
-		body = b
-	}
-	var env struct {
-		Query string `json:"query"`
-	}
-	if json.Unmarshal(body, &env) != nil || env.Query == "" {
-		return "", false
-	}
-	return env.Query, true
-}
 
 // run feeds a document through the three stages of this package.
 func (s Static) run(query string) error {
@@ -159,13 +51,13 @@ func TestHostileCorpus(t *testing.T) {
 		"jwt_alg_none":                 "", // auth
 	}
 	s := DefaultStatic()
-	for _, l := range loadHostile(t) {
+	for _, l := range corpus.Load(t) {
 		t.Run(l.Name, func(t *testing.T) {
 			code, ok := want[l.Name]
 			if !ok {
 				t.Fatalf("corpus line %q has no expectation here; add one", l.Name)
 			}
-			q, ok := l.query()
+			q, ok := l.Query()
 			if !ok {
 				if code != "" {
 					t.Fatalf("no query in line, want %s", code)

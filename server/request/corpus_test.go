@@ -1,140 +1,19 @@
 package request
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/fedgate/gateway/internal/corpus"
 )
 
-// hostileLine is one line of shared/corpus/hostile.jsonl (see its README).
-type hostileLine struct {
-	Name      string            `json:"name"`
-	Method    string            `json:"method"`
-	Headers   map[string]string `json:"headers"`
-	URLQuery  map[string]string `json:"url_query"`
-	Body      json.RawMessage   `json:"body"`
-	Raw       *string           `json:"raw"`
-	RawB64    *string           `json:"raw_b64"`
-	Gen       *gen              `json:"gen"`
-	HeaderGen map[string]struct {
-		Prefix string `json:"prefix"`
-		Unit   string `json:"unit"`
-		Count  int    `json:"count"`
-	} `json:"header_gen"`
-}
-
-type gen struct {
-	Target   string `json:"target"`
-	Prefix   string `json:"prefix"`
-	Unit     string `json:"unit"`
-	Count    int    `json:"count"`
-	Sep      string `json:"sep"`
-	Middle   string `json:"middle"`
-	TailUnit string `json:"tail_unit"`
-	Suffix   string `json:"suffix"`
-}
-
-func (g *gen) text() string {
-	var b strings.Builder
-	b.WriteString(g.Prefix)
-	for i := range g.Count {
-		if i > 0 {
-			b.WriteString(g.Sep)
-		}
-		b.WriteString(strings.ReplaceAll(g.Unit, "{i}", strconv.Itoa(i)))
-	}
-	b.WriteString(g.Middle)
-	b.WriteString(strings.Repeat(g.TailUnit, g.Count))
-	b.WriteString(g.Suffix)
-	return b.String()
-}
-
-// loadHostile reads the hostile corpus, looking for shared/corpus in the
-// parent directories of the package; it skips the test if there is none.
-func loadHostile(t testing.TB) []hostileLine {
+// httpRequest builds the HTTP request a corpus line describes.
+func httpRequest(t *testing.T, l corpus.Line) *http.Request {
 	t.Helper()
-	var path string
-	for _, dir := range []string{"..", "../..", "../../.."} {
-		p := filepath.Join(dir, "shared", "corpus", "hostile.jsonl")
-		if _, err := os.Stat(p); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("shared/corpus/hostile.jsonl not found")
-	}
-	f, err := os.Open(path)
+	r, err := l.NewRequest("http://example.com/graphql")
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines []hostileLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var l hostileLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("corpus line %d: %v", len(lines)+1, err)
-		}
-		lines = append(lines, l)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
-
-// httpRequest builds the HTTP request a corpus line describes.
-func (l hostileLine) httpRequest(t *testing.T) *http.Request {
-	var body []byte
-	switch {
-	case l.Gen != nil && l.Gen.Target == "query":
-		b, err := json.Marshal(map[string]string{"query": l.Gen.text()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = b
-	case l.Gen != nil:
-		body = []byte(l.Gen.text())
-	case l.Body != nil:
-		body = l.Body
-	case l.Raw != nil:
-		body = []byte(*l.Raw)
-	case l.RawB64 != nil:
-		b, err := base64.StdEncoding.DecodeString(*l.RawB64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = b
-	}
-	target := "/graphql"
-	if len(l.URLQuery) > 0 {
-		q := url.Values{}
-		for k, v := range l.URLQuery {
-			q.Set(k, v)
-		}
-		target += "?" + q.Encode()
-	}
-	r := httptest.NewRequest(l.Method, target, bytes.NewReader(body))
-	r.Header.Set("Accept", "application/graphql-response+json, application/json")
-	for k, v := range l.Headers {
-		r.Header.Set(k, v)
-	}
-	for k, g := range l.HeaderGen {
-		r.Header.Set(k, g.Prefix+strings.Repeat(g.Unit, g.Count))
 	}
 	return r
 }
@@ -192,13 +71,13 @@ func TestHostileCorpus(t *testing.T) {
 		"jwt_alg_none": ok, // auth
 	}
 	opt := Options{MaxBodyBytes: DefaultMaxBodyBytes, AllowBatch: true, MaxBatch: 100}
-	for _, l := range loadHostile(t) {
+	for _, l := range corpus.Load(t) {
 		t.Run(l.Name, func(t *testing.T) {
 			exp, found := want[l.Name]
 			if !found {
 				t.Fatalf("corpus line %q has no expectation here; add one", l.Name)
 			}
-			reqs, _, err := Decode(l.httpRequest(t), opt)
+			reqs, _, err := Decode(httpRequest(t, l), opt)
 			if exp.code != "" {
 				assertError(t, err, exp.code, exp.status)
 				return
