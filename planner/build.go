@@ -517,11 +517,24 @@ func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth i
 		b.fieldMemo[key] = inf
 	}
 	others := b.leaveTargets(graph, typ, f)
+	total, targets := b.splitCost(graph, others, f.Selection, fprov, depth)
+	total = sat(total + len(targets))
+	if prov == nil {
+		b.fieldMemo[key] = total
+	}
+	return total
+}
+
+// splitCost estimates a sub-selection shared between graph and others:
+// what graph resolves costs its own estimate, a field graph resolves but
+// not its whole sub-selection is split again one level down, and the
+// rest comes from the cheapest other subgraph (one fetch per subgraph).
+func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, prov *provided, depth int) (int, []string) {
 	total := 0
 	var targets []string
 	one := make([]*Field, 1)
-	for _, tf := range f.Selection.ByType {
-		if f.Selection.Abstract && !b.possibleIn(graph, f.Selection.Type, tf.Type) {
+	for _, tf := range sel.ByType {
+		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
 			continue
 		}
 		for _, sf := range tf.Fields {
@@ -529,14 +542,24 @@ func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth i
 				continue
 			}
 			one[0] = sf
-			if cs := b.costFields(graph, tf.Type, one, fprov, depth+1); cs < inf {
+			if cs := b.costFields(graph, tf.Type, one, prov, depth+1); cs < inf {
 				total = sat(total + cs)
 				continue
+			}
+			if sf.Selection != nil && depth < 32 && b.resolvable(graph, tf.Type, sf.Name, prov) {
+				cs, ts := b.splitCost(graph, others, sf.Selection, b.providedBy(graph, tf.Type, sf.Name, prov), depth+1)
+				if cs < inf {
+					total = sat(total + cs)
+					for _, t := range ts {
+						targets = appendString(targets, t)
+					}
+					continue
+				}
 			}
 			best, bestGraph := inf, ""
 			for _, gid := range others {
 				one[0] = sf
-				if cs := b.costFields(gid, tf.Type, one, b.providedBy(gid, typ, f.Name, nil), depth+1); cs < best {
+				if cs := b.costFields(gid, tf.Type, one, nil, depth+1); cs < best {
 					best, bestGraph = cs, gid
 				}
 			}
@@ -548,11 +571,7 @@ func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth i
 			targets = appendString(targets, bestGraph)
 		}
 	}
-	total = sat(total + len(targets))
-	if prov == nil {
-		b.fieldMemo[key] = total
-	}
-	return total
+	return total, targets
 }
 
 // leaveTargets lists the other subgraphs that resolve typ.f and can be
@@ -678,10 +697,24 @@ func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, 
 			if b.costFields(graph, tf.Type, one, prov, 0) < inf {
 				h.Fields = append(h.Fields, f)
 				nHere++
-			} else {
-				r.Fields = append(r.Fields, f)
-				nRest++
+				continue
 			}
+			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, prov) {
+				// graph resolves the field but not all below it: split
+				// its sub-selection too.
+				hs, rs := b.split(graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
+				if hs != nil {
+					h.Fields = append(h.Fields, withSelection(f, hs))
+					nHere++
+					if rs != nil {
+						r.Fields = append(r.Fields, withSelection(f, rs))
+						nRest++
+					}
+					continue
+				}
+			}
+			r.Fields = append(r.Fields, f)
+			nRest++
 		}
 		here.ByType = append(here.ByType, h)
 		rest.ByType = append(rest.ByType, r)

@@ -172,6 +172,8 @@ func TestPlanDeterministic(t *testing.T) {
 var pinned = map[string]string{
 	"nested_entity_chain": "Product is reached from reviews with only upc; inventory's key is \"upc sku\", so sku must come from products first (two jumps)",
 	"key_chain_two_hops":  "the smallest case of nested_entity_chain; the expected plan is the planner's own output with the join__Graph values reversed",
+	"parent_call_4":       "Details.care is a value type split between catalog (washing) and specs (drying) two levels below the entity Product; fieldCost/split only divide the direct sub-fields of a field, so care{washing drying} is inf everywhere and planning fails with \"no subgraph can resolve Query.products\"; expected: catalog products{details{care{washing}} __typename id}, then specs _entities Product{details{care{drying}}}",
+	"parent_call_5":       "the root form of parent_call_4: Settings.format (value type) split between catalog (date) and specs (number) fails with \"no subgraph can resolve Query.settings\"; expected: two parallel root fetches settings{format{date}} and settings{format{number}}",
 }
 
 // checkGolden compares got with the file at path, or rewrites the file

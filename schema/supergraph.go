@@ -52,7 +52,7 @@ type Type struct {
 	Graphs map[string]*TypeInGraph
 	// Fields maps a field name to its metadata (objects and interfaces).
 	Fields map[string]*Field
-	// GraphIDs lists the keys of Graphs in supergraph order.
+	// GraphIDs lists the keys of Graphs by subgraph name.
 	GraphIDs []string
 }
 
@@ -374,7 +374,11 @@ func (s *Supergraph) readTypes(names specNames) error {
 	}
 	sort.Strings(s.OverrideLabels)
 	for _, t := range s.Types {
-		sort.Slice(t.GraphIDs, func(i, j int) bool { return s.graphIndex(t.GraphIDs[i]) < s.graphIndex(t.GraphIDs[j]) })
+		// Subgraph name order, not the order of the join__Graph enum: plans
+		// must not change when a composer lists subgraphs differently.
+		sort.Slice(t.GraphIDs, func(i, j int) bool {
+			return s.graphByID[t.GraphIDs[i]].Name < s.graphByID[t.GraphIDs[j]].Name
+		})
 	}
 	return nil
 }
@@ -388,14 +392,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (s *Supergraph) graphIndex(id string) int {
-	for i, g := range s.Graphs {
-		if g.ID == id {
-			return i
-		}
-	}
-	return len(s.Graphs)
-}
 
 // isMachinery reports whether a type belongs to a linked spec (join__Graph,
 // link__Import, ...) rather than to the graph itself.
