@@ -392,7 +392,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-
 // isMachinery reports whether a type belongs to a linked spec (join__Graph,
 // link__Import, ...) rather than to the graph itself.
 func isMachinery(name string, names specNames) bool {
