@@ -591,14 +591,6 @@ func (b *builder) leaveTargets(graph, typ string, f *Field) []string {
 	return out
 }
 
-// jumpable reports whether a fetch can start at typ in graph.
-func (b *builder) jumpable(graph, typ string) bool {
-	if typ == b.op.RootType && b.op.Kind == ast.Query {
-		return true
-	}
-	return len(b.keysIn(graph, typ)) > 0
-}
-
 // jumpableFrom reports whether a fetch to target can start at typ with
 // data from source: on the query root always, else through a key of
 // target whose fields source can get, directly or through other fetches.

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -143,23 +142,6 @@ func (g *Gateway) Counts() map[string]int {
 		out[name] = r.Count()
 	}
 	return out
-}
-
-// Reset forgets the requests every recorder has seen.
-func (g *Gateway) Reset() {
-	for _, r := range g.Subgraphs {
-		r.Reset()
-	}
-}
-
-// Names returns the subgraph names, sorted.
-func (g *Gateway) Names() []string {
-	names := make([]string, 0, len(g.Subgraphs))
-	for n := range g.Subgraphs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // Response is a gateway answer.
