@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	goldenfile "github.com/fedgate/gateway/internal/golden"
 	"github.com/fedgate/gateway/subgraphs"
 )
 
@@ -197,7 +198,7 @@ func TestResponsesGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, strings.TrimSuffix(c.path, ".graphql")+".json", got)
+			goldenfile.Check(t, strings.TrimSuffix(c.path, ".graphql")+".json", got, *update, pinned)
 		})
 	}
 }
@@ -205,33 +206,4 @@ func TestResponsesGolden(t *testing.T) {
 // pinned lists goldens written by hand because the gateway's answer was
 // wrong when they were recorded; -update does not overwrite them. Remove an
 // entry once the gateway gets the case right.
-var pinned = map[string]string{
-	"nested_entity_chain": "the planner cannot reach inventory's key \"upc sku\" from reviews (only upc) through products",
-	"error_get_mutation":  "GraphQL over HTTP: a mutation sent with GET is answered 405, before validation",
-}
-
-// checkGolden compares got with the file at path, or rewrites the file
-// under -update. A missing file is a failure, never created silently.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	name = strings.TrimSuffix(name, ".plan")
-	if reason, ok := pinned[name]; ok && *update {
-		t.Logf("%s is pinned, not rewritten: %s", path, reason)
-	} else if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run go test ./e2e -run Golden -update to create it)", path, err)
-	}
-	if reason, ok := pinned[name]; ok && !bytes.Equal(want, got) {
-		t.Errorf("%s differs; it is pinned (the expected answer, written by hand): %s", path, reason)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs (-update rewrites it)\n--- want ---\n%s--- got ---\n%s", path, want, got)
-	}
-}
+var pinned = goldenfile.Pinned{}

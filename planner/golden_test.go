@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fedgate/gateway/internal/golden"
+
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2"
@@ -137,8 +139,8 @@ func TestPlanGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := strings.TrimSuffix(c.path, ".graphql")
-			checkGolden(t, base+".plan.json", j)
-			checkGolden(t, base+".plan.txt", txt)
+			golden.Check(t, base+".plan.json", j, *update, pinned)
+			golden.Check(t, base+".plan.txt", txt, *update, pinned)
 		})
 	}
 }
@@ -169,56 +171,7 @@ func TestPlanDeterministic(t *testing.T) {
 // pinned lists goldens written by hand because the planner's output was
 // wrong when they were recorded; -update does not overwrite them. Remove an
 // entry once the planner gets the case right.
-var pinned = map[string]string{
-	"nested_entity_chain": "Product is reached from reviews with only upc; inventory's key is \"upc sku\", so sku must come from products first (two jumps)",
-	"key_chain_two_hops":  "the smallest case of nested_entity_chain; the expected plan is the planner's own output with the join__Graph values reversed",
-	"parent_call_4":       "Details.care is a value type split between catalog (washing) and specs (drying) two levels below the entity Product; fieldCost/split only divide the direct sub-fields of a field, so care{washing drying} is inf everywhere and planning fails with \"no subgraph can resolve Query.products\"; expected: catalog products{details{care{washing}} __typename id}, then specs _entities Product{details{care{drying}}}",
-	"parent_call_5":       "the root form of parent_call_4: Settings.format (value type) split between catalog (date) and specs (number) fails with \"no subgraph can resolve Query.settings\"; expected: two parallel root fetches settings{format{date}} and settings{format{number}}",
-}
-
-// checkGolden compares got with the file at path, or rewrites the file
-// under -update. A missing file is a failure, never created silently.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	name = strings.TrimSuffix(name, ".plan")
-	if reason, ok := pinned[name]; ok && *update {
-		t.Logf("%s is pinned, not rewritten: %s", path, reason)
-	} else if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden %s: %v (run go test ./planner -run Golden -update to create it)", path, err)
-	}
-	if reason, ok := pinned[name]; ok && !bytes.Equal(want, got) {
-		t.Errorf("%s differs; it is pinned (the expected answer, written by hand): %s", path, reason)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs (-update rewrites it)\n%s", path, lineDiff(string(want), string(got)))
-	}
-}
-
-// lineDiff shows the first differing line and both texts.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("first difference at line %d:\n  want: %s\n  got:  %s\n--- got ---\n%s", i+1, wl, gl, got)
-		}
-	}
-	return ""
-}
+var pinned = golden.Pinned{}
 
 // TestPlanGraphOrder plans every case over the supergraph with its
 // join__Graph values in reverse order and expects the same plan: the
