@@ -91,14 +91,10 @@ func (w introWriter) schema(buf []byte, sel *planner.SelectionSet) []byte {
 			return appendStr(buf, s.Description())
 		case "types":
 			types := s.Types()
-			buf = append(buf, '[')
-			for i := range types {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
+			return appendEach(buf, len(types), func(buf []byte, i int) []byte {
 				buf = w.typ(buf, &types[i], f.Selection)
-			}
-			return append(buf, ']')
+				return buf
+			})
 		case "queryType":
 			return w.typ(buf, s.QueryType(), f.Selection)
 		case "mutationType":
@@ -107,14 +103,10 @@ func (w introWriter) schema(buf []byte, sel *planner.SelectionSet) []byte {
 			return w.typ(buf, s.SubscriptionType(), f.Selection)
 		case "directives":
 			dirs := s.Directives()
-			buf = append(buf, '[')
-			for i := range dirs {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
+			return appendEach(buf, len(dirs), func(buf []byte, i int) []byte {
 				buf = w.directive(buf, &dirs[i], f.Selection)
-			}
-			return append(buf, ']')
+				return buf
+			})
 		}
 		return append(buf, "null"...)
 	})
@@ -124,14 +116,10 @@ func (w introWriter) types(buf []byte, types []introspection.Type, sel *planner.
 	if types == nil {
 		return append(buf, "null"...)
 	}
-	buf = append(buf, '[')
-	for i := range types {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
+	return appendEach(buf, len(types), func(buf []byte, i int) []byte {
 		buf = w.typ(buf, &types[i], sel)
-	}
-	return append(buf, ']')
+		return buf
+	})
 }
 
 func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.SelectionSet) []byte {
@@ -161,14 +149,10 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 			if fields == nil {
 				return append(buf, "null"...)
 			}
-			buf = append(buf, '[')
-			for i := range fields {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
+			return appendEach(buf, len(fields), func(buf []byte, i int) []byte {
 				buf = w.field(buf, &fields[i], f.Selection)
-			}
-			return append(buf, ']')
+				return buf
+			})
 		case "inputFields":
 			if t.Kind() != "INPUT_OBJECT" {
 				return append(buf, "null"...)
@@ -179,11 +163,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 			if values == nil {
 				return append(buf, "null"...)
 			}
-			buf = append(buf, '[')
-			for i := range values {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
+			return appendEach(buf, len(values), func(buf []byte, i int) []byte {
 				v := &values[i]
 				buf = w.each(buf, f.Selection, "__EnumValue", func(buf []byte, f *planner.Field) []byte {
 					switch f.Name {
@@ -198,8 +178,8 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 					}
 					return append(buf, "null"...)
 				})
-			}
-			return append(buf, ']')
+				return buf
+			})
 		}
 		return append(buf, "null"...)
 	})
@@ -226,11 +206,7 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.Sel
 }
 
 func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, sel *planner.SelectionSet) []byte {
-	buf = append(buf, '[')
-	for i := range values {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
+	return appendEach(buf, len(values), func(buf []byte, i int) []byte {
 		v := &values[i]
 		buf = w.each(buf, sel, "__InputValue", func(buf []byte, f *planner.Field) []byte {
 			switch f.Name {
@@ -249,8 +225,8 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 			}
 			return append(buf, "null"...)
 		})
-	}
-	return append(buf, ']')
+		return buf
+	})
 }
 
 func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *planner.SelectionSet) []byte {
@@ -263,17 +239,26 @@ func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *plan
 		case "isRepeatable":
 			return strconv.AppendBool(buf, d.IsRepeatable)
 		case "locations":
-			buf = append(buf, '[')
-			for i, l := range d.Locations {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
+			return appendEach(buf, len(d.Locations), func(buf []byte, i int) []byte {
+				l := d.Locations[i]
 				buf = strconv.AppendQuote(buf, l)
-			}
-			return append(buf, ']')
+				return buf
+			})
 		case "args":
 			return w.inputValues(buf, d.VisibleArgs(w.includeDeprecated(f)), f.Selection)
 		}
 		return append(buf, "null"...)
 	})
+}
+
+// appendEach writes a JSON array of n elements, each written by fn.
+func appendEach(buf []byte, n int, fn func(buf []byte, i int) []byte) []byte {
+	buf = append(buf, '[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = fn(buf, i)
+	}
+	return append(buf, ']')
 }
