@@ -35,6 +35,11 @@ import (
 type Options struct {
 	Limits       limits.Static
 	MaxBodyBytes int64
+	// MaxConcurrentExecutions bounds the plans executing at once; further
+	// requests wait for a slot (or for their context to end). Subgraph
+	// answers are held in memory while a plan runs, so this bounds the
+	// gateway's working set under load. 0 means no bound.
+	MaxConcurrentExecutions int
 	// Introspection enables __schema and __type.
 	Introspection bool
 	// ExposePlan returns the query plan in extensions when the request
@@ -53,6 +58,7 @@ type Server struct {
 	transport executor.Transport
 	rt        atomic.Pointer[runtime]
 	rules     *rules.Rules
+	slots     chan struct{}
 }
 
 // runtime is everything that belongs to one supergraph version; it is
@@ -78,6 +84,9 @@ type document struct {
 // New returns a server for sg that sends fetches through transport.
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules()}
+	if opts.MaxConcurrentExecutions > 0 {
+		s.slots = make(chan struct{}, opts.MaxConcurrentExecutions)
+	}
 	if err := s.Swap(sg, transport); err != nil {
 		return nil, err
 	}
@@ -247,6 +256,14 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	in := executor.Input{Variables: forwarded}
 	if s.opts.Introspection {
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
+	}
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-ctx.Done():
+			return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting to execute", status: 503}), 503
+		}
 	}
 	out := executor.Execute(ctx, plan, in, rt.transport, getBuffer())
 	if s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true" {

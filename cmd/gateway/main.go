@@ -89,6 +89,7 @@ func serveCmd(args []string) error {
 	overrides := urlOverrides{}
 	fs.Var(overrides, "subgraph-url", "override a subgraph URL, NAME=URL (repeatable)")
 	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
+	maxExec := fs.Int("max-concurrent-executions", server.DefaultOptions().MaxConcurrentExecutions, "plans executing at once; more requests wait (bounds memory under load; 0 = unbounded)")
 	_ = fs.Parse(args)
 	if *debugAddr != "" {
 		startDebug(*debugAddr)
@@ -107,7 +108,9 @@ func serveCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %s: %w", *file, err)
 	}
-	return run(sg, overrides, *listen, server.DefaultOptions())
+	opts := server.DefaultOptions()
+	opts.MaxConcurrentExecutions = *maxExec
+	return run(sg, overrides, *listen, opts)
 }
 
 var demoSupergraph = gateway.DemoSupergraph
