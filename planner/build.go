@@ -241,7 +241,9 @@ func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[st
 		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
 			continue
 		}
-		c := b.fieldCost(gid, rootType.Name, f, nil, 0)
+		// Jumps below the field add sequential steps; another root fetch
+		// runs in parallel: a jump weighs more than a new root fetch.
+		c := sat(2 * b.fieldCost(gid, rootType.Name, f, nil, 0))
 		if b.op.Kind == ast.Mutation {
 			if last == nil || last.graph != gid {
 				c++
