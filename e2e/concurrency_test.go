@@ -13,10 +13,10 @@ import (
 	"github.com/fedgate/gateway/server"
 )
 
-// TestMaxConcurrentExecutions checks the execution bound: with one slot,
-// a second request waits while the first is executing, and a request
-// whose client gives up while waiting gets 503, not a hang.
-func TestMaxConcurrentExecutions(t *testing.T) {
+// TestInflightBudget checks the memory budget of executing plans: with
+// room for one request, a second waits while the first is executing, and
+// a request whose client gives up while waiting gets 503, not a hang.
+func TestInflightBudget(t *testing.T) {
 	sdl, err := os.ReadFile(filepath.Join(repoRoot, faultFixture))
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestMaxConcurrentExecutions(t *testing.T) {
 		main.ServeHTTP(w, r)
 	})
 	opts := server.DefaultOptions()
-	opts.MaxConcurrentExecutions = 1
+	opts.MaxInflightBytes = 64 << 10 // the least one request reserves: one at a time
 	g := gatewaytest.Start(t,
 		gatewaytest.WithSupergraph(string(sdl)),
 		gatewaytest.WithHandler("main", slowMain),

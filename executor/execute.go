@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
@@ -21,6 +22,14 @@ type Input struct {
 	Header ast.ArgumentList
 	// Introspect renders __schema and __type fields; nil answers null.
 	Introspect func(buf []byte, f *planner.Field) []byte
+	// Stats, when not nil, receives figures about the run.
+	Stats *Stats
+}
+
+// Stats are figures about one plan run.
+type Stats struct {
+	// SubgraphBytes is the size of every subgraph answer read.
+	SubgraphBytes int64
 }
 
 // Error is one GraphQL error of the response.
@@ -36,6 +45,8 @@ type execution struct {
 	transport Transport
 	vars      *fastjson.Value
 	header    map[string][]string
+
+	bytes atomic.Int64
 
 	mu      sync.Mutex
 	data    *fastjson.Value
@@ -57,7 +68,11 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	if plan.Root != nil {
 		e.run(plan.Root)
 	}
-	return e.render(buf, plan.Operation, in.Introspect)
+	buf = e.render(buf, plan.Operation, in.Introspect)
+	if in.Stats != nil {
+		in.Stats.SubgraphBytes = e.bytes.Load()
+	}
+	return buf
 }
 
 func (e *execution) release() {
@@ -129,6 +144,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, path []any) *fastjson.Va
 			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
 		return nil
 	}
+	e.bytes.Add(int64(len(resp.Body)))
 	p := e.parser()
 	v, perr := p.ParseBytes(resp.Body)
 	if resp.Release != nil {

@@ -29,17 +29,20 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
 	"github.com/vektah/gqlparser/v2/validator/rules"
+	"golang.org/x/sync/semaphore"
 )
 
 // Options configure a Server.
 type Options struct {
 	Limits       limits.Static
 	MaxBodyBytes int64
-	// MaxConcurrentExecutions bounds the plans executing at once; further
-	// requests wait for a slot (or for their context to end). Subgraph
-	// answers are held in memory while a plan runs, so this bounds the
-	// gateway's working set under load. 0 means no bound.
-	MaxConcurrentExecutions int
+	// MaxInflightBytes is the memory budget of the plans executing at
+	// once: each reserves what its plan used last time (the parsed
+	// subgraph answers and the response), and a request that does not fit
+	// waits for one that does (or for its context to end). Small answers
+	// are barely queued, so slow subgraphs do not cap throughput; large
+	// ones stop piling up. 0 means no budget.
+	MaxInflightBytes int64
 	// Introspection enables __schema and __type.
 	Introspection bool
 	// ExposePlan returns the query plan in extensions when the request
@@ -49,7 +52,7 @@ type Options struct {
 
 // DefaultOptions are the production defaults.
 func DefaultOptions() Options {
-	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true}
+	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -58,8 +61,22 @@ type Server struct {
 	transport executor.Transport
 	rt        atomic.Pointer[runtime]
 	rules     *rules.Rules
-	slots     chan struct{}
+	budget    *semaphore.Weighted
 }
+
+// planEntry is a cached plan and the memory its last run used.
+type planEntry struct {
+	plan   *planner.Plan
+	weight atomic.Int64
+}
+
+const (
+	// minWeight is the least a request reserves from the memory budget.
+	minWeight = 64 << 10
+	// parsedFactor estimates the memory a byte of subgraph answer costs
+	// while a plan runs: parse tree, copies, garbage collector headroom.
+	parsedFactor = 24
+)
 
 // runtime is everything that belongs to one supergraph version; it is
 // swapped whole on reload, so a request never mixes versions.
@@ -68,7 +85,7 @@ type runtime struct {
 	planner   *planner.Planner
 	intro     *executor.Introspector
 	docs      *ristretto.Cache[string, *document]
-	plans     *ristretto.Cache[string, *planner.Plan]
+	plans     *ristretto.Cache[string, *planEntry]
 	transport executor.Transport
 }
 
@@ -84,8 +101,8 @@ type document struct {
 // New returns a server for sg that sends fetches through transport.
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules()}
-	if opts.MaxConcurrentExecutions > 0 {
-		s.slots = make(chan struct{}, opts.MaxConcurrentExecutions)
+	if opts.MaxInflightBytes > 0 {
+		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
 	}
 	if err := s.Swap(sg, transport); err != nil {
 		return nil, err
@@ -100,7 +117,7 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	if err != nil {
 		return fmt.Errorf("document cache: %w", err)
 	}
-	plans, err := ristretto.NewCache(&ristretto.Config[string, *planner.Plan]{NumCounters: 1e5, MaxCost: 64 << 20, BufferItems: 64})
+	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: 1e5, MaxCost: 64 << 20, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
@@ -249,7 +266,7 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 			forwarded = b
 		}
 	}
-	plan, err := s.plan(rt, hash, d, op, coerced)
+	entry, err := s.plan(rt, hash, d, op, coerced)
 	if err != nil {
 		return errorBody(err), statusOf(err)
 	}
@@ -257,15 +274,24 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	if s.opts.Introspection {
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
-	if s.slots != nil {
-		select {
-		case s.slots <- struct{}{}:
-			defer func() { <-s.slots }()
-		case <-ctx.Done():
+	plan := entry.plan
+	var stats executor.Stats
+	in.Stats = &stats
+	if s.budget != nil {
+		w := entry.weight.Load()
+		if w == 0 {
+			// A plan not run yet: a cautious guess, so that a burst of a
+			// new operation cannot take the whole budget at once.
+			w = s.opts.MaxInflightBytes / 16
+		}
+		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
+		if err := s.budget.Acquire(ctx, w); err != nil {
 			return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting to execute", status: 503}), 503
 		}
+		defer s.budget.Release(w)
 	}
 	out := executor.Execute(ctx, plan, in, rt.transport, getBuffer())
+	entry.weight.Store(stats.SubgraphBytes*parsedFactor + int64(len(out)))
 	if s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true" {
 		if pj, err := json.Marshal(plan); err == nil && len(out) > 0 {
 			out = append(out[:len(out)-1], `,"extensions":{"queryPlan":`...)
@@ -304,7 +330,7 @@ func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
 // plan returns the cached plan or builds it. The key holds the supergraph
 // version (the cache belongs to one runtime), the document hash, the
 // operation name and the values of the @skip/@include variables.
-func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any) (*planner.Plan, error) {
+func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any) (*planEntry, error) {
 	var key strings.Builder
 	key.Write(hash[:])
 	key.WriteString(op.Name)
@@ -329,8 +355,9 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	if err != nil {
 		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}
 	}
-	rt.plans.Set(k, p, int64(1024*(p.Fetches+1)))
-	return p, nil
+	entry := &planEntry{plan: p}
+	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))
+	return entry, nil
 }
 
 // activeLabels rolls the progressive @override labels of the form

@@ -89,7 +89,7 @@ func serveCmd(args []string) error {
 	overrides := urlOverrides{}
 	fs.Var(overrides, "subgraph-url", "override a subgraph URL, NAME=URL (repeatable)")
 	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
-	maxExec := fs.Int("max-concurrent-executions", server.DefaultOptions().MaxConcurrentExecutions, "plans executing at once; more requests wait (bounds memory under load; 0 = unbounded)")
+	inflightMB := fs.Int64("max-inflight-mb", server.DefaultOptions().MaxInflightBytes>>20, "memory budget in MiB of the plans executing at once; requests that do not fit wait (0 = no budget)")
 	_ = fs.Parse(args)
 	if *debugAddr != "" {
 		startDebug(*debugAddr)
@@ -109,7 +109,7 @@ func serveCmd(args []string) error {
 		return fmt.Errorf("serve: %s: %w", *file, err)
 	}
 	opts := server.DefaultOptions()
-	opts.MaxConcurrentExecutions = *maxExec
+	opts.MaxInflightBytes = *inflightMB << 20
 	return run(sg, overrides, *listen, opts)
 }
 
