@@ -282,7 +282,7 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 		if w == 0 {
 			// A plan not run yet: a cautious guess, so that a burst of a
 			// new operation cannot take the whole budget at once.
-			w = s.opts.MaxInflightBytes / 16
+			w = s.opts.MaxInflightBytes / 8
 		}
 		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
 		if err := s.budget.Acquire(ctx, w); err != nil {

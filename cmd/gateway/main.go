@@ -15,6 +15,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -150,6 +151,7 @@ func run(sg *schema.Supergraph, overrides urlOverrides, listen string, opts serv
 		}
 		urls[name] = url
 	}
+	setMemoryLimit(opts.MaxInflightBytes)
 	client := subgraphs.NewClient(urls, subgraphs.Options{})
 	defer client.Close()
 	srv, err := server.New(sg, client, opts)
@@ -239,4 +241,15 @@ func startDebug(addr string) {
 			slog.Error("debug listener", "err", err)
 		}
 	}()
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit that follows the
+// execution budget, unless GOMEMLIMIT is set: the working set is bounded
+// by the budget, so the collector may run earlier instead of letting the
+// heap double between collections.
+func setMemoryLimit(inflight int64) {
+	if inflight <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(2*inflight + 12<<20)
 }
