@@ -33,9 +33,9 @@ func (b *builder) nodes() (Node, int) {
 		for _, r := range roots {
 			seq.Nodes = appendSeq(seq.Nodes, b.subtree([]*group{r}, fetches))
 		}
-		return single(seq), len(b.groups)
+		return renumber(single(seq)), len(b.groups)
 	}
-	return b.subtree(roots, fetches), len(b.groups)
+	return renumber(b.subtree(roots, fetches)), len(b.groups)
 }
 
 func single(s *Sequence) Node {
@@ -358,4 +358,37 @@ func itoa(i int) string {
 		i /= 10
 	}
 	return string(buf[n:])
+}
+
+// renumber gives the fetches IDs in the order the plan lists them, so that
+// operation names (Op__subgraph__N) read in execution order in logs and
+// traces.
+func renumber(root Node) Node {
+	next := 0
+	var walk func(Node)
+	walk = func(n Node) {
+		switch n := n.(type) {
+		case *Sequence:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *Parallel:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *Flatten:
+			walk(n.Node)
+		case *Fetch:
+			n.ID = next
+			next++
+			if n.OperationName != "" {
+				i := strings.LastIndex(n.OperationName, "__")
+				name := n.OperationName[:i+2] + itoa(n.ID)
+				n.Operation = strings.Replace(n.Operation, n.OperationName, name, 1)
+				n.OperationName = name
+			}
+		}
+	}
+	walk(root)
+	return root
 }
