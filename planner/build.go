@@ -237,7 +237,7 @@ func (b *builder) planRoot() {
 
 func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
 	best, bestCost := "", inf+1
-	for _, gid := range b.graphOrder(rootType) {
+	for _, gid := range rootType.GraphIDs {
 		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
 			continue
 		}
@@ -256,11 +256,6 @@ func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[st
 		}
 	}
 	return best
-}
-
-// graphOrder lists the graphs that define the type, in supergraph order.
-func (b *builder) graphOrder(t *schema.Type) []string {
-	return t.GraphIDs
 }
 
 // fieldIn returns the @join__field of typ.field in graph, or nil.
@@ -886,18 +881,26 @@ func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target str
 		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(target).Name)
 		return
 	}
+	eg := b.openEntityFetch(g, ts, target, typ, typ, key, path, prov)
+	b.planField(eg, eg.sel.forType(typ), typ, f, path, nil, true)
+}
+
+// openEntityFetch returns the entity fetch to target for the objects of
+// runtime type typ that ts selects in g at path (an existing one when it
+// fits), with the key's fields in its representation, which names
+// repType (the interface, for an @interfaceObject target).
+func (b *builder) openEntityFetch(g *group, ts *typeSel, target, typ, repType string, key *schema.Key, path []string, prov *provided) *group {
 	eg := b.entityGroup(target, path, g, typ, ts)
 	if b.touched != nil {
 		*b.touched = appendUnique(*b.touched, eg)
 	}
 	if eg.parentSel[typ] == nil {
 		eg.parentSel[typ] = ts
-		eg.repType[typ] = typ
+		eg.repType[typ] = repType
 	}
 	ts.add("__typename", "__typename", nil, nil)
 	b.addRepresentation(eg, typ, key.Selection, ts, path, prov, true)
-	ets := eg.sel.forType(typ)
-	b.planField(eg, ets, typ, f, path, nil, true)
+	return eg
 }
 
 // rootGroup returns the root fetch of a query for graph.
@@ -1142,14 +1145,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		}
 		rest.ByType = append(rest.ByType, r)
 	}
-	eg := b.entityGroup(target, path, g, iface, ts)
-	if b.touched != nil {
-		*b.touched = appendUnique(*b.touched, eg)
-	}
-	eg.parentSel[iface] = ts
-	eg.repType[iface] = iface
-	ts.add("__typename", "__typename", nil, nil)
-	b.addRepresentation(eg, iface, key.Selection, ts, path, prov, true)
+	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov)
 	ets := eg.sel.forType(iface)
 	var frag *subField
 	for _, f := range ets.fields {
@@ -1194,16 +1190,7 @@ func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, if
 // jumpToInterfaceObject fetches typ.f from a subgraph that has it on an
 // @interfaceObject interface: the representation names the interface.
 func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
-	eg := b.entityGroup(target, path, g, typ, ts)
-	if b.touched != nil {
-		*b.touched = appendUnique(*b.touched, eg)
-	}
-	if eg.parentSel[typ] == nil {
-		eg.parentSel[typ] = ts
-		eg.repType[typ] = iface
-	}
-	ts.add("__typename", "__typename", nil, nil)
-	b.addRepresentation(eg, typ, key.Selection, ts, path, prov, true)
+	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov)
 	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 
