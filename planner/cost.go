@@ -1,0 +1,277 @@
+package planner
+
+import (
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Cost estimates: how many extra fetches a subgraph needs to deliver a
+// selection, used to choose between subgraphs.
+
+type costKey struct {
+	graph string
+	sel   *SelectionSet
+	avoid string
+}
+
+// cost estimates how many extra fetches graph needs to resolve sel
+// starting from its own answer; inf when it cannot.
+func (b *builder) cost(graph string, sel *SelectionSet, prov *provided, depth int) int {
+	return b.costAt(graph, sel.Type, sel, prov, depth)
+}
+
+// costAt is cost at a position whose type in graph is gtype.
+func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided, depth int) int {
+	if depth > 32 {
+		return 0
+	}
+	if sel.Abstract && b.isInterfaceObject(graph, gtype) {
+		// Fields of the interface come from graph; the rest, and the
+		// concrete __typename, from one entity fetch on the interface.
+		return 1
+	}
+	key := costKey{graph, sel, b.avoidSig}
+	if prov == nil {
+		if c, ok := b.memo[key]; ok {
+			return c
+		}
+		b.memo[key] = 0 // guards recursion through cyclic selections
+	}
+	total := 0
+	for _, tf := range sel.ByType {
+		if sel.Abstract && !b.possibleIn(graph, gtype, tf.Type) {
+			continue
+		}
+		total = sat(total + b.costFields(graph, tf.Type, tf.Fields, prov, depth))
+	}
+	if prov == nil {
+		b.memo[key] = total
+	}
+	return total
+}
+
+func sat(c int) int {
+	if c > inf {
+		return inf
+	}
+	return c
+}
+
+func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided, depth int) int {
+	total := 0
+	var targets []string
+	for _, f := range fields {
+		if f.Name == "__typename" {
+			continue
+		}
+		if b.resolvable(graph, typ, f.Name, prov) {
+			if fg := b.fieldIn(graph, typ, f.Name); fg != nil && len(fg.Requires) > 0 {
+				total++
+			}
+			total = sat(total + b.fieldCost(graph, typ, f, prov, depth))
+			continue
+		}
+		best, bestGraph := inf, ""
+		for _, gid := range b.leaveTargets(graph, typ, f) {
+			if c := sat(b.fieldCost(gid, typ, f, nil, depth) + b.keyCost(graph, gid, typ, depth)); c < best {
+				best, bestGraph = c, gid
+			}
+		}
+		if best >= inf {
+			if gid, iface, _ := b.interfaceObjectTarget(graph, typ, f); gid != "" {
+				best, bestGraph = b.fieldCost(gid, iface, f, nil, depth), gid
+			}
+		}
+		if best >= inf {
+			return inf
+		}
+		total = sat(total + best)
+		targets = appendString(targets, bestGraph)
+	}
+	return sat(total + len(targets))
+}
+
+func appendString(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+type fieldKey struct {
+	graph string
+	f     *Field
+	avoid string
+}
+
+// fieldCost estimates the extra fetches for graph, which resolves typ.f,
+// to deliver f's whole sub-selection: alone, or split with other
+// subgraphs that resolve typ.f (a parent entity call).
+func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth int) int {
+	if f.Selection == nil || depth > 32 {
+		return 0
+	}
+	fprov := b.providedBy(graph, typ, f.Name, prov)
+	c := b.costAt(graph, b.subgraphType(graph, typ, f), f.Selection, fprov, depth+1)
+	if c < inf {
+		return c
+	}
+	key := fieldKey{graph, f, b.avoidSig}
+	if prov == nil {
+		if c, ok := b.fieldMemo[key]; ok {
+			return c
+		}
+		b.fieldMemo[key] = inf
+	}
+	others := b.leaveTargets(graph, typ, f)
+	total, targets := b.splitCost(graph, others, f.Selection, fprov, depth)
+	total = sat(total + len(targets))
+	if prov == nil {
+		b.fieldMemo[key] = total
+	}
+	return total
+}
+
+// splitCost estimates a sub-selection shared between graph and others:
+// what graph resolves costs its own estimate, a field graph resolves but
+// not its whole sub-selection is split again one level down, and the
+// rest comes from the cheapest other subgraph (one fetch per subgraph).
+func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, prov *provided, depth int) (int, []string) {
+	total := 0
+	var targets []string
+	one := make([]*Field, 1)
+	for _, tf := range sel.ByType {
+		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
+			continue
+		}
+		for _, sf := range tf.Fields {
+			if sf.Name == "__typename" || total >= inf {
+				continue
+			}
+			one[0] = sf
+			if cs := b.costFields(graph, tf.Type, one, prov, depth+1); cs < inf {
+				total = sat(total + cs)
+				continue
+			}
+			if sf.Selection != nil && depth < 32 && b.resolvable(graph, tf.Type, sf.Name, prov) {
+				cs, ts := b.splitCost(graph, others, sf.Selection, b.providedBy(graph, tf.Type, sf.Name, prov), depth+1)
+				if cs < inf {
+					total = sat(total + cs)
+					for _, t := range ts {
+						targets = appendString(targets, t)
+					}
+					continue
+				}
+			}
+			best, bestGraph := inf, ""
+			for _, gid := range others {
+				one[0] = sf
+				if cs := b.costFields(gid, tf.Type, one, nil, depth+1); cs < best {
+					best, bestGraph = cs, gid
+				}
+			}
+			if best >= inf {
+				total = inf
+				continue
+			}
+			total = sat(total + best)
+			targets = appendString(targets, bestGraph)
+		}
+	}
+	return total, targets
+}
+
+// leaveTargets lists the other subgraphs that resolve typ.f and can be
+// reached for typ: through a resolvable key, or, on the query root, by a
+// fetch of their own.
+func (b *builder) leaveTargets(graph, typ string, f *Field) []string {
+	t := b.sg.Types[typ]
+	if t == nil {
+		return nil
+	}
+	var out []string
+	for _, gid := range t.GraphIDs {
+		if gid != graph && b.avoid[gid] == 0 && b.resolvable(gid, typ, f.Name, nil) && b.jumpableFrom(graph, gid, typ) {
+			out = append(out, gid)
+		}
+	}
+	return out
+}
+
+// jumpableFrom reports whether a fetch to target can start at typ with
+// data from source: on the query root always, else through a key of
+// target whose fields source can get, directly or through other fetches.
+func (b *builder) jumpableFrom(source, target, typ string) bool {
+	return b.keyCost(source, target, typ, 0) < inf
+}
+
+// keyCost estimates the fetches source needs to get the cheapest key of
+// typ in target.
+func (b *builder) keyCost(source, target, typ string, depth int) int {
+	if typ == b.op.RootType && b.op.Kind == ast.Query {
+		return 0
+	}
+	best := inf
+	for _, k := range b.keysIn(target, typ) {
+		if b.selectionResolvable(source, typ, k.Selection) {
+			return 0
+		}
+		if depth > 4 || b.inKeyCost[source+"|"+typ] {
+			continue
+		}
+		b.inKeyCost[source+"|"+typ] = true
+		b.avoidGraph(target, 1)
+		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+8); c < best {
+			best = c
+		}
+		b.avoidGraph(target, -1)
+		delete(b.inKeyCost, source+"|"+typ)
+	}
+	return best
+}
+
+// keyFields returns a key's field set as fields of typ.
+func (b *builder) keyFields(typ string, k *schema.Key) []*Field {
+	if fs, ok := b.keyCache[k]; ok {
+		return fs
+	}
+	var fs []*Field
+	if sel := NormalizeFieldSet(b.sg.Full, typ, k.Selection); sel != nil {
+		fs = sel.FieldsFor(typ)
+	}
+	b.keyCache[k] = fs
+	return fs
+}
+
+// selectionResolvable reports whether graph resolves a field set on typ by
+// itself.
+func (b *builder) selectionResolvable(graph, typ string, set ast.SelectionSet) bool {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if !b.resolvable(graph, typ, s.Name, nil) {
+				return false
+			}
+			if len(s.SelectionSet) > 0 {
+				t := b.sg.Types[typ]
+				if t == nil || t.Fields[s.Name] == nil {
+					return false
+				}
+				if !b.selectionResolvable(graph, t.Fields[s.Name].Def.Type.Name(), s.SelectionSet) {
+					return false
+				}
+			}
+		case *ast.InlineFragment:
+			cond := s.TypeCondition
+			if cond == "" {
+				cond = typ
+			}
+			if !b.selectionResolvable(graph, cond, s.SelectionSet) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,167 @@
+package planner
+
+import (
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// @interfaceObject: planning an interface in a subgraph that sees it as
+// an object type, and reaching fields an interface object adds.
+
+// planInterfaceObject plans an abstract selection in a subgraph that
+// declares the interface with @interfaceObject. That subgraph answers the
+// interface's own fields; the concrete __typename and everything else
+// come from an entity fetch on the interface to a subgraph that knows its
+// implementations.
+func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, iface string, path []string, prov *provided) {
+	sub.abstract = false
+	sub.typ = iface
+	ts := sub.forType(iface)
+	it := b.sg.Types[iface]
+	needDown := false
+	planned := map[string]bool{}
+	// A field selected for every implementation is asked of the interface;
+	// one under a type condition needs the concrete type.
+	count := map[string]int{}
+	for _, tf := range sel.ByType {
+		for _, f := range tf.Fields {
+			count[f.ResponseKey]++
+		}
+	}
+	for i, tf := range sel.ByType {
+		if i > 0 && !sameKeys(tf.Fields, sel.ByType[0].Fields) {
+			needDown = true
+		}
+		for _, f := range tf.Fields {
+			if f.Name == "__typename" {
+				needDown = true
+				continue
+			}
+			if planned[f.ResponseKey] {
+				continue
+			}
+			if it.Fields[f.Name] == nil || count[f.ResponseKey] < len(sel.ByType) {
+				needDown = true
+				continue
+			}
+			if b.resolvable(g.graph, iface, f.Name, prov) {
+				b.planField(g, ts, iface, f, path, prov, false)
+				planned[f.ResponseKey] = true
+				continue
+			}
+			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
+				b.jumpToInterfaceObject(g, ts, iface, f, gid, iface, key, path, prov)
+				planned[f.ResponseKey] = true
+				continue
+			}
+			needDown = true
+		}
+	}
+	if !needDown {
+		return
+	}
+	target, key := "", (*schema.Key)(nil)
+	for _, gid := range it.GraphIDs {
+		if gid == g.graph || it.Graphs[gid].InterfaceObject {
+			continue
+		}
+		for _, k := range b.keysIn(gid, iface) {
+			if b.selectionResolvable(g.graph, iface, k.Selection) {
+				target, key = gid, k
+				break
+			}
+		}
+		if target != "" {
+			break
+		}
+	}
+	if target == "" {
+		return
+	}
+	rest := &SelectionSet{Type: iface, Abstract: true}
+	for _, tf := range sel.ByType {
+		r := &TypeFields{Type: tf.Type}
+		for _, f := range tf.Fields {
+			if f.Name == "__typename" || !planned[f.ResponseKey] {
+				r.Fields = append(r.Fields, f)
+			}
+		}
+		rest.ByType = append(rest.ByType, r)
+	}
+	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov)
+	ets := eg.sel.forType(iface)
+	var frag *subField
+	for _, f := range ets.fields {
+		if f.fragment {
+			frag = f
+		}
+	}
+	if frag == nil {
+		frag = &subField{fragment: true, sub: &subSel{}}
+		ets.fields = append(ets.fields, frag)
+	}
+	b.planSelection(eg, frag.sub, rest, iface, path, nil)
+}
+
+// interfaceObjectTarget finds a subgraph that resolves typ.f through an
+// interface of typ it declares with @interfaceObject, reachable with a
+// key that source resolves on typ.
+func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, iface string, key *schema.Key) {
+	def := b.sg.Full.Types[typ]
+	if def == nil || def.Kind != ast.Object {
+		return "", "", nil
+	}
+	for _, in := range def.Interfaces {
+		it := b.sg.Types[in]
+		if it == nil {
+			continue
+		}
+		for _, gid := range it.GraphIDs {
+			if gid == source || !it.Graphs[gid].InterfaceObject || !b.resolvable(gid, in, f.Name, nil) {
+				continue
+			}
+			for _, k := range b.keysIn(gid, in) {
+				if b.selectionResolvable(source, typ, k.Selection) {
+					return gid, in, k
+				}
+			}
+		}
+	}
+	return "", "", nil
+}
+
+// jumpToInterfaceObject fetches typ.f from a subgraph that has it on an
+// @interfaceObject interface: the representation names the interface.
+func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
+	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov)
+	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
+}
+
+func sameKeys(a, b []*Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ResponseKey != b[i].ResponseKey {
+			return false
+		}
+	}
+	return true
+}
+
+// interfaceTarget finds another subgraph that resolves iface.f on the
+// interface itself, reachable with a key that source resolves.
+func (b *builder) interfaceTarget(source, iface string, f *Field) (string, *schema.Key) {
+	it := b.sg.Types[iface]
+	for _, gid := range it.GraphIDs {
+		if gid == source || !b.resolvable(gid, iface, f.Name, nil) {
+			continue
+		}
+		for _, k := range b.keysIn(gid, iface) {
+			if b.selectionResolvable(source, iface, k.Selection) {
+				return gid, k
+			}
+		}
+	}
+	return "", nil
+}

@@ -1,0 +1,141 @@
+package planner
+
+import (
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Representations: key and @requires fields planned into the parent
+// fetch and recorded as the entity fetch's requirements.
+
+// addRequires adds the fields of a @requires to the representation of the
+// entity group g, fetched by g's parent (or by fetches that g then waits
+// for).
+func (b *builder) addRequires(g *group, typ string, fg *schema.FieldInGraph) {
+	ps := g.parentSel[typ]
+	if ps == nil {
+		return
+	}
+	b.addRepresentation(g, typ, fg.Requires, ps, g.path, nil, false)
+}
+
+// addRepresentation makes the fields of set part of g's representation of
+// typ; they are planned into the parent's selection ps, and g waits for
+// every fetch that planning needs.
+func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, ps *typeSel, path []string, prov *provided, isKey bool) {
+	sel := NormalizeFieldSet(b.sg.Full, typ, set)
+	if sel == nil {
+		return
+	}
+	if _, ok := g.reqs[typ]; !ok {
+		g.reqOrder = append(g.reqOrder, typ)
+	}
+	parent := g.parent
+	var touched []*group
+	saved := b.touched
+	b.touched = &touched
+	b.excluded[g] = true
+	// A subgraph never supplies its own key; required fields it may.
+	if isKey {
+		b.avoidGraph(g.graph, 1)
+	}
+	for _, f := range sel.FieldsFor(typ) {
+		b.planField(parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
+	}
+	if isKey {
+		b.avoidGraph(g.graph, -1)
+	}
+	delete(b.excluded, g)
+	b.touched = saved
+	for _, ng := range touched {
+		if ng != g {
+			g.deps = appendUnique(g.deps, ng)
+		}
+		if saved != nil {
+			*saved = appendUnique(*saved, ng)
+		}
+	}
+	g.reqs[typ] = mergeRequired(g.reqs[typ], sel.FieldsFor(typ), ps, "")
+}
+
+// mergeRequired records required fields in a representation, with the
+// response keys under which the parent selection ps holds them.
+func mergeRequired(list []*RequiredField, fields []*Field, ps *typeSel, cond string) []*RequiredField {
+	for _, f := range fields {
+		key := f.Name
+		var src *subField
+		if ps != nil {
+			for _, pf := range ps.fields {
+				if pf.name == f.Name && argsString(pf.args) == argsString(f.Arguments) {
+					src, key = pf, pf.key
+					break
+				}
+			}
+		}
+		var rf *RequiredField
+		for _, x := range list {
+			if x.Name == f.Name && x.TypeCondition == cond {
+				rf = x
+			}
+		}
+		if rf == nil {
+			rf = &RequiredField{Name: f.Name, Key: key, TypeCondition: cond, args: argsString(f.Arguments)}
+			list = append(list, rf)
+		}
+		if f.Selection == nil {
+			continue
+		}
+		if f.Selection.Abstract && len(rf.Fields) == 0 {
+			rf.Fields = append(rf.Fields, &RequiredField{Name: "__typename", Key: "__typename"})
+		}
+		for _, tf := range f.Selection.ByType {
+			var psub *typeSel
+			if src != nil && src.sub != nil {
+				for _, t := range src.sub.types {
+					if t.typ == tf.Type {
+						psub = t
+					}
+				}
+			}
+			subCond := ""
+			if f.Selection.Abstract {
+				subCond = tf.Type
+			}
+			rf.Fields = mergeRequired(rf.Fields, tf.Fields, psub, subCond)
+		}
+	}
+	return list
+}
+
+// requiresConflict reports whether fg's @requires needs a field that g's
+// representation of typ already holds with other arguments.
+func (b *builder) requiresConflict(g *group, typ string, fg *schema.FieldInGraph) bool {
+	sel := NormalizeFieldSet(b.sg.Full, typ, fg.Requires)
+	if sel == nil {
+		return false
+	}
+	for _, f := range sel.FieldsFor(typ) {
+		for _, rf := range g.reqs[typ] {
+			if rf.Name == f.Name && rf.TypeCondition == "" && rf.args != argsString(f.Arguments) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// separateRequires plans f, whose @requires conflicts with g's, in a new
+// entity fetch to g's subgraph at the same place.
+func (b *builder) separateRequires(g *group, typ string, f *Field, path []string) {
+	key := b.chooseKey(typ, g.graph, g.parent.graph, nil)
+	if key == nil {
+		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(g.graph).Name)
+		return
+	}
+	ps := g.parentSel[typ]
+	eg := b.newGroup(g.graph, true, path, g.parent)
+	eg.parentSel[typ] = ps
+	eg.repType[typ] = g.repType[typ]
+	b.addRepresentation(eg, typ, key.Selection, ps, path, nil, true)
+	b.planField(eg, eg.sel.forType(typ), typ, f, path, nil, true)
+}
