@@ -58,7 +58,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	}
 	batch.reps = append(batch.reps, ']')
 	body := requestBody(f, e.appendVariables(nil, f, batch.reps))
-	v := e.send(f, body, pathElems(n.Path))
+	v := e.send(f, body, n.Path)
 	if v == nil {
 		return
 	}

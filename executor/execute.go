@@ -129,8 +129,9 @@ func (e *execution) addError(err *Error) {
 }
 
 // send posts one subgraph request and parses the answer. On failure it
-// records an error at path and returns nil.
-func (e *execution) send(f *planner.Fetch, body []byte, path []any) *fastjson.Value {
+// records an error at the fetch's path (nil for a root fetch) and returns
+// nil.
+func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastjson.Value {
 	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Mutation: f.OperationKind == "mutation"})
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
@@ -140,7 +141,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, path []any) *fastjson.Va
 		} else if errors.Is(err, context.DeadlineExceeded) {
 			code = "SUBREQUEST_TIMEOUT"
 		}
-		e.addError(&Error{Message: "HTTP fetch failed from '" + f.Subgraph + "': " + err.Error(), Path: path,
+		e.addError(&Error{Message: "HTTP fetch failed from '" + f.Subgraph + "': " + err.Error(), Path: errorPath(flatten),
 			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
 		return nil
 	}
@@ -151,11 +152,20 @@ func (e *execution) send(f *planner.Fetch, body []byte, path []any) *fastjson.Va
 		resp.Release()
 	}
 	if perr != nil || v.Type() != fastjson.TypeObject {
-		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: path,
+		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}})
 		return nil
 	}
 	return v
+}
+
+// errorPath is the response path of a failed fetch: the part of its
+// Flatten path before the first list, nil for a root fetch.
+func errorPath(flatten []string) []any {
+	if flatten == nil {
+		return nil
+	}
+	return pathElems(flatten)
 }
 
 // appendVariables writes the fetch's variables object body.
