@@ -1,0 +1,264 @@
+// Package config loads the gateway's one YAML configuration file: every
+// option has a default, `${VAR}` and `${VAR:-default}` expand from the
+// environment, unknown keys are errors, and validation errors name the key.
+//
+// Each concern owns its section type in its own package (auth.Config,
+// limits.Config, cache.Config, subgraphs.Config, telemetry.Config); this
+// package puts them together and checks them.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/subgraphs"
+	"github.com/fedgate/gateway/telemetry"
+	"github.com/goccy/go-yaml"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	Server     Server           `yaml:"server"`
+	Supergraph Supergraph       `yaml:"supergraph"`
+	Redis      Redis            `yaml:"redis"`
+	Subgraphs  subgraphs.Config `yaml:"subgraphs"`
+	Auth       auth.Config      `yaml:"auth"`
+	Limits     limits.Config    `yaml:"limits"`
+	Cache      cache.Config     `yaml:"cache"`
+	Telemetry  telemetry.Config `yaml:"telemetry"`
+}
+
+// Server configures the public HTTP listener and the request pipeline.
+type Server struct {
+	// Listen is the address of the GraphQL endpoint.
+	Listen string `yaml:"listen"`
+	// Path is the GraphQL endpoint's path; other paths serve /health,
+	// /ready and the playground.
+	Path string `yaml:"path"`
+	// MaxBodyBytes caps a request body after decompression.
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// MaxInflightBytes is the memory budget of the plans executing at
+	// once; 0 disables it.
+	MaxInflightBytes ByteSize `yaml:"max_inflight_bytes"`
+	// Introspection answers __schema and __type queries.
+	Introspection bool `yaml:"introspection"`
+	// ExposePlan returns the query plan in extensions when a request
+	// carries "Fedgate-Include-Plan: true".
+	ExposePlan bool `yaml:"expose_plan"`
+	// Playground serves GraphiQL at / and to browsers at the endpoint.
+	Playground bool `yaml:"playground"`
+	// Batching accepts a JSON array of requests, at most MaxBatch.
+	Batching bool `yaml:"batching"`
+	// MaxBatch caps the requests of one batch.
+	MaxBatch int `yaml:"max_batch"`
+	// DebugListen serves Go profiling (pprof) on this address; empty is off.
+	DebugListen string `yaml:"debug_listen"`
+	// ShutdownTimeout bounds how long in-flight requests may finish after
+	// SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Supergraph says where the supergraph SDL comes from.
+type Supergraph struct {
+	// Path is a supergraph SDL file; empty serves the embedded demo
+	// supergraph (gateway.graphql).
+	Path string `yaml:"path"`
+	// Watch reloads the file when it changes.
+	Watch bool `yaml:"watch"`
+}
+
+// Redis configures the shared Redis used by rate limits, caches and the
+// registry; an empty URL keeps everything in process.
+type Redis struct {
+	// URL is a redis:// or rediss:// URL; empty disables Redis.
+	URL string `yaml:"url"`
+	// Timeout bounds one Redis command; past it the gateway goes on
+	// without Redis for that request.
+	Timeout time.Duration `yaml:"timeout"`
+	// PoolSize is the number of connections per gateway instance; 0 lets
+	// go-redis choose (10 per CPU).
+	PoolSize int `yaml:"pool_size"`
+}
+
+// Default returns the configuration used when a key is absent.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Listen:           "127.0.0.1:4000",
+			Path:             "/graphql",
+			MaxBodyBytes:     2 << 20,
+			MaxInflightBytes: 16 << 20,
+			Introspection:    false,
+			ExposePlan:       false,
+			Playground:       false,
+			Batching:         false,
+			MaxBatch:         10,
+			ShutdownTimeout:  10 * time.Second,
+		},
+		Redis:     Redis{Timeout: 50 * time.Millisecond},
+		Subgraphs: subgraphs.DefaultConfig(),
+		Auth:      auth.DefaultConfig(),
+		Limits:    limits.DefaultConfig(),
+		Cache:     cache.DefaultConfig(),
+		Telemetry: telemetry.DefaultConfig(),
+	}
+}
+
+// Load reads the file at path over the defaults. An empty path gives the
+// defaults.
+func Load(path string) (Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Parse(data, os.LookupEnv)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML over the defaults, expanding ${VAR} through lookup,
+// and validates the result.
+func Parse(data []byte, lookup func(string) (string, bool)) (Config, error) {
+	expanded, err := expand(data, lookup)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := Default()
+	if len(bytes.TrimSpace(expanded)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(expanded), yaml.Strict())
+		if err := dec.Decode(&cfg); err != nil {
+			return Config{}, errors.New(yaml.FormatError(err, false, true))
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate checks every section; the error lists each problem on its own
+// line, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	errs = append(errs, c.Server.validate(), c.Supergraph.validate(), c.Redis.validate())
+	for _, s := range []struct {
+		key string
+		err error
+	}{
+		{"subgraphs", c.Subgraphs.Validate()},
+		{"auth", c.Auth.Validate()},
+		{"limits", c.Limits.Validate()},
+		{"cache", c.Cache.Validate()},
+		{"telemetry", c.Telemetry.Validate()},
+	} {
+		if s.err != nil {
+			errs = append(errs, prefixed(s.key, s.err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// prefixed makes sure a section's error names its section.
+func prefixed(key string, err error) error {
+	if strings.HasPrefix(err.Error(), key+".") {
+		return err
+	}
+	return fmt.Errorf("%s.%w", key, err)
+}
+
+func (s Server) validate() error {
+	var errs []error
+	if s.Listen == "" {
+		errs = append(errs, errors.New("server.listen: must not be empty"))
+	} else if _, _, err := splitHostPort(s.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("server.listen: %w", err))
+	}
+	if !strings.HasPrefix(s.Path, "/") {
+		errs = append(errs, fmt.Errorf("server.path: %q must start with /", s.Path))
+	}
+	if s.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("server.max_body_bytes: must be positive"))
+	}
+	if s.MaxInflightBytes < 0 {
+		errs = append(errs, errors.New("server.max_inflight_bytes: must not be negative"))
+	}
+	if s.MaxBatch < 1 {
+		errs = append(errs, errors.New("server.max_batch: must be at least 1"))
+	}
+	if s.DebugListen != "" {
+		if _, _, err := splitHostPort(s.DebugListen); err != nil {
+			errs = append(errs, fmt.Errorf("server.debug_listen: %w", err))
+		}
+	}
+	if s.ShutdownTimeout < 0 {
+		errs = append(errs, errors.New("server.shutdown_timeout: must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func (s Supergraph) validate() error {
+	if s.Watch && s.Path == "" {
+		return errors.New("supergraph.watch: needs supergraph.path")
+	}
+	return nil
+}
+
+func (r Redis) validate() error {
+	var errs []error
+	if r.URL != "" && !strings.HasPrefix(r.URL, "redis://") && !strings.HasPrefix(r.URL, "rediss://") && !strings.HasPrefix(r.URL, "unix://") {
+		errs = append(errs, errors.New("redis.url: must be a redis://, rediss:// or unix:// URL"))
+	}
+	if r.Timeout <= 0 {
+		errs = append(errs, errors.New("redis.timeout: must be positive"))
+	}
+	if r.PoolSize < 0 {
+		errs = append(errs, errors.New("redis.pool_size: must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// envRef matches ${NAME} and ${NAME:-default}.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expand replaces ${VAR} references; an unset variable without a default
+// is an error naming it and its line. "$${" escapes a literal "${".
+func expand(data []byte, lookup func(string) (string, bool)) ([]byte, error) {
+	var errs []error
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
+		if bytes.HasPrefix(bytes.TrimSpace(line), []byte("#")) {
+			continue
+		}
+		const escape = "\x00fedgate-dollar\x00"
+		line = bytes.ReplaceAll(line, []byte("$${"), []byte(escape))
+		line = envRef.ReplaceAllFunc(line, func(ref []byte) []byte {
+			m := envRef.FindSubmatch(ref)
+			if v, ok := lookup(string(m[1])); ok {
+				return []byte(v)
+			}
+			if len(m[2]) > 0 {
+				return m[3]
+			}
+			errs = append(errs, fmt.Errorf("line %d: environment variable %s is not set (write ${%s:-default} for a default)", i+1, m[1], m[1]))
+			return nil
+		})
+		lines[i] = bytes.ReplaceAll(line, []byte(escape), []byte("${"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return bytes.Join(lines, []byte("\n")), nil
+}

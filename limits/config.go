@@ -1,0 +1,10 @@
+package limits
+
+// Config is the "limits" section of the gateway configuration.
+type Config struct{}
+
+// DefaultConfig returns the defaults of the section.
+func DefaultConfig() Config { return Config{} }
+
+// Validate checks the section; errors name the key.
+func (c Config) Validate() error { return nil }
