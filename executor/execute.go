@@ -3,13 +3,13 @@ package executor
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 var parserPool fastjson.ParserPool
@@ -18,8 +18,9 @@ var parserPool fastjson.ParserPool
 type Input struct {
 	// Variables is the client's variables object (raw JSON), or nil.
 	Variables []byte
-	// Header is forwarded to every subgraph request.
-	Header ast.ArgumentList
+	// Header is sent with every subgraph request (the server decides what
+	// is forwarded); the transport may add to a copy, never to this one.
+	Header http.Header
 	// Introspect renders __schema and __type fields; nil answers null.
 	Introspect func(buf []byte, f *planner.Field) []byte
 	// Stats, when not nil, receives figures about the run.
@@ -44,7 +45,7 @@ type execution struct {
 	ctx       context.Context
 	transport Transport
 	vars      *fastjson.Value
-	header    map[string][]string
+	header    http.Header
 
 	bytes atomic.Int64
 
@@ -57,7 +58,7 @@ type execution struct {
 
 // Execute runs plan and appends the JSON response to buf.
 func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
-	e := &execution{ctx: ctx, transport: transport}
+	e := &execution{ctx: ctx, transport: transport, header: in.Header}
 	defer e.release()
 	if len(in.Variables) > 0 {
 		p := e.parser()
@@ -132,7 +133,7 @@ func (e *execution) addError(err *Error) {
 // records an error at the fetch's path (nil for a root fetch) and returns
 // nil.
 func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastjson.Value {
-	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Mutation: f.OperationKind == "mutation"})
+	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Header: e.header, Mutation: f.OperationKind == "mutation"})
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
 		var fe *FetchError
