@@ -13,12 +13,16 @@ FUZZ_TIME   ?= 30s
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: help run build test lint fmt-check vet bench gobench fuzz compose clean
+.PHONY: help run build test lint fmt-check vet bench gobench fuzz compose clean playground js-test browser-test http-audit playground-test
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
 	@echo 'make build     build bin/gateway'
-	@echo 'make test      gofmt check, go vet, go test (-race when cgo is available)'
+	@echo 'make test      gofmt check, go vet, go test (-race when cgo is available), then js-test'
+	@echo 'make js-test   playground-test, http-audit and browser-test (need Node.js, npm and /usr/bin/chromium)'
+	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
+	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
+	@echo 'make playground    rebuild the playground bundle playground/dist (needs Node.js)'
 	@echo 'make lint      gofmt check and go vet'
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
@@ -48,6 +52,7 @@ lint: fmt-check vet
 test: fmt-check vet
 	@[ -n "$(RACE)" ] || echo 'note: no cgo/C compiler, testing without -race'
 	$(GO) test $(RACE) $(TEST_FLAGS) ./...
+	@$(MAKE) --no-print-directory js-test
 
 # bench starts bin/gateway demo on 127.0.0.1:$(BENCH_PORT) in the background,
 # runs loadgen against it (loadgen waits for it to answer, and fails if the
@@ -76,6 +81,31 @@ fuzz:
 
 compose:
 	cd scripts/compose && npm ci && node compose.mjs
+
+# playground rebuilds playground/dist, the GraphiQL bundle that the binary
+# embeds; commit the result.
+playground:
+	cd playground && npm ci --no-audit --no-fund && npm run build
+
+# The Node.js tests (e2e/js) run bin/gateway demo on a free loopback port;
+# each script stops itself after 120 s.
+JS_DEPS := e2e/js/node_modules/.package-lock.json
+
+$(JS_DEPS): e2e/js/package.json e2e/js/package-lock.json
+	cd e2e/js && npm ci --no-audit --no-fund
+
+js-test: playground-test http-audit browser-test
+
+# playground-test checks the playground's plan printer against the golden
+# plans (testdata/plans: the JSON the gateway returns, the text it prints).
+playground-test:
+	node --test --test-reporter=dot playground/src/plan.test.js
+
+browser-test: build $(JS_DEPS)
+	timeout 180 node e2e/js/browser.mjs $(BIN)/gateway
+
+http-audit: build $(JS_DEPS)
+	timeout 180 node e2e/js/audit.mjs $(BIN)/gateway
 
 clean:
 	rm -rf $(BIN)

@@ -23,6 +23,7 @@ import (
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/playground"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -48,6 +49,15 @@ type Options struct {
 	// ExposePlan returns the query plan in extensions when the request
 	// carries the header "Fedgate-Include-Plan: true".
 	ExposePlan bool
+	// Playground serves the GraphiQL playground at / and to browsers
+	// asking for a GraphQL path (see servePlayground); off by default.
+	// PlaygroundQuery is the operation it shows on a first visit.
+	Playground      bool
+	PlaygroundQuery string
+	// AllowBatch accepts a JSON array of requests in a POST body, up to
+	// MaxBatch of them (0: request.DefaultMaxBatch).
+	AllowBatch bool
+	MaxBatch   int
 }
 
 // DefaultOptions are the production defaults.
@@ -62,6 +72,8 @@ type Server struct {
 	rt        atomic.Pointer[runtime]
 	rules     *rules.Rules
 	budget    *semaphore.Weighted
+	// playground is nil when Options.Playground is off.
+	playground *playground.Handler
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -104,6 +116,13 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
 	}
+	if opts.Playground {
+		pg, err := playground.New(playground.Options{DefaultQuery: opts.PlaygroundQuery})
+		if err != nil {
+			return nil, err
+		}
+		s.playground = pg
+	}
 	if err := s.Swap(sg, transport); err != nil {
 		return nil, err
 	}
@@ -137,6 +156,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"status":"pass"}`))
 		return
 	}
+	if s.servePlayground(w, r) {
+		return
+	}
 	contentType := responseType(r.Header.Get("Accept"))
 	defer func() {
 		// A bug must cost one request, not the process or the connection:
@@ -148,7 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 		}
 	}()
-	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes})
+	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch, MaxBatch: s.opts.MaxBatch})
 	if err != nil {
 		writeError(w, contentType, err)
 		return
@@ -169,6 +191,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, status := s.execute(r.Context(), rt, r, &reqs[0])
+	status = legacyStatus(contentType, status)
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
 	}
@@ -193,8 +216,9 @@ func putBuffer(b []byte) {
 	responseBuffers.Put(&b)
 }
 
+// responseType is the Content-Type of the answer (request.ResponseType).
 func responseType(accept string) string {
-	if accept == "" || strings.Contains(accept, "application/graphql-response+json") || !strings.Contains(accept, "application/json") {
+	if request.ResponseType(accept) == request.GraphQLResponseJSON {
 		return "application/graphql-response+json; charset=utf-8"
 	}
 	return "application/json; charset=utf-8"

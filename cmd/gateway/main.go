@@ -137,6 +137,9 @@ func demoCmd(args []string) error {
 	}
 	opts := server.DefaultOptions()
 	opts.ExposePlan = true
+	opts.Playground = true
+	opts.PlaygroundQuery = demoPlaygroundQuery
+	opts.AllowBatch = true
 	return run(sg, overrides, *listen, opts)
 }
 

@@ -1,0 +1,196 @@
+// The playground in headless Chromium against `gateway demo`: the page
+// loads without console errors and without a request to another origin,
+// the docs explorer lists the demo types, a federated query shows its data,
+// and the plan panel shows the fetches to every subgraph. Saves
+// screenshots to out/browser-test/.
+//
+// Usage: node browser.mjs [path/to/gateway]   (default ../../bin/gateway)
+// CHROMIUM=/path/to/chromium overrides /usr/bin/chromium.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startGateway } from './gateway.mjs';
+
+const root = new URL('../../', import.meta.url).pathname;
+const bin = process.argv[2] || join(root, 'bin/gateway');
+const outDir = join(root, 'out/browser-test');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// One line: Monaco auto-indents and auto-closes brackets after newlines
+// that a test types; the prettify button formats it afterwards.
+const QUERY = 'query TopProductsWithReviews { topProducts(first: 2) { upc name inStock reviews { body author { username name } } } }';
+
+const deadline = setTimeout(() => {
+  console.error('browser test: timed out after 120 s');
+  process.exit(1);
+}, 120000);
+
+const problems = [];
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) problems.push(what);
+};
+
+mkdirSync(outDir, { recursive: true });
+const userDataDir = mkdtempSync(join(tmpdir(), 'fedgate-chromium-'));
+const gw = await startGateway(bin);
+let context;
+try {
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // Containers often have a small /dev/shm.
+      '--disable-dev-shm-usage',
+    ],
+    viewport: { width: 1400, height: 900 },
+    timeout: 30000,
+  });
+  context.setDefaultTimeout(20000);
+  const page = context.pages()[0] || (await context.newPage());
+
+  const consoleErrors = [];
+  const foreign = [];
+  const failed = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  const requested = [];
+  context.on('request', (r) => {
+    requested.push(r.url());
+    const u = new URL(r.url());
+    if (u.protocol !== 'data:' && u.protocol !== 'blob:' && u.origin !== gw.origin) foreign.push(r.url());
+  });
+  context.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
+
+  // The page, at / as a user opens it.
+  const resp = await page.goto(gw.origin + '/', { waitUntil: 'load' });
+  check(resp.status() === 200, `GET / is 200 (got ${resp.status()})`);
+  check(/default-src 'self'/.test(resp.headers()['content-security-policy'] || ''), 'the page has a same-origin Content-Security-Policy');
+  await page.locator('.graphiql-container').waitFor();
+  await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
+
+  // A first visit shows the demo's example query.
+  await page.locator('.graphiql-query-editor .view-lines').getByText('topProducts').first().waitFor();
+  check(true, 'the editor starts with the demo query');
+
+  // The plan panel is open when the page first loads.
+  await page.locator('.fedgate-plan').getByText('Run an operation').waitFor();
+  check(true, 'the plan panel is open at first and waits for a run');
+  await page.screenshot({ path: join(outDir, 'start.png') });
+
+  // Docs: the explorer lists the demo's types once introspection is in.
+  await page.getByRole('button', { name: /documentation explorer/i }).click();
+  const docs = page.locator('.graphiql-doc-explorer');
+  await docs.getByText('All Schema Types').waitFor();
+  const docsText = await docs.innerText();
+  for (const type of ['Query', 'Product', 'Review', 'User']) {
+    check(new RegExp(`\\b${type}\\b`).test(docsText), `docs list type ${type}`);
+  }
+  await docs.getByRole('link', { name: 'Product', exact: true }).first().click();
+  await docs.getByText('inStock').first().waitFor();
+  check(/shippingEstimate/.test(await docs.innerText()), 'docs of Product list fields from several subgraphs (inStock, shippingEstimate)');
+  await page.screenshot({ path: join(outDir, 'docs.png') });
+
+  // A federated query, typed into the editor and run with the button.
+  const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  // Completion comes from the schema (monaco-graphql in its worker).
+  await page.keyboard.type('{ topPr');
+  await page.locator('.suggest-widget').getByText('topProducts').first().waitFor();
+  check(true, 'the editor completes topPr to topProducts');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(QUERY);
+  await page.getByRole('button', { name: /prettify query/i }).click();
+  await page.locator('.graphiql-query-editor .view-lines').getByText('author {').waitFor();
+  const typed = (await page.locator('.graphiql-query-editor .view-lines').innerText()).replace(/\s+/g, ' ');
+  check(typed.includes('query TopProductsWithReviews'), 'the query editor holds the typed query');
+
+  // A header pasted into the headers editor goes out with the request (as
+  // an Authorization header with a JWT would).
+  await page.getByRole('button', { name: 'Headers', exact: true }).click();
+  await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor').click();
+  await page.keyboard.insertText('{"X-Playground-Test": "from the headers editor"}');
+
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && /TopProductsWithReviews/.test(r.request().postData() || ''));
+  await page.getByRole('button', { name: /execute query/i }).click();
+  const r = await answer;
+  const sent = r.request().headers();
+  check(sent['fedgate-include-plan'] === 'true', 'the playground asks for the plan (Fedgate-Include-Plan: true)');
+  check(sent['x-playground-test'] === 'from the headers editor', `the request carries the header from the headers editor (${sent['x-playground-test']})`);
+  const body = await r.json();
+  check(body?.data?.topProducts?.length === 2, 'the gateway answered two products');
+
+  const result = page.locator('.result-window .view-lines');
+  await result.getByText('"Table"').waitFor();
+  const resultText = (await result.innerText()).replace(/\s+/g, ' ');
+  for (const want of ['"topProducts"', '"Table"', '"inStock"', '"author"']) {
+    check(resultText.includes(want), `the result pane shows ${want}`);
+  }
+  check(!resultText.includes('queryPlan'), 'the result pane leaves the plan to the plan panel');
+
+  // The plan panel, opened from the sidebar, shows the run's plan.
+  await page.getByRole('button', { name: /query plan/i }).click();
+  const tree = page.getByTestId('plan-tree');
+  await tree.waitFor();
+  const planText = await tree.innerText();
+  for (const service of ['products', 'inventory', 'reviews', 'accounts']) {
+    check(planText.includes(`Fetch(service: "${service}")`), `the plan shows a fetch to ${service}`);
+  }
+  check(/Sequence \{/.test(planText) && /Flatten\(path: "topProducts\.@"\)/.test(planText), 'the plan shows Sequence and Flatten nodes');
+  const summary = await page.getByTestId('plan-summary').innerText();
+  check(/\b\d+ fetches to 4 subgraphs\b/.test(summary), `the plan summary counts the subgraphs (${summary.trim()})`);
+  await page.screenshot({ path: join(outDir, 'playground.png') });
+
+  // History keeps the run.
+  await page.getByRole('button', { name: /show history/i }).click();
+  await page.locator('.graphiql-history').getByText('TopProductsWithReviews').first().waitFor();
+  check(true, 'history lists the operation');
+
+  // The editors' language services run in the bundle's workers.
+  for (const worker of ['editor.worker', 'graphql.worker', 'json.worker']) {
+    check(requested.some((u) => u.includes(`/playground/assets/${worker}-`)), `Monaco's ${worker} loaded from the bundle`);
+  }
+  check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? ': ' + consoleErrors.join(' | ') : ''}`);
+  check(foreign.length === 0, `no request leaves the gateway's origin${foreign.length ? ': ' + foreign.join(', ') : ''}`);
+  check(failed.length === 0, `no request failed${failed.length ? ': ' + failed.join(', ') : ''}`);
+
+  // A browser that opens the GraphQL endpoint itself gets the page too.
+  // (Leaving the first page may abort its late requests, so this comes
+  // after the check of failed requests.)
+  const atGraphQL = await page.goto(gw.url, { waitUntil: 'load' });
+  check(atGraphQL.status() === 200 && /text\/html/.test(atGraphQL.headers()['content-type'] || ''), 'GET /graphql from a browser is the page');
+  await page.locator('.graphiql-query-editor .monaco-editor').waitFor();
+  check(consoleErrors.length === 0 && foreign.length === 0, 'the page at /graphql loads without console errors or foreign requests');
+} catch (err) {
+  problems.push(err.message);
+  console.error(err);
+  try {
+    const p = context?.pages()[0];
+    if (p) await p.screenshot({ path: join(outDir, 'failure.png') });
+  } catch {}
+} finally {
+  await context?.close().catch(() => {});
+  await gw.stop();
+  rmSync(userDataDir, { recursive: true, force: true });
+  clearTimeout(deadline);
+}
+if (problems.length) {
+  console.error(`browser test: ${problems.length} problem(s); screenshots in ${outDir}`);
+  process.exit(1);
+}
+console.log(`browser test: ok; screenshots in ${outDir}`);

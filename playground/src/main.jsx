@@ -1,0 +1,174 @@
+// The gateway's playground: GraphiQL (docs explorer, history, headers
+// editor) plus a "Query plan" panel that shows the plan the gateway used
+// for the last operation run.
+import './workers.js';
+import React, { useState, useSyncExternalStore } from 'react';
+import { createRoot } from 'react-dom/client';
+import { GraphiQL } from 'graphiql';
+import { HISTORY_PLUGIN } from '@graphiql/plugin-history';
+import 'graphiql/style.css';
+import './style.css';
+import { planLines, planSummary, planText } from './plan.js';
+
+// The GraphQL endpoint: the page's own path when it is served at a GraphQL
+// path (GET /graphql from a browser), /graphql when it is served at /.
+const ENDPOINT = location.pathname === '/' || location.pathname.startsWith('/playground/') ? '/graphql' : location.pathname;
+
+// The header that asks the gateway to return its plan in extensions.
+const PLAN_HEADER = 'Fedgate-Include-Plan';
+
+// lastRun holds what the plan panel shows; GraphiQL's own store knows
+// nothing of plans, so the fetcher publishes here.
+const lastRun = {
+  state: { status: 'idle' },
+  listeners: new Set(),
+  set(state) {
+    this.state = state;
+    for (const l of this.listeners) l();
+  },
+  subscribe: (l) => {
+    lastRun.listeners.add(l);
+    return () => lastRun.listeners.delete(l);
+  },
+  get: () => lastRun.state,
+};
+
+async function fetcher(params, opts) {
+  const introspection = params.operationName === 'IntrospectionQuery';
+  const headers = {
+    Accept: 'application/graphql-response+json, application/json;q=0.9',
+    'Content-Type': 'application/json',
+    ...(introspection ? {} : { [PLAN_HEADER]: 'true' }),
+    ...(opts && opts.headers),
+  };
+  const res = await fetch(ENDPOINT, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(params),
+    credentials: 'same-origin',
+  });
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${res.status} ${res.statusText}: ${text.slice(0, 500)}`);
+  }
+  if (introspection) return body;
+  const plan = body && body.extensions && body.extensions.queryPlan;
+  if (plan) {
+    // The plan has its own panel; the result pane keeps only the rest.
+    const { queryPlan: _, ...rest } = body.extensions;
+    if (Object.keys(rest).length) body.extensions = rest;
+    else delete body.extensions;
+  }
+  lastRun.set({ status: plan ? 'plan' : 'none', plan, operationName: params.operationName || '', httpStatus: res.status });
+  return body;
+}
+
+function PlanPanel() {
+  const run = useSyncExternalStore(lastRun.subscribe, lastRun.get);
+  const [asJSON, setAsJSON] = useState(false);
+  const [copied, setCopied] = useState(false);
+  let content;
+  if (run.status === 'idle') {
+    content = <p className="fedgate-plan-note">Run an operation to see the plan the gateway uses: which subgraphs it calls, in which order, and with what.</p>;
+  } else if (run.status === 'none') {
+    content = (
+      <p className="fedgate-plan-note">
+        The gateway returned no plan for the last request (HTTP {run.httpStatus}). It returns one when the request is valid and the gateway
+        allows it: <code>gateway demo</code> does; <code>gateway serve</code> does when plans are exposed in its configuration.
+      </p>
+    );
+  } else {
+    const s = planSummary(run.plan);
+    const copy = () => {
+      const text = asJSON ? JSON.stringify(run.plan, null, 2) : planText(run.plan);
+      navigator.clipboard?.writeText(text).then(() => {
+        setCopied(true);
+        setTimeout(() => setCopied(false), 1200);
+      }, () => {});
+    };
+    content = (
+      <>
+        <p className="fedgate-plan-summary" data-testid="plan-summary">
+          {s.fetches} {s.fetches === 1 ? 'fetch' : 'fetches'} to {s.services.length} {s.services.length === 1 ? 'subgraph' : 'subgraphs'}
+          {' '}in {s.steps} {s.steps === 1 ? 'step' : 'sequential steps'}
+          {s.services.length > 0 && <span className="fedgate-plan-services"> ({s.services.join(', ')})</span>}
+        </p>
+        <div className="fedgate-plan-tools">
+          <button type="button" className={asJSON ? '' : 'active'} onClick={() => setAsJSON(false)}>Tree</button>
+          <button type="button" className={asJSON ? 'active' : ''} onClick={() => setAsJSON(true)}>JSON</button>
+          <button type="button" onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
+        </div>
+        {asJSON ? (
+          <pre className="fedgate-plan-json">{JSON.stringify(run.plan, null, 2)}</pre>
+        ) : (
+          <pre className="fedgate-plan-tree" data-testid="plan-tree">
+            {planLines(run.plan).map((l, i) => (
+              <div
+                key={i}
+                className={`fedgate-plan-line ${l.kind ? `kind-${l.kind}` : ''}`}
+                style={{ paddingLeft: `${2 * l.depth + 2}ch` }}
+                data-service={l.service || undefined}
+              >
+                {l.text}
+              </div>
+            ))}
+          </pre>
+        )}
+      </>
+    );
+  }
+  return (
+    <section className="fedgate-plan" aria-label="Query plan">
+      <div className="graphiql-doc-explorer-title">Query plan</div>
+      {run.operationName && <p className="fedgate-plan-op">Operation: {run.operationName}</p>}
+      {content}
+    </section>
+  );
+}
+
+function PlanIcon() {
+  return (
+    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.5" aria-hidden="true">
+      <rect x="3" y="3" width="7" height="5" rx="1" />
+      <rect x="14" y="9.5" width="7" height="5" rx="1" />
+      <rect x="14" y="16" width="7" height="5" rx="1" />
+      <path d="M6.5 8v4h7.5M6.5 12v6.5h7.5" />
+    </svg>
+  );
+}
+
+const PLAN_PLUGIN = { title: 'Query plan', icon: PlanIcon, content: PlanPanel };
+// Passing plugins replaces GraphiQL's default list, so history is named too.
+const PLUGINS = [HISTORY_PLUGIN, PLAN_PLUGIN];
+
+const DEFAULT_QUERY = `# Welcome to the fedgate playground.
+#
+# Write an operation here and run it with Ctrl-Enter (Cmd-Enter on a Mac).
+# The docs (book icon) list every type of the supergraph, the history
+# keeps what you ran, and the headers tab below takes JSON headers, e.g.
+#   { "Authorization": "Bearer <your JWT>" }
+# The "Query plan" panel shows the subgraph fetches the gateway made.
+
+query {
+  __typename
+}
+`;
+
+// The server may name a first operation (gateway demo does) in a meta
+// element.
+const serverQuery = document.querySelector('meta[name="fedgate-default-query"]')?.content;
+
+createRoot(document.getElementById('graphiql')).render(
+  <GraphiQL
+    fetcher={fetcher}
+    plugins={PLUGINS}
+    visiblePlugin={PLAN_PLUGIN}
+    defaultQuery={serverQuery || DEFAULT_QUERY}
+    defaultEditorToolsVisibility="headers"
+    shouldPersistHeaders={false}
+    showPersistHeadersSettings
+  />,
+);
