@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/corpus"
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/internal/redistest"
 	"github.com/fedgate/gateway/limits"
@@ -274,5 +276,56 @@ func TestSharedLimitsRedisOutage(t *testing.T) {
 		if dev := math.Abs(afterRate-float64(c.limit)) / float64(c.limit); dev > 0.1 {
 			t.Errorf("client %s: %.1f/s after Redis came back, want %d/s", c.name, afterRate, c.limit)
 		}
+	}
+}
+
+// TestHostileCorpusWithLimits replays the hostile corpus against a gateway
+// with cost enforcement, per-client rate limits and batching on: no 5xx,
+// every refusal a GraphQL error with a code, and no subgraph request for a
+// refused line.
+func TestHostileCorpusWithLimits(t *testing.T) {
+	cfg := limits.DefaultConfig()
+	cfg.Cost.Mode, cfg.Cost.Max = limits.CostEnforce, 5000
+	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 1000, Cost: 1000000, Window: time.Minute}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opts := server.DefaultOptions()
+	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+	opts.Batching, opts.MaxBatch = true, 10
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	for _, l := range corpus.Load(t) {
+		t.Run(l.Name, func(t *testing.T) {
+			req, err := l.NewRequest(g.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := g.Requests()
+			resp, err := g.Do(req)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			if resp.Status >= 500 {
+				t.Fatalf("status %d: %s", resp.Status, clip(resp.Body))
+			}
+			if resp.Status == http.StatusOK {
+				return
+			}
+			if sent := g.Requests() - before; sent != 0 {
+				t.Errorf("refused with %d but sent %d subgraph requests", resp.Status, sent)
+			}
+			var body struct {
+				Errors []struct {
+					Extensions map[string]any `json:"extensions"`
+				} `json:"errors"`
+			}
+			if err := json.Unmarshal(resp.Body, &body); err != nil || len(body.Errors) == 0 {
+				t.Fatalf("the error answer is not a GraphQL error: %s", clip(resp.Body))
+			}
+			if code, _ := body.Errors[0].Extensions["code"].(string); code == "" {
+				t.Errorf("no extensions.code: %s", clip(resp.Body))
+			}
+			t.Logf("%d %s", resp.Status, clip(resp.Body))
+		})
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fedgate/gateway/auth"
+	"github.com/goccy/go-yaml"
 )
 
 func TestIdentify(t *testing.T) {
@@ -115,5 +117,53 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if got := DefaultConfig().Static(); got != DefaultStatic() {
 		t.Fatalf("Static() %+v, want DefaultStatic %+v", got, DefaultStatic())
+	}
+}
+
+// TestConfigYAML decodes a full section as the config package does
+// (strict keys, durations as strings).
+func TestConfigYAML(t *testing.T) {
+	src := `
+max_depth: 12
+max_fragment_depth: 8
+cost:
+  mode: enforce
+  max: 5000
+  list_size: 20
+  expose: always
+  actual: true
+clients:
+  identify: [jwt, api_key, address]
+  jwt_claim: client_id
+  tier_claim: plan
+  api_key_header: X-Api-Key
+  api_keys:
+    mobile: {key: s3cret, tier: gold}
+  address_header: X-Forwarded-For
+  default_tier: free
+  assign:
+    "jwt:partner-1": gold
+tiers:
+  free: {requests: 60, cost: 10000, window: 1m}
+  gold: {requests: 600, window: 1m}
+redis:
+  on_error: closed
+  local_fraction: 0.5
+  key_prefix: "gw:"
+`
+	c := DefaultConfig()
+	if err := yaml.UnmarshalWithOptions([]byte(src), &c, yaml.Strict()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxDepth != 12 || c.MaxTokens != DefaultStatic().MaxTokens || c.Static().MaxFragmentDepth != 8 ||
+		c.Cost.Max != 5000 || c.Tiers["free"].Window != time.Minute || c.Clients.APIKeys["mobile"].Tier != "gold" ||
+		c.Redis.OnError != "closed" || c.Clients.Assign["jwt:partner-1"] != "gold" {
+		t.Fatalf("decoded %+v", c)
+	}
+	if err := yaml.UnmarshalWithOptions([]byte("cost: {mdoe: enforce}"), &c, yaml.Strict()); err == nil {
+		t.Fatal("a misspelt key was accepted")
 	}
 }
