@@ -296,3 +296,49 @@ func TestCostDirectiveNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEstimate checks that costing any valid operation of the fixture, with
+// any response, neither panics nor leaves the range [0, maxCost].
+func FuzzEstimate(f *testing.F) {
+	for _, s := range []string{
+		`{ books(first: 3) { reviews(first: 2) { body } author { books { id } } } }`,
+		`{ search(max: 2) { ... on Book { title } ... on Author { name } } shelves { id } grid }`,
+		`{ authors(first: 4) { edges { node { name } } } node(id: 1) { id } }`,
+		`mutation { addBook(input: {title: "x", author: {name: "y"}}) { id } }`,
+		`{ lookup(ids: ["1", "2"]) { price rating } tags money expensive }`,
+	} {
+		f.Add(s, `{"data":{"books":[{"reviews":[{"body":"x"}],"author":null}],"search":[{"__typename":"Author"}]}}`)
+	}
+	sdl, err := os.ReadFile("testdata/cost/supergraph.graphql")
+	if err != nil {
+		f.Fatal(err)
+	}
+	sg, err := schema.Load(string(sdl))
+	if err != nil {
+		f.Fatal(err)
+	}
+	m := NewCostModel(sg.Full)
+	f.Fuzz(func(t *testing.T, query, response string) {
+		if len(query) > 4096 || len(response) > 4096 {
+			return
+		}
+		doc, err := DefaultStatic().Parse(query)
+		if err != nil || DefaultStatic().Check(doc) != nil {
+			return
+		}
+		if errs := validator.Validate(sg.API, doc); len(errs) > 0 || len(doc.Operations) != 1 {
+			return
+		}
+		op, err := planner.Normalize(sg.API, doc, "", nil)
+		if err != nil {
+			return
+		}
+		est, _ := m.Estimate(op, nil, CostOptions{ListSize: 1 << 20})
+		if !(est >= 0 && est <= maxCost) {
+			t.Fatalf("estimate %g", est)
+		}
+		if act, err := m.ActualFromResponse(op, nil, []byte(response)); err == nil && !(act >= 0 && act <= maxCost) {
+			t.Fatalf("actual %g", act)
+		}
+	})
+}
