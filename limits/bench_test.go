@@ -2,6 +2,7 @@ package limits
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -162,4 +163,46 @@ func BenchmarkEstimate(b *testing.B) {
 			b.Fatal(c, err)
 		}
 	}
+}
+
+// benchAdmit measures Policy.Admit, the whole per-operation stage:
+// identify the client (API key), estimate the cost, count it.
+func benchAdmit(b *testing.B, popt PolicyOptions) {
+	sdl, err := os.ReadFile("testdata/cost/supergraph.graphql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sg, err := schema.Load(string(sdl))
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, errs := gqlparser.LoadQuery(sg.API, `{ bestsellers { title author { name } publisher { name } } }`)
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Clients.APIKeys = map[string]APIKey{"app": {Key: "k"}}
+	cfg.Tiers = map[string]TierConfig{"default": {Requests: 1 << 40, Cost: 1 << 50, Window: time.Second}}
+	p := NewPolicy(cfg, popt)
+	m := NewCostModel(sg.Full)
+	r := httptest.NewRequest("POST", "/graphql", nil)
+	r.Header.Set("X-API-Key", "k")
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := p.Admit(r.Context(), r, m, op, nil)
+		if err != nil || !a.Verdict.Allowed || a.Verdict.Local {
+			b.Fatalf("%+v %v", a, err)
+		}
+	}
+}
+
+func BenchmarkAdmitMemory(b *testing.B) { benchAdmit(b, PolicyOptions{}) }
+
+func BenchmarkAdmitRedis(b *testing.B) {
+	srv := redistest.Start(b)
+	benchAdmit(b, PolicyOptions{Redis: srv.Client(), RedisTimeout: time.Second})
 }
