@@ -292,7 +292,7 @@ func TestHostileCorpusWithLimits(t *testing.T) {
 	}
 	opts := server.DefaultOptions()
 	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
-	opts.Batching, opts.MaxBatch = true, 10
+	opts.AllowBatch, opts.MaxBatch = true, 10
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
 	for _, l := range corpus.Load(t) {
 		t.Run(l.Name, func(t *testing.T) {

@@ -200,7 +200,7 @@ func TestCostPointsPerWindow(t *testing.T) {
 func TestBatchLimits(t *testing.T) {
 	cfg := limits.DefaultConfig()
 	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 3, Window: time.Hour}}
-	g := gatewayWith(t, cfg, limits.PolicyOptions{}, func(o *server.Options) { o.Batching, o.MaxBatch = true, 2 })
+	g := gatewayWith(t, cfg, limits.PolicyOptions{}, func(o *server.Options) { o.AllowBatch, o.MaxBatch = true, 2 })
 	one := `{"query":"{ me { name } }"}`
 	resp, a := post(t, g, "["+one+","+one+","+one+"]", nil)
 	if resp.Status != 400 || code(a) != "BATCH_LIMIT_EXCEEDED" || g.Requests() != 0 {

@@ -48,10 +48,10 @@ type Options struct {
 	// ExposePlan returns the query plan in extensions when the request
 	// carries the header "Fedgate-Include-Plan: true".
 	ExposePlan bool
-	// Batching accepts a JSON array of requests, at most MaxBatch
-	// (request.DefaultMaxBatch when 0); each counts against rate limits.
-	Batching bool
-	MaxBatch int
+	// AllowBatch accepts a JSON array of requests in a POST body, up to
+	// MaxBatch of them (0: request.DefaultMaxBatch).
+	AllowBatch bool
+	MaxBatch   int
 	// Policy runs cost analysis and per-client rate limits on every
 	// operation after normalization, before execution (see limits.go);
 	// nil disables both.
@@ -157,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 		}
 	}()
-	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.Batching, MaxBatch: s.opts.MaxBatch})
+	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch, MaxBatch: s.opts.MaxBatch})
 	if err != nil {
 		writeError(w, contentType, err)
 		return
