@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/server"
@@ -220,5 +223,36 @@ func TestBatchLimits(t *testing.T) {
 		if code(answers[i]) != want {
 			t.Fatalf("operation %d: code %q, want %q", i, code(answers[i]), want)
 		}
+	}
+}
+
+// TestRateLimitByJWTClaim counts clients by the verified caller that the
+// auth stage puts in the request context, with the tier from a claim.
+func TestRateLimitByJWTClaim(t *testing.T) {
+	cfg := limits.DefaultConfig()
+	cfg.Clients.TierClaim = "plan"
+	cfg.Tiers = map[string]limits.TierConfig{
+		"default": {Requests: 1, Window: time.Hour},
+		"pro":     {Requests: 3, Window: time.Hour},
+	}
+	g := gatewayWith(t, cfg, limits.PolicyOptions{}, nil)
+	send := func(c *auth.Caller) int {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { name } }"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r = r.WithContext(auth.WithCaller(r.Context(), c))
+		w := httptest.NewRecorder()
+		g.Handler.ServeHTTP(w, r)
+		return w.Code
+	}
+	alice := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"sub": "alice", "plan": "pro"}}
+	bob := &auth.Caller{Authenticated: true, Subject: "bob", Claims: map[string]any{"sub": "bob"}}
+	var got []int
+	for range 4 {
+		got = append(got, send(alice))
+	}
+	got = append(got, send(bob), send(bob))
+	want := []int{200, 200, 200, 429, 200, 429} // alice: pro (3), bob: default (1)
+	if !slices.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
 	}
 }
