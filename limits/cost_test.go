@@ -166,6 +166,8 @@ func TestEstimate(t *testing.T) {
 			want: 13}, // 4 × (User 1 + age "2.0") + the Filter argument 1
 		{name: "IBM: nested slicing argument default", fixture: ibm, query: `{ users(filter: {active: true}) { name } }`,
 			want: 4}, // Filter.max defaults to 3: 3 × User 1 + the Filter argument 1
+		{name: "IBM: a weight on an interface field applies to its implementations", fixture: ibm, query: `{ items { price label } }`,
+			want: 10}, // 2 × (Item 1 + Priced.price "4")
 		{name: "IBM: sizedFields path", fixture: ibm, query: `{ friends(first: 2) { edges { node { name friends { name } } } } }`,
 			want: 41}, // Connection 1 + 10 × (UserEdge 1 + User 1 + 2 × User 1): the path sizes friends, not edges
 	}
