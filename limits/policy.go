@@ -211,3 +211,10 @@ func (p *Policy) Finish(ctx context.Context, a *Admission, model *CostModel, op 
 }
 
 func formatCost(c float64) string { return strconv.FormatFloat(c, 'f', -1, 64) }
+
+// Degraded reports whether the shared limiter is unreachable and local
+// limits (or refusals, when failing closed) apply: for a health gauge.
+func (p *Policy) Degraded() bool {
+	r, ok := p.limiter.(*RedisLimiter)
+	return ok && r.Degraded()
+}
