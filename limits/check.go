@@ -56,6 +56,7 @@ type counts struct {
 	aliases int64 // aliased fields at any depth
 	root    int64 // fields at the top level of the selection set
 	depth   int64 // nesting of selection sets, 1 for a set of leaves
+	spreads int64 // the longest chain of fragment spreads
 }
 
 // add adds the counts of a fragment or inline fragment spread into c at
@@ -65,6 +66,7 @@ func (c *counts) add(o counts) {
 	c.aliases = satAdd(c.aliases, o.aliases)
 	c.root = satAdd(c.root, o.root)
 	c.depth = max(c.depth, o.depth)
+	c.spreads = max(c.spreads, o.spreads)
 }
 
 func satAdd(a, b int64) int64 {
@@ -85,6 +87,8 @@ func (s Static) compare(c counts) error {
 		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects %s root fields; the limit is %d", show(c.root), s.MaxRootFields)
 	case s.MaxFields > 0 && c.fields > int64(s.MaxFields):
 		return badRequest(CodeMaxFieldsExceeded, "the operation has %s fields after fragment expansion; the limit is %d", show(c.fields), s.MaxFields)
+	case s.MaxFragmentDepth > 0 && c.spreads > int64(s.MaxFragmentDepth):
+		return badRequest(CodeMaxFragmentDepth, "fragments spread fragments %d deep; the limit is %d", c.spreads, s.MaxFragmentDepth)
 	}
 	return nil
 }
@@ -163,6 +167,9 @@ func (w *walker) fragments(defs ast.FragmentDefinitionList) error {
 			if err != nil {
 				return err
 			}
+			if n := w.s.MaxFragmentDepth; n > 0 && c.spreads >= int64(n) {
+				return badRequest(CodeMaxFragmentDepth, "fragment %s starts a chain of fragment spreads more than %d deep", Clip(f.def.Name, maxEcho), n)
+			}
 			f.counts, f.state = c, done
 		}
 	}
@@ -220,6 +227,7 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 				c.fields = satAdd(c.fields, sub.fields)
 				c.aliases = satAdd(c.aliases, sub.aliases)
 				c.depth = max(c.depth, satAdd(sub.depth, 1))
+				c.spreads = max(c.spreads, sub.spreads)
 			}
 		case *ast.InlineFragment:
 			if err := w.directives(sel.Directives, "inline fragment"); err != nil {
@@ -236,6 +244,7 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 			}
 			if f, ok := w.memo[sel.Name]; ok && f.state == done {
 				c.add(f.counts)
+				c.spreads = max(c.spreads, f.counts.spreads+1)
 			}
 		}
 	}

@@ -1,10 +1,286 @@
 package limits
 
-// Config is the "limits" section of the gateway configuration.
-type Config struct{}
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
 
-// DefaultConfig returns the defaults of the section.
-func DefaultConfig() Config { return Config{} }
+// Config is the "limits" section of the gateway configuration: static
+// request limits, cost analysis, client identification and the tiers of
+// per-client rate limits. The request body cap and the batch size are in
+// the "server" section (server.max_body_bytes, server.max_batch).
+type Config struct {
+	// MaxTokens caps the lexical tokens of a document.
+	MaxTokens int `yaml:"max_tokens"`
+	// MaxDepth caps the nesting of selection sets after fragment expansion.
+	MaxDepth int `yaml:"max_depth"`
+	// MaxAliases caps the aliased fields of an operation.
+	MaxAliases int `yaml:"max_aliases"`
+	// MaxFields caps the field selections of an operation after fragment
+	// expansion.
+	MaxFields int `yaml:"max_fields"`
+	// MaxRootFields caps the fields at the top level of an operation.
+	MaxRootFields int `yaml:"max_root_fields"`
+	// MaxDirectivesPerField caps the directives on one field.
+	MaxDirectivesPerField int `yaml:"max_directives_per_field"`
+	// MaxNesting caps the raw nesting of {, ( and [ in the document text.
+	MaxNesting int `yaml:"max_nesting"`
+	// MaxFragmentDepth caps chains of fragments spreading fragments.
+	MaxFragmentDepth int `yaml:"max_fragment_depth"`
+
+	// Cost configures cost analysis.
+	Cost CostConfig `yaml:"cost"`
+	// Clients says how a request's client is identified and which tier
+	// it belongs to.
+	Clients ClientsConfig `yaml:"clients"`
+	// Tiers are the rate limit classes by name; empty means no per-client
+	// rate limits.
+	Tiers map[string]TierConfig `yaml:"tiers"`
+	// Redis configures the shared counters used when redis.url is set.
+	Redis RedisConfig `yaml:"redis"`
+}
+
+// CostConfig configures cost analysis.
+type CostConfig struct {
+	// Mode is "off", "measure" (compute and report costs) or "enforce"
+	// (also refuse operations over Max).
+	Mode string `yaml:"mode"`
+	// Max is the highest estimated cost an operation may have in enforce
+	// mode; 0 means no per-operation maximum.
+	Max float64 `yaml:"max"`
+	// ListSize is the assumed size of lists no @listSize sizes.
+	ListSize int `yaml:"list_size"`
+	// Expose returns the cost in the response extensions: "header" when
+	// the request carries "Fedgate-Include-Cost: true", "always" or
+	// "never".
+	Expose string `yaml:"expose"`
+	// Actual computes the actual cost from every response for Observe
+	// (responses that expose the cost always get it).
+	Actual bool `yaml:"actual"`
+}
+
+// Cost modes.
+const (
+	CostOff     = "off"
+	CostMeasure = "measure"
+	CostEnforce = "enforce"
+)
+
+// ClientsConfig says how clients are identified.
+type ClientsConfig struct {
+	// Identify lists the sources of a client's identity, first match
+	// wins: "jwt" (a claim of the verified token), "api_key" (a configured
+	// key in a header) and "address" (the remote address).
+	Identify []string `yaml:"identify"`
+	// JWTClaim is the claim naming the client, "sub" by default.
+	JWTClaim string `yaml:"jwt_claim"`
+	// TierClaim is a claim naming the client's tier; empty ignores it.
+	TierClaim string `yaml:"tier_claim"`
+	// APIKeyHeader is the header carrying an API key.
+	APIKeyHeader string `yaml:"api_key_header"`
+	// APIKeys are the known API keys by client name. A key not listed
+	// identifies nobody (the next source applies), so clients cannot
+	// escape their limits by inventing keys.
+	APIKeys map[string]APIKey `yaml:"api_keys"`
+	// AddressHeader takes the remote address from this header (the last
+	// address of X-Forwarded-For, as the closest proxy wrote it) instead
+	// of the TCP peer. Set it only behind a proxy that sets the header.
+	AddressHeader string `yaml:"address_header"`
+	// DefaultTier is the tier of clients no rule places.
+	DefaultTier string `yaml:"default_tier"`
+	// Assign places clients in tiers by identity: "jwt:alice",
+	// "key:mobile" or "address:10.0.0.7" to a tier name.
+	Assign map[string]string `yaml:"assign"`
+}
+
+// APIKey is one known API key.
+type APIKey struct {
+	// Key is the secret the client sends; write it as ${ENV_VAR}.
+	Key string `yaml:"key"`
+	// Tier is the key's tier; empty uses the default tier.
+	Tier string `yaml:"tier"`
+}
+
+// TierConfig is one tier's allowance per window.
+type TierConfig struct {
+	// Requests per window; 0 is unlimited.
+	Requests int64 `yaml:"requests"`
+	// Cost points (estimated cost) per window; 0 is unlimited.
+	Cost int64 `yaml:"cost"`
+	// Window is the period the allowances refill over, evenly (GCRA).
+	Window time.Duration `yaml:"window"`
+}
+
+// RedisConfig configures the shared counters.
+type RedisConfig struct {
+	// OnError is what happens while Redis is unreachable: "local" keeps
+	// serving with limits counted in each instance, "closed" refuses
+	// requests with 503.
+	OnError string `yaml:"on_error"`
+	// LocalFraction scales the tiers for the local fallback (1/N for N
+	// instances keeps a client's total near its limit).
+	LocalFraction float64 `yaml:"local_fraction"`
+	// KeyPrefix starts every Redis key.
+	KeyPrefix string `yaml:"key_prefix"`
+}
+
+// Identity sources for ClientsConfig.Identify.
+const (
+	SourceJWT     = "jwt"
+	SourceAPIKey  = "api_key"
+	SourceAddress = "address"
+)
+
+// DefaultConfig returns the defaults: the static limits of DefaultStatic,
+// fragment chains of at most 10, cost measured (not enforced) with lists
+// assumed to hold 10, exposed on request, and no per-client rate limits.
+func DefaultConfig() Config {
+	s := DefaultStatic()
+	return Config{
+		MaxTokens:             s.MaxTokens,
+		MaxDepth:              s.MaxDepth,
+		MaxAliases:            s.MaxAliases,
+		MaxFields:             s.MaxFields,
+		MaxRootFields:         s.MaxRootFields,
+		MaxDirectivesPerField: s.MaxDirectivesPerField,
+		MaxNesting:            s.MaxNesting,
+		MaxFragmentDepth:      s.MaxFragmentDepth,
+		Cost:                  CostConfig{Mode: CostMeasure, ListSize: DefaultListSize, Expose: "header"},
+		Clients: ClientsConfig{
+			Identify:     []string{SourceJWT, SourceAPIKey, SourceAddress},
+			JWTClaim:     "sub",
+			APIKeyHeader: "X-API-Key",
+			DefaultTier:  "default",
+		},
+		Redis: RedisConfig{OnError: "local", LocalFraction: 1, KeyPrefix: "fedgate:ratelimit:"},
+	}
+}
+
+// Static returns the static limits of the section.
+func (c Config) Static() Static {
+	return Static{
+		MaxTokens:             c.MaxTokens,
+		MaxDepth:              c.MaxDepth,
+		MaxAliases:            c.MaxAliases,
+		MaxFields:             c.MaxFields,
+		MaxRootFields:         c.MaxRootFields,
+		MaxDirectivesPerField: c.MaxDirectivesPerField,
+		MaxNesting:            c.MaxNesting,
+		MaxFragmentDepth:      c.MaxFragmentDepth,
+	}
+}
 
 // Validate checks the section; errors name the key.
-func (c Config) Validate() error { return nil }
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("limits.%s: "+format, append([]any{key}, args...)...))
+	}
+	for _, l := range []struct {
+		key string
+		v   int
+	}{
+		{"max_tokens", c.MaxTokens}, {"max_depth", c.MaxDepth}, {"max_aliases", c.MaxAliases},
+		{"max_fields", c.MaxFields}, {"max_root_fields", c.MaxRootFields},
+		{"max_directives_per_field", c.MaxDirectivesPerField}, {"max_nesting", c.MaxNesting},
+		{"max_fragment_depth", c.MaxFragmentDepth},
+	} {
+		if l.v < 0 {
+			bad(l.key, "must not be negative (0 disables the limit)")
+		}
+	}
+	switch c.Cost.Mode {
+	case CostOff, CostMeasure, CostEnforce:
+	default:
+		bad("cost.mode", "must be off, measure or enforce, not %q", c.Cost.Mode)
+	}
+	if c.Cost.Max < 0 {
+		bad("cost.max", "must not be negative")
+	}
+	if c.Cost.ListSize < 1 {
+		bad("cost.list_size", "must be at least 1")
+	}
+	switch c.Cost.Expose {
+	case "header", "always", "never":
+	default:
+		bad("cost.expose", "must be header, always or never, not %q", c.Cost.Expose)
+	}
+	for i, s := range c.Clients.Identify {
+		if s != SourceJWT && s != SourceAPIKey && s != SourceAddress {
+			bad(fmt.Sprintf("clients.identify[%d]", i), "must be jwt, api_key or address, not %q", s)
+		} else if slices.Index(c.Clients.Identify, s) != i {
+			bad(fmt.Sprintf("clients.identify[%d]", i), "%q is listed twice", s)
+		}
+	}
+	if slices.Contains(c.Clients.Identify, SourceJWT) && c.Clients.JWTClaim == "" {
+		bad("clients.jwt_claim", "must not be empty when identify lists jwt")
+	}
+	if len(c.Clients.APIKeys) > 0 && c.Clients.APIKeyHeader == "" {
+		bad("clients.api_key_header", "must not be empty when api_keys are set")
+	}
+	seen := map[string]string{}
+	for _, name := range sortedKeys(c.Clients.APIKeys) {
+		k := c.Clients.APIKeys[name]
+		if k.Key == "" {
+			bad("clients.api_keys."+name+".key", "must not be empty")
+		} else if other, dup := seen[k.Key]; dup {
+			bad("clients.api_keys."+name+".key", "is the same key as %s", other)
+		}
+		seen[k.Key] = name
+		if k.Tier != "" && !c.hasTier(k.Tier) {
+			bad("clients.api_keys."+name+".tier", "names no tier in limits.tiers: %q", k.Tier)
+		}
+	}
+	for _, id := range sortedKeys(c.Clients.Assign) {
+		if !c.hasTier(c.Clients.Assign[id]) {
+			bad("clients.assign."+id, "names no tier in limits.tiers: %q", c.Clients.Assign[id])
+		}
+	}
+	if len(c.Tiers) > 0 && !c.hasTier(c.Clients.DefaultTier) {
+		bad("clients.default_tier", "names no tier in limits.tiers: %q", c.Clients.DefaultTier)
+	}
+	for _, name := range sortedKeys(c.Tiers) {
+		t := c.Tiers[name]
+		if t.Requests < 0 {
+			bad("tiers."+name+".requests", "must not be negative")
+		}
+		if t.Cost < 0 {
+			bad("tiers."+name+".cost", "must not be negative")
+		}
+		if t.Cost > 0 && c.Cost.Mode == CostOff {
+			bad("tiers."+name+".cost", "needs limits.cost.mode measure or enforce")
+		}
+		if t.Window <= 0 && (t.Requests > 0 || t.Cost > 0) {
+			bad("tiers."+name+".window", "must be positive")
+		}
+	}
+	switch c.Redis.OnError {
+	case "local", "closed":
+	default:
+		bad("redis.on_error", "must be local or closed, not %q", c.Redis.OnError)
+	}
+	if c.Redis.LocalFraction <= 0 || c.Redis.LocalFraction > 1 {
+		bad("redis.local_fraction", "must be in (0, 1]")
+	}
+	if c.Redis.KeyPrefix == "" {
+		bad("redis.key_prefix", "must not be empty")
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) hasTier(name string) bool {
+	_, ok := c.Tiers[name]
+	return ok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -17,7 +17,27 @@ const (
 	CodeMaxRootFieldsExceeded = "MAX_ROOT_FIELDS_EXCEEDED"
 	CodeMaxDirectivesExceeded = "MAX_DIRECTIVES_EXCEEDED"
 	CodeMaxNestingExceeded    = "MAX_NESTING_EXCEEDED"
+	CodeMaxFragmentDepth      = "MAX_FRAGMENT_DEPTH_EXCEEDED"
+
+	// CodeCostEstimatedTooExpensive refuses an operation whose estimated
+	// cost is over the per-operation maximum (or over what the client's
+	// tier allows per window, so that it could never run): status 400.
+	// The name is Apollo Router's.
+	CodeCostEstimatedTooExpensive = "COST_ESTIMATED_TOO_EXPENSIVE"
+	// CodeRateLimited refuses a request over the client's requests per
+	// window: status 429 with Retry-After.
+	CodeRateLimited = "RATE_LIMITED"
+	// CodeCostLimitExceeded refuses a request over the client's cost
+	// points per window: status 429 with Retry-After.
+	CodeCostLimitExceeded = "COST_LIMIT_EXCEEDED"
+	// CodeRateLimitUnavailable refuses a request when the shared limiter
+	// is unreachable and the policy fails closed: status 503.
+	CodeRateLimitUnavailable = "RATE_LIMIT_UNAVAILABLE"
 )
+
+// CostOK is the cost result of an operation that passed the cost checks
+// (Apollo's name), as reported to Observe.
+const CostOK = "COST_OK"
 
 // maxEcho is the most bytes of client input that an error message quotes.
 const maxEcho = 64
@@ -32,6 +52,9 @@ type Error struct {
 	Code    string // extensions.code, such as MAX_DEPTH_EXCEEDED
 	Message string // short, human-readable, never a large echo of input
 	Status  int    // HTTP status, such as 400
+	// Extensions are more members of the error's extensions, beside code
+	// (the estimated and maximum cost of a COST_ESTIMATED_TOO_EXPENSIVE).
+	Extensions map[string]any
 }
 
 // Error returns the message.

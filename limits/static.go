@@ -36,11 +36,16 @@ type Static struct {
 	// MaxNesting caps the raw nesting of {, ( and [ together in the document
 	// text, checked by Prescan before parsing.
 	MaxNesting int
+	// MaxFragmentDepth caps chains of fragments spreading fragments: in
+	// "{ ...A } fragment A on T { ...B } fragment B on T { id }" the
+	// operation reaches depth 2. Every fragment definition is held to it,
+	// used or not, so no later recursive pass meets a long chain.
+	MaxFragmentDepth int
 }
 
 // DefaultStatic returns the production defaults: 15000 tokens, depth 25,
-// 30 aliases, 1500 fields, 30 root fields, 10 directives per field and raw
-// nesting 100.
+// 30 aliases, 1500 fields, 30 root fields, 10 directives per field, raw
+// nesting 100 and fragment chains 32 deep.
 func DefaultStatic() Static {
 	return Static{
 		MaxTokens:             15000,
@@ -50,6 +55,7 @@ func DefaultStatic() Static {
 		MaxRootFields:         30,
 		MaxDirectivesPerField: 10,
 		MaxNesting:            100,
+		MaxFragmentDepth:      32,
 	}
 }
 

@@ -23,6 +23,18 @@ func fragmentBomb(n int) string {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// fragmentChain returns an operation spreading F0, where each Fi spreads
+// F(i+1) and the last selects a field: a chain n spreads deep.
+func fragmentChain(n int) string {
+	var b strings.Builder
+	b.WriteString("{...F0}\n")
+	for i := range n - 1 {
+		b.WriteString("fragment F" + itoa(i) + " on Q{...F" + itoa(i+1) + "}\n")
+	}
+	b.WriteString("fragment F" + itoa(n-1) + " on Q{a}")
+	return b.String()
+}
+
 func nested(open, close string, n int) string {
 	return strings.Repeat(open, n) + strings.Repeat(close, n)
 }
@@ -106,7 +118,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	s := Static{MaxDepth: 4, MaxAliases: 3, MaxFields: 20, MaxRootFields: 3, MaxDirectivesPerField: 2}
+	s := Static{MaxDepth: 4, MaxAliases: 3, MaxFields: 20, MaxRootFields: 3, MaxDirectivesPerField: 2, MaxFragmentDepth: 3}
 	tests := []struct {
 		name  string
 		query string
@@ -140,7 +152,13 @@ func TestCheck(t *testing.T) {
 		{"self spread terminates", "{me{...A}} fragment A on User{id ...A}", ""},
 		{"unknown fragment counts as empty", "{me{...Nope}}", ""},
 		{"duplicate fragment names", "{me{...A}} fragment A on User{id} fragment A on User{" + strings.Repeat("x ", 50) + "}", ""},
-		{"fragment bomb", fragmentBomb(30), CodeMaxFieldsExceeded},
+		{"fragment bomb", fragmentBomb(30), CodeMaxFragmentDepth}, // under DefaultStatic: MAX_FIELDS_EXCEEDED (corpus test)
+		{"fragment chain at limit", fragmentChain(3), ""},
+		{"fragment chain over", fragmentChain(4), CodeMaxFragmentDepth},
+		{"unused fragment chain over", "{a} fragment F0 on T{...F1} fragment F1 on T{...F2} fragment F2 on T{...F3} fragment F3 on T{x}", CodeMaxFragmentDepth},
+		{"fragment chain inside fields", "{a{...F0}} fragment F0 on T{b{...F1}} fragment F1 on T{...F2} fragment F2 on T{c}", ""},
+		{"fragment chain through inline fragment", "{... on Q{...F0}} fragment F0 on Q{... on Q{...F1}} fragment F1 on Q{...F2} fragment F2 on Q{...F3} fragment F3 on Q{a}", CodeMaxFragmentDepth},
+		{"long fragment chain does not recurse", fragmentChain(100000), CodeMaxFragmentDepth},
 		{"second operation checked", "query A {a} query B {a{b{c{d{e}}}}}", CodeMaxDepthExceeded},
 		{"int at max", "{a(x: 2147483647, y: -2147483648)}", ""},
 		{"int over", "{a(x: 2147483648)}", CodeValidationFailed},
@@ -207,7 +225,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestDefaultStatic(t *testing.T) {
-	want := Static{MaxTokens: 15000, MaxDepth: 25, MaxAliases: 30, MaxFields: 1500, MaxRootFields: 30, MaxDirectivesPerField: 10, MaxNesting: 100}
+	want := Static{MaxTokens: 15000, MaxDepth: 25, MaxAliases: 30, MaxFields: 1500, MaxRootFields: 30, MaxDirectivesPerField: 10, MaxNesting: 100, MaxFragmentDepth: 32}
 	if got := DefaultStatic(); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	// MaxBatch of them (0: request.DefaultMaxBatch).
 	AllowBatch bool
 	MaxBatch   int
+	// Policy runs cost analysis and per-client rate limits on every
+	// operation after normalization, before execution (see limits.go);
+	// nil disables both.
+	Policy *limits.Policy
 }
 
 // DefaultOptions are the production defaults.
@@ -99,6 +103,7 @@ type runtime struct {
 	docs      *ristretto.Cache[string, *document]
 	plans     *ristretto.Cache[string, *planEntry]
 	transport executor.Transport
+	cost      *limits.CostModel
 }
 
 // document is a parsed and validated query document.
@@ -141,7 +146,7 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 		return fmt.Errorf("plan cache: %w", err)
 	}
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
-		docs: docs, plans: plans, transport: transport})
+		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full)})
 	return nil
 }
 
@@ -182,7 +187,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			body, _ := s.execute(r.Context(), rt, r, &reqs[i])
+			body, _ := s.execute(r.Context(), rt, r, w.Header(), &reqs[i])
 			out = append(out, body...)
 		}
 		out = append(out, ']')
@@ -190,7 +195,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(out)
 		return
 	}
-	body, status := s.execute(r.Context(), rt, r, &reqs[0])
+	body, status := s.execute(r.Context(), rt, r, w.Header(), &reqs[0])
 	status = legacyStatus(contentType, status)
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
@@ -234,7 +239,7 @@ type requestError struct {
 
 func (e *requestError) Error() string { return e.msg }
 
-func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req *request.Request) ([]byte, int) {
+func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request) ([]byte, int) {
 	hash := sha256.Sum256([]byte(req.Query))
 	d := s.document(rt, req.Query, hash)
 	if d.err != nil {
@@ -294,6 +299,10 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	if err != nil {
 		return errorBody(err), statusOf(err)
 	}
+	adm, refused, status := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
+	if refused != nil {
+		return refused, status
+	}
 	in := executor.Input{Variables: forwarded}
 	if s.opts.Introspection {
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
@@ -316,14 +325,16 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	}
 	out := executor.Execute(ctx, plan, in, rt.transport, getBuffer())
 	entry.weight.Store(stats.SubgraphBytes*parsedFactor + int64(len(out)))
+	var ext []extension
 	if s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true" {
-		if pj, err := json.Marshal(plan); err == nil && len(out) > 0 {
-			out = append(out[:len(out)-1], `,"extensions":{"queryPlan":`...)
-			out = append(out, pj...)
-			out = append(out, "}}"...)
+		if pj, err := json.Marshal(plan); err == nil {
+			ext = append(ext, extension{"queryPlan", pj})
 		}
 	}
-	return out, http.StatusOK
+	if c := s.finishCost(ctx, adm, rt, plan.Operation, coerced, out); c != nil {
+		ext = append(ext, extension{"cost", c})
+	}
+	return appendExtensions(out, ext), http.StatusOK
 }
 
 // document parses, checks and validates query, through the cache.

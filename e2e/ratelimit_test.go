@@ -1,0 +1,331 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/corpus"
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/redistest"
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/server"
+)
+
+// loadClient is one client of the shared-limit tests: an API key in a
+// tier allowing limit requests per second.
+type loadClient struct {
+	name  string
+	key   string
+	limit int64
+}
+
+var loadClients = []loadClient{
+	{name: "a", key: "key-a", limit: 20},
+	{name: "b", key: "key-b", limit: 40},
+	{name: "c", key: "key-c", limit: 60},
+}
+
+// decisions records, per client, when each operation was served or
+// refused, and whether local limits decided.
+type decisions struct {
+	mu     sync.Mutex
+	served map[string][]time.Time
+	local  map[string][]time.Time // served by local limits
+}
+
+func (d *decisions) observe(_ context.Context, o limits.Outcome) {
+	if o.Result != limits.CostOK {
+		return
+	}
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.served[o.Client.ID] = append(d.served[o.Client.ID], now)
+	if o.LocalLimits {
+		d.local[o.Client.ID] = append(d.local[o.Client.ID], now)
+	}
+}
+
+// between counts the times in [from, to).
+func between(ts []time.Time, from, to time.Time) int {
+	n := 0
+	for _, t := range ts {
+		if !t.Before(from) && t.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// sharedGateways starts three gateway instances (each with its own demo
+// subgraphs, memoized) sharing one Redis for their rate limits.
+func sharedGateways(t *testing.T, rds *redistest.Server, localFraction float64) ([]*gatewaytest.Gateway, *decisions) {
+	t.Helper()
+	cfg := limits.DefaultConfig()
+	cfg.Clients.Identify = []string{limits.SourceAPIKey, limits.SourceAddress}
+	cfg.Clients.APIKeys = map[string]limits.APIKey{}
+	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 1, Window: time.Second}}
+	for _, c := range loadClients {
+		tier := "t" + c.name
+		cfg.Clients.APIKeys[c.name] = limits.APIKey{Key: c.key, Tier: tier}
+		cfg.Tiers[tier] = limits.TierConfig{Requests: c.limit, Window: time.Second}
+	}
+	cfg.Redis.LocalFraction = localFraction
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := &decisions{served: map[string][]time.Time{}, local: map[string][]time.Time{}}
+	var gws []*gatewaytest.Gateway
+	for range 3 {
+		opts := server.DefaultOptions()
+		opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{Redis: rds.Client(), RedisTimeout: 250 * time.Millisecond, Observe: d.observe})
+		gws = append(gws, gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithMemoizedSubgraphs()))
+	}
+	return gws, d
+}
+
+// loadResult counts the answers of a load run.
+type loadResult struct {
+	status     sync.Map // "client/instance/status" -> *atomic.Int64
+	transportE atomic.Int64
+}
+
+func (r *loadResult) add(key string) {
+	v, _ := r.status.LoadOrStore(key, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+func (r *loadResult) get(key string) int64 {
+	v, ok := r.status.Load(key)
+	if !ok {
+		return 0
+	}
+	return v.(*atomic.Int64).Load()
+}
+
+// runLoad offers each client twice its limit for d, spread round-robin
+// over the gateways, from 6 workers per client. Bounded: at most
+// 2 × (20+40+60) × d requests.
+func runLoad(t *testing.T, gws []*gatewaytest.Gateway, d time.Duration) *loadResult {
+	t.Helper()
+	res := &loadResult{}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, c := range loadClients {
+		ticks := make(chan int, 64)
+		wg.Add(1)
+		go func() { // the pacer: twice its limit per second
+			defer wg.Done()
+			defer close(ticks)
+			interval := time.Duration(float64(time.Second) / (2 * float64(c.limit)))
+			tk := time.NewTicker(interval)
+			defer tk.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tk.C:
+					select {
+					case ticks <- i:
+					default: // all workers busy: the tick is dropped
+					}
+				}
+			}
+		}()
+		for range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range ticks {
+					inst := i % len(gws)
+					g := gws[inst]
+					req, err := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":"{ me { name } }"}`))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("X-API-Key", c.key)
+					resp, err := g.Do(req)
+					if err != nil {
+						res.transportE.Add(1)
+						continue
+					}
+					res.add(fmt.Sprintf("%s/%d/%d", c.name, inst, resp.Status))
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return res
+}
+
+// TestSharedLimitsThreeInstances runs three gateways on one Redis under
+// load from three clients and checks that each client is served at its
+// limit, within 5%, over the steady part of the run.
+func TestSharedLimitsThreeInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	rds := redistest.Start(t)
+	gws, dec := sharedGateways(t, rds, 1)
+	const run = 6500 * time.Millisecond
+	start := time.Now()
+	res := runLoad(t, gws, run)
+	// A client starts with a whole window's allowance, which twice the
+	// limit drains in about a second; the rate is measured over 4 s after
+	// that, inside the run.
+	from, to := start.Add(2*time.Second), start.Add(6*time.Second)
+	dec.mu.Lock()
+	defer dec.mu.Unlock()
+	for _, c := range loadClients {
+		n := between(dec.served["key:"+c.name], from, to)
+		rate := float64(n) / to.Sub(from).Seconds()
+		dev := (rate - float64(c.limit)) / float64(c.limit)
+		var perInstance []string
+		for inst := range gws {
+			perInstance = append(perInstance, fmt.Sprintf("#%d 200=%d 429=%d", inst, res.get(fmt.Sprintf("%s/%d/200", c.name, inst)), res.get(fmt.Sprintf("%s/%d/429", c.name, inst))))
+		}
+		t.Logf("client %s: limit %d/s, served %d in %.1fs = %.2f/s (%+.2f%%); %s; local decisions %d",
+			c.name, c.limit, n, to.Sub(from).Seconds(), rate, 100*dev, strings.Join(perInstance, ", "), len(dec.local["key:"+c.name]))
+		if math.Abs(dev) > 0.05 {
+			t.Errorf("client %s served %.2f/s, more than 5%% from its limit %d/s", c.name, rate, c.limit)
+		}
+		for inst := range gws {
+			if res.get(fmt.Sprintf("%s/%d/200", c.name, inst)) == 0 {
+				t.Errorf("client %s was never served by instance %d", c.name, inst)
+			}
+		}
+	}
+	if n := res.transportE.Load(); n > 0 {
+		t.Errorf("%d transport errors", n)
+	}
+	res.status.Range(func(k, v any) bool {
+		if s := k.(string); !strings.HasSuffix(s, "/200") && !strings.HasSuffix(s, "/429") {
+			t.Errorf("unexpected answers %s: %d", s, v.(*atomic.Int64).Load())
+		}
+		return true
+	})
+}
+
+// TestSharedLimitsRedisOutage kills redis-server in the middle of the load
+// and starts it again: no 5xx, local limits (a third of the tier on each
+// of the three instances) while it is down, shared limits after.
+func TestSharedLimitsRedisOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	rds := redistest.Start(t)
+	gws, dec := sharedGateways(t, rds, 1.0/3)
+	const run = 9 * time.Second
+	start := time.Now()
+	go func() {
+		time.Sleep(2500 * time.Millisecond)
+		rds.Stop()
+		time.Sleep(2500 * time.Millisecond)
+		rds.Restart()
+	}()
+	res := runLoad(t, gws, run)
+	dec.mu.Lock()
+	defer dec.mu.Unlock()
+	res.status.Range(func(k, v any) bool {
+		s := k.(string)
+		if !strings.HasSuffix(s, "/200") && !strings.HasSuffix(s, "/429") {
+			t.Errorf("answers other than 200 and 429: %s: %d", s, v.(*atomic.Int64).Load())
+		}
+		return true
+	})
+	if n := res.transportE.Load(); n > 0 {
+		t.Errorf("%d transport errors", n)
+	}
+	outFrom, outTo := start.Add(2700*time.Millisecond), start.Add(4900*time.Millisecond)
+	// Redis comes back empty, with whole allowances: measure after they
+	// drained.
+	afterFrom, afterTo := start.Add(6500*time.Millisecond), start.Add(8800*time.Millisecond)
+	for _, c := range loadClients {
+		id := "key:" + c.name
+		served := dec.served[id]
+		local := between(dec.local[id], outFrom, outTo)
+		during := between(served, outFrom, outTo)
+		after := between(served, afterFrom, afterTo)
+		localAfter := between(dec.local[id], afterFrom, afterTo)
+		duringRate := float64(during) / outTo.Sub(outFrom).Seconds()
+		afterRate := float64(after) / afterTo.Sub(afterFrom).Seconds()
+		t.Logf("client %s: limit %d/s; Redis down: served %d (%.1f/s), %d by local limits; Redis back: served %.1f/s, %d by local limits",
+			c.name, c.limit, during, duringRate, local, afterRate, localAfter)
+		if during == 0 || local != during {
+			t.Errorf("client %s: while Redis was down %d served, %d by local limits; want all local", c.name, during, local)
+		}
+		// Local limits: each instance allows a third, plus each local
+		// bucket's initial burst.
+		if duringRate > 1.6*float64(c.limit) {
+			t.Errorf("client %s: local limits served %.1f/s, far over %d/s", c.name, duringRate, c.limit)
+		}
+		if localAfter != 0 || after == 0 {
+			t.Errorf("client %s: %d decisions by local limits after Redis came back", c.name, localAfter)
+		}
+		if dev := math.Abs(afterRate-float64(c.limit)) / float64(c.limit); dev > 0.1 {
+			t.Errorf("client %s: %.1f/s after Redis came back, want %d/s", c.name, afterRate, c.limit)
+		}
+	}
+}
+
+// TestHostileCorpusWithLimits replays the hostile corpus against a gateway
+// with cost enforcement, per-client rate limits and batching on: no 5xx,
+// every refusal a GraphQL error with a code, and no subgraph request for a
+// refused line.
+func TestHostileCorpusWithLimits(t *testing.T) {
+	cfg := limits.DefaultConfig()
+	cfg.Cost.Mode, cfg.Cost.Max = limits.CostEnforce, 5000
+	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 1000, Cost: 1000000, Window: time.Minute}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opts := server.DefaultOptions()
+	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+	opts.AllowBatch, opts.MaxBatch = true, 10
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	for _, l := range corpus.Load(t) {
+		t.Run(l.Name, func(t *testing.T) {
+			req, err := l.NewRequest(g.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := g.Requests()
+			resp, err := g.Do(req)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			if resp.Status >= 500 {
+				t.Fatalf("status %d: %s", resp.Status, clip(resp.Body))
+			}
+			if resp.Status == http.StatusOK {
+				return
+			}
+			if sent := g.Requests() - before; sent != 0 {
+				t.Errorf("refused with %d but sent %d subgraph requests", resp.Status, sent)
+			}
+			var body struct {
+				Errors []struct {
+					Extensions map[string]any `json:"extensions"`
+				} `json:"errors"`
+			}
+			if err := json.Unmarshal(resp.Body, &body); err != nil || len(body.Errors) == 0 {
+				t.Fatalf("the error answer is not a GraphQL error: %s", clip(resp.Body))
+			}
+			if code, _ := body.Errors[0].Extensions["code"].(string); code == "" {
+				t.Errorf("no extensions.code: %s", clip(resp.Body))
+			}
+			t.Logf("%d %s", resp.Status, clip(resp.Body))
+		})
+	}
+}

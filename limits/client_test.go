@@ -1,0 +1,169 @@
+package limits
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/goccy/go-yaml"
+)
+
+func TestIdentify(t *testing.T) {
+	cfg := DefaultConfig().Clients
+	cfg.TierClaim = "plan"
+	cfg.APIKeys = map[string]APIKey{"mobile": {Key: "s3cret", Tier: "gold"}, "web": {Key: "w3b"}}
+	cfg.Assign = map[string]string{"jwt:vip": "platinum", "address:10.0.0.9": "internal"}
+	addrFirst := cfg
+	addrFirst.Identify = []string{SourceAddress, SourceJWT}
+	forwarded := cfg
+	forwarded.AddressHeader = "X-Forwarded-For"
+	customClaim := cfg
+	customClaim.JWTClaim = "client_id"
+
+	alice := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"sub": "alice", "plan": "silver", "client_id": "app-7"}}
+	tests := []struct {
+		name   string
+		cfg    ClientsConfig
+		caller *auth.Caller
+		header map[string]string
+		remote string
+		want   Client
+	}{
+		{name: "jwt subject and tier claim", cfg: cfg, caller: alice,
+			want: Client{ID: "jwt:alice", Tier: "silver"}},
+		{name: "jwt wins over api key", cfg: cfg, caller: alice, header: map[string]string{"X-API-Key": "s3cret"},
+			want: Client{ID: "jwt:alice", Tier: "silver"}},
+		{name: "configured claim", cfg: customClaim, caller: alice,
+			want: Client{ID: "jwt:app-7", Tier: "silver"}},
+		{name: "unauthenticated caller falls through", cfg: cfg, caller: &auth.Caller{Subject: "x"}, header: map[string]string{"X-API-Key": "s3cret"},
+			want: Client{ID: "key:mobile", Tier: "gold"}},
+		{name: "api key without tier", cfg: cfg, header: map[string]string{"X-API-Key": "w3b"},
+			want: Client{ID: "key:web", Tier: "default"}},
+		{name: "unknown api key is no identity", cfg: cfg, header: map[string]string{"X-API-Key": "made-up"},
+			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "remote address", cfg: cfg,
+			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "assignment by identity", cfg: cfg, caller: &auth.Caller{Authenticated: true, Subject: "vip"},
+			want: Client{ID: "jwt:vip", Tier: "platinum"}},
+		{name: "assignment by address", cfg: cfg, remote: "10.0.0.9:5555",
+			want: Client{ID: "address:10.0.0.9", Tier: "internal"}},
+		{name: "configured order: address first", cfg: addrFirst, caller: alice,
+			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "forwarded header: the last hop", cfg: forwarded, header: map[string]string{"X-Forwarded-For": "203.0.113.5, 198.51.100.7"},
+			want: Client{ID: "address:198.51.100.7", Tier: "default"}},
+		{name: "forwarded header garbage: the peer", cfg: forwarded, header: map[string]string{"X-Forwarded-For": "nonsense"},
+			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "IPv6 peer", cfg: cfg, remote: "[2001:db8::1]:443",
+			want: Client{ID: "address:2001:db8::1", Tier: "default"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/graphql", strings.NewReader("{}"))
+			if tt.remote != "" {
+				r.RemoteAddr = tt.remote
+			}
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			if tt.caller != nil {
+				r = r.WithContext(auth.WithCaller(r.Context(), tt.caller))
+			}
+			if got := NewIdentifier(tt.cfg).Identify(r); got != tt.want {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"negative static limit", func(c *Config) { c.MaxDepth = -1 }, "limits.max_depth: must not be negative"},
+		{"cost mode", func(c *Config) { c.Cost.Mode = "strict" }, "limits.cost.mode: must be off, measure or enforce"},
+		{"list size", func(c *Config) { c.Cost.ListSize = 0 }, "limits.cost.list_size: must be at least 1"},
+		{"expose", func(c *Config) { c.Cost.Expose = "sometimes" }, "limits.cost.expose:"},
+		{"identify source", func(c *Config) { c.Clients.Identify = []string{"cookie"} }, "limits.clients.identify[0]: must be jwt, api_key or address"},
+		{"identify twice", func(c *Config) { c.Clients.Identify = []string{"jwt", "jwt"} }, "limits.clients.identify[1]: \"jwt\" is listed twice"},
+		{"default tier missing", func(c *Config) { c.Tiers = map[string]TierConfig{"gold": {Requests: 1, Window: 1}} }, "limits.clients.default_tier: names no tier"},
+		{"tier window", func(c *Config) { c.Tiers = map[string]TierConfig{"default": {Requests: 5}} }, "limits.tiers.default.window: must be positive"},
+		{"tier cost without cost analysis", func(c *Config) {
+			c.Cost.Mode = CostOff
+			c.Tiers = map[string]TierConfig{"default": {Cost: 5, Window: 1}}
+		}, "limits.tiers.default.cost: needs limits.cost.mode"},
+		{"api key tier", func(c *Config) { c.Clients.APIKeys = map[string]APIKey{"m": {Key: "k", Tier: "nope"}} }, "limits.clients.api_keys.m.tier: names no tier"},
+		{"empty api key", func(c *Config) { c.Clients.APIKeys = map[string]APIKey{"m": {}} }, "limits.clients.api_keys.m.key: must not be empty"},
+		{"duplicate api key", func(c *Config) { c.Clients.APIKeys = map[string]APIKey{"a": {Key: "k"}, "b": {Key: "k"}} }, "limits.clients.api_keys.b.key: is the same key as a"},
+		{"assign tier", func(c *Config) { c.Clients.Assign = map[string]string{"jwt:x": "nope"} }, "limits.clients.assign.jwt:x: names no tier"},
+		{"on error", func(c *Config) { c.Redis.OnError = "panic" }, "limits.redis.on_error: must be local or closed"},
+		{"local fraction", func(c *Config) { c.Redis.LocalFraction = 2 }, "limits.redis.local_fraction: must be in (0, 1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.change(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	if got := DefaultConfig().Static(); got != DefaultStatic() {
+		t.Fatalf("Static() %+v, want DefaultStatic %+v", got, DefaultStatic())
+	}
+}
+
+// TestConfigYAML decodes a full section as the config package does
+// (strict keys, durations as strings).
+func TestConfigYAML(t *testing.T) {
+	src := `
+max_depth: 12
+max_fragment_depth: 8
+cost:
+  mode: enforce
+  max: 5000
+  list_size: 20
+  expose: always
+  actual: true
+clients:
+  identify: [jwt, api_key, address]
+  jwt_claim: client_id
+  tier_claim: plan
+  api_key_header: X-Api-Key
+  api_keys:
+    mobile: {key: s3cret, tier: gold}
+  address_header: X-Forwarded-For
+  default_tier: free
+  assign:
+    "jwt:partner-1": gold
+tiers:
+  free: {requests: 60, cost: 10000, window: 1m}
+  gold: {requests: 600, window: 1m}
+redis:
+  on_error: closed
+  local_fraction: 0.5
+  key_prefix: "gw:"
+`
+	c := DefaultConfig()
+	if err := yaml.UnmarshalWithOptions([]byte(src), &c, yaml.Strict()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxDepth != 12 || c.MaxTokens != DefaultStatic().MaxTokens || c.Static().MaxFragmentDepth != 8 ||
+		c.Cost.Max != 5000 || c.Tiers["free"].Window != time.Minute || c.Clients.APIKeys["mobile"].Tier != "gold" ||
+		c.Redis.OnError != "closed" || c.Clients.Assign["jwt:partner-1"] != "gold" {
+		t.Fatalf("decoded %+v", c)
+	}
+	if err := yaml.UnmarshalWithOptions([]byte("cost: {mdoe: enforce}"), &c, yaml.Strict()); err == nil {
+		t.Fatal("a misspelt key was accepted")
+	}
+}
