@@ -1,6 +1,9 @@
 package auth
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Caller is who sent a request, as far as the gateway could tell. The
 // server stores it in the request context once the token is verified;
@@ -15,6 +18,22 @@ type Caller struct {
 	Claims map[string]any
 	// Scopes are the scopes granted by the token.
 	Scopes []string
+
+	// expires is the token's expiry; zero when it has none.
+	expires time.Time
+}
+
+// HasScope reports whether the caller was granted scope.
+func (c *Caller) HasScope(scope string) bool {
+	if c == nil {
+		return false
+	}
+	for _, s := range c.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
 }
 
 type callerKey struct{}
