@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
@@ -48,11 +49,15 @@ type Options struct {
 	// ExposePlan returns the query plan in extensions when the request
 	// carries the header "Fedgate-Include-Plan: true".
 	ExposePlan bool
+	// Auth configures authentication, field-level authorization, the
+	// headers sent to subgraphs, CSRF and CORS (server/auth.go).
+	Auth auth.Config
 }
 
 // DefaultOptions are the production defaults.
 func DefaultOptions() Options {
-	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20}
+	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20,
+		Auth: auth.DefaultConfig()}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -62,12 +67,16 @@ type Server struct {
 	rt        atomic.Pointer[runtime]
 	rules     *rules.Rules
 	budget    *semaphore.Weighted
+	sec       *security
 }
 
 // planEntry is a cached plan and the memory its last run used.
 type planEntry struct {
 	plan   *planner.Plan
 	weight atomic.Int64
+	// reject, in authorization's reject mode, is the answer for callers
+	// of these grants instead of a plan.
+	reject error
 }
 
 const (
@@ -87,6 +96,7 @@ type runtime struct {
 	docs      *ristretto.Cache[string, *document]
 	plans     *ristretto.Cache[string, *planEntry]
 	transport executor.Transport
+	authz     *auth.Authorizer
 }
 
 // document is a parsed and validated query document.
@@ -104,6 +114,11 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
 	}
+	sec, err := newSecurity(opts.Auth)
+	if err != nil {
+		return nil, err
+	}
+	s.sec = sec
 	if err := s.Swap(sg, transport); err != nil {
 		return nil, err
 	}
@@ -122,7 +137,7 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 		return fmt.Errorf("plan cache: %w", err)
 	}
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
-		docs: docs, plans: plans, transport: transport})
+		docs: docs, plans: plans, transport: transport, authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization)})
 	return nil
 }
 
@@ -148,6 +163,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 		}
 	}()
+	r, ok := s.admit(w, r, contentType)
+	if !ok {
+		return
+	}
 	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes})
 	if err != nil {
 		writeError(w, contentType, err)
@@ -225,6 +244,11 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 	if op != nil && hr.Method == http.MethodGet && op.Operation != ast.Query {
 		return errorBody(&requestError{code: "METHOD_NOT_ALLOWED", msg: "only queries may be sent with GET", status: 405}), 405
 	}
+	if hr.Method == http.MethodGet {
+		if err := auth.CheckCSRF(hr, s.opts.Auth.CSRF); err != nil {
+			return errorBody(err), statusOf(err)
+		}
+	}
 	if len(d.errs) > 0 {
 		return validationBody(d.errs), http.StatusBadRequest
 	}
@@ -266,11 +290,16 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 			forwarded = b
 		}
 	}
-	entry, err := s.plan(rt, hash, d, op, coerced)
+	grants := rt.authz.Grants(auth.CallerFrom(ctx))
+	entry, err := s.plan(rt, hash, d, op, coerced, grants)
 	if err != nil {
 		return errorBody(err), statusOf(err)
 	}
+	if entry.reject != nil {
+		return rejectionBody(entry.reject), statusOf(entry.reject)
+	}
 	in := executor.Input{Variables: forwarded}
+	s.subgraphHeaders(&in, hr)
 	if s.opts.Introspection {
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
@@ -329,8 +358,10 @@ func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
 
 // plan returns the cached plan or builds it. The key holds the supergraph
 // version (the cache belongs to one runtime), the document hash, the
-// operation name and the values of the @skip/@include variables.
-func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any) (*planEntry, error) {
+// operation name, the values of the @skip/@include variables and the
+// caller's authorization grants, so that callers who may see different
+// fields never share a plan.
+func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any, grants auth.Grants) (*planEntry, error) {
 	var key strings.Builder
 	key.Write(hash[:])
 	key.WriteString(op.Name)
@@ -343,6 +374,7 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 			key.WriteString("|label=" + l)
 		}
 	}
+	key.WriteString(grants.Key)
 	k := key.String()
 	if p, ok := rt.plans.Get(k); ok {
 		return p, nil
@@ -351,9 +383,22 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	if err != nil {
 		return nil, &requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: err.Error(), status: 400}
 	}
-	p, err := rt.planner.Plan(norm, planner.Options{Labels: labels})
+	authorized := rt.authz.Authorize(norm, grants)
+	if rej := rt.authz.Rejection(authorized); rej != nil {
+		entry := &planEntry{reject: rej}
+		rt.plans.Set(k, entry, 1024)
+		return entry, nil
+	}
+	p, err := rt.planner.Plan(authorized.Plan, planner.Options{Labels: labels})
 	if err != nil {
 		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}
+	}
+	if authorized.Plan != norm {
+		// The response is rendered from the whole operation, where the
+		// removed fields are marked and answer null with an error.
+		rendered := *p
+		rendered.Operation = norm
+		p = &rendered
 	}
 	entry := &planEntry{plan: p}
 	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))
