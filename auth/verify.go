@@ -84,7 +84,7 @@ func NewVerifier(cfg JWTConfig) (*Verifier, error) {
 	// keyFor is the algorithm allowlist: it returns no key for an
 	// algorithm outside knownAlgorithms (alg "none" included) or outside
 	// the allowlist of the token's key.
-	opts := []jwt.ParserOption{jwt.WithLeeway(cfg.Leeway), jwt.WithIssuedAt()}
+	opts := []jwt.ParserOption{jwt.WithLeeway(cfg.Leeway), jwt.WithIssuedAt(), jwt.WithTimeFunc(func() time.Time { return v.now() })}
 	if cfg.RequireExpiration {
 		opts = append(opts, jwt.WithExpirationRequired())
 	}
