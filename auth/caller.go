@@ -1,9 +1,6 @@
 package auth
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Caller is who sent a request, as far as the gateway could tell. The
 // server stores it in the request context once the token is verified;
@@ -18,9 +15,6 @@ type Caller struct {
 	Claims map[string]any
 	// Scopes are the scopes granted by the token.
 	Scopes []string
-
-	// expires is the token's expiry; zero when it has none.
-	expires time.Time
 }
 
 // HasScope reports whether the caller was granted scope.

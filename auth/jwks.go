@@ -2,12 +2,14 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +34,10 @@ type jwksSource struct {
 	// fetching is closed when the fetch under way ends.
 	fetching chan struct{}
 	fetches  int
+	// digest identifies the content of the set held; gen counts its
+	// changes.
+	digest [32]byte
+	gen    atomic.Uint64
 }
 
 func newJWKSSource(c JWKSConfig, client *http.Client) *jwksSource {
@@ -103,12 +109,16 @@ func (s *jwksSource) update(ctx context.Context, force bool) bool {
 	s.fetches++
 	s.mu.Unlock()
 
-	keys, err := s.fetch(ctx)
+	keys, digest, err := s.fetch(ctx)
 	s.mu.Lock()
 	if err != nil {
 		slog.Warn("jwks fetch failed; keeping the keys held", "url", s.url, "error", err)
 	} else {
 		s.keys = keys
+		if digest != s.digest {
+			s.digest = digest
+			s.gen.Add(1)
+		}
 	}
 	s.fetching = nil
 	s.mu.Unlock()
@@ -116,28 +126,34 @@ func (s *jwksSource) update(ctx context.Context, force bool) bool {
 	return true
 }
 
-func (s *jwksSource) fetch(ctx context.Context) ([]*verificationKey, error) {
+func (s *jwksSource) fetch(ctx context.Context) ([]*verificationKey, [32]byte, error) {
+	keys, body, err := s.get(ctx)
+	return keys, sha256.Sum256(body), err
+}
+
+func (s *jwksSource) get(ctx context.Context) ([]*verificationKey, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("jwks %s: %w", s.url, err)
+		return nil, nil, fmt.Errorf("jwks %s: %w", s.url, err)
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("jwks %s: %w", s.url, err)
+		return nil, nil, fmt.Errorf("jwks %s: %w", s.url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("jwks %s: HTTP %d", s.url, resp.StatusCode)
+		return nil, nil, fmt.Errorf("jwks %s: HTTP %d", s.url, resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("jwks %s: %w", s.url, err)
+		return nil, nil, fmt.Errorf("jwks %s: %w", s.url, err)
 	}
 	if len(body) > maxJWKSBytes {
-		return nil, fmt.Errorf("jwks %s: larger than %d bytes", s.url, maxJWKSBytes)
+		return nil, nil, fmt.Errorf("jwks %s: larger than %d bytes", s.url, maxJWKSBytes)
 	}
-	return parseJWKS(body, s.algs)
+	keys, err := parseJWKS(body, s.algs)
+	return keys, body, err
 }
 
 // parseJWKS reads a key set. Keys that cannot be used (encryption keys,

@@ -63,8 +63,26 @@ type Verifier struct {
 	static  []*verificationKey
 	sources []*jwksSource
 	parser  *jwt.Parser
-	cache   *ristretto.Cache[string, *Caller]
+	cache   *ristretto.Cache[string, *verified]
 	now     func() time.Time
+}
+
+// verified is a cached verification: the caller, when the token expires,
+// and the key generation it was verified under (a key set change makes
+// it stale, so a retired key stops working at once).
+type verified struct {
+	caller  *Caller
+	expires time.Time
+	gen     uint64
+}
+
+// generation changes whenever a key set's content changes.
+func (v *Verifier) generation() uint64 {
+	var g uint64
+	for _, s := range v.sources {
+		g += s.gen.Load()
+	}
+	return g
 }
 
 // NewVerifier loads the configured keys and prepares the key sets; call
@@ -90,7 +108,7 @@ func NewVerifier(cfg JWTConfig) (*Verifier, error) {
 	}
 	v.parser = jwt.NewParser(opts...)
 	if cfg.CacheSize > 0 {
-		c, err := ristretto.NewCache(&ristretto.Config[string, *Caller]{
+		c, err := ristretto.NewCache(&ristretto.Config[string, *verified]{
 			NumCounters: int64(cfg.CacheSize) * 10, MaxCost: int64(cfg.CacheSize), BufferItems: 64})
 		if err != nil {
 			return nil, fmt.Errorf("auth: token cache: %w", err)
@@ -118,10 +136,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Caller, error) {
 	if len(token) > v.cfg.MaxTokenBytes {
 		return nil, errTooLarge
 	}
+	gen := v.generation()
 	if v.cache != nil {
-		if c, ok := v.cache.Get(token); ok {
+		if c, ok := v.cache.Get(token); ok && c.gen == gen {
 			if c.expires.IsZero() || v.now().Before(c.expires) {
-				return c, nil
+				return c.caller, nil
 			}
 		}
 	}
@@ -141,12 +160,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Caller, error) {
 		return nil, err
 	}
 	if v.cache != nil {
+		entry := &verified{caller: c, gen: gen}
 		ttl := time.Hour
-		if !c.expires.IsZero() {
-			ttl = c.expires.Sub(v.now())
+		if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+			entry.expires = exp.Time
+			ttl = exp.Time.Sub(v.now())
 		}
 		if ttl > 0 {
-			v.cache.SetWithTTL(token, c, 1, ttl)
+			v.cache.SetWithTTL(token, entry, 1, ttl)
 		}
 	}
 	return c, nil
@@ -284,9 +305,6 @@ func (v *Verifier) caller(claims jwt.MapClaims) (*Caller, error) {
 		return nil, errBadClaims
 	}
 	c.Scopes = scopes
-	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
-		c.expires = exp.Time
-	}
 	return c, nil
 }
 
