@@ -278,3 +278,22 @@ func TestAuthenticationHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestIntrospectionScope restricts __schema and __type to callers with a
+// scope; __typename stays open.
+func TestIntrospectionScope(t *testing.T) {
+	users, reviews := authGraphs()
+	g := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+		gatewaytest.WithHandler("users", users), gatewaytest.WithHandler("reviews", reviews),
+		gatewaytest.WithServerOptions(authOptions(func(c *auth.Config) { c.Authorization.IntrospectionScope = "introspect" })))
+	q := `{ __typename t: __type(name: "User") { name } }`
+	resp := post(t, g, q, token(t, jwt.MapClaims{"scope": "a"}), nil)
+	want := `{"data":{"__typename":"Query","t":null},"errors":[{"message":"Unauthorized field or type","path":["t"],"extensions":{"code":"UNAUTHORIZED_FIELD_OR_TYPE"}}]}`
+	if string(resp.Body) != want {
+		t.Errorf("without the scope: %s\nwant %s", resp.Body, want)
+	}
+	resp = post(t, g, q, token(t, jwt.MapClaims{"scope": "introspect"}), nil)
+	if want := `{"data":{"__typename":"Query","t":{"name":"User"}}}`; string(resp.Body) != want {
+		t.Errorf("with the scope: %s\nwant %s", resp.Body, want)
+	}
+}
