@@ -62,10 +62,10 @@ func (a *Authorizer) Rules() *Rules { return a.rules }
 
 // Grants computes what c is granted, as far as the schema asks.
 func (a *Authorizer) Grants(c *Caller) Grants {
-	g := Grants{Scopes: map[string]bool{}, Policies: map[string]bool{}, Introspection: true}
 	if !a.Active() {
-		return g
+		return Grants{Introspection: true}
 	}
+	g := Grants{Scopes: map[string]bool{}, Policies: map[string]bool{}, Introspection: true}
 	if c != nil && c.Authenticated {
 		g.Authenticated = true
 		for _, s := range a.rules.scopes {
