@@ -38,9 +38,12 @@ func NewCORS(cfg CORSConfig) *CORS {
 func (c *CORS) Handle(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	if c == nil {
+		return false
+	}
 	h := w.Header()
 	h.Add("Vary", "Origin")
-	if c == nil || origin == "" {
+	if origin == "" {
 		return false
 	}
 	if !c.any && !c.origins[strings.ToLower(origin)] {
