@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway"
-	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/config"
+	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
