@@ -1,4 +1,3 @@
-// Package auth verifies JWTs, identifies clients and applies field-level authorization directives.
 package auth
 
 import (
