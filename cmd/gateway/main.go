@@ -92,7 +92,7 @@ func serveCmd(args []string) error {
 	fs.Var(overrides, "subgraph-url", "override a subgraph URL, NAME=URL (repeatable)")
 	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	inflightMB := fs.Int64("max-inflight-mb", server.DefaultOptions().MaxInflightBytes>>20, "memory budget in MiB of the plans executing at once; requests that do not fit wait (0 = no budget)")
-	configFile := fs.String("config", "", "YAML configuration file (its auth section: JWT, authorization, headers, CSRF, CORS)")
+	configFile := fs.String("config", "", "YAML configuration file (applied: the auth section and server.introspection)")
 	_ = fs.Parse(args)
 	if *debugAddr != "" {
 		startDebug(*debugAddr)
@@ -119,6 +119,7 @@ func serveCmd(args []string) error {
 			return fmt.Errorf("serve: %w", err)
 		}
 		opts.Auth = cfg.Auth
+		opts.Introspection = cfg.Server.Introspection
 	}
 	return run(sg, overrides, *listen, opts)
 }
