@@ -59,7 +59,7 @@ func jwksVerifier(t *testing.T, url string, refresh, minRefresh time.Duration) (
 
 func TestJWKSUnknownKidRefreshesRateLimited(t *testing.T) {
 	srv := newJWKSServer(t, jwkOf("k1", &keys.rsa.PublicKey))
-	v, _ := jwksVerifier(t, srv.URL, time.Hour, 200*time.Millisecond)
+	v, _ := jwksVerifier(t, srv.URL, time.Hour, time.Second)
 	ctx := context.Background()
 	if n := srv.fetches.Load(); n != 1 {
 		t.Fatalf("%d fetches at start, want 1", n)
@@ -69,7 +69,7 @@ func TestJWKSUnknownKidRefreshesRateLimited(t *testing.T) {
 	}
 	// The issuer rotates to k2: the first token with k2 makes the gateway
 	// fetch the set again (the last fetch is older than the minimum).
-	time.Sleep(250 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	srv.rotate(jwkOf("k2", &keys.p256.PublicKey), jwkOf("oldish", &keys.rsa.PublicKey))
 	if _, err := v.Verify(ctx, sign(t, jwt.SigningMethodES256, keys.p256, "k2", validClaims())); err != nil {
 		t.Fatalf("k2 after rotation: %v", err)
