@@ -17,6 +17,19 @@ type Caller struct {
 	Scopes []string
 }
 
+// HasScope reports whether the caller was granted scope.
+func (c *Caller) HasScope(scope string) bool {
+	if c == nil {
+		return false
+	}
+	for _, s := range c.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
 type callerKey struct{}
 
 // WithCaller returns ctx carrying c.

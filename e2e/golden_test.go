@@ -128,6 +128,8 @@ func (c *responseCase) send(ctx context.Context, g *gatewaytest.Gateway) (*gatew
 			return nil, err
 		}
 		req.Header.Set("Accept", "application/graphql-response+json, application/json")
+		// A GET needs a header a browser cannot send cross-site (CSRF).
+		req.Header.Set("Apollo-Require-Preflight", "true")
 		return g.Do(req)
 	}
 	body := map[string]any{"query": c.query}

@@ -61,6 +61,9 @@ func TestGraphQLOverHTTPStatus(t *testing.T) {
 			if tt.accept != "" {
 				req.Header.Set("Accept", tt.accept)
 			}
+			// CSRF prevention (on by default) wants a preflight header on
+			// a GET that is not a browser navigation.
+			req.Header.Set("Apollo-Require-Preflight", "true")
 			resp, err := g.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -158,6 +161,9 @@ func TestPlaygroundRouting(t *testing.T) {
 			if tt.accept != "" {
 				req.Header.Set("Accept", tt.accept)
 			}
+			// CSRF prevention (on by default) wants a preflight header on
+			// a GET that is not a browser navigation.
+			req.Header.Set("Apollo-Require-Preflight", "true")
 			resp, err := g.Do(req)
 			if err != nil {
 				t.Fatal(err)

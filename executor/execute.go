@@ -21,6 +21,9 @@ type Input struct {
 	// Header is sent with every subgraph request (the server decides what
 	// is forwarded); the transport may add to a copy, never to this one.
 	Header http.Header
+	// HeaderFor, when set, returns the headers for requests to one
+	// subgraph, in place of Header (per-subgraph header rules).
+	HeaderFor func(subgraph string) http.Header
 	// Introspect renders __schema and __type fields; nil answers null.
 	Introspect func(buf []byte, f *planner.Field) []byte
 	// Stats, when not nil, receives figures about the run.
@@ -46,6 +49,7 @@ type execution struct {
 	transport Transport
 	vars      *fastjson.Value
 	header    http.Header
+	headerFor func(subgraph string) http.Header
 
 	bytes atomic.Int64
 
@@ -58,7 +62,7 @@ type execution struct {
 
 // Execute runs plan and appends the JSON response to buf.
 func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
-	e := &execution{ctx: ctx, transport: transport, header: in.Header}
+	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor}
 	defer e.release()
 	if len(in.Variables) > 0 {
 		p := e.parser()
@@ -133,7 +137,11 @@ func (e *execution) addError(err *Error) {
 // records an error at the fetch's path (nil for a root fetch) and returns
 // nil.
 func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastjson.Value {
-	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Header: e.header, Mutation: f.OperationKind == "mutation"})
+	header := e.header
+	if e.headerFor != nil {
+		header = e.headerFor(f.Subgraph)
+	}
+	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
 		var fe *FetchError

@@ -65,6 +65,17 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 			buf = append(buf, ',')
 		}
 		buf = append(buf, f.JSONKey()...)
+		if f.Unauthorized {
+			// Authorization removed the field from the plan: null, and
+			// one error at each path where it appears.
+			r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",
+				Path: append(append([]any(nil), r.path...), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
+			if f.Type != nil && f.Type.NonNull {
+				return buf[:start], false
+			}
+			buf = append(buf, "null"...)
+			continue
+		}
 		if f.Name == "__typename" {
 			buf = strconv.AppendQuote(buf, typename)
 			continue

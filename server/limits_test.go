@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/golang-jwt/jwt/v5"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -227,8 +228,8 @@ func TestBatchLimits(t *testing.T) {
 	}
 }
 
-// TestRateLimitByJWTClaim counts clients by the verified caller that the
-// auth stage puts in the request context, with the tier from a claim.
+// TestRateLimitByJWTClaim counts clients by the caller that the auth stage
+// verified from a real HS256 token, with the tier from a claim.
 func TestRateLimitByJWTClaim(t *testing.T) {
 	cfg := limits.DefaultConfig()
 	cfg.Clients.TierClaim = "plan"
@@ -236,17 +237,33 @@ func TestRateLimitByJWTClaim(t *testing.T) {
 		"default": {Requests: 1, Window: time.Hour},
 		"pro":     {Requests: 3, Window: time.Hour},
 	}
-	g := gatewayWith(t, cfg, limits.PolicyOptions{}, nil)
-	send := func(c *auth.Caller) int {
+	const secret = "a-test-secret-of-at-least-32-bytes!!"
+	g := gatewayWith(t, cfg, limits.PolicyOptions{}, func(o *server.Options) {
+		o.Auth.JWT.Keys = []auth.KeyConfig{{KID: "k", Algorithms: []string{"HS256"}, Secret: secret}}
+	})
+	token := func(claims jwt.MapClaims) string {
+		claims["exp"] = time.Now().Add(time.Hour).Unix()
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+		tok.Header["kid"] = "k"
+		s, err := tok.SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	send := func(tok string) int {
 		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { name } }"}`))
 		r.Header.Set("Content-Type", "application/json")
-		r = r.WithContext(auth.WithCaller(r.Context(), c))
+		r.Header.Set("Authorization", "Bearer "+tok)
 		w := httptest.NewRecorder()
 		g.Handler.ServeHTTP(w, r)
+		if w.Code == http.StatusUnauthorized {
+			t.Fatalf("token refused: %s", w.Body)
+		}
 		return w.Code
 	}
-	alice := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"sub": "alice", "plan": "pro"}}
-	bob := &auth.Caller{Authenticated: true, Subject: "bob", Claims: map[string]any{"sub": "bob"}}
+	alice := token(jwt.MapClaims{"sub": "alice", "plan": "pro"})
+	bob := token(jwt.MapClaims{"sub": "bob"})
 	var got []int
 	for range 4 {
 		got = append(got, send(alice))

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
@@ -62,11 +63,15 @@ type Options struct {
 	// operation after normalization, before execution (see limits.go);
 	// nil disables both.
 	Policy *limits.Policy
+	// Auth configures authentication, field-level authorization, the
+	// headers sent to subgraphs, CSRF and CORS (server/auth.go).
+	Auth auth.Config
 }
 
 // DefaultOptions are the production defaults.
 func DefaultOptions() Options {
-	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20}
+	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20,
+		Auth: auth.DefaultConfig()}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -78,12 +83,16 @@ type Server struct {
 	budget    *semaphore.Weighted
 	// playground is nil when Options.Playground is off.
 	playground *playground.Handler
+	sec        *security
 }
 
 // planEntry is a cached plan and the memory its last run used.
 type planEntry struct {
 	plan   *planner.Plan
 	weight atomic.Int64
+	// reject, in authorization's reject mode, is the answer for callers
+	// of these grants instead of a plan.
+	reject error
 }
 
 const (
@@ -104,6 +113,7 @@ type runtime struct {
 	plans     *ristretto.Cache[string, *planEntry]
 	transport executor.Transport
 	cost      *limits.CostModel
+	authz     *auth.Authorizer
 }
 
 // document is a parsed and validated query document.
@@ -128,6 +138,11 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 		}
 		s.playground = pg
 	}
+	sec, err := newSecurity(opts.Auth)
+	if err != nil {
+		return nil, err
+	}
+	s.sec = sec
 	if err := s.Swap(sg, transport); err != nil {
 		return nil, err
 	}
@@ -146,7 +161,8 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 		return fmt.Errorf("plan cache: %w", err)
 	}
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
-		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full)})
+		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full),
+		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization)})
 	return nil
 }
 
@@ -175,6 +191,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 		}
 	}()
+	r, ok := s.admitCaller(w, r, contentType)
+	if !ok {
+		return
+	}
 	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch, MaxBatch: s.opts.MaxBatch})
 	if err != nil {
 		writeError(w, contentType, err)
@@ -194,6 +214,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", contentType)
 		_, _ = w.Write(out)
 		return
+	}
+	// A GET is checked for CSRF once its operation is known: a GET
+	// mutation is answered 405 whatever its headers, and executes nothing.
+	if r.Method == http.MethodGet && !s.getMutation(rt, &reqs[0]) {
+		if err := auth.CheckCSRF(r, s.opts.Auth.CSRF); err != nil {
+			writeError(w, contentType, err)
+			return
+		}
 	}
 	body, status := s.execute(r.Context(), rt, r, w.Header(), &reqs[0])
 	status = legacyStatus(contentType, status)
@@ -295,15 +323,20 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 			forwarded = b
 		}
 	}
-	entry, err := s.plan(rt, hash, d, op, coerced)
+	grants := rt.authz.Grants(auth.CallerFrom(ctx))
+	entry, err := s.plan(rt, hash, d, op, coerced, grants)
 	if err != nil {
 		return errorBody(err), statusOf(err)
+	}
+	if entry.reject != nil {
+		return rejectionBody(entry.reject), statusOf(entry.reject)
 	}
 	adm, refused, status := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
 	if refused != nil {
 		return refused, status
 	}
 	in := executor.Input{Variables: forwarded}
+	s.subgraphHeaders(&in, hr)
 	if s.opts.Introspection {
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
@@ -337,6 +370,17 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 	return appendExtensions(out, ext), http.StatusOK
 }
 
+// getMutation reports whether req names a mutation or subscription, which
+// execute answers 405 when sent with GET.
+func (s *Server) getMutation(rt *runtime, req *request.Request) bool {
+	d := s.document(rt, req.Query, sha256.Sum256([]byte(req.Query)))
+	if d.err != nil || d.doc == nil {
+		return false
+	}
+	op := d.doc.Operations.ForName(req.OperationName)
+	return op != nil && op.Operation != ast.Query
+}
+
 // document parses, checks and validates query, through the cache.
 func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
 	key := string(hash[:])
@@ -364,8 +408,10 @@ func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
 
 // plan returns the cached plan or builds it. The key holds the supergraph
 // version (the cache belongs to one runtime), the document hash, the
-// operation name and the values of the @skip/@include variables.
-func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any) (*planEntry, error) {
+// operation name, the values of the @skip/@include variables and the
+// caller's authorization grants, so that callers who may see different
+// fields never share a plan.
+func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any, grants auth.Grants) (*planEntry, error) {
 	var key strings.Builder
 	key.Write(hash[:])
 	key.WriteString(op.Name)
@@ -378,6 +424,7 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 			key.WriteString("|label=" + l)
 		}
 	}
+	key.WriteString(grants.Key)
 	k := key.String()
 	if p, ok := rt.plans.Get(k); ok {
 		return p, nil
@@ -386,9 +433,22 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	if err != nil {
 		return nil, &requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: err.Error(), status: 400}
 	}
-	p, err := rt.planner.Plan(norm, planner.Options{Labels: labels})
+	authorized := rt.authz.Authorize(norm, grants)
+	if rej := rt.authz.Rejection(authorized); rej != nil {
+		entry := &planEntry{reject: rej}
+		rt.plans.Set(k, entry, 1024)
+		return entry, nil
+	}
+	p, err := rt.planner.Plan(authorized.Plan, planner.Options{Labels: labels})
 	if err != nil {
 		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}
+	}
+	if authorized.Plan != norm {
+		// The response is rendered from the whole operation, where the
+		// removed fields are marked and answer null with an error.
+		rendered := *p
+		rendered.Operation = norm
+		p = &rendered
 	}
 	entry := &planEntry{plan: p}
 	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway"
+	"github.com/fedgate/gateway/config"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
@@ -91,6 +92,7 @@ func serveCmd(args []string) error {
 	fs.Var(overrides, "subgraph-url", "override a subgraph URL, NAME=URL (repeatable)")
 	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	inflightMB := fs.Int64("max-inflight-mb", server.DefaultOptions().MaxInflightBytes>>20, "memory budget in MiB of the plans executing at once; requests that do not fit wait (0 = no budget)")
+	configFile := fs.String("config", "", "YAML configuration file (applied: the auth section and server.introspection)")
 	_ = fs.Parse(args)
 	if *debugAddr != "" {
 		startDebug(*debugAddr)
@@ -111,6 +113,14 @@ func serveCmd(args []string) error {
 	}
 	opts := server.DefaultOptions()
 	opts.MaxInflightBytes = *inflightMB << 20
+	if *configFile != "" {
+		cfg, err := config.Load(*configFile)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		opts.Auth = cfg.Auth
+		opts.Introspection = cfg.Server.Introspection
+	}
 	return run(sg, overrides, *listen, opts)
 }
 
@@ -161,6 +171,7 @@ func run(sg *schema.Supergraph, overrides urlOverrides, listen string, opts serv
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err

@@ -1,0 +1,79 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// TokenFrom returns the token a request carries: the configured header
+// (after its prefix), else the configured cookie. found is false when the
+// request carries none; err is set when the header is there but malformed.
+func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err error) {
+	if cfg.Header != "" {
+		if h := r.Header.Get(cfg.Header); h != "" {
+			if cfg.Prefix == "" {
+				return strings.TrimSpace(h), true, nil
+			}
+			scheme, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
+			if !ok || !strings.EqualFold(scheme, cfg.Prefix) {
+				return "", true, errBadAuthHeader
+			}
+			rest = strings.TrimSpace(rest)
+			if rest == "" {
+				return "", true, errBadAuthHeader
+			}
+			return rest, true, nil
+		}
+	}
+	if cfg.Cookie != "" {
+		if c, err := r.Cookie(cfg.Cookie); err == nil && c.Value != "" {
+			return c.Value, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// Authenticator identifies the caller of a request.
+type Authenticator struct {
+	cfg      Config
+	verifier *Verifier
+}
+
+// NewAuthenticator builds the verifier of cfg; call Start to fetch key sets.
+func NewAuthenticator(cfg Config) (*Authenticator, error) {
+	v, err := NewVerifier(cfg.JWT)
+	if err != nil {
+		return nil, err
+	}
+	return &Authenticator{cfg: cfg, verifier: v}, nil
+}
+
+// Start fetches the key sets, then refreshes them until ctx ends.
+func (a *Authenticator) Start(ctx context.Context) { a.verifier.Start(ctx) }
+
+// Verifier returns the token verifier.
+func (a *Authenticator) Verifier() *Verifier { return a.verifier }
+
+// Config returns the configuration the authenticator was built from.
+func (a *Authenticator) Config() Config { return a.cfg }
+
+// Authenticate returns the caller of r: anonymous without a token (or an
+// *Error when a token is required), the verified caller with a valid
+// token, and an *Error (401, UNAUTHENTICATED) with an invalid one.
+func (a *Authenticator) Authenticate(r *http.Request) (*Caller, error) {
+	token, found, err := TokenFrom(r, a.cfg.JWT)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		if a.cfg.RequireAuthentication {
+			return nil, errMissingToken
+		}
+		return &Caller{}, nil
+	}
+	if !a.verifier.Configured() {
+		return nil, errNoKey
+	}
+	return a.verifier.Verify(r.Context(), token)
+}

@@ -1,0 +1,183 @@
+package auth
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// hopByHop are headers that describe one connection (RFC 9110 section
+// 7.6.1) or one message body; they are never forwarded to subgraphs.
+var hopByHop = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true, "Host": true, "Content-Length": true,
+	"Content-Type": true, "Content-Encoding": true, "Accept-Encoding": true, "Accept": true,
+	"Expect": true,
+}
+
+// credentialHeaders are forwarded only when a rule names them: "*" never
+// sends a client's credentials on.
+var credentialHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Proxy-Authorization": true}
+
+// Propagation builds the headers of subgraph requests from the client
+// request and the verified caller.
+type Propagation struct {
+	all  compiledRules
+	subs map[string]compiledRules
+}
+
+type compiledRules struct {
+	forwardAll bool
+	forward    []string
+	rename     []HeaderRename
+	insert     []HeaderInsert
+	claims     []ClaimHeader
+}
+
+func compile(r HeaderRules) compiledRules {
+	c := compiledRules{rename: r.Rename, insert: r.Insert, claims: r.Claims}
+	for _, n := range r.Forward {
+		if n == "*" {
+			c.forwardAll = true
+			continue
+		}
+		c.forward = append(c.forward, http.CanonicalHeaderKey(n))
+	}
+	return c
+}
+
+func (c compiledRules) empty() bool {
+	return !c.forwardAll && len(c.forward) == 0 && len(c.rename) == 0 && len(c.insert) == 0 && len(c.claims) == 0
+}
+
+// NewPropagation compiles the header rules; nil when there are none.
+func NewPropagation(cfg HeadersConfig) *Propagation {
+	p := &Propagation{all: compile(cfg.All), subs: map[string]compiledRules{}}
+	for name, r := range cfg.Subgraphs {
+		if c := compile(r); !c.empty() {
+			p.subs[name] = c
+		}
+	}
+	if p.all.empty() && len(p.subs) == 0 {
+		return nil
+	}
+	return p
+}
+
+// PerSubgraph reports whether some subgraph has rules of its own.
+func (p *Propagation) PerSubgraph() bool { return p != nil && len(p.subs) > 0 }
+
+// Header returns the headers for requests to subgraph (every subgraph when
+// subgraph is ""), or nil when nothing is sent.
+func (p *Propagation) Header(r *http.Request, c *Caller, subgraph string) http.Header {
+	if p == nil {
+		return nil
+	}
+	out := http.Header{}
+	p.all.apply(out, r, c)
+	if s, ok := p.subs[subgraph]; ok {
+		s.apply(out, r, c)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (c compiledRules) apply(out http.Header, r *http.Request, caller *Caller) {
+	if c.forwardAll {
+		for k, v := range r.Header {
+			if hopByHop[k] || credentialHeaders[k] {
+				continue
+			}
+			out[k] = append([]string(nil), v...)
+		}
+	}
+	for _, k := range c.forward {
+		if v := r.Header.Values(k); len(v) > 0 && !hopByHop[k] {
+			out[k] = append([]string(nil), v...)
+		}
+	}
+	for _, rn := range c.rename {
+		if v := r.Header.Values(rn.From); len(v) > 0 {
+			to := http.CanonicalHeaderKey(rn.To)
+			if !hopByHop[to] {
+				out[to] = append([]string(nil), v...)
+			}
+		}
+	}
+	for _, in := range c.insert {
+		out.Set(in.Name, in.Value)
+	}
+	for _, cl := range c.claims {
+		// A client header of the same name never survives: only the
+		// verified claim is sent.
+		out.Del(cl.Header)
+		if caller == nil || !caller.Authenticated {
+			continue
+		}
+		if v, ok := claimString(caller.Claims, cl.Claim); ok {
+			out.Set(cl.Header, v)
+		}
+	}
+}
+
+// claimValue looks a claim up; dots reach into objects.
+func claimValue(claims map[string]any, path string) (any, bool) {
+	if v, ok := claims[path]; ok {
+		return v, true
+	}
+	var cur any = claims
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// claimString renders a claim as a header value: strings as they are,
+// numbers and booleans as JSON, arrays of strings joined by commas, other
+// values as JSON. Values with line breaks are refused.
+func claimString(claims map[string]any, path string) (string, bool) {
+	v, ok := claimValue(claims, path)
+	if !ok || v == nil {
+		return "", false
+	}
+	var s string
+	switch t := v.(type) {
+	case string:
+		s = t
+	case bool:
+		s = strconv.FormatBool(t)
+	case float64:
+		s = strconv.FormatFloat(t, 'f', -1, 64)
+	case []any:
+		parts := make([]string, 0, len(t))
+		for _, e := range t {
+			str, isStr := e.(string)
+			if !isStr {
+				b, _ := json.Marshal(t)
+				parts = []string{string(b)}
+				break
+			}
+			parts = append(parts, str)
+		}
+		s = strings.Join(parts, ",")
+	default:
+		b, err := json.Marshal(t)
+		if err != nil {
+			return "", false
+		}
+		s = string(b)
+	}
+	if strings.ContainsAny(s, "\r\n\x00") {
+		return "", false
+	}
+	return s, true
+}

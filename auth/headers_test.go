@@ -1,0 +1,73 @@
+package auth
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+)
+
+func TestPropagationRules(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	for k, v := range map[string]string{"Authorization": "Bearer t", "Cookie": "c=1", "Connection": "keep-alive",
+		"Content-Type": "application/json", "X-Request-Id": "r1", "X-Team": "blue", "Accept-Language": "fr"} {
+		r.Header.Set(k, v)
+	}
+	caller := &Caller{Authenticated: true, Claims: map[string]any{"sub": "u1", "roles": []any{"a", "b"},
+		"org": map[string]any{"id": "acme"}, "n": float64(42), "evil": "x\r\nInjected: 1"}}
+	cases := []struct {
+		name     string
+		cfg      HeadersConfig
+		subgraph string
+		caller   *Caller
+		want     http.Header
+	}{
+		{"nothing configured", HeadersConfig{}, "users", caller, nil},
+		{"wildcard skips credentials and hop-by-hop", HeadersConfig{All: HeaderRules{Forward: []string{"*"}}}, "users", caller,
+			http.Header{"X-Request-Id": {"r1"}, "X-Team": {"blue"}, "Accept-Language": {"fr"}}},
+		{"named credentials are forwarded", HeadersConfig{All: HeaderRules{Forward: []string{"authorization", "cookie"}}}, "users", caller,
+			http.Header{"Authorization": {"Bearer t"}, "Cookie": {"c=1"}}},
+		{"per subgraph rules add to all", HeadersConfig{All: HeaderRules{Forward: []string{"X-Request-Id"}},
+			Subgraphs: map[string]HeaderRules{"users": {Rename: []HeaderRename{{From: "X-Team", To: "X-Users-Team"}}}}}, "users", caller,
+			http.Header{"X-Request-Id": {"r1"}, "X-Users-Team": {"blue"}}},
+		{"other subgraph gets all only", HeadersConfig{All: HeaderRules{Forward: []string{"X-Request-Id"}},
+			Subgraphs: map[string]HeaderRules{"users": {Rename: []HeaderRename{{From: "X-Team", To: "X-Users-Team"}}}}}, "reviews", caller,
+			http.Header{"X-Request-Id": {"r1"}}},
+		{"claims", HeadersConfig{All: HeaderRules{Claims: []ClaimHeader{{Claim: "sub", Header: "X-Sub"}, {Claim: "roles", Header: "X-Roles"},
+			{Claim: "org.id", Header: "X-Org"}, {Claim: "n", Header: "X-N"}, {Claim: "evil", Header: "X-Evil"}, {Claim: "missing", Header: "X-Missing"}}}}, "users", caller,
+			http.Header{"X-Sub": {"u1"}, "X-Roles": {"a,b"}, "X-Org": {"acme"}, "X-N": {"42"}}},
+		{"claim headers cannot be forged", HeadersConfig{All: HeaderRules{Forward: []string{"X-Team"}, Claims: []ClaimHeader{{Claim: "sub", Header: "X-Team"}}}}, "users", &Caller{},
+			nil},
+		{"insert", HeadersConfig{All: HeaderRules{Insert: []HeaderInsert{{Name: "x-gw", Value: "1"}}}}, "users", nil,
+			http.Header{"X-Gw": {"1"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := NewPropagation(c.cfg).Header(r, c.caller, c.subgraph)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestPolicyGranted(t *testing.T) {
+	claims := map[string]any{"role": "finance", "groups": []any{"a", 3, "admin"}, "realm": map[string]any{"roles": []any{"x"}}}
+	cases := []struct {
+		p    PolicyConfig
+		want bool
+	}{
+		{PolicyConfig{Claim: "role", Equals: "finance"}, true},
+		{PolicyConfig{Claim: "role", Equals: "Finance"}, false},
+		{PolicyConfig{Claim: "role", OneOf: []string{"hr", "finance"}}, true},
+		{PolicyConfig{Claim: "groups", Equals: "admin"}, true},
+		{PolicyConfig{Claim: "groups", Equals: "3"}, false},
+		{PolicyConfig{Claim: "realm.roles", OneOf: []string{"x"}}, true},
+		{PolicyConfig{Claim: "missing", Equals: "x"}, false},
+	}
+	for _, c := range cases {
+		if got := policyGranted(c.p, claims); got != c.want {
+			t.Errorf("%+v: %v, want %v", c.p, got, c.want)
+		}
+	}
+}
