@@ -25,12 +25,21 @@ type Input struct {
 	Introspect func(buf []byte, f *planner.Field) []byte
 	// Stats, when not nil, receives figures about the run.
 	Stats *Stats
+	// Entities, when not nil, caches _entities results of queries: a
+	// fetch asks the subgraph only for the representations it misses.
+	Entities EntityCache
 }
 
 // Stats are figures about one plan run.
 type Stats struct {
 	// SubgraphBytes is the size of every subgraph answer read.
 	SubgraphBytes int64
+	// Errors is the number of errors in the response.
+	Errors int
+	// CacheControl holds the Cache-Control header of every subgraph
+	// answer ("" when it had none) and of every entity cache hit, so that
+	// the response cache policy can honour them.
+	CacheControl []string
 }
 
 // Error is one GraphQL error of the response.
@@ -46,6 +55,8 @@ type execution struct {
 	transport Transport
 	vars      *fastjson.Value
 	header    http.Header
+	entities  EntityCache
+	mutation  bool
 
 	bytes atomic.Int64
 
@@ -54,11 +65,15 @@ type execution struct {
 	arena   fastjson.Arena
 	parsers []*fastjson.Parser
 	errors  []*Error
+	// cacheControl collects Stats.CacheControl when Stats is set.
+	cacheControl []string
+	stats        bool
 }
 
 // Execute runs plan and appends the JSON response to buf.
 func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
-	e := &execution{ctx: ctx, transport: transport, header: in.Header}
+	e := &execution{ctx: ctx, transport: transport, header: in.Header, entities: in.Entities,
+		stats: in.Stats != nil, mutation: plan.Operation != nil && plan.Operation.Kind == "mutation"}
 	defer e.release()
 	if len(in.Variables) > 0 {
 		p := e.parser()
@@ -69,9 +84,12 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	if plan.Root != nil {
 		e.run(plan.Root)
 	}
-	buf = e.render(buf, plan.Operation, in.Introspect)
+	var nerrs int
+	buf, nerrs = e.render(buf, plan.Operation, in.Introspect)
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
+		in.Stats.Errors = nerrs
+		in.Stats.CacheControl = e.cacheControl
 	}
 	return buf
 }
@@ -123,6 +141,13 @@ func (e *execution) run(n planner.Node) {
 	}
 }
 
+// noteCacheControl records a Cache-Control value for Stats.
+func (e *execution) noteCacheControl(cc string) {
+	e.mu.Lock()
+	e.cacheControl = append(e.cacheControl, cc)
+	e.mu.Unlock()
+}
+
 func (e *execution) addError(err *Error) {
 	e.mu.Lock()
 	e.errors = append(e.errors, err)
@@ -132,7 +157,7 @@ func (e *execution) addError(err *Error) {
 // send posts one subgraph request and parses the answer. On failure it
 // records an error at the fetch's path (nil for a root fetch) and returns
 // nil.
-func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastjson.Value {
+func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fastjson.Value, string) {
 	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Header: e.header, Mutation: f.OperationKind == "mutation"})
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
@@ -144,9 +169,12 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastj
 		}
 		e.addError(&Error{Message: "HTTP fetch failed from '" + f.Subgraph + "': " + err.Error(), Path: errorPath(flatten),
 			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
-		return nil
+		return nil, ""
 	}
 	e.bytes.Add(int64(len(resp.Body)))
+	if e.stats {
+		e.noteCacheControl(resp.CacheControl)
+	}
 	p := e.parser()
 	v, perr := p.ParseBytes(resp.Body)
 	if resp.Release != nil {
@@ -155,9 +183,9 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastj
 	if perr != nil || v.Type() != fastjson.TypeObject {
 		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}})
-		return nil
+		return nil, ""
 	}
-	return v
+	return v, resp.CacheControl
 }
 
 // errorPath is the response path of a failed fetch: the part of its
@@ -212,7 +240,7 @@ func requestBody(f *planner.Fetch, vars []byte) []byte {
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
 	body := requestBody(f, e.appendVariables(nil, f, nil))
-	v := e.send(f, body, nil)
+	v, _ := e.send(f, body, nil)
 	if v == nil {
 		return
 	}

@@ -20,11 +20,13 @@ import (
 	"sync/atomic"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
+	"github.com/fedgate/gateway/subgraphs"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -48,11 +50,18 @@ type Options struct {
 	// ExposePlan returns the query plan in extensions when the request
 	// carries the header "Fedgate-Include-Plan: true".
 	ExposePlan bool
+	// Cache configures the response cache, the entity cache, persisted
+	// queries and fetch dedupe; the zero value turns them all off.
+	Cache cache.Config
+	// Redis is the shared (L2) store of the caches; nil keeps them in
+	// process.
+	Redis *cache.Redis
 }
 
 // DefaultOptions are the production defaults.
 func DefaultOptions() Options {
-	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20}
+	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20,
+		Cache: cache.DefaultConfig()}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -62,12 +71,15 @@ type Server struct {
 	rt        atomic.Pointer[runtime]
 	rules     *rules.Rules
 	budget    *semaphore.Weighted
+	caches    *caches
 }
 
 // planEntry is a cached plan and the memory its last run used.
 type planEntry struct {
 	plan   *planner.Plan
 	weight atomic.Int64
+	// policy is the operation's cache policy by its schema hints.
+	policy cache.Policy
 }
 
 const (
@@ -87,6 +99,7 @@ type runtime struct {
 	docs      *ristretto.Cache[string, *document]
 	plans     *ristretto.Cache[string, *planEntry]
 	transport executor.Transport
+	cache     *runtimeCache
 }
 
 // document is a parsed and validated query document.
@@ -96,6 +109,8 @@ type document struct {
 	// conditionVars are the variables used by @skip/@include.
 	conditionVars []string
 	err           error
+	// normalized hashes the printed document, for the response cache.
+	normalized [32]byte
 }
 
 // New returns a server for sg that sends fetches through transport.
@@ -103,6 +118,10 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules()}
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
+	}
+	var err error
+	if s.caches, err = newCaches(opts); err != nil {
+		return nil, err
 	}
 	if err := s.Swap(sg, transport); err != nil {
 		return nil, err
@@ -121,8 +140,11 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
+	if s.opts.Cache.Dedupe {
+		transport = subgraphs.NewDedupe(transport)
+	}
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
-		docs: docs, plans: plans, transport: transport})
+		docs: docs, plans: plans, transport: transport, cache: newRuntimeCache(sg, s.opts.Cache)})
 	return nil
 }
 
@@ -160,7 +182,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			body, _ := s.execute(r.Context(), rt, r, &reqs[i])
+			body, _ := s.execute(r.Context(), rt, r, &reqs[i], &responseMeta{})
 			out = append(out, body...)
 		}
 		out = append(out, ']')
@@ -168,15 +190,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(out)
 		return
 	}
-	body, status := s.execute(r.Context(), rt, r, &reqs[0])
+	var meta responseMeta
+	body, status := s.execute(r.Context(), rt, r, &reqs[0], &meta)
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if meta.cacheControl != "" {
+		w.Header().Set("Cache-Control", meta.cacheControl)
+	}
+	if meta.age != "" {
+		w.Header().Set("Age", meta.age)
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	putBuffer(body)
+	if !meta.shared {
+		putBuffer(body)
+	}
 }
 
 // responseBuffers recycles response buffers: a large response is written
@@ -210,9 +241,13 @@ type requestError struct {
 
 func (e *requestError) Error() string { return e.msg }
 
-func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req *request.Request) ([]byte, int) {
-	hash := sha256.Sum256([]byte(req.Query))
-	d := s.document(rt, req.Query, hash)
+func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req *request.Request, meta *responseMeta) ([]byte, int) {
+	query, err := s.resolveQuery(ctx, queryRequest{query: req.Query, extensions: req.Extensions})
+	if err != nil {
+		return errorBody(err), statusOf(err)
+	}
+	hash := sha256.Sum256([]byte(query))
+	d := s.document(rt, query, hash)
 	if d.err != nil {
 		return errorBody(d.err), statusOf(d.err)
 	}
@@ -275,24 +310,22 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, req
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
 	plan := entry.plan
-	var stats executor.Stats
-	in.Stats = &stats
-	if s.budget != nil {
-		w := entry.weight.Load()
-		if w == 0 {
-			// A plan not run yet: a cautious guess, so that a burst of a
-			// new operation cannot take the whole budget at once.
-			w = s.opts.MaxInflightBytes / 8
+	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
+	if s.caches.responses != nil && !includePlan {
+		if op.Operation != ast.Query {
+			meta.cacheControl = "no-store"
+		} else {
+			return s.cachedQuery(ctx, rt, hr, d, op, coerced, entry, in, meta)
 		}
-		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
-		if err := s.budget.Acquire(ctx, w); err != nil {
-			return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting to execute", status: 503}), 503
-		}
-		defer s.budget.Release(w)
 	}
-	out := executor.Execute(ctx, plan, in, rt.transport, getBuffer())
-	entry.weight.Store(stats.SubgraphBytes*parsedFactor + int64(len(out)))
-	if s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true" {
+	if op.Operation == ast.Query {
+		in.Entities = s.entityCacheFor(ctx, rt)
+	}
+	out, status, _ := s.run(ctx, rt, entry, in)
+	if status != http.StatusOK {
+		return out, status
+	}
+	if includePlan {
 		if pj, err := json.Marshal(plan); err == nil && len(out) > 0 {
 			out = append(out[:len(out)-1], `,"extensions":{"queryPlan":`...)
 			out = append(out, pj...)
@@ -322,6 +355,9 @@ func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
 			d.errs = d.errs[:10]
 		}
 		d.conditionVars = conditionVariables(doc)
+		if s.caches.responses != nil {
+			d.normalized = normalizedHash(doc)
+		}
 	}
 	rt.docs.Set(key, d, int64(len(query))+256)
 	return d
@@ -355,7 +391,7 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	if err != nil {
 		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}
 	}
-	entry := &planEntry{plan: p}
+	entry := &planEntry{plan: p, policy: rt.cache.policy(d.doc, op)}
 	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))
 	return entry, nil
 }
