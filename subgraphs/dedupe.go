@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync/atomic"
 
+	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/executor"
 	"golang.org/x/sync/singleflight"
 )
@@ -45,7 +46,7 @@ func (d *Dedupe) Fetch(ctx context.Context, subgraph string, req *executor.Reque
 	if req.Mutation {
 		return d.next.Fetch(ctx, subgraph, req)
 	}
-	key := dedupeKey(subgraph, req)
+	key := dedupeKey(ctx, subgraph, req)
 	ch := d.group.DoChan(key, func() (any, error) {
 		resp, err := d.next.Fetch(context.WithoutCancel(ctx), subgraph, req)
 		if err != nil {
@@ -72,10 +73,11 @@ func (d *Dedupe) Fetch(ctx context.Context, subgraph string, req *executor.Reque
 	}
 }
 
-// dedupeKey hashes the subgraph, the body and the headers (names sorted,
-// values in order), each length-prefixed so that no two requests collide
-// by concatenation.
-func dedupeKey(subgraph string, req *executor.Request) string {
+// dedupeKey hashes the subgraph, the body, the headers (names sorted,
+// values in order) and the caller's identity, each length-prefixed so
+// that no two requests collide by concatenation. The identity keeps
+// callers apart even when a transport below adds per-caller headers.
+func dedupeKey(ctx context.Context, subgraph string, req *executor.Request) string {
 	h := sha256.New()
 	field := func(s []byte) {
 		var n [8]byte
@@ -85,6 +87,14 @@ func dedupeKey(subgraph string, req *executor.Request) string {
 	}
 	field([]byte(subgraph))
 	field(req.Body)
+	if c := auth.CallerFrom(ctx); c != nil {
+		iss, _ := c.Claims["iss"].(string)
+		field([]byte(iss))
+		field([]byte(c.Subject))
+	} else {
+		field(nil)
+		field(nil)
+	}
 	names := make([]string, 0, len(req.Header))
 	for k := range req.Header {
 		names = append(names, k)
