@@ -63,6 +63,10 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 	return &Redis{client: redis.NewClient(opts), timeout: o.Timeout, stats: o.Stats}, nil
 }
 
+// Stats returns the counters of RedisOptions.Stats; caches built on this
+// Redis count into them too.
+func (r *Redis) Stats() *Stats { return r.stats }
+
 // Close closes the connections.
 func (r *Redis) Close() error { return r.client.Close() }
 

@@ -36,6 +36,9 @@ type caches struct {
 // is off except the persisted query protocol errors.
 func newCaches(opts Options) (*caches, error) {
 	c := &caches{cfg: opts.Cache, stats: &cache.Stats{}}
+	if opts.Redis != nil {
+		c.stats = opts.Redis.Stats()
+	}
 	var err error
 	if opts.Cache.Response.Enabled {
 		if c.responses, err = cache.NewResponseCache(opts.Cache.Response, opts.Redis, c.stats); err != nil {
@@ -72,7 +75,8 @@ func entityCacheWanted(cfg cache.EntityConfig) bool {
 	return false
 }
 
-// CacheStats returns the cache counters, for metrics.
+// CacheStats returns the cache counters, for metrics; with Options.Redis
+// they are the Redis value's counters, shared by everything built on it.
 func (s *Server) CacheStats() *cache.Stats { return s.caches.stats }
 
 // EntityCache returns the entity cache, nil when it is off; its

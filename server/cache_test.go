@@ -1,9 +1,15 @@
 package server_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/internal/redistest"
@@ -159,4 +165,130 @@ func TestStampede(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRedisOutageUnderLoad kills Redis while two gateways sharing it
+// serve a bounded load that goes through every Redis path (responses,
+// entities, persisted queries), then restarts it: no client request
+// fails, and every answer is the right one.
+func TestRedisOutageUnderLoad(t *testing.T) {
+	env := newCacheEnv(t)
+	srv := redistest.Start(t)
+	gws := []*testGateway{
+		env.gateway(t, cacheOptions(true, newRedis(t, srv.URL()))),
+		env.gateway(t, cacheOptions(true, newRedis(t, srv.URL()))),
+	}
+	const workers, perWorker = 8, 150
+	const query = `query($upc: ID!) { product(upc: $upc) { upc name average } }`
+	hash := sha256Hex(query)
+	var done atomic.Int64
+	var failures atomic.Int64
+	var firstErr sync.Once
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < perWorker; i++ {
+				g := gws[(w+i)%2]
+				// Many distinct keys: most lookups miss the in-process cache
+				// and go to Redis.
+				upc := fmt.Sprint((w*perWorker + i) % 97)
+				body := map[string]any{"query": query, "variables": map[string]any{"upc": upc},
+					"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}}
+				if i%3 == 1 {
+					delete(body, "query") // by hash only: found in L1 or Redis, or registered just before
+				}
+				a, err := g.post(t, "", body)
+				ok := err == nil && a.Status == 200 && len(a.Errors) == 0
+				if ok {
+					p, _ := a.Data["product"].(map[string]any)
+					ok = p != nil && p["upc"] == upc && p["name"] == "product "+upc && p["average"] == 3.5
+				}
+				if !ok && err == nil && len(a.Errors) == 1 && a.Errors[0].Extensions["code"] == cache.CodePersistedQueryNotFound {
+					ok = true // the client protocol: resend with the query
+					body["query"] = query
+					a, err = g.post(t, "", body)
+					ok = err == nil && a.Status == 200 && len(a.Errors) == 0
+				}
+				if !ok {
+					failures.Add(1)
+					firstErr.Do(func() {
+						if err != nil {
+							t.Errorf("request failed: %v", err)
+						} else {
+							t.Errorf("request failed: status %d: %s", a.Status, a.Body)
+						}
+					})
+				}
+				done.Add(1)
+			}
+		}(w)
+	}
+	total := int64(workers * perWorker)
+	waitFor := func(n int64) {
+		deadline := time.Now().Add(60 * time.Second)
+		for done.Load() < n && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor(total / 3)
+	srv.Stop()
+	stoppedAt := done.Load()
+	waitFor(2 * total / 3)
+	srv.Restart()
+	wg.Wait()
+	if failures.Load() != 0 {
+		t.Fatalf("%d of %d requests failed", failures.Load(), total)
+	}
+	if stoppedAt >= 2*total/3 {
+		t.Fatalf("the load ended before Redis was down for a while (%d of %d done when it stopped)", stoppedAt, total)
+	}
+	errs := gws[0].Server.CacheStats().RedisErrors.Load() + gws[1].Server.CacheStats().RedisErrors.Load()
+	if errs == 0 {
+		t.Fatal("no Redis command failed: the outage did not reach the caches")
+	}
+	t.Logf("%d requests, Redis down from request %d to %d, %d failed Redis commands", total, stoppedAt, 2*total/3, errs)
+}
+
+// TestSlowRedisServesUncached points the caches at a server that accepts
+// connections and never answers: requests are served, uncached, instead
+// of hanging on Redis.
+func TestSlowRedisServesUncached(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	env := newCacheEnv(t)
+	r, err := cache.NewRedis(cache.RedisOptions{URL: "redis://" + ln.Addr().String(), Timeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	g := env.gateway(t, cacheOptions(true, r))
+	for i := 0; i < 5; i++ {
+		a := g.query(t, "", `query($upc: ID!) { product(upc: $upc) { upc name average } }`, map[string]any{"upc": fmt.Sprint(i)})
+		if a.Status != 200 || len(a.Errors) > 0 {
+			t.Fatalf("status %d: %s", a.Status, a.Body)
+		}
+	}
+	if g.Server.CacheStats().RedisErrors.Load() == 0 {
+		t.Fatal("no Redis command timed out")
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
