@@ -36,6 +36,8 @@ type testSubgraph struct {
 	calls        atomic.Int64
 	// reps counts the representations asked for.
 	reps atomic.Int64
+	// fail makes every answer a GraphQL error.
+	fail atomic.Bool
 }
 
 func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +59,11 @@ func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.Header.Get("X-User")
+	if s.fail.Load() {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":null,"errors":[{"message":"failing on purpose"}]}`))
+		return
+	}
 	data := map[string]any{}
 	for _, sel := range doc.Operations[0].SelectionSet {
 		f := sel.(*ast.Field)
@@ -139,6 +146,8 @@ type cacheEnv struct {
 	catalog, ratings *testSubgraph
 	urls             map[string]string
 	sg               *schema.Supergraph
+	// average is every product's average rating, 3.5 unless set.
+	average atomic.Value
 }
 
 func newCacheEnv(t testing.TB) *cacheEnv {
@@ -155,6 +164,7 @@ func newCacheEnv(t testing.TB) *cacheEnv {
 		return map[string]any{"__typename": "Product", "upc": upc, "name": "product " + upc}
 	}
 	e := &cacheEnv{sg: sg, urls: map[string]string{}}
+	e.average.Store(3.5)
 	e.catalog = &testSubgraph{root: func(name string, args map[string]any, _ string) any {
 		switch name {
 		case "products":
@@ -163,6 +173,8 @@ func newCacheEnv(t testing.TB) *cacheEnv {
 			return product(args["upc"].(string))
 		case "uncached":
 			return "fresh"
+		case "rate":
+			return 1
 		}
 		return nil
 	}}
@@ -175,7 +187,7 @@ func newCacheEnv(t testing.TB) *cacheEnv {
 		},
 		entity: func(rep map[string]any, user string) map[string]any {
 			return map[string]any{"__typename": "Product", "upc": rep["upc"], "myRating": rating(user),
-				"headerRating": rating(user), "average": 3.5}
+				"headerRating": rating(user), "average": e.average.Load()}
 		},
 	}
 	for name, h := range map[string]http.Handler{"catalog": e.catalog, "ratings": e.ratings} {
@@ -205,16 +217,18 @@ func (u userTransport) Fetch(ctx context.Context, subgraph string, req *executor
 // testGateway is a gateway over the cache env on a loopback server; the
 // request header X-Test-User stands for a verified token's subject.
 type testGateway struct {
-	URL    string
-	Server *server.Server
-	client *http.Client
+	URL       string
+	Server    *server.Server
+	client    *http.Client
+	transport executor.Transport
 }
 
 func (e *cacheEnv) gateway(t testing.TB, opts server.Options) *testGateway {
 	t.Helper()
 	client := subgraphs.NewClient(e.urls, subgraphs.Options{Timeout: 10 * time.Second})
 	t.Cleanup(client.Close)
-	s, err := server.New(e.sg, userTransport{client}, opts)
+	transport := userTransport{client}
+	s, err := server.New(e.sg, transport, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +240,7 @@ func (e *cacheEnv) gateway(t testing.TB, opts server.Options) *testGateway {
 	})
 	srv := httptest.NewServer(withCaller)
 	t.Cleanup(srv.Close)
-	return &testGateway{URL: srv.URL + "/graphql", Server: s, client: srv.Client()}
+	return &testGateway{URL: srv.URL + "/graphql", Server: s, client: srv.Client(), transport: transport}
 }
 
 // answer is a decoded gateway response.
