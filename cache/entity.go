@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -9,11 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/valyala/fastjson"
 )
 
 // EntityFetch describes one _entities fetch to the entity cache.
@@ -117,40 +119,89 @@ type entityRef struct {
 }
 
 func (c *EntityCache) ref(f *EntityFetch, rep []byte) (entityRef, bool) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(rep, &fields); err != nil {
+	p := parserPool.Get()
+	defer parserPool.Put(p)
+	v, err := p.ParseBytes(rep)
+	if err != nil || v.Type() != fastjson.TypeObject {
 		return entityRef{}, false
 	}
-	var typ string
-	if err := json.Unmarshal(fields["__typename"], &typ); err != nil || !isName(typ) {
+	typ := string(v.GetStringBytes("__typename"))
+	if !isName(typ) {
 		return entityRef{}, false
 	}
-	key := map[string]json.RawMessage{}
+	key := make([]byte, 0, 64)
+	key = append(key, '{')
 	if f.KeyFields != nil {
-		for _, name := range f.KeyFields(typ) {
-			if v, ok := fields[name]; ok {
-				key[name] = v
+		names := append([]string(nil), f.KeyFields(typ)...)
+		sort.Strings(names)
+		n := 0
+		for _, name := range names {
+			fv := v.Get(name)
+			if fv == nil {
+				continue
 			}
+			if n > 0 {
+				key = append(key, ',')
+			}
+			n++
+			key = strconv.AppendQuote(key, name)
+			key = append(key, ':')
+			key = appendCanonical(key, fv)
 		}
 	}
-	keyHash, err := keyHash(key)
-	if err != nil {
-		return entityRef{}, false
-	}
-	canon, err := canonicalJSON(rep)
-	if err != nil {
-		return entityRef{}, false
-	}
+	key = append(key, '}')
+	sum := sha256.Sum256(key)
+	keyHash := hex.EncodeToString(sum[:12])
 	h := sha256.New()
 	h.Write(f.Selection)
 	h.Write([]byte{0})
-	h.Write(canon)
+	h.Write(rep)
 	r := entityRef{typ: typ, keyHash: keyHash}
 	r.public = entityPrefix(f.Subgraph, typ, keyHash) + f.Version + ":" + hex.EncodeToString(h.Sum(nil)[:16])
 	if f.Identity != "" {
 		r.private = r.public + ":p:" + identityHash(f.Identity)
 	}
 	return r, true
+}
+
+var parserPool fastjson.ParserPool
+
+// appendCanonical writes v with object keys sorted and no spaces, so the
+// same key hashes alike however it was written.
+func appendCanonical(buf []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o := v.GetObject()
+		type kv struct {
+			k string
+			v *fastjson.Value
+		}
+		var fields []kv
+		o.Visit(func(k []byte, x *fastjson.Value) { fields = append(fields, kv{string(k), x}) })
+		sort.Slice(fields, func(i, j int) bool { return fields[i].k < fields[j].k })
+		buf = append(buf, '{')
+		for i, f := range fields {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendQuote(buf, f.k)
+			buf = append(buf, ':')
+			buf = appendCanonical(buf, f.v)
+		}
+		return append(buf, '}')
+	case fastjson.TypeArray:
+		buf = append(buf, '[')
+		for i, x := range v.GetArray() {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendCanonical(buf, x)
+		}
+		return append(buf, ']')
+	case fastjson.TypeString:
+		return strconv.AppendQuote(buf, string(v.GetStringBytes()))
+	}
+	return v.MarshalTo(buf)
 }
 
 func entityPrefix(subgraph, typ, keyHash string) string {
@@ -166,29 +217,18 @@ func entityPrefix(subgraph, typ, keyHash string) string {
 
 // keyHash is the hash of an entity key given as a JSON object: the same
 // for the same fields and values, whatever their order and spacing.
-func keyHash(key map[string]json.RawMessage) (string, error) {
-	b, err := json.Marshal(key)
+func keyHash(key []byte) (string, error) {
+	p := parserPool.Get()
+	defer parserPool.Put(p)
+	v, err := p.ParseBytes(key)
 	if err != nil {
 		return "", err
 	}
-	canon, err := canonicalJSON(b)
-	if err != nil {
-		return "", err
+	if v.Type() != fastjson.TypeObject || v.GetObject().Len() == 0 {
+		return "", errors.New("not a JSON object of key fields")
 	}
-	sum := sha256.Sum256(canon)
+	sum := sha256.Sum256(appendCanonical(nil, v))
 	return hex.EncodeToString(sum[:12]), nil
-}
-
-// canonicalJSON re-encodes b with sorted object keys and no spaces,
-// keeping numbers as written.
-func canonicalJSON(b []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return json.Marshal(v)
 }
 
 func isName(s string) bool {
@@ -389,13 +429,9 @@ func (inv Invalidation) scope() (string, string, error) {
 		if !isName(inv.Type) {
 			return "", "", errors.New("type: must be a type name")
 		}
-		var key map[string]json.RawMessage
-		if err := json.Unmarshal(inv.Key, &key); err != nil || len(key) == 0 {
-			return "", "", errors.New("key: must be a JSON object of the key fields")
-		}
-		h, err := keyHash(key)
+		h, err := keyHash(inv.Key)
 		if err != nil {
-			return "", "", fmt.Errorf("key: %w", err)
+			return "", "", errors.New("key: must be a JSON object of the key fields")
 		}
 		return inv.Subgraph + "|" + inv.Type + "|" + h, entityPrefix(inv.Subgraph, inv.Type, h) + "*", nil
 	}
