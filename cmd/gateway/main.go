@@ -91,6 +91,7 @@ func serveCmd(args []string) error {
 	fs.Var(overrides, "subgraph-url", "override a subgraph URL, NAME=URL (repeatable)")
 	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	inflightMB := fs.Int64("max-inflight-mb", server.DefaultOptions().MaxInflightBytes>>20, "memory budget in MiB of the plans executing at once; requests that do not fit wait (0 = no budget)")
+	caching := addCacheFlags(fs)
 	_ = fs.Parse(args)
 	if *debugAddr != "" {
 		startDebug(*debugAddr)
@@ -111,6 +112,9 @@ func serveCmd(args []string) error {
 	}
 	opts := server.DefaultOptions()
 	opts.MaxInflightBytes = *inflightMB << 20
+	if err := caching.apply(&opts); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	return run(sg, overrides, *listen, opts)
 }
 
@@ -119,6 +123,7 @@ var demoSupergraph = gateway.DemoSupergraph
 func demoCmd(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ExitOnError)
 	listen := fs.String("listen", "127.0.0.1:4000", "address to listen on")
+	caching := addCacheFlags(fs)
 	_ = fs.Parse(args)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -137,6 +142,9 @@ func demoCmd(args []string) error {
 	}
 	opts := server.DefaultOptions()
 	opts.ExposePlan = true
+	if err := caching.apply(&opts); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	return run(sg, overrides, *listen, opts)
 }
 
