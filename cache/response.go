@@ -106,6 +106,22 @@ func (c *ResponseCache) Close() { c.l1.Close() }
 // privateOnly the public entry is not looked at (the operation is PRIVATE
 // by its schema).
 func (c *ResponseCache) Get(ctx context.Context, k *ResponseKey, privateOnly bool) (*Response, bool) {
+	r, ok := c.get(ctx, k, privateOnly)
+	if ok {
+		c.stats.ResponseHits.Add(1)
+	} else {
+		c.stats.ResponseMisses.Add(1)
+	}
+	return r, ok
+}
+
+// Recheck is Get without counting: the second look of a computation that
+// Do started, for a store that landed meanwhile.
+func (c *ResponseCache) Recheck(ctx context.Context, k *ResponseKey, privateOnly bool) (*Response, bool) {
+	return c.get(ctx, k, privateOnly)
+}
+
+func (c *ResponseCache) get(ctx context.Context, k *ResponseKey, privateOnly bool) (*Response, bool) {
 	public, private := k.keys()
 	keys := make([]string, 0, 2)
 	if !privateOnly {
@@ -120,7 +136,6 @@ func (c *ResponseCache) Get(ctx context.Context, k *ResponseKey, privateOnly boo
 	now := time.Now()
 	for _, key := range keys {
 		if r, ok := c.l1.Get(key); ok && r.Age(now) < r.Policy.MaxAge {
-			c.stats.ResponseHits.Add(1)
 			return r, true
 		}
 	}
@@ -134,11 +149,9 @@ func (c *ResponseCache) Get(ctx context.Context, k *ResponseKey, privateOnly boo
 				continue // never serve an entry under a key its scope does not match
 			}
 			c.l1.SetWithTTL(keys[i], r, int64(len(r.Body))+128, r.Policy.MaxAge-r.Age(now))
-			c.stats.ResponseHits.Add(1)
 			return r, true
 		}
 	}
-	c.stats.ResponseMisses.Add(1)
 	return nil, false
 }
 
@@ -182,13 +195,22 @@ type Result struct {
 // Do runs compute once for every concurrent caller with the same flight
 // key; the others wait for its result (or their own context's end). The
 // computation runs without the first caller's cancellation, so that a
-// client going away does not fail the others.
+// client going away does not fail the others. A panic in compute is an
+// error for every caller, not a crash.
 func (c *ResponseCache) Do(ctx context.Context, flight string, compute func(ctx context.Context) Result) (Result, error) {
-	ch := c.group.DoChan(flight, func() (any, error) {
+	ch := c.group.DoChan(flight, func() (res any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("computing the response: panic: %v", p)
+			}
+		}()
 		return compute(context.WithoutCancel(ctx)), nil
 	})
 	select {
 	case res := <-ch:
+		if res.Err != nil {
+			return Result{}, res.Err
+		}
 		return res.Val.(Result), nil
 	case <-ctx.Done():
 		return Result{}, ctx.Err()

@@ -14,6 +14,9 @@ type Stats struct {
 	APQHits        atomic.Int64
 	APQMisses      atomic.Int64
 	APQStores      atomic.Int64
+	// FetchesShared counts subgraph fetches answered by another
+	// request's identical call (in-flight dedupe).
+	FetchesShared atomic.Int64
 	// RedisErrors counts failed or timed-out Redis commands.
 	RedisErrors atomic.Int64
 }
@@ -23,6 +26,7 @@ type StatsSnapshot struct {
 	ResponseHits, ResponseMisses, ResponseStores int64
 	EntityHits, EntityMisses, EntityStores       int64
 	APQHits, APQMisses, APQStores                int64
+	FetchesShared                                int64
 	RedisErrors                                  int64
 }
 
@@ -32,6 +36,6 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		ResponseHits: s.ResponseHits.Load(), ResponseMisses: s.ResponseMisses.Load(), ResponseStores: s.ResponseStores.Load(),
 		EntityHits: s.EntityHits.Load(), EntityMisses: s.EntityMisses.Load(), EntityStores: s.EntityStores.Load(),
 		APQHits: s.APQHits.Load(), APQMisses: s.APQMisses.Load(), APQStores: s.APQStores.Load(),
-		RedisErrors: s.RedisErrors.Load(),
+		FetchesShared: s.FetchesShared.Load(), RedisErrors: s.RedisErrors.Load(),
 	}
 }

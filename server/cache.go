@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -288,7 +289,7 @@ func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request,
 		return servedFromCache(r, meta), http.StatusOK
 	}
 	res, err := rc.Do(ctx, key.FlightKey(), func(fctx context.Context) cache.Result {
-		if r, ok := rc.Get(fctx, key, privateOnly); ok {
+		if r, ok := rc.Recheck(fctx, key, privateOnly); ok {
 			return cache.Result{Body: r.Body, Status: http.StatusOK, Cached: r}
 		}
 		in.Entities = s.entityCacheFor(fctx, rt)
@@ -303,8 +304,12 @@ func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request,
 		}
 		return cache.Result{Body: body, Status: status, Policy: final}
 	})
-	if err != nil {
+	if ctx.Err() != nil {
 		return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting for its answer", status: 503}), 503
+	}
+	if err != nil {
+		slog.Error("response cache computation", "err", err)
+		return errorBody(&requestError{code: "INTERNAL_SERVER_ERROR", msg: "internal server error", status: 500}), 500
 	}
 	meta.shared = true
 	if res.Cached != nil {

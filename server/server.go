@@ -141,7 +141,7 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 		return fmt.Errorf("plan cache: %w", err)
 	}
 	if s.opts.Cache.Dedupe {
-		transport = subgraphs.NewDedupe(transport)
+		transport = subgraphs.NewDedupe(transport, &s.caches.stats.FetchesShared)
 	}
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
 		docs: docs, plans: plans, transport: transport, cache: newRuntimeCache(sg, s.opts.Cache)})

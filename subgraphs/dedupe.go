@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"net/http"
 	"sort"
 	"sync/atomic"
@@ -21,11 +22,17 @@ type Dedupe struct {
 	next  executor.Transport
 	group singleflight.Group
 	// shared counts fetches answered by another caller's call.
-	shared atomic.Int64
+	shared *atomic.Int64
 }
 
-// NewDedupe wraps next.
-func NewDedupe(next executor.Transport) *Dedupe { return &Dedupe{next: next} }
+// NewDedupe wraps next; shared, when not nil, counts the fetches answered
+// by another caller's call.
+func NewDedupe(next executor.Transport, shared *atomic.Int64) *Dedupe {
+	if shared == nil {
+		shared = new(atomic.Int64)
+	}
+	return &Dedupe{next: next, shared: shared}
+}
 
 // Shared returns how many fetches were answered by another caller's call.
 func (d *Dedupe) Shared() int64 { return d.shared.Load() }
@@ -47,7 +54,13 @@ func (d *Dedupe) Fetch(ctx context.Context, subgraph string, req *executor.Reque
 		return d.next.Fetch(ctx, subgraph, req)
 	}
 	key := dedupeKey(ctx, subgraph, req)
-	ch := d.group.DoChan(key, func() (any, error) {
+	ch := d.group.DoChan(key, func() (_ any, err error) {
+		defer func() {
+			// singleflight would re-panic where nothing recovers.
+			if p := recover(); p != nil {
+				err = &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: fmt.Sprintf("transport panic: %v", p)}
+			}
+		}()
 		resp, err := d.next.Fetch(context.WithoutCancel(ctx), subgraph, req)
 		if err != nil {
 			return nil, err

@@ -61,7 +61,7 @@ func TestDedupeSharesIdenticalQueries(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			inner := &blockingTransport{release: make(chan struct{})}
-			d := NewDedupe(inner)
+			d := NewDedupe(inner, nil)
 			const n = 10
 			var wg sync.WaitGroup
 			bodies := make([]string, n)
@@ -105,7 +105,7 @@ func TestDedupeSharesIdenticalQueries(t *testing.T) {
 // waiting, and that the shared call still answers the others.
 func TestDedupeWaiterLeaves(t *testing.T) {
 	inner := &blockingTransport{release: make(chan struct{})}
-	d := NewDedupe(inner)
+	d := NewDedupe(inner, nil)
 	req := &executor.Request{Body: []byte(`{}`)}
 	first := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
