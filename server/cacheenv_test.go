@@ -38,6 +38,8 @@ type testSubgraph struct {
 	reps atomic.Int64
 	// fail makes every answer a GraphQL error.
 	fail atomic.Bool
+	// failUPC, when set, makes the entity of that upc null with an error.
+	failUPC atomic.Value
 }
 
 func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -65,6 +67,7 @@ func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := map[string]any{}
+	var errs []any
 	for _, sel := range doc.Operations[0].SelectionSet {
 		f := sel.(*ast.Field)
 		args := map[string]any{}
@@ -77,8 +80,13 @@ func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if f.Name == "_entities" {
 			var out []any
-			for _, rep := range args["representations"].([]any) {
+			for i, rep := range args["representations"].([]any) {
 				s.reps.Add(1)
+				if bad, _ := s.failUPC.Load().(string); bad != "" && rep.(map[string]any)["upc"] == bad {
+					out = append(out, nil)
+					errs = append(errs, map[string]any{"message": "no rating for " + bad, "path": []any{"_entities", i, "average"}})
+					continue
+				}
 				out = append(out, project(s.entity(rep.(map[string]any), user), f.SelectionSet))
 			}
 			data[key] = out
@@ -90,7 +98,11 @@ func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cacheControl != "" {
 		w.Header().Set("Cache-Control", s.cacheControl)
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"data": data})
+	answer := map[string]any{"data": data}
+	if errs != nil {
+		answer["errors"] = errs
+	}
+	_ = json.NewEncoder(w).Encode(answer)
 }
 
 func project(v any, set ast.SelectionSet) any {

@@ -327,3 +327,68 @@ func pick(b bool, yes, no float64) float64 {
 	}
 	return no
 }
+
+// TestEntityCachePartialHitErrorPath caches product 1, then asks for
+// products 1 and 3 while the subgraph fails product 3: the error points
+// at product 3's place in the response, not at the cached product's, and
+// the failed answer is not cached.
+func TestEntityCachePartialHitErrorPath(t *testing.T) {
+	env := newCacheEnv(t)
+	opts := cacheOptions(true, nil)
+	opts.Cache.Response.Enabled = false
+	g := env.gateway(t, opts)
+	g.query(t, "", `{ product(upc: "1") { average } }`, nil)
+	g.Server.EntityCache().Wait()
+	env.ratings.failUPC.Store("3")
+	query := `{ a: product(upc: "1") { average } b: product(upc: "3") { average } }`
+	a := g.query(t, "", query, nil)
+	if len(a.Errors) != 1 {
+		t.Fatalf("want one error: %s", a.Body)
+	}
+	var full struct {
+		Errors []struct {
+			Path []any `json:"path"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(a.Body, &full); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(full.Errors[0].Path); got != "[b average]" {
+		t.Fatalf("error path %s, want [b average]: %s", got, a.Body)
+	}
+	if got := fmt.Sprint(a.Data["a"]); got != "map[average:3.5]" {
+		t.Fatalf("cached product: %s", a.Body)
+	}
+	env.ratings.failUPC.Store("")
+	before := env.ratings.reps.Load()
+	a = g.query(t, "", query, nil)
+	if len(a.Errors) != 0 || env.ratings.reps.Load()-before != 1 {
+		t.Fatalf("after the failure: %d representations asked, want 1 (product 3 only): %s", env.ratings.reps.Load()-before, a.Body)
+	}
+}
+
+// TestVaryHeaders keys responses by the configured headers.
+func TestVaryHeaders(t *testing.T) {
+	env := newCacheEnv(t)
+	opts := cacheOptions(false, nil)
+	opts.Cache.Response.VaryHeaders = []string{"Accept-Language"}
+	g := env.gateway(t, opts)
+	ask := func(lang string) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"query": productsQuery})
+		req, _ := http.NewRequest(http.MethodPost, g.URL, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if lang != "" {
+			req.Header.Set("Accept-Language", lang)
+		}
+		if _, err := g.do(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, lang := range []string{"en", "fr", "en", "", "fr", ""} {
+		ask(lang)
+	}
+	if n := env.catalog.calls.Load(); n != 3 {
+		t.Fatalf("catalog called %d times, want 3 (one per language)", n)
+	}
+}
