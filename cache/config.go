@@ -1,13 +1,3 @@
-// Package cache holds the response cache, the entity cache and persisted
-// queries: ristretto in process (L1), Redis shared by every gateway
-// instance (L2), and the cache policy read from @cacheControl hints and
-// subgraph Cache-Control headers.
-//
-// Everything shared carries the key format version (KeyPrefix) and, for
-// answers that depend on the schema, the supergraph version, so a reload
-// never serves an answer computed for another schema. Redis is optional
-// and never required: when it is down or slow, lookups miss and stores are
-// dropped.
 package cache
 
 import (
