@@ -76,6 +76,20 @@ func entityCacheWanted(cfg cache.EntityConfig) bool {
 	return false
 }
 
+// Close stops the caches' background work (the in-process caches and the
+// entity invalidation listener). Requests still running are served
+// uncached. Options.Redis is the caller's to close.
+func (s *Server) Close() {
+	c := s.caches
+	if c.responses != nil {
+		c.responses.Close()
+	}
+	if c.entities != nil {
+		c.entities.Close()
+	}
+	c.persisted.Close()
+}
+
 // CacheStats returns the cache counters, for metrics; with Options.Redis
 // they are the Redis value's counters, shared by everything built on it.
 func (s *Server) CacheStats() *cache.Stats { return s.caches.stats }

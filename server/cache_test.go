@@ -191,9 +191,10 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < perWorker; i++ {
 				g := gws[(w+i)%2]
-				// Many distinct keys: most lookups miss the in-process cache
-				// and go to Redis.
-				upc := fmt.Sprint((w*perWorker + i) % 97)
+				// Many distinct keys, each asked two or three times, on
+				// either gateway: most lookups miss the in-process cache and
+				// go to Redis, some of them hit there.
+				upc := fmt.Sprint((w*perWorker + i) % 500)
 				body := map[string]any{"query": query, "variables": map[string]any{"upc": upc},
 					"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}}
 				if i%3 == 1 {

@@ -244,6 +244,7 @@ func (e *cacheEnv) gateway(t testing.TB, opts server.Options) *testGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	withCaller := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u := r.Header.Get("X-Test-User"); u != "" {
 			r = r.WithContext(auth.WithCaller(r.Context(), &auth.Caller{Authenticated: true, Subject: u}))
