@@ -155,11 +155,11 @@ func toUpper(s string) string {
 // to its key is never run.
 func TestPersistedQueriesShareRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	redisA, err := NewRedis(RedisOptions{URL: srv.URL()})
+	redisA, err := NewRedis(RedisOptions{URL: srv.URL(), Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	redisB, _ := NewRedis(RedisOptions{URL: srv.URL()})
+	redisB, _ := NewRedis(RedisOptions{URL: srv.URL(), Timeout: time.Second})
 	a, b := newPQ(t, true, TrustedOff, redisA), newPQ(t, true, TrustedOff, redisB)
 	ctx := context.Background()
 	q := "{ products { upc } }"

@@ -115,9 +115,13 @@ func TestPrivateScopeNeverCrossesCallers(t *testing.T) {
 	}
 }
 
+// newRedis connects to a test Redis. The timeout is generous: on a loaded
+// test machine (the race detector, other jobs) a command may take longer
+// than production's 50ms, and a timeout would make the caches skip Redis
+// for a second, which the tests would read as a cache failure.
 func newRedis(t testing.TB, url string) *cache.Redis {
 	t.Helper()
-	r, err := cache.NewRedis(cache.RedisOptions{URL: url})
+	r, err := cache.NewRedis(cache.RedisOptions{URL: url, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
