@@ -114,6 +114,7 @@ func Start(t testing.TB, opts ...Option) *Gateway {
 	if err != nil {
 		t.Fatalf("gatewaytest: %v", err)
 	}
+	t.Cleanup(s.Close)
 	gw := httptest.NewServer(s)
 	// Registered last, so it runs first: the gateway stops before the
 	// subgraphs it calls.
