@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -61,7 +62,9 @@ type EntityCache struct {
 	mu          sync.RWMutex
 	invalidated map[string]time.Time // scope -> when
 
-	stop func()
+	// instance tells this cache's invalidation messages from others'.
+	instance string
+	stop     func()
 }
 
 type entityEntry struct {
@@ -76,7 +79,10 @@ const invalidationChannel = KeyPrefix + "invalidate"
 
 // NewEntityCache returns an entity cache; r may be nil.
 func NewEntityCache(cfg EntityConfig, r *Redis, stats *Stats) (*EntityCache, error) {
-	c := &EntityCache{cfg: cfg, redis: r, stats: stats, invalidated: map[string]time.Time{}, stop: func() {}}
+	var id [12]byte
+	_, _ = rand.Read(id[:])
+	c := &EntityCache{cfg: cfg, redis: r, stats: stats, invalidated: map[string]time.Time{}, stop: func() {},
+		instance: hex.EncodeToString(id[:])}
 	if r == nil || cfg.L1 {
 		maxBytes := cfg.MaxBytes
 		if maxBytes <= 0 {
@@ -459,7 +465,7 @@ func (c *EntityCache) Invalidate(ctx context.Context, inv Invalidation) (int, er
 	if err != nil {
 		return n, err
 	}
-	if perr := c.redis.client.Publish(ctx, invalidationChannel, scope).Err(); perr != nil {
+	if perr := c.redis.client.Publish(ctx, invalidationChannel, c.instance+" "+scope).Err(); perr != nil {
 		return n, fmt.Errorf("publishing the invalidation: %w", perr)
 	}
 	return n, nil
@@ -527,6 +533,9 @@ func (c *EntityCache) listen(ctx context.Context) {
 		_ = sub.Close()
 	}()
 	for msg := range sub.Channel() {
-		c.markInvalid(msg.Payload, time.Now())
+		from, scope, ok := strings.Cut(msg.Payload, " ")
+		if ok && from != c.instance {
+			c.markInvalid(scope, time.Now())
+		}
 	}
 }

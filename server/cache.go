@@ -104,7 +104,9 @@ func (s *Server) EntityCache() *cache.EntityCache { return s.caches.entities }
 func (s *Server) InvalidationHandler() http.Handler {
 	if s.caches.entities == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, `{"error":"the entity cache is off"}`, http.StatusNotFound)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"the entity cache is off"}` + "\n"))
 		})
 	}
 	return cache.InvalidationHandler(s.caches.entities)
