@@ -6,6 +6,7 @@ BENCH_PORT  ?= 4080
 BENCH_CONNS ?= 50
 BENCH_TIME  ?= 10s
 BENCH_QUERY ?= testdata/bench/demo-query.graphql
+BENCH_FLAGS ?=
 TEST_FLAGS  ?= -timeout 10m
 FUZZ_TIME   ?= 30s
 
@@ -60,7 +61,7 @@ test: fmt-check vet
 # something fails.
 bench: build $(BIN)/loadgen
 	@log=$$(mktemp); \
-	$(BIN)/gateway demo --listen 127.0.0.1:$(BENCH_PORT) >"$$log" 2>&1 & pid=$$!; \
+	$(BIN)/gateway demo --listen 127.0.0.1:$(BENCH_PORT) $(BENCH_FLAGS) >"$$log" 2>&1 & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -f "$$log"' EXIT; \
 	trap 'exit 130' INT TERM; \
 	echo "gateway: pid $$pid, demo subgraphs in the same process"; \

@@ -14,6 +14,9 @@ type entityBatch struct {
 	count   int
 	targets [][]*fastjson.Value
 	index   map[string]int
+	// items are the representations one by one, kept only when an entity
+	// cache is in use.
+	items [][]byte
 }
 
 // entityFetch runs a Flatten(Fetch) node: it collects the objects at the
@@ -25,6 +28,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	batch := &entityBatch{index: map[string]int{}}
 	batch.reps = append(batch.reps, '[')
 	var scratch []byte
+	cached := e.entities != nil && !e.mutation
 	paths := n.Paths
 	if len(paths) == 0 {
 		paths = [][]string{n.Path}
@@ -44,6 +48,9 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 			batch.reps = append(batch.reps, ',')
 		}
 		batch.reps = append(batch.reps, scratch...)
+		if cached {
+			batch.items = append(batch.items, append([]byte(nil), scratch...))
+		}
 		batch.count++
 		batch.targets = append(batch.targets, []*fastjson.Value{obj})
 	}
@@ -56,15 +63,29 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	if batch.count == 0 {
 		return
 	}
+	var vars []byte
+	if cached {
+		vars = e.appendVariables(nil, f, nil)
+		if batch = e.cachedEntities(f, batch, vars); batch.count == 0 {
+			return
+		}
+	}
 	batch.reps = append(batch.reps, ']')
 	body := requestBody(f, e.appendVariables(nil, f, batch.reps))
-	v := e.send(f, body, n.Path)
+	v, cacheControl := e.send(f, body, n.Path)
 	if v == nil {
 		return
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	entities := v.GetArray("data", "_entities")
+	var store [][]byte
+	if cached && len(v.GetArray("errors")) == 0 {
+		store = entitiesToCache(entities, batch.count)
+	}
+	if store != nil {
+		defer e.entities.Put(e.ctx, f, vars, batch.items, store, cacheControl)
+	}
+	defer e.mu.Unlock()
 	for i, ent := range entities {
 		if i >= batch.count || ent.Type() != fastjson.TypeObject {
 			continue

@@ -28,12 +28,21 @@ type Input struct {
 	Introspect func(buf []byte, f *planner.Field) []byte
 	// Stats, when not nil, receives figures about the run.
 	Stats *Stats
+	// Entities, when not nil, caches _entities results of queries: a
+	// fetch asks the subgraph only for the representations it misses.
+	Entities EntityCache
 }
 
 // Stats are figures about one plan run.
 type Stats struct {
 	// SubgraphBytes is the size of every subgraph answer read.
 	SubgraphBytes int64
+	// Errors is the number of errors in the response.
+	Errors int
+	// CacheControl holds the Cache-Control header of every subgraph
+	// answer ("" when it had none) and of every entity cache hit, so that
+	// the response cache policy can honour them.
+	CacheControl []string
 }
 
 // Error is one GraphQL error of the response.
@@ -50,6 +59,8 @@ type execution struct {
 	vars      *fastjson.Value
 	header    http.Header
 	headerFor func(subgraph string) http.Header
+	entities  EntityCache
+	mutation  bool
 
 	bytes atomic.Int64
 
@@ -58,11 +69,15 @@ type execution struct {
 	arena   fastjson.Arena
 	parsers []*fastjson.Parser
 	errors  []*Error
+	// cacheControl collects Stats.CacheControl when Stats is set.
+	cacheControl []string
+	stats        bool
 }
 
 // Execute runs plan and appends the JSON response to buf.
 func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
-	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor}
+	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities,
+		stats: in.Stats != nil, mutation: plan.Operation != nil && plan.Operation.Kind == "mutation"}
 	defer e.release()
 	if len(in.Variables) > 0 {
 		p := e.parser()
@@ -73,9 +88,12 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	if plan.Root != nil {
 		e.run(plan.Root)
 	}
-	buf = e.render(buf, plan.Operation, in.Introspect)
+	var nerrs int
+	buf, nerrs = e.render(buf, plan.Operation, in.Introspect)
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
+		in.Stats.Errors = nerrs
+		in.Stats.CacheControl = e.cacheControl
 	}
 	return buf
 }
@@ -127,6 +145,13 @@ func (e *execution) run(n planner.Node) {
 	}
 }
 
+// noteCacheControl records a Cache-Control value for Stats.
+func (e *execution) noteCacheControl(cc string) {
+	e.mu.Lock()
+	e.cacheControl = append(e.cacheControl, cc)
+	e.mu.Unlock()
+}
+
 func (e *execution) addError(err *Error) {
 	e.mu.Lock()
 	e.errors = append(e.errors, err)
@@ -136,7 +161,7 @@ func (e *execution) addError(err *Error) {
 // send posts one subgraph request and parses the answer. On failure it
 // records an error at the fetch's path (nil for a root fetch) and returns
 // nil.
-func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastjson.Value {
+func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fastjson.Value, string) {
 	header := e.header
 	if e.headerFor != nil {
 		header = e.headerFor(f.Subgraph)
@@ -152,9 +177,12 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastj
 		}
 		e.addError(&Error{Message: "HTTP fetch failed from '" + f.Subgraph + "': " + err.Error(), Path: errorPath(flatten),
 			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
-		return nil
+		return nil, ""
 	}
 	e.bytes.Add(int64(len(resp.Body)))
+	if e.stats {
+		e.noteCacheControl(resp.CacheControl)
+	}
 	p := e.parser()
 	v, perr := p.ParseBytes(resp.Body)
 	if resp.Release != nil {
@@ -163,9 +191,9 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) *fastj
 	if perr != nil || v.Type() != fastjson.TypeObject {
 		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}})
-		return nil
+		return nil, ""
 	}
-	return v
+	return v, resp.CacheControl
 }
 
 // errorPath is the response path of a failed fetch: the part of its
@@ -220,7 +248,7 @@ func requestBody(f *planner.Fetch, vars []byte) []byte {
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
 	body := requestBody(f, e.appendVariables(nil, f, nil))
-	v := e.send(f, body, nil)
+	v, _ := e.send(f, body, nil)
 	if v == nil {
 		return
 	}

@@ -19,7 +19,7 @@ type renderer struct {
 	nullErrors []*Error
 }
 
-func (e *execution) render(buf []byte, op *planner.Operation, introspect func([]byte, *planner.Field) []byte) []byte {
+func (e *execution) render(buf []byte, op *planner.Operation, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
 	r := &renderer{e: e, introspect: introspect}
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
@@ -34,7 +34,7 @@ func (e *execution) render(buf []byte, op *planner.Operation, introspect func([]
 		b, _ := json.Marshal(errs)
 		buf = append(buf, b...)
 	}
-	return append(buf, '}')
+	return append(buf, '}'), len(errs)
 }
 
 // object writes one object; false means it must become null.

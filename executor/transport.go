@@ -24,6 +24,9 @@ type Request struct {
 type Response struct {
 	Body    []byte
 	Release func()
+	// CacheControl is the subgraph's Cache-Control response header, ""
+	// when it sent none; the response cache policy honours it.
+	CacheControl string
 }
 
 // FetchError is a transport failure with the GraphQL error code to report

@@ -37,11 +37,14 @@ func newSecurity(cfg auth.Config) (*security, error) {
 	return &security{authn: authn, prop: auth.NewPropagation(cfg.Headers), cors: auth.NewCORS(cfg.CORS), cancel: cancel}, nil
 }
 
-// Close stops the background work of the server (key set refreshes).
+// Close stops the background work of the server: key set refreshes, the
+// caches and the entity invalidation listener. Requests still running are
+// served uncached.
 func (s *Server) Close() {
 	if s.sec != nil && s.sec.cancel != nil {
 		s.sec.cancel()
 	}
+	s.closeCaches()
 }
 
 // admitCaller runs the checks that come before a request is decoded: CORS (a

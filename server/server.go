@@ -21,12 +21,14 @@ import (
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/playground"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
+	"github.com/fedgate/gateway/subgraphs"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -66,12 +68,18 @@ type Options struct {
 	// Auth configures authentication, field-level authorization, the
 	// headers sent to subgraphs, CSRF and CORS (server/auth.go).
 	Auth auth.Config
+	// Cache configures the response cache, the entity cache, persisted
+	// queries and fetch dedupe; the zero value turns them all off.
+	Cache cache.Config
+	// Redis is the shared (L2) store of the caches; nil keeps them in
+	// process.
+	Redis *cache.Redis
 }
 
 // DefaultOptions are the production defaults.
 func DefaultOptions() Options {
 	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20,
-		Auth: auth.DefaultConfig()}
+		Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig()}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -84,6 +92,7 @@ type Server struct {
 	// playground is nil when Options.Playground is off.
 	playground *playground.Handler
 	sec        *security
+	caches    *caches
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -93,6 +102,8 @@ type planEntry struct {
 	// reject, in authorization's reject mode, is the answer for callers
 	// of these grants instead of a plan.
 	reject error
+	// policy is the operation's cache policy by its schema hints.
+	policy cache.Policy
 }
 
 const (
@@ -114,6 +125,7 @@ type runtime struct {
 	transport executor.Transport
 	cost      *limits.CostModel
 	authz     *auth.Authorizer
+	cache     *runtimeCache
 }
 
 // document is a parsed and validated query document.
@@ -123,6 +135,8 @@ type document struct {
 	// conditionVars are the variables used by @skip/@include.
 	conditionVars []string
 	err           error
+	// normalized hashes the printed document, for the response cache.
+	normalized [32]byte
 }
 
 // New returns a server for sg that sends fetches through transport.
@@ -143,6 +157,9 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 		return nil, err
 	}
 	s.sec = sec
+	if s.caches, err = newCaches(opts); err != nil {
+		return nil, err
+	}
 	if err := s.Swap(sg, transport); err != nil {
 		return nil, err
 	}
@@ -160,9 +177,12 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
+	if s.opts.Cache.Dedupe {
+		transport = subgraphs.NewDedupe(transport, &s.caches.stats.FetchesShared)
+	}
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
 		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full),
-		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization)})
+		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization), cache: newRuntimeCache(sg, s.opts.Cache)})
 	return nil
 }
 
@@ -207,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			body, _ := s.execute(r.Context(), rt, r, w.Header(), &reqs[i])
+			body, _ := s.execute(r.Context(), rt, r, w.Header(), &reqs[i], &responseMeta{})
 			out = append(out, body...)
 		}
 		out = append(out, ']')
@@ -223,16 +243,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, status := s.execute(r.Context(), rt, r, w.Header(), &reqs[0])
+	var meta responseMeta
+	body, status := s.execute(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
 	status = legacyStatus(contentType, status)
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if meta.cacheControl != "" {
+		w.Header().Set("Cache-Control", meta.cacheControl)
+	}
+	if meta.age != "" {
+		w.Header().Set("Age", meta.age)
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	putBuffer(body)
+	if !meta.shared {
+		putBuffer(body)
+	}
 }
 
 // responseBuffers recycles response buffers: a large response is written
@@ -267,9 +296,13 @@ type requestError struct {
 
 func (e *requestError) Error() string { return e.msg }
 
-func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request) ([]byte, int) {
-	hash := sha256.Sum256([]byte(req.Query))
-	d := s.document(rt, req.Query, hash)
+func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int) {
+	query, err := s.resolveQuery(ctx, queryRequest{query: req.Query, extensions: req.Extensions})
+	if err != nil {
+		return errorBody(err), statusOf(err)
+	}
+	hash := sha256.Sum256([]byte(query))
+	d := s.document(rt, query, hash)
 	if d.err != nil {
 		return errorBody(d.err), statusOf(d.err)
 	}
@@ -341,31 +374,36 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
 	plan := entry.plan
-	var stats executor.Stats
-	in.Stats = &stats
-	if s.budget != nil {
-		w := entry.weight.Load()
-		if w == 0 {
-			// A plan not run yet: a cautious guess, so that a burst of a
-			// new operation cannot take the whole budget at once.
-			w = s.opts.MaxInflightBytes / 8
+	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
+	var out []byte
+	switch {
+	case s.caches.responses != nil && !includePlan && op.Operation == ast.Query:
+		out, status = s.cachedQuery(ctx, rt, hr, d, op, coerced, entry, in, meta, grants.Key)
+	default:
+		if s.caches.responses != nil && op.Operation != ast.Query {
+			meta.cacheControl = "no-store"
 		}
-		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
-		if err := s.budget.Acquire(ctx, w); err != nil {
-			return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting to execute", status: 503}), 503
+		if op.Operation == ast.Query {
+			in.Entities = s.entityCacheFor(ctx, rt)
 		}
-		defer s.budget.Release(w)
+		out, status, _ = s.run(ctx, rt, entry, in)
 	}
-	out := executor.Execute(ctx, plan, in, rt.transport, getBuffer())
-	entry.weight.Store(stats.SubgraphBytes*parsedFactor + int64(len(out)))
+	if status != http.StatusOK {
+		return out, status
+	}
 	var ext []extension
-	if s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true" {
+	if includePlan {
 		if pj, err := json.Marshal(plan); err == nil {
 			ext = append(ext, extension{"queryPlan", pj})
 		}
 	}
 	if c := s.finishCost(ctx, adm, rt, plan.Operation, coerced, out); c != nil {
 		ext = append(ext, extension{"cost", c})
+	}
+	if len(ext) > 0 && meta.shared {
+		// The body belongs to the cache: extend a copy.
+		out = append(getBuffer(), out...)
+		meta.shared = false
 	}
 	return appendExtensions(out, ext), http.StatusOK
 }
@@ -401,6 +439,9 @@ func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
 			d.errs = d.errs[:10]
 		}
 		d.conditionVars = conditionVariables(doc)
+		if s.caches.responses != nil {
+			d.normalized = normalizedHash(doc)
+		}
 	}
 	rt.docs.Set(key, d, int64(len(query))+256)
 	return d
@@ -450,7 +491,7 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 		rendered.Operation = norm
 		p = &rendered
 	}
-	entry := &planEntry{plan: p}
+	entry := &planEntry{plan: p, policy: rt.cache.policy(d.doc, op)}
 	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))
 	return entry, nil
 }

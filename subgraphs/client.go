@@ -103,7 +103,7 @@ func (c *Client) Fetch(ctx context.Context, subgraph string, req *executor.Reque
 		release()
 		return nil, &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: fmt.Sprintf("%d: %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
 	}
-	return &executor.Response{Body: buf.Bytes(), Release: release}, nil
+	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: resp.Header.Get("Cache-Control")}, nil
 }
 
 func isGraphQLResponse(resp *http.Response) bool {

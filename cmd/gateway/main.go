@@ -93,6 +93,7 @@ func serveCmd(args []string) error {
 	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	inflightMB := fs.Int64("max-inflight-mb", server.DefaultOptions().MaxInflightBytes>>20, "memory budget in MiB of the plans executing at once; requests that do not fit wait (0 = no budget)")
 	configFile := fs.String("config", "", "YAML configuration file (applied: the auth section and server.introspection)")
+	caching := addCacheFlags(fs)
 	_ = fs.Parse(args)
 	if *debugAddr != "" {
 		startDebug(*debugAddr)
@@ -121,6 +122,9 @@ func serveCmd(args []string) error {
 		opts.Auth = cfg.Auth
 		opts.Introspection = cfg.Server.Introspection
 	}
+	if err := caching.apply(&opts); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	return run(sg, overrides, *listen, opts)
 }
 
@@ -129,6 +133,7 @@ var demoSupergraph = gateway.DemoSupergraph
 func demoCmd(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ExitOnError)
 	listen := fs.String("listen", "127.0.0.1:4000", "address to listen on")
+	caching := addCacheFlags(fs)
 	_ = fs.Parse(args)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -150,6 +155,9 @@ func demoCmd(args []string) error {
 	opts.Playground = true
 	opts.PlaygroundQuery = demoPlaygroundQuery
 	opts.AllowBatch = true
+	if err := caching.apply(&opts); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	return run(sg, overrides, *listen, opts)
 }
 

@@ -1,0 +1,195 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/redistest"
+)
+
+func hashOf(q string) string {
+	sum := sha256.Sum256([]byte(q))
+	return hex.EncodeToString(sum[:])
+}
+
+func pqExt(hash string) []byte {
+	return []byte(fmt.Sprintf(`{"persistedQuery":{"version":1,"sha256Hash":%q}}`, hash))
+}
+
+const (
+	listed   = "query Listed { products { upc } }"
+	unlisted = "{ me { id } }"
+)
+
+func testManifest(t *testing.T) *Manifest {
+	t.Helper()
+	m, err := ParseManifest([]byte(fmt.Sprintf(`{"format":"apollo-persisted-query-manifest","version":1,
+		"operations":[{"id":%q,"name":"Listed","type":"query","body":%q},
+		              {"id":"custom-id","name":"Other","type":"query","body":"{ other }"}]}`, hashOf(listed), listed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func newPQ(t *testing.T, apq bool, mode string, r *Redis) *PersistedQueries {
+	t.Helper()
+	var m *Manifest
+	if mode != TrustedOff {
+		m = testManifest(t)
+	}
+	p, err := NewPersistedQueries(APQConfig{Enabled: apq, TTL: time.Hour, MaxBytes: 1 << 20},
+		TrustedDocumentsConfig{Mode: mode}, m, r, &Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// TestPersistedQueryProtocol checks every answer of Resolve: the query to
+// run, or the error code and status Apollo clients expect.
+func TestPersistedQueryProtocol(t *testing.T) {
+	type step struct {
+		query string
+		ext   []byte
+		want  string // query to run, when code is ""
+		code  string
+		state int
+	}
+	q := "{ products { upc } }"
+	for _, tc := range []struct {
+		name  string
+		apq   bool
+		mode  string
+		steps []step
+	}{
+		{"apq: unknown hash, register, then by hash", true, TrustedOff, []step{
+			{"", pqExt(hashOf(q)), "", CodePersistedQueryNotFound, 200},
+			{q, pqExt(hashOf(q)), q, "", 0},
+			{"", pqExt(hashOf(q)), q, "", 0},
+			{"", pqExt(hashOf(q + " ")), "", CodePersistedQueryNotFound, 200},
+		}},
+		{"apq: uppercase hash", true, TrustedOff, []step{
+			{q, pqExt(hashOf(q)), q, "", 0},
+			{"", pqExt(toUpper(hashOf(q))), q, "", 0},
+		}},
+		{"apq: hash mismatch", true, TrustedOff, []step{
+			{q, pqExt(hashOf("{ other }")), "", CodePersistedQueryHashMismatch, 400},
+			{"", pqExt(hashOf("{ other }")), "", CodePersistedQueryNotFound, 200},
+		}},
+		{"apq: bad version and missing hash", true, TrustedOff, []step{
+			{"", []byte(`{"persistedQuery":{"version":2,"sha256Hash":"ab"}}`), "", CodeBadRequest, 400},
+			{"", []byte(`{"persistedQuery":{"version":1}}`), "", CodeBadRequest, 400},
+			{"", []byte(`{"persistedQuery":"yes"}`), "", CodeBadRequest, 400},
+		}},
+		{"apq off", false, TrustedOff, []step{
+			{"", pqExt(hashOf(q)), "", CodePersistedQueryNotSupported, 400},
+			{q, pqExt(hashOf(q)), "", CodePersistedQueryNotSupported, 400},
+			{q, nil, q, "", 0},
+			{q, []byte(`{"other":1}`), q, "", 0},
+		}},
+		{"trusted allow: ids resolve, any text runs", false, TrustedAllow, []step{
+			{"", pqExt(hashOf(listed)), listed, "", 0},
+			{"", pqExt("custom-id"), "{ other }", "", 0},
+			{unlisted, nil, unlisted, "", 0},
+			{"", pqExt(hashOf(unlisted)), "", CodePersistedQueryNotFound, 200},
+		}},
+		{"trusted safelist: only listed operations", true, TrustedSafelist, []step{
+			{listed, nil, listed, "", 0},
+			{"", pqExt(hashOf(listed)), listed, "", 0},
+			{unlisted, nil, "", CodePersistedQueryNotInList, 400},
+			{unlisted, pqExt(hashOf(unlisted)), "", CodePersistedQueryNotInList, 400},
+			// a refused registration is not stored either
+			{"", pqExt(hashOf(unlisted)), "", CodePersistedQueryNotFound, 200},
+		}},
+		{"trusted safelist without apq", false, TrustedSafelist, []step{
+			{"", pqExt(hashOf(unlisted)), "", CodePersistedQueryNotInList, 400},
+		}},
+		{"trusted ids only", true, TrustedIDsOnly, []step{
+			{"", pqExt("custom-id"), "{ other }", "", 0},
+			{"", pqExt(hashOf(listed)), listed, "", 0},
+			{listed, nil, "", CodePersistedQueryIDRequired, 400},
+			{listed, pqExt(hashOf(listed)), "", CodePersistedQueryIDRequired, 400},
+			{"", pqExt(hashOf(unlisted)), "", CodePersistedQueryNotInList, 400},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPQ(t, tc.apq, tc.mode, nil)
+			for i, s := range tc.steps {
+				got, err := p.Resolve(context.Background(), s.query, s.ext)
+				p.Wait()
+				if s.code == "" {
+					if err != nil || got != s.want {
+						t.Fatalf("step %d: got %q, %v; want %q", i, got, err, s.want)
+					}
+					continue
+				}
+				var e *Error
+				if !errors.As(err, &e) || e.Code != s.code || e.Status != s.state {
+					t.Fatalf("step %d: got %q, %v; want %s (%d)", i, got, err, s.code, s.state)
+				}
+			}
+		})
+	}
+}
+
+func toUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}
+
+// TestPersistedQueriesShareRedis registers a query on one gateway and
+// finds it on another through Redis; a value in Redis that does not hash
+// to its key is never run.
+func TestPersistedQueriesShareRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	redisA, err := NewRedis(RedisOptions{URL: srv.URL(), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redisB, _ := NewRedis(RedisOptions{URL: srv.URL(), Timeout: time.Second})
+	a, b := newPQ(t, true, TrustedOff, redisA), newPQ(t, true, TrustedOff, redisB)
+	ctx := context.Background()
+	q := "{ products { upc } }"
+	if _, err := a.Resolve(ctx, q, pqExt(hashOf(q))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Resolve(ctx, "", pqExt(hashOf(q)))
+	if err != nil || got != q {
+		t.Fatalf("second gateway: %q, %v", got, err)
+	}
+	forged := hashOf("{ forged }")
+	if err := srv.Client().Set(ctx, apqKey(forged), "{ me { id } }", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var e *Error
+	if _, err := b.Resolve(ctx, "", pqExt(forged)); !errors.As(err, &e) || e.Code != CodePersistedQueryNotFound || e.Status != http.StatusOK {
+		t.Fatalf("forged entry: %v", err)
+	}
+}
+
+func TestParseManifest(t *testing.T) {
+	for _, tc := range []struct{ name, json string }{
+		{"wrong format", `{"format":"other","version":1,"operations":[]}`},
+		{"wrong version", `{"format":"apollo-persisted-query-manifest","version":2,"operations":[]}`},
+		{"missing body", `{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id":"a"}]}`},
+		{"duplicate id", `{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id":"a","body":"{a}"},{"id":"a","body":"{b}"}]}`},
+		{"not json", `{`},
+	} {
+		if _, err := ParseManifest([]byte(tc.json)); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

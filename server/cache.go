@@ -1,0 +1,380 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/parser"
+)
+
+// caches are the server's response cache, entity cache and persisted
+// queries. They outlive supergraph reloads: every key of an answer holds
+// the supergraph version, so a reload never serves an answer of another
+// schema.
+type caches struct {
+	cfg       cache.Config
+	stats     *cache.Stats
+	responses *cache.ResponseCache // nil when off
+	entities  *cache.EntityCache   // nil when off
+	persisted *cache.PersistedQueries
+}
+
+// newCaches builds the caches of opts; with a zero opts.Cache everything
+// is off except the persisted query protocol errors.
+func newCaches(opts Options) (*caches, error) {
+	c := &caches{cfg: opts.Cache, stats: &cache.Stats{}}
+	if opts.Redis != nil {
+		c.stats = opts.Redis.Stats()
+	}
+	var err error
+	if opts.Cache.Response.Enabled {
+		if c.responses, err = cache.NewResponseCache(opts.Cache.Response, opts.Redis, c.stats); err != nil {
+			return nil, err
+		}
+	}
+	if entityCacheWanted(opts.Cache.Entity) {
+		if c.entities, err = cache.NewEntityCache(opts.Cache.Entity, opts.Redis, c.stats); err != nil {
+			return nil, err
+		}
+	}
+	var manifest *cache.Manifest
+	td := opts.Cache.TrustedDocuments
+	if td.Mode != "" && td.Mode != cache.TrustedOff {
+		if manifest, err = cache.LoadManifest(td.Manifest); err != nil {
+			return nil, err
+		}
+	}
+	if c.persisted, err = cache.NewPersistedQueries(opts.Cache.APQ, td, manifest, opts.Redis, c.stats); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func entityCacheWanted(cfg cache.EntityConfig) bool {
+	if cfg.Enabled {
+		return true
+	}
+	for _, s := range cfg.Subgraphs {
+		if s.Enabled != nil && *s.Enabled {
+			return true
+		}
+	}
+	return false
+}
+
+// closeCaches stops the caches' background work (the in-process caches
+// and the entity invalidation listener). Requests still running are served
+// uncached. Options.Redis is the caller's to close.
+func (s *Server) closeCaches() {
+	c := s.caches
+	if c.responses != nil {
+		c.responses.Close()
+	}
+	if c.entities != nil {
+		c.entities.Close()
+	}
+	c.persisted.Close()
+}
+
+// CacheStats returns the cache counters, for metrics; with Options.Redis
+// they are the Redis value's counters, shared by everything built on it.
+func (s *Server) CacheStats() *cache.Stats { return s.caches.stats }
+
+// EntityCache returns the entity cache, nil when it is off; its
+// Invalidate methods are the Go invalidation API.
+func (s *Server) EntityCache() *cache.EntityCache { return s.caches.entities }
+
+// InvalidationHandler serves entity cache invalidation (see
+// cache.InvalidationHandler), for the admin listener; it answers 404 when
+// the entity cache is off.
+func (s *Server) InvalidationHandler() http.Handler {
+	if s.caches.entities == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"the entity cache is off"}` + "\n"))
+		})
+	}
+	return cache.InvalidationHandler(s.caches.entities)
+}
+
+// runtimeCache is what the caches need of one supergraph version.
+type runtimeCache struct {
+	hints *cache.Hints
+	// keyFields maps subgraph name -> type -> top-level @key fields.
+	keyFields map[string]map[string][]string
+	// privateFetch memoizes whether an entity fetch selects PRIVATE
+	// fields, by fetch.
+	privateFetch sync.Map // *planner.Fetch -> bool
+}
+
+func newRuntimeCache(sg *schema.Supergraph, cfg cache.Config) *runtimeCache {
+	rc := &runtimeCache{hints: cache.NewHints(sg.Full, cfg.Response), keyFields: map[string]map[string][]string{}}
+	for name, t := range sg.Types {
+		for graphID, tig := range t.Graphs {
+			g := sg.Graph(graphID)
+			if g == nil {
+				continue
+			}
+			seen := map[string]bool{}
+			var fields []string
+			for _, k := range tig.Keys {
+				for _, sel := range k.Selection {
+					if f, ok := sel.(*ast.Field); ok && !seen[f.Name] {
+						seen[f.Name] = true
+						fields = append(fields, f.Name)
+					}
+				}
+			}
+			if len(fields) == 0 {
+				continue
+			}
+			if rc.keyFields[g.Name] == nil {
+				rc.keyFields[g.Name] = map[string][]string{}
+			}
+			rc.keyFields[g.Name][name] = fields
+		}
+	}
+	return rc
+}
+
+// policy is the static cache policy of an operation.
+func (rc *runtimeCache) policy(doc *ast.QueryDocument, op *ast.OperationDefinition) cache.Policy {
+	if op.Operation != ast.Query {
+		return cache.Policy{}
+	}
+	return rc.hints.Operation(doc, op)
+}
+
+// fetchPrivate reports whether an entity fetch selects PRIVATE fields;
+// a fetch whose operation cannot be read counts as private.
+func (rc *runtimeCache) fetchPrivate(f *planner.Fetch) bool {
+	if v, ok := rc.privateFetch.Load(f); ok {
+		return v.(bool)
+	}
+	private := true
+	if doc, err := parser.ParseQuery(&ast.Source{Input: f.Operation}); err == nil && len(doc.Operations) == 1 {
+		private = false
+		for _, sel := range doc.Operations[0].SelectionSet {
+			if fld, ok := sel.(*ast.Field); ok && fld.Name == "_entities" {
+				private = rc.hints.Scope("", fld.SelectionSet) == cache.Private
+			}
+		}
+	}
+	rc.privateFetch.Store(f, private)
+	return private
+}
+
+// normalizedHash hashes the document as gqlparser prints it: comments,
+// spacing and commas do not change the response cache key.
+func normalizedHash(doc *ast.QueryDocument) [32]byte {
+	var buf bytes.Buffer
+	formatter.NewFormatter(&buf, formatter.WithComments()).FormatQueryDocument(doc)
+	return sha256.Sum256(buf.Bytes())
+}
+
+// identityOf is the caller identity PRIVATE entries are keyed by: the
+// verified token's issuer and subject; "" for anonymous callers.
+func identityOf(ctx context.Context) string {
+	c := auth.CallerFrom(ctx)
+	if c == nil || !c.Authenticated || c.Subject == "" {
+		return ""
+	}
+	iss, _ := c.Claims["iss"].(string)
+	return iss + "\x00" + c.Subject
+}
+
+// responseMeta carries what the response cache adds to the HTTP answer.
+type responseMeta struct {
+	cacheControl string
+	age          string
+	// shared is true when the body belongs to a cache or to other
+	// requests: it must not be recycled.
+	shared bool
+}
+
+// resolveQuery applies persisted queries and trusted documents.
+func (s *Server) resolveQuery(ctx context.Context, req queryRequest) (string, error) {
+	return s.caches.persisted.Resolve(ctx, req.query, req.extensions)
+}
+
+type queryRequest struct {
+	query      string
+	extensions []byte
+}
+
+// entityCacheFor returns the entity cache of one request, nil when off.
+func (s *Server) entityCacheFor(ctx context.Context, rt *runtime) executor.EntityCache {
+	if s.caches.entities == nil {
+		return nil
+	}
+	return &requestEntities{c: s.caches.entities, rt: rt, identity: identityOf(ctx)}
+}
+
+// requestEntities adapts the entity cache to the executor for one
+// request.
+type requestEntities struct {
+	c        *cache.EntityCache
+	rt       *runtime
+	identity string
+}
+
+func (r *requestEntities) fetch(f *planner.Fetch, vars []byte) *cache.EntityFetch {
+	sel := make([]byte, 0, len(f.Operation)+len(vars)+1)
+	sel = append(append(append(sel, f.Operation...), 0), vars...)
+	keys := r.rt.cache.keyFields[f.Subgraph]
+	return &cache.EntityFetch{
+		Version:   r.rt.sg.Version,
+		Subgraph:  f.Subgraph,
+		Selection: sel,
+		KeyFields: func(t string) []string { return keys[t] },
+		Identity:  r.identity,
+		Private:   r.rt.cache.fetchPrivate(f),
+	}
+}
+
+// Get implements executor.EntityCache.
+func (r *requestEntities) Get(ctx context.Context, f *planner.Fetch, vars []byte, reps [][]byte) []executor.CachedEntity {
+	if !r.c.Enabled(f.Subgraph) {
+		return nil
+	}
+	hits := r.c.Get(ctx, r.fetch(f, vars), reps)
+	out := make([]executor.CachedEntity, len(hits))
+	for i, h := range hits {
+		if h.Body != nil {
+			out[i] = executor.CachedEntity{Body: h.Body, CacheControl: h.Policy.Header()}
+		}
+	}
+	return out
+}
+
+// Put implements executor.EntityCache.
+func (r *requestEntities) Put(ctx context.Context, f *planner.Fetch, vars []byte, reps, entities [][]byte, cacheControl string) {
+	if !r.c.Enabled(f.Subgraph) {
+		return
+	}
+	r.c.Put(ctx, r.fetch(f, vars), reps, entities, cacheControl)
+}
+
+// finalPolicy restricts the static policy by what the subgraphs and the
+// entity cache said.
+func finalPolicy(p cache.Policy, stats *executor.Stats) cache.Policy {
+	for _, cc := range stats.CacheControl {
+		if hp, ok := cache.ParseCacheControl(cc); ok {
+			p = p.Restrict(hp)
+		}
+	}
+	return p
+}
+
+// cachedQuery answers a query through the response cache: a hit is
+// served with its Age; concurrent identical misses compute once; a
+// response without errors whose final policy allows it is stored.
+func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request, d *document, op *ast.OperationDefinition,
+	coerced map[string]any, entry *planEntry, in executor.Input, meta *responseMeta, grants string) ([]byte, int) {
+	policy := entry.policy
+	identity := identityOf(ctx)
+	if !policy.Cacheable() || policy.Scope == cache.Private && identity == "" {
+		in.Entities = s.entityCacheFor(ctx, rt)
+		out, status, stats := s.run(ctx, rt, entry, in)
+		meta.cacheControl = uncachedHeader(finalPolicy(policy, &stats), stats)
+		return out, status
+	}
+	vars, _ := json.Marshal(coerced) // maps marshal with sorted keys
+	key := &cache.ResponseKey{Version: rt.sg.Version, Document: d.normalized, OperationName: op.Name, Variables: vars, Grants: grants, Identity: identity}
+	for _, h := range s.caches.cfg.Response.VaryHeaders {
+		key.Vary = append(key.Vary, h+":"+joinValues(hr.Header.Values(h)))
+	}
+	privateOnly := policy.Scope == cache.Private
+	rc := s.caches.responses
+	if r, ok := rc.Get(ctx, key, privateOnly); ok {
+		return servedFromCache(r, meta), http.StatusOK
+	}
+	res, err := rc.Do(ctx, key.FlightKey(), func(fctx context.Context) cache.Result {
+		if r, ok := rc.Recheck(fctx, key, privateOnly); ok {
+			return cache.Result{Body: r.Body, Status: http.StatusOK, Cached: r}
+		}
+		in.Entities = s.entityCacheFor(fctx, rt)
+		out, status, stats := s.run(fctx, rt, entry, in)
+		body := append([]byte(nil), out...)
+		putBuffer(out)
+		final := finalPolicy(policy, &stats)
+		if stats.Errors == 0 && status == http.StatusOK {
+			rc.Set(fctx, key, body, final)
+		} else {
+			final = cache.Policy{}
+		}
+		return cache.Result{Body: body, Status: status, Policy: final}
+	})
+	if ctx.Err() != nil {
+		return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting for its answer", status: 503}), 503
+	}
+	if err != nil {
+		slog.Error("response cache computation", "err", err)
+		return errorBody(&requestError{code: "INTERNAL_SERVER_ERROR", msg: "internal server error", status: 500}), 500
+	}
+	meta.shared = true
+	if res.Cached != nil {
+		return servedFromCache(res.Cached, meta), http.StatusOK
+	}
+	meta.cacheControl = res.Policy.Header()
+	return res.Body, res.Status
+}
+
+func servedFromCache(r *cache.Response, meta *responseMeta) []byte {
+	meta.shared = true
+	meta.cacheControl = r.Policy.Header()
+	meta.age = strconv.FormatInt(int64(r.Age(time.Now())/time.Second), 10)
+	return r.Body
+}
+
+// uncachedHeader is the Cache-Control of a response the cache did not
+// store: its policy, unless it had errors.
+func uncachedHeader(p cache.Policy, stats executor.Stats) string {
+	if stats.Errors > 0 {
+		return "no-store"
+	}
+	return p.Header()
+}
+
+func joinValues(vs []string) string {
+	b, _ := json.Marshal(vs)
+	return string(b)
+}
+
+// run executes a plan under the memory budget.
+func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in executor.Input) ([]byte, int, executor.Stats) {
+	var stats executor.Stats
+	in.Stats = &stats
+	if s.budget != nil {
+		w := entry.weight.Load()
+		if w == 0 {
+			// A plan not run yet: a cautious guess, so that a burst of a
+			// new operation cannot take the whole budget at once.
+			w = s.opts.MaxInflightBytes / 8
+		}
+		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
+		if err := s.budget.Acquire(ctx, w); err != nil {
+			stats.Errors = 1
+			return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting to execute", status: 503}), 503, stats
+		}
+		defer s.budget.Release(w)
+	}
+	out := executor.Execute(ctx, entry.plan, in, rt.transport, getBuffer())
+	entry.weight.Store(stats.SubgraphBytes*parsedFactor + int64(len(out)))
+	return out, http.StatusOK, stats
+}

@@ -1,0 +1,137 @@
+package subgraphs
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/executor"
+)
+
+// blockingTransport counts calls and answers once released.
+type blockingTransport struct {
+	calls   atomic.Int64
+	release chan struct{}
+}
+
+func (b *blockingTransport) Fetch(ctx context.Context, _ string, req *executor.Request) (*executor.Response, error) {
+	b.calls.Add(1)
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &executor.Response{Body: append([]byte("answer to "), req.Body...), CacheControl: "max-age=5"}, nil
+}
+
+func TestDedupeSharesIdenticalQueries(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reqs  func(i int) (context.Context, string, *executor.Request)
+		calls int64
+	}{
+		{"identical queries", func(int) (context.Context, string, *executor.Request) {
+			return context.Background(), "a", &executor.Request{Body: []byte(`{"query":"{x}"}`)}
+		}, 1},
+		{"header order does not matter", func(i int) (context.Context, string, *executor.Request) {
+			h := http.Header{"X-A": {"1"}, "x-b": {"2"}}
+			return context.Background(), "a", &executor.Request{Body: []byte(`{"query":"{x}"}`), Header: h}
+		}, 1},
+		{"mutations are never shared", func(int) (context.Context, string, *executor.Request) {
+			return context.Background(), "a", &executor.Request{Body: []byte(`{"query":"mutation{x}"}`), Mutation: true}
+		}, 10},
+		{"bodies differ", func(i int) (context.Context, string, *executor.Request) {
+			return context.Background(), "a", &executor.Request{Body: []byte{'{', byte('0' + i), '}'}}
+		}, 10},
+		{"subgraphs differ", func(i int) (context.Context, string, *executor.Request) {
+			return context.Background(), string(rune('a' + i)), &executor.Request{Body: []byte(`{}`)}
+		}, 10},
+		{"headers differ", func(i int) (context.Context, string, *executor.Request) {
+			return context.Background(), "a", &executor.Request{Body: []byte(`{}`), Header: http.Header{"Authorization": {string(rune('a' + i))}}}
+		}, 10},
+		{"callers differ", func(i int) (context.Context, string, *executor.Request) {
+			ctx := auth.WithCaller(context.Background(), &auth.Caller{Authenticated: true, Subject: string(rune('a' + i))})
+			return ctx, "a", &executor.Request{Body: []byte(`{}`)}
+		}, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inner := &blockingTransport{release: make(chan struct{})}
+			d := NewDedupe(inner, nil)
+			const n = 10
+			var wg sync.WaitGroup
+			bodies := make([]string, n)
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					ctx, sg, req := tc.reqs(i)
+					resp, err := d.Fetch(ctx, sg, req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if resp.CacheControl != "max-age=5" {
+						t.Errorf("Cache-Control %q", resp.CacheControl)
+					}
+					bodies[i] = string(resp.Body)
+				}(i)
+			}
+			// Let every caller reach the shared call before it answers.
+			for deadline := time.Now().Add(2 * time.Second); inner.calls.Load() < tc.calls && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond)
+			close(inner.release)
+			wg.Wait()
+			if got := inner.calls.Load(); got != tc.calls {
+				t.Fatalf("%d calls, want %d", got, tc.calls)
+			}
+			for i, b := range bodies {
+				_, _, req := tc.reqs(i)
+				if b != "answer to "+string(req.Body) {
+					t.Fatalf("caller %d got %q", i, b)
+				}
+			}
+		})
+	}
+}
+
+// TestDedupeWaiterLeaves checks that a caller whose context ends stops
+// waiting, and that the shared call still answers the others.
+func TestDedupeWaiterLeaves(t *testing.T) {
+	inner := &blockingTransport{release: make(chan struct{})}
+	d := NewDedupe(inner, nil)
+	req := &executor.Request{Body: []byte(`{}`)}
+	first := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		_, err := d.Fetch(ctx, "a", req)
+		first <- err
+	}()
+	for inner.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan error, 1)
+	go func() {
+		_, err := d.Fetch(context.Background(), "a", req)
+		second <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the second caller join
+	cancel()
+	var fe *executor.FetchError
+	if err := <-first; !errors.As(err, &fe) {
+		t.Fatalf("the cancelled caller got %v", err)
+	}
+	close(inner.release)
+	if err := <-second; err != nil {
+		t.Fatalf("the other caller got %v: the first caller's cancellation reached the shared call", err)
+	}
+	if inner.calls.Load() != 1 {
+		t.Fatalf("%d calls", inner.calls.Load())
+	}
+}
