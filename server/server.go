@@ -92,7 +92,7 @@ type Server struct {
 	// playground is nil when Options.Playground is off.
 	playground *playground.Handler
 	sec        *security
-	caches    *caches
+	caches     *caches
 }
 
 // planEntry is a cached plan and the memory its last run used.
