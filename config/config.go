@@ -40,9 +40,6 @@ type Config struct {
 type Server struct {
 	// Listen is the address of the GraphQL endpoint.
 	Listen string `yaml:"listen"`
-	// Path is the GraphQL endpoint's path; other paths serve /health,
-	// /ready and the playground.
-	Path string `yaml:"path"`
 	// MaxBodyBytes caps a request body after decompression.
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
 	// MaxInflightBytes is the memory budget of the plans executing at
@@ -61,6 +58,14 @@ type Server struct {
 	MaxBatch int `yaml:"max_batch"`
 	// DebugListen serves Go profiling (pprof) on this address; empty is off.
 	DebugListen string `yaml:"debug_listen"`
+	// MaxInflightRequests caps the client requests served at once; more
+	// get a fast 503. 0 is unlimited.
+	MaxInflightRequests int `yaml:"max_inflight_requests"`
+	// RequestTimeout is the deadline of one client request; 0 is none.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// DrainDelay is how long, after SIGTERM, /ready answers 503 while new
+	// requests are still served, before the listener closes.
+	DrainDelay time.Duration `yaml:"drain_delay"`
 	// ShutdownTimeout bounds how long in-flight requests may finish after
 	// SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -93,7 +98,6 @@ func Default() Config {
 	return Config{
 		Server: Server{
 			Listen:           "127.0.0.1:4000",
-			Path:             "/graphql",
 			MaxBodyBytes:     2 << 20,
 			MaxInflightBytes: 16 << 20,
 			Introspection:    false,
@@ -101,6 +105,7 @@ func Default() Config {
 			Playground:       false,
 			Batching:         false,
 			MaxBatch:         10,
+			RequestTimeout:   60 * time.Second,
 			ShutdownTimeout:  10 * time.Second,
 		},
 		Redis:     Redis{Timeout: 50 * time.Millisecond},
@@ -114,15 +119,19 @@ func Default() Config {
 
 // Load reads the file at path over the defaults. An empty path gives the
 // defaults.
-func Load(path string) (Config, error) {
+func Load(path string) (Config, error) { return LoadOver(Default(), path) }
+
+// LoadOver reads the file at path over base (the demo command's defaults
+// differ from serve's). An empty path gives base, validated.
+func LoadOver(base Config, path string) (Config, error) {
 	if path == "" {
-		return Default(), nil
+		return base, base.Validate()
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := Parse(data, os.LookupEnv)
+	cfg, err := ParseOver(base, data, os.LookupEnv)
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -132,11 +141,16 @@ func Load(path string) (Config, error) {
 // Parse decodes YAML over the defaults, expanding ${VAR} through lookup,
 // and validates the result.
 func Parse(data []byte, lookup func(string) (string, bool)) (Config, error) {
+	return ParseOver(Default(), data, lookup)
+}
+
+// ParseOver decodes YAML over base and validates the result.
+func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Config, error) {
 	expanded, err := expand(data, lookup)
 	if err != nil {
 		return Config{}, err
 	}
-	cfg := Default()
+	cfg := base
 	if len(bytes.TrimSpace(expanded)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(expanded), yaml.Strict())
 		if err := dec.Decode(&cfg); err != nil {
@@ -186,9 +200,6 @@ func (s Server) validate() error {
 	} else if _, _, err := splitHostPort(s.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("server.listen: %w", err))
 	}
-	if !strings.HasPrefix(s.Path, "/") {
-		errs = append(errs, fmt.Errorf("server.path: %q must start with /", s.Path))
-	}
 	if s.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("server.max_body_bytes: must be positive"))
 	}
@@ -202,6 +213,15 @@ func (s Server) validate() error {
 		if _, _, err := splitHostPort(s.DebugListen); err != nil {
 			errs = append(errs, fmt.Errorf("server.debug_listen: %w", err))
 		}
+	}
+	if s.MaxInflightRequests < 0 {
+		errs = append(errs, errors.New("server.max_inflight_requests: must not be negative"))
+	}
+	if s.RequestTimeout < 0 {
+		errs = append(errs, errors.New("server.request_timeout: must not be negative"))
+	}
+	if s.DrainDelay < 0 {
+		errs = append(errs, errors.New("server.drain_delay: must not be negative"))
 	}
 	if s.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("server.shutdown_timeout: must not be negative"))

@@ -33,7 +33,7 @@ redis:
 	if cfg.Server.ShutdownTimeout != 3*time.Second || !cfg.Server.Introspection {
 		t.Errorf("server = %+v", cfg.Server)
 	}
-	if cfg.Server.Path != "/graphql" || cfg.Redis.Timeout != Default().Redis.Timeout {
+	if cfg.Server.MaxBatch != Default().Server.MaxBatch || cfg.Redis.Timeout != Default().Redis.Timeout {
 		t.Errorf("defaults lost: %+v %+v", cfg.Server, cfg.Redis)
 	}
 	if cfg.Redis.URL != "redis://127.0.0.1:6379/0" {
@@ -51,7 +51,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad size", "server:\n  max_body_bytes: lots\n", "not a size"},
 		{"bad redis", "redis:\n  url: http://x\n", "redis.url: must be"},
 		{"watch without path", "supergraph:\n  watch: true\n", "supergraph.watch: needs supergraph.path"},
-		{"bad path", "server:\n  path: graphql\n", "server.path:"},
+		{"negative timeout", "server:\n  request_timeout: -1s\n", "server.request_timeout:"},
 		{"bad duration", "server:\n  shutdown_timeout: soon\n", "soon"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

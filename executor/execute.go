@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
+	"go.opentelemetry.io/otel/trace"
 )
 
 var parserPool fastjson.ParserPool
@@ -31,6 +32,8 @@ type Input struct {
 	// Entities, when not nil, caches _entities results of queries: a
 	// fetch asks the subgraph only for the representations it misses.
 	Entities EntityCache
+	// Tracer, when not nil, traces the final merge as a span.
+	Tracer trace.Tracer
 }
 
 // Stats are figures about one plan run.
@@ -87,6 +90,10 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	}
 	if plan.Root != nil {
 		e.run(plan.Root)
+	}
+	if in.Tracer != nil && trace.SpanFromContext(ctx).IsRecording() {
+		_, span := in.Tracer.Start(ctx, "merge") // telemetry.SpanMerge
+		defer span.End()
 	}
 	var nerrs int
 	buf, nerrs = e.render(buf, plan.Operation, in.Introspect)

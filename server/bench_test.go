@@ -2,14 +2,21 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs"
+	"github.com/fedgate/gateway/telemetry"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // demoBenchBody is the POST body of testdata/bench/demo-query.graphql.
@@ -39,6 +46,8 @@ func BenchmarkServeCached(b *testing.B) {
 	}{
 		{"demo", nil},
 		{"memoized", []gatewaytest.Option{gatewaytest.WithMemoizedSubgraphs()}},
+		{"memoized-observed", append(observed(b, false), gatewaytest.WithMemoizedSubgraphs())},
+		{"memoized-traced", append(observed(b, true), gatewaytest.WithMemoizedSubgraphs())},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			g := gatewaytest.Start(b, bc.opts...)
@@ -84,4 +93,25 @@ func BenchmarkServeCachedParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// observed wires telemetry as the gateway command does: Prometheus
+// metrics, a JSON request log line (to io.Discard), load shedding and a
+// request deadline; traced also records every span (to a no-op exporter).
+func observed(b *testing.B, traced bool) []gatewaytest.Option {
+	opts := telemetry.Options{LogOutput: io.Discard}
+	if traced {
+		opts.SpanExporter = tracetest.NewNoopExporter()
+	}
+	tel, err := telemetry.New(context.Background(), telemetry.DefaultConfig(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	so := server.DefaultOptions()
+	so.Observe = server.Observe{MaxInflightRequests: 1000, RequestTimeout: 30 * time.Second, Tracer: tel.Tracer,
+		Metrics: tel.Metrics, RequestLog: tel.RequestLog()}
+	return []gatewaytest.Option{
+		gatewaytest.WithServerOptions(so),
+		gatewaytest.WithClientOptions(subgraphs.Options{Tracer: tel.Tracer, Propagate: true, Metrics: tel.Metrics, Logger: tel.Logger}),
+	}
 }

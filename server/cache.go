@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"github.com/fedgate/gateway/telemetry"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -374,7 +375,9 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		}
 		defer s.budget.Release(w)
 	}
-	out := executor.Execute(ctx, entry.plan, in, rt.transport, getBuffer())
+	ectx, execSpan := s.startSpan(ctx, telemetry.SpanExecute)
+	out := executor.Execute(ectx, entry.plan, in, rt.transport, getBuffer())
+	execSpan.End()
 	entry.weight.Store(stats.SubgraphBytes*parsedFactor + int64(len(out)))
 	return out, http.StatusOK, stats
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subgraphs"
+	"github.com/fedgate/gateway/telemetry"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -74,6 +75,9 @@ type Options struct {
 	// Redis is the shared (L2) store of the caches; nil keeps them in
 	// process.
 	Redis *cache.Redis
+	// Observe configures load shedding, the request deadline, traces,
+	// metrics, the request log and /ready (observe.go).
+	Observe Observe
 }
 
 // DefaultOptions are the production defaults.
@@ -93,6 +97,7 @@ type Server struct {
 	playground *playground.Handler
 	sec        *security
 	caches     *caches
+	obs        observer
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -142,6 +147,7 @@ type document struct {
 // New returns a server for sg that sends fetches through transport.
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules()}
+	s.initObserve()
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
 	}
@@ -189,14 +195,8 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 // Supergraph returns the supergraph being served.
 func (s *Server) Supergraph() *schema.Supergraph { return s.rt.Load().sg }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/health", "/healthz":
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"pass"}`))
-		return
-	}
+// serveGraphQL serves a GraphQL request (ServeHTTP in observe.go wraps it).
+func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if s.servePlayground(w, r) {
 		return
 	}
@@ -237,7 +237,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A GET is checked for CSRF once its operation is known: a GET
 	// mutation is answered 405 whatever its headers, and executes nothing.
-	if r.Method == http.MethodGet && !s.getMutation(rt, &reqs[0]) {
+	if r.Method == http.MethodGet && !s.getMutation(r.Context(), rt, &reqs[0]) {
 		if err := auth.CheckCSRF(r, s.opts.Auth.CSRF); err != nil {
 			writeError(w, contentType, err)
 			return
@@ -302,13 +302,16 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 		return errorBody(err), statusOf(err)
 	}
 	hash := sha256.Sum256([]byte(query))
-	d := s.document(rt, query, hash)
+	d := s.document(ctx, rt, query, hash)
 	if d.err != nil {
 		return errorBody(d.err), statusOf(d.err)
 	}
 	op := d.doc.Operations.ForName(req.OperationName)
 	if req.OperationName == "" && len(d.doc.Operations) > 1 {
 		op = nil
+	}
+	if op != nil {
+		telemetry.RequestInfoFrom(ctx).SetOperation(op.Name, hash)
 	}
 	// GraphQL over HTTP: a mutation sent with GET is 405, whatever else
 	// is wrong with the document.
@@ -356,8 +359,10 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 			forwarded = b
 		}
 	}
+	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)
 	grants := rt.authz.Grants(auth.CallerFrom(ctx))
 	entry, err := s.plan(rt, hash, d, op, coerced, grants)
+	planSpan.End()
 	if err != nil {
 		return errorBody(err), statusOf(err)
 	}
@@ -374,6 +379,7 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
 	}
 	plan := entry.plan
+	in.Tracer = s.obs.tracer
 	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
 	var out []byte
 	switch {
@@ -410,8 +416,8 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 
 // getMutation reports whether req names a mutation or subscription, which
 // execute answers 405 when sent with GET.
-func (s *Server) getMutation(rt *runtime, req *request.Request) bool {
-	d := s.document(rt, req.Query, sha256.Sum256([]byte(req.Query)))
+func (s *Server) getMutation(ctx context.Context, rt *runtime, req *request.Request) bool {
+	d := s.document(ctx, rt, req.Query, sha256.Sum256([]byte(req.Query)))
 	if d.err != nil || d.doc == nil {
 		return false
 	}
@@ -420,21 +426,25 @@ func (s *Server) getMutation(rt *runtime, req *request.Request) bool {
 }
 
 // document parses, checks and validates query, through the cache.
-func (s *Server) document(rt *runtime, query string, hash [32]byte) *document {
+func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [32]byte) *document {
 	key := string(hash[:])
 	if d, ok := rt.docs.Get(key); ok {
 		return d
 	}
 	d := &document{}
+	_, span := s.startSpan(ctx, telemetry.SpanParse)
 	doc, err := s.opts.Limits.Parse(query)
 	if err == nil {
 		err = s.opts.Limits.Check(doc)
 	}
+	span.End()
 	if err != nil {
 		d.err = err
 	} else {
 		d.doc = doc
+		_, span := s.startSpan(ctx, telemetry.SpanValidate)
 		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.rules)
+		span.End()
 		if len(d.errs) > 10 {
 			d.errs = d.errs[:10]
 		}

@@ -6,104 +6,368 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/telemetry"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Error codes of failed subgraph requests, as extensions.code of the
+// errors of the fields they cost.
+const (
+	CodeHTTPError    = "SUBREQUEST_HTTP_ERROR"
+	CodeTimeout      = "SUBREQUEST_TIMEOUT"
+	CodeCircuitOpen  = "SUBREQUEST_CIRCUIT_OPEN"
+	CodeBulkheadFull = "SUBREQUEST_BULKHEAD_FULL"
 )
 
 // Options configure a Client.
 type Options struct {
-	// Timeout bounds one subgraph request; 0 means 30s.
+	// Config holds the settings of every subgraph (the "subgraphs"
+	// configuration section); nil uses DefaultConfig(). The three fields
+	// below, when not zero, replace its values for every subgraph.
+	Config *Config
+	// Timeout bounds one subgraph request attempt.
 	Timeout time.Duration
-	// MaxResponseBytes bounds a response body; 0 means 64 MiB.
+	// MaxResponseBytes bounds a response body.
 	MaxResponseBytes int64
-	// MaxIdleConnsPerHost sizes the connection pool; 0 means 256.
+	// MaxIdleConnsPerHost sizes the connection pool.
 	MaxIdleConnsPerHost int
+
+	// Tracer starts a span per fetch and per attempt; nil is a no-op.
+	Tracer trace.Tracer
+	// Propagate injects the W3C traceparent into subgraph requests.
+	Propagate bool
+	// Metrics records subgraph requests and breaker states; nil is off.
+	Metrics *telemetry.Metrics
+	// Logger reports breaker and health changes; nil is slog.Default().
+	Logger *slog.Logger
 }
 
-// Client sends GraphQL requests to subgraphs over HTTP. It satisfies
-// executor.Transport.
+// Client sends GraphQL requests to subgraphs over HTTP: per subgraph a
+// connection pool, a timeout per attempt, retries of queries within a
+// budget, a circuit breaker, a bulkhead and an optional health check. It
+// satisfies executor.Transport.
 type Client struct {
-	urls map[string]string
-	http *http.Client
-	opts Options
-	bufs sync.Pool
+	subgraphs map[string]*subgraph
+	tracer    trace.Tracer
+	propagate bool
+	metrics   *telemetry.Metrics
+	logger    *slog.Logger
+	bufs      sync.Pool
+	stop      context.CancelFunc
+	checks    sync.WaitGroup
 }
 
-// NewClient returns a client for the subgraphs named in urls (name -> URL).
+// subgraph is the state of one subgraph.
+type subgraph struct {
+	name     string
+	url      string
+	set      Settings
+	http     *http.Client
+	breaker  *breaker
+	bulkhead chan struct{}
+	budget   *retryBudget
+	health   health
+}
+
+// NewClient returns a client for the subgraphs named in urls (name ->
+// URL); a URL in the configuration's overrides replaces the one given.
+// Health checks, when configured, start now and stop with Close.
 func NewClient(urls map[string]string, opts Options) *Client {
-	if opts.Timeout == 0 {
-		opts.Timeout = 30 * time.Second
+	cfg := DefaultConfig()
+	if opts.Config != nil {
+		cfg = *opts.Config
 	}
-	if opts.MaxResponseBytes == 0 {
-		opts.MaxResponseBytes = 64 << 20
-	}
-	if opts.MaxIdleConnsPerHost == 0 {
-		opts.MaxIdleConnsPerHost = 256
-	}
-	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        opts.MaxIdleConnsPerHost * 4,
-		MaxIdleConnsPerHost: opts.MaxIdleConnsPerHost,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   false,
-	}
-	return &Client{urls: urls, http: &http.Client{Transport: tr}, opts: opts,
+	c := &Client{subgraphs: map[string]*subgraph{}, tracer: opts.Tracer, propagate: opts.Propagate,
+		metrics: opts.Metrics, logger: opts.Logger,
 		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+	if c.tracer == nil {
+		c.tracer = noop.NewTracerProvider().Tracer("")
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	for name := range cfg.Overrides {
+		if _, ok := urls[name]; !ok {
+			c.logger.Warn("subgraphs.overrides names a subgraph the supergraph does not have", "subgraph", name)
+		}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	c.stop = stop
+	for name, url := range urls {
+		set := cfg.For(name)
+		if opts.Timeout != 0 {
+			set.Timeout = opts.Timeout
+		}
+		if opts.MaxResponseBytes != 0 {
+			set.MaxResponseBytes = opts.MaxResponseBytes
+		}
+		if opts.MaxIdleConnsPerHost != 0 {
+			set.Pool.MaxIdleConns = opts.MaxIdleConnsPerHost
+		}
+		if set.URL != "" {
+			url = set.URL
+		}
+		sg := &subgraph{name: name, url: url, set: set, budget: newRetryBudget(set.Retry, time.Now)}
+		sg.http = &http.Client{Transport: &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: set.Pool.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        set.Pool.MaxIdleConns,
+			MaxIdleConnsPerHost: set.Pool.MaxIdleConns,
+			IdleConnTimeout:     set.Pool.IdleTimeout,
+			ForceAttemptHTTP2:   false,
+		}}
+		sg.breaker = newBreaker(set.Breaker, time.Now, func(from, to BreakerState) {
+			c.logger.Warn("circuit breaker", "subgraph", name, "from", from.String(), "to", to.String())
+		})
+		if set.Bulkhead.MaxConcurrent > 0 {
+			sg.bulkhead = make(chan struct{}, set.Bulkhead.MaxConcurrent)
+		}
+		c.metrics.ObserveBreaker(name, func() int64 { return int64(sg.breaker.State()) })
+		c.subgraphs[name] = sg
+		if set.HealthCheck.Enabled {
+			c.checks.Add(1)
+			go func() {
+				defer c.checks.Done()
+				c.healthLoop(ctx, sg)
+			}()
+		}
+	}
+	return c
 }
 
-// Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
-
-// Fetch posts req to the named subgraph.
-func (c *Client) Fetch(ctx context.Context, subgraph string, req *executor.Request) (*executor.Response, error) {
-	url, ok := c.urls[subgraph]
-	if !ok {
-		return nil, &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: fmt.Sprintf("no URL for subgraph %q", subgraph)}
+// Close stops the health checks and releases idle connections.
+func (c *Client) Close() {
+	c.stop()
+	c.checks.Wait()
+	for _, sg := range c.subgraphs {
+		sg.http.CloseIdleConnections()
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+}
+
+// Fetch posts req to the named subgraph, retrying a failed query as the
+// subgraph's settings allow.
+func (c *Client) Fetch(ctx context.Context, name string, req *executor.Request) (*executor.Response, error) {
+	sg, ok := c.subgraphs[name]
+	if !ok {
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("no URL for subgraph %q", name)}
+	}
+	start := time.Now()
+	ctx, span := c.startSpan(ctx, telemetry.SpanFetch, false)
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("subgraph.name", name))
+	}
+	sg.budget.Request()
+	attempt := 0
+	var resp *executor.Response
+	var ferr *executor.FetchError
+	for {
+		attempt++
+		prev := ferr
+		var retriable bool
+		resp, ferr, retriable = c.attempt(ctx, sg, req, attempt)
+		if prev != nil && ferr != nil && (ferr.Code == CodeCircuitOpen || ferr.Code == CodeBulkheadFull) {
+			// The retry was not sent: report what the subgraph did.
+			attempt--
+			ferr = prev
+			break
+		}
+		if ferr == nil || req.Mutation || !retriable || attempt >= sg.set.Retry.Attempts || ctx.Err() != nil {
+			break
+		}
+		if !sg.budget.Withdraw() {
+			break
+		}
+		c.metrics.SubgraphRetry(ctx, name)
+		t := time.NewTimer(backoff(sg.set.Retry, attempt))
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	code := ""
+	if ferr != nil {
+		code = ferr.Code
+	}
+	if span.IsRecording() {
+		if ferr != nil {
+			span.SetStatus(codes.Error, ferr.Message)
+			span.SetAttributes(attribute.String("fetch.error_code", code))
+		}
+		span.SetAttributes(attribute.Int("fetch.attempts", attempt))
+	}
+	telemetry.RequestInfoFrom(ctx).AddFetch(telemetry.FetchTiming{Subgraph: name, Duration: time.Since(start), Code: code, Attempts: attempt})
+	if ferr != nil {
+		return nil, ferr
+	}
+	return resp, nil
+}
+
+// attempt sends one request. It returns the answer, or the error and
+// whether a retry may help.
+func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Request, attempt int) (*executor.Response, *executor.FetchError, bool) {
+	if !sg.acquire(ctx) {
+		c.metrics.SubgraphRequest(ctx, sg.name, CodeBulkheadFull, 0)
+		return nil, &executor.FetchError{Code: CodeBulkheadFull, Message: fmt.Sprintf("too many requests in flight to subgraph '%s'", sg.name)}, false
+	}
+	defer sg.release()
+	if !sg.breaker.Allow() {
+		c.metrics.SubgraphRequest(ctx, sg.name, CodeCircuitOpen, 0)
+		return nil, &executor.FetchError{Code: CodeCircuitOpen, Message: fmt.Sprintf("circuit breaker for subgraph '%s' is open", sg.name)}, false
+	}
+	start := time.Now()
+	actx, cancel := context.WithTimeout(ctx, sg.set.Timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(req.Body))
+	actx, span := c.startSpan(actx, telemetry.SpanAttempt, true)
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("subgraph.name", sg.name), attribute.Int("fetch.attempt", attempt))
+	}
+	resp, ferr, ok, retriable := c.send(ctx, actx, sg, req, span)
+	switch {
+	case ok:
+		sg.breaker.Record(true)
+	case ctx.Err() != nil:
+		// The client request ended (deadline or gone): not the
+		// subgraph's fault, so not the breaker's business.
+		sg.breaker.Cancel()
+	default:
+		sg.breaker.Record(false)
+	}
+	code := ""
+	if ferr != nil {
+		code = ferr.Code
+		if span.IsRecording() {
+			span.SetStatus(codes.Error, ferr.Message)
+		}
+	}
+	c.metrics.SubgraphRequest(ctx, sg.name, code, time.Since(start))
+	return resp, ferr, retriable
+}
+
+// send does the HTTP exchange of one attempt. ok says whether the
+// subgraph behaved (a JSON answer in time); an answer may be returned
+// with ok false (a 200 whose body is not JSON: the executor reports it).
+func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Request, span trace.Span) (resp *executor.Response, ferr *executor.FetchError, ok, retriable bool) {
+	hr, err := http.NewRequestWithContext(actx, http.MethodPost, sg.url, bytes.NewReader(req.Body))
 	if err != nil {
-		return nil, &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: err.Error()}
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: err.Error()}, false, false
 	}
 	for k, v := range req.Header {
 		hr.Header[k] = v
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("Accept", "application/graphql-response+json, application/json")
-	resp, err := c.http.Do(hr)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &executor.FetchError{Code: "SUBREQUEST_TIMEOUT", Message: "timed out"}
-		}
-		return nil, &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: "request failed"}
+	if ri := telemetry.RequestInfoFrom(ctx); ri != nil && len(ri.IDHeader) > 0 {
+		hr.Header[telemetry.RequestIDHeader] = ri.IDHeader
 	}
-	defer resp.Body.Close()
+	if c.propagate {
+		telemetry.Propagator.Inject(actx, propagation.HeaderCarrier(hr.Header))
+	}
+	hresp, err := sg.http.Do(hr)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded) {
+			return nil, &executor.FetchError{Code: CodeTimeout, Message: "timed out"}, false, false
+		}
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, false, true
+	}
+	defer hresp.Body.Close()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("http.response.status_code", hresp.StatusCode))
+	}
+	if hresp.ContentLength > sg.set.MaxResponseBytes {
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "response body too large"}, false, false
+	}
 	buf := c.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, c.opts.MaxResponseBytes+1))
 	release := func() { c.bufs.Put(buf) }
+	_, err = buf.ReadFrom(io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1))
 	if err != nil {
 		release()
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &executor.FetchError{Code: "SUBREQUEST_TIMEOUT", Message: "timed out"}
+		if errors.Is(actx.Err(), context.DeadlineExceeded) {
+			return nil, &executor.FetchError{Code: CodeTimeout, Message: "timed out"}, false, false
 		}
-		return nil, &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: "reading the response failed"}
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, false, true
 	}
-	if int64(buf.Len()) > c.opts.MaxResponseBytes {
+	if int64(buf.Len()) > sg.set.MaxResponseBytes {
 		release()
-		return nil, &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: "response body too large"}
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "response body too large"}, false, false
 	}
-	if resp.StatusCode/100 != 2 && !isGraphQLResponse(resp) {
+	if hresp.StatusCode/100 != 2 && !isGraphQLResponse(hresp) {
 		release()
-		return nil, &executor.FetchError{Code: "SUBREQUEST_HTTP_ERROR", Message: fmt.Sprintf("%d: %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
+		s := hresp.StatusCode
+		ferr := &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("%d: %s", s, http.StatusText(s))}
+		// A 4xx is the gateway's request at fault, not the subgraph.
+		return nil, ferr, s < 500, s == http.StatusBadGateway || s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout
 	}
-	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: resp.Header.Get("Cache-Control")}, nil
+	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: hresp.Header.Get("Cache-Control")}, nil, looksLikeJSONObject(buf.Bytes()), false
+}
+
+// clientKind is made once: building the option allocates.
+var clientKind = trace.WithSpanKind(trace.SpanKindClient)
+
+// startSpan starts a span under the one in ctx; when that one records
+// nothing (no exporter, or not sampled) neither would this one, so it
+// returns ctx unchanged and the non-recording parent, at no cost.
+func (c *Client) startSpan(ctx context.Context, name string, client bool) (context.Context, trace.Span) {
+	if parent := trace.SpanFromContext(ctx); !parent.IsRecording() {
+		return ctx, parent
+	}
+	if client {
+		return c.tracer.Start(ctx, name, clientKind)
+	}
+	return c.tracer.Start(ctx, name)
+}
+
+// acquire takes a bulkhead slot, waiting up to MaxWait.
+func (sg *subgraph) acquire(ctx context.Context) bool {
+	if sg.bulkhead == nil {
+		return true
+	}
+	select {
+	case sg.bulkhead <- struct{}{}:
+		return true
+	default:
+	}
+	if sg.set.Bulkhead.MaxWait <= 0 {
+		return false
+	}
+	t := time.NewTimer(sg.set.Bulkhead.MaxWait)
+	defer t.Stop()
+	select {
+	case sg.bulkhead <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (sg *subgraph) release() {
+	if sg.bulkhead != nil {
+		<-sg.bulkhead
+	}
+}
+
+// looksLikeJSONObject is a cheap check that a body is a JSON object
+// (starts with { and ends with }), which catches HTML error pages and
+// truncated answers; the executor parses it for real.
+func looksLikeJSONObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) >= 2 && b[0] == '{' && b[len(b)-1] == '}'
 }
 
 func isGraphQLResponse(resp *http.Response) bool {

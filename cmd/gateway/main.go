@@ -3,73 +3,106 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
-	"time"
 
-	"github.com/fedgate/gateway"
-	"github.com/fedgate/gateway/config"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
-	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/subgraphs"
-	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/vektah/gqlparser/v2"
 )
 
-const usage = `gateway: a GraphQL federation gateway.
+const usage = `gateway: a GraphQL federation gateway for Apollo Federation v2 subgraphs.
 
 Usage:
-  gateway serve --supergraph FILE [--listen ADDR] [--subgraph-url NAME=URL ...]
-  gateway demo [--listen ADDR]
-  gateway plan --supergraph FILE [--json] QUERY|@FILE
+  gateway COMMAND [flags]
 
 Commands:
-  serve   serve a supergraph SDL (Apollo Federation v2); subgraph URLs come
-          from @join__graph(url:) unless overridden
-  demo    start the demo subgraphs in process and serve gateway.graphql
-  plan    print the query plan of an operation
+  serve    serve a supergraph: gateway serve --config gateway.yaml
+  demo     start four demo subgraphs in process and serve them, with the
+           playground at http://127.0.0.1:4000/
+  plan     print the query plan of an operation
+  help     this text; "gateway help COMMAND" shows a command's flags
+
+Configuration is one YAML file (docs/config.md; gateway.example.yaml is a
+commented start). Exit status: 0 ok, 1 error, 2 bad usage.
 `
+
+// commands maps a command name to its entry point; each parses its own
+// flags and prints its own help for -h.
+var commands = map[string]func(args []string) error{
+	"serve": serveCmd,
+	"demo":  demoCmd,
+	"plan":  func(args []string) error { return planCmd(args, os.Stdout) },
+}
+
+// errUsage marks a command-line mistake (exit status 2); the flag package
+// has already printed what was wrong.
+var errUsage = errors.New("bad usage")
 
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	var err error
-	switch os.Args[1] {
-	case "serve":
-		err = serveCmd(os.Args[2:])
-	case "demo":
-		err = demoCmd(os.Args[2:])
-	case "plan":
-		err = planCmd(os.Args[2:], os.Stdout)
+	name, args := os.Args[1], os.Args[2:]
+	switch name {
 	case "-h", "--help", "help":
+		if len(args) == 1 && commands[args[0]] != nil {
+			_ = commands[args[0]]([]string{"-h"})
+			return
+		}
 		fmt.Fprint(os.Stdout, usage)
 		return
-	default:
-		fmt.Fprintf(os.Stderr, "gateway: unknown command %q\n\n%s", os.Args[1], usage)
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "gateway: unknown command %q\n\n%s", name, usage)
 		os.Exit(2)
 	}
-	if err != nil {
+	err := cmd(args)
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
 	}
 }
 
+// newFlags returns a flag set whose -h prints the command's synopsis and
+// description, then its flags.
+func newFlags(name, synopsis, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage:\n  %s\n\n%s\n\nFlags:\n", synopsis, strings.TrimSpace(description))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; a mistake or -h becomes errUsage or flag.ErrHelp.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// urlOverrides collects --subgraph-url NAME=URL flags.
 type urlOverrides map[string]string
 
 func (u urlOverrides) String() string { return fmt.Sprint(map[string]string(u)) }
@@ -83,131 +116,23 @@ func (u urlOverrides) Set(v string) error {
 	return nil
 }
 
-func serveCmd(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	file := fs.String("supergraph", "", "supergraph SDL file")
-	listen := fs.String("listen", "127.0.0.1:4000", "address to listen on")
-	port := fs.Int("port", 0, "port to listen on 127.0.0.1 (shorthand for --listen)")
-	overrides := urlOverrides{}
-	fs.Var(overrides, "subgraph-url", "override a subgraph URL, NAME=URL (repeatable)")
-	debugAddr := fs.String("debug-listen", "", "serve Go profiling (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
-	inflightMB := fs.Int64("max-inflight-mb", server.DefaultOptions().MaxInflightBytes>>20, "memory budget in MiB of the plans executing at once; requests that do not fit wait (0 = no budget)")
-	configFile := fs.String("config", "", "YAML configuration file (applied: the auth section and server.introspection)")
-	caching := addCacheFlags(fs)
-	_ = fs.Parse(args)
-	if *debugAddr != "" {
-		startDebug(*debugAddr)
-	}
-	if *file == "" {
-		return errors.New("serve: --supergraph is required")
-	}
-	if *port != 0 {
-		*listen = fmt.Sprintf("127.0.0.1:%d", *port)
-	}
-	sdl, err := os.ReadFile(*file)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	sg, err := schema.Load(string(sdl))
-	if err != nil {
-		return fmt.Errorf("serve: %s: %w", *file, err)
-	}
-	opts := server.DefaultOptions()
-	opts.MaxInflightBytes = *inflightMB << 20
-	if *configFile != "" {
-		cfg, err := config.Load(*configFile)
-		if err != nil {
-			return fmt.Errorf("serve: %w", err)
-		}
-		opts.Auth = cfg.Auth
-		opts.Introspection = cfg.Server.Introspection
-	}
-	if err := caching.apply(&opts); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return run(sg, overrides, *listen, opts)
-}
-
-var demoSupergraph = gateway.DemoSupergraph
-
-func demoCmd(args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ExitOnError)
-	listen := fs.String("listen", "127.0.0.1:4000", "address to listen on")
-	caching := addCacheFlags(fs)
-	_ = fs.Parse(args)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	subs, err := demo.Start(ctx)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	sg, err := schema.Load(demoSupergraph)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	overrides := urlOverrides{}
-	for _, s := range subs {
-		overrides[s.Name] = s.URL
-		slog.Info("demo subgraph", "name", s.Name, "url", s.URL)
-	}
-	opts := server.DefaultOptions()
-	opts.ExposePlan = true
-	opts.Playground = true
-	opts.PlaygroundQuery = demoPlaygroundQuery
-	opts.AllowBatch = true
-	if err := caching.apply(&opts); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	return run(sg, overrides, *listen, opts)
-}
-
-func run(sg *schema.Supergraph, overrides urlOverrides, listen string, opts server.Options) error {
-	urls := map[string]string{}
-	for _, g := range sg.Graphs {
-		urls[g.Name] = g.URL
-	}
-	for name, url := range overrides {
-		if _, ok := urls[name]; !ok {
-			return fmt.Errorf("--subgraph-url: the supergraph has no subgraph %q", name)
-		}
-		urls[name] = url
-	}
-	setMemoryLimit(opts.MaxInflightBytes)
-	client := subgraphs.NewClient(urls, subgraphs.Options{})
-	defer client.Close()
-	srv, err := server.New(sg, client, opts)
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql", "subgraphs", len(urls))
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case err := <-done:
-		return err
-	case <-sig:
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return hs.Shutdown(ctx)
-}
+const planHelp = `Prints the query plan the gateway would run for an operation: Apollo's
+text form (Sequence, Parallel, Flatten, Fetch), or JSON with --json. The
+operation is the argument, or @FILE to read it from a file. Without
+--supergraph the embedded demo supergraph is used.`
 
 func planCmd(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("plan", flag.ExitOnError)
-	file := fs.String("supergraph", "", "supergraph SDL file (default: the demo gateway.graphql)")
+	fs := newFlags("plan", "gateway plan [--supergraph FILE] [--json] [--operation NAME] QUERY|@FILE", planHelp)
+	file := fs.String("supergraph", "", "supergraph SDL file (default: the embedded demo supergraph)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	opName := fs.String("operation", "", "operation name")
-	_ = fs.Parse(args)
+	opName := fs.String("operation", "", "operation name, when the document has several")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
 	if fs.NArg() != 1 {
-		return errors.New("plan: want one QUERY argument (or @FILE)")
+		fmt.Fprintln(fs.Output(), "plan: want one QUERY argument (or @FILE)")
+		fs.Usage()
+		return errUsage
 	}
 	query := fs.Arg(0)
 	if strings.HasPrefix(query, "@") {

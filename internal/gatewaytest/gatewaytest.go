@@ -39,6 +39,8 @@ type Gateway struct {
 	Subgraphs map[string]*Recorder
 	// Client is an HTTP client for calling the gateway.
 	Client *http.Client
+	// Transport is the gateway's subgraph client.
+	Transport *subgraphs.Client
 }
 
 // Option configures Start.
@@ -120,6 +122,7 @@ func Start(t testing.TB, opts ...Option) *Gateway {
 	// subgraphs it calls.
 	t.Cleanup(gw.Close)
 	g.Handler = s
+	g.Transport = client
 	g.BaseURL = gw.URL
 	g.URL = gw.URL + "/graphql"
 	g.Client = gw.Client()

@@ -1,0 +1,240 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/fedgate/gateway/telemetry"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Observe configures the server's resilience and observability: load
+// shedding, the request deadline, traces, metrics, the request log and
+// the /ready and /metrics endpoints. The zero value turns all of it off.
+type Observe struct {
+	// MaxInflightRequests is the most client requests served at once;
+	// past it a request gets 503 SERVICE_OVERLOADED at once, with
+	// Retry-After. 0 is unlimited.
+	MaxInflightRequests int
+	// RetryAfter is the Retry-After of a shed request, rounded up to
+	// whole seconds; 0 means 1s.
+	RetryAfter time.Duration
+	// RequestTimeout is the deadline of a client request; a request
+	// still running then is answered 504 GATEWAY_TIMEOUT. 0 is none.
+	RequestTimeout time.Duration
+	// Tracer starts the spans of each request; nil is a no-op tracer
+	// (an incoming traceparent is still passed on).
+	Tracer trace.Tracer
+	// Metrics records request metrics; nil records nothing.
+	Metrics *telemetry.Metrics
+	// RequestLog writes one line per client request; nil writes none.
+	RequestLog *slog.Logger
+	// MetricsHandler, when set, is served at MetricsPath on this
+	// listener (when the metrics have no listener of their own).
+	MetricsHandler http.Handler
+	// MetricsPath is where MetricsHandler is served; empty is /metrics.
+	MetricsPath string
+	// Health reports the subgraphs' health for /ready (informational:
+	// an unhealthy subgraph does not make the gateway unready, since it
+	// still serves the other subgraphs' fields).
+	Health func() any
+}
+
+// Error codes of requests refused or cut by the server.
+const (
+	CodeOverloaded     = "SERVICE_OVERLOADED"
+	CodeGatewayTimeout = "GATEWAY_TIMEOUT"
+)
+
+// serverKind is made once: building the option allocates.
+var serverKind = trace.WithSpanKind(trace.SpanKindServer)
+
+// observer is the server's state for Observe.
+type observer struct {
+	tracer   trace.Tracer
+	inflight atomic.Int64
+	draining atomic.Bool
+}
+
+func (s *Server) initObserve() {
+	s.obs.tracer = s.opts.Observe.Tracer
+	if s.obs.tracer == nil {
+		s.obs.tracer = noop.NewTracerProvider().Tracer("")
+	}
+}
+
+// startSpan starts a span of the request pipeline under the span in ctx
+// (names are telemetry.Span*). The auth stage uses it with
+// telemetry.SpanAuthorize.
+func (s *Server) startSpan(ctx context.Context, name string) (context.Context, trace.Span) {
+	if parent := trace.SpanFromContext(ctx); !parent.IsRecording() {
+		// No span would be recorded under it: no cost.
+		return ctx, parent
+	}
+	return s.obs.tracer.Start(ctx, name)
+}
+
+// Drain marks the server as shutting down: /ready answers 503 from now
+// on, so load balancers stop sending new requests, while requests in
+// flight finish.
+func (s *Server) Drain() { s.obs.draining.Store(true) }
+
+// InFlight returns the number of client requests being served.
+func (s *Server) InFlight() int64 { return s.obs.inflight.Load() }
+
+// ServeHTTP implements http.Handler: the probes and metrics, then load
+// shedding, the request id, the trace, the deadline, the metrics and the
+// log line around the GraphQL request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o := &s.opts.Observe
+	switch r.URL.Path {
+	case "/health", "/healthz":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"pass"}`))
+		return
+	case "/ready", "/readyz":
+		s.serveReady(w)
+		return
+	}
+	if o.MetricsHandler != nil && r.URL.Path == metricsPath(o.MetricsPath) {
+		o.MetricsHandler.ServeHTTP(w, r)
+		return
+	}
+	n := s.obs.inflight.Add(1)
+	defer s.obs.inflight.Add(-1)
+	if o.MaxInflightRequests > 0 && n > int64(o.MaxInflightRequests) {
+		s.shed(w, r)
+		return
+	}
+	start := time.Now()
+	id := r.Header.Get("X-Request-ID")
+	if !telemetry.ValidRequestID(id) {
+		id = telemetry.NewRequestID()
+	}
+
+	ctx := telemetry.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := s.obs.tracer.Start(ctx, telemetry.SpanRequest, serverKind)
+	defer span.End()
+	ri := telemetry.NewRequestInfo(id)
+	w.Header()[telemetry.RequestIDHeader] = ri.IDHeader
+	if client := r.Header.Get("Apollographql-Client-Name"); client != "" && len(client) <= 128 {
+		ri.SetClient(client)
+	}
+	ctx = telemetry.WithRequestInfo(ctx, ri)
+	if o.RequestTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.RequestTimeout)
+		defer cancel()
+	}
+	o.Metrics.RequestStarted(ctx)
+	sw := &statusWriter{ResponseWriter: w, ctx: ctx, parent: r.Context()}
+	s.serveGraphQL(sw, r.WithContext(ctx))
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	elapsed := time.Since(start)
+	op := ri.Operation()
+	if sw.timedOut {
+		o.Metrics.Shed(ctx, "timeout")
+	}
+	o.Metrics.RequestDone(ctx, op, sw.status, elapsed)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("http.response.status_code", sw.status), attribute.String("graphql.operation.name", op))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
+		}
+	}
+	if o.RequestLog != nil {
+		attrs := append(ri.LogAttrs(), slog.Int("status", sw.status), slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000))
+		if sc := span.SpanContext(); sc.HasTraceID() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+		}
+		o.RequestLog.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+	}
+}
+
+func metricsPath(p string) string {
+	if p == "" {
+		return "/metrics"
+	}
+	return p
+}
+
+// serveReady answers 200 while a supergraph is loaded and the server is
+// not draining, else 503; the body lists the subgraphs' health.
+func (s *Server) serveReady(w http.ResponseWriter) {
+	ready := s.rt.Load() != nil && !s.obs.draining.Load()
+	body := struct {
+		Status    string `json:"status"`
+		Subgraphs any    `json:"subgraphs,omitempty"`
+	}{Status: "ready"}
+	switch {
+	case s.obs.draining.Load():
+		body.Status = "draining"
+	case !ready:
+		body.Status = "no supergraph"
+	}
+	if s.opts.Observe.Health != nil {
+		body.Subgraphs = s.opts.Observe.Health()
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if !ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_, _ = w.Write(b)
+}
+
+// statusWriter records the status written, and replaces the answer of a
+// request whose deadline passed with 504 GATEWAY_TIMEOUT.
+type statusWriter struct {
+	http.ResponseWriter
+	ctx      context.Context
+	parent   context.Context
+	status   int
+	timedOut bool
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status != 0 {
+		return
+	}
+	if w.ctx.Err() == context.DeadlineExceeded && w.parent.Err() == nil {
+		w.timeout()
+		return
+	}
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.timedOut {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// timeout writes the 504 answer; later writes are dropped.
+func (w *statusWriter) timeout() {
+	w.timedOut, w.status = true, http.StatusGatewayTimeout
+	h := w.ResponseWriter.Header()
+	h.Del("Content-Length")
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	w.ResponseWriter.WriteHeader(http.StatusGatewayTimeout)
+	_, _ = w.ResponseWriter.Write([]byte(`{"errors":[{"message":"the request did not complete within the gateway's request timeout","extensions":{"code":"` + CodeGatewayTimeout + `"}}]}`))
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

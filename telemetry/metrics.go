@@ -1,0 +1,276 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Metrics holds the gateway's OpenTelemetry instruments. A nil *Metrics
+// records nothing, so callers need no checks.
+//
+// Prometheus names (the exporter adds unit and _total suffixes):
+//
+//	fedgate_requests_total{operation,status}            client requests
+//	fedgate_request_duration_seconds{operation,status}  their latency
+//	fedgate_requests_inflight                            client requests in progress
+//	fedgate_requests_shed_total{reason}                  refused by load shedding or timed out
+//	fedgate_subgraph_requests_total{subgraph,code}       subgraph HTTP attempts (code "OK" or the error code)
+//	fedgate_subgraph_errors_total{subgraph,code}         failed subgraph attempts
+//	fedgate_subgraph_duration_seconds{subgraph}          subgraph attempt latency
+//	fedgate_subgraph_retries_total{subgraph}             retried attempts
+//	fedgate_circuit_breaker_state{subgraph}              0 closed, 1 half-open, 2 open
+//	fedgate_cache_hits_total{kind}, fedgate_cache_misses_total{kind}
+//	fedgate_rate_limited_total{tier}                     requests refused by rate limits
+type Metrics struct {
+	requests      metric.Int64Counter
+	duration      metric.Float64Histogram
+	inflight      metric.Int64UpDownCounter
+	shed          metric.Int64Counter
+	subRequests   metric.Int64Counter
+	subErrors     metric.Int64Counter
+	subDuration   metric.Float64Histogram
+	subRetries    metric.Int64Counter
+	cacheCounts   sync.Map // cache kind -> func() (hits, misses int64)
+	rateLimited   metric.Int64Counter
+	breakerStates sync.Map // subgraph -> func() int64
+
+	mu             sync.RWMutex
+	opts           map[attrKey]metric.MeasurementOption
+	operationNames map[string]bool
+}
+
+// maxOperations bounds the distinct operation names used as labels; the
+// rest are counted as "other" so that clients cannot grow the series
+// without bound.
+const maxOperations = 1000
+
+// latencyBuckets are the histogram boundaries in seconds.
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+// NewMetrics creates the instruments on meter.
+func NewMetrics(meter metric.Meter) (*Metrics, error) {
+	m := &Metrics{}
+	var err error
+	counter := func(name, desc string) metric.Int64Counter {
+		if err != nil {
+			return nil
+		}
+		var c metric.Int64Counter
+		c, err = meter.Int64Counter(name, metric.WithDescription(desc))
+		return c
+	}
+	histogram := func(name, desc string) metric.Float64Histogram {
+		if err != nil {
+			return nil
+		}
+		var h metric.Float64Histogram
+		h, err = meter.Float64Histogram(name, metric.WithDescription(desc), metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(latencyBuckets...))
+		return h
+	}
+	m.requests = counter("fedgate.requests", "Client GraphQL requests by operation name and HTTP status.")
+	m.duration = histogram("fedgate.request.duration", "Latency of client GraphQL requests.")
+	m.shed = counter("fedgate.requests.shed", "Client requests refused by load shedding (reason overloaded) or cut by the request deadline (reason timeout).")
+	m.subRequests = counter("fedgate.subgraph.requests", "Subgraph HTTP requests (each attempt) by subgraph and outcome code.")
+	m.subErrors = counter("fedgate.subgraph.errors", "Failed subgraph requests by subgraph and error code.")
+	m.subDuration = histogram("fedgate.subgraph.duration", "Latency of subgraph HTTP requests.")
+	m.subRetries = counter("fedgate.subgraph.retries", "Retried subgraph requests.")
+	m.rateLimited = counter("fedgate.rate_limited", "Requests refused by a rate limit, by tier.")
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: metrics: %w", err)
+	}
+	m.inflight, err = meter.Int64UpDownCounter("fedgate.requests.inflight", metric.WithDescription("Client GraphQL requests in progress."))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: metrics: %w", err)
+	}
+	for _, c := range []struct {
+		name, desc string
+		hits       bool
+	}{
+		{"fedgate.cache.hits", "Cache hits by cache kind (response, entity, apq).", true},
+		{"fedgate.cache.misses", "Cache misses by cache kind (response, entity, apq).", false},
+	} {
+		_, err = meter.Int64ObservableCounter(c.name, metric.WithDescription(c.desc),
+			metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+				m.cacheCounts.Range(func(k, v any) bool {
+					hits, misses := v.(func() (int64, int64))()
+					if c.hits {
+						o.Observe(hits, m.one("kind", k.(string)))
+					} else {
+						o.Observe(misses, m.one("kind", k.(string)))
+					}
+					return true
+				})
+				return nil
+			}))
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: metrics: %w", err)
+		}
+	}
+	_, err = meter.Int64ObservableGauge("fedgate.circuit_breaker.state",
+		metric.WithDescription("Circuit breaker state per subgraph: 0 closed, 1 half-open, 2 open."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			m.breakerStates.Range(func(k, v any) bool {
+				o.Observe(v.(func() int64)(), m.one("subgraph", k.(string)))
+				return true
+			})
+			return nil
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: metrics: %w", err)
+	}
+	return m, nil
+}
+
+type attrKey struct {
+	k1, v1, k2, v2 string
+	n              int
+}
+
+// opt returns the cached measurement option carrying the attributes
+// {k1=v1[, k2=v2]} (or {k1=v1, k2=n} when k2 names a number), so that a
+// hot path records without building a set or boxing an option.
+func (m *Metrics) opt(key attrKey) metric.MeasurementOption {
+	m.mu.RLock()
+	o, ok := m.opts[key]
+	m.mu.RUnlock()
+	if ok {
+		return o
+	}
+	kvs := []attribute.KeyValue{attribute.String(key.k1, key.v1)}
+	switch {
+	case key.k2 != "" && key.v2 == "":
+		kvs = append(kvs, attribute.String(key.k2, strconv.Itoa(key.n)))
+	case key.k2 != "":
+		kvs = append(kvs, attribute.String(key.k2, key.v2))
+	}
+	o = metric.WithAttributeSet(attribute.NewSet(kvs...))
+	m.mu.Lock()
+	if m.opts == nil {
+		m.opts = map[attrKey]metric.MeasurementOption{}
+	}
+	m.opts[key] = o
+	m.mu.Unlock()
+	return o
+}
+
+func (m *Metrics) one(k, v string) metric.MeasurementOption { return m.opt(attrKey{k1: k, v1: v}) }
+
+func (m *Metrics) two(k1, v1, k2, v2 string) metric.MeasurementOption {
+	return m.opt(attrKey{k1: k1, v1: v1, k2: k2, v2: v2})
+}
+
+// operationLabel bounds the operation names used as label values.
+func (m *Metrics) operationLabel(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	m.mu.RLock()
+	known := m.operationNames[name]
+	m.mu.RUnlock()
+	if known {
+		return name
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.operationNames == nil {
+		m.operationNames = map[string]bool{}
+	}
+	if m.operationNames[name] {
+		return name
+	}
+	if len(m.operationNames) >= maxOperations {
+		return "other"
+	}
+	m.operationNames[name] = true
+	return name
+}
+
+// RequestStarted counts a client request in progress until RequestDone.
+func (m *Metrics) RequestStarted(ctx context.Context) {
+	if m == nil {
+		return
+	}
+	m.inflight.Add(ctx, 1)
+}
+
+// RequestDone records a finished client request.
+func (m *Metrics) RequestDone(ctx context.Context, operation string, status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.inflight.Add(ctx, -1)
+	o := m.opt(attrKey{k1: "operation", v1: m.operationLabel(operation), k2: "status", n: status})
+	m.requests.Add(ctx, 1, o)
+	m.duration.Record(ctx, d.Seconds(), o)
+}
+
+// Shed counts a client request refused (reason "overloaded") or cut by
+// the request deadline (reason "timeout").
+func (m *Metrics) Shed(ctx context.Context, reason string) {
+	if m == nil {
+		return
+	}
+	m.shed.Add(ctx, 1, m.one("reason", reason))
+}
+
+// SubgraphRequest records one subgraph attempt; code is "" on success.
+func (m *Metrics) SubgraphRequest(ctx context.Context, subgraph, code string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	if code == "" {
+		m.subRequests.Add(ctx, 1, m.two("subgraph", subgraph, "code", "OK"))
+	} else {
+		o := m.two("subgraph", subgraph, "code", code)
+		m.subRequests.Add(ctx, 1, o)
+		m.subErrors.Add(ctx, 1, o)
+	}
+	if d > 0 {
+		m.subDuration.Record(ctx, d.Seconds(), m.one("subgraph", subgraph))
+	}
+}
+
+// SubgraphRetry counts a retried subgraph request.
+func (m *Metrics) SubgraphRetry(ctx context.Context, subgraph string) {
+	if m == nil {
+		return
+	}
+	m.subRetries.Add(ctx, 1, m.one("subgraph", subgraph))
+}
+
+// ObserveBreaker registers the function that reports a subgraph's
+// breaker state (0 closed, 1 half-open, 2 open) when metrics are read.
+func (m *Metrics) ObserveBreaker(subgraph string, state func() int64) {
+	if m == nil {
+		return
+	}
+	m.breakerStates.Store(subgraph, state)
+}
+
+// ObserveCache exports the hit and miss counts of the cache of the given
+// kind (response, entity, apq), read when metrics are collected: the
+// caches keep their own counters, so a lookup costs no metric call.
+func (m *Metrics) ObserveCache(kind string, counts func() (hits, misses int64)) {
+	if m == nil {
+		return
+	}
+	m.cacheCounts.Store(kind, counts)
+}
+
+// RateLimited counts a request refused by the rate limit of the given
+// tier (e.g. "client", "anonymous", "cost").
+func (m *Metrics) RateLimited(ctx context.Context, tier string) {
+	if m == nil {
+		return
+	}
+	m.rateLimited.Add(ctx, 1, m.one("tier", tier))
+}
