@@ -14,12 +14,13 @@ FUZZ_TIME   ?= 30s
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: help run build test lint fmt-check vet bench gobench fuzz compose clean playground js-test browser-test http-audit playground-test
+.PHONY: deps help run build test lint fmt-check vet bench gobench fuzz compose clean playground js-test browser-test http-audit playground-test
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
 	@echo 'make build     build bin/gateway'
-	@echo 'make test      gofmt check, go vet, go test (-race when cgo is available), then js-test'
+	@echo 'make test      install missing test tools (deps), gofmt check, go vet, go test (-race when cgo is available), then js-test'
+	@echo 'make deps      install redis-server and chromium (apt-get) and the e2e npm packages when missing'
 	@echo 'make js-test   playground-test, http-audit and browser-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
 	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
@@ -50,7 +51,12 @@ vet:
 
 lint: fmt-check vet
 
-test: fmt-check vet
+# deps installs redis-server, Chromium and the e2e npm packages when missing
+# (apt-get, as root or through sudo), so make test works on a fresh machine.
+deps:
+	./scripts/install-deps.sh
+
+test: deps fmt-check vet
 	@[ -n "$(RACE)" ] || echo 'note: no cgo/C compiler, testing without -race'
 	$(GO) test $(RACE) $(TEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory js-test

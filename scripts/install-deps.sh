@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond Go and Node.js on a Debian machine:
+# redis-server (tests start their own on loopback), Chromium (the browser
+# test) and the npm packages of e2e/js. Does nothing for what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "installing ${need[*]} (apt-get)"
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# playwright-core and the graphql-http audit come from e2e/js's lock file.
+if [ ! -f e2e/js/node_modules/.package-lock.json ] || [ e2e/js/package-lock.json -nt e2e/js/node_modules/.package-lock.json ]; then
+	(cd e2e/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
