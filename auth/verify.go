@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedgate/gateway/internal/reqerr"
+
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -17,19 +19,7 @@ import (
 // execution: its message is safe to show (it never holds key material or
 // the token), Code is the GraphQL extensions.code and Status the HTTP
 // status.
-type Error struct {
-	Code    string
-	Message string
-	Status  int
-}
-
-func (e *Error) Error() string { return e.Message }
-
-// ExtensionCode is the GraphQL error code.
-func (e *Error) ExtensionCode() string { return e.Code }
-
-// HTTPStatus is the HTTP status of the answer.
-func (e *Error) HTTPStatus() int { return e.Status }
+type Error = reqerr.Error
 
 // unauthenticated builds the 401 error for an invalid token.
 func unauthenticated(reason string) *Error {

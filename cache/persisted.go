@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedgate/gateway/internal/reqerr"
+
 	"github.com/dgraph-io/ristretto/v2"
 )
 
@@ -27,19 +29,7 @@ const (
 
 // Error is a request error with its GraphQL extensions.code and HTTP
 // status; the server reports it as it reports other request errors.
-type Error struct {
-	Code    string
-	Message string
-	Status  int
-}
-
-func (e *Error) Error() string { return e.Message }
-
-// ExtensionCode is the extensions.code of the error.
-func (e *Error) ExtensionCode() string { return e.Code }
-
-// HTTPStatus is the status of the response.
-func (e *Error) HTTPStatus() int { return e.Status }
+type Error = reqerr.Error
 
 // Manifest is an Apollo persisted query manifest.
 type Manifest struct {

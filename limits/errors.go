@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/fedgate/gateway/internal/reqerr"
 )
 
 // Codes used in the extensions.code of errors returned by this package.
@@ -48,23 +50,7 @@ const maxMessage = 256
 
 // Error is a request error with a GraphQL extensions code and the HTTP
 // status the response should carry.
-type Error struct {
-	Code    string // extensions.code, such as MAX_DEPTH_EXCEEDED
-	Message string // short, human-readable, never a large echo of input
-	Status  int    // HTTP status, such as 400
-	// Extensions are more members of the error's extensions, beside code
-	// (the estimated and maximum cost of a COST_ESTIMATED_TOO_EXPENSIVE).
-	Extensions map[string]any
-}
-
-// Error returns the message.
-func (e *Error) Error() string { return e.Message }
-
-// ExtensionCode returns the GraphQL extensions.code of the error.
-func (e *Error) ExtensionCode() string { return e.Code }
-
-// HTTPStatus returns the HTTP status for a response carrying only this error.
-func (e *Error) HTTPStatus() int { return e.Status }
+type Error = reqerr.Error
 
 // badRequest returns an *Error with status 400.
 func badRequest(code, format string, args ...any) *Error {
