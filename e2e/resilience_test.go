@@ -213,7 +213,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	cfg := settings(func(s *subgraphs.Settings) {
 		s.Retry.Attempts = 1
 		s.Breaker = subgraphs.Breaker{Enabled: true, Window: 10 * time.Second, MinRequests: 4, FailureRatio: 0.5,
-			OpenTimeout: 300 * time.Millisecond, HalfOpenRequests: 1}
+			OpenTimeout: 1500 * time.Millisecond, HalfOpenRequests: 1}
 	})
 	g := startFault(t, faultSupergraph(t), side, cfg, nil)
 	const q = `{ things { id name extra } }`
@@ -245,7 +245,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 		t.Fatalf("side received %d requests, want 4: an open breaker sends none", c)
 	}
 	// Half-open with side still failing: one probe, which reopens it.
-	time.Sleep(350 * time.Millisecond)
+	time.Sleep(1600 * time.Millisecond)
 	expect("failed probe", subgraphs.CodeHTTPError)
 	expect("reopened", subgraphs.CodeCircuitOpen)
 	if c := side.calls.Load(); c != 5 {
@@ -253,7 +253,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	}
 	// Side recovers: the next probe closes the breaker.
 	side.failing.Store(false)
-	time.Sleep(350 * time.Millisecond)
+	time.Sleep(1600 * time.Millisecond)
 	if s := breakerOf(g, "side"); s != "half-open" {
 		t.Errorf("after the open timeout the breaker is %s, want half-open", s)
 	}
