@@ -1,0 +1,415 @@
+package compose
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// The satisfiability check walks the API schema from its root types the
+// way a query planner would: a state is "an object of type T fetched from
+// subgraph S". From a state, a field is reachable when S resolves it, or
+// when another subgraph resolving it can be reached by @key jumps whose
+// key fields S (or a subgraph reached before) can provide, and the
+// field's @requires can be fetched the same way. Every field of every
+// reachable state must be reachable, or the query that leads there is
+// reported with SATISFIABILITY_ERROR.
+//
+// It is a per-type simplification of Apollo's graph-based validation: it
+// does not track @provides per path (a provided field counts as available
+// wherever its subgraph returns the type), nor the shareable-field
+// runtime-type checks.
+
+type state struct {
+	typ      string
+	subgraph int
+}
+
+// visit is one path of the API schema with the states it may be in: the
+// planner may pick any of them.
+type visit struct {
+	parent *visit
+	field  string // response path element leading here
+	cond   string // type condition when entering an implementation
+	typ    string
+	graphs []int
+}
+
+func (v *visit) key() string {
+	ids := make([]string, len(v.graphs))
+	for i, g := range v.graphs {
+		ids[i] = strconv.Itoa(g)
+	}
+	sort.Strings(ids)
+	return v.typ + ":" + strings.Join(ids, ",")
+}
+
+func addGraph(list []int, g int) []int {
+	for _, x := range list {
+		if x == g {
+			return list
+		}
+	}
+	return append(list, g)
+}
+
+func (s *supergraph) checkSatisfiability(sg *schema.Supergraph, errs *errorList) {
+	seen := map[string]bool{}
+	closures := map[state][]int{}
+	var queue []*visit
+	push := func(v *visit) {
+		if len(v.graphs) == 0 {
+			return
+		}
+		if k := v.key(); !seen[k] {
+			seen[k] = true
+			queue = append(queue, v)
+		}
+	}
+	for _, root := range s.roots {
+		v := &visit{typ: root}
+		for i, st := range s.types[root].sources {
+			if st != nil {
+				v.graphs = append(v.graphs, i)
+			}
+		}
+		push(v)
+	}
+	reported := map[string]bool{}
+	for len(queue) > 0 {
+		v := queue[0]
+		queue = queue[1:]
+		t := s.types[v.typ]
+		if t == nil || sg.API.Types[t.name] == nil {
+			continue
+		}
+		if t.kind == ast.Union || t.kind == ast.Interface {
+			var runtime []string
+			for _, g := range v.graphs {
+				for _, m := range s.possible(t, g) {
+					if !containsString(runtime, m) {
+						runtime = append(runtime, m)
+					}
+				}
+			}
+			for _, m := range runtime {
+				next := &visit{parent: v, cond: m, typ: m}
+				for _, g := range v.graphs {
+					if containsString(s.possible(t, g), m) {
+						for _, target := range s.entryGraphs(m, g) {
+							next.graphs = addGraph(next.graphs, target)
+						}
+					}
+				}
+				push(next)
+			}
+			if t.kind == ast.Union {
+				continue
+			}
+		}
+		apiType := sg.API.Types[t.name]
+		for _, f := range t.fields {
+			if apiType.Fields.ForName(f.name) == nil {
+				continue
+			}
+			next := &visit{parent: v, field: f.name, typ: f.typ.Name()}
+			for _, g := range v.graphs {
+				closure := s.closure(state{t.name, g}, closures)
+				for _, r := range s.resolvers(t, f, closure, closures) {
+					next.graphs = addGraph(next.graphs, r)
+				}
+			}
+			if len(next.graphs) == 0 {
+				if t.kind == ast.Interface {
+					// Reached through the implementations instead.
+					continue
+				}
+				coord := t.name + "." + f.name
+				if reported[coord] {
+					continue
+				}
+				reported[coord] = true
+				var from []string
+				for _, g := range v.graphs {
+					from = append(from, "\""+s.subgraphs[g].name+"\"")
+				}
+				errs.add("SATISFIABILITY_ERROR", "", coord, "The following supergraph API query:\n%s\ncannot be satisfied by the subgraphs because:\n- from %s: cannot find field \"%s\" there, and no subgraph resolving it can be reached through a @key of \"%s\" (%s).", s.pathQuery(v, f.name), subgraphList(from), coord, t.name, s.resolverNames(f))
+				continue
+			}
+			nt := s.types[next.typ]
+			if nt == nil || nt.kind == ast.Enum || nt.kind == ast.Scalar || nt.kind == ast.InputObject {
+				continue
+			}
+			var kept []int
+			for _, g := range next.graphs {
+				if nt.kind != ast.Object || nt.sources[g] != nil {
+					kept = append(kept, g)
+				}
+			}
+			next.graphs = kept
+			push(next)
+		}
+	}
+}
+
+func (s *supergraph) resolverNames(f *mField) string {
+	var names []string
+	for i, sf := range f.sources {
+		if sf != nil && !sf.external {
+			names = append(names, "\""+s.subgraphs[i].name+"\"")
+		}
+	}
+	if len(names) == 0 {
+		return "no subgraph resolves it"
+	}
+	return "resolved in " + subgraphList(names)
+}
+
+// possible lists the object types subgraph i may return for an abstract type.
+func (s *supergraph) possible(t *mType, i int) []string {
+	st := t.sources[i]
+	var out []string
+	if st == nil {
+		return nil
+	}
+	if t.kind == ast.Union {
+		return st.members
+	}
+	for _, impl := range s.implementations(t.name) {
+		ot := s.types[impl]
+		if st.interfaceObject {
+			out = append(out, impl)
+			continue
+		}
+		if ot.sources[i] != nil && containsString(ot.sources[i].interfaces, t.name) {
+			out = append(out, impl)
+		}
+	}
+	return out
+}
+
+// entryGraphs lists where an object of type name returned by subgraph i
+// can be continued: subgraph i itself when it defines the type, else the
+// subgraphs with a resolvable key for it (an @interfaceObject subgraph
+// hands implementations over by key).
+func (s *supergraph) entryGraphs(name string, i int) []int {
+	t := s.types[name]
+	if t.sources[i] != nil {
+		return []int{i}
+	}
+	var out []int
+	for j, st := range t.sources {
+		if st != nil && hasResolvableKey(st) {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+func hasResolvableKey(st *sType) bool {
+	for _, k := range st.keys {
+		if k.resolvable {
+			return true
+		}
+	}
+	return false
+}
+
+// closure lists the subgraphs reachable from a state by @key jumps.
+func (s *supergraph) closure(st state, cache map[state][]int) []int {
+	if c, ok := cache[st]; ok {
+		return c
+	}
+	t := s.types[st.typ]
+	if containsString(s.roots, st.typ) {
+		var all []int
+		for i, src := range t.sources {
+			if src != nil {
+				all = append(all, i)
+			}
+		}
+		cache[st] = all
+		return all
+	}
+	reached := []int{st.subgraph}
+	in := map[int]bool{st.subgraph: true}
+	for k := 0; k < len(reached); k++ {
+		from := reached[k]
+		for j, src := range t.sources {
+			if src == nil || in[j] {
+				continue
+			}
+			for _, key := range src.keys {
+				if key.resolvable && key.sel != nil && s.canProvide(t.name, key.sel, from) {
+					in[j] = true
+					reached = append(reached, j)
+					break
+				}
+			}
+		}
+	}
+	cache[st] = reached
+	return reached
+}
+
+// canProvide reports whether subgraph i resolves every field of a
+// selection on type typeName by itself.
+func (s *supergraph) canProvide(typeName string, sel ast.SelectionSet, i int) bool {
+	sg := s.subgraphs[i]
+	st := sg.types[typeName]
+	if st == nil {
+		return false
+	}
+	for _, x := range sel {
+		switch x := x.(type) {
+		case *ast.Field:
+			if x.Name == "__typename" {
+				continue
+			}
+			f := st.field(x.Name)
+			if f == nil || (f.external && !sg.provided(typeName, f.name)) {
+				return false
+			}
+			if len(x.SelectionSet) > 0 && !s.canProvide(f.typ.Name(), x.SelectionSet, i) {
+				return false
+			}
+		case *ast.InlineFragment:
+			cond := x.TypeCondition
+			if cond == "" {
+				cond = typeName
+			}
+			if sg.types[cond] != nil && !s.canProvide(cond, x.SelectionSet, i) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// resolvers lists the subgraphs of a closure that resolve field f of t,
+// with their @requires satisfiable.
+func (s *supergraph) resolvers(t *mType, f *mField, closure []int, cache map[state][]int) []int {
+	var out []int
+	for _, i := range closure {
+		sg := s.subgraphs[i]
+		sf := f.sources[i]
+		if sf == nil {
+			// A field of an @interfaceObject reaches the implementations.
+			if f.fromInterfaceObject {
+				for _, iname := range t.interfaces {
+					itf := s.types[iname]
+					if itf != nil && itf.sources[i] == nil {
+						continue
+					}
+				}
+			}
+			continue
+		}
+		if !f.active(i) {
+			continue
+		}
+		if sf.external && !sg.provided(t.name, f.name) {
+			continue
+		}
+		if sf.requires != "" {
+			sel, err := parseFieldSet(sf.requires)
+			if err != nil || !s.requirable(t, sel, s.closure(state{t.name, i}, cache), i) {
+				continue
+			}
+		}
+		out = append(out, i)
+	}
+	if len(out) == 0 && f.fromInterfaceObject {
+		// Jump to the @interfaceObject subgraph through the interface key.
+		for _, iname := range t.interfaces {
+			itf := s.types[iname]
+			if itf == nil {
+				continue
+			}
+			itfField := itf.field(f.name)
+			if itfField == nil {
+				continue
+			}
+			for j, st := range itf.sources {
+				if st == nil || !st.interfaceObject || itfField.sources[j] == nil {
+					continue
+				}
+				for _, key := range st.keys {
+					for _, from := range closure {
+						if key.resolvable && key.sel != nil && s.canProvide(t.name, key.sel, from) {
+							return []int{j}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// requirable reports whether every top-level field a @requires selects is
+// resolved by a subgraph other than i that the closure reaches.
+func (s *supergraph) requirable(t *mType, sel ast.SelectionSet, closure []int, i int) bool {
+	for _, x := range sel {
+		fd, ok := x.(*ast.Field)
+		if !ok {
+			continue
+		}
+		f := t.field(fd.Name)
+		if f == nil {
+			return false
+		}
+		found := false
+		for _, j := range closure {
+			if sf := f.sources[j]; sf != nil && !sf.external && f.active(j) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// pathQuery prints the query that reaches a state and then selects field.
+func (s *supergraph) pathQuery(v *visit, field string) string {
+	var steps []string
+	for x := v; x != nil; x = x.parent {
+		switch {
+		case x.cond != "":
+			steps = append(steps, "... on "+x.cond)
+		case x.field != "":
+			steps = append(steps, x.field)
+		}
+	}
+	root := ""
+	for x := v; x != nil; x = x.parent {
+		if x.parent == nil {
+			root = x.typ
+		}
+	}
+	var b strings.Builder
+	indent := ""
+	if root != "Query" {
+		b.WriteString(strings.ToLower(root) + " ")
+	}
+	b.WriteString("{\n")
+	indent = "  "
+	for i := len(steps) - 1; i >= 0; i-- {
+		b.WriteString(indent + steps[i] + " {\n")
+		indent += "  "
+	}
+	b.WriteString(indent + field + "\n")
+	for i := 0; i < len(steps); i++ {
+		indent = indent[2:]
+		b.WriteString(indent + "}\n")
+	}
+	b.WriteString("}")
+	return fmt.Sprint(b.String())
+}
