@@ -35,12 +35,14 @@ Usage:
   gateway serve --supergraph FILE [--listen ADDR] [--subgraph-url NAME=URL ...]
   gateway demo [--listen ADDR]
   gateway plan --supergraph FILE [--json] QUERY|@FILE
+  gateway compose --config supergraph.yaml [-o FILE]
 
 Commands:
   serve   serve a supergraph SDL (Apollo Federation v2); subgraph URLs come
           from @join__graph(url:) unless overridden
   demo    start the demo subgraphs in process and serve gateway.graphql
   plan    print the query plan of an operation
+  compose compose the subgraphs of a rover supergraph.yaml into a supergraph
 `
 
 func main() {
@@ -56,6 +58,8 @@ func main() {
 		err = demoCmd(os.Args[2:])
 	case "plan":
 		err = planCmd(os.Args[2:], os.Stdout)
+	case "compose":
+		err = composeCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return
