@@ -164,8 +164,6 @@ func (sg *subgraph) validateFieldSets(errs *errorList) {
 					return false
 				case len(f.args) > 0:
 					errs.add("KEY_FIELDS_HAS_ARGS", sg.name, pt.name+"."+f.name, "%sfield %s.%s cannot be included because it has arguments (fields with argument are not allowed in @key)", prefix, pt.name, f.name)
-				case f.typ.Elem != nil:
-					errs.add("KEY_FIELDS_SELECT_INVALID_TYPE", sg.name, pt.name+"."+f.name, "%sfield \"%s.%s\" is a List type which is not allowed in @key", prefix, pt.name, f.name)
 				case sg.isAbstract(f.typ.Name()):
 					errs.add("KEY_FIELDS_SELECT_INVALID_TYPE", sg.name, pt.name+"."+f.name, "%sfield \"%s.%s\" is an %s type which is not allowed in @key", prefix, pt.name, f.name, abstractKind(sg.types[f.typ.Name()].kind))
 				case sg.isComposite(f.typ.Name()) && len(fd.SelectionSet) == 0:

@@ -95,14 +95,14 @@ func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
 				s.types[name] = t
 				s.order = append(s.order, name)
 			}
-			kind := st.kind
-			if st.interfaceObject {
-				kind = ast.Interface
+			compatible := st.kind == t.kind ||
+				(st.interfaceObject && t.kind == ast.Interface) ||
+				(st.kind == ast.Interface && t.kind == ast.Object && t.anyInterfaceObject())
+			if compatible && st.kind == ast.Interface {
+				t.kind = ast.Interface
 			}
-			if kind != t.kind {
-				if t.kind == ast.Object && kind == ast.Interface && t.anyInterfaceObject() {
-					t.kind = ast.Interface
-				} else if !(t.kind == ast.Interface && st.interfaceObject) {
+			if !compatible {
+				{
 					errs.add("TYPE_KIND_MISMATCH", "", name, "Type \"%s\" has mismatched kind: it is defined as %s in subgraph \"%s\" but %s in subgraph \"%s\"", name, kindName(t.firstKind()), t.firstSubgraph(subgraphs), kindName(st.kind), sg.name)
 					continue
 				}

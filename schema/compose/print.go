@@ -274,9 +274,10 @@ func printDescription(desc, indent string, first bool) string {
 	text := `"""` + out + `"""`
 	text = indent + strings.ReplaceAll(text, "\n", "\n"+indent)
 	// Blank lines carry no indentation.
-	text = strings.ReplaceAll(text, "\n"+indent+"\n", "\n\n")
-	for strings.Contains(text, "\n"+indent+"\n") {
-		text = strings.ReplaceAll(text, "\n"+indent+"\n", "\n\n")
+	if indent != "" {
+		for strings.Contains(text, "\n"+indent+"\n") {
+			text = strings.ReplaceAll(text, "\n"+indent+"\n", "\n\n")
+		}
 	}
 	prefix := ""
 	if indent != "" && !first {
