@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/fedgate/gateway/internal/golden"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected supergraphs of testdata/compose")
@@ -107,9 +109,10 @@ func TestCorpus(t *testing.T) {
 }
 
 // TestCorpusApollo composes every case with @apollo/composition too
-// (scripts/compose/oracle.mjs, needs `npm ci` in scripts/compose) and
-// compares: the same verdict, the same error codes, the same supergraph.
-// It reports the agreement count.
+// (scripts/compose/oracle.mjs; needs node and `npm ci` in scripts/compose,
+// else it is skipped) and compares: the same verdict, the same error
+// codes, the same supergraph text and the same API schema. It logs the
+// agreement count.
 func TestCorpusApollo(t *testing.T) {
 	if _, err := os.Stat("../../scripts/compose/node_modules/@apollo/composition"); err != nil {
 		t.Skip("no @apollo/composition: run npm ci in scripts/compose")
@@ -118,33 +121,47 @@ func TestCorpusApollo(t *testing.T) {
 		t.Skip("no node")
 	}
 	cases := loadCorpus(t)
+	args := []string{"../../scripts/compose/oracle.mjs", "--json"}
+	for _, c := range cases {
+		args = append(args, c.dir)
+	}
+	cmd := exec.Command("node", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("oracle: %v\n%s", err, stderr.String())
+	}
+	type apolloResult struct {
+		Dir        string   `json:"dir"`
+		Codes      []string `json:"codes"`
+		Errors     []string `json:"errors"`
+		Supergraph string   `json:"supergraph"`
+		API        []string `json:"api"`
+	}
+	results := map[string]apolloResult{}
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var r apolloResult
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("oracle output: %v", err)
+		}
+		results[r.Dir] = r
+	}
 	agree := 0
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command("node", "../../scripts/compose/oracle.mjs", c.dir)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("oracle: %v\n%s", err, stderr.String())
+			apollo, ok := results[c.dir]
+			if !ok {
+				t.Fatal("no oracle result")
 			}
-			apollo := string(out)
 			res, cerr := Compose(c.subgraphs)
-			if strings.HasPrefix(apollo, "ERROR ") {
-				var codes []string
-				for _, line := range strings.Split(strings.TrimSpace(apollo), "\n") {
-					f := strings.Fields(line)
-					if len(f) > 1 && f[0] == "ERROR" && !containsString(codes, f[1]) {
-						codes = append(codes, f[1])
-					}
-				}
-				sort.Strings(codes)
+			if len(apollo.Codes) > 0 {
 				var list Errors
 				if !errors.As(cerr, &list) {
-					t.Fatalf("Apollo fails with %v, we compose", codes)
+					t.Fatalf("Apollo fails with %v, we compose\n%s", apollo.Codes, strings.Join(apollo.Errors, "\n"))
 				}
-				if strings.Join(list.Codes(), " ") != strings.Join(codes, " ") {
-					t.Fatalf("Apollo codes %v, ours %v", codes, list.Codes())
+				if strings.Join(list.Codes(), " ") != strings.Join(apollo.Codes, " ") {
+					t.Fatalf("Apollo codes %v, ours %v\nApollo:\n%s\nours:\n%v", apollo.Codes, list.Codes(), strings.Join(apollo.Errors, "\n"), cerr)
 				}
 				agree++
 				return
@@ -152,11 +169,51 @@ func TestCorpusApollo(t *testing.T) {
 			if cerr != nil {
 				t.Fatalf("Apollo composes, we fail: %v", cerr)
 			}
-			if strings.TrimSpace(apollo) != strings.TrimSpace(res.SDL) {
-				t.Fatalf("supergraphs differ\n%s", golden.Diff(strings.TrimSpace(apollo), strings.TrimSpace(res.SDL)))
+			if strings.TrimSpace(apollo.Supergraph) != strings.TrimSpace(res.SDL) {
+				t.Fatalf("supergraphs differ\n%s", golden.Diff(strings.TrimSpace(apollo.Supergraph), strings.TrimSpace(res.SDL)))
+			}
+			ours := apiSummary(res.Supergraph.API)
+			if strings.Join(ours, "\n") != strings.Join(apollo.API, "\n") {
+				t.Fatalf("API schemas differ\n%s", golden.Diff(strings.Join(apollo.API, "\n"), strings.Join(ours, "\n")))
 			}
 			agree++
 		})
 	}
 	t.Logf("agreement with @apollo/composition: %d of %d cases", agree, len(cases))
+}
+
+// apiSummary lists an API schema one element a line, sorted, as
+// scripts/compose/oracle.mjs prints Apollo's.
+func apiSummary(s *ast.Schema) []string {
+	var lines []string
+	for name, def := range s.Types {
+		if strings.HasPrefix(name, "__") || def.BuiltIn {
+			continue
+		}
+		lines = append(lines, "type "+name+" "+string(def.Kind))
+		for _, i := range def.Interfaces {
+			lines = append(lines, "implements "+name+" "+i)
+		}
+		for _, f := range def.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			var args []string
+			for _, a := range f.Arguments {
+				args = append(args, a.Name+": "+a.Type.String())
+			}
+			sort.Strings(args)
+			lines = append(lines, "field "+name+"."+f.Name+"("+strings.Join(args, ", ")+"): "+f.Type.String())
+		}
+		if def.Kind == ast.Union {
+			for _, m := range def.Types {
+				lines = append(lines, "member "+name+" "+m)
+			}
+		}
+		for _, v := range def.EnumValues {
+			lines = append(lines, "value "+name+"."+v.Name)
+		}
+	}
+	sort.Strings(lines)
+	return lines
 }
