@@ -44,6 +44,13 @@ func (s *supergraph) mergeFields(t *mType, errs *errorList) {
 		t.fieldMap[name] = f
 		s.mergeOverride(f, errs)
 		s.mergeField(f, errs)
+		if t.name == "Subscription" {
+			for i, sf := range f.sources {
+				if sf != nil && sf.shareable && !s.subgraphs[i].fed1 {
+					errs.add("INVALID_FIELD_SHARING", s.subgraphs[i].name, t.name+"."+name, "Fields on root level subscription object cannot be marked as shareable")
+				}
+			}
+		}
 		if t.kind == ast.Object {
 			s.checkSharing(f, errs)
 		}
@@ -156,9 +163,9 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 	if !ok {
 		var parts []string
 		for _, i := range resolving {
-			parts = append(parts, fmt.Sprintf("\"%s\" in subgraph \"%s\"", f.sources[i].typ.String(), s.subgraphs[i].name))
+			parts = append(parts, fmt.Sprintf("type \"%s\" in subgraph \"%s\"", f.sources[i].typ.String(), s.subgraphs[i].name))
 		}
-		errs.add("FIELD_TYPE_MISMATCH", "", coord, "Type of field \"%s\" is incompatible across subgraphs: it has type %s", coord, strings.Join(parts, " but "))
+		errs.add("FIELD_TYPE_MISMATCH", "", coord, "Type of field \"%s\" is incompatible across subgraphs: it has %s", coord, strings.Join(parts, " but "))
 		typ = types[0]
 	}
 	f.typ = typ
@@ -347,7 +354,7 @@ func (s *supergraph) joinFields(f *mField) {
 			continue
 		}
 		sf := f.sources[i]
-		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || sf.hasOverride || f.overridden[i] != "" {
+		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || (sf.hasOverride && s.overrideTarget(sf)) || f.overridden[i] != "" {
 			needed = true
 			continue
 		}
@@ -382,13 +389,13 @@ func (s *supergraph) joinFields(f *mField) {
 		if sf.external {
 			args = append(args, "external: true")
 		}
-		if sf.hasOverride && s.overrideTarget(f, sf) {
+		if sf.hasOverride && s.overrideTarget(sf) {
 			args = append(args, "override: "+quote(sf.override))
 		}
 		if f.overridden[i] == "used" {
 			args = append(args, "usedOverridden: true")
 		}
-		if sf.hasOverride && sf.overrideLabel != "" && s.overrideTarget(f, sf) {
+		if sf.hasOverride && sf.overrideLabel != "" && s.overrideTarget(sf) {
 			args = append(args, "overrideLabel: "+quote(sf.overrideLabel))
 		} else if strings.HasPrefix(f.overridden[i], "label:") {
 			args = append(args, "overrideLabel: "+quote(strings.TrimPrefix(f.overridden[i], "label:")))
@@ -397,8 +404,10 @@ func (s *supergraph) joinFields(f *mField) {
 	}
 }
 
-func (s *supergraph) overrideTarget(f *mField, sf *sField) bool {
-	return sf.override != "" && sf.override != s.subgraphs[0].name || s.subgraphIndex(sf.override) >= 0
+// overrideTarget reports whether an @override names a known subgraph
+// (one naming no subgraph is ignored, as Apollo does with a hint).
+func (s *supergraph) overrideTarget(sf *sField) bool {
+	return s.subgraphIndex(sf.override) >= 0
 }
 
 // joinTypes computes the @join__type directives of a type.

@@ -544,6 +544,17 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 		f.typ = typ
 		f.description = mergeDescriptions(descs)
 		f.applied = s.mergeApplied(applied)
+		for _, other := range types {
+			if !sameType(other, typ) {
+				// Types differ: each subgraph's type is recorded.
+				for i, sf := range f.sources {
+					if sf != nil {
+						f.joins = append(f.joins, "@join__field(graph: "+s.subgraphs[i].id+", type: "+quote(sf.typ.String())+")")
+					}
+				}
+				break
+			}
+		}
 		t.fields = append(t.fields, f)
 		t.fieldMap[name] = f
 	}

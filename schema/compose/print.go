@@ -116,6 +116,11 @@ func (s *supergraph) print() string {
 		spec := name
 		if name == "listSize" {
 			spec = "cost"
+			if !s.used["listSize"] {
+				// Not imported: the spec's own namespaced name.
+				name = "cost__listSize"
+				text = strings.Replace(text, "@listSize", "@cost__listSize", 1)
+			}
 		}
 		if s.used[spec] {
 			directives = append(directives, block{name, text})

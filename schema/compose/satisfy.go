@@ -274,6 +274,9 @@ func (s *supergraph) canProvide(typeName string, sel ast.SelectionSet, i int) bo
 			if f == nil || (f.external && !sg.provided(typeName, f.name)) {
 				return false
 			}
+			if mf := s.types[typeName].field(x.Name); mf != nil && mf.overridden[i] == "unused" {
+				return false
+			}
 			if len(x.SelectionSet) > 0 && !s.canProvide(f.typ.Name(), x.SelectionSet, i) {
 				return false
 			}
