@@ -428,7 +428,7 @@ func (s *supergraph) joinTypes(t *mType) []string {
 		}
 		for _, k := range st.keys {
 			d := "@join__type(graph: " + id + ", key: " + quote(k.fields)
-			if st.extension {
+			if k.extension || st.extendsDirective {
 				d += ", extension: true"
 			}
 			if !k.resolvable {

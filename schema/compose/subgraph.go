@@ -81,27 +81,32 @@ type customLink struct {
 }
 
 type sType struct {
-	name            string
-	kind            ast.DefinitionKind
-	description     string
-	extension       bool // every definition of the type is an extension
-	keys            []*sKey
-	interfaceObject bool
-	inaccessible    bool
-	applied         ast.DirectiveList
-	fields          []*sField
-	fieldMap        map[string]*sField
-	interfaces      []string
-	members         []string
-	values          []*sValue
-	valueMap        map[string]*sValue
-	pos             *ast.Position
+	name        string
+	kind        ast.DefinitionKind
+	description string
+	extension   bool // every definition of the type is an extension
+	// extendsDirective is set when the type carries @extends.
+	extendsDirective bool
+	keys             []*sKey
+	interfaceObject  bool
+	inaccessible     bool
+	applied          ast.DirectiveList
+	fields           []*sField
+	fieldMap         map[string]*sField
+	interfaces       []string
+	members          []string
+	values           []*sValue
+	valueMap         map[string]*sValue
+	pos              *ast.Position
 }
 
 type sKey struct {
 	fields     string
 	resolvable bool
 	sel        ast.SelectionSet
+	// extension is set for a key declared on a type extension or a type
+	// marked @extends.
+	extension bool
 }
 
 type sField struct {
@@ -470,8 +475,9 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 	}
 	typeShareable := false
 	for _, d := range def.Directives {
-		if d.Name == "extends" || sg.fedNames[d.Name] == "extends" {
+		if sg.fedNames[d.Name] == "extends" {
 			extension = true
+			t.extendsDirective = true
 		}
 	}
 	if !extension {
@@ -485,7 +491,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 		switch {
 		case isFed && fed == "key":
 			fields := argString(d, "fields")
-			t.keys = append(t.keys, &sKey{fields: fields, resolvable: argBoolDefault(d, "resolvable", true)})
+			t.keys = append(t.keys, &sKey{fields: fields, resolvable: argBoolDefault(d, "resolvable", true), extension: extension})
 		case isFed && fed == "shareable":
 			typeShareable = true
 		case isFed && fed == "interfaceObject":
@@ -655,6 +661,10 @@ func (sg *subgraph) finish(errs *errorList) {
 			}
 		}
 		t.extension = false
+		// Federation 1 `extend type` becomes a definition; @extends stays.
+		for _, k := range t.keys {
+			k.extension = t.extendsDirective
+		}
 	}
 	// Unused @external fields of Federation 1 schemas are dropped.
 	used := sg.usedExternals()
