@@ -2,6 +2,7 @@ package compose
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -89,6 +90,7 @@ func (s *supergraph) mergeDirectiveDefinitions() {
 			}
 		}
 	}
+	sort.Strings(names)
 	for _, name := range names {
 		var composed *customLink
 		var first *ast.DirectiveDefinition

@@ -9,6 +9,10 @@ import (
 // has no such field. Inline fragments switch to their type condition.
 func (sg *subgraph) walkFieldSet(typeName string, sel ast.SelectionSet, visit func(t *sType, f *sField, fd *ast.Field) bool) {
 	t := sg.types[typeName]
+	if t == nil {
+		// A scalar or unknown type: it has no fields.
+		t = &sType{name: typeName, kind: ast.Scalar}
+	}
 	for _, s := range sel {
 		switch s := s.(type) {
 		case *ast.Field:

@@ -219,8 +219,71 @@ func parseSubgraph(in Subgraph, index int, errs *errorList) *subgraph {
 			sg.addDefinition(def, name, i == 1, renames, errs)
 		}
 	}
+	if !sg.checkReferences(errs) {
+		return nil
+	}
 	sg.finish(errs)
 	return sg
+}
+
+var builtinScalars = map[string]bool{"String": true, "Int": true, "Float": true, "Boolean": true, "ID": true}
+
+// checkReferences reports references to types the subgraph does not
+// define, and types used where their kind is not allowed.
+func (sg *subgraph) checkReferences(errs *errorList) bool {
+	ok := true
+	kindOf := func(name string) (ast.DefinitionKind, bool) {
+		if builtinScalars[name] {
+			return ast.Scalar, true
+		}
+		t := sg.types[name]
+		if t == nil {
+			return "", false
+		}
+		return t.kind, true
+	}
+	bad := func(coord, format string, args ...any) {
+		ok = false
+		errs.add("INVALID_GRAPHQL", sg.name, coord, format, args...)
+	}
+	for _, name := range sg.order {
+		t := sg.types[name]
+		for _, f := range t.fields {
+			coord := name + "." + f.name
+			k, found := kindOf(f.typ.Name())
+			switch {
+			case !found:
+				bad(coord, "Unknown type \"%s\".", f.typ.Name())
+			case t.kind == ast.InputObject && k != ast.Scalar && k != ast.Enum && k != ast.InputObject:
+				bad(coord, "The type of \"%s\" must be Input Type but got: %s.", coord, f.typ.String())
+			case t.kind != ast.InputObject && k == ast.InputObject:
+				bad(coord, "The type of \"%s\" must be Output Type but got: %s.", coord, f.typ.String())
+			}
+			for _, a := range f.args {
+				k, found := kindOf(a.typ.Name())
+				switch {
+				case !found:
+					bad(coord, "Unknown type \"%s\".", a.typ.Name())
+				case k != ast.Scalar && k != ast.Enum && k != ast.InputObject:
+					bad(coord, "The type of \"%s(%s:)\" must be Input Type but got: %s.", coord, a.name, a.typ.String())
+				}
+			}
+		}
+		for _, i := range t.interfaces {
+			if k, found := kindOf(i); !found || k != ast.Interface {
+				bad(name, "Type \"%s\" must only implement Interface types, it cannot implement \"%s\".", name, i)
+			}
+		}
+		for _, m := range t.members {
+			if k, found := kindOf(m); !found || k != ast.Object {
+				bad(name, "Union type \"%s\" can only include Object types, it cannot include \"%s\".", name, m)
+			}
+		}
+		if (t.kind == ast.Object || t.kind == ast.Interface || t.kind == ast.InputObject) && len(t.fields) == 0 && name != "Query" {
+			bad(name, "Type \"%s\" must define one or more fields.", name)
+		}
+	}
+	return ok
 }
 
 func gqlMessage(err error) string {
@@ -499,6 +562,8 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 		case isFed && fed == "inaccessible":
 			t.inaccessible = true
 		case isFed && fed == "extends":
+		case isFed && fed == "context":
+			errs.add("UNSUPPORTED_FEATURE", sg.name, name, "@context is not supported by this composer yet")
 		case isFed && (fed == "tag" || accessControl[fed] || fed == "cost"):
 			t.applied = append(t.applied, renamed(d, fed))
 		case isFed:
@@ -570,6 +635,8 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 				sf.applied = append(sf.applied, renamed(d, fed))
 			case fed == "key":
 				errs.add("INVALID_GRAPHQL", sg.name, name+"."+f.Name, "Directive \"@%s\" may not be used on FIELD_DEFINITION.", d.Name)
+			case fed == "context" || fed == "fromContext":
+				errs.add("UNSUPPORTED_FEATURE", sg.name, name+"."+f.Name, "@%s is not supported by this composer yet", fed)
 			}
 		}
 		for _, a := range f.Arguments {
@@ -580,6 +647,8 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 					sa.inaccessible = true
 				case fed == "tag" || fed == "cost":
 					sa.applied = append(sa.applied, renamed(d, fed))
+				case fed == "fromContext":
+					errs.add("UNSUPPORTED_FEATURE", sg.name, name+"."+f.Name+"("+a.Name+":)", "@fromContext is not supported by this composer yet")
 				case fed != "":
 				default:
 					sa.applied = append(sa.applied, sg.customDirective(d))
