@@ -52,6 +52,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		sg.validateFieldSets(errs)
 		parsed = append(parsed, sg)
 	}
+	checkImportNames(parsed, errs)
 	if !errs.empty() {
 		return nil, errs.err()
 	}
@@ -77,6 +78,29 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		}
 	}
 	return &Result{SDL: sdl, Supergraph: sg}, nil
+}
+
+// checkImportNames reports a federation directive the supergraph carries
+// (@tag, @inaccessible, ...) imported under different names by different
+// subgraphs. The supergraph uses the directives' default names.
+func checkImportNames(subgraphs []*subgraph, errs *errorList) {
+	for _, name := range []string{"tag", "inaccessible", "authenticated", "requiresScopes", "policy", "cost", "listSize"} {
+		first, firstIn := "", ""
+		for _, sg := range subgraphs {
+			local, ok := sg.importedAs[name]
+			if !ok {
+				continue
+			}
+			if first == "" {
+				first, firstIn = local, sg.name
+				continue
+			}
+			if local != first {
+				errs.add("LINK_IMPORT_NAME_MISMATCH", "", "@"+name, "The \"@%s\" directive (from https://specs.apollo.dev/federation) is imported with mismatched name between subgraphs: it is imported as \"@%s\" in subgraph \"%s\" but \"@%s\" in subgraph \"%s\"", name, local, sg.name, first, firstIn)
+				break
+			}
+		}
+	}
 }
 
 // mergeDirectiveDefinitions keeps executable directives every subgraph

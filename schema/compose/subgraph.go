@@ -71,6 +71,9 @@ type subgraph struct {
 	// linkNames maps a local directive name to {url, name} for other links.
 	linkNames map[string]*customLink
 
+	// importedAs maps an imported federation directive to its local name.
+	importedAs map[string]string
+
 	// Lazily computed field-set facts (see fieldsets.go).
 	used, providedSet, keyFields map[string]bool
 	nestedInExternal             bool
@@ -347,6 +350,10 @@ func (sg *subgraph) readLinks(doc *ast.SchemaDocument, errs *errorList) bool {
 					continue
 				}
 				sg.fedNames[local] = name
+				if sg.importedAs == nil {
+					sg.importedAs = map[string]string{}
+				}
+				sg.importedAs[name] = local
 			}
 			continue
 		}
