@@ -433,6 +433,8 @@ func (s *supergraph) joinTypes(t *mType) []string {
 			}
 			if !k.resolvable {
 				d += ", resolvable: false"
+			} else if k.resolvableSet {
+				d += ", resolvable: true"
 			}
 			if st.interfaceObject {
 				d += ", isInterfaceObject: true"

@@ -227,6 +227,23 @@ func (sg *subgraph) isComposite(name string) bool {
 	return t != nil && (t.kind == ast.Interface || t.kind == ast.Union || t.kind == ast.Object)
 }
 
+// externalInImplementations reports whether an implementation of
+// interface t declares field @external.
+func (sg *subgraph) externalInImplementations(t *sType, field string) bool {
+	if t.kind != ast.Interface {
+		return false
+	}
+	for _, name := range sg.order {
+		o := sg.types[name]
+		if containsString(o.interfaces, t.name) {
+			if f := o.field(field); f != nil && f.external {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // validateSelection checks a @requires or @provides field set.
 func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, start, fields string, errs *errorList) {
 	code := "REQUIRES"
@@ -275,14 +292,9 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 				if kind == "provides" && len(f.args) > 0 {
 					errs.add(code+"_FIELDS_HAS_ARGS", sg.name, coord, "%sfield %s.%s cannot be included because it has arguments (fields with argument are not allowed in @provides)", prefix, typeName, f.name)
 				}
-				if !f.external && (t.kind == ast.Object || t.kind == ast.Interface) {
-					// Fields of a type only this subgraph defines (a value
-					// type nested in an external field) need no @external.
-					if top || !sg.nestedInExternal {
-						if !(sg.fed1 && kind == "requires" && !top) {
-							errs.add(code+"_FIELDS_MISSING_EXTERNAL", sg.name, coord, "%sfield \"%s.%s\" should not be part of a @%s since it is already provided by this subgraph (it is not marked @external)", prefix, typeName, f.name, kind)
-						}
-					}
+				// A leaf must be @external unless a field above it is.
+				if !f.external && len(s.SelectionSet) == 0 && !sg.nestedInExternal {
+					errs.add(code+"_FIELDS_MISSING_EXTERNAL", sg.name, coord, "%sfield \"%s.%s\" should not be part of a @%s since it is already provided by this subgraph (it is not marked @external)", prefix, typeName, f.name, kind)
 				}
 				if len(s.SelectionSet) > 0 {
 					if !sg.isComposite(f.typ.Name()) {
@@ -290,7 +302,7 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 						continue
 					}
 					saved := sg.nestedInExternal
-					sg.nestedInExternal = f.external
+					sg.nestedInExternal = saved || f.external || sg.externalInImplementations(t, f.name)
 					walk(f.typ.Name(), s.SelectionSet, false)
 					sg.nestedInExternal = saved
 				} else if sg.isComposite(f.typ.Name()) {
@@ -311,5 +323,6 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 			}
 		}
 	}
+	sg.nestedInExternal = false
 	walk(start, sel, true)
 }

@@ -21,6 +21,8 @@ type supergraph struct {
 	used     map[string]bool
 	maxMinor int
 	roots    []string // Query, Mutation, Subscription when defined
+	// computing guards the satisfiability closures against cycles.
+	computing map[state]bool
 }
 
 type mType struct {
@@ -460,6 +462,9 @@ func (s *supergraph) mergeEnum(t *mType, usage int, errs *errorList) {
 		if missing != "" {
 			switch usage {
 			case 3:
+				if mv.inaccessible {
+					break // hidden from clients, so never sent to a subgraph lacking it
+				}
 				errs.add("ENUM_VALUE_MISMATCH", "", t.name+"."+name, "Enum type \"%s\" is used as both input type and output type, but value \"%s\" is not defined in all the subgraphs defining \"%s\": \"%s\" is defined in subgraph \"%s\" but not in subgraph \"%s\"", t.name, name, t.name, name, firstWith(t.sources, s.subgraphs, func(st *sType) bool { return st.valueMap[name] != nil }), missing)
 				continue
 			case 1:

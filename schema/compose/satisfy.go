@@ -219,7 +219,9 @@ func hasResolvableKey(st *sType) bool {
 	return false
 }
 
-// closure lists the subgraphs reachable from a state by @key jumps.
+// closure lists the subgraphs reachable from a state by @key jumps. The
+// key fields may come from any subgraph reached so far, nested entity
+// fields of a key through jumps of their own.
 func (s *supergraph) closure(st state, cache map[state][]int) []int {
 	if c, ok := cache[st]; ok {
 		return c
@@ -235,18 +237,25 @@ func (s *supergraph) closure(st state, cache map[state][]int) []int {
 		cache[st] = all
 		return all
 	}
+	if s.computing == nil {
+		s.computing = map[state]bool{}
+	}
+	if s.computing[st] || t.kind != ast.Object && t.kind != ast.Interface {
+		return []int{st.subgraph}
+	}
+	s.computing[st] = true
+	defer delete(s.computing, st)
 	reached := []int{st.subgraph}
-	in := map[int]bool{st.subgraph: true}
-	for k := 0; k < len(reached); k++ {
-		from := reached[k]
+	for changed := true; changed; {
+		changed = false
 		for j, src := range t.sources {
-			if src == nil || in[j] {
+			if src == nil || containsInt(reached, j) {
 				continue
 			}
 			for _, key := range src.keys {
-				if key.resolvable && key.sel != nil && s.canProvide(t.name, key.sel, from) {
-					in[j] = true
+				if key.resolvable && key.sel != nil && s.canProvide(t.name, key.sel, reached, cache) {
 					reached = append(reached, j)
+					changed = true
 					break
 				}
 			}
@@ -256,28 +265,58 @@ func (s *supergraph) closure(st state, cache map[state][]int) []int {
 	return reached
 }
 
-// canProvide reports whether subgraph i resolves every field of a
-// selection on type typeName by itself.
-func (s *supergraph) canProvide(typeName string, sel ast.SelectionSet, i int) bool {
-	sg := s.subgraphs[i]
-	st := sg.types[typeName]
-	if st == nil {
-		return false
+func containsInt(list []int, x int) bool {
+	for _, v := range list {
+		if v == x {
+			return true
+		}
 	}
+	return false
+}
+
+// available reports whether subgraph i resolves field of typeName.
+func (s *supergraph) available(typeName, field string, i int) (*sField, bool) {
+	sg := s.subgraphs[i]
+	f := sg.types[typeName].field(field)
+	if f == nil || (f.external && !sg.provided(typeName, f.name)) {
+		return nil, false
+	}
+	if mf := s.types[typeName].field(field); mf != nil && mf.overridden[i] == "unused" {
+		return nil, false
+	}
+	return f, true
+}
+
+// canProvide reports whether the subgraphs from can together resolve
+// every field of a selection on type typeName.
+func (s *supergraph) canProvide(typeName string, sel ast.SelectionSet, from []int, cache map[state][]int) bool {
 	for _, x := range sel {
 		switch x := x.(type) {
 		case *ast.Field:
 			if x.Name == "__typename" {
 				continue
 			}
-			f := st.field(x.Name)
-			if f == nil || (f.external && !sg.provided(typeName, f.name)) {
-				return false
+			ok := false
+			for _, i := range from {
+				f, found := s.available(typeName, x.Name, i)
+				if !found {
+					continue
+				}
+				if len(x.SelectionSet) == 0 {
+					ok = true
+					break
+				}
+				nested := f.typ.Name()
+				reach := []int{i}
+				if s.types[nested] != nil {
+					reach = s.closure(state{nested, i}, cache)
+				}
+				if s.canProvide(nested, x.SelectionSet, reach, cache) {
+					ok = true
+					break
+				}
 			}
-			if mf := s.types[typeName].field(x.Name); mf != nil && mf.overridden[i] == "unused" {
-				return false
-			}
-			if len(x.SelectionSet) > 0 && !s.canProvide(f.typ.Name(), x.SelectionSet, i) {
+			if !ok {
 				return false
 			}
 		case *ast.InlineFragment:
@@ -285,7 +324,13 @@ func (s *supergraph) canProvide(typeName string, sel ast.SelectionSet, i int) bo
 			if cond == "" {
 				cond = typeName
 			}
-			if sg.types[cond] != nil && !s.canProvide(cond, x.SelectionSet, i) {
+			known := false
+			for _, i := range from {
+				if s.subgraphs[i].types[cond] != nil {
+					known = true
+				}
+			}
+			if known && !s.canProvide(cond, x.SelectionSet, from, cache) {
 				return false
 			}
 		}
@@ -342,10 +387,8 @@ func (s *supergraph) resolvers(t *mType, f *mField, closure []int, cache map[sta
 					continue
 				}
 				for _, key := range st.keys {
-					for _, from := range closure {
-						if key.resolvable && key.sel != nil && s.canProvide(t.name, key.sel, from) {
-							return []int{j}
-						}
+					if key.resolvable && key.sel != nil && s.canProvide(t.name, key.sel, closure, cache) {
+						return []int{j}
 					}
 				}
 			}

@@ -106,6 +106,8 @@ type sType struct {
 type sKey struct {
 	fields     string
 	resolvable bool
+	// resolvableSet records an explicit resolvable argument (printed back).
+	resolvableSet bool
 	sel        ast.SelectionSet
 	// extension is set for a key declared on a type extension or a type
 	// marked @extends.
@@ -543,7 +545,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 		errs.add("TYPE_DEFINITION_INVALID", sg.name, name, "Type \"%s\" is defined as both %s and %s", name, kindName(t.kind), kindName(def.Kind))
 		return
 	}
-	typeShareable := false
+	typeShareable, typeExternal := false, false
 	for _, d := range def.Directives {
 		if sg.fedNames[d.Name] == "extends" {
 			extension = true
@@ -561,9 +563,12 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 		switch {
 		case isFed && fed == "key":
 			fields := argString(d, "fields")
-			t.keys = append(t.keys, &sKey{fields: fields, resolvable: argBoolDefault(d, "resolvable", true), extension: extension})
+			t.keys = append(t.keys, &sKey{fields: fields, resolvable: argBoolDefault(d, "resolvable", true), extension: extension,
+				resolvableSet: d.Arguments.ForName("resolvable") != nil})
 		case isFed && fed == "shareable":
 			typeShareable = true
+		case isFed && fed == "external":
+			typeExternal = true
 		case isFed && fed == "interfaceObject":
 			t.interfaceObject = true
 		case isFed && fed == "inaccessible":
@@ -619,6 +624,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 		}
 		sf := &sField{name: f.Name, description: f.Description, typ: renameType(f.Type, renames), parent: t, pos: f.Position, defaultValue: f.DefaultValue}
 		sf.shareable = typeShareable
+		sf.external = typeExternal
 		for _, d := range f.Directives {
 			fed, isFed := sg.fedNames[d.Name]
 			switch {
@@ -718,6 +724,23 @@ func (sg *subgraph) finish(errs *errorList) {
 		}
 	}
 	if !sg.fed1 {
+		// Key fields of type extensions marked @external are not external
+		// (kept for backward compatibility, as Apollo does).
+		for _, name := range sg.order {
+			t := sg.types[name]
+			for _, k := range t.keys {
+				if !k.extension && !t.extendsDirective {
+					continue
+				}
+				for _, x := range k.sel {
+					if fd, ok := x.(*ast.Field); ok {
+						if f := t.field(fd.Name); f != nil {
+							f.external = false
+						}
+					}
+				}
+			}
+		}
 		return
 	}
 	for _, name := range sg.order {
