@@ -108,7 +108,7 @@ type sKey struct {
 	resolvable bool
 	// resolvableSet records an explicit resolvable argument (printed back).
 	resolvableSet bool
-	sel        ast.SelectionSet
+	sel           ast.SelectionSet
 	// extension is set for a key declared on a type extension or a type
 	// marked @extends.
 	extension bool
