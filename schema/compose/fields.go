@@ -124,14 +124,18 @@ func (f *mField) active(i int) bool {
 
 func (s *supergraph) mergeField(f *mField, errs *errorList) {
 	coord := f.parent.name + "." + f.name
+	// Fields taken away by @override still take part in the merge of
+	// types, arguments, descriptions and directives (not in join__field).
 	var resolving, all []int
 	for i, sf := range f.sources {
-		if sf == nil || f.overridden[i] == "unused" {
+		if sf == nil {
 			continue
 		}
-		all = append(all, i)
 		if !sf.external {
 			resolving = append(resolving, i)
+		}
+		if f.overridden[i] != "unused" {
+			all = append(all, i)
 		}
 	}
 	if len(resolving) == 0 {
@@ -159,22 +163,27 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 	}
 	f.description = mergeDescriptions(descs)
 	f.applied = s.mergeApplied(applied)
+	typed := resolving
 	typ, ok := s.outputType(types)
 	if !ok {
 		var parts []string
-		for _, i := range resolving {
+		for _, i := range typed {
 			parts = append(parts, fmt.Sprintf("type \"%s\" in subgraph \"%s\"", f.sources[i].typ.String(), s.subgraphs[i].name))
 		}
 		errs.add("FIELD_TYPE_MISMATCH", "", coord, "Type of field \"%s\" is incompatible across subgraphs: it has %s", coord, strings.Join(parts, " but "))
 		typ = types[0]
 	}
 	f.typ = typ
+	allEqual := true
+	for _, other := range types {
+		allEqual = allEqual && sameType(other, types[0])
+	}
 	for _, i := range all {
 		sf := f.sources[i]
 		if !sf.external || len(all) == len(resolving) && !hasNonExternal(f) {
 			continue
 		}
-		if !s.subtype(typ, sf.typ) && !s.subtype(sf.typ, typ) {
+		if !sameType(typ, sf.typ) && (allEqual || !s.subtype(sf.typ, typ)) {
 			errs.add("EXTERNAL_TYPE_MISMATCH", s.subgraphs[i].name, coord, "Type of field \"%s\" is incompatible across subgraphs (where marked @external): it has type \"%s\" in subgraph \"%s\" but type \"%s\" in the supergraph", coord, sf.typ.String(), s.subgraphs[i].name, typ.String())
 		}
 		for _, a := range f.sources[resolving[0]].args {
@@ -361,8 +370,8 @@ func (s *supergraph) joinFields(f *mField) {
 		types = append(types, sf.typ.String())
 	}
 	allEqual := true
-	for i, sf := range f.sources {
-		if sf != nil && f.overridden[i] != "unused" && !sf.external && sf.typ.String() != f.typ.String() {
+	for _, sf := range f.sources {
+		if sf != nil && !sf.external && sf.typ.String() != f.typ.String() {
 			allEqual = false
 		}
 	}
@@ -383,14 +392,14 @@ func (s *supergraph) joinFields(f *mField) {
 		if sf.provides != "" {
 			args = append(args, "provides: "+quote(sf.provides))
 		}
+		if sf.hasOverride {
+			args = append(args, "override: "+quote(sf.override))
+		}
 		if !allEqual {
 			args = append(args, "type: "+quote(sf.typ.String()))
 		}
 		if sf.external {
 			args = append(args, "external: true")
-		}
-		if sf.hasOverride && s.overrideTarget(sf) {
-			args = append(args, "override: "+quote(sf.override))
 		}
 		if f.overridden[i] == "used" {
 			args = append(args, "usedOverridden: true")

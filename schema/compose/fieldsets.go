@@ -261,6 +261,7 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 		errs.add(code+"_INVALID_FIELDS", sg.name, coord, "%s%v", prefix, err)
 		return
 	}
+	dropProvides := false
 	var walk func(typeName string, sel ast.SelectionSet, top bool)
 	walk = func(typeName string, sel ast.SelectionSet, top bool) {
 		t := sg.types[typeName]
@@ -294,6 +295,11 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 				}
 				// A leaf must be @external unless a field above it is.
 				if !f.external && len(s.SelectionSet) == 0 && !sg.nestedInExternal {
+					if sg.fed1 && kind == "provides" {
+						// Federation 1 upgrade: such a @provides is dropped.
+						dropProvides = true
+						continue
+					}
 					errs.add(code+"_FIELDS_MISSING_EXTERNAL", sg.name, coord, "%sfield \"%s.%s\" should not be part of a @%s since it is already provided by this subgraph (it is not marked @external)", prefix, typeName, f.name, kind)
 				}
 				if len(s.SelectionSet) > 0 {
@@ -325,4 +331,7 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 	}
 	sg.nestedInExternal = false
 	walk(start, sel, true)
+	if dropProvides {
+		field.provides = ""
+	}
 }

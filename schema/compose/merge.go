@@ -133,7 +133,6 @@ func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
 	for _, name := range s.order {
 		s.mergeShell(s.types[name])
 	}
-	usage := s.enumUsage()
 	for _, name := range s.order {
 		t := s.types[name]
 		switch t.kind {
@@ -141,7 +140,12 @@ func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
 			s.mergeFields(t, errs)
 		case ast.InputObject:
 			s.mergeInput(t, errs)
-		case ast.Enum:
+		}
+	}
+	// Enums last: how they merge depends on where the merged schema uses them.
+	usage := s.enumUsage()
+	for _, name := range s.order {
+		if t := s.types[name]; t.kind == ast.Enum {
 			s.mergeEnum(t, usage[name], errs)
 		}
 	}
@@ -390,22 +394,23 @@ func quote(s string) string {
 	return b.String()
 }
 
-// enumUsage reports for each enum whether it is used in input positions,
-// output positions, or both: bit 1 input, bit 2 output.
+// enumUsage reports for each enum whether the merged schema uses it in
+// input positions, output positions, or both: bit 1 input, bit 2 output.
 func (s *supergraph) enumUsage() map[string]int {
 	usage := map[string]int{}
-	for _, sg := range s.subgraphs {
-		for _, name := range sg.order {
-			t := sg.types[name]
-			for _, f := range t.fields {
-				if t.kind == ast.InputObject {
-					usage[f.typ.Name()] |= 1
-				} else {
-					usage[f.typ.Name()] |= 2
-				}
-				for _, a := range f.args {
-					usage[a.typ.Name()] |= 1
-				}
+	for _, name := range s.order {
+		t := s.types[name]
+		for _, f := range t.fields {
+			if f.typ == nil {
+				continue
+			}
+			if t.kind == ast.InputObject {
+				usage[f.typ.Name()] |= 1
+			} else {
+				usage[f.typ.Name()] |= 2
+			}
+			for _, a := range f.args {
+				usage[a.typ.Name()] |= 1
 			}
 		}
 	}

@@ -86,12 +86,11 @@ func (s *supergraph) print() string {
 	b.WriteString("schema\n")
 	b.WriteString("  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n")
 	b.WriteString("  @link(url: \"https://specs.apollo.dev/join/v" + version + "\", for: EXECUTION)\n")
-	for _, spec := range carriedSpecs {
-		if !s.used[spec.name] {
-			continue
-		}
+	linked := s.linkedSpecs()
+	for _, name := range linked {
+		spec := carriedSpec(name)
 		line := "  @link(url: \"" + spec.url + "\""
-		if spec.name == "cost" && s.used["listSize"] {
+		if spec.name == "cost" && s.applied("listSize") {
 			line += ", import: [\"@listSize\"]"
 		}
 		if spec.purpose != "" {
@@ -116,13 +115,13 @@ func (s *supergraph) print() string {
 		spec := name
 		if name == "listSize" {
 			spec = "cost"
-			if !s.used["listSize"] {
+			if !s.applied("listSize") {
 				// Not imported: the spec's own namespaced name.
 				name = "cost__listSize"
 				text = strings.Replace(text, "@listSize", "@cost__listSize", 1)
 			}
 		}
-		if s.used[spec] {
+		if containsString(linked, spec) {
 			directives = append(directives, block{name, text})
 		}
 	}
@@ -146,10 +145,10 @@ func (s *supergraph) print() string {
 	if version == "0.5" {
 		types = append(types, block{"join__ContextArgument", joinContextArgument}, block{"join__FieldValue", "scalar join__FieldValue"})
 	}
-	if s.used["policy"] {
+	if containsString(linked, "policy") {
 		types = append(types, block{"policy__Policy", "scalar policy__Policy"})
 	}
-	if s.used["requiresScopes"] {
+	if containsString(linked, "requiresScopes") {
 		types = append(types, block{"requiresScopes__Scope", "scalar requiresScopes__Scope"})
 	}
 	for _, name := range s.order {
@@ -167,6 +166,57 @@ func (s *supergraph) print() string {
 		b.WriteString("\n" + t.text + "\n")
 	}
 	return b.String()
+}
+
+func carriedSpec(name string) struct{ name, url, purpose string } {
+	for _, spec := range carriedSpecs {
+		if spec.name == name {
+			return spec
+		}
+	}
+	return carriedSpecs[0]
+}
+
+// applied reports whether any subgraph applies federation directive fed.
+func (s *supergraph) applied(fed string) bool {
+	for _, sg := range s.subgraphs {
+		if sg.appliedFed[fed] {
+			return true
+		}
+	}
+	return false
+}
+
+// linkedSpecs lists the carried specs (tag, inaccessible, ...) some
+// subgraph applies, in the order Apollo links them: by the first subgraph
+// applying one of their directives, then by position in its import list.
+func (s *supergraph) linkedSpecs() []string {
+	var out []string
+	for _, sg := range s.subgraphs {
+		var names []string
+		for fed := range sg.appliedFed {
+			names = append(names, fed)
+		}
+		position := func(fed string) int {
+			for i, n := range federationDirectives {
+				if n == fed {
+					return i
+				}
+			}
+			return len(federationDirectives)
+		}
+		sort.Slice(names, func(i, j int) bool { return position(names[i]) < position(names[j]) })
+		for _, fed := range names {
+			spec := fed
+			if fed == "listSize" {
+				spec = "cost"
+			}
+			if !containsString(out, spec) {
+				out = append(out, spec)
+			}
+		}
+	}
+	return out
 }
 
 func (s *supergraph) composedLinks() []string {

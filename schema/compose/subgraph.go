@@ -29,9 +29,11 @@ const (
 
 // federationDirectives are the directives of the federation spec, by
 // their canonical names.
+// The order is the federation spec's, which decides the order in which
+// the supergraph links the specs of carried directives.
 var federationDirectives = []string{
-	"key", "requires", "provides", "external", "extends", "shareable", "inaccessible", "override",
-	"tag", "composeDirective", "interfaceObject", "authenticated", "requiresScopes", "policy",
+	"key", "requires", "provides", "external", "tag", "extends", "shareable", "inaccessible",
+	"override", "composeDirective", "interfaceObject", "authenticated", "requiresScopes", "policy",
 	"context", "fromContext", "cost", "listSize",
 }
 
@@ -73,6 +75,10 @@ type subgraph struct {
 
 	// importedAs maps an imported federation directive to its local name.
 	importedAs map[string]string
+	// importIndex is the position of a federation directive in the import list.
+	importIndex map[string]int
+	// appliedFed records the carried federation directives the subgraph applies.
+	appliedFed map[string]bool
 
 	// Lazily computed field-set facts (see fieldsets.go).
 	used, providedSet, keyFields map[string]bool
@@ -343,6 +349,7 @@ func (sg *subgraph) readLinks(doc *ast.SchemaDocument, errs *errorList) bool {
 			for _, name := range federationDirectives {
 				sg.fedNames[prefix+"__"+name] = name
 			}
+			sg.importIndex = importPositions(d)
 			for local, name := range imports {
 				if !isFederationDirective(name) {
 					if name == "FieldSet" || name == "Scope" || name == "Policy" || name == "ContextFieldValue" {
@@ -419,6 +426,30 @@ func splitURL(url string) (string, string) {
 	rest := url[:i]
 	j := strings.LastIndex(rest, "/")
 	return rest[j+1:], strings.TrimPrefix(url[i+1:], "v")
+}
+
+// importPositions maps imported names (without "@") to their position
+// in the import list of a @link.
+func importPositions(d *ast.Directive) map[string]int {
+	out := map[string]int{}
+	a := d.Arguments.ForName("import")
+	if a == nil || a.Value == nil {
+		return out
+	}
+	for i, item := range a.Value.Children {
+		v := item.Value
+		switch v.Kind {
+		case ast.StringValue:
+			out[strings.TrimPrefix(v.Raw, "@")] = i
+		case ast.ObjectValue:
+			for _, f := range v.Children {
+				if f.Name == "name" {
+					out[strings.TrimPrefix(f.Value.Raw, "@")] = i
+				}
+			}
+		}
+	}
+	return out
 }
 
 // readImports maps local names to imported names for one @link, without
@@ -573,11 +604,12 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 			t.interfaceObject = true
 		case isFed && fed == "inaccessible":
 			t.inaccessible = true
+			sg.markApplied("inaccessible")
 		case isFed && fed == "extends":
 		case isFed && fed == "context":
 			errs.add("UNSUPPORTED_FEATURE", sg.name, name, "@context is not supported by this composer yet")
 		case isFed && (fed == "tag" || accessControl[fed] || fed == "cost"):
-			t.applied = append(t.applied, renamed(d, fed))
+			t.applied = append(t.applied, sg.carried(d, fed))
 		case isFed:
 			errs.add("INVALID_GRAPHQL", sg.name, name, "Directive \"@%s\" may not be used on %s \"%s\".", d.Name, kindName(def.Kind), name)
 		default:
@@ -606,8 +638,9 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 			switch fed := sg.fedNames[d.Name]; {
 			case fed == "inaccessible":
 				sv.inaccessible = true
+				sg.markApplied("inaccessible")
 			case fed == "tag" || accessControl[fed] || fed == "cost":
-				sv.applied = append(sv.applied, renamed(d, fed))
+				sv.applied = append(sv.applied, sg.carried(d, fed))
 			case fed != "":
 			default:
 				sv.applied = append(sv.applied, sg.customDirective(d))
@@ -636,6 +669,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 				sf.shareable = true
 			case fed == "inaccessible":
 				sf.inaccessible = true
+				sg.markApplied("inaccessible")
 			case fed == "requires":
 				sf.requires = argString(d, "fields")
 			case fed == "provides":
@@ -645,7 +679,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 				sf.override = argString(d, "from")
 				sf.overrideLabel = argString(d, "label")
 			case fed == "tag" || accessControl[fed] || fed == "cost" || fed == "listSize":
-				sf.applied = append(sf.applied, renamed(d, fed))
+				sf.applied = append(sf.applied, sg.carried(d, fed))
 			case fed == "key":
 				errs.add("INVALID_GRAPHQL", sg.name, name+"."+f.Name, "Directive \"@%s\" may not be used on FIELD_DEFINITION.", d.Name)
 			case fed == "context" || fed == "fromContext":
@@ -658,8 +692,9 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 				switch fed := sg.fedNames[d.Name]; {
 				case fed == "inaccessible":
 					sa.inaccessible = true
+					sg.markApplied("inaccessible")
 				case fed == "tag" || fed == "cost":
-					sa.applied = append(sa.applied, renamed(d, fed))
+					sa.applied = append(sa.applied, sg.carried(d, fed))
 				case fed == "fromContext":
 					errs.add("UNSUPPORTED_FEATURE", sg.name, name+"."+f.Name+"("+a.Name+":)", "@fromContext is not supported by this composer yet")
 				case fed != "":
@@ -694,6 +729,20 @@ func kindName(k ast.DefinitionKind) string {
 		return "ScalarType"
 	}
 	return string(k)
+}
+
+// carried records that the subgraph applies federation directive fed and
+// returns d under its supergraph name.
+func (sg *subgraph) carried(d *ast.Directive, fed string) *ast.Directive {
+	sg.markApplied(fed)
+	return renamed(d, fed)
+}
+
+func (sg *subgraph) markApplied(fed string) {
+	if sg.appliedFed == nil {
+		sg.appliedFed = map[string]bool{}
+	}
+	sg.appliedFed[fed] = true
 }
 
 // renamed returns a copy of d under its supergraph name.
@@ -759,7 +808,6 @@ func (sg *subgraph) finish(errs *errorList) {
 				}
 			}
 		}
-		t.extension = false
 		// Federation 1 `extend type` becomes a definition; @extends stays.
 		for _, k := range t.keys {
 			k.extension = t.extendsDirective

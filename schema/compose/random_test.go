@@ -1,0 +1,186 @@
+package compose
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fedgate/gateway/internal/golden"
+)
+
+// randomSubgraphs builds 2 or 3 random subgraphs over a small pool of
+// entities, value types, an enum, an interface and a union, with random
+// federation directives. Most sets compose; many do not.
+func randomSubgraphs(r *rand.Rand) []Subgraph {
+	n := 2 + r.Intn(2)
+	names := []string{"a", "b", "c"}[:n]
+	scalars := []string{"Int", "String", "Int!", "[String]", "V", "Color", "Color!"}
+	keys := map[string]string{}
+	for _, e := range []string{"E1", "E2"} {
+		keys[e] = []string{"id", "id", "id code", "code"}[r.Intn(4)]
+	}
+	var subs []Subgraph
+	for _, name := range names {
+		var b strings.Builder
+		fed1 := r.Intn(8) == 0
+		if !fed1 {
+			minor := []int{3, 7, 9}[r.Intn(3)]
+			fmt.Fprintf(&b, "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.%d\", import: [\"@key\", \"@shareable\", \"@external\", \"@requires\", \"@provides\", \"@override\", \"@inaccessible\", \"@tag\"])\n", minor)
+		}
+		shareable := func() string {
+			if !fed1 && r.Intn(2) == 0 {
+				return " @shareable"
+			}
+			return ""
+		}
+		b.WriteString("type Query {\n")
+		for q := 0; q < 1+r.Intn(2); q++ {
+			target := []string{"E1", "E2", "V", "I", "U", "[E1]"}[r.Intn(6)]
+			fmt.Fprintf(&b, "  q%s%d(arg: %s): %s%s\n", name, q, []string{"Int", "Color", "String!"}[r.Intn(3)], target, map[bool]string{true: " @shareable", false: ""}[!fed1 && r.Intn(4) == 0])
+		}
+		b.WriteString("}\n")
+		for _, e := range []string{"E1", "E2"} {
+			key := keys[e]
+			if r.Intn(6) == 0 {
+				key = "id"
+			}
+			ext := ""
+			if r.Intn(5) == 0 {
+				ext = "extend "
+			}
+			res := ""
+			if !fed1 && r.Intn(6) == 0 {
+				res = ", resolvable: false"
+			}
+			fmt.Fprintf(&b, "%stype %s implements I @key(fields: %q%s) {\n  id: ID!%s\n  code: String!%s\n", ext, e, key, res, map[bool]string{true: " @shareable", false: ""}[!fed1], map[bool]string{true: " @shareable", false: ""}[!fed1 && r.Intn(12) > 0])
+			seen := map[string]bool{}
+			for f := 0; f < 1+r.Intn(3); f++ {
+				field := "f" + strconv.Itoa(r.Intn(4))
+				if seen[field] {
+					continue
+				}
+				seen[field] = true
+				typ := scalars[int(field[1]-'0')%len(scalars)]
+				if r.Intn(8) == 0 {
+					typ = scalars[r.Intn(len(scalars))]
+				}
+				dirs := shareable()
+				if !fed1 && r.Intn(10) > 0 {
+					dirs = " @shareable"
+				}
+				switch r.Intn(14) {
+				case 0:
+					dirs = " @external"
+					fmt.Fprintf(&b, "  %s: %s%s\n  need%s: Int @requires(fields: %q)\n", field, typ, dirs, field, field)
+					continue
+				case 1:
+					if !fed1 {
+						dirs += fmt.Sprintf(" @override(from: %q)", names[r.Intn(n)])
+					}
+				case 2:
+					if !fed1 {
+						dirs += " @inaccessible"
+					}
+				case 3:
+					if !fed1 {
+						dirs += " @tag(name: \"t\")"
+					}
+				}
+				fmt.Fprintf(&b, "  %s: %s%s\n", field, typ, dirs)
+			}
+			b.WriteString("}\n")
+		}
+		fmt.Fprintf(&b, "interface I {\n  id: ID!\n}\n")
+		vShareable := ""
+		if !fed1 && r.Intn(20) > 0 {
+			vShareable = " @shareable"
+		}
+		fmt.Fprintf(&b, "type V%s {\n  x: Int\n  y: Int\n}\n", vShareable)
+		if r.Intn(4) > 0 {
+			fmt.Fprintf(&b, "enum Color {\n  RED\n  GREEN\n}\n")
+		} else {
+			fmt.Fprintf(&b, "enum Color {\n  RED\n  BLUE\n}\n")
+		}
+		fmt.Fprintf(&b, "union U = V\n")
+		subs = append(subs, Subgraph{Name: name, URL: "http://127.0.0.1:4999/" + name, SDL: b.String()})
+	}
+	return subs
+}
+
+// TestRandomDifferential composes COMPOSE_RANDOM random subgraph sets with
+// this package and with @apollo/composition, and reports where the verdict,
+// the error codes or the supergraph differ. A development aid: it runs
+// only when COMPOSE_RANDOM is set (and node with the oracle is there).
+func TestRandomDifferential(t *testing.T) {
+	count, _ := strconv.Atoi(os.Getenv("COMPOSE_RANDOM"))
+	if count == 0 {
+		t.Skip("COMPOSE_RANDOM not set")
+	}
+	if _, err := os.Stat("../../scripts/compose/node_modules/@apollo/composition"); err != nil {
+		t.Skip("no @apollo/composition")
+	}
+	seed, _ := strconv.ParseInt(os.Getenv("COMPOSE_SEED"), 10, 64)
+	r := rand.New(rand.NewSource(seed))
+	dir := t.TempDir()
+	if keep := os.Getenv("COMPOSE_RANDOM_DIR"); keep != "" {
+		dir = keep
+	}
+	sets := make([][]Subgraph, count)
+	args := []string{"../../scripts/compose/oracle.mjs", "--json"}
+	for i := range sets {
+		sets[i] = randomSubgraphs(r)
+		d := filepath.Join(dir, strconv.Itoa(i))
+		os.MkdirAll(d, 0o755)
+		for _, s := range sets[i] {
+			os.WriteFile(filepath.Join(d, s.Name+".graphql"), []byte(s.SDL), 0o644)
+		}
+		args = append(args, d)
+	}
+	cmd := exec.Command("node", args...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+	valid, agree, exact := 0, 0, 0
+	for i, line := range lines {
+		var apollo struct {
+			Codes      []string `json:"codes"`
+			Supergraph string   `json:"supergraph"`
+			Errors     []string `json:"errors"`
+		}
+		json.Unmarshal(line, &apollo)
+		res, cerr := Compose(sets[i])
+		var list Errors
+		errors.As(cerr, &list)
+		ours := strings.Join(list.Codes(), " ")
+		theirs := strings.Join(apollo.Codes, " ")
+		shared := false
+		for _, c := range list.Codes() {
+			shared = shared || containsString(apollo.Codes, c)
+		}
+		switch {
+		case (cerr == nil) != (len(apollo.Codes) == 0) || (cerr != nil && !shared):
+			t.Errorf("case %d: codes ours [%s] Apollo [%s]\nApollo: %s\nours: %v", i, ours, theirs, strings.Join(apollo.Errors, "\n"), cerr)
+		case cerr == nil && strings.TrimSpace(res.SDL) != strings.TrimSpace(apollo.Supergraph):
+			t.Errorf("case %d: supergraphs differ\n%s", i, golden.Diff(strings.TrimSpace(apollo.Supergraph), strings.TrimSpace(res.SDL)))
+		default:
+			agree++
+			if ours == theirs {
+				exact++
+			}
+		}
+		if len(apollo.Codes) == 0 {
+			valid++
+		}
+	}
+	t.Logf("%d of %d random cases agree on the verdict and a shared error code, %d on the exact code set (%d valid for Apollo)", agree, len(lines), exact, valid)
+}
