@@ -363,7 +363,7 @@ func (s *supergraph) joinFields(f *mField) {
 			continue
 		}
 		sf := f.sources[i]
-		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || (sf.hasOverride && s.overrideTarget(sf)) || f.overridden[i] != "" {
+		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || s.effectiveOverride(f, sf) || f.overridden[i] != "" {
 			needed = true
 			continue
 		}
@@ -404,7 +404,7 @@ func (s *supergraph) joinFields(f *mField) {
 		if f.overridden[i] == "used" {
 			args = append(args, "usedOverridden: true")
 		}
-		if sf.hasOverride && sf.overrideLabel != "" && s.overrideTarget(sf) {
+		if sf.overrideLabel != "" && s.effectiveOverride(f, sf) {
 			args = append(args, "overrideLabel: "+quote(sf.overrideLabel))
 		} else if strings.HasPrefix(f.overridden[i], "label:") {
 			args = append(args, "overrideLabel: "+quote(strings.TrimPrefix(f.overridden[i], "label:")))
@@ -413,10 +413,15 @@ func (s *supergraph) joinFields(f *mField) {
 	}
 }
 
-// overrideTarget reports whether an @override names a known subgraph
-// (one naming no subgraph is ignored, as Apollo does with a hint).
-func (s *supergraph) overrideTarget(sf *sField) bool {
-	return s.subgraphIndex(sf.override) >= 0
+// effectiveOverride reports whether an @override takes the field from a
+// subgraph that defines it; one naming another subgraph is ignored (Apollo
+// gives a hint), though its join__field still records override.
+func (s *supergraph) effectiveOverride(f *mField, sf *sField) bool {
+	if !sf.hasOverride {
+		return false
+	}
+	i := s.subgraphIndex(sf.override)
+	return i >= 0 && f.sources[i] != nil
 }
 
 // joinTypes computes the @join__type directives of a type.

@@ -23,6 +23,8 @@ type supergraph struct {
 	roots    []string // Query, Mutation, Subscription when defined
 	// computing guards the satisfiability closures against cycles.
 	computing map[state]bool
+	// labels is the @override label state the satisfiability check is in.
+	labels map[string]bool
 }
 
 type mType struct {

@@ -170,7 +170,7 @@ func randomEntityGraph(r *rand.Rand) []Subgraph {
 	for i := 0; i < n; i++ {
 		name := string(rune('a' + i))
 		var b strings.Builder
-		b.WriteString(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires"])` + "\n")
+		b.WriteString(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@override"])` + "\n")
 		var names []string
 		for _, e := range entities {
 			if defined[i][e] != nil {
@@ -193,7 +193,23 @@ func randomEntityGraph(r *rand.Rand) []Subgraph {
 				fmt.Fprintf(&b, "  %s: Int @shareable\n", f.name)
 			}
 			if ent.next && defined[i][nextOf[e]] != nil {
-				fmt.Fprintf(&b, "  next: %s @shareable\n", nextOf[e])
+				provides := ""
+				for _, f := range defined[i][nextOf[e]].fields {
+					if f.external && resolved[nextOf[e]+"."+f.name] && r.Intn(2) == 0 {
+						provides = fmt.Sprintf(" @provides(fields: %q)", f.name)
+						break
+					}
+				}
+				fmt.Fprintf(&b, "  next: %s @shareable%s\n", nextOf[e], provides)
+			}
+			if i > 0 && r.Intn(5) == 0 {
+				label := ""
+				if r.Intn(2) == 0 {
+					label = `, label: "percent(25)"`
+				}
+				fmt.Fprintf(&b, "  moved: Int @override(from: %q%s)\n", string(rune('a'+r.Intn(i))), label)
+			} else if r.Intn(4) == 0 {
+				fmt.Fprintf(&b, "  moved: Int @shareable\n")
 			}
 			b.WriteString("}\n")
 		}

@@ -57,7 +57,50 @@ func addGraph(list []int, g int) []int {
 	return append(list, g)
 }
 
+// checkSatisfiability checks the API schema once per state of the
+// progressive @override labels: each label on and off (every combination
+// for up to four labels).
 func (s *supergraph) checkSatisfiability(sg *schema.Supergraph, errs *errorList) {
+	labels := sg.OverrideLabels
+	var states []map[string]bool
+	if len(labels) <= 4 {
+		for mask := 0; mask < 1<<len(labels); mask++ {
+			state := map[string]bool{}
+			for i, l := range labels {
+				state[l] = mask&(1<<i) != 0
+			}
+			states = append(states, state)
+		}
+	} else {
+		states = append(states, map[string]bool{})
+		for _, l := range labels {
+			states = append(states, map[string]bool{l: true})
+		}
+	}
+	for _, state := range states {
+		s.labels = state
+		s.checkSatisfiabilityOnce(sg, errs)
+	}
+	s.labels = nil
+}
+
+// activeNow reports whether subgraph i resolves field f under the
+// current @override label state.
+func (s *supergraph) activeNow(f *mField, i int) bool {
+	sf := f.sources[i]
+	if sf == nil {
+		return false
+	}
+	if l, ok := strings.CutPrefix(f.overridden[i], "label:"); ok {
+		return !s.labels[l]
+	}
+	if sf.overrideLabel != "" && s.effectiveOverride(f, sf) && validOverrideLabel(sf.overrideLabel) {
+		return s.labels[sf.overrideLabel]
+	}
+	return f.active(i)
+}
+
+func (s *supergraph) checkSatisfiabilityOnce(sg *schema.Supergraph, errs *errorList) {
 	seen := map[string]bool{}
 	closures := map[state][]int{}
 	var queue []*visit
@@ -281,7 +324,7 @@ func (s *supergraph) available(typeName, field string, i int) (*sField, bool) {
 	if f == nil || (f.external && !sg.provided(typeName, f.name)) {
 		return nil, false
 	}
-	if mf := s.types[typeName].field(field); mf != nil && mf.overridden[i] == "unused" {
+	if mf := s.types[typeName].field(field); mf != nil && !s.activeNow(mf, i) {
 		return nil, false
 	}
 	return f, true
@@ -357,7 +400,7 @@ func (s *supergraph) resolvers(t *mType, f *mField, closure []int, cache map[sta
 			}
 			continue
 		}
-		if !f.active(i) {
+		if !s.activeNow(f, i) {
 			continue
 		}
 		if sf.external && !sg.provided(t.name, f.name) {
@@ -411,7 +454,7 @@ func (s *supergraph) requirable(t *mType, sel ast.SelectionSet, closure []int, i
 		}
 		found := false
 		for _, j := range closure {
-			if sf := f.sources[j]; sf != nil && !sf.external && f.active(j) {
+			if sf := f.sources[j]; sf != nil && !sf.external && s.activeNow(f, j) {
 				found = true
 				break
 			}
