@@ -218,6 +218,64 @@ func randomEntityGraph(r *rand.Rand) []Subgraph {
 	return subs
 }
 
+// randomAbstractGraph builds 2 to 4 subgraphs around an interface Node
+// (with or without @key), its implementations A1..A3, @interfaceObject
+// copies of Node, and a union Result.
+func randomAbstractGraph(r *rand.Rand) []Subgraph {
+	n := 2 + r.Intn(3)
+	impls := []string{"A1", "A2", "A3"}
+	var subs []Subgraph
+	for i := 0; i < n; i++ {
+		name := string(rune('a' + i))
+		var b strings.Builder
+		b.WriteString(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@interfaceObject", "@external"])` + "\n")
+		root := []string{"Node", "[Node]", "Result", "A1", "A2"}
+		fmt.Fprintf(&b, "type Query {\n  q%s: %s @shareable\n}\n", name, root[r.Intn(len(root))])
+		mode := r.Intn(4)
+		if i == 0 {
+			mode = 0
+		}
+		var here []string
+		switch mode {
+		case 0, 1: // the interface with some implementations
+			key := ""
+			if r.Intn(2) == 0 {
+				key = ` @key(fields: "id")`
+			}
+			fmt.Fprintf(&b, "interface Node%s {\n  id: ID!\n  label: String\n}\n", key)
+			for _, impl := range impls {
+				if r.Intn(3) == 0 && !(i == 0 && impl == "A1") {
+					continue
+				}
+				here = append(here, impl)
+				fmt.Fprintf(&b, "type %s implements Node @key(fields: \"id\") {\n  id: ID!\n  label: String @shareable\n  only%s%s: Int\n}\n", impl, impl, name)
+			}
+		case 2: // an @interfaceObject
+			fmt.Fprintf(&b, "type Node @key(fields: \"id\") @interfaceObject {\n  id: ID!\n  extra%s: Int\n}\n", name)
+		case 3: // implementations only, as entities
+			for _, impl := range impls {
+				if r.Intn(2) == 0 {
+					continue
+				}
+				here = append(here, impl)
+				fmt.Fprintf(&b, "type %s @key(fields: \"id\") {\n  id: ID!\n  more%s%s: Int\n}\n", impl, impl, name)
+			}
+		}
+		if len(here) > 0 && r.Intn(2) == 0 {
+			fmt.Fprintf(&b, "union Result = %s\n", strings.Join(here, " | "))
+		}
+		sdl := b.String()
+		for _, t := range []string{"Node", "Result", "A1", "A2"} {
+			if !strings.Contains(sdl, "type "+t+" ") && !strings.Contains(sdl, "interface "+t+" ") && !strings.Contains(sdl, "union "+t+" ") {
+				sdl = strings.ReplaceAll(sdl, ": "+t+" @shareable", ": Int @shareable")
+				sdl = strings.ReplaceAll(sdl, ": ["+t+"] @shareable", ": Int @shareable")
+			}
+		}
+		subs = append(subs, Subgraph{Name: name, URL: "http://127.0.0.1:4999/" + name, SDL: sdl})
+	}
+	return subs
+}
+
 // TestRandomDifferential composes COMPOSE_RANDOM random subgraph sets with
 // this package and with @apollo/composition, and reports where the verdict,
 // the error codes or the supergraph differ. A development aid: it runs
@@ -239,9 +297,12 @@ func TestRandomDifferential(t *testing.T) {
 	sets := make([][]Subgraph, count)
 	args := []string{"../../scripts/compose/oracle.mjs", "--json"}
 	for i := range sets {
-		if os.Getenv("COMPOSE_RANDOM_KIND") == "entities" {
+		switch os.Getenv("COMPOSE_RANDOM_KIND") {
+		case "entities":
 			sets[i] = randomEntityGraph(r)
-		} else {
+		case "abstract":
+			sets[i] = randomAbstractGraph(r)
+		default:
 			sets[i] = randomSubgraphs(r)
 		}
 		d := filepath.Join(dir, strconv.Itoa(i))

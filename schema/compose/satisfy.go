@@ -143,9 +143,20 @@ func (s *supergraph) checkSatisfiabilityOnce(sg *schema.Supergraph, errs *errorL
 				next := &visit{parent: v, cond: m, typ: m}
 				for _, g := range v.graphs {
 					if containsString(s.possible(t, g), m) {
-						for _, target := range s.entryGraphs(m, g) {
+						for _, target := range s.entryGraphs(t, m, g, closures) {
 							next.graphs = addGraph(next.graphs, target)
 						}
+					}
+				}
+				if len(next.graphs) == 0 && sg.API.Types[m] != nil {
+					coord := t.name + "/" + m
+					if !reported[coord] {
+						reported[coord] = true
+						var from []string
+						for _, g := range v.graphs {
+							from = append(from, "\""+s.subgraphs[g].name+"\"")
+						}
+						errs.add("SATISFIABILITY_ERROR", "", t.name, "The following supergraph API query:\n%s\ncannot be satisfied by the subgraphs because:\n- from %s: no subgraph can be reached to resolve the implementation type of @interfaceObject type \"%s\" (a subgraph defining \"%s\" as an interface with a resolvable @key, and type \"%s\").", s.pathQuery(v, "... on "+m+" { __typename }"), subgraphList(from), t.name, t.name, m)
 					}
 				}
 				push(next)
@@ -235,16 +246,32 @@ func (s *supergraph) possible(t *mType, i int) []string {
 	return out
 }
 
-// entryGraphs lists where an object of type name returned by subgraph i
-// can be continued: subgraph i itself when it defines the type, else the
-// subgraphs with a resolvable key for it (an @interfaceObject subgraph
-// hands implementations over by key).
-func (s *supergraph) entryGraphs(name string, i int) []int {
+// entryGraphs lists where an object of type name, returned by subgraph i
+// for abstract type abstract, can be continued: subgraph i itself when it
+// defines the type; from an @interfaceObject subgraph, the subgraphs
+// defining the interface with a resolvable @key (reachable from i) and the
+// type, which tell the actual type.
+func (s *supergraph) entryGraphs(abstract *mType, name string, i int, cache map[state][]int) []int {
 	t := s.types[name]
 	if t.sources[i] != nil {
 		return []int{i}
 	}
 	var out []int
+	if src := abstract.sources[i]; src != nil && src.interfaceObject {
+		from := s.closure(state{abstract.name, i}, cache)
+		for j, st := range abstract.sources {
+			if st == nil || st.interfaceObject || st.kind != ast.Interface || t.sources[j] == nil {
+				continue
+			}
+			for _, key := range st.keys {
+				if key.resolvable && key.sel != nil && s.canProvide(abstract.name, key.sel, from, cache) {
+					out = append(out, j)
+					break
+				}
+			}
+		}
+		return out
+	}
 	for j, st := range t.sources {
 		if st != nil && hasResolvableKey(st) {
 			out = append(out, j)
