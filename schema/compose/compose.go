@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/fedgate/gateway/schema"
@@ -328,5 +327,3 @@ func (s *supergraph) validateInterfaceObjects(errs *errorList) {
 		}
 	}
 }
-
-var _ = fmt.Sprintf

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/formatter"
 )
 
 // supergraph is the merged model printed as the supergraph SDL.
@@ -81,8 +80,6 @@ func (t *mType) field(name string) *mField {
 	}
 	return t.fieldMap[name]
 }
-
-func (s *supergraph) source(i int) *subgraph { return s.subgraphs[i] }
 
 // merge builds the supergraph model from the normalized subgraphs.
 func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
@@ -666,8 +663,3 @@ func nullable(t *ast.Type) *ast.Type {
 }
 
 func sameType(a, b *ast.Type) bool { return a.String() == b.String() }
-
-// typeString prints a type the way graphql-js does.
-func typeString(t *ast.Type) string { return t.String() }
-
-var _ = formatter.NewFormatter
