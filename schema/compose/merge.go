@@ -149,6 +149,7 @@ func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
 		}
 	}
 	s.addInterfaceObjectFields()
+	s.propagateAccessControl()
 	for _, name := range s.order {
 		t := s.types[name]
 		if t.kind == ast.Object || t.kind == ast.Interface {
@@ -262,6 +263,77 @@ func mergeDescriptions(descs []string) string {
 	return best
 }
 
+// propagateAccessControl gives an interface the access-control
+// directives (@authenticated, @requiresScopes, @policy) of its
+// implementations: on the type from the implementing types, on a field
+// from the implementations' fields, so that a query through the interface
+// meets the same requirements.
+func (s *supergraph) propagateAccessControl() {
+	for _, name := range s.order {
+		itf := s.types[name]
+		if itf.kind != ast.Interface {
+			continue
+		}
+		impls := s.implementations(name)
+		var lists []ast.DirectiveList
+		for _, st := range itf.sources {
+			if st != nil {
+				lists = append(lists, st.applied)
+			}
+		}
+		extra := false
+		for _, impl := range impls {
+			for _, st := range s.types[impl].sources {
+				if st != nil {
+					if l := accessControlOnly(st.applied); len(l) > 0 {
+						lists = append(lists, l)
+						extra = true
+					}
+				}
+			}
+		}
+		if extra {
+			itf.applied = s.mergeApplied(lists)
+		}
+		for _, f := range itf.fields {
+			var lists []ast.DirectiveList
+			for _, sf := range f.sources {
+				if sf != nil && !sf.external {
+					lists = append(lists, sf.applied)
+				}
+			}
+			extra := false
+			for _, impl := range impls {
+				of := s.types[impl].field(f.name)
+				if of == nil {
+					continue
+				}
+				for _, sf := range of.sources {
+					if sf != nil && !sf.external {
+						if l := accessControlOnly(sf.applied); len(l) > 0 {
+							lists = append(lists, l)
+							extra = true
+						}
+					}
+				}
+			}
+			if extra {
+				f.applied = s.mergeApplied(lists)
+			}
+		}
+	}
+}
+
+func accessControlOnly(list ast.DirectiveList) ast.DirectiveList {
+	var out ast.DirectiveList
+	for _, d := range list {
+		if accessControl[d.Name] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // keptDirective reports whether an applied directive reaches the supergraph.
 func (s *supergraph) keptDirective(name string) bool {
 	switch name {
@@ -292,6 +364,19 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList) ast.DirectiveList {
 	sort.SliceStable(names, func(i, j int) bool { return accessControl[names[i]] && !accessControl[names[j]] })
 	var out ast.DirectiveList
 	for _, name := range names {
+		if mergedDirective(name) {
+			var apps []*ast.Directive
+			for _, l := range lists {
+				for _, d := range l {
+					if d.Name == name {
+						apps = append(apps, d)
+					}
+				}
+			}
+			out = append(out, mergeApplications(name, apps))
+			s.markUsed(name)
+			continue
+		}
 		seen := map[string]bool{}
 		for _, l := range lists {
 			for _, d := range l {
