@@ -194,6 +194,10 @@ func parseSubgraph(in Subgraph, index int, errs *errorList) *subgraph {
 		errs.add("INVALID_GRAPHQL", in.Name, "", "%s", gqlMessage(err))
 		return nil
 	}
+	if len(doc.Definitions)+len(doc.Extensions)+len(doc.Schema)+len(doc.SchemaExtension)+len(doc.Directives) == 0 {
+		errs.add("INVALID_GRAPHQL", in.Name, "", "Syntax Error: the schema is empty")
+		return nil
+	}
 	sg := &subgraph{
 		name: in.Name, url: in.URL, id: graphID(in.Name), index: index,
 		types: map[string]*sType{}, roots: map[string]string{},
