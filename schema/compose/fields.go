@@ -34,7 +34,7 @@ func (s *supergraph) mergeFields(t *mType, errs *errorList) {
 		}
 	}
 	for _, name := range order {
-		f := &mField{name: name, parent: t, sources: make([]*sField, len(t.sources)), overridden: make([]string, len(t.sources))}
+		f := &mField{name: name, parent: t, sources: make([]*sField, len(t.sources))}
 		for i, st := range t.sources {
 			if st != nil {
 				f.sources[i] = st.field(name)
@@ -80,7 +80,7 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 		if sf.overrideLabel != "" && !validOverrideLabel(sf.overrideLabel) {
 			errs.add("OVERRIDE_LABEL_INVALID", sg.name, coord, "Invalid @override label \"%s\" on field \"%s\" on subgraph \"%s\": labels must start with a letter and after that may contain alphanumerics, underscores, minuses, colons, periods, or they may be of the form \"percent(x)\" where x is a float between 0-100 inclusive.", sf.overrideLabel, coord, sg.name)
 			if from := s.subgraphIndex(sf.override); from >= 0 {
-				f.overridden[from] = "label:" + sf.overrideLabel
+				f.setOverridden(from, "label:" + sf.overrideLabel)
 			}
 			continue
 		}
@@ -102,16 +102,16 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 			continue
 		}
 		if sf.overrideLabel != "" {
-			f.overridden[from] = "label:" + sf.overrideLabel
+			f.setOverridden(from, "label:" + sf.overrideLabel)
 			continue
 		}
 		if src.external {
 			continue
 		}
 		if s.subgraphs[from].usesField(f.parent.name, f.name) {
-			f.overridden[from] = "used"
+			f.setOverridden(from, "used")
 		} else {
-			f.overridden[from] = "unused"
+			f.setOverridden(from, "unused")
 		}
 	}
 }
@@ -119,7 +119,7 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 // active reports whether source i still resolves the field (it was not
 // taken away by a plain @override).
 func (f *mField) active(i int) bool {
-	return f.sources[i] != nil && (f.overridden[i] == "" || strings.HasPrefix(f.overridden[i], "label:"))
+	return f.sources[i] != nil && (f.overriddenIn(i) == "" || strings.HasPrefix(f.overriddenIn(i), "label:"))
 }
 
 func (s *supergraph) mergeField(f *mField, errs *errorList) {
@@ -134,7 +134,7 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 		if !sf.external {
 			resolving = append(resolving, i)
 		}
-		if f.overridden[i] != "unused" {
+		if f.overriddenIn(i) != "unused" {
 			all = append(all, i)
 		}
 	}
@@ -289,7 +289,7 @@ func (s *supergraph) checkSharing(f *mField, errs *errorList) {
 	var resolving, nonShareable []string
 	shareable := 0
 	for i, sf := range f.sources {
-		if sf == nil || !f.active(i) || strings.HasPrefix(f.overridden[i], "label:") {
+		if sf == nil || !f.active(i) || strings.HasPrefix(f.overriddenIn(i), "label:") {
 			continue
 		}
 		sg := s.subgraphs[i]
@@ -332,7 +332,7 @@ func (s *supergraph) addInterfaceObjectFields() {
 					continue
 				}
 				nf := &mField{name: f.name, description: f.description, typ: f.typ, args: f.args, parent: o,
-					sources: make([]*sField, len(o.sources)), overridden: make([]string, len(o.sources)), fromInterfaceObject: true,
+					sources: make([]*sField, len(o.sources)), fromInterfaceObject: true,
 					inaccessible: f.inaccessible, applied: f.applied}
 				o.fields = append(o.fields, nf)
 				o.fieldMap[f.name] = nf
@@ -363,7 +363,7 @@ func (s *supergraph) joinFields(f *mField) {
 			continue
 		}
 		sf := f.sources[i]
-		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || s.effectiveOverride(f, sf) || f.overridden[i] != "" {
+		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || s.effectiveOverride(f, sf) || f.overriddenIn(i) != "" {
 			needed = true
 			continue
 		}
@@ -382,7 +382,7 @@ func (s *supergraph) joinFields(f *mField) {
 		return
 	}
 	for i, sf := range f.sources {
-		if sf == nil || f.overridden[i] == "unused" {
+		if sf == nil || f.overriddenIn(i) == "unused" {
 			continue
 		}
 		args := []string{"graph: " + s.subgraphs[i].id}
@@ -401,13 +401,13 @@ func (s *supergraph) joinFields(f *mField) {
 		if sf.external {
 			args = append(args, "external: true")
 		}
-		if f.overridden[i] == "used" {
+		if f.overriddenIn(i) == "used" {
 			args = append(args, "usedOverridden: true")
 		}
 		if sf.overrideLabel != "" && s.effectiveOverride(f, sf) {
 			args = append(args, "overrideLabel: "+quote(sf.overrideLabel))
-		} else if strings.HasPrefix(f.overridden[i], "label:") {
-			args = append(args, "overrideLabel: "+quote(strings.TrimPrefix(f.overridden[i], "label:")))
+		} else if strings.HasPrefix(f.overriddenIn(i), "label:") {
+			args = append(args, "overrideLabel: "+quote(strings.TrimPrefix(f.overriddenIn(i), "label:")))
 		}
 		f.joins = append(f.joins, "@join__field("+strings.Join(args, ", ")+")")
 	}

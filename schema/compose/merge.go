@@ -55,8 +55,24 @@ type mField struct {
 	// it comes from an @interfaceObject of one of its interfaces.
 	fromInterfaceObject bool
 	// overridden records, per subgraph index, that the field was taken
-	// away by a plain @override ("used" or "unused").
+	// away by @override: "used", "unused" or "label:<label>". It is
+	// allocated on the first override only (see overriddenIn).
 	overridden []string
+}
+
+// overriddenIn says how subgraph i lost the field to an @override, or "".
+func (f *mField) overriddenIn(i int) string {
+	if f.overridden == nil {
+		return ""
+	}
+	return f.overridden[i]
+}
+
+func (f *mField) setOverridden(i int, how string) {
+	if f.overridden == nil {
+		f.overridden = make([]string, len(f.sources))
+	}
+	f.overridden[i] = how
 }
 
 type mArg struct {

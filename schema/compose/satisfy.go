@@ -91,7 +91,7 @@ func (s *supergraph) activeNow(f *mField, i int) bool {
 	if sf == nil {
 		return false
 	}
-	if l, ok := strings.CutPrefix(f.overridden[i], "label:"); ok {
+	if l, ok := strings.CutPrefix(f.overriddenIn(i), "label:"); ok {
 		return !s.labels[l]
 	}
 	if sf.overrideLabel != "" && s.effectiveOverride(f, sf) && validOverrideLabel(sf.overrideLabel) {
