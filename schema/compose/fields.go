@@ -80,7 +80,7 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 		if sf.overrideLabel != "" && !validOverrideLabel(sf.overrideLabel) {
 			errs.add("OVERRIDE_LABEL_INVALID", sg.name, coord, "Invalid @override label \"%s\" on field \"%s\" on subgraph \"%s\": labels must start with a letter and after that may contain alphanumerics, underscores, minuses, colons, periods, or they may be of the form \"percent(x)\" where x is a float between 0-100 inclusive.", sf.overrideLabel, coord, sg.name)
 			if from := s.subgraphIndex(sf.override); from >= 0 {
-				f.setOverridden(from, "label:" + sf.overrideLabel)
+				f.setOverridden(from, "label:"+sf.overrideLabel)
 			}
 			continue
 		}
@@ -102,7 +102,7 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 			continue
 		}
 		if sf.overrideLabel != "" {
-			f.setOverridden(from, "label:" + sf.overrideLabel)
+			f.setOverridden(from, "label:"+sf.overrideLabel)
 			continue
 		}
 		if src.external {
