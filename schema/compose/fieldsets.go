@@ -262,8 +262,10 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 		return
 	}
 	dropProvides := false
-	var walk func(typeName string, sel ast.SelectionSet, top bool)
-	walk = func(typeName string, sel ast.SelectionSet, top bool) {
+	// underExternal is set below a field that is @external (or whose
+	// implementations are): the fields under it need no @external.
+	var walk func(typeName string, sel ast.SelectionSet, underExternal bool)
+	walk = func(typeName string, sel ast.SelectionSet, underExternal bool) {
 		t := sg.types[typeName]
 		for _, s := range sel {
 			switch s := s.(type) {
@@ -294,7 +296,7 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 					errs.add(code+"_FIELDS_HAS_ARGS", sg.name, coord, "%sfield %s.%s cannot be included because it has arguments (fields with argument are not allowed in @provides)", prefix, typeName, f.name)
 				}
 				// A leaf must be @external unless a field above it is.
-				if !f.external && len(s.SelectionSet) == 0 && !sg.nestedInExternal {
+				if !f.external && len(s.SelectionSet) == 0 && !underExternal {
 					if sg.fed1 && kind == "provides" {
 						// Federation 1 upgrade: such a @provides is dropped.
 						dropProvides = true
@@ -307,10 +309,7 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 						errs.add(code+"_INVALID_FIELDS", sg.name, coord, "%sCannot query field \"%s\" on type \"%s\": leaf fields cannot have selections", prefix, s.Name, typeName)
 						continue
 					}
-					saved := sg.nestedInExternal
-					sg.nestedInExternal = saved || f.external || sg.externalInImplementations(t, f.name)
-					walk(f.typ.Name(), s.SelectionSet, false)
-					sg.nestedInExternal = saved
+					walk(f.typ.Name(), s.SelectionSet, underExternal || f.external || sg.externalInImplementations(t, f.name))
 				} else if sg.isComposite(f.typ.Name()) {
 					errs.add(code+"_INVALID_FIELDS", sg.name, coord, "%sfield \"%s.%s\" of composite type must have a selection of sub-fields", prefix, typeName, f.name)
 				}
@@ -323,14 +322,13 @@ func (sg *subgraph) validateSelection(kind string, owner *sType, field *sField, 
 					errs.add(code+"_INVALID_FIELDS", sg.name, coord, "%sUnknown type \"%s\"", prefix, cond)
 					continue
 				}
-				walk(cond, s.SelectionSet, top)
+				walk(cond, s.SelectionSet, underExternal)
 			case *ast.FragmentSpread:
 				errs.add(code+"_INVALID_FIELDS", sg.name, coord, "%snamed fragments are not allowed", prefix)
 			}
 		}
 	}
-	sg.nestedInExternal = false
-	walk(start, sel, true)
+	walk(start, sel, false)
 	if dropProvides {
 		field.provides = ""
 	}

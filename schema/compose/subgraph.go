@@ -82,7 +82,6 @@ type subgraph struct {
 
 	// Lazily computed field-set facts (see fieldsets.go).
 	used, providedSet, keyFields map[string]bool
-	nestedInExternal             bool
 }
 
 type customLink struct {
