@@ -50,6 +50,9 @@ func composeCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	for _, h := range res.Hints {
+		fmt.Fprintf(stderr, "hint[%s]: %s\n", h.Code, h.Message)
+	}
 	if *out == "" {
 		_, err = io.WriteString(stdout, res.SDL)
 		return err

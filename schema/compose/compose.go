@@ -14,6 +14,9 @@ type Result struct {
 	// Supergraph is SDL loaded by schema.Load; its API field is the
 	// client-facing API schema.
 	Supergraph *schema.Supergraph
+	// Hints are warnings: elements left out of the supergraph because not
+	// every subgraph defines them, @override migrations, and the like.
+	Hints []Hint
 }
 
 // Options tunes a composition.
@@ -76,7 +79,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 			return nil, errs.err()
 		}
 	}
-	return &Result{SDL: sdl, Supergraph: sg}, nil
+	return &Result{SDL: sdl, Supergraph: sg, Hints: s.hints}, nil
 }
 
 // checkImportNames reports a federation directive the supergraph carries

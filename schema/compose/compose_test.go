@@ -114,3 +114,34 @@ func BenchmarkCompose100(b *testing.B) {
 		}
 	}
 }
+
+func TestHints(t *testing.T) {
+	head := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@override", "@shareable"])` + "\n"
+	res, err := Compose([]Subgraph{
+		{Name: "a", URL: "http://a", SDL: head + `type Query { a(f: F, limit: Int): Int @shareable t: T }
+input F { x: Int y: Int }
+type T @key(fields: "id") { id: ID! n: Int m: Int }`},
+		{Name: "b", URL: "http://b", SDL: head + `type Query { a(f: F): Int @shareable }
+input F { x: Int }
+type T @key(fields: "id") { id: ID! n: Int @override(from: "a") m: Int @override(from: "a", label: "percent(5)") k: Int @override(from: "gone") }`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, h := range res.Hints {
+		got[h.Code] = h.Coordinate
+	}
+	want := map[string]string{
+		"INCONSISTENT_INPUT_OBJECT_FIELD": "F.y",
+		"INCONSISTENT_ARGUMENT_PRESENCE":  "Query.a(limit:)",
+		"OVERRIDDEN_FIELD_CAN_BE_REMOVED": "T.n",
+		"OVERRIDE_MIGRATION_IN_PROGRESS":  "T.m",
+		"FROM_SUBGRAPH_DOES_NOT_EXIST":    "T.k",
+	}
+	for code, coord := range want {
+		if got[code] != coord {
+			t.Errorf("hint %s at %q, want %q (hints %v)", code, got[code], coord, res.Hints)
+		}
+	}
+}

@@ -69,3 +69,12 @@ func (l *errorList) err() error {
 	}
 	return l.list
 }
+
+// Hint is a composition warning: the supergraph was composed, but
+// something was dropped or is in an intermediate state. Code is Apollo's
+// hint code (for example INCONSISTENT_INPUT_OBJECT_FIELD).
+type Hint struct {
+	Code       string
+	Coordinate string
+	Message    string
+}

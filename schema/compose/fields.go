@@ -93,8 +93,13 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 			continue
 		}
 		from := s.subgraphIndex(sf.override)
-		if from < 0 || f.sources[from] == nil {
-			continue // a hint in Apollo: nothing is overridden
+		if from < 0 {
+			s.hint("FROM_SUBGRAPH_DOES_NOT_EXIST", coord, "Source subgraph \"%s\" for field \"%s\" on subgraph \"%s\" does not exist.", sf.override, coord, sg.name)
+			continue
+		}
+		if f.sources[from] == nil {
+			s.hint("OVERRIDE_DIRECTIVE_CAN_BE_REMOVED", coord, "Field \"%s\" on subgraph \"%s\" no longer exists in the from subgraph. The @override directive can be removed.", coord, sg.name)
+			continue
 		}
 		src := f.sources[from]
 		if src.hasOverride {
@@ -103,6 +108,7 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 		}
 		if sf.overrideLabel != "" {
 			f.setOverridden(from, "label:"+sf.overrideLabel)
+			s.hint("OVERRIDE_MIGRATION_IN_PROGRESS", coord, "Field \"%s\" is currently being migrated with progressive @override. Once the migration is complete, remove the field from subgraph \"%s\".", coord, sf.override)
 			continue
 		}
 		if src.external {
@@ -112,6 +118,7 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 			f.setOverridden(from, "used")
 		} else {
 			f.setOverridden(from, "unused")
+			s.hint("OVERRIDDEN_FIELD_CAN_BE_REMOVED", coord, "Field \"%s\" on subgraph \"%s\" is overridden. Consider removing it.", coord, sf.override)
 		}
 	}
 }
@@ -268,6 +275,8 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 		if missing != "" {
 			if required != "" {
 				errs.add("REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH", "", coord+"("+name+":)", "Argument \"%s(%s:)\" is required in some subgraphs but does not appear in all subgraphs: it is required in subgraph \"%s\" but does not appear in subgraph \"%s\"", coord, name, required, missing)
+			} else {
+				s.hint("INCONSISTENT_ARGUMENT_PRESENCE", coord+"("+name+":)", "Optional argument \"%s(%s:)\" will not be included in the supergraph as it does not appear in all subgraphs: it is not defined in subgraph \"%s\"", coord, name, missing)
 			}
 			continue
 		}

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -24,6 +25,7 @@ type supergraph struct {
 	computing map[state]bool
 	// labels is the @override label state the satisfiability check is in.
 	labels map[string]bool
+	hints  []Hint
 }
 
 type mType struct {
@@ -228,6 +230,10 @@ func (s *supergraph) checkExtensionsWithBase(errs *errorList) {
 			}
 		}
 	}
+}
+
+func (s *supergraph) hint(code, coordinate, format string, args ...any) {
+	s.hints = append(s.hints, Hint{Code: code, Coordinate: coordinate, Message: fmt.Sprintf(format, args...)})
 }
 
 // mergeShell merges what does not depend on other types: description,
@@ -573,7 +579,9 @@ func (s *supergraph) mergeEnum(t *mType, usage int, errs *errorList) {
 				errs.add("ENUM_VALUE_MISMATCH", "", t.name+"."+name, "Enum type \"%s\" is used as both input type and output type, but value \"%s\" is not defined in all the subgraphs defining \"%s\": \"%s\" is defined in subgraph \"%s\" but not in subgraph \"%s\"", t.name, name, t.name, name, firstWith(t.sources, s.subgraphs, func(st *sType) bool { return st.valueMap[name] != nil }), missing)
 				continue
 			case 1:
-				continue // input-only enums keep the values every subgraph has
+				// Input-only enums keep the values every subgraph has.
+				s.hint("INCONSISTENT_ENUM_VALUE_FOR_INPUT_ENUM", t.name+"."+name, "Value \"%s\" of enum type \"%s\" will not be part of the supergraph as it is not defined in all the subgraphs defining \"%s\": it is not defined in subgraph \"%s\"", name, t.name, t.name, missing)
+				continue
 			}
 		}
 		t.values = append(t.values, mv)
@@ -643,6 +651,8 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 		if missing != "" {
 			if required != "" {
 				errs.add("REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH", "", t.name+"."+name, "Input object field \"%s.%s\" is required in some subgraphs but does not appear in all subgraphs: it is required in subgraph \"%s\" but does not appear in subgraph \"%s\"", t.name, name, required, missing)
+			} else {
+				s.hint("INCONSISTENT_INPUT_OBJECT_FIELD", t.name+"."+name, "Input object field \"%s\" will not be added to \"%s\" in the supergraph as it does not appear in all subgraphs: it is not defined in subgraph \"%s\"", name, t.name, missing)
 			}
 			continue
 		}
