@@ -82,14 +82,14 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 	return &Result{SDL: sdl, Supergraph: sg, Hints: s.hints}, nil
 }
 
-// checkImportNames reports a federation directive the supergraph carries
-// (@tag, @inaccessible, ...) imported under different names by different
-// subgraphs. The supergraph uses the directives' default names.
+// checkImportNames reports a carried federation directive (@tag,
+// @inaccessible, ...) applied under different names by different
+// subgraphs. The supergraph uses the name the subgraphs share.
 func checkImportNames(subgraphs []*subgraph, errs *errorList) {
 	for _, name := range []string{"tag", "inaccessible", "authenticated", "requiresScopes", "policy", "cost", "listSize"} {
 		first, firstIn := "", ""
 		for _, sg := range subgraphs {
-			local, ok := sg.importedAs[name]
+			local, ok := sg.localNames[name]
 			if !ok {
 				continue
 			}

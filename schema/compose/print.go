@@ -90,11 +90,26 @@ func (s *supergraph) print() string {
 	for _, name := range linked {
 		spec := carriedSpec(name)
 		line := "  @link(url: \"" + spec.url + "\""
-		if spec.name == "cost" && s.applied("listSize") {
-			line += ", import: [\"@listSize\"]"
-		}
 		if spec.purpose != "" {
 			line += ", for: " + spec.purpose
+		}
+		var imports []string
+		directives := []string{spec.name}
+		if spec.name == "cost" {
+			directives = append(directives, "listSize")
+		}
+		for _, d := range directives {
+			local := s.dirName(d)
+			switch {
+			case !s.applied(d):
+			case local != d:
+				imports = append(imports, "{name: \"@"+d+"\", as: \"@"+local+"\"}")
+			case d != spec.name:
+				imports = append(imports, quote("@"+d))
+			}
+		}
+		if len(imports) > 0 {
+			line += ", import: [" + strings.Join(imports, ", ") + "]"
 		}
 		b.WriteString(line + ")\n")
 	}
@@ -122,6 +137,10 @@ func (s *supergraph) print() string {
 			}
 		}
 		if containsString(linked, spec) {
+			if local := s.dirName(name); local != name && s.applied(name) {
+				text = strings.Replace(text, "@"+name, "@"+local, 1)
+				name = local
+			}
 			directives = append(directives, block{name, text})
 		}
 	}
@@ -341,12 +360,42 @@ func printDescription(desc, indent string, first bool) string {
 	return prefix + text + "\n"
 }
 
-func printDirectives(list ast.DirectiveList) string {
+func (s *supergraph) printDirectives(list ast.DirectiveList) string {
 	var b strings.Builder
 	for _, d := range list {
-		b.WriteString(" " + printDirective(d))
+		b.WriteString(" " + printDirective(s.local(d)))
 	}
 	return b.String()
+}
+
+// dirName is the name the supergraph gives a carried federation
+// directive: the one the subgraphs apply it under (they must agree).
+func (s *supergraph) dirName(fed string) string {
+	for _, sg := range s.subgraphs {
+		if local, ok := sg.localNames[fed]; ok {
+			return local
+		}
+	}
+	return fed
+}
+
+// local returns d under its supergraph name.
+func (s *supergraph) local(d *ast.Directive) *ast.Directive {
+	if !isCarriedDirective(d.Name) {
+		return d
+	}
+	if name := s.dirName(d.Name); name != d.Name {
+		return renamed(d, name)
+	}
+	return d
+}
+
+func isCarriedDirective(name string) bool {
+	switch name {
+	case "tag", "inaccessible", "authenticated", "requiresScopes", "policy", "cost", "listSize":
+		return true
+	}
+	return false
 }
 
 func (s *supergraph) printType(t *mType) string {
@@ -355,7 +404,7 @@ func (s *supergraph) printType(t *mType) string {
 	var head []string
 	var inaccessible []string
 	if t.inaccessible {
-		inaccessible = []string{"@inaccessible"}
+		inaccessible = []string{"@" + s.dirName("inaccessible")}
 	}
 	switch t.kind {
 	case ast.Object, ast.Interface:
@@ -382,7 +431,7 @@ func (s *supergraph) printType(t *mType) string {
 		head = append(s.joinTypes(t), inaccessible...)
 	}
 	for _, d := range t.applied {
-		head = append(head, printDirective(d))
+		head = append(head, printDirective(s.local(d)))
 	}
 	for _, h := range head {
 		b.WriteString("\n  " + h)
@@ -410,12 +459,12 @@ func (s *supergraph) printType(t *mType) string {
 			b.WriteString(printDescription(v.description, "  ", i == 0))
 			b.WriteString("  " + v.name)
 			if v.inaccessible {
-				b.WriteString(" @inaccessible")
+				b.WriteString(" @" + s.dirName("inaccessible"))
 			}
 			for _, g := range v.graphs {
 				b.WriteString(" @join__enumValue(graph: " + g + ")")
 			}
-			b.WriteString(printDirectives(v.applied) + "\n")
+			b.WriteString(s.printDirectives(v.applied) + "\n")
 		}
 	default:
 		for i, f := range t.fields {
@@ -425,12 +474,12 @@ func (s *supergraph) printType(t *mType) string {
 				b.WriteString(" = " + printValue(f.defaultValue))
 			}
 			if f.inaccessible {
-				b.WriteString(" @inaccessible")
+				b.WriteString(" @" + s.dirName("inaccessible"))
 			}
 			for _, j := range f.joins {
 				b.WriteString(" " + j)
 			}
-			b.WriteString(printDirectives(f.applied) + "\n")
+			b.WriteString(s.printDirectives(f.applied) + "\n")
 		}
 	}
 	b.WriteString("}")
@@ -445,9 +494,11 @@ func (s *supergraph) printArgs(args []*mArg) string {
 	for i, a := range args {
 		dirs := ast.DirectiveList{}
 		if a.inaccessible {
-			dirs = append(dirs, &ast.Directive{Name: "inaccessible"})
+			dirs = append(dirs, &ast.Directive{Name: s.dirName("inaccessible")})
 		}
-		dirs = append(dirs, a.applied...)
+		for _, d := range a.applied {
+			dirs = append(dirs, s.local(d))
+		}
 		list[i] = &ast.ArgumentDefinition{Name: a.name, Description: a.description, Type: a.typ, DefaultValue: a.defaultValue, Directives: dirs}
 	}
 	return printArgDefs(list, "  ")

@@ -77,8 +77,10 @@ type subgraph struct {
 	importedAs map[string]string
 	// importIndex is the position of a federation directive in the import list.
 	importIndex map[string]int
-	// appliedFed records the carried federation directives the subgraph applies.
+	// appliedFed records the carried federation directives the subgraph
+	// applies, localNames the names it applies them under.
 	appliedFed map[string]bool
+	localNames map[string]string
 
 	// Lazily computed field-set facts (see fieldsets.go).
 	used, providedSet, keyFields map[string]bool
@@ -607,7 +609,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 			t.interfaceObject = true
 		case isFed && fed == "inaccessible":
 			t.inaccessible = true
-			sg.markApplied("inaccessible")
+			sg.markApplied("inaccessible", d.Name)
 		case isFed && fed == "extends":
 		case isFed && fed == "context":
 			errs.add("UNSUPPORTED_FEATURE", sg.name, name, "@context is not supported by this composer yet")
@@ -641,7 +643,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 			switch fed := sg.fedNames[d.Name]; {
 			case fed == "inaccessible":
 				sv.inaccessible = true
-				sg.markApplied("inaccessible")
+				sg.markApplied("inaccessible", d.Name)
 			case fed == "tag" || accessControl[fed] || fed == "cost":
 				sv.applied = append(sv.applied, sg.carried(d, fed))
 			case fed != "":
@@ -672,7 +674,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 				sf.shareable = true
 			case fed == "inaccessible":
 				sf.inaccessible = true
-				sg.markApplied("inaccessible")
+				sg.markApplied("inaccessible", d.Name)
 			case fed == "requires":
 				sf.requires = argString(d, "fields")
 			case fed == "provides":
@@ -695,7 +697,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 				switch fed := sg.fedNames[d.Name]; {
 				case fed == "inaccessible":
 					sa.inaccessible = true
-					sg.markApplied("inaccessible")
+					sg.markApplied("inaccessible", d.Name)
 				case fed == "tag" || fed == "cost":
 					sa.applied = append(sa.applied, sg.carried(d, fed))
 				case fed == "fromContext":
@@ -737,15 +739,19 @@ func kindName(k ast.DefinitionKind) string {
 // carried records that the subgraph applies federation directive fed and
 // returns d under its supergraph name.
 func (sg *subgraph) carried(d *ast.Directive, fed string) *ast.Directive {
-	sg.markApplied(fed)
+	sg.markApplied(fed, d.Name)
 	return renamed(d, fed)
 }
 
-func (sg *subgraph) markApplied(fed string) {
+func (sg *subgraph) markApplied(fed, local string) {
 	if sg.appliedFed == nil {
 		sg.appliedFed = map[string]bool{}
+		sg.localNames = map[string]string{}
 	}
 	sg.appliedFed[fed] = true
+	if _, ok := sg.localNames[fed]; !ok {
+		sg.localNames[fed] = local
+	}
 }
 
 // renamed returns a copy of d under its supergraph name.
