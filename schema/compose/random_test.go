@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -351,4 +352,61 @@ func TestRandomDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d random cases agree on the verdict and a shared error code, %d on the exact code set (%d valid for Apollo)", agree, len(lines), exact, valid)
+}
+
+// TestDirsDifferential composes every directory matching COMPOSE_DIFF_DIRS
+// (a glob; each directory holds subgraph *.graphql files) with this package
+// and with @apollo/composition, and reports disagreements. A development
+// aid for schemas that may not be committed.
+func TestDirsDifferential(t *testing.T) {
+	pattern := os.Getenv("COMPOSE_DIFF_DIRS")
+	if pattern == "" {
+		t.Skip("COMPOSE_DIFF_DIRS not set")
+	}
+	dirs, _ := filepath.Glob(pattern)
+	args := []string{"../../scripts/compose/oracle.mjs", "--json"}
+	sets := map[string][]Subgraph{}
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, "*.graphql"))
+		sort.Strings(files)
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".graphql")
+			data, _ := os.ReadFile(f)
+			sets[d] = append(sets[d], Subgraph{Name: name, URL: "http://127.0.0.1:4999/" + name, SDL: string(data)})
+		}
+		args = append(args, d)
+	}
+	out, err := exec.Command("node", args...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree, valid := 0, 0
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var apollo struct {
+			Dir        string   `json:"dir"`
+			Codes      []string `json:"codes"`
+			Supergraph string   `json:"supergraph"`
+			Errors     []string `json:"errors"`
+		}
+		json.Unmarshal(line, &apollo)
+		res, cerr := Compose(sets[apollo.Dir])
+		var list Errors
+		errors.As(cerr, &list)
+		shared := false
+		for _, c := range list.Codes() {
+			shared = shared || containsString(apollo.Codes, c)
+		}
+		switch {
+		case (cerr == nil) != (len(apollo.Codes) == 0) || (cerr != nil && !shared):
+			t.Errorf("%s: codes ours %v Apollo %v\nApollo: %s\nours: %v", apollo.Dir, list.Codes(), apollo.Codes, strings.Join(apollo.Errors, "\n"), cerr)
+		case cerr == nil && strings.TrimSpace(res.SDL) != strings.TrimSpace(apollo.Supergraph):
+			t.Errorf("%s: supergraphs differ\n%s", apollo.Dir, golden.Diff(strings.TrimSpace(apollo.Supergraph), strings.TrimSpace(res.SDL)))
+		default:
+			agree++
+		}
+		if len(apollo.Codes) == 0 {
+			valid++
+		}
+	}
+	t.Logf("%d of %d directories agree (%d valid for Apollo)", agree, len(dirs), valid)
 }

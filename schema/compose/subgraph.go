@@ -208,6 +208,9 @@ func parseSubgraph(in Subgraph, index int, errs *errorList) *subgraph {
 	if !sg.readLinks(doc, errs) {
 		return nil
 	}
+	if !sg.checkDirectives(doc, errs) {
+		return nil
+	}
 	renames := sg.readRoots(doc, errs)
 	for _, dd := range doc.Directives {
 		if _, fed := sg.fedNames[dd.Name]; fed || dd.Name == "link" || machineryTypes[dd.Name] {
@@ -392,15 +395,72 @@ func (sg *subgraph) readLinks(doc *ast.SchemaDocument, errs *errorList) bool {
 		}
 	}
 	if !fedFound {
-		// Federation 1: every federation directive under its own name.
+		// Federation 1: its directives under their own names, and the
+		// Federation 2 ones the schema defines itself.
 		sg.fed1 = true
+		defined := map[string]bool{}
+		for _, dd := range doc.Directives {
+			defined[dd.Name] = true
+		}
 		for _, name := range federationDirectives {
-			if _, taken := sg.fedNames[name]; !taken {
+			if _, taken := sg.fedNames[name]; taken {
+				continue
+			}
+			if fed1Directives[name] || defined[name] {
 				sg.fedNames[name] = name
 			}
 		}
 	}
 	return true
+}
+
+// fed1Directives are the directives a Federation 1 subgraph may use
+// without defining them.
+var fed1Directives = map[string]bool{"key": true, "requires": true, "provides": true, "external": true, "extends": true, "tag": true}
+
+var builtinDirectives = map[string]bool{"deprecated": true, "specifiedBy": true, "oneOf": true, "skip": true, "include": true, "defer": true, "stream": true}
+
+// checkDirectives reports applied directives the subgraph neither imports
+// nor defines (INVALID_GRAPHQL, as GraphQL validation does).
+func (sg *subgraph) checkDirectives(doc *ast.SchemaDocument, errs *errorList) bool {
+	defined := map[string]bool{"link": true}
+	for _, dd := range doc.Directives {
+		defined[dd.Name] = true
+	}
+	ok := true
+	check := func(list ast.DirectiveList, where string) {
+		for _, d := range list {
+			if _, fed := sg.fedNames[d.Name]; fed || defined[d.Name] || builtinDirectives[d.Name] {
+				continue
+			}
+			ok = false
+			hint := ""
+			if isFederationDirective(d.Name) {
+				if sg.fed1 {
+					hint = fmt.Sprintf(" If you meant the \"@%s\" federation 2 directive, note that this schema is a federation 1 schema. To be a federation 2 schema, it needs to @link to the federation specification v2.", d.Name)
+				} else {
+					hint = fmt.Sprintf(" If you meant the \"@%s\" federation directive, you should use fully-qualified name \"@federation__%s\" or add \"@%s\" to the `import` argument of the @link to the federation specification.", d.Name, d.Name, d.Name)
+				}
+			}
+			errs.add("INVALID_GRAPHQL", sg.name, where, "Unknown directive \"@%s\".%s", d.Name, hint)
+		}
+	}
+	check(sg.schemaDirectives(doc), "schema")
+	for _, defs := range []ast.DefinitionList{doc.Definitions, doc.Extensions} {
+		for _, def := range defs {
+			check(def.Directives, def.Name)
+			for _, f := range def.Fields {
+				check(f.Directives, def.Name+"."+f.Name)
+				for _, a := range f.Arguments {
+					check(a.Directives, def.Name+"."+f.Name+"("+a.Name+":)")
+				}
+			}
+			for _, v := range def.EnumValues {
+				check(v.Directives, def.Name+"."+v.Name)
+			}
+		}
+	}
+	return ok
 }
 
 func isFederationDirective(name string) bool {
