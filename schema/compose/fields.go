@@ -185,21 +185,30 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 	for _, other := range types {
 		allEqual = allEqual && sameType(other, types[0])
 	}
+	s.mergeArgs(f, resolving, errs)
+	// An @external declaration must agree with the resolving ones: the
+	// same type (a subtype only where those differ), the same arguments.
 	for _, i := range all {
 		sf := f.sources[i]
 		if !sf.external || len(all) == len(resolving) && !hasNonExternal(f) {
 			continue
 		}
+		sub := s.subgraphs[i].name
 		if !sameType(typ, sf.typ) && (allEqual || !s.subtype(sf.typ, typ)) {
-			errs.add("EXTERNAL_TYPE_MISMATCH", s.subgraphs[i].name, coord, "Type of field \"%s\" is incompatible across subgraphs (where marked @external): it has type \"%s\" in subgraph \"%s\" but type \"%s\" in the supergraph", coord, sf.typ.String(), s.subgraphs[i].name, typ.String())
+			errs.add("EXTERNAL_TYPE_MISMATCH", sub, coord, "Type of field \"%s\" is incompatible across subgraphs (where marked @external): it has type \"%s\" in subgraph \"%s\" but type \"%s\" in the supergraph", coord, sf.typ.String(), sub, typ.String())
 		}
-		for _, a := range f.sources[resolving[0]].args {
-			if findArg(sf.args, a.name) == nil && a.typ.NonNull {
-				errs.add("EXTERNAL_ARGUMENT_MISSING", s.subgraphs[i].name, coord, "Field \"%s\" is missing argument \"%s.%s(%s:)\" in some subgraphs where it is marked @external", coord, coord, coord, a.name)
+		for _, a := range f.args {
+			ext := findArg(sf.args, a.name)
+			switch {
+			case ext == nil:
+				errs.add("EXTERNAL_ARGUMENT_MISSING", sub, coord, "Field \"%s\" is missing argument \"%s(%s:)\" in some subgraphs where it is marked @external: it is not declared in subgraph \"%s\"", coord, coord, a.name, sub)
+			case !sameType(a.typ, ext.typ) && !s.subtype(a.typ, ext.typ):
+				errs.add("EXTERNAL_ARGUMENT_TYPE_MISMATCH", sub, coord, "Type of argument \"%s(%s:)\" is incompatible across subgraphs (where \"%s\" is marked @external): it has type \"%s\" in subgraph \"%s\" but \"%s\" in the supergraph", coord, a.name, coord, ext.typ.String(), sub, a.typ.String())
+			case printValue(a.defaultValue) != printValue(ext.defaultValue):
+				errs.add("EXTERNAL_ARGUMENT_DEFAULT_MISMATCH", sub, coord, "Argument \"%s(%s:)\" has incompatible defaults across subgraphs (where \"%s\" is marked @external): it has default %s in subgraph \"%s\" but %s in the supergraph", coord, a.name, coord, printValue(ext.defaultValue), sub, printValue(a.defaultValue))
 			}
 		}
 	}
-	s.mergeArgs(f, resolving, errs)
 }
 
 func hasNonExternal(f *mField) bool {

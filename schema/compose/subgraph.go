@@ -722,7 +722,7 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 		}
 		sf := &sField{name: f.Name, description: f.Description, typ: renameType(f.Type, renames), parent: t, pos: f.Position, defaultValue: f.DefaultValue}
 		sf.shareable = typeShareable
-		sf.external = typeExternal
+		sf.external = typeExternal && !sg.fed1 // Federation 1 ignores @external on types
 		for _, d := range f.Directives {
 			fed, isFed := sg.fedNames[d.Name]
 			switch {
