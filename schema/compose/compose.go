@@ -39,6 +39,10 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		errs.add("NO_QUERIES", "", "", "No subgraphs to compose.")
 		return nil, errs.err()
 	}
+	// Subgraphs in name order: the supergraph does not depend on the order
+	// they are given in.
+	subgraphs = append([]Subgraph{}, subgraphs...)
+	sort.SliceStable(subgraphs, func(i, j int) bool { return subgraphs[i].Name < subgraphs[j].Name })
 	var parsed []*subgraph
 	seen := map[string]bool{}
 	for i, in := range subgraphs {

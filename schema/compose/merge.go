@@ -168,6 +168,7 @@ func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
 	}
 	s.addInterfaceObjectFields()
 	s.propagateAccessControl()
+	s.propagateFromInterfaceObjects()
 	for _, name := range s.order {
 		t := s.types[name]
 		if t.kind == ast.Object || t.kind == ast.Interface {
@@ -342,6 +343,44 @@ func (s *supergraph) propagateAccessControl() {
 			if extra {
 				f.applied = s.mergeApplied(lists)
 			}
+		}
+	}
+}
+
+// propagateFromInterfaceObjects gives the fields of implementations the
+// access-control directives an @interfaceObject puts on the same field.
+func (s *supergraph) propagateFromInterfaceObjects() {
+	for _, name := range s.order {
+		o := s.types[name]
+		if o.kind != ast.Object {
+			continue
+		}
+		for _, f := range o.fields {
+			var extra []ast.DirectiveList
+			for _, iname := range o.interfaces {
+				itf := s.types[iname]
+				itfField := itf.field(f.name)
+				if itfField == nil {
+					continue
+				}
+				for j, st := range itf.sources {
+					if st != nil && st.interfaceObject && itfField.sources[j] != nil {
+						if l := accessControlOnly(itfField.sources[j].applied); len(l) > 0 {
+							extra = append(extra, l)
+						}
+					}
+				}
+			}
+			if len(extra) == 0 || f.fromInterfaceObject {
+				continue
+			}
+			var lists []ast.DirectiveList
+			for _, sf := range f.sources {
+				if sf != nil && !sf.external {
+					lists = append(lists, sf.applied)
+				}
+			}
+			f.applied = s.mergeApplied(append(lists, extra...))
 		}
 	}
 }

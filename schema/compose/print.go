@@ -83,6 +83,11 @@ type block struct{ name, text string }
 func (s *supergraph) print() string {
 	version := joinVersion(s.maxMinor)
 	var b strings.Builder
+	var descs []string
+	for _, sg := range s.subgraphs {
+		descs = append(descs, sg.description)
+	}
+	b.WriteString(printDescription(mergeDescriptions(descs), "", true))
 	b.WriteString("schema\n")
 	b.WriteString("  @link(url: \"https://specs.apollo.dev/link/v1.0\")\n")
 	b.WriteString("  @link(url: \"https://specs.apollo.dev/join/v" + version + "\", for: EXECUTION)\n")
@@ -476,10 +481,17 @@ func (s *supergraph) printType(t *mType) string {
 			if f.inaccessible {
 				b.WriteString(" @" + s.dirName("inaccessible"))
 			}
+			if f.fromInterfaceObject {
+				// Copied from the interface: its directives come first.
+				b.WriteString(s.printDirectives(f.applied))
+			}
 			for _, j := range f.joins {
 				b.WriteString(" " + j)
 			}
-			b.WriteString(s.printDirectives(f.applied) + "\n")
+			if !f.fromInterfaceObject {
+				b.WriteString(s.printDirectives(f.applied))
+			}
+			b.WriteString("\n")
 		}
 	}
 	b.WriteString("}")

@@ -64,6 +64,8 @@ type subgraph struct {
 	order         []string
 	// roots maps an operation ("query") to the normalized root type name.
 	roots map[string]string
+	// description is the schema definition's description.
+	description string
 	// dirDefs are non-federation directive definitions, by canonical name.
 	dirDefs map[string]*ast.DirectiveDefinition
 	// composed maps a directive named by @composeDirective to its link.
@@ -210,6 +212,11 @@ func parseSubgraph(in Subgraph, index int, errs *errorList) *subgraph {
 	}
 	if !sg.checkDirectives(doc, errs) {
 		return nil
+	}
+	for _, sd := range doc.Schema {
+		if sd.Description != "" {
+			sg.description = sd.Description
+		}
 	}
 	renames := sg.readRoots(doc, errs)
 	for _, dd := range doc.Directives {
