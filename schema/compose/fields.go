@@ -146,7 +146,7 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 		}
 	}
 	if len(resolving) == 0 {
-		if len(all) > 0 && f.parent.kind == ast.Object && !f.parent.anyInterfaceObject() {
+		if len(all) > 0 && f.parent.kind == ast.Object && !f.parent.anyInterfaceObject() && !s.viaInterfaceObject(f) {
 			var names []string
 			for _, i := range all {
 				names = append(names, "\""+s.subgraphs[i].name+"\"")
@@ -209,6 +209,25 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 			}
 		}
 	}
+}
+
+// viaInterfaceObject reports whether an @interfaceObject subgraph resolves
+// the field for one of the interfaces of its (object) type.
+func (s *supergraph) viaInterfaceObject(f *mField) bool {
+	for _, iname := range f.parent.interfaces {
+		itf := s.types[iname]
+		if itf == nil {
+			continue
+		}
+		for _, st := range itf.sources {
+			if st != nil && st.interfaceObject {
+				if sf := st.field(f.name); sf != nil && !sf.external {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func hasNonExternal(f *mField) bool {

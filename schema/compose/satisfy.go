@@ -441,7 +441,7 @@ func (s *supergraph) resolvers(t *mType, f *mField, closure []int, cache map[sta
 		}
 		out = append(out, i)
 	}
-	if len(out) == 0 && f.fromInterfaceObject {
+	if len(out) == 0 && (f.fromInterfaceObject || s.viaInterfaceObject(f)) {
 		// Jump to the @interfaceObject subgraph through the interface key.
 		for _, iname := range t.interfaces {
 			itf := s.types[iname]
@@ -486,7 +486,7 @@ func (s *supergraph) requirable(t *mType, sel ast.SelectionSet, closure []int, i
 				break
 			}
 		}
-		if !found {
+		if !found && !s.viaInterfaceObject(f) {
 			return false
 		}
 	}
