@@ -55,8 +55,17 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 			continue
 		}
 		seen[sg.id] = true
-		sg.validateFieldSets(errs)
 		parsed = append(parsed, sg)
+	}
+	// Federation 1 schemas are upgraded first; an extension nothing
+	// defines stops composition there, as it does in Apollo's.
+	if errs.empty() {
+		fed1ExtensionsWithoutBase(parsed, errs)
+	}
+	if errs.empty() {
+		for _, sg := range parsed {
+			sg.validateFieldSets(errs)
+		}
 	}
 	checkImportNames(parsed, errs)
 	if !errs.empty() {
@@ -84,6 +93,29 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		}
 	}
 	return &Result{SDL: sdl, Supergraph: sg, Hints: s.hints}, nil
+}
+
+func fed1ExtensionsWithoutBase(subgraphs []*subgraph, errs *errorList) {
+	for _, sg := range subgraphs {
+		if !sg.fed1 {
+			continue
+		}
+		for _, name := range sg.order {
+			t := sg.types[name]
+			if !t.extension || name == "Query" || name == "Mutation" || name == "Subscription" {
+				continue
+			}
+			base := false
+			for _, other := range subgraphs {
+				if ot := other.types[name]; ot != nil && !ot.extension {
+					base = true
+				}
+			}
+			if !base {
+				errs.add("EXTENSION_WITH_NO_BASE", sg.name, name, "Type \"%s\" is an extension type, but there is no type definition for \"%s\" in any subgraph.", name, name)
+			}
+		}
+	}
 }
 
 // checkImportNames reports a carried federation directive (@tag,
