@@ -390,11 +390,12 @@ func (sg *subgraph) readLinks(doc *ast.SchemaDocument, errs *errorList) bool {
 		if as != "" {
 			prefix = as
 		}
-		if isCarried(spec) {
+		apolloSpec := strings.HasPrefix(url, "https://specs.apollo.dev/") && isCarried(spec)
+		if apolloSpec {
 			sg.fedNames[prefix] = spec
 		}
 		for local, name := range imports {
-			if isCarried(spec) {
+			if apolloSpec {
 				sg.fedNames[local] = name
 			} else {
 				sg.linkNames[local] = &customLink{url: url, name: name}
@@ -569,7 +570,9 @@ func (sg *subgraph) readComposeDirectives(doc *ast.SchemaDocument, errs *errorLi
 		}
 		l := sg.linkNames[name]
 		if l == nil {
-			if _, fed := sg.fedNames[name]; fed {
+			if fed, isFed := sg.fedNames[name]; isFed && isCarriedDirective(fed) {
+				continue // composed anyway
+			} else if isFed {
 				errs.add("DIRECTIVE_COMPOSITION_ERROR", sg.name, "", "Composing federation directive \"@%s\" in subgraph \"%s\" is not supported", name, sg.name)
 			} else {
 				errs.add("DIRECTIVE_COMPOSITION_ERROR", sg.name, "", "Directive \"@%s\" in subgraph \"%s\" cannot be composed because it is not a member of a core feature", name, sg.name)
