@@ -434,8 +434,10 @@ func (s *supergraph) resolvers(t *mType, f *mField, closure []int, cache map[sta
 			continue
 		}
 		if sf.requires != "" {
+			// The required fields come from other subgraphs, and the query
+			// resumes in this one through one of its keys.
 			sel, err := parseFieldSet(sf.requires)
-			if err != nil || !s.requirable(t, sel, s.closure(state{t.name, i}, cache), i) {
+			if err != nil || !s.requirable(t, sel, s.closure(state{t.name, i}, cache), i) || len(t.sources[i].keys) == 0 {
 				continue
 			}
 		}

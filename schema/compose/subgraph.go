@@ -879,6 +879,9 @@ func (sg *subgraph) finish(errs *errorList) {
 			f.shareable = true
 		}
 		for _, k := range t.keys {
+			if !k.extension && !t.extendsDirective {
+				continue
+			}
 			for _, s := range k.sel {
 				if fd, ok := s.(*ast.Field); ok {
 					if f := t.field(fd.Name); f != nil && f.external {
