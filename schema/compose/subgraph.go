@@ -579,6 +579,10 @@ func (sg *subgraph) readComposeDirectives(doc *ast.SchemaDocument, errs *errorLi
 			}
 			continue
 		}
+		if isCarriedDirective(l.name) {
+			errs.add("UNSUPPORTED_FEATURE", sg.name, "", "Composing the custom directive \"@%s\" (from %s) is not supported: its name is the name of a federation directive", name, l.url)
+			continue
+		}
 		if sg.dirDefs[l.name] == nil {
 			errs.add("DIRECTIVE_COMPOSITION_ERROR", sg.name, "", "Could not find matching directive definition for argument to @composeDirective \"@%s\" in subgraph \"%s\".", name, sg.name)
 			continue
