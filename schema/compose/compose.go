@@ -76,6 +76,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		s.validateInterfaces(errs)
 		s.validateInterfaceObjects(errs)
 		s.validateInaccessible(errs)
+		s.validateTransitiveAuth(errs)
 	}
 	if !errs.empty() {
 		return nil, errs.err()
