@@ -205,9 +205,56 @@ func (s *supergraph) checkSatisfiabilityOnce(sg *schema.Supergraph, errs *errorL
 				}
 			}
 			next.graphs = kept
+			if (nt.kind == ast.Union || nt.kind == ast.Interface) && len(kept) > 1 {
+				s.checkRuntimeTypes(v, t, f, nt, kept, reported, errs)
+			}
 			push(next)
 		}
 	}
+}
+
+// checkRuntimeTypes reports a shared field of abstract type whose
+// subgraphs have no possible runtime type in common: they cannot resolve
+// it the same way (SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES).
+func (s *supergraph) checkRuntimeTypes(v *visit, t *mType, f *mField, nt *mType, all []int, reported map[string]bool, errs *errorList) {
+	// A subgraph knowing no implementation never returns an object there.
+	var graphs []int
+	for _, g := range all {
+		if len(s.possible(nt, g)) > 0 {
+			graphs = append(graphs, g)
+		}
+	}
+	if len(graphs) < 2 {
+		return
+	}
+	common := s.possible(nt, graphs[0])
+	for _, g := range graphs[1:] {
+		var keep []string
+		for _, m := range s.possible(nt, g) {
+			if containsString(common, m) {
+				keep = append(keep, m)
+			}
+		}
+		common = keep
+	}
+	coord := t.name + "." + f.name
+	if len(common) > 0 || reported["runtime:"+coord] {
+		return
+	}
+	reported["runtime:"+coord] = true
+	var lines []string
+	for _, g := range graphs {
+		lines = append(lines, fmt.Sprintf(" - in subgraph \"%s\", types %s", s.subgraphs[g].name, strings.Join(quoteAll(s.possible(nt, g)), ", ")))
+	}
+	errs.add("SHAREABLE_HAS_MISMATCHED_RUNTIME_TYPES", "", coord, "For the following supergraph API query:\n%s\nShared field \"%s\" return type \"%s\" has a non-intersecting set of possible runtime types across subgraphs. Runtime types in subgraphs are:\n%s.\nThis is not allowed as shared fields must resolve the same way in all subgraphs, and that implies at least some common runtime types between the subgraphs.", s.pathQuery(v, f.name+" { ... }"), coord, f.typ.String(), strings.Join(lines, ";\n"))
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = "\"" + x + "\""
+	}
+	return out
 }
 
 func (s *supergraph) resolverNames(f *mField) string {
