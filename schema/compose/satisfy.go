@@ -101,6 +101,67 @@ func (s *supergraph) activeNow(f *mField, i int) bool {
 }
 
 func (s *supergraph) checkSatisfiabilityOnce(sg *schema.Supergraph, errs *errorList) {
+	var starts []*visit
+	for _, root := range s.roots {
+		if root == "Mutation" {
+			continue
+		}
+		v := &visit{typ: root}
+		for i, st := range s.types[root].sources {
+			if st != nil {
+				v.graphs = append(v.graphs, i)
+			}
+		}
+		starts = append(starts, v)
+	}
+	s.walk(sg, starts, errs)
+	if containsString(s.roots, "Mutation") {
+		s.checkMutations(sg, errs)
+	}
+}
+
+// checkMutations checks each top-level mutation field from each subgraph
+// resolving it on its own: a mutation is never called in two subgraphs,
+// so one of them must satisfy every query below the field.
+func (s *supergraph) checkMutations(sg *schema.Supergraph, errs *errorList) {
+	t := s.types["Mutation"]
+	api := sg.API.Types["Mutation"]
+	if api == nil {
+		return
+	}
+	for _, f := range t.fields {
+		if api.Fields.ForName(f.name) == nil {
+			continue
+		}
+		var first *errorList
+		ok := false
+		for g, sf := range f.sources {
+			if sf == nil || sf.external || !s.activeNow(f, g) {
+				continue
+			}
+			root := &visit{typ: "Mutation", graphs: []int{g}}
+			one := &errorList{}
+			if nt := s.types[f.typ.Name()]; nt != nil && nt.kind != ast.Enum && nt.kind != ast.Scalar {
+				s.walk(sg, []*visit{{parent: root, field: f.name, typ: nt.name, graphs: []int{g}}}, one)
+			}
+			if one.empty() {
+				ok = true
+				break
+			}
+			if first == nil {
+				first = one
+			}
+		}
+		if !ok && first != nil {
+			for _, e := range first.list {
+				errs.list = append(errs.list, e)
+			}
+		}
+	}
+}
+
+// walk checks every path reachable from the start visits.
+func (s *supergraph) walk(sg *schema.Supergraph, starts []*visit, errs *errorList) {
 	seen := map[string]bool{}
 	closures := map[state][]int{}
 	var queue []*visit
@@ -113,13 +174,7 @@ func (s *supergraph) checkSatisfiabilityOnce(sg *schema.Supergraph, errs *errorL
 			queue = append(queue, v)
 		}
 	}
-	for _, root := range s.roots {
-		v := &visit{typ: root}
-		for i, st := range s.types[root].sources {
-			if st != nil {
-				v.graphs = append(v.graphs, i)
-			}
-		}
+	for _, v := range starts {
 		push(v)
 	}
 	reported := map[string]bool{}
