@@ -210,7 +210,7 @@ func parseSubgraph(in Subgraph, index int, errs *errorList) *subgraph {
 	if !sg.readLinks(doc, errs) {
 		return nil
 	}
-	if !sg.checkDirectives(doc, errs) {
+	if !sg.checkDirectives(doc, errs) || !sg.checkRedefinitions(doc, errs) {
 		return nil
 	}
 	for _, sd := range doc.Schema {
@@ -420,6 +420,30 @@ func (sg *subgraph) readLinks(doc *ast.SchemaDocument, errs *errorList) bool {
 		}
 	}
 	return true
+}
+
+// requiredArgs are the required arguments of federation directives: a
+// subgraph that defines one of them itself must declare them.
+var requiredArgs = map[string]string{
+	"key": "fields", "requires": "fields", "provides": "fields", "override": "from", "tag": "name",
+	"composeDirective": "name", "requiresScopes": "scopes", "policy": "policies", "cost": "weight",
+}
+
+// checkRedefinitions reports definitions of federation directives that
+// lack a required argument (DIRECTIVE_DEFINITION_INVALID).
+func (sg *subgraph) checkRedefinitions(doc *ast.SchemaDocument, errs *errorList) bool {
+	ok := true
+	for _, dd := range doc.Directives {
+		fed, isFed := sg.fedNames[dd.Name]
+		if !isFed {
+			continue
+		}
+		if arg := requiredArgs[fed]; arg != "" && dd.Arguments.ForName(arg) == nil {
+			ok = false
+			errs.add("DIRECTIVE_DEFINITION_INVALID", sg.name, "@"+dd.Name, "Invalid definition for directive \"@%s\": missing required argument \"%s\"", dd.Name, arg)
+		}
+	}
+	return ok
 }
 
 // fed1Directives are the directives a Federation 1 subgraph may use
