@@ -117,14 +117,18 @@ func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
 			compatible := st.kind == t.kind ||
 				(st.interfaceObject && t.kind == ast.Interface) ||
 				(st.kind == ast.Interface && t.kind == ast.Object && t.anyInterfaceObject())
+			// An @interfaceObject and a plain object type do not mix.
+			for _, other := range t.sources {
+				if other != nil && other.kind == ast.Object && st.kind == ast.Object && other.interfaceObject != st.interfaceObject {
+					compatible = false
+				}
+			}
 			if compatible && st.kind == ast.Interface {
 				t.kind = ast.Interface
 			}
 			if !compatible {
-				{
-					errs.add("TYPE_KIND_MISMATCH", "", name, "Type \"%s\" has mismatched kind: it is defined as %s in subgraph \"%s\" but %s in subgraph \"%s\"", name, kindName(t.firstKind()), t.firstSubgraph(subgraphs), kindName(st.kind), sg.name)
-					continue
-				}
+				errs.add("TYPE_KIND_MISMATCH", "", name, "Type \"%s\" has mismatched kind: it is defined as %s in subgraph \"%s\" but %s in subgraph \"%s\"", name, kindLabel(t.firstSource()), t.firstSubgraph(subgraphs), kindLabel(st), sg.name)
+				continue
 			}
 			t.sources[sg.index] = st
 		}
@@ -188,6 +192,26 @@ func (t *mType) anyInterfaceObject() bool {
 		}
 	}
 	return false
+}
+
+func (t *mType) firstSource() *sType {
+	for _, st := range t.sources {
+		if st != nil {
+			return st
+		}
+	}
+	return nil
+}
+
+// kindLabel names the kind of a subgraph type in errors.
+func kindLabel(st *sType) string {
+	if st == nil {
+		return ""
+	}
+	if st.interfaceObject {
+		return "Interface Object Type (Object Type with @interfaceObject)"
+	}
+	return kindName(st.kind)
 }
 
 func (t *mType) firstKind() ast.DefinitionKind {
