@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/fedgate/gateway/schema"
@@ -44,19 +45,18 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 	subgraphs = append([]Subgraph{}, subgraphs...)
 	sort.SliceStable(subgraphs, func(i, j int) bool { return subgraphs[i].Name < subgraphs[j].Name })
 	var parsed []*subgraph
-	seen := map[string]bool{}
-	for i, in := range subgraphs {
-		sg := parseSubgraph(in, len(parsed), errs)
-		if sg == nil {
+	names := map[string]bool{}
+	for _, in := range subgraphs {
+		if names[in.Name] {
+			errs.add("INVALID_SUBGRAPH_NAME", in.Name, "", "Subgraph name %q is used twice", in.Name)
 			continue
 		}
-		if seen[sg.id] {
-			errs.add("INVALID_SUBGRAPH_NAME", in.Name, "", "Subgraph %q has the same join__Graph name %s as another subgraph (subgraph %d)", in.Name, sg.id, i)
-			continue
+		names[in.Name] = true
+		if sg := parseSubgraph(in, len(parsed), errs); sg != nil {
+			parsed = append(parsed, sg)
 		}
-		seen[sg.id] = true
-		parsed = append(parsed, sg)
 	}
+	uniqueGraphIDs(parsed)
 	// Federation 1 schemas are upgraded first; an extension nothing
 	// defines stops composition there, as it does in Apollo's.
 	if errs.empty() {
@@ -94,6 +94,22 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		}
 	}
 	return &Result{SDL: sdl, Supergraph: sg, Hints: s.hints}, nil
+}
+
+// uniqueGraphIDs numbers the join__Graph values of subgraphs whose names
+// give the same one (Subgraph1 and subgraph1: SUBGRAPH1_1, SUBGRAPH1_2).
+func uniqueGraphIDs(subgraphs []*subgraph) {
+	count := map[string]int{}
+	for _, sg := range subgraphs {
+		count[sg.id]++
+	}
+	next := map[string]int{}
+	for _, sg := range subgraphs {
+		if count[sg.id] > 1 {
+			next[sg.id]++
+			sg.id = fmt.Sprintf("%s_%d", sg.id, next[sg.id])
+		}
+	}
 }
 
 func fed1ExtensionsWithoutBase(subgraphs []*subgraph, errs *errorList) {

@@ -21,7 +21,8 @@ type Query { a: Int }`}
 		{"unknown version", []Subgraph{{Name: "a", SDL: `extend schema @link(url: "https://specs.apollo.dev/federation/v3.0") type Query { a: Int }`}}, "UNKNOWN_FEDERATION_LINK_VERSION"},
 		{"conflicting kinds", []Subgraph{query, {Name: "b", SDL: "type Query { b: T } enum T { A }"}, {Name: "c", SDL: "type Query { c: T } scalar T"}}, "TYPE_KIND_MISMATCH"},
 		{"no subgraphs", nil, "NO_QUERIES"},
-		{"bad name", []Subgraph{{Name: "a b!", SDL: "type Query { a: Int }"}}, "INVALID_SUBGRAPH_NAME"},
+		{"no name", []Subgraph{{Name: "", SDL: "type Query { a: Int }"}}, "INVALID_SUBGRAPH_NAME"},
+		{"name twice", []Subgraph{query, query}, "INVALID_SUBGRAPH_NAME"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +112,21 @@ func BenchmarkCompose100(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := Compose(subs); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestGraphIDs checks the join__Graph values of awkward subgraph names.
+func TestGraphIDs(t *testing.T) {
+	sdl := `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+type Query { a: Int @shareable }`
+	res, err := Compose([]Subgraph{{Name: "subgraph1", URL: "http://x", SDL: sdl}, {Name: "Subgraph1", URL: "http://y", SDL: sdl}, {Name: "42-b", URL: "http://z", SDL: sdl}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`_42_B @join__graph(name: "42-b"`, `SUBGRAPH1_1 @join__graph(name: "Subgraph1"`, `SUBGRAPH1_2 @join__graph(name: "subgraph1"`} {
+		if !strings.Contains(res.SDL, want) {
+			t.Errorf("supergraph lacks %s", want)
 		}
 	}
 }

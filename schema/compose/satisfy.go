@@ -216,7 +216,9 @@ func (s *supergraph) walk(sg *schema.Supergraph, starts []*visit, errs *errorLis
 				}
 				push(next)
 			}
-			if t.kind == ast.Union {
+			// Fields of an interface are checked on each implementation a
+			// subgraph may return, as a planner splits by type.
+			if t.kind == ast.Union || len(runtime) > 0 {
 				continue
 			}
 		}

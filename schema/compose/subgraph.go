@@ -2,7 +2,6 @@ package compose
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -184,12 +183,10 @@ var machineryTypes = map[string]bool{
 	"link__Import": true, "link__Purpose": true, "link__FieldSet": true,
 }
 
-var nameRE = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]*$`)
-
 // parseSubgraph parses and normalizes one subgraph.
 func parseSubgraph(in Subgraph, index int, errs *errorList) *subgraph {
-	if !nameRE.MatchString(strings.ReplaceAll(in.Name, "-", "_")) || in.Name == "_" {
-		errs.add("INVALID_SUBGRAPH_NAME", in.Name, "", "Invalid subgraph name %q", in.Name)
+	if strings.TrimSpace(in.Name) == "" || in.Name == "_" {
+		errs.add("INVALID_SUBGRAPH_NAME", in.Name, "", "Invalid subgraph name %q: a subgraph needs a name, and \"_\" is reserved", in.Name)
 		return nil
 	}
 	doc, err := parser.ParseSchema(&ast.Source{Name: in.Name, Input: in.SDL})
