@@ -29,7 +29,7 @@ help:
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
 	@echo 'make fuzz      every fuzz target for $(FUZZ_TIME)'
-	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (needs Node.js)'
+	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (subgraphs/demo/supergraph.yaml)'
 
 run:
 	$(GO) run ./cmd/gateway demo
@@ -87,7 +87,7 @@ fuzz:
 	done
 
 compose:
-	cd scripts/compose && npm ci && node compose.mjs
+	$(GO) run ./cmd/gateway compose --config subgraphs/demo/supergraph.yaml -o gateway.graphql
 
 # playground rebuilds playground/dist, the GraphiQL bundle that the binary
 # embeds; commit the result.

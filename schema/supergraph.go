@@ -193,6 +193,10 @@ func readLinks(full *ast.Schema) (specNames, error) {
 			names.joinVersion = version
 		case "inaccessible":
 			names.inaccessible = as
+			// An import may rename it: import: [{name: "@inaccessible", as: "@hidden"}].
+			if local := importedName(d, "@inaccessible"); local != "" {
+				names.inaccessible = local
+			}
 		}
 		if name != "" {
 			names.prefixes = append(names.prefixes, as)
@@ -202,6 +206,40 @@ func readLinks(full *ast.Schema) (specNames, error) {
 		return names, fmt.Errorf("supergraph: no @link to the join spec (https://specs.apollo.dev/join/v0.x): not a supergraph")
 	}
 	return names, nil
+}
+
+// importedName returns the local name (without "@") under which a @link
+// imports element, or "" when it does not import it.
+func importedName(link *ast.Directive, element string) string {
+	a := link.Arguments.ForName("import")
+	if a == nil || a.Value == nil {
+		return ""
+	}
+	for _, item := range a.Value.Children {
+		v := item.Value
+		switch {
+		case v == nil:
+		case v.Kind == ast.StringValue && v.Raw == element:
+			return strings.TrimPrefix(element, "@")
+		case v.Kind == ast.ObjectValue:
+			name, as := "", ""
+			for _, f := range v.Children {
+				switch f.Name {
+				case "name":
+					name = f.Value.Raw
+				case "as":
+					as = f.Value.Raw
+				}
+			}
+			if name == element {
+				if as == "" {
+					as = name
+				}
+				return strings.TrimPrefix(as, "@")
+			}
+		}
+	}
+	return ""
 }
 
 // splitSpecURL turns https://specs.apollo.dev/join/v0.3 into ("join", "0.3").

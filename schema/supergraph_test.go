@@ -145,3 +145,17 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestAPISchemaRemovesRenamedInaccessible loads a supergraph whose link
+// imports @inaccessible under another name (as Apollo's composition writes
+// when the subgraphs do): the renamed directive still hides.
+func TestAPISchemaRemovesRenamedInaccessible(t *testing.T) {
+	sg := loadFile(t, "../testdata/compose/renamed_carried_directives/supergraph.graphql")
+	q := sg.API.Query
+	if q.Fields.ForName("b") != nil || q.Fields.ForName("c") != nil {
+		t.Error("fields marked @hidden (@inaccessible imported as @hidden) are in the API schema")
+	}
+	if q.Fields.ForName("a") == nil || q.Fields.ForName("d") == nil {
+		t.Error("visible fields missing from the API schema")
+	}
+}

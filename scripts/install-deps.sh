@@ -20,3 +20,8 @@ fi
 if [ ! -f e2e/js/node_modules/.package-lock.json ] || [ e2e/js/package-lock.json -nt e2e/js/node_modules/.package-lock.json ]; then
 	(cd e2e/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# @apollo/composition, the reference the Go composer's tests compare with.
+if [ ! -f scripts/compose/node_modules/.package-lock.json ] || [ scripts/compose/package-lock.json -nt scripts/compose/node_modules/.package-lock.json ]; then
+	(cd scripts/compose && npm ci --no-audit --no-fund --loglevel=error)
+fi

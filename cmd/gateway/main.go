@@ -30,6 +30,7 @@ Commands:
   demo     start four demo subgraphs in process and serve them, with the
            playground at http://127.0.0.1:4000/
   plan     print the query plan of an operation
+  compose  compose subgraph schemas into a supergraph (rover's supergraph.yaml)
   help     this text; "gateway help COMMAND" shows a command's flags
 
 Configuration is one YAML file (docs/config.md; gateway.example.yaml is a
@@ -42,6 +43,9 @@ var commands = map[string]func(args []string) error{
 	"serve": serveCmd,
 	"demo":  demoCmd,
 	"plan":  func(args []string) error { return planCmd(args, os.Stdout) },
+	"compose": func(args []string) error {
+		return composeCmd(args, os.Stdout, os.Stderr)
+	},
 }
 
 // errUsage marks a command-line mistake (exit status 2); the flag package

@@ -26,7 +26,7 @@ const out = resolve(outArg);
 
 let files;
 try {
-  files = readdirSync(dir).filter((f) => f.endsWith(".graphql")).sort();
+  files = readdirSync(dir).filter((f) => f.endsWith(".graphql") && f !== "supergraph.graphql").sort();
 } catch (err) {
   fail(err.message);
 }

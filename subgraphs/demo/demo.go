@@ -6,7 +6,7 @@
 //
 //	go generate ./subgraphs/demo/...
 //
-// and recompose gateway.graphql with `make compose` (scripts/compose).
+// and recompose gateway.graphql with `make compose` (supergraph.yaml).
 package demo
 
 import (

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fedgate/gateway/schema/compose"
+)
+
+// composeCmd composes the subgraphs of a rover supergraph.yaml into a
+// supergraph SDL, written to -o or stdout. Composition errors are printed
+// one a line with their codes, and the command fails.
+func composeCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compose", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "rover supergraph.yaml listing the subgraphs")
+	out := fs.String("o", "", "write the supergraph SDL to this file (default: stdout)")
+	timeout := fs.Duration("timeout", 30*time.Second, "time limit for fetching subgraph_url schemas")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *config == "" || fs.NArg() > 0 {
+		return fmt.Errorf("usage: gateway compose --config supergraph.yaml [-o FILE]")
+	}
+	cfg, err := compose.ReadRoverConfig(*config)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	subgraphs, err := cfg.Load(ctx, filepath.Dir(*config), &http.Client{Timeout: *timeout})
+	if err != nil {
+		return err
+	}
+	res, err := compose.Compose(subgraphs)
+	if err != nil {
+		var list compose.Errors
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintf(stderr, "error[%s]: %s\n", e.Code, e.Message)
+			}
+			return fmt.Errorf("composition failed with %d error(s)", len(list))
+		}
+		return err
+	}
+	for _, h := range res.Hints {
+		fmt.Fprintf(stderr, "hint[%s]: %s\n", h.Code, h.Message)
+	}
+	if *out == "" {
+		_, err = io.WriteString(stdout, res.SDL)
+		return err
+	}
+	if err := os.WriteFile(*out, []byte(res.SDL), 0o644); err != nil {
+		return fmt.Errorf("write supergraph: %w", err)
+	}
+	return nil
+}
