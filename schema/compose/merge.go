@@ -371,42 +371,73 @@ func (s *supergraph) propagateAccessControl() {
 	}
 }
 
-// propagateFromInterfaceObjects gives the fields of implementations the
-// access-control directives an @interfaceObject puts on the same field.
+// propagateFromInterfaceObjects gives the fields of implementations, and
+// the same fields of the other interfaces they implement, the
+// access-control directives an @interfaceObject puts on a field.
 func (s *supergraph) propagateFromInterfaceObjects() {
+	extra := map[*mField][]ast.DirectiveList{}
 	for _, name := range s.order {
-		o := s.types[name]
-		if o.kind != ast.Object {
+		itf := s.types[name]
+		if itf.kind != ast.Interface {
 			continue
 		}
-		for _, f := range o.fields {
-			var extra []ast.DirectiveList
-			for _, iname := range o.interfaces {
-				itf := s.types[iname]
-				itfField := itf.field(f.name)
-				if itfField == nil {
-					continue
-				}
-				for j, st := range itf.sources {
-					if st != nil && st.interfaceObject && itfField.sources[j] != nil {
-						if l := accessControlOnly(itfField.sources[j].applied); len(l) > 0 {
-							extra = append(extra, l)
-						}
+		for _, f := range itf.fields {
+			var lists []ast.DirectiveList
+			for j, st := range itf.sources {
+				if st != nil && st.interfaceObject && f.sources[j] != nil {
+					if l := accessControlOnly(f.sources[j].applied); len(l) > 0 {
+						lists = append(lists, l)
 					}
 				}
 			}
-			if len(extra) == 0 || f.fromInterfaceObject {
+			if len(lists) == 0 {
+				continue
+			}
+			for _, impl := range s.implementations(name) {
+				o := s.types[impl]
+				if of := o.field(f.name); of != nil && !of.fromInterfaceObject {
+					extra[of] = append(extra[of], lists...)
+				}
+				for _, other := range o.interfaces {
+					if other == name {
+						continue
+					}
+					if jf := s.types[other].field(f.name); jf != nil {
+						extra[jf] = append(extra[jf], lists...)
+					}
+				}
+			}
+		}
+	}
+	for _, name := range s.order {
+		for _, f := range s.types[name].fields {
+			more, ok := extra[f]
+			if !ok {
 				continue
 			}
 			var lists []ast.DirectiveList
-			for _, sf := range f.sources {
-				if sf != nil && !sf.external {
-					lists = append(lists, sf.applied)
-				}
-			}
-			f.applied = s.mergeApplied(append(lists, extra...))
+			lists = append(lists, f.applied)
+			f.applied = s.mergeApplied(append(lists, dedupeLists(more)...))
 		}
 	}
+}
+
+// dedupeLists drops repeated directive lists (one interface reached
+// through several implementations).
+func dedupeLists(lists []ast.DirectiveList) []ast.DirectiveList {
+	seen := map[string]bool{}
+	var out []ast.DirectiveList
+	for _, l := range lists {
+		key := ""
+		for _, d := range l {
+			key += printDirective(d)
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func accessControlOnly(list ast.DirectiveList) ast.DirectiveList {
