@@ -22,6 +22,7 @@ import (
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
+	"github.com/fedgate/gateway/subgraphs/registry"
 	"github.com/fedgate/gateway/telemetry"
 )
 
@@ -128,11 +129,14 @@ func serveCmd(args []string) error {
 	if err := shared.apply(fs, &cfg); err != nil {
 		return err
 	}
-	if cfg.Supergraph.Path == "" {
-		fmt.Fprintln(fs.Output(), "serve: a supergraph is required: --supergraph FILE or supergraph.path")
+	if cfg.Supergraph.Path == "" && !cfg.Registry.Enabled {
+		fmt.Fprintln(fs.Output(), "serve: a supergraph is required: --supergraph FILE, supergraph.path or registry.enabled")
 		return errUsage
 	}
-	sg, err := loadSupergraph(cfg.Supergraph.Path)
+	sg, err := schema.Load(demoSupergraph) // served by an empty registry without supergraph.path
+	if cfg.Supergraph.Path != "" {
+		sg, err = loadSupergraph(cfg.Supergraph.Path)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -221,6 +225,12 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		}
 		defer p.redis.Close()
 	}
+	var reg *registry.Registry
+	if cfg.Registry.Enabled {
+		if reg, sg, err = p.openRegistry(ctx, sg); err != nil {
+			return err
+		}
+	}
 	client, err := p.newClient(sg, overrides)
 	if err != nil {
 		return err
@@ -234,6 +244,11 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	defer srv.Close()
 	for _, kind := range []string{"response", "entity", "apq"} {
 		p.tel.Metrics.ObserveCache(kind, cacheCounts(srv.CacheStats(), kind))
+	}
+	if reg != nil {
+		if err := p.serveRegistry(ctx, reg, srv, overrides); err != nil {
+			return err
+		}
 	}
 	if cfg.Supergraph.Watch {
 		go watchSupergraph(ctx, cfg.Supergraph.Path, time.Second, func(sg *schema.Supergraph) error {
