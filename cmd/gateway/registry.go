@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/registry"
 )
 
@@ -46,17 +47,41 @@ func (p *gatewayProcess) openRegistry(ctx context.Context, fallback *schema.Supe
 
 // serveRegistry hot-swaps every new registry version into srv and serves
 // the admin API on registry.listen, never the public listener.
-func (p *gatewayProcess) serveRegistry(ctx context.Context, reg *registry.Registry, srv *server.Server, overrides urlOverrides) error {
+// The client a swap replaces is closed (its health checks stopped) once
+// the requests that may still use it are past their deadline.
+func (p *gatewayProcess) serveRegistry(ctx context.Context, reg *registry.Registry, srv *server.Server, client *subgraphs.Client, overrides urlOverrides) error {
 	ln, err := net.Listen("tcp", p.cfg.Registry.Listen)
 	if err != nil {
 		return fmt.Errorf("registry.listen: %w", err)
 	}
+	first := client // closed by run
+	grace := p.cfg.Server.RequestTimeout + p.cfg.Server.ShutdownTimeout
+	if p.cfg.Server.RequestTimeout == 0 {
+		grace = 10 * time.Minute
+	}
 	go reg.Run(ctx, func(sg *schema.Supergraph) error {
-		c, err := p.newClient(sg, overrides)
+		// --subgraph-url flags apply to the subgraphs the version has; a
+		// deleted one is no error here.
+		present := urlOverrides{}
+		for name, url := range overrides {
+			if sg.GraphByName(name) != nil {
+				present[name] = url
+			}
+		}
+		c, err := p.newClient(sg, present)
 		if err != nil {
 			return err
 		}
-		return srv.Swap(sg, c)
+		if err := srv.Swap(sg, c); err != nil {
+			c.Close()
+			return err
+		}
+		old := client
+		client = c
+		if old != first {
+			time.AfterFunc(grace, old.Close)
+		}
+		return nil
 	})
 	hs := &http.Server{Handler: reg.Handler(p.cfg.Registry.Token), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()

@@ -246,7 +246,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		p.tel.Metrics.ObserveCache(kind, cacheCounts(srv.CacheStats(), kind))
 	}
 	if reg != nil {
-		if err := p.serveRegistry(ctx, reg, srv, overrides); err != nil {
+		if err := p.serveRegistry(ctx, reg, srv, client, overrides); err != nil {
 			return err
 		}
 	}
