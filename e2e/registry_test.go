@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/redistest"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
 
@@ -50,11 +51,11 @@ func buildGateway(t *testing.T) string {
 	return bin
 }
 
-func newRegistryBinary(t *testing.T, bin string) *registryBinary {
+func newRegistryBinary(t *testing.T, bin string, extraYAML ...string) *registryBinary {
 	t.Helper()
 	dir := t.TempDir()
 	g := &registryBinary{bin: bin, cfg: filepath.Join(dir, "gateway.yaml"), public: freeAddr(t), admn: freeAddr(t)}
-	yaml := "server:\n  listen: " + g.public + "\n  introspection: true\nregistry:\n  enabled: true\n  listen: " + g.admn +
+	yaml := strings.Join(extraYAML, "") + "server:\n  listen: " + g.public + "\n  introspection: true\nregistry:\n  enabled: true\n  listen: " + g.admn +
 		"\n  token: ${FEDGATE_ADMIN_TOKEN}\n  dir: " + filepath.Join(dir, "registry") +
 		"\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"
 	if err := os.WriteFile(g.cfg, []byte(yaml), 0o600); err != nil {
@@ -241,5 +242,53 @@ func TestRegistryBinary(t *testing.T) {
 			t.Fatalf("round %d: after SIGKILL: %s", round, got)
 		}
 		t.Logf("round %d: after SIGKILL: %s", round, strings.SplitN(out, "\n", 2)[0])
+	}
+}
+
+// TestRegistryBinariesShareRedis: three `gateway serve` processes with
+// one real redis-server; a publish through one is served by all three
+// within a second.
+func TestRegistryBinariesShareRedis(t *testing.T) {
+	urls := startDemoSubgraphs(t)
+	rs := redistest.Start(t)
+	bin := buildGateway(t)
+	var gws []*registryBinary
+	for range 3 {
+		g := newRegistryBinary(t, bin, "redis:\n  url: "+rs.URL()+"\n")
+		g.start(t)
+		gws = append(gws, g)
+	}
+	for i, name := range []string{"accounts", "products", "inventory", "reviews"} {
+		args := []string{"publish", "--name", name, "--url", urls[name], "--introspect"}
+		if i == 0 {
+			args = append(args, "--force")
+		}
+		if code, out := gws[i%3].cli(t, args...); code != 0 {
+			t.Fatalf("publish %s: exit %d\n%s", name, code, out)
+		}
+	}
+	sdl, err := os.ReadFile(filepath.Join(repoRoot, "subgraphs/demo/accounts/schema.graphqls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "accounts.graphql")
+	if err := os.WriteFile(file, bytes.Replace(sdl, []byte("birthYear: Int"), []byte("birthYear: Int\n  email: String"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if code, out := gws[1].cli(t, "publish", "--name", "accounts", "--url", urls["accounts"], "--schema", file); code != 0 {
+		t.Fatalf("publish: exit %d\n%s", code, out)
+	}
+	for i, g := range gws {
+		for !strings.Contains(g.query(t, `{ __type(name: "User") { fields { name } } }`), `"email"`) {
+			if time.Since(start) > time.Second {
+				t.Fatalf("instance %d does not serve User.email 1s after the publish\n%s", i, g.logs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Logf("all 3 processes serve the new version %v after the CLI started publishing", time.Since(start).Round(time.Millisecond))
+	if got := gws[2].query(t, `{ user(id: "1") { name } }`); !strings.Contains(got, `"name":`) || strings.Contains(got, "errors") {
+		t.Fatalf("query: %s", got)
 	}
 }
