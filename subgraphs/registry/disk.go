@@ -107,11 +107,17 @@ func (d *Disk) History(ctx context.Context) ([]*Version, error) {
 	return out, nil
 }
 
-// Commit implements Store. Within one process commits are serialized;
-// across processes sharing the directory the last rename wins.
+// Commit implements Store. Commits are serialized within the process by a
+// mutex and across processes sharing the directory by a flock on
+// dir/lock, so the compare-and-set on "current" holds for both.
 func (d *Disk) Commit(_ context.Context, prev int64, v *Version) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	unlock, err := lockDir(d.dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cur, err := d.currentNumber()
 	if err != nil {
 		return err

@@ -116,3 +116,31 @@ func TestDiskWatchPolls(t *testing.T) {
 		t.Fatal("watch did not notice the other writer's commit")
 	}
 }
+
+// Two stores on one directory (two processes) committing at once: the
+// lock makes exactly one commit of each version number succeed.
+func TestDiskConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	stores := make([]*Disk, 4)
+	for i := range stores {
+		stores[i], _ = NewDisk(dir, time.Second)
+	}
+	results := make(chan error, len(stores))
+	for _, d := range stores {
+		go func() { results <- d.Commit(ctx, 0, version(1)) }()
+	}
+	ok := 0
+	for range stores {
+		err := <-results
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrConflict):
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d commits of version 1 succeeded, want 1", ok)
+	}
+}
