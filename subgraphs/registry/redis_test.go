@@ -78,3 +78,43 @@ func TestRedisConcurrentPublishes(t *testing.T) {
 		}
 	}
 }
+
+// Redis goes away: publishes answer 503 and clients are still served;
+// Redis comes back empty (no persistence): the first publish is checked
+// against what is served (breaking: needs force), and every instance
+// picks up the new version 1 although it served version 4.
+func TestRedisOutageAndDataLoss(t *testing.T) {
+	d := startDemo(t)
+	rs := redistest.Start(t)
+	var instances []*instance
+	for i := 0; i < 2; i++ {
+		instances = append(instances, startInstance(t, registry.NewRedis(rs.Client(), "fedgate:registry:", 200*time.Millisecond)))
+	}
+	publishAll(t, instances[0], d)
+	rs.Stop()
+	if code := call(t, "POST", instances[1].admin+"/subgraphs/accounts", map[string]any{"url": d.urls["accounts"], "sdl": d.sdls["accounts"] + "\n"}, nil); code != 503 {
+		t.Fatalf("publish while Redis is down: %d, want 503", code)
+	}
+	for _, in := range instances {
+		if got := query(t, in.gql, `{ user(id: "1") { name } }`); strings.Contains(got, "errors") {
+			t.Fatalf("query while Redis is down: %s", got)
+		}
+	}
+	rs.Restart()
+	var out registry.Outcome
+	if code := call(t, "POST", instances[1].admin+"/subgraphs/accounts", map[string]any{"url": d.urls["accounts"], "sdl": d.sdls["accounts"]}, &out); code != 409 || out.Breaking == 0 {
+		t.Fatalf("first publish into an emptied Redis: %d %+v", code, out)
+	}
+	start := time.Now()
+	if code := call(t, "POST", instances[1].admin+"/subgraphs/accounts?force=true", map[string]any{"url": d.urls["accounts"], "sdl": d.sdls["accounts"]}, &out); code != 200 || out.Version != 1 {
+		t.Fatalf("forced publish into an emptied Redis: %d %+v", code, out)
+	}
+	for i, in := range instances {
+		for typeFields(t, in.gql, "Review") != nil {
+			if time.Since(start) > 2*time.Second {
+				t.Fatalf("instance %d still serves the lost version 4", i)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

@@ -52,6 +52,9 @@ type Registry struct {
 	applied int64
 	served  *schema.Supergraph
 	loaded  map[int64]*schema.Supergraph // just-composed supergraphs, not yet applied
+	// storeDown is set while the store cannot be read, so the failure is
+	// logged once, not every poll.
+	storeDown bool
 }
 
 // New returns a registry on opts.Store.
@@ -100,15 +103,24 @@ func (r *Registry) Run(ctx context.Context, apply func(*schema.Supergraph) error
 func (r *Registry) sync(ctx context.Context, n int64) {
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
-	if r.apply == nil || (n != 0 && n <= r.applied) {
+	// Versions only grow, except when the store lost them (a Redis
+	// without persistence restarted): any other number is news.
+	if r.apply == nil || (n != 0 && n == r.applied) {
 		return
 	}
 	v, err := r.store.Current(ctx)
 	if err != nil {
-		r.log.Error("registry: reading the current version", "err", err.Error())
+		if !r.storeDown && ctx.Err() == nil {
+			r.log.Error("registry: cannot read the current version; still serving the previous one", "err", err.Error())
+		}
+		r.storeDown = true
 		return
 	}
-	if v == nil || v.Number <= r.applied {
+	if r.storeDown {
+		r.log.Info("registry: store reachable again")
+		r.storeDown = false
+	}
+	if v == nil || v.Number == r.applied {
 		return
 	}
 	sg := r.loaded[v.Number]
@@ -356,7 +368,17 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 	return out, nil
 }
 
-func (r *Registry) baselineAPI() *schema.Supergraph { return r.baseline }
+// baselineAPI is what an empty store's first version is checked against:
+// the supergraph being served (the store may have lost its versions), else
+// the configured fallback.
+func (r *Registry) baselineAPI() *schema.Supergraph {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	if r.served != nil {
+		return r.served
+	}
+	return r.baseline
+}
 
 func sameSubgraphs(a, b []Subgraph) bool {
 	if len(a) != len(b) {
