@@ -171,6 +171,9 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Server.validate(), c.Supergraph.validate(), c.Redis.validate())
+	if c.Registry.Enabled && c.Supergraph.Watch {
+		errs = append(errs, errors.New("supergraph.watch: not with registry.enabled (the registry decides the supergraph)"))
+	}
 	for _, s := range []struct {
 		key string
 		err error
