@@ -20,6 +20,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/subgraphs"
+	"github.com/fedgate/gateway/subgraphs/registry"
 	"github.com/fedgate/gateway/telemetry"
 	"github.com/goccy/go-yaml"
 )
@@ -34,6 +35,7 @@ type Config struct {
 	Limits     limits.Config    `yaml:"limits"`
 	Cache      cache.Config     `yaml:"cache"`
 	Telemetry  telemetry.Config `yaml:"telemetry"`
+	Registry   registry.Config  `yaml:"registry"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -114,6 +116,7 @@ func Default() Config {
 		Limits:    limits.DefaultConfig(),
 		Cache:     cache.DefaultConfig(),
 		Telemetry: telemetry.DefaultConfig(),
+		Registry:  registry.DefaultConfig(),
 	}
 }
 
@@ -168,6 +171,9 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Server.validate(), c.Supergraph.validate(), c.Redis.validate())
+	if c.Registry.Enabled && c.Supergraph.Watch {
+		errs = append(errs, errors.New("supergraph.watch: not with registry.enabled (the registry decides the supergraph)"))
+	}
 	for _, s := range []struct {
 		key string
 		err error
@@ -177,6 +183,7 @@ func (c Config) Validate() error {
 		{"limits", c.Limits.Validate()},
 		{"cache", c.Cache.Validate()},
 		{"telemetry", c.Telemetry.Validate()},
+		{"registry", c.Registry.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))

@@ -51,6 +51,11 @@ func TestParseErrors(t *testing.T) {
 		{"bad size", "server:\n  max_body_bytes: lots\n", "not a size"},
 		{"bad redis", "redis:\n  url: http://x\n", "redis.url: must be"},
 		{"watch without path", "supergraph:\n  watch: true\n", "supergraph.watch: needs supergraph.path"},
+		{"registry without token", "registry:\n  enabled: true\n", "registry.token: required"},
+		{"registry short token", "registry:\n  enabled: true\n  token: short\n", "registry.token: must be at least 16"},
+		{"registry bad listen", "registry:\n  listen: nowhere\n", "registry.listen:"},
+		{"registry slow poll", "registry:\n  poll_interval: 5s\n", "registry.poll_interval:"},
+		{"registry and watch", "supergraph:\n  path: x.graphql\n  watch: true\nregistry:\n  enabled: true\n  token: 0123456789abcdef\n", "supergraph.watch: not with registry.enabled"},
 		{"negative timeout", "server:\n  request_timeout: -1s\n", "server.request_timeout:"},
 		{"bad duration", "server:\n  shutdown_timeout: soon\n", "soon"},
 	} {

@@ -31,6 +31,8 @@ Commands:
            playground at http://127.0.0.1:4000/
   plan     print the query plan of an operation
   compose  compose subgraph schemas into a supergraph (rover's supergraph.yaml)
+  subgraph publish, check, list, delete or roll back subgraph schemas in a
+           running gateway's registry (registry.enabled; docs/registry.md)
   help     this text; "gateway help COMMAND" shows a command's flags
 
 Configuration is one YAML file (docs/config.md; gateway.example.yaml is a
@@ -45,6 +47,9 @@ var commands = map[string]func(args []string) error{
 	"plan":  func(args []string) error { return planCmd(args, os.Stdout) },
 	"compose": func(args []string) error {
 		return composeCmd(args, os.Stdout, os.Stderr)
+	},
+	"subgraph": func(args []string) error {
+		return subgraphCmd(args, os.Stdout, os.Stderr)
 	},
 }
 

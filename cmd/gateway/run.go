@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
+	"github.com/fedgate/gateway/subgraphs/registry"
 	"github.com/fedgate/gateway/telemetry"
 )
 
@@ -128,11 +130,14 @@ func serveCmd(args []string) error {
 	if err := shared.apply(fs, &cfg); err != nil {
 		return err
 	}
-	if cfg.Supergraph.Path == "" {
-		fmt.Fprintln(fs.Output(), "serve: a supergraph is required: --supergraph FILE or supergraph.path")
+	if cfg.Supergraph.Path == "" && !cfg.Registry.Enabled {
+		fmt.Fprintln(fs.Output(), "serve: a supergraph is required: --supergraph FILE, supergraph.path or registry.enabled")
 		return errUsage
 	}
-	sg, err := loadSupergraph(cfg.Supergraph.Path)
+	sg, err := schema.Load(demoSupergraph) // served by an empty registry without supergraph.path
+	if cfg.Supergraph.Path != "" {
+		sg, err = loadSupergraph(cfg.Supergraph.Path)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -200,6 +205,41 @@ type gatewayProcess struct {
 	tel     *telemetry.Telemetry
 	metrics *http.Server
 	redis   *cache.Redis
+	// current is the subgraph client of the supergraph being served
+	// (for /ready); a reload replaces it.
+	current atomic.Pointer[subgraphs.Client]
+}
+
+// swapper returns the function that serves a new supergraph version: a
+// client for its subgraphs (--subgraph-url flags of subgraphs it no longer
+// has are ignored), an atomic swap, and the replaced client closed (its
+// health checks stopped) once the requests that may still use it are past
+// their deadline. first, the client run started with, is closed by run.
+func (p *gatewayProcess) swapper(srv *server.Server, first *subgraphs.Client, overrides urlOverrides) func(*schema.Supergraph) error {
+	grace := p.cfg.Server.RequestTimeout + p.cfg.Server.ShutdownTimeout
+	if p.cfg.Server.RequestTimeout == 0 {
+		grace = 10 * time.Minute
+	}
+	return func(sg *schema.Supergraph) error {
+		present := urlOverrides{}
+		for name, url := range overrides {
+			if sg.GraphByName(name) != nil {
+				present[name] = url
+			}
+		}
+		c, err := p.newClient(sg, present)
+		if err != nil {
+			return err
+		}
+		if err := srv.Swap(sg, c); err != nil {
+			c.Close()
+			return err
+		}
+		if old := p.current.Swap(c); old != first {
+			time.AfterFunc(grace, old.Close)
+		}
+		return nil
+	}
 }
 
 // run builds the gateway from cfg and serves until SIGINT or SIGTERM.
@@ -221,11 +261,18 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		}
 		defer p.redis.Close()
 	}
+	var reg *registry.Registry
+	if cfg.Registry.Enabled {
+		if reg, sg, err = p.openRegistry(ctx, sg); err != nil {
+			return err
+		}
+	}
 	client, err := p.newClient(sg, overrides)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
+	p.current.Store(client)
 	opts := p.serverOptions(client, demoMode)
 	srv, err := server.New(sg, client, opts)
 	if err != nil {
@@ -235,14 +282,13 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	for _, kind := range []string{"response", "entity", "apq"} {
 		p.tel.Metrics.ObserveCache(kind, cacheCounts(srv.CacheStats(), kind))
 	}
+	if reg != nil {
+		if err := p.serveRegistry(ctx, reg, srv, client, overrides); err != nil {
+			return err
+		}
+	}
 	if cfg.Supergraph.Watch {
-		go watchSupergraph(ctx, cfg.Supergraph.Path, time.Second, func(sg *schema.Supergraph) error {
-			c, err := p.newClient(sg, overrides)
-			if err != nil {
-				return err
-			}
-			return srv.Swap(sg, c)
-		})
+		go watchSupergraph(ctx, cfg.Supergraph.Path, time.Second, p.swapper(srv, client, overrides))
 	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -323,7 +369,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
-		Health: func() any { return client.Health() }}
+		Health: func() any { return p.current.Load().Health() }}
 	if p.tel.MetricsListen() == "" {
 		opts.Observe.MetricsHandler, opts.Observe.MetricsPath = p.tel.MetricsHandler(), p.tel.MetricsPath()
 	}

@@ -1,0 +1,294 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/redistest"
+	"github.com/fedgate/gateway/subgraphs/demo"
+)
+
+const registryToken = "e2e-admin-token-0123456789abcdef"
+
+// registryBinary is `gateway serve` with the registry on a directory.
+type registryBinary struct {
+	bin, cfg     string
+	public, admn string
+	cmd          *exec.Cmd
+	logs         *syncBuffer
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func buildGateway(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gateway")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/gateway")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func newRegistryBinary(t *testing.T, bin string, extraYAML ...string) *registryBinary {
+	t.Helper()
+	dir := t.TempDir()
+	g := &registryBinary{bin: bin, cfg: filepath.Join(dir, "gateway.yaml"), public: freeAddr(t), admn: freeAddr(t)}
+	yaml := strings.Join(extraYAML, "") + "server:\n  listen: " + g.public + "\n  introspection: true\nregistry:\n  enabled: true\n  listen: " + g.admn +
+		"\n  token: ${FEDGATE_ADMIN_TOKEN}\n  dir: " + filepath.Join(dir, "registry") +
+		"\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"
+	if err := os.WriteFile(g.cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func (g *registryBinary) start(t *testing.T) {
+	t.Helper()
+	g.logs = &syncBuffer{}
+	g.cmd = exec.Command(g.bin, "serve", "--config", g.cfg)
+	g.cmd.Env = append(os.Environ(), "FEDGATE_ADMIN_TOKEN="+registryToken)
+	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := g.cmd
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitFor(t, "the gateway to listen", func() bool {
+		resp, err := http.Get("http://" + g.public + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		c, err := net.Dial("tcp", g.admn)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+}
+
+func (g *registryBinary) kill(t *testing.T, sig os.Signal) {
+	t.Helper()
+	_ = g.cmd.Process.Signal(sig)
+	_ = g.cmd.Wait()
+}
+
+// cli runs `gateway subgraph ARGS` and returns its exit code and output.
+func (g *registryBinary) cli(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(g.bin, append([]string{"subgraph"}, append(args[:1:1], append([]string{"--admin", "http://" + g.admn}, args[1:]...)...)...)...)
+	cmd.Env = append(os.Environ(), "FEDGATE_ADMIN_TOKEN="+registryToken)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+func (g *registryBinary) query(t *testing.T, q string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"query": q})
+	resp, err := http.Post("http://"+g.public+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return string(data)
+}
+
+func startDemoSubgraphs(t *testing.T) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	subs, err := demo.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := map[string]string{}
+	for _, s := range subs {
+		urls[s.Name] = s.URL
+	}
+	return urls
+}
+
+// TestRegistryBinary drives `gateway serve` with registry.enabled through
+// the `gateway subgraph` CLI: exit codes, hot reload on the public port,
+// durability across a restart and across SIGKILL during publishes.
+func TestRegistryBinary(t *testing.T) {
+	urls := startDemoSubgraphs(t)
+	g := newRegistryBinary(t, buildGateway(t))
+	g.start(t)
+	const userQuery = `{ user(id: "1") { name } }`
+
+	// Usage errors and a wrong token: exit 2.
+	if code, out := g.cli(t, "publish", "--name", "accounts"); code != 2 {
+		t.Fatalf("publish without --url: exit %d\n%s", code, out)
+	}
+	if code, out := g.cli(t, "list", "--token", "wrong-token"); code != 2 || !strings.Contains(out, "401") {
+		t.Fatalf("wrong token: exit %d\n%s", code, out)
+	}
+	// The first publish removes most of the embedded supergraph: exit 1
+	// without --force.
+	if code, out := g.cli(t, "publish", "--name", "accounts", "--url", urls["accounts"], "--introspect"); code != 1 || !strings.Contains(out, "BREAKING") {
+		t.Fatalf("unforced breaking publish: exit %d\n%s", code, out)
+	}
+	for i, name := range []string{"accounts", "products", "inventory", "reviews"} {
+		args := []string{"publish", "--name", name, "--url", urls[name], "--introspect"}
+		if i == 0 {
+			args = append(args, "--force")
+		}
+		if code, out := g.cli(t, args...); code != 0 {
+			t.Fatalf("publish %s: exit %d\n%s", name, code, out)
+		}
+	}
+	if got := g.query(t, userQuery); !strings.Contains(got, `"name":`) || strings.Contains(got, "errors") {
+		t.Fatalf("the published supergraph is not served: %s", got)
+	}
+
+	// check: a bad schema fails with its composition error code (exit 1).
+	bad := filepath.Join(t.TempDir(), "bad.graphql")
+	sdl, err := os.ReadFile(filepath.Join(repoRoot, "subgraphs/demo/accounts/schema.graphqls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, bytes.Replace(sdl, []byte("birthYear: Int"), []byte("birthYear: Year"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := g.cli(t, "check", "--name", "accounts", "--url", urls["accounts"], "--schema", bad); code != 1 || !strings.Contains(out, "error[") {
+		t.Fatalf("check of a bad schema: exit %d\n%s", code, out)
+	}
+	if code, out := g.cli(t, "list"); code != 0 || !strings.Contains(out, "version 4") || !strings.Contains(out, "reviews") {
+		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	if code, out := g.cli(t, "delete", "--name", "reviews"); code != 1 {
+		t.Fatalf("unforced delete: exit %d\n%s", code, out)
+	}
+	if code, out := g.cli(t, "delete", "--name", "reviews", "--force"); code != 0 {
+		t.Fatalf("delete: exit %d\n%s", code, out)
+	}
+	if code, out := g.cli(t, "rollback", "--version", "4"); code != 0 || !strings.Contains(out, "version 6") {
+		t.Fatalf("rollback: exit %d\n%s", code, out)
+	}
+	if code, out := g.cli(t, "history"); code != 0 || !strings.Contains(out, "rollback to 4") {
+		t.Fatalf("history: exit %d\n%s", code, out)
+	}
+
+	// A restart serves the stored version at once.
+	g.kill(t, syscall.SIGTERM)
+	g.start(t)
+	if got := g.query(t, userQuery); !strings.Contains(got, `"name":`) || strings.Contains(got, "errors") {
+		t.Fatalf("after a restart: %s\n%s", got, g.logs.String())
+	}
+
+	// SIGKILL in the middle of publishes: the store is readable at some
+	// version afterwards, never corrupted.
+	withField := func(i int) string {
+		f := filepath.Join(t.TempDir(), "accounts.graphql")
+		s := bytes.Replace(sdl, []byte("birthYear: Int"), []byte("birthYear: Int\n  field"+string(rune('a'+i%26))+": String"), 1)
+		if err := os.WriteFile(f, s, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for round := 0; round < 3; round++ {
+		stop := make(chan struct{})
+		go func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				g.cli(t, "publish", "--name", "accounts", "--url", urls["accounts"], "--schema", withField(i), "--force")
+			}
+		}()
+		time.Sleep(time.Duration(150+100*round) * time.Millisecond)
+		g.kill(t, syscall.SIGKILL)
+		close(stop)
+		g.start(t)
+		code, out := g.cli(t, "list")
+		if code != 0 || !strings.Contains(out, "accounts") {
+			t.Fatalf("round %d: after SIGKILL: exit %d\n%s\n%s", round, code, out, g.logs.String())
+		}
+		if got := g.query(t, userQuery); !strings.Contains(got, `"name":`) || strings.Contains(got, "errors") {
+			t.Fatalf("round %d: after SIGKILL: %s", round, got)
+		}
+		t.Logf("round %d: after SIGKILL: %s", round, strings.SplitN(out, "\n", 2)[0])
+	}
+}
+
+// TestRegistryBinariesShareRedis: three `gateway serve` processes with
+// one real redis-server; a publish through one is served by all three
+// within a second.
+func TestRegistryBinariesShareRedis(t *testing.T) {
+	urls := startDemoSubgraphs(t)
+	rs := redistest.Start(t)
+	bin := buildGateway(t)
+	var gws []*registryBinary
+	for range 3 {
+		g := newRegistryBinary(t, bin, "redis:\n  url: "+rs.URL()+"\n")
+		g.start(t)
+		gws = append(gws, g)
+	}
+	for i, name := range []string{"accounts", "products", "inventory", "reviews"} {
+		args := []string{"publish", "--name", name, "--url", urls[name], "--introspect"}
+		if i == 0 {
+			args = append(args, "--force")
+		}
+		if code, out := gws[i%3].cli(t, args...); code != 0 {
+			t.Fatalf("publish %s: exit %d\n%s", name, code, out)
+		}
+	}
+	sdl, err := os.ReadFile(filepath.Join(repoRoot, "subgraphs/demo/accounts/schema.graphqls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "accounts.graphql")
+	if err := os.WriteFile(file, bytes.Replace(sdl, []byte("birthYear: Int"), []byte("birthYear: Int\n  email: String"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if code, out := gws[1].cli(t, "publish", "--name", "accounts", "--url", urls["accounts"], "--schema", file); code != 0 {
+		t.Fatalf("publish: exit %d\n%s", code, out)
+	}
+	for i, g := range gws {
+		for !strings.Contains(g.query(t, `{ __type(name: "User") { fields { name } } }`), `"email"`) {
+			if time.Since(start) > time.Second {
+				t.Fatalf("instance %d does not serve User.email 1s after the publish\n%s", i, g.logs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Logf("all 3 processes serve the new version %v after the CLI started publishing", time.Since(start).Round(time.Millisecond))
+	if got := gws[2].query(t, `{ user(id: "1") { name } }`); !strings.Contains(got, `"name":`) || strings.Contains(got, "errors") {
+		t.Fatalf("query: %s", got)
+	}
+}

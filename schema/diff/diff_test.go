@@ -1,0 +1,117 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+const base = `
+type Query { user(id: ID!, verbose: Boolean = false): User  users(first: Int): [User!]!  search: [Result] }
+interface Node { id: ID! }
+type User implements Node { id: ID!  name: String  role: Role! }
+type Post { id: ID! }
+union Result = User | Post
+enum Role { ADMIN USER }
+input Filter { role: Role  limit: Int! }
+type Mutation { filter(f: Filter): Boolean }
+`
+
+func load(t *testing.T, sdl string) *ast.Schema {
+	t.Helper()
+	s, err := gqlparser.LoadSchema(&ast.Source{Name: "s.graphql", Input: sdl})
+	if err != nil {
+		t.Fatalf("load schema: %v", err)
+	}
+	return s
+}
+
+func TestSchemas(t *testing.T) {
+	tests := []struct {
+		name    string
+		replace [2]string // applied to base to get the new schema
+		want    []string  // "SEVERITY KIND Coordinate"
+	}{
+		{"identical", [2]string{"", ""}, nil},
+		{"field removed", [2]string{"  name: String", ""}, []string{"BREAKING FIELD_REMOVED User.name"}},
+		{"field added", [2]string{"name: String", "name: String email: String"}, []string{"SAFE FIELD_ADDED User.email"}},
+		{"type removed", [2]string{"type Post { id: ID! }", "type Post2 { id: ID! }"}, nil}, // replaced in union below
+		{"output non-null to nullable", [2]string{"role: Role!", "role: Role"}, []string{"BREAKING FIELD_TYPE_CHANGED User.role"}},
+		{"output nullable to non-null", [2]string{"name: String", "name: String!"}, []string{"SAFE FIELD_TYPE_CHANGED User.name"}},
+		{"output list item nullable", [2]string{"[User!]!", "[User]!"}, []string{"BREAKING FIELD_TYPE_CHANGED Query.users"}},
+		{"output named type changed", [2]string{"name: String", "name: Int"}, []string{"BREAKING FIELD_TYPE_CHANGED User.name"}},
+		{"output list to single", [2]string{"search: [Result]", "search: Result"}, []string{"BREAKING FIELD_TYPE_CHANGED Query.search"}},
+		{"argument removed", [2]string{", verbose: Boolean = false", ""}, []string{"BREAKING ARGUMENT_REMOVED Query.user(verbose:)"}},
+		{"required argument added", [2]string{"users(first: Int)", "users(first: Int, after: String!)"}, []string{"BREAKING REQUIRED_ARGUMENT_ADDED Query.users(after:)"}},
+		{"optional argument added", [2]string{"users(first: Int)", "users(first: Int, after: String)"}, []string{"SAFE OPTIONAL_ARGUMENT_ADDED Query.users(after:)"}},
+		{"required argument with default", [2]string{"users(first: Int)", "users(first: Int, after: String! = \"\")"}, []string{"SAFE OPTIONAL_ARGUMENT_ADDED Query.users(after:)"}},
+		{"input nullable to non-null", [2]string{"users(first: Int)", "users(first: Int!)"}, []string{"BREAKING ARGUMENT_TYPE_CHANGED Query.users(first:)"}},
+		{"input non-null to nullable", [2]string{"user(id: ID!", "user(id: ID"}, []string{"SAFE ARGUMENT_TYPE_CHANGED Query.user(id:)"}},
+		{"argument default changed", [2]string{"verbose: Boolean = false", "verbose: Boolean = true"}, []string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.user(verbose:)"}},
+		{"enum value removed", [2]string{"enum Role { ADMIN USER }", "enum Role { ADMIN }"}, []string{"BREAKING ENUM_VALUE_REMOVED Role.USER"}},
+		{"enum value added", [2]string{"enum Role { ADMIN USER }", "enum Role { ADMIN USER GUEST }"}, []string{"DANGEROUS ENUM_VALUE_ADDED Role.GUEST"}},
+		{"union member removed", [2]string{"union Result = User | Post", "union Result = User"}, []string{"BREAKING UNION_MEMBER_REMOVED Result"}},
+		{"interface implementation removed", [2]string{"type User implements Node {", "type User {"}, []string{"BREAKING INTERFACE_IMPLEMENTATION_REMOVED User"}},
+		{"input field removed", [2]string{"role: Role  limit", "limit"}, []string{"BREAKING INPUT_FIELD_REMOVED Filter.role"}},
+		{"required input field added", [2]string{"limit: Int! }", "limit: Int! since: String! }"}, []string{"BREAKING REQUIRED_INPUT_FIELD_ADDED Filter.since"}},
+		{"optional input field added", [2]string{"limit: Int! }", "limit: Int! since: String }"}, []string{"SAFE OPTIONAL_INPUT_FIELD_ADDED Filter.since"}},
+		{"input field made optional", [2]string{"limit: Int!", "limit: Int"}, []string{"SAFE INPUT_FIELD_TYPE_CHANGED Filter.limit"}},
+		{"type kind changed", [2]string{"type Post { id: ID! }", "interface Post { id: ID! }"}, []string{"BREAKING TYPE_KIND_CHANGED Post"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			newSDL := base
+			if tt.replace[0] != "" {
+				if !strings.Contains(base, tt.replace[0]) {
+					t.Fatalf("base has no %q", tt.replace[0])
+				}
+				newSDL = strings.Replace(base, tt.replace[0], tt.replace[1], 1)
+			}
+			if tt.name == "type removed" {
+				newSDL = strings.Replace(newSDL, "User | Post", "User | Post2", 1)
+				tt.want = []string{"BREAKING TYPE_REMOVED Post", "SAFE TYPE_ADDED Post2", "BREAKING UNION_MEMBER_REMOVED Result", "DANGEROUS UNION_MEMBER_ADDED Result"}
+			}
+			if tt.name == "type kind changed" {
+				newSDL = strings.Replace(newSDL, "union Result = User | Post", "union Result = User", 1)
+				tt.want = append(tt.want, "BREAKING UNION_MEMBER_REMOVED Result")
+			}
+			got := Schemas(load(t, base), load(t, newSDL))
+			var gotS []string
+			for _, c := range got {
+				if c.Message == "" {
+					t.Errorf("%s has no message", c.Coordinate)
+				}
+				gotS = append(gotS, fmt.Sprintf("%s %s %s", c.Severity, c.Kind, c.Coordinate))
+			}
+			if strings.Join(sorted(gotS), "\n") != strings.Join(sorted(tt.want), "\n") {
+				t.Errorf("changes:\n got %q\nwant %q", gotS, tt.want)
+			}
+		})
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestBreakingOnlyAndNilSchema(t *testing.T) {
+	changes := Schemas(load(t, base), nil)
+	if len(changes) == 0 || len(BreakingOnly(changes)) != len(changes) {
+		t.Fatalf("removing every type: want all breaking, got %v", changes)
+	}
+	added := Schemas(nil, load(t, base))
+	if len(added) == 0 || len(BreakingOnly(added)) != 0 {
+		t.Fatalf("from nothing: want only safe additions, got %v", added)
+	}
+}

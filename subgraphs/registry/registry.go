@@ -1,0 +1,399 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/schema/compose"
+	"github.com/fedgate/gateway/schema/diff"
+)
+
+// ErrInvalid marks a request the registry refuses before composing (a bad
+// subgraph name or URL, no SDL).
+var ErrInvalid = errors.New("invalid request")
+
+// ErrUnknownSubgraph is returned when deleting a subgraph that is not
+// registered.
+var ErrUnknownSubgraph = errors.New("no such subgraph")
+
+// Options configures a Registry.
+type Options struct {
+	Store Store
+	// Baseline is the supergraph served while the registry is empty; the
+	// first publish is checked for breaking changes against it.
+	Baseline *schema.Supergraph
+	// HTTPClient fetches `_service { sdl }` for introspect publishes.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// Registry composes published subgraphs into supergraph versions kept in
+// a Store, and hands each new current version to the apply function given
+// to Run.
+type Registry struct {
+	store    Store
+	baseline *schema.Supergraph
+	http     *http.Client
+	log      *slog.Logger
+
+	writeMu sync.Mutex // serializes this process's commits
+
+	applyMu sync.Mutex
+	apply   func(*schema.Supergraph) error
+	applied int64
+	served  *schema.Supergraph
+	loaded  map[int64]*schema.Supergraph // just-composed supergraphs, not yet applied
+	// storeDown is set while the store cannot be read, so the failure is
+	// logged once, not every poll.
+	storeDown bool
+}
+
+// New returns a registry on opts.Store.
+func New(opts Options) *Registry {
+	r := &Registry{store: opts.Store, baseline: opts.Baseline, http: opts.HTTPClient, log: opts.Logger,
+		loaded: map[int64]*schema.Supergraph{}}
+	if r.http == nil {
+		r.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	return r
+}
+
+// Load reads the current version and returns its supergraph, or nil when
+// the registry is empty. The gateway serves it from the start.
+func (r *Registry) Load(ctx context.Context) (*schema.Supergraph, error) {
+	v, err := r.store.Current(ctx)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	sg, err := schema.Load(v.Supergraph)
+	if err != nil {
+		return nil, fmt.Errorf("registry: version %d: %w", v.Number, err)
+	}
+	r.applyMu.Lock()
+	r.applied, r.served = v.Number, sg
+	r.applyMu.Unlock()
+	return sg, nil
+}
+
+// Run hands every new current version to apply (the gateway's hot swap)
+// until ctx ends: versions committed here at once, versions committed by
+// other instances when the store announces them.
+func (r *Registry) Run(ctx context.Context, apply func(*schema.Supergraph) error) {
+	r.applyMu.Lock()
+	r.apply = apply
+	r.applyMu.Unlock()
+	r.sync(ctx, 0)
+	r.store.Watch(ctx, func(n int64) { r.sync(ctx, n) })
+}
+
+// sync applies the store's current version when it is newer than the one
+// applied (n is a hint: nothing to do when it is not newer).
+func (r *Registry) sync(ctx context.Context, n int64) {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	// Versions only grow, except when the store lost them (a Redis
+	// without persistence restarted): any other number is news.
+	if r.apply == nil || (n != 0 && n == r.applied) {
+		return
+	}
+	v, err := r.store.Current(ctx)
+	if err != nil {
+		if !r.storeDown && ctx.Err() == nil {
+			r.log.Error("registry: cannot read the current version; still serving the previous one", "err", err.Error())
+		}
+		r.storeDown = true
+		return
+	}
+	if r.storeDown {
+		r.log.Info("registry: store reachable again")
+		r.storeDown = false
+	}
+	if v == nil || v.Number == r.applied {
+		return
+	}
+	sg := r.loaded[v.Number]
+	r.loaded = map[int64]*schema.Supergraph{}
+	if sg == nil {
+		if sg, err = schema.Load(v.Supergraph); err != nil {
+			r.log.Error("registry: version does not load; still serving the previous one", "version", v.Number, "err", err.Error())
+			r.applied = v.Number
+			return
+		}
+	}
+	if err := r.apply(sg); err != nil {
+		r.log.Error("registry: swap failed; still serving the previous version", "version", v.Number, "err", err.Error())
+		r.applied = v.Number
+		return
+	}
+	r.applied, r.served = v.Number, sg
+	r.log.Info("registry: serving supergraph version", "version", v.Number, "reason", v.Reason, "subgraphs", len(v.Subgraphs))
+}
+
+// Applied returns the number of the version being served (0: none yet).
+func (r *Registry) Applied() int64 {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	return r.applied
+}
+
+// CompositionError is one composition error, as the admin API returns it.
+type CompositionError struct {
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	Subgraph   string `json:"subgraph,omitempty"`
+	Coordinate string `json:"coordinate,omitempty"`
+}
+
+// Outcome is the result of a publish, check, delete or rollback.
+type Outcome struct {
+	// OK is false when composition failed, or when breaking changes were
+	// found and not forced.
+	OK bool `json:"ok"`
+	// Published is true when a new version was committed.
+	Published bool `json:"published"`
+	// Version is the current version after the request.
+	Version int64              `json:"version"`
+	Errors  []CompositionError `json:"errors,omitempty"`
+	Changes []diff.Change      `json:"changes"`
+	// Breaking counts the BREAKING changes.
+	Breaking int      `json:"breaking"`
+	Hints    []string `json:"hints,omitempty"`
+	Message  string   `json:"message,omitempty"`
+}
+
+// PublishRequest publishes one subgraph.
+type PublishRequest struct {
+	Name string
+	URL  string
+	// SDL is the subgraph schema; empty with Introspect asks URL for
+	// `_service { sdl }`.
+	SDL        string
+	Introspect bool
+	// Force publishes despite breaking changes.
+	Force bool
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+func (r *Registry) resolve(ctx context.Context, req *PublishRequest) error {
+	if !namePattern.MatchString(req.Name) {
+		return fmt.Errorf("%w: subgraph name %q: want letters, digits, _ and -", ErrInvalid, req.Name)
+	}
+	if req.URL == "" {
+		return fmt.Errorf("%w: url: missing", ErrInvalid)
+	}
+	if req.SDL == "" {
+		if !req.Introspect {
+			return fmt.Errorf("%w: sdl: missing (or set introspect)", ErrInvalid)
+		}
+		sdl, err := compose.FetchSDL(ctx, r.http, req.URL, nil)
+		if err != nil {
+			return fmt.Errorf("%w: introspect: %v", ErrInvalid, err)
+		}
+		req.SDL = sdl
+	}
+	return nil
+}
+
+// Publish composes the subgraph with the registered ones and, when that
+// composes and has no breaking change (or Force), commits a new version
+// and serves it. A publish that does not compose changes nothing.
+func (r *Registry) Publish(ctx context.Context, req PublishRequest) (*Outcome, error) {
+	if err := r.resolve(ctx, &req); err != nil {
+		return nil, err
+	}
+	return r.change(ctx, true, req.Force, "publish "+req.Name, func(cur []Subgraph) ([]Subgraph, error) {
+		return withSubgraph(cur, req), nil
+	})
+}
+
+// Check is Publish without committing anything.
+func (r *Registry) Check(ctx context.Context, req PublishRequest) (*Outcome, error) {
+	if err := r.resolve(ctx, &req); err != nil {
+		return nil, err
+	}
+	return r.change(ctx, false, false, "check "+req.Name, func(cur []Subgraph) ([]Subgraph, error) {
+		return withSubgraph(cur, req), nil
+	})
+}
+
+// Delete removes a subgraph; removing its fields from the API is a
+// breaking change, so it usually needs force.
+func (r *Registry) Delete(ctx context.Context, name string, force bool) (*Outcome, error) {
+	return r.change(ctx, true, force, "delete "+name, func(cur []Subgraph) ([]Subgraph, error) {
+		var out []Subgraph
+		for _, s := range cur {
+			if s.Name != name {
+				out = append(out, s)
+			}
+		}
+		if len(out) == len(cur) {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownSubgraph, name)
+		}
+		return out, nil
+	})
+}
+
+// Rollback commits a new version with the subgraphs and supergraph of
+// version n. Breaking changes are reported but not refused: a rollback is
+// an operator's deliberate act.
+func (r *Registry) Rollback(ctx context.Context, n int64) (*Outcome, error) {
+	old, err := r.store.Get(ctx, n)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: version %d does not exist", ErrInvalid, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.change(ctx, true, true, "rollback to "+strconv.FormatInt(n, 10), func([]Subgraph) ([]Subgraph, error) {
+		return old.Subgraphs, nil
+	})
+}
+
+func withSubgraph(cur []Subgraph, req PublishRequest) []Subgraph {
+	out := make([]Subgraph, 0, len(cur)+1)
+	next := Subgraph{Name: req.Name, URL: req.URL, SDL: req.SDL, Revision: 1, UpdatedAt: time.Now().UTC()}
+	for _, s := range cur {
+		if s.Name == req.Name {
+			if s.URL == req.URL && s.SDL == req.SDL {
+				next = s // unchanged
+			} else {
+				next.Revision = s.Revision + 1
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	out = append(out, next)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// change computes the next subgraph list with mutate, composes it, diffs
+// its API schema against the current one and, when commit is set and the
+// checks pass, commits it. It retries when another instance committed in
+// between.
+func (r *Registry) change(ctx context.Context, commit, force bool, reason string, mutate func([]Subgraph) ([]Subgraph, error)) (*Outcome, error) {
+	if commit {
+		r.writeMu.Lock()
+		defer r.writeMu.Unlock()
+	}
+	for attempt := 0; ; attempt++ {
+		out, err := r.try(ctx, commit, force, reason, mutate)
+		if errors.Is(err, ErrConflict) && attempt < 5 {
+			continue
+		}
+		return out, err
+	}
+}
+
+func (r *Registry) try(ctx context.Context, commit, force bool, reason string, mutate func([]Subgraph) ([]Subgraph, error)) (*Outcome, error) {
+	cur, err := r.store.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var curSubs []Subgraph
+	var curNumber int64
+	oldAPI := r.baselineAPI()
+	if cur != nil {
+		curSubs, curNumber = cur.Subgraphs, cur.Number
+		old, err := schema.Load(cur.Supergraph)
+		if err != nil {
+			return nil, fmt.Errorf("registry: current version %d: %w", cur.Number, err)
+		}
+		oldAPI = old
+	}
+	next, err := mutate(curSubs)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{Version: curNumber, Changes: []diff.Change{}}
+	input := make([]compose.Subgraph, len(next))
+	for i, s := range next {
+		input[i] = compose.Subgraph{Name: s.Name, URL: s.URL, SDL: s.SDL}
+	}
+	res, err := compose.Compose(input)
+	if err != nil {
+		var list compose.Errors
+		if !errors.As(err, &list) {
+			list = compose.Errors{{Code: "INVALID_GRAPHQL", Message: err.Error()}}
+		}
+		for _, e := range list {
+			out.Errors = append(out.Errors, CompositionError{Code: e.Code, Message: e.Message, Subgraph: e.Subgraph, Coordinate: e.Coordinate})
+		}
+		out.Message = fmt.Sprintf("composition failed with %d error(s); nothing changed", len(list))
+		return out, nil
+	}
+	for _, h := range res.Hints {
+		out.Hints = append(out.Hints, h.Code+": "+h.Message)
+	}
+	if oldAPI != nil {
+		out.Changes = diff.Schemas(oldAPI.API, res.Supergraph.API)
+	} else {
+		out.Changes = diff.Schemas(nil, res.Supergraph.API)
+	}
+	out.Breaking = len(diff.BreakingOnly(out.Changes))
+	out.OK = out.Breaking == 0 || force
+	if !out.OK {
+		out.Message = fmt.Sprintf("%d breaking change(s); publish with force to accept them", out.Breaking)
+	}
+	if !commit || !out.OK {
+		return out, nil
+	}
+	if cur != nil && res.SDL == cur.Supergraph && sameSubgraphs(cur.Subgraphs, next) {
+		out.Message = "unchanged"
+		return out, nil
+	}
+	v := &Version{Number: curNumber + 1, CreatedAt: time.Now().UTC(), Reason: reason, Subgraphs: next, Supergraph: res.SDL}
+	if err := r.store.Commit(ctx, curNumber, v); err != nil {
+		return nil, err
+	}
+	r.applyMu.Lock()
+	r.loaded[v.Number] = res.Supergraph
+	r.applyMu.Unlock()
+	out.Published, out.Version = true, v.Number
+	r.sync(ctx, v.Number)
+	return out, nil
+}
+
+// baselineAPI is what an empty store's first version is checked against:
+// the supergraph being served (the store may have lost its versions), else
+// the configured fallback.
+func (r *Registry) baselineAPI() *schema.Supergraph {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	if r.served != nil {
+		return r.served
+	}
+	return r.baseline
+}
+
+func sameSubgraphs(a, b []Subgraph) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].URL != b[i].URL || a[i].SDL != b[i].SDL {
+			return false
+		}
+	}
+	return true
+}
+
+// Current returns the current version (nil when empty).
+func (r *Registry) Current(ctx context.Context) (*Version, error) { return r.store.Current(ctx) }
+
+// History returns every version, oldest first.
+func (r *Registry) History(ctx context.Context) ([]*Version, error) { return r.store.History(ctx) }
