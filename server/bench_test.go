@@ -46,6 +46,7 @@ func BenchmarkServeCached(b *testing.B) {
 	}{
 		{"demo", nil},
 		{"memoized", []gatewaytest.Option{gatewaytest.WithMemoizedSubgraphs()}},
+		{"memoized-nodedupe", []gatewaytest.Option{gatewaytest.WithMemoizedSubgraphs(), gatewaytest.WithServerOptions(noDedupe())}},
 		{"memoized-observed", append(observed(b, false), gatewaytest.WithMemoizedSubgraphs())},
 		{"memoized-traced", append(observed(b, true), gatewaytest.WithMemoizedSubgraphs())},
 	} {
@@ -114,4 +115,12 @@ func observed(b *testing.B, traced bool) []gatewaytest.Option {
 		gatewaytest.WithServerOptions(so),
 		gatewaytest.WithClientOptions(subgraphs.Options{Tracer: tel.Tracer, Propagate: true, Metrics: tel.Metrics, Logger: tel.Logger}),
 	}
+}
+
+// noDedupe are the default options without in-flight fetch dedupe, to
+// tell its cost apart.
+func noDedupe() server.Options {
+	o := server.DefaultOptions()
+	o.Cache.Dedupe = false
+	return o
 }

@@ -101,9 +101,10 @@ func TestDedupeSharesIdenticalQueries(t *testing.T) {
 	}
 }
 
-// TestDedupeWaiterLeaves checks that a caller whose context ends stops
-// waiting, and that the shared call still answers the others.
-func TestDedupeWaiterLeaves(t *testing.T) {
+// TestDedupeCallerLeaves: when the caller making a shared call leaves, its
+// call is cancelled, it is answered at once, and the caller still waiting
+// makes the call again and gets the answer.
+func TestDedupeCallerLeaves(t *testing.T) {
 	inner := &blockingTransport{release: make(chan struct{})}
 	d := NewDedupe(inner, nil)
 	req := &executor.Request{Body: []byte(`{}`)}
@@ -118,20 +119,82 @@ func TestDedupeWaiterLeaves(t *testing.T) {
 	}
 	second := make(chan error, 1)
 	go func() {
-		_, err := d.Fetch(context.Background(), "a", req)
+		resp, err := d.Fetch(context.Background(), "a", req)
+		if err == nil && string(resp.Body) != "answer to {}" {
+			err = errors.New("wrong body " + string(resp.Body))
+		}
 		second <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // let the second caller join
 	cancel()
-	var fe *executor.FetchError
-	if err := <-first; !errors.As(err, &fe) {
-		t.Fatalf("the cancelled caller got %v", err)
+	if err := <-first; err == nil {
+		t.Fatal("the cancelled caller got an answer")
+	}
+	for inner.calls.Load() < 2 {
+		time.Sleep(time.Millisecond)
 	}
 	close(inner.release)
 	if err := <-second; err != nil {
-		t.Fatalf("the other caller got %v: the first caller's cancellation reached the shared call", err)
+		t.Fatalf("the other caller got %v: the first caller's cancellation reached it", err)
 	}
-	if inner.calls.Load() != 1 {
-		t.Fatalf("%d calls", inner.calls.Load())
+	if n := inner.calls.Load(); n != 2 {
+		t.Fatalf("%d calls, want 2 (the waiting caller calls again)", n)
+	}
+}
+
+// TestDedupeWaiterLeaves: a caller that joined and leaves stops waiting at
+// once; the call goes on and answers the caller making it.
+func TestDedupeWaiterLeaves(t *testing.T) {
+	inner := &blockingTransport{release: make(chan struct{})}
+	d := NewDedupe(inner, nil)
+	req := &executor.Request{Body: []byte(`{}`)}
+	first := make(chan error, 1)
+	go func() {
+		_, err := d.Fetch(context.Background(), "a", req)
+		first <- err
+	}()
+	for inner.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	second := make(chan error, 1)
+	go func() {
+		_, err := d.Fetch(ctx, "a", req)
+		second <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	var fe *executor.FetchError
+	if err := <-second; !errors.As(err, &fe) {
+		t.Fatalf("the waiter that left got %v", err)
+	}
+	close(inner.release)
+	if err := <-first; err != nil {
+		t.Fatalf("the caller making the call got %v", err)
+	}
+	if n := inner.calls.Load(); n != 1 {
+		t.Fatalf("%d calls, want 1", n)
+	}
+}
+
+// releasingTransport answers with a pooled body whose Release it counts.
+type releasingTransport struct{ released atomic.Int64 }
+
+func (r *releasingTransport) Fetch(context.Context, string, *executor.Request) (*executor.Response, error) {
+	return &executor.Response{Body: []byte("solo"), Release: func() { r.released.Add(1) }}, nil
+}
+
+// TestDedupeUnsharedIsUntouched: a fetch nobody shares gets the
+// transport's own answer, Release included, not a copy.
+func TestDedupeUnsharedIsUntouched(t *testing.T) {
+	inner := &releasingTransport{}
+	d := NewDedupe(inner, nil)
+	resp, err := d.Fetch(context.Background(), "a", &executor.Request{Body: []byte(`{}`)})
+	if err != nil || resp.Release == nil {
+		t.Fatalf("resp %+v, err %v: want the transport's answer with its Release", resp, err)
+	}
+	resp.Release()
+	if inner.released.Load() != 1 || d.Shared() != 0 {
+		t.Fatalf("released %d, shared %d", inner.released.Load(), d.Shared())
 	}
 }
