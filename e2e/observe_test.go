@@ -314,3 +314,25 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestClientGoneIsLogged499: a client that leaves before its answer is
+// logged with status 499, not as a gateway failure.
+func TestClientGoneIsLogged499(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		mainHandler().ServeHTTP(w, r)
+	})
+	g, _ := startObserved(t, sideHandler(faultNone), slow, nil, telemetry.Options{LogOutput: &logs})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	body, _ := json.Marshal(map[string]string{"query": `{ things { id name } }`})
+	if _, err := g.Post(ctx, body); err == nil {
+		t.Fatal("the request outlived its client's deadline")
+	}
+	waitFor(t, "the log line", func() bool { return strings.Contains(logs.String(), `"msg":"request"`) })
+	if !strings.Contains(logs.String(), `"status":499`) {
+		t.Fatalf("log line without status 499:\n%s", logs.String())
+	}
+}

@@ -213,8 +213,17 @@ func (w *statusWriter) WriteHeader(status int) {
 		return
 	}
 	w.status = status
+	if w.parent.Err() != nil {
+		// Nobody reads this answer: the client went away. The log and the
+		// metrics say so instead of blaming the gateway with a 5xx.
+		w.status = StatusClientClosed
+	}
 	w.ResponseWriter.WriteHeader(status)
 }
+
+// StatusClientClosed is the status logged and counted for a request whose
+// client went away before its answer (nginx's 499); nothing is sent.
+const StatusClientClosed = 499
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
