@@ -38,7 +38,7 @@ const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, excluded: map[*group]bool{}}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}}
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -64,6 +64,7 @@ type builder struct {
 	avoidSig  string
 	inKeyCost map[string]bool
 	keyCache  map[*schema.Key][]*Field
+	keyProv   map[[2]string]*provided // keysProvided by graph and type
 	depth     int
 	excluded  map[*group]bool
 	// touched collects the entity fetches used while planning a
@@ -297,7 +298,10 @@ func (b *builder) resolvable(graph, typ, field string, prov *provided) bool {
 		return false
 	}
 	if fg.External {
-		return prov.has(field) || isKeyField(tg, field)
+		// An external field comes back only where something put it in
+		// reach: a @provides, or the representation of an entity fetch
+		// (whose key fields the entity root's prov holds).
+		return prov.has(field)
 	}
 	if fg.UsedOverridden {
 		return false
@@ -310,20 +314,6 @@ func (b *builder) resolvable(graph, typ, field string, prov *provided) bool {
 		return !active
 	}
 	return true
-}
-
-// isKeyField reports whether field is a top-level field of one of the
-// type's keys in that subgraph: an external key field still comes back
-// from the subgraph, which received it in the representation.
-func isKeyField(tg *schema.TypeInGraph, field string) bool {
-	for _, k := range tg.Keys {
-		for _, s := range k.Selection {
-			if f, ok := s.(*ast.Field); ok && f.Name == field {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // keysIn lists whether typ has a resolvable key in graph.
@@ -565,7 +555,8 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	var candidates []string
 	best, bestCost := "", inf+1
 	for _, gid := range t.GraphIDs {
-		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, nil) || !b.jumpableFrom(g.graph, gid, typ) {
+		kp := b.keysProvided(gid, typ)
+		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ) {
 			continue
 		}
 		if gid == g.graph {
@@ -574,7 +565,7 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 			}
 		}
 		candidates = append(candidates, gid)
-		if c := b.fieldCost(gid, typ, f, nil, 0); c < bestCost {
+		if c := b.fieldCost(gid, typ, f, kp, 0); c < bestCost {
 			best, bestCost = gid, c
 		}
 	}
@@ -589,7 +580,7 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	if bestCost >= inf && f.Selection != nil {
 		// No subgraph gives the whole sub-selection: give each what it can.
 		for _, gid := range candidates {
-			here, rest := b.split(gid, f.Selection, b.providedBy(gid, typ, f.Name, nil))
+			here, rest := b.split(gid, f.Selection, b.providedBy(gid, typ, f.Name, b.keysProvided(gid, typ)))
 			if here != nil && rest != nil {
 				b.jumpTo(g, ts, typ, withSelection(f, here), gid, path, prov)
 				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
@@ -614,7 +605,7 @@ func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target str
 		return
 	}
 	eg := b.openEntityFetch(g, ts, target, typ, typ, key, path, prov)
-	b.planField(eg, eg.sel.forType(typ), typ, f, path, nil, true)
+	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(target, typ), true)
 }
 
 // openEntityFetch returns the entity fetch to target for the objects of

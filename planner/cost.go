@@ -193,7 +193,7 @@ func (b *builder) leaveTargets(graph, typ string, f *Field) []string {
 	}
 	var out []string
 	for _, gid := range t.GraphIDs {
-		if gid != graph && b.avoid[gid] == 0 && b.resolvable(gid, typ, f.Name, nil) && b.jumpableFrom(graph, gid, typ) {
+		if gid != graph && b.avoid[gid] == 0 && b.resolvable(gid, typ, f.Name, b.keysProvided(gid, typ)) && b.jumpableFrom(graph, gid, typ) {
 			out = append(out, gid)
 		}
 	}
@@ -251,7 +251,7 @@ func (b *builder) selectionResolvable(graph, typ string, set ast.SelectionSet) b
 	for _, s := range set {
 		switch s := s.(type) {
 		case *ast.Field:
-			if !b.resolvable(graph, typ, s.Name, nil) {
+			if !b.resolvable(graph, typ, s.Name, b.keysProvided(graph, typ)) {
 				return false
 			}
 			if len(s.SelectionSet) > 0 {

@@ -100,7 +100,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		frag = &subField{fragment: true, sub: &subSel{}}
 		ets.fields = append(ets.fields, frag)
 	}
-	b.planSelection(eg, frag.sub, rest, iface, path, nil)
+	b.planSelection(eg, frag.sub, rest, iface, path, b.keysProvided(eg.graph, iface))
 }
 
 // interfaceObjectTarget finds a subgraph that resolves typ.f through an

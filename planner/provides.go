@@ -76,3 +76,20 @@ func (p *provided) mergeTree(o *provided) *provided {
 	}
 	return p
 }
+
+// keysProvided is what the representation of an entity fetch for typ in
+// graph puts in reach at the entity's root: the fields of its keys there,
+// external or not.
+func (b *builder) keysProvided(graph, typ string) *provided {
+	if p, ok := b.keyProv[[2]string{graph, typ}]; ok {
+		return p
+	}
+	var p *provided
+	if t := b.sg.Types[typ]; t != nil && t.Graphs[graph] != nil {
+		for _, k := range t.Graphs[graph].Keys {
+			p = p.merge(k.Selection)
+		}
+	}
+	b.keyProv[[2]string{graph, typ}] = p
+	return p
+}

@@ -137,5 +137,5 @@ func (b *builder) separateRequires(g *group, typ string, f *Field, path []string
 	eg.parentSel[typ] = ps
 	eg.repType[typ] = g.repType[typ]
 	b.addRepresentation(eg, typ, key.Selection, ps, path, nil, true)
-	b.planField(eg, eg.sel.forType(typ), typ, f, path, nil, true)
+	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(g.graph, typ), true)
 }
