@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fastjson"
 )
 
@@ -97,7 +98,15 @@ func NewEntityCache(cfg EntityConfig, r *Redis, stats *Stats) (*EntityCache, err
 	if r != nil && c.l1 != nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		c.stop = cancel
-		go c.listen(ctx)
+		sub := r.client.Subscribe(ctx, invalidationChannel)
+		// Subscribe does not wait for Redis; wait (briefly) for the
+		// confirmation, so an invalidation published once this instance
+		// serves is not missed. Without Redis now, go-redis subscribes when
+		// it is back.
+		rctx, rcancel := context.WithTimeout(ctx, time.Second)
+		_, _ = sub.Receive(rctx)
+		rcancel()
+		go c.listen(ctx, sub)
 	}
 	return c, nil
 }
@@ -526,8 +535,7 @@ func (c *EntityCache) isInvalidated(e *entityEntry) bool {
 
 // listen applies the invalidations other instances publish, until ctx
 // ends; go-redis resubscribes by itself after a Redis outage.
-func (c *EntityCache) listen(ctx context.Context) {
-	sub := c.redis.client.Subscribe(ctx, invalidationChannel)
+func (c *EntityCache) listen(ctx context.Context, sub *redis.PubSub) {
 	go func() {
 		<-ctx.Done()
 		_ = sub.Close()
