@@ -26,9 +26,6 @@ func (s BreakerState) String() string {
 	return "closed"
 }
 
-// breakerBuckets is the number of slots the window is counted in.
-const breakerBuckets = 10
-
 // breaker is a circuit breaker over a rolling window of outcomes (see
 // Breaker for the rules). A nil *breaker allows everything.
 type breaker struct {
@@ -42,16 +39,15 @@ type breaker struct {
 	consecutive int
 	probes      int // half-open: probes let through
 	probeOK     int // half-open: probes that succeeded
-	slot        int64
-	success     [breakerBuckets]int
-	failure     [breakerBuckets]int
+	// outcomes holds successes (a) and failures (b) over cfg.Window.
+	outcomes rollingPair
 }
 
 func newBreaker(cfg Breaker, now func() time.Time, onChange func(from, to BreakerState)) *breaker {
 	if !cfg.Enabled {
 		return nil
 	}
-	return &breaker{cfg: cfg, now: now, onChange: onChange}
+	return &breaker{cfg: cfg, now: now, onChange: onChange, outcomes: rollingPair{window: cfg.Window}}
 }
 
 // State returns the current state (an open breaker whose timeout has
@@ -129,23 +125,19 @@ func (b *breaker) Record(ok bool) {
 		// An answer to a request sent before the breaker opened.
 		return
 	}
-	i := b.advance()
+	now := b.now()
 	if ok {
-		b.success[i]++
+		b.outcomes.addA(now)
 		b.consecutive = 0
 		return
 	}
-	b.failure[i]++
+	b.outcomes.addB(now)
 	b.consecutive++
 	if b.cfg.ConsecutiveFailures > 0 && b.consecutive >= b.cfg.ConsecutiveFailures {
 		b.open()
 		return
 	}
-	var s, f int
-	for j := range breakerBuckets {
-		s += b.success[j]
-		f += b.failure[j]
-	}
+	s, f := b.outcomes.sums(now)
 	if s+f >= b.cfg.MinRequests && float64(f) >= b.cfg.FailureRatio*float64(s+f) {
 		b.open()
 	}
@@ -176,27 +168,6 @@ func (b *breaker) Probe() {
 	b.mu.Unlock()
 }
 
-// advance moves the window to now, clearing slots that fell out of it,
-// and returns the current slot's index.
-func (b *breaker) advance() int {
-	width := b.cfg.Window / breakerBuckets
-	if width <= 0 {
-		width = 1
-	}
-	slot := b.now().UnixNano() / int64(width)
-	if gap := slot - b.slot; gap > 0 {
-		if gap > breakerBuckets {
-			gap = breakerBuckets
-		}
-		for k := int64(1); k <= gap; k++ {
-			i := (b.slot + k) % breakerBuckets
-			b.success[i], b.failure[i] = 0, 0
-		}
-		b.slot = slot
-	}
-	return int(b.slot % breakerBuckets)
-}
-
 func (b *breaker) open() {
 	b.openedAt = b.now()
 	b.reset()
@@ -205,7 +176,7 @@ func (b *breaker) open() {
 
 func (b *breaker) reset() {
 	b.consecutive, b.probes, b.probeOK = 0, 0, 0
-	b.success, b.failure = [breakerBuckets]int{}, [breakerBuckets]int{}
+	b.outcomes.clear()
 }
 
 func (b *breaker) setState(s BreakerState) {

@@ -6,32 +6,27 @@ import (
 	"time"
 )
 
-// budgetBuckets is the number of slots a retry budget's window is
-// counted in.
-const budgetBuckets = 10
-
 // retryBudget caps retries at a share of recent requests: over the last
 // window, retries may not exceed ratio × requests + minPerSecond × window.
 type retryBudget struct {
-	ratio  float64
-	floor  float64
-	window time.Duration
-	now    func() time.Time
+	ratio float64
+	floor float64
+	now   func() time.Time
 
-	mu       sync.Mutex
-	slot     int64
-	requests [budgetBuckets]int
-	retries  [budgetBuckets]int
+	mu sync.Mutex
+	// counts holds requests (a) and retries (b).
+	counts rollingPair
 }
 
 func newRetryBudget(r Retry, now func() time.Time) *retryBudget {
-	return &retryBudget{ratio: r.BudgetRatio, floor: r.MinPerSecond * r.BudgetWindow.Seconds(), window: r.BudgetWindow, now: now}
+	return &retryBudget{ratio: r.BudgetRatio, floor: r.MinPerSecond * r.BudgetWindow.Seconds(), now: now,
+		counts: rollingPair{window: r.BudgetWindow}}
 }
 
 // Request counts a first attempt.
 func (b *retryBudget) Request() {
 	b.mu.Lock()
-	b.requests[b.advance()]++
+	b.counts.addA(b.now())
 	b.mu.Unlock()
 }
 
@@ -39,33 +34,13 @@ func (b *retryBudget) Request() {
 func (b *retryBudget) Withdraw() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	i := b.advance()
-	var req, ret int
-	for j := range budgetBuckets {
-		req += b.requests[j]
-		ret += b.retries[j]
-	}
+	now := b.now()
+	req, ret := b.counts.sums(now)
 	if float64(ret+1) > b.ratio*float64(req)+b.floor {
 		return false
 	}
-	b.retries[i]++
+	b.counts.addB(now)
 	return true
-}
-
-func (b *retryBudget) advance() int {
-	width := b.window / budgetBuckets
-	slot := b.now().UnixNano() / int64(width)
-	if gap := slot - b.slot; gap > 0 {
-		if gap > budgetBuckets {
-			gap = budgetBuckets
-		}
-		for k := int64(1); k <= gap; k++ {
-			i := (b.slot + k) % budgetBuckets
-			b.requests[i], b.retries[i] = 0, 0
-		}
-		b.slot = slot
-	}
-	return int(b.slot % budgetBuckets)
 }
 
 // backoff is the jittered wait before retry number n (1 for the first):
