@@ -20,8 +20,9 @@ func validOverrideLabel(label string) bool {
 	return overrideLabelRE.MatchString(label) && !strings.HasPrefix(label, "percent(")
 }
 
-// mergeFields merges the fields of an object or interface type.
-func (s *supergraph) mergeFields(t *mType, errs *errorList) {
+// fieldOrder lists the names of t's fields across its subgraphs, each
+// once, in the order the subgraphs (in name order) declare them.
+func fieldOrder(t *mType) []string {
 	var order []string
 	for _, st := range t.sources {
 		if st == nil {
@@ -33,7 +34,12 @@ func (s *supergraph) mergeFields(t *mType, errs *errorList) {
 			}
 		}
 	}
-	for _, name := range order {
+	return order
+}
+
+// mergeFields merges the fields of an object or interface type.
+func (s *supergraph) mergeFields(t *mType, errs *errorList) {
+	for _, name := range fieldOrder(t) {
 		f := &mField{name: name, parent: t, sources: make([]*sField, len(t.sources))}
 		for i, st := range t.sources {
 			if st != nil {

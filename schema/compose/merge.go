@@ -696,18 +696,7 @@ func firstWith(sources []*sType, subgraphs []*subgraph, pred func(*sType) bool) 
 
 // mergeInput merges an input object: the intersection of its fields.
 func (s *supergraph) mergeInput(t *mType, errs *errorList) {
-	var order []string
-	for _, st := range t.sources {
-		if st == nil {
-			continue
-		}
-		for _, f := range st.fields {
-			if !containsString(order, f.name) {
-				order = append(order, f.name)
-			}
-		}
-	}
-	for _, name := range order {
+	for _, name := range fieldOrder(t) {
 		f := &mField{name: name, parent: t, sources: make([]*sField, len(t.sources))}
 		var descs []string
 		var applied []ast.DirectiveList
