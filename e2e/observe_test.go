@@ -107,6 +107,7 @@ func TestMetricsScrape(t *testing.T) {
 	tel.Metrics.ObserveCache("response", func() (int64, int64) { return 1, 0 })
 	tel.Metrics.ObserveCache("entity", func() (int64, int64) { return 0, 1 })
 	tel.Metrics.RateLimited(ctx, "anonymous")
+	tel.Metrics.OperationCost(ctx, 12, -1)
 
 	req, _ := http.NewRequest(http.MethodGet, g.BaseURL+"/metrics", nil)
 	resp, err := g.Do(req)
@@ -134,6 +135,7 @@ func TestMetricsScrape(t *testing.T) {
 		`fedgate_circuit_breaker_state{subgraph="side"} 2`,
 		`fedgate_cache_hits_total{kind="response"} 1`,
 		`fedgate_cache_misses_total{kind="entity"} 1`,
+		`fedgate_operation_cost_count{kind="estimated"} 1`,
 		`fedgate_rate_limited_total{tier="anonymous"} 1`,
 	} {
 		if !strings.Contains(text, want) {

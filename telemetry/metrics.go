@@ -27,6 +27,7 @@ import (
 //	fedgate_circuit_breaker_state{subgraph}              0 closed, 1 half-open, 2 open
 //	fedgate_cache_hits_total{kind}, fedgate_cache_misses_total{kind}
 //	fedgate_rate_limited_total{tier}                     requests refused by rate limits
+//	fedgate_operation_cost{kind}                         estimated and actual operation cost
 type Metrics struct {
 	requests      metric.Int64Counter
 	duration      metric.Float64Histogram
@@ -38,6 +39,7 @@ type Metrics struct {
 	subRetries    metric.Int64Counter
 	cacheCounts   sync.Map // cache kind -> func() (hits, misses int64)
 	rateLimited   metric.Int64Counter
+	cost          metric.Float64Histogram
 	breakerStates sync.Map // subgraph -> func() int64
 
 	mu             sync.RWMutex
@@ -81,6 +83,10 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 	m.subDuration = histogram("fedgate.subgraph.duration", "Latency of subgraph HTTP requests.")
 	m.subRetries = counter("fedgate.subgraph.retries", "Retried subgraph requests.")
 	m.rateLimited = counter("fedgate.rate_limited", "Requests refused by a rate limit, by tier.")
+	if err == nil {
+		m.cost, err = meter.Float64Histogram("fedgate.operation.cost", metric.WithDescription("Cost of operations (@cost/@listSize scoring), by kind: estimated before execution, actual from the response."),
+			metric.WithExplicitBucketBoundaries(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: metrics: %w", err)
 	}
@@ -264,6 +270,20 @@ func (m *Metrics) ObserveCache(kind string, counts func() (hits, misses int64)) 
 		return
 	}
 	m.cacheCounts.Store(kind, counts)
+}
+
+// OperationCost records an operation's estimated cost and, when it was
+// computed, its actual cost; a negative value is not recorded.
+func (m *Metrics) OperationCost(ctx context.Context, estimated, actual float64) {
+	if m == nil {
+		return
+	}
+	if estimated >= 0 {
+		m.cost.Record(ctx, estimated, m.one("kind", "estimated"))
+	}
+	if actual >= 0 {
+		m.cost.Record(ctx, actual, m.one("kind", "actual"))
+	}
 }
 
 // RateLimited counts a request refused by the rate limit of the given

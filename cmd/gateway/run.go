@@ -359,6 +359,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 			if ri := telemetry.RequestInfoFrom(ctx); ri != nil {
 				ri.SetClient(o.Client.ID)
 			}
+			p.tel.Metrics.OperationCost(ctx, o.Estimated, o.Actual)
 			if o.Result == "RATE_LIMITED" || o.Result == "COST_LIMIT_EXCEEDED" {
 				p.tel.Metrics.RateLimited(ctx, o.Client.Tier)
 			}
