@@ -295,7 +295,12 @@ func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request,
 		meta.cacheControl = uncachedHeader(finalPolicy(policy, &stats), stats)
 		return out, status
 	}
-	vars, _ := json.Marshal(coerced) // maps marshal with sorted keys
+	// execute marshalled the coerced variables once (maps marshal with
+	// sorted keys) for the subgraphs; the key uses the same bytes.
+	var vars []byte
+	if len(coerced) > 0 {
+		vars = in.Variables
+	}
 	key := &cache.ResponseKey{Version: rt.sg.Version, Document: d.normalized, OperationName: op.Name, Variables: vars, Grants: grants, Identity: identity}
 	for _, h := range s.caches.cfg.Response.VaryHeaders {
 		key.Vary = append(key.Vary, h+":"+joinValues(hr.Header.Values(h)))
