@@ -232,6 +232,11 @@ func TestDifferential(t *testing.T) {
 		cases, st := runner.Run(ctx, dg, seed, n, isKnown)
 		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d known to differ",
 			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, len(st.KnownDiffer))
+		for _, r := range refs {
+			if dead, stderr := r.Exited(); dead {
+				t.Fatalf("reference %s exited during graph %s:\n%s", r.Name, g.name, stderr)
+			}
+		}
 		if len(st.KnownAgree) > 0 {
 			t.Logf("graph %s: known cases that agree now, remove them from testdata/known.txt: %v", g.name, st.KnownAgree)
 		}
