@@ -1,6 +1,10 @@
 package difftest
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/fedgate/gateway/internal/opgen"
+)
 
 func TestParseKeepsOrderAndNormalizesNumbers(t *testing.T) {
 	a := Parse(200, []byte(`{"data":{"b":1.0,"a":[1,2e0]},"errors":[{"message":"x","path":["b"],"extensions":{"code":"C"}}]}`))
@@ -46,5 +50,19 @@ func TestJudge(t *testing.T) {
 		if got := Judge(tc.fedgate, tc.refs); got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	api := demoAPI(t)
+	hints := opgen.Hints{AliasNames: map[string][]string{"Product": {"upc"}}}
+	c := Case{
+		Min: opgen.Operation{Query: `{ topProducts { upc: name __typename: sku } a: topProducts { upc } }`},
+		Answers: []Answer{{Gateway: "fedgate", Result: Parse(500, []byte(`{"errors":[{"message":"no subgraph can resolve Query.topProducts at 3","extensions":{"code":"QUERY_PLANNING_FAILED"}}]}`))}},
+	}
+	got := Classify(api, hints, c)
+	want := "error QUERY_PLANNING_FAILED: no subgraph can resolve X at N [alias, alias __typename, alias named like a key/@requires field, one field under two aliases]"
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
