@@ -57,7 +57,7 @@ func TestClassify(t *testing.T) {
 	api := demoAPI(t)
 	hints := opgen.Hints{AliasNames: map[string][]string{"Product": {"upc"}}}
 	c := Case{
-		Min: opgen.Operation{Query: `{ topProducts { upc: name __typename: sku } a: topProducts { upc } }`},
+		Min:     opgen.Operation{Query: `{ topProducts { upc: name __typename: sku } a: topProducts { upc } }`},
 		Answers: []Answer{{Gateway: "fedgate", Result: Parse(500, []byte(`{"errors":[{"message":"no subgraph can resolve Query.topProducts at 3","extensions":{"code":"QUERY_PLANNING_FAILED"}}]}`))}},
 	}
 	got := Classify(api, hints, c)
