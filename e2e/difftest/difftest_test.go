@@ -1,7 +1,6 @@
 package difftest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http/httptest"
@@ -136,25 +135,40 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	return &started{name: src.name, sg: sg, fedgate: gw.URL + "/graphql", refSDL: refSDL}, nil
 }
 
-// known reads testdata/known.txt: "GRAPH SEED INDEX # why" lines, cases
-// known to differ (see /work/team/difftest-findings.md's classes).
-func known(t *testing.T) map[string]string {
-	f, err := os.Open("testdata/known.txt")
+// knownCase is a line of testdata/known.txt: "GRAPH SEED INDEX HASH # why",
+// a case known to differ (the why points at the findings' class). HASH is
+// difftest.OpHash of the generated operation, so an entry cannot silently
+// cover another operation once the generator changes.
+type knownCase struct {
+	hash, why string
+}
+
+const knownFile = "testdata/known.txt"
+
+func known(t *testing.T) (map[string]knownCase, []string) {
+	b, err := os.ReadFile(knownFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+	out := map[string]knownCase{}
+	var header []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			header = append(header, line)
 			continue
 		}
 		key, why, _ := strings.Cut(line, "#")
-		out[strings.Join(strings.Fields(key), " ")] = strings.TrimSpace(why)
+		f := strings.Fields(key)
+		if len(f) != 4 {
+			t.Fatalf("%s: %q is not GRAPH SEED INDEX HASH # why", knownFile, line)
+		}
+		out[strings.Join(f[:3], " ")] = knownCase{hash: f[3], why: strings.TrimSpace(why)}
 	}
-	return out
+	return out, header
 }
 
 // summarize lists the classes, most frequent first, with up to 8 example
@@ -200,7 +214,9 @@ func TestDifferential(t *testing.T) {
 	n := envInt(t, "DIFFTEST_N", 200)
 	seed := uint64(envInt(t, "DIFFTEST_SEED", 1))
 	shrink := envInt(t, "DIFFTEST_SHRINK", 150)
-	knownCases := known(t)
+	knownCases, knownHeader := known(t)
+	update := env("DIFFTEST_UPDATE_KNOWN", "0") == "1"
+	var knownNow []string
 
 	dir := t.TempDir()
 	var graphs []*started
@@ -273,6 +289,19 @@ func TestDifferential(t *testing.T) {
 		if len(dg.Refs) == 0 {
 			continue
 		}
+		for key, k := range knownCases {
+			f := strings.Fields(key)
+			if f[0] != g.name || f[1] != strconv.FormatUint(seed, 10) {
+				continue
+			}
+			i, _ := strconv.Atoi(f[2])
+			if op, err := dg.Gen.Generate(difftest.OpSeed(seed, i)); err != nil || difftest.OpHash(op) != k.hash {
+				if !update {
+					t.Errorf("%s: %q names an operation the generator no longer makes; rerun with DIFFTEST_UPDATE_KNOWN=1 and review the new list", knownFile, key)
+				}
+				delete(knownCases, key)
+			}
+		}
 		isKnown := func(i int) bool { _, ok := knownCases[caseKey(g.name, seed, i)]; return ok }
 		cases, st := runner.Run(ctx, dg, seed, n, isKnown)
 		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d known to differ",
@@ -281,6 +310,10 @@ func TestDifferential(t *testing.T) {
 			if dead, stderr := r.Exited(); dead {
 				t.Fatalf("reference %s exited during graph %s:\n%s", r.Name, g.name, stderr)
 			}
+		}
+		for _, i := range st.KnownDiffer {
+			k := knownCases[caseKey(g.name, seed, i)]
+			knownNow = append(knownNow, fmt.Sprintf("%s %s # %s", caseKey(g.name, seed, i), k.hash, k.why))
 		}
 		if len(st.KnownAgree) > 0 {
 			t.Logf("graph %s: known cases that agree now, remove them from testdata/known.txt: %v", g.name, st.KnownAgree)
@@ -299,6 +332,7 @@ func TestDifferential(t *testing.T) {
 			}
 			if c.Verdict == difftest.Differs {
 				unknown = append(unknown, r)
+				knownNow = append(knownNow, fmt.Sprintf("%s %s # %s", caseKey(g.name, seed, c.Index), difftest.OpHash(c.Op), difftest.Classify(g.sg.API, hints, c)))
 			} else if c.Verdict == difftest.Review {
 				t.Logf("to review (not a failure):\n%s", r)
 			}
@@ -313,6 +347,29 @@ func TestDifferential(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = os.Remove(path + ".partial")
+	}
+	if update {
+		// Entries of other graphs and seeds stay; this run's are replaced
+		// by what differs now.
+		ran := map[string]bool{}
+		for _, g := range graphs {
+			ran[g.name+" "+strconv.FormatUint(seed, 10)] = true
+		}
+		lines := append([]string{}, knownHeader...)
+		all, _ := known(t)
+		for key, k := range all {
+			f := strings.Fields(key)
+			if !ran[f[0]+" "+f[1]] {
+				knownNow = append(knownNow, fmt.Sprintf("%s %s # %s", key, k.hash, k.why))
+			}
+		}
+		sort.Strings(knownNow)
+		lines = append(lines, knownNow...)
+		if err := os.WriteFile(knownFile, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s rewritten: %d known cases", knownFile, len(knownNow))
+		return
 	}
 	sort.Strings(unknown)
 	for i, r := range unknown {
