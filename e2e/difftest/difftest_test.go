@@ -33,6 +33,7 @@ import (
 //	DIFFTEST_REPORT=      file to write every case to
 //	DIFFTEST_SHRINK=150   re-runs spent minimizing a case (-1: none)
 //	DIFFTEST_REVIEW=0     1: minimize the cases to review too (slower)
+//	DIFFTEST_ERRORS=0     1: fixture subgraphs answer some nullable fields with an error
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -107,7 +108,11 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading: %w", err)
 	}
-	handlers := fixturesub.Handlers(sg)
+	var opts []fixturesub.Option
+	if env("DIFFTEST_ERRORS", "0") == "1" {
+		opts = append(opts, fixturesub.WithErrors())
+	}
+	handlers := fixturesub.Handlers(sg, opts...)
 	if src.demo {
 		handlers = demo.Handlers()
 	}

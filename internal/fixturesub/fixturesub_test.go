@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +114,55 @@ func TestRejectsWhatTheSubgraphDoesNotDefine(t *testing.T) {
 	hs["stock"].ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{")))
 	if rec.Code != http.StatusBadRequest {
 		t.Errorf("bad JSON: HTTP %d", rec.Code)
+	}
+}
+
+// TestErrorsCarryTheirPath: WithErrors turns some nullable values into
+// null plus an error whose path leads to that null.
+func TestErrorsCarryTheirPath(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/supergraphs/fault.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := schema.Load(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := fixturesub.Handlers(sg)["side"]
+	withErrors := fixturesub.Handlers(sg, fixturesub.WithErrors())["side"]
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { extra extraCount } } }`
+	var reps []any
+	for i := 1; i <= 200; i++ {
+		reps = append(reps, map[string]any{"__typename": "Thing", "id": strconv.Itoa(i)})
+	}
+	vars := map[string]any{"r": reps}
+	if out := post(t, plain, q, vars); strings.Contains(out, "errors") {
+		t.Fatalf("errors without WithErrors: %s", out)
+	}
+	var got struct {
+		Data struct {
+			Entities []map[string]any `json:"_entities"`
+		} `json:"data"`
+		Errors []struct {
+			Path []any `json:"path"`
+		} `json:"errors"`
+	}
+	out := post(t, withErrors, q, vars)
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	// Thing.extra is nullable: some of 200 entities get an error, each
+	// at the path of a null.
+	if len(got.Errors) == 0 {
+		t.Fatalf("no errors in 200 entities: %s", out)
+	}
+	for _, e := range got.Errors {
+		if len(e.Path) != 3 || e.Path[0] != "_entities" {
+			t.Fatalf("error path %v", e.Path)
+		}
+		i := int(e.Path[1].(float64))
+		if v, ok := got.Data.Entities[i][e.Path[2].(string)]; !ok || v != nil {
+			t.Fatalf("error at %v but the value is %v", e.Path, v)
+		}
 	}
 }
