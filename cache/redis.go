@@ -179,6 +179,12 @@ func (r *Redis) failed(err error) {
 	}
 	r.stats.RedisErrors.Add(1)
 	r.downUntil.Store(time.Now().Add(retryAfter).UnixNano())
+	if c, ok := r.client.(*redis.ClusterClient); ok {
+		// go-redis re-reads the slot map on MOVED, or every 10 s; a dead
+		// master answers nothing, so look for its successor now (in the
+		// background).
+		c.ReloadState(context.Background())
+	}
 }
 
 func (r *Redis) ctx(parent context.Context) (context.Context, context.CancelFunc) {
