@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/fedgate/gateway/internal/redistest"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs/registry"
 )
 
 // The rate limit of the failover tests: limit requests per second for
@@ -47,6 +49,7 @@ const (
 func TestGatewayRedisFailover(t *testing.T) {
 	t.Run("cluster", func(t *testing.T) {
 		c := redistest.StartCluster(t)
+		checkRegistry(t, c.URL())
 		runFailovers(t, c.URL(), func(key string) []failover {
 			return []failover{
 				{"CLUSTER FAILOVER", func() { c.Failover(key) }},
@@ -56,10 +59,68 @@ func TestGatewayRedisFailover(t *testing.T) {
 	})
 	t.Run("sentinel", func(t *testing.T) {
 		s := redistest.StartSentinel(t)
+		checkRegistry(t, s.URL())
 		runFailovers(t, s.URL(), func(string) []failover {
 			return []failover{{"SENTINEL FAILOVER", func() { s.Failover() }}}
 		})
 	})
+}
+
+// checkRegistry commits registry versions from two instances (the commit
+// script runs on the cluster: its keys share a slot) and sees each
+// announced to the other.
+func checkRegistry(t *testing.T, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stores []*registry.Redis
+	for range 2 {
+		client, err := cache.OpenRedisClient(url, cache.ClientOptions{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = client.Close() })
+		stores = append(stores, registry.NewRedis(client, "fedgate:registry:", time.Hour))
+	}
+	seen := make(chan int64, 10)
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go stores[1].Watch(wctx, func(n int64) { seen <- n })
+	// Watch subscribes in the background: commit new versions until one
+	// is announced (the poll is an hour away). A repeated commit
+	// conflicts.
+	announced := false
+	n := int64(0)
+	for !announced && n < 20 {
+		n++
+		v := &registry.Version{Number: n, Reason: "test", Supergraph: "sdl"}
+		if err := stores[0].Commit(ctx, n-1, v); err != nil {
+			t.Fatalf("commit %d: %v", n, err)
+		}
+		if err := stores[0].Commit(ctx, n-1, v); !errors.Is(err, registry.ErrConflict) {
+			t.Fatalf("second commit %d: %v, want a conflict", n, err)
+		}
+		wait := time.After(300 * time.Millisecond)
+	read:
+		for {
+			select {
+			case got := <-seen:
+				if got == n {
+					announced = true
+					break read
+				}
+			case <-wait:
+				break read
+			}
+		}
+	}
+	if !announced {
+		t.Fatalf("none of %d commits was announced", n)
+	}
+	hist, err := stores[1].History(ctx)
+	if err != nil || int64(len(hist)) != n {
+		t.Fatalf("history: %d versions, %v", len(hist), err)
+	}
 }
 
 type failover struct {
