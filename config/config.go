@@ -88,7 +88,9 @@ type Supergraph struct {
 // Redis configures the shared Redis used by rate limits, caches and the
 // registry; an empty URL keeps everything in process.
 type Redis struct {
-	// URL is a redis:// or rediss:// URL; empty disables Redis.
+	// URL is a redis://, rediss://, unix://, redis+cluster:// or
+	// redis+sentinel:// URL (see cache.OpenRedisClient); empty disables
+	// Redis.
 	URL string `yaml:"url"`
 	// Timeout bounds one Redis command; past it the gateway goes on
 	// without Redis for that request.
@@ -274,8 +276,8 @@ func (s Supergraph) validate() error {
 
 func (r Redis) validate() error {
 	var errs []error
-	if r.URL != "" && !strings.HasPrefix(r.URL, "redis://") && !strings.HasPrefix(r.URL, "rediss://") && !strings.HasPrefix(r.URL, "unix://") {
-		errs = append(errs, errors.New("redis.url: must be a redis://, rediss:// or unix:// URL"))
+	if r.URL != "" && !cache.ValidRedisURL(r.URL) {
+		errs = append(errs, errors.New("redis.url: must be a redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL"))
 	}
 	if r.Timeout <= 0 {
 		errs = append(errs, errors.New("redis.timeout: must be positive"))
