@@ -86,18 +86,20 @@ func (o *Options) defaults() {
 		urls := o.URLs
 		o.URL = func(subgraph string) (string, bool) {
 			u, ok := urls[subgraph]
-			if !ok {
-				return "", false
-			}
-			switch {
-			case strings.HasPrefix(u, "http://"):
-				u = "ws://" + u[len("http://"):]
-			case strings.HasPrefix(u, "https://"):
-				u = "wss://" + u[len("https://"):]
-			}
-			return u, true
+			return WebSocketURL(u), ok
 		}
 	}
+}
+
+// WebSocketURL is the WebSocket form of a subgraph's HTTP URL.
+func WebSocketURL(u string) string {
+	switch {
+	case strings.HasPrefix(u, "http://"):
+		return "ws://" + u[len("http://"):]
+	case strings.HasPrefix(u, "https://"):
+		return "wss://" + u[len("https://"):]
+	}
+	return u
 }
 
 // Request is one subscription to send to a subgraph.
