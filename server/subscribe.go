@@ -25,7 +25,9 @@ import (
 
 // streams is the handler of the streaming transports, nil until
 // HandleStreams.
-type streamsHolder struct{ h atomic.Pointer[subscriptions.Handler] }
+type streamsHolder struct {
+	h atomic.Pointer[subscriptions.Handler]
+}
 
 var _ subscriptions.Gateway = (*Server)(nil)
 

@@ -11,7 +11,9 @@ import (
 
 // subgraphURLs holds the HTTP URLs of the subgraphs being served (a reload
 // replaces them); subscriptions dial their WebSocket form.
-type subgraphURLs struct{ m atomic.Pointer[map[string]string] }
+type subgraphURLs struct {
+	m atomic.Pointer[map[string]string]
+}
 
 func (u *subgraphURLs) store(m map[string]string) {
 	c := maps.Clone(m)
