@@ -151,6 +151,11 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if entry.reject != nil {
 		return fail(rejectionBody(entry.reject), statusOf(entry.reject))
 	}
+	// A subscription selects exactly one root field (the spec's Single
+	// root field rule, which the validator leaves to the executor).
+	if fields := entry.plan.Operation.Selection.FieldsFor(entry.plan.Operation.RootType); len(fields) != 1 {
+		return fail(errorBody(&requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: "a subscription must select exactly one top-level field", status: 400}), 400)
+	}
 	if _, refused, status := s.admit(ctx, r, http.Header{}, rt, entry.plan.Operation, coerced); refused != nil {
 		return fail(refused, status)
 	}
@@ -160,5 +165,10 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	}
 	in := executor.Input{Variables: forwarded}
 	s.subgraphHeaders(&in, r)
-	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name}, nil
+	// What the events' completion depends on besides variables and
+	// headers: the document, the operation, the caller's grants (the
+	// render shape) and the plan itself (the @override labels drawn).
+	pj, _ := json.Marshal(sp)
+	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj)
+	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, Key: key}, nil
 }

@@ -282,11 +282,15 @@ func (e *Engine) Shutdown() {
 }
 
 // groupKey identifies the subscriptions whose events complete alike: the
-// same plan (plans are keyed by operation and authorization grants), the
-// same variables and the same forwarded headers.
+// same Prepared.Key (or, without one, the same plan), the same variables
+// and the same forwarded headers.
 func groupKey(p *Prepared) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%p\x00", p.Plan.Plan)
+	b.WriteString(p.Key)
+	if p.Key == "" {
+		fmt.Fprintf(&b, "%p", p.Plan.Plan)
+	}
+	b.WriteByte(0)
 	b.Write(p.Input.Variables)
 	for _, sg := range subgraphsOf(p.Plan) {
 		b.WriteString("\x00" + sg)
@@ -571,8 +575,11 @@ func (e *Engine) allow(client string, now time.Time) bool {
 		b = &bucket{tokens: float64(e.opts.SubscribeBurst), last: now}
 		e.buckets[client] = b
 	}
-	b.tokens = min(float64(e.opts.SubscribeBurst), b.tokens+now.Sub(b.last).Seconds()*e.opts.SubscribeRate)
-	b.last = now
+	// now was read before e.mu was taken: it may be a little before last.
+	if now.After(b.last) {
+		b.tokens = min(float64(e.opts.SubscribeBurst), b.tokens+now.Sub(b.last).Seconds()*e.opts.SubscribeRate)
+		b.last = now
+	}
 	if b.tokens < 1 {
 		return false
 	}
@@ -580,8 +587,14 @@ func (e *Engine) allow(client string, now time.Time) bool {
 	return true
 }
 
-// acquireConn counts a stream connection; false when there are too many.
+// acquireConn counts a stream connection; false when there are too many
+// or the engine is shutting down.
 func (e *Engine) acquireConn() bool {
+	select {
+	case <-e.done:
+		return false
+	default:
+	}
 	if e.Stats.Connections.Add(1) > int64(e.opts.MaxConnections) {
 		e.Stats.Connections.Add(-1)
 		return false

@@ -74,4 +74,9 @@ type Prepared struct {
 	Input         executor.Input
 	Transport     executor.Transport
 	OperationName string
+	// Key identifies what the completion of an event depends on besides
+	// the variables and forwarded headers (document, operation,
+	// authorization grants, plan): subscriptions with equal keys,
+	// variables and headers share each event's completion.
+	Key string
 }

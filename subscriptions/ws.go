@@ -351,6 +351,14 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 	c.subs[m.ID] = s
 	id, authed, init := c.id, c.authed, c.init
 	c.mu.Unlock()
+	// The token is checked again at each subscribe; its expiry ends the
+	// connection's subscriptions in order (expire), so the engine does not
+	// time them itself.
+	if !id.Expires.IsZero() && !time.Now().Before(id.Expires) {
+		s.fail(errorList("UNAUTHENTICATED", "the token has expired", nil))
+		return true
+	}
+	id.Expires = time.Time{}
 	var req request.Request
 	var body struct {
 		Query         string          `json:"query"`
