@@ -16,6 +16,7 @@ import (
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/subgraphs/wsclient"
+	"github.com/fedgate/gateway/telemetry"
 )
 
 // Options configure an Engine. Zero values take the defaults in
@@ -57,6 +58,10 @@ type Options struct {
 	// subgraph are shared among clients, which only their headers tell
 	// apart).
 	ForwardInitPayload bool
+	// TokenHeader is the header the gateway reads tokens from, besides
+	// Authorization; a connection_init payload entry of that name (or in
+	// its "headers" object) carries the token over WebSocket.
+	TokenHeader string
 	// Logger receives one line per subscription lifecycle (slog.Default).
 	Logger *slog.Logger
 }
@@ -118,6 +123,32 @@ type Engine struct {
 	buckets  map[string]*bucket
 	closing  bool
 	done     chan struct{}
+	// bySubgraph counts events per subgraph owning the root field.
+	bySubgraph sync.Map // string -> *eventCounts
+}
+
+type eventCounts struct{ in, out atomic.Int64 }
+
+func (e *Engine) countsFor(subgraph string) *eventCounts {
+	if c, ok := e.bySubgraph.Load(subgraph); ok {
+		return c.(*eventCounts)
+	}
+	c, _ := e.bySubgraph.LoadOrStore(subgraph, &eventCounts{})
+	return c.(*eventCounts)
+}
+
+// Figures returns the engine's and the upstream client's figures, for the
+// metrics.
+func (e *Engine) Figures() telemetry.SubscriptionFigures {
+	f := telemetry.SubscriptionFigures{Active: e.Stats.Active.Load(), Connections: e.Stats.Connections.Load(),
+		UpstreamConnections: e.up.Stats.Conns.Load(), UpstreamStreams: e.up.Stats.Streams.Load(),
+		SlowClients: e.Stats.SlowClients.Load(), Refused: e.Stats.Refused.Load(), Events: map[string]telemetry.EventCounts{}}
+	e.bySubgraph.Range(func(k, v any) bool {
+		c := v.(*eventCounts)
+		f.Events[k.(string)] = telemetry.EventCounts{In: c.in.Load(), Out: c.out.Load()}
+		return true
+	})
+	return f
 }
 
 // New returns an engine that prepares operations with gw and streams
@@ -492,8 +523,10 @@ func (g *group) run() {
 		if stopped {
 			return
 		}
+		counts := g.e.countsFor(g.plan.Primary.Subgraph)
 		for _, payload := range events {
 			g.e.Stats.EventsIn.Add(1)
+			counts.in.Add(1)
 			body := executor.ExecuteEvent(g.ctx, g.plan.Plan, g.plan.Rest, g.plan.Primary.Subgraph, payload, g.in, g.tr, nil)
 			for _, s := range g.snapshot() {
 				if s.ended.Load() {
@@ -508,6 +541,7 @@ func (g *group) run() {
 				}
 				s.events.Add(1)
 				g.e.Stats.EventsOut.Add(1)
+				counts.out.Add(1)
 			}
 		}
 		if ended {

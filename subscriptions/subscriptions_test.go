@@ -89,6 +89,9 @@ func TestEventsCompletedInOrderAndShared(t *testing.T) {
 	if in, out := e.Engine.Stats.EventsIn.Load(), e.Engine.Stats.EventsOut.Load(); in != 2*n || out != 3*n {
 		t.Fatalf("events in %d out %d, want %d and %d", in, out, 2*n, 3*n)
 	}
+	if f := e.Engine.Figures(); f.Events["reviews"].In != 2*n || f.Events["reviews"].Out != 3*n || f.Active != 3 || f.UpstreamStreams != 2 || f.UpstreamConnections != 1 {
+		t.Fatalf("figures %+v", f)
+	}
 	// complete from one client leaves the shared upstream stream running;
 	// from both, it ends upstream.
 	a.send(msg{ID: "s", Type: "complete"})

@@ -271,8 +271,10 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	c.initSeen = true
 	c.mu.Unlock()
 	r := c.r.Clone(c.r.Context())
-	if tok := initToken(payload); tok != "" {
-		r.Header.Set("Authorization", tok)
+	for _, h := range []string{"Authorization", c.e.opts.TokenHeader} {
+		if tok := initToken(payload, h); h != "" && tok != "" {
+			r.Header.Set(h, tok)
+		}
 	}
 	authed, id, rerr := c.e.gw.Admit(nil, r, false)
 	if rerr != nil {
@@ -306,15 +308,16 @@ func (c *wsConn) expire() {
 	c.closeWith(CloseForbidden, "Forbidden: the token has expired")
 }
 
-// initToken finds the bearer token in a connection_init payload.
-func initToken(payload json.RawMessage) string {
+// initToken finds the entry named header (any case) in a connection_init
+// payload, or in its "headers" object.
+func initToken(payload json.RawMessage, header string) string {
 	var p map[string]any
-	if json.Unmarshal(payload, &p) != nil {
+	if header == "" || json.Unmarshal(payload, &p) != nil {
 		return ""
 	}
 	find := func(m map[string]any) string {
 		for k, v := range m {
-			if s, ok := v.(string); ok && strings.EqualFold(k, "authorization") {
+			if s, ok := v.(string); ok && strings.EqualFold(k, header) {
 				return s
 			}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"maps"
 	"sync/atomic"
 
@@ -36,10 +37,22 @@ func (u *subgraphURLs) wsURL(name string) (string, bool) {
 
 // startSubscriptions serves subscriptions over WebSocket, SSE and
 // multipart HTTP on srv's listener.
+// Nothing is served when subscriptions.enabled is off.
 func (p *gatewayProcess) startSubscriptions(srv *server.Server) *subscriptions.Engine {
-	up := wsclient.New(wsclient.Options{URL: p.urls.wsURL})
-	eng := subscriptions.New(srv, up, subscriptions.Options{Logger: p.tel.Logger})
+	cfg := p.cfg.Subscriptions
+	if !cfg.Enabled {
+		return nil
+	}
+	uo := cfg.UpstreamOptions()
+	uo.URL = p.urls.wsURL
+	opts := cfg.Options()
+	opts.Logger = p.tel.Logger
+	opts.TokenHeader = p.cfg.Auth.JWT.Header
+	eng := subscriptions.New(srv, wsclient.New(uo), opts)
 	srv.HandleStreams(eng)
 	p.subs = eng
+	if err := p.tel.ObserveSubscriptions(eng.Figures); err != nil {
+		slog.Warn("subscription metrics", "err", err.Error())
+	}
 	return eng
 }
