@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/subgraphs/wsclient"
@@ -74,7 +75,7 @@ func (o *Options) defaults() {
 	}
 	def(&o.MaxPerClient, 100)
 	def(&o.SubscribeBurst, 20)
-	def(&o.MaxConnections, 20000)
+	def(&o.MaxConnections, DefaultMaxConnections)
 	def(&o.Buffer, 64)
 	def(&o.MaxPending, 256)
 	if o.SubscribeRate <= 0 {
@@ -96,6 +97,9 @@ func (o *Options) defaults() {
 		o.Logger = slog.Default()
 	}
 }
+
+// DefaultMaxConnections is the default of Options.MaxConnections.
+const DefaultMaxConnections = 20000
 
 // Stats are the engine's gauges and counters.
 type Stats struct {
@@ -123,6 +127,9 @@ type Engine struct {
 	buckets  map[string]*bucket
 	closing  bool
 	done     chan struct{}
+	// conns are the open WebSockets, pinged by one goroutine.
+	conns    map[*wsConn]struct{}
+	pingOnce sync.Once
 	// bySubgraph counts events per subgraph owning the root field.
 	bySubgraph sync.Map // string -> *eventCounts
 }
@@ -156,7 +163,7 @@ func (e *Engine) Figures() telemetry.SubscriptionFigures {
 func New(gw Gateway, up *wsclient.Client, opts Options) *Engine {
 	opts.defaults()
 	return &Engine{gw: gw, up: up, opts: opts, groups: map[string]*group{}, subs: map[*subscription]struct{}{},
-		perCount: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{})}
+		perCount: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{}}
 }
 
 // Upstream returns the subgraph client.
@@ -309,7 +316,61 @@ func (e *Engine) Shutdown() {
 		s.finish(nil, "shutdown")
 	}
 	close(e.done)
+	e.mu.Lock()
+	conns := make([]*wsConn, 0, len(e.conns))
+	for c := range e.conns {
+		conns = append(conns, c)
+	}
+	e.mu.Unlock()
+	for _, c := range conns {
+		// After the completes queued above.
+		c.closeWith(websocket.StatusGoingAway, "gateway shutting down")
+	}
 	e.up.Close()
+}
+
+// register adds a WebSocket to those pinged and closed at shutdown;
+// false when shutting down.
+func (e *Engine) register(c *wsConn) bool {
+	e.pingOnce.Do(func() { go e.pinger() })
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closing {
+		return false
+	}
+	e.conns[c] = struct{}{}
+	return true
+}
+
+func (e *Engine) unregister(c *wsConn) {
+	e.mu.Lock()
+	delete(e.conns, c)
+	e.mu.Unlock()
+}
+
+// pinger sends a graphql-transport-ws ping to every WebSocket each
+// KeepAlive, from one goroutine for all of them.
+func (e *Engine) pinger() {
+	t := time.NewTicker(e.opts.KeepAlive)
+	defer t.Stop()
+	ping := []byte(`{"type":"ping"}`)
+	var conns []*wsConn
+	for {
+		select {
+		case <-e.done:
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		conns = conns[:0]
+		for c := range e.conns {
+			conns = append(conns, c)
+		}
+		e.mu.Unlock()
+		for _, c := range conns {
+			c.sendRaw(ping)
+		}
+	}
 }
 
 // groupKey identifies the subscriptions whose events complete alike: the

@@ -31,16 +31,23 @@ type wsMessage struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-// wsConn is one client WebSocket.
+// wsConn is one client WebSocket. An idle connection costs one goroutine
+// (its read loop, started with a small stack once the handshake is done)
+// and no writer: messages are queued and a writer goroutine runs only
+// while the queue is not empty.
 type wsConn struct {
-	e    *Engine
-	ws   *websocket.Conn
-	r    *http.Request
-	out  chan []byte
-	quit chan struct{} // closed when the connection ends
-	once sync.Once
-	// written is closed when the write loop has ended.
-	written chan struct{}
+	e  *Engine
+	ws *websocket.Conn
+	// r is the upgrade request, detached from the handler's context; it
+	// is dropped after connection_init.
+	r *http.Request
+
+	qmu     sync.Mutex
+	queue   [][]byte // nil entries close the connection (closeMsg)
+	writing bool
+	dead    bool
+	// flushed is closed when the queue drained after dead was set.
+	flushed chan struct{}
 
 	mu       sync.Mutex
 	acked    bool
@@ -70,18 +77,36 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many connections", http.StatusServiceUnavailable)
 		return
 	}
-	defer e.releaseConn()
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsclientSubprotocol}, OriginPatterns: e.opts.OriginPatterns})
 	if err != nil {
+		e.releaseConn()
 		return // Accept answered the request
 	}
 	if ws.Subprotocol() != wsclientSubprotocol {
 		_ = ws.Close(4406, "Subprotocol not acceptable")
+		e.releaseConn()
 		return
 	}
 	ws.SetReadLimit(e.opts.MaxMessageBytes)
-	c := &wsConn{e: e, ws: ws, r: r, out: make(chan []byte, e.opts.Buffer), quit: make(chan struct{}), written: make(chan struct{}), subs: map[string]*wsSub{}}
-	go c.writeLoop()
+	// The handler's context ends when it returns; the connection lives on.
+	r = r.Clone(context.WithoutCancel(r.Context()))
+	c := &wsConn{e: e, ws: ws, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{})}
+	if !e.register(c) {
+		_ = ws.Close(websocket.StatusGoingAway, "gateway shutting down")
+		e.releaseConn()
+		return
+	}
+	// A fresh goroutine with a small stack serves the connection; the
+	// handler's (deep) one returns.
+	go c.serve()
+}
+
+const wsclientSubprotocol = "graphql-transport-ws"
+
+func (c *wsConn) serve() {
+	e := c.e
+	defer e.releaseConn()
+	defer e.unregister(c)
 	initTimer := time.AfterFunc(e.opts.InitTimeout, func() {
 		c.mu.Lock()
 		seen := c.initSeen
@@ -92,25 +117,23 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 	})
 	defer initTimer.Stop()
 	c.readLoop()
-	c.mu.Lock()
-	closing := c.closeMsg != nil
-	c.mu.Unlock()
-	if closing {
-		// Let the write loop send the close frame queued for us.
+	// Let the writer send what is queued (a close frame we asked for).
+	c.qmu.Lock()
+	c.dead = true
+	idle := !c.writing
+	c.qmu.Unlock()
+	if !idle {
 		select {
-		case <-c.written:
+		case <-c.flushed:
 		case <-time.After(e.opts.WriteTimeout):
 		}
 	}
 	c.end()
-	_ = ws.CloseNow()
+	_ = c.ws.CloseNow()
 }
-
-const wsclientSubprotocol = "graphql-transport-ws"
 
 // end releases the connection's subscriptions.
 func (c *wsConn) end() {
-	c.once.Do(func() { close(c.quit) })
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = map[string]*wsSub{}
@@ -130,11 +153,7 @@ func (c *wsConn) closeWith(code websocket.StatusCode, reason string) {
 		c.closeMsg = &wsClose{code, reason}
 	}
 	c.mu.Unlock()
-	select {
-	case c.out <- nil:
-	default:
-		_ = c.ws.CloseNow()
-	}
+	c.enqueue(nil, true)
 }
 
 // send queues a message; false when the buffer is full.
@@ -143,78 +162,83 @@ func (c *wsConn) send(m wsMessage) bool {
 	return c.sendRaw(b)
 }
 
-func (c *wsConn) sendRaw(b []byte) bool {
-	select {
-	case <-c.quit:
+func (c *wsConn) sendRaw(b []byte) bool { return c.enqueue(b, false) }
+
+// enqueue queues b (nil: the close); false when the queue is full, unless
+// force. A writer goroutine is started when none runs.
+func (c *wsConn) enqueue(b []byte, force bool) bool {
+	c.qmu.Lock()
+	if c.dead {
+		c.qmu.Unlock()
 		return true
-	default:
 	}
-	select {
-	case c.out <- b:
-		return true
-	default:
+	if !force && len(c.queue) >= c.e.opts.Buffer {
+		c.qmu.Unlock()
 		return false
+	}
+	c.queue = append(c.queue, b)
+	start := !c.writing
+	c.writing = true
+	c.qmu.Unlock()
+	if start {
+		go c.flush()
+	}
+	return true
+}
+
+// flush writes the queue until it is empty.
+func (c *wsConn) flush() {
+	for {
+		c.qmu.Lock()
+		if len(c.queue) == 0 {
+			c.writing = false
+			if c.dead {
+				close(c.flushed)
+			}
+			c.queue = nil
+			c.qmu.Unlock()
+			return
+		}
+		b := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.qmu.Unlock()
+		if !c.write(b) {
+			c.qmu.Lock()
+			c.queue = nil
+			c.writing = false
+			if c.dead {
+				close(c.flushed)
+			}
+			c.dead = true
+			c.qmu.Unlock()
+			_ = c.ws.CloseNow()
+			return
+		}
 	}
 }
 
-// writeLoop writes the queued messages, pings the client, and closes
-// the connection when asked or at shutdown.
-func (c *wsConn) writeLoop() {
-	e := c.e
-	defer close(c.written)
-	ping := time.NewTicker(e.opts.KeepAlive)
-	defer ping.Stop()
-	write := func(b []byte) bool {
-		if b == nil {
-			c.mu.Lock()
-			cm := c.closeMsg
-			c.mu.Unlock()
-			if cm != nil {
-				_ = c.ws.Close(cm.code, cm.reason)
-			}
-			return false
+// write sends one message (nil: the close frame); false ends the
+// connection.
+func (c *wsConn) write(b []byte) bool {
+	if b == nil {
+		c.mu.Lock()
+		cm := c.closeMsg
+		c.mu.Unlock()
+		if cm != nil {
+			_ = c.ws.Close(cm.code, cm.reason)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), e.opts.WriteTimeout)
-		defer cancel()
-		if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				e.Stats.SlowClients.Add(1)
-			}
-			_ = c.ws.CloseNow()
-			return false
-		}
-		return true
+		return false
 	}
-	for {
-		select {
-		case b := <-c.out:
-			if !write(b) {
-				return
-			}
-		case <-ping.C:
-			if !write([]byte(`{"type":"ping"}`)) {
-				return
-			}
-		case <-e.done:
-			// Shutdown: flush what is queued (the completes), then
-			// close with 1001.
-			for {
-				select {
-				case b := <-c.out:
-					if !write(b) {
-						return
-					}
-					continue
-				default:
-				}
-				break
-			}
-			_ = c.ws.Close(websocket.StatusGoingAway, "gateway shutting down")
-			return
-		case <-c.quit:
-			return
+	ctx, cancel := context.WithTimeout(context.Background(), c.e.opts.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			c.e.Stats.SlowClients.Add(1)
 		}
+		return false
 	}
+	return true
 }
 
 func (c *wsConn) readLoop() {
@@ -269,8 +293,8 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 		return false
 	}
 	c.initSeen = true
-	c.mu.Unlock()
 	r := c.r.Clone(c.r.Context())
+	c.mu.Unlock()
 	for _, h := range []string{"Authorization", c.e.opts.TokenHeader} {
 		if tok := initToken(payload, h); h != "" && tok != "" {
 			r.Header.Set(h, tok)
@@ -283,6 +307,7 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	}
 	c.mu.Lock()
 	c.acked, c.id, c.authed, c.init = true, id, authed, payload
+	c.r = nil
 	c.mu.Unlock()
 	c.send(wsMessage{Type: "connection_ack"})
 	if !id.Expires.IsZero() {

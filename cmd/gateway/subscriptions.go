@@ -3,6 +3,9 @@ package main
 import (
 	"log/slog"
 	"maps"
+	"math"
+	"os"
+	"runtime/debug"
 	"sync/atomic"
 
 	"github.com/fedgate/gateway/server"
@@ -33,6 +36,29 @@ func (u *subgraphURLs) wsURL(name string) (string, bool) {
 		return "", false
 	}
 	return wsclient.WebSocketURL(url), true
+}
+
+// streamMemory is the memory a stream connection may hold (buffers, read
+// goroutine, queued events), for the soft memory limit.
+const streamMemory = 64 << 10
+
+// raiseMemoryLimit adds the stream connections' memory to the soft limit
+// setMemoryLimit derived from the in-flight budget alone: without it, a
+// few thousand idle WebSockets reach that limit and the collector runs
+// without pause.
+func raiseMemoryLimit(cfg subscriptions.Config) {
+	if !cfg.Enabled || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		return // no limit was set
+	}
+	conns := cfg.MaxConnections
+	if conns <= 0 {
+		conns = subscriptions.DefaultMaxConnections
+	}
+	debug.SetMemoryLimit(limit + int64(conns)*streamMemory)
 }
 
 // startSubscriptions serves subscriptions over WebSocket, SSE and
