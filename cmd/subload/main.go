@@ -46,6 +46,7 @@ type config struct {
 	idleOnly bool
 	settle   time.Duration
 	hold     time.Duration
+	spread   int
 }
 
 func main() {
@@ -60,8 +61,10 @@ func main() {
 	flag.IntVar(&cfg.pid, "pid", 0, "gateway pid, for RSS and CPU")
 	flag.BoolVar(&cfg.idleOnly, "idle", false, "only open the subscriptions and report memory (no events)")
 	flag.DurationVar(&cfg.settle, "settle", 3*time.Second, "wait after opening before measuring idle memory")
+	flag.IntVar(&cfg.spread, "spread", 1, "spread the subscriptions over this many products (1-5), whose events are emitted evenly over the period")
 	flag.DurationVar(&cfg.hold, "hold", 0, "with -idle, keep the subscriptions open this long after measuring")
 	flag.Parse()
+	cfg.spread = min(max(cfg.spread, 1), 5)
 	if cfg.conns <= 0 || cfg.conns > cfg.n {
 		cfg.conns = cfg.n
 	}
@@ -119,7 +122,7 @@ func run(cfg config) error {
 			if cfg.distinct {
 				op = "Added" + strconv.Itoa(i)
 			}
-			q := "subscription " + op + " { reviewAdded { body product { upc name inStock } } }"
+			q := fmt.Sprintf("subscription %s { reviewAdded(productUpc: \"%d\") { body product { upc name inStock } } }", op, 1+i%cfg.spread)
 			p, _ := json.Marshal(map[string]any{"query": q})
 			m, _ := json.Marshal(map[string]any{"id": strconv.Itoa(i), "type": "subscribe", "payload": json.RawMessage(p)})
 			if err := conn.Write(ctx, websocket.MessageText, m); err != nil {
@@ -150,8 +153,8 @@ func run(cfg config) error {
 	}
 	// Warm up with two events, then measure.
 	client := &http.Client{Timeout: 10 * time.Second}
-	emit := func() error {
-		body := fmt.Sprintf(`{"query":"mutation($b: String!) { addReview(productUpc: \"1\", authorId: \"1\", body: $b, rating: 5) { id } }","variables":{"b":"%d"}}`, time.Now().UnixNano())
+	emitOne := func(upc int) error {
+		body := fmt.Sprintf(`{"query":"mutation($b: String!) { addReview(productUpc: \"%d\", authorId: \"1\", body: $b, rating: 5) { id } }","variables":{"b":"%d"}}`, upc, time.Now().UnixNano())
 		resp, err := client.Post(cfg.url, "application/json", strings.NewReader(body))
 		if err != nil {
 			return err
@@ -163,18 +166,29 @@ func run(cfg config) error {
 		}
 		return nil
 	}
+	// emit sends one event per product, evenly over the period; it
+	// returns after the period.
+	emit := func() error {
+		start := time.Now()
+		for k := 0; k < cfg.spread; k++ {
+			time.Sleep(time.Until(start.Add(cfg.period * time.Duration(k) / time.Duration(cfg.spread))))
+			if err := emitOne(1 + k); err != nil {
+				return err
+			}
+		}
+		time.Sleep(time.Until(start.Add(cfg.period)))
+		return nil
+	}
 	for i := 0; i < 2; i++ {
 		if err := emit(); err != nil {
 			return err
 		}
-		time.Sleep(cfg.period)
 	}
 	cpu0 := cpuTime(cfg.pid)
 	ev0 := rec.events.Load()
 	rec.measuring.Store(true)
 	t0 := time.Now()
 	var peakRSS int64
-	tick := time.NewTicker(cfg.period)
 	emitted := 0
 	for time.Since(t0) < cfg.duration {
 		if err := emit(); err != nil {
@@ -182,9 +196,7 @@ func run(cfg config) error {
 		}
 		emitted++
 		peakRSS = max(peakRSS, rss(cfg.pid))
-		<-tick.C
 	}
-	tick.Stop()
 	// Let the last events arrive.
 	time.Sleep(min(cfg.period, 2*time.Second))
 	rec.measuring.Store(false)
@@ -202,7 +214,7 @@ func run(cfg config) error {
 		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 	}
 	want := int64(emitted) * int64(cfg.n)
-	fmt.Printf("events: %d emitted x %d subscriptions = %d expected, %d delivered (%.0f/s), errors %d\n",
+	fmt.Printf("events: %d periods x %d subscriptions (one event each per period) = %d expected, %d delivered (%.0f/s), errors %d\n",
 		emitted, cfg.n, want, delivered, float64(delivered)/elapsed.Seconds(), rec.errors.Load())
 	fmt.Printf("latency subgraph->client: p50 %v p90 %v p99 %v max %v\n", pct(0.5).Round(100*time.Microsecond),
 		pct(0.9).Round(100*time.Microsecond), pct(0.99).Round(100*time.Microsecond), pct(1).Round(100*time.Microsecond))

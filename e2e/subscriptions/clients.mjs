@@ -170,6 +170,26 @@ try {
     client.stop();
     checkEvents(events, '3', 'multipart');
   });
+
+  // Last, as it stops the gateway: SIGTERM completes running subscriptions.
+  await test('SIGTERM sends complete to subscribers, and the gateway exits cleanly', async () => {
+    const client = createWSClient({ url: wsURL, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {} });
+    const stop = addReviews('5', 'term');
+    let events = 0;
+    const ended = new Promise((resolve, reject) => {
+      client.subscribe({ query: SUBSCRIPTION, variables: { upc: '5' } }, {
+        next: () => events++,
+        error: (err) => reject(new Error(`error instead of complete: ${JSON.stringify(err?.reason ?? err)}`)),
+        complete: resolve,
+      });
+    });
+    while (events === 0) await new Promise((r) => setTimeout(r, 50));
+    await stop();
+    await gw.stop();
+    await ended;
+    assert.match(gw.log(), /"msg":"stopped"/, 'the gateway did not stop cleanly');
+    assert.match(gw.log(), /"end":"shutdown"/, 'no subscription log line for the shutdown');
+  });
 } finally {
   await gw.stop();
   clearTimeout(deadline);
