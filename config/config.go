@@ -22,6 +22,7 @@ import (
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/registry"
+	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -39,6 +40,8 @@ type Config struct {
 	Cache      cache.Config     `yaml:"cache"`
 	Telemetry  telemetry.Config `yaml:"telemetry"`
 	Registry   registry.Config  `yaml:"registry"`
+	// Subscriptions configures subscriptions (docs/subscriptions.md).
+	Subscriptions subscriptions.Config `yaml:"subscriptions"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -122,6 +125,8 @@ func Default() Config {
 		Cache:     cache.DefaultConfig(),
 		Telemetry: telemetry.DefaultConfig(),
 		Registry:  registry.DefaultConfig(),
+
+		Subscriptions: subscriptions.DefaultConfig(),
 	}
 }
 
@@ -215,6 +220,7 @@ func (c Config) Validate() error {
 		{"cache", c.Cache.Validate()},
 		{"telemetry", c.Telemetry.Validate()},
 		{"registry", c.Registry.Validate()},
+		{"subscriptions", c.Subscriptions.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))
