@@ -22,6 +22,7 @@ import (
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/registry"
+	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -39,6 +40,8 @@ type Config struct {
 	Cache      cache.Config     `yaml:"cache"`
 	Telemetry  telemetry.Config `yaml:"telemetry"`
 	Registry   registry.Config  `yaml:"registry"`
+	// Subscriptions configures subscriptions (docs/subscriptions.md).
+	Subscriptions subscriptions.Config `yaml:"subscriptions"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -88,7 +91,9 @@ type Supergraph struct {
 // Redis configures the shared Redis used by rate limits, caches and the
 // registry; an empty URL keeps everything in process.
 type Redis struct {
-	// URL is a redis:// or rediss:// URL; empty disables Redis.
+	// URL is a redis://, rediss://, unix://, redis+cluster:// or
+	// redis+sentinel:// URL (see cache.OpenRedisClient); empty disables
+	// Redis.
 	URL string `yaml:"url"`
 	// Timeout bounds one Redis command; past it the gateway goes on
 	// without Redis for that request.
@@ -120,6 +125,8 @@ func Default() Config {
 		Cache:     cache.DefaultConfig(),
 		Telemetry: telemetry.DefaultConfig(),
 		Registry:  registry.DefaultConfig(),
+
+		Subscriptions: subscriptions.DefaultConfig(),
 	}
 }
 
@@ -213,6 +220,7 @@ func (c Config) Validate() error {
 		{"cache", c.Cache.Validate()},
 		{"telemetry", c.Telemetry.Validate()},
 		{"registry", c.Registry.Validate()},
+		{"subscriptions", c.Subscriptions.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))
@@ -274,8 +282,8 @@ func (s Supergraph) validate() error {
 
 func (r Redis) validate() error {
 	var errs []error
-	if r.URL != "" && !strings.HasPrefix(r.URL, "redis://") && !strings.HasPrefix(r.URL, "rediss://") && !strings.HasPrefix(r.URL, "unix://") {
-		errs = append(errs, errors.New("redis.url: must be a redis://, rediss:// or unix:// URL"))
+	if r.URL != "" && !cache.ValidRedisURL(r.URL) {
+		errs = append(errs, errors.New("redis.url: must be a redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL"))
 	}
 	if r.Timeout <= 0 {
 		errs = append(errs, errors.New("redis.timeout: must be positive"))
