@@ -16,7 +16,7 @@ cleanup() {
 		kill -- -"$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
-	rm -rf "$cache"
+	rm -rf "$cache" "$cache.times"
 }
 trap cleanup EXIT
 
@@ -35,13 +35,31 @@ first_answer() {
 		fi
 		sleep 0.5
 	done
-	echo "$1: first answer after $((SECONDS - start)) s"
+	local wall=$((SECONDS - start))
 	kill -- -"$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	pid=
 	rm -f "$cache.log"
+	# CPU time of go run and the compiler and linker it waited for (less
+	# sensitive than wall time to what else the machine runs).
+	local cpu
+	times >"$cache.times"
+	cpu=$(children_cpu)
+	echo "$1: first answer after $wall s; $((cpu - cpu_before)) CPU seconds"
+	cpu_before=$cpu
 }
 
+# children_cpu prints the user+sys seconds of the reaped child processes;
+# `times` runs in this shell (in a subshell it would count the subshell's).
+children_cpu() {
+	awk 'NR == 2 {
+		t = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
+		printf "%d\n", t
+	}' "$cache.times"
+}
 echo "go $(go env GOVERSION), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+times >"$cache.times"
+cpu_before=$(children_cpu)
 first_answer "cold build cache"
 first_answer "warm build cache"
