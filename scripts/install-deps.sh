@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go and Node.js on a Debian machine:
 # redis-server (tests start their own on loopback), Chromium (the browser
-# test) and the npm packages of e2e/js and e2e/subscriptions. Does nothing
+# test), curl (the documentation's commands) and the npm packages of e2e/js and e2e/subscriptions. Does nothing
 # for what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# curl: the documentation's commands use it (e2e TestDocCommands runs them).
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]} (apt-get)"
 	sudo=""
