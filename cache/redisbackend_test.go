@@ -33,6 +33,7 @@ var backends = []backend{
 func TestRedisBackends(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // starting a cluster or sentinel is mostly waiting
 			r, err := NewRedis(RedisOptions{URL: b.url(t), Timeout: time.Second})
 			if err != nil {
 				t.Fatal(err)
