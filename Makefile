@@ -19,7 +19,7 @@ DIFFTEST_SEED ?= 1
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest
+.PHONY: deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
@@ -29,6 +29,7 @@ help:
 	@echo 'make js-test   playground-test, http-audit and browser-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
 	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
+	@echo 'make subscriptions-test  graphql-ws, graphql-sse and Apollo Client subscribing through bin/gateway demo'
 	@echo 'make playground    rebuild the playground bundle playground/dist (needs Node.js)'
 	@echo 'make lint      gofmt check and go vet'
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
@@ -125,11 +126,20 @@ playground:
 # The Node.js tests (e2e/js) run bin/gateway demo on a free loopback port;
 # each script stops itself after 120 s.
 JS_DEPS := e2e/js/node_modules/.package-lock.json
+SUBS_DEPS := e2e/subscriptions/node_modules/.package-lock.json
 
 $(JS_DEPS): e2e/js/package.json e2e/js/package-lock.json
 	cd e2e/js && npm ci --no-audit --no-fund
 
-js-test: playground-test http-audit browser-test
+$(SUBS_DEPS): e2e/subscriptions/package.json e2e/subscriptions/package-lock.json
+	cd e2e/subscriptions && npm ci --no-audit --no-fund
+
+js-test: playground-test http-audit browser-test subscriptions-test
+
+# subscriptions-test subscribes through bin/gateway demo with the graphql-ws,
+# graphql-sse and Apollo Client npm clients (e2e/subscriptions).
+subscriptions-test: build $(SUBS_DEPS) $(JS_DEPS)
+	timeout 180 node e2e/subscriptions/clients.mjs $(BIN)/gateway
 
 # playground-test checks the playground's plan printer against the golden
 # plans (testdata/plans: the JSON the gateway returns, the text it prints).
