@@ -39,7 +39,7 @@ const (
 	// redisTimeout bounds one Redis command of the gateways: long enough
 	// that a slow machine is not taken for a failed Redis (a dead node
 	// refuses connections at once; a paused one is what is tested).
-	redisTimeout = 2 * time.Second
+	redisTimeout = 5 * time.Second
 )
 
 // TestGatewayRedisFailover runs two gateway instances on a Redis Cluster
@@ -286,7 +286,7 @@ func load(ctx context.Context, g *gatewaytest.Gateway, start time.Time, record f
 		go func() {
 			defer wg.Done()
 			for range ticks {
-				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				rctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 				resp, err := g.Post(rctx, []byte(query))
 				cancel()
 				a := answer{at: time.Since(start)}
