@@ -472,7 +472,7 @@ func newGroup(e *Engine, key string, p *Prepared) *group {
 // startUpstream joins the upstream stream of the primary fetch.
 func (g *group) startUpstream(init json.RawMessage, forwardInit bool) {
 	f := g.plan.Primary
-	req := wsclient.Request{Subgraph: f.Subgraph, Query: f.Operation, OperationName: f.OperationName,
+	req := wsclient.Request{Subgraph: f.Subgraph, Query: anonymous(f.Operation, f.OperationName),
 		Variables: usedVariables(g.in.Variables, f.VariableUsages), Header: headerFor(g.in, f.Subgraph)}
 	if forwardInit {
 		req.InitPayload = init
@@ -488,6 +488,19 @@ func (g *group) startUpstream(init json.RawMessage, forwardInit bool) {
 	}
 	g.mu.Unlock()
 	g.wake()
+}
+
+// anonymous drops the operation name (the client's, suffixed by the
+// planner) from a subgraph subscription, so that clients whose operations
+// differ only in name share the upstream stream.
+func anonymous(op, name string) string {
+	if name == "" {
+		return op
+	}
+	if rest, ok := strings.CutPrefix(op, "subscription "+name); ok {
+		return "subscription" + rest
+	}
+	return op
 }
 
 // usedVariables is the JSON object of the variables in names.

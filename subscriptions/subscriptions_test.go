@@ -62,8 +62,12 @@ func TestEventsCompletedInOrderAndShared(t *testing.T) {
 	a.subscribe("s", reviewAdded, map[string]any{"upc": "1"})
 	b.subscribe("s", reviewAdded, map[string]any{"upc": "1"})
 	c.subscribe("s", reviewAdded, map[string]any{"upc": "2"})
+	// Named differently: completes on its own, shares the upstream stream.
+	d := dialWS(t, e.WSURL, nil)
+	d.init("")
+	d.subscribe("s", strings.Replace(reviewAdded, "subscription(", "subscription Named(", 1), map[string]any{"upc": "2"})
 	e.subscribed(2)
-	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	waitFor(t, "4 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 4 })
 	if n := e.Up.Stats.Conns.Load(); n != 1 {
 		t.Fatalf("upstream connections = %d, want 1", n)
 	}
@@ -79,23 +83,25 @@ func TestEventsCompletedInOrderAndShared(t *testing.T) {
 			}
 		}
 	}
-	for i := 0; i < n; i++ {
-		if got, want := eventBody(t, c.next()), fmt.Sprintf("two-%d", i); got != want {
-			t.Fatalf("event %d = %q, want %q", i, got, want)
+	for _, w := range []*wsClient{c, d} {
+		for i := 0; i < n; i++ {
+			if got, want := eventBody(t, w.next()), fmt.Sprintf("two-%d", i); got != want {
+				t.Fatalf("event %d = %q, want %q", i, got, want)
+			}
 		}
 	}
-	// a and b share the completion of each event: 2n completions for 3n
+	// a and b share the completion of each event: 3n completions for 4n
 	// deliveries.
-	if in, out := e.Engine.Stats.EventsIn.Load(), e.Engine.Stats.EventsOut.Load(); in != 2*n || out != 3*n {
-		t.Fatalf("events in %d out %d, want %d and %d", in, out, 2*n, 3*n)
+	if in, out := e.Engine.Stats.EventsIn.Load(), e.Engine.Stats.EventsOut.Load(); in != 3*n || out != 4*n {
+		t.Fatalf("events in %d out %d, want %d and %d", in, out, 3*n, 4*n)
 	}
-	if f := e.Engine.Figures(); f.Events["reviews"].In != 2*n || f.Events["reviews"].Out != 3*n || f.Active != 3 || f.UpstreamStreams != 2 || f.UpstreamConnections != 1 {
+	if f := e.Engine.Figures(); f.Events["reviews"].In != 3*n || f.Events["reviews"].Out != 4*n || f.Active != 4 || f.UpstreamStreams != 2 || f.UpstreamConnections != 1 {
 		t.Fatalf("figures %+v", f)
 	}
 	// complete from one client leaves the shared upstream stream running;
 	// from both, it ends upstream.
 	a.send(msg{ID: "s", Type: "complete"})
-	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	waitFor(t, "3 active", func() bool { return e.Engine.Stats.Active.Load() == 3 })
 	if e.Feed.Subscribers() != 2 {
 		t.Fatal("the upstream stream ended while b still uses it")
 	}
