@@ -38,15 +38,22 @@ const lastRun = {
 // GraphQL over SSE (distinct connections mode), as an async iterable of
 // results that GraphiQL shows one after the other.
 function fetcher(params, opts) {
-  return isSubscription(params) ? subscribe(params, opts) : request(params, opts);
+  const op = operationOf(params);
+  if (op && op.name && params.operationName && op.name.value !== params.operationName) {
+    // GraphiQL can run a freshly typed one-operation document with the
+    // previous document's operation name: run the one operation there is.
+    params = { ...params, operationName: op.name.value };
+  }
+  return op?.operation === 'subscription' ? subscribe(params, opts) : request(params, opts);
 }
 
-function isSubscription(params) {
+// operationOf is the operation params select, or the only one.
+function operationOf(params) {
   try {
-    const op = getOperationAST(parse(params.query), params.operationName || undefined);
-    return op?.operation === 'subscription';
+    const doc = parse(params.query);
+    return getOperationAST(doc, params.operationName || undefined) || getOperationAST(doc);
   } catch {
-    return false;
+    return null;
   }
 }
 
