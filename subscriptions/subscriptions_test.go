@@ -394,7 +394,8 @@ func TestHTTPTransportsRefuseCSRFAndBadInput(t *testing.T) {
 		status                            int
 		code                              string
 	}{
-		{"SSE GET without a preflight header", "GET", "text/event-stream", "", "", 400, "CSRF"},
+		{"SSE GET without a preflight header", "GET", "text/event-stream", "", "subscription%7BreviewAdded%7Bbody%7D%7D", 400, "CSRF"},
+		{"SSE GET of a mutation", "GET", "text/event-stream", "preflight", `mutation%7BaddReview(productUpc:"1",authorId:"1",body:"x",rating:1)%7Bid%7D%7D`, 405, "METHOD_NOT_ALLOWED"},
 		{"SSE POST as a simple request", "POST", "text/event-stream", "text/plain", `{"query":"subscription { reviewAdded { body } }"}`, 400, "CSRF"},
 		{"multipart POST as a simple request", "POST", `multipart/mixed;subscriptionSpec="1.0"`, "text/plain", `{"query":"subscription { reviewAdded { body } }"}`, 400, "CSRF"},
 		{"SSE with a broken body", "POST", "text/event-stream", "application/json", `{"query":`, 400, ""},
@@ -407,13 +408,17 @@ func TestHTTPTransportsRefuseCSRFAndBadInput(t *testing.T) {
 			url := e.URL
 			var body io.Reader
 			if c.method == "GET" {
-				url += "?query=" + "subscription%7BreviewAdded%7Bbody%7D%7D"
+				url += "?query=" + c.body
 			} else {
 				body = strings.NewReader(c.body)
 			}
 			req, _ := http.NewRequest(c.method, url, body)
 			req.Header.Set("Accept", c.accept)
-			if c.ctype != "" {
+			switch c.ctype {
+			case "":
+			case "preflight":
+				req.Header.Set("Apollo-Require-Preflight", "true")
+			default:
 				req.Header.Set("Content-Type", c.ctype)
 			}
 			resp, err := http.DefaultClient.Do(req)
