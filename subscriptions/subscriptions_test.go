@@ -19,6 +19,8 @@ import (
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/golang-jwt/jwt/v5"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func TestProtocolCloseCodes(t *testing.T) {
@@ -498,5 +500,38 @@ func (s *sseStream) event() string {
 		if name, ok := strings.CutPrefix(line, "event: "); ok {
 			return strings.TrimSpace(name)
 		}
+	}
+}
+
+func TestEachEventIsTraced(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer tp.Shutdown(t.Context())
+	e := newEnv(t, envOptions{engine: subscriptions.Options{Tracer: tp.Tracer("test")}})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("s", strings.Replace(reviewAdded, "subscription(", "subscription Traced(", 1), nil)
+	e.subscribed(1)
+	e.add("1", "one")
+	e.add("2", "two")
+	eventBody(t, w.next())
+	eventBody(t, w.next())
+	var events int
+	for _, s := range rec.Ended() {
+		if s.Name() == subscriptions.SpanEvent {
+			events++
+			var op string
+			for _, a := range s.Attributes() {
+				if a.Key == "graphql.operation.name" {
+					op = a.Value.AsString()
+				}
+			}
+			if op != "Traced" {
+				t.Fatalf("span attributes %v", s.Attributes())
+			}
+		}
+	}
+	if events != 2 {
+		t.Fatalf("%d event spans, want 2", events)
 	}
 }
