@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,21 +247,67 @@ func TestManyIdleConnections(t *testing.T) {
 	e.subscribed(0)
 }
 
+const jwtSecret = "0123456789abcdef0123456789abcdef"
+
 // jwtEnv serves with HS256 tokens required.
 func jwtEnv(t *testing.T) (*env, func(exp time.Time) string) {
-	secret := "0123456789abcdef0123456789abcdef"
 	opts := server.DefaultOptions()
 	opts.Auth.RequireAuthentication = true
-	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: secret, Algorithms: []string{"HS256"}}}
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
 	e := newEnv(t, envOptions{server: &opts})
-	sign := func(exp time.Time) string {
-		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ada", "exp": exp.Unix()}).SignedString([]byte(secret))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+	return e, func(exp time.Time) string { return signToken(t, "ada", exp) }
+}
+
+func signToken(t *testing.T, sub string, exp time.Time) string {
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": exp.Unix()}).SignedString([]byte(jwtSecret))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return e, sign
+	return tok
+}
+
+func TestClaimsBecomeSubgraphHeaders(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	opts.Auth.Headers.All.Claims = []auth.ClaimHeader{{Claim: "sub", Header: "X-User"}}
+	var mu sync.Mutex
+	seen := map[string][]string{} // subgraph -> X-User values received
+	record := func(name string) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen[name] = append(seen[name], r.Header.Get("X-User"))
+				mu.Unlock()
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	e := newEnv(t, envOptions{server: &opts, reviews: record("reviews"), products: record("products")})
+	for _, sub := range []string{"ada", "alan"} {
+		// A client's own X-User is never forwarded: the claim decides.
+		w := dialWS(t, e.WSURL, http.Header{"X-User": {"forged"}})
+		w.init(`{"Authorization":"Bearer ` + signToken(t, sub, time.Now().Add(time.Hour)) + `"}`)
+		w.subscribe("s", reviewAdded, nil)
+		t.Cleanup(func() { _ = w.c.CloseNow() })
+	}
+	e.subscribed(2)
+	if n := e.Up.Stats.Conns.Load(); n != 2 {
+		t.Fatalf("upstream connections = %d, want one per forwarded header set", n)
+	}
+	e.add("1", "x")
+	waitFor(t, "entity fetches with both users", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(strings.Join(seen["products"], ","), "ada") && strings.Contains(strings.Join(seen["products"], ","), "alan")
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, sg := range []string{"reviews", "products"} {
+		got := strings.Join(seen[sg], ",")
+		if !strings.Contains(got, "ada") || !strings.Contains(got, "alan") || strings.Contains(got, "forged") {
+			t.Fatalf("%s received X-User %q, want ada and alan, never forged", sg, got)
+		}
+	}
 }
 
 func TestTokenVerifiedAtConnectAndExpiryEndsSubscriptions(t *testing.T) {
