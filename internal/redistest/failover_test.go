@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fedgate/gateway/internal/serial"
 	"net/http"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ const (
 // limits falling back to each instance's own counters, twice the limit
 // would pass: the check sees that shared counting resumed.)
 func TestGatewayRedisFailover(t *testing.T) {
+	serial.Timing(t)
 	// The two run at once: most of their time is waiting.
 	t.Run("cluster", func(t *testing.T) {
 		t.Parallel()
