@@ -26,7 +26,7 @@ help:
 	@echo 'make build     build bin/gateway'
 	@echo 'make test      install missing test tools (deps), gofmt check, go vet, go test (-race when cgo is available), then js-test'
 	@echo 'make deps      install redis-server and chromium (apt-get) and the e2e npm packages when missing'
-	@echo 'make js-test   playground-test, http-audit and browser-test (need Node.js, npm and /usr/bin/chromium)'
+	@echo 'make js-test   playground-test, http-audit, browser-test and subscriptions-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
 	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
 	@echo 'make subscriptions-test  graphql-ws, graphql-sse and Apollo Client subscribing through bin/gateway demo'

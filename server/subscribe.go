@@ -86,18 +86,14 @@ func clientIP(r *http.Request) string {
 
 // Prepare runs the request pipeline for an operation a stream transport
 // received from the caller of r (Admit put the caller in its context): a
-// query or mutation is executed and its response returned; a
+// query or mutation is executed and its response returned (a mutation in
+// a GET is refused with 405, as over HTTP; the WebSocket transport passes
+// a POST, its operations arrive as messages); a
 // subscription is validated, authorized, checked against the static
 // limits, cost and rate limits, and planned.
 func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Request) (*subscriptions.Prepared, *subscriptions.RequestError) {
 	fail := func(body []byte, status int) (*subscriptions.Prepared, *subscriptions.RequestError) {
 		return nil, &subscriptions.RequestError{Status: status, Body: body}
-	}
-	// Stream transports are never GETs as far as the pipeline goes: a
-	// WebSocket upgrade is one, but its operations arrive as messages.
-	if r.Method == http.MethodGet {
-		r = r.Clone(ctx)
-		r.Method = http.MethodPost
 	}
 	rt := s.rt.Load()
 	query, err := s.resolveQuery(ctx, queryRequest{query: req.Query, extensions: req.Extensions})

@@ -101,8 +101,8 @@ type envOptions struct {
 	engine   subscriptions.Options
 	upstream wsclient.Options
 	server   *server.Options
-	// products wraps the products subgraph handler.
-	products func(http.Handler) http.Handler
+	// products and reviews wrap those subgraphs' handlers.
+	products, reviews func(http.Handler) http.Handler
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -117,7 +117,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 		var h func() http.Handler
 		switch g.Name {
 		case "reviews":
-			h = func() http.Handler { return reviews.NewHandlerWithFeed(e.Feed) }
+			h = func() http.Handler {
+				rh := reviews.NewHandlerWithFeed(e.Feed)
+				if o.reviews != nil {
+					return o.reviews(rh)
+				}
+				return rh
+			}
 		case "products":
 			ph := handlers[g.Name]
 			if o.products != nil {

@@ -295,6 +295,9 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	c.initSeen = true
 	r := c.r.Clone(c.r.Context())
 	c.mu.Unlock()
+	// The upgrade is a GET; the operations arrive as messages, which the
+	// pipeline treats as POSTs (mutations allowed).
+	r.Method = http.MethodPost
 	for _, h := range []string{"Authorization", c.e.opts.TokenHeader} {
 		if tok := initToken(payload, h); h != "" && tok != "" {
 			r.Header.Set(h, tok)

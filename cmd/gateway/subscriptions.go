@@ -73,6 +73,7 @@ func (p *gatewayProcess) startSubscriptions(srv *server.Server) *subscriptions.E
 	uo.URL = p.urls.wsURL
 	opts := cfg.Options()
 	opts.Logger = p.tel.Logger
+	opts.Tracer = p.tel.Tracer
 	opts.TokenHeader = p.cfg.Auth.JWT.Header
 	eng := subscriptions.New(srv, wsclient.New(uo), opts)
 	srv.HandleStreams(eng)
