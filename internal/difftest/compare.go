@@ -46,7 +46,21 @@ func (r Result) Crashed() bool {
 			return true
 		}
 	}
+	// A subgraph's validation error passed on without a code.
+	for _, m := range validationMessages {
+		if bytes.Contains(r.Body, []byte(m)) {
+			return true
+		}
+	}
 	return false
+}
+
+// validationMessages are parts of graphql-js validation messages: a
+// reference answering one to a valid operation sent a subgraph an invalid
+// query.
+var validationMessages = []string{
+	"conflict because", "is not defined by operation", "can never be of type",
+	"Cannot query field", "Unknown argument", "Unknown fragment", "Unknown type",
 }
 
 // Parse reads a GraphQL response body.

@@ -31,6 +31,7 @@ func TestJudge(t *testing.T) {
 	errPathOtherMessage := Parse(200, []byte(`{"data":{"a":null},"errors":[{"message":"different","path":["a"]}]}`))
 	crashed := Parse(400, []byte(`{"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 	rejected := Parse(200, []byte(`{"data":null,"errors":[{"message":"conflict","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`))
+	rejectedNoCode := Parse(200, []byte(`{"data":{"me":null},"errors":[{"message":"Fields \"a\" conflict because \"b\" and \"c\" are different fields.","path":["me"]}]}`))
 	for _, tc := range []struct {
 		name    string
 		fedgate Result
@@ -47,6 +48,7 @@ func TestJudge(t *testing.T) {
 		{"references disagree, fedgate matches one", ok, []Result{ok, other}, Agree},
 		{"references disagree, fedgate matches none", errPath, []Result{ok, other}, RefsDisagree},
 		{"every reference crashed", ok, []Result{crashed, rejected}, RefsCrashed},
+		{"a subgraph validation message without a code is a crash", other, []Result{ok, rejectedNoCode}, Review},
 	} {
 		if got := Judge(tc.fedgate, tc.refs); got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
