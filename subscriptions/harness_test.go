@@ -103,6 +103,8 @@ type envOptions struct {
 	server   *server.Options
 	// products and reviews wrap those subgraphs' handlers.
 	products, reviews func(http.Handler) http.Handler
+	// sseReviews subscribes to reviews over SSE instead of WebSocket.
+	sseReviews bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -156,6 +158,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	up := o.upstream
 	up.URLs = e.urls
+	if o.sseReviews {
+		up.SSE = func(sg string) (string, bool) { return e.urls[sg], sg == "reviews" }
+	}
 	if up.Backoff == 0 {
 		up.Backoff = 20 * time.Millisecond
 		up.MaxBackoff = 200 * time.Millisecond

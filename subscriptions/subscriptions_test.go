@@ -582,3 +582,24 @@ func TestEachEventIsTraced(t *testing.T) {
 		t.Fatalf("%d event spans, want 2", events)
 	}
 }
+
+func TestSSEToTheSubgraph(t *testing.T) {
+	e := newEnv(t, envOptions{sseReviews: true})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("a", reviewAdded, map[string]any{"upc": "1"})
+	w.subscribe("b", reviewAdded, map[string]any{"upc": "1"})
+	e.subscribed(1)
+	e.add("1", "through sse")
+	for i := 0; i < 2; i++ {
+		if got := eventBody(t, w.next()); got != "through sse" {
+			t.Fatal(got)
+		}
+	}
+	if n := e.Up.Stats.Streams.Load(); n != 1 {
+		t.Fatalf("upstream streams = %d, want 1", n)
+	}
+	w.send(msg{ID: "a", Type: "complete"})
+	w.send(msg{ID: "b", Type: "complete"})
+	e.subscribed(0)
+}
