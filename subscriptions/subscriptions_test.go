@@ -603,3 +603,21 @@ func TestSSEToTheSubgraph(t *testing.T) {
 	w.send(msg{ID: "b", Type: "complete"})
 	e.subscribed(0)
 }
+
+func TestStaticLimitsAtSubscribe(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Limits.MaxDepth = 2
+	e := newEnv(t, envOptions{server: &opts})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("deep", `subscription { reviewAdded { product { name } } }`, nil)
+	m := w.next()
+	if m.Type != "error" || m.ID != "deep" || !strings.Contains(string(m.Payload), "MAX_DEPTH_EXCEEDED") {
+		t.Fatalf("got %s %s, want a depth limit error", m.Type, m.Payload)
+	}
+	w.subscribe("flat", `subscription { reviewAdded { body } }`, nil)
+	e.subscribed(1)
+	if n := e.Engine.Stats.Active.Load(); n != 1 {
+		t.Fatalf("active = %d, want only the shallow subscription", n)
+	}
+}
