@@ -105,11 +105,17 @@ type envOptions struct {
 	products, reviews func(http.Handler) http.Handler
 	// sseReviews subscribes to reviews over SSE instead of WebSocket.
 	sseReviews bool
+	// sdl replaces the demo supergraph.
+	sdl string
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	sg, err := schema.Load(gateway.DemoSupergraph)
+	sdl := gateway.DemoSupergraph
+	if o.sdl != "" {
+		sdl = o.sdl
+	}
+	sg, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
