@@ -25,15 +25,21 @@ import (
 // The rate limit of the failover tests: limit requests per second for
 // the one client (127.0.0.1), shared by two gateway instances, each sent
 // offered requests per second.
+// The load is kept small so that the test holds on a busy machine and
+// under the race detector.
 const (
-	limit   = 100
-	offered = 125
+	limit   = 50
+	offered = 62
 	// settle is how long after a failover starts the limits must be
 	// within tolerance again; measure is the window they are measured
 	// over.
 	settle    = 5 * time.Second
-	measure   = 2 * time.Second
+	measure   = 3 * time.Second
 	tolerance = 0.05
+	// redisTimeout bounds one Redis command of the gateways: long enough
+	// that a slow machine is not taken for a failed Redis (a dead node
+	// refuses connections at once; a paused one is what is tested).
+	redisTimeout = 5 * time.Second
 )
 
 // TestGatewayRedisFailover runs two gateway instances on a Redis Cluster
@@ -43,11 +49,13 @@ const (
 // over is the one holding the client's rate limit counter. Every request
 // must be answered with data (200) or a rate limit refusal (429
 // RATE_LIMITED), never an error; and from 5 s after each failover on the
-// number admitted in 2 s must be within 5% of the limit again. (With the
+// number admitted in 3 s must be within 5% of the limit again. (With the
 // limits falling back to each instance's own counters, twice the limit
 // would pass: the check sees that shared counting resumed.)
 func TestGatewayRedisFailover(t *testing.T) {
+	// The two run at once: most of their time is waiting.
 	t.Run("cluster", func(t *testing.T) {
+		t.Parallel()
 		c := redistest.StartCluster(t)
 		checkRegistry(t, c.URL())
 		runFailovers(t, c.URL(), func(key string) []failover {
@@ -58,6 +66,7 @@ func TestGatewayRedisFailover(t *testing.T) {
 		})
 	})
 	t.Run("sentinel", func(t *testing.T) {
+		t.Parallel()
 		s := redistest.StartSentinel(t)
 		checkRegistry(t, s.URL())
 		runFailovers(t, s.URL(), func(string) []failover {
@@ -137,7 +146,7 @@ type answer struct {
 
 func startGateway(t *testing.T, url string) *gatewaytest.Gateway {
 	t.Helper()
-	r, err := cache.NewRedis(cache.RedisOptions{URL: url})
+	r, err := cache.NewRedis(cache.RedisOptions{URL: url, Timeout: redisTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +157,7 @@ func startGateway(t *testing.T, url string) *gatewaytest.Gateway {
 		t.Fatal(err)
 	}
 	opts := server.DefaultOptions()
-	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{Redis: r.Client(), RedisTimeout: 50 * time.Millisecond})
+	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{Redis: r.Client(), RedisTimeout: redisTimeout})
 	opts.Redis = r
 	opts.Cache.Entity.Enabled = true
 	opts.Cache.Entity.TTL = time.Minute
@@ -179,39 +188,73 @@ func runFailovers(t *testing.T, url string, failovers func(rateKey string) []fai
 		defer mu.Unlock()
 		return append([]answer(nil), answers...)
 	}
-	// admitted counts the requests admitted in [from, from+measure).
-	admitted := func(from time.Duration) int {
-		n := 0
+	// count returns the requests admitted and refused (429) answered in
+	// [from, to).
+	count := func(from, to time.Duration) (admitted, refused int) {
 		for _, a := range snapshot() {
-			if a.allowed && a.at >= from && a.at < from+measure {
-				n++
+			if a.at < from || a.at >= to || a.failure != "" {
+				continue
+			}
+			if a.allowed {
+				admitted++
+			} else {
+				refused++
 			}
 		}
-		return n
+		return admitted, refused
 	}
 	waitUntil := func(at time.Duration) {
 		if d := time.Until(start.Add(at)); d > 0 {
 			time.Sleep(d)
 		}
 	}
+	// check measures the window from `from`. More than the limit (+5%)
+	// must never pass. Less than the limit (-5%) must not pass while the
+	// load exceeds the limit; when the machine was too busy for the load
+	// to reach 1.5 times the limit in that window, the next window (up
+	// to two more) is measured instead of calling starvation an error.
 	check := func(what string, from time.Duration) {
-		waitUntil(from + measure + 200*time.Millisecond) // answers in flight
 		want := float64(limit) * measure.Seconds()
-		got := admitted(from)
-		t.Logf("%s: %d admitted in %v from %v (limit %v)", what, got, measure, from.Round(time.Millisecond), want)
-		if d := float64(got) - want; d > tolerance*want || d < -tolerance*want {
-			t.Errorf("%s: %d admitted in %v, want %v ± %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(snapshot()))
+		for try := 0; ; try++ {
+			// A window starts once the limit refuses: before, the counter
+			// still holds unused burst (GCRA lets a client that sent less
+			// than its limit catch up), which a slow start leaves behind.
+			for shift := 0; shift < 10; shift++ {
+				waitUntil(from)
+				if _, refused := count(from-time.Second, from); refused > 0 {
+					break
+				}
+				from += 500 * time.Millisecond
+			}
+			waitUntil(from + measure + 200*time.Millisecond) // answers in flight
+			got, refused := count(from, from+measure)
+			t.Logf("%s: %d admitted, %d refused in %v from %v (limit %v)", what, got, refused, measure, from.Round(time.Millisecond), want)
+			if float64(got) > (1+tolerance)*want {
+				t.Errorf("%s: %d admitted in %v, want at most %v + %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(snapshot()))
+				return
+			}
+			if float64(got+refused) >= 1.5*want {
+				if float64(got) < (1-tolerance)*want {
+					t.Errorf("%s: %d admitted in %v under load, want %v - %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(snapshot()))
+				}
+				return
+			}
+			if try == 2 {
+				t.Logf("%s: the machine was too busy to offer 1.5x the limit in 3 windows; only the upper bound was checked", what)
+				return
+			}
+			from += measure
 		}
 	}
 
 	// Both instances share the counter before anything fails over.
-	check("before", time.Second)
+	check("before", 1500*time.Millisecond)
 	rateKey := findRateKey(t, url)
 	for _, f := range failovers(rateKey) {
 		t0 := time.Since(start)
 		f.run()
 		t.Logf("%s: done in %v", f.name, (time.Since(start) - t0).Round(time.Millisecond))
-		check(f.name, t0+settle)
+		check(f.name, max(t0+settle, time.Since(start)))
 	}
 	stop()
 	wg.Wait()
@@ -235,7 +278,7 @@ func runFailovers(t *testing.T, url string, failovers func(rateKey string) []fai
 // workers; a tick finding every worker busy is dropped (the load is
 // steady, not catching up).
 func load(ctx context.Context, g *gatewaytest.Gateway, start time.Time, record func(answer)) {
-	const query = `{"query":"{ topProducts { upc name reviews { body author { name } } } }"}`
+	const query = `{"query":"{ topProducts { upc name reviews { body } } }"}`
 	ticks := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 8 {
@@ -243,7 +286,7 @@ func load(ctx context.Context, g *gatewaytest.Gateway, start time.Time, record f
 		go func() {
 			defer wg.Done()
 			for range ticks {
-				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				rctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 				resp, err := g.Post(rctx, []byte(query))
 				cancel()
 				a := answer{at: time.Since(start)}
@@ -296,12 +339,27 @@ func judge(resp *gatewaytest.Response) (allowed bool, failure string) {
 	return false, fmt.Sprintf("status %d, body %.300s", resp.Status, resp.Body)
 }
 
-// findRateKey returns the Redis key of the client's rate limit counter.
+// findRateKey returns the Redis key of the client's rate limit counter,
+// waiting (briefly) for it to be there.
 func findRateKey(t *testing.T, url string) string {
 	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		keys, err := rateKeys(url)
+		if err == nil && len(keys) == 1 {
+			return keys[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rate limit keys: %v %v", keys, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func rateKeys(url string) ([]string, error) {
 	client, err := cache.OpenRedisClient(url, cache.ClientOptions{Timeout: time.Second})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer client.Close()
 	ctx := context.Background()
@@ -320,10 +378,7 @@ func findRateKey(t *testing.T, url string) string {
 	case *redis.Client:
 		err = find(ctx, c)
 	}
-	if err != nil || len(keys) != 1 {
-		t.Fatalf("rate limit keys: %v %v", keys, err)
-	}
-	return keys[0]
+	return keys, err
 }
 
 // series is the number admitted per 500ms, for failure messages.
