@@ -63,14 +63,22 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 	if err != nil {
 		return nil, id, &subscriptions.RequestError{Status: statusOf(err), Body: errorBody(err)}
 	}
-	id.Client = caller.Subject
-	if !caller.Authenticated {
-		id.Client = "ip:" + clientIP(r)
-	}
 	if exp, ok := caller.Claims["exp"].(float64); ok && exp > 0 && exp < math.MaxInt32*4 {
 		id.Expires = time.Unix(int64(exp), 0)
 	}
-	return r.WithContext(auth.WithCaller(r.Context(), caller)), id, nil
+	r = r.WithContext(auth.WithCaller(r.Context(), caller))
+	// The per-client limits of subscriptions count clients as the rate
+	// limits do (limits.clients: JWT claim, API key, address behind the
+	// configured proxy header); without a policy, by subject or address.
+	switch {
+	case s.opts.Policy != nil:
+		id.Client = s.opts.Policy.Identify(r).ID
+	case caller.Authenticated:
+		id.Client = "jwt:" + caller.Subject
+	default:
+		id.Client = "address:" + clientIP(r)
+	}
+	return r, id, nil
 }
 
 // clientIP is the remote address without its port.

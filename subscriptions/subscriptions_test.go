@@ -582,3 +582,84 @@ func TestEachEventIsTraced(t *testing.T) {
 		t.Fatalf("%d event spans, want 2", events)
 	}
 }
+
+func TestSSEToTheSubgraph(t *testing.T) {
+	e := newEnv(t, envOptions{sseReviews: true})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("a", reviewAdded, map[string]any{"upc": "1"})
+	w.subscribe("b", reviewAdded, map[string]any{"upc": "1"})
+	e.subscribed(1)
+	e.add("1", "through sse")
+	for i := 0; i < 2; i++ {
+		if got := eventBody(t, w.next()); got != "through sse" {
+			t.Fatal(got)
+		}
+	}
+	if n := e.Up.Stats.Streams.Load(); n != 1 {
+		t.Fatalf("upstream streams = %d, want 1", n)
+	}
+	w.send(msg{ID: "a", Type: "complete"})
+	w.send(msg{ID: "b", Type: "complete"})
+	e.subscribed(0)
+}
+
+func TestStaticLimitsAtSubscribe(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Limits.MaxDepth = 2
+	e := newEnv(t, envOptions{server: &opts})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("deep", `subscription { reviewAdded { product { name } } }`, nil)
+	m := w.next()
+	if m.Type != "error" || m.ID != "deep" || !strings.Contains(string(m.Payload), "MAX_DEPTH_EXCEEDED") {
+		t.Fatalf("got %s %s, want a depth limit error", m.Type, m.Payload)
+	}
+	w.subscribe("flat", `subscription { reviewAdded { body } }`, nil)
+	e.subscribed(1)
+	if n := e.Engine.Stats.Active.Load(); n != 1 {
+		t.Fatalf("active = %d, want only the shallow subscription", n)
+	}
+}
+
+func TestFieldAuthorizationInEvents(t *testing.T) {
+	sdl := strings.Replace(gateway.DemoSupergraph, "inStock: Boolean! @join__field(graph: INVENTORY)",
+		"inStock: Boolean! @join__field(graph: INVENTORY) @authenticated", 1)
+	if sdl == gateway.DemoSupergraph {
+		t.Fatal("the demo supergraph changed: Product.inStock not found")
+	}
+	sdl += "\ndirective @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n"
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	e := newEnv(t, envOptions{server: &opts, sdl: sdl})
+	anon := dialWS(t, e.WSURL, nil)
+	anon.init("")
+	anon.subscribe("s", reviewAdded, nil)
+	authed := dialWS(t, e.WSURL, nil)
+	authed.init(`{"Authorization":"Bearer ` + signToken(t, "ada", time.Now().Add(time.Hour)) + `"}`)
+	authed.subscribe("s", reviewAdded, nil)
+	// Two plans (by grants), one upstream stream.
+	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	e.subscribed(1)
+	e.add("1", "secret stock")
+	if got := eventBody(t, authed.next()); got != "secret stock" {
+		t.Fatal(got)
+	}
+	m := anon.next()
+	var ev struct {
+		Data   map[string]any
+		Errors []struct {
+			Path       []any
+			Extensions map[string]any
+		}
+	}
+	if err := json.Unmarshal(m.Payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	// Review.product and Product.inStock are non-null: the denied field
+	// nulls the whole event, with the error at its path.
+	if m.Type != "next" || ev.Data["reviewAdded"] != nil || len(ev.Errors) != 1 || ev.Errors[0].Extensions["code"] != "UNAUTHORIZED_FIELD_OR_TYPE" ||
+		fmt.Sprint(ev.Errors[0].Path) != "[reviewAdded product inStock]" {
+		t.Fatalf("anonymous event %s %s, want inStock denied", m.Type, m.Payload)
+	}
+}
