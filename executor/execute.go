@@ -262,6 +262,7 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeObject {
+		applyRewrites(data, f.OutputRewrites)
 		if e.data == nil {
 			e.data = data
 		} else {
@@ -321,10 +322,25 @@ func jsonPath(prefix []any, p []*fastjson.Value) []any {
 		case fastjson.TypeNumber:
 			out = append(out, el.GetInt())
 		case fastjson.TypeString:
-			out = append(out, string(el.GetStringBytes()))
+			out = append(out, planner.ResponseKeyOf(string(el.GetStringBytes())))
 		}
 	}
 	return out
+}
+
+// applyRewrites applies a fetch's output rewrites to one answer (a root
+// fetch's data or one entity): aliases the subgraph operation needed are
+// renamed back to the data keys the rest of the plan uses.
+func applyRewrites(v *fastjson.Value, rewrites []*planner.OutputRewrite) {
+	for _, r := range rewrites {
+		walkPath(v, r.Path, func(obj *fastjson.Value) {
+			if x := obj.Get(r.From); x != nil {
+				o := obj.GetObject()
+				o.Del(r.From)
+				o.Set(r.To, x)
+			}
+		})
+	}
 }
 
 // subgraphError converts one subgraph error, re-pathing it with repath.

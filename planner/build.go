@@ -38,7 +38,7 @@ const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op)}
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -71,6 +71,16 @@ type builder struct {
 	// representation, when not nil.
 	touched *[]*group
 	err     error
+	// keys gives the planner's own fields their data keys.
+	keys *dataKeys
+}
+
+// dataKey is the key under which fetches of this plan write f.
+func (b *builder) dataKey(f *Field) string {
+	if f.internal {
+		return b.keys.key(f.Name, argsString(f.Arguments))
+	}
+	return f.DataKey()
 }
 
 // group is one subgraph fetch being built.
@@ -130,6 +140,18 @@ func (s *subSel) forType(t string) *typeSel {
 	ts := &typeSel{typ: t}
 	s.types = append(s.types, ts)
 	return ts
+}
+
+// find returns the field name(args) that ts already selects for the
+// client, or nil.
+func (ts *typeSel) find(name string, args ast.ArgumentList) *subField {
+	as := argsString(args)
+	for _, f := range ts.fields {
+		if f.name == name && f.field != nil && !f.field.internal && argsString(f.args) == as {
+			return f
+		}
+	}
+	return nil
 }
 
 func argsString(args ast.ArgumentList) string {
@@ -472,7 +494,7 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 		return
 	}
 	if f.Name == "__typename" {
-		ts.add(f.ResponseKey, "__typename", nil, nil)
+		ts.add(b.dataKey(f), "__typename", nil, nil)
 		return
 	}
 	if b.resolvable(g.graph, typ, f.Name, prov) {
@@ -517,13 +539,21 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 	if f.Selection != nil {
 		mk = func() *subSel { return &subSel{} }
 	}
-	sf := ts.add(f.ResponseKey, f.Name, f.Arguments, mk)
-	sf.field = f
-	if sf.key != f.ResponseKey && f.dataKey != nil {
-		*f.dataKey = sf.key
+	var sf *subField
+	if f.internal {
+		// A field the planner needs that the client selects here too
+		// (under any response key) is read from the client's.
+		sf = ts.find(f.Name, f.Arguments)
+		if sf != nil && sf.sub == nil && mk != nil {
+			sf.sub = mk()
+		}
+	}
+	if sf == nil {
+		sf = ts.add(b.dataKey(f), f.Name, f.Arguments, mk)
+		sf.field = f
 	}
 	if f.Selection != nil {
-		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, f.ResponseKey, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
+		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
 	}
 }
 

@@ -147,8 +147,8 @@ func mergeSubSel(dst, src *subSel) {
 				mk = func() *subSel { return &subSel{typ: f.sub.typ, abstract: f.sub.abstract} }
 			}
 			df := dts.add(f.key, f.name, f.args, mk)
-			if df.key != f.key && f.field != nil && f.field.dataKey != nil {
-				*f.field.dataKey = df.key
+			if df.field == nil {
+				df.field = f.field
 			}
 			if f.sub != nil {
 				mergeSubSel(df.sub, f.sub)

@@ -22,10 +22,9 @@ func (b *builder) nodes() (Node, int) {
 	}
 	fetches := map[*group]*Fetch{}
 	for _, g := range b.groups {
-		b.resolveConflicts(g.graph, g.sel)
-	}
-	for _, g := range b.groups {
+		rewrites := b.resolveConflicts(g.graph, g.sel, nil, nil)
 		fetches[g] = b.fetch(g)
+		fetches[g].OutputRewrites = rewrites
 	}
 	if b.op.Kind == ast.Mutation {
 		sort.SliceStable(roots, func(i, j int) bool { return roots[i].step < roots[j].step })
