@@ -38,7 +38,7 @@ const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op)}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}}
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -73,6 +73,8 @@ type builder struct {
 	err     error
 	// keys gives the planner's own fields their data keys.
 	keys *dataKeys
+	// keyMemo holds keyCost results.
+	keyMemo map[keyCostKey]int
 }
 
 // dataKey is the key under which fetches of this plan write f.

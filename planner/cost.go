@@ -208,29 +208,45 @@ func (b *builder) jumpableFrom(source, target, typ string) bool {
 }
 
 // keyCost estimates the fetches source needs to get the cheapest key of
-// typ in target.
+// typ in target. It does not depend on where in the operation the jump
+// happens, so it is memoized per source, target, type and avoided set; a
+// key that needs itself (a cycle through the same source and type) is not
+// an option.
 func (b *builder) keyCost(source, target, typ string, depth int) int {
 	if typ == b.op.RootType && b.op.Kind == ast.Query {
 		return 0
 	}
+	mk := keyCostKey{source, target, typ, b.avoidSig}
+	if c, ok := b.keyMemo[mk]; ok {
+		return c
+	}
+	top := len(b.inKeyCost) == 0
 	best := inf
 	for _, k := range b.keysIn(target, typ) {
 		if b.selectionResolvable(source, typ, k.Selection) {
-			return 0
+			best = 0
+			break
 		}
-		if depth > 4 || b.inKeyCost[source+"|"+typ] {
+		if b.inKeyCost[source+"|"+typ] {
 			continue
 		}
 		b.inKeyCost[source+"|"+typ] = true
 		b.avoidGraph(target, 1)
-		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+8); c < best {
+		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
 			best = c
 		}
 		b.avoidGraph(target, -1)
 		delete(b.inKeyCost, source+"|"+typ)
 	}
+	if top {
+		// Inside another key's estimate a cycle guard may have cut an
+		// option short: only whole estimates are kept.
+		b.keyMemo[mk] = best
+	}
 	return best
 }
+
+type keyCostKey struct{ source, target, typ, avoid string }
 
 // keyFields returns a key's field set as fields of typ.
 func (b *builder) keyFields(typ string, k *schema.Key) []*Field {
