@@ -333,13 +333,30 @@ func jsonPath(prefix []any, p []*fastjson.Value) []any {
 // renamed back to the data keys the rest of the plan uses.
 func applyRewrites(v *fastjson.Value, rewrites []*planner.OutputRewrite) {
 	for _, r := range rewrites {
-		walkPath(v, r.Path, func(obj *fastjson.Value) {
-			if x := obj.Get(r.From); x != nil {
-				o := obj.GetObject()
-				o.Del(r.From)
-				o.Set(r.To, x)
+		renameAt(v, r.Path, r.From, r.To)
+	}
+}
+
+// renameAt renames from to to in every object at path below v, stepping
+// into lists at any level.
+func renameAt(v *fastjson.Value, path []string, from, to string) {
+	switch v.Type() {
+	case fastjson.TypeArray:
+		for _, x := range v.GetArray() {
+			renameAt(x, path, from, to)
+		}
+	case fastjson.TypeObject:
+		o := v.GetObject()
+		if len(path) > 0 {
+			if c := o.Get(path[0]); c != nil {
+				renameAt(c, path[1:], from, to)
 			}
-		})
+			return
+		}
+		if x := o.Get(from); x != nil {
+			o.Del(from)
+			o.Set(to, x)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -30,7 +31,7 @@ func (b *builder) mergeLevels() {
 			continue
 		}
 		for _, c := range b.groups {
-			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && compatibleRequirements(c, g) {
+			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && mergeable(c, g) {
 				level[g] = level[c]
 			}
 		}
@@ -48,7 +49,7 @@ func (b *builder) mergeLevels() {
 		k := slot{level[g], g.graph}
 		var into *group
 		for _, c := range firsts[k] {
-			if compatibleRequirements(c, g) {
+			if mergeable(c, g) {
 				into = c
 				break
 			}
@@ -93,6 +94,76 @@ func (b *builder) mergeLevels() {
 		kept = append(kept, g)
 	}
 	b.groups = kept
+}
+
+// mergeable reports whether one entity fetch can serve both a's and b's
+// paths: for every type both ask for, the same representation and the same
+// selection. A fetch serving several paths sends the selection of a type
+// for every object of that type it collects, so a union of different
+// selections would ask the subgraph for fields a path did not select (and
+// run their resolvers). Types only one of them asks for are kept apart by
+// the objects' __typename.
+func mergeable(a, b *group) bool {
+	if !compatibleRequirements(a, b) {
+		return false
+	}
+	for _, typ := range b.reqOrder {
+		if _, ok := a.reqs[typ]; !ok {
+			continue
+		}
+		if typeSignature(a.sel, typ) != typeSignature(b.sel, typ) {
+			return false
+		}
+	}
+	return true
+}
+
+// typeSignature writes the part of an entity selection for one type, with
+// field keys, names and arguments.
+func typeSignature(s *subSel, typ string) string {
+	var b strings.Builder
+	for _, ts := range s.types {
+		if ts.typ == typ {
+			writeFieldsSignature(&b, ts.fields)
+		}
+	}
+	return b.String()
+}
+
+func writeSelectionSignature(b *strings.Builder, s *subSel) {
+	if s == nil {
+		return
+	}
+	types := make([]*typeSel, len(s.types))
+	copy(types, s.types)
+	sort.Slice(types, func(i, j int) bool { return types[i].typ < types[j].typ })
+	for _, ts := range types {
+		if len(ts.fields) == 0 {
+			continue
+		}
+		b.WriteString(ts.typ)
+		b.WriteByte('{')
+		writeFieldsSignature(b, ts.fields)
+		b.WriteByte('}')
+	}
+}
+
+func writeFieldsSignature(b *strings.Builder, fields []*subField) {
+	for _, f := range fields {
+		if f.fragment {
+			b.WriteString("...{")
+			writeSelectionSignature(b, f.sub)
+			b.WriteByte('}')
+			continue
+		}
+		fmt.Fprintf(b, "%s:%s(%s)", f.key, f.name, argsString(f.args))
+		if f.sub != nil {
+			b.WriteByte('{')
+			writeSelectionSignature(b, f.sub)
+			b.WriteByte('}')
+		}
+		b.WriteByte(' ')
+	}
 }
 
 // compatibleRequirements reports whether two entity fetches send the same
