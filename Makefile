@@ -9,12 +9,14 @@ BENCH_QUERY ?= testdata/bench/demo-query.graphql
 BENCH_FLAGS ?=
 TEST_FLAGS  ?= -timeout 10m
 FUZZ_TIME   ?= 30s
+DIFFTEST_N    ?= 300
+DIFFTEST_SEED ?= 1
 
 # The race detector needs cgo and a C compiler; without them (a machine
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: deps help run build test lint fmt-check vet bench gobench fuzz compose clean playground js-test browser-test http-audit playground-test
+.PHONY: deps help run build test lint fmt-check vet bench gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
@@ -29,6 +31,7 @@ help:
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
 	@echo 'make fuzz      every fuzz target for $(FUZZ_TIME)'
+	@echo 'make difftest  $(DIFFTEST_N) generated operations per graph (demo + composed fixtures), fedgate vs Apollo and Hive Gateway (SEED=$(DIFFTEST_SEED))'
 	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (subgraphs/demo/supergraph.yaml)'
 
 run:
@@ -85,6 +88,14 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZ_TIME) $$pkg; \
 		done; \
 	done
+
+# difftest: the differential test (e2e/difftest, docs/differential.md) on
+# the demo graph and every composed fixture; the report of every case goes
+# to bin/difftest-report.txt.
+difftest: deps
+	@mkdir -p $(BIN)
+	DIFFTEST_N=$(DIFFTEST_N) DIFFTEST_SEED=$(DIFFTEST_SEED) DIFFTEST_GRAPHS=all DIFFTEST_REPORT=$(CURDIR)/$(BIN)/difftest-report.txt \
+		$(GO) test -count=1 -timeout 90m -run '^TestDifferential$$' -v ./e2e/difftest
 
 compose:
 	$(GO) run ./cmd/gateway compose --config subgraphs/demo/supergraph.yaml -o gateway.graphql

@@ -25,3 +25,11 @@ fi
 if [ ! -f scripts/compose/node_modules/.package-lock.json ] || [ scripts/compose/package-lock.json -nt scripts/compose/node_modules/.package-lock.json ]; then
 	(cd scripts/compose && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Apollo Gateway and Hive Gateway, the reference gateways of the
+# differential test (e2e/difftest, docs/differential.md).
+for dir in e2e/difftest/js e2e/difftest/hive; do
+	if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+done
