@@ -26,19 +26,48 @@ type Options struct {
 	// NoMerge keeps one entity fetch per response path instead of joining
 	// same-subgraph fetches of one level.
 	NoMerge bool
+	// Budget bounds the options planning evaluates (fields placed and
+	// subgraph choices estimated); 0 means DefaultBudget.
+	Budget int
 }
 
-// Error is a planning failure: the operation cannot be served by the
-// subgraphs (it means the supergraph is not satisfiable for it).
-type Error struct{ Message string }
+// DefaultBudget is the planning budget when Options.Budget is 0: some
+// hundred times what the largest operations of the tests need.
+const DefaultBudget = 2_000_000
+
+// Error is a planning failure with its reason.
+type Error struct {
+	Message string
+	// OverBudget is true when the operation needed more planning work
+	// than the budget allows: the client's document is the cause (HTTP
+	// 400), not the supergraph.
+	OverBudget bool
+}
 
 func (e *Error) Error() string { return e.Message }
+
+// spend counts one evaluated option; false once the budget is exhausted,
+// which fails the plan.
+func (b *builder) spend() bool {
+	b.spent++
+	if b.spent <= b.budget {
+		return true
+	}
+	if b.err == nil || !b.err.OverBudget {
+		b.err = &Error{Message: fmt.Sprintf("query planning needs more than its budget of %d evaluated options: split the operation or select less", b.budget), OverBudget: true}
+	}
+	return false
+}
 
 const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}}
+	b.budget = opts.Budget
+	if b.budget <= 0 {
+		b.budget = DefaultBudget
+	}
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -70,11 +99,13 @@ type builder struct {
 	// touched collects the entity fetches used while planning a
 	// representation, when not nil.
 	touched *[]*group
-	err     error
+	err     *Error
 	// keys gives the planner's own fields their data keys.
 	keys *dataKeys
 	// keyMemo holds keyCost results.
 	keyMemo map[keyCostKey]int
+	// spent counts evaluated options against budget.
+	spent, budget int
 }
 
 // dataKey is the key under which fetches of this plan write f.
@@ -492,7 +523,7 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 // in a fetch that depends on g; a field whose sub-selection g resolves
 // only in part is split between g and other subgraphs.
 func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
-	if b.err != nil {
+	if b.err != nil || !b.spend() {
 		return
 	}
 	if f.Name == "__typename" {

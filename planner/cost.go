@@ -58,6 +58,9 @@ func sat(c int) int {
 }
 
 func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided, depth int) int {
+	if !b.spend() {
+		return inf
+	}
 	total := 0
 	var targets []string
 	for _, f := range fields {

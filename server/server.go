@@ -492,7 +492,13 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	}
 	p, err := rt.planner.Plan(authorized.Plan, planner.Options{Labels: labels})
 	if err != nil {
-		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}
+		// Over budget is the document's doing (400); any other failure
+		// is the gateway's (the supergraph composed, so it should plan).
+		status := 500
+		if pe, ok := err.(*planner.Error); ok && pe.OverBudget {
+			status = 400
+		}
+		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: status}
 	}
 	if authorized.Plan != norm {
 		// The response is rendered from the whole operation, where the
