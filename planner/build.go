@@ -144,12 +144,16 @@ type subSel struct {
 	typ      string
 	abstract bool
 	types    []*typeSel
+	// cand lists the subgraphs that could resolve the path to this
+	// selection (see candidates); nil where not known.
+	cand []string
 }
 
 // typeSel is the part of a subSel that applies to one concrete type.
 type typeSel struct {
 	typ    string
 	fields []*subField
+	cand   []string
 }
 
 type subField struct {
@@ -170,7 +174,7 @@ func (s *subSel) forType(t string) *typeSel {
 			return ts
 		}
 	}
-	ts := &typeSel{typ: t}
+	ts := &typeSel{typ: t, cand: s.cand}
 	s.types = append(s.types, ts)
 	return ts
 }
@@ -509,7 +513,7 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 		return
 	}
 	for _, tf := range sel.ByType {
-		if sel.Abstract && !b.possibleIn(g.graph, gtype, tf.Type) {
+		if sel.Abstract && (!b.possibleIn(g.graph, gtype, tf.Type) || !b.safeMember(sub.cand, gtype, tf.Type)) {
 			continue
 		}
 		ts := sub.forType(tf.Type)
@@ -586,6 +590,9 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 		sf.field = f
 	}
 	if f.Selection != nil {
+		if sf.sub.cand == nil {
+			sf.sub.cand = b.candidates(ts.cand, typ, f.Name)
+		}
 		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
 	}
 }
