@@ -96,7 +96,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 		defer span.End()
 	}
 	var nerrs int
-	buf, nerrs = e.render(buf, plan.Operation, in.Introspect)
+	buf, nerrs = e.render(buf, plan, in.Introspect)
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
 		in.Stats.Errors = nerrs

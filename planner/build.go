@@ -26,6 +26,13 @@ type Options struct {
 	// NoMerge keeps one entity fetch per response path instead of joining
 	// same-subgraph fetches of one level.
 	NoMerge bool
+	// Authorized, when set, is the operation to plan in place of op: op
+	// without the fields the caller may not see (auth.Result.Plan). The
+	// plan still answers op, with Denied.
+	Authorized *Operation
+	// Denied are the fields of op the caller may not see; the response has
+	// null and an UNAUTHORIZED_FIELD_OR_TYPE error wherever they are.
+	Denied map[*Field]bool
 	// Budget bounds the options planning evaluates (fields placed and
 	// subgraph choices estimated); 0 means DefaultBudget.
 	Budget int
@@ -63,6 +70,10 @@ const inf = 1 << 20
 
 // Plan builds the query plan for a normalized operation.
 func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
+	render := op
+	if opts.Authorized != nil {
+		op = opts.Authorized
+	}
 	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
@@ -76,7 +87,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 		b.mergeLevels()
 	}
 	root, fetches := b.nodes()
-	return &Plan{Root: root, Operation: op, Fetches: fetches}, nil
+	return &Plan{Root: root, Operation: render, Fetches: fetches, Denied: opts.Denied}, nil
 }
 
 type builder struct {

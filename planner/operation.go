@@ -53,10 +53,6 @@ type Field struct {
 	// Enum is the enum type of a leaf field, so that values outside the
 	// client schema can be nulled; nil otherwise.
 	Enum *ast.Definition
-	// Unauthorized marks a field the caller may not see: authorization
-	// removed it from the operation that was planned, and the response
-	// has null and an UNAUTHORIZED_FIELD_OR_TYPE error wherever it is.
-	Unauthorized bool
 
 	// jsonKey is the response key as JSON, with the colon: "key":
 	jsonKey string

@@ -12,8 +12,12 @@ type Plan struct {
 	// Root is nil when the operation needs no subgraph (only __typename or
 	// introspection).
 	Root Node
-	// Operation is the normalized client operation the plan answers.
+	// Operation is the normalized client operation the plan answers: the
+	// render shape (response keys, data keys, enum and possible types).
 	Operation *Operation
+	// Denied are the fields of Operation the caller may not see: they
+	// render as null with an UNAUTHORIZED_FIELD_OR_TYPE error.
+	Denied map[*Field]bool
 	// Fetches is the number of Fetch nodes in Root.
 	Fetches int
 }
