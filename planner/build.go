@@ -587,17 +587,11 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 	if f.Selection != nil {
 		mk = func() *subSel { return &subSel{} }
 	}
-	var sf *subField
-	if f.internal {
-		// A field the planner needs that the client selects here too
-		// (under any response key) is read from the client's.
-		sf = ts.find(f.Name, f.Arguments)
-		if sf != nil && sf.sub == nil && mk != nil {
-			sf.sub = mk()
-		}
-	}
-	if sf == nil {
-		sf = ts.add(b.dataKey(f), f.Name, f.Arguments, mk)
+	// A field the planner needs is selected under its own data key even
+	// where the client selects it under an alias: the representation that
+	// reads it may be built from another fetch's selection.
+	sf := ts.add(b.dataKey(f), f.Name, f.Arguments, mk)
+	if sf.field == nil {
 		sf.field = f
 	}
 	if f.Selection != nil {

@@ -145,7 +145,7 @@ func TestCorpusRequiresArgumentKeys(t *testing.T) {
 			// The client's aliased price(currency: "EUR") is the required
 			// field itself.
 			"client alias", `{ products { eur: price(currency: "EUR") shippingCostEUR } }`,
-			"Product as Product: id<-id price<-eur weight<-weight",
+			"Product as Product: id<-id price<-price weight<-weight",
 		},
 	}
 	for _, c := range cases {

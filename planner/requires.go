@@ -71,11 +71,7 @@ func (b *builder) mergeRequired(list []*RequiredField, fields []*Field, ps *type
 					break
 				}
 			}
-			if src == nil {
-				if pf := ps.find(f.Name, f.Arguments); pf != nil {
-					src, key = pf, pf.key
-				}
-			}
+
 		}
 		var rf *RequiredField
 		for _, x := range list {
