@@ -156,15 +156,19 @@ type subSel struct {
 	abstract bool
 	types    []*typeSel
 	// cand lists the subgraphs that could resolve the path to this
-	// selection (see candidates); nil where not known.
-	cand []string
+	// selection (see candidates), computed on first use from up (the
+	// selection holding the field upTyp.upField); nil at a fetch root.
+	cand           []string
+	candDone       bool
+	up             *typeSel
+	upTyp, upField string
 }
 
 // typeSel is the part of a subSel that applies to one concrete type.
 type typeSel struct {
 	typ    string
 	fields []*subField
-	cand   []string
+	owner  *subSel
 }
 
 type subField struct {
@@ -185,7 +189,7 @@ func (s *subSel) forType(t string) *typeSel {
 			return ts
 		}
 	}
-	ts := &typeSel{typ: t, cand: s.cand}
+	ts := &typeSel{typ: t, owner: s}
 	s.types = append(s.types, ts)
 	return ts
 }
@@ -524,7 +528,7 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 		return
 	}
 	for _, tf := range sel.ByType {
-		if sel.Abstract && (!b.possibleIn(g.graph, gtype, tf.Type) || !b.safeMember(sub.cand, gtype, tf.Type)) {
+		if sel.Abstract && (!b.possibleIn(g.graph, gtype, tf.Type) || !b.safeMember(b.subCand(sub), gtype, tf.Type)) {
 			continue
 		}
 		ts := sub.forType(tf.Type)
@@ -595,8 +599,8 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 		sf.field = f
 	}
 	if f.Selection != nil {
-		if sf.sub.cand == nil {
-			sf.sub.cand = b.candidates(ts.cand, typ, f.Name)
+		if sf.sub.up == nil {
+			sf.sub.up, sf.sub.upTyp, sf.sub.upField = ts, typ, f.Name
 		}
 		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
 	}

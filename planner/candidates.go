@@ -63,3 +63,20 @@ func (b *builder) safeMember(cand []string, static, concrete string) bool {
 	}
 	return true
 }
+
+// subCand returns the candidate subgraphs of a selection's path.
+func (b *builder) subCand(s *subSel) []string {
+	if s.candDone {
+		return s.cand
+	}
+	s.candDone = true
+	if s.up == nil {
+		return nil
+	}
+	var parent []string
+	if s.up.owner != nil {
+		parent = b.subCand(s.up.owner)
+	}
+	s.cand = b.candidates(parent, s.upTyp, s.upField)
+	return s.cand
+}

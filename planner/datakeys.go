@@ -47,17 +47,21 @@ func ResponseKeyOf(dataKey string) string {
 
 // dataKeys assigns the data keys of the planner's own fields for one plan.
 type dataKeys struct {
+	op *Operation
 	// clientKeys holds, per response key used by the client anywhere in
-	// the operation, the field identities (name and arguments) it names.
-	clientKeys map[string][]string
+	// the operation, the fields it names; built on first use.
+	clientKeys map[string][]*Field
 	// claimed holds the planner field identity that took a name as its
 	// data key; another identity of the same name gets a reserved key.
 	claimed  map[string]string
 	reserved map[string]string
 }
 
-func newDataKeys(op *Operation) *dataKeys {
-	d := &dataKeys{clientKeys: map[string][]string{}, claimed: map[string]string{}}
+func newDataKeys(op *Operation) *dataKeys { return &dataKeys{op: op} }
+
+func (d *dataKeys) index() {
+	d.clientKeys = map[string][]*Field{}
+	d.claimed = map[string]string{}
 	seen := map[*SelectionSet]bool{}
 	var walk func(s *SelectionSet)
 	walk = func(s *SelectionSet) {
@@ -67,17 +71,23 @@ func newDataKeys(op *Operation) *dataKeys {
 		seen[s] = true
 		for _, tf := range s.ByType {
 			for _, f := range tf.Fields {
-				id := identity(f.Name, argsString(f.Arguments))
-				ids := d.clientKeys[f.ResponseKey]
-				if !containsString(ids, id) {
-					d.clientKeys[f.ResponseKey] = append(ids, id)
-				}
+				d.clientKeys[f.ResponseKey] = append(d.clientKeys[f.ResponseKey], f)
 				walk(f.Selection)
 			}
 		}
 	}
-	walk(op.Selection)
-	return d
+	walk(d.op.Selection)
+}
+
+// clientUses reports whether the client uses the response key name for a
+// field other than name(args).
+func (d *dataKeys) clientUses(name, args string) bool {
+	for _, f := range d.clientKeys[name] {
+		if f.Name != name || argsString(f.Arguments) != args {
+			return true
+		}
+	}
+	return false
 }
 
 func identity(name, args string) string { return name + "(" + args + ")" }
@@ -98,14 +108,14 @@ func (d *dataKeys) key(name string, args string) string {
 	if name == "__typename" {
 		return name
 	}
+	if d.clientKeys == nil {
+		d.index()
+	}
 	id := identity(name, args)
-	if !strings.HasPrefix(name, ReservedPrefix) {
-		ids := d.clientKeys[name]
-		if len(ids) == 0 || (len(ids) == 1 && ids[0] == id) {
-			if c, ok := d.claimed[name]; !ok || c == id {
-				d.claimed[name] = id
-				return name
-			}
+	if !strings.HasPrefix(name, ReservedPrefix) && !d.clientUses(name, args) {
+		if c, ok := d.claimed[name]; !ok || c == id {
+			d.claimed[name] = id
+			return name
 		}
 	}
 	if k, ok := d.reserved[id]; ok {
