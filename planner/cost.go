@@ -226,7 +226,7 @@ func (b *builder) keyCost(source, target, typ string, depth int) int {
 	top := len(b.inKeyCost) == 0
 	best := inf
 	for _, k := range b.keysIn(target, typ) {
-		if b.selectionResolvable(source, typ, k.Selection) {
+		if b.localKey(source, target, typ, k) {
 			best = 0
 			break
 		}
@@ -250,6 +250,16 @@ func (b *builder) keyCost(source, target, typ string, depth int) int {
 }
 
 type keyCostKey struct{ source, target, typ, avoid string }
+
+// localKey reports whether source resolves the fields of key k of typ in
+// target by itself: the query graph's jump, computed once per supergraph,
+// unless a progressive override label decides it.
+func (b *builder) localKey(source, target, typ string, k *schema.Key) bool {
+	if j := b.qg.Jump(typ, source, target, k); j != nil && !j.LabelDependent {
+		return j.Local
+	}
+	return b.selectionResolvable(source, typ, k.Selection)
+}
 
 // keyFields returns a key's field set as fields of typ.
 func (b *builder) keyFields(typ string, k *schema.Key) []*Field {

@@ -74,7 +74,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 	if opts.Authorized != nil {
 		op = opts.Authorized
 	}
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
 		b.budget = DefaultBudget
@@ -115,6 +115,8 @@ type builder struct {
 	keys *dataKeys
 	// keyMemo holds keyCost results.
 	keyMemo map[keyCostKey]int
+	// qg is the supergraph's query graph.
+	qg *schema.QueryGraph
 	// spent counts evaluated options against budget.
 	spent, budget int
 }
