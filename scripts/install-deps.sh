@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go and Node.js on a Debian machine:
 # redis-server (tests start their own on loopback), Chromium (the browser
-# test) and the npm packages of e2e/js. Does nothing for what is there.
+# test) and the npm packages of e2e/js and e2e/subscriptions. Does nothing
+# for what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,11 @@ fi
 # playwright-core and the graphql-http audit come from e2e/js's lock file.
 if [ ! -f e2e/js/node_modules/.package-lock.json ] || [ e2e/js/package-lock.json -nt e2e/js/node_modules/.package-lock.json ]; then
 	(cd e2e/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# graphql-ws, graphql-sse and Apollo Client for the subscription tests.
+if [ ! -f e2e/subscriptions/node_modules/.package-lock.json ] || [ e2e/subscriptions/package-lock.json -nt e2e/subscriptions/node_modules/.package-lock.json ]; then
+	(cd e2e/subscriptions && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # @apollo/composition, the reference the Go composer's tests compare with.

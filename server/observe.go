@@ -108,6 +108,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.MetricsHandler.ServeHTTP(w, r)
 		return
 	}
+	if s.serveStream(w, r) {
+		return
+	}
 	n := s.obs.inflight.Add(1)
 	defer s.obs.inflight.Add(-1)
 	if o.MaxInflightRequests > 0 && n > int64(o.MaxInflightRequests) {

@@ -98,6 +98,7 @@ type Server struct {
 	sec        *security
 	caches     *caches
 	obs        observer
+	streams    streamsHolder // subscribe.go
 }
 
 // planEntry is a cached plan and the memory its last run used.

@@ -166,12 +166,21 @@ func planCmd(args []string, out, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
+	var printed interface {
+		fmt.Stringer
+		json.Marshaler
+	} = p
+	if op.Kind == "subscription" {
+		if printed, err = planner.SplitSubscription(p); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(p, "", "  ")
+		b, _ := json.MarshalIndent(printed, "", "  ")
 		_, err = fmt.Fprintln(out, string(b))
 		return err
 	}
-	_, err = fmt.Fprint(out, p.String())
+	_, err = fmt.Fprint(out, printed.String())
 	return err
 }
 

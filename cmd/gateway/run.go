@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/registry"
+	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
 )
 
@@ -223,6 +225,9 @@ type gatewayProcess struct {
 	// current is the subgraph client of the supergraph being served
 	// (for /ready); a reload replaces it.
 	current atomic.Pointer[subgraphs.Client]
+	// urls and subs serve subscriptions (subscriptions.go).
+	urls subgraphURLs
+	subs *subscriptions.Engine
 }
 
 // swapper returns the function that serves a new supergraph version: a
@@ -260,6 +265,7 @@ func (p *gatewayProcess) swapper(srv *server.Server, first *subgraphs.Client, ov
 // run builds the gateway from cfg and serves until SIGINT or SIGTERM.
 func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, overrides urlOverrides, demoMode bool) error {
 	setMemoryLimit(int64(cfg.Server.MaxInflightBytes))
+	raiseMemoryLimit(cfg.Subscriptions)
 	if cfg.Server.DebugListen != "" {
 		startDebug(cfg.Server.DebugListen)
 	}
@@ -294,6 +300,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		return err
 	}
 	defer srv.Close()
+	p.startSubscriptions(srv)
 	for _, kind := range []string{"response", "entity", "apq"} {
 		p.tel.Metrics.ObserveCache(kind, cacheCounts(srv.CacheStats(), kind))
 	}
@@ -347,6 +354,13 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 			cfg.Overrides[name] = s
 		}
 	}
+	effective := maps.Clone(urls)
+	for name, s := range cfg.Overrides {
+		if s.URL != "" {
+			effective[name] = s.URL
+		}
+	}
+	p.urls.store(effective)
 	return subgraphs.NewClient(urls, subgraphs.Options{Config: &cfg, Tracer: p.tel.Tracer, Propagate: p.tel.Propagate,
 		Metrics: p.tel.Metrics, Logger: p.tel.Logger}), nil
 }
@@ -434,6 +448,10 @@ func (p *gatewayProcess) shutdown(srv *server.Server, hs *http.Server) error {
 	slog.Info("shutting down", "in_flight", srv.InFlight())
 	if p.cfg.Server.DrainDelay > 0 {
 		time.Sleep(p.cfg.Server.DrainDelay)
+	}
+	if p.subs != nil {
+		// Every subscriber receives complete; upstreams close.
+		p.subs.Shutdown()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Server.ShutdownTimeout)
 	defer cancel()

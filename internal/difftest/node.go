@@ -78,6 +78,21 @@ func StartReference(name, script, dir string, timeout time.Duration) (*Reference
 	return r, nil
 }
 
+// Exited reports whether the reference process has ended, with the end
+// of what it wrote to stderr.
+func (r *Reference) Exited() (bool, string) {
+	select {
+	case <-r.done:
+		s := r.stderr.String()
+		if len(s) > 4000 {
+			s = s[len(s)-4000:]
+		}
+		return true, s
+	default:
+		return false, ""
+	}
+}
+
 // URL returns the endpoint of graph.
 func (r *Reference) URL(graph string) string { return r.BaseURL + "/" + graph }
 

@@ -3,6 +3,8 @@ package difftest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -77,6 +79,14 @@ type Runner struct {
 	Keep []Verdict
 	// ShrinkReview minimizes Review cases too (Differs cases always are).
 	ShrinkReview bool
+}
+
+// OpHash is a short digest of an operation (document, name, variables),
+// which pins a known case to the operation it was recorded for.
+func OpHash(op opgen.Operation) string {
+	vars, _ := json.Marshal(op.Variables)
+	sum := sha256.Sum256([]byte(op.Query + "\x00" + op.OperationName + "\x00" + string(vars)))
+	return hex.EncodeToString(sum[:4])
 }
 
 // OpSeed is the generator seed of operation index of a run with seed.

@@ -34,9 +34,17 @@ import (
 	"github.com/fedgate/gateway/schema"
 )
 
+// Option configures Handlers.
+type Option func(*subgraph)
+
+// WithErrors makes about one nullable non-key field value in 23 an error:
+// null with a GraphQL error at its path, so gateways' error paths and
+// null handling get compared too.
+func WithErrors() Option { return func(s *subgraph) { s.errors = true } }
+
 // Handlers returns one HTTP handler per subgraph of sg, by subgraph name.
 // Each serves GraphQL POST requests on any path.
-func Handlers(sg *schema.Supergraph) map[string]http.Handler {
+func Handlers(sg *schema.Supergraph, opts ...Option) map[string]http.Handler {
 	keyLeaves := map[string]map[string]bool{}
 	for name, t := range sg.Types {
 		for _, tg := range t.Graphs {
@@ -47,7 +55,11 @@ func Handlers(sg *schema.Supergraph) map[string]http.Handler {
 	}
 	out := map[string]http.Handler{}
 	for _, g := range sg.Graphs {
-		out[g.Name] = &subgraph{sg: sg, graph: g.ID, keyLeaves: keyLeaves}
+		sub := &subgraph{sg: sg, graph: g.ID, keyLeaves: keyLeaves}
+		for _, o := range opts {
+			o(sub)
+		}
+		out[g.Name] = sub
 	}
 	return out
 }
@@ -83,6 +95,7 @@ type subgraph struct {
 	sg        *schema.Supergraph
 	graph     string
 	keyLeaves map[string]map[string]bool
+	errors    bool
 }
 
 type request struct {
@@ -132,6 +145,9 @@ type execution struct {
 	doc  *ast.QueryDocument
 	vars map[string]any
 	out  []byte
+	// path is the response path being written; errs the field errors.
+	path []any
+	errs []map[string]any
 }
 
 // requestError rejects the whole request, as validation would.
@@ -183,6 +199,11 @@ func (s *subgraph) execute(req request) (out []byte, err error) {
 	}()
 	e.out = append(e.out, `{"data":`...)
 	e.object(&object{typ: root.Name, id: hashOf(root.Name)}, op.SelectionSet)
+	if len(e.errs) > 0 {
+		b, _ := json.Marshal(e.errs)
+		e.out = append(e.out, `,"errors":`...)
+		e.out = append(e.out, b...)
+	}
 	e.out = append(e.out, '}')
 	return e.out, nil
 }
@@ -299,7 +320,9 @@ func (e *execution) object(o *object, set ast.SelectionSet) {
 		}
 		e.out = strconv.AppendQuote(e.out, c.key)
 		e.out = append(e.out, ':')
+		e.path = append(e.path, c.key)
 		e.field(o, c)
+		e.path = e.path[:len(e.path)-1]
 	}
 	e.out = append(e.out, '}')
 }
@@ -474,6 +497,11 @@ func (e *execution) value(parent *object, field string, typ *ast.Type, id uint64
 		e.out = append(e.out, "null"...)
 		return
 	}
+	if e.errors && !typ.NonNull && !key && id%23 == 0 && parent.typ != e.sg.Full.Query.Name {
+		e.out = append(e.out, "null"...)
+		e.errs = append(e.errs, map[string]any{"message": "fixture error in " + field, "path": append([]any{}, e.path...)})
+		return
+	}
 	if typ.Elem != nil {
 		n := int(hashOf(strconv.FormatUint(id, 10), "len") % 3)
 		if parent.typ == e.sg.Full.Query.Name {
@@ -485,7 +513,9 @@ func (e *execution) value(parent *object, field string, typ *ast.Type, id uint64
 				e.out = append(e.out, ',')
 			}
 			item := hashOf(strconv.FormatUint(id, 10), strconv.Itoa(i))
+			e.path = append(e.path, i)
 			e.value(parent, field, typ.Elem, item, key, sub, i)
+			e.path = e.path[:len(e.path)-1]
 		}
 		e.out = append(e.out, ']')
 		return
@@ -659,7 +689,9 @@ func (e *execution) entities(f *ast.Field, c *collected) {
 			}
 			typ = possible[n%uint64(len(possible))]
 		}
+		e.path = append(e.path, i)
 		e.object(&object{typ: typ, id: n, rep: rep}, sub)
+		e.path = e.path[:len(e.path)-1]
 	}
 	e.out = append(e.out, ']')
 }

@@ -158,6 +158,17 @@ type gen struct {
 	values  map[string]any
 	nVar    int
 	boolVar []string
+	// op is the index of the operation being generated; varUses counts
+	// variable uses, so a fragment that uses none can be reused by other
+	// operations of the document.
+	op       int
+	varUses  int
+	reusable []reusableFragment
+}
+
+type reusableFragment struct {
+	def *ast.FragmentDefinition
+	op  int
 }
 
 func (g *Generator) generate(r *rand.Rand) Operation {
@@ -166,7 +177,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	n := 1 + r.IntN(g.opts.MaxOperations)
 	values := make([]map[string]any, n)
 	for i := 0; i < n; i++ {
-		s.fields, s.opVars, s.boolVar = 0, nil, nil
+		s.fields, s.opVars, s.boolVar, s.op = 0, nil, nil, i
 		s.values = map[string]any{}
 		values[i] = s.values
 		kind, root := ast.Query, g.schema.Query
@@ -321,11 +332,21 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		}
 	}
 	def := s.schema.Types[cond]
+	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 {
+		// A fragment another operation of the document spreads too.
+		spread := &ast.FragmentSpread{Name: reuse.Name}
+		s.directives(&spread.Directives)
+		return spread
+	}
 	if s.r.IntN(4) == 0 {
 		name := fmt.Sprintf("F%d", len(s.frags)+1)
 		fd := &ast.FragmentDefinition{Name: name, TypeCondition: cond}
 		s.frags = append(s.frags, fd)
+		uses := s.varUses
 		fd.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
+		if s.varUses == uses {
+			s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op})
+		}
 		spread := &ast.FragmentSpread{Name: name}
 		s.directives(&spread.Directives)
 		return spread
@@ -337,6 +358,27 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 	in.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
 	s.directives(&in.Directives)
 	return in
+}
+
+// reusableFor picks a variable-free fragment of an earlier operation whose
+// type condition is one of conds, or nil.
+func (s *gen) reusableFor(conds []string) *ast.FragmentDefinition {
+	var cands []*ast.FragmentDefinition
+	for _, f := range s.reusable {
+		if f.op == s.op {
+			continue
+		}
+		for _, c := range conds {
+			if c == f.def.TypeCondition {
+				cands = append(cands, f.def)
+				break
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	return cands[s.r.IntN(len(cands))]
 }
 
 func (s *gen) pickField(t *ast.Definition, depth int) *ast.FieldDefinition {
@@ -436,6 +478,7 @@ func (s *gen) directives(list *ast.DirectiveList) {
 	if s.r.IntN(2) == 0 {
 		v = &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(s.r.IntN(2) == 0)}
 	} else if len(s.boolVar) > 0 && s.r.IntN(3) == 0 {
+		s.varUses++
 		v = &ast.Value{Kind: ast.Variable, Raw: s.boolVar[s.r.IntN(len(s.boolVar))]}
 	} else {
 		typ := ast.NonNullNamedType("Boolean", nil)
@@ -468,6 +511,7 @@ func (s *gen) arguments(defs ast.ArgumentDefinitionList) ast.ArgumentList {
 // is allowed.
 func (s *gen) variable(typ *ast.Type) *ast.Value {
 	s.nVar++
+	s.varUses++
 	name := "v" + strconv.Itoa(s.nVar)
 	def := &ast.VariableDefinition{Variable: name, Type: typ}
 	if s.r.IntN(5) < 2 {

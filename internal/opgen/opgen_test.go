@@ -126,6 +126,22 @@ func TestCoverage(t *testing.T) {
 		if len(doc.Fragments) > 0 {
 			seen["named fragment"] = true
 		}
+		spreadBy := map[string]map[string]bool{}
+		for _, o := range doc.Operations {
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+				if sp, ok := sel.(*ast.FragmentSpread); ok {
+					if spreadBy[sp.Name] == nil {
+						spreadBy[sp.Name] = map[string]bool{}
+					}
+					spreadBy[sp.Name][o.Name] = true
+				}
+			})
+		}
+		for _, ops := range spreadBy {
+			if len(ops) > 1 {
+				seen["fragment shared by operations"] = true
+			}
+		}
 		for _, o := range doc.Operations {
 			for _, v := range o.VariableDefinitions {
 				if v.DefaultValue != nil {
@@ -176,7 +192,7 @@ func TestCoverage(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"several operations", "named fragment", "variable with default", "depth 5",
+	for _, want := range []string{"several operations", "named fragment", "fragment shared by operations", "variable with default", "depth 5",
 		"@skip", "@include", "@skip($var)", "@include($var)", "alias __typename",
 		"alias named like a key or @requires field", "nested abstract fragment", "same field twice with arguments"} {
 		if !seen[want] {
@@ -218,4 +234,31 @@ func walk(set ast.SelectionSet, depth int, parent *ast.Definition, fn func(ast.S
 		}
 	}
 	rec(set, depth, 0)
+}
+
+func TestHintsFrom(t *testing.T) {
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := opgen.HintsFrom(sg)
+	// Product: keys upc, "upc sku"; shippingEstimate @requires(fields: "price weight").
+	if got, want := h.AliasNames["Product"], []string{"price", "sku", "upc", "weight"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Product alias names %v, want %v", got, want)
+	}
+	if !h.Entities["Product"] || !h.Entities["User"] || h.Entities["Query"] {
+		t.Errorf("entities %v", h.Entities)
+	}
+	b, err := os.ReadFile("../../testdata/supergraphs/requires_nested.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err = schema.Load(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// postage @requires(fields: "dims { weight }"): weight is a name on Dimensions.
+	if got := strings.Join(opgen.HintsFrom(sg).AliasNames["Dimensions"], " "); !strings.Contains(got, "weight") {
+		t.Errorf("Dimensions alias names %q lack the nested @requires field weight", got)
+	}
 }

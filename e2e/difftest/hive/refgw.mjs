@@ -51,4 +51,7 @@ const http = createServer((req, res) => {
   });
 });
 http.listen(0, "127.0.0.1", () => console.log(`READY ${http.address().port}`));
+// A gateway bug on one operation must not end the whole reference.
+process.on("uncaughtException", (err) => console.error(`uncaught: ${err?.stack ?? err}`));
+process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err?.stack ?? err}`));
 setTimeout(() => process.exit(0), Number(process.env.MAX_SECONDS ?? 1800) * 1000).unref();
