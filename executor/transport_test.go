@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -187,5 +188,49 @@ func TestOutputRewritesAndErrorPaths(t *testing.T) {
 	want := `{"data":{"search":[{"name":"Chair"},{"name":"Ann"}]},"errors":[{"message":"boom","path":["search",1,"name"],"extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"products"}}]}`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestEntityFetchMergeNullsAndErrorPaths runs a hand-built two-fetch plan
+// through the canned transport: the entity answers are merged into the
+// objects whose representations they answer (one representation shared by
+// two objects, over three Flatten paths), an entity error is re-pathed to
+// the object that sent that representation, and a null non-null field
+// propagates to the nearest nullable parent.
+func TestEntityFetchMergeNullsAndErrorPaths(t *testing.T) {
+	sg := demoGraph(t)
+	doc, errs := gqlparser.LoadQuery(sg.API, `{ a: review(id: "1") { body product { upc inStock } } b: review(id: "2") { body product { upc inStock } } c: review(id: "3") { body product { upc inStock } } }`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := &planner.Fetch{Subgraph: "reviews", OperationKind: "query",
+		Operation: `{a:review(id:"1"){body product{__typename upc}} b:review(id:"2"){body product{__typename upc}} c:review(id:"3"){body product{__typename upc}}}`}
+	inv := &planner.Fetch{Subgraph: "inventory", OperationKind: "query",
+		Operation: `query($representations:[_Any!]!){_entities(representations:$representations){...on Product{inStock}}}`,
+		Requires: []*planner.Requirement{{TypeName: "Product", RepresentationType: "Product",
+			Fields: []*planner.RequiredField{{Name: "upc", Key: "upc"}}}}}
+	plan := &planner.Plan{Operation: op, Fetches: 2, Root: &planner.Sequence{Nodes: []planner.Node{root,
+		&planner.Flatten{Path: []string{"a", "product"}, Paths: [][]string{{"a", "product"}, {"b", "product"}, {"c", "product"}}, Node: inv}}}}
+	tr := &cannedTransport{answers: map[string][]string{
+		"reviews": {`{"data":{` +
+			`"a":{"body":"a","product":{"__typename":"Product","upc":"1"}},` +
+			`"b":{"body":"b","product":{"__typename":"Product","upc":"2"}},` +
+			`"c":{"body":"c","product":{"__typename":"Product","upc":"1"}}}}`},
+		"inventory": {`{"data":{"_entities":[{"inStock":true},{"inStock":null}]},` +
+			`"errors":[{"message":"no stock data","path":["_entities",1,"inStock"]}]}`},
+	}}
+	got := string(executor.Execute(context.Background(), plan, executor.Input{}, tr, nil))
+	want := `{"data":{"a":{"body":"a","product":{"upc":"1","inStock":true}},"b":null,"c":{"body":"c","product":{"upc":"1","inStock":true}}},` +
+		`"errors":[{"message":"no stock data","path":["b","product","inStock"],"extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"inventory"}}]}`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// Two objects, one representation: the subgraph saw it once.
+	if sent := tr.sent["inventory"]; len(sent) != 1 || !strings.Contains(sent[0], `"representations":[{"__typename":"Product","upc":"1"},{"__typename":"Product","upc":"2"}]`) {
+		t.Errorf("inventory request: %v", sent)
 	}
 }
