@@ -18,6 +18,7 @@ func (b *builder) mergeLevels() {
 		return
 	}
 	level := levels(b.groups, nil)
+	sigs := signatures{}
 	// A fetch nothing waits for may run later, beside a fetch to the same
 	// subgraph that it can join.
 	hasDependents := map[*group]bool{}
@@ -31,7 +32,7 @@ func (b *builder) mergeLevels() {
 			continue
 		}
 		for _, c := range b.groups {
-			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && mergeable(c, g) {
+			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && sigs.mergeable(c, g) {
 				level[g] = level[c]
 			}
 		}
@@ -49,7 +50,7 @@ func (b *builder) mergeLevels() {
 		k := slot{level[g], g.graph}
 		var into *group
 		for _, c := range firsts[k] {
-			if mergeable(c, g) {
+			if sigs.mergeable(c, g) {
 				into = c
 				break
 			}
@@ -67,6 +68,7 @@ func (b *builder) mergeLevels() {
 			}
 		}
 		mergeSubSel(into.sel, g.sel)
+		delete(sigs, into)
 		for _, d := range g.deps {
 			into.deps = appendUnique(into.deps, d)
 		}
@@ -103,7 +105,30 @@ func (b *builder) mergeLevels() {
 // selections would ask the subgraph for fields a path did not select (and
 // run their resolvers). Types only one of them asks for are kept apart by
 // the objects' __typename.
-func mergeable(a, b *group) bool {
+func mergeable(a, b *group) bool { return signatures(nil).mergeable(a, b) }
+
+// signatures caches typeSignature per group and type during one merge
+// pass (a group's entry is dropped when another is merged into it).
+type signatures map[*group]map[string]string
+
+func (s signatures) of(g *group, typ string) string {
+	if s == nil {
+		return typeSignature(g.sel, typ)
+	}
+	m := s[g]
+	if m == nil {
+		m = map[string]string{}
+		s[g] = m
+	}
+	sig, ok := m[typ]
+	if !ok {
+		sig = typeSignature(g.sel, typ)
+		m[typ] = sig
+	}
+	return sig
+}
+
+func (s signatures) mergeable(a, b *group) bool {
 	if !compatibleRequirements(a, b) {
 		return false
 	}
@@ -111,7 +136,7 @@ func mergeable(a, b *group) bool {
 		if _, ok := a.reqs[typ]; !ok {
 			continue
 		}
-		if typeSignature(a.sel, typ) != typeSignature(b.sel, typ) {
+		if s.of(a, typ) != s.of(b, typ) {
 			return false
 		}
 	}
