@@ -30,6 +30,12 @@ type ResponseKey struct {
 	// Identity is the caller's identity, "" for anonymous callers. Only
 	// PRIVATE entries are keyed by it.
 	Identity string
+	// Caller distinguishes callers whose answers may differ although
+	// their identity does not: credentials, the headers sent to the
+	// subgraphs, labels (the server's callerKey). Only flights are keyed
+	// by it: a computation whose answer may turn out private is never
+	// shared between callers.
+	Caller string
 }
 
 // keys returns the public key and, when the caller has an identity, the
@@ -221,12 +227,14 @@ func (c *ResponseCache) Do(ctx context.Context, flight string, compute func(ctx 
 	}
 }
 
-// FlightKey is the key Do shares computations under: the public key and
-// the caller's identity, so callers never share a computation whose
-// answer may turn out private.
+// FlightKey is the key Do shares computations under: the public key, the
+// caller's identity and the caller key, so that callers whose requests
+// differ in credentials or forwarded headers never share a computation
+// whose answer may turn out private (a subgraph's Cache-Control: private
+// is known only once it answered).
 func (k *ResponseKey) FlightKey() string {
 	public, _ := k.keys()
-	return public + "\x00" + k.Identity
+	return public + "\x00" + k.Identity + "\x00" + k.Caller
 }
 
 // encodeResponse writes stored time (unix ms), maxAge (ms), scope, body.

@@ -286,7 +286,7 @@ func finalPolicy(p cache.Policy, stats *executor.Stats) cache.Policy {
 // served with its Age; concurrent identical misses compute once; a
 // response without errors whose final policy allows it is stored.
 func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request, d *document, op *ast.OperationDefinition,
-	coerced map[string]any, entry *planEntry, in executor.Input, meta *responseMeta, grants string) ([]byte, int) {
+	coerced map[string]any, entry *planEntry, in executor.Input, meta *responseMeta, grants string, labels map[string]bool) ([]byte, int) {
 	policy := entry.policy
 	identity := identityOf(ctx)
 	if !policy.Cacheable() || policy.Scope == cache.Private && identity == "" {
@@ -301,7 +301,8 @@ func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request,
 	if len(coerced) > 0 {
 		vars = in.Variables
 	}
-	key := &cache.ResponseKey{Version: rt.sg.Version, Document: d.normalized, OperationName: op.Name, Variables: vars, Grants: grants, Identity: identity}
+	key := &cache.ResponseKey{Version: rt.sg.Version, Document: d.normalized, OperationName: op.Name, Variables: vars, Grants: grants, Identity: identity,
+		Caller: s.callerKey(hr, rt.sg, grants, labels)}
 	for _, h := range s.caches.cfg.Response.VaryHeaders {
 		key.Vary = append(key.Vary, h+":"+joinValues(hr.Header.Values(h)))
 	}

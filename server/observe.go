@@ -108,12 +108,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.MetricsHandler.ServeHTTP(w, r)
 		return
 	}
-	n := s.obs.inflight.Add(1)
-	defer s.obs.inflight.Add(-1)
-	if o.MaxInflightRequests > 0 && n > int64(o.MaxInflightRequests) {
-		s.shed(w, r)
-		return
-	}
 	start := time.Now()
 	id := r.Header.Get("X-Request-ID")
 	if !telemetry.ValidRequestID(id) {
@@ -159,6 +153,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		o.RequestLog.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	}
+}
+
+// admitInflight counts a request whose body has been read against
+// MaxInflightRequests; past it the request is shed (503) and admitInflight
+// reports false. release must be called when the request is done.
+func (s *Server) admitInflight(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	n := s.obs.inflight.Add(1)
+	release = func() { s.obs.inflight.Add(-1) }
+	if m := s.opts.Observe.MaxInflightRequests; m > 0 && n > int64(m) {
+		release()
+		s.shed(w, r)
+		return nil, false
+	}
+	return release, true
 }
 
 func metricsPath(p string) string {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/fedgate/gateway/auth"
@@ -78,12 +79,55 @@ type Options struct {
 	// Observe configures load shedding, the request deadline, traces,
 	// metrics, the request log and /ready (observe.go).
 	Observe Observe
+	// HTTP bounds what one client connection may hold: read deadlines,
+	// idle time, header size and the memory of bodies being read
+	// (HTTPServer applies the listener's part).
+	HTTP HTTPOptions
+}
+
+// HTTPOptions bound slow and idle clients (docs/security.md).
+type HTTPOptions struct {
+	// ReadHeaderTimeout is the time a client has to send the request
+	// line and headers.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout is the time a client has to send the body, counted
+	// from when the handler starts reading it; past it the request is
+	// answered 408 REQUEST_TIMEOUT and the connection closed.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle that long.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes caps the request line and headers (431 past it).
+	MaxHeaderBytes int
+	// MaxReadingBytes is the memory shared by the bodies being read at
+	// once; a body that would take more is refused with 503
+	// SERVICE_OVERLOADED. Buffers grow with the bytes received, so slow
+	// clients hold little of it. 0 is no budget.
+	MaxReadingBytes int64
+}
+
+// DefaultHTTPOptions are the defaults of HTTPOptions.
+func DefaultHTTPOptions() HTTPOptions {
+	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
+}
+
+// HTTPServer returns an http.Server for s with the listener's limits of
+// Options.HTTP. Its ReadTimeout is a backstop for the paths that do not
+// read a body; the GraphQL handler sets its own body deadline and lifts
+// it once the body is read, so a long execution is not cut.
+func (s *Server) HTTPServer() *http.Server {
+	h := s.opts.HTTP
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: h.ReadHeaderTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes}
+	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
+		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
+	}
+	return hs
 }
 
 // DefaultOptions are the production defaults.
 func DefaultOptions() Options {
 	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20,
-		Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig()}
+		Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig(), HTTP: DefaultHTTPOptions()}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -98,6 +142,8 @@ type Server struct {
 	sec        *security
 	caches     *caches
 	obs        observer
+	// reading is the budget of the bodies being read (nil: none).
+	reading *request.Budget
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -146,7 +192,7 @@ type document struct {
 
 // New returns a server for sg that sends fetches through transport.
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
-	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules()}
+	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes)}
 	s.initObserve()
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
@@ -215,11 +261,18 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch, MaxBatch: s.opts.MaxBatch})
+	reqs, batched, err := s.decode(w, r)
 	if err != nil {
 		writeError(w, contentType, err)
 		return
 	}
+	// Only now, with the body read, does the request count against
+	// max_inflight_requests: a slow client holds no admission slot.
+	release, ok := s.admitInflight(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	rt := s.rt.Load()
 	if batched {
 		out := []byte{'['}
@@ -262,6 +315,25 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if !meta.shared {
 		putBuffer(body)
 	}
+}
+
+// decode reads the GraphQL requests of r under the body deadline
+// (Options.HTTP.ReadTimeout) and the body read budget, then lifts the
+// deadline so that a long execution is not cut by it. A body that does
+// not arrive in time closes the connection.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request) ([]request.Request, bool, error) {
+	rc := http.NewResponseController(w)
+	if t := s.opts.HTTP.ReadTimeout; t > 0 {
+		_ = rc.SetReadDeadline(time.Now().Add(t))
+	}
+	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch,
+		MaxBatch: s.opts.MaxBatch, Budget: s.reading})
+	if err != nil && statusOf(err) == http.StatusRequestTimeout {
+		w.Header().Set("Connection", "close")
+		return nil, false, err
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return reqs, batched, err
 }
 
 // responseBuffers recycles response buffers: a large response is written
@@ -361,7 +433,8 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 	}
 	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)
 	grants := rt.authz.Grants(auth.CallerFrom(ctx))
-	entry, err := s.plan(rt, hash, d, op, coerced, grants)
+	labels := activeLabels(rt.sg.OverrideLabels)
+	entry, err := s.plan(rt, hash, d, op, coerced, grants, labels)
 	planSpan.End()
 	if err != nil {
 		return errorBody(err), statusOf(err)
@@ -384,7 +457,7 @@ func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h h
 	var out []byte
 	switch {
 	case s.caches.responses != nil && !includePlan && op.Operation == ast.Query:
-		out, status = s.cachedQuery(ctx, rt, hr, d, op, coerced, entry, in, meta, grants.Key)
+		out, status = s.cachedQuery(ctx, rt, hr, d, op, coerced, entry, in, meta, grants.Key, labels)
 	default:
 		if s.caches.responses != nil && op.Operation != ast.Query {
 			meta.cacheControl = "no-store"
@@ -462,14 +535,13 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 // operation name, the values of the @skip/@include variables and the
 // caller's authorization grants, so that callers who may see different
 // fields never share a plan.
-func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any, grants auth.Grants) (*planEntry, error) {
+func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any, grants auth.Grants, labels map[string]bool) (*planEntry, error) {
 	var key strings.Builder
 	key.Write(hash[:])
 	key.WriteString(op.Name)
 	for _, v := range d.conditionVars {
 		fmt.Fprintf(&key, "|%s=%v", v, vars[v])
 	}
-	labels := activeLabels(rt.sg.OverrideLabels)
 	for _, l := range rt.sg.OverrideLabels {
 		if labels[l] {
 			key.WriteString("|label=" + l)

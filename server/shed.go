@@ -7,8 +7,9 @@ import (
 )
 
 // shed answers a request refused because too many are in flight: a fast
-// 503 with Retry-After and a GraphQL error SERVICE_OVERLOADED, before
-// the body is read.
+// 503 with Retry-After and a GraphQL error SERVICE_OVERLOADED, once the
+// body is read (a slow client holds no admission slot) and before
+// anything is parsed.
 func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
 	s.opts.Observe.Metrics.Shed(r.Context(), "overloaded")
 	after := s.opts.Observe.RetryAfter

@@ -294,7 +294,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	hs := srv.HTTPServer()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -368,6 +368,8 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 		popt.Redis = p.redis.Client()
 	}
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
+	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
+		IdleTimeout: cfg.Server.IdleTimeout, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes)}
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
 		Health: func() any { return p.current.Load().Health() }}
