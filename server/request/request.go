@@ -8,8 +8,8 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"os"
 	"net/url"
+	"os"
 	"strings"
 	"unicode/utf8"
 
