@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
-	"golang.org/x/sync/singleflight"
+	"github.com/fedgate/gateway/internal/flight"
 )
 
 // ResponseKey is what a cached response depends on.
@@ -88,7 +88,7 @@ func (r *Response) Age(now time.Time) time.Duration {
 type ResponseCache struct {
 	l1    *ristretto.Cache[string, *Response]
 	redis *Redis
-	group singleflight.Group
+	group flight.Group[Result]
 	stats *Stats
 }
 
@@ -204,27 +204,14 @@ type Result struct {
 
 // Do runs compute once for every concurrent caller with the same flight
 // key; the others wait for its result (or their own context's end). The
-// computation runs without the first caller's cancellation, so that a
-// client going away does not fail the others. A panic in compute is an
-// error for every caller, not a crash.
+// computation keeps the first caller's deadline but not its cancellation,
+// so that a client going away does not fail the others; it is cancelled
+// once every caller waiting for it has left, so abandoned computations do
+// not pile up under overload. A panic in compute is an error for every
+// caller, not a crash.
 func (c *ResponseCache) Do(ctx context.Context, flight string, compute func(ctx context.Context) Result) (Result, error) {
-	ch := c.group.DoChan(flight, func() (res any, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("computing the response: panic: %v", p)
-			}
-		}()
-		return compute(context.WithoutCancel(ctx)), nil
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return Result{}, res.Err
-		}
-		return res.Val.(Result), nil
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
-	}
+	res, _, err := c.group.Do(ctx, flight, func(ctx context.Context) (Result, error) { return compute(ctx), nil })
+	return res, err
 }
 
 // FlightKey is the key Do shares computations under: the public key, the

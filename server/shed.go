@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/fedgate/gateway/internal/reqerr"
 	"strconv"
 	"time"
 )
@@ -18,7 +20,7 @@ func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
 	}
 	secs := int((after + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.Header().Set("Content-Type", responseType(r.Header.Get("Accept")))
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte(`{"errors":[{"message":"the gateway is overloaded; retry later","extensions":{"code":"` + CodeOverloaded + `"}}]}`))
+	reqerr.Write(w, responseType(r.Header.Get("Accept")), errOverloaded)
 }
+
+var errOverloaded = &reqerr.Error{Code: CodeOverloaded, Message: "the gateway is overloaded; retry later", Status: http.StatusServiceUnavailable}
