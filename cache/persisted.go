@@ -84,9 +84,9 @@ type PersistedQueries struct {
 	apq    bool
 	ttl    int64 // seconds
 	maxDoc int64
-	l1    *ristretto.Cache[string, string]
-	redis *Redis
-	stats *Stats
+	l1     *ristretto.Cache[string, string]
+	redis  *Redis
+	stats  *Stats
 
 	mode   string
 	byID   map[string]string
