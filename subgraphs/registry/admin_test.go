@@ -87,3 +87,43 @@ func TestAdminAPIIsNoRequestOracle(t *testing.T) {
 		t.Errorf("refusing 40,000 enum values took %v", d)
 	}
 }
+
+// TestRemovedAuthorizationIsBreaking is issue 15 item 7: publishing a
+// subgraph with @requiresScopes removed from a field (or @inaccessible
+// removed) is a breaking change, refused unless forced.
+func TestRemovedAuthorizationIsBreaking(t *testing.T) {
+	store, err := registry.NewDisk(t.TempDir(), 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := startInstance(t, store)
+	const link = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes", "@policy", "@inaccessible"])
+`
+	protected := link + `type Query { me: User @authenticated }
+type User @key(fields: "id") { id: ID! email: String @requiresScopes(scopes: [["read:email"]]) secret: String @inaccessible name: String }`
+	var out registry.Outcome
+	if code := call(t, "POST", in.admin+"/subgraphs/users?force=true", map[string]any{"url": "http://users", "sdl": protected}, &out); code != 200 || !out.Published {
+		t.Fatalf("first publish: %d %+v", code, out)
+	}
+	for _, tc := range []struct{ name, sdl, kind string }{
+		{"requiresScopes removed", strings.Replace(protected, ` @requiresScopes(scopes: [["read:email"]])`, "", 1), "AUTHORIZATION_REMOVED"},
+		{"scopes changed", strings.Replace(protected, `[["read:email"]]`, `[["read:email"], ["guest"]]`, 1), "AUTHORIZATION_REMOVED"},
+		{"authenticated removed", strings.Replace(protected, `me: User @authenticated`, `me: User`, 1), "AUTHORIZATION_REMOVED"},
+		{"inaccessible removed", strings.Replace(protected, `secret: String @inaccessible`, `secret: String`, 1), "INACCESSIBLE_REMOVED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out registry.Outcome
+			code := call(t, "POST", in.admin+"/subgraphs/users", map[string]any{"url": "http://users", "sdl": tc.sdl}, &out)
+			if code != 409 || out.Published {
+				t.Fatalf("unforced publish: %d %+v; want 409", code, out)
+			}
+			found := false
+			for _, c := range out.Changes {
+				found = found || c.Kind == tc.kind && c.Severity == "BREAKING"
+			}
+			if !found {
+				t.Errorf("no BREAKING %s among %+v", tc.kind, out.Changes)
+			}
+		})
+	}
+}

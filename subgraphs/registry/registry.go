@@ -428,6 +428,7 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 	}
 	if oldAPI != nil {
 		out.Changes = diff.Schemas(oldAPI.API, res.Supergraph.API)
+		out.Changes = append(out.Changes, diff.Security(oldAPI.Full, res.Supergraph.Full)...)
 	} else {
 		out.Changes = diff.Schemas(nil, res.Supergraph.API)
 	}
