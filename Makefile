@@ -7,14 +7,19 @@ BENCH_CONNS ?= 50
 BENCH_TIME  ?= 10s
 BENCH_QUERY ?= testdata/bench/demo-query.graphql
 BENCH_FLAGS ?=
+LOADGEN_FLAGS ?=
+BENCH_UNIQUE ?= 15000
+BENCH_AUTH  := testdata/bench/auth
 TEST_FLAGS  ?= -timeout 10m
 FUZZ_TIME   ?= 30s
+DIFFTEST_N    ?= 300
+DIFFTEST_SEED ?= 1
 
 # The race detector needs cgo and a C compiler; without them (a machine
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: deps help run build test lint fmt-check vet bench gobench fuzz compose clean playground js-test browser-test http-audit playground-test attack
+.PHONY: deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test attack
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
@@ -24,12 +29,15 @@ help:
 	@echo 'make js-test   playground-test, http-audit and browser-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
 	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
+	@echo 'make subscriptions-test  graphql-ws, graphql-sse and Apollo Client subscribing through bin/gateway demo'
 	@echo 'make playground    rebuild the playground bundle playground/dist (needs Node.js)'
 	@echo 'make lint      gofmt check and go vet'
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
+	@echo 'make bench-unique  make bench with auth on and a distinct valid JWT per request, HS256 then RS256 (docs/bench.md)'
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
 	@echo 'make attack    the adversarial suite (docs/security.md): slow clients, idle connections, validation, APQ floods, forged headers, dedupe and cache isolation; prints the figure each attack is bounded by'
 	@echo 'make fuzz      every fuzz target for $(FUZZ_TIME)'
+	@echo 'make difftest  $(DIFFTEST_N) generated operations per graph (demo + composed fixtures), fedgate vs Apollo and Hive Gateway (SEED=$(DIFFTEST_SEED))'
 	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (subgraphs/demo/supergraph.yaml)'
 
 run:
@@ -73,8 +81,21 @@ bench: build $(BIN)/loadgen
 	trap 'exit 130' INT TERM; \
 	echo "gateway: pid $$pid, demo subgraphs in the same process"; \
 	timeout 150 $(BIN)/loadgen -url http://127.0.0.1:$(BENCH_PORT)/graphql -query $(BENCH_QUERY) \
-		-c $(BENCH_CONNS) -d $(BENCH_TIME) -warmup 2s -wait 15s -pid $$pid \
+		-c $(BENCH_CONNS) -d $(BENCH_TIME) -warmup 2s -wait 15s -pid $$pid $(LOADGEN_FLAGS) \
 	|| { status=$$?; echo "gateway log:"; tail -n 20 "$$log"; exit $$status; }
+
+# bench-unique is bench with authentication required and every request
+# carrying its own valid JWT (BENCH_UNIQUE are signed before the run; the
+# run ends early when they are used up), so no cache or dedupe keyed by the
+# caller can help: HS256, then RS256.
+BENCH_JWT := -jwt-issuer fedgate-loadgen -jwt-audience fedgate -unique $(BENCH_UNIQUE)
+bench-unique: build $(BIN)/loadgen
+	@echo "== HS256, a distinct token per request"
+	@$(MAKE) --no-print-directory bench BENCH_FLAGS='--config $(BENCH_AUTH)/gateway.yaml $(BENCH_FLAGS)' \
+		LOADGEN_FLAGS='$(BENCH_JWT) -jwt-alg HS256 -jwt-kid bench-hs -jwt-secret fedgate-benchmark-only-hs256-secret-not-for-production'
+	@echo "== RS256, a distinct token per request"
+	@$(MAKE) --no-print-directory bench BENCH_FLAGS='--config $(BENCH_AUTH)/gateway.yaml $(BENCH_FLAGS)' \
+		LOADGEN_FLAGS='$(BENCH_JWT) -jwt-alg RS256 -jwt-kid bench-rs -jwt-key $(BENCH_AUTH)/rs256.key.pem'
 
 gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./planner ./executor ./server
@@ -96,6 +117,14 @@ attack: deps
 	$(GO) test -tags attack -count=1 -v -timeout 5m ./attack/
 	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./subgraphs/ ./e2e/
 
+# difftest: the differential test (e2e/difftest, docs/differential.md) on
+# the demo graph and every composed fixture; the report of every case goes
+# to bin/difftest-report.txt.
+difftest: deps
+	@mkdir -p $(BIN)
+	DIFFTEST_N=$(DIFFTEST_N) DIFFTEST_SEED=$(DIFFTEST_SEED) DIFFTEST_GRAPHS=all DIFFTEST_REPORT=$(CURDIR)/$(BIN)/difftest-report.txt \
+		$(GO) test -count=1 -timeout 90m -run '^TestDifferential$$' -v ./e2e/difftest
+
 compose:
 	$(GO) run ./cmd/gateway compose --config subgraphs/demo/supergraph.yaml -o gateway.graphql
 
@@ -107,11 +136,20 @@ playground:
 # The Node.js tests (e2e/js) run bin/gateway demo on a free loopback port;
 # each script stops itself after 120 s.
 JS_DEPS := e2e/js/node_modules/.package-lock.json
+SUBS_DEPS := e2e/subscriptions/node_modules/.package-lock.json
 
 $(JS_DEPS): e2e/js/package.json e2e/js/package-lock.json
 	cd e2e/js && npm ci --no-audit --no-fund
 
-js-test: playground-test http-audit browser-test
+$(SUBS_DEPS): e2e/subscriptions/package.json e2e/subscriptions/package-lock.json
+	cd e2e/subscriptions && npm ci --no-audit --no-fund
+
+js-test: playground-test http-audit browser-test subscriptions-test
+
+# subscriptions-test subscribes through bin/gateway demo with the graphql-ws,
+# graphql-sse and Apollo Client npm clients (e2e/subscriptions).
+subscriptions-test: build $(SUBS_DEPS) $(JS_DEPS)
+	timeout 180 node e2e/subscriptions/clients.mjs $(BIN)/gateway
 
 # playground-test checks the playground's plan printer against the golden
 # plans (testdata/plans: the JSON the gateway returns, the text it prints).

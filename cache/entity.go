@@ -52,7 +52,7 @@ type Entity struct {
 // there is no Redis, else when EntityConfig.L1 is set).
 //
 // Invalidation (by subgraph, type, or type and key) deletes the matching
-// Redis keys, and marks the scope invalid in process; with Redis, the
+// Redis keys, found through index entries (see entityindex.go), and marks the scope invalid in process; with Redis, the
 // other gateway instances learn it through a Redis channel.
 type EntityCache struct {
 	cfg   EntityConfig
@@ -172,7 +172,7 @@ func (c *EntityCache) ref(f *EntityFetch, rep []byte) (entityRef, bool) {
 	h.Write([]byte{0})
 	h.Write(rep)
 	r := entityRef{typ: typ, keyHash: keyHash}
-	r.public = entityPrefix(f.Subgraph, typ, keyHash) + f.Version + ":" + hex.EncodeToString(h.Sum(nil)[:16])
+	r.public = entityDataPrefix(f.Subgraph, typ, keyHash) + f.Version + ":" + hex.EncodeToString(h.Sum(nil)[:16])
 	if f.Identity != "" {
 		r.private = r.public + ":p:" + identityHash(f.Identity)
 	}
@@ -217,17 +217,6 @@ func appendCanonical(buf []byte, v *fastjson.Value) []byte {
 		return strconv.AppendQuote(buf, string(v.GetStringBytes()))
 	}
 	return v.MarshalTo(buf)
-}
-
-func entityPrefix(subgraph, typ, keyHash string) string {
-	p := KeyPrefix + "e:" + subgraph + ":"
-	if typ != "" {
-		p += typ + ":"
-		if keyHash != "" {
-			p += keyHash + ":"
-		}
-	}
-	return p
 }
 
 // keyHash is the hash of an entity key given as a JSON object: the same
@@ -361,6 +350,7 @@ func (c *EntityCache) Put(ctx context.Context, f *EntityFetch, reps, entities []
 	var keys []string
 	var values [][]byte
 	var ttls []time.Duration
+	var index []indexEntry
 	for i, rep := range reps {
 		if i >= len(entities) || entities[i] == nil {
 			continue
@@ -380,9 +370,10 @@ func (c *EntityCache) Put(ctx context.Context, f *EntityFetch, reps, entities []
 		keys = append(keys, key)
 		values = append(values, encodeEntity(e))
 		ttls = append(ttls, p.MaxAge)
+		index = append(index, indexEntry{typ: r.typ, keyHash: r.keyHash, key: key})
 	}
-	if c.redis != nil {
-		c.redis.set(ctx, keys, values, ttls)
+	if c.redis != nil && len(keys) > 0 {
+		c.redis.setIndexed(ctx, f.Subgraph, index, keys, values, p.MaxAge)
 	}
 	c.stats.EntityStores.Add(int64(len(keys)))
 }
@@ -427,30 +418,30 @@ type Invalidation struct {
 	Key json.RawMessage `json:"key,omitempty"`
 }
 
-// scope returns the in-process scope and the Redis key pattern.
-func (inv Invalidation) scope() (string, string, error) {
+// scope returns the in-process scope and the entity index selection.
+func (inv Invalidation) scope() (string, indexScope, error) {
 	if !isName(inv.Subgraph) && !validSubgraphName(inv.Subgraph) {
-		return "", "", errors.New("subgraph: must be a subgraph name")
+		return "", indexScope{}, errors.New("subgraph: must be a subgraph name")
 	}
 	switch inv.Kind {
 	case "subgraph":
-		return inv.Subgraph, entityPrefix(inv.Subgraph, "", "") + "*", nil
+		return inv.Subgraph, indexScope{subgraph: inv.Subgraph}, nil
 	case "type":
 		if !isName(inv.Type) {
-			return "", "", errors.New("type: must be a type name")
+			return "", indexScope{}, errors.New("type: must be a type name")
 		}
-		return inv.Subgraph + "|" + inv.Type, entityPrefix(inv.Subgraph, inv.Type, "") + "*", nil
+		return inv.Subgraph + "|" + inv.Type, indexScope{subgraph: inv.Subgraph, typ: inv.Type}, nil
 	case "entity":
 		if !isName(inv.Type) {
-			return "", "", errors.New("type: must be a type name")
+			return "", indexScope{}, errors.New("type: must be a type name")
 		}
 		h, err := keyHash(inv.Key)
 		if err != nil {
-			return "", "", errors.New("key: must be a JSON object of the key fields")
+			return "", indexScope{}, errors.New("key: must be a JSON object of the key fields")
 		}
-		return inv.Subgraph + "|" + inv.Type + "|" + h, entityPrefix(inv.Subgraph, inv.Type, h) + "*", nil
+		return inv.Subgraph + "|" + inv.Type + "|" + h, indexScope{subgraph: inv.Subgraph, typ: inv.Type, keyHash: h}, nil
 	}
-	return "", "", fmt.Errorf("kind: %q is not one of subgraph, type, entity", inv.Kind)
+	return "", indexScope{}, fmt.Errorf("kind: %q is not one of subgraph, type, entity", inv.Kind)
 }
 
 // validSubgraphName accepts the names subgraphs get in supergraphs:
@@ -462,7 +453,7 @@ func validSubgraphName(s string) bool {
 // Invalidate drops the entities inv selects, here and in Redis, and tells
 // the other instances. It returns the number of Redis keys deleted.
 func (c *EntityCache) Invalidate(ctx context.Context, inv Invalidation) (int, error) {
-	scope, pattern, err := inv.scope()
+	scope, sel, err := inv.scope()
 	if err != nil {
 		return 0, err
 	}
@@ -470,7 +461,7 @@ func (c *EntityCache) Invalidate(ctx context.Context, inv Invalidation) (int, er
 	if c.redis == nil {
 		return 0, nil
 	}
-	n, err := c.redis.deleteMatching(ctx, pattern)
+	n, err := c.redis.invalidate(ctx, sel)
 	if err != nil {
 		return n, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/dustin/go-humanize"
 )
@@ -14,17 +15,20 @@ type ByteSize int64
 
 // UnmarshalYAML accepts an integer or a string with a unit.
 func (b *ByteSize) UnmarshalYAML(data []byte) error {
-	s := string(data)
+	s := strings.TrimSpace(string(data))
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		*b = ByteSize(n)
 		return nil
 	}
 	if uq, err := strconv.Unquote(s); err == nil {
-		s = uq
+		s = strings.TrimSpace(uq)
+	}
+	if strings.HasPrefix(s, "-") {
+		return fmt.Errorf("%q is negative: want a size, bytes or with a unit such as 2MiB", s)
 	}
 	n, err := humanize.ParseBytes(s)
 	if err != nil {
-		return fmt.Errorf("not a size: %q (want bytes or a unit such as 2MiB)", s)
+		return fmt.Errorf("%q is not a size: want bytes or a unit such as 2MiB", s)
 	}
 	*b = ByteSize(n)
 	return nil

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -22,8 +23,11 @@ import (
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/registry"
+	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 )
 
 // Config is the whole gateway configuration.
@@ -37,6 +41,8 @@ type Config struct {
 	Cache      cache.Config     `yaml:"cache"`
 	Telemetry  telemetry.Config `yaml:"telemetry"`
 	Registry   registry.Config  `yaml:"registry"`
+	// Subscriptions configures subscriptions (docs/subscriptions.md).
+	Subscriptions subscriptions.Config `yaml:"subscriptions"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -97,7 +103,9 @@ type Supergraph struct {
 // Redis configures the shared Redis used by rate limits, caches and the
 // registry; an empty URL keeps everything in process.
 type Redis struct {
-	// URL is a redis:// or rediss:// URL; empty disables Redis.
+	// URL is a redis://, rediss://, unix://, redis+cluster:// or
+	// redis+sentinel:// URL (see cache.OpenRedisClient); empty disables
+	// Redis.
 	URL string `yaml:"url"`
 	// Timeout bounds one Redis command; past it the gateway goes on
 	// without Redis for that request.
@@ -138,6 +146,8 @@ func Default() Config {
 		Cache:     cache.DefaultConfig(),
 		Telemetry: telemetry.DefaultConfig(),
 		Registry:  registry.DefaultConfig(),
+
+		Subscriptions: subscriptions.DefaultConfig(),
 	}
 }
 
@@ -157,6 +167,10 @@ func LoadOver(base Config, path string) (Config, error) {
 	}
 	cfg, err := ParseOver(base, data, os.LookupEnv)
 	if err != nil {
+		if msg := err.Error(); strings.Contains(msg, "\n") {
+			// One problem a line, under the file's name.
+			return Config{}, fmt.Errorf("config %s:\n  %s", path, strings.ReplaceAll(msg, "\n", "\n  "))
+		}
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	return cfg, nil
@@ -168,21 +182,43 @@ func Parse(data []byte, lookup func(string) (string, bool)) (Config, error) {
 	return ParseOver(Default(), data, lookup)
 }
 
-// ParseOver decodes YAML over base and validates the result.
+// ParseOver decodes YAML over base and validates the result. Every
+// mistake is reported at once, one a line, each with its line in the file
+// and its key: unknown keys, values that do not decode (a bad duration,
+// a word where a number belongs) and values that do not validate.
 func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Config, error) {
 	expanded, err := expand(data, lookup)
 	if err != nil {
 		return Config{}, err
 	}
 	cfg := base
+	var root ast.Node
+	var problems []problem
 	if len(bytes.TrimSpace(expanded)) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(expanded), yaml.Strict())
-		if err := dec.Decode(&cfg); err != nil {
+		file, err := parser.ParseBytes(expanded, 0)
+		if err != nil {
 			return Config{}, errors.New(yaml.FormatError(err, false, true))
+		}
+		if len(file.Docs) > 1 {
+			return Config{}, errors.New("one YAML document expected, the file has several (---)")
+		}
+		if len(file.Docs) == 1 && file.Docs[0].Body != nil {
+			root = file.Docs[0].Body
+			c := &checker{}
+			c.checkNode(root, reflect.TypeOf(Config{}), "")
+			problems = c.problems
+			// What is left after removing the mistakes decodes.
+			if err := yaml.NodeToValue(root, &cfg, yaml.Strict()); err != nil {
+				problems = append(problems, problem{key: "config", msg: yaml.FormatError(err, false, false)})
+				return Config{}, problemsError(problems)
+			}
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+		problems = append(problems, validationProblems(err, root)...)
+	}
+	if len(problems) > 0 {
+		return Config{}, problemsError(problems)
 	}
 	return cfg, nil
 }
@@ -205,6 +241,7 @@ func (c Config) Validate() error {
 		{"cache", c.Cache.Validate()},
 		{"telemetry", c.Telemetry.Validate()},
 		{"registry", c.Registry.Validate()},
+		{"subscriptions", c.Subscriptions.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))
@@ -280,8 +317,8 @@ func (s Supergraph) validate() error {
 
 func (r Redis) validate() error {
 	var errs []error
-	if r.URL != "" && !strings.HasPrefix(r.URL, "redis://") && !strings.HasPrefix(r.URL, "rediss://") && !strings.HasPrefix(r.URL, "unix://") {
-		errs = append(errs, errors.New("redis.url: must be a redis://, rediss:// or unix:// URL"))
+	if r.URL != "" && !cache.ValidRedisURL(r.URL) {
+		errs = append(errs, errors.New("redis.url: must be a redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL"))
 	}
 	if r.Timeout <= 0 {
 		errs = append(errs, errors.New("redis.timeout: must be positive"))

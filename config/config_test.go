@@ -45,7 +45,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "server:\n  listn: x\n", `unknown field "listn"`},
+		{"unknown key", "server:\n  listn: x\n", "line 2: server.listn: unknown key (did you mean listen?)"},
 		{"unset variable", "redis:\n  url: ${REDIS_URL}\n", "line 2: environment variable REDIS_URL is not set"},
 		{"bad listen", "server:\n  listen: nowhere\n", "server.listen:"},
 		{"bad size", "server:\n  max_body_bytes: lots\n", "not a size"},
@@ -57,7 +57,15 @@ func TestParseErrors(t *testing.T) {
 		{"registry slow poll", "registry:\n  poll_interval: 5s\n", "registry.poll_interval:"},
 		{"registry and watch", "supergraph:\n  path: x.graphql\n  watch: true\nregistry:\n  enabled: true\n  token: 0123456789abcdef\n", "supergraph.watch: not with registry.enabled"},
 		{"negative timeout", "server:\n  request_timeout: -1s\n", "server.request_timeout:"},
-		{"bad duration", "server:\n  shutdown_timeout: soon\n", "soon"},
+		{"bad duration", "server:\n  shutdown_timeout: soon\n", `line 2: server.shutdown_timeout: "soon" is not a duration`},
+		{"negative size", "server:\n  max_body_bytes: -5\n", "line 2: server.max_body_bytes: must be positive"},
+		{"word for a number", "server:\n  max_batch: many\n", "line 2: server.max_batch: want a whole number, got many"},
+		{"list for a bool", "server:\n  playground: [1]\n", "line 2: server.playground: want true or false"},
+		{"scalar for a section", "server: 5\n", "line 1: server: want a block of keys"},
+		{"top level not a mapping", "- a\n", "(top level): want a block of keys"},
+		{"two documents", "server: {}\n---\nredis: {}\n", "several"},
+		{"syntax", "server:\n  listen: [\n", "["},
+		{"emptied override", "subgraphs:\n  overrides:\n    products:\n      retry:\n        attempts: x\n  all:\n    timeout: 1s\n", "line 5: subgraphs.overrides.products.retry.attempts: want a whole number, got x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), env(nil))
@@ -85,5 +93,83 @@ func TestEmptyIsDefault(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg, Default()) {
 		t.Errorf("empty file differs from defaults")
+	}
+}
+
+// TestParseReportsEverything: one file with an unknown key, bad values
+// of several kinds and an invalid value gets every problem at once, in
+// file order, each with its line and key.
+func TestParseReportsEverything(t *testing.T) {
+	yaml := `server:
+  request_timeout: banana
+  max_body_bytes: -5
+  listn: 127.0.0.1:4000
+  max_batch: lots
+redis:
+  timeout: 0s
+subgraphs:
+  all:
+    timeout: forever
+  overrides:
+    products:
+      retry:
+        attempts: x
+limits:
+  bogus: 1
+telemetry:
+  logging:
+    level: loud
+`
+	_, err := Parse([]byte(yaml), env(nil))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		`line 2: server.request_timeout: "banana" is not a duration (write 150ms, 10s, 5m)`,
+		`line 3: server.max_body_bytes: must be positive`,
+		`line 4: server.listn: unknown key (did you mean listen?)`,
+		`line 5: server.max_batch: want a whole number, got lots`,
+		`line 7: redis.timeout: must be positive`,
+		`line 10: subgraphs.all.timeout: "forever" is not a duration (write 150ms, 10s, 5m)`,
+		`line 14: subgraphs.overrides.products.retry.attempts: want a whole number, got x`,
+		`line 16: limits.bogus: unknown key`,
+		`line 19: telemetry.logging.level:`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%v", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d:\n got %s\nwant %s", i, got[i], want[i])
+		}
+	}
+}
+
+// TestParseHostile: deep nesting, huge keys, anchors and aliases neither
+// panic nor hang, and end in an error or a valid configuration.
+func TestParseHostile(t *testing.T) {
+	deep := strings.Repeat("[", 10000) + strings.Repeat("]", 10000)
+	for _, doc := range []string{
+		"server: " + deep + "\n",
+		"server:\n  " + strings.Repeat("k", 100000) + ": 1\n",
+		"x: &a {server: 1}\nserver: *a\n",
+		"server: &s\n  listen: 127.0.0.1:1\nlimits: *s\n",
+		"server:\n  <<: {listen: 127.0.0.1:5}\n",
+		"? [a]\n: 1\n",
+		"server: !!binary aGVsbG8=\n",
+		"server:\n  max_body_bytes: 99999999999999999999999\n",
+		"server:\n  request_timeout: 9999999999h\n",
+	} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = Parse([]byte(doc), env(nil))
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Parse hangs on %.60q", doc)
+		}
 	}
 }

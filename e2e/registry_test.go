@@ -155,16 +155,19 @@ func TestRegistryBinary(t *testing.T) {
 	if code, out := g.cli(t, "list", "--token", "wrong-token"); code != 2 || !strings.Contains(out, "401") {
 		t.Fatalf("wrong token: exit %d\n%s", code, out)
 	}
-	// The first publish removes most of the embedded supergraph: exit 1
-	// without --force.
-	if code, out := g.cli(t, "publish", "--name", "accounts", "--url", urls["accounts"], "--introspect"); code != 1 || !strings.Contains(out, "BREAKING") {
-		t.Fatalf("unforced breaking publish: exit %d\n%s", code, out)
+	// A first publish that does not compose alone fails (exit 1) and
+	// points at seeding with --config.
+	if code, out := g.cli(t, "publish", "--name", "inventory", "--url", urls["inventory"], "--introspect"); code != 1 || !strings.Contains(out, "--config supergraph.yaml") {
+		t.Fatalf("inventory alone into an empty registry: exit %d\n%s", code, out)
 	}
-	for i, name := range []string{"accounts", "products", "inventory", "reviews"} {
+	// The first publish into the empty registry is not breaking, although
+	// it replaces the embedded supergraph (exit 0 without --force); the
+	// others follow one by one (accounts again is unchanged).
+	if code, out := g.cli(t, "publish", "--name", "accounts", "--url", urls["accounts"], "--introspect"); code != 0 || strings.Contains(out, "BREAKING") || !strings.Contains(out, "serving version 1") {
+		t.Fatalf("first publish: exit %d\n%s", code, out)
+	}
+	for _, name := range []string{"accounts", "products", "inventory", "reviews"} {
 		args := []string{"publish", "--name", name, "--url", urls[name], "--introspect"}
-		if i == 0 {
-			args = append(args, "--force")
-		}
 		if code, out := g.cli(t, args...); code != 0 {
 			t.Fatalf("publish %s: exit %d\n%s", name, code, out)
 		}
@@ -258,14 +261,19 @@ func TestRegistryBinariesShareRedis(t *testing.T) {
 		g.start(t)
 		gws = append(gws, g)
 	}
-	for i, name := range []string{"accounts", "products", "inventory", "reviews"} {
-		args := []string{"publish", "--name", name, "--url", urls[name], "--introspect"}
-		if i == 0 {
-			args = append(args, "--force")
-		}
-		if code, out := gws[i%3].cli(t, args...); code != 0 {
-			t.Fatalf("publish %s: exit %d\n%s", name, code, out)
-		}
+	// Seed the registry in one command from a rover supergraph.yaml whose
+	// subgraphs are listed in an order where, one by one, inventory would
+	// not compose before products.
+	rover := "federation_version: =2.3.0\nsubgraphs:\n"
+	for _, name := range []string{"inventory", "reviews", "accounts", "products"} {
+		rover += "  " + name + ":\n    routing_url: " + urls[name] + "\n    schema:\n      subgraph_url: " + urls[name] + "\n"
+	}
+	roverFile := filepath.Join(t.TempDir(), "supergraph.yaml")
+	if err := os.WriteFile(roverFile, []byte(rover), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := gws[0].cli(t, "publish", "--config", roverFile); code != 0 || !strings.Contains(out, "serving version 1") {
+		t.Fatalf("seed: exit %d\n%s", code, out)
 	}
 	sdl, err := os.ReadFile(filepath.Join(repoRoot, "subgraphs/demo/accounts/schema.graphqls"))
 	if err != nil {

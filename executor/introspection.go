@@ -2,21 +2,141 @@ package executor
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/fedgate/gateway/planner"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// Introspector answers __schema and __type from the API schema.
+// Introspector answers __schema and __type from the API schema, as
+// graphql-js 16 does: built-in scalars no field or argument uses are left
+// out, possibleTypes lists object types only, directives can be
+// deprecated, and @defer, which the gateway does not implement, is not
+// advertised.
 type Introspector struct {
 	schema *ast.Schema
 	wrap   *introspection.Schema
+	// unused holds the built-in scalars nothing in the schema refers to.
+	unused map[string]bool
 }
 
+// unadvertised directives are in gqlparser's prelude but not implemented.
+var unadvertised = map[string]bool{"defer": true, "stream": true}
+
 // NewIntrospector returns an introspector over the client-facing schema.
+// It adds graphql-js 16's __Directive.isDeprecated and deprecationReason
+// and __Schema.directives(includeDeprecated:) to the schema's
+// introspection types (gqlparser's prelude lacks them), so that documents
+// asking for them validate; call it before serving the schema.
 func NewIntrospector(schema *ast.Schema) *Introspector {
-	return &Introspector{schema: schema, wrap: introspection.WrapSchema(schema)}
+	extendIntrospectionTypes(schema)
+	return &Introspector{schema: schema, wrap: introspection.WrapSchema(schema), unused: unusedScalars(schema)}
+}
+
+// extendIntrospectionTypes adds the directive deprecation fields of
+// graphql-js 16 to the schema's __Directive and __Schema. It is idempotent.
+func extendIntrospectionTypes(schema *ast.Schema) {
+	if d := schema.Types["__Directive"]; d != nil && d.Fields.ForName("isDeprecated") == nil {
+		d.Fields = append(d.Fields,
+			&ast.FieldDefinition{Name: "isDeprecated", Type: ast.NonNullNamedType("Boolean", nil)},
+			&ast.FieldDefinition{Name: "deprecationReason", Type: ast.NamedType("String", nil)})
+	}
+	if s := schema.Types["__Schema"]; s != nil {
+		if f := s.Fields.ForName("directives"); f != nil && f.Arguments.ForName("includeDeprecated") == nil {
+			f.Arguments = append(f.Arguments, &ast.ArgumentDefinition{
+				Name:         "includeDeprecated",
+				Type:         ast.NonNullNamedType("Boolean", nil),
+				DefaultValue: &ast.Value{Kind: ast.BooleanValue, Raw: "false"},
+			})
+		}
+	}
+}
+
+// builtinScalars are the scalars of the prelude; graphql-js lists one only
+// when the schema refers to it.
+var builtinScalars = []string{"Int", "Float", "String", "Boolean", "ID"}
+
+// unusedScalars returns the built-in scalars that no field, argument,
+// input field or advertised directive argument of the schema refers to
+// (the introspection types refer to String and Boolean).
+func unusedScalars(schema *ast.Schema) map[string]bool {
+	used := map[string]bool{"String": true, "Boolean": true}
+	for _, def := range schema.Types {
+		if strings.HasPrefix(def.Name, "__") {
+			continue
+		}
+		for _, f := range def.Fields {
+			used[f.Type.Name()] = true
+			for _, a := range f.Arguments {
+				used[a.Type.Name()] = true
+			}
+		}
+	}
+	for name, d := range schema.Directives {
+		if unadvertised[name] {
+			continue
+		}
+		for _, a := range d.Arguments {
+			used[a.Type.Name()] = true
+		}
+	}
+	out := map[string]bool{}
+	for _, name := range builtinScalars {
+		if !used[name] {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// scalarDescriptions are graphql-js 16's descriptions of the built-in
+// scalars (gqlparser's prelude words two of them differently).
+var scalarDescriptions = map[string]string{
+	"Int":     "The `Int` scalar type represents non-fractional signed whole numeric values. Int can represent values between -(2^31) and 2^31 - 1.",
+	"Float":   "The `Float` scalar type represents signed double-precision fractional values as specified by [IEEE 754](https://en.wikipedia.org/wiki/IEEE_floating_point).",
+	"String":  "The `String` scalar type represents textual data, represented as UTF-8 character sequences. The String type is most often used by GraphQL to represent free-form human-readable text.",
+	"Boolean": "The `Boolean` scalar type represents `true` or `false`.",
+	"ID":      "The `ID` scalar type represents a unique identifier, often used to refetch an object or as key for a cache. The ID type appears in a JSON response as a String; however, it is not intended to be human-readable. When expected as an input type, any string (such as `\"4\"`) or integer (such as `4`) input value will be accepted as an ID.",
+}
+
+// printValue spaces a default value as graphql-js prints one: ", "
+// between list items and object fields, ": " after a field name.
+func printValue(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	var b strings.Builder
+	inString, escaped := false, false
+	for _, r := range *s {
+		b.WriteRune(r)
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && r == '\\':
+			escaped = true
+		case r == '"':
+			inString = !inString
+		case !inString && (r == ',' || r == ':'):
+			b.WriteByte(' ')
+		}
+	}
+	out := b.String()
+	return &out
+}
+
+// directiveDeprecation returns the reason a directive definition is
+// deprecated for, or nil.
+func directiveDeprecation(d *ast.DirectiveDefinition) *string {
+	dep := d.Directives.ForName("deprecated")
+	if dep == nil {
+		return nil
+	}
+	reason := "No longer supported"
+	if a := dep.Arguments.ForName("reason"); a != nil && a.Value != nil {
+		reason = a.Value.Raw
+	}
+	return &reason
 }
 
 // Field renders a root __schema or __type field; vars resolve arguments
@@ -29,7 +149,7 @@ func (in *Introspector) Field(buf []byte, f *planner.Field, vars map[string]any)
 	case "__type":
 		name, _ := w.arg(f.Arguments, "name").(string)
 		def := in.schema.Types[name]
-		if def == nil {
+		if def == nil || in.unused[name] {
 			return append(buf, "null"...)
 		}
 		return w.typ(buf, introspection.WrapTypeFromDef(in.schema, def), f.Selection)
@@ -90,7 +210,13 @@ func (w introWriter) schema(buf []byte, sel *planner.SelectionSet) []byte {
 		case "description":
 			return appendStr(buf, s.Description())
 		case "types":
-			types := s.Types()
+			all := s.Types()
+			types := all[:0:0]
+			for _, t := range all {
+				if n := t.Name(); n == nil || !w.in.unused[*n] {
+					types = append(types, t)
+				}
+			}
 			return appendEach(buf, len(types), func(buf []byte, i int) []byte {
 				buf = w.typ(buf, &types[i], f.Selection)
 				return buf
@@ -102,7 +228,15 @@ func (w introWriter) schema(buf []byte, sel *planner.SelectionSet) []byte {
 		case "subscriptionType":
 			return w.typ(buf, s.SubscriptionType(), f.Selection)
 		case "directives":
-			dirs := s.Directives()
+			all := s.Directives()
+			dirs := all[:0:0]
+			for _, d := range all {
+				def := w.in.schema.Directives[d.Name]
+				if unadvertised[d.Name] || def == nil || (directiveDeprecation(def) != nil && !w.includeDeprecated(f)) {
+					continue
+				}
+				dirs = append(dirs, d)
+			}
 			return appendEach(buf, len(dirs), func(buf []byte, i int) []byte {
 				buf = w.directive(buf, &dirs[i], f.Selection)
 				return buf
@@ -133,18 +267,44 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 		case "name":
 			return appendStr(buf, t.Name())
 		case "description":
+			if n := t.Name(); n != nil && t.Kind() == "SCALAR" {
+				if d, ok := scalarDescriptions[*n]; ok {
+					return strconv.AppendQuote(buf, d)
+				}
+			}
 			return appendStr(buf, t.Description())
 		case "specifiedByURL":
 			return appendStr(buf, t.SpecifiedByURL())
 		case "isOneOf":
+			if t.Kind() != "INPUT_OBJECT" {
+				return append(buf, "null"...)
+			}
 			return strconv.AppendBool(buf, t.IsOneOf())
 		case "ofType":
 			return w.typ(buf, t.OfType(), f.Selection)
 		case "interfaces":
+			if k := t.Kind(); k != "OBJECT" && k != "INTERFACE" {
+				return append(buf, "null"...)
+			}
 			return w.types(buf, t.Interfaces(), f.Selection)
 		case "possibleTypes":
-			return w.types(buf, t.PossibleTypes(), f.Selection)
+			if k := t.Kind(); k != "INTERFACE" && k != "UNION" {
+				return append(buf, "null"...)
+			}
+			// gqlparser counts an interface implementing another among its
+			// possible types; only object types are.
+			all := t.PossibleTypes()
+			objects := all[:0:0]
+			for _, p := range all {
+				if p.Kind() == "OBJECT" {
+					objects = append(objects, p)
+				}
+			}
+			return w.types(buf, objects, f.Selection)
 		case "fields":
+			if k := t.Kind(); k != "OBJECT" && k != "INTERFACE" {
+				return append(buf, "null"...)
+			}
 			fields := t.Fields(w.includeDeprecated(f))
 			if fields == nil {
 				return append(buf, "null"...)
@@ -159,6 +319,9 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 			}
 			return w.inputValues(buf, t.VisibleInputFields(w.includeDeprecated(f)), f.Selection)
 		case "enumValues":
+			if t.Kind() != "ENUM" {
+				return append(buf, "null"...)
+			}
 			values := t.EnumValues(w.includeDeprecated(f))
 			if values == nil {
 				return append(buf, "null"...)
@@ -217,7 +380,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 			case "type":
 				return w.typ(buf, v.Type, f.Selection)
 			case "defaultValue":
-				return appendStr(buf, v.DefaultValue)
+				return appendStr(buf, printValue(v.DefaultValue))
 			case "isDeprecated":
 				return strconv.AppendBool(buf, v.IsDeprecated())
 			case "deprecationReason":
@@ -238,6 +401,14 @@ func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *plan
 			return appendStr(buf, d.Description())
 		case "isRepeatable":
 			return strconv.AppendBool(buf, d.IsRepeatable)
+		case "isDeprecated":
+			def := w.in.schema.Directives[d.Name]
+			return strconv.AppendBool(buf, def != nil && directiveDeprecation(def) != nil)
+		case "deprecationReason":
+			if def := w.in.schema.Directives[d.Name]; def != nil {
+				return appendStr(buf, directiveDeprecation(def))
+			}
+			return append(buf, "null"...)
 		case "locations":
 			return appendEach(buf, len(d.Locations), func(buf []byte, i int) []byte {
 				l := d.Locations[i]

@@ -1,8 +1,8 @@
 package executor
 
 import (
+	"encoding/binary"
 	"encoding/json"
-	"strconv"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
@@ -77,7 +77,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 			continue
 		}
 		if f.Name == "__typename" {
-			buf = strconv.AppendQuote(buf, typename)
+			buf = appendString(buf, []byte(typename))
 			continue
 		}
 		if (f.Name == "__schema" || f.Name == "__type") && r.introspect != nil {
@@ -163,11 +163,18 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.
 }
 
 // appendString writes s as a JSON string. Unlike strconv.AppendQuote it
-// never emits \x escapes, which JSON does not have.
+// escapes only what JSON requires (", \\ and control characters) and
+// passes UTF-8 through. Most strings need no escaping: they are copied
+// whole after a scan eight bytes at a time.
 func appendString(buf []byte, s []byte) []byte {
 	buf = append(buf, '"')
+	i := safePrefix(s)
+	if i == len(s) {
+		buf = append(buf, s...)
+		return append(buf, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); i++ {
+	for ; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
@@ -191,6 +198,36 @@ func appendString(buf []byte, s []byte) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
+}
+
+// Word-at-a-time byte tests (see "Bit Twiddling Hacks", haszero/hasless):
+// a word has a byte below n when (x - n*lsb) & ^x & msb is not zero; a
+// byte equal to c when x^(c*lsb) has a zero byte. They may report a byte
+// that is fine only when another byte really matches, which only sends
+// the word to the byte-wise loop.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// safePrefix returns the length of the longest prefix of s that needs no
+// escaping in a JSON string.
+func safePrefix(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		quote := x ^ ('"' * lsb)
+		backslash := x ^ ('\\' * lsb)
+		if ((x-0x20*lsb)&^x|(quote-lsb)&^quote|(backslash-lsb)&^backslash)&msb != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
 }
 
 const hexDigits = "0123456789abcdef"

@@ -144,6 +144,12 @@ func (l *RedisLimiter) Take(ctx context.Context, key string, tier Tier, cost int
 			return l.fallback(ctx, key, tier, cost)
 		}
 		l.retryAt.Store(time.Now().Add(retryInterval).UnixNano())
+		if c, ok := l.client.(*redis.ClusterClient); ok {
+			// go-redis re-reads the slot map on MOVED, or every 10 s: a
+			// master that died answers nothing, so ask now (in the
+			// background) whether a replica took its slots over.
+			c.ReloadState(ctx)
+		}
 		if !l.down.Swap(true) {
 			mode := "applying local limits"
 			if l.failClosed {

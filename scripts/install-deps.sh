@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go and Node.js on a Debian machine:
 # redis-server (tests start their own on loopback), Chromium (the browser
-# test) and the npm packages of e2e/js. Does nothing for what is there.
+# test) and the npm packages of e2e/js and e2e/subscriptions. Does nothing
+# for what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,20 @@ if [ ! -f e2e/js/node_modules/.package-lock.json ] || [ e2e/js/package-lock.json
 	(cd e2e/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# graphql-ws, graphql-sse and Apollo Client for the subscription tests.
+if [ ! -f e2e/subscriptions/node_modules/.package-lock.json ] || [ e2e/subscriptions/package-lock.json -nt e2e/subscriptions/node_modules/.package-lock.json ]; then
+	(cd e2e/subscriptions && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # @apollo/composition, the reference the Go composer's tests compare with.
 if [ ! -f scripts/compose/node_modules/.package-lock.json ] || [ scripts/compose/package-lock.json -nt scripts/compose/node_modules/.package-lock.json ]; then
 	(cd scripts/compose && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# Apollo Gateway and Hive Gateway, the reference gateways of the
+# differential test (e2e/difftest, docs/differential.md).
+for dir in e2e/difftest/js e2e/difftest/hive; do
+	if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+done

@@ -116,7 +116,15 @@ func (s *Server) routes() {
 	if o := s.opts.Observe; o.MetricsHandler != nil {
 		mux.Handle(metricsPath(o.MetricsPath), o.MetricsHandler)
 	}
-	mux.Handle("/", s.Observed(http.HandlerFunc(s.serveGraphQL)))
+	graphql := s.Observed(http.HandlerFunc(s.serveGraphQL))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The stream transports (WebSocket, SSE, multipart) answer on the
+		// GraphQL paths too, told apart by their headers (subscribe.go).
+		if s.serveStream(w, r) {
+			return
+		}
+		graphql.ServeHTTP(w, r)
+	}))
 	s.mux = mux
 }
 

@@ -144,6 +144,7 @@ type Server struct {
 	mux *http.ServeMux
 	// inbound shares executions between identical requests (answer).
 	inbound flight.Group[sharedAnswer]
+	streams streamsHolder // subscribe.go
 }
 
 // planEntry is a cached plan and the memory its last run used.

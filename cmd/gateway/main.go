@@ -33,24 +33,27 @@ Commands:
   compose  compose subgraph schemas into a supergraph (rover's supergraph.yaml)
   subgraph publish, check, list, delete or roll back subgraph schemas in a
            running gateway's registry (registry.enabled; docs/registry.md)
-  help     this text; "gateway help COMMAND" shows a command's flags
+  help     this text; "gateway help COMMAND" (or "gateway COMMAND --help")
+           shows a command's synopsis, flags and examples
+
+Examples:
+  gateway demo
+  gateway serve --config gateway.yaml --supergraph supergraph.graphql
+  gateway compose --config subgraphs/demo/supergraph.yaml -o supergraph.graphql
+  gateway plan '{ me { name } }'
 
 Configuration is one YAML file (docs/config.md; gateway.example.yaml is a
 commented start). Exit status: 0 ok, 1 error, 2 bad usage.
 `
 
 // commands maps a command name to its entry point; each parses its own
-// flags and prints its own help for -h.
-var commands = map[string]func(args []string) error{
-	"serve": serveCmd,
-	"demo":  demoCmd,
-	"plan":  func(args []string) error { return planCmd(args, os.Stdout) },
-	"compose": func(args []string) error {
-		return composeCmd(args, os.Stdout, os.Stderr)
-	},
-	"subgraph": func(args []string) error {
-		return subgraphCmd(args, os.Stdout, os.Stderr)
-	},
+// flags and prints its help on stdout for -h and --help.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"serve":    serveCmd,
+	"demo":     demoCmd,
+	"plan":     planCmd,
+	"compose":  composeCmd,
+	"subgraph": subgraphCmd,
 }
 
 // errUsage marks a command-line mistake (exit status 2); the flag package
@@ -65,11 +68,15 @@ func main() {
 	name, args := os.Args[1], os.Args[2:]
 	switch name {
 	case "-h", "--help", "help":
-		if len(args) == 1 && commands[args[0]] != nil {
-			_ = commands[args[0]]([]string{"-h"})
+		if len(args) == 0 {
+			fmt.Fprint(os.Stdout, usage)
 			return
 		}
-		fmt.Fprint(os.Stdout, usage)
+		if len(args) > 1 || commands[args[0]] == nil {
+			fmt.Fprintf(os.Stderr, "gateway help: want one of the commands, got %q\n\n%s", strings.Join(args, " "), usage)
+			os.Exit(2)
+		}
+		_ = commands[args[0]]([]string{"--help"}, os.Stdout, os.Stderr)
 		return
 	}
 	cmd, ok := commands[name]
@@ -77,7 +84,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gateway: unknown command %q\n\n%s", name, usage)
 		os.Exit(2)
 	}
-	err := cmd(args)
+	err := cmd(args, os.Stdout, os.Stderr)
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
@@ -86,29 +93,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
 	}
-}
-
-// newFlags returns a flag set whose -h prints the command's synopsis and
-// description, then its flags.
-func newFlags(name, synopsis, description string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		out := fs.Output()
-		fmt.Fprintf(out, "Usage:\n  %s\n\n%s\n\nFlags:\n", synopsis, strings.TrimSpace(description))
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parse parses args; a mistake or -h becomes errUsage or flag.ErrHelp.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	return nil
 }
 
 // urlOverrides collects --subgraph-url NAME=URL flags.
@@ -125,17 +109,24 @@ func (u urlOverrides) Set(v string) error {
 	return nil
 }
 
-const planHelp = `Prints the query plan the gateway would run for an operation: Apollo's
+var planHelp = help{
+	synopsis: "gateway plan [--supergraph FILE] [--json] [--operation NAME] QUERY|@FILE",
+	description: `Prints the query plan the gateway would run for an operation: Apollo's
 text form (Sequence, Parallel, Flatten, Fetch), or JSON with --json. The
 operation is the argument, or @FILE to read it from a file. Without
---supergraph the embedded demo supergraph is used.`
+--supergraph the embedded demo supergraph is used.`,
+	examples: `gateway plan '{ me { name } }'
+gateway plan --json '{ topProducts(first: 2) { name reviews { body } } }'
+gateway plan --supergraph supergraph.graphql @query.graphql`,
+}
 
-func planCmd(args []string, out io.Writer) error {
-	fs := newFlags("plan", "gateway plan [--supergraph FILE] [--json] [--operation NAME] QUERY|@FILE", planHelp)
-	file := fs.String("supergraph", "", "supergraph SDL file (default: the embedded demo supergraph)")
+func planCmd(args []string, out, stderr io.Writer) error {
+	fs := newFlags("plan", planHelp)
+	fs.SetOutput(stderr)
+	file := fs.String("supergraph", "", "supergraph SDL `FILE` (default: the embedded demo supergraph)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	opName := fs.String("operation", "", "operation name, when the document has several")
-	if err := parse(fs, args); err != nil {
+	opName := fs.String("operation", "", "operation `NAME`, when the document has several")
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -175,12 +166,21 @@ func planCmd(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
+	var printed interface {
+		fmt.Stringer
+		json.Marshaler
+	} = p
+	if op.Kind == "subscription" {
+		if printed, err = planner.SplitSubscription(p); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(p, "", "  ")
+		b, _ := json.MarshalIndent(printed, "", "  ")
 		_, err = fmt.Fprintln(out, string(b))
 		return err
 	}
-	_, err = fmt.Fprint(out, p.String())
+	_, err = fmt.Fprint(out, printed.String())
 	return err
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -24,22 +26,35 @@ import (
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/registry"
+	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
 )
 
 var demoSupergraph = gateway.DemoSupergraph
 
-const serveHelp = `Serves a supergraph SDL (Apollo Federation v2, as composed by rover,
-@apollo/composition or Hive) with the configuration in --config
-(docs/config.md). Subgraph URLs come from the supergraph's
+var serveHelp = help{
+	synopsis: "gateway serve [--config FILE] [--supergraph FILE] [--listen ADDR] [--subgraph-url NAME=URL ...]",
+	description: `Serves a supergraph SDL (Apollo Federation v2, as composed by rover,
+@apollo/composition, Hive or "gateway compose") with the configuration in
+--config (docs/config.md). Subgraph URLs come from the supergraph's
 @join__graph(url:), then subgraphs.overrides.NAME.url, then
---subgraph-url. Flags override the file's keys they name.`
+--subgraph-url. Flags override the file's keys they name.`,
+	examples: `cp gateway.example.yaml gateway.yaml
+gateway compose --config subgraphs/demo/supergraph.yaml -o supergraph.graphql
+gateway serve --config gateway.yaml --supergraph supergraph.graphql
+gateway serve --supergraph supergraph.graphql --subgraph-url products=http://127.0.0.1:4103/graphql`,
+}
 
-const demoHelp = `Starts the four demo subgraphs (accounts, products, reviews, inventory,
+var demoHelp = help{
+	synopsis: "gateway demo [--listen ADDR] [--config FILE]",
+	description: `Starts the four demo subgraphs (accounts, products, reviews, inventory,
 built with gqlgen) on loopback ports in this process and serves the
 embedded supergraph composed from them, with the playground at / ,
 introspection, the query plan view and batching on. --config may change
-any of it.`
+any of it.`,
+	examples: `gateway demo                     # http://127.0.0.1:4000/
+gateway demo --listen 127.0.0.1:8080 --entity-cache`,
+}
 
 // sharedFlags are the flags serve and demo have in common; each overrides
 // the configuration key it names when given.
@@ -61,12 +76,12 @@ type sharedFlags struct {
 func addSharedFlags(fs *flag.FlagSet) *sharedFlags {
 	d := config.Default()
 	return &sharedFlags{
-		config:      fs.String("config", "", "YAML configuration file (docs/config.md)"),
-		listen:      fs.String("listen", d.Server.Listen, "address to listen on (server.listen)"),
-		port:        fs.Int("port", 0, "port to listen on at 127.0.0.1 (shorthand for --listen)"),
-		debugListen: fs.String("debug-listen", "", "serve Go profiling (pprof) on this address, never the public one (server.debug_listen)"),
-		redisURL:    fs.String("redis-url", "", "Redis shared by rate limits and caches, redis://host:port/db (redis.url)"),
-		maxInflight: fs.Int("max-inflight-requests", 0, "client requests served at once; more get 503 SERVICE_OVERLOADED, 0 = unlimited (server.max_inflight_requests)"),
+		config:      fs.String("config", "", "YAML configuration `FILE` (docs/config.md)"),
+		listen:      fs.String("listen", d.Server.Listen, "`ADDR` (host:port) to listen on (server.listen)"),
+		port:        fs.Int("port", 0, "`PORT` to listen on at 127.0.0.1 (shorthand for --listen)"),
+		debugListen: fs.String("debug-listen", "", "serve Go profiling (pprof) on this `ADDR`, never the public one (server.debug_listen)"),
+		redisURL:    fs.String("redis-url", "", "Redis shared by rate limits and caches, `URL` redis://host:port/db (redis.url)"),
+		maxInflight: fs.Int("max-inflight-requests", 0, "`N` client requests served at once; more get 503 SERVICE_OVERLOADED, 0 = unlimited (server.max_inflight_requests)"),
 		reqTimeout:  fs.Duration("request-timeout", d.Server.RequestTimeout, "deadline of a client request; past it 504 GATEWAY_TIMEOUT (server.request_timeout)"),
 		drainDelay:  fs.Duration("drain-delay", 0, "after SIGTERM, how long /ready answers 503 while requests are still served (server.drain_delay)"),
 		inflightMB:  fs.Int64("max-inflight-mb", int64(d.Server.MaxInflightBytes)>>20, "memory budget in MiB of the plans executing at once, 0 = none (server.max_inflight_bytes)"),
@@ -112,13 +127,14 @@ func (f *sharedFlags) apply(fs *flag.FlagSet, cfg *config.Config) error {
 	return err
 }
 
-func serveCmd(args []string) error {
-	fs := newFlags("serve", "gateway serve [--config FILE] [--supergraph FILE] [--listen ADDR] [--subgraph-url NAME=URL ...]", serveHelp)
+func serveCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", serveHelp)
+	fs.SetOutput(stderr)
 	shared := addSharedFlags(fs)
-	file := fs.String("supergraph", "", "supergraph SDL file (supergraph.path)")
+	file := fs.String("supergraph", "", "supergraph SDL `FILE` (supergraph.path)")
 	overrides := urlOverrides{}
-	fs.Var(overrides, "subgraph-url", "a subgraph's URL, NAME=URL (repeatable; wins over subgraphs.overrides.NAME.url)")
-	if err := parse(fs, args); err != nil {
+	fs.Var(overrides, "subgraph-url", "a subgraph's `NAME=URL` (repeatable; wins over subgraphs.overrides.NAME.url)")
+	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
 	cfg, err := config.Load(*shared.config)
@@ -156,10 +172,11 @@ func demoDefaults() config.Config {
 	return cfg
 }
 
-func demoCmd(args []string) error {
-	fs := newFlags("demo", "gateway demo [--listen ADDR] [--config FILE]", demoHelp)
+func demoCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", demoHelp)
+	fs.SetOutput(stderr)
 	shared := addSharedFlags(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
 	cfg, err := config.LoadOver(demoDefaults(), *shared.config)
@@ -212,6 +229,9 @@ type gatewayProcess struct {
 	// current is the subgraph client of the supergraph being served
 	// (for /ready); a reload replaces it.
 	current atomic.Pointer[subgraphs.Client]
+	// urls and subs serve subscriptions (subscriptions.go).
+	urls subgraphURLs
+	subs *subscriptions.Engine
 }
 
 // swapper returns the function that serves a new supergraph version: a
@@ -249,6 +269,7 @@ func (p *gatewayProcess) swapper(srv *server.Server, first *subgraphs.Client, ov
 // run builds the gateway from cfg and serves until SIGINT or SIGTERM.
 func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, overrides urlOverrides, demoMode bool) error {
 	setMemoryLimit(int64(cfg.Server.MaxInflightBytes))
+	raiseMemoryLimit(cfg.Subscriptions)
 	if cfg.Server.DebugListen != "" {
 		startDebug(cfg.Server.DebugListen)
 	}
@@ -286,6 +307,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	if p.metricsMux != nil {
 		p.metricsMux.Handle("/ready", srv.ReadyHandler())
 	}
+	p.startSubscriptions(srv)
 	for _, kind := range []string{"response", "entity", "apq"} {
 		p.tel.Metrics.ObserveCache(kind, cacheCounts(srv.CacheStats(), kind))
 	}
@@ -339,6 +361,13 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 			cfg.Overrides[name] = s
 		}
 	}
+	effective := maps.Clone(urls)
+	for name, s := range cfg.Overrides {
+		if s.URL != "" {
+			effective[name] = s.URL
+		}
+	}
+	p.urls.store(effective)
 	return subgraphs.NewClient(urls, subgraphs.Options{Config: &cfg, Tracer: p.tel.Tracer, Propagate: p.tel.Propagate,
 		Metrics: p.tel.Metrics, Logger: p.tel.Logger}), nil
 }
@@ -429,6 +458,10 @@ func (p *gatewayProcess) shutdown(srv *server.Server, hs *http.Server) error {
 	slog.Info("shutting down", "in_flight", srv.InFlight())
 	if p.cfg.Server.DrainDelay > 0 {
 		time.Sleep(p.cfg.Server.DrainDelay)
+	}
+	if p.subs != nil {
+		// Every subscriber receives complete; upstreams close.
+		p.subs.Shutdown()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Server.ShutdownTimeout)
 	defer cancel()

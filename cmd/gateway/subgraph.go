@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,42 +11,64 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/fedgate/gateway/schema/compose"
 	"github.com/fedgate/gateway/subgraphs/registry"
 )
 
-const subgraphHelp = `Talks to the schema registry's admin API of a running gateway
+var subgraphHelp = help{
+	synopsis: `gateway subgraph publish|check --name NAME --url URL (--schema FILE | --introspect) [--force]
+gateway subgraph publish|check --config SUPERGRAPH.YAML [--force]
+gateway subgraph list|history
+gateway subgraph delete --name NAME [--force]
+gateway subgraph rollback --version N`,
+	description: `Talks to the schema registry's admin API of a running gateway
 (registry.enabled; docs/registry.md).
 
   publish   compose the subgraph with the registered ones and serve it;
             refused on composition errors, and on breaking changes of the
-            API schema unless --force
+            API schema unless --force. With --config, every subgraph of a
+            rover supergraph.yaml is published as one version, composed
+            together (seeding an empty registry: the order does not matter)
   check     the same checks, publishing nothing
   list      the registered subgraphs and the current version
   delete    remove a subgraph (breaking for its fields: needs --force)
   history   the supergraph versions
   rollback  publish again the subgraphs of --version
 
+The first version of an empty registry is never a breaking change; it
+replaces the supergraph the gateway served until then.
+
 Exit status: 0 ok, 1 the check failed (composition errors or breaking
-changes), 2 bad usage, connection error or refused token.`
+changes), 2 bad usage, connection error or refused token.`,
+	examples: `export FEDGATE_ADMIN_TOKEN=...           # registry.token
+gateway subgraph publish --config subgraphs/demo/supergraph.yaml   # seed from a rover supergraph.yaml
+gateway subgraph check --name accounts --url http://accounts:4001/graphql --schema accounts.graphql
+gateway subgraph publish --name accounts --url http://accounts:4001/graphql --introspect
+gateway subgraph list
+gateway subgraph delete --name reviews --force
+gateway subgraph rollback --version 4`,
+}
 
 // errCheckFailed is a publish or check the registry refused (exit 1).
 var errCheckFailed = errors.New("check failed")
 
 func subgraphCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("subgraph", "gateway subgraph publish|check|list|delete|history|rollback [flags]", subgraphHelp)
+	fs := newFlags("subgraph", subgraphHelp)
 	fs.SetOutput(stderr)
-	admin := fs.String("admin", envOr("FEDGATE_ADMIN_URL", "http://127.0.0.1:4001"), "admin API base URL (env FEDGATE_ADMIN_URL)")
-	token := fs.String("token", "", "admin token (default: env FEDGATE_ADMIN_TOKEN)")
-	name := fs.String("name", "", "subgraph name")
-	routingURL := fs.String("url", "", "subgraph routing URL")
-	schemaFile := fs.String("schema", "", "subgraph SDL file ('-' for stdin)")
-	introspect := fs.Bool("introspect", false, "fetch the SDL from --url with `_service { sdl }`")
+	admin := fs.String("admin", envOr("FEDGATE_ADMIN_URL", "http://127.0.0.1:4001"), "admin API base `URL` (env FEDGATE_ADMIN_URL)")
+	token := fs.String("token", "", "admin `TOKEN` (default: env FEDGATE_ADMIN_TOKEN)")
+	name := fs.String("name", "", "subgraph `NAME`")
+	routingURL := fs.String("url", "", "subgraph routing `URL`")
+	schemaFile := fs.String("schema", "", "subgraph SDL `FILE` ('-' for stdin)")
+	introspect := fs.Bool("introspect", false, "fetch the SDL from --url (the query { _service { sdl } })")
+	roverConfig := fs.String("config", "", "publish or check every subgraph of this rover supergraph.yaml `FILE` as one version")
 	force := fs.Bool("force", false, "accept breaking changes")
-	version := fs.Int64("version", 0, "version to roll back to")
+	version := fs.Int64("version", 0, "`N`, the version to roll back to")
 	asJSON := fs.Bool("json", false, "print the admin API's JSON answer")
 	timeout := fs.Duration("timeout", time.Minute, "time limit of the request")
 	if len(args) == 0 {
@@ -53,11 +76,12 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	action, rest := args[0], args[1:]
-	if action == "-h" || action == "--help" {
+	if action == "-h" || action == "--help" || action == "-help" {
+		fs.SetOutput(stdout)
 		fs.Usage()
 		return flag.ErrHelp
 	}
-	if err := parse(fs, rest); err != nil {
+	if err := parse(fs, rest, stdout); err != nil {
 		return err
 	}
 	usageErr := func(format string, a ...any) error {
@@ -78,6 +102,21 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 	var body any
 	switch action {
 	case "publish", "check":
+		if *roverConfig != "" {
+			if *name != "" || *routingURL != "" || *schemaFile != "" || *introspect {
+				return usageErr("--config publishes the subgraphs of the file: not with --name, --url, --schema or --introspect")
+			}
+			set, err := roverSubgraphs(*roverConfig, *timeout)
+			if err != nil {
+				fmt.Fprintf(stderr, "subgraph %s: %v\n", action, err)
+				return errUsage
+			}
+			method, path, body = http.MethodPost, "/supergraph/"+action, map[string]any{"subgraphs": set}
+			if action == "publish" && *force {
+				path += "?force=true"
+			}
+			break
+		}
 		if *name == "" || *routingURL == "" {
 			return usageErr("--name and --url are required")
 		}
@@ -158,6 +197,26 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
+// roverSubgraphs reads a rover supergraph.yaml and its subgraph schemas
+// (files, or subgraph_url asked for _service { sdl }) for a set publish.
+func roverSubgraphs(path string, timeout time.Duration) ([]map[string]string, error) {
+	cfg, err := compose.ReadRoverConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	subs, err := cfg.Load(ctx, filepath.Dir(path), &http.Client{Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	set := make([]map[string]string, len(subs))
+	for i, s := range subs {
+		set[i] = map[string]string{"name": s.Name, "url": s.URL, "sdl": s.SDL}
+	}
+	return set, nil
+}
+
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -217,13 +276,18 @@ func printOutcome(w io.Writer, action string, out *registry.Outcome) {
 	for _, c := range out.Changes {
 		fmt.Fprintf(w, "%-9s %s: %s\n", c.Severity, c.Coordinate, c.Message)
 	}
+	msg := out.Message
 	switch {
-	case out.Message != "":
-		fmt.Fprintf(w, "%s: %s\n", action, out.Message)
 	case out.Published:
 		fmt.Fprintf(w, "%s: published; serving version %d\n", action, out.Version)
-	default:
+	case out.OK && (action == "check" || msg == ""):
 		fmt.Fprintf(w, "%s: ok (%d change(s), %d breaking)\n", action, len(out.Changes), out.Breaking)
+	default:
+		fmt.Fprintf(w, "%s: %s\n", action, msg)
+		msg = ""
+	}
+	if msg != "" {
+		fmt.Fprintf(w, "%s: %s\n", action, msg)
 	}
 }
 

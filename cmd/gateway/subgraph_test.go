@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"net/http"
@@ -14,8 +15,23 @@ import (
 
 func TestSubgraphCmdExitErrors(t *testing.T) {
 	var gotPath, gotAuth string
+	var gotSet struct {
+		Subgraphs []struct{ Name, URL, SDL string }
+	}
+	const demoRover = "../../subgraphs/demo/supergraph.yaml"
 	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath, gotAuth = r.URL.RequestURI(), r.Header.Get("Authorization")
+		if strings.HasPrefix(r.URL.Path, "/supergraph/") && r.URL.Path != "/supergraph/rollback" {
+			gotSet.Subgraphs = nil
+			if err := json.NewDecoder(r.Body).Decode(&gotSet); err != nil || len(gotSet.Subgraphs) != 4 {
+				t.Errorf("set body: %v %+v", err, gotSet)
+			}
+			for _, s := range gotSet.Subgraphs {
+				if s.URL == "" || !strings.Contains(s.SDL, "type ") {
+					t.Errorf("set member %+v", s)
+				}
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case strings.Contains(r.URL.Path, "broken"):
@@ -60,6 +76,10 @@ func TestSubgraphCmdExitErrors(t *testing.T) {
 		{"not found", []string{"delete", "--name", "missing"}, errUsage, "/subgraphs/missing", ""},
 		{"list", []string{"list"}, nil, "/subgraphs", "a     2"},
 		{"rollback", []string{"rollback", "--version", "2"}, nil, "/supergraph/rollback", "version 4"},
+		{"seed", []string{"publish", "--config", demoRover, "--force"}, nil, "/supergraph/publish?force=true", "serving version 4"},
+		{"check set", []string{"check", "--config", demoRover}, nil, "/supergraph/check", "check: ok"},
+		{"config and name", []string{"publish", "--config", demoRover, "--name", "a"}, errUsage, "", ""},
+		{"config missing", []string{"publish", "--config", "nosuch.yaml"}, errUsage, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,12 @@
 // counted. It prints throughput, latency percentiles and, given the
 // gateway's pid, the gateway's CPU time per request.
 //
+// With -jwt-alg every request carries a signed JWT; with -unique N each
+// request carries its own (N are signed before the run, and the run ends
+// when they are used up), so no cache or dedupe keyed by caller can help.
+//
 //	loadgen -url http://127.0.0.1:4000/graphql -query q.graphql -c 50 -d 10s [-max N] [-pid PID]
+//	loadgen ... -jwt-alg RS256 -jwt-key private.pem -jwt-kid rs -unique 60000
 package main
 
 import (
@@ -43,6 +48,7 @@ type config struct {
 	timeout   time.Duration
 	wait      time.Duration
 	pid       int
+	jwt       tokenConfig
 }
 
 func main() {
@@ -59,6 +65,13 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of one request")
 	flag.DurationVar(&cfg.wait, "wait", 0, "first wait up to this long for the endpoint to answer at all")
 	flag.IntVar(&cfg.pid, "pid", 0, "gateway pid: report its CPU time per request from /proc/PID/stat; fail if it is not running")
+	flag.StringVar(&cfg.jwt.alg, "jwt-alg", "", "sign a JWT for the Authorization header: HS256 or RS256 (empty: no token)")
+	flag.StringVar(&cfg.jwt.secret, "jwt-secret", "", "HS256 secret (at least 32 bytes)")
+	flag.StringVar(&cfg.jwt.keyFile, "jwt-key", "", "RS256 private key file (PEM)")
+	flag.StringVar(&cfg.jwt.kid, "jwt-kid", "", "kid header of the tokens")
+	flag.StringVar(&cfg.jwt.issuer, "jwt-issuer", "", "iss claim of the tokens")
+	flag.StringVar(&cfg.jwt.audience, "jwt-audience", "", "aud claim of the tokens")
+	flag.IntVar(&cfg.jwt.unique, "unique", 0, "sign this many distinct tokens before the run, one per request (warm-up included); the run ends when they are used up (0: one token for all)")
 	flag.Parse()
 	if queryFile == "" || cfg.conns < 1 || cfg.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -query FILE is required; -c and -d must be positive")
@@ -109,6 +122,8 @@ type result struct {
 	respBytes  int
 	cpu        time.Duration
 	cpuErr     error
+	tokensUsed int64
+	signing    time.Duration
 }
 
 func run(ctx context.Context, cfg config) (*result, error) {
@@ -128,6 +143,14 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: cfg.timeout}
 	l := &loop{cfg: cfg, client: client, body: body}
+	var signing time.Duration
+	if cfg.jwt.enabled() {
+		t0 := time.Now()
+		if l.tokens, err = signTokens(cfg.jwt, t0); err != nil {
+			return nil, err
+		}
+		signing = time.Since(t0)
+	}
 	l.reset()
 	if cfg.wait > 0 {
 		if err := l.waitReady(ctx); err != nil {
@@ -148,6 +171,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	elapsed := time.Since(start)
 	res := &result{elapsed: elapsed, ok: l.ok.Load(), non200: l.non200.Load(), failed: l.failed.Load(),
 		mismatches: l.mismatches.Load(), latencies: lats, statuses: l.statuses, firstError: l.firstError}
+	res.tokensUsed, res.signing = l.tokens.used(), signing
 	if ref := l.reference.Load(); ref != nil {
 		res.respBytes = len(*ref)
 	}
@@ -174,6 +198,9 @@ func (l *loop) waitReady(ctx context.Context) error {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
+		if l.tokens != nil {
+			req.Header.Set("Authorization", "Bearer "+l.tokens.list[0])
+		}
 		resp, err := l.client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
@@ -192,6 +219,7 @@ type loop struct {
 	cfg    config
 	client *http.Client
 	body   []byte
+	tokens *tokens // nil: no Authorization header
 
 	reference  atomic.Pointer[[]byte] // the first 200 answer
 	sent       atomic.Int64
@@ -239,7 +267,11 @@ func (l *loop) phase(ctx context.Context, max int64) []time.Duration {
 				if max > 0 && l.sent.Add(1) > max {
 					break
 				}
-				d, ok := l.one(ctx)
+				authz, err := l.tokens.take()
+				if err != nil {
+					break // every distinct token was sent
+				}
+				d, ok := l.one(ctx, authz)
 				if ok {
 					lats = append(lats, d)
 				}
@@ -257,7 +289,7 @@ func (l *loop) phase(ctx context.Context, max int64) []time.Duration {
 
 // one sends one request; it reports the latency and whether the request
 // was answered (by any status) before the phase ended.
-func (l *loop) one(ctx context.Context) (time.Duration, bool) {
+func (l *loop) one(ctx context.Context, authz string) (time.Duration, bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.cfg.url, bytes.NewReader(l.body))
 	if err != nil {
 		l.failed.Add(1)
@@ -266,6 +298,9 @@ func (l *loop) one(ctx context.Context) (time.Duration, bool) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/graphql-response+json, application/json")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
 	start := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
@@ -360,6 +395,16 @@ func (r *result) print(w io.Writer, cfg config) {
 	fmt.Fprintf(w, "  latency      p50 %s  p95 %s  p99 %s  max %s\n",
 		ms(percentile(r.latencies, 0.50)), ms(percentile(r.latencies, 0.95)), ms(percentile(r.latencies, 0.99)), ms(percentile(r.latencies, 1)))
 	fmt.Fprintf(w, "  response     %d bytes\n", r.respBytes)
+	switch {
+	case cfg.jwt.enabled() && cfg.jwt.unique > 0:
+		fmt.Fprintf(w, "  credentials  %s, a distinct token per request (%d of %d used, warm-up included; signed in %v before the run)\n",
+			cfg.jwt.alg, r.tokensUsed, cfg.jwt.unique, r.signing.Round(time.Millisecond))
+		if r.tokensUsed >= int64(cfg.jwt.unique) {
+			fmt.Fprintf(w, "  note         the tokens ran out before -d ended: raise -unique\n")
+		}
+	case cfg.jwt.enabled():
+		fmt.Fprintf(w, "  credentials  %s, one token for every request\n", cfg.jwt.alg)
+	}
 	if len(r.statuses) > 1 || r.statuses[http.StatusOK] != answered {
 		fmt.Fprintf(w, "  statuses     %v\n", r.statuses)
 	}

@@ -1,6 +1,8 @@
 // Package redistest starts a real redis-server on a free loopback port for
 // a test, and can stop and restart it to test what happens when Redis goes
-// away.
+// away. StartCluster starts a Redis Cluster (3 masters, 3 replicas) and
+// StartSentinel a master, a replica and a Sentinel, both able to fail a
+// master over while a test runs.
 package redistest
 
 import (
@@ -23,6 +25,7 @@ type Server struct {
 	t    testing.TB
 	port int
 	dir  string
+	args []string // beyond port, bind, persistence and logging
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -35,7 +38,13 @@ func Start(t testing.TB) *Server {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is not installed (apt-get install redis-server): %v", err)
 	}
-	s := &Server{t: t, port: freePort(t), dir: t.TempDir()}
+	return start(t, freePort(t))
+}
+
+// start runs redis-server with args on port.
+func start(t testing.TB, port int, args ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, port: port, dir: t.TempDir(), args: args}
 	s.Restart()
 	t.Cleanup(s.Stop)
 	return s
@@ -75,8 +84,10 @@ func (s *Server) Restart() {
 	if s.cmd != nil {
 		return
 	}
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"), "--loglevel", "warning")
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"), "--loglevel", "warning"},
+		s.args...)
+	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
@@ -92,11 +103,16 @@ func (s *Server) Restart() {
 			return
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-			s.t.Fatalf("redis-server on %s did not answer: %v\n%s", s.Addr(), err, log)
+			s.t.Fatalf("redis-server on %s did not answer: %v\n%s", s.Addr(), err, s.log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// log returns the server's log file.
+func (s *Server) log() []byte {
+	b, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+	return b
 }
 
 func freePort(t testing.TB) int {

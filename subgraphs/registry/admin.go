@@ -13,8 +13,12 @@ import (
 	"time"
 )
 
-// maxAdminBody caps an admin request body (a subgraph SDL).
-const maxAdminBody = 8 << 20
+// maxAdminBody caps an admin request body (a subgraph SDL), maxSetBody
+// one that publishes several subgraphs.
+const (
+	maxAdminBody = 8 << 20
+	maxSetBody   = 32 << 20
+)
 
 // Handler returns the admin API (docs/registry.md): plain JSON over HTTP,
 // every request authenticated with "Authorization: Bearer TOKEN". Serve it
@@ -29,6 +33,8 @@ func (r *Registry) Handler(token string) http.Handler {
 	mux.HandleFunc("GET /supergraph", r.supergraph)
 	mux.HandleFunc("GET /supergraph/history", r.history)
 	mux.HandleFunc("POST /supergraph/rollback", r.rollback)
+	mux.HandleFunc("POST /supergraph/publish", r.publishSet(false))
+	mux.HandleFunc("POST /supergraph/check", r.publishSet(true))
 	return RequireToken(token, mux)
 }
 
@@ -125,6 +131,43 @@ func (r *Registry) publishOrCheck(check bool) http.HandlerFunc {
 			out, err = r.Check(req.Context(), pr)
 		} else {
 			out, err = r.Publish(req.Context(), pr)
+		}
+		if err != nil {
+			writeFailure(w, err)
+			return
+		}
+		writeOutcome(w, out, check)
+	}
+}
+
+// setBody is the body of POST /supergraph/publish and /supergraph/check.
+type setBody struct {
+	Subgraphs []struct {
+		Name string `json:"name"`
+		publishBody
+	} `json:"subgraphs"`
+}
+
+// publishSet publishes (or checks) several subgraphs as one version.
+func (r *Registry) publishSet(check bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		var body setBody
+		dec := json.NewDecoder(io.LimitReader(req.Body, maxSetBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			writeError(w, http.StatusBadRequest, "BAD_REQUEST", "body: want JSON {subgraphs: [{name, url, sdl} or {name, url, introspect: true}, ...]}: "+err.Error())
+			return
+		}
+		reqs := make([]PublishRequest, len(body.Subgraphs))
+		for i, s := range body.Subgraphs {
+			reqs[i] = PublishRequest{Name: s.Name, URL: s.URL, SDL: s.SDL, Introspect: s.Introspect}
+		}
+		var out *Outcome
+		var err error
+		if check {
+			out, err = r.CheckSet(req.Context(), reqs)
+		} else {
+			out, err = r.PublishSet(req.Context(), reqs, isTrue(req.URL.Query().Get("force")))
 		}
 		if err != nil {
 			writeFailure(w, err)

@@ -6,34 +6,96 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Redis is a Store shared by every gateway instance using one Redis:
-// PREFIX:version:N holds each version, PREFIX:current the current number,
-// and each commit is announced on the channel PREFIX:versions. Watch
-// listens on the channel and also reads the current number every poll, so
-// an instance that missed a message (a reconnect) still catches up.
+// Redis is a Store shared by every gateway instance using one Redis (a
+// single server, a master behind Sentinel, or a Redis Cluster): with the
+// prefix "fedgate:registry:", {fedgate:registry}:version:N holds each
+// version and {fedgate:registry}:current the current number; the braces
+// are a Redis Cluster hash tag, so all of them live in one slot and a
+// commit is one atomic script. Each commit is announced on the channel
+// PREFIXversions. Watch listens on the channel and also reads the current
+// number every poll, so an instance that missed a message (a reconnect)
+// still catches up.
+//
+// Versions stored by earlier releases under PREFIXcurrent and
+// PREFIXversion:N (no hash tag) are copied to the new keys the first time
+// the store finds no current number there.
 type Redis struct {
-	client *redis.Client
+	client redis.UniversalClient
 	prefix string
+	tag    string
 	poll   time.Duration
+
+	migrated atomic.Bool
 }
 
 // NewRedis returns the store on client with keys starting with prefix
 // (for example "fedgate:registry:").
-func NewRedis(client *redis.Client, prefix string, poll time.Duration) *Redis {
+func NewRedis(client redis.UniversalClient, prefix string, poll time.Duration) *Redis {
 	if poll <= 0 {
 		poll = time.Second
 	}
-	return &Redis{client: client, prefix: prefix, poll: poll}
+	return &Redis{client: client, prefix: prefix, tag: "{" + strings.TrimSuffix(prefix, ":") + "}:", poll: poll}
 }
 
-func (r *Redis) key(s string) string { return r.prefix + s }
+// key names a stored key: all of them share one hash slot.
+func (r *Redis) key(s string) string { return r.tag + s }
+
+// channel is where commits are announced.
+func (r *Redis) channel() string { return r.prefix + "versions" }
+
+// migrate copies versions stored under the keys of earlier releases (no
+// hash tag) once, when the current number is missing under the new keys.
+// It runs before the first read; it is idempotent, so instances starting
+// together may all run it.
+func (r *Redis) migrate(ctx context.Context) error {
+	if r.migrated.Load() {
+		return nil
+	}
+	n, err := r.client.Exists(ctx, r.key("current")).Result()
+	if err != nil {
+		return fmt.Errorf("registry: redis current: %w", err)
+	}
+	if n == 0 {
+		old, err := r.client.Get(ctx, r.prefix+"current").Int64()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return fmt.Errorf("registry: redis legacy current: %w", err)
+		default:
+			for v := int64(1); v <= old; v++ {
+				num := strconv.FormatInt(v, 10)
+				data, err := r.client.Get(ctx, r.prefix+"version:"+num).Bytes()
+				if errors.Is(err, redis.Nil) {
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("registry: redis legacy version %d: %w", v, err)
+				}
+				if err := r.client.SetNX(ctx, r.key("version:"+num), data, 0).Err(); err != nil {
+					return fmt.Errorf("registry: redis copy of version %d: %w", v, err)
+				}
+			}
+			// The number last, so a reader never sees it before its versions.
+			if err := r.client.SetNX(ctx, r.key("current"), old, 0).Err(); err != nil {
+				return fmt.Errorf("registry: redis copy of current: %w", err)
+			}
+		}
+	}
+	r.migrated.Store(true)
+	return nil
+}
 
 func (r *Redis) currentNumber(ctx context.Context) (int64, error) {
+	if err := r.migrate(ctx); err != nil {
+		return 0, err
+	}
 	n, err := r.client.Get(ctx, r.key("current")).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
@@ -55,6 +117,9 @@ func (r *Redis) Current(ctx context.Context) (*Version, error) {
 
 // Get implements Store.
 func (r *Redis) Get(ctx context.Context, n int64) (*Version, error) {
+	if err := r.migrate(ctx); err != nil {
+		return nil, err
+	}
 	data, err := r.client.Get(ctx, r.key("version:"+strconv.FormatInt(n, 10))).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
@@ -100,13 +165,13 @@ func (r *Redis) History(ctx context.Context) ([]*Version, error) {
 
 // commitScript sets the version and the current number only when the
 // current number is still the expected one, then announces it: one atomic
-// step in Redis.
+// step in Redis. Both keys share a hash slot; the channel is not a key.
 var commitScript = redis.NewScript(`
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if cur ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[1], ARGV[2])
-redis.call('PUBLISH', KEYS[3], ARGV[2])
+redis.call('PUBLISH', ARGV[4], ARGV[2])
 return 1
 `)
 
@@ -119,10 +184,13 @@ func (r *Redis) Commit(ctx context.Context, prev int64, v *Version) error {
 	if err != nil {
 		return fmt.Errorf("registry: encode version: %w", err)
 	}
+	if err := r.migrate(ctx); err != nil {
+		return err
+	}
 	n := strconv.FormatInt(v.Number, 10)
 	ok, err := commitScript.Run(ctx, r.client,
-		[]string{r.key("current"), r.key("version:" + n), r.key("versions")},
-		prev, n, data).Int()
+		[]string{r.key("current"), r.key("version:" + n)},
+		prev, n, data, r.channel()).Int()
 	if err != nil {
 		return fmt.Errorf("registry: redis commit: %w", err)
 	}
@@ -135,7 +203,7 @@ func (r *Redis) Commit(ctx context.Context, prev int64, v *Version) error {
 // Watch implements Store: pub/sub messages, and a poll of the current
 // number as a fallback.
 func (r *Redis) Watch(ctx context.Context, notify func(int64)) {
-	sub := r.client.Subscribe(ctx, r.key("versions"))
+	sub := r.client.Subscribe(ctx, r.channel())
 	defer sub.Close()
 	msgs := sub.Channel()
 	t := time.NewTicker(r.poll)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,8 +34,8 @@ func TestRedisStore(t *testing.T) {
 	// found by the poll.
 	data, _ := json.Marshal(version(2))
 	c := rs.Client()
-	c.Set(ctx, "t:version:2", data, 0)
-	c.Set(ctx, "t:current", "2", 0)
+	c.Set(ctx, "{t}:version:2", data, 0)
+	c.Set(ctx, "{t}:current", "2", 0)
 	waitSeen(t, seen, 2)
 	hist, err := a.History(ctx)
 	if err != nil || len(hist) != 2 || hist[1].Number != 2 {
@@ -54,5 +55,39 @@ func waitSeen(t *testing.T, seen chan int64, want int64) {
 		case <-deadline:
 			t.Fatalf("watch did not report version %d", want)
 		}
+	}
+}
+
+// Versions stored by an earlier release under keys without a hash tag
+// are copied to the new keys on first use, and commits go on from there.
+func TestRedisStoreMigratesLegacyKeys(t *testing.T) {
+	ctx := context.Background()
+	rs := redistest.Start(t)
+	c := rs.Client()
+	for n := int64(1); n <= 2; n++ {
+		data, _ := json.Marshal(version(n))
+		c.Set(ctx, "fedgate:registry:version:"+strconv.FormatInt(n, 10), data, 0)
+	}
+	c.Set(ctx, "fedgate:registry:current", "2", 0)
+	a := NewRedis(c, "fedgate:registry:", time.Second)
+	v, err := a.Current(ctx)
+	if err != nil || v == nil || v.Number != 2 {
+		t.Fatalf("current after migration: %+v %v", v, err)
+	}
+	if err := a.Commit(ctx, 2, version(3)); err != nil {
+		t.Fatalf("commit after migration: %v", err)
+	}
+	hist, err := a.History(ctx)
+	if err != nil || len(hist) != 3 {
+		t.Fatalf("history: %d versions, %v", len(hist), err)
+	}
+	if got, _ := c.Get(ctx, "{fedgate:registry}:current").Result(); got != "3" {
+		t.Fatalf("current under the new key: %q", got)
+	}
+	// A second store (another instance) finds the migrated keys and does
+	// not copy again over newer data.
+	b := NewRedis(c, "fedgate:registry:", time.Second)
+	if v, err := b.Current(ctx); err != nil || v.Number != 3 {
+		t.Fatalf("second instance: %+v %v", v, err)
 	}
 }

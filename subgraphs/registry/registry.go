@@ -32,8 +32,10 @@ var ErrUnknownSubgraph = errors.New("no such subgraph")
 // Options configures a Registry.
 type Options struct {
 	Store Store
-	// Baseline is the supergraph served while the registry is empty; the
-	// first publish is checked for breaking changes against it.
+	// Baseline is the supergraph served while the registry is empty. The
+	// first version of an empty registry is not checked for breaking
+	// changes against it (it seeds the registry), but its outcome names the
+	// baseline's subgraphs it leaves out.
 	Baseline *schema.Supergraph
 	// HTTPClient fetches `_service { sdl }` for introspect publishes.
 	HTTPClient *http.Client
@@ -298,22 +300,69 @@ func (r *Registry) resolve(ctx context.Context, req *PublishRequest) error {
 // composes and has no breaking change (or Force), commits a new version
 // and serves it. A publish that does not compose changes nothing.
 func (r *Registry) Publish(ctx context.Context, req PublishRequest) (*Outcome, error) {
-	if err := r.resolve(ctx, &req); err != nil {
-		return nil, err
-	}
-	return r.change(ctx, true, req.Force, "publish "+req.Name, func(cur []Subgraph) ([]Subgraph, error) {
-		return withSubgraph(cur, req), nil
-	})
+	return r.PublishSet(ctx, []PublishRequest{req}, req.Force)
 }
 
 // Check is Publish without committing anything.
 func (r *Registry) Check(ctx context.Context, req PublishRequest) (*Outcome, error) {
-	if err := r.resolve(ctx, &req); err != nil {
+	return r.CheckSet(ctx, []PublishRequest{req})
+}
+
+// PublishSet publishes several subgraphs as one version: they are composed
+// together with the other registered subgraphs, so their order does not
+// matter, and either all of them are published or none. Seeding an empty
+// registry from a rover supergraph.yaml is one PublishSet.
+func (r *Registry) PublishSet(ctx context.Context, reqs []PublishRequest, force bool) (*Outcome, error) {
+	if err := r.resolveSet(ctx, reqs); err != nil {
 		return nil, err
 	}
-	return r.change(ctx, false, false, "check "+req.Name, func(cur []Subgraph) ([]Subgraph, error) {
-		return withSubgraph(cur, req), nil
+	return r.change(ctx, true, force, "publish "+setNames(reqs), func(cur []Subgraph) ([]Subgraph, error) {
+		return withSubgraphs(cur, reqs), nil
 	})
+}
+
+// CheckSet is PublishSet without committing anything.
+func (r *Registry) CheckSet(ctx context.Context, reqs []PublishRequest) (*Outcome, error) {
+	if err := r.resolveSet(ctx, reqs); err != nil {
+		return nil, err
+	}
+	return r.change(ctx, false, false, "check "+setNames(reqs), func(cur []Subgraph) ([]Subgraph, error) {
+		return withSubgraphs(cur, reqs), nil
+	})
+}
+
+// maxSet bounds the subgraphs of one PublishSet.
+const maxSet = 500
+
+// resolveSet checks every request (and fetches the SDL of introspect
+// ones); a name given twice is refused.
+func (r *Registry) resolveSet(ctx context.Context, reqs []PublishRequest) error {
+	if len(reqs) == 0 {
+		return fmt.Errorf("%w: no subgraphs", ErrInvalid)
+	}
+	if len(reqs) > maxSet {
+		return fmt.Errorf("%w: %d subgraphs, at most %d at once", ErrInvalid, len(reqs), maxSet)
+	}
+	seen := map[string]bool{}
+	for i := range reqs {
+		if seen[reqs[i].Name] {
+			return fmt.Errorf("%w: subgraph %q given twice", ErrInvalid, reqs[i].Name)
+		}
+		seen[reqs[i].Name] = true
+		if err := r.resolve(ctx, &reqs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setNames(reqs []PublishRequest) string {
+	names := make([]string, len(reqs))
+	for i, req := range reqs {
+		names[i] = req.Name
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // Delete removes a subgraph; removing its fields from the API is a
@@ -349,21 +398,29 @@ func (r *Registry) Rollback(ctx context.Context, n int64) (*Outcome, error) {
 	})
 }
 
-func withSubgraph(cur []Subgraph, req PublishRequest) []Subgraph {
-	out := make([]Subgraph, 0, len(cur)+1)
-	next := Subgraph{Name: req.Name, URL: req.URL, SDL: req.SDL, Revision: 1, UpdatedAt: time.Now().UTC()}
+// withSubgraphs returns cur with each of reqs added or replaced, sorted by
+// name; an unchanged subgraph keeps its revision.
+func withSubgraphs(cur []Subgraph, reqs []PublishRequest) []Subgraph {
+	byName := map[string]Subgraph{}
 	for _, s := range cur {
-		if s.Name == req.Name {
+		byName[s.Name] = s
+	}
+	now := time.Now().UTC()
+	for _, req := range reqs {
+		next := Subgraph{Name: req.Name, URL: req.URL, SDL: req.SDL, Revision: 1, UpdatedAt: now}
+		if s, ok := byName[req.Name]; ok {
 			if s.URL == req.URL && s.SDL == req.SDL {
 				next = s // unchanged
 			} else {
 				next.Revision = s.Revision + 1
 			}
-			continue
 		}
+		byName[req.Name] = next
+	}
+	out := make([]Subgraph, 0, len(byName))
+	for _, s := range byName {
 		out = append(out, s)
 	}
-	out = append(out, next)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -393,7 +450,15 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 	}
 	var curSubs []Subgraph
 	var curNumber int64
-	oldAPI := r.baselineAPI()
+	// An empty store that this process never served a version of is a
+	// new registry: its first version is diffed against nothing (every
+	// type is new), not against the supergraph configured to be served
+	// until then. A store that lost the versions this process serves
+	// (a Redis without persistence restarted) is diffed against them.
+	oldAPI, seeding := r.servedVersion(), false
+	if cur == nil && oldAPI == nil {
+		seeding = true
+	}
 	if cur != nil {
 		curSubs, curNumber = cur.Subgraphs, cur.Number
 		old, err := schema.Load(cur.Supergraph)
@@ -421,6 +486,9 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 			out.Errors = append(out.Errors, CompositionError{Code: e.Code, Message: e.Message, Subgraph: e.Subgraph, Coordinate: e.Coordinate})
 		}
 		out.Message = fmt.Sprintf("composition failed with %d error(s); nothing changed", len(list))
+		if seeding {
+			out.Message += "; the registry is empty: publish the subgraphs that need each other together (gateway subgraph publish --config supergraph.yaml)"
+		}
 		return out, nil
 	}
 	for _, h := range res.Hints {
@@ -431,6 +499,9 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 		out.Changes = append(out.Changes, diff.Security(oldAPI.Full, res.Supergraph.Full)...)
 	} else {
 		out.Changes = diff.Schemas(nil, res.Supergraph.API)
+	}
+	if seeding {
+		out.Message = r.seedNote(next)
 	}
 	out.Breaking = len(diff.BreakingOnly(out.Changes))
 	out.OK = out.Breaking == 0 || force
@@ -456,16 +527,36 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 	return out, nil
 }
 
-// baselineAPI is what an empty store's first version is checked against:
-// the supergraph being served (the store may have lost its versions), else
-// the configured fallback.
-func (r *Registry) baselineAPI() *schema.Supergraph {
+// servedVersion is the registry version this process serves, nil while
+// it serves the configured baseline.
+func (r *Registry) servedVersion() *schema.Supergraph {
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
-	if r.served != nil {
-		return r.served
+	return r.served
+}
+
+// seedNote says what the first version of an empty registry replaces:
+// the baseline, and which of its subgraphs the version leaves out.
+func (r *Registry) seedNote(next []Subgraph) string {
+	note := "the first version of an empty registry: it replaces the configured supergraph"
+	if r.baseline == nil {
+		return note
 	}
-	return r.baseline
+	have := map[string]bool{}
+	for _, s := range next {
+		have[s.Name] = true
+	}
+	var missing []string
+	for _, g := range r.baseline.Graphs {
+		if !have[g.Name] {
+			missing = append(missing, g.Name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		note += " and leaves out its subgraph(s) " + strings.Join(missing, ", ")
+	}
+	return note
 }
 
 func sameSubgraphs(a, b []Subgraph) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -201,16 +202,13 @@ func startDemo(t *testing.T) demoGraph {
 	return d
 }
 
-// publishAll publishes the four demo subgraphs by introspection; the
-// first needs force, as it removes the rest of the embedded supergraph.
+// publishAll publishes the four demo subgraphs by introspection, one by
+// one, in an order where each composes with the ones before it.
 func publishAll(t *testing.T, in *instance, d demoGraph) {
 	t.Helper()
-	for i, name := range []string{"accounts", "products", "inventory", "reviews"} {
+	for _, name := range []string{"accounts", "products", "inventory", "reviews"} {
 		var out registry.Outcome
 		url := in.admin + "/subgraphs/" + name
-		if i == 0 {
-			url += "?force=true"
-		}
 		if code := call(t, "POST", url, map[string]any{"url": d.urls[name], "introspect": true}, &out); code != 200 || !out.Published {
 			t.Fatalf("publish %s: %d %+v", name, code, out)
 		}
@@ -241,21 +239,12 @@ func TestPublishCheckDeleteRollback(t *testing.T) {
 		}
 	}
 
-	// The first publish against the embedded supergraph removes most of
-	// it: breaking, refused without force, nothing stored.
 	var out registry.Outcome
-	code := call(t, "POST", in.admin+"/subgraphs/accounts", map[string]any{"url": d.urls["accounts"], "sdl": d.sdls["accounts"]}, &out)
-	if code != http.StatusConflict || out.OK || out.Published || out.Breaking == 0 {
-		t.Fatalf("unforced breaking publish: %d %+v", code, out)
-	}
+	var code int
 	var list struct {
 		Version   int64
 		Subgraphs []registry.Subgraph
 	}
-	if call(t, "GET", in.admin+"/subgraphs", nil, &list); list.Version != 0 || len(list.Subgraphs) != 0 {
-		t.Fatalf("refused publish stored something: %+v", list)
-	}
-
 	publishAll(t, in, d)
 	if call(t, "GET", in.admin+"/subgraphs", nil, &list); list.Version != 4 || len(list.Subgraphs) != 4 {
 		t.Fatalf("after 4 publishes: %+v", list)
@@ -403,4 +392,173 @@ func TestDurableAcrossRestart(t *testing.T) {
 			t.Errorf("accounts revision %d, want 2", s.Revision)
 		}
 	}
+}
+
+// TestSeeding: a first publish into an empty registry is not breaking;
+// publishing the subgraphs together (a rover supergraph.yaml) seeds it in
+// one version whatever their order.
+func TestSeeding(t *testing.T) {
+	d := startDemo(t)
+	newInstance := func() *instance {
+		store, err := registry.NewDisk(t.TempDir(), 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return startInstance(t, store)
+	}
+	in := newInstance()
+	var list struct {
+		Version   int64
+		Subgraphs []registry.Subgraph
+	}
+
+	// A first publish that does not compose alone (inventory extends
+	// products' Product) changes nothing and points at publishing the
+	// subgraphs together.
+	var out registry.Outcome
+	code := call(t, "POST", in.admin+"/subgraphs/inventory", map[string]any{"url": d.urls["inventory"], "sdl": d.sdls["inventory"]}, &out)
+	if code != http.StatusUnprocessableEntity || out.Published || !strings.Contains(out.Message, "--config supergraph.yaml") {
+		t.Fatalf("inventory alone into an empty registry: %d %+v", code, out)
+	}
+	if call(t, "GET", in.admin+"/subgraphs", nil, &list); list.Version != 0 || len(list.Subgraphs) != 0 {
+		t.Fatalf("refused publish stored something: %+v", list)
+	}
+
+	// The first publish into an empty registry is not a breaking change,
+	// although it replaces the embedded supergraph: its changes are the
+	// new types, and the answer names the subgraphs it leaves out.
+	out = registry.Outcome{}
+	code = call(t, "POST", in.admin+"/subgraphs/accounts", map[string]any{"url": d.urls["accounts"], "sdl": d.sdls["accounts"]}, &out)
+	if code != http.StatusOK || !out.OK || !out.Published || out.Version != 1 || out.Breaking != 0 ||
+		!hasChange(out, "SAFE", "TYPE_ADDED", "User") || !strings.Contains(out.Message, "leaves out its subgraph(s) inventory, products, reviews") {
+		t.Fatalf("first publish into an empty registry: %d %+v", code, out)
+	}
+	for _, c := range out.Changes {
+		if c.Severity != "SAFE" {
+			t.Fatalf("first publish reports %+v", c)
+		}
+	}
+	if f := typeFields(t, in.gql, "Product"); f != nil {
+		t.Fatalf("version 1 (accounts only) is not served: Product has %v", f)
+	}
+	// Once a version is served, publishes are checked against it.
+	out = registry.Outcome{}
+	code = call(t, "POST", in.admin+"/subgraphs/accounts", map[string]any{"url": d.urls["accounts"], "sdl": strings.Replace(d.sdls["accounts"], "birthYear: Int", "", 1)}, &out)
+	if code != http.StatusConflict || out.Published || out.Breaking != 1 {
+		t.Fatalf("breaking second publish: %d %+v", code, out)
+	}
+
+	// Seeding: the four subgraphs in one request, in any order, give one
+	// version and the same supergraph.
+	names := []string{"accounts", "inventory", "products", "reviews"}
+	orders := [][]string{{"inventory", "reviews", "products", "accounts"}, {"accounts", "products", "inventory", "reviews"}, {"reviews", "inventory", "accounts", "products"}}
+	var first string
+	for i, order := range orders {
+		in := newInstance()
+		var set []map[string]any
+		for _, name := range order {
+			set = append(set, map[string]any{"name": name, "url": d.urls[name], "sdl": d.sdls[name]})
+		}
+		// A check publishes nothing.
+		out = registry.Outcome{}
+		if code := call(t, "POST", in.admin+"/supergraph/check", map[string]any{"subgraphs": set}, &out); code != 200 || !out.OK || out.Published || out.Breaking != 0 {
+			t.Fatalf("order %v: check: %d %+v", order, code, out)
+		}
+		out = registry.Outcome{}
+		if code := call(t, "POST", in.admin+"/supergraph/publish", map[string]any{"subgraphs": set}, &out); code != 200 || !out.Published || out.Version != 1 || out.Breaking != 0 {
+			t.Fatalf("order %v: seed: %d %+v", order, code, out)
+		}
+		if call(t, "GET", in.admin+"/subgraphs", nil, &list); list.Version != 1 || len(list.Subgraphs) != 4 {
+			t.Fatalf("order %v: after seeding: %+v", order, list)
+		}
+		for j, s := range list.Subgraphs {
+			if s.Name != names[j] || s.URL != d.urls[s.Name] || s.Revision != 1 {
+				t.Fatalf("order %v: subgraph %d: %+v", order, j, s)
+			}
+		}
+		var sg struct{ SDL string }
+		call(t, "GET", in.admin+"/supergraph", nil, &sg)
+		if i == 0 {
+			first = sg.SDL
+		} else if sg.SDL != first {
+			t.Fatalf("order %v composed another supergraph than order %v", order, orders[0])
+		}
+		if got := query(t, in.gql, `{ topProducts(first: 1) { name inStock reviews { author { name } } } }`); strings.Contains(got, `"errors"`) {
+			t.Fatalf("order %v: query through the seeded supergraph: %s", order, got)
+		}
+		// Seeding again with the same schemas is unchanged.
+		out = registry.Outcome{}
+		if code := call(t, "POST", in.admin+"/supergraph/publish", map[string]any{"subgraphs": set}, &out); code != 200 || out.Published || out.Message != "unchanged" {
+			t.Fatalf("order %v: seeding again: %d %+v", order, code, out)
+		}
+	}
+}
+
+// TestPublishSetRefusals: malformed and hostile set bodies are 400, a set
+// that does not compose is 422, and none of them stores anything.
+func TestPublishSetRefusals(t *testing.T) {
+	d := startDemo(t)
+	store, err := registry.NewDisk(t.TempDir(), 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := startInstance(t, store)
+	sub := func(name string) map[string]any {
+		return map[string]any{"name": name, "url": d.urls[name], "sdl": d.sdls[name]}
+	}
+	many := make([]map[string]any, 501)
+	for i := range many {
+		many[i] = map[string]any{"name": fmt.Sprintf("s%d", i), "url": "http://127.0.0.1:1/graphql", "sdl": "type Query { a: Int }"}
+	}
+	badSDL := sub("accounts")
+	badSDL["sdl"] = "type Query {"
+	for _, tc := range []struct {
+		name string
+		body any
+		want int
+	}{
+		{"not JSON", "{", 400},
+		{"no subgraphs", map[string]any{"subgraphs": []any{}}, 400},
+		{"unknown key", map[string]any{"subgraphs": []any{sub("accounts")}, "force": true}, 400},
+		{"a name twice", map[string]any{"subgraphs": []any{sub("accounts"), sub("accounts")}}, 400},
+		{"bad name", map[string]any{"subgraphs": []any{map[string]any{"name": "../x", "url": "http://a", "sdl": "type Query { a: Int }"}}}, 400},
+		{"no url", map[string]any{"subgraphs": []any{map[string]any{"name": "a", "sdl": "type Query { a: Int }"}}}, 400},
+		{"too many", map[string]any{"subgraphs": many}, 400},
+		{"bad SDL", map[string]any{"subgraphs": []any{sub("products"), badSDL}}, 422},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body any = tc.body
+			if s, ok := tc.body.(string); ok {
+				body = json.RawMessage(s)
+			}
+			code := callRaw(t, "POST", in.admin+"/supergraph/publish", body)
+			if code != tc.want {
+				t.Fatalf("status %d, want %d", code, tc.want)
+			}
+		})
+	}
+	var list struct{ Version int64 }
+	if call(t, "GET", in.admin+"/subgraphs", nil, &list); list.Version != 0 {
+		t.Fatalf("a refused set stored version %d", list.Version)
+	}
+}
+
+// callRaw sends body (JSON, or raw bytes as given) and returns the status.
+func callRaw(t *testing.T, method, url string, body any) int {
+	t.Helper()
+	var data []byte
+	if raw, ok := body.(json.RawMessage); ok {
+		data = raw
+	} else {
+		data, _ = json.Marshal(body)
+	}
+	req, _ := http.NewRequest(method, url, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
 }

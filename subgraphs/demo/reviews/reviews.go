@@ -16,6 +16,10 @@ import (
 var SDL string
 
 // NewHandler returns the GraphQL handler of the reviews subgraph.
-func NewHandler() http.Handler {
-	return gqlserver.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
+func NewHandler() http.Handler { return NewHandlerWithFeed(NewFeed()) }
+
+// NewHandlerWithFeed returns the handler of the reviews subgraph whose
+// reviewAdded subscribers receive the reviews added to feed.
+func NewHandlerWithFeed(feed *Feed) http.Handler {
+	return gqlserver.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{feed: feed}}))
 }

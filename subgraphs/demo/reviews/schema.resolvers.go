@@ -12,6 +12,11 @@ import (
 	"github.com/fedgate/gateway/subgraphs/demo/reviews/generated"
 )
 
+// AddReview is the resolver for the addReview field.
+func (r *mutationResolver) AddReview(ctx context.Context, productUpc string, authorID string, body string, rating int) (*generated.Review, error) {
+	return r.feed.Add(productUpc, authorID, body, rating)
+}
+
 // Reviews is the resolver for the reviews field.
 func (r *productResolver) Reviews(ctx context.Context, obj *generated.Product) ([]*generated.Review, error) {
 	return reviewsWhere(func(rv generated.Review) bool { return rv.ProductUpc == obj.Upc }), nil
@@ -52,10 +57,18 @@ func (r *reviewResolver) Product(ctx context.Context, obj *generated.Review) (*g
 	return nil, fmt.Errorf("review %s: unknown product %q", obj.ID, obj.ProductUpc)
 }
 
+// ReviewAdded is the resolver for the reviewAdded field.
+func (r *subscriptionResolver) ReviewAdded(ctx context.Context, productUpc *string) (<-chan *generated.Review, error) {
+	return r.feed.subscribe(ctx, productUpc), nil
+}
+
 // Reviews is the resolver for the reviews field.
 func (r *userResolver) Reviews(ctx context.Context, obj *generated.User) ([]*generated.Review, error) {
 	return reviewsWhere(func(rv generated.Review) bool { return rv.AuthorID == obj.ID }), nil
 }
+
+// Mutation returns generated.MutationResolver implementation.
+func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
 // Product returns generated.ProductResolver implementation.
 func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
@@ -66,12 +79,17 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Review returns generated.ReviewResolver implementation.
 func (r *Resolver) Review() generated.ReviewResolver { return &reviewResolver{r} }
 
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
 // User returns generated.UserResolver implementation.
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 type (
-	productResolver struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
-	reviewResolver  struct{ *Resolver }
-	userResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	productResolver      struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	reviewResolver       struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	userResolver         struct{ *Resolver }
 )

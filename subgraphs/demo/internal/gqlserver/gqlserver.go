@@ -4,6 +4,7 @@ package gqlserver
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -17,14 +18,17 @@ import (
 // query string; gateways send a small, fixed set of operations.
 const queryCacheSize = 256
 
-// New returns a handler for es that accepts GraphQL over GET and POST.
+// New returns a handler for es that accepts GraphQL over GET and POST,
+// and subscriptions over WebSocket (graphql-transport-ws) and SSE.
 //
 // It is wired explicitly rather than with handler.NewDefaultServer: no
-// websockets, multipart uploads or persisted queries, and no playground.
+// multipart uploads or persisted queries, and no playground.
 // Introspection is enabled because gqlgen's federation runtime refuses to
 // answer `_service { sdl }` when it is disabled.
 func New(es graphql.ExecutableSchema) http.Handler {
 	srv := handler.New(es)
+	srv.AddTransport(transport.Websocket{KeepAlivePingInterval: 10 * time.Second})
+	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))

@@ -2,6 +2,9 @@
 
 package generated
 
+type Mutation struct {
+}
+
 type Product struct {
 	Upc string `json:"upc"`
 }
@@ -37,6 +40,9 @@ type ReviewRepresentation struct {
 	// The @key this representation matched: one of the ReviewMatchedKey constants.
 	// gqlgen sets it from the fields the router sent; the router does not send it.
 	MatchedKey ReviewMatchedKey `json:"-"`
+}
+
+type Subscription struct {
 }
 
 type User struct {

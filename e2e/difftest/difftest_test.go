@@ -1,0 +1,391 @@
+package difftest
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway"
+	"github.com/fedgate/gateway/internal/difftest"
+	"github.com/fedgate/gateway/internal/fixturesub"
+	"github.com/fedgate/gateway/internal/opgen"
+	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs"
+	"github.com/fedgate/gateway/subgraphs/demo"
+)
+
+// Knobs (environment), with make test's defaults:
+//
+//	DIFFTEST_N=200        operations per graph
+//	DIFFTEST_SEED=1       run seed (operation i has generator seed SEED<<24|i)
+//	DIFFTEST_GRAPHS=demo  demo, fixtures, all, or a comma list of graph names
+//	DIFFTEST_HIVE=auto    Hive Gateway as the second reference when installed
+//	                      (npm ci in hive/; scripts/install-deps.sh does); 0: never
+//	DIFFTEST_REPORT=      file to write every case to
+//	DIFFTEST_SHRINK=150   re-runs spent minimizing a case (-1: none)
+//	DIFFTEST_REVIEW=0     1: minimize the cases to review too (slower)
+//	DIFFTEST_ERRORS=0     1: fixture subgraphs answer some nullable fields with an error
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	n, err := strconv.Atoi(env(name, strconv.Itoa(def)))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return n
+}
+
+// authRE finds authorization directives applied in a supergraph.
+var authRE = regexp.MustCompile(`@(authenticated|requiresScopes|policy)`)
+
+// graphSource is a supergraph and the subgraph handlers behind it.
+type graphSource struct {
+	name string
+	sdl  string
+	demo bool
+}
+
+func sources(t *testing.T, which string) []graphSource {
+	t.Helper()
+	var out []graphSource
+	if which == "demo" || which == "all" || strings.Contains(","+which+",", ",demo,") {
+		out = append(out, graphSource{name: "demo", sdl: gateway.DemoSupergraph, demo: true})
+	}
+	files, _ := filepath.Glob("../../testdata/supergraphs/*.graphql")
+	more, _ := filepath.Glob("../../testdata/compose/*/supergraph.graphql")
+	for _, f := range append(files, more...) {
+		name := strings.TrimSuffix(filepath.Base(f), ".graphql")
+		if name == "supergraph" {
+			name = filepath.Base(filepath.Dir(f))
+		}
+		if !(which == "fixtures" || which == "all" || strings.Contains(","+which+",", ","+name+",")) {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if authRE.Match(b) {
+			// fedgate enforces these directives; the references, as
+			// started here, do not: their answers differ by design.
+			t.Logf("graph %s left out: it uses @authenticated, @requiresScopes or @policy", name)
+			continue
+		}
+		out = append(out, graphSource{name: name, sdl: string(b)})
+	}
+	if len(out) == 0 {
+		t.Fatalf("DIFFTEST_GRAPHS=%q names no graph", which)
+	}
+	return out
+}
+
+// started is a graph with its subgraphs and fedgate running.
+type started struct {
+	name    string
+	sg      *schema.Supergraph
+	fedgate string
+	refSDL  string
+}
+
+// start serves the graph's subgraphs and fedgate on loopback; refSDL is
+// the supergraph with the subgraph URLs the references must call.
+func start(t *testing.T, src graphSource) (*started, error) {
+	sg, err := schema.Load(src.sdl)
+	if err != nil {
+		return nil, fmt.Errorf("loading: %w", err)
+	}
+	var opts []fixturesub.Option
+	if env("DIFFTEST_ERRORS", "0") == "1" {
+		opts = append(opts, fixturesub.WithErrors())
+	}
+	handlers := fixturesub.Handlers(sg, opts...)
+	if src.demo {
+		handlers = demo.Handlers()
+	}
+	urls := map[string]string{}
+	refSDL := src.sdl
+	for _, g := range sg.Graphs {
+		h := handlers[g.Name]
+		if h == nil {
+			return nil, fmt.Errorf("no handler for subgraph %s", g.Name)
+		}
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		urls[g.Name] = srv.URL + demo.Path
+		refSDL = strings.ReplaceAll(refSDL, strconv.Quote(g.URL), strconv.Quote(urls[g.Name]))
+	}
+	client := subgraphs.NewClient(urls, subgraphs.Options{Timeout: 10 * time.Second})
+	t.Cleanup(client.Close)
+	s, err := server.New(sg, client, server.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("fedgate: %w", err)
+	}
+	t.Cleanup(s.Close)
+	gw := httptest.NewServer(s)
+	t.Cleanup(gw.Close)
+	return &started{name: src.name, sg: sg, fedgate: gw.URL + "/graphql", refSDL: refSDL}, nil
+}
+
+// knownCase is a line of testdata/known.txt: "GRAPH SEED INDEX HASH # why",
+// a case known to differ (the why points at the findings' class). HASH is
+// difftest.OpHash of the generated operation, so an entry cannot silently
+// cover another operation once the generator changes.
+type knownCase struct {
+	hash, why string
+}
+
+const knownFile = "testdata/known.txt"
+
+func known(t *testing.T) (map[string]knownCase, []string) {
+	b, err := os.ReadFile(knownFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]knownCase{}
+	var header []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			header = append(header, line)
+			continue
+		}
+		key, why, _ := strings.Cut(line, "#")
+		f := strings.Fields(key)
+		if len(f) != 4 {
+			t.Fatalf("%s: %q is not GRAPH SEED INDEX HASH # why", knownFile, line)
+		}
+		out[strings.Join(f[:3], " ")] = knownCase{hash: f[3], why: strings.TrimSpace(why)}
+	}
+	return out, header
+}
+
+// summarize lists the classes, most frequent first, with up to 8 example
+// cases each.
+func summarize(classes map[string][]string) string {
+	names := make([]string, 0, len(classes))
+	for c := range classes {
+		names = append(names, c)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if len(classes[names[i]]) != len(classes[names[j]]) {
+			return len(classes[names[i]]) > len(classes[names[j]])
+		}
+		return names[i] < names[j]
+	})
+	var b strings.Builder
+	for _, c := range names {
+		ex := classes[c]
+		if len(ex) > 8 {
+			ex = append(ex[:8:8], "...")
+		}
+		fmt.Fprintf(&b, "%5d  %s  e.g. %s\n", len(classes[c]), c, strings.Join(ex, " "))
+	}
+	return b.String()
+}
+
+func refNames(eps []difftest.Endpoint) string {
+	var names []string
+	for _, e := range eps {
+		names = append(names, e.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func caseKey(graph string, seed uint64, index int) string {
+	return fmt.Sprintf("%s %d %d", graph, seed, index)
+}
+
+func TestDifferential(t *testing.T) {
+	if _, err := os.Stat("js/node_modules/@apollo/gateway"); err != nil {
+		msg := "Apollo Gateway is not installed: run scripts/install-deps.sh (npm ci in e2e/difftest/js)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg) // CI installs it; a skip there would hide the differential test
+		}
+		t.Skip(msg)
+	}
+	n := envInt(t, "DIFFTEST_N", 200)
+	seed := uint64(envInt(t, "DIFFTEST_SEED", 1))
+	shrink := envInt(t, "DIFFTEST_SHRINK", 150)
+	knownCases, knownHeader := known(t)
+	update := env("DIFFTEST_UPDATE_KNOWN", "0") == "1"
+	var knownNow []string
+
+	dir := t.TempDir()
+	var graphs []*started
+	for _, src := range sources(t, env("DIFFTEST_GRAPHS", "demo")) {
+		g, err := start(t, src)
+		if err != nil {
+			t.Logf("graph %s left out: %v", src.name, err)
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, g.name+".graphql"), []byte(g.refSDL), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		graphs = append(graphs, g)
+	}
+	var refs []*difftest.Reference
+	apollo, err := difftest.StartReference("apollo", "js/refgw.mjs", dir, 120*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(apollo.Stop)
+	refs = append(refs, apollo)
+	_, hiveErr := os.Stat("hive/node_modules/@graphql-hive/gateway")
+	switch h := env("DIFFTEST_HIVE", "auto"); {
+	case h == "1" && hiveErr != nil:
+		t.Fatalf("DIFFTEST_HIVE=1 but Hive Gateway is not installed: %v", hiveErr)
+	case h == "0" || hiveErr != nil:
+		t.Log("Hive Gateway left out: differences from Apollo Gateway alone are listed for review, not failures")
+	default:
+		hive, err := difftest.StartReference("hive", "hive/refgw.mjs", dir, 120*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(hive.Stop)
+		refs = append(refs, hive)
+	}
+
+	var reportFile *os.File
+	if path := os.Getenv("DIFFTEST_REPORT"); path != "" {
+		f, err := os.Create(path + ".partial")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		reportFile = f
+	}
+	runner := &difftest.Runner{ShrinkBudget: shrink, Workers: 2, Keep: []difftest.Verdict{difftest.Review},
+		ShrinkReview: env("DIFFTEST_REVIEW", "0") == "1"}
+	if os.Getenv("DIFFTEST_REPORT") != "" {
+		runner.Keep = append(runner.Keep, difftest.RefsDisagree)
+	}
+	var report strings.Builder
+	var unknown []string
+	classes := map[string][]string{}
+	ctx := context.Background()
+	for _, g := range graphs {
+		hints := opgen.HintsFrom(g.sg)
+		dg := &difftest.Graph{
+			Name:    g.name,
+			API:     g.sg.API,
+			Gen:     opgen.New(g.sg.API, hints, opgen.Options{Mutations: true}),
+			Fedgate: difftest.Endpoint{Name: "fedgate", URL: g.fedgate},
+		}
+		for _, r := range refs {
+			if why, ok := r.Refused[g.name]; ok {
+				t.Logf("graph %s: %s refused it: %s", g.name, r.Name, why)
+				continue
+			}
+			dg.Refs = append(dg.Refs, difftest.Endpoint{Name: r.Name, URL: r.URL(g.name)})
+		}
+		if len(dg.Refs) == 0 {
+			continue
+		}
+		for key, k := range knownCases {
+			f := strings.Fields(key)
+			if f[0] != g.name || f[1] != strconv.FormatUint(seed, 10) {
+				continue
+			}
+			i, _ := strconv.Atoi(f[2])
+			if op, err := dg.Gen.Generate(difftest.OpSeed(seed, i)); err != nil || difftest.OpHash(op) != k.hash {
+				if !update {
+					t.Errorf("%s: %q names an operation the generator no longer makes; rerun with DIFFTEST_UPDATE_KNOWN=1 and review the new list", knownFile, key)
+				}
+				delete(knownCases, key)
+			}
+		}
+		isKnown := func(i int) bool { _, ok := knownCases[caseKey(g.name, seed, i)]; return ok }
+		cases, st := runner.Run(ctx, dg, seed, n, isKnown)
+		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d known to differ",
+			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, len(st.KnownDiffer))
+		for _, r := range refs {
+			if dead, stderr := r.Exited(); dead {
+				t.Fatalf("reference %s exited during graph %s:\n%s", r.Name, g.name, stderr)
+			}
+		}
+		for _, i := range st.KnownDiffer {
+			k := knownCases[caseKey(g.name, seed, i)]
+			knownNow = append(knownNow, fmt.Sprintf("%s %s # %s", caseKey(g.name, seed, i), k.hash, k.why))
+		}
+		if len(st.KnownAgree) > 0 {
+			t.Logf("graph %s: known cases that agree now, remove them from testdata/known.txt: %v", g.name, st.KnownAgree)
+		}
+		for _, c := range cases {
+			r := c.Report()
+			report.WriteString(r)
+			report.WriteString("\n")
+			if reportFile != nil {
+				// Written as it goes, so an interrupted run leaves its cases.
+				fmt.Fprintf(reportFile, "%s\n", r)
+			}
+			if c.Verdict == difftest.Differs || c.Verdict == difftest.Review {
+				class := c.Verdict.String() + ": " + difftest.Classify(g.sg.API, hints, c)
+				classes[class] = append(classes[class], fmt.Sprintf("%s/%d", g.name, c.Index))
+			}
+			if c.Verdict == difftest.Differs {
+				unknown = append(unknown, r)
+				knownNow = append(knownNow, fmt.Sprintf("%s %s # %s", caseKey(g.name, seed, c.Index), difftest.OpHash(c.Op), difftest.Classify(g.sg.API, hints, c)))
+			} else if c.Verdict == difftest.Review {
+				t.Logf("to review (not a failure):\n%s", r)
+			}
+		}
+	}
+	summary := summarize(classes)
+	if summary != "" {
+		t.Logf("classes of the cases (graph/operation):\n%s", summary)
+	}
+	if path := os.Getenv("DIFFTEST_REPORT"); path != "" {
+		if err := os.WriteFile(path, []byte(summary+"\n"+report.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_ = os.Remove(path + ".partial")
+	}
+	if update {
+		// Entries of other graphs and seeds stay; this run's are replaced
+		// by what differs now.
+		ran := map[string]bool{}
+		for _, g := range graphs {
+			ran[g.name+" "+strconv.FormatUint(seed, 10)] = true
+		}
+		lines := append([]string{}, knownHeader...)
+		all, _ := known(t)
+		for key, k := range all {
+			f := strings.Fields(key)
+			if !ran[f[0]+" "+f[1]] {
+				knownNow = append(knownNow, fmt.Sprintf("%s %s # %s", key, k.hash, k.why))
+			}
+		}
+		sort.Strings(knownNow)
+		lines = append(lines, knownNow...)
+		if err := os.WriteFile(knownFile, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s rewritten: %d known cases", knownFile, len(knownNow))
+		return
+	}
+	sort.Strings(unknown)
+	for i, r := range unknown {
+		if i == 20 {
+			t.Errorf("... and %d more cases (DIFFTEST_REPORT=FILE writes them all)", len(unknown)-20)
+			break
+		}
+		t.Errorf("fedgate differs from the references (add \"GRAPH SEED INDEX # finding\" to e2e/difftest/testdata/known.txt only for a class listed in the findings):\n%s", r)
+	}
+}

@@ -1,0 +1,200 @@
+// Subscription conformance with the npm clients users run: graphql-ws
+// (graphql-transport-ws over WebSocket), graphql-sse (distinct connections
+// mode) and Apollo Client's HttpLink (multipart HTTP subscriptions), each
+// subscribing through `gateway demo` to reviews' reviewAdded, whose product
+// resolves through the products and inventory subgraphs. addReview
+// mutations sent through the gateway produce the events.
+//
+// Usage: node clients.mjs [path/to/gateway]   (default ../../bin/gateway)
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { createClient as createWSClient } from 'graphql-ws';
+import { createClient as createSSEClient } from 'graphql-sse';
+import { ApolloClient, InMemoryCache, HttpLink, gql } from '@apollo/client/core/index.js';
+import { startGateway } from '../js/gateway.mjs';
+
+const bin = process.argv[2] || new URL('../../bin/gateway', import.meta.url).pathname;
+const deadline = setTimeout(() => {
+  console.error('subscriptions: timed out after 120 s');
+  process.exit(1);
+}, 120000);
+
+const SUBSCRIPTION = `subscription Added($upc: String) {
+  reviewAdded(productUpc: $upc) { id body rating product { upc name inStock } author { username } }
+}`;
+const EXPECTED_NAME = { 1: 'Table', 2: 'Couch', 3: 'Chair' };
+
+const gw = await startGateway(bin);
+const failures = [];
+
+// addReviews sends addReview mutations for upc through the gateway every
+// 100 ms until stop() is called; the bodies are numbered in order.
+function addReviews(upc, tag) {
+  let n = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      n++;
+      const res = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'mutation($upc: String!, $body: String!) { addReview(productUpc: $upc, authorId: "1", body: $body, rating: 4) { id } }',
+          variables: { upc, body: `${tag}-${n}` },
+        }),
+      });
+      const json = await res.json();
+      assert.ok(json.data?.addReview?.id, `addReview failed: ${JSON.stringify(json)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
+// checkEvents asserts three complete, ordered events of upc.
+function checkEvents(events, upc, tag) {
+  assert.ok(events.length >= 3, `${tag}: ${events.length} events`);
+  let last = 0;
+  for (const ev of events) {
+    assert.equal(ev.errors, undefined, `${tag}: errors ${JSON.stringify(ev.errors)}`);
+    const r = ev.data.reviewAdded;
+    assert.equal(r.product.upc, upc);
+    assert.equal(r.product.name, EXPECTED_NAME[upc], `${tag}: product.name from the products subgraph`);
+    assert.equal(typeof r.product.inStock, 'boolean', `${tag}: product.inStock from the inventory subgraph`);
+    assert.equal(r.author.username, '@ada');
+    const m = new RegExp(`^${tag}-(\\d+)$`).exec(r.body);
+    assert.ok(m, `${tag}: body ${r.body}`);
+    assert.ok(Number(m[1]) > last, `${tag}: events out of order`);
+    last = Number(m[1]);
+  }
+}
+
+async function test(name, fn) {
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (err) {
+    failures.push(name);
+    console.log(`FAIL ${name}: ${err.stack || err}`);
+  }
+}
+
+try {
+  const wsURL = gw.url.replace('http://', 'ws://');
+
+  await test('graphql-ws: subscription completed through entity fetches, in order', async () => {
+    const client = createWSClient({ url: wsURL, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const events = [];
+    const stop = addReviews('1', 'ws');
+    await new Promise((resolve, reject) => {
+      const dispose = client.subscribe(
+        { query: SUBSCRIPTION, variables: { upc: '1' } },
+        {
+          next: (ev) => {
+            events.push(ev);
+            if (events.length === 3) {
+              dispose();
+              resolve();
+            }
+          },
+          error: reject,
+          complete: resolve,
+        },
+      );
+    });
+    await stop();
+    await client.dispose();
+    checkEvents(events, '1', 'ws');
+  });
+
+  await test('graphql-ws: query and mutation over the WebSocket', async () => {
+    const client = createWSClient({ url: wsURL, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const q = await new Promise((resolve, reject) => {
+      let got;
+      client.subscribe({ query: '{ product(upc: "2") { name inStock } }' }, { next: (v) => (got = v), error: reject, complete: () => resolve(got) });
+    });
+    assert.deepEqual(q.data.product.name, 'Couch');
+    const m = await new Promise((resolve, reject) => {
+      let got;
+      client.subscribe(
+        { query: 'mutation { addReview(productUpc: "4", authorId: "2", body: "over ws", rating: 5) { body product { name } } }' },
+        { next: (v) => (got = v), error: reject, complete: () => resolve(got) },
+      );
+    });
+    assert.equal(m.data.addReview.body, 'over ws');
+    await client.dispose();
+  });
+
+  await test('graphql-ws: an invalid subscription is an error message', async () => {
+    const client = createWSClient({ url: wsURL, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const errs = await new Promise((resolve) => {
+      client.subscribe({ query: 'subscription { reviewAdded { nope } }' }, { next: () => {}, error: resolve, complete: () => resolve(null) });
+    });
+    assert.ok(Array.isArray(errs) && errs[0].extensions.code === 'GRAPHQL_VALIDATION_FAILED', JSON.stringify(errs));
+    await client.dispose();
+  });
+
+  await test('graphql-sse: distinct connections mode', async () => {
+    const client = createSSEClient({ url: gw.url, retryAttempts: 0 });
+    const events = [];
+    const stop = addReviews('2', 'sse');
+    for await (const ev of client.iterate({ query: SUBSCRIPTION, variables: { upc: '2' } })) {
+      events.push(ev);
+      if (events.length === 3) break;
+    }
+    await stop();
+    client.dispose();
+    checkEvents(events, '2', 'sse');
+  });
+
+  await test('Apollo Client: multipart HTTP subscription', async () => {
+    const client = new ApolloClient({ link: new HttpLink({ uri: gw.url, fetch }), cache: new InMemoryCache() });
+    const events = [];
+    const stop = addReviews('3', 'multipart');
+    await new Promise((resolve, reject) => {
+      const sub = client.subscribe({ query: gql(SUBSCRIPTION), variables: { upc: '3' }, fetchPolicy: 'no-cache' }).subscribe({
+        next: (ev) => {
+          events.push(ev);
+          if (events.length === 3) {
+            sub.unsubscribe();
+            resolve();
+          }
+        },
+        error: reject,
+      });
+    });
+    await stop();
+    client.stop();
+    checkEvents(events, '3', 'multipart');
+  });
+
+  // Last, as it stops the gateway: SIGTERM completes running subscriptions.
+  await test('SIGTERM sends complete to subscribers, and the gateway exits cleanly', async () => {
+    const client = createWSClient({ url: wsURL, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {} });
+    const stop = addReviews('5', 'term');
+    let events = 0;
+    const ended = new Promise((resolve, reject) => {
+      client.subscribe({ query: SUBSCRIPTION, variables: { upc: '5' } }, {
+        next: () => events++,
+        error: (err) => reject(new Error(`error instead of complete: ${JSON.stringify(err?.reason ?? err)}`)),
+        complete: resolve,
+      });
+    });
+    while (events === 0) await new Promise((r) => setTimeout(r, 50));
+    await stop();
+    await gw.stop();
+    await ended;
+    assert.match(gw.log(), /"msg":"stopped"/, 'the gateway did not stop cleanly');
+    assert.match(gw.log(), /"end":"shutdown"/, 'no subscription log line for the shutdown');
+  });
+} finally {
+  await gw.stop();
+  clearTimeout(deadline);
+}
+if (failures.length > 0) {
+  console.error(`subscriptions: ${failures.length} test(s) failed`);
+  process.exit(1);
+}

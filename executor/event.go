@@ -1,0 +1,48 @@
+package executor
+
+import (
+	"context"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/valyala/fastjson"
+)
+
+// ExecuteEvent completes one subscription event and appends the JSON
+// response to buf. payload is the event as the subgraph streamed it (a
+// GraphQL response object: data and errors) for the subscription's
+// primary fetch to subgraph; its data becomes the root result, then rest
+// (the plan below the primary fetch, nil when there is none) runs on it
+// like any query plan, and the response is rendered for plan.Operation:
+// client field order, aliases, authorization denials and null
+// propagation.
+func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, subgraph string, payload []byte, in Input, transport Transport, buf []byte) []byte {
+	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, stats: in.Stats != nil}
+	defer e.release()
+	if len(in.Variables) > 0 {
+		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
+			e.vars = v
+		}
+	}
+	v, err := e.parser().ParseBytes(payload)
+	if err != nil || v.Type() != fastjson.TypeObject {
+		e.addError(&Error{Message: "invalid JSON event from subgraph '" + subgraph + "'",
+			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": subgraph}})
+	} else {
+		if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeObject {
+			e.data = data
+		}
+		for _, ev := range v.GetArray("errors") {
+			e.errors = append(e.errors, subgraphError(ev, subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
+		}
+	}
+	if e.data != nil && rest != nil {
+		e.run(rest)
+	}
+	var nerrs int
+	buf, nerrs = e.render(buf, plan.Operation, in.Introspect)
+	if in.Stats != nil {
+		in.Stats.SubgraphBytes = e.bytes.Load()
+		in.Stats.Errors = nerrs
+	}
+	return buf
+}

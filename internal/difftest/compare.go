@@ -1,0 +1,229 @@
+// Package difftest runs generated operations against fedgate and reference
+// gateways in front of the same subgraphs and reports where fedgate's
+// answer differs from the references', with the operation minimized.
+package difftest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Result is one gateway's answer to one operation, reduced to what the
+// comparison looks at: the data in response order, whether there are
+// errors, and their paths. Error messages are not compared.
+type Result struct {
+	// Status is the HTTP status.
+	Status int
+	// Body is the response body as received.
+	Body []byte
+	// Data is the canonical JSON of "data" (key order kept, numbers
+	// normalized); "null" when absent.
+	Data string
+	// Errors lists the error paths, sorted ("-" for an error without one).
+	Errors []string
+	// Codes lists the errors' extensions.code values, sorted.
+	Codes []string
+	// Failure is set when the request did not get a GraphQL answer.
+	Failure string
+}
+
+// Crashed reports whether the answer shows the gateway broke on the
+// operation: an internal error without data, or a validation error (the
+// generated operations are valid, so a validation error means the gateway
+// sent a subgraph a query it rejects). A reference that crashed says
+// nothing about the right answer.
+func (r Result) Crashed() bool {
+	if r.Failure != "" {
+		return true
+	}
+	for _, c := range r.Codes {
+		if c == "GRAPHQL_VALIDATION_FAILED" || (c == "INTERNAL_SERVER_ERROR" && r.Data == "null") {
+			return true
+		}
+	}
+	return false
+}
+
+// Parse reads a GraphQL response body.
+func Parse(status int, body []byte) Result {
+	r := Result{Status: status, Body: body, Data: "null"}
+	var top struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Path       []any `json:"path"`
+			Extensions struct {
+				Code any `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &top); err != nil {
+		r.Failure = fmt.Sprintf("HTTP %d, body is not a GraphQL response: %.200s", status, body)
+		return r
+	}
+	if len(top.Data) > 0 {
+		c, err := Canonical(top.Data)
+		if err != nil {
+			r.Failure = err.Error()
+			return r
+		}
+		r.Data = c
+	}
+	for _, e := range top.Errors {
+		if e.Extensions.Code != nil {
+			r.Codes = append(r.Codes, fmt.Sprint(e.Extensions.Code))
+		}
+		if len(e.Path) == 0 {
+			r.Errors = append(r.Errors, "-")
+			continue
+		}
+		parts := make([]string, len(e.Path))
+		for i, p := range e.Path {
+			parts[i] = fmt.Sprint(p)
+		}
+		r.Errors = append(r.Errors, strings.Join(parts, "."))
+	}
+	sort.Strings(r.Errors)
+	sort.Strings(r.Codes)
+	return r
+}
+
+// Canonical re-encodes JSON compactly, keeping object key order (GraphQL
+// response order is significant) and printing numbers in one form.
+func Canonical(raw []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var b strings.Builder
+	if err := canon(dec, &b); err != nil {
+		return "", fmt.Errorf("canonical JSON: %w", err)
+	}
+	return b.String(), nil
+}
+
+func canon(dec *json.Decoder, b *strings.Builder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			b.WriteByte('{')
+			for first := true; dec.More(); first = false {
+				if !first {
+					b.WriteByte(',')
+				}
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				b.WriteString(strconv.Quote(k.(string)))
+				b.WriteByte(':')
+				if err := canon(dec, b); err != nil {
+					return err
+				}
+			}
+			b.WriteByte('}')
+		case '[':
+			b.WriteByte('[')
+			for first := true; dec.More(); first = false {
+				if !first {
+					b.WriteByte(',')
+				}
+				if err := canon(dec, b); err != nil {
+					return err
+				}
+			}
+			b.WriteByte(']')
+		}
+		_, err := dec.Token() // the closing delimiter
+		if err != nil && err != io.EOF {
+			return err
+		}
+	case json.Number:
+		f, err := t.Float64()
+		if err != nil {
+			return err
+		}
+		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+	case string:
+		b.WriteString(strconv.Quote(t))
+	case bool:
+		b.WriteString(strconv.FormatBool(t))
+	case nil:
+		b.WriteString("null")
+	}
+	return nil
+}
+
+// Signature is what two answers must share to count as the same.
+func (r Result) Signature() string {
+	if r.Failure != "" {
+		return "failure"
+	}
+	return r.Data + " errors:" + strings.Join(r.Errors, ",")
+}
+
+// Verdict is the outcome of comparing one operation's answers.
+type Verdict int
+
+const (
+	// Agree: fedgate answered as the references did, or as one of them
+	// when they disagree with each other.
+	Agree Verdict = iota
+	// Differs: two or more references answered, they agree with each
+	// other, and fedgate's answer differs. This is a failure.
+	Differs
+	// Review: fedgate differs from the only reference, or from the
+	// references that did not crash (see Result.Crashed) while another
+	// did. Listed, not a failure: one reference alone is often wrong.
+	Review
+	// RefsDisagree: the references answer differently from each other and
+	// fedgate matches none of them. Not a failure.
+	RefsDisagree
+	// RefsCrashed: every reference crashed. Not a failure.
+	RefsCrashed
+)
+
+func (v Verdict) String() string {
+	return [...]string{"agree", "differs", "differs from the references that did not crash (review)",
+		"references disagree", "every reference crashed"}[v]
+}
+
+// Judge compares fedgate's answer with the references'.
+func Judge(fedgate Result, refs []Result) Verdict {
+	var usable []Result
+	for _, r := range refs {
+		if !r.Crashed() {
+			usable = append(usable, r)
+		}
+	}
+	if len(usable) == 0 {
+		return RefsCrashed
+	}
+	got := fedgate.Signature()
+	want := usable[0].Signature()
+	for _, r := range usable[1:] {
+		if r.Signature() != want {
+			for _, x := range usable {
+				if x.Signature() == got {
+					return Agree
+				}
+			}
+			return RefsDisagree
+		}
+	}
+	switch {
+	case got == want:
+		return Agree
+	case len(usable) < len(refs) || len(refs) < 2:
+		return Review
+	default:
+		return Differs
+	}
+}

@@ -1,0 +1,68 @@
+package difftest
+
+import (
+	"testing"
+
+	"github.com/fedgate/gateway/internal/opgen"
+)
+
+func TestParseKeepsOrderAndNormalizesNumbers(t *testing.T) {
+	a := Parse(200, []byte(`{"data":{"b":1.0,"a":[1,2e0]},"errors":[{"message":"x","path":["b"],"extensions":{"code":"C"}}]}`))
+	if a.Data != `{"b":1,"a":[1,2]}` {
+		t.Fatalf("data %s", a.Data)
+	}
+	if len(a.Errors) != 1 || a.Errors[0] != "b" || a.Codes[0] != "C" {
+		t.Fatalf("errors %v codes %v", a.Errors, a.Codes)
+	}
+	b := Parse(200, []byte(`{"data":{"a":[1,2],"b":1}}`))
+	if a.Data == b.Data {
+		t.Fatal("key order must count")
+	}
+	if Parse(500, []byte("oops")).Failure == "" {
+		t.Fatal("a body that is not JSON must be a failure")
+	}
+}
+
+func TestJudge(t *testing.T) {
+	ok := Parse(200, []byte(`{"data":{"a":1}}`))
+	other := Parse(200, []byte(`{"data":{"a":2}}`))
+	errPath := Parse(200, []byte(`{"data":{"a":null},"errors":[{"message":"m","path":["a"]}]}`))
+	errPathOtherMessage := Parse(200, []byte(`{"data":{"a":null},"errors":[{"message":"different","path":["a"]}]}`))
+	crashed := Parse(400, []byte(`{"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
+	rejected := Parse(200, []byte(`{"data":null,"errors":[{"message":"conflict","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`))
+	for _, tc := range []struct {
+		name    string
+		fedgate Result
+		refs    []Result
+		want    Verdict
+	}{
+		{"all agree", ok, []Result{ok, ok}, Agree},
+		{"fedgate differs", other, []Result{ok, ok}, Differs},
+		{"error messages do not count", errPath, []Result{errPathOtherMessage, errPathOtherMessage}, Agree},
+		{"error paths count", errPath, []Result{ok, ok}, Differs},
+		{"one reference alone: review", other, []Result{ok}, Review},
+		{"a reference crashed: review", other, []Result{ok, crashed}, Review},
+		{"a reference sent an invalid subgraph query: review", other, []Result{rejected, ok}, Review},
+		{"references disagree, fedgate matches one", ok, []Result{ok, other}, Agree},
+		{"references disagree, fedgate matches none", errPath, []Result{ok, other}, RefsDisagree},
+		{"every reference crashed", ok, []Result{crashed, rejected}, RefsCrashed},
+	} {
+		if got := Judge(tc.fedgate, tc.refs); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	api := demoAPI(t)
+	hints := opgen.Hints{AliasNames: map[string][]string{"Product": {"upc"}}}
+	c := Case{
+		Min:     opgen.Operation{Query: `{ topProducts { upc: name __typename: sku } a: topProducts { upc } }`},
+		Answers: []Answer{{Gateway: "fedgate", Result: Parse(500, []byte(`{"errors":[{"message":"no subgraph can resolve Query.topProducts at 3","extensions":{"code":"QUERY_PLANNING_FAILED"}}]}`))}},
+	}
+	got := Classify(api, hints, c)
+	want := "error QUERY_PLANNING_FAILED: no subgraph can resolve X at N [alias, alias __typename, alias named like a key/@requires field, one field under two aliases]"
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}

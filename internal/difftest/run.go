@@ -1,0 +1,277 @@
+package difftest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/fedgate/gateway/internal/opgen"
+)
+
+// Endpoint is one gateway's GraphQL endpoint for one graph.
+type Endpoint struct {
+	Name string
+	URL  string
+}
+
+// Graph is one supergraph under test: its API schema, the generator of its
+// operations, fedgate's endpoint and the references'.
+type Graph struct {
+	Name    string
+	API     *ast.Schema
+	Gen     *opgen.Generator
+	Fedgate Endpoint
+	Refs    []Endpoint
+}
+
+// Case is one generated operation whose answers did not agree.
+type Case struct {
+	Graph   string
+	Seed    uint64
+	Index   int
+	Verdict Verdict
+	// Op is the operation as generated; Min the minimized one, which the
+	// answers are for.
+	Op, Min opgen.Operation
+	Answers []Answer
+}
+
+// Answer is one gateway's answer in a Case.
+type Answer struct {
+	Gateway string
+	Result  Result
+}
+
+// Stats counts the verdicts of a run.
+type Stats struct {
+	Ops                       int
+	Agree, Differs, Review    int
+	RefsDisagree, RefsCrashed int
+	GeneratorFailures         int
+	// KnownDiffer and KnownAgree list the indexes of known cases that
+	// still differ, and that agree now.
+	KnownDiffer, KnownAgree []int
+}
+
+// Runner sends operations to the gateways of a Graph.
+type Runner struct {
+	Client *http.Client
+	// Timeout bounds one request (default 20s).
+	Timeout time.Duration
+	// ShrinkBudget bounds the re-runs spent minimizing one case (default
+	// 150; 0 is the default, negative disables minimizing).
+	ShrinkBudget int
+	// Workers is the number of operations in flight (default 2).
+	Workers int
+	// Keep lists the verdicts besides Differs whose cases Run returns.
+	Keep []Verdict
+	// ShrinkReview minimizes Review cases too (Differs cases always are).
+	ShrinkReview bool
+}
+
+// OpHash is a short digest of an operation (document, name, variables),
+// which pins a known case to the operation it was recorded for.
+func OpHash(op opgen.Operation) string {
+	vars, _ := json.Marshal(op.Variables)
+	sum := sha256.Sum256([]byte(op.Query + "\x00" + op.OperationName + "\x00" + string(vars)))
+	return hex.EncodeToString(sum[:4])
+}
+
+// OpSeed is the generator seed of operation index of a run with seed.
+func OpSeed(seed uint64, index int) uint64 { return seed<<24 | uint64(index) }
+
+// Run generates n operations of g from seed and compares the answers.
+// known(index) marks operations known to differ: they run, are not
+// minimized, and come back in Stats rather than as cases. Cases come back
+// sorted by index.
+func (r *Runner) Run(ctx context.Context, g *Graph, seed uint64, n int, known func(int) bool) ([]Case, Stats) {
+	workers := r.Workers
+	if workers <= 0 {
+		workers = 2
+	}
+	var (
+		mu    sync.Mutex
+		cases []Case
+		st    Stats
+		wg    sync.WaitGroup
+	)
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				isKnown := known != nil && known(i)
+				c, v, err := r.one(ctx, g, seed, i, !isKnown)
+				mu.Lock()
+				st.Ops++
+				switch {
+				case isKnown && err == nil && v == Differs:
+					st.KnownDiffer = append(st.KnownDiffer, i)
+				case isKnown && err == nil && v == Agree:
+					st.KnownAgree = append(st.KnownAgree, i)
+				case err != nil:
+					st.GeneratorFailures++
+					cases = append(cases, Case{Graph: g.Name, Seed: seed, Index: i, Verdict: Differs, Min: opgen.Operation{Query: "generator failed: " + err.Error()}})
+				default:
+					switch v {
+					case Agree:
+						st.Agree++
+					case Differs:
+						st.Differs++
+					case Review:
+						st.Review++
+					case RefsDisagree:
+						st.RefsDisagree++
+					case RefsCrashed:
+						st.RefsCrashed++
+					}
+					if v == Differs || slices.Contains(r.Keep, v) {
+						cases = append(cases, c)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	sort.Slice(cases, func(i, j int) bool { return cases[i].Index < cases[j].Index })
+	sort.Ints(st.KnownDiffer)
+	sort.Ints(st.KnownAgree)
+	return cases, st
+}
+
+func (r *Runner) one(ctx context.Context, g *Graph, seed uint64, i int, shrink bool) (Case, Verdict, error) {
+	op, err := g.Gen.Generate(OpSeed(seed, i))
+	if err != nil {
+		return Case{}, Differs, err
+	}
+	answers := r.ask(ctx, g, op)
+	v := judge(answers)
+	c := Case{Graph: g.Name, Seed: seed, Index: i, Verdict: v, Op: op, Min: op, Answers: answers}
+	if !(v == Differs || (v == Review && r.ShrinkReview)) || r.ShrinkBudget < 0 || !shrink {
+		return c, v, nil
+	}
+	budget := r.ShrinkBudget
+	if budget == 0 {
+		budget = 150
+	}
+	var last []Answer
+	c.Min = Shrink(g.API, op, func(cand opgen.Operation) bool {
+		a := r.ask(ctx, g, cand)
+		if judge(a) == v {
+			last = a
+			return true
+		}
+		return false
+	}, budget)
+	if last != nil {
+		c.Answers = last
+	}
+	return c, v, nil
+}
+
+func judge(answers []Answer) Verdict {
+	refs := make([]Result, 0, len(answers)-1)
+	for _, a := range answers[1:] {
+		refs = append(refs, a.Result)
+	}
+	return Judge(answers[0].Result, refs)
+}
+
+// ask sends op to fedgate and every reference, at once.
+func (r *Runner) ask(ctx context.Context, g *Graph, op opgen.Operation) []Answer {
+	eps := append([]Endpoint{g.Fedgate}, g.Refs...)
+	out := make([]Answer, len(eps))
+	var wg sync.WaitGroup
+	for i, ep := range eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = Answer{Gateway: ep.Name, Result: r.post(ctx, ep.URL, op)}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (r *Runner) post(ctx context.Context, url string, op opgen.Operation) Result {
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	body := map[string]any{"query": op.Query}
+	if op.OperationName != "" {
+		body["operationName"] = op.OperationName
+	}
+	if len(op.Variables) > 0 {
+		body["variables"] = op.Variables
+	}
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		return Result{Failure: err.Error(), Data: "null"}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/graphql-response+json, application/json")
+	client := r.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return Result{Failure: err.Error(), Data: "null"}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return Result{Failure: err.Error(), Data: "null"}
+	}
+	return Parse(resp.StatusCode, data)
+}
+
+// Report prints a case: where to find it again, the minimized operation
+// and every gateway's answer.
+func (c Case) Report() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "graph %s, seed %d, operation %d: %s\n", c.Graph, c.Seed, c.Index, c.Verdict)
+	if c.Min.OperationName != "" {
+		fmt.Fprintf(&b, "operationName: %s\n", c.Min.OperationName)
+	}
+	if len(c.Min.Variables) > 0 {
+		v, _ := json.Marshal(c.Min.Variables)
+		fmt.Fprintf(&b, "variables: %s\n", v)
+	}
+	b.WriteString(strings.TrimSpace(c.Min.Query))
+	b.WriteByte('\n')
+	for _, a := range c.Answers {
+		res := a.Result
+		body := strings.TrimSpace(string(res.Body))
+		if len(body) > 2000 {
+			body = body[:2000] + "..."
+		}
+		if res.Failure != "" {
+			body = res.Failure
+		}
+		fmt.Fprintf(&b, "%s (HTTP %d): %s\n", a.Gateway, res.Status, body)
+	}
+	return b.String()
+}

@@ -1,0 +1,168 @@
+package fixturesub_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fedgate/gateway/internal/fixturesub"
+	"github.com/fedgate/gateway/schema"
+)
+
+func handlers(t *testing.T, file string) map[string]http.Handler {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := schema.Load(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixturesub.Handlers(sg)
+}
+
+func post(t *testing.T, h http.Handler, query string, vars map[string]any) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body)))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// TestEntitiesAgreeAcrossSubgraphs: an entity a root field of one subgraph
+// returns is found again by its key in the others, which echo the key and
+// answer deterministically; a fixed-up key changes the answer.
+func TestEntitiesAgreeAcrossSubgraphs(t *testing.T) {
+	hs := handlers(t, "../../testdata/supergraphs/key_chain.graphql")
+	root := post(t, hs["stock"], `{ restock { __typename id inStock } }`, nil)
+	var got struct {
+		Data struct {
+			Restock []map[string]any `json:"restock"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(root), &got); err != nil || len(got.Data.Restock) == 0 {
+		t.Fatalf("restock: %v %s", err, root)
+	}
+	first := got.Data.Restock[0]
+	id := first["id"].(string)
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id upc name } } }`
+	reps := map[string]any{"r": []any{map[string]any{"__typename": "Product", "id": id}}}
+	a := post(t, hs["catalog"], q, reps)
+	if b := post(t, hs["catalog"], q, reps); a != b {
+		t.Fatalf("not deterministic:\n%s\n%s", a, b)
+	}
+	if !strings.Contains(a, `"id":"`+id+`"`) {
+		t.Fatalf("key not echoed: %s", a)
+	}
+	// The upc key encodes the same identity, so reviews, which knows the
+	// product by upc, reaches the same entity.
+	var cat struct {
+		Data struct {
+			Entities []map[string]any `json:"_entities"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(a), &cat); err != nil {
+		t.Fatal(err)
+	}
+	if upc := cat.Data.Entities[0]["upc"]; upc != id {
+		t.Fatalf("upc %v does not encode the identity %s", upc, id)
+	}
+	other := post(t, hs["catalog"], q, map[string]any{"r": []any{map[string]any{"__typename": "Product", "id": id + "1"}}})
+	if other == a {
+		t.Fatal("another key gave the same entity")
+	}
+}
+
+func TestRequiresInputsChangeTheAnswer(t *testing.T) {
+	hs := handlers(t, "../../testdata/supergraphs/requires_nested.graphql")
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Parcel { insurance } } }`
+	rep := func(postage int) map[string]any {
+		return map[string]any{"r": []any{map[string]any{"__typename": "Parcel", "id": "3", "postage": postage}}}
+	}
+	a, b := post(t, hs["insure"], q, rep(10)), post(t, hs["insure"], q, rep(11))
+	if a == b {
+		t.Fatalf("@requires input ignored: %s", a)
+	}
+	if c := post(t, hs["insure"], q, rep(10)); c != a {
+		t.Fatalf("not deterministic: %s %s", a, c)
+	}
+}
+
+func TestRejectsWhatTheSubgraphDoesNotDefine(t *testing.T) {
+	hs := handlers(t, "../../testdata/supergraphs/key_chain.graphql")
+	for _, tc := range []struct{ name, graph, query string }{
+		{"field of another subgraph", "stock", `{ restock { name } }`},
+		{"root field of another subgraph", "stock", `{ reviews { body } }`},
+		{"not GraphQL", "stock", `{ restock {`},
+		{"unknown fragment", "stock", `{ restock { ...F } }`},
+	} {
+		out := post(t, hs[tc.graph], tc.query, nil)
+		if !strings.Contains(out, `"data":null`) || !strings.Contains(out, `"errors"`) {
+			t.Errorf("%s: %s", tc.name, out)
+		}
+	}
+	rec := httptest.NewRecorder()
+	hs["stock"].ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{")))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("bad JSON: HTTP %d", rec.Code)
+	}
+}
+
+// TestErrorsCarryTheirPath: WithErrors turns some nullable values into
+// null plus an error whose path leads to that null.
+func TestErrorsCarryTheirPath(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/supergraphs/fault.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := schema.Load(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := fixturesub.Handlers(sg)["side"]
+	withErrors := fixturesub.Handlers(sg, fixturesub.WithErrors())["side"]
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { extra extraCount } } }`
+	var reps []any
+	for i := 1; i <= 200; i++ {
+		reps = append(reps, map[string]any{"__typename": "Thing", "id": strconv.Itoa(i)})
+	}
+	vars := map[string]any{"r": reps}
+	if out := post(t, plain, q, vars); strings.Contains(out, "errors") {
+		t.Fatalf("errors without WithErrors: %s", out)
+	}
+	var got struct {
+		Data struct {
+			Entities []map[string]any `json:"_entities"`
+		} `json:"data"`
+		Errors []struct {
+			Path []any `json:"path"`
+		} `json:"errors"`
+	}
+	out := post(t, withErrors, q, vars)
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	// Thing.extra is nullable: some of 200 entities get an error, each
+	// at the path of a null.
+	if len(got.Errors) == 0 {
+		t.Fatalf("no errors in 200 entities: %s", out)
+	}
+	for _, e := range got.Errors {
+		if len(e.Path) != 3 || e.Path[0] != "_entities" {
+			t.Fatalf("error path %v", e.Path)
+		}
+		i := int(e.Path[1].(float64))
+		if v, ok := got.Data.Entities[i][e.Path[2].(string)]; !ok || v != nil {
+			t.Fatalf("error at %v but the value is %v", e.Path, v)
+		}
+	}
+}

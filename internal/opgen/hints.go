@@ -1,0 +1,65 @@
+package opgen
+
+import (
+	"sort"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/fedgate/gateway/schema"
+)
+
+// HintsFrom reads the hints of a supergraph: per type, the fields its keys
+// and the @requires of its fields select, at every level (a nested key or
+// @requires selection names fields of the nested type), and the types
+// with a key.
+func HintsFrom(sg *schema.Supergraph) Hints {
+	h := Hints{AliasNames: map[string][]string{}, Entities: map[string]bool{}}
+	names := map[string]map[string]bool{}
+	for name, t := range sg.Types {
+		for _, tg := range t.Graphs {
+			for _, k := range tg.Keys {
+				h.Entities[name] = true
+				addNames(sg, names, name, k.Selection)
+			}
+		}
+		for _, f := range t.Fields {
+			for _, fg := range f.Graphs {
+				addNames(sg, names, name, fg.Requires)
+			}
+		}
+	}
+	for typ, set := range names {
+		for n := range set {
+			h.AliasNames[typ] = append(h.AliasNames[typ], n)
+		}
+		sort.Strings(h.AliasNames[typ])
+	}
+	return h
+}
+
+// addNames records the fields set selects on typ, and recurses into their
+// sub-selections with the fields' types.
+func addNames(sg *schema.Supergraph, into map[string]map[string]bool, typ string, set ast.SelectionSet) {
+	def := sg.Full.Types[typ]
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if into[typ] == nil {
+				into[typ] = map[string]bool{}
+			}
+			into[typ][s.Name] = true
+			if def == nil || len(s.SelectionSet) == 0 {
+				continue
+			}
+			if fd := def.Fields.ForName(s.Name); fd != nil {
+				addNames(sg, into, fd.Type.Name(), s.SelectionSet)
+			}
+		case *ast.InlineFragment:
+			cond := typ
+			if s.TypeCondition != "" {
+				cond = s.TypeCondition
+			}
+			addNames(sg, into, cond, s.SelectionSet)
+		}
+	}
+}

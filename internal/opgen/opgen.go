@@ -1,0 +1,621 @@
+// Package opgen generates random valid GraphQL operations from an API
+// schema, for differential testing of gateways.
+//
+// A Generator is deterministic: Generate(seed) returns the same operation
+// for the same schema, hints, options and seed. Every operation it returns
+// validates against the schema (gqlparser's rules) together with its
+// variables. Operations mix what gateways get wrong: aliases (also named like
+// the key and @requires fields a gateway adds for itself, or like
+// __typename), one field twice with different arguments, inline and named
+// fragments on abstract types (nested too), @skip/@include with literals and
+// variables, variables with defaults, several operations per document, and
+// deep selections that follow entity fields.
+package opgen
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/validator"
+)
+
+// Hints tells the generator about names that matter to a federation
+// gateway but are not visible in the API schema.
+type Hints struct {
+	// AliasNames maps a type name to field names worth using as aliases in
+	// selection sets on that type: its key fields and @requires inputs,
+	// which a gateway may add to subgraph queries for itself.
+	AliasNames map[string][]string
+	// Entities lists the types that have a key in some subgraph; fields
+	// returning them are followed more often, so operations chain entity
+	// fetches across subgraphs.
+	Entities map[string]bool
+}
+
+// Options bound the generated operations. Zero fields take defaults.
+type Options struct {
+	// MaxDepth bounds the field nesting (default 6).
+	MaxDepth int
+	// MaxSelections bounds the selections generated per selection set
+	// (default 4).
+	MaxSelections int
+	// MaxFields bounds the fields of one operation (default 40).
+	MaxFields int
+	// MaxOperations bounds the operations per document (default 3).
+	MaxOperations int
+	// Mutations allows mutation operations when the schema has a mutation
+	// type.
+	Mutations bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = 6
+	}
+	if o.MaxSelections <= 0 {
+		o.MaxSelections = 4
+	}
+	if o.MaxFields <= 0 {
+		o.MaxFields = 40
+	}
+	if o.MaxOperations <= 0 {
+		o.MaxOperations = 3
+	}
+	return o
+}
+
+// Operation is one generated GraphQL request.
+type Operation struct {
+	// Query is the document text.
+	Query string
+	// OperationName names the operation to run; empty for a document with
+	// one anonymous operation.
+	OperationName string
+	// Variables are the variable values sent with the request (JSON
+	// values: string, float64-compatible numbers, bool, nil, []any,
+	// map[string]any).
+	Variables map[string]any
+}
+
+// Generator generates operations for one schema.
+type Generator struct {
+	schema *ast.Schema
+	hints  Hints
+	opts   Options
+}
+
+// New returns a generator for schema.
+func New(schema *ast.Schema, hints Hints, opts Options) *Generator {
+	return &Generator{schema: schema, hints: hints, opts: opts.withDefaults()}
+}
+
+// maxAttempts bounds the retries when a generated document happens not to
+// validate (rare conflicts the generator does not track).
+const maxAttempts = 50
+
+// Generate returns the operation for seed.
+func (g *Generator) Generate(seed uint64) (Operation, error) {
+	var lastErr error
+	for attempt := uint64(0); attempt < maxAttempts; attempt++ {
+		r := rand.New(rand.NewPCG(seed, attempt))
+		op := g.generate(r)
+		if err := Validate(g.schema, op); err != nil {
+			lastErr = err
+			continue
+		}
+		return op, nil
+	}
+	return Operation{}, fmt.Errorf("opgen: no valid operation for seed %d after %d attempts: %w", seed, maxAttempts, lastErr)
+}
+
+// Validate checks op's document and variables against schema.
+func Validate(schema *ast.Schema, op Operation) error {
+	doc, errs := gqlparser.LoadQuery(schema, op.Query)
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid document: %w", errs)
+	}
+	var target *ast.OperationDefinition
+	if op.OperationName == "" {
+		if len(doc.Operations) != 1 {
+			return fmt.Errorf("no operation name for a document of %d operations", len(doc.Operations))
+		}
+		target = doc.Operations[0]
+	} else if target = doc.Operations.ForName(op.OperationName); target == nil {
+		return fmt.Errorf("no operation named %q", op.OperationName)
+	}
+	vars := op.Variables
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	if _, err := validator.VariableValues(schema, target, vars); err != nil {
+		return fmt.Errorf("invalid variables: %w", err)
+	}
+	return nil
+}
+
+// Print formats doc as the generator prints documents.
+func Print(doc *ast.QueryDocument) string {
+	var b bytes.Buffer
+	formatter.NewFormatter(&b, formatter.WithIndent("  ")).FormatQueryDocument(doc)
+	return b.String()
+}
+
+// gen is the state of one generation attempt.
+type gen struct {
+	*Generator
+	r       *rand.Rand
+	fields  int
+	nAlias  int
+	frags   []*ast.FragmentDefinition
+	opVars  ast.VariableDefinitionList
+	values  map[string]any
+	nVar    int
+	boolVar []string
+	// op is the index of the operation being generated; varUses counts
+	// variable uses, so a fragment that uses none can be reused by other
+	// operations of the document.
+	op       int
+	varUses  int
+	reusable []reusableFragment
+}
+
+type reusableFragment struct {
+	def *ast.FragmentDefinition
+	op  int
+}
+
+func (g *Generator) generate(r *rand.Rand) Operation {
+	s := &gen{Generator: g, r: r}
+	doc := &ast.QueryDocument{}
+	n := 1 + r.IntN(g.opts.MaxOperations)
+	values := make([]map[string]any, n)
+	for i := 0; i < n; i++ {
+		s.fields, s.opVars, s.boolVar, s.op = 0, nil, nil, i
+		s.values = map[string]any{}
+		values[i] = s.values
+		kind, root := ast.Query, g.schema.Query
+		if g.opts.Mutations && g.schema.Mutation != nil && r.IntN(8) == 0 {
+			kind, root = ast.Mutation, g.schema.Mutation
+		}
+		op := &ast.OperationDefinition{Operation: kind, Name: fmt.Sprintf("Op%d", i+1)}
+		op.SelectionSet = s.selectionSet(root, 1, newScope(), 0)
+		op.VariableDefinitions = s.opVars
+		doc.Operations = append(doc.Operations, op)
+	}
+	doc.Fragments = s.frags
+	pick := r.IntN(n)
+	name := doc.Operations[pick].Name
+	if n == 1 && r.IntN(6) == 0 {
+		doc.Operations[0].Name, name = "", ""
+	}
+	return Operation{Query: Print(doc), OperationName: name, Variables: values[pick]}
+}
+
+// scope tracks the response keys of one selection set (its fragments
+// included), so that two selections under one key always merge.
+type scope struct {
+	keys map[string]*entry
+}
+
+type entry struct {
+	sig   string
+	child *scope
+}
+
+func newScope() *scope { return &scope{keys: map[string]*entry{}} }
+
+// claim reserves key for a field of signature sig and returns the scope of
+// its sub-selection, or nil when key is taken by a different field.
+func (sc *scope) claim(key, sig string) *scope {
+	e, ok := sc.keys[key]
+	if !ok {
+		e = &entry{sig: sig, child: newScope()}
+		sc.keys[key] = e
+		return e.child
+	}
+	if e.sig != sig {
+		return nil
+	}
+	return e.child
+}
+
+const maxFragmentNesting = 3
+
+func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth int) ast.SelectionSet {
+	var set ast.SelectionSet
+	n := 1 + s.r.IntN(s.opts.MaxSelections)
+	abstract := t.IsAbstractType()
+	for i := 0; i < n; i++ {
+		roll := s.r.IntN(100)
+		switch {
+		case roll < 7:
+			set = append(set, s.typename(t, sc))
+		case fragDepth < maxFragmentNesting && abstract && roll < 45, fragDepth < maxFragmentNesting && !abstract && roll < 15:
+			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
+				set = append(set, sel)
+			}
+		default:
+			set = append(set, s.field(t, depth, sc)...)
+		}
+	}
+	if len(set) == 0 {
+		set = append(set, s.typename(t, sc))
+	}
+	return set
+}
+
+func (s *gen) typename(t *ast.Definition, sc *scope) ast.Selection {
+	f := &ast.Field{Name: "__typename", Alias: "__typename"}
+	if s.r.IntN(4) == 0 {
+		f.Alias = s.alias(t)
+	}
+	if sc.claim(f.Alias, "__typename") == nil {
+		f.Alias = s.freshAlias()
+		sc.claim(f.Alias, "__typename")
+	}
+	s.directives(&f.Directives)
+	return f
+}
+
+func (s *gen) freshAlias() string {
+	s.nAlias++
+	return "a" + strconv.Itoa(s.nAlias)
+}
+
+// alias picks an alias for a selection on t: a hint name, a field's
+// name, __typename or a fresh one.
+func (s *gen) alias(t *ast.Definition) string {
+	var cands []string
+	if t != nil {
+		cands = append(cands, s.hints.AliasNames[t.Name]...)
+		for _, f := range t.Fields {
+			if !strings.HasPrefix(f.Name, "__") {
+				cands = append(cands, f.Name)
+			}
+		}
+	}
+	cands = append(cands, "__typename")
+	switch roll := s.r.IntN(10); {
+	case roll < 7:
+		return cands[s.r.IntN(len(cands))]
+	default:
+		return s.freshAlias()
+	}
+}
+
+// conditions lists the type conditions a fragment in a selection set on t
+// may have, sorted.
+func (s *gen) conditions(t *ast.Definition) []string {
+	mine := map[string]bool{}
+	for _, p := range s.schema.GetPossibleTypes(t) {
+		mine[p.Name] = true
+	}
+	var out []string
+	for name, def := range s.schema.Types {
+		if def.BuiltIn || strings.HasPrefix(name, "__") {
+			continue
+		}
+		switch def.Kind {
+		case ast.Object, ast.Interface, ast.Union:
+		default:
+			continue
+		}
+		for _, p := range s.schema.GetPossibleTypes(def) {
+			if mine[p.Name] {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) ast.Selection {
+	conds := s.conditions(t)
+	if len(conds) == 0 {
+		return nil
+	}
+	cond := conds[s.r.IntN(len(conds))]
+	// On an abstract type, prefer its object types: every member gets a
+	// fragment over many operations.
+	if t.IsAbstractType() && s.r.IntN(3) > 0 {
+		if pt := s.schema.GetPossibleTypes(t); len(pt) > 0 {
+			cond = pt[s.r.IntN(len(pt))].Name
+		}
+	}
+	def := s.schema.Types[cond]
+	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 {
+		// A fragment another operation of the document spreads too.
+		spread := &ast.FragmentSpread{Name: reuse.Name}
+		s.directives(&spread.Directives)
+		return spread
+	}
+	if s.r.IntN(4) == 0 {
+		name := fmt.Sprintf("F%d", len(s.frags)+1)
+		fd := &ast.FragmentDefinition{Name: name, TypeCondition: cond}
+		s.frags = append(s.frags, fd)
+		uses := s.varUses
+		fd.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
+		if s.varUses == uses {
+			s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op})
+		}
+		spread := &ast.FragmentSpread{Name: name}
+		s.directives(&spread.Directives)
+		return spread
+	}
+	in := &ast.InlineFragment{TypeCondition: cond}
+	if s.r.IntN(8) == 0 {
+		in.TypeCondition, def = "", t
+	}
+	in.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
+	s.directives(&in.Directives)
+	return in
+}
+
+// reusableFor picks a variable-free fragment of an earlier operation whose
+// type condition is one of conds, or nil.
+func (s *gen) reusableFor(conds []string) *ast.FragmentDefinition {
+	var cands []*ast.FragmentDefinition
+	for _, f := range s.reusable {
+		if f.op == s.op {
+			continue
+		}
+		for _, c := range conds {
+			if c == f.def.TypeCondition {
+				cands = append(cands, f.def)
+				break
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	return cands[s.r.IntN(len(cands))]
+}
+
+func (s *gen) pickField(t *ast.Definition, depth int) *ast.FieldDefinition {
+	leafOnly := depth >= s.opts.MaxDepth || s.fields >= s.opts.MaxFields
+	var cands []*ast.FieldDefinition
+	var weights []int
+	total := 0
+	for _, f := range t.Fields {
+		if strings.HasPrefix(f.Name, "__") {
+			continue
+		}
+		ft := s.schema.Types[f.Type.Name()]
+		if ft == nil {
+			continue
+		}
+		w := 2
+		if ft.IsCompositeType() {
+			if leafOnly {
+				continue
+			}
+			w = 3
+			if s.hints.Entities[ft.Name] || ft.IsAbstractType() {
+				w = 5
+			}
+		}
+		cands = append(cands, f)
+		weights = append(weights, w)
+		total += w
+	}
+	if total == 0 {
+		return nil
+	}
+	x := s.r.IntN(total)
+	for i, w := range weights {
+		if x < w {
+			return cands[i]
+		}
+		x -= w
+	}
+	return cands[len(cands)-1]
+}
+
+// field returns one or two selections of a field of t (two: the same
+// field with different arguments under different aliases).
+func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
+	fd := s.pickField(t, depth)
+	if fd == nil {
+		return ast.SelectionSet{s.typename(t, sc)}
+	}
+	times := 1
+	if len(fd.Arguments) > 0 && s.r.IntN(6) == 0 {
+		times = 2
+	}
+	var out ast.SelectionSet
+	for i := 0; i < times; i++ {
+		s.fields++
+		f := &ast.Field{Name: fd.Name, Alias: fd.Name}
+		f.Arguments = s.arguments(fd.Arguments)
+		if i > 0 || s.r.IntN(4) == 0 {
+			f.Alias = s.alias(t)
+		}
+		sig := fd.Name + "(" + argsString(f.Arguments) + "):" + fd.Type.String()
+		child := sc.claim(f.Alias, sig)
+		if child == nil {
+			f.Alias = s.freshAlias()
+			child = sc.claim(f.Alias, sig)
+		}
+		s.directives(&f.Directives)
+		ft := s.schema.Types[fd.Type.Name()]
+		if ft.IsCompositeType() {
+			f.SelectionSet = s.selectionSet(ft, depth+1, child, 0)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func argsString(args ast.ArgumentList) string {
+	var parts []string
+	for _, a := range args {
+		parts = append(parts, a.Name+":"+a.Value.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// directives adds @skip or @include, sometimes, with a literal or a
+// variable condition.
+func (s *gen) directives(list *ast.DirectiveList) {
+	if s.r.IntN(8) != 0 {
+		return
+	}
+	name := "include"
+	if s.r.IntN(2) == 0 {
+		name = "skip"
+	}
+	var v *ast.Value
+	if s.r.IntN(2) == 0 {
+		v = &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(s.r.IntN(2) == 0)}
+	} else if len(s.boolVar) > 0 && s.r.IntN(3) == 0 {
+		s.varUses++
+		v = &ast.Value{Kind: ast.Variable, Raw: s.boolVar[s.r.IntN(len(s.boolVar))]}
+	} else {
+		typ := ast.NonNullNamedType("Boolean", nil)
+		v = s.variable(typ)
+		s.boolVar = append(s.boolVar, v.Raw)
+	}
+	*list = append(*list, &ast.Directive{Name: name, Arguments: ast.ArgumentList{{Name: "if", Value: v}}})
+}
+
+func (s *gen) arguments(defs ast.ArgumentDefinitionList) ast.ArgumentList {
+	var out ast.ArgumentList
+	for _, d := range defs {
+		required := d.Type.NonNull && d.DefaultValue == nil
+		if !required && s.r.IntN(5) >= 2 {
+			continue
+		}
+		var v *ast.Value
+		if s.r.IntN(10) < 3 {
+			v = s.variable(d.Type)
+		} else {
+			v = s.literal(d.Type, 0)
+		}
+		out = append(out, &ast.Argument{Name: d.Name, Value: v})
+	}
+	return out
+}
+
+// variable defines a new variable of type typ in the current operation,
+// sometimes with a default, and sometimes sends no value for it when that
+// is allowed.
+func (s *gen) variable(typ *ast.Type) *ast.Value {
+	s.nVar++
+	s.varUses++
+	name := "v" + strconv.Itoa(s.nVar)
+	def := &ast.VariableDefinition{Variable: name, Type: typ}
+	if s.r.IntN(5) < 2 {
+		def.DefaultValue = s.literal(typ, 0)
+	}
+	s.opVars = append(s.opVars, def)
+	omit := (def.DefaultValue != nil && s.r.IntN(2) == 0) || (!typ.NonNull && s.r.IntN(5) == 0)
+	if !omit {
+		s.values[name] = s.jsonValue(typ, 0)
+	}
+	return &ast.Value{Kind: ast.Variable, Raw: name}
+}
+
+var (
+	strPool = []string{"1", "2", "3", "4", "a", "e", ""}
+	idPool  = []string{"1", "2", "3", "4", "5"}
+)
+
+const maxValueDepth = 3
+
+func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
+	if !typ.NonNull && s.r.IntN(12) == 0 {
+		return &ast.Value{Kind: ast.NullValue, Raw: "null"}
+	}
+	if typ.Elem != nil {
+		v := &ast.Value{Kind: ast.ListValue}
+		if depth < maxValueDepth {
+			for i, n := 0, s.r.IntN(3); i < n; i++ {
+				v.Children = append(v.Children, &ast.ChildValue{Value: s.literal(typ.Elem, depth+1)})
+			}
+		}
+		return v
+	}
+	def := s.schema.Types[typ.NamedType]
+	switch {
+	case def == nil:
+		return &ast.Value{Kind: ast.NullValue, Raw: "null"}
+	case def.Kind == ast.Enum:
+		return &ast.Value{Kind: ast.EnumValue, Raw: def.EnumValues[s.r.IntN(len(def.EnumValues))].Name}
+	case def.Kind == ast.InputObject:
+		v := &ast.Value{Kind: ast.ObjectValue}
+		for _, f := range def.Fields {
+			required := f.Type.NonNull && f.DefaultValue == nil
+			if !required && (depth >= maxValueDepth || s.r.IntN(2) == 0) {
+				continue
+			}
+			v.Children = append(v.Children, &ast.ChildValue{Name: f.Name, Value: s.literal(f.Type, depth+1)})
+		}
+		return v
+	}
+	switch typ.NamedType {
+	case "Int":
+		return &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(s.r.IntN(5))}
+	case "Float":
+		return &ast.Value{Kind: ast.FloatValue, Raw: strconv.Itoa(s.r.IntN(5)) + ".5"}
+	case "Boolean":
+		return &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(s.r.IntN(2) == 0)}
+	case "ID":
+		return &ast.Value{Kind: ast.StringValue, Raw: idPool[s.r.IntN(len(idPool))]}
+	default:
+		return &ast.Value{Kind: ast.StringValue, Raw: strPool[s.r.IntN(len(strPool))]}
+	}
+}
+
+func (s *gen) jsonValue(typ *ast.Type, depth int) any {
+	if !typ.NonNull && s.r.IntN(12) == 0 {
+		return nil
+	}
+	if typ.Elem != nil {
+		out := []any{}
+		if depth < maxValueDepth {
+			for i, n := 0, s.r.IntN(3); i < n; i++ {
+				out = append(out, s.jsonValue(typ.Elem, depth+1))
+			}
+		}
+		return out
+	}
+	def := s.schema.Types[typ.NamedType]
+	switch {
+	case def == nil:
+		return nil
+	case def.Kind == ast.Enum:
+		return def.EnumValues[s.r.IntN(len(def.EnumValues))].Name
+	case def.Kind == ast.InputObject:
+		out := map[string]any{}
+		for _, f := range def.Fields {
+			required := f.Type.NonNull && f.DefaultValue == nil
+			if !required && (depth >= maxValueDepth || s.r.IntN(2) == 0) {
+				continue
+			}
+			out[f.Name] = s.jsonValue(f.Type, depth+1)
+		}
+		return out
+	}
+	switch typ.NamedType {
+	case "Int":
+		return s.r.IntN(5)
+	case "Float":
+		return float64(s.r.IntN(5)) + 0.5
+	case "Boolean":
+		return s.r.IntN(2) == 0
+	case "ID":
+		return idPool[s.r.IntN(len(idPool))]
+	default:
+		return strPool[s.r.IntN(len(strPool))]
+	}
+}

@@ -1,0 +1,264 @@
+package opgen_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/fedgate/gateway"
+	"github.com/fedgate/gateway/internal/opgen"
+	"github.com/fedgate/gateway/schema"
+)
+
+// supergraphs returns the demo supergraph and the planner fixtures.
+func supergraphs(t *testing.T) map[string]*schema.Supergraph {
+	t.Helper()
+	out := map[string]*schema.Supergraph{}
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["demo"] = sg
+	files, _ := filepath.Glob("../../testdata/supergraphs/*.graphql")
+	more, _ := filepath.Glob("../../testdata/compose/*/supergraph.graphql")
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sg, err := schema.Load(string(b))
+		if err != nil {
+			continue // fixtures the gateway does not load are not this package's concern
+		}
+		out[f] = sg
+	}
+	if len(out) < 10 {
+		t.Fatalf("found %d supergraphs, want the demo and the fixtures", len(out))
+	}
+	return out
+}
+
+func TestGeneratedOperationsValidate(t *testing.T) {
+	for name, sg := range supergraphs(t) {
+		g := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{Mutations: true})
+		n := 30
+		if name == "demo" {
+			n = 500
+		}
+		for seed := uint64(0); seed < uint64(n); seed++ {
+			op, err := g.Generate(seed)
+			if err != nil {
+				t.Fatalf("%s seed %d: %v", name, seed, err)
+			}
+			// Independently of Generate's own check: the text parses and
+			// validates, and names an operation of the document.
+			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+			if len(errs) > 0 {
+				t.Fatalf("%s seed %d: %v\n%s", name, seed, errs, op.Query)
+			}
+			if op.OperationName != "" && doc.Operations.ForName(op.OperationName) == nil {
+				t.Fatalf("%s seed %d: operation %q not in the document", name, seed, op.OperationName)
+			}
+		}
+	}
+}
+
+func TestDeterministicPerSeed(t *testing.T) {
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{})
+	b := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{})
+	distinct := map[string]bool{}
+	for seed := uint64(0); seed < 50; seed++ {
+		x, err := a.Generate(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := b.Generate(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(x, y) {
+			t.Fatalf("seed %d: two generators differ:\n%s\n%s", seed, x.Query, y.Query)
+		}
+		distinct[x.Query] = true
+	}
+	if len(distinct) < 45 {
+		t.Fatalf("50 seeds gave %d distinct documents", len(distinct))
+	}
+}
+
+// TestCoverage checks that a few hundred operations on the demo graph
+// contain each construct the generator promises.
+func TestCoverage(t *testing.T) {
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hints := opgen.HintsFrom(sg)
+	g := opgen.New(sg.API, hints, opgen.Options{})
+	seen := map[string]bool{}
+	abstract := map[string]bool{}
+	for name, def := range sg.API.Types {
+		if def.IsAbstractType() && !def.BuiltIn && !strings.HasPrefix(name, "__") {
+			abstract[name] = true
+		}
+	}
+	for seed := uint64(0); seed < 400; seed++ {
+		op, err := g.Generate(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if len(doc.Operations) > 1 {
+			seen["several operations"] = true
+		}
+		if len(doc.Fragments) > 0 {
+			seen["named fragment"] = true
+		}
+		spreadBy := map[string]map[string]bool{}
+		for _, o := range doc.Operations {
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+				if sp, ok := sel.(*ast.FragmentSpread); ok {
+					if spreadBy[sp.Name] == nil {
+						spreadBy[sp.Name] = map[string]bool{}
+					}
+					spreadBy[sp.Name][o.Name] = true
+				}
+			})
+		}
+		for _, ops := range spreadBy {
+			if len(ops) > 1 {
+				seen["fragment shared by operations"] = true
+			}
+		}
+		for _, o := range doc.Operations {
+			for _, v := range o.VariableDefinitions {
+				if v.DefaultValue != nil {
+					seen["variable with default"] = true
+				}
+			}
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, depth int, parent *ast.Definition, abstractParents int) {
+				if depth >= 5 {
+					seen["depth 5"] = true
+				}
+				switch s := sel.(type) {
+				case *ast.Field:
+					for _, d := range s.Directives {
+						seen["@"+d.Name] = true
+						if d.Arguments[0].Value.Kind == ast.Variable {
+							seen["@"+d.Name+"($var)"] = true
+						}
+					}
+					if s.Alias == "__typename" && s.Name != "__typename" {
+						seen["alias __typename"] = true
+					}
+					if parent != nil && s.Alias != s.Name {
+						for _, h := range hints.AliasNames[parent.Name] {
+							if s.Alias == h {
+								seen["alias named like a key or @requires field"] = true
+							}
+						}
+					}
+				case *ast.InlineFragment:
+					if parent != nil && parent.IsAbstractType() {
+						delete(abstract, parent.Name)
+						if abstractParents > 1 {
+							seen["nested abstract fragment"] = true
+						}
+					}
+				}
+			})
+			twice := map[string]int{}
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+				if f, ok := sel.(*ast.Field); ok && len(f.Arguments) > 0 {
+					twice[f.Name+"@"+f.ObjectDefinition.Name]++
+				}
+			})
+			for _, n := range twice {
+				if n > 1 {
+					seen["same field twice with arguments"] = true
+				}
+			}
+		}
+	}
+	for _, want := range []string{"several operations", "named fragment", "fragment shared by operations", "variable with default", "depth 5",
+		"@skip", "@include", "@skip($var)", "@include($var)", "alias __typename",
+		"alias named like a key or @requires field", "nested abstract fragment", "same field twice with arguments"} {
+		if !seen[want] {
+			t.Errorf("400 operations have no %s", want)
+		}
+	}
+	for name := range abstract {
+		t.Errorf("no inline fragment under abstract type %s", name)
+	}
+}
+
+// walk calls fn for every selection under set with the field depth, the
+// type of the enclosing selection set, and how many abstract selection
+// sets enclose it within the nearest field.
+func walk(set ast.SelectionSet, depth int, parent *ast.Definition, fn func(ast.Selection, int, *ast.Definition, int)) {
+	var rec func(set ast.SelectionSet, depth int, abstractParents int)
+	rec = func(set ast.SelectionSet, depth int, abstractParents int) {
+		for _, sel := range set {
+			var p *ast.Definition
+			switch s := sel.(type) {
+			case *ast.Field:
+				p = s.ObjectDefinition
+				fn(sel, depth, p, abstractParents)
+				rec(s.SelectionSet, depth+1, 0)
+			case *ast.InlineFragment:
+				p = s.ObjectDefinition
+				fn(sel, depth, p, abstractParents)
+				n := abstractParents
+				if p != nil && p.IsAbstractType() {
+					n++
+				}
+				rec(s.SelectionSet, depth, n)
+			case *ast.FragmentSpread:
+				fn(sel, depth, s.ObjectDefinition, abstractParents)
+				if s.Definition != nil {
+					rec(s.Definition.SelectionSet, depth, abstractParents)
+				}
+			}
+		}
+	}
+	rec(set, depth, 0)
+}
+
+func TestHintsFrom(t *testing.T) {
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := opgen.HintsFrom(sg)
+	// Product: keys upc, "upc sku"; shippingEstimate @requires(fields: "price weight").
+	if got, want := h.AliasNames["Product"], []string{"price", "sku", "upc", "weight"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Product alias names %v, want %v", got, want)
+	}
+	if !h.Entities["Product"] || !h.Entities["User"] || h.Entities["Query"] {
+		t.Errorf("entities %v", h.Entities)
+	}
+	b, err := os.ReadFile("../../testdata/supergraphs/requires_nested.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err = schema.Load(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// postage @requires(fields: "dims { weight }"): weight is a name on Dimensions.
+	if got := strings.Join(opgen.HintsFrom(sg).AliasNames["Dimensions"], " "); !strings.Contains(got, "weight") {
+		t.Errorf("Dimensions alias names %q lack the nested @requires field weight", got)
+	}
+}

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"math"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/reqerr"
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/server/request"
+	"github.com/fedgate/gateway/subscriptions"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// This file is the seam between the request pipeline and the streaming
+// transports of package subscriptions: the Server is their
+// subscriptions.Gateway, and ServeHTTP hands them the requests they claim.
+
+// streams is the handler of the streaming transports, nil until
+// HandleStreams.
+type streamsHolder struct {
+	h atomic.Pointer[subscriptions.Handler]
+}
+
+var _ subscriptions.Gateway = (*Server)(nil)
+
+// HandleStreams routes the requests h claims (WebSocket upgrades, GraphQL
+// over SSE, multipart subscriptions) to it, ahead of the request
+// deadline and in-flight accounting of ordinary requests: a stream lives
+// as long as its subscriptions.
+func (s *Server) HandleStreams(h subscriptions.Handler) { s.streams.h.Store(&h) }
+
+// serveStream serves r when a stream handler claims it.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) bool {
+	h := s.streams.h.Load()
+	if h == nil || !(*h).Claims(r) {
+		return false
+	}
+	(*h).ServeHTTP(w, r)
+	return true
+}
+
+// Admit runs CORS, CSRF (when csrf is set: the HTTP transports) and
+// authentication for a stream transport.
+func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http.Request, subscriptions.Identity, *subscriptions.RequestError) {
+	var id subscriptions.Identity
+	if w != nil && s.sec.cors.Handle(w, r) {
+		return nil, id, &subscriptions.RequestError{Status: http.StatusNoContent}
+	}
+	if csrf {
+		if err := auth.CheckCSRF(r, s.opts.Auth.CSRF); err != nil {
+			return nil, id, &subscriptions.RequestError{Status: reqerr.Status(err), Body: reqerr.Body(err)}
+		}
+	}
+	caller, err := s.sec.authn.Authenticate(r)
+	if err != nil {
+		return nil, id, &subscriptions.RequestError{Status: reqerr.Status(err), Body: reqerr.Body(err)}
+	}
+	id.Client = caller.Subject
+	if !caller.Authenticated {
+		id.Client = "ip:" + clientIP(r)
+	}
+	if exp, ok := caller.Claims["exp"].(float64); ok && exp > 0 && exp < math.MaxInt32*4 {
+		id.Expires = time.Unix(int64(exp), 0)
+	}
+	return r.WithContext(auth.WithCaller(r.Context(), caller)), id, nil
+}
+
+// clientIP is the remote address without its port.
+func clientIP(r *http.Request) string {
+	a := r.RemoteAddr
+	for i := len(a) - 1; i >= 0; i-- {
+		if a[i] == ':' {
+			return a[:i]
+		}
+	}
+	return a
+}
+
+// Prepare runs the request pipeline for an operation a stream transport
+// received from the caller of r (Admit put the caller in its context): a
+// query or mutation is executed and its response returned; a
+// subscription is validated, authorized, checked against the static
+// limits, cost and rate limits, and planned.
+func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Request) (*subscriptions.Prepared, *subscriptions.RequestError) {
+	fail := func(body []byte, status int) (*subscriptions.Prepared, *subscriptions.RequestError) {
+		return nil, &subscriptions.RequestError{Status: status, Body: body}
+	}
+	// Stream transports are never GETs as far as the pipeline goes: a
+	// WebSocket upgrade is one, but its operations arrive as messages.
+	if r.Method == http.MethodGet {
+		r = r.Clone(ctx)
+		r.Method = http.MethodPost
+	}
+	rt := s.rt.Load()
+	failErr := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
+		e := reqerr.From(err)
+		return fail(reqerr.Body(e), e.Status)
+	}
+	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
+	if err != nil {
+		return failErr(err)
+	}
+	query := resolved.Query
+	hash := sha256.Sum256([]byte(query))
+	d, err := s.document(ctx, rt, query, hash, func(*ast.QueryDocument) error { return nil })
+	if err != nil {
+		return failErr(err)
+	}
+	if d.err != nil {
+		return failErr(d.err)
+	}
+	if len(d.errs) > 0 {
+		return failErr(validationError(d.errs))
+	}
+	op := selectOperation(d.doc, req.OperationName)
+	if op == nil || op.Operation != ast.Subscription {
+		h := http.Header{}
+		body, status, _ := s.operation(ctx, rt, r, h, &req, &responseMeta{})
+		if status != http.StatusOK {
+			return fail(body, status)
+		}
+		return &subscriptions.Prepared{Result: append([]byte(nil), body...)}, nil
+	}
+	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
+	if err != nil {
+		return failErr(err)
+	}
+	grants := rt.authz.Grants(auth.CallerFrom(ctx))
+	entry, err := s.plan(rt, hash, d, op, coerced, grants, activeLabels(rt.sg.OverrideLabels))
+	if err != nil {
+		return failErr(err)
+	}
+	if entry.reject != nil {
+		return failErr(rejection(entry.reject))
+	}
+	// A subscription selects exactly one root field (the spec's Single
+	// root field rule, which the validator leaves to the executor).
+	if fields := entry.plan.Operation.Selection.FieldsFor(entry.plan.Operation.RootType); len(fields) != 1 {
+		return failErr(&reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: "a subscription must select exactly one top-level field", Status: 400})
+	}
+	if _, err := s.admit(ctx, r, http.Header{}, rt, entry.plan.Operation, coerced); err != nil {
+		return failErr(err)
+	}
+	s.caches.persisted.Register(ctx, resolved)
+	sp, err := planner.SplitSubscription(entry.plan)
+	if err != nil {
+		return failErr(&reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: 500})
+	}
+	in := executor.Input{Variables: forwarded}
+	s.subgraphHeaders(&in, r)
+	// What the events' completion depends on besides variables and
+	// headers: the document, the operation, the caller's grants (the
+	// render shape) and the plan itself (the @override labels drawn).
+	pj, _ := json.Marshal(sp)
+	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj)
+	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, Key: key}, nil
+}

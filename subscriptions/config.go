@@ -1,0 +1,78 @@
+package subscriptions
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fedgate/gateway/subgraphs/wsclient"
+)
+
+// Config is the "subscriptions" section of the gateway configuration
+// (docs/config.md). Zero values take the defaults of Options.
+type Config struct {
+	// Enabled serves subscriptions (and operations over WebSocket and
+	// SSE) on the public listener.
+	Enabled        bool          `yaml:"enabled"`
+	MaxPerClient   int           `yaml:"max_per_client"`
+	SubscribeRate  float64       `yaml:"subscribe_rate"`
+	SubscribeBurst int           `yaml:"subscribe_burst"`
+	MaxConnections int           `yaml:"max_connections"`
+	Buffer         int           `yaml:"buffer"`
+	WriteTimeout   time.Duration `yaml:"write_timeout"`
+	InitTimeout    time.Duration `yaml:"init_timeout"`
+	KeepAlive      time.Duration `yaml:"keep_alive"`
+	MaxPending     int           `yaml:"max_pending"`
+	// OriginPatterns are the browser origins (host patterns) allowed to
+	// open WebSockets besides the gateway's own host.
+	OriginPatterns     []string `yaml:"origin_patterns"`
+	ForwardInitPayload bool     `yaml:"forward_init_payload"`
+	// Upstream configures the connections to subgraphs.
+	Upstream Upstream `yaml:"upstream"`
+}
+
+// Upstream configures the graphql-transport-ws connections to subgraphs.
+type Upstream struct {
+	MaxStreamsPerConnection int           `yaml:"max_streams_per_connection"`
+	RetryFor                time.Duration `yaml:"retry_for"`
+	Backoff                 time.Duration `yaml:"backoff"`
+	MaxBackoff              time.Duration `yaml:"max_backoff"`
+	PingInterval            time.Duration `yaml:"ping_interval"`
+}
+
+// DefaultConfig turns subscriptions on with the default limits.
+func DefaultConfig() Config { return Config{Enabled: true} }
+
+// Validate reports negative values.
+func (c Config) Validate() error {
+	var errs []error
+	for _, f := range []struct {
+		key string
+		bad bool
+	}{
+		{"max_per_client", c.MaxPerClient < 0}, {"subscribe_rate", c.SubscribeRate < 0}, {"subscribe_burst", c.SubscribeBurst < 0},
+		{"max_connections", c.MaxConnections < 0}, {"buffer", c.Buffer < 0}, {"write_timeout", c.WriteTimeout < 0},
+		{"init_timeout", c.InitTimeout < 0}, {"keep_alive", c.KeepAlive < 0}, {"max_pending", c.MaxPending < 0},
+		{"upstream.max_streams_per_connection", c.Upstream.MaxStreamsPerConnection < 0},
+		{"upstream.backoff", c.Upstream.Backoff < 0}, {"upstream.max_backoff", c.Upstream.MaxBackoff < 0},
+		{"upstream.ping_interval", c.Upstream.PingInterval < 0},
+	} {
+		if f.bad {
+			errs = append(errs, fmt.Errorf("subscriptions.%s: must not be negative", f.key))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Options returns the engine options of c.
+func (c Config) Options() Options {
+	return Options{MaxPerClient: c.MaxPerClient, SubscribeRate: c.SubscribeRate, SubscribeBurst: c.SubscribeBurst,
+		MaxConnections: c.MaxConnections, Buffer: c.Buffer, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
+		KeepAlive: c.KeepAlive, MaxPending: c.MaxPending, OriginPatterns: c.OriginPatterns, ForwardInitPayload: c.ForwardInitPayload}
+}
+
+// UpstreamOptions returns the subgraph client options of c (URL unset).
+func (c Config) UpstreamOptions() wsclient.Options {
+	return wsclient.Options{MaxStreamsPerConn: c.Upstream.MaxStreamsPerConnection, RetryFor: c.Upstream.RetryFor,
+		Backoff: c.Upstream.Backoff, MaxBackoff: c.Upstream.MaxBackoff, PingInterval: c.Upstream.PingInterval}
+}

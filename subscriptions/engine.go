@@ -1,0 +1,700 @@
+package subscriptions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/subgraphs/wsclient"
+	"github.com/fedgate/gateway/telemetry"
+)
+
+// Options configure an Engine. Zero values take the defaults in
+// parentheses.
+type Options struct {
+	// MaxPerClient bounds the subscriptions one client (token subject,
+	// or address when anonymous) has open at once (100).
+	MaxPerClient int
+	// SubscribeRate is the subscribes per second a client may start on
+	// average (10), with bursts of SubscribeBurst (20).
+	SubscribeRate  float64
+	SubscribeBurst int
+	// MaxConnections bounds the stream connections (WebSocket, SSE,
+	// multipart) open at once (20000); more are answered 503.
+	MaxConnections int
+	// Buffer is how many messages may wait for a slow client, per
+	// connection (64). A client that lets it fill is disconnected.
+	Buffer int
+	// WriteTimeout is the longest one write to a client may block (10s);
+	// a client that does not read is disconnected after it.
+	WriteTimeout time.Duration
+	// InitTimeout is the time a WebSocket client has to send
+	// connection_init (10s); then it is closed with 4408.
+	InitTimeout time.Duration
+	// KeepAlive is the interval of WebSocket pings and SSE comments
+	// (12s); multipart heartbeats are every 5s as Apollo's spec asks.
+	KeepAlive time.Duration
+	// MaxPending bounds the events of one upstream stream waiting to be
+	// completed (256); a stream whose completion falls further behind
+	// ends its subscriptions with SUBSCRIPTION_OVERLOADED.
+	MaxPending int
+	// MaxMessageBytes bounds a WebSocket message from a client (1 MiB).
+	MaxMessageBytes int64
+	// OriginPatterns are the Origin hosts allowed to open WebSockets
+	// besides the gateway's own host (cross-site WebSocket hijacking).
+	OriginPatterns []string
+	// ForwardInitPayload sends the client's connection_init payload to
+	// the subgraph in its own connection_init (off: connections to a
+	// subgraph are shared among clients, which only their headers tell
+	// apart).
+	ForwardInitPayload bool
+	// TokenHeader is the header the gateway reads tokens from, besides
+	// Authorization; a connection_init payload entry of that name (or in
+	// its "headers" object) carries the token over WebSocket.
+	TokenHeader string
+	// Logger receives one line per subscription lifecycle (slog.Default).
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxPerClient, 100)
+	def(&o.SubscribeBurst, 20)
+	def(&o.MaxConnections, DefaultMaxConnections)
+	def(&o.Buffer, 64)
+	def(&o.MaxPending, 256)
+	if o.SubscribeRate <= 0 {
+		o.SubscribeRate = 10
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.InitTimeout <= 0 {
+		o.InitTimeout = 10 * time.Second
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = 12 * time.Second
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 1 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// DefaultMaxConnections is the default of Options.MaxConnections.
+const DefaultMaxConnections = 20000
+
+// Stats are the engine's gauges and counters.
+type Stats struct {
+	Active      atomic.Int64 // client subscriptions open
+	Connections atomic.Int64 // stream connections open
+	EventsIn    atomic.Int64 // events received from subgraphs (per shared completion)
+	EventsOut   atomic.Int64 // events sent to clients
+	SlowClients atomic.Int64 // clients disconnected for not reading
+	Refused     atomic.Int64 // subscribes refused by a limit
+}
+
+// Engine runs subscriptions for the transports. It is safe for
+// concurrent use.
+type Engine struct {
+	gw   Gateway
+	up   *wsclient.Client
+	opts Options
+	// Stats may be read at any time.
+	Stats Stats
+
+	mu       sync.Mutex
+	groups   map[string]*group
+	subs     map[*subscription]struct{}
+	perCount map[string]int
+	buckets  map[string]*bucket
+	closing  bool
+	done     chan struct{}
+	// conns are the open WebSockets, pinged by one goroutine.
+	conns    map[*wsConn]struct{}
+	pingOnce sync.Once
+	// bySubgraph counts events per subgraph owning the root field.
+	bySubgraph sync.Map // string -> *eventCounts
+}
+
+type eventCounts struct{ in, out atomic.Int64 }
+
+func (e *Engine) countsFor(subgraph string) *eventCounts {
+	if c, ok := e.bySubgraph.Load(subgraph); ok {
+		return c.(*eventCounts)
+	}
+	c, _ := e.bySubgraph.LoadOrStore(subgraph, &eventCounts{})
+	return c.(*eventCounts)
+}
+
+// Figures returns the engine's and the upstream client's figures, for the
+// metrics.
+func (e *Engine) Figures() telemetry.SubscriptionFigures {
+	f := telemetry.SubscriptionFigures{Active: e.Stats.Active.Load(), Connections: e.Stats.Connections.Load(),
+		UpstreamConnections: e.up.Stats.Conns.Load(), UpstreamStreams: e.up.Stats.Streams.Load(),
+		SlowClients: e.Stats.SlowClients.Load(), Refused: e.Stats.Refused.Load(), Events: map[string]telemetry.EventCounts{}}
+	e.bySubgraph.Range(func(k, v any) bool {
+		c := v.(*eventCounts)
+		f.Events[k.(string)] = telemetry.EventCounts{In: c.in.Load(), Out: c.out.Load()}
+		return true
+	})
+	return f
+}
+
+// New returns an engine that prepares operations with gw and streams
+// from subgraphs with up.
+func New(gw Gateway, up *wsclient.Client, opts Options) *Engine {
+	opts.defaults()
+	return &Engine{gw: gw, up: up, opts: opts, groups: map[string]*group{}, subs: map[*subscription]struct{}{},
+		perCount: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{}}
+}
+
+// Upstream returns the subgraph client.
+func (e *Engine) Upstream() *wsclient.Client { return e.up }
+
+// sink is where one client subscription's messages go. Its methods must
+// not block.
+type sink interface {
+	// next queues one event (a GraphQL response); false means the
+	// client's buffer is full.
+	next(body []byte) bool
+	// end queues the last message: complete when errs is nil, else an
+	// error carrying errs (a JSON list of GraphQL errors).
+	end(errs []byte)
+	// kill drops the client's connection: it does not read.
+	kill()
+}
+
+// subscription is one client subscription.
+type subscription struct {
+	e      *Engine
+	g      *group
+	client string
+	op     string
+	sink   sink
+	start  time.Time
+	events atomic.Int64
+	timer  *time.Timer
+	ended  atomic.Bool
+}
+
+// errorList renders one GraphQL error as a JSON list.
+func errorList(code, msg string, ext map[string]any) []byte {
+	x := map[string]any{"code": code}
+	for k, v := range ext {
+		x[k] = v
+	}
+	b, _ := json.Marshal([]map[string]any{{"message": msg, "extensions": x}})
+	return b
+}
+
+// refusal is a RequestError for a subscribe that is refused.
+func refusal(status int, code, msg string) *RequestError {
+	return &RequestError{Status: status, Body: []byte(`{"errors":` + string(errorList(code, msg, nil)) + `}`)}
+}
+
+// start runs p for client id, sending to sk; init is the WebSocket
+// connection_init payload (nil for HTTP transports).
+func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) (*subscription, *RequestError) {
+	now := time.Now()
+	if !id.Expires.IsZero() && !now.Before(id.Expires) {
+		return nil, refusal(http.StatusUnauthorized, "UNAUTHENTICATED", "the token has expired")
+	}
+	key := groupKey(p)
+	e.mu.Lock()
+	if e.closing {
+		e.mu.Unlock()
+		return nil, refusal(http.StatusServiceUnavailable, "SHUTTING_DOWN", "the gateway is shutting down")
+	}
+	if !e.allow(id.Client, now) {
+		e.mu.Unlock()
+		e.Stats.Refused.Add(1)
+		return nil, refusal(http.StatusTooManyRequests, "RATE_LIMITED", "too many subscribes: slow down")
+	}
+	if e.perCount[id.Client] >= e.opts.MaxPerClient {
+		e.mu.Unlock()
+		e.Stats.Refused.Add(1)
+		return nil, refusal(http.StatusTooManyRequests, "SUBSCRIPTION_LIMIT",
+			fmt.Sprintf("a client may have at most %d subscriptions open", e.opts.MaxPerClient))
+	}
+	s := &subscription{e: e, client: id.Client, op: p.OperationName, sink: sk, start: now}
+	g := e.groups[key]
+	fresh := g == nil
+	if fresh {
+		g = newGroup(e, key, p)
+		e.groups[key] = g
+	}
+	s.g = g
+	g.members[s] = struct{}{}
+	e.subs[s] = struct{}{}
+	e.perCount[id.Client]++
+	e.mu.Unlock()
+	e.Stats.Active.Add(1)
+	if !id.Expires.IsZero() {
+		s.timer = time.AfterFunc(id.Expires.Sub(now), func() {
+			s.finish(errorList("UNAUTHENTICATED", "the token has expired", nil), "token expired")
+		})
+	}
+	if fresh {
+		g.startUpstream(init, e.opts.ForwardInitPayload)
+	}
+	return s, nil
+}
+
+// finish ends s: its sink receives complete (errs nil) or errs.
+func (s *subscription) finish(errs []byte, reason string) {
+	if !s.close(reason) {
+		return
+	}
+	s.sink.end(errs)
+}
+
+// close removes s without a message to the client (the client
+// completed it, or went away); false when it had already ended.
+func (s *subscription) close(reason string) bool {
+	if s.ended.Swap(true) {
+		return false
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	e := s.e
+	e.mu.Lock()
+	delete(e.subs, s)
+	if e.perCount[s.client]--; e.perCount[s.client] <= 0 {
+		delete(e.perCount, s.client)
+	}
+	g := s.g
+	delete(g.members, s)
+	last := len(g.members) == 0
+	if last && e.groups[g.key] == g {
+		delete(e.groups, g.key)
+	}
+	e.mu.Unlock()
+	e.Stats.Active.Add(-1)
+	if last {
+		g.stop()
+	}
+	e.opts.Logger.Info("subscription", "client", s.client, "operation", s.op, "subgraph", g.plan.Primary.Subgraph,
+		"events", s.events.Load(), "duration_ms", time.Since(s.start).Milliseconds(), "end", reason)
+	return true
+}
+
+// Shutdown completes every subscription (clients receive complete), tells
+// the transports to close their connections, and closes the upstream
+// client.
+func (e *Engine) Shutdown() {
+	e.mu.Lock()
+	if e.closing {
+		e.mu.Unlock()
+		return
+	}
+	e.closing = true
+	subs := make([]*subscription, 0, len(e.subs))
+	for s := range e.subs {
+		subs = append(subs, s)
+	}
+	e.mu.Unlock()
+	for _, s := range subs {
+		s.finish(nil, "shutdown")
+	}
+	close(e.done)
+	e.mu.Lock()
+	conns := make([]*wsConn, 0, len(e.conns))
+	for c := range e.conns {
+		conns = append(conns, c)
+	}
+	e.mu.Unlock()
+	for _, c := range conns {
+		// After the completes queued above.
+		c.closeWith(websocket.StatusGoingAway, "gateway shutting down")
+	}
+	e.up.Close()
+}
+
+// register adds a WebSocket to those pinged and closed at shutdown;
+// false when shutting down.
+func (e *Engine) register(c *wsConn) bool {
+	e.pingOnce.Do(func() { go e.pinger() })
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closing {
+		return false
+	}
+	e.conns[c] = struct{}{}
+	return true
+}
+
+func (e *Engine) unregister(c *wsConn) {
+	e.mu.Lock()
+	delete(e.conns, c)
+	e.mu.Unlock()
+}
+
+// pinger sends a graphql-transport-ws ping to every WebSocket each
+// KeepAlive, from one goroutine for all of them.
+func (e *Engine) pinger() {
+	t := time.NewTicker(e.opts.KeepAlive)
+	defer t.Stop()
+	ping := []byte(`{"type":"ping"}`)
+	var conns []*wsConn
+	for {
+		select {
+		case <-e.done:
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		conns = conns[:0]
+		for c := range e.conns {
+			conns = append(conns, c)
+		}
+		e.mu.Unlock()
+		for _, c := range conns {
+			c.sendRaw(ping)
+		}
+	}
+}
+
+// groupKey identifies the subscriptions whose events complete alike: the
+// same Prepared.Key (or, without one, the same plan), the same variables
+// and the same forwarded headers.
+func groupKey(p *Prepared) string {
+	var b strings.Builder
+	b.WriteString(p.Key)
+	if p.Key == "" {
+		fmt.Fprintf(&b, "%p", p.Plan.Plan)
+	}
+	b.WriteByte(0)
+	b.Write(p.Input.Variables)
+	for _, sg := range subgraphsOf(p.Plan) {
+		b.WriteString("\x00" + sg)
+		writeHeader(&b, headerFor(p.Input, sg))
+	}
+	return b.String()
+}
+
+func writeHeader(b *strings.Builder, h http.Header) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("\x00" + k + "=" + strings.Join(h[k], ","))
+	}
+}
+
+func headerFor(in executor.Input, subgraph string) http.Header {
+	if in.HeaderFor != nil {
+		return in.HeaderFor(subgraph)
+	}
+	return in.Header
+}
+
+// subgraphsOf lists the subgraphs a subscription plan fetches from.
+func subgraphsOf(sp *planner.SubscriptionPlan) []string {
+	seen := map[string]bool{sp.Primary.Subgraph: true}
+	out := []string{sp.Primary.Subgraph}
+	var walk func(n planner.Node)
+	walk = func(n planner.Node) {
+		switch n := n.(type) {
+		case *planner.Sequence:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *planner.Parallel:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *planner.Flatten:
+			walk(n.Node)
+		case *planner.Fetch:
+			if !seen[n.Subgraph] {
+				seen[n.Subgraph] = true
+				out = append(out, n.Subgraph)
+			}
+		}
+	}
+	if sp.Rest != nil {
+		walk(sp.Rest)
+	}
+	return out
+}
+
+// group is the subscriptions sharing one completion of each event, and
+// their membership of an upstream stream.
+type group struct {
+	e      *Engine
+	key    string
+	plan   *planner.SubscriptionPlan
+	in     executor.Input
+	tr     executor.Transport
+	ctx    context.Context
+	cancel context.CancelFunc
+	// members is guarded by e.mu.
+	members map[*subscription]struct{}
+
+	mu      sync.Mutex
+	up      *wsclient.Sub
+	pending [][]byte
+	endErr  error
+	ended   bool
+	stopped bool
+	signal  chan struct{}
+}
+
+func newGroup(e *Engine, key string, p *Prepared) *group {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &group{e: e, key: key, plan: p.Plan, in: p.Input, tr: p.Transport, ctx: ctx, cancel: cancel,
+		members: map[*subscription]struct{}{}, signal: make(chan struct{}, 1)}
+	go g.run()
+	return g
+}
+
+// startUpstream joins the upstream stream of the primary fetch.
+func (g *group) startUpstream(init json.RawMessage, forwardInit bool) {
+	f := g.plan.Primary
+	req := wsclient.Request{Subgraph: f.Subgraph, Query: f.Operation, OperationName: f.OperationName,
+		Variables: usedVariables(g.in.Variables, f.VariableUsages), Header: headerFor(g.in, f.Subgraph)}
+	if forwardInit {
+		req.InitPayload = init
+	}
+	up, err := g.e.up.Subscribe(req, g)
+	g.mu.Lock()
+	if err != nil {
+		g.ended, g.endErr = true, err
+	} else if g.stopped {
+		defer up.Close()
+	} else {
+		g.up = up
+	}
+	g.mu.Unlock()
+	g.wake()
+}
+
+// usedVariables is the JSON object of the variables in names.
+func usedVariables(vars []byte, names []string) json.RawMessage {
+	if len(names) == 0 || len(vars) == 0 {
+		return nil
+	}
+	var all map[string]json.RawMessage
+	if json.Unmarshal(vars, &all) != nil {
+		return nil
+	}
+	used := make(map[string]json.RawMessage, len(names))
+	for _, n := range names {
+		if v, ok := all[n]; ok {
+			used[n] = v
+		}
+	}
+	b, _ := json.Marshal(used)
+	return b
+}
+
+func (g *group) wake() {
+	select {
+	case g.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Next implements wsclient.Listener.
+func (g *group) Next(payload []byte) {
+	g.mu.Lock()
+	if len(g.pending) >= g.e.opts.MaxPending {
+		if !g.ended {
+			g.ended = true
+			g.endErr = errOverloaded
+		}
+	} else {
+		g.pending = append(g.pending, payload)
+	}
+	g.mu.Unlock()
+	g.wake()
+}
+
+var errOverloaded = errors.New("overloaded")
+
+// End implements wsclient.Listener.
+func (g *group) End(err error) {
+	g.mu.Lock()
+	if !g.ended {
+		g.ended, g.endErr = true, err
+	}
+	g.mu.Unlock()
+	g.wake()
+}
+
+// stop leaves the upstream stream; the group has no member left.
+func (g *group) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	up := g.up
+	g.up = nil
+	g.mu.Unlock()
+	if up != nil {
+		up.Close()
+	}
+	g.cancel()
+	g.wake()
+}
+
+// members returns the group's subscriptions.
+func (g *group) snapshot() []*subscription {
+	g.e.mu.Lock()
+	defer g.e.mu.Unlock()
+	out := make([]*subscription, 0, len(g.members))
+	for s := range g.members {
+		out = append(out, s)
+	}
+	return out
+}
+
+// run completes the events in order and fans them out; one goroutine per
+// group, so a slow entity fetch delays only its own subscriptions.
+func (g *group) run() {
+	for {
+		select {
+		case <-g.signal:
+		case <-g.ctx.Done():
+		}
+		g.mu.Lock()
+		events := g.pending
+		g.pending = nil
+		ended, endErr, stopped := g.ended, g.endErr, g.stopped
+		g.mu.Unlock()
+		if stopped {
+			return
+		}
+		counts := g.e.countsFor(g.plan.Primary.Subgraph)
+		for _, payload := range events {
+			g.e.Stats.EventsIn.Add(1)
+			counts.in.Add(1)
+			body := executor.ExecuteEvent(g.ctx, g.plan.Plan, g.plan.Rest, g.plan.Primary.Subgraph, payload, g.in, g.tr, nil)
+			for _, s := range g.snapshot() {
+				if s.ended.Load() {
+					continue
+				}
+				if !s.sink.next(body) {
+					g.e.Stats.SlowClients.Add(1)
+					if s.close("slow client") {
+						s.sink.kill()
+					}
+					continue
+				}
+				s.events.Add(1)
+				g.e.Stats.EventsOut.Add(1)
+				counts.out.Add(1)
+			}
+		}
+		if ended {
+			errs, reason := g.endErrors(endErr)
+			for _, s := range g.snapshot() {
+				s.finish(errs, reason)
+			}
+			g.e.mu.Lock()
+			if g.e.groups[g.key] == g {
+				delete(g.e.groups, g.key)
+			}
+			g.e.mu.Unlock()
+			g.stop()
+			return
+		}
+	}
+}
+
+// endErrors is what the clients receive when the upstream stream ends:
+// nil (complete) when the subgraph completed it.
+func (g *group) endErrors(err error) ([]byte, string) {
+	sg := g.plan.Primary.Subgraph
+	var se *wsclient.StreamError
+	switch {
+	case err == nil:
+		return nil, "subgraph completed"
+	case errors.Is(err, errOverloaded):
+		return errorList("SUBSCRIPTION_OVERLOADED", "the gateway could not complete the events of this subscription as fast as they came", nil), "overloaded"
+	case errors.As(err, &se) && se.Errors != nil:
+		var list []map[string]any
+		if json.Unmarshal(se.Errors, &list) == nil && len(list) > 0 {
+			for _, e := range list {
+				ext, _ := e["extensions"].(map[string]any)
+				if ext == nil {
+					ext = map[string]any{}
+					e["extensions"] = ext
+				}
+				if _, ok := ext["code"]; !ok {
+					ext["code"] = "DOWNSTREAM_SERVICE_ERROR"
+				}
+				ext["serviceName"] = sg
+			}
+			b, _ := json.Marshal(list)
+			return b, "subgraph error"
+		}
+	}
+	return errorList("SUBSCRIPTION_UPSTREAM_FAILED", "the subscription stream from subgraph '"+sg+"' ended: "+err.Error(),
+		map[string]any{"serviceName": sg}), "upstream failed"
+}
+
+// bucket is a token bucket of subscribes.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a subscribe token of client. e.mu is held.
+func (e *Engine) allow(client string, now time.Time) bool {
+	b := e.buckets[client]
+	if b == nil {
+		if len(e.buckets) > 100000 {
+			// Full buckets carry no state: forget them all rather than grow.
+			e.buckets = map[string]*bucket{}
+		}
+		b = &bucket{tokens: float64(e.opts.SubscribeBurst), last: now}
+		e.buckets[client] = b
+	}
+	// now was read before e.mu was taken: it may be a little before last.
+	if now.After(b.last) {
+		b.tokens = min(float64(e.opts.SubscribeBurst), b.tokens+now.Sub(b.last).Seconds()*e.opts.SubscribeRate)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// acquireConn counts a stream connection; false when there are too many
+// or the engine is shutting down.
+func (e *Engine) acquireConn() bool {
+	select {
+	case <-e.done:
+		return false
+	default:
+	}
+	if e.Stats.Connections.Add(1) > int64(e.opts.MaxConnections) {
+		e.Stats.Connections.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (e *Engine) releaseConn() { e.Stats.Connections.Add(-1) }

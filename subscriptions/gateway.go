@@ -1,0 +1,82 @@
+// Package subscriptions serves GraphQL subscriptions to clients over
+// graphql-transport-ws (the graphql-ws library's WebSocket protocol),
+// GraphQL over SSE (the graphql-sse protocol, distinct connections mode)
+// and Apollo's multipart HTTP subscriptions, and runs the event loop:
+// each subscription's primary fetch is streamed from the subgraph that
+// owns the root field (package subgraphs/wsclient, which shares upstream
+// streams and connections), and each event is completed with the rest of
+// the plan (entity fetches to other subgraphs) before it is sent.
+//
+// Identical subscriptions (same plan, variables and forwarded headers)
+// share the completion of each event: it is executed once and its
+// response fanned out.
+//
+// The WebSocket and SSE state machines are written here: the maintained
+// Go servers of these protocols (gqlgen's transports) run a gqlgen
+// ExecutableSchema, not a federated plan; the WebSocket framing is
+// github.com/coder/websocket.
+package subscriptions
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/server/request"
+)
+
+// Gateway is what the transports need from the gateway's request
+// pipeline (server.Server implements it).
+type Gateway interface {
+	// Admit runs CORS (w may be nil), CSRF when csrf is set, and
+	// authentication of r's token; it returns r with the caller in its
+	// context.
+	Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http.Request, Identity, *RequestError)
+	// Prepare executes a query or mutation, or validates, authorizes,
+	// admits and plans a subscription, for the caller of r.
+	Prepare(ctx context.Context, r *http.Request, req request.Request) (*Prepared, *RequestError)
+}
+
+// Handler serves the requests it claims.
+type Handler interface {
+	http.Handler
+	// Claims reports whether r is a stream request: a WebSocket upgrade,
+	// or a request that accepts text/event-stream or multipart/mixed.
+	Claims(r *http.Request) bool
+}
+
+// Identity is who a stream belongs to.
+type Identity struct {
+	// Client is the key of the per-client limits: the token's subject,
+	// or "ip:" and the remote address for anonymous callers.
+	Client string
+	// Expires is when the caller's token expires (zero: no expiry); the
+	// caller's subscriptions end with UNAUTHENTICATED then.
+	Expires time.Time
+}
+
+// RequestError is an answer refusing a request: the HTTP status and a
+// GraphQL response body ({"errors":[...]}).
+type RequestError struct {
+	Status int
+	Body   []byte
+}
+
+// Prepared is an operation ready to run.
+type Prepared struct {
+	// Result is the response of a query or mutation; nil for a
+	// subscription.
+	Result []byte
+	// Plan, Input and Transport run a subscription's events.
+	Plan          *planner.SubscriptionPlan
+	Input         executor.Input
+	Transport     executor.Transport
+	OperationName string
+	// Key identifies what the completion of an event depends on besides
+	// the variables and forwarded headers (document, operation,
+	// authorization grants, plan): subscriptions with equal keys,
+	// variables and headers share each event's completion.
+	Key string
+}

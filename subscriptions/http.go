@@ -1,0 +1,243 @@
+package subscriptions
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/fedgate/gateway/server/request"
+)
+
+// Claims implements Handler: WebSocket upgrades, and GET or POST
+// requests that accept text/event-stream (GraphQL over SSE) or
+// multipart/mixed with subscriptionSpec (Apollo multipart subscriptions).
+func (e *Engine) Claims(r *http.Request) bool {
+	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return true
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return false
+	}
+	return streamKind(r.Header.Get("Accept")) != ""
+}
+
+// streamKind is "sse" or "multipart" for an Accept header asking for one.
+func streamKind(accept string) string {
+	a := strings.ToLower(accept)
+	switch {
+	case strings.Contains(a, "text/event-stream"):
+		return "sse"
+	case strings.Contains(a, "multipart/mixed") && strings.Contains(a, "subscriptionspec"):
+		return "multipart"
+	}
+	return ""
+}
+
+// ServeHTTP implements Handler.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		e.serveWS(w, r)
+		return
+	}
+	e.serveHTTPStream(w, r, streamKind(r.Header.Get("Accept")))
+}
+
+// MaxBodyBytes bounds the request body of the HTTP stream transports.
+const MaxBodyBytes = 1 << 20
+
+// httpSink is the one subscription of an SSE or multipart response.
+type httpSink struct {
+	out  chan []byte
+	done chan []byte // receives the end: nil for complete, else errors
+	dead chan struct{}
+}
+
+func (s *httpSink) next(body []byte) bool {
+	select {
+	case s.out <- body:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *httpSink) end(errs []byte) {
+	select {
+	case s.done <- errs:
+	default:
+	}
+}
+
+func (s *httpSink) kill() {
+	select {
+	case <-s.dead:
+	default:
+		close(s.dead)
+	}
+}
+
+// writer frames events for one HTTP transport.
+type writer interface {
+	headers(h http.Header)
+	event(body []byte) []byte
+	errors(errs []byte) []byte
+	complete() []byte
+	heartbeat() []byte
+}
+
+// sseWriter frames graphql-sse's distinct connections mode.
+type sseWriter struct{}
+
+func (sseWriter) headers(h http.Header) {
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+}
+func (sseWriter) event(body []byte) []byte {
+	return append(append([]byte("event: next\ndata: "), body...), "\n\n"...)
+}
+func (w sseWriter) errors(errs []byte) []byte {
+	return w.event([]byte(`{"errors":` + string(errs) + `}`))
+}
+func (sseWriter) complete() []byte  { return []byte("event: complete\ndata:\n\n") }
+func (sseWriter) heartbeat() []byte { return []byte(":\n\n") }
+
+// multipartWriter frames Apollo's multipart subscriptions: each part is
+// followed by the boundary, so a client reads it at once.
+type multipartWriter struct{}
+
+func (multipartWriter) headers(h http.Header) {
+	h.Set("Content-Type", `multipart/mixed;boundary="graphql";subscriptionSpec="1.0"`)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+}
+func (multipartWriter) part(json []byte) []byte {
+	b := append([]byte("\r\ncontent-type: application/json\r\n\r\n"), json...)
+	return append(b, "\r\n--graphql"...)
+}
+func (w multipartWriter) event(body []byte) []byte {
+	return w.part([]byte(`{"payload":` + string(body) + `}`))
+}
+func (w multipartWriter) errors(errs []byte) []byte {
+	return w.part([]byte(`{"payload":null,"errors":` + string(errs) + `}`))
+}
+func (multipartWriter) complete() []byte    { return []byte("--\r\n") }
+func (w multipartWriter) heartbeat() []byte { return w.part([]byte("{}")) }
+
+func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind string) {
+	var fw writer = sseWriter{}
+	keepAlive := e.opts.KeepAlive
+	if kind == "multipart" {
+		fw, keepAlive = multipartWriter{}, 5*time.Second
+	}
+	if !e.acquireConn() {
+		writeRefusal(w, refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections"))
+		return
+	}
+	defer e.releaseConn()
+	authed, id, rerr := e.gw.Admit(w, r, true)
+	if rerr != nil {
+		writeRefusal(w, rerr)
+		return
+	}
+	reqs, _, err := request.Decode(authed, request.Options{MaxBodyBytes: MaxBodyBytes})
+	if err != nil {
+		writeRefusal(w, refusal(statusOfDecode(err), "BAD_REQUEST", err.Error()))
+		return
+	}
+	ctx := authed.Context()
+	p, rerr := e.gw.Prepare(ctx, authed, reqs[0])
+	if rerr != nil {
+		writeRefusal(w, rerr)
+		return
+	}
+	rc := http.NewResponseController(w)
+	if p.Plan == nil {
+		if kind == "multipart" {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			_, _ = w.Write(p.Result)
+			return
+		}
+		fw.headers(w.Header())
+		_, _ = w.Write(append(fw.event(p.Result), fw.complete()...))
+		return
+	}
+	sk := &httpSink{out: make(chan []byte, e.opts.Buffer), done: make(chan []byte, 1), dead: make(chan struct{})}
+	sub, rerr := e.start(id, p, sk, nil)
+	if rerr != nil {
+		writeRefusal(w, rerr)
+		return
+	}
+	defer sub.close("client went away")
+	fw.headers(w.Header())
+	w.WriteHeader(http.StatusOK)
+	write := func(b []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if kind == "multipart" {
+		if !write([]byte("\r\n--graphql")) {
+			return
+		}
+	} else if !write([]byte(":\n\n")) {
+		return
+	}
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case body := <-sk.out:
+			if !write(fw.event(body)) {
+				return
+			}
+		case errs := <-sk.done:
+			// Events queued before the end go first.
+			for {
+				select {
+				case body := <-sk.out:
+					if !write(fw.event(body)) {
+						return
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if errs != nil && !write(fw.errors(errs)) {
+				return
+			}
+			write(fw.complete())
+			return
+		case <-tick.C:
+			if !write(fw.heartbeat()) {
+				return
+			}
+		case <-sk.dead:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func statusOfDecode(err error) int {
+	var c interface{ HTTPStatus() int }
+	if errors.As(err, &c) {
+		return c.HTTPStatus()
+	}
+	return http.StatusBadRequest
+}
+
+func writeRefusal(w http.ResponseWriter, rerr *RequestError) {
+	if rerr.Body == nil {
+		w.WriteHeader(rerr.Status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(rerr.Status)
+	_, _ = w.Write(rerr.Body)
+}
