@@ -20,6 +20,7 @@ import (
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/registry"
@@ -43,6 +44,9 @@ type Config struct {
 	Registry   registry.Config  `yaml:"registry"`
 	// Subscriptions configures subscriptions (docs/subscriptions.md).
 	Subscriptions subscriptions.Config `yaml:"subscriptions"`
+	// ResponseHeaders propagates subgraph response headers to clients
+	// (docs/config.md).
+	ResponseHeaders respheaders.Config `yaml:"response_headers"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -242,6 +246,7 @@ func (c Config) Validate() error {
 		{"telemetry", c.Telemetry.Validate()},
 		{"registry", c.Registry.Validate()},
 		{"subscriptions", c.Subscriptions.Validate()},
+		{"response_headers", c.ResponseHeaders.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))

@@ -200,6 +200,9 @@ func identityOf(ctx context.Context) string {
 type responseMeta struct {
 	cacheControl string
 	age          string
+	// headers are the subgraph response headers propagated to the
+	// client (extend.go); only the request that made the fetches gets them.
+	headers http.Header
 	// shared is true when the body belongs to a cache or to other
 	// requests: it must not be recycled.
 	shared bool

@@ -102,6 +102,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			}
 			var meta responseMeta
 			body, _, _ := s.operation(r.Context(), rt, r, w.Header(), &reqs[i], &meta)
+			applyHeaders(w.Header(), &meta)
 			out = append(out, body...)
 		}
 		out = append(out, ']')
@@ -117,6 +118,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
 	}
+	applyHeaders(w.Header(), &meta)
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if meta.cacheControl != "" {
@@ -375,6 +377,7 @@ func (s *Server) answer(ctx context.Context, a *answerInput, meta *responseMeta)
 	}
 	*meta = res.meta
 	if shared {
+		meta.headers = nil // a subgraph's cookies belong to the request that made the fetch
 		meta.shared = true
 		s.caches.stats.RequestsShared.Add(1)
 	}
@@ -386,6 +389,8 @@ var errCancelled = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the reques
 
 // compute answers through the response cache, or executes.
 func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta) ([]byte, int) {
+	ctx, collected := s.ext.collectHeaders(ctx, meta)
+	defer collected()
 	in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer}
 	s.subgraphHeaders(&in, a.hr)
 	if s.opts.Introspection {

@@ -23,6 +23,7 @@ import (
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/playground"
+	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subgraphs"
@@ -79,6 +80,9 @@ type Options struct {
 	// idle time, header size and the memory of bodies being read
 	// (HTTPServer applies the listener's part).
 	HTTP HTTPOptions
+	// ResponseHeaders propagates subgraph response headers to clients
+	// (respheaders; docs/config.md).
+	ResponseHeaders respheaders.Config
 }
 
 // HTTPOptions bound slow and idle clients (docs/security.md).
@@ -145,6 +149,7 @@ type Server struct {
 	// inbound shares executions between identical requests (answer).
 	inbound flight.Group[sharedAnswer]
 	streams streamsHolder // subscribe.go
+	ext     *extensions   // extend.go
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -214,6 +219,9 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 		return nil, err
 	}
 	s.sec = sec
+	if s.ext, err = newExtensions(opts); err != nil {
+		return nil, err
+	}
 	if s.caches, err = newCaches(opts); err != nil {
 		return nil, err
 	}
@@ -237,6 +245,7 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	if s.opts.Cache.Dedupe {
 		transport = subgraphs.NewDedupe(transport, &s.caches.stats.FetchesShared)
 	}
+	transport = s.ext.wrapTransport(transport)
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
 		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full),
 		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization), cache: newRuntimeCache(sg, s.opts.Cache)})

@@ -389,6 +389,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.MaxBatch = cfg.Server.MaxBatch
 	opts.Auth = cfg.Auth
 	opts.Cache = cfg.Cache
+	opts.ResponseHeaders = cfg.ResponseHeaders
 	opts.Redis = p.redis
 	popt := limits.PolicyOptions{RedisTimeout: cfg.Redis.Timeout, Logger: p.tel.Logger,
 		Observe: func(ctx context.Context, o limits.Outcome) {

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/respheaders"
+)
+
+// extensions are the points where configuration and user code extend the
+// pipeline (docs/extending.md): response headers from subgraphs.
+type extensions struct {
+	// respHeaders is nil when no response header is propagated.
+	respHeaders *respheaders.Propagation
+}
+
+func newExtensions(opts Options) (*extensions, error) {
+	rh, err := respheaders.New(opts.ResponseHeaders)
+	if err != nil {
+		return nil, fmt.Errorf("response headers: %w", err)
+	}
+	return &extensions{respHeaders: rh}, nil
+}
+
+// wrapTransport adds the extensions' transport layers around t.
+func (x *extensions) wrapTransport(t executor.Transport) executor.Transport {
+	if x != nil && x.respHeaders != nil {
+		t = respheaders.Transport{Next: t}
+	}
+	return t
+}
+
+// collectHeaders returns ctx carrying a collector of the subgraphs'
+// response headers, and a func that stores what was collected in meta.
+func (x *extensions) collectHeaders(ctx context.Context, meta *responseMeta) (context.Context, func()) {
+	if x == nil || x.respHeaders == nil {
+		return ctx, func() {}
+	}
+	c := x.respHeaders.NewCollector()
+	return respheaders.WithCollector(ctx, c), func() { meta.headers = c.Header() }
+}
+
+// applyHeaders adds the propagated subgraph headers of meta to h.
+func applyHeaders(h http.Header, meta *responseMeta) {
+	if meta.headers != nil {
+		respheaders.Apply(h, meta.headers)
+	}
+}
