@@ -6,14 +6,18 @@ import (
 	"net/http"
 
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/respheaders"
 )
 
 // extensions are the points where configuration and user code extend the
-// pipeline (docs/extending.md): response headers from subgraphs.
+// pipeline (docs/extending.md): response headers from subgraphs and the
+// compiled-in hooks.
 type extensions struct {
 	// respHeaders is nil when no response header is propagated.
 	respHeaders *respheaders.Propagation
+	// hooks are the compiled-in hooks (hooks.go), in order.
+	hooks []hooks.Hooks
 }
 
 func newExtensions(opts Options) (*extensions, error) {
@@ -21,13 +25,16 @@ func newExtensions(opts Options) (*extensions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("response headers: %w", err)
 	}
-	return &extensions{respHeaders: rh}, nil
+	return &extensions{respHeaders: rh, hooks: opts.Hooks}, nil
 }
 
 // wrapTransport adds the extensions' transport layers around t.
 func (x *extensions) wrapTransport(t executor.Transport) executor.Transport {
 	if x != nil && x.respHeaders != nil {
 		t = respheaders.Transport{Next: t}
+	}
+	if req, resp := x.hooksAt(hooks.SubgraphRequest), x.hooksAt(hooks.SubgraphResponse); req || resp {
+		t = hookTransport{x: x, next: t, req: req, resp: resp}
 	}
 	return t
 }

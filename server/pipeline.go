@@ -16,6 +16,7 @@ import (
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/telemetry"
@@ -49,6 +50,11 @@ import (
 //  15. APQ registration  only documents that got this far
 //  16. answer            inbound dedupe, response cache, execute
 //
+// Compiled-in hooks (pkg/hooks, hooks.go) run at RouterRequest after 4,
+// SupergraphRequest before 7, ExecutionRequest before 16, the Subgraph
+// stages around each fetch, then ExecutionResponse, SupergraphResponse and
+// RouterResponse before the answer is written.
+//
 // Every error is a *reqerr.Error, and reqerr.Body writes every error body.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if s.servePlayground(w, r) {
@@ -81,6 +87,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
+	if r, err = s.ext.routerRequest(r); err != nil {
+		reqerr.Write(w, contentType, err)
+		return
+	}
 	reqs, batched, err := s.decode(w, r)
 	if err != nil {
 		reqerr.Write(w, contentType, err)
@@ -106,7 +116,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			out = append(out, body...)
 		}
 		out = append(out, ']')
+		out, status := s.ext.routerResponse(r.Context(), w.Header(), out, http.StatusOK)
 		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
 		_, _ = w.Write(out)
 		return
 	}
@@ -119,6 +131,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "POST")
 	}
 	applyHeaders(w.Header(), &meta)
+	body, status = s.ext.routerResponse(r.Context(), w.Header(), body, status)
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if meta.cacheControl != "" {
@@ -140,6 +153,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 // status no media type changes.
 func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) (body []byte, status int, httpLevel bool) {
 	body, status, err := s.runOperation(ctx, rt, hr, h, req, meta)
+	if err == nil {
+		err = s.ext.stage(ctx, hooks.SupergraphResponse, h, req.OperationName, "", status)
+	}
 	if err != nil {
 		e := reqerr.From(err)
 		if e == reqerr.Internal {
@@ -151,6 +167,9 @@ func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h
 }
 
 func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int, error) {
+	if err := s.ext.stage(ctx, hooks.SupergraphRequest, hr.Header, req.OperationName, "", 0); err != nil {
+		return nil, 0, err
+	}
 	// 7. persisted queries and trusted documents.
 	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
 	if err != nil {
@@ -207,11 +226,17 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	}
 	// 15. APQ registration, only of what got this far.
 	s.caches.persisted.Register(ctx, resolved)
+	if err := s.ext.stage(ctx, hooks.ExecutionRequest, hr.Header, op.Name, "", 0); err != nil {
+		return nil, 0, err
+	}
 	// 16. the answer.
 	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
 	out, status := s.answer(ctx, &a, meta)
+	if err := s.ext.stage(ctx, hooks.ExecutionResponse, h, op.Name, "", status); err != nil {
+		return nil, 0, err
+	}
 	if status != http.StatusOK {
 		return out, status, nil
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/fedgate/gateway/internal/flight"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/playground"
 	"github.com/fedgate/gateway/respheaders"
@@ -83,6 +84,9 @@ type Options struct {
 	// ResponseHeaders propagates subgraph response headers to clients
 	// (respheaders; docs/config.md).
 	ResponseHeaders respheaders.Config
+	// Hooks are compiled-in hooks run at the pipeline's stages, in order
+	// (pkg/hooks; docs/extending.md).
+	Hooks []hooks.Hooks
 }
 
 // HTTPOptions bound slow and idle clients (docs/security.md).

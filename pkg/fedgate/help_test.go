@@ -1,4 +1,4 @@
-package main
+package fedgate
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("GATEWAY_TEST_MAIN") == "1" {
 		os.Args = append([]string{"gateway"}, os.Args[1:]...)
-		main()
+		Main()
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

@@ -1,4 +1,4 @@
-package main
+package fedgate
 
 // demoPlaygroundQuery is the operation the playground shows on a first
 // visit to `gateway demo`: one query that needs all four demo subgraphs.

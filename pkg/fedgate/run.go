@@ -1,4 +1,4 @@
-package main
+package fedgate
 
 import (
 	"bytes"
@@ -390,6 +390,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.Auth = cfg.Auth
 	opts.Cache = cfg.Cache
 	opts.ResponseHeaders = cfg.ResponseHeaders
+	opts.Hooks = options.hooks
 	opts.Redis = p.redis
 	popt := limits.PolicyOptions{RedisTimeout: cfg.Redis.Timeout, Logger: p.tel.Logger,
 		Observe: func(ctx context.Context, o limits.Outcome) {
