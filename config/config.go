@@ -19,6 +19,7 @@ import (
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/server"
@@ -47,6 +48,9 @@ type Config struct {
 	// ResponseHeaders propagates subgraph response headers to clients
 	// (docs/config.md).
 	ResponseHeaders respheaders.Config `yaml:"response_headers"`
+	// Coprocessor sends request stages to an HTTP coprocessor
+	// (docs/extending.md).
+	Coprocessor coprocessor.Config `yaml:"coprocessor"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -247,6 +251,7 @@ func (c Config) Validate() error {
 		{"registry", c.Registry.Validate()},
 		{"subscriptions", c.Subscriptions.Validate()},
 		{"response_headers", c.ResponseHeaders.Validate()},
+		{"coprocessor", c.Coprocessor.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))

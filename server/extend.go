@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/fedgate/gateway/coprocessor"
 	"net/http"
 
 	"github.com/fedgate/gateway/executor"
@@ -18,6 +20,8 @@ type extensions struct {
 	respHeaders *respheaders.Propagation
 	// hooks are the compiled-in hooks (hooks.go), in order.
 	hooks []hooks.Hooks
+	// coprocessor, when configured, runs as the last hooks.
+	coprocessor *coprocessor.Coprocessor
 }
 
 func newExtensions(opts Options) (*extensions, error) {
@@ -25,7 +29,16 @@ func newExtensions(opts Options) (*extensions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("response headers: %w", err)
 	}
-	return &extensions{respHeaders: rh, hooks: opts.Hooks}, nil
+	x := &extensions{respHeaders: rh, hooks: opts.Hooks}
+	cp, err := coprocessor.New(opts.Coprocessor)
+	if err != nil {
+		return nil, fmt.Errorf("coprocessor: %w", err)
+	}
+	if cp != nil {
+		x.coprocessor = cp
+		x.hooks = append(append([]hooks.Hooks(nil), x.hooks...), cp.Hooks())
+	}
+	return x, nil
 }
 
 // wrapTransport adds the extensions' transport layers around t.

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,9 +16,9 @@ import (
 
 // hookState is the per-request state of the compiled-in hooks.
 type hookState struct {
-	method, path string
-	claims       map[string]any
-	context      map[string]any
+	id, method, path string
+	claims           map[string]any
+	context          map[string]any
 }
 
 type hookStateKey struct{}
@@ -40,7 +42,7 @@ func (x *extensions) routerRequest(r *http.Request) (*http.Request, error) {
 	if x == nil || len(x.hooks) == 0 {
 		return r, nil
 	}
-	st := &hookState{method: r.Method, path: r.URL.Path, context: map[string]any{}}
+	st := &hookState{id: newRequestID(), method: r.Method, path: r.URL.Path, context: map[string]any{}}
 	if c := auth.CallerFrom(r.Context()); c != nil && c.Authenticated {
 		st.claims = c.Claims
 	}
@@ -67,7 +69,7 @@ func (x *extensions) stage(ctx context.Context, st hooks.Stage, h http.Header, o
 	}
 	s, _ := ctx.Value(hookStateKey{}).(*hookState)
 	if s == nil {
-		s = &hookState{context: map[string]any{}}
+		s = &hookState{id: newRequestID(), context: map[string]any{}}
 	}
 	var call *hooks.Call
 	for i := range x.hooks {
@@ -76,7 +78,7 @@ func (x *extensions) stage(ctx context.Context, st hooks.Stage, h http.Header, o
 			continue
 		}
 		if call == nil {
-			call = &hooks.Call{Stage: st, Header: h, Method: s.method, Path: s.path, OperationName: op,
+			call = &hooks.Call{Stage: st, ID: s.id, Header: h, Method: s.method, Path: s.path, OperationName: op,
 				Subgraph: subgraph, Status: status, Claims: s.claims, Context: s.context}
 		}
 		if err := f(ctx, call); err != nil {
@@ -151,4 +153,11 @@ func fetchError(err error) error {
 		return &executor.FetchError{Code: e.Code, Message: e.Message}
 	}
 	return &executor.FetchError{Code: "INTERNAL_SERVER_ERROR", Message: "internal error in a hook"}
+}
+
+// newRequestID returns a random request id for the hooks.
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

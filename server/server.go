@@ -17,6 +17,7 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/flight"
 	"github.com/fedgate/gateway/internal/reqerr"
@@ -87,6 +88,9 @@ type Options struct {
 	// Hooks are compiled-in hooks run at the pipeline's stages, in order
 	// (pkg/hooks; docs/extending.md).
 	Hooks []hooks.Hooks
+	// Coprocessor sends the pipeline's stages to an HTTP coprocessor
+	// speaking Apollo Router's protocol (docs/extending.md).
+	Coprocessor coprocessor.Config
 }
 
 // HTTPOptions bound slow and idle clients (docs/security.md).

@@ -391,6 +391,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.Cache = cfg.Cache
 	opts.ResponseHeaders = cfg.ResponseHeaders
 	opts.Hooks = options.hooks
+	opts.Coprocessor = cfg.Coprocessor
 	opts.Redis = p.redis
 	popt := limits.PolicyOptions{RedisTimeout: cfg.Redis.Timeout, Logger: p.tel.Logger,
 		Observe: func(ctx context.Context, o limits.Outcome) {

@@ -55,6 +55,8 @@ const (
 type Call struct {
 	// Stage is the stage running.
 	Stage Stage
+	// ID identifies the client request, the same at every stage of it.
+	ID string
 	// Header is the headers of the stage (see the stages).
 	Header http.Header
 	// Method and Path are the client request's.
