@@ -226,6 +226,11 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 		return nil, refusal(http.StatusUnauthorized, "UNAUTHENTICATED", "the token has expired")
 	}
 	key := groupKey(p)
+	if e.opts.ForwardInitPayload {
+		// The subgraph may answer by the payload: only subscriptions
+		// with the same one share a stream and its events.
+		key += "\x00init\x00" + string(init)
+	}
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
@@ -306,8 +311,9 @@ func (s *subscription) close(reason string) bool {
 }
 
 // Shutdown completes every subscription (clients receive complete), tells
-// the transports to close their connections, and closes the upstream
-// client.
+// the transports to close their connections, closes the upstream client,
+// and waits (up to the write timeout, at most 5s) for the WebSockets to
+// be closed.
 func (e *Engine) Shutdown() {
 	e.mu.Lock()
 	if e.closing {
@@ -335,6 +341,19 @@ func (e *Engine) Shutdown() {
 		c.closeWith(websocket.StatusGoingAway, "gateway shutting down")
 	}
 	e.up.Close()
+	// Give the writers time to deliver the completes and close frames
+	// before the process exits (a client that does not read is cut at
+	// its write deadline).
+	deadline := time.Now().Add(min(e.opts.WriteTimeout, 5*time.Second))
+	for time.Now().Before(deadline) {
+		e.mu.Lock()
+		n := len(e.conns)
+		e.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // register adds a WebSocket to those pinged and closed at shutdown;

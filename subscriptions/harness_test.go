@@ -103,11 +103,19 @@ type envOptions struct {
 	server   *server.Options
 	// products and reviews wrap those subgraphs' handlers.
 	products, reviews func(http.Handler) http.Handler
+	// sseReviews subscribes to reviews over SSE instead of WebSocket.
+	sseReviews bool
+	// sdl replaces the demo supergraph.
+	sdl string
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	sg, err := schema.Load(gateway.DemoSupergraph)
+	sdl := gateway.DemoSupergraph
+	if o.sdl != "" {
+		sdl = o.sdl
+	}
+	sg, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +164,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	up := o.upstream
 	up.URLs = e.urls
+	if o.sseReviews {
+		up.SSE = func(sg string) (string, bool) { return e.urls[sg], sg == "reviews" }
+	}
 	if up.Backoff == 0 {
 		up.Backoff = 20 * time.Millisecond
 		up.MaxBackoff = 200 * time.Millisecond

@@ -582,3 +582,126 @@ func TestEachEventIsTraced(t *testing.T) {
 		t.Fatalf("%d event spans, want 2", events)
 	}
 }
+
+func TestSSEToTheSubgraph(t *testing.T) {
+	e := newEnv(t, envOptions{sseReviews: true})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("a", reviewAdded, map[string]any{"upc": "1"})
+	w.subscribe("b", reviewAdded, map[string]any{"upc": "1"})
+	e.subscribed(1)
+	e.add("1", "through sse")
+	for i := 0; i < 2; i++ {
+		if got := eventBody(t, w.next()); got != "through sse" {
+			t.Fatal(got)
+		}
+	}
+	if n := e.Up.Stats.Streams.Load(); n != 1 {
+		t.Fatalf("upstream streams = %d, want 1", n)
+	}
+	w.send(msg{ID: "a", Type: "complete"})
+	w.send(msg{ID: "b", Type: "complete"})
+	e.subscribed(0)
+}
+
+func TestStaticLimitsAtSubscribe(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Limits.MaxDepth = 2
+	e := newEnv(t, envOptions{server: &opts})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("deep", `subscription { reviewAdded { product { name } } }`, nil)
+	m := w.next()
+	if m.Type != "error" || m.ID != "deep" || !strings.Contains(string(m.Payload), "MAX_DEPTH_EXCEEDED") {
+		t.Fatalf("got %s %s, want a depth limit error", m.Type, m.Payload)
+	}
+	w.subscribe("flat", `subscription { reviewAdded { body } }`, nil)
+	e.subscribed(1)
+	if n := e.Engine.Stats.Active.Load(); n != 1 {
+		t.Fatalf("active = %d, want only the shallow subscription", n)
+	}
+}
+
+func TestFieldAuthorizationInEvents(t *testing.T) {
+	sdl := strings.Replace(gateway.DemoSupergraph, "inStock: Boolean! @join__field(graph: INVENTORY)",
+		"inStock: Boolean! @join__field(graph: INVENTORY) @authenticated", 1)
+	if sdl == gateway.DemoSupergraph {
+		t.Fatal("the demo supergraph changed: Product.inStock not found")
+	}
+	sdl += "\ndirective @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n"
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	e := newEnv(t, envOptions{server: &opts, sdl: sdl})
+	anon := dialWS(t, e.WSURL, nil)
+	anon.init("")
+	anon.subscribe("s", reviewAdded, nil)
+	authed := dialWS(t, e.WSURL, nil)
+	authed.init(`{"Authorization":"Bearer ` + signToken(t, "ada", time.Now().Add(time.Hour)) + `"}`)
+	authed.subscribe("s", reviewAdded, nil)
+	// Two plans (by grants), one upstream stream.
+	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	e.subscribed(1)
+	e.add("1", "secret stock")
+	if got := eventBody(t, authed.next()); got != "secret stock" {
+		t.Fatal(got)
+	}
+	m := anon.next()
+	var ev struct {
+		Data   map[string]any
+		Errors []struct {
+			Path       []any
+			Extensions map[string]any
+		}
+	}
+	if err := json.Unmarshal(m.Payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	// Review.product and Product.inStock are non-null: the denied field
+	// nulls the whole event, with the error at its path.
+	if m.Type != "next" || ev.Data["reviewAdded"] != nil || len(ev.Errors) != 1 || ev.Errors[0].Extensions["code"] != "UNAUTHORIZED_FIELD_OR_TYPE" ||
+		fmt.Sprint(ev.Errors[0].Path) != "[reviewAdded product inStock]" {
+		t.Fatalf("anonymous event %s %s, want inStock denied", m.Type, m.Payload)
+	}
+}
+
+func TestInitPayloadForwarding(t *testing.T) {
+	for _, forward := range []bool{false, true} {
+		t.Run(fmt.Sprintf("forward=%v", forward), func(t *testing.T) {
+			e := newEnv(t, envOptions{engine: subscriptions.Options{ForwardInitPayload: forward}})
+			for _, tenant := range []string{"a", "b"} {
+				w := dialWS(t, e.WSURL, nil)
+				w.init(`{"tenant":"` + tenant + `"}`)
+				w.subscribe("s", reviewAdded, nil)
+			}
+			waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+			want := int64(1) // one stream, one connection for both clients
+			if forward {
+				want = 2 // the payloads differ: a connection and a stream each
+			}
+			waitFor(t, "upstream", func() bool { return e.Up.Stats.Conns.Load() == want && e.Up.Stats.Streams.Load() == want })
+			e.subscribed(int(want))
+		})
+	}
+}
+
+func TestSlowSSEClientIsDisconnected(t *testing.T) {
+	e := newEnv(t, envOptions{engine: subscriptions.Options{Buffer: 4, WriteTimeout: 300 * time.Millisecond}})
+	req, _ := http.NewRequest("POST", e.URL, strings.NewReader(`{"query":"subscription { reviewAdded { body } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() // never read
+	e.subscribed(1)
+	big := strings.Repeat("y", 256<<10)
+	for i := 0; i < 400 && e.Engine.Stats.Active.Load() > 0; i++ {
+		e.add("1", big)
+		time.Sleep(2 * time.Millisecond)
+	}
+	waitFor(t, "slow SSE client dropped", func() bool {
+		return e.Engine.Stats.Active.Load() == 0 && e.Engine.Stats.Connections.Load() == 0
+	})
+	e.subscribed(0)
+}

@@ -57,6 +57,9 @@ type wsConn struct {
 	authed   *http.Request
 	subs     map[string]*wsSub
 	closeMsg *wsClose
+	// expiry fires when the token expires; stopped when the connection
+	// ends, so a closed connection is not kept until then.
+	expiry *time.Timer
 }
 
 type wsClose struct {
@@ -137,6 +140,9 @@ func (c *wsConn) end() {
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = map[string]*wsSub{}
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
 	c.mu.Unlock()
 	for _, s := range subs {
 		s.cancel()
@@ -314,7 +320,10 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	c.mu.Unlock()
 	c.send(wsMessage{Type: "connection_ack"})
 	if !id.Expires.IsZero() {
-		time.AfterFunc(time.Until(id.Expires), func() { c.expire() })
+		t := time.AfterFunc(time.Until(id.Expires), func() { c.expire() })
+		c.mu.Lock()
+		c.expiry = t
+		c.mu.Unlock()
 	}
 	return true
 }
