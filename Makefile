@@ -20,7 +20,7 @@ DIFFTEST_SEED ?= 1
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: timing-test deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test
+.PHONY: timing-test deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test attack
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
@@ -36,6 +36,7 @@ help:
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
 	@echo 'make bench-unique  make bench with auth on and a distinct valid JWT per request, HS256 then RS256 (docs/bench.md)'
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
+	@echo 'make attack    the adversarial suite (docs/security.md): slow clients, idle connections, validation, APQ floods, forged headers, dedupe and cache isolation; prints the figure each attack is bounded by'
 	@echo 'make fuzz      every fuzz target for $(FUZZ_TIME)'
 	@echo 'make difftest  $(DIFFTEST_N) generated operations per graph (demo + composed fixtures), fedgate vs Apollo and Hive Gateway (SEED=$(DIFFTEST_SEED))'
 	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (subgraphs/demo/supergraph.yaml)'
@@ -116,6 +117,15 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZ_TIME) $$pkg; \
 		done; \
 	done
+
+# attack runs the adversarial suite: the attack package against a gateway
+# process with every feature on (build tag attack; about a minute), then
+# the hostile-caller regression tests of the packages. Lines starting with
+# FIGURE are the bounds measured.
+ATTACK_TESTS := TestSlowBodiesHoldNeitherMemoryNorSlots|TestReadingBudgetRefusesAtOnce|TestClaimHeadersCannotBeForged|TestConnectionHeadersNotForwarded|TestConcurrentCallersNeverShareAComputation|TestPrivateScopeNeverCrossesCallers|TestFieldMergeWorkRefused|TestRefusedRequestsNeverValidate|TestAPQRegistersOnlyAcceptedDocuments|TestClientFieldsClippedInLog|TestInboundDedupe.*|TestDedupeSharesIdenticalQueries|TestResponseCacheKeepsAuthorizationApart
+attack: deps
+	$(GO) test -tags attack -count=1 -v -timeout 5m ./attack/
+	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./subgraphs/ ./e2e/
 
 # difftest: the differential test (e2e/difftest, docs/differential.md) on
 # the demo graph and every composed fixture; the report of every case goes

@@ -70,14 +70,38 @@ func (p *Propagation) PerSubgraph() bool { return p != nil && len(p.subs) > 0 }
 
 // Header returns the headers for requests to subgraph (every subgraph when
 // subgraph is ""), or nil when nothing is sent.
+//
+// The rules of every set (All, then the subgraph's) are applied in order,
+// forward, rename, insert, and the claim headers last: a header that any
+// set fills from a verified claim is removed whatever another rule copied
+// or renamed into it, and set only from the claim, so that no client can
+// forge it through some other rule.
 func (p *Propagation) Header(r *http.Request, c *Caller, subgraph string) http.Header {
 	if p == nil {
 		return nil
 	}
 	out := http.Header{}
-	p.all.apply(out, r, c)
+	sets := []compiledRules{p.all}
 	if s, ok := p.subs[subgraph]; ok {
-		s.apply(out, r, c)
+		sets = append(sets, s)
+	}
+	hop := connectionHeaders(r.Header)
+	for _, set := range sets {
+		set.apply(out, r, hop)
+	}
+	for _, set := range sets {
+		for _, cl := range set.claims {
+			out.Del(cl.Header)
+		}
+	}
+	if c != nil && c.Authenticated {
+		for _, set := range sets {
+			for _, cl := range set.claims {
+				if v, ok := claimString(c.Claims, cl.Claim); ok {
+					out.Set(cl.Header, v)
+				}
+			}
+		}
 	}
 	if len(out) == 0 {
 		return nil
@@ -85,22 +109,43 @@ func (p *Propagation) Header(r *http.Request, c *Caller, subgraph string) http.H
 	return out
 }
 
-func (c compiledRules) apply(out http.Header, r *http.Request, caller *Caller) {
+// connectionHeaders returns the headers the client's Connection header
+// names: they describe that connection (RFC 9110 section 7.6.1) and are
+// never forwarded.
+func connectionHeaders(h http.Header) map[string]bool {
+	var out map[string]bool
+	for _, v := range h.Values("Connection") {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				if out == nil {
+					out = map[string]bool{}
+				}
+				out[http.CanonicalHeaderKey(name)] = true
+			}
+		}
+	}
+	return out
+}
+
+// apply applies the forward, rename and insert rules; the claims are
+// applied by Header, after every set.
+func (c compiledRules) apply(out http.Header, r *http.Request, conn map[string]bool) {
 	if c.forwardAll {
 		for k, v := range r.Header {
-			if hopByHop[k] || credentialHeaders[k] {
+			if hopByHop[k] || credentialHeaders[k] || conn[k] {
 				continue
 			}
 			out[k] = append([]string(nil), v...)
 		}
 	}
 	for _, k := range c.forward {
-		if v := r.Header.Values(k); len(v) > 0 && !hopByHop[k] {
+		if v := r.Header.Values(k); len(v) > 0 && !hopByHop[k] && !conn[k] {
 			out[k] = append([]string(nil), v...)
 		}
 	}
 	for _, rn := range c.rename {
-		if v := r.Header.Values(rn.From); len(v) > 0 {
+		from := http.CanonicalHeaderKey(rn.From)
+		if v := r.Header.Values(from); len(v) > 0 && !conn[from] {
 			to := http.CanonicalHeaderKey(rn.To)
 			if !hopByHop[to] {
 				out[to] = append([]string(nil), v...)
@@ -109,17 +154,6 @@ func (c compiledRules) apply(out http.Header, r *http.Request, caller *Caller) {
 	}
 	for _, in := range c.insert {
 		out.Set(in.Name, in.Value)
-	}
-	for _, cl := range c.claims {
-		// A client header of the same name never survives: only the
-		// verified claim is sent.
-		out.Del(cl.Header)
-		if caller == nil || !caller.Authenticated {
-			continue
-		}
-		if v, ok := claimString(caller.Claims, cl.Claim); ok {
-			out.Set(cl.Header, v)
-		}
 	}
 }
 

@@ -20,6 +20,10 @@ type Config struct {
 	// Dedupe shares one subgraph call between identical concurrent query
 	// fetches.
 	Dedupe bool `yaml:"dedupe"`
+	// InboundDedupe shares one execution, and its serialized answer,
+	// between identical concurrent client queries from callers whose
+	// answers cannot differ.
+	InboundDedupe bool `yaml:"inbound_dedupe"`
 }
 
 // ResponseConfig configures the response cache.
@@ -87,6 +91,9 @@ type APQConfig struct {
 	TTL time.Duration `yaml:"ttl"`
 	// MaxBytes bounds the in-process store.
 	MaxBytes int64 `yaml:"max_bytes"`
+	// MaxDocumentBytes is the largest document registered; a larger one
+	// runs but is not stored.
+	MaxDocumentBytes int64 `yaml:"max_document_bytes"`
 }
 
 // Trusted document modes.
@@ -119,11 +126,12 @@ func DefaultConfig() Config {
 	return Config{
 		Response: ResponseConfig{Enabled: true, MaxBytes: 64 << 20, Redis: true},
 		Entity:   EntityConfig{TTL: time.Minute, L1: true, MaxBytes: 32 << 20},
-		APQ:      APQConfig{Enabled: true, TTL: 24 * time.Hour, MaxBytes: 16 << 20},
+		APQ:      APQConfig{Enabled: true, TTL: 24 * time.Hour, MaxBytes: 16 << 20, MaxDocumentBytes: 64 << 10},
 		TrustedDocuments: TrustedDocumentsConfig{
 			Mode: TrustedOff,
 		},
-		Dedupe: true,
+		Dedupe:        true,
+		InboundDedupe: true,
 	}
 }
 
@@ -168,6 +176,9 @@ func (c Config) Validate() error {
 	}
 	if c.APQ.MaxBytes <= 0 {
 		errs = append(errs, errors.New("cache.apq.max_bytes: must be positive"))
+	}
+	if c.APQ.MaxDocumentBytes < 0 {
+		errs = append(errs, errors.New("cache.apq.max_document_bytes: must not be negative"))
 	}
 	switch c.TrustedDocuments.Mode {
 	case TrustedOff, "":

@@ -81,11 +81,12 @@ func ParseManifest(b []byte) (*Manifest, error) {
 // in process and in Redis) and trusted documents (a manifest of allowed
 // operations).
 type PersistedQueries struct {
-	apq   bool
-	ttl   int64 // seconds
-	l1    *ristretto.Cache[string, string]
-	redis *Redis
-	stats *Stats
+	apq    bool
+	ttl    int64 // seconds
+	maxDoc int64
+	l1     *ristretto.Cache[string, string]
+	redis  *Redis
+	stats  *Stats
 
 	mode   string
 	byID   map[string]string
@@ -95,7 +96,7 @@ type PersistedQueries struct {
 // NewPersistedQueries returns the resolver for cfg and trusted documents
 // td, whose manifest m may be nil when td.Mode is off. r may be nil.
 func NewPersistedQueries(cfg APQConfig, td TrustedDocumentsConfig, m *Manifest, r *Redis, stats *Stats) (*PersistedQueries, error) {
-	p := &PersistedQueries{apq: cfg.Enabled, ttl: int64(cfg.TTL.Seconds()), redis: r, stats: stats, mode: td.Mode}
+	p := &PersistedQueries{apq: cfg.Enabled, ttl: int64(cfg.TTL.Seconds()), maxDoc: cfg.MaxDocumentBytes, redis: r, stats: stats, mode: td.Mode}
 	if p.mode == "" {
 		p.mode = TrustedOff
 	}
@@ -145,59 +146,84 @@ type persistedExtension struct {
 	} `json:"persistedQuery"`
 }
 
+// Resolved is the outcome of Resolve.
+type Resolved struct {
+	// Query is the document text the request runs.
+	Query string
+	// Register is the hash under which Query is to be registered once it
+	// has parsed, validated and been admitted (Register), "" when there
+	// is nothing to register.
+	Register string
+}
+
 // Resolve returns the query text a request runs: query itself, or the
-// document its extensions.persistedQuery names. It registers a query sent
-// with its hash, and applies the trusted documents mode. Errors are
+// document its extensions.persistedQuery names, and applies the trusted
+// documents mode. It stores nothing: a query sent with its hash is only
+// registered by Register, once the pipeline has accepted it. Errors are
 // *Error.
-func (p *PersistedQueries) Resolve(ctx context.Context, query string, extensions []byte) (string, error) {
+func (p *PersistedQueries) Resolve(ctx context.Context, query string, extensions []byte) (Resolved, error) {
+	q, register, err := p.resolve(ctx, query, extensions)
+	return Resolved{Query: q, Register: register}, err
+}
+
+// Register stores query under hash (from Resolved.Register) unless it is
+// larger than cache.apq.max_document_bytes.
+func (p *PersistedQueries) Register(ctx context.Context, r Resolved) {
+	if r.Register == "" || !p.apq || p.maxDoc > 0 && int64(len(r.Query)) > p.maxDoc {
+		return
+	}
+	p.store(ctx, r.Register, r.Query)
+}
+
+func (p *PersistedQueries) resolve(ctx context.Context, query string, extensions []byte) (string, string, error) {
 	var ext persistedExtension
 	if len(extensions) > 0 {
 		if err := json.Unmarshal(extensions, &ext); err != nil {
-			return "", &Error{Code: CodeBadRequest, Message: "extensions must be a JSON object", Status: http.StatusBadRequest}
+			return "", "", &Error{Code: CodeBadRequest, Message: "extensions must be a JSON object", Status: http.StatusBadRequest}
 		}
 	}
 	pq := ext.PersistedQuery
 	if pq == nil {
-		return query, p.allowText(query)
+		return query, "", p.allowText(query)
 	}
 	if !p.apq && p.mode == TrustedOff {
-		return "", &Error{Code: CodePersistedQueryNotSupported, Message: "PersistedQueryNotSupported", Status: http.StatusBadRequest}
+		return "", "", &Error{Code: CodePersistedQueryNotSupported, Message: "PersistedQueryNotSupported", Status: http.StatusBadRequest}
 	}
 	if pq.Version != 1 {
-		return "", &Error{Code: CodeBadRequest, Message: "unsupported persistedQuery version; want 1", Status: http.StatusBadRequest}
+		return "", "", &Error{Code: CodeBadRequest, Message: "unsupported persistedQuery version; want 1", Status: http.StatusBadRequest}
 	}
 	hash := strings.ToLower(pq.SHA256Hash)
 	if hash == "" {
-		return "", &Error{Code: CodeBadRequest, Message: "persistedQuery.sha256Hash is required", Status: http.StatusBadRequest}
+		return "", "", &Error{Code: CodeBadRequest, Message: "persistedQuery.sha256Hash is required", Status: http.StatusBadRequest}
 	}
 	if query != "" {
 		sum := sha256.Sum256([]byte(query))
 		if hex.EncodeToString(sum[:]) != hash {
-			return "", &Error{Code: CodePersistedQueryHashMismatch, Message: "provided sha does not match query", Status: http.StatusBadRequest}
+			return "", "", &Error{Code: CodePersistedQueryHashMismatch, Message: "provided sha does not match query", Status: http.StatusBadRequest}
 		}
 		if err := p.allowText(query); err != nil {
-			return "", err
+			return "", "", err
 		}
 		if p.apq {
-			p.store(ctx, hash, query)
+			return query, hash, nil
 		}
-		return query, nil
+		return query, "", nil
 	}
 	if body, ok := p.byID[pq.SHA256Hash]; ok {
 		p.stats.APQHits.Add(1)
-		return body, nil
+		return body, "", nil
 	}
 	if p.apq && p.mode != TrustedSafelist && p.mode != TrustedIDsOnly {
 		if body, ok := p.lookup(ctx, hash); ok {
 			p.stats.APQHits.Add(1)
-			return body, nil
+			return body, "", nil
 		}
 	}
 	p.stats.APQMisses.Add(1)
 	if p.mode == TrustedIDsOnly || p.mode == TrustedSafelist && !p.apq {
-		return "", &Error{Code: CodePersistedQueryNotInList, Message: "the operation is not in the trusted documents", Status: http.StatusBadRequest}
+		return "", "", &Error{Code: CodePersistedQueryNotInList, Message: "the operation is not in the trusted documents", Status: http.StatusBadRequest}
 	}
-	return "", &Error{Code: CodePersistedQueryNotFound, Message: "PersistedQueryNotFound", Status: http.StatusOK}
+	return "", "", &Error{Code: CodePersistedQueryNotFound, Message: "PersistedQueryNotFound", Status: http.StatusOK}
 }
 
 // allowText applies the trusted documents mode to a query sent as text.

@@ -123,7 +123,11 @@ func TestPersistedQueryProtocol(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPQ(t, tc.apq, tc.mode, nil)
 			for i, s := range tc.steps {
-				got, err := p.Resolve(context.Background(), s.query, s.ext)
+				res, err := p.Resolve(context.Background(), s.query, s.ext)
+				got := res.Query
+				if err == nil {
+					p.Register(context.Background(), res)
+				}
 				p.Wait()
 				if s.code == "" {
 					if err != nil || got != s.want {
@@ -163,11 +167,13 @@ func TestPersistedQueriesShareRedis(t *testing.T) {
 	a, b := newPQ(t, true, TrustedOff, redisA), newPQ(t, true, TrustedOff, redisB)
 	ctx := context.Background()
 	q := "{ products { upc } }"
-	if _, err := a.Resolve(ctx, q, pqExt(hashOf(q))); err != nil {
+	res, err := a.Resolve(ctx, q, pqExt(hashOf(q)))
+	if err != nil {
 		t.Fatal(err)
 	}
+	a.Register(ctx, res)
 	got, err := b.Resolve(ctx, "", pqExt(hashOf(q)))
-	if err != nil || got != q {
+	if err != nil || got.Query != q {
 		t.Fatalf("second gateway: %q, %v", got, err)
 	}
 	forged := hashOf("{ forged }")

@@ -251,11 +251,13 @@ func testAPQ(t *testing.T, r *Redis) {
 	defer b.Close()
 	const q = "{ me { name } }"
 	ext := pqExt(hashOf(q))
-	if got, err := a.Resolve(ctx, q, ext); err != nil || got != q {
-		t.Fatalf("register: %q %v", got, err)
+	got, err := a.Resolve(ctx, q, ext)
+	if err != nil || got.Query != q {
+		t.Fatalf("register: %q %v", got.Query, err)
 	}
+	a.Register(ctx, got)
 	a.Wait()
-	if got, err := b.Resolve(ctx, "", ext); err != nil || got != q {
+	if got, err := b.Resolve(ctx, "", ext); err != nil || got.Query != q {
 		t.Fatalf("another instance resolves the hash: %q %v", got, err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
-	"golang.org/x/sync/singleflight"
+	"github.com/fedgate/gateway/internal/flight"
 )
 
 // ResponseKey is what a cached response depends on.
@@ -30,6 +30,12 @@ type ResponseKey struct {
 	// Identity is the caller's identity, "" for anonymous callers. Only
 	// PRIVATE entries are keyed by it.
 	Identity string
+	// Caller distinguishes callers whose answers may differ although
+	// their identity does not: credentials, the headers sent to the
+	// subgraphs, labels (the server's callerKey). Only flights are keyed
+	// by it: a computation whose answer may turn out private is never
+	// shared between callers.
+	Caller string
 }
 
 // keys returns the public key and, when the caller has an identity, the
@@ -82,7 +88,7 @@ func (r *Response) Age(now time.Time) time.Duration {
 type ResponseCache struct {
 	l1    *ristretto.Cache[string, *Response]
 	redis *Redis
-	group singleflight.Group
+	group flight.Group[Result]
 	stats *Stats
 }
 
@@ -198,35 +204,24 @@ type Result struct {
 
 // Do runs compute once for every concurrent caller with the same flight
 // key; the others wait for its result (or their own context's end). The
-// computation runs without the first caller's cancellation, so that a
-// client going away does not fail the others. A panic in compute is an
-// error for every caller, not a crash.
+// computation keeps the first caller's deadline but not its cancellation,
+// so that a client going away does not fail the others; it is cancelled
+// once every caller waiting for it has left, so abandoned computations do
+// not pile up under overload. A panic in compute is an error for every
+// caller, not a crash.
 func (c *ResponseCache) Do(ctx context.Context, flight string, compute func(ctx context.Context) Result) (Result, error) {
-	ch := c.group.DoChan(flight, func() (res any, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("computing the response: panic: %v", p)
-			}
-		}()
-		return compute(context.WithoutCancel(ctx)), nil
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return Result{}, res.Err
-		}
-		return res.Val.(Result), nil
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
-	}
+	res, _, err := c.group.Do(ctx, flight, func(ctx context.Context) (Result, error) { return compute(ctx), nil })
+	return res, err
 }
 
-// FlightKey is the key Do shares computations under: the public key and
-// the caller's identity, so callers never share a computation whose
-// answer may turn out private.
+// FlightKey is the key Do shares computations under: the public key, the
+// caller's identity and the caller key, so that callers whose requests
+// differ in credentials or forwarded headers never share a computation
+// whose answer may turn out private (a subgraph's Cache-Control: private
+// is known only once it answered).
 func (k *ResponseKey) FlightKey() string {
 	public, _ := k.keys()
-	return public + "\x00" + k.Identity
+	return public + "\x00" + k.Identity + "\x00" + k.Caller
 }
 
 // encodeResponse writes stored time (unix ms), maxAge (ms), scope, body.

@@ -17,6 +17,9 @@ type Stats struct {
 	// FetchesShared counts subgraph fetches answered by another
 	// request's identical call (in-flight dedupe).
 	FetchesShared atomic.Int64
+	// RequestsShared counts client requests answered by another
+	// request's identical execution (inbound dedupe).
+	RequestsShared atomic.Int64
 	// RedisErrors counts failed or timed-out Redis commands.
 	RedisErrors atomic.Int64
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/registry"
 	"github.com/fedgate/gateway/subscriptions"
@@ -77,6 +78,17 @@ type Server struct {
 	// ShutdownTimeout bounds how long in-flight requests may finish after
 	// SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ReadHeaderTimeout is the time a client has to send its headers.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout is the time a client has to send its body.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// IdleTimeout closes keep-alive connections idle that long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes caps the request line and headers.
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// MaxReadingBytes is the memory of the request bodies being read at
+	// once; 0 disables the budget.
+	MaxReadingBytes ByteSize `yaml:"max_reading_bytes"`
 }
 
 // Supergraph says where the supergraph SDL comes from.
@@ -103,6 +115,9 @@ type Redis struct {
 	PoolSize int `yaml:"pool_size"`
 }
 
+// httpDefaults are the server package's listener defaults: one place.
+var httpDefaults = server.DefaultHTTPOptions()
+
 // Default returns the configuration used when a key is absent.
 func Default() Config {
 	return Config{
@@ -117,6 +132,12 @@ func Default() Config {
 			MaxBatch:         10,
 			RequestTimeout:   60 * time.Second,
 			ShutdownTimeout:  10 * time.Second,
+
+			ReadHeaderTimeout: httpDefaults.ReadHeaderTimeout,
+			ReadTimeout:       httpDefaults.ReadTimeout,
+			IdleTimeout:       httpDefaults.IdleTimeout,
+			MaxHeaderBytes:    ByteSize(httpDefaults.MaxHeaderBytes),
+			MaxReadingBytes:   ByteSize(httpDefaults.MaxReadingBytes),
 		},
 		Redis:     Redis{Timeout: 50 * time.Millisecond},
 		Subgraphs: subgraphs.DefaultConfig(),
@@ -269,6 +290,20 @@ func (s Server) validate() error {
 	}
 	if s.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("server.shutdown_timeout: must not be negative"))
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"read_header_timeout", s.ReadHeaderTimeout}, {"read_timeout", s.ReadTimeout}, {"idle_timeout", s.IdleTimeout}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("server.%s: must be positive (a client that never finishes must not hold a connection)", d.key))
+		}
+	}
+	if s.MaxHeaderBytes < 4<<10 {
+		errs = append(errs, errors.New("server.max_header_bytes: must be at least 4KiB"))
+	}
+	if s.MaxReadingBytes < 0 {
+		errs = append(errs, errors.New("server.max_reading_bytes: must not be negative"))
 	}
 	return errors.Join(errs...)
 }

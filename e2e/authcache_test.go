@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,11 +55,61 @@ func TestResponseCacheKeepsAuthorizationApart(t *testing.T) {
 				if resp.Header.Get("Age") != "" {
 					hits++
 				}
+				// Issue 15 item 6: the answer depends on the caller's
+				// scopes, so no shared (CDN) cache may keep it.
+				if cc := resp.Header.Get("Cache-Control"); strings.Contains(cc, "public") {
+					t.Errorf("caller %v: Cache-Control %q on an answer that depends on grants", claims["sub"], cc)
+				}
 			}
 			// The second caller with read:email shares the first one's entry.
 			if hits != 1 {
 				t.Fatalf("%d answers came from the cache, want 1 (the second reader)", hits)
 			}
 		})
+	}
+}
+
+// TestInboundDedupeKeepsGrantsApart is issue 17 item 2: identical
+// concurrent queries from callers with different grants (and from
+// anonymous callers) never share an execution, while callers with the
+// same token do. The users subgraph is slow, so that the requests overlap.
+func TestInboundDedupeKeepsGrantsApart(t *testing.T) {
+	const query = `{ users { name email } }`
+	users, reviews := authGraphs()
+	var calls atomic.Int64
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		time.Sleep(150 * time.Millisecond)
+		users.ServeHTTP(w, r)
+	})
+	opts := authOptions(func(*auth.Config) {})
+	opts.Cache.Response.Enabled = false
+	opts.Cache.Dedupe = false
+	g := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+		gatewaytest.WithHandler("users", slow), gatewaytest.WithHandler("reviews", reviews),
+		gatewaytest.WithServerOptions(opts))
+	reader := token(t, jwt.MapClaims{"sub": "reader", "scope": "read:email"})
+	// The same subject without the scope: only the grants (and the token)
+	// tell the two apart.
+	plain := token(t, jwt.MapClaims{"sub": "reader"})
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for i, bearer := range []string{reader, plain, "", reader, plain, ""} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				body := string(post(t, g, query, bearer, nil).Body)
+				allowed := bearer == reader
+				if allowed != strings.Contains(body, "ada@example.com") {
+					t.Errorf("round %d, caller %d (may see email: %v) got %s", round, i, allowed, body)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	// Three callers (reader, plain, anonymous) per round: at most three
+	// executions per round; the repeated token shared.
+	if n := calls.Load(); n > 9 {
+		t.Errorf("the users subgraph was called %d times for 3 rounds of 3 distinct callers; identical requests did not share", n)
 	}
 }

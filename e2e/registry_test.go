@@ -55,7 +55,7 @@ func newRegistryBinary(t *testing.T, bin string, extraYAML ...string) *registryB
 	t.Helper()
 	dir := t.TempDir()
 	g := &registryBinary{bin: bin, cfg: filepath.Join(dir, "gateway.yaml"), public: freeAddr(t), admn: freeAddr(t)}
-	yaml := strings.Join(extraYAML, "") + "server:\n  listen: " + g.public + "\n  introspection: true\nregistry:\n  enabled: true\n  listen: " + g.admn +
+	yaml := strings.Join(extraYAML, "") + "server:\n  listen: " + g.public + "\n  introspection: true\nregistry:\n  enabled: true\n  introspect_hosts: [\"127.0.0.1\"]\n  listen: " + g.admn +
 		"\n  token: ${FEDGATE_ADMIN_TOKEN}\n  dir: " + filepath.Join(dir, "registry") +
 		"\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"
 	if err := os.WriteFile(g.cfg, []byte(yaml), 0o600); err != nil {

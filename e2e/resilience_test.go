@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -112,6 +113,7 @@ func startFault(t testing.TB, sdl string, side http.Handler, cfg *subgraphs.Conf
 		so = &d
 	}
 	so.Cache.Dedupe = false
+	so.Cache.InboundDedupe = false
 	opts = append(opts, gatewaytest.WithServerOptions(*so))
 	return gatewaytest.Start(t, opts...)
 }
@@ -665,18 +667,28 @@ func TestHealthCheckFeedsTheBreaker(t *testing.T) {
 	if s := health().Breaker; s != "closed" {
 		t.Errorf("breaker %s after a good probe, want closed", s)
 	}
-	// /ready reports it.
+	// /ready of the metrics listener (ReadyHandler) reports it; the
+	// public /ready says only whether the gateway is ready.
 	so := server.DefaultOptions()
 	so.Observe.Health = func() any { return g.Transport.Health() }
 	ready := startFault(t, faultSupergraph(t), side, nil, &so)
 	ready.Handler.Drain()
-	req, _ := http.NewRequest(http.MethodGet, ready.BaseURL+"/ready", nil)
+	details := httptest.NewServer(ready.Handler.ReadyHandler())
+	defer details.Close()
+	req, _ := http.NewRequest(http.MethodGet, details.URL+"/ready", nil)
 	r, err := ready.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), `"name":"side","breaker":"closed","healthy":true`) {
 		t.Errorf("/ready while draining: %d %s", r.Status, r.Body)
+	}
+	req, _ = http.NewRequest(http.MethodGet, ready.BaseURL+"/ready", nil)
+	if r, err = ready.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != http.StatusServiceUnavailable || strings.Contains(string(r.Body), "side") {
+		t.Errorf("public /ready while draining: %d %s; want 503 without subgraph names", r.Status, r.Body)
 	}
 }
 

@@ -31,6 +31,13 @@ func (s Static) Check(doc *ast.QueryDocument) error {
 	if err := w.fragments(doc.Fragments); err != nil {
 		return err
 	}
+	for _, f := range doc.Fragments {
+		// Every fragment is validated, used or not: its expansion is held
+		// to the operation's field limit.
+		if st := w.memo[f.Name]; st != nil && st.def == f && s.MaxFields > 0 && st.counts.fields > int64(s.MaxFields) {
+			return badRequest(CodeMaxFieldsExceeded, "fragment %s has %s fields after fragment expansion; the limit is %d", Clip(f.Name, maxEcho), show(st.counts.fields), s.MaxFields)
+		}
+	}
 	for _, op := range doc.Operations {
 		if err := w.directives(op.Directives, "operation"); err != nil {
 			return err
@@ -46,7 +53,7 @@ func (s Static) Check(doc *ast.QueryDocument) error {
 			return err
 		}
 	}
-	return nil
+	return s.checkMerges(doc)
 }
 
 // counts is what a selection set amounts to once fragments are expanded.

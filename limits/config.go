@@ -30,6 +30,8 @@ type Config struct {
 	MaxNesting int `yaml:"max_nesting"`
 	// MaxFragmentDepth caps chains of fragments spreading fragments.
 	MaxFragmentDepth int `yaml:"max_fragment_depth"`
+	// MaxFieldMerges caps the work of checking that fields can merge.
+	MaxFieldMerges int `yaml:"max_field_merges"`
 
 	// Cost configures cost analysis.
 	Cost CostConfig `yaml:"cost"`
@@ -148,6 +150,7 @@ func DefaultConfig() Config {
 		MaxDirectivesPerField: s.MaxDirectivesPerField,
 		MaxNesting:            s.MaxNesting,
 		MaxFragmentDepth:      s.MaxFragmentDepth,
+		MaxFieldMerges:        s.MaxFieldMerges,
 		Cost:                  CostConfig{Mode: CostMeasure, ListSize: DefaultListSize, Expose: "header"},
 		Clients: ClientsConfig{
 			Identify:     []string{SourceJWT, SourceAPIKey, SourceAddress},
@@ -170,6 +173,7 @@ func (c Config) Static() Static {
 		MaxDirectivesPerField: c.MaxDirectivesPerField,
 		MaxNesting:            c.MaxNesting,
 		MaxFragmentDepth:      c.MaxFragmentDepth,
+		MaxFieldMerges:        c.MaxFieldMerges,
 	}
 }
 
@@ -186,7 +190,7 @@ func (c Config) Validate() error {
 		{"max_tokens", c.MaxTokens}, {"max_depth", c.MaxDepth}, {"max_aliases", c.MaxAliases},
 		{"max_fields", c.MaxFields}, {"max_root_fields", c.MaxRootFields},
 		{"max_directives_per_field", c.MaxDirectivesPerField}, {"max_nesting", c.MaxNesting},
-		{"max_fragment_depth", c.MaxFragmentDepth},
+		{"max_fragment_depth", c.MaxFragmentDepth}, {"max_field_merges", c.MaxFieldMerges},
 	} {
 		if l.v < 0 {
 			bad(l.key, "must not be negative (0 disables the limit)")

@@ -41,11 +41,17 @@ type Static struct {
 	// operation reaches depth 2. Every fragment definition is held to it,
 	// used or not, so no later recursive pass meets a long chain.
 	MaxFragmentDepth int
+	// MaxFieldMerges caps the work of checking that fields can merge
+	// (see checkMerges): at every response position of every operation
+	// and fragment, the square of the field selections merged into it
+	// plus the square of the fragment spreads expanded into it, summed.
+	// An ordinary document of n distinct fields counts about n.
+	MaxFieldMerges int
 }
 
 // DefaultStatic returns the production defaults: 15000 tokens, depth 25,
 // 30 aliases, 1500 fields, 30 root fields, 10 directives per field, raw
-// nesting 100 and fragment chains 32 deep.
+// nesting 100, fragment chains 32 deep and 30000 steps of field merging.
 func DefaultStatic() Static {
 	return Static{
 		MaxTokens:             15000,
@@ -56,6 +62,7 @@ func DefaultStatic() Static {
 		MaxDirectivesPerField: 10,
 		MaxNesting:            100,
 		MaxFragmentDepth:      32,
+		MaxFieldMerges:        30000,
 	}
 }
 

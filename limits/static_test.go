@@ -225,7 +225,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestDefaultStatic(t *testing.T) {
-	want := Static{MaxTokens: 15000, MaxDepth: 25, MaxAliases: 30, MaxFields: 1500, MaxRootFields: 30, MaxDirectivesPerField: 10, MaxNesting: 100, MaxFragmentDepth: 32}
+	want := Static{MaxTokens: 15000, MaxDepth: 25, MaxAliases: 30, MaxFields: 1500, MaxRootFields: 30, MaxDirectivesPerField: 10, MaxNesting: 100, MaxFragmentDepth: 32, MaxFieldMerges: 30000}
 	if got := DefaultStatic(); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}

@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -105,9 +105,7 @@ func (s *Server) EntityCache() *cache.EntityCache { return s.caches.entities }
 func (s *Server) InvalidationHandler() http.Handler {
 	if s.caches.entities == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte(`{"error":"the entity cache is off"}` + "\n"))
+			reqerr.Write(w, "application/json", &reqerr.Error{Code: "NOT_FOUND", Message: "the entity cache is off", Status: http.StatusNotFound})
 		})
 	}
 	return cache.InvalidationHandler(s.caches.entities)
@@ -118,9 +116,6 @@ type runtimeCache struct {
 	hints *cache.Hints
 	// keyFields maps subgraph name -> type -> top-level @key fields.
 	keyFields map[string]map[string][]string
-	// privateFetch memoizes whether an entity fetch selects PRIVATE
-	// fields, by fetch.
-	privateFetch sync.Map // *planner.Fetch -> bool
 }
 
 func newRuntimeCache(sg *schema.Supergraph, cfg cache.Config) *runtimeCache {
@@ -161,10 +156,12 @@ func (rc *runtimeCache) policy(doc *ast.QueryDocument, op *ast.OperationDefiniti
 	return rc.hints.Operation(doc, op)
 }
 
-// fetchPrivate reports whether an entity fetch selects PRIVATE fields;
-// a fetch whose operation cannot be read counts as private.
-func (rc *runtimeCache) fetchPrivate(f *planner.Fetch) bool {
-	if v, ok := rc.privateFetch.Load(f); ok {
+// fetchPrivate reports whether an entity fetch of the entry's plan
+// selects PRIVATE fields; a fetch whose operation cannot be read counts as
+// private. The answer is kept with the plan entry, so it goes when the
+// plan leaves the plan cache.
+func (e *planEntry) fetchPrivate(rc *runtimeCache, f *planner.Fetch) bool {
+	if v, ok := e.privateFetch.Load(f); ok {
 		return v.(bool)
 	}
 	private := true
@@ -176,7 +173,7 @@ func (rc *runtimeCache) fetchPrivate(f *planner.Fetch) bool {
 			}
 		}
 	}
-	rc.privateFetch.Store(f, private)
+	e.privateFetch.Store(f, private)
 	return private
 }
 
@@ -208,22 +205,12 @@ type responseMeta struct {
 	shared bool
 }
 
-// resolveQuery applies persisted queries and trusted documents.
-func (s *Server) resolveQuery(ctx context.Context, req queryRequest) (string, error) {
-	return s.caches.persisted.Resolve(ctx, req.query, req.extensions)
-}
-
-type queryRequest struct {
-	query      string
-	extensions []byte
-}
-
 // entityCacheFor returns the entity cache of one request, nil when off.
-func (s *Server) entityCacheFor(ctx context.Context, rt *runtime) executor.EntityCache {
+func (s *Server) entityCacheFor(ctx context.Context, rt *runtime, entry *planEntry) executor.EntityCache {
 	if s.caches.entities == nil {
 		return nil
 	}
-	return &requestEntities{c: s.caches.entities, rt: rt, identity: identityOf(ctx)}
+	return &requestEntities{c: s.caches.entities, rt: rt, entry: entry, identity: identityOf(ctx)}
 }
 
 // requestEntities adapts the entity cache to the executor for one
@@ -231,6 +218,7 @@ func (s *Server) entityCacheFor(ctx context.Context, rt *runtime) executor.Entit
 type requestEntities struct {
 	c        *cache.EntityCache
 	rt       *runtime
+	entry    *planEntry
 	identity string
 }
 
@@ -244,7 +232,7 @@ func (r *requestEntities) fetch(f *planner.Fetch, vars []byte) *cache.EntityFetc
 		Selection: sel,
 		KeyFields: func(t string) []string { return keys[t] },
 		Identity:  r.identity,
-		Private:   r.rt.cache.fetchPrivate(f),
+		Private:   r.entry.fetchPrivate(r.rt.cache, f),
 	}
 }
 
@@ -283,38 +271,41 @@ func finalPolicy(p cache.Policy, stats *executor.Stats) cache.Policy {
 }
 
 // cachedQuery answers a query through the response cache: a hit is
-// served with its Age; concurrent identical misses compute once; a
-// response without errors whose final policy allows it is stored.
-func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request, d *document, op *ast.OperationDefinition,
-	coerced map[string]any, entry *planEntry, in executor.Input, meta *responseMeta, grants string) ([]byte, int) {
+// served with its Age; concurrent identical misses of callers who cannot
+// be told apart compute once; a response without errors whose final
+// policy allows it is stored. The Cache-Control sent is never public for
+// an answer that depends on the caller's grants.
+func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.Input, meta *responseMeta) ([]byte, int) {
+	rt, entry := a.rt, a.entry
 	policy := entry.policy
 	identity := identityOf(ctx)
 	if !policy.Cacheable() || policy.Scope == cache.Private && identity == "" {
-		in.Entities = s.entityCacheFor(ctx, rt)
+		in.Entities = s.entityCacheFor(ctx, rt, entry)
 		out, status, stats := s.run(ctx, rt, entry, in)
-		meta.cacheControl = uncachedHeader(finalPolicy(policy, &stats), stats)
+		meta.cacheControl = uncachedHeader(privateIfGranted(finalPolicy(policy, &stats), a.grants), stats)
 		return out, status
 	}
-	// execute marshalled the coerced variables once (maps marshal with
+	// The coerced variables were marshalled once (maps marshal with
 	// sorted keys) for the subgraphs; the key uses the same bytes.
 	var vars []byte
-	if len(coerced) > 0 {
+	if len(a.coerced) > 0 {
 		vars = in.Variables
 	}
-	key := &cache.ResponseKey{Version: rt.sg.Version, Document: d.normalized, OperationName: op.Name, Variables: vars, Grants: grants, Identity: identity}
+	key := &cache.ResponseKey{Version: rt.sg.Version, Document: a.d.normalized, OperationName: a.op.Name, Variables: vars,
+		Grants: a.grants.Key, Identity: identity, Caller: s.callerKey(a.hr, rt.sg, a.grants.Key, a.labels)}
 	for _, h := range s.caches.cfg.Response.VaryHeaders {
-		key.Vary = append(key.Vary, h+":"+joinValues(hr.Header.Values(h)))
+		key.Vary = append(key.Vary, h+":"+joinValues(a.hr.Header.Values(h)))
 	}
 	privateOnly := policy.Scope == cache.Private
 	rc := s.caches.responses
 	if r, ok := rc.Get(ctx, key, privateOnly); ok {
-		return servedFromCache(r, meta), http.StatusOK
+		return servedFromCache(r, meta, a.grants), http.StatusOK
 	}
 	res, err := rc.Do(ctx, key.FlightKey(), func(fctx context.Context) cache.Result {
 		if r, ok := rc.Recheck(fctx, key, privateOnly); ok {
 			return cache.Result{Body: r.Body, Status: http.StatusOK, Cached: r}
 		}
-		in.Entities = s.entityCacheFor(fctx, rt)
+		in.Entities = s.entityCacheFor(fctx, rt, entry)
 		out, status, stats := s.run(fctx, rt, entry, in)
 		body := append([]byte(nil), out...)
 		putBuffer(out)
@@ -327,23 +318,23 @@ func (s *Server) cachedQuery(ctx context.Context, rt *runtime, hr *http.Request,
 		return cache.Result{Body: body, Status: status, Policy: final}
 	})
 	if ctx.Err() != nil {
-		return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting for its answer", status: 503}), 503
+		return reqerr.Body(errCancelled), errCancelled.Status
 	}
 	if err != nil {
 		slog.Error("response cache computation", "err", err)
-		return errorBody(&requestError{code: "INTERNAL_SERVER_ERROR", msg: "internal server error", status: 500}), 500
+		return reqerr.Body(reqerr.Internal), http.StatusInternalServerError
 	}
 	meta.shared = true
 	if res.Cached != nil {
-		return servedFromCache(res.Cached, meta), http.StatusOK
+		return servedFromCache(res.Cached, meta, a.grants), http.StatusOK
 	}
-	meta.cacheControl = res.Policy.Header()
+	meta.cacheControl = privateIfGranted(res.Policy, a.grants).Header()
 	return res.Body, res.Status
 }
 
-func servedFromCache(r *cache.Response, meta *responseMeta) []byte {
+func servedFromCache(r *cache.Response, meta *responseMeta, grants auth.Grants) []byte {
 	meta.shared = true
-	meta.cacheControl = r.Policy.Header()
+	meta.cacheControl = privateIfGranted(r.Policy, grants).Header()
 	meta.age = strconv.FormatInt(int64(r.Age(time.Now())/time.Second), 10)
 	return r.Body
 }
@@ -376,7 +367,8 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
 		if err := s.budget.Acquire(ctx, w); err != nil {
 			stats.Errors = 1
-			return errorBody(&requestError{code: "REQUEST_CANCELLED", msg: "the request ended while waiting to execute", status: 503}), 503, stats
+			e := &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting to execute", Status: http.StatusServiceUnavailable}
+			return reqerr.Body(e), e.Status, stats
 		}
 		defer s.budget.Release(w)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fedgate/gateway/internal/reqerr"
+	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/telemetry"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -54,6 +56,8 @@ const (
 	CodeGatewayTimeout = "GATEWAY_TIMEOUT"
 )
 
+var errGatewayTimeout = &reqerr.Error{Code: CodeGatewayTimeout, Message: "the request did not complete within the gateway's request timeout", Status: http.StatusGatewayTimeout}
+
 // serverKind is made once: building the option allocates.
 var serverKind = trace.WithSpanKind(trace.SpanKindServer)
 
@@ -90,33 +94,60 @@ func (s *Server) Drain() { s.obs.draining.Store(true) }
 // InFlight returns the number of client requests being served.
 func (s *Server) InFlight() int64 { return s.obs.inflight.Load() }
 
-// ServeHTTP implements http.Handler: the probes and metrics, then load
-// shedding, the request id, the trace, the deadline, the metrics and the
-// log line around the GraphQL request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o := &s.opts.Observe
-	switch r.URL.Path {
-	case "/health", "/healthz":
+// ServeHTTP implements http.Handler through the public ServeMux (routes).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// routes builds the ServeMux of the public listener: the probes, the
+// metrics when they have no listener of their own, the playground's
+// assets, and GraphQL on every other path (clients usually use
+// /graphql). Transports added later (WebSocket, SSE) mount their paths
+// with Handle, wrapped in the same observe layer.
+func (s *Server) routes() {
+	mux := http.NewServeMux()
+	health := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"pass"}`))
-		return
-	case "/ready", "/readyz":
-		s.serveReady(w)
-		return
 	}
-	if o.MetricsHandler != nil && r.URL.Path == metricsPath(o.MetricsPath) {
-		o.MetricsHandler.ServeHTTP(w, r)
-		return
+	mux.HandleFunc("/health", health)
+	mux.HandleFunc("/healthz", health)
+	ready := func(w http.ResponseWriter, _ *http.Request) { s.serveReady(w, false) }
+	mux.HandleFunc("/ready", ready)
+	mux.HandleFunc("/readyz", ready)
+	if o := s.opts.Observe; o.MetricsHandler != nil {
+		mux.Handle(metricsPath(o.MetricsPath), o.MetricsHandler)
 	}
-	if s.serveStream(w, r) {
-		return
-	}
-	n := s.obs.inflight.Add(1)
-	defer s.obs.inflight.Add(-1)
-	if o.MaxInflightRequests > 0 && n > int64(o.MaxInflightRequests) {
-		s.shed(w, r)
-		return
-	}
+	graphql := s.Observed(http.HandlerFunc(s.serveGraphQL))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The stream transports (WebSocket, SSE, multipart) answer on the
+		// GraphQL paths too, told apart by their headers (subscribe.go).
+		if s.serveStream(w, r) {
+			return
+		}
+		graphql.ServeHTTP(w, r)
+	}))
+	s.mux = mux
+}
+
+// Handle serves h at pattern on the public listener (a transport of its
+// own, such as WebSocket or SSE subscriptions). h should be wrapped in
+// Observed to get the request id, trace, deadline, metrics and log line.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ReadyHandler answers /ready with the subgraphs' health (names and
+// breaker states): for the metrics or admin listener, never the public
+// one, whose /ready says only ready or not.
+func (s *Server) ReadyHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.serveReady(w, true) })
+}
+
+// Observed wraps a client request handler in the observe layer: the
+// request id, the trace, the deadline, the metrics and the log line.
+func (s *Server) Observed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.observe(w, r, next) })
+}
+
+func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	o := &s.opts.Observe
 	start := time.Now()
 	id := r.Header.Get("X-Request-ID")
 	if !telemetry.ValidRequestID(id) {
@@ -139,12 +170,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	o.Metrics.RequestStarted(ctx)
 	sw := &statusWriter{ResponseWriter: w, ctx: ctx, parent: r.Context()}
-	s.serveGraphQL(sw, r.WithContext(ctx))
+	next.ServeHTTP(sw, r.WithContext(ctx))
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
 	elapsed := time.Since(start)
-	op := ri.Operation()
+	op := limits.Clip(ri.Operation(), maxLoggedName)
 	if sw.timedOut {
 		o.Metrics.Shed(ctx, "timeout")
 	}
@@ -164,6 +195,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// admitInflight counts a request whose body has been read against
+// MaxInflightRequests; past it the request is shed (503) and admitInflight
+// reports false. release must be called when the request is done.
+func (s *Server) admitInflight(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	n := s.obs.inflight.Add(1)
+	release = func() { s.obs.inflight.Add(-1) }
+	if m := s.opts.Observe.MaxInflightRequests; m > 0 && n > int64(m) {
+		release()
+		s.shed(w, r)
+		return nil, false
+	}
+	return release, true
+}
+
 func metricsPath(p string) string {
 	if p == "" {
 		return "/metrics"
@@ -172,8 +217,9 @@ func metricsPath(p string) string {
 }
 
 // serveReady answers 200 while a supergraph is loaded and the server is
-// not draining, else 503; the body lists the subgraphs' health.
-func (s *Server) serveReady(w http.ResponseWriter) {
+// not draining, else 503; with details the body lists the subgraphs'
+// health.
+func (s *Server) serveReady(w http.ResponseWriter, details bool) {
 	ready := s.rt.Load() != nil && !s.obs.draining.Load()
 	body := struct {
 		Status    string `json:"status"`
@@ -185,7 +231,7 @@ func (s *Server) serveReady(w http.ResponseWriter) {
 	case !ready:
 		body.Status = "no supergraph"
 	}
-	if s.opts.Observe.Health != nil {
+	if details && s.opts.Observe.Health != nil {
 		body.Subgraphs = s.opts.Observe.Health()
 	}
 	b, _ := json.Marshal(body)
@@ -211,7 +257,7 @@ func (w *statusWriter) WriteHeader(status int) {
 	if w.status != 0 {
 		return
 	}
-	if w.ctx.Err() == context.DeadlineExceeded && w.parent.Err() == nil {
+	if w.pastDeadline() && w.parent.Err() == nil {
 		w.timeout()
 		return
 	}
@@ -222,6 +268,17 @@ func (w *statusWriter) WriteHeader(status int) {
 		w.status = StatusClientClosed
 	}
 	w.ResponseWriter.WriteHeader(status)
+}
+
+// pastDeadline reports whether the request's deadline has passed, also
+// when its timer has not fired yet (an answer computed under a shared
+// context with the same deadline may arrive first).
+func (w *statusWriter) pastDeadline() bool {
+	if w.ctx.Err() == context.DeadlineExceeded {
+		return true
+	}
+	d, ok := w.ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // StatusClientClosed is the status logged and counted for a request whose
@@ -241,11 +298,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // timeout writes the 504 answer; later writes are dropped.
 func (w *statusWriter) timeout() {
 	w.timedOut, w.status = true, http.StatusGatewayTimeout
-	h := w.ResponseWriter.Header()
-	h.Del("Content-Length")
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	w.ResponseWriter.WriteHeader(http.StatusGatewayTimeout)
-	_, _ = w.ResponseWriter.Write([]byte(`{"errors":[{"message":"the request did not complete within the gateway's request timeout","extensions":{"code":"` + CodeGatewayTimeout + `"}}]}`))
+	w.ResponseWriter.Header().Del("Content-Length")
+	reqerr.Write(w.ResponseWriter, "application/json; charset=utf-8", errGatewayTimeout)
 }
 
 // Unwrap lets http.ResponseController reach the connection.

@@ -6,23 +6,20 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/flight"
+	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/playground"
@@ -78,12 +75,55 @@ type Options struct {
 	// Observe configures load shedding, the request deadline, traces,
 	// metrics, the request log and /ready (observe.go).
 	Observe Observe
+	// HTTP bounds what one client connection may hold: read deadlines,
+	// idle time, header size and the memory of bodies being read
+	// (HTTPServer applies the listener's part).
+	HTTP HTTPOptions
+}
+
+// HTTPOptions bound slow and idle clients (docs/security.md).
+type HTTPOptions struct {
+	// ReadHeaderTimeout is the time a client has to send the request
+	// line and headers.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout is the time a client has to send the body, counted
+	// from when the handler starts reading it; past it the request is
+	// answered 408 REQUEST_TIMEOUT and the connection closed.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle that long.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes caps the request line and headers (431 past it).
+	MaxHeaderBytes int
+	// MaxReadingBytes is the memory shared by the bodies being read at
+	// once; a body that would take more is refused with 503
+	// SERVICE_OVERLOADED. Buffers grow with the bytes received, so slow
+	// clients hold little of it. 0 is no budget.
+	MaxReadingBytes int64
+}
+
+// DefaultHTTPOptions are the defaults of HTTPOptions.
+func DefaultHTTPOptions() HTTPOptions {
+	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
+}
+
+// HTTPServer returns an http.Server for s with the listener's limits of
+// Options.HTTP. Its ReadTimeout is a backstop for the paths that do not
+// read a body; the GraphQL handler sets its own body deadline and lifts
+// it once the body is read, so a long execution is not cut.
+func (s *Server) HTTPServer() *http.Server {
+	h := s.opts.HTTP
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: h.ReadHeaderTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes}
+	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
+		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
+	}
+	return hs
 }
 
 // DefaultOptions are the production defaults.
 func DefaultOptions() Options {
 	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20,
-		Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig()}
+		Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig(), HTTP: DefaultHTTPOptions()}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -98,7 +138,13 @@ type Server struct {
 	sec        *security
 	caches     *caches
 	obs        observer
-	streams    streamsHolder // subscribe.go
+	// reading is the budget of the bodies being read (nil: none).
+	reading *request.Budget
+	// mux routes the public paths (routes).
+	mux *http.ServeMux
+	// inbound shares executions between identical requests (answer).
+	inbound flight.Group[sharedAnswer]
+	streams streamsHolder // subscribe.go
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -110,6 +156,9 @@ type planEntry struct {
 	reject error
 	// policy is the operation's cache policy by its schema hints.
 	policy cache.Policy
+	// privateFetch memoizes whether an entity fetch of the plan selects
+	// PRIVATE fields, by fetch (fetchPrivate).
+	privateFetch sync.Map // *planner.Fetch -> bool
 }
 
 const (
@@ -147,8 +196,9 @@ type document struct {
 
 // New returns a server for sg that sends fetches through transport.
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
-	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules()}
+	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes)}
 	s.initObserve()
+	s.routes()
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
 	}
@@ -196,73 +246,23 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 // Supergraph returns the supergraph being served.
 func (s *Server) Supergraph() *schema.Supergraph { return s.rt.Load().sg }
 
-// serveGraphQL serves a GraphQL request (ServeHTTP in observe.go wraps it).
-func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
-	if s.servePlayground(w, r) {
-		return
+// decode reads the GraphQL requests of r under the body deadline
+// (Options.HTTP.ReadTimeout) and the body read budget, then lifts the
+// deadline so that a long execution is not cut by it. A body that does
+// not arrive in time closes the connection.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request) ([]request.Request, bool, error) {
+	rc := http.NewResponseController(w)
+	if t := s.opts.HTTP.ReadTimeout; t > 0 {
+		_ = rc.SetReadDeadline(time.Now().Add(t))
 	}
-	contentType := responseType(r.Header.Get("Accept"))
-	defer func() {
-		// A bug must cost one request, not the process or the connection:
-		// answer 500 with a plain GraphQL error and log the panic.
-		if p := recover(); p != nil {
-			slog.Error("panic serving request", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			w.Header().Set("Content-Type", contentType)
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
-		}
-	}()
-	r, ok := s.admitCaller(w, r, contentType)
-	if !ok {
-		return
+	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch,
+		MaxBatch: s.opts.MaxBatch, Budget: s.reading})
+	if err != nil && reqerr.Status(err) == http.StatusRequestTimeout {
+		w.Header().Set("Connection", "close")
+		return nil, false, err
 	}
-	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch, MaxBatch: s.opts.MaxBatch})
-	if err != nil {
-		writeError(w, contentType, err)
-		return
-	}
-	rt := s.rt.Load()
-	if batched {
-		out := []byte{'['}
-		for i := range reqs {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			body, _ := s.execute(r.Context(), rt, r, w.Header(), &reqs[i], &responseMeta{})
-			out = append(out, body...)
-		}
-		out = append(out, ']')
-		w.Header().Set("Content-Type", contentType)
-		_, _ = w.Write(out)
-		return
-	}
-	// A GET is checked for CSRF once its operation is known: a GET
-	// mutation is answered 405 whatever its headers, and executes nothing.
-	if r.Method == http.MethodGet && !s.getMutation(r.Context(), rt, &reqs[0]) {
-		if err := auth.CheckCSRF(r, s.opts.Auth.CSRF); err != nil {
-			writeError(w, contentType, err)
-			return
-		}
-	}
-	var meta responseMeta
-	body, status := s.execute(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
-	status = legacyStatus(contentType, status)
-	if status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", "POST")
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	if meta.cacheControl != "" {
-		w.Header().Set("Cache-Control", meta.cacheControl)
-	}
-	if meta.age != "" {
-		w.Header().Set("Age", meta.age)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-	if !meta.shared {
-		putBuffer(body)
-	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return reqs, batched, err
 }
 
 // responseBuffers recycles response buffers: a large response is written
@@ -287,158 +287,29 @@ func responseType(accept string) string {
 	return "application/json; charset=utf-8"
 }
 
-// requestError is an error answered before execution.
-type requestError struct {
-	code   string
-	msg    string
-	status int
-	locs   []gqlerror.Location
-}
-
-func (e *requestError) Error() string { return e.msg }
-
-func (s *Server) execute(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int) {
-	query, err := s.resolveQuery(ctx, queryRequest{query: req.Query, extensions: req.Extensions})
-	if err != nil {
-		return errorBody(err), statusOf(err)
-	}
-	hash := sha256.Sum256([]byte(query))
-	d := s.document(ctx, rt, query, hash)
-	if d.err != nil {
-		return errorBody(d.err), statusOf(d.err)
-	}
-	op := d.doc.Operations.ForName(req.OperationName)
-	if req.OperationName == "" && len(d.doc.Operations) > 1 {
-		op = nil
-	}
-	if op != nil {
-		telemetry.RequestInfoFrom(ctx).SetOperation(op.Name, hash)
-	}
-	// GraphQL over HTTP: a mutation sent with GET is 405, whatever else
-	// is wrong with the document.
-	if op != nil && hr.Method == http.MethodGet && op.Operation != ast.Query {
-		return errorBody(&requestError{code: "METHOD_NOT_ALLOWED", msg: "only queries may be sent with GET", status: 405}), 405
-	}
-	if len(d.errs) > 0 {
-		return validationBody(d.errs), http.StatusBadRequest
-	}
-	if op == nil {
-		msg := "operationName is required when the document has several operations"
-		if req.OperationName != "" {
-			msg = "unknown operation named \"" + limits.Clip(req.OperationName, 64) + "\""
-		}
-		return errorBody(&requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: msg, status: 400}), 400
-	}
-	if op.Operation == ast.Subscription {
-		return errorBody(&requestError{code: "SUBSCRIPTIONS_NOT_SUPPORTED", msg: "subscriptions are not supported over this transport", status: 400}), 400
-	}
-	vars := map[string]any{}
-	if len(req.Variables) > 0 {
-		if err := json.Unmarshal(req.Variables, &vars); err != nil {
-			return errorBody(&requestError{code: "BAD_USER_INPUT", msg: "variables must be a JSON object", status: 400}), 400
-		}
-	}
-	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
-	if verr == nil {
-		verr = checkVariables(rt.sg.API, op, coerced)
-	}
-	if verr != nil {
-		msg := verr.Error()
-		var gerr *gqlerror.Error
-		if errors.As(verr, &gerr) {
-			msg = gerr.Message
-			if len(gerr.Path) > 1 {
-				msg = fmt.Sprintf("variable $%v: %s", gerr.Path[1], msg)
-			}
-		}
-		return errorBody(&requestError{code: "BAD_USER_INPUT", msg: limits.Clip(msg, 256), status: 400}), 400
-	}
-	// Subgraphs receive the values as the gateway coerced them.
-	forwarded := req.Variables
-	if len(coerced) > 0 {
-		if b, err := json.Marshal(coerced); err == nil {
-			forwarded = b
-		}
-	}
-	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)
-	grants := rt.authz.Grants(auth.CallerFrom(ctx))
-	entry, err := s.plan(rt, hash, d, op, coerced, grants)
-	planSpan.End()
-	if err != nil {
-		return errorBody(err), statusOf(err)
-	}
-	if entry.reject != nil {
-		return rejectionBody(entry.reject), statusOf(entry.reject)
-	}
-	adm, refused, status := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
-	if refused != nil {
-		return refused, status
-	}
-	in := executor.Input{Variables: forwarded}
-	s.subgraphHeaders(&in, hr)
-	if s.opts.Introspection {
-		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
-	}
-	plan := entry.plan
-	in.Tracer = s.obs.tracer
-	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
-	var out []byte
-	switch {
-	case s.caches.responses != nil && !includePlan && op.Operation == ast.Query:
-		out, status = s.cachedQuery(ctx, rt, hr, d, op, coerced, entry, in, meta, grants.Key)
-	default:
-		if s.caches.responses != nil && op.Operation != ast.Query {
-			meta.cacheControl = "no-store"
-		}
-		if op.Operation == ast.Query {
-			in.Entities = s.entityCacheFor(ctx, rt)
-		}
-		out, status, _ = s.run(ctx, rt, entry, in)
-	}
-	if status != http.StatusOK {
-		return out, status
-	}
-	var ext []extension
-	if includePlan {
-		if pj, err := json.Marshal(plan); err == nil {
-			ext = append(ext, extension{"queryPlan", pj})
-		}
-	}
-	if c := s.finishCost(ctx, adm, rt, plan.Operation, coerced, out); c != nil {
-		ext = append(ext, extension{"cost", c})
-	}
-	if len(ext) > 0 && meta.shared {
-		// The body belongs to the cache: extend a copy.
-		out = append(getBuffer(), out...)
-		meta.shared = false
-	}
-	return appendExtensions(out, ext), http.StatusOK
-}
-
-// getMutation reports whether req names a mutation or subscription, which
-// execute answers 405 when sent with GET.
-func (s *Server) getMutation(ctx context.Context, rt *runtime, req *request.Request) bool {
-	d := s.document(ctx, rt, req.Query, sha256.Sum256([]byte(req.Query)))
-	if d.err != nil || d.doc == nil {
-		return false
-	}
-	op := d.doc.Operations.ForName(req.OperationName)
-	return op != nil && op.Operation != ast.Query
-}
-
-// document parses, checks and validates query, through the cache.
-func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [32]byte) *document {
+// document parses, checks and validates query, through the cache by
+// hash. beforeValidation runs between parsing and everything that costs
+// more (static limits, validation), also on a cache hit, with the parsed
+// document (nil when it did not parse): the GET checks refuse there, and
+// then nothing is cached.
+func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [32]byte, beforeValidation func(*ast.QueryDocument) error) (*document, error) {
 	key := string(hash[:])
 	if d, ok := rt.docs.Get(key); ok {
-		return d
+		if err := beforeValidation(d.doc); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
 	d := &document{}
 	_, span := s.startSpan(ctx, telemetry.SpanParse)
 	doc, err := s.opts.Limits.Parse(query)
+	span.End()
+	if cerr := beforeValidation(doc); cerr != nil {
+		return nil, cerr
+	}
 	if err == nil {
 		err = s.opts.Limits.Check(doc)
 	}
-	span.End()
 	if err != nil {
 		d.err = err
 	} else {
@@ -455,7 +326,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		}
 	}
 	rt.docs.Set(key, d, int64(len(query))+256)
-	return d
+	return d, nil
 }
 
 // plan returns the cached plan or builds it. The key holds the supergraph
@@ -463,14 +334,13 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 // operation name, the values of the @skip/@include variables and the
 // caller's authorization grants, so that callers who may see different
 // fields never share a plan.
-func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any, grants auth.Grants) (*planEntry, error) {
+func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.OperationDefinition, vars map[string]any, grants auth.Grants, labels map[string]bool) (*planEntry, error) {
 	var key strings.Builder
 	key.Write(hash[:])
 	key.WriteString(op.Name)
 	for _, v := range d.conditionVars {
 		fmt.Fprintf(&key, "|%s=%v", v, vars[v])
 	}
-	labels := activeLabels(rt.sg.OverrideLabels)
 	for _, l := range rt.sg.OverrideLabels {
 		if labels[l] {
 			key.WriteString("|label=" + l)
@@ -483,7 +353,7 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	}
 	norm, err := planner.Normalize(rt.sg.API, d.doc, op.Name, vars)
 	if err != nil {
-		return nil, &requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: err.Error(), status: 400}
+		return nil, &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: limits.Clip(err.Error(), 256), Status: 400}
 	}
 	authorized := rt.authz.Authorize(norm, grants)
 	if rej := rt.authz.Rejection(authorized); rej != nil {
@@ -505,7 +375,7 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 		if pe, ok := err.(*planner.Error); ok && pe.OverBudget {
 			status = 400
 		}
-		return nil, &requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: status}
+		return nil, &reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: status}
 	}
 	entry := &planEntry{plan: p, policy: rt.cache.policy(d.doc, op)}
 	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))
@@ -570,67 +440,4 @@ func conditionVariables(doc *ast.QueryDocument) []string {
 		walk(f.SelectionSet)
 	}
 	return out
-}
-
-type coded interface {
-	ExtensionCode() string
-	HTTPStatus() int
-}
-
-func statusOf(err error) int {
-	var c coded
-	if errors.As(err, &c) {
-		return c.HTTPStatus()
-	}
-	var re *requestError
-	if errors.As(err, &re) {
-		return re.status
-	}
-	return http.StatusBadRequest
-}
-
-type wireError struct {
-	Message    string              `json:"message"`
-	Locations  []gqlerror.Location `json:"locations,omitempty"`
-	Extensions map[string]any      `json:"extensions"`
-}
-
-func errorBody(err error) []byte {
-	code := "BAD_REQUEST"
-	var c coded
-	var re *requestError
-	var locs []gqlerror.Location
-	switch {
-	case errors.As(err, &c):
-		code = c.ExtensionCode()
-	case errors.As(err, &re):
-		code = re.code
-		locs = re.locs
-	}
-	b, _ := json.Marshal(struct {
-		Errors []wireError `json:"errors"`
-	}{[]wireError{{Message: err.Error(), Locations: locs, Extensions: map[string]any{"code": code}}}})
-	return b
-}
-
-func validationBody(errs gqlerror.List) []byte {
-	out := make([]wireError, 0, len(errs))
-	for _, e := range errs {
-		out = append(out, wireError{Message: limits.Clip(e.Message, 512), Locations: e.Locations,
-			Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}})
-	}
-	b, _ := json.Marshal(struct {
-		Errors []wireError `json:"errors"`
-	}{out})
-	return b
-}
-
-func writeError(w http.ResponseWriter, contentType string, err error) {
-	status := statusOf(err)
-	if status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", "GET, POST")
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(errorBody(err))
 }

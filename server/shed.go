@@ -2,13 +2,16 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/fedgate/gateway/internal/reqerr"
 	"strconv"
 	"time"
 )
 
 // shed answers a request refused because too many are in flight: a fast
-// 503 with Retry-After and a GraphQL error SERVICE_OVERLOADED, before
-// the body is read.
+// 503 with Retry-After and a GraphQL error SERVICE_OVERLOADED, once the
+// body is read (a slow client holds no admission slot) and before
+// anything is parsed.
 func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
 	s.opts.Observe.Metrics.Shed(r.Context(), "overloaded")
 	after := s.opts.Observe.RetryAfter
@@ -17,7 +20,7 @@ func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
 	}
 	secs := int((after + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.Header().Set("Content-Type", responseType(r.Header.Get("Accept")))
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte(`{"errors":[{"message":"the gateway is overloaded; retry later","extensions":{"code":"` + CodeOverloaded + `"}}]}`))
+	reqerr.Write(w, responseType(r.Header.Get("Accept")), errOverloaded)
 }
+
+var errOverloaded = &reqerr.Error{Code: CodeOverloaded, Message: "the gateway is overloaded; retry later", Status: http.StatusServiceUnavailable}

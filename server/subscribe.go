@@ -11,12 +11,12 @@ import (
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/validator"
 )
 
 // This file is the seam between the request pipeline and the streaming
@@ -56,12 +56,12 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 	}
 	if csrf {
 		if err := auth.CheckCSRF(r, s.opts.Auth.CSRF); err != nil {
-			return nil, id, &subscriptions.RequestError{Status: statusOf(err), Body: errorBody(err)}
+			return nil, id, &subscriptions.RequestError{Status: reqerr.Status(err), Body: reqerr.Body(err)}
 		}
 	}
 	caller, err := s.sec.authn.Authenticate(r)
 	if err != nil {
-		return nil, id, &subscriptions.RequestError{Status: statusOf(err), Body: errorBody(err)}
+		return nil, id, &subscriptions.RequestError{Status: reqerr.Status(err), Body: reqerr.Body(err)}
 	}
 	if exp, ok := caller.Claims["exp"].(float64); ok && exp > 0 && exp < math.MaxInt32*4 {
 		id.Expires = time.Unix(int64(exp), 0)
@@ -104,68 +104,59 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return nil, &subscriptions.RequestError{Status: status, Body: body}
 	}
 	rt := s.rt.Load()
-	query, err := s.resolveQuery(ctx, queryRequest{query: req.Query, extensions: req.Extensions})
-	if err != nil {
-		return fail(errorBody(err), statusOf(err))
+	failErr := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
+		e := reqerr.From(err)
+		return fail(reqerr.Body(e), e.Status)
 	}
+	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
+	if err != nil {
+		return failErr(err)
+	}
+	query := resolved.Query
 	hash := sha256.Sum256([]byte(query))
-	d := s.document(ctx, rt, query, hash)
+	d, err := s.document(ctx, rt, query, hash, func(*ast.QueryDocument) error { return nil })
+	if err != nil {
+		return failErr(err)
+	}
 	if d.err != nil {
-		return fail(errorBody(d.err), statusOf(d.err))
+		return failErr(d.err)
 	}
 	if len(d.errs) > 0 {
-		return fail(validationBody(d.errs), http.StatusBadRequest)
+		return failErr(validationError(d.errs))
 	}
-	op := d.doc.Operations.ForName(req.OperationName)
-	if req.OperationName == "" && len(d.doc.Operations) > 1 {
-		op = nil
-	}
+	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {
 		h := http.Header{}
-		body, status := s.execute(ctx, rt, r, h, &req, &responseMeta{})
+		body, status, _ := s.operation(ctx, rt, r, h, &req, &responseMeta{})
 		if status != http.StatusOK {
 			return fail(body, status)
 		}
 		return &subscriptions.Prepared{Result: append([]byte(nil), body...)}, nil
 	}
-	vars := map[string]any{}
-	if len(req.Variables) > 0 {
-		if err := json.Unmarshal(req.Variables, &vars); err != nil {
-			return fail(errorBody(&requestError{code: "BAD_USER_INPUT", msg: "variables must be a JSON object", status: 400}), 400)
-		}
-	}
-	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
-	if verr == nil {
-		verr = checkVariables(rt.sg.API, op, coerced)
-	}
-	if verr != nil {
-		return fail(errorBody(&requestError{code: "BAD_USER_INPUT", msg: limits.Clip(verr.Error(), 256), status: 400}), 400)
-	}
-	forwarded := req.Variables
-	if len(coerced) > 0 {
-		if b, err := json.Marshal(coerced); err == nil {
-			forwarded = b
-		}
+	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
+	if err != nil {
+		return failErr(err)
 	}
 	grants := rt.authz.Grants(auth.CallerFrom(ctx))
-	entry, err := s.plan(rt, hash, d, op, coerced, grants)
+	entry, err := s.plan(rt, hash, d, op, coerced, grants, activeLabels(rt.sg.OverrideLabels))
 	if err != nil {
-		return fail(errorBody(err), statusOf(err))
+		return failErr(err)
 	}
 	if entry.reject != nil {
-		return fail(rejectionBody(entry.reject), statusOf(entry.reject))
+		return failErr(rejection(entry.reject))
 	}
 	// A subscription selects exactly one root field (the spec's Single
 	// root field rule, which the validator leaves to the executor).
 	if fields := entry.plan.Operation.Selection.FieldsFor(entry.plan.Operation.RootType); len(fields) != 1 {
-		return fail(errorBody(&requestError{code: "GRAPHQL_VALIDATION_FAILED", msg: "a subscription must select exactly one top-level field", status: 400}), 400)
+		return failErr(&reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: "a subscription must select exactly one top-level field", Status: 400})
 	}
-	if _, refused, status := s.admit(ctx, r, http.Header{}, rt, entry.plan.Operation, coerced); refused != nil {
-		return fail(refused, status)
+	if _, err := s.admit(ctx, r, http.Header{}, rt, entry.plan.Operation, coerced); err != nil {
+		return failErr(err)
 	}
+	s.caches.persisted.Register(ctx, resolved)
 	sp, err := planner.SplitSubscription(entry.plan)
 	if err != nil {
-		return fail(errorBody(&requestError{code: "QUERY_PLANNING_FAILED", msg: err.Error(), status: 500}), 500)
+		return failErr(&reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: 500})
 	}
 	in := executor.Input{Variables: forwarded}
 	s.subgraphHeaders(&in, r)

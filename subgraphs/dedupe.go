@@ -116,8 +116,9 @@ func (d *Dedupe) lead(ctx context.Context, key string, f *flight, subgraph strin
 }
 
 // dedupeKey hashes the subgraph, the body, the headers (names sorted,
-// values in order) and the caller's identity, each length-prefixed so
-// that no two requests collide by concatenation. The identity keeps
+// values in order, each name with its count of values) and the caller's
+// identity, each length-prefixed so that no two requests collide by
+// concatenation. The identity keeps
 // callers apart even when a transport below adds per-caller headers.
 func dedupeKey(ctx context.Context, subgraph string, req *executor.Request) string {
 	h := sha256.New()
@@ -142,8 +143,17 @@ func dedupeKey(ctx context.Context, subgraph string, req *executor.Request) stri
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	count := func(n int) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(n))
+		h.Write(b[:])
+	}
+	// The number of names, and of each name's values, delimits them: the
+	// values of one name never read as another name and its values.
+	count(len(names))
 	for _, k := range names {
 		field([]byte(http.CanonicalHeaderKey(k)))
+		count(len(req.Header[k]))
 		for _, v := range req.Header[k] {
 			field([]byte(v))
 		}

@@ -54,6 +54,14 @@ func TestDedupeSharesIdenticalQueries(t *testing.T) {
 		{"headers differ", func(i int) (context.Context, string, *executor.Request) {
 			return context.Background(), "a", &executor.Request{Body: []byte(`{}`), Header: http.Header{"Authorization": {string(rune('a' + i))}}}
 		}, 10},
+		{"header values never read as another header", func(i int) (context.Context, string, *executor.Request) {
+			// Issue 15 item 8: X-A: x, X-B, v against X-A: x plus X-B: v.
+			h := http.Header{"X-A": {"x", "X-B", "v"}}
+			if i%2 == 1 {
+				h = http.Header{"X-A": {"x"}, "X-B": {"v"}}
+			}
+			return context.Background(), "a", &executor.Request{Body: []byte(`{}`), Header: h}
+		}, 2},
 		{"callers differ", func(i int) (context.Context, string, *executor.Request) {
 			ctx := auth.WithCaller(context.Background(), &auth.Caller{Authenticated: true, Subject: string(rune('a' + i))})
 			return ctx, "a", &executor.Request{Body: []byte(`{}`)}

@@ -32,7 +32,8 @@ func (p *gatewayProcess) openRegistry(ctx context.Context, fallback *schema.Supe
 		}
 		store = disk
 	}
-	reg := registry.New(registry.Options{Store: store, Baseline: fallback, Logger: p.tel.Logger})
+	reg := registry.New(registry.Options{Store: store, Baseline: fallback, Logger: p.tel.Logger,
+		IntrospectHosts: p.cfg.Registry.IntrospectHosts, MaxSDLBytes: p.cfg.Registry.MaxSDLBytes})
 	sg, err := reg.Load(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +54,11 @@ func (p *gatewayProcess) serveRegistry(ctx context.Context, reg *registry.Regist
 		return fmt.Errorf("registry.listen: %w", err)
 	}
 	go reg.Run(ctx, p.swapper(srv, client, overrides))
-	hs := &http.Server{Handler: reg.Handler(p.cfg.Registry.Token), ReadHeaderTimeout: 10 * time.Second}
+	admin := http.NewServeMux()
+	admin.Handle("/", reg.Handler(p.cfg.Registry.Token))
+	// Entity cache invalidation, behind the same token.
+	admin.Handle("/cache/invalidate", registry.RequireToken(p.cfg.Registry.Token, srv.InvalidationHandler()))
+	hs := &http.Server{Handler: admin, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	go func() { _ = hs.Serve(ln) }()
 	slog.Info("registry admin API listening", "addr", ln.Addr().String())
 	return nil

@@ -87,7 +87,7 @@ func addSharedFlags(fs *flag.FlagSet) *sharedFlags {
 		inflightMB:  fs.Int64("max-inflight-mb", int64(d.Server.MaxInflightBytes)>>20, "memory budget in MiB of the plans executing at once, 0 = none (server.max_inflight_bytes)"),
 		cacheMaxAge: fs.Duration("cache-default-max-age", 0, "maxAge of root and object fields without a @cacheControl hint (cache.response.default_max_age)"),
 		entityCache: fs.Bool("entity-cache", false, "cache _entities results of every subgraph (cache.entity.enabled)"),
-		dedupe:      fs.Bool("dedupe", d.Cache.Dedupe, "share one subgraph call between identical concurrent query fetches (cache.dedupe)"),
+		dedupe:      fs.Bool("dedupe", d.Cache.Dedupe, "share one execution between identical concurrent client queries, and one subgraph call between identical query fetches (cache.inbound_dedupe, cache.dedupe)"),
 	}
 }
 
@@ -118,6 +118,7 @@ func (f *sharedFlags) apply(fs *flag.FlagSet, cfg *config.Config) error {
 			cfg.Cache.Entity.Enabled = *f.entityCache
 		case "dedupe":
 			cfg.Cache.Dedupe = *f.dedupe
+			cfg.Cache.InboundDedupe = *f.dedupe
 		}
 	})
 	if verr := cfg.Validate(); verr != nil {
@@ -221,7 +222,10 @@ type gatewayProcess struct {
 	cfg     config.Config
 	tel     *telemetry.Telemetry
 	metrics *http.Server
-	redis   *cache.Redis
+	// metricsMux is the metrics listener's mux, nil without one; /ready
+	// with the subgraphs' health is served there, not publicly.
+	metricsMux *http.ServeMux
+	redis      *cache.Redis
 	// current is the subgraph client of the supergraph being served
 	// (for /ready); a reload replaces it.
 	current atomic.Pointer[subgraphs.Client]
@@ -300,6 +304,9 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		return err
 	}
 	defer srv.Close()
+	if p.metricsMux != nil {
+		p.metricsMux.Handle("/ready", srv.ReadyHandler())
+	}
 	p.startSubscriptions(srv)
 	for _, kind := range []string{"response", "entity", "apq"} {
 		p.tel.Metrics.ObserveCache(kind, cacheCounts(srv.CacheStats(), kind))
@@ -316,7 +323,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	hs := srv.HTTPServer()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -397,6 +404,8 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 		popt.Redis = p.redis.Client()
 	}
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
+	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
+		IdleTimeout: cfg.Server.IdleTimeout, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes)}
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
 		Health: func() any { return p.current.Load().Health() }}
@@ -435,6 +444,7 @@ func (p *gatewayProcess) startMetrics() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(p.tel.MetricsPath(), h)
+	p.metricsMux = mux
 	p.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = p.metrics.Serve(ln) }()
 	slog.Info("metrics listening", "addr", ln.Addr().String(), "path", p.tel.MetricsPath())

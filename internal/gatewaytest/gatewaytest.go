@@ -117,7 +117,11 @@ func Start(t testing.TB, opts ...Option) *Gateway {
 		t.Fatalf("gatewaytest: %v", err)
 	}
 	t.Cleanup(s.Close)
-	gw := httptest.NewServer(s)
+	// The listener has the limits `gateway serve` gives it (timeouts,
+	// header size), so that slow-client tests see what production does.
+	gw := httptest.NewUnstartedServer(s)
+	gw.Config = s.HTTPServer()
+	gw.Start()
 	// Registered last, so it runs first: the gateway stops before the
 	// subgraphs it calls.
 	t.Cleanup(gw.Close)

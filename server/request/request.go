@@ -1,14 +1,15 @@
 package request
 
 import (
-	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -23,6 +24,8 @@ const (
 	CodeMethodNotAllowed     = "METHOD_NOT_ALLOWED"     // 405; the response should carry "Allow: GET, POST"
 	CodeBatchingNotEnabled   = "BATCHING_NOT_ENABLED"   // 400
 	CodeBatchLimitExceeded   = "BATCH_LIMIT_EXCEEDED"   // 400
+	CodeRequestTimeout       = "REQUEST_TIMEOUT"        // 408: the body did not arrive within the read deadline
+	CodeOverloaded           = "SERVICE_OVERLOADED"     // 503: the body read budget is spent
 )
 
 // Defaults applied by Decode when an Options field is zero or negative.
@@ -56,6 +59,12 @@ type Options struct {
 	AllowBatch bool
 	// MaxBatch caps the requests in a batch; <= 0 means DefaultMaxBatch.
 	MaxBatch int
+	// Budget, when not nil, is the memory shared by the bodies being read
+	// at once: a body takes from it every buffer byte before reading into
+	// it, and a body that does not fit is refused at once (503
+	// SERVICE_OVERLOADED) rather than waiting. Decode gives back what it
+	// took before it returns.
+	Budget *Budget
 }
 
 // DefaultOptions returns a 2 MiB body cap with batching disabled.
@@ -192,7 +201,7 @@ func decodePOST(r *http.Request, opt Options) ([]Request, bool, error) {
 	if mediaType != "application/json" && mediaType != "application/graphql" {
 		return nil, false, newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported Content-Type %q; use application/json", limits.Clip(mediaType, 64))
 	}
-	body, err := readBody(r, opt.MaxBodyBytes)
+	body, err := readBody(r, opt)
 	if err != nil {
 		return nil, false, err
 	}
@@ -211,7 +220,8 @@ func decodePOST(r *http.Request, opt Options) ([]Request, bool, error) {
 
 // readBody reads the body under the cap, decompressing gzip with the cap
 // applied to the compressed and to the decompressed bytes.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+func readBody(r *http.Request, opt Options) ([]byte, error) {
+	limit := opt.MaxBodyBytes
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
@@ -235,21 +245,54 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	default:
 		return nil, newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q; use gzip or none", limits.Clip(encoding, 32))
 	}
-	var buf bytes.Buffer
-	if !gzipped && r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+	return readLimited(body, limit, opt.Budget, gzipped)
+}
+
+// firstChunk is the buffer a body is first read into; it doubles as bytes
+// arrive, so memory grows with the bytes received, never with what the
+// Content-Length header announces.
+const firstChunk = 512
+
+// readLimited reads body to its end, taking every buffer byte from budget
+// (when not nil) before reading into it. The budget is given back before
+// it returns: it bounds the bodies being read, not the requests served.
+func readLimited(body io.Reader, limit int64, budget *Budget, gzipped bool) ([]byte, error) {
+	var buf []byte
+	var taken int64
+	defer func() { budget.give(taken) }()
+	for {
+		if len(buf) == cap(buf) {
+			grow := int64(max(firstChunk, cap(buf)))
+			if n := limit + 1 - int64(cap(buf)); grow > n {
+				grow = max(n, 1) // the byte past the limit tells MaxBytesReader to refuse
+			}
+			if !budget.take(grow) {
+				return nil, newError(CodeOverloaded, http.StatusServiceUnavailable, "too many request bodies are being read; retry later")
+			}
+			taken += grow
+			nb := make([]byte, len(buf), int64(cap(buf))+grow)
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, readError(err, limit, gzipped)
+		}
 	}
-	if _, err := buf.ReadFrom(body); err != nil {
-		return nil, readError(err, limit, gzipped)
-	}
-	return buf.Bytes(), nil
 }
 
 func readError(err error, limit int64, gzipped bool) error {
 	var tooBig *http.MaxBytesError
+	var netErr net.Error
 	switch {
 	case errors.As(err, &tooBig):
 		return tooLarge(limit)
+	case errors.As(err, &netErr) && netErr.Timeout() || errors.Is(err, os.ErrDeadlineExceeded):
+		return newError(CodeRequestTimeout, http.StatusRequestTimeout, "the request body did not arrive in time")
 	case gzipped:
 		return badRequest("the request body is not valid gzip")
 	}

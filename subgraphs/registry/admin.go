@@ -35,6 +35,14 @@ func (r *Registry) Handler(token string) http.Handler {
 	mux.HandleFunc("POST /supergraph/rollback", r.rollback)
 	mux.HandleFunc("POST /supergraph/publish", r.publishSet(false))
 	mux.HandleFunc("POST /supergraph/check", r.publishSet(true))
+	return RequireToken(token, mux)
+}
+
+// RequireToken serves h to requests carrying "Authorization: Bearer
+// TOKEN", under the admin deadline of one minute; others get 401. The
+// gateway mounts its other admin endpoints (entity cache invalidation)
+// behind it on the admin listener.
+func RequireToken(token string, h http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
@@ -46,7 +54,7 @@ func (r *Registry) Handler(token string) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(req.Context(), time.Minute)
 		defer cancel()
-		mux.ServeHTTP(w, req.WithContext(ctx))
+		h.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
 

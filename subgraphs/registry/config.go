@@ -20,11 +20,17 @@ type Config struct {
 	// PollInterval is how often the current version is re-read, as a
 	// fallback to Redis pub/sub (or the only signal with a shared Dir).
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// IntrospectHosts are the hosts (name or IP, optionally host:port)
+	// an introspect publish may fetch the SDL from; empty refuses
+	// introspect publishes, so the admin API is no request oracle.
+	IntrospectHosts []string `yaml:"introspect_hosts"`
+	// MaxSDLBytes caps a published subgraph schema.
+	MaxSDLBytes int `yaml:"max_sdl_bytes"`
 }
 
 // DefaultConfig returns the defaults: off, admin on 127.0.0.1:4001.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:4001", Dir: "fedgate-registry", PollInterval: 500 * time.Millisecond}
+	return Config{Listen: "127.0.0.1:4001", Dir: "fedgate-registry", PollInterval: 500 * time.Millisecond, MaxSDLBytes: DefaultMaxSDLBytes}
 }
 
 // Validate checks the section; errors name the key.
@@ -41,6 +47,9 @@ func (c Config) Validate() error {
 	}
 	if c.Dir == "" {
 		errs = append(errs, errors.New("registry.dir: must not be empty"))
+	}
+	if c.MaxSDLBytes <= 0 {
+		errs = append(errs, errors.New("registry.max_sdl_bytes: must be positive"))
 	}
 	if c.PollInterval <= 0 || c.PollInterval > time.Second {
 		errs = append(errs, errors.New("registry.poll_interval: must be positive and at most 1s"))

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -37,6 +40,56 @@ type Options struct {
 	// HTTPClient fetches `_service { sdl }` for introspect publishes.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// IntrospectHosts are the hosts introspect publishes may fetch from
+	// (registry.introspect_hosts); empty refuses introspect publishes.
+	IntrospectHosts []string
+	// MaxSDLBytes caps a subgraph schema; 0 is DefaultMaxSDLBytes.
+	MaxSDLBytes int
+}
+
+// DefaultMaxSDLBytes is the default cap of a published subgraph schema.
+const DefaultMaxSDLBytes = 1 << 20
+
+// maxNameBytes caps a subgraph name.
+const maxNameBytes = 64
+
+// MaxTypeMembers caps the fields, enum values, union members or
+// arguments of one definition in a published schema: schema validation
+// checks them for duplicates pairwise, so 40,000 enum values took 20 s
+// of a core (and 200,000 minutes) past the admin deadline.
+const MaxTypeMembers = 2000
+
+// checkShape refuses schemas with definitions too large to validate in
+// bounded time. Parsing is linear; what it refuses is never composed.
+func checkShape(sdl string) error {
+	doc, err := parser.ParseSchema(&ast.Source{Input: sdl})
+	if err != nil {
+		return nil // composition reports it
+	}
+	check := func(kind, name string, n int) error {
+		if n > MaxTypeMembers {
+			return fmt.Errorf("%w: sdl: %s %s has %d members; at most %d", ErrInvalid, kind, clip(name), n, MaxTypeMembers)
+		}
+		return nil
+	}
+	for _, list := range []ast.DefinitionList{doc.Definitions, doc.Extensions} {
+		for _, d := range list {
+			if err := check("type", d.Name, len(d.Fields)+len(d.EnumValues)+len(d.Types)+len(d.Interfaces)); err != nil {
+				return err
+			}
+			for _, f := range d.Fields {
+				if err := check("field", d.Name+"."+f.Name, len(f.Arguments)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, d := range doc.Directives {
+		if err := check("directive", d.Name, len(d.Arguments)+len(d.Locations)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Registry composes published subgraphs into supergraph versions kept in
@@ -47,6 +100,8 @@ type Registry struct {
 	baseline *schema.Supergraph
 	http     *http.Client
 	log      *slog.Logger
+	hosts    map[string]bool
+	maxSDL   int
 
 	writeMu sync.Mutex // serializes this process's commits
 
@@ -69,6 +124,14 @@ func New(opts Options) *Registry {
 	}
 	if r.log == nil {
 		r.log = slog.Default()
+	}
+	r.hosts = map[string]bool{}
+	for _, h := range opts.IntrospectHosts {
+		r.hosts[strings.ToLower(h)] = true
+	}
+	r.maxSDL = opts.MaxSDLBytes
+	if r.maxSDL <= 0 {
+		r.maxSDL = DefaultMaxSDLBytes
 	}
 	return r
 }
@@ -188,26 +251,49 @@ type PublishRequest struct {
 	Force bool
 }
 
+// clip cuts s for an error message.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
 var namePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 
 func (r *Registry) resolve(ctx context.Context, req *PublishRequest) error {
-	if !namePattern.MatchString(req.Name) {
-		return fmt.Errorf("%w: subgraph name %q: want letters, digits, _ and -", ErrInvalid, req.Name)
+	if len(req.Name) > maxNameBytes || !namePattern.MatchString(req.Name) {
+		return fmt.Errorf("%w: subgraph name %q: want at most %d letters, digits, _ and -", ErrInvalid, clip(req.Name), maxNameBytes)
 	}
 	if req.URL == "" {
 		return fmt.Errorf("%w: url: missing", ErrInvalid)
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: url: want an http:// or https:// URL", ErrInvalid)
+	}
+	if len(req.SDL) > r.maxSDL {
+		return fmt.Errorf("%w: sdl: larger than registry.max_sdl_bytes (%d)", ErrInvalid, r.maxSDL)
 	}
 	if req.SDL == "" {
 		if !req.Introspect {
 			return fmt.Errorf("%w: sdl: missing (or set introspect)", ErrInvalid)
 		}
+		if !r.hosts[strings.ToLower(u.Host)] && !r.hosts[strings.ToLower(u.Hostname())] {
+			// Nothing is fetched: the error says the same for every host
+			// not listed, so the admin API tells nothing about the network.
+			return fmt.Errorf("%w: introspect: host %q is not in registry.introspect_hosts", ErrInvalid, clip(u.Host))
+		}
 		sdl, err := compose.FetchSDL(ctx, r.http, req.URL, nil)
 		if err != nil {
 			return fmt.Errorf("%w: introspect: %v", ErrInvalid, err)
 		}
+		if len(sdl) > r.maxSDL {
+			return fmt.Errorf("%w: introspect: the SDL is larger than registry.max_sdl_bytes (%d)", ErrInvalid, r.maxSDL)
+		}
 		req.SDL = sdl
 	}
-	return nil
+	return checkShape(req.SDL)
 }
 
 // Publish composes the subgraph with the registered ones and, when that
@@ -410,6 +496,7 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 	}
 	if oldAPI != nil {
 		out.Changes = diff.Schemas(oldAPI.API, res.Supergraph.API)
+		out.Changes = append(out.Changes, diff.Security(oldAPI.Full, res.Supergraph.Full)...)
 	} else {
 		out.Changes = diff.Schemas(nil, res.Supergraph.API)
 	}

@@ -61,7 +61,7 @@ func startInstance(t *testing.T, store registry.Store) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := registry.New(registry.Options{Store: store, Baseline: baseline})
+	reg := registry.New(registry.Options{Store: store, Baseline: baseline, IntrospectHosts: []string{"127.0.0.1"}})
 	ctx, cancel := context.WithCancel(context.Background())
 	sg, err := reg.Load(ctx)
 	if err != nil {

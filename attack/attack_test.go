@@ -1,0 +1,465 @@
+//go:build attack
+
+// Package attack is the adversarial suite (make attack): it builds the
+// gateway binary, runs `gateway demo` with every feature on (auth, Redis
+// shared by rate limits, response and entity caches and APQ, batching,
+// rate limits) on loopback ports, attacks it as a hostile client would,
+// and prints the figure each attack is bounded by: peak RSS, CPU per
+// request, latency of real clients, Redis bytes. Every test is bounded in
+// connections and time.
+package attack
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/redistest"
+)
+
+// gateway is a running gateway process.
+type gateway struct {
+	cmd   *exec.Cmd
+	addr  string
+	url   string
+	redis *redistest.Server
+	log   *bytes.Buffer
+}
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fedgate-attack")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "gateway")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/gateway")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// secret signs the tokens of the suite's callers.
+const secret = "attack-suite-secret-of-at-least-32-bytes"
+
+// start runs `gateway demo` with every feature on and extra YAML appended
+// (top-level keys not set here). The default tier allows 100 requests per
+// 10s; with rateLimited false, 100000 per second (the limiter still runs
+// against Redis, but real clients of the slow-client tests are not
+// refused).
+func start(t *testing.T, extra string, rateLimited ...bool) *gateway {
+	t.Helper()
+	tiers := "limits:\n  tiers:\n    default: {requests: 100, window: 10s}"
+	if len(rateLimited) > 0 && !rateLimited[0] {
+		tiers = "limits:\n  tiers:\n    default: {requests: 100000, window: 1s}"
+	}
+	rs := redistest.Start(t)
+	port := freePort(t)
+	cfg := fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:%d
+  batching: true
+  max_inflight_requests: 200
+  read_timeout: 5s
+  read_header_timeout: 5s
+redis:
+  url: %s
+  timeout: 1s
+auth:
+  jwt:
+    keys:
+      - kid: k1
+        secret: %s
+        algorithms: [HS256]
+  headers:
+    all:
+      forward: ["*"]
+      claims:
+        - {claim: sub, header: X-User-Id}
+%s
+cache:
+  response: {default_max_age: 10s}
+  entity: {enabled: true}
+%s`, port, rs.URL(), secret, tiers, extra)
+	path := filepath.Join(t.TempDir(), "gateway.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{addr: fmt.Sprintf("127.0.0.1:%d", port), redis: rs, log: &bytes.Buffer{}}
+	g.url = "http://" + g.addr + "/graphql"
+	g.cmd = exec.Command(binary, "demo", "--config", path)
+	g.cmd.Stdout, g.cmd.Stderr = io.Discard, &lockedBuffer{b: g.log}
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = g.cmd.Process.Kill()
+		_ = g.cmd.Wait()
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + g.addr + "/health")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway did not start: %s", g.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return g
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 {
+		return len(p), nil
+	}
+	return l.b.Write(p)
+}
+
+// status reads a /proc/PID/status field in kB.
+func (g *gateway) status(field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", g.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			f := strings.Fields(line)
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// cpu returns the process's user+system CPU time.
+func (g *gateway) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+const realQuery = `{"query":"{ topProducts(first: 2) { upc name } }"}`
+
+// realClients sends real requests one after another until stop is closed
+// and returns their latencies and failures.
+func (g *gateway) realClients(n int, stop <-chan struct{}) (lat []time.Duration, failed int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				req, _ := http.NewRequest(http.MethodPost, g.url, strings.NewReader(realQuery))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				ok := err == nil && resp.StatusCode == 200
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				d := time.Since(start)
+				mu.Lock()
+				if ok {
+					lat = append(lat, d)
+				} else {
+					failed++
+				}
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, failed
+}
+
+func p99(lat []time.Duration) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat[len(lat)*99/100]
+}
+
+// dialMany opens n connections and writes prefix on each.
+func dialMany(t *testing.T, addr string, n int, prefix string) []net.Conn {
+	t.Helper()
+	conns := make([]net.Conn, 0, n)
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("dial after %d connections: %v", len(conns), err)
+		}
+		if prefix != "" {
+			if _, err := c.Write([]byte(prefix)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conns = append(conns, c)
+	}
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return conns
+}
+
+// underAttack runs real clients for d while the attack holds, and reports.
+func underAttack(t *testing.T, g *gateway, what string, d time.Duration) {
+	t.Helper()
+	stop := make(chan struct{})
+	time.AfterFunc(d, func() { close(stop) })
+	lat, failed := g.realClients(4, stop)
+	peak := g.status("VmHWM")
+	t.Logf("FIGURE %s: peak RSS %d MB, real clients: %d served, %d failed, p99 %v", what, peak>>10, len(lat), failed, p99(lat))
+	if peak > 150<<10 {
+		t.Errorf("%s: peak RSS %d MB, want under 150 MB", what, peak>>10)
+	}
+	if failed > 0 || len(lat) == 0 {
+		t.Errorf("%s: %d real requests failed (%d served)", what, failed, len(lat))
+	}
+	if p := p99(lat); p > 100*time.Millisecond {
+		t.Errorf("%s: real clients' p99 %v, want under 100ms", what, p)
+	}
+}
+
+// TestSlowBodies: 1,000 connections announce a 2 MiB body and send one
+// byte; real clients are still served.
+func TestSlowBodies(t *testing.T) {
+	g := start(t, "", false)
+	head := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 2<<20)
+	conns := dialMany(t, g.addr, 1000, head)
+	time.Sleep(time.Second)
+	underAttack(t, g, "1000 slow bodies", 3*time.Second)
+	// The body deadline (read_timeout 5s) closes them.
+	closed := 0
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+			closed++
+		}
+	}
+	t.Logf("FIGURE 1000 slow bodies: %d of 1000 answered 408 within the body deadline", closed)
+	if closed < 1000 {
+		t.Errorf("%d slow bodies were not answered within the deadline", 1000-closed)
+	}
+}
+
+// TestSlowHeaders: 1,000 connections send half a request line and stop.
+func TestSlowHeaders(t *testing.T) {
+	g := start(t, "", false)
+	conns := dialMany(t, g.addr, 1000, "POST /graphql HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+	time.Sleep(time.Second)
+	underAttack(t, g, "1000 slow headers", 3*time.Second)
+	closed := 0
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err != nil && !isTimeout(err) {
+			closed++
+		}
+	}
+	t.Logf("FIGURE 1000 slow headers: %d of 1000 closed within read_header_timeout", closed)
+	if closed < 1000 {
+		t.Errorf("%d slow-header connections were still open", 1000-closed)
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// TestIdleConnections: 1,000 keep-alive connections that made one request
+// and went quiet.
+func TestIdleConnections(t *testing.T) {
+	g := start(t, "", false)
+	req := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(realQuery), realQuery)
+	conns := dialMany(t, g.addr, 1000, req)
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	underAttack(t, g, "1000 idle keep-alive connections", 3*time.Second)
+}
+
+// worstDocument is the costliest document for validation found within
+// the default limits: fragments that each select a nested list, spread
+// side by side, as many as limits.max_field_merges allows. salt makes
+// each copy distinct, so the document cache cannot help.
+func worstDocument(salt int) string {
+	var b strings.Builder
+	const n = 70
+	b.WriteString("{ me { ")
+	for i := range n {
+		fmt.Fprintf(&b, "...F%d_%d ", salt, i)
+	}
+	b.WriteString("} }")
+	for i := range n {
+		fmt.Fprintf(&b, " fragment F%d_%d on User { reviews { product { reviews { product { upc } } } } }", salt, i)
+	}
+	return b.String()
+}
+
+// TestWorstValidation measures the gateway's CPU per request for the
+// worst validation document within the default limits, and checks that
+// the 1,400-spread document of the issue is refused.
+func TestWorstValidation(t *testing.T) {
+	g := start(t, "", false)
+	post := func(q string) (int, string) {
+		body, _ := json.Marshal(map[string]any{"query": q})
+		req, _ := http.NewRequest(http.MethodPost, g.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/graphql-response+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, body := post(worstDocument(1000)); st != 200 {
+		t.Fatalf("the worst accepted document: %d %.300s", st, body)
+	}
+	const n = 40
+	before := g.cpu()
+	start := time.Now()
+	for i := range n {
+		if st, body := post(worstDocument(i)); st != 200 {
+			t.Fatalf("%d %.200s", st, body)
+		}
+	}
+	per := (g.cpu() - before) / n
+	t.Logf("FIGURE worst validation document within the default limits (%d bytes): %v CPU per request (wall %v)", len(worstDocument(0)), per, time.Since(start)/n)
+	if per > 50*time.Millisecond {
+		t.Errorf("%v of CPU per request, want under 50ms", per)
+	}
+	var b strings.Builder
+	b.WriteString("{ me { ")
+	for i := range 1400 {
+		fmt.Fprintf(&b, "...F%d ", i)
+	}
+	b.WriteString("} }")
+	for i := range 1400 {
+		fmt.Fprintf(&b, " fragment F%d on User { id }", i)
+	}
+	before = g.cpu()
+	st, body := post(b.String())
+	t.Logf("FIGURE 1,400 fragment spreads (%d bytes): %d in %v CPU", b.Len(), st, g.cpu()-before)
+	if st != 400 || !strings.Contains(body, "MAX_FIELD_MERGES_EXCEEDED") {
+		t.Errorf("1,400 spreads: %d %.200s", st, body)
+	}
+}
+
+// TestAPQFlood: one client registers as much as it can through APQ, with
+// documents that do not parse, documents too large to register, and
+// valid distinct documents; Redis grows only by what its rate limit
+// lets through.
+func TestAPQFlood(t *testing.T) {
+	g := start(t, "")
+	ctx := context.Background()
+	rc := g.redis.Client()
+	used := func() int64 {
+		info, _ := rc.Info(ctx, "memory").Result()
+		for _, l := range strings.Split(info, "\r\n") {
+			if v, ok := strings.CutPrefix(l, "used_memory:"); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		return 0
+	}
+	before := used()
+	register := func(q string) int {
+		sum := sha256.Sum256([]byte(q))
+		body, _ := json.Marshal(map[string]any{"query": q, "extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}})
+		req, _ := http.NewRequest(http.MethodPost, g.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	statuses := map[int]int{}
+	for i := range 40 {
+		statuses[register(fmt.Sprintf("{ x%d %s", i, strings.Repeat("y ", 950<<10)))]++ // 1.9 MB, does not parse
+	}
+	for i := range 40 {
+		statuses[register(fmt.Sprintf("{ topProducts(first: %d) { upc } } #%s", i%5+1, strings.Repeat("z", 1<<20)))]++ // valid, 1 MB
+	}
+	for i := range 300 {
+		statuses[register(fmt.Sprintf("query Q%d { topProducts(first: 1) { upc } }", i))]++ // valid, distinct
+	}
+	keys, _ := rc.Keys(ctx, "fedgate:1:apq:*").Result()
+	grown := used() - before
+	t.Logf("FIGURE APQ flood by one client (40 x 1.9 MB unparsable, 40 x 1 MB valid, 300 small valid): statuses %v, %d documents registered, Redis grew by %d KB", statuses, len(keys), grown>>10)
+	if len(keys) > 100 {
+		t.Errorf("%d documents registered; the client's rate limit is 100 per 10s", len(keys))
+	}
+	if grown > 2<<20 {
+		t.Errorf("Redis grew by %d KB", grown>>10)
+	}
+}

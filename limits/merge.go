@@ -1,0 +1,101 @@
+package limits
+
+import "github.com/vektah/gqlparser/v2/ast"
+
+// CodeMaxFieldMerges refuses a document whose field merging would cost
+// validation more than Static.MaxFieldMerges.
+const CodeMaxFieldMerges = "MAX_FIELD_MERGES_EXCEEDED"
+
+// checkMerges bounds the work of GraphQL's "fields can merge" validation
+// (gqlparser's OverlappingFieldsCanBeMerged), which compares every pair of
+// selections that land on the same response position, and every pair of
+// fragment spreads there: its cost grows with the square of what meets at
+// one position, so a small document of many spreads of fragments selecting
+// the same field, or of one field repeated, takes seconds.
+//
+// The work is counted on the merged response tree of every operation and
+// every fragment definition (each is validated): at each position, the
+// square of the field selections merged into it plus the square of the
+// fragment spreads expanded into it. Counting stops as soon as it passes
+// the limit, so checkMerges itself costs at most about the limit.
+func (s Static) checkMerges(doc *ast.QueryDocument) error {
+	if s.MaxFieldMerges <= 0 {
+		return nil
+	}
+	m := merger{limit: int64(s.MaxFieldMerges), fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)), active: map[string]bool{}}
+	for _, f := range doc.Fragments {
+		if _, dup := m.fragments[f.Name]; !dup {
+			m.fragments[f.Name] = f
+		}
+	}
+	for _, op := range doc.Operations {
+		m.add(&position{}, op.SelectionSet, 0)
+	}
+	for _, f := range doc.Fragments {
+		m.active[f.Name] = true
+		m.add(&position{}, f.SelectionSet, 0)
+		delete(m.active, f.Name)
+	}
+	if m.work > m.limit {
+		return badRequest(CodeMaxFieldMerges, "checking that the document's fields can merge would take more than %d steps (fields or fragment spreads repeated at one position)", s.MaxFieldMerges)
+	}
+	return nil
+}
+
+// position is one response position of the merged tree.
+type position struct {
+	fields, spreads int64
+	children        map[string]*position
+}
+
+type merger struct {
+	limit, work int64
+	fragments   map[string]*ast.FragmentDefinition
+	// active holds the fragments being expanded: a cycle is not followed
+	// (validation reports it).
+	active map[string]bool
+}
+
+// add merges ss into p. Recursion follows the document's nesting and
+// fragment chains, both bounded before this runs (MaxNesting,
+// MaxFragmentDepth).
+func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
+	for _, sel := range ss {
+		if m.work > m.limit || depth > 256 {
+			m.work = m.limit + 1
+			return
+		}
+		switch sel := sel.(type) {
+		case *ast.Field:
+			key := sel.Alias
+			if key == "" {
+				key = sel.Name
+			}
+			if p.children == nil {
+				p.children = map[string]*position{}
+			}
+			child := p.children[key]
+			if child == nil {
+				child = &position{}
+				p.children[key] = child
+			}
+			child.fields++
+			m.work += 2*child.fields - 1 // fields² at this position
+			if len(sel.SelectionSet) > 0 {
+				m.add(child, sel.SelectionSet, depth+1)
+			}
+		case *ast.InlineFragment:
+			m.add(p, sel.SelectionSet, depth+1)
+		case *ast.FragmentSpread:
+			p.spreads++
+			m.work += 2*p.spreads - 1 // spreads² at this position
+			f := m.fragments[sel.Name]
+			if f == nil || m.active[sel.Name] {
+				continue
+			}
+			m.active[sel.Name] = true
+			m.add(p, f.SelectionSet, depth+1)
+			delete(m.active, sel.Name)
+		}
+	}
+}

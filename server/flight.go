@@ -1,0 +1,119 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"net/http"
+	"sort"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/schema"
+)
+
+// credentialHeaders are the request headers that carry credentials, beside
+// the configured token header: callers that present different ones are
+// different callers, whether or not the gateway verified them.
+var credentialHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
+
+func newKeyHash() *keyHasher { return &keyHasher{h: sha256.New()} }
+
+// keyHasher hashes length-prefixed fields, so that no two sequences of
+// fields hash alike by concatenation.
+type keyHasher struct {
+	h interface {
+		Write([]byte) (int, error)
+		Sum([]byte) []byte
+	}
+}
+
+func (k *keyHasher) field(s string) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+	_, _ = k.h.Write(n[:])
+	_, _ = k.h.Write([]byte(s))
+}
+
+// header writes a header set: its number of names, then each name (sorted)
+// with its number of values and the values in order.
+func (k *keyHasher) header(h http.Header) {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	k.count(len(names))
+	for _, name := range names {
+		k.field(http.CanonicalHeaderKey(name))
+		k.count(len(h[name]))
+		for _, v := range h[name] {
+			k.field(v)
+		}
+	}
+}
+
+func (k *keyHasher) count(n int) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(n))
+	_, _ = k.h.Write(b[:])
+}
+
+func (k *keyHasher) sum() string { return string(k.h.Sum(nil)) }
+
+// callerKey hashes everything about a request, beyond its operation and
+// variables, that may change its answer: the verified identity, the raw
+// credentials (a token without "sub" or a session cookie is a caller of
+// its own even when the gateway does not forward it), the headers each
+// subgraph would receive, the configured vary headers, the authorization
+// grants and the @override labels in force. Requests with different
+// caller keys never share a computation (the response cache's flights,
+// inbound dedupe); anonymous callers are not one caller unless nothing
+// about them reaches a subgraph.
+func (s *Server) callerKey(r *http.Request, sg *schema.Supergraph, grants string, labels map[string]bool) string {
+	k := newKeyHash()
+	k.field(grants)
+	caller := auth.CallerFrom(r.Context())
+	if caller != nil && caller.Authenticated {
+		iss, _ := caller.Claims["iss"].(string)
+		k.field("authenticated")
+		k.field(iss)
+		k.field(caller.Subject)
+	} else {
+		k.field("anonymous")
+	}
+	creds := http.Header{}
+	for _, name := range append([]string{s.opts.Auth.JWT.Header}, credentialHeaders...) {
+		if name == "" {
+			continue
+		}
+		if v := r.Header.Values(name); len(v) > 0 {
+			creds[http.CanonicalHeaderKey(name)] = v
+		}
+	}
+	k.header(creds)
+	vary := http.Header{}
+	for _, name := range s.opts.Cache.Response.VaryHeaders {
+		vary[http.CanonicalHeaderKey(name)] = append([]string{}, r.Header.Values(name)...)
+	}
+	k.header(vary)
+	if p := s.sec.prop; p != nil {
+		k.header(p.Header(r, caller, ""))
+		if p.PerSubgraph() {
+			for _, g := range sg.Graphs {
+				k.field(g.Name)
+				k.header(p.Header(r, caller, g.Name))
+			}
+		}
+	}
+	on := make([]string, 0, len(labels))
+	for l, ok := range labels {
+		if ok {
+			on = append(on, l)
+		}
+	}
+	sort.Strings(on)
+	k.count(len(on))
+	for _, l := range on {
+		k.field(l)
+	}
+	return k.sum()
+}

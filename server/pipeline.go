@@ -1,0 +1,431 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/reqerr"
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/server/request"
+	"github.com/fedgate/gateway/telemetry"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator"
+)
+
+// The request pipeline, in the order its stages run: cheap refusals first,
+// so that nothing a refused request sends costs a parse.
+//
+// Per HTTP request (serveGraphQL):
+//
+//  1. playground        a browser's GET of a GraphQL path gets the page
+//  2. CORS              a preflight is answered here
+//  3. CSRF              every method but GET (headers only)
+//  4. authenticate      JWT -> caller (headers only)
+//  5. read and decode   body deadline, size cap, read budget
+//  6. admission         max_inflight_requests, once the body is read
+//
+// Per operation (operation), each stage a value or a *reqerr.Error:
+//
+//  7. persisted         trusted documents, APQ lookup (nothing stored yet)
+//  8. parse             nesting prescan, token limit
+//  9. GET checks        a GET mutation is 405; then CSRF for GET
+//  10. static limits     depth, aliases, fields, field-merge work
+//  11. validate          against the API schema; documents cached by hash
+//  12. variables         coercion
+//  13. authorize, plan   opaque: grants decide what the plan holds
+//  14. cost and rate     the client's budget (limits.Policy)
+//  15. APQ registration  only documents that got this far
+//  16. answer            inbound dedupe, response cache, execute
+//
+// Every error is a *reqerr.Error, and reqerr.Body writes every error body.
+func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	if s.servePlayground(w, r) {
+		return
+	}
+	contentType := responseType(r.Header.Get("Accept"))
+	defer func() {
+		// A bug must cost one request, not the process or the connection:
+		// answer 500 with a plain GraphQL error and log the panic.
+		if p := recover(); p != nil {
+			slog.Error("panic serving request", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			reqerr.Write(w, contentType, reqerr.Internal)
+		}
+	}()
+	if s.sec.cors.Handle(w, r) {
+		return
+	}
+	if r.Method != http.MethodGet {
+		// A GET is checked once its operation is known (GET checks): a
+		// GET mutation is answered 405 whatever its headers.
+		if err := auth.CheckCSRF(r, s.opts.Auth.CSRF); err != nil {
+			reqerr.Write(w, contentType, err)
+			return
+		}
+	}
+	caller, err := s.sec.authn.Authenticate(r)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		reqerr.Write(w, contentType, err)
+		return
+	}
+	r = r.WithContext(auth.WithCaller(r.Context(), caller))
+	reqs, batched, err := s.decode(w, r)
+	if err != nil {
+		reqerr.Write(w, contentType, err)
+		return
+	}
+	// Only now, with the body read, does the request count against
+	// max_inflight_requests: a slow client holds no admission slot.
+	release, ok := s.admitInflight(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	rt := s.rt.Load()
+	if batched {
+		out := []byte{'['}
+		for i := range reqs {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			var meta responseMeta
+			body, _, _ := s.operation(r.Context(), rt, r, w.Header(), &reqs[i], &meta)
+			out = append(out, body...)
+		}
+		out = append(out, ']')
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(out)
+		return
+	}
+	var meta responseMeta
+	body, status, httpLevel := s.operation(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
+	if !httpLevel {
+		status = legacyStatus(contentType, status)
+	}
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", "POST")
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if meta.cacheControl != "" {
+		w.Header().Set("Cache-Control", meta.cacheControl)
+	}
+	if meta.age != "" {
+		w.Header().Set("Age", meta.age)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	if !meta.shared {
+		putBuffer(body)
+	}
+}
+
+// operation runs one GraphQL request of an HTTP request (stages 7-16) and
+// returns its body and status. h receives the rate limit headers.
+// httpLevel reports a refusal of the HTTP request itself (CSRF), whose
+// status no media type changes.
+func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) (body []byte, status int, httpLevel bool) {
+	body, status, err := s.runOperation(ctx, rt, hr, h, req, meta)
+	if err != nil {
+		e := reqerr.From(err)
+		if e == reqerr.Internal {
+			slog.Error("request failed", "err", limits.Clip(err.Error(), 512))
+		}
+		return reqerr.Body(e), e.Status, e.Code == auth.CSRFError.Code
+	}
+	return body, status, false
+}
+
+func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int, error) {
+	// 7. persisted queries and trusted documents.
+	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
+	if err != nil {
+		return nil, 0, err
+	}
+	query := resolved.Query
+	hash := sha256.Sum256([]byte(query))
+	// 8-11. parse, GET checks, static limits, validation.
+	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
+	if err != nil {
+		return nil, 0, err
+	}
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	op := selectOperation(d.doc, req.OperationName)
+	if op != nil {
+		telemetry.RequestInfoFrom(ctx).SetOperation(limits.Clip(op.Name, maxLoggedName), hash)
+	}
+	if len(d.errs) > 0 {
+		return nil, 0, validationError(d.errs)
+	}
+	if op == nil {
+		msg := "operationName is required when the document has several operations"
+		if req.OperationName != "" {
+			msg = "unknown operation named \"" + limits.Clip(req.OperationName, 64) + "\""
+		}
+		return nil, 0, &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: msg, Status: 400}
+	}
+	if op.Operation == ast.Subscription {
+		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
+	}
+	// 12. variables.
+	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
+	if err != nil {
+		return nil, 0, err
+	}
+	// 13. authorization and planning (opaque).
+	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)
+	grants := rt.authz.Grants(auth.CallerFrom(ctx))
+	labels := activeLabels(rt.sg.OverrideLabels)
+	entry, err := s.plan(rt, hash, d, op, coerced, grants, labels)
+	planSpan.End()
+	if err != nil {
+		return nil, 0, err
+	}
+	if entry.reject != nil {
+		return nil, 0, rejection(entry.reject)
+	}
+	// 14. cost and rate admission.
+	adm, err := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
+	if err != nil {
+		return nil, 0, err
+	}
+	// 15. APQ registration, only of what got this far.
+	s.caches.persisted.Register(ctx, resolved)
+	// 16. the answer.
+	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
+	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
+		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
+	out, status := s.answer(ctx, &a, meta)
+	if status != http.StatusOK {
+		return out, status, nil
+	}
+	var ext []extension
+	if includePlan {
+		if pj, err := json.Marshal(entry.plan); err == nil {
+			ext = append(ext, extension{"queryPlan", pj})
+		}
+	}
+	if c := s.finishCost(ctx, adm, rt, entry.plan.Operation, coerced, out); c != nil {
+		ext = append(ext, extension{"cost", c})
+	}
+	if len(ext) > 0 && meta.shared {
+		// The body belongs to a cache or to other requests: extend a copy.
+		out = append(getBuffer(), out...)
+		meta.shared = false
+	}
+	return appendExtensions(out, ext), http.StatusOK, nil
+}
+
+// maxLoggedName is the most bytes of a client's operation name that reach
+// the request log, metrics and traces.
+const maxLoggedName = 128
+
+// selectOperation returns the operation req names, nil when there is
+// none (or no name was given and there are several).
+func selectOperation(doc *ast.QueryDocument, name string) *ast.OperationDefinition {
+	if doc == nil || name == "" && len(doc.Operations) > 1 {
+		return nil
+	}
+	return doc.Operations.ForName(name)
+}
+
+// getChecks are the checks of a GET, between parsing and validation: a
+// mutation (or subscription) is answered 405 whatever else is wrong with
+// the document, then CSRF prevention applies. doc is nil when the
+// document did not parse.
+func (s *Server) getChecks(hr *http.Request, doc *ast.QueryDocument, name string) error {
+	if hr.Method != http.MethodGet {
+		return nil
+	}
+	if op := selectOperation(doc, name); op != nil && op.Operation != ast.Query {
+		return &reqerr.Error{Code: "METHOD_NOT_ALLOWED", Message: "only queries may be sent with GET", Status: http.StatusMethodNotAllowed}
+	}
+	return auth.CheckCSRF(hr, s.opts.Auth.CSRF)
+}
+
+// validationError is one error per validation failure.
+func validationError(errs gqlerror.List) *reqerr.Error {
+	var out *reqerr.Error
+	for _, e := range errs {
+		re := &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: limits.Clip(e.Message, 512), Status: http.StatusBadRequest}
+		for _, l := range e.Locations {
+			re.Locations = append(re.Locations, reqerr.Location{Line: l.Line, Column: l.Column})
+		}
+		if out == nil {
+			out = re
+		} else {
+			out.More = append(out.More, re)
+		}
+	}
+	return out
+}
+
+// rejection is the 403 answer of reject mode: one error per path the
+// caller may not see, no data.
+func rejection(err error) *reqerr.Error {
+	var rej *auth.RejectionError
+	if !errors.As(err, &rej) || len(rej.Denied) == 0 {
+		return &reqerr.Error{Code: auth.UnauthorizedCode, Message: auth.UnauthorizedMessage, Status: http.StatusForbidden}
+	}
+	var out *reqerr.Error
+	for _, d := range rej.Denied {
+		e := &reqerr.Error{Code: auth.UnauthorizedCode, Message: auth.UnauthorizedMessage, Status: http.StatusForbidden, Path: d.Path}
+		if out == nil {
+			out = e
+		} else {
+			out.More = append(out.More, e)
+		}
+	}
+	return out
+}
+
+// coerceVariables coerces the request's variables for op and returns them
+// with the JSON the subgraphs receive (the coerced values).
+func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[string]any, []byte, error) {
+	vars := map[string]any{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &vars); err != nil {
+			return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: "variables must be a JSON object", Status: 400}
+		}
+	}
+	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
+	if verr == nil {
+		verr = checkVariables(rt.sg.API, op, coerced)
+	}
+	if verr != nil {
+		msg := verr.Error()
+		var gerr *gqlerror.Error
+		if errors.As(verr, &gerr) {
+			msg = gerr.Message
+			if len(gerr.Path) > 1 {
+				msg = fmt.Sprintf("variable $%v: %s", gerr.Path[1], msg)
+			}
+		}
+		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: limits.Clip(msg, 256), Status: 400}
+	}
+	forwarded := raw
+	if len(coerced) > 0 {
+		if b, err := json.Marshal(coerced); err == nil {
+			forwarded = b
+		}
+	}
+	return coerced, forwarded, nil
+}
+
+// answerInput is what the answer stage needs of the earlier ones.
+type answerInput struct {
+	rt          *runtime
+	hr          *http.Request
+	d           *document
+	op          *ast.OperationDefinition
+	hash        [32]byte
+	coerced     map[string]any
+	forwarded   []byte
+	entry       *planEntry
+	grants      auth.Grants
+	labels      map[string]bool
+	includePlan bool
+}
+
+// sharedAnswer is the serialized answer identical requests share.
+type sharedAnswer struct {
+	body   []byte
+	status int
+	meta   responseMeta
+}
+
+// answer is stage 16: a query identical to one in flight shares its
+// answer (inbound dedupe); otherwise the response cache or execution.
+func (s *Server) answer(ctx context.Context, a *answerInput, meta *responseMeta) ([]byte, int) {
+	if !s.opts.Cache.InboundDedupe || a.op.Operation != ast.Query {
+		return s.compute(ctx, a, meta)
+	}
+	k := newKeyHash()
+	k.field(a.rt.sg.Version)
+	k.field(string(a.hash[:]))
+	k.field(a.op.Name)
+	k.field(string(a.forwarded))
+	k.field(strconv.FormatBool(a.includePlan))
+	k.field(s.callerKey(a.hr, a.rt.sg, a.grants.Key, a.labels))
+	res, shared, err := s.inbound.Do(ctx, k.sum(), func(fctx context.Context) (sharedAnswer, error) {
+		var m responseMeta
+		body, status := s.compute(fctx, a, &m)
+		return sharedAnswer{body: body, status: status, meta: m}, nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return reqerr.Body(errCancelled), errCancelled.Status
+		}
+		slog.Error("shared execution", "err", err)
+		return reqerr.Body(reqerr.Internal), http.StatusInternalServerError
+	}
+	*meta = res.meta
+	if shared {
+		meta.shared = true
+		s.caches.stats.RequestsShared.Add(1)
+	}
+	return res.body, res.status
+}
+
+// errCancelled answers a request that ended while waiting for its answer.
+var errCancelled = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting for its answer", Status: http.StatusServiceUnavailable}
+
+// compute answers through the response cache, or executes.
+func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta) ([]byte, int) {
+	in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer}
+	s.subgraphHeaders(&in, a.hr)
+	if s.opts.Introspection {
+		rt, coerced := a.rt, a.coerced
+		in.Introspect = func(buf []byte, f *planner.Field) []byte { return rt.intro.Field(buf, f, coerced) }
+	}
+	if s.caches.responses != nil && !a.includePlan && a.op.Operation == ast.Query {
+		return s.cachedQuery(ctx, a, in, meta)
+	}
+	if s.caches.responses != nil && a.op.Operation != ast.Query {
+		meta.cacheControl = "no-store"
+	}
+	if a.op.Operation == ast.Query {
+		in.Entities = s.entityCacheFor(ctx, a.rt, a.entry)
+	}
+	out, status, stats := s.run(ctx, a.rt, a.entry, in)
+	if a.op.Operation == ast.Query && meta.cacheControl == "" && status == http.StatusOK {
+		meta.cacheControl = s.httpCacheControl(a.entry.policy, &stats, a.grants)
+	}
+	return out, status
+}
+
+// httpCacheControl is the Cache-Control of an answer the response cache
+// did not handle. An answer whose content depends on the caller's grants
+// is never public: a shared cache would serve it to callers of other
+// grants.
+func (s *Server) httpCacheControl(p cache.Policy, stats *executor.Stats, grants auth.Grants) string {
+	if s.caches.responses == nil {
+		return ""
+	}
+	return uncachedHeader(privateIfGranted(finalPolicy(p, stats), grants), *stats)
+}
+
+// privateIfGranted restricts p to PRIVATE when the answer depends on the
+// caller's authorization grants (the supergraph has authorization
+// directives), for the HTTP Cache-Control only: the gateway's own
+// response cache keys entries by grants.
+func privateIfGranted(p cache.Policy, grants auth.Grants) cache.Policy {
+	if grants.Key != "" && p.Scope == cache.Public {
+		p.Scope = cache.Private
+	}
+	return p
+}

@@ -1,0 +1,45 @@
+package request
+
+import "sync/atomic"
+
+// Budget is a count of bytes shared by the request bodies being read at
+// once (Options.Budget). A nil *Budget is unlimited.
+type Budget struct {
+	left atomic.Int64
+}
+
+// NewBudget returns a budget of n bytes; n <= 0 returns nil, no budget.
+func NewBudget(n int64) *Budget {
+	if n <= 0 {
+		return nil
+	}
+	b := &Budget{}
+	b.left.Store(n)
+	return b
+}
+
+// Left returns the bytes not taken.
+func (b *Budget) Left() int64 {
+	if b == nil {
+		return -1
+	}
+	return b.left.Load()
+}
+
+// take takes n bytes if they are left, without waiting.
+func (b *Budget) take(n int64) bool {
+	if b == nil {
+		return true
+	}
+	if b.left.Add(-n) < 0 {
+		b.left.Add(n)
+		return false
+	}
+	return true
+}
+
+func (b *Budget) give(n int64) {
+	if b != nil && n > 0 {
+		b.left.Add(n)
+	}
+}

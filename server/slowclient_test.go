@@ -1,0 +1,128 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+)
+
+// slowBody opens a connection to addr that sends the headers of a POST
+// announcing a body of announced bytes and then only its first byte.
+func slowBody(t testing.TB, addr string, announced int) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", addr, announced)
+	return c
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// TestSlowBodiesHoldNeitherMemoryNorSlots is issue 15 item 1: connections
+// that announce a 2 MiB body and send one byte must cost memory for the
+// bytes received only, hold no max_inflight_requests slot, and be cut at
+// the body read deadline.
+func TestSlowBodiesHoldNeitherMemoryNorSlots(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Observe.MaxInflightRequests = 20
+	opts.HTTP.ReadTimeout = 2 * time.Second
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	addr := strings.TrimPrefix(g.BaseURL, "http://")
+
+	before := heapInUse()
+	const slow = 100
+	conns := make([]net.Conn, 0, slow)
+	for range slow {
+		conns = append(conns, slowBody(t, addr, 2<<20))
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // every handler is reading its body now
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("heap grown by %d KiB for %d slow bodies", grown>>10, slow)
+	if grown > 24<<20 {
+		t.Errorf("%d slow bodies of one byte grew the heap by %d MiB; memory must grow with the bytes received", slow, grown>>20)
+	}
+
+	// A real client is served although more slow bodies are open than
+	// max_inflight_requests allows.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := g.Post(ctx, []byte(`{"query":"{ topProducts(first: 1) { upc } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusOK {
+		t.Errorf("a real client got %d %s while slow bodies were open; want 200", resp.Status, resp.Body)
+	}
+
+	// Every slow body is answered 408 and its connection closed after the
+	// read deadline.
+	deadline := time.Now().Add(opts.HTTP.ReadTimeout + 3*time.Second)
+	for i, c := range conns {
+		_ = c.SetReadDeadline(deadline)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("slow body %d: no answer before the read deadline: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Fatalf("slow body %d: status %d, want 408", i, resp.StatusCode)
+		}
+	}
+}
+
+// TestReadingBudgetRefusesAtOnce: when the bodies being read hold the
+// whole max_reading_bytes budget, another body is refused with a 503
+// instead of growing memory.
+func TestReadingBudgetRefusesAtOnce(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.HTTP.MaxReadingBytes = 100 << 10
+	opts.HTTP.ReadTimeout = 3 * time.Second
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	addr := strings.TrimPrefix(g.BaseURL, "http://")
+	// One client that has sent 40 KiB of a 1 MiB body holds 64 KiB of it
+	// (buffers double as bytes arrive).
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"query\":\"", 1<<20)
+	_, _ = c.Write([]byte(strings.Repeat(" ", 40<<10)))
+	time.Sleep(300 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	big := `{"query":"{ topProducts(first: 1) { upc } }` + strings.Repeat(" ", 40<<10) + `"}`
+	resp, err := g.Post(ctx, []byte(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), `"SERVICE_OVERLOADED"`) {
+		t.Errorf("got %d %s, want 503 SERVICE_OVERLOADED", resp.Status, resp.Body)
+	}
+	// A small body still fits.
+	resp, err = g.Post(ctx, []byte(`{"query":"{ topProducts(first: 1) { upc } }"}`))
+	if err != nil || resp.Status != http.StatusOK {
+		t.Errorf("a small body: %v %v", resp, err)
+	}
+}
