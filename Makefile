@@ -11,6 +11,7 @@ LOADGEN_FLAGS ?=
 BENCH_UNIQUE ?= 15000
 BENCH_AUTH  := testdata/bench/auth
 TEST_FLAGS  ?= -timeout 10m
+TIMING_TESTS ?= ^(TestSharedLimitsThreeInstances|TestSharedLimitsRedisOutage|TestGatewayRedisFailover)$$
 FUZZ_TIME   ?= 30s
 DIFFTEST_N    ?= 300
 DIFFTEST_SEED ?= 1
@@ -19,14 +20,14 @@ DIFFTEST_SEED ?= 1
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test attack
+.PHONY: timing-test deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test attack
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
 	@echo 'make build     build bin/gateway'
 	@echo 'make test      install missing test tools (deps), gofmt check, go vet, go test (-race when cgo is available), then js-test'
 	@echo 'make deps      install redis-server and chromium (apt-get) and the e2e npm packages when missing'
-	@echo 'make js-test   playground-test, http-audit and browser-test (need Node.js, npm and /usr/bin/chromium)'
+	@echo 'make js-test   playground-test, http-audit, browser-test and subscriptions-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
 	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
 	@echo 'make subscriptions-test  graphql-ws, graphql-sse and Apollo Client subscribing through bin/gateway demo'
@@ -67,8 +68,17 @@ deps:
 
 test: deps fmt-check vet
 	@[ -n "$(RACE)" ] || echo 'note: no cgo/C compiler, testing without -race'
-	$(GO) test $(RACE) $(TEST_FLAGS) ./...
+	FEDGATE_SKIP_TIMING_TESTS=1 $(GO) test $(RACE) $(TEST_FLAGS) ./...
+	@$(MAKE) --no-print-directory timing-test
 	@$(MAKE) --no-print-directory js-test
+
+# timing-test runs the tests marked with internal/serial.Timing (rates and
+# latencies measured over real time) alone, one package at a time, so that
+# other test binaries do not starve them; make test skips them in its
+# parallel run and calls this after it.
+TIMING_PKGS ?= ./e2e ./internal/redistest
+timing-test:
+	$(GO) test $(RACE) $(TEST_FLAGS) -p 1 -count=1 -run '$(TIMING_TESTS)' $(TIMING_PKGS)
 
 # bench starts bin/gateway demo on 127.0.0.1:$(BENCH_PORT) in the background,
 # runs loadgen against it (loadgen waits for it to answer, and fails if the

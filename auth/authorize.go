@@ -144,6 +144,10 @@ type Result struct {
 	Plan *planner.Operation
 	// Denied lists the removed fields, one per path, in operation order.
 	Denied []Denial
+	// DeniedFields are the fields of the authorized operation that were
+	// removed: the plan renders them as null with an error
+	// (planner.Options.Denied). Nil when nothing was removed.
+	DeniedFields map[*planner.Field]bool
 }
 
 // Rejection is the error answered, in reject mode, to an operation that
@@ -168,19 +172,20 @@ func (e *RejectionError) ExtensionCode() string { return UnauthorizedCode }
 // HTTPStatus is 403 Forbidden.
 func (e *RejectionError) HTTPStatus() int { return http.StatusForbidden }
 
-// Authorize marks the fields of op that g may not see as Unauthorized
-// (op is changed in place: it is the operation the response is rendered
-// from) and returns the operation to plan without them. A selection left
-// empty keeps __typename, so the subgraph query stays valid and the
-// object still renders with its unauthorized fields null.
+// Authorize returns the operation to plan without the fields of op that g
+// may not see, and those fields. op is not changed: it stays the
+// operation the response is rendered from. A selection left empty keeps
+// __typename, so the subgraph query stays valid and the object still
+// renders with its unauthorized fields null.
 func (a *Authorizer) Authorize(op *planner.Operation, g Grants) *Result {
 	res := &Result{Plan: op}
 	if !a.Active() {
 		return res
 	}
-	w := &authWalker{a: a, g: &g, seen: map[string]bool{}}
+	w := &authWalker{a: a, g: &g, seen: map[string]bool{}, fields: map[*planner.Field]bool{}}
 	sel, changed := w.selection(op.Selection, nil)
 	res.Denied = w.denied
+	res.DeniedFields = w.fields
 	if changed {
 		c := *op
 		c.Selection = sel
@@ -194,10 +199,11 @@ type authWalker struct {
 	g      *Grants
 	denied []Denial
 	seen   map[string]bool
+	fields map[*planner.Field]bool
 }
 
 func (w *authWalker) deny(path []any, f *planner.Field) {
-	f.Unauthorized = true
+	w.fields[f] = true
 	p := append(append([]any(nil), path...), f.ResponseKey)
 	k := fmt.Sprint(p...)
 	if w.seen[k] {

@@ -40,7 +40,7 @@ func normalize(t testing.TB, sg *schema.Supergraph, query string) *planner.Opera
 
 // printSelection writes a selection compactly; abstract positions list
 // each concrete type, unauthorized fields are marked with "!".
-func printSelection(b *strings.Builder, sel *planner.SelectionSet) {
+func printSelection(b *strings.Builder, sel *planner.SelectionSet, denied map[*planner.Field]bool) {
 	b.WriteString("{")
 	for i, tf := range sel.ByType {
 		if sel.Abstract {
@@ -53,12 +53,12 @@ func printSelection(b *strings.Builder, sel *planner.SelectionSet) {
 			if j > 0 {
 				b.WriteString(" ")
 			}
-			if f.Unauthorized {
+			if denied[f] {
 				b.WriteString("!")
 			}
 			b.WriteString(f.ResponseKey)
-			if f.Selection != nil && !f.Unauthorized {
-				printSelection(b, f.Selection)
+			if f.Selection != nil && !denied[f] {
+				printSelection(b, f.Selection, denied)
 			}
 		}
 		if sel.Abstract {
@@ -68,9 +68,9 @@ func printSelection(b *strings.Builder, sel *planner.SelectionSet) {
 	b.WriteString("}")
 }
 
-func printOp(op *planner.Operation) string {
+func printOp(op *planner.Operation, denied map[*planner.Field]bool) string {
 	var b strings.Builder
-	printSelection(&b, op.Selection)
+	printSelection(&b, op.Selection, denied)
 	return b.String()
 }
 
@@ -167,10 +167,10 @@ func TestAuthorizeOperation(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			op := normalize(t, sg, c.query)
 			res := a.Authorize(op, a.Grants(c.caller))
-			if got := printOp(res.Plan); got != c.plan {
+			if got := printOp(res.Plan, nil); got != c.plan {
 				t.Errorf("planned  %s\n want    %s", got, c.plan)
 			}
-			if got := printOp(op); got != c.render {
+			if got := printOp(op, res.DeniedFields); got != c.render {
 				t.Errorf("rendered %s\n want    %s", got, c.render)
 			}
 			var paths []string
@@ -225,7 +225,7 @@ func TestIntrospectionScope(t *testing.T) {
 	q := `{ __schema { queryType { name } } __typename publicNote }`
 	op := normalize(t, sg, q)
 	res := a.Authorize(op, a.Grants(plainUser))
-	if got := printOp(op); got != `{!__schema __typename publicNote}` {
+	if got := printOp(op, res.DeniedFields); got != `{!__schema __typename publicNote}` {
 		t.Errorf("without the scope: %s", got)
 	}
 	if len(res.Denied) != 1 {
@@ -275,9 +275,14 @@ func TestRenamedImports(t *testing.T) {
 	}
 	a := NewAuthorizer(sg, AuthorizationConfig{})
 	op := normalize(t, sg, `{ me { id } users { email ssn } }`)
-	a.Authorize(op, a.Grants(anonymous))
-	if got := printOp(op); got != `{!me users{!email !ssn}}` {
+	before := printOp(op, nil)
+	res := a.Authorize(op, a.Grants(anonymous))
+	if got := printOp(op, res.DeniedFields); got != `{!me users{!email !ssn}}` {
 		t.Errorf("rendered %s", got)
+	}
+	// Authorization is an input to planning: the operation is unchanged.
+	if after := printOp(op, nil); after != before {
+		t.Errorf("Authorize changed the operation: %s, was %s", after, before)
 	}
 	// The renamed directives are not in the API schema.
 	for _, d := range []string{"needs", "loggedIn", "requiresScopes", "authenticated", "policy"} {

@@ -373,7 +373,7 @@ func (c *EntityCache) Put(ctx context.Context, f *EntityFetch, reps, entities []
 		index = append(index, indexEntry{typ: r.typ, keyHash: r.keyHash, key: key})
 	}
 	if c.redis != nil && len(keys) > 0 {
-		c.redis.setIndexed(ctx, f.Subgraph, index, keys, values, p.MaxAge)
+		c.redis.setIndexed(ctx, f.Subgraph, index, keys, values, now, p.MaxAge)
 	}
 	c.stats.EntityStores.Add(int64(len(keys)))
 }

@@ -69,15 +69,18 @@ type indexScope struct {
 // with ttl) and records them in the indexes, in one pipeline: on a
 // cluster go-redis sends each node its part in parallel. Errors are
 // recorded and dropped, like set's.
-func (r *Redis) setIndexed(ctx context.Context, subgraph string, entries []indexEntry, keys []string, values [][]byte, ttl time.Duration) {
+//
+// now is when the entries were stored, as their values say: an index
+// member expires when the cache stops serving its entry.
+func (r *Redis) setIndexed(ctx context.Context, subgraph string, entries []indexEntry, keys []string, values [][]byte, now time.Time, ttl time.Duration) {
 	if !r.available() || len(keys) == 0 {
 		return
 	}
 	ctx, cancel := r.ctx(ctx)
 	defer cancel()
-	now := time.Now()
 	expires := float64(now.Add(ttl).UnixMilli())
-	trimBelow := "(" + strconv.FormatInt(now.UnixMilli(), 10)
+	// Members whose entry is no longer served: score <= now.
+	trimBelow := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	keep := ttl + indexSlack
 	index := func(p redis.Pipeliner, key string, members []redis.Z) {
 		// GT: a member's expiry only moves later, never back.

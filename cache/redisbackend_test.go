@@ -33,12 +33,14 @@ var backends = []backend{
 func TestRedisBackends(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // starting a cluster or sentinel is mostly waiting
 			r, err := NewRedis(RedisOptions{URL: b.url(t), Timeout: time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = r.Close() })
 			t.Run("entities", func(t *testing.T) { testEntityIndex(t, r) })
+			t.Run("invalidation messages", func(t *testing.T) { testInvalidationMessages(t, r) })
 			t.Run("responses", func(t *testing.T) { testResponses(t, r) })
 			t.Run("persisted queries", func(t *testing.T) { testAPQ(t, r) })
 		})
@@ -163,6 +165,39 @@ func testEntityIndex(t *testing.T, r *Redis) {
 	}
 	if ttl, err := r.Client().PTTL(ctx, typeIndex).Result(); err != nil || ttl <= 0 || ttl > 100*time.Millisecond+indexSlack {
 		t.Fatalf("type index lifetime %v (%v), want in (0, ttl+%v]", ttl, err, indexSlack)
+	}
+}
+
+// testInvalidationMessages: an instance keeping entities in process (L1)
+// drops them when another instance invalidates, through the Redis
+// channel (on a cluster, PUBLISH reaches subscribers on every node).
+func testInvalidationMessages(t *testing.T, r *Redis) {
+	ctx := context.Background()
+	cfg := EntityConfig{Enabled: true, TTL: time.Minute, L1: true}
+	a, err := NewEntityCache(cfg, r, &Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewEntityCache(cfg, r, &Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	f := entityFetch("{ l1 }")
+	products, bodies := reps("Product", "upc", 3)
+	b.Put(ctx, f, products, bodies, "")
+	b.Wait()
+	if h := hits(b.Get(ctx, f, products)); h != 3 {
+		t.Fatalf("%d hits before, want 3", h)
+	}
+	if _, err := a.InvalidateType(ctx, "products", "Product"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); hits(b.Get(ctx, f, products)) != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the other instance still serves invalidated entities from its L1")
+		}
 	}
 }
 

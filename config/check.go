@@ -79,7 +79,7 @@ func (c *checker) checkNode(node ast.Node, t reflect.Type, path string) bool {
 		had := len(m.Values)
 		kept := m.Values[:0]
 		for _, mv := range m.Values {
-			if c.checkNode(mv.Value, t.Elem(), path+"."+keyString(mv)) {
+			if c.checkNode(mv.Value, t.Elem(), path+"."+clip(keyString(mv))) {
 				kept = append(kept, mv)
 			}
 		}
@@ -117,7 +117,7 @@ func (c *checker) checkStruct(node ast.Node, t reflect.Type, path string) bool {
 			kept = append(kept, mv)
 			continue
 		}
-		key := keyString(mv)
+		key := clip(keyString(mv))
 		sub := key
 		if path != "" {
 			sub = path + "." + key
@@ -294,9 +294,20 @@ func hasUnmarshaler(t reflect.Type) bool {
 	return p.Implements(bytesUnmarshaler) || p.Implements(ifaceUnmarshaler)
 }
 
+// clip shortens a key for a message: a hostile file's key may be huge.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
 // suggest names the known key closest to key, when one is close.
 func suggest(key string, known []string) string {
 	best, bestDist := "", 3
+	if len(key) > 64 {
+		bestDist = 0 // no known key is that long: nothing is close
+	}
 	for _, k := range known {
 		if d := editDistance(key, k); d < bestDist {
 			best, bestDist = k, d

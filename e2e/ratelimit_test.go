@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fedgate/gateway/internal/serial"
 	"math"
 	"net/http"
 	"strings"
@@ -173,6 +174,7 @@ func runLoad(t *testing.T, gws []*gatewaytest.Gateway, d time.Duration) *loadRes
 // load from three clients and checks that each client is served at its
 // limit, within 5%, over the steady part of the run.
 func TestSharedLimitsThreeInstances(t *testing.T) {
+	serial.Timing(t)
 	if testing.Short() {
 		t.Skip("load test")
 	}
@@ -221,6 +223,7 @@ func TestSharedLimitsThreeInstances(t *testing.T) {
 // and starts it again: no 5xx, local limits (a third of the tier on each
 // of the three instances) while it is down, shared limits after.
 func TestSharedLimitsRedisOutage(t *testing.T) {
+	serial.Timing(t)
 	if testing.Short() {
 		t.Skip("load test")
 	}

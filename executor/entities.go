@@ -78,6 +78,11 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	}
 	e.mu.Lock()
 	entities := v.GetArray("data", "_entities")
+	if len(f.OutputRewrites) > 0 {
+		for _, ent := range entities {
+			applyRewrites(ent, f.OutputRewrites)
+		}
+	}
 	var store [][]byte
 	if cached && len(v.GetArray("errors")) == 0 {
 		store = entitiesToCache(entities, batch.count)
@@ -132,7 +137,7 @@ func pathElems(path []string) []any {
 		if p == "@" {
 			break
 		}
-		out = append(out, p)
+		out = append(out, planner.ResponseKeyOf(p))
 	}
 	return out
 }
@@ -184,7 +189,7 @@ func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjs
 	if v.Type() != fastjson.TypeObject {
 		return
 	}
-	walkPathIndexed(v.Get(path[0]), path[1:], append(at, path[0]), fn)
+	walkPathIndexed(v.Get(path[0]), path[1:], append(at, planner.ResponseKeyOf(path[0])), fn)
 }
 
 // representation writes the representation of obj for fetch f, or returns

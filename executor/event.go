@@ -29,6 +29,9 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": subgraph}})
 	} else {
 		if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeObject {
+			if sp, err := planner.SplitSubscription(plan); err == nil {
+				applyRewrites(data, sp.Primary.OutputRewrites)
+			}
 			e.data = data
 		}
 		for _, ev := range v.GetArray("errors") {
@@ -39,7 +42,7 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 		e.run(rest)
 	}
 	var nerrs int
-	buf, nerrs = e.render(buf, plan.Operation, in.Introspect)
+	buf, nerrs = e.render(buf, plan, in.Introspect)
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
 		in.Stats.Errors = nerrs

@@ -96,7 +96,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 		defer span.End()
 	}
 	var nerrs int
-	buf, nerrs = e.render(buf, plan.Operation, in.Introspect)
+	buf, nerrs = e.render(buf, plan, in.Introspect)
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
 		in.Stats.Errors = nerrs
@@ -262,6 +262,7 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeObject {
+		applyRewrites(data, f.OutputRewrites)
 		if e.data == nil {
 			e.data = data
 		} else {
@@ -321,10 +322,42 @@ func jsonPath(prefix []any, p []*fastjson.Value) []any {
 		case fastjson.TypeNumber:
 			out = append(out, el.GetInt())
 		case fastjson.TypeString:
-			out = append(out, string(el.GetStringBytes()))
+			out = append(out, planner.ResponseKeyOf(string(el.GetStringBytes())))
 		}
 	}
 	return out
+}
+
+// applyRewrites applies a fetch's output rewrites to one answer (a root
+// fetch's data or one entity): aliases the subgraph operation needed are
+// renamed back to the data keys the rest of the plan uses.
+func applyRewrites(v *fastjson.Value, rewrites []*planner.OutputRewrite) {
+	for _, r := range rewrites {
+		renameAt(v, r.Path, r.From, r.To)
+	}
+}
+
+// renameAt renames from to to in every object at path below v, stepping
+// into lists at any level.
+func renameAt(v *fastjson.Value, path []string, from, to string) {
+	switch v.Type() {
+	case fastjson.TypeArray:
+		for _, x := range v.GetArray() {
+			renameAt(x, path, from, to)
+		}
+	case fastjson.TypeObject:
+		o := v.GetObject()
+		if len(path) > 0 {
+			if c := o.Get(path[0]); c != nil {
+				renameAt(c, path[1:], from, to)
+			}
+			return
+		}
+		if x := o.Get(from); x != nil {
+			o.Del(from)
+			o.Set(to, x)
+		}
+	}
 }
 
 // subgraphError converts one subgraph error, re-pathing it with repath.

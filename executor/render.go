@@ -14,13 +14,15 @@ import (
 // propagation.
 type renderer struct {
 	e          *execution
+	denied     map[*planner.Field]bool
 	introspect func([]byte, *planner.Field) []byte
 	path       []any
 	nullErrors []*Error
 }
 
-func (e *execution) render(buf []byte, op *planner.Operation, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
-	r := &renderer{e: e, introspect: introspect}
+func (e *execution) render(buf []byte, plan *planner.Plan, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
+	op := plan.Operation
+	r := &renderer{e: e, introspect: introspect, denied: plan.Denied}
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
 	var ok bool
@@ -65,7 +67,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 			buf = append(buf, ',')
 		}
 		buf = append(buf, f.JSONKey()...)
-		if f.Unauthorized {
+		if r.denied[f] {
 			// Authorization removed the field from the plan: null, and
 			// one error at each path where it appears.
 			r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",

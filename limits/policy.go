@@ -94,11 +94,6 @@ type Admission struct {
 	op      string
 }
 
-// Identify returns the client a request comes from (its identity and
-// tier), from headers and the verified caller only: the server uses it to
-// refuse a client it already refused before reading its body.
-func (p *Policy) Identify(r *http.Request) Client { return p.ident.Identify(r) }
-
 // Admit runs the stage for op, an operation that passed validation and
 // normalization, with vars its coerced variables. model is the cost model
 // of the supergraph op was normalized against. The error, when not nil, is

@@ -41,6 +41,9 @@ func BenchmarkPlanCold(b *testing.B) {
 		{"bench", "bench/supergraph.graphql", "bench/query.graphql"},
 		// The demo query of make bench, over the embedded demo supergraph.
 		{"demo", "../gateway.graphql", "bench/demo-query.graphql"},
+		// 20 subgraphs: an entity chain through all of them and an
+		// interface of 20 implementations split over two subgraphs each.
+		{"heavy", "supergraphs/planning_heavy.graphql", "bench/heavy-query.graphql"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			sg, doc := benchInput(b, bc.supergraph, bc.query)

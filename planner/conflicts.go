@@ -1,41 +1,51 @@
 package planner
 
+import "strconv"
+
 // Response-key conflicts inside one subgraph operation.
 
-// resolveConflicts aliases fields that share a response key under
-// different types of one abstract selection but have different types in
-// the subgraph, which GraphQL validation would reject there.
-func (b *builder) resolveConflicts(graph string, s *subSel) {
+// resolveConflicts aliases fields that share a data key under different
+// types of one abstract selection but have different types in the
+// subgraph, which GraphQL validation would reject there. Each alias is
+// returned as an output rewrite that renames it back in the answer, so
+// the merged data keeps one key per field whichever fetch wrote it.
+func (b *builder) resolveConflicts(graph string, s *subSel, path []string, out []*OutputRewrite) []*OutputRewrite {
 	if s == nil {
-		return
+		return out
 	}
 	seen := map[string]string{}
 	for _, ts := range s.types {
 		for _, f := range ts.fields {
 			if f.fragment {
-				b.resolveConflicts(graph, f.sub)
+				out = b.resolveConflicts(graph, f.sub, path, out)
 				continue
 			}
-			if f.sub != nil {
-				b.resolveConflicts(graph, f.sub)
-			}
 			if f.name == "__typename" || !s.abstract {
+				if f.sub != nil {
+					out = b.resolveConflicts(graph, f.sub, appendPath(path, f.key), out)
+				}
 				continue
 			}
 			t := b.fieldTypeIn(graph, ts.typ, f.name)
-			prev, ok := seen[f.key]
-			if !ok {
-				seen[f.key] = t
-				continue
+			key := f.key
+			if prev, ok := seen[key]; !ok {
+				seen[key] = t
+			} else if prev != t {
+				f.key = ReservedPrefix + "t" + strconv.Itoa(len(out)) + "_" + key
+				out = append(out, &OutputRewrite{Path: path, From: f.key, To: key})
 			}
-			if prev != t {
-				f.key = "_fed_" + ts.typ + "_" + f.key
-				if f.field != nil && f.field.dataKey != nil {
-					*f.field.dataKey = f.key
-				}
+			if f.sub != nil {
+				out = b.resolveConflicts(graph, f.sub, appendPath(path, f.key), out)
 			}
 		}
 	}
+	return out
+}
+
+func appendPath(path []string, key string) []string {
+	out := make([]string, len(path), len(path)+1)
+	copy(out, path)
+	return append(out, key)
 }
 
 // fieldTypeIn is the type of typ.field as graph declares it.

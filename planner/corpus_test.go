@@ -132,20 +132,20 @@ func TestCorpusRequiresArgumentKeys(t *testing.T) {
 			// catalog fetch: the EUR price of the representation is read
 			// from the alias.
 			"client field takes the name", `{ products { price shippingCostEUR } }`,
-			"Product as Product: id<-id price<-_fed_price_price weight<-weight",
+			"Product as Product: id<-id price<-_fed_k0_price weight<-weight",
 		},
 		{
 			// Two requirements on price and weight with different
 			// arguments: two fetches, each reading its own values.
 			"two requirements", `{ products { shippingCostEUR shippingCostUSD } }`,
 			"Product as Product: id<-id price<-price weight<-weight\n" +
-				"Product as Product: id<-id price<-_fed_price_price weight<-_fed_weight_weight",
+				"Product as Product: id<-id price<-_fed_k0_price weight<-_fed_k1_weight",
 		},
 		{
 			// The client's aliased price(currency: "EUR") is the required
 			// field itself.
 			"client alias", `{ products { eur: price(currency: "EUR") shippingCostEUR } }`,
-			"Product as Product: id<-id price<-eur weight<-weight",
+			"Product as Product: id<-id price<-price weight<-weight",
 		},
 	}
 	for _, c := range cases {

@@ -58,6 +58,9 @@ func sat(c int) int {
 }
 
 func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided, depth int) int {
+	if !b.spend() {
+		return inf
+	}
 	total := 0
 	var targets []string
 	for _, f := range fields {
@@ -208,28 +211,54 @@ func (b *builder) jumpableFrom(source, target, typ string) bool {
 }
 
 // keyCost estimates the fetches source needs to get the cheapest key of
-// typ in target.
+// typ in target. It does not depend on where in the operation the jump
+// happens, so it is memoized per source, target, type and avoided set; a
+// key that needs itself (a cycle through the same source and type) is not
+// an option.
 func (b *builder) keyCost(source, target, typ string, depth int) int {
 	if typ == b.op.RootType && b.op.Kind == ast.Query {
 		return 0
 	}
+	mk := keyCostKey{source, target, typ, b.avoidSig}
+	if c, ok := b.keyMemo[mk]; ok {
+		return c
+	}
+	top := len(b.inKeyCost) == 0
 	best := inf
 	for _, k := range b.keysIn(target, typ) {
-		if b.selectionResolvable(source, typ, k.Selection) {
-			return 0
+		if b.localKey(source, target, typ, k) {
+			best = 0
+			break
 		}
-		if depth > 4 || b.inKeyCost[source+"|"+typ] {
+		if b.inKeyCost[source+"|"+typ] {
 			continue
 		}
 		b.inKeyCost[source+"|"+typ] = true
 		b.avoidGraph(target, 1)
-		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+8); c < best {
+		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
 			best = c
 		}
 		b.avoidGraph(target, -1)
 		delete(b.inKeyCost, source+"|"+typ)
 	}
+	if top {
+		// Inside another key's estimate a cycle guard may have cut an
+		// option short: only whole estimates are kept.
+		b.keyMemo[mk] = best
+	}
 	return best
+}
+
+type keyCostKey struct{ source, target, typ, avoid string }
+
+// localKey reports whether source resolves the fields of key k of typ in
+// target by itself: the query graph's jump, computed once per supergraph,
+// unless a progressive override label decides it.
+func (b *builder) localKey(source, target, typ string, k *schema.Key) bool {
+	if j := b.qg.Jump(typ, source, target, k); j != nil && !j.LabelDependent {
+		return j.Local
+	}
+	return b.selectionResolvable(source, typ, k.Selection)
 }
 
 // keyFields returns a key's field set as fields of typ.

@@ -1,30 +1,39 @@
 // Package planner turns a client operation into a query plan for a
 // supergraph.
 //
-// Normalize inlines fragments, applies @skip/@include and collects the
-// fields of every selection set per possible concrete type (the spec's
-// CollectFields). Plan then assigns every field to a subgraph and groups
-// the fields into fetches:
+// A newcomer reads the files in the order of the passes:
 //
-//   - a field stays in the subgraph that resolves its parent when that
-//     subgraph can resolve it (shareable fields, @provides included);
-//   - otherwise the plan jumps: an entity fetch (_entities) to a subgraph
-//     that resolves the field, keyed by a @key whose fields the current
-//     fetch selects (or obtains through further jumps), with @requires
-//     fields added to the representation;
-//   - a field whose sub-selection no single subgraph resolves is split
-//     between subgraphs (parent entity calls); on the query root the parts
-//     become parallel root fetches;
-//   - @interfaceObject positions fetch the interface's own fields from the
-//     interface object and the concrete type from the subgraph that owns
-//     the implementations.
+//	operation.go   Normalize: fragments inlined, @skip/@include applied, the
+//	               fields of every selection collected per possible concrete
+//	               type (the spec's CollectFields). The Operation is never
+//	               changed afterwards; it is the plan's render shape.
+//	datakeys.go    data keys: the key under which every field is merged into
+//	               the response tree, one per field for the whole plan; the
+//	               reserved namespace (ReservedPrefix) for the fields the
+//	               planner adds (keys, @requires inputs), which no client
+//	               alias can reach.
+//	schemaview.go  supergraph lookups routing asks (resolvable, keys,
+//	               possible types); candidates.go the subgraphs that could
+//	               resolve a shareable path (union members all of them have).
+//	route.go       route: each field placed in a fetch group - in its parent's
+//	               subgraph when it resolves it, else through an entity jump
+//	               (cost.go estimates the extra fetches of each choice, with a
+//	               memoized key reachability; provides.go, requires.go and
+//	               interfaceobject.go for those features).
+//	group.go       fetch groups: one subgraph fetch each, with its paths,
+//	               selection, representations and dependencies.
+//	merge.go       merge: same-level entity fetches to one subgraph joined
+//	               when their selections agree.
+//	tree.go        tree: Sequence / Parallel / Flatten from the dependencies.
+//	emit.go        emit: subgraph operation text, variables, representations
+//	               (input rewrites), output rewrites (conflicts.go), names.
+//	plan.go        the immutable Plan and its JSON / text forms.
 //
-// The choice between subgraphs is driven by an estimate of the extra
-// fetches each would need for the whole sub-tree (memoized per selection),
-// so plans prefer fewer sequential steps and fewer fetches.
-//
-// Fetches become a tree of Sequence, Parallel, Flatten and Fetch nodes in
-// the shape of Apollo Router's plans (JSON and text forms).
+// Planner.Plan (planner.go) runs them in that order. Planning counts its
+// work against Options.Budget and fails with an over-budget *Error instead
+// of running away. The authorization result is an input (Options.Authorized
+// and Denied): the plan is built from the authorized operation and renders
+// the client's, denied fields null.
 //
 // Plans and @skip/@include: the variable values of @skip/@include are
 // applied during normalization, so a plan is specific to them. The plan

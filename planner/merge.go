@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -17,6 +18,7 @@ func (b *builder) mergeLevels() {
 		return
 	}
 	level := levels(b.groups, nil)
+	sigs := signatures{}
 	// A fetch nothing waits for may run later, beside a fetch to the same
 	// subgraph that it can join.
 	hasDependents := map[*group]bool{}
@@ -30,7 +32,7 @@ func (b *builder) mergeLevels() {
 			continue
 		}
 		for _, c := range b.groups {
-			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && compatibleRequirements(c, g) {
+			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && sigs.mergeable(c, g) {
 				level[g] = level[c]
 			}
 		}
@@ -48,7 +50,7 @@ func (b *builder) mergeLevels() {
 		k := slot{level[g], g.graph}
 		var into *group
 		for _, c := range firsts[k] {
-			if compatibleRequirements(c, g) {
+			if sigs.mergeable(c, g) {
 				into = c
 				break
 			}
@@ -66,6 +68,7 @@ func (b *builder) mergeLevels() {
 			}
 		}
 		mergeSubSel(into.sel, g.sel)
+		delete(sigs, into)
 		for _, d := range g.deps {
 			into.deps = appendUnique(into.deps, d)
 		}
@@ -93,6 +96,99 @@ func (b *builder) mergeLevels() {
 		kept = append(kept, g)
 	}
 	b.groups = kept
+}
+
+// mergeable reports whether one entity fetch can serve both a's and b's
+// paths: for every type both ask for, the same representation and the same
+// selection. A fetch serving several paths sends the selection of a type
+// for every object of that type it collects, so a union of different
+// selections would ask the subgraph for fields a path did not select (and
+// run their resolvers). Types only one of them asks for are kept apart by
+// the objects' __typename.
+func mergeable(a, b *group) bool { return signatures(nil).mergeable(a, b) }
+
+// signatures caches typeSignature per group and type during one merge
+// pass (a group's entry is dropped when another is merged into it).
+type signatures map[*group]map[string]string
+
+func (s signatures) of(g *group, typ string) string {
+	if s == nil {
+		return typeSignature(g.sel, typ)
+	}
+	m := s[g]
+	if m == nil {
+		m = map[string]string{}
+		s[g] = m
+	}
+	sig, ok := m[typ]
+	if !ok {
+		sig = typeSignature(g.sel, typ)
+		m[typ] = sig
+	}
+	return sig
+}
+
+func (s signatures) mergeable(a, b *group) bool {
+	if !compatibleRequirements(a, b) {
+		return false
+	}
+	for _, typ := range b.reqOrder {
+		if _, ok := a.reqs[typ]; !ok {
+			continue
+		}
+		if s.of(a, typ) != s.of(b, typ) {
+			return false
+		}
+	}
+	return true
+}
+
+// typeSignature writes the part of an entity selection for one type, with
+// field keys, names and arguments.
+func typeSignature(s *subSel, typ string) string {
+	var b strings.Builder
+	for _, ts := range s.types {
+		if ts.typ == typ {
+			writeFieldsSignature(&b, ts.fields)
+		}
+	}
+	return b.String()
+}
+
+func writeSelectionSignature(b *strings.Builder, s *subSel) {
+	if s == nil {
+		return
+	}
+	types := make([]*typeSel, len(s.types))
+	copy(types, s.types)
+	sort.Slice(types, func(i, j int) bool { return types[i].typ < types[j].typ })
+	for _, ts := range types {
+		if len(ts.fields) == 0 {
+			continue
+		}
+		b.WriteString(ts.typ)
+		b.WriteByte('{')
+		writeFieldsSignature(b, ts.fields)
+		b.WriteByte('}')
+	}
+}
+
+func writeFieldsSignature(b *strings.Builder, fields []*subField) {
+	for _, f := range fields {
+		if f.fragment {
+			b.WriteString("...{")
+			writeSelectionSignature(b, f.sub)
+			b.WriteByte('}')
+			continue
+		}
+		fmt.Fprintf(b, "%s:%s(%s)", f.key, f.name, argsString(f.args))
+		if f.sub != nil {
+			b.WriteByte('{')
+			writeSelectionSignature(b, f.sub)
+			b.WriteByte('}')
+		}
+		b.WriteByte(' ')
+	}
 }
 
 // compatibleRequirements reports whether two entity fetches send the same
@@ -147,8 +243,8 @@ func mergeSubSel(dst, src *subSel) {
 				mk = func() *subSel { return &subSel{typ: f.sub.typ, abstract: f.sub.abstract} }
 			}
 			df := dts.add(f.key, f.name, f.args, mk)
-			if df.key != f.key && f.field != nil && f.field.dataKey != nil {
-				*f.field.dataKey = df.key
+			if df.field == nil {
+				df.field = f.field
 			}
 			if f.sub != nil {
 				mergeSubSel(df.sub, f.sub)

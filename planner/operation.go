@@ -53,17 +53,18 @@ type Field struct {
 	// Enum is the enum type of a leaf field, so that values outside the
 	// client schema can be nulled; nil otherwise.
 	Enum *ast.Definition
-	// Unauthorized marks a field the caller may not see: authorization
-	// removed it from the operation that was planned, and the response
-	// has null and an UNAUTHORIZED_FIELD_OR_TYPE error wherever it is.
-	Unauthorized bool
 
 	// jsonKey is the response key as JSON, with the colon: "key":
 	jsonKey string
 
-	// dataKey is where subgraph answers hold the value when the plan had
-	// to alias the field; shared by the planner's working copies.
-	dataKey *string
+	// dataKey is where the merged subgraph answers hold the value (see
+	// DataKey); set once by Normalize and never changed.
+	dataKey string
+
+	// internal marks a field of a federation field set (a key, @requires
+	// or @provides): the planner adds it for itself, and it gets a data
+	// key no client response key can take.
+	internal bool
 }
 
 // JSONKey is the response key written as a JSON object key, colon
@@ -76,12 +77,15 @@ func (f *Field) JSONKey() string {
 }
 
 // DataKey is the key under which the merged subgraph data holds the
-// field: its response key unless the plan aliased it.
+// field: its response key, unless that key lies in the namespace the
+// gateway reserves for the fields it adds for itself (see ReservedPrefix).
+// It depends on the field alone, so every fetch of a plan writes the field
+// under the same key, and it never changes after normalization.
 func (f *Field) DataKey() string {
-	if f.dataKey != nil && *f.dataKey != "" {
-		return *f.dataKey
+	if f.dataKey == "" {
+		return clientDataKey(f.ResponseKey, f.Name)
 	}
-	return f.ResponseKey
+	return f.dataKey
 }
 
 // FieldsFor returns the fields selected when the runtime type is typeName.
@@ -128,7 +132,7 @@ func NormalizeFieldSet(schema *ast.Schema, typeName string, set ast.SelectionSet
 	if def == nil {
 		return nil
 	}
-	n := normalizer{schema: schema}
+	n := normalizer{schema: schema, internal: true}
 	// A key on an interface is read from objects of any implementation:
 	// the field set is collected on the interface itself.
 	return &SelectionSet{Type: def.Name, ByType: []*TypeFields{{Type: def.Name, Fields: n.collect(def, []ast.SelectionSet{set})}}}
@@ -159,6 +163,9 @@ type normalizer struct {
 	schema    *ast.Schema
 	fragments ast.FragmentDefinitionList
 	vars      map[string]any
+	// internal marks the fields collected as the planner's own (field
+	// sets of keys, @requires, @provides).
+	internal bool
 }
 
 // selectionSet collects the selections for every possible type of def.
@@ -241,7 +248,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 	for _, c := range order {
 		first := c.fields[0]
 		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name,
-			jsonKey: strconv.Quote(c.key) + ":", dataKey: new(string)}
+			jsonKey: strconv.Quote(c.key) + ":", dataKey: clientDataKey(c.key, first.Name), internal: n.internal}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)
 			out = append(out, f)

@@ -12,8 +12,12 @@ type Plan struct {
 	// Root is nil when the operation needs no subgraph (only __typename or
 	// introspection).
 	Root Node
-	// Operation is the normalized client operation the plan answers.
+	// Operation is the normalized client operation the plan answers: the
+	// render shape (response keys, data keys, enum and possible types).
 	Operation *Operation
+	// Denied are the fields of Operation the caller may not see: they
+	// render as null with an UNAUTHORIZED_FIELD_OR_TYPE error.
+	Denied map[*Field]bool
 	// Fetches is the number of Fetch nodes in Root.
 	Fetches int
 }
@@ -49,8 +53,21 @@ type Fetch struct {
 	// VariableUsages lists the client variables the operation uses.
 	VariableUsages []string
 	// Requires describes the entity representations, one entry per type,
-	// for an _entities fetch; it is nil for a root fetch.
+	// for an _entities fetch; it is nil for a root fetch. They are the
+	// fetch's input rewrites: RequiredField.Key says where each value is in
+	// the response data, RequiredField.Name where it goes.
 	Requires []*Requirement
+	// OutputRewrites rename fields the operation had to alias back to
+	// their data keys, in the answer before it is merged.
+	OutputRewrites []*OutputRewrite
+}
+
+// OutputRewrite renames the key From to To in every object found at Path
+// (keys, lists stepped into) of a root fetch's data or of each entity an
+// entity fetch returns.
+type OutputRewrite struct {
+	Path     []string `json:"path"`
+	From, To string
 }
 
 // Requirement is the representation sent for entities of one type.
@@ -145,7 +162,23 @@ func (n *Fetch) MarshalJSON() ([]byte, error) {
 		Operation      string      `json:"operation"`
 		OperationName  string      `json:"operationName,omitempty"`
 		OperationKind  string      `json:"operationKind"`
-	}{"Fetch", n.Subgraph, usages, requires, n.Operation, n.OperationName, n.OperationKind})
+		OutputRewrites []rewrite   `json:"outputRewrites,omitempty"`
+	}{"Fetch", n.Subgraph, usages, requires, n.Operation, n.OperationName, n.OperationKind, rewrites(n.OutputRewrites)})
+}
+
+// rewrite is an output rewrite in the shape of Apollo's plans.
+type rewrite struct {
+	Kind      string   `json:"kind"`
+	Path      []string `json:"path"`
+	RenameKey string   `json:"renameKeyTo"`
+}
+
+func rewrites(rs []*OutputRewrite) []rewrite {
+	var out []rewrite
+	for _, r := range rs {
+		out = append(out, rewrite{Kind: "KeyRenamer", Path: append(append([]string(nil), r.Path...), r.From), RenameKey: r.To})
+	}
+	return out
 }
 
 // MarshalJSON writes the plan as {"kind":"QueryPlan","node":...}.

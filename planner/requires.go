@@ -55,22 +55,23 @@ func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, 
 			*saved = appendUnique(*saved, ng)
 		}
 	}
-	g.reqs[typ] = mergeRequired(g.reqs[typ], sel.FieldsFor(typ), ps, "")
+	g.reqs[typ] = b.mergeRequired(g.reqs[typ], sel.FieldsFor(typ), ps, "")
 }
 
 // mergeRequired records required fields in a representation, with the
 // response keys under which the parent selection ps holds them.
-func mergeRequired(list []*RequiredField, fields []*Field, ps *typeSel, cond string) []*RequiredField {
+func (b *builder) mergeRequired(list []*RequiredField, fields []*Field, ps *typeSel, cond string) []*RequiredField {
 	for _, f := range fields {
-		key := f.Name
+		key := b.dataKey(f)
 		var src *subField
 		if ps != nil {
 			for _, pf := range ps.fields {
-				if pf.name == f.Name && argsString(pf.args) == argsString(f.Arguments) {
-					src, key = pf, pf.key
+				if pf.key == key && pf.name == f.Name {
+					src = pf
 					break
 				}
 			}
+
 		}
 		var rf *RequiredField
 		for _, x := range list {
@@ -101,7 +102,7 @@ func mergeRequired(list []*RequiredField, fields []*Field, ps *typeSel, cond str
 			if f.Selection.Abstract {
 				subCond = tf.Type
 			}
-			rf.Fields = mergeRequired(rf.Fields, tf.Fields, psub, subCond)
+			rf.Fields = b.mergeRequired(rf.Fields, tf.Fields, psub, subCond)
 		}
 	}
 	return list

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -42,6 +43,9 @@ type Supergraph struct {
 	OverrideLabels []string
 
 	graphByID map[string]*Graph
+
+	qgOnce sync.Once
+	qg     *QueryGraph
 }
 
 // Type is the federation metadata of one object, interface or union type.

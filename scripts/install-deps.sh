@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go and Node.js on a Debian machine:
-# redis-server (tests start their own on loopback), Chromium (the browser
-# test) and the npm packages of e2e/js and e2e/subscriptions. Does nothing
-# for what is there.
+# redis-server and redis-cli (tests start their own servers, clusters and
+# sentinels on loopback), Chromium (the browser test), curl (the
+# documentation's commands) and the npm packages of e2e/js, e2e/subscriptions
+# and e2e/difftest. Does nothing for what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# redis-cli forms the Redis Cluster of the cluster tests (internal/redistest).
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# curl: the documentation's commands use it (e2e TestDocCommands runs them).
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]} (apt-get)"
 	sudo=""

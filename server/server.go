@@ -363,16 +363,21 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 		rt.plans.Set(k, entry, 1024)
 		return entry, nil
 	}
-	p, err := rt.planner.Plan(authorized.Plan, planner.Options{Labels: labels})
-	if err != nil {
-		return nil, &reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: 500}
-	}
+	// The plan answers norm; it is built from the authorized operation and
+	// renders the denied fields as null with an error.
+	opts := planner.Options{Labels: labels}
 	if authorized.Plan != norm {
-		// The response is rendered from the whole operation, where the
-		// removed fields are marked and answer null with an error.
-		rendered := *p
-		rendered.Operation = norm
-		p = &rendered
+		opts.Authorized, opts.Denied = authorized.Plan, authorized.DeniedFields
+	}
+	p, err := rt.planner.Plan(norm, opts)
+	if err != nil {
+		// Over budget is the document's doing (400); any other failure
+		// is the gateway's (the supergraph composed, so it should plan).
+		status := 500
+		if pe, ok := err.(*planner.Error); ok && pe.OverBudget {
+			status = 400
+		}
+		return nil, &reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: status}
 	}
 	entry := &planEntry{plan: p, policy: rt.cache.policy(d.doc, op)}
 	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))

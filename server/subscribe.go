@@ -63,14 +63,22 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 	if err != nil {
 		return nil, id, &subscriptions.RequestError{Status: reqerr.Status(err), Body: reqerr.Body(err)}
 	}
-	id.Client = caller.Subject
-	if !caller.Authenticated {
-		id.Client = "ip:" + clientIP(r)
-	}
 	if exp, ok := caller.Claims["exp"].(float64); ok && exp > 0 && exp < math.MaxInt32*4 {
 		id.Expires = time.Unix(int64(exp), 0)
 	}
-	return r.WithContext(auth.WithCaller(r.Context(), caller)), id, nil
+	r = r.WithContext(auth.WithCaller(r.Context(), caller))
+	// The per-client limits of subscriptions count clients as the rate
+	// limits do (limits.clients: JWT claim, API key, address behind the
+	// configured proxy header); without a policy, by subject or address.
+	switch {
+	case s.opts.Policy != nil:
+		id.Client = s.opts.Policy.Identify(r).ID
+	case caller.Authenticated:
+		id.Client = "jwt:" + caller.Subject
+	default:
+		id.Client = "address:" + clientIP(r)
+	}
+	return r, id, nil
 }
 
 // clientIP is the remote address without its port.
@@ -86,18 +94,14 @@ func clientIP(r *http.Request) string {
 
 // Prepare runs the request pipeline for an operation a stream transport
 // received from the caller of r (Admit put the caller in its context): a
-// query or mutation is executed and its response returned; a
+// query or mutation is executed and its response returned (a mutation in
+// a GET is refused with 405, as over HTTP; the WebSocket transport passes
+// a POST, its operations arrive as messages); a
 // subscription is validated, authorized, checked against the static
 // limits, cost and rate limits, and planned.
 func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Request) (*subscriptions.Prepared, *subscriptions.RequestError) {
 	fail := func(body []byte, status int) (*subscriptions.Prepared, *subscriptions.RequestError) {
 		return nil, &subscriptions.RequestError{Status: status, Body: body}
-	}
-	// Stream transports are never GETs as far as the pipeline goes: a
-	// WebSocket upgrade is one, but its operations arrive as messages.
-	if r.Method == http.MethodGet {
-		r = r.Clone(ctx)
-		r.Method = http.MethodPost
 	}
 	rt := s.rt.Load()
 	failErr := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {

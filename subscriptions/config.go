@@ -38,6 +38,9 @@ type Upstream struct {
 	Backoff                 time.Duration `yaml:"backoff"`
 	MaxBackoff              time.Duration `yaml:"max_backoff"`
 	PingInterval            time.Duration `yaml:"ping_interval"`
+	// SSE names the subgraphs subscribed to over GraphQL over SSE
+	// instead of WebSocket.
+	SSE []string `yaml:"sse"`
 }
 
 // DefaultConfig turns subscriptions on with the default limits.

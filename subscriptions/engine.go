@@ -18,6 +18,8 @@ import (
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/subgraphs/wsclient"
 	"github.com/fedgate/gateway/telemetry"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configure an Engine. Zero values take the defaults in
@@ -65,6 +67,9 @@ type Options struct {
 	TokenHeader string
 	// Logger receives one line per subscription lifecycle (slog.Default).
 	Logger *slog.Logger
+	// Tracer, when set, traces each event's completion as a span
+	// (SpanEvent) whose children are its subgraph fetches.
+	Tracer trace.Tracer
 }
 
 func (o *Options) defaults() {
@@ -97,6 +102,9 @@ func (o *Options) defaults() {
 		o.Logger = slog.Default()
 	}
 }
+
+// SpanEvent is the span of one event's completion.
+const SpanEvent = "subscription_event"
 
 // DefaultMaxConnections is the default of Options.MaxConnections.
 const DefaultMaxConnections = 20000
@@ -298,8 +306,9 @@ func (s *subscription) close(reason string) bool {
 }
 
 // Shutdown completes every subscription (clients receive complete), tells
-// the transports to close their connections, and closes the upstream
-// client.
+// the transports to close their connections, closes the upstream client,
+// and waits (up to the write timeout, at most 5s) for the WebSockets to
+// be closed.
 func (e *Engine) Shutdown() {
 	e.mu.Lock()
 	if e.closing {
@@ -327,6 +336,19 @@ func (e *Engine) Shutdown() {
 		c.closeWith(websocket.StatusGoingAway, "gateway shutting down")
 	}
 	e.up.Close()
+	// Give the writers time to deliver the completes and close frames
+	// before the process exits (a client that does not read is cut at
+	// its write deadline).
+	deadline := time.Now().Add(min(e.opts.WriteTimeout, 5*time.Second))
+	for time.Now().Before(deadline) {
+		e.mu.Lock()
+		n := len(e.conns)
+		e.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // register adds a WebSocket to those pinged and closed at shutdown;
@@ -472,7 +494,7 @@ func newGroup(e *Engine, key string, p *Prepared) *group {
 // startUpstream joins the upstream stream of the primary fetch.
 func (g *group) startUpstream(init json.RawMessage, forwardInit bool) {
 	f := g.plan.Primary
-	req := wsclient.Request{Subgraph: f.Subgraph, Query: f.Operation, OperationName: f.OperationName,
+	req := wsclient.Request{Subgraph: f.Subgraph, Query: anonymous(f.Operation, f.OperationName),
 		Variables: usedVariables(g.in.Variables, f.VariableUsages), Header: headerFor(g.in, f.Subgraph)}
 	if forwardInit {
 		req.InitPayload = init
@@ -488,6 +510,19 @@ func (g *group) startUpstream(init json.RawMessage, forwardInit bool) {
 	}
 	g.mu.Unlock()
 	g.wake()
+}
+
+// anonymous drops the operation name (the client's, suffixed by the
+// planner) from a subgraph subscription, so that clients whose operations
+// differ only in name share the upstream stream.
+func anonymous(op, name string) string {
+	if name == "" {
+		return op
+	}
+	if rest, ok := strings.CutPrefix(op, "subscription "+name); ok {
+		return "subscription" + rest
+	}
+	return op
 }
 
 // usedVariables is the JSON object of the variables in names.
@@ -588,7 +623,7 @@ func (g *group) run() {
 		for _, payload := range events {
 			g.e.Stats.EventsIn.Add(1)
 			counts.in.Add(1)
-			body := executor.ExecuteEvent(g.ctx, g.plan.Plan, g.plan.Rest, g.plan.Primary.Subgraph, payload, g.in, g.tr, nil)
+			body := g.complete(payload)
 			for _, s := range g.snapshot() {
 				if s.ended.Load() {
 					continue
@@ -619,6 +654,21 @@ func (g *group) run() {
 			return
 		}
 	}
+}
+
+// complete runs the rest of the plan on one event, traced when a tracer
+// is set.
+func (g *group) complete(payload []byte) []byte {
+	ctx, in := g.ctx, g.in
+	if tr := g.e.opts.Tracer; tr != nil {
+		var span trace.Span
+		ctx, span = tr.Start(ctx, SpanEvent, trace.WithAttributes(
+			attribute.String("graphql.operation.name", g.plan.Plan.Operation.Name),
+			attribute.String("subgraph.name", g.plan.Primary.Subgraph)))
+		defer span.End()
+		in.Tracer = tr
+	}
+	return executor.ExecuteEvent(ctx, g.plan.Plan, g.plan.Rest, g.plan.Primary.Subgraph, payload, in, g.tr, nil)
 }
 
 // endErrors is what the clients receive when the upstream stream ends:

@@ -49,8 +49,8 @@ type Handler interface {
 
 // Identity is who a stream belongs to.
 type Identity struct {
-	// Client is the key of the per-client limits: the token's subject,
-	// or "ip:" and the remote address for anonymous callers.
+	// Client is the key of the per-client limits, as the gateway's rate
+	// limits identify the caller ("jwt:…", "key:…", "address:…").
 	Client string
 	// Expires is when the caller's token expires (zero: no expiry); the
 	// caller's subscriptions end with UNAUTHENTICATED then.

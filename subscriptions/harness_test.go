@@ -101,13 +101,21 @@ type envOptions struct {
 	engine   subscriptions.Options
 	upstream wsclient.Options
 	server   *server.Options
-	// products wraps the products subgraph handler.
-	products func(http.Handler) http.Handler
+	// products and reviews wrap those subgraphs' handlers.
+	products, reviews func(http.Handler) http.Handler
+	// sseReviews subscribes to reviews over SSE instead of WebSocket.
+	sseReviews bool
+	// sdl replaces the demo supergraph.
+	sdl string
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	sg, err := schema.Load(gateway.DemoSupergraph)
+	sdl := gateway.DemoSupergraph
+	if o.sdl != "" {
+		sdl = o.sdl
+	}
+	sg, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +125,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 		var h func() http.Handler
 		switch g.Name {
 		case "reviews":
-			h = func() http.Handler { return reviews.NewHandlerWithFeed(e.Feed) }
+			h = func() http.Handler {
+				rh := reviews.NewHandlerWithFeed(e.Feed)
+				if o.reviews != nil {
+					return o.reviews(rh)
+				}
+				return rh
+			}
 		case "products":
 			ph := handlers[g.Name]
 			if o.products != nil {
@@ -150,6 +164,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	up := o.upstream
 	up.URLs = e.urls
+	if o.sseReviews {
+		up.SSE = func(sg string) (string, bool) { return e.urls[sg], sg == "reviews" }
+	}
 	if up.Backoff == 0 {
 		up.Backoff = 20 * time.Millisecond
 		up.MaxBackoff = 200 * time.Millisecond

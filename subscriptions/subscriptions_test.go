@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/golang-jwt/jwt/v5"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func TestProtocolCloseCodes(t *testing.T) {
@@ -62,8 +65,12 @@ func TestEventsCompletedInOrderAndShared(t *testing.T) {
 	a.subscribe("s", reviewAdded, map[string]any{"upc": "1"})
 	b.subscribe("s", reviewAdded, map[string]any{"upc": "1"})
 	c.subscribe("s", reviewAdded, map[string]any{"upc": "2"})
+	// Named differently: completes on its own, shares the upstream stream.
+	d := dialWS(t, e.WSURL, nil)
+	d.init("")
+	d.subscribe("s", strings.Replace(reviewAdded, "subscription(", "subscription Named(", 1), map[string]any{"upc": "2"})
 	e.subscribed(2)
-	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	waitFor(t, "4 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 4 })
 	if n := e.Up.Stats.Conns.Load(); n != 1 {
 		t.Fatalf("upstream connections = %d, want 1", n)
 	}
@@ -79,23 +86,25 @@ func TestEventsCompletedInOrderAndShared(t *testing.T) {
 			}
 		}
 	}
-	for i := 0; i < n; i++ {
-		if got, want := eventBody(t, c.next()), fmt.Sprintf("two-%d", i); got != want {
-			t.Fatalf("event %d = %q, want %q", i, got, want)
+	for _, w := range []*wsClient{c, d} {
+		for i := 0; i < n; i++ {
+			if got, want := eventBody(t, w.next()), fmt.Sprintf("two-%d", i); got != want {
+				t.Fatalf("event %d = %q, want %q", i, got, want)
+			}
 		}
 	}
-	// a and b share the completion of each event: 2n completions for 3n
+	// a and b share the completion of each event: 3n completions for 4n
 	// deliveries.
-	if in, out := e.Engine.Stats.EventsIn.Load(), e.Engine.Stats.EventsOut.Load(); in != 2*n || out != 3*n {
-		t.Fatalf("events in %d out %d, want %d and %d", in, out, 2*n, 3*n)
+	if in, out := e.Engine.Stats.EventsIn.Load(), e.Engine.Stats.EventsOut.Load(); in != 3*n || out != 4*n {
+		t.Fatalf("events in %d out %d, want %d and %d", in, out, 3*n, 4*n)
 	}
-	if f := e.Engine.Figures(); f.Events["reviews"].In != 2*n || f.Events["reviews"].Out != 3*n || f.Active != 3 || f.UpstreamStreams != 2 || f.UpstreamConnections != 1 {
+	if f := e.Engine.Figures(); f.Events["reviews"].In != 3*n || f.Events["reviews"].Out != 4*n || f.Active != 4 || f.UpstreamStreams != 2 || f.UpstreamConnections != 1 {
 		t.Fatalf("figures %+v", f)
 	}
 	// complete from one client leaves the shared upstream stream running;
 	// from both, it ends upstream.
 	a.send(msg{ID: "s", Type: "complete"})
-	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	waitFor(t, "3 active", func() bool { return e.Engine.Stats.Active.Load() == 3 })
 	if e.Feed.Subscribers() != 2 {
 		t.Fatal("the upstream stream ended while b still uses it")
 	}
@@ -238,21 +247,67 @@ func TestManyIdleConnections(t *testing.T) {
 	e.subscribed(0)
 }
 
+const jwtSecret = "0123456789abcdef0123456789abcdef"
+
 // jwtEnv serves with HS256 tokens required.
 func jwtEnv(t *testing.T) (*env, func(exp time.Time) string) {
-	secret := "0123456789abcdef0123456789abcdef"
 	opts := server.DefaultOptions()
 	opts.Auth.RequireAuthentication = true
-	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: secret, Algorithms: []string{"HS256"}}}
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
 	e := newEnv(t, envOptions{server: &opts})
-	sign := func(exp time.Time) string {
-		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "ada", "exp": exp.Unix()}).SignedString([]byte(secret))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+	return e, func(exp time.Time) string { return signToken(t, "ada", exp) }
+}
+
+func signToken(t *testing.T, sub string, exp time.Time) string {
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": exp.Unix()}).SignedString([]byte(jwtSecret))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return e, sign
+	return tok
+}
+
+func TestClaimsBecomeSubgraphHeaders(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	opts.Auth.Headers.All.Claims = []auth.ClaimHeader{{Claim: "sub", Header: "X-User"}}
+	var mu sync.Mutex
+	seen := map[string][]string{} // subgraph -> X-User values received
+	record := func(name string) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen[name] = append(seen[name], r.Header.Get("X-User"))
+				mu.Unlock()
+				next.ServeHTTP(w, r)
+			})
+		}
+	}
+	e := newEnv(t, envOptions{server: &opts, reviews: record("reviews"), products: record("products")})
+	for _, sub := range []string{"ada", "alan"} {
+		// A client's own X-User is never forwarded: the claim decides.
+		w := dialWS(t, e.WSURL, http.Header{"X-User": {"forged"}})
+		w.init(`{"Authorization":"Bearer ` + signToken(t, sub, time.Now().Add(time.Hour)) + `"}`)
+		w.subscribe("s", reviewAdded, nil)
+		t.Cleanup(func() { _ = w.c.CloseNow() })
+	}
+	e.subscribed(2)
+	if n := e.Up.Stats.Conns.Load(); n != 2 {
+		t.Fatalf("upstream connections = %d, want one per forwarded header set", n)
+	}
+	e.add("1", "x")
+	waitFor(t, "entity fetches with both users", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(strings.Join(seen["products"], ","), "ada") && strings.Contains(strings.Join(seen["products"], ","), "alan")
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for _, sg := range []string{"reviews", "products"} {
+		got := strings.Join(seen[sg], ",")
+		if !strings.Contains(got, "ada") || !strings.Contains(got, "alan") || strings.Contains(got, "forged") {
+			t.Fatalf("%s received X-User %q, want ada and alan, never forged", sg, got)
+		}
+	}
 }
 
 func TestTokenVerifiedAtConnectAndExpiryEndsSubscriptions(t *testing.T) {
@@ -388,7 +443,8 @@ func TestHTTPTransportsRefuseCSRFAndBadInput(t *testing.T) {
 		status                            int
 		code                              string
 	}{
-		{"SSE GET without a preflight header", "GET", "text/event-stream", "", "", 400, "CSRF"},
+		{"SSE GET without a preflight header", "GET", "text/event-stream", "", "subscription%7BreviewAdded%7Bbody%7D%7D", 400, "CSRF"},
+		{"SSE GET of a mutation", "GET", "text/event-stream", "preflight", `mutation%7BaddReview(productUpc:"1",authorId:"1",body:"x",rating:1)%7Bid%7D%7D`, 405, "METHOD_NOT_ALLOWED"},
 		{"SSE POST as a simple request", "POST", "text/event-stream", "text/plain", `{"query":"subscription { reviewAdded { body } }"}`, 400, "CSRF"},
 		{"multipart POST as a simple request", "POST", `multipart/mixed;subscriptionSpec="1.0"`, "text/plain", `{"query":"subscription { reviewAdded { body } }"}`, 400, "CSRF"},
 		{"SSE with a broken body", "POST", "text/event-stream", "application/json", `{"query":`, 400, ""},
@@ -401,13 +457,17 @@ func TestHTTPTransportsRefuseCSRFAndBadInput(t *testing.T) {
 			url := e.URL
 			var body io.Reader
 			if c.method == "GET" {
-				url += "?query=" + "subscription%7BreviewAdded%7Bbody%7D%7D"
+				url += "?query=" + c.body
 			} else {
 				body = strings.NewReader(c.body)
 			}
 			req, _ := http.NewRequest(c.method, url, body)
 			req.Header.Set("Accept", c.accept)
-			if c.ctype != "" {
+			switch c.ctype {
+			case "":
+			case "preflight":
+				req.Header.Set("Apollo-Require-Preflight", "true")
+			default:
 				req.Header.Set("Content-Type", c.ctype)
 			}
 			resp, err := http.DefaultClient.Do(req)
@@ -487,5 +547,119 @@ func (s *sseStream) event() string {
 		if name, ok := strings.CutPrefix(line, "event: "); ok {
 			return strings.TrimSpace(name)
 		}
+	}
+}
+
+func TestEachEventIsTraced(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer tp.Shutdown(t.Context())
+	e := newEnv(t, envOptions{engine: subscriptions.Options{Tracer: tp.Tracer("test")}})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("s", strings.Replace(reviewAdded, "subscription(", "subscription Traced(", 1), nil)
+	e.subscribed(1)
+	e.add("1", "one")
+	e.add("2", "two")
+	eventBody(t, w.next())
+	eventBody(t, w.next())
+	var events int
+	for _, s := range rec.Ended() {
+		if s.Name() == subscriptions.SpanEvent {
+			events++
+			var op string
+			for _, a := range s.Attributes() {
+				if a.Key == "graphql.operation.name" {
+					op = a.Value.AsString()
+				}
+			}
+			if op != "Traced" {
+				t.Fatalf("span attributes %v", s.Attributes())
+			}
+		}
+	}
+	if events != 2 {
+		t.Fatalf("%d event spans, want 2", events)
+	}
+}
+
+func TestSSEToTheSubgraph(t *testing.T) {
+	e := newEnv(t, envOptions{sseReviews: true})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("a", reviewAdded, map[string]any{"upc": "1"})
+	w.subscribe("b", reviewAdded, map[string]any{"upc": "1"})
+	e.subscribed(1)
+	e.add("1", "through sse")
+	for i := 0; i < 2; i++ {
+		if got := eventBody(t, w.next()); got != "through sse" {
+			t.Fatal(got)
+		}
+	}
+	if n := e.Up.Stats.Streams.Load(); n != 1 {
+		t.Fatalf("upstream streams = %d, want 1", n)
+	}
+	w.send(msg{ID: "a", Type: "complete"})
+	w.send(msg{ID: "b", Type: "complete"})
+	e.subscribed(0)
+}
+
+func TestStaticLimitsAtSubscribe(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Limits.MaxDepth = 2
+	e := newEnv(t, envOptions{server: &opts})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("deep", `subscription { reviewAdded { product { name } } }`, nil)
+	m := w.next()
+	if m.Type != "error" || m.ID != "deep" || !strings.Contains(string(m.Payload), "MAX_DEPTH_EXCEEDED") {
+		t.Fatalf("got %s %s, want a depth limit error", m.Type, m.Payload)
+	}
+	w.subscribe("flat", `subscription { reviewAdded { body } }`, nil)
+	e.subscribed(1)
+	if n := e.Engine.Stats.Active.Load(); n != 1 {
+		t.Fatalf("active = %d, want only the shallow subscription", n)
+	}
+}
+
+func TestFieldAuthorizationInEvents(t *testing.T) {
+	sdl := strings.Replace(gateway.DemoSupergraph, "inStock: Boolean! @join__field(graph: INVENTORY)",
+		"inStock: Boolean! @join__field(graph: INVENTORY) @authenticated", 1)
+	if sdl == gateway.DemoSupergraph {
+		t.Fatal("the demo supergraph changed: Product.inStock not found")
+	}
+	sdl += "\ndirective @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n"
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	e := newEnv(t, envOptions{server: &opts, sdl: sdl})
+	anon := dialWS(t, e.WSURL, nil)
+	anon.init("")
+	anon.subscribe("s", reviewAdded, nil)
+	authed := dialWS(t, e.WSURL, nil)
+	authed.init(`{"Authorization":"Bearer ` + signToken(t, "ada", time.Now().Add(time.Hour)) + `"}`)
+	authed.subscribe("s", reviewAdded, nil)
+	// Two plans (by grants), one upstream stream.
+	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	e.subscribed(1)
+	e.add("1", "secret stock")
+	if got := eventBody(t, authed.next()); got != "secret stock" {
+		t.Fatal(got)
+	}
+	m := anon.next()
+	var ev struct {
+		Data   map[string]any
+		Errors []struct {
+			Path       []any
+			Extensions map[string]any
+		}
+	}
+	if err := json.Unmarshal(m.Payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	// Review.product and Product.inStock are non-null: the denied field
+	// nulls the whole event, with the error at its path.
+	if m.Type != "next" || ev.Data["reviewAdded"] != nil || len(ev.Errors) != 1 || ev.Errors[0].Extensions["code"] != "UNAUTHORIZED_FIELD_OR_TYPE" ||
+		fmt.Sprint(ev.Errors[0].Path) != "[reviewAdded product inStock]" {
+		t.Fatalf("anonymous event %s %s, want inStock denied", m.Type, m.Payload)
 	}
 }

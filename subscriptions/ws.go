@@ -57,6 +57,9 @@ type wsConn struct {
 	authed   *http.Request
 	subs     map[string]*wsSub
 	closeMsg *wsClose
+	// expiry fires when the token expires; stopped when the connection
+	// ends, so a closed connection is not kept until then.
+	expiry *time.Timer
 }
 
 type wsClose struct {
@@ -137,6 +140,9 @@ func (c *wsConn) end() {
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = map[string]*wsSub{}
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
 	c.mu.Unlock()
 	for _, s := range subs {
 		s.cancel()
@@ -295,6 +301,9 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	c.initSeen = true
 	r := c.r.Clone(c.r.Context())
 	c.mu.Unlock()
+	// The upgrade is a GET; the operations arrive as messages, which the
+	// pipeline treats as POSTs (mutations allowed).
+	r.Method = http.MethodPost
 	for _, h := range []string{"Authorization", c.e.opts.TokenHeader} {
 		if tok := initToken(payload, h); h != "" && tok != "" {
 			r.Header.Set(h, tok)
@@ -311,7 +320,10 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	c.mu.Unlock()
 	c.send(wsMessage{Type: "connection_ack"})
 	if !id.Expires.IsZero() {
-		time.AfterFunc(time.Until(id.Expires), func() { c.expire() })
+		t := time.AfterFunc(time.Until(id.Expires), func() { c.expire() })
+		c.mu.Lock()
+		c.expiry = t
+		c.mu.Unlock()
 	}
 	return true
 }

@@ -80,7 +80,7 @@ func addSharedFlags(fs *flag.FlagSet) *sharedFlags {
 		listen:      fs.String("listen", d.Server.Listen, "`ADDR` (host:port) to listen on (server.listen)"),
 		port:        fs.Int("port", 0, "`PORT` to listen on at 127.0.0.1 (shorthand for --listen)"),
 		debugListen: fs.String("debug-listen", "", "serve Go profiling (pprof) on this `ADDR`, never the public one (server.debug_listen)"),
-		redisURL:    fs.String("redis-url", "", "Redis shared by rate limits and caches, `URL` redis://host:port/db (redis.url)"),
+		redisURL:    fs.String("redis-url", "", "Redis shared by rate limits and caches, `URL` redis://host:port/db, or redis+cluster:// / redis+sentinel:// (redis.url, docs/config.md)"),
 		maxInflight: fs.Int("max-inflight-requests", 0, "`N` client requests served at once; more get 503 SERVICE_OVERLOADED, 0 = unlimited (server.max_inflight_requests)"),
 		reqTimeout:  fs.Duration("request-timeout", d.Server.RequestTimeout, "deadline of a client request; past it 504 GATEWAY_TIMEOUT (server.request_timeout)"),
 		drainDelay:  fs.Duration("drain-delay", 0, "after SIGTERM, how long /ready answers 503 while requests are still served (server.drain_delay)"),

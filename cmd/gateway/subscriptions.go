@@ -27,15 +27,18 @@ func (u *subgraphURLs) store(m map[string]string) {
 // wsURL is the graphql-transport-ws URL of a subgraph: its HTTP URL with
 // the ws or wss scheme.
 func (u *subgraphURLs) wsURL(name string) (string, bool) {
+	url, ok := u.httpURL(name)
+	return wsclient.WebSocketURL(url), ok
+}
+
+// httpURL is the HTTP URL of a subgraph.
+func (u *subgraphURLs) httpURL(name string) (string, bool) {
 	m := u.m.Load()
 	if m == nil {
 		return "", false
 	}
 	url, ok := (*m)[name]
-	if !ok {
-		return "", false
-	}
-	return wsclient.WebSocketURL(url), true
+	return url, ok
 }
 
 // streamMemory is the memory a stream connection may hold (buffers, read
@@ -71,8 +74,21 @@ func (p *gatewayProcess) startSubscriptions(srv *server.Server) *subscriptions.E
 	}
 	uo := cfg.UpstreamOptions()
 	uo.URL = p.urls.wsURL
+	if len(cfg.Upstream.SSE) > 0 {
+		sse := map[string]bool{}
+		for _, name := range cfg.Upstream.SSE {
+			sse[name] = true
+		}
+		uo.SSE = func(name string) (string, bool) {
+			if !sse[name] {
+				return "", false
+			}
+			return p.urls.httpURL(name)
+		}
+	}
 	opts := cfg.Options()
 	opts.Logger = p.tel.Logger
+	opts.Tracer = p.tel.Tracer
 	opts.TokenHeader = p.cfg.Auth.JWT.Header
 	eng := subscriptions.New(srv, wsclient.New(uo), opts)
 	srv.HandleStreams(eng)

@@ -161,6 +161,29 @@ try {
   await page.locator('.graphiql-history').getByText('TopProductsWithReviews').first().waitFor();
   check(true, 'history lists the operation');
 
+  // A subscription runs over SSE: reviews added meanwhile (mutations sent
+  // to the gateway) appear in the result pane, completed through products.
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText('subscription Live { reviewAdded(productUpc: "2") { body product { name } } }');
+  const stream = page.waitForResponse((r) => /Live/.test(r.request().postData() || '') && /text\/event-stream/.test(r.headers()['content-type'] || ''));
+  await page.getByRole('button', { name: /execute query/i }).click();
+  await stream;
+  check(true, 'the playground subscribes over SSE');
+  let live = '';
+  for (let i = 0; i < 50 && !/from the browser test/.test(live); i++) {
+    await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation { addReview(productUpc: "2", authorId: "3", body: "from the browser test", rating: 5) { id } }' }),
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    live = (await result.innerText()).replace(/\s+/g, ' ');
+  }
+  check(/from the browser test/.test(live) && /"Couch"/.test(live), 'a subscription in the playground shows an added review with its product from the products subgraph');
+  await page.screenshot({ path: join(outDir, 'subscription.png') });
+
   // The editors' language services run in the bundle's workers.
   for (const worker of ['editor.worker', 'graphql.worker', 'json.worker']) {
     check(requested.some((u) => u.includes(`/playground/assets/${worker}-`)), `Monaco's ${worker} loaded from the bundle`);

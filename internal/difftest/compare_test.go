@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/fedgate/gateway/internal/opgen"
@@ -30,6 +31,7 @@ func TestJudge(t *testing.T) {
 	errPathOtherMessage := Parse(200, []byte(`{"data":{"a":null},"errors":[{"message":"different","path":["a"]}]}`))
 	crashed := Parse(400, []byte(`{"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 	rejected := Parse(200, []byte(`{"data":null,"errors":[{"message":"conflict","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`))
+	rejectedNoCode := Parse(200, []byte(`{"data":{"me":null},"errors":[{"message":"Fields \"a\" conflict because \"b\" and \"c\" are different fields.","path":["me"]}]}`))
 	for _, tc := range []struct {
 		name    string
 		fedgate Result
@@ -46,6 +48,7 @@ func TestJudge(t *testing.T) {
 		{"references disagree, fedgate matches one", ok, []Result{ok, other}, Agree},
 		{"references disagree, fedgate matches none", errPath, []Result{ok, other}, RefsDisagree},
 		{"every reference crashed", ok, []Result{crashed, rejected}, RefsCrashed},
+		{"a subgraph validation message without a code is a crash", other, []Result{ok, rejectedNoCode}, Review},
 	} {
 		if got := Judge(tc.fedgate, tc.refs); got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
@@ -64,5 +67,37 @@ func TestClassify(t *testing.T) {
 	want := "error QUERY_PLANNING_FAILED: no subgraph can resolve X at N [alias, alias __typename, alias named like a key/@requires field, one field under two aliases]"
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestRenameAliasesAndBack(t *testing.T) {
+	op := opgen.Operation{Query: `query Q { a: me { __typename: id b: name } ...F } fragment F on Query { a: me { id } }`, OperationName: "Q"}
+	renamed, back, ok := RenameAliases(op)
+	if !ok || strings.Contains(renamed.Query, "__typename:") || strings.Contains(renamed.Query, " a:") {
+		t.Fatalf("not renamed: %v\n%s", ok, renamed.Query)
+	}
+	if err := opgen.Validate(demoAPI(t), renamed); err != nil {
+		t.Fatalf("renamed operation invalid: %v\n%s", err, renamed.Query)
+	}
+	// The answer to the renamed operation, with its keys renamed back, is
+	// the answer to the original.
+	var a, tn, b string
+	for fresh, orig := range back {
+		switch orig {
+		case "a":
+			a = fresh
+		case "__typename":
+			tn = fresh
+		case "b":
+			b = fresh
+		}
+	}
+	res := Parse(200, []byte(`{"data":{"`+a+`":{"`+tn+`":"1","`+b+`":"Ada","id":"1"}},"errors":[{"message":"m","path":["`+a+`","`+b+`"]}]}`))
+	got := res.Renamed(back)
+	if got.Data != `{"a":{"__typename":"1","b":"Ada","id":"1"}}` || got.Errors[0] != "a.b" {
+		t.Fatalf("renamed back: %s %v", got.Data, got.Errors)
+	}
+	if _, _, ok := RenameAliases(opgen.Operation{Query: `{ me { id } }`}); ok {
+		t.Fatal("an operation without aliases has nothing to rename")
 	}
 }

@@ -25,6 +25,7 @@ type Reference struct {
 	Refused map[string]string
 
 	cmd    *exec.Cmd
+	stdin  io.WriteCloser
 	stderr *lockedBuffer
 	done   chan struct{}
 }
@@ -44,7 +45,13 @@ func StartReference(name, script, dir string, timeout time.Duration) (*Reference
 	if err != nil {
 		return nil, err
 	}
-	r := &Reference{Name: name, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{}), Refused: map[string]string{}}
+	// The reference exits when this pipe closes, also when this process
+	// dies without running Stop.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	r := &Reference{Name: name, cmd: cmd, stdin: stdin, stderr: &lockedBuffer{}, done: make(chan struct{}), Refused: map[string]string{}}
 	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("reference %s: %w", name, err)
@@ -101,6 +108,7 @@ func (r *Reference) Stop() {
 	if r.cmd.Process == nil {
 		return
 	}
+	_ = r.stdin.Close()
 	_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-r.done:

@@ -59,6 +59,7 @@ type Stats struct {
 	Ops                       int
 	Agree, Differs, Review    int
 	RefsDisagree, RefsCrashed int
+	AliasDivergence           int
 	GeneratorFailures         int
 	// KnownDiffer and KnownAgree list the indexes of known cases that
 	// still differ, and that agree now.
@@ -79,6 +80,10 @@ type Runner struct {
 	Keep []Verdict
 	// ShrinkReview minimizes Review cases too (Differs cases always are).
 	ShrinkReview bool
+	// AliasCheck re-asks a differing operation with its aliases renamed
+	// (see RenameAliases) and calls it AliasDivergence when the references
+	// then agree with fedgate's first answer.
+	AliasCheck bool
 }
 
 // OpHash is a short digest of an operation (document, name, variables),
@@ -137,6 +142,8 @@ func (r *Runner) Run(ctx context.Context, g *Graph, seed uint64, n int, known fu
 						st.RefsDisagree++
 					case RefsCrashed:
 						st.RefsCrashed++
+					case AliasDivergence:
+						st.AliasDivergence++
 					}
 					if v == Differs || slices.Contains(r.Keep, v) {
 						cases = append(cases, c)
@@ -162,8 +169,7 @@ func (r *Runner) one(ctx context.Context, g *Graph, seed uint64, i int, shrink b
 	if err != nil {
 		return Case{}, Differs, err
 	}
-	answers := r.ask(ctx, g, op)
-	v := judge(answers)
+	v, answers := r.verdict(ctx, g, op)
 	c := Case{Graph: g.Name, Seed: seed, Index: i, Verdict: v, Op: op, Min: op, Answers: answers}
 	if !(v == Differs || (v == Review && r.ShrinkReview)) || r.ShrinkBudget < 0 || !shrink {
 		return c, v, nil
@@ -174,8 +180,8 @@ func (r *Runner) one(ctx context.Context, g *Graph, seed uint64, i int, shrink b
 	}
 	var last []Answer
 	c.Min = Shrink(g.API, op, func(cand opgen.Operation) bool {
-		a := r.ask(ctx, g, cand)
-		if judge(a) == v {
+		cv, a := r.verdict(ctx, g, cand)
+		if cv == v {
 			last = a
 			return true
 		}
@@ -187,9 +193,50 @@ func (r *Runner) one(ctx context.Context, g *Graph, seed uint64, i int, shrink b
 	return c, v, nil
 }
 
+// verdict asks every gateway and judges the answers. With AliasCheck, an
+// operation with aliases that does not simply agree is asked again with
+// its aliases renamed (RenameAliases), and fedgate's first answer is
+// judged against the references' answers to that, keys renamed back: when
+// they agree with it, the difference was the references' alias handling
+// (AliasDivergence); when they agree with each other but not with it, it
+// is a difference even if the references crashed or disagreed on the
+// original operation. The renamed answers are appended, labelled.
+func (r *Runner) verdict(ctx context.Context, g *Graph, op opgen.Operation) (Verdict, []Answer) {
+	answers := r.ask(ctx, g, op)
+	v := judge(answers)
+	if v == Agree || !r.AliasCheck {
+		return v, answers
+	}
+	renamed, back, ok := RenameAliases(op)
+	if !ok {
+		return v, answers
+	}
+	again := r.ask(ctx, g, renamed)
+	refs := make([]Result, 0, len(again)-1)
+	labelled := answers
+	for _, a := range again[1:] {
+		res := a.Result.Renamed(back)
+		refs = append(refs, res)
+		shown := res
+		paths, _ := json.Marshal(res.Errors)
+		shown.Body = []byte(`{"data":` + res.Data + `,"errorPaths":` + string(paths) + `}`)
+		labelled = append(labelled, Answer{Gateway: a.Gateway + " (aliases renamed, keys renamed back)", Result: shown})
+	}
+	switch Judge(answers[0].Result, refs) {
+	case Agree:
+		return AliasDivergence, labelled
+	case Differs:
+		return Differs, labelled
+	}
+	return v, answers
+}
+
 func judge(answers []Answer) Verdict {
 	refs := make([]Result, 0, len(answers)-1)
 	for _, a := range answers[1:] {
+		if strings.Contains(a.Gateway, "(") {
+			continue
+		}
 		refs = append(refs, a.Result)
 	}
 	return Judge(answers[0].Result, refs)

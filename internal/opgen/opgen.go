@@ -50,6 +50,10 @@ type Options struct {
 	MaxFields int
 	// MaxOperations bounds the operations per document (default 3).
 	MaxOperations int
+	// MaxAliases bounds the aliases written per operation (default 20,
+	// below gateways' usual alias limits; fragments spread twice count
+	// twice there).
+	MaxAliases int
 	// Mutations allows mutation operations when the schema has a mutation
 	// type.
 	Mutations bool
@@ -67,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxOperations <= 0 {
 		o.MaxOperations = 3
+	}
+	if o.MaxAliases <= 0 {
+		o.MaxAliases = 20
 	}
 	return o
 }
@@ -162,6 +169,7 @@ type gen struct {
 	// variable uses, so a fragment that uses none can be reused by other
 	// operations of the document.
 	op       int
+	aliases  int
 	varUses  int
 	reusable []reusableFragment
 }
@@ -177,7 +185,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	n := 1 + r.IntN(g.opts.MaxOperations)
 	values := make([]map[string]any, n)
 	for i := 0; i < n; i++ {
-		s.fields, s.opVars, s.boolVar, s.op = 0, nil, nil, i
+		s.fields, s.opVars, s.boolVar, s.op, s.aliases = 0, nil, nil, i, 0
 		s.values = map[string]any{}
 		values[i] = s.values
 		kind, root := ast.Query, g.schema.Query
@@ -253,7 +261,7 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 
 func (s *gen) typename(t *ast.Definition, sc *scope) ast.Selection {
 	f := &ast.Field{Name: "__typename", Alias: "__typename"}
-	if s.r.IntN(4) == 0 {
+	if s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases {
 		f.Alias = s.alias(t)
 	}
 	if sc.claim(f.Alias, "__typename") == nil {
@@ -265,6 +273,7 @@ func (s *gen) typename(t *ast.Definition, sc *scope) ast.Selection {
 }
 
 func (s *gen) freshAlias() string {
+	s.aliases++
 	s.nAlias++
 	return "a" + strconv.Itoa(s.nAlias)
 }
@@ -284,6 +293,7 @@ func (s *gen) alias(t *ast.Definition) string {
 	cands = append(cands, "__typename")
 	switch roll := s.r.IntN(10); {
 	case roll < 7:
+		s.aliases++
 		return cands[s.r.IntN(len(cands))]
 	default:
 		return s.freshAlias()
@@ -437,7 +447,7 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 		s.fields++
 		f := &ast.Field{Name: fd.Name, Alias: fd.Name}
 		f.Arguments = s.arguments(fd.Arguments)
-		if i > 0 || s.r.IntN(4) == 0 {
+		if i > 0 || (s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases) {
 			f.Alias = s.alias(t)
 		}
 		sig := fd.Name + "(" + argsString(f.Arguments) + "):" + fd.Type.String()

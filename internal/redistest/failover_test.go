@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fedgate/gateway/internal/serial"
 	"net/http"
 	"strings"
 	"sync"
@@ -25,29 +26,39 @@ import (
 // The rate limit of the failover tests: limit requests per second for
 // the one client (127.0.0.1), shared by two gateway instances, each sent
 // offered requests per second.
+// The load is kept small so that the test holds on a busy machine and
+// under the race detector.
 const (
-	limit   = 100
-	offered = 125
+	limit   = 20
+	offered = 62
 	// settle is how long after a failover starts the limits must be
 	// within tolerance again; measure is the window they are measured
 	// over.
 	settle    = 5 * time.Second
-	measure   = 2 * time.Second
+	measure   = 3 * time.Second
 	tolerance = 0.05
+	// redisTimeout bounds one Redis command of the gateways: long enough
+	// that a slow machine is not taken for a failed Redis (a dead node
+	// refuses connections at once; a paused one is what is tested).
+	redisTimeout = 5 * time.Second
 )
 
 // TestGatewayRedisFailover runs two gateway instances on a Redis Cluster
 // (a coordinated CLUSTER FAILOVER, then a killed master) and on a master
 // behind Sentinel (SENTINEL FAILOVER), under steady load from one client
-// whose shared rate limit the load exceeds 2.5 times. The master failed
+// whose shared rate limit the load exceeds six times. The master failed
 // over is the one holding the client's rate limit counter. Every request
 // must be answered with data (200) or a rate limit refusal (429
 // RATE_LIMITED), never an error; and from 5 s after each failover on the
-// number admitted in 2 s must be within 5% of the limit again. (With the
-// limits falling back to each instance's own counters, twice the limit
-// would pass: the check sees that shared counting resumed.)
+// number admitted in 3 s (counted when the limiters decide) must be
+// within 5% of the limit again. (With the limits falling back to each
+// instance's own counters, twice the limit would pass: the check sees
+// that shared counting resumed.)
 func TestGatewayRedisFailover(t *testing.T) {
+	serial.Timing(t)
+	// The two run at once: most of their time is waiting.
 	t.Run("cluster", func(t *testing.T) {
+		t.Parallel()
 		c := redistest.StartCluster(t)
 		checkRegistry(t, c.URL())
 		runFailovers(t, c.URL(), func(key string) []failover {
@@ -58,6 +69,7 @@ func TestGatewayRedisFailover(t *testing.T) {
 		})
 	})
 	t.Run("sentinel", func(t *testing.T) {
+		t.Parallel()
 		s := redistest.StartSentinel(t)
 		checkRegistry(t, s.URL())
 		runFailovers(t, s.URL(), func(string) []failover {
@@ -135,9 +147,34 @@ type answer struct {
 	failure string // "" for data or RATE_LIMITED
 }
 
-func startGateway(t *testing.T, url string) *gatewaytest.Gateway {
+// decisions records when the limiters of both gateways admitted or
+// refused a request: the windows are counted by decision time, which the
+// latency of the answers (seconds on a starved machine) does not blur.
+type decisions struct {
+	start time.Time
+	mu    sync.Mutex
+	list  []answer // at and allowed only
+}
+
+// recording is a limiter that reports its verdicts to decisions.
+type recording struct {
+	inner limits.Limiter
+	log   *decisions
+}
+
+func (r recording) Take(ctx context.Context, key string, tier limits.Tier, cost int64) (limits.Verdict, error) {
+	v, err := r.inner.Take(ctx, key, tier, cost)
+	if err == nil {
+		r.log.mu.Lock()
+		r.log.list = append(r.log.list, answer{at: time.Since(r.log.start), allowed: v.Allowed})
+		r.log.mu.Unlock()
+	}
+	return v, err
+}
+
+func startGateway(t *testing.T, url string, log *decisions) *gatewaytest.Gateway {
 	t.Helper()
-	r, err := cache.NewRedis(cache.RedisOptions{URL: url})
+	r, err := cache.NewRedis(cache.RedisOptions{URL: url, Timeout: redisTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +185,8 @@ func startGateway(t *testing.T, url string) *gatewaytest.Gateway {
 		t.Fatal(err)
 	}
 	opts := server.DefaultOptions()
-	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{Redis: r.Client(), RedisTimeout: 50 * time.Millisecond})
+	limiter := limits.NewRedisLimiter(r.Client(), limits.RedisLimiterOptions{Prefix: cfg.Redis.KeyPrefix, Timeout: redisTimeout})
+	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{Limiter: recording{inner: limiter, log: log}})
 	opts.Redis = r
 	opts.Cache.Entity.Enabled = true
 	opts.Cache.Entity.TTL = time.Minute
@@ -156,12 +194,16 @@ func startGateway(t *testing.T, url string) *gatewaytest.Gateway {
 }
 
 func runFailovers(t *testing.T, url string, failovers func(rateKey string) []failover) {
-	gateways := []*gatewaytest.Gateway{startGateway(t, url), startGateway(t, url)}
+	log := &decisions{}
+	gateways := []*gatewaytest.Gateway{startGateway(t, url, log), startGateway(t, url, log)}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var mu sync.Mutex
 	var answers []answer
 	start := time.Now()
+	log.mu.Lock()
+	log.start, log.list = start, nil
+	log.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, g := range gateways {
 		wg.Add(1)
@@ -179,39 +221,79 @@ func runFailovers(t *testing.T, url string, failovers func(rateKey string) []fai
 		defer mu.Unlock()
 		return append([]answer(nil), answers...)
 	}
-	// admitted counts the requests admitted in [from, from+measure).
-	admitted := func(from time.Duration) int {
-		n := 0
-		for _, a := range snapshot() {
-			if a.allowed && a.at >= from && a.at < from+measure {
-				n++
+	decided := func() []answer {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		return append([]answer(nil), log.list...)
+	}
+	// count returns the requests the limiters admitted and refused in
+	// [from, to).
+	count := func(from, to time.Duration) (admitted, refused int) {
+		for _, a := range decided() {
+			if a.at < from || a.at >= to {
+				continue
+			}
+			if a.allowed {
+				admitted++
+			} else {
+				refused++
 			}
 		}
-		return n
+		return admitted, refused
 	}
 	waitUntil := func(at time.Duration) {
 		if d := time.Until(start.Add(at)); d > 0 {
 			time.Sleep(d)
 		}
 	}
+	// saturated reports whether the limit refused requests in every
+	// 500ms of [from, to): only then must GCRA admit exactly the limit
+	// (a busy machine may offer less for a while).
+	saturated := func(from, to time.Duration) bool {
+		for b := from; b < to; b += 500 * time.Millisecond {
+			if _, refused := count(b, b+500*time.Millisecond); refused == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	// check measures the window from `from`. More than the limit (+5%)
+	// must never pass; less than the limit (-5%) must not pass while the
+	// load exceeds it throughout the window. When the machine was too
+	// busy for that, the next window (up to two more) is measured instead
+	// of calling starvation an error.
 	check := func(what string, from time.Duration) {
-		waitUntil(from + measure + 200*time.Millisecond) // answers in flight
 		want := float64(limit) * measure.Seconds()
-		got := admitted(from)
-		t.Logf("%s: %d admitted in %v from %v (limit %v)", what, got, measure, from.Round(time.Millisecond), want)
-		if d := float64(got) - want; d > tolerance*want || d < -tolerance*want {
-			t.Errorf("%s: %d admitted in %v, want %v ± %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(snapshot()))
+		for try := 0; ; try++ {
+			waitUntil(from + measure)
+			got, refused := count(from, from+measure)
+			t.Logf("%s: %d admitted, %d refused in %v from %v (limit %v)", what, got, refused, measure, from.Round(time.Millisecond), want)
+			if float64(got) > (1+tolerance)*want {
+				t.Errorf("%s: %d admitted in %v, want at most %v + %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(decided()))
+				return
+			}
+			if saturated(from, from+measure) {
+				if float64(got) < (1-tolerance)*want {
+					t.Errorf("%s: %d admitted in %v under load, want %v - %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(decided()))
+				}
+				return
+			}
+			if try == 2 {
+				t.Logf("%s: the machine was too busy to keep the load over the limit in 3 windows; only the upper bound was checked", what)
+				return
+			}
+			from += measure
 		}
 	}
 
 	// Both instances share the counter before anything fails over.
-	check("before", time.Second)
+	check("before", 1500*time.Millisecond)
 	rateKey := findRateKey(t, url)
 	for _, f := range failovers(rateKey) {
 		t0 := time.Since(start)
 		f.run()
 		t.Logf("%s: done in %v", f.name, (time.Since(start) - t0).Round(time.Millisecond))
-		check(f.name, t0+settle)
+		check(f.name, max(t0+settle, time.Since(start)))
 	}
 	stop()
 	wg.Wait()
@@ -235,7 +317,7 @@ func runFailovers(t *testing.T, url string, failovers func(rateKey string) []fai
 // workers; a tick finding every worker busy is dropped (the load is
 // steady, not catching up).
 func load(ctx context.Context, g *gatewaytest.Gateway, start time.Time, record func(answer)) {
-	const query = `{"query":"{ topProducts { upc name reviews { body author { name } } } }"}`
+	const query = `{"query":"{ topProducts { upc name reviews { body } } }"}`
 	ticks := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 8 {
@@ -243,7 +325,7 @@ func load(ctx context.Context, g *gatewaytest.Gateway, start time.Time, record f
 		go func() {
 			defer wg.Done()
 			for range ticks {
-				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				rctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 				resp, err := g.Post(rctx, []byte(query))
 				cancel()
 				a := answer{at: time.Since(start)}
@@ -296,12 +378,27 @@ func judge(resp *gatewaytest.Response) (allowed bool, failure string) {
 	return false, fmt.Sprintf("status %d, body %.300s", resp.Status, resp.Body)
 }
 
-// findRateKey returns the Redis key of the client's rate limit counter.
+// findRateKey returns the Redis key of the client's rate limit counter,
+// waiting (briefly) for it to be there.
 func findRateKey(t *testing.T, url string) string {
 	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		keys, err := rateKeys(url)
+		if err == nil && len(keys) == 1 {
+			return keys[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rate limit keys: %v %v", keys, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func rateKeys(url string) ([]string, error) {
 	client, err := cache.OpenRedisClient(url, cache.ClientOptions{Timeout: time.Second})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer client.Close()
 	ctx := context.Background()
@@ -320,10 +417,7 @@ func findRateKey(t *testing.T, url string) string {
 	case *redis.Client:
 		err = find(ctx, c)
 	}
-	if err != nil || len(keys) != 1 {
-		t.Fatalf("rate limit keys: %v %v", keys, err)
-	}
-	return keys[0]
+	return keys, err
 }
 
 // series is the number admitted per 500ms, for failure messages.

@@ -5,6 +5,7 @@ import './workers.js';
 import React, { useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
+import { getOperationAST, parse } from 'graphql';
 import { HISTORY_PLUGIN } from '@graphiql/plugin-history';
 import 'graphiql/style.css';
 import './style.css';
@@ -33,7 +34,76 @@ const lastRun = {
   get: () => lastRun.state,
 };
 
-async function fetcher(params, opts) {
+// fetcher runs queries and mutations over HTTP and subscriptions over
+// GraphQL over SSE (distinct connections mode), as an async iterable of
+// results that GraphiQL shows one after the other.
+function fetcher(params, opts) {
+  const op = operationOf(params);
+  if (op && op.name && params.operationName && op.name.value !== params.operationName) {
+    // GraphiQL can run a freshly typed one-operation document with the
+    // previous document's operation name: run the one operation there is.
+    params = { ...params, operationName: op.name.value };
+  }
+  return op?.operation === 'subscription' ? subscribe(params, opts) : request(params, opts);
+}
+
+// operationOf is the operation params select, or the only one.
+function operationOf(params) {
+  try {
+    const doc = parse(params.query);
+    return getOperationAST(doc, params.operationName || undefined) || getOperationAST(doc);
+  } catch {
+    return null;
+  }
+}
+
+async function* subscribe(params, opts) {
+  const abort = new AbortController();
+  lastRun.set({ status: 'none', operationName: params.operationName || '', httpStatus: 200, subscription: true });
+  try {
+    const res = await fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json', ...(opts && opts.headers) },
+      body: JSON.stringify(params),
+      credentials: 'same-origin',
+      signal: abort.signal,
+    });
+    if (!(res.headers.get('content-type') || '').startsWith('text/event-stream')) {
+      const text = await res.text();
+      try {
+        yield JSON.parse(text);
+      } catch {
+        throw new Error(`HTTP ${res.status} ${res.statusText}: ${text.slice(0, 500)}`);
+      }
+      return;
+    }
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      let end;
+      while ((end = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        let event = '';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data += line.slice(5).trim();
+        }
+        if (event === 'next' && data) yield JSON.parse(data);
+        if (event === 'complete') return;
+      }
+    }
+  } finally {
+    // Stopping the subscription in GraphiQL ends the stream.
+    abort.abort();
+  }
+}
+
+async function request(params, opts) {
   const introspection = params.operationName === 'IntrospectionQuery';
   const headers = {
     Accept: 'application/graphql-response+json, application/json;q=0.9',
@@ -73,6 +143,12 @@ function PlanPanel() {
   let content;
   if (run.status === 'idle') {
     content = <p className="fedgate-plan-note">Run an operation to see the plan the gateway uses: which subgraphs it calls, in which order, and with what.</p>;
+  } else if (run.status === 'none' && run.subscription) {
+    content = (
+      <p className="fedgate-plan-note">
+        Subscriptions run over SSE, which returns no plan: <code>gateway plan</code> prints it (Subscription, Primary, Rest).
+      </p>
+    );
   } else if (run.status === 'none') {
     content = (
       <p className="fedgate-plan-note">

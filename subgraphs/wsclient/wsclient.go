@@ -1,5 +1,6 @@
 // Package wsclient subscribes to subgraphs over graphql-transport-ws (the
-// graphql-ws library's protocol) and multiplexes: identical subscriptions
+// graphql-ws library's protocol), or GraphQL over SSE for the subgraphs
+// configured so (sse.go), and multiplexes: identical subscriptions
 // (same subgraph, document, variables, headers and init payload) share one
 // upstream stream, and the streams to one subgraph with the same headers
 // share a few WebSocket connections. A connection that breaks (the
@@ -58,6 +59,13 @@ type Options struct {
 	PingInterval time.Duration
 	// ReadLimit bounds one message from a subgraph (default 4 MiB).
 	ReadLimit int64
+	// SSE, when set, says which subgraphs are subscribed to over GraphQL
+	// over SSE (distinct connections) instead of WebSocket, and returns
+	// their HTTP URL.
+	SSE func(subgraph string) (string, bool)
+	// HTTPClient sends the SSE requests (default: one without a timeout,
+	// as streams last).
+	HTTPClient *http.Client
 }
 
 func (o *Options) defaults() {
@@ -81,6 +89,9 @@ func (o *Options) defaults() {
 	}
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 4 << 20
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{}
 	}
 	if o.URL == nil {
 		urls := o.URLs
@@ -157,6 +168,7 @@ type Stats struct {
 // concurrent use.
 type Client struct {
 	opts Options
+	http *http.Client
 	// Stats may be read at any time.
 	Stats Stats
 
@@ -169,7 +181,7 @@ type Client struct {
 // New returns a client.
 func New(opts Options) *Client {
 	opts.defaults()
-	return &Client{opts: opts, streams: map[string]*stream{}, conns: map[string][]*conn{}}
+	return &Client{opts: opts, http: opts.HTTPClient, streams: map[string]*stream{}, conns: map[string][]*conn{}}
 }
 
 // stream is one upstream subscription and the listeners sharing it.
@@ -181,6 +193,8 @@ type stream struct {
 	conn      *conn
 	id        string // on conn, "" until sent
 	ended     bool
+	// cancel ends an SSE stream's request (nil for WebSocket streams).
+	cancel context.CancelFunc
 }
 
 // Sub is one listener's membership of a stream.
@@ -194,7 +208,15 @@ type Sub struct {
 // first; Close the Sub to leave. Listeners of one stream receive the same
 // events from the moment they join.
 func (c *Client) Subscribe(req Request, l Listener) (*Sub, error) {
-	url, ok := c.opts.URL(req.Subgraph)
+	url, ok := "", false
+	sse := false
+	if c.opts.SSE != nil {
+		url, sse = c.opts.SSE(req.Subgraph)
+		ok = sse
+	}
+	if !sse {
+		url, ok = c.opts.URL(req.Subgraph)
+	}
 	if !ok {
 		return nil, fmt.Errorf("wsclient: no URL for subgraph %q", req.Subgraph)
 	}
@@ -224,6 +246,13 @@ func (c *Client) Subscribe(req Request, l Listener) (*Sub, error) {
 	sub.s = s
 	c.streams[key] = s
 	c.Stats.Streams.Add(1)
+	if sse {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cancel = cancel
+		c.mu.Unlock()
+		go c.sseRun(ctx, s, url, req.Header.Clone())
+		return sub, nil
+	}
 	cn, ws, id := c.assign(s, ck, url, req.Header, req.InitPayload)
 	c.mu.Unlock()
 	if ws != nil {
@@ -276,6 +305,9 @@ func (sub *Sub) Close() {
 	}
 	cn := s.conn
 	c.mu.Unlock()
+	if last && s.cancel != nil {
+		s.cancel()
+	}
 	if last && cn != nil {
 		cn.remove(s, true)
 	}
@@ -290,9 +322,18 @@ func (c *Client) Close() {
 	for _, list := range c.conns {
 		all = append(all, list...)
 	}
+	var sse []*stream
+	for _, s := range c.streams {
+		if s.cancel != nil {
+			sse = append(sse, s)
+		}
+	}
 	c.mu.Unlock()
 	for _, cn := range all {
 		cn.shutdown(errors.New("gateway shutting down"))
+	}
+	for _, s := range sse {
+		c.endStream(s, &StreamError{Subgraph: s.subgraph, Err: errors.New("gateway shutting down")})
 	}
 }
 
@@ -311,6 +352,9 @@ func (c *Client) endStream(s *stream, err error) {
 		ls = append(ls, l)
 	}
 	c.mu.Unlock()
+	if s.cancel != nil {
+		s.cancel()
+	}
 	for _, l := range ls {
 		l.l.End(err)
 	}

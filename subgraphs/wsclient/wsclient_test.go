@@ -204,3 +204,52 @@ func asStreamError(err error, target **StreamError) bool {
 	}
 	return ok
 }
+
+func TestSSEToSubgraph(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	feed := reviews.NewFeed()
+	srv := serveReviews(t, ln, feed)
+	c := New(Options{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		SSE: func(sg string) (string, bool) { return "http://" + addr + "/", sg == "reviews" }})
+	defer c.Close()
+	a, b, other := newRecorder(), newRecorder(), newRecorder()
+	for _, r := range []*recorder{a, b} {
+		if _, err := c.Subscribe(Request{Subgraph: "reviews", Query: query, Variables: json.RawMessage(`{"upc":"1"}`)}, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	osub, err := c.Subscribe(Request{Subgraph: "reviews", Query: query, Variables: json.RawMessage(`{"upc":"2"}`)}, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "2 upstream subscribers", func() bool { return feed.Subscribers() == 2 })
+	if s := c.Stats.Streams.Load(); s != 2 {
+		t.Fatalf("streams = %d, want 2", s)
+	}
+	if _, err := feed.Add("1", "1", "over sse", 5); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*recorder{a, b} {
+		waitFor(t, "event", func() bool { return r.count() == 1 })
+		if !strings.Contains(r.events[0], `"body":"over sse"`) {
+			t.Fatal(r.events[0])
+		}
+	}
+	_ = srv.Close()
+	var ln2 net.Listener
+	waitFor(t, "port free", func() bool { ln2, err = net.Listen("tcp", addr); return err == nil })
+	feed2 := reviews.NewFeed()
+	srv2 := serveReviews(t, ln2, feed2)
+	defer srv2.Close()
+	waitFor(t, "resubscribed", func() bool { return feed2.Subscribers() == 2 })
+	if _, err := feed2.Add("1", "2", "after restart", 3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "event after restart", func() bool { return a.count() == 2 })
+	osub.Close()
+	waitFor(t, "the stream's request ended", func() bool { return feed2.Subscribers() == 1 })
+}

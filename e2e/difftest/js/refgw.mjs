@@ -54,6 +54,10 @@ const http = createServer((req, res) => {
   });
 });
 http.listen(0, "127.0.0.1", () => console.log(`READY ${http.address().port}`));
+// The test holds stdin open: when it goes away (even killed), so do we.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.on("error", () => process.exit(0));
+process.stdin.resume();
 // A gateway bug on one operation must not end the whole reference.
 process.on("uncaughtException", (err) => console.error(`uncaught: ${err?.stack ?? err}`));
 process.on("unhandledRejection", (err) => console.error(`unhandled rejection: ${err?.stack ?? err}`));

@@ -1,0 +1,130 @@
+package planner
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Data keys: the keys under which subgraph answers are merged into one
+// response tree.
+//
+// Client fields keep their response key. Fields the planner adds for itself
+// (key fields, @requires inputs) keep their own name when no client field
+// of the operation uses that response key for another field, and otherwise
+// move to the reserved namespace: ReservedPrefix + tag + "_" + name. A
+// client response key that itself starts with ReservedPrefix, or a client
+// alias named __typename, is moved there too ("c" tag), so no client alias
+// can reach a key the gateway uses: a representation never carries a value
+// the client renamed, and an answer never overwrites the gateway's data.
+//
+// Tags: "c" escapes a client key, "k<n>" is a planner field, "t<n>" a client
+// field a fetch had to alias because of a type conflict inside one abstract
+// selection (the fetch's output rewrites rename it back).
+
+// ReservedPrefix starts every data key the gateway reserves for itself.
+const ReservedPrefix = "_fed_"
+
+// clientDataKey is the data key of a client field.
+func clientDataKey(responseKey, name string) string {
+	if strings.HasPrefix(responseKey, ReservedPrefix) || (responseKey == "__typename" && name != "__typename") {
+		return ReservedPrefix + "c_" + responseKey
+	}
+	return responseKey
+}
+
+// ResponseKeyOf maps a data key back to the response key it stands for,
+// for error paths: reserved keys lose their prefix and tag.
+func ResponseKeyOf(dataKey string) string {
+	rest, ok := strings.CutPrefix(dataKey, ReservedPrefix)
+	if !ok {
+		return dataKey
+	}
+	if _, after, ok := strings.Cut(rest, "_"); ok {
+		return after
+	}
+	return dataKey
+}
+
+// dataKeys assigns the data keys of the planner's own fields for one plan.
+type dataKeys struct {
+	op *Operation
+	// clientKeys holds, per response key used by the client anywhere in
+	// the operation, the fields it names; built on first use.
+	clientKeys map[string][]*Field
+	// claimed holds the planner field identity that took a name as its
+	// data key; another identity of the same name gets a reserved key.
+	claimed  map[string]string
+	reserved map[string]string
+}
+
+func newDataKeys(op *Operation) *dataKeys { return &dataKeys{op: op} }
+
+func (d *dataKeys) index() {
+	d.clientKeys = map[string][]*Field{}
+	d.claimed = map[string]string{}
+	seen := map[*SelectionSet]bool{}
+	var walk func(s *SelectionSet)
+	walk = func(s *SelectionSet) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, tf := range s.ByType {
+			for _, f := range tf.Fields {
+				d.clientKeys[f.ResponseKey] = append(d.clientKeys[f.ResponseKey], f)
+				walk(f.Selection)
+			}
+		}
+	}
+	walk(d.op.Selection)
+}
+
+// clientUses reports whether the client uses the response key name for a
+// field other than name(args).
+func (d *dataKeys) clientUses(name, args string) bool {
+	for _, f := range d.clientKeys[name] {
+		if f.Name != name || argsString(f.Arguments) != args {
+			return true
+		}
+	}
+	return false
+}
+
+func identity(name, args string) string { return name + "(" + args + ")" }
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// key returns the data key of a planner field name(args): its name when no
+// client response key of the operation means something else by it, else a
+// reserved key, the same one for every position of the plan.
+func (d *dataKeys) key(name string, args string) string {
+	if name == "__typename" {
+		return name
+	}
+	if d.clientKeys == nil {
+		d.index()
+	}
+	id := identity(name, args)
+	if !strings.HasPrefix(name, ReservedPrefix) && !d.clientUses(name, args) {
+		if c, ok := d.claimed[name]; !ok || c == id {
+			d.claimed[name] = id
+			return name
+		}
+	}
+	if k, ok := d.reserved[id]; ok {
+		return k
+	}
+	if d.reserved == nil {
+		d.reserved = map[string]string{}
+	}
+	k := ReservedPrefix + "k" + strconv.Itoa(len(d.reserved)) + "_" + name
+	d.reserved[id] = k
+	return k
+}

@@ -1,0 +1,46 @@
+package planner
+
+import "testing"
+
+func TestClientDataKey(t *testing.T) {
+	cases := []struct{ key, name, want string }{
+		{"upc", "name", "upc"},
+		{"__typename", "__typename", "__typename"},
+		{"__typename", "name", "_fed_c___typename"},
+		{"_fed_k0_upc", "name", "_fed_c__fed_k0_upc"},
+		{"t", "__typename", "t"},
+	}
+	for _, c := range cases {
+		got := clientDataKey(c.key, c.name)
+		if got != c.want {
+			t.Errorf("clientDataKey(%q, %q) = %q, want %q", c.key, c.name, got, c.want)
+		}
+		if back := ResponseKeyOf(got); back != c.key {
+			t.Errorf("ResponseKeyOf(%q) = %q, want %q", got, back, c.key)
+		}
+	}
+}
+
+func TestPlannerDataKeys(t *testing.T) {
+	op := &Operation{Selection: &SelectionSet{ByType: []*TypeFields{{Type: "Query", Fields: []*Field{
+		{ResponseKey: "upc", Name: "name"},
+		{ResponseKey: "sku", Name: "sku"},
+		{ResponseKey: "price", Name: "price"},
+	}}}}}
+	d := newDataKeys(op)
+	cases := []struct{ name, args, want string }{
+		{"upc", "", "_fed_k0_upc"},                   // the client's upc is a name
+		{"sku", "", "sku"},                           // the client's sku is the same field
+		{"id", "", "id"},                             // unused by the client
+		{"price", `currency:"EUR"`, "_fed_k1_price"}, // the client's price has other arguments
+		{"id", "x:1", "_fed_k2_id"},                  // id is taken by id() already
+		{"upc", "", "_fed_k0_upc"},                   // stable
+		{"__typename", "", "__typename"},
+		{"_fed_k0_upc", "", "_fed_k3__fed_k0_upc"}, // a schema field in the reserved namespace
+	}
+	for _, c := range cases {
+		if got := d.key(c.name, c.args); got != c.want {
+			t.Errorf("key(%s(%s)) = %q, want %q", c.name, c.args, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,341 @@
+package planner
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Route pass: every field of the operation is placed in a fetch group:
+// in the group of its parent when that subgraph resolves it, else in a
+// group reached by an entity jump (key chosen by cost.go), split between
+// subgraphs where no single one resolves a whole sub-selection.
+
+// planRoot assigns the root fields to subgraphs.
+func (b *builder) planRoot() {
+	root := b.op.Selection
+	fields := root.FieldsFor(b.op.RootType)
+	rootType := b.sg.Types[b.op.RootType]
+	if rootType == nil {
+		b.fail("the supergraph has no %s type", b.op.RootType)
+		return
+	}
+	var last *group
+	byGraph := map[string]*group{}
+	step := 0
+	for _, f := range fields {
+		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
+			continue
+		}
+		graph := b.chooseRootGraph(rootType, f, byGraph, last)
+		if graph == "" {
+			b.fail("no subgraph can resolve %s.%s", b.op.RootType, f.Name)
+			return
+		}
+		var g *group
+		if b.op.Kind == ast.Mutation {
+			if last != nil && last.graph == graph {
+				g = last
+			} else {
+				g = b.newGroup(graph, false, nil, nil)
+				g.step = step
+				step++
+			}
+			last = g
+		} else {
+			g = byGraph[graph]
+			if g == nil {
+				g = b.newGroup(graph, false, nil, nil)
+				byGraph[graph] = g
+			}
+		}
+		g.sel.typ = b.op.RootType
+		ts := g.sel.forType(b.op.RootType)
+		b.planField(g, ts, b.op.RootType, f, nil, nil, false)
+	}
+}
+
+func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
+	best, bestCost := "", inf+1
+	for _, gid := range rootType.GraphIDs {
+		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
+			continue
+		}
+		// Jumps below the field add sequential steps; another root fetch
+		// runs in parallel: a jump weighs more than a new root fetch.
+		c := sat(2 * b.fieldCost(gid, rootType.Name, f, nil, 0))
+		if b.op.Kind == ast.Mutation {
+			if last == nil || last.graph != gid {
+				c++
+			}
+		} else if chosen[gid] == nil {
+			c++
+		}
+		if c < bestCost {
+			best, bestCost = gid, c
+		}
+	}
+	return best
+}
+
+// split divides sel between what graph resolves by itself (here) and the
+// rest; either is nil when empty.
+func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, rest *SelectionSet) {
+	here = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
+	rest = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
+	nHere, nRest := 0, 0
+	one := make([]*Field, 1)
+	for _, tf := range sel.ByType {
+		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
+			continue
+		}
+		h, r := &TypeFields{Type: tf.Type}, &TypeFields{Type: tf.Type}
+		for _, f := range tf.Fields {
+			if f.Name == "__typename" {
+				h.Fields = append(h.Fields, f)
+				r.Fields = append(r.Fields, f)
+				continue
+			}
+			one[0] = f
+			if b.costFields(graph, tf.Type, one, prov, 0) < inf {
+				h.Fields = append(h.Fields, f)
+				nHere++
+				continue
+			}
+			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, prov) {
+				// graph resolves the field but not all below it: split
+				// its sub-selection too.
+				hs, rs := b.split(graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
+				if hs != nil {
+					h.Fields = append(h.Fields, withSelection(f, hs))
+					nHere++
+					if rs != nil {
+						r.Fields = append(r.Fields, withSelection(f, rs))
+						nRest++
+					}
+					continue
+				}
+			}
+			r.Fields = append(r.Fields, f)
+			nRest++
+		}
+		here.ByType = append(here.ByType, h)
+		rest.ByType = append(rest.ByType, r)
+	}
+	if nHere == 0 {
+		here = nil
+	}
+	if nRest == 0 {
+		rest = nil
+	}
+	return here, rest
+}
+
+func withSelection(f *Field, sel *SelectionSet) *Field {
+	c := *f
+	c.Selection = sel
+	return &c
+}
+
+// planSelection plans the sub-selection of a field inside group g.
+func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype string, path []string, prov *provided) {
+	sub.typ = sel.Type
+	sub.abstract = sel.Abstract
+	if sel.Abstract && b.isInterfaceObject(g.graph, gtype) {
+		b.planInterfaceObject(g, sub, sel, gtype, path, prov)
+		return
+	}
+	for _, tf := range sel.ByType {
+		if sel.Abstract && (!b.possibleIn(g.graph, gtype, tf.Type) || !b.safeMember(b.subCand(sub), gtype, tf.Type)) {
+			continue
+		}
+		ts := sub.forType(tf.Type)
+		for _, f := range tf.Fields {
+			b.planField(g, ts, tf.Type, f, path, prov, false)
+		}
+	}
+}
+
+// planField places one field: in g when g's subgraph can resolve it, else
+// in a fetch that depends on g; a field whose sub-selection g resolves
+// only in part is split between g and other subgraphs.
+func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
+	if b.err != nil || !b.spend() {
+		return
+	}
+	if f.Name == "__typename" {
+		ts.add(b.dataKey(f), "__typename", nil, nil)
+		return
+	}
+	if b.resolvable(g.graph, typ, f.Name, prov) {
+		fg := b.fieldIn(g.graph, typ, f.Name)
+		needsRequires := fg != nil && len(fg.Requires) > 0
+		if needsRequires && atEntityRoot && g.entity && g.parentSel[typ] != nil && b.requiresConflict(g, typ, fg) {
+			// The representation already carries a required field with
+			// other arguments: this field gets an entity fetch of its own.
+			b.separateRequires(g, typ, f, path)
+			return
+		}
+		if !needsRequires || (atEntityRoot && g.entity && g.parentSel[typ] != nil) {
+			fprov := b.providedBy(g.graph, typ, f.Name, prov)
+			whole := f.Selection == nil || b.cost(g.graph, f.Selection, fprov, 0) < inf
+			var here, rest *SelectionSet
+			if !whole {
+				here, rest = b.split(g.graph, f.Selection, fprov)
+			}
+			switch {
+			case whole || len(b.leaveTargets(g.graph, typ, f)) == 0 || (here != nil && rest == nil):
+				if needsRequires {
+					b.addRequires(g, typ, fg)
+				}
+				b.addField(g, ts, typ, f, path, prov)
+				return
+			case here != nil:
+				if needsRequires {
+					b.addRequires(g, typ, fg)
+				}
+				b.addField(g, ts, typ, withSelection(f, here), path, prov)
+				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				return
+			}
+		}
+	}
+	b.jump(g, ts, typ, f, path, prov)
+}
+
+// addField adds f to ts in group g and plans its sub-selection there.
+func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+	var mk func() *subSel
+	if f.Selection != nil {
+		mk = func() *subSel { return &subSel{} }
+	}
+	// A field the planner needs is selected under its own data key even
+	// where the client selects it under an alias: the representation that
+	// reads it may be built from another fetch's selection.
+	sf := ts.add(b.dataKey(f), f.Name, f.Arguments, mk)
+	if sf.field == nil {
+		sf.field = f
+	}
+	if f.Selection != nil {
+		if sf.sub.up == nil {
+			sf.sub.up, sf.sub.upTyp, sf.sub.upField = ts, typ, f.Name
+		}
+		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
+	}
+}
+
+func childPath(path []string, key string, t *ast.Type) []string {
+	out := make([]string, 0, len(path)+3)
+	out = append(out, path...)
+	out = append(out, key)
+	for t.Elem != nil {
+		out = append(out, "@")
+		t = t.Elem
+	}
+	return out
+}
+
+// jump fetches f through another fetch (or, for @requires, the same
+// subgraph again) that starts from data g provides.
+func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+	b.depth++
+	defer func() { b.depth-- }()
+	if b.depth > 64 {
+		b.fail("cannot plan field %s.%s: the plan nests too deeply", typ, f.Name)
+		return
+	}
+	t := b.sg.Types[typ]
+	if t == nil {
+		b.fail("unknown type %s", typ)
+		return
+	}
+	var candidates []string
+	best, bestCost := "", inf+1
+	for _, gid := range t.GraphIDs {
+		kp := b.keysProvided(gid, typ)
+		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ) {
+			continue
+		}
+		if gid == g.graph {
+			if fg := b.fieldIn(gid, typ, f.Name); fg == nil || len(fg.Requires) == 0 {
+				continue
+			}
+		}
+		candidates = append(candidates, gid)
+		if c := b.fieldCost(gid, typ, f, kp, 0); c < bestCost {
+			best, bestCost = gid, c
+		}
+	}
+	if best == "" {
+		if gid, iface, key := b.interfaceObjectTarget(g.graph, typ, f); gid != "" {
+			b.jumpToInterfaceObject(g, ts, typ, f, gid, iface, key, path, prov)
+			return
+		}
+		b.fail("cannot plan field %s.%s: no subgraph that can resolve it is reachable from subgraph %s", typ, f.Name, b.sg.Graph(g.graph).Name)
+		return
+	}
+	if bestCost >= inf && f.Selection != nil {
+		// No subgraph gives the whole sub-selection: give each what it can.
+		for _, gid := range candidates {
+			here, rest := b.split(gid, f.Selection, b.providedBy(gid, typ, f.Name, b.keysProvided(gid, typ)))
+			if here != nil && rest != nil {
+				b.jumpTo(g, ts, typ, withSelection(f, here), gid, path, prov)
+				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				return
+			}
+		}
+	}
+	b.jumpTo(g, ts, typ, f, best, path, prov)
+}
+
+// jumpTo places f in a fetch to target that starts from g's data: another
+// root fetch on the query root, else an entity fetch keyed by data g has.
+func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target string, path []string, prov *provided) {
+	if typ == b.op.RootType && !g.entity && len(path) == 0 {
+		rg := b.rootGroup(target)
+		b.planField(rg, rg.sel.forType(typ), typ, f, nil, nil, false)
+		return
+	}
+	key := b.chooseKey(typ, target, g.graph, prov)
+	if key == nil {
+		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(target).Name)
+		return
+	}
+	eg := b.openEntityFetch(g, ts, target, typ, typ, key, path, prov)
+	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(target, typ), true)
+}
+
+// chooseKey picks the key of typ in target that the source graph can
+// provide most directly.
+func (b *builder) chooseKey(typ, target, source string, prov *provided) *schema.Key {
+	var best *schema.Key
+	bestCost := inf + 1
+	for _, k := range b.keysIn(target, typ) {
+		sel := NormalizeFieldSet(b.sg.Full, typ, k.Selection)
+		if sel == nil {
+			continue
+		}
+		c := b.cost(source, sel, prov, 0)
+		if c < bestCost {
+			best, bestCost = k, c
+		}
+	}
+	return best
+}
+
+// avoidGraph adds (delta 1) or removes (delta -1) graph from the avoided
+// subgraphs.
+func (b *builder) avoidGraph(graph string, delta int) {
+	b.avoid[graph] += delta
+	if b.avoid[graph] <= 0 {
+		delete(b.avoid, graph)
+	}
+	names := make([]string, 0, len(b.avoid))
+	for g := range b.avoid {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	b.avoidSig = strings.Join(names, ",")
+}
