@@ -226,6 +226,11 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 		return nil, refusal(http.StatusUnauthorized, "UNAUTHENTICATED", "the token has expired")
 	}
 	key := groupKey(p)
+	if e.opts.ForwardInitPayload {
+		// The subgraph may answer by the payload: only subscriptions
+		// with the same one share a stream and its events.
+		key += "\x00init\x00" + string(init)
+	}
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()

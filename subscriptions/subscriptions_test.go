@@ -663,3 +663,45 @@ func TestFieldAuthorizationInEvents(t *testing.T) {
 		t.Fatalf("anonymous event %s %s, want inStock denied", m.Type, m.Payload)
 	}
 }
+
+func TestInitPayloadForwarding(t *testing.T) {
+	for _, forward := range []bool{false, true} {
+		t.Run(fmt.Sprintf("forward=%v", forward), func(t *testing.T) {
+			e := newEnv(t, envOptions{engine: subscriptions.Options{ForwardInitPayload: forward}})
+			for _, tenant := range []string{"a", "b"} {
+				w := dialWS(t, e.WSURL, nil)
+				w.init(`{"tenant":"` + tenant + `"}`)
+				w.subscribe("s", reviewAdded, nil)
+			}
+			waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+			want := int64(1) // one stream, one connection for both clients
+			if forward {
+				want = 2 // the payloads differ: a connection and a stream each
+			}
+			waitFor(t, "upstream", func() bool { return e.Up.Stats.Conns.Load() == want && e.Up.Stats.Streams.Load() == want })
+			e.subscribed(int(want))
+		})
+	}
+}
+
+func TestSlowSSEClientIsDisconnected(t *testing.T) {
+	e := newEnv(t, envOptions{engine: subscriptions.Options{Buffer: 4, WriteTimeout: 300 * time.Millisecond}})
+	req, _ := http.NewRequest("POST", e.URL, strings.NewReader(`{"query":"subscription { reviewAdded { body } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() // never read
+	e.subscribed(1)
+	big := strings.Repeat("y", 256<<10)
+	for i := 0; i < 400 && e.Engine.Stats.Active.Load() > 0; i++ {
+		e.add("1", big)
+		time.Sleep(2 * time.Millisecond)
+	}
+	waitFor(t, "slow SSE client dropped", func() bool {
+		return e.Engine.Stats.Active.Load() == 0 && e.Engine.Stats.Connections.Load() == 0
+	})
+	e.subscribed(0)
+}
