@@ -50,9 +50,9 @@ import (
 //  15. APQ registration  only documents that got this far
 //  16. answer            inbound dedupe, response cache, execute
 //
-// Compiled-in hooks (pkg/hooks, hooks.go) run at RouterRequest after 4,
-// SupergraphRequest before 7, ExecutionRequest before 16, the Subgraph
-// stages around each fetch, then ExecutionResponse, SupergraphResponse and
+// Compiled-in hooks and the coprocessor (pkg/hooks, hooks.go) run at
+// RouterRequest after authenticate, SupergraphRequest before persisted,
+// ExecutionRequest before answer, the Subgraph stages around each fetch, then ExecutionResponse, SupergraphResponse and
 // RouterResponse before the answer is written.
 //
 // Every error is a *reqerr.Error, and reqerr.Body writes every error body.
@@ -88,6 +88,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
 	if r, err = s.ext.routerRequest(r); err != nil {
+		reqerr.Write(w, contentType, err)
+		return
+	}
+	if err := s.admitClient(r, w.Header()); err != nil {
 		reqerr.Write(w, contentType, err)
 		return
 	}
@@ -147,7 +151,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// operation runs one GraphQL request of an HTTP request (stages 7-16) and
+// operation runs one GraphQL request of an HTTP request (stages 8-17) and
 // returns its body and status. h receives the rate limit headers.
 // httpLevel reports a refusal of the HTTP request itself (CSRF), whose
 // status no media type changes.
@@ -170,14 +174,14 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if err := s.ext.stage(ctx, hooks.SupergraphRequest, hr.Header, req.OperationName, "", 0); err != nil {
 		return nil, 0, err
 	}
-	// 7. persisted queries and trusted documents.
+	// 8. persisted queries and trusted documents.
 	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
 	if err != nil {
 		return nil, 0, err
 	}
 	query := resolved.Query
 	hash := sha256.Sum256([]byte(query))
-	// 8-11. parse, GET checks, static limits, validation.
+	// 9-12. parse, GET checks, static limits, validation.
 	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
 	if err != nil {
 		return nil, 0, err
@@ -202,12 +206,12 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if op.Operation == ast.Subscription {
 		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
 	}
-	// 12. variables.
+	// 13. variables.
 	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
 	if err != nil {
 		return nil, 0, err
 	}
-	// 13. authorization and planning (opaque).
+	// 14. authorization and planning (opaque).
 	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)
 	grants := rt.authz.Grants(auth.CallerFrom(ctx))
 	labels := activeLabels(rt.sg.OverrideLabels)
@@ -219,17 +223,17 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if entry.reject != nil {
 		return nil, 0, rejection(entry.reject)
 	}
-	// 14. cost and rate admission.
+	// 15. cost and rate admission.
 	adm, err := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
 	if err != nil {
 		return nil, 0, err
 	}
-	// 15. APQ registration, only of what got this far.
+	// 16. APQ registration, only of what got this far.
 	s.caches.persisted.Register(ctx, resolved)
 	if err := s.ext.stage(ctx, hooks.ExecutionRequest, hr.Header, op.Name, "", 0); err != nil {
 		return nil, 0, err
 	}
-	// 16. the answer.
+	// 17. the answer.
 	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
@@ -344,6 +348,9 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		}
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: limits.Clip(msg, 256), Status: 400}
 	}
+	for name, v := range coerced {
+		coerced[name] = emptyListsNotNull(v)
+	}
 	forwarded := raw
 	if len(coerced) > 0 {
 		if b, err := json.Marshal(coerced); err == nil {
@@ -351,6 +358,29 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		}
 	}
 	return coerced, forwarded, nil
+}
+
+// emptyListsNotNull returns v with every nil list made an empty one.
+// gqlparser turns a default value written `[]` into a nil []any, which
+// marshals as null: a subgraph would then receive an explicit null (spec
+// 6.4.1: an explicit null overrides the argument's own default) where the
+// client's operation said []. A null the client sent is an untyped nil and
+// stays null.
+func emptyListsNotNull(v any) any {
+	switch t := v.(type) {
+	case []any:
+		if t == nil {
+			return []any{}
+		}
+		for i, e := range t {
+			t[i] = emptyListsNotNull(e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = emptyListsNotNull(e)
+		}
+	}
+	return v
 }
 
 // answerInput is what the answer stage needs of the earlier ones.
@@ -375,7 +405,7 @@ type sharedAnswer struct {
 	meta   responseMeta
 }
 
-// answer is stage 16: a query identical to one in flight shares its
+// answer is stage 17: a query identical to one in flight shares its
 // answer (inbound dedupe); otherwise the response cache or execution.
 func (s *Server) answer(ctx context.Context, a *answerInput, meta *responseMeta) ([]byte, int) {
 	if !s.opts.Cache.InboundDedupe || a.op.Operation != ast.Query {
