@@ -19,6 +19,9 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/pkg/hooks"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // maxAnswerBytes bounds a coprocessor's answer.
@@ -27,6 +30,7 @@ const maxAnswerBytes = 4 << 20
 // Coprocessor is a configured coprocessor client.
 type Coprocessor struct {
 	cfg    Config
+	opts   Options
 	client *http.Client
 	// Stats count exchanges by outcome, for metrics.
 	Stats Stats
@@ -37,8 +41,18 @@ type Stats struct {
 	Exchanges, Breaks, Failures atomic.Int64
 }
 
+// Options observe the exchanges.
+type Options struct {
+	// Tracer, when set, records a "coprocessor" span per exchange under a
+	// recording parent.
+	Tracer trace.Tracer
+	// Observe, when set, is called after each exchange with its stage,
+	// outcome ("continue", "break" or "failed") and latency.
+	Observe func(ctx context.Context, stage, outcome string, d time.Duration)
+}
+
 // New returns the coprocessor of cfg, nil when cfg.URL is empty.
-func New(cfg Config) (*Coprocessor, error) {
+func New(cfg Config, opts Options) (*Coprocessor, error) {
 	if cfg.URL == "" {
 		return nil, nil
 	}
@@ -53,7 +67,7 @@ func New(cfg Config) (*Coprocessor, error) {
 		idle = 64
 	}
 	tr := &http.Transport{MaxIdleConns: idle, MaxIdleConnsPerHost: idle, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: false}
-	return &Coprocessor{cfg: cfg, client: &http.Client{Transport: tr}}, nil
+	return &Coprocessor{cfg: cfg, opts: opts, client: &http.Client{Transport: tr}}, nil
 }
 
 // Close closes the idle pooled connections.
@@ -110,12 +124,35 @@ var errFailed = errors.New("coprocessor exchange failed")
 
 func (c *Coprocessor) exchange(ctx context.Context, call *hooks.Call, sel *Selection) error {
 	c.Stats.Exchanges.Add(1)
+	var span trace.Span
+	if c.opts.Tracer != nil && trace.SpanFromContext(ctx).IsRecording() {
+		ctx, span = c.opts.Tracer.Start(ctx, "coprocessor", trace.WithAttributes(attribute.String("coprocessor.stage", string(call.Stage))))
+	}
+	start := time.Now()
 	err := c.do(ctx, call, sel)
+	outcome := "continue"
 	var b *hooks.Break
 	switch {
 	case err == nil:
-		return nil
 	case errors.As(err, &b):
+		outcome = "break"
+	default:
+		outcome = "failed"
+	}
+	if span != nil {
+		span.SetAttributes(attribute.String("coprocessor.outcome", outcome))
+		if outcome == "failed" {
+			span.SetStatus(codes.Error, "coprocessor exchange failed")
+		}
+		span.End()
+	}
+	if c.opts.Observe != nil {
+		c.opts.Observe(ctx, string(call.Stage), outcome, time.Since(start))
+	}
+	switch outcome {
+	case "continue":
+		return nil
+	case "break":
 		c.Stats.Breaks.Add(1)
 		return err
 	}

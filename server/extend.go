@@ -10,6 +10,7 @@ import (
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/respheaders"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // extensions are the points where configuration and user code extend the
@@ -24,13 +25,13 @@ type extensions struct {
 	coprocessor *coprocessor.Coprocessor
 }
 
-func newExtensions(opts Options) (*extensions, error) {
+func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
 	rh, err := respheaders.New(opts.ResponseHeaders)
 	if err != nil {
 		return nil, fmt.Errorf("response headers: %w", err)
 	}
 	x := &extensions{respHeaders: rh, hooks: opts.Hooks}
-	cp, err := coprocessor.New(opts.Coprocessor)
+	cp, err := coprocessor.New(opts.Coprocessor, coprocessor.Options{Tracer: tracer, Observe: opts.Observe.Metrics.Coprocessor})
 	if err != nil {
 		return nil, fmt.Errorf("coprocessor: %w", err)
 	}

@@ -231,7 +231,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 		return nil, err
 	}
 	s.sec = sec
-	if s.ext, err = newExtensions(opts); err != nil {
+	if s.ext, err = newExtensions(opts, s.obs.tracer); err != nil {
 		return nil, err
 	}
 	if s.caches, err = newCaches(opts); err != nil {
