@@ -20,7 +20,11 @@ func TestHandler(t *testing.T) {
 		{"continue with it", `{"version":1,"stage":"RouterRequest","control":"continue","id":"1","headers":{"x-api-key":["k"]}}`,
 			func(m map[string]any) bool { return m["control"] == "continue" }},
 		{"subgraph header", `{"version":1,"stage":"SubgraphRequest","control":"continue","id":"1","serviceName":"products","headers":{}}`,
-			func(m map[string]any) bool { h, _ := m["headers"].(map[string]any); v, _ := h["x-coprocessed"].([]any); return len(v) == 1 && v[0] == "products" }},
+			func(m map[string]any) bool {
+				h, _ := m["headers"].(map[string]any)
+				v, _ := h["x-coprocessed"].([]any)
+				return len(v) == 1 && v[0] == "products"
+			}},
 	} {
 		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(tc.payload))
 		if err != nil {
