@@ -69,3 +69,10 @@ func applyHeaders(h http.Header, meta *responseMeta) {
 		respheaders.Apply(h, meta.headers)
 	}
 }
+
+// close releases the coprocessor's pooled connections.
+func (x *extensions) close() {
+	if x != nil {
+		x.coprocessor.Close()
+	}
+}
