@@ -154,7 +154,7 @@ type DeferPlan struct {
 	Defers           []*Defer
 	// Denied is Plan.Denied for the selections of the parts.
 	Denied map[*Field]bool
-	views            map[*Defer]map[*SelectionSet]*SelectionSet
+	views  map[*Defer]map[*SelectionSet]*SelectionSet
 }
 
 // View returns the selection delivered with d at the selection set sel

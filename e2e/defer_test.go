@@ -1,0 +1,207 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	goldenfile "github.com/fedgate/gateway/internal/golden"
+)
+
+// deferAccept is what Apollo Client sends.
+const deferAccept = "multipart/mixed;deferSpec=20220824,application/json"
+
+// postDefer posts query with accept and returns the answer.
+func postDefer(t *testing.T, g *gatewaytest.Gateway, query, accept string, vars map[string]any) *gatewaytest.Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", accept)
+	resp, err := g.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// parts splits a multipart/mixed answer into its JSON payloads.
+func parts(t *testing.T, resp *gatewaytest.Response) []map[string]any {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" || params["deferspec"] != "20220824" {
+		t.Fatalf("content type %q, want multipart/mixed with deferSpec=20220824 (%v); body %s", resp.Header.Get("Content-Type"), err, clip(resp.Body))
+	}
+	mr := multipart.NewReader(bytes.NewReader(resp.Body), params["boundary"])
+	var out []map[string]any
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		var m map[string]any
+		if err := json.NewDecoder(p).Decode(&m); err != nil {
+			t.Fatalf("part %d is not JSON: %v", len(out), err)
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		t.Fatalf("no parts in %q", resp.Body)
+	}
+	return out
+}
+
+// mergeParts applies the incremental payloads to the initial one's data,
+// as a client does, and collects every error.
+func mergeParts(t *testing.T, ps []map[string]any) (data any, errs []any) {
+	t.Helper()
+	data = ps[0]["data"]
+	if e, ok := ps[0]["errors"].([]any); ok {
+		errs = append(errs, e...)
+	}
+	for i, p := range ps {
+		want := i < len(ps)-1
+		if p["hasNext"] != want {
+			t.Fatalf("part %d: hasNext %v, want %v", i, p["hasNext"], want)
+		}
+		if i == 0 {
+			continue
+		}
+		incs, _ := p["incremental"].([]any)
+		for _, inc := range incs {
+			inc := inc.(map[string]any)
+			if e, ok := inc["errors"].([]any); ok {
+				errs = append(errs, e...)
+			}
+			target := data
+			for _, step := range inc["path"].([]any) {
+				switch s := step.(type) {
+				case string:
+					target = target.(map[string]any)[s]
+				case float64:
+					target = target.([]any)[int(s)]
+				}
+			}
+			if d, ok := inc["data"].(map[string]any); ok {
+				deepMerge(target.(map[string]any), d)
+			}
+		}
+		if e, ok := p["errors"].([]any); ok {
+			errs = append(errs, e...)
+		}
+	}
+	return data, errs
+}
+
+func deepMerge(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				deepMerge(dm, sm)
+				continue
+			}
+		}
+		if sl, ok := v.([]any); ok {
+			if dl, ok := dst[k].([]any); ok && len(dl) == len(sl) {
+				for i := range sl {
+					sm, ok1 := sl[i].(map[string]any)
+					dm, ok2 := dl[i].(map[string]any)
+					if ok1 && ok2 {
+						deepMerge(dm, sm)
+					}
+				}
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
+
+// TestIncrementalGolden runs every testdata/incremental case twice: with
+// a multipart Accept (the sequence of payloads is compared with
+// <case>.txt) and with a JSON Accept (one body, unsplit). The payloads
+// merged as a client merges them must equal the unsplit answer's data,
+// and carry the same number of errors.
+func TestIncrementalGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "testdata", "incremental", "*.graphql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/incremental cases (%v)", err)
+	}
+	g := gatewaytest.Start(t)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".graphql")
+		t.Run(name, func(t *testing.T) {
+			q, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vars map[string]any
+			if v, err := os.ReadFile(strings.TrimSuffix(f, ".graphql") + ".vars.json"); err == nil {
+				if err := json.Unmarshal(v, &vars); err != nil {
+					t.Fatal(err)
+				}
+			}
+			resp := postDefer(t, g, string(q), deferAccept, vars)
+			if resp.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", resp.Status, resp.Body)
+			}
+			var got bytes.Buffer
+			ct := resp.Header.Get("Content-Type")
+			fmt.Fprintf(&got, "content-type: %s\n", ct)
+			var merged any
+			var mergedErrs []any
+			if strings.HasPrefix(ct, "multipart/") {
+				ps := parts(t, resp)
+				for i, p := range ps {
+					b, _ := json.MarshalIndent(p, "", "  ")
+					fmt.Fprintf(&got, "--- part %d\n%s\n", i, b)
+				}
+				merged, mergedErrs = mergeParts(t, ps)
+			} else {
+				var m map[string]any
+				if err := json.Unmarshal(resp.Body, &m); err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.MarshalIndent(m, "", "  ")
+				fmt.Fprintf(&got, "--- body\n%s\n", b)
+				merged = m["data"]
+				mergedErrs, _ = m["errors"].([]any)
+			}
+			goldenfile.Check(t, strings.TrimSuffix(f, ".graphql")+".txt", got.Bytes(), *update, nil)
+
+			plain := postDefer(t, g, string(q), "application/json", vars)
+			if ct := plain.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Fatalf("without multipart Accept the answer is %q", ct)
+			}
+			var whole map[string]any
+			if err := json.Unmarshal(plain.Body, &whole); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(merged, whole["data"]) {
+				a, _ := json.Marshal(merged)
+				b, _ := json.Marshal(whole["data"])
+				t.Fatalf("merged payloads differ from the unsplit answer:\nmerged %s\nwhole  %s", a, b)
+			}
+			wholeErrs, _ := whole["errors"].([]any)
+			if len(wholeErrs) != len(mergedErrs) {
+				t.Fatalf("%d errors in the payloads, %d in the unsplit answer", len(mergedErrs), len(wholeErrs))
+			}
+		})
+	}
+}
