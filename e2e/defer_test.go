@@ -229,3 +229,57 @@ func TestIncrementalGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestDeferHostileDocument sends documents with thousands of @defer
+// fragments, flat and nested, with a multipart Accept: the static limits
+// refuse them (400 with a code) or they are answered; never a 500, never a
+// hang (the request has 20 s).
+func TestDeferHostileDocument(t *testing.T) {
+	g := gatewaytest.Start(t)
+	var flat, nested strings.Builder
+	flat.WriteString(`{ topProducts { upc `)
+	for i := 0; i < 5000; i++ {
+		flat.WriteString(`... @defer { name } `)
+	}
+	flat.WriteString(`} }`)
+	nested.WriteString(`{ topProducts { upc `)
+	for i := 0; i < 3000; i++ {
+		nested.WriteString(`... @defer { `)
+	}
+	nested.WriteString(`name`)
+	for i := 0; i < 3000; i++ {
+		nested.WriteString(` }`)
+	}
+	nested.WriteString(`} }`)
+	var within strings.Builder
+	within.WriteString(`{ topProducts { upc `)
+	for i := 0; i < 1500; i++ {
+		within.WriteString(`... @defer { name } `)
+	}
+	within.WriteString(`} }`)
+	for name, q := range map[string]string{"flat": flat.String(), "nested": nested.String(), "within limits": within.String()} {
+		t.Run(name, func(t *testing.T) {
+			resp := postDefer(t, g, q, deferAccept, nil)
+			if resp.Status >= 500 {
+				t.Fatalf("status %d: %s", resp.Status, clip(resp.Body))
+			}
+			if strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/") {
+				if ps := parts(t, resp); len(ps) > 2 {
+					t.Fatalf("%d parts, want at most 2", len(ps))
+				}
+				return
+			}
+			var body struct {
+				Errors []struct {
+					Extensions struct {
+						Code string `json:"code"`
+					} `json:"extensions"`
+				} `json:"errors"`
+			}
+			if err := json.Unmarshal(resp.Body, &body); err != nil || len(body.Errors) == 0 || body.Errors[0].Extensions.Code == "" {
+				t.Fatalf("status %d without a coded GraphQL error: %s", resp.Status, clip(resp.Body))
+			}
+			t.Logf("refused: %s", body.Errors[0].Extensions.Code)
+		})
+	}
+}
