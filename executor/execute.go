@@ -242,10 +242,10 @@ func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps []byte) [
 func requestBody(f *planner.Fetch, vars []byte) []byte {
 	buf := make([]byte, 0, len(f.Operation)+len(vars)+64)
 	buf = append(buf, `{"query":`...)
-	buf = strconv.AppendQuote(buf, f.Operation)
+	buf = appendStringText(buf, f.Operation)
 	if f.OperationName != "" {
 		buf = append(buf, `,"operationName":`...)
-		buf = strconv.AppendQuote(buf, f.OperationName)
+		buf = appendStringText(buf, f.OperationName)
 	}
 	buf = append(buf, `,"variables":`...)
 	buf = append(buf, vars...)

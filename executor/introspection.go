@@ -183,7 +183,7 @@ func appendStr(buf []byte, s *string) []byte {
 	if s == nil {
 		return append(buf, "null"...)
 	}
-	return strconv.AppendQuote(buf, *s)
+	return appendStringText(buf, *s)
 }
 
 func (w introWriter) each(buf []byte, sel *planner.SelectionSet, typename string, fn func([]byte, *planner.Field) []byte) []byte {
@@ -192,10 +192,10 @@ func (w introWriter) each(buf []byte, sel *planner.SelectionSet, typename string
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = strconv.AppendQuote(buf, f.ResponseKey)
+		buf = appendStringText(buf, f.ResponseKey)
 		buf = append(buf, ':')
 		if f.Name == "__typename" {
-			buf = strconv.AppendQuote(buf, typename)
+			buf = appendStringText(buf, typename)
 			continue
 		}
 		buf = fn(buf, f)
@@ -263,13 +263,13 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 	return w.each(buf, sel, "__Type", func(buf []byte, f *planner.Field) []byte {
 		switch f.Name {
 		case "kind":
-			return strconv.AppendQuote(buf, t.Kind())
+			return appendStringText(buf, t.Kind())
 		case "name":
 			return appendStr(buf, t.Name())
 		case "description":
 			if n := t.Name(); n != nil && t.Kind() == "SCALAR" {
 				if d, ok := scalarDescriptions[*n]; ok {
-					return strconv.AppendQuote(buf, d)
+					return appendStringText(buf, d)
 				}
 			}
 			return appendStr(buf, t.Description())
@@ -331,7 +331,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 				buf = w.each(buf, f.Selection, "__EnumValue", func(buf []byte, f *planner.Field) []byte {
 					switch f.Name {
 					case "name":
-						return strconv.AppendQuote(buf, v.Name)
+						return appendStringText(buf, v.Name)
 					case "description":
 						return appendStr(buf, v.Description())
 					case "isDeprecated":
@@ -352,7 +352,7 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.Sel
 	return w.each(buf, sel, "__Field", func(buf []byte, f *planner.Field) []byte {
 		switch f.Name {
 		case "name":
-			return strconv.AppendQuote(buf, fd.Name)
+			return appendStringText(buf, fd.Name)
 		case "description":
 			return appendStr(buf, fd.Description())
 		case "args":
@@ -374,7 +374,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 		buf = w.each(buf, sel, "__InputValue", func(buf []byte, f *planner.Field) []byte {
 			switch f.Name {
 			case "name":
-				return strconv.AppendQuote(buf, v.Name)
+				return appendStringText(buf, v.Name)
 			case "description":
 				return appendStr(buf, v.Description())
 			case "type":
@@ -396,7 +396,7 @@ func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *plan
 	return w.each(buf, sel, "__Directive", func(buf []byte, f *planner.Field) []byte {
 		switch f.Name {
 		case "name":
-			return strconv.AppendQuote(buf, d.Name)
+			return appendStringText(buf, d.Name)
 		case "description":
 			return appendStr(buf, d.Description())
 		case "isRepeatable":
@@ -412,7 +412,7 @@ func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *plan
 		case "locations":
 			return appendEach(buf, len(d.Locations), func(buf []byte, i int) []byte {
 				l := d.Locations[i]
-				buf = strconv.AppendQuote(buf, l)
+				buf = appendStringText(buf, l)
 				return buf
 			})
 		case "args":

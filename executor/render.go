@@ -3,6 +3,7 @@ package executor
 import (
 	"encoding/binary"
 	"encoding/json"
+	"unsafe"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
@@ -214,6 +215,12 @@ const (
 
 // safePrefix returns the length of the longest prefix of s that needs no
 // escaping in a JSON string.
+// appendStringText is appendString for a Go string; it reads s in place
+// (appendString never writes to its input), so quoting costs no copy.
+func appendStringText(buf []byte, s string) []byte {
+	return appendString(buf, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
 func safePrefix(s []byte) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {

@@ -18,7 +18,19 @@ func (s *Server) admit(ctx context.Context, hr *http.Request, h http.Header, rt 
 	}
 	adm, err := s.opts.Policy.Admit(ctx, hr, rt.cost, op, vars)
 	adm.SetHeaders(h)
+	if err != nil {
+		s.wall.refused(adm, err)
+	}
 	return adm, err
+}
+
+// admitClient refuses, from its headers alone, a client the rate limit
+// refused and whose window has not refilled yet (rateWall).
+func (s *Server) admitClient(r *http.Request, h http.Header) error {
+	if s.opts.Policy == nil {
+		return nil
+	}
+	return s.wall.check(h, s.opts.Policy.Identify(r).ID)
 }
 
 // finishCost reports the executed operation to the policy and returns the

@@ -274,3 +274,28 @@ func TestRateLimitByJWTClaim(t *testing.T) {
 		t.Fatalf("statuses %v, want %v", got, want)
 	}
 }
+
+// TestRateLimitedClientRefusedBeforeParsing is issue 15 item 4: once the
+// rate limit refused a client, its next requests are refused from their
+// headers until its window refills: an unparsable document gets
+// RATE_LIMITED, not a parse error, and another client is not affected.
+func TestRateLimitedClientRefusedBeforeParsing(t *testing.T) {
+	cfg := limits.DefaultConfig()
+	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 2, Window: time.Hour}}
+	cfg.Clients.APIKeys = map[string]limits.APIKey{"app": {Key: "k1"}}
+	g := gatewayWith(t, cfg, limits.PolicyOptions{}, nil)
+	const q = `{"query":"{ me { name } }"}`
+	for range 2 {
+		post(t, g, q, nil)
+	}
+	if resp, a := post(t, g, q, nil); resp.Status != http.StatusTooManyRequests || code(a) != limits.CodeRateLimited {
+		t.Fatalf("over the limit: %d %s", resp.Status, resp.Body)
+	}
+	resp, a := post(t, g, `{"query":"{ me { `+strings.Repeat("x ", 5000)+`"}`, nil)
+	if resp.Status != http.StatusTooManyRequests || code(a) != limits.CodeRateLimited || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("an unparsable document from a refused client: %d %.200s", resp.Status, resp.Body)
+	}
+	if resp, _ := post(t, g, q, map[string]string{"X-API-Key": "k1"}); resp.Status != 200 {
+		t.Fatalf("another client: %d", resp.Status)
+	}
+}

@@ -81,6 +81,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
+	if err := s.admitClient(r, w.Header()); err != nil {
+		reqerr.Write(w, contentType, err)
+		return
+	}
 	reqs, batched, err := s.decode(w, r)
 	if err != nil {
 		reqerr.Write(w, contentType, err)
@@ -136,7 +140,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// operation runs one GraphQL request of an HTTP request (stages 7-16) and
+// operation runs one GraphQL request of an HTTP request (stages 8-17) and
 // returns its body and status. h receives the rate limit headers.
 // httpLevel reports a refusal of the HTTP request itself (CSRF), whose
 // status no media type changes.
@@ -153,14 +157,14 @@ func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h
 }
 
 func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int, error) {
-	// 7. persisted queries and trusted documents.
+	// 8. persisted queries and trusted documents.
 	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
 	if err != nil {
 		return nil, 0, err
 	}
 	query := resolved.Query
 	hash := sha256.Sum256([]byte(query))
-	// 8-11. parse, GET checks, static limits, validation.
+	// 9-12. parse, GET checks, static limits, validation.
 	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
 	if err != nil {
 		return nil, 0, err
@@ -185,12 +189,12 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if op.Operation == ast.Subscription {
 		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
 	}
-	// 12. variables.
+	// 13. variables.
 	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
 	if err != nil {
 		return nil, 0, err
 	}
-	// 13. authorization and planning (opaque).
+	// 14. authorization and planning (opaque).
 	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)
 	grants := rt.authz.Grants(auth.CallerFrom(ctx))
 	labels := activeLabels(rt.sg.OverrideLabels)
@@ -202,14 +206,14 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if entry.reject != nil {
 		return nil, 0, rejection(entry.reject)
 	}
-	// 14. cost and rate admission.
+	// 15. cost and rate admission.
 	adm, err := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
 	if err != nil {
 		return nil, 0, err
 	}
-	// 15. APQ registration, only of what got this far.
+	// 16. APQ registration, only of what got this far.
 	s.caches.persisted.Register(ctx, resolved)
-	// 16. the answer.
+	// 17. the answer.
 	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
@@ -356,7 +360,7 @@ type sharedAnswer struct {
 	meta   responseMeta
 }
 
-// answer is stage 16: a query identical to one in flight shares its
+// answer is stage 17: a query identical to one in flight shares its
 // answer (inbound dedupe); otherwise the response cache or execution.
 func (s *Server) answer(ctx context.Context, a *answerInput, meta *responseMeta) ([]byte, int) {
 	if !s.opts.Cache.InboundDedupe || a.op.Operation != ast.Query {

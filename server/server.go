@@ -142,6 +142,8 @@ type Server struct {
 	reading *request.Budget
 	// mux routes the public paths (routes).
 	mux *http.ServeMux
+	// wall repeats the rate limit's refusals before the body is read.
+	wall rateWall
 	// inbound shares executions between identical requests (answer).
 	inbound flight.Group[sharedAnswer]
 	streams streamsHolder // subscribe.go

@@ -207,31 +207,55 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 }
 
 // scope tracks the response keys of one selection set (its fragments
-// included), so that two selections under one key always merge.
+// included), so that two selections under one key always merge: the same
+// field with the same arguments, or (spec 5.3.2) leaf fields of one type
+// whose parents are different object types.
 type scope struct {
-	keys map[string]*entry
+	keys  map[string][]*entry
+	order []string
 }
 
 type entry struct {
-	sig   string
-	child *scope
+	sig    string
+	parent string // the object type the field was selected on; "" for an abstract type
+	leaf   string // the field's type when it is a leaf; "" for a composite
+	child  *scope
 }
 
-func newScope() *scope { return &scope{keys: map[string]*entry{}} }
+func newScope() *scope { return &scope{keys: map[string][]*entry{}} }
 
-// claim reserves key for a field of signature sig and returns the scope of
-// its sub-selection, or nil when key is taken by a different field.
-func (sc *scope) claim(key, sig string) *scope {
-	e, ok := sc.keys[key]
-	if !ok {
-		e = &entry{sig: sig, child: newScope()}
-		sc.keys[key] = e
-		return e.child
+// claim reserves key for a field of signature sig selected on parent (an
+// object type name, or "" on an abstract type) with leaf type leaf (""
+// for a composite), and returns the scope of its sub-selection, or nil
+// when the key is taken by a field it cannot merge with.
+func (sc *scope) claim(key, sig, parent, leaf string) *scope {
+	var same *entry
+	for _, e := range sc.keys[key] {
+		switch {
+		case e.sig == sig:
+			same = e
+		case parent != "" && e.parent != "" && parent != e.parent && leaf != "" && leaf == e.leaf:
+		default:
+			return nil
+		}
 	}
-	if e.sig != sig {
-		return nil
+	if same != nil {
+		return same.child
 	}
+	if len(sc.keys[key]) == 0 {
+		sc.order = append(sc.order, key)
+	}
+	e := &entry{sig: sig, parent: parent, leaf: leaf, child: newScope()}
+	sc.keys[key] = append(sc.keys[key], e)
 	return e.child
+}
+
+// objectName is t's name when t is an object type, else "".
+func objectName(t *ast.Definition) string {
+	if t != nil && t.Kind == ast.Object {
+		return t.Name
+	}
+	return ""
 }
 
 const maxFragmentNesting = 3
@@ -262,11 +286,11 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 func (s *gen) typename(t *ast.Definition, sc *scope) ast.Selection {
 	f := &ast.Field{Name: "__typename", Alias: "__typename"}
 	if s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases {
-		f.Alias = s.alias(t)
+		f.Alias = s.alias(t, sc)
 	}
-	if sc.claim(f.Alias, "__typename") == nil {
+	if sc.claim(f.Alias, "__typename", objectName(t), "String!") == nil {
 		f.Alias = s.freshAlias()
-		sc.claim(f.Alias, "__typename")
+		sc.claim(f.Alias, "__typename", objectName(t), "String!")
 	}
 	s.directives(&f.Directives)
 	return f
@@ -279,9 +303,14 @@ func (s *gen) freshAlias() string {
 }
 
 // alias picks an alias for a selection on t: a hint name, a field's
-// name, __typename or a fresh one.
-func (s *gen) alias(t *ast.Definition) string {
+// name, __typename, a response key the scope has already (on another
+// object type it may name another field), or a fresh one.
+func (s *gen) alias(t *ast.Definition, sc *scope) string {
 	var cands []string
+	if t != nil && t.Kind == ast.Object && len(sc.order) > 0 && s.r.IntN(4) == 0 {
+		s.aliases++
+		return sc.order[s.r.IntN(len(sc.order))]
+	}
 	if t != nil {
 		cands = append(cands, s.hints.AliasNames[t.Name]...)
 		for _, f := range t.Fields {
@@ -448,16 +477,20 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 		f := &ast.Field{Name: fd.Name, Alias: fd.Name}
 		f.Arguments = s.arguments(fd.Arguments)
 		if i > 0 || (s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases) {
-			f.Alias = s.alias(t)
+			f.Alias = s.alias(t, sc)
 		}
 		sig := fd.Name + "(" + argsString(f.Arguments) + "):" + fd.Type.String()
-		child := sc.claim(f.Alias, sig)
+		ft := s.schema.Types[fd.Type.Name()]
+		leaf := ""
+		if !ft.IsCompositeType() {
+			leaf = fd.Type.String()
+		}
+		child := sc.claim(f.Alias, sig, objectName(t), leaf)
 		if child == nil {
 			f.Alias = s.freshAlias()
-			child = sc.claim(f.Alias, sig)
+			child = sc.claim(f.Alias, sig, objectName(t), leaf)
 		}
 		s.directives(&f.Directives)
-		ft := s.schema.Types[fd.Type.Name()]
 		if ft.IsCompositeType() {
 			f.SelectionSet = s.selectionSet(ft, depth+1, child, 0)
 		}

@@ -298,3 +298,73 @@ func TestAliasesStayUnderGatewayLimits(t *testing.T) {
 	}
 	t.Logf("at most %d aliases in 1000 operations", most)
 }
+
+// TestOneKeyForFieldsOfDifferentTypes: the generator uses one response key
+// for different fields in fragments on different object types (valid by
+// spec 5.3.2 when the types match), which gateways must keep apart.
+func TestOneKeyForFieldsOfDifferentTypes(t *testing.T) {
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{})
+	found := 0
+	for seed := uint64(0); seed < 1000 && found < 3; seed++ {
+		op, err := g.Generate(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		var visit func(set ast.SelectionSet)
+		// collect gathers the fields of one response level, through
+		// fragments, by response key.
+		var collect func(set ast.SelectionSet, into map[string]map[string]bool)
+		collect = func(set ast.SelectionSet, into map[string]map[string]bool) {
+			for _, sel := range set {
+				switch s := sel.(type) {
+				case *ast.Field:
+					if into[s.Alias] == nil {
+						into[s.Alias] = map[string]bool{}
+					}
+					into[s.Alias][s.ObjectDefinition.Name+"."+s.Name] = true
+				case *ast.InlineFragment:
+					collect(s.SelectionSet, into)
+				case *ast.FragmentSpread:
+					collect(s.Definition.SelectionSet, into)
+				}
+			}
+		}
+		visit = func(set ast.SelectionSet) {
+			level := map[string]map[string]bool{}
+			collect(set, level)
+			for _, fields := range level {
+				names := map[string]bool{}
+				for f := range fields {
+					names[f[strings.Index(f, ".")+1:]] = true
+				}
+				if len(names) > 1 {
+					found++
+				}
+			}
+			for _, sel := range set {
+				switch s := sel.(type) {
+				case *ast.Field:
+					visit(s.SelectionSet)
+				case *ast.InlineFragment:
+					visit(s.SelectionSet)
+				case *ast.FragmentSpread:
+					visit(s.Definition.SelectionSet)
+				}
+			}
+		}
+		for _, o := range doc.Operations {
+			visit(o.SelectionSet)
+		}
+	}
+	if found == 0 {
+		t.Fatal("1000 operations never use one response key for two different fields")
+	}
+}

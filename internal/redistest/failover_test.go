@@ -35,7 +35,7 @@ const (
 	// within tolerance again; measure is the window they are measured
 	// over.
 	settle    = 5 * time.Second
-	measure   = 3 * time.Second
+	measure   = 5 * time.Second
 	tolerance = 0.05
 	// redisTimeout bounds one Redis command of the gateways: long enough
 	// that a slow machine is not taken for a failed Redis (a dead node
@@ -50,7 +50,7 @@ const (
 // over is the one holding the client's rate limit counter. Every request
 // must be answered with data (200) or a rate limit refusal (429
 // RATE_LIMITED), never an error; and from 5 s after each failover on the
-// number admitted in 3 s (counted when the limiters decide) must be
+// number admitted in 5 s (counted when the limiters decide) must be
 // within 5% of the limit again. (With the limits falling back to each
 // instance's own counters, twice the limit would pass: the check sees
 // that shared counting resumed.)
@@ -257,25 +257,27 @@ func runFailovers(t *testing.T, url string, failovers func(rateKey string) []fai
 		}
 		return true
 	}
-	// check measures the window from `from`. More than the limit (+5%)
-	// must never pass; less than the limit (-5%) must not pass while the
-	// load exceeds it throughout the window. When the machine was too
-	// busy for that, the next window (up to two more) is measured instead
-	// of calling starvation an error.
+	// check measures the window from `from`. GCRA admits exactly the
+	// limit in a window when the load exceeded it throughout the window
+	// and the second before (no unused burst left): then the number
+	// admitted must be within 5%. A busy machine may offer less for a
+	// while; then only GCRA's own bound is checked (the limit plus one
+	// window's burst, which two instances counting alone exceed) and the
+	// next window (up to two more) is measured.
 	check := func(what string, from time.Duration) {
 		want := float64(limit) * measure.Seconds()
 		for try := 0; ; try++ {
 			waitUntil(from + measure)
 			got, refused := count(from, from+measure)
 			t.Logf("%s: %d admitted, %d refused in %v from %v (limit %v)", what, got, refused, measure, from.Round(time.Millisecond), want)
-			if float64(got) > (1+tolerance)*want {
-				t.Errorf("%s: %d admitted in %v, want at most %v + %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(decided()))
+			if saturated(from-time.Second, from+measure) {
+				if d := float64(got) - want; d > tolerance*want || d < -tolerance*want {
+					t.Errorf("%s: %d admitted in %v under load, want %v ± %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(decided()))
+				}
 				return
 			}
-			if saturated(from, from+measure) {
-				if float64(got) < (1-tolerance)*want {
-					t.Errorf("%s: %d admitted in %v under load, want %v - %.0f%%; per 500ms: %v", what, got, measure, want, tolerance*100, series(decided()))
-				}
+			if float64(got) > (1+tolerance)*want+limit {
+				t.Errorf("%s: %d admitted in %v, more than GCRA allows (%v + %d burst + %.0f%%); per 500ms: %v", what, got, measure, want, limit, tolerance*100, series(decided()))
 				return
 			}
 			if try == 2 {
