@@ -93,13 +93,24 @@ func mergeParts(t *testing.T, ps []map[string]any) (data any, errs []any) {
 			for _, step := range inc["path"].([]any) {
 				switch s := step.(type) {
 				case string:
-					target = target.(map[string]any)[s]
+					m, _ := target.(map[string]any)
+					target = m[s]
 				case float64:
-					target = target.([]any)[int(s)]
+					l, _ := target.([]any)
+					if int(s) >= len(l) {
+						target = nil
+						break
+					}
+					target = l[int(s)]
 				}
 			}
+			obj, ok := target.(map[string]any)
+			if !ok {
+				pd, _ := json.Marshal(ps[0])
+				t.Fatalf("part %d: incremental path %v is not an object of the data sent before\nprimary: %s", i, inc["path"], pd)
+			}
 			if d, ok := inc["data"].(map[string]any); ok {
-				deepMerge(target.(map[string]any), d)
+				deepMerge(obj, d)
 			}
 		}
 		if e, ok := p["errors"].([]any); ok {

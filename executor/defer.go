@@ -63,8 +63,15 @@ type incremental struct {
 // of the deferred fetches.
 func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operation, fetchErrs []*Error, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
 	var items []*incremental
+	root := e.data
+	if root == nil {
+		// No fetch ran (a deferred __typename at the root, say): the root
+		// object is still there to render from.
+		var a fastjson.Arena
+		root = a.NewObject()
+	}
 	for _, d := range dp.Defers {
-		at(e.data, op.Selection, d.Path, nil, func(v *fastjson.Value, sel *planner.SelectionSet, path []any) {
+		at(root, op.Selection, d.Path, nil, func(v *fastjson.Value, sel *planner.SelectionSet, path []any) {
 			vs := dp.View(d, sel)
 			if vs == nil {
 				return

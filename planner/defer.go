@@ -199,7 +199,10 @@ func (b *builder) splitDefer(p *Plan) {
 		}
 	}
 	for _, g := range b.groups {
-		if hasPrimaryField(g.sel) {
+		// A fetch merged from several paths (merge.go) keeps the client
+		// fields of one of them only: it stays primary, as one of its
+		// paths may be.
+		if len(g.paths) > 1 || hasPrimaryField(g.sel) {
 			mark(g)
 		}
 	}
@@ -261,7 +264,9 @@ func view(sel *SelectionSet, d *Defer, denied map[*Field]bool) *SelectionSet {
 	out := &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
 	any := false
 	for _, tf := range sel.ByType {
-		ntf := &TypeFields{Type: tf.Type}
+		// Fields is never nil: the renderer reads a nil list at an
+		// abstract position as a type the client cannot see.
+		ntf := &TypeFields{Type: tf.Type, Fields: []*Field{}}
 		for _, f := range tf.Fields {
 			if f.Defer == d {
 				if f.Selection == nil {
@@ -272,7 +277,7 @@ func view(sel *SelectionSet, d *Defer, denied map[*Field]bool) *SelectionSet {
 				if sub == nil {
 					sub = &SelectionSet{Type: f.Selection.Type, Abstract: f.Selection.Abstract}
 					for _, t := range f.Selection.ByType {
-						sub.ByType = append(sub.ByType, &TypeFields{Type: t.Type})
+						sub.ByType = append(sub.ByType, &TypeFields{Type: t.Type, Fields: []*Field{}})
 					}
 				}
 				ntf.Fields = append(ntf.Fields, deferCopy(f, sub, denied))
