@@ -80,7 +80,7 @@ func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operati
 			typename := sel.Type
 			if sel.Abstract {
 				typename = string(v.GetStringBytes("__typename"))
-				if vs.FieldsFor(typename) == nil {
+				if len(vs.FieldsFor(typename)) == 0 {
 					return
 				}
 			}
