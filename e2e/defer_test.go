@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	goldenfile "github.com/fedgate/gateway/internal/golden"
+	"github.com/fedgate/gateway/subgraphs/demo"
 )
 
 // deferAccept is what Apollo Client sends.
@@ -292,5 +294,67 @@ func TestDeferHostileDocument(t *testing.T) {
 			}
 			t.Logf("refused: %s", body.Errors[0].Extensions.Code)
 		})
+	}
+}
+
+// TestDeferPrimaryFirst: the primary part reaches the client while the
+// subgraph of the deferred part has not answered yet. The inventory
+// subgraph holds every request until the test has read the first part, so
+// the order is checked without timing; the time from the request to the
+// first part is logged (the figure of docs/defer.md).
+func TestDeferPrimaryFirst(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	defer open()
+	inventory := demo.Handlers()["inventory"]
+	g := gatewaytest.Start(t, gatewaytest.WithHandler("inventory", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		inventory.ServeHTTP(w, r)
+	})))
+	body, _ := json.Marshal(map[string]any{"query": `{ topProducts(first: 2) { upc name ... @defer(label: "stock") { inStock } } }`})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", deferAccept)
+	start := time.Now()
+	resp, err := g.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(resp.Body, params["boundary"])
+	first, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p0 map[string]any
+	if err := json.NewDecoder(first).Decode(&p0); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("primary part after %v", time.Since(start))
+	// inventory has answered nothing yet: it waits for open().
+	if p0["hasNext"] != true || strings.Contains(fmt.Sprint(p0), "inStock") {
+		t.Fatalf("first part %v", p0)
+	}
+	open()
+	second, err := mr.NextPart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p1 map[string]any
+	if err := json.NewDecoder(second).Decode(&p1); err != nil {
+		t.Fatal(err)
+	}
+	if p1["hasNext"] != false || len(p1["incremental"].([]any)) != 2 {
+		t.Fatalf("second part %v", p1)
 	}
 }
