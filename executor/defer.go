@@ -40,7 +40,13 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 	if dp.Deferred != nil {
 		e.run(dp.Deferred)
 	}
-	out, n := e.renderIncremental(dp, plan.Operation, e.errors[seen:], in.Introspect)
+	// What the client holds: a deferred fragment under an object the
+	// primary part nulled (null propagation) is not delivered.
+	var shown *fastjson.Value
+	if v, err := e.parser().ParseBytes(buf); err == nil {
+		shown = v.Get("data")
+	}
+	out, n := e.renderIncremental(dp, plan.Operation, shown, e.errors[seen:], in.Introspect)
 	nerrs += n
 	emit(out)
 	if in.Stats != nil {
@@ -61,7 +67,7 @@ type incremental struct {
 // renderIncremental writes the subsequent payload: the deferred
 // fragments' data at each object of their paths. fetchErrs are the errors
 // of the deferred fetches.
-func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operation, fetchErrs []*Error, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
+func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operation, shown *fastjson.Value, fetchErrs []*Error, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
 	var items []*incremental
 	root := e.data
 	if root == nil {
@@ -71,7 +77,7 @@ func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operati
 		root = a.NewObject()
 	}
 	for _, d := range dp.Defers {
-		at(root, op.Selection, d.Path, nil, func(v *fastjson.Value, sel *planner.SelectionSet, path []any) {
+		at(root, shown, op.Selection, d.Path, nil, func(v *fastjson.Value, sel *planner.SelectionSet, path []any) {
 			vs := dp.View(d, sel)
 			if vs == nil {
 				return
@@ -140,9 +146,14 @@ func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operati
 
 // at calls visit for every object found at path (response keys, lists
 // stepped into) from v, with the selection set there and its response
-// path.
-func at(v *fastjson.Value, sel *planner.SelectionSet, path []planner.PathKey, out []any, visit func(*fastjson.Value, *planner.SelectionSet, []any)) {
+// path. shown is the same position in the response data the client has
+// (nil where the client has nothing yet): where it is null, nothing is
+// visited.
+func at(v, shown *fastjson.Value, sel *planner.SelectionSet, path []planner.PathKey, out []any, visit func(*fastjson.Value, *planner.SelectionSet, []any)) {
 	if v == nil || v.Type() != fastjson.TypeObject {
+		return
+	}
+	if shown != nil && shown.Type() != fastjson.TypeObject {
 		return
 	}
 	if len(path) == 0 {
@@ -157,21 +168,39 @@ func at(v *fastjson.Value, sel *planner.SelectionSet, path []planner.PathKey, ou
 		if f.ResponseKey != path[0].ResponseKey || f.Selection == nil {
 			continue
 		}
-		var step func(c *fastjson.Value, out []any)
-		step = func(c *fastjson.Value, out []any) {
+		var step func(c, sc *fastjson.Value, out []any)
+		step = func(c, sc *fastjson.Value, out []any) {
 			if c == nil {
+				return
+			}
+			if sc != nil && sc.Type() == fastjson.TypeNull {
 				return
 			}
 			switch c.Type() {
 			case fastjson.TypeArray:
+				var shownEls []*fastjson.Value
+				if sc != nil {
+					shownEls, _ = sc.Array()
+				}
 				for i, el := range c.GetArray() {
-					step(el, append(out[:len(out):len(out)], i))
+					var sel *fastjson.Value
+					if sc != nil {
+						if i >= len(shownEls) {
+							return
+						}
+						sel = shownEls[i]
+					}
+					step(el, sel, append(out[:len(out):len(out)], i))
 				}
 			case fastjson.TypeObject:
-				at(c, f.Selection, path[1:], out, visit)
+				at(c, sc, f.Selection, path[1:], out, visit)
 			}
 		}
-		step(v.Get(f.DataKey()), append(out[:len(out):len(out)], f.ResponseKey))
+		var sc *fastjson.Value
+		if shown != nil {
+			sc = shown.Get(f.ResponseKey)
+		}
+		step(v.Get(f.DataKey()), sc, append(out[:len(out):len(out)], f.ResponseKey))
 		return
 	}
 }
