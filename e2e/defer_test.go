@@ -18,6 +18,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	goldenfile "github.com/fedgate/gateway/internal/golden"
+	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
 
@@ -356,5 +357,38 @@ func TestDeferPrimaryFirst(t *testing.T) {
 	}
 	if p1["hasNext"] != false || len(p1["incremental"].([]any)) != 2 {
 		t.Fatalf("second part %v", p1)
+	}
+}
+
+// TestDeferBatchUnsplit: a batch is answered as one JSON array even when
+// the Accept offers multipart: each operation runs unsplit.
+func TestDeferBatchUnsplit(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.AllowBatch = true
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	q := `{ product(upc: "1") { name ... @defer { inStock } } }`
+	body, _ := json.Marshal([]map[string]any{{"query": q}, {"query": q}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", deferAccept)
+	resp, err := g.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answers []struct {
+		Data struct {
+			Product struct {
+				Name    string `json:"name"`
+				InStock *bool  `json:"inStock"`
+			} `json:"product"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(resp.Body, &answers); err != nil {
+		t.Fatalf("%v: %s", err, clip(resp.Body))
+	}
+	if len(answers) != 2 || answers[0].Data.Product.InStock == nil || answers[1].Data.Product.Name != "Table" {
+		t.Fatalf("answers %s", resp.Body)
 	}
 }
