@@ -392,3 +392,20 @@ func TestDeferBatchUnsplit(t *testing.T) {
 		t.Fatalf("answers %s", resp.Body)
 	}
 }
+
+// TestDeferIfVariablePlanCache: the value of @defer(if: $var) is part of
+// the plan cache key: the same document with $d true is split, then with
+// $d false is not (a key without it would serve the first plan).
+func TestDeferIfVariablePlanCache(t *testing.T) {
+	g := gatewaytest.Start(t)
+	q := `query($d: Boolean!) { product(upc: "1") { name ... @defer(if: $d) { inStock } } }`
+	for _, c := range []struct {
+		d         bool
+		multipart bool
+	}{{true, true}, {false, false}, {true, true}} {
+		resp := postDefer(t, g, q, deferAccept, map[string]any{"d": c.d})
+		if got := strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/"); got != c.multipart {
+			t.Fatalf("$d=%v: multipart %v, want %v: %s", c.d, got, c.multipart, clip(resp.Body))
+		}
+	}
+}
