@@ -329,6 +329,9 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		}
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: limits.Clip(msg, 256), Status: 400}
 	}
+	for name, v := range coerced {
+		coerced[name] = emptyListsNotNull(v)
+	}
 	forwarded := raw
 	if len(coerced) > 0 {
 		if b, err := json.Marshal(coerced); err == nil {
@@ -336,6 +339,29 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		}
 	}
 	return coerced, forwarded, nil
+}
+
+// emptyListsNotNull returns v with every nil list made an empty one.
+// gqlparser turns a default value written `[]` into a nil []any, which
+// marshals as null: a subgraph would then receive an explicit null (spec
+// 6.4.1: an explicit null overrides the argument's own default) where the
+// client's operation said []. A null the client sent is an untyped nil and
+// stays null.
+func emptyListsNotNull(v any) any {
+	switch t := v.(type) {
+	case []any:
+		if t == nil {
+			return []any{}
+		}
+		for i, e := range t {
+			t[i] = emptyListsNotNull(e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = emptyListsNotNull(e)
+		}
+	}
+	return v
 }
 
 // answerInput is what the answer stage needs of the earlier ones.
