@@ -126,8 +126,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(out)
 		return
 	}
-	var meta responseMeta
+	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
 	body, status, httpLevel := s.operation(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
+	if meta.stream != nil {
+		meta.stream(w)
+		return
+	}
 	if !httpLevel {
 		status = legacyStatus(contentType, status)
 	}
@@ -237,6 +241,10 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
+	if meta.incremental && entry.plan.Defer != nil {
+		meta.stream = s.incrementalStream(ctx, &a) // defer.go
+		return nil, http.StatusOK, nil
+	}
 	out, status := s.answer(ctx, &a, meta)
 	if err := s.ext.stage(ctx, hooks.ExecutionResponse, h, op.Name, "", status); err != nil {
 		return nil, 0, err

@@ -431,7 +431,7 @@ func conditionVariables(doc *ast.QueryDocument) []string {
 	var walk func(ast.SelectionSet)
 	check := func(dirs ast.DirectiveList) {
 		for _, d := range dirs {
-			if d.Name != "skip" && d.Name != "include" {
+			if d.Name != "skip" && d.Name != "include" && d.Name != "defer" {
 				continue
 			}
 			if a := d.Arguments.ForName("if"); a != nil && a.Value != nil && a.Value.Kind == ast.Variable && !seen[a.Value.Raw] {
