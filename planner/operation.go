@@ -61,6 +61,10 @@ type Field struct {
 	// DataKey); set once by Normalize and never changed.
 	dataKey string
 
+	// onInterface marks a field selected on an interface (not only in a
+	// fragment on the concrete type): see interfaceFieldBroken.
+	onInterface bool
+
 	// internal marks a field of a federation field set (a key, @requires
 	// or @provides): the planner adds it for itself, and it gets a data
 	// key no client response key can take.
@@ -249,6 +253,11 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 		first := c.fields[0]
 		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name,
 			jsonKey: strconv.Quote(c.key) + ":", dataKey: clientDataKey(c.key, first.Name), internal: n.internal}
+		for _, af := range c.fields {
+			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Interface {
+				f.onInterface = true
+			}
+		}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)
 			out = append(out, f)
