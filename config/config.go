@@ -120,21 +120,25 @@ type Redis struct {
 	PoolSize int `yaml:"pool_size"`
 }
 
-// httpDefaults are the server package's listener defaults: one place.
-var httpDefaults = server.DefaultHTTPOptions()
+// serverDefaults and httpDefaults are the server package's defaults: the
+// server section's defaults are set there, in one place.
+var (
+	serverDefaults = server.DefaultOptions()
+	httpDefaults   = serverDefaults.HTTP
+)
 
 // Default returns the configuration used when a key is absent.
 func Default() Config {
 	return Config{
 		Server: Server{
 			Listen:           "127.0.0.1:4000",
-			MaxBodyBytes:     2 << 20,
-			MaxInflightBytes: 16 << 20,
-			Introspection:    false,
-			ExposePlan:       false,
-			Playground:       false,
-			Batching:         false,
-			MaxBatch:         10,
+			MaxBodyBytes:     ByteSize(serverDefaults.MaxBodyBytes),
+			MaxInflightBytes: ByteSize(serverDefaults.MaxInflightBytes),
+			Introspection:    serverDefaults.Introspection,
+			ExposePlan:       serverDefaults.ExposePlan,
+			Playground:       serverDefaults.Playground,
+			Batching:         serverDefaults.AllowBatch,
+			MaxBatch:         serverDefaults.MaxBatch,
 			RequestTimeout:   60 * time.Second,
 			ShutdownTimeout:  10 * time.Second,
 
@@ -148,9 +152,9 @@ func Default() Config {
 		},
 		Redis:     Redis{Timeout: 50 * time.Millisecond},
 		Subgraphs: subgraphs.DefaultConfig(),
-		Auth:      auth.DefaultConfig(),
+		Auth:      serverDefaults.Auth,
 		Limits:    limits.DefaultConfig(),
-		Cache:     cache.DefaultConfig(),
+		Cache:     serverDefaults.Cache,
 		Telemetry: telemetry.DefaultConfig(),
 		Registry:  registry.DefaultConfig(),
 

@@ -73,6 +73,7 @@ func authSupergraph(t testing.TB) string {
 // HMAC key, the finance and admin policies.
 func authOptions(mod func(*auth.Config)) server.Options {
 	o := server.DefaultOptions()
+	o.Introspection = true
 	o.Auth.JWT.Keys = []auth.KeyConfig{{Secret: authSecret, Algorithms: []string{"HS256"}}}
 	o.Auth.Authorization.Policies = map[string]auth.PolicyConfig{
 		"finance": {Claim: "role", Equals: "finance"},

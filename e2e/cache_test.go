@@ -23,6 +23,7 @@ import (
 // served whole from the response cache.
 func TestResponsesGoldenThroughCaches(t *testing.T) {
 	both := server.DefaultOptions()
+	both.Introspection = true
 	both.Cache.Response.DefaultMaxAge = time.Minute
 	both.Cache.Entity.Enabled = true
 	entities := both

@@ -113,8 +113,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(out)
 		return
 	}
-	var meta responseMeta
+	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
 	body, status, httpLevel := s.operation(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
+	if meta.stream != nil {
+		meta.stream(w)
+		return
+	}
 	if !httpLevel {
 		status = legacyStatus(contentType, status)
 	}
@@ -213,6 +217,10 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
+	if meta.incremental && entry.plan.Defer != nil {
+		meta.stream = s.incrementalStream(ctx, &a) // defer.go
+		return nil, http.StatusOK, nil
+	}
 	out, status := s.answer(ctx, &a, meta)
 	if status != http.StatusOK {
 		return out, status, nil
@@ -321,6 +329,9 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		}
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: limits.Clip(msg, 256), Status: 400}
 	}
+	for name, v := range coerced {
+		coerced[name] = emptyListsNotNull(v)
+	}
 	forwarded := raw
 	if len(coerced) > 0 {
 		if b, err := json.Marshal(coerced); err == nil {
@@ -328,6 +339,29 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		}
 	}
 	return coerced, forwarded, nil
+}
+
+// emptyListsNotNull returns v with every nil list made an empty one.
+// gqlparser turns a default value written `[]` into a nil []any, which
+// marshals as null: a subgraph would then receive an explicit null (spec
+// 6.4.1: an explicit null overrides the argument's own default) where the
+// client's operation said []. A null the client sent is an untyped nil and
+// stays null.
+func emptyListsNotNull(v any) any {
+	switch t := v.(type) {
+	case []any:
+		if t == nil {
+			return []any{}
+		}
+		for i, e := range t {
+			t[i] = emptyListsNotNull(e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = emptyListsNotNull(e)
+		}
+	}
+	return v
 }
 
 // answerInput is what the answer stage needs of the earlier ones.

@@ -124,10 +124,12 @@ func (s *Server) HTTPServer() *http.Server {
 	return hs
 }
 
-// DefaultOptions are the production defaults.
+// DefaultOptions are the production defaults, the one place they are
+// set: config.Default takes the server section's defaults from here.
+// Introspection, the plan view, the playground and batching are off.
 func DefaultOptions() Options {
-	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: 2 << 20, Introspection: true, MaxInflightBytes: 16 << 20,
-		Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig(), HTTP: DefaultHTTPOptions()}
+	return Options{Limits: limits.DefaultStatic(), MaxBodyBytes: request.DefaultMaxBodyBytes, MaxBatch: request.DefaultMaxBatch,
+		MaxInflightBytes: 16 << 20, Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig(), HTTP: DefaultHTTPOptions()}
 }
 
 // Server serves GraphQL requests for the current supergraph.
@@ -416,7 +418,7 @@ func conditionVariables(doc *ast.QueryDocument) []string {
 	var walk func(ast.SelectionSet)
 	check := func(dirs ast.DirectiveList) {
 		for _, d := range dirs {
-			if d.Name != "skip" && d.Name != "include" {
+			if d.Name != "skip" && d.Name != "include" && d.Name != "defer" {
 				continue
 			}
 			if a := d.Arguments.ForName("if"); a != nil && a.Value != nil && a.Value.Kind == ast.Variable && !seen[a.Value.Raw] {

@@ -74,7 +74,8 @@ func WithMemoizedSubgraphs() Option { return func(c *config) { c.memoize = true 
 // example a short Timeout for fault tests.
 func WithClientOptions(o subgraphs.Options) Option { return func(c *config) { c.client = o } }
 
-// WithServerOptions replaces server.DefaultOptions().
+// WithServerOptions replaces the default options: server.DefaultOptions()
+// with introspection on, as `gateway demo` serves it.
 func WithServerOptions(o server.Options) Option {
 	return func(c *config) { c.server, c.serverOK = o, true }
 }
@@ -88,6 +89,7 @@ func Start(t testing.TB, opts ...Option) *Gateway {
 	}
 	if !cfg.serverOK {
 		cfg.server = server.DefaultOptions()
+		cfg.server.Introspection = true
 	}
 	sg, err := schema.Load(cfg.sdl)
 	if err != nil {

@@ -31,7 +31,7 @@ const (
 // Defaults applied by Decode when an Options field is zero or negative.
 const (
 	DefaultMaxBodyBytes = 2 << 20 // 2 MiB
-	DefaultMaxBatch     = 32
+	DefaultMaxBatch     = 10
 )
 
 // Request is one GraphQL request of an HTTP request.

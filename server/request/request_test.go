@@ -259,7 +259,7 @@ func assertError(t *testing.T, err error, code string, status int) {
 }
 
 func TestDefaultOptions(t *testing.T) {
-	want := Options{MaxBodyBytes: 2 << 20, AllowBatch: false, MaxBatch: 32}
+	want := Options{MaxBodyBytes: 2 << 20, AllowBatch: false, MaxBatch: 10}
 	if got := DefaultOptions(); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}

@@ -70,7 +70,9 @@ func startInstance(t *testing.T, store registry.Store) *instance {
 	if sg == nil {
 		sg = baseline
 	}
-	srv, err := server.New(sg, clientFor(sg), server.DefaultOptions())
+	opts := server.DefaultOptions()
+	opts.Introspection = true // typeFields reads the served schema
+	srv, err := server.New(sg, clientFor(sg), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
