@@ -33,9 +33,6 @@ func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided,
 	}
 	// A provided set is never changed once built, so its pointer is part
 	// of the key.
-	if b.interfaceFieldBroken(graph, gtype, sel, "", prov) {
-		return inf
-	}
 	key := costKey{graph, sel, b.avoidSig, prov}
 	if c, ok := b.memo[key]; ok {
 		return c
