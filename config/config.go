@@ -21,6 +21,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
@@ -67,6 +68,10 @@ type Server struct {
 	// ExposePlan returns the query plan in extensions when a request
 	// carries "Fedgate-Include-Plan: true".
 	ExposePlan bool `yaml:"expose_plan"`
+	// MaxPlanningOptions bounds the options the query planner evaluates
+	// for one operation (fields placed, subgraph choices estimated); an
+	// operation needing more gets 400 QUERY_PLANNING_FAILED.
+	MaxPlanningOptions int `yaml:"max_planning_options"`
 	// Playground serves GraphiQL at / and to browsers at the endpoint.
 	Playground bool `yaml:"playground"`
 	// Batching accepts a JSON array of requests, at most MaxBatch.
@@ -150,6 +155,8 @@ func Default() Config {
 			IdleTimeout:       httpDefaults.IdleTimeout,
 			MaxHeaderBytes:    ByteSize(httpDefaults.MaxHeaderBytes),
 			MaxReadingBytes:   ByteSize(httpDefaults.MaxReadingBytes),
+
+			MaxPlanningOptions: planner.DefaultBudget,
 		},
 		Redis:     Redis{Timeout: 50 * time.Millisecond},
 		Subgraphs: subgraphs.DefaultConfig(),
@@ -284,6 +291,9 @@ func (s Server) validate() error {
 	}
 	if s.MaxInflightBytes < 0 {
 		errs = append(errs, errors.New("server.max_inflight_bytes: must not be negative"))
+	}
+	if s.MaxPlanningOptions < 1 {
+		errs = append(errs, errors.New("server.max_planning_options: must be at least 1"))
 	}
 	if s.MaxBatch < 1 {
 		errs = append(errs, errors.New("server.max_batch: must be at least 1"))

@@ -18,6 +18,7 @@ server:
   max_body_bytes: 4MiB
   shutdown_timeout: 3s
   introspection: true
+  max_planning_options: 5000
 redis:
   url: redis://127.0.0.1:6379/0
 `), env(map[string]string{"PORT": "8080"}))
@@ -32,6 +33,9 @@ redis:
 	}
 	if cfg.Server.ShutdownTimeout != 3*time.Second || !cfg.Server.Introspection {
 		t.Errorf("server = %+v", cfg.Server)
+	}
+	if cfg.Server.MaxPlanningOptions != 5000 {
+		t.Errorf("max_planning_options = %d", cfg.Server.MaxPlanningOptions)
 	}
 	if cfg.Server.MaxBatch != Default().Server.MaxBatch || cfg.Redis.Timeout != Default().Redis.Timeout {
 		t.Errorf("defaults lost: %+v %+v", cfg.Server, cfg.Redis)
@@ -59,6 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"negative timeout", "server:\n  request_timeout: -1s\n", "server.request_timeout:"},
 		{"bad duration", "server:\n  shutdown_timeout: soon\n", `line 2: server.shutdown_timeout: "soon" is not a duration`},
 		{"negative size", "server:\n  max_body_bytes: -5\n", "line 2: server.max_body_bytes: must be positive"},
+		{"zero planning budget", "server:\n  max_planning_options: 0\n", "server.max_planning_options: must be at least 1"},
 		{"word for a number", "server:\n  max_batch: many\n", "line 2: server.max_batch: want a whole number, got many"},
 		{"list for a bool", "server:\n  playground: [1]\n", "line 2: server.playground: want true or false"},
 		{"scalar for a section", "server: 5\n", "line 1: server: want a block of keys"},

@@ -89,7 +89,11 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 		}
 	}
 	if plan.Root != nil {
-		e.run(plan.Root)
+		if e.mutation {
+			e.runMutation(plan)
+		} else {
+			e.run(plan.Root)
+		}
 	}
 	if in.Tracer != nil && trace.SpanFromContext(ctx).IsRecording() {
 		_, span := in.Tracer.Start(ctx, "merge") // telemetry.SpanMerge
@@ -150,6 +154,55 @@ func (e *execution) run(n planner.Node) {
 	case *planner.Flatten:
 		e.entityFetch(n)
 	}
+}
+
+// runMutation runs a mutation's plan, whose root is a Sequence of root
+// fetches each followed by the fetches below it. Like the spec's serial
+// execution of a selection set, it stops before the next root fetch once
+// a root field already executed has become null where its type is
+// non-null: data is null, so the remaining mutations must not run (no side
+// effects, no further errors). A nullable field that fails does not stop
+// the ones after it.
+func (e *execution) runMutation(plan *planner.Plan) {
+	seq, ok := plan.Root.(*planner.Sequence)
+	if !ok {
+		e.run(plan.Root)
+		return
+	}
+	done := map[string]bool{}
+	for _, n := range seq.Nodes {
+		if f, ok := n.(*planner.Fetch); ok && f.Requires == nil {
+			if len(done) > 0 && e.dataNulled(plan, done) {
+				return
+			}
+			for _, k := range f.RootFields {
+				done[k] = true
+			}
+		}
+		e.run(n)
+	}
+}
+
+// dataNulled reports whether one of the root fields whose data keys are in
+// done renders null where null is not allowed, so that data is null.
+func (e *execution) dataNulled(plan *planner.Plan, done map[string]bool) bool {
+	op := plan.Operation
+	r := &renderer{e: e, denied: plan.Denied}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, f := range op.Selection.FieldsFor(op.RootType) {
+		if !done[f.DataKey()] || r.denied[f] || f.Name == "__typename" {
+			continue
+		}
+		var v *fastjson.Value
+		if e.data != nil {
+			v = e.data.Get(f.DataKey())
+		}
+		if _, ok := r.value(nil, v, f.Type, f); !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // noteCacheControl records a Cache-Control value for Stats.

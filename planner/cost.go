@@ -12,6 +12,7 @@ type costKey struct {
 	graph string
 	sel   *SelectionSet
 	avoid string
+	prov  *provided
 }
 
 // cost estimates how many extra fetches graph needs to resolve sel
@@ -30,13 +31,13 @@ func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided,
 		// concrete __typename, from one entity fetch on the interface.
 		return 1
 	}
-	key := costKey{graph, sel, b.avoidSig}
-	if prov == nil {
-		if c, ok := b.memo[key]; ok {
-			return c
-		}
-		b.memo[key] = 0 // guards recursion through cyclic selections
+	// A provided set is never changed once built, so its pointer is part
+	// of the key.
+	key := costKey{graph, sel, b.avoidSig, prov}
+	if c, ok := b.memo[key]; ok {
+		return c
 	}
+	b.memo[key] = 0 // guards recursion through cyclic selections
 	total := 0
 	for _, tf := range sel.ByType {
 		if sel.Abstract && !b.possibleIn(graph, gtype, tf.Type) {
@@ -44,9 +45,7 @@ func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided,
 		}
 		total = sat(total + b.costFields(graph, tf.Type, tf.Fields, prov, depth))
 	}
-	if prov == nil {
-		b.memo[key] = total
-	}
+	b.memo[key] = total
 	return total
 }
 
@@ -75,8 +74,10 @@ func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided,
 			continue
 		}
 		best, bestGraph := inf, ""
-		for _, gid := range b.leaveTargets(graph, typ, f) {
-			if c := sat(b.fieldCost(gid, typ, f, nil, depth) + b.keyCost(graph, gid, typ, depth)); c < best {
+		for _, gid := range b.leaveTargets(graph, typ, f, prov) {
+			// Past the jump, gid holds the entities it was sent: their key
+			// fields are in the representation, as routing provides them.
+			if c := sat(b.fieldCost(gid, typ, f, b.keysProvided(gid, typ), depth) + b.keyCost(graph, gid, typ, depth, prov)); c < best {
 				best, bestGraph = c, gid
 			}
 		}
@@ -107,6 +108,7 @@ type fieldKey struct {
 	graph string
 	f     *Field
 	avoid string
+	prov  *provided
 }
 
 // fieldCost estimates the extra fetches for graph, which resolves typ.f,
@@ -121,19 +123,15 @@ func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth i
 	if c < inf {
 		return c
 	}
-	key := fieldKey{graph, f, b.avoidSig}
-	if prov == nil {
-		if c, ok := b.fieldMemo[key]; ok {
-			return c
-		}
-		b.fieldMemo[key] = inf
+	key := fieldKey{graph, f, b.avoidSig, prov}
+	if c, ok := b.fieldMemo[key]; ok {
+		return c
 	}
-	others := b.leaveTargets(graph, typ, f)
+	b.fieldMemo[key] = inf
+	others := b.leaveTargets(graph, typ, f, prov)
 	total, targets := b.splitCost(graph, others, f.Selection, fprov, depth)
 	total = sat(total + len(targets))
-	if prov == nil {
-		b.fieldMemo[key] = total
-	}
+	b.fieldMemo[key] = total
 	return total
 }
 
@@ -153,12 +151,17 @@ func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, pr
 			if sf.Name == "__typename" || total >= inf {
 				continue
 			}
+			// A field graph answers through the interface but not for every
+			// type comes from one other subgraph as a whole.
+			broken := sf.onInterface && b.interfaceFieldBroken(graph, sel.Type, sel, sf.Name, prov)
 			one[0] = sf
-			if cs := b.costFields(graph, tf.Type, one, prov, depth+1); cs < inf {
-				total = sat(total + cs)
-				continue
+			if !broken {
+				if cs := b.costFields(graph, tf.Type, one, prov, depth+1); cs < inf {
+					total = sat(total + cs)
+					continue
+				}
 			}
-			if sf.Selection != nil && depth < 32 && b.resolvable(graph, tf.Type, sf.Name, prov) {
+			if !broken && sf.Selection != nil && depth < 32 && b.resolvable(graph, tf.Type, sf.Name, prov) {
 				cs, ts := b.splitCost(graph, others, sf.Selection, b.providedBy(graph, tf.Type, sf.Name, prov), depth+1)
 				if cs < inf {
 					total = sat(total + cs)
@@ -170,6 +173,9 @@ func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, pr
 			}
 			best, bestGraph := inf, ""
 			for _, gid := range others {
+				if sf.onInterface && b.interfaceFieldBroken(gid, sel.Type, sel, sf.Name, nil) {
+					continue
+				}
 				one[0] = sf
 				if cs := b.costFields(gid, tf.Type, one, nil, depth+1); cs < best {
 					best, bestGraph = cs, gid
@@ -188,15 +194,15 @@ func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, pr
 
 // leaveTargets lists the other subgraphs that resolve typ.f and can be
 // reached for typ: through a resolvable key, or, on the query root, by a
-// fetch of their own.
-func (b *builder) leaveTargets(graph, typ string, f *Field) []string {
+// fetch of their own. prov is what is provided at the position in graph.
+func (b *builder) leaveTargets(graph, typ string, f *Field, prov *provided) []string {
 	t := b.sg.Types[typ]
 	if t == nil {
 		return nil
 	}
 	var out []string
 	for _, gid := range t.GraphIDs {
-		if gid != graph && b.avoid[gid] == 0 && b.resolvable(gid, typ, f.Name, b.keysProvided(gid, typ)) && b.jumpableFrom(graph, gid, typ) {
+		if gid != graph && b.avoid[gid] == 0 && b.resolvable(gid, typ, f.Name, b.keysProvided(gid, typ)) && b.jumpableFrom(graph, gid, typ, prov) {
 			out = append(out, gid)
 		}
 	}
@@ -206,27 +212,29 @@ func (b *builder) leaveTargets(graph, typ string, f *Field) []string {
 // jumpableFrom reports whether a fetch to target can start at typ with
 // data from source: on the query root always, else through a key of
 // target whose fields source can get, directly or through other fetches.
-func (b *builder) jumpableFrom(source, target, typ string) bool {
-	return b.keyCost(source, target, typ, 0) < inf
+func (b *builder) jumpableFrom(source, target, typ string, prov *provided) bool {
+	return b.keyCost(source, target, typ, 0, prov) < inf
 }
 
 // keyCost estimates the fetches source needs to get the cheapest key of
 // typ in target. It does not depend on where in the operation the jump
 // happens, so it is memoized per source, target, type and avoided set; a
 // key that needs itself (a cycle through the same source and type) is not
-// an option.
-func (b *builder) keyCost(source, target, typ string, depth int) int {
+// an option. prov is what is provided where source holds the objects: an
+// @external key field counts only where it is provided (an entity fetch's
+// representation, a @provides).
+func (b *builder) keyCost(source, target, typ string, depth int, prov *provided) int {
 	if typ == b.op.RootType && b.op.Kind == ast.Query {
 		return 0
 	}
-	mk := keyCostKey{source, target, typ, b.avoidSig}
+	mk := keyCostKey{source, target, typ, b.avoidSig, prov}
 	if c, ok := b.keyMemo[mk]; ok {
 		return c
 	}
 	top := len(b.inKeyCost) == 0
 	best := inf
 	for _, k := range b.keysIn(target, typ) {
-		if b.localKey(source, target, typ, k) {
+		if b.localKey(source, target, typ, k, prov) {
 			best = 0
 			break
 		}
@@ -249,16 +257,53 @@ func (b *builder) keyCost(source, target, typ string, depth int) int {
 	return best
 }
 
-type keyCostKey struct{ source, target, typ, avoid string }
+type keyCostKey struct {
+	source, target, typ, avoid string
+	prov                       *provided
+}
 
 // localKey reports whether source resolves the fields of key k of typ in
-// target by itself: the query graph's jump, computed once per supergraph,
-// unless a progressive override label decides it.
-func (b *builder) localKey(source, target, typ string, k *schema.Key) bool {
+// target by itself where prov is provided: the query graph's jump,
+// computed once per supergraph, decides unless an override label or an
+// @external key field does.
+func (b *builder) localKey(source, target, typ string, k *schema.Key, prov *provided) bool {
 	if j := b.qg.Jump(typ, source, target, k); j != nil && !j.LabelDependent {
-		return j.Local
+		if j.Local || !j.LocalAtEntityRoot {
+			return j.Local
+		}
 	}
-	return b.selectionResolvable(source, typ, k.Selection)
+	return b.resolvesWith(source, typ, k.Selection, prov)
+}
+
+// resolvesWith reports whether graph resolves a field set on typ by itself
+// where prov is provided.
+func (b *builder) resolvesWith(graph, typ string, set ast.SelectionSet, prov *provided) bool {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if !b.resolvable(graph, typ, s.Name, prov) {
+				return false
+			}
+			if len(s.SelectionSet) > 0 {
+				t := b.sg.Types[typ]
+				if t == nil || t.Fields[s.Name] == nil {
+					return false
+				}
+				if !b.resolvesWith(graph, t.Fields[s.Name].Def.Type.Name(), s.SelectionSet, prov.child(s.Name)) {
+					return false
+				}
+			}
+		case *ast.InlineFragment:
+			cond := s.TypeCondition
+			if cond == "" {
+				cond = typ
+			}
+			if !b.resolvesWith(graph, cond, s.SelectionSet, prov) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // keyFields returns a key's field set as fields of typ.
@@ -303,4 +348,39 @@ func (b *builder) selectionResolvable(graph, typ string, set ast.SelectionSet) b
 		}
 	}
 	return true
+}
+
+// interfaceFieldBroken reports whether graph defines, on the interface
+// gtype of an abstract selection, a field (name, or any when "") selected
+// on the interface that one of the interface's possible types has
+// @external there, with nothing providing it. Graph would answer that
+// field through the interface for every object, so the field is not split
+// by type there: it comes whole from another subgraph (a parent entity
+// call), and where none can give it the position does not plan, like
+// Apollo's planner (the audit's corrupted-supergraph-node-id).
+func (b *builder) interfaceFieldBroken(graph, gtype string, sel *SelectionSet, name string, prov *provided) bool {
+	if !sel.Abstract {
+		return false
+	}
+	if t := b.sg.Types[gtype]; t == nil || t.Kind != ast.Interface {
+		return false
+	}
+	for _, tf := range sel.ByType {
+		if !b.possibleIn(graph, gtype, tf.Type) {
+			continue
+		}
+		for _, f := range tf.Fields {
+			if f.onInterface && f.Name != "__typename" && (name == "" || f.Name == name) && b.resolvable(graph, gtype, f.Name, prov) && b.externalHere(graph, tf.Type, f.Name, prov) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// externalHere reports whether typ.field is @external in graph and not
+// provided at the position (prov).
+func (b *builder) externalHere(graph, typ, field string, prov *provided) bool {
+	fg := b.fieldIn(graph, typ, field)
+	return fg != nil && fg.External && !prov.has(field)
 }

@@ -64,6 +64,10 @@ type Field struct {
 	// DataKey); set once by Normalize and never changed.
 	dataKey string
 
+	// onInterface marks a field selected on an interface (not only in a
+	// fragment on the concrete type): see interfaceFieldBroken.
+	onInterface bool
+
 	// internal marks a field of a federation field set (a key, @requires
 	// or @provides): the planner adds it for itself, and it gets a data
 	// key no client response key can take.
@@ -270,6 +274,11 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name,
 			jsonKey: strconv.Quote(c.key) + ":", dataKey: clientDataKey(c.key, first.Name), internal: n.internal,
 			Defer: firstDelivered(c.defers)}
+		for _, af := range c.fields {
+			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Interface {
+				f.onInterface = true
+			}
+		}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)
 			out = append(out, f)

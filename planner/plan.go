@@ -64,6 +64,11 @@ type Fetch struct {
 	// OutputRewrites rename fields the operation had to alias back to
 	// their data keys, in the answer before it is merged.
 	OutputRewrites []*OutputRewrite
+	// RootFields lists, for a root fetch, the data keys of the client's
+	// root fields it answers, in order (nil for an entity fetch): a
+	// mutation stops before the next root fetch once one of them has
+	// nulled data. It is not part of the plan's JSON form.
+	RootFields []string
 }
 
 // OutputRewrite renames the key From to To in every object found at Path

@@ -34,7 +34,10 @@ func TestQueryGraphAgreesWithRouting(t *testing.T) {
 						continue
 					}
 					checked++
-					if want := b.selectionResolvable(from, typ, j.Key.Selection); j.Local != want {
+					if want := b.selectionResolvable(from, typ, j.Key.Selection); j.LocalAtEntityRoot != want {
+						t.Errorf("%s: %s %s -> %s key %q: graph says local at an entity root=%v, routing %v", filepath.Base(file), typ, from, j.To.Graph, j.Key.Fields, j.LocalAtEntityRoot, want)
+					}
+					if want := b.resolvesWith(from, typ, j.Key.Selection, nil); j.Local != want {
 						t.Errorf("%s: %s %s -> %s key %q: graph says local=%v, routing %v", filepath.Base(file), typ, from, j.To.Graph, j.Key.Fields, j.Local, want)
 					}
 				}

@@ -73,7 +73,7 @@ func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[st
 		} else if chosen[gid] == nil {
 			c++
 		}
-		if c < bestCost {
+		if c < bestCost || (c == bestCost && c < inf && b.localFields(gid, rootType.Name, f, nil, 0) > b.localFields(best, rootType.Name, f, nil, 0)) {
 			best, bestCost = gid, c
 		}
 	}
@@ -186,7 +186,7 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 				here, rest = b.split(g.graph, f.Selection, fprov)
 			}
 			switch {
-			case whole || len(b.leaveTargets(g.graph, typ, f)) == 0 || (here != nil && rest == nil):
+			case whole || len(b.leaveTargets(g.graph, typ, f, prov)) == 0 || (here != nil && rest == nil):
 				if needsRequires {
 					b.addRequires(g, typ, fg)
 				}
@@ -255,7 +255,7 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	best, bestCost := "", inf+1
 	for _, gid := range t.GraphIDs {
 		kp := b.keysProvided(gid, typ)
-		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ) {
+		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ, prov) {
 			continue
 		}
 		if gid == g.graph {
@@ -338,4 +338,25 @@ func (b *builder) avoidGraph(graph string, delta int) {
 	}
 	sort.Strings(names)
 	b.avoidSig = strings.Join(names, ",")
+}
+
+// localFields counts the fields of f's selection, at any depth, that graph
+// resolves itself from typ.f (with what it provides there): between root
+// subgraphs of equal cost, the one that answers more itself sends less to
+// the fetches after it.
+func (b *builder) localFields(graph, typ string, f *Field, prov *provided, depth int) int {
+	if f.Selection == nil || depth > 8 {
+		return 0
+	}
+	fprov := b.providedBy(graph, typ, f.Name, prov)
+	n := 0
+	for _, tf := range f.Selection.ByType {
+		for _, sf := range tf.Fields {
+			if sf.Name == "__typename" || !b.resolvable(graph, tf.Type, sf.Name, fprov) {
+				continue
+			}
+			n += 1 + b.localFields(graph, tf.Type, sf, fprov, depth+1)
+		}
+	}
+	return n
 }

@@ -28,6 +28,9 @@ func (b *builder) nodes() (Node, int) {
 		rewrites := b.resolveConflicts(g.graph, g.sel, nil, nil)
 		fetches[g] = b.fetch(g)
 		fetches[g].OutputRewrites = rewrites
+		if !g.entity {
+			fetches[g].RootFields = rootFields(g.sel, nil)
+		}
 	}
 	if b.op.Kind == ast.Mutation {
 		sort.SliceStable(roots, func(i, j int) bool { return roots[i].step < roots[j].step })
@@ -187,4 +190,20 @@ func fetchNode(g *group, f *Fetch) Node {
 		return fl
 	}
 	return f
+}
+
+// rootFields appends the data keys of the client fields at the top of a
+// root fetch's selection, stepping into inline fragments.
+func rootFields(s *subSel, keys []string) []string {
+	for _, ts := range s.types {
+		for _, f := range ts.fields {
+			switch {
+			case f.fragment:
+				keys = rootFields(f.sub, keys)
+			case f.field != nil:
+				keys = append(keys, f.field.DataKey())
+			}
+		}
+	}
+	return keys
 }

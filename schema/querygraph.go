@@ -61,8 +61,12 @@ type Jump struct {
 	To  *Node
 	Key *Key
 	// Local is true when the source node resolves every field of Key by
-	// itself, whatever the override labels.
+	// itself, whatever the override labels and however it was reached.
 	Local bool
+	// LocalAtEntityRoot is true when it does so where the node was reached
+	// by an entity fetch: @external key fields of its own keys are then in
+	// the representation it received.
+	LocalAtEntityRoot bool
 	// LabelDependent is true when whether the node resolves the key's
 	// fields depends on a progressive @override label.
 	LabelDependent bool
@@ -181,8 +185,10 @@ func buildQueryGraph(s *Supergraph) *QueryGraph {
 				}
 				dst := q.nodes[NodeKey{name, to}]
 				for _, k := range dst.Keys {
-					local, labels := q.resolves(src, k.Selection)
-					src.Jumps = append(src.Jumps, &Jump{To: dst, Key: k, Local: local && !labels, LabelDependent: labels})
+					local, labels := q.resolves(src, k.Selection, false)
+					atRoot, _ := q.resolves(src, k.Selection, true)
+					src.Jumps = append(src.Jumps, &Jump{To: dst, Key: k, Local: local && !labels,
+						LocalAtEntityRoot: atRoot && !labels, LabelDependent: labels})
 				}
 			}
 		}
@@ -190,9 +196,10 @@ func buildQueryGraph(s *Supergraph) *QueryGraph {
 	return q
 }
 
-// resolves reports whether node n resolves the field set by itself, and
-// whether a progressive override label decides it.
-func (q *QueryGraph) resolves(n *Node, set ast.SelectionSet) (ok, labels bool) {
+// resolves reports whether node n resolves the field set by itself (with
+// its own @external key fields when keyOnly), and whether a progressive
+// override label decides it.
+func (q *QueryGraph) resolves(n *Node, set ast.SelectionSet, keyOnly bool) (ok, labels bool) {
 	ok = true
 	for _, s := range set {
 		switch s := s.(type) {
@@ -201,7 +208,7 @@ func (q *QueryGraph) resolves(n *Node, set ast.SelectionSet) (ok, labels bool) {
 				continue
 			}
 			e := n.Fields[s.Name]
-			if e == nil {
+			if e == nil || (e.KeyOnly && !keyOnly) {
 				return false, labels
 			}
 			if e.Label != "" {
@@ -212,7 +219,7 @@ func (q *QueryGraph) resolves(n *Node, set ast.SelectionSet) (ok, labels bool) {
 				if child == nil {
 					return false, labels
 				}
-				cok, cl := q.resolves(child, s.SelectionSet)
+				cok, cl := q.resolves(child, s.SelectionSet, keyOnly)
 				labels = labels || cl
 				if !cok {
 					return false, labels
@@ -226,7 +233,7 @@ func (q *QueryGraph) resolves(n *Node, set ast.SelectionSet) (ok, labels bool) {
 					return false, labels
 				}
 			}
-			cok, cl := q.resolves(target, s.SelectionSet)
+			cok, cl := q.resolves(target, s.SelectionSet, keyOnly)
 			labels = labels || cl
 			if !cok {
 				return false, labels

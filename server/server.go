@@ -53,6 +53,10 @@ type Options struct {
 	// ExposePlan returns the query plan in extensions when the request
 	// carries the header "Fedgate-Include-Plan: true".
 	ExposePlan bool
+	// PlanningBudget bounds the options the planner evaluates for one
+	// operation (planner.Options.Budget; 0 means planner.DefaultBudget):
+	// past it the request gets 400 QUERY_PLANNING_FAILED.
+	PlanningBudget int
 	// Playground serves the GraphiQL playground at / and to browsers
 	// asking for a GraphQL path (see servePlayground); off by default.
 	// PlaygroundQuery is the operation it shows on a first visit.
@@ -384,7 +388,7 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	}
 	// The plan answers norm; it is built from the authorized operation and
 	// renders the denied fields as null with an error.
-	opts := planner.Options{Labels: labels}
+	opts := planner.Options{Labels: labels, Budget: s.opts.PlanningBudget}
 	if authorized.Plan != norm {
 		opts.Authorized, opts.Denied = authorized.Plan, authorized.DeniedFields
 	}

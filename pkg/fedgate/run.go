@@ -381,6 +381,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.MaxInflightBytes = int64(cfg.Server.MaxInflightBytes)
 	opts.Introspection = cfg.Server.Introspection
 	opts.ExposePlan = cfg.Server.ExposePlan
+	opts.PlanningBudget = cfg.Server.MaxPlanningOptions
 	opts.Playground = cfg.Server.Playground
 	if demoMode {
 		opts.PlaygroundQuery = demoPlaygroundQuery
