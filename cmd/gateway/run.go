@@ -169,6 +169,8 @@ func demoDefaults() config.Config {
 	cfg.Server.Playground = true
 	cfg.Server.ExposePlan = true
 	cfg.Server.Batching = true
+	// The demo's subgraphs are local and shown to their developer.
+	cfg.Subgraphs.All.IncludeErrors = true
 	return cfg
 }
 
@@ -389,6 +391,8 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.MaxBatch = cfg.Server.MaxBatch
 	opts.Auth = cfg.Auth
 	opts.Cache = cfg.Cache
+	subgraphCfg := cfg.Subgraphs
+	opts.IncludeSubgraphErrors = func(name string) bool { return subgraphCfg.For(name).IncludeErrors }
 	opts.Redis = p.redis
 	popt := limits.PolicyOptions{RedisTimeout: cfg.Redis.Timeout, Logger: p.tel.Logger,
 		Observe: func(ctx context.Context, o limits.Outcome) {
