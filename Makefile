@@ -11,7 +11,7 @@ LOADGEN_FLAGS ?=
 BENCH_UNIQUE ?= 15000
 BENCH_AUTH  := testdata/bench/auth
 TEST_FLAGS  ?= -timeout 10m
-TIMING_TESTS ?= ^(TestSharedLimitsThreeInstances|TestSharedLimitsRedisOutage|TestGatewayRedisFailover)$$
+TIMING_TESTS ?= ^(TestSharedLimitsThreeInstances|TestSharedLimitsRedisOutage|TestGatewayRedisFailover|TestSlowSubgraphCostsOnlyItsFields|TestBreakerOpensFailsFastAndRecovers|TestBulkheadSaturation|TestLoadShedding|TestRequestDeadline|TestBadBodies|TestFaultMatrixUnderLoad)$$
 FUZZ_TIME   ?= 30s
 DIFFTEST_N    ?= 300
 DIFFTEST_SEED ?= 1
@@ -20,7 +20,7 @@ DIFFTEST_SEED ?= 1
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: timing-test deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test attack
+.PHONY: timing-test deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test defer-test attack
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
@@ -147,6 +147,7 @@ playground:
 # each script stops itself after 120 s.
 JS_DEPS := e2e/js/node_modules/.package-lock.json
 SUBS_DEPS := e2e/subscriptions/node_modules/.package-lock.json
+DEFER_DEPS := e2e/defer/node_modules/.package-lock.json
 
 $(JS_DEPS): e2e/js/package.json e2e/js/package-lock.json
 	cd e2e/js && npm ci --no-audit --no-fund
@@ -154,7 +155,15 @@ $(JS_DEPS): e2e/js/package.json e2e/js/package-lock.json
 $(SUBS_DEPS): e2e/subscriptions/package.json e2e/subscriptions/package-lock.json
 	cd e2e/subscriptions && npm ci --no-audit --no-fund
 
-js-test: playground-test http-audit browser-test subscriptions-test
+$(DEFER_DEPS): e2e/defer/package.json e2e/defer/package-lock.json
+	cd e2e/defer && npm ci --no-audit --no-fund
+
+js-test: playground-test http-audit browser-test subscriptions-test defer-test
+
+# defer-test reads @defer answers through bin/gateway demo with the meros
+# multipart parser and Apollo Client (e2e/defer).
+defer-test: build $(DEFER_DEPS)
+	timeout 180 node e2e/defer/clients.mjs $(BIN)/gateway
 
 # subscriptions-test subscribes through bin/gateway demo with the graphql-ws,
 # graphql-sse and Apollo Client npm clients (e2e/subscriptions).

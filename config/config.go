@@ -19,7 +19,9 @@ import (
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/registry"
@@ -43,6 +45,12 @@ type Config struct {
 	Registry   registry.Config  `yaml:"registry"`
 	// Subscriptions configures subscriptions (docs/subscriptions.md).
 	Subscriptions subscriptions.Config `yaml:"subscriptions"`
+	// ResponseHeaders propagates subgraph response headers to clients
+	// (docs/config.md).
+	ResponseHeaders respheaders.Config `yaml:"response_headers"`
+	// Coprocessor sends request stages to an HTTP coprocessor
+	// (docs/extending.md).
+	Coprocessor coprocessor.Config `yaml:"coprocessor"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -246,6 +254,8 @@ func (c Config) Validate() error {
 		{"telemetry", c.Telemetry.Validate()},
 		{"registry", c.Registry.Validate()},
 		{"subscriptions", c.Subscriptions.Validate()},
+		{"response_headers", c.ResponseHeaders.Validate()},
+		{"coprocessor", c.Coprocessor.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))

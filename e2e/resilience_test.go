@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fedgate/gateway/internal/serial"
 	"io"
 	"net"
 	"net/http"
@@ -146,6 +147,7 @@ func breakerOf(g *gatewaytest.Gateway, name string) string {
 // with main's data, side's fields null with SUBREQUEST_TIMEOUT, and none
 // takes much longer than the timeout.
 func TestSlowSubgraphCostsOnlyItsFields(t *testing.T) {
+	serial.Timing(t)
 	t.Parallel()
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -209,6 +211,7 @@ func (f *flapper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // SUBREQUEST_CIRCUIT_OPEN without reaching side; after open_timeout a
 // failed probe opens it again; once side is back, a probe closes it.
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
+	serial.Timing(t)
 	t.Parallel()
 	side := &flapper{}
 	side.failing.Store(true)
@@ -344,6 +347,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // and no wait, two of six concurrent requests reach side and four fail at
 // once with SUBREQUEST_BULKHEAD_FULL; the two finish once side answers.
 func TestBulkheadSaturation(t *testing.T) {
+	serial.Timing(t)
 	t.Parallel()
 	side := newGated(t)
 	cfg := settings(func(s *subgraphs.Settings) {
@@ -391,6 +395,7 @@ func TestBulkheadSaturation(t *testing.T) {
 // TestLoadShedding: with at most 2 requests in flight, a third gets a
 // fast 503 SERVICE_OVERLOADED with Retry-After while the two finish.
 func TestLoadShedding(t *testing.T) {
+	serial.Timing(t)
 	t.Parallel()
 	side := newGated(t)
 	so := server.DefaultOptions()
@@ -435,6 +440,7 @@ func TestLoadShedding(t *testing.T) {
 // than the subgraph timeout (5s); a hanging side makes the answer a fast
 // 504 GATEWAY_TIMEOUT.
 func TestRequestDeadline(t *testing.T) {
+	serial.Timing(t)
 	t.Parallel()
 	so := server.DefaultOptions()
 	so.Observe.RequestTimeout = 200 * time.Millisecond
@@ -461,6 +467,7 @@ func TestRequestDeadline(t *testing.T) {
 // HTML page, invalid JSON: side's fields are null with the right code,
 // the answer is fast, and the breaker counts them as failures.
 func TestBadBodies(t *testing.T) {
+	serial.Timing(t)
 	t.Parallel()
 	big := fiftyMB()
 	for _, tc := range []struct {
@@ -741,6 +748,7 @@ func (s *switchable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // timeout (300ms), the breaker opens during the fault and closes after.
 // The figures are logged.
 func TestFaultMatrixUnderLoad(t *testing.T) {
+	serial.Timing(t)
 	for _, mode := range []string{"hang", "slow", "500", "html", "invalid json", "50MB"} {
 		t.Run(mode, func(t *testing.T) {
 			side := &switchable{}

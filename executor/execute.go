@@ -194,8 +194,9 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 			code = "SUBREQUEST_TIMEOUT"
 		}
 		msg := "HTTP fetch failed from '" + f.Subgraph + "'"
-		if e.redact == nil || !e.redact(f.Subgraph) {
-			// The cause may name internal hosts and addresses.
+		if fe != nil || e.redact == nil || !e.redact(f.Subgraph) {
+			// A FetchError is the gateway's own words; any other cause
+			// may name internal hosts and addresses.
 			msg += ": " + err.Error()
 		}
 		e.addError(&Error{Message: msg, Path: errorPath(flatten),

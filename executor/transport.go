@@ -27,6 +27,9 @@ type Response struct {
 	// CacheControl is the subgraph's Cache-Control response header, ""
 	// when it sent none; the response cache policy honours it.
 	CacheControl string
+	// Header is the subgraph's response headers (read only), nil when the
+	// answer was shared with another request's fetch.
+	Header http.Header
 }
 
 // FetchError is a transport failure with the GraphQL error code to report

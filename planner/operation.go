@@ -19,6 +19,9 @@ type Operation struct {
 	Selection *SelectionSet
 	// Variables are the operation's variable definitions.
 	Variables ast.VariableDefinitionList
+	// Defers are the @defer fragments in force, parents before their
+	// children; empty when the operation defers nothing.
+	Defers []*Defer
 }
 
 // SelectionSet is the selection at one composite-typed position.
@@ -65,6 +68,10 @@ type Field struct {
 	// or @provides): the planner adds it for itself, and it gets a data
 	// key no client response key can take.
 	internal bool
+
+	// Defer is the @defer fragment the field is delivered with, nil when
+	// it belongs to the primary response (see defer.go).
+	Defer *Defer
 }
 
 // JSONKey is the response key written as a JSON object key, colon
@@ -121,8 +128,15 @@ func Normalize(schema *ast.Schema, doc *ast.QueryDocument, operationName string,
 		return nil, fmt.Errorf("the schema has no %s type", op.Operation)
 	}
 	n := normalizer{schema: schema, fragments: doc.Fragments, vars: vars}
-	sel := n.selectionSet(root, []ast.SelectionSet{op.SelectionSet})
-	return &Operation{Kind: op.Operation, Name: op.Name, RootType: root.Name, Selection: sel, Variables: op.VariableDefinitions}, nil
+	if op.Operation == ast.Query {
+		n.defers = &deferCollector{index: map[deferKey]*Defer{}}
+	}
+	sel := n.selectionSet(root, []ctxSet{{set: op.SelectionSet}}, nil)
+	out := &Operation{Kind: op.Operation, Name: op.Name, RootType: root.Name, Selection: sel, Variables: op.VariableDefinitions}
+	if n.defers != nil {
+		out.Defers = n.defers.order
+	}
+	return out, nil
 }
 
 // NormalizeFieldSet converts a federation field set (a @key, @requires or
@@ -135,7 +149,7 @@ func NormalizeFieldSet(schema *ast.Schema, typeName string, set ast.SelectionSet
 	n := normalizer{schema: schema, internal: true}
 	// A key on an interface is read from objects of any implementation:
 	// the field set is collected on the interface itself.
-	return &SelectionSet{Type: def.Name, ByType: []*TypeFields{{Type: def.Name, Fields: n.collect(def, []ast.SelectionSet{set})}}}
+	return &SelectionSet{Type: def.Name, ByType: []*TypeFields{{Type: def.Name, Fields: n.collect(def, []ctxSet{{set: set}}, nil)}}}
 }
 
 func selectOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
@@ -166,20 +180,23 @@ type normalizer struct {
 	// internal marks the fields collected as the planner's own (field
 	// sets of keys, @requires, @provides).
 	internal bool
+	// defers collects the @defer fragments of a query; nil when @defer
+	// is not honoured (mutations, subscriptions, field sets).
+	defers *deferCollector
 }
 
 // selectionSet collects the selections for every possible type of def.
-func (n *normalizer) selectionSet(def *ast.Definition, sets []ast.SelectionSet) *SelectionSet {
+func (n *normalizer) selectionSet(def *ast.Definition, sets []ctxSet, path []PathKey) *SelectionSet {
 	out := &SelectionSet{Type: def.Name, Abstract: def.IsAbstractType()}
 	if !out.Abstract {
-		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets)}}
+		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets, path)}}
 		return out
 	}
 	possible := n.schema.PossibleTypes[def.Name]
 	if len(possible) == 0 {
 		// An interface no object implements (in this schema): its own
 		// fields are all there is to select.
-		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets)}}
+		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets, path)}}
 		return out
 	}
 	names := make([]string, 0, len(possible))
@@ -188,7 +205,7 @@ func (n *normalizer) selectionSet(def *ast.Definition, sets []ast.SelectionSet) 
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		out.ByType = append(out.ByType, &TypeFields{Type: name, Fields: n.collect(n.schema.Types[name], sets)})
+		out.ByType = append(out.ByType, &TypeFields{Type: name, Fields: n.collect(n.schema.Types[name], sets, path)})
 	}
 	return out
 }
@@ -196,16 +213,18 @@ func (n *normalizer) selectionSet(def *ast.Definition, sets []ast.SelectionSet) 
 type collected struct {
 	key    string
 	fields []*ast.Field
+	// defers holds, per entry of fields, the @defer it was selected under.
+	defers []*Defer
 }
 
 // collect runs CollectFields for the concrete type obj and builds the
 // merged fields.
-func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Field {
+func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey) []*Field {
 	var order []*collected
 	index := map[string]*collected{}
 	visited := map[string]bool{}
-	var walk func(ast.SelectionSet)
-	walk = func(set ast.SelectionSet) {
+	var walk func(ast.SelectionSet, *Defer)
+	walk = func(set ast.SelectionSet, in *Defer) {
 		for _, s := range set {
 			switch s := s.(type) {
 			case *ast.Field:
@@ -223,11 +242,12 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 					order = append(order, c)
 				}
 				c.fields = append(c.fields, s)
+				c.defers = append(c.defers, in)
 			case *ast.InlineFragment:
 				if !n.included(s.Directives) || !n.applies(s.TypeCondition, obj) {
 					continue
 				}
-				walk(s.SelectionSet)
+				walk(s.SelectionSet, n.deferOf(s, s.Directives, path, in))
 			case *ast.FragmentSpread:
 				if !n.included(s.Directives) || visited[s.Name] {
 					continue
@@ -237,18 +257,19 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 				if frag == nil || !n.applies(frag.TypeCondition, obj) {
 					continue
 				}
-				walk(frag.SelectionSet)
+				walk(frag.SelectionSet, n.deferOf(s, s.Directives, path, in))
 			}
 		}
 	}
 	for _, set := range sets {
-		walk(set)
+		walk(set.set, set.in)
 	}
 	out := make([]*Field, 0, len(order))
 	for _, c := range order {
 		first := c.fields[0]
 		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name,
-			jsonKey: strconv.Quote(c.key) + ":", dataKey: clientDataKey(c.key, first.Name), internal: n.internal}
+			jsonKey: strconv.Quote(c.key) + ":", dataKey: clientDataKey(c.key, first.Name), internal: n.internal,
+			Defer: firstDelivered(c.defers)}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)
 			out = append(out, f)
@@ -266,11 +287,15 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ast.SelectionSet) []*Fi
 			f.Enum = target
 		}
 		if target := n.schema.Types[def.Type.Name()]; target != nil && target.IsCompositeType() {
-			subs := make([]ast.SelectionSet, 0, len(c.fields))
-			for _, af := range c.fields {
-				subs = append(subs, af.SelectionSet)
+			subs := make([]ctxSet, 0, len(c.fields))
+			for i, af := range c.fields {
+				subs = append(subs, ctxSet{set: af.SelectionSet, in: c.defers[i]})
 			}
-			f.Selection = n.selectionSet(target, subs)
+			var sub []PathKey
+			if n.defers != nil {
+				sub = append(append(make([]PathKey, 0, len(path)+1), path...), PathKey{ResponseKey: c.key, DataKey: f.dataKey, List: def.Type.Elem != nil})
+			}
+			f.Selection = n.selectionSet(target, subs, sub)
 		}
 		out = append(out, f)
 	}

@@ -20,6 +20,10 @@ type Plan struct {
 	Denied map[*Field]bool
 	// Fetches is the number of Fetch nodes in Root.
 	Fetches int
+	// Defer is the split of a query with @defer into its primary and
+	// deferred parts (defer.go); nil without @defer. Root stays the
+	// unsplit plan.
+	Defer *DeferPlan
 }
 
 // Node is a query plan node: *Sequence, *Parallel, *Flatten or *Fetch.
@@ -183,6 +187,9 @@ func rewrites(rs []*OutputRewrite) []rewrite {
 
 // MarshalJSON writes the plan as {"kind":"QueryPlan","node":...}.
 func (p *Plan) MarshalJSON() ([]byte, error) {
+	if p.Defer != nil {
+		return p.marshalDefer()
+	}
 	return json.Marshal(struct {
 		Kind string `json:"kind"`
 		Node Node   `json:"node"`
@@ -193,7 +200,9 @@ func (p *Plan) MarshalJSON() ([]byte, error) {
 func (p *Plan) String() string {
 	var b strings.Builder
 	b.WriteString("QueryPlan {\n")
-	if p.Root != nil {
+	if p.Defer != nil {
+		p.Defer.write(&b)
+	} else if p.Root != nil {
 		writeNode(&b, p.Root, 1)
 	}
 	b.WriteString("}\n")

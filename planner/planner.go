@@ -87,7 +87,9 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 		b.mergeLevels()
 	}
 	root, fetches := b.nodes()
-	return &Plan{Root: root, Operation: render, Fetches: fetches, Denied: opts.Denied}, nil
+	plan := &Plan{Root: root, Operation: render, Fetches: fetches, Denied: opts.Denied}
+	b.splitDefer(plan)
+	return plan, nil
 }
 
 type builder struct {
@@ -117,6 +119,8 @@ type builder struct {
 	keyMemo map[keyCostKey]int
 	// qg is the supergraph's query graph.
 	qg *schema.QueryGraph
+	// fetchOf is the Fetch emitted for each group (tree.go).
+	fetchOf map[*group]*Fetch
 	// spent counts evaluated options against budget.
 	spent, budget int
 }

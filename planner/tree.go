@@ -23,6 +23,7 @@ func (b *builder) nodes() (Node, int) {
 		return nil, 0
 	}
 	fetches := map[*group]*Fetch{}
+	b.fetchOf = fetches
 	for _, g := range b.groups {
 		rewrites := b.resolveConflicts(g.graph, g.sel, nil, nil)
 		fetches[g] = b.fetch(g)

@@ -32,6 +32,11 @@ if [ ! -f e2e/subscriptions/node_modules/.package-lock.json ] || [ e2e/subscript
 	(cd e2e/subscriptions && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# meros and Apollo Client for the @defer tests.
+if [ ! -f e2e/defer/node_modules/.package-lock.json ] || [ e2e/defer/package-lock.json -nt e2e/defer/node_modules/.package-lock.json ]; then
+	(cd e2e/defer && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # @apollo/composition, the reference the Go composer's tests compare with.
 if [ ! -f scripts/compose/node_modules/.package-lock.json ] || [ scripts/compose/package-lock.json -nt scripts/compose/node_modules/.package-lock.json ]; then
 	(cd scripts/compose && npm ci --no-audit --no-fund --loglevel=error)

@@ -42,6 +42,7 @@ func (s *Server) Close() {
 		s.sec.cancel()
 	}
 	s.closeCaches()
+	s.ext.close()
 }
 
 // subgraphHeaders sets the headers subgraph requests carry, following the

@@ -200,9 +200,17 @@ func identityOf(ctx context.Context) string {
 type responseMeta struct {
 	cacheControl string
 	age          string
+	// headers are the subgraph response headers propagated to the
+	// client (extend.go); only the request that made the fetches gets them.
+	headers http.Header
 	// shared is true when the body belongs to a cache or to other
 	// requests: it must not be recycled.
 	shared bool
+	// incremental is set by the caller when the response may be a
+	// multipart stream (the client accepts it, not a batch); stream is
+	// then the writer of that stream, when the operation has @defer.
+	incremental bool
+	stream      func(http.ResponseWriter)
 }
 
 // entityCacheFor returns the entity cache of one request, nil when off.

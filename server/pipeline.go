@@ -16,6 +16,7 @@ import (
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/telemetry"
@@ -49,6 +50,11 @@ import (
 //  15. APQ registration  only documents that got this far
 //  16. answer            inbound dedupe, response cache, execute
 //
+// Compiled-in hooks and the coprocessor (pkg/hooks, hooks.go) run at
+// RouterRequest after authenticate, SupergraphRequest before persisted,
+// ExecutionRequest before answer, the Subgraph stages around each fetch, then ExecutionResponse, SupergraphResponse and
+// RouterResponse before the answer is written.
+//
 // Every error is a *reqerr.Error, and reqerr.Body writes every error body.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if s.servePlayground(w, r) {
@@ -81,6 +87,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
+	if r, err = s.ext.routerRequest(r); err != nil {
+		reqerr.Write(w, contentType, err)
+		return
+	}
 	if err := s.admitClient(r, w.Header()); err != nil {
 		reqerr.Write(w, contentType, err)
 		return
@@ -106,21 +116,30 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			}
 			var meta responseMeta
 			body, _, _ := s.operation(r.Context(), rt, r, w.Header(), &reqs[i], &meta)
+			applyHeaders(w.Header(), &meta)
 			out = append(out, body...)
 		}
 		out = append(out, ']')
+		out, status := s.ext.routerResponse(r.Context(), w.Header(), out, http.StatusOK)
 		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
 		_, _ = w.Write(out)
 		return
 	}
-	var meta responseMeta
+	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
 	body, status, httpLevel := s.operation(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
+	if meta.stream != nil {
+		meta.stream(w)
+		return
+	}
 	if !httpLevel {
 		status = legacyStatus(contentType, status)
 	}
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
 	}
+	applyHeaders(w.Header(), &meta)
+	body, status = s.ext.routerResponse(r.Context(), w.Header(), body, status)
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if meta.cacheControl != "" {
@@ -142,6 +161,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 // status no media type changes.
 func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) (body []byte, status int, httpLevel bool) {
 	body, status, err := s.runOperation(ctx, rt, hr, h, req, meta)
+	if err == nil {
+		err = s.ext.stage(ctx, hooks.SupergraphResponse, h, req.OperationName, "", status)
+	}
 	if err != nil {
 		e := reqerr.From(err)
 		if e == reqerr.Internal {
@@ -153,6 +175,9 @@ func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h
 }
 
 func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int, error) {
+	if err := s.ext.stage(ctx, hooks.SupergraphRequest, hr.Header, req.OperationName, "", 0); err != nil {
+		return nil, 0, err
+	}
 	// 8. persisted queries and trusted documents.
 	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
 	if err != nil {
@@ -209,11 +234,21 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	}
 	// 16. APQ registration, only of what got this far.
 	s.caches.persisted.Register(ctx, resolved)
+	if err := s.ext.stage(ctx, hooks.ExecutionRequest, hr.Header, op.Name, "", 0); err != nil {
+		return nil, 0, err
+	}
 	// 17. the answer.
 	includePlan := s.opts.ExposePlan && hr.Header.Get("Fedgate-Include-Plan") == "true"
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
+	if meta.incremental && entry.plan.Defer != nil {
+		meta.stream = s.incrementalStream(ctx, &a) // defer.go
+		return nil, http.StatusOK, nil
+	}
 	out, status := s.answer(ctx, &a, meta)
+	if err := s.ext.stage(ctx, hooks.ExecutionResponse, h, op.Name, "", status); err != nil {
+		return nil, 0, err
+	}
 	if status != http.StatusOK {
 		return out, status, nil
 	}
@@ -405,6 +440,7 @@ func (s *Server) answer(ctx context.Context, a *answerInput, meta *responseMeta)
 	}
 	*meta = res.meta
 	if shared {
+		meta.headers = nil // a subgraph's cookies belong to the request that made the fetch
 		meta.shared = true
 		s.caches.stats.RequestsShared.Add(1)
 	}
@@ -416,6 +452,8 @@ var errCancelled = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the reques
 
 // compute answers through the response cache, or executes.
 func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta) ([]byte, int) {
+	ctx, collected := s.ext.collectHeaders(ctx, meta)
+	defer collected()
 	in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
 	s.subgraphHeaders(&in, a.hr)
 	if s.opts.Introspection {

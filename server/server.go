@@ -17,12 +17,15 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/flight"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/playground"
+	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subgraphs"
@@ -79,6 +82,15 @@ type Options struct {
 	// idle time, header size and the memory of bodies being read
 	// (HTTPServer applies the listener's part).
 	HTTP HTTPOptions
+	// ResponseHeaders propagates subgraph response headers to clients
+	// (respheaders; docs/config.md).
+	ResponseHeaders respheaders.Config
+	// Hooks are compiled-in hooks run at the pipeline's stages, in order
+	// (pkg/hooks; docs/extending.md).
+	Hooks []hooks.Hooks
+	// Coprocessor sends the pipeline's stages to an HTTP coprocessor
+	// speaking Apollo Router's protocol (docs/extending.md).
+	Coprocessor coprocessor.Config
 	// IncludeSubgraphErrors reports whether the errors a subgraph writes
 	// reach clients as written (subgraphs.*.include_errors). Otherwise,
 	// and when it is nil, they are redacted: a generic message, path and
@@ -159,6 +171,7 @@ type Server struct {
 	// inbound shares executions between identical requests (answer).
 	inbound flight.Group[sharedAnswer]
 	streams streamsHolder // subscribe.go
+	ext     *extensions   // extend.go
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -228,6 +241,9 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 		return nil, err
 	}
 	s.sec = sec
+	if s.ext, err = newExtensions(opts, s.obs.tracer); err != nil {
+		return nil, err
+	}
 	if s.caches, err = newCaches(opts); err != nil {
 		return nil, err
 	}
@@ -251,6 +267,7 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	if s.opts.Cache.Dedupe {
 		transport = subgraphs.NewDedupe(transport, &s.caches.stats.FetchesShared)
 	}
+	transport = s.ext.wrapTransport(transport)
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
 		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full),
 		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization), cache: newRuntimeCache(sg, s.opts.Cache)})
@@ -424,7 +441,7 @@ func conditionVariables(doc *ast.QueryDocument) []string {
 	var walk func(ast.SelectionSet)
 	check := func(dirs ast.DirectiveList) {
 		for _, d := range dirs {
-			if d.Name != "skip" && d.Name != "include" {
+			if d.Name != "skip" && d.Name != "include" && d.Name != "defer" {
 				continue
 			}
 			if a := d.Arguments.ForName("if"); a != nil && a.Value != nil && a.Value.Kind == ast.Variable && !seen[a.Value.Raw] {

@@ -320,7 +320,7 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 		// A 4xx is the gateway's request at fault, not the subgraph.
 		return nil, ferr, s < 500, s == http.StatusBadGateway || s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout
 	}
-	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: hresp.Header.Get("Cache-Control")}, nil, looksLikeJSONObject(buf.Bytes()), false
+	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: hresp.Header.Get("Cache-Control"), Header: hresp.Header}, nil, looksLikeJSONObject(buf.Bytes()), false
 }
 
 // preGrowMax bounds the buffer reserved for an answer on the strength of

@@ -28,6 +28,8 @@ import (
 //	fedgate_cache_hits_total{kind}, fedgate_cache_misses_total{kind}
 //	fedgate_rate_limited_total{tier}                     requests refused by rate limits
 //	fedgate_operation_cost{kind}                         estimated and actual operation cost
+//	fedgate_coprocessor_requests_total{stage,outcome}    coprocessor exchanges (continue, break, failed)
+//	fedgate_coprocessor_duration_seconds{stage}          coprocessor exchange latency
 type Metrics struct {
 	requests      metric.Int64Counter
 	duration      metric.Float64Histogram
@@ -41,6 +43,8 @@ type Metrics struct {
 	rateLimited   metric.Int64Counter
 	cost          metric.Float64Histogram
 	breakerStates sync.Map // subgraph -> func() int64
+	coproRequests metric.Int64Counter
+	coproDuration metric.Float64Histogram
 
 	mu             sync.RWMutex
 	opts           map[attrKey]metric.MeasurementOption
@@ -83,6 +87,8 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 	m.subDuration = histogram("fedgate.subgraph.duration", "Latency of subgraph HTTP requests.")
 	m.subRetries = counter("fedgate.subgraph.retries", "Retried subgraph requests.")
 	m.rateLimited = counter("fedgate.rate_limited", "Requests refused by a rate limit, by tier.")
+	m.coproRequests = counter("fedgate.coprocessor.requests", "Coprocessor exchanges by stage and outcome (continue, break, failed).")
+	m.coproDuration = histogram("fedgate.coprocessor.duration", "Latency of coprocessor exchanges, by stage.")
 	if err == nil {
 		m.cost, err = meter.Float64Histogram("fedgate.operation.cost", metric.WithDescription("Cost of operations (@cost/@listSize scoring), by kind: estimated before execution, actual from the response."),
 			metric.WithExplicitBucketBoundaries(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
@@ -293,4 +299,14 @@ func (m *Metrics) RateLimited(ctx context.Context, tier string) {
 		return
 	}
 	m.rateLimited.Add(ctx, 1, m.one("tier", tier))
+}
+
+// Coprocessor records one coprocessor exchange at stage: outcome is
+// "continue", "break" or "failed".
+func (m *Metrics) Coprocessor(ctx context.Context, stage, outcome string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.coproRequests.Add(ctx, 1, m.two("stage", stage, "outcome", outcome))
+	m.coproDuration.Record(ctx, d.Seconds(), m.one("stage", stage))
 }

@@ -40,6 +40,23 @@ export function planLines(plan) {
         for (const line of String(n.operation || '').split('\n')) push(depth + 1, line, 'operation', n.serviceName);
         push(depth, '},');
         break;
+      case 'Defer': {
+        // @defer: the primary part, then the deferred parts with the
+        // fragments (id, path, label) they deliver.
+        push(depth, 'Defer {', 'Defer');
+        push(depth + 1, 'Primary {', 'Defer');
+        node(n.primary && n.primary.node, depth + 2);
+        push(depth + 1, '}, [');
+        for (const d of n.deferred || []) {
+          const ds = (d.defers || []).map((f) => `${f.id} path: ${JSON.stringify(f.path)}` + (f.label ? ` label: ${JSON.stringify(f.label)}` : ''));
+          push(depth + 2, `Deferred(${ds.join(', ')}) {`, 'Defer');
+          node(d.node, depth + 3);
+          push(depth + 2, '},');
+        }
+        push(depth + 1, ']');
+        push(depth, '},');
+        break;
+      }
       default:
         push(depth, `${n.kind} { … }`, n.kind);
     }
@@ -90,6 +107,8 @@ export function planSummary(plan) {
         return (n.nodes || []).reduce((sum, c) => sum + depth(c), 0);
       case 'Parallel':
         return (n.nodes || []).reduce((m, c) => Math.max(m, depth(c)), 0);
+      case 'Defer':
+        return depth(n.primary && n.primary.node) + (n.deferred || []).reduce((m, d) => Math.max(m, depth(d.node)), 0);
       default:
         return 0;
     }

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestHandler(t *testing.T) {
+	srv := httptest.NewServer(handler("x-api-key"))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, payload string
+		check         func(map[string]any) bool
+	}{
+		{"break without the header", `{"version":1,"stage":"RouterRequest","control":"continue","id":"1","headers":{}}`,
+			func(m map[string]any) bool { c, _ := m["control"].(map[string]any); return c["break"] == float64(401) }},
+		{"continue with it", `{"version":1,"stage":"RouterRequest","control":"continue","id":"1","headers":{"x-api-key":["k"]}}`,
+			func(m map[string]any) bool { return m["control"] == "continue" }},
+		{"subgraph header", `{"version":1,"stage":"SubgraphRequest","control":"continue","id":"1","serviceName":"products","headers":{}}`,
+			func(m map[string]any) bool {
+				h, _ := m["headers"].(map[string]any)
+				v, _ := h["x-coprocessed"].([]any)
+				return len(v) == 1 && v[0] == "products"
+			}},
+	} {
+		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(tc.payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if !tc.check(m) || m["version"] != float64(1) || m["id"] != "1" {
+			t.Errorf("%s: answer %v", tc.name, m)
+		}
+	}
+}

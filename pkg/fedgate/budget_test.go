@@ -1,0 +1,54 @@
+package fedgate
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The first `make run` compiles the gateway with every package it imports
+// (README: the first build's cost). These budgets keep that from growing
+// unnoticed: a new dependency that brings many packages or much code
+// fails here, and raising a budget is then a decision made in review.
+// Measured when they were set: 307 packages, 13.4 MiB of Go source.
+const (
+	maxDepPackages    = 320
+	maxDepSourceBytes = 15 << 20 // MiB
+)
+
+// TestBuildBudget counts the non-standard packages the gateway imports,
+// directly or not, and the size of their Go files.
+func TestBuildBudget(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f",
+		`{{if not .Standard}}{{.ImportPath}}{{$d := .Dir}}{{range .GoFiles}} {{$d}}/{{.}}{{end}}{{"\n"}}{{end}}`, ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	packages, size := 0, int64(0)
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		packages++
+		for _, f := range fields[1:] {
+			info, err := os.Stat(filepath.Clean(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			size += info.Size()
+		}
+	}
+	t.Logf("%d non-standard packages, %.1f MB of Go source", packages, float64(size)/(1<<20))
+	if packages < 50 || size < 1<<20 {
+		t.Fatalf("counted only %d packages, %d bytes: the go list template is wrong", packages, size)
+	}
+	if packages > maxDepPackages {
+		t.Errorf("the gateway imports %d non-standard packages, budget %d: the first build of make run grows", packages, maxDepPackages)
+	}
+	if size > maxDepSourceBytes {
+		t.Errorf("the gateway's dependencies are %d bytes of Go source, budget %d: the first build of make run grows", size, maxDepSourceBytes)
+	}
+}

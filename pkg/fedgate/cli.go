@@ -1,0 +1,218 @@
+// Package fedgate is the gateway's command line as a library: a team
+// builds its own gateway binary with compiled-in hooks (package
+// github.com/fedgate/gateway/pkg/hooks) by calling Main from a main.go of
+// a few lines (docs/extending.md). cmd/gateway is the binary without hooks.
+package fedgate
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2"
+)
+
+const usage = `gateway: a GraphQL federation gateway for Apollo Federation v2 subgraphs.
+
+Usage:
+  gateway COMMAND [flags]
+
+Commands:
+  serve    serve a supergraph: gateway serve --config gateway.yaml
+  demo     start four demo subgraphs in process and serve them, with the
+           playground at http://127.0.0.1:4000/
+  plan     print the query plan of an operation
+  compose  compose subgraph schemas into a supergraph (rover's supergraph.yaml)
+  subgraph publish, check, list, delete or roll back subgraph schemas in a
+           running gateway's registry (registry.enabled; docs/registry.md)
+  help     this text; "gateway help COMMAND" (or "gateway COMMAND --help")
+           shows a command's synopsis, flags and examples
+
+Examples:
+  gateway demo
+  gateway serve --config gateway.yaml --supergraph supergraph.graphql
+  gateway compose --config subgraphs/demo/supergraph.yaml -o supergraph.graphql
+  gateway plan '{ me { name } }'
+
+Configuration is one YAML file (docs/config.md; gateway.example.yaml is a
+commented start). Exit status: 0 ok, 1 error, 2 bad usage.
+`
+
+// commands maps a command name to its entry point; each parses its own
+// flags and prints its help on stdout for -h and --help.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"serve":    serveCmd,
+	"demo":     demoCmd,
+	"plan":     planCmd,
+	"compose":  composeCmd,
+	"subgraph": subgraphCmd,
+}
+
+// errUsage marks a command-line mistake (exit status 2); the flag package
+// has already printed what was wrong.
+var errUsage = errors.New("bad usage")
+
+// Main runs the gateway command line (os.Args) with opts and exits the
+// process on error: it is the whole of a custom binary's main.
+func Main(opts ...Option) {
+	for _, o := range opts {
+		o(&options)
+	}
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	name, args := os.Args[1], os.Args[2:]
+	switch name {
+	case "-h", "--help", "help":
+		if len(args) == 0 {
+			fmt.Fprint(os.Stdout, usage)
+			return
+		}
+		if len(args) > 1 || commands[args[0]] == nil {
+			fmt.Fprintf(os.Stderr, "gateway help: want one of the commands, got %q\n\n%s", strings.Join(args, " "), usage)
+			os.Exit(2)
+		}
+		_ = commands[args[0]]([]string{"--help"}, os.Stdout, os.Stderr)
+		return
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "gateway: unknown command %q\n\n%s", name, usage)
+		os.Exit(2)
+	}
+	err := cmd(args, os.Stdout, os.Stderr)
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// urlOverrides collects --subgraph-url NAME=URL flags.
+type urlOverrides map[string]string
+
+func (u urlOverrides) String() string { return fmt.Sprint(map[string]string(u)) }
+
+func (u urlOverrides) Set(v string) error {
+	name, url, ok := strings.Cut(v, "=")
+	if !ok || name == "" || url == "" {
+		return fmt.Errorf("want NAME=URL, got %q", v)
+	}
+	u[name] = url
+	return nil
+}
+
+var planHelp = help{
+	synopsis: "gateway plan [--supergraph FILE] [--json] [--operation NAME] QUERY|@FILE",
+	description: `Prints the query plan the gateway would run for an operation: Apollo's
+text form (Sequence, Parallel, Flatten, Fetch), or JSON with --json. The
+operation is the argument, or @FILE to read it from a file. Without
+--supergraph the embedded demo supergraph is used.`,
+	examples: `gateway plan '{ me { name } }'
+gateway plan --json '{ topProducts(first: 2) { name reviews { body } } }'
+gateway plan --supergraph supergraph.graphql @query.graphql`,
+}
+
+func planCmd(args []string, out, stderr io.Writer) error {
+	fs := newFlags("plan", planHelp)
+	fs.SetOutput(stderr)
+	file := fs.String("supergraph", "", "supergraph SDL `FILE` (default: the embedded demo supergraph)")
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	opName := fs.String("operation", "", "operation `NAME`, when the document has several")
+	if err := parse(fs, args, out); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(fs.Output(), "plan: want one QUERY argument (or @FILE)")
+		fs.Usage()
+		return errUsage
+	}
+	query := fs.Arg(0)
+	if strings.HasPrefix(query, "@") {
+		b, err := os.ReadFile(query[1:])
+		if err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		query = string(b)
+	}
+	sdl := demoSupergraph
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+		sdl = string(b)
+	}
+	sg, err := schema.Load(sdl)
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	doc, errs := gqlparser.LoadQuery(sg.API, query)
+	if len(errs) > 0 {
+		return fmt.Errorf("plan: %s", errs.Error())
+	}
+	op, err := planner.Normalize(sg.API, doc, *opName, nil)
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	p, err := planner.New(sg).Plan(op, planner.Options{})
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	var printed interface {
+		fmt.Stringer
+		json.Marshaler
+	} = p
+	if op.Kind == "subscription" {
+		if printed, err = planner.SplitSubscription(p); err != nil {
+			return fmt.Errorf("plan: %w", err)
+		}
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(printed, "", "  ")
+		_, err = fmt.Fprintln(out, string(b))
+		return err
+	}
+	_, err = fmt.Fprint(out, printed.String())
+	return err
+}
+
+// startDebug serves the pprof handlers on their own listener, never on the
+// public one.
+func startDebug(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	go func() {
+		if err := http.ListenAndServe(addr, mux); err != nil {
+			slog.Error("debug listener", "err", err)
+		}
+	}()
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit that follows the
+// execution budget, unless GOMEMLIMIT is set: the working set is bounded
+// by the budget, so the collector may run earlier instead of letting the
+// heap double between collections.
+func setMemoryLimit(inflight int64) {
+	if inflight <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(2*inflight + 12<<20)
+}

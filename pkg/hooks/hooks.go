@@ -1,0 +1,133 @@
+// Package hooks is the API of compiled-in gateway hooks, version 1: a team
+// writes functions that run at the stages of every request, reads and
+// rewrites headers, and can stop a request with a status and a GraphQL
+// error. It builds its own binary with them through pkg/fedgate.Main
+// (docs/extending.md).
+//
+// The API is small on purpose and changes only compatibly within a
+// version: fields may be added to Call, never removed or changed. The
+// gateway's internals stay internal.
+package hooks
+
+import (
+	"context"
+	"net/http"
+)
+
+// Version is the version of this API.
+const Version = 1
+
+// Stage names a point of the request pipeline; the names are those of
+// Apollo Router's coprocessor stages.
+type Stage string
+
+// The stages, in the order one request passes them. The Router stages run
+// once per HTTP request, the Supergraph and Execution stages once per
+// GraphQL operation (several in a batch), the Subgraph stages once per
+// subgraph fetch.
+const (
+	// RouterRequest: the client's HTTP request, once the caller is
+	// authenticated and before its body is read. Header is the client's
+	// request headers; changes are seen by every later stage (and by the
+	// header rules that build subgraph requests).
+	RouterRequest Stage = "RouterRequest"
+	// SupergraphRequest: one GraphQL request of the body, before parsing.
+	SupergraphRequest Stage = "SupergraphRequest"
+	// ExecutionRequest: the operation validated, authorized, planned and
+	// admitted (cost, rate), before it runs.
+	ExecutionRequest Stage = "ExecutionRequest"
+	// SubgraphRequest: one fetch to Subgraph. Header is the fetch's
+	// request headers (a copy the hook may change).
+	SubgraphRequest Stage = "SubgraphRequest"
+	// SubgraphResponse: the subgraph's answer; Header its response
+	// headers (read them; changes are not sent anywhere).
+	SubgraphResponse Stage = "SubgraphResponse"
+	// ExecutionResponse: the operation's answer, with its Status.
+	ExecutionResponse Stage = "ExecutionResponse"
+	// SupergraphResponse: the operation's answer, with its Status.
+	SupergraphResponse Stage = "SupergraphResponse"
+	// RouterResponse: the HTTP response before it is written. Header is
+	// the response headers to the client, which the hook may change.
+	RouterResponse Stage = "RouterResponse"
+)
+
+// Call is what a hook sees of one stage of one request.
+type Call struct {
+	// Stage is the stage running.
+	Stage Stage
+	// ID identifies the client request, the same at every stage of it.
+	ID string
+	// Header is the headers of the stage (see the stages).
+	Header http.Header
+	// Method and Path are the client request's.
+	Method, Path string
+	// OperationName is the GraphQL operation's name when known.
+	OperationName string
+	// Subgraph is the subgraph of a Subgraph stage.
+	Subgraph string
+	// Status is the HTTP status of a response stage.
+	Status int
+	// Claims are the caller's verified JWT claims; nil for an anonymous
+	// caller. Read only.
+	Claims map[string]any
+	// Context is shared by every stage of one request (and every hook):
+	// a place for a hook's own values. It is not safe for concurrent
+	// use from Subgraph stages, which may run in parallel: a hook that
+	// writes to it there must bring its own locking.
+	Context map[string]any
+}
+
+// Func is a hook for one stage. Returning a *Break stops the request
+// (at a Subgraph stage: that fetch, whose fields get the error); any other
+// error stops it as an internal error (500), whose text is logged, never
+// shown.
+type Func func(ctx context.Context, c *Call) error
+
+// Hooks are the functions of one extension; nil stages are skipped.
+type Hooks struct {
+	RouterRequest      Func
+	RouterResponse     Func
+	SupergraphRequest  Func
+	SupergraphResponse Func
+	ExecutionRequest   Func
+	ExecutionResponse  Func
+	SubgraphRequest    Func
+	SubgraphResponse   Func
+}
+
+// For returns the hook of stage s, nil when none.
+func (h *Hooks) For(s Stage) Func {
+	switch s {
+	case RouterRequest:
+		return h.RouterRequest
+	case RouterResponse:
+		return h.RouterResponse
+	case SupergraphRequest:
+		return h.SupergraphRequest
+	case SupergraphResponse:
+		return h.SupergraphResponse
+	case ExecutionRequest:
+		return h.ExecutionRequest
+	case ExecutionResponse:
+		return h.ExecutionResponse
+	case SubgraphRequest:
+		return h.SubgraphRequest
+	case SubgraphResponse:
+		return h.SubgraphResponse
+	}
+	return nil
+}
+
+// Break stops a request: the client gets Status and one GraphQL error
+// with Message and extensions.code Code.
+type Break struct {
+	// Status is the HTTP status; 0 means 403.
+	Status int
+	// Code is the error's extensions.code; "" means REQUEST_REJECTED.
+	Code string
+	// Message is shown to the client.
+	Message string
+}
+
+// Error returns the message.
+func (b *Break) Error() string { return b.Message }

@@ -1,0 +1,161 @@
+package planner_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2"
+)
+
+func deferSupergraph(t *testing.T) *schema.Supergraph {
+	t.Helper()
+	sg, err := demoSupergraph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sg
+}
+
+func normalizeDefer(t *testing.T, sg *schema.Supergraph, query string, vars map[string]any) *planner.Operation {
+	t.Helper()
+	doc, errs := gqlparser.LoadQuery(sg.API, query)
+	if len(errs) > 0 {
+		t.Fatalf("validate: %v", errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
+// TestNormalizeDefer checks which @defer fragments are in force and which
+// fields they deliver.
+func TestNormalizeDefer(t *testing.T) {
+	sg := deferSupergraph(t)
+	cases := []struct {
+		name   string
+		query  string
+		vars   map[string]any
+		defers int
+		// deferred lists the fields of product(upc:"1") delivered with a
+		// defer, by response key.
+		deferred []string
+	}{
+		{name: "none", query: `{ product(upc: "1") { name inStock } }`},
+		{name: "inline", query: `{ product(upc: "1") { name ... @defer { inStock } } }`, defers: 1, deferred: []string{"inStock"}},
+		{name: "if false", query: `{ product(upc: "1") { name ... @defer(if: false) { inStock } } }`},
+		{name: "if variable false", query: `query($d: Boolean!) { product(upc: "1") { name ... @defer(if: $d) { inStock } } }`, vars: map[string]any{"d": false}},
+		{name: "if variable true", query: `query($d: Boolean!) { product(upc: "1") { name ... @defer(if: $d) { inStock } } }`, vars: map[string]any{"d": true}, defers: 1, deferred: []string{"inStock"}},
+		{name: "in both parts: primary", query: `{ product(upc: "1") { name inStock ... @defer { inStock price } } }`, defers: 1, deferred: []string{"price"}},
+		{name: "spread", query: `{ product(upc: "1") { name ...F @defer(label: "f") } } fragment F on Product { price }`, defers: 1, deferred: []string{"price"}},
+		{name: "skipped fragment", query: `{ product(upc: "1") { name ... @defer @skip(if: true) { price } } }`},
+		{name: "mutation ignores defer", query: `mutation { addReview(productUpc: "1", authorId: "1", body: "b", rating: 1) { id ... @defer { body } } }`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			op := normalizeDefer(t, sg, c.query, c.vars)
+			if len(op.Defers) != c.defers {
+				t.Fatalf("%d defers, want %d", len(op.Defers), c.defers)
+			}
+			var got []string
+			for _, f := range op.Selection.ByType[0].Fields {
+				if f.Selection == nil {
+					continue
+				}
+				for _, sf := range f.Selection.ByType[0].Fields {
+					if sf.Defer != nil {
+						got = append(got, sf.ResponseKey)
+					}
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(c.deferred, ",") {
+				t.Fatalf("deferred fields %v, want %v", got, c.deferred)
+			}
+		})
+	}
+}
+
+// TestDeferHostile: a document with a thousand @defer fragments keeps
+// at most MaxDefers, and plans like the same document without @defer
+// (same fetches).
+func TestDeferHostile(t *testing.T) {
+	sg := deferSupergraph(t)
+	var b strings.Builder
+	b.WriteString(`{ topProducts { upc `)
+	for i := 0; i < 1000; i++ {
+		b.WriteString(`... @defer { name inStock } `)
+	}
+	b.WriteString(`} }`)
+	start := time.Now()
+	op := normalizeDefer(t, sg, b.String(), nil)
+	t.Logf("validate+normalize: %v", time.Since(start))
+	if len(op.Defers) != planner.MaxDefers {
+		t.Fatalf("%d defers in force, want the cap %d", len(op.Defers), planner.MaxDefers)
+	}
+	p, err := planner.New(sg).Plan(op, planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := planner.New(sg).Plan(normalizeDefer(t, sg, `{ topProducts { upc name inStock } }`, nil), planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Fetches != plain.Fetches {
+		t.Fatalf("%d fetches, %d without @defer", p.Fetches, plain.Fetches)
+	}
+	// The fragments past the cap are delivered with the primary part, so
+	// name and inStock are primary: nothing is left to defer.
+	if p.Defer == nil || p.Defer.Deferred != nil {
+		t.Fatalf("want a primary part holding every fetch:\n%s", p)
+	}
+}
+
+// TestDeferSplitKeepsDependencies: every deferred entity fetch reads
+// representations the primary fetches wrote; no fetch is in both parts
+// and none is lost.
+func TestDeferSplitKeepsDependencies(t *testing.T) {
+	sg := deferSupergraph(t)
+	op := normalizeDefer(t, sg, `{ topProducts { name ... @defer { shippingEstimate reviews { author { name } } } } }`, nil)
+	p, err := planner.New(sg).Plan(op, planner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(n planner.Node) map[*planner.Fetch]bool {
+		out := map[*planner.Fetch]bool{}
+		var walk func(planner.Node)
+		walk = func(n planner.Node) {
+			switch n := n.(type) {
+			case *planner.Sequence:
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			case *planner.Parallel:
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			case *planner.Flatten:
+				out[n.Node] = true
+			case *planner.Fetch:
+				out[n] = true
+			}
+		}
+		walk(n)
+		return out
+	}
+	all, prim, def := count(p.Root), count(p.Defer.Primary), count(p.Defer.Deferred)
+	if len(prim)+len(def) != len(all) {
+		t.Fatalf("%d primary + %d deferred fetches, %d in the plan", len(prim), len(def), len(all))
+	}
+	for f := range prim {
+		if def[f] {
+			t.Fatalf("fetch %d in both parts", f.ID)
+		}
+	}
+	if len(prim) != 1 || len(def) != 3 {
+		t.Fatalf("%d primary and %d deferred fetches, want 1 and 3:\n%s", len(prim), len(def), p)
+	}
+}

@@ -1,0 +1,65 @@
+package server_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/coprocessor"
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+)
+
+// BenchmarkCoprocessor is BenchmarkServeCached/memoized-nodedupe with no
+// coprocessor, with a RouterRequest stage (once per request) and with a
+// SubgraphRequest stage (once per fetch; it reports fetches/op) sending
+// headers to a local coprocessor that answers the stage unchanged.
+func BenchmarkCoprocessor(b *testing.B) {
+	cp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	defer cp.Close()
+	sel := &coprocessor.Selection{Headers: true}
+	for _, bc := range []struct {
+		name string
+		cfg  coprocessor.Config
+	}{
+		{"none", coprocessor.Config{}},
+		{"router-request", coprocessor.Config{URL: cp.URL, Timeout: time.Second, Router: coprocessor.Stages{Request: sel}}},
+		{"subgraph-request", coprocessor.Config{URL: cp.URL, Timeout: time.Second, Subgraph: coprocessor.SubgraphStages{All: coprocessor.Stages{Request: sel}}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			o := server.DefaultOptions()
+			o.Cache.Dedupe = false
+			o.Coprocessor = bc.cfg
+			g := gatewaytest.Start(b, gatewaytest.WithMemoizedSubgraphs(), gatewaytest.WithServerOptions(o))
+			body := demoBenchBody(b)
+			serve := func() *httptest.ResponseRecorder {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				g.Handler.ServeHTTP(rec, req)
+				return rec
+			}
+			warm := serve()
+			if warm.Code != http.StatusOK || bytes.Contains(warm.Body.Bytes(), []byte(`"errors"`)) {
+				b.Fatalf("warm-up: %d %s", warm.Code, warm.Body.Bytes())
+			}
+			want := warm.Body.Bytes()
+			before := g.Requests()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if rec := serve(); rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) {
+					b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
+				}
+			}
+			b.ReportMetric(float64(g.Requests()-before)/float64(b.N), "fetches/op")
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/coprocessor"
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+)
+
+// apolloStyleCoprocessor is a coprocessor written the way Apollo's
+// coprocessor documentation shows one: it decodes the stage's JSON, edits
+// headers and context entries in place, and answers the same object, or a
+// control {"break": 401} with a GraphQL error body.
+func apolloStyleCoprocessor(delay time.Duration, answer func(payload map[string]any) any) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		var payload map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&payload); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(answer(payload))
+	}))
+}
+
+func tenantCoprocessor(p map[string]any) any {
+	headers, _ := p["headers"].(map[string]any)
+	ctx, _ := p["context"].(map[string]any)
+	entries, _ := ctx["entries"].(map[string]any)
+	switch p["stage"] {
+	case "RouterRequest":
+		if _, ok := headers["x-api-key"]; !ok {
+			p["control"] = map[string]any{"break": 401}
+			p["body"] = map[string]any{"errors": []any{map[string]any{"message": "Not authenticated", "extensions": map[string]any{"code": "ERR_UNAUTHENTICATED"}}}}
+			return p
+		}
+		headers["x-tenant"] = []string{"acme"}
+		entries["accepted"] = "at " + p["path"].(string)
+	case "SubgraphRequest":
+		headers["x-from-coprocessor"] = []string{p["serviceName"].(string)}
+	case "RouterResponse":
+		headers["x-coprocessor-context"] = []string{fmt.Sprint(entries["accepted"])}
+		headers["x-status-seen"] = []string{fmt.Sprint(p["statusCode"])}
+	}
+	return p
+}
+
+func coprocessorOptions(url string, timeout time.Duration, failOpen bool) server.Options {
+	o := server.DefaultOptions()
+	o.Cache.Dedupe = false
+	o.Auth.Headers.All.Forward = []string{"x-tenant"}
+	all := &coprocessor.Selection{Headers: true, Context: true, Path: true, Method: true, ServiceName: true, StatusCode: true}
+	o.Coprocessor = coprocessor.Config{URL: url, Timeout: timeout, FailOpen: failOpen,
+		Router:   coprocessor.Stages{Request: all, Response: all},
+		Subgraph: coprocessor.SubgraphStages{All: coprocessor.Stages{Request: all}}}
+	return o
+}
+
+func TestCoprocessorApolloStyle(t *testing.T) {
+	cp := apolloStyleCoprocessor(0, tenantCoprocessor)
+	defer cp.Close()
+	var seen seenHeaders
+	g := gatewaytest.Start(t, seen.option("products"), gatewaytest.WithServerOptions(coprocessorOptions(cp.URL, time.Second, false)))
+
+	resp, a := post(t, g, `{"query":"{ topProducts { name } }"}`, map[string]string{"X-Api-Key": "k1"})
+	if resp.Status != 200 || len(a.Errors) > 0 {
+		t.Fatalf("status %d: %s", resp.Status, resp.Body)
+	}
+	if len(seen.got) != 1 || seen.got[0].Get("X-Tenant") != "acme" || seen.got[0].Get("X-From-Coprocessor") != "products" {
+		t.Fatalf("subgraph saw %v", seen.got)
+	}
+	if got := resp.Header.Get("X-Coprocessor-Context"); got != "at /graphql" {
+		t.Fatalf("X-Coprocessor-Context = %q: context entries did not travel between stages", got)
+	}
+	if got := resp.Header.Get("X-Status-Seen"); got != "200" {
+		t.Fatalf("X-Status-Seen = %q", got)
+	}
+
+	resp, a = post(t, g, `{"query":"{ topProducts { name } }"}`, nil)
+	if resp.Status != 401 || len(a.Errors) != 1 || a.Errors[0].Extensions["code"] != "ERR_UNAUTHENTICATED" || a.Errors[0].Message != "Not authenticated" {
+		t.Fatalf("break: status %d: %s", resp.Status, resp.Body)
+	}
+	if len(seen.got) != 1 {
+		t.Fatal("a broken request reached the subgraph")
+	}
+}
+
+// TestCoprocessorFailure: a slow or hostile coprocessor fails the request
+// closed (500, nothing of its answer shown), or open when configured.
+func TestCoprocessorFailure(t *testing.T) {
+	slow := apolloStyleCoprocessor(2*time.Second, tenantCoprocessor)
+	defer slow.Close()
+	wrongVersion := apolloStyleCoprocessor(0, func(p map[string]any) any { p["version"] = 2; return p })
+	defer wrongVersion.Close()
+	otherID := apolloStyleCoprocessor(0, func(p map[string]any) any { p["id"] = "someone-else"; return p })
+	defer otherID.Close()
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("{", 100000)))
+	}))
+	defer garbage.Close()
+	for _, tc := range []struct {
+		name     string
+		url      string
+		failOpen bool
+		status   int
+	}{
+		{"timeout closed", slow.URL, false, 500},
+		{"timeout open", slow.URL, true, 200},
+		{"wrong version", wrongVersion.URL, false, 500},
+		{"another request's id", otherID.URL, false, 500},
+		{"garbage", garbage.URL, false, 500},
+		{"garbage open", garbage.URL, true, 200},
+		{"refused", "http://127.0.0.1:1", false, 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(coprocessorOptions(tc.url, 150*time.Millisecond, tc.failOpen)))
+			start := time.Now()
+			resp, _ := post(t, g, `{"query":"{ topProducts { name } }"}`, map[string]string{"X-Api-Key": "k1"})
+			if resp.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.Status, tc.status, resp.Body)
+			}
+			if el := time.Since(start); el > 1500*time.Millisecond {
+				t.Fatalf("took %v: the stage timeout did not hold", el)
+			}
+			if tc.status == 500 && !strings.Contains(string(resp.Body), "INTERNAL_SERVER_ERROR") {
+				t.Fatalf("body %s", resp.Body)
+			}
+		})
+	}
+}

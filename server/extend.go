@@ -1,0 +1,78 @@
+package server
+
+import (
+	"context"
+
+	"fmt"
+	"github.com/fedgate/gateway/coprocessor"
+	"net/http"
+
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/pkg/hooks"
+	"github.com/fedgate/gateway/respheaders"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// extensions are the points where configuration and user code extend the
+// pipeline (docs/extending.md): response headers from subgraphs and the
+// compiled-in hooks.
+type extensions struct {
+	// respHeaders is nil when no response header is propagated.
+	respHeaders *respheaders.Propagation
+	// hooks are the compiled-in hooks (hooks.go), in order.
+	hooks []hooks.Hooks
+	// coprocessor, when configured, runs as the last hooks.
+	coprocessor *coprocessor.Coprocessor
+}
+
+func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
+	rh, err := respheaders.New(opts.ResponseHeaders)
+	if err != nil {
+		return nil, fmt.Errorf("response headers: %w", err)
+	}
+	x := &extensions{respHeaders: rh, hooks: opts.Hooks}
+	cp, err := coprocessor.New(opts.Coprocessor, coprocessor.Options{Tracer: tracer, Observe: opts.Observe.Metrics.Coprocessor})
+	if err != nil {
+		return nil, fmt.Errorf("coprocessor: %w", err)
+	}
+	if cp != nil {
+		x.coprocessor = cp
+		x.hooks = append(append([]hooks.Hooks(nil), x.hooks...), cp.Hooks())
+	}
+	return x, nil
+}
+
+// wrapTransport adds the extensions' transport layers around t.
+func (x *extensions) wrapTransport(t executor.Transport) executor.Transport {
+	if x != nil && x.respHeaders != nil {
+		t = respheaders.Transport{Next: t}
+	}
+	if req, resp := x.hooksAt(hooks.SubgraphRequest), x.hooksAt(hooks.SubgraphResponse); req || resp {
+		t = hookTransport{x: x, next: t, req: req, resp: resp}
+	}
+	return t
+}
+
+// collectHeaders returns ctx carrying a collector of the subgraphs'
+// response headers, and a func that stores what was collected in meta.
+func (x *extensions) collectHeaders(ctx context.Context, meta *responseMeta) (context.Context, func()) {
+	if x == nil || x.respHeaders == nil {
+		return ctx, func() {}
+	}
+	c := x.respHeaders.NewCollector()
+	return respheaders.WithCollector(ctx, c), func() { meta.headers = c.Header() }
+}
+
+// applyHeaders adds the propagated subgraph headers of meta to h.
+func applyHeaders(h http.Header, meta *responseMeta) {
+	if meta.headers != nil {
+		respheaders.Apply(h, meta.headers)
+	}
+}
+
+// close releases the coprocessor's pooled connections.
+func (x *extensions) close() {
+	if x != nil {
+		x.coprocessor.Close()
+	}
+}
