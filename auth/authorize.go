@@ -266,8 +266,9 @@ func (w *authWalker) selection(sel *planner.SelectionSet, path []any) (*planner.
 
 // allowed checks a field selected on the concrete type concrete at a
 // position of static type static: the field's own requirements, those of
-// the interface field it was selected through, and those of the type it
-// returns (a field returning a protected type is protected).
+// the interface field it was selected through, those of the type it
+// returns (a field returning a protected type is protected), and those of
+// what its @requires reads.
 func (w *authWalker) allowed(static, concrete string, f *planner.Field) bool {
 	if f.Name == "__schema" || f.Name == "__type" {
 		return w.g.Introspection
@@ -281,6 +282,20 @@ func (w *authWalker) allowed(static, concrete string, f *planner.Field) bool {
 	}
 	if f.Type != nil && !r.types[f.Type.Name()].satisfiedBy(w.g) {
 		return false
+	}
+	// A field computed from data the caller may not see is denied with
+	// it: its @requires would fetch that data for the caller.
+	for _, req := range r.requires[concrete+"."+f.Name] {
+		if !req.satisfiedBy(w.g) {
+			return false
+		}
+	}
+	if static != concrete {
+		for _, req := range r.requires[static+"."+f.Name] {
+			if !req.satisfiedBy(w.g) {
+				return false
+			}
+		}
 	}
 	return true
 }

@@ -64,6 +64,13 @@ func anyAll(alternatives [][]string, granted map[string]bool) bool {
 type Rules struct {
 	types  map[string]*requirement
 	fields map[string]*requirement // "Type.field"
+	// requires holds, for a field with @requires, the requirements of
+	// everything its @requires selections read (transitively): a caller
+	// must meet them all to see the field, whatever the field's own
+	// directives say. Composition refuses a field that does not carry
+	// them (MISSING_TRANSITIVE_AUTH_REQUIREMENTS); a supergraph from other
+	// tooling may not have been checked.
+	requires map[string][]*requirement // "Type.field"
 	// scopes and policies are every name the schema mentions, sorted.
 	scopes   []string
 	policies []string
@@ -202,6 +209,7 @@ func NewRules(sg *schema.Supergraph) *Rules {
 			}
 		}
 	}
+	r.requires = readRequires(sg, r)
 	for s := range scopes {
 		r.scopes = append(r.scopes, s)
 	}
@@ -211,6 +219,75 @@ func NewRules(sg *schema.Supergraph) *Rules {
 	sort.Strings(r.scopes)
 	sort.Strings(r.policies)
 	return r
+}
+
+// readRequires collects, for every field with @requires in some
+// subgraph, the requirements of what those selections read.
+func readRequires(sg *schema.Supergraph, r *Rules) map[string][]*requirement {
+	out := map[string][]*requirement{}
+	if len(r.types) == 0 && len(r.fields) == 0 {
+		return out
+	}
+	for tname, t := range sg.Types {
+		for fname, f := range t.Fields {
+			var reqs []*requirement
+			seen := map[string]bool{tname + "." + fname: true}
+			for _, fg := range f.Graphs {
+				r.readSelection(sg, tname, fg.Requires, &reqs, seen)
+			}
+			if len(reqs) > 0 {
+				out[tname+"."+fname] = reqs
+			}
+		}
+	}
+	return out
+}
+
+// readSelection appends to reqs the requirements of the fields, returned
+// types and type conditions sel reads on typeName, and those of the
+// @requires of each field read (seen stops cycles).
+func (r *Rules) readSelection(sg *schema.Supergraph, typeName string, sel ast.SelectionSet, reqs *[]*requirement, seen map[string]bool) {
+	add := func(req *requirement) {
+		if req != nil {
+			*reqs = append(*reqs, req)
+		}
+	}
+	for _, s := range sel {
+		switch x := s.(type) {
+		case *ast.Field:
+			if x.Name == "__typename" {
+				continue
+			}
+			coord := typeName + "." + x.Name
+			add(r.fields[coord])
+			def := sg.Full.Types[typeName]
+			if def == nil {
+				continue
+			}
+			fd := def.Fields.ForName(x.Name)
+			if fd == nil {
+				continue
+			}
+			ret := fd.Type.Name()
+			add(r.types[ret])
+			if !seen[coord] {
+				seen[coord] = true
+				if t := sg.Types[typeName]; t != nil && t.Fields[x.Name] != nil {
+					for _, fg := range t.Fields[x.Name].Graphs {
+						r.readSelection(sg, typeName, fg.Requires, reqs, seen)
+					}
+				}
+			}
+			r.readSelection(sg, ret, x.SelectionSet, reqs, seen)
+		case *ast.InlineFragment:
+			cond := x.TypeCondition
+			if cond == "" {
+				cond = typeName
+			}
+			add(r.types[cond])
+			r.readSelection(sg, cond, x.SelectionSet, reqs, seen)
+		}
+	}
 }
 
 // Empty reports whether the schema has no authorization directive.

@@ -22,6 +22,7 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 	dp := plan.Defer
 	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities, stats: in.Stats != nil}
 	defer e.release()
+	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
 		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
 			e.vars = v

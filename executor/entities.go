@@ -100,7 +100,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
-		e.errors = append(e.errors, subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
+		e.errors = append(e.errors, e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
 			return e.entityErrorPath(paths, batch, p)
 		}))
 	}

@@ -18,6 +18,7 @@ import (
 func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, subgraph string, payload []byte, in Input, transport Transport, buf []byte) []byte {
 	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, stats: in.Stats != nil}
 	defer e.release()
+	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
 		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
 			e.vars = v
@@ -35,7 +36,7 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 			e.data = data
 		}
 		for _, ev := range v.GetArray("errors") {
-			e.errors = append(e.errors, subgraphError(ev, subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
+			e.errors = append(e.errors, e.subgraphError(ev, subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
 		}
 	}
 	if e.data != nil && rest != nil {

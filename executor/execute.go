@@ -34,7 +34,15 @@ type Input struct {
 	Entities EntityCache
 	// Tracer, when not nil, traces the final merge as a span.
 	Tracer trace.Tracer
+	// RedactErrors, when not nil, reports whether the errors a subgraph
+	// writes are redacted before they reach the client: the message
+	// becomes RedactedMessage and only extensions.code (and the gateway's
+	// serviceName) are kept, with the path. Nil keeps them as written.
+	RedactErrors func(subgraph string) bool
 }
+
+// RedactedMessage replaces the message of a redacted subgraph error.
+const RedactedMessage = "Subgraph errors redacted"
 
 // Stats are figures about one plan run.
 type Stats struct {
@@ -75,6 +83,8 @@ type execution struct {
 	// cacheControl collects Stats.CacheControl when Stats is set.
 	cacheControl []string
 	stats        bool
+	// redact is Input.RedactErrors.
+	redact func(subgraph string) bool
 }
 
 // Execute runs plan and appends the JSON response to buf.
@@ -82,6 +92,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities,
 		stats: in.Stats != nil, mutation: plan.Operation != nil && plan.Operation.Kind == "mutation"}
 	defer e.release()
+	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
 		p := e.parser()
 		if v, err := p.ParseBytes(in.Variables); err == nil {
@@ -235,7 +246,13 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 		} else if errors.Is(err, context.DeadlineExceeded) {
 			code = "SUBREQUEST_TIMEOUT"
 		}
-		e.addError(&Error{Message: "HTTP fetch failed from '" + f.Subgraph + "': " + err.Error(), Path: errorPath(flatten),
+		msg := "HTTP fetch failed from '" + f.Subgraph + "'"
+		if fe != nil || e.redact == nil || !e.redact(f.Subgraph) {
+			// A FetchError is the gateway's own words; any other cause
+			// may name internal hosts and addresses.
+			msg += ": " + err.Error()
+		}
+		e.addError(&Error{Message: msg, Path: errorPath(flatten),
 			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
 		return nil, ""
 	}
@@ -323,7 +340,7 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
-		e.errors = append(e.errors, subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
+		e.errors = append(e.errors, e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
 	}
 }
 
@@ -413,14 +430,28 @@ func renameAt(v *fastjson.Value, path []string, from, to string) {
 	}
 }
 
-// subgraphError converts one subgraph error, re-pathing it with repath.
-func subgraphError(ev *fastjson.Value, subgraph string, repath func([]*fastjson.Value) []any) *Error {
+// convertSubgraphError converts one subgraph error, re-pathing it with repath.
+// and redacts it when e.redact says so for subgraph.
+func (e *execution) subgraphError(ev *fastjson.Value, subgraph string, repath func([]*fastjson.Value) []any) *Error {
+	return convertSubgraphError(ev, subgraph, e.redact != nil && e.redact(subgraph), repath)
+}
+
+// convertSubgraphError converts one subgraph error, re-pathing it with repath.
+// Redacted, its message is RedactedMessage and of its extensions only a
+// string code is kept: subgraphs write host names, stack traces and
+// internal identifiers there.
+func convertSubgraphError(ev *fastjson.Value, subgraph string, redact bool, repath func([]*fastjson.Value) []any) *Error {
 	err := &Error{Message: string(ev.GetStringBytes("message"))}
 	if p := ev.GetArray("path"); p != nil {
 		err.Path = repath(p)
 	}
 	err.Extensions = map[string]any{}
-	if ext := ev.GetObject("extensions"); ext != nil {
+	if redact {
+		err.Message = RedactedMessage
+		if code := ev.Get("extensions", "code"); code != nil && code.Type() == fastjson.TypeString {
+			err.Extensions["code"] = string(code.GetStringBytes())
+		}
+	} else if ext := ev.GetObject("extensions"); ext != nil {
 		ext.Visit(func(k []byte, v *fastjson.Value) {
 			err.Extensions[string(k)] = toAny(v)
 		})

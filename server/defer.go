@@ -46,7 +46,7 @@ func acceptsIncremental(accept string) bool {
 // with @defer, run when the request pipeline is done with it.
 func (s *Server) incrementalStream(ctx context.Context, a *answerInput) func(http.ResponseWriter) {
 	return func(w http.ResponseWriter) {
-		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer}
+		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
 		s.subgraphHeaders(&in, a.hr)
 		if s.opts.Introspection {
 			rt, coerced := a.rt, a.coerced

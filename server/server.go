@@ -95,6 +95,16 @@ type Options struct {
 	// Coprocessor sends the pipeline's stages to an HTTP coprocessor
 	// speaking Apollo Router's protocol (docs/extending.md).
 	Coprocessor coprocessor.Config
+	// IncludeSubgraphErrors reports whether the errors a subgraph writes
+	// reach clients as written (subgraphs.*.include_errors). Otherwise,
+	// and when it is nil, they are redacted: a generic message, path and
+	// extensions.code only (executor.Input.RedactErrors).
+	IncludeSubgraphErrors func(subgraph string) bool
+}
+
+// redactErrors is the executor's view of IncludeSubgraphErrors.
+func (o *Options) redactErrors(subgraph string) bool {
+	return o.IncludeSubgraphErrors == nil || !o.IncludeSubgraphErrors(subgraph)
 }
 
 // HTTPOptions bound slow and idle clients (docs/security.md).

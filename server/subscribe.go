@@ -158,7 +158,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if err != nil {
 		return failErr(&reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: 500})
 	}
-	in := executor.Input{Variables: forwarded}
+	in := executor.Input{Variables: forwarded, RedactErrors: s.opts.redactErrors}
 	s.subgraphHeaders(&in, r)
 	// What the events' completion depends on besides variables and
 	// headers: the document, the operation, the caller's grants (the

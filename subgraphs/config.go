@@ -41,6 +41,11 @@ type Settings struct {
 	Bulkhead Bulkhead `yaml:"bulkhead"`
 	// HealthCheck probes the subgraph in the background.
 	HealthCheck HealthCheck `yaml:"health_check"`
+	// IncludeErrors passes the errors the subgraph writes to clients as
+	// written. Off, they are redacted: a generic message with the path
+	// and extensions.code only, since subgraphs put internal host names
+	// and stack traces in messages and extensions.
+	IncludeErrors bool `yaml:"include_errors"`
 }
 
 // Pool configures the HTTP connection pool of a subgraph.

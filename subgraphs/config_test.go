@@ -57,6 +57,33 @@ subgraphs:
 	}
 }
 
+// TestConfigIncludeErrors: subgraph errors are redacted unless a
+// subgraph (or all) says otherwise.
+func TestConfigIncludeErrors(t *testing.T) {
+	if DefaultSettings().IncludeErrors {
+		t.Error("include_errors is on by default")
+	}
+	for _, tc := range []struct {
+		src                string
+		products, accounts bool
+	}{
+		{"subgraphs:\n  overrides:\n    products:\n      include_errors: true\n", true, false},
+		{"subgraphs:\n  all:\n    include_errors: true\n  overrides:\n    products:\n      include_errors: false\n", false, true},
+		{"subgraphs:\n  all:\n    include_errors: true\n  overrides:\n    products:\n      timeout: 1s\n", true, true},
+	} {
+		c, err := parse(t, tc.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.For("products").IncludeErrors; got != tc.products {
+			t.Errorf("%q: products %t, want %t", tc.src, got, tc.products)
+		}
+		if got := c.For("accounts").IncludeErrors; got != tc.accounts {
+			t.Errorf("%q: accounts %t, want %t", tc.src, got, tc.accounts)
+		}
+	}
+}
+
 func TestConfigErrorsNameTheKey(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{"subgraphs:\n  all:\n    timeout: 0s\n", "subgraphs.all.timeout: must be positive"},

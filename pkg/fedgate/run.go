@@ -169,6 +169,8 @@ func demoDefaults() config.Config {
 	cfg.Server.Playground = true
 	cfg.Server.ExposePlan = true
 	cfg.Server.Batching = true
+	// The demo's subgraphs are local and shown to their developer.
+	cfg.Subgraphs.All.IncludeErrors = true
 	return cfg
 }
 
@@ -393,6 +395,8 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.ResponseHeaders = cfg.ResponseHeaders
 	opts.Hooks = options.hooks
 	opts.Coprocessor = cfg.Coprocessor
+	subgraphCfg := cfg.Subgraphs
+	opts.IncludeSubgraphErrors = func(name string) bool { return subgraphCfg.For(name).IncludeErrors }
 	opts.Redis = p.redis
 	popt := limits.PolicyOptions{RedisTimeout: cfg.Redis.Timeout, Logger: p.tel.Logger,
 		Observe: func(ctx context.Context, o limits.Outcome) {

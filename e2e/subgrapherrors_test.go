@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+)
+
+// leakyUsers answers publicNote with an error that names an internal host
+// and carries a stack trace, as subgraph frameworks write them.
+var leakyUsers = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"data":{"publicNote":null},"errors":[{"message":"dial tcp db-7.corp.internal:5432: connection refused",` +
+		`"path":["publicNote"],"extensions":{"code":"DB_UNAVAILABLE","exception":{"stacktrace":["at Pool.connect (/srv/app/db.js:12)"]},"host":"db-7.corp.internal"}}]}`))
+})
+
+// leakyReviews answers with an error without a code.
+var leakyReviews = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"data":null,"errors":[{"message":"NullPointerException at com.corp.ReviewService:88","extensions":{"trace":"x"}}]}`))
+})
+
+// TestSubgraphErrorsRedacted: by default the errors a subgraph writes
+// reach the client with a generic message, their path and code only; a
+// subgraph configured to include its errors passes them as written, the
+// others stay redacted.
+func TestSubgraphErrorsRedacted(t *testing.T) {
+	const query = `{ publicNote }`
+	redacted := `{"data":{"publicNote":null},"errors":[{"message":"Subgraph errors redacted","path":["publicNote"],"extensions":{"code":"DB_UNAVAILABLE","serviceName":"users"}}]}`
+	verbatim := `{"data":{"publicNote":null},"errors":[{"message":"dial tcp db-7.corp.internal:5432: connection refused","path":["publicNote"],` +
+		`"extensions":{"code":"DB_UNAVAILABLE","exception":{"stacktrace":["at Pool.connect (/srv/app/db.js:12)"]},"host":"db-7.corp.internal","serviceName":"users"}}]}`
+	reviewsRedacted := `{"data":null,"errors":[{"message":"Subgraph errors redacted","extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"reviews"}}]}`
+
+	opts := server.DefaultOptions()
+	def := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+		gatewaytest.WithHandler("users", leakyUsers), gatewaytest.WithHandler("reviews", leakyReviews),
+		gatewaytest.WithServerOptions(opts))
+	opts.IncludeSubgraphErrors = func(name string) bool { return name == "users" }
+	incl := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+		gatewaytest.WithHandler("users", leakyUsers), gatewaytest.WithHandler("reviews", leakyReviews),
+		gatewaytest.WithServerOptions(opts))
+	for _, tc := range []struct {
+		name  string
+		g     *gatewaytest.Gateway
+		query string
+		want  string
+	}{
+		{"default redacts", def, query, redacted},
+		{"default redacts an error without a code", def, `{ reviews { body } }`, reviewsRedacted},
+		{"included subgraph", incl, query, verbatim},
+		{"other subgraph stays redacted", incl, `{ reviews { body } }`, reviewsRedacted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, tc.g, tc.query, "", nil)
+			if resp.Status != http.StatusOK || string(resp.Body) != tc.want {
+				t.Errorf("status %d body %s\nwant 200 %s", resp.Status, resp.Body, tc.want)
+			}
+			if tc.want != verbatim {
+				for _, leak := range []string{"corp", "stacktrace", "Exception", "trace"} {
+					if strings.Contains(string(resp.Body), leak) {
+						t.Errorf("the answer leaks %q: %s", leak, resp.Body)
+					}
+				}
+			}
+		})
+	}
+}
