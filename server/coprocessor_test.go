@@ -33,8 +33,15 @@ func apolloStyleCoprocessor(delay time.Duration, answer func(payload map[string]
 
 func tenantCoprocessor(p map[string]any) any {
 	headers, _ := p["headers"].(map[string]any)
+	if headers == nil { // a stage may send no headers: answer with the ones set here
+		headers = map[string]any{}
+		p["headers"] = headers
+	}
 	ctx, _ := p["context"].(map[string]any)
 	entries, _ := ctx["entries"].(map[string]any)
+	if entries == nil {
+		entries = map[string]any{}
+	}
 	switch p["stage"] {
 	case "RouterRequest":
 		if _, ok := headers["x-api-key"]; !ok {
