@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,27 +37,8 @@ func BenchmarkCoprocessor(b *testing.B) {
 			o.Cache.Dedupe = false
 			o.Coprocessor = bc.cfg
 			g := gatewaytest.Start(b, gatewaytest.WithMemoizedSubgraphs(), gatewaytest.WithServerOptions(o))
-			body := demoBenchBody(b)
-			serve := func() *httptest.ResponseRecorder {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				rec := httptest.NewRecorder()
-				g.Handler.ServeHTTP(rec, req)
-				return rec
-			}
-			warm := serve()
-			if warm.Code != http.StatusOK || bytes.Contains(warm.Body.Bytes(), []byte(`"errors"`)) {
-				b.Fatalf("warm-up: %d %s", warm.Code, warm.Body.Bytes())
-			}
-			want := warm.Body.Bytes()
-			before := g.Requests()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if rec := serve(); rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) {
-					b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
-				}
-			}
+			var before int
+			benchDemoQuery(b, g, func() { before = g.Requests() })
 			b.ReportMetric(float64(g.Requests()-before)/float64(b.N), "fetches/op")
 		})
 	}

@@ -1,10 +1,7 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
@@ -35,26 +32,7 @@ func BenchmarkHooks(b *testing.B) {
 			o.Cache.Dedupe = false
 			o.Hooks = bc.hooks
 			g := gatewaytest.Start(b, gatewaytest.WithMemoizedSubgraphs(), gatewaytest.WithServerOptions(o))
-			body := demoBenchBody(b)
-			serve := func() *httptest.ResponseRecorder {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				rec := httptest.NewRecorder()
-				g.Handler.ServeHTTP(rec, req)
-				return rec
-			}
-			warm := serve()
-			if warm.Code != http.StatusOK || bytes.Contains(warm.Body.Bytes(), []byte(`"errors"`)) {
-				b.Fatalf("warm-up: %d %s", warm.Code, warm.Body.Bytes())
-			}
-			want := warm.Body.Bytes()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if rec := serve(); rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), want) {
-					b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
-				}
-			}
+			benchDemoQuery(b, g, nil)
 		})
 	}
 }
