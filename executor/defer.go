@@ -31,12 +31,13 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 }
 
 // PartObserver hears about the deferred parts of an incremental run: a
-// part's fetches start (after the parts it depends on) and its payload is
-// sent; err is non-nil when the part's payload carries errors. Start
-// returns the context its fetches run with (a span, say).
+// part's fetches start (after the parts it depends on), and its payload
+// is sent with errors errors, or the request deadline ended the stream
+// before (timedOut). PartStart returns the context PartDone gets (with a
+// span, say). Both are called from the goroutine that emits.
 type PartObserver interface {
 	PartStart(ctx context.Context, d *planner.Defer) context.Context
-	PartDone(ctx context.Context, d *planner.Defer, errors int)
+	PartDone(ctx context.Context, d *planner.Defer, errors int, timedOut bool)
 }
 
 // ExecuteIncrementalObserved is ExecuteIncremental with obs (nil: none)
@@ -85,11 +86,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		index[part.Defer] = i
 		owned[i] = fetchesOf(part.Node, map[*planner.Fetch]bool{})
 	}
-	type result struct {
-		i   int
-		ctx context.Context
-	}
-	done := make(chan result, n)
+	done := make(chan int, n)
 	started, finished, sent := make([]bool, n), make([]bool, n), make([]bool, n)
 	partCtx := make([]context.Context, n)
 	var wg sync.WaitGroup
@@ -110,6 +107,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			if obs != nil {
 				pctx = obs.PartStart(ctx, part.Defer)
 			}
+			partCtx[i] = pctx
 			wg.Add(1)
 			go func(i int, node planner.Node) {
 				defer wg.Done()
@@ -117,7 +115,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 					if p := recover(); p != nil {
 						e.addError(&Error{Message: "internal error executing the plan", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}})
 					}
-					done <- result{i, pctx}
+					done <- i
 				}()
 				if node != nil {
 					e.run(node)
@@ -134,32 +132,36 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			e.mu.Unlock()
 		}
 	}
+	// abandon tells obs about the parts started and never sent.
+	abandon := func() {
+		if obs == nil {
+			return
+		}
+		for i, part := range dp.Parts {
+			if started[i] && !sent[i] {
+				obs.PartDone(partCtx[i], part.Defer, 0, true)
+			}
+		}
+	}
 	startReady()
 	remaining := n
 	for remaining > 0 {
 		select {
-		case r := <-done:
-			finished[r.i] = true
-			partCtx[r.i] = r.ctx
+		case i := <-done:
+			finished[i] = true
 		case <-ctx.Done():
 			// The request deadline (or the client) ended the run: the
 			// parts not sent yet end with an error payload. Fetches still
 			// in flight see the same context end; the execution's buffers
 			// are released once they have.
-			msg := "the request ended before every deferred part was delivered"
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				msg = "the request deadline passed before every deferred part was delivered"
+				// A client that went away (canceled) gets nothing more.
+				msg := "the request deadline passed before every deferred part was delivered"
+				b, _ := json.Marshal([]*Error{{Message: msg, Extensions: map[string]any{"code": "GATEWAY_TIMEOUT"}}})
+				emit(append(append([]byte(`{"hasNext":false,"errors":`), b...), '}'))
+				nerrs++
 			}
-			b, _ := json.Marshal([]*Error{{Message: msg, Extensions: map[string]any{"code": "GATEWAY_TIMEOUT"}}})
-			emit(append(append([]byte(`{"hasNext":false,"errors":`), b...), '}'))
-			nerrs++
-			if obs != nil {
-				for i, part := range dp.Parts {
-					if started[i] && !sent[i] {
-						obs.PartDone(ctx, part.Defer, 1)
-					}
-				}
-			}
+			abandon()
 			finish()
 			release = false
 			go func() {
@@ -193,11 +195,12 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		for k, i := range batch {
 			nerrs += counts[k]
 			if obs != nil {
-				obs.PartDone(partCtx[i], dp.Parts[i].Defer, counts[k])
+				obs.PartDone(partCtx[i], dp.Parts[i].Defer, counts[k], false)
 			}
 		}
 		if !emit(out) {
 			cancel()
+			abandon()
 			break
 		}
 	}
