@@ -74,14 +74,23 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 
 // writeMultipart writes the payloads of run as a multipart/mixed answer
 // (deferSpec=20220824), each part flushed as it comes. A client that does
-// not read stalls the writes: each has the write deadline of the
-// server's slow-client protection, and a failed write ends the run.
+// not read stalls the writes, which hold one payload at a time: each write
+// must be done by the request deadline (plus partWriteGrace, so that the
+// deadline's own error payload can still go out; partWriteTimeout without
+// a deadline), and a failed write ends the run.
 func writeMultipart(ctx context.Context, w http.ResponseWriter, run func(emit func([]byte) bool)) {
 	w.Header().Set("Content-Type", multipartContentType)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	limit := func() time.Time {
+		if d, ok := ctx.Deadline(); ok {
+			return d.Add(partWriteGrace)
+		}
+		return time.Now().Add(partWriteTimeout)
+	}
 	run(func(payload []byte) bool {
+		_ = rc.SetWriteDeadline(limit())
 		if _, err := w.Write([]byte("\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
 			return false
 		}
@@ -90,8 +99,17 @@ func writeMultipart(ctx context.Context, w http.ResponseWriter, run func(emit fu
 		}
 		return rc.Flush() == nil && ctx.Err() == nil
 	})
+	_ = rc.SetWriteDeadline(limit())
 	_, _ = w.Write([]byte("\r\n-----\r\n"))
 }
+
+// partWriteGrace is how long past the request deadline the last payloads
+// may take to write; partWriteTimeout bounds each write of a request
+// without a deadline.
+const (
+	partWriteGrace   = time.Second
+	partWriteTimeout = 30 * time.Second
+)
 
 // partObserver records the spans and metrics of the deferred parts of
 // one operation.

@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/subgraphs/demo"
+)
+
+// partStream reads the payloads of a multipart answer one by one, as they
+// arrive.
+type partStream struct {
+	t    *testing.T
+	resp *http.Response
+	mr   *multipart.Reader
+}
+
+// openParts posts query with the multipart Accept (and bearer, when not
+// empty) and returns the stream of its payloads.
+func openParts(t *testing.T, ctx context.Context, url, query, bearer string) *partStream {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", deferAccept)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("content type %q: %s", resp.Header.Get("Content-Type"), clip(b))
+	}
+	return &partStream{t: t, resp: resp, mr: multipart.NewReader(resp.Body, params["boundary"])}
+}
+
+// next returns the next payload.
+func (s *partStream) next() map[string]any {
+	s.t.Helper()
+	p, err := s.mr.NextPart()
+	if err != nil {
+		s.t.Fatalf("no next part: %v", err)
+	}
+	var m map[string]any
+	if err := json.NewDecoder(p).Decode(&m); err != nil {
+		s.t.Fatalf("part is not JSON: %v", err)
+	}
+	return m
+}
+
+// labels lists the label of every incremental entry of a payload.
+func labels(p map[string]any) []string {
+	var out []string
+	incs, _ := p["incremental"].([]any)
+	for _, inc := range incs {
+		m, _ := inc.(map[string]any)
+		l, _ := m["label"].(string)
+		out = append(out, l)
+	}
+	return out
+}
+
+// holdable serves the demo subgraph name, holding every request until
+// release is closed (or 10 s passed).
+func holdable(name string, release <-chan struct{}) http.Handler {
+	h := demo.Handlers()[name]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestDeferPartsArriveWhenReady: two deferred fragments served by
+// different subgraphs; one subgraph is held until the other part has
+// arrived. The part whose fetches are done arrives on its own, before the
+// held one, whichever of the two is first in the document; the held part
+// ends the stream once released. Ordering is checked, not time.
+func TestDeferPartsArriveWhenReady(t *testing.T) {
+	const query = `{ topProducts(first: 2) { upc name
+	  ... @defer(label: "stock") { inStock }
+	  ... @defer(label: "reviews") { reviews { body } } } }`
+	for _, c := range []struct{ held, heldLabel, freeLabel string }{
+		{"inventory", "stock", "reviews"},
+		{"reviews", "reviews", "stock"},
+	} {
+		t.Run("held_"+c.held, func(t *testing.T) {
+			release := make(chan struct{})
+			var once sync.Once
+			open := func() { once.Do(func() { close(release) }) }
+			defer open()
+			g := gatewaytest.Start(t, gatewaytest.WithHandler(c.held, holdable(c.held, release)))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			s := openParts(t, ctx, g.URL, query, "")
+			if p := s.next(); p["hasNext"] != true || p["incremental"] != nil {
+				t.Fatalf("initial payload %v", p)
+			}
+			p := s.next()
+			if got := labels(p); p["hasNext"] != true || len(got) != 2 || got[0] != c.freeLabel || got[1] != c.freeLabel {
+				t.Fatalf("while %s is held, the next payload is %v (labels %v): want the two %q entries and hasNext true", c.held, p, got, c.freeLabel)
+			}
+			open()
+			p = s.next()
+			if got := labels(p); p["hasNext"] != false || len(got) != 2 || got[0] != c.heldLabel {
+				t.Fatalf("after release, payload %v (labels %v): want the %q entries and hasNext false", p, got, c.heldLabel)
+			}
+		})
+	}
+}
+
+// TestDeferNestedFollowsParent: the inner @defer's fetch (accounts) does
+// not depend on the outer one's (reviews) and finishes first, while
+// reviews is held; its payload still comes after the outer part's.
+func TestDeferNestedFollowsParent(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	defer open()
+	innerDone := make(chan struct{}, 4)
+	accounts := demo.Handlers()["accounts"]
+	g := gatewaytest.Start(t,
+		gatewaytest.WithHandler("reviews", holdable("reviews", release)),
+		gatewaytest.WithHandler("accounts", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			accounts.ServeHTTP(w, r)
+			if bytes.Contains(body, []byte("_entities")) {
+				innerDone <- struct{}{}
+			}
+		})))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := openParts(t, ctx, g.URL, `{ me { id ... @defer(label: "outer") { reviews { body } ... @defer(label: "inner") { name } } } }`, "")
+	if p := s.next(); p["hasNext"] != true {
+		t.Fatalf("initial payload %v", p)
+	}
+	select {
+	case <-innerDone:
+	case <-ctx.Done():
+		t.Fatal("the inner part's fetch never reached accounts")
+	}
+	open()
+	var order []string
+	for {
+		p := s.next()
+		order = append(order, labels(p)...)
+		if p["hasNext"] == false {
+			break
+		}
+	}
+	if strings.Join(order, ",") != "outer,inner" {
+		t.Fatalf("entries arrived as %v, want outer then inner", order)
+	}
+}
+
+// TestDeferDeniedFieldInPart: a field the caller may not see, in a
+// deferred fragment, is null with an UNAUTHORIZED_FIELD_OR_TYPE error in
+// that fragment's payload; the primary part and the other deferred part
+// carry no error, and the subgraph is never asked for the field.
+func TestDeferDeniedFieldInPart(t *testing.T) {
+	users, reviews := authGraphs()
+	g := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+		gatewaytest.WithHandler("users", users), gatewaytest.WithHandler("reviews", reviews),
+		gatewaytest.WithServerOptions(authOptions(nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := openParts(t, ctx, g.URL, `{ users { name ... @defer(label: "private") { email } ... @defer(label: "public") { badge { level } } } }`,
+		token(t, map[string]any{"scope": "a"}))
+	p0 := s.next()
+	if p0["errors"] != nil || p0["hasNext"] != true {
+		t.Fatalf("initial payload %v", p0)
+	}
+	denied := 0
+	for {
+		p := s.next()
+		if p["errors"] != nil {
+			t.Fatalf("payload-level errors %v", p["errors"])
+		}
+		incs, _ := p["incremental"].([]any)
+		for _, inc := range incs {
+			m := inc.(map[string]any)
+			errs, _ := m["errors"].([]any)
+			switch m["label"] {
+			case "private":
+				data, _ := m["data"].(map[string]any)
+				if data == nil || data["email"] != nil || len(errs) != 1 {
+					t.Fatalf("private entry %v: want email null and one error", m)
+				}
+				e := errs[0].(map[string]any)
+				if code := e["extensions"].(map[string]any)["code"]; code != "UNAUTHORIZED_FIELD_OR_TYPE" {
+					t.Fatalf("error code %v", code)
+				}
+				if fmt.Sprint(e["path"]) != fmt.Sprint(append(m["path"].([]any), "email")) {
+					t.Fatalf("error path %v for entry at %v", e["path"], m["path"])
+				}
+				denied++
+			case "public":
+				if len(errs) != 0 {
+					t.Fatalf("public entry carries errors: %v", m)
+				}
+			}
+		}
+		if p["hasNext"] == false {
+			break
+		}
+	}
+	if denied != 2 {
+		t.Fatalf("%d denied entries, want one per user (2)", denied)
+	}
+	for _, q := range users.Queries() {
+		if strings.Contains(q, "email") {
+			t.Fatalf("users was asked for email: %s", q)
+		}
+	}
+}
