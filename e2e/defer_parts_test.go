@@ -8,13 +8,18 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
 
@@ -86,6 +91,8 @@ func holdable(name string, release <-chan struct{}) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
+		case <-r.Context().Done():
+			return
 		case <-time.After(10 * time.Second):
 		}
 		h.ServeHTTP(w, r)
@@ -234,4 +241,129 @@ func TestDeferDeniedFieldInPart(t *testing.T) {
 			t.Fatalf("users was asked for email: %s", q)
 		}
 	}
+}
+
+// TestDeferDeadlineAfterPrimary: the request deadline passes while one
+// deferred part's subgraph is held: the primary part and the other part
+// were sent, then a last payload carries a GATEWAY_TIMEOUT error with
+// hasNext false, and the stream ends.
+func TestDeferDeadlineAfterPrimary(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	opts := server.DefaultOptions()
+	opts.Observe.RequestTimeout = 700 * time.Millisecond
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("inventory", holdable("inventory", release)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := openParts(t, ctx, g.URL, `{ topProducts(first: 2) { upc name
+	  ... @defer(label: "stock") { inStock }
+	  ... @defer(label: "reviews") { reviews { body } } } }`, "")
+	if p := s.next(); p["hasNext"] != true || p["errors"] != nil {
+		t.Fatalf("initial payload %v", p)
+	}
+	if p := s.next(); p["hasNext"] != true || strings.Join(labels(p), ",") != "reviews,reviews" {
+		t.Fatalf("second payload %v: want the reviews entries", p)
+	}
+	last := s.next()
+	errs, _ := last["errors"].([]any)
+	if last["hasNext"] != false || last["incremental"] != nil || len(errs) != 1 {
+		t.Fatalf("last payload %v: want one error and hasNext false", last)
+	}
+	if code := errs[0].(map[string]any)["extensions"].(map[string]any)["code"]; code != "GATEWAY_TIMEOUT" {
+		t.Fatalf("error code %v", code)
+	}
+	if _, err := s.mr.NextPart(); err != io.EOF {
+		t.Fatalf("after the last payload: %v, want the end of the stream", err)
+	}
+}
+
+// TestDeferSlowReader: clients that send a query whose deferred part is
+// some megabytes and then read nothing. The gateway holds one payload per
+// request while the write is stalled (memory stays bounded by what the
+// requests fetched, it does not grow while stalled), and every request
+// ends by the request deadline plus the write grace: no handler, goroutine
+// or buffer is left behind.
+func TestDeferSlowReader(t *testing.T) {
+	const clients = 3
+	big := strings.Repeat("x", 2<<20)
+	bodyField := regexp.MustCompile(`"body":"[^"]*"`)
+	reviews := demo.Handlers()["reviews"]
+	padded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		reviews.ServeHTTP(rec, r)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(bodyField.ReplaceAll(rec.Body.Bytes(), []byte(`"body":"`+big+`"`)))
+	})
+	opts := server.DefaultOptions()
+	opts.Observe.RequestTimeout = time.Second
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("reviews", padded))
+	addr := strings.TrimPrefix(g.BaseURL, "http://")
+	body, _ := json.Marshal(map[string]any{"query": `{ topProducts(first: 5) { upc ... @defer { reviews { body } } } }`})
+
+	before := heapInUse()
+	var conns []net.Conn
+	for range clients {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// A small receive window: the gateway's writes stall at once.
+		_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: %s\r\nContent-Length: %d\r\n\r\n%s",
+			addr, deferAccept, len(body), body)
+		conns = append(conns, c)
+	}
+	// The requests are running and stalled on their writes.
+	start := time.Now()
+	for g.Handler.InFlight() < clients && time.Since(start) < 5*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	stalled := int64(heapInUse()) - int64(before)
+	// Each request holds its subgraph answer (about 14 MiB: seven review
+	// bodies of 2 MiB) and one rendered payload of the same size; a
+	// gateway that queued payloads or copied per write would hold more.
+	perRequest := int64(7 * len(big))
+	t.Logf("heap while %d readers stall: %d MiB (%d MiB of review bodies per request)", clients, stalled>>20, perRequest>>20)
+	if stalled > clients*4*perRequest {
+		t.Fatalf("heap grew %d MiB while %d readers stall", stalled>>20, clients)
+	}
+	// Deadline (1 s) plus the write grace (1 s): every request has ended.
+	for g.Handler.InFlight() > 0 {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%d requests still running 10 s after a 1 s deadline", g.Handler.InFlight())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("requests ended %v after they started", time.Since(start).Round(100*time.Millisecond))
+	for _, c := range conns {
+		c.Close()
+	}
+	// No goroutine of the runs is left (idle subgraph connections are).
+	for {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "ExecuteIncremental") && !strings.Contains(stacks, "writeMultipart") {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("goroutines of the deferred runs are left:\n%s", stacks)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if after := int64(heapInUse()) - int64(before); after > perRequest {
+		t.Fatalf("heap %d MiB over the start once the requests ended", after>>20)
+	}
+}
+
+// heapInUse is the heap in use after the collections that empty the
+// sync.Pools (parsers, buffers) too.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }

@@ -150,7 +150,10 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		case i := <-done:
 			finished[i] = true
 		case <-ctx.Done():
-			// The request deadline (or the client) ended the run: the
+		}
+		if ctx.Err() != nil {
+			// The request deadline (or the client) ended the run, even
+			// when a part just finished because its fetch was cut: the
 			// parts not sent yet end with an error payload. Fetches still
 			// in flight see the same context end; the execution's buffers
 			// are released once they have.
