@@ -21,6 +21,8 @@ import (
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs/demo"
+	"github.com/fedgate/gateway/telemetry"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // partStream reads the payloads of a multipart answer one by one, as they
@@ -366,4 +368,74 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
+}
+
+// TestDeferPartsObserved: each deferred part has a defer_part span (under
+// the execute span, with its label, path and error count) and is counted
+// in fedgate_defer_parts_total by outcome, with its duration.
+func TestDeferPartsObserved(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	side := &flapper{}
+	g, _ := startObserved(t, side, mainHandler(), nil, telemetry.Options{SpanExporter: exp, LogOutput: io.Discard})
+	const query = `query Parts { things { id name ... @defer(label: "side") { extra } } }`
+	send := func() []map[string]any {
+		body, _ := json.Marshal(map[string]any{"query": query})
+		req, _ := http.NewRequest(http.MethodPost, g.URL, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", deferAccept)
+		req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+		resp, err := g.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parts(t, resp)
+	}
+	if ps := send(); len(ps) != 2 {
+		t.Fatalf("%d payloads", len(ps))
+	}
+	side.failing.Store(true)
+	if ps := send(); len(ps) != 2 || !strings.Contains(fmt.Sprint(ps[1]), "errors") {
+		t.Fatalf("payloads %v: want the part's errors", ps)
+	}
+	var partSpans []tracetest.SpanStub
+	waitFor(t, "two defer_part spans", func() bool {
+		partSpans = partSpans[:0]
+		for _, s := range exp.GetSpans() {
+			if s.Name == telemetry.SpanDeferPart {
+				partSpans = append(partSpans, s)
+			}
+		}
+		return len(partSpans) == 2
+	})
+	names := map[string]string{}
+	for _, s := range exp.GetSpans() {
+		names[s.SpanContext.SpanID().String()] = s.Name
+	}
+	for i, s := range partSpans {
+		if p := names[s.Parent.SpanID().String()]; p != telemetry.SpanExecute {
+			t.Errorf("defer_part span under %q, want %q", p, telemetry.SpanExecute)
+		}
+		attrs := map[string]string{}
+		for _, a := range s.Attributes {
+			attrs[string(a.Key)] = a.Value.Emit()
+		}
+		wantErrors := []string{"0", "1"}[i]
+		if attrs["defer.label"] != "side" || attrs["defer.path"] != "things/@" || attrs["defer.errors"] != wantErrors {
+			t.Errorf("span %d attributes %v: want label side, path things/@, errors %s", i, attrs, wantErrors)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, g.BaseURL+"/metrics", nil)
+	resp, err := g.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`fedgate_defer_parts_total{operation="Parts",outcome="ok"} 1`,
+		`fedgate_defer_parts_total{operation="Parts",outcome="error"} 1`,
+		`fedgate_defer_part_duration_seconds_count{operation="Parts"} 2`,
+	} {
+		if !strings.Contains(string(resp.Body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
