@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -68,6 +69,20 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 		in.Stats = &stats
 		ectx, span := s.startSpan(ctx, telemetry.SpanExecute)
 		defer span.End()
+		if a.includePlan {
+			// The playground's plan panel: the plan goes in the initial
+			// payload's extensions, as in a one-body answer.
+			if pj, err := json.Marshal(a.entry.plan); err == nil {
+				next, first := emit, true
+				emit = func(payload []byte) bool {
+					if first && len(payload) > 0 && payload[len(payload)-1] == '}' {
+						first = false
+						payload = append(append(append(payload[:len(payload)-1], `,"extensions":{"queryPlan":`...), pj...), "}}"...)
+					}
+					return next(payload)
+				}
+			}
+		}
 		executor.ExecuteIncrementalObserved(ectx, a.entry.plan, in, a.rt.transport, emit, s.partObserver(a.op.Name))
 	}
 }
