@@ -439,3 +439,52 @@ func TestDeferPartsObserved(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferPartEndsAtOnce: each part is followed at once by the next
+// delimiter, so a client that splits on delimiters (Apollo Client, meros)
+// has the primary part while the deferred subgraph is still held; a part
+// whose delimiter came only with the next part would reach such a client
+// only when the deferred part does.
+func TestDeferPartEndsAtOnce(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	defer open()
+	g := gatewaytest.Start(t, gatewaytest.WithHandler("inventory", holdable("inventory", release)))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"query": `{ topProducts(first: 2) { upc name ... @defer { inStock } } }`})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", deferAccept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	delim := []byte("\r\n--" + params["boundary"])
+	var buf []byte
+	chunk := make([]byte, 4096)
+	// The opening delimiter, the primary part and its closing delimiter,
+	// all while inventory is held.
+	for bytes.Count(buf, delim) < 2 {
+		n, err := resp.Body.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if err != nil {
+			t.Fatalf("the primary part's delimiter did not come while the deferred subgraph was held (%v): %q", err, buf)
+		}
+	}
+	if !bytes.Contains(buf, []byte(`"hasNext":true`)) || bytes.Contains(buf, []byte("inStock")) {
+		t.Fatalf("first part %q", buf)
+	}
+	open()
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(buf, rest...)
+	if !bytes.HasSuffix(all, append(delim, "--\r\n"...)) || !bytes.Contains(all, []byte(`"hasNext":false`)) {
+		t.Fatalf("stream %q does not end with the close delimiter after the last part", all)
+	}
+}

@@ -104,18 +104,30 @@ func writeMultipart(ctx context.Context, w http.ResponseWriter, run func(emit fu
 		}
 		return time.Now().Add(partWriteTimeout)
 	}
+	// Each part is followed by the delimiter of the next at once ("\r\n---"),
+	// so that a multipart parser (meros, Apollo Client, Go's
+	// mime/multipart) sees a part end as soon as it is written, not when
+	// the next part comes; the stream ends with the close delimiter's
+	// "--". The bytes are those of multipart/mixed with boundary "-".
+	_ = rc.SetWriteDeadline(limit())
+	if _, err := w.Write([]byte("\r\n---")); err != nil {
+		return
+	}
 	run(func(payload []byte) bool {
 		_ = rc.SetWriteDeadline(limit())
-		if _, err := w.Write([]byte("\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
+		if _, err := w.Write([]byte("\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
 			return false
 		}
 		if _, err := w.Write(payload); err != nil {
 			return false
 		}
+		if _, err := w.Write([]byte("\r\n---")); err != nil {
+			return false
+		}
 		return rc.Flush() == nil && ctx.Err() == nil
 	})
 	_ = rc.SetWriteDeadline(limit())
-	_, _ = w.Write([]byte("\r\n-----\r\n"))
+	_, _ = w.Write([]byte("--\r\n"))
 }
 
 // partWriteGrace is how long past the request deadline the last payloads
