@@ -411,6 +411,16 @@ func TestDeferPartsObserved(t *testing.T) {
 	for _, s := range exp.GetSpans() {
 		names[s.SpanContext.SpanID().String()] = s.Name
 	}
+	// The part's fetch to side runs under its span.
+	underPart := 0
+	for _, s := range exp.GetSpans() {
+		if s.Name == telemetry.SpanFetch && names[s.Parent.SpanID().String()] == telemetry.SpanDeferPart {
+			underPart++
+		}
+	}
+	if underPart != 2 {
+		t.Errorf("%d fetch spans under a defer_part span, want the side fetch of each request (2)", underPart)
+	}
 	for i, s := range partSpans {
 		if p := names[s.Parent.SpanID().String()]; p != telemetry.SpanExecute {
 			t.Errorf("defer_part span under %q, want %q", p, telemetry.SpanExecute)
