@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/serial"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/telemetry"
@@ -250,6 +251,7 @@ func TestDeferDeniedFieldInPart(t *testing.T) {
 // were sent, then a last payload carries a GATEWAY_TIMEOUT error with
 // hasNext false, and the stream ends.
 func TestDeferDeadlineAfterPrimary(t *testing.T) {
+	serial.Timing(t) // the reviews part must arrive within the 700 ms deadline
 	release := make(chan struct{})
 	defer close(release)
 	opts := server.DefaultOptions()
@@ -286,6 +288,7 @@ func TestDeferDeadlineAfterPrimary(t *testing.T) {
 // ends by the request deadline plus the write grace: no handler, goroutine
 // or buffer is left behind.
 func TestDeferSlowReader(t *testing.T) {
+	serial.Timing(t) // heap and the end of requests measured over real time
 	const clients = 3
 	big := strings.Repeat("x", 2<<20)
 	bodyField := regexp.MustCompile(`"body":"[^"]*"`)
