@@ -73,18 +73,20 @@ func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary s
 
 // uploadBody is a multipart body under a read deadline that moves with
 // the bytes received: a stall longer than idle ends it, and so does the
-// overall end.
+// overall end. At the body's end the deadline is lifted: net/http then
+// watches the connection, and a deadline passing while a subgraph still
+// works would cancel the request.
 type uploadBody struct {
 	r    io.Reader
 	rc   *http.ResponseController
 	idle time.Duration
 	end  time.Time
-	// set is when the deadline was last moved: at most once a second.
+	// set is when the deadline was last moved: not on every read.
 	set time.Time
 }
 
 func (b *uploadBody) Read(p []byte) (int, error) {
-	if now := time.Now(); now.Sub(b.set) >= time.Second {
+	if now := time.Now(); now.Sub(b.set) >= min(time.Second, b.idle/4) {
 		d := b.end
 		if b.idle > 0 && now.Add(b.idle).Before(d) {
 			d = now.Add(b.idle)
@@ -92,7 +94,11 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 		_ = b.rc.SetReadDeadline(d)
 		b.set = now
 	}
-	return b.r.Read(p)
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // uploadChecks are the checks of an operation carrying files, once it is

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/uploads"
 )
 
@@ -290,5 +291,28 @@ func TestUploadSlowBody(t *testing.T) {
 	}
 	if n := g.Subgraphs["products"].Count(); n != 0 {
 		t.Fatalf("the subgraph got %d whole requests", n)
+	}
+}
+
+// TestUploadSlowSubgraph: a subgraph that takes longer than the body's
+// idle deadline to answer, once the whole body has arrived, still answers:
+// the deadline bounds the client, not the subgraph.
+func TestUploadSlowSubgraph(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.IdleTimeout = 200 * time.Millisecond
+	opts := server.DefaultOptions()
+	cfg.Enabled = true
+	opts.Uploads = cfg
+	products := demo.Handlers()["products"]
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("products", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Second)
+		products.ServeHTTP(w, r)
+	})))
+	content := strings.Repeat("slow", 100_000)
+	body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`},
+		part{name: "0", filename: "f", body: content})
+	a := postUpload(t, g, body, ct, true)
+	if a.status != 200 || len(a.body.Errors) > 0 || !strings.Contains(a.raw, sha256Hex(content)) {
+		t.Fatalf("status %d: %s", a.status, a.raw)
 	}
 }
