@@ -191,12 +191,12 @@ func TestUploadRefusals(t *testing.T) {
 	file := func(n int) part { return part{name: "0", filename: "f", body: strings.Repeat("x", n)} }
 	stringVar := `{"query":"mutation($s: String!) { addReview(productUpc: \"1\", authorId: \"1\", body: $s, rating: 1) { rating } }","variables":{"s":null}}`
 	cases := []struct {
-		name      string
-		parts     []part
-		noPrefl   bool
-		status    int
-		code      string
-		aborted   bool // the subgraph's request had begun: it broke off
+		name    string
+		parts   []part
+		noPrefl bool
+		status  int
+		code    string
+		aborted bool // the subgraph's request had begun: it broke off
 	}{
 		{name: "file over max_file_bytes", parts: []part{ops, m, file(3 << 20)}, status: 413, code: uploads.CodeFileTooLarge, aborted: true},
 		{name: "map with 10k entries", parts: []part{ops, {name: "map", body: string(bigMapJSON)}}, status: 413, code: uploads.CodeTooLarge},
