@@ -183,3 +183,50 @@ func init() {
 		runtime.MemProfileRate = 1
 	}
 }
+
+// A client may send its first messages right behind the upgrade request,
+// in the same packet: they are read (the gateway's own small buffers take
+// over what net/http had buffered).
+func TestMessagesPipelinedBehindTheUpgrade(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	host, path, _ := strings.Cut(strings.TrimPrefix(e.WSURL, "ws://"), "/")
+	c, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := &rawWS{c: c, br: bufio.NewReaderSize(c, 64)}
+	// Upgrade, connection_init and subscribe in one write.
+	var frames []byte
+	for _, m := range []string{`{"type":"connection_init"}`, subscribeMsg("piped")} {
+		rec := &frameRecorder{}
+		(&rawWS{c: rec}).send(t, m)
+		frames = append(frames, rec.b...)
+	}
+	req := fmt.Sprintf("GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n", path, host)
+	if _, err := c.Write(append([]byte(req), frames...)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(w.br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	if m := w.read(t); !strings.Contains(m, "connection_ack") {
+		t.Fatalf("got %s", m)
+	}
+	e.subscribed(1)
+	e.add("3", "piped through")
+	if m := w.read(t); !strings.Contains(m, `"id":"piped"`) || !strings.Contains(m, "piped through") {
+		t.Fatalf("got %s", m)
+	}
+}
+
+// frameRecorder is a net.Conn that keeps what is written.
+type frameRecorder struct {
+	net.Conn
+	b []byte
+}
+
+func (r *frameRecorder) Write(p []byte) (int, error) { r.b = append(r.b, p...); return len(p), nil }

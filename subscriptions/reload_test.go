@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,7 +167,11 @@ func TestSubscribeRacingAReload(t *testing.T) {
 	var once sync.Once
 	e = newEnv(t, envOptions{gateway: func(g subscriptions.Gateway) subscriptions.Gateway {
 		return racingGateway{g, func() {
-			once.Do(func() { e.reload(func(s string) string { return strings.Replace(s, rootField, "reviewPosted(productUpc: String): Review!", 1) }) })
+			once.Do(func() {
+				e.reload(func(s string) string {
+					return strings.Replace(s, rootField, "reviewPosted(productUpc: String): Review!", 1)
+				})
+			})
 		}}
 	}})
 	w := dialWS(t, e.WSURL, nil)
