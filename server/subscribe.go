@@ -126,7 +126,13 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {
 		h := http.Header{}
-		body, status, _ := s.operation(ctx, rt, r, h, &req, &responseMeta{})
+		// A query with @defer is delivered incrementally: each payload
+		// is a next message of the stream.
+		meta := &responseMeta{incremental: true}
+		body, status, _ := s.operation(ctx, rt, r, h, &req, meta)
+		if meta.stream != nil {
+			return &subscriptions.Prepared{Incremental: meta.stream}, nil
+		}
 		if status != http.StatusOK {
 			return fail(body, status)
 		}
