@@ -505,7 +505,8 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 				if ctx.Err() != nil {
 					return false // completed by the client meanwhile
 				}
-				if sent = c.sendRaw(frame(s.id, "next", payload)); !sent {
+				// The writer sends the payload later: it gets its own copy.
+				if sent = s.next(append([]byte(nil), payload...)); !sent {
 					// The client does not read: as for a subscription's
 					// events, the connection is closed.
 					c.e.Stats.SlowClients.Add(1)
