@@ -34,13 +34,21 @@ type satChecker struct {
 	errs   *errorList
 	roots  map[string]bool
 	// closures caches closure results, computing guards its recursion.
-	closures  map[closureKey][]string
-	computing map[closureKey]bool
+	closures map[closureKey][]string
+	// closureIDs names each cached closure by its sorted subgraphs: fields
+	// are resolved once per closure, not once per subgraph holding it.
+	closureIDs map[closureKey]string
+	computing  map[closureKey]bool
+	// fieldMemo caches the resolvers of a field from one subgraph (with
+	// what a @provides made available there).
+	fieldMemo map[fieldMemoKey][]resolver
 	// states counts the distinct states walked (for tests and benchmarks).
 	states int
 }
 
 type closureKey struct{ typ, graph, provided string }
+
+type fieldMemoKey struct{ typ, field, closure, graph, provided string }
 
 // satVisit is one path of the API schema with the subgraphs the object
 // there may be held in: the planner may pick any of them.
@@ -123,7 +131,7 @@ func checkSatisfiability(sg *schema.Supergraph, errs *errorList) {
 
 func newSatChecker(sg *schema.Supergraph, labels map[string]bool, errs *errorList) *satChecker {
 	c := &satChecker{sg: sg, qg: sg.QueryGraph(), labels: labels, errs: errs, roots: map[string]bool{},
-		closures: map[closureKey][]string{}, computing: map[closureKey]bool{}}
+		closures: map[closureKey][]string{}, computing: map[closureKey]bool{}, closureIDs: map[closureKey]string{}, fieldMemo: map[fieldMemoKey][]resolver{}}
 	for _, r := range []*ast.Definition{sg.API.Query, sg.API.Mutation, sg.API.Subscription} {
 		if r != nil {
 			c.roots[r.Name] = true
@@ -372,8 +380,7 @@ func (c *satChecker) walkAbstract(v *satVisit, t *schema.Type, reported map[stri
 func (c *satChecker) walkField(v *satVisit, t *schema.Type, fd *ast.FieldDefinition, reported map[string]bool, errs *errorList, push func(*satVisit)) {
 	next := &satVisit{parent: v, field: fd.Name, typ: fd.Type.Name()}
 	for _, g := range v.graphs {
-		closure := c.closure(t.Name, g, v.provided[g])
-		for _, r := range c.resolvers(t, fd.Name, g, closure, v.provided[g]) {
+		for _, r := range c.fieldResolvers(t, fd.Name, g, v.provided[g]) {
 			next.graphs = addString(next.graphs, r.graph)
 			if len(r.provided) > 0 {
 				if next.provided == nil {
@@ -513,7 +520,10 @@ func (c *satChecker) entryGraphs(abstract *schema.Type, name, gid string, provid
 // nested entity fields of a key through jumps of their own. provided is
 // what a @provides made available in gid.
 func (c *satChecker) closure(typ, gid string, provided ast.SelectionSet) []string {
-	ck := closureKey{typ, gid, selString(provided)}
+	ck := closureKey{typ, gid, ""}
+	if len(provided) > 0 {
+		ck.provided = selString(provided)
+	}
 	if r, ok := c.closures[ck]; ok {
 		return r
 	}
@@ -623,6 +633,32 @@ func (c *satChecker) fieldType(typ, field string) string {
 type resolver struct {
 	graph    string
 	provided ast.SelectionSet
+}
+
+// fieldResolvers is resolvers from gid's key-jump closure, memoized.
+func (c *satChecker) fieldResolvers(t *schema.Type, field, gid string, provided ast.SelectionSet) []resolver {
+	closure := c.closure(t.Name, gid, provided)
+	ck := closureKey{t.Name, gid, ""}
+	k := fieldMemoKey{typ: t.Name, field: field}
+	if len(provided) > 0 {
+		// What gid was given by a @provides counts in gid only.
+		ck.provided = selString(provided)
+		k.graph, k.provided = gid, ck.provided
+	}
+	id, ok := c.closureIDs[ck]
+	if !ok {
+		sorted := append([]string(nil), closure...)
+		sort.Strings(sorted)
+		id = strings.Join(sorted, ",")
+		c.closureIDs[ck] = id
+	}
+	k.closure = id
+	if r, ok := c.fieldMemo[k]; ok {
+		return r
+	}
+	r := c.resolvers(t, field, gid, closure, provided)
+	c.fieldMemo[k] = r
+	return r
 }
 
 // resolvers lists the subgraphs of a closure (reached from gid) that
