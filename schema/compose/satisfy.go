@@ -55,6 +55,7 @@ type fieldMemoKey struct{ typ, field, closure, graph, provided string }
 type satVisit struct {
 	parent *satVisit
 	field  string // response path element leading here
+	args   string // its required arguments with witness values, printed
 	cond   string // type condition when entering an implementation
 	typ    string
 	graphs []string
@@ -251,7 +252,7 @@ func (c *satChecker) checkMutations() {
 			root := &satVisit{typ: api.Name, graphs: []string{g}}
 			one := &errorList{}
 			if nt := c.sg.Types[fd.Type.Name()]; nt != nil {
-				next := &satVisit{parent: root, field: fd.Name, typ: nt.Name, graphs: []string{g}}
+				next := &satVisit{parent: root, field: fd.Name, args: witnessArgs(c.sg.API, fd), typ: nt.Name, graphs: []string{g}}
 				if len(e.Provides) > 0 {
 					next.provided = map[string]ast.SelectionSet{g: e.Provides}
 				}
@@ -378,7 +379,7 @@ func (c *satChecker) walkAbstract(v *satVisit, t *schema.Type, reported map[stri
 
 // walkField checks one field of a visit and continues below it.
 func (c *satChecker) walkField(v *satVisit, t *schema.Type, fd *ast.FieldDefinition, reported map[string]bool, errs *errorList, push func(*satVisit)) {
-	next := &satVisit{parent: v, field: fd.Name, typ: fd.Type.Name()}
+	next := &satVisit{parent: v, field: fd.Name, args: witnessArgs(c.sg.API, fd), typ: fd.Type.Name()}
 	for _, g := range v.graphs {
 		for _, r := range c.fieldResolvers(t, fd.Name, g, v.provided[g]) {
 			next.graphs = addString(next.graphs, r.graph)
@@ -674,8 +675,10 @@ func (c *satChecker) resolvers(t *schema.Type, field, gid string, closure []stri
 			continue
 		}
 		if len(e.Requires) > 0 {
-			// The required fields come from other subgraphs, and the query
-			// resumes in this one through one of its keys.
+			// The required fields come from the subgraphs reached from
+			// this one (as Apollo resolves the conditions from the node of
+			// the @requires, not from where the path was before), and the
+			// query resumes in this one through one of its keys.
 			tg := t.Graphs[g]
 			if tg == nil || len(tg.Keys) == 0 || !c.requirable(t, e.Requires, c.closure(t.Name, g, nil)) {
 				continue
@@ -762,6 +765,57 @@ func (c *satChecker) requirable(t *schema.Type, sel ast.SelectionSet, closure []
 	return true
 }
 
+// witnessArgs prints the required arguments of a field with a value of
+// their type, as Apollo's messages do, so that the query is a valid
+// document: "(id: \"<any id>\")", or "" when there are none.
+func witnessArgs(api *ast.Schema, fd *ast.FieldDefinition) string {
+	var parts []string
+	for _, a := range fd.Arguments {
+		if a.Type.NonNull && a.DefaultValue == nil {
+			parts = append(parts, a.Name+": "+witness(api, a.Type, 0))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// witness prints a value of an input type.
+func witness(api *ast.Schema, t *ast.Type, depth int) string {
+	if t.Elem != nil {
+		return "[]"
+	}
+	switch t.NamedType {
+	case "ID":
+		return `"<any id>"`
+	case "String":
+		return `"A string value"`
+	case "Int":
+		return "0"
+	case "Float":
+		return "3.14"
+	case "Boolean":
+		return "true"
+	}
+	d := api.Types[t.NamedType]
+	switch {
+	case d == nil:
+		return "null"
+	case d.Kind == ast.Enum && len(d.EnumValues) > 0:
+		return d.EnumValues[0].Name
+	case d.Kind == ast.InputObject && depth < 8:
+		var parts []string
+		for _, f := range d.Fields {
+			if f.Type.NonNull && f.DefaultValue == nil {
+				parts = append(parts, f.Name+": "+witness(api, f.Type, depth+1))
+			}
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return `"<any value>"`
+}
+
 // pathQuery prints the query that reaches a visit and then selects field.
 func pathQuery(v *satVisit, field string) string {
 	var steps []string
@@ -771,7 +825,7 @@ func pathQuery(v *satVisit, field string) string {
 		case x.cond != "":
 			steps = append(steps, "... on "+x.cond)
 		case x.field != "":
-			steps = append(steps, x.field)
+			steps = append(steps, x.field+x.args)
 		}
 		if x.parent == nil {
 			root = x.typ
