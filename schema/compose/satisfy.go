@@ -42,11 +42,34 @@ type satChecker struct {
 	// fieldMemo caches the resolvers of a field from one subgraph (with
 	// what a @provides made available there).
 	fieldMemo map[fieldMemoKey][]resolver
+	// selKeys caches selString of the provided selections (never
+	// changed once built), possibleMemo the sorted possible types.
+	selKeys      map[selID]string
+	possibleMemo map[closureKey][]string
 	// states counts the distinct states walked (for tests and benchmarks).
 	states int
 }
 
 type closureKey struct{ typ, graph, provided string }
+
+type selID struct {
+	first *ast.Selection
+	n     int
+}
+
+// selKey is selString(sel), cached.
+func (c *satChecker) selKey(sel ast.SelectionSet) string {
+	if len(sel) == 0 {
+		return ""
+	}
+	id := selID{&sel[0], len(sel)}
+	k, ok := c.selKeys[id]
+	if !ok {
+		k = selString(sel)
+		c.selKeys[id] = k
+	}
+	return k
+}
 
 type fieldMemoKey struct{ typ, field, closure, graph, provided string }
 
@@ -132,7 +155,8 @@ func checkSatisfiability(sg *schema.Supergraph, errs *errorList) {
 
 func newSatChecker(sg *schema.Supergraph, labels map[string]bool, errs *errorList) *satChecker {
 	c := &satChecker{sg: sg, qg: sg.QueryGraph(), labels: labels, errs: errs, roots: map[string]bool{},
-		closures: map[closureKey][]string{}, computing: map[closureKey]bool{}, closureIDs: map[closureKey]string{}, fieldMemo: map[fieldMemoKey][]resolver{}}
+		closures: map[closureKey][]string{}, computing: map[closureKey]bool{}, closureIDs: map[closureKey]string{}, fieldMemo: map[fieldMemoKey][]resolver{},
+		selKeys: map[selID]string{}, possibleMemo: map[closureKey][]string{}}
 	for _, r := range []*ast.Definition{sg.API.Query, sg.API.Mutation, sg.API.Subscription} {
 		if r != nil {
 			c.roots[r.Name] = true
@@ -275,6 +299,16 @@ func (c *satChecker) checkMutations() {
 // possible lists the object types subgraph gid may return for an abstract
 // type, sorted: all implementations from an @interfaceObject.
 func (c *satChecker) possible(typ, gid string) []string {
+	k := closureKey{typ: typ, graph: gid}
+	if r, ok := c.possibleMemo[k]; ok {
+		return r
+	}
+	r := c.possibleTypes(typ, gid)
+	c.possibleMemo[k] = r
+	return r
+}
+
+func (c *satChecker) possibleTypes(typ, gid string) []string {
 	t := c.sg.Types[typ]
 	if t == nil || t.Graphs[gid] == nil {
 		return nil
@@ -521,10 +555,7 @@ func (c *satChecker) entryGraphs(abstract *schema.Type, name, gid string, provid
 // nested entity fields of a key through jumps of their own. provided is
 // what a @provides made available in gid.
 func (c *satChecker) closure(typ, gid string, provided ast.SelectionSet) []string {
-	ck := closureKey{typ, gid, ""}
-	if len(provided) > 0 {
-		ck.provided = selString(provided)
-	}
+	ck := closureKey{typ, gid, c.selKey(provided)}
 	if r, ok := c.closures[ck]; ok {
 		return r
 	}
@@ -639,13 +670,33 @@ type resolver struct {
 // fieldResolvers is resolvers from gid's key-jump closure, memoized.
 func (c *satChecker) fieldResolvers(t *schema.Type, field, gid string, provided ast.SelectionSet) []resolver {
 	closure := c.closure(t.Name, gid, provided)
-	ck := closureKey{t.Name, gid, ""}
-	k := fieldMemoKey{typ: t.Name, field: field}
+	k := fieldMemoKey{typ: t.Name, field: field, closure: c.closureID(t.Name, gid, provided, closure)}
 	if len(provided) > 0 {
-		// What gid was given by a @provides counts in gid only.
-		ck.provided = selString(provided)
-		k.graph, k.provided = gid, ck.provided
+		// What gid was given by a @provides counts in gid only. When the
+		// @provides does not name the field nor change the closure, the
+		// answer is the one without it - unless that is empty (an
+		// @interfaceObject key might use provided fields).
+		if _, named := providedField(provided, t.Name, field); !named {
+			plain := c.closure(t.Name, gid, nil)
+			if id := c.closureID(t.Name, gid, nil, plain); id == k.closure {
+				if r := c.fieldResolvers(t, field, gid, nil); len(r) > 0 {
+					return r
+				}
+			}
+		}
+		k.graph, k.provided = gid, c.selKey(provided)
 	}
+	if r, ok := c.fieldMemo[k]; ok {
+		return r
+	}
+	r := c.resolvers(t, field, gid, closure, provided)
+	c.fieldMemo[k] = r
+	return r
+}
+
+// closureID names a closure by its sorted subgraphs.
+func (c *satChecker) closureID(typ, gid string, provided ast.SelectionSet, closure []string) string {
+	ck := closureKey{typ, gid, c.selKey(provided)}
 	id, ok := c.closureIDs[ck]
 	if !ok {
 		sorted := append([]string(nil), closure...)
@@ -653,13 +704,7 @@ func (c *satChecker) fieldResolvers(t *schema.Type, field, gid string, provided 
 		id = strings.Join(sorted, ",")
 		c.closureIDs[ck] = id
 	}
-	k.closure = id
-	if r, ok := c.fieldMemo[k]; ok {
-		return r
-	}
-	r := c.resolvers(t, field, gid, closure, provided)
-	c.fieldMemo[k] = r
-	return r
+	return id
 }
 
 // resolvers lists the subgraphs of a closure (reached from gid) that
