@@ -16,6 +16,9 @@ func (e *Engine) Claims(r *http.Request) bool {
 	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		return true
 	}
+	if claimsSingle(r) {
+		return true
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return false
 	}
@@ -38,6 +41,10 @@ func streamKind(accept string) string {
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		e.serveWS(w, r)
+		return
+	}
+	if claimsSingle(r) {
+		e.serveSingle(w, r)
 		return
 	}
 	e.serveHTTPStream(w, r, streamKind(r.Header.Get("Accept")))
