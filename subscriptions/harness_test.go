@@ -30,7 +30,7 @@ import (
 // its connections too (hijacked WebSockets included), as the death of its
 // process would, and restart serves it again on the same port.
 type subgraphServer struct {
-	t     *testing.T
+	t     testing.TB
 	addr  string
 	h     func() http.Handler
 	mu    sync.Mutex
@@ -38,7 +38,7 @@ type subgraphServer struct {
 	conns []net.Conn
 }
 
-func startSubgraph(t *testing.T, addr string, h func() http.Handler) *subgraphServer {
+func startSubgraph(t testing.TB, addr string, h func() http.Handler) *subgraphServer {
 	s := &subgraphServer{t: t, addr: addr, h: h}
 	s.restart()
 	t.Cleanup(s.kill)
@@ -86,7 +86,7 @@ func (s *subgraphServer) kill() {
 
 // env is a gateway with the demo subgraphs and the subscription engine.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	URL     string // http://127.0.0.1:PORT/graphql
 	WSURL   string
 	Server  *server.Server
@@ -111,7 +111,7 @@ type envOptions struct {
 	gateway func(subscriptions.Gateway) subscriptions.Gateway
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	sdl := gateway.DemoSupergraph
 	if o.sdl != "" {
@@ -213,7 +213,7 @@ func (e *env) post(query string) string {
 	return string(out)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {

@@ -121,12 +121,12 @@ func live() (heap, stacks uint64) {
 // returns the live heap and stack bytes and the goroutines they added,
 // per subscription.
 func idleFigures(t testing.TB, n int) (heap, stacks, goroutines float64) {
-	e := newEnv(t.(*testing.T), envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
 	// A first subscription starts the shared upstream stream, the pinger
 	// and the pools: the figures are of the ones that follow.
 	first := dialRaw(t, e.WSURL)
 	first.send(t, subscribeMsg("s"))
-	waitFor(t.(*testing.T), "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
+	waitFor(t, "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
 	h0, s0 := live()
 	g0 := runtime.NumGoroutine()
 	clients := make([]*rawWS, n)
@@ -134,7 +134,7 @@ func idleFigures(t testing.TB, n int) (heap, stacks, goroutines float64) {
 		clients[i] = dialRaw(t, e.WSURL)
 		clients[i].send(t, subscribeMsg("s"))
 	}
-	waitFor(t.(*testing.T), fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == int64(n+1) })
+	waitFor(t, fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == int64(n+1) })
 	h1, s1 := live()
 	g1 := runtime.NumGoroutine()
 	if path := os.Getenv("SUBS_HEAP_PROFILE"); path != "" {
