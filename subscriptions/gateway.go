@@ -73,6 +73,11 @@ type Prepared struct {
 	// Result is the response of a query or mutation; nil for a
 	// subscription.
 	Result []byte
+	// Incremental, when set in place of Result, runs a query with @defer:
+	// it gives each payload (the initial one, then the subsequent ones)
+	// to emit, each sent as a next message, and stops when emit returns
+	// false.
+	Incremental func(emit func(payload []byte) bool)
 	// Plan, Input and Transport run a subscription's events.
 	Plan          *planner.SubscriptionPlan
 	Input         executor.Input

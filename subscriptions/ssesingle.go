@@ -325,6 +325,31 @@ func (e *Engine) singleOperation(w http.ResponseWriter, r *http.Request, id Iden
 		writeRefusal(w, rerr)
 		return
 	}
+	if p.Plan == nil && p.Incremental != nil {
+		// A query with @defer: each payload is a next event (copied into
+		// it), then complete; the 202 follows them.
+		ok := true
+		p.Incremental(func(payload []byte) bool {
+			res.mu.Lock()
+			stopped := res.ops[op.id] != op || res.ended
+			res.mu.Unlock()
+			if stopped || ctx.Err() != nil {
+				ok = false
+				return false
+			}
+			if ok = res.push(singleEvent("next", op.id, payload)); !ok {
+				e.Stats.SlowClients.Add(1)
+				op.kill()
+			}
+			return ok
+		})
+		drop()
+		if ok && !res.push(singleEvent("complete", op.id, nil)) {
+			op.kill()
+		}
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
 	if p.Plan == nil {
 		drop()
 		if !res.push(singleEvent("next", op.id, p.Result), singleEvent("complete", op.id, nil)) {

@@ -146,6 +146,25 @@ func TestSSESingleConnection(t *testing.T) {
 	if name, m := readSingle(t, st); name != "next" || m.ID != "b" || !strings.Contains(string(m.Payload), `"body":"two"`) {
 		t.Fatalf("%s %+v", name, m)
 	}
+	// A query with @defer: each payload is a next event, then complete.
+	if status, body := s.operation("d", `{ topProducts(first: 2) { upc ... @defer(label: "stock") { inStock } } }`); status != http.StatusAccepted {
+		t.Fatalf("deferred query: %d %s", status, body)
+	}
+	var payloads []string
+	for {
+		name, m := readSingle(t, st)
+		if m.ID != "d" {
+			t.Fatalf("%s %+v", name, m)
+		}
+		if name == "complete" {
+			break
+		}
+		payloads = append(payloads, string(m.Payload))
+	}
+	if len(payloads) < 2 || !strings.Contains(payloads[0], `"hasNext":true`) || strings.Contains(payloads[0], "inStock") ||
+		!strings.Contains(payloads[len(payloads)-1], `"hasNext":false`) || !strings.Contains(strings.Join(payloads, ""), `"inStock"`) {
+		t.Fatalf("deferred payloads %q", payloads)
+	}
 	// Bad operations are refused as over HTTP.
 	for _, c := range []struct {
 		id, query string

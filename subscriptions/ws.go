@@ -499,6 +499,26 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 			s.fail(bodyErrors(rerr.Body))
 			return
 		}
+		if p.Plan == nil && p.Incremental != nil {
+			sent := true
+			p.Incremental(func(payload []byte) bool {
+				if ctx.Err() != nil {
+					return false // completed by the client meanwhile
+				}
+				// The writer sends the payload later: it gets its own copy.
+				if sent = s.next(append([]byte(nil), payload...)); !sent {
+					// The client does not read: as for a subscription's
+					// events, the connection is closed.
+					c.e.Stats.SlowClients.Add(1)
+					s.kill()
+				}
+				return sent && ctx.Err() == nil
+			})
+			if sent && ctx.Err() == nil {
+				s.fail(nil)
+			}
+			return
+		}
 		if p.Plan == nil {
 			if c.enqueue(outMsg{id: s.id, typ: "next", payload: p.Result}, false) {
 				s.fail(nil)
