@@ -9,9 +9,11 @@ import (
 	"github.com/fedgate/gateway/server/request"
 )
 
-// Claims implements Handler: WebSocket upgrades, and GET or POST
-// requests that accept text/event-stream (GraphQL over SSE) or
-// multipart/mixed with subscriptionSpec (Apollo multipart subscriptions).
+// Claims implements Handler: WebSocket upgrades; GET or POST requests
+// that accept text/event-stream (GraphQL over SSE) or multipart/mixed
+// with subscriptionSpec (Apollo multipart subscriptions); and the
+// requests of graphql-sse's single connection mode (PUT, and requests
+// carrying a reservation token: ssesingle.go).
 func (e *Engine) Claims(r *http.Request) bool {
 	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		return true
