@@ -95,6 +95,8 @@ type env struct {
 	Feed    *reviews.Feed
 	Reviews *subgraphServer
 	urls    map[string]string
+	// HTTPClient reaches the gateway (its TLS certificate trusted).
+	HTTPClient *http.Client
 }
 
 type envOptions struct {
@@ -109,6 +111,9 @@ type envOptions struct {
 	sdl string
 	// gateway wraps the server as the engine's Gateway.
 	gateway func(subscriptions.Gateway) subscriptions.Gateway
+	// tls serves the gateway over TLS (its WebSockets then read without
+	// the readiness wait of plain sockets).
+	tls bool
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -180,7 +185,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.Engine = subscriptions.New(gw, e.Up, o.engine)
 	srv.HandleStreams(e.Engine)
-	hs := httptest.NewServer(srv)
+	var hs *httptest.Server
+	if o.tls {
+		hs = httptest.NewTLSServer(srv)
+		e.HTTPClient = hs.Client()
+	} else {
+		hs = httptest.NewServer(srv)
+		e.HTTPClient = http.DefaultClient
+	}
 	t.Cleanup(func() {
 		e.Engine.Shutdown()
 		hs.CloseClientConnections()
@@ -188,7 +200,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	})
 	e.Server = srv
 	e.URL = hs.URL + "/graphql"
-	e.WSURL = strings.Replace(e.URL, "http://", "ws://", 1)
+	e.WSURL = strings.Replace(strings.Replace(e.URL, "http://", "ws://", 1), "https://", "wss://", 1)
 	return e
 }
 

@@ -2,6 +2,7 @@ package subscriptions_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/fedgate/gateway/subscriptions"
 )
 
@@ -230,3 +232,45 @@ type frameRecorder struct {
 }
 
 func (r *frameRecorder) Write(p []byte) (int, error) { r.b = append(r.b, p...); return len(p), nil }
+
+// Over TLS the connection is no socket the gateway can wait on without
+// reading: its reader blocks in the read instead, with the same protocol.
+func TestWebSocketOverTLS(t *testing.T) {
+	e := newEnv(t, envOptions{tls: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, e.WSURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPClient: e.HTTPClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	w := &wsClient{t: t, c: c, msgs: make(chan msg, 16), closed: make(chan websocket.StatusCode, 1)}
+	go func() {
+		for {
+			_, b, err := c.Read(context.Background())
+			if err != nil {
+				w.closed <- websocket.CloseStatus(err)
+				close(w.msgs)
+				return
+			}
+			var m msg
+			_ = json.Unmarshal(b, &m)
+			w.msgs <- m
+		}
+	}()
+	w.init("")
+	w.subscribe("tls", reviewAdded, nil)
+	e.subscribed(1)
+	for _, body := range []string{"first", "second"} {
+		e.add("1", body)
+		if got := eventBody(t, w.next()); got != body {
+			t.Fatalf("got %s, want %s", got, body)
+		}
+	}
+	w.send(msg{ID: "tls", Type: "complete"})
+	e.subscribed(0)
+	w.sendRaw("{nope")
+	if code := w.closeCode(); code != subscriptions.CloseBadRequest {
+		t.Fatalf("close code %d", code)
+	}
+}
