@@ -15,7 +15,8 @@ import (
 // BenchmarkCoprocessor is BenchmarkServeCached/memoized-nodedupe with no
 // coprocessor, with a RouterRequest stage (once per request) and with a
 // SubgraphRequest stage (once per fetch; it reports fetches/op) sending
-// headers to a local coprocessor that answers the stage unchanged.
+// headers, then headers and body, to a local coprocessor that answers the
+// stage unchanged (so the body it echoes replaces the fetch's).
 func BenchmarkCoprocessor(b *testing.B) {
 	cp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -24,6 +25,7 @@ func BenchmarkCoprocessor(b *testing.B) {
 	}))
 	defer cp.Close()
 	sel := &coprocessor.Selection{Headers: true}
+	withBody := &coprocessor.Selection{Headers: true, Body: true}
 	for _, bc := range []struct {
 		name string
 		cfg  coprocessor.Config
@@ -31,6 +33,8 @@ func BenchmarkCoprocessor(b *testing.B) {
 		{"none", coprocessor.Config{}},
 		{"router-request", coprocessor.Config{URL: cp.URL, Timeout: time.Second, Router: coprocessor.Stages{Request: sel}}},
 		{"subgraph-request", coprocessor.Config{URL: cp.URL, Timeout: time.Second, Subgraph: coprocessor.SubgraphStages{All: coprocessor.Stages{Request: sel}}}},
+		{"subgraph-request-body", coprocessor.Config{URL: cp.URL, Timeout: time.Second, Subgraph: coprocessor.SubgraphStages{All: coprocessor.Stages{Request: withBody}}}},
+		{"router-request-body", coprocessor.Config{URL: cp.URL, Timeout: time.Second, Router: coprocessor.Stages{Request: withBody}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			o := server.DefaultOptions()

@@ -294,6 +294,10 @@ func readLimited(body io.Reader, limit int64, budget *Budget, gzipped bool) ([]b
 	}
 }
 
+// ReadError is the error of a failed read of a body capped at limit
+// (413 past it, 408 when it did not arrive in time, else 400).
+func ReadError(err error, limit int64) error { return readError(err, limit, false) }
+
 func readError(err error, limit int64, gzipped bool) error {
 	var tooBig *http.MaxBytesError
 	var netErr net.Error
