@@ -63,9 +63,17 @@ func (s *Server) incrementalStream(ctx context.Context, a *answerInput) func(htt
 		rc := http.NewResponseController(w)
 		ectx, span := s.startSpan(ctx, telemetry.SpanExecute)
 		defer span.End()
+		hook := s.deferParts(ctx, w.Header(), a.op.Name) // hooks.go
 		executor.ExecuteIncremental(ectx, a.entry.plan, in, a.rt.transport, func(payload []byte) bool {
 			if _, err := w.Write([]byte("\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
 				return false
+			}
+			if hook != nil {
+				var last bool
+				if payload, last = hook(payload); last {
+					_, _ = w.Write(payload)
+					return false
+				}
 			}
 			if _, err := w.Write(payload); err != nil {
 				return false

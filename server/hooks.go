@@ -280,3 +280,46 @@ func requestJSON(req *request.Request, query string) []byte {
 	b, _ := json.Marshal(m)
 	return b
 }
+
+// supergraphRequestRan marks a context whose SupergraphRequest hooks have
+// run (a subscription transport's operation, Prepare).
+type supergraphRequestRan struct{}
+
+// deferParts returns the hook of the parts of an incremental (@defer)
+// answer: the SupergraphResponse hooks run on each part before it is
+// written, as Apollo Router's coprocessor does for each chunk; a rewritten
+// body replaces the part, and a break ends the stream with a last part
+// carrying its error (the status is sent already). nil when no hook runs
+// there.
+// The second result reports the last part.
+func (s *Server) deferParts(ctx context.Context, h http.Header, op string) func([]byte) ([]byte, bool) {
+	if !s.ext.hooksAt(hooks.SupergraphResponse) {
+		return nil
+	}
+	return func(part []byte) ([]byte, bool) {
+		out, err := s.ext.stageBody(ctx, hooks.SupergraphResponse, h, op, http.StatusOK, func() []byte { return part })
+		if err != nil {
+			e := reqerr.From(err)
+			last, _ := json.Marshal(map[string]any{"hasNext": false, "errors": []any{map[string]any{
+				"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
+			return last, true
+		}
+		if out != nil {
+			return out, false
+		}
+		return part, false
+	}
+}
+
+// withHookState returns ctx with the hooks' state of the request r when
+// ctx has none (a WebSocket's operations run under the connection's
+// context, not the upgrade request's).
+func withHookState(ctx context.Context, r *http.Request) context.Context {
+	if ctx.Value(hookStateKey{}) != nil || r == nil {
+		return ctx
+	}
+	if st := r.Context().Value(hookStateKey{}); st != nil {
+		return context.WithValue(ctx, hookStateKey{}, st)
+	}
+	return ctx
+}

@@ -176,7 +176,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 // status no media type changes.
 func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) (body []byte, status int, httpLevel bool) {
 	body, status, err := s.runOperation(ctx, rt, hr, h, req, meta)
-	if err == nil {
+	if err == nil && meta.stream == nil { // a stream runs the stage per part (deferParts)
 		var out []byte
 		out, err = s.ext.stageBody(ctx, hooks.SupergraphResponse, h, req.OperationName, status, func() []byte { return body })
 		if out != nil && !sameSlice(out, body) {
@@ -194,8 +194,10 @@ func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h
 }
 
 func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int, error) {
-	if err := s.supergraphRequest(ctx, hr, req); err != nil {
-		return nil, 0, err
+	if ctx.Value(supergraphRequestRan{}) == nil {
+		if err := s.supergraphRequest(ctx, hr, req); err != nil {
+			return nil, 0, err
+		}
 	}
 	// 8. persisted queries and trusted documents.
 	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
