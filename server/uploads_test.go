@@ -316,3 +316,48 @@ func TestUploadSlowSubgraph(t *testing.T) {
 		t.Fatalf("status %d: %s", a.status, a.raw)
 	}
 }
+
+// TestUploadDripBody: a client that never stalls but drips its body is
+// cut by the whole body's deadline (uploads.timeout).
+func TestUploadDripBody(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.IdleTimeout, cfg.Timeout = 400*time.Millisecond, time.Second
+	g := uploadGateway(t, cfg)
+	body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`},
+		part{name: "0", filename: "f", body: strings.Repeat("x", 4096)})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.BaseURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nApollo-Require-Preflight: true\r\nContent-Length: %d\r\n\r\n", ct, body.Len())
+	start := time.Now()
+	done := make(chan []byte)
+	go func() {
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		reply, _ := io.ReadAll(conn)
+		done <- reply
+	}()
+	data := body.Bytes()
+	var reply []byte
+drip:
+	for i := 0; i < len(data); i += 16 {
+		select {
+		case reply = <-done:
+			break drip
+		case <-time.After(100 * time.Millisecond):
+		}
+		if _, err := conn.Write(data[i:min(i+16, len(data))]); err != nil {
+			break
+		}
+	}
+	if reply == nil {
+		reply = <-done
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the dripping upload was held %v", took)
+	}
+	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 408")) {
+		t.Fatalf("reply: %.300s", reply)
+	}
+}
