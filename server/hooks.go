@@ -96,7 +96,7 @@ func (x *extensions) routerResponse(ctx context.Context, h http.Header, body []b
 // stage runs the hooks of st in order; the first error stops them and is
 // returned as a *reqerr.Error (a *hooks.Break) or as an internal error.
 func (x *extensions) stage(ctx context.Context, st hooks.Stage, h http.Header, op, subgraph string, status int) error {
-	if x == nil || len(x.hooks) == 0 {
+	if !x.hooksAt(st) {
 		return nil
 	}
 	return x.run(ctx, &hooks.Call{Stage: st, Header: h, OperationName: op, Subgraph: subgraph, Status: status})
@@ -106,7 +106,7 @@ func (x *extensions) stage(ctx context.Context, st hooks.Stage, h http.Header, o
 // builds it when a hook asked for it (hooks.Hooks.Bodies), and the body
 // a hook left is returned, nil when there was none to rewrite.
 func (x *extensions) stageBody(ctx context.Context, st hooks.Stage, h http.Header, op string, status int, body func() []byte) ([]byte, error) {
-	if x == nil || len(x.hooks) == 0 {
+	if !x.hooksAt(st) {
 		return nil, nil
 	}
 	call := &hooks.Call{Stage: st, Header: h, OperationName: op, Status: status}
