@@ -285,19 +285,19 @@ func requestJSON(req *request.Request, query string) []byte {
 // run (a subscription transport's operation, Prepare).
 type supergraphRequestRan struct{}
 
-// deferParts returns the hook of the parts of an incremental (@defer)
+// deferPartHook returns the hook of the parts of an incremental (@defer)
 // answer: the SupergraphResponse hooks run on each part before it is
-// written, as Apollo Router's coprocessor does for each chunk; a rewritten
+// sent, as Apollo Router's coprocessor does for each chunk; a rewritten
 // body replaces the part, and a break ends the stream with a last part
-// carrying its error (the status is sent already). nil when no hook runs
-// there.
-// The second result reports the last part.
-func (s *Server) deferParts(ctx context.Context, h http.Header, op string) func([]byte) ([]byte, bool) {
+// carrying its error (the status is sent already). The second result
+// reports that last part. Header is empty: a part has no headers of its
+// own. nil when no hook runs there.
+func (s *Server) deferPartHook(ctx context.Context, op string) func([]byte) ([]byte, bool) {
 	if !s.ext.hooksAt(hooks.SupergraphResponse) {
 		return nil
 	}
 	return func(part []byte) ([]byte, bool) {
-		out, err := s.ext.stageBody(ctx, hooks.SupergraphResponse, h, op, http.StatusOK, func() []byte { return part })
+		out, err := s.ext.stageBody(ctx, hooks.SupergraphResponse, http.Header{}, op, http.StatusOK, func() []byte { return part })
 		if err != nil {
 			e := reqerr.From(err)
 			last, _ := json.Marshal(map[string]any{"hasNext": false, "errors": []any{map[string]any{

@@ -143,7 +143,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
 	body, status, httpLevel := s.operation(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
 	if meta.stream != nil {
-		meta.stream(w)
+		writeMultipart(r.Context(), w, meta.stream) // defer.go
 		return
 	}
 	if !httpLevel {
@@ -268,7 +268,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
 	if meta.incremental && entry.plan.Defer != nil {
-		meta.stream = s.incrementalStream(ctx, &a) // defer.go
+		meta.stream = s.incrementalRun(ctx, &a) // defer.go
 		return nil, http.StatusOK, nil
 	}
 	out, status := s.answer(ctx, &a, meta)

@@ -284,6 +284,8 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
 		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full),
 		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization), cache: newRuntimeCache(sg, s.opts.Cache)})
+	// Running subscriptions whose root field is gone end (subscribe.go).
+	s.streams.reloaded(sg)
 	return nil
 }
 
