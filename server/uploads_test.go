@@ -396,3 +396,36 @@ func TestUploadConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadOperationsBounds: the operations part is read as a JSON body
+// is, under server.max_body_bytes (413) and the memory budget of the
+// bodies being read (503 when it is spent).
+func TestUploadOperationsBounds(t *testing.T) {
+	big := `{"query":"mutation($f: Upload!) { uploadProductImage(upc: \"1\", file: $f) { size } }","variables":{"f":null},"extensions":{"pad":"` + strings.Repeat("x", 8<<10) + `"}}`
+	for _, c := range []struct {
+		name    string
+		maxBody int64
+		budget  int64
+		status  int
+		code    string
+	}{
+		{"over max_body_bytes", 4 << 10, 0, 413, "REQUEST_TOO_LARGE"},
+		{"over the read budget", 1 << 20, 2 << 10, 503, "SERVICE_OVERLOADED"},
+		{"within both", 1 << 20, 1 << 20, 200, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := server.DefaultOptions()
+			opts.MaxBodyBytes = c.maxBody
+			opts.HTTP.MaxReadingBytes = c.budget
+			opts.Uploads = uploadLimits()
+			opts.Uploads.Enabled = true
+			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+			body, ct := multipartBody(t, part{name: "operations", body: big}, part{name: "map", body: `{"0":["variables.f"]}`},
+				part{name: "0", filename: "f", body: "file"})
+			a := postUpload(t, g, body, ct, true)
+			if a.status != c.status || a.code() != c.code {
+				t.Fatalf("got %d %s, want %d %s: %.300s", a.status, a.code(), c.status, c.code, a.raw)
+			}
+		})
+	}
+}
