@@ -33,8 +33,9 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 // PartObserver hears about the deferred parts of an incremental run: a
 // part's fetches start (after the parts it depends on), and its payload
 // is sent with errors errors, or the request deadline ended the stream
-// before (timedOut). PartStart returns the context PartDone gets (with a
-// span, say). Both are called from the goroutine that emits.
+// before (timedOut). PartStart returns the context the part's fetches run
+// with and PartDone gets (with a span, say). Both are called from the
+// goroutine that emits.
 type PartObserver interface {
 	PartStart(ctx context.Context, d *planner.Defer) context.Context
 	PartDone(ctx context.Context, d *planner.Defer, errors int, timedOut bool)
@@ -106,6 +107,9 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			pctx := ctx
 			if obs != nil {
 				pctx = obs.PartStart(ctx, part.Defer)
+				for f := range owned[i] {
+					e.fetchCtx.Store(f, pctx)
+				}
 			}
 			partCtx[i] = pctx
 			wg.Add(1)

@@ -89,6 +89,9 @@ type execution struct {
 	stats        bool
 	// redact is Input.RedactErrors.
 	redact func(subgraph string) bool
+	// fetchCtx holds, for the fetches of a deferred part, the context
+	// they run with (the part's span): *planner.Fetch -> context.Context.
+	fetchCtx sync.Map
 }
 
 // Execute runs plan and appends the JSON response to buf.
@@ -241,7 +244,11 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	if e.headerFor != nil {
 		header = e.headerFor(f.Subgraph)
 	}
-	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
+	ctx := e.ctx
+	if c, ok := e.fetchCtx.Load(f); ok {
+		ctx = c.(context.Context)
+	}
+	resp, err := e.transport.Fetch(ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
 		var fe *FetchError
