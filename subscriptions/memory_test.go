@@ -274,3 +274,43 @@ func TestWebSocketOverTLS(t *testing.T) {
 		t.Fatalf("close code %d", code)
 	}
 }
+
+// TestIdleSSESubscriptionMemory measures an idle GraphQL over SSE
+// subscription (distinct connections: its own HTTP connection, whose
+// handler goroutine stays for the stream) against the 64 KiB per stream
+// connection the gateway adds to its soft memory limit.
+func TestIdleSSESubscriptionMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory")
+	}
+	if testing.Short() {
+		t.Skip("opens 500 connections")
+	}
+	const n = 500
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+	host := strings.TrimPrefix(strings.TrimSuffix(e.URL, "/graphql"), "http://")
+	body := `{"query":"subscription { reviewAdded(productUpc: \"3\") { body product { name } } }"}`
+	open := func() net.Conn {
+		c, err := net.DialTimeout("tcp", host, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: %d\r\n\r\n%s", host, len(body), body)
+		return c
+	}
+	open()
+	waitFor(t, "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
+	h0, s0 := live()
+	for i := 0; i < n; i++ {
+		open()
+	}
+	waitFor(t, fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == n+1 })
+	time.Sleep(100 * time.Millisecond)
+	h1, s1 := live()
+	heap, stacks := (float64(h1)-float64(h0))/n, (float64(s1)-float64(s0))/n
+	t.Logf("per idle SSE subscription: heap %.0f B, stacks %.0f B", heap, stacks)
+	if total := heap + stacks; total > 64<<10 {
+		t.Errorf("%.0f bytes per idle SSE subscription, over the 64 KiB budgeted per stream connection", total)
+	}
+}
