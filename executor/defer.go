@@ -83,7 +83,7 @@ func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operati
 			if vs == nil {
 				return
 			}
-			r := &renderer{e: e, introspect: introspect, denied: dp.Denied, path: append([]any(nil), path...)}
+			r := &renderer{e: e, introspect: introspect, denied: dp.Denied, base: append([]any(nil), path...)}
 			typename := sel.Type
 			if sel.Abstract {
 				typename = string(v.GetStringBytes("__typename"))

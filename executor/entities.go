@@ -1,22 +1,39 @@
 package executor
 
 import (
-	"strconv"
-
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
 )
 
 // entityBatch is the deduplicated representations of one entity fetch and
-// the response objects each one feeds.
+// the response objects they feed.
 type entityBatch struct {
-	reps    []byte
-	count   int
-	targets [][]*fastjson.Value
-	index   map[string]int
+	reps  []byte
+	count int
+	// objs are the response objects the fetch feeds, in the order they
+	// were found; rep[j] is the index of objs[j]'s representation.
+	objs  []*fastjson.Value
+	rep   []int
+	index map[string]int
 	// items are the representations one by one, kept only when an entity
 	// cache is in use.
 	items [][]byte
+}
+
+// add records obj as fed by representation i.
+func (b *entityBatch) add(obj *fastjson.Value, i int) {
+	b.objs = append(b.objs, obj)
+	b.rep = append(b.rep, i)
+}
+
+// first returns the first object representation i feeds.
+func (b *entityBatch) first(i int) *fastjson.Value {
+	for j, r := range b.rep {
+		if r == i {
+			return b.objs[j]
+		}
+	}
+	return nil
 }
 
 // entityFetch runs a Flatten(Fetch) node: it collects the objects at the
@@ -38,12 +55,11 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		if scratch == nil {
 			return
 		}
-		key := string(scratch)
-		if i, ok := batch.index[key]; ok {
-			batch.targets[i] = append(batch.targets[i], obj)
+		if i, ok := batch.index[string(scratch)]; ok {
+			batch.add(obj, i)
 			return
 		}
-		batch.index[key] = batch.count
+		batch.index[string(scratch)] = batch.count
 		if batch.count > 0 {
 			batch.reps = append(batch.reps, ',')
 		}
@@ -51,8 +67,8 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		if cached {
 			batch.items = append(batch.items, append([]byte(nil), scratch...))
 		}
+		batch.add(obj, batch.count)
 		batch.count++
-		batch.targets = append(batch.targets, []*fastjson.Value{obj})
 	}
 	if e.data != nil {
 		for _, p := range paths {
@@ -91,12 +107,11 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		defer e.entities.Put(e.ctx, f, vars, batch.items, store, cacheControl)
 	}
 	defer e.mu.Unlock()
-	for i, ent := range entities {
-		if i >= batch.count || ent.Type() != fastjson.TypeObject {
-			continue
-		}
-		for _, obj := range batch.targets[i] {
-			merge(obj, ent)
+	for j, obj := range batch.objs {
+		if i := batch.rep[j]; i < len(entities) {
+			if ent := entities[i]; ent.Type() == fastjson.TypeObject {
+				merge(obj, ent)
+			}
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
@@ -113,10 +128,10 @@ func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*f
 		return pathElems(paths[0])
 	}
 	i := p[1].GetInt()
-	if i < 0 || i >= len(batch.targets) {
+	if i < 0 || i >= batch.count {
 		return pathElems(paths[0])
 	}
-	target := batch.targets[i][0]
+	target := batch.first(i)
 	var found []any
 	for _, flatten := range paths {
 		walkPathIndexed(e.data, flatten, nil, func(obj *fastjson.Value, path []any) {
@@ -211,7 +226,7 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.V
 		}
 	}
 	buf = append(buf, `{"__typename":`...)
-	buf = strconv.AppendQuote(buf, req.RepresentationType)
+	buf = appendStringText(buf, req.RepresentationType)
 	ok := true
 	buf = appendRequired(buf, obj, req.Fields, true, &ok)
 	if !ok {
@@ -245,7 +260,7 @@ func appendRequired(buf []byte, obj *fastjson.Value, fields []*planner.RequiredF
 			buf = append(buf, ',')
 		}
 		started = true
-		buf = strconv.AppendQuote(buf, rf.Name)
+		buf = appendStringText(buf, rf.Name)
 		buf = append(buf, ':')
 		buf = appendRequiredValue(buf, v, rf.Fields, ok)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
@@ -356,7 +357,9 @@ func merge(dst, src *fastjson.Value) {
 		return
 	}
 	so.Visit(func(k []byte, sv *fastjson.Value) {
-		key := string(k)
+		// k is src's own key (fastjson hands it out as bytes): the key
+		// lives as long as sv, which dst takes over, so it is not copied.
+		key := unsafe.String(unsafe.SliceData(k), len(k))
 		dv := do.Get(key)
 		if dv == nil || dv.Type() == fastjson.TypeNull {
 			do.Set(key, sv)
