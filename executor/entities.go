@@ -72,7 +72,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	}
 	if e.data != nil {
 		for _, p := range paths {
-			walkPath(e.data, p, collect)
+			e.pos.walk(e.data, p, collect)
 		}
 	}
 	e.mu.Unlock()
@@ -110,7 +110,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	for j, obj := range batch.objs {
 		if i := batch.rep[j]; i < len(entities) {
 			if ent := entities[i]; ent.Type() == fastjson.TypeObject {
-				merge(obj, ent)
+				merge(obj, ent, &e.pos)
 			}
 		}
 	}

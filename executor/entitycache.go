@@ -67,7 +67,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			hit[i] = true
 			for k, obj := range batch.objs {
 				if batch.rep[k] == i {
-					merge(obj, ent)
+					merge(obj, ent, &e.pos)
 				}
 			}
 			if e.stats {

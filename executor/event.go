@@ -34,6 +34,7 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 				applyRewrites(data, sp.Primary.OutputRewrites)
 			}
 			e.data = data
+			e.pos.reset()
 		}
 		for _, ev := range v.GetArray("errors") {
 			e.errors = append(e.errors, e.subgraphError(ev, subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))

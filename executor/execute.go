@@ -76,8 +76,10 @@ type execution struct {
 
 	bytes atomic.Int64
 
-	mu      sync.Mutex
-	data    *fastjson.Value
+	mu   sync.Mutex
+	data *fastjson.Value
+	// pos remembers where entity fetch paths led in data.
+	pos     positions
 	arena   fastjson.Arena
 	parsers []*fastjson.Parser
 	errors  []*Error
@@ -336,8 +338,9 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 		applyRewrites(data, f.OutputRewrites)
 		if e.data == nil {
 			e.data = data
+			e.pos.reset()
 		} else {
-			merge(e.data, data)
+			merge(e.data, data, &e.pos)
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
@@ -346,8 +349,9 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 }
 
 // merge copies the fields of src into dst, recursing into objects and
-// into lists of the same length.
-func merge(dst, src *fastjson.Value) {
+// into lists of the same length. Every key under which it sets a value is
+// reported to pos (which may be nil).
+func merge(dst, src *fastjson.Value, pos *positions) {
 	so, err := src.Object()
 	if err != nil {
 		return
@@ -362,26 +366,30 @@ func merge(dst, src *fastjson.Value) {
 		key := unsafe.String(unsafe.SliceData(k), len(k))
 		dv := do.Get(key)
 		if dv == nil || dv.Type() == fastjson.TypeNull {
+			pos.changed(key)
 			do.Set(key, sv)
 			return
 		}
 		switch {
 		case dv.Type() == fastjson.TypeObject && sv.Type() == fastjson.TypeObject:
-			merge(dv, sv)
+			merge(dv, sv, pos)
 		case dv.Type() == fastjson.TypeArray && sv.Type() == fastjson.TypeArray:
 			da, sa := dv.GetArray(), sv.GetArray()
 			if len(da) != len(sa) {
+				pos.changed(key)
 				do.Set(key, sv)
 				return
 			}
 			for i := range da {
 				if da[i].Type() == fastjson.TypeObject && sa[i].Type() == fastjson.TypeObject {
-					merge(da[i], sa[i])
+					merge(da[i], sa[i], pos)
 				} else if da[i].Type() == fastjson.TypeNull {
+					pos.changed(key)
 					dv.SetArrayItem(i, sa[i])
 				}
 			}
 		case sv.Type() != fastjson.TypeNull:
+			pos.changed(key)
 			do.Set(key, sv)
 		}
 	})
