@@ -1,6 +1,8 @@
 package executor
 
 import (
+	"sync"
+
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
 )
@@ -18,6 +20,29 @@ type entityBatch struct {
 	// items are the representations one by one, kept only when an entity
 	// cache is in use.
 	items [][]byte
+}
+
+// batchPool keeps entity batches between fetches; a batch that grew past
+// maxPooledObjects objects is left to the collector, so the pool holds
+// little memory.
+var batchPool = sync.Pool{New: func() any { return &entityBatch{index: map[string]int{}} }}
+
+const maxPooledObjects = 4096
+
+func newEntityBatch() *entityBatch {
+	return batchPool.Get().(*entityBatch)
+}
+
+// release returns the batch to the pool, dropping every reference into
+// the response data.
+func (b *entityBatch) release() {
+	if cap(b.objs) > maxPooledObjects || len(b.index) > maxPooledObjects {
+		return
+	}
+	clear(b.objs)
+	clear(b.index)
+	b.reps, b.objs, b.rep, b.items, b.count = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0
+	batchPool.Put(b)
 }
 
 // add records obj as fed by representation i.
@@ -42,7 +67,8 @@ func (b *entityBatch) first(i int) *fastjson.Value {
 func (e *execution) entityFetch(n *planner.Flatten) {
 	f := n.Node
 	e.mu.Lock()
-	batch := &entityBatch{index: map[string]int{}}
+	batch := newEntityBatch()
+	defer batch.release()
 	batch.reps = append(batch.reps, '[')
 	var scratch []byte
 	cached := e.entities != nil && !e.mutation
