@@ -113,7 +113,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		}
 	}
 	batch.reps = append(batch.reps, ']')
-	body := requestBody(f, e.appendVariables(nil, f, batch.reps))
+	body := e.fetchBody(f, batch.reps)
 	v, cacheControl := e.send(f, body, n.Path)
 	if v == nil {
 		return

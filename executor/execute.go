@@ -314,20 +314,34 @@ func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps []byte) [
 
 func requestBody(f *planner.Fetch, vars []byte) []byte {
 	buf := make([]byte, 0, len(f.Operation)+len(vars)+64)
+	buf = appendRequestStart(buf, f)
+	buf = append(buf, vars...)
+	return append(buf, '}')
+}
+
+// appendRequestStart writes a subgraph request body up to its variables.
+func appendRequestStart(buf []byte, f *planner.Fetch) []byte {
 	buf = append(buf, `{"query":`...)
 	buf = appendStringText(buf, f.Operation)
 	if f.OperationName != "" {
 		buf = append(buf, `,"operationName":`...)
 		buf = appendStringText(buf, f.OperationName)
 	}
-	buf = append(buf, `,"variables":`...)
-	buf = append(buf, vars...)
+	return append(buf, `,"variables":`...)
+}
+
+// fetchBody is the body of fetch f, with reps (nil for a root fetch) as
+// its representations, written in one buffer.
+func (e *execution) fetchBody(f *planner.Fetch, reps []byte) []byte {
+	buf := make([]byte, 0, len(f.Operation)+len(reps)+128)
+	buf = appendRequestStart(buf, f)
+	buf = e.appendVariables(buf, f, reps)
 	return append(buf, '}')
 }
 
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
-	body := requestBody(f, e.appendVariables(nil, f, nil))
+	body := e.fetchBody(f, nil)
 	v, _ := e.send(f, body, nil)
 	if v == nil {
 		return
