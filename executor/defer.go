@@ -24,7 +24,7 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
-		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
+		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
 		}
 	}
@@ -44,7 +44,7 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 	// What the client holds: a deferred fragment under an object the
 	// primary part nulled (null propagation) is not delivered.
 	var shown *fastjson.Value
-	if v, err := e.parser().ParseBytes(buf); err == nil {
+	if v, err := e.parse(buf); err == nil {
 		shown = v.Get("data")
 	}
 	out, n := e.renderIncremental(dp, plan.Operation, shown, e.errors[seen:], in.Introspect)

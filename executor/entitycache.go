@@ -49,7 +49,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 	var parsed []*fastjson.Value
 	if hitBuf != nil {
 		hitBuf = append(hitBuf, ']')
-		if v, err := e.parser().ParseBytes(hitBuf); err == nil {
+		if v, err := e.parse(hitBuf); err == nil {
 			parsed = v.GetArray()
 		}
 		if len(parsed) != len(hitIdx) {

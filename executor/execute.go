@@ -14,8 +14,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-var parserPool fastjson.ParserPool
-
 // Input is everything Execute needs besides the plan.
 type Input struct {
 	// Variables is the client's variables object (raw JSON), or nil.
@@ -81,7 +79,7 @@ type execution struct {
 	// pos remembers where entity fetch paths led in data.
 	pos     positions
 	arena   fastjson.Arena
-	parsers []*fastjson.Parser
+	parsers []pooledParser
 	errors  []*Error
 	// cacheControl collects Stats.CacheControl when Stats is set.
 	cacheControl []string
@@ -97,8 +95,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
-		p := e.parser()
-		if v, err := p.ParseBytes(in.Variables); err == nil {
+		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
 		}
 	}
@@ -121,22 +118,6 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 		in.Stats.CacheControl = e.cacheControl
 	}
 	return buf
-}
-
-func (e *execution) release() {
-	for _, p := range e.parsers {
-		parserPool.Put(p)
-	}
-	e.parsers = nil
-}
-
-// parser returns a parser owned by this execution until it ends.
-func (e *execution) parser() *fastjson.Parser {
-	p := parserPool.Get()
-	e.mu.Lock()
-	e.parsers = append(e.parsers, p)
-	e.mu.Unlock()
-	return p
 }
 
 func (e *execution) run(n planner.Node) {
@@ -263,8 +244,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	if e.stats {
 		e.noteCacheControl(resp.CacheControl)
 	}
-	p := e.parser()
-	v, perr := p.ParseBytes(resp.Body)
+	v, perr := e.parse(resp.Body)
 	if resp.Release != nil {
 		resp.Release()
 	}
