@@ -236,16 +236,16 @@ func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjs
 // representation writes the representation of obj for fetch f, or returns
 // nil when obj is of no type the fetch wants or lacks a required value.
 func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.Value) []byte {
-	typename := string(obj.GetStringBytes("__typename"))
+	typename := obj.GetStringBytes("__typename") // compared only: no copy
 	var req *planner.Requirement
 	for _, r := range f.Requires {
-		if r.TypeName == typename {
+		if r.TypeName == string(typename) {
 			req = r
 			break
 		}
 	}
 	if req == nil {
-		if len(f.Requires) == 1 && typename == "" {
+		if len(f.Requires) == 1 && len(typename) == 0 {
 			req = f.Requires[0]
 		} else {
 			return nil
@@ -264,13 +264,13 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.V
 // appendRequired writes the required fields of obj, continuing an object
 // whose opening brace is already written.
 func appendRequired(buf []byte, obj *fastjson.Value, fields []*planner.RequiredField, started bool, ok *bool) []byte {
-	typename := ""
+	var typename []byte
 	for _, rf := range fields {
 		if rf.TypeCondition != "" {
-			if typename == "" {
-				typename = string(obj.GetStringBytes("__typename"))
+			if typename == nil {
+				typename = obj.GetStringBytes("__typename")
 			}
-			if rf.TypeCondition != typename {
+			if rf.TypeCondition != string(typename) {
 				continue
 			}
 		}

@@ -134,7 +134,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 			continue
 		}
 		if f.Name == "__typename" {
-			buf = appendString(buf, []byte(typename))
+			buf = appendStringText(buf, typename)
 			continue
 		}
 		if (f.Name == "__schema" || f.Name == "__type") && r.introspect != nil {
