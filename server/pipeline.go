@@ -188,24 +188,24 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	// 9-12. parse, GET checks, static limits, validation.
 	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, s.chargeInvalid(ctx, hr, h, err)
 	}
 	if d.err != nil {
-		return nil, 0, d.err
+		return nil, 0, s.chargeInvalid(ctx, hr, h, d.err)
 	}
 	op := selectOperation(d.doc, req.OperationName)
 	if op != nil {
 		telemetry.RequestInfoFrom(ctx).SetOperation(limits.Clip(op.Name, maxLoggedName), hash)
 	}
 	if len(d.errs) > 0 {
-		return nil, 0, validationError(d.errs)
+		return nil, 0, s.chargeInvalid(ctx, hr, h, validationError(d.errs))
 	}
 	if op == nil {
 		msg := "operationName is required when the document has several operations"
 		if req.OperationName != "" {
 			msg = "unknown operation named \"" + limits.Clip(req.OperationName, 64) + "\""
 		}
-		return nil, 0, &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: msg, Status: 400}
+		return nil, 0, s.chargeInvalid(ctx, hr, h, &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: msg, Status: 400})
 	}
 	if op.Operation == ast.Subscription {
 		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
@@ -213,7 +213,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	// 13. variables.
 	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, s.chargeInvalid(ctx, hr, h, err)
 	}
 	// 14. authorization and planning (opaque).
 	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)

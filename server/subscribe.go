@@ -69,28 +69,19 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
 	// The per-client limits of subscriptions count clients as the rate
 	// limits do (limits.clients: JWT claim, API key, address behind the
-	// configured proxy header); without a policy, by subject or address.
-	switch {
-	case s.opts.Policy != nil:
+	// configured proxy header); without a policy, as the default
+	// limits.clients would (subject, then address, IPv6 by /64).
+	if s.opts.Policy != nil {
 		id.Client = s.opts.Policy.Identify(r).ID
-	case caller.Authenticated:
-		id.Client = "jwt:" + caller.Subject
-	default:
-		id.Client = "address:" + clientIP(r)
+	} else {
+		id.Client = defaultClients.Identify(r).ID
 	}
 	return r, id, nil
 }
 
-// clientIP is the remote address without its port.
-func clientIP(r *http.Request) string {
-	a := r.RemoteAddr
-	for i := len(a) - 1; i >= 0; i-- {
-		if a[i] == ':' {
-			return a[:i]
-		}
-	}
-	return a
-}
+// defaultClients identifies subscription clients when no limits policy
+// is configured.
+var defaultClients = limits.NewIdentifier(limits.DefaultConfig().Clients)
 
 // Prepare runs the request pipeline for an operation a stream transport
 // received from the caller of r (Admit put the caller in its context): a
