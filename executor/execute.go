@@ -60,6 +60,10 @@ type Error struct {
 	Message    string         `json:"message"`
 	Path       []any          `json:"path,omitempty"`
 	Extensions map[string]any `json:"extensions,omitempty"`
+	// fetch is the fetch whose answer (or failure) the error comes
+	// from, nil for the gateway's own errors: incremental delivery sends
+	// it with the part that ran the fetch.
+	fetch *planner.Fetch
 }
 
 // execution is the per-request state of one plan run.
@@ -86,6 +90,9 @@ type execution struct {
 	stats        bool
 	// redact is Input.RedactErrors.
 	redact func(subgraph string) bool
+	// fetchCtx holds, for the fetches of a deferred part, the context
+	// they run with (the part's span): *planner.Fetch -> context.Context.
+	fetchCtx sync.Map
 }
 
 // Execute runs plan and appends the JSON response to buf.
@@ -221,7 +228,11 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	if e.headerFor != nil {
 		header = e.headerFor(f.Subgraph)
 	}
-	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
+	ctx := e.ctx
+	if c, ok := e.fetchCtx.Load(f); ok {
+		ctx = c.(context.Context)
+	}
+	resp, err := e.transport.Fetch(ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
 		var fe *FetchError
@@ -237,7 +248,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 			msg += ": " + err.Error()
 		}
 		e.addError(&Error{Message: msg, Path: errorPath(flatten),
-			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
+			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}, fetch: f})
 		return nil, ""
 	}
 	e.bytes.Add(int64(len(resp.Body)))
@@ -250,7 +261,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	}
 	if perr != nil || v.Type() != fastjson.TypeObject {
 		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
-			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}})
+			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}, fetch: f})
 		return nil, ""
 	}
 	return v, resp.CacheControl
@@ -338,7 +349,9 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
-		e.errors = append(e.errors, e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
+		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) })
+		err.fetch = f
+		e.errors = append(e.errors, err)
 	}
 }
 

@@ -88,7 +88,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		}
 		rest.ByType = append(rest.ByType, r)
 	}
-	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov)
+	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov, g.part)
 	ets := eg.sel.forType(iface)
 	var frag *subField
 	for _, f := range ets.fields {
@@ -133,7 +133,7 @@ func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, if
 // jumpToInterfaceObject fetches typ.f from a subgraph that has it on an
 // @interfaceObject interface: the representation names the interface.
 func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
-	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov)
+	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov, g.part)
 	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 

@@ -32,7 +32,7 @@ func (b *builder) mergeLevels() {
 			continue
 		}
 		for _, c := range b.groups {
-			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && sigs.mergeable(c, g) {
+			if c != g && c.entity && c.graph == g.graph && c.part == g.part && level[c] > level[g] && sigs.mergeable(c, g) {
 				level[g] = level[c]
 			}
 		}
@@ -129,7 +129,7 @@ func (s signatures) of(g *group, typ string) string {
 }
 
 func (s signatures) mergeable(a, b *group) bool {
-	if !compatibleRequirements(a, b) {
+	if a.part != b.part || !compatibleRequirements(a, b) {
 		return false
 	}
 	for _, typ := range b.reqOrder {

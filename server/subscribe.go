@@ -14,6 +14,7 @@ import (
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -36,6 +37,13 @@ var _ subscriptions.Gateway = (*Server)(nil)
 // deadline and in-flight accounting of ordinary requests: a stream lives
 // as long as its subscriptions.
 func (s *Server) HandleStreams(h subscriptions.Handler) { s.streams.h.Store(&h) }
+
+// reloaded tells the stream handler that sg is now served.
+func (h *streamsHolder) reloaded(sg *schema.Supergraph) {
+	if p := h.h.Load(); p != nil {
+		(*p).Reload(sg.API)
+	}
+}
 
 // serveStream serves r when a stream handler claims it.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) bool {
@@ -118,7 +126,13 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {
 		h := http.Header{}
-		body, status, _ := s.operation(ctx, rt, r, h, &req, &responseMeta{})
+		// A query with @defer is delivered incrementally: each payload
+		// is a next message of the stream.
+		meta := &responseMeta{incremental: true}
+		body, status, _ := s.operation(ctx, rt, r, h, &req, meta)
+		if meta.stream != nil {
+			return &subscriptions.Prepared{Incremental: meta.stream}, nil
+		}
 		if status != http.StatusOK {
 			return fail(body, status)
 		}
@@ -156,5 +170,5 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// render shape) and the plan itself (the @override labels drawn).
 	pj, _ := json.Marshal(sp)
 	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj)
-	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, Key: key}, nil
+	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, API: rt.sg.API, Key: key}, nil
 }
