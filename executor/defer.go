@@ -56,7 +56,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	}()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
-		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
+		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
 		}
 	}
@@ -72,7 +72,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	// What the client holds: a deferred fragment under an object the
 	// primary part nulled (null propagation) is not delivered.
 	var shown *fastjson.Value
-	if v, err := e.parser().ParseBytes(buf); err == nil {
+	if v, err := e.parse(buf); err == nil {
 		shown = v.Get("data")
 	}
 	reported := map[*Error]bool{}
@@ -328,7 +328,7 @@ func (e *execution) deferItems(op *planner.Operation, dp *planner.DeferPlan, d *
 		if vs == nil {
 			return
 		}
-		r := &renderer{e: e, introspect: introspect, denied: dp.Denied, path: append([]any(nil), path...)}
+		r := &renderer{e: e, introspect: introspect, denied: dp.Denied, base: append([]any(nil), path...)}
 		typename := sel.Type
 		if sel.Abstract {
 			typename = string(v.GetStringBytes("__typename"))

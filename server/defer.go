@@ -69,6 +69,13 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 		in.Stats = &stats
 		ectx, span := s.startSpan(ctx, telemetry.SpanExecute)
 		defer span.End()
+		if hook := s.deferPartHook(ctx, a.op.Name); hook != nil { // hooks.go
+			next := emit
+			emit = func(payload []byte) bool {
+				payload, last := hook(payload)
+				return next(payload) && !last
+			}
+		}
 		if a.includePlan {
 			// The playground's plan panel: the plan goes in the initial
 			// payload's extensions, as in a one-body answer.
