@@ -11,7 +11,8 @@ import (
 // half of them), every entity implementing a wide interface Node and
 // member of a wide union Any, a @shareable list field returning Node from
 // every subgraph (so states hold many subgraph sets), entity chains
-// (next/other), @requires and @provides in every subgraph.
+// (next/other), a field in a different subset of subgraphs per entity
+// (pick), @requires and @provides in every subgraph.
 func wideSubgraphs(nsub, nent int) []Subgraph {
 	var subs []Subgraph
 	for s := 0; s < nsub; s++ {
@@ -33,6 +34,11 @@ func wideSubgraphs(nsub, nent int) []Subgraph {
 			}
 			fmt.Fprintf(&b, "type E%d implements Node %s { id: ID!%s own%d: Int @shareable next: E%d @shareable related: [Node] @shareable",
 				e, key, skuField, s, (e+1)%nent)
+			if s%(e%5+2) == 0 {
+				// A shareable field each entity has in another subset of
+				// the subgraphs: states with many different sets.
+				fmt.Fprintf(&b, " pick: E%d @shareable", (e+3)%nent)
+			}
 			if s > 0 {
 				// @requires a field of the previous subgraph, @provides a
 				// field of the next entity the previous subgraph owns.
