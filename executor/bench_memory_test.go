@@ -6,19 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/executor"
-	"github.com/fedgate/gateway/planner"
-	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/subgraphs/demo"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // BenchmarkExecuteInMemory is BenchmarkExecute without the network: the
@@ -29,26 +23,7 @@ import (
 // (user+system) per operation, which other work on a shared machine
 // disturbs much less than the wall clock.
 func BenchmarkExecuteInMemory(b *testing.B) {
-	sg, err := schema.Load(gateway.DemoSupergraph)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "demo-query.graphql"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	doc, errs := gqlparser.LoadQuery(sg.API, string(q))
-	if len(errs) > 0 {
-		b.Fatal(errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan, err := planner.New(sg).Plan(op, planner.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	plan := benchPlan(b)
 	tr := &replayTransport{handlers: demo.Handlers(), answers: map[string][]byte{}}
 	ctx := context.Background()
 	want := executor.Execute(ctx, plan, executor.Input{}, tr, nil)

@@ -24,26 +24,7 @@ import (
 // It measures the executor and the subgraph client: request building,
 // HTTP round trips over loopback, parsing, merging and rendering.
 func BenchmarkExecute(b *testing.B) {
-	sg, err := schema.Load(gateway.DemoSupergraph)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "demo-query.graphql"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	doc, errs := gqlparser.LoadQuery(sg.API, string(q))
-	if len(errs) > 0 {
-		b.Fatal(errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan, err := planner.New(sg).Plan(op, planner.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	plan := benchPlan(b)
 	urls := map[string]string{}
 	for name, h := range demo.Handlers() {
 		srv := httptest.NewServer(gatewaytest.Memoize(h))
@@ -66,4 +47,30 @@ func BenchmarkExecute(b *testing.B) {
 			b.Fatalf("got %s", buf)
 		}
 	}
+}
+
+// benchPlan plans testdata/bench/demo-query.graphql on the demo supergraph.
+func benchPlan(b *testing.B) *planner.Plan {
+	b.Helper()
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "demo-query.graphql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, errs := gqlparser.LoadQuery(sg.API, string(q))
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := planner.New(sg).Plan(op, planner.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return plan
 }
