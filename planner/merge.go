@@ -19,6 +19,12 @@ func (b *builder) mergeLevels() {
 	}
 	level := levels(b.groups, nil)
 	sigs := signatures{}
+	for _, g := range b.groups {
+		if g.entity {
+			g.present = b.presentTypes(g)
+			g.collects = b.collectedTypes(g)
+		}
+	}
 	// A fetch nothing waits for may run later, beside a fetch to the same
 	// subgraph that it can join.
 	hasDependents := map[*group]bool{}
@@ -68,6 +74,16 @@ func (b *builder) mergeLevels() {
 			}
 		}
 		mergeSubSel(into.sel, g.sel)
+		if into.present != nil && g.present != nil {
+			for t := range g.present {
+				into.present[t] = true
+			}
+		} else {
+			into.present = nil
+		}
+		for t := range g.collects {
+			into.collects[t] = true
+		}
 		delete(sigs, into)
 		for _, d := range g.deps {
 			into.deps = appendUnique(into.deps, d)
@@ -103,8 +119,10 @@ func (b *builder) mergeLevels() {
 // selection. A fetch serving several paths sends the selection of a type
 // for every object of that type it collects, so a union of different
 // selections would ask the subgraph for fields a path did not select (and
-// run their resolvers). Types only one of them asks for are kept apart by
-// the objects' __typename.
+// run their resolvers). A type only one of them asks for must not occur at
+// the other's paths (present), or the merged fetch would collect the
+// other path's objects of that type too and answer them the first path's
+// selection.
 func mergeable(a, b *group) bool { return signatures(nil).mergeable(a, b) }
 
 // signatures caches typeSignature per group and type during one merge
@@ -129,7 +147,7 @@ func (s signatures) of(g *group, typ string) string {
 }
 
 func (s signatures) mergeable(a, b *group) bool {
-	if !compatibleRequirements(a, b) {
+	if !compatibleRequirements(a, b) || !apart(a, b) || !apart(b, a) {
 		return false
 	}
 	for _, typ := range b.reqOrder {
@@ -141,6 +159,48 @@ func (s signatures) mergeable(a, b *group) bool {
 		}
 	}
 	return true
+}
+
+// apart reports whether every type b's fetch collects that a's does not
+// is absent from a's paths.
+func apart(a, b *group) bool {
+	for t := range b.collects {
+		if !a.collects[t] && (a.present == nil || a.present[t]) {
+			return false
+		}
+	}
+	return true
+}
+
+// presentTypes lists the object types that can occur at g's path: the
+// possible types of the static type of the selections its
+// representations are read from; nil when unknown.
+func (b *builder) presentTypes(g *group) map[string]bool {
+	out := map[string]bool{}
+	for _, ps := range g.parentSel {
+		if ps == nil || ps.owner == nil || ps.owner.typ == "" {
+			return nil
+		}
+		out[ps.owner.typ] = true
+		for _, p := range b.sg.Full.PossibleTypes[ps.owner.typ] {
+			out[p.Name] = true
+		}
+	}
+	return out
+}
+
+// collectedTypes lists the object types whose objects g's fetch turns
+// into representations: the types it asks for and, for an interface,
+// their possible types (see emit).
+func (b *builder) collectedTypes(g *group) map[string]bool {
+	out := map[string]bool{}
+	for _, typ := range g.reqOrder {
+		out[typ] = true
+		for _, p := range b.sg.Full.PossibleTypes[typ] {
+			out[p.Name] = true
+		}
+	}
+	return out
 }
 
 // typeSignature writes the part of an entity selection for one type, with

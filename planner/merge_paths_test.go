@@ -1,0 +1,102 @@
+package planner_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/vektah/gqlparser/v2"
+)
+
+// planDemo plans query against the demo supergraph.
+func planDemo(t *testing.T, query string) *planner.Plan {
+	t.Helper()
+	sg, err := demoSupergraph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, errs := gqlparser.LoadQuery(sg.API, query)
+	if len(errs) > 0 {
+		t.Fatalf("validate: %v", errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planner.New(sg).Plan(op, planner.Options{})
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	return p
+}
+
+// flattenPaths lists, per fetch to subgraph, the paths it serves
+// ("a.@ b.@"), in plan order.
+func flattenPaths(n planner.Node, subgraph string) []string {
+	var out []string
+	var walk func(n planner.Node)
+	walk = func(n planner.Node) {
+		switch n := n.(type) {
+		case *planner.Sequence:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *planner.Parallel:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *planner.Flatten:
+			if n.Node.Subgraph != subgraph {
+				return
+			}
+			paths := n.Paths
+			if len(paths) == 0 {
+				paths = [][]string{n.Path}
+			}
+			var ps []string
+			for _, p := range paths {
+				ps = append(ps, strings.Join(p, "."))
+			}
+			out = append(out, strings.Join(ps, " "))
+		}
+	}
+	walk(n)
+	return out
+}
+
+// TestMergeKeepsPathsOfOtherTypesApart: an entity fetch for the Users of
+// one path is not merged with the fetch for the Products of another path
+// when the first path holds Products too (an abstract field): the merged
+// fetch would send the first path's Products the second path's selection.
+func TestMergeKeepsPathsOfOtherTypesApart(t *testing.T) {
+	cases := []struct {
+		name, query string
+		want        []string
+	}{
+		{
+			"union path holds both types",
+			`{ search(term: "e") { ... on User { reviews { id } } ... on Product { upc } }
+			   topProducts: search(term: "") { ... on Product { upc: reviews { id } } } }`,
+			[]string{"search.@", "topProducts.@"},
+		},
+		{
+			"object paths of different types still merge",
+			`{ me { reviews { id } } topProducts { reviews { id } } }`,
+			[]string{"me topProducts.@"},
+		},
+		{
+			"same type, same selection still merge",
+			`{ a: topProducts { reviews { id } } b: topProducts(first: 2) { reviews { id } } }`,
+			[]string{"a.@ b.@"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := planDemo(t, c.query)
+			got := flattenPaths(p.Root, "reviews")
+			if strings.Join(got, " | ") != strings.Join(c.want, " | ") {
+				t.Errorf("reviews fetches serve %q, want %q\n%s", got, c.want, p)
+			}
+		})
+	}
+}
