@@ -143,6 +143,37 @@ func TestCoverage(t *testing.T) {
 			}
 		}
 		for _, o := range doc.Operations {
+			spreads := map[string]int{}
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+				if sp, ok := sel.(*ast.FragmentSpread); ok {
+					spreads[sp.Name]++
+				}
+			})
+			for _, n := range spreads {
+				if n > 1 {
+					seen["fragment spread twice in one operation"] = true
+				}
+			}
+			uses := map[string]int{}
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+				f, ok := sel.(*ast.Field)
+				if !ok {
+					return
+				}
+				if len(f.Directives.ForNames("skip")) > 0 && len(f.Directives.ForNames("include")) > 0 {
+					seen["@skip and @include on one field"] = true
+				}
+				for _, a := range f.Arguments {
+					valueFeatures(a.Value, a.Value.ExpectedType, 0, seen, uses)
+				}
+			})
+			for _, n := range uses {
+				if n > 1 {
+					seen["variable used twice"] = true
+				}
+			}
+		}
+		for _, o := range doc.Operations {
 			for _, v := range o.VariableDefinitions {
 				if v.DefaultValue != nil {
 					seen["variable with default"] = true
@@ -194,13 +225,90 @@ func TestCoverage(t *testing.T) {
 	}
 	for _, want := range []string{"several operations", "named fragment", "fragment shared by operations", "variable with default", "depth 5",
 		"@skip", "@include", "@skip($var)", "@include($var)", "alias __typename",
-		"alias named like a key or @requires field", "nested abstract fragment", "same field twice with arguments"} {
+		"alias named like a key or @requires field", "nested abstract fragment", "same field twice with arguments",
+		"fragment spread twice in one operation", "@skip and @include on one field", "variable used twice"} {
 		if !seen[want] {
 			t.Errorf("400 operations have no %s", want)
 		}
 	}
 	for name := range abstract {
 		t.Errorf("no inline fragment under abstract type %s", name)
+	}
+}
+
+// TestValueCoverage checks that argument values over the fixtures (the
+// demo has no list or input object arguments) take the forms the
+// generator promises.
+func TestValueCoverage(t *testing.T) {
+	seen := map[string]bool{}
+	for name, sg := range supergraphs(t) {
+		g := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{})
+		for seed := uint64(0); seed < 40; seed++ {
+			op, err := g.Generate(seed)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+			if len(errs) > 0 {
+				t.Fatalf("%s: %v", name, errs)
+			}
+			for _, o := range doc.Operations {
+				walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+					if f, ok := sel.(*ast.Field); ok {
+						for _, a := range f.Arguments {
+							valueFeatures(a.Value, a.Value.ExpectedType, 0, seen, map[string]int{})
+						}
+					}
+				})
+			}
+			for _, v := range op.Variables {
+				if _, ok := v.([]any); !ok {
+					continue
+				}
+				seen["list variable"] = true
+			}
+		}
+	}
+	for _, want := range []string{"variable inside a list or object value", "one value for a list", "Int literal for a Float or ID", "list variable"} {
+		if !seen[want] {
+			t.Errorf("the fixtures' operations have no %s", want)
+		}
+	}
+}
+
+// valueFeatures notes what an argument value shows: variables inside
+// list and object values (and counts every variable use), one value where
+// a list is expected, Int literals for Float and ID.
+func valueFeatures(v *ast.Value, typ *ast.Type, depth int, seen map[string]bool, uses map[string]int) {
+	if v == nil || typ == nil {
+		return
+	}
+	switch v.Kind {
+	case ast.Variable:
+		uses[v.Raw]++
+		if depth > 0 {
+			seen["variable inside a list or object value"] = true
+		}
+		return
+	case ast.NullValue:
+		return
+	}
+	if typ.Elem != nil && v.Kind != ast.ListValue {
+		seen["one value for a list"] = true
+		valueFeatures(v, typ.Elem, depth+1, seen, uses)
+		return
+	}
+	if v.Kind == ast.IntValue && (typ.NamedType == "Float" || typ.NamedType == "ID") {
+		seen["Int literal for a Float or ID"] = true
+	}
+	for _, c := range v.Children {
+		var ct *ast.Type
+		if v.Kind == ast.ListValue {
+			ct = typ.Elem
+		} else if c.Value.ExpectedType != nil {
+			ct = c.Value.ExpectedType
+		}
+		valueFeatures(c.Value, ct, depth+1, seen, uses)
 	}
 }
 
