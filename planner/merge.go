@@ -18,7 +18,7 @@ func (b *builder) mergeLevels() {
 		return
 	}
 	level := levels(b.groups, nil)
-	sigs := signatures{}
+	sigs := signatures{m: map[*group]map[string]string{}, possible: b.sg.Full.PossibleTypes}
 	for _, g := range b.groups {
 		if g.entity {
 			g.present = b.presentTypes(g)
@@ -84,7 +84,7 @@ func (b *builder) mergeLevels() {
 		for t := range g.collects {
 			into.collects[t] = true
 		}
-		delete(sigs, into)
+		delete(sigs.m, into)
 		for _, d := range g.deps {
 			into.deps = appendUnique(into.deps, d)
 		}
@@ -123,20 +123,24 @@ func (b *builder) mergeLevels() {
 // the other's paths (present), or the merged fetch would collect the
 // other path's objects of that type too and answer them the first path's
 // selection.
-func mergeable(a, b *group) bool { return signatures(nil).mergeable(a, b) }
+func mergeable(a, b *group) bool { return signatures{}.mergeable(a, b) }
 
 // signatures caches typeSignature per group and type during one merge
-// pass (a group's entry is dropped when another is merged into it).
-type signatures map[*group]map[string]string
+// pass (a group's entry is dropped when another is merged into it), and
+// knows the possible types of abstract types.
+type signatures struct {
+	m        map[*group]map[string]string
+	possible map[string][]*ast.Definition
+}
 
 func (s signatures) of(g *group, typ string) string {
-	if s == nil {
+	if s.m == nil {
 		return typeSignature(g.sel, typ)
 	}
-	m := s[g]
+	m := s.m[g]
 	if m == nil {
 		m = map[string]string{}
-		s[g] = m
+		s.m[g] = m
 	}
 	sig, ok := m[typ]
 	if !ok {
@@ -158,7 +162,47 @@ func (s signatures) mergeable(a, b *group) bool {
 			return false
 		}
 	}
+	// The selections may be on other types than the representations (an
+	// interface entity is selected on as the interface): a selection
+	// type of one that the other selects on too must select the same,
+	// and one that shares objects with another selection type of the
+	// other (an interface and its implementation) cannot be merged.
+	for _, tb := range b.sel.types {
+		for _, ta := range a.sel.types {
+			if ta.typ == tb.typ {
+				if s.of(a, ta.typ) != s.of(b, tb.typ) {
+					return false
+				}
+			} else if s.overlap(ta.typ, tb.typ) {
+				return false
+			}
+		}
+	}
 	return true
+}
+
+// overlap reports whether an object can be of both types x and y.
+func (s signatures) overlap(x, y string) bool {
+	in := func(t, obj string) bool {
+		if t == obj {
+			return true
+		}
+		for _, p := range s.possible[t] {
+			if p.Name == obj {
+				return true
+			}
+		}
+		return false
+	}
+	if in(x, y) || in(y, x) {
+		return true
+	}
+	for _, p := range s.possible[x] {
+		if in(y, p.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // apart reports whether every type b's fetch collects that a's does not

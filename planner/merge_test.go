@@ -14,6 +14,18 @@ func entityGroupOf(graph, typ string, path []string, fields ...string) *group {
 	return g
 }
 
+// onInterface is an entity group for the representations of typ that
+// selects fields on the interface iface (an interface entity).
+func onInterface(typ, iface string, fields ...string) *group {
+	g := entityGroupOf("s", typ, []string{"a"})
+	g.sel.types = nil
+	ts := g.sel.forType(iface)
+	for _, f := range fields {
+		ts.add(f, f, nil, nil)
+	}
+	return g
+}
+
 func TestMergeable(t *testing.T) {
 	cases := []struct {
 		name string
@@ -46,6 +58,8 @@ func TestMergeable(t *testing.T) {
 		{"different types, the other type present at a's path", both, entityGroupOf("s", "Q", []string{"b"}, "y"), false},
 		{"different types, the other type present at b's path", entityGroupOf("s", "Q", []string{"b"}, "y"), both, false},
 		{"different types, what a's path holds unknown", unknown, entityGroupOf("s", "Q", []string{"b"}, "y"), false},
+		{"same interface selection type, other selections", onInterface("P", "I", "x"), onInterface("P", "I", "y"), false},
+		{"same interface selection type, same selection", onInterface("P", "I", "x"), onInterface("P", "I", "x"), true},
 	} {
 		cases = append(cases, c)
 	}

@@ -34,6 +34,9 @@ import (
 //	DIFFTEST_SHRINK=150   re-runs spent minimizing a case (-1: none)
 //	DIFFTEST_REVIEW=0     1: minimize the cases to review too (slower)
 //	DIFFTEST_ERRORS=0     1: fixture subgraphs answer some nullable fields with an error
+//	DIFFTEST_SERVE=       seconds: start the graphs and references, print their
+//	                      URLs, serve for that long instead of testing (to
+//	                      look at one case by hand)
 //	DIFFTEST_EXTERNAL=    glob of more supergraph files whose subgraphs already
 //	                      run (on loopback, at the URLs the files name); their
 //	                      graphs are named after the files and get no mutations
@@ -287,6 +290,19 @@ func TestDifferential(t *testing.T) {
 		refs = append(refs, hive)
 	}
 
+	if secs := envInt(t, "DIFFTEST_SERVE", 0); secs > 0 {
+		for _, g := range graphs {
+			line := fmt.Sprintf("graph %s: fedgate %s", g.name, g.fedgate)
+			for _, r := range refs {
+				if _, refused := r.Refused[g.name]; !refused {
+					line += fmt.Sprintf(" %s %s", r.Name, r.URL(g.name))
+				}
+			}
+			fmt.Println(line)
+		}
+		time.Sleep(time.Duration(secs) * time.Second)
+		return
+	}
 	var reportFile *os.File
 	if path := os.Getenv("DIFFTEST_REPORT"); path != "" {
 		f, err := os.Create(path + ".partial")
