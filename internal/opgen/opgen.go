@@ -182,6 +182,8 @@ type reusableFragment struct {
 	op  int
 	// vars: the fragment uses variables (of operation op).
 	vars bool
+	// aliases counts the aliases of the fragment, its spreads expanded.
+	aliases int
 }
 
 func (g *Generator) generate(r *rand.Rand) Operation {
@@ -376,10 +378,12 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		}
 	}
 	def := s.schema.Types[cond]
-	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 {
+	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 && s.aliases+reuse.aliases <= s.opts.MaxAliases {
 		// A fragment spread elsewhere too: in another operation of the
-		// document, or in another place of this one.
-		spread := &ast.FragmentSpread{Name: reuse.Name}
+		// document, or in another place of this one. Its aliases count
+		// again (gateways count aliases with fragments expanded).
+		s.aliases += reuse.aliases
+		spread := &ast.FragmentSpread{Name: reuse.def.Name}
 		s.directives(&spread.Directives)
 		return spread
 	}
@@ -387,9 +391,9 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		name := fmt.Sprintf("F%d", len(s.frags)+1)
 		fd := &ast.FragmentDefinition{Name: name, TypeCondition: cond}
 		s.frags = append(s.frags, fd)
-		uses := s.varUses
+		uses, aliases := s.varUses, s.aliases
 		fd.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
-		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses})
+		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses, aliases: s.aliases - aliases})
 		spread := &ast.FragmentSpread{Name: name}
 		s.directives(&spread.Directives)
 		return spread
@@ -406,15 +410,16 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 // reusableFor picks a finished fragment whose type condition is one of
 // conds, or nil: one of this operation, or a variable-free one of an
 // earlier operation.
-func (s *gen) reusableFor(conds []string) *ast.FragmentDefinition {
-	var cands []*ast.FragmentDefinition
-	for _, f := range s.reusable {
+func (s *gen) reusableFor(conds []string) *reusableFragment {
+	var cands []*reusableFragment
+	for i := range s.reusable {
+		f := &s.reusable[i]
 		if f.op != s.op && f.vars {
 			continue
 		}
 		for _, c := range conds {
 			if c == f.def.TypeCondition {
-				cands = append(cands, f.def)
+				cands = append(cands, f)
 				break
 			}
 		}
