@@ -478,3 +478,28 @@ func TestOneKeyForFieldsOfDifferentTypes(t *testing.T) {
 		t.Fatal("1000 operations never use one response key for two different fields")
 	}
 }
+
+// TestValidateUndefinedVariableThroughFragments: a fragment spread by two
+// operations that uses a variable only one defines makes the document
+// invalid (spec 5.8.3), however deep the fragment sits; gqlparser alone
+// misses it when the defining operation comes first.
+func TestValidateUndefinedVariableThroughFragments(t *testing.T) {
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `query Op2($v: Boolean!) { me { ...F2 } }
+query Op1 { me { ...F2 } }
+fragment F2 on User { ...F1 }
+fragment F1 on User { name @include(if: $v) }`
+	for _, name := range []string{"Op1", "Op2"} {
+		err := opgen.Validate(sg.API, opgen.Operation{Query: doc, OperationName: name, Variables: map[string]any{"v": true}})
+		if err == nil || !strings.Contains(err.Error(), "$v is not defined by operation \"Op1\"") {
+			t.Errorf("%s: Validate = %v, want $v not defined by Op1", name, err)
+		}
+	}
+	ok := `query Op2($v: Boolean!) { me { ...F2 } } fragment F2 on User { name @include(if: $v) }`
+	if err := opgen.Validate(sg.API, opgen.Operation{Query: ok, OperationName: "Op2", Variables: map[string]any{"v": true}}); err != nil {
+		t.Errorf("valid document: %v", err)
+	}
+}
