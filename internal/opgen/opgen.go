@@ -128,11 +128,6 @@ func Validate(schema *ast.Schema, op Operation) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid document: %w", errs)
 	}
-	for _, o := range doc.Operations {
-		if name := undefinedVariable(doc, o); name != "" {
-			return fmt.Errorf("invalid document: variable $%s is not defined by operation %q", name, o.Name)
-		}
-	}
 	var target *ast.OperationDefinition
 	if op.OperationName == "" {
 		if len(doc.Operations) != 1 {
@@ -150,76 +145,6 @@ func Validate(schema *ast.Schema, op Operation) error {
 		return fmt.Errorf("invalid variables: %w", err)
 	}
 	return nil
-}
-
-// undefinedVariable returns a variable that o uses, in its selections or
-// in the fragments they spread (transitively), without defining it; ""
-// when there is none. gqlparser's rule walks a fragment once per document,
-// in the first operation that spreads it, and misses the others.
-func undefinedVariable(doc *ast.QueryDocument, o *ast.OperationDefinition) string {
-	defined := map[string]bool{}
-	for _, v := range o.VariableDefinitions {
-		defined[v.Variable] = true
-	}
-	seen := map[string]bool{}
-	var inValue func(v *ast.Value) string
-	inValue = func(v *ast.Value) string {
-		if v == nil {
-			return ""
-		}
-		if v.Kind == ast.Variable && !defined[v.Raw] {
-			return v.Raw
-		}
-		for _, c := range v.Children {
-			if name := inValue(c.Value); name != "" {
-				return name
-			}
-		}
-		return ""
-	}
-	inDirectives := func(list ast.DirectiveList) string {
-		for _, d := range list {
-			for _, a := range d.Arguments {
-				if name := inValue(a.Value); name != "" {
-					return name
-				}
-			}
-		}
-		return ""
-	}
-	var inSet func(set ast.SelectionSet) string
-	inSet = func(set ast.SelectionSet) string {
-		for _, sel := range set {
-			var name string
-			switch sel := sel.(type) {
-			case *ast.Field:
-				for _, a := range sel.Arguments {
-					if name = inValue(a.Value); name != "" {
-						return name
-					}
-				}
-				if name = inDirectives(sel.Directives); name == "" {
-					name = inSet(sel.SelectionSet)
-				}
-			case *ast.InlineFragment:
-				if name = inDirectives(sel.Directives); name == "" {
-					name = inSet(sel.SelectionSet)
-				}
-			case *ast.FragmentSpread:
-				if name = inDirectives(sel.Directives); name == "" && !seen[sel.Name] {
-					seen[sel.Name] = true
-					if fd := doc.Fragments.ForName(sel.Name); fd != nil {
-						name = inSet(fd.SelectionSet)
-					}
-				}
-			}
-			if name != "" {
-				return name
-			}
-		}
-		return ""
-	}
-	return inSet(o.SelectionSet)
 }
 
 // Print formats doc as the generator prints documents.

@@ -481,21 +481,26 @@ func TestOneKeyForFieldsOfDifferentTypes(t *testing.T) {
 
 // TestValidateUndefinedVariableThroughFragments: a fragment spread by two
 // operations that uses a variable only one defines makes the document
-// invalid (spec 5.8.3), however deep the fragment sits; gqlparser alone
-// misses it when the defining operation comes first.
+// invalid (spec 5.8.3), however deep the fragment sits and whichever
+// operation comes first.
 func TestValidateUndefinedVariableThroughFragments(t *testing.T) {
 	sg, err := schema.Load(gateway.DemoSupergraph)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := `query Op2($v: Boolean!) { me { ...F2 } }
-query Op1 { me { ...F2 } }
-fragment F2 on User { ...F1 }
-fragment F1 on User { name @include(if: $v) }`
-	for _, name := range []string{"Op1", "Op2"} {
-		err := opgen.Validate(sg.API, opgen.Operation{Query: doc, OperationName: name, Variables: map[string]any{"v": true}})
-		if err == nil || !strings.Contains(err.Error(), "$v is not defined by operation \"Op1\"") {
-			t.Errorf("%s: Validate = %v, want $v not defined by Op1", name, err)
+	for _, doc := range []string{
+		`query Op2($v: Boolean!) { me { ...F2 } } query Op1 { me { ...F2 } }
+fragment F2 on User { ...F1 } fragment F1 on User { name @include(if: $v) }`,
+		`query Op1 { me { ...F2 } } query Op2($v: Boolean!) { me { ...F2 } }
+fragment F2 on User { ...F1 } fragment F1 on User { name @include(if: $v) }`,
+		`query Op2($v: Boolean!) { me { ...F2 } } query Op1 { me { ...F2 } }
+fragment F2 on User { ...F1 @include(if: $v) } fragment F1 on User { name }`,
+	} {
+		for _, name := range []string{"Op1", "Op2"} {
+			err := opgen.Validate(sg.API, opgen.Operation{Query: doc, OperationName: name, Variables: map[string]any{"v": true}})
+			if err == nil || !strings.Contains(err.Error(), `Variable "$v" is not defined by operation "Op1"`) {
+				t.Errorf("%s of\n%s\nValidate = %v, want $v not defined by Op1", name, doc, err)
+			}
 		}
 	}
 	ok := `query Op2($v: Boolean!) { me { ...F2 } } fragment F2 on User { name @include(if: $v) }`
