@@ -91,18 +91,56 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		defer e.entities.Put(e.ctx, f, vars, batch.items, store, cacheControl)
 	}
 	defer e.mu.Unlock()
+	guard := guardOf(f)
 	for i, ent := range entities {
 		if i >= batch.count || ent.Type() != fastjson.TypeObject {
 			continue
 		}
 		for _, obj := range batch.targets[i] {
-			merge(obj, ent)
+			mergeEntity(obj, ent, guard)
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
 		e.errors = append(e.errors, e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
 			return e.entityErrorPath(paths, batch, p)
 		}))
+	}
+}
+
+// typenameGuard protects the concrete __typename of objects sent to an
+// @interfaceObject subgraph, which knows the interface as an object type
+// and answers its name as __typename: ifaces are the representation types
+// that name another type than the objects' own, concrete those objects'
+// types. Nil when the fetch sends none.
+type typenameGuard struct {
+	ifaces, concrete map[string]bool
+}
+
+func guardOf(f *planner.Fetch) *typenameGuard {
+	var g *typenameGuard
+	for _, r := range f.Requires {
+		if r.RepresentationType == r.TypeName {
+			continue
+		}
+		if g == nil {
+			g = &typenameGuard{ifaces: map[string]bool{}, concrete: map[string]bool{}}
+		}
+		g.ifaces[r.RepresentationType] = true
+		g.concrete[r.TypeName] = true
+	}
+	return g
+}
+
+// mergeEntity merges an entity answer into obj. Under guard, an answer
+// that names the interface does not replace obj's concrete __typename.
+func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard) {
+	var typename *fastjson.Value
+	if guard != nil && guard.ifaces[string(ent.GetStringBytes("__typename"))] && guard.concrete[string(obj.GetStringBytes("__typename"))] {
+		typename = obj.Get("__typename")
+	}
+	merge(obj, ent)
+	if typename != nil {
+		obj.Set("__typename", typename)
 	}
 }
 

@@ -57,6 +57,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 		}
 	}
 	hit := make([]bool, len(batch.items))
+	guard := guardOf(f)
 	if len(parsed) > 0 {
 		e.mu.Lock()
 		for j, ent := range parsed {
@@ -66,7 +67,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			i := hitIdx[j]
 			hit[i] = true
 			for _, obj := range batch.targets[i] {
-				merge(obj, ent)
+				mergeEntity(obj, ent, guard)
 			}
 			if e.stats {
 				e.cacheControl = append(e.cacheControl, hits[i].CacheControl)

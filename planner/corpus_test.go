@@ -247,3 +247,18 @@ func TestCorpusProgressiveOverrideLabel(t *testing.T) {
 		})
 	}
 }
+
+// TestInterfaceObjectRequires: a field an @interfaceObject subgraph adds
+// with @requires gets the required field in the representation of the
+// one entity fetch that asks for it, planned into the fetch that has the
+// concrete objects; no fetch keyed by an interface object's answer (whose
+// __typename names the interface).
+func TestInterfaceObjectRequires(t *testing.T) {
+	p := composedPlan(t, "interface_object_requires", `{ accounts { __typename handle } }`)
+	if got, want := representations(p, "b"), "Bot as Account: id<-id name<-name\nPerson as Account: id<-id name<-name"; got != want {
+		t.Errorf("representations for b:\n%s\nwant:\n%s\nplan:\n%s", got, want, p)
+	}
+	if p.Fetches != 2 {
+		t.Errorf("%d fetches, want 2:\n%s", p.Fetches, p)
+	}
+}

@@ -132,8 +132,19 @@ func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, if
 
 // jumpToInterfaceObject fetches typ.f from a subgraph that has it on an
 // @interfaceObject interface: the representation names the interface.
+//
+// A field with @requires there gets its required fields in the same
+// representation, planned into g's selection of typ like the key: had it
+// been planned as a field of the interface object, the requirement would
+// be met by a second entity fetch to target keyed by the first one's
+// answer, which names the interface as __typename.
 func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
 	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov)
+	if fg := b.fieldIn(target, iface, f.Name); fg != nil && len(fg.Requires) > 0 && !b.requiresConflict(eg, typ, fg) {
+		b.addRequires(eg, typ, fg)
+		b.addField(eg, eg.sel.forType(iface), iface, f, path, b.keysProvided(target, iface))
+		return
+	}
 	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 
