@@ -92,11 +92,15 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	}
 	defer e.mu.Unlock()
 	guard := guardOf(f)
+	var arena fastjson.Arena
 	for i, ent := range entities {
 		if i >= batch.count || ent.Type() != fastjson.TypeObject {
 			continue
 		}
-		for _, obj := range batch.targets[i] {
+		for j, obj := range batch.targets[i] {
+			if j > 0 {
+				ent = copyComposite(&arena, ent)
+			}
 			mergeEntity(obj, ent, guard)
 		}
 	}
@@ -142,6 +146,29 @@ func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard) {
 	if typename != nil {
 		obj.Set("__typename", typename)
 	}
+}
+
+// copyComposite returns v with its objects and arrays copied (leaves are
+// shared: nothing changes them): one entity answer merged into several
+// objects (one representation, several objects) must not leave them
+// sharing a sub-object, which a later fetch along one of their paths
+// would fill for all of them.
+func copyComposite(a *fastjson.Arena, v *fastjson.Value) *fastjson.Value {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o := a.NewObject()
+		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
+			o.Set(string(k), copyComposite(a, c))
+		})
+		return o
+	case fastjson.TypeArray:
+		arr := a.NewArray()
+		for i, c := range v.GetArray() {
+			arr.SetArrayItem(i, copyComposite(a, c))
+		}
+		return arr
+	}
+	return v
 }
 
 // entityErrorPath maps ["_entities", i, rest...] to the response path of

@@ -58,6 +58,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 	}
 	hit := make([]bool, len(batch.items))
 	guard := guardOf(f)
+	var arena fastjson.Arena
 	if len(parsed) > 0 {
 		e.mu.Lock()
 		for j, ent := range parsed {
@@ -66,7 +67,10 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			}
 			i := hitIdx[j]
 			hit[i] = true
-			for _, obj := range batch.targets[i] {
+			for k, obj := range batch.targets[i] {
+				if k > 0 {
+					ent = copyComposite(&arena, ent)
+				}
 				mergeEntity(obj, ent, guard)
 			}
 			if e.stats {
