@@ -14,18 +14,26 @@ import "strconv"
 // whichever fetch wrote it. Rewrites apply in order: a parent's rename
 // comes before those below it, whose paths therefore name the data key.
 func (b *builder) resolveConflicts(graph string, s *subSel, path []string, out []*OutputRewrite) []*OutputRewrite {
+	return b.resolveLevel(graph, s, path, map[string]firstField{}, out)
+}
+
+// firstField is the first field seen under a response key of one
+// selection level, with its type in the subgraph.
+type firstField struct {
+	typ string
+	f   *subField
+}
+
+// resolveLevel resolves the conflicts of s, whose inline fragments share
+// its response keys (seen).
+func (b *builder) resolveLevel(graph string, s *subSel, path []string, seen map[string]firstField, out []*OutputRewrite) []*OutputRewrite {
 	if s == nil {
 		return out
 	}
-	type first struct {
-		typ string
-		f   *subField
-	}
-	seen := map[string]first{}
 	for _, ts := range s.types {
 		for _, f := range ts.fields {
 			if f.fragment {
-				out = b.resolveConflicts(graph, f.sub, path, out)
+				out = b.resolveLevel(graph, f.sub, path, seen, out)
 				continue
 			}
 			if !s.abstract {
@@ -37,8 +45,8 @@ func (b *builder) resolveConflicts(graph string, s *subSel, path []string, out [
 			t := b.shapeType(graph, ts.typ, f.name)
 			key := f.key
 			if prev, ok := seen[key]; !ok {
-				seen[key] = first{t, f}
-			} else if prev.typ != t || b.shapesConflict(graph, prev.f.sub, f.sub) {
+				seen[key] = firstField{t, f}
+			} else if prev.f != f && (prev.typ != t || b.shapesConflict(graph, prev.f.sub, f.sub)) {
 				f.key = ReservedPrefix + "t" + strconv.Itoa(len(out)) + "_" + key
 				out = append(out, &OutputRewrite{Path: path, From: f.key, To: key})
 			}
