@@ -275,7 +275,9 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 		roll := s.r.IntN(100)
 		switch {
 		case roll < 7:
-			set = append(set, s.typename(t, sc))
+			if sel := s.typename(t, sc, false); sel != nil {
+				set = append(set, sel)
+			}
 		case fragDepth < maxFragmentNesting && abstract && roll < 45, fragDepth < maxFragmentNesting && !abstract && roll < 15:
 			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
 				set = append(set, sel)
@@ -285,17 +287,23 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 		}
 	}
 	if len(set) == 0 {
-		set = append(set, s.typename(t, sc))
+		set = append(set, s.typename(t, sc, true))
 	}
 	return set
 }
 
-func (s *gen) typename(t *ast.Definition, sc *scope) ast.Selection {
+// typename selects __typename, sometimes under an alias. When the key
+// __typename is taken by another field (an alias) and the alias budget is
+// spent, it returns nil unless must.
+func (s *gen) typename(t *ast.Definition, sc *scope, must bool) ast.Selection {
 	f := &ast.Field{Name: "__typename", Alias: "__typename"}
 	if s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases {
 		f.Alias = s.alias(t, sc)
 	}
 	if sc.claim(f.Alias, "__typename", objectName(t), "String!") == nil {
+		if !must && s.aliases >= s.opts.MaxAliases {
+			return nil
+		}
 		f.Alias = s.freshAlias()
 		sc.claim(f.Alias, "__typename", objectName(t), "String!")
 	}
@@ -479,7 +487,7 @@ func (s *gen) pickField(t *ast.Definition, depth int) *ast.FieldDefinition {
 func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 	fd := s.pickField(t, depth)
 	if fd == nil {
-		return ast.SelectionSet{s.typename(t, sc)}
+		return ast.SelectionSet{s.typename(t, sc, true)}
 	}
 	times := 1
 	if len(fd.Arguments) > 0 && s.r.IntN(6) == 0 {

@@ -377,11 +377,15 @@ func TestAliasesStayUnderGatewayLimits(t *testing.T) {
 	most := 0
 	for name, sg := range supergraphs(t) {
 		g := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{Mutations: true})
-		seeds := uint64(60)
+		seeds := uint64(100)
 		if name == "demo" {
 			seeds = 1000
 		}
-		for seed := uint64(0); seed < seeds; seed++ {
+		for i := uint64(0); i < seeds; i++ {
+			// The seeds of difftest run 31: its operation 75 on
+			// partial_union had 38 aliases in an operation that did not
+			// run (__typename taken by an alias, then aliased afresh).
+			seed := uint64(31)<<24 | i
 			op, err := g.Generate(seed)
 			if err != nil {
 				t.Fatal(err)
@@ -390,16 +394,18 @@ func TestAliasesStayUnderGatewayLimits(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			run := doc.Operations[0]
-			if op.OperationName != "" {
-				run = doc.Operations.ForName(op.OperationName)
-			}
+			// Gateways hold every operation of the document to the limit,
+			// not only the one that runs.
 			n := 0
-			walk(run.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
-				if f, ok := sel.(*ast.Field); ok && f.Alias != f.Name {
-					n++
-				}
-			})
+			for _, run := range doc.Operations {
+				m := 0
+				walk(run.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+					if f, ok := sel.(*ast.Field); ok && f.Alias != f.Name {
+						m++
+					}
+				})
+				n = max(n, m)
+			}
 			if n > 30 {
 				t.Fatalf("%s seed %d: %d aliases with fragments expanded\n%s", name, seed, n, op.Query)
 			}
