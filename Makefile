@@ -20,14 +20,14 @@ DIFFTEST_SEED ?= 1
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: timing-test deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test defer-test attack
+.PHONY: timing-test deps help run build test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test defer-test uploads-test attack
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
 	@echo 'make build     build bin/gateway'
 	@echo 'make test      install missing test tools (deps), gofmt check, go vet, go test (-race when cgo is available), then js-test'
 	@echo 'make deps      install redis-server and chromium (apt-get) and the e2e npm packages when missing'
-	@echo 'make js-test   playground-test, http-audit, browser-test and subscriptions-test (need Node.js, npm and /usr/bin/chromium)'
+	@echo 'make js-test   playground-test, http-audit, browser-test, subscriptions-test, defer-test and uploads-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
 	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
 	@echo 'make subscriptions-test  graphql-ws, graphql-sse and Apollo Client subscribing through bin/gateway demo'
@@ -148,6 +148,7 @@ playground:
 JS_DEPS := e2e/js/node_modules/.package-lock.json
 SUBS_DEPS := e2e/subscriptions/node_modules/.package-lock.json
 DEFER_DEPS := e2e/defer/node_modules/.package-lock.json
+UPLOADS_DEPS := e2e/uploads/node_modules/.package-lock.json
 
 $(JS_DEPS): e2e/js/package.json e2e/js/package-lock.json
 	cd e2e/js && npm ci --no-audit --no-fund
@@ -158,7 +159,15 @@ $(SUBS_DEPS): e2e/subscriptions/package.json e2e/subscriptions/package-lock.json
 $(DEFER_DEPS): e2e/defer/package.json e2e/defer/package-lock.json
 	cd e2e/defer && npm ci --no-audit --no-fund
 
-js-test: playground-test http-audit browser-test subscriptions-test defer-test
+$(UPLOADS_DEPS): e2e/uploads/package.json e2e/uploads/package-lock.json
+	cd e2e/uploads && npm ci --no-audit --no-fund
+
+js-test: playground-test http-audit browser-test subscriptions-test defer-test uploads-test
+
+# uploads-test sends files through bin/gateway demo with Apollo Client and
+# apollo-upload-client (e2e/uploads), the GraphQL multipart request spec.
+uploads-test: build $(UPLOADS_DEPS)
+	timeout 180 node e2e/uploads/clients.mjs $(BIN)/gateway
 
 # defer-test reads @defer answers through bin/gateway demo with the meros
 # multipart parser and Apollo Client (e2e/defer).

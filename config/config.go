@@ -28,6 +28,7 @@ import (
 	"github.com/fedgate/gateway/subgraphs/registry"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
+	"github.com/fedgate/gateway/uploads"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -52,6 +53,9 @@ type Config struct {
 	// Coprocessor sends request stages to an HTTP coprocessor
 	// (docs/extending.md).
 	Coprocessor coprocessor.Config `yaml:"coprocessor"`
+	// Uploads accepts file uploads of the GraphQL multipart request spec
+	// (docs/config.md).
+	Uploads uploads.Config `yaml:"uploads"`
 }
 
 // Server configures the public HTTP listener and the request pipeline.
@@ -167,6 +171,7 @@ func Default() Config {
 		Registry:  registry.DefaultConfig(),
 
 		Subscriptions: subscriptions.DefaultConfig(),
+		Uploads:       uploads.DefaultConfig(),
 	}
 }
 
@@ -263,6 +268,7 @@ func (c Config) Validate() error {
 		{"subscriptions", c.Subscriptions.Validate()},
 		{"response_headers", c.ResponseHeaders.Validate()},
 		{"coprocessor", c.Coprocessor.Validate()},
+		{"uploads", c.Uploads.Validate()},
 	} {
 		if s.err != nil {
 			errs = append(errs, prefixed(s.key, s.err))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -206,10 +207,7 @@ func TestIncrementalGolden(t *testing.T) {
 			var mergedErrs []any
 			if strings.HasPrefix(ct, "multipart/") {
 				ps := parts(t, resp)
-				for i, p := range ps {
-					b, _ := json.MarshalIndent(p, "", "  ")
-					fmt.Fprintf(&got, "--- part %d\n%s\n", i, b)
-				}
+				writeParts(&got, ps)
 				merged, mergedErrs = mergeParts(t, ps)
 			} else {
 				var m map[string]any
@@ -241,6 +239,45 @@ func TestIncrementalGolden(t *testing.T) {
 				t.Fatalf("%d errors in the payloads, %d in the unsplit answer", len(mergedErrs), len(wholeErrs))
 			}
 		})
+	}
+}
+
+// writeParts prints an incremental answer for a golden: the initial
+// payload, then every incremental entry sorted by label and path, then
+// the subsequent payloads' own errors. Independent deferred parts arrive
+// in the order their fetches finish, which varies from run to run; that
+// the order is right (a nested part after its parent, each part when its
+// fetches are done) is checked by mergeParts and by executor's
+// TestIncrementalPartsArriveWhenReady.
+func writeParts(w *bytes.Buffer, ps []map[string]any) {
+	b, _ := json.MarshalIndent(ps[0], "", "  ")
+	fmt.Fprintf(w, "--- initial payload\n%s\n", b)
+	type entry struct {
+		key string
+		raw []byte
+	}
+	var entries []entry
+	var loose []any
+	for _, p := range ps[1:] {
+		incs, _ := p["incremental"].([]any)
+		for _, inc := range incs {
+			m, _ := inc.(map[string]any)
+			path, _ := json.Marshal(m["path"])
+			label, _ := m["label"].(string)
+			raw, _ := json.MarshalIndent(inc, "", "  ")
+			entries = append(entries, entry{label + "\x00" + string(path), raw})
+		}
+		if e, ok := p["errors"].([]any); ok {
+			loose = append(loose, e...)
+		}
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
+	for _, e := range entries {
+		fmt.Fprintf(w, "--- incremental\n%s\n", e.raw)
+	}
+	if len(loose) > 0 {
+		b, _ := json.MarshalIndent(loose, "", "  ")
+		fmt.Fprintf(w, "--- payload errors\n%s\n", b)
 	}
 }
 

@@ -3,6 +3,9 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
@@ -10,18 +13,46 @@ import (
 
 // ExecuteIncremental runs a plan with a @defer split (plan.Defer) for
 // incremental delivery: the primary part runs and emit receives the
-// initial payload ({"data","errors","hasNext":true}); then the deferred
-// part runs on the primary's data and emit receives the subsequent
-// payload ({"incremental":[{"data","path","label","errors"}],
-// "hasNext":false}), one incremental entry per deferred fragment and
-// object it applies to. Errors of the deferred fetches go to the entry
-// whose path they concern; a non-null violation nulls the entry's data,
-// never the primary's. emit returning false (the client went away) stops
-// the run. Each payload is emitted in a fresh buffer.
+// initial payload ({"data","errors","hasNext":true}); then every deferred
+// part runs its fetches, in parallel with the others once the parts it
+// depends on have run theirs, and emit receives a subsequent payload
+// ({"incremental":[{"data","path","label","errors"}],"hasNext"}) as soon
+// as a part's fetches are done (and, for a nested @defer, its parent's
+// payload was sent); parts done at the same moment share one payload.
+// Errors of a part's fetches go to that part's entries; a non-null
+// violation nulls the entry's data, never the primary's. When ctx ends
+// before every part was sent (the request deadline), a last payload
+// with a GATEWAY_TIMEOUT error and hasNext false ends the stream. emit
+// returning false (the client went away) stops the run and cancels the
+// fetches in flight. Each payload is emitted in a fresh buffer; emit is
+// called from the calling goroutine only.
 func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, transport Transport, emit func(payload []byte) bool) {
+	ExecuteIncrementalObserved(ctx, plan, in, transport, emit, nil)
+}
+
+// PartObserver hears about the deferred parts of an incremental run: a
+// part's fetches start (after the parts it depends on), and its payload
+// is sent with errors errors, or the request deadline ended the stream
+// before (timedOut). PartStart returns the context PartDone gets (with a
+// span, say). Both are called from the goroutine that emits.
+type PartObserver interface {
+	PartStart(ctx context.Context, d *planner.Defer) context.Context
+	PartDone(ctx context.Context, d *planner.Defer, errors int, timedOut bool)
+}
+
+// ExecuteIncrementalObserved is ExecuteIncremental with obs (nil: none)
+// told when each deferred part starts and is delivered.
+func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Input, transport Transport, emit func(payload []byte) bool, obs PartObserver) {
 	dp := plan.Defer
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities, stats: in.Stats != nil}
-	defer e.release()
+	release := true
+	defer func() {
+		if release {
+			e.release()
+		}
+	}()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
 		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
@@ -37,84 +68,210 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 	if !emit(buf) {
 		return
 	}
-	seen := len(e.errors)
-	if dp.Deferred != nil {
-		e.run(dp.Deferred)
-	}
 	// What the client holds: a deferred fragment under an object the
 	// primary part nulled (null propagation) is not delivered.
 	var shown *fastjson.Value
 	if v, err := e.parser().ParseBytes(buf); err == nil {
 		shown = v.Get("data")
 	}
-	out, n := e.renderIncremental(dp, plan.Operation, shown, e.errors[seen:], in.Introspect)
-	nerrs += n
-	emit(out)
-	if in.Stats != nil {
-		in.Stats.SubgraphBytes = e.bytes.Load()
-		in.Stats.Errors = nerrs
-		in.Stats.CacheControl = e.cacheControl
+	reported := map[*Error]bool{}
+	for _, err := range e.errors {
+		reported[err] = true
 	}
-}
 
-// incremental is one entry of a subsequent payload.
-type incremental struct {
-	path   []any
-	label  string
-	data   []byte
-	errors []*Error
-}
-
-// renderIncremental writes the subsequent payload: the deferred
-// fragments' data at each object of their paths. fetchErrs are the errors
-// of the deferred fetches.
-func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operation, shown *fastjson.Value, fetchErrs []*Error, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
-	var items []*incremental
-	root := e.data
-	if root == nil {
-		// No fetch ran (a deferred __typename at the root, say): the root
-		// object is still there to render from.
-		var a fastjson.Arena
-		root = a.NewObject()
+	n := len(dp.Parts)
+	index := map[*planner.Defer]int{}
+	owned := make([]map[*planner.Fetch]bool, n)
+	for i, part := range dp.Parts {
+		index[part.Defer] = i
+		owned[i] = fetchesOf(part.Node, map[*planner.Fetch]bool{})
 	}
-	for _, d := range dp.Defers {
-		at(root, shown, op.Selection, d.Path, nil, func(v *fastjson.Value, sel *planner.SelectionSet, path []any) {
-			vs := dp.View(d, sel)
-			if vs == nil {
-				return
+	done := make(chan int, n)
+	started, finished, sent := make([]bool, n), make([]bool, n), make([]bool, n)
+	partCtx := make([]context.Context, n)
+	var wg sync.WaitGroup
+	startReady := func() {
+		for i, part := range dp.Parts {
+			if started[i] {
+				continue
 			}
-			r := &renderer{e: e, introspect: introspect, denied: dp.Denied, path: append([]any(nil), path...)}
-			typename := sel.Type
-			if sel.Abstract {
-				typename = string(v.GetStringBytes("__typename"))
-				if len(vs.FieldsFor(typename)) == 0 {
-					return
+			ready := true
+			for _, j := range part.Depends {
+				ready = ready && finished[j]
+			}
+			if !ready {
+				continue
+			}
+			started[i] = true
+			pctx := ctx
+			if obs != nil {
+				pctx = obs.PartStart(ctx, part.Defer)
+			}
+			partCtx[i] = pctx
+			wg.Add(1)
+			go func(i int, node planner.Node) {
+				defer wg.Done()
+				defer func() {
+					if p := recover(); p != nil {
+						e.addError(&Error{Message: "internal error executing the plan", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}})
+					}
+					done <- i
+				}()
+				if node != nil {
+					e.run(node)
+				}
+			}(i, part.Node)
+		}
+	}
+	finish := func() {
+		if in.Stats != nil {
+			in.Stats.SubgraphBytes = e.bytes.Load()
+			in.Stats.Errors = nerrs
+			e.mu.Lock()
+			in.Stats.CacheControl = append([]string(nil), e.cacheControl...)
+			e.mu.Unlock()
+		}
+	}
+	// abandon tells obs about the parts started and never sent.
+	abandon := func() {
+		if obs == nil {
+			return
+		}
+		for i, part := range dp.Parts {
+			if started[i] && !sent[i] {
+				obs.PartDone(partCtx[i], part.Defer, 0, true)
+			}
+		}
+	}
+	startReady()
+	remaining := n
+	for remaining > 0 {
+		select {
+		case i := <-done:
+			finished[i] = true
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			// The request deadline (or the client) ended the run, even
+			// when a part just finished because its fetch was cut: the
+			// parts not sent yet end with an error payload. Fetches still
+			// in flight see the same context end; the execution's buffers
+			// are released once they have.
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// A client that went away (canceled) gets nothing more.
+				msg := "the request deadline passed before every deferred part was delivered"
+				b, _ := json.Marshal([]*Error{{Message: msg, Extensions: map[string]any{"code": "GATEWAY_TIMEOUT"}}})
+				emit(append(append([]byte(`{"hasNext":false,"errors":`), b...), '}'))
+				nerrs++
+			}
+			abandon()
+			finish()
+			release = false
+			go func() {
+				wg.Wait()
+				e.release()
+			}()
+			return
+		}
+		startReady()
+		// Every part whose fetches are done and whose parent was sent
+		// goes in the next payload.
+		var batch []int
+		for changed := true; changed; {
+			changed = false
+			for i, part := range dp.Parts {
+				if !finished[i] || sent[i] {
+					continue
+				}
+				if p := part.Defer.Parent; p != nil && !sent[index[p]] {
+					continue
+				}
+				sent[i], changed = true, true
+				batch = append(batch, i)
+				remaining--
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		out, counts := e.renderParts(plan.Operation, dp, batch, owned, reported, shown, remaining > 0, in.Introspect)
+		for k, i := range batch {
+			nerrs += counts[k]
+			if obs != nil {
+				obs.PartDone(partCtx[i], dp.Parts[i].Defer, counts[k], false)
+			}
+		}
+		if !emit(out) {
+			cancel()
+			abandon()
+			break
+		}
+	}
+	wg.Wait()
+	finish()
+}
+
+// fetchesOf adds the fetches of n to out.
+func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]bool {
+	switch n := n.(type) {
+	case *planner.Sequence:
+		for _, c := range n.Nodes {
+			fetchesOf(c, out)
+		}
+	case *planner.Parallel:
+		for _, c := range n.Nodes {
+			fetchesOf(c, out)
+		}
+	case *planner.Flatten:
+		out[n.Node] = true
+	case *planner.Fetch:
+		out[n] = true
+	}
+	return out
+}
+
+// renderParts writes the subsequent payload of the parts in batch (their
+// fetches are done): each part's fragment data at each object of its
+// path, with the errors of the fetches the part owns that no payload
+// reported yet. counts holds the errors each part's entries carry; errors
+// of no entry go to the payload's own errors (counted with the first
+// part).
+func (e *execution) renderParts(op *planner.Operation, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *fastjson.Value, hasNext bool, introspect func([]byte, *planner.Field) []byte) ([]byte, []int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var items []*incremental
+	var loose []*Error
+	counts := make([]int, len(batch))
+	for k, i := range batch {
+		d := dp.Parts[i].Defer
+		first := len(items)
+		items = e.deferItems(op, dp, d, shown, items, introspect)
+		mine := items[first:]
+		for _, err := range e.errors {
+			if reported[err] || (err.fetch != nil && !owned[i][err.fetch]) {
+				continue
+			}
+			reported[err] = true
+			placed := false
+			for _, it := range mine {
+				if related(err.Path, it.path) {
+					it.errors = append([]*Error{err}, it.errors...)
+					placed = true
+					break
 				}
 			}
-			data, ok := r.object(nil, v, vs, typename)
-			if !ok {
-				data = []byte("null")
-			}
-			items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
-		})
-	}
-	// Each error of a deferred fetch goes to the first entry it concerns.
-	var loose []*Error
-	for _, fe := range fetchErrs {
-		placed := false
-		for _, it := range items {
-			if related(fe.Path, it.path) {
-				it.errors = append([]*Error{fe}, it.errors...)
-				placed = true
-				break
+			if !placed {
+				loose = append(loose, err)
+				counts[k]++
 			}
 		}
-		if !placed {
-			loose = append(loose, fe)
+		for _, it := range mine {
+			counts[k] += len(it.errors)
 		}
 	}
-	nerrs := len(loose)
-	buf := []byte(`{"hasNext":false,"incremental":[`)
+	buf := []byte(`{"hasNext":`)
+	buf = strconv.AppendBool(buf, hasNext)
+	buf = append(buf, `,"incremental":[`...)
 	for i, it := range items {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -133,7 +290,6 @@ func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operati
 		if len(it.errors) > 0 {
 			b, _ := json.Marshal(it.errors)
 			buf = append(append(buf, `,"errors":`...), b...)
-			nerrs += len(it.errors)
 		}
 		buf = append(buf, '}')
 	}
@@ -142,7 +298,47 @@ func (e *execution) renderIncremental(dp *planner.DeferPlan, op *planner.Operati
 		b, _ := json.Marshal(loose)
 		buf = append(append(buf, `,"errors":`...), b...)
 	}
-	return append(buf, '}'), nerrs
+	return append(buf, '}'), counts
+}
+
+// incremental is one entry of a subsequent payload.
+type incremental struct {
+	path   []any
+	label  string
+	data   []byte
+	errors []*Error
+}
+
+// deferItems appends the entries of d: its fragment's data at each
+// object of its path the client holds.
+func (e *execution) deferItems(op *planner.Operation, dp *planner.DeferPlan, d *planner.Defer, shown *fastjson.Value, items []*incremental, introspect func([]byte, *planner.Field) []byte) []*incremental {
+	root := e.data
+	if root == nil {
+		// No fetch ran (a deferred __typename at the root, say): the root
+		// object is still there to render from.
+		var a fastjson.Arena
+		root = a.NewObject()
+	}
+	at(root, shown, op.Selection, d.Path, nil, func(v *fastjson.Value, sel *planner.SelectionSet, path []any) {
+		vs := dp.View(d, sel)
+		if vs == nil {
+			return
+		}
+		r := &renderer{e: e, introspect: introspect, denied: dp.Denied, path: append([]any(nil), path...)}
+		typename := sel.Type
+		if sel.Abstract {
+			typename = string(v.GetStringBytes("__typename"))
+			if len(vs.FieldsFor(typename)) == 0 {
+				return
+			}
+		}
+		data, ok := r.object(nil, v, vs, typename)
+		if !ok {
+			data = []byte("null")
+		}
+		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
+	})
+	return items
 }
 
 // at calls visit for every object found at path (response keys, lists

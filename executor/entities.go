@@ -105,9 +105,11 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
-		e.errors = append(e.errors, e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
+		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
 			return e.entityErrorPath(paths, batch, p)
-		}))
+		})
+		err.fetch = f
+		e.errors = append(e.errors, err)
 	}
 }
 

@@ -61,6 +61,10 @@ type Error struct {
 	Message    string         `json:"message"`
 	Path       []any          `json:"path,omitempty"`
 	Extensions map[string]any `json:"extensions,omitempty"`
+	// fetch is the fetch whose answer (or failure) the error comes
+	// from, nil for the gateway's own errors: incremental delivery sends
+	// it with the part that ran the fetch.
+	fetch *planner.Fetch
 }
 
 // execution is the per-request state of one plan run.
@@ -253,7 +257,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 			msg += ": " + err.Error()
 		}
 		e.addError(&Error{Message: msg, Path: errorPath(flatten),
-			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}})
+			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}, fetch: f})
 		return nil, ""
 	}
 	e.bytes.Add(int64(len(resp.Body)))
@@ -267,7 +271,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	}
 	if perr != nil || v.Type() != fastjson.TypeObject {
 		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
-			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}})
+			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}, fetch: f})
 		return nil, ""
 	}
 	return v, resp.CacheControl
@@ -340,7 +344,9 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
-		e.errors = append(e.errors, e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
+		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) })
+		err.fetch = f
+		e.errors = append(e.errors, err)
 	}
 }
 

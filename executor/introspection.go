@@ -12,8 +12,8 @@ import (
 // Introspector answers __schema and __type from the API schema, as
 // graphql-js 16 does: built-in scalars no field or argument uses are left
 // out, possibleTypes lists object types only, directives can be
-// deprecated, and @defer, which the gateway does not implement, is not
-// advertised.
+// deprecated. @defer is advertised (the gateway delivers it incrementally,
+// see ExecuteIncremental); @stream, which it does not implement, is not.
 type Introspector struct {
 	schema *ast.Schema
 	wrap   *introspection.Schema
@@ -22,7 +22,7 @@ type Introspector struct {
 }
 
 // unadvertised directives are in gqlparser's prelude but not implemented.
-var unadvertised = map[string]bool{"defer": true, "stream": true}
+var unadvertised = map[string]bool{"stream": true}
 
 // NewIntrospector returns an introspector over the client-facing schema.
 // It adds graphql-js 16's __Directive.isDeprecated and deprecationReason

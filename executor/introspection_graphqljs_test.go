@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/fedgate/gateway"
@@ -106,6 +107,11 @@ func TestIntrospectionMatchesGraphQLJS(t *testing.T) {
 			}
 			b.WriteString(" }\n")
 		}
+		// graphql-js 16 does not define @defer; fedgate advertises it,
+		// so the schema graphql-js builds declares it as served.
+		if d := sg.API.Directives["defer"]; d != nil {
+			b.WriteString(directiveSDL(d))
+		}
 		apis[name] = b.String()
 		loaded[name] = sg
 	}
@@ -149,6 +155,42 @@ func TestIntrospectionMatchesGraphQLJS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// directiveSDL prints a directive definition (descriptions, arguments with
+// defaults, locations) as SDL.
+func directiveSDL(d *ast.DirectiveDefinition) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	var b strings.Builder
+	if d.Description != "" {
+		b.WriteString("\n" + q(d.Description))
+	}
+	b.WriteString("\ndirective @" + d.Name)
+	if len(d.Arguments) > 0 {
+		b.WriteString("(")
+		for i, a := range d.Arguments {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if a.Description != "" {
+				b.WriteString(q(a.Description) + " ")
+			}
+			b.WriteString(a.Name + ": " + a.Type.String())
+			if a.DefaultValue != nil {
+				b.WriteString(" = " + a.DefaultValue.String())
+			}
+		}
+		b.WriteString(")")
+	}
+	if d.IsRepeatable {
+		b.WriteString(" repeatable")
+	}
+	locs := make([]string, len(d.Locations))
+	for i, l := range d.Locations {
+		locs[i] = string(l)
+	}
+	b.WriteString(" on " + strings.Join(locs, " | ") + "\n")
+	return b.String()
 }
 
 // normalize decodes a response and sorts the lists whose order graphql-js

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"io"
 	"net/http"
 )
 
@@ -17,6 +18,12 @@ type Request struct {
 	Header http.Header
 	// Mutation is true for mutations, which must never be retried.
 	Mutation bool
+	// Stream, when set, is sent instead of Body with Content-Type
+	// ContentType: a multipart request carrying file uploads (package
+	// uploads). Body stays the JSON request, for hooks to read. A
+	// streamed request is never retried.
+	Stream      io.Reader
+	ContentType string
 }
 
 // Response is a subgraph's raw answer. Release, when set, is called once

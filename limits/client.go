@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/fedgate/gateway/auth"
@@ -95,7 +96,8 @@ func (id *Identifier) fromAPIKey(r *http.Request) (Client, bool) {
 }
 
 // address is the client's IP: the last address of the configured header
-// (the one the nearest proxy appended) or the TCP peer.
+// (the one the nearest proxy appended) or the TCP peer. An IPv6 address
+// stands for its network of ClientsConfig.IPv6Prefix bits ("2001:db8::/64").
 func (id *Identifier) address(r *http.Request) string {
 	if h := id.cfg.AddressHeader; h != "" {
 		if v := r.Header.Values(h); len(v) > 0 {
@@ -103,8 +105,8 @@ func (id *Identifier) address(r *http.Request) string {
 			if i := strings.LastIndexByte(last, ','); i >= 0 {
 				last = last[i+1:]
 			}
-			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
-				return ip.String()
+			if ip, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+				return id.network(ip)
 			}
 		}
 	}
@@ -112,7 +114,28 @@ func (id *Identifier) address(r *http.Request) string {
 	if err != nil {
 		host = r.RemoteAddr
 	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return id.network(ip)
+	}
 	return host
+}
+
+// network is the counted form of ip: an IPv4 address (also when written
+// IPv4-mapped) as itself, an IPv6 address as its prefix.
+func (id *Identifier) network(ip netip.Addr) string {
+	ip = ip.Unmap().WithZone("")
+	bits := id.cfg.IPv6Prefix
+	if bits == 0 {
+		bits = 64
+	}
+	if ip.Is4() || bits >= 128 {
+		return ip.String()
+	}
+	p, err := ip.Prefix(bits)
+	if err != nil {
+		return ip.String()
+	}
+	return p.String()
 }
 
 // withTier places c: an explicit assignment wins, then the tier its

@@ -20,6 +20,8 @@ func TestIdentify(t *testing.T) {
 	forwarded := cfg
 	forwarded.AddressHeader = "X-Forwarded-For"
 	customClaim := cfg
+	perAddress := cfg
+	perAddress.IPv6Prefix = 128
 	customClaim.JWTClaim = "client_id"
 
 	alice := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"sub": "alice", "plan": "silver", "client_id": "app-7"}}
@@ -55,8 +57,18 @@ func TestIdentify(t *testing.T) {
 			want: Client{ID: "address:198.51.100.7", Tier: "default"}},
 		{name: "forwarded header garbage: the peer", cfg: forwarded, header: map[string]string{"X-Forwarded-For": "nonsense"},
 			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
-		{name: "IPv6 peer", cfg: cfg, remote: "[2001:db8::1]:443",
+		{name: "IPv6 peer counts as its /64", cfg: cfg, remote: "[2001:db8::1]:443",
+			want: Client{ID: "address:2001:db8::/64", Tier: "default"}},
+		{name: "another address of the same /64 is the same client", cfg: cfg, remote: "[2001:db8::dead:beef:1:2]:443",
+			want: Client{ID: "address:2001:db8::/64", Tier: "default"}},
+		{name: "IPv6 zone dropped", cfg: cfg, remote: "[fe80::1%eth0]:443",
+			want: Client{ID: "address:fe80::/64", Tier: "default"}},
+		{name: "IPv6 whole address when configured", cfg: perAddress, remote: "[2001:db8::1]:443",
 			want: Client{ID: "address:2001:db8::1", Tier: "default"}},
+		{name: "IPv4-mapped IPv6 peer is IPv4", cfg: cfg, remote: "[::ffff:10.0.0.9]:443",
+			want: Client{ID: "address:10.0.0.9", Tier: "internal"}},
+		{name: "forwarded IPv6 counts as its /64", cfg: forwarded, header: map[string]string{"X-Forwarded-For": "2001:db8:1:2:3:4:5:6"},
+			want: Client{ID: "address:2001:db8:1:2::/64", Tier: "default"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,6 +91,10 @@ type ClientsConfig struct {
 	// address of X-Forwarded-For, as the closest proxy wrote it) instead
 	// of the TCP peer. Set it only behind a proxy that sets the header.
 	AddressHeader string `yaml:"address_header"`
+	// IPv6Prefix counts IPv6 clients by network prefix of this many bits
+	// (64 by default): one host usually holds a whole /64 and can rotate
+	// addresses inside it at will. 128 counts every address alone.
+	IPv6Prefix int `yaml:"ipv6_prefix"`
 	// DefaultTier is the tier of clients no rule places.
 	DefaultTier string `yaml:"default_tier"`
 	// Assign places clients in tiers by identity: "jwt:alice",
@@ -157,6 +161,7 @@ func DefaultConfig() Config {
 			JWTClaim:     "sub",
 			APIKeyHeader: "X-API-Key",
 			DefaultTier:  "default",
+			IPv6Prefix:   64,
 		},
 		Redis: RedisConfig{OnError: "local", LocalFraction: 1, KeyPrefix: "fedgate:ratelimit:"},
 	}
@@ -195,6 +200,9 @@ func (c Config) Validate() error {
 		if l.v < 0 {
 			bad(l.key, "must not be negative (0 disables the limit)")
 		}
+	}
+	if c.Clients.IPv6Prefix < 0 || c.Clients.IPv6Prefix > 128 {
+		bad("clients.ipv6_prefix", "must be between 0 and 128 (0 means 64)")
 	}
 	switch c.Cost.Mode {
 	case CostOff, CostMeasure, CostEnforce:

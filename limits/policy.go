@@ -143,6 +143,33 @@ func (p *Policy) Admit(ctx context.Context, r *http.Request, model *CostModel, o
 	return a, nil
 }
 
+// AdmitInvalid counts a request whose document failed before admission
+// (parse, static limits, validation, variables) as one request of no cost
+// against the client's tier, so that a client cannot spend the gateway's
+// parse and validation work without spending its rate limit. The error,
+// when not nil, is the rate limit refusal to answer instead of the
+// document's own error; the Admission's headers belong on the response.
+func (p *Policy) AdmitInvalid(ctx context.Context, r *http.Request) (*Admission, error) {
+	a := &Admission{Client: p.ident.Identify(r), Estimated: -1}
+	tier, ok := p.tiers[a.Client.Tier]
+	if !ok {
+		tier = p.tiers[p.ident.cfg.DefaultTier]
+		a.Client.Tier = tier.Name
+	}
+	if p.limiter == nil || tier.unlimited() {
+		return a, nil
+	}
+	v, err := p.limiter.Take(ctx, a.Client.ID, tier, 0)
+	if err != nil {
+		return a, nil
+	}
+	a.Verdict, a.Limited = v, true
+	if !v.Allowed {
+		return a, p.refuse(ctx, a, limitError(v))
+	}
+	return a, nil
+}
+
 func tooExpensive(est, maximum float64, what string) *Error {
 	e := badRequest(CodeCostEstimatedTooExpensive, "the operation's estimated cost %s is over %s (%s)", formatCost(est), what, formatCost(maximum))
 	e.Extensions = map[string]any{"cost": map[string]any{"estimated": est, "max": maximum}}

@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -144,17 +145,29 @@ func firstDelivered(defers []*Defer) *Defer {
 }
 
 // DeferPlan is the split of a query with @defer: Primary runs first and
-// answers PrimaryOperation; Deferred (nil when the primary fetches already
-// fetch everything) runs next, on the primary's data, and each Defer's
-// payload renders View(d, ...) at d.Path.
+// answers PrimaryOperation; each Part then runs its fetches (on the
+// primary's data, once the parts it Depends on have run theirs) and its
+// Defer's payload renders View(d, ...) at d.Path as soon as they are done
+// (after its parent's payload, for a nested @defer).
 type DeferPlan struct {
 	Primary          Node
-	Deferred         Node
 	PrimaryOperation *Operation
 	Defers           []*Defer
+	// Parts holds one entry per Defer, in the same order.
+	Parts []*DeferredPart
 	// Denied is Plan.Denied for the selections of the parts.
 	Denied map[*Field]bool
 	views  map[*Defer]map[*SelectionSet]*SelectionSet
+}
+
+// DeferredPart is what one @defer fragment's payload waits for: the
+// fetches of Node (nil: nothing to fetch, every field it delivers was
+// fetched before), which no earlier part runs, and the parts (indexes of
+// DeferPlan.Parts, all earlier ones) whose fetches it reads from too.
+type DeferredPart struct {
+	Defer   *Defer
+	Node    Node
+	Depends []int
 }
 
 // View returns the selection delivered with d at the selection set sel
@@ -163,12 +176,10 @@ func (p *DeferPlan) View(d *Defer, sel *SelectionSet) *SelectionSet {
 	return p.views[d][sel]
 }
 
-// splitDefer builds p.Defer for an operation with @defer.
-func (b *builder) splitDefer(p *Plan) {
+// splitDefer builds p.Defer for an operation with @defer from the fetch
+// groups of b, whose tree is root.
+func (b *builder) splitDefer(p *Plan, root Node) {
 	render := p.Operation
-	if len(render.Defers) == 0 || render.Kind != ast.Query {
-		return
-	}
 	dp := &DeferPlan{Defers: render.Defers, views: map[*Defer]map[*SelectionSet]*SelectionSet{}, Denied: map[*Field]bool{}}
 	for f := range p.Denied {
 		dp.Denied[f] = true
@@ -176,7 +187,9 @@ func (b *builder) splitDefer(p *Plan) {
 	prim := *render
 	prim.Selection = view(render.Selection, nil, dp.Denied)
 	dp.PrimaryOperation = &prim
-	for _, d := range render.Defers {
+	index := map[*Defer]int{}
+	for i, d := range render.Defers {
+		index[d] = i
 		m := map[*SelectionSet]*SelectionSet{}
 		for _, sel := range positions(render.Selection, d.Path) {
 			if v := view(sel, d, dp.Denied); v != nil {
@@ -185,8 +198,9 @@ func (b *builder) splitDefer(p *Plan) {
 		}
 		dp.views[d] = m
 	}
-	// Fetches: primary when they fetch a primary client field or a
-	// primary fetch depends on them.
+	// Fetches: primary when they fetch a primary client field (planned
+	// apart, when they are of the primary part) or a primary fetch
+	// depends on them.
 	primary := map[*group]bool{}
 	var mark func(g *group)
 	mark = func(g *group) {
@@ -199,20 +213,93 @@ func (b *builder) splitDefer(p *Plan) {
 		}
 	}
 	for _, g := range b.groups {
-		// A fetch merged from several paths (merge.go) keeps the client
-		// fields of one of them only: it stays primary, as one of its
-		// paths may be.
-		if len(g.paths) > 1 || hasPrimaryField(g.sel) {
+		switch {
+		case b.deferAware && g.part == nil:
+			mark(g)
+		case !b.deferAware && (len(g.paths) > 1 || hasPrimaryField(g.sel)):
+			// A fetch merged from several paths (merge.go) keeps the
+			// client fields of one of them only: it stays primary, as
+			// one of its paths may be.
 			mark(g)
 		}
 	}
-	keep := map[*Fetch]bool{}
-	for g, f := range b.fetchOf {
-		keep[f] = primary[g]
+	// Each deferred fetch serves the parts whose fields it fetches (and
+	// its own part); a part needs those and what they depend on.
+	needs := make([]map[*group]bool, len(render.Defers))
+	for i := range needs {
+		needs[i] = map[*group]bool{}
 	}
-	dp.Primary = prune(p.Root, func(f *Fetch) bool { return keep[f] })
-	dp.Deferred = prune(p.Root, func(f *Fetch) bool { return !keep[f] })
+	var need func(i int, g *group)
+	need = func(i int, g *group) {
+		if primary[g] || needs[i][g] {
+			return
+		}
+		needs[i][g] = true
+		for _, d := range g.deps {
+			need(i, d)
+		}
+	}
+	for _, g := range b.groups {
+		if primary[g] {
+			continue
+		}
+		served := map[*Defer]bool{}
+		if g.part != nil {
+			served[g.part] = true
+		}
+		partsOf(g.sel, served)
+		if len(served) == 0 && len(render.Defers) > 0 {
+			// Nothing the client asked for (inputs of another fetch):
+			// the first part runs it, unless a part needs it anyway.
+			served[render.Defers[0]] = true
+		}
+		for d := range served {
+			if i, ok := index[d]; ok {
+				need(i, g)
+			}
+		}
+	}
+	// A fetch is run by the first part that needs it.
+	owner := map[*Fetch]int{}
+	for i := range render.Defers {
+		for g := range needs[i] {
+			f := b.fetchOf[g]
+			if o, ok := owner[f]; !ok || i < o {
+				owner[f] = i
+			}
+		}
+	}
+	dp.Primary = prune(root, func(f *Fetch) bool { _, deferred := owner[f]; return !deferred })
+	for i, d := range render.Defers {
+		part := &DeferredPart{Defer: d, Node: prune(root, func(f *Fetch) bool { o, ok := owner[f]; return ok && o == i })}
+		deps := map[int]bool{}
+		for g := range needs[i] {
+			if o := owner[b.fetchOf[g]]; o != i {
+				deps[o] = true
+			}
+		}
+		for j := range deps {
+			part.Depends = append(part.Depends, j)
+		}
+		sort.Ints(part.Depends)
+		dp.Parts = append(dp.Parts, part)
+	}
 	p.Defer = dp
+}
+
+// partsOf adds the @defer parts of the client fields s fetches to out.
+func partsOf(s *subSel, out map[*Defer]bool) {
+	if s == nil {
+		return
+	}
+	for _, ts := range s.types {
+		for _, f := range ts.fields {
+			if f.field != nil && f.field.Defer != nil && !f.field.internal {
+				out[f.field.Defer] = true
+			}
+			partsOf(f.sub, out)
+		}
+	}
 }
 
 // hasPrimaryField reports whether a subgraph selection answers a client
@@ -358,29 +445,41 @@ func collapse(n Node, count int) Node {
 	return n
 }
 
-// deferJSON is the Defer node in the shape of Apollo Router's plans.
+// deferJSON is the Defer node in the shape of Apollo Router's plans: one
+// deferred entry per @defer, with the entries it depends on.
 func (p *DeferPlan) deferJSON() any {
-	type deferred struct {
-		Label string `json:"label,omitempty"`
-		Path  string `json:"path"`
-		ID    int    `json:"id"`
+	type dep struct {
+		ID int `json:"id"`
 	}
 	type deferredNode struct {
-		Defers []deferred `json:"defers"`
-		Node   Node       `json:"node,omitempty"`
+		ID      int    `json:"id"`
+		Label   string `json:"label,omitempty"`
+		Path    string `json:"path"`
+		Parent  *int   `json:"parent,omitempty"`
+		Depends []dep  `json:"depends"`
+		Node    Node   `json:"node,omitempty"`
 	}
 	type primary struct {
 		Node Node `json:"node,omitempty"`
 	}
-	ds := make([]deferred, 0, len(p.Defers))
-	for _, d := range p.Defers {
-		ds = append(ds, deferred{Label: d.Label, Path: d.PathString(), ID: d.ID})
+	ds := make([]deferredNode, 0, len(p.Parts))
+	for _, part := range p.Parts {
+		d := part.Defer
+		n := deferredNode{ID: d.ID, Label: d.Label, Path: d.PathString(), Depends: []dep{}, Node: part.Node}
+		if d.Parent != nil {
+			id := d.Parent.ID
+			n.Parent = &id
+		}
+		for _, j := range part.Depends {
+			n.Depends = append(n.Depends, dep{p.Parts[j].Defer.ID})
+		}
+		ds = append(ds, n)
 	}
 	return struct {
 		Kind     string         `json:"kind"`
 		Primary  primary        `json:"primary"`
 		Deferred []deferredNode `json:"deferred"`
-	}{"Defer", primary{p.Primary}, []deferredNode{{Defers: ds, Node: p.Deferred}}}
+	}{"Defer", primary{p.Primary}, ds}
 }
 
 // marshalDefer writes the plan with its Defer node.
@@ -391,24 +490,34 @@ func (p *Plan) marshalDefer() ([]byte, error) {
 	}{"QueryPlan", p.Defer.deferJSON()})
 }
 
-// writeDefer prints the Defer node in Apollo's text form.
+// write prints the Defer node in Apollo's text form.
 func (p *DeferPlan) write(b *strings.Builder) {
 	b.WriteString("  Defer {\n    Primary {\n")
 	if p.Primary != nil {
 		writeNode(b, p.Primary, 3)
 	}
 	b.WriteString("    }, [\n")
-	var ds []string
-	for _, d := range p.Defers {
+	for _, part := range p.Parts {
+		d := part.Defer
 		s := fmt.Sprintf("%d path: %q", d.ID, d.PathString())
 		if d.Label != "" {
 			s += fmt.Sprintf(" label: %q", d.Label)
 		}
-		ds = append(ds, s)
+		if d.Parent != nil {
+			s += fmt.Sprintf(" parent: %d", d.Parent.ID)
+		}
+		if len(part.Depends) > 0 {
+			ids := make([]string, len(part.Depends))
+			for i, j := range part.Depends {
+				ids[i] = fmt.Sprint(p.Parts[j].Defer.ID)
+			}
+			s += " depends: [" + strings.Join(ids, ", ") + "]"
+		}
+		fmt.Fprintf(b, "      Deferred(%s) {\n", s)
+		if part.Node != nil {
+			writeNode(b, part.Node, 4)
+		}
+		b.WriteString("      },\n")
 	}
-	fmt.Fprintf(b, "      Deferred(%s) {\n", strings.Join(ds, ", "))
-	if p.Deferred != nil {
-		writeNode(b, p.Deferred, 4)
-	}
-	b.WriteString("      },\n    ]\n  },\n")
+	b.WriteString("    ]\n  },\n")
 }

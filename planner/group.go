@@ -36,6 +36,9 @@ type group struct {
 	present, collects map[string]bool
 	// step orders root groups of a mutation.
 	step int
+	// part is the @defer fragment the fetch is planned for (nil: the
+	// primary part) when the builder plans parts apart (deferAware).
+	part *Defer
 }
 
 // subSel is a selection set of a subgraph operation.
@@ -133,9 +136,9 @@ func (ts *typeSel) add(key, name string, args ast.ArgumentList, sub func() *subS
 	return f
 }
 
-func (b *builder) newGroup(graph string, entity bool, path []string, parent *group) *group {
+func (b *builder) newGroup(graph string, entity bool, path []string, parent *group, part *Defer) *group {
 	g := &group{id: len(b.groups), graph: graph, entity: entity, path: path, paths: [][]string{path}, parent: parent,
-		sel: &subSel{abstract: entity}}
+		sel: &subSel{abstract: entity}, part: part}
 	if entity {
 		g.reqs = map[string][]*RequiredField{}
 		g.repType = map[string]string{}
@@ -152,8 +155,8 @@ func (b *builder) newGroup(graph string, entity bool, path []string, parent *gro
 // runtime type typ that ts selects in g at path (an existing one when it
 // fits), with the key's fields in its representation, which names
 // repType (the interface, for an @interfaceObject target).
-func (b *builder) openEntityFetch(g *group, ts *typeSel, target, typ, repType string, key *schema.Key, path []string, prov *provided) *group {
-	eg := b.entityGroup(target, path, g, typ, ts)
+func (b *builder) openEntityFetch(g *group, ts *typeSel, target, typ, repType string, key *schema.Key, path []string, prov *provided, part *Defer) *group {
+	eg := b.entityGroup(target, path, g, typ, ts, part)
 	if b.touched != nil {
 		*b.touched = appendUnique(*b.touched, eg)
 	}
@@ -166,28 +169,28 @@ func (b *builder) openEntityFetch(g *group, ts *typeSel, target, typ, repType st
 	return eg
 }
 
-// rootGroup returns the root fetch of a query for graph.
-func (b *builder) rootGroup(graph string) *group {
+// rootGroup returns the root fetch of a query for graph and part.
+func (b *builder) rootGroup(graph string, part *Defer) *group {
 	for _, g := range b.groups {
-		if !g.entity && g.graph == graph {
+		if !g.entity && g.graph == graph && g.part == part {
 			return g
 		}
 	}
-	g := b.newGroup(graph, false, nil, nil)
+	g := b.newGroup(graph, false, nil, nil, part)
 	g.sel.typ = b.op.RootType
 	return g
 }
 
 // entityGroup finds or creates the entity fetch to graph at path fed by
-// parent.
-func (b *builder) entityGroup(graph string, path []string, parent *group, typ string, ps *typeSel) *group {
+// parent, planned for part.
+func (b *builder) entityGroup(graph string, path []string, parent *group, typ string, ps *typeSel, part *Defer) *group {
 	for _, g := range b.groups {
-		if g.entity && g.graph == graph && g.parent == parent && !b.excluded[g] && samePath(g.path, path) &&
+		if g.entity && g.graph == graph && g.parent == parent && g.part == part && !b.excluded[g] && samePath(g.path, path) &&
 			(g.parentSel[typ] == nil || g.parentSel[typ] == ps) {
 			return g
 		}
 	}
-	return b.newGroup(graph, true, path, parent)
+	return b.newGroup(graph, true, path, parent, part)
 }
 
 func samePath(a, b []string) bool {

@@ -88,7 +88,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		}
 		rest.ByType = append(rest.ByType, r)
 	}
-	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov)
+	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov, g.part)
 	ets := eg.sel.forType(iface)
 	var frag *subField
 	for _, f := range ets.fields {
@@ -139,7 +139,7 @@ func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, if
 // be met by a second entity fetch to target keyed by the first one's
 // answer, which names the interface as __typename.
 func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
-	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov)
+	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov, g.part)
 	if fg := b.fieldIn(target, iface, f.Name); fg != nil && len(fg.Requires) > 0 && !b.requiresConflict(eg, typ, fg) {
 		b.addRequires(eg, typ, fg)
 		b.addField(eg, eg.sel.forType(iface), iface, f, path, b.keysProvided(target, iface))

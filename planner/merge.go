@@ -38,7 +38,7 @@ func (b *builder) mergeLevels() {
 			continue
 		}
 		for _, c := range b.groups {
-			if c != g && c.entity && c.graph == g.graph && level[c] > level[g] && sigs.mergeable(c, g) {
+			if c != g && c.entity && c.graph == g.graph && c.part == g.part && level[c] > level[g] && sigs.mergeable(c, g) {
 				level[g] = level[c]
 			}
 		}
@@ -151,7 +151,7 @@ func (s signatures) of(g *group, typ string) string {
 }
 
 func (s signatures) mergeable(a, b *group) bool {
-	if !compatibleRequirements(a, b) || !apart(a, b) || !apart(b, a) {
+	if a.part != b.part || !compatibleRequirements(a, b) || !apart(a, b) || !apart(b, a) {
 		return false
 	}
 	for _, typ := range b.reqOrder {

@@ -3,6 +3,8 @@ package planner
 import (
 	"fmt"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/fedgate/gateway/schema"
 )
 
@@ -74,11 +76,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 	if opts.Authorized != nil {
 		op = opts.Authorized
 	}
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
-	b.budget = opts.Budget
-	if b.budget <= 0 {
-		b.budget = DefaultBudget
-	}
+	b := p.newBuilder(op, opts)
 	b.planRoot()
 	if b.err != nil {
 		return nil, b.err
@@ -88,8 +86,32 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 	}
 	root, fetches := b.nodes()
 	plan := &Plan{Root: root, Operation: render, Fetches: fetches, Denied: opts.Denied}
-	b.splitDefer(plan)
+	if len(render.Defers) > 0 && render.Kind == ast.Query {
+		// The split is planned again with the deferred fragments apart:
+		// Root stays the plan of a client that takes one response.
+		d := p.newBuilder(op, opts)
+		d.deferAware = true
+		d.planRoot()
+		if d.err == nil && !opts.NoMerge {
+			d.mergeLevels()
+		}
+		if d.err == nil {
+			droot, _ := d.nodes()
+			d.splitDefer(plan, droot)
+		} else {
+			b.splitDefer(plan, root)
+		}
+	}
 	return plan, nil
+}
+
+func (p *Planner) newBuilder(op *Operation, opts Options) *builder {
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
+	b.budget = opts.Budget
+	if b.budget <= 0 {
+		b.budget = DefaultBudget
+	}
+	return b
 }
 
 type builder struct {
@@ -123,6 +145,10 @@ type builder struct {
 	fetchOf map[*group]*Fetch
 	// spent counts evaluated options against budget.
 	spent, budget int
+	// deferAware plans the fields of each @defer part in fetches of
+	// that part (group.part), so that no fetch of the primary part waits
+	// for a deferred field.
+	deferAware bool
 }
 
 // dataKey is the key under which fetches of this plan write f.

@@ -134,7 +134,7 @@ func (b *builder) separateRequires(g *group, typ string, f *Field, path []string
 		return
 	}
 	ps := g.parentSel[typ]
-	eg := b.newGroup(g.graph, true, path, g.parent)
+	eg := b.newGroup(g.graph, true, path, g.parent, g.part)
 	eg.parentSel[typ] = ps
 	eg.repType[typ] = g.repType[typ]
 	b.addRepresentation(eg, typ, key.Selection, ps, path, nil, true)

@@ -24,6 +24,7 @@ func (b *builder) planRoot() {
 	}
 	var last *group
 	byGraph := map[string]*group{}
+	byPart := map[rootSlot]*group{}
 	step := 0
 	for _, f := range fields {
 		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
@@ -39,15 +40,22 @@ func (b *builder) planRoot() {
 			if last != nil && last.graph == graph {
 				g = last
 			} else {
-				g = b.newGroup(graph, false, nil, nil)
+				g = b.newGroup(graph, false, nil, nil, nil)
 				g.step = step
 				step++
 			}
 			last = g
+		} else if part := b.partOf(f); part != nil {
+			// A deferred root field gets a root fetch of its own part.
+			g = byPart[rootSlot{graph, part}]
+			if g == nil {
+				g = b.newGroup(graph, false, nil, nil, part)
+				byPart[rootSlot{graph, part}] = g
+			}
 		} else {
 			g = byGraph[graph]
 			if g == nil {
-				g = b.newGroup(graph, false, nil, nil)
+				g = b.newGroup(graph, false, nil, nil, nil)
 				byGraph[graph] = g
 			}
 		}
@@ -167,6 +175,9 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 	}
 	if f.Name == "__typename" {
 		ts.add(b.dataKey(f), "__typename", nil, nil)
+		return
+	}
+	if part := b.partOf(f); part != nil && part != g.part && b.deferJump(g, ts, typ, f, path, prov, part) {
 		return
 	}
 	if b.resolvable(g.graph, typ, f.Name, prov) {
@@ -294,7 +305,7 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 // root fetch on the query root, else an entity fetch keyed by data g has.
 func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target string, path []string, prov *provided) {
 	if typ == b.op.RootType && !g.entity && len(path) == 0 {
-		rg := b.rootGroup(target)
+		rg := b.rootGroup(target, g.part)
 		b.planField(rg, rg.sel.forType(typ), typ, f, nil, nil, false)
 		return
 	}
@@ -303,7 +314,7 @@ func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target str
 		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(target).Name)
 		return
 	}
-	eg := b.openEntityFetch(g, ts, target, typ, typ, key, path, prov)
+	eg := b.openEntityFetch(g, ts, target, typ, typ, key, path, prov, g.part)
 	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(target, typ), true)
 }
 
@@ -359,4 +370,61 @@ func (b *builder) localFields(graph, typ string, f *Field, prov *provided, depth
 		}
 	}
 	return n
+}
+
+// rootSlot names the root fetch of one subgraph for one deferred part.
+type rootSlot struct {
+	graph string
+	part  *Defer
+}
+
+// partOf is the @defer part f is planned for: f.Defer when the builder
+// plans the parts apart, else nil.
+func (b *builder) partOf(f *Field) *Defer {
+	if !b.deferAware || b.op.Kind != ast.Query {
+		return nil
+	}
+	return f.Defer
+}
+
+// deferJump places f, delivered with part while g is planned for another
+// part, in an entity fetch of part's own, keyed by what g fetches: the
+// fetch g belongs to does not wait for f, even when g's subgraph resolves
+// it (Apollo Router plans deferred fragments the same way). It reports
+// false when f's type has no key to jump with (a value type): f is then
+// fetched with g.
+func (b *builder) deferJump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, part *Defer) bool {
+	if typ == b.op.RootType && !g.entity && len(path) == 0 {
+		return false
+	}
+	t := b.sg.Types[typ]
+	if t == nil {
+		return false
+	}
+	best, bestCost := "", inf+1
+	var bestKey *schema.Key
+	for _, gid := range t.GraphIDs {
+		kp := b.keysProvided(gid, typ)
+		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ, prov) {
+			continue
+		}
+		key := b.chooseKey(typ, gid, g.graph, prov)
+		if key == nil {
+			continue
+		}
+		c := b.fieldCost(gid, typ, f, kp, 0)
+		if gid != g.graph {
+			// Same cost: stay on the subgraph the primary asked.
+			c++
+		}
+		if c < bestCost {
+			best, bestCost, bestKey = gid, c, key
+		}
+	}
+	if best == "" || bestCost >= inf {
+		return false
+	}
+	eg := b.openEntityFetch(g, ts, best, typ, typ, bestKey, path, prov, part)
+	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(best, typ), true)
+	return true
 }

@@ -2,8 +2,8 @@
 # Installs what the tests need beyond Go and Node.js on a Debian machine:
 # redis-server and redis-cli (tests start their own servers, clusters and
 # sentinels on loopback), Chromium (the browser test), curl (the
-# documentation's commands) and the npm packages of e2e/js, e2e/subscriptions
-# and e2e/difftest. Does nothing for what is there.
+# documentation's commands) and the npm packages of e2e/js, e2e/subscriptions,
+# e2e/defer, e2e/uploads and e2e/difftest. Does nothing for what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,11 @@ fi
 # meros and Apollo Client for the @defer tests.
 if [ ! -f e2e/defer/node_modules/.package-lock.json ] || [ e2e/defer/package-lock.json -nt e2e/defer/node_modules/.package-lock.json ]; then
 	(cd e2e/defer && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Apollo Client and apollo-upload-client for the file upload tests.
+if [ ! -f e2e/uploads/node_modules/.package-lock.json ] || [ e2e/uploads/package-lock.json -nt e2e/uploads/node_modules/.package-lock.json ]; then
+	(cd e2e/uploads && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # @apollo/composition, the reference the Go composer's tests compare with.

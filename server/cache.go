@@ -208,9 +208,9 @@ type responseMeta struct {
 	shared bool
 	// incremental is set by the caller when the response may be a
 	// multipart stream (the client accepts it, not a batch); stream is
-	// then the writer of that stream, when the operation has @defer.
+	// then the run of that stream, when the operation has @defer.
 	incremental bool
-	stream      func(http.ResponseWriter)
+	stream      func(emit func([]byte) bool)
 }
 
 // entityCacheFor returns the entity cache of one request, nil when off.

@@ -2,10 +2,18 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/telemetry"
 )
@@ -42,10 +50,12 @@ func acceptsIncremental(accept string) bool {
 	return false
 }
 
-// incrementalStream returns the writer of the multipart answer of a query
-// with @defer, run when the request pipeline is done with it.
-func (s *Server) incrementalStream(ctx context.Context, a *answerInput) func(http.ResponseWriter) {
-	return func(w http.ResponseWriter) {
+// incrementalRun returns the run of a query with @defer, started when
+// the request pipeline is done with it: it executes the plan part by part
+// and gives each payload to emit (the multipart writer, or a WebSocket
+// or SSE transport's next message), stopping when emit returns false.
+func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit func([]byte) bool) {
+	return func(emit func([]byte) bool) {
 		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
 		s.subgraphHeaders(&in, a.hr)
 		if s.opts.Introspection {
@@ -57,22 +67,108 @@ func (s *Server) incrementalStream(ctx context.Context, a *answerInput) func(htt
 		in.Entities = s.entityCacheFor(ctx, a.rt, a.entry)
 		var stats executor.Stats
 		in.Stats = &stats
-		w.Header().Set("Content-Type", multipartContentType)
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
-		rc := http.NewResponseController(w)
 		ectx, span := s.startSpan(ctx, telemetry.SpanExecute)
 		defer span.End()
-		executor.ExecuteIncremental(ectx, a.entry.plan, in, a.rt.transport, func(payload []byte) bool {
-			if _, err := w.Write([]byte("\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
-				return false
+		if a.includePlan {
+			// The playground's plan panel: the plan goes in the initial
+			// payload's extensions, as in a one-body answer.
+			if pj, err := json.Marshal(a.entry.plan); err == nil {
+				next, first := emit, true
+				emit = func(payload []byte) bool {
+					if first && len(payload) > 0 && payload[len(payload)-1] == '}' {
+						first = false
+						payload = append(append(append(payload[:len(payload)-1], `,"extensions":{"queryPlan":`...), pj...), "}}"...)
+					}
+					return next(payload)
+				}
 			}
-			if _, err := w.Write(payload); err != nil {
-				return false
-			}
-			_ = rc.Flush()
-			return ctx.Err() == nil
-		})
-		_, _ = w.Write([]byte("\r\n-----\r\n"))
+		}
+		executor.ExecuteIncrementalObserved(ectx, a.entry.plan, in, a.rt.transport, emit, s.partObserver(a.op.Name))
+	}
+}
+
+// writeMultipart writes the payloads of run as a multipart/mixed answer
+// (deferSpec=20220824), each part flushed as it comes. A client that does
+// not read stalls the writes, which hold one payload at a time: each write
+// must be done by the request deadline (plus partWriteGrace, so that the
+// deadline's own error payload can still go out; partWriteTimeout without
+// a deadline), and a failed write ends the run.
+func writeMultipart(ctx context.Context, w http.ResponseWriter, run func(emit func([]byte) bool)) {
+	w.Header().Set("Content-Type", multipartContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	limit := func() time.Time {
+		if d, ok := ctx.Deadline(); ok {
+			return d.Add(partWriteGrace)
+		}
+		return time.Now().Add(partWriteTimeout)
+	}
+	run(func(payload []byte) bool {
+		_ = rc.SetWriteDeadline(limit())
+		if _, err := w.Write([]byte("\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
+			return false
+		}
+		if _, err := w.Write(payload); err != nil {
+			return false
+		}
+		return rc.Flush() == nil && ctx.Err() == nil
+	})
+	_ = rc.SetWriteDeadline(limit())
+	_, _ = w.Write([]byte("\r\n-----\r\n"))
+}
+
+// partWriteGrace is how long past the request deadline the last payloads
+// may take to write; partWriteTimeout bounds each write of a request
+// without a deadline.
+const (
+	partWriteGrace   = time.Second
+	partWriteTimeout = 30 * time.Second
+)
+
+// partObserver records the spans and metrics of the deferred parts of
+// one operation.
+func (s *Server) partObserver(operation string) executor.PartObserver {
+	return &deferParts{s: s, operation: operation, start: map[*planner.Defer]time.Time{}}
+}
+
+type deferParts struct {
+	s         *Server
+	operation string
+	mu        sync.Mutex
+	start     map[*planner.Defer]time.Time
+}
+
+func (o *deferParts) PartStart(ctx context.Context, d *planner.Defer) context.Context {
+	o.mu.Lock()
+	o.start[d] = time.Now()
+	o.mu.Unlock()
+	ctx, span := o.s.startSpan(ctx, telemetry.SpanDeferPart)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("defer.id", d.ID), attribute.String("defer.label", limits.Clip(d.Label, 128)),
+			attribute.String("defer.path", limits.Clip(d.PathString(), 256)))
+	}
+	return ctx
+}
+
+func (o *deferParts) PartDone(ctx context.Context, d *planner.Defer, errors int, timedOut bool) {
+	o.mu.Lock()
+	started := o.start[d]
+	o.mu.Unlock()
+	outcome := "ok"
+	switch {
+	case timedOut:
+		outcome = "timeout"
+	case errors > 0:
+		outcome = "error"
+	}
+	o.s.opts.Observe.Metrics.DeferPart(ctx, o.operation, outcome, time.Since(started))
+	span := trace.SpanFromContext(ctx)
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("defer.errors", errors))
+		if outcome != "ok" {
+			span.SetStatus(codes.Error, outcome)
+		}
+		span.End()
 	}
 }

@@ -24,6 +24,23 @@ func (s *Server) admit(ctx context.Context, hr *http.Request, h http.Header, rt 
 	return adm, err
 }
 
+// chargeInvalid is the rate limit's share of a request refused before
+// admission (invalid document, unknown operation, bad variables): it
+// counts one request for the client, and answers the rate limit's refusal
+// instead of err when the client has none left.
+func (s *Server) chargeInvalid(ctx context.Context, hr *http.Request, h http.Header, err error) error {
+	if s.opts.Policy == nil {
+		return err
+	}
+	adm, lerr := s.opts.Policy.AdmitInvalid(ctx, hr)
+	adm.SetHeaders(h)
+	if lerr != nil {
+		s.wall.refused(adm, lerr)
+		return lerr
+	}
+	return err
+}
+
 // admitClient refuses, from its headers alone, a client the rate limit
 // refused and whose window has not refilled yet (rateWall).
 func (s *Server) admitClient(r *http.Request, h http.Header) error {

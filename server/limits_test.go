@@ -299,3 +299,41 @@ func TestRateLimitedClientRefusedBeforeParsing(t *testing.T) {
 		t.Fatalf("another client: %d", resp.Status)
 	}
 }
+
+// A client that sends only documents the gateway refuses (unparsable,
+// invalid, unknown operation, bad variables) spends its rate limit like
+// any other: the gateway's parse and validation work is not free.
+func TestInvalidDocumentsChargeTheRateLimit(t *testing.T) {
+	cases := []struct {
+		name, body, code string
+	}{
+		{"unparsable", `{"query":"{ me { "}`, "GRAPHQL_PARSE_FAILED"},
+		{"invalid", `{"query":"{ me { noSuchField } }"}`, "GRAPHQL_VALIDATION_FAILED"},
+		{"unknown operation", `{"query":"query A { me { name } }","operationName":"B"}`, "GRAPHQL_VALIDATION_FAILED"},
+		{"bad variables", `{"query":"query($n: Int!) { topProducts(first: $n) { name } }","variables":{"n":"x"}}`, "BAD_USER_INPUT"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := limits.DefaultConfig()
+			cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 3, Window: time.Hour}}
+			g := gatewayWith(t, cfg, limits.PolicyOptions{}, nil)
+			for i := range 3 {
+				resp, a := post(t, g, tc.body, nil)
+				if code(a) != tc.code || resp.Status == http.StatusTooManyRequests {
+					t.Fatalf("request %d: %d %s", i, resp.Status, resp.Body)
+				}
+				if got := resp.Header.Get("RateLimit-Remaining"); got != []string{"2", "1", "0"}[i] {
+					t.Fatalf("request %d: RateLimit-Remaining %q", i, got)
+				}
+			}
+			resp, a := post(t, g, tc.body, nil)
+			if resp.Status != http.StatusTooManyRequests || code(a) != limits.CodeRateLimited {
+				t.Fatalf("fourth refused document: %d %s", resp.Status, resp.Body)
+			}
+			// The client is now walled: a valid document is refused too.
+			if resp, a := post(t, g, `{"query":"{ me { name } }"}`, nil); resp.Status != http.StatusTooManyRequests || code(a) != limits.CodeRateLimited {
+				t.Fatalf("valid document after the limit: %d %s", resp.Status, resp.Body)
+			}
+		})
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/telemetry"
+	"github.com/fedgate/gateway/uploads"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -34,7 +35,8 @@ import (
 //  2. CORS              a preflight is answered here
 //  3. CSRF              every method but GET (headers only)
 //  4. authenticate      JWT -> caller (headers only)
-//  5. read and decode   body deadline, size cap, read budget
+//  5. read and decode   body deadline, size cap, read budget; a multipart
+//     upload reads operations and map only (uploads.go)
 //  6. admission         max_inflight_requests, once the body is read
 //
 // Per operation (operation), each stage a value or a *reqerr.Error:
@@ -95,8 +97,20 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		reqerr.Write(w, contentType, err)
 		return
 	}
-	reqs, batched, err := s.decode(w, r)
-	if err != nil {
+	var reqs []request.Request
+	var batched bool
+	if boundary, ok := s.isUpload(r); ok {
+		// A multipart request of the GraphQL multipart request spec
+		// (uploads.go): its files stay in the body for the fetches.
+		u, req, err := s.decodeUpload(w, r, boundary)
+		if err != nil {
+			reqerr.Write(w, contentType, err)
+			return
+		}
+		defer u.Close()
+		reqs = []request.Request{req}
+		r = r.WithContext(uploads.NewContext(r.Context(), u))
+	} else if reqs, batched, err = s.decode(w, r); err != nil {
 		reqerr.Write(w, contentType, err)
 		return
 	}
@@ -129,7 +143,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
 	body, status, httpLevel := s.operation(r.Context(), rt, r, w.Header(), &reqs[0], &meta)
 	if meta.stream != nil {
-		meta.stream(w)
+		writeMultipart(r.Context(), w, meta.stream) // defer.go
 		return
 	}
 	if !httpLevel {
@@ -157,7 +171,8 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 
 // operation runs one GraphQL request of an HTTP request (stages 8-17) and
 // returns its body and status. h receives the rate limit headers.
-// httpLevel reports a refusal of the HTTP request itself (CSRF), whose
+// httpLevel reports a refusal of the HTTP request itself (CSRF, a
+// multipart upload), whose
 // status no media type changes.
 func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) (body []byte, status int, httpLevel bool) {
 	body, status, err := s.runOperation(ctx, rt, hr, h, req, meta)
@@ -169,7 +184,7 @@ func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h
 		if e == reqerr.Internal {
 			slog.Error("request failed", "err", limits.Clip(err.Error(), 512))
 		}
-		return reqerr.Body(e), e.Status, e.Code == auth.CSRFError.Code
+		return reqerr.Body(e), e.Status, e.Code == auth.CSRFError.Code || uploads.IsUploadError(e)
 	}
 	return body, status, false
 }
@@ -188,32 +203,35 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	// 9-12. parse, GET checks, static limits, validation.
 	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, s.chargeInvalid(ctx, hr, h, err)
 	}
 	if d.err != nil {
-		return nil, 0, d.err
+		return nil, 0, s.chargeInvalid(ctx, hr, h, d.err)
 	}
 	op := selectOperation(d.doc, req.OperationName)
 	if op != nil {
 		telemetry.RequestInfoFrom(ctx).SetOperation(limits.Clip(op.Name, maxLoggedName), hash)
 	}
 	if len(d.errs) > 0 {
-		return nil, 0, validationError(d.errs)
+		return nil, 0, s.chargeInvalid(ctx, hr, h, validationError(d.errs))
 	}
 	if op == nil {
 		msg := "operationName is required when the document has several operations"
 		if req.OperationName != "" {
 			msg = "unknown operation named \"" + limits.Clip(req.OperationName, 64) + "\""
 		}
-		return nil, 0, &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: msg, Status: 400}
+		return nil, 0, s.chargeInvalid(ctx, hr, h, &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: msg, Status: 400})
 	}
 	if op.Operation == ast.Subscription {
 		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
 	}
+	if err := uploadChecks(ctx, rt.sg.API, op); err != nil {
+		return nil, 0, err
+	}
 	// 13. variables.
 	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, s.chargeInvalid(ctx, hr, h, err)
 	}
 	// 14. authorization and planning (opaque).
 	_, planSpan := s.startSpan(ctx, telemetry.SpanPlan)
@@ -227,6 +245,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if entry.reject != nil {
 		return nil, 0, rejection(entry.reject)
 	}
+	expectUploads(ctx, entry.plan)
 	// 15. cost and rate admission.
 	adm, err := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
 	if err != nil {
@@ -242,10 +261,18 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	a := answerInput{rt: rt, hr: hr, d: d, op: op, hash: hash, coerced: coerced, forwarded: forwarded,
 		entry: entry, grants: grants, labels: labels, includePlan: includePlan}
 	if meta.incremental && entry.plan.Defer != nil {
-		meta.stream = s.incrementalStream(ctx, &a) // defer.go
+		meta.stream = s.incrementalRun(ctx, &a) // defer.go
 		return nil, http.StatusOK, nil
 	}
 	out, status := s.answer(ctx, &a, meta)
+	if err := uploadError(ctx); err != nil {
+		// A file over a limit or a stalled body: no subgraph got the
+		// file whole, and the client hears why.
+		if reqerr.Status(err) == http.StatusRequestTimeout {
+			h.Set("Connection", "close")
+		}
+		return nil, 0, err
+	}
 	if err := s.ext.stage(ctx, hooks.ExecutionResponse, h, op.Name, "", status); err != nil {
 		return nil, 0, err
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/telemetry"
+	"github.com/fedgate/gateway/uploads"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -95,6 +96,9 @@ type Options struct {
 	// Coprocessor sends the pipeline's stages to an HTTP coprocessor
 	// speaking Apollo Router's protocol (docs/extending.md).
 	Coprocessor coprocessor.Config
+	// Uploads accepts file uploads (GraphQL multipart request spec),
+	// streamed to the subgraphs that take them (uploads.go).
+	Uploads uploads.Config
 	// IncludeSubgraphErrors reports whether the errors a subgraph writes
 	// reach clients as written (subgraphs.*.include_errors). Otherwise,
 	// and when it is nil, they are redacted: a generic message, path and
@@ -268,6 +272,9 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
+	// Innermost: the hooks and the coprocessor see the JSON request of a
+	// fetch that carries files.
+	transport = uploads.Transport(transport)
 	if s.opts.Cache.Dedupe {
 		transport = subgraphs.NewDedupe(transport, &s.caches.stats.FetchesShared)
 	}
@@ -275,6 +282,8 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
 		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full),
 		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization), cache: newRuntimeCache(sg, s.opts.Cache)})
+	// Running subscriptions whose root field is gone end (subscribe.go).
+	s.streams.reloaded(sg)
 	return nil
 }
 

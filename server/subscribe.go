@@ -14,6 +14,7 @@ import (
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -36,6 +37,13 @@ var _ subscriptions.Gateway = (*Server)(nil)
 // deadline and in-flight accounting of ordinary requests: a stream lives
 // as long as its subscriptions.
 func (s *Server) HandleStreams(h subscriptions.Handler) { s.streams.h.Store(&h) }
+
+// reloaded tells the stream handler that sg is now served.
+func (h *streamsHolder) reloaded(sg *schema.Supergraph) {
+	if p := h.h.Load(); p != nil {
+		(*p).Reload(sg.API)
+	}
+}
 
 // serveStream serves r when a stream handler claims it.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) bool {
@@ -69,28 +77,19 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
 	// The per-client limits of subscriptions count clients as the rate
 	// limits do (limits.clients: JWT claim, API key, address behind the
-	// configured proxy header); without a policy, by subject or address.
-	switch {
-	case s.opts.Policy != nil:
+	// configured proxy header); without a policy, as the default
+	// limits.clients would (subject, then address, IPv6 by /64).
+	if s.opts.Policy != nil {
 		id.Client = s.opts.Policy.Identify(r).ID
-	case caller.Authenticated:
-		id.Client = "jwt:" + caller.Subject
-	default:
-		id.Client = "address:" + clientIP(r)
+	} else {
+		id.Client = defaultClients.Identify(r).ID
 	}
 	return r, id, nil
 }
 
-// clientIP is the remote address without its port.
-func clientIP(r *http.Request) string {
-	a := r.RemoteAddr
-	for i := len(a) - 1; i >= 0; i-- {
-		if a[i] == ':' {
-			return a[:i]
-		}
-	}
-	return a
-}
+// defaultClients identifies subscription clients when no limits policy
+// is configured.
+var defaultClients = limits.NewIdentifier(limits.DefaultConfig().Clients)
 
 // Prepare runs the request pipeline for an operation a stream transport
 // received from the caller of r (Admit put the caller in its context): a
@@ -127,7 +126,13 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {
 		h := http.Header{}
-		body, status, _ := s.operation(ctx, rt, r, h, &req, &responseMeta{})
+		// A query with @defer is delivered incrementally: each payload
+		// is a next message of the stream.
+		meta := &responseMeta{incremental: true}
+		body, status, _ := s.operation(ctx, rt, r, h, &req, meta)
+		if meta.stream != nil {
+			return &subscriptions.Prepared{Incremental: meta.stream}, nil
+		}
 		if status != http.StatusOK {
 			return fail(body, status)
 		}
@@ -165,5 +170,5 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// render shape) and the plan itself (the @override labels drawn).
 	pj, _ := json.Marshal(sp)
 	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj)
-	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, Key: key}, nil
+	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, API: rt.sg.API, Key: key}, nil
 }

@@ -183,7 +183,7 @@ func (c *Client) Fetch(ctx context.Context, name string, req *executor.Request) 
 			ferr = prev
 			break
 		}
-		if ferr == nil || req.Mutation || !retriable || attempt >= sg.set.Retry.Attempts || ctx.Err() != nil {
+		if ferr == nil || req.Mutation || req.Stream != nil || !retriable || attempt >= sg.set.Retry.Attempts || ctx.Err() != nil {
 			break
 		}
 		if !sg.budget.Withdraw() {
@@ -261,7 +261,11 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 // subgraph behaved (a JSON answer in time); an answer may be returned
 // with ok false (a 200 whose body is not JSON: the executor reports it).
 func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Request, span trace.Span) (resp *executor.Response, ferr *executor.FetchError, ok, retriable bool) {
-	hr, err := http.NewRequestWithContext(actx, http.MethodPost, sg.url, bytes.NewReader(req.Body))
+	var body io.Reader = bytes.NewReader(req.Body)
+	if req.Stream != nil {
+		body = req.Stream
+	}
+	hr, err := http.NewRequestWithContext(actx, http.MethodPost, sg.url, body)
 	if err != nil {
 		return nil, &executor.FetchError{Code: CodeHTTPError, Message: err.Error()}, false, false
 	}
@@ -271,6 +275,9 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	// Shared values, set without canonicalizing or allocating; nothing
 	// modifies a request's header values once it is sent.
 	hr.Header["Content-Type"] = jsonContentType
+	if req.Stream != nil {
+		hr.Header["Content-Type"] = []string{req.ContentType}
+	}
 	hr.Header["Accept"] = graphQLAccept
 	if ri := telemetry.RequestInfoFrom(ctx); ri != nil && len(ri.IDHeader) > 0 {
 		hr.Header[telemetry.RequestIDHeader] = ri.IDHeader

@@ -18,6 +18,7 @@ import (
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/subgraphs/wsclient"
 	"github.com/fedgate/gateway/telemetry"
+	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -140,6 +141,8 @@ type Engine struct {
 	pingOnce sync.Once
 	// bySubgraph counts events per subgraph owning the root field.
 	bySubgraph sync.Map // string -> *eventCounts
+	// api is the API schema of the last Reload (nil before one).
+	api *ast.Schema
 }
 
 type eventCounts struct{ in, out atomic.Int64 }
@@ -246,6 +249,13 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 		e.Stats.Refused.Add(1)
 		return nil, refusal(http.StatusTooManyRequests, "SUBSCRIPTION_LIMIT",
 			fmt.Sprintf("a client may have at most %d subscriptions open", e.opts.MaxPerClient))
+	}
+	if e.api != nil && p.API != nil && p.API != e.api {
+		// Prepared against a schema a reload replaced meanwhile.
+		if why := rootFieldBroken(p.Plan, e.api); why != "" {
+			e.mu.Unlock()
+			return nil, refusal(http.StatusConflict, CodeSchemaChanged, "the supergraph was reloaded: "+why)
+		}
 	}
 	s := &subscription{e: e, client: id.Client, op: p.OperationName, sink: sk, start: now}
 	g := e.groups[key]
@@ -469,11 +479,14 @@ func subgraphsOf(sp *planner.SubscriptionPlan) []string {
 // group is the subscriptions sharing one completion of each event, and
 // their membership of an upstream stream.
 type group struct {
-	e      *Engine
-	key    string
-	plan   *planner.SubscriptionPlan
-	in     executor.Input
-	tr     executor.Transport
+	e    *Engine
+	key  string
+	plan *planner.SubscriptionPlan
+	in   executor.Input
+	tr   executor.Transport
+	// api is the API schema the group's root field was last checked
+	// against (guarded by e.mu).
+	api    *ast.Schema
 	ctx    context.Context
 	cancel context.CancelFunc
 	// members is guarded by e.mu.
@@ -490,7 +503,7 @@ type group struct {
 
 func newGroup(e *Engine, key string, p *Prepared) *group {
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &group{e: e, key: key, plan: p.Plan, in: p.Input, tr: p.Transport, ctx: ctx, cancel: cancel,
+	g := &group{e: e, key: key, plan: p.Plan, in: p.Input, tr: p.Transport, api: p.API, ctx: ctx, cancel: cancel,
 		members: map[*subscription]struct{}{}, signal: make(chan struct{}, 1)}
 	go g.run()
 	return g

@@ -25,6 +25,7 @@ import (
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/server/request"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Gateway is what the transports need from the gateway's request
@@ -45,6 +46,9 @@ type Handler interface {
 	// Claims reports whether r is a stream request: a WebSocket upgrade,
 	// or a request that accepts text/event-stream or multipart/mixed.
 	Claims(r *http.Request) bool
+	// Reload is told the API schema of a supergraph swapped in (a hot
+	// reload); see Engine.Reload.
+	Reload(api *ast.Schema)
 }
 
 // Identity is who a stream belongs to.
@@ -69,11 +73,19 @@ type Prepared struct {
 	// Result is the response of a query or mutation; nil for a
 	// subscription.
 	Result []byte
+	// Incremental, when set in place of Result, runs a query with @defer:
+	// it gives each payload (the initial one, then the subsequent ones)
+	// to emit, each sent as a next message, and stops when emit returns
+	// false.
+	Incremental func(emit func(payload []byte) bool)
 	// Plan, Input and Transport run a subscription's events.
 	Plan          *planner.SubscriptionPlan
 	Input         executor.Input
 	Transport     executor.Transport
 	OperationName string
+	// API is the API schema the subscription was planned against (a
+	// reload may replace it before the subscription starts).
+	API *ast.Schema
 	// Key identifies what the completion of an event depends on besides
 	// the variables and forwarded headers (document, operation,
 	// authorization grants, plan): subscriptions with equal keys,

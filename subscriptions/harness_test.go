@@ -107,6 +107,8 @@ type envOptions struct {
 	sseReviews bool
 	// sdl replaces the demo supergraph.
 	sdl string
+	// gateway wraps the server as the engine's Gateway.
+	gateway func(subscriptions.Gateway) subscriptions.Gateway
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -172,7 +174,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 		up.MaxBackoff = 200 * time.Millisecond
 	}
 	e.Up = wsclient.New(up)
-	e.Engine = subscriptions.New(srv, e.Up, o.engine)
+	var gw subscriptions.Gateway = srv
+	if o.gateway != nil {
+		gw = o.gateway(srv)
+	}
+	e.Engine = subscriptions.New(gw, e.Up, o.engine)
 	srv.HandleStreams(e.Engine)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {

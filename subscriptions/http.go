@@ -153,6 +153,27 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		return
 	}
 	rc := http.NewResponseController(w)
+	if p.Plan == nil && p.Incremental != nil {
+		fw.headers(w.Header())
+		w.WriteHeader(http.StatusOK)
+		ok := true
+		p.Incremental(func(payload []byte) bool {
+			if ctx.Err() != nil {
+				return false
+			}
+			_ = rc.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))
+			if _, err := w.Write(fw.event(payload)); err != nil {
+				ok = false
+				return false
+			}
+			ok = rc.Flush() == nil
+			return ok && ctx.Err() == nil
+		})
+		if ok {
+			_, _ = w.Write(fw.complete())
+		}
+		return
+	}
 	if p.Plan == nil {
 		if kind == "multipart" {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -3,7 +3,7 @@ package subscriptions
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -32,18 +32,22 @@ type wsMessage struct {
 }
 
 // wsConn is one client WebSocket. An idle connection costs one goroutine
-// (its read loop, started with a small stack once the handshake is done)
-// and no writer: messages are queued and a writer goroutine runs only
-// while the queue is not empty.
+// parked on its socket with the smallest stack (waitReadable; a reader
+// goroutine runs only while a message is read), no writer (messages are
+// queued and a writer goroutine runs only while the queue is not empty)
+// and no I/O buffers beyond a small read buffer (wsio.go).
 type wsConn struct {
 	e  *Engine
 	ws *websocket.Conn
+	io *hijacker
 	// r is the upgrade request, detached from the handler's context; it
 	// is dropped after connection_init.
 	r *http.Request
+	// initTimer closes the connection without connection_init in time.
+	initTimer *time.Timer
 
 	qmu     sync.Mutex
-	queue   [][]byte // nil entries close the connection (closeMsg)
+	queue   []outMsg
 	writing bool
 	dead    bool
 	// flushed is closed when the queue drained after dead was set.
@@ -60,6 +64,16 @@ type wsConn struct {
 	// expiry fires when the token expires; stopped when the connection
 	// ends, so a closed connection is not kept until then.
 	expiry *time.Timer
+}
+
+// outMsg is a queued message: {"id":id,"type":typ,"payload":payload}
+// framed when it is written (payload is shared by the subscriptions an
+// event fans out to), raw when set, or the close (closeMsg).
+type outMsg struct {
+	raw     []byte
+	id, typ string
+	payload []byte
+	close   bool
 }
 
 type wsClose struct {
@@ -80,11 +94,13 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many connections", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{wsclientSubprotocol}, OriginPatterns: e.opts.OriginPatterns})
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{Subprotocols: []string{wsclientSubprotocol}, OriginPatterns: e.opts.OriginPatterns})
 	if err != nil {
 		e.releaseConn()
 		return // Accept answered the request
 	}
+	hj.header = nil
 	if ws.Subprotocol() != wsclientSubprotocol {
 		_ = ws.Close(4406, "Subprotocol not acceptable")
 		e.releaseConn()
@@ -93,24 +109,13 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(e.opts.MaxMessageBytes)
 	// The handler's context ends when it returns; the connection lives on.
 	r = r.Clone(context.WithoutCancel(r.Context()))
-	c := &wsConn{e: e, ws: ws, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{})}
+	c := &wsConn{e: e, ws: ws, io: hj, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{})}
 	if !e.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "gateway shutting down")
 		e.releaseConn()
 		return
 	}
-	// A fresh goroutine with a small stack serves the connection; the
-	// handler's (deep) one returns.
-	go c.serve()
-}
-
-const wsclientSubprotocol = "graphql-transport-ws"
-
-func (c *wsConn) serve() {
-	e := c.e
-	defer e.releaseConn()
-	defer e.unregister(c)
-	initTimer := time.AfterFunc(e.opts.InitTimeout, func() {
+	c.initTimer = time.AfterFunc(e.opts.InitTimeout, func() {
 		c.mu.Lock()
 		seen := c.initSeen
 		c.mu.Unlock()
@@ -118,14 +123,46 @@ func (c *wsConn) serve() {
 			c.closeWith(CloseInitTimeout, "Connection initialisation timeout")
 		}
 	})
-	defer initTimer.Stop()
-	c.readLoop()
+	// A fresh goroutine with a small stack waits for the first message;
+	// the handler's (deep) one returns.
+	go c.wait()
+}
+
+const wsclientSubprotocol = "graphql-transport-ws"
+
+// wait parks until the client sends, then reads on a fresh goroutine:
+// the parked goroutine keeps the smallest stack, and the one that reads
+// (and grows its stack parsing and authenticating) exits when the
+// messages that arrived are handled.
+func (c *wsConn) wait() {
+	// Bytes already read (sent behind the upgrade request) are not news
+	// to the socket.
+	pending := c.io.pending || c.io.br.Buffered() > 0
+	c.io.pending = false
+	if !pending && !waitReadable(c.io.conn) {
+		c.serve(false)
+		return
+	}
+	go c.serve(true)
+}
+
+// serve reads messages: while bytes are buffered when idle is set (then
+// it hands the connection back to wait), else until the connection ends.
+func (c *wsConn) serve(idle bool) {
+	if c.readLoop(idle) {
+		go c.wait()
+		return
+	}
+	e := c.e
+	defer e.releaseConn()
+	defer e.unregister(c)
+	c.initTimer.Stop()
 	// Let the writer send what is queued (a close frame we asked for).
 	c.qmu.Lock()
 	c.dead = true
-	idle := !c.writing
+	writing := c.writing
 	c.qmu.Unlock()
-	if !idle {
+	if writing {
 		select {
 		case <-c.flushed:
 		case <-time.After(e.opts.WriteTimeout):
@@ -159,7 +196,7 @@ func (c *wsConn) closeWith(code websocket.StatusCode, reason string) {
 		c.closeMsg = &wsClose{code, reason}
 	}
 	c.mu.Unlock()
-	c.enqueue(nil, true)
+	c.enqueue(outMsg{close: true}, true)
 }
 
 // send queues a message; false when the buffer is full.
@@ -168,11 +205,11 @@ func (c *wsConn) send(m wsMessage) bool {
 	return c.sendRaw(b)
 }
 
-func (c *wsConn) sendRaw(b []byte) bool { return c.enqueue(b, false) }
+func (c *wsConn) sendRaw(b []byte) bool { return c.enqueue(outMsg{raw: b}, false) }
 
-// enqueue queues b (nil: the close); false when the queue is full, unless
-// force. A writer goroutine is started when none runs.
-func (c *wsConn) enqueue(b []byte, force bool) bool {
+// enqueue queues m; false when the queue is full, unless force. A writer
+// goroutine is started when none runs.
+func (c *wsConn) enqueue(m outMsg, force bool) bool {
 	c.qmu.Lock()
 	if c.dead {
 		c.qmu.Unlock()
@@ -182,7 +219,7 @@ func (c *wsConn) enqueue(b []byte, force bool) bool {
 		c.qmu.Unlock()
 		return false
 	}
-	c.queue = append(c.queue, b)
+	c.queue = append(c.queue, m)
 	start := !c.writing
 	c.writing = true
 	c.qmu.Unlock()
@@ -192,8 +229,14 @@ func (c *wsConn) enqueue(b []byte, force bool) bool {
 	return true
 }
 
-// flush writes the queue until it is empty.
+// flush writes the queue until it is empty: what is queued at once goes
+// out in one write.
 func (c *wsConn) flush() {
+	scratch := batchPool.Get().(*[]byte)
+	defer func() {
+		*scratch = (*scratch)[:0]
+		batchPool.Put(scratch)
+	}()
 	for {
 		c.qmu.Lock()
 		if len(c.queue) == 0 {
@@ -205,11 +248,10 @@ func (c *wsConn) flush() {
 			c.qmu.Unlock()
 			return
 		}
-		b := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
+		batch := c.queue
+		c.queue = nil
 		c.qmu.Unlock()
-		if !c.write(b) {
+		if !c.writeBatch(batch, scratch) {
 			c.qmu.Lock()
 			c.queue = nil
 			c.writing = false
@@ -224,10 +266,35 @@ func (c *wsConn) flush() {
 	}
 }
 
-// write sends one message (nil: the close frame); false ends the
-// connection.
-func (c *wsConn) write(b []byte) bool {
-	if b == nil {
+// writeBatch frames msgs into one write; false ends the connection (a
+// close was written, or the client does not read).
+func (c *wsConn) writeBatch(msgs []outMsg, scratch *[]byte) bool {
+	c.io.batch.begin()
+	closing := false
+	for _, m := range msgs {
+		if m.close {
+			closing = true
+			break
+		}
+		b := m.raw
+		if b == nil {
+			*scratch = appendFrame((*scratch)[:0], m.id, m.typ, m.payload)
+			b = *scratch
+		}
+		// Into the batch: the library's write does not block on the
+		// socket here.
+		if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
+			_ = c.io.batch.end(c.e.opts.WriteTimeout)
+			return false
+		}
+	}
+	if err := c.io.batch.end(c.e.opts.WriteTimeout); err != nil {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			c.e.Stats.SlowClients.Add(1)
+		}
+		return false
+	}
+	if closing {
 		c.mu.Lock()
 		cm := c.closeMsg
 		c.mu.Unlock()
@@ -236,39 +303,37 @@ func (c *wsConn) write(b []byte) bool {
 		}
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.e.opts.WriteTimeout)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			c.e.Stats.SlowClients.Add(1)
-		}
-		return false
-	}
 	return true
 }
 
-func (c *wsConn) readLoop() {
-	for {
+// readLoop reads and handles messages; with idle set it returns true as
+// soon as no bytes are buffered (the connection waits for more). False
+// means the connection is done.
+func (c *wsConn) readLoop(idle bool) bool {
+	for first := true; ; first = false {
+		if idle && !first && c.io.br.Buffered() == 0 {
+			return true
+		}
 		typ, b, err := c.ws.Read(context.Background())
 		if err != nil {
-			return
+			return false
 		}
 		var m wsMessage
 		if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil || m.Type == "" {
 			c.closeWith(CloseBadRequest, "Invalid message received")
-			return
+			return false
 		}
 		switch m.Type {
 		case "connection_init":
 			if !c.connectionInit(m.Payload) {
-				return
+				return false
 			}
 		case "ping":
 			c.send(wsMessage{Type: "pong", Payload: m.Payload})
 		case "pong":
 		case "subscribe":
 			if !c.subscribe(m) {
-				return
+				return false
 			}
 		case "complete":
 			c.mu.Lock()
@@ -283,7 +348,7 @@ func (c *wsConn) readLoop() {
 			}
 		default:
 			c.closeWith(CloseBadRequest, "Invalid message received")
-			return
+			return false
 		}
 	}
 }
@@ -318,6 +383,7 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	c.acked, c.id, c.authed, c.init = true, id, authed, payload
 	c.r = nil
 	c.mu.Unlock()
+	c.initTimer.Stop()
 	c.send(wsMessage{Type: "connection_ack"})
 	if !id.Expires.IsZero() {
 		t := time.AfterFunc(time.Until(id.Expires), func() { c.expire() })
@@ -433,8 +499,28 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 			s.fail(bodyErrors(rerr.Body))
 			return
 		}
+		if p.Plan == nil && p.Incremental != nil {
+			sent := true
+			p.Incremental(func(payload []byte) bool {
+				if ctx.Err() != nil {
+					return false // completed by the client meanwhile
+				}
+				// The writer sends the payload later: it gets its own copy.
+				if sent = s.next(append([]byte(nil), payload...)); !sent {
+					// The client does not read: as for a subscription's
+					// events, the connection is closed.
+					c.e.Stats.SlowClients.Add(1)
+					s.kill()
+				}
+				return sent && ctx.Err() == nil
+			})
+			if sent && ctx.Err() == nil {
+				s.fail(nil)
+			}
+			return
+		}
 		if p.Plan == nil {
-			if c.sendRaw(frame(s.id, "next", p.Result)) {
+			if c.enqueue(outMsg{id: s.id, typ: "next", payload: p.Result}, false) {
 				s.fail(nil)
 			}
 			return
@@ -475,7 +561,9 @@ func (s *wsSub) fail(errs []byte) {
 	}
 }
 
-func (s *wsSub) next(body []byte) bool { return s.c.sendRaw(frame(s.id, "next", body)) }
+func (s *wsSub) next(body []byte) bool {
+	return s.c.enqueue(outMsg{id: s.id, typ: "next", payload: body}, false)
+}
 
 func (s *wsSub) end(errs []byte) {
 	c := s.c
@@ -498,12 +586,10 @@ func (s *wsSub) end(errs []byte) {
 
 func (s *wsSub) kill() { _ = s.c.ws.CloseNow() }
 
-// frame writes {"id":id,"type":typ,"payload":payload}.
-func frame(id, typ string, payload []byte) []byte {
-	idj, _ := json.Marshal(id)
-	b := make([]byte, 0, len(payload)+len(idj)+40)
+// appendFrame appends {"id":id,"type":typ,"payload":payload} to b.
+func appendFrame(b []byte, id, typ string, payload []byte) []byte {
 	b = append(b, `{"id":`...)
-	b = append(b, idj...)
+	b = appendJSONString(b, id)
 	b = append(b, `,"type":"`...)
 	b = append(b, typ...)
 	b = append(b, `","payload":`...)
@@ -527,4 +613,17 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			j, _ := json.Marshal(s)
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

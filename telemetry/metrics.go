@@ -30,6 +30,8 @@ import (
 //	fedgate_operation_cost{kind}                         estimated and actual operation cost
 //	fedgate_coprocessor_requests_total{stage,outcome}    coprocessor exchanges (continue, break, failed)
 //	fedgate_coprocessor_duration_seconds{stage}          coprocessor exchange latency
+//	fedgate_defer_parts_total{operation,outcome}         @defer payloads delivered (outcome ok, error or timeout)
+//	fedgate_defer_part_duration_seconds{operation}       from a deferred part's start to its payload
 type Metrics struct {
 	requests      metric.Int64Counter
 	duration      metric.Float64Histogram
@@ -45,6 +47,8 @@ type Metrics struct {
 	breakerStates sync.Map // subgraph -> func() int64
 	coproRequests metric.Int64Counter
 	coproDuration metric.Float64Histogram
+	deferParts    metric.Int64Counter
+	deferDuration metric.Float64Histogram
 
 	mu             sync.RWMutex
 	opts           map[attrKey]metric.MeasurementOption
@@ -89,6 +93,8 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 	m.rateLimited = counter("fedgate.rate_limited", "Requests refused by a rate limit, by tier.")
 	m.coproRequests = counter("fedgate.coprocessor.requests", "Coprocessor exchanges by stage and outcome (continue, break, failed).")
 	m.coproDuration = histogram("fedgate.coprocessor.duration", "Latency of coprocessor exchanges, by stage.")
+	m.deferParts = counter("fedgate.defer.parts", "Deferred parts (@defer) delivered, by operation name and outcome: ok, error (the payload has errors) or timeout (the request deadline ended the stream first).")
+	m.deferDuration = histogram("fedgate.defer.part.duration", "Time from a deferred part's start (its dependencies done) to its payload, by operation name.")
 	if err == nil {
 		m.cost, err = meter.Float64Histogram("fedgate.operation.cost", metric.WithDescription("Cost of operations (@cost/@listSize scoring), by kind: estimated before execution, actual from the response."),
 			metric.WithExplicitBucketBoundaries(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
@@ -309,4 +315,18 @@ func (m *Metrics) Coprocessor(ctx context.Context, stage, outcome string, d time
 	}
 	m.coproRequests.Add(ctx, 1, m.two("stage", stage, "outcome", outcome))
 	m.coproDuration.Record(ctx, d.Seconds(), m.one("stage", stage))
+}
+
+// DeferPart records one deferred part of an incremental response:
+// outcome is "ok", "error" or "timeout"; d runs from the part's start to
+// its payload (not recorded for "timeout").
+func (m *Metrics) DeferPart(ctx context.Context, operation, outcome string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	op := m.operationLabel(operation)
+	m.deferParts.Add(ctx, 1, m.two("operation", op, "outcome", outcome))
+	if outcome != "timeout" {
+		m.deferDuration.Record(ctx, d.Seconds(), m.one("operation", op))
+	}
 }

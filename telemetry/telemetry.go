@@ -38,6 +38,10 @@ const (
 	SpanFetch     = "fetch"
 	SpanAttempt   = "subgraph_request"
 	SpanMerge     = "merge"
+	// SpanDeferPart covers one @defer part of an incremental response,
+	// from its start to its payload (attributes defer.id, defer.label,
+	// defer.path, defer.errors).
+	SpanDeferPart = "defer_part"
 )
 
 // Propagator reads and writes the W3C traceparent and tracestate headers.

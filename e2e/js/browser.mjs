@@ -184,6 +184,32 @@ try {
   check(/from the browser test/.test(live) && /"Couch"/.test(live), 'a subscription in the playground shows an added review with its product from the products subgraph');
   await page.screenshot({ path: join(outDir, 'subscription.png') });
 
+  // A query with @defer runs as multipart/mixed: the result pane merges
+  // the parts as they arrive, and the plan panel shows the Defer split
+  // and counts the parts. The subscription is stopped first (the run
+  // button is its stop button meanwhile).
+  await page.getByRole('button', { name: /stop query/i }).click();
+  await page.getByRole('button', { name: /execute query/i }).waitFor();
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText('query Deferred { topProducts(first: 2) { upc name ... @defer(label: "stock") { inStock } } }');
+  const deferred = page.waitForResponse((r) => /Deferred/.test(r.request().postData() || ''));
+  await page.getByRole('button', { name: /execute query/i }).click();
+  const dr = await deferred;
+  check(/^multipart\/mixed/.test(dr.headers()['content-type'] || '') && /deferSpec=20220824/.test(dr.request().headers()['accept'] || ''),
+    `a query with @defer asks for and gets multipart/mixed (${dr.headers()['content-type']})`);
+  await result.getByText('"inStock"').first().waitFor();
+  const merged = (await result.innerText()).replace(/\s+/g, ' ');
+  check(/"Table"/.test(merged) && /"inStock": (true|false)/.test(merged), 'the result pane shows the primary data with the deferred inStock merged in');
+  check(!/"incremental"/.test(merged) && !/"hasNext"/.test(merged), 'the result pane shows merged data, not the raw payloads');
+  await page.getByRole('button', { name: /query plan/i }).click();
+  const parts = page.getByTestId('plan-parts');
+  await parts.getByText(/complete/).waitFor();
+  check(/2 parts received, complete/.test(await parts.innerText()), `the plan panel counts the parts (${(await parts.innerText()).trim()})`);
+  check(/Defer \{/.test(await page.getByTestId('plan-tree').innerText()), 'the plan panel shows the Defer split');
+  await page.screenshot({ path: join(outDir, 'defer.png') });
+
   // The editors' language services run in the bundle's workers.
   for (const worker of ['editor.worker', 'graphql.worker', 'json.worker']) {
     check(requested.some((u) => u.includes(`/playground/assets/${worker}-`)), `Monaco's ${worker} loaded from the bundle`);

@@ -150,6 +150,54 @@ try {
     checkEvents(events, '2', 'sse');
   });
 
+  // @defer over the streaming transports: each incremental payload is a
+  // next message (graphql-ws) or next event (graphql-sse); merged, they
+  // equal the answer without @defer.
+  const DEFERRED = `{ topProducts(first: 3) { upc name
+    ... @defer(label: "stock") { inStock }
+    ... @defer(label: "reviews") { reviews { body author { name } } } } }`;
+  const checkIncremental = async (payloads, tag) => {
+    assert.ok(payloads.length >= 2, `${tag}: ${payloads.length} payloads, want the initial one and subsequent ones`);
+    assert.equal(payloads[0].hasNext, true, `${tag}: the initial payload has hasNext true`);
+    assert.equal(payloads.at(-1).hasNext, false, `${tag}: the last payload ends with hasNext false`);
+    for (const p of payloads[0].data.topProducts) {
+      assert.equal(p.inStock, undefined, `${tag}: the initial payload holds a deferred field`);
+      assert.equal(p.reviews, undefined, `${tag}: the initial payload holds a deferred field`);
+    }
+    const data = structuredClone(payloads[0].data);
+    const seen = new Set();
+    for (const p of payloads.slice(1)) {
+      assert.equal(p.data, undefined, `${tag}: a subsequent payload has data`);
+      for (const inc of p.incremental ?? []) {
+        seen.add(inc.label);
+        let target = data;
+        for (const step of inc.path) target = target[step];
+        Object.assign(target, inc.data);
+      }
+    }
+    assert.deepEqual([...seen].sort(), ['reviews', 'stock']);
+    const res = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ query: DEFERRED }) });
+    assert.deepEqual(data, (await res.json()).data, `${tag}: merged payloads differ from the answer without incremental delivery`);
+  };
+
+  await test('graphql-ws: @defer payloads arrive as next messages', async () => {
+    const client = createWSClient({ url: wsURL, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const payloads = await new Promise((resolve, reject) => {
+      const got = [];
+      client.subscribe({ query: DEFERRED }, { next: (v) => got.push(v), error: reject, complete: () => resolve(got) });
+    });
+    await client.dispose();
+    await checkIncremental(payloads, 'graphql-ws');
+  });
+
+  await test('graphql-sse: @defer payloads arrive as next events', async () => {
+    const client = createSSEClient({ url: gw.url, retryAttempts: 0 });
+    const payloads = [];
+    for await (const v of client.iterate({ query: DEFERRED })) payloads.push(v);
+    client.dispose();
+    await checkIncremental(payloads, 'graphql-sse');
+  });
+
   await test('Apollo Client: multipart HTTP subscription', async () => {
     const client = new ApolloClient({ link: new HttpLink({ uri: gw.url, fetch }), cache: new InMemoryCache() });
     const events = [];

@@ -1,8 +1,10 @@
 package corpus
 
 import (
+	"bytes"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -132,5 +134,30 @@ func TestLoad(t *testing.T) {
 		if _, err := l.NewRequest("http://example.com/graphql"); err != nil {
 			t.Errorf("%s: %v", l.Name, err)
 		}
+	}
+}
+
+// TestCopyIsCurrent fails when the repository's copy of the corpus differs
+// from the shared one (where the shared folder is present): refresh it with
+// cp ../shared/corpus/hostile.jsonl testdata/corpus/.
+func TestCopyIsCurrent(t *testing.T) {
+	copyPath := repoCopy()
+	if copyPath == "" {
+		t.Fatal("testdata/corpus/hostile.jsonl is missing from the repository")
+	}
+	shared := find()
+	if shared == "" {
+		t.Skip("no shared folder beside the repository: only the copy is used")
+	}
+	a, err := os.ReadFile(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatalf("%s differs from %s: copy the shared corpus into the repository", copyPath, shared)
 	}
 }

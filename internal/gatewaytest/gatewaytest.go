@@ -202,12 +202,18 @@ type Recorder struct {
 	mu     sync.Mutex
 	count  int
 	bodies [][]byte
+	// failed counts requests whose body could not be read to its end
+	// (the gateway aborted it); they are not passed on.
+	failed int
 }
 
 // ServeHTTP records the body and passes the request on.
 func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
+		r.mu.Lock()
+		r.failed++
+		r.mu.Unlock()
 		http.Error(w, "reading the body failed", http.StatusBadRequest)
 		return
 	}
@@ -229,6 +235,14 @@ func (r *Recorder) Count() int {
 	return r.count
 }
 
+// Failed returns the number of requests whose body broke off before its
+// end: the subgraph behind never saw them.
+func (r *Recorder) Failed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
+}
+
 // Bodies returns copies of the request bodies received (at most the
 // first 10000), in arrival order.
 func (r *Recorder) Bodies() [][]byte {
@@ -244,6 +258,6 @@ func (r *Recorder) Bodies() [][]byte {
 // Reset forgets the recorded requests.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
-	r.count, r.bodies = 0, nil
+	r.count, r.bodies, r.failed = 0, nil, 0
 	r.mu.Unlock()
 }

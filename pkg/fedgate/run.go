@@ -171,6 +171,8 @@ func demoDefaults() config.Config {
 	cfg.Server.Batching = true
 	// The demo's subgraphs are local and shown to their developer.
 	cfg.Subgraphs.All.IncludeErrors = true
+	// products.uploadProductImage takes a file.
+	cfg.Uploads.Enabled = true
 	return cfg
 }
 
@@ -395,6 +397,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.ResponseHeaders = cfg.ResponseHeaders
 	opts.Hooks = options.hooks
 	opts.Coprocessor = cfg.Coprocessor
+	opts.Uploads = cfg.Uploads
 	subgraphCfg := cfg.Subgraphs
 	opts.IncludeSubgraphErrors = func(name string) bool { return subgraphCfg.For(name).IncludeErrors }
 	opts.Redis = p.redis

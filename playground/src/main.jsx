@@ -5,7 +5,7 @@ import './workers.js';
 import React, { useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
-import { getOperationAST, parse } from 'graphql';
+import { getOperationAST, parse, visit } from 'graphql';
 import { HISTORY_PLUGIN } from '@graphiql/plugin-history';
 import 'graphiql/style.css';
 import './style.css';
@@ -44,7 +44,94 @@ function fetcher(params, opts) {
     // previous document's operation name: run the one operation there is.
     params = { ...params, operationName: op.name.value };
   }
-  return op?.operation === 'subscription' ? subscribe(params, opts) : request(params, opts);
+  if (op?.operation === 'subscription') return subscribe(params, opts);
+  return op?.operation === 'query' && hasDefer(op) ? incremental(params, opts) : request(params, opts);
+}
+
+// hasDefer reports whether an operation uses @defer (fragments it spreads
+// are not followed: the gateway answers one body when nothing is
+// deferred, and incremental() reads that too).
+function hasDefer(op) {
+  let found = false;
+  visit(op, { Directive: (d) => { if (d.name.value === 'defer') found = true; } });
+  return found;
+}
+
+// incremental runs a query with @defer as multipart/mixed
+// (deferSpec=20220824): each payload is yielded as it arrives, so the
+// result pane shows the primary part first and merges each deferred part
+// when it comes (GraphiQL merges payloads with hasNext). The plan comes in
+// the first payload's extensions; the plan panel counts the parts.
+async function* incremental(params, opts) {
+  const abort = new AbortController();
+  try {
+    const res = await fetch(ENDPOINT, {
+      method: 'POST',
+      headers: {
+        Accept: 'multipart/mixed;deferSpec=20220824, application/graphql-response+json;q=0.9, application/json;q=0.8',
+        'Content-Type': 'application/json',
+        [PLAN_HEADER]: 'true',
+        ...(opts && opts.headers),
+      },
+      body: JSON.stringify(params),
+      credentials: 'same-origin',
+      signal: abort.signal,
+    });
+    const type = res.headers.get('content-type') || '';
+    const boundary = /boundary="?([^";]+)"?/i.exec(type);
+    if (!type.startsWith('multipart/mixed') || !boundary) {
+      const text = await res.text();
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new Error(`HTTP ${res.status} ${res.statusText}: ${text.slice(0, 500)}`);
+      }
+      yield takePlan(body, params, res.status, 1);
+      return;
+    }
+    const delimiter = `\r\n--${boundary[1]}`;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    let parts = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      for (;;) {
+        const start = buf.indexOf(delimiter);
+        if (start < 0) break;
+        const next = buf.indexOf(delimiter, start + delimiter.length);
+        if (next < 0) break;
+        const part = buf.slice(start + delimiter.length, next);
+        buf = buf.slice(next);
+        const body = part.indexOf('\r\n\r\n');
+        if (body < 0) continue;
+        parts++;
+        const payload = JSON.parse(part.slice(body + 4));
+        yield parts === 1 ? takePlan(payload, params, res.status, parts) : (countPart(parts, payload.hasNext), payload);
+      }
+    }
+  } finally {
+    abort.abort();
+  }
+}
+
+// takePlan moves the plan of an answer's extensions to the plan panel.
+function takePlan(body, params, httpStatus, parts) {
+  const plan = body && body.extensions && body.extensions.queryPlan;
+  if (plan) {
+    const { queryPlan: _, ...rest } = body.extensions;
+    if (Object.keys(rest).length) body.extensions = rest;
+    else delete body.extensions;
+  }
+  lastRun.set({ status: plan ? 'plan' : 'none', plan, operationName: params.operationName || '', httpStatus, parts, hasNext: !!(body && body.hasNext) });
+  return body;
+}
+
+// countPart tells the plan panel that another part arrived.
+function countPart(parts, hasNext) {
+  lastRun.set({ ...lastRun.state, parts, hasNext: !!hasNext });
 }
 
 // operationOf is the operation params select, or the only one.
@@ -172,6 +259,11 @@ function PlanPanel() {
           {' '}in {s.steps} {s.steps === 1 ? 'step' : 'sequential steps'}
           {s.services.length > 0 && <span className="fedgate-plan-services"> ({s.services.join(', ')})</span>}
         </p>
+        {run.parts > 0 && (
+          <p className="fedgate-plan-parts" data-testid="plan-parts">
+            @defer: {run.parts} {run.parts === 1 ? 'part' : 'parts'} received{run.hasNext ? ', more to come' : ', complete'}
+          </p>
+        )}
         <div className="fedgate-plan-tools">
           <button type="button" className={asJSON ? '' : 'active'} onClick={() => setAsJSON(false)}>Tree</button>
           <button type="button" className={asJSON ? 'active' : ''} onClick={() => setAsJSON(true)}>JSON</button>

@@ -41,15 +41,19 @@ export function planLines(plan) {
         push(depth, '},');
         break;
       case 'Defer': {
-        // @defer: the primary part, then the deferred parts with the
-        // fragments (id, path, label) they deliver.
+        // @defer: the primary part, then one deferred part per @defer
+        // (id, path, label, parent @defer, the parts whose fetches it
+        // waits for).
         push(depth, 'Defer {', 'Defer');
         push(depth + 1, 'Primary {', 'Defer');
         node(n.primary && n.primary.node, depth + 2);
         push(depth + 1, '}, [');
         for (const d of n.deferred || []) {
-          const ds = (d.defers || []).map((f) => `${f.id} path: ${JSON.stringify(f.path)}` + (f.label ? ` label: ${JSON.stringify(f.label)}` : ''));
-          push(depth + 2, `Deferred(${ds.join(', ')}) {`, 'Defer');
+          let s = `${d.id} path: ${JSON.stringify(d.path)}`;
+          if (d.label) s += ` label: ${JSON.stringify(d.label)}`;
+          if (d.parent !== undefined && d.parent !== null) s += ` parent: ${d.parent}`;
+          if (d.depends && d.depends.length) s += ` depends: [${d.depends.map((x) => x.id).join(', ')}]`;
+          push(depth + 2, `Deferred(${s}) {`, 'Defer');
           node(d.node, depth + 3);
           push(depth + 2, '},');
         }

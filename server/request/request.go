@@ -100,6 +100,15 @@ func Decode(r *http.Request, opt Options) (reqs []Request, batched bool, err err
 	}
 }
 
+// DecodeBody decodes data, a JSON request body already read (the
+// operations part of a multipart request), as Decode decodes a POST body.
+func DecodeBody(data []byte, opt Options) ([]Request, bool, error) {
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = DefaultMaxBatch
+	}
+	return decodeJSON(data, opt)
+}
+
 func newError(code string, status int, format string, args ...any) *limits.Error {
 	return &limits.Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status}
 }

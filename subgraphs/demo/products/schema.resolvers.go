@@ -7,9 +7,24 @@ package products
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/fedgate/gateway/subgraphs/demo/products/generated"
 )
+
+// UploadProductImage is the resolver for the uploadProductImage field.
+func (r *mutationResolver) UploadProductImage(ctx context.Context, upc string, file graphql.Upload) (*generated.ProductImage, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, file.File)
+	if err != nil {
+		return nil, fmt.Errorf("reading the upload: %w", err)
+	}
+	return &generated.ProductImage{Upc: upc, Filename: file.Filename, ContentType: file.ContentType, Size: int(n), Sha256: hex.EncodeToString(h.Sum(nil))}, nil
+}
 
 // TopProducts is the resolver for the topProducts field.
 func (r *queryResolver) TopProducts(ctx context.Context, first *int) ([]*generated.Product, error) {
@@ -47,7 +62,13 @@ func (r *queryResolver) Search(ctx context.Context, term string) ([]generated.Se
 	return search(term), nil
 }
 
+// Mutation returns generated.MutationResolver implementation.
+func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	mutationResolver struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+)

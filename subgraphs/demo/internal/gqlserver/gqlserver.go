@@ -18,11 +18,16 @@ import (
 // query string; gateways send a small, fixed set of operations.
 const queryCacheSize = 256
 
-// New returns a handler for es that accepts GraphQL over GET and POST,
+// maxUploadBytes caps a multipart request to a demo subgraph; the
+// gateway applies its own upload limits first.
+const maxUploadBytes = 1 << 30
+
+// New returns a handler for es that accepts GraphQL over GET and POST
+// (JSON, and multipart file uploads),
 // and subscriptions over WebSocket (graphql-transport-ws) and SSE.
 //
 // It is wired explicitly rather than with handler.NewDefaultServer: no
-// multipart uploads or persisted queries, and no playground.
+// persisted queries, and no playground.
 // Introspection is enabled because gqlgen's federation runtime refuses to
 // answer `_service { sdl }` when it is disabled.
 func New(es graphql.ExecutableSchema) http.Handler {
@@ -31,6 +36,9 @@ func New(es graphql.ExecutableSchema) http.Handler {
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	// File uploads (GraphQL multipart request spec): files past 1 MiB
+	// wait in temporary files, not in memory.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUploadBytes, MaxMemory: 1 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.Use(extension.Introspection{})
 	return srv

@@ -36,6 +36,9 @@ type BundleRepresentation struct {
 	MatchedKey BundleMatchedKey `json:"-"`
 }
 
+type Mutation struct {
+}
+
 // A single product. Prices are in cents, weights in grams.
 type Product struct {
 	Upc    string `json:"upc"`
@@ -53,6 +56,17 @@ func (this Product) GetPrice() int   { return this.Price }
 func (Product) IsSearchResult() {}
 
 func (Product) IsEntity() {}
+
+// What uploadProductImage received.
+type ProductImage struct {
+	Upc         string `json:"upc"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"contentType"`
+	// Bytes received.
+	Size int `json:"size"`
+	// Hex SHA-256 of the bytes received.
+	Sha256 string `json:"sha256"`
+}
 
 type ProductRepresentation struct {
 	Upc *string `json:"upc,omitempty"`

@@ -1,0 +1,318 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs/demo"
+	"github.com/fedgate/gateway/uploads"
+)
+
+// uploadGateway starts the demo gateway with uploads on and cfg's limits.
+func uploadGateway(t *testing.T, cfg uploads.Config) *gatewaytest.Gateway {
+	t.Helper()
+	opts := server.DefaultOptions()
+	cfg.Enabled = true
+	opts.Uploads = cfg
+	return gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+}
+
+func uploadLimits() uploads.Config {
+	c := uploads.DefaultConfig()
+	c.MaxFileBytes, c.MaxFiles, c.MaxTotalBytes = 1<<20, 4, 3<<20
+	return c
+}
+
+// part is one part of a multipart request: a form field or a file.
+type part struct {
+	name, filename, body string
+}
+
+// multipartBody writes parts in order, as a client of the spec does.
+func multipartBody(t *testing.T, parts ...part) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		if p.filename != "" {
+			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, p.name, p.filename))
+			h.Set("Content-Type", "image/png")
+		} else {
+			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q`, p.name))
+		}
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(w, p.body)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
+}
+
+type uploadAnswer struct {
+	status int
+	body   struct {
+		Data   map[string]json.RawMessage `json:"data"`
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	raw string
+}
+
+func (a *uploadAnswer) code() string {
+	if len(a.body.Errors) == 0 {
+		return ""
+	}
+	c, _ := a.body.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func postUpload(t *testing.T, g *gatewaytest.Gateway, body io.Reader, contentType string, preflight bool) *uploadAnswer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, g.URL, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if preflight {
+		req.Header.Set("Apollo-Require-Preflight", "true")
+	}
+	resp, err := g.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := &uploadAnswer{status: resp.StatusCode, raw: string(raw)}
+	if err := json.Unmarshal(raw, &a.body); err != nil {
+		t.Fatalf("answer is not JSON: %v: %s", err, raw)
+	}
+	return a
+}
+
+const uploadOne = `{"query":"mutation($f: Upload!) { uploadProductImage(upc: \"1\", file: $f) { upc filename contentType size sha256 } }","variables":{"f":null}}`
+
+func TestUploadStreamsFileToSubgraph(t *testing.T) {
+	g := uploadGateway(t, uploadLimits())
+	content := strings.Repeat("png bytes ", 50_000) // 500 KB
+	body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`},
+		part{name: "0", filename: "cat.png", body: content})
+	a := postUpload(t, g, body, ct, true)
+	if a.status != 200 || len(a.body.Errors) > 0 {
+		t.Fatalf("status %d: %s", a.status, a.raw)
+	}
+	var img struct {
+		Upc, Filename, ContentType, Sha256 string
+		Size                               int
+	}
+	if err := json.Unmarshal(a.body.Data["uploadProductImage"], &img); err != nil {
+		t.Fatal(err)
+	}
+	if img.Size != len(content) || img.Sha256 != sha256Hex(content) || img.Filename != "cat.png" || img.ContentType != "image/png" || img.Upc != "1" {
+		t.Fatalf("subgraph saw %+v", img)
+	}
+	// The subgraph got a multipart request of its own: the file's
+	// variable null, no placeholder.
+	bodies := g.Subgraphs["products"].Bodies()
+	if len(bodies) != 1 || !bytes.Contains(bodies[0], []byte(`name="operations"`)) || !bytes.Contains(bodies[0], []byte(`"f":null`)) ||
+		bytes.Contains(bodies[0], []byte("fedgate.upload")) {
+		t.Fatalf("subgraph request: %.400s", bodies)
+	}
+}
+
+// TestUploadSeveralFetches sends files to three fetches in sequence
+// (products, reviews, products): the file of the last fetch arrives
+// first and waits in a spool file, and a file used by two fetches is
+// kept for the second while it streams to the first.
+func TestUploadSeveralFetches(t *testing.T) {
+	g := uploadGateway(t, uploadLimits())
+	a, b := strings.Repeat("a", 300_000), strings.Repeat("b", 200_000)
+	cases := []struct {
+		name       string
+		vars, m    string
+		parts      []part
+		x, z, both string
+	}{
+		{name: "out of order", vars: `{"a":null,"b":null}`, m: `{"1":["variables.b"],"0":["variables.a"]}`,
+			parts: []part{{name: "1", filename: "b", body: b}, {name: "0", filename: "a", body: a}}, x: sha256Hex(a), z: sha256Hex(b)},
+		{name: "one file twice", vars: `{"a":null,"b":null}`, m: `{"0":["variables.a","variables.b"]}`,
+			parts: []part{{name: "0", filename: "a", body: a}}, x: sha256Hex(a), z: sha256Hex(a)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := `mutation($a: Upload!, $b: Upload!) { x: uploadProductImage(upc: "1", file: $a) { sha256 } ` +
+				`r: addReview(productUpc: "1", authorId: "1", body: "ok", rating: 5) { rating } ` +
+				`z: uploadProductImage(upc: "2", file: $b) { sha256 } }`
+			ops, _ := json.Marshal(map[string]any{"query": q, "variables": json.RawMessage(c.vars)})
+			parts := append([]part{{name: "operations", body: string(ops)}, {name: "map", body: c.m}}, c.parts...)
+			body, ct := multipartBody(t, parts...)
+			ans := postUpload(t, g, body, ct, true)
+			if ans.status != 200 || len(ans.body.Errors) > 0 {
+				t.Fatalf("status %d: %s", ans.status, ans.raw)
+			}
+			var x, z struct{ Sha256 string }
+			_ = json.Unmarshal(ans.body.Data["x"], &x)
+			_ = json.Unmarshal(ans.body.Data["z"], &z)
+			if x.Sha256 != c.x || z.Sha256 != c.z {
+				t.Fatalf("x %s z %s: %s", x.Sha256, z.Sha256, ans.raw)
+			}
+		})
+	}
+}
+
+// TestUploadRefusals are the hostile and malformed requests: each is
+// answered with its status and code, and no subgraph gets a whole request.
+func TestUploadRefusals(t *testing.T) {
+	g := uploadGateway(t, uploadLimits())
+	bigMap := make(map[string][]string, 10_000)
+	for i := range 10_000 {
+		bigMap[fmt.Sprint(i)] = []string{"variables.f"}
+	}
+	bigMapJSON, _ := json.Marshal(bigMap)
+	fewMap := `{"0":["variables.f"],"1":["variables.f"],"2":["variables.f"],"3":["variables.f"],"4":["variables.f"]}`
+	ops, m := part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`}
+	file := func(n int) part { return part{name: "0", filename: "f", body: strings.Repeat("x", n)} }
+	stringVar := `{"query":"mutation($s: String!) { addReview(productUpc: \"1\", authorId: \"1\", body: $s, rating: 1) { rating } }","variables":{"s":null}}`
+	cases := []struct {
+		name    string
+		parts   []part
+		noPrefl bool
+		status  int
+		code    string
+		aborted bool // the subgraph's request had begun: it broke off
+	}{
+		{name: "file over max_file_bytes", parts: []part{ops, m, file(3 << 20)}, status: 413, code: uploads.CodeFileTooLarge, aborted: true},
+		{name: "map with 10k entries", parts: []part{ops, {name: "map", body: string(bigMapJSON)}}, status: 413, code: uploads.CodeTooLarge},
+		{name: "map over max_files", parts: []part{ops, {name: "map", body: fewMap}}, status: 413, code: uploads.CodeTooManyFiles},
+		{name: "path not in variables", parts: []part{ops, {name: "map", body: `{"0":["variables.g"]}`}, file(10)}, status: 400, code: uploads.CodeBadMap},
+		{name: "path into a list that is not there", parts: []part{ops, {name: "map", body: `{"0":["variables.f.3"]}`}, file(10)}, status: 400, code: uploads.CodeBadMap},
+		{name: "path not starting with variables", parts: []part{ops, {name: "map", body: `{"0":["query"]}`}, file(10)}, status: 400, code: uploads.CodeBadMap},
+		{name: "path to a String variable", parts: []part{{name: "operations", body: stringVar}, {name: "map", body: `{"0":["variables.s"]}`}, file(10)}, status: 400, code: uploads.CodeBadMap},
+		{name: "files before operations", parts: []part{file(10), ops, m}, status: 400, code: uploads.CodeMalformed},
+		{name: "map before operations", parts: []part{m, ops, file(10)}, status: 400, code: uploads.CodeMalformed},
+		{name: "batched operations", parts: []part{{name: "operations", body: "[" + uploadOne + "]"}, {name: "map", body: `{"0":["0.variables.f"]}`}, file(10)}, status: 400, code: uploads.CodeBatch},
+		{name: "file missing", parts: []part{ops, m}, status: 400, code: uploads.CodeMalformed, aborted: true},
+		{name: "part not in map", parts: []part{ops, m, {name: "9", filename: "f", body: "x"}}, status: 400, code: uploads.CodeMalformed, aborted: true},
+		{name: "map not JSON", parts: []part{ops, {name: "map", body: `{"0":`}, file(10)}, status: 400, code: uploads.CodeMalformed},
+		{name: "no preflight header", parts: []part{ops, m, file(10)}, noPrefl: true, status: 400, code: "CSRF_ERROR"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g.Subgraphs["products"].Reset()
+			body, ct := multipartBody(t, c.parts...)
+			a := postUpload(t, g, body, ct, !c.noPrefl)
+			if a.status != c.status || a.code() != c.code {
+				t.Fatalf("got %d %s, want %d %s: %.300s", a.status, a.code(), c.status, c.code, a.raw)
+			}
+			rec := g.Subgraphs["products"]
+			if c.aborted {
+				// The subgraph's server notices the broken body after the
+				// gateway has answered.
+				for end := time.Now().Add(5 * time.Second); rec.Failed() == 0 && time.Now().Before(end); {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			if n := rec.Count(); n != 0 {
+				t.Fatalf("the products subgraph got %d whole requests", n)
+			}
+			if n := rec.Failed(); c.aborted != (n == 1) {
+				t.Fatalf("the products subgraph saw %d requests break off", n)
+			}
+		})
+	}
+}
+
+// TestUploadTotalLimit: files each under max_file_bytes but together
+// over max_total_bytes.
+func TestUploadTotalLimit(t *testing.T) {
+	g := uploadGateway(t, uploadLimits())
+	q := `{"query":"mutation($a: Upload!, $b: Upload!, $c: Upload!, $d: Upload!) { a: uploadProductImage(upc: \"1\", file: $a) { size } b: uploadProductImage(upc: \"1\", file: $b) { size } c: uploadProductImage(upc: \"1\", file: $c) { size } d: uploadProductImage(upc: \"1\", file: $d) { size } }","variables":{"a":null,"b":null,"c":null,"d":null}}`
+	mb := strings.Repeat("x", 900<<10)
+	body, ct := multipartBody(t, part{name: "operations", body: q}, part{name: "map", body: `{"a":["variables.a"],"b":["variables.b"],"c":["variables.c"],"d":["variables.d"]}`},
+		part{name: "a", filename: "a", body: mb}, part{name: "b", filename: "b", body: mb}, part{name: "c", filename: "c", body: mb}, part{name: "d", filename: "d", body: mb})
+	a := postUpload(t, g, body, ct, true)
+	if a.status != 413 || a.code() != uploads.CodeTooLarge {
+		t.Fatalf("got %d %s: %.300s", a.status, a.code(), a.raw)
+	}
+}
+
+func TestUploadDisabledIs415(t *testing.T) {
+	g := gatewaytest.Start(t)
+	body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`}, part{name: "0", filename: "f", body: "x"})
+	a := postUpload(t, g, body, ct, true)
+	if a.status != 415 {
+		t.Fatalf("got %d: %s", a.status, a.raw)
+	}
+}
+
+// TestUploadSlowBody: a client that sends operations and map, then
+// stalls inside its file, is cut by the idle deadline (408), not held.
+func TestUploadSlowBody(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.IdleTimeout = 300 * time.Millisecond
+	g := uploadGateway(t, cfg)
+	body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`},
+		part{name: "0", filename: "f", body: strings.Repeat("x", 64<<10)})
+	head := body.Bytes()[:body.Len()-32<<10] // stop in the middle of the file
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.BaseURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nApollo-Require-Preflight: true\r\nContent-Length: %d\r\n\r\n", ct, body.Len())
+	start := time.Now()
+	if _, err := conn.Write(head); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	reply, _ := io.ReadAll(conn)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the stalled upload was held %v", took)
+	}
+	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 408")) || !bytes.Contains(reply, []byte(uploads.CodeRequestTimeout)) {
+		t.Fatalf("reply: %.300s", reply)
+	}
+	if n := g.Subgraphs["products"].Count(); n != 0 {
+		t.Fatalf("the subgraph got %d whole requests", n)
+	}
+}
+
+// TestUploadSlowSubgraph: a subgraph that takes longer than the body's
+// idle deadline to answer, once the whole body has arrived, still answers:
+// the deadline bounds the client, not the subgraph.
+func TestUploadSlowSubgraph(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.IdleTimeout = 200 * time.Millisecond
+	opts := server.DefaultOptions()
+	cfg.Enabled = true
+	opts.Uploads = cfg
+	products := demo.Handlers()["products"]
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("products", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Second)
+		products.ServeHTTP(w, r)
+	})))
+	content := strings.Repeat("slow", 100_000)
+	body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`},
+		part{name: "0", filename: "f", body: content})
+	a := postUpload(t, g, body, ct, true)
+	if a.status != 200 || len(a.body.Errors) > 0 || !strings.Contains(a.raw, sha256Hex(content)) {
+		t.Fatalf("status %d: %s", a.status, a.raw)
+	}
+}

@@ -1,0 +1,232 @@
+package subscriptions_test
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/subscriptions"
+)
+
+// rawWS is a graphql-transport-ws client on a bare TCP connection, with
+// no goroutine and no buffers of its own, so that what a test measures
+// of the process's memory is the gateway's (plus a socket's few hundred
+// bytes on the client side).
+type rawWS struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// dialRaw opens a WebSocket to url (ws://host/path) with the
+// graphql-transport-ws subprotocol, sends connection_init and waits for
+// connection_ack.
+func dialRaw(t testing.TB, url string) *rawWS {
+	t.Helper()
+	hostPath := strings.TrimPrefix(url, "ws://")
+	host, path, _ := strings.Cut(hostPath, "/")
+	c, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	fmt.Fprintf(c, "GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n",
+		path, host, base64.StdEncoding.EncodeToString(key))
+	w := &rawWS{c: c, br: bufio.NewReaderSize(c, 64)}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(w.br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	w.send(t, `{"type":"connection_init"}`)
+	if m := w.read(t); !strings.Contains(m, `"connection_ack"`) {
+		t.Fatalf("got %s, want connection_ack", m)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return w
+}
+
+// send writes one masked text frame.
+func (w *rawWS) send(t testing.TB, s string) {
+	t.Helper()
+	p := []byte(s)
+	hdr := []byte{0x81}
+	switch {
+	case len(p) < 126:
+		hdr = append(hdr, 0x80|byte(len(p)))
+	default:
+		hdr = append(hdr, 0x80|126, byte(len(p)>>8), byte(len(p)))
+	}
+	var mask [4]byte
+	_, _ = rand.Read(mask[:])
+	hdr = append(hdr, mask[:]...)
+	for i := range p {
+		p[i] ^= mask[i%4]
+	}
+	if _, err := w.c.Write(append(hdr, p...)); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+// read returns the payload of the next text frame.
+func (w *rawWS) read(t testing.TB) string {
+	t.Helper()
+	_ = w.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var h [2]byte
+	if _, err := io.ReadFull(w.br, h[:]); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		_, _ = io.ReadFull(w.br, b[:])
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		_, _ = io.ReadFull(w.br, b[:])
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(w.br, p); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return string(p)
+}
+
+// live is the memory the process holds after a collection: live heap
+// objects and goroutine stacks.
+func live() (heap, stacks uint64) {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc, m.StackInuse
+}
+
+// idleFigures opens n idle subscriptions, each on its own WebSocket, and
+// returns the live heap and stack bytes and the goroutines they added,
+// per subscription.
+func idleFigures(t testing.TB, n int) (heap, stacks, goroutines float64) {
+	e := newEnv(t.(*testing.T), envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+	// A first subscription starts the shared upstream stream, the pinger
+	// and the pools: the figures are of the ones that follow.
+	first := dialRaw(t, e.WSURL)
+	first.send(t, subscribeMsg("s"))
+	waitFor(t.(*testing.T), "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
+	h0, s0 := live()
+	g0 := runtime.NumGoroutine()
+	clients := make([]*rawWS, n)
+	for i := range clients {
+		clients[i] = dialRaw(t, e.WSURL)
+		clients[i].send(t, subscribeMsg("s"))
+	}
+	waitFor(t.(*testing.T), fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == int64(n+1) })
+	h1, s1 := live()
+	g1 := runtime.NumGoroutine()
+	if path := os.Getenv("SUBS_HEAP_PROFILE"); path != "" {
+		// The live heap of the idle subscriptions, for go tool pprof.
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = pprof.Lookup("heap").WriteTo(f, 0)
+		_ = f.Close()
+	}
+	// The subscriptions are alive: one event reaches each.
+	e.add("3", "alive")
+	for _, c := range append(clients, first) {
+		if m := c.read(t); !strings.Contains(m, `"alive"`) {
+			t.Fatalf("got %s", m)
+		}
+	}
+	return (float64(h1) - float64(h0)) / float64(n), (float64(s1) - float64(s0)) / float64(n), float64(g1-g0) / float64(n)
+}
+
+func subscribeMsg(id string) string {
+	p, _ := json.Marshal(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": reviewAdded, "variables": map[string]any{"upc": "3"}}})
+	return string(p)
+}
+
+// TestIdleSubscriptionMemory checks the memory of an idle subscription on
+// its own WebSocket (heap and stacks, client sockets included) against
+// the 20 KB of issue 16.
+func TestIdleSubscriptionMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory")
+	}
+	if testing.Short() {
+		t.Skip("opens 1,000 connections")
+	}
+	heap, stacks, g := idleFigures(t, 1000)
+	t.Logf("per idle subscription: heap %.0f B, stacks %.0f B, goroutines %.2f", heap, stacks, g)
+	if total := heap + stacks; total > 20000 {
+		t.Errorf("%.0f bytes per idle subscription, want under 20,000", total)
+	}
+}
+
+func init() {
+	if os.Getenv("SUBS_HEAP_PROFILE") != "" {
+		runtime.MemProfileRate = 1
+	}
+}
+
+// A client may send its first messages right behind the upgrade request,
+// in the same packet: they are read (the gateway's own small buffers take
+// over what net/http had buffered).
+func TestMessagesPipelinedBehindTheUpgrade(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	host, path, _ := strings.Cut(strings.TrimPrefix(e.WSURL, "ws://"), "/")
+	c, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := &rawWS{c: c, br: bufio.NewReaderSize(c, 64)}
+	// Upgrade, connection_init and subscribe in one write.
+	var frames []byte
+	for _, m := range []string{`{"type":"connection_init"}`, subscribeMsg("piped")} {
+		rec := &frameRecorder{}
+		(&rawWS{c: rec}).send(t, m)
+		frames = append(frames, rec.b...)
+	}
+	req := fmt.Sprintf("GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n", path, host)
+	if _, err := c.Write(append([]byte(req), frames...)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(w.br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	if m := w.read(t); !strings.Contains(m, "connection_ack") {
+		t.Fatalf("got %s", m)
+	}
+	e.subscribed(1)
+	e.add("3", "piped through")
+	if m := w.read(t); !strings.Contains(m, `"id":"piped"`) || !strings.Contains(m, "piped through") {
+		t.Fatalf("got %s", m)
+	}
+}
+
+// frameRecorder is a net.Conn that keeps what is written.
+type frameRecorder struct {
+	net.Conn
+	b []byte
+}
+
+func (r *frameRecorder) Write(p []byte) (int, error) { r.b = append(r.b, p...); return len(p), nil }

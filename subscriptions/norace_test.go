@@ -1,0 +1,5 @@
+//go:build !race
+
+package subscriptions_test
+
+const raceEnabled = false
