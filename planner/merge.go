@@ -19,8 +19,16 @@ func (b *builder) mergeLevels() {
 	}
 	level := levels(b.groups, nil)
 	sigs := signatures{m: map[*group]map[string]string{}, possible: b.sg.Full.PossibleTypes}
+	// Only fetches that could be merged (another entity fetch to their
+	// subgraph) need to know their types.
+	perGraph := map[string]int{}
 	for _, g := range b.groups {
 		if g.entity {
+			perGraph[g.graph]++
+		}
+	}
+	for _, g := range b.groups {
+		if g.entity && perGraph[g.graph] > 1 {
 			g.present = b.presentTypes(g)
 			g.collects = b.collectedTypes(g)
 		}
