@@ -31,8 +31,19 @@ type Config struct {
 
 // SubgraphStages are the Subgraph stages.
 type SubgraphStages struct {
-	// All applies to every subgraph.
+	// All applies to every subgraph without an entry in Subgraphs.
 	All Stages `yaml:"all"`
+	// Subgraphs replaces All for the subgraphs it names: a stage left
+	// out there is not sent for that subgraph.
+	Subgraphs map[string]Stages `yaml:"subgraphs"`
+}
+
+// For returns the stages of subgraph name.
+func (s *SubgraphStages) For(name string) *Stages {
+	if st, ok := s.Subgraphs[name]; ok {
+		return &st
+	}
+	return &s.All
 }
 
 // Stages are the request and response stage of one service; a nil stage
@@ -55,8 +66,16 @@ type Selection struct {
 	ServiceName bool `yaml:"service_name"`
 	// StatusCode sends the status (response stages).
 	StatusCode bool `yaml:"status_code"`
-	// Body is refused for now: bodies are not sent (docs/extending.md).
+	// Body sends the stage's body, which the answer may replace
+	// (hooks.Call.Body says which body each stage has).
 	Body bool `yaml:"body"`
+	// SDL sends the supergraph SDL.
+	SDL bool `yaml:"sdl"`
+	// URI sends the subgraph's URL (SubgraphRequest).
+	URI bool `yaml:"uri"`
+	// SubgraphRequestID sends the fetch's id, the same at its
+	// SubgraphRequest and SubgraphResponse (Subgraph stages).
+	SubgraphRequestID bool `yaml:"subgraph_request_id"`
 	// Timeout bounds this stage's exchange (0: Config.Timeout).
 	Timeout time.Duration `yaml:"timeout"`
 }
@@ -76,19 +95,21 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		return errors.New("timeout: must not be negative")
 	}
-	for name, s := range map[string]*Selection{
+	sels := map[string]*Selection{
 		"router.request": c.Router.Request, "router.response": c.Router.Response,
 		"supergraph.request": c.Supergraph.Request, "supergraph.response": c.Supergraph.Response,
 		"execution.request": c.Execution.Request, "execution.response": c.Execution.Response,
 		"subgraph.all.request": c.Subgraph.All.Request, "subgraph.all.response": c.Subgraph.All.Response,
-	} {
-		if s == nil {
-			continue
+	}
+	for name, st := range c.Subgraph.Subgraphs {
+		if name == "" {
+			return errors.New("subgraph.subgraphs: a subgraph name is empty")
 		}
-		if s.Body {
-			return fmt.Errorf("%s.body: bodies are not sent to the coprocessor yet", name)
-		}
-		if s.Timeout < 0 {
+		sels["subgraph.subgraphs."+name+".request"] = st.Request
+		sels["subgraph.subgraphs."+name+".response"] = st.Response
+	}
+	for name, s := range sels {
+		if s != nil && s.Timeout < 0 {
 			return fmt.Errorf("%s.timeout: must not be negative", name)
 		}
 	}

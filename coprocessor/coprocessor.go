@@ -95,24 +95,87 @@ func (c *Coprocessor) Hooks() hooks.Hooks {
 	set(&h.SupergraphResponse, c.cfg.Supergraph.Response)
 	set(&h.ExecutionRequest, c.cfg.Execution.Request)
 	set(&h.ExecutionResponse, c.cfg.Execution.Response)
-	set(&h.SubgraphRequest, c.cfg.Subgraph.All.Request)
-	set(&h.SubgraphResponse, c.cfg.Subgraph.All.Response)
+	// The Subgraph stages choose their selection by subgraph.
+	sub := c.cfg.Subgraph
+	pick := func(resp bool) hooks.Func {
+		some := false
+		for _, st := range append([]Stages{sub.All}, values(sub.Subgraphs)...) {
+			some = some || (!resp && st.Request != nil) || (resp && st.Response != nil)
+		}
+		if !some {
+			return nil
+		}
+		return func(ctx context.Context, call *hooks.Call) error {
+			st := sub.For(call.Subgraph)
+			sel := st.Request
+			if resp {
+				sel = st.Response
+			}
+			if sel == nil {
+				return nil
+			}
+			return c.exchange(ctx, call, sel)
+		}
+	}
+	h.SubgraphRequest, h.SubgraphResponse = pick(false), pick(true)
+	// The gateway builds the bodies of the stages that send one.
+	for st, sels := range map[hooks.Stage][]*Selection{
+		hooks.RouterRequest: {c.cfg.Router.Request}, hooks.RouterResponse: {c.cfg.Router.Response},
+		hooks.SupergraphRequest: {c.cfg.Supergraph.Request}, hooks.SupergraphResponse: {c.cfg.Supergraph.Response},
+		hooks.ExecutionRequest: {c.cfg.Execution.Request}, hooks.ExecutionResponse: {c.cfg.Execution.Response},
+		hooks.SubgraphRequest: subgraphSelections(sub, false), hooks.SubgraphResponse: subgraphSelections(sub, true),
+	} {
+		for _, sel := range sels {
+			if sel != nil && sel.Body {
+				h.Bodies = append(h.Bodies, st)
+				break
+			}
+		}
+	}
 	return h
+}
+
+func values(m map[string]Stages) []Stages {
+	out := make([]Stages, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// subgraphSelections are the request (or response) selections of every
+// subgraph entry.
+func subgraphSelections(sub SubgraphStages, resp bool) []*Selection {
+	var out []*Selection
+	for _, st := range append([]Stages{sub.All}, values(sub.Subgraphs)...) {
+		if resp {
+			out = append(out, st.Response)
+		} else {
+			out = append(out, st.Request)
+		}
+	}
+	return out
 }
 
 // message is the protocol's JSON, in both directions.
 type message struct {
-	Version     int                 `json:"version"`
-	Stage       string              `json:"stage"`
-	Control     json.RawMessage     `json:"control"`
-	ID          string              `json:"id"`
-	Headers     map[string][]string `json:"headers,omitempty"`
-	Body        json.RawMessage     `json:"body,omitempty"`
-	Context     *contextEntries     `json:"context,omitempty"`
-	Method      string              `json:"method,omitempty"`
-	Path        string              `json:"path,omitempty"`
-	ServiceName string              `json:"serviceName,omitempty"`
-	StatusCode  int                 `json:"statusCode,omitempty"`
+	Version int             `json:"version"`
+	Stage   string          `json:"stage"`
+	Control json.RawMessage `json:"control"`
+	ID      string          `json:"id"`
+	// Headers is a pointer so that selected but empty headers go out
+	// as {} (and an answer without them is told from one with none).
+	Headers     *map[string][]string `json:"headers,omitempty"`
+	Body        json.RawMessage      `json:"body,omitempty"`
+	Context     *contextEntries      `json:"context,omitempty"`
+	Method      string               `json:"method,omitempty"`
+	Path        string               `json:"path,omitempty"`
+	ServiceName string               `json:"serviceName,omitempty"`
+	StatusCode  int                  `json:"statusCode,omitempty"`
+	SDL         string               `json:"sdl,omitempty"`
+	URI         string               `json:"uri,omitempty"`
+	// SubgraphRequestID must come back unchanged when it is answered.
+	SubgraphRequestID string `json:"subgraphRequestId,omitempty"`
 }
 
 type contextEntries struct {
@@ -168,10 +231,11 @@ func (c *Coprocessor) do(ctx context.Context, call *hooks.Call, sel *Selection) 
 	out := message{Version: 1, Stage: string(call.Stage), Control: json.RawMessage(`"continue"`), ID: call.ID}
 	if sel.Headers {
 		// Header names go out in lower case, as Apollo Router sends them.
-		out.Headers = make(map[string][]string, len(call.Header))
+		hs := make(map[string][]string, len(call.Header))
 		for k, v := range call.Header {
-			out.Headers[strings.ToLower(k)] = v
+			hs[strings.ToLower(k)] = v
 		}
+		out.Headers = &hs
 	}
 	if sel.Context {
 		out.Context = &contextEntries{Entries: call.Context}
@@ -187,6 +251,18 @@ func (c *Coprocessor) do(ctx context.Context, call *hooks.Call, sel *Selection) 
 	}
 	if sel.StatusCode {
 		out.StatusCode = call.Status
+	}
+	if sel.SDL {
+		out.SDL = call.SDL
+	}
+	if sel.URI {
+		out.URI = call.URI
+	}
+	if sel.SubgraphRequestID {
+		out.SubgraphRequestID = call.SubgraphRequestID
+	}
+	if sel.Body && call.Body != nil {
+		out.Body = encodeBody(call.Stage, call.Body)
 	}
 	body, err := json.Marshal(&out)
 	if err != nil {
@@ -228,6 +304,9 @@ func (c *Coprocessor) do(ctx context.Context, call *hooks.Call, sel *Selection) 
 	if in.ID != "" && in.ID != call.ID {
 		return errors.New("answer for another request id")
 	}
+	if in.SubgraphRequestID != "" && in.SubgraphRequestID != call.SubgraphRequestID {
+		return errors.New("answer for another subgraph request id")
+	}
 	if status, ok := breakStatus(in.Control); ok {
 		return breakOf(status, in.Body)
 	} else if len(in.Control) > 0 && string(in.Control) != `"continue"` {
@@ -237,9 +316,16 @@ func (c *Coprocessor) do(ctx context.Context, call *hooks.Call, sel *Selection) 
 		for k := range call.Header {
 			delete(call.Header, k)
 		}
-		for k, v := range in.Headers {
+		for k, v := range *in.Headers {
 			call.Header[http.CanonicalHeaderKey(k)] = v
 		}
+	}
+	if sel.Body && len(in.Body) > 0 && string(in.Body) != "null" {
+		b, err := decodeBody(call.Stage, in.Body)
+		if err != nil {
+			return err
+		}
+		call.Body = b
 	}
 	// At the Subgraph stages, which run in parallel, the context is sent
 	// but not replaced.
@@ -302,4 +388,36 @@ func clipString(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// rawBodyStage reports the Router stages, whose body travels as a JSON
+// string (the raw HTTP body); the other stages send a JSON object.
+func rawBodyStage(st hooks.Stage) bool {
+	return st == hooks.RouterRequest || st == hooks.RouterResponse
+}
+
+// encodeBody is the protocol's body of a stage: a string at the Router
+// stages, and at the others the JSON itself (as a string if it is not
+// valid JSON, say a subgraph's broken answer).
+func encodeBody(st hooks.Stage, body []byte) json.RawMessage {
+	if !rawBodyStage(st) && json.Valid(body) {
+		return body
+	}
+	b, _ := json.Marshal(string(body))
+	return b
+}
+
+// decodeBody is the stage's body of an answer's body.
+func decodeBody(st hooks.Stage, body json.RawMessage) ([]byte, error) {
+	if body[0] == '"' {
+		var s string
+		if err := json.Unmarshal(body, &s); err != nil {
+			return nil, fmt.Errorf("malformed body: %w", err)
+		}
+		return []byte(s), nil
+	}
+	if rawBodyStage(st) || body[0] == '{' {
+		return body, nil
+	}
+	return nil, fmt.Errorf("the body of %s must be a JSON object", st)
 }

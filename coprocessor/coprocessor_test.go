@@ -71,7 +71,9 @@ func TestValidate(t *testing.T) {
 	for _, c := range []Config{
 		{URL: "ftp://x"},
 		{URL: "http://x", Timeout: -1},
-		{URL: "http://x", Execution: Stages{Response: &Selection{Body: true}}},
+		{URL: "http://x", Execution: Stages{Response: &Selection{Timeout: -1}}},
+		{URL: "http://x", Subgraph: SubgraphStages{Subgraphs: map[string]Stages{"a": {Request: &Selection{Timeout: -1}}}}},
+		{URL: "http://x", Subgraph: SubgraphStages{Subgraphs: map[string]Stages{"": {}}}},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v accepted", c)

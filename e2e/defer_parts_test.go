@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/serial"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/telemetry"
@@ -250,6 +251,7 @@ func TestDeferDeniedFieldInPart(t *testing.T) {
 // were sent, then a last payload carries a GATEWAY_TIMEOUT error with
 // hasNext false, and the stream ends.
 func TestDeferDeadlineAfterPrimary(t *testing.T) {
+	serial.Timing(t) // the reviews part must arrive within the 700 ms deadline
 	release := make(chan struct{})
 	defer close(release)
 	opts := server.DefaultOptions()
@@ -286,6 +288,7 @@ func TestDeferDeadlineAfterPrimary(t *testing.T) {
 // ends by the request deadline plus the write grace: no handler, goroutine
 // or buffer is left behind.
 func TestDeferSlowReader(t *testing.T) {
+	serial.Timing(t) // heap and the end of requests measured over real time
 	const clients = 3
 	big := strings.Repeat("x", 2<<20)
 	bodyField := regexp.MustCompile(`"body":"[^"]*"`)
@@ -411,6 +414,16 @@ func TestDeferPartsObserved(t *testing.T) {
 	for _, s := range exp.GetSpans() {
 		names[s.SpanContext.SpanID().String()] = s.Name
 	}
+	// The part's fetch to side runs under its span.
+	underPart := 0
+	for _, s := range exp.GetSpans() {
+		if s.Name == telemetry.SpanFetch && names[s.Parent.SpanID().String()] == telemetry.SpanDeferPart {
+			underPart++
+		}
+	}
+	if underPart != 2 {
+		t.Errorf("%d fetch spans under a defer_part span, want the side fetch of each request (2)", underPart)
+	}
 	for i, s := range partSpans {
 		if p := names[s.Parent.SpanID().String()]; p != telemetry.SpanExecute {
 			t.Errorf("defer_part span under %q, want %q", p, telemetry.SpanExecute)
@@ -437,5 +450,54 @@ func TestDeferPartsObserved(t *testing.T) {
 		if !strings.Contains(string(resp.Body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestDeferPartEndsAtOnce: each part is followed at once by the next
+// delimiter, so a client that splits on delimiters (Apollo Client, meros)
+// has the primary part while the deferred subgraph is still held; a part
+// whose delimiter came only with the next part would reach such a client
+// only when the deferred part does.
+func TestDeferPartEndsAtOnce(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	defer open()
+	g := gatewaytest.Start(t, gatewaytest.WithHandler("inventory", holdable("inventory", release)))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	body, _ := json.Marshal(map[string]any{"query": `{ topProducts(first: 2) { upc name ... @defer { inStock } } }`})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", deferAccept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	delim := []byte("\r\n--" + params["boundary"])
+	var buf []byte
+	chunk := make([]byte, 4096)
+	// The opening delimiter, the primary part and its closing delimiter,
+	// all while inventory is held.
+	for bytes.Count(buf, delim) < 2 {
+		n, err := resp.Body.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if err != nil {
+			t.Fatalf("the primary part's delimiter did not come while the deferred subgraph was held (%v): %q", err, buf)
+		}
+	}
+	if !bytes.Contains(buf, []byte(`"hasNext":true`)) || bytes.Contains(buf, []byte("inStock")) {
+		t.Fatalf("first part %q", buf)
+	}
+	open()
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(buf, rest...)
+	if !bytes.HasSuffix(all, append(delim, "--\r\n"...)) || !bytes.Contains(all, []byte(`"hasNext":false`)) {
+		t.Fatalf("stream %q does not end with the close delimiter after the last part", all)
 	}
 }

@@ -33,8 +33,9 @@ func ExecuteIncremental(ctx context.Context, plan *planner.Plan, in Input, trans
 // PartObserver hears about the deferred parts of an incremental run: a
 // part's fetches start (after the parts it depends on), and its payload
 // is sent with errors errors, or the request deadline ended the stream
-// before (timedOut). PartStart returns the context PartDone gets (with a
-// span, say). Both are called from the goroutine that emits.
+// before (timedOut). PartStart returns the context the part's fetches run
+// with and PartDone gets (with a span, say). Both are called from the
+// goroutine that emits.
 type PartObserver interface {
 	PartStart(ctx context.Context, d *planner.Defer) context.Context
 	PartDone(ctx context.Context, d *planner.Defer, errors int, timedOut bool)
@@ -55,7 +56,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	}()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
-		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
+		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
 		}
 	}
@@ -71,7 +72,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	// What the client holds: a deferred fragment under an object the
 	// primary part nulled (null propagation) is not delivered.
 	var shown *fastjson.Value
-	if v, err := e.parser().ParseBytes(buf); err == nil {
+	if v, err := e.parse(buf); err == nil {
 		shown = v.Get("data")
 	}
 	reported := map[*Error]bool{}
@@ -106,6 +107,9 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			pctx := ctx
 			if obs != nil {
 				pctx = obs.PartStart(ctx, part.Defer)
+				for f := range owned[i] {
+					e.fetchCtx.Store(f, pctx)
+				}
 			}
 			partCtx[i] = pctx
 			wg.Add(1)
@@ -324,7 +328,7 @@ func (e *execution) deferItems(op *planner.Operation, dp *planner.DeferPlan, d *
 		if vs == nil {
 			return
 		}
-		r := &renderer{e: e, introspect: introspect, denied: dp.Denied, path: append([]any(nil), path...)}
+		r := &renderer{e: e, introspect: introspect, denied: dp.Denied, base: append([]any(nil), path...)}
 		typename := sel.Type
 		if sel.Abstract {
 			typename = string(v.GetStringBytes("__typename"))

@@ -1,22 +1,64 @@
 package executor
 
 import (
-	"strconv"
+	"sync"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
 )
 
 // entityBatch is the deduplicated representations of one entity fetch and
-// the response objects each one feeds.
+// the response objects they feed.
 type entityBatch struct {
-	reps    []byte
-	count   int
-	targets [][]*fastjson.Value
-	index   map[string]int
+	reps  []byte
+	count int
+	// objs are the response objects the fetch feeds, in the order they
+	// were found; rep[j] is the index of objs[j]'s representation.
+	objs  []*fastjson.Value
+	rep   []int
+	index map[string]int
 	// items are the representations one by one, kept only when an entity
 	// cache is in use.
 	items [][]byte
+}
+
+// batchPool keeps entity batches between fetches; a batch that grew past
+// maxPooledObjects objects is left to the collector, so the pool holds
+// little memory.
+var batchPool = sync.Pool{New: func() any { return &entityBatch{index: map[string]int{}} }}
+
+const maxPooledObjects = 4096
+
+func newEntityBatch() *entityBatch {
+	return batchPool.Get().(*entityBatch)
+}
+
+// release returns the batch to the pool, dropping every reference into
+// the response data.
+func (b *entityBatch) release() {
+	if cap(b.objs) > maxPooledObjects || len(b.index) > maxPooledObjects {
+		return
+	}
+	clear(b.objs)
+	clear(b.index)
+	b.reps, b.objs, b.rep, b.items, b.count = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0
+	batchPool.Put(b)
+}
+
+// add records obj as fed by representation i.
+func (b *entityBatch) add(obj *fastjson.Value, i int) {
+	b.objs = append(b.objs, obj)
+	b.rep = append(b.rep, i)
+}
+
+// first returns the first object representation i feeds.
+func (b *entityBatch) first(i int) *fastjson.Value {
+	for j, r := range b.rep {
+		if r == i {
+			return b.objs[j]
+		}
+	}
+	return nil
 }
 
 // entityFetch runs a Flatten(Fetch) node: it collects the objects at the
@@ -25,7 +67,8 @@ type entityBatch struct {
 func (e *execution) entityFetch(n *planner.Flatten) {
 	f := n.Node
 	e.mu.Lock()
-	batch := &entityBatch{index: map[string]int{}}
+	batch := newEntityBatch()
+	defer batch.release()
 	batch.reps = append(batch.reps, '[')
 	var scratch []byte
 	cached := e.entities != nil && !e.mutation
@@ -38,12 +81,11 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		if scratch == nil {
 			return
 		}
-		key := string(scratch)
-		if i, ok := batch.index[key]; ok {
-			batch.targets[i] = append(batch.targets[i], obj)
+		if i, ok := batch.index[string(scratch)]; ok {
+			batch.add(obj, i)
 			return
 		}
-		batch.index[key] = batch.count
+		batch.index[string(scratch)] = batch.count
 		if batch.count > 0 {
 			batch.reps = append(batch.reps, ',')
 		}
@@ -51,12 +93,12 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		if cached {
 			batch.items = append(batch.items, append([]byte(nil), scratch...))
 		}
+		batch.add(obj, batch.count)
 		batch.count++
-		batch.targets = append(batch.targets, []*fastjson.Value{obj})
 	}
 	if e.data != nil {
 		for _, p := range paths {
-			walkPath(e.data, p, collect)
+			e.pos.walk(e.data, p, collect)
 		}
 	}
 	e.mu.Unlock()
@@ -71,7 +113,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		}
 	}
 	batch.reps = append(batch.reps, ']')
-	body := requestBody(f, e.appendVariables(nil, f, batch.reps))
+	body := e.fetchBody(f, batch.reps)
 	v, cacheControl := e.send(f, body, n.Path)
 	if v == nil {
 		return
@@ -93,15 +135,19 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	defer e.mu.Unlock()
 	guard := guardOf(f)
 	var arena fastjson.Arena
-	for i, ent := range entities {
-		if i >= batch.count || ent.Type() != fastjson.TypeObject {
-			continue
-		}
-		for j, obj := range batch.targets[i] {
-			if j > 0 {
-				ent = copyComposite(&arena, ent)
+	var used []bool
+	for j, obj := range batch.objs {
+		if i := batch.rep[j]; i < len(entities) {
+			if ent := entities[i]; ent.Type() == fastjson.TypeObject {
+				if used == nil {
+					used = make([]bool, len(entities))
+				}
+				if used[i] {
+					ent = copyComposite(&arena, ent)
+				}
+				used[i] = true
+				mergeEntity(obj, ent, guard, &e.pos)
 			}
-			mergeEntity(obj, ent, guard)
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
@@ -139,12 +185,12 @@ func guardOf(f *planner.Fetch) *typenameGuard {
 
 // mergeEntity merges an entity answer into obj. Under guard, an answer
 // that names the interface does not replace obj's concrete __typename.
-func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard) {
+func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard, pos *positions) {
 	var typename *fastjson.Value
 	if guard != nil && guard.ifaces[string(ent.GetStringBytes("__typename"))] && guard.concrete[string(obj.GetStringBytes("__typename"))] {
 		typename = obj.Get("__typename")
 	}
-	merge(obj, ent)
+	merge(obj, ent, pos)
 	if typename != nil {
 		obj.Set("__typename", typename)
 	}
@@ -180,10 +226,10 @@ func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*f
 		return pathElems(paths[0])
 	}
 	i := p[1].GetInt()
-	if i < 0 || i >= len(batch.targets) {
+	if i < 0 || i >= batch.count {
 		return pathElems(paths[0])
 	}
-	target := batch.targets[i][0]
+	target := batch.first(i)
 	var found []any
 	for _, flatten := range paths {
 		walkPathIndexed(e.data, flatten, nil, func(obj *fastjson.Value, path []any) {
@@ -262,23 +308,23 @@ func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjs
 // representation writes the representation of obj for fetch f, or returns
 // nil when obj is of no type the fetch wants or lacks a required value.
 func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.Value) []byte {
-	typename := string(obj.GetStringBytes("__typename"))
+	typename := obj.GetStringBytes("__typename") // compared only: no copy
 	var req *planner.Requirement
 	for _, r := range f.Requires {
-		if r.TypeName == typename {
+		if r.TypeName == string(typename) {
 			req = r
 			break
 		}
 	}
 	if req == nil {
-		if len(f.Requires) == 1 && typename == "" {
+		if len(f.Requires) == 1 && len(typename) == 0 {
 			req = f.Requires[0]
 		} else {
 			return nil
 		}
 	}
 	buf = append(buf, `{"__typename":`...)
-	buf = strconv.AppendQuote(buf, req.RepresentationType)
+	buf = appendStringText(buf, req.RepresentationType)
 	ok := true
 	buf = appendRequired(buf, obj, req.Fields, true, &ok)
 	if !ok {
@@ -290,13 +336,13 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.V
 // appendRequired writes the required fields of obj, continuing an object
 // whose opening brace is already written.
 func appendRequired(buf []byte, obj *fastjson.Value, fields []*planner.RequiredField, started bool, ok *bool) []byte {
-	typename := ""
+	var typename []byte
 	for _, rf := range fields {
 		if rf.TypeCondition != "" {
-			if typename == "" {
-				typename = string(obj.GetStringBytes("__typename"))
+			if typename == nil {
+				typename = obj.GetStringBytes("__typename")
 			}
-			if rf.TypeCondition != typename {
+			if rf.TypeCondition != string(typename) {
 				continue
 			}
 		}
@@ -312,7 +358,7 @@ func appendRequired(buf []byte, obj *fastjson.Value, fields []*planner.RequiredF
 			buf = append(buf, ',')
 		}
 		started = true
-		buf = strconv.AppendQuote(buf, rf.Name)
+		buf = appendStringText(buf, rf.Name)
 		buf = append(buf, ':')
 		buf = appendRequiredValue(buf, v, rf.Fields, ok)
 	}

@@ -49,7 +49,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 	var parsed []*fastjson.Value
 	if hitBuf != nil {
 		hitBuf = append(hitBuf, ']')
-		if v, err := e.parser().ParseBytes(hitBuf); err == nil {
+		if v, err := e.parse(hitBuf); err == nil {
 			parsed = v.GetArray()
 		}
 		if len(parsed) != len(hitIdx) {
@@ -67,11 +67,15 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			}
 			i := hitIdx[j]
 			hit[i] = true
-			for k, obj := range batch.targets[i] {
-				if k > 0 {
-					ent = copyComposite(&arena, ent)
+			first := true
+			for k, obj := range batch.objs {
+				if batch.rep[k] == i {
+					if !first {
+						ent = copyComposite(&arena, ent)
+					}
+					first = false
+					mergeEntity(obj, ent, guard, &e.pos)
 				}
-				mergeEntity(obj, ent, guard)
 			}
 			if e.stats {
 				e.cacheControl = append(e.cacheControl, hits[i].CacheControl)
@@ -80,6 +84,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 		e.mu.Unlock()
 	}
 	miss := &entityBatch{reps: []byte{'['}}
+	renumber := make([]int, len(batch.items))
 	for i, item := range batch.items {
 		if hit[i] {
 			continue
@@ -89,8 +94,13 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 		}
 		miss.reps = append(miss.reps, item...)
 		miss.items = append(miss.items, item)
-		miss.targets = append(miss.targets, batch.targets[i])
+		renumber[i] = miss.count
 		miss.count++
+	}
+	for j, obj := range batch.objs {
+		if i := batch.rep[j]; !hit[i] {
+			miss.add(obj, renumber[i])
+		}
 	}
 	return miss
 }

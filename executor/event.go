@@ -20,11 +20,11 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
-		if v, err := e.parser().ParseBytes(in.Variables); err == nil {
+		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
 		}
 	}
-	v, err := e.parser().ParseBytes(payload)
+	v, err := e.parse(payload)
 	if err != nil || v.Type() != fastjson.TypeObject {
 		e.addError(&Error{Message: "invalid JSON event from subgraph '" + subgraph + "'",
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": subgraph}})
@@ -34,6 +34,7 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 				applyRewrites(data, sp.Primary.OutputRewrites)
 			}
 			e.data = data
+			e.pos.reset()
 		}
 		for _, ev := range v.GetArray("errors") {
 			e.errors = append(e.errors, e.subgraphError(ev, subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))

@@ -7,13 +7,12 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/otel/trace"
 )
-
-var parserPool fastjson.ParserPool
 
 // Input is everything Execute needs besides the plan.
 type Input struct {
@@ -79,16 +78,21 @@ type execution struct {
 
 	bytes atomic.Int64
 
-	mu      sync.Mutex
-	data    *fastjson.Value
+	mu   sync.Mutex
+	data *fastjson.Value
+	// pos remembers where entity fetch paths led in data.
+	pos     positions
 	arena   fastjson.Arena
-	parsers []*fastjson.Parser
+	parsers []pooledParser
 	errors  []*Error
 	// cacheControl collects Stats.CacheControl when Stats is set.
 	cacheControl []string
 	stats        bool
 	// redact is Input.RedactErrors.
 	redact func(subgraph string) bool
+	// fetchCtx holds, for the fetches of a deferred part, the context
+	// they run with (the part's span): *planner.Fetch -> context.Context.
+	fetchCtx sync.Map
 }
 
 // Execute runs plan and appends the JSON response to buf.
@@ -98,8 +102,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
-		p := e.parser()
-		if v, err := p.ParseBytes(in.Variables); err == nil {
+		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
 		}
 	}
@@ -122,22 +125,6 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 		in.Stats.CacheControl = e.cacheControl
 	}
 	return buf
-}
-
-func (e *execution) release() {
-	for _, p := range e.parsers {
-		parserPool.Put(p)
-	}
-	e.parsers = nil
-}
-
-// parser returns a parser owned by this execution until it ends.
-func (e *execution) parser() *fastjson.Parser {
-	p := parserPool.Get()
-	e.mu.Lock()
-	e.parsers = append(e.parsers, p)
-	e.mu.Unlock()
-	return p
 }
 
 func (e *execution) run(n planner.Node) {
@@ -241,7 +228,11 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	if e.headerFor != nil {
 		header = e.headerFor(f.Subgraph)
 	}
-	resp, err := e.transport.Fetch(e.ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
+	ctx := e.ctx
+	if c, ok := e.fetchCtx.Load(f); ok {
+		ctx = c.(context.Context)
+	}
+	resp, err := e.transport.Fetch(ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
 		var fe *FetchError
@@ -264,8 +255,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	if e.stats {
 		e.noteCacheControl(resp.CacheControl)
 	}
-	p := e.parser()
-	v, perr := p.ParseBytes(resp.Body)
+	v, perr := e.parse(resp.Body)
 	if resp.Release != nil {
 		resp.Release()
 	}
@@ -315,20 +305,34 @@ func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps []byte) [
 
 func requestBody(f *planner.Fetch, vars []byte) []byte {
 	buf := make([]byte, 0, len(f.Operation)+len(vars)+64)
+	buf = appendRequestStart(buf, f)
+	buf = append(buf, vars...)
+	return append(buf, '}')
+}
+
+// appendRequestStart writes a subgraph request body up to its variables.
+func appendRequestStart(buf []byte, f *planner.Fetch) []byte {
 	buf = append(buf, `{"query":`...)
 	buf = appendStringText(buf, f.Operation)
 	if f.OperationName != "" {
 		buf = append(buf, `,"operationName":`...)
 		buf = appendStringText(buf, f.OperationName)
 	}
-	buf = append(buf, `,"variables":`...)
-	buf = append(buf, vars...)
+	return append(buf, `,"variables":`...)
+}
+
+// fetchBody is the body of fetch f, with reps (nil for a root fetch) as
+// its representations, written in one buffer.
+func (e *execution) fetchBody(f *planner.Fetch, reps []byte) []byte {
+	buf := make([]byte, 0, len(f.Operation)+len(reps)+128)
+	buf = appendRequestStart(buf, f)
+	buf = e.appendVariables(buf, f, reps)
 	return append(buf, '}')
 }
 
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
-	body := requestBody(f, e.appendVariables(nil, f, nil))
+	body := e.fetchBody(f, nil)
 	v, _ := e.send(f, body, nil)
 	if v == nil {
 		return
@@ -339,8 +343,9 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 		applyRewrites(data, f.OutputRewrites)
 		if e.data == nil {
 			e.data = data
+			e.pos.reset()
 		} else {
-			merge(e.data, data)
+			merge(e.data, data, &e.pos)
 		}
 	}
 	for _, ev := range v.GetArray("errors") {
@@ -351,8 +356,9 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 }
 
 // merge copies the fields of src into dst, recursing into objects and
-// into lists of the same length.
-func merge(dst, src *fastjson.Value) {
+// into lists of the same length. Every key under which it sets a value is
+// reported to pos (which may be nil).
+func merge(dst, src *fastjson.Value, pos *positions) {
 	so, err := src.Object()
 	if err != nil {
 		return
@@ -362,29 +368,35 @@ func merge(dst, src *fastjson.Value) {
 		return
 	}
 	so.Visit(func(k []byte, sv *fastjson.Value) {
-		key := string(k)
+		// k is src's own key (fastjson hands it out as bytes): the key
+		// lives as long as sv, which dst takes over, so it is not copied.
+		key := unsafe.String(unsafe.SliceData(k), len(k))
 		dv := do.Get(key)
 		if dv == nil || dv.Type() == fastjson.TypeNull {
+			pos.changed(key)
 			do.Set(key, sv)
 			return
 		}
 		switch {
 		case dv.Type() == fastjson.TypeObject && sv.Type() == fastjson.TypeObject:
-			merge(dv, sv)
+			merge(dv, sv, pos)
 		case dv.Type() == fastjson.TypeArray && sv.Type() == fastjson.TypeArray:
 			da, sa := dv.GetArray(), sv.GetArray()
 			if len(da) != len(sa) {
+				pos.changed(key)
 				do.Set(key, sv)
 				return
 			}
 			for i := range da {
 				if da[i].Type() == fastjson.TypeObject && sa[i].Type() == fastjson.TypeObject {
-					merge(da[i], sa[i])
+					merge(da[i], sa[i], pos)
 				} else if da[i].Type() == fastjson.TypeNull {
+					pos.changed(key)
 					dv.SetArrayItem(i, sa[i])
 				}
 			}
 		case sv.Type() != fastjson.TypeNull:
+			pos.changed(key)
 			do.Set(key, sv)
 		}
 	})

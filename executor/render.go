@@ -17,8 +17,62 @@ type renderer struct {
 	e          *execution
 	denied     map[*planner.Field]bool
 	introspect func([]byte, *planner.Field) []byte
-	path       []any
+	// base is the response path of the object rendered first (a deferred
+	// fragment's position), path the steps below it. Steps stay unboxed:
+	// a response path as []any is built only for an error.
+	base       []any
+	path       []pathStep
 	nullErrors []*Error
+}
+
+// pathStep is one step of a response path: a response key, or a list
+// index when key is empty.
+type pathStep struct {
+	key   string
+	index int
+}
+
+// responsePath returns the current response path as an error path.
+func (r *renderer) responsePath() []any {
+	out := make([]any, 0, len(r.base)+len(r.path)+1)
+	out = append(out, r.base...)
+	for _, s := range r.path {
+		if s.key != "" {
+			out = append(out, s.key)
+		} else {
+			out = append(out, s.index)
+		}
+	}
+	return out
+}
+
+// relatedTo reports whether an error path is a prefix of the current
+// path or the other way round (related, without building the path).
+func (r *renderer) relatedTo(a []any) bool {
+	if a == nil {
+		return true
+	}
+	n := len(r.base) + len(r.path)
+	if len(a) < n {
+		n = len(a)
+	}
+	for i := 0; i < n; i++ {
+		if i < len(r.base) {
+			if a[i] != r.base[i] {
+				return false
+			}
+			continue
+		}
+		s := r.path[i-len(r.base)]
+		if s.key != "" {
+			if k, ok := a[i].(string); !ok || k != s.key {
+				return false
+			}
+		} else if k, ok := a[i].(int); !ok || k != s.index {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *execution) render(buf []byte, plan *planner.Plan, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
@@ -95,7 +149,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 			// Authorization removed the field from the plan: null, and
 			// one error at each path where it appears.
 			r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",
-				Path: append(append([]any(nil), r.path...), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
+				Path: append(r.responsePath(), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
 			if f.Type != nil && f.Type.NonNull {
 				return buf[:start], false
 			}
@@ -103,7 +157,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 			continue
 		}
 		if f.Name == "__typename" {
-			buf = appendString(buf, []byte(typename))
+			buf = appendStringText(buf, typename)
 			continue
 		}
 		if (f.Name == "__schema" || f.Name == "__type") && r.introspect != nil {
@@ -114,7 +168,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 		if v != nil {
 			fv = v.Get(f.DataKey())
 		}
-		r.path = append(r.path, f.ResponseKey)
+		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
 		buf, ok = r.value(buf, fv, f.Type, f)
 		r.path = r.path[:len(r.path)-1]
@@ -145,7 +199,7 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			r.path = append(r.path, i)
+			r.path = append(r.path, pathStep{index: i})
 			var ok bool
 			buf, ok = r.value(buf, item, t.Elem, f)
 			r.path = r.path[:len(r.path)-1]
@@ -279,7 +333,7 @@ func validEnum(def *ast.Definition, v *fastjson.Value) bool {
 
 func (r *renderer) invalid(buf []byte, t *ast.Type, f *planner.Field) ([]byte, bool) {
 	r.nullErrors = append(r.nullErrors, &Error{Message: "Invalid value for field " + f.ParentType + "." + f.Name,
-		Path: append([]any(nil), r.path...), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
+		Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
 	if t.NonNull {
 		return buf, false
 	}
@@ -290,17 +344,17 @@ func (r *renderer) invalid(buf []byte, t *ast.Type, f *planner.Field) ([]byte, b
 // the path (the subgraph's own error, or a failed fetch above it).
 func (r *renderer) nullError(f *planner.Field) {
 	for _, e := range r.e.errors {
-		if related(e.Path, r.path) {
+		if r.relatedTo(e.Path) {
 			return
 		}
 	}
 	for _, e := range r.nullErrors {
-		if related(e.Path, r.path) {
+		if r.relatedTo(e.Path) {
 			return
 		}
 	}
 	r.nullErrors = append(r.nullErrors, &Error{Message: "Cannot return null for non-nullable field " + f.ParentType + "." + f.Name + ".",
-		Path: append([]any(nil), r.path...)})
+		Path: r.responsePath()})
 }
 
 // related reports whether one path is a prefix of the other; a nil error

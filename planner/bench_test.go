@@ -44,6 +44,10 @@ func BenchmarkPlanCold(b *testing.B) {
 		// 20 subgraphs: an entity chain through all of them and an
 		// interface of 20 implementations split over two subgraphs each.
 		{"heavy", "supergraphs/planning_heavy.graphql", "bench/heavy-query.graphql"},
+		// Two @defer fragments (planned twice: whole, and in parts), and
+		// the same selection without them.
+		{"defer", "../gateway.graphql", "plans/defer_multiple_same_level.graphql"},
+		{"defer-plain", "../gateway.graphql", "bench/defer-plain.graphql"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			sg, doc := benchInput(b, bc.supergraph, bc.query)

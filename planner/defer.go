@@ -16,13 +16,19 @@ import (
 // and response path) and gives each Field the Defer it is delivered with:
 // nil when some selection of the field is not deferred (a field present
 // in the primary part and in a deferred one is sent once, with the
-// primary). Plan then splits the fetches of the unsplit plan: a fetch is
-// primary when it fetches a primary field or when a primary fetch depends
-// on it; every other fetch is deferred. Deferred entity fetches read their
+// primary). Plan.Root is planned as if there were no @defer: a client that
+// does not accept incremental delivery gets one response from it. Plan
+// then plans the operation again with the builder's deferAware set: a
+// field delivered with a Defer other than its fetch group's is placed in
+// a group of its own part through an entity jump keyed by what the
+// enclosing group fetches (route.go, deferJump), also to the same
+// subgraph, so no primary fetch waits for a deferred field. splitDefer
+// makes the primary part of the groups of no part and the groups they
+// depend on, and one DeferredPart per Defer: the deferred fetches its
+// fields need (each run by the first part that needs it) and the earlier
+// parts it reads from. Deferred entity fetches read their
 // representations from what the primary fetches wrote, so nothing the
-// primary fetched is fetched again. Plan.Root stays the unsplit plan: a
-// client that does not accept incremental delivery gets the operation
-// answered as one response from it.
+// primary fetched is fetched again.
 
 // MaxDefers is the most @defer fragments of one operation that are
 // honoured; further ones are delivered with their enclosing part (the

@@ -1,6 +1,8 @@
 package planner_test
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +192,86 @@ func deferredFetches(dp *planner.DeferPlan) int {
 		walk(part.Node)
 	}
 	return n
+}
+
+// TestDeferPartsPlannedApart: the fields of each @defer are fetched by
+// fetches of that part (also when the primary fetch's subgraph resolves
+// them, and at the root), never by a primary fetch; a part reading from
+// another part's fetches depends on it; the one-response plan (Root) is
+// the plan without @defer.
+func TestDeferPartsPlannedApart(t *testing.T) {
+	sg := deferSupergraph(t)
+	ops := func(n planner.Node) string {
+		var b strings.Builder
+		var walk func(planner.Node)
+		walk = func(n planner.Node) {
+			switch n := n.(type) {
+			case *planner.Sequence:
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			case *planner.Parallel:
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			case *planner.Flatten:
+				b.WriteString(n.Node.Subgraph + ":" + n.Node.Operation + "\n")
+			case *planner.Fetch:
+				b.WriteString(n.Subgraph + ":" + n.Operation + "\n")
+			}
+		}
+		walk(n)
+		return b.String()
+	}
+	cases := []struct {
+		name, query, plain string
+		// primaryLacks must not be in the primary fetches; partHas[i] must
+		// be in part i's fetches.
+		primaryLacks []string
+		partHas      []string
+		depends      [][]int
+	}{
+		{name: "same subgraph", query: `{ product(upc: "1") { upc ... @defer { name } } }`, plain: `{ product(upc: "1") { upc name } }`,
+			primaryLacks: []string{"name"}, partHas: []string{"products:query($representations"}, depends: [][]int{nil}},
+		{name: "root field", query: `{ me { id } ... @defer { topProducts(first: 1) { upc } } }`, plain: `{ me { id } topProducts(first: 1) { upc } }`,
+			primaryLacks: []string{"topProducts"}, partHas: []string{"products:query{topProducts(first:1){upc}}"}, depends: [][]int{nil}},
+		{name: "two parts, one subgraph", query: `{ product(upc: "1") { upc ... @defer(label: "a") { name } ... @defer(label: "b") { price } } }`,
+			plain: `{ product(upc: "1") { upc name price } }`, primaryLacks: []string{"name", "price"},
+			partHas: []string{"{name}", "{price}"}, depends: [][]int{nil, nil}},
+		{name: "nested reads its parent's fetch", query: `{ product(upc: "1") { name ... @defer { reviews { body ... @defer { author { name } } } } } }`,
+			plain: `{ product(upc: "1") { name reviews { body author { name } } } }`, primaryLacks: []string{"reviews"},
+			partHas: []string{"reviews{body", "accounts:"}, depends: [][]int{nil, {0}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := planner.New(sg).Plan(normalizeDefer(t, sg, c.query, nil), planner.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := planner.New(sg).Plan(normalizeDefer(t, sg, c.plain, nil), planner.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Fetches != plain.Fetches {
+				t.Errorf("one-response plan has %d fetches, %d without @defer:\n%s", p.Fetches, plain.Fetches, ops(p.Root))
+			}
+			prim := ops(p.Defer.Primary)
+			for _, s := range c.primaryLacks {
+				if regexp.MustCompile(`\b` + s + `\b`).MatchString(prim) {
+					t.Errorf("the primary fetches select %s:\n%s", s, prim)
+				}
+			}
+			if len(p.Defer.Parts) != len(c.partHas) {
+				t.Fatalf("%d parts, want %d:\n%s", len(p.Defer.Parts), len(c.partHas), p)
+			}
+			for i, part := range p.Defer.Parts {
+				if got := ops(part.Node); !strings.Contains(got, c.partHas[i]) {
+					t.Errorf("part %d fetches lack %q:\n%s", i, c.partHas[i], got)
+				}
+				if fmt.Sprint(part.Depends) != fmt.Sprint(c.depends[i]) {
+					t.Errorf("part %d depends on %v, want %v", i, part.Depends, c.depends[i])
+				}
+			}
+		})
+	}
 }

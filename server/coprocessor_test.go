@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -141,5 +142,101 @@ func TestCoprocessorFailure(t *testing.T) {
 				t.Fatalf("body %s", resp.Body)
 			}
 		})
+	}
+}
+
+// TestCoprocessorBodies: an Apollo-style coprocessor reads and rewrites
+// bodies at each stage that has one (a string at the Router stages, JSON
+// elsewhere), gets sdl, uri, serviceName and subgraphRequestId where
+// selected, and per-subgraph selection sends the products subgraph's
+// bodies but not the reviews subgraph's.
+func TestCoprocessorBodies(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]map[string]any{} // by stage and service
+	cp := apolloStyleCoprocessor(0, func(p map[string]any) any {
+		stage, _ := p["stage"].(string)
+		key := stage
+		if name, ok := p["serviceName"].(string); ok {
+			key += "/" + name
+		}
+		mu.Lock()
+		seen[key] = append(seen[key], p)
+		mu.Unlock()
+		switch stage {
+		case "RouterRequest":
+			p["body"] = strings.Replace(p["body"].(string), "first: 1", "first: 2", 1)
+		case "SupergraphRequest":
+			body := p["body"].(map[string]any)
+			body["query"] = strings.Replace(body["query"].(string), "{ name", "{ upc name", 1)
+		case "SubgraphResponse":
+			body := p["body"].(map[string]any)
+			if data, ok := body["data"].(map[string]any); ok {
+				if top, ok := data["topProducts"].([]any); ok && len(top) > 0 {
+					top[0].(map[string]any)["name"] = "Renamed by the coprocessor"
+				}
+			}
+		case "RouterResponse":
+			p["body"] = strings.Replace(p["body"].(string), "Renamed by the coprocessor", "Renamed twice", 1)
+		}
+		return p
+	})
+	defer cp.Close()
+	o := server.DefaultOptions()
+	o.Cache.Dedupe = false
+	body := &coprocessor.Selection{Body: true}
+	o.Coprocessor = coprocessor.Config{URL: cp.URL, Timeout: time.Second,
+		Router:     coprocessor.Stages{Request: body, Response: &coprocessor.Selection{Body: true, StatusCode: true}},
+		Supergraph: coprocessor.Stages{Request: &coprocessor.Selection{Body: true, SDL: true}},
+		Subgraph: coprocessor.SubgraphStages{
+			All: coprocessor.Stages{Request: &coprocessor.Selection{Headers: true, ServiceName: true}},
+			Subgraphs: map[string]coprocessor.Stages{"products": {
+				Request:  &coprocessor.Selection{Body: true, URI: true, ServiceName: true, SubgraphRequestID: true},
+				Response: &coprocessor.Selection{Body: true, ServiceName: true, SubgraphRequestID: true}}}}}
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(o))
+	resp, a := post(t, g, `{"query":"{ topProducts(first: 1) { name reviews { rating } } }"}`, nil)
+	if resp.Status != 200 || len(a.Errors) > 0 {
+		t.Fatalf("status %d: %s", resp.Status, resp.Body)
+	}
+	var got struct {
+		Data struct {
+			TopProducts []struct {
+				Upc, Name string
+			}
+		}
+	}
+	if err := json.Unmarshal(resp.Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	top := got.Data.TopProducts
+	// first: 2 (RouterRequest), upc (SupergraphRequest), the name
+	// (SubgraphResponse, then RouterResponse).
+	if len(top) != 2 || top[0].Upc == "" || top[0].Name != "Renamed twice" {
+		t.Fatalf("rewrites not applied: %s", resp.Body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if sdl, _ := seen["SupergraphRequest"][0]["sdl"].(string); !strings.Contains(sdl, "type Product") {
+		t.Fatalf("SupergraphRequest sdl: %.80q", sdl)
+	}
+	req, res := seen["SubgraphRequest/products"], seen["SubgraphResponse/products"]
+	if len(req) != 1 || len(res) != 1 {
+		t.Fatalf("products stages: %d requests, %d responses", len(req), len(res))
+	}
+	if uri, _ := req[0]["uri"].(string); uri != g.Subgraphs["products"].URL {
+		t.Fatalf("uri %q, want %q", uri, g.Subgraphs["products"].URL)
+	}
+	if q, _ := req[0]["body"].(map[string]any)["query"].(string); !strings.Contains(q, "topProducts") {
+		t.Fatalf("SubgraphRequest body: %v", req[0]["body"])
+	}
+	id, _ := req[0]["subgraphRequestId"].(string)
+	if id == "" || res[0]["subgraphRequestId"] != id {
+		t.Fatalf("subgraphRequestId %q, then %v", id, res[0]["subgraphRequestId"])
+	}
+	reviews := seen["SubgraphRequest/reviews"]
+	if len(reviews) != 1 || reviews[0]["body"] != nil || reviews[0]["headers"] == nil || seen["SubgraphResponse/reviews"] != nil {
+		t.Fatalf("reviews, selected by subgraph.all: %v", reviews)
+	}
+	if seen["RouterResponse"][0]["statusCode"] != float64(200) {
+		t.Fatalf("RouterResponse: %v", seen["RouterResponse"][0])
 	}
 }

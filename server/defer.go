@@ -69,6 +69,13 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 		in.Stats = &stats
 		ectx, span := s.startSpan(ctx, telemetry.SpanExecute)
 		defer span.End()
+		if hook := s.deferPartHook(ctx, a.op.Name); hook != nil { // hooks.go
+			next := emit
+			emit = func(payload []byte) bool {
+				payload, last := hook(payload)
+				return next(payload) && !last
+			}
+		}
 		if a.includePlan {
 			// The playground's plan panel: the plan goes in the initial
 			// payload's extensions, as in a one-body answer.
@@ -104,18 +111,30 @@ func writeMultipart(ctx context.Context, w http.ResponseWriter, run func(emit fu
 		}
 		return time.Now().Add(partWriteTimeout)
 	}
+	// Each part is followed by the delimiter of the next at once ("\r\n---"),
+	// so that a multipart parser (meros, Apollo Client, Go's
+	// mime/multipart) sees a part end as soon as it is written, not when
+	// the next part comes; the stream ends with the close delimiter's
+	// "--". The bytes are those of multipart/mixed with boundary "-".
+	_ = rc.SetWriteDeadline(limit())
+	if _, err := w.Write([]byte("\r\n---")); err != nil {
+		return
+	}
 	run(func(payload []byte) bool {
 		_ = rc.SetWriteDeadline(limit())
-		if _, err := w.Write([]byte("\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
+		if _, err := w.Write([]byte("\r\nContent-Type: application/json; charset=utf-8\r\n\r\n")); err != nil {
 			return false
 		}
 		if _, err := w.Write(payload); err != nil {
 			return false
 		}
+		if _, err := w.Write([]byte("\r\n---")); err != nil {
+			return false
+		}
 		return rc.Flush() == nil && ctx.Err() == nil
 	})
 	_ = rc.SetWriteDeadline(limit())
-	_, _ = w.Write([]byte("\r\n-----\r\n"))
+	_, _ = w.Write([]byte("--\r\n"))
 }
 
 // partWriteGrace is how long past the request deadline the last payloads

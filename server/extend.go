@@ -2,14 +2,14 @@ package server
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/fedgate/gateway/coprocessor"
 	"net/http"
 
+	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/respheaders"
+	"github.com/fedgate/gateway/server/request"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -23,6 +23,12 @@ type extensions struct {
 	hooks []hooks.Hooks
 	// coprocessor, when configured, runs as the last hooks.
 	coprocessor *coprocessor.Coprocessor
+	// bodies are the stages at which a hook reads the body.
+	bodies map[hooks.Stage]bool
+	// sdl returns the supergraph SDL served (hooks.Call.SDL).
+	sdl func() string
+	// maxBody caps the raw body read for the RouterRequest hooks.
+	maxBody int64
 }
 
 func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
@@ -39,16 +45,31 @@ func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
 		x.coprocessor = cp
 		x.hooks = append(append([]hooks.Hooks(nil), x.hooks...), cp.Hooks())
 	}
+	x.bodies = map[hooks.Stage]bool{}
+	for _, h := range x.hooks {
+		for _, st := range h.Bodies {
+			x.bodies[st] = true
+		}
+	}
+	x.maxBody = opts.MaxBodyBytes
+	if x.maxBody <= 0 {
+		x.maxBody = request.DefaultMaxBodyBytes
+	}
 	return x, nil
 }
 
-// wrapTransport adds the extensions' transport layers around t.
-func (x *extensions) wrapTransport(t executor.Transport) executor.Transport {
+// wrapTransport adds the extensions' transport layers around t; raw is
+// the subgraph client under all layers, which may tell subgraph URLs.
+func (x *extensions) wrapTransport(t, raw executor.Transport) executor.Transport {
 	if x != nil && x.respHeaders != nil {
 		t = respheaders.Transport{Next: t}
 	}
 	if req, resp := x.hooksAt(hooks.SubgraphRequest), x.hooksAt(hooks.SubgraphResponse); req || resp {
-		t = hookTransport{x: x, next: t, req: req, resp: resp}
+		ht := hookTransport{x: x, next: t, req: req, resp: resp}
+		if u, ok := raw.(interface{ URL(string) string }); ok {
+			ht.urlOf = u.URL
+		}
+		t = ht
 	}
 	return t
 }

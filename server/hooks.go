@@ -1,17 +1,22 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/pkg/hooks"
+	"github.com/fedgate/gateway/server/request"
 )
 
 // hookState is the per-request state of the compiled-in hooks.
@@ -47,16 +52,43 @@ func (x *extensions) routerRequest(r *http.Request) (*http.Request, error) {
 		st.claims = c.Claims
 	}
 	r = r.WithContext(context.WithValue(r.Context(), hookStateKey{}, st))
-	return r, x.stage(r.Context(), hooks.RouterRequest, r.Header, "", "", 0)
+	call := &hooks.Call{Stage: hooks.RouterRequest, Header: r.Header}
+	if x.bodies[hooks.RouterRequest] && r.Method == http.MethodPost && r.Body != nil && !isMultipart(r) {
+		// The raw body, read here under the body cap (the decoder reads
+		// what the hooks leave).
+		raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, x.maxBody))
+		if err != nil {
+			return r, request.ReadError(err, x.maxBody)
+		}
+		call.Body = raw
+	}
+	if err := x.run(r.Context(), call); err != nil {
+		return r, err
+	}
+	if call.Body != nil {
+		r.Body = io.NopCloser(bytes.NewReader(call.Body))
+		r.ContentLength = int64(len(call.Body))
+	}
+	return r, nil
 }
 
-// routerResponse runs the RouterResponse hooks on the response headers h;
-// a break replaces the body and status.
+// isMultipart reports a multipart/form-data request (an upload), whose
+// body streams and is not given to the hooks.
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type"))), "multipart/")
+}
+
+// routerResponse runs the RouterResponse hooks on the response headers h
+// (and the body, when they read it); a break replaces the body and status.
 func (x *extensions) routerResponse(ctx context.Context, h http.Header, body []byte, status int) ([]byte, int) {
-	if err := x.stage(ctx, hooks.RouterResponse, h, "", "", status); err != nil {
+	out, err := x.stageBody(ctx, hooks.RouterResponse, h, "", status, func() []byte { return body })
+	if err != nil {
 		e := reqerr.From(err)
 		h.Set("Content-Length", fmt.Sprint(len(reqerr.Body(e))))
 		return reqerr.Body(e), e.Status
+	}
+	if out != nil {
+		body = out
 	}
 	return body, status
 }
@@ -64,25 +96,48 @@ func (x *extensions) routerResponse(ctx context.Context, h http.Header, body []b
 // stage runs the hooks of st in order; the first error stops them and is
 // returned as a *reqerr.Error (a *hooks.Break) or as an internal error.
 func (x *extensions) stage(ctx context.Context, st hooks.Stage, h http.Header, op, subgraph string, status int) error {
-	if x == nil || len(x.hooks) == 0 {
+	if !x.hooksAt(st) {
 		return nil
 	}
+	return x.run(ctx, &hooks.Call{Stage: st, Header: h, OperationName: op, Subgraph: subgraph, Status: status})
+}
+
+// stageBody is stage with a body, for the stages that have one: body()
+// builds it when a hook asked for it (hooks.Hooks.Bodies), and the body
+// a hook left is returned, nil when there was none to rewrite.
+func (x *extensions) stageBody(ctx context.Context, st hooks.Stage, h http.Header, op string, status int, body func() []byte) ([]byte, error) {
+	if !x.hooksAt(st) {
+		return nil, nil
+	}
+	call := &hooks.Call{Stage: st, Header: h, OperationName: op, Status: status}
+	if x.bodies[st] {
+		call.Body = body()
+	}
+	err := x.run(ctx, call)
+	return call.Body, err
+}
+
+// bodyAt reports whether a hook reads the body at st.
+func (x *extensions) bodyAt(st hooks.Stage) bool { return x != nil && x.bodies[st] }
+
+// run runs the hooks of call.Stage on call, completed with the request's
+// hook state.
+func (x *extensions) run(ctx context.Context, call *hooks.Call) error {
 	s, _ := ctx.Value(hookStateKey{}).(*hookState)
 	if s == nil {
 		s = &hookState{id: newRequestID(), context: map[string]any{}}
 	}
-	var call *hooks.Call
+	call.ID, call.Method, call.Path, call.Claims, call.Context = s.id, s.method, s.path, s.claims, s.context
+	if x.sdl != nil {
+		call.SDL = x.sdl()
+	}
 	for i := range x.hooks {
-		f := x.hooks[i].For(st)
+		f := x.hooks[i].For(call.Stage)
 		if f == nil {
 			continue
 		}
-		if call == nil {
-			call = &hooks.Call{Stage: st, ID: s.id, Header: h, Method: s.method, Path: s.path, OperationName: op,
-				Subgraph: subgraph, Status: status, Claims: s.claims, Context: s.context}
-		}
 		if err := f(ctx, call); err != nil {
-			return hookError(st, err)
+			return hookError(call.Stage, err)
 		}
 	}
 	return nil
@@ -110,20 +165,34 @@ type hookTransport struct {
 	next executor.Transport
 	req  bool // some hook runs at SubgraphRequest
 	resp bool // some hook runs at SubgraphResponse
+	// urlOf returns a subgraph's URL (Call.URI), nil when the transport
+	// does not say.
+	urlOf func(string) string
 }
 
 // Fetch implements executor.Transport.
 func (t hookTransport) Fetch(ctx context.Context, subgraph string, req *executor.Request) (*executor.Response, error) {
+	id := newRequestID()
 	if t.req {
 		h := req.Header.Clone()
 		if h == nil {
 			h = http.Header{}
 		}
-		if err := t.x.stage(ctx, hooks.SubgraphRequest, h, "", subgraph, 0); err != nil {
+		call := &hooks.Call{Stage: hooks.SubgraphRequest, Header: h, Subgraph: subgraph, SubgraphRequestID: id}
+		if t.urlOf != nil {
+			call.URI = t.urlOf(subgraph)
+		}
+		if t.x.bodies[hooks.SubgraphRequest] {
+			call.Body = req.Body
+		}
+		if err := t.x.run(ctx, call); err != nil {
 			return nil, fetchError(err)
 		}
 		r := *req
 		r.Header = h
+		if call.Body != nil {
+			r.Body = call.Body
+		}
 		req = &r
 	}
 	resp, err := t.next.Fetch(ctx, subgraph, req)
@@ -134,13 +203,31 @@ func (t hookTransport) Fetch(ctx context.Context, subgraph string, req *executor
 	if h == nil {
 		h = http.Header{}
 	}
-	if err := t.x.stage(ctx, hooks.SubgraphResponse, h, "", subgraph, http.StatusOK); err != nil {
+	call := &hooks.Call{Stage: hooks.SubgraphResponse, Header: h, Subgraph: subgraph, Status: http.StatusOK, SubgraphRequestID: id}
+	if t.x.bodies[hooks.SubgraphResponse] {
+		call.Body = resp.Body
+	}
+	if err := t.x.run(ctx, call); err != nil {
 		if resp.Release != nil {
 			resp.Release()
 		}
 		return nil, fetchError(err)
 	}
+	if call.Body != nil && !sameSlice(call.Body, resp.Body) {
+		// The hooks' body replaces the subgraph's answer.
+		if resp.Release != nil {
+			resp.Release()
+		}
+		r := *resp
+		r.Body, r.Release = call.Body, nil
+		resp = &r
+	}
 	return resp, nil
+}
+
+// sameSlice reports whether a and b are the same bytes in memory.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Unwrap returns the wrapped transport.
@@ -160,4 +247,79 @@ func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// supergraphRequest runs the SupergraphRequest hooks; a body they
+// rewrite replaces the GraphQL request.
+func (s *Server) supergraphRequest(ctx context.Context, hr *http.Request, req *request.Request) error {
+	out, err := s.ext.stageBody(ctx, hooks.SupergraphRequest, hr.Header, req.OperationName, 0, func() []byte { return requestJSON(req, req.Query) })
+	if err != nil || out == nil || !s.ext.bodyAt(hooks.SupergraphRequest) {
+		return err
+	}
+	reqs, batched, err := request.DecodeBody(out, request.Options{MaxBodyBytes: s.ext.maxBody})
+	if err != nil || batched || len(reqs) != 1 {
+		return fmt.Errorf("the SupergraphRequest hooks' body is not one GraphQL request: %w", err)
+	}
+	*req = reqs[0]
+	return nil
+}
+
+// requestJSON is the GraphQL request req (with query as its document) as
+// the hooks see it.
+func requestJSON(req *request.Request, query string) []byte {
+	m := map[string]any{"query": query}
+	if req.OperationName != "" {
+		m["operationName"] = req.OperationName
+	}
+	if len(req.Variables) > 0 {
+		m["variables"] = json.RawMessage(req.Variables)
+	}
+	if len(req.Extensions) > 0 {
+		m["extensions"] = json.RawMessage(req.Extensions)
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// supergraphRequestRan marks a context whose SupergraphRequest hooks have
+// run (a subscription transport's operation, Prepare).
+type supergraphRequestRan struct{}
+
+// deferPartHook returns the hook of the parts of an incremental (@defer)
+// answer: the SupergraphResponse hooks run on each part before it is
+// sent, as Apollo Router's coprocessor does for each chunk; a rewritten
+// body replaces the part, and a break ends the stream with a last part
+// carrying its error (the status is sent already). The second result
+// reports that last part. Header is empty: a part has no headers of its
+// own. nil when no hook runs there.
+func (s *Server) deferPartHook(ctx context.Context, op string) func([]byte) ([]byte, bool) {
+	if !s.ext.hooksAt(hooks.SupergraphResponse) {
+		return nil
+	}
+	return func(part []byte) ([]byte, bool) {
+		out, err := s.ext.stageBody(ctx, hooks.SupergraphResponse, http.Header{}, op, http.StatusOK, func() []byte { return part })
+		if err != nil {
+			e := reqerr.From(err)
+			last, _ := json.Marshal(map[string]any{"hasNext": false, "errors": []any{map[string]any{
+				"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
+			return last, true
+		}
+		if out != nil {
+			return out, false
+		}
+		return part, false
+	}
+}
+
+// withHookState returns ctx with the hooks' state of the request r when
+// ctx has none (a WebSocket's operations run under the connection's
+// context, not the upgrade request's).
+func withHookState(ctx context.Context, r *http.Request) context.Context {
+	if ctx.Value(hookStateKey{}) != nil || r == nil {
+		return ctx
+	}
+	if st := r.Context().Value(hookStateKey{}); st != nil {
+		return context.WithValue(ctx, hookStateKey{}, st)
+	}
+	return ctx
 }

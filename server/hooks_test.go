@@ -188,3 +188,45 @@ func setStage(h *hooks.Hooks, st hooks.Stage, f hooks.Func) {
 		h.SubgraphResponse = f
 	}
 }
+
+// TestHookBodies: a hook gets a stage's body only where it lists the
+// stage in Bodies, and its rewrite of a subgraph's answer is what the
+// client gets; the Subgraph stages of one fetch share its id.
+func TestHookBodies(t *testing.T) {
+	var mu sync.Mutex
+	ids := map[string]string{}
+	var sawRequestBody, sawResponseBody bool
+	h := hooks.Hooks{
+		Bodies: []hooks.Stage{hooks.SubgraphResponse},
+		SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+			mu.Lock()
+			defer mu.Unlock()
+			ids[c.Subgraph] = c.SubgraphRequestID
+			sawRequestBody = sawRequestBody || c.Body != nil
+			if c.URI == "" || c.SDL == "" {
+				return fmt.Errorf("URI %q, SDL %d bytes", c.URI, len(c.SDL))
+			}
+			return nil
+		},
+		SubgraphResponse: func(_ context.Context, c *hooks.Call) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if c.SubgraphRequestID != ids[c.Subgraph] {
+				return fmt.Errorf("id %q, request had %q", c.SubgraphRequestID, ids[c.Subgraph])
+			}
+			sawResponseBody = c.Body != nil
+			if c.Subgraph == "products" {
+				c.Body = []byte(strings.Replace(string(c.Body), `"name":"Table"`, `"name":"Hooked"`, 1))
+			}
+			return nil
+		},
+	}
+	g := startWithHooks(t, h)
+	resp, a := post(t, g, `{"query":"{ topProducts(first: 1) { name } }"}`, nil)
+	if resp.Status != 200 || len(a.Errors) > 0 || !strings.Contains(string(resp.Body), `"Hooked"`) {
+		t.Fatalf("status %d: %s", resp.Status, resp.Body)
+	}
+	if sawRequestBody || !sawResponseBody {
+		t.Fatalf("bodies: request %v (want none), response %v", sawRequestBody, sawResponseBody)
+	}
+}

@@ -176,8 +176,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 // status no media type changes.
 func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) (body []byte, status int, httpLevel bool) {
 	body, status, err := s.runOperation(ctx, rt, hr, h, req, meta)
-	if err == nil {
-		err = s.ext.stage(ctx, hooks.SupergraphResponse, h, req.OperationName, "", status)
+	if err == nil && meta.stream == nil { // a stream runs the stage per part (deferParts)
+		var out []byte
+		out, err = s.ext.stageBody(ctx, hooks.SupergraphResponse, h, req.OperationName, status, func() []byte { return body })
+		if out != nil && !sameSlice(out, body) {
+			body, meta.shared = out, true // not a pooled buffer
+		}
 	}
 	if err != nil {
 		e := reqerr.From(err)
@@ -190,8 +194,10 @@ func (s *Server) operation(ctx context.Context, rt *runtime, hr *http.Request, h
 }
 
 func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request, h http.Header, req *request.Request, meta *responseMeta) ([]byte, int, error) {
-	if err := s.ext.stage(ctx, hooks.SupergraphRequest, hr.Header, req.OperationName, "", 0); err != nil {
-		return nil, 0, err
+	if ctx.Value(supergraphRequestRan{}) == nil {
+		if err := s.supergraphRequest(ctx, hr, req); err != nil {
+			return nil, 0, err
+		}
 	}
 	// 8. persisted queries and trusted documents.
 	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
@@ -253,7 +259,8 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	}
 	// 16. APQ registration, only of what got this far.
 	s.caches.persisted.Register(ctx, resolved)
-	if err := s.ext.stage(ctx, hooks.ExecutionRequest, hr.Header, op.Name, "", 0); err != nil {
+	// The body is sent, not taken back: the operation is planned.
+	if _, err := s.ext.stageBody(ctx, hooks.ExecutionRequest, hr.Header, op.Name, 0, func() []byte { return requestJSON(req, query) }); err != nil {
 		return nil, 0, err
 	}
 	// 17. the answer.
@@ -273,8 +280,10 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		}
 		return nil, 0, err
 	}
-	if err := s.ext.stage(ctx, hooks.ExecutionResponse, h, op.Name, "", status); err != nil {
+	if rewritten, err := s.ext.stageBody(ctx, hooks.ExecutionResponse, h, op.Name, status, func() []byte { return out }); err != nil {
 		return nil, 0, err
+	} else if rewritten != nil && !sameSlice(rewritten, out) {
+		out, meta.shared = rewritten, true // not a pooled buffer
 	}
 	if status != http.StatusOK {
 		return out, status, nil

@@ -252,6 +252,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	if s.ext, err = newExtensions(opts, s.obs.tracer); err != nil {
 		return nil, err
 	}
+	s.ext.sdl = func() string { return s.rt.Load().sg.SDL }
 	if s.caches, err = newCaches(opts); err != nil {
 		return nil, err
 	}
@@ -264,6 +265,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 // Swap atomically replaces the supergraph; requests already running
 // finish on the version they started with.
 func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error {
+	raw := transport
 	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: 1e5, MaxCost: 64 << 20, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("document cache: %w", err)
@@ -278,7 +280,7 @@ func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error
 	if s.opts.Cache.Dedupe {
 		transport = subgraphs.NewDedupe(transport, &s.caches.stats.FetchesShared)
 	}
-	transport = s.ext.wrapTransport(transport)
+	transport = s.ext.wrapTransport(transport, raw)
 	s.rt.Store(&runtime{sg: sg, planner: planner.New(sg), intro: executor.NewIntrospector(sg.API),
 		docs: docs, plans: plans, transport: transport, cost: limits.NewCostModel(sg.Full),
 		authz: auth.NewAuthorizer(sg, s.opts.Auth.Authorization), cache: newRuntimeCache(sg, s.opts.Cache)})

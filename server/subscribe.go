@@ -13,6 +13,7 @@ import (
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server/request"
@@ -75,6 +76,10 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 		id.Expires = time.Unix(int64(exp), 0)
 	}
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
+	// The hooks' RouterRequest (hooks.go): the stream's HTTP request.
+	if r, err = s.ext.routerRequest(r); err != nil {
+		return nil, id, &subscriptions.RequestError{Status: reqerr.Status(err), Body: reqerr.Body(err)}
+	}
 	// The per-client limits of subscriptions count clients as the rate
 	// limits do (limits.clients: JWT claim, API key, address behind the
 	// configured proxy header); without a policy, as the default
@@ -107,6 +112,13 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		e := reqerr.From(err)
 		return fail(reqerr.Body(e), e.Status)
 	}
+	// The hooks (hooks.go): the stream's state, and SupergraphRequest for
+	// every operation, before anything reads it.
+	ctx = withHookState(ctx, r)
+	if err := s.supergraphRequest(ctx, r, &req); err != nil {
+		return failErr(err)
+	}
+	ctx = context.WithValue(ctx, supergraphRequestRan{}, true)
 	resolved, err := s.caches.persisted.Resolve(ctx, req.Query, req.Extensions)
 	if err != nil {
 		return failErr(err)
@@ -159,6 +171,10 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return failErr(err)
 	}
 	s.caches.persisted.Register(ctx, resolved)
+	// The subscription starts: the hooks' ExecutionRequest.
+	if _, err := s.ext.stageBody(ctx, hooks.ExecutionRequest, r.Header, op.Name, 0, func() []byte { return requestJSON(&req, query) }); err != nil {
+		return failErr(err)
+	}
 	sp, err := planner.SplitSubscription(entry.plan)
 	if err != nil {
 		return failErr(&reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: 500})

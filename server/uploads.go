@@ -53,7 +53,10 @@ func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary s
 	}
 	body := &uploadBody{r: http.MaxBytesReader(w, r.Body, limit), rc: http.NewResponseController(w), idle: idle,
 		end: time.Now().Add(cfg.Timeout)}
-	u, err := uploads.Parse(body, boundary, cfg, maxOps)
+	// The operations part is read as a JSON body is: under the memory
+	// budget of the bodies being read.
+	u, err := uploads.Parse(body, boundary, cfg, uploads.ParseOptions{MaxOperations: maxOps,
+		ReadOperations: func(r io.Reader, limit int64) ([]byte, error) { return request.ReadAll(r, limit, s.reading) }})
 	if err != nil {
 		if reqerr.Status(err) == http.StatusRequestTimeout {
 			w.Header().Set("Connection", "close")

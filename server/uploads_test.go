@@ -316,3 +316,116 @@ func TestUploadSlowSubgraph(t *testing.T) {
 		t.Fatalf("status %d: %s", a.status, a.raw)
 	}
 }
+
+// TestUploadDripBody: a client that never stalls but drips its body is
+// cut by the whole body's deadline (uploads.timeout).
+func TestUploadDripBody(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.IdleTimeout, cfg.Timeout = 400*time.Millisecond, time.Second
+	g := uploadGateway(t, cfg)
+	body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`},
+		part{name: "0", filename: "f", body: strings.Repeat("x", 4096)})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.BaseURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nApollo-Require-Preflight: true\r\nContent-Length: %d\r\n\r\n", ct, body.Len())
+	start := time.Now()
+	done := make(chan []byte)
+	go func() {
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		reply, _ := io.ReadAll(conn)
+		done <- reply
+	}()
+	data := body.Bytes()
+	var reply []byte
+drip:
+	for i := 0; i < len(data); i += 16 {
+		select {
+		case reply = <-done:
+			break drip
+		case <-time.After(100 * time.Millisecond):
+		}
+		if _, err := conn.Write(data[i:min(i+16, len(data))]); err != nil {
+			break
+		}
+	}
+	if reply == nil {
+		reply = <-done
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the dripping upload was held %v", took)
+	}
+	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 408")) {
+		t.Fatalf("reply: %.300s", reply)
+	}
+}
+
+// TestUploadConcurrent: uploads served at once each reach the subgraph
+// with their own bytes (placeholders are per request).
+func TestUploadConcurrent(t *testing.T) {
+	g := uploadGateway(t, uploadLimits())
+	const n = 12
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			content := strings.Repeat(fmt.Sprintf("request %d;", i), 20_000+i*1000)
+			body, ct := multipartBody(t, part{name: "operations", body: uploadOne}, part{name: "map", body: `{"0":["variables.f"]}`},
+				part{name: "0", filename: fmt.Sprint(i), body: content})
+			req, _ := http.NewRequest(http.MethodPost, g.URL, body)
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Apollo-Require-Preflight", "true")
+			resp, err := g.Client.Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(raw), sha256Hex(content)) || !strings.Contains(string(raw), fmt.Sprintf(`"filename":"%d"`, i)) {
+				errs <- fmt.Errorf("upload %d: %d %s", i, resp.StatusCode, raw)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestUploadOperationsBounds: the operations part is read as a JSON body
+// is, under server.max_body_bytes (413) and the memory budget of the
+// bodies being read (503 when it is spent).
+func TestUploadOperationsBounds(t *testing.T) {
+	big := `{"query":"mutation($f: Upload!) { uploadProductImage(upc: \"1\", file: $f) { size } }","variables":{"f":null},"extensions":{"pad":"` + strings.Repeat("x", 8<<10) + `"}}`
+	for _, c := range []struct {
+		name    string
+		maxBody int64
+		budget  int64
+		status  int
+		code    string
+	}{
+		{"over max_body_bytes", 4 << 10, 0, 413, "REQUEST_TOO_LARGE"},
+		{"over the read budget", 1 << 20, 2 << 10, 503, "SERVICE_OVERLOADED"},
+		{"within both", 1 << 20, 1 << 20, 200, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := server.DefaultOptions()
+			opts.MaxBodyBytes = c.maxBody
+			opts.HTTP.MaxReadingBytes = c.budget
+			opts.Uploads = uploadLimits()
+			opts.Uploads.Enabled = true
+			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+			body, ct := multipartBody(t, part{name: "operations", body: big}, part{name: "map", body: `{"0":["variables.f"]}`},
+				part{name: "0", filename: "f", body: "file"})
+			a := postUpload(t, g, body, ct, true)
+			if a.status != c.status || a.code() != c.code {
+				t.Fatalf("got %d %s, want %d %s: %.300s", a.status, a.code(), c.status, c.code, a.raw)
+			}
+		})
+	}
+}

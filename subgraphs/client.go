@@ -155,6 +155,15 @@ func (c *Client) Close() {
 	}
 }
 
+// URL returns the URL requests to subgraph name go to, "" for an unknown
+// name.
+func (c *Client) URL(name string) string {
+	if sg, ok := c.subgraphs[name]; ok {
+		return sg.url
+	}
+	return ""
+}
+
 // Fetch posts req to the named subgraph, retrying a failed query as the
 // subgraph's settings allow.
 func (c *Client) Fetch(ctx context.Context, name string, req *executor.Request) (*executor.Response, error) {

@@ -52,6 +52,11 @@ type Options struct {
 	// completed (256); a stream whose completion falls further behind
 	// ends its subscriptions with SUBSCRIPTION_OVERLOADED.
 	MaxPending int
+	// MaxReservations bounds the graphql-sse single connection
+	// reservations (reserved or open event streams) one client holds
+	// (10); a reservation whose stream is not opened within InitTimeout
+	// expires.
+	MaxReservations int
 	// MaxMessageBytes bounds a WebSocket message from a client (1 MiB).
 	MaxMessageBytes int64
 	// OriginPatterns are the Origin hosts allowed to open WebSockets
@@ -84,6 +89,7 @@ func (o *Options) defaults() {
 	def(&o.MaxConnections, DefaultMaxConnections)
 	def(&o.Buffer, 64)
 	def(&o.MaxPending, 256)
+	def(&o.MaxReservations, 10)
 	if o.SubscribeRate <= 0 {
 		o.SubscribeRate = 10
 	}
@@ -143,6 +149,10 @@ type Engine struct {
 	bySubgraph sync.Map // string -> *eventCounts
 	// api is the API schema of the last Reload (nil before one).
 	api *ast.Schema
+	// reservations are graphql-sse single connection streams by token
+	// hash; resCount counts them per client.
+	reservations map[[32]byte]*reservation
+	resCount     map[string]int
 }
 
 type eventCounts struct{ in, out atomic.Int64 }
@@ -174,7 +184,8 @@ func (e *Engine) Figures() telemetry.SubscriptionFigures {
 func New(gw Gateway, up *wsclient.Client, opts Options) *Engine {
 	opts.defaults()
 	return &Engine{gw: gw, up: up, opts: opts, groups: map[string]*group{}, subs: map[*subscription]struct{}{},
-		perCount: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{}}
+		perCount: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{},
+		reservations: map[[32]byte]*reservation{}, resCount: map[string]int{}}
 }
 
 // Upstream returns the subgraph client.

@@ -1,7 +1,8 @@
 // Package subscriptions serves GraphQL subscriptions to clients over
 // graphql-transport-ws (the graphql-ws library's WebSocket protocol),
-// GraphQL over SSE (the graphql-sse protocol, distinct connections mode)
-// and Apollo's multipart HTTP subscriptions, and runs the event loop:
+// GraphQL over SSE (the graphql-sse protocol, distinct and single
+// connection modes) and Apollo's multipart HTTP subscriptions, and runs
+// the event loop:
 // each subscription's primary fetch is streamed from the subgraph that
 // owns the root field (package subgraphs/wsclient, which shares upstream
 // streams and connections), and each event is completed with the rest of

@@ -30,7 +30,7 @@ import (
 // its connections too (hijacked WebSockets included), as the death of its
 // process would, and restart serves it again on the same port.
 type subgraphServer struct {
-	t     *testing.T
+	t     testing.TB
 	addr  string
 	h     func() http.Handler
 	mu    sync.Mutex
@@ -38,7 +38,7 @@ type subgraphServer struct {
 	conns []net.Conn
 }
 
-func startSubgraph(t *testing.T, addr string, h func() http.Handler) *subgraphServer {
+func startSubgraph(t testing.TB, addr string, h func() http.Handler) *subgraphServer {
 	s := &subgraphServer{t: t, addr: addr, h: h}
 	s.restart()
 	t.Cleanup(s.kill)
@@ -86,7 +86,7 @@ func (s *subgraphServer) kill() {
 
 // env is a gateway with the demo subgraphs and the subscription engine.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	URL     string // http://127.0.0.1:PORT/graphql
 	WSURL   string
 	Server  *server.Server
@@ -95,6 +95,8 @@ type env struct {
 	Feed    *reviews.Feed
 	Reviews *subgraphServer
 	urls    map[string]string
+	// HTTPClient reaches the gateway (its TLS certificate trusted).
+	HTTPClient *http.Client
 }
 
 type envOptions struct {
@@ -109,9 +111,12 @@ type envOptions struct {
 	sdl string
 	// gateway wraps the server as the engine's Gateway.
 	gateway func(subscriptions.Gateway) subscriptions.Gateway
+	// tls serves the gateway over TLS (its WebSockets then read without
+	// the readiness wait of plain sockets).
+	tls bool
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	sdl := gateway.DemoSupergraph
 	if o.sdl != "" {
@@ -180,7 +185,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.Engine = subscriptions.New(gw, e.Up, o.engine)
 	srv.HandleStreams(e.Engine)
-	hs := httptest.NewServer(srv)
+	var hs *httptest.Server
+	if o.tls {
+		hs = httptest.NewTLSServer(srv)
+		e.HTTPClient = hs.Client()
+	} else {
+		hs = httptest.NewServer(srv)
+		e.HTTPClient = http.DefaultClient
+	}
 	t.Cleanup(func() {
 		e.Engine.Shutdown()
 		hs.CloseClientConnections()
@@ -188,7 +200,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	})
 	e.Server = srv
 	e.URL = hs.URL + "/graphql"
-	e.WSURL = strings.Replace(e.URL, "http://", "ws://", 1)
+	e.WSURL = strings.Replace(strings.Replace(e.URL, "http://", "ws://", 1), "https://", "wss://", 1)
 	return e
 }
 
@@ -213,7 +225,7 @@ func (e *env) post(query string) string {
 	return string(out)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {

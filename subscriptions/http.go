@@ -9,11 +9,16 @@ import (
 	"github.com/fedgate/gateway/server/request"
 )
 
-// Claims implements Handler: WebSocket upgrades, and GET or POST
-// requests that accept text/event-stream (GraphQL over SSE) or
-// multipart/mixed with subscriptionSpec (Apollo multipart subscriptions).
+// Claims implements Handler: WebSocket upgrades; GET or POST requests
+// that accept text/event-stream (GraphQL over SSE) or multipart/mixed
+// with subscriptionSpec (Apollo multipart subscriptions); and the
+// requests of graphql-sse's single connection mode (PUT, and requests
+// carrying a reservation token: ssesingle.go).
 func (e *Engine) Claims(r *http.Request) bool {
 	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return true
+	}
+	if claimsSingle(r) {
 		return true
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
@@ -38,6 +43,10 @@ func streamKind(accept string) string {
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		e.serveWS(w, r)
+		return
+	}
+	if claimsSingle(r) {
+		e.serveSingle(w, r)
 		return
 	}
 	e.serveHTTPStream(w, r, streamKind(r.Header.Get("Accept")))

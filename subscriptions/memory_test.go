@@ -2,6 +2,7 @@ package subscriptions_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/fedgate/gateway/subscriptions"
 )
 
@@ -121,12 +123,12 @@ func live() (heap, stacks uint64) {
 // returns the live heap and stack bytes and the goroutines they added,
 // per subscription.
 func idleFigures(t testing.TB, n int) (heap, stacks, goroutines float64) {
-	e := newEnv(t.(*testing.T), envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
 	// A first subscription starts the shared upstream stream, the pinger
 	// and the pools: the figures are of the ones that follow.
 	first := dialRaw(t, e.WSURL)
 	first.send(t, subscribeMsg("s"))
-	waitFor(t.(*testing.T), "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
+	waitFor(t, "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
 	h0, s0 := live()
 	g0 := runtime.NumGoroutine()
 	clients := make([]*rawWS, n)
@@ -134,7 +136,7 @@ func idleFigures(t testing.TB, n int) (heap, stacks, goroutines float64) {
 		clients[i] = dialRaw(t, e.WSURL)
 		clients[i].send(t, subscribeMsg("s"))
 	}
-	waitFor(t.(*testing.T), fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == int64(n+1) })
+	waitFor(t, fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == int64(n+1) })
 	h1, s1 := live()
 	g1 := runtime.NumGoroutine()
 	if path := os.Getenv("SUBS_HEAP_PROFILE"); path != "" {
@@ -230,3 +232,85 @@ type frameRecorder struct {
 }
 
 func (r *frameRecorder) Write(p []byte) (int, error) { r.b = append(r.b, p...); return len(p), nil }
+
+// Over TLS the connection is no socket the gateway can wait on without
+// reading: its reader blocks in the read instead, with the same protocol.
+func TestWebSocketOverTLS(t *testing.T) {
+	e := newEnv(t, envOptions{tls: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, e.WSURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPClient: e.HTTPClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	w := &wsClient{t: t, c: c, msgs: make(chan msg, 16), closed: make(chan websocket.StatusCode, 1)}
+	go func() {
+		for {
+			_, b, err := c.Read(context.Background())
+			if err != nil {
+				w.closed <- websocket.CloseStatus(err)
+				close(w.msgs)
+				return
+			}
+			var m msg
+			_ = json.Unmarshal(b, &m)
+			w.msgs <- m
+		}
+	}()
+	w.init("")
+	w.subscribe("tls", reviewAdded, nil)
+	e.subscribed(1)
+	for _, body := range []string{"first", "second"} {
+		e.add("1", body)
+		if got := eventBody(t, w.next()); got != body {
+			t.Fatalf("got %s, want %s", got, body)
+		}
+	}
+	w.send(msg{ID: "tls", Type: "complete"})
+	e.subscribed(0)
+	w.sendRaw("{nope")
+	if code := w.closeCode(); code != subscriptions.CloseBadRequest {
+		t.Fatalf("close code %d", code)
+	}
+}
+
+// TestIdleSSESubscriptionMemory measures an idle GraphQL over SSE
+// subscription (distinct connections: its own HTTP connection, whose
+// handler goroutine stays for the stream) against the 64 KiB per stream
+// connection the gateway adds to its soft memory limit.
+func TestIdleSSESubscriptionMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory")
+	}
+	if testing.Short() {
+		t.Skip("opens 500 connections")
+	}
+	const n = 500
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+	host := strings.TrimPrefix(strings.TrimSuffix(e.URL, "/graphql"), "http://")
+	body := `{"query":"subscription { reviewAdded(productUpc: \"3\") { body product { name } } }"}`
+	open := func() net.Conn {
+		c, err := net.DialTimeout("tcp", host, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: %d\r\n\r\n%s", host, len(body), body)
+		return c
+	}
+	open()
+	waitFor(t, "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
+	h0, s0 := live()
+	for i := 0; i < n; i++ {
+		open()
+	}
+	waitFor(t, fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == n+1 })
+	time.Sleep(100 * time.Millisecond)
+	h1, s1 := live()
+	heap, stacks := (float64(h1)-float64(h0))/n, (float64(s1)-float64(s0))/n
+	t.Logf("per idle SSE subscription: heap %.0f B, stacks %.0f B", heap, stacks)
+	if total := heap + stacks; total > 64<<10 {
+		t.Errorf("%.0f bytes per idle SSE subscription, over the 64 KiB budgeted per stream connection", total)
+	}
+}

@@ -22,8 +22,14 @@ func waitReadable(conn net.Conn) bool {
 	}
 	var b [1]byte
 	_ = rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return err != syscall.EAGAIN && err != syscall.EINTR
+		for {
+			_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if err != syscall.EINTR {
+				// Bytes, the end of the stream or an error: the reader
+				// finds out which. EAGAIN: park until more arrive.
+				return err != syscall.EAGAIN
+			}
+		}
 	})
 	return true
 }

@@ -61,16 +61,25 @@ type file struct {
 	spool *spoolFile
 }
 
+// ParseOptions are the caller's bounds of the operations part.
+type ParseOptions struct {
+	// MaxOperations caps the operations part.
+	MaxOperations int64
+	// ReadOperations, when set, reads the operations part (at most
+	// limit bytes), say under the memory budget of the bodies being
+	// read; its errors are returned as they are.
+	ReadOperations func(r io.Reader, limit int64) ([]byte, error)
+}
+
 // Parse reads the operations and map parts of a multipart request whose
 // body is body and boundary boundary, the first two parts in that order
-// (spec). maxOperations caps the operations part. The files are left in
-// body for the fetches that send them.
-func Parse(body io.Reader, boundary string, cfg Config, maxOperations int64) (*Upload, error) {
+// (spec). The files are left in body for the fetches that send them.
+func Parse(body io.Reader, boundary string, cfg Config, opts ParseOptions) (*Upload, error) {
 	u := &Upload{cfg: cfg, byName: map[string]*file{}, mr: multipart.NewReader(body, boundary)}
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
 	u.nonce = hex.EncodeToString(nonce[:])
-	ops, err := u.field("operations", maxOperations)
+	ops, err := u.field("operations", opts.MaxOperations, opts.ReadOperations)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +88,7 @@ func Parse(body io.Reader, boundary string, cfg Config, maxOperations int64) (*U
 			Message: "batched operations (an array) can not carry file uploads; send one operation per request"}
 	}
 	u.Operations = ops
-	m, err := u.field("map", maxMapBytes)
+	m, err := u.field("map", maxMapBytes, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +99,8 @@ func Parse(body io.Reader, boundary string, cfg Config, maxOperations int64) (*U
 }
 
 // field reads the next part, which must be the form field name, up to
-// limit bytes.
-func (u *Upload) field(name string, limit int64) ([]byte, error) {
+// limit bytes (with read when it is set).
+func (u *Upload) field(name string, limit int64, read func(io.Reader, int64) ([]byte, error)) ([]byte, error) {
 	p, err := u.mr.NextPart()
 	if err == io.EOF {
 		return nil, malformed("the multipart request has no %q part (GraphQL multipart request spec)", name)
@@ -101,6 +110,9 @@ func (u *Upload) field(name string, limit int64) ([]byte, error) {
 	}
 	if p.FormName() != name {
 		return nil, malformed("the multipart request must send %q here, before any file; got %q", name, clip(p.FormName(), 64))
+	}
+	if read != nil {
+		return read(p, limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(p, limit+1))
 	if err != nil {

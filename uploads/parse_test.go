@@ -70,7 +70,7 @@ func TestParseAndBind(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b, boundary := body(t, "operations", c.ops, "map", c.m)
-			u, err := Parse(b, boundary, testConfig(), 1<<20)
+			u, err := Parse(b, boundary, testConfig(), ParseOptions{MaxOperations: 1 << 20})
 			if code(err) != c.parseCode {
 				t.Fatalf("Parse: %v, want code %q", err, c.parseCode)
 			}
@@ -108,12 +108,12 @@ func TestParseOrder(t *testing.T) {
 		{"operations", `{}`},
 	} {
 		b, boundary := body(t, fields...)
-		if _, err := Parse(b, boundary, testConfig(), 1<<20); code(err) != CodeMalformed {
+		if _, err := Parse(b, boundary, testConfig(), ParseOptions{MaxOperations: 1 << 20}); code(err) != CodeMalformed {
 			t.Errorf("%v: %v, want %s", fields[0], err, CodeMalformed)
 		}
 	}
 	b, boundary := body(t, "operations", strings.Repeat(" ", 2000)+`{}`, "map", `{}`)
-	if _, err := Parse(b, boundary, testConfig(), 1000); code(err) != CodeTooLarge {
+	if _, err := Parse(b, boundary, testConfig(), ParseOptions{MaxOperations: 1000}); code(err) != CodeTooLarge {
 		t.Errorf("large operations: %v", err)
 	}
 }
@@ -153,7 +153,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(`{"variables":{"l":[null,{"a":[null]}]}}`, `{"0":["variables.l.1.a.0"],"1":["variables.l.0"]}`)
 	f.Fuzz(func(t *testing.T, ops, m string) {
 		b, boundary := body(t, "operations", ops, "map", m)
-		u, err := Parse(b, boundary, testConfig(), 1<<16)
+		u, err := Parse(b, boundary, testConfig(), ParseOptions{MaxOperations: 1 << 16})
 		if err != nil {
 			if code(err) == "" || code(err) == reqerr.Internal.Code {
 				t.Fatalf("error without a code: %v", err)

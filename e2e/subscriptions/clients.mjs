@@ -1,6 +1,6 @@
 // Subscription conformance with the npm clients users run: graphql-ws
 // (graphql-transport-ws over WebSocket), graphql-sse (distinct connections
-// mode) and Apollo Client's HttpLink (multipart HTTP subscriptions), each
+// and single connection modes) and Apollo Client's HttpLink (multipart HTTP subscriptions), each
 // subscribing through `gateway demo` to reviews' reviewAdded, whose product
 // resolves through the products and inventory subgraphs. addReview
 // mutations sent through the gateway produce the events.
@@ -148,6 +148,49 @@ try {
     await stop();
     client.dispose();
     checkEvents(events, '2', 'sse');
+  });
+
+  await test('graphql-sse: single connection mode', async () => {
+    // Every request the client makes, to check the mode's shape: one
+    // reservation (PUT), one event stream, a POST per operation and a
+    // DELETE per subscription the client completes.
+    const requests = [];
+    const fetchFn = (url, init) => {
+      const accept = init?.headers?.accept ?? '';
+      requests.push(`${init?.method ?? 'GET'}${accept.includes('text/event-stream') ? ' stream' : ''}`);
+      return fetch(url, init);
+    };
+    const client = createSSEClient({ url: gw.url, singleConnection: true, retryAttempts: 0, fetchFn });
+    const run = async (upc, tag) => {
+      const events = [];
+      for await (const ev of client.iterate({ query: SUBSCRIPTION, variables: { upc } })) {
+        events.push(ev);
+        if (events.length === 3) break;
+      }
+      return events;
+    };
+    const stop1 = addReviews('1', 'single1');
+    const stop2 = addReviews('2', 'single2');
+    const [one, two, query] = await Promise.all([
+      run('1'),
+      run('2'),
+      (async () => {
+        for await (const r of client.iterate({ query: '{ product(upc: "3") { name } }' })) return r;
+      })(),
+    ]);
+    await stop1();
+    await stop2();
+    checkEvents(one, '1', 'single1');
+    checkEvents(two, '2', 'single2');
+    assert.equal(query.data.product.name, 'Chair');
+    const count = (r) => requests.filter((x) => x === r).length;
+    assert.equal(count('PUT'), 1, `requests: ${requests}`);
+    assert.equal(count('GET stream'), 1, `requests: ${requests}`);
+    assert.equal(count('POST'), 3, `requests: ${requests}`);
+    // The two subscriptions were completed by the client (DELETE).
+    for (let i = 0; i < 50 && count('DELETE') < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(count('DELETE'), 2, `requests: ${requests}`);
+    client.dispose();
   });
 
   // @defer over the streaming transports: each incremental payload is a

@@ -2,6 +2,9 @@
 // Router's documented examples (docs/extending.md): it answers every stage
 // with the object it received, after adding a header at SubgraphRequest
 // and, with -require-header, stopping RouterRequests that lack it with 401.
+// With -block-introspection it reads the GraphQL request's body at
+// SupergraphRequest (body: true) and stops documents that ask for
+// __schema with 403.
 package main
 
 import (
@@ -15,11 +18,12 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8081", "`ADDR` to listen on")
 	require := flag.String("require-header", "", "stop RouterRequests without this `HEADER` with 401")
+	introspection := flag.Bool("block-introspection", false, "stop SupergraphRequests whose body asks for __schema with 403")
 	flag.Parse()
-	log.Fatal(http.ListenAndServe(*listen, handler(strings.ToLower(*require))))
+	log.Fatal(http.ListenAndServe(*listen, handler(strings.ToLower(*require), *introspection)))
 }
 
-func handler(require string) http.Handler {
+func handler(require string, blockIntrospection bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p map[string]any
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&p); err != nil {
@@ -33,6 +37,13 @@ func handler(require string) http.Handler {
 				p["control"] = map[string]any{"break": 401}
 				p["body"] = map[string]any{"errors": []any{map[string]any{
 					"message": "missing " + require, "extensions": map[string]any{"code": "UNAUTHENTICATED"}}}}
+			}
+		case "SupergraphRequest":
+			body, _ := p["body"].(map[string]any)
+			if q, _ := body["query"].(string); blockIntrospection && strings.Contains(q, "__schema") {
+				p["control"] = map[string]any{"break": 403}
+				p["body"] = map[string]any{"errors": []any{map[string]any{
+					"message": "introspection is not allowed", "extensions": map[string]any{"code": "INTROSPECTION_BLOCKED"}}}}
 			}
 		case "SubgraphRequest":
 			if headers != nil {

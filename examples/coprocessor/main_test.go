@@ -9,7 +9,7 @@ import (
 )
 
 func TestHandler(t *testing.T) {
-	srv := httptest.NewServer(handler("x-api-key"))
+	srv := httptest.NewServer(handler("x-api-key", true))
 	defer srv.Close()
 	for _, tc := range []struct {
 		name, payload string
@@ -25,6 +25,10 @@ func TestHandler(t *testing.T) {
 				v, _ := h["x-coprocessed"].([]any)
 				return len(v) == 1 && v[0] == "products"
 			}},
+		{"introspection blocked", `{"version":1,"stage":"SupergraphRequest","control":"continue","id":"1","body":{"query":"{ __schema { types { name } } }"}}`,
+			func(m map[string]any) bool { c, _ := m["control"].(map[string]any); return c["break"] == float64(403) }},
+		{"other queries pass", `{"version":1,"stage":"SupergraphRequest","control":"continue","id":"1","body":{"query":"{ topProducts { name } }"}}`,
+			func(m map[string]any) bool { return m["control"] == "continue" }},
 	} {
 		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(tc.payload))
 		if err != nil {

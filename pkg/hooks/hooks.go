@@ -70,6 +70,24 @@ type Call struct {
 	// Claims are the caller's verified JWT claims; nil for an anonymous
 	// caller. Read only.
 	Claims map[string]any
+	// Body is the stage's body, filled only at the stages a hook lists in
+	// Hooks.Bodies (nil elsewhere): at RouterRequest and RouterResponse
+	// the raw HTTP body (nil for a GET or a multipart upload); at
+	// SupergraphRequest and ExecutionRequest the GraphQL request
+	// {"query", "operationName", "variables", "extensions"}; at
+	// ExecutionResponse and SupergraphResponse the GraphQL response; at
+	// SubgraphRequest the subgraph request and at SubgraphResponse the
+	// subgraph's answer. A hook rewrites it by assigning another slice
+	// (never edit it in place): the rewrite is used at every stage but
+	// ExecutionRequest, where the operation is already planned.
+	Body []byte
+	// SDL is the supergraph schema served.
+	SDL string
+	// URI is the subgraph's URL at SubgraphRequest.
+	URI string
+	// SubgraphRequestID identifies one fetch: the same at its
+	// SubgraphRequest and SubgraphResponse.
+	SubgraphRequestID string
 	// Context is shared by every stage of one request (and every hook):
 	// a place for a hook's own values. It is not safe for concurrent
 	// use from Subgraph stages, which may run in parallel: a hook that
@@ -93,6 +111,9 @@ type Hooks struct {
 	ExecutionResponse  Func
 	SubgraphRequest    Func
 	SubgraphResponse   Func
+	// Bodies lists the stages at which these hooks read Call.Body; the
+	// gateway builds a body only where some hook asks for it.
+	Bodies []Stage
 }
 
 // For returns the hook of stage s, nil when none.

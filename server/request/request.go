@@ -262,6 +262,18 @@ func readBody(r *http.Request, opt Options) ([]byte, error) {
 // Content-Length header announces.
 const firstChunk = 512
 
+// ReadAll reads r to its end as Decode reads a body: at most limit bytes
+// (413 REQUEST_TOO_LARGE past it), each buffer byte taken from budget
+// (when not nil) before it is read into (503 SERVICE_OVERLOADED when the
+// budget is spent).
+func ReadAll(r io.Reader, limit int64, budget *Budget) ([]byte, error) {
+	b, err := readLimited(io.LimitReader(r, limit+1), limit, budget, false)
+	if err == nil && int64(len(b)) > limit {
+		return nil, tooLarge(limit)
+	}
+	return b, err
+}
+
 // readLimited reads body to its end, taking every buffer byte from budget
 // (when not nil) before reading into it. The budget is given back before
 // it returns: it bounds the bodies being read, not the requests served.
@@ -293,6 +305,10 @@ func readLimited(body io.Reader, limit int64, budget *Budget, gzipped bool) ([]b
 		}
 	}
 }
+
+// ReadError is the error of a failed read of a body capped at limit
+// (413 past it, 408 when it did not arrive in time, else 400).
+func ReadError(err error, limit int64) error { return readError(err, limit, false) }
 
 func readError(err error, limit int64, gzipped bool) error {
 	var tooBig *http.MaxBytesError

@@ -1,0 +1,174 @@
+package executor
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fastjson"
+)
+
+// TestPositionsWalkMatchesWalkPath checks remembered positions against
+// walking from the root: random documents over a few keys, random Flatten
+// paths, and random merges into random objects in between (new keys, nulls
+// becoming objects, lists replaced or filled in). After every merge, each
+// path must lead to the same objects, in the same order, as walkPath.
+func TestPositionsWalkMatchesWalkPath(t *testing.T) {
+	for seed := int64(1); seed <= 300; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		var p fastjson.Parser
+		root, err := p.Parse(randomJSON(rng, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if root.Type() != fastjson.TypeObject {
+			continue
+		}
+		var pos positions
+		var srcParsers []*fastjson.Parser
+		paths := make([][]string, 4)
+		for i := range paths {
+			paths[i] = randomPath(rng)
+		}
+		for step := 0; step < 12; step++ {
+			for _, path := range paths {
+				want := collectWalk(func(fn func(*fastjson.Value)) { walkPath(root, path, fn) })
+				got := collectWalk(func(fn func(*fastjson.Value)) { pos.walk(root, path, fn) })
+				if !samePointers(got, want) {
+					t.Fatalf("seed %d step %d path %s: remembered walk found %d objects, walkPath %d\ndata %s",
+						seed, step, strings.Join(path, "."), len(got), len(want), root)
+				}
+			}
+			// Merge a random answer into a random object, as an entity
+			// fetch does.
+			var objs []*fastjson.Value
+			walkAll(root, func(v *fastjson.Value) { objs = append(objs, v) })
+			sp := new(fastjson.Parser)
+			srcParsers = append(srcParsers, sp)
+			src, err := sp.Parse(randomJSON(rng, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if src.Type() == fastjson.TypeObject && len(objs) > 0 {
+				merge(objs[rng.Intn(len(objs))], src, &pos)
+			}
+		}
+	}
+}
+
+// TestPositionsReuse checks that a path below a remembered one starts
+// from the remembered values (and a set key under the path forgets it).
+func TestPositionsReuse(t *testing.T) {
+	var p fastjson.Parser
+	root := fastjson.MustParse(`{"users":[{"id":"1"},{"id":"2"}]}`)
+	var pos positions
+	var n int
+	pos.walk(root, []string{"users", "@"}, func(*fastjson.Value) { n++ })
+	if n != 2 || len(pos.entries) != 1 {
+		t.Fatalf("walked %d objects, %d entries", n, len(pos.entries))
+	}
+	// Merging the users' reviews sets "reviews": users.@ stays.
+	users := root.GetArray("users")
+	merge(users[0], fastjson.MustParse(`{"reviews":[{"product":{"upc":"a"}}]}`), &pos)
+	merge(users[1], fastjson.MustParse(`{"reviews":[{"product":{"upc":"b"}},{"product":null}]}`), &pos)
+	if len(pos.entries) != 1 {
+		t.Fatalf("entries after merge: %d, want 1 (no path key was set)", len(pos.entries))
+	}
+	var upcs []string
+	pos.walk(root, []string{"users", "@", "reviews", "@", "product"}, func(v *fastjson.Value) {
+		upcs = append(upcs, string(v.GetStringBytes("upc")))
+	})
+	if fmt.Sprint(upcs) != "[a b]" || len(pos.entries) != 2 {
+		t.Fatalf("products %v, entries %d", upcs, len(pos.entries))
+	}
+	// The null product becomes an object: every path through "product"
+	// is forgotten, and the next walk finds it.
+	second := users[1].GetArray("reviews")[1]
+	answer, err := p.Parse(`{"product":{"upc":"c"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merge(second, answer, &pos)
+	if len(pos.entries) != 1 {
+		t.Fatalf("entries after a product was set: %d, want 1", len(pos.entries))
+	}
+	upcs = nil
+	pos.walk(root, []string{"users", "@", "reviews", "@", "product"}, func(v *fastjson.Value) {
+		upcs = append(upcs, string(v.GetStringBytes("upc")))
+	})
+	if fmt.Sprint(upcs) != "[a b c]" {
+		t.Fatalf("products after merge %v", upcs)
+	}
+}
+
+var testKeys = []string{"a", "b", "c"}
+
+func randomPath(rng *rand.Rand) []string {
+	var path []string
+	for n := 1 + rng.Intn(5); len(path) < n; {
+		if len(path) > 0 && path[len(path)-1] != "@" && rng.Intn(2) == 0 {
+			path = append(path, "@")
+			continue
+		}
+		path = append(path, testKeys[rng.Intn(len(testKeys))])
+	}
+	return path
+}
+
+func randomJSON(rng *rand.Rand, depth int) string {
+	if depth > 3 {
+		return []string{"null", "1", `"x"`}[rng.Intn(3)]
+	}
+	switch r := rng.Intn(10); {
+	case r < 5 || depth == 0:
+		var parts []string
+		for _, k := range testKeys {
+			if rng.Intn(3) > 0 {
+				parts = append(parts, fmt.Sprintf("%q:%s", k, randomJSON(rng, depth+1)))
+			}
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	case r < 8:
+		var parts []string
+		for i := rng.Intn(4); i > 0; i-- {
+			parts = append(parts, randomJSON(rng, depth+1))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	case r < 9:
+		return "null"
+	default:
+		return `"s"`
+	}
+}
+
+func collectWalk(walk func(func(*fastjson.Value))) []*fastjson.Value {
+	var out []*fastjson.Value
+	walk(func(v *fastjson.Value) { out = append(out, v) })
+	return out
+}
+
+func samePointers(a, b []*fastjson.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// walkAll calls fn for every object in v.
+func walkAll(v *fastjson.Value, fn func(*fastjson.Value)) {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		fn(v)
+		v.GetObject().Visit(func(_ []byte, x *fastjson.Value) { walkAll(x, fn) })
+	case fastjson.TypeArray:
+		for _, x := range v.GetArray() {
+			walkAll(x, fn)
+		}
+	}
+}
