@@ -22,10 +22,12 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	planned := map[string]bool{}
 	// A field selected for every implementation is asked of the interface;
 	// one under a type condition needs the concrete type.
+	// Fields count alike when they are one field under one response key
+	// (the same key may name other fields on other types).
 	count := map[string]int{}
 	for _, tf := range sel.ByType {
 		for _, f := range tf.Fields {
-			count[f.ResponseKey]++
+			count[fieldSig(f)]++
 		}
 	}
 	for i, tf := range sel.ByType {
@@ -37,21 +39,21 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 				needDown = true
 				continue
 			}
-			if planned[f.ResponseKey] {
+			if planned[fieldSig(f)] {
 				continue
 			}
-			if it.Fields[f.Name] == nil || count[f.ResponseKey] < len(sel.ByType) {
+			if it.Fields[f.Name] == nil || count[fieldSig(f)] < len(sel.ByType) {
 				needDown = true
 				continue
 			}
 			if b.resolvable(g.graph, iface, f.Name, prov) {
 				b.planField(g, ts, iface, f, path, prov, false)
-				planned[f.ResponseKey] = true
+				planned[fieldSig(f)] = true
 				continue
 			}
 			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
 				b.jumpToInterfaceObject(g, ts, iface, f, gid, iface, key, path, prov)
-				planned[f.ResponseKey] = true
+				planned[fieldSig(f)] = true
 				continue
 			}
 			needDown = true
@@ -82,7 +84,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	for _, tf := range sel.ByType {
 		r := &TypeFields{Type: tf.Type}
 		for _, f := range tf.Fields {
-			if f.Name == "__typename" || !planned[f.ResponseKey] {
+			if f.Name == "__typename" || !planned[fieldSig(f)] {
 				r.Fields = append(r.Fields, f)
 			}
 		}
@@ -153,11 +155,17 @@ func sameKeys(a, b []*Field) bool {
 		return false
 	}
 	for i := range a {
-		if a[i].ResponseKey != b[i].ResponseKey {
+		if fieldSig(a[i]) != fieldSig(b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// fieldSig names a field selection: its response key, field and
+// arguments.
+func fieldSig(f *Field) string {
+	return f.ResponseKey + "\x00" + f.Name + "(" + argsString(f.Arguments) + ")"
 }
 
 // interfaceTarget finds another subgraph that resolves iface.f on the
