@@ -88,7 +88,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		return nil, errs.err()
 	}
 	if !opts.SkipSatisfiability {
-		s.checkSatisfiability(sg, errs)
+		checkSatisfiability(sg, errs)
 		if !errs.empty() {
 			return nil, errs.err()
 		}

@@ -21,11 +21,7 @@ type supergraph struct {
 	used     map[string]bool
 	maxMinor int
 	roots    []string // Query, Mutation, Subscription when defined
-	// computing guards the satisfiability closures against cycles.
-	computing map[state]bool
-	// labels is the @override label state the satisfiability check is in.
-	labels map[string]bool
-	hints  []Hint
+	hints    []Hint
 }
 
 type mType struct {
