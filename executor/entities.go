@@ -133,10 +133,20 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		defer e.entities.Put(e.ctx, f, vars, batch.items, store, cacheControl)
 	}
 	defer e.mu.Unlock()
+	guard := guardOf(f)
+	var arena fastjson.Arena
+	var used []bool
 	for j, obj := range batch.objs {
 		if i := batch.rep[j]; i < len(entities) {
 			if ent := entities[i]; ent.Type() == fastjson.TypeObject {
-				merge(obj, ent, &e.pos)
+				if used == nil {
+					used = make([]bool, len(entities))
+				}
+				if used[i] {
+					ent = copyComposite(&arena, ent)
+				}
+				used[i] = true
+				mergeEntity(obj, ent, guard, &e.pos)
 			}
 		}
 	}
@@ -147,6 +157,66 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		err.fetch = f
 		e.errors = append(e.errors, err)
 	}
+}
+
+// typenameGuard protects the concrete __typename of objects sent to an
+// @interfaceObject subgraph, which knows the interface as an object type
+// and answers its name as __typename: ifaces are the representation types
+// that name another type than the objects' own, concrete those objects'
+// types. Nil when the fetch sends none.
+type typenameGuard struct {
+	ifaces, concrete map[string]bool
+}
+
+func guardOf(f *planner.Fetch) *typenameGuard {
+	var g *typenameGuard
+	for _, r := range f.Requires {
+		if r.RepresentationType == r.TypeName {
+			continue
+		}
+		if g == nil {
+			g = &typenameGuard{ifaces: map[string]bool{}, concrete: map[string]bool{}}
+		}
+		g.ifaces[r.RepresentationType] = true
+		g.concrete[r.TypeName] = true
+	}
+	return g
+}
+
+// mergeEntity merges an entity answer into obj. Under guard, an answer
+// that names the interface does not replace obj's concrete __typename.
+func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard, pos *positions) {
+	var typename *fastjson.Value
+	if guard != nil && guard.ifaces[string(ent.GetStringBytes("__typename"))] && guard.concrete[string(obj.GetStringBytes("__typename"))] {
+		typename = obj.Get("__typename")
+	}
+	merge(obj, ent, pos)
+	if typename != nil {
+		obj.Set("__typename", typename)
+	}
+}
+
+// copyComposite returns v with its objects and arrays copied (leaves are
+// shared: nothing changes them): one entity answer merged into several
+// objects (one representation, several objects) must not leave them
+// sharing a sub-object, which a later fetch along one of their paths
+// would fill for all of them.
+func copyComposite(a *fastjson.Arena, v *fastjson.Value) *fastjson.Value {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o := a.NewObject()
+		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
+			o.Set(string(k), copyComposite(a, c))
+		})
+		return o
+	case fastjson.TypeArray:
+		arr := a.NewArray()
+		for i, c := range v.GetArray() {
+			arr.SetArrayItem(i, copyComposite(a, c))
+		}
+		return arr
+	}
+	return v
 }
 
 // entityErrorPath maps ["_entities", i, rest...] to the response path of

@@ -57,6 +57,8 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 		}
 	}
 	hit := make([]bool, len(batch.items))
+	guard := guardOf(f)
+	var arena fastjson.Arena
 	if len(parsed) > 0 {
 		e.mu.Lock()
 		for j, ent := range parsed {
@@ -65,9 +67,14 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			}
 			i := hitIdx[j]
 			hit[i] = true
+			first := true
 			for k, obj := range batch.objs {
 				if batch.rep[k] == i {
-					merge(obj, ent, &e.pos)
+					if !first {
+						ent = copyComposite(&arena, ent)
+					}
+					first = false
+					mergeEntity(obj, ent, guard, &e.pos)
 				}
 			}
 			if e.stats {

@@ -34,3 +34,23 @@ func TestConvertSubgraphErrorRedacts(t *testing.T) {
 		})
 	}
 }
+
+// TestDistinctErrors: errors equal in message, path and extensions are
+// reported once (a field the plan selects twice, the client's and the
+// planner's copy, fails twice in one subgraph answer); errors that differ
+// in any of them all stay, in order.
+func TestDistinctErrors(t *testing.T) {
+	ext := func() map[string]any { return map[string]any{"code": "DOWNSTREAM_SERVICE_ERROR", "serviceName": "a"} }
+	in := []*Error{
+		{Message: "boom", Path: []any{"shelf", "size"}, Extensions: ext()},
+		{Message: "boom", Path: []any{"shelf", "size"}, Extensions: ext()},
+		{Message: "boom", Path: []any{"shelf", 0}, Extensions: ext()},
+		{Message: "other", Path: []any{"shelf", "size"}, Extensions: ext()},
+		{Message: "boom", Path: []any{"shelf", "size"}, Extensions: map[string]any{"code": "X"}},
+		{Message: "boom", Path: []any{"shelf", "size"}, Extensions: ext()},
+	}
+	got := distinctErrors(in)
+	if len(got) != 4 || got[0] != in[0] || got[1] != in[2] || got[2] != in[3] || got[3] != in[4] {
+		t.Errorf("got %d errors: %v", len(got), got)
+	}
+}

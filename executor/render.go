@@ -85,13 +85,36 @@ func (e *execution) render(buf []byte, plan *planner.Plan, introspect func([]byt
 	if !ok {
 		buf = append(buf[:start], "null"...)
 	}
-	errs := append(e.errors, r.nullErrors...)
+	errs := distinctErrors(append(e.errors, r.nullErrors...))
 	if len(errs) > 0 {
 		buf = append(buf, `,"errors":`...)
 		b, _ := json.Marshal(errs)
 		buf = append(buf, b...)
 	}
 	return append(buf, '}'), len(errs)
+}
+
+// distinctErrors drops errors equal to an earlier one (message, path and
+// extensions): one subgraph error can reach a response path twice when
+// the plan selects a field twice (the client's selection and a field
+// the planner added under its own data key), and the client asked once.
+func distinctErrors(errs []*Error) []*Error {
+	if len(errs) < 2 {
+		return errs
+	}
+	seen := make(map[string]bool, len(errs))
+	out := errs[:0:0]
+	for _, e := range errs {
+		b, err := json.Marshal(e)
+		if err == nil {
+			if seen[string(b)] {
+				continue
+			}
+			seen[string(b)] = true
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // object writes one object; false means it must become null.

@@ -234,3 +234,50 @@ func TestEntityFetchMergeNullsAndErrorPaths(t *testing.T) {
 		t.Errorf("inventory request: %v", sent)
 	}
 }
+
+// TestSharedRepresentationGetsOwnObjects: two objects with one
+// representation get the entity answer each in objects of their own, so
+// that later fetches along one path (here name, and sku under the alias
+// name along the other) do not write into the other's objects.
+func TestSharedRepresentationGetsOwnObjects(t *testing.T) {
+	sg := demoGraph(t)
+	doc, errs := gqlparser.LoadQuery(sg.API, `{ a: review(id: "1") { product { name } } b: review(id: "1") { product { name: sku } } }`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := []*planner.RequiredField{{Name: "upc", Key: "upc"}}
+	root := &planner.Fetch{Subgraph: "reviews", OperationKind: "query", Operation: `{ irrelevant }`}
+	reviews := &planner.Fetch{Subgraph: "reviews", OperationKind: "query", Operation: `{ irrelevant }`,
+		Requires: []*planner.Requirement{{TypeName: "Review", RepresentationType: "Review", Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}}}
+	names := &planner.Fetch{Subgraph: "products", OperationKind: "query", Operation: `{ irrelevant }`,
+		Requires: []*planner.Requirement{{TypeName: "Product", RepresentationType: "Product", Fields: key}}}
+	skus := &planner.Fetch{Subgraph: "products", OperationKind: "query", Operation: `{ irrelevant }`,
+		Requires: []*planner.Requirement{{TypeName: "Product", RepresentationType: "Product", Fields: key}}}
+	plan := &planner.Plan{Operation: op, Fetches: 4, Root: &planner.Sequence{Nodes: []planner.Node{root,
+		&planner.Flatten{Path: []string{"a"}, Paths: [][]string{{"a"}, {"b"}}, Node: reviews},
+		&planner.Parallel{Nodes: []planner.Node{
+			&planner.Flatten{Path: []string{"a", "product"}, Node: names},
+			&planner.Flatten{Path: []string{"b", "product"}, Node: skus},
+		}},
+	}}}
+	tr := &cannedTransport{answers: map[string][]string{
+		"reviews": {`{"data":{"a":{"__typename":"Review","id":"1"},"b":{"__typename":"Review","id":"1"}}}`,
+			`{"data":{"_entities":[{"product":{"__typename":"Product","upc":"1"}}]}}`},
+		"products": {`{"data":{"_entities":[{"name":"Table"}]}}`, `{"data":{"_entities":[{"name":"SKU-1"}]}}`},
+	}}
+	got := string(executor.Execute(context.Background(), plan, executor.Input{}, tr, nil))
+	a, b := `{"a":{"product":{"name":"Table"}}`, `"b":{"product":{"name":"SKU-1"}}`
+	c, d := `{"a":{"product":{"name":"SKU-1"}}`, `"b":{"product":{"name":"Table"}}`
+	// The two products fetches run in parallel: either answer may come
+	// first, each must land on its own path.
+	if got != `{"data":`+a+","+b+`}}` && got != `{"data":`+c+","+d+`}}` {
+		t.Errorf("got %s", got)
+	}
+	if strings.Count(got, "Table") != 1 || strings.Count(got, "SKU-1") != 1 {
+		t.Errorf("one answer landed on both paths: %s", got)
+	}
+}

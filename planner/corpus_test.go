@@ -247,3 +247,37 @@ func TestCorpusProgressiveOverrideLabel(t *testing.T) {
 		})
 	}
 }
+
+// TestInterfaceObjectRequires: a field an @interfaceObject subgraph adds
+// with @requires gets the required field in the representation of the
+// one entity fetch that asks for it, planned into the fetch that has the
+// concrete objects; no fetch keyed by an interface object's answer (whose
+// __typename names the interface).
+func TestInterfaceObjectRequires(t *testing.T) {
+	p := composedPlan(t, "interface_object_requires", `{ accounts { __typename handle } }`)
+	if got, want := representations(p, "b"), "Bot as Account: id<-id name<-name\nPerson as Account: id<-id name<-name"; got != want {
+		t.Errorf("representations for b:\n%s\nwant:\n%s\nplan:\n%s", got, want, p)
+	}
+	if p.Fetches != 2 {
+		t.Errorf("%d fetches, want 2:\n%s", p.Fetches, p)
+	}
+}
+
+// TestInterfaceObjectSameKeyOtherFields: under an @interfaceObject, one
+// response key naming different fields on different implementations
+// (name on Bot, name: handle on Person) is not one interface field: the
+// concrete types are fetched and each gets its own field.
+func TestInterfaceObjectSameKeyOtherFields(t *testing.T) {
+	p := composedPlan(t, "interface_object_requires", `{ featured { ... on Bot { name } ... on Person { name: handle } } }`)
+	var ops []string
+	for _, f := range corpusFetches(p.Root) {
+		ops = append(ops, f.Subgraph+": "+f.Operation)
+	}
+	all := strings.Join(ops, "\n")
+	if !strings.Contains(all, "name:handle") || !strings.Contains(all, "...on Bot{name}") {
+		t.Errorf("plan does not fetch Bot.name and Person.handle apart:\n%s", p)
+	}
+	if got, want := representations(p, "b"), "Person as Account: id<-id name<-_fed_k0_name"; !strings.Contains(got, want) {
+		t.Errorf("representations for b:\n%s\nwant a line %q\nplan:\n%s", got, want, p)
+	}
+}

@@ -30,6 +30,10 @@ type group struct {
 	parentSel map[string]*typeSel
 	deps      []*group
 	parent    *group
+	// present and collects are set by the merge pass: the object types
+	// that can occur at the group's paths (nil: unknown) and those it
+	// builds representations of.
+	present, collects map[string]bool
 	// step orders root groups of a mutation.
 	step int
 	// part is the @defer fragment the fetch is planned for (nil: the

@@ -22,10 +22,12 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	planned := map[string]bool{}
 	// A field selected for every implementation is asked of the interface;
 	// one under a type condition needs the concrete type.
+	// Fields count alike when they are one field under one response key
+	// (the same key may name other fields on other types).
 	count := map[string]int{}
 	for _, tf := range sel.ByType {
 		for _, f := range tf.Fields {
-			count[f.ResponseKey]++
+			count[fieldSig(f)]++
 		}
 	}
 	for i, tf := range sel.ByType {
@@ -37,21 +39,21 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 				needDown = true
 				continue
 			}
-			if planned[f.ResponseKey] {
+			if planned[fieldSig(f)] {
 				continue
 			}
-			if it.Fields[f.Name] == nil || count[f.ResponseKey] < len(sel.ByType) {
+			if it.Fields[f.Name] == nil || count[fieldSig(f)] < len(sel.ByType) {
 				needDown = true
 				continue
 			}
 			if b.resolvable(g.graph, iface, f.Name, prov) {
 				b.planField(g, ts, iface, f, path, prov, false)
-				planned[f.ResponseKey] = true
+				planned[fieldSig(f)] = true
 				continue
 			}
 			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
 				b.jumpToInterfaceObject(g, ts, iface, f, gid, iface, key, path, prov)
-				planned[f.ResponseKey] = true
+				planned[fieldSig(f)] = true
 				continue
 			}
 			needDown = true
@@ -82,7 +84,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	for _, tf := range sel.ByType {
 		r := &TypeFields{Type: tf.Type}
 		for _, f := range tf.Fields {
-			if f.Name == "__typename" || !planned[f.ResponseKey] {
+			if f.Name == "__typename" || !planned[fieldSig(f)] {
 				r.Fields = append(r.Fields, f)
 			}
 		}
@@ -132,8 +134,19 @@ func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, if
 
 // jumpToInterfaceObject fetches typ.f from a subgraph that has it on an
 // @interfaceObject interface: the representation names the interface.
+//
+// A field with @requires there gets its required fields in the same
+// representation, planned into g's selection of typ like the key: had it
+// been planned as a field of the interface object, the requirement would
+// be met by a second entity fetch to target keyed by the first one's
+// answer, which names the interface as __typename.
 func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
 	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov, g.part)
+	if fg := b.fieldIn(target, iface, f.Name); fg != nil && len(fg.Requires) > 0 && !b.requiresConflict(eg, typ, fg) {
+		b.addRequires(eg, typ, fg)
+		b.addField(eg, eg.sel.forType(iface), iface, f, path, b.keysProvided(target, iface))
+		return
+	}
 	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 
@@ -142,11 +155,17 @@ func sameKeys(a, b []*Field) bool {
 		return false
 	}
 	for i := range a {
-		if a[i].ResponseKey != b[i].ResponseKey {
+		if fieldSig(a[i]) != fieldSig(b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// fieldSig names a field selection: its response key, field and
+// arguments.
+func fieldSig(f *Field) string {
+	return f.ResponseKey + "\x00" + f.Name + "(" + argsString(f.Arguments) + ")"
 }
 
 // interfaceTarget finds another subgraph that resolves iface.f on the

@@ -18,7 +18,21 @@ func (b *builder) mergeLevels() {
 		return
 	}
 	level := levels(b.groups, nil)
-	sigs := signatures{}
+	sigs := signatures{m: map[*group]map[string]string{}, possible: b.sg.Full.PossibleTypes}
+	// Only fetches that could be merged (another entity fetch to their
+	// subgraph) need to know their types.
+	perGraph := map[string]int{}
+	for _, g := range b.groups {
+		if g.entity {
+			perGraph[g.graph]++
+		}
+	}
+	for _, g := range b.groups {
+		if g.entity && perGraph[g.graph] > 1 {
+			g.present = b.presentTypes(g)
+			g.collects = b.collectedTypes(g)
+		}
+	}
 	// A fetch nothing waits for may run later, beside a fetch to the same
 	// subgraph that it can join.
 	hasDependents := map[*group]bool{}
@@ -68,7 +82,17 @@ func (b *builder) mergeLevels() {
 			}
 		}
 		mergeSubSel(into.sel, g.sel)
-		delete(sigs, into)
+		if into.present != nil && g.present != nil {
+			for t := range g.present {
+				into.present[t] = true
+			}
+		} else {
+			into.present = nil
+		}
+		for t := range g.collects {
+			into.collects[t] = true
+		}
+		delete(sigs.m, into)
 		for _, d := range g.deps {
 			into.deps = appendUnique(into.deps, d)
 		}
@@ -103,22 +127,28 @@ func (b *builder) mergeLevels() {
 // selection. A fetch serving several paths sends the selection of a type
 // for every object of that type it collects, so a union of different
 // selections would ask the subgraph for fields a path did not select (and
-// run their resolvers). Types only one of them asks for are kept apart by
-// the objects' __typename.
-func mergeable(a, b *group) bool { return signatures(nil).mergeable(a, b) }
+// run their resolvers). A type only one of them asks for must not occur at
+// the other's paths (present), or the merged fetch would collect the
+// other path's objects of that type too and answer them the first path's
+// selection.
+func mergeable(a, b *group) bool { return signatures{}.mergeable(a, b) }
 
 // signatures caches typeSignature per group and type during one merge
-// pass (a group's entry is dropped when another is merged into it).
-type signatures map[*group]map[string]string
+// pass (a group's entry is dropped when another is merged into it), and
+// knows the possible types of abstract types.
+type signatures struct {
+	m        map[*group]map[string]string
+	possible map[string][]*ast.Definition
+}
 
 func (s signatures) of(g *group, typ string) string {
-	if s == nil {
+	if s.m == nil {
 		return typeSignature(g.sel, typ)
 	}
-	m := s[g]
+	m := s.m[g]
 	if m == nil {
 		m = map[string]string{}
-		s[g] = m
+		s.m[g] = m
 	}
 	sig, ok := m[typ]
 	if !ok {
@@ -129,7 +159,7 @@ func (s signatures) of(g *group, typ string) string {
 }
 
 func (s signatures) mergeable(a, b *group) bool {
-	if a.part != b.part || !compatibleRequirements(a, b) {
+	if a.part != b.part || !compatibleRequirements(a, b) || !apart(a, b) || !apart(b, a) {
 		return false
 	}
 	for _, typ := range b.reqOrder {
@@ -140,7 +170,89 @@ func (s signatures) mergeable(a, b *group) bool {
 			return false
 		}
 	}
+	// The selections may be on other types than the representations (an
+	// interface entity is selected on as the interface): a selection
+	// type of one that the other selects on too must select the same,
+	// and one that shares objects with another selection type of the
+	// other (an interface and its implementation) cannot be merged.
+	for _, tb := range b.sel.types {
+		for _, ta := range a.sel.types {
+			if ta.typ == tb.typ {
+				if s.of(a, ta.typ) != s.of(b, tb.typ) {
+					return false
+				}
+			} else if s.overlap(ta.typ, tb.typ) {
+				return false
+			}
+		}
+	}
 	return true
+}
+
+// overlap reports whether an object can be of both types x and y.
+func (s signatures) overlap(x, y string) bool {
+	in := func(t, obj string) bool {
+		if t == obj {
+			return true
+		}
+		for _, p := range s.possible[t] {
+			if p.Name == obj {
+				return true
+			}
+		}
+		return false
+	}
+	if in(x, y) || in(y, x) {
+		return true
+	}
+	for _, p := range s.possible[x] {
+		if in(y, p.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// apart reports whether every type b's fetch collects that a's does not
+// is absent from a's paths.
+func apart(a, b *group) bool {
+	for t := range b.collects {
+		if !a.collects[t] && (a.present == nil || a.present[t]) {
+			return false
+		}
+	}
+	return true
+}
+
+// presentTypes lists the object types that can occur at g's path: the
+// possible types of the static type of the selections its
+// representations are read from; nil when unknown.
+func (b *builder) presentTypes(g *group) map[string]bool {
+	out := map[string]bool{}
+	for _, ps := range g.parentSel {
+		if ps == nil || ps.owner == nil || ps.owner.typ == "" {
+			return nil
+		}
+		out[ps.owner.typ] = true
+		for _, p := range b.sg.Full.PossibleTypes[ps.owner.typ] {
+			out[p.Name] = true
+		}
+	}
+	return out
+}
+
+// collectedTypes lists the object types whose objects g's fetch turns
+// into representations: the types it asks for and, for an interface,
+// their possible types (see emit).
+func (b *builder) collectedTypes(g *group) map[string]bool {
+	out := map[string]bool{}
+	for _, typ := range g.reqOrder {
+		out[typ] = true
+		for _, p := range b.sg.Full.PossibleTypes[typ] {
+			out[p.Name] = true
+		}
+	}
+	return out
 }
 
 // typeSignature writes the part of an entity selection for one type, with

@@ -5,8 +5,21 @@ import "testing"
 // entityGroupOf builds an entity group for typ selecting fields (key:name).
 func entityGroupOf(graph, typ string, path []string, fields ...string) *group {
 	g := &group{graph: graph, entity: true, path: path, paths: [][]string{path}, sel: &subSel{abstract: true},
-		reqs: map[string][]*RequiredField{typ: {{Name: "id", Key: "id"}}}, reqOrder: []string{typ}, repType: map[string]string{typ: typ}}
+		reqs: map[string][]*RequiredField{typ: {{Name: "id", Key: "id"}}}, reqOrder: []string{typ}, repType: map[string]string{typ: typ},
+		present: map[string]bool{typ: true}, collects: map[string]bool{typ: true}}
 	ts := g.sel.forType(typ)
+	for _, f := range fields {
+		ts.add(f, f, nil, nil)
+	}
+	return g
+}
+
+// onInterface is an entity group for the representations of typ that
+// selects fields on the interface iface (an interface entity).
+func onInterface(typ, iface string, fields ...string) *group {
+	g := entityGroupOf("s", typ, []string{"a"})
+	g.sel.types = nil
+	ts := g.sel.forType(iface)
 	for _, f := range fields {
 		ts.add(f, f, nil, nil)
 	}
@@ -31,6 +44,25 @@ func TestMergeable(t *testing.T) {
 		a, b *group
 		want bool
 	}{"other representation", entityGroupOf("s", "P", []string{"a"}, "x"), other, false})
+	// A path of an abstract type holds objects of both types: a fetch
+	// merged there would collect its Q objects too.
+	both := entityGroupOf("s", "P", []string{"a"}, "x")
+	both.present["Q"] = true
+	unknown := entityGroupOf("s", "P", []string{"a"}, "x")
+	unknown.present = nil
+	for _, c := range []struct {
+		name string
+		a, b *group
+		want bool
+	}{
+		{"different types, the other type present at a's path", both, entityGroupOf("s", "Q", []string{"b"}, "y"), false},
+		{"different types, the other type present at b's path", entityGroupOf("s", "Q", []string{"b"}, "y"), both, false},
+		{"different types, what a's path holds unknown", unknown, entityGroupOf("s", "Q", []string{"b"}, "y"), false},
+		{"same interface selection type, other selections", onInterface("P", "I", "x"), onInterface("P", "I", "y"), false},
+		{"same interface selection type, same selection", onInterface("P", "I", "x"), onInterface("P", "I", "x"), true},
+	} {
+		cases = append(cases, c)
+	}
 	for _, c := range cases {
 		if got := mergeable(c.a, c.b); got != c.want {
 			t.Errorf("%s: mergeable = %v, want %v", c.name, got, c.want)

@@ -34,6 +34,12 @@ import (
 //	DIFFTEST_SHRINK=150   re-runs spent minimizing a case (-1: none)
 //	DIFFTEST_REVIEW=0     1: minimize the cases to review too (slower)
 //	DIFFTEST_ERRORS=0     1: fixture subgraphs answer some nullable fields with an error
+//	DIFFTEST_SERVE=       seconds: start the graphs and references, print their
+//	                      URLs, serve for that long instead of testing (to
+//	                      look at one case by hand)
+//	DIFFTEST_EXTERNAL=    glob of more supergraph files whose subgraphs already
+//	                      run (on loopback, at the URLs the files name); their
+//	                      graphs are named after the files and get no mutations
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -57,6 +63,8 @@ type graphSource struct {
 	name string
 	sdl  string
 	demo bool
+	// external: the subgraphs run elsewhere, at the supergraph's URLs.
+	external bool
 }
 
 func sources(t *testing.T, which string) []graphSource {
@@ -87,6 +95,20 @@ func sources(t *testing.T, which string) []graphSource {
 		}
 		out = append(out, graphSource{name: name, sdl: string(b)})
 	}
+	if pattern := os.Getenv("DIFFTEST_EXTERNAL"); pattern != "" {
+		files, err := filepath.Glob(pattern)
+		if err != nil || len(files) == 0 {
+			t.Fatalf("DIFFTEST_EXTERNAL=%q names no file (%v)", pattern, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+			out = append(out, graphSource{name: name, sdl: string(b), external: true})
+		}
+	}
 	if len(out) == 0 {
 		t.Fatalf("DIFFTEST_GRAPHS=%q names no graph", which)
 	}
@@ -95,11 +117,12 @@ func sources(t *testing.T, which string) []graphSource {
 
 // started is a graph with its subgraphs and fedgate running.
 type started struct {
-	name    string
-	demo    bool
-	sg      *schema.Supergraph
-	fedgate string
-	refSDL  string
+	name     string
+	demo     bool
+	external bool
+	sg       *schema.Supergraph
+	fedgate  string
+	refSDL   string
 }
 
 // start serves the graph's subgraphs and fedgate on loopback; refSDL is
@@ -120,6 +143,10 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	urls := map[string]string{}
 	refSDL := src.sdl
 	for _, g := range sg.Graphs {
+		if src.external {
+			urls[g.Name] = g.URL
+			continue
+		}
 		h := handlers[g.Name]
 		if h == nil {
 			return nil, fmt.Errorf("no handler for subgraph %s", g.Name)
@@ -138,7 +165,7 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	t.Cleanup(s.Close)
 	gw := httptest.NewServer(s)
 	t.Cleanup(gw.Close)
-	return &started{name: src.name, demo: src.demo, sg: sg, fedgate: gw.URL + "/graphql", refSDL: refSDL}, nil
+	return &started{name: src.name, demo: src.demo, external: src.external, sg: sg, fedgate: gw.URL + "/graphql", refSDL: refSDL}, nil
 }
 
 // knownCase is a line of testdata/known.txt: "GRAPH SEED INDEX HASH # why",
@@ -263,6 +290,19 @@ func TestDifferential(t *testing.T) {
 		refs = append(refs, hive)
 	}
 
+	if secs := envInt(t, "DIFFTEST_SERVE", 0); secs > 0 {
+		for _, g := range graphs {
+			line := fmt.Sprintf("graph %s: fedgate %s", g.name, g.fedgate)
+			for _, r := range refs {
+				if _, refused := r.Refused[g.name]; !refused {
+					line += fmt.Sprintf(" %s %s", r.Name, r.URL(g.name))
+				}
+			}
+			fmt.Println(line)
+		}
+		time.Sleep(time.Duration(secs) * time.Second)
+		return
+	}
 	var reportFile *os.File
 	if path := os.Getenv("DIFFTEST_REPORT"); path != "" {
 		f, err := os.Create(path + ".partial")
@@ -288,7 +328,7 @@ func TestDifferential(t *testing.T) {
 			API:  g.sg.API,
 			// The demo's addReview numbers what it adds, so each gateway
 			// would see another id; the fixture subgraphs keep no state.
-			Gen:     opgen.New(g.sg.API, hints, opgen.Options{Mutations: !g.demo}),
+			Gen:     opgen.New(g.sg.API, hints, opgen.Options{Mutations: !g.demo && !g.external}),
 			Fedgate: difftest.Endpoint{Name: "fedgate", URL: g.fedgate},
 		}
 		for _, r := range refs {
@@ -332,11 +372,12 @@ func TestDifferential(t *testing.T) {
 		}
 		for _, c := range cases {
 			r := c.Report()
-			report.WriteString(r)
+			full := c.FullReport()
+			report.WriteString(full)
 			report.WriteString("\n")
 			if reportFile != nil {
 				// Written as it goes, so an interrupted run leaves its cases.
-				fmt.Fprintf(reportFile, "%s\n", r)
+				fmt.Fprintf(reportFile, "%s\n", full)
 			}
 			if c.Verdict == difftest.Differs || c.Verdict == difftest.Review {
 				class := c.Verdict.String() + ": " + difftest.Classify(g.sg.API, hints, c)

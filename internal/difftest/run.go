@@ -297,7 +297,13 @@ func (r *Runner) post(ctx context.Context, url string, op opgen.Operation) Resul
 
 // Report prints a case: where to find it again, the minimized operation
 // and every gateway's answer.
-func (c Case) Report() string {
+func (c Case) Report() string { return c.report(2000) }
+
+// FullReport is Report with the answers in full, for report files read by
+// tools.
+func (c Case) FullReport() string { return c.report(-1) }
+
+func (c Case) report(limit int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "graph %s, seed %d, operation %d: %s\n", c.Graph, c.Seed, c.Index, c.Verdict)
 	if c.Min.OperationName != "" {
@@ -312,8 +318,8 @@ func (c Case) Report() string {
 	for _, a := range c.Answers {
 		res := a.Result
 		body := strings.TrimSpace(string(res.Body))
-		if len(body) > 2000 {
-			body = body[:2000] + "..."
+		if limit >= 0 && len(body) > limit {
+			body = body[:limit] + "..."
 		}
 		if res.Failure != "" {
 			body = res.Failure

@@ -403,7 +403,7 @@ func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition) string {
 			v, _ = ad.DefaultValue.Value(nil)
 		}
 		if v != nil {
-			vals[ad.Name] = normalize(v)
+			vals[ad.Name] = e.coerce(normalize(v), ad.Type, 0)
 		}
 	}
 	if len(vals) == 0 {
@@ -411,6 +411,50 @@ func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition) string {
 	}
 	b, _ := json.Marshal(vals)
 	return string(b)
+}
+
+// coerce applies input coercion (spec 3.5, 3.11) to an argument value of
+// type t, so that every way of writing one value hashes alike: an ID
+// written as an Int is its string, one item where a list is expected is
+// a list of it, input object fields take their defaults.
+func (e *execution) coerce(v any, t *ast.Type, depth int) any {
+	if v == nil || t == nil || depth > 32 {
+		return v
+	}
+	if t.Elem != nil {
+		list, ok := v.([]any)
+		if !ok {
+			list = []any{v}
+		}
+		out := make([]any, len(list))
+		for i := range list {
+			out[i] = e.coerce(list[i], t.Elem, depth+1)
+		}
+		return out
+	}
+	if t.NamedType == "ID" {
+		if f, ok := v.(float64); ok && f == float64(int64(f)) {
+			return strconv.FormatInt(int64(f), 10)
+		}
+		return v
+	}
+	def := e.sg.Full.Types[t.NamedType]
+	obj, ok := v.(map[string]any)
+	if def == nil || def.Kind != ast.InputObject || !ok {
+		return v
+	}
+	out := map[string]any{}
+	for _, fd := range def.Fields {
+		fv, ok := obj[fd.Name]
+		if !ok && fd.DefaultValue != nil {
+			fv, _ = fd.DefaultValue.Value(nil)
+			fv = normalize(fv)
+		}
+		if fv != nil {
+			out[fd.Name] = e.coerce(fv, fd.Type, depth+1)
+		}
+	}
+	return out
 }
 
 // normalize turns literal numbers into float64, as JSON variables are, so

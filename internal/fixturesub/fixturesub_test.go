@@ -166,3 +166,38 @@ func TestErrorsCarryTheirPath(t *testing.T) {
 		}
 	}
 }
+
+// TestArgumentsHashAfterCoercion: one argument value written in the ways
+// input coercion makes equal (spec 3.5, 3.11) gives one answer: an ID as
+// a string or an Int, one item or a list of it, inline or as a variable.
+// Gateways differ in how they forward arguments (Apollo Gateway prints
+// the ID "4" as 4).
+func TestArgumentsHashAfterCoercion(t *testing.T) {
+	hs := handlers(t, "../../testdata/compose/input_types/supergraph.graphql")
+	same := func(name string, queries ...string) {
+		t.Helper()
+		first := post(t, hs["a"], queries[0], map[string]any{"v": []any{"e"}, "w": "e"})
+		for _, q := range queries[1:] {
+			if got := post(t, hs["a"], q, map[string]any{"v": []any{"e"}, "w": "e"}); got != first {
+				t.Errorf("%s: %s answers %s, %s answers %s", name, queries[0], first, q, got)
+			}
+		}
+	}
+	same("one item for a list",
+		`{ a(f: { x: 1, y: ["e"] }) }`,
+		`{ a(f: { x: 1, y: "e" }) }`,
+		`query($v: [String]) { a(f: { x: 1, y: $v }) }`,
+		`query($w: String) { a(f: { x: 1, y: $w }) }`)
+	other := post(t, hs["a"], `{ a(f: { x: 1, y: ["a"] }) }`, nil)
+	if other == post(t, hs["a"], `{ a(f: { x: 1, y: ["e"] }) }`, nil) {
+		t.Errorf("other arguments give the same answer %s: the test shows nothing", other)
+	}
+	ids := handlers(t, "../../testdata/compose/descriptions/supergraph.graphql")["a"]
+	str := post(t, ids, `{ user(id: "4") { id name } }`, nil)
+	if got := post(t, ids, `{ user(id: 4) { id name } }`, nil); got != str {
+		t.Errorf(`user(id: "4") answers %s, user(id: 4) answers %s`, str, got)
+	}
+	if got := post(t, ids, `query($i: ID!) { user(id: $i) { id name } }`, map[string]any{"i": 4}); got != str {
+		t.Errorf(`user(id: "4") answers %s, user(id: $i) with i 4 answers %s`, str, got)
+	}
+}

@@ -172,11 +172,18 @@ type gen struct {
 	aliases  int
 	varUses  int
 	reusable []reusableFragment
+	// constant: the value being generated is a variable's default, where
+	// no variable may occur.
+	constant bool
 }
 
 type reusableFragment struct {
 	def *ast.FragmentDefinition
 	op  int
+	// vars: the fragment uses variables (of operation op).
+	vars bool
+	// aliases counts the aliases of the fragment, its spreads expanded.
+	aliases int
 }
 
 func (g *Generator) generate(r *rand.Rand) Operation {
@@ -268,7 +275,9 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 		roll := s.r.IntN(100)
 		switch {
 		case roll < 7:
-			set = append(set, s.typename(t, sc))
+			if sel := s.typename(t, sc, false); sel != nil {
+				set = append(set, sel)
+			}
 		case fragDepth < maxFragmentNesting && abstract && roll < 45, fragDepth < maxFragmentNesting && !abstract && roll < 15:
 			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
 				set = append(set, sel)
@@ -278,17 +287,23 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 		}
 	}
 	if len(set) == 0 {
-		set = append(set, s.typename(t, sc))
+		set = append(set, s.typename(t, sc, true))
 	}
 	return set
 }
 
-func (s *gen) typename(t *ast.Definition, sc *scope) ast.Selection {
+// typename selects __typename, sometimes under an alias. When the key
+// __typename is taken by another field (an alias) and the alias budget is
+// spent, it returns nil unless must.
+func (s *gen) typename(t *ast.Definition, sc *scope, must bool) ast.Selection {
 	f := &ast.Field{Name: "__typename", Alias: "__typename"}
 	if s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases {
 		f.Alias = s.alias(t, sc)
 	}
 	if sc.claim(f.Alias, "__typename", objectName(t), "String!") == nil {
+		if !must && s.aliases >= s.opts.MaxAliases {
+			return nil
+		}
 		f.Alias = s.freshAlias()
 		sc.claim(f.Alias, "__typename", objectName(t), "String!")
 	}
@@ -371,9 +386,16 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		}
 	}
 	def := s.schema.Types[cond]
-	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 {
-		// A fragment another operation of the document spreads too.
-		spread := &ast.FragmentSpread{Name: reuse.Name}
+	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 && s.aliases+reuse.aliases <= s.opts.MaxAliases {
+		// A fragment spread elsewhere too: in another operation of the
+		// document, or in another place of this one. Its aliases count
+		// again (gateways count aliases with fragments expanded).
+		s.aliases += reuse.aliases
+		if reuse.vars {
+			// A fragment spreading it uses those variables too.
+			s.varUses++
+		}
+		spread := &ast.FragmentSpread{Name: reuse.def.Name}
 		s.directives(&spread.Directives)
 		return spread
 	}
@@ -381,11 +403,9 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		name := fmt.Sprintf("F%d", len(s.frags)+1)
 		fd := &ast.FragmentDefinition{Name: name, TypeCondition: cond}
 		s.frags = append(s.frags, fd)
-		uses := s.varUses
+		uses, aliases := s.varUses, s.aliases
 		fd.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
-		if s.varUses == uses {
-			s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op})
-		}
+		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses, aliases: s.aliases - aliases})
 		spread := &ast.FragmentSpread{Name: name}
 		s.directives(&spread.Directives)
 		return spread
@@ -399,17 +419,19 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 	return in
 }
 
-// reusableFor picks a variable-free fragment of an earlier operation whose
-// type condition is one of conds, or nil.
-func (s *gen) reusableFor(conds []string) *ast.FragmentDefinition {
-	var cands []*ast.FragmentDefinition
-	for _, f := range s.reusable {
-		if f.op == s.op {
+// reusableFor picks a finished fragment whose type condition is one of
+// conds, or nil: one of this operation, or a variable-free one of an
+// earlier operation.
+func (s *gen) reusableFor(conds []string) *reusableFragment {
+	var cands []*reusableFragment
+	for i := range s.reusable {
+		f := &s.reusable[i]
+		if f.op != s.op && f.vars {
 			continue
 		}
 		for _, c := range conds {
 			if c == f.def.TypeCondition {
-				cands = append(cands, f.def)
+				cands = append(cands, f)
 				break
 			}
 		}
@@ -465,7 +487,7 @@ func (s *gen) pickField(t *ast.Definition, depth int) *ast.FieldDefinition {
 func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 	fd := s.pickField(t, depth)
 	if fd == nil {
-		return ast.SelectionSet{s.typename(t, sc)}
+		return ast.SelectionSet{s.typename(t, sc, true)}
 	}
 	times := 1
 	if len(fd.Arguments) > 0 && s.r.IntN(6) == 0 {
@@ -529,6 +551,16 @@ func (s *gen) directives(list *ast.DirectiveList) {
 		s.boolVar = append(s.boolVar, v.Raw)
 	}
 	*list = append(*list, &ast.Directive{Name: name, Arguments: ast.ArgumentList{{Name: "if", Value: v}}})
+	if s.r.IntN(6) == 0 {
+		// Both: the selection is included when skip is false and include
+		// is true (spec 3.13).
+		other := "skip"
+		if name == "skip" {
+			other = "include"
+		}
+		typ := ast.NonNullNamedType("Boolean", nil)
+		*list = append(*list, &ast.Directive{Name: other, Arguments: ast.ArgumentList{{Name: "if", Value: s.variable(typ)}}})
+	}
 }
 
 func (s *gen) arguments(defs ast.ArgumentDefinitionList) ast.ArgumentList {
@@ -552,13 +584,30 @@ func (s *gen) arguments(defs ast.ArgumentDefinitionList) ast.ArgumentList {
 // variable defines a new variable of type typ in the current operation,
 // sometimes with a default, and sometimes sends no value for it when that
 // is allowed.
+//
+// Sometimes it reuses a variable of the operation with the same type, so
+// one variable feeds several arguments.
 func (s *gen) variable(typ *ast.Type) *ast.Value {
-	s.nVar++
 	s.varUses++
+	if s.r.IntN(5) == 0 {
+		var same []string
+		for _, d := range s.opVars {
+			if d.Type.String() == typ.String() {
+				same = append(same, d.Variable)
+			}
+		}
+		if len(same) > 0 {
+			return &ast.Value{Kind: ast.Variable, Raw: same[s.r.IntN(len(same))]}
+		}
+	}
+	s.nVar++
 	name := "v" + strconv.Itoa(s.nVar)
 	def := &ast.VariableDefinition{Variable: name, Type: typ}
 	if s.r.IntN(5) < 2 {
+		constant := s.constant
+		s.constant = true
 		def.DefaultValue = s.literal(typ, 0)
+		s.constant = constant
 	}
 	s.opVars = append(s.opVars, def)
 	omit := (def.DefaultValue != nil && s.r.IntN(2) == 0) || (!typ.NonNull && s.r.IntN(5) == 0)
@@ -578,6 +627,16 @@ const maxValueDepth = 3
 func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
 	if !typ.NonNull && s.r.IntN(12) == 0 {
 		return &ast.Value{Kind: ast.NullValue, Raw: "null"}
+	}
+	if depth > 0 && !s.constant && s.r.IntN(8) == 0 {
+		// A variable inside a list or input object value.
+		return s.variable(typ)
+	}
+	if typ.Elem != nil && s.r.IntN(10) == 0 {
+		// One item where a list is expected (input coercion, spec 3.11).
+		if v := s.literal(typ.Elem, depth+1); v.Kind != ast.NullValue {
+			return v
+		}
 	}
 	if typ.Elem != nil {
 		v := &ast.Value{Kind: ast.ListValue}
@@ -609,10 +668,18 @@ func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
 	case "Int":
 		return &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(s.r.IntN(5))}
 	case "Float":
+		if s.r.IntN(4) == 0 {
+			// An Int literal where a Float is expected (spec 3.5.2).
+			return &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(s.r.IntN(5))}
+		}
 		return &ast.Value{Kind: ast.FloatValue, Raw: strconv.Itoa(s.r.IntN(5)) + ".5"}
 	case "Boolean":
 		return &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(s.r.IntN(2) == 0)}
 	case "ID":
+		if s.r.IntN(4) == 0 {
+			// An Int literal where an ID is expected (spec 3.5.5).
+			return &ast.Value{Kind: ast.IntValue, Raw: idPool[s.r.IntN(len(idPool))]}
+		}
 		return &ast.Value{Kind: ast.StringValue, Raw: idPool[s.r.IntN(len(idPool))]}
 	default:
 		return &ast.Value{Kind: ast.StringValue, Raw: strPool[s.r.IntN(len(strPool))]}
@@ -622,6 +689,12 @@ func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
 func (s *gen) jsonValue(typ *ast.Type, depth int) any {
 	if !typ.NonNull && s.r.IntN(12) == 0 {
 		return nil
+	}
+	if typ.Elem != nil && s.r.IntN(10) == 0 {
+		// One item where a list is expected (input coercion, spec 3.11).
+		if v := s.jsonValue(typ.Elem, depth+1); v != nil {
+			return v
+		}
 	}
 	if typ.Elem != nil {
 		out := []any{}
@@ -653,10 +726,18 @@ func (s *gen) jsonValue(typ *ast.Type, depth int) any {
 	case "Int":
 		return s.r.IntN(5)
 	case "Float":
+		if s.r.IntN(4) == 0 {
+			return s.r.IntN(5)
+		}
 		return float64(s.r.IntN(5)) + 0.5
 	case "Boolean":
 		return s.r.IntN(2) == 0
 	case "ID":
+		if s.r.IntN(4) == 0 {
+			// An ID variable sent as a JSON number (spec 3.5.5).
+			n, _ := strconv.Atoi(idPool[s.r.IntN(len(idPool))])
+			return n
+		}
 		return idPool[s.r.IntN(len(idPool))]
 	default:
 		return strPool[s.r.IntN(len(strPool))]
