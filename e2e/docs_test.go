@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -296,8 +295,11 @@ func tail(out []byte, n int) string {
 
 // startGateway starts the built gateway with args and a configuration
 // that serves metrics on the public listener (no fixed port 9090), waits
-// until addr answers /health, and stops it when the test ends.
-func (w *docCopy) startGateway(t *testing.T, ctx context.Context, addr, yaml string, args ...string) {
+// until addr answers /health, and stops it when the test ends. It returns
+// an error when the process exits first (a port taken meanwhile by another
+// test: the caller retries on other ports) and fails the test when the
+// gateway neither answers nor exits in 30 s.
+func (w *docCopy) startGateway(t *testing.T, ctx context.Context, addr, yaml string, args ...string) error {
 	t.Helper()
 	cfg := filepath.Join(w.tmp, fmt.Sprintf("gateway-%d.yaml", time.Now().UnixNano()))
 	yaml += "telemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"
@@ -306,21 +308,31 @@ func (w *docCopy) startGateway(t *testing.T, ctx context.Context, addr, yaml str
 	}
 	cmd := exec.Command(filepath.Join(w.bin, "gateway"), append(args, "--config", cfg, "--listen", addr)...)
 	cmd.Dir = w.dir
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/health")
 		if err == nil {
 			resp.Body.Close()
-			return
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("gateway %v exited before answering on %s:\n%s", args, addr, logs.String())
+		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			t.Fatalf("gateway %v does not answer on %s:\n%s", args, addr, logs.String())
@@ -329,20 +341,41 @@ func (w *docCopy) startGateway(t *testing.T, ctx context.Context, addr, yaml str
 	}
 }
 
+// startWithRetry runs start on fresh ports up to three times: a port
+// found free may be taken by another test before the gateway binds it.
+func startWithRetry(t *testing.T, start func() error) {
+	t.Helper()
+	var err error
+	for range 3 {
+		if err = start(); err == nil {
+			return
+		}
+		t.Logf("retrying on other ports: %v", err)
+	}
+	t.Fatal(err)
+}
+
 // startDemo starts `gateway demo` and returns its address.
 func (w *docCopy) startDemo(t *testing.T, ctx context.Context) string {
-	addr := freeAddr(t)
-	w.startGateway(t, ctx, addr, "", "demo")
+	var addr string
+	startWithRetry(t, func() error {
+		addr = freeAddr(t)
+		return w.startGateway(t, ctx, addr, "", "demo")
+	})
 	return addr
 }
 
 // startRegistry starts `gateway serve` with an empty registry and returns
 // the environment that points the CLI at its admin API.
 func (w *docCopy) startRegistry(t *testing.T, ctx context.Context) []string {
-	addr, admin := freeAddr(t), freeAddr(t)
 	const token = "doctest-admin-token-0123456789"
-	yaml := fmt.Sprintf("registry:\n  enabled: true\n  listen: %s\n  token: %s\n  dir: %s\n", admin, token, filepath.Join(w.tmp, "registry"))
-	w.startGateway(t, ctx, addr, yaml, "serve")
+	var admin string
+	startWithRetry(t, func() error {
+		var addr string
+		addr, admin = freeAddr(t), freeAddr(t)
+		yaml := fmt.Sprintf("registry:\n  enabled: true\n  listen: %s\n  token: %s\n  dir: %s\n", admin, token, filepath.Join(w.tmp, "registry"))
+		return w.startGateway(t, ctx, addr, yaml, "serve")
+	})
 	return []string{"FEDGATE_ADMIN_URL=http://" + admin, "FEDGATE_ADMIN_TOKEN=" + token}
 }
 
