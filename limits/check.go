@@ -223,7 +223,10 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 			}
 			c.fields = satAdd(c.fields, 1)
 			c.root = satAdd(c.root, 1)
-			if sel.Alias != "" && sel.Alias != sel.Name {
+			if sel.Alias != "" && sel.Alias != sel.Name && sel.Name != "__typename" {
+				// An alias of __typename repeats a name the gateway
+				// already has: it costs no resolver and no subgraph work,
+				// so it does not count.
 				c.aliases = satAdd(c.aliases, 1)
 			}
 			if len(sel.SelectionSet) > 0 {

@@ -21,7 +21,8 @@ type Static struct {
 	// fragment expansion: "{ me { id } }" has depth 2.
 	MaxDepth int
 	// MaxAliases caps the aliased fields (alias differs from the field name)
-	// of an operation after fragment expansion.
+	// of an operation after fragment expansion; aliases of __typename, which
+	// cost no resolver, do not count.
 	MaxAliases int
 	// MaxFields caps the field selections of an operation after fragment
 	// expansion; a fragment spread n times counts n times.

@@ -134,6 +134,8 @@ func TestCheck(t *testing.T) {
 		{"aliases over", "{me{a:x b:x c:x d:x}}", CodeMaxAliasesExceeded},
 		{"alias equal to name is no alias", "{x:x y{x:x z:z} w{w:w}}", ""},
 		{"aliases through fragments", "{me{...F ...F}} fragment F on T{a:x b:x}", CodeMaxAliasesExceeded},
+		{"aliases of __typename are free", "{me{a:__typename b:__typename c:__typename d:__typename e:x}}", ""},
+		{"an alias named __typename counts", "{me{__typename:a __typename:b c:x d:x}}", CodeMaxAliasesExceeded},
 		{"root fields over", "{a b c d}", CodeMaxRootFieldsExceeded},
 		{"root fields through fragments", "{a ...F} fragment F on Query{b ... on Query{c d}}", CodeMaxRootFieldsExceeded},
 		{"nested fields are not root", "{a{b c d e f}}", ""},
