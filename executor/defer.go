@@ -217,20 +217,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 
 // fetchesOf adds the fetches of n to out.
 func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]bool {
-	switch n := n.(type) {
-	case *planner.Sequence:
-		for _, c := range n.Nodes {
-			fetchesOf(c, out)
-		}
-	case *planner.Parallel:
-		for _, c := range n.Nodes {
-			fetchesOf(c, out)
-		}
-	case *planner.Flatten:
-		out[n.Node] = true
-	case *planner.Fetch:
-		out[n] = true
-	}
+	planner.EachFetch(n, func(f *planner.Fetch) { out[f] = true })
 	return out
 }
 

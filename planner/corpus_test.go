@@ -47,25 +47,9 @@ func corpusPlan(t *testing.T, supergraph, query string, opts planner.Options) *p
 
 // corpusFetches lists the plan's fetches in plan order.
 func corpusFetches(n planner.Node) []*planner.Fetch {
-	switch n := n.(type) {
-	case *planner.Sequence:
-		var out []*planner.Fetch
-		for _, c := range n.Nodes {
-			out = append(out, corpusFetches(c)...)
-		}
-		return out
-	case *planner.Parallel:
-		var out []*planner.Fetch
-		for _, c := range n.Nodes {
-			out = append(out, corpusFetches(c)...)
-		}
-		return out
-	case *planner.Flatten:
-		return []*planner.Fetch{n.Node}
-	case *planner.Fetch:
-		return []*planner.Fetch{n}
-	}
-	return nil
+	var out []*planner.Fetch
+	planner.EachFetch(n, func(f *planner.Fetch) { out = append(out, f) })
+	return out
 }
 
 // representations describes the Requires of every fetch to subgraph as

@@ -128,24 +128,7 @@ func TestDeferSplitKeepsDependencies(t *testing.T) {
 	}
 	count := func(n planner.Node) map[*planner.Fetch]bool {
 		out := map[*planner.Fetch]bool{}
-		var walk func(planner.Node)
-		walk = func(n planner.Node) {
-			switch n := n.(type) {
-			case *planner.Sequence:
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			case *planner.Parallel:
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			case *planner.Flatten:
-				out[n.Node] = true
-			case *planner.Fetch:
-				out[n] = true
-			}
-		}
-		walk(n)
+		planner.EachFetch(n, func(f *planner.Fetch) { out[f] = true })
 		return out
 	}
 	all, prim, def := count(p.Root), count(p.Defer.Primary), map[*planner.Fetch]bool{}
@@ -203,24 +186,7 @@ func TestDeferPartsPlannedApart(t *testing.T) {
 	sg := deferSupergraph(t)
 	ops := func(n planner.Node) string {
 		var b strings.Builder
-		var walk func(planner.Node)
-		walk = func(n planner.Node) {
-			switch n := n.(type) {
-			case *planner.Sequence:
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			case *planner.Parallel:
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			case *planner.Flatten:
-				b.WriteString(n.Node.Subgraph + ":" + n.Node.Operation + "\n")
-			case *planner.Fetch:
-				b.WriteString(n.Subgraph + ":" + n.Operation + "\n")
-			}
-		}
-		walk(n)
+		planner.EachFetch(n, func(f *planner.Fetch) { b.WriteString(f.Subgraph + ":" + f.Operation + "\n") })
 		return b.String()
 	}
 	cases := []struct {

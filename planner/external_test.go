@@ -92,24 +92,7 @@ func planOps(t *testing.T, sg *schema.Supergraph, query string) map[string][]str
 		t.Fatalf("%s: %v", query, err)
 	}
 	ops := map[string][]string{}
-	var walk func(n planner.Node)
-	walk = func(n planner.Node) {
-		switch n := n.(type) {
-		case *planner.Sequence:
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *planner.Parallel:
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *planner.Flatten:
-			walk(n.Node)
-		case *planner.Fetch:
-			ops[n.Subgraph] = append(ops[n.Subgraph], n.Operation)
-		}
-	}
-	walk(p.Root)
+	planner.EachFetch(p.Root, func(f *planner.Fetch) { ops[f.Subgraph] = append(ops[f.Subgraph], f.Operation) })
 	return ops
 }
 

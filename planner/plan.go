@@ -277,3 +277,22 @@ func writeRequired(b *strings.Builder, fields []*RequiredField, depth int) {
 		b.WriteString(ind + "}\n")
 	}
 }
+
+// EachFetch calls fn for every fetch of the plan tree rooted at n, in plan
+// order (a Flatten's fetch where the Flatten stands). A nil n has none.
+func EachFetch(n Node, fn func(*Fetch)) {
+	switch n := n.(type) {
+	case *Sequence:
+		for _, c := range n.Nodes {
+			EachFetch(c, fn)
+		}
+	case *Parallel:
+		for _, c := range n.Nodes {
+			EachFetch(c, fn)
+		}
+	case *Flatten:
+		fn(n.Node)
+	case *Fetch:
+		fn(n)
+	}
+}

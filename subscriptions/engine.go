@@ -461,29 +461,12 @@ func headerFor(in executor.Input, subgraph string) http.Header {
 func subgraphsOf(sp *planner.SubscriptionPlan) []string {
 	seen := map[string]bool{sp.Primary.Subgraph: true}
 	out := []string{sp.Primary.Subgraph}
-	var walk func(n planner.Node)
-	walk = func(n planner.Node) {
-		switch n := n.(type) {
-		case *planner.Sequence:
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *planner.Parallel:
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *planner.Flatten:
-			walk(n.Node)
-		case *planner.Fetch:
-			if !seen[n.Subgraph] {
-				seen[n.Subgraph] = true
-				out = append(out, n.Subgraph)
-			}
+	planner.EachFetch(sp.Rest, func(f *planner.Fetch) {
+		if !seen[f.Subgraph] {
+			seen[f.Subgraph] = true
+			out = append(out, f.Subgraph)
 		}
-	}
-	if sp.Rest != nil {
-		walk(sp.Rest)
-	}
+	})
 	return out
 }
 

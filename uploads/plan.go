@@ -55,30 +55,13 @@ func (u *Upload) CheckTypes(api *ast.Schema, op *ast.OperationDefinition) error 
 // that will send it: those whose variables include the variable of one
 // of its paths. A file no fetch sends is read and dropped.
 func (u *Upload) Expect(root planner.Node) {
-	var visit func(n planner.Node)
-	visit = func(n planner.Node) {
-		switch n := n.(type) {
-		case *planner.Sequence:
-			for _, c := range n.Nodes {
-				visit(c)
-			}
-		case *planner.Parallel:
-			for _, c := range n.Nodes {
-				visit(c)
-			}
-		case *planner.Flatten:
-			visit(n.Node)
-		case *planner.Fetch:
-			for _, f := range u.files {
-				if usesFile(n.VariableUsages, f) {
-					f.refs.Add(1)
-				}
+	planner.EachFetch(root, func(fetch *planner.Fetch) {
+		for _, f := range u.files {
+			if usesFile(fetch.VariableUsages, f) {
+				f.refs.Add(1)
 			}
 		}
-	}
-	if root != nil {
-		visit(root)
-	}
+	})
 }
 
 func usesFile(usages []string, f *file) bool {
