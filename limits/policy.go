@@ -102,11 +102,7 @@ type Admission struct {
 func (p *Policy) Admit(ctx context.Context, r *http.Request, model *CostModel, op *planner.Operation, vars map[string]any) (*Admission, error) {
 	a := &Admission{Client: p.ident.Identify(r), Estimated: -1, op: op.Name}
 	a.expose = p.cost.Expose == "always" || p.cost.Expose == "header" && r.Header.Get("Fedgate-Include-Cost") == "true"
-	tier, ok := p.tiers[a.Client.Tier]
-	if !ok {
-		tier = p.tiers[p.ident.cfg.DefaultTier]
-		a.Client.Tier = tier.Name
-	}
+	tier := p.tierOf(a)
 	if p.cost.Mode != CostOff && model != nil {
 		est, err := model.Estimate(op, vars, CostOptions{ListSize: p.cost.ListSize})
 		a.Estimated = est
@@ -131,16 +127,33 @@ func (p *Policy) Admit(ctx context.Context, r *http.Request, model *CostModel, o
 		// It could never fit in the window: retrying cannot help.
 		return a, p.refuse(ctx, a, tooExpensive(a.Estimated, float64(tier.Cost), "what tier "+strconv.Quote(tier.Name)+" allows per window"))
 	}
+	return a, p.take(ctx, a, tier, cost)
+}
+
+// tierOf returns the tier of a's client, placing a client whose tier does
+// not exist in the default tier.
+func (p *Policy) tierOf(a *Admission) Tier {
+	tier, ok := p.tiers[a.Client.Tier]
+	if !ok {
+		tier = p.tiers[p.ident.cfg.DefaultTier]
+		a.Client.Tier = tier.Name
+	}
+	return tier
+}
+
+// take counts one request of cost points for a's client and records the
+// verdict in a; the error is the refusal, if any. A limiter error with no
+// fallback serves rather than fails.
+func (p *Policy) take(ctx context.Context, a *Admission, tier Tier, cost int64) error {
 	v, err := p.limiter.Take(ctx, a.Client.ID, tier, cost)
 	if err != nil {
-		// A limiter error with no fallback: serve rather than fail.
-		return a, nil
+		return nil
 	}
 	a.Verdict, a.Limited = v, true
 	if !v.Allowed {
-		return a, p.refuse(ctx, a, limitError(v))
+		return p.refuse(ctx, a, limitError(v))
 	}
-	return a, nil
+	return nil
 }
 
 // AdmitInvalid counts a request whose document failed before admission
@@ -151,23 +164,11 @@ func (p *Policy) Admit(ctx context.Context, r *http.Request, model *CostModel, o
 // document's own error; the Admission's headers belong on the response.
 func (p *Policy) AdmitInvalid(ctx context.Context, r *http.Request) (*Admission, error) {
 	a := &Admission{Client: p.ident.Identify(r), Estimated: -1}
-	tier, ok := p.tiers[a.Client.Tier]
-	if !ok {
-		tier = p.tiers[p.ident.cfg.DefaultTier]
-		a.Client.Tier = tier.Name
-	}
+	tier := p.tierOf(a)
 	if p.limiter == nil || tier.unlimited() {
 		return a, nil
 	}
-	v, err := p.limiter.Take(ctx, a.Client.ID, tier, 0)
-	if err != nil {
-		return a, nil
-	}
-	a.Verdict, a.Limited = v, true
-	if !v.Allowed {
-		return a, p.refuse(ctx, a, limitError(v))
-	}
-	return a, nil
+	return a, p.take(ctx, a, tier, 0)
 }
 
 func tooExpensive(est, maximum float64, what string) *Error {
