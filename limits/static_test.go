@@ -136,6 +136,7 @@ func TestCheck(t *testing.T) {
 		{"aliases through fragments", "{me{...F ...F}} fragment F on T{a:x b:x}", CodeMaxAliasesExceeded},
 		{"aliases of __typename are free", "{me{a:__typename b:__typename c:__typename d:__typename e:x}}", ""},
 		{"an alias named __typename counts", "{me{__typename:a __typename:b c:x d:x}}", CodeMaxAliasesExceeded},
+		{"a flood of __typename aliases meets the field limit", "{me{" + strings.Repeat("a:__typename ", 20) + "}}", CodeMaxFieldsExceeded},
 		{"root fields over", "{a b c d}", CodeMaxRootFieldsExceeded},
 		{"root fields through fragments", "{a ...F} fragment F on Query{b ... on Query{c d}}", CodeMaxRootFieldsExceeded},
 		{"nested fields are not root", "{a{b c d e f}}", ""},
