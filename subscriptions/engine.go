@@ -134,6 +134,8 @@ type Engine struct {
 	opts Options
 	// Stats may be read at any time.
 	Stats Stats
+	// Timings may be read at any time.
+	Timings Timings
 
 	mu       sync.Mutex
 	groups   map[string]*group
@@ -195,8 +197,9 @@ func (e *Engine) Upstream() *wsclient.Client { return e.up }
 // not block.
 type sink interface {
 	// next queues one event (a GraphQL response); false means the
-	// client's buffer is full.
-	next(body []byte) bool
+	// client's buffer is full. tr, when not nil, is told when the event
+	// was written (or dropped).
+	next(body []byte, tr *fanTrace) bool
 	// end queues the last message: complete when errs is nil, else an
 	// error carrying errs (a JSON list of GraphQL errors).
 	end(errs []byte)
@@ -488,7 +491,7 @@ type group struct {
 
 	mu      sync.Mutex
 	up      *wsclient.Sub
-	pending [][]byte
+	pending []upEvent
 	endErr  error
 	ended   bool
 	stopped bool
@@ -572,13 +575,19 @@ func (g *group) Next(payload []byte) {
 			g.endErr = errOverloaded
 		}
 	} else {
-		g.pending = append(g.pending, payload)
+		g.pending = append(g.pending, upEvent{payload, time.Now()})
 	}
 	g.mu.Unlock()
 	g.wake()
 }
 
 var errOverloaded = errors.New("overloaded")
+
+// upEvent is an event from the subgraph and when it arrived.
+type upEvent struct {
+	payload []byte
+	at      time.Time
+}
 
 // End implements wsclient.Listener.
 func (g *group) End(err error) {
@@ -632,15 +641,21 @@ func (g *group) run() {
 			return
 		}
 		counts := g.e.countsFor(g.plan.Primary.Subgraph)
-		for _, payload := range events {
+		for _, ev := range events {
 			g.e.Stats.EventsIn.Add(1)
 			counts.in.Add(1)
-			body := g.complete(payload)
-			for _, s := range g.snapshot() {
+			body := g.complete(ev.payload)
+			g.e.Timings.Complete.observe(time.Since(ev.at))
+			members := g.snapshot()
+			tr := &fanTrace{t: &g.e.Timings, arrived: ev.at}
+			tr.left.Store(int64(len(members)))
+			for _, s := range members {
 				if s.ended.Load() {
+					tr.written(1, false)
 					continue
 				}
-				if !s.sink.next(body) {
+				if !s.sink.next(body, tr) {
+					tr.written(1, false)
 					g.e.Stats.SlowClients.Add(1)
 					if s.close("slow client") {
 						s.sink.kill()

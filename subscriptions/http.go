@@ -62,9 +62,10 @@ type httpSink struct {
 	dead chan struct{}
 }
 
-func (s *httpSink) next(body []byte) bool {
+func (s *httpSink) next(body []byte, tr *fanTrace) bool {
 	select {
 	case s.out <- body:
+		tr.written(1, true) // queued: the transport does not trace its writes
 		return true
 	default:
 		return false

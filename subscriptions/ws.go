@@ -74,6 +74,8 @@ type outMsg struct {
 	id, typ string
 	payload []byte
 	close   bool
+	// tr follows the event this message carries (nil for others).
+	tr *fanTrace
 }
 
 type wsClose struct {
@@ -213,6 +215,7 @@ func (c *wsConn) enqueue(m outMsg, force bool) bool {
 	c.qmu.Lock()
 	if c.dead {
 		c.qmu.Unlock()
+		m.tr.written(1, false)
 		return true
 	}
 	if !force && len(c.queue) >= c.e.opts.Buffer {
@@ -253,6 +256,9 @@ func (c *wsConn) flush() {
 		c.qmu.Unlock()
 		if !c.writeBatch(batch, scratch) {
 			c.qmu.Lock()
+			for _, m := range c.queue {
+				m.tr.written(1, false)
+			}
 			c.queue = nil
 			c.writing = false
 			if c.dead {
@@ -285,10 +291,17 @@ func (c *wsConn) writeBatch(msgs []outMsg, scratch *[]byte) bool {
 		// socket here.
 		if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
 			_ = c.io.batch.end(c.e.opts.WriteTimeout)
+			for _, m := range msgs {
+				m.tr.written(1, false)
+			}
 			return false
 		}
 	}
-	if err := c.io.batch.end(c.e.opts.WriteTimeout); err != nil {
+	err := c.io.batch.end(c.e.opts.WriteTimeout)
+	for _, m := range msgs {
+		m.tr.written(1, err == nil)
+	}
+	if err != nil {
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
 			c.e.Stats.SlowClients.Add(1)
 		}
@@ -506,7 +519,7 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 					return false // completed by the client meanwhile
 				}
 				// The writer sends the payload later: it gets its own copy.
-				if sent = s.next(append([]byte(nil), payload...)); !sent {
+				if sent = s.next(append([]byte(nil), payload...), nil); !sent {
 					// The client does not read: as for a subscription's
 					// events, the connection is closed.
 					c.e.Stats.SlowClients.Add(1)
@@ -561,8 +574,8 @@ func (s *wsSub) fail(errs []byte) {
 	}
 }
 
-func (s *wsSub) next(body []byte) bool {
-	return s.c.enqueue(outMsg{id: s.id, typ: "next", payload: body}, false)
+func (s *wsSub) next(body []byte, tr *fanTrace) bool {
+	return s.c.enqueue(outMsg{id: s.id, typ: "next", payload: body, tr: tr}, false)
 }
 
 func (s *wsSub) end(errs []byte) {
