@@ -149,6 +149,9 @@ type Engine struct {
 	pingOnce sync.Once
 	// bySubgraph counts events per subgraph owning the root field.
 	bySubgraph sync.Map // string -> *eventCounts
+	// fan are the fan-out workers (fanout.go).
+	fanOnce sync.Once
+	fan     *fanWorkers
 	// api is the API schema of the last Reload (nil before one).
 	api *ast.Schema
 	// reservations are graphql-sse single connection streams by token
@@ -280,6 +283,7 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 	}
 	s.g = g
 	g.members[s] = struct{}{}
+	g.version++
 	e.subs[s] = struct{}{}
 	e.perCount[id.Client]++
 	e.mu.Unlock()
@@ -320,6 +324,7 @@ func (s *subscription) close(reason string) bool {
 	}
 	g := s.g
 	delete(g.members, s)
+	g.version++
 	last := len(g.members) == 0
 	if last && e.groups[g.key] == g {
 		delete(e.groups, g.key)
@@ -486,8 +491,12 @@ type group struct {
 	api    *ast.Schema
 	ctx    context.Context
 	cancel context.CancelFunc
-	// members is guarded by e.mu.
+	// members and version (counting their changes) are guarded by e.mu.
 	members map[*subscription]struct{}
+	version int
+	// cached are the members by connection at cachedVersion (fanout.go).
+	cached        *fanTargets
+	cachedVersion int
 
 	mu      sync.Mutex
 	up      *wsclient.Sub
@@ -646,26 +655,7 @@ func (g *group) run() {
 			counts.in.Add(1)
 			body := g.complete(ev.payload)
 			g.e.Timings.Complete.observe(time.Since(ev.at))
-			members := g.snapshot()
-			tr := &fanTrace{t: &g.e.Timings, arrived: ev.at}
-			tr.left.Store(int64(len(members)))
-			for _, s := range members {
-				if s.ended.Load() {
-					tr.written(1, false)
-					continue
-				}
-				if !s.sink.next(body, tr) {
-					tr.written(1, false)
-					g.e.Stats.SlowClients.Add(1)
-					if s.close("slow client") {
-						s.sink.kill()
-					}
-					continue
-				}
-				s.events.Add(1)
-				g.e.Stats.EventsOut.Add(1)
-				counts.out.Add(1)
-			}
+			g.fanOut(body, &fanTrace{t: &g.e.Timings, arrived: ev.at}, counts)
 		}
 		if ended {
 			errs, reason := g.endErrors(endErr)

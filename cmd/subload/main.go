@@ -305,11 +305,17 @@ func open(ctx context.Context, url string) (*websocket.Conn, error) {
 	if err := c.Write(dctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
 		return nil, err
 	}
-	_, b, err := c.Read(dctx)
-	if err != nil || !bytes.Contains(b, []byte("connection_ack")) {
-		return nil, fmt.Errorf("no connection_ack: %s %v", b, err)
+	for {
+		// The gateway's keep-alive ping may come first on a slow start.
+		_, b, err := c.Read(dctx)
+		if err == nil && bytes.Contains(b, []byte(`"ping"`)) {
+			continue
+		}
+		if err != nil || !bytes.Contains(b, []byte("connection_ack")) {
+			return nil, fmt.Errorf("no connection_ack: %s %v", b, err)
+		}
+		return c, nil
 	}
-	return c, nil
 }
 
 // read receives events and records their latency from the time in body.
