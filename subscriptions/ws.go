@@ -91,8 +91,8 @@ type wsClose struct {
 
 // wsSub is one subscription of a connection (a sink).
 type wsSub struct {
-	c      *wsConn
-	id     string
+	c  *wsConn
+	id string
 	// idJSON is id as a JSON string, spliced into event messages.
 	idJSON []byte
 	cancel context.CancelFunc
