@@ -111,6 +111,9 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept answered the request
 	}
 	hj.header = nil
+	if testHookAccepted != nil {
+		testHookAccepted(hj.conn)
+	}
 	if ws.Subprotocol() != wsclientSubprotocol {
 		_ = ws.Close(4406, "Subprotocol not acceptable")
 		e.releaseConn()
@@ -139,6 +142,10 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 const wsclientSubprotocol = "graphql-transport-ws"
+
+// testHookAccepted, when set (by tests), sees each accepted WebSocket's
+// connection.
+var testHookAccepted func(net.Conn)
 
 // wait parks until the client sends, then reads on a fresh goroutine:
 // the parked goroutine keeps the smallest stack, and the one that reads
