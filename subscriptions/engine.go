@@ -149,6 +149,9 @@ type Engine struct {
 	pingOnce sync.Once
 	// bySubgraph counts events per subgraph owning the root field.
 	bySubgraph sync.Map // string -> *eventCounts
+	// hijacked counts the HTTP streams served off net/http (hijack.go),
+	// which Shutdown waits for as for WebSockets.
+	hijacked atomic.Int64
 	// fan are the fan-out workers (fanout.go).
 	fanOnce sync.Once
 	fan     *fanWorkers
@@ -341,8 +344,8 @@ func (s *subscription) close(reason string) bool {
 
 // Shutdown completes every subscription (clients receive complete), tells
 // the transports to close their connections, closes the upstream client,
-// and waits (up to the write timeout, at most 5s) for the WebSockets to
-// be closed.
+// and waits (up to the write timeout, at most 5s) for the WebSockets and
+// the hijacked HTTP streams to be closed.
 func (e *Engine) Shutdown() {
 	e.mu.Lock()
 	if e.closing {
@@ -378,7 +381,7 @@ func (e *Engine) Shutdown() {
 		e.mu.Lock()
 		n := len(e.conns)
 		e.mu.Unlock()
-		if n == 0 {
+		if n == 0 && e.hijacked.Load() == 0 {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)

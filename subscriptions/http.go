@@ -145,7 +145,12 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		writeRefusal(w, refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections"))
 		return
 	}
-	defer e.releaseConn()
+	handedOff := false // to a hijacked stream's goroutine, which releases it
+	defer func() {
+		if !handedOff {
+			e.releaseConn()
+		}
+	}()
 	authed, id, rerr := e.gw.Admit(w, r, true)
 	if rerr != nil {
 		writeRefusal(w, rerr)
@@ -200,9 +205,32 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		writeRefusal(w, rerr)
 		return
 	}
-	defer sub.close("client went away")
 	fw.headers(w.Header())
 	w.WriteHeader(http.StatusOK)
+	first := []byte(":\n\n")
+	if kind == "multipart" {
+		first = []byte("\r\n--graphql")
+	}
+	if hs := hijackStream(w, r, e.opts.WriteTimeout); hs != nil {
+		// The handler's goroutine and net/http's buffers and request
+		// go; the stream is served by a fresh goroutine (small stack)
+		// and its socket watched by another (hijack.go).
+		handedOff = true
+		e.hijacked.Add(1)
+		gone := make(chan struct{})
+		go hs.watch(gone)
+		go func() {
+			defer e.hijacked.Add(-1)
+			defer e.releaseConn()
+			defer hs.close()
+			defer sub.close("client went away")
+			if hs.write(first) {
+				e.stream(sk, fw, keepAlive, hs.write, gone)
+			}
+		}()
+		return
+	}
+	defer sub.close("client went away")
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))
 		if _, err := w.Write(b); err != nil {
@@ -210,13 +238,14 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		}
 		return rc.Flush() == nil
 	}
-	if kind == "multipart" {
-		if !write([]byte("\r\n--graphql")) {
-			return
-		}
-	} else if !write([]byte(":\n\n")) {
-		return
+	if write(first) {
+		e.stream(sk, fw, keepAlive, write, ctx.Done())
 	}
+}
+
+// stream writes a subscription's events (through write, framed by fw)
+// until it ends, the client does not read, or gone is closed.
+func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write func([]byte) bool, gone <-chan struct{}) {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
 	for {
@@ -249,7 +278,7 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 			}
 		case <-sk.dead:
 			return
-		case <-ctx.Done():
+		case <-gone:
 			return
 		}
 	}
