@@ -104,6 +104,13 @@ type sockWriter struct {
 	// raw writes without blocking; nil when conn is not a socket (TLS).
 	raw syscall.RawConn
 	mu  sync.Mutex
+	// writeFD is the function raw.Write runs, made once (a closure per
+	// write would be an allocation per write); b, n and err are its
+	// input and results, guarded by mu.
+	writeFD func(fd uintptr) bool
+	b       []byte
+	n       int
+	err     error
 }
 
 func newSockWriter(conn net.Conn) *sockWriter {
@@ -111,9 +118,34 @@ func newSockWriter(conn net.Conn) *sockWriter {
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			s.raw = rc
+			s.writeFD = s.writeNonBlocking
 		}
 	}
 	return s
+}
+
+// writeNonBlocking writes s.b to fd until it is written or the socket's
+// buffer is full, recording how much in s.n and why it stopped in s.err;
+// it never waits (returns true).
+func (s *sockWriter) writeNonBlocking(fd uintptr) bool {
+	for s.n < len(s.b) {
+		m, e := syscall.Write(int(fd), s.b[s.n:])
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			s.err = errWouldBlock
+		case e != nil:
+			s.err = e
+		case m <= 0:
+			s.err = io.ErrShortWrite
+		default:
+			s.n += m
+			continue
+		}
+		return true
+	}
+	return true
 }
 
 // errWouldBlock reports a socket whose buffer is full.
@@ -129,32 +161,13 @@ func (s *sockWriter) tryWrite(b []byte) (int, error) {
 	if s.raw == nil {
 		return 0, errWouldBlock
 	}
-	n := 0
-	var werr error
-	err := s.raw.Write(func(fd uintptr) bool {
-	loop:
-		for n < len(b) {
-			m, e := syscall.Write(int(fd), b[n:])
-			switch {
-			case e == syscall.EINTR:
-				continue
-			case e == syscall.EAGAIN:
-				werr = errWouldBlock
-			case e != nil:
-				werr = e
-			case m <= 0:
-				werr = io.ErrShortWrite
-			default:
-				n += m
-				continue
-			}
-			break loop
-		}
-		return true // never wait here
-	})
+	s.b, s.n, s.err = b, 0, nil
+	err := s.raw.Write(s.writeFD)
 	if err == nil {
-		err = werr
+		err = s.err
 	}
+	n := s.n
+	s.b, s.err = nil, nil
 	if err != errWouldBlock {
 		s.mu.Unlock()
 	}
