@@ -49,6 +49,11 @@ func (s Static) Check(doc *ast.QueryDocument) error {
 		if err != nil {
 			return err
 		}
+		if s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases) {
+			if n, ok := s.mergedAliases(doc, op); ok {
+				c.aliases, c.merged = n, true
+			}
+		}
 		if err := s.compare(c); err != nil {
 			return err
 		}
@@ -64,6 +69,9 @@ type counts struct {
 	root    int64 // fields at the top level of the selection set
 	depth   int64 // nesting of selection sets, 1 for a set of leaves
 	spreads int64 // the longest chain of fragment spreads
+	// merged: aliases is the count of aliased response keys after field
+	// merging (mergedAliases), not the count of aliased fields.
+	merged bool
 }
 
 // add adds the counts of a fragment or inline fragment spread into c at
@@ -88,8 +96,10 @@ func (s Static) compare(c counts) error {
 	switch {
 	case s.MaxDepth > 0 && c.depth > int64(s.MaxDepth):
 		return badRequest(CodeMaxDepthExceeded, "the operation nests selections %s levels deep; the limit is %d", show(c.depth), s.MaxDepth)
+	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases) && c.merged:
+		return badRequest(CodeMaxAliasesExceeded, "the operation has more than %d aliased response keys after merging fields; the limit is %d", s.MaxAliases, s.MaxAliases)
 	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases):
-		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion; the limit is %d", show(c.aliases), s.MaxAliases)
+		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion, too many fields to merge; the limit is %d", show(c.aliases), s.MaxAliases)
 	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
 		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects %s root fields; the limit is %d", show(c.root), s.MaxRootFields)
 	case s.MaxFields > 0 && c.fields > int64(s.MaxFields):
@@ -223,10 +233,7 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 			}
 			c.fields = satAdd(c.fields, 1)
 			c.root = satAdd(c.root, 1)
-			if sel.Alias != "" && sel.Alias != sel.Name && sel.Name != "__typename" {
-				// An alias of __typename repeats a name the gateway
-				// already has: it costs no resolver and no subgraph work,
-				// so it does not count.
+			if aliased(sel) {
 				c.aliases = satAdd(c.aliases, 1)
 			}
 			if len(sel.SelectionSet) > 0 {
