@@ -80,3 +80,45 @@ func TestMergedAliasesBounded(t *testing.T) {
 		t.Fatalf("mergedAliases = %d, %v; want it to stop at %d", n, ok, s.MaxAliases+1)
 	}
 }
+
+// TestCheckOperations: the alias and root-field limits come back per
+// operation; the limits on the whole document still refuse it.
+func TestCheckOperations(t *testing.T) {
+	s := Static{MaxDepth: 4, MaxAliases: 3, MaxFields: 20, MaxRootFields: 3}
+	tests := []struct {
+		name  string
+		query string
+		over  map[string]string // operation name -> code
+		code  string            // the document's error
+	}{
+		{"none over", "query A {me{a:x}} query B {me{b:x}}", nil, ""},
+		{"one over aliases", "query A {me{a:x}} query B {me{a:x b:x c:x d:x}}", map[string]string{"B": CodeMaxAliasesExceeded}, ""},
+		{"one over root fields", "query A {a b c d} query B {me{a:x}}", map[string]string{"A": CodeMaxRootFieldsExceeded}, ""},
+		{"both over", "query A {a b c d} query B {me{a:x b:x c:x d:x}}", map[string]string{"A": CodeMaxRootFieldsExceeded, "B": CodeMaxAliasesExceeded}, ""},
+		{"depth refuses the document", "query A {me{a:x b:x c:x d:x}} query B {a{b{c{d{e}}}}}", nil, CodeMaxDepthExceeded},
+		{"fields refuse the document", "query A {me{a:x b:x c:x d:x}} query B {a{" + strings.Repeat("x ", 20) + "}}", nil, CodeMaxFieldsExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := Static{}.Parse(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops, err := s.CheckOperations(doc)
+			assertCode(t, err, tt.code)
+			if err != nil {
+				return
+			}
+			if len(ops) != len(tt.over) {
+				t.Fatalf("%d operations over a limit, want %d: %v", len(ops), len(tt.over), ops)
+			}
+			for op, err := range ops {
+				assertCode(t, err, tt.over[op.Name])
+			}
+			// Check refuses the document for any of them.
+			if len(tt.over) > 0 && s.Check(doc) == nil {
+				t.Fatal("Check passed a document with an operation over a limit")
+			}
+		})
+	}
+}
