@@ -37,3 +37,44 @@ func (s Static) mergedAliases(doc *ast.QueryDocument, op *ast.OperationDefinitio
 	}
 	return m.aliases, true
 }
+
+// rootKeys counts the distinct response keys at the top level of op,
+// fragments expanded (each fragment once: a second spread of it at the
+// top level adds no key), stopping once the count passes cap. Fields
+// under one response key at the top level merge into one root field
+// (CollectFields), so { a a a } runs one root field. The walk is linear
+// in the document: the top level holds the operation's own selections
+// and those of the fragments spread there, each visited once.
+func rootKeys(doc *ast.QueryDocument, op *ast.OperationDefinition, cap int64) int64 {
+	frags := make(map[string]*ast.FragmentDefinition, len(doc.Fragments))
+	for _, f := range doc.Fragments {
+		if _, dup := frags[f.Name]; !dup {
+			frags[f.Name] = f
+		}
+	}
+	keys := map[string]bool{}
+	seen := map[string]bool{}
+	stack := []ast.SelectionSet{op.SelectionSet}
+	for len(stack) > 0 && int64(len(keys)) <= cap {
+		ss := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, sel := range ss {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				key := sel.Alias
+				if key == "" {
+					key = sel.Name
+				}
+				keys[key] = true
+			case *ast.InlineFragment:
+				stack = append(stack, sel.SelectionSet)
+			case *ast.FragmentSpread:
+				if f := frags[sel.Name]; f != nil && !seen[sel.Name] {
+					seen[sel.Name] = true
+					stack = append(stack, f.SelectionSet)
+				}
+			}
+		}
+	}
+	return int64(len(keys))
+}

@@ -80,6 +80,9 @@ func (s Static) walk(doc *ast.QueryDocument, perOperation bool) (map[*ast.Operat
 				c.aliases, c.merged = n, true
 			}
 		}
+		if s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields) {
+			c.root = rootKeys(doc, op, int64(s.MaxRootFields))
+		}
 		if s.MaxDepth > 0 && c.depth > int64(s.MaxDepth) {
 			return nil, badRequest(CodeMaxDepthExceeded, "the operation nests selections %s levels deep; the limit is %d", show(c.depth), s.MaxDepth)
 		}
@@ -104,7 +107,7 @@ func (s Static) walk(doc *ast.QueryDocument, perOperation bool) (map[*ast.Operat
 type counts struct {
 	fields  int64 // field selections at any depth
 	aliases int64 // aliased fields at any depth
-	root    int64 // fields at the top level of the selection set
+	root    int64 // fields at the top level of the selection set (an upper bound of rootKeys)
 	depth   int64 // nesting of selection sets, 1 for a set of leaves
 	spreads int64 // the longest chain of fragment spreads
 	// merged: aliases is the count of aliased response keys after field
@@ -150,7 +153,7 @@ func (s Static) compareRun(c counts) error {
 	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases):
 		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion, too many fields to merge; the limit is %d", show(c.aliases), s.MaxAliases)
 	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
-		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects %s root fields; the limit is %d", show(c.root), s.MaxRootFields)
+		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects more than %d root fields (response keys at the top level); the limit is %d", s.MaxRootFields, s.MaxRootFields)
 	}
 	return nil
 }

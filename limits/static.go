@@ -29,8 +29,9 @@ type Static struct {
 	// MaxFields caps the field selections of an operation after fragment
 	// expansion; a fragment spread n times counts n times.
 	MaxFields int
-	// MaxRootFields caps the fields selected at the top level of an
-	// operation, fragments expanded.
+	// MaxRootFields caps the root fields of an operation: the distinct
+	// response keys at its top level, fragments expanded (one field
+	// selected twice there is one root field).
 	MaxRootFields int
 	// MaxDirectivesPerField caps the directives on one field (and on one
 	// fragment spread, inline fragment, operation, fragment or variable
