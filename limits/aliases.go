@@ -15,7 +15,8 @@ const mergedAliasWork = 30000
 // document name it. So the same alias written again at one position (a
 // fragment spread twice, or in a fragment and next to it, or two identical
 // aliased fields) counts once, while one alias under two different parent
-// keys counts twice: those are two resolutions.
+// keys counts twice: those are two resolutions. A selection that never
+// runs (@skip(if: true), @include(if: false)) counts nothing.
 //
 // Check calls it only for an operation whose aliased fields, fragments
 // expanded, already pass the limit (the cheap upper bound): the merged
@@ -31,6 +32,7 @@ func (s Static) mergedAliases(doc *ast.QueryDocument, op *ast.OperationDefinitio
 	}
 	m := newMerger(doc, limit)
 	m.aliasCap = int64(s.MaxAliases)
+	m.runs = true
 	m.add(&position{}, op.SelectionSet, 0)
 	if m.aliases <= m.aliasCap && m.work > m.limit {
 		return 0, false

@@ -55,6 +55,10 @@ type merger struct {
 	// aliases counts the positions whose key is an alias that counts;
 	// once it passes aliasCap (when positive) the walk stops.
 	aliases, aliasCap int64
+	// runs: leave out selections that never run, those with
+	// @skip(if: true) or @include(if: false) written as literals
+	// (validation still sees them; execution does not).
+	runs bool
 }
 
 // newMerger returns a merger over doc's fragments (the first definition
@@ -88,6 +92,9 @@ func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
 		}
 		if m.aliasCap > 0 && m.aliases > m.aliasCap {
 			return
+		}
+		if m.runs && neverRuns(sel) {
+			continue
 		}
 		switch sel := sel.(type) {
 		case *ast.Field:
@@ -126,4 +133,32 @@ func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
 			delete(m.active, sel.Name)
 		}
 	}
+}
+
+// neverRuns reports whether sel carries @skip(if: true) or
+// @include(if: false) with a literal condition: it is left out of every
+// execution whatever the variables (spec 3.13).
+func neverRuns(sel ast.Selection) bool {
+	var ds ast.DirectiveList
+	switch sel := sel.(type) {
+	case *ast.Field:
+		ds = sel.Directives
+	case *ast.InlineFragment:
+		ds = sel.Directives
+	case *ast.FragmentSpread:
+		ds = sel.Directives
+	}
+	for _, d := range ds {
+		if d.Name != "skip" && d.Name != "include" {
+			continue
+		}
+		a := d.Arguments.ForName("if")
+		if a == nil || a.Value == nil || a.Value.Kind != ast.BooleanValue {
+			continue
+		}
+		if (d.Name == "skip") == (a.Value.Raw == "true") {
+			return true
+		}
+	}
+	return false
 }
