@@ -495,7 +495,10 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 	}
 	var out ast.SelectionSet
 	for i := 0; i < times; i++ {
-		s.fields++
+		if i > 0 && s.aliases >= s.opts.MaxAliases {
+			// The second selection needs an alias: none left.
+			break
+		}
 		f := &ast.Field{Name: fd.Name, Alias: fd.Name}
 		f.Arguments = s.arguments(fd.Arguments)
 		if i > 0 || (s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases) {
@@ -509,9 +512,15 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 		}
 		child := sc.claim(f.Alias, sig, objectName(t), leaf)
 		if child == nil {
+			if s.aliases >= s.opts.MaxAliases && len(out) > 0 {
+				// The key is taken and no alias is left: one
+				// selection of the field is enough.
+				break
+			}
 			f.Alias = s.freshAlias()
 			child = sc.claim(f.Alias, sig, objectName(t), leaf)
 		}
+		s.fields++
 		s.directives(&f.Directives)
 		if ft.IsCompositeType() {
 			f.SelectionSet = s.selectionSet(ft, depth+1, child, 0)
