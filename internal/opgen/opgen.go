@@ -175,6 +175,10 @@ type gen struct {
 	// constant: the value being generated is a variable's default, where
 	// no variable may occur.
 	constant bool
+	// typenames: every selection set of the operation ends with
+	// __typename, as clients that normalize their cache (Apollo Client,
+	// urql) send.
+	typenames bool
 }
 
 type reusableFragment struct {
@@ -193,6 +197,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	values := make([]map[string]any, n)
 	for i := 0; i < n; i++ {
 		s.fields, s.opVars, s.boolVar, s.op, s.aliases = 0, nil, nil, i, 0
+		s.typenames = r.IntN(6) == 0
 		s.values = map[string]any{}
 		values[i] = s.values
 		kind, root := ast.Query, g.schema.Query
@@ -288,6 +293,8 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 	}
 	if len(set) == 0 {
 		set = append(set, s.typename(t, sc, true))
+	} else if s.typenames && fragDepth == 0 && sc.claim("__typename", "__typename", objectName(t), "String!") != nil {
+		set = append(set, &ast.Field{Name: "__typename", Alias: "__typename"})
 	}
 	return set
 }
