@@ -52,11 +52,14 @@ func (h *hijackedStream) write(b []byte) bool {
 	return err == nil
 }
 
-// close ends the chunked body and the connection (it is not reused: the
-// server let it go).
-func (h *hijackedStream) close() {
-	_ = h.conn.SetWriteDeadline(time.Now().Add(h.timeout))
-	_, _ = h.conn.Write([]byte("0\r\n\r\n"))
+// close ends the connection (it is not reused: the server let it go),
+// after the chunked body's end when the stream completed (a client that
+// left or does not read gets no more).
+func (h *hijackedStream) close(completed bool) {
+	if completed {
+		_ = h.conn.SetWriteDeadline(time.Now().Add(h.timeout))
+		_, _ = h.conn.Write([]byte("0\r\n\r\n"))
+	}
 	_ = h.conn.Close()
 }
 

@@ -222,10 +222,11 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		go func() {
 			defer e.hijacked.Add(-1)
 			defer e.releaseConn()
-			defer hs.close()
+			completed := false
+			defer func() { hs.close(completed) }()
 			defer sub.close("client went away")
 			if hs.write(first) {
-				e.stream(sk, fw, keepAlive, hs.write, gone)
+				completed = e.stream(sk, fw, keepAlive, hs.write, gone)
 			}
 		}()
 		return
@@ -244,15 +245,16 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 }
 
 // stream writes a subscription's events (through write, framed by fw)
-// until it ends, the client does not read, or gone is closed.
-func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write func([]byte) bool, gone <-chan struct{}) {
+// until it ends (true once its end was written), the client does not
+// read, or gone is closed.
+func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write func([]byte) bool, gone <-chan struct{}) bool {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
 	for {
 		select {
 		case body := <-sk.out:
 			if !write(fw.event(body)) {
-				return
+				return false
 			}
 		case errs := <-sk.done:
 			// Events queued before the end go first.
@@ -260,7 +262,7 @@ func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write 
 				select {
 				case body := <-sk.out:
 					if !write(fw.event(body)) {
-						return
+						return false
 					}
 					continue
 				default:
@@ -268,18 +270,17 @@ func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write 
 				break
 			}
 			if errs != nil && !write(fw.errors(errs)) {
-				return
+				return false
 			}
-			write(fw.complete())
-			return
+			return write(fw.complete())
 		case <-tick.C:
 			if !write(fw.heartbeat()) {
-				return
+				return false
 			}
 		case <-sk.dead:
-			return
+			return false
 		case <-gone:
-			return
+			return false
 		}
 	}
 }

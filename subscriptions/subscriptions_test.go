@@ -758,3 +758,29 @@ func readUntil(c net.Conn, s string) (string, error) {
 	}
 	return string(got), nil
 }
+
+// TestHTTPStreamEndsCleanly checks that a hijacked SSE or multipart
+// stream that ends (here at shutdown) ends its chunked body, so that a
+// client reads it to the end without an error.
+func TestHTTPStreamEndsCleanly(t *testing.T) {
+	for _, tc := range []struct{ accept, last string }{
+		{"text/event-stream", "event: complete\ndata:\n\n"},
+		{`multipart/mixed;subscriptionSpec="1.0"`, "--graphql--\r\n"},
+	} {
+		e := newEnv(t, envOptions{})
+		req, _ := http.NewRequest("POST", e.URL, strings.NewReader(`{"query":"subscription { reviewAdded { body } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", tc.accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.subscribed(1)
+		e.Engine.Shutdown()
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !strings.HasSuffix(string(body), tc.last) {
+			t.Fatalf("%s: read %q, %v; want a body ending with %q", tc.accept, body, err, tc.last)
+		}
+	}
+}
