@@ -28,8 +28,23 @@ import (
 // the client's read, besides from the mutation's send.
 
 // emits are the times the reviews subgraph wrote each event, by the
-// event's review body (the mutation's send time in nanoseconds).
-type emits struct{ m sync.Map }
+// event's review body (the mutation's send time in nanoseconds). With out
+// set (the subgraphs' own process, -serve-subgraphs), each is also
+// printed there as "emit BODY UNIXNANO".
+type emits struct {
+	m   sync.Map
+	mu  sync.Mutex
+	out io.Writer
+}
+
+func (e *emits) stamp(body int64, at time.Time) {
+	if _, loaded := e.m.LoadOrStore(body, at); loaded || e.out == nil {
+		return
+	}
+	e.mu.Lock()
+	fmt.Fprintf(e.out, "emit %d %d\n", body, at.UnixNano())
+	e.mu.Unlock()
+}
 
 func (e *emits) at(body int64) (time.Time, bool) {
 	v, ok := e.m.Load(body)
@@ -77,7 +92,7 @@ func (c stampConn) Write(p []byte) (int, error) {
 			break
 		}
 		if ts, perr := strconv.ParseInt(string(rest[:j]), 10, 64); perr == nil {
-			c.e.m.LoadOrStore(ts, now)
+			c.e.stamp(ts, now)
 		}
 	}
 	return n, err
@@ -103,6 +118,99 @@ func startSubgraphs(ctx context.Context, e *emits) (map[string]string, error) {
 		go func() { <-ctx.Done(); _ = srv.Close() }()
 		urls[name] = "http://" + ln.Addr().String() + demo.Path
 	}
+	return urls, nil
+}
+
+// serveSubgraphs is the -serve-subgraphs mode: the demo subgraphs in this
+// process, their URLs printed as "subgraph NAME URL" lines then "ready",
+// each event's emit as an "emit" line, until stdin closes.
+func serveSubgraphs() error {
+	out := bufio.NewWriter(os.Stdout)
+	flushing := &flushWriter{w: out}
+	urls, err := startSubgraphs(context.Background(), &emits{out: flushing})
+	if err != nil {
+		return err
+	}
+	flushing.mu.Lock()
+	for name, u := range urls {
+		fmt.Fprintf(out, "subgraph %s %s\n", name, u)
+	}
+	fmt.Fprintln(out, "ready")
+	_ = out.Flush()
+	flushing.mu.Unlock()
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+// flushWriter flushes after each write.
+type flushWriter struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func (f *flushWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.w.Flush()
+	}
+	return n, err
+}
+
+// startSubgraphsApart runs the demo subgraphs in a child process (this
+// binary with -serve-subgraphs), pinned to cpus when set, and copies the
+// emits it reports into e. The child ends with ctx.
+func startSubgraphsApart(ctx context.Context, cpus string, e *emits) (map[string]string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	name, args := self, []string{"-serve-subgraphs"}
+	if cpus != "" {
+		name, args = "taskset", append([]string{"-c", cpus, self}, args...)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the subgraphs: %w", err)
+	}
+	go func() { <-ctx.Done(); _ = stdin.Close() }()
+	sc := bufio.NewScanner(stdout)
+	urls := map[string]string{}
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 1 && f[0] == "ready" {
+			break
+		}
+		if len(f) == 3 && f[0] == "subgraph" {
+			urls[f[1]] = f[2]
+		}
+	}
+	if len(urls) == 0 {
+		return nil, fmt.Errorf("the subgraphs' process reported no URLs")
+	}
+	go func() {
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) != 3 || f[0] != "emit" {
+				continue
+			}
+			body, err1 := strconv.ParseInt(f[1], 10, 64)
+			at, err2 := strconv.ParseInt(f[2], 10, 64)
+			if err1 == nil && err2 == nil {
+				e.m.LoadOrStore(body, time.Unix(0, at))
+			}
+		}
+	}()
 	return urls, nil
 }
 

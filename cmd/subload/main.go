@@ -61,6 +61,8 @@ type config struct {
 	spread   int
 
 	gateway, gatewayCPUs, supergraph, gatewayConfig, gatewayLog string
+	subgraphsApart                                              bool
+	subgraphsCPUs                                               string
 }
 
 func main() {
@@ -82,7 +84,17 @@ func main() {
 	flag.StringVar(&cfg.supergraph, "supergraph", "gateway.graphql", "with -gateway, the demo supergraph")
 	flag.StringVar(&cfg.gatewayConfig, "gateway-config", "testdata/bench/subscriptions.yaml", "with -gateway, its configuration")
 	flag.StringVar(&cfg.gatewayLog, "gateway-log", os.TempDir()+"/subload-gateway.log", "with -gateway, where its output goes")
+	flag.BoolVar(&cfg.subgraphsApart, "subgraphs-apart", false, "with -gateway, run the subgraphs in a process of their own (not among the clients)")
+	flag.StringVar(&cfg.subgraphsCPUs, "subgraphs-cpus", "", "with -subgraphs-apart, pin the subgraphs' process to these CPUs")
+	serveOnly := flag.Bool("serve-subgraphs", false, "only serve the demo subgraphs (the process -subgraphs-apart starts)")
 	flag.Parse()
+	if *serveOnly {
+		if err := serveSubgraphs(); err != nil {
+			fmt.Fprintln(os.Stderr, "subload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg.spread = min(max(cfg.spread, 1), 5)
 	if cfg.conns <= 0 || cfg.conns > cfg.n {
 		cfg.conns = cfg.n
@@ -129,7 +141,13 @@ func run(cfg config) error {
 	defer cancel()
 	if cfg.gateway != "" {
 		rec.emits = &emits{}
-		urls, err := startSubgraphs(ctx, rec.emits)
+		var urls map[string]string
+		var err error
+		if cfg.subgraphsApart {
+			urls, err = startSubgraphsApart(ctx, cfg.subgraphsCPUs, rec.emits)
+		} else {
+			urls, err = startSubgraphs(ctx, rec.emits)
+		}
 		if err != nil {
 			return err
 		}
@@ -139,7 +157,11 @@ func run(cfg config) error {
 		}
 		defer gw.stop()
 		cfg.url, cfg.pid, cfg.metrics = gw.url, gw.pid(), gw.metricsURL
-		fmt.Printf("gateway pid %d at %s (cpus %q), subgraphs here; log %s\n", cfg.pid, cfg.url, cfg.gatewayCPUs, cfg.gatewayLog)
+		where := "here"
+		if cfg.subgraphsApart {
+			where = fmt.Sprintf("in their own process (cpus %q)", cfg.subgraphsCPUs)
+		}
+		fmt.Printf("gateway pid %d at %s (cpus %q), subgraphs %s; log %s\n", cfg.pid, cfg.url, cfg.gatewayCPUs, where, cfg.gatewayLog)
 	}
 	wsURL := strings.Replace(cfg.url, "http", "ws", 1)
 	rssBase := rss(cfg.pid)
