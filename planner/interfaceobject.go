@@ -64,7 +64,11 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	}
 	target, key := "", (*schema.Key)(nil)
 	for _, gid := range it.GraphIDs {
-		if gid == g.graph || it.Graphs[gid].InterfaceObject {
+		if gid == g.graph || it.Graphs[gid].InterfaceObject || !b.implementedIn(gid, iface) {
+			// A subgraph without an object type implementing iface
+			// cannot answer an entity fetch on it: "... on iface" under
+			// its _Entity union is a fragment that can never apply, an
+			// invalid query there.
 			continue
 		}
 		for _, k := range b.keysIn(gid, iface) {
@@ -78,6 +82,12 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		}
 	}
 	if target == "" {
+		if b.implementedAnywhere(iface) {
+			return
+		}
+		// No object type implements iface in any subgraph: nothing can
+		// name the concrete type of the interface object's answer.
+		b.fail("cannot plan the concrete type of %s in subgraph %s: no subgraph has an object type implementing it", iface, b.sg.Graph(g.graph).Name)
 		return
 	}
 	rest := &SelectionSet{Type: iface, Abstract: true}
@@ -183,4 +193,34 @@ func (b *builder) interfaceTarget(source, iface string, f *Field) (string, *sche
 		}
 	}
 	return "", nil
+}
+
+// implementedIn reports whether graph has an object type implementing
+// iface (the entity types an entity fetch on iface can return there).
+func (b *builder) implementedIn(graph, iface string) bool {
+	t := b.sg.Types[iface]
+	if t == nil || t.Graphs[graph] == nil {
+		return false
+	}
+	for name := range t.Graphs[graph].Possible {
+		if pt := b.sg.Types[name]; pt != nil && pt.Kind == ast.Object {
+			return true
+		}
+	}
+	return false
+}
+
+// implementedAnywhere reports whether some subgraph has an object type
+// implementing iface.
+func (b *builder) implementedAnywhere(iface string) bool {
+	t := b.sg.Types[iface]
+	if t == nil {
+		return false
+	}
+	for _, gid := range t.GraphIDs {
+		if b.implementedIn(gid, iface) {
+			return true
+		}
+	}
+	return false
 }
