@@ -85,7 +85,11 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 		b.mergeLevels()
 	}
 	root, fetches := b.nodes()
-	plan := &Plan{Root: root, Operation: render, Fetches: fetches, Denied: opts.Denied}
+	shape, err := BuildShape(render, opts.Denied)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Root: root, Operation: render, Shape: shape, Fetches: fetches}
 	if len(render.Defers) > 0 && render.Kind == ast.Query {
 		// The split is planned again with the deferred fragments apart:
 		// Root stays the plan of a client that takes one response.
@@ -97,9 +101,9 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 		}
 		if d.err == nil {
 			droot, _ := d.nodes()
-			d.splitDefer(plan, droot)
+			d.splitDefer(plan, render.Defers, droot)
 		} else {
-			b.splitDefer(plan, root)
+			b.splitDefer(plan, render.Defers, root)
 		}
 	}
 	return plan, nil
