@@ -163,7 +163,7 @@ func (s *EnumSet) Has(v []byte) bool {
 // denied. It fails only for a field type nested deeper than the shape
 // holds.
 func BuildShape(op *Operation, denied map[*Field]bool) (*Shape, error) {
-	b := shapeBuilder{denied: denied, enums: map[*ast.Definition]*EnumSet{}}
+	b := shapeBuilder{denied: denied}
 	root := b.set(op.Selection)
 	if b.err != nil {
 		return nil, b.err
@@ -173,7 +173,7 @@ func BuildShape(op *Operation, denied map[*Field]bool) (*Shape, error) {
 
 type shapeBuilder struct {
 	denied map[*Field]bool
-	// enums shares one EnumSet per enum type.
+	// enums shares one EnumSet per enum type; made at the first.
 	enums map[*ast.Definition]*EnumSet
 	err   *Error
 }
@@ -222,6 +222,9 @@ func (b *shapeBuilder) field(out *ShapeField, f *Field) {
 	if f.Enum != nil {
 		e := b.enums[f.Enum]
 		if e == nil {
+			if b.enums == nil {
+				b.enums = map[*ast.Definition]*EnumSet{}
+			}
 			e = newEnumSet(f.Enum)
 			b.enums[f.Enum] = e
 		}
