@@ -110,7 +110,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 }
 
 func (p *Planner) newBuilder(op *Operation, opts Options) *builder {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
 		b.budget = DefaultBudget
@@ -133,12 +133,7 @@ type builder struct {
 	inKeyCost map[string]bool
 	keyCache  map[*schema.Key][]*Field
 	keyProv   map[[2]string]*provided // keysProvided by graph and type
-	depth     int
-	excluded  map[*group]bool
-	// touched collects the entity fetches used while planning a
-	// representation, when not nil.
-	touched *[]*group
-	err     *Error
+	err       *Error
 	// keys gives the planner's own fields their data keys.
 	keys *dataKeys
 	// keyMemo holds keyCost results.

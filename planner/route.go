@@ -13,8 +13,39 @@ import (
 // group reached by an entity jump (key chosen by cost.go), split between
 // subgraphs where no single one resolves a whole sub-selection.
 
+// routeCtx is the scope of routing one field, passed down by value: a
+// call that narrows the scope passes a changed copy to the calls below it,
+// so nothing is saved and restored by hand.
+type routeCtx struct {
+	// depth counts the entity jumps on the way to the field.
+	depth int
+	// representing lists the entity fetches whose representations are
+	// being planned: the fields that build one are never placed in it.
+	representing *groupList
+	// touched, when not nil, collects the entity fetches used while
+	// planning the innermost representation (its fetch waits for them).
+	// It is the output of that representation's planning, owned by it.
+	touched *[]*group
+}
+
+// groupList is an immutable list of fetch groups.
+type groupList struct {
+	g    *group
+	next *groupList
+}
+
+func (l *groupList) has(g *group) bool {
+	for ; l != nil; l = l.next {
+		if l.g == g {
+			return true
+		}
+	}
+	return false
+}
+
 // planRoot assigns the root fields to subgraphs.
 func (b *builder) planRoot() {
+	var rc routeCtx
 	root := b.op.Selection
 	fields := root.FieldsFor(b.op.RootType)
 	rootType := b.sg.Types[b.op.RootType]
@@ -61,7 +92,7 @@ func (b *builder) planRoot() {
 		}
 		g.sel.typ = b.op.RootType
 		ts := g.sel.forType(b.op.RootType)
-		b.planField(g, ts, b.op.RootType, f, nil, nil, false)
+		b.planField(rc, g, ts, b.op.RootType, f, nil, nil, false)
 	}
 }
 
@@ -148,11 +179,11 @@ func withSelection(f *Field, sel *SelectionSet) *Field {
 }
 
 // planSelection plans the sub-selection of a field inside group g.
-func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype string, path []string, prov *provided) {
+func (b *builder) planSelection(rc routeCtx, g *group, sub *subSel, sel *SelectionSet, gtype string, path []string, prov *provided) {
 	sub.typ = sel.Type
 	sub.abstract = sel.Abstract
 	if sel.Abstract && b.isInterfaceObject(g.graph, gtype) {
-		b.planInterfaceObject(g, sub, sel, gtype, path, prov)
+		b.planInterfaceObject(rc, g, sub, sel, gtype, path, prov)
 		return
 	}
 	for _, tf := range sel.ByType {
@@ -161,7 +192,7 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 		}
 		ts := sub.forType(tf.Type)
 		for _, f := range tf.Fields {
-			b.planField(g, ts, tf.Type, f, path, prov, false)
+			b.planField(rc, g, ts, tf.Type, f, path, prov, false)
 		}
 	}
 }
@@ -169,7 +200,7 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 // planField places one field: in g when g's subgraph can resolve it, else
 // in a fetch that depends on g; a field whose sub-selection g resolves
 // only in part is split between g and other subgraphs.
-func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
+func (b *builder) planField(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
 	if b.err != nil || !b.spend() {
 		return
 	}
@@ -177,7 +208,7 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 		ts.add(b.dataKey(f), "__typename", nil, nil)
 		return
 	}
-	if part := b.partOf(f); part != nil && part != g.part && b.deferJump(g, ts, typ, f, path, prov, part) {
+	if part := b.partOf(f); part != nil && part != g.part && b.deferJump(rc, g, ts, typ, f, path, prov, part) {
 		return
 	}
 	if b.resolvable(g.graph, typ, f.Name, prov) {
@@ -186,7 +217,7 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 		if needsRequires && atEntityRoot && g.entity && g.parentSel[typ] != nil && b.requiresConflict(g, typ, fg) {
 			// The representation already carries a required field with
 			// other arguments: this field gets an entity fetch of its own.
-			b.separateRequires(g, typ, f, path)
+			b.separateRequires(rc, g, typ, f, path)
 			return
 		}
 		if !needsRequires || (atEntityRoot && g.entity && g.parentSel[typ] != nil) {
@@ -199,25 +230,25 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 			switch {
 			case whole || len(b.leaveTargets(g.graph, typ, f, prov)) == 0 || (here != nil && rest == nil):
 				if needsRequires {
-					b.addRequires(g, typ, fg)
+					b.addRequires(rc, g, typ, fg)
 				}
-				b.addField(g, ts, typ, f, path, prov)
+				b.addField(rc, g, ts, typ, f, path, prov)
 				return
 			case here != nil:
 				if needsRequires {
-					b.addRequires(g, typ, fg)
+					b.addRequires(rc, g, typ, fg)
 				}
-				b.addField(g, ts, typ, withSelection(f, here), path, prov)
-				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				b.addField(rc, g, ts, typ, withSelection(f, here), path, prov)
+				b.jump(rc, g, ts, typ, withSelection(f, rest), path, prov)
 				return
 			}
 		}
 	}
-	b.jump(g, ts, typ, f, path, prov)
+	b.jump(rc, g, ts, typ, f, path, prov)
 }
 
 // addField adds f to ts in group g and plans its sub-selection there.
-func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+func (b *builder) addField(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
 	var mk func() *subSel
 	if f.Selection != nil {
 		mk = func() *subSel { return &subSel{} }
@@ -233,7 +264,7 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 		if sf.sub.up == nil {
 			sf.sub.up, sf.sub.upTyp, sf.sub.upField = ts, typ, f.Name
 		}
-		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
+		b.planSelection(rc, g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
 	}
 }
 
@@ -250,10 +281,9 @@ func childPath(path []string, key string, t *ast.Type) []string {
 
 // jump fetches f through another fetch (or, for @requires, the same
 // subgraph again) that starts from data g provides.
-func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
-	b.depth++
-	defer func() { b.depth-- }()
-	if b.depth > 64 {
+func (b *builder) jump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+	rc.depth++
+	if rc.depth > 64 {
 		b.fail("cannot plan field %s.%s: the plan nests too deeply", typ, f.Name)
 		return
 	}
@@ -281,7 +311,7 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	}
 	if best == "" {
 		if gid, iface, key := b.interfaceObjectTarget(g.graph, typ, f); gid != "" {
-			b.jumpToInterfaceObject(g, ts, typ, f, gid, iface, key, path, prov)
+			b.jumpToInterfaceObject(rc, g, ts, typ, f, gid, iface, key, path, prov)
 			return
 		}
 		b.fail("cannot plan field %s.%s: no subgraph that can resolve it is reachable from subgraph %s", typ, f.Name, b.sg.Graph(g.graph).Name)
@@ -292,21 +322,21 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 		for _, gid := range candidates {
 			here, rest := b.split(gid, f.Selection, b.providedBy(gid, typ, f.Name, b.keysProvided(gid, typ)))
 			if here != nil && rest != nil {
-				b.jumpTo(g, ts, typ, withSelection(f, here), gid, path, prov)
-				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				b.jumpTo(rc, g, ts, typ, withSelection(f, here), gid, path, prov)
+				b.jump(rc, g, ts, typ, withSelection(f, rest), path, prov)
 				return
 			}
 		}
 	}
-	b.jumpTo(g, ts, typ, f, best, path, prov)
+	b.jumpTo(rc, g, ts, typ, f, best, path, prov)
 }
 
 // jumpTo places f in a fetch to target that starts from g's data: another
 // root fetch on the query root, else an entity fetch keyed by data g has.
-func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target string, path []string, prov *provided) {
+func (b *builder) jumpTo(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, target string, path []string, prov *provided) {
 	if typ == b.op.RootType && !g.entity && len(path) == 0 {
 		rg := b.rootGroup(target, g.part)
-		b.planField(rg, rg.sel.forType(typ), typ, f, nil, nil, false)
+		b.planField(rc, rg, rg.sel.forType(typ), typ, f, nil, nil, false)
 		return
 	}
 	key := b.chooseKey(typ, target, g.graph, prov)
@@ -314,8 +344,8 @@ func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target str
 		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(target).Name)
 		return
 	}
-	eg := b.openEntityFetch(g, ts, target, typ, typ, key, path, prov, g.part)
-	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(target, typ), true)
+	eg := b.openEntityFetch(rc, g, ts, target, typ, typ, key, path, prov, g.part)
+	b.planField(rc, eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(target, typ), true)
 }
 
 // chooseKey picks the key of typ in target that the source graph can
@@ -393,7 +423,7 @@ func (b *builder) partOf(f *Field) *Defer {
 // it (Apollo Router plans deferred fragments the same way). It reports
 // false when f's type has no key to jump with (a value type): f is then
 // fetched with g.
-func (b *builder) deferJump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, part *Defer) bool {
+func (b *builder) deferJump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, part *Defer) bool {
 	if typ == b.op.RootType && !g.entity && len(path) == 0 {
 		return false
 	}
@@ -424,7 +454,7 @@ func (b *builder) deferJump(g *group, ts *typeSel, typ string, f *Field, path []
 	if best == "" || bestCost >= inf {
 		return false
 	}
-	eg := b.openEntityFetch(g, ts, best, typ, typ, bestKey, path, prov, part)
-	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(best, typ), true)
+	eg := b.openEntityFetch(rc, g, ts, best, typ, typ, bestKey, path, prov, part)
+	b.planField(rc, eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(best, typ), true)
 	return true
 }
