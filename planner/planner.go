@@ -110,7 +110,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 }
 
 func (p *Planner) newBuilder(op *Operation, opts Options) *builder {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
 		b.budget = DefaultBudget
@@ -125,12 +125,6 @@ type builder struct {
 	groups    []*group
 	memo      map[costKey]int
 	fieldMemo map[fieldKey]int
-	// avoid counts the subgraphs that must not feed the data being planned
-	// (a subgraph never supplies its own key); avoidSig names the set for
-	// the memo keys.
-	avoid     map[string]int
-	avoidSig  string
-	inKeyCost map[string]bool
 	keyCache  map[*schema.Key][]*Field
 	keyProv   map[[2]string]*provided // keysProvided by graph and type
 	err       *Error

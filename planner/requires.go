@@ -37,13 +37,10 @@ func (b *builder) addRepresentation(rc routeCtx, g *group, typ string, set ast.S
 	inner.representing = &groupList{g: g, next: rc.representing}
 	// A subgraph never supplies its own key; required fields it may.
 	if isKey {
-		b.avoidGraph(g.graph, 1)
+		inner.cost.avoid = rc.cost.avoid.with(g.graph)
 	}
 	for _, f := range sel.FieldsFor(typ) {
 		b.planField(inner, parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
-	}
-	if isKey {
-		b.avoidGraph(g.graph, -1)
 	}
 	for _, ng := range touched {
 		if ng != g {
@@ -126,7 +123,7 @@ func (b *builder) requiresConflict(g *group, typ string, fg *schema.FieldInGraph
 // separateRequires plans f, whose @requires conflicts with g's, in a new
 // entity fetch to g's subgraph at the same place.
 func (b *builder) separateRequires(rc routeCtx, g *group, typ string, f *Field, path []string) {
-	key := b.chooseKey(typ, g.graph, g.parent.graph, nil)
+	key := b.chooseKey(rc.cost, typ, g.graph, g.parent.graph, nil)
 	if key == nil {
 		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(g.graph).Name)
 		return

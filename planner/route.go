@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"sort"
-	"strings"
 
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,6 +24,8 @@ type routeCtx struct {
 	// planning the innermost representation (its fetch waits for them).
 	// It is the output of that representation's planning, owned by it.
 	touched *[]*group
+	// cost is the scope of the cost estimates made on the way.
+	cost costScope
 }
 
 // groupList is an immutable list of fetch groups.
@@ -61,7 +61,7 @@ func (b *builder) planRoot() {
 		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
 			continue
 		}
-		graph := b.chooseRootGraph(rootType, f, byGraph, last)
+		graph := b.chooseRootGraph(rc, rootType, f, byGraph, last)
 		if graph == "" {
 			b.fail("no subgraph can resolve %s.%s", b.op.RootType, f.Name)
 			return
@@ -96,7 +96,7 @@ func (b *builder) planRoot() {
 	}
 }
 
-func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
+func (b *builder) chooseRootGraph(rc routeCtx, rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
 	best, bestCost := "", inf+1
 	for _, gid := range rootType.GraphIDs {
 		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
@@ -104,7 +104,7 @@ func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[st
 		}
 		// Jumps below the field add sequential steps; another root fetch
 		// runs in parallel: a jump weighs more than a new root fetch.
-		c := sat(2 * b.fieldCost(gid, rootType.Name, f, nil, 0))
+		c := sat(2 * b.fieldCost(rc.cost, gid, rootType.Name, f, nil, 0))
 		if b.op.Kind == ast.Mutation {
 			if last == nil || last.graph != gid {
 				c++
@@ -121,7 +121,7 @@ func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[st
 
 // split divides sel between what graph resolves by itself (here) and the
 // rest; either is nil when empty.
-func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, rest *SelectionSet) {
+func (b *builder) split(rc routeCtx, graph string, sel *SelectionSet, prov *provided) (here, rest *SelectionSet) {
 	here = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
 	rest = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
 	nHere, nRest := 0, 0
@@ -138,7 +138,7 @@ func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, 
 				continue
 			}
 			one[0] = f
-			if b.costFields(graph, tf.Type, one, prov, 0) < inf {
+			if b.costFields(rc.cost, graph, tf.Type, one, prov, 0) < inf {
 				h.Fields = append(h.Fields, f)
 				nHere++
 				continue
@@ -146,7 +146,7 @@ func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, 
 			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, prov) {
 				// graph resolves the field but not all below it: split
 				// its sub-selection too.
-				hs, rs := b.split(graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
+				hs, rs := b.split(rc, graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
 				if hs != nil {
 					h.Fields = append(h.Fields, withSelection(f, hs))
 					nHere++
@@ -222,13 +222,13 @@ func (b *builder) planField(rc routeCtx, g *group, ts *typeSel, typ string, f *F
 		}
 		if !needsRequires || (atEntityRoot && g.entity && g.parentSel[typ] != nil) {
 			fprov := b.providedBy(g.graph, typ, f.Name, prov)
-			whole := f.Selection == nil || b.cost(g.graph, f.Selection, fprov, 0) < inf
+			whole := f.Selection == nil || b.cost(rc.cost, g.graph, f.Selection, fprov, 0) < inf
 			var here, rest *SelectionSet
 			if !whole {
-				here, rest = b.split(g.graph, f.Selection, fprov)
+				here, rest = b.split(rc, g.graph, f.Selection, fprov)
 			}
 			switch {
-			case whole || len(b.leaveTargets(g.graph, typ, f, prov)) == 0 || (here != nil && rest == nil):
+			case whole || len(b.leaveTargets(rc.cost, g.graph, typ, f, prov)) == 0 || (here != nil && rest == nil):
 				if needsRequires {
 					b.addRequires(rc, g, typ, fg)
 				}
@@ -296,7 +296,7 @@ func (b *builder) jump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field,
 	best, bestCost := "", inf+1
 	for _, gid := range t.GraphIDs {
 		kp := b.keysProvided(gid, typ)
-		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ, prov) {
+		if rc.cost.avoid.has(gid) || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(rc.cost, g.graph, gid, typ, prov) {
 			continue
 		}
 		if gid == g.graph {
@@ -305,7 +305,7 @@ func (b *builder) jump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field,
 			}
 		}
 		candidates = append(candidates, gid)
-		if c := b.fieldCost(gid, typ, f, kp, 0); c < bestCost {
+		if c := b.fieldCost(rc.cost, gid, typ, f, kp, 0); c < bestCost {
 			best, bestCost = gid, c
 		}
 	}
@@ -320,7 +320,7 @@ func (b *builder) jump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field,
 	if bestCost >= inf && f.Selection != nil {
 		// No subgraph gives the whole sub-selection: give each what it can.
 		for _, gid := range candidates {
-			here, rest := b.split(gid, f.Selection, b.providedBy(gid, typ, f.Name, b.keysProvided(gid, typ)))
+			here, rest := b.split(rc, gid, f.Selection, b.providedBy(gid, typ, f.Name, b.keysProvided(gid, typ)))
 			if here != nil && rest != nil {
 				b.jumpTo(rc, g, ts, typ, withSelection(f, here), gid, path, prov)
 				b.jump(rc, g, ts, typ, withSelection(f, rest), path, prov)
@@ -339,7 +339,7 @@ func (b *builder) jumpTo(rc routeCtx, g *group, ts *typeSel, typ string, f *Fiel
 		b.planField(rc, rg, rg.sel.forType(typ), typ, f, nil, nil, false)
 		return
 	}
-	key := b.chooseKey(typ, target, g.graph, prov)
+	key := b.chooseKey(rc.cost, typ, target, g.graph, prov)
 	if key == nil {
 		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(target).Name)
 		return
@@ -350,7 +350,7 @@ func (b *builder) jumpTo(rc routeCtx, g *group, ts *typeSel, typ string, f *Fiel
 
 // chooseKey picks the key of typ in target that the source graph can
 // provide most directly.
-func (b *builder) chooseKey(typ, target, source string, prov *provided) *schema.Key {
+func (b *builder) chooseKey(sc costScope, typ, target, source string, prov *provided) *schema.Key {
 	var best *schema.Key
 	bestCost := inf + 1
 	for _, k := range b.keysIn(target, typ) {
@@ -358,27 +358,12 @@ func (b *builder) chooseKey(typ, target, source string, prov *provided) *schema.
 		if sel == nil {
 			continue
 		}
-		c := b.cost(source, sel, prov, 0)
+		c := b.cost(sc, source, sel, prov, 0)
 		if c < bestCost {
 			best, bestCost = k, c
 		}
 	}
 	return best
-}
-
-// avoidGraph adds (delta 1) or removes (delta -1) graph from the avoided
-// subgraphs.
-func (b *builder) avoidGraph(graph string, delta int) {
-	b.avoid[graph] += delta
-	if b.avoid[graph] <= 0 {
-		delete(b.avoid, graph)
-	}
-	names := make([]string, 0, len(b.avoid))
-	for g := range b.avoid {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	b.avoidSig = strings.Join(names, ",")
 }
 
 // localFields counts the fields of f's selection, at any depth, that graph
@@ -435,14 +420,14 @@ func (b *builder) deferJump(rc routeCtx, g *group, ts *typeSel, typ string, f *F
 	var bestKey *schema.Key
 	for _, gid := range t.GraphIDs {
 		kp := b.keysProvided(gid, typ)
-		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ, prov) {
+		if rc.cost.avoid.has(gid) || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(rc.cost, g.graph, gid, typ, prov) {
 			continue
 		}
-		key := b.chooseKey(typ, gid, g.graph, prov)
+		key := b.chooseKey(rc.cost, typ, gid, g.graph, prov)
 		if key == nil {
 			continue
 		}
-		c := b.fieldCost(gid, typ, f, kp, 0)
+		c := b.fieldCost(rc.cost, gid, typ, f, kp, 0)
 		if gid != g.graph {
 			// Same cost: stay on the subgraph the primary asked.
 			c++
