@@ -19,7 +19,12 @@
 //	               subgraph when it resolves it, else through an entity jump
 //	               (cost.go estimates the extra fetches of each choice, with a
 //	               memoized key reachability; provides.go, requires.go and
-//	               interfaceobject.go for those features).
+//	               interfaceobject.go for those features). Routing's scope
+//	               is a value passed down, routeCtx (jump depth, the
+//	               fetches whose representation is being planned), with
+//	               the estimates' costScope (avoided subgraphs, key
+//	               estimates in progress); route_test.go calls the steps
+//	               with chosen scopes.
 //	group.go       fetch groups: one subgraph fetch each, with its paths,
 //	               selection, representations and dependencies.
 //	merge.go       merge: same-level entity fetches to one subgraph joined
