@@ -1,7 +1,6 @@
 package planner
 
 import (
-
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
 )
