@@ -53,6 +53,30 @@ func (a *avoidSet) with(graph string) *avoidSet {
 	return &avoidSet{names: names, sig: strings.Join(names, ",")}
 }
 
+// avoidStep names the set a with graph added.
+type avoidStep struct {
+	a     *avoidSet
+	graph string
+}
+
+// avoiding is a.with(graph), made once per plan: estimates under the same
+// scope recur many times.
+func (b *builder) avoiding(a *avoidSet, graph string) *avoidSet {
+	if a.has(graph) {
+		return a
+	}
+	k := avoidStep{a, graph}
+	if s, ok := b.avoidSets[k]; ok {
+		return s
+	}
+	if b.avoidSets == nil {
+		b.avoidSets = map[avoidStep]*avoidSet{}
+	}
+	s := a.with(graph)
+	b.avoidSets[k] = s
+	return s
+}
+
 // key is the set's memo key ("" for none).
 func (a *avoidSet) key() string {
 	if a == nil {
@@ -310,7 +334,7 @@ func (b *builder) keyCost(sc costScope, source, target, typ string, depth int, p
 		if sc.keys.has(source, typ) {
 			continue
 		}
-		inner := costScope{avoid: sc.avoid.with(target), keys: &keyGuard{source: source, typ: typ, next: sc.keys}}
+		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, typ: typ, next: sc.keys}}
 		if c := b.costFields(inner, source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
 			best = c
 		}

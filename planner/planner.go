@@ -130,6 +130,8 @@ type builder struct {
 	err       *Error
 	// keys gives the planner's own fields their data keys.
 	keys *dataKeys
+	// avoidSets memoizes avoiding.
+	avoidSets map[avoidStep]*avoidSet
 	// keyMemo holds keyCost results.
 	keyMemo map[keyCostKey]int
 	// qg is the supergraph's query graph.

@@ -37,7 +37,7 @@ func (b *builder) addRepresentation(rc routeCtx, g *group, typ string, set ast.S
 	inner.representing = &groupList{g: g, next: rc.representing}
 	// A subgraph never supplies its own key; required fields it may.
 	if isKey {
-		inner.cost.avoid = rc.cost.avoid.with(g.graph)
+		inner.cost.avoid = b.avoiding(rc.cost.avoid, g.graph)
 	}
 	for _, f := range sel.FieldsFor(typ) {
 		b.planField(inner, parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))

@@ -161,9 +161,16 @@ func (s *EnumSet) Has(v []byte) bool {
 // BuildShape is the shape pass: the render shape of op, with the fields in
 // denied (the authorization result, keyed by op's fields) rendered as
 // denied. It fails only for a field type nested deeper than the shape
-// holds.
+// holds. The shape's sets, types and fields are each allocated in one
+// block, so a plan's shape is a few allocations and renders from
+// contiguous memory.
 func BuildShape(op *Operation, denied map[*Field]bool) (*Shape, error) {
-	b := shapeBuilder{denied: denied}
+	var b shapeBuilder
+	b.denied = denied
+	b.count(op.Selection)
+	b.sets = make([]ShapeSet, 0, b.nSets)
+	b.types = make([]ShapeType, 0, b.nTypes)
+	b.fields = make([]ShapeField, 0, b.nFields)
 	root := b.set(op.Selection)
 	if b.err != nil {
 		return nil, b.err
@@ -176,14 +183,41 @@ type shapeBuilder struct {
 	// enums shares one EnumSet per enum type; made at the first.
 	enums map[*ast.Definition]*EnumSet
 	err   *Error
+	// The blocks the shape is cut from, sized by count.
+	sets                   []ShapeSet
+	types                  []ShapeType
+	fields                 []ShapeField
+	nSets, nTypes, nFields int
+}
+
+// count sizes the blocks for sel.
+func (b *shapeBuilder) count(sel *SelectionSet) {
+	b.nSets++
+	b.nTypes += len(sel.ByType)
+	for _, tf := range sel.ByType {
+		b.nFields += len(tf.Fields)
+		for _, f := range tf.Fields {
+			if f.Selection != nil {
+				b.count(f.Selection)
+			}
+		}
+	}
+}
+
+// take returns the next n elements of a block, capacity n.
+func take[T any](block *[]T, n int) []T {
+	start := len(*block)
+	*block = (*block)[:start+n]
+	return (*block)[start : start+n : start+n]
 }
 
 func (b *shapeBuilder) set(sel *SelectionSet) *ShapeSet {
-	out := &ShapeSet{Type: sel.Type, Abstract: sel.Abstract, ByType: make([]ShapeType, len(sel.ByType))}
+	out := &take(&b.sets, 1)[0]
+	*out = ShapeSet{Type: sel.Type, Abstract: sel.Abstract, ByType: take(&b.types, len(sel.ByType))}
 	for i, tf := range sel.ByType {
 		st := ShapeType{Type: tf.Type}
 		if tf.Fields != nil {
-			st.Fields = make([]ShapeField, len(tf.Fields))
+			st.Fields = take(&b.fields, len(tf.Fields))
 		}
 		for j, f := range tf.Fields {
 			b.field(&st.Fields[j], f)
