@@ -24,36 +24,82 @@ import (
 // validation the expected type is unknown, so an integer literal written
 // for a Float or a custom scalar is held to the same range.
 func (s Static) Check(doc *ast.QueryDocument) error {
+	_, err := s.check(doc, false)
+	return err
+}
+
+// CheckOperations is Check for a document whose operations run one at a
+// time, as a request runs the one operationName selects: the limits that
+// measure what an operation makes the gateway execute, MaxAliases and
+// MaxRootFields, hold for each operation apart and come back per
+// operation in ops (only those over a limit), so an operation the
+// request does not run cannot refuse it (Apollo Router measures only the
+// operation it runs too). The limits that protect parsing and validation,
+// which see the whole document, come back as err, as from Check.
+func (s Static) CheckOperations(doc *ast.QueryDocument) (ops map[*ast.OperationDefinition]error, err error) {
+	return s.check(doc, true)
+}
+
+func (s Static) check(doc *ast.QueryDocument, perOperation bool) (map[*ast.OperationDefinition]error, error) {
 	if doc == nil {
-		return nil
+		return nil, nil
 	}
+	ops, err := s.walk(doc, perOperation)
+	if err != nil {
+		return nil, err
+	}
+	return ops, s.checkMerges(doc)
+}
+
+func (s Static) walk(doc *ast.QueryDocument, perOperation bool) (map[*ast.OperationDefinition]error, error) {
+	var ops map[*ast.OperationDefinition]error
 	w := walker{s: s}
 	if err := w.fragments(doc.Fragments); err != nil {
-		return err
+		return nil, err
 	}
 	for _, f := range doc.Fragments {
 		// Every fragment is validated, used or not: its expansion is held
 		// to the operation's field limit.
 		if st := w.memo[f.Name]; st != nil && st.def == f && s.MaxFields > 0 && st.counts.fields > int64(s.MaxFields) {
-			return badRequest(CodeMaxFieldsExceeded, "fragment %s has %s fields after fragment expansion; the limit is %d", Clip(f.Name, maxEcho), show(st.counts.fields), s.MaxFields)
+			return nil, badRequest(CodeMaxFieldsExceeded, "fragment %s has %s fields after fragment expansion; the limit is %d", Clip(f.Name, maxEcho), show(st.counts.fields), s.MaxFields)
 		}
 	}
 	for _, op := range doc.Operations {
 		if err := w.directives(op.Directives, "operation"); err != nil {
-			return err
+			return nil, err
 		}
 		if err := w.variableDefinitions(op.VariableDefinitions); err != nil {
-			return err
+			return nil, err
 		}
 		c, err := w.selectionSet(op.SelectionSet)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases) {
+			if n, ok := s.mergedAliases(doc, op); ok {
+				c.aliases, c.merged = n, true
+			}
+		}
+		if s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields) {
+			c.root = rootKeys(doc, op, int64(s.MaxRootFields))
+		}
+		if s.MaxDepth > 0 && c.depth > int64(s.MaxDepth) {
+			return nil, badRequest(CodeMaxDepthExceeded, "the operation nests selections %s levels deep; the limit is %d", show(c.depth), s.MaxDepth)
+		}
+		if err := s.compareRun(c); err != nil {
+			if !perOperation {
+				return nil, err
+			}
+			if ops == nil {
+				ops = map[*ast.OperationDefinition]error{}
+			}
+			ops[op] = err
 		}
 		if err := s.compare(c); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return s.checkMerges(doc)
+	return ops, nil
 }
 
 // counts is what a selection set amounts to once fragments are expanded.
@@ -61,9 +107,12 @@ func (s Static) Check(doc *ast.QueryDocument) error {
 type counts struct {
 	fields  int64 // field selections at any depth
 	aliases int64 // aliased fields at any depth
-	root    int64 // fields at the top level of the selection set
+	root    int64 // fields at the top level of the selection set (an upper bound of rootKeys)
 	depth   int64 // nesting of selection sets, 1 for a set of leaves
 	spreads int64 // the longest chain of fragment spreads
+	// merged: aliases is the count of aliased response keys after field
+	// merging (mergedAliases), not the count of aliased fields.
+	merged bool
 }
 
 // add adds the counts of a fragment or inline fragment spread into c at
@@ -83,19 +132,28 @@ func satAdd(a, b int64) int64 {
 	return a + b
 }
 
-// compare checks the counts of one operation against the limits.
+// compare checks the counts of one operation against the limits that
+// hold for every operation of a document, after its depth (checked first).
 func (s Static) compare(c counts) error {
 	switch {
-	case s.MaxDepth > 0 && c.depth > int64(s.MaxDepth):
-		return badRequest(CodeMaxDepthExceeded, "the operation nests selections %s levels deep; the limit is %d", show(c.depth), s.MaxDepth)
-	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases):
-		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion; the limit is %d", show(c.aliases), s.MaxAliases)
-	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
-		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects %s root fields; the limit is %d", show(c.root), s.MaxRootFields)
 	case s.MaxFields > 0 && c.fields > int64(s.MaxFields):
 		return badRequest(CodeMaxFieldsExceeded, "the operation has %s fields after fragment expansion; the limit is %d", show(c.fields), s.MaxFields)
 	case s.MaxFragmentDepth > 0 && c.spreads > int64(s.MaxFragmentDepth):
 		return badRequest(CodeMaxFragmentDepth, "fragments spread fragments %d deep; the limit is %d", c.spreads, s.MaxFragmentDepth)
+	}
+	return nil
+}
+
+// compareRun checks the counts of one operation against the limits on
+// what running it executes.
+func (s Static) compareRun(c counts) error {
+	switch {
+	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases) && c.merged:
+		return badRequest(CodeMaxAliasesExceeded, "the operation has more than %d aliased response keys after merging fields; the limit is %d", s.MaxAliases, s.MaxAliases)
+	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases):
+		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion, too many fields to merge; the limit is %d", show(c.aliases), s.MaxAliases)
+	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
+		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects more than %d root fields (response keys at the top level); the limit is %d", s.MaxRootFields, s.MaxRootFields)
 	}
 	return nil
 }
@@ -223,10 +281,7 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 			}
 			c.fields = satAdd(c.fields, 1)
 			c.root = satAdd(c.root, 1)
-			if sel.Alias != "" && sel.Alias != sel.Name && sel.Name != "__typename" {
-				// An alias of __typename repeats a name the gateway
-				// already has: it costs no resolver and no subgraph work,
-				// so it does not count.
+			if aliased(sel) {
 				c.aliases = satAdd(c.aliases, 1)
 			}
 			if len(sel.SelectionSet) > 0 {

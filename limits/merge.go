@@ -22,12 +22,7 @@ func (s Static) checkMerges(doc *ast.QueryDocument) error {
 	if s.MaxFieldMerges <= 0 {
 		return nil
 	}
-	m := merger{limit: int64(s.MaxFieldMerges), fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)), active: map[string]bool{}}
-	for _, f := range doc.Fragments {
-		if _, dup := m.fragments[f.Name]; !dup {
-			m.fragments[f.Name] = f
-		}
-	}
+	m := newMerger(doc, int64(s.MaxFieldMerges))
 	for _, op := range doc.Operations {
 		m.add(&position{}, op.SelectionSet, 0)
 	}
@@ -46,6 +41,9 @@ func (s Static) checkMerges(doc *ast.QueryDocument) error {
 type position struct {
 	fields, spreads int64
 	children        map[string]*position
+	// aliased: a field merged into this position has an alias that counts
+	// (see aliased).
+	aliased bool
 }
 
 type merger struct {
@@ -54,6 +52,33 @@ type merger struct {
 	// active holds the fragments being expanded: a cycle is not followed
 	// (validation reports it).
 	active map[string]bool
+	// aliases counts the positions whose key is an alias that counts;
+	// once it passes aliasCap (when positive) the walk stops.
+	aliases, aliasCap int64
+	// runs: leave out selections that never run, those with
+	// @skip(if: true) or @include(if: false) written as literals
+	// (validation still sees them; execution does not).
+	runs bool
+}
+
+// newMerger returns a merger over doc's fragments (the first definition
+// of a duplicated name) that stops after limit steps of work.
+func newMerger(doc *ast.QueryDocument, limit int64) *merger {
+	m := &merger{limit: limit, fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments)), active: map[string]bool{}}
+	for _, f := range doc.Fragments {
+		if _, dup := m.fragments[f.Name]; !dup {
+			m.fragments[f.Name] = f
+		}
+	}
+	return m
+}
+
+// aliased reports whether f's alias counts against MaxAliases: it differs
+// from the field's name, and the field is not __typename (an alias of
+// __typename repeats a name the gateway already has: no resolver, no
+// subgraph work).
+func aliased(f *ast.Field) bool {
+	return f.Alias != "" && f.Alias != f.Name && f.Name != "__typename"
 }
 
 // add merges ss into p. Recursion follows the document's nesting and
@@ -64,6 +89,12 @@ func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
 		if m.work > m.limit || depth > 256 {
 			m.work = m.limit + 1
 			return
+		}
+		if m.aliasCap > 0 && m.aliases > m.aliasCap {
+			return
+		}
+		if m.runs && neverRuns(sel) {
+			continue
 		}
 		switch sel := sel.(type) {
 		case *ast.Field:
@@ -81,6 +112,10 @@ func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
 			}
 			child.fields++
 			m.work += 2*child.fields - 1 // fields² at this position
+			if !child.aliased && aliased(sel) {
+				child.aliased = true
+				m.aliases++
+			}
 			if len(sel.SelectionSet) > 0 {
 				m.add(child, sel.SelectionSet, depth+1)
 			}
@@ -98,4 +133,32 @@ func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
 			delete(m.active, sel.Name)
 		}
 	}
+}
+
+// neverRuns reports whether sel carries @skip(if: true) or
+// @include(if: false) with a literal condition: it is left out of every
+// execution whatever the variables (spec 3.13).
+func neverRuns(sel ast.Selection) bool {
+	var ds ast.DirectiveList
+	switch sel := sel.(type) {
+	case *ast.Field:
+		ds = sel.Directives
+	case *ast.InlineFragment:
+		ds = sel.Directives
+	case *ast.FragmentSpread:
+		ds = sel.Directives
+	}
+	for _, d := range ds {
+		if d.Name != "skip" && d.Name != "include" {
+			continue
+		}
+		a := d.Arguments.ForName("if")
+		if a == nil || a.Value == nil || a.Value.Kind != ast.BooleanValue {
+			continue
+		}
+		if (d.Name == "skip") == (a.Value.Raw == "true") {
+			return true
+		}
+	}
+	return false
 }

@@ -20,15 +20,18 @@ type Static struct {
 	// MaxDepth caps the nesting of selection sets in an operation after
 	// fragment expansion: "{ me { id } }" has depth 2.
 	MaxDepth int
-	// MaxAliases caps the aliased fields (alias differs from the field name)
-	// of an operation after fragment expansion; aliases of __typename, which
-	// cost no resolver, do not count.
+	// MaxAliases caps the aliased response keys (alias differs from the
+	// field name) of an operation's merged response tree: fragments
+	// expanded and fields merged, each position counts its aliased keys
+	// once, however many selections name them. Aliases of __typename, which
+	// cost no resolver, do not count. See mergedAliases.
 	MaxAliases int
 	// MaxFields caps the field selections of an operation after fragment
 	// expansion; a fragment spread n times counts n times.
 	MaxFields int
-	// MaxRootFields caps the fields selected at the top level of an
-	// operation, fragments expanded.
+	// MaxRootFields caps the root fields of an operation: the distinct
+	// response keys at its top level, fragments expanded (one field
+	// selected twice there is one root field).
 	MaxRootFields int
 	// MaxDirectivesPerField caps the directives on one field (and on one
 	// fragment spread, inline fragment, operation, fragment or variable

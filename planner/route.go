@@ -62,6 +62,10 @@ func (b *builder) planRoot() {
 		}
 		graph := b.chooseRootGraph(rc, rootType, f, byGraph, last)
 		if graph == "" {
+			if below := b.unowned(f.Selection, 0); below != "" {
+				b.fail("no subgraph can resolve %s.%s: no subgraph resolves %s", b.op.RootType, f.Name, below)
+				return
+			}
 			b.fail("no subgraph can resolve %s.%s", b.op.RootType, f.Name)
 			return
 		}
@@ -116,6 +120,38 @@ func (b *builder) chooseRootGraph(rc routeCtx, rootType *schema.Type, f *Field, 
 		}
 	}
 	return best
+}
+
+// unowned names the first field in sel (at any depth) that no subgraph
+// resolves by itself (each declares it @external, or none has it): the
+// reason a root field cannot be planned in a supergraph whose
+// composition should have failed. "" when there is none.
+func (b *builder) unowned(sel *SelectionSet, depth int) string {
+	if sel == nil || depth > 64 {
+		return ""
+	}
+	for _, tf := range sel.ByType {
+		t := b.sg.Types[tf.Type]
+		if t == nil {
+			continue
+		}
+		for _, f := range tf.Fields {
+			owned := false
+			for _, gid := range t.GraphIDs {
+				if b.resolvable(gid, tf.Type, f.Name, nil) {
+					owned = true
+					break
+				}
+			}
+			if !owned {
+				return tf.Type + "." + f.Name
+			}
+			if below := b.unowned(f.Selection, depth+1); below != "" {
+				return below
+			}
+		}
+	}
+	return ""
 }
 
 // split divides sel between what graph resolves by itself (here) and the

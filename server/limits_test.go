@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"github.com/golang-jwt/jwt/v5"
 	"net/http"
 	"net/http/httptest"
@@ -333,6 +334,39 @@ func TestInvalidDocumentsChargeTheRateLimit(t *testing.T) {
 			// The client is now walled: a valid document is refused too.
 			if resp, a := post(t, g, `{"query":"{ me { name } }"}`, nil); resp.Status != http.StatusTooManyRequests || code(a) != limits.CodeRateLimited {
 				t.Fatalf("valid document after the limit: %d %s", resp.Status, resp.Body)
+			}
+		})
+	}
+}
+
+// TestAliasLimitPerOperation: the alias and root-field limits measure the
+// operation the request runs; another operation of the document over
+// them does not refuse it, and running that one is refused (400).
+func TestAliasLimitPerOperation(t *testing.T) {
+	g := gatewaytest.Start(t)
+	var big, roots strings.Builder
+	for i := 0; i < 31; i++ {
+		fmt.Fprintf(&big, " a%d: name", i)
+		fmt.Fprintf(&roots, " t%d: __typename", i)
+	}
+	doc := "query Small { me { name } } query Big { me {" + big.String() + " } } query Roots {" + roots.String() + " }"
+	tests := []struct {
+		op, code string
+		status   int
+	}{
+		{"Small", "", 200},
+		{"Big", limits.CodeMaxAliasesExceeded, 400},
+		{"Roots", limits.CodeMaxRootFieldsExceeded, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.op, func(t *testing.T) {
+			body, _ := json.Marshal(map[string]any{"query": doc, "operationName": tt.op})
+			resp, a := post(t, g, string(body), nil)
+			if resp.Status != tt.status || code(a) != tt.code {
+				t.Fatalf("status %d code %q (%s), want %d %q", resp.Status, code(a), resp.Body, tt.status, tt.code)
+			}
+			if tt.code == "" && !strings.Contains(string(a.Data), `"name"`) {
+				t.Fatalf("no data: %s", resp.Body)
 			}
 		})
 	}

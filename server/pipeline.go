@@ -228,6 +228,9 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		}
 		return nil, 0, s.chargeInvalid(ctx, hr, h, &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: msg, Status: 400})
 	}
+	if err := d.opErrs[op]; err != nil {
+		return nil, 0, s.chargeInvalid(ctx, hr, h, err)
+	}
 	if op.Operation == ast.Subscription {
 		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
 	}

@@ -225,6 +225,9 @@ type document struct {
 	// conditionVars are the variables used by @skip/@include.
 	conditionVars []string
 	err           error
+	// opErrs holds the limits an operation of the document exceeds when
+	// it runs (limits.Static.CheckOperations); nil for most documents.
+	opErrs map[*ast.OperationDefinition]error
 	// normalized hashes the printed document, for the response cache.
 	normalized [32]byte
 }
@@ -354,7 +357,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		return nil, cerr
 	}
 	if err == nil {
-		err = s.opts.Limits.Check(doc)
+		d.opErrs, err = s.opts.Limits.CheckOperations(doc)
 	}
 	if err != nil {
 		d.err = err

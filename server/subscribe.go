@@ -150,6 +150,9 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		}
 		return &subscriptions.Prepared{Result: append([]byte(nil), body...)}, nil
 	}
+	if err := d.opErrs[op]; err != nil {
+		return failErr(err)
+	}
 	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
 	if err != nil {
 		return failErr(err)

@@ -40,6 +40,9 @@ import (
 //	DIFFTEST_EXTERNAL=    glob of more supergraph files whose subgraphs already
 //	                      run (on loopback, at the URLs the files name); their
 //	                      graphs are named after the files and get no mutations
+//	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
+//	                      operations=5,aliases=20 (or "big" for those); unset:
+//	                      the generator's defaults
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -53,6 +56,44 @@ func envInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return n
+}
+
+// genOptions reads DIFFTEST_OPGEN into the generator's bounds.
+func genOptions(t *testing.T, spec string) opgen.Options {
+	var o opgen.Options
+	if spec == "big" {
+		spec = "depth=8,selections=6,fields=100,operations=5,aliases=20"
+	}
+	for _, kv := range strings.Split(spec, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			t.Fatalf("DIFFTEST_OPGEN: %q is not NAME=POSITIVE-INT", kv)
+		}
+		switch strings.TrimSpace(k) {
+		case "depth":
+			o.MaxDepth = n
+		case "selections":
+			o.MaxSelections = n
+		case "fields":
+			o.MaxFields = n
+		case "operations":
+			o.MaxOperations = n
+		case "aliases":
+			o.MaxAliases = n
+		default:
+			t.Fatalf("DIFFTEST_OPGEN: unknown bound %q (depth, selections, fields, operations, aliases)", k)
+		}
+	}
+	return o
+}
+
+func withMutations(o opgen.Options, on bool) opgen.Options {
+	o.Mutations = on
+	return o
 }
 
 // authRE finds authorization directives applied in a supergraph.
@@ -106,6 +147,11 @@ func sources(t *testing.T, which string) []graphSource {
 				t.Fatal(err)
 			}
 			name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+			for taken(out, name) {
+				// The references serve every graph from one directory
+				// by name: a second "mutations" would replace the first.
+				name += "_ext"
+			}
 			out = append(out, graphSource{name: name, sdl: string(b), external: true})
 		}
 	}
@@ -113,6 +159,16 @@ func sources(t *testing.T, which string) []graphSource {
 		t.Fatalf("DIFFTEST_GRAPHS=%q names no graph", which)
 	}
 	return out
+}
+
+// taken reports whether a source in srcs is named name.
+func taken(srcs []graphSource, name string) bool {
+	for _, s := range srcs {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // started is a graph with its subgraphs and fedgate running.
@@ -317,6 +373,7 @@ func TestDifferential(t *testing.T) {
 	if os.Getenv("DIFFTEST_REPORT") != "" {
 		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence)
 	}
+	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
 	var report strings.Builder
 	var unknown []string
 	classes := map[string][]string{}
@@ -328,7 +385,7 @@ func TestDifferential(t *testing.T) {
 			API:  g.sg.API,
 			// The demo's addReview numbers what it adds, so each gateway
 			// would see another id; the fixture subgraphs keep no state.
-			Gen:     opgen.New(g.sg.API, hints, opgen.Options{Mutations: !g.demo && !g.external}),
+			Gen:     opgen.New(g.sg.API, hints, withMutations(genOpts, !g.demo && !g.external)),
 			Fedgate: difftest.Endpoint{Name: "fedgate", URL: g.fedgate},
 		}
 		for _, r := range refs {

@@ -175,6 +175,10 @@ type gen struct {
 	// constant: the value being generated is a variable's default, where
 	// no variable may occur.
 	constant bool
+	// typenames: every selection set of the operation ends with
+	// __typename, as clients that normalize their cache (Apollo Client,
+	// urql) send.
+	typenames bool
 }
 
 type reusableFragment struct {
@@ -193,6 +197,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	values := make([]map[string]any, n)
 	for i := 0; i < n; i++ {
 		s.fields, s.opVars, s.boolVar, s.op, s.aliases = 0, nil, nil, i, 0
+		s.typenames = r.IntN(6) == 0
 		s.values = map[string]any{}
 		values[i] = s.values
 		kind, root := ast.Query, g.schema.Query
@@ -288,6 +293,8 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 	}
 	if len(set) == 0 {
 		set = append(set, s.typename(t, sc, true))
+	} else if s.typenames && fragDepth == 0 && sc.claim("__typename", "__typename", objectName(t), "String!") != nil {
+		set = append(set, &ast.Field{Name: "__typename", Alias: "__typename"})
 	}
 	return set
 }
@@ -495,7 +502,10 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 	}
 	var out ast.SelectionSet
 	for i := 0; i < times; i++ {
-		s.fields++
+		if i > 0 && s.aliases >= s.opts.MaxAliases {
+			// The second selection needs an alias: none left.
+			break
+		}
 		f := &ast.Field{Name: fd.Name, Alias: fd.Name}
 		f.Arguments = s.arguments(fd.Arguments)
 		if i > 0 || (s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases) {
@@ -509,9 +519,15 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 		}
 		child := sc.claim(f.Alias, sig, objectName(t), leaf)
 		if child == nil {
+			if s.aliases >= s.opts.MaxAliases && len(out) > 0 {
+				// The key is taken and no alias is left: one
+				// selection of the field is enough.
+				break
+			}
 			f.Alias = s.freshAlias()
 			child = sc.claim(f.Alias, sig, objectName(t), leaf)
 		}
+		s.fields++
 		s.directives(&f.Directives)
 		if ft.IsCompositeType() {
 			f.SelectionSet = s.selectionSet(ft, depth+1, child, 0)

@@ -210,6 +210,26 @@ func TestCoverage(t *testing.T) {
 					}
 				}
 			})
+			// __typename in every selection set of fields, at least
+			// three levels of them.
+			every, levels := true, 0
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, depth int, _ *ast.Definition, _ int) {
+				f, ok := sel.(*ast.Field)
+				if !ok || len(f.SelectionSet) == 0 {
+					return
+				}
+				levels = max(levels, depth+1)
+				has := false
+				for _, c := range f.SelectionSet {
+					if cf, ok := c.(*ast.Field); ok && cf.Name == "__typename" && cf.Alias == "__typename" {
+						has = true
+					}
+				}
+				every = every && has
+			})
+			if every && levels >= 3 {
+				seen["__typename in every selection set"] = true
+			}
 			twice := map[string]int{}
 			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
 				if f, ok := sel.(*ast.Field); ok && len(f.Arguments) > 0 {
@@ -226,7 +246,8 @@ func TestCoverage(t *testing.T) {
 	for _, want := range []string{"several operations", "named fragment", "fragment shared by operations", "variable with default", "depth 5",
 		"@skip", "@include", "@skip($var)", "@include($var)", "alias __typename",
 		"alias named like a key or @requires field", "nested abstract fragment", "same field twice with arguments",
-		"fragment spread twice in one operation", "@skip and @include on one field", "variable used twice"} {
+		"fragment spread twice in one operation", "@skip and @include on one field", "variable used twice",
+		"__typename in every selection set"} {
 		if !seen[want] {
 			t.Errorf("400 operations have no %s", want)
 		}
