@@ -13,7 +13,7 @@ import (
 // interface's own fields; the concrete __typename and everything else
 // come from an entity fetch on the interface to a subgraph that knows its
 // implementations.
-func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, iface string, path []string, prov *provided) {
+func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *SelectionSet, iface string, path []string, prov *provided) {
 	sub.abstract = false
 	sub.typ = iface
 	ts := sub.forType(iface)
@@ -47,12 +47,12 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 				continue
 			}
 			if b.resolvable(g.graph, iface, f.Name, prov) {
-				b.planField(g, ts, iface, f, path, prov, false)
+				b.planField(rc, g, ts, iface, f, path, prov, false)
 				planned[fieldSig(f)] = true
 				continue
 			}
 			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
-				b.jumpToInterfaceObject(g, ts, iface, f, gid, iface, key, path, prov)
+				b.jumpToInterfaceObject(rc, g, ts, iface, f, gid, iface, key, path, prov)
 				planned[fieldSig(f)] = true
 				continue
 			}
@@ -100,7 +100,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		}
 		rest.ByType = append(rest.ByType, r)
 	}
-	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov, g.part)
+	eg := b.openEntityFetch(rc, g, ts, target, iface, iface, key, path, prov, g.part)
 	ets := eg.sel.forType(iface)
 	var frag *subField
 	for _, f := range ets.fields {
@@ -112,7 +112,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		frag = &subField{fragment: true, sub: &subSel{}}
 		ets.fields = append(ets.fields, frag)
 	}
-	b.planSelection(eg, frag.sub, rest, iface, path, b.keysProvided(eg.graph, iface))
+	b.planSelection(rc, eg, frag.sub, rest, iface, path, b.keysProvided(eg.graph, iface))
 }
 
 // interfaceObjectTarget finds a subgraph that resolves typ.f through an
@@ -150,14 +150,14 @@ func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, if
 // been planned as a field of the interface object, the requirement would
 // be met by a second entity fetch to target keyed by the first one's
 // answer, which names the interface as __typename.
-func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
-	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov, g.part)
+func (b *builder) jumpToInterfaceObject(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
+	eg := b.openEntityFetch(rc, g, ts, target, typ, iface, key, path, prov, g.part)
 	if fg := b.fieldIn(target, iface, f.Name); fg != nil && len(fg.Requires) > 0 && !b.requiresConflict(eg, typ, fg) {
-		b.addRequires(eg, typ, fg)
-		b.addField(eg, eg.sel.forType(iface), iface, f, path, b.keysProvided(target, iface))
+		b.addRequires(rc, eg, typ, fg)
+		b.addField(rc, eg, eg.sel.forType(iface), iface, f, path, b.keysProvided(target, iface))
 		return
 	}
-	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
+	b.planField(rc, eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 
 func sameKeys(a, b []*Field) bool {
