@@ -228,3 +228,17 @@ func validHintName(s string) bool {
 	}
 	return dots <= 1
 }
+
+// AnySubgraph reports whether the entity cache may be on for some
+// subgraph: on for all, or turned on for one of them.
+func (c EntityConfig) AnySubgraph() bool {
+	if c.Enabled {
+		return true
+	}
+	for _, s := range c.Subgraphs {
+		if s.Enabled != nil && *s.Enabled {
+			return true
+		}
+	}
+	return false
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // The corpus of testdata/compose (composed into testdata/supergraphs by
@@ -30,15 +29,7 @@ func corpusPlan(t *testing.T, supergraph, query string, opts planner.Options) *p
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, errs := gqlparser.LoadQuery(sg.API, query)
-	if len(errs) > 0 {
-		t.Fatalf("validate: %v", errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planner.New(sg).Plan(op, opts)
+	p, err := planOn(t, sg, query, opts)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // TestInterfaceObjectWithoutImplementations plans selections on an
@@ -47,15 +46,7 @@ func TestInterfaceObjectWithoutImplementations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc, errs := gqlparser.LoadQuery(sg.API, c.query)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			op, err := planner.Normalize(sg.API, doc, "", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := planner.New(sg).Plan(op, planner.Options{})
+			p, err := planOn(t, sg, c.query, planner.Options{})
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("got error %v, want one with %q", err, c.err)

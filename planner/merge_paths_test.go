@@ -8,7 +8,6 @@ import (
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // planDemo plans query against the demo supergraph.
@@ -18,15 +17,7 @@ func planDemo(t *testing.T, query string) *planner.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, errs := gqlparser.LoadQuery(sg.API, query)
-	if len(errs) > 0 {
-		t.Fatalf("validate: %v", errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planner.New(sg).Plan(op, planner.Options{})
+	p, err := planOn(t, sg, query, planner.Options{})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -44,15 +35,7 @@ func composedPlan(t *testing.T, graph, query string) *planner.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, errs := gqlparser.LoadQuery(sg.API, query)
-	if len(errs) > 0 {
-		t.Fatalf("validate: %v", errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planner.New(sg).Plan(op, planner.Options{})
+	p, err := planOn(t, sg, query, planner.Options{})
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}

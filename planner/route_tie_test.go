@@ -5,7 +5,6 @@ import (
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema/compose"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // TestSharedRootFieldPrefersTheInterface plans a shareable root field of
@@ -41,15 +40,7 @@ type Story implements Feed @key(fields: "id") { id: ID! tags: [String] @shareabl
 		{`{ feed { id } }`, "a"},
 	}
 	for _, c := range cases {
-		doc, errs := gqlparser.LoadQuery(sg.API, c.query)
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		op, err := planner.Normalize(sg.API, doc, "", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := planner.New(sg).Plan(op, planner.Options{})
+		p, err := planOn(t, sg, c.query, planner.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", c.query, err)
 		}

@@ -47,7 +47,7 @@ func newCaches(opts Options) (*caches, error) {
 			return nil, err
 		}
 	}
-	if entityCacheWanted(opts.Cache.Entity) {
+	if opts.Cache.Entity.AnySubgraph() {
 		if c.entities, err = cache.NewEntityCache(opts.Cache.Entity, opts.Redis, c.stats); err != nil {
 			return nil, err
 		}
@@ -63,18 +63,6 @@ func newCaches(opts Options) (*caches, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-func entityCacheWanted(cfg cache.EntityConfig) bool {
-	if cfg.Enabled {
-		return true
-	}
-	for _, s := range cfg.Subgraphs {
-		if s.Enabled != nil && *s.Enabled {
-			return true
-		}
-	}
-	return false
 }
 
 // closeCaches stops the caches' background work (the in-process caches

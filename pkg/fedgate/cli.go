@@ -240,24 +240,11 @@ func cacheBytes(cfg cache.Config) int64 {
 	if cfg.Response.Enabled {
 		n += cfg.Response.MaxBytes
 	}
-	if entityCacheOn(cfg.Entity) {
+	if cfg.Entity.AnySubgraph() {
 		n += cfg.Entity.MaxBytes
 	}
 	if cfg.APQ.Enabled {
 		n += cfg.APQ.MaxBytes
 	}
 	return n
-}
-
-// entityCacheOn reports whether some subgraph may use the entity cache.
-func entityCacheOn(cfg cache.EntityConfig) bool {
-	if cfg.Enabled {
-		return true
-	}
-	for _, s := range cfg.Subgraphs {
-		if s.Enabled != nil && *s.Enabled {
-			return true
-		}
-	}
-	return false
 }
