@@ -43,7 +43,7 @@ func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided,
 		if sel.Abstract && !b.possibleIn(graph, gtype, tf.Type) {
 			continue
 		}
-		total = sat(total + b.costFields(graph, tf.Type, tf.Fields, prov, depth))
+		total = sat(total + b.costFields(graph, tf.Type, b.askable(graph, sel, tf, prov, depth), prov, depth))
 	}
 	b.memo[key] = total
 	return total

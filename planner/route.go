@@ -196,7 +196,7 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 			continue
 		}
 		ts := sub.forType(tf.Type)
-		for _, f := range tf.Fields {
+		for _, f := range b.askable(g.graph, sel, tf, prov, 0) {
 			b.planField(g, ts, tf.Type, f, path, prov, false)
 		}
 	}
