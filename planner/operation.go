@@ -33,6 +33,11 @@ type SelectionSet struct {
 	// ByType holds the collected fields for each possible concrete type,
 	// sorted by type name. An object-typed position has exactly one entry.
 	ByType []*TypeFields
+
+	// conditional names, at an interface no object type implements, the
+	// fields of the document that @skip or @include left out there (see
+	// emptyabstract.go); nil elsewhere.
+	conditional []string
 }
 
 // TypeFields are the fields collected for one concrete type.
@@ -201,6 +206,9 @@ func (n *normalizer) selectionSet(def *ast.Definition, sets []ctxSet, path []Pat
 		// An interface no object implements (in this schema): its own
 		// fields are all there is to select.
 		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets, path)}}
+		for _, set := range sets {
+			out.conditional = n.leftOut(set.set, false, out.conditional, map[string]bool{})
+		}
 		return out
 	}
 	names := make([]string, 0, len(possible))
