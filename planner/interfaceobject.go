@@ -62,6 +62,14 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	if !needDown {
 		return
 	}
+	if len(b.sg.Full.PossibleTypes[iface]) == 0 {
+		// Without an implementation there is no concrete type to fetch:
+		// the interface object's answer, its __typename the interface's
+		// name, is all there is (a fragment on the interface would not
+		// validate in the subgraph below).
+		ts.add("__typename", "__typename", nil, nil)
+		return
+	}
 	target, key := "", (*schema.Key)(nil)
 	for _, gid := range it.GraphIDs {
 		if gid == g.graph || it.Graphs[gid].InterfaceObject {
