@@ -25,11 +25,18 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	// Fields count alike when they are one field under one response key
 	// (the same key may name other fields on other types).
 	count := map[string]int{}
+	typed := map[string]int{} // selected in a fragment on the type too
 	for _, tf := range sel.ByType {
 		for _, f := range tf.Fields {
 			count[fieldSig(f)]++
+			if f.onObject {
+				typed[fieldSig(f)]++
+			}
 		}
 	}
+	// jumped holds the fetches that answer a field for the interface
+	// from another subgraph.
+	jumped := map[string][]*group{}
 	for i, tf := range sel.ByType {
 		if i > 0 && !sameKeys(tf.Fields, sel.ByType[0].Fields) {
 			needDown = true
@@ -52,14 +59,26 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 				continue
 			}
 			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
+				var touched []*group
+				saved := b.touched
+				b.touched = &touched
 				b.jumpToInterfaceObject(g, ts, iface, f, gid, iface, key, path, prov)
+				b.touched = saved
+				for _, ng := range touched {
+					if saved != nil {
+						*saved = appendUnique(*saved, ng)
+					}
+				}
+				jumped[fieldSig(f)] = touched
 				planned[fieldSig(f)] = true
 				continue
 			}
 			needDown = true
 		}
 	}
-	if !needDown {
+	target, key := b.downTarget(g.graph, iface)
+	again := b.typedAgain(sel, target, typed, jumped)
+	if !needDown && len(again) == 0 {
 		return
 	}
 	if len(b.sg.Full.PossibleTypes[iface]) == 0 {
@@ -70,21 +89,6 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		ts.add("__typename", "__typename", nil, nil)
 		return
 	}
-	target, key := "", (*schema.Key)(nil)
-	for _, gid := range it.GraphIDs {
-		if gid == g.graph || it.Graphs[gid].InterfaceObject {
-			continue
-		}
-		for _, k := range b.keysIn(gid, iface) {
-			if b.selectionResolvable(g.graph, iface, k.Selection) {
-				target, key = gid, k
-				break
-			}
-		}
-		if target != "" {
-			break
-		}
-	}
 	if target == "" {
 		return
 	}
@@ -92,13 +96,26 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 	for _, tf := range sel.ByType {
 		r := &TypeFields{Type: tf.Type}
 		for _, f := range tf.Fields {
-			if f.Name == "__typename" || !planned[fieldSig(f)] {
+			if f.Name == "__typename" || !planned[fieldSig(f)] || again[f] {
 				r.Fields = append(r.Fields, f)
 			}
 		}
 		rest.ByType = append(rest.ByType, r)
 	}
 	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov, g.part)
+	for _, tf := range sel.ByType {
+		for _, f := range tf.Fields {
+			if !again[f] {
+				continue
+			}
+			// The type's own answer is written after the interface's.
+			for _, ng := range jumped[fieldSig(f)] {
+				if ng != eg {
+					eg.deps = appendUnique(eg.deps, ng)
+				}
+			}
+		}
+	}
 	ets := eg.sel.forType(iface)
 	var frag *subField
 	for _, f := range ets.fields {
@@ -191,4 +208,55 @@ func (b *builder) interfaceTarget(source, iface string, f *Field) (string, *sche
 		}
 	}
 	return "", nil
+}
+
+// downTarget finds the subgraph that knows the implementations of iface
+// (it has the interface as an interface, not an @interfaceObject) and a
+// key of it source resolves: where the concrete types are fetched from.
+func (b *builder) downTarget(source, iface string) (string, *schema.Key) {
+	it := b.sg.Types[iface]
+	for _, gid := range it.GraphIDs {
+		if gid == source || it.Graphs[gid].InterfaceObject {
+			continue
+		}
+		for _, k := range b.keysIn(gid, iface) {
+			if b.selectionResolvable(source, iface, k.Selection) {
+				return gid, k
+			}
+		}
+	}
+	return "", nil
+}
+
+// typedAgain picks, at an @interfaceObject position, the fields selected
+// on the interface and also in a fragment on some implementations but not
+// all, whose interface answer comes from another subgraph: for objects of
+// those types they are fetched again from target, the subgraph of the
+// concrete types, when it resolves them by itself, and that answer is
+// kept (Apollo Gateway and Hive Gateway answer such a shareable field
+// from the concrete type's subgraph). Fragments on every implementation
+// select the field for the interface, as a selection on it does.
+func (b *builder) typedAgain(sel *SelectionSet, target string, typed map[string]int, jumped map[string][]*group) map[*Field]bool {
+	if target == "" || len(typed) == 0 {
+		return nil
+	}
+	var again map[*Field]bool
+	one := make([]*Field, 1)
+	for _, tf := range sel.ByType {
+		for _, f := range tf.Fields {
+			sig := fieldSig(f)
+			if !f.onObject || typed[sig] == len(sel.ByType) || len(jumped[sig]) == 0 {
+				continue
+			}
+			one[0] = f
+			if !b.resolvable(target, tf.Type, f.Name, nil) || b.costFields(target, tf.Type, one, nil, 0) != 0 {
+				continue
+			}
+			if again == nil {
+				again = map[*Field]bool{}
+			}
+			again[f] = true
+		}
+	}
+	return again
 }

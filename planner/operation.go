@@ -73,6 +73,10 @@ type Field struct {
 	// fragment on the concrete type): see interfaceFieldBroken.
 	onInterface bool
 
+	// onObject marks a field selected in a fragment on its concrete type
+	// (too): see planInterfaceObject.
+	onObject bool
+
 	// internal marks a field of a federation field set (a key, @requires
 	// or @provides): the planner adds it for itself, and it gets a data
 	// key no client response key can take.
@@ -285,6 +289,9 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		for _, af := range c.fields {
 			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Interface {
 				f.onInterface = true
+			}
+			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Object {
+				f.onObject = true
 			}
 		}
 		if first.Name == "__typename" {
