@@ -229,13 +229,17 @@ func (b *builder) downTarget(source, iface string) (string, *schema.Key) {
 }
 
 // typedAgain picks, at an @interfaceObject position, the fields selected
-// on the interface and also in a fragment on some implementations but not
-// all, whose interface answer comes from another subgraph: for objects of
-// those types they are fetched again from target, the subgraph of the
-// concrete types, when it resolves them by itself, and that answer is
-// kept (Apollo Gateway and Hive Gateway answer such a shareable field
-// from the concrete type's subgraph). Fragments on every implementation
-// select the field for the interface, as a selection on it does.
+// on the interface and also in an inline fragment on some implementations
+// but not all, whose interface answer comes from another subgraph: for
+// objects of those types they are fetched again from target, the
+// subgraph of the concrete types, when it resolves them by itself, and
+// that answer is kept. Which subgraph answers a shareable field is the
+// plan's choice; this is the references' where they agree: Hive Gateway
+// answers such a field from the concrete type's subgraph, unless the
+// fragment is inside a named fragment, Apollo Gateway mostly so too (its
+// two fetches run in parallel and the later answer stays). Fragments on
+// every implementation select the field for the interface, as a
+// selection on it does (Apollo Gateway's plan).
 func (b *builder) typedAgain(sel *SelectionSet, target string, typed map[string]int, jumped map[string][]*group) map[*Field]bool {
 	if target == "" || len(typed) == 0 {
 		return nil

@@ -10,11 +10,11 @@ import (
 // TestInterfaceObjectTypedSelection: at an @interfaceObject position
 // (testdata/compose/iface_object_shareable: directory's accounts; status
 // answers active for the interface, members has Staff.active @shareable),
-// a field selected on the interface and again in a fragment on some
-// implementations but not all is fetched again, for those, from the
-// subgraph of the concrete types, after the interface's fetch so that
-// its answer is kept; fragments on every implementation count as a
-// selection on the interface.
+// a field selected on the interface and again in an inline fragment on
+// some implementations but not all (not inside a named fragment) is
+// fetched again, for those, from the subgraph of the concrete types,
+// after the interface's fetch so that its answer is kept; fragments on
+// every implementation count as a selection on the interface.
 func TestInterfaceObjectTypedSelection(t *testing.T) {
 	tests := []struct {
 		name, query string
@@ -29,6 +29,17 @@ func TestInterfaceObjectTypedSelection(t *testing.T) {
 				"status: query($representations:[_Any!]!){_entities(representations:$representations){...on Account{active}}}",
 			}, "Sequence(Fetch,Flatten)"},
 		{"interface and a fragment on one implementation", `{ accounts { active ... on Staff { active } } }`,
+			[]string{
+				"directory: query{accounts{__typename id}}",
+				"status: query($representations:[_Any!]!){_entities(representations:$representations){...on Account{active}}}",
+				"members: query($representations:[_Any!]!){_entities(representations:$representations){...on Account{__typename ...on Staff{active}}}}",
+			}, "Sequence(Fetch,Flatten,Flatten)"},
+		{"in a named fragment", `{ accounts { ...S active } } fragment S on Staff { active }`,
+			[]string{
+				"directory: query{accounts{__typename id}}",
+				"status: query($representations:[_Any!]!){_entities(representations:$representations){...on Account{active}}}",
+			}, "Sequence(Fetch,Flatten)"},
+		{"a named fragment inside the inline one", `{ accounts { active ... on Staff { ...S } } } fragment S on Staff { active }`,
 			[]string{
 				"directory: query{accounts{__typename id}}",
 				"status: query($representations:[_Any!]!){_entities(representations:$representations){...on Account{active}}}",
