@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
 
@@ -23,7 +24,18 @@ import (
 // (user+system) per operation, which other work on a shared machine
 // disturbs much less than the wall clock.
 func BenchmarkExecuteInMemory(b *testing.B) {
-	plan := benchPlan(b)
+	benchInMemory(b, benchPlan(b))
+}
+
+// BenchmarkExecuteInMemoryDeep is BenchmarkExecuteInMemory with
+// testdata/bench/deep-query.graphql, in the shape of the shared load
+// harness's query: the same entities at many places, so entity answers
+// are merged into several objects each.
+func BenchmarkExecuteInMemoryDeep(b *testing.B) {
+	benchInMemory(b, benchPlanOf(b, "deep-query.graphql"))
+}
+
+func benchInMemory(b *testing.B, plan *planner.Plan) {
 	tr := &replayTransport{handlers: demo.Handlers(), answers: map[string][]byte{}}
 	ctx := context.Background()
 	want := executor.Execute(ctx, plan, executor.Input{}, tr, nil)

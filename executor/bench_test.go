@@ -52,11 +52,17 @@ func BenchmarkExecute(b *testing.B) {
 // benchPlan plans testdata/bench/demo-query.graphql on the demo supergraph.
 func benchPlan(b *testing.B) *planner.Plan {
 	b.Helper()
+	return benchPlanOf(b, "demo-query.graphql")
+}
+
+// benchPlanOf plans the query in testdata/bench/name on the demo supergraph.
+func benchPlanOf(b *testing.B, name string) *planner.Plan {
+	b.Helper()
 	sg, err := schema.Load(gateway.DemoSupergraph)
 	if err != nil {
 		b.Fatal(err)
 	}
-	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "demo-query.graphql"))
+	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", name))
 	if err != nil {
 		b.Fatal(err)
 	}

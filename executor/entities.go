@@ -2,6 +2,7 @@ package executor
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
@@ -134,7 +135,6 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	}
 	defer e.mu.Unlock()
 	guard := guardOf(f)
-	var arena fastjson.Arena
 	var used []bool
 	for j, obj := range batch.objs {
 		if i := batch.rep[j]; i < len(entities) {
@@ -143,7 +143,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 					used = make([]bool, len(entities))
 				}
 				if used[i] {
-					ent = copyComposite(&arena, ent)
+					ent = e.copyOf(ent)
 				}
 				used[i] = true
 				mergeEntity(obj, ent, guard, &e.pos)
@@ -196,23 +196,39 @@ func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard, pos *positions)
 	}
 }
 
-// copyComposite returns v with its objects and arrays copied (leaves are
-// shared: nothing changes them): one entity answer merged into several
-// objects (one representation, several objects) must not leave them
-// sharing a sub-object, which a later fetch along one of their paths
-// would fill for all of them.
-func copyComposite(a *fastjson.Arena, v *fastjson.Value) *fastjson.Value {
+// copyOf returns v with its objects and arrays copied (leaves are shared:
+// nothing changes them): one entity answer merged into several objects
+// (one representation, several objects) must not leave them sharing a
+// sub-object, which a later fetch along one of their paths would fill
+// for all of them. The copies live in the execution's arena, which is
+// pooled: after a few requests copying allocates nothing. Called under
+// e.mu.
+func (e *execution) copyOf(v *fastjson.Value) *fastjson.Value {
+	if e.copies == nil {
+		e.copies = copyArenas.Get()
+	}
+	return copyComposite(e.copies, v, &e.copied)
+}
+
+// copyComposite copies v's objects and arrays into a, counting the values
+// it makes in n.
+func copyComposite(a *fastjson.Arena, v *fastjson.Value, n *int) *fastjson.Value {
 	switch v.Type() {
 	case fastjson.TypeObject:
+		*n++
 		o := a.NewObject()
+		dst := o.GetObject()
 		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
-			o.Set(string(k), copyComposite(a, c))
+			// The key lives as long as v's document, as the copy does
+			// (both until the execution ends): it is not copied.
+			dst.Set(unsafe.String(unsafe.SliceData(k), len(k)), copyComposite(a, c, n))
 		})
 		return o
 	case fastjson.TypeArray:
+		*n++
 		arr := a.NewArray()
 		for i, c := range v.GetArray() {
-			arr.SetArrayItem(i, copyComposite(a, c))
+			arr.SetArrayItem(i, copyComposite(a, c, n))
 		}
 		return arr
 	}

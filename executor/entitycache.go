@@ -58,7 +58,6 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 	}
 	hit := make([]bool, len(batch.items))
 	guard := guardOf(f)
-	var arena fastjson.Arena
 	if len(parsed) > 0 {
 		e.mu.Lock()
 		for j, ent := range parsed {
@@ -71,7 +70,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			for k, obj := range batch.objs {
 				if batch.rep[k] == i {
 					if !first {
-						ent = copyComposite(&arena, ent)
+						ent = e.copyOf(ent)
 					}
 					first = false
 					mergeEntity(obj, ent, guard, &e.pos)

@@ -82,9 +82,12 @@ type execution struct {
 	data *fastjson.Value
 	// pos remembers where entity fetch paths led in data.
 	pos     positions
-	arena   fastjson.Arena
 	parsers []pooledParser
-	errors  []*Error
+	// copies holds the copies copyOf makes (from copyArenas), copied
+	// counts them.
+	copies *fastjson.Arena
+	copied int
+	errors []*Error
 	// cacheControl collects Stats.CacheControl when Stats is set.
 	cacheControl []string
 	stats        bool

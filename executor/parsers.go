@@ -46,7 +46,14 @@ func (e *execution) parse(b []byte) (*fastjson.Value, error) {
 	return p.ParseBytes(b)
 }
 
-// release returns the execution's parsers to their pools.
+// copyArenas keeps the arenas of copyOf between executions. An arena
+// keeps the memory of the most values it held; one that held more than
+// maxPooledCopies is left to the collector, so the pool holds little.
+var copyArenas fastjson.ArenaPool
+
+const maxPooledCopies = 8192
+
+// release returns the execution's parsers and copy arena to their pools.
 func (e *execution) release() {
 	for _, pp := range e.parsers {
 		if pp.class >= 0 {
@@ -54,4 +61,8 @@ func (e *execution) release() {
 		}
 	}
 	e.parsers = nil
+	if e.copies != nil && e.copied <= maxPooledCopies {
+		copyArenas.Put(e.copies)
+	}
+	e.copies, e.copied = nil, 0
 }

@@ -265,15 +265,19 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	return s, nil
 }
 
+// CacheMaxCost bounds the parsed-document cache and the plan cache, each:
+// the sum of the estimated bytes of its entries.
+const CacheMaxCost = 64 << 20
+
 // Swap atomically replaces the supergraph; requests already running
 // finish on the version they started with.
 func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error {
 	raw := transport
-	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: 1e5, MaxCost: 64 << 20, BufferItems: 64})
+	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: 1e5, MaxCost: CacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("document cache: %w", err)
 	}
-	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: 1e5, MaxCost: 64 << 20, BufferItems: 64})
+	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: 1e5, MaxCost: CacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}

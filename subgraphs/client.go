@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"sync"
 	"time"
 
@@ -70,10 +71,14 @@ type Client struct {
 
 // subgraph is the state of one subgraph.
 type subgraph struct {
-	name     string
-	url      string
+	name string
+	url  string
+	// u is url parsed once (nil when it does not parse: every request
+	// then fails with the parse error).
+	u        *neturl.URL
+	uerr     error
 	set      Settings
-	http     *http.Client
+	http     *http.Transport
 	breaker  *breaker
 	bulkhead chan struct{}
 	budget   *retryBudget
@@ -119,14 +124,20 @@ func NewClient(urls map[string]string, opts Options) *Client {
 			url = set.URL
 		}
 		sg := &subgraph{name: name, url: url, set: set, budget: newRetryBudget(set.Retry, time.Now)}
-		sg.http = &http.Client{Transport: &http.Transport{
+		sg.u, sg.uerr = parseURL(url)
+		// Requests go to the transport directly, not through an
+		// http.Client: a subgraph's redirect is an HTTP error rather than
+		// followed (the forwarded headers would go wherever it points),
+		// and the client's per-request header copies and redirect
+		// bookkeeping are not paid.
+		sg.http = &http.Transport{
 			Proxy:               nil,
 			DialContext:         (&net.Dialer{Timeout: set.Pool.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        set.Pool.MaxIdleConns,
 			MaxIdleConnsPerHost: set.Pool.MaxIdleConns,
 			IdleConnTimeout:     set.Pool.IdleTimeout,
 			ForceAttemptHTTP2:   false,
-		}}
+		}
 		sg.breaker = newBreaker(set.Breaker, time.Now, func(from, to BreakerState) {
 			c.logger.Warn("circuit breaker", "subgraph", name, "from", from.String(), "to", to.String())
 		})
@@ -270,14 +281,10 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 // subgraph behaved (a JSON answer in time); an answer may be returned
 // with ok false (a 200 whose body is not JSON: the executor reports it).
 func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Request, span trace.Span) (resp *executor.Response, ferr *executor.FetchError, ok, retriable bool) {
-	var body io.Reader = bytes.NewReader(req.Body)
-	if req.Stream != nil {
-		body = req.Stream
+	if sg.uerr != nil {
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: sg.uerr.Error()}, false, false
 	}
-	hr, err := http.NewRequestWithContext(actx, http.MethodPost, sg.url, body)
-	if err != nil {
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: err.Error()}, false, false
-	}
+	hr := sg.newRequest(actx, req, len(req.Header)+4)
 	for k, v := range req.Header {
 		hr.Header[k] = v
 	}
@@ -294,7 +301,7 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	if c.propagate {
 		telemetry.Propagator.Inject(actx, propagation.HeaderCarrier(hr.Header))
 	}
-	hresp, err := sg.http.Do(hr)
+	hresp, err := sg.http.RoundTrip(hr)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded) {
 			return nil, &executor.FetchError{Code: CodeTimeout, Message: "timed out"}, false, false
@@ -338,6 +345,43 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	}
 	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: hresp.Header.Get("Cache-Control"), Header: hresp.Header}, nil, looksLikeJSONObject(buf.Bytes()), false
 }
+
+// parseURL parses a subgraph URL as http.NewRequest would.
+func parseURL(s string) (*neturl.URL, error) {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("subgraph URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("subgraph URL %q: want http:// or https:// and a host", s)
+	}
+	return u, nil
+}
+
+// newRequest returns the POST of req to the subgraph, with an empty
+// header of room n, as http.NewRequestWithContext would make it but
+// without parsing the URL again (the transport only reads it).
+func (sg *subgraph) newRequest(ctx context.Context, req *executor.Request, n int) *http.Request {
+	hr := (&http.Request{Method: http.MethodPost, URL: sg.u, Host: sg.u.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: make(http.Header, n)}).WithContext(ctx)
+	switch {
+	case req.Stream != nil:
+		// Unknown length: sent chunked.
+		hr.Body = io.NopCloser(req.Stream)
+	case len(req.Body) == 0:
+		hr.Body, hr.GetBody = http.NoBody, noBody
+	default:
+		b := req.Body
+		hr.ContentLength = int64(len(b))
+		hr.Body = io.NopCloser(bytes.NewReader(b))
+		// The transport may send the body again on a fresh connection
+		// when a kept-alive one closed before it was written.
+		hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	return hr
+}
+
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 
 // preGrowMax bounds the buffer reserved for an answer on the strength of
 // its Content-Length before any of it arrives.

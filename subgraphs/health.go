@@ -124,7 +124,7 @@ func (c *Client) check(ctx context.Context, sg *subgraph) error {
 	if err != nil {
 		return fmt.Errorf("health check request: %w", err)
 	}
-	resp, err := sg.http.Do(req)
+	resp, err := sg.http.RoundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("timed out after %v", hc.Timeout)

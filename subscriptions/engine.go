@@ -134,6 +134,8 @@ type Engine struct {
 	opts Options
 	// Stats may be read at any time.
 	Stats Stats
+	// Timings may be read at any time.
+	Timings Timings
 
 	mu       sync.Mutex
 	groups   map[string]*group
@@ -147,6 +149,12 @@ type Engine struct {
 	pingOnce sync.Once
 	// bySubgraph counts events per subgraph owning the root field.
 	bySubgraph sync.Map // string -> *eventCounts
+	// hijacked counts the HTTP streams served off net/http (hijack.go),
+	// which Shutdown waits for as for WebSockets.
+	hijacked atomic.Int64
+	// fan are the fan-out workers (fanout.go).
+	fanOnce sync.Once
+	fan     *fanWorkers
 	// api is the API schema of the last Reload (nil before one).
 	api *ast.Schema
 	// reservations are graphql-sse single connection streams by token
@@ -195,8 +203,9 @@ func (e *Engine) Upstream() *wsclient.Client { return e.up }
 // not block.
 type sink interface {
 	// next queues one event (a GraphQL response); false means the
-	// client's buffer is full.
-	next(body []byte) bool
+	// client's buffer is full. tr, when not nil, is told when the event
+	// was written (or dropped).
+	next(body []byte, tr *fanTrace) bool
 	// end queues the last message: complete when errs is nil, else an
 	// error carrying errs (a JSON list of GraphQL errors).
 	end(errs []byte)
@@ -277,6 +286,7 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 	}
 	s.g = g
 	g.members[s] = struct{}{}
+	g.version++
 	e.subs[s] = struct{}{}
 	e.perCount[id.Client]++
 	e.mu.Unlock()
@@ -317,6 +327,7 @@ func (s *subscription) close(reason string) bool {
 	}
 	g := s.g
 	delete(g.members, s)
+	g.version++
 	last := len(g.members) == 0
 	if last && e.groups[g.key] == g {
 		delete(e.groups, g.key)
@@ -333,8 +344,8 @@ func (s *subscription) close(reason string) bool {
 
 // Shutdown completes every subscription (clients receive complete), tells
 // the transports to close their connections, closes the upstream client,
-// and waits (up to the write timeout, at most 5s) for the WebSockets to
-// be closed.
+// and waits (up to the write timeout, at most 5s) for the WebSockets and
+// the hijacked HTTP streams to be closed.
 func (e *Engine) Shutdown() {
 	e.mu.Lock()
 	if e.closing {
@@ -370,7 +381,7 @@ func (e *Engine) Shutdown() {
 		e.mu.Lock()
 		n := len(e.conns)
 		e.mu.Unlock()
-		if n == 0 {
+		if n == 0 && e.hijacked.Load() == 0 {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -483,12 +494,16 @@ type group struct {
 	api    *ast.Schema
 	ctx    context.Context
 	cancel context.CancelFunc
-	// members is guarded by e.mu.
+	// members and version (counting their changes) are guarded by e.mu.
 	members map[*subscription]struct{}
+	version int
+	// cached are the members by connection at cachedVersion (fanout.go).
+	cached        *fanTargets
+	cachedVersion int
 
 	mu      sync.Mutex
 	up      *wsclient.Sub
-	pending [][]byte
+	pending []upEvent
 	endErr  error
 	ended   bool
 	stopped bool
@@ -572,13 +587,19 @@ func (g *group) Next(payload []byte) {
 			g.endErr = errOverloaded
 		}
 	} else {
-		g.pending = append(g.pending, payload)
+		g.pending = append(g.pending, upEvent{payload, time.Now()})
 	}
 	g.mu.Unlock()
 	g.wake()
 }
 
 var errOverloaded = errors.New("overloaded")
+
+// upEvent is an event from the subgraph and when it arrived.
+type upEvent struct {
+	payload []byte
+	at      time.Time
+}
 
 // End implements wsclient.Listener.
 func (g *group) End(err error) {
@@ -632,25 +653,12 @@ func (g *group) run() {
 			return
 		}
 		counts := g.e.countsFor(g.plan.Primary.Subgraph)
-		for _, payload := range events {
+		for _, ev := range events {
 			g.e.Stats.EventsIn.Add(1)
 			counts.in.Add(1)
-			body := g.complete(payload)
-			for _, s := range g.snapshot() {
-				if s.ended.Load() {
-					continue
-				}
-				if !s.sink.next(body) {
-					g.e.Stats.SlowClients.Add(1)
-					if s.close("slow client") {
-						s.sink.kill()
-					}
-					continue
-				}
-				s.events.Add(1)
-				g.e.Stats.EventsOut.Add(1)
-				counts.out.Add(1)
-			}
+			body := g.complete(ev.payload)
+			g.e.Timings.Complete.observe(time.Since(ev.at))
+			g.fanOut(body, &fanTrace{t: &g.e.Timings, arrived: ev.at}, counts)
 		}
 		if ended {
 			errs, reason := g.endErrors(endErr)

@@ -14,8 +14,11 @@
 //
 // The WebSocket and SSE state machines are written here: the maintained
 // Go servers of these protocols (gqlgen's transports) run a gqlgen
-// ExecutableSchema, not a federated plan; the WebSocket framing is
-// github.com/coder/websocket.
+// ExecutableSchema, not a federated plan. The WebSocket handshake, reads
+// and control frames are github.com/coder/websocket; the protocol's
+// messages are framed and written here (wsio.go), so that an event fanned
+// out to thousands of sockets costs one non-blocking write each and no
+// goroutine.
 package subscriptions
 
 import (

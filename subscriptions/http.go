@@ -62,9 +62,10 @@ type httpSink struct {
 	dead chan struct{}
 }
 
-func (s *httpSink) next(body []byte) bool {
+func (s *httpSink) next(body []byte, tr *fanTrace) bool {
 	select {
 	case s.out <- body:
+		tr.written(1, true) // queued: the transport does not trace its writes
 		return true
 	default:
 		return false
@@ -144,7 +145,12 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		writeRefusal(w, refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections"))
 		return
 	}
-	defer e.releaseConn()
+	handedOff := false // to a hijacked stream's goroutine, which releases it
+	defer func() {
+		if !handedOff {
+			e.releaseConn()
+		}
+	}()
 	authed, id, rerr := e.gw.Admit(w, r, true)
 	if rerr != nil {
 		writeRefusal(w, rerr)
@@ -199,9 +205,33 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		writeRefusal(w, rerr)
 		return
 	}
-	defer sub.close("client went away")
 	fw.headers(w.Header())
 	w.WriteHeader(http.StatusOK)
+	first := []byte(":\n\n")
+	if kind == "multipart" {
+		first = []byte("\r\n--graphql")
+	}
+	if hs := hijackStream(w, r, e.opts.WriteTimeout); hs != nil {
+		// The handler's goroutine and net/http's buffers and request
+		// go; the stream is served by a fresh goroutine (small stack)
+		// and its socket watched by another (hijack.go).
+		handedOff = true
+		e.hijacked.Add(1)
+		gone := make(chan struct{})
+		go hs.watch(gone)
+		go func() {
+			defer e.hijacked.Add(-1)
+			defer e.releaseConn()
+			completed := false
+			defer func() { hs.close(completed) }()
+			defer sub.close("client went away")
+			if hs.write(first) {
+				completed = e.stream(sk, fw, keepAlive, hs.write, gone)
+			}
+		}()
+		return
+	}
+	defer sub.close("client went away")
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))
 		if _, err := w.Write(b); err != nil {
@@ -209,20 +239,22 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		}
 		return rc.Flush() == nil
 	}
-	if kind == "multipart" {
-		if !write([]byte("\r\n--graphql")) {
-			return
-		}
-	} else if !write([]byte(":\n\n")) {
-		return
+	if write(first) {
+		e.stream(sk, fw, keepAlive, write, ctx.Done())
 	}
+}
+
+// stream writes a subscription's events (through write, framed by fw)
+// until it ends (true once its end was written), the client does not
+// read, or gone is closed.
+func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write func([]byte) bool, gone <-chan struct{}) bool {
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
 	for {
 		select {
 		case body := <-sk.out:
 			if !write(fw.event(body)) {
-				return
+				return false
 			}
 		case errs := <-sk.done:
 			// Events queued before the end go first.
@@ -230,7 +262,7 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 				select {
 				case body := <-sk.out:
 					if !write(fw.event(body)) {
-						return
+						return false
 					}
 					continue
 				default:
@@ -238,18 +270,17 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 				break
 			}
 			if errs != nil && !write(fw.errors(errs)) {
-				return
+				return false
 			}
-			write(fw.complete())
-			return
+			return write(fw.complete())
 		case <-tick.C:
 			if !write(fw.heartbeat()) {
-				return
+				return false
 			}
 		case <-sk.dead:
-			return
-		case <-ctx.Done():
-			return
+			return false
+		case <-gone:
+			return false
 		}
 	}
 }

@@ -2,6 +2,7 @@ package subscriptions_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -275,42 +276,112 @@ func TestWebSocketOverTLS(t *testing.T) {
 	}
 }
 
-// TestIdleSSESubscriptionMemory measures an idle GraphQL over SSE
-// subscription (distinct connections: its own HTTP connection, whose
-// handler goroutine stays for the stream) against the 64 KiB per stream
-// connection the gateway adds to its soft memory limit.
-func TestIdleSSESubscriptionMemory(t *testing.T) {
+// TestIdleHTTPSubscriptionMemory measures an idle GraphQL over SSE
+// (distinct connections) and an idle multipart subscription, each on its
+// own HTTP/1.1 connection (hijacked once its header is sent, so that
+// neither the handler's goroutine nor net/http's buffers stay), against
+// the 20 KB of issue 16.
+func TestIdleHTTPSubscriptionMemory(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector multiplies memory")
 	}
 	if testing.Short() {
 		t.Skip("opens 500 connections")
 	}
-	const n = 500
-	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
-	host := strings.TrimPrefix(strings.TrimSuffix(e.URL, "/graphql"), "http://")
-	body := `{"query":"subscription { reviewAdded(productUpc: \"3\") { body product { name } } }"}`
-	open := func() net.Conn {
-		c, err := net.DialTimeout("tcp", host, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct{ name, accept string }{
+		{"sse", "text/event-stream"},
+		{"multipart", `multipart/mixed;subscriptionSpec="1.0",application/json`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 500
+			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+			host := strings.TrimPrefix(strings.TrimSuffix(e.URL, "/graphql"), "http://")
+			body := `{"query":"subscription { reviewAdded(productUpc: \"3\") { body product { name } } }"}`
+			open := func() net.Conn {
+				c, err := net.DialTimeout("tcp", host, 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = c.Close() })
+				fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: %s\r\nContent-Length: %d\r\n\r\n%s", host, tc.accept, len(body), body)
+				return c
+			}
+			first := open()
+			waitFor(t, "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
+			h0, s0 := live()
+			for i := 0; i < n; i++ {
+				open()
+			}
+			waitFor(t, fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == n+1 })
+			time.Sleep(100 * time.Millisecond)
+			h1, s1 := live()
+			heap, stacks := (float64(h1)-float64(h0))/n, (float64(s1)-float64(s0))/n
+			t.Logf("per idle %s subscription: heap %.0f B, stacks %.0f B", tc.name, heap, stacks)
+			if total := heap + stacks; total > 20000 {
+				t.Errorf("%.0f bytes per idle %s subscription, want under 20,000", total, tc.name)
+			}
+			// They are alive: an event reaches the first one.
+			e.add("3", "alive")
+			_ = first.SetReadDeadline(time.Now().Add(10 * time.Second))
+			var got []byte
+			buf := make([]byte, 4096)
+			for !bytes.Contains(got, []byte(`"alive"`)) {
+				k, err := first.Read(buf)
+				if err != nil {
+					t.Fatalf("no event (%v) after %q", err, got)
+				}
+				got = append(got, buf[:k]...)
+			}
+		})
+	}
+}
+
+// TestBackloggedClientInOrder fills a client's socket (it reads nothing
+// while large events arrive, so the gateway's non-blocking writes come up
+// short and a writer finishes them) and then reads: with room for them in
+// its buffer, every event arrives once, whole and in order, on both of
+// the connection's subscriptions.
+func TestBackloggedClientInOrder(t *testing.T) {
+	const events = 200
+	e := newEnv(t, envOptions{engine: subscriptions.Options{Buffer: 4 * events}})
+	// The gateway's socket gets a small send buffer: it fills at once.
+	subscriptions.SetAcceptHook(t, func(c net.Conn) { _ = c.(*net.TCPConn).SetWriteBuffer(4096) })
+	c := dialRaw(t, e.WSURL)
+	c.send(t, subscribeMsg("a"))
+	c.send(t, strings.Replace(subscribeMsg("b"), `"upc":"3"`, `"upc":"3","other":1`, 1))
+	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	e.subscribed(1)
+	pad := strings.Repeat("x", 8<<10)
+	for i := range events {
+		e.add("3", fmt.Sprintf("%d-%s", i, pad))
+		if i%32 == 31 {
+			// The demo feed holds 64 events per subscriber: let the
+			// gateway take them (each reaches both subscriptions, one
+			// group of identical ones: the unused variable is dropped).
+			waitFor(t, "events taken", func() bool { return e.Engine.Stats.EventsOut.Load() == int64(2*(i+1)) })
 		}
-		t.Cleanup(func() { _ = c.Close() })
-		fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: %d\r\n\r\n%s", host, len(body), body)
-		return c
 	}
-	open()
-	waitFor(t, "1 active", func() bool { return e.Engine.Stats.Active.Load() == 1 })
-	h0, s0 := live()
-	for i := 0; i < n; i++ {
-		open()
+	waitFor(t, "all events fanned out", func() bool { return e.Engine.Stats.EventsOut.Load() == 2*events })
+	next := map[string]int{}
+	for range 2 * events {
+		var m struct {
+			ID      string
+			Type    string
+			Payload struct {
+				Data struct{ ReviewAdded struct{ Body string } }
+			}
+		}
+		raw := c.read(t)
+		if err := json.Unmarshal([]byte(raw), &m); err != nil || m.Type != "next" {
+			t.Fatalf("not a next message (%v): %.200s", err, raw)
+		}
+		want := fmt.Sprintf("%d-%s", next[m.ID], pad)
+		if m.Payload.Data.ReviewAdded.Body != want {
+			t.Fatalf("%s: got event %.10s, want %.10s", m.ID, m.Payload.Data.ReviewAdded.Body, want)
+		}
+		next[m.ID]++
 	}
-	waitFor(t, fmt.Sprintf("%d active", n+1), func() bool { return e.Engine.Stats.Active.Load() == n+1 })
-	time.Sleep(100 * time.Millisecond)
-	h1, s1 := live()
-	heap, stacks := (float64(h1)-float64(h0))/n, (float64(s1)-float64(s0))/n
-	t.Logf("per idle SSE subscription: heap %.0f B, stacks %.0f B", heap, stacks)
-	if total := heap + stacks; total > 64<<10 {
-		t.Errorf("%.0f bytes per idle SSE subscription, over the 64 KiB budgeted per stream connection", total)
+	if next["a"] != events || next["b"] != events {
+		t.Fatalf("events per subscription: %v", next)
 	}
 }

@@ -250,7 +250,13 @@ func singleEvent(event, id string, payload []byte) []byte {
 	return append(b, "\n\n"...)
 }
 
-func (op *sseOp) next(body []byte) bool { return op.r.push(singleEvent("next", op.id, body)) }
+func (op *sseOp) next(body []byte, tr *fanTrace) bool {
+	ok := op.r.push(singleEvent("next", op.id, body))
+	if ok {
+		tr.written(1, true) // queued: the transport does not trace its writes
+	}
+	return ok
+}
 
 func (op *sseOp) end(errs []byte) {
 	res := op.r

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -707,4 +708,79 @@ func TestSlowSSEClientIsDisconnected(t *testing.T) {
 		return e.Engine.Stats.Active.Load() == 0 && e.Engine.Stats.Connections.Load() == 0
 	})
 	e.subscribed(0)
+}
+
+// TestHTTPStreamClientLeaves checks that an SSE or multipart subscription
+// (whose connection the gateway hijacks) ends when its client closes the
+// connection, and that bytes a client sends after its request are
+// dropped without disturbing the stream.
+func TestHTTPStreamClientLeaves(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	host := strings.TrimPrefix(strings.TrimSuffix(e.URL, "/graphql"), "http://")
+	body := `{"query":"subscription { reviewAdded(productUpc: \"2\") { body } }"}`
+	for _, accept := range []string{"text/event-stream", `multipart/mixed;subscriptionSpec="1.0"`} {
+		c, err := net.DialTimeout("tcp", host, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: %s\r\nContent-Length: %d\r\n\r\n%sGET / HTTP/1.1\r\n\r\nnoise", host, accept, len(body), body)
+		e.subscribed(1)
+		if _, err := c.Write([]byte("more noise after the stream started")); err != nil {
+			t.Fatal(err)
+		}
+		e.add("2", "still streaming")
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got, err := readUntil(c, "still streaming")
+		if err != nil {
+			t.Fatalf("%s: %v after %q", accept, err, got)
+		}
+		if !strings.HasPrefix(got, "HTTP/1.1 200 OK\r\n") || !strings.Contains(got, "Transfer-Encoding: chunked\r\n") {
+			t.Fatalf("%s: response head %q", accept, got)
+		}
+		_ = c.Close()
+		waitFor(t, accept+" subscription ended", func() bool {
+			return e.Engine.Stats.Active.Load() == 0 && e.Engine.Stats.Connections.Load() == 0
+		})
+		e.subscribed(0)
+	}
+}
+
+// readUntil reads c until what it read contains s.
+func readUntil(c net.Conn, s string) (string, error) {
+	var got []byte
+	buf := make([]byte, 4096)
+	for !bytes.Contains(got, []byte(s)) {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			return string(got), err
+		}
+	}
+	return string(got), nil
+}
+
+// TestHTTPStreamEndsCleanly checks that a hijacked SSE or multipart
+// stream that ends (here at shutdown) ends its chunked body, so that a
+// client reads it to the end without an error.
+func TestHTTPStreamEndsCleanly(t *testing.T) {
+	for _, tc := range []struct{ accept, last string }{
+		{"text/event-stream", "event: complete\ndata:\n\n"},
+		{`multipart/mixed;subscriptionSpec="1.0"`, "--graphql--\r\n"},
+	} {
+		e := newEnv(t, envOptions{})
+		req, _ := http.NewRequest("POST", e.URL, strings.NewReader(`{"query":"subscription { reviewAdded { body } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", tc.accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.subscribed(1)
+		e.Engine.Shutdown()
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !strings.HasSuffix(string(body), tc.last) {
+			t.Fatalf("%s: read %q, %v; want a body ending with %q", tc.accept, body, err, tc.last)
+		}
+	}
 }

@@ -3,8 +3,10 @@ package subscriptions
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +75,13 @@ type outMsg struct {
 	raw     []byte
 	id, typ string
 	payload []byte
-	close   bool
+	// idJSON and tail, when tail is set, are the message
+	// {"id":<idJSON><tail>: an event's tail (`,"type":"next","payload":…}`)
+	// is framed once for all its subscribers.
+	idJSON, tail []byte
+	close        bool
+	// tr follows the event this message carries (nil for others).
+	tr *fanTrace
 }
 
 type wsClose struct {
@@ -83,8 +91,10 @@ type wsClose struct {
 
 // wsSub is one subscription of a connection (a sink).
 type wsSub struct {
-	c      *wsConn
-	id     string
+	c  *wsConn
+	id string
+	// idJSON is id as a JSON string, spliced into event messages.
+	idJSON []byte
 	cancel context.CancelFunc
 	sub    *subscription
 }
@@ -101,6 +111,9 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept answered the request
 	}
 	hj.header = nil
+	if testHookAccepted != nil {
+		testHookAccepted(hj.conn)
+	}
 	if ws.Subprotocol() != wsclientSubprotocol {
 		_ = ws.Close(4406, "Subprotocol not acceptable")
 		e.releaseConn()
@@ -129,6 +142,10 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 const wsclientSubprotocol = "graphql-transport-ws"
+
+// testHookAccepted, when set (by tests), sees each accepted WebSocket's
+// connection.
+var testHookAccepted func(net.Conn)
 
 // wait parks until the client sends, then reads on a fresh goroutine:
 // the parked goroutine keeps the smallest stack, and the one that reads
@@ -207,92 +224,182 @@ func (c *wsConn) send(m wsMessage) bool {
 
 func (c *wsConn) sendRaw(b []byte) bool { return c.enqueue(outMsg{raw: b}, false) }
 
-// enqueue queues m; false when the queue is full, unless force. A writer
-// goroutine is started when none runs.
+// enqueue queues m; false when the queue is full, unless force.
 func (c *wsConn) enqueue(m outMsg, force bool) bool {
+	return c.enqueueAll([]outMsg{m}, force) == 1
+}
+
+// enqueueAll queues msgs in order and returns how many it took: all
+// unless the queue fills (the first ones, up to its free room), or force.
+// When nothing was being written, they are written at once on this
+// goroutine without blocking (writeNow); what the socket does not take,
+// and any close, is left to a writer goroutine (flush).
+func (c *wsConn) enqueueAll(msgs []outMsg, force bool) int {
 	c.qmu.Lock()
 	if c.dead {
 		c.qmu.Unlock()
-		return true
+		for _, m := range msgs {
+			m.tr.written(1, false)
+		}
+		return len(msgs)
 	}
-	if !force && len(c.queue) >= c.e.opts.Buffer {
+	took := len(msgs)
+	if !force {
+		took = min(took, max(c.e.opts.Buffer-len(c.queue), 0))
+	}
+	if took == 0 {
 		c.qmu.Unlock()
-		return false
+		return 0
 	}
-	c.queue = append(c.queue, m)
-	start := !c.writing
+	if c.writing {
+		c.queue = append(c.queue, msgs[:took]...)
+		c.qmu.Unlock()
+		return took
+	}
 	c.writing = true
-	c.qmu.Unlock()
-	if start {
-		go c.flush()
+	batch := msgs[:took]
+	if len(c.queue) > 0 {
+		batch = append(c.queue, batch...)
+		c.queue = nil
 	}
-	return true
+	c.qmu.Unlock()
+	c.writeNow(batch)
+	return took
 }
 
-// flush writes the queue until it is empty: what is queued at once goes
-// out in one write.
-func (c *wsConn) flush() {
-	scratch := batchPool.Get().(*[]byte)
-	defer func() {
-		*scratch = (*scratch)[:0]
-		batchPool.Put(scratch)
-	}()
-	for {
+// writeNow writes batch (c.writing is set) with one non-blocking write
+// when it holds no close; the rest, and what was queued meanwhile, goes
+// to a writer goroutine. The caller may reuse batch afterwards.
+func (c *wsConn) writeNow(batch []outMsg) {
+	for _, m := range batch {
+		if m.close {
+			go c.flush(slices.Clone(batch), nil)
+			return
+		}
+	}
+	buf := batchPool.Get().(*[]byte)
+	*buf = appendMsgs((*buf)[:0], batch)
+	n, err := c.io.out.tryWrite(*buf)
+	switch {
+	case err == nil:
+		putBuf(buf)
+		for _, m := range batch {
+			m.tr.written(1, true)
+		}
+		c.flush(nil, nil) // what was queued meanwhile, if anything, on a writer goroutine
+	case errors.Is(err, errWouldBlock):
+		// The socket holds part of the frames and c.io.out stays locked
+		// until the writer sent the rest.
+		copy(*buf, (*buf)[n:])
+		*buf = (*buf)[:len(*buf)-n]
+		go c.flush(slices.Clone(batch), buf)
+	default:
+		putBuf(buf)
+		c.failWrites(batch, err)
+	}
+}
+
+// flush is the writer: it sends rest (the part of batch's frames the
+// socket did not take; c.io.out is locked for it) or, when rest is nil,
+// batch, then what is queued until the queue is empty. Called with
+// nothing to write, it only ends the writing (or starts a writer
+// goroutine for what was queued meanwhile).
+func (c *wsConn) flush(batch []outMsg, rest *[]byte) {
+	if batch == nil && rest == nil {
 		c.qmu.Lock()
 		if len(c.queue) == 0 {
-			c.writing = false
-			if c.dead {
-				close(c.flushed)
-			}
-			c.queue = nil
+			c.stopWriting()
 			c.qmu.Unlock()
 			return
 		}
-		batch := c.queue
+		batch = c.queue
 		c.queue = nil
 		c.qmu.Unlock()
-		if !c.writeBatch(batch, scratch) {
-			c.qmu.Lock()
-			c.queue = nil
-			c.writing = false
-			if c.dead {
-				close(c.flushed)
-			}
-			c.dead = true
-			c.qmu.Unlock()
-			_ = c.ws.CloseNow()
+		go c.flush(batch, nil)
+		return
+	}
+	for {
+		if !c.writeBatch(batch, rest) {
 			return
 		}
+		rest = nil
+		c.qmu.Lock()
+		if len(c.queue) == 0 {
+			c.stopWriting()
+			c.qmu.Unlock()
+			return
+		}
+		batch = c.queue
+		c.queue = nil
+		c.qmu.Unlock()
 	}
 }
 
-// writeBatch frames msgs into one write; false ends the connection (a
-// close was written, or the client does not read).
-func (c *wsConn) writeBatch(msgs []outMsg, scratch *[]byte) bool {
-	c.io.batch.begin()
-	closing := false
-	for _, m := range msgs {
-		if m.close {
-			closing = true
-			break
-		}
-		b := m.raw
-		if b == nil {
-			*scratch = appendFrame((*scratch)[:0], m.id, m.typ, m.payload)
-			b = *scratch
-		}
-		// Into the batch: the library's write does not block on the
-		// socket here.
-		if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
-			_ = c.io.batch.end(c.e.opts.WriteTimeout)
-			return false
-		}
+// stopWriting ends a writer's turn; c.qmu is held.
+func (c *wsConn) stopWriting() {
+	c.writing = false
+	c.queue = nil
+	if c.dead {
+		close(c.flushed)
 	}
-	if err := c.io.batch.end(c.e.opts.WriteTimeout); err != nil {
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			c.e.Stats.SlowClients.Add(1)
+}
+
+// failWrites ends the connection after a failed write: batch and what is
+// queued are dropped.
+func (c *wsConn) failWrites(batch []outMsg, err error) {
+	for _, m := range batch {
+		m.tr.written(1, false)
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.e.Stats.SlowClients.Add(1)
+	}
+	c.qmu.Lock()
+	for _, m := range c.queue {
+		m.tr.written(1, false)
+	}
+	wasDead := c.dead
+	c.dead = true
+	c.writing = false
+	c.queue = nil
+	if wasDead {
+		close(c.flushed)
+	}
+	c.qmu.Unlock()
+	_ = c.ws.CloseNow()
+}
+
+// writeBatch writes msgs (or, when rest is set, what the socket did not
+// take of their frames) waiting for the socket up to the write timeout;
+// false ends the connection (a close was written, or the client does not
+// read).
+func (c *wsConn) writeBatch(msgs []outMsg, rest *[]byte) bool {
+	var err error
+	closing := false
+	if rest != nil {
+		err = c.io.out.writeRest(*rest, c.e.opts.WriteTimeout)
+		putBuf(rest)
+	} else {
+		for i, m := range msgs {
+			if m.close {
+				closing = true
+				for _, m := range msgs[i:] {
+					m.tr.written(1, false)
+				}
+				msgs = msgs[:i]
+				break
+			}
 		}
+		buf := batchPool.Get().(*[]byte)
+		*buf = appendMsgs((*buf)[:0], msgs)
+		err = c.io.out.write(*buf, c.e.opts.WriteTimeout)
+		putBuf(buf)
+	}
+	if err != nil {
+		c.failWrites(msgs, err)
 		return false
+	}
+	for _, m := range msgs {
+		m.tr.written(1, true)
 	}
 	if closing {
 		c.mu.Lock()
@@ -301,9 +408,47 @@ func (c *wsConn) writeBatch(msgs []outMsg, scratch *[]byte) bool {
 		if cm != nil {
 			_ = c.ws.Close(cm.code, cm.reason)
 		}
+		c.failWrites(nil, nil)
 		return false
 	}
 	return true
+}
+
+// putBuf returns a framing buffer to the pool.
+func putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		*b = (*b)[:0]
+		batchPool.Put(b)
+	}
+}
+
+// appendMsgs appends the text frames of msgs to b.
+func appendMsgs(b []byte, msgs []outMsg) []byte {
+	for _, m := range msgs {
+		switch {
+		case m.raw != nil:
+			b = appendTextHeader(b, len(m.raw))
+			b = append(b, m.raw...)
+		case m.tail != nil:
+			// {"id":<idJSON><tail>, the tail shared by an event's messages.
+			b = appendTextHeader(b, len(`{"id":`)+len(m.idJSON)+len(m.tail))
+			b = append(b, `{"id":`...)
+			b = append(b, m.idJSON...)
+			b = append(b, m.tail...)
+		default:
+			start := len(b)
+			b = appendFrame(append(b, make([]byte, 10)...), m.id, m.typ, m.payload)
+			// The header's size is known once the message is: move the
+			// message right after it.
+			msg := b[start+10:]
+			var hdr [10]byte
+			h := appendTextHeader(hdr[:0], len(msg))
+			copy(b[start:], h)
+			copy(b[start+len(h):], msg)
+			b = b[:start+len(h)+len(msg)]
+		}
+	}
+	return b
 }
 
 // readLoop reads and handles messages; with idle set it returns true as
@@ -453,7 +598,7 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		return false
 	}
 	ctx, cancel := context.WithCancel(c.authed.Context())
-	s := &wsSub{c: c, id: m.ID, cancel: cancel}
+	s := &wsSub{c: c, id: m.ID, idJSON: appendJSONString(nil, m.ID), cancel: cancel}
 	c.subs[m.ID] = s
 	id, authed, init := c.id, c.authed, c.init
 	c.mu.Unlock()
@@ -506,7 +651,7 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 					return false // completed by the client meanwhile
 				}
 				// The writer sends the payload later: it gets its own copy.
-				if sent = s.next(append([]byte(nil), payload...)); !sent {
+				if sent = s.next(append([]byte(nil), payload...), nil); !sent {
 					// The client does not read: as for a subscription's
 					// events, the connection is closed.
 					c.e.Stats.SlowClients.Add(1)
@@ -561,8 +706,8 @@ func (s *wsSub) fail(errs []byte) {
 	}
 }
 
-func (s *wsSub) next(body []byte) bool {
-	return s.c.enqueue(outMsg{id: s.id, typ: "next", payload: body}, false)
+func (s *wsSub) next(body []byte, tr *fanTrace) bool {
+	return s.c.enqueue(outMsg{id: s.id, typ: "next", payload: body, tr: tr}, false)
 }
 
 func (s *wsSub) end(errs []byte) {

@@ -3,23 +3,33 @@ package subscriptions
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
-// The I/O under a client WebSocket, shaped for many idle connections:
+// The I/O under a client WebSocket, shaped for many idle connections and
+// wide fan-outs:
 //
 //   - the hijacked connection gets a small read buffer and a 16-byte
 //     write buffer in place of net/http's two 4 KiB ones (the WebSocket
 //     library keeps whatever Hijack returns for the connection's life);
-//   - what the library writes goes to a batchWriter: the writer goroutine
-//     frames all queued messages into one pooled buffer and sends it with
-//     one write system call under one deadline, and an idle connection
-//     holds no write buffer at all;
+//   - the messages of the protocol are framed here (a server's text frame
+//     is a 2 to 10 byte header and the message, RFC 6455 5.2) and written
+//     to the socket directly: when nothing is queued for the connection,
+//     on the goroutine that produced them with one non-blocking write
+//     system call (no goroutine, no deadline, no copy beyond the frame);
+//     what does not fit in the socket's buffer goes to a writer goroutine
+//     that waits, under the write deadline;
+//   - the frames the library writes itself (answers to pings, the close
+//     handshake) reach the socket whole, under the same lock
+//     (frameWriter);
 //   - an idle connection waits for its next message on a goroutine with
 //     the smallest stack (waitReadable), not in the library's read path.
 
@@ -38,7 +48,7 @@ type hijacker struct {
 	// pending is set when the client's first bytes were read with its
 	// upgrade request (the library moves them out of br's buffer).
 	pending bool
-	batch   *batchWriter
+	out     *sockWriter
 }
 
 // Hijack implements http.Hijacker.
@@ -73,8 +83,8 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	h.conn, h.br, h.pending = conn, br, n > 0
-	h.batch = &batchWriter{conn: conn}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(h.batch, 16)), nil
+	h.out = newSockWriter(conn)
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
 }
 
 // Header implements http.ResponseWriter (the WebSocket library reads the
@@ -86,58 +96,180 @@ func (h *hijacker) Header() http.Header {
 	return h.ResponseWriter.Header()
 }
 
-// batchWriter is where the WebSocket library writes frames. Between begin
-// and end it collects them in a pooled buffer; otherwise (control frames
-// the library answers by itself, the close frame) it writes through.
-type batchWriter struct {
-	conn     net.Conn
-	mu       sync.Mutex
-	batching bool
-	buf      *[]byte
+// sockWriter writes whole frames to a client socket, one writer at a
+// time (mu): the protocol's messages (wsConn) and the library's frames
+// (frameWriter).
+type sockWriter struct {
+	conn net.Conn
+	// raw writes without blocking; nil when conn is not a socket (TLS).
+	raw syscall.RawConn
+	mu  sync.Mutex
+	// writeFD is the function raw.Write runs, made once (a closure per
+	// write would be an allocation per write); b, n and err are its
+	// input and results, guarded by mu.
+	writeFD func(fd uintptr) bool
+	b       []byte
+	n       int
+	err     error
 }
 
-// batchPool holds empty buffers (length 0) for batches and framing.
-var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-// Write implements io.Writer.
-func (w *batchWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	if w.batching {
-		*w.buf = append(*w.buf, p...)
-		w.mu.Unlock()
-		return len(p), nil
+func newSockWriter(conn net.Conn) *sockWriter {
+	s := &sockWriter{conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			s.raw = rc
+			s.writeFD = s.writeNonBlocking
+		}
 	}
-	w.mu.Unlock()
-	return w.conn.Write(p)
+	return s
 }
 
-// begin starts collecting.
-func (w *batchWriter) begin() {
-	w.mu.Lock()
-	w.batching = true
-	w.buf = batchPool.Get().(*[]byte)
-	w.mu.Unlock()
+// writeNonBlocking writes s.b to fd until it is written or the socket's
+// buffer is full, recording how much in s.n and why it stopped in s.err;
+// it never waits (returns true).
+func (s *sockWriter) writeNonBlocking(fd uintptr) bool {
+	for s.n < len(s.b) {
+		m, e := syscall.Write(int(fd), s.b[s.n:])
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			s.err = errWouldBlock
+		case e != nil:
+			s.err = e
+		case m <= 0:
+			s.err = io.ErrShortWrite
+		default:
+			s.n += m
+			continue
+		}
+		return true
+	}
+	return true
 }
 
-// end sends what was collected in one write with a deadline, and writes
-// through again.
-func (w *batchWriter) end(timeout time.Duration) error {
-	w.mu.Lock()
-	b := w.buf
-	w.buf, w.batching = nil, false
-	w.mu.Unlock()
-	if b == nil {
+// errWouldBlock reports a socket whose buffer is full.
+var errWouldBlock = errors.New("the socket's buffer is full")
+
+// tryWrite writes b with non-blocking system calls and returns how much
+// it wrote; errWouldBlock when the socket's buffer filled first (the
+// caller owes the rest: it holds s.mu then, see writeRest), another
+// error when the connection is broken. Without a raw socket it writes
+// nothing and returns errWouldBlock.
+func (s *sockWriter) tryWrite(b []byte) (int, error) {
+	s.mu.Lock()
+	if s.raw == nil {
+		return 0, errWouldBlock
+	}
+	s.b, s.n, s.err = b, 0, nil
+	err := s.raw.Write(s.writeFD)
+	if err == nil {
+		err = s.err
+	}
+	n := s.n
+	s.b, s.err = nil, nil
+	if err != errWouldBlock {
+		s.mu.Unlock()
+	}
+	return n, err
+}
+
+// writeRest writes b, waiting for the socket up to timeout, and releases
+// s.mu, which the caller holds (tryWrite returned errWouldBlock).
+func (s *sockWriter) writeRest(b []byte, timeout time.Duration) error {
+	defer s.mu.Unlock()
+	return s.writeLocked(b, timeout)
+}
+
+// write writes b, waiting for the socket up to timeout.
+func (s *sockWriter) write(b []byte, timeout time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writeLocked(b, timeout)
+}
+
+func (s *sockWriter) writeLocked(b []byte, timeout time.Duration) error {
+	if len(b) == 0 {
 		return nil
 	}
-	var err error
-	if len(*b) > 0 {
-		_ = w.conn.SetWriteDeadline(time.Now().Add(timeout))
-		_, err = w.conn.Write(*b)
-		_ = w.conn.SetWriteDeadline(time.Time{})
-	}
-	if cap(*b) <= 64<<10 {
-		*b = (*b)[:0]
-		batchPool.Put(b)
-	}
+	_ = s.conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := s.conn.Write(b)
+	_ = s.conn.SetWriteDeadline(time.Time{})
 	return err
 }
+
+// frameWriter is where the WebSocket library writes (its bufio.Writer
+// hands a frame over in pieces): it collects each frame and writes it
+// whole, so that it never lands inside a frame of the protocol's.
+type frameWriter struct {
+	s   *sockWriter
+	buf []byte
+}
+
+// libraryWriteTimeout bounds a frame the library writes (a pong, a close).
+const libraryWriteTimeout = 10 * time.Second
+
+// Write implements io.Writer.
+func (w *frameWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		n := frameLen(w.buf)
+		if n == 0 || n > len(w.buf) {
+			break
+		}
+		if err := w.s.write(w.buf[:n], libraryWriteTimeout); err != nil {
+			w.buf = nil
+			return 0, err
+		}
+		w.buf = w.buf[n:]
+	}
+	if len(w.buf) == 0 {
+		w.buf = nil // an idle connection holds no buffer
+	}
+	return len(p), nil
+}
+
+// frameLen is the length of the WebSocket frame b starts with, header
+// included; 0 when b is too short to tell.
+func frameLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	h := 2
+	if b[1]&0x80 != 0 {
+		h += 4 // masking key
+	}
+	var n uint64
+	switch l := b[1] & 0x7f; l {
+	case 126:
+		if len(b) < 4 {
+			return 0
+		}
+		n, h = uint64(binary.BigEndian.Uint16(b[2:])), h+2
+	case 127:
+		if len(b) < 10 {
+			return 0
+		}
+		n, h = binary.BigEndian.Uint64(b[2:]), h+8
+	default:
+		n = uint64(l)
+	}
+	return h + int(n)
+}
+
+// appendTextHeader appends the header of an unmasked, final text frame
+// of n bytes.
+func appendTextHeader(b []byte, n int) []byte {
+	const finText = 0x81
+	switch {
+	case n < 126:
+		return append(b, finText, byte(n))
+	case n <= 0xffff:
+		return append(b, finText, 126, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, finText, 127), uint64(n))
+	}
+}
+
+// batchPool holds empty buffers (length 0) for framing.
+var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}

@@ -14,6 +14,18 @@
 // completion per event.
 //
 //	subload -url http://127.0.0.1:4000/graphql -n 10000 -c 10000 -d 30s [-distinct] [-pid PID] [-metrics URL]
+//
+// With -gateway BIN it runs the demo subgraphs itself and BIN (`gateway
+// serve`) as a child, pinned with taskset to -gateway-cpus when given, so
+// that the gateway's CPU is not shared with the load generator's when
+// subload is pinned elsewhere:
+//
+//	taskset -c 1 subload -gateway bin/gateway -gateway-cpus 0 -n 10000 -spread 5 -d 20s
+//
+// Then it also reports the latency from the reviews subgraph's write of
+// each event (emit) to its read, and the gateway's own timings
+// (/debug/subscriptions/timings: from an event's arrival to its
+// completion, to each client write, to the last write of its fan-out).
 package main
 
 import (
@@ -47,6 +59,10 @@ type config struct {
 	settle   time.Duration
 	hold     time.Duration
 	spread   int
+
+	gateway, gatewayCPUs, supergraph, gatewayConfig, gatewayLog string
+	subgraphsApart                                              bool
+	subgraphsCPUs                                               string
 }
 
 func main() {
@@ -63,7 +79,22 @@ func main() {
 	flag.DurationVar(&cfg.settle, "settle", 3*time.Second, "wait after opening before measuring idle memory")
 	flag.IntVar(&cfg.spread, "spread", 1, "spread the subscriptions over this many products (1-5), whose events are emitted evenly over the period")
 	flag.DurationVar(&cfg.hold, "hold", 0, "with -idle, keep the subscriptions open this long after measuring")
+	flag.StringVar(&cfg.gateway, "gateway", "", "run this gateway binary (`gateway serve`) and the demo subgraphs here, instead of using -url")
+	flag.StringVar(&cfg.gatewayCPUs, "gateway-cpus", "", "with -gateway, pin the gateway to these CPUs (taskset -c)")
+	flag.StringVar(&cfg.supergraph, "supergraph", "gateway.graphql", "with -gateway, the demo supergraph")
+	flag.StringVar(&cfg.gatewayConfig, "gateway-config", "testdata/bench/subscriptions.yaml", "with -gateway, its configuration")
+	flag.StringVar(&cfg.gatewayLog, "gateway-log", os.TempDir()+"/subload-gateway.log", "with -gateway, where its output goes")
+	flag.BoolVar(&cfg.subgraphsApart, "subgraphs-apart", false, "with -gateway, run the subgraphs in a process of their own (not among the clients)")
+	flag.StringVar(&cfg.subgraphsCPUs, "subgraphs-cpus", "", "with -subgraphs-apart, pin the subgraphs' process to these CPUs")
+	serveOnly := flag.Bool("serve-subgraphs", false, "only serve the demo subgraphs (the process -subgraphs-apart starts)")
 	flag.Parse()
+	if *serveOnly {
+		if err := serveSubgraphs(); err != nil {
+			fmt.Fprintln(os.Stderr, "subload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg.spread = min(max(cfg.spread, 1), 5)
 	if cfg.conns <= 0 || cfg.conns > cfg.n {
 		cfg.conns = cfg.n
@@ -74,31 +105,66 @@ func main() {
 	}
 }
 
-// recorder collects event latencies.
+// recorder collects event latencies: from the mutation's send (lat) and
+// from the subgraph's emit (fromEmit, with -gateway).
 type recorder struct {
 	mu        sync.Mutex
 	lat       []time.Duration
+	fromEmit  []time.Duration
+	emits     *emits
 	measuring atomic.Bool
 	events    atomic.Int64
 	errors    atomic.Int64
 }
 
-func (r *recorder) add(d time.Duration) {
+func (r *recorder) add(now time.Time, sent int64) {
 	r.events.Add(1)
 	if !r.measuring.Load() {
 		return
 	}
+	var emitted time.Time
+	ok := false
+	if r.emits != nil {
+		emitted, ok = r.emits.at(sent)
+	}
 	r.mu.Lock()
-	r.lat = append(r.lat, d)
+	r.lat = append(r.lat, now.Sub(time.Unix(0, sent)))
+	if ok {
+		r.fromEmit = append(r.fromEmit, now.Sub(emitted))
+	}
 	r.mu.Unlock()
 }
 
 func run(cfg config) error {
-	wsURL := strings.Replace(cfg.url, "http", "ws", 1)
-	rssBase := rss(cfg.pid)
 	rec := &recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if cfg.gateway != "" {
+		rec.emits = &emits{}
+		var urls map[string]string
+		var err error
+		if cfg.subgraphsApart {
+			urls, err = startSubgraphsApart(ctx, cfg.subgraphsCPUs, rec.emits)
+		} else {
+			urls, err = startSubgraphs(ctx, rec.emits)
+		}
+		if err != nil {
+			return err
+		}
+		gw, err := startGateway(ctx, cfg.gateway, cfg.gatewayCPUs, cfg.supergraph, cfg.gatewayConfig, cfg.gatewayLog, urls)
+		if err != nil {
+			return err
+		}
+		defer gw.stop()
+		cfg.url, cfg.pid, cfg.metrics = gw.url, gw.pid(), gw.metricsURL
+		where := "here"
+		if cfg.subgraphsApart {
+			where = fmt.Sprintf("in their own process (cpus %q)", cfg.subgraphsCPUs)
+		}
+		fmt.Printf("gateway pid %d at %s (cpus %q), subgraphs %s; log %s\n", cfg.pid, cfg.url, cfg.gatewayCPUs, where, cfg.gatewayLog)
+	}
+	wsURL := strings.Replace(cfg.url, "http", "ws", 1)
+	rssBase := rss(cfg.pid)
 	perConn := (cfg.n + cfg.conns - 1) / cfg.conns
 	var opened atomic.Int64
 	var wg sync.WaitGroup
@@ -184,7 +250,8 @@ func run(cfg config) error {
 			return err
 		}
 	}
-	cpu0 := cpuTime(cfg.pid)
+	cpu0, self0 := cpuTime(cfg.pid), cpuTime(os.Getpid())
+	tim0, timErr := readTimings(cfg.metrics)
 	ev0 := rec.events.Load()
 	rec.measuring.Store(true)
 	t0 := time.Now()
@@ -201,27 +268,47 @@ func run(cfg config) error {
 	time.Sleep(min(cfg.period, 2*time.Second))
 	rec.measuring.Store(false)
 	elapsed := time.Since(t0)
-	cpu := cpuTime(cfg.pid) - cpu0
+	cpu, self := cpuTime(cfg.pid)-cpu0, cpuTime(os.Getpid())-self0
+	tim1, _ := readTimings(cfg.metrics)
 	delivered := rec.events.Load() - ev0
 	rec.mu.Lock()
-	lat := rec.lat
+	lat, fromEmit := rec.lat, rec.fromEmit
 	rec.mu.Unlock()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
+	percentiles := func(lat []time.Duration) func(float64) time.Duration {
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		return func(p float64) time.Duration {
+			if len(lat) == 0 {
+				return 0
+			}
+			return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(100 * time.Microsecond)
 		}
-		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
 	}
+	pct := percentiles(lat)
 	want := int64(emitted) * int64(cfg.n)
+	fmt.Printf("load average %s\n", loadavg())
 	fmt.Printf("events: %d periods x %d subscriptions (one event each per period) = %d expected, %d delivered (%.0f/s), errors %d\n",
 		emitted, cfg.n, want, delivered, float64(delivered)/elapsed.Seconds(), rec.errors.Load())
-	fmt.Printf("latency subgraph->client: p50 %v p90 %v p99 %v max %v\n", pct(0.5).Round(100*time.Microsecond),
-		pct(0.9).Round(100*time.Microsecond), pct(0.99).Round(100*time.Microsecond), pct(1).Round(100*time.Microsecond))
+	fmt.Printf("latency mutation sent->client read: p50 %v p90 %v p99 %v max %v\n", pct(0.5), pct(0.9), pct(0.99), pct(1))
+	if len(fromEmit) > 0 {
+		pe := percentiles(fromEmit)
+		fmt.Printf("latency subgraph emit->client read (%d events): p50 %v p90 %v p99 %v max %v\n", len(fromEmit), pe(0.5), pe(0.9), pe(0.99), pe(1))
+	}
+	if timErr == nil && tim1 != nil {
+		for _, h := range []struct {
+			name          string
+			before, after []int64
+		}{{"arrival->completed (per event)", tim0.Complete, tim1.Complete},
+			{"arrival->client write returned (per message)", tim0.Delivery, tim1.Delivery},
+			{"arrival->last write of the fan-out (per event)", tim0.FanOut, tim1.FanOut}} {
+			n, ps := histPercentiles(tim1.Bounds, h.before, h.after, 0.5, 0.9, 0.99, 0.999)
+			fmt.Printf("gateway %s: %d, p50 %s p90 %s p99 %s p99.9 %s\n", h.name, n, ps[0], ps[1], ps[2], ps[3])
+		}
+	}
 	if cfg.pid > 0 {
 		fmt.Printf("gateway: peak RSS %.1f MiB, CPU %.2f cores (%.0f us per delivered event)\n", mib(peakRSS),
 			cpu.Seconds()/elapsed.Seconds(), float64(cpu.Microseconds())/float64(max(delivered, 1)))
 	}
+	fmt.Printf("subload (clients%s): CPU %.2f cores\n", map[bool]string{true: " and subgraphs"}[cfg.gateway != ""], self.Seconds()/elapsed.Seconds())
 	printMetrics(cfg.metrics)
 	if delivered < want*99/100 {
 		return fmt.Errorf("only %d of %d events delivered", delivered, want)
@@ -240,11 +327,17 @@ func open(ctx context.Context, url string) (*websocket.Conn, error) {
 	if err := c.Write(dctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
 		return nil, err
 	}
-	_, b, err := c.Read(dctx)
-	if err != nil || !bytes.Contains(b, []byte("connection_ack")) {
-		return nil, fmt.Errorf("no connection_ack: %s %v", b, err)
+	for {
+		// The gateway's keep-alive ping may come first on a slow start.
+		_, b, err := c.Read(dctx)
+		if err == nil && bytes.Contains(b, []byte(`"ping"`)) {
+			continue
+		}
+		if err != nil || !bytes.Contains(b, []byte("connection_ack")) {
+			return nil, fmt.Errorf("no connection_ack: %s %v", b, err)
+		}
+		return c, nil
 	}
-	return c, nil
 }
 
 // read receives events and records their latency from the time in body.
@@ -281,7 +374,7 @@ func read(ctx context.Context, c *websocket.Conn, rec *recorder, failed *atomic.
 				rec.errors.Add(1)
 				continue
 			}
-			rec.add(now.Sub(time.Unix(0, ts)))
+			rec.add(now, ts)
 		case "error", "complete":
 			failed.Store(string(b))
 		}
@@ -320,6 +413,16 @@ func cpuTime(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(fields[11], 10, 64)
 	st, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100
+}
+
+// loadavg is the 1, 5 and 15 minute load averages.
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -17,8 +17,11 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/fedgate/gateway/cache"
+	"github.com/fedgate/gateway/config"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/server"
 	"github.com/vektah/gqlparser/v2"
 )
 
@@ -210,9 +213,51 @@ func startDebug(addr string) {
 // execution budget, unless GOMEMLIMIT is set: the working set is bounded
 // by the budget, so the collector may run earlier instead of letting the
 // heap double between collections.
-func setMemoryLimit(inflight int64) {
-	if inflight <= 0 || os.Getenv("GOMEMLIMIT") != "" {
-		return
+func setMemoryLimit(cfg config.Config) {
+	if limit := memoryLimit(cfg); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
 	}
-	debug.SetMemoryLimit(2*inflight + 12<<20)
+}
+
+// memoryLimit is the soft memory limit for cfg, 0 for none (no execution
+// budget): twice the budget plus 12 MiB for the rest of the process, plus
+// what the in-process caches may hold once full. Without the caches, a
+// deployment whose caches fill past the limit would have the collector
+// run without pause (up to half the CPU) for memory it cannot free.
+func memoryLimit(cfg config.Config) int64 {
+	inflight := int64(cfg.Server.MaxInflightBytes)
+	if inflight <= 0 {
+		return 0
+	}
+	return 2*inflight + 12<<20 + cacheBytes(cfg.Cache)
+}
+
+// cacheBytes is the most the in-process caches cfg turns on may hold: the
+// document and plan caches (always on), the response cache, the entity
+// cache and the APQ store.
+func cacheBytes(cfg cache.Config) int64 {
+	n := 2 * int64(server.CacheMaxCost)
+	if cfg.Response.Enabled {
+		n += cfg.Response.MaxBytes
+	}
+	if entityCacheOn(cfg.Entity) {
+		n += cfg.Entity.MaxBytes
+	}
+	if cfg.APQ.Enabled {
+		n += cfg.APQ.MaxBytes
+	}
+	return n
+}
+
+// entityCacheOn reports whether some subgraph may use the entity cache.
+func entityCacheOn(cfg cache.EntityConfig) bool {
+	if cfg.Enabled {
+		return true
+	}
+	for _, s := range cfg.Subgraphs {
+		if s.Enabled != nil && *s.Enabled {
+			return true
+		}
+	}
+	return false
 }

@@ -93,6 +93,10 @@ func (p *gatewayProcess) startSubscriptions(srv *server.Server) *subscriptions.E
 	eng := subscriptions.New(srv, wsclient.New(uo), opts)
 	srv.HandleStreams(eng)
 	p.subs = eng
+	if p.metricsMux != nil {
+		// Where an event's time goes (debug; the load harness reads it).
+		p.metricsMux.Handle("/debug/subscriptions/timings", eng.TimingsHandler())
+	}
 	if err := p.tel.ObserveSubscriptions(eng.Figures); err != nil {
 		slog.Warn("subscription metrics", "err", err.Error())
 	}
