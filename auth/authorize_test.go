@@ -74,6 +74,29 @@ func printOp(op *planner.Operation, denied map[*planner.Field]bool) string {
 	return b.String()
 }
 
+// fingerprint prints every field of op with all its values (pointers as
+// addresses), so that any change to it, in place or by replacing a
+// pointer, shows.
+func fingerprint(op *planner.Operation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%+v\n", *op)
+	var walk func(*planner.SelectionSet)
+	walk = func(sel *planner.SelectionSet) {
+		fmt.Fprintf(&b, "%p %+v\n", sel, *sel)
+		for _, tf := range sel.ByType {
+			fmt.Fprintf(&b, "%p %+v\n", tf, *tf)
+			for _, f := range tf.Fields {
+				fmt.Fprintf(&b, "%p %+v\n", f, *f)
+				if f.Selection != nil {
+					walk(f.Selection)
+				}
+			}
+		}
+	}
+	walk(op.Selection)
+	return b.String()
+}
+
 func claimsCaller(scopes string, claims map[string]any) *Caller {
 	c := &Caller{Authenticated: true, Subject: "u", Scopes: strings.Fields(scopes), Claims: map[string]any{"sub": "u"}}
 	for k, v := range claims {
@@ -166,7 +189,11 @@ func TestAuthorizeOperation(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			op := normalize(t, sg, c.query)
+			before := fingerprint(op)
 			res := a.Authorize(op, a.Grants(c.caller))
+			if fingerprint(op) != before {
+				t.Error("Authorize changed the client's operation")
+			}
 			if got := printOp(res.Plan, nil); got != c.plan {
 				t.Errorf("planned  %s\n want    %s", got, c.plan)
 			}

@@ -63,8 +63,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	if dp.Primary != nil {
 		e.run(dp.Primary)
 	}
-	primary := &planner.Plan{Operation: dp.PrimaryOperation, Denied: dp.Denied}
-	buf, nerrs := e.render(nil, primary, in.Introspect)
+	buf, nerrs := e.render(nil, dp.PrimaryShape, in.Introspect)
 	buf = append(buf[:len(buf)-1], `,"hasNext":true}`...)
 	if !emit(buf) {
 		return
@@ -198,7 +197,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		if len(batch) == 0 {
 			continue
 		}
-		out, counts := e.renderParts(plan.Operation, dp, batch, owned, reported, shown, remaining > 0, in.Introspect)
+		out, counts := e.renderParts(plan.Shape, dp, batch, owned, reported, shown, remaining > 0, in.Introspect)
 		for k, i := range batch {
 			nerrs += counts[k]
 			if obs != nil {
@@ -227,7 +226,7 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // reported yet. counts holds the errors each part's entries carry; errors
 // of no entry go to the payload's own errors (counted with the first
 // part).
-func (e *execution) renderParts(op *planner.Operation, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *fastjson.Value, hasNext bool, introspect func([]byte, *planner.Field) []byte) ([]byte, []int) {
+func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *fastjson.Value, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var items []*incremental
@@ -236,7 +235,7 @@ func (e *execution) renderParts(op *planner.Operation, dp *planner.DeferPlan, ba
 	for k, i := range batch {
 		d := dp.Parts[i].Defer
 		first := len(items)
-		items = e.deferItems(op, dp, d, shown, items, introspect)
+		items = e.deferItems(shape, dp, d, shown, items, introspect)
 		mine := items[first:]
 		for _, err := range e.errors {
 			if reported[err] || (err.fetch != nil && !owned[i][err.fetch]) {
@@ -302,7 +301,7 @@ type incremental struct {
 
 // deferItems appends the entries of d: its fragment's data at each
 // object of its path the client holds.
-func (e *execution) deferItems(op *planner.Operation, dp *planner.DeferPlan, d *planner.Defer, shown *fastjson.Value, items []*incremental, introspect func([]byte, *planner.Field) []byte) []*incremental {
+func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *fastjson.Value, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
 	root := e.data
 	if root == nil {
 		// No fetch ran (a deferred __typename at the root, say): the root
@@ -310,12 +309,12 @@ func (e *execution) deferItems(op *planner.Operation, dp *planner.DeferPlan, d *
 		var a fastjson.Arena
 		root = a.NewObject()
 	}
-	at(root, shown, op.Selection, d.Path, nil, func(v *fastjson.Value, sel *planner.SelectionSet, path []any) {
+	at(root, shown, shape.Root, d.Path, nil, func(v *fastjson.Value, sel *planner.ShapeSet, path []any) {
 		vs := dp.View(d, sel)
 		if vs == nil {
 			return
 		}
-		r := &renderer{e: e, introspect: introspect, denied: dp.Denied, base: append([]any(nil), path...)}
+		r := &renderer{e: e, introspect: introspect, base: append([]any(nil), path...)}
 		typename := sel.Type
 		if sel.Abstract {
 			typename = string(v.GetStringBytes("__typename"))
@@ -337,7 +336,7 @@ func (e *execution) deferItems(op *planner.Operation, dp *planner.DeferPlan, d *
 // path. shown is the same position in the response data the client has
 // (nil where the client has nothing yet): where it is null, nothing is
 // visited.
-func at(v, shown *fastjson.Value, sel *planner.SelectionSet, path []planner.PathKey, out []any, visit func(*fastjson.Value, *planner.SelectionSet, []any)) {
+func at(v, shown *fastjson.Value, sel *planner.ShapeSet, path []planner.PathKey, out []any, visit func(*fastjson.Value, *planner.ShapeSet, []any)) {
 	if v == nil || v.Type() != fastjson.TypeObject {
 		return
 	}
@@ -352,7 +351,9 @@ func at(v, shown *fastjson.Value, sel *planner.SelectionSet, path []planner.Path
 	if sel.Abstract {
 		typename = string(v.GetStringBytes("__typename"))
 	}
-	for _, f := range sel.FieldsFor(typename) {
+	fields := sel.FieldsFor(typename)
+	for i := range fields {
+		f := &fields[i]
 		if f.ResponseKey != path[0].ResponseKey || f.Selection == nil {
 			continue
 		}
@@ -388,7 +389,7 @@ func at(v, shown *fastjson.Value, sel *planner.SelectionSet, path []planner.Path
 		if shown != nil {
 			sc = shown.Get(f.ResponseKey)
 		}
-		step(v.Get(f.DataKey()), sc, append(out[:len(out):len(out)], f.ResponseKey))
+		step(v.Get(f.DataKey), sc, append(out[:len(out):len(out)], f.ResponseKey))
 		return
 	}
 }

@@ -12,7 +12,7 @@ import (
 // GraphQL response object: data and errors) for the subscription's
 // primary fetch to subgraph; its data becomes the root result, then rest
 // (the plan below the primary fetch, nil when there is none) runs on it
-// like any query plan, and the response is rendered for plan.Operation:
+// like any query plan, and the response is rendered from plan.Shape:
 // client field order, aliases, authorization denials and null
 // propagation.
 func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, subgraph string, payload []byte, in Input, transport Transport, buf []byte) []byte {
@@ -44,7 +44,7 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 		e.run(rest)
 	}
 	var nerrs int
-	buf, nerrs = e.render(buf, plan, in.Introspect)
+	buf, nerrs = e.render(buf, plan.Shape, in.Introspect)
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
 		in.Stats.Errors = nerrs

@@ -25,7 +25,7 @@ type Input struct {
 	// subgraph, in place of Header (per-subgraph header rules).
 	HeaderFor func(subgraph string) http.Header
 	// Introspect renders __schema and __type fields; nil answers null.
-	Introspect func(buf []byte, f *planner.Field) []byte
+	Introspect func(buf []byte, f *planner.ShapeField) []byte
 	// Stats, when not nil, receives figures about the run.
 	Stats *Stats
 	// Entities, when not nil, caches _entities results of queries: a
@@ -101,7 +101,7 @@ type execution struct {
 // Execute runs plan and appends the JSON response to buf.
 func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
 	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities,
-		stats: in.Stats != nil, mutation: plan.Operation != nil && plan.Operation.Kind == "mutation"}
+		stats: in.Stats != nil, mutation: plan.Shape.Mutation()}
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
@@ -121,7 +121,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 		defer span.End()
 	}
 	var nerrs int
-	buf, nerrs = e.render(buf, plan, in.Introspect)
+	buf, nerrs = e.render(buf, plan.Shape, in.Introspect)
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
 		in.Stats.Errors = nerrs
@@ -191,19 +191,21 @@ func (e *execution) runMutation(plan *planner.Plan) {
 // dataNulled reports whether one of the root fields whose data keys are in
 // done renders null where null is not allowed, so that data is null.
 func (e *execution) dataNulled(plan *planner.Plan, done map[string]bool) bool {
-	op := plan.Operation
-	r := &renderer{e: e, denied: plan.Denied}
+	shape := plan.Shape
+	r := &renderer{e: e}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, f := range op.Selection.FieldsFor(op.RootType) {
-		if !done[f.DataKey()] || r.denied[f] || f.Name == "__typename" {
+	fields := shape.Root.FieldsFor(shape.RootType)
+	for i := range fields {
+		f := &fields[i]
+		if !done[f.DataKey] || f.Denied || f.Kind == planner.Typename {
 			continue
 		}
 		var v *fastjson.Value
 		if e.data != nil {
-			v = e.data.Get(f.DataKey())
+			v = e.data.Get(f.DataKey)
 		}
-		if _, ok := r.value(nil, v, f.Type, f); !ok {
+		if _, ok := r.value(nil, v, 0, f); !ok {
 			return true
 		}
 	}

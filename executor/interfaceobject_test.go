@@ -68,7 +68,7 @@ func TestInterfaceObjectAnswerKeepsConcreteTypename(t *testing.T) {
 				Operation: `query($representations:[_Any!]!){_entities(representations:$representations){__typename}}`,
 				Requires:  c.requires}
 			field := op.Selection.ByType[0].Fields[0].ResponseKey
-			plan := &planner.Plan{Operation: op, Fetches: 2, Root: &planner.Sequence{Nodes: []planner.Node{root,
+			plan := &planner.Plan{Operation: op, Shape: shapeOf(t, op), Fetches: 2, Root: &planner.Sequence{Nodes: []planner.Node{root,
 				&planner.Flatten{Path: []string{field, "@"}, Node: ent}}}}
 			tr := &cannedTransport{answers: map[string][]string{c.rootGraph: {c.root}, c.entityGraph: {c.entities}}}
 			if got := string(executor.Execute(context.Background(), plan, executor.Input{}, tr, nil)); got != c.want {

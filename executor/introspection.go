@@ -141,7 +141,7 @@ func directiveDeprecation(d *ast.DirectiveDefinition) *string {
 
 // Field renders a root __schema or __type field; vars resolve arguments
 // given as variables.
-func (in *Introspector) Field(buf []byte, f *planner.Field, vars map[string]any) []byte {
+func (in *Introspector) Field(buf []byte, f *planner.ShapeField, vars map[string]any) []byte {
 	w := introWriter{in: in, vars: vars}
 	switch f.Name {
 	case "__schema":
@@ -174,7 +174,7 @@ func (w introWriter) arg(args ast.ArgumentList, name string) any {
 	return v
 }
 
-func (w introWriter) includeDeprecated(f *planner.Field) bool {
+func (w introWriter) includeDeprecated(f *planner.ShapeField) bool {
 	v, _ := w.arg(f.Arguments, "includeDeprecated").(bool)
 	return v
 }
@@ -186,9 +186,11 @@ func appendStr(buf []byte, s *string) []byte {
 	return appendStringText(buf, *s)
 }
 
-func (w introWriter) each(buf []byte, sel *planner.SelectionSet, typename string, fn func([]byte, *planner.Field) []byte) []byte {
+func (w introWriter) each(buf []byte, sel *planner.ShapeSet, typename string, fn func([]byte, *planner.ShapeField) []byte) []byte {
 	buf = append(buf, '{')
-	for i, f := range sel.FieldsFor(typename) {
+	fields := sel.FieldsFor(typename)
+	for i := range fields {
+		f := &fields[i]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -203,9 +205,9 @@ func (w introWriter) each(buf []byte, sel *planner.SelectionSet, typename string
 	return append(buf, '}')
 }
 
-func (w introWriter) schema(buf []byte, sel *planner.SelectionSet) []byte {
+func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 	s := w.in.wrap
-	return w.each(buf, sel, "__Schema", func(buf []byte, f *planner.Field) []byte {
+	return w.each(buf, sel, "__Schema", func(buf []byte, f *planner.ShapeField) []byte {
 		switch f.Name {
 		case "description":
 			return appendStr(buf, s.Description())
@@ -246,7 +248,7 @@ func (w introWriter) schema(buf []byte, sel *planner.SelectionSet) []byte {
 	})
 }
 
-func (w introWriter) types(buf []byte, types []introspection.Type, sel *planner.SelectionSet) []byte {
+func (w introWriter) types(buf []byte, types []introspection.Type, sel *planner.ShapeSet) []byte {
 	if types == nil {
 		return append(buf, "null"...)
 	}
@@ -256,11 +258,11 @@ func (w introWriter) types(buf []byte, types []introspection.Type, sel *planner.
 	})
 }
 
-func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.SelectionSet) []byte {
+func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSet) []byte {
 	if t == nil {
 		return append(buf, "null"...)
 	}
-	return w.each(buf, sel, "__Type", func(buf []byte, f *planner.Field) []byte {
+	return w.each(buf, sel, "__Type", func(buf []byte, f *planner.ShapeField) []byte {
 		switch f.Name {
 		case "kind":
 			return appendStringText(buf, t.Kind())
@@ -328,7 +330,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 			}
 			return appendEach(buf, len(values), func(buf []byte, i int) []byte {
 				v := &values[i]
-				buf = w.each(buf, f.Selection, "__EnumValue", func(buf []byte, f *planner.Field) []byte {
+				buf = w.each(buf, f.Selection, "__EnumValue", func(buf []byte, f *planner.ShapeField) []byte {
 					switch f.Name {
 					case "name":
 						return appendStringText(buf, v.Name)
@@ -348,8 +350,8 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.Selecti
 	})
 }
 
-func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.SelectionSet) []byte {
-	return w.each(buf, sel, "__Field", func(buf []byte, f *planner.Field) []byte {
+func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.ShapeSet) []byte {
+	return w.each(buf, sel, "__Field", func(buf []byte, f *planner.ShapeField) []byte {
 		switch f.Name {
 		case "name":
 			return appendStringText(buf, fd.Name)
@@ -368,10 +370,10 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.Sel
 	})
 }
 
-func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, sel *planner.SelectionSet) []byte {
+func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, sel *planner.ShapeSet) []byte {
 	return appendEach(buf, len(values), func(buf []byte, i int) []byte {
 		v := &values[i]
-		buf = w.each(buf, sel, "__InputValue", func(buf []byte, f *planner.Field) []byte {
+		buf = w.each(buf, sel, "__InputValue", func(buf []byte, f *planner.ShapeField) []byte {
 			switch f.Name {
 			case "name":
 				return appendStringText(buf, v.Name)
@@ -392,8 +394,8 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 	})
 }
 
-func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *planner.SelectionSet) []byte {
-	return w.each(buf, sel, "__Directive", func(buf []byte, f *planner.Field) []byte {
+func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *planner.ShapeSet) []byte {
+	return w.each(buf, sel, "__Directive", func(buf []byte, f *planner.ShapeField) []byte {
 		switch f.Name {
 		case "name":
 			return appendStringText(buf, d.Name)

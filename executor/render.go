@@ -7,16 +7,14 @@ import (
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // renderer writes the client response from the merged data, following
-// the client's operation: field order, aliases, __typename and null
-// propagation.
+// the plan's shape: field order, aliases, __typename, authorization
+// denials and null propagation.
 type renderer struct {
 	e          *execution
-	denied     map[*planner.Field]bool
-	introspect func([]byte, *planner.Field) []byte
+	introspect func([]byte, *planner.ShapeField) []byte
 	// base is the response path of the object rendered first (a deferred
 	// fragment's position), path the steps below it. Steps stay unboxed:
 	// a response path as []any is built only for an error.
@@ -75,13 +73,13 @@ func (r *renderer) relatedTo(a []any) bool {
 	return true
 }
 
-func (e *execution) render(buf []byte, plan *planner.Plan, introspect func([]byte, *planner.Field) []byte) ([]byte, int) {
-	op := plan.Operation
-	r := &renderer{e: e, introspect: introspect, denied: plan.Denied}
+// render writes the response for shape: data and errors.
+func (e *execution) render(buf []byte, shape *planner.Shape, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, int) {
+	r := &renderer{e: e, introspect: introspect}
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
 	var ok bool
-	buf, ok = r.object(buf, e.data, op.Selection, op.RootType)
+	buf, ok = r.object(buf, e.data, shape.Root, shape.RootType)
 	if !ok {
 		buf = append(buf[:start], "null"...)
 	}
@@ -118,7 +116,7 @@ func distinctErrors(errs []*Error) []*Error {
 }
 
 // object writes one object; false means it must become null.
-func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionSet, typename string) ([]byte, bool) {
+func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, typename string) ([]byte, bool) {
 	if sel.Abstract {
 		if v != nil {
 			typename = string(v.GetStringBytes("__typename"))
@@ -140,37 +138,40 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 	}
 	start := len(buf)
 	buf = append(buf, '{')
-	for i, f := range fields {
+	for i := range fields {
+		f := &fields[i]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, f.JSONKey()...)
-		if r.denied[f] {
+		buf = append(buf, f.JSONKey...)
+		if f.Denied {
 			// Authorization removed the field from the plan: null, and
 			// one error at each path where it appears.
 			r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",
 				Path: append(r.responsePath(), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
-			if f.Type != nil && f.Type.NonNull {
+			if f.NonNull(0) {
 				return buf[:start], false
 			}
 			buf = append(buf, "null"...)
 			continue
 		}
-		if f.Name == "__typename" {
+		switch f.Kind {
+		case planner.Typename:
 			buf = appendStringText(buf, typename)
 			continue
-		}
-		if (f.Name == "__schema" || f.Name == "__type") && r.introspect != nil {
-			buf = r.introspect(buf, f)
-			continue
+		case planner.Introspection:
+			if r.introspect != nil {
+				buf = r.introspect(buf, f)
+				continue
+			}
 		}
 		var fv *fastjson.Value
 		if v != nil {
-			fv = v.Get(f.DataKey())
+			fv = v.Get(f.DataKey)
 		}
 		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
-		buf, ok = r.value(buf, fv, f.Type, f)
+		buf, ok = r.value(buf, fv, 0, f)
 		r.path = r.path[:len(r.path)-1]
 		if !ok {
 			return buf[:start], false
@@ -179,20 +180,22 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.SelectionS
 	return append(buf, '}'), true
 }
 
-// value writes a field value of type t; false means null must propagate.
-func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.Field) ([]byte, bool) {
+// value writes the value of f level list levels down (0: the field's own
+// value); false means null must propagate.
+func (r *renderer) value(buf []byte, v *fastjson.Value, level int, f *planner.ShapeField) ([]byte, bool) {
+	nonNull := f.NonNull(level)
 	if v == nil || v.Type() == fastjson.TypeNull {
-		if t.NonNull {
+		if nonNull {
 			r.nullError(f)
 			return buf, false
 		}
 		return append(buf, "null"...), true
 	}
 	start := len(buf)
-	if t.Elem != nil {
+	if level < f.Lists() {
 		arr, err := v.Array()
 		if err != nil {
-			return r.invalid(buf, t, f)
+			return r.invalid(buf, nonNull, f)
 		}
 		buf = append(buf, '[')
 		for i, item := range arr {
@@ -201,11 +204,11 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.
 			}
 			r.path = append(r.path, pathStep{index: i})
 			var ok bool
-			buf, ok = r.value(buf, item, t.Elem, f)
+			buf, ok = r.value(buf, item, level+1, f)
 			r.path = r.path[:len(r.path)-1]
 			if !ok {
 				buf = buf[:start]
-				if t.NonNull {
+				if nonNull {
 					return buf, false
 				}
 				return append(buf, "null"...), true
@@ -215,11 +218,11 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.
 	}
 	if f.Selection != nil {
 		if v.Type() != fastjson.TypeObject {
-			return r.invalid(buf, t, f)
+			return r.invalid(buf, nonNull, f)
 		}
-		out, ok := r.object(buf, v, f.Selection, t.NamedType)
+		out, ok := r.object(buf, v, f.Selection, f.Selection.Type)
 		if !ok {
-			if t.NonNull {
+			if nonNull {
 				return buf[:start], false
 			}
 			return append(buf[:start], "null"...), true
@@ -229,7 +232,7 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, t *ast.Type, f *planner.
 	if f.Enum != nil && !validEnum(f.Enum, v) {
 		// A value the client schema does not have (inaccessible, or only
 		// in one subgraph's enum) is never sent.
-		if t.NonNull {
+		if nonNull {
 			r.nullError(f)
 			return buf, false
 		}
@@ -318,23 +321,18 @@ func safePrefix(s []byte) int {
 
 const hexDigits = "0123456789abcdef"
 
-func validEnum(def *ast.Definition, v *fastjson.Value) bool {
+func validEnum(set *planner.EnumSet, v *fastjson.Value) bool {
 	s, err := v.StringBytes()
 	if err != nil {
 		return false
 	}
-	for _, ev := range def.EnumValues {
-		if ev.Name == string(s) {
-			return true
-		}
-	}
-	return false
+	return set.Has(s)
 }
 
-func (r *renderer) invalid(buf []byte, t *ast.Type, f *planner.Field) ([]byte, bool) {
+func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]byte, bool) {
 	r.nullErrors = append(r.nullErrors, &Error{Message: "Invalid value for field " + f.ParentType + "." + f.Name,
 		Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
-	if t.NonNull {
+	if nonNull {
 		return buf, false
 	}
 	return append(buf, "null"...), true
@@ -342,7 +340,7 @@ func (r *renderer) invalid(buf []byte, t *ast.Type, f *planner.Field) ([]byte, b
 
 // nullError records a non-null violation unless an error already covers
 // the path (the subgraph's own error, or a failed fetch above it).
-func (r *renderer) nullError(f *planner.Field) {
+func (r *renderer) nullError(f *planner.ShapeField) {
 	for _, e := range r.e.errors {
 		if r.relatedTo(e.Path) {
 			return

@@ -178,7 +178,7 @@ func TestOutputRewritesAndErrorPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := &planner.Plan{Operation: op, Fetches: 1, Root: &planner.Fetch{Subgraph: "products", OperationKind: "query",
+	plan := &planner.Plan{Operation: op, Shape: shapeOf(t, op), Fetches: 1, Root: &planner.Fetch{Subgraph: "products", OperationKind: "query",
 		Operation:      `{search(term:"a"){__typename ...on Product{name} ...on User{_fed_t0_name:name}}}`,
 		OutputRewrites: []*planner.OutputRewrite{{Path: []string{"search"}, From: "_fed_t0_name", To: "name"}}}}
 	tr := &cannedTransport{answers: map[string][]string{"products": {
@@ -213,7 +213,7 @@ func TestEntityFetchMergeNullsAndErrorPaths(t *testing.T) {
 		Operation: `query($representations:[_Any!]!){_entities(representations:$representations){...on Product{inStock}}}`,
 		Requires: []*planner.Requirement{{TypeName: "Product", RepresentationType: "Product",
 			Fields: []*planner.RequiredField{{Name: "upc", Key: "upc"}}}}}
-	plan := &planner.Plan{Operation: op, Fetches: 2, Root: &planner.Sequence{Nodes: []planner.Node{root,
+	plan := &planner.Plan{Operation: op, Shape: shapeOf(t, op), Fetches: 2, Root: &planner.Sequence{Nodes: []planner.Node{root,
 		&planner.Flatten{Path: []string{"a", "product"}, Paths: [][]string{{"a", "product"}, {"b", "product"}, {"c", "product"}}, Node: inv}}}}
 	tr := &cannedTransport{answers: map[string][]string{
 		"reviews": {`{"data":{` +
@@ -257,7 +257,7 @@ func TestSharedRepresentationGetsOwnObjects(t *testing.T) {
 		Requires: []*planner.Requirement{{TypeName: "Product", RepresentationType: "Product", Fields: key}}}
 	skus := &planner.Fetch{Subgraph: "products", OperationKind: "query", Operation: `{ irrelevant }`,
 		Requires: []*planner.Requirement{{TypeName: "Product", RepresentationType: "Product", Fields: key}}}
-	plan := &planner.Plan{Operation: op, Fetches: 4, Root: &planner.Sequence{Nodes: []planner.Node{root,
+	plan := &planner.Plan{Operation: op, Shape: shapeOf(t, op), Fetches: 4, Root: &planner.Sequence{Nodes: []planner.Node{root,
 		&planner.Flatten{Path: []string{"a"}, Paths: [][]string{{"a"}, {"b"}}, Node: reviews},
 		&planner.Parallel{Nodes: []planner.Node{
 			&planner.Flatten{Path: []string{"a", "product"}, Node: names},
@@ -280,4 +280,15 @@ func TestSharedRepresentationGetsOwnObjects(t *testing.T) {
 	if strings.Count(got, "Table") != 1 || strings.Count(got, "SKU-1") != 1 {
 		t.Errorf("one answer landed on both paths: %s", got)
 	}
+}
+
+// shapeOf is the render shape of op with nothing denied, for hand-built
+// plans.
+func shapeOf(t *testing.T, op *planner.Operation) *planner.Shape {
+	t.Helper()
+	s, err := planner.BuildShape(op, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,12 +1,105 @@
 package planner
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // Cost estimates: how many extra fetches a subgraph needs to deliver a
 // selection, used to choose between subgraphs.
+
+// costScope is what an estimate depends on besides its arguments, passed
+// down by value: the subgraphs that must not feed the data estimated (a
+// subgraph never supplies its own key), and the key estimates in progress
+// (a key that needs itself is not an option).
+type costScope struct {
+	avoid *avoidSet
+	keys  *keyGuard
+}
+
+// avoidSet is an immutable set of subgraph names; sig names it in memo
+// keys.
+type avoidSet struct {
+	names []string
+	sig   string
+}
+
+func (a *avoidSet) has(graph string) bool {
+	if a == nil {
+		return false
+	}
+	for _, n := range a.names {
+		if n == graph {
+			return true
+		}
+	}
+	return false
+}
+
+// with returns the set with graph added (a itself when it has it).
+func (a *avoidSet) with(graph string) *avoidSet {
+	if a.has(graph) {
+		return a
+	}
+	var names []string
+	if a != nil {
+		names = append(names, a.names...)
+	}
+	names = append(names, graph)
+	sort.Strings(names)
+	return &avoidSet{names: names, sig: strings.Join(names, ",")}
+}
+
+// avoidStep names the set a with graph added.
+type avoidStep struct {
+	a     *avoidSet
+	graph string
+}
+
+// avoiding is a.with(graph), made once per plan: estimates under the same
+// scope recur many times.
+func (b *builder) avoiding(a *avoidSet, graph string) *avoidSet {
+	if a.has(graph) {
+		return a
+	}
+	k := avoidStep{a, graph}
+	if s, ok := b.avoidSets[k]; ok {
+		return s
+	}
+	if b.avoidSets == nil {
+		b.avoidSets = map[avoidStep]*avoidSet{}
+	}
+	s := a.with(graph)
+	b.avoidSets[k] = s
+	return s
+}
+
+// key is the set's memo key ("" for none).
+func (a *avoidSet) key() string {
+	if a == nil {
+		return ""
+	}
+	return a.sig
+}
+
+// keyGuard is an immutable list of the (source, type) pairs whose key
+// estimate is in progress.
+type keyGuard struct {
+	source, typ string
+	next        *keyGuard
+}
+
+func (k *keyGuard) has(source, typ string) bool {
+	for ; k != nil; k = k.next {
+		if k.source == source && k.typ == typ {
+			return true
+		}
+	}
+	return false
+}
 
 type costKey struct {
 	graph string
@@ -17,12 +110,12 @@ type costKey struct {
 
 // cost estimates how many extra fetches graph needs to resolve sel
 // starting from its own answer; inf when it cannot.
-func (b *builder) cost(graph string, sel *SelectionSet, prov *provided, depth int) int {
-	return b.costAt(graph, sel.Type, sel, prov, depth)
+func (b *builder) cost(sc costScope, graph string, sel *SelectionSet, prov *provided, depth int) int {
+	return b.costAt(sc, graph, sel.Type, sel, prov, depth)
 }
 
 // costAt is cost at a position whose type in graph is gtype.
-func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided, depth int) int {
+func (b *builder) costAt(sc costScope, graph, gtype string, sel *SelectionSet, prov *provided, depth int) int {
 	if depth > 32 {
 		return 0
 	}
@@ -33,7 +126,7 @@ func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided,
 	}
 	// A provided set is never changed once built, so its pointer is part
 	// of the key.
-	key := costKey{graph, sel, b.avoidSig, prov}
+	key := costKey{graph, sel, sc.avoid.key(), prov}
 	if c, ok := b.memo[key]; ok {
 		return c
 	}
@@ -43,7 +136,7 @@ func (b *builder) costAt(graph, gtype string, sel *SelectionSet, prov *provided,
 		if sel.Abstract && !b.possibleIn(graph, gtype, tf.Type) {
 			continue
 		}
-		total = sat(total + b.costFields(graph, tf.Type, b.askable(graph, sel, tf, prov, depth), prov, depth))
+		total = sat(total + b.costFields(sc, graph, tf.Type, b.askable(sc, graph, sel, tf, prov, depth), prov, depth))
 	}
 	b.memo[key] = total
 	return total
@@ -56,7 +149,7 @@ func sat(c int) int {
 	return c
 }
 
-func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided, depth int) int {
+func (b *builder) costFields(sc costScope, graph, typ string, fields []*Field, prov *provided, depth int) int {
 	if !b.spend() {
 		return inf
 	}
@@ -70,20 +163,20 @@ func (b *builder) costFields(graph, typ string, fields []*Field, prov *provided,
 			if fg := b.fieldIn(graph, typ, f.Name); fg != nil && len(fg.Requires) > 0 {
 				total++
 			}
-			total = sat(total + b.fieldCost(graph, typ, f, prov, depth))
+			total = sat(total + b.fieldCost(sc, graph, typ, f, prov, depth))
 			continue
 		}
 		best, bestGraph := inf, ""
-		for _, gid := range b.leaveTargets(graph, typ, f, prov) {
+		for _, gid := range b.leaveTargets(sc, graph, typ, f, prov) {
 			// Past the jump, gid holds the entities it was sent: their key
 			// fields are in the representation, as routing provides them.
-			if c := sat(b.fieldCost(gid, typ, f, b.keysProvided(gid, typ), depth) + b.keyCost(graph, gid, typ, depth, prov)); c < best {
+			if c := sat(b.fieldCost(sc, gid, typ, f, b.keysProvided(gid, typ), depth) + b.keyCost(sc, graph, gid, typ, depth, prov)); c < best {
 				best, bestGraph = c, gid
 			}
 		}
 		if best >= inf {
 			if gid, iface, _ := b.interfaceObjectTarget(graph, typ, f); gid != "" {
-				best, bestGraph = b.fieldCost(gid, iface, f, nil, depth), gid
+				best, bestGraph = b.fieldCost(sc, gid, iface, f, nil, depth), gid
 			}
 		}
 		if best >= inf {
@@ -114,22 +207,22 @@ type fieldKey struct {
 // fieldCost estimates the extra fetches for graph, which resolves typ.f,
 // to deliver f's whole sub-selection: alone, or split with other
 // subgraphs that resolve typ.f (a parent entity call).
-func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth int) int {
+func (b *builder) fieldCost(sc costScope, graph, typ string, f *Field, prov *provided, depth int) int {
 	if f.Selection == nil || depth > 32 {
 		return 0
 	}
 	fprov := b.providedBy(graph, typ, f.Name, prov)
-	c := b.costAt(graph, b.subgraphType(graph, typ, f), f.Selection, fprov, depth+1)
+	c := b.costAt(sc, graph, b.subgraphType(graph, typ, f), f.Selection, fprov, depth+1)
 	if c < inf {
 		return c
 	}
-	key := fieldKey{graph, f, b.avoidSig, prov}
+	key := fieldKey{graph, f, sc.avoid.key(), prov}
 	if c, ok := b.fieldMemo[key]; ok {
 		return c
 	}
 	b.fieldMemo[key] = inf
-	others := b.leaveTargets(graph, typ, f, prov)
-	total, targets := b.splitCost(graph, others, f.Selection, fprov, depth)
+	others := b.leaveTargets(sc, graph, typ, f, prov)
+	total, targets := b.splitCost(sc, graph, others, f.Selection, fprov, depth)
 	total = sat(total + len(targets))
 	b.fieldMemo[key] = total
 	return total
@@ -139,7 +232,7 @@ func (b *builder) fieldCost(graph, typ string, f *Field, prov *provided, depth i
 // what graph resolves costs its own estimate, a field graph resolves but
 // not its whole sub-selection is split again one level down, and the
 // rest comes from the cheapest other subgraph (one fetch per subgraph).
-func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, prov *provided, depth int) (int, []string) {
+func (b *builder) splitCost(sc costScope, graph string, others []string, sel *SelectionSet, prov *provided, depth int) (int, []string) {
 	total := 0
 	var targets []string
 	one := make([]*Field, 1)
@@ -156,13 +249,13 @@ func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, pr
 			broken := sf.onInterface && b.interfaceFieldBroken(graph, sel.Type, sel, sf.Name, prov)
 			one[0] = sf
 			if !broken {
-				if cs := b.costFields(graph, tf.Type, one, prov, depth+1); cs < inf {
+				if cs := b.costFields(sc, graph, tf.Type, one, prov, depth+1); cs < inf {
 					total = sat(total + cs)
 					continue
 				}
 			}
 			if !broken && sf.Selection != nil && depth < 32 && b.resolvable(graph, tf.Type, sf.Name, prov) {
-				cs, ts := b.splitCost(graph, others, sf.Selection, b.providedBy(graph, tf.Type, sf.Name, prov), depth+1)
+				cs, ts := b.splitCost(sc, graph, others, sf.Selection, b.providedBy(graph, tf.Type, sf.Name, prov), depth+1)
 				if cs < inf {
 					total = sat(total + cs)
 					for _, t := range ts {
@@ -177,7 +270,7 @@ func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, pr
 					continue
 				}
 				one[0] = sf
-				if cs := b.costFields(gid, tf.Type, one, nil, depth+1); cs < best {
+				if cs := b.costFields(sc, gid, tf.Type, one, nil, depth+1); cs < best {
 					best, bestGraph = cs, gid
 				}
 			}
@@ -195,14 +288,14 @@ func (b *builder) splitCost(graph string, others []string, sel *SelectionSet, pr
 // leaveTargets lists the other subgraphs that resolve typ.f and can be
 // reached for typ: through a resolvable key, or, on the query root, by a
 // fetch of their own. prov is what is provided at the position in graph.
-func (b *builder) leaveTargets(graph, typ string, f *Field, prov *provided) []string {
+func (b *builder) leaveTargets(sc costScope, graph, typ string, f *Field, prov *provided) []string {
 	t := b.sg.Types[typ]
 	if t == nil {
 		return nil
 	}
 	var out []string
 	for _, gid := range t.GraphIDs {
-		if gid != graph && b.avoid[gid] == 0 && b.resolvable(gid, typ, f.Name, b.keysProvided(gid, typ)) && b.jumpableFrom(graph, gid, typ, prov) {
+		if gid != graph && !sc.avoid.has(gid) && b.resolvable(gid, typ, f.Name, b.keysProvided(gid, typ)) && b.jumpableFrom(sc, graph, gid, typ, prov) {
 			out = append(out, gid)
 		}
 	}
@@ -212,8 +305,8 @@ func (b *builder) leaveTargets(graph, typ string, f *Field, prov *provided) []st
 // jumpableFrom reports whether a fetch to target can start at typ with
 // data from source: on the query root always, else through a key of
 // target whose fields source can get, directly or through other fetches.
-func (b *builder) jumpableFrom(source, target, typ string, prov *provided) bool {
-	return b.keyCost(source, target, typ, 0, prov) < inf
+func (b *builder) jumpableFrom(sc costScope, source, target, typ string, prov *provided) bool {
+	return b.keyCost(sc, source, target, typ, 0, prov) < inf
 }
 
 // keyCost estimates the fetches source needs to get the cheapest key of
@@ -223,31 +316,28 @@ func (b *builder) jumpableFrom(source, target, typ string, prov *provided) bool 
 // an option. prov is what is provided where source holds the objects: an
 // @external key field counts only where it is provided (an entity fetch's
 // representation, a @provides).
-func (b *builder) keyCost(source, target, typ string, depth int, prov *provided) int {
+func (b *builder) keyCost(sc costScope, source, target, typ string, depth int, prov *provided) int {
 	if typ == b.op.RootType && b.op.Kind == ast.Query {
 		return 0
 	}
-	mk := keyCostKey{source, target, typ, b.avoidSig, prov}
+	mk := keyCostKey{source, target, typ, sc.avoid.key(), prov}
 	if c, ok := b.keyMemo[mk]; ok {
 		return c
 	}
-	top := len(b.inKeyCost) == 0
+	top := sc.keys == nil
 	best := inf
 	for _, k := range b.keysIn(target, typ) {
 		if b.localKey(source, target, typ, k, prov) {
 			best = 0
 			break
 		}
-		if b.inKeyCost[source+"|"+typ] {
+		if sc.keys.has(source, typ) {
 			continue
 		}
-		b.inKeyCost[source+"|"+typ] = true
-		b.avoidGraph(target, 1)
-		if c := b.costFields(source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
+		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, typ: typ, next: sc.keys}}
+		if c := b.costFields(inner, source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
 			best = c
 		}
-		b.avoidGraph(target, -1)
-		delete(b.inKeyCost, source+"|"+typ)
 	}
 	if top {
 		// Inside another key's estimate a cycle guard may have cut an

@@ -151,19 +151,18 @@ func firstDelivered(defers []*Defer) *Defer {
 }
 
 // DeferPlan is the split of a query with @defer: Primary runs first and
-// answers PrimaryOperation; each Part then runs its fetches (on the
-// primary's data, once the parts it Depends on have run theirs) and its
-// Defer's payload renders View(d, ...) at d.Path as soon as they are done
-// (after its parent's payload, for a nested @defer).
+// renders PrimaryShape; each Part then runs its fetches (on the primary's
+// data, once the parts it Depends on have run theirs) and its Defer's
+// payload renders View(d, ...) at d.Path as soon as they are done (after
+// its parent's payload, for a nested @defer).
 type DeferPlan struct {
-	Primary          Node
-	PrimaryOperation *Operation
-	Defers           []*Defer
+	Primary Node
+	// PrimaryShape is the plan's shape without the deferred fields.
+	PrimaryShape *Shape
+	Defers       []*Defer
 	// Parts holds one entry per Defer, in the same order.
 	Parts []*DeferredPart
-	// Denied is Plan.Denied for the selections of the parts.
-	Denied map[*Field]bool
-	views  map[*Defer]map[*SelectionSet]*SelectionSet
+	views map[*Defer]map[*ShapeSet]*ShapeSet
 }
 
 // DeferredPart is what one @defer fragment's payload waits for: the
@@ -176,29 +175,26 @@ type DeferredPart struct {
 	Depends []int
 }
 
-// View returns the selection delivered with d at the selection set sel
-// found at d.Path; nil when d delivers nothing there.
-func (p *DeferPlan) View(d *Defer, sel *SelectionSet) *SelectionSet {
+// View returns the shape delivered with d at the position sel of the
+// plan's shape found at d.Path; nil when d delivers nothing there.
+func (p *DeferPlan) View(d *Defer, sel *ShapeSet) *ShapeSet {
 	return p.views[d][sel]
 }
 
 // splitDefer builds p.Defer for an operation with @defer from the fetch
-// groups of b, whose tree is root.
-func (b *builder) splitDefer(p *Plan, root Node) {
-	render := p.Operation
-	dp := &DeferPlan{Defers: render.Defers, views: map[*Defer]map[*SelectionSet]*SelectionSet{}, Denied: map[*Field]bool{}}
-	for f := range p.Denied {
-		dp.Denied[f] = true
-	}
-	prim := *render
-	prim.Selection = view(render.Selection, nil, dp.Denied)
-	dp.PrimaryOperation = &prim
+// groups of b, whose tree is root; p.Shape is built.
+func (b *builder) splitDefer(p *Plan, defers []*Defer, root Node) {
+	shape := p.Shape
+	dp := &DeferPlan{Defers: defers, views: map[*Defer]map[*ShapeSet]*ShapeSet{}}
+	prim := *shape
+	prim.Root = view(shape.Root, nil)
+	dp.PrimaryShape = &prim
 	index := map[*Defer]int{}
-	for i, d := range render.Defers {
+	for i, d := range defers {
 		index[d] = i
-		m := map[*SelectionSet]*SelectionSet{}
-		for _, sel := range positions(render.Selection, d.Path) {
-			if v := view(sel, d, dp.Denied); v != nil {
+		m := map[*ShapeSet]*ShapeSet{}
+		for _, sel := range positions(shape.Root, d.Path) {
+			if v := view(sel, d); v != nil {
 				m[sel] = v
 			}
 		}
@@ -231,7 +227,7 @@ func (b *builder) splitDefer(p *Plan, root Node) {
 	}
 	// Each deferred fetch serves the parts whose fields it fetches (and
 	// its own part); a part needs those and what they depend on.
-	needs := make([]map[*group]bool, len(render.Defers))
+	needs := make([]map[*group]bool, len(defers))
 	for i := range needs {
 		needs[i] = map[*group]bool{}
 	}
@@ -254,10 +250,10 @@ func (b *builder) splitDefer(p *Plan, root Node) {
 			served[g.part] = true
 		}
 		partsOf(g.sel, served)
-		if len(served) == 0 && len(render.Defers) > 0 {
+		if len(served) == 0 && len(defers) > 0 {
 			// Nothing the client asked for (inputs of another fetch):
 			// the first part runs it, unless a part needs it anyway.
-			served[render.Defers[0]] = true
+			served[defers[0]] = true
 		}
 		for d := range served {
 			if i, ok := index[d]; ok {
@@ -267,7 +263,7 @@ func (b *builder) splitDefer(p *Plan, root Node) {
 	}
 	// A fetch is run by the first part that needs it.
 	owner := map[*Fetch]int{}
-	for i := range render.Defers {
+	for i := range defers {
 		for g := range needs[i] {
 			f := b.fetchOf[g]
 			if o, ok := owner[f]; !ok || i < o {
@@ -276,7 +272,7 @@ func (b *builder) splitDefer(p *Plan, root Node) {
 		}
 	}
 	dp.Primary = prune(root, func(f *Fetch) bool { _, deferred := owner[f]; return !deferred })
-	for i, d := range render.Defers {
+	for i, d := range defers {
 		part := &DeferredPart{Defer: d, Node: prune(root, func(f *Fetch) bool { o, ok := owner[f]; return ok && o == i })}
 		deps := map[int]bool{}
 		for g := range needs[i] {
@@ -330,18 +326,19 @@ func hasPrimaryField(s *subSel) bool {
 	return false
 }
 
-// positions returns the selection sets at path (several when it crosses
-// an abstract position).
-func positions(sel *SelectionSet, path []PathKey) []*SelectionSet {
+// positions returns the shape's selections at path (several when it
+// crosses an abstract position).
+func positions(sel *ShapeSet, path []PathKey) []*ShapeSet {
 	if sel == nil {
 		return nil
 	}
 	if len(path) == 0 {
-		return []*SelectionSet{sel}
+		return []*ShapeSet{sel}
 	}
-	var out []*SelectionSet
+	var out []*ShapeSet
 	for _, tf := range sel.ByType {
-		for _, f := range tf.Fields {
+		for i := range tf.Fields {
+			f := &tf.Fields[i]
 			if f.ResponseKey == path[0].ResponseKey && f.Selection != nil {
 				out = append(out, positions(f.Selection, path[1:])...)
 			}
@@ -352,35 +349,35 @@ func positions(sel *SelectionSet, path []PathKey) []*SelectionSet {
 
 // view is the part of sel delivered with d (nil: the primary part): the
 // fields delivered with d, and the fields that lead to some; nil when
-// there is none.
-func view(sel *SelectionSet, d *Defer, denied map[*Field]bool) *SelectionSet {
-	out := &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
+// there is none. Fields are copied with their denial.
+func view(sel *ShapeSet, d *Defer) *ShapeSet {
+	out := &ShapeSet{Type: sel.Type, Abstract: sel.Abstract, ByType: make([]ShapeType, 0, len(sel.ByType))}
 	any := false
 	for _, tf := range sel.ByType {
 		// Fields is never nil: the renderer reads a nil list at an
 		// abstract position as a type the client cannot see.
-		ntf := &TypeFields{Type: tf.Type, Fields: []*Field{}}
+		ntf := ShapeType{Type: tf.Type, Fields: []ShapeField{}}
 		for _, f := range tf.Fields {
 			if f.Defer == d {
-				if f.Selection == nil {
-					ntf.Fields = append(ntf.Fields, f)
-					continue
-				}
-				sub := view(f.Selection, d, denied)
-				if sub == nil {
-					sub = &SelectionSet{Type: f.Selection.Type, Abstract: f.Selection.Abstract}
-					for _, t := range f.Selection.ByType {
-						sub.ByType = append(sub.ByType, &TypeFields{Type: t.Type, Fields: []*Field{}})
+				if f.Selection != nil {
+					sub := view(f.Selection, d)
+					if sub == nil {
+						sub = &ShapeSet{Type: f.Selection.Type, Abstract: f.Selection.Abstract}
+						for _, t := range f.Selection.ByType {
+							sub.ByType = append(sub.ByType, ShapeType{Type: t.Type, Fields: []ShapeField{}})
+						}
 					}
+					f.Selection = sub
 				}
-				ntf.Fields = append(ntf.Fields, deferCopy(f, sub, denied))
+				ntf.Fields = append(ntf.Fields, f)
 				continue
 			}
 			if d == nil || f.Selection == nil {
 				continue
 			}
-			if sub := view(f.Selection, d, denied); sub != nil {
-				ntf.Fields = append(ntf.Fields, deferCopy(f, sub, denied))
+			if sub := view(f.Selection, d); sub != nil {
+				f.Selection = sub
+				ntf.Fields = append(ntf.Fields, f)
 			}
 		}
 		if len(ntf.Fields) > 0 {
@@ -392,17 +389,6 @@ func view(sel *SelectionSet, d *Defer, denied map[*Field]bool) *SelectionSet {
 		return nil
 	}
 	return out
-}
-
-// deferCopy copies f with the selection sub; the copy is denied
-// when f is.
-func deferCopy(f *Field, sub *SelectionSet, denied map[*Field]bool) *Field {
-	nf := *f
-	nf.Selection = sub
-	if denied[f] {
-		denied[&nf] = true
-	}
-	return &nf
 }
 
 // prune returns n with only the fetches keep accepts, nil when none is.

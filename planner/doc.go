@@ -6,7 +6,7 @@
 //	operation.go   Normalize: fragments inlined, @skip/@include applied, the
 //	               fields of every selection collected per possible concrete
 //	               type (the spec's CollectFields). The Operation is never
-//	               changed afterwards; it is the plan's render shape.
+//	               changed afterwards, by this package or any other.
 //	datakeys.go    data keys: the key under which every field is merged into
 //	               the response tree, one per field for the whole plan; the
 //	               reserved namespace (ReservedPrefix) for the fields the
@@ -19,7 +19,12 @@
 //	               subgraph when it resolves it, else through an entity jump
 //	               (cost.go estimates the extra fetches of each choice, with a
 //	               memoized key reachability; provides.go, requires.go and
-//	               interfaceobject.go for those features).
+//	               interfaceobject.go for those features). Routing's scope
+//	               is a value passed down, routeCtx (jump depth, the
+//	               fetches whose representation is being planned), with
+//	               the estimates' costScope (avoided subgraphs, key
+//	               estimates in progress); route_test.go calls the steps
+//	               with chosen scopes.
 //	group.go       fetch groups: one subgraph fetch each, with its paths,
 //	               selection, representations and dependencies.
 //	merge.go       merge: same-level entity fetches to one subgraph joined
@@ -27,13 +32,19 @@
 //	tree.go        tree: Sequence / Parallel / Flatten from the dependencies.
 //	emit.go        emit: subgraph operation text, variables, representations
 //	               (input rewrites), output rewrites (conflicts.go), names.
+//	shape.go       shape, the last pass: the render shape the executor
+//	               writes the response from (response and data keys,
+//	               nullability per list level, enum sets, possible types,
+//	               __typename and introspection, authorization denials);
+//	               defer.go splits it (and the plan) for @defer.
 //	plan.go        the immutable Plan and its JSON / text forms.
 //
 // Planner.Plan (planner.go) runs them in that order. Planning counts its
 // work against Options.Budget and fails with an over-budget *Error instead
 // of running away. The authorization result is an input (Options.Authorized
-// and Denied): the plan is built from the authorized operation and renders
-// the client's, denied fields null.
+// and Denied): the plan is built from the authorized operation, and its
+// shape is the client's operation with the denied fields marked (they
+// render null with an error).
 //
 // Plans and @skip/@include: the variable values of @skip/@include are
 // applied during normalization, so a plan is specific to them. The plan

@@ -37,7 +37,7 @@ func (b *builder) unimplemented(sel *SelectionSet) bool {
 // askable returns the fields of tf (an entry of sel) that graph is asked
 // for: all of them, except at an unimplemented abstract position, where
 // only those graph can get at some cost are asked.
-func (b *builder) askable(graph string, sel *SelectionSet, tf *TypeFields, prov *provided, depth int) []*Field {
+func (b *builder) askable(sc costScope, graph string, sel *SelectionSet, tf *TypeFields, prov *provided, depth int) []*Field {
 	if !b.unimplemented(sel) {
 		return tf.Fields
 	}
@@ -45,7 +45,7 @@ func (b *builder) askable(graph string, sel *SelectionSet, tf *TypeFields, prov 
 	one := make([]*Field, 1)
 	for _, f := range tf.Fields {
 		one[0] = f
-		if f.Name == "__typename" || b.costFields(graph, tf.Type, one, prov, depth) < inf {
+		if f.Name == "__typename" || b.costFields(sc, graph, tf.Type, one, prov, depth) < inf {
 			kept = append(kept, f)
 		}
 	}

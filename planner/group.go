@@ -155,17 +155,17 @@ func (b *builder) newGroup(graph string, entity bool, path []string, parent *gro
 // runtime type typ that ts selects in g at path (an existing one when it
 // fits), with the key's fields in its representation, which names
 // repType (the interface, for an @interfaceObject target).
-func (b *builder) openEntityFetch(g *group, ts *typeSel, target, typ, repType string, key *schema.Key, path []string, prov *provided, part *Defer) *group {
-	eg := b.entityGroup(target, path, g, typ, ts, part)
-	if b.touched != nil {
-		*b.touched = appendUnique(*b.touched, eg)
+func (b *builder) openEntityFetch(rc routeCtx, g *group, ts *typeSel, target, typ, repType string, key *schema.Key, path []string, prov *provided, part *Defer) *group {
+	eg := b.entityGroup(rc, target, path, g, typ, ts, part)
+	if rc.touched != nil {
+		*rc.touched = appendUnique(*rc.touched, eg)
 	}
 	if eg.parentSel[typ] == nil {
 		eg.parentSel[typ] = ts
 		eg.repType[typ] = repType
 	}
 	ts.add("__typename", "__typename", nil, nil)
-	b.addRepresentation(eg, typ, key.Selection, ts, path, prov, true)
+	b.addRepresentation(rc, eg, typ, key.Selection, ts, path, prov, true)
 	return eg
 }
 
@@ -183,9 +183,9 @@ func (b *builder) rootGroup(graph string, part *Defer) *group {
 
 // entityGroup finds or creates the entity fetch to graph at path fed by
 // parent, planned for part.
-func (b *builder) entityGroup(graph string, path []string, parent *group, typ string, ps *typeSel, part *Defer) *group {
+func (b *builder) entityGroup(rc routeCtx, graph string, path []string, parent *group, typ string, ps *typeSel, part *Defer) *group {
 	for _, g := range b.groups {
-		if g.entity && g.graph == graph && g.parent == parent && g.part == part && !b.excluded[g] && samePath(g.path, path) &&
+		if g.entity && g.graph == graph && g.parent == parent && g.part == part && !rc.representing.has(g) && samePath(g.path, path) &&
 			(g.parentSel[typ] == nil || g.parentSel[typ] == ps) {
 			return g
 		}

@@ -13,7 +13,7 @@ import (
 // interface's own fields; the concrete __typename and everything else
 // come from an entity fetch on the interface to a subgraph that knows its
 // implementations.
-func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, iface string, path []string, prov *provided) {
+func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *SelectionSet, iface string, path []string, prov *provided) {
 	sub.abstract = false
 	sub.typ = iface
 	ts := sub.forType(iface)
@@ -54,19 +54,18 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 				continue
 			}
 			if b.resolvable(g.graph, iface, f.Name, prov) {
-				b.planField(g, ts, iface, f, path, prov, false)
+				b.planField(rc, g, ts, iface, f, path, prov, false)
 				planned[fieldSig(f)] = true
 				continue
 			}
 			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
 				var touched []*group
-				saved := b.touched
-				b.touched = &touched
-				b.jumpToInterfaceObject(g, ts, iface, f, gid, iface, key, path, prov)
-				b.touched = saved
+				inner := rc
+				inner.touched = &touched
+				b.jumpToInterfaceObject(inner, g, ts, iface, f, gid, iface, key, path, prov)
 				for _, ng := range touched {
-					if saved != nil {
-						*saved = appendUnique(*saved, ng)
+					if rc.touched != nil {
+						*rc.touched = appendUnique(*rc.touched, ng)
 					}
 				}
 				jumped[fieldSig(f)] = touched
@@ -77,7 +76,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		}
 	}
 	target, key := b.downTarget(g.graph, iface)
-	again := b.typedAgain(sel, target, typed, jumped)
+	again := b.typedAgain(rc.cost, sel, target, typed, jumped)
 	if !needDown && len(again) == 0 {
 		return
 	}
@@ -102,7 +101,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		}
 		rest.ByType = append(rest.ByType, r)
 	}
-	eg := b.openEntityFetch(g, ts, target, iface, iface, key, path, prov, g.part)
+	eg := b.openEntityFetch(rc, g, ts, target, iface, iface, key, path, prov, g.part)
 	for _, tf := range sel.ByType {
 		for _, f := range tf.Fields {
 			if !again[f] {
@@ -127,7 +126,7 @@ func (b *builder) planInterfaceObject(g *group, sub *subSel, sel *SelectionSet, 
 		frag = &subField{fragment: true, sub: &subSel{}}
 		ets.fields = append(ets.fields, frag)
 	}
-	b.planSelection(eg, frag.sub, rest, iface, path, b.keysProvided(eg.graph, iface))
+	b.planSelection(rc, eg, frag.sub, rest, iface, path, b.keysProvided(eg.graph, iface))
 }
 
 // interfaceObjectTarget finds a subgraph that resolves typ.f through an
@@ -165,14 +164,14 @@ func (b *builder) interfaceObjectTarget(source, typ string, f *Field) (graph, if
 // been planned as a field of the interface object, the requirement would
 // be met by a second entity fetch to target keyed by the first one's
 // answer, which names the interface as __typename.
-func (b *builder) jumpToInterfaceObject(g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
-	eg := b.openEntityFetch(g, ts, target, typ, iface, key, path, prov, g.part)
+func (b *builder) jumpToInterfaceObject(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, target, iface string, key *schema.Key, path []string, prov *provided) {
+	eg := b.openEntityFetch(rc, g, ts, target, typ, iface, key, path, prov, g.part)
 	if fg := b.fieldIn(target, iface, f.Name); fg != nil && len(fg.Requires) > 0 && !b.requiresConflict(eg, typ, fg) {
-		b.addRequires(eg, typ, fg)
-		b.addField(eg, eg.sel.forType(iface), iface, f, path, b.keysProvided(target, iface))
+		b.addRequires(rc, eg, typ, fg)
+		b.addField(rc, eg, eg.sel.forType(iface), iface, f, path, b.keysProvided(target, iface))
 		return
 	}
-	b.planField(eg, eg.sel.forType(iface), iface, f, path, nil, false)
+	b.planField(rc, eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 
 func sameKeys(a, b []*Field) bool {
@@ -240,7 +239,7 @@ func (b *builder) downTarget(source, iface string) (string, *schema.Key) {
 // two fetches run in parallel and the later answer stays). Fragments on
 // every implementation select the field for the interface, as a
 // selection on it does (Apollo Gateway's plan).
-func (b *builder) typedAgain(sel *SelectionSet, target string, typed map[string]int, jumped map[string][]*group) map[*Field]bool {
+func (b *builder) typedAgain(sc costScope, sel *SelectionSet, target string, typed map[string]int, jumped map[string][]*group) map[*Field]bool {
 	if target == "" || len(typed) == 0 {
 		return nil
 	}
@@ -253,7 +252,7 @@ func (b *builder) typedAgain(sel *SelectionSet, target string, typed map[string]
 				continue
 			}
 			one[0] = f
-			if !b.resolvable(target, tf.Type, f.Name, nil) || b.costFields(target, tf.Type, one, nil, 0) != 0 {
+			if !b.resolvable(target, tf.Type, f.Name, nil) || b.costFields(sc, target, tf.Type, one, nil, 0) != 0 {
 				continue
 			}
 			if again == nil {

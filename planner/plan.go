@@ -12,12 +12,15 @@ type Plan struct {
 	// Root is nil when the operation needs no subgraph (only __typename or
 	// introspection).
 	Root Node
-	// Operation is the normalized client operation the plan answers: the
-	// render shape (response keys, data keys, enum and possible types).
+	// Operation is the normalized client operation the plan answers, for
+	// what analyses it (cost limits, the operation name on spans, checks
+	// on reload); it is never changed. The executor does not read it:
+	// responses are rendered from Shape.
 	Operation *Operation
-	// Denied are the fields of Operation the caller may not see: they
-	// render as null with an UNAUTHORIZED_FIELD_OR_TYPE error.
-	Denied map[*Field]bool
+	// Shape is the render shape: what the response is written from
+	// (response keys, data keys, nullability, enum and possible types,
+	// the fields authorization denied). See shape.go.
+	Shape *Shape
 	// Fetches is the number of Fetch nodes in Root.
 	Fetches int
 	// Defer is the split of a query with @defer into its primary and

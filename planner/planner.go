@@ -85,7 +85,11 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 		b.mergeLevels()
 	}
 	root, fetches := b.nodes()
-	plan := &Plan{Root: root, Operation: render, Fetches: fetches, Denied: opts.Denied}
+	shape, err := BuildShape(render, opts.Denied)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Root: root, Operation: render, Shape: shape, Fetches: fetches}
 	if len(render.Defers) > 0 && render.Kind == ast.Query {
 		// The split is planned again with the deferred fragments apart:
 		// Root stays the plan of a client that takes one response.
@@ -97,16 +101,16 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 		}
 		if d.err == nil {
 			droot, _ := d.nodes()
-			d.splitDefer(plan, droot)
+			d.splitDefer(plan, render.Defers, droot)
 		} else {
-			b.splitDefer(plan, root)
+			b.splitDefer(plan, render.Defers, root)
 		}
 	}
 	return plan, nil
 }
 
 func (p *Planner) newBuilder(op *Operation, opts Options) *builder {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, avoid: map[string]int{}, inKeyCost: map[string]bool{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, excluded: map[*group]bool{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
 		b.budget = DefaultBudget
@@ -121,22 +125,13 @@ type builder struct {
 	groups    []*group
 	memo      map[costKey]int
 	fieldMemo map[fieldKey]int
-	// avoid counts the subgraphs that must not feed the data being planned
-	// (a subgraph never supplies its own key); avoidSig names the set for
-	// the memo keys.
-	avoid     map[string]int
-	avoidSig  string
-	inKeyCost map[string]bool
 	keyCache  map[*schema.Key][]*Field
 	keyProv   map[[2]string]*provided // keysProvided by graph and type
-	depth     int
-	excluded  map[*group]bool
-	// touched collects the entity fetches used while planning a
-	// representation, when not nil.
-	touched *[]*group
-	err     *Error
+	err       *Error
 	// keys gives the planner's own fields their data keys.
 	keys *dataKeys
+	// avoidSets memoizes avoiding.
+	avoidSets map[avoidStep]*avoidSet
 	// keyMemo holds keyCost results.
 	keyMemo map[keyCostKey]int
 	// qg is the supergraph's query graph.

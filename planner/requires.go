@@ -11,18 +11,18 @@ import (
 // addRequires adds the fields of a @requires to the representation of the
 // entity group g, fetched by g's parent (or by fetches that g then waits
 // for).
-func (b *builder) addRequires(g *group, typ string, fg *schema.FieldInGraph) {
+func (b *builder) addRequires(rc routeCtx, g *group, typ string, fg *schema.FieldInGraph) {
 	ps := g.parentSel[typ]
 	if ps == nil {
 		return
 	}
-	b.addRepresentation(g, typ, fg.Requires, ps, g.path, nil, false)
+	b.addRepresentation(rc, g, typ, fg.Requires, ps, g.path, nil, false)
 }
 
 // addRepresentation makes the fields of set part of g's representation of
 // typ; they are planned into the parent's selection ps, and g waits for
 // every fetch that planning needs.
-func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, ps *typeSel, path []string, prov *provided, isKey bool) {
+func (b *builder) addRepresentation(rc routeCtx, g *group, typ string, set ast.SelectionSet, ps *typeSel, path []string, prov *provided, isKey bool) {
 	sel := NormalizeFieldSet(b.sg.Full, typ, set)
 	if sel == nil {
 		return
@@ -32,27 +32,22 @@ func (b *builder) addRepresentation(g *group, typ string, set ast.SelectionSet, 
 	}
 	parent := g.parent
 	var touched []*group
-	saved := b.touched
-	b.touched = &touched
-	b.excluded[g] = true
+	inner := rc
+	inner.touched = &touched
+	inner.representing = &groupList{g: g, next: rc.representing}
 	// A subgraph never supplies its own key; required fields it may.
 	if isKey {
-		b.avoidGraph(g.graph, 1)
+		inner.cost.avoid = b.avoiding(rc.cost.avoid, g.graph)
 	}
 	for _, f := range sel.FieldsFor(typ) {
-		b.planField(parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
+		b.planField(inner, parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
 	}
-	if isKey {
-		b.avoidGraph(g.graph, -1)
-	}
-	delete(b.excluded, g)
-	b.touched = saved
 	for _, ng := range touched {
 		if ng != g {
 			g.deps = appendUnique(g.deps, ng)
 		}
-		if saved != nil {
-			*saved = appendUnique(*saved, ng)
+		if rc.touched != nil {
+			*rc.touched = appendUnique(*rc.touched, ng)
 		}
 	}
 	g.reqs[typ] = b.mergeRequired(g.reqs[typ], sel.FieldsFor(typ), ps, "")
@@ -127,8 +122,8 @@ func (b *builder) requiresConflict(g *group, typ string, fg *schema.FieldInGraph
 
 // separateRequires plans f, whose @requires conflicts with g's, in a new
 // entity fetch to g's subgraph at the same place.
-func (b *builder) separateRequires(g *group, typ string, f *Field, path []string) {
-	key := b.chooseKey(typ, g.graph, g.parent.graph, nil)
+func (b *builder) separateRequires(rc routeCtx, g *group, typ string, f *Field, path []string) {
+	key := b.chooseKey(rc.cost, typ, g.graph, g.parent.graph, nil)
 	if key == nil {
 		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(g.graph).Name)
 		return
@@ -137,6 +132,6 @@ func (b *builder) separateRequires(g *group, typ string, f *Field, path []string
 	eg := b.newGroup(g.graph, true, path, g.parent, g.part)
 	eg.parentSel[typ] = ps
 	eg.repType[typ] = g.repType[typ]
-	b.addRepresentation(eg, typ, key.Selection, ps, path, nil, true)
-	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(g.graph, typ), true)
+	b.addRepresentation(rc, eg, typ, key.Selection, ps, path, nil, true)
+	b.planField(rc, eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(g.graph, typ), true)
 }

@@ -1,9 +1,6 @@
 package planner
 
 import (
-	"sort"
-	"strings"
-
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -13,8 +10,41 @@ import (
 // group reached by an entity jump (key chosen by cost.go), split between
 // subgraphs where no single one resolves a whole sub-selection.
 
+// routeCtx is the scope of routing one field, passed down by value: a
+// call that narrows the scope passes a changed copy to the calls below it,
+// so nothing is saved and restored by hand.
+type routeCtx struct {
+	// depth counts the entity jumps on the way to the field.
+	depth int
+	// representing lists the entity fetches whose representations are
+	// being planned: the fields that build one are never placed in it.
+	representing *groupList
+	// touched, when not nil, collects the entity fetches used while
+	// planning the innermost representation (its fetch waits for them).
+	// It is the output of that representation's planning, owned by it.
+	touched *[]*group
+	// cost is the scope of the cost estimates made on the way.
+	cost costScope
+}
+
+// groupList is an immutable list of fetch groups.
+type groupList struct {
+	g    *group
+	next *groupList
+}
+
+func (l *groupList) has(g *group) bool {
+	for ; l != nil; l = l.next {
+		if l.g == g {
+			return true
+		}
+	}
+	return false
+}
+
 // planRoot assigns the root fields to subgraphs.
 func (b *builder) planRoot() {
+	var rc routeCtx
 	root := b.op.Selection
 	fields := root.FieldsFor(b.op.RootType)
 	rootType := b.sg.Types[b.op.RootType]
@@ -30,7 +60,7 @@ func (b *builder) planRoot() {
 		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
 			continue
 		}
-		graph := b.chooseRootGraph(rootType, f, byGraph, last)
+		graph := b.chooseRootGraph(rc, rootType, f, byGraph, last)
 		if graph == "" {
 			if below := b.unowned(f.Selection, 0); below != "" {
 				b.fail("no subgraph can resolve %s.%s: no subgraph resolves %s", b.op.RootType, f.Name, below)
@@ -65,11 +95,11 @@ func (b *builder) planRoot() {
 		}
 		g.sel.typ = b.op.RootType
 		ts := g.sel.forType(b.op.RootType)
-		b.planField(g, ts, b.op.RootType, f, nil, nil, false)
+		b.planField(rc, g, ts, b.op.RootType, f, nil, nil, false)
 	}
 }
 
-func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
+func (b *builder) chooseRootGraph(rc routeCtx, rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
 	best, bestCost := "", inf+1
 	for _, gid := range rootType.GraphIDs {
 		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
@@ -77,7 +107,7 @@ func (b *builder) chooseRootGraph(rootType *schema.Type, f *Field, chosen map[st
 		}
 		// Jumps below the field add sequential steps; another root fetch
 		// runs in parallel: a jump weighs more than a new root fetch.
-		c := sat(2 * b.fieldCost(gid, rootType.Name, f, nil, 0))
+		c := sat(2 * b.fieldCost(rc.cost, gid, rootType.Name, f, nil, 0))
 		if b.op.Kind == ast.Mutation {
 			if last == nil || last.graph != gid {
 				c++
@@ -126,7 +156,7 @@ func (b *builder) unowned(sel *SelectionSet, depth int) string {
 
 // split divides sel between what graph resolves by itself (here) and the
 // rest; either is nil when empty.
-func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, rest *SelectionSet) {
+func (b *builder) split(rc routeCtx, graph string, sel *SelectionSet, prov *provided) (here, rest *SelectionSet) {
 	here = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
 	rest = &SelectionSet{Type: sel.Type, Abstract: sel.Abstract}
 	nHere, nRest := 0, 0
@@ -143,7 +173,7 @@ func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, 
 				continue
 			}
 			one[0] = f
-			if b.costFields(graph, tf.Type, one, prov, 0) < inf {
+			if b.costFields(rc.cost, graph, tf.Type, one, prov, 0) < inf {
 				h.Fields = append(h.Fields, f)
 				nHere++
 				continue
@@ -151,7 +181,7 @@ func (b *builder) split(graph string, sel *SelectionSet, prov *provided) (here, 
 			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, prov) {
 				// graph resolves the field but not all below it: split
 				// its sub-selection too.
-				hs, rs := b.split(graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
+				hs, rs := b.split(rc, graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
 				if hs != nil {
 					h.Fields = append(h.Fields, withSelection(f, hs))
 					nHere++
@@ -184,11 +214,11 @@ func withSelection(f *Field, sel *SelectionSet) *Field {
 }
 
 // planSelection plans the sub-selection of a field inside group g.
-func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype string, path []string, prov *provided) {
+func (b *builder) planSelection(rc routeCtx, g *group, sub *subSel, sel *SelectionSet, gtype string, path []string, prov *provided) {
 	sub.typ = sel.Type
 	sub.abstract = sel.Abstract
 	if sel.Abstract && b.isInterfaceObject(g.graph, gtype) {
-		b.planInterfaceObject(g, sub, sel, gtype, path, prov)
+		b.planInterfaceObject(rc, g, sub, sel, gtype, path, prov)
 		return
 	}
 	for _, tf := range sel.ByType {
@@ -196,8 +226,8 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 			continue
 		}
 		ts := sub.forType(tf.Type)
-		for _, f := range b.askable(g.graph, sel, tf, prov, 0) {
-			b.planField(g, ts, tf.Type, f, path, prov, false)
+		for _, f := range b.askable(rc.cost, g.graph, sel, tf, prov, 0) {
+			b.planField(rc, g, ts, tf.Type, f, path, prov, false)
 		}
 	}
 }
@@ -205,7 +235,7 @@ func (b *builder) planSelection(g *group, sub *subSel, sel *SelectionSet, gtype 
 // planField places one field: in g when g's subgraph can resolve it, else
 // in a fetch that depends on g; a field whose sub-selection g resolves
 // only in part is split between g and other subgraphs.
-func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
+func (b *builder) planField(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, atEntityRoot bool) {
 	if b.err != nil || !b.spend() {
 		return
 	}
@@ -213,7 +243,7 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 		ts.add(b.dataKey(f), "__typename", nil, nil)
 		return
 	}
-	if part := b.partOf(f); part != nil && part != g.part && b.deferJump(g, ts, typ, f, path, prov, part) {
+	if part := b.partOf(f); part != nil && part != g.part && b.deferJump(rc, g, ts, typ, f, path, prov, part) {
 		return
 	}
 	if b.resolvable(g.graph, typ, f.Name, prov) {
@@ -222,38 +252,38 @@ func (b *builder) planField(g *group, ts *typeSel, typ string, f *Field, path []
 		if needsRequires && atEntityRoot && g.entity && g.parentSel[typ] != nil && b.requiresConflict(g, typ, fg) {
 			// The representation already carries a required field with
 			// other arguments: this field gets an entity fetch of its own.
-			b.separateRequires(g, typ, f, path)
+			b.separateRequires(rc, g, typ, f, path)
 			return
 		}
 		if !needsRequires || (atEntityRoot && g.entity && g.parentSel[typ] != nil) {
 			fprov := b.providedBy(g.graph, typ, f.Name, prov)
-			whole := f.Selection == nil || b.cost(g.graph, f.Selection, fprov, 0) < inf
+			whole := f.Selection == nil || b.cost(rc.cost, g.graph, f.Selection, fprov, 0) < inf
 			var here, rest *SelectionSet
 			if !whole {
-				here, rest = b.split(g.graph, f.Selection, fprov)
+				here, rest = b.split(rc, g.graph, f.Selection, fprov)
 			}
 			switch {
-			case whole || len(b.leaveTargets(g.graph, typ, f, prov)) == 0 || (here != nil && rest == nil):
+			case whole || len(b.leaveTargets(rc.cost, g.graph, typ, f, prov)) == 0 || (here != nil && rest == nil):
 				if needsRequires {
-					b.addRequires(g, typ, fg)
+					b.addRequires(rc, g, typ, fg)
 				}
-				b.addField(g, ts, typ, f, path, prov)
+				b.addField(rc, g, ts, typ, f, path, prov)
 				return
 			case here != nil:
 				if needsRequires {
-					b.addRequires(g, typ, fg)
+					b.addRequires(rc, g, typ, fg)
 				}
-				b.addField(g, ts, typ, withSelection(f, here), path, prov)
-				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				b.addField(rc, g, ts, typ, withSelection(f, here), path, prov)
+				b.jump(rc, g, ts, typ, withSelection(f, rest), path, prov)
 				return
 			}
 		}
 	}
-	b.jump(g, ts, typ, f, path, prov)
+	b.jump(rc, g, ts, typ, f, path, prov)
 }
 
 // addField adds f to ts in group g and plans its sub-selection there.
-func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+func (b *builder) addField(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
 	var mk func() *subSel
 	if f.Selection != nil {
 		mk = func() *subSel { return &subSel{} }
@@ -269,7 +299,7 @@ func (b *builder) addField(g *group, ts *typeSel, typ string, f *Field, path []s
 		if sf.sub.up == nil {
 			sf.sub.up, sf.sub.upTyp, sf.sub.upField = ts, typ, f.Name
 		}
-		b.planSelection(g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
+		b.planSelection(rc, g, sf.sub, f.Selection, b.subgraphType(g.graph, typ, f), childPath(path, sf.key, f.Type), b.providedBy(g.graph, typ, f.Name, prov))
 	}
 }
 
@@ -286,10 +316,9 @@ func childPath(path []string, key string, t *ast.Type) []string {
 
 // jump fetches f through another fetch (or, for @requires, the same
 // subgraph again) that starts from data g provides.
-func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
-	b.depth++
-	defer func() { b.depth-- }()
-	if b.depth > 64 {
+func (b *builder) jump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided) {
+	rc.depth++
+	if rc.depth > 64 {
 		b.fail("cannot plan field %s.%s: the plan nests too deeply", typ, f.Name)
 		return
 	}
@@ -302,7 +331,7 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	best, bestCost := "", inf+1
 	for _, gid := range t.GraphIDs {
 		kp := b.keysProvided(gid, typ)
-		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ, prov) {
+		if rc.cost.avoid.has(gid) || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(rc.cost, g.graph, gid, typ, prov) {
 			continue
 		}
 		if gid == g.graph {
@@ -311,13 +340,13 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 			}
 		}
 		candidates = append(candidates, gid)
-		if c := b.fieldCost(gid, typ, f, kp, 0); c < bestCost {
+		if c := b.fieldCost(rc.cost, gid, typ, f, kp, 0); c < bestCost {
 			best, bestCost = gid, c
 		}
 	}
 	if best == "" {
 		if gid, iface, key := b.interfaceObjectTarget(g.graph, typ, f); gid != "" {
-			b.jumpToInterfaceObject(g, ts, typ, f, gid, iface, key, path, prov)
+			b.jumpToInterfaceObject(rc, g, ts, typ, f, gid, iface, key, path, prov)
 			return
 		}
 		b.fail("cannot plan field %s.%s: no subgraph that can resolve it is reachable from subgraph %s", typ, f.Name, b.sg.Graph(g.graph).Name)
@@ -326,37 +355,37 @@ func (b *builder) jump(g *group, ts *typeSel, typ string, f *Field, path []strin
 	if bestCost >= inf && f.Selection != nil {
 		// No subgraph gives the whole sub-selection: give each what it can.
 		for _, gid := range candidates {
-			here, rest := b.split(gid, f.Selection, b.providedBy(gid, typ, f.Name, b.keysProvided(gid, typ)))
+			here, rest := b.split(rc, gid, f.Selection, b.providedBy(gid, typ, f.Name, b.keysProvided(gid, typ)))
 			if here != nil && rest != nil {
-				b.jumpTo(g, ts, typ, withSelection(f, here), gid, path, prov)
-				b.jump(g, ts, typ, withSelection(f, rest), path, prov)
+				b.jumpTo(rc, g, ts, typ, withSelection(f, here), gid, path, prov)
+				b.jump(rc, g, ts, typ, withSelection(f, rest), path, prov)
 				return
 			}
 		}
 	}
-	b.jumpTo(g, ts, typ, f, best, path, prov)
+	b.jumpTo(rc, g, ts, typ, f, best, path, prov)
 }
 
 // jumpTo places f in a fetch to target that starts from g's data: another
 // root fetch on the query root, else an entity fetch keyed by data g has.
-func (b *builder) jumpTo(g *group, ts *typeSel, typ string, f *Field, target string, path []string, prov *provided) {
+func (b *builder) jumpTo(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, target string, path []string, prov *provided) {
 	if typ == b.op.RootType && !g.entity && len(path) == 0 {
 		rg := b.rootGroup(target, g.part)
-		b.planField(rg, rg.sel.forType(typ), typ, f, nil, nil, false)
+		b.planField(rc, rg, rg.sel.forType(typ), typ, f, nil, nil, false)
 		return
 	}
-	key := b.chooseKey(typ, target, g.graph, prov)
+	key := b.chooseKey(rc.cost, typ, target, g.graph, prov)
 	if key == nil {
 		b.fail("cannot plan field %s.%s: no key of %s in subgraph %s", typ, f.Name, typ, b.sg.Graph(target).Name)
 		return
 	}
-	eg := b.openEntityFetch(g, ts, target, typ, typ, key, path, prov, g.part)
-	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(target, typ), true)
+	eg := b.openEntityFetch(rc, g, ts, target, typ, typ, key, path, prov, g.part)
+	b.planField(rc, eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(target, typ), true)
 }
 
 // chooseKey picks the key of typ in target that the source graph can
 // provide most directly.
-func (b *builder) chooseKey(typ, target, source string, prov *provided) *schema.Key {
+func (b *builder) chooseKey(sc costScope, typ, target, source string, prov *provided) *schema.Key {
 	var best *schema.Key
 	bestCost := inf + 1
 	for _, k := range b.keysIn(target, typ) {
@@ -364,27 +393,12 @@ func (b *builder) chooseKey(typ, target, source string, prov *provided) *schema.
 		if sel == nil {
 			continue
 		}
-		c := b.cost(source, sel, prov, 0)
+		c := b.cost(sc, source, sel, prov, 0)
 		if c < bestCost {
 			best, bestCost = k, c
 		}
 	}
 	return best
-}
-
-// avoidGraph adds (delta 1) or removes (delta -1) graph from the avoided
-// subgraphs.
-func (b *builder) avoidGraph(graph string, delta int) {
-	b.avoid[graph] += delta
-	if b.avoid[graph] <= 0 {
-		delete(b.avoid, graph)
-	}
-	names := make([]string, 0, len(b.avoid))
-	for g := range b.avoid {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	b.avoidSig = strings.Join(names, ",")
 }
 
 // localFields counts the fields of f's selection, at any depth, that graph
@@ -429,7 +443,7 @@ func (b *builder) partOf(f *Field) *Defer {
 // it (Apollo Router plans deferred fragments the same way). It reports
 // false when f's type has no key to jump with (a value type): f is then
 // fetched with g.
-func (b *builder) deferJump(g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, part *Defer) bool {
+func (b *builder) deferJump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, part *Defer) bool {
 	if typ == b.op.RootType && !g.entity && len(path) == 0 {
 		return false
 	}
@@ -441,14 +455,14 @@ func (b *builder) deferJump(g *group, ts *typeSel, typ string, f *Field, path []
 	var bestKey *schema.Key
 	for _, gid := range t.GraphIDs {
 		kp := b.keysProvided(gid, typ)
-		if b.avoid[gid] > 0 || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(g.graph, gid, typ, prov) {
+		if rc.cost.avoid.has(gid) || !b.resolvable(gid, typ, f.Name, kp) || !b.jumpableFrom(rc.cost, g.graph, gid, typ, prov) {
 			continue
 		}
-		key := b.chooseKey(typ, gid, g.graph, prov)
+		key := b.chooseKey(rc.cost, typ, gid, g.graph, prov)
 		if key == nil {
 			continue
 		}
-		c := b.fieldCost(gid, typ, f, kp, 0)
+		c := b.fieldCost(rc.cost, gid, typ, f, kp, 0)
 		if gid != g.graph {
 			// Same cost: stay on the subgraph the primary asked.
 			c++
@@ -460,7 +474,7 @@ func (b *builder) deferJump(g *group, ts *typeSel, typ string, f *Field, path []
 	if best == "" || bestCost >= inf {
 		return false
 	}
-	eg := b.openEntityFetch(g, ts, best, typ, typ, bestKey, path, prov, part)
-	b.planField(eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(best, typ), true)
+	eg := b.openEntityFetch(rc, g, ts, best, typ, typ, bestKey, path, prov, part)
+	b.planField(rc, eg, eg.sel.forType(typ), typ, f, path, b.keysProvided(best, typ), true)
 	return true
 }

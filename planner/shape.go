@@ -1,0 +1,270 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Shape pass, the last one: the plan's render shape.
+//
+// The executor writes the client's response from the merged subgraph
+// data by walking a Shape, never the Operation: the shape holds, per
+// selected field, the client's response key (as JSON too), the data key
+// the fetches write it under, its nullability at every list level, the
+// enum values the client schema allows, the possible types of abstract
+// positions, how __typename and introspection are answered, and whether
+// authorization denied it. It is built once per plan (so per grants and
+// labels, like the plan) from the client's normalized operation and the
+// authorization result (Options.Denied), and never changed afterwards:
+// one cached plan serves concurrent requests.
+
+// Shape is the render shape of a plan.
+type Shape struct {
+	// Kind is the operation type (query, mutation, subscription).
+	Kind ast.Operation
+	// RootType is the name of the root operation type.
+	RootType string
+	// Root is the selection at the root.
+	Root *ShapeSet
+}
+
+// Mutation reports whether the shape is a mutation's (its root fields run
+// serially).
+func (s *Shape) Mutation() bool { return s != nil && s.Kind == ast.Mutation }
+
+// ShapeSet is the selection at one composite-typed position.
+type ShapeSet struct {
+	// Type is the static type of the position; it may be abstract.
+	Type string
+	// Abstract is true when Type is an interface or a union: the runtime
+	// type (the data's __typename) picks the fields.
+	Abstract bool
+	// ByType holds the fields for each possible concrete type, sorted by
+	// type name: the possible types of an abstract position. An object
+	// position has exactly one entry.
+	ByType []ShapeType
+}
+
+// ShapeType is the fields rendered for one concrete type.
+type ShapeType struct {
+	Type   string
+	Fields []ShapeField
+}
+
+// FieldKind says how a field's value is produced.
+type FieldKind uint8
+
+const (
+	// FromData fields are read from the merged data under DataKey.
+	FromData FieldKind = iota
+	// Typename fields are the runtime type's name.
+	Typename
+	// Introspection fields (__schema, __type) are answered by the
+	// executor's introspection hook when there is one.
+	Introspection
+)
+
+// ShapeField is one field of the response.
+type ShapeField struct {
+	// JSONKey is the response key as a JSON object key, colon included.
+	JSONKey     string
+	ResponseKey string
+	// DataKey is where the merged data holds the value.
+	DataKey string
+	// Name and ParentType name the field in error messages.
+	Name       string
+	ParentType string
+	// Selection is the selection below a composite-typed field, nil for
+	// a leaf.
+	Selection *ShapeSet
+	// Enum is the set of values the client schema allows for an
+	// enum-typed leaf (others render null); nil for other fields.
+	Enum *EnumSet
+	// Arguments are the field's arguments, read by the introspection
+	// hook (__type(name:), includeDeprecated).
+	Arguments ast.ArgumentList
+	// Defer is the @defer fragment the field is delivered with, nil for
+	// the primary response.
+	Defer *Defer
+	// nonNull has bit i set when the value i list levels down is non-null
+	// (bit 0: the field's own value); lists is the list depth.
+	nonNull uint64
+	lists   uint8
+	Kind    FieldKind
+	// Denied fields render null with an UNAUTHORIZED_FIELD_OR_TYPE error.
+	Denied bool
+}
+
+// maxListDepth bounds the list nesting of a field's type the shape holds.
+const maxListDepth = 63
+
+// NonNull reports whether the value level list levels down (0: the
+// field's value itself) is non-null.
+func (f *ShapeField) NonNull(level int) bool { return f.nonNull>>uint(level)&1 != 0 }
+
+// Lists is the list depth of the field's type.
+func (f *ShapeField) Lists() int { return int(f.lists) }
+
+// FieldsFor returns the fields rendered when the runtime type is
+// typeName; nil when the position has no such possible type.
+func (s *ShapeSet) FieldsFor(typeName string) []ShapeField {
+	if !s.Abstract && len(s.ByType) == 1 {
+		return s.ByType[0].Fields
+	}
+	for i := range s.ByType {
+		if s.ByType[i].Type == typeName {
+			return s.ByType[i].Fields
+		}
+	}
+	return nil
+}
+
+// EnumSet is the values of an enum type the client schema has.
+type EnumSet struct {
+	names []string
+	// index is set for enums with many values.
+	index map[string]struct{}
+}
+
+// enumIndexed is the size from which an EnumSet looks values up in a map.
+const enumIndexed = 12
+
+func newEnumSet(def *ast.Definition) *EnumSet {
+	s := &EnumSet{names: make([]string, 0, len(def.EnumValues))}
+	for _, v := range def.EnumValues {
+		s.names = append(s.names, v.Name)
+	}
+	if len(s.names) >= enumIndexed {
+		s.index = make(map[string]struct{}, len(s.names))
+		for _, n := range s.names {
+			s.index[n] = struct{}{}
+		}
+	}
+	return s
+}
+
+// Has reports whether v is one of the values.
+func (s *EnumSet) Has(v []byte) bool {
+	if s.index != nil {
+		_, ok := s.index[string(v)]
+		return ok
+	}
+	for _, n := range s.names {
+		if n == string(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// BuildShape is the shape pass: the render shape of op, with the fields in
+// denied (the authorization result, keyed by op's fields) rendered as
+// denied. It fails only for a field type nested deeper than the shape
+// holds. The shape's sets, types and fields are each allocated in one
+// block, so a plan's shape is a few allocations and renders from
+// contiguous memory.
+func BuildShape(op *Operation, denied map[*Field]bool) (*Shape, error) {
+	var b shapeBuilder
+	b.denied = denied
+	b.count(op.Selection)
+	b.sets = make([]ShapeSet, 0, b.nSets)
+	b.types = make([]ShapeType, 0, b.nTypes)
+	b.fields = make([]ShapeField, 0, b.nFields)
+	root := b.set(op.Selection)
+	if b.err != nil {
+		return nil, b.err
+	}
+	return &Shape{Kind: op.Kind, RootType: op.RootType, Root: root}, nil
+}
+
+type shapeBuilder struct {
+	denied map[*Field]bool
+	// enums shares one EnumSet per enum type; made at the first.
+	enums map[*ast.Definition]*EnumSet
+	err   *Error
+	// The blocks the shape is cut from, sized by count.
+	sets                   []ShapeSet
+	types                  []ShapeType
+	fields                 []ShapeField
+	nSets, nTypes, nFields int
+}
+
+// count sizes the blocks for sel.
+func (b *shapeBuilder) count(sel *SelectionSet) {
+	b.nSets++
+	b.nTypes += len(sel.ByType)
+	for _, tf := range sel.ByType {
+		b.nFields += len(tf.Fields)
+		for _, f := range tf.Fields {
+			if f.Selection != nil {
+				b.count(f.Selection)
+			}
+		}
+	}
+}
+
+// take returns the next n elements of a block, capacity n.
+func take[T any](block *[]T, n int) []T {
+	start := len(*block)
+	*block = (*block)[:start+n]
+	return (*block)[start : start+n : start+n]
+}
+
+func (b *shapeBuilder) set(sel *SelectionSet) *ShapeSet {
+	out := &take(&b.sets, 1)[0]
+	*out = ShapeSet{Type: sel.Type, Abstract: sel.Abstract, ByType: take(&b.types, len(sel.ByType))}
+	for i, tf := range sel.ByType {
+		st := ShapeType{Type: tf.Type}
+		if tf.Fields != nil {
+			st.Fields = take(&b.fields, len(tf.Fields))
+		}
+		for j, f := range tf.Fields {
+			b.field(&st.Fields[j], f)
+		}
+		out.ByType[i] = st
+	}
+	return out
+}
+
+func (b *shapeBuilder) field(out *ShapeField, f *Field) {
+	*out = ShapeField{JSONKey: f.JSONKey(), ResponseKey: f.ResponseKey, DataKey: f.DataKey(), Name: f.Name,
+		ParentType: f.ParentType, Arguments: f.Arguments, Defer: f.Defer, Denied: b.denied[f]}
+	switch f.Name {
+	case "__typename":
+		out.Kind = Typename
+	case "__schema", "__type":
+		out.Kind = Introspection
+	}
+	depth := 0
+	for t := f.Type; t != nil; t = t.Elem {
+		if depth > maxListDepth {
+			if b.err == nil {
+				b.err = &Error{Message: fmt.Sprintf("the type of %s.%s nests lists deeper than %d", f.ParentType, f.Name, maxListDepth)}
+			}
+			return
+		}
+		if t.NonNull {
+			out.nonNull |= 1 << uint(depth)
+		}
+		if t.Elem == nil {
+			break
+		}
+		depth++
+	}
+	out.lists = uint8(depth)
+	if f.Enum != nil {
+		e := b.enums[f.Enum]
+		if e == nil {
+			if b.enums == nil {
+				b.enums = map[*ast.Definition]*EnumSet{}
+			}
+			e = newEnumSet(f.Enum)
+			b.enums[f.Enum] = e
+		}
+		out.Enum = e
+	}
+	if f.Selection != nil {
+		out.Selection = b.set(f.Selection)
+	}
+}
