@@ -32,7 +32,7 @@ func BenchmarkExecuteInMemory(b *testing.B) {
 // harness's query: the same entities at many places, so entity answers
 // are merged into several objects each.
 func BenchmarkExecuteInMemoryDeep(b *testing.B) {
-	benchInMemory(b, benchPlanOf(b, "deep-query.graphql"))
+	benchInMemory(b, executor.BenchPlanOf(b, "deep-query.graphql"))
 }
 
 func benchInMemory(b *testing.B, plan *planner.Plan) {

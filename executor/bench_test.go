@@ -4,18 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/planner"
-	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // BenchmarkExecute runs one cached plan of testdata/bench/demo-query.graphql
@@ -52,31 +47,5 @@ func BenchmarkExecute(b *testing.B) {
 // benchPlan plans testdata/bench/demo-query.graphql on the demo supergraph.
 func benchPlan(b *testing.B) *planner.Plan {
 	b.Helper()
-	return benchPlanOf(b, "demo-query.graphql")
-}
-
-// benchPlanOf plans the query in testdata/bench/name on the demo supergraph.
-func benchPlanOf(b *testing.B, name string) *planner.Plan {
-	b.Helper()
-	sg, err := schema.Load(gateway.DemoSupergraph)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", name))
-	if err != nil {
-		b.Fatal(err)
-	}
-	doc, errs := gqlparser.LoadQuery(sg.API, string(q))
-	if len(errs) > 0 {
-		b.Fatal(errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan, err := planner.New(sg).Plan(op, planner.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return plan
+	return executor.BenchPlanOf(b, "demo-query.graphql")
 }

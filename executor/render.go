@@ -73,6 +73,24 @@ func (r *renderer) relatedTo(a []any) bool {
 	return true
 }
 
+// siblingOf reports whether an error path lies below another field of
+// the object that holds the current field (the current path ends with
+// that field's response key).
+func (r *renderer) siblingOf(a []any) bool {
+	if len(r.path) == 0 || r.path[len(r.path)-1].key == "" {
+		return false
+	}
+	n := len(r.base) + len(r.path)
+	if len(a) < n {
+		return false
+	}
+	last := r.path[len(r.path)-1]
+	r.path = r.path[:len(r.path)-1]
+	ok := r.relatedTo(a[:n-1])
+	r.path = append(r.path, last)
+	return ok
+}
+
 // render writes the response for shape: data and errors.
 func (e *execution) render(buf []byte, shape *planner.Shape, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, int) {
 	r := &renderer{e: e, introspect: introspect}
@@ -339,10 +357,15 @@ func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]b
 }
 
 // nullError records a non-null violation unless an error already covers
-// the path (the subgraph's own error, or a failed fetch above it).
+// the path: the subgraph's own error, a failed fetch above it, or a
+// subgraph error at another field of the same object. An entity fetch
+// whose answer for an object is null (one of its non-null fields failed)
+// leaves every field it fetched missing; the object is null because of
+// that one error, which the spec reports once (only one error per field
+// that caused the null, spec 6.4.4), not once more per missing sibling.
 func (r *renderer) nullError(f *planner.ShapeField) {
 	for _, e := range r.e.errors {
-		if r.relatedTo(e.Path) {
+		if r.relatedTo(e.Path) || r.siblingOf(e.Path) {
 			return
 		}
 	}

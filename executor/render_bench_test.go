@@ -23,26 +23,7 @@ import (
 // subgraphs' handlers) written as the client response from the plan,
 // again and again.
 func BenchmarkRender(b *testing.B) {
-	sg, err := schema.Load(gateway.DemoSupergraph)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "demo-query.graphql"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	doc, errs := gqlparser.LoadQuery(sg.API, string(q))
-	if len(errs) > 0 {
-		b.Fatal(errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan, err := planner.New(sg).Plan(op, planner.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	plan := BenchPlanOf(b, "demo-query.graphql")
 	e := &execution{ctx: context.Background(), transport: handlerTransport(demo.Handlers())}
 	defer e.release()
 	e.run(plan.Root)
@@ -91,4 +72,31 @@ func (t handlerTransport) Fetch(_ context.Context, subgraph string, req *Request
 	rec := httptest.NewRecorder()
 	t[subgraph].ServeHTTP(rec, hr)
 	return &Response{Body: rec.Body.Bytes()}, nil
+}
+
+// BenchPlanOf plans the query in testdata/bench/name on the demo supergraph
+// (test only; exported for the benchmarks of package executor_test).
+func BenchPlanOf(b *testing.B, name string) *planner.Plan {
+	b.Helper()
+	sg, err := schema.Load(gateway.DemoSupergraph)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := os.ReadFile(filepath.Join("..", "testdata", "bench", name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, errs := gqlparser.LoadQuery(sg.API, string(q))
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := planner.New(sg).Plan(op, planner.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return plan
 }

@@ -80,15 +80,13 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 	if !needDown && len(again) == 0 {
 		return
 	}
-	if len(b.sg.Full.PossibleTypes[iface]) == 0 {
-		// Without an implementation there is no concrete type to fetch:
-		// the interface object's answer, its __typename the interface's
-		// name, is all there is (a fragment on the interface would not
-		// validate in the subgraph below).
-		ts.add("__typename", "__typename", nil, nil)
-		return
-	}
 	if target == "" {
+		if b.implementedAnywhere(iface) {
+			return
+		}
+		// No object type implements iface in any subgraph: nothing can
+		// name the concrete type of the interface object's answer.
+		b.fail("cannot plan the concrete type of %s in subgraph %s: no subgraph has an object type implementing it", iface, b.sg.Graph(g.graph).Name)
 		return
 	}
 	rest := &SelectionSet{Type: iface, Abstract: true}
@@ -209,13 +207,18 @@ func (b *builder) interfaceTarget(source, iface string, f *Field) (string, *sche
 	return "", nil
 }
 
-// downTarget finds the subgraph that knows the implementations of iface
-// (it has the interface as an interface, not an @interfaceObject) and a
-// key of it source resolves: where the concrete types are fetched from.
+// downTarget finds a subgraph that knows implementations of iface (it has
+// the interface as an interface, not an @interfaceObject, and an object
+// type implementing it) and a key of it source resolves: where the
+// concrete types are fetched from.
 func (b *builder) downTarget(source, iface string) (string, *schema.Key) {
 	it := b.sg.Types[iface]
 	for _, gid := range it.GraphIDs {
-		if gid == source || it.Graphs[gid].InterfaceObject {
+		if gid == source || it.Graphs[gid].InterfaceObject || !b.implementedIn(gid, iface) {
+			// A subgraph without an object type implementing iface
+			// cannot answer an entity fetch on it: "... on iface" under
+			// its _Entity union is a fragment that can never apply, an
+			// invalid query there.
 			continue
 		}
 		for _, k := range b.keysIn(gid, iface) {
@@ -262,4 +265,34 @@ func (b *builder) typedAgain(sc costScope, sel *SelectionSet, target string, typ
 		}
 	}
 	return again
+}
+
+// implementedIn reports whether graph has an object type implementing
+// iface (the entity types an entity fetch on iface can return there).
+func (b *builder) implementedIn(graph, iface string) bool {
+	t := b.sg.Types[iface]
+	if t == nil || t.Graphs[graph] == nil {
+		return false
+	}
+	for name := range t.Graphs[graph].Possible {
+		if pt := b.sg.Types[name]; pt != nil && pt.Kind == ast.Object {
+			return true
+		}
+	}
+	return false
+}
+
+// implementedAnywhere reports whether some subgraph has an object type
+// implementing iface.
+func (b *builder) implementedAnywhere(iface string) bool {
+	t := b.sg.Types[iface]
+	if t == nil {
+		return false
+	}
+	for _, gid := range t.GraphIDs {
+		if b.implementedIn(gid, iface) {
+			return true
+		}
+	}
+	return false
 }

@@ -115,11 +115,49 @@ func (b *builder) chooseRootGraph(rc routeCtx, rootType *schema.Type, f *Field, 
 		} else if chosen[gid] == nil {
 			c++
 		}
-		if c < bestCost || (c == bestCost && c < inf && b.localFields(gid, rootType.Name, f, nil, 0) > b.localFields(best, rootType.Name, f, nil, 0)) {
+		if c < bestCost || (c == bestCost && c < inf && b.betterTie(gid, best, rootType.Name, f)) {
 			best, bestCost = gid, c
 		}
 	}
 	return best
+}
+
+// betterTie breaks a tie in cost between two subgraphs for f: the one
+// that resolves more of the selection by itself, then the one that
+// answers more of an abstract selection's fields on the abstract type
+// itself rather than on each implementation. The second is the smaller
+// subgraph query, and the subgraph whose schema declares the field on
+// the interface (with the @provides that makes it local there) is the
+// one a shareable root field is meant to be asked of: references plan
+// so, and the federation audit's provides-on-interface subgraphs fail
+// the other on purpose.
+func (b *builder) betterTie(gid, best, typ string, f *Field) bool {
+	lg, lb := b.localFields(gid, typ, f, nil, 0), b.localFields(best, typ, f, nil, 0)
+	if lg != lb {
+		return lg > lb
+	}
+	return b.onAbstractType(gid, typ, f) > b.onAbstractType(best, typ, f)
+}
+
+// onAbstractType counts the fields of f's abstract selection that graph
+// resolves on the abstract type itself (0 for an object selection).
+func (b *builder) onAbstractType(graph, typ string, f *Field) int {
+	sel := f.Selection
+	if sel == nil || !sel.Abstract || len(sel.ByType) == 0 {
+		return 0
+	}
+	t := b.sg.Types[sel.Type]
+	if t == nil || t.Kind != ast.Interface {
+		return 0
+	}
+	prov := b.providedBy(graph, typ, f.Name, nil)
+	n := 0
+	for _, sf := range sel.ByType[0].Fields {
+		if sf.Name != "__typename" && t.Fields[sf.Name] != nil && b.resolvable(graph, sel.Type, sf.Name, prov) {
+			n++
+		}
+	}
+	return n
 }
 
 // unowned names the first field in sel (at any depth) that no subgraph

@@ -1,0 +1,68 @@
+package executor_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/planner"
+	"github.com/vektah/gqlparser/v2"
+)
+
+// TestEntityNullReportsItsErrorOnce runs entity fetches whose answer for
+// an object is null because one non-null field failed: the fields of that
+// fetch are all missing, and the response must carry the subgraph's error
+// only, not a "Cannot return null" for every missing sibling (spec 6.4.4:
+// one error for the field that caused the null), whatever the order of
+// the fields. A null without any error stays a non-null violation.
+func TestEntityNullReportsItsErrorOnce(t *testing.T) {
+	sg := demoGraph(t)
+	product := `{"data":{"product":{"__typename":"Product","upc":"1","sku":"s1","price":10,"weight":2}}}`
+	products := `{"data":{"topProducts":[{"__typename":"Product","upc":"1","sku":"s1","price":10,"weight":2},{"__typename":"Product","upc":"2","sku":"s2","price":20,"weight":3}]}}`
+	ext := `"extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"inventory"}`
+	cases := []struct {
+		name, query, products, inventory, want string
+	}{
+		{name: "failed field after its sibling",
+			query:     `{ product(upc: "1") { inStock shippingEstimate } }`,
+			products:  product,
+			inventory: `{"data":{"_entities":[null]},"errors":[{"message":"boom","path":["_entities",0,"shippingEstimate"]}]}`,
+			want:      `{"data":{"product":null},"errors":[{"message":"boom","path":["product","shippingEstimate"],` + ext + `}]}`},
+		{name: "failed field before its sibling",
+			query:     `{ product(upc: "1") { shippingEstimate inStock } }`,
+			products:  product,
+			inventory: `{"data":{"_entities":[null]},"errors":[{"message":"boom","path":["_entities",0,"shippingEstimate"]}]}`,
+			want:      `{"data":{"product":null},"errors":[{"message":"boom","path":["product","shippingEstimate"],` + ext + `}]}`},
+		{name: "other list item keeps its violation",
+			query:     `{ topProducts { upc inStock shippingEstimate } }`,
+			products:  products,
+			inventory: `{"data":{"_entities":[{"inStock":null,"shippingEstimate":1},null]},"errors":[{"message":"boom","path":["_entities",1,"shippingEstimate"]}]}`,
+			want:      `{"data":null,"errors":[{"message":"boom","path":["topProducts",1,"shippingEstimate"],` + ext + `},{"message":"Cannot return null for non-nullable field Product.inStock.","path":["topProducts",0,"inStock"]}]}`},
+		{name: "null without an error",
+			query:     `{ product(upc: "1") { inStock shippingEstimate } }`,
+			products:  product,
+			inventory: `{"data":{"_entities":[{"inStock":null,"shippingEstimate":1}]}}`,
+			want:      `{"data":{"product":null},"errors":[{"message":"Cannot return null for non-nullable field Product.inStock.","path":["product","inStock"]}]}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQuery(sg.API, c.query)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			op, err := planner.Normalize(sg.API, doc, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := planner.New(sg).Plan(op, planner.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := &cannedTransport{answers: map[string][]string{"products": {c.products}, "inventory": {c.inventory}}}
+			got := string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
+			if got != c.want {
+				t.Errorf("got  %s\nwant %s\nsent %v", got, c.want, tr.sent)
+			}
+		})
+	}
+}
