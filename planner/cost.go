@@ -136,7 +136,7 @@ func (b *builder) costAt(sc costScope, graph, gtype string, sel *SelectionSet, p
 		if sel.Abstract && !b.possibleIn(graph, gtype, tf.Type) {
 			continue
 		}
-		total = sat(total + b.costFields(sc, graph, tf.Type, tf.Fields, prov, depth))
+		total = sat(total + b.costFields(sc, graph, tf.Type, b.askable(sc, graph, sel, tf, prov, depth), prov, depth))
 	}
 	b.memo[key] = total
 	return total

@@ -76,6 +76,23 @@ func (b *builder) fetch(g *group) *Fetch {
 			if len(ts.fields) == 0 {
 				continue
 			}
+			if ts.typ == s.typ {
+				// An interface no object implements: its fields are
+				// selected on it directly (a fragment on it would not
+				// validate, it has no possible type), but for the
+				// __typename already there.
+				rest := typeSel{typ: ts.typ, owner: ts.owner}
+				for _, f := range ts.fields {
+					if f.key != "__typename" || f.name != "__typename" {
+						rest.fields = append(rest.fields, f)
+					}
+				}
+				if len(rest.fields) > 0 {
+					body.WriteByte(' ')
+					printFields(&rest)
+				}
+				continue
+			}
 			body.WriteString(" ...on ")
 			body.WriteString(ts.typ)
 			body.WriteByte('{')

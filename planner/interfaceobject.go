@@ -25,11 +25,18 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 	// Fields count alike when they are one field under one response key
 	// (the same key may name other fields on other types).
 	count := map[string]int{}
+	typed := map[string]int{} // selected in a fragment on the type too
 	for _, tf := range sel.ByType {
 		for _, f := range tf.Fields {
 			count[fieldSig(f)]++
+			if f.onObject {
+				typed[fieldSig(f)]++
+			}
 		}
 	}
+	// jumped holds the fetches that answer a field for the interface
+	// from another subgraph.
+	jumped := map[string][]*group{}
 	for i, tf := range sel.ByType {
 		if i > 0 && !sameKeys(tf.Fields, sel.ByType[0].Fields) {
 			needDown = true
@@ -52,34 +59,26 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 				continue
 			}
 			if gid, key := b.interfaceTarget(g.graph, iface, f); gid != "" {
-				b.jumpToInterfaceObject(rc, g, ts, iface, f, gid, iface, key, path, prov)
+				var touched []*group
+				inner := rc
+				inner.touched = &touched
+				b.jumpToInterfaceObject(inner, g, ts, iface, f, gid, iface, key, path, prov)
+				for _, ng := range touched {
+					if rc.touched != nil {
+						*rc.touched = appendUnique(*rc.touched, ng)
+					}
+				}
+				jumped[fieldSig(f)] = touched
 				planned[fieldSig(f)] = true
 				continue
 			}
 			needDown = true
 		}
 	}
-	if !needDown {
+	target, key := b.downTarget(g.graph, iface)
+	again := b.typedAgain(rc.cost, sel, target, typed, jumped)
+	if !needDown && len(again) == 0 {
 		return
-	}
-	target, key := "", (*schema.Key)(nil)
-	for _, gid := range it.GraphIDs {
-		if gid == g.graph || it.Graphs[gid].InterfaceObject || !b.implementedIn(gid, iface) {
-			// A subgraph without an object type implementing iface
-			// cannot answer an entity fetch on it: "... on iface" under
-			// its _Entity union is a fragment that can never apply, an
-			// invalid query there.
-			continue
-		}
-		for _, k := range b.keysIn(gid, iface) {
-			if b.selectionResolvable(g.graph, iface, k.Selection) {
-				target, key = gid, k
-				break
-			}
-		}
-		if target != "" {
-			break
-		}
 	}
 	if target == "" {
 		if b.implementedAnywhere(iface) {
@@ -94,13 +93,26 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 	for _, tf := range sel.ByType {
 		r := &TypeFields{Type: tf.Type}
 		for _, f := range tf.Fields {
-			if f.Name == "__typename" || !planned[fieldSig(f)] {
+			if f.Name == "__typename" || !planned[fieldSig(f)] || again[f] {
 				r.Fields = append(r.Fields, f)
 			}
 		}
 		rest.ByType = append(rest.ByType, r)
 	}
 	eg := b.openEntityFetch(rc, g, ts, target, iface, iface, key, path, prov, g.part)
+	for _, tf := range sel.ByType {
+		for _, f := range tf.Fields {
+			if !again[f] {
+				continue
+			}
+			// The type's own answer is written after the interface's.
+			for _, ng := range jumped[fieldSig(f)] {
+				if ng != eg {
+					eg.deps = appendUnique(eg.deps, ng)
+				}
+			}
+		}
+	}
 	ets := eg.sel.forType(iface)
 	var frag *subField
 	for _, f := range ets.fields {
@@ -193,6 +205,66 @@ func (b *builder) interfaceTarget(source, iface string, f *Field) (string, *sche
 		}
 	}
 	return "", nil
+}
+
+// downTarget finds a subgraph that knows implementations of iface (it has
+// the interface as an interface, not an @interfaceObject, and an object
+// type implementing it) and a key of it source resolves: where the
+// concrete types are fetched from.
+func (b *builder) downTarget(source, iface string) (string, *schema.Key) {
+	it := b.sg.Types[iface]
+	for _, gid := range it.GraphIDs {
+		if gid == source || it.Graphs[gid].InterfaceObject || !b.implementedIn(gid, iface) {
+			// A subgraph without an object type implementing iface
+			// cannot answer an entity fetch on it: "... on iface" under
+			// its _Entity union is a fragment that can never apply, an
+			// invalid query there.
+			continue
+		}
+		for _, k := range b.keysIn(gid, iface) {
+			if b.selectionResolvable(source, iface, k.Selection) {
+				return gid, k
+			}
+		}
+	}
+	return "", nil
+}
+
+// typedAgain picks, at an @interfaceObject position, the fields selected
+// on the interface and also in an inline fragment on some implementations
+// but not all, whose interface answer comes from another subgraph: for
+// objects of those types they are fetched again from target, the
+// subgraph of the concrete types, when it resolves them by itself, and
+// that answer is kept. Which subgraph answers a shareable field is the
+// plan's choice; this is the references' where they agree: Hive Gateway
+// answers such a field from the concrete type's subgraph, unless the
+// fragment is inside a named fragment, Apollo Gateway mostly so too (its
+// two fetches run in parallel and the later answer stays). Fragments on
+// every implementation select the field for the interface, as a
+// selection on it does (Apollo Gateway's plan).
+func (b *builder) typedAgain(sc costScope, sel *SelectionSet, target string, typed map[string]int, jumped map[string][]*group) map[*Field]bool {
+	if target == "" || len(typed) == 0 {
+		return nil
+	}
+	var again map[*Field]bool
+	one := make([]*Field, 1)
+	for _, tf := range sel.ByType {
+		for _, f := range tf.Fields {
+			sig := fieldSig(f)
+			if !f.onObject || typed[sig] == len(sel.ByType) || len(jumped[sig]) == 0 {
+				continue
+			}
+			one[0] = f
+			if !b.resolvable(target, tf.Type, f.Name, nil) || b.costFields(sc, target, tf.Type, one, nil, 0) != 0 {
+				continue
+			}
+			if again == nil {
+				again = map[*Field]bool{}
+			}
+			again[f] = true
+		}
+	}
+	return again
 }
 
 // implementedIn reports whether graph has an object type implementing

@@ -33,6 +33,11 @@ type SelectionSet struct {
 	// ByType holds the collected fields for each possible concrete type,
 	// sorted by type name. An object-typed position has exactly one entry.
 	ByType []*TypeFields
+
+	// conditional names, at an interface no object type implements, the
+	// fields of the document that @skip or @include left out there (see
+	// emptyabstract.go); nil elsewhere.
+	conditional []string
 }
 
 // TypeFields are the fields collected for one concrete type.
@@ -67,6 +72,10 @@ type Field struct {
 	// onInterface marks a field selected on an interface (not only in a
 	// fragment on the concrete type): see interfaceFieldBroken.
 	onInterface bool
+
+	// onObject marks a field selected (too) in an inline fragment on its
+	// concrete type that is not inside a named fragment: see typedAgain.
+	onObject bool
 
 	// internal marks a field of a federation field set (a key, @requires
 	// or @provides): the planner adds it for itself, and it gets a data
@@ -201,6 +210,9 @@ func (n *normalizer) selectionSet(def *ast.Definition, sets []ctxSet, path []Pat
 		// An interface no object implements (in this schema): its own
 		// fields are all there is to select.
 		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets, path)}}
+		for _, set := range sets {
+			out.conditional = n.leftOut(set.set, false, out.conditional, map[string]bool{})
+		}
 		return out
 	}
 	names := make([]string, 0, len(possible))
@@ -219,7 +231,19 @@ type collected struct {
 	fields []*ast.Field
 	// defers holds, per entry of fields, the @defer it was selected under.
 	defers []*Defer
+	// typed: one of the fields was selected in an inline fragment on the
+	// object type, not inside a named fragment (see Field.onObject).
+	typed bool
 }
+
+// How a selection was reached, for Field.onObject: through no fragment
+// on an object type, through a named fragment first, or through an
+// inline fragment on an object type first.
+const (
+	reachedPlain = iota
+	reachedNamed
+	reachedTyped
+)
 
 // collect runs CollectFields for the concrete type obj and builds the
 // merged fields.
@@ -227,8 +251,8 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 	var order []*collected
 	index := map[string]*collected{}
 	visited := map[string]bool{}
-	var walk func(ast.SelectionSet, *Defer)
-	walk = func(set ast.SelectionSet, in *Defer) {
+	var walk func(ast.SelectionSet, *Defer, int)
+	walk = func(set ast.SelectionSet, in *Defer, how int) {
 		for _, s := range set {
 			switch s := s.(type) {
 			case *ast.Field:
@@ -247,11 +271,16 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				}
 				c.fields = append(c.fields, s)
 				c.defers = append(c.defers, in)
+				c.typed = c.typed || how == reachedTyped
 			case *ast.InlineFragment:
 				if !n.included(s.Directives) || !n.applies(s.TypeCondition, obj) {
 					continue
 				}
-				walk(s.SelectionSet, n.deferOf(s, s.Directives, path, in))
+				inner := how
+				if how == reachedPlain && s.TypeCondition == obj.Name && obj.Kind == ast.Object {
+					inner = reachedTyped
+				}
+				walk(s.SelectionSet, n.deferOf(s, s.Directives, path, in), inner)
 			case *ast.FragmentSpread:
 				if !n.included(s.Directives) || visited[s.Name] {
 					continue
@@ -261,23 +290,28 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				if frag == nil || !n.applies(frag.TypeCondition, obj) {
 					continue
 				}
-				walk(frag.SelectionSet, n.deferOf(s, s.Directives, path, in))
+				inner := how
+				if how == reachedPlain {
+					inner = reachedNamed
+				}
+				walk(frag.SelectionSet, n.deferOf(s, s.Directives, path, in), inner)
 			}
 		}
 	}
 	for _, set := range sets {
-		walk(set.set, set.in)
+		walk(set.set, set.in, reachedPlain)
 	}
 	out := make([]*Field, 0, len(order))
 	for _, c := range order {
 		first := c.fields[0]
 		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name,
 			jsonKey: strconv.Quote(c.key) + ":", dataKey: clientDataKey(c.key, first.Name), internal: n.internal,
-			Defer: firstDelivered(c.defers)}
+			Defer: firstDelivered(c.defers), onObject: c.typed}
 		for _, af := range c.fields {
 			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Interface {
 				f.onInterface = true
 			}
+
 		}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)

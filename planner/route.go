@@ -264,7 +264,7 @@ func (b *builder) planSelection(rc routeCtx, g *group, sub *subSel, sel *Selecti
 			continue
 		}
 		ts := sub.forType(tf.Type)
-		for _, f := range tf.Fields {
+		for _, f := range b.askable(rc.cost, g.graph, sel, tf, prov, 0) {
 			b.planField(rc, g, ts, tf.Type, f, path, prov, false)
 		}
 	}
