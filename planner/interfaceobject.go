@@ -84,9 +84,19 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 		if b.implementedAnywhere(iface) {
 			return
 		}
-		// No object type implements iface in any subgraph: nothing can
-		// name the concrete type of the interface object's answer.
-		b.fail("cannot plan the concrete type of %s in subgraph %s: no subgraph has an object type implementing it", iface, b.sg.Graph(g.graph).Name)
+		// No object type implements iface in any subgraph: no subgraph
+		// can name a concrete type (an entity fetch for one would be a
+		// query the interface's subgraphs reject), so the interface
+		// object's own answer stands, as Hive Gateway answers it: its
+		// __typename comes from the interface object's subgraph.
+		for _, tf := range sel.ByType {
+			for _, f := range tf.Fields {
+				if f.Name == "__typename" && !planned[fieldSig(f)] {
+					b.planField(rc, g, ts, iface, f, path, prov, false)
+					planned[fieldSig(f)] = true
+				}
+			}
+		}
 		return
 	}
 	rest := &SelectionSet{Type: iface, Abstract: true}

@@ -17,8 +17,8 @@ import (
 // and over the same supergraph without Book. With an implementation, the
 // concrete type comes from an entity fetch to a; without one, a's _Entity
 // union has no member that is a Media, "... on Media" there is a query a
-// rejects, and no plan can name the type: planning fails instead of
-// sending it.
+// rejects, so a is not asked: the interface object's own __typename
+// stands (as Hive Gateway answers; Apollo's planner fails there).
 func TestInterfaceObjectWithoutImplementations(t *testing.T) {
 	sdl, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "compose", "interface_object_root", "supergraph.graphql"))
 	if err != nil {
@@ -32,12 +32,11 @@ func TestInterfaceObjectWithoutImplementations(t *testing.T) {
 	cases := []struct {
 		name, sdl, query string
 		// fetchA is what the fetch to a must contain; empty: no fetch to a.
-		fetchA, err string
+		fetchA string
 	}{
 		{name: "implemented", sdl: string(sdl), query: `{ top { stars __typename } }`,
 			fetchA: "...on Media{__typename"},
-		{name: "not implemented, concrete type needed", sdl: noBook, query: `{ top { stars __typename } }`,
-			err: "no subgraph has an object type implementing it"},
+		{name: "not implemented, concrete type asked", sdl: noBook, query: `{ top { stars __typename } }`},
 		{name: "not implemented, interface fields only", sdl: noBook, query: `{ top { id stars } }`},
 	}
 	for _, c := range cases {
@@ -47,12 +46,6 @@ func TestInterfaceObjectWithoutImplementations(t *testing.T) {
 				t.Fatal(err)
 			}
 			p, err := planOn(t, sg, c.query, planner.Options{})
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("got error %v, want one with %q", err, c.err)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
