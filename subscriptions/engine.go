@@ -407,30 +407,65 @@ func (e *Engine) unregister(c *wsConn) {
 	e.mu.Unlock()
 }
 
-// pinger sends a graphql-transport-ws ping to every WebSocket each
-// KeepAlive, from one goroutine for all of them.
+// pinger pings, each KeepAlive, the WebSockets that were sent no event
+// since the round before (pingIdle), from one goroutine for all of them.
 func (e *Engine) pinger() {
 	t := time.NewTicker(e.opts.KeepAlive)
 	defer t.Stop()
-	ping := []byte(`{"type":"ping"}`)
-	var conns []*wsConn
 	for {
 		select {
 		case <-e.done:
 			return
 		case <-t.C:
 		}
-		e.mu.Lock()
-		conns = conns[:0]
-		for c := range e.conns {
-			conns = append(conns, c)
-		}
-		e.mu.Unlock()
-		for _, c := range conns {
-			c.sendRaw(ping)
-		}
+		e.pingIdle(e.opts.KeepAlive / 2)
 	}
 }
+
+// pingBatch is how many pings a round writes at a time.
+const pingBatch = 256
+
+// pingIdle sends a graphql-transport-ws ping to each WebSocket that was
+// sent no event since the last round (pingIdle), and returns how many it
+// pinged. A connection that carries events needs none: proxies and the
+// client see it alive. The pings are written pingBatch at a time, spread
+// over the duration over: each costs a write system call, so 10,000
+// idle connections pinged at once would hold up, for the ~100 ms of one
+// core their writes take, the events fanned out meanwhile.
+func (e *Engine) pingIdle(over time.Duration) int {
+	e.mu.Lock()
+	idle := make([]*wsConn, 0, len(e.conns))
+	for c := range e.conns {
+		if !c.eventSent.Swap(false) {
+			idle = append(idle, c)
+		}
+	}
+	e.mu.Unlock()
+	batches := (len(idle) + pingBatch - 1) / pingBatch
+	var gap *time.Timer
+	for i := 0; i < len(idle); i += pingBatch {
+		if i > 0 && over > 0 {
+			if gap == nil {
+				gap = time.NewTimer(over / time.Duration(batches))
+			} else {
+				gap.Reset(over / time.Duration(batches))
+			}
+			select {
+			case <-e.done:
+				gap.Stop()
+				return i
+			case <-gap.C:
+			}
+		}
+		for _, c := range idle[i:min(i+pingBatch, len(idle))] {
+			c.sendRaw(pingMsg)
+		}
+	}
+	return len(idle)
+}
+
+// pingMsg is the graphql-transport-ws ping the gateway sends.
+var pingMsg = []byte(`{"type":"ping"}`)
 
 // groupKey identifies the subscriptions whose events complete alike: the
 // same Prepared.Key (or, without one, the same plan), the same variables

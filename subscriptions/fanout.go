@@ -120,6 +120,9 @@ func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 				continue
 			}
 			took := ct.c.enqueueAll(msgs, false)
+			if took > 0 {
+				ct.c.eventSent.Store(true)
+			}
 			for i, s := range live {
 				if i < took {
 					delivered(s)

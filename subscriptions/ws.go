@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -54,6 +55,9 @@ type wsConn struct {
 	dead    bool
 	// flushed is closed when the queue drained after dead was set.
 	flushed chan struct{}
+	// eventSent is set when an event is queued and cleared by each ping
+	// round, which skips the connection when it was set (pingIdle).
+	eventSent atomic.Bool
 
 	mu       sync.Mutex
 	acked    bool
