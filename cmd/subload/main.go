@@ -23,9 +23,14 @@
 //	taskset -c 1 subload -gateway bin/gateway -gateway-cpus 0 -n 10000 -spread 5 -d 20s
 //
 // Then it also reports the latency from the reviews subgraph's write of
-// each event (emit) to its read, and the gateway's own timings
+// each event (emit) to its read, split at the kernel's receipt of the
+// event on the client's socket (emit->socket is the gateway's share,
+// socket->read the load generator's), the gateway's own timings
 // (/debug/subscriptions/timings: from an event's arrival to its
-// completion, to each client write, to the last write of its fan-out).
+// completion, to each client write, to the last write of its fan-out),
+// and how long the gateway, the subgraphs and subload waited for a CPU
+// (their threads' run queue delay), which other work on the machine
+// makes most of the latency.
 package main
 
 import (
