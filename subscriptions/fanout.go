@@ -119,10 +119,10 @@ func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 			if len(msgs) == 0 {
 				continue
 			}
+			// Marked before the write, which the client may read
+			// before this goroutine runs again.
+			ct.c.eventSent.Store(true)
 			took := ct.c.enqueueAll(msgs, false)
-			if took > 0 {
-				ct.c.eventSent.Store(true)
-			}
 			for i, s := range live {
 				if i < took {
 					delivered(s)

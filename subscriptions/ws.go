@@ -55,7 +55,7 @@ type wsConn struct {
 	dead    bool
 	// flushed is closed when the queue drained after dead was set.
 	flushed chan struct{}
-	// eventSent is set when an event is queued and cleared by each ping
+	// eventSent is set when an event is sent and cleared by each ping
 	// round, which skips the connection when it was set (pingIdle).
 	eventSent atomic.Bool
 
