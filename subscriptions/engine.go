@@ -45,8 +45,10 @@ type Options struct {
 	// InitTimeout is the time a WebSocket client has to send
 	// connection_init (10s); then it is closed with 4408.
 	InitTimeout time.Duration
-	// KeepAlive is the interval of WebSocket pings and SSE comments
-	// (12s); multipart heartbeats are every 5s as Apollo's spec asks.
+	// KeepAlive is the interval of WebSocket pings, sent to the
+	// connections that were sent no event in the last interval, and of
+	// SSE comments (12s); multipart heartbeats are every 5s as Apollo's
+	// spec asks.
 	KeepAlive time.Duration
 	// MaxPending bounds the events of one upstream stream waiting to be
 	// completed (256); a stream whose completion falls further behind
