@@ -154,6 +154,10 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, 
 			fields = sel.ByType[0].Fields
 		}
 	}
+	var obj *fastjson.Object
+	if v != nil {
+		obj, _ = v.Object()
+	}
 	start := len(buf)
 	buf = append(buf, '{')
 	for i := range fields {
@@ -184,8 +188,8 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, 
 			}
 		}
 		var fv *fastjson.Value
-		if v != nil {
-			fv = v.Get(f.DataKey)
+		if obj != nil {
+			fv = obj.Get(f.DataKey)
 		}
 		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
@@ -305,6 +309,15 @@ func appendString(buf []byte, s []byte) []byte {
 // (appendString never writes to its input), so quoting costs no copy.
 func appendStringText(buf []byte, s string) []byte {
 	return appendString(buf, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// appendName writes a GraphQL name of the schema ([_A-Za-z][_0-9A-Za-z]*,
+// which the schema's parser enforces) as a JSON string: it has nothing to
+// escape.
+func appendName(buf []byte, name string) []byte {
+	buf = append(buf, '"')
+	buf = append(buf, name...)
+	return append(buf, '"')
 }
 
 // Word-at-a-time byte tests (see "Bit Twiddling Hacks", haszero/hasless).
