@@ -97,7 +97,10 @@ func NewVerifier(cfg JWTConfig) (*Verifier, error) {
 		opts = append(opts, jwt.WithExpirationRequired())
 	}
 	v.parser = jwt.NewParser(opts...)
-	if cfg.CacheSize > 0 {
+	// Without keys no token verifies, so there is nothing to remember:
+	// the cache (about 650 KB of counters and maps while empty) is made
+	// only when some key can verify a token.
+	if cfg.CacheSize > 0 && (len(v.static) > 0 || len(v.sources) > 0) {
 		c, err := ristretto.NewCache(&ristretto.Config[string, *verified]{
 			NumCounters: int64(cfg.CacheSize) * 10, MaxCost: int64(cfg.CacheSize), BufferItems: 64})
 		if err != nil {

@@ -387,3 +387,34 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// The token cache exists only when a token can verify: a key or a key set
+// (JWKS) is configured. Without any, it would only hold memory.
+func TestVerifierCacheOnlyWithKeys(t *testing.T) {
+	withKeys := testVerifier(t).cfg
+	cases := []struct {
+		name      string
+		cfg       func() JWTConfig
+		wantCache bool
+	}{
+		{"no keys", func() JWTConfig { return DefaultConfig().JWT }, false},
+		{"static keys", func() JWTConfig { return withKeys }, true},
+		{"JWKS only", func() JWTConfig {
+			c := DefaultConfig().JWT
+			c.JWKS = []JWKSConfig{{URL: "http://127.0.0.1:1/jwks.json"}}
+			return c
+		}, true},
+		{"keys but cache off", func() JWTConfig { c := withKeys; c.CacheSize = 0; return c }, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := NewVerifier(c.cfg())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.cache != nil; got != c.wantCache {
+				t.Errorf("token cache made: %v, want %v", got, c.wantCache)
+			}
+		})
+	}
+}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/reqerr"
-
-	"github.com/dgraph-io/ristretto/v2"
 )
 
 // Codes of persisted query errors, as Apollo's servers and router name
@@ -84,7 +82,7 @@ type PersistedQueries struct {
 	apq    bool
 	ttl    int64 // seconds
 	maxDoc int64
-	l1     *ristretto.Cache[string, string]
+	l1     *lazyL1[string]
 	redis  *Redis
 	stats  *Stats
 
@@ -105,11 +103,7 @@ func NewPersistedQueries(cfg APQConfig, td TrustedDocumentsConfig, m *Manifest, 
 		if maxBytes <= 0 {
 			maxBytes = 16 << 20
 		}
-		l1, err := ristretto.NewCache(&ristretto.Config[string, string]{NumCounters: 1e5, MaxCost: maxBytes, BufferItems: 64})
-		if err != nil {
-			return nil, fmt.Errorf("persisted queries: %w", err)
-		}
-		p.l1 = l1
+		p.l1 = newLazyL1[string](maxBytes)
 	}
 	if p.mode != TrustedOff {
 		if m == nil {
@@ -245,7 +239,7 @@ func (p *PersistedQueries) store(ctx context.Context, hash, query string) {
 	if _, ok := p.l1.Get(hash); ok {
 		return
 	}
-	p.l1.Set(hash, query, int64(len(query))+64)
+	p.l1.Set(hash, query, int64(len(query))+64, 0)
 	if p.redis != nil {
 		p.redis.set(ctx, []string{apqKey(hash)}, [][]byte{[]byte(query)}, []time.Duration{time.Duration(p.ttl) * time.Second})
 	}
@@ -270,6 +264,6 @@ func (p *PersistedQueries) lookup(ctx context.Context, hash string) (string, boo
 		return "", false
 	}
 	q := string(v)
-	p.l1.Set(hash, q, int64(len(q))+64)
+	p.l1.Set(hash, q, int64(len(q))+64, 0)
 	return q, true
 }

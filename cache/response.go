@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"time"
 
-	"github.com/dgraph-io/ristretto/v2"
 	"github.com/fedgate/gateway/internal/flight"
 )
 
@@ -86,7 +84,7 @@ func (r *Response) Age(now time.Time) time.Duration {
 // Redis when one is given. Concurrent misses of the same key compute the
 // response once (Do).
 type ResponseCache struct {
-	l1    *ristretto.Cache[string, *Response]
+	l1    *lazyL1[*Response]
 	redis *Redis
 	group flight.Group[Result]
 	stats *Stats
@@ -99,14 +97,10 @@ func NewResponseCache(cfg ResponseConfig, r *Redis, stats *Stats) (*ResponseCach
 	if maxBytes <= 0 {
 		maxBytes = 64 << 20
 	}
-	l1, err := ristretto.NewCache(&ristretto.Config[string, *Response]{NumCounters: 1e5, MaxCost: maxBytes, BufferItems: 64})
-	if err != nil {
-		return nil, fmt.Errorf("response cache: %w", err)
-	}
 	if !cfg.Redis {
 		r = nil
 	}
-	return &ResponseCache{l1: l1, redis: r, stats: stats}, nil
+	return &ResponseCache{l1: newLazyL1[*Response](maxBytes), redis: r, stats: stats}, nil
 }
 
 // Close stops the in-process cache.
@@ -158,7 +152,7 @@ func (c *ResponseCache) get(ctx context.Context, k *ResponseKey, privateOnly boo
 			if keys[i] == private && r.Policy.Scope != Private || keys[i] == public && r.Policy.Scope != Public {
 				continue // never serve an entry under a key its scope does not match
 			}
-			c.l1.SetWithTTL(keys[i], r, int64(len(r.Body))+128, r.Policy.MaxAge-r.Age(now))
+			c.l1.Set(keys[i], r, int64(len(r.Body))+128, r.Policy.MaxAge-r.Age(now))
 			return r, true
 		}
 	}
@@ -182,7 +176,7 @@ func (c *ResponseCache) Set(ctx context.Context, k *ResponseKey, body []byte, p 
 		key = private
 	}
 	r := &Response{Body: body, Policy: p, Stored: time.Now()}
-	c.l1.SetWithTTL(key, r, int64(len(body))+128, p.MaxAge)
+	c.l1.Set(key, r, int64(len(body))+128, p.MaxAge)
 	c.l1.Wait()
 	if c.redis != nil {
 		c.redis.set(ctx, []string{key}, [][]byte{encodeResponse(r)}, []time.Duration{p.MaxAge})

@@ -35,8 +35,25 @@ func BenchmarkExecuteInMemoryDeep(b *testing.B) {
 	benchInMemory(b, executor.BenchPlanOf(b, "deep-query.graphql"))
 }
 
+// BenchmarkExecuteInMemoryHarness is BenchmarkExecuteInMemory with the
+// shared load harness's query, supergraph and subgraph answers (recorded
+// in testdata/bench/harness-answers.json): the six fetches and the
+// 87,599-byte response the harness measures, without the HTTP server and
+// client.
+func BenchmarkExecuteInMemoryHarness(b *testing.B) {
+	plan := executor.BenchHarnessPlan(b)
+	tr := executor.HarnessTransport(b)
+	executor.CheckHarnessResponse(b, executor.Execute(context.Background(), plan, executor.Input{}, tr, nil))
+	benchExecute(b, plan, tr)
+}
+
 func benchInMemory(b *testing.B, plan *planner.Plan) {
-	tr := &replayTransport{handlers: demo.Handlers(), answers: map[string][]byte{}}
+	benchExecute(b, plan, &replayTransport{handlers: demo.Handlers(), answers: map[string][]byte{}})
+}
+
+// benchExecute runs plan over tr b.N times, each response as long as the
+// first, which must have no errors, and reports cpu-ns/op.
+func benchExecute(b *testing.B, plan *planner.Plan, tr executor.Transport) {
 	ctx := context.Background()
 	want := executor.Execute(ctx, plan, executor.Input{}, tr, nil)
 	if bytes.Contains(want, []byte(`"errors"`)) {

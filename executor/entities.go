@@ -340,7 +340,7 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.V
 		}
 	}
 	buf = append(buf, `{"__typename":`...)
-	buf = appendStringText(buf, req.RepresentationType)
+	buf = appendName(buf, req.RepresentationType)
 	ok := true
 	buf = appendRequired(buf, obj, req.Fields, true, &ok)
 	if !ok {
@@ -374,7 +374,7 @@ func appendRequired(buf []byte, obj *fastjson.Value, fields []*planner.RequiredF
 			buf = append(buf, ',')
 		}
 		started = true
-		buf = appendStringText(buf, rf.Name)
+		buf = appendName(buf, rf.Name)
 		buf = append(buf, ':')
 		buf = appendRequiredValue(buf, v, rf.Fields, ok)
 	}

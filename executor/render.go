@@ -154,6 +154,10 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, 
 			fields = sel.ByType[0].Fields
 		}
 	}
+	var obj *fastjson.Object
+	if v != nil {
+		obj, _ = v.Object()
+	}
 	start := len(buf)
 	buf = append(buf, '{')
 	for i := range fields {
@@ -184,8 +188,8 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, 
 			}
 		}
 		var fv *fastjson.Value
-		if v != nil {
-			fv = v.Get(f.DataKey)
+		if obj != nil {
+			fv = obj.Get(f.DataKey)
 		}
 		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
@@ -301,33 +305,53 @@ func appendString(buf []byte, s []byte) []byte {
 	return append(buf, '"')
 }
 
-// Word-at-a-time byte tests (see "Bit Twiddling Hacks", haszero/hasless):
-// a word has a byte below n when (x - n*lsb) & ^x & msb is not zero; a
-// byte equal to c when x^(c*lsb) has a zero byte. They may report a byte
-// that is fine only when another byte really matches, which only sends
-// the word to the byte-wise loop.
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// safePrefix returns the length of the longest prefix of s that needs no
-// escaping in a JSON string.
 // appendStringText is appendString for a Go string; it reads s in place
 // (appendString never writes to its input), so quoting costs no copy.
 func appendStringText(buf []byte, s string) []byte {
 	return appendString(buf, unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
+// appendName writes a GraphQL name of the schema ([_A-Za-z][_0-9A-Za-z]*,
+// which the schema's parser enforces) as a JSON string: it has nothing to
+// escape.
+func appendName(buf []byte, name string) []byte {
+	buf = append(buf, '"')
+	buf = append(buf, name...)
+	return append(buf, '"')
+}
+
+// Word-at-a-time byte tests (see "Bit Twiddling Hacks", haszero/hasless).
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// needsEscape has the high bit of some byte set when a byte of the word x
+// is a control character, '"' or '\\'. A byte is below n when
+// (x - n*lsb) &^ x has its high bit, and equal to c when x^(c*lsb) is
+// below 1; the three tests share their &^ x, as XOR with an ASCII byte
+// keeps the high bit. A byte may be reported that is fine only when a byte
+// before it really matches, which only sends the word to the byte-wise
+// loop.
+func needsEscape(x uint64) uint64 {
+	quote := x ^ ('"' * lsb)
+	backslash := x ^ ('\\' * lsb)
+	return ((x - 0x20*lsb) | (quote - lsb) | (backslash - lsb)) &^ x & msb
+}
+
+// safePrefix returns the length of the longest prefix of s that needs no
+// escaping in a JSON string: sixteen bytes at a time, then eight, then
+// one.
 func safePrefix(s []byte) int {
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
-		quote := x ^ ('"' * lsb)
-		backslash := x ^ ('\\' * lsb)
-		if ((x-0x20*lsb)&^x|(quote-lsb)&^quote|(backslash-lsb)&^backslash)&msb != 0 {
+	for ; len(s)-i >= 16; i += 16 {
+		w := (*[16]byte)(s[i:])
+		if needsEscape(binary.LittleEndian.Uint64(w[:8]))|needsEscape(binary.LittleEndian.Uint64(w[8:])) != 0 {
 			break
 		}
+	}
+	if len(s)-i >= 8 && needsEscape(binary.LittleEndian.Uint64(s[i:])) == 0 {
+		i += 8
 	}
 	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {

@@ -78,7 +78,24 @@ func (t handlerTransport) Fetch(_ context.Context, subgraph string, req *Request
 // (test only; exported for the benchmarks of package executor_test).
 func BenchPlanOf(b *testing.B, name string) *planner.Plan {
 	b.Helper()
-	sg, err := schema.Load(gateway.DemoSupergraph)
+	return benchPlanOn(b, gateway.DemoSupergraph, name)
+}
+
+// BenchHarnessPlan plans the shared load harness's query
+// (testdata/bench/query.graphql) on its supergraph
+// (testdata/bench/supergraph.graphql); test only.
+func BenchHarnessPlan(b *testing.B) *planner.Plan {
+	b.Helper()
+	sdl, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "supergraph.graphql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return benchPlanOn(b, string(sdl), "query.graphql")
+}
+
+func benchPlanOn(b *testing.B, supergraph, name string) *planner.Plan {
+	b.Helper()
+	sg, err := schema.Load(supergraph)
 	if err != nil {
 		b.Fatal(err)
 	}

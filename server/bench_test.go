@@ -87,6 +87,65 @@ func BenchmarkServeCached(b *testing.B) {
 	}
 }
 
+// BenchmarkServeHarness serves the shared load harness's query over HTTP
+// as the harness does (--dedupe=false, no request log or metrics): a
+// client POSTs to the gateway's listener, the gateway fetches over
+// loopback HTTP from subgraphs that replay recorded answers
+// (testdata/bench/harness-answers.json), and the 87,599-byte answer must
+// equal the first. It reports the process's cpu-ns/op, which includes the
+// client's and the replaying subgraphs' share (the same in two versions
+// of the gateway, so differences are the gateway's).
+func BenchmarkServeHarness(b *testing.B) {
+	dir := filepath.Join("..", "testdata", "bench")
+	sdl, err := os.ReadFile(filepath.Join(dir, "supergraph.graphql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	query, err := os.ReadFile(filepath.Join(dir, "query.graphql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := json.Marshal(map[string]string{"query": string(query), "operationName": "TestQuery"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := server.DefaultOptions()
+	opts.Cache.Dedupe, opts.Cache.InboundDedupe = false, false
+	gwOpts := []gatewaytest.Option{gatewaytest.WithSupergraph(string(sdl)), gatewaytest.WithServerOptions(opts)}
+	for name, h := range gatewaytest.HarnessSubgraphs(b, dir) {
+		gwOpts = append(gwOpts, gatewaytest.WithHandler(name, h))
+	}
+	g := gatewaytest.Start(b, gwOpts...)
+	post := func() []byte {
+		resp, err := g.Client.Post(g.URL, "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("%d %v %.300s", resp.StatusCode, err, out)
+		}
+		return out
+	}
+	want := post()
+	if bytes.Contains(want, []byte(`"errors"`)) || len(want) != 87599 {
+		b.Fatalf("warm-up (%d bytes): %.500s", len(want), want)
+	}
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		if got := post(); !bytes.Equal(got, want) {
+			b.Fatalf("answer differs: %.300s", got)
+		}
+		n++
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
+}
+
 // BenchmarkServeCachedParallel is BenchmarkServeCached/memoized from
 // GOMAXPROCS goroutines at once.
 func BenchmarkServeCachedParallel(b *testing.B) {
