@@ -194,7 +194,7 @@ func (b *builder) chooseMutationGraph(rc routeCtx, rootType *schema.Type, f *Fie
 }
 
 // onAbstractType counts the fields of f's abstract selection that graph
-// resolves on the interface itself, of those the client selected on an
+// answers on the interface itself, of those the client selected on an
 // interface (0 for an object selection). A subgraph that lacks such a
 // field on its interface is asked it in a fragment on each
 // implementation; a field the client selected in a fragment on an
@@ -208,11 +208,13 @@ func (b *builder) onAbstractType(graph, typ string, f *Field) int {
 	if t == nil || t.Kind != ast.Interface {
 		return 0
 	}
-	prov := b.providedBy(graph, typ, f.Name, nil)
+	prov := b.provFor(b.providedBy(graph, typ, f.Name, nil), sel, sel.ByType[0])
 	n := 0
 	for _, sf := range sel.ByType[0].Fields {
 		if sf.onInterface && sf.Name != "__typename" && t.Fields[sf.Name] != nil && b.resolvable(graph, sel.Type, sf.Name, prov) {
-			n++
+			if _, ok := b.answersItself(graph, sel.Type, sf, prov, 1); ok {
+				n++
+			}
 		}
 	}
 	return n

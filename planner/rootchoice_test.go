@@ -71,36 +71,7 @@ type Story implements Feed @key(fields: "id") { id: ID! tags: [String] @shareabl
 // expected subgraphs are those of Apollo's query planner, and where both
 // reference gateways answer alike, theirs.
 func TestRootFieldsChosenTogether(t *testing.T) {
-	const link = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@provides", "@external"])
-`
-	res, err := compose.Compose([]compose.Subgraph{
-		{Name: "a", URL: "http://127.0.0.1:4999/a", SDL: link + `
-type Query { media: Media @shareable book: Book @provides(fields: "animals { ... on Dog { name } }") }
-interface Media { id: ID! }
-interface Animal { id: ID! }
-type Book implements Media @key(fields: "id") { id: ID! animals: [Animal] @shareable }
-type Dog implements Animal @key(fields: "id") { id: ID! @external name: String @external }
-type Cat implements Animal @key(fields: "id") { id: ID! @external }
-`},
-		{Name: "b", URL: "http://127.0.0.1:4999/b", SDL: link + `
-type Query { media: Media @shareable @provides(fields: "animals { id name }") }
-interface Media { id: ID! animals: [Animal] }
-interface Animal { id: ID! name: String }
-type Book implements Media { id: ID! @shareable animals: [Animal] @external }
-type Dog implements Animal { id: ID! @external name: String @external }
-type Cat implements Animal { id: ID! @external name: String @external }
-`},
-		{Name: "c", URL: "http://127.0.0.1:4999/c", SDL: link + `
-interface Media { id: ID! animals: [Animal] }
-interface Animal { id: ID! name: String }
-type Book implements Media @key(fields: "id") { id: ID! animals: [Animal] @shareable }
-type Dog implements Animal @key(fields: "id") { id: ID! name: String @shareable age: Int }
-type Cat implements Animal @key(fields: "id") { id: ID! name: String @shareable age: Int }
-`},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sg := providesOnInterfaceGraph(t)
 	cases := []struct {
 		query string
 		// root lists the subgraphs of the root fetches, in plan order.
@@ -116,7 +87,7 @@ type Cat implements Animal @key(fields: "id") { id: ID! name: String @shareable 
 		{`{ book { id } m1: media { __typename } m2: media { animals { id name } } }`, "a b"},
 	}
 	for _, c := range cases {
-		p, err := planOn(t, res.Supergraph, c.query, planner.Options{})
+		p, err := planOn(t, sg, c.query, planner.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", c.query, err)
 		}

@@ -152,6 +152,7 @@ func (b *builder) split(rc routeCtx, graph string, sel *SelectionSet, prov *prov
 		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
 			continue
 		}
+		tprov := b.provFor(prov, sel, tf)
 		h, r := &TypeFields{Type: tf.Type}, &TypeFields{Type: tf.Type}
 		for _, f := range tf.Fields {
 			if f.Name == "__typename" {
@@ -160,15 +161,15 @@ func (b *builder) split(rc routeCtx, graph string, sel *SelectionSet, prov *prov
 				continue
 			}
 			one[0] = f
-			if b.costFields(rc.cost, graph, tf.Type, one, prov, 0) < inf {
+			if b.costFields(rc.cost, graph, tf.Type, one, tprov, 0) < inf {
 				h.Fields = append(h.Fields, f)
 				nHere++
 				continue
 			}
-			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, prov) {
+			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, tprov) {
 				// graph resolves the field but not all below it: split
 				// its sub-selection too.
-				hs, rs := b.split(rc, graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
+				hs, rs := b.split(rc, graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, tprov))
 				if hs != nil {
 					h.Fields = append(h.Fields, withSelection(f, hs))
 					nHere++
@@ -212,9 +213,10 @@ func (b *builder) planSelection(rc routeCtx, g *group, sub *subSel, sel *Selecti
 		if sel.Abstract && (!b.possibleIn(g.graph, gtype, tf.Type) || !b.safeMember(b.subCand(sub), gtype, tf.Type)) {
 			continue
 		}
+		tprov := b.provFor(prov, sel, tf)
 		ts := sub.forType(tf.Type)
-		for _, f := range b.askable(rc.cost, g.graph, sel, tf, prov, 0) {
-			b.planField(rc, g, ts, tf.Type, f, path, prov, false)
+		for _, f := range b.askable(rc.cost, g.graph, sel, tf, tprov, 0) {
+			b.planField(rc, g, ts, tf.Type, f, path, tprov, false)
 		}
 	}
 }
@@ -391,7 +393,8 @@ func (b *builder) chooseKey(sc costScope, typ, target, source string, prov *prov
 // localFields counts the fields of f's selection, at any depth, that graph
 // resolves itself from typ.f (with what it provides there): between root
 // subgraphs of equal cost, the one that answers more itself sends less to
-// the fetches after it.
+// the fetches after it. A field with a sub-selection counts where graph
+// answers something below it (see answersItself).
 func (b *builder) localFields(graph, typ string, f *Field, prov *provided, depth int) int {
 	if f.Selection == nil || depth > 8 {
 		return 0
@@ -399,14 +402,39 @@ func (b *builder) localFields(graph, typ string, f *Field, prov *provided, depth
 	fprov := b.providedBy(graph, typ, f.Name, prov)
 	n := 0
 	for _, tf := range f.Selection.ByType {
+		tprov := b.provFor(fprov, f.Selection, tf)
 		for _, sf := range tf.Fields {
-			if sf.Name == "__typename" || !b.resolvable(graph, tf.Type, sf.Name, fprov) {
+			if sf.Name == "__typename" || !b.resolvable(graph, tf.Type, sf.Name, tprov) {
 				continue
 			}
-			n += 1 + b.localFields(graph, tf.Type, sf, fprov, depth+1)
+			if inner, ok := b.answersItself(graph, tf.Type, sf, tprov, depth+1); ok {
+				n += 1 + inner
+			}
 		}
 	}
 	return n
+}
+
+// answersItself reports whether graph, which resolves typ.f, answers f
+// itself rather than leaving it to the subgraph that answers below it (a
+// leaf, a selection of __typename alone, or one with a field graph
+// resolves: routing splits f there), with localFields of f.
+func (b *builder) answersItself(graph, typ string, f *Field, prov *provided, depth int) (int, bool) {
+	if f.Selection == nil || depth > 8 {
+		return 0, true
+	}
+	inner := b.localFields(graph, typ, f, prov, depth)
+	if inner > 0 {
+		return inner, true
+	}
+	for _, tf := range f.Selection.ByType {
+		for _, sf := range tf.Fields {
+			if sf.Name != "__typename" {
+				return 0, false
+			}
+		}
+	}
+	return 0, true
 }
 
 // rootSlot names the root fetch of one subgraph for one deferred part.
