@@ -73,11 +73,6 @@ type Field struct {
 	// fragment on the concrete type): see interfaceFieldBroken.
 	onInterface bool
 
-	// onConcrete marks a field selected (too) on an object type, in a
-	// fragment on it or at a position of that type: a @provides on an
-	// interface's field does not reach it there (see provFor).
-	onConcrete bool
-
 	// onObject marks a field selected (too) in an inline fragment on its
 	// concrete type that is not inside a named fragment: see typedAgain.
 	onObject bool
@@ -315,9 +310,6 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		for _, af := range c.fields {
 			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Interface {
 				f.onInterface = true
-			}
-			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Object {
-				f.onConcrete = true
 			}
 		}
 		if first.Name == "__typename" {

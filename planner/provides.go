@@ -109,20 +109,22 @@ func (b *builder) markInterfaceOnly(p *provided, set ast.SelectionSet, typ strin
 
 // provFor narrows prov, what is provided at an abstract selection, for
 // the fields tf selects on one of its object types: a field provided on
-// the interface only is not provided where the client selects the
-// object type's own field (in a fragment on it), as Apollo's query
+// the interface only is not provided where the client selects it only
+// as the object type's own field (in fragments on it), as Apollo's query
 // planner and Hive Gateway read a @provides on an interface's field
 // (federation audit provides-on-interface: `media { ... on Book { animals
 // { name } } }` is not answered by the subgraph whose Book.animals is
-// @external, though it provides Media.animals). The narrowed set is made
-// once per plan.
+// @external, though it provides Media.animals). A field selected on the
+// interface too stays provided (Hive Gateway's plan; Apollo's depends on
+// the sizes of the subgraph queries). The narrowed set is made once per
+// plan.
 func (b *builder) provFor(prov *provided, sel *SelectionSet, tf *TypeFields) *provided {
 	if prov == nil || len(prov.iface) == 0 || !sel.Abstract {
 		return prov
 	}
 	drop := false
 	for _, f := range tf.Fields {
-		if prov.iface[f.Name] && (f.onConcrete || (!f.onInterface && !f.internal)) {
+		if prov.iface[f.Name] && !f.onInterface && !f.internal {
 			drop = true
 			break
 		}
@@ -139,7 +141,7 @@ func (b *builder) provFor(prov *provided, sel *SelectionSet, tf *TypeFields) *pr
 		n.fields[name] = c
 	}
 	for _, f := range tf.Fields {
-		if prov.iface[f.Name] && (f.onConcrete || (!f.onInterface && !f.internal)) {
+		if prov.iface[f.Name] && !f.onInterface && !f.internal {
 			delete(n.fields, f.Name)
 		}
 	}
