@@ -81,7 +81,13 @@ func (b *builder) rootOptions(rc routeCtx, rootType *schema.Type, f *Field) []ro
 		if c < best {
 			best, out = c, out[:0]
 		}
-		out = append(out, rootOption{graph: gid, local: b.localFields(gid, rootType.Name, f, nil, 0), onIface: b.onAbstractType(gid, rootType.Name, f)})
+		out = append(out, rootOption{graph: gid})
+	}
+	if len(out) > 1 {
+		// Scores only break ties.
+		for i := range out {
+			out[i].local, out[i].onIface = b.localFields(out[i].graph, rootType.Name, f, nil, 0), b.onAbstractType(out[i].graph, rootType.Name, f)
+		}
 	}
 	return out
 }
