@@ -214,7 +214,10 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	}
 	client := subgraphs.NewClient(urls, subgraphs.Options{Timeout: 10 * time.Second})
 	t.Cleanup(client.Close)
-	s, err := server.New(sg, client, server.DefaultOptions())
+	gwOpts := server.DefaultOptions()
+	// The references answer __schema and __type: so does fedgate here.
+	gwOpts.Introspection = true
+	s, err := server.New(sg, client, gwOpts)
 	if err != nil {
 		return nil, fmt.Errorf("fedgate: %w", err)
 	}
