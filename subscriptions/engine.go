@@ -59,6 +59,12 @@ type Options struct {
 	MaxReservations int
 	// MaxMessageBytes bounds a WebSocket message from a client (1 MiB).
 	MaxMessageBytes int64
+	// MaxInflightPerConnection bounds the operations of one WebSocket
+	// being prepared or executed at once (100): a subscription until it
+	// has started, a query or mutation until it is answered. Each one
+	// holds a goroutine and its document; more are refused with
+	// OPERATION_LIMIT, so that one connection cannot start thousands.
+	MaxInflightPerConnection int
 	// OriginPatterns are the Origin hosts allowed to open WebSockets
 	// besides the gateway's own host (cross-site WebSocket hijacking).
 	OriginPatterns []string
@@ -90,6 +96,7 @@ func (o *Options) defaults() {
 	def(&o.Buffer, 64)
 	def(&o.MaxPending, 256)
 	def(&o.MaxReservations, 10)
+	def(&o.MaxInflightPerConnection, 100)
 	if o.SubscribeRate <= 0 {
 		o.SubscribeRate = 10
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -25,6 +26,10 @@ const (
 	CloseTooManyInitialise = 4429 // a second connection_init
 	CloseSlowConsumer      = 1008 // the client did not read its messages
 )
+
+// CodeOperationLimit refuses a subscribe on a WebSocket that has
+// Options.MaxInflightPerConnection operations in progress.
+const CodeOperationLimit = "OPERATION_LIMIT"
 
 // wsMessage is a graphql-transport-ws message.
 type wsMessage struct {
@@ -62,6 +67,9 @@ type wsConn struct {
 	id       Identity
 	authed   *http.Request
 	subs     map[string]*wsSub
+	// inflight counts the operations being prepared or executed
+	// (Options.MaxInflightPerConnection).
+	inflight int
 	closeMsg *wsClose
 	// expiry fires when the token expires; stopped when the connection
 	// ends, so a closed connection is not kept until then.
@@ -597,15 +605,26 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		c.closeWith(CloseSubscriberExists, "Subscriber for "+clip(m.ID, 64)+" already exists")
 		return false
 	}
+	if c.inflight >= c.e.opts.MaxInflightPerConnection {
+		// Each operation in progress holds a goroutine and its document:
+		// past the bound the subscribe is refused, the connection stays.
+		c.mu.Unlock()
+		c.e.Stats.Refused.Add(1)
+		c.send(wsMessage{ID: m.ID, Type: "error", Payload: errorList(CodeOperationLimit,
+			fmt.Sprintf("a connection may have at most %d operations in progress", c.e.opts.MaxInflightPerConnection), nil)})
+		return true
+	}
 	ctx, cancel := context.WithCancel(c.authed.Context())
 	s := &wsSub{c: c, id: m.ID, idJSON: appendJSONString(nil, m.ID), cancel: cancel}
 	c.subs[m.ID] = s
+	c.inflight++
 	id, authed, init := c.id, c.authed, c.init
 	c.mu.Unlock()
 	// The token is checked again at each subscribe; its expiry ends the
 	// connection's subscriptions in order (expire), so the engine does not
 	// time them itself.
 	if !id.Expires.IsZero() && !time.Now().Before(id.Expires) {
+		c.doneInflight()
 		s.fail(errorList("UNAUTHENTICATED", "the token has expired", nil))
 		return true
 	}
@@ -618,6 +637,7 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		Extensions    json.RawMessage `json:"extensions"`
 	}
 	if json.Unmarshal(m.Payload, &body) != nil {
+		c.doneInflight()
 		c.closeWith(CloseBadRequest, "Invalid message received")
 		return false
 	}
@@ -631,6 +651,7 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 	// Preparing may execute a query or mutation: off the read loop, so a
 	// slow one does not hold the connection's other messages.
 	go func() {
+		defer c.doneInflight()
 		defer func() {
 			if p := recover(); p != nil {
 				s.fail(errorList("INTERNAL_SERVER_ERROR", "internal server error", nil))
@@ -686,6 +707,13 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		}
 	}()
 	return true
+}
+
+// doneInflight ends an operation's turn in progress.
+func (c *wsConn) doneInflight() {
+	c.mu.Lock()
+	c.inflight--
+	c.mu.Unlock()
 }
 
 // fail ends s with errs (an error message) or, when nil, complete.
