@@ -112,6 +112,15 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		e := reqerr.From(err)
 		return fail(reqerr.Body(e), e.Status)
 	}
+	// An operation of a stream counts against max_inflight_requests as
+	// an HTTP request does, from here until it is planned (a
+	// subscription) or answered (a query or mutation; with @defer, until
+	// its last payload or until ctx ends).
+	release, ok := s.admitStreamOperation(ctx)
+	if !ok {
+		return failErr(errOverloaded)
+	}
+	defer func() { release() }()
 	// The hooks (hooks.go): the stream's state, and SupergraphRequest for
 	// every operation, before anything reads it.
 	ctx = withHookState(ctx, r)
@@ -125,15 +134,20 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	}
 	query := resolved.Query
 	hash := sha256.Sum256([]byte(query))
+	// A document refused before admission still counts one request
+	// against the client's rate limit, as over HTTP (chargeInvalid).
+	invalid := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
+		return failErr(s.chargeInvalid(ctx, r, http.Header{}, err))
+	}
 	d, err := s.document(ctx, rt, query, hash, func(*ast.QueryDocument) error { return nil })
 	if err != nil {
-		return failErr(err)
+		return invalid(err)
 	}
 	if d.err != nil {
-		return failErr(d.err)
+		return invalid(d.err)
 	}
 	if len(d.errs) > 0 {
-		return failErr(validationError(d.errs))
+		return invalid(validationError(d.errs))
 	}
 	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {
@@ -143,7 +157,17 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		meta := &responseMeta{incremental: true}
 		body, status, _ := s.operation(ctx, rt, r, h, &req, meta)
 		if meta.stream != nil {
-			return &subscriptions.Prepared{Incremental: meta.stream}, nil
+			done, run := release, meta.stream
+			release = func() {}
+			stop := context.AfterFunc(ctx, done) // the transport may never run it
+			return &subscriptions.Prepared{Incremental: func(emit func([]byte) bool) {
+				defer func() {
+					if stop() {
+						done()
+					}
+				}()
+				run(emit)
+			}}, nil
 		}
 		if status != http.StatusOK {
 			return fail(body, status)
@@ -151,11 +175,11 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return &subscriptions.Prepared{Result: append([]byte(nil), body...)}, nil
 	}
 	if err := d.opErrs[op]; err != nil {
-		return failErr(err)
+		return invalid(err)
 	}
 	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
 	if err != nil {
-		return failErr(err)
+		return invalid(err)
 	}
 	grants := rt.authz.Grants(auth.CallerFrom(ctx))
 	entry, err := s.plan(rt, hash, d, op, coerced, grants, activeLabels(rt.sg.OverrideLabels))

@@ -1,12 +1,19 @@
 package subscriptions_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subscriptions"
 )
@@ -84,4 +91,162 @@ func TestOperationsInProgressPerConnection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sseQuery posts query over GraphQL over SSE (distinct connections) and
+// returns the status and body.
+func sseQuery(t *testing.T, url, query string) (int, string) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	// A stream that does not end (a subscription that started) ends
+	// the request after 5s.
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, string(out) + err.Error()
+	}
+	return resp.StatusCode, string(out)
+}
+
+// TestStreamOperationsCountAsInflight: server.max_inflight_requests
+// bounds the operations of the stream transports as it bounds HTTP
+// requests (before, an operation over WebSocket or SSE was never
+// counted: 3,000 queries on one WebSocket ran at once with the limit
+// at 20).
+func TestStreamOperationsCountAsInflight(t *testing.T) {
+	cases := []struct {
+		name string
+		// second sends a query while the first holds the only slot and
+		// returns what it was answered.
+		second func(t *testing.T, e *env) string
+	}{
+		{"websocket", func(t *testing.T, e *env) string {
+			w := dialWS(t, e.WSURL, nil)
+			w.init("")
+			w.subscribe("1", `{ topProducts(first: 1) { upc } }`, nil)
+			m := w.next()
+			return m.Type + " " + string(m.Payload)
+		}},
+		{"sse", func(t *testing.T, e *env) string {
+			status, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`)
+			return fmt.Sprint(status, " ", body)
+		}},
+		{"sse subscription", func(t *testing.T, e *env) string {
+			status, body := sseQuery(t, e.URL, `subscription { reviewAdded { body } }`)
+			return fmt.Sprint(status, " ", body)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			entered, release := make(chan struct{}), make(chan struct{})
+			var held atomic.Bool
+			opts := server.DefaultOptions()
+			opts.Observe.MaxInflightRequests = 1
+			e := newEnv(t, envOptions{server: &opts, products: func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !held.Swap(true) {
+						close(entered)
+						<-release // the first query holds its slot
+					}
+					h.ServeHTTP(w, r)
+				})
+			}})
+			first := make(chan string, 1)
+			go func() {
+				_, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`)
+				first <- body
+			}()
+			<-entered
+			got := tc.second(t, e)
+			close(release)
+			if !strings.Contains(got, "SERVICE_OVERLOADED") {
+				t.Errorf("an operation past max_inflight_requests got %s, want SERVICE_OVERLOADED", got)
+			}
+			if body := <-first; !strings.Contains(body, `"upc"`) {
+				t.Errorf("the operation in flight got %s, want its data", body)
+			}
+			// The slot is free again.
+			if status, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`); status != 200 || !strings.Contains(body, `"upc"`) {
+				t.Errorf("after the first ended: %d %s, want the data", status, body)
+			}
+		})
+	}
+}
+
+// TestInvalidStreamDocumentsAreCharged: a document refused before
+// admission (unparsable, invalid, bad variables) counts one request
+// against the client's rate limit over WebSocket and SSE as over HTTP
+// (before, a client could send invalid documents over a stream without
+// end, each parsed and validated).
+func TestInvalidStreamDocumentsAreCharged(t *testing.T) {
+	bad := []struct{ name, query string }{
+		{"unparsable", `subscription { reviewAdded { body `},
+		{"invalid", `subscription { reviewAdded { nope } }`},
+		{"bad variables", `subscription($upc: String!) { reviewAdded(productUpc: $upc) { body } }`},
+	}
+	transports := []struct {
+		name string
+		send func(t *testing.T, e *env, query string) string
+	}{
+		{"websocket", func(t *testing.T, e *env, query string) string {
+			w := dialWS(t, e.WSURL, nil)
+			w.init("")
+			w.subscribe("1", query, nil)
+			m := w.next()
+			return string(m.Payload)
+		}},
+		{"sse", func(t *testing.T, e *env, query string) string {
+			_, body := sseQuery(t, e.URL, query)
+			return body
+		}},
+	}
+	for _, tr := range transports {
+		for _, b := range bad {
+			t.Run(tr.name+"/"+b.name, func(t *testing.T) {
+				cfg := limits.DefaultConfig()
+				cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 2, Window: time.Minute}}
+				if err := cfg.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				opts := server.DefaultOptions()
+				opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+				e := newEnv(t, envOptions{server: &opts})
+				for i := range 2 {
+					if got := tr.send(t, e, b.query); strings.Contains(got, "RATE_LIMITED") {
+						t.Fatalf("request %d of 2 was rate limited: %s", i+1, got)
+					}
+				}
+				if got := tr.send(t, e, b.query); !strings.Contains(got, "RATE_LIMITED") {
+					t.Errorf("the third invalid document got %s, want RATE_LIMITED", got)
+				}
+			})
+		}
+	}
+}
+
+// TestDeferredStreamOperationReleasesItsSlot: a query with @defer over
+// WebSocket counts as in flight until its last payload, then no more.
+func TestDeferredStreamOperationReleasesItsSlot(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("d", `{ topProducts(first: 2) { upc ... @defer { name } } }`, nil)
+	nexts := 0
+	for m := w.next(); m.Type != "complete"; m = w.next() {
+		if m.Type != "next" {
+			t.Fatalf("got %s %s, want next", m.Type, m.Payload)
+		}
+		nexts++
+	}
+	if nexts < 2 {
+		t.Fatalf("got %d next messages, want the primary and the deferred payloads", nexts)
+	}
+	waitFor(t, "no request in flight", func() bool { return e.Server.InFlight() == 0 })
 }
