@@ -3,10 +3,12 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"net/http"
 	"sort"
 
 	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/schema"
 )
 
@@ -64,7 +66,8 @@ func (k *keyHasher) sum() string { return string(k.h.Sum(nil)) }
 // credentials (a token without "sub" or a session cookie is a caller of
 // its own even when the gateway does not forward it), the headers each
 // subgraph would receive, the configured vary headers, the authorization
-// grants and the @override labels in force. Requests with different
+// grants and the @override labels in force, and, when hooks run at the
+// Subgraph stages, the request's hook state. Requests with different
 // caller keys never share a computation (the response cache's flights,
 // inbound dedupe); anonymous callers are not one caller unless nothing
 // about them reaches a subgraph.
@@ -114,6 +117,22 @@ func (s *Server) callerKey(r *http.Request, sg *schema.Supergraph, grants string
 	k.count(len(on))
 	for _, l := range on {
 		k.field(l)
+	}
+	if s.ext.hooksAt(hooks.SubgraphRequest) || s.ext.hooksAt(hooks.SubgraphResponse) {
+		// A shared computation's fetches run the Subgraph hooks with the
+		// first caller's state: what they may read of the request besides
+		// its headers (the request's method, path and hook Context) is
+		// part of the caller.
+		k.field("hooks")
+		if st, _ := r.Context().Value(hookStateKey{}).(*hookState); st != nil {
+			k.field(st.method)
+			k.field(st.path)
+			b, err := json.Marshal(st.context)
+			if err != nil {
+				b = []byte(newRequestID()) // a Context no key holds: shared with no one
+			}
+			k.field(string(b))
+		}
 	}
 	return k.sum()
 }
