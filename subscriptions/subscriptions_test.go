@@ -43,6 +43,14 @@ func TestProtocolCloseCodes(t *testing.T) {
 		{"unknown message type", func(w *wsClient) { w.init(""); w.sendRaw(`{"type":"gimme"}`) }, subscriptions.CloseBadRequest},
 		{"subscribe without id", func(w *wsClient) { w.init(""); w.sendRaw(`{"type":"subscribe","payload":{"query":"{__typename}"}}`) }, subscriptions.CloseBadRequest},
 		{"no connection_init in time", func(w *wsClient) {}, subscriptions.CloseInitTimeout},
+		{"subscription id over 128 bytes", func(w *wsClient) {
+			w.init("")
+			w.subscribe(strings.Repeat("i", subscriptions.MaxOperationIDBytes+1), reviewAdded, nil)
+		}, subscriptions.CloseBadRequest},
+		{"message over 1 MiB", func(w *wsClient) {
+			w.init("")
+			w.subscribe("big", reviewAdded, map[string]any{"upc": strings.Repeat("u", 1<<20)})
+		}, websocket.StatusMessageTooBig},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,6 +27,11 @@ const (
 	CloseSlowConsumer      = 1008 // the client did not read its messages
 )
 
+// MaxOperationIDBytes bounds the id of a WebSocket subscribe, as the
+// operationId of graphql-sse's single connection mode; a longer one is an
+// invalid message (4400).
+const MaxOperationIDBytes = 128
+
 // CodeOperationLimit refuses a subscribe on a WebSocket that has
 // Options.MaxInflightPerConnection operations in progress.
 const CodeOperationLimit = "OPERATION_LIMIT"
@@ -595,7 +600,9 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		c.closeWith(CloseUnauthorized, "Unauthorized")
 		return false
 	}
-	if m.ID == "" {
+	if m.ID == "" || len(m.ID) > MaxOperationIDBytes {
+		// An id is kept (twice) as long as its subscription and framed
+		// into each of its events: 1 MB ids held 2.3 MB per subscription.
 		c.mu.Unlock()
 		c.closeWith(CloseBadRequest, "Invalid message received")
 		return false
