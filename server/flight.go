@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -118,21 +119,30 @@ func (s *Server) callerKey(r *http.Request, sg *schema.Supergraph, grants string
 	for _, l := range on {
 		k.field(l)
 	}
-	if s.ext.hooksAt(hooks.SubgraphRequest) || s.ext.hooksAt(hooks.SubgraphResponse) {
-		// A shared computation's fetches run the Subgraph hooks with the
-		// first caller's state: what they may read of the request besides
-		// its headers (the request's method, path and hook Context) is
-		// part of the caller.
-		k.field("hooks")
-		if st, _ := r.Context().Value(hookStateKey{}).(*hookState); st != nil {
-			k.field(st.method)
-			k.field(st.path)
-			b, err := json.Marshal(st.context)
-			if err != nil {
-				b = []byte(newRequestID()) // a Context no key holds: shared with no one
-			}
-			k.field(string(b))
+	k.field(s.hookShareKey(r.Context()))
+	return k.sum()
+}
+
+// hookShareKey is what the Subgraph hooks may read of a request besides
+// the headers of its fetches (the request's method, path and hook
+// Context): a shared computation's fetches (inbound dedupe, a
+// subscription's events) run them with the first caller's state, so
+// callers whose state differs never share. "" when no hook runs at a
+// Subgraph stage.
+func (s *Server) hookShareKey(ctx context.Context) string {
+	if !s.ext.hooksAt(hooks.SubgraphRequest) && !s.ext.hooksAt(hooks.SubgraphResponse) {
+		return ""
+	}
+	k := newKeyHash()
+	k.field("hooks")
+	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil {
+		k.field(st.method)
+		k.field(st.path)
+		b, err := json.Marshal(st.context)
+		if err != nil {
+			b = []byte(newRequestID()) // a Context no key holds: shared with no one
 		}
+		k.field(string(b))
 	}
 	return k.sum()
 }

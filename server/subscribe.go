@@ -212,6 +212,27 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// headers: the document, the operation, the caller's grants (the
 	// render shape) and the plan itself (the @override labels drawn).
 	pj, _ := json.Marshal(sp)
-	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj)
-	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, API: rt.sg.API, Key: key}, nil
+	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj) + "\x00" + s.hookShareKey(ctx)
+	// The events' fetches run the Subgraph hooks with the subscriber's
+	// hook state (its Context and claims), as its requests' fetches do.
+	var transport executor.Transport = rt.transport
+	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil && s.hookShareKey(ctx) != "" {
+		transport = stateTransport{next: transport, st: st}
+	}
+	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: transport, OperationName: op.Name, API: rt.sg.API, Key: key}, nil
 }
+
+// stateTransport runs the fetches of a subscription's events with the
+// hook state of the request that subscribed.
+type stateTransport struct {
+	next executor.Transport
+	st   *hookState
+}
+
+// Fetch implements executor.Transport.
+func (t stateTransport) Fetch(ctx context.Context, subgraph string, req *executor.Request) (*executor.Response, error) {
+	return t.next.Fetch(context.WithValue(ctx, hookStateKey{}, t.st), subgraph, req)
+}
+
+// Unwrap returns the wrapped transport.
+func (t stateTransport) Unwrap() executor.Transport { return t.next }

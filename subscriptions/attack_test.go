@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subscriptions"
@@ -249,4 +252,100 @@ func TestDeferredStreamOperationReleasesItsSlot(t *testing.T) {
 		t.Fatalf("got %d next messages, want the primary and the deferred payloads", nexts)
 	}
 	waitFor(t, "no request in flight", func() bool { return e.Server.InFlight() == 0 })
+}
+
+// regionProducts wraps the products subgraph: the product named Table is
+// named after the X-Region header of the fetch instead.
+func regionProducts(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"Table"`), []byte(strconv.Quote(r.Header.Get("X-Region"))))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+}
+
+// regionHooks carry the X-Client-Region header of the subscriber's
+// request to the entity fetches of its events, through the hook Context.
+var regionHooks = hooks.Hooks{
+	RouterRequest: func(_ context.Context, c *hooks.Call) error {
+		c.Context["region"] = c.Header.Get("X-Client-Region")
+		return nil
+	},
+	SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+		region, _ := c.Context["region"].(string)
+		c.Header.Set("X-Region", region)
+		return nil
+	},
+}
+
+// TestEventFetchesRunHooksWithTheSubscribersState: the Subgraph hooks
+// of a subscription's event fetches see the hook state of the request
+// that subscribed, and subscribers whose state differs do not share the
+// completion of events (before, the hooks saw an empty Context: both
+// subscribers got the product named "").
+func TestEventFetchesRunHooksWithTheSubscribersState(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Hooks = []hooks.Hooks{regionHooks}
+	e := newEnv(t, envOptions{server: &opts, products: regionProducts})
+	regions := []string{"eu", "us", "eu"}
+	var clients []*wsClient
+	for _, region := range regions {
+		w := dialWS(t, e.WSURL, http.Header{"X-Client-Region": {region}})
+		w.init("")
+		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+		clients = append(clients, w)
+	}
+	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	e.add("1", "hello")
+	for i, w := range clients {
+		m := w.next()
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+regions[i]+`"`) {
+			t.Errorf("subscriber %d (%s) got %s %s, want the product named %q", i, regions[i], m.Type, m.Payload, regions[i])
+		}
+	}
+}
+
+// TestEventCompletionPanicCostsTheEvent: a panic while completing an
+// event (here a hook's at SubgraphRequest) answers that event with an
+// INTERNAL_SERVER_ERROR; the subscription and the gateway go on (before,
+// it ended the process).
+func TestEventCompletionPanicCostsTheEvent(t *testing.T) {
+	cases := []struct {
+		name string
+		// panics reports whether the hook panics on the nth fetch.
+		panics func(n int64) bool
+		// want are the events' markers, in order
+		want []string
+	}{
+		{"every event", func(int64) bool { return true }, []string{"INTERNAL_SERVER_ERROR", "INTERNAL_SERVER_ERROR"}},
+		{"the first event", func(n int64) bool { return n == 1 }, []string{"INTERNAL_SERVER_ERROR", `"body":"second"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var fetches atomic.Int64
+			opts := server.DefaultOptions()
+			opts.Hooks = []hooks.Hooks{{SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+				if tc.panics(fetches.Add(1)) {
+					panic("a hook's bug")
+				}
+				return nil
+			}}}
+			e := newEnv(t, envOptions{server: &opts})
+			w := dialWS(t, e.WSURL, nil)
+			w.init("")
+			w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+			e.subscribed(1)
+			for i, body := range []string{"first", "second"} {
+				e.add("1", body)
+				if m := w.next(); m.Type != "next" || !strings.Contains(string(m.Payload), tc.want[i]) {
+					t.Fatalf("event %d: got %s %s, want %s", i+1, m.Type, m.Payload, tc.want[i])
+				}
+			}
+			if got := e.post(`{ topProducts(first: 1) { upc } }`); !strings.Contains(got, `"upc"`) && !strings.Contains(got, "INTERNAL_SERVER_ERROR") {
+				t.Fatalf("the gateway after the panics answered %s", got)
+			}
+		})
+	}
 }

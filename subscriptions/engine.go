@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -602,6 +603,9 @@ func (g *group) Next(payload []byte) {
 
 var errOverloaded = errors.New("overloaded")
 
+// eventFailed is the event sent when completing one failed.
+var eventFailed = []byte(`{"data":null,"errors":[{"message":"internal error completing the event","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+
 // upEvent is an event from the subgraph and when it arrived.
 type upEvent struct {
 	payload []byte
@@ -684,8 +688,16 @@ func (g *group) run() {
 }
 
 // complete runs the rest of the plan on one event, traced when a tracer
-// is set.
-func (g *group) complete(payload []byte) []byte {
+// is set. A panic completing it (a bug, or a hook's at a Subgraph stage)
+// costs that event, answered with an INTERNAL_SERVER_ERROR, never the
+// process: the group's goroutine has no caller to recover it.
+func (g *group) complete(payload []byte) (out []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.e.opts.Logger.Error("panic completing a subscription event", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out = eventFailed
+		}
+	}()
 	ctx, in := g.ctx, g.in
 	if tr := g.e.opts.Tracer; tr != nil {
 		var span trace.Span
