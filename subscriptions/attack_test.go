@@ -349,3 +349,45 @@ func TestEventCompletionPanicCostsTheEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentOperationsHaveTheirOwnHookContext: the operations of one
+// WebSocket run at once, each with its own copy of the connection's hook
+// Context (before, they shared one map, and hooks writing to it ended
+// the process with concurrent map writes).
+func TestConcurrentOperationsHaveTheirOwnHookContext(t *testing.T) {
+	opts := server.DefaultOptions()
+	var mismatched atomic.Int64
+	opts.Hooks = []hooks.Hooks{{
+		RouterRequest: func(_ context.Context, c *hooks.Call) error { c.Context["connection"] = "yes"; return nil },
+		SupergraphRequest: func(_ context.Context, c *hooks.Call) error {
+			c.Context["op"] = c.OperationName
+			return nil
+		},
+		ExecutionRequest: func(_ context.Context, c *hooks.Call) error {
+			if c.Context["op"] != c.OperationName || c.Context["connection"] != "yes" {
+				mismatched.Add(1)
+			}
+			return nil
+		},
+	}}
+	e := newEnv(t, envOptions{server: &opts})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	const n = 60
+	for i := range n {
+		p, _ := json.Marshal(map[string]any{"query": fmt.Sprintf(`query Q%d { topProducts(first: 1) { upc } }`, i), "operationName": fmt.Sprintf("Q%d", i)})
+		w.send(msg{ID: fmt.Sprint(i), Type: "subscribe", Payload: p})
+	}
+	for completed := 0; completed < n; {
+		switch m := w.next(); m.Type {
+		case "complete":
+			completed++
+		case "next":
+		default:
+			t.Fatalf("got %s %s", m.Type, m.Payload)
+		}
+	}
+	if n := mismatched.Load(); n > 0 {
+		t.Errorf("%d operations saw another operation's hook Context", n)
+	}
+}
