@@ -391,3 +391,31 @@ func TestConcurrentOperationsHaveTheirOwnHookContext(t *testing.T) {
 		t.Errorf("%d operations saw another operation's hook Context", n)
 	}
 }
+
+// TestForwardAllSharesUpstreamStreams: with forward ["*"], the handshake
+// headers of each client's WebSocket (Sec-WebSocket-Key, a random value
+// per connection) are not forwarded, so identical subscriptions of two
+// connections share one upstream stream (before, each connection opened
+// its own: N clients, N subgraph streams and N completions per event).
+func TestForwardAllSharesUpstreamStreams(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.Headers.All.Forward = []string{"*"}
+	e := newEnv(t, envOptions{server: &opts})
+	var clients []*wsClient
+	for range 3 {
+		w := dialWS(t, e.WSURL, http.Header{"X-Team": {"blue"}})
+		w.init("")
+		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+		clients = append(clients, w)
+	}
+	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	if n := e.Feed.Subscribers(); n != 1 {
+		t.Errorf("the reviews subgraph has %d streams for 3 identical subscriptions, want 1", n)
+	}
+	e.add("1", "shared")
+	for _, w := range clients {
+		if got := eventBody(t, w.next()); got != "shared" {
+			t.Errorf("event %q", got)
+		}
+	}
+}
