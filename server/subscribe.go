@@ -112,6 +112,12 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		e := reqerr.From(err)
 		return fail(reqerr.Body(e), e.Status)
 	}
+	// A client the rate limit refused is refused again from its identity
+	// alone until its window refills (rateWall), as an HTTP request is:
+	// a flood of operations over a WebSocket costs a map lookup each.
+	if err := s.admitClient(r, http.Header{}); err != nil {
+		return failErr(err)
+	}
 	// An operation of a stream counts against max_inflight_requests as
 	// an HTTP request does, from here until it is planned (a
 	// subscription) or answered (a query or mutation; with @defer, until

@@ -36,29 +36,39 @@ func (g *heldGateway) Prepare(ctx context.Context, r *http.Request, req request.
 }
 
 // TestOperationsInProgressPerConnection: a WebSocket client that sends
-// subscribes faster than they are answered gets OPERATION_LIMIT past
-// subscriptions.max_inflight_per_connection, and its connection stays
-// usable (before, each subscribe started a goroutine: 20,000 queries on
-// one connection held 3,600 goroutines and +55 MB at once).
+// subscribes faster than they are answered has at most
+// subscriptions.max_inflight_per_connection in progress: its next
+// message waits for one to end, and is refused with OPERATION_LIMIT
+// after write_timeout; the connection stays usable (before, each
+// subscribe started a goroutine: 20,000 queries on one connection held
+// 3,600 goroutines and +55 MB at once).
 func TestOperationsInProgressPerConnection(t *testing.T) {
 	cases := []struct {
-		name       string
-		limit, n   int
+		name     string
+		limit, n int
+		// freeInTime ends the operations in progress before the waiting
+		// subscribe's write_timeout.
+		freeInTime bool
 		wantRefuse int
 	}{
-		{"one in progress", 1, 3, 2},
-		{"under the limit", 4, 4, 0},
-		{"past the limit", 4, 10, 6},
+		{"one in progress", 1, 3, false, 2},
+		{"under the limit", 4, 4, false, 0},
+		{"past the limit", 4, 7, false, 3},
+		{"a slot frees in time", 1, 3, true, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := &heldGateway{entered: make(chan struct{}, 64), release: make(chan struct{})}
-			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxInflightPerConnection: tc.limit},
+			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxInflightPerConnection: tc.limit, WriteTimeout: 200 * time.Millisecond},
 				gateway: func(gw subscriptions.Gateway) subscriptions.Gateway { g.Gateway = gw; return g }})
 			w := dialWS(t, e.WSURL, nil)
 			w.init("")
 			for i := range tc.n {
 				w.subscribe(fmt.Sprint(i), `{ topProducts(first: 1) { upc } }`, nil)
+			}
+			if tc.freeInTime {
+				<-g.entered
+				close(g.release)
 			}
 			refused := map[string]bool{}
 			for range tc.wantRefuse {
@@ -68,15 +78,17 @@ func TestOperationsInProgressPerConnection(t *testing.T) {
 				}
 				refused[m.ID] = true
 			}
-			for i := range min(tc.n, tc.limit) {
-				<-g.entered
-				if refused[fmt.Sprint(i)] {
-					t.Fatalf("operation %d, within the limit, was refused", i)
+			if !tc.freeInTime {
+				for i := range min(tc.n, tc.limit) {
+					<-g.entered
+					if refused[fmt.Sprint(i)] {
+						t.Fatalf("operation %d, within the limit, was refused", i)
+					}
 				}
+				close(g.release)
 			}
-			close(g.release)
 			answered := map[string]bool{}
-			for len(answered) < min(tc.n, tc.limit) {
+			for len(answered) < tc.n-tc.wantRefuse {
 				m := w.next()
 				switch {
 				case m.Type == "next" && strings.Contains(string(m.Payload), `"upc"`):
@@ -88,7 +100,6 @@ func TestOperationsInProgressPerConnection(t *testing.T) {
 			}
 			// The slots are free again: the connection serves a new one.
 			w.subscribe("again", `{ topProducts(first: 1) { upc } }`, nil)
-			<-g.entered
 			if m := w.next(); m.Type != "next" || m.ID != "again" {
 				t.Fatalf("got %s %s for a subscribe after the others ended, want next", m.Type, m.Payload)
 			}
@@ -417,5 +428,43 @@ func TestForwardAllSharesUpstreamStreams(t *testing.T) {
 		if got := eventBody(t, w.next()); got != "shared" {
 			t.Errorf("event %q", got)
 		}
+	}
+}
+
+// TestRateLimitedStreamClientIsWalled: once the rate limit refused a
+// client, its next operations over WebSocket are refused RATE_LIMITED
+// before anything runs (no hook, no parse), as its HTTP requests are
+// (before, each was parsed, validated and planned, and asked the limiter
+// again).
+func TestRateLimitedStreamClientIsWalled(t *testing.T) {
+	cfg := limits.DefaultConfig()
+	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 2, Window: time.Minute}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opts := server.DefaultOptions()
+	var started atomic.Int64
+	opts.Hooks = []hooks.Hooks{{SupergraphRequest: func(context.Context, *hooks.Call) error { started.Add(1); return nil }}}
+	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+	e := newEnv(t, envOptions{server: &opts})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	limited := 0
+	for i := range 6 {
+		w.subscribe(fmt.Sprint(i), `{ topProducts(first: 1) { upc } }`, nil)
+		m := w.next()
+		for m.Type == "next" {
+			m = w.next()
+		}
+		if m.Type == "error" && strings.Contains(string(m.Payload), "RATE_LIMITED") {
+			limited++
+		}
+	}
+	if limited != 4 {
+		t.Errorf("%d of 6 operations were RATE_LIMITED, want 4 (a tier of 2)", limited)
+	}
+	// Two admitted, one refused by the limiter, three by the wall.
+	if n := started.Load(); n != 3 {
+		t.Errorf("%d operations reached the SupergraphRequest stage, want 3", n)
 	}
 }

@@ -63,8 +63,10 @@ type Options struct {
 	// MaxInflightPerConnection bounds the operations of one WebSocket
 	// being prepared or executed at once (100): a subscription until it
 	// has started, a query or mutation until it is answered. Each one
-	// holds a goroutine and its document; more are refused with
-	// OPERATION_LIMIT, so that one connection cannot start thousands.
+	// holds a goroutine and its document, so one connection may not
+	// start thousands: past the bound the connection's next message is
+	// read only when one ends, and a subscribe that waited WriteTimeout
+	// for that is refused with OPERATION_LIMIT.
 	MaxInflightPerConnection int
 	// OriginPatterns are the Origin hosts allowed to open WebSockets
 	// besides the gateway's own host (cross-site WebSocket hijacking).

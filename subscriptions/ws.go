@@ -73,9 +73,11 @@ type wsConn struct {
 	authed   *http.Request
 	subs     map[string]*wsSub
 	// inflight counts the operations being prepared or executed
-	// (Options.MaxInflightPerConnection).
-	inflight int
-	closeMsg *wsClose
+	// (Options.MaxInflightPerConnection); slotFreed is signalled when
+	// one ends.
+	inflight  int
+	slotFreed chan struct{}
+	closeMsg  *wsClose
 	// expiry fires when the token expires; stopped when the connection
 	// ends, so a closed connection is not kept until then.
 	expiry *time.Timer
@@ -135,7 +137,7 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(e.opts.MaxMessageBytes)
 	// The handler's context ends when it returns; the connection lives on.
 	r = r.Clone(context.WithoutCancel(r.Context()))
-	c := &wsConn{e: e, ws: ws, io: hj, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{})}
+	c := &wsConn{e: e, ws: ws, io: hj, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{}), slotFreed: make(chan struct{}, 1)}
 	if !e.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "gateway shutting down")
 		e.releaseConn()
@@ -614,12 +616,20 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 	}
 	if c.inflight >= c.e.opts.MaxInflightPerConnection {
 		// Each operation in progress holds a goroutine and its document:
-		// past the bound the subscribe is refused, the connection stays.
+		// past the bound the reader waits for one to end, leaving the
+		// client's further messages in its socket (a client flooding
+		// subscribes is slowed to the pace of its answers, not served
+		// refusals as fast as it writes), and refuses the subscribe if
+		// none ends within WriteTimeout. Only this reader adds to c.subs,
+		// so the id checked above is still free after the wait.
 		c.mu.Unlock()
-		c.e.Stats.Refused.Add(1)
-		c.send(wsMessage{ID: m.ID, Type: "error", Payload: errorList(CodeOperationLimit,
-			fmt.Sprintf("a connection may have at most %d operations in progress", c.e.opts.MaxInflightPerConnection), nil)})
-		return true
+		if !c.waitSlot() {
+			c.e.Stats.Refused.Add(1)
+			c.send(wsMessage{ID: m.ID, Type: "error", Payload: errorList(CodeOperationLimit,
+				fmt.Sprintf("a connection may have at most %d operations in progress", c.e.opts.MaxInflightPerConnection), nil)})
+			return true
+		}
+		c.mu.Lock()
 	}
 	ctx, cancel := context.WithCancel(c.authed.Context())
 	s := &wsSub{c: c, id: m.ID, idJSON: appendJSONString(nil, m.ID), cancel: cancel}
@@ -721,6 +731,31 @@ func (c *wsConn) doneInflight() {
 	c.mu.Lock()
 	c.inflight--
 	c.mu.Unlock()
+	select {
+	case c.slotFreed <- struct{}{}:
+	default:
+	}
+}
+
+// waitSlot waits up to WriteTimeout until fewer than
+// MaxInflightPerConnection operations are in progress; false when none
+// ended in time.
+func (c *wsConn) waitSlot() bool {
+	timeout := time.NewTimer(c.e.opts.WriteTimeout)
+	defer timeout.Stop()
+	for {
+		c.mu.Lock()
+		free := c.inflight < c.e.opts.MaxInflightPerConnection
+		c.mu.Unlock()
+		if free {
+			return true
+		}
+		select {
+		case <-c.slotFreed:
+		case <-timeout.C:
+			return false
+		}
+	}
 }
 
 // fail ends s with errs (an error message) or, when nil, complete.
