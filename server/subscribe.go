@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -104,8 +105,15 @@ var defaultClients = limits.NewIdentifier(limits.DefaultConfig().Clients)
 // subscription is validated, authorized, checked against the static
 // limits, cost and rate limits, and planned.
 func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Request) (*subscriptions.Prepared, *subscriptions.RequestError) {
+	// rh receives the rate limit's headers: a refusal's Retry-After is
+	// the RequestError's.
+	rh := http.Header{}
 	fail := func(body []byte, status int) (*subscriptions.Prepared, *subscriptions.RequestError) {
-		return nil, &subscriptions.RequestError{Status: status, Body: body}
+		e := &subscriptions.RequestError{Status: status, Body: body}
+		if secs, err := strconv.Atoi(rh.Get("Retry-After")); err == nil && secs > 0 && status == http.StatusTooManyRequests {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return nil, e
 	}
 	rt := s.rt.Load()
 	failErr := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
@@ -115,7 +123,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// A client the rate limit refused is refused again from its identity
 	// alone until its window refills (rateWall), as an HTTP request is:
 	// a flood of operations over a WebSocket costs a map lookup each.
-	if err := s.admitClient(r, http.Header{}); err != nil {
+	if err := s.admitClient(r, rh); err != nil {
 		return failErr(err)
 	}
 	// An operation of a stream counts against max_inflight_requests as
@@ -143,7 +151,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// A document refused before admission still counts one request
 	// against the client's rate limit, as over HTTP (chargeInvalid).
 	invalid := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
-		return failErr(s.chargeInvalid(ctx, r, http.Header{}, err))
+		return failErr(s.chargeInvalid(ctx, r, rh, err))
 	}
 	d, err := s.document(ctx, rt, query, hash, func(*ast.QueryDocument) error { return nil })
 	if err != nil {
@@ -157,11 +165,10 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	}
 	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {
-		h := http.Header{}
 		// A query with @defer is delivered incrementally: each payload
 		// is a next message of the stream.
 		meta := &responseMeta{incremental: true}
-		body, status, _ := s.operation(ctx, rt, r, h, &req, meta)
+		body, status, _ := s.operation(ctx, rt, r, rh, &req, meta)
 		if meta.stream != nil {
 			done, run := release, meta.stream
 			release = func() {}
@@ -200,7 +207,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if fields := entry.plan.Operation.Selection.FieldsFor(entry.plan.Operation.RootType); len(fields) != 1 {
 		return failErr(&reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: "a subscription must select exactly one top-level field", Status: 400})
 	}
-	if _, err := s.admit(ctx, r, http.Header{}, rt, entry.plan.Operation, coerced); err != nil {
+	if _, err := s.admit(ctx, r, rh, rt, entry.plan.Operation, coerced); err != nil {
 		return failErr(err)
 	}
 	s.caches.persisted.Register(ctx, resolved)

@@ -435,7 +435,9 @@ func TestForwardAllSharesUpstreamStreams(t *testing.T) {
 // client, its next operations over WebSocket are refused RATE_LIMITED
 // before anything runs (no hook, no parse), as its HTTP requests are
 // (before, each was parsed, validated and planned, and asked the limiter
-// again).
+// again), and its connection's next subscribe is read only after
+// Retry-After (at most write_timeout): a client flooding a WebSocket
+// with refused operations made 21,000 refusals a second.
 func TestRateLimitedStreamClientIsWalled(t *testing.T) {
 	cfg := limits.DefaultConfig()
 	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 2, Window: time.Minute}}
@@ -446,10 +448,12 @@ func TestRateLimitedStreamClientIsWalled(t *testing.T) {
 	var started atomic.Int64
 	opts.Hooks = []hooks.Hooks{{SupergraphRequest: func(context.Context, *hooks.Call) error { started.Add(1); return nil }}}
 	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
-	e := newEnv(t, envOptions{server: &opts})
+	const pause = 300 * time.Millisecond
+	e := newEnv(t, envOptions{server: &opts, engine: subscriptions.Options{WriteTimeout: pause}})
 	w := dialWS(t, e.WSURL, nil)
 	w.init("")
 	limited := 0
+	var firstRefusal time.Time
 	for i := range 6 {
 		w.subscribe(fmt.Sprint(i), `{ topProducts(first: 1) { upc } }`, nil)
 		m := w.next()
@@ -457,8 +461,13 @@ func TestRateLimitedStreamClientIsWalled(t *testing.T) {
 			m = w.next()
 		}
 		if m.Type == "error" && strings.Contains(string(m.Payload), "RATE_LIMITED") {
-			limited++
+			if limited++; limited == 1 {
+				firstRefusal = time.Now()
+			}
 		}
+	}
+	if d := time.Since(firstRefusal); d < 3*pause {
+		t.Errorf("3 subscribes after the rate limit's refusal were answered in %v, want each read after a pause of %v", d, pause)
 	}
 	if limited != 4 {
 		t.Errorf("%d of 6 operations were RATE_LIMITED, want 4 (a tier of 2)", limited)

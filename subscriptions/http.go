@@ -3,6 +3,7 @@ package subscriptions
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -294,6 +295,9 @@ func statusOfDecode(err error) int {
 }
 
 func writeRefusal(w http.ResponseWriter, rerr *RequestError) {
+	if rerr.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((rerr.RetryAfter+time.Second-1)/time.Second)))
+	}
 	if rerr.Body == nil {
 		w.WriteHeader(rerr.Status)
 		return

@@ -77,7 +77,10 @@ type wsConn struct {
 	// one ends.
 	inflight  int
 	slotFreed chan struct{}
-	closeMsg  *wsClose
+	// pausedUntil is when the reader takes the next subscribe after a
+	// rate limit's refusal (pause).
+	pausedUntil time.Time
+	closeMsg    *wsClose
 	// expiry fires when the token expires; stopped when the connection
 	// ends, so a closed connection is not kept until then.
 	expiry *time.Timer
@@ -492,6 +495,7 @@ func (c *wsConn) readLoop(idle bool) bool {
 			c.send(wsMessage{Type: "pong", Payload: m.Payload})
 		case "pong":
 		case "subscribe":
+			c.waitPause()
 			if !c.subscribe(m) {
 				return false
 			}
@@ -679,6 +683,9 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 			return // completed or gone meanwhile
 		}
 		if rerr != nil {
+			if rerr.RetryAfter > 0 {
+				c.pause(rerr.RetryAfter)
+			}
 			s.fail(bodyErrors(rerr.Body))
 			return
 		}
@@ -734,6 +741,28 @@ func (c *wsConn) doneInflight() {
 	select {
 	case c.slotFreed <- struct{}{}:
 	default:
+	}
+}
+
+// pause stops reading the connection's next subscribe for d (at most
+// WriteTimeout): the client was refused by the rate limit, which its
+// further operations would only hear again, as fast as it writes them.
+func (c *wsConn) pause(d time.Duration) {
+	until := time.Now().Add(min(d, c.e.opts.WriteTimeout))
+	c.mu.Lock()
+	if until.After(c.pausedUntil) {
+		c.pausedUntil = until
+	}
+	c.mu.Unlock()
+}
+
+// waitPause waits out a pause; the client's messages wait in its socket.
+func (c *wsConn) waitPause() {
+	c.mu.Lock()
+	d := time.Until(c.pausedUntil)
+	c.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
 	}
 }
 
