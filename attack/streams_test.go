@@ -84,8 +84,9 @@ func TestWebSocketOperationFlood(t *testing.T) {
 	time.Sleep(time.Second)
 	t.Logf("FIGURE WebSocket operation flood: %d subscribes sent on one connection, %d answered, %d RATE_LIMITED, %d other",
 		sent.Load(), answered.Load(), limited.Load(), other.Load())
-	if answered.Load() > 100 {
-		t.Errorf("%d operations of a client in a tier of 100 were answered", answered.Load())
+	// The tier's windows are fixed: one may end during the attack.
+	if answered.Load() > 200 {
+		t.Errorf("%d operations of a client in a tier of 100 per 10s were answered in 4s", answered.Load())
 	}
 	if limited.Load() == 0 || other.Load() > 0 {
 		t.Errorf("%d RATE_LIMITED, %d other answers: want only data and RATE_LIMITED", limited.Load(), other.Load())
