@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -475,5 +476,33 @@ func TestRateLimitedStreamClientIsWalled(t *testing.T) {
 	// Two admitted, one refused by the limiter, three by the wall.
 	if n := started.Load(); n != 3 {
 		t.Errorf("%d operations reached the SupergraphRequest stage, want 3", n)
+	}
+}
+
+// TestSlowStreamBodyHoldsNoConnection: a client that announces an SSE
+// request's body and sends it slowly holds none of the
+// subscriptions.max_connections slots (before, it did until the server's
+// read deadline, and every other stream was refused 503).
+func TestSlowStreamBodyHoldsNoConnection(t *testing.T) {
+	cases := []struct{ name, accept string }{
+		{"sse", "text/event-stream"},
+		{"multipart", "multipart/mixed;subscriptionSpec=1.0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxConnections: 1}})
+			addr := strings.TrimSuffix(strings.TrimPrefix(e.URL, "http://"), "/graphql")
+			slow, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer slow.Close()
+			fmt.Fprintf(slow, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: %s\r\nContent-Length: 100\r\n\r\n{", tc.accept)
+			time.Sleep(100 * time.Millisecond) // the slow request is being served
+			status, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`)
+			if status != http.StatusOK || !strings.Contains(body, `"upc"`) {
+				t.Errorf("a stream request beside a slow body got %d %s, want the data", status, body)
+			}
+		})
 	}
 }
