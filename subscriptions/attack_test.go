@@ -421,6 +421,10 @@ func TestForwardAllSharesUpstreamStreams(t *testing.T) {
 		clients = append(clients, w)
 	}
 	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	// The groups are made when the subscriptions start; their upstream
+	// streams connect meanwhile.
+	waitFor(t, "an upstream stream", func() bool { return e.Feed.Subscribers() > 0 })
+	time.Sleep(100 * time.Millisecond)
 	if n := e.Feed.Subscribers(); n != 1 {
 		t.Errorf("the reviews subgraph has %d streams for 3 identical subscriptions, want 1", n)
 	}
