@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -61,6 +62,14 @@ type Options struct {
 	MaxReservations int
 	// MaxMessageBytes bounds a WebSocket message from a client (1 MiB).
 	MaxMessageBytes int64
+	// MaxInflightPerConnection bounds the operations of one WebSocket
+	// being prepared or executed at once (100): a subscription until it
+	// has started, a query or mutation until it is answered. Each one
+	// holds a goroutine and its document, so one connection may not
+	// start thousands: past the bound the connection's next message is
+	// read only when one ends, and a subscribe that waited WriteTimeout
+	// for that is refused with OPERATION_LIMIT.
+	MaxInflightPerConnection int
 	// OriginPatterns are the Origin hosts allowed to open WebSockets
 	// besides the gateway's own host (cross-site WebSocket hijacking).
 	OriginPatterns []string
@@ -92,6 +101,7 @@ func (o *Options) defaults() {
 	def(&o.Buffer, 64)
 	def(&o.MaxPending, 256)
 	def(&o.MaxReservations, 10)
+	def(&o.MaxInflightPerConnection, 100)
 	if o.SubscribeRate <= 0 {
 		o.SubscribeRate = 10
 	}
@@ -632,6 +642,9 @@ func (g *group) Next(payload []byte) {
 
 var errOverloaded = errors.New("overloaded")
 
+// eventFailed is the event sent when completing one failed.
+var eventFailed = []byte(`{"data":null,"errors":[{"message":"internal error completing the event","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+
 // upEvent is an event from the subgraph and when it arrived.
 type upEvent struct {
 	payload []byte
@@ -714,8 +727,16 @@ func (g *group) run() {
 }
 
 // complete runs the rest of the plan on one event, traced when a tracer
-// is set.
-func (g *group) complete(payload []byte) []byte {
+// is set. A panic completing it (a bug, or a hook's at a Subgraph stage)
+// costs that event, answered with an INTERNAL_SERVER_ERROR, never the
+// process: the group's goroutine has no caller to recover it.
+func (g *group) complete(payload []byte) (out []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.e.opts.Logger.Error("panic completing a subscription event", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out = eventFailed
+		}
+	}()
 	ctx, in := g.ctx, g.in
 	if tr := g.e.opts.Tracer; tr != nil {
 		var span trace.Span
