@@ -59,6 +59,11 @@ type wsConn struct {
 	// initTimer closes the connection without connection_init in time.
 	initTimer *time.Timer
 
+	// brMu keeps peeks at the read buffer (buffered) apart from the
+	// close handshake, which reads from that buffer on the writer's
+	// goroutine.
+	brMu sync.Mutex
+
 	qmu     sync.Mutex
 	queue   []outMsg
 	writing bool
@@ -176,7 +181,7 @@ var testHookAccepted func(net.Conn)
 func (c *wsConn) wait() {
 	// Bytes already read (sent behind the upgrade request) are not news
 	// to the socket.
-	pending := c.io.pending || c.io.br.Buffered() > 0
+	pending := c.io.pending || c.buffered() > 0
 	c.io.pending = false
 	if !pending && !waitReadable(c.io.conn) {
 		c.serve(false)
@@ -428,7 +433,9 @@ func (c *wsConn) writeBatch(msgs []outMsg, rest *[]byte) bool {
 		cm := c.closeMsg
 		c.mu.Unlock()
 		if cm != nil {
+			c.brMu.Lock()
 			_ = c.ws.Close(cm.code, cm.reason)
+			c.brMu.Unlock()
 		}
 		c.failWrites(nil, nil)
 		return false
@@ -473,12 +480,20 @@ func appendMsgs(b []byte, msgs []outMsg) []byte {
 	return b
 }
 
+// buffered reports how many bytes the connection's reader holds that
+// no message took yet.
+func (c *wsConn) buffered() int {
+	c.brMu.Lock()
+	defer c.brMu.Unlock()
+	return c.io.br.Buffered()
+}
+
 // readLoop reads and handles messages; with idle set it returns true as
 // soon as no bytes are buffered (the connection waits for more). False
 // means the connection is done.
 func (c *wsConn) readLoop(idle bool) bool {
 	for first := true; ; first = false {
-		if idle && !first && c.io.br.Buffered() == 0 {
+		if idle && !first && c.buffered() == 0 {
 			return true
 		}
 		typ, b, err := c.ws.Read(context.Background())
