@@ -318,7 +318,9 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		typename := sel.Type
 		if sel.Abstract {
 			typename = string(v.GetStringBytes("__typename"))
-			if len(vs.FieldsFor(typename)) == 0 {
+			if !d.AppliesTo(typename) {
+				// The fragment's type condition does not match this
+				// object: it has no entry here.
 				return
 			}
 		}

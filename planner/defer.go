@@ -47,6 +47,46 @@ type Defer struct {
 	// Parent is the enclosing @defer, nil when the fragment is in the
 	// primary part.
 	Parent *Defer
+	// types holds the object types the fragment applies to at Path.
+	types map[string]bool
+}
+
+// AppliesTo reports whether the fragment applies to objects of type
+// typeName at its path (its type condition matches them).
+func (d *Defer) AppliesTo(typeName string) bool {
+	return d.types[typeName]
+}
+
+// deferAt is deferOf for a fragment collected for the object type obj,
+// which a new Defer records it applies to.
+func (n *normalizer) deferAt(node any, dirs ast.DirectiveList, path []PathKey, in *Defer, obj *ast.Definition) *Defer {
+	d := n.deferOf(node, dirs, path, in)
+	if d != nil && d != in {
+		if d.types == nil {
+			d.types = map[string]bool{}
+		}
+		d.types[obj.Name] = true
+	}
+	return d
+}
+
+// selectedIn is the distinct @defer fragments of defers (nil entries,
+// the primary, left out).
+func selectedIn(defers []*Defer) []*Defer {
+	var out []*Defer
+	for _, d := range defers {
+		if d == nil {
+			continue
+		}
+		seen := false
+		for _, o := range out {
+			seen = seen || o == d
+		}
+		if !seen {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // PathKey is one step of a Defer's path: the field's response key and
@@ -194,9 +234,7 @@ func (b *builder) splitDefer(p *Plan, defers []*Defer, root Node) {
 		index[d] = i
 		m := map[*ShapeSet]*ShapeSet{}
 		for _, sel := range positions(shape.Root, d.Path) {
-			if v := view(sel, d); v != nil {
-				m[sel] = v
-			}
+			m[sel] = delivered(sel, d)
 		}
 		dp.views[d] = m
 	}
@@ -387,6 +425,52 @@ func view(sel *ShapeSet, d *Defer) *ShapeSet {
 	}
 	if !any && d != nil {
 		return nil
+	}
+	return out
+}
+
+// delivered is what d's payload renders at the position sel of its path:
+// view(sel, d), where d delivers fields of its own for a type; for a type
+// the fragment applies to and delivers nothing new for (every field it
+// selects was sent before, with the primary or its parent, or @skip left
+// none), the fields it selects (echo), so the fragment still gets its
+// labelled entry, "data":{} when it selects none. The incremental format
+// the gateway speaks (deferSpec=20220824) has a fragment's entry hold
+// the fragment's data, and a client waiting for its label waits until
+// it sees that entry.
+func delivered(sel *ShapeSet, d *Defer) *ShapeSet {
+	v := view(sel, d)
+	out := &ShapeSet{Type: sel.Type, Abstract: sel.Abstract, ByType: make([]ShapeType, len(sel.ByType))}
+	for i, tf := range sel.ByType {
+		if v != nil && len(v.ByType[i].Fields) > 0 {
+			out.ByType[i] = v.ByType[i]
+			continue
+		}
+		out.ByType[i] = ShapeType{Type: tf.Type, Fields: echo(tf.Fields, d)}
+	}
+	return out
+}
+
+// echo is the fields of fields selected in d (its nested fragments' own
+// fields left out), with their selections likewise; never nil.
+func echo(fields []ShapeField, d *Defer) []ShapeField {
+	out := []ShapeField{}
+	for _, f := range fields {
+		in := false
+		for _, s := range f.selectedIn {
+			in = in || s == d
+		}
+		if !in {
+			continue
+		}
+		if f.Selection != nil {
+			sub := &ShapeSet{Type: f.Selection.Type, Abstract: f.Selection.Abstract, ByType: make([]ShapeType, len(f.Selection.ByType))}
+			for i, tf := range f.Selection.ByType {
+				sub.ByType[i] = ShapeType{Type: tf.Type, Fields: echo(tf.Fields, d)}
+			}
+			f.Selection = sub
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -85,6 +85,10 @@ type Field struct {
 	// Defer is the @defer fragment the field is delivered with, nil when
 	// it belongs to the primary response (see defer.go).
 	Defer *Defer
+	// selectedIn holds every @defer the field is selected under (its
+	// fragment's payload repeats it when the fragment delivers nothing
+	// new, see echo in defer.go).
+	selectedIn []*Defer
 }
 
 // JSONKey is the response key written as a JSON object key, colon
@@ -280,7 +284,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				if how == reachedPlain && s.TypeCondition == obj.Name && obj.Kind == ast.Object {
 					inner = reachedTyped
 				}
-				walk(s.SelectionSet, n.deferOf(s, s.Directives, path, in), inner)
+				walk(s.SelectionSet, n.deferAt(s, s.Directives, path, in, obj), inner)
 			case *ast.FragmentSpread:
 				if !n.included(s.Directives) || visited[s.Name] {
 					continue
@@ -294,7 +298,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				if how == reachedPlain {
 					inner = reachedNamed
 				}
-				walk(frag.SelectionSet, n.deferOf(s, s.Directives, path, in), inner)
+				walk(frag.SelectionSet, n.deferAt(s, s.Directives, path, in, obj), inner)
 			}
 		}
 	}
@@ -306,7 +310,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		first := c.fields[0]
 		f := &Field{ResponseKey: c.key, Name: first.Name, Arguments: first.Arguments, ParentType: obj.Name,
 			jsonKey: strconv.Quote(c.key) + ":", dataKey: clientDataKey(c.key, first.Name), internal: n.internal,
-			Defer: firstDelivered(c.defers), onObject: c.typed}
+			Defer: firstDelivered(c.defers), selectedIn: selectedIn(c.defers), onObject: c.typed}
 		for _, af := range c.fields {
 			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Interface {
 				f.onInterface = true
@@ -321,6 +325,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		if def == nil {
 			def = introspectionField(n.schema, obj, first.Name)
 		}
+		intro := def != nil && obj == n.schema.Query && (first.Name == "__schema" || first.Name == "__type")
 		if def == nil {
 			continue
 		}
@@ -337,7 +342,18 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 			if n.defers != nil {
 				sub = append(append(make([]PathKey, 0, len(path)+1), path...), PathKey{ResponseKey: c.key, DataKey: f.dataKey, List: def.Type.Elem != nil})
 			}
-			f.Selection = n.selectionSet(target, subs, sub)
+			if intro {
+				// @defer inside __schema and __type is ignored (the
+				// spec lets a server ignore it): their data is written
+				// by the introspection hook, never merged, so it has no
+				// objects a deferred payload could be rendered from.
+				saved := n.defers
+				n.defers = nil
+				f.Selection = n.selectionSet(target, subs, sub)
+				n.defers = saved
+			} else {
+				f.Selection = n.selectionSet(target, subs, sub)
+			}
 		}
 		out = append(out, f)
 	}

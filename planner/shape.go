@@ -87,6 +87,8 @@ type ShapeField struct {
 	// Defer is the @defer fragment the field is delivered with, nil for
 	// the primary response.
 	Defer *Defer
+	// selectedIn is Field.selectedIn.
+	selectedIn []*Defer
 	// nonNull has bit i set when the value i list levels down is non-null
 	// (bit 0: the field's own value); lists is the list depth.
 	nonNull uint64
@@ -229,7 +231,7 @@ func (b *shapeBuilder) set(sel *SelectionSet) *ShapeSet {
 
 func (b *shapeBuilder) field(out *ShapeField, f *Field) {
 	*out = ShapeField{JSONKey: f.JSONKey(), ResponseKey: f.ResponseKey, DataKey: f.DataKey(), Name: f.Name,
-		ParentType: f.ParentType, Arguments: f.Arguments, Defer: f.Defer, Denied: b.denied[f]}
+		ParentType: f.ParentType, Arguments: f.Arguments, Defer: f.Defer, selectedIn: f.selectedIn, Denied: b.denied[f]}
 	switch f.Name {
 	case "__typename":
 		out.Kind = Typename
