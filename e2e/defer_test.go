@@ -446,3 +446,65 @@ func TestDeferIfVariablePlanCache(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferEveryLabelDelivered: every @defer fragment in force gets its
+// labelled entries, one per object it applies to, also when it delivers
+// nothing new (all its fields were sent before, are keys, or are
+// skipped); a nested fragment's entry comes after its parent's entry at
+// the same object, in a later payload or later in the same one.
+func TestDeferEveryLabelDelivered(t *testing.T) {
+	g := gatewaytest.Start(t)
+	cases := []struct {
+		name, query string
+		// entries is the number of entries per label.
+		entries map[string]int
+		// parent maps a nested fragment's label to its parent's.
+		parent map[string]string
+	}{
+		{name: "all sent, nested", query: `{ topProducts(first: 3) { upc ... @defer(label: "a") { upc ... @defer(label: "b") { name } } } }`,
+			entries: map[string]int{"a": 3, "b": 3}, parent: map[string]string{"b": "a"}},
+		{name: "nested under an empty one", query: `{ topProducts(first: 2) { upc ... @defer(label: "a") { name @skip(if: true) ... @defer(label: "b") { inStock } } } }`,
+			entries: map[string]int{"a": 2, "b": 2}, parent: map[string]string{"b": "a"}},
+		{name: "three levels, middle sent", query: `{ product(upc: "1") { name ... @defer(label: "a") { reviews { body } ... @defer(label: "b") { name ... @defer(label: "c") { price } } } } }`,
+			entries: map[string]int{"a": 1, "b": 1, "c": 1}, parent: map[string]string{"b": "a", "c": "b"}},
+		{name: "keys only", query: `{ topProducts(first: 2) { name ... @defer(label: "k") { upc } } }`,
+			entries: map[string]int{"k": 2}},
+		{name: "type condition matches one item", query: `{ items { name ... on Bundle @defer(label: "b") { name @skip(if: true) } } }`,
+			entries: map[string]int{"b": 1}},
+		{name: "type condition matches no item", query: `{ search(term: "1") { __typename ... on Product @defer(label: "p") { __typename } } }`,
+			entries: map[string]int{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := postDefer(t, g, c.query, deferAccept, nil)
+			ps := parts(t, resp)
+			mergeParts(t, ps) // hasNext and paths
+			got := map[string]int{}
+			// seen holds the label and path of every entry so far.
+			seen := map[string]bool{}
+			for i, p := range ps[1:] {
+				incs, _ := p["incremental"].([]any)
+				for _, inc := range incs {
+					inc := inc.(map[string]any)
+					label, _ := inc["label"].(string)
+					path := fmt.Sprint(inc["path"])
+					got[label]++
+					if pl, ok := c.parent[label]; ok {
+						found := false
+						for k := range seen {
+							l, ppath, _ := strings.Cut(k, "\x00")
+							found = found || (l == pl && strings.HasPrefix(strings.TrimSuffix(path, "]"), strings.TrimSuffix(ppath, "]")))
+						}
+						if !found {
+							t.Errorf("payload %d: entry %q at %s before its parent %q's", i+1, label, path, pl)
+						}
+					}
+					seen[label+"\x00"+path] = true
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.entries) {
+				t.Errorf("entries per label %v, want %v", got, c.entries)
+			}
+		})
+	}
+}

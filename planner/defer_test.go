@@ -241,3 +241,97 @@ func TestDeferPartsPlannedApart(t *testing.T) {
 		})
 	}
 }
+
+// TestDeferNothingNewDelivered: every @defer fragment in force has a view
+// at its path for each type it applies to, also when every field it
+// selects was sent before (with the primary or its parent), is a key, or
+// was skipped: the fragment's labelled entry is what a client waits for.
+// A fragment that delivers something new keeps delivering only that.
+func TestDeferNothingNewDelivered(t *testing.T) {
+	sg := deferSupergraph(t)
+	cases := []struct {
+		name, query string
+		// views maps a label to the fields its entries render, per type
+		// it applies to.
+		views map[string]string
+	}{
+		{name: "all sent, nested", query: `{ topProducts { upc ... @defer(label: "a") { upc ... @defer(label: "b") { name } } } }`,
+			views: map[string]string{"a": "Product{upc}", "b": "Product{name}"}},
+		{name: "all skipped", query: `{ topProducts { upc ... @defer(label: "e") { name @skip(if: true) } } }`,
+			views: map[string]string{"e": "Product{}"}},
+		{name: "keys only", query: `{ topProducts { name ... @defer(label: "k") { upc } } }`,
+			views: map[string]string{"k": "Product{upc}"}},
+		{name: "type condition matches some items", query: `{ items { name ... on Product @defer(label: "p") { name } ... on Bundle @defer(label: "b") { name @skip(if: true) } } }`,
+			views: map[string]string{"p": "Product{name}", "b": "Bundle{}"}},
+		{name: "sub-selection sent", query: `{ product(upc: "1") { reviews { body } ... @defer(label: "r") { reviews { body } } } }`,
+			views: map[string]string{"r": "Product{reviews{body}}"}},
+		{name: "something new keeps the rest deduplicated", query: `{ topProducts { upc ... @defer(label: "m") { upc name } } }`,
+			views: map[string]string{"m": "Product{name}"}},
+		{name: "ignored inside introspection", query: `{ __type(name: "Product") { ... @defer(label: "i") { name } } }`,
+			views: map[string]string{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := planner.New(sg).Plan(normalizeDefer(t, sg, c.query, nil), planner.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			if p.Defer != nil {
+				for _, d := range p.Defer.Defers {
+					var b strings.Builder
+					for _, sel := range shapeAt(p.Shape.Root, d.Path) {
+						v := p.Defer.View(d, sel)
+						if v == nil {
+							b.WriteString("nil")
+							continue
+						}
+						for _, tf := range v.ByType {
+							if !v.Abstract || d.AppliesTo(tf.Type) {
+								b.WriteString(tf.Type)
+								writeFields(&b, tf.Fields)
+							}
+						}
+					}
+					got[d.Label] = b.String()
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.views) {
+				t.Errorf("views %v, want %v", got, c.views)
+			}
+		})
+	}
+}
+
+// shapeAt returns the selections of the shape at path.
+func shapeAt(sel *planner.ShapeSet, path []planner.PathKey) []*planner.ShapeSet {
+	if len(path) == 0 {
+		return []*planner.ShapeSet{sel}
+	}
+	var out []*planner.ShapeSet
+	for _, tf := range sel.ByType {
+		for _, f := range tf.Fields {
+			if f.ResponseKey == path[0].ResponseKey && f.Selection != nil {
+				out = append(out, shapeAt(f.Selection, path[1:])...)
+			}
+		}
+	}
+	return out
+}
+
+// writeFields prints fields as {a,b{c}}.
+func writeFields(b *strings.Builder, fields []planner.ShapeField) {
+	b.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(f.ResponseKey)
+		if f.Selection != nil {
+			for _, tf := range f.Selection.ByType {
+				writeFields(b, tf.Fields)
+			}
+		}
+	}
+	b.WriteByte('}')
+}
