@@ -28,7 +28,10 @@ import (
 // fields need (each run by the first part that needs it) and the earlier
 // parts it reads from. Deferred entity fetches read their
 // representations from what the primary fetches wrote, so nothing the
-// primary fetched is fetched again.
+// primary fetched is fetched again. A Defer that delivers no field of
+// its own at a position still has a view there (delivered): the fields
+// it selects, repeated, so its payload has an entry for each object.
+// @defer inside __schema and __type is ignored (operation.go).
 
 // MaxDefers is the most @defer fragments of one operation that are
 // honoured; further ones are delivered with their enclosing part (the
