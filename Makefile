@@ -37,7 +37,7 @@ help:
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
 	@echo 'make bench-unique  make bench with auth on and a distinct valid JWT per request, HS256 then RS256 (docs/bench.md)'
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
-	@echo 'make attack    the adversarial suite (docs/security.md): slow clients, idle connections, validation, APQ floods, forged headers, dedupe and cache isolation; prints the figure each attack is bounded by'
+	@echo 'make attack    the adversarial suite (docs/security.md): slow clients, idle connections, validation, APQ floods, forged headers, dedupe and cache isolation, WebSocket floods; prints the figure each attack is bounded by'
 	@echo 'make fuzz      every fuzz target for $(FUZZ_TIME)'
 	@echo 'make difftest  $(DIFFTEST_N) generated operations per graph (demo + composed fixtures), fedgate vs Apollo and Hive Gateway (SEED=$(DIFFTEST_SEED))'
 	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (subgraphs/demo/supergraph.yaml)'

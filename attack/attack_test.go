@@ -85,6 +85,12 @@ func start(t *testing.T, extra string, rateLimited ...bool) *gateway {
 	if len(rateLimited) > 0 && !rateLimited[0] {
 		tiers = "limits:\n  tiers:\n    default: {requests: 100000, window: 1s}"
 	}
+	return startLimits(t, tiers, extra)
+}
+
+// startLimits is start with limits, the YAML of the limits section.
+func startLimits(t *testing.T, tiers, extra string) *gateway {
+	t.Helper()
 	rs := redistest.Start(t)
 	port := freePort(t)
 	cfg := fmt.Sprintf(`

@@ -8,12 +8,16 @@ import (
 )
 
 // hopByHop are headers that describe one connection (RFC 9110 section
-// 7.6.1) or one message body; they are never forwarded to subgraphs.
+// 7.6.1, and the WebSocket handshake's of RFC 6455: Sec-WebSocket-Key is
+// random per connection, so forwarding it would make every client's
+// subscription a stream of its own) or one message body; they are never
+// forwarded to subgraphs.
 var hopByHop = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true, "Host": true, "Content-Length": true,
 	"Content-Type": true, "Content-Encoding": true, "Accept-Encoding": true, "Accept": true,
-	"Expect": true,
+	"Expect": true, "Sec-Websocket-Key": true, "Sec-Websocket-Version": true,
+	"Sec-Websocket-Extensions": true, "Sec-Websocket-Protocol": true, "Sec-Websocket-Accept": true,
 }
 
 // credentialHeaders are forwarded only when a rule names them: "*" never

@@ -19,6 +19,11 @@ type Introspector struct {
 	wrap   *introspection.Schema
 	// unused holds the built-in scalars nothing in the schema refers to.
 	unused map[string]bool
+	// types and directives are __Schema's lists, in their order (see
+	// introspection_order.go), unused scalars and unadvertised
+	// directives left out.
+	types      []introspection.Type
+	directives []introspection.Directive
 }
 
 // unadvertised directives are in gqlparser's prelude but not implemented.
@@ -31,7 +36,22 @@ var unadvertised = map[string]bool{"stream": true}
 // asking for them validate; call it before serving the schema.
 func NewIntrospector(schema *ast.Schema) *Introspector {
 	extendIntrospectionTypes(schema)
-	return &Introspector{schema: schema, wrap: introspection.WrapSchema(schema), unused: unusedScalars(schema)}
+	in := &Introspector{schema: schema, wrap: introspection.WrapSchema(schema), unused: unusedScalars(schema)}
+	for _, name := range typeOrder(schema) {
+		if !in.unused[name] {
+			in.types = append(in.types, *introspection.WrapTypeFromDef(schema, schema.Types[name]))
+		}
+	}
+	byName := map[string]introspection.Directive{}
+	for _, d := range in.wrap.Directives() {
+		byName[d.Name] = d
+	}
+	for _, name := range directiveOrder(schema) {
+		if d, ok := byName[name]; ok {
+			in.directives = append(in.directives, d)
+		}
+	}
+	return in
 }
 
 // extendIntrospectionTypes adds the directive deprecation fields of
@@ -212,13 +232,7 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 		case "description":
 			return appendStr(buf, s.Description())
 		case "types":
-			all := s.Types()
-			types := all[:0:0]
-			for _, t := range all {
-				if n := t.Name(); n == nil || !w.in.unused[*n] {
-					types = append(types, t)
-				}
-			}
+			types := w.in.types
 			return appendEach(buf, len(types), func(buf []byte, i int) []byte {
 				buf = w.typ(buf, &types[i], f.Selection)
 				return buf
@@ -230,11 +244,11 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 		case "subscriptionType":
 			return w.typ(buf, s.SubscriptionType(), f.Selection)
 		case "directives":
-			all := s.Directives()
+			all := w.in.directives
 			dirs := all[:0:0]
 			for _, d := range all {
 				def := w.in.schema.Directives[d.Name]
-				if unadvertised[d.Name] || def == nil || (directiveDeprecation(def) != nil && !w.includeDeprecated(f)) {
+				if def == nil || (directiveDeprecation(def) != nil && !w.includeDeprecated(f)) {
 					continue
 				}
 				dirs = append(dirs, d)

@@ -136,7 +136,8 @@ func (b *builder) costAt(sc costScope, graph, gtype string, sel *SelectionSet, p
 		if sel.Abstract && !b.possibleIn(graph, gtype, tf.Type) {
 			continue
 		}
-		total = sat(total + b.costFields(sc, graph, tf.Type, b.askable(sc, graph, sel, tf, prov, depth), prov, depth))
+		tprov := b.provFor(prov, sel, tf)
+		total = sat(total + b.costFields(sc, graph, tf.Type, b.askable(sc, graph, sel, tf, tprov, depth), tprov, depth))
 	}
 	b.memo[key] = total
 	return total
@@ -240,22 +241,23 @@ func (b *builder) splitCost(sc costScope, graph string, others []string, sel *Se
 		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
 			continue
 		}
+		tprov := b.provFor(prov, sel, tf)
 		for _, sf := range tf.Fields {
 			if sf.Name == "__typename" || total >= inf {
 				continue
 			}
 			// A field graph answers through the interface but not for every
 			// type comes from one other subgraph as a whole.
-			broken := sf.onInterface && b.interfaceFieldBroken(graph, sel.Type, sel, sf.Name, prov)
+			broken := sf.onInterface && b.interfaceFieldBroken(graph, sel.Type, sel, sf.Name, tprov)
 			one[0] = sf
 			if !broken {
-				if cs := b.costFields(sc, graph, tf.Type, one, prov, depth+1); cs < inf {
+				if cs := b.costFields(sc, graph, tf.Type, one, tprov, depth+1); cs < inf {
 					total = sat(total + cs)
 					continue
 				}
 			}
-			if !broken && sf.Selection != nil && depth < 32 && b.resolvable(graph, tf.Type, sf.Name, prov) {
-				cs, ts := b.splitCost(sc, graph, others, sf.Selection, b.providedBy(graph, tf.Type, sf.Name, prov), depth+1)
+			if !broken && sf.Selection != nil && depth < 32 && b.resolvable(graph, tf.Type, sf.Name, tprov) {
+				cs, ts := b.splitCost(sc, graph, others, sf.Selection, b.providedBy(graph, tf.Type, sf.Name, tprov), depth+1)
 				if cs < inf {
 					total = sat(total + cs)
 					for _, t := range ts {

@@ -24,7 +24,9 @@
 //	               fetches whose representation is being planned), with
 //	               the estimates' costScope (avoided subgraphs, key
 //	               estimates in progress); route_test.go calls the steps
-//	               with chosen scopes.
+//	               with chosen scopes. rootchoice.go chooses the root
+//	               fields' subgraphs together (fewest jumps, then shared
+//	               root fetches, then ties).
 //	group.go       fetch groups: one subgraph fetch each, with its paths,
 //	               selection, representations and dependencies.
 //	merge.go       merge: same-level entity fetches to one subgraph joined

@@ -58,6 +58,13 @@ func TestEmptyInterfaceSelection(t *testing.T) {
 			[]string{"tags: query{tagged{id tag}}"}, ""},
 		{"__typename of the interface object", `{ tagged { __typename label } }`,
 			[]string{"tags: query{tagged{label __typename}}"}, ""},
+		// The response takes the runtime type from the data's __typename.
+		{"aliased __typename of the interface object", `{ tagged { t: __typename label } }`,
+			[]string{"tags: query{tagged{label t:__typename __typename}}"}, ""},
+		{"__typename twice, one aliased", `{ tagged { t: __typename __typename } }`,
+			[]string{"tags: query{tagged{t:__typename __typename}}"}, ""},
+		{"a client alias named __typename on another field", `{ tagged { __typename: id } }`,
+			[]string{"tags: query{tagged{_fed_c___typename:id}}"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

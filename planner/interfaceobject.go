@@ -89,13 +89,24 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 		// query the interface's subgraphs reject), so the interface
 		// object's own answer stands, as Hive Gateway answers it: its
 		// __typename comes from the interface object's subgraph.
+		typename := false
 		for _, tf := range sel.ByType {
 			for _, f := range tf.Fields {
-				if f.Name == "__typename" && !planned[fieldSig(f)] {
+				if f.Name != "__typename" {
+					continue
+				}
+				typename = true
+				if !planned[fieldSig(f)] {
 					b.planField(rc, g, ts, iface, f, path, prov, false)
 					planned[fieldSig(f)] = true
 				}
 			}
+		}
+		if typename {
+			// The response names the runtime type of an abstract
+			// position from the data's own __typename: an aliased
+			// __typename alone would leave it empty.
+			ts.add("__typename", "__typename", nil, nil)
 		}
 		return
 	}

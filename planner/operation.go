@@ -311,7 +311,6 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 			if af.ObjectDefinition != nil && af.ObjectDefinition.Kind == ast.Interface {
 				f.onInterface = true
 			}
-
 		}
 		if first.Name == "__typename" {
 			f.Type = ast.NonNullNamedType("String", nil)

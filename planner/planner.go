@@ -132,6 +132,8 @@ type builder struct {
 	keys *dataKeys
 	// avoidSets memoizes avoiding.
 	avoidSets map[avoidStep]*avoidSet
+	// provNarrowed memoizes provFor.
+	provNarrowed map[provNarrowing]*provided
 	// keyMemo holds keyCost results.
 	keyMemo map[keyCostKey]int
 	// qg is the supergraph's query graph.

@@ -42,7 +42,8 @@ func (l *groupList) has(g *group) bool {
 	return false
 }
 
-// planRoot assigns the root fields to subgraphs.
+// planRoot assigns the root fields to subgraphs (rootchoice.go chooses
+// them).
 func (b *builder) planRoot() {
 	var rc routeCtx
 	root := b.op.Selection
@@ -52,15 +53,24 @@ func (b *builder) planRoot() {
 		b.fail("the supergraph has no %s type", b.op.RootType)
 		return
 	}
+	var chosen []string
+	if b.op.Kind != ast.Mutation {
+		chosen = b.chooseRootGraphs(rc, rootType, fields)
+	}
 	var last *group
 	byGraph := map[string]*group{}
 	byPart := map[rootSlot]*group{}
 	step := 0
-	for _, f := range fields {
+	for i, f := range fields {
 		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
 			continue
 		}
-		graph := b.chooseRootGraph(rc, rootType, f, byGraph, last)
+		var graph string
+		if b.op.Kind == ast.Mutation {
+			graph = b.chooseMutationGraph(rc, rootType, f, last)
+		} else {
+			graph = chosen[i]
+		}
 		if graph == "" {
 			if below := b.unowned(f.Selection, 0); below != "" {
 				b.fail("no subgraph can resolve %s.%s: no subgraph resolves %s", b.op.RootType, f.Name, below)
@@ -97,67 +107,6 @@ func (b *builder) planRoot() {
 		ts := g.sel.forType(b.op.RootType)
 		b.planField(rc, g, ts, b.op.RootType, f, nil, nil, false)
 	}
-}
-
-func (b *builder) chooseRootGraph(rc routeCtx, rootType *schema.Type, f *Field, chosen map[string]*group, last *group) string {
-	best, bestCost := "", inf+1
-	for _, gid := range rootType.GraphIDs {
-		if !b.resolvable(gid, rootType.Name, f.Name, nil) {
-			continue
-		}
-		// Jumps below the field add sequential steps; another root fetch
-		// runs in parallel: a jump weighs more than a new root fetch.
-		c := sat(2 * b.fieldCost(rc.cost, gid, rootType.Name, f, nil, 0))
-		if b.op.Kind == ast.Mutation {
-			if last == nil || last.graph != gid {
-				c++
-			}
-		} else if chosen[gid] == nil {
-			c++
-		}
-		if c < bestCost || (c == bestCost && c < inf && b.betterTie(gid, best, rootType.Name, f)) {
-			best, bestCost = gid, c
-		}
-	}
-	return best
-}
-
-// betterTie breaks a tie in cost between two subgraphs for f: the one
-// that resolves more of the selection by itself, then the one that
-// answers more of an abstract selection's fields on the abstract type
-// itself rather than on each implementation. The second is the smaller
-// subgraph query, and the subgraph whose schema declares the field on
-// the interface (with the @provides that makes it local there) is the
-// one a shareable root field is meant to be asked of: references plan
-// so, and the federation audit's provides-on-interface subgraphs fail
-// the other on purpose.
-func (b *builder) betterTie(gid, best, typ string, f *Field) bool {
-	lg, lb := b.localFields(gid, typ, f, nil, 0), b.localFields(best, typ, f, nil, 0)
-	if lg != lb {
-		return lg > lb
-	}
-	return b.onAbstractType(gid, typ, f) > b.onAbstractType(best, typ, f)
-}
-
-// onAbstractType counts the fields of f's abstract selection that graph
-// resolves on the abstract type itself (0 for an object selection).
-func (b *builder) onAbstractType(graph, typ string, f *Field) int {
-	sel := f.Selection
-	if sel == nil || !sel.Abstract || len(sel.ByType) == 0 {
-		return 0
-	}
-	t := b.sg.Types[sel.Type]
-	if t == nil || t.Kind != ast.Interface {
-		return 0
-	}
-	prov := b.providedBy(graph, typ, f.Name, nil)
-	n := 0
-	for _, sf := range sel.ByType[0].Fields {
-		if sf.Name != "__typename" && t.Fields[sf.Name] != nil && b.resolvable(graph, sel.Type, sf.Name, prov) {
-			n++
-		}
-	}
-	return n
 }
 
 // unowned names the first field in sel (at any depth) that no subgraph
@@ -203,6 +152,7 @@ func (b *builder) split(rc routeCtx, graph string, sel *SelectionSet, prov *prov
 		if sel.Abstract && !b.possibleIn(graph, sel.Type, tf.Type) {
 			continue
 		}
+		tprov := b.provFor(prov, sel, tf)
 		h, r := &TypeFields{Type: tf.Type}, &TypeFields{Type: tf.Type}
 		for _, f := range tf.Fields {
 			if f.Name == "__typename" {
@@ -211,15 +161,15 @@ func (b *builder) split(rc routeCtx, graph string, sel *SelectionSet, prov *prov
 				continue
 			}
 			one[0] = f
-			if b.costFields(rc.cost, graph, tf.Type, one, prov, 0) < inf {
+			if b.costFields(rc.cost, graph, tf.Type, one, tprov, 0) < inf {
 				h.Fields = append(h.Fields, f)
 				nHere++
 				continue
 			}
-			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, prov) {
+			if f.Selection != nil && b.resolvable(graph, tf.Type, f.Name, tprov) {
 				// graph resolves the field but not all below it: split
 				// its sub-selection too.
-				hs, rs := b.split(rc, graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, prov))
+				hs, rs := b.split(rc, graph, f.Selection, b.providedBy(graph, tf.Type, f.Name, tprov))
 				if hs != nil {
 					h.Fields = append(h.Fields, withSelection(f, hs))
 					nHere++
@@ -263,9 +213,10 @@ func (b *builder) planSelection(rc routeCtx, g *group, sub *subSel, sel *Selecti
 		if sel.Abstract && (!b.possibleIn(g.graph, gtype, tf.Type) || !b.safeMember(b.subCand(sub), gtype, tf.Type)) {
 			continue
 		}
+		tprov := b.provFor(prov, sel, tf)
 		ts := sub.forType(tf.Type)
-		for _, f := range b.askable(rc.cost, g.graph, sel, tf, prov, 0) {
-			b.planField(rc, g, ts, tf.Type, f, path, prov, false)
+		for _, f := range b.askable(rc.cost, g.graph, sel, tf, tprov, 0) {
+			b.planField(rc, g, ts, tf.Type, f, path, tprov, false)
 		}
 	}
 }
@@ -442,7 +393,8 @@ func (b *builder) chooseKey(sc costScope, typ, target, source string, prov *prov
 // localFields counts the fields of f's selection, at any depth, that graph
 // resolves itself from typ.f (with what it provides there): between root
 // subgraphs of equal cost, the one that answers more itself sends less to
-// the fetches after it.
+// the fetches after it. A field with a sub-selection counts where graph
+// answers something below it (see answersItself).
 func (b *builder) localFields(graph, typ string, f *Field, prov *provided, depth int) int {
 	if f.Selection == nil || depth > 8 {
 		return 0
@@ -450,14 +402,39 @@ func (b *builder) localFields(graph, typ string, f *Field, prov *provided, depth
 	fprov := b.providedBy(graph, typ, f.Name, prov)
 	n := 0
 	for _, tf := range f.Selection.ByType {
+		tprov := b.provFor(fprov, f.Selection, tf)
 		for _, sf := range tf.Fields {
-			if sf.Name == "__typename" || !b.resolvable(graph, tf.Type, sf.Name, fprov) {
+			if sf.Name == "__typename" || !b.resolvable(graph, tf.Type, sf.Name, tprov) {
 				continue
 			}
-			n += 1 + b.localFields(graph, tf.Type, sf, fprov, depth+1)
+			if inner, ok := b.answersItself(graph, tf.Type, sf, tprov, depth+1); ok {
+				n += 1 + inner
+			}
 		}
 	}
 	return n
+}
+
+// answersItself reports whether graph, which resolves typ.f, answers f
+// itself rather than leaving it to the subgraph that answers below it (a
+// leaf, a selection of __typename alone, or one with a field graph
+// resolves: routing splits f there), with localFields of f.
+func (b *builder) answersItself(graph, typ string, f *Field, prov *provided, depth int) (int, bool) {
+	if f.Selection == nil || depth > 8 {
+		return 0, true
+	}
+	inner := b.localFields(graph, typ, f, prov, depth)
+	if inner > 0 {
+		return inner, true
+	}
+	for _, tf := range f.Selection.ByType {
+		for _, sf := range tf.Fields {
+			if sf.Name != "__typename" {
+				return 0, false
+			}
+		}
+	}
+	return 0, true
 }
 
 // rootSlot names the root fetch of one subgraph for one deferred part.

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"net/http"
 	"sort"
 
 	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/schema"
 )
 
@@ -64,7 +67,8 @@ func (k *keyHasher) sum() string { return string(k.h.Sum(nil)) }
 // credentials (a token without "sub" or a session cookie is a caller of
 // its own even when the gateway does not forward it), the headers each
 // subgraph would receive, the configured vary headers, the authorization
-// grants and the @override labels in force. Requests with different
+// grants and the @override labels in force, and, when hooks run at the
+// Subgraph stages, the request's hook state. Requests with different
 // caller keys never share a computation (the response cache's flights,
 // inbound dedupe); anonymous callers are not one caller unless nothing
 // about them reaches a subgraph.
@@ -114,6 +118,31 @@ func (s *Server) callerKey(r *http.Request, sg *schema.Supergraph, grants string
 	k.count(len(on))
 	for _, l := range on {
 		k.field(l)
+	}
+	k.field(s.hookShareKey(r.Context()))
+	return k.sum()
+}
+
+// hookShareKey is what the Subgraph hooks may read of a request besides
+// the headers of its fetches (the request's method, path and hook
+// Context): a shared computation's fetches (inbound dedupe, a
+// subscription's events) run them with the first caller's state, so
+// callers whose state differs never share. "" when no hook runs at a
+// Subgraph stage.
+func (s *Server) hookShareKey(ctx context.Context) string {
+	if !s.ext.hooksAt(hooks.SubgraphRequest) && !s.ext.hooksAt(hooks.SubgraphResponse) {
+		return ""
+	}
+	k := newKeyHash()
+	k.field("hooks")
+	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil {
+		k.field(st.method)
+		k.field(st.path)
+		b, err := json.Marshal(st.context)
+		if err != nil {
+			b = []byte(newRequestID()) // a Context no key holds: shared with no one
+		}
+		k.field(string(b))
 	}
 	return k.sum()
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -311,15 +312,21 @@ func (s *Server) deferPartHook(ctx context.Context, op string) func([]byte) ([]b
 	}
 }
 
-// withHookState returns ctx with the hooks' state of the request r when
-// ctx has none (a WebSocket's operations run under the connection's
-// context, not the upgrade request's).
+// withHookState returns ctx with hook state of its own for one operation
+// of a stream, begun from the state of its request (ctx's, or r's): the
+// same ID and a copy of the Context. The operations of one WebSocket run
+// at once, so they must not share the connection's Context map (hooks
+// writing to it from two operations ended the process: concurrent map
+// writes).
 func withHookState(ctx context.Context, r *http.Request) context.Context {
-	if ctx.Value(hookStateKey{}) != nil || r == nil {
+	st, _ := ctx.Value(hookStateKey{}).(*hookState)
+	if st == nil && r != nil {
+		st, _ = r.Context().Value(hookStateKey{}).(*hookState)
+	}
+	if st == nil {
 		return ctx
 	}
-	if st := r.Context().Value(hookStateKey{}); st != nil {
-		return context.WithValue(ctx, hookStateKey{}, st)
-	}
-	return ctx
+	op := *st
+	op.context = maps.Clone(st.context)
+	return context.WithValue(ctx, hookStateKey{}, &op)
 }

@@ -209,6 +209,21 @@ func (s *Server) admitInflight(w http.ResponseWriter, r *http.Request) (release 
 	return release, true
 }
 
+// admitStreamOperation is admitInflight for an operation a stream
+// transport received (a WebSocket message, an SSE request): false when
+// max_inflight_requests are in flight (the caller answers
+// SERVICE_OVERLOADED).
+func (s *Server) admitStreamOperation(ctx context.Context) (release func(), ok bool) {
+	n := s.obs.inflight.Add(1)
+	release = func() { s.obs.inflight.Add(-1) }
+	if m := s.opts.Observe.MaxInflightRequests; m > 0 && n > int64(m) {
+		release()
+		s.opts.Observe.Metrics.Shed(ctx, "overloaded")
+		return nil, false
+	}
+	return release, true
+}
+
 func metricsPath(p string) string {
 	if p == "" {
 		return "/metrics"

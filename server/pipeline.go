@@ -231,6 +231,9 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if err := d.opErrs[op]; err != nil {
 		return nil, 0, s.chargeInvalid(ctx, hr, h, err)
 	}
+	if d.introspects[op] {
+		return nil, 0, s.chargeInvalid(ctx, hr, h, errIntrospectionDisabled)
+	}
 	if op.Operation == ast.Subscription {
 		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
 	}

@@ -228,6 +228,9 @@ type document struct {
 	// opErrs holds the limits an operation of the document exceeds when
 	// it runs (limits.Static.CheckOperations); nil for most documents.
 	opErrs map[*ast.OperationDefinition]error
+	// introspects marks the operations that select __schema or __type,
+	// when introspection is off (they are refused); nil otherwise.
+	introspects map[*ast.OperationDefinition]bool
 	// normalized hashes the printed document, for the response cache.
 	normalized [32]byte
 }
@@ -374,6 +377,9 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 			d.errs = d.errs[:10]
 		}
 		d.conditionVars = conditionVariables(doc)
+		if !s.opts.Introspection && len(d.errs) == 0 {
+			d.introspects = introspectingOperations(doc)
+		}
 		if s.caches.responses != nil {
 			d.normalized = normalizedHash(doc)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -104,14 +105,36 @@ var defaultClients = limits.NewIdentifier(limits.DefaultConfig().Clients)
 // subscription is validated, authorized, checked against the static
 // limits, cost and rate limits, and planned.
 func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Request) (*subscriptions.Prepared, *subscriptions.RequestError) {
+	// rh receives the rate limit's headers: a refusal's Retry-After is
+	// the RequestError's.
+	rh := http.Header{}
 	fail := func(body []byte, status int) (*subscriptions.Prepared, *subscriptions.RequestError) {
-		return nil, &subscriptions.RequestError{Status: status, Body: body}
+		e := &subscriptions.RequestError{Status: status, Body: body}
+		if secs, err := strconv.Atoi(rh.Get("Retry-After")); err == nil && secs > 0 && status == http.StatusTooManyRequests {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return nil, e
 	}
 	rt := s.rt.Load()
 	failErr := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
 		e := reqerr.From(err)
 		return fail(reqerr.Body(e), e.Status)
 	}
+	// A client the rate limit refused is refused again from its identity
+	// alone until its window refills (rateWall), as an HTTP request is:
+	// a flood of operations over a WebSocket costs a map lookup each.
+	if err := s.admitClient(r, rh); err != nil {
+		return failErr(err)
+	}
+	// An operation of a stream counts against max_inflight_requests as
+	// an HTTP request does, from here until it is planned (a
+	// subscription) or answered (a query or mutation; with @defer, until
+	// its last payload or until ctx ends).
+	release, ok := s.admitStreamOperation(ctx)
+	if !ok {
+		return failErr(errOverloaded)
+	}
+	defer func() { release() }()
 	// The hooks (hooks.go): the stream's state, and SupergraphRequest for
 	// every operation, before anything reads it.
 	ctx = withHookState(ctx, r)
@@ -125,25 +148,39 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	}
 	query := resolved.Query
 	hash := sha256.Sum256([]byte(query))
+	// A document refused before admission still counts one request
+	// against the client's rate limit, as over HTTP (chargeInvalid).
+	invalid := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
+		return failErr(s.chargeInvalid(ctx, r, rh, err))
+	}
 	d, err := s.document(ctx, rt, query, hash, func(*ast.QueryDocument) error { return nil })
 	if err != nil {
-		return failErr(err)
+		return invalid(err)
 	}
 	if d.err != nil {
-		return failErr(d.err)
+		return invalid(d.err)
 	}
 	if len(d.errs) > 0 {
-		return failErr(validationError(d.errs))
+		return invalid(validationError(d.errs))
 	}
 	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {
-		h := http.Header{}
 		// A query with @defer is delivered incrementally: each payload
 		// is a next message of the stream.
 		meta := &responseMeta{incremental: true}
-		body, status, _ := s.operation(ctx, rt, r, h, &req, meta)
+		body, status, _ := s.operation(ctx, rt, r, rh, &req, meta)
 		if meta.stream != nil {
-			return &subscriptions.Prepared{Incremental: meta.stream}, nil
+			done, run := release, meta.stream
+			release = func() {}
+			stop := context.AfterFunc(ctx, done) // the transport may never run it
+			return &subscriptions.Prepared{Incremental: func(emit func([]byte) bool) {
+				defer func() {
+					if stop() {
+						done()
+					}
+				}()
+				run(emit)
+			}}, nil
 		}
 		if status != http.StatusOK {
 			return fail(body, status)
@@ -151,11 +188,11 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return &subscriptions.Prepared{Result: append([]byte(nil), body...)}, nil
 	}
 	if err := d.opErrs[op]; err != nil {
-		return failErr(err)
+		return invalid(err)
 	}
 	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
 	if err != nil {
-		return failErr(err)
+		return invalid(err)
 	}
 	grants := rt.authz.Grants(auth.CallerFrom(ctx))
 	entry, err := s.plan(rt, hash, d, op, coerced, grants, activeLabels(rt.sg.OverrideLabels))
@@ -170,7 +207,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if fields := entry.plan.Operation.Selection.FieldsFor(entry.plan.Operation.RootType); len(fields) != 1 {
 		return failErr(&reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: "a subscription must select exactly one top-level field", Status: 400})
 	}
-	if _, err := s.admit(ctx, r, http.Header{}, rt, entry.plan.Operation, coerced); err != nil {
+	if _, err := s.admit(ctx, r, rh, rt, entry.plan.Operation, coerced); err != nil {
 		return failErr(err)
 	}
 	s.caches.persisted.Register(ctx, resolved)
@@ -188,6 +225,27 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// headers: the document, the operation, the caller's grants (the
 	// render shape) and the plan itself (the @override labels drawn).
 	pj, _ := json.Marshal(sp)
-	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj)
-	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: rt.transport, OperationName: op.Name, API: rt.sg.API, Key: key}, nil
+	key := string(hash[:]) + "\x00" + op.Name + "\x00" + grants.Key + "\x00" + string(pj) + "\x00" + s.hookShareKey(ctx)
+	// The events' fetches run the Subgraph hooks with the subscriber's
+	// hook state (its Context and claims), as its requests' fetches do.
+	var transport executor.Transport = rt.transport
+	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil && s.hookShareKey(ctx) != "" {
+		transport = stateTransport{next: transport, st: st}
+	}
+	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: transport, OperationName: op.Name, API: rt.sg.API, Key: key}, nil
 }
+
+// stateTransport runs the fetches of a subscription's events with the
+// hook state of the request that subscribed.
+type stateTransport struct {
+	next executor.Transport
+	st   *hookState
+}
+
+// Fetch implements executor.Transport.
+func (t stateTransport) Fetch(ctx context.Context, subgraph string, req *executor.Request) (*executor.Response, error) {
+	return t.next.Fetch(context.WithValue(ctx, hookStateKey{}, t.st), subgraph, req)
+}
+
+// Unwrap returns the wrapped transport.
+func (t stateTransport) Unwrap() executor.Transport { return t.next }

@@ -26,6 +26,9 @@ type Config struct {
 	// MaxReservations bounds the graphql-sse single connection
 	// reservations of one client.
 	MaxReservations int `yaml:"max_reservations"`
+	// MaxInflightPerConnection bounds the operations one WebSocket has
+	// in progress (being prepared, or executed) at once.
+	MaxInflightPerConnection int `yaml:"max_inflight_per_connection"`
 	// OriginPatterns are the browser origins (host patterns) allowed to
 	// open WebSockets besides the gateway's own host.
 	OriginPatterns     []string `yaml:"origin_patterns"`
@@ -59,6 +62,7 @@ func (c Config) Validate() error {
 		{"max_per_client", c.MaxPerClient < 0}, {"subscribe_rate", c.SubscribeRate < 0}, {"subscribe_burst", c.SubscribeBurst < 0},
 		{"max_connections", c.MaxConnections < 0}, {"buffer", c.Buffer < 0}, {"write_timeout", c.WriteTimeout < 0},
 		{"init_timeout", c.InitTimeout < 0}, {"keep_alive", c.KeepAlive < 0}, {"max_pending", c.MaxPending < 0}, {"max_reservations", c.MaxReservations < 0},
+		{"max_inflight_per_connection", c.MaxInflightPerConnection < 0},
 		{"upstream.max_streams_per_connection", c.Upstream.MaxStreamsPerConnection < 0},
 		{"upstream.backoff", c.Upstream.Backoff < 0}, {"upstream.max_backoff", c.Upstream.MaxBackoff < 0},
 		{"upstream.ping_interval", c.Upstream.PingInterval < 0},
@@ -74,7 +78,8 @@ func (c Config) Validate() error {
 func (c Config) Options() Options {
 	return Options{MaxPerClient: c.MaxPerClient, SubscribeRate: c.SubscribeRate, SubscribeBurst: c.SubscribeBurst,
 		MaxConnections: c.MaxConnections, Buffer: c.Buffer, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
-		KeepAlive: c.KeepAlive, MaxPending: c.MaxPending, MaxReservations: c.MaxReservations, OriginPatterns: c.OriginPatterns, ForwardInitPayload: c.ForwardInitPayload}
+		KeepAlive: c.KeepAlive, MaxPending: c.MaxPending, MaxReservations: c.MaxReservations,
+		MaxInflightPerConnection: c.MaxInflightPerConnection, OriginPatterns: c.OriginPatterns, ForwardInitPayload: c.ForwardInitPayload}
 }
 
 // UpstreamOptions returns the subgraph client options of c (URL unset).

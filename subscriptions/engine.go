@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -45,8 +46,10 @@ type Options struct {
 	// InitTimeout is the time a WebSocket client has to send
 	// connection_init (10s); then it is closed with 4408.
 	InitTimeout time.Duration
-	// KeepAlive is the interval of WebSocket pings and SSE comments
-	// (12s); multipart heartbeats are every 5s as Apollo's spec asks.
+	// KeepAlive is the interval of WebSocket pings, sent to the
+	// connections that were sent no event in the last interval, and of
+	// SSE comments (12s); multipart heartbeats are every 5s as Apollo's
+	// spec asks.
 	KeepAlive time.Duration
 	// MaxPending bounds the events of one upstream stream waiting to be
 	// completed (256); a stream whose completion falls further behind
@@ -59,6 +62,14 @@ type Options struct {
 	MaxReservations int
 	// MaxMessageBytes bounds a WebSocket message from a client (1 MiB).
 	MaxMessageBytes int64
+	// MaxInflightPerConnection bounds the operations of one WebSocket
+	// being prepared or executed at once (100): a subscription until it
+	// has started, a query or mutation until it is answered. Each one
+	// holds a goroutine and its document, so one connection may not
+	// start thousands: past the bound the connection's next message is
+	// read only when one ends, and a subscribe that waited WriteTimeout
+	// for that is refused with OPERATION_LIMIT.
+	MaxInflightPerConnection int
 	// OriginPatterns are the Origin hosts allowed to open WebSockets
 	// besides the gateway's own host (cross-site WebSocket hijacking).
 	OriginPatterns []string
@@ -90,6 +101,7 @@ func (o *Options) defaults() {
 	def(&o.Buffer, 64)
 	def(&o.MaxPending, 256)
 	def(&o.MaxReservations, 10)
+	def(&o.MaxInflightPerConnection, 100)
 	if o.SubscribeRate <= 0 {
 		o.SubscribeRate = 10
 	}
@@ -407,30 +419,65 @@ func (e *Engine) unregister(c *wsConn) {
 	e.mu.Unlock()
 }
 
-// pinger sends a graphql-transport-ws ping to every WebSocket each
-// KeepAlive, from one goroutine for all of them.
+// pinger pings, each KeepAlive, the WebSockets that were sent no event
+// since the round before (pingIdle), from one goroutine for all of them.
 func (e *Engine) pinger() {
 	t := time.NewTicker(e.opts.KeepAlive)
 	defer t.Stop()
-	ping := []byte(`{"type":"ping"}`)
-	var conns []*wsConn
 	for {
 		select {
 		case <-e.done:
 			return
 		case <-t.C:
 		}
-		e.mu.Lock()
-		conns = conns[:0]
-		for c := range e.conns {
-			conns = append(conns, c)
-		}
-		e.mu.Unlock()
-		for _, c := range conns {
-			c.sendRaw(ping)
-		}
+		e.pingIdle(e.opts.KeepAlive / 2)
 	}
 }
+
+// pingBatch is how many pings a round writes at a time.
+const pingBatch = 256
+
+// pingIdle sends a graphql-transport-ws ping to each WebSocket that was
+// sent no event since the last round (pingIdle), and returns how many it
+// pinged. A connection that carries events needs none: proxies and the
+// client see it alive. The pings are written pingBatch at a time, spread
+// over the duration over: each costs a write system call, so 10,000
+// idle connections pinged at once would hold up, for the ~100 ms of one
+// core their writes take, the events fanned out meanwhile.
+func (e *Engine) pingIdle(over time.Duration) int {
+	e.mu.Lock()
+	idle := make([]*wsConn, 0, len(e.conns))
+	for c := range e.conns {
+		if !c.eventSent.Swap(false) {
+			idle = append(idle, c)
+		}
+	}
+	e.mu.Unlock()
+	batches := (len(idle) + pingBatch - 1) / pingBatch
+	var gap *time.Timer
+	for i := 0; i < len(idle); i += pingBatch {
+		if i > 0 && over > 0 {
+			if gap == nil {
+				gap = time.NewTimer(over / time.Duration(batches))
+			} else {
+				gap.Reset(over / time.Duration(batches))
+			}
+			select {
+			case <-e.done:
+				gap.Stop()
+				return i
+			case <-gap.C:
+			}
+		}
+		for _, c := range idle[i:min(i+pingBatch, len(idle))] {
+			c.sendRaw(pingMsg)
+		}
+	}
+	return len(idle)
+}
+
+// pingMsg is the graphql-transport-ws ping the gateway sends.
+var pingMsg = []byte(`{"type":"ping"}`)
 
 // groupKey identifies the subscriptions whose events complete alike: the
 // same Prepared.Key (or, without one, the same plan), the same variables
@@ -595,6 +642,9 @@ func (g *group) Next(payload []byte) {
 
 var errOverloaded = errors.New("overloaded")
 
+// eventFailed is the event sent when completing one failed.
+var eventFailed = []byte(`{"data":null,"errors":[{"message":"internal error completing the event","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+
 // upEvent is an event from the subgraph and when it arrived.
 type upEvent struct {
 	payload []byte
@@ -677,8 +727,16 @@ func (g *group) run() {
 }
 
 // complete runs the rest of the plan on one event, traced when a tracer
-// is set.
-func (g *group) complete(payload []byte) []byte {
+// is set. A panic completing it (a bug, or a hook's at a Subgraph stage)
+// costs that event, answered with an INTERNAL_SERVER_ERROR, never the
+// process: the group's goroutine has no caller to recover it.
+func (g *group) complete(payload []byte) (out []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.e.opts.Logger.Error("panic completing a subscription event", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out = eventFailed
+		}
+	}()
 	ctx, in := g.ctx, g.in
 	if tr := g.e.opts.Tracer; tr != nil {
 		var span trace.Span

@@ -11,3 +11,7 @@ func SetAcceptHook(t testing.TB, f func(net.Conn)) {
 	testHookAccepted = f
 	t.Cleanup(func() { testHookAccepted = nil })
 }
+
+// PingIdle runs one keep-alive round at once (the pings not spread) and
+// returns how many connections it pinged.
+func (e *Engine) PingIdle() int { return e.pingIdle(0) }

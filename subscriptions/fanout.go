@@ -119,6 +119,9 @@ func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 			if len(msgs) == 0 {
 				continue
 			}
+			// Marked before the write, which the client may read
+			// before this goroutine runs again.
+			ct.c.eventSent.Store(true)
 			took := ct.c.enqueueAll(msgs, false)
 			for i, s := range live {
 				if i < took {

@@ -70,6 +70,9 @@ type Identity struct {
 type RequestError struct {
 	Status int
 	Body   []byte
+	// RetryAfter is when a refused client may try again (a rate limit's
+	// refusal); zero when it does not say.
+	RetryAfter time.Duration
 }
 
 // Prepared is an operation ready to run.

@@ -3,6 +3,7 @@ package subscriptions
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,16 +142,6 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 	if kind == "multipart" {
 		fw, keepAlive = multipartWriter{}, 5*time.Second
 	}
-	if !e.acquireConn() {
-		writeRefusal(w, refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections"))
-		return
-	}
-	handedOff := false // to a hijacked stream's goroutine, which releases it
-	defer func() {
-		if !handedOff {
-			e.releaseConn()
-		}
-	}()
 	authed, id, rerr := e.gw.Admit(w, r, true)
 	if rerr != nil {
 		writeRefusal(w, rerr)
@@ -161,6 +152,20 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		writeRefusal(w, refusal(statusOfDecode(err), "BAD_REQUEST", err.Error()))
 		return
 	}
+	// Counted once the body is read, as max_inflight_requests counts
+	// HTTP requests: a client sending its body slowly holds no stream
+	// connection (before, 1 such client per slot refused everyone's
+	// subscriptions until the server's read deadline).
+	if !e.acquireConn() {
+		writeRefusal(w, refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections"))
+		return
+	}
+	handedOff := false // to a hijacked stream's goroutine, which releases it
+	defer func() {
+		if !handedOff {
+			e.releaseConn()
+		}
+	}()
 	ctx := authed.Context()
 	p, rerr := e.gw.Prepare(ctx, authed, reqs[0])
 	if rerr != nil {
@@ -294,6 +299,9 @@ func statusOfDecode(err error) int {
 }
 
 func writeRefusal(w http.ResponseWriter, rerr *RequestError) {
+	if rerr.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((rerr.RetryAfter+time.Second-1)/time.Second)))
+	}
 	if rerr.Body == nil {
 		w.WriteHeader(rerr.Status)
 		return

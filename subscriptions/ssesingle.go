@@ -296,7 +296,7 @@ func (e *Engine) singleOperation(w http.ResponseWriter, r *http.Request, id Iden
 		OperationID string `json:"operationId"`
 	}
 	_ = json.Unmarshal(req.Extensions, &ext)
-	if ext.OperationID == "" || len(ext.OperationID) > 128 {
+	if ext.OperationID == "" || len(ext.OperationID) > MaxOperationIDBytes {
 		writeRefusal(w, refusal(http.StatusBadRequest, "BAD_REQUEST", "extensions.operationId is missing (or longer than 128 bytes)"))
 		return
 	}

@@ -43,6 +43,14 @@ func TestProtocolCloseCodes(t *testing.T) {
 		{"unknown message type", func(w *wsClient) { w.init(""); w.sendRaw(`{"type":"gimme"}`) }, subscriptions.CloseBadRequest},
 		{"subscribe without id", func(w *wsClient) { w.init(""); w.sendRaw(`{"type":"subscribe","payload":{"query":"{__typename}"}}`) }, subscriptions.CloseBadRequest},
 		{"no connection_init in time", func(w *wsClient) {}, subscriptions.CloseInitTimeout},
+		{"subscription id over 128 bytes", func(w *wsClient) {
+			w.init("")
+			w.subscribe(strings.Repeat("i", subscriptions.MaxOperationIDBytes+1), reviewAdded, nil)
+		}, subscriptions.CloseBadRequest},
+		{"message over 1 MiB", func(w *wsClient) {
+			w.init("")
+			w.subscribe("big", reviewAdded, map[string]any{"upc": strings.Repeat("u", 1<<20)})
+		}, websocket.StatusMessageTooBig},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,7 +103,9 @@ func TestEventsCompletedInOrderAndShared(t *testing.T) {
 		}
 	}
 	// a and b share the completion of each event: 3n completions for 4n
-	// deliveries.
+	// deliveries. A delivery is counted once its write returned, which
+	// may be after the client read it.
+	waitFor(t, "4n deliveries counted", func() bool { return e.Engine.Figures().Events["reviews"].Out >= 4*n })
 	if in, out := e.Engine.Stats.EventsIn.Load(), e.Engine.Stats.EventsOut.Load(); in != 3*n || out != 4*n {
 		t.Fatalf("events in %d out %d, want %d and %d", in, out, 3*n, 4*n)
 	}

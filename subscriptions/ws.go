@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,6 +27,15 @@ const (
 	CloseTooManyInitialise = 4429 // a second connection_init
 	CloseSlowConsumer      = 1008 // the client did not read its messages
 )
+
+// MaxOperationIDBytes bounds the id of a WebSocket subscribe, as the
+// operationId of graphql-sse's single connection mode; a longer one is an
+// invalid message (4400).
+const MaxOperationIDBytes = 128
+
+// CodeOperationLimit refuses a subscribe on a WebSocket that has
+// Options.MaxInflightPerConnection operations in progress.
+const CodeOperationLimit = "OPERATION_LIMIT"
 
 // wsMessage is a graphql-transport-ws message.
 type wsMessage struct {
@@ -54,6 +65,9 @@ type wsConn struct {
 	dead    bool
 	// flushed is closed when the queue drained after dead was set.
 	flushed chan struct{}
+	// eventSent is set when an event is sent and cleared by each ping
+	// round, which skips the connection when it was set (pingIdle).
+	eventSent atomic.Bool
 
 	mu       sync.Mutex
 	acked    bool
@@ -62,7 +76,15 @@ type wsConn struct {
 	id       Identity
 	authed   *http.Request
 	subs     map[string]*wsSub
-	closeMsg *wsClose
+	// inflight counts the operations being prepared or executed
+	// (Options.MaxInflightPerConnection); slotFreed is signalled when
+	// one ends.
+	inflight  int
+	slotFreed chan struct{}
+	// pausedUntil is when the reader takes the next subscribe after a
+	// rate limit's refusal (pause).
+	pausedUntil time.Time
+	closeMsg    *wsClose
 	// expiry fires when the token expires; stopped when the connection
 	// ends, so a closed connection is not kept until then.
 	expiry *time.Timer
@@ -122,7 +144,7 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(e.opts.MaxMessageBytes)
 	// The handler's context ends when it returns; the connection lives on.
 	r = r.Clone(context.WithoutCancel(r.Context()))
-	c := &wsConn{e: e, ws: ws, io: hj, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{})}
+	c := &wsConn{e: e, ws: ws, io: hj, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{}), slotFreed: make(chan struct{}, 1)}
 	if !e.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "gateway shutting down")
 		e.releaseConn()
@@ -477,6 +499,7 @@ func (c *wsConn) readLoop(idle bool) bool {
 			c.send(wsMessage{Type: "pong", Payload: m.Payload})
 		case "pong":
 		case "subscribe":
+			c.waitPause()
 			if !c.subscribe(m) {
 				return false
 			}
@@ -587,7 +610,9 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		c.closeWith(CloseUnauthorized, "Unauthorized")
 		return false
 	}
-	if m.ID == "" {
+	if m.ID == "" || len(m.ID) > MaxOperationIDBytes {
+		// An id is kept (twice) as long as its subscription and framed
+		// into each of its events: 1 MB ids held 2.3 MB per subscription.
 		c.mu.Unlock()
 		c.closeWith(CloseBadRequest, "Invalid message received")
 		return false
@@ -597,15 +622,34 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		c.closeWith(CloseSubscriberExists, "Subscriber for "+clip(m.ID, 64)+" already exists")
 		return false
 	}
+	if c.inflight >= c.e.opts.MaxInflightPerConnection {
+		// Each operation in progress holds a goroutine and its document:
+		// past the bound the reader waits for one to end, leaving the
+		// client's further messages in its socket (a client flooding
+		// subscribes is slowed to the pace of its answers, not served
+		// refusals as fast as it writes), and refuses the subscribe if
+		// none ends within WriteTimeout. Only this reader adds to c.subs,
+		// so the id checked above is still free after the wait.
+		c.mu.Unlock()
+		if !c.waitSlot() {
+			c.e.Stats.Refused.Add(1)
+			c.send(wsMessage{ID: m.ID, Type: "error", Payload: errorList(CodeOperationLimit,
+				fmt.Sprintf("a connection may have at most %d operations in progress", c.e.opts.MaxInflightPerConnection), nil)})
+			return true
+		}
+		c.mu.Lock()
+	}
 	ctx, cancel := context.WithCancel(c.authed.Context())
 	s := &wsSub{c: c, id: m.ID, idJSON: appendJSONString(nil, m.ID), cancel: cancel}
 	c.subs[m.ID] = s
+	c.inflight++
 	id, authed, init := c.id, c.authed, c.init
 	c.mu.Unlock()
 	// The token is checked again at each subscribe; its expiry ends the
 	// connection's subscriptions in order (expire), so the engine does not
 	// time them itself.
 	if !id.Expires.IsZero() && !time.Now().Before(id.Expires) {
+		c.doneInflight()
 		s.fail(errorList("UNAUTHENTICATED", "the token has expired", nil))
 		return true
 	}
@@ -618,6 +662,7 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		Extensions    json.RawMessage `json:"extensions"`
 	}
 	if json.Unmarshal(m.Payload, &body) != nil {
+		c.doneInflight()
 		c.closeWith(CloseBadRequest, "Invalid message received")
 		return false
 	}
@@ -631,6 +676,7 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 	// Preparing may execute a query or mutation: off the read loop, so a
 	// slow one does not hold the connection's other messages.
 	go func() {
+		defer c.doneInflight()
 		defer func() {
 			if p := recover(); p != nil {
 				s.fail(errorList("INTERNAL_SERVER_ERROR", "internal server error", nil))
@@ -641,6 +687,9 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 			return // completed or gone meanwhile
 		}
 		if rerr != nil {
+			if rerr.RetryAfter > 0 {
+				c.pause(rerr.RetryAfter)
+			}
 			s.fail(bodyErrors(rerr.Body))
 			return
 		}
@@ -686,6 +735,60 @@ func (c *wsConn) subscribe(m wsMessage) bool {
 		}
 	}()
 	return true
+}
+
+// doneInflight ends an operation's turn in progress.
+func (c *wsConn) doneInflight() {
+	c.mu.Lock()
+	c.inflight--
+	c.mu.Unlock()
+	select {
+	case c.slotFreed <- struct{}{}:
+	default:
+	}
+}
+
+// pause stops reading the connection's next subscribe for d (at most
+// WriteTimeout): the client was refused by the rate limit, which its
+// further operations would only hear again, as fast as it writes them.
+func (c *wsConn) pause(d time.Duration) {
+	until := time.Now().Add(min(d, c.e.opts.WriteTimeout))
+	c.mu.Lock()
+	if until.After(c.pausedUntil) {
+		c.pausedUntil = until
+	}
+	c.mu.Unlock()
+}
+
+// waitPause waits out a pause; the client's messages wait in its socket.
+func (c *wsConn) waitPause() {
+	c.mu.Lock()
+	d := time.Until(c.pausedUntil)
+	c.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// waitSlot waits up to WriteTimeout until fewer than
+// MaxInflightPerConnection operations are in progress; false when none
+// ended in time.
+func (c *wsConn) waitSlot() bool {
+	timeout := time.NewTimer(c.e.opts.WriteTimeout)
+	defer timeout.Stop()
+	for {
+		c.mu.Lock()
+		free := c.inflight < c.e.opts.MaxInflightPerConnection
+		c.mu.Unlock()
+		if free {
+			return true
+		}
+		select {
+		case <-c.slotFreed:
+		case <-timeout.C:
+			return false
+		}
+	}
 }
 
 // fail ends s with errs (an error message) or, when nil, complete.

@@ -160,11 +160,12 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 
 // startSubgraphsApart runs the demo subgraphs in a child process (this
 // binary with -serve-subgraphs), pinned to cpus when set, and copies the
-// emits it reports into e. The child ends with ctx.
-func startSubgraphsApart(ctx context.Context, cpus string, e *emits) (map[string]string, error) {
+// emits it reports into e; it returns their URLs by name and the child's
+// pid. The child ends with ctx.
+func startSubgraphsApart(ctx context.Context, cpus string, e *emits) (map[string]string, int, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	name, args := self, []string{"-serve-subgraphs"}
 	if cpus != "" {
@@ -174,14 +175,14 @@ func startSubgraphsApart(ctx context.Context, cpus string, e *emits) (map[string
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the subgraphs: %w", err)
+		return nil, 0, fmt.Errorf("start the subgraphs: %w", err)
 	}
 	go func() { <-ctx.Done(); _ = stdin.Close() }()
 	sc := bufio.NewScanner(stdout)
@@ -196,7 +197,7 @@ func startSubgraphsApart(ctx context.Context, cpus string, e *emits) (map[string
 		}
 	}
 	if len(urls) == 0 {
-		return nil, fmt.Errorf("the subgraphs' process reported no URLs")
+		return nil, 0, fmt.Errorf("the subgraphs' process reported no URLs")
 	}
 	go func() {
 		for sc.Scan() {
@@ -211,7 +212,7 @@ func startSubgraphsApart(ctx context.Context, cpus string, e *emits) (map[string
 			}
 		}
 	}()
-	return urls, nil
+	return urls, cmd.Process.Pid, nil
 }
 
 // gatewayChild is the gateway subload started.

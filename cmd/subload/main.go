@@ -23,9 +23,14 @@
 //	taskset -c 1 subload -gateway bin/gateway -gateway-cpus 0 -n 10000 -spread 5 -d 20s
 //
 // Then it also reports the latency from the reviews subgraph's write of
-// each event (emit) to its read, and the gateway's own timings
+// each event (emit) to its read, split at the kernel's receipt of the
+// event on the client's socket (emit->socket is the gateway's share,
+// socket->read the load generator's), the gateway's own timings
 // (/debug/subscriptions/timings: from an event's arrival to its
-// completion, to each client write, to the last write of its fan-out).
+// completion, to each client write, to the last write of its fan-out),
+// and how long the gateway, the subgraphs and subload waited for a CPU
+// (their threads' run queue delay), which other work on the machine
+// makes most of the latency.
 package main
 
 import (
@@ -43,8 +48,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 type config struct {
@@ -105,19 +108,23 @@ func main() {
 	}
 }
 
-// recorder collects event latencies: from the mutation's send (lat) and
-// from the subgraph's emit (fromEmit, with -gateway).
+// recorder collects event latencies: from the mutation's send (lat),
+// and with -gateway from the subgraph's emit to the client's read
+// (fromEmit) and to the kernel's receipt of the bytes on the client's
+// socket (toSocket); socketToRead is the time the client took to read
+// what its socket held.
 type recorder struct {
-	mu        sync.Mutex
-	lat       []time.Duration
-	fromEmit  []time.Duration
-	emits     *emits
-	measuring atomic.Bool
-	events    atomic.Int64
-	errors    atomic.Int64
+	mu                              sync.Mutex
+	lat, fromEmit, toSocket, toRead []time.Duration
+	emits                           *emits
+	measuring                       atomic.Bool
+	events                          atomic.Int64
+	errors                          atomic.Int64
 }
 
-func (r *recorder) add(now time.Time, sent int64) {
+// add records an event read at now, received by the client's kernel at
+// stamp (zero when unknown), whose mutation was sent at sent (Unix ns).
+func (r *recorder) add(now, stamp time.Time, sent int64) {
 	r.events.Add(1)
 	if !r.measuring.Load() {
 		return
@@ -129,14 +136,21 @@ func (r *recorder) add(now time.Time, sent int64) {
 	}
 	r.mu.Lock()
 	r.lat = append(r.lat, now.Sub(time.Unix(0, sent)))
+	if !stamp.IsZero() {
+		r.toRead = append(r.toRead, now.Sub(stamp))
+	}
 	if ok {
 		r.fromEmit = append(r.fromEmit, now.Sub(emitted))
+		if !stamp.IsZero() {
+			r.toSocket = append(r.toSocket, stamp.Sub(emitted))
+		}
 	}
 	r.mu.Unlock()
 }
 
 func run(cfg config) error {
 	rec := &recorder{}
+	subgraphsPid := 0 // with -subgraphs-apart
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if cfg.gateway != "" {
@@ -144,7 +158,7 @@ func run(cfg config) error {
 		var urls map[string]string
 		var err error
 		if cfg.subgraphsApart {
-			urls, err = startSubgraphsApart(ctx, cfg.subgraphsCPUs, rec.emits)
+			urls, subgraphsPid, err = startSubgraphsApart(ctx, cfg.subgraphsCPUs, rec.emits)
 		} else {
 			urls, err = startSubgraphs(ctx, rec.emits)
 		}
@@ -178,7 +192,9 @@ func run(cfg config) error {
 			break
 		}
 		sem <- struct{}{}
-		conn, err := open(ctx, wsURL)
+		dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+		conn, err := dial(dctx, wsURL)
+		dcancel()
 		<-sem
 		if err != nil {
 			return fmt.Errorf("connection %d: %w", c, err)
@@ -191,7 +207,7 @@ func run(cfg config) error {
 			q := fmt.Sprintf("subscription %s { reviewAdded(productUpc: \"%d\") { body product { upc name inStock } } }", op, 1+i%cfg.spread)
 			p, _ := json.Marshal(map[string]any{"query": q})
 			m, _ := json.Marshal(map[string]any{"id": strconv.Itoa(i), "type": "subscribe", "payload": json.RawMessage(p)})
-			if err := conn.Write(ctx, websocket.MessageText, m); err != nil {
+			if err := conn.send(m); err != nil {
 				return fmt.Errorf("subscribe %d: %w", i, err)
 			}
 			opened.Add(1)
@@ -199,7 +215,7 @@ func run(cfg config) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			read(ctx, conn, rec, &dialErr)
+			conn.read(rec, &dialErr)
 		}()
 	}
 	fmt.Printf("opened %d subscriptions on %d connections in %v\n", opened.Load(), cfg.conns, time.Since(start).Round(time.Millisecond))
@@ -251,6 +267,15 @@ func run(cfg config) error {
 		}
 	}
 	cpu0, self0 := cpuTime(cfg.pid), cpuTime(os.Getpid())
+	waits := []struct {
+		name   string
+		pid    int
+		before time.Duration
+	}{{"gateway", cfg.pid, 0}, {"subgraphs", subgraphsPid, 0}, {"subload", os.Getpid(), 0}}
+	for i := range waits {
+		waits[i].before = runDelay(waits[i].pid)
+	}
+	loadStart := loadavg()
 	tim0, timErr := readTimings(cfg.metrics)
 	ev0 := rec.events.Load()
 	rec.measuring.Store(true)
@@ -269,10 +294,16 @@ func run(cfg config) error {
 	rec.measuring.Store(false)
 	elapsed := time.Since(t0)
 	cpu, self := cpuTime(cfg.pid)-cpu0, cpuTime(os.Getpid())-self0
+	var waited []string
+	for _, w := range waits {
+		if w.pid > 0 {
+			waited = append(waited, fmt.Sprintf("%s %.0f ms/s", w.name, float64((runDelay(w.pid)-w.before).Milliseconds())/elapsed.Seconds()))
+		}
+	}
 	tim1, _ := readTimings(cfg.metrics)
 	delivered := rec.events.Load() - ev0
 	rec.mu.Lock()
-	lat, fromEmit := rec.lat, rec.fromEmit
+	lat, fromEmit, toSocket, toRead := rec.lat, rec.fromEmit, rec.toSocket, rec.toRead
 	rec.mu.Unlock()
 	percentiles := func(lat []time.Duration) func(float64) time.Duration {
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
@@ -285,13 +316,19 @@ func run(cfg config) error {
 	}
 	pct := percentiles(lat)
 	want := int64(emitted) * int64(cfg.n)
-	fmt.Printf("load average %s\n", loadavg())
+	fmt.Printf("load average %s at the start, %s at the end\n", loadStart, loadavg())
 	fmt.Printf("events: %d periods x %d subscriptions (one event each per period) = %d expected, %d delivered (%.0f/s), errors %d\n",
 		emitted, cfg.n, want, delivered, float64(delivered)/elapsed.Seconds(), rec.errors.Load())
 	fmt.Printf("latency mutation sent->client read: p50 %v p90 %v p99 %v max %v\n", pct(0.5), pct(0.9), pct(0.99), pct(1))
-	if len(fromEmit) > 0 {
-		pe := percentiles(fromEmit)
-		fmt.Printf("latency subgraph emit->client read (%d events): p50 %v p90 %v p99 %v max %v\n", len(fromEmit), pe(0.5), pe(0.9), pe(0.99), pe(1))
+	for _, l := range []struct {
+		name string
+		lat  []time.Duration
+	}{{"subgraph emit->client read", fromEmit}, {"subgraph emit->client socket (kernel receive)", toSocket},
+		{"client socket->client read (the load generator's delay)", toRead}} {
+		if len(l.lat) > 0 {
+			p := percentiles(l.lat)
+			fmt.Printf("latency %s (%d events): p50 %v p90 %v p99 %v max %v\n", l.name, len(l.lat), p(0.5), p(0.9), p(0.99), p(1))
+		}
 	}
 	if timErr == nil && tim1 != nil {
 		for _, h := range []struct {
@@ -308,77 +345,15 @@ func run(cfg config) error {
 		fmt.Printf("gateway: peak RSS %.1f MiB, CPU %.2f cores (%.0f us per delivered event)\n", mib(peakRSS),
 			cpu.Seconds()/elapsed.Seconds(), float64(cpu.Microseconds())/float64(max(delivered, 1)))
 	}
-	fmt.Printf("subload (clients%s): CPU %.2f cores\n", map[bool]string{true: " and subgraphs"}[cfg.gateway != ""], self.Seconds()/elapsed.Seconds())
+	fmt.Printf("subload (clients%s): CPU %.2f cores\n", map[bool]string{true: " and subgraphs"}[cfg.gateway != "" && !cfg.subgraphsApart], self.Seconds()/elapsed.Seconds())
+	if len(waited) > 0 {
+		fmt.Printf("waited for a CPU (run queue, all threads): %s\n", strings.Join(waited, ", "))
+	}
 	printMetrics(cfg.metrics)
 	if delivered < want*99/100 {
 		return fmt.Errorf("only %d of %d events delivered", delivered, want)
 	}
 	return nil
-}
-
-func open(ctx context.Context, url string) (*websocket.Conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		return nil, err
-	}
-	c.SetReadLimit(1 << 20)
-	if err := c.Write(dctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
-		return nil, err
-	}
-	for {
-		// The gateway's keep-alive ping may come first on a slow start.
-		_, b, err := c.Read(dctx)
-		if err == nil && bytes.Contains(b, []byte(`"ping"`)) {
-			continue
-		}
-		if err != nil || !bytes.Contains(b, []byte("connection_ack")) {
-			return nil, fmt.Errorf("no connection_ack: %s %v", b, err)
-		}
-		return c, nil
-	}
-}
-
-// read receives events and records their latency from the time in body.
-func read(ctx context.Context, c *websocket.Conn, rec *recorder, failed *atomic.Value) {
-	var m struct {
-		Type    string
-		Payload struct {
-			Data struct {
-				ReviewAdded struct {
-					Body    string
-					Product struct{ Name string }
-				}
-			}
-			Errors json.RawMessage
-		}
-	}
-	for {
-		_, b, err := c.Read(ctx)
-		if err != nil {
-			return
-		}
-		now := time.Now()
-		m.Type = ""
-		m.Payload.Errors = nil
-		if err := json.Unmarshal(b, &m); err != nil {
-			continue
-		}
-		switch m.Type {
-		case "ping":
-			_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":"pong"}`))
-		case "next":
-			ts, err := strconv.ParseInt(m.Payload.Data.ReviewAdded.Body, 10, 64)
-			if err != nil || m.Payload.Errors != nil || m.Payload.Data.ReviewAdded.Product.Name == "" {
-				rec.errors.Add(1)
-				continue
-			}
-			rec.add(now, ts)
-		case "error", "complete":
-			failed.Store(string(b))
-		}
-	}
 }
 
 // rss is the resident set of pid in bytes (0 without a pid).
@@ -413,6 +388,24 @@ func cpuTime(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(fields[11], 10, 64)
 	st, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100
+}
+
+// runDelay is the time the threads of pid spent runnable, waiting for a
+// CPU (the second field of each /proc/PID/task/*/schedstat).
+func runDelay(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if f := strings.Fields(string(b)); err == nil && len(f) >= 2 {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
 }
 
 // loadavg is the 1, 5 and 15 minute load averages.

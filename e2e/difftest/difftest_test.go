@@ -40,6 +40,9 @@ import (
 //	DIFFTEST_EXTERNAL=    glob of more supergraph files whose subgraphs already
 //	                      run (on loopback, at the URLs the files name); their
 //	                      graphs are named after the files and get no mutations
+//	DIFFTEST_LIMITS=      loose: fedgate's alias, root field and field merge
+//	                      limits ten times the defaults (big documents meet
+//	                      them where the references have no limits)
 //	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
 //	                      operations=5,aliases=20 (or "big" for those); unset:
 //	                      the generator's defaults
@@ -214,7 +217,18 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	}
 	client := subgraphs.NewClient(urls, subgraphs.Options{Timeout: 10 * time.Second})
 	t.Cleanup(client.Close)
-	s, err := server.New(sg, client, server.DefaultOptions())
+	srvOpts := server.DefaultOptions()
+	// The references answer __schema and __type: so does fedgate here.
+	srvOpts.Introspection = true
+	if env("DIFFTEST_LIMITS", "default") == "loose" {
+		// Big generated documents meet the limits that only fedgate, of
+		// the three, applies; loose limits let the run compare the answers
+		// behind those refusals.
+		srvOpts.Limits.MaxAliases *= 10
+		srvOpts.Limits.MaxRootFields *= 10
+		srvOpts.Limits.MaxFieldMerges *= 10
+	}
+	s, err := server.New(sg, client, srvOpts)
 	if err != nil {
 		return nil, fmt.Errorf("fedgate: %w", err)
 	}

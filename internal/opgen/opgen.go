@@ -8,8 +8,9 @@
 // the key and @requires fields a gateway adds for itself, or like
 // __typename), one field twice with different arguments, inline and named
 // fragments on abstract types (nested too), @skip/@include with literals and
-// variables, variables with defaults, several operations per document, and
-// deep selections that follow entity fields.
+// variables, variables with defaults, several operations per document,
+// deep selections that follow entity fields, and __schema/__type next to
+// the data fields of a query.
 package opgen
 
 import (
@@ -285,6 +286,10 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 			}
 		case fragDepth < maxFragmentNesting && abstract && roll < 45, fragDepth < maxFragmentNesting && !abstract && roll < 15:
 			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
+				set = append(set, sel)
+			}
+		case roll >= 96 && depth == 1 && fragDepth == 0 && t == s.schema.Query:
+			if sel := s.introspection(sc); sel != nil {
 				set = append(set, sel)
 			}
 		default:

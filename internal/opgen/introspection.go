@@ -1,0 +1,121 @@
+package opgen
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// introspection returns a selection of __schema or __type on the query
+// root, next to the operation's data fields (as tools and clients that
+// check a type before asking send it), or nil when the response key is
+// taken. __type names a type of the schema, a built-in scalar or, rarely,
+// a name the schema lacks (the answer is null); its sub-selection is a
+// random part of what introspection clients ask.
+func (s *gen) introspection(sc *scope) ast.Selection {
+	if s.r.IntN(3) == 0 {
+		f := &ast.Field{Name: "__schema", Alias: "__schema"}
+		if sc.claim(f.Alias, "__schema", objectName(s.schema.Query), "") == nil {
+			return nil
+		}
+		f.SelectionSet = s.schemaSelection()
+		s.fields++
+		return f
+	}
+	name := s.typeName()
+	f := &ast.Field{Name: "__type", Alias: "__type",
+		Arguments: ast.ArgumentList{{Name: "name", Value: &ast.Value{Kind: ast.StringValue, Raw: name}}}}
+	if s.r.IntN(3) == 0 && s.aliases < s.opts.MaxAliases {
+		f.Alias = s.freshAlias()
+	}
+	if sc.claim(f.Alias, "__type(name:"+name+")", objectName(s.schema.Query), "") == nil {
+		return nil
+	}
+	s.directives(&f.Directives)
+	f.SelectionSet = s.typeSelection(s.schema.Types[name], 0)
+	s.fields++
+	return f
+}
+
+// typeName picks the name for __type(name:).
+func (s *gen) typeName() string {
+	switch roll := s.r.IntN(20); {
+	case roll == 0:
+		return "NoSuchType"
+	case roll == 1:
+		return "String"
+	}
+	var names []string
+	for name, def := range s.schema.Types {
+		if !def.BuiltIn && !strings.HasPrefix(name, "__") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names[s.r.IntN(len(names))]
+}
+
+// schemaSelection selects the root types of __schema, sometimes the
+// names of every type. Not the directives: fedgate advertises @defer,
+// which it serves and the references as the differential starts them do
+// not (docs/differential.md).
+func (s *gen) schemaSelection() ast.SelectionSet {
+	named := func(field string) *ast.Field {
+		return &ast.Field{Name: field, Alias: field, SelectionSet: ast.SelectionSet{&ast.Field{Name: "name", Alias: "name"}}}
+	}
+	set := ast.SelectionSet{named("queryType")}
+	for _, f := range []string{"mutationType", "subscriptionType", "types"} {
+		if s.r.IntN(4) == 0 {
+			set = append(set, named(f))
+		}
+	}
+	return set
+}
+
+// typeSelection selects fields of __Type for def (nil: a type the schema
+// lacks); depth bounds ofType chains.
+func (s *gen) typeSelection(def *ast.Definition, depth int) ast.SelectionSet {
+	leaf := func(name string) *ast.Field { return &ast.Field{Name: name, Alias: name} }
+	set := ast.SelectionSet{leaf("name")}
+	if s.r.IntN(2) == 0 {
+		set = append(set, leaf("kind"))
+	}
+	if depth > 0 {
+		if depth < 3 && s.r.IntN(2) == 0 {
+			set = append(set, &ast.Field{Name: "ofType", Alias: "ofType", SelectionSet: s.typeSelection(nil, depth+1)})
+		}
+		return set
+	}
+	kind := ast.DefinitionKind("")
+	if def != nil {
+		kind = def.Kind
+	}
+	typeRef := func() ast.SelectionSet { return s.typeSelection(nil, depth+1) }
+	switch {
+	case (kind == ast.Object || kind == ast.Interface || def == nil) && s.r.IntN(3) > 0:
+		fields := &ast.Field{Name: "fields", Alias: "fields", SelectionSet: ast.SelectionSet{leaf("name")}}
+		if s.r.IntN(3) == 0 {
+			fields.Arguments = ast.ArgumentList{{Name: "includeDeprecated", Value: &ast.Value{Kind: ast.BooleanValue, Raw: "true"}}}
+		}
+		if s.r.IntN(2) == 0 {
+			fields.SelectionSet = append(fields.SelectionSet, &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()})
+		}
+		if s.r.IntN(4) == 0 {
+			fields.SelectionSet = append(fields.SelectionSet, &ast.Field{Name: "args", Alias: "args",
+				SelectionSet: ast.SelectionSet{leaf("name"), &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()}}})
+		}
+		set = append(set, fields)
+		if kind != ast.Interface && s.r.IntN(2) == 0 {
+			set = append(set, &ast.Field{Name: "interfaces", Alias: "interfaces", SelectionSet: ast.SelectionSet{leaf("name")}})
+		}
+	case kind == ast.Interface || kind == ast.Union:
+		set = append(set, &ast.Field{Name: "possibleTypes", Alias: "possibleTypes", SelectionSet: ast.SelectionSet{leaf("name")}})
+	case kind == ast.Enum:
+		set = append(set, &ast.Field{Name: "enumValues", Alias: "enumValues", SelectionSet: ast.SelectionSet{leaf("name")}})
+	case kind == ast.InputObject:
+		set = append(set, &ast.Field{Name: "inputFields", Alias: "inputFields",
+			SelectionSet: ast.SelectionSet{leaf("name"), &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()}}})
+	}
+	return set
+}

@@ -1,0 +1,512 @@
+package subscriptions_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/pkg/hooks"
+	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/server/request"
+	"github.com/fedgate/gateway/subscriptions"
+)
+
+// heldGateway holds every Prepare until release is closed, so that the
+// operations a test sends stay in progress.
+type heldGateway struct {
+	subscriptions.Gateway
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *heldGateway) Prepare(ctx context.Context, r *http.Request, req request.Request) (*subscriptions.Prepared, *subscriptions.RequestError) {
+	g.entered <- struct{}{}
+	<-g.release
+	return g.Gateway.Prepare(ctx, r, req)
+}
+
+// TestOperationsInProgressPerConnection: a WebSocket client that sends
+// subscribes faster than they are answered has at most
+// subscriptions.max_inflight_per_connection in progress: its next
+// message waits for one to end, and is refused with OPERATION_LIMIT
+// after write_timeout; the connection stays usable (before, each
+// subscribe started a goroutine: 20,000 queries on one connection held
+// 3,600 goroutines and +55 MB at once).
+func TestOperationsInProgressPerConnection(t *testing.T) {
+	cases := []struct {
+		name     string
+		limit, n int
+		// freeInTime ends the operations in progress before the waiting
+		// subscribe's write_timeout.
+		freeInTime bool
+		wantRefuse int
+	}{
+		{"one in progress", 1, 3, false, 2},
+		{"under the limit", 4, 4, false, 0},
+		{"past the limit", 4, 7, false, 3},
+		{"a slot frees in time", 1, 3, true, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &heldGateway{entered: make(chan struct{}, 64), release: make(chan struct{})}
+			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxInflightPerConnection: tc.limit, WriteTimeout: 200 * time.Millisecond},
+				gateway: func(gw subscriptions.Gateway) subscriptions.Gateway { g.Gateway = gw; return g }})
+			w := dialWS(t, e.WSURL, nil)
+			w.init("")
+			for i := range tc.n {
+				w.subscribe(fmt.Sprint(i), `{ topProducts(first: 1) { upc } }`, nil)
+			}
+			if tc.freeInTime {
+				<-g.entered
+				close(g.release)
+			}
+			refused := map[string]bool{}
+			for range tc.wantRefuse {
+				m := w.next()
+				if m.Type != "error" || !strings.Contains(string(m.Payload), subscriptions.CodeOperationLimit) {
+					t.Fatalf("got %s %s, want an error %s", m.Type, m.Payload, subscriptions.CodeOperationLimit)
+				}
+				refused[m.ID] = true
+			}
+			if !tc.freeInTime {
+				for i := range min(tc.n, tc.limit) {
+					<-g.entered
+					if refused[fmt.Sprint(i)] {
+						t.Fatalf("operation %d, within the limit, was refused", i)
+					}
+				}
+				close(g.release)
+			}
+			answered := map[string]bool{}
+			for len(answered) < tc.n-tc.wantRefuse {
+				m := w.next()
+				switch {
+				case m.Type == "next" && strings.Contains(string(m.Payload), `"upc"`):
+				case m.Type == "complete":
+					answered[m.ID] = true
+				default:
+					t.Fatalf("got %s %s, want the answers of the operations in progress", m.Type, m.Payload)
+				}
+			}
+			// The slots are free again: the connection serves a new one.
+			w.subscribe("again", `{ topProducts(first: 1) { upc } }`, nil)
+			if m := w.next(); m.Type != "next" || m.ID != "again" {
+				t.Fatalf("got %s %s for a subscribe after the others ended, want next", m.Type, m.Payload)
+			}
+		})
+	}
+}
+
+// sseQuery posts query over GraphQL over SSE (distinct connections) and
+// returns the status and body.
+func sseQuery(t *testing.T, url, query string) (int, string) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	// A stream that does not end (a subscription that started) ends
+	// the request after 5s.
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, string(out) + err.Error()
+	}
+	return resp.StatusCode, string(out)
+}
+
+// TestStreamOperationsCountAsInflight: server.max_inflight_requests
+// bounds the operations of the stream transports as it bounds HTTP
+// requests (before, an operation over WebSocket or SSE was never
+// counted: 3,000 queries on one WebSocket ran at once with the limit
+// at 20).
+func TestStreamOperationsCountAsInflight(t *testing.T) {
+	cases := []struct {
+		name string
+		// second sends a query while the first holds the only slot and
+		// returns what it was answered.
+		second func(t *testing.T, e *env) string
+	}{
+		{"websocket", func(t *testing.T, e *env) string {
+			w := dialWS(t, e.WSURL, nil)
+			w.init("")
+			w.subscribe("1", `{ topProducts(first: 1) { upc } }`, nil)
+			m := w.next()
+			return m.Type + " " + string(m.Payload)
+		}},
+		{"sse", func(t *testing.T, e *env) string {
+			status, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`)
+			return fmt.Sprint(status, " ", body)
+		}},
+		{"sse subscription", func(t *testing.T, e *env) string {
+			status, body := sseQuery(t, e.URL, `subscription { reviewAdded { body } }`)
+			return fmt.Sprint(status, " ", body)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			entered, release := make(chan struct{}), make(chan struct{})
+			var held atomic.Bool
+			opts := server.DefaultOptions()
+			opts.Observe.MaxInflightRequests = 1
+			e := newEnv(t, envOptions{server: &opts, products: func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !held.Swap(true) {
+						close(entered)
+						<-release // the first query holds its slot
+					}
+					h.ServeHTTP(w, r)
+				})
+			}})
+			first := make(chan string, 1)
+			go func() {
+				_, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`)
+				first <- body
+			}()
+			<-entered
+			got := tc.second(t, e)
+			close(release)
+			if !strings.Contains(got, "SERVICE_OVERLOADED") {
+				t.Errorf("an operation past max_inflight_requests got %s, want SERVICE_OVERLOADED", got)
+			}
+			if body := <-first; !strings.Contains(body, `"upc"`) {
+				t.Errorf("the operation in flight got %s, want its data", body)
+			}
+			// The slot is free again.
+			if status, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`); status != 200 || !strings.Contains(body, `"upc"`) {
+				t.Errorf("after the first ended: %d %s, want the data", status, body)
+			}
+		})
+	}
+}
+
+// TestInvalidStreamDocumentsAreCharged: a document refused before
+// admission (unparsable, invalid, bad variables) counts one request
+// against the client's rate limit over WebSocket and SSE as over HTTP
+// (before, a client could send invalid documents over a stream without
+// end, each parsed and validated).
+func TestInvalidStreamDocumentsAreCharged(t *testing.T) {
+	bad := []struct{ name, query string }{
+		{"unparsable", `subscription { reviewAdded { body `},
+		{"invalid", `subscription { reviewAdded { nope } }`},
+		{"bad variables", `subscription($upc: String!) { reviewAdded(productUpc: $upc) { body } }`},
+	}
+	transports := []struct {
+		name string
+		send func(t *testing.T, e *env, query string) string
+	}{
+		{"websocket", func(t *testing.T, e *env, query string) string {
+			w := dialWS(t, e.WSURL, nil)
+			w.init("")
+			w.subscribe("1", query, nil)
+			m := w.next()
+			return string(m.Payload)
+		}},
+		{"sse", func(t *testing.T, e *env, query string) string {
+			_, body := sseQuery(t, e.URL, query)
+			return body
+		}},
+	}
+	for _, tr := range transports {
+		for _, b := range bad {
+			t.Run(tr.name+"/"+b.name, func(t *testing.T) {
+				cfg := limits.DefaultConfig()
+				cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 2, Window: time.Minute}}
+				if err := cfg.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				opts := server.DefaultOptions()
+				opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+				e := newEnv(t, envOptions{server: &opts})
+				for i := range 2 {
+					if got := tr.send(t, e, b.query); strings.Contains(got, "RATE_LIMITED") {
+						t.Fatalf("request %d of 2 was rate limited: %s", i+1, got)
+					}
+				}
+				if got := tr.send(t, e, b.query); !strings.Contains(got, "RATE_LIMITED") {
+					t.Errorf("the third invalid document got %s, want RATE_LIMITED", got)
+				}
+			})
+		}
+	}
+}
+
+// TestDeferredStreamOperationReleasesItsSlot: a query with @defer over
+// WebSocket counts as in flight until its last payload, then no more.
+func TestDeferredStreamOperationReleasesItsSlot(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("d", `{ topProducts(first: 2) { upc ... @defer { name } } }`, nil)
+	nexts := 0
+	for m := w.next(); m.Type != "complete"; m = w.next() {
+		if m.Type != "next" {
+			t.Fatalf("got %s %s, want next", m.Type, m.Payload)
+		}
+		nexts++
+	}
+	if nexts < 2 {
+		t.Fatalf("got %d next messages, want the primary and the deferred payloads", nexts)
+	}
+	waitFor(t, "no request in flight", func() bool { return e.Server.InFlight() == 0 })
+}
+
+// regionProducts wraps the products subgraph: the product named Table is
+// named after the X-Region header of the fetch instead.
+func regionProducts(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := bytes.ReplaceAll(rec.Body.Bytes(), []byte(`"Table"`), []byte(strconv.Quote(r.Header.Get("X-Region"))))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+}
+
+// regionHooks carry the X-Client-Region header of the subscriber's
+// request to the entity fetches of its events, through the hook Context.
+var regionHooks = hooks.Hooks{
+	RouterRequest: func(_ context.Context, c *hooks.Call) error {
+		c.Context["region"] = c.Header.Get("X-Client-Region")
+		return nil
+	},
+	SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+		region, _ := c.Context["region"].(string)
+		c.Header.Set("X-Region", region)
+		return nil
+	},
+}
+
+// TestEventFetchesRunHooksWithTheSubscribersState: the Subgraph hooks
+// of a subscription's event fetches see the hook state of the request
+// that subscribed, and subscribers whose state differs do not share the
+// completion of events (before, the hooks saw an empty Context: both
+// subscribers got the product named "").
+func TestEventFetchesRunHooksWithTheSubscribersState(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Hooks = []hooks.Hooks{regionHooks}
+	e := newEnv(t, envOptions{server: &opts, products: regionProducts})
+	regions := []string{"eu", "us", "eu"}
+	var clients []*wsClient
+	for _, region := range regions {
+		w := dialWS(t, e.WSURL, http.Header{"X-Client-Region": {region}})
+		w.init("")
+		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+		clients = append(clients, w)
+	}
+	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	e.add("1", "hello")
+	for i, w := range clients {
+		m := w.next()
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+regions[i]+`"`) {
+			t.Errorf("subscriber %d (%s) got %s %s, want the product named %q", i, regions[i], m.Type, m.Payload, regions[i])
+		}
+	}
+}
+
+// TestEventCompletionPanicCostsTheEvent: a panic while completing an
+// event (here a hook's at SubgraphRequest) answers that event with an
+// INTERNAL_SERVER_ERROR; the subscription and the gateway go on (before,
+// it ended the process).
+func TestEventCompletionPanicCostsTheEvent(t *testing.T) {
+	cases := []struct {
+		name string
+		// panics reports whether the hook panics on the nth fetch.
+		panics func(n int64) bool
+		// want are the events' markers, in order
+		want []string
+	}{
+		{"every event", func(int64) bool { return true }, []string{"INTERNAL_SERVER_ERROR", "INTERNAL_SERVER_ERROR"}},
+		{"the first event", func(n int64) bool { return n == 1 }, []string{"INTERNAL_SERVER_ERROR", `"body":"second"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var fetches atomic.Int64
+			opts := server.DefaultOptions()
+			opts.Hooks = []hooks.Hooks{{SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+				if tc.panics(fetches.Add(1)) {
+					panic("a hook's bug")
+				}
+				return nil
+			}}}
+			e := newEnv(t, envOptions{server: &opts})
+			w := dialWS(t, e.WSURL, nil)
+			w.init("")
+			w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+			e.subscribed(1)
+			for i, body := range []string{"first", "second"} {
+				e.add("1", body)
+				if m := w.next(); m.Type != "next" || !strings.Contains(string(m.Payload), tc.want[i]) {
+					t.Fatalf("event %d: got %s %s, want %s", i+1, m.Type, m.Payload, tc.want[i])
+				}
+			}
+			if got := e.post(`{ topProducts(first: 1) { upc } }`); !strings.Contains(got, `"upc"`) && !strings.Contains(got, "INTERNAL_SERVER_ERROR") {
+				t.Fatalf("the gateway after the panics answered %s", got)
+			}
+		})
+	}
+}
+
+// TestConcurrentOperationsHaveTheirOwnHookContext: the operations of one
+// WebSocket run at once, each with its own copy of the connection's hook
+// Context (before, they shared one map, and hooks writing to it ended
+// the process with concurrent map writes).
+func TestConcurrentOperationsHaveTheirOwnHookContext(t *testing.T) {
+	opts := server.DefaultOptions()
+	var mismatched atomic.Int64
+	opts.Hooks = []hooks.Hooks{{
+		RouterRequest: func(_ context.Context, c *hooks.Call) error { c.Context["connection"] = "yes"; return nil },
+		SupergraphRequest: func(_ context.Context, c *hooks.Call) error {
+			c.Context["op"] = c.OperationName
+			return nil
+		},
+		ExecutionRequest: func(_ context.Context, c *hooks.Call) error {
+			if c.Context["op"] != c.OperationName || c.Context["connection"] != "yes" {
+				mismatched.Add(1)
+			}
+			return nil
+		},
+	}}
+	e := newEnv(t, envOptions{server: &opts})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	const n = 60
+	for i := range n {
+		p, _ := json.Marshal(map[string]any{"query": fmt.Sprintf(`query Q%d { topProducts(first: 1) { upc } }`, i), "operationName": fmt.Sprintf("Q%d", i)})
+		w.send(msg{ID: fmt.Sprint(i), Type: "subscribe", Payload: p})
+	}
+	for completed := 0; completed < n; {
+		switch m := w.next(); m.Type {
+		case "complete":
+			completed++
+		case "next":
+		default:
+			t.Fatalf("got %s %s", m.Type, m.Payload)
+		}
+	}
+	if n := mismatched.Load(); n > 0 {
+		t.Errorf("%d operations saw another operation's hook Context", n)
+	}
+}
+
+// TestForwardAllSharesUpstreamStreams: with forward ["*"], the handshake
+// headers of each client's WebSocket (Sec-WebSocket-Key, a random value
+// per connection) are not forwarded, so identical subscriptions of two
+// connections share one upstream stream (before, each connection opened
+// its own: N clients, N subgraph streams and N completions per event).
+func TestForwardAllSharesUpstreamStreams(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.Headers.All.Forward = []string{"*"}
+	e := newEnv(t, envOptions{server: &opts})
+	var clients []*wsClient
+	for range 3 {
+		w := dialWS(t, e.WSURL, http.Header{"X-Team": {"blue"}})
+		w.init("")
+		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+		clients = append(clients, w)
+	}
+	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	// The groups are made when the subscriptions start; their upstream
+	// streams connect meanwhile.
+	waitFor(t, "an upstream stream", func() bool { return e.Feed.Subscribers() > 0 })
+	time.Sleep(100 * time.Millisecond)
+	if n := e.Feed.Subscribers(); n != 1 {
+		t.Errorf("the reviews subgraph has %d streams for 3 identical subscriptions, want 1", n)
+	}
+	e.add("1", "shared")
+	for _, w := range clients {
+		if got := eventBody(t, w.next()); got != "shared" {
+			t.Errorf("event %q", got)
+		}
+	}
+}
+
+// TestRateLimitedStreamClientIsWalled: once the rate limit refused a
+// client, its next operations over WebSocket are refused RATE_LIMITED
+// before anything runs (no hook, no parse), as its HTTP requests are
+// (before, each was parsed, validated and planned, and asked the limiter
+// again), and its connection's next subscribe is read only after
+// Retry-After (at most write_timeout): a client flooding a WebSocket
+// with refused operations made 21,000 refusals a second.
+func TestRateLimitedStreamClientIsWalled(t *testing.T) {
+	cfg := limits.DefaultConfig()
+	cfg.Tiers = map[string]limits.TierConfig{"default": {Requests: 2, Window: time.Minute}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opts := server.DefaultOptions()
+	var started atomic.Int64
+	opts.Hooks = []hooks.Hooks{{SupergraphRequest: func(context.Context, *hooks.Call) error { started.Add(1); return nil }}}
+	opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+	const pause = 300 * time.Millisecond
+	e := newEnv(t, envOptions{server: &opts, engine: subscriptions.Options{WriteTimeout: pause}})
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	limited := 0
+	var firstRefusal time.Time
+	for i := range 6 {
+		w.subscribe(fmt.Sprint(i), `{ topProducts(first: 1) { upc } }`, nil)
+		m := w.next()
+		for m.Type == "next" {
+			m = w.next()
+		}
+		if m.Type == "error" && strings.Contains(string(m.Payload), "RATE_LIMITED") {
+			if limited++; limited == 1 {
+				firstRefusal = time.Now()
+			}
+		}
+	}
+	if d := time.Since(firstRefusal); d < 3*pause {
+		t.Errorf("3 subscribes after the rate limit's refusal were answered in %v, want each read after a pause of %v", d, pause)
+	}
+	if limited != 4 {
+		t.Errorf("%d of 6 operations were RATE_LIMITED, want 4 (a tier of 2)", limited)
+	}
+	// Two admitted, one refused by the limiter, three by the wall.
+	if n := started.Load(); n != 3 {
+		t.Errorf("%d operations reached the SupergraphRequest stage, want 3", n)
+	}
+}
+
+// TestSlowStreamBodyHoldsNoConnection: a client that announces an SSE
+// request's body and sends it slowly holds none of the
+// subscriptions.max_connections slots (before, it did until the server's
+// read deadline, and every other stream was refused 503).
+func TestSlowStreamBodyHoldsNoConnection(t *testing.T) {
+	cases := []struct{ name, accept string }{
+		{"sse", "text/event-stream"},
+		{"multipart", "multipart/mixed;subscriptionSpec=1.0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxConnections: 1}})
+			addr := strings.TrimSuffix(strings.TrimPrefix(e.URL, "http://"), "/graphql")
+			slow, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer slow.Close()
+			fmt.Fprintf(slow, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: %s\r\nContent-Length: 100\r\n\r\n{", tc.accept)
+			time.Sleep(100 * time.Millisecond) // the slow request is being served
+			status, body := sseQuery(t, e.URL, `{ topProducts(first: 1) { upc } }`)
+			if status != http.StatusOK || !strings.Contains(body, `"upc"`) {
+				t.Errorf("a stream request beside a slow body got %d %s, want the data", status, body)
+			}
+		})
+	}
+}
