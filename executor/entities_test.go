@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/fedgate/gateway/planner"
@@ -128,25 +129,58 @@ func TestEntityAnswerSharing(t *testing.T) {
 		{name: "leaves only", answer: `{"data":{"_entities":[{"name":"a","age":3}]}}`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			e, _ := runEntityFetch(t, `{"list":[`+u+`,`+u+`,`+u+`]}`, c.answer)
-			defer e.release()
-			list := e.data.GetArray("list")
-			want := list[0].String()
-			for i, obj := range list {
-				if obj.String() != want {
-					t.Errorf("object %d is %s, want %s", i, obj, want)
-				}
-				if c.key == "" {
-					continue
-				}
-				for j := 0; j < i; j++ {
-					if list[j].Get(c.key) == obj.Get(c.key) {
-						t.Errorf("objects %d and %d share their %q", j, i, c.key)
-					}
-				}
+		for _, cached := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/cached=%v", c.name, cached), func(t *testing.T) {
+				entitySharing(t, `{"list":[`+u+`,`+u+`,`+u+`]}`, c.answer, c.key, cached)
+			})
+		}
+	}
+}
+
+// fixedCache is an entity cache holding answer for every representation.
+type fixedCache struct{ answer []byte }
+
+func (c fixedCache) Get(_ context.Context, _ *planner.Fetch, _ []byte, reps [][]byte) []CachedEntity {
+	out := make([]CachedEntity, len(reps))
+	for i := range out {
+		out[i].Body = c.answer
+	}
+	return out
+}
+
+func (fixedCache) Put(context.Context, *planner.Fetch, []byte, [][]byte, [][]byte, string) {}
+
+// entitySharing runs the fetch of TestEntityAnswerSharing, with the
+// answer from the subgraph or from the entity cache, and checks that
+// every object got it and that no two objects share their member key.
+func entitySharing(t *testing.T, data, answer, key string, cached bool) {
+	t.Helper()
+	var cache EntityCache
+	if cached {
+		cache = fixedCache{answer: []byte(fastjson.MustParse(answer).Get("data", "_entities", "0").String())}
+	}
+	e, tr := runEntityFetchCached(t, data, answer, cache)
+	defer e.release()
+	if cached && len(tr.sent) != 0 {
+		t.Fatalf("asked the subgraph despite the cache: %v", tr.sent)
+	}
+	list := e.data.GetArray("list")
+	want := list[0].String()
+	if !strings.Contains(want, `"name":"a"`) {
+		t.Fatalf("object 0 is %s: no answer merged", want)
+	}
+	for i, obj := range list {
+		if obj.String() != want {
+			t.Errorf("object %d is %s, want %s", i, obj, want)
+		}
+		if key == "" {
+			continue
+		}
+		for j := 0; j < i; j++ {
+			if list[j].Get(key) == obj.Get(key) {
+				t.Errorf("objects %d and %d share their %q", j, i, key)
 			}
-		})
+		}
 	}
 }
 
@@ -154,8 +188,14 @@ func TestEntityAnswerSharing(t *testing.T) {
 // answered with answer.
 func runEntityFetch(t *testing.T, data, answer string) (*execution, *oneAnswerTransport) {
 	t.Helper()
+	return runEntityFetchCached(t, data, answer, nil)
+}
+
+// runEntityFetchCached is runEntityFetch with an entity cache (nil: none).
+func runEntityFetchCached(t *testing.T, data, answer string, cache EntityCache) (*execution, *oneAnswerTransport) {
+	t.Helper()
 	tr := &oneAnswerTransport{answer: answer}
-	e := &execution{ctx: context.Background(), transport: tr}
+	e := &execution{ctx: context.Background(), transport: tr, entities: cache}
 	v, err := fastjson.Parse(data)
 	if err != nil {
 		t.Fatal(fmt.Errorf("data: %w", err))
