@@ -408,7 +408,8 @@ func stringBytes(v *fastjson.Value) []byte {
 	if v == nil || v.Type() != fastjson.TypeString {
 		return nil
 	}
-	return v.GetStringBytes()
+	b, _ := v.StringBytes() // a string: no error (GetStringBytes goes through Get)
+	return b
 }
 
 // appendRequired writes the required fields of obj, continuing an object
