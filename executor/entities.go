@@ -77,12 +77,22 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	if len(paths) == 0 {
 		paths = [][]string{n.Path}
 	}
+	// last is the representation the previous object got (its bytes end
+	// batch.reps): objects in a row often share one (the same author
+	// under every review), and comparing with it is cheaper than the
+	// lookup in batch.index.
+	last, lastStart := -1, 0
 	collect := func(obj *fastjson.Value) {
 		scratch = e.representation(scratch[:0], f, obj)
 		if scratch == nil {
 			return
 		}
+		if last >= 0 && string(scratch) == string(batch.reps[lastStart:]) {
+			batch.add(obj, last)
+			return
+		}
 		if i, ok := batch.index[string(scratch)]; ok {
+			last, lastStart = -1, 0
 			batch.add(obj, i)
 			return
 		}
@@ -90,6 +100,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		if batch.count > 0 {
 			batch.reps = append(batch.reps, ',')
 		}
+		last, lastStart = batch.count, len(batch.reps)
 		batch.reps = append(batch.reps, scratch...)
 		if cached {
 			batch.items = append(batch.items, append([]byte(nil), scratch...))
@@ -135,17 +146,27 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	}
 	defer e.mu.Unlock()
 	guard := guardOf(f)
-	var used []bool
+	// used[i] says whether answer i was merged already, and whether it
+	// holds objects or lists: only then do the other objects of its
+	// representation get a copy. An answer of leaves only is merged into
+	// all of them as it is (merge stores its members, never the answer
+	// object itself, and leaves are shared anyway).
+	var used []answerUse
 	for j, obj := range batch.objs {
 		if i := batch.rep[j]; i < len(entities) {
 			if ent := entities[i]; ent.Type() == fastjson.TypeObject {
 				if used == nil {
-					used = make([]bool, len(entities))
+					used = make([]answerUse, len(entities))
 				}
-				if used[i] {
+				switch used[i] {
+				case unused:
+					used[i] = usedLeaves
+					if hasComposite(ent) {
+						used[i] = usedComposite
+					}
+				case usedComposite:
 					ent = e.copyOf(ent)
 				}
-				used[i] = true
 				mergeEntity(obj, ent, guard, &e.pos)
 			}
 		}
@@ -157,6 +178,27 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		err.fetch = f
 		e.errors = append(e.errors, err)
 	}
+}
+
+// answerUse is what entityFetch knows of one entity answer while merging.
+type answerUse uint8
+
+const (
+	unused        answerUse = iota
+	usedLeaves              // merged once; its members are all leaves
+	usedComposite           // merged once; some member is an object or list
+)
+
+// hasComposite reports whether the object v has a member that is an
+// object or a list.
+func hasComposite(v *fastjson.Value) bool {
+	found := false
+	v.GetObject().Visit(func(_ []byte, c *fastjson.Value) {
+		if t := c.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
+			found = true
+		}
+	})
+	return found
 }
 
 // typenameGuard protects the concrete __typename of objects sent to an
@@ -324,7 +366,8 @@ func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjs
 // representation writes the representation of obj for fetch f, or returns
 // nil when obj is of no type the fetch wants or lacks a required value.
 func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.Value) []byte {
-	typename := obj.GetStringBytes("__typename") // compared only: no copy
+	o := obj.GetObject()                             // nil unless obj is an object
+	typename := stringBytes(member(o, "__typename")) // compared only: no copy
 	var req *planner.Requirement
 	for _, r := range f.Requires {
 		if r.TypeName == string(typename) {
@@ -342,27 +385,47 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.V
 	buf = append(buf, `{"__typename":`...)
 	buf = appendName(buf, req.RepresentationType)
 	ok := true
-	buf = appendRequired(buf, obj, req.Fields, true, &ok)
+	buf = appendRequired(buf, o, req.Fields, true, &ok)
 	if !ok {
 		return nil
 	}
 	return append(buf, '}')
 }
 
+// member returns o's value under key, nil when o is nil or has no such
+// member. Looking up in the object itself skips what Value.Get and
+// Value.GetStringBytes do around it (a variadic path, a type switch), which
+// was a good part of building a representation.
+func member(o *fastjson.Object, key string) *fastjson.Value {
+	if o == nil {
+		return nil
+	}
+	return o.Get(key)
+}
+
+// stringBytes returns v's string, nil unless v is a string.
+func stringBytes(v *fastjson.Value) []byte {
+	if v == nil || v.Type() != fastjson.TypeString {
+		return nil
+	}
+	b, _ := v.StringBytes() // a string: no error (GetStringBytes goes through Get)
+	return b
+}
+
 // appendRequired writes the required fields of obj, continuing an object
 // whose opening brace is already written.
-func appendRequired(buf []byte, obj *fastjson.Value, fields []*planner.RequiredField, started bool, ok *bool) []byte {
+func appendRequired(buf []byte, obj *fastjson.Object, fields []*planner.RequiredField, started bool, ok *bool) []byte {
 	var typename []byte
 	for _, rf := range fields {
 		if rf.TypeCondition != "" {
 			if typename == nil {
-				typename = obj.GetStringBytes("__typename")
+				typename = stringBytes(member(obj, "__typename"))
 			}
 			if rf.TypeCondition != string(typename) {
 				continue
 			}
 		}
-		v := obj.Get(rf.Key)
+		v := member(obj, rf.Key)
 		if v == nil {
 			if rf.Name == "__typename" {
 				continue
@@ -388,7 +451,7 @@ func appendRequiredValue(buf []byte, v *fastjson.Value, fields []*planner.Requir
 	switch v.Type() {
 	case fastjson.TypeObject:
 		buf = append(buf, '{')
-		buf = appendRequired(buf, v, fields, false, ok)
+		buf = appendRequired(buf, v.GetObject(), fields, false, ok)
 		return append(buf, '}')
 	case fastjson.TypeArray:
 		buf = append(buf, '[')

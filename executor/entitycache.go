@@ -67,9 +67,10 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			i := hitIdx[j]
 			hit[i] = true
 			first := true
+			copies := hasComposite(ent) // as in entityFetch: leaves are shared
 			for k, obj := range batch.objs {
 				if batch.rep[k] == i {
-					if !first {
+					if !first && copies {
 						ent = e.copyOf(ent)
 					}
 					first = false

@@ -1,0 +1,207 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/valyala/fastjson"
+)
+
+// oneAnswerTransport answers every request with answer and keeps the
+// bodies it was sent.
+type oneAnswerTransport struct {
+	answer string
+	sent   []string
+}
+
+func (t *oneAnswerTransport) Fetch(_ context.Context, _ string, req *Request) (*Response, error) {
+	t.sent = append(t.sent, string(req.Body))
+	return &Response{Body: []byte(t.answer)}, nil
+}
+
+// usersAndProducts is an entity fetch wanting Users and Products, both
+// keyed by id, so that equal keys of different types meet in one batch.
+func usersAndProducts() *planner.Fetch {
+	key := func(typename string) *planner.Requirement {
+		return &planner.Requirement{TypeName: typename, RepresentationType: typename,
+			Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}
+	}
+	return &planner.Fetch{
+		Subgraph:      "sg",
+		OperationKind: "query",
+		Operation:     `query Q($representations:[_Any!]!){_entities(representations:$representations){...on User{name} ...on Product{name}}}`,
+		Requires:      []*planner.Requirement{key("User"), key("Product")},
+	}
+}
+
+// TestEntityFetchRepresentations runs one entity fetch over the objects of
+// data.list: each distinct representation is sent once, every object gets
+// the answer of its own representation, and errors are re-pathed to the
+// first object of their representation.
+func TestEntityFetchRepresentations(t *testing.T) {
+	u := func(id string) string { return `{"__typename":"User","id":` + id + `}` }
+	p := func(id string) string { return `{"__typename":"Product","id":` + id + `}` }
+	cases := []struct {
+		name, list, answer string
+		wantReps           string
+		wantList           string
+		wantErrPaths       [][]any
+	}{
+		{name: "repeated representation",
+			list:     `[` + u(`"1"`) + `,` + u(`"1"`) + `,` + u(`"2"`) + `,` + u(`"1"`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"a"},{"name":"b"}]}}`,
+			wantReps: `[` + u(`"1"`) + `,` + u(`"2"`) + `]`,
+			wantList: `[{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"2","name":"b"},{"__typename":"User","id":"1","name":"a"}]`},
+		{name: "repeats not in a row",
+			list:     `[` + u(`"1"`) + `,` + u(`"2"`) + `,` + u(`"2"`) + `,` + u(`"1"`) + `,` + u(`"2"`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"a"},{"name":"b"}]}}`,
+			wantReps: `[` + u(`"1"`) + `,` + u(`"2"`) + `]`,
+			wantList: `[{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"2","name":"b"},{"__typename":"User","id":"2","name":"b"},{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"2","name":"b"}]`},
+		{name: "equal keys in different types",
+			list:     `[` + u(`"1"`) + `,` + p(`"1"`) + `,` + u(`"1"`) + `,` + p(`1`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"user"},{"name":"product"},{"name":"number"}]}}`,
+			wantReps: `[` + u(`"1"`) + `,` + p(`"1"`) + `,` + p(`1`) + `]`,
+			wantList: `[{"__typename":"User","id":"1","name":"user"},{"__typename":"Product","id":"1","name":"product"},{"__typename":"User","id":"1","name":"user"},{"__typename":"Product","id":1,"name":"number"}]`},
+		{name: "key missing or null",
+			list:     `[{"__typename":"User"},` + u(`null`) + `,` + u(`"1"`) + `,{"__typename":"User"}]`,
+			answer:   `{"data":{"_entities":[{"name":"null"},{"name":"a"}]}}`,
+			wantReps: `[` + u(`null`) + `,` + u(`"1"`) + `]`,
+			wantList: `[{"__typename":"User"},{"__typename":"User","id":null,"name":"null"},{"__typename":"User","id":"1","name":"a"},{"__typename":"User"}]`},
+		{name: "type the fetch does not want",
+			list:     `[{"__typename":"Review","id":"1"},` + u(`"1"`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"a"}]}}`,
+			wantReps: `[` + u(`"1"`) + `]`,
+			wantList: `[{"__typename":"Review","id":"1"},{"__typename":"User","id":"1","name":"a"}]`},
+		{name: "null answer leaves its objects alone",
+			list:         `[` + u(`"1"`) + `,` + u(`"2"`) + `,` + u(`"1"`) + `]`,
+			answer:       `{"data":{"_entities":[null,{"name":"b"}]},"errors":[{"message":"gone","path":["_entities",0,"name"]}]}`,
+			wantReps:     `[` + u(`"1"`) + `,` + u(`"2"`) + `]`,
+			wantList:     `[{"__typename":"User","id":"1"},{"__typename":"User","id":"2","name":"b"},{"__typename":"User","id":"1"}]`,
+			wantErrPaths: [][]any{{"list", 0, "name"}}},
+		{name: "errors re-pathed to the first object of their representation",
+			list:         `[` + u(`"1"`) + `,` + u(`"1"`) + `,` + u(`"2"`) + `,` + u(`"2"`) + `]`,
+			answer:       `{"data":{"_entities":[{"name":"a"},{"name":null}]},"errors":[{"message":"x","path":["_entities",1,"name"]},{"message":"y","path":["_entities",7]},{"message":"z","path":["_entities",0]}]}`,
+			wantReps:     `[` + u(`"1"`) + `,` + u(`"2"`) + `]`,
+			wantList:     `[{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"2","name":null},{"__typename":"User","id":"2","name":null}]`,
+			wantErrPaths: [][]any{{"list", 2, "name"}, {"list"}, {"list", 0}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e, tr := runEntityFetch(t, `{"list":`+c.list+`}`, c.answer)
+			defer e.release()
+			if len(tr.sent) != 1 {
+				t.Fatalf("sent %d requests, want 1", len(tr.sent))
+			}
+			body := fastjson.MustParse(tr.sent[0])
+			if got := body.Get("variables", "representations").String(); got != c.wantReps {
+				t.Errorf("representations\n got %s\nwant %s", got, c.wantReps)
+			}
+			if got := e.data.Get("list").String(); got != c.wantList {
+				t.Errorf("data\n got %s\nwant %s", got, c.wantList)
+			}
+			var paths [][]any
+			for _, err := range e.errors {
+				paths = append(paths, err.Path)
+			}
+			if !reflect.DeepEqual(paths, c.wantErrPaths) {
+				t.Errorf("error paths %v, want %v", paths, c.wantErrPaths)
+			}
+		})
+	}
+}
+
+// TestEntityAnswerSharing checks what the objects of one representation
+// share of its answer: leaves may be shared, but an object or list in the
+// answer must be a copy of its own for each object, or a later fetch (or
+// null propagation) along one object's path would change the others.
+func TestEntityAnswerSharing(t *testing.T) {
+	u := `{"__typename":"User","id":"1"}`
+	cases := []struct {
+		name, answer string
+		key          string // a member of the answer each object must own
+	}{
+		{name: "object member", answer: `{"data":{"_entities":[{"name":"a","best":{"id":"9"}}]}}`, key: "best"},
+		{name: "list member", answer: `{"data":{"_entities":[{"name":"a","tags":[{"t":1}]}]}}`, key: "tags"},
+		{name: "leaves only", answer: `{"data":{"_entities":[{"name":"a","age":3}]}}`},
+	}
+	for _, c := range cases {
+		for _, cached := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/cached=%v", c.name, cached), func(t *testing.T) {
+				entitySharing(t, `{"list":[`+u+`,`+u+`,`+u+`]}`, c.answer, c.key, cached)
+			})
+		}
+	}
+}
+
+// fixedCache is an entity cache holding answer for every representation.
+type fixedCache struct{ answer []byte }
+
+func (c fixedCache) Get(_ context.Context, _ *planner.Fetch, _ []byte, reps [][]byte) []CachedEntity {
+	out := make([]CachedEntity, len(reps))
+	for i := range out {
+		out[i].Body = c.answer
+	}
+	return out
+}
+
+func (fixedCache) Put(context.Context, *planner.Fetch, []byte, [][]byte, [][]byte, string) {}
+
+// entitySharing runs the fetch of TestEntityAnswerSharing, with the
+// answer from the subgraph or from the entity cache, and checks that
+// every object got it and that no two objects share their member key.
+func entitySharing(t *testing.T, data, answer, key string, cached bool) {
+	t.Helper()
+	var cache EntityCache
+	if cached {
+		cache = fixedCache{answer: []byte(fastjson.MustParse(answer).Get("data", "_entities", "0").String())}
+	}
+	e, tr := runEntityFetchCached(t, data, answer, cache)
+	defer e.release()
+	if cached && len(tr.sent) != 0 {
+		t.Fatalf("asked the subgraph despite the cache: %v", tr.sent)
+	}
+	list := e.data.GetArray("list")
+	want := list[0].String()
+	if !strings.Contains(want, `"name":"a"`) {
+		t.Fatalf("object 0 is %s: no answer merged", want)
+	}
+	for i, obj := range list {
+		if obj.String() != want {
+			t.Errorf("object %d is %s, want %s", i, obj, want)
+		}
+		if key == "" {
+			continue
+		}
+		for j := 0; j < i; j++ {
+			if list[j].Get(key) == obj.Get(key) {
+				t.Errorf("objects %d and %d share their %q", j, i, key)
+			}
+		}
+	}
+}
+
+// runEntityFetch runs usersAndProducts over the objects at data.list,
+// answered with answer.
+func runEntityFetch(t *testing.T, data, answer string) (*execution, *oneAnswerTransport) {
+	t.Helper()
+	return runEntityFetchCached(t, data, answer, nil)
+}
+
+// runEntityFetchCached is runEntityFetch with an entity cache (nil: none).
+func runEntityFetchCached(t *testing.T, data, answer string, cache EntityCache) (*execution, *oneAnswerTransport) {
+	t.Helper()
+	tr := &oneAnswerTransport{answer: answer}
+	e := &execution{ctx: context.Background(), transport: tr, entities: cache}
+	v, err := fastjson.Parse(data)
+	if err != nil {
+		t.Fatal(fmt.Errorf("data: %w", err))
+	}
+	e.data = v
+	path := []string{"list", "@"}
+	e.entityFetch(&planner.Flatten{Path: path, Node: usersAndProducts()})
+	return e, tr
+}
