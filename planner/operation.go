@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -251,6 +252,13 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 	var order []*collected
 	index := map[string]*collected{}
 	visited := map[string]bool{}
+	// The gateway answers introspection itself, with the rest of its
+	// parent: a @defer inside __schema or __type delivers nothing later
+	// (the spec lets a server send deferred data early), so it is left out.
+	deferOf := n.deferOf
+	if strings.HasPrefix(obj.Name, "__") {
+		deferOf = func(_ any, _ ast.DirectiveList, _ []PathKey, in *Defer) *Defer { return in }
+	}
 	var walk func(ast.SelectionSet, *Defer, int)
 	walk = func(set ast.SelectionSet, in *Defer, how int) {
 		for _, s := range set {
@@ -280,7 +288,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				if how == reachedPlain && s.TypeCondition == obj.Name && obj.Kind == ast.Object {
 					inner = reachedTyped
 				}
-				walk(s.SelectionSet, n.deferOf(s, s.Directives, path, in), inner)
+				walk(s.SelectionSet, deferOf(s, s.Directives, path, in), inner)
 			case *ast.FragmentSpread:
 				if !n.included(s.Directives) || visited[s.Name] {
 					continue
@@ -294,7 +302,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				if how == reachedPlain {
 					inner = reachedNamed
 				}
-				walk(frag.SelectionSet, n.deferOf(s, s.Directives, path, in), inner)
+				walk(frag.SelectionSet, deferOf(s, s.Directives, path, in), inner)
 			}
 		}
 	}
