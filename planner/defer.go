@@ -31,7 +31,6 @@ import (
 // primary fetched is fetched again. A Defer that delivers no field of
 // its own at a position still has a view there (delivered): the fields
 // it selects, repeated, so its payload has an entry for each object.
-// @defer inside __schema and __type is ignored (operation.go).
 
 // MaxDefers is the most @defer fragments of one operation that are
 // honoured; further ones are delivered with their enclosing part (the
@@ -60,10 +59,10 @@ func (d *Defer) AppliesTo(typeName string) bool {
 	return d.types[typeName]
 }
 
-// deferAt is deferOf for a fragment collected for the object type obj,
-// which a new Defer records it applies to.
-func (n *normalizer) deferAt(node any, dirs ast.DirectiveList, path []PathKey, in *Defer, obj *ast.Definition) *Defer {
-	d := n.deferOf(node, dirs, path, in)
+// appliesTo returns d, the @defer of a fragment collected for the object
+// type obj in a selection under in, and records on d, when it is a
+// fragment's own Defer, that it applies to obj.
+func appliesTo(d, in *Defer, obj *ast.Definition) *Defer {
 	if d != nil && d != in {
 		if d.types == nil {
 			d.types = map[string]bool{}

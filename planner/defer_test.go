@@ -55,6 +55,8 @@ func TestNormalizeDefer(t *testing.T) {
 		{name: "in both parts: primary", query: `{ product(upc: "1") { name inStock ... @defer { inStock price } } }`, defers: 1, deferred: []string{"price"}},
 		{name: "spread", query: `{ product(upc: "1") { name ...F @defer(label: "f") } } fragment F on Product { price }`, defers: 1, deferred: []string{"price"}},
 		{name: "skipped fragment", query: `{ product(upc: "1") { name ... @defer @skip(if: true) { price } } }`},
+		{name: "introspection answers deferred fields at once", query: `{ product(upc: "1") { name } __type(name: "Product") { ... @defer { name } fields { ... @defer(label: "f") { name } } } }`},
+		{name: "introspection beside a defer in force", query: `{ product(upc: "1") { name ... @defer { price } } __schema { queryType { ... @defer { name } } } }`, defers: 1, deferred: []string{"price"}},
 		{name: "mutation ignores defer", query: `mutation { addReview(productUpc: "1", authorId: "1", body: "b", rating: 1) { id ... @defer { body } } }`},
 	}
 	for _, c := range cases {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -255,6 +256,13 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 	var order []*collected
 	index := map[string]*collected{}
 	visited := map[string]bool{}
+	// The gateway answers introspection itself, with the rest of its
+	// parent: a @defer inside __schema or __type delivers nothing later
+	// (the spec lets a server send deferred data early), so it is left out.
+	deferOf := n.deferOf
+	if strings.HasPrefix(obj.Name, "__") {
+		deferOf = func(_ any, _ ast.DirectiveList, _ []PathKey, in *Defer) *Defer { return in }
+	}
 	var walk func(ast.SelectionSet, *Defer, int)
 	walk = func(set ast.SelectionSet, in *Defer, how int) {
 		for _, s := range set {
@@ -284,7 +292,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				if how == reachedPlain && s.TypeCondition == obj.Name && obj.Kind == ast.Object {
 					inner = reachedTyped
 				}
-				walk(s.SelectionSet, n.deferAt(s, s.Directives, path, in, obj), inner)
+				walk(s.SelectionSet, appliesTo(deferOf(s, s.Directives, path, in), in, obj), inner)
 			case *ast.FragmentSpread:
 				if !n.included(s.Directives) || visited[s.Name] {
 					continue
@@ -298,7 +306,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				if how == reachedPlain {
 					inner = reachedNamed
 				}
-				walk(frag.SelectionSet, n.deferAt(s, s.Directives, path, in, obj), inner)
+				walk(frag.SelectionSet, appliesTo(deferOf(s, s.Directives, path, in), in, obj), inner)
 			}
 		}
 	}
@@ -325,7 +333,6 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		if def == nil {
 			def = introspectionField(n.schema, obj, first.Name)
 		}
-		intro := def != nil && obj == n.schema.Query && (first.Name == "__schema" || first.Name == "__type")
 		if def == nil {
 			continue
 		}
@@ -342,18 +349,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 			if n.defers != nil {
 				sub = append(append(make([]PathKey, 0, len(path)+1), path...), PathKey{ResponseKey: c.key, DataKey: f.dataKey, List: def.Type.Elem != nil})
 			}
-			if intro {
-				// @defer inside __schema and __type is ignored (the
-				// spec lets a server ignore it): their data is written
-				// by the introspection hook, never merged, so it has no
-				// objects a deferred payload could be rendered from.
-				saved := n.defers
-				n.defers = nil
-				f.Selection = n.selectionSet(target, subs, sub)
-				n.defers = saved
-			} else {
-				f.Selection = n.selectionSet(target, subs, sub)
-			}
+			f.Selection = n.selectionSet(target, subs, sub)
 		}
 		out = append(out, f)
 	}
