@@ -19,6 +19,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	goldenfile "github.com/fedgate/gateway/internal/golden"
+	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
@@ -473,6 +474,11 @@ func TestDeferEveryLabelDelivered(t *testing.T) {
 			entries: map[string]int{"b": 1}},
 		{name: "type condition matches no item", query: `{ search(term: "1") { __typename ... on Product @defer(label: "p") { __typename } } }`,
 			entries: map[string]int{}},
+		// A hostile document repeating a fragment that delivers nothing
+		// new: only the planner.MaxDefers fragments in force have
+		// entries, so the answer grows by at most 32 times the data.
+		{name: "repeated past the limit", query: `{ topProducts(first: 2) { upc ` + strings.Repeat(`... @defer { upc } `, 40) + `} }`,
+			entries: map[string]int{"": 2 * planner.MaxDefers}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
