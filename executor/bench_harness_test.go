@@ -75,18 +75,5 @@ func BenchmarkRenderHarness(b *testing.B) {
 	e.run(plan.Root)
 	want, _ := renderPlan(e, nil, plan)
 	CheckHarnessResponse(b, want)
-	buf := make([]byte, 0, len(want))
-	b.ReportAllocs()
-	cpu0 := processCPU(b)
-	n := 0
-	b.ResetTimer()
-	for b.Loop() {
-		buf, _ = renderPlan(e, buf[:0], plan)
-		if len(buf) != len(want) {
-			b.Fatalf("got %s", buf)
-		}
-		n++
-	}
-	b.StopTimer()
-	b.ReportMetric(float64((processCPU(b)-cpu0).Nanoseconds())/float64(n), "cpu-ns/op")
+	renderLoop(b, e, plan, len(want))
 }
