@@ -38,6 +38,19 @@ func regionSubgraph() http.Handler {
 	})
 }
 
+// regionFromHeader keeps the caller's X-Client-Region header in the hook
+// Context and sends it to subgraphs as X-Region.
+var regionFromHeader = hooks.Hooks{
+	RouterRequest: func(_ context.Context, c *hooks.Call) error {
+		c.Context["region"] = c.Header.Get("X-Client-Region")
+		return nil
+	},
+	SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+		c.Header.Set("X-Region", c.Context["region"].(string))
+		return nil
+	},
+}
+
 // TestHookStateSplitsSharedAnswers: two anonymous callers whose requests
 // differ only in what hooks carry from the request to the fetches (a
 // Context entry taken from a header no rule forwards, the request path)
@@ -55,26 +68,8 @@ func TestHookStateSplitsSharedAnswers(t *testing.T) {
 		want    [2]string
 		fetches int
 	}{
-		{"context from a header", hooks.Hooks{
-			RouterRequest: func(_ context.Context, c *hooks.Call) error {
-				c.Context["region"] = c.Header.Get("X-Client-Region")
-				return nil
-			},
-			SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
-				c.Header.Set("X-Region", c.Context["region"].(string))
-				return nil
-			},
-		}, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "us"}, [2]string{"eu", "us"}, 2},
-		{"same hook state shares", hooks.Hooks{
-			RouterRequest: func(_ context.Context, c *hooks.Call) error {
-				c.Context["region"] = c.Header.Get("X-Client-Region")
-				return nil
-			},
-			SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
-				c.Header.Set("X-Region", c.Context["region"].(string))
-				return nil
-			},
-		}, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "eu"}, [2]string{"eu", "eu"}, 1},
+		{"context from a header", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "us"}, [2]string{"eu", "us"}, 2},
+		{"same hook state shares", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "eu"}, [2]string{"eu", "eu"}, 1},
 		{"request path", hooks.Hooks{
 			SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
 				c.Header.Set("X-Region", strings.Split(c.Path, "/")[1])
