@@ -199,14 +199,11 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 // MaxInflightRequests; past it the request is shed (503) and admitInflight
 // reports false. release must be called when the request is done.
 func (s *Server) admitInflight(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
-	n := s.obs.inflight.Add(1)
-	release = func() { s.obs.inflight.Add(-1) }
-	if m := s.opts.Observe.MaxInflightRequests; m > 0 && n > int64(m) {
-		release()
+	release, ok = s.takeInflight()
+	if !ok {
 		s.shed(w, r)
-		return nil, false
 	}
-	return release, true
+	return release, ok
 }
 
 // admitStreamOperation is admitInflight for an operation a stream
@@ -214,11 +211,20 @@ func (s *Server) admitInflight(w http.ResponseWriter, r *http.Request) (release 
 // max_inflight_requests are in flight (the caller answers
 // SERVICE_OVERLOADED).
 func (s *Server) admitStreamOperation(ctx context.Context) (release func(), ok bool) {
+	release, ok = s.takeInflight()
+	if !ok {
+		s.opts.Observe.Metrics.Shed(ctx, "overloaded")
+	}
+	return release, ok
+}
+
+// takeInflight takes one of MaxInflightRequests' slots: false, and no
+// slot held, when they are all taken.
+func (s *Server) takeInflight() (release func(), ok bool) {
 	n := s.obs.inflight.Add(1)
 	release = func() { s.obs.inflight.Add(-1) }
 	if m := s.opts.Observe.MaxInflightRequests; m > 0 && n > int64(m) {
 		release()
-		s.opts.Observe.Metrics.Shed(ctx, "overloaded")
 		return nil, false
 	}
 	return release, true
