@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,21 +37,12 @@ func directiveOrder(schema *ast.Schema) []string {
 	}
 	var rest []string
 	for name := range schema.Directives {
-		if !unadvertised[name] && !isSpecified(name) {
+		if !unadvertised[name] && !slices.Contains(specifiedDirectives, name) {
 			rest = append(rest, name)
 		}
 	}
 	sort.Strings(rest)
 	return append(out, rest...)
-}
-
-func isSpecified(name string) bool {
-	for _, s := range specifiedDirectives {
-		if s == name {
-			return true
-		}
-	}
-	return false
 }
 
 // typeOrder returns the names of schema's types in the order

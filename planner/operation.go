@@ -92,6 +92,13 @@ type Field struct {
 	selectedIn []*Defer
 }
 
+// answeredByGateway reports whether the gateway answers f itself
+// (__typename, and __schema and __type at the root), so no subgraph is
+// asked for it.
+func (f *Field) answeredByGateway() bool {
+	return f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type"
+}
+
 // JSONKey is the response key written as a JSON object key, colon
 // included, computed once per plan.
 func (f *Field) JSONKey() string {

@@ -48,7 +48,7 @@ func (b *builder) chooseRootGraphs(rc routeCtx, rootType *schema.Type, fields []
 	parts := map[*Defer][]int{}
 	var order []*Defer
 	for i, f := range fields {
-		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
+		if f.answeredByGateway() {
 			continue
 		}
 		options[i] = b.rootOptions(rc, rootType, f)

@@ -62,7 +62,7 @@ func (b *builder) planRoot() {
 	byPart := map[rootSlot]*group{}
 	step := 0
 	for i, f := range fields {
-		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" {
+		if f.answeredByGateway() {
 			continue
 		}
 		var graph string
