@@ -355,16 +355,21 @@ func validationError(errs gqlerror.List) *reqerr.Error {
 	return out
 }
 
-// rejection is the 403 answer of reject mode: one error per path the
-// caller may not see, no data.
+// rejection is the 403 answer of reject mode (one error per path the
+// caller may not see, no data) and of __schema without the introspection
+// scope (auth.Authorizer.Rejection).
 func rejection(err error) *reqerr.Error {
 	var rej *auth.RejectionError
 	if !errors.As(err, &rej) || len(rej.Denied) == 0 {
 		return &reqerr.Error{Code: auth.UnauthorizedCode, Message: auth.UnauthorizedMessage, Status: http.StatusForbidden}
 	}
+	msg := auth.UnauthorizedMessage
+	if rej.Introspection {
+		msg = auth.IntrospectionDeniedMessage
+	}
 	var out *reqerr.Error
 	for _, d := range rej.Denied {
-		e := &reqerr.Error{Code: auth.UnauthorizedCode, Message: auth.UnauthorizedMessage, Status: http.StatusForbidden, Path: d.Path}
+		e := &reqerr.Error{Code: auth.UnauthorizedCode, Message: msg, Status: http.StatusForbidden, Path: d.Path}
 		if out == nil {
 			out = e
 		} else {
