@@ -514,7 +514,7 @@ func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta
 		meta.cacheControl = "no-store"
 	}
 	if a.op.Operation == ast.Query {
-		in.Entities = s.entityCacheFor(ctx, a.rt, a.entry)
+		in.Entities = s.entityCacheFor(ctx, a)
 	}
 	out, status, stats := s.run(ctx, a.rt, a.entry, in)
 	if a.op.Operation == ast.Query && meta.cacheControl == "" && status == http.StatusOK {
