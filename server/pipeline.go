@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
@@ -136,8 +137,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		out = append(out, ']')
 		out, status := s.ext.routerResponse(r.Context(), w.Header(), out, http.StatusOK)
 		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(status)
-		_, _ = w.Write(out)
+		s.writeAnswer(w, status, out)
 		return
 	}
 	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
@@ -162,10 +162,29 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if meta.age != "" {
 		w.Header().Set("Age", meta.age)
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	s.writeAnswer(w, status, body)
 	if !meta.shared {
 		putBuffer(body)
+	}
+}
+
+// writeAnswer writes an answer's status and body within
+// HTTPOptions.WriteTimeout, then lifts the deadline (the connection may
+// serve another request). A client that does not read is cut at the
+// deadline, so it holds the handler, the body and its admission slot no
+// longer than that.
+func (s *Server) writeAnswer(w http.ResponseWriter, status int, body []byte) {
+	t := s.opts.HTTP.WriteTimeout
+	if t <= 0 {
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(t))
+	w.WriteHeader(status)
+	if _, err := w.Write(body); err == nil && rc.Flush() == nil {
+		_ = rc.SetWriteDeadline(time.Time{})
 	}
 }
 
