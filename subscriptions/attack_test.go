@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/pkg/hooks"
@@ -324,6 +325,44 @@ func TestEventFetchesRunHooksWithTheSubscribersState(t *testing.T) {
 		m := w.next()
 		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+regions[i]+`"`) {
 			t.Errorf("subscriber %d (%s) got %s %s, want the product named %q", i, regions[i], m.Type, m.Payload, regions[i])
+		}
+	}
+}
+
+// TestEventFetchesDoNotShareAcrossClaims: subscribers whose tokens carry
+// different claims that a SubgraphRequest hook reads (a tenant) do not
+// share the completion of events, although their hook Context, headers
+// and grants are equal. Before, the second subscriber's events were
+// completed with the first one's claims: tenant b got tenant a's product.
+func TestEventFetchesDoNotShareAcrossClaims(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	opts.Hooks = []hooks.Hooks{{
+		SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+			tenant, _ := c.Claims["tenant"].(string)
+			c.Header.Set("X-Region", tenant)
+			return nil
+		},
+	}}
+	e := newEnv(t, envOptions{server: &opts, products: regionProducts})
+	tenants := []string{"a", "b", "a"}
+	var clients []*wsClient
+	for _, tenant := range tenants {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"tenant": tenant, "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(jwtSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := dialWS(t, e.WSURL, nil)
+		w.init(`{"Authorization":"Bearer ` + tok + `"}`)
+		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+		clients = append(clients, w)
+	}
+	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	e.add("1", "hello")
+	for i, w := range clients {
+		m := w.next()
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+tenants[i]+`"`) {
+			t.Errorf("subscriber %d (tenant %s) got %s %s, want the product named %q", i, tenants[i], m.Type, m.Payload, tenants[i])
 		}
 	}
 }
