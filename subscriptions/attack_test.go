@@ -16,13 +16,13 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subscriptions"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // heldGateway holds every Prepare until release is closed, so that the
