@@ -169,23 +169,17 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeAnswer writes an answer's status and body within
-// HTTPOptions.WriteTimeout, then lifts the deadline (the connection may
-// serve another request). A client that does not read is cut at the
+// HTTPOptions.WriteTimeout: a client that does not read is cut at the
 // deadline, so it holds the handler, the body and its admission slot no
-// longer than that.
+// longer than that. net/http flushes what is left under the same
+// deadline when the handler returns, then lifts it for the connection's
+// next request.
 func (s *Server) writeAnswer(w http.ResponseWriter, status int, body []byte) {
-	t := s.opts.HTTP.WriteTimeout
-	if t <= 0 {
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-		return
+	if t := s.opts.HTTP.WriteTimeout; t > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(t))
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Now().Add(t))
 	w.WriteHeader(status)
-	if _, err := w.Write(body); err == nil && rc.Flush() == nil {
-		_ = rc.SetWriteDeadline(time.Time{})
-	}
+	_, _ = w.Write(body)
 }
 
 // operation runs one GraphQL request of an HTTP request (stages 8-17) and
