@@ -65,6 +65,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 	if errs.empty() {
 		for _, sg := range parsed {
 			sg.validateFieldSets(errs)
+			sg.validateContexts(errs)
 		}
 	}
 	checkImportNames(parsed, errs)
