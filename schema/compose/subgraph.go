@@ -103,15 +103,15 @@ type sType struct {
 	interfaceObject  bool
 	inaccessible     bool
 	// contexts are the names of the @context directives on the type.
-	contexts []string
-	applied  ast.DirectiveList
-	fields   []*sField
-	fieldMap         map[string]*sField
-	interfaces       []string
-	members          []string
-	values           []*sValue
-	valueMap         map[string]*sValue
-	pos              *ast.Position
+	contexts   []string
+	applied    ast.DirectiveList
+	fields     []*sField
+	fieldMap   map[string]*sField
+	interfaces []string
+	members    []string
+	values     []*sValue
+	valueMap   map[string]*sValue
+	pos        *ast.Position
 }
 
 type sKey struct {
