@@ -67,6 +67,10 @@ func (b *entityBatch) first(i int) *fastjson.Value {
 // answers back into those objects.
 func (e *execution) entityFetch(n *planner.Flatten) {
 	f := n.Node
+	if len(f.Contexts) > 0 {
+		e.contextEntityFetch(n)
+		return
+	}
 	e.mu.Lock()
 	batch := newEntityBatch()
 	defer batch.release()
@@ -114,18 +118,26 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		}
 	}
 	e.mu.Unlock()
+	e.fetchEntities(n, paths, batch, cached, nil)
+}
+
+// fetchEntities sends the representations of batch (collected from paths)
+// in one _entities call, with the contextual variables extra (members of
+// the variables object, or nil), and merges the answers into the objects.
+func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *entityBatch, cached bool, extra []byte) {
+	f := n.Node
 	if batch.count == 0 {
 		return
 	}
 	var vars []byte
 	if cached {
-		vars = e.appendVariables(nil, f, nil)
+		vars = e.appendVariables(nil, f, nil, nil)
 		if batch = e.cachedEntities(f, batch, vars); batch.count == 0 {
 			return
 		}
 	}
 	batch.reps = append(batch.reps, ']')
-	body := e.fetchBody(f, batch.reps)
+	body := e.fetchBody(f, batch.reps, extra)
 	v, cacheControl := e.send(f, body, n.Path)
 	if v == nil {
 		return

@@ -14,6 +14,10 @@ import (
 func (b *builder) fetch(g *group) *Fetch {
 	var body strings.Builder
 	vars := map[string]bool{}
+	for _, in := range g.contexts {
+		// Filled by the gateway, not client variables.
+		vars[in.Variable] = true
+	}
 	var usages []string
 	collect := func(v *ast.Value) {}
 	collect = func(v *ast.Value) {
@@ -148,6 +152,9 @@ func (b *builder) fetch(g *group) *Fetch {
 			head.WriteString("$representations:[_Any!]!")
 			n++
 		}
+		for _, in := range g.contexts {
+			head.WriteString(",$" + in.Variable + ":" + in.Type)
+		}
 		for _, u := range usages {
 			def := b.op.Variables.ForName(u)
 			if def == nil {
@@ -165,7 +172,7 @@ func (b *builder) fetch(g *group) *Fetch {
 		head.WriteByte(')')
 	}
 	f := &Fetch{ID: g.id, Subgraph: b.sg.Graph(g.graph).Name, Operation: head.String() + body.String(),
-		OperationName: name, OperationKind: kind, VariableUsages: usages}
+		OperationName: name, OperationKind: kind, VariableUsages: usages, Contexts: g.contexts}
 	if g.entity {
 		seen := map[string]bool{}
 		for _, typ := range g.reqOrder {

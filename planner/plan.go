@@ -64,6 +64,11 @@ type Fetch struct {
 	// fetch's input rewrites: RequiredField.Key says where each value is in
 	// the response data, RequiredField.Name where it goes.
 	Requires []*Requirement
+	// Contexts lists the contextual arguments (Federation 2.8 @fromContext)
+	// the operation passes as variables: for each object of the fetch,
+	// their values are read from its nearest ancestor that sets the
+	// context. Objects whose values differ are sent in separate requests.
+	Contexts []*ContextInput
 	// OutputRewrites rename fields the operation had to alias back to
 	// their data keys, in the answer before it is merged.
 	OutputRewrites []*OutputRewrite
@@ -104,6 +109,27 @@ type RequiredField struct {
 	Fields        []*RequiredField
 
 	args string
+}
+
+// ContextInput is one variable of an entity fetch filled from a context:
+// Apollo's contextRewrites, as data.
+type ContextInput struct {
+	// Variable is the operation's variable (without "$") and Type its
+	// GraphQL type.
+	Variable, Type string
+	// TypeName is the runtime type of the objects whose field reads it.
+	TypeName string
+	// Sources say, per runtime type of the ancestor that sets the context
+	// (the object itself included), what is read there: one field (its
+	// RequiredField.Key is where the value is in the response data), with
+	// a sub-selection down to one leaf for an object-typed field.
+	Sources []*ContextSource
+}
+
+// ContextSource is what a ContextInput reads from an ancestor of one type.
+type ContextSource struct {
+	TypeName string
+	Fields   []*RequiredField
 }
 
 func (*Sequence) isNode() {}
@@ -175,7 +201,33 @@ func (n *Fetch) MarshalJSON() ([]byte, error) {
 		OperationName  string      `json:"operationName,omitempty"`
 		OperationKind  string      `json:"operationKind"`
 		OutputRewrites []rewrite   `json:"outputRewrites,omitempty"`
-	}{"Fetch", n.Subgraph, usages, requires, n.Operation, n.OperationName, n.OperationKind, rewrites(n.OutputRewrites)})
+		Contexts       []context   `json:"contextRewrites,omitempty"`
+	}{"Fetch", n.Subgraph, usages, requires, n.Operation, n.OperationName, n.OperationKind, rewrites(n.OutputRewrites), contexts(n.Contexts, fields)})
+}
+
+// context is a context input in the JSON form of a plan.
+type context struct {
+	Variable string          `json:"variable"`
+	Type     string          `json:"type"`
+	TypeName string          `json:"typeCondition"`
+	Sources  []contextSource `json:"sources"`
+}
+
+type contextSource struct {
+	TypeName   string `json:"typeCondition"`
+	Selections any    `json:"selections"`
+}
+
+func contexts[S any](cs []*ContextInput, fields func([]*RequiredField) []S) []context {
+	var out []context
+	for _, c := range cs {
+		x := context{Variable: c.Variable, Type: c.Type, TypeName: c.TypeName}
+		for _, s := range c.Sources {
+			x.Sources = append(x.Sources, contextSource{TypeName: s.TypeName, Selections: fields(s.Fields)})
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // rewrite is an output rewrite in the shape of Apollo's plans.
@@ -254,6 +306,15 @@ func writeNode(b *strings.Builder, n Node, depth int) {
 				b.WriteString(ind + "    }\n")
 			}
 			b.WriteString(ind + "  } =>\n")
+		}
+		for _, c := range n.Contexts {
+			fmt.Fprintf(b, "%s  $%s: %s <= context of %s {\n", ind, c.Variable, c.Type, c.TypeName)
+			for _, s := range c.Sources {
+				fmt.Fprintf(b, "%s    ... on %s {\n", ind, s.TypeName)
+				writeRequired(b, s.Fields, depth+3)
+				b.WriteString(ind + "    }\n")
+			}
+			b.WriteString(ind + "  }\n")
 		}
 		for _, line := range strings.Split(n.Operation, "\n") {
 			b.WriteString(ind + "  " + line + "\n")

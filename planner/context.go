@@ -1,0 +1,119 @@
+package planner
+
+import (
+	"slices"
+
+	"github.com/fedgate/gateway/schema"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Contexts (Federation 2.8 @context / @fromContext): a field with
+// contextual arguments is fetched by an entity fetch of its own type (its
+// subgraph has a resolvable key for it: composition checks that). For
+// each contextual argument, the context's selection is planned at the
+// nearest ancestor selection whose type sets the context, like a
+// @requires input, with that ancestor's __typename; the fetch records,
+// per ancestor type, where the value is in the response (ContextInput),
+// and passes it as a variable. The executor walks up from each object to
+// its nearest ancestor of a context type, reads the value and sends
+// objects whose values differ in separate requests.
+
+// frame is one object selection above the field being routed: its
+// concrete type, the fetch group and selection that hold it, its
+// response path and what is provided there.
+type frame struct {
+	typ  string
+	ts   *typeSel
+	g    *group
+	path []string
+	prov *provided
+	next *frame
+}
+
+// addContexts plans the context values of f's contextual arguments in
+// subgraph g (an entity fetch at f's parent), records them in g and
+// returns f with the arguments added as variables.
+func (b *builder) addContexts(rc routeCtx, g *group, typ string, f *Field, fg *schema.FieldInGraph) *Field {
+	args := slices.Clone(f.Arguments)
+	for _, ca := range fg.ContextArguments {
+		variable := b.contextVariable(g.graph, typ, f.Name, ca.Name)
+		in := g.contextInput(variable, ca.Type, typ)
+		types := b.sg.Contexts[ca.Context]
+		for fr := rc.ancestors; fr != nil; fr = fr.next {
+			if !slices.Contains(types, fr.typ) {
+				continue
+			}
+			b.planContext(rc, g, in, fr, ca)
+			break
+		}
+		args = append(args, &ast.Argument{Name: ca.Name, Value: &ast.Value{Kind: ast.Variable, Raw: variable}})
+	}
+	c := *f
+	c.Arguments = args
+	return &c
+}
+
+// planContext plans the selection of ca at the ancestor fr, into fr's
+// fetch (or fetches after it, which g then waits for).
+func (b *builder) planContext(rc routeCtx, g *group, in *ContextInput, fr *frame, ca *schema.ContextArgument) {
+	sel := NormalizeFieldSet(b.sg.Full, fr.typ, ca.Selection)
+	if sel == nil {
+		return
+	}
+	fields := sel.FieldsFor(fr.typ)
+	if len(fields) == 0 {
+		return
+	}
+	var touched []*group
+	inner := rc
+	inner.touched = &touched
+	inner.representing = &groupList{g: g, next: rc.representing}
+	inner.ancestors = fr
+	fr.ts.add("__typename", "__typename", nil, nil)
+	for _, cf := range fields {
+		b.planField(inner, fr.g, fr.ts, fr.typ, cf, fr.path, fr.prov, false)
+	}
+	if fr.g != g {
+		g.deps = appendUnique(g.deps, fr.g)
+	}
+	for _, ng := range touched {
+		if ng != g {
+			g.deps = appendUnique(g.deps, ng)
+		}
+		if rc.touched != nil {
+			*rc.touched = appendUnique(*rc.touched, ng)
+		}
+	}
+	for _, s := range in.Sources {
+		if s.TypeName == fr.typ {
+			s.Fields = b.mergeRequired(s.Fields, fields, fr.ts, "")
+			return
+		}
+	}
+	in.Sources = append(in.Sources, &ContextSource{TypeName: fr.typ, Fields: b.mergeRequired(nil, fields, fr.ts, "")})
+}
+
+// contextVariable names the variable of a contextual argument: Apollo's
+// name, unless the client's operation declares a variable of that name.
+func (b *builder) contextVariable(graph, typ, field, arg string) string {
+	name := b.sg.ContextVariable(graph, typ, field, arg)
+	if name == "" {
+		name = "contextualArgument_" + typ + "_" + field + "_" + arg
+	}
+	for b.op.Variables.ForName(name) != nil {
+		name = "_fed_" + name
+	}
+	return name
+}
+
+// contextInput returns g's input for variable, added on first use.
+func (g *group) contextInput(variable, typ, typeName string) *ContextInput {
+	for _, in := range g.contexts {
+		if in.Variable == variable {
+			return in
+		}
+	}
+	in := &ContextInput{Variable: variable, Type: typ, TypeName: typeName}
+	g.contexts = append(g.contexts, in)
+	return in
+}
