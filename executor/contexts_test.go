@@ -1,0 +1,184 @@
+package executor
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/fedgate/gateway/planner"
+	"github.com/valyala/fastjson"
+)
+
+// contextTransport answers an entity fetch with, for each representation,
+// {"v": "<the variable c's JSON value>/<id>"}, and keeps the variables
+// of every request.
+type contextTransport struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (t *contextTransport) Fetch(_ context.Context, _ string, req *Request) (*Response, error) {
+	body := fastjson.MustParseBytes(req.Body)
+	vars := body.Get("variables")
+	t.mu.Lock()
+	t.sent = append(t.sent, vars.String())
+	t.mu.Unlock()
+	c := "absent"
+	if v := vars.Get("c"); v != nil {
+		c = v.String()
+	}
+	var out []string
+	for _, rep := range vars.GetArray("representations") {
+		out = append(out, `{"v":`+strconv.Quote(c+"/"+string(rep.GetStringBytes("id")))+`}`)
+	}
+	return &Response{Body: []byte(`{"data":{"_entities":[` + strings.Join(out, ",") + `]}}`)}, nil
+}
+
+// TestContextEntityFetch runs entity fetches whose variable c comes from
+// the nearest ancestor that sets a context: each object gets the answer
+// for its own ancestor's value, objects sharing a value share a request,
+// and objects without such an ancestor are sent without the variable.
+func TestContextEntityFetch(t *testing.T) {
+	post := func(id string) string { return `{"__typename":"Post","id":"` + id + `"}` }
+	leaf := func(name string) []*planner.RequiredField { return []*planner.RequiredField{{Name: name, Key: name}} }
+	cases := []struct {
+		name, data string
+		path       []string
+		sources    []*planner.ContextSource
+		// want lists v of each object at path, in order.
+		want []string
+		// wantVars lists the variables sent apart from the representations, sorted.
+		wantVars []string
+	}{
+		{name: "one context type",
+			data: `{"users":[{"__typename":"User","locale":"en","posts":[` + post("1") + `,` + post("2") + `]},` +
+				`{"__typename":"User","locale":"fr","posts":[` + post("1") + `]},` +
+				`{"__typename":"User","locale":"en","posts":[` + post("3") + `]},` +
+				`{"__typename":"User","posts":[` + post("4") + `]}]}`,
+			path:     []string{"users", "@", "posts", "@"},
+			sources:  []*planner.ContextSource{{TypeName: "User", Fields: leaf("locale")}},
+			want:     []string{`"en"/1`, `"en"/2`, `"fr"/1`, `"en"/3`, `absent/4`},
+			wantVars: []string{`{"c":"en"}`, `{"c":"fr"}`, `{}`},
+		},
+		{name: "the nearest of two context types",
+			data: `{"shops":[{"__typename":"Shop","currency":"EUR","books":[` + post("1") + `],` +
+				`"featured":{"__typename":"Library","lang":"de","books":[` + post("1") + `,` + post("2") + `]}}]}`,
+			path: []string{"shops", "@", "featured", "books", "@"},
+			sources: []*planner.ContextSource{{TypeName: "Library", Fields: leaf("lang")},
+				{TypeName: "Shop", Fields: leaf("currency")}},
+			want:     []string{`"de"/1`, `"de"/2`},
+			wantVars: []string{`{"c":"de"}`},
+		},
+		{name: "the object itself sets the context",
+			data:     `{"list":[{"__typename":"Post","id":"7","tag":"x"},{"__typename":"Post","id":"8","tag":null}]}`,
+			path:     []string{"list", "@"},
+			sources:  []*planner.ContextSource{{TypeName: "Post", Fields: leaf("tag")}},
+			want:     []string{`"x"/7`, `null/8`},
+			wantVars: []string{`{"c":"x"}`, `{"c":null}`},
+		},
+		{name: "a nested selection down to a list of leaves",
+			data: `{"org":{"__typename":"Org","owner":{"__typename":"Person","tags":[{"t":"a"},{"t":"b"}]},"posts":[` + post("1") + `]}}`,
+			path: []string{"org", "posts", "@"},
+			sources: []*planner.ContextSource{{TypeName: "Org", Fields: []*planner.RequiredField{
+				{Name: "owner", Key: "owner", Fields: []*planner.RequiredField{{Name: "tags", Key: "tags", Fields: leaf("t")}}}}}},
+			want:     []string{`["a","b"]/1`},
+			wantVars: []string{`{"c":["a","b"]}`},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr := &contextTransport{}
+			e := &execution{ctx: context.Background(), transport: tr}
+			defer e.release()
+			e.data = fastjson.MustParse(c.data)
+			f := &planner.Fetch{Subgraph: "sg", OperationKind: "query",
+				Operation: `query($representations:[_Any!]!,$c:String){_entities(representations:$representations){...on Post{v(c:$c)}}}`,
+				Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post",
+					Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
+				Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: "Post", Sources: c.sources}},
+			}
+			e.entityFetch(&planner.Flatten{Path: c.path, Node: f})
+			var got []string
+			walkPath(e.data, c.path, func(obj *fastjson.Value) { got = append(got, string(obj.GetStringBytes("v"))) })
+			if strings.Join(got, " ") != strings.Join(c.want, " ") {
+				t.Errorf("answers\n got %q\nwant %q", got, c.want)
+			}
+			var vars []string
+			for _, s := range tr.sent {
+				v := fastjson.MustParse(s)
+				v.Del("representations")
+				vars = append(vars, v.String())
+			}
+			sort.Strings(vars)
+			want := append([]string(nil), c.wantVars...)
+			sort.Strings(want)
+			if strings.Join(vars, " ") != strings.Join(want, " ") {
+				t.Errorf("requests' variables\n got %v\nwant %v", vars, want)
+			}
+		})
+	}
+}
+
+// TestContextEntityFetchManyValues sends a fetch whose objects all have
+// different context values: one request each, every object answered,
+// and no more than maxContextCalls requests in flight at once.
+func TestContextEntityFetchManyValues(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	const n = 50
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"__typename":"User","locale":"l` + strconv.Itoa(i) + `","posts":[{"__typename":"Post","id":"` + strconv.Itoa(i) + `"}]}`)
+	}
+	b.WriteString(`]}`)
+	tr := &gatedTransport{inner: &contextTransport{}}
+	e := &execution{ctx: context.Background(), transport: tr}
+	defer e.release()
+	e.data = fastjson.MustParse(b.String())
+	path := []string{"users", "@", "posts", "@"}
+	f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", Operation: `query{_entities}`,
+		Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post", Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
+		Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: "Post",
+			Sources: []*planner.ContextSource{{TypeName: "User", Fields: []*planner.RequiredField{{Name: "locale", Key: "locale"}}}}}}}
+	e.entityFetch(&planner.Flatten{Path: path, Node: f})
+	i := 0
+	walkPath(e.data, path, func(obj *fastjson.Value) {
+		if got, want := string(obj.GetStringBytes("v")), `"l`+strconv.Itoa(i)+`"/`+strconv.Itoa(i); got != want {
+			t.Errorf("object %d: %q, want %q", i, got, want)
+		}
+		i++
+	})
+	if len(tr.inner.sent) != n {
+		t.Errorf("%d requests, want %d", len(tr.inner.sent), n)
+	}
+	if tr.max > maxContextCalls {
+		t.Errorf("%d requests in flight at once, want at most %d", tr.max, maxContextCalls)
+	}
+}
+
+// gatedTransport counts the requests in flight.
+type gatedTransport struct {
+	inner    *contextTransport
+	mu       sync.Mutex
+	now, max int
+}
+
+func (t *gatedTransport) Fetch(ctx context.Context, sg string, req *Request) (*Response, error) {
+	t.mu.Lock()
+	t.now++
+	if t.now > t.max {
+		t.max = t.now
+	}
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.now--
+		t.mu.Unlock()
+	}()
+	return t.inner.Fetch(ctx, sg, req)
+}
