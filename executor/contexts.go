@@ -132,7 +132,9 @@ func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.
 		if typename != "" && typename != in.TypeName {
 			continue
 		}
-		for i := len(ancestors) - 1; i >= 0; i-- {
+		// The object itself (last) does not count: a context is set by
+		// an ancestor.
+		for i := len(ancestors) - 2; i >= 0; i-- {
 			src := contextSource(in, string(stringBytes(ancestors[i].Get("__typename"))))
 			if src == nil {
 				continue

@@ -12,7 +12,8 @@ import (
 // subgraph has a resolvable key for it: composition checks that). For
 // each contextual argument, the context's selection is planned at the
 // nearest ancestor selection whose type sets the context, like a
-// @requires input, with that ancestor's __typename; the fetch records,
+// @requires input, with that ancestor's __typename (the object itself
+// does not count, as in @apollo/composition); the fetch records,
 // per ancestor type, where the value is in the response (ContextInput),
 // and passes it as a variable. The executor walks up from each object to
 // its nearest ancestor of a context type, reads the value and sends
@@ -33,13 +34,17 @@ type frame struct {
 // addContexts plans the context values of f's contextual arguments in
 // subgraph g (an entity fetch at f's parent), records them in g and
 // returns f with the arguments added as variables.
-func (b *builder) addContexts(rc routeCtx, g *group, typ string, f *Field, fg *schema.FieldInGraph) *Field {
+func (b *builder) addContexts(rc routeCtx, g *group, typ string, f *Field, fg *schema.FieldInGraph, path []string) *Field {
 	args := slices.Clone(f.Arguments)
 	for _, ca := range fg.ContextArguments {
 		variable := b.contextVariable(g.graph, typ, f.Name, ca.Name)
 		in := g.contextInput(variable, ca.Type, typ)
 		types := b.sg.Contexts[ca.Context]
 		for fr := rc.ancestors; fr != nil; fr = fr.next {
+			if fr == rc.ancestors && fr.typ == typ && samePath(fr.path, path) {
+				// The object itself: a context is set by an ancestor.
+				continue
+			}
 			if !slices.Contains(types, fr.typ) {
 				continue
 			}

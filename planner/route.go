@@ -251,7 +251,7 @@ func (b *builder) planField(rc routeCtx, g *group, ts *typeSel, typ string, f *F
 				b.jumpTo(rc, g, ts, typ, f, g.graph, path, prov)
 				return
 			}
-			f = b.addContexts(rc, g, typ, f, fg)
+			f = b.addContexts(rc, g, typ, f, fg, path)
 		}
 		needsRequires := fg != nil && len(fg.Requires) > 0
 		if needsRequires && atEntityRoot && g.entity && g.parentSel[typ] != nil && b.requiresConflict(g, typ, fg) {

@@ -89,6 +89,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		return nil, errs.err()
 	}
 	if !opts.SkipSatisfiability {
+		checkContextReach(sg, errs)
 		checkSatisfiability(sg, errs)
 		if !errs.empty() {
 			return nil, errs.err()

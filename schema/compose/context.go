@@ -2,8 +2,11 @@ package compose
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/fedgate/gateway/schema"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -525,4 +528,134 @@ func (s *supergraph) typeContexts(t *mType) []string {
 		}
 	}
 	return out
+}
+
+// checkContextReach reports a field with contextual arguments that the
+// API schema reaches, from a root, through no type that sets the context
+// while no subgraph resolves it without that context: a gateway would
+// have no value to give the argument (SATISFIABILITY_ERROR, as
+// @apollo/composition reports it). Paths are walked over the API schema's
+// object types (abstract types stand for their possible types).
+func checkContextReach(sg *schema.Supergraph, errs *errorList) {
+	type need struct{ typ, field, graph, context string }
+	var needs []need
+	for _, tname := range sortedKeys(sg.Types) {
+		t := sg.Types[tname]
+		for _, fname := range sortedKeys(t.Fields) {
+			f := t.Fields[fname]
+			var contextual []need
+			plain := false
+			for gid, fg := range f.Graphs {
+				if fg.External {
+					continue
+				}
+				if len(fg.ContextArguments) == 0 {
+					plain = true
+				}
+				for _, ca := range fg.ContextArguments {
+					contextual = append(contextual, need{tname, fname, sg.Graph(gid).Name, ca.Context})
+				}
+			}
+			if !plain {
+				needs = append(needs, contextual...)
+			}
+		}
+	}
+	sort.Slice(needs, func(i, j int) bool {
+		a, b := needs[i], needs[j]
+		return a.typ+"."+a.field+" "+a.graph+" "+a.context < b.typ+"."+b.field+" "+b.graph+" "+b.context
+	})
+	reported := map[string]bool{}
+	for _, n := range needs {
+		coord := n.typ + "." + n.field
+		if reported[coord] {
+			continue
+		}
+		if path := pathAvoiding(sg.API, n.typ, sg.Contexts[n.context]); path != nil {
+			reported[coord] = true
+			errs.add("SATISFIABILITY_ERROR", "", coord, "The following supergraph API query:\n%s\ncannot be satisfied by the subgraphs because:\n- from subgraph \"%s\": could not find a match for required context for field \"%s\".", printPath(path, n.field), n.graph, coord)
+		}
+	}
+}
+
+// pathAvoiding returns the fields of a path from a root type to an object
+// of type target that passes through no object of the types in avoid
+// before it, or nil when there is none.
+func pathAvoiding(api *ast.Schema, target string, avoid []string) []string {
+	type step struct {
+		typ  string
+		prev *step
+		via  string
+	}
+	seen := map[string]bool{}
+	var queue []*step
+	for _, r := range []*ast.Definition{api.Query, api.Mutation, api.Subscription} {
+		if r != nil && (r.Name == target || !slices.Contains(avoid, r.Name)) && !seen[r.Name] {
+			seen[r.Name] = true
+			queue = append(queue, &step{typ: r.Name})
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if s.typ == target {
+			var fields []string
+			for x := s; x.prev != nil; x = x.prev {
+				fields = append([]string{x.via}, fields...)
+			}
+			return append(fields, "")
+		}
+		def := api.Types[s.typ]
+		if def == nil {
+			continue
+		}
+		for _, fd := range def.Fields {
+			if strings.HasPrefix(fd.Name, "__") {
+				continue
+			}
+			ft := api.Types[fd.Type.Name()]
+			if ft == nil || !ft.IsCompositeType() {
+				continue
+			}
+			for _, obj := range api.GetPossibleTypes(ft) {
+				// The field's own type setting the context does not
+				// count: the context is an ancestor's.
+				if seen[obj.Name] || (obj.Name != target && slices.Contains(avoid, obj.Name)) {
+					continue
+				}
+				seen[obj.Name] = true
+				via := fd.Name
+				if obj.Name != ft.Name {
+					via = fd.Name + " ... on " + obj.Name
+				}
+				queue = append(queue, &step{typ: obj.Name, prev: s, via: via})
+			}
+		}
+	}
+	return nil
+}
+
+// printPath prints a path of fields ending in field as a query.
+func printPath(fields []string, field string) string {
+	var b strings.Builder
+	b.WriteString("{\n")
+	depth := 1
+	for _, f := range fields[:len(fields)-1] {
+		b.WriteString(strings.Repeat("  ", depth) + f + " {\n")
+		depth++
+	}
+	b.WriteString(strings.Repeat("  ", depth) + field + "\n")
+	for depth--; depth >= 0; depth-- {
+		b.WriteString(strings.Repeat("  ", depth) + "}\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
