@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 
@@ -41,7 +42,10 @@ func (e *execution) contextEntityFetch(n *planner.Flatten) {
 	if e.data != nil {
 		for _, p := range paths {
 			walkAncestors(e.data, p, nil, func(obj *fastjson.Value, ancestors []*fastjson.Value) {
-				buf = contextVariables(buf[:0], f.Contexts, obj, ancestors)
+				var mine bool
+				if buf, mine = contextVariables(buf[:0], f.Contexts, obj, ancestors); !mine {
+					return
+				}
 				g := byVars[string(buf)]
 				if g == nil {
 					g = &contextGroup{vars: string(buf)}
@@ -125,8 +129,10 @@ func walkAncestors(v *fastjson.Value, path []string, ancestors []*fastjson.Value
 // contextVariables writes the members of the variables object that carry
 // obj's context values: for each input, the value its nearest ancestor of
 // a context type holds (none when there is no such ancestor or it lacks
-// the value: the subgraph then gets the argument as not given).
-func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.Value, ancestors []*fastjson.Value) []byte {
+// the value: the subgraph then gets the argument as not given). It
+// reports false when that ancestor is of a context type the input has no
+// source for: the object is another fetch's.
+func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.Value, ancestors []*fastjson.Value) ([]byte, bool) {
 	typename := string(stringBytes(obj.Get("__typename")))
 	for _, in := range inputs {
 		if typename != "" && typename != in.TypeName {
@@ -135,8 +141,12 @@ func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.
 		// The object itself (last) does not count: a context is set by
 		// an ancestor.
 		for i := len(ancestors) - 2; i >= 0; i-- {
-			src := contextSource(in, string(stringBytes(ancestors[i].Get("__typename"))))
+			typename := string(stringBytes(ancestors[i].Get("__typename")))
+			src := contextSource(in, typename)
 			if src == nil {
+				if slices.Contains(in.Types, typename) {
+					return buf, false
+				}
 				continue
 			}
 			start := len(buf)
@@ -152,7 +162,7 @@ func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.
 			break
 		}
 	}
-	return buf
+	return buf, true
 }
 
 func contextSource(in *planner.ContextInput, typename string) *planner.ContextSource {

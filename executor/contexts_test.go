@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,8 @@ func TestContextEntityFetch(t *testing.T) {
 		name, data string
 		path       []string
 		sources    []*planner.ContextSource
+		// types are the context's types (default: the sources').
+		types []string
 		// want lists v of each object at path, in order.
 		want []string
 		// wantVars lists the variables sent apart from the representations, sorted.
@@ -79,6 +82,14 @@ func TestContextEntityFetch(t *testing.T) {
 			want:     []string{`"x"/8`, `null/8`},
 			wantVars: []string{`{"c":"x"}`, `{"c":null}`},
 		},
+		{name: "objects below another context type are another fetch's",
+			data: `{"owners":[{"__typename":"Library","lang":"de","books":[` + post("1") + `]},{"__typename":"Shop","currency":"EUR","books":[` + post("2") + `]},{"__typename":"Other","books":[` + post("3") + `]}]}`,
+			path:     []string{"owners", "@", "books", "@"},
+			types:    []string{"Library", "Shop"},
+			sources:  []*planner.ContextSource{{TypeName: "Library", Fields: leaf("lang")}},
+			want:     []string{`"de"/1`, ``, `absent/3`},
+			wantVars: []string{`{"c":"de"}`, `{}`},
+		},
 		{name: "a nested selection down to a list of leaves",
 			data: `{"org":{"__typename":"Org","owner":{"__typename":"Person","tags":[{"t":"a"},{"t":"b"}]},"posts":[` + post("1") + `]}}`,
 			path: []string{"org", "posts", "@"},
@@ -94,11 +105,17 @@ func TestContextEntityFetch(t *testing.T) {
 			e := &execution{ctx: context.Background(), transport: tr}
 			defer e.release()
 			e.data = fastjson.MustParse(c.data)
+			types := c.types
+			for _, s := range c.sources {
+				if !slices.Contains(types, s.TypeName) {
+					types = append(types, s.TypeName)
+				}
+			}
 			f := &planner.Fetch{Subgraph: "sg", OperationKind: "query",
 				Operation: `query($representations:[_Any!]!,$c:String){_entities(representations:$representations){...on Post{v(c:$c)}}}`,
 				Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post",
 					Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
-				Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: "Post", Sources: c.sources}},
+				Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: "Post", Types: types, Sources: c.sources}},
 			}
 			e.entityFetch(&planner.Flatten{Path: c.path, Node: f})
 			var got []string

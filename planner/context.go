@@ -38,8 +38,8 @@ func (b *builder) addContexts(rc routeCtx, g *group, typ string, f *Field, fg *s
 	args := slices.Clone(f.Arguments)
 	for _, ca := range fg.ContextArguments {
 		variable := b.contextVariable(g.graph, typ, f.Name, ca.Name)
-		in := g.contextInput(variable, ca.Type, typ)
 		types := b.sg.Contexts[ca.Context]
+		in := g.contextInput(variable, ca.Type, typ, types)
 		for fr := rc.ancestors; fr != nil; fr = fr.next {
 			if fr == rc.ancestors && fr.typ == typ && samePath(fr.path, path) {
 				// The object itself: a context is set by an ancestor.
@@ -112,13 +112,13 @@ func (b *builder) contextVariable(graph, typ, field, arg string) string {
 }
 
 // contextInput returns g's input for variable, added on first use.
-func (g *group) contextInput(variable, typ, typeName string) *ContextInput {
+func (g *group) contextInput(variable, typ, typeName string, types []string) *ContextInput {
 	for _, in := range g.contexts {
 		if in.Variable == variable {
 			return in
 		}
 	}
-	in := &ContextInput{Variable: variable, Type: typ, TypeName: typeName}
+	in := &ContextInput{Variable: variable, Type: typ, TypeName: typeName, Types: types}
 	g.contexts = append(g.contexts, in)
 	return in
 }

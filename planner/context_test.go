@@ -76,6 +76,12 @@ func TestPlanContexts(t *testing.T) {
 				"shops.@.books.@: $contextualArgument_2_0 String of Book <- Shop.currency<-currency",
 				"shops.@.featured.books.@: $contextualArgument_2_0 String of Book <- Library.lang<-lang",
 			}},
+		{name: "below an abstract position: a fetch per parent type at one path", supergraph: "context_multi",
+			query: `{ owners { books { label } } }`,
+			want: []string{
+				"owners.@.books.@: $contextualArgument_2_0 String of Book <- Library.lang<-lang",
+				"owners.@.books.@: $contextualArgument_2_0 String of Book <- Shop.currency<-currency",
+			}},
 		{name: "no contextual field, no context read", supergraph: "context_multi",
 			query: `{ shops { books { title } } }`,
 			notIn: []string{"contextualArgument", "currency"}},

@@ -119,6 +119,11 @@ type ContextInput struct {
 	Variable, Type string
 	// TypeName is the runtime type of the objects whose field reads it.
 	TypeName string
+	// Types are the object types that set the context. An object whose
+	// nearest ancestor of one of them has no source here is left to
+	// another fetch at the same path (one planned below another object
+	// type of an abstract position).
+	Types []string
 	// Sources say, per runtime type of the ancestor that sets the context
 	// (the object itself included), what is read there: one field (its
 	// RequiredField.Key is where the value is in the response data), with
@@ -210,6 +215,7 @@ type context struct {
 	Variable string          `json:"variable"`
 	Type     string          `json:"type"`
 	TypeName string          `json:"typeCondition"`
+	Types    []string        `json:"contextTypes"`
 	Sources  []contextSource `json:"sources"`
 }
 
@@ -221,7 +227,7 @@ type contextSource struct {
 func contexts[S any](cs []*ContextInput, fields func([]*RequiredField) []S) []context {
 	var out []context
 	for _, c := range cs {
-		x := context{Variable: c.Variable, Type: c.Type, TypeName: c.TypeName}
+		x := context{Variable: c.Variable, Type: c.Type, TypeName: c.TypeName, Types: c.Types}
 		for _, s := range c.Sources {
 			x.Sources = append(x.Sources, contextSource{TypeName: s.TypeName, Selections: fields(s.Fields)})
 		}

@@ -154,6 +154,16 @@ func TestContexts(t *testing.T) {
 			} `json:"libraries"`
 		}
 		askFedgate(t, st.fedgate, `{ shops { currency books { id label } featured { lang books { id label(short: true) } } } libraries { lang books { id label } } }`, &data)
+		// Below an abstract position, each object's own owner holds its
+		// context.
+		var owners struct {
+			Owners []struct {
+				Lang     string `json:"lang"`
+				Currency string `json:"currency"`
+				Books    []book `json:"books"`
+			} `json:"owners"`
+		}
+		askFedgate(t, st.fedgate, `{ owners { books { id label } ... on Library { lang } ... on Shop { currency } } }`, &owners)
 		checked := 0
 		check := func(b book, tag, args string) {
 			t.Helper()
@@ -176,6 +186,16 @@ func TestContexts(t *testing.T) {
 			for _, b := range l.Books {
 				check(b, l.Lang, "")
 			}
+		}
+		kinds := map[bool]int{}
+		for _, o := range owners.Owners {
+			for _, b := range o.Books {
+				check(b, o.Lang+o.Currency, "")
+				kinds[o.Lang != ""]++
+			}
+		}
+		if kinds[true] == 0 || kinds[false] == 0 {
+			t.Errorf("owners' books: %d of libraries, %d of shops: the test needs both", kinds[true], kinds[false])
 		}
 		if checked < 3 {
 			t.Fatalf("only %d books to check: %+v", checked, data)
