@@ -83,7 +83,7 @@ func TestContextEntityFetch(t *testing.T) {
 			wantVars: []string{`{"c":"x"}`, `{"c":null}`},
 		},
 		{name: "objects below another context type are another fetch's",
-			data: `{"owners":[{"__typename":"Library","lang":"de","books":[` + post("1") + `]},{"__typename":"Shop","currency":"EUR","books":[` + post("2") + `]},{"__typename":"Other","books":[` + post("3") + `]}]}`,
+			data:     `{"owners":[{"__typename":"Library","lang":"de","books":[` + post("1") + `]},{"__typename":"Shop","currency":"EUR","books":[` + post("2") + `]},{"__typename":"Other","books":[` + post("3") + `]}]}`,
 			path:     []string{"owners", "@", "books", "@"},
 			types:    []string{"Library", "Shop"},
 			sources:  []*planner.ContextSource{{TypeName: "Library", Fields: leaf("lang")}},
