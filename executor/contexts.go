@@ -3,6 +3,7 @@ package executor
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/fedgate/gateway/planner"
@@ -12,9 +13,10 @@ import (
 // Entity fetches with contextual arguments (Federation 2.8 @fromContext):
 // each object's variables are read from its nearest ancestor whose type
 // sets the context (planner.ContextInput). One _entities call takes one
-// value per variable, so the objects are grouped by their values and each
-// group is sent as its own call; the calls of one fetch run at most
-// maxContextCalls at a time.
+// value per variable, so the objects are grouped by their values; one
+// group is sent as the plan's operation, several in one request with an
+// aliased _entities field per group (up to maxSetsPerCall a request, at
+// most maxContextCalls requests of one fetch at a time).
 
 // maxContextCalls bounds the concurrent calls of one contextual fetch.
 const maxContextCalls = 8
@@ -81,6 +83,32 @@ func (e *execution) contextEntityFetch(n *planner.Flatten) {
 		batches[i] = batch
 	}
 	e.mu.Unlock()
+	if len(groups) == 1 || f.ContextTemplate == nil {
+		e.contextCalls(n, paths, groups, batches)
+		return
+	}
+	// Several sets of values: one request asks for up to
+	// maxSetsPerCall of them, each in an aliased _entities field.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxContextCalls)
+	for start := 0; start < len(groups); start += maxSetsPerCall {
+		end := min(start+maxSetsPerCall, len(groups))
+		wg.Add(1)
+		slots <- struct{}{}
+		go func(groups []*contextGroup, batches []*entityBatch) {
+			defer wg.Done()
+			defer func() { <-slots }()
+			e.aliasedContextCall(n, paths, groups, batches)
+		}(groups[start:end], batches[start:end])
+	}
+	wg.Wait()
+}
+
+// maxSetsPerCall bounds the aliased _entities fields of one request.
+const maxSetsPerCall = 64
+
+// contextCalls sends each group's objects in its own _entities call.
+func (e *execution) contextCalls(n *planner.Flatten, paths [][]string, groups []*contextGroup, batches []*entityBatch) {
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, maxContextCalls)
 	for i, g := range groups {
@@ -94,6 +122,155 @@ func (e *execution) contextEntityFetch(n *planner.Flatten) {
 		}(batches[i], []byte(g.vars))
 	}
 	wg.Wait()
+}
+
+// aliasedContextCall asks for the objects of several groups in one
+// request, group i in the _entities field aliased _<i>, with its own
+// representations and contextual variables, and merges the answers.
+func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, groups []*contextGroup, batches []*entityBatch) {
+	f := n.Node
+	t := f.ContextTemplate
+	defer func() {
+		for _, b := range batches {
+			b.release()
+		}
+	}()
+	// A prefix for the request's own variables that no client variable
+	// of the operation starts with.
+	prefix := "_fed_"
+	for clash := true; clash; {
+		clash = false
+		for _, u := range f.VariableUsages {
+			if strings.HasPrefix(u, prefix) {
+				clash = true
+				prefix += "_"
+				break
+			}
+		}
+	}
+	name := func(buf []byte, kind string, set, k int) []byte {
+		buf = append(buf, prefix...)
+		buf = append(buf, kind...)
+		buf = strconv.AppendInt(buf, int64(set), 10)
+		if k >= 0 {
+			buf = append(buf, '_')
+			buf = strconv.AppendInt(buf, int64(k), 10)
+		}
+		return buf
+	}
+	var op []byte
+	op = append(op, t.Head...)
+	op = append(op, '(')
+	first := true
+	for i, b := range batches {
+		if b.count == 0 {
+			// No field asks for it: no variables either (an unused
+			// variable fails validation).
+			continue
+		}
+		if !first {
+			op = append(op, ',')
+		}
+		first = false
+		op = append(op, '$')
+		op = name(op, "r", i, -1)
+		op = append(op, ":[_Any!]!"...)
+		for k, in := range f.Contexts {
+			op = append(op, ",$"...)
+			op = name(op, "c", i, k)
+			op = append(op, ':')
+			op = append(op, in.Type...)
+		}
+	}
+	op = append(op, t.Vars...)
+	op = append(op, "){"...)
+	for i, b := range batches {
+		if b.count == 0 {
+			continue
+		}
+		op = append(op, '_')
+		op = strconv.AppendInt(op, int64(i), 10)
+		op = append(op, ":_entities(representations:$"...)
+		op = name(op, "r", i, -1)
+		op = append(op, "){"...)
+		for j, part := range t.Parts {
+			op = append(op, part...)
+			if j < len(t.Uses) {
+				op = append(op, '$')
+				op = name(op, "c", i, t.Uses[j])
+			}
+		}
+		op = append(op, "} "...)
+	}
+	op = append(op, '}')
+
+	var vars []byte
+	n0 := 0
+	for i, b := range batches {
+		if b.count == 0 {
+			continue
+		}
+		if n0 > 0 {
+			vars = append(vars, ',')
+		}
+		n0++
+		vars = append(vars, '"')
+		vars = name(vars, "r", i, -1)
+		vars = append(vars, `":`...)
+		vars = append(vars, b.reps...)
+		vars = append(vars, ']')
+		// The group's values, under this set's names.
+		values, err := fastjson.Parse("{" + groups[i].vars + "}")
+		if err != nil {
+			continue
+		}
+		for k, in := range f.Contexts {
+			if v := values.Get(in.Variable); v != nil {
+				vars = append(vars, ',', '"')
+				vars = name(vars, "c", i, k)
+				vars = append(vars, `":`...)
+				vars = v.MarshalTo(vars)
+			}
+		}
+	}
+	if n0 == 0 {
+		return
+	}
+	aliased := *f
+	aliased.Operation = string(op)
+	body := e.fetchBody(&aliased, nil, vars)
+	v, _ := e.send(f, body, n.Path)
+	if v == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var key []byte
+	for i, b := range batches {
+		key = append(append(key[:0], '_'), strconv.Itoa(i)...)
+		entities := v.GetArray("data", string(key))
+		if len(f.OutputRewrites) > 0 {
+			for _, ent := range entities {
+				applyRewrites(ent, f.OutputRewrites)
+			}
+		}
+		e.mergeEntityAnswers(f, b, entities)
+	}
+	for _, ev := range v.GetArray("errors") {
+		// The alias the error's path starts with names its group.
+		b, field := batches[0], "_0"
+		if p := ev.GetArray("path"); len(p) > 0 {
+			s := string(p[0].GetStringBytes())
+			if i, err := strconv.Atoi(strings.TrimPrefix(s, "_")); err == nil && strings.HasPrefix(s, "_") && i >= 0 && i < len(batches) {
+				b, field = batches[i], s
+			}
+		}
+		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
+			return e.entityErrorPath(paths, b, p, field)
+		})
+		err.fetch = f
+		e.errors = append(e.errors, err)
+	}
 }
 
 // walkAncestors calls fn for every non-null object at path below v, as

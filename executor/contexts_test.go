@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -198,4 +199,90 @@ func (t *gatedTransport) Fetch(ctx context.Context, sg string, req *Request) (*R
 		t.mu.Unlock()
 	}()
 	return t.inner.Fetch(ctx, sg, req)
+}
+
+// aliasTransport answers aliased _entities calls: for every variable
+// <prefix>r<i>, the field _<i> with {"v": "<value of <prefix>c<i>_0>/<id>"}
+// per representation, and an error at the first answer of _1.
+type aliasTransport struct {
+	prefix string
+	sent   []string
+}
+
+func (t *aliasTransport) Fetch(_ context.Context, _ string, req *Request) (*Response, error) {
+	body := fastjson.MustParseBytes(req.Body)
+	t.sent = append(t.sent, string(req.Body))
+	vars := body.Get("variables")
+	var fields []string
+	for i := 0; ; i++ {
+		reps := vars.Get(t.prefix + "r" + strconv.Itoa(i))
+		if reps == nil {
+			break
+		}
+		c := "absent"
+		if v := vars.Get(t.prefix + "c" + strconv.Itoa(i) + "_0"); v != nil {
+			c = v.String()
+		}
+		var out []string
+		for _, rep := range reps.GetArray() {
+			out = append(out, `{"v":`+strconv.Quote(c+"/"+string(rep.GetStringBytes("id")))+`}`)
+		}
+		fields = append(fields, `"_`+strconv.Itoa(i)+`":[`+strings.Join(out, ",")+`]`)
+	}
+	return &Response{Body: []byte(`{"data":{` + strings.Join(fields, ",") + `},"errors":[{"message":"x","path":["_1",0,"v"]}]}`)}, nil
+}
+
+// TestContextEntityFetchAliased sends objects with two context values in
+// one request, one aliased _entities field each, with variables named
+// apart from the client's, and re-paths an error of the second field to
+// its object.
+func TestContextEntityFetchAliased(t *testing.T) {
+	for _, clientVar := range []string{"v", "_fed_r0"} {
+		t.Run(clientVar, func(t *testing.T) {
+			prefix := "_fed_"
+			if strings.HasPrefix(clientVar, prefix) {
+				prefix = "_fed__"
+			}
+			tr := &aliasTransport{prefix: prefix}
+			e := &execution{ctx: context.Background(), transport: tr}
+			defer e.release()
+			e.vars = fastjson.MustParse(`{"` + clientVar + `":true}`)
+			e.data = fastjson.MustParse(`{"users":[{"__typename":"User","locale":"en","posts":[{"__typename":"Post","id":"1"}]},` +
+				`{"__typename":"User","locale":"fr","posts":[{"__typename":"Post","id":"1"},{"__typename":"Post","id":"2"}]}]}`)
+			path := []string{"users", "@", "posts", "@"}
+			f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", OperationName: "Q",
+				Operation:      `query Q($representations:[_Any!]!,$c:String,$` + clientVar + `:Boolean){_entities(representations:$representations){...on Post{v(c:$c,u:$` + clientVar + `)}}}`,
+				VariableUsages: []string{clientVar},
+				Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post",
+					Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
+				Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: "Post", Types: []string{"User"},
+					Sources: []*planner.ContextSource{{TypeName: "User", Fields: []*planner.RequiredField{{Name: "locale", Key: "locale"}}}}}},
+				ContextTemplate: &planner.ContextTemplate{Head: "query Q", Vars: ",$" + clientVar + ":Boolean",
+					Parts: []string{"...on Post{v(c:", ",u:$" + clientVar + ")}"}, Uses: []int{0}},
+			}
+			e.entityFetch(&planner.Flatten{Path: path, Node: f})
+			if len(tr.sent) != 1 {
+				t.Fatalf("%d requests, want 1", len(tr.sent))
+			}
+			body := fastjson.MustParse(tr.sent[0])
+			p := prefix
+			wantOp := `query Q($` + p + `r0:[_Any!]!,$` + p + `c0_0:String,$` + p + `r1:[_Any!]!,$` + p + `c1_0:String,$` + clientVar + `:Boolean){` +
+				`_0:_entities(representations:$` + p + `r0){...on Post{v(c:$` + p + `c0_0,u:$` + clientVar + `)}} ` +
+				`_1:_entities(representations:$` + p + `r1){...on Post{v(c:$` + p + `c1_0,u:$` + clientVar + `)}} }`
+			if got := string(body.GetStringBytes("query")); got != wantOp {
+				t.Errorf("operation\n got %s\nwant %s", got, wantOp)
+			}
+			if got := body.Get("variables", clientVar); got == nil || got.String() != "true" {
+				t.Errorf("client variable %s: %v", clientVar, got)
+			}
+			var got []string
+			walkPath(e.data, path, func(obj *fastjson.Value) { got = append(got, string(obj.GetStringBytes("v"))) })
+			if want := []string{`"en"/1`, `"fr"/1`, `"fr"/2`}; !slices.Equal(got, want) {
+				t.Errorf("answers %q, want %q", got, want)
+			}
+			if len(e.errors) != 1 || fmt.Sprint(e.errors[0].Path) != "[users 1 posts 0 v]" {
+				t.Errorf("errors %+v, want one at users.1.posts.0.v", e.errors)
+			}
+		})
+	}
 }

@@ -10,7 +10,8 @@
 // is written, so no intermediate map trees are built. An entity fetch
 // with contextual arguments (@fromContext, contexts.go) reads each
 // object's values from its nearest ancestor that sets the context and
-// sends the objects whose values differ in separate _entities calls. The
+// asks for the objects whose values differ in aliased _entities fields of
+// one request, as Apollo Router does. The
 // plan is only read; all per-request state lives in an unexported
 // execution value.
 package executor

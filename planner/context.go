@@ -17,7 +17,8 @@ import (
 // per ancestor type, where the value is in the response (ContextInput),
 // and passes it as a variable. The executor walks up from each object to
 // its nearest ancestor of a context type, reads the value and sends
-// objects whose values differ in separate requests.
+// objects whose values differ in aliased _entities fields of one request
+// (ContextTemplate).
 
 // frame is one object selection above the field being routed: its
 // concrete type, the fetch group and selection that hold it, its

@@ -62,7 +62,7 @@ func TestPlanContexts(t *testing.T) {
 			query: `{ users { locale: name posts { title } } }`,
 			want:  []string{"users.@.posts.@: $contextualArgument_2_0 String of Post <- User.locale<-_fed_k0_locale"}},
 		{name: "a client variable of the contextual variable's name", supergraph: "context_basic",
-			query:  `query ($contextualArgument_2_0: Boolean) { users { posts { title(upper: $contextualArgument_2_0) } } }`,
+			query:  `query Named($contextualArgument_2_0: Boolean) { users { posts { title(upper: $contextualArgument_2_0) } } }`,
 			want:   []string{"users.@.posts.@: $_fed_contextualArgument_2_0 String of Post <- User.locale<-locale"},
 			in:     []string{"title(upper:$contextualArgument_2_0,locale:$_fed_contextualArgument_2_0)", "$contextualArgument_2_0:Boolean"},
 			usages: []string{"contextualArgument_2_0"}},
@@ -97,6 +97,25 @@ func TestPlanContexts(t *testing.T) {
 			for _, f := range corpusFetches(p.Root) {
 				ops += f.Operation + "\n"
 				usages = append(usages, f.VariableUsages...)
+				if len(f.Contexts) > 0 {
+					// The template's pieces, put together for one set of
+					// values, are the operation.
+					tm := f.ContextTemplate
+					op := tm.Head + "($representations:[_Any!]!"
+					for _, in := range f.Contexts {
+						op += ",$" + in.Variable + ":" + in.Type
+					}
+					op += tm.Vars + "){_entities(representations:$representations){"
+					for i, part := range tm.Parts {
+						op += part
+						if i < len(tm.Uses) {
+							op += "$" + f.Contexts[tm.Uses[i]].Variable
+						}
+					}
+					if op += "}}"; op != f.Operation {
+						t.Errorf("template\n%s\nis not the operation\n%s", op, f.Operation)
+					}
+				}
 			}
 			for _, s := range c.in {
 				if !strings.Contains(ops, s) {

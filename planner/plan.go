@@ -67,8 +67,13 @@ type Fetch struct {
 	// Contexts lists the contextual arguments (Federation 2.8 @fromContext)
 	// the operation passes as variables: for each object of the fetch,
 	// their values are read from its nearest ancestor that sets the
-	// context. Objects whose values differ are sent in separate requests.
+	// context. Objects whose values differ are asked in aliased _entities
+	// fields of one request (ContextTemplate).
 	Contexts []*ContextInput
+	// ContextTemplate, set with Contexts, rebuilds the operation to ask
+	// for several sets of context values in one request. It is not part
+	// of the plan's JSON form.
+	ContextTemplate *ContextTemplate
 	// OutputRewrites rename fields the operation had to alias back to
 	// their data keys, in the answer before it is merged.
 	OutputRewrites []*OutputRewrite
@@ -129,6 +134,19 @@ type ContextInput struct {
 	// RequiredField.Key is where the value is in the response data), with
 	// a sub-selection down to one leaf for an object-typed field.
 	Sources []*ContextSource
+}
+
+// ContextTemplate is an entity fetch's operation in pieces, to ask for
+// several sets of context values in one request, one aliased _entities
+// field per set (Apollo Router's way): Head ("query Name"), then the
+// variable definitions (representations and contextual variables per set,
+// then Vars, the client variables' definitions, each after a comma), then
+// per set the _entities selection: Parts with, between Parts[i] and
+// Parts[i+1], the set's variable for Contexts[Uses[i]].
+type ContextTemplate struct {
+	Head, Vars string
+	Parts      []string
+	Uses       []int
 }
 
 // ContextSource is what a ContextInput reads from an ancestor of one type.
