@@ -286,3 +286,55 @@ func TestContextEntityFetchAliased(t *testing.T) {
 		})
 	}
 }
+
+// TestContextEntityFetchAliasedChunks sends a fetch whose objects have
+// more sets of values than one request may ask: requests of at most
+// maxSetsPerCall aliased fields, every object answered with its own value.
+func TestContextEntityFetchAliasedChunks(t *testing.T) {
+	const n = 2*maxSetsPerCall + 3
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"__typename":"User","locale":"l` + strconv.Itoa(i) + `","posts":[{"__typename":"Post","id":"` + strconv.Itoa(i) + `"}]}`)
+	}
+	b.WriteString(`]}`)
+	tr := &lockedAliasTransport{inner: &aliasTransport{prefix: "_fed_"}}
+	e := &execution{ctx: context.Background(), transport: tr}
+	defer e.release()
+	e.data = fastjson.MustParse(b.String())
+	path := []string{"users", "@", "posts", "@"}
+	f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", Operation: `query{_entities}`,
+		Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post", Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
+		Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: "Post", Types: []string{"User"},
+			Sources: []*planner.ContextSource{{TypeName: "User", Fields: []*planner.RequiredField{{Name: "locale", Key: "locale"}}}}}},
+		ContextTemplate: &planner.ContextTemplate{Head: "query", Parts: []string{"...on Post{v(c:", ")}"}, Uses: []int{0}}}
+	e.entityFetch(&planner.Flatten{Path: path, Node: f})
+	if got, want := len(tr.inner.sent), (n+maxSetsPerCall-1)/maxSetsPerCall; got != want {
+		t.Errorf("%d requests, want %d", got, want)
+	}
+	i := 0
+	walkPath(e.data, path, func(obj *fastjson.Value) {
+		if got, want := string(obj.GetStringBytes("v")), `"l`+strconv.Itoa(i)+`"/`+strconv.Itoa(i); got != want {
+			t.Errorf("object %d: %q, want %q", i, got, want)
+		}
+		i++
+	})
+	if i != n {
+		t.Errorf("%d objects, want %d", i, n)
+	}
+}
+
+// lockedAliasTransport serializes an aliasTransport's requests.
+type lockedAliasTransport struct {
+	mu    sync.Mutex
+	inner *aliasTransport
+}
+
+func (t *lockedAliasTransport) Fetch(ctx context.Context, sg string, req *Request) (*Response, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inner.Fetch(ctx, sg, req)
+}
