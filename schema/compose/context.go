@@ -659,3 +659,38 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// validateContextAuth checks that field f of t, contextual in subgraph i,
+// carries at least the access-control requirements of the types that set
+// its contexts and of the data its selections read there
+// (MISSING_TRANSITIVE_AUTH_REQUIREMENTS, as for @requires).
+func (s *supergraph) validateContextAuth(t *mType, f *mField, i int, sf *sField, errs *errorList) {
+	own := authOf(t.applied).and(authOf(f.applied))
+	sg := s.subgraphs[i]
+	for _, a := range sf.args {
+		if !a.contextual {
+			continue
+		}
+		context, selection := ParseContextField(a.fromContext)
+		sel, err := parseContextSelection(selection)
+		if context == "" || err != nil {
+			continue
+		}
+		for _, name := range s.order {
+			target := s.types[name]
+			if st := target.sources[i]; st == nil || !containsString(st.contexts, context) {
+				continue
+			}
+			bad := ""
+			if !own.satisfies(authOf(target.applied)) {
+				bad = "type"
+			} else {
+				bad = s.firstUnmetAuth(own, name, sel)
+			}
+			if bad != "" {
+				errs.add("MISSING_TRANSITIVE_AUTH_REQUIREMENTS", sg.name, t.name+"."+f.name, "Field \"%s.%s\" does not specify necessary @authenticated, @requiresScopes and/or @policy auth requirements to access the transitive data in context %s from @fromContext selection set.", t.name, f.name, sg.name+"__"+context)
+				return
+			}
+		}
+	}
+}
