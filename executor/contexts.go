@@ -315,9 +315,13 @@ func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.
 		if typename != "" && typename != in.TypeName {
 			continue
 		}
-		// The object itself (last) does not count: a context is set by
-		// an ancestor.
-		for i := len(ancestors) - 2; i >= 0; i-- {
+		// The object itself (last) does not count, a context is set by
+		// an ancestor, unless the field is selected below it.
+		i := len(ancestors) - 2
+		if in.Self {
+			i++
+		}
+		for ; i >= 0; i-- {
 			typename := string(stringBytes(ancestors[i].Get("__typename")))
 			src := contextSource(in, typename)
 			if src == nil {

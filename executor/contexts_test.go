@@ -52,6 +52,9 @@ func TestContextEntityFetch(t *testing.T) {
 		sources    []*planner.ContextSource
 		// types are the context's types (default: the sources').
 		types []string
+		// self: the objects at path are the fetch's own entities (User),
+		// below which the field is selected.
+		self bool
 		// want lists v of each object at path, in order.
 		want []string
 		// wantVars lists the variables sent apart from the representations, sorted.
@@ -83,6 +86,14 @@ func TestContextEntityFetch(t *testing.T) {
 			want:     []string{`"x"/8`, `null/8`},
 			wantVars: []string{`{"c":"x"}`, `{"c":null}`},
 		},
+		{name: "the field below the entity that sets the context",
+			data:     `{"users":[{"__typename":"User","id":"1","locale":"en"},{"__typename":"User","id":"2","locale":"fr"},{"__typename":"User","id":"3","locale":"en"}]}`,
+			path:     []string{"users", "@"},
+			self:     true,
+			sources:  []*planner.ContextSource{{TypeName: "User", Fields: leaf("locale")}},
+			want:     []string{`"en"/1`, `"fr"/2`, `"en"/3`},
+			wantVars: []string{`{"c":"en"}`, `{"c":"fr"}`},
+		},
 		{name: "objects below another context type are another fetch's",
 			data:     `{"owners":[{"__typename":"Library","lang":"de","books":[` + post("1") + `]},{"__typename":"Shop","currency":"EUR","books":[` + post("2") + `]},{"__typename":"Other","books":[` + post("3") + `]}]}`,
 			path:     []string{"owners", "@", "books", "@"},
@@ -106,6 +117,10 @@ func TestContextEntityFetch(t *testing.T) {
 			e := &execution{ctx: context.Background(), transport: tr}
 			defer e.release()
 			e.data = fastjson.MustParse(c.data)
+			entity := "Post"
+			if c.self {
+				entity = "User"
+			}
 			types := c.types
 			for _, s := range c.sources {
 				if !slices.Contains(types, s.TypeName) {
@@ -114,9 +129,9 @@ func TestContextEntityFetch(t *testing.T) {
 			}
 			f := &planner.Fetch{Subgraph: "sg", OperationKind: "query",
 				Operation: `query($representations:[_Any!]!,$c:String){_entities(representations:$representations){...on Post{v(c:$c)}}}`,
-				Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post",
+				Requires: []*planner.Requirement{{TypeName: entity, RepresentationType: entity,
 					Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
-				Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: "Post", Types: types, Sources: c.sources}},
+				Contexts: []*planner.ContextInput{{Variable: "c", Type: "String", TypeName: entity, Self: c.self, Types: types, Sources: c.sources}},
 			}
 			e.entityFetch(&planner.Flatten{Path: c.path, Node: f})
 			var got []string

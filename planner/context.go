@@ -8,8 +8,11 @@ import (
 )
 
 // Contexts (Federation 2.8 @context / @fromContext): a field with
-// contextual arguments is fetched by an entity fetch of its own type (its
-// subgraph has a resolvable key for it: composition checks that). For
+// contextual arguments stays in an entity fetch below its root when the
+// entity the fetch is for is the nearest ancestor that sets each of its
+// contexts (the values are then read per entity); otherwise it is fetched
+// by an entity fetch of its own type (its subgraph has a resolvable key
+// for it: composition checks that). For
 // each contextual argument, the context's selection is planned at the
 // nearest ancestor selection whose type sets the context, like a
 // @requires input, with that ancestor's __typename (the object itself
@@ -40,23 +43,54 @@ func (b *builder) addContexts(rc routeCtx, g *group, typ string, f *Field, fg *s
 	for _, ca := range fg.ContextArguments {
 		variable := b.contextVariable(g.graph, typ, f.Name, ca.Name)
 		types := b.sg.Contexts[ca.Context]
-		in := g.contextInput(variable, ca.Type, typ, types)
-		for fr := rc.ancestors; fr != nil; fr = fr.next {
-			if fr == rc.ancestors && fr.typ == typ && samePath(fr.path, path) {
-				// The object itself: a context is set by an ancestor.
-				continue
-			}
-			if !slices.Contains(types, fr.typ) {
-				continue
-			}
-			b.planContext(rc, g, in, fr, ca)
-			break
+		fr := b.nearestContext(rc, typ, path, types)
+		var in *ContextInput
+		if fr != nil && fr.g != g && samePath(fr.path, g.path) && g.parentSel[fr.typ] == fr.ts && !samePath(path, g.path) {
+			// Below the entity g is fetched for, which sets the context.
+			in = g.contextInput(variable, ca.Type, fr.typ, types, true)
+		} else {
+			in = g.contextInput(variable, ca.Type, typ, types, false)
 		}
-		args = append(args, &ast.Argument{Name: ca.Name, Value: &ast.Value{Kind: ast.Variable, Raw: variable}})
+		if fr != nil {
+			b.planContext(rc, g, in, fr, ca)
+		}
+		args = append(args, &ast.Argument{Name: ca.Name, Value: &ast.Value{Kind: ast.Variable, Raw: in.Variable}})
 	}
 	c := *f
 	c.Arguments = args
 	return &c
+}
+
+// nearestContext returns the nearest frame above the object of type typ
+// at path (not that object itself) whose type is one of types, or nil.
+func (b *builder) nearestContext(rc routeCtx, typ string, path []string, types []string) *frame {
+	for fr := rc.ancestors; fr != nil; fr = fr.next {
+		if fr == rc.ancestors && fr.typ == typ && samePath(fr.path, path) {
+			// The object itself: a context is set by an ancestor.
+			continue
+		}
+		if slices.Contains(types, fr.typ) {
+			return fr
+		}
+	}
+	return nil
+}
+
+// contextsAtRoot reports whether field fg of typ, planned inside entity
+// fetch g below its root, can stay there: the nearest ancestor that sets
+// each of its contexts is the entity g is fetched for, whose objects the
+// executor reads the values from.
+func (b *builder) contextsAtRoot(rc routeCtx, g *group, typ string, fg *schema.FieldInGraph, path []string) bool {
+	if !g.entity || samePath(path, g.path) {
+		return false
+	}
+	for _, ca := range fg.ContextArguments {
+		fr := b.nearestContext(rc, typ, path, b.sg.Contexts[ca.Context])
+		if fr == nil || fr.g == g || !samePath(fr.path, g.path) || g.parentSel[fr.typ] != fr.ts {
+			return false
+		}
+	}
+	return true
 }
 
 // planContext plans the selection of ca at the ancestor fr, into fr's
@@ -113,13 +147,26 @@ func (b *builder) contextVariable(graph, typ, field, arg string) string {
 }
 
 // contextInput returns g's input for variable, added on first use.
-func (g *group) contextInput(variable, typ, typeName string, types []string) *ContextInput {
-	for _, in := range g.contexts {
-		if in.Variable == variable {
-			return in
+// The variable read another way in g (for objects of another type, or from
+// another level) gets a name of its own.
+func (g *group) contextInput(variable, typ, typeName string, types []string, self bool) *ContextInput {
+	name := variable
+	for n := 1; ; n++ {
+		var taken *ContextInput
+		for _, in := range g.contexts {
+			if in.Variable == name {
+				taken = in
+			}
 		}
+		if taken == nil {
+			break
+		}
+		if taken.TypeName == typeName && taken.Self == self {
+			return taken
+		}
+		name = variable + "_" + itoa(n)
 	}
-	in := &ContextInput{Variable: variable, Type: typ, TypeName: typeName, Types: types}
+	in := &ContextInput{Variable: name, Type: typ, TypeName: typeName, Types: types, Self: self}
 	g.contexts = append(g.contexts, in)
 	return in
 }

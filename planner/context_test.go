@@ -10,7 +10,8 @@ import (
 )
 
 // contextInputs describes the contextual inputs of the plan's fetches,
-// one line per input: "path: $variable Type of Entity <- Ancestor.field<-key ...".
+// one line per input: "path: $variable Type of Entity <- Ancestor.field<-key ..."
+// ("at Entity" when the entity the fetch is for may hold the context).
 func contextInputs(p *planner.Plan) []string {
 	var out []string
 	var walk func(n planner.Node, path string)
@@ -29,6 +30,9 @@ func contextInputs(p *planner.Plan) []string {
 		case *planner.Fetch:
 			for _, in := range n.Contexts {
 				line := path + ": $" + in.Variable + " " + in.Type + " of " + in.TypeName + " <-"
+				if in.Self {
+					line = path + ": $" + in.Variable + " " + in.Type + " at " + in.TypeName + " <-"
+				}
 				for _, s := range in.Sources {
 					for _, f := range s.Fields {
 						line += " " + s.TypeName + "." + f.Name + "<-" + f.Key
@@ -56,19 +60,19 @@ func TestPlanContexts(t *testing.T) {
 	}{
 		{name: "one context type", supergraph: "context_basic",
 			query: `{ users { posts { title } } }`,
-			want:  []string{"users.@.posts.@: $contextualArgument_2_0 String of Post <- User.locale<-locale"},
+			want:  []string{"users.@: $contextualArgument_2_0 String at User <- User.locale<-locale"},
 			in:    []string{"title(locale:$contextualArgument_2_0)", "$contextualArgument_2_0:String"}},
 		{name: "the client aliases another field as the context field", supergraph: "context_basic",
 			query: `{ users { locale: name posts { title } } }`,
-			want:  []string{"users.@.posts.@: $contextualArgument_2_0 String of Post <- User.locale<-_fed_k0_locale"}},
+			want:  []string{"users.@: $contextualArgument_2_0 String at User <- User.locale<-_fed_k0_locale"}},
 		{name: "a client variable of the contextual variable's name", supergraph: "context_basic",
 			query:  `query Named($contextualArgument_2_0: Boolean) { users { posts { title(upper: $contextualArgument_2_0) } } }`,
-			want:   []string{"users.@.posts.@: $_fed_contextualArgument_2_0 String of Post <- User.locale<-locale"},
+			want:   []string{"users.@: $_fed_contextualArgument_2_0 String at User <- User.locale<-locale"},
 			in:     []string{"title(upper:$contextualArgument_2_0,locale:$_fed_contextualArgument_2_0)", "$contextualArgument_2_0:Boolean"},
 			usages: []string{"contextualArgument_2_0"}},
 		{name: "the field twice with other arguments", supergraph: "context_basic",
 			query: `{ users { posts { a: title(upper: true) b: title(upper: false) } } }`,
-			want:  []string{"users.@.posts.@: $contextualArgument_2_0 String of Post <- User.locale<-locale"},
+			want:  []string{"users.@: $contextualArgument_2_0 String at User <- User.locale<-locale"},
 			in:    []string{"title(upper:true,locale:$contextualArgument_2_0)", "title(upper:false,locale:$contextualArgument_2_0)"}},
 		{name: "the nearest of two context types", supergraph: "context_multi",
 			query: `{ shops { books { label } featured { books { label } } } }`,

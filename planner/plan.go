@@ -122,8 +122,14 @@ type ContextInput struct {
 	// Variable is the operation's variable (without "$") and Type its
 	// GraphQL type.
 	Variable, Type string
-	// TypeName is the runtime type of the objects whose field reads it.
+	// TypeName is the runtime type of the objects whose field reads it,
+	// or, with Self, of the objects the fetch is for, below which the field
+	// is selected.
 	TypeName string
+	// Self says that the object the fetch is for counts as the nearest
+	// ancestor (the field is selected below it); without Self the object's
+	// own type setting the context does not count.
+	Self bool
 	// Types are the object types that set the context. An object whose
 	// nearest ancestor of one of them has no source here is left to
 	// another fetch at the same path (one planned below another object
@@ -233,6 +239,7 @@ type context struct {
 	Variable string          `json:"variable"`
 	Type     string          `json:"type"`
 	TypeName string          `json:"typeCondition"`
+	Self     bool            `json:"fromEntity,omitempty"`
 	Types    []string        `json:"contextTypes"`
 	Sources  []contextSource `json:"sources"`
 }
@@ -245,7 +252,7 @@ type contextSource struct {
 func contexts[S any](cs []*ContextInput, fields func([]*RequiredField) []S) []context {
 	var out []context
 	for _, c := range cs {
-		x := context{Variable: c.Variable, Type: c.Type, TypeName: c.TypeName, Types: c.Types}
+		x := context{Variable: c.Variable, Type: c.Type, TypeName: c.TypeName, Self: c.Self, Types: c.Types}
 		for _, s := range c.Sources {
 			x.Sources = append(x.Sources, contextSource{TypeName: s.TypeName, Selections: fields(s.Fields)})
 		}
@@ -332,7 +339,11 @@ func writeNode(b *strings.Builder, n Node, depth int) {
 			b.WriteString(ind + "  } =>\n")
 		}
 		for _, c := range n.Contexts {
-			fmt.Fprintf(b, "%s  $%s: %s <= context of %s {\n", ind, c.Variable, c.Type, c.TypeName)
+			of := "context of " + c.TypeName
+			if c.Self {
+				of = "context at " + c.TypeName + " or above"
+			}
+			fmt.Fprintf(b, "%s  $%s: %s <= %s {\n", ind, c.Variable, c.Type, of)
 			for _, s := range c.Sources {
 				fmt.Fprintf(b, "%s    ... on %s {\n", ind, s.TypeName)
 				writeRequired(b, s.Fields, depth+3)

@@ -245,13 +245,18 @@ func (b *builder) planField(rc routeCtx, g *group, ts *typeSel, typ string, f *F
 	if b.resolvable(g.graph, typ, f.Name, prov) {
 		fg := b.fieldIn(g.graph, typ, f.Name)
 		if fg != nil && len(fg.ContextArguments) > 0 {
-			if !atEntityRoot || !g.entity || g.parentSel[typ] == nil {
+			switch {
+			case atEntityRoot && g.entity && g.parentSel[typ] != nil:
+				f = b.addContexts(rc, g, typ, f, fg, path)
+			case b.contextsAtRoot(rc, g, typ, fg, path):
+				// The entity g is fetched for holds the context.
+				f = b.addContexts(rc, g, typ, f, fg, path)
+			default:
 				// Its own entity fetch, whose objects' ancestors hold the
 				// context (context.go).
 				b.jumpTo(rc, g, ts, typ, f, g.graph, path, prov)
 				return
 			}
-			f = b.addContexts(rc, g, typ, f, fg, path)
 		}
 		needsRequires := fg != nil && len(fg.Requires) > 0
 		if needsRequires && atEntityRoot && g.entity && g.parentSel[typ] != nil && b.requiresConflict(g, typ, fg) {
