@@ -93,6 +93,16 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 	return r, id, nil
 }
 
+// ClientOf is the key of the per-client limits of streams for r before
+// it is authenticated: its API key or address, as the rate limits
+// identify an anonymous caller.
+func (s *Server) ClientOf(r *http.Request) string {
+	if s.opts.Policy != nil {
+		return s.opts.Policy.Identify(r).ID
+	}
+	return defaultClients.Identify(r).ID
+}
+
 // defaultClients identifies subscription clients when no limits policy
 // is configured.
 var defaultClients = limits.NewIdentifier(limits.DefaultConfig().Clients)
