@@ -5,8 +5,8 @@
 // order of the client's selection, with aliases, __typename, GraphQL null
 // propagation and subgraph errors re-pathed into the client's paths.
 //
-// Subgraph answers are parsed with fastjson and merged in place: a fetch
-// parses into its own parser, which the request keeps until the response
-// is written, so no intermediate map trees are built. The plan is only
+// Subgraph answers are parsed with internal/jsonvalue and merged in
+// place: a fetch parses into its own parser, which the request keeps until
+// the response is written, so no intermediate map trees are built. The plan is only
 // read; all per-request state lives in an unexported execution value.
 package executor

@@ -2,10 +2,9 @@ package executor
 
 import (
 	"sync"
-	"unsafe"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 // entityBatch is the deduplicated representations of one entity fetch and
@@ -15,7 +14,7 @@ type entityBatch struct {
 	count int
 	// objs are the response objects the fetch feeds, in the order they
 	// were found; rep[j] is the index of objs[j]'s representation.
-	objs  []*fastjson.Value
+	objs  []*jsonvalue.Value
 	rep   []int
 	index map[string]int
 	// items are the representations one by one, kept only when an entity
@@ -47,13 +46,13 @@ func (b *entityBatch) release() {
 }
 
 // add records obj as fed by representation i.
-func (b *entityBatch) add(obj *fastjson.Value, i int) {
+func (b *entityBatch) add(obj *jsonvalue.Value, i int) {
 	b.objs = append(b.objs, obj)
 	b.rep = append(b.rep, i)
 }
 
 // first returns the first object representation i feeds.
-func (b *entityBatch) first(i int) *fastjson.Value {
+func (b *entityBatch) first(i int) *jsonvalue.Value {
 	for j, r := range b.rep {
 		if r == i {
 			return b.objs[j]
@@ -82,7 +81,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// under every review), and comparing with it is cheaper than the
 	// lookup in batch.index.
 	last, lastStart := -1, 0
-	collect := func(obj *fastjson.Value) {
+	collect := func(obj *jsonvalue.Value) {
 		scratch = e.representation(scratch[:0], f, obj)
 		if scratch == nil {
 			return
@@ -131,14 +130,14 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		return
 	}
 	e.mu.Lock()
-	entities := v.GetArray("data", "_entities")
+	entities := v.Get("data").Get("_entities").Array()
 	if len(f.OutputRewrites) > 0 {
 		for _, ent := range entities {
 			applyRewrites(ent, f.OutputRewrites)
 		}
 	}
 	var store [][]byte
-	if cached && len(v.GetArray("errors")) == 0 {
+	if cached && len(v.Get("errors").Array()) == 0 {
 		store = entitiesToCache(entities, batch.count)
 	}
 	if store != nil {
@@ -154,7 +153,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	var used []answerUse
 	for j, obj := range batch.objs {
 		if i := batch.rep[j]; i < len(entities) {
-			if ent := entities[i]; ent.Type() == fastjson.TypeObject {
+			if ent := entities[i]; ent.Type() == jsonvalue.TypeObject {
 				if used == nil {
 					used = make([]answerUse, len(entities))
 				}
@@ -171,8 +170,8 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 			}
 		}
 	}
-	for _, ev := range v.GetArray("errors") {
-		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
+	for _, ev := range v.Get("errors").Array() {
+		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
 			return e.entityErrorPath(paths, batch, p)
 		})
 		err.fetch = f
@@ -191,14 +190,13 @@ const (
 
 // hasComposite reports whether the object v has a member that is an
 // object or a list.
-func hasComposite(v *fastjson.Value) bool {
-	found := false
-	v.GetObject().Visit(func(_ []byte, c *fastjson.Value) {
-		if t := c.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
-			found = true
+func hasComposite(v *jsonvalue.Value) bool {
+	for _, m := range v.Members() {
+		if t := m.Value.Type(); t == jsonvalue.TypeObject || t == jsonvalue.TypeArray {
+			return true
 		}
-	})
-	return found
+	}
+	return false
 }
 
 // typenameGuard protects the concrete __typename of objects sent to an
@@ -227,9 +225,9 @@ func guardOf(f *planner.Fetch) *typenameGuard {
 
 // mergeEntity merges an entity answer into obj. Under guard, an answer
 // that names the interface does not replace obj's concrete __typename.
-func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard, pos *positions) {
-	var typename *fastjson.Value
-	if guard != nil && guard.ifaces[string(ent.GetStringBytes("__typename"))] && guard.concrete[string(obj.GetStringBytes("__typename"))] {
+func mergeEntity(obj, ent *jsonvalue.Value, guard *typenameGuard, pos *positions) {
+	var typename *jsonvalue.Value
+	if guard != nil && guard.ifaces[ent.Get("__typename").Str()] && guard.concrete[obj.Get("__typename").Str()] {
 		typename = obj.Get("__typename")
 	}
 	merge(obj, ent, pos)
@@ -245,52 +243,30 @@ func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard, pos *positions)
 // for all of them. The copies live in the execution's arena, which is
 // pooled: after a few requests copying allocates nothing. Called under
 // e.mu.
-func (e *execution) copyOf(v *fastjson.Value) *fastjson.Value {
+func (e *execution) copyOf(v *jsonvalue.Value) *jsonvalue.Value {
 	if e.copies == nil {
-		e.copies = copyArenas.Get()
-	}
-	return copyComposite(e.copies, v, &e.copied)
-}
-
-// copyComposite copies v's objects and arrays into a, counting the values
-// it makes in n.
-func copyComposite(a *fastjson.Arena, v *fastjson.Value, n *int) *fastjson.Value {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		*n++
-		o := a.NewObject()
-		dst := o.GetObject()
-		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
-			// The key lives as long as v's document, as the copy does
-			// (both until the execution ends): it is not copied.
-			dst.Set(unsafe.String(unsafe.SliceData(k), len(k)), copyComposite(a, c, n))
-		})
-		return o
-	case fastjson.TypeArray:
-		*n++
-		arr := a.NewArray()
-		for i, c := range v.GetArray() {
-			arr.SetArrayItem(i, copyComposite(a, c, n))
+		e.copies, _ = copyArenas.Get().(*jsonvalue.Arena)
+		if e.copies == nil {
+			e.copies = new(jsonvalue.Arena)
 		}
-		return arr
 	}
-	return v
+	return e.copies.Copy(v)
 }
 
 // entityErrorPath maps ["_entities", i, rest...] to the response path of
 // the first object that representation i came from.
-func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*fastjson.Value) []any {
-	if len(p) < 2 || string(p[0].GetStringBytes()) != "_entities" || p[1].Type() != fastjson.TypeNumber {
+func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*jsonvalue.Value) []any {
+	if len(p) < 2 || p[0].Str() != "_entities" || p[1].Type() != jsonvalue.TypeNumber {
 		return pathElems(paths[0])
 	}
-	i := p[1].GetInt()
-	if i < 0 || i >= batch.count {
+	i, ok := p[1].Int()
+	if !ok || i < 0 || i >= batch.count {
 		return pathElems(paths[0])
 	}
 	target := batch.first(i)
 	var found []any
 	for _, flatten := range paths {
-		walkPathIndexed(e.data, flatten, nil, func(obj *fastjson.Value, path []any) {
+		walkPathIndexed(e.data, flatten, nil, func(obj *jsonvalue.Value, path []any) {
 			if found == nil && obj == target {
 				found = append([]any(nil), path...)
 			}
@@ -314,50 +290,47 @@ func pathElems(path []string) []any {
 }
 
 // walkPath calls fn for every non-null object at path below v.
-func walkPath(v *fastjson.Value, path []string, fn func(*fastjson.Value)) {
+func walkPath(v *jsonvalue.Value, path []string, fn func(*jsonvalue.Value)) {
 	if v == nil {
 		return
 	}
 	if len(path) == 0 {
 		switch v.Type() {
-		case fastjson.TypeObject:
+		case jsonvalue.TypeObject:
 			fn(v)
-		case fastjson.TypeArray:
-			for _, x := range v.GetArray() {
+		case jsonvalue.TypeArray:
+			for _, x := range v.Array() {
 				walkPath(x, nil, fn)
 			}
 		}
 		return
 	}
 	if path[0] == "@" {
-		for _, x := range v.GetArray() {
+		for _, x := range v.Array() {
 			walkPath(x, path[1:], fn)
 		}
-		return
-	}
-	if v.Type() != fastjson.TypeObject {
 		return
 	}
 	walkPath(v.Get(path[0]), path[1:], fn)
 }
 
-func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjson.Value, []any)) {
+func walkPathIndexed(v *jsonvalue.Value, path []string, at []any, fn func(*jsonvalue.Value, []any)) {
 	if v == nil {
 		return
 	}
 	if len(path) == 0 {
-		if v.Type() == fastjson.TypeObject {
+		if v.Type() == jsonvalue.TypeObject {
 			fn(v, at)
 		}
 		return
 	}
 	if path[0] == "@" {
-		for i, x := range v.GetArray() {
+		for i, x := range v.Array() {
 			walkPathIndexed(x, path[1:], append(at, i), fn)
 		}
 		return
 	}
-	if v.Type() != fastjson.TypeObject {
+	if v.Type() != jsonvalue.TypeObject {
 		return
 	}
 	walkPathIndexed(v.Get(path[0]), path[1:], append(at, planner.ResponseKeyOf(path[0])), fn)
@@ -365,18 +338,17 @@ func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjs
 
 // representation writes the representation of obj for fetch f, or returns
 // nil when obj is of no type the fetch wants or lacks a required value.
-func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.Value) []byte {
-	o := obj.GetObject()                             // nil unless obj is an object
-	typename := stringBytes(member(o, "__typename")) // compared only: no copy
+func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.Value) []byte {
+	typename := obj.Get("__typename").Str()
 	var req *planner.Requirement
 	for _, r := range f.Requires {
-		if r.TypeName == string(typename) {
+		if r.TypeName == typename {
 			req = r
 			break
 		}
 	}
 	if req == nil {
-		if len(f.Requires) == 1 && len(typename) == 0 {
+		if len(f.Requires) == 1 && typename == "" {
 			req = f.Requires[0]
 		} else {
 			return nil
@@ -385,47 +357,27 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.V
 	buf = append(buf, `{"__typename":`...)
 	buf = appendName(buf, req.RepresentationType)
 	ok := true
-	buf = appendRequired(buf, o, req.Fields, true, &ok)
+	buf = appendRequired(buf, obj, req.Fields, true, &ok)
 	if !ok {
 		return nil
 	}
 	return append(buf, '}')
 }
 
-// member returns o's value under key, nil when o is nil or has no such
-// member. Looking up in the object itself skips what Value.Get and
-// Value.GetStringBytes do around it (a variadic path, a type switch), which
-// was a good part of building a representation.
-func member(o *fastjson.Object, key string) *fastjson.Value {
-	if o == nil {
-		return nil
-	}
-	return o.Get(key)
-}
-
-// stringBytes returns v's string, nil unless v is a string.
-func stringBytes(v *fastjson.Value) []byte {
-	if v == nil || v.Type() != fastjson.TypeString {
-		return nil
-	}
-	b, _ := v.StringBytes() // a string: no error (GetStringBytes goes through Get)
-	return b
-}
-
 // appendRequired writes the required fields of obj, continuing an object
 // whose opening brace is already written.
-func appendRequired(buf []byte, obj *fastjson.Object, fields []*planner.RequiredField, started bool, ok *bool) []byte {
-	var typename []byte
+func appendRequired(buf []byte, obj *jsonvalue.Value, fields []*planner.RequiredField, started bool, ok *bool) []byte {
+	typename, haveTypename, hint := "", false, 0
 	for _, rf := range fields {
 		if rf.TypeCondition != "" {
-			if typename == nil {
-				typename = stringBytes(member(obj, "__typename"))
+			if !haveTypename {
+				typename, haveTypename = obj.Get("__typename").Str(), true
 			}
-			if rf.TypeCondition != string(typename) {
+			if rf.TypeCondition != typename {
 				continue
 			}
 		}
-		v := member(obj, rf.Key)
+		v := obj.Field(rf.Key, &hint)
 		if v == nil {
 			if rf.Name == "__typename" {
 				continue
@@ -444,18 +396,18 @@ func appendRequired(buf []byte, obj *fastjson.Object, fields []*planner.Required
 	return buf
 }
 
-func appendRequiredValue(buf []byte, v *fastjson.Value, fields []*planner.RequiredField, ok *bool) []byte {
+func appendRequiredValue(buf []byte, v *jsonvalue.Value, fields []*planner.RequiredField, ok *bool) []byte {
 	if len(fields) == 0 {
-		return v.MarshalTo(buf)
+		return v.AppendJSON(buf)
 	}
 	switch v.Type() {
-	case fastjson.TypeObject:
+	case jsonvalue.TypeObject:
 		buf = append(buf, '{')
-		buf = appendRequired(buf, v.GetObject(), fields, false, ok)
+		buf = appendRequired(buf, v, fields, false, ok)
 		return append(buf, '}')
-	case fastjson.TypeArray:
+	case jsonvalue.TypeArray:
 		buf = append(buf, '[')
-		for i, x := range v.GetArray() {
+		for i, x := range v.Array() {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -463,5 +415,5 @@ func appendRequiredValue(buf []byte, v *fastjson.Value, fields []*planner.Requir
 		}
 		return append(buf, ']')
 	}
-	return v.MarshalTo(buf)
+	return v.AppendJSON(buf)
 }

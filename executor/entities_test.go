@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
 )
@@ -157,14 +158,14 @@ func entitySharing(t *testing.T, data, answer, key string, cached bool) {
 	t.Helper()
 	var cache EntityCache
 	if cached {
-		cache = fixedCache{answer: []byte(fastjson.MustParse(answer).Get("data", "_entities", "0").String())}
+		cache = fixedCache{answer: []byte(mustParse(answer).Get("data").Get("_entities").Array()[0].String())}
 	}
 	e, tr := runEntityFetchCached(t, data, answer, cache)
 	defer e.release()
 	if cached && len(tr.sent) != 0 {
 		t.Fatalf("asked the subgraph despite the cache: %v", tr.sent)
 	}
-	list := e.data.GetArray("list")
+	list := e.data.Get("list").Array()
 	want := list[0].String()
 	if !strings.Contains(want, `"name":"a"`) {
 		t.Fatalf("object 0 is %s: no answer merged", want)
@@ -196,7 +197,7 @@ func runEntityFetchCached(t *testing.T, data, answer string, cache EntityCache) 
 	t.Helper()
 	tr := &oneAnswerTransport{answer: answer}
 	e := &execution{ctx: context.Background(), transport: tr, entities: cache}
-	v, err := fastjson.Parse(data)
+	v, err := new(jsonvalue.Parser).Parse([]byte(data))
 	if err != nil {
 		t.Fatal(fmt.Errorf("data: %w", err))
 	}
@@ -204,4 +205,13 @@ func runEntityFetchCached(t *testing.T, data, answer string, cache EntityCache) 
 	path := []string{"list", "@"}
 	e.entityFetch(&planner.Flatten{Path: path, Node: usersAndProducts()})
 	return e, tr
+}
+
+// mustParse parses s with a parser of its own (test only).
+func mustParse(s string) *jsonvalue.Value {
+	v, err := new(jsonvalue.Parser).Parse([]byte(s))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
