@@ -3,8 +3,8 @@ package executor
 import (
 	"context"
 
-	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/internal/jsonvalue"
+	"github.com/fedgate/gateway/planner"
 )
 
 // EntityCache keeps _entities results per representation, so that an

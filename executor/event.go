@@ -3,8 +3,8 @@ package executor
 import (
 	"context"
 
-	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/internal/jsonvalue"
+	"github.com/fedgate/gateway/planner"
 )
 
 // ExecuteEvent completes one subscription event and appends the JSON

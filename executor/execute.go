@@ -8,8 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/internal/jsonvalue"
+	"github.com/fedgate/gateway/planner"
 	"go.opentelemetry.io/otel/trace"
 )
 
