@@ -364,24 +364,33 @@ func merge(dst, src *jsonvalue.Value, pos *positions) {
 	if dst.Type() != jsonvalue.TypeObject {
 		return
 	}
+	// dst mostly holds src's keys in src's order, if at all: each is
+	// looked up from where the last one was found.
 	hint := 0
 	for _, m := range src.Members() {
 		// m.Key is src's own key: it lives as long as m.Value, which dst
 		// takes over, so it is not copied.
 		key, sv := m.Key, m.Value
-		dv := dst.Field(key, &hint)
+		at := dst.Lookup(key, hint)
+		if at < 0 {
+			pos.changed(key)
+			dst.Append(key, sv)
+			continue
+		}
+		hint = at + 1
+		dv := dst.Members()[at].Value
 		dt, st := dv.Type(), sv.Type()
 		switch {
 		case dt == jsonvalue.TypeNull:
 			pos.changed(key)
-			dst.Set(key, sv)
+			dst.SetAt(at, sv)
 		case dt == jsonvalue.TypeObject && st == jsonvalue.TypeObject:
 			merge(dv, sv, pos)
 		case dt == jsonvalue.TypeArray && st == jsonvalue.TypeArray:
 			da, sa := dv.Array(), sv.Array()
 			if len(da) != len(sa) {
 				pos.changed(key)
-				dst.Set(key, sv)
+				dst.SetAt(at, sv)
 				continue
 			}
 			for i := range da {
@@ -394,7 +403,7 @@ func merge(dst, src *jsonvalue.Value, pos *positions) {
 			}
 		case st != jsonvalue.TypeNull:
 			pos.changed(key)
-			dst.Set(key, sv)
+			dst.SetAt(at, sv)
 		}
 	}
 }

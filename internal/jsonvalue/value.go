@@ -84,21 +84,46 @@ func (v *Value) Get(key string) *Value {
 // order, each is found at once. Keys are distinct, so where the search
 // starts changes only its cost.
 func (v *Value) Field(key string, hint *int) *Value {
-	if v == nil || v.t != TypeObject {
+	i := v.Lookup(key, *hint)
+	if i < 0 {
 		return nil
 	}
+	*hint = i + 1
+	return v.kvs[i].Value
+}
+
+// Lookup returns the index of object v's member key, trying the member at
+// hint first; -1 when v is no object or has no such member.
+func (v *Value) Lookup(key string, hint int) int {
+	if v == nil || v.t != TypeObject {
+		return -1
+	}
 	kvs := v.kvs
-	if h := *hint; h < len(kvs) && kvs[h].Key == key {
-		*hint = h + 1
-		return kvs[h].Value
+	if hint >= 0 && hint < len(kvs) && kvs[hint].Key == key {
+		return hint
 	}
 	for i := range kvs {
 		if kvs[i].Key == key {
-			*hint = i + 1
-			return kvs[i].Value
+			return i
 		}
 	}
-	return nil
+	return -1
+}
+
+// SetAt sets the value of object v's member i (an index from Lookup).
+func (v *Value) SetAt(i int, x *Value) {
+	if x != nil {
+		v.kvs[i].Value = x
+	}
+}
+
+// Append adds the member key to object v, which has none (Lookup said
+// so): keys stay distinct only if that holds.
+func (v *Value) Append(key string, x *Value) {
+	if v == nil || v.t != TypeObject || x == nil {
+		return
+	}
+	v.kvs = append(v.kvs, Member{Key: key, Value: x})
 }
 
 // Str returns a string's text, "" for anything else.
