@@ -90,11 +90,10 @@ func safePrefix(s []byte) int {
 	return i
 }
 
-// hasControl reports whether s has a byte below 0x20. Only these need
-// checking in a string's text once a search for '"' and '\\' found none.
-// A byte is below 0x20 when (x - 0x20*lsb) &^ x has its high bit in the
-// word x (a borrow only reports a byte after one that really is below),
-// so the words' tests are or-ed together and looked at once at the end.
+// hasControl reports whether s has a byte below 0x20. A byte of the word
+// x is when (x - 0x20*lsb) &^ x has its high bit (a borrow reports a byte
+// wrongly only after one that is), so the words' tests are or-ed together
+// and looked at once at the end.
 func hasControl(s []byte) bool {
 	var acc uint64
 	for len(s) >= 32 {

@@ -2,7 +2,9 @@ package jsonvalue
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -233,44 +235,57 @@ func (p *Parser) array(s []byte, i, depth int) (*Value, int, error) {
 	}
 }
 
-// shortString is how many bytes of a string str tests one by one before
-// it hands the rest to bytes.IndexByte and hasControl, which are faster
-// on long text but cost more to call: most strings (keys, ids, names) end
-// before.
-const shortString = 16
-
-// special marks the bytes that end a string's plain text: '"', '\\' and
-// the control characters.
-var special = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
 // str parses the string whose text starts at s[i] (after the quote). It
 // returns the decoded text, whether it is plain, and the offset after the
 // closing quote.
+//
+// Keys and short values mostly end within the first word plainEnd tests.
+// Longer text is searched with bytes.IndexByte, which is much faster per
+// byte but costs more to call, for the closing quote and then for a
+// backslash, and only control characters are left to test.
 func (p *Parser) str(s []byte, i int) (string, bool, int, error) {
 	start := i
-	for end := min(len(s), i+shortString); i < end; i++ {
-		if special[s[i]] {
-			if s[i] == '"' {
-				return unsafe.String(&s[start], i-start), true, i + 1, nil
-			}
-			break
-		}
+	if i = plainEnd(s, i, i+shortString); i < len(s) && s[i] == '"' {
+		return unsafe.String(unsafe.SliceData(s[start:]), i-start), true, i + 1, nil
 	}
-	n := bytes.IndexByte(s[start:], '"')
+	n := bytes.IndexByte(s[i:], '"')
 	if n < 0 {
 		return "", false, len(s), &SyntaxError{start - 1, "unterminated string"}
 	}
-	text := s[start : start+n]
-	if bytes.IndexByte(text, '\\') >= 0 {
+	end := i + n
+	if bytes.IndexByte(s[i:end], '\\') >= 0 {
 		return p.unescape(s, start)
 	}
-	return unsafe.String(unsafe.SliceData(text), n), !hasControl(text[i-start:]), start + n + 1, nil
+	// A raw control character is not JSON, but it is accepted (as it was
+	// before this parser) and escaped when written out.
+	return unsafe.String(unsafe.SliceData(s[start:]), end-start), !hasControl(s[i:end]), end + 1, nil
+}
+
+// shortString is how much of a string str tests a word at a time before
+// it turns to bytes.IndexByte.
+const shortString = 16
+
+// plainEnd returns the offset of the first byte in s[i:limit] that needs
+// escaping in a JSON string ('"', '\\' or a control character), or the
+// offset where it stopped looking (limit, or len(s) when that is less):
+// eight bytes at a time while eight are left in s (reading past the
+// string's end is fine, the document goes on), then one by one.
+func plainEnd(s []byte, i, limit int) int {
+	limit = min(limit, len(s))
+	for i < limit && len(s)-i >= 8 {
+		if m := needsEscape(binary.LittleEndian.Uint64(s[i:])); m != 0 {
+			// The lowest byte reported is one that needs escaping
+			// (needsEscape reports a wrong byte only after a right one).
+			return min(i+bits.TrailingZeros64(m)>>3, limit)
+		}
+		i += 8
+	}
+	for ; i < limit; i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return limit
 }
 
 // unescape decodes the escaped string whose text starts at s[i], in

@@ -234,7 +234,7 @@ func TestParseCopiesInput(t *testing.T) {
 }
 
 func TestHasControl(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
+	r := rand.New(rand.NewPCG(5, 6))
 	for range 20000 {
 		s := make([]byte, r.IntN(100))
 		for i := range s {
@@ -249,6 +249,36 @@ func TestHasControl(t *testing.T) {
 		}
 		if got := hasControl(s); got != want {
 			t.Fatalf("hasControl(%q) = %v", s, got)
+		}
+	}
+}
+
+// TestPlainEnd compares plainEnd with a byte-wise scan on random text
+// with a few bytes that need escaping, from every start offset.
+func TestPlainEnd(t *testing.T) {
+	if got := plainEnd([]byte("abcdefghijklmnopqrstuvwxyz"), 3, 12); got != 12 {
+		t.Fatalf("plainEnd stopped at %d, want its limit 12", got)
+	}
+	if got := plainEnd([]byte("abcdefghijklmnop\"q"), 3, 12); got != 12 {
+		t.Fatalf("plainEnd stopped at %d, want its limit 12", got)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		s := make([]byte, r.IntN(100))
+		for i := range s {
+			s[i] = byte(0x20 + r.IntN(0xe0))
+			if r.IntN(40) == 0 {
+				s[i] = []byte{0, 0x1f, '"', '\\', '\n'}[r.IntN(5)]
+			}
+		}
+		for from := 0; from <= len(s); from++ {
+			want := from
+			for want < len(s) && s[want] >= 0x20 && s[want] != '"' && s[want] != '\\' {
+				want++
+			}
+			if got := plainEnd(s, from, len(s)); got != want {
+				t.Fatalf("plainEnd(%q, %d) = %d, want %d", s, from, got, want)
+			}
 		}
 	}
 }

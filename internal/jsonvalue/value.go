@@ -28,7 +28,9 @@ type Value struct {
 	// plain marks a string whose text needs no escaping in JSON.
 	plain bool
 	// s is a string's decoded text or a number's text.
-	s   string
+	s string
+	// kvs are an object's members, empty for any other value; a are an
+	// array's elements.
 	kvs []Member
 	a   []*Value
 }
@@ -84,7 +86,19 @@ func (v *Value) Get(key string) *Value {
 // order, each is found at once. Keys are distinct, so where the search
 // starts changes only its cost.
 func (v *Value) Field(key string, hint *int) *Value {
-	i := v.Lookup(key, *hint)
+	// Only objects have members: no type test needed.
+	if h := *hint; v != nil && h < len(v.kvs) {
+		if m := &v.kvs[h]; m.Key == key {
+			*hint = h + 1
+			return m.Value
+		}
+	}
+	return v.search(key, hint)
+}
+
+// search is Field past the hint.
+func (v *Value) search(key string, hint *int) *Value {
+	i := v.Lookup(key, -1)
 	if i < 0 {
 		return nil
 	}
