@@ -86,24 +86,22 @@ func (v *Value) Get(key string) *Value {
 // order, each is found at once. Keys are distinct, so where the search
 // starts changes only its cost.
 func (v *Value) Field(key string, hint *int) *Value {
-	// Only objects have members: no type test needed.
-	if h := *hint; v != nil && h < len(v.kvs) {
-		if m := &v.kvs[h]; m.Key == key {
-			*hint = h + 1
-			return m.Value
-		}
-	}
-	return v.search(key, hint)
-}
-
-// search is Field past the hint.
-func (v *Value) search(key string, hint *int) *Value {
-	i := v.Lookup(key, -1)
-	if i < 0 {
+	if v == nil {
 		return nil
 	}
-	*hint = i + 1
-	return v.kvs[i].Value
+	// Only objects have members: no type test needed.
+	kvs := v.kvs
+	if h := *hint; h < len(kvs) && kvs[h].Key == key {
+		*hint = h + 1
+		return kvs[h].Value
+	}
+	for i := range kvs {
+		if kvs[i].Key == key {
+			*hint = i + 1
+			return kvs[i].Value
+		}
+	}
+	return nil
 }
 
 // Lookup returns the index of object v's member key, trying the member at
