@@ -149,7 +149,10 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// holds objects or lists: only then do the other objects of its
 	// representation get a copy. An answer of leaves only is merged into
 	// all of them as it is (merge stores its members, never the answer
-	// object itself, and leaves are shared anyway).
+	// object itself, and leaves are shared anyway). Such an answer sets
+	// only its own keys: when none of them is on a remembered path, merge
+	// need not report them to e.pos (whose keys only shrink while this
+	// loop merges).
 	var used []answerUse
 	for j, obj := range batch.objs {
 		if i := batch.rep[j]; i < len(entities) {
@@ -159,14 +162,22 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 				}
 				switch used[i] {
 				case unused:
-					used[i] = usedLeaves
-					if hasComposite(ent) {
+					switch {
+					case hasComposite(ent):
 						used[i] = usedComposite
+					case e.pos.onPath(ent):
+						used[i] = usedLeaves
+					default:
+						used[i] = usedLeavesOffPath
 					}
 				case usedComposite:
 					ent = e.copyOf(ent)
 				}
-				mergeEntity(obj, ent, guard, &e.pos)
+				pos := &e.pos
+				if used[i] == usedLeavesOffPath {
+					pos = nil
+				}
+				mergeEntity(obj, ent, guard, pos)
 			}
 		}
 	}
@@ -183,9 +194,10 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 type answerUse uint8
 
 const (
-	unused        answerUse = iota
-	usedLeaves              // merged once; its members are all leaves
-	usedComposite           // merged once; some member is an object or list
+	unused            answerUse = iota
+	usedLeaves                  // merged once; its members are all leaves
+	usedLeavesOffPath           // usedLeaves, and no key is on a remembered path
+	usedComposite               // merged once; some member is an object or list
 )
 
 // hasComposite reports whether the object v has a member that is an

@@ -107,6 +107,17 @@ func (p *positions) changed(key string) {
 	p.entries = kept
 }
 
+// onPath reports whether a key of the object v is a key of a remembered
+// path.
+func (p *positions) onPath(v *jsonvalue.Value) bool {
+	for _, m := range v.Members() {
+		if contains(p.keys, m.Key) {
+			return true
+		}
+	}
+	return false
+}
+
 // reset forgets everything (the root of the data was replaced).
 func (p *positions) reset() {
 	clear(p.entries)

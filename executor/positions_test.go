@@ -174,3 +174,26 @@ func walkAll(v *jsonvalue.Value, fn func(*jsonvalue.Value)) {
 		}
 	}
 }
+
+// TestPositionsOnPath: an answer is on a remembered path when one of its
+// keys is a key of such a path ("@" is none).
+func TestPositionsOnPath(t *testing.T) {
+	var pos positions
+	root := mustParse(`{"users":[{"reviews":[]}]}`)
+	pos.walk(root, []string{"users", "@", "reviews"}, func(*jsonvalue.Value) {})
+	for _, tc := range []struct {
+		answer string
+		want   bool
+	}{
+		{`{"reviews":null}`, true},
+		{`{"name":"a","users":1}`, true},
+		{`{"name":"a","id":"1"}`, false},
+		{`{"@":1}`, false},
+		{`{}`, false},
+		{`[1]`, false},
+	} {
+		if got := pos.onPath(mustParse(tc.answer)); got != tc.want {
+			t.Errorf("onPath(%s) = %v, want %v", tc.answer, got, tc.want)
+		}
+	}
+}
