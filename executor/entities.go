@@ -80,8 +80,16 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// batch.reps): objects in a row often share one (the same author
 	// under every review), and comparing with it is cheaper than the
 	// lookup in batch.index.
+	// lastObj is an object of that representation: an object whose
+	// required values equal its own has it too, which is cheaper to tell
+	// than to write the representation.
 	last, lastStart := -1, 0
+	var lastObj *jsonvalue.Value
 	collect := func(obj *jsonvalue.Value) {
+		if last >= 0 && sameRepresentation(f, lastObj, obj) {
+			batch.add(obj, last)
+			return
+		}
 		scratch = e.representation(scratch[:0], f, obj)
 		if scratch == nil {
 			return
@@ -99,7 +107,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		if batch.count > 0 {
 			batch.reps = append(batch.reps, ',')
 		}
-		last, lastStart = batch.count, len(batch.reps)
+		last, lastStart, lastObj = batch.count, len(batch.reps), obj
 		batch.reps = append(batch.reps, scratch...)
 		if cached {
 			batch.items = append(batch.items, append([]byte(nil), scratch...))
@@ -374,6 +382,59 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.
 		return nil
 	}
 	return append(buf, '}')
+}
+
+// sameRepresentation reports whether representation writes the same
+// representation for obj as for prev, which it wrote one for, telling it
+// from the values alone: both have the same __typename and, under every
+// required field, a leaf of the same type and text. It says false when it
+// cannot tell (a field with a type condition or a selection of its own, a
+// missing value): representation decides then.
+func sameRepresentation(f *planner.Fetch, prev, obj *jsonvalue.Value) bool {
+	typename := obj.Get("__typename")
+	if !sameLeaf(typename, prev.Get("__typename")) && !(typename == nil && prev.Get("__typename") == nil) {
+		return false
+	}
+	var req *planner.Requirement
+	for _, r := range f.Requires {
+		if r.TypeName == typename.Str() {
+			req = r
+			break
+		}
+	}
+	if req == nil {
+		if len(f.Requires) != 1 || typename.Str() != "" {
+			return false
+		}
+		req = f.Requires[0]
+	}
+	hint, prevHint := 0, 0
+	for _, rf := range req.Fields {
+		if rf.TypeCondition != "" || len(rf.Fields) > 0 {
+			return false
+		}
+		if !sameLeaf(obj.Field(rf.Key, &hint), prev.Field(rf.Key, &prevHint)) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameLeaf reports whether a and b are present leaves that are written
+// alike: the same type and, for strings and numbers, the same text.
+func sameLeaf(a, b *jsonvalue.Value) bool {
+	if a == nil || b == nil || a.Type() != b.Type() {
+		return false
+	}
+	switch a.Type() {
+	case jsonvalue.TypeString:
+		return a.Str() == b.Str()
+	case jsonvalue.TypeNumber:
+		return a.Number() == b.Number()
+	case jsonvalue.TypeObject, jsonvalue.TypeArray:
+		return false
+	}
+	return true
 }
 
 // appendRequired writes the required fields of obj, continuing an object
