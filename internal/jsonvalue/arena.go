@@ -1,8 +1,8 @@
 package jsonvalue
 
-// Arena makes values that are not parsed: new objects and arrays, and
-// copies. Like a Parser's, its memory is reused after Reset. An Arena is
-// not safe for concurrent use.
+// Arena makes values that are not parsed: new objects, and copies. Like
+// a Parser's, its memory is reused after Reset. An Arena is not safe
+// for concurrent use.
 type Arena struct {
 	vals []Value
 }
@@ -32,19 +32,6 @@ func (a *Arena) alloc(t Type) *Value {
 
 // NewObject returns an empty object.
 func (a *Arena) NewObject() *Value { return a.alloc(TypeObject) }
-
-// NewArray returns an array of n elements, each null until set.
-func (a *Arena) NewArray(n int) *Value {
-	v := a.alloc(TypeArray)
-	for range n {
-		v.a = append(v.a, nullValue)
-	}
-	return v
-}
-
-// nullValue is the null that NewArray fills arrays with; nothing changes
-// a null.
-var nullValue = &Value{t: TypeNull}
 
 // Copy returns v with its objects and arrays copied into the arena;
 // strings, numbers and literals are shared (nothing changes them).

@@ -87,9 +87,8 @@ func TestArenaCopy(t *testing.T) {
 	}
 	a.Reset()
 	o := a.NewObject()
-	arr := a.NewArray(2)
-	o.Set("x", arr)
-	if got := o.String(); got != `{"x":[null,null]}` || a.Len() != 2 {
+	o.Set("x", a.Copy(mustParse(t, `[1,{}]`)))
+	if got := o.String(); got != `{"x":[1,{}]}` || a.Len() != 3 {
 		t.Fatalf("after reset: %s, %d values", got, a.Len())
 	}
 }
