@@ -1,13 +1,13 @@
 package executor
 
 import (
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 // Entity fetches with contextual arguments (Federation 2.8 @fromContext):
@@ -26,7 +26,7 @@ const maxContextCalls = 8
 type contextGroup struct {
 	// vars are the members of the variables object ("name":value,...).
 	vars string
-	objs []*fastjson.Value
+	objs []*jsonvalue.Value
 }
 
 // contextEntityFetch runs a Flatten(Fetch) node whose fetch has
@@ -43,7 +43,7 @@ func (e *execution) contextEntityFetch(n *planner.Flatten) {
 	var buf []byte
 	if e.data != nil {
 		for _, p := range paths {
-			walkAncestors(e.data, p, nil, func(obj *fastjson.Value, ancestors []*fastjson.Value) {
+			walkAncestors(e.data, p, nil, func(obj *jsonvalue.Value, ancestors []*jsonvalue.Value) {
 				var mine bool
 				if buf, mine = contextVariables(buf[:0], f.Contexts, obj, ancestors); !mine {
 					return
@@ -220,7 +220,7 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 		vars = append(vars, b.reps...)
 		vars = append(vars, ']')
 		// The group's values, under this set's names.
-		values, err := fastjson.Parse("{" + groups[i].vars + "}")
+		values, err := new(jsonvalue.Parser).Parse([]byte("{" + groups[i].vars + "}"))
 		if err != nil {
 			continue
 		}
@@ -229,7 +229,7 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 				vars = append(vars, ',', '"')
 				vars = name(vars, "c", i, k)
 				vars = append(vars, `":`...)
-				vars = v.MarshalTo(vars)
+				vars = v.AppendJSON(vars)
 			}
 		}
 	}
@@ -248,7 +248,7 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 	var key []byte
 	for i, b := range batches {
 		key = append(append(key[:0], '_'), strconv.Itoa(i)...)
-		entities := v.GetArray("data", string(key))
+		entities := v.Get("data").Get(string(key)).Array()
 		if len(f.OutputRewrites) > 0 {
 			for _, ent := range entities {
 				applyRewrites(ent, f.OutputRewrites)
@@ -256,16 +256,16 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 		}
 		e.mergeEntityAnswers(f, b, entities)
 	}
-	for _, ev := range v.GetArray("errors") {
+	for _, ev := range v.Get("errors").Array() {
 		// The alias the error's path starts with names its group.
 		b, field := batches[0], "_0"
-		if p := ev.GetArray("path"); len(p) > 0 {
-			s := string(p[0].GetStringBytes())
+		if p := ev.Get("path").Array(); len(p) > 0 {
+			s := p[0].Str()
 			if i, err := strconv.Atoi(strings.TrimPrefix(s, "_")); err == nil && strings.HasPrefix(s, "_") && i >= 0 && i < len(batches) {
 				b, field = batches[i], s
 			}
 		}
-		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
+		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
 			return e.entityErrorPath(paths, b, p, field)
 		})
 		err.fetch = f
@@ -276,22 +276,22 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 // walkAncestors calls fn for every non-null object at path below v, as
 // walkPath does, with the objects passed on the way there (v first when
 // it is an object, the object itself last).
-func walkAncestors(v *fastjson.Value, path []string, ancestors []*fastjson.Value, fn func(*fastjson.Value, []*fastjson.Value)) {
+func walkAncestors(v *jsonvalue.Value, path []string, ancestors []*jsonvalue.Value, fn func(*jsonvalue.Value, []*jsonvalue.Value)) {
 	if v == nil {
 		return
 	}
 	switch v.Type() {
-	case fastjson.TypeArray:
+	case jsonvalue.TypeArray:
 		if len(path) == 0 || path[0] == "@" {
 			rest := path
 			if len(rest) > 0 {
 				rest = rest[1:]
 			}
-			for _, x := range v.GetArray() {
+			for _, x := range v.Array() {
 				walkAncestors(x, rest, ancestors, fn)
 			}
 		}
-	case fastjson.TypeObject:
+	case jsonvalue.TypeObject:
 		ancestors = append(ancestors[:len(ancestors):len(ancestors)], v)
 		if len(path) == 0 {
 			fn(v, ancestors)
@@ -309,8 +309,8 @@ func walkAncestors(v *fastjson.Value, path []string, ancestors []*fastjson.Value
 // the value: the subgraph then gets the argument as not given). It
 // reports false when that ancestor is of a context type the input has no
 // source for: the object is another fetch's.
-func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.Value, ancestors []*fastjson.Value) ([]byte, bool) {
-	typename := string(stringBytes(obj.Get("__typename")))
+func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *jsonvalue.Value, ancestors []*jsonvalue.Value) ([]byte, bool) {
+	typename := obj.Get("__typename").Str()
 	for _, in := range inputs {
 		if typename != "" && typename != in.TypeName {
 			continue
@@ -322,7 +322,7 @@ func contextVariables(buf []byte, inputs []*planner.ContextInput, obj *fastjson.
 			i++
 		}
 		for ; i >= 0; i-- {
-			typename := string(stringBytes(ancestors[i].Get("__typename")))
+			typename := ancestors[i].Get("__typename").Str()
 			src := contextSource(in, typename)
 			if src == nil {
 				if slices.Contains(in.Types, typename) {
@@ -361,12 +361,12 @@ func contextSource(in *planner.ContextInput, typename string) *planner.ContextSo
 // appendContextValue writes the value fields select in v: the one field
 // they name, down to its leaf, lists kept. It reports false when a value
 // on the way is missing.
-func appendContextValue(buf []byte, v *fastjson.Value, fields []*planner.RequiredField) ([]byte, bool) {
+func appendContextValue(buf []byte, v *jsonvalue.Value, fields []*planner.RequiredField) ([]byte, bool) {
 	if len(fields) == 0 {
-		return v.MarshalTo(buf), true
+		return v.AppendJSON(buf), true
 	}
 	switch v.Type() {
-	case fastjson.TypeObject:
+	case jsonvalue.TypeObject:
 		typename := ""
 		for _, rf := range fields {
 			if rf.Name == "__typename" && rf.TypeCondition == "" {
@@ -374,7 +374,7 @@ func appendContextValue(buf []byte, v *fastjson.Value, fields []*planner.Require
 			}
 			if rf.TypeCondition != "" {
 				if typename == "" {
-					typename = string(stringBytes(v.Get("__typename")))
+					typename = v.Get("__typename").Str()
 				}
 				if rf.TypeCondition != typename {
 					continue
@@ -387,9 +387,9 @@ func appendContextValue(buf []byte, v *fastjson.Value, fields []*planner.Require
 			return appendContextValue(buf, c, rf.Fields)
 		}
 		return buf, false
-	case fastjson.TypeArray:
+	case jsonvalue.TypeArray:
 		buf = append(buf, '[')
-		for i, x := range v.GetArray() {
+		for i, x := range v.Array() {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -401,5 +401,5 @@ func appendContextValue(buf []byte, v *fastjson.Value, fields []*planner.Require
 		return append(buf, ']'), true
 	}
 	// null: the value is null.
-	return v.MarshalTo(buf), true
+	return v.AppendJSON(buf), true
 }

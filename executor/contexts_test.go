@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"slices"
 	"sort"
 	"strconv"
@@ -116,7 +117,7 @@ func TestContextEntityFetch(t *testing.T) {
 			tr := &contextTransport{}
 			e := &execution{ctx: context.Background(), transport: tr}
 			defer e.release()
-			e.data = fastjson.MustParse(c.data)
+			e.data = mustParse(c.data)
 			entity := "Post"
 			if c.self {
 				entity = "User"
@@ -135,7 +136,7 @@ func TestContextEntityFetch(t *testing.T) {
 			}
 			e.entityFetch(&planner.Flatten{Path: c.path, Node: f})
 			var got []string
-			walkPath(e.data, c.path, func(obj *fastjson.Value) { got = append(got, string(obj.GetStringBytes("v"))) })
+			walkPath(e.data, c.path, func(obj *jsonvalue.Value) { got = append(got, obj.Get("v").Str()) })
 			if strings.Join(got, " ") != strings.Join(c.want, " ") {
 				t.Errorf("answers\n got %q\nwant %q", got, c.want)
 			}
@@ -172,7 +173,7 @@ func TestContextEntityFetchManyValues(t *testing.T) {
 	tr := &gatedTransport{inner: &contextTransport{}}
 	e := &execution{ctx: context.Background(), transport: tr}
 	defer e.release()
-	e.data = fastjson.MustParse(b.String())
+	e.data = mustParse(b.String())
 	path := []string{"users", "@", "posts", "@"}
 	f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", Operation: `query{_entities}`,
 		Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post", Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
@@ -180,8 +181,8 @@ func TestContextEntityFetchManyValues(t *testing.T) {
 			Sources: []*planner.ContextSource{{TypeName: "User", Fields: []*planner.RequiredField{{Name: "locale", Key: "locale"}}}}}}}
 	e.entityFetch(&planner.Flatten{Path: path, Node: f})
 	i := 0
-	walkPath(e.data, path, func(obj *fastjson.Value) {
-		if got, want := string(obj.GetStringBytes("v")), `"l`+strconv.Itoa(i)+`"/`+strconv.Itoa(i); got != want {
+	walkPath(e.data, path, func(obj *jsonvalue.Value) {
+		if got, want := obj.Get("v").Str(), `"l`+strconv.Itoa(i)+`"/`+strconv.Itoa(i); got != want {
 			t.Errorf("object %d: %q, want %q", i, got, want)
 		}
 		i++
@@ -261,8 +262,8 @@ func TestContextEntityFetchAliased(t *testing.T) {
 			tr := &aliasTransport{prefix: prefix}
 			e := &execution{ctx: context.Background(), transport: tr}
 			defer e.release()
-			e.vars = fastjson.MustParse(`{"` + clientVar + `":true}`)
-			e.data = fastjson.MustParse(`{"users":[{"__typename":"User","locale":"en","posts":[{"__typename":"Post","id":"1"}]},` +
+			e.vars = mustParse(`{"` + clientVar + `":true}`)
+			e.data = mustParse(`{"users":[{"__typename":"User","locale":"en","posts":[{"__typename":"Post","id":"1"}]},` +
 				`{"__typename":"User","locale":"fr","posts":[{"__typename":"Post","id":"1"},{"__typename":"Post","id":"2"}]}]}`)
 			path := []string{"users", "@", "posts", "@"}
 			f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", OperationName: "Q",
@@ -291,7 +292,7 @@ func TestContextEntityFetchAliased(t *testing.T) {
 				t.Errorf("client variable %s: %v", clientVar, got)
 			}
 			var got []string
-			walkPath(e.data, path, func(obj *fastjson.Value) { got = append(got, string(obj.GetStringBytes("v"))) })
+			walkPath(e.data, path, func(obj *jsonvalue.Value) { got = append(got, obj.Get("v").Str()) })
 			if want := []string{`"en"/1`, `"fr"/1`, `"fr"/2`}; !slices.Equal(got, want) {
 				t.Errorf("answers %q, want %q", got, want)
 			}
@@ -319,7 +320,7 @@ func TestContextEntityFetchAliasedChunks(t *testing.T) {
 	tr := &lockedAliasTransport{inner: &aliasTransport{prefix: "_fed_"}}
 	e := &execution{ctx: context.Background(), transport: tr}
 	defer e.release()
-	e.data = fastjson.MustParse(b.String())
+	e.data = mustParse(b.String())
 	path := []string{"users", "@", "posts", "@"}
 	f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", Operation: `query{_entities}`,
 		Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post", Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
@@ -331,8 +332,8 @@ func TestContextEntityFetchAliasedChunks(t *testing.T) {
 		t.Errorf("%d requests, want %d", got, want)
 	}
 	i := 0
-	walkPath(e.data, path, func(obj *fastjson.Value) {
-		if got, want := string(obj.GetStringBytes("v")), `"l`+strconv.Itoa(i)+`"/`+strconv.Itoa(i); got != want {
+	walkPath(e.data, path, func(obj *jsonvalue.Value) {
+		if got, want := obj.Get("v").Str(), `"l`+strconv.Itoa(i)+`"/`+strconv.Itoa(i); got != want {
 			t.Errorf("object %d: %q, want %q", i, got, want)
 		}
 		i++
