@@ -1,0 +1,9 @@
+//go:build !unix
+
+package h1
+
+import "syscall"
+
+// peekQuiet cannot look at the socket here: a connection the server closed
+// fails its next request instead (the subgraph client retries queries).
+func peekQuiet(syscall.RawConn) bool { return true }
