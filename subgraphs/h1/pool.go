@@ -437,7 +437,7 @@ func (p *Pool) dial(ctx context.Context) (*conn, error) {
 		c.nc = tc
 	}
 	c.lim.r = c.nc
-	c.br = bufio.NewReaderSize(&c.lim, 8<<10)
+	c.br = bufio.NewReaderSize(&c.lim, 4<<10)
 	return c, nil
 }
 
