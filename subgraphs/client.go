@@ -259,9 +259,10 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 		return nil, &executor.FetchError{Code: CodeCircuitOpen, Message: fmt.Sprintf("circuit breaker for subgraph '%s' is open", sg.name)}, false
 	}
 	start := time.Now()
-	actx, cancel := context.WithTimeout(ctx, sg.set.Timeout)
-	defer cancel()
-	actx, span := c.startSpan(actx, telemetry.SpanAttempt, true)
+	// The attempt's timeout (sg.set.Timeout) is applied by post and
+	// stream: the connection pool takes it as a deadline of its own,
+	// without a timer context per attempt.
+	actx, span := c.startSpan(ctx, telemetry.SpanAttempt, true)
 	defer span.End()
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("subgraph.name", sg.name), attribute.Int("fetch.attempt", attempt))
@@ -347,7 +348,7 @@ var (
 // post sends a request whose body is in memory through the subgraph's
 // connection pool (package h1) and reads the answer's body into buf.
 func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
-	r, err := sg.pool.Post(actx, h, req.Body, buf, sg.set.MaxResponseBytes)
+	r, err := sg.pool.Post(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
 	switch {
 	case err == nil:
 		return r.StatusCode, r.Header, nil, false
@@ -365,6 +366,8 @@ func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request,
 // net/http, which reads the answer while the body is still being sent,
 // and reads the answer's body into buf.
 func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
+	actx, cancel := context.WithTimeout(actx, sg.set.Timeout)
+	defer cancel()
 	hr := (&http.Request{Method: http.MethodPost, URL: sg.u, Host: sg.u.Host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h}).WithContext(actx)
 	hr.Body = io.NopCloser(req.Stream) // unknown length: sent chunked

@@ -145,23 +145,27 @@ const noLimit = 1<<63 - 1
 
 // Post sends body with header to the pool's origin and reads the answer's
 // body, at most limit bytes of it after decoding, into dst (appended).
-// ctx bounds the whole exchange. The headers Host, Content-Length,
+// ctx and timeout (when positive) bound the whole exchange; an exchange
+// past either fails with an error that is context.DeadlineExceeded. The headers Host, Content-Length,
 // Transfer-Encoding, Trailer and Connection of header are not sent (the
 // pool writes its own). An answer whose body is longer than limit, or
 // whose Content-Length says so, is ErrTooLarge.
-func (p *Pool) Post(ctx context.Context, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (*Response, error) {
+func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (*Response, error) {
 	if err := checkHeader(header); err != nil {
 		return nil, err
 	}
-	c, err := p.get(ctx)
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	c, err := p.get(ctx, deadline)
 	if err != nil {
 		return nil, err
 	}
-	if d, ok := ctx.Deadline(); ok {
-		err = c.nc.SetDeadline(d)
-	} else {
-		err = c.nc.SetDeadline(time.Time{})
-	}
+	err = c.nc.SetDeadline(deadline)
 	if err != nil {
 		c.close()
 		return nil, err
@@ -182,8 +186,9 @@ func (p *Pool) Post(ctx context.Context, header http.Header, body []byte, dst *b
 		case ctx.Err() != nil:
 			err = fmt.Errorf("%w: %w", ctx.Err(), err)
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			// The connection's deadline is the context's, which the
-			// network poller may see pass a moment before the context.
+			// The connection's deadline: the timeout's, or the context's,
+			// which the network poller may see pass a moment before the
+			// context does.
 			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 		}
 	}
@@ -329,8 +334,9 @@ func checkHeader(h http.Header) error {
 	return nil
 }
 
-// get returns an idle connection that is still open, or a new one.
-func (p *Pool) get(ctx context.Context) (*conn, error) {
+// get returns an idle connection that is still open, or a new one dialed
+// before deadline (when not zero).
+func (p *Pool) get(ctx context.Context, deadline time.Time) (*conn, error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -347,6 +353,11 @@ func (p *Pool) get(ctx context.Context) (*conn, error) {
 			return c, nil
 		}
 		c.close()
+	}
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	return p.dial(ctx)
 }

@@ -110,7 +110,7 @@ func post(p *Pool, h http.Header, body string, limit int64) (*Response, string, 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var buf bytes.Buffer
-	r, err := p.Post(ctx, h, []byte(body), &buf, limit)
+	r, err := p.Post(ctx, 0, h, []byte(body), &buf, limit)
 	return r, buf.String(), err
 }
 
@@ -295,34 +295,41 @@ func TestPostReusesConnections(t *testing.T) {
 	}
 }
 
-// TestPostContextEnds: a server that never answers costs the caller its
-// context's deadline, or until it cancels, and the error says which; the
-// connection is not used again.
+// TestPostContextEnds: a server that never answers costs the caller the
+// earlier of its context's deadline and the timeout, or until it cancels,
+// and the error says which; the connection is not used again.
 func TestPostContextEnds(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	s := startRaw(t, func(string, []byte, int) string { <-release; return "" })
 	p := newPool(t, s.url("/"), Options{})
 	for _, tt := range []struct {
-		name string
-		ctx  func() (context.Context, context.CancelFunc)
-		want error
+		name    string
+		ctx     func() (context.Context, context.CancelFunc)
+		timeout time.Duration
+		want    error
 	}{
 		{"deadline", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 100*time.Millisecond)
-		}, context.DeadlineExceeded},
+		}, 0, context.DeadlineExceeded},
+		{"timeout", func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, 100 * time.Millisecond, context.DeadlineExceeded},
+		{"timeout after the context's deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, time.Hour, context.DeadlineExceeded},
 		{"cancelled", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(100*time.Millisecond, cancel)
 			return ctx, cancel
-		}, context.Canceled},
+		}, time.Hour, context.Canceled},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := tt.ctx()
 			defer cancel()
 			var buf bytes.Buffer
 			done := make(chan error, 1)
-			go func() { _, err := p.Post(ctx, nil, []byte(`{}`), &buf, 1<<20); done <- err }()
+			go func() { _, err := p.Post(ctx, tt.timeout, nil, []byte(`{}`), &buf, 1<<20); done <- err }()
 			select {
 			case err := <-done:
 				if !errors.Is(err, tt.want) {
