@@ -111,7 +111,8 @@ func New(u *url.URL, opts Options) (*Pool, error) {
 type conn struct {
 	nc net.Conn
 	// raw is the TCP socket under nc, for the liveness check.
-	raw syscall.RawConn
+	raw  syscall.RawConn
+	peek peeker
 	// lim bounds what the next header read takes from nc.
 	lim limitReader
 	br  *bufio.Reader
@@ -460,7 +461,7 @@ func (c *conn) alive() bool {
 	if c.raw == nil {
 		return true
 	}
-	return peekQuiet(c.raw)
+	return peekQuiet(c.raw, &c.peek)
 }
 
 var gzipReaders sync.Pool
