@@ -285,15 +285,21 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 // the sum of the estimated bytes of its entries.
 const CacheMaxCost = 64 << 20
 
+// cacheCounters is the admission sketch's size of the document and plan
+// caches: ristretto counts accesses of about a tenth as many distinct
+// keys well (2,000 operations), and the sketch and its bloom filter take
+// a fifth of the memory of the 100,000 they had (about 0.3 MB each).
+const cacheCounters = 2e4
+
 // Swap atomically replaces the supergraph; requests already running
 // finish on the version they started with.
 func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error {
 	raw := transport
-	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: 1e5, MaxCost: CacheMaxCost, BufferItems: 64})
+	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: cacheCounters, MaxCost: CacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("document cache: %w", err)
 	}
-	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: 1e5, MaxCost: CacheMaxCost, BufferItems: 64})
+	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: cacheCounters, MaxCost: CacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
