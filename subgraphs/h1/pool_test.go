@@ -432,3 +432,21 @@ func BenchmarkPost(b *testing.B) {
 		}
 	}
 }
+
+// TestPostAnnouncedLengthReservesLittle: a Content-Length within the limit
+// reserves at most preGrowMax before the bytes arrive, so a subgraph that
+// announces 60 MB and sends two bytes costs about 1 MB, not 60.
+func TestPostAnnouncedLengthReservesLittle(t *testing.T) {
+	s := startRaw(t, func(string, []byte, int) string {
+		return "HTTP/1.1 200 OK\r\nContent-Length: 60000000\r\n\r\n{}" + hangUpMark
+	})
+	p := newPool(t, s.url("/"), Options{})
+	var buf bytes.Buffer
+	_, err := p.Post(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 64<<20)
+	if err == nil {
+		t.Fatal("a short body was taken whole")
+	}
+	if buf.Cap() > 2*preGrowMax {
+		t.Errorf("reserved %d bytes for an announced 60 MB", buf.Cap())
+	}
+}
