@@ -155,12 +155,12 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 	if err := checkHeader(header); err != nil {
 		return nil, err
 	}
+	// The timeout is the connection's deadline. The context's deadline is
+	// not: the context's own timer ends the exchange (below), so that
+	// whoever waits on the context sees it done before this call returns.
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
-	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
 	}
 	c, err := p.get(ctx, deadline)
 	if err != nil {
@@ -171,7 +171,8 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 		c.close()
 		return nil, err
 	}
-	// Cancellation ends a blocked read or write at once.
+	// The context's end (cancellation, its deadline) ends a blocked
+	// read or write at once.
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(aLongTimeAgo) })
 	resp, keep, err := p.exchange(c, header, body, dst, limit)
 	if !stop() {
@@ -187,9 +188,7 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 		case ctx.Err() != nil:
 			err = fmt.Errorf("%w: %w", ctx.Err(), err)
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			// The connection's deadline: the timeout's, or the context's,
-			// which the network poller may see pass a moment before the
-			// context does.
+			// The connection's deadline: the timeout.
 			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 		}
 	}
