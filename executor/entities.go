@@ -67,6 +67,10 @@ func (b *entityBatch) first(i int) *fastjson.Value {
 // answers back into those objects.
 func (e *execution) entityFetch(n *planner.Flatten) {
 	f := n.Node
+	if len(f.Contexts) > 0 {
+		e.contextEntityFetch(n)
+		return
+	}
 	e.mu.Lock()
 	batch := newEntityBatch()
 	defer batch.release()
@@ -114,18 +118,26 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		}
 	}
 	e.mu.Unlock()
+	e.fetchEntities(n, paths, batch, cached, nil)
+}
+
+// fetchEntities sends the representations of batch (collected from paths)
+// in one _entities call, with the contextual variables extra (members of
+// the variables object, or nil), and merges the answers into the objects.
+func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *entityBatch, cached bool, extra []byte) {
+	f := n.Node
 	if batch.count == 0 {
 		return
 	}
 	var vars []byte
 	if cached {
-		vars = e.appendVariables(nil, f, nil)
+		vars = e.appendVariables(nil, f, nil, nil)
 		if batch = e.cachedEntities(f, batch, vars); batch.count == 0 {
 			return
 		}
 	}
 	batch.reps = append(batch.reps, ']')
-	body := e.fetchBody(f, batch.reps)
+	body := e.fetchBody(f, batch.reps, extra)
 	v, cacheControl := e.send(f, body, n.Path)
 	if v == nil {
 		return
@@ -145,6 +157,19 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		defer e.entities.Put(e.ctx, f, vars, batch.items, store, cacheControl)
 	}
 	defer e.mu.Unlock()
+	e.mergeEntityAnswers(f, batch, entities)
+	for _, ev := range v.GetArray("errors") {
+		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
+			return e.entityErrorPath(paths, batch, p, "_entities")
+		})
+		err.fetch = f
+		e.errors = append(e.errors, err)
+	}
+}
+
+// mergeEntityAnswers merges the answers of an _entities call into the
+// objects of batch. Called under e.mu.
+func (e *execution) mergeEntityAnswers(f *planner.Fetch, batch *entityBatch, entities []*fastjson.Value) {
 	guard := guardOf(f)
 	// used[i] says whether answer i was merged already, and whether it
 	// holds objects or lists: only then do the other objects of its
@@ -170,13 +195,6 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 				mergeEntity(obj, ent, guard, &e.pos)
 			}
 		}
-	}
-	for _, ev := range v.GetArray("errors") {
-		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
-			return e.entityErrorPath(paths, batch, p)
-		})
-		err.fetch = f
-		e.errors = append(e.errors, err)
 	}
 }
 
@@ -277,10 +295,11 @@ func copyComposite(a *fastjson.Arena, v *fastjson.Value, n *int) *fastjson.Value
 	return v
 }
 
-// entityErrorPath maps ["_entities", i, rest...] to the response path of
-// the first object that representation i came from.
-func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*fastjson.Value) []any {
-	if len(p) < 2 || string(p[0].GetStringBytes()) != "_entities" || p[1].Type() != fastjson.TypeNumber {
+// entityErrorPath maps [field, i, rest...] to the response path of the
+// first object that representation i came from; field is the response key
+// of the _entities call ("_entities", or its alias).
+func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*fastjson.Value, field string) []any {
+	if len(p) < 2 || string(p[0].GetStringBytes()) != field || p[1].Type() != fastjson.TypeNumber {
 		return pathElems(paths[0])
 	}
 	i := p[1].GetInt()

@@ -282,12 +282,19 @@ func errorPath(flatten []string) []any {
 }
 
 // appendVariables writes the fetch's variables object body.
-func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps []byte) []byte {
+func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps, extra []byte) []byte {
 	buf = append(buf, '{')
 	n := 0
 	if reps != nil {
 		buf = append(buf, `"representations":`...)
 		buf = append(buf, reps...)
+		n++
+	}
+	if len(extra) > 0 {
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, extra...)
 		n++
 	}
 	if e.vars != nil {
@@ -328,16 +335,16 @@ func appendRequestStart(buf []byte, f *planner.Fetch) []byte {
 
 // fetchBody is the body of fetch f, with reps (nil for a root fetch) as
 // its representations, written in one buffer.
-func (e *execution) fetchBody(f *planner.Fetch, reps []byte) []byte {
-	buf := make([]byte, 0, len(f.Operation)+len(reps)+128)
+func (e *execution) fetchBody(f *planner.Fetch, reps, extra []byte) []byte {
+	buf := make([]byte, 0, len(f.Operation)+len(reps)+len(extra)+128)
 	buf = appendRequestStart(buf, f)
-	buf = e.appendVariables(buf, f, reps)
+	buf = e.appendVariables(buf, f, reps, extra)
 	return append(buf, '}')
 }
 
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
-	body := e.fetchBody(f, nil)
+	body := e.fetchBody(f, nil, nil)
 	v, _ := e.send(f, body, nil)
 	if v == nil {
 		return
