@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/subgraphs/h1"
 	"github.com/fedgate/gateway/telemetry"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -75,9 +76,12 @@ type subgraph struct {
 	url  string
 	// u is url parsed once (nil when it does not parse: every request
 	// then fails with the parse error).
-	u        *neturl.URL
-	uerr     error
-	set      Settings
+	u    *neturl.URL
+	uerr error
+	set  Settings
+	// pool sends the requests of in-memory bodies, http the streamed
+	// ones and the health checks.
+	pool     *h1.Pool
 	http     *http.Transport
 	breaker  *breaker
 	bulkhead chan struct{}
@@ -125,6 +129,10 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		}
 		sg := &subgraph{name: name, url: url, set: set, budget: newRetryBudget(set.Retry, time.Now)}
 		sg.u, sg.uerr = parseURL(url)
+		if sg.uerr == nil {
+			sg.pool, sg.uerr = h1.New(sg.u, h1.Options{DialTimeout: set.Pool.DialTimeout, MaxIdle: set.Pool.MaxIdleConns,
+				IdleTimeout: set.Pool.IdleTimeout})
+		}
 		// Requests go to the transport directly, not through an
 		// http.Client: a subgraph's redirect is an HTTP error rather than
 		// followed (the forwarded headers would go wherever it points),
@@ -163,6 +171,9 @@ func (c *Client) Close() {
 	c.checks.Wait()
 	for _, sg := range c.subgraphs {
 		sg.http.CloseIdleConnections()
+		if sg.pool != nil {
+			sg.pool.Close()
+		}
 	}
 }
 
@@ -248,9 +259,10 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 		return nil, &executor.FetchError{Code: CodeCircuitOpen, Message: fmt.Sprintf("circuit breaker for subgraph '%s' is open", sg.name)}, false
 	}
 	start := time.Now()
-	actx, cancel := context.WithTimeout(ctx, sg.set.Timeout)
-	defer cancel()
-	actx, span := c.startSpan(actx, telemetry.SpanAttempt, true)
+	// The attempt's timeout (sg.set.Timeout) is applied by post and
+	// stream: the connection pool takes it as a deadline of its own,
+	// without a timer context per attempt.
+	actx, span := c.startSpan(ctx, telemetry.SpanAttempt, true)
 	defer span.End()
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("subgraph.name", sg.name), attribute.Int("fetch.attempt", attempt))
@@ -284,66 +296,105 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	if sg.uerr != nil {
 		return nil, &executor.FetchError{Code: CodeHTTPError, Message: sg.uerr.Error()}, false, false
 	}
-	hr := sg.newRequest(actx, req, len(req.Header)+4)
+	h := make(http.Header, len(req.Header)+4)
 	for k, v := range req.Header {
-		hr.Header[k] = v
+		h[k] = v
 	}
 	// Shared values, set without canonicalizing or allocating; nothing
 	// modifies a request's header values once it is sent.
-	hr.Header["Content-Type"] = jsonContentType
+	h["Content-Type"] = jsonContentType
 	if req.Stream != nil {
-		hr.Header["Content-Type"] = []string{req.ContentType}
+		h["Content-Type"] = []string{req.ContentType}
 	}
-	hr.Header["Accept"] = graphQLAccept
+	h["Accept"] = graphQLAccept
 	if ri := telemetry.RequestInfoFrom(ctx); ri != nil && len(ri.IDHeader) > 0 {
-		hr.Header[telemetry.RequestIDHeader] = ri.IDHeader
+		h[telemetry.RequestIDHeader] = ri.IDHeader
 	}
 	if c.propagate {
-		telemetry.Propagator.Inject(actx, propagation.HeaderCarrier(hr.Header))
-	}
-	hresp, err := sg.http.RoundTrip(hr)
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return nil, &executor.FetchError{Code: CodeTimeout, Message: "timed out"}, false, false
-		}
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, false, true
-	}
-	defer hresp.Body.Close()
-	if span.IsRecording() {
-		span.SetAttributes(attribute.Int("http.response.status_code", hresp.StatusCode))
-	}
-	if hresp.ContentLength > sg.set.MaxResponseBytes {
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "response body too large"}, false, false
+		telemetry.Propagator.Inject(actx, propagation.HeaderCarrier(h))
 	}
 	buf := c.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
+	release := func() { c.bufs.Put(buf) }
+	var status int
+	var header http.Header
+	if req.Stream == nil {
+		status, header, ferr, retriable = c.post(actx, sg, req, h, buf)
+	} else {
+		status, header, ferr, retriable = c.stream(actx, sg, req, h, buf)
+	}
+	if ferr != nil {
+		release()
+		return nil, ferr, false, retriable
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attribute.Int("http.response.status_code", status))
+	}
+	if status/100 != 2 && !isGraphQLResponse(header) {
+		release()
+		ferr := &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("%d: %s", status, http.StatusText(status))}
+		// A 4xx is the gateway's request at fault, not the subgraph.
+		return nil, ferr, status < 500, status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+	}
+	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: header.Get("Cache-Control"), Header: header}, nil, looksLikeJSONObject(buf.Bytes()), false
+}
+
+// The failures of an exchange, as the executor reports them.
+var (
+	errTimedOut = &executor.FetchError{Code: CodeTimeout, Message: "timed out"}
+	errTooLarge = &executor.FetchError{Code: CodeHTTPError, Message: "response body too large"}
+)
+
+// post sends a request whose body is in memory through the subgraph's
+// connection pool (package h1) and reads the answer's body into buf.
+func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
+	r, err := sg.pool.Post(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
+	switch {
+	case err == nil:
+		return r.StatusCode, r.Header, nil, false
+	case errors.Is(err, h1.ErrTooLarge):
+		return 0, nil, errTooLarge, false
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
+		return 0, nil, errTimedOut, false
+	case r != nil:
+		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
+	}
+	return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
+}
+
+// stream sends a request whose body is streamed (a file upload) with
+// net/http, which reads the answer while the body is still being sent,
+// and reads the answer's body into buf.
+func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
+	actx, cancel := context.WithTimeout(actx, sg.set.Timeout)
+	defer cancel()
+	hr := (&http.Request{Method: http.MethodPost, URL: sg.u, Host: sg.u.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h}).WithContext(actx)
+	hr.Body = io.NopCloser(req.Stream) // unknown length: sent chunked
+	hresp, err := sg.http.RoundTrip(hr)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded) {
+			return 0, nil, errTimedOut, false
+		}
+		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
+	}
+	defer hresp.Body.Close()
+	if hresp.ContentLength > sg.set.MaxResponseBytes {
+		return 0, nil, errTooLarge, false
+	}
 	if hresp.ContentLength > 0 {
-		// One allocation of the announced size instead of doublings
-		// (ReadFrom wants MinRead bytes free before each read, EOF too),
-		// up to preGrowMax: a header alone never reserves more.
 		buf.Grow(int(min(hresp.ContentLength, preGrowMax)) + bytes.MinRead)
 	}
-	release := func() { c.bufs.Put(buf) }
-	_, err = buf.ReadFrom(io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1))
-	if err != nil {
-		release()
+	if _, err = buf.ReadFrom(io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1)); err != nil {
 		if errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return nil, &executor.FetchError{Code: CodeTimeout, Message: "timed out"}, false, false
+			return 0, nil, errTimedOut, false
 		}
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, false, true
+		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
 	}
 	if int64(buf.Len()) > sg.set.MaxResponseBytes {
-		release()
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "response body too large"}, false, false
+		return 0, nil, errTooLarge, false
 	}
-	if hresp.StatusCode/100 != 2 && !isGraphQLResponse(hresp) {
-		release()
-		s := hresp.StatusCode
-		ferr := &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("%d: %s", s, http.StatusText(s))}
-		// A 4xx is the gateway's request at fault, not the subgraph.
-		return nil, ferr, s < 500, s == http.StatusBadGateway || s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout
-	}
-	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: hresp.Header.Get("Cache-Control"), Header: hresp.Header}, nil, looksLikeJSONObject(buf.Bytes()), false
+	return hresp.StatusCode, hresp.Header, nil, false
 }
 
 // parseURL parses a subgraph URL as http.NewRequest would.
@@ -357,31 +408,6 @@ func parseURL(s string) (*neturl.URL, error) {
 	}
 	return u, nil
 }
-
-// newRequest returns the POST of req to the subgraph, with an empty
-// header of room n, as http.NewRequestWithContext would make it but
-// without parsing the URL again (the transport only reads it).
-func (sg *subgraph) newRequest(ctx context.Context, req *executor.Request, n int) *http.Request {
-	hr := (&http.Request{Method: http.MethodPost, URL: sg.u, Host: sg.u.Host,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: make(http.Header, n)}).WithContext(ctx)
-	switch {
-	case req.Stream != nil:
-		// Unknown length: sent chunked.
-		hr.Body = io.NopCloser(req.Stream)
-	case len(req.Body) == 0:
-		hr.Body, hr.GetBody = http.NoBody, noBody
-	default:
-		b := req.Body
-		hr.ContentLength = int64(len(b))
-		hr.Body = io.NopCloser(bytes.NewReader(b))
-		// The transport may send the body again on a fresh connection
-		// when a kept-alive one closed before it was written.
-		hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	return hr
-}
-
-func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 
 // preGrowMax bounds the buffer reserved for an answer on the strength of
 // its Content-Length before any of it arrives.
@@ -448,7 +474,7 @@ func looksLikeJSONObject(b []byte) bool {
 	return len(b) >= 2 && b[0] == '{' && b[len(b)-1] == '}'
 }
 
-func isGraphQLResponse(resp *http.Response) bool {
-	ct := resp.Header.Get("Content-Type")
+func isGraphQLResponse(h http.Header) bool {
+	ct := h.Get("Content-Type")
 	return len(ct) >= len("application/graphql-response+json") && ct[:len("application/graphql-response+json")] == "application/graphql-response+json"
 }

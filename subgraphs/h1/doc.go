@@ -1,0 +1,21 @@
+// Package h1 posts requests to one HTTP/1.1 origin over kept-alive
+// connections, each exchange (write the request, read the answer whole)
+// done in the calling goroutine.
+//
+// net/http's Transport runs a reader and a writer goroutine per connection
+// and hands every request and answer between them and the caller over
+// channels: three goroutine switches per exchange, which under load cost
+// more CPU than the exchange's own work on a small request. A Pool writes
+// the request head and body in one system call, parses the answer with
+// http.ReadResponse and returns the connection to its pool once the body
+// is read. It serves the subgraph client's POSTs of in-memory bodies only;
+// streamed bodies and health checks keep using net/http.
+//
+// What the Transport does for such requests, a Pool does too: a deadline
+// from the context and cancellation by it, a bound on the answer's header
+// bytes, no redirects followed (a 3xx is an answer like any other),
+// transparent gzip when the caller did not ask for an encoding itself,
+// header names and values checked before anything is sent, idle
+// connections closed after a timeout, and a kept-alive connection that the
+// server closed, or on which it sent anything unasked, is never reused.
+package h1

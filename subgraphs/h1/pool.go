@@ -1,0 +1,479 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Options configure a Pool.
+type Options struct {
+	// DialTimeout bounds establishing a connection (TLS handshake
+	// included); 0 leaves it to the context.
+	DialTimeout time.Duration
+	// MaxIdle is the number of idle connections kept; 0 keeps none.
+	MaxIdle int
+	// IdleTimeout closes a connection idle that long; 0 is 90 s.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the status line and headers of an answer;
+	// 0 is 1 MiB.
+	MaxHeaderBytes int64
+	// TLS configures https origins; nil is the default configuration.
+	TLS *tls.Config
+}
+
+// ErrTooLarge is returned when an answer's body is longer than the limit
+// given to Post.
+var ErrTooLarge = errors.New("h1: response body too large")
+
+// Response is an answer: its status, headers and, read whole into the
+// buffer given to Post, its body.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+}
+
+// Pool posts to one origin. Its methods may be called concurrently.
+type Pool struct {
+	addr string // host:port to dial
+	tls  *tls.Config
+	// head is the request line and Host header of every request.
+	head   []byte
+	dialer net.Dialer
+	opts   Options
+
+	mu     sync.Mutex
+	idle   []*conn // most recently used last
+	prune  *time.Timer
+	closed bool
+}
+
+// New returns a pool posting to u, an http or https URL with a host.
+func New(u *url.URL, opts Options) (*Pool, error) {
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("h1: %q: want an http:// or https:// URL with a host", u.Redacted())
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 90 * time.Second
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = 1 << 20
+	}
+	host := u.Hostname()
+	port := u.Port()
+	p := &Pool{opts: opts, dialer: net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}}
+	if u.Scheme == "https" {
+		if port == "" {
+			port = "443"
+		}
+		p.tls = &tls.Config{}
+		if opts.TLS != nil {
+			p.tls = opts.TLS.Clone()
+		}
+		if p.tls.ServerName == "" {
+			p.tls.ServerName = host
+		}
+		p.tls.NextProtos = []string{"http/1.1"}
+	} else if port == "" {
+		port = "80"
+	}
+	p.addr = net.JoinHostPort(host, port)
+	hostHeader := u.Host
+	if i := strings.Index(hostHeader, "%25"); i >= 0 {
+		// An IPv6 zone is for this machine only (RFC 6874).
+		hostHeader = hostHeader[:i] + "]" + hostHeader[strings.LastIndexByte(hostHeader, ']')+1:]
+	}
+	if !httpguts.ValidHostHeader(hostHeader) {
+		return nil, fmt.Errorf("h1: invalid host %q", hostHeader)
+	}
+	p.head = fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), hostHeader)
+	return p, nil
+}
+
+// conn is one connection and its read side.
+type conn struct {
+	nc net.Conn
+	// raw is the TCP socket under nc, for the liveness check.
+	raw  syscall.RawConn
+	peek peeker
+	// lim bounds what the next header read takes from nc.
+	lim limitReader
+	br  *bufio.Reader
+	// head is the request head being written, kept for its capacity.
+	head      []byte
+	idleSince time.Time
+}
+
+// limitReader reads from r while n > 0.
+type limitReader struct {
+	r io.Reader
+	n int64
+}
+
+var errHeaderTooLarge = errors.New("h1: response header too large")
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// noLimit is the limit of a body read: the caller bounds the body.
+const noLimit = 1<<63 - 1
+
+// Post sends body with header to the pool's origin and reads the answer's
+// body, at most limit bytes of it after decoding, into dst (appended).
+// ctx and timeout (when positive) bound the whole exchange; an exchange
+// past either fails with an error that is context.DeadlineExceeded. The headers Host, Content-Length,
+// Transfer-Encoding, Trailer and Connection of header are not sent (the
+// pool writes its own). An answer whose body is longer than limit, or
+// whose Content-Length says so, is ErrTooLarge.
+func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (*Response, error) {
+	if err := checkHeader(header); err != nil {
+		return nil, err
+	}
+	// The timeout is the connection's deadline. The context's deadline is
+	// not: the context's own timer ends the exchange (below), so that
+	// whoever waits on the context sees it done before this call returns.
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	c, err := p.get(ctx, deadline)
+	if err != nil {
+		return nil, err
+	}
+	err = c.nc.SetDeadline(deadline)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	// The context's end (cancellation, its deadline) ends a blocked
+	// read or write at once.
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(aLongTimeAgo) })
+	resp, keep, err := p.exchange(c, header, body, dst, limit)
+	if !stop() {
+		keep = false // the deadline may be in the past now, or soon
+	}
+	if keep {
+		p.put(c)
+	} else {
+		c.close()
+	}
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			err = fmt.Errorf("%w: %w", ctx.Err(), err)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The connection's deadline: the timeout.
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
+	}
+	return resp, err
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// exchange writes the request and reads the answer. keep reports whether
+// the connection may carry another request.
+func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (resp *Response, keep bool, err error) {
+	gz := len(header["Accept-Encoding"]) == 0
+	c.head = appendHead(append(c.head[:0], p.head...), header, len(body), gz)
+	if len(c.head)+len(body) <= 16<<10 {
+		// One write, one segment for the usual small request.
+		c.head = append(c.head, body...)
+		_, err = c.nc.Write(c.head)
+	} else {
+		bufs := net.Buffers{c.head, body}
+		_, err = bufs.WriteTo(c.nc)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("h1: writing the request: %w", err)
+	}
+	c.lim.n = p.opts.MaxHeaderBytes
+	var hr *http.Response
+	for range max1xx + 1 {
+		hr, err = http.ReadResponse(c.br, nil)
+		if err != nil {
+			return nil, false, fmt.Errorf("h1: reading the answer: %w", err)
+		}
+		if hr.StatusCode >= 200 || hr.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		// 100 Continue, 103 Early Hints: informational, the answer follows.
+	}
+	if hr.StatusCode < 200 {
+		return nil, false, fmt.Errorf("h1: unexpected status %d", hr.StatusCode)
+	}
+	c.lim.n = noLimit
+	resp = &Response{StatusCode: hr.StatusCode, Header: hr.Header}
+	if hr.ContentLength > limit {
+		return resp, false, ErrTooLarge
+	}
+	src := hr.Body
+	if gz && hr.Header.Get("Content-Encoding") == "gzip" {
+		// Asked for by the pool, so undone by it, as net/http does.
+		delete(hr.Header, "Content-Encoding")
+		delete(hr.Header, "Content-Length")
+		zr, err := gunzip(hr.Body)
+		if err != nil {
+			return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
+		}
+		defer putGunzip(zr)
+		src = zr
+	}
+	if hr.ContentLength > 0 {
+		// One allocation of the announced size instead of doublings, up
+		// to preGrowMax: a header alone never reserves more.
+		dst.Grow(int(min(hr.ContentLength, preGrowMax)) + bytes.MinRead)
+	}
+	start := dst.Len()
+	if _, err := dst.ReadFrom(io.LimitReader(src, limit+1)); err != nil {
+		return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
+	}
+	if int64(dst.Len()-start) > limit {
+		return resp, false, ErrTooLarge
+	}
+	if src != hr.Body {
+		// The gzip stream ended; the body's framing must end with it.
+		if n, err := io.Copy(io.Discard, io.LimitReader(hr.Body, 1)); n > 0 || err != nil {
+			return resp, false, nil
+		}
+	}
+	// Bytes after the answer were not asked for: the connection is out of
+	// step and must not carry another request.
+	return resp, !hr.Close && c.br.Buffered() == 0, nil
+}
+
+// preGrowMax bounds the buffer reserved for an answer on the strength of
+// its Content-Length before any of it arrives.
+const preGrowMax = 1 << 20
+
+// max1xx bounds the informational answers read before the final one.
+const max1xx = 5
+
+// appendHead appends the headers of a request after the request line,
+// sorted by name as net/http writes them, and the blank line.
+func appendHead(b []byte, header http.Header, n int, gz bool) []byte {
+	ua := "Go-http-client/1.1"
+	if v, ok := header["User-Agent"]; ok {
+		ua = ""
+		if len(v) > 0 {
+			ua = v[0]
+		}
+	}
+	if ua != "" {
+		b = append(append(append(b, "User-Agent: "...), ua...), "\r\n"...)
+	}
+	b = strconv.AppendInt(append(b, "Content-Length: "...), int64(n), 10)
+	b = append(b, "\r\n"...)
+	var keys [32]string
+	ks := keys[:0]
+	for k := range header {
+		if !skipHeader(k) {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	for _, k := range ks {
+		for _, v := range header[k] {
+			b = append(append(append(append(b, k...), ": "...), strings.TrimSpace(v)...), "\r\n"...)
+		}
+	}
+	if gz {
+		b = append(b, "Accept-Encoding: gzip\r\n"...)
+	}
+	return append(b, "\r\n"...)
+}
+
+// skipHeader reports the headers the pool writes itself or never sends.
+func skipHeader(k string) bool {
+	switch k {
+	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer", "Connection":
+		return true
+	}
+	return false
+}
+
+// checkHeader refuses names and values that would change the request's
+// framing or smuggle another one (CR, LF and other controls).
+func checkHeader(h http.Header) error {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("h1: invalid header field name %q", k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("h1: invalid header field value for %q", k)
+			}
+		}
+	}
+	return nil
+}
+
+// get returns an idle connection that is still open, or a new one dialed
+// before deadline (when not zero).
+func (p *Pool) get(ctx context.Context, deadline time.Time) (*conn, error) {
+	now := time.Now()
+	for {
+		p.mu.Lock()
+		n := len(p.idle)
+		if n == 0 {
+			p.mu.Unlock()
+			break
+		}
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		if now.Sub(c.idleSince) < p.opts.IdleTimeout && c.alive() {
+			return c, nil
+		}
+		c.close()
+	}
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	return p.dial(ctx)
+}
+
+// put keeps c for another request, or closes it when the pool is full or
+// closed.
+func (p *Pool) put(c *conn) {
+	c.idleSince = time.Now()
+	p.mu.Lock()
+	if p.closed || len(p.idle) >= p.opts.MaxIdle {
+		p.mu.Unlock()
+		c.close()
+		return
+	}
+	p.idle = append(p.idle, c)
+	if p.prune == nil {
+		p.prune = time.AfterFunc(p.opts.IdleTimeout, p.closeExpired)
+	}
+	p.mu.Unlock()
+}
+
+// closeExpired closes the connections idle longer than IdleTimeout, and
+// comes back while some stay idle.
+func (p *Pool) closeExpired() {
+	now := time.Now()
+	var expired []*conn
+	p.mu.Lock()
+	keep := p.idle[:0]
+	for _, c := range p.idle {
+		if now.Sub(c.idleSince) >= p.opts.IdleTimeout {
+			expired = append(expired, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	clear(p.idle[len(keep):])
+	p.idle = keep
+	if len(p.idle) > 0 && !p.closed {
+		p.prune.Reset(p.opts.IdleTimeout - now.Sub(p.idle[0].idleSince))
+	} else {
+		p.prune = nil
+	}
+	p.mu.Unlock()
+	for _, c := range expired {
+		c.close()
+	}
+}
+
+// Close closes the idle connections. Requests may still be posted after
+// it, but each dials and closes its own connection.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.closed = true
+	if p.prune != nil {
+		p.prune.Stop()
+		p.prune = nil
+	}
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.close()
+	}
+}
+
+// dial opens a connection, with TLS for https.
+func (p *Pool) dial(ctx context.Context) (*conn, error) {
+	nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, fmt.Errorf("h1: %w", err)
+	}
+	c := &conn{nc: nc}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	if p.tls != nil {
+		tc := tls.Client(nc, p.tls)
+		hctx := ctx
+		if p.opts.DialTimeout > 0 {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithTimeout(ctx, p.opts.DialTimeout)
+			defer cancel()
+		}
+		if err := tc.HandshakeContext(hctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("h1: TLS handshake: %w", err)
+		}
+		c.nc = tc
+	}
+	c.lim.r = c.nc
+	c.br = bufio.NewReaderSize(&c.lim, 4<<10)
+	return c, nil
+}
+
+func (c *conn) close() { _ = c.nc.Close() }
+
+// alive reports whether an idle connection is still open and quiet: the
+// server may have closed it (its own idle timeout) or written to it.
+func (c *conn) alive() bool {
+	if c.raw == nil {
+		return true
+	}
+	return peekQuiet(c.raw, &c.peek)
+}
+
+var gzipReaders sync.Pool
+
+func gunzip(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			gzipReaders.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
+func putGunzip(zr *gzip.Reader) { gzipReaders.Put(zr) }

@@ -1,0 +1,452 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hangUpMark at the end of an answer makes rawServer close the connection
+// after writing the rest.
+const hangUpMark = "\x00hang up"
+
+// rawServer accepts connections on loopback and answers every request
+// read from them with answer(request head, body, n), where n counts the
+// requests of the connection from 1. It records each request's raw head.
+type rawServer struct {
+	ln      net.Listener
+	accepts atomic.Int32
+	mu      sync.Mutex
+	heads   []string
+	wg      sync.WaitGroup
+}
+
+func startRaw(t *testing.T, answer func(head string, body []byte, n int) string) *rawServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rawServer{ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepts.Add(1)
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				br := bufio.NewReader(c)
+				for n := 1; ; n++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					body, _ := io.ReadAll(req.Body)
+					var head bytes.Buffer
+					_ = req.Header.Write(&head)
+					s.mu.Lock()
+					s.heads = append(s.heads, req.Method+" "+req.RequestURI+" "+req.Proto+"\nHost: "+req.Host+"\n"+strings.ReplaceAll(head.String(), "\r\n", "\n"))
+					s.mu.Unlock()
+					out := answer(head.String(), body, n)
+					out, hangUp := strings.CutSuffix(out, hangUpMark)
+					if _, err := io.WriteString(c, out); err != nil || hangUp || strings.Contains(out, "Connection: close") {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+func (s *rawServer) url(path string) *url.URL {
+	return &url.URL{Scheme: "http", Host: s.ln.Addr().String(), Path: path}
+}
+
+func (s *rawServer) lastHead() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.heads) == 0 {
+		return ""
+	}
+	return s.heads[len(s.heads)-1]
+}
+
+func newPool(t *testing.T, u *url.URL, opts Options) *Pool {
+	t.Helper()
+	if opts.MaxIdle == 0 {
+		opts.MaxIdle = 4
+	}
+	p, err := New(u, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+func post(p *Pool, h http.Header, body string, limit int64) (*Response, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var buf bytes.Buffer
+	r, err := p.Post(ctx, 0, h, []byte(body), &buf, limit)
+	return r, buf.String(), err
+}
+
+func gzipped(s string) string {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = io.WriteString(zw, s)
+	_ = zw.Close()
+	return b.String()
+}
+
+func ok(body string) string {
+	return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+}
+
+// TestPostRequest: the bytes a server receives for one request: request
+// line, Host, the caller's headers (sorted, the ones the pool writes
+// itself dropped), Content-Length, Accept-Encoding only when the caller
+// asked for none.
+func TestPostRequest(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+		body   string
+		want   string
+	}{
+		{"plain", http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer t"}}, `{"query":"{a}"}`,
+			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: gzip\nAuthorization: Bearer t\nContent-Length: 15\nContent-Type: application/json\nUser-Agent: Go-http-client/1.1\n"},
+		{"framing headers of the caller dropped", http.Header{"Transfer-Encoding": {"chunked"}, "Content-Length": {"1"}, "Host": {"evil.example"},
+			"Connection": {"close"}, "Trailer": {"X"}, "User-Agent": {"fedgate-test"}, "Accept-Encoding": {"identity"}}, `{}`,
+			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: identity\nContent-Length: 2\nUser-Agent: fedgate-test\n"},
+		{"several values, empty body", http.Header{"X-A": {"1", " 2 "}}, ``,
+			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: gzip\nContent-Length: 0\nUser-Agent: Go-http-client/1.1\nX-A: 1\nX-A: 2\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []byte
+			s := startRaw(t, func(_ string, body []byte, _ int) string { got = body; return ok(`{}`) })
+			u := s.url("/graphql")
+			u.RawQuery = "x=1"
+			p := newPool(t, u, Options{})
+			if _, _, err := post(p, tt.header, tt.body, 1<<20); err != nil {
+				t.Fatal(err)
+			}
+			want := strings.ReplaceAll(tt.want, "HOST", s.ln.Addr().String())
+			if h := s.lastHead(); h != want {
+				t.Errorf("head:\n%s\nwant:\n%s", h, want)
+			}
+			if string(got) != tt.body {
+				t.Errorf("body %q, want %q", got, tt.body)
+			}
+		})
+	}
+}
+
+// TestPostRefusesBadHeaders: a name or value that would end the header
+// early (and smuggle a request) is refused before anything is sent.
+func TestPostRefusesBadHeaders(t *testing.T) {
+	s := startRaw(t, func(string, []byte, int) string { return ok(`{}`) })
+	p := newPool(t, s.url("/"), Options{})
+	for _, h := range []http.Header{
+		{"X-A": {"1\r\nContent-Length: 0\r\n\r\nPOST /admin HTTP/1.1"}},
+		{"X-A\r\nX-B": {"1"}},
+		{"X-A": {"a\nb"}},
+		{"X A": {"1"}},
+		{"": {"1"}},
+		{"X-A": {"nul\x00"}},
+	} {
+		if _, _, err := post(p, h, `{}`, 1<<20); err == nil {
+			t.Errorf("%q: sent", h)
+		}
+	}
+	if n := s.accepts.Load(); n != 0 {
+		t.Errorf("%d connections made", n)
+	}
+}
+
+// TestPostAnswers: how each kind of answer comes back: framing, gzip,
+// informational answers, redirects (not followed), and the limits.
+func TestPostAnswers(t *testing.T) {
+	big := strings.Repeat("x", 5000)
+	tests := []struct {
+		name    string
+		header  http.Header
+		answer  string
+		limit   int64
+		status  int
+		body    string
+		err     error
+		errText string
+	}{
+		{name: "content length", answer: ok(`{"data":1}`), status: 200, body: `{"data":1}`},
+		{name: "chunked", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n", status: 200, body: `{"a":1}`},
+		{name: "gzip undone", answer: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped(big))) + "\r\n\r\n" + gzipped(big),
+			status: 200, body: big},
+		{name: "gzip the caller asked for is kept", header: http.Header{"Accept-Encoding": {"gzip"}},
+			answer: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped("{}"))) + "\r\n\r\n" + gzipped("{}"),
+			status: 200, body: gzipped("{}")},
+		{name: "early hints first", answer: "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n" + ok(`{}`), status: 200, body: `{}`},
+		{name: "endless informational answers", answer: strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 10) + ok(`{}`), errText: "unexpected status 103"},
+		{name: "switching protocols", answer: "HTTP/1.1 101 Switching Protocols\r\n\r\n", errText: "unexpected status 101"},
+		{name: "redirect is an answer", answer: "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://elsewhere.invalid/\r\nContent-Length: 0\r\n\r\n", status: 307},
+		{name: "error status", answer: "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom", status: 500, body: "boom"},
+		{name: "announced too large", answer: "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", limit: 100, err: ErrTooLarge},
+		{name: "chunked too large", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1388\r\n" + big + "\r\n0\r\n\r\n", limit: 100, err: ErrTooLarge},
+		{name: "gzip bomb", answer: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped(big))) + "\r\n\r\n" + gzipped(big),
+			limit: 100, err: ErrTooLarge},
+		{name: "header too large", answer: "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("y", 3000) + "\r\nContent-Length: 2\r\n\r\n{}", errText: "header too large"},
+		{name: "not HTTP", answer: "SSH-2.0-OpenSSH\r\n\r\n", errText: "malformed HTTP"},
+		{name: "short body", answer: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, errText: "unexpected EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startRaw(t, func(string, []byte, int) string { return tt.answer })
+			p := newPool(t, s.url("/"), Options{MaxHeaderBytes: 2048})
+			limit := tt.limit
+			if limit == 0 {
+				limit = 1 << 20
+			}
+			r, body, err := post(p, tt.header, `{}`, limit)
+			switch {
+			case tt.err != nil || tt.errText != "":
+				if err == nil || tt.err != nil && !errors.Is(err, tt.err) || !strings.Contains(err.Error(), tt.errText) {
+					t.Fatalf("err %v, want %v %q", err, tt.err, tt.errText)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case r.StatusCode != tt.status || body != tt.body:
+				t.Errorf("got %d %.100q, want %d %.100q", r.StatusCode, body, tt.status, tt.body)
+			case r.Header.Get("Content-Encoding") == "gzip" && tt.header == nil:
+				t.Errorf("Content-Encoding kept after decoding")
+			}
+		})
+	}
+}
+
+// TestPostReusesConnections: answers kept alive share one connection; one
+// the server closes (Connection: close, HTTP/1.0, after an idle time of
+// its own) or writes to unasked is not used again, and no request fails
+// for it.
+func TestPostReusesConnections(t *testing.T) {
+	tests := []struct {
+		name        string
+		answer      func(n int) string
+		between     func(s *rawServer)
+		wantAccepts int32
+	}{
+		{"kept alive", func(int) string { return ok(`{}`) }, nil, 1},
+		{"connection close", func(int) string {
+			return "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
+		}, nil, 3},
+		{"HTTP/1.0", func(int) string { return "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}" }, nil, 3},
+		{"closed by the server while idle", func(n int) string {
+			if n == 1 {
+				return ok(`{}`) + hangUpMark // without saying so
+			}
+			return ok(`{}`)
+		}, func(*rawServer) { time.Sleep(50 * time.Millisecond) }, 3},
+		{"unasked bytes after the answer", func(n int) string {
+			if n == 1 {
+				return ok(`{}`) + ok(`{"unasked":1}`)
+			}
+			return ok(`{}`)
+		}, func(*rawServer) { time.Sleep(50 * time.Millisecond) }, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startRaw(t, func(_ string, _ []byte, n int) string { return tt.answer(n) })
+			p := newPool(t, s.url("/"), Options{})
+			for i := range 3 {
+				if _, body, err := post(p, nil, `{}`, 1<<20); err != nil || body != `{}` {
+					t.Fatalf("request %d: %q %v", i, body, err)
+				}
+				if tt.between != nil {
+					tt.between(s)
+				}
+			}
+			if n := s.accepts.Load(); n != tt.wantAccepts {
+				t.Errorf("%d connections, want %d", n, tt.wantAccepts)
+			}
+		})
+	}
+}
+
+// TestPostContextEnds: a server that never answers costs the caller the
+// earlier of its context's deadline and the timeout, or until it cancels,
+// and the error says which; the connection is not used again.
+func TestPostContextEnds(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	s := startRaw(t, func(string, []byte, int) string { <-release; return "" })
+	p := newPool(t, s.url("/"), Options{})
+	for _, tt := range []struct {
+		name    string
+		ctx     func() (context.Context, context.CancelFunc)
+		timeout time.Duration
+		want    error
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, 0, context.DeadlineExceeded},
+		{"timeout", func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}, 100 * time.Millisecond, context.DeadlineExceeded},
+		{"timeout after the context's deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 100*time.Millisecond)
+		}, time.Hour, context.DeadlineExceeded},
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			return ctx, cancel
+		}, time.Hour, context.Canceled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			var buf bytes.Buffer
+			done := make(chan error, 1)
+			go func() { _, err := p.Post(ctx, tt.timeout, nil, []byte(`{}`), &buf, 1<<20); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, tt.want) {
+					t.Errorf("err %v, want %v", err, tt.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Post did not return when its context ended")
+			}
+		})
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) != 0 {
+		t.Errorf("%d connections kept after failed exchanges", len(p.idle))
+	}
+}
+
+// TestIdleConnectionsExpire: a connection idle longer than IdleTimeout is
+// closed, by the pool, without another request.
+func TestIdleConnectionsExpire(t *testing.T) {
+	s := startRaw(t, func(string, []byte, int) string { return ok(`{}`) })
+	p := newPool(t, s.url("/"), Options{IdleTimeout: 30 * time.Millisecond})
+	if _, _, err := post(p, nil, `{}`, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		p.mu.Lock()
+		n := len(p.idle)
+		p.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the idle connection was never closed")
+		}
+	}
+	if _, body, err := post(p, nil, `{}`, 1<<20); err != nil || body != `{}` {
+		t.Fatalf("after expiry: %q %v", body, err)
+	}
+	if n := s.accepts.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+}
+
+// TestPostTLS: an https origin is reached over TLS, verified with the
+// given roots, and a server whose certificate does not verify gets nothing.
+func TestPostTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"tls":`+fmt.Sprint(r.TLS != nil)+`}`)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/graphql")
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	p := newPool(t, u, Options{TLS: roots})
+	if _, body, err := post(p, nil, `{}`, 1<<20); err != nil || body != `{"tls":true}` {
+		t.Fatalf("%q %v", body, err)
+	}
+	untrusted := newPool(t, u, Options{})
+	if _, _, err := post(untrusted, nil, `{}`, 1<<20); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("unverified server: %v", err)
+	}
+}
+
+// TestNewRefusesBadURLs: only http(s) URLs with a host make a pool.
+func TestNewRefusesBadURLs(t *testing.T) {
+	for _, s := range []string{"ftp://example.com/", "http:///path", "http://exa mple.com/"} {
+		u, err := url.Parse(s)
+		if err != nil {
+			continue
+		}
+		if _, err := New(u, Options{}); err == nil {
+			t.Errorf("%s: made a pool", s)
+		}
+	}
+}
+
+// BenchmarkPost is one exchange over a kept-alive loopback connection
+// with a small answer (the server's work included).
+func BenchmarkPost(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"data":{"me":{"id":"1"}}}`)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/graphql")
+	p, err := New(u, Options{MaxIdle: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	h := http.Header{"Content-Type": {"application/json"}}
+	body := []byte(`{"query":"{ me { id } }"}`)
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if _, err := p.Post(context.Background(), time.Second, h, body, &buf, 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestPostAnnouncedLengthReservesLittle: a Content-Length within the limit
+// reserves at most preGrowMax before the bytes arrive, so a subgraph that
+// announces 60 MB and sends two bytes costs about 1 MB, not 60.
+func TestPostAnnouncedLengthReservesLittle(t *testing.T) {
+	s := startRaw(t, func(string, []byte, int) string {
+		return "HTTP/1.1 200 OK\r\nContent-Length: 60000000\r\n\r\n{}" + hangUpMark
+	})
+	p := newPool(t, s.url("/"), Options{})
+	var buf bytes.Buffer
+	_, err := p.Post(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 64<<20)
+	if err == nil {
+		t.Fatal("a short body was taken whole")
+	}
+	if buf.Cap() > 2*preGrowMax {
+		t.Errorf("reserved %d bytes for an announced 60 MB", buf.Cap())
+	}
+}
