@@ -77,6 +77,7 @@ func TestClientConstructs(t *testing.T) {
 		"mutation with several root fields",
 		"deprecated field", "deprecated argument",
 		"arguments on a field of an entity below another field",
+		"__type(name: $variable)", "isDeprecated in introspection", "args(includeDeprecated:) in introspection",
 	} {
 		if !seen[want] {
 			t.Errorf("the operations have no %s", want)
@@ -171,6 +172,14 @@ func clientConstructs(api *ast.Schema, o *ast.OperationDefinition, vars map[stri
 		for _, sel := range set {
 			switch s := sel.(type) {
 			case *ast.Field:
+				switch {
+				case s.Name == "__type" && len(s.Arguments) == 1 && s.Arguments[0].Value.Kind == ast.Variable:
+					seen["__type(name: $variable)"] = true
+				case s.Name == "isDeprecated":
+					seen["isDeprecated in introspection"] = true
+				case s.Name == "args" && s.Arguments.ForName("includeDeprecated") != nil:
+					seen["args(includeDeprecated:) in introspection"] = true
+				}
 				if s.Definition == nil {
 					continue
 				}
