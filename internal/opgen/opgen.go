@@ -10,7 +10,12 @@
 // fragments on abstract types (nested too), @skip/@include with literals and
 // variables, variables with defaults, several operations per document,
 // deep selections that follow entity fields, and __schema/__type next to
-// the data fields of a query.
+// the data fields of a query; and the shapes real clients send that a
+// random walk rarely makes (clients.go): @requires inputs and @provides
+// paths selected next to their fields, a field twice with one occurrence
+// conditional, __typename-only selections, long entity chains, nullable
+// variables with defaults in non-null positions, explicit nulls over
+// defaults, several mutations, odd scalar values.
 package opgen
 
 import (
