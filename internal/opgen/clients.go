@@ -190,9 +190,13 @@ func (s *gen) oddLiteral(def *ast.Definition) *ast.Value {
 	if def.Kind != ast.Scalar {
 		return nil
 	}
-	// A custom scalar's value is odd half the time, a built-in's one
-	// time in six.
-	if custom := customScalar(def) && s.r.IntN(2) == 0; !custom && s.r.IntN(6) != 0 {
+	// A custom scalar's value is odd half the time (or, failing that, one
+	// time in six), a built-in's one time in six.
+	odd := customScalar(def) && s.r.IntN(2) == 0
+	if !odd {
+		odd = s.r.IntN(6) == 0
+	}
+	if !odd {
 		return nil
 	}
 	pick := func(pool []string) string { return pool[s.r.IntN(len(pool))] }
