@@ -18,6 +18,10 @@ const UnauthorizedCode = "UNAUTHORIZED_FIELD_OR_TYPE"
 // UnauthorizedMessage is the message of such an error.
 const UnauthorizedMessage = "Unauthorized field or type"
 
+// IntrospectionDeniedMessage is the message of the refusal of an
+// operation that selects __schema without the introspection scope.
+const IntrospectionDeniedMessage = "Introspection is not allowed for this caller: __schema needs a scope the request does not carry"
+
 // Grants are the facts about a caller that authorization depends on,
 // narrowed to what the schema asks about. Two callers with equal Grants
 // get the same authorization outcome for every operation, so Key can
@@ -153,16 +157,36 @@ type Result struct {
 // Rejection is the error answered, in reject mode, to an operation that
 // selects fields the caller may not see; nil when nothing was denied or
 // the mode is off.
+//
+// Whatever the mode, an operation that selects __schema without the
+// introspection scope is refused: __schema is non-null, so its null would
+// null the whole answer (every other root field with it) and leave the
+// client guessing; a denied __type, which is nullable, answers null
+// beside the rest.
 func (a *Authorizer) Rejection(r *Result) *RejectionError {
-	if a == nil || !a.reject || len(r.Denied) == 0 {
+	if a == nil || len(r.Denied) == 0 {
 		return nil
 	}
-	return &RejectionError{Denied: r.Denied}
+	if a.reject {
+		return &RejectionError{Denied: r.Denied}
+	}
+	for _, d := range r.Denied {
+		if len(d.Path) == 1 && strings.HasSuffix(d.Coordinate, ".__schema") {
+			return &RejectionError{Denied: []Denial{d}, Introspection: true}
+		}
+	}
+	return nil
 }
 
 // RejectionError answers a whole operation with 403 and one error per
 // denied path.
-type RejectionError struct{ Denied []Denial }
+type RejectionError struct {
+	Denied []Denial
+	// Introspection is set when the operation is refused for selecting
+	// __schema without the introspection scope (Denied holds that
+	// field): its message is IntrospectionDeniedMessage.
+	Introspection bool
+}
 
 func (e *RejectionError) Error() string { return UnauthorizedMessage }
 

@@ -35,6 +35,10 @@ type EntityFetch struct {
 	KeyFields func(typeName string) []string
 	// Identity is the caller's identity, "" for anonymous callers.
 	Identity string
+	// Vary is what else may change the subgraph's answer: the values of
+	// the vary headers and, with hooks at a Subgraph stage, what they may
+	// read of the request. Entities are keyed by it.
+	Vary string
 	// Private is true when the selection has PRIVATE fields: entities are
 	// then cached only per identity.
 	Private bool
@@ -171,6 +175,10 @@ func (c *EntityCache) ref(f *EntityFetch, rep []byte) (entityRef, bool) {
 	h.Write(f.Selection)
 	h.Write([]byte{0})
 	h.Write(rep)
+	if f.Vary != "" {
+		h.Write([]byte{0})
+		h.Write([]byte(f.Vary))
+	}
 	r := entityRef{typ: typ, keyHash: keyHash}
 	r.public = entityDataPrefix(f.Subgraph, typ, keyHash) + f.Version + ":" + hex.EncodeToString(h.Sum(nil)[:16])
 	if f.Identity != "" {

@@ -28,6 +28,12 @@ type ResponseKey struct {
 	// Identity is the caller's identity, "" for anonymous callers. Only
 	// PRIVATE entries are keyed by it.
 	Identity string
+	// Fetch is what may change the subgraph requests, besides the
+	// operation, its variables and the vary headers, in ways known only
+	// once they are made: with hooks (or a coprocessor) at a Subgraph
+	// stage, everything they may read of the request. "" when nothing
+	// does. Every entry is keyed by it.
+	Fetch string
 	// Caller distinguishes callers whose answers may differ although
 	// their identity does not: credentials, the headers sent to the
 	// subgraphs, labels (the server's callerKey). Only flights are keyed
@@ -52,6 +58,9 @@ func (k *ResponseKey) keys() (public, private string) {
 	field([]byte(k.Grants))
 	for _, v := range k.Vary {
 		field([]byte(v))
+	}
+	if k.Fetch != "" {
+		field([]byte(k.Fetch))
 	}
 	public = KeyPrefix + "r:" + k.Version + ":" + hex.EncodeToString(h.Sum(nil))
 	if k.Identity != "" {

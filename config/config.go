@@ -101,6 +101,8 @@ type Server struct {
 	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// IdleTimeout closes keep-alive connections idle that long.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// WriteTimeout is the time a client has to read an answer.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// MaxHeaderBytes caps the request line and headers.
 	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
 	// MaxReadingBytes is the memory of the request bodies being read at
@@ -157,6 +159,7 @@ func Default() Config {
 			ReadHeaderTimeout: httpDefaults.ReadHeaderTimeout,
 			ReadTimeout:       httpDefaults.ReadTimeout,
 			IdleTimeout:       httpDefaults.IdleTimeout,
+			WriteTimeout:      httpDefaults.WriteTimeout,
 			MaxHeaderBytes:    ByteSize(httpDefaults.MaxHeaderBytes),
 			MaxReadingBytes:   ByteSize(httpDefaults.MaxReadingBytes),
 
@@ -324,7 +327,7 @@ func (s Server) validate() error {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"read_header_timeout", s.ReadHeaderTimeout}, {"read_timeout", s.ReadTimeout}, {"idle_timeout", s.IdleTimeout}} {
+	}{{"read_header_timeout", s.ReadHeaderTimeout}, {"read_timeout", s.ReadTimeout}, {"idle_timeout", s.IdleTimeout}, {"write_timeout", s.WriteTimeout}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("server.%s: must be positive (a client that never finishes must not hold a connection)", d.key))
 		}

@@ -281,20 +281,46 @@ func TestAuthenticationHTTP(t *testing.T) {
 }
 
 // TestIntrospectionScope restricts __schema and __type to callers with a
-// scope; __typename stays open.
+// scope; __typename stays open. A denied __type (nullable) answers null
+// beside the rest of the data; a denied __schema is non-null, so a null
+// would null the whole answer (before: data null for every field, with
+// one error at __schema): the operation is refused with 403 and one error
+// saying why, and no subgraph is asked.
 func TestIntrospectionScope(t *testing.T) {
 	users, reviews := authGraphs()
 	g := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
 		gatewaytest.WithHandler("users", users), gatewaytest.WithHandler("reviews", reviews),
 		gatewaytest.WithServerOptions(authOptions(func(c *auth.Config) { c.Authorization.IntrospectionScope = "introspect" })))
-	q := `{ __typename t: __type(name: "User") { name } }`
-	resp := post(t, g, q, token(t, jwt.MapClaims{"scope": "a"}), nil)
-	want := `{"data":{"__typename":"Query","t":null},"errors":[{"message":"Unauthorized field or type","path":["t"],"extensions":{"code":"UNAUTHORIZED_FIELD_OR_TYPE"}}]}`
-	if string(resp.Body) != want {
-		t.Errorf("without the scope: %s\nwant %s", resp.Body, want)
+	plain, introspector := token(t, jwt.MapClaims{"scope": "a"}), token(t, jwt.MapClaims{"scope": "introspect"})
+	cases := []struct {
+		name, query, bearer string
+		status              int
+		want                string
+		fetches             int
+	}{
+		{"__type without the scope", `{ __typename t: __type(name: "User") { name } }`, plain, 200,
+			`{"data":{"__typename":"Query","t":null},"errors":[{"message":"Unauthorized field or type","path":["t"],"extensions":{"code":"UNAUTHORIZED_FIELD_OR_TYPE"}}]}`, 0},
+		{"__type with the scope", `{ __typename t: __type(name: "User") { name } }`, introspector, 200,
+			`{"data":{"__typename":"Query","t":{"name":"User"}}}`, 0},
+		{"__type beside data", `{ publicNote t: __type(name: "User") { name } }`, plain, 200,
+			`{"data":{"publicNote":"hello","t":null},"errors":[{"message":"Unauthorized field or type","path":["t"],"extensions":{"code":"UNAUTHORIZED_FIELD_OR_TYPE"}}]}`, 1},
+		{"__schema without the scope", `{ publicNote __schema { queryType { name } } }`, plain, 403,
+			`{"errors":[{"message":"` + auth.IntrospectionDeniedMessage + `","path":["__schema"],"extensions":{"code":"UNAUTHORIZED_FIELD_OR_TYPE"}}]}`, 0},
+		{"__schema in a fragment, anonymous", `{ ...F } fragment F on Query { s: __schema { queryType { name } } }`, "", 403,
+			`{"errors":[{"message":"` + auth.IntrospectionDeniedMessage + `","path":["s"],"extensions":{"code":"UNAUTHORIZED_FIELD_OR_TYPE"}}]}`, 0},
+		{"__schema with the scope", `{ publicNote __schema { queryType { name } } }`, introspector, 200,
+			`{"data":{"publicNote":"hello","__schema":{"queryType":{"name":"Query"}}}}`, 1},
 	}
-	resp = post(t, g, q, token(t, jwt.MapClaims{"scope": "introspect"}), nil)
-	if want := `{"data":{"__typename":"Query","t":{"name":"User"}}}`; string(resp.Body) != want {
-		t.Errorf("with the scope: %s\nwant %s", resp.Body, want)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := g.Requests()
+			resp := post(t, g, tc.query, tc.bearer, nil)
+			if resp.Status != tc.status || string(resp.Body) != tc.want {
+				t.Errorf("%d %s\nwant %d %s", resp.Status, resp.Body, tc.status, tc.want)
+			}
+			if n := g.Requests() - before; n != tc.fetches {
+				t.Errorf("%d subgraph requests, want %d", n, tc.fetches)
+			}
+		})
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 // ExecuteIncremental runs a plan with a @defer split (plan.Defer) for
@@ -70,7 +70,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	}
 	// What the client holds: a deferred fragment under an object the
 	// primary part nulled (null propagation) is not delivered.
-	var shown *fastjson.Value
+	var shown *jsonvalue.Value
 	if v, err := e.parse(buf); err == nil {
 		shown = v.Get("data")
 	}
@@ -226,7 +226,7 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // reported yet. counts holds the errors each part's entries carry; errors
 // of no entry go to the payload's own errors (counted with the first
 // part).
-func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *fastjson.Value, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
+func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var items []*incremental
@@ -301,15 +301,15 @@ type incremental struct {
 
 // deferItems appends the entries of d: its fragment's data at each
 // object of its path the client holds.
-func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *fastjson.Value, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
+func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
 	root := e.data
 	if root == nil {
 		// No fetch ran (a deferred __typename at the root, say): the root
 		// object is still there to render from.
-		var a fastjson.Arena
+		var a jsonvalue.Arena
 		root = a.NewObject()
 	}
-	at(root, shown, shape.Root, d.Path, nil, func(v *fastjson.Value, sel *planner.ShapeSet, path []any) {
+	at(root, shown, shape.Root, d.Path, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
 		vs := dp.View(d, sel)
 		if vs == nil {
 			return
@@ -317,7 +317,7 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		r := &renderer{e: e, introspect: introspect, base: append([]any(nil), path...)}
 		typename := sel.Type
 		if sel.Abstract {
-			typename = string(v.GetStringBytes("__typename"))
+			typename = v.Get("__typename").Str()
 			if !d.AppliesTo(typename) {
 				// The fragment's type condition does not match this
 				// object: it has no entry here.
@@ -338,11 +338,11 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 // path. shown is the same position in the response data the client has
 // (nil where the client has nothing yet): where it is null, nothing is
 // visited.
-func at(v, shown *fastjson.Value, sel *planner.ShapeSet, path []planner.PathKey, out []any, visit func(*fastjson.Value, *planner.ShapeSet, []any)) {
-	if v == nil || v.Type() != fastjson.TypeObject {
+func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, path []planner.PathKey, out []any, visit func(*jsonvalue.Value, *planner.ShapeSet, []any)) {
+	if v == nil || v.Type() != jsonvalue.TypeObject {
 		return
 	}
-	if shown != nil && shown.Type() != fastjson.TypeObject {
+	if shown != nil && shown.Type() != jsonvalue.TypeObject {
 		return
 	}
 	if len(path) == 0 {
@@ -351,7 +351,7 @@ func at(v, shown *fastjson.Value, sel *planner.ShapeSet, path []planner.PathKey,
 	}
 	typename := sel.Type
 	if sel.Abstract {
-		typename = string(v.GetStringBytes("__typename"))
+		typename = v.Get("__typename").Str()
 	}
 	fields := sel.FieldsFor(typename)
 	for i := range fields {
@@ -359,22 +359,22 @@ func at(v, shown *fastjson.Value, sel *planner.ShapeSet, path []planner.PathKey,
 		if f.ResponseKey != path[0].ResponseKey || f.Selection == nil {
 			continue
 		}
-		var step func(c, sc *fastjson.Value, out []any)
-		step = func(c, sc *fastjson.Value, out []any) {
+		var step func(c, sc *jsonvalue.Value, out []any)
+		step = func(c, sc *jsonvalue.Value, out []any) {
 			if c == nil {
 				return
 			}
-			if sc != nil && sc.Type() == fastjson.TypeNull {
+			if sc != nil && sc.Type() == jsonvalue.TypeNull {
 				return
 			}
 			switch c.Type() {
-			case fastjson.TypeArray:
-				var shownEls []*fastjson.Value
+			case jsonvalue.TypeArray:
+				var shownEls []*jsonvalue.Value
 				if sc != nil {
-					shownEls, _ = sc.Array()
+					shownEls = sc.Array()
 				}
-				for i, el := range c.GetArray() {
-					var sel *fastjson.Value
+				for i, el := range c.Array() {
+					var sel *jsonvalue.Value
 					if sc != nil {
 						if i >= len(shownEls) {
 							return
@@ -383,11 +383,11 @@ func at(v, shown *fastjson.Value, sel *planner.ShapeSet, path []planner.PathKey,
 					}
 					step(el, sel, append(out[:len(out):len(out)], i))
 				}
-			case fastjson.TypeObject:
+			case jsonvalue.TypeObject:
 				at(c, sc, f.Selection, path[1:], out, visit)
 			}
 		}
-		var sc *fastjson.Value
+		var sc *jsonvalue.Value
 		if shown != nil {
 			sc = shown.Get(f.ResponseKey)
 		}

@@ -2,10 +2,9 @@ package executor
 
 import (
 	"sync"
-	"unsafe"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 // entityBatch is the deduplicated representations of one entity fetch and
@@ -15,7 +14,7 @@ type entityBatch struct {
 	count int
 	// objs are the response objects the fetch feeds, in the order they
 	// were found; rep[j] is the index of objs[j]'s representation.
-	objs  []*fastjson.Value
+	objs  []*jsonvalue.Value
 	rep   []int
 	index map[string]int
 	// items are the representations one by one, kept only when an entity
@@ -47,13 +46,13 @@ func (b *entityBatch) release() {
 }
 
 // add records obj as fed by representation i.
-func (b *entityBatch) add(obj *fastjson.Value, i int) {
+func (b *entityBatch) add(obj *jsonvalue.Value, i int) {
 	b.objs = append(b.objs, obj)
 	b.rep = append(b.rep, i)
 }
 
 // first returns the first object representation i feeds.
-func (b *entityBatch) first(i int) *fastjson.Value {
+func (b *entityBatch) first(i int) *jsonvalue.Value {
 	for j, r := range b.rep {
 		if r == i {
 			return b.objs[j]
@@ -67,6 +66,10 @@ func (b *entityBatch) first(i int) *fastjson.Value {
 // answers back into those objects.
 func (e *execution) entityFetch(n *planner.Flatten) {
 	f := n.Node
+	if len(f.Contexts) > 0 {
+		e.contextEntityFetch(n)
+		return
+	}
 	e.mu.Lock()
 	batch := newEntityBatch()
 	defer batch.release()
@@ -81,8 +84,16 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// batch.reps): objects in a row often share one (the same author
 	// under every review), and comparing with it is cheaper than the
 	// lookup in batch.index.
+	// lastObj is an object of that representation: an object whose
+	// required values equal its own has it too, which is cheaper to tell
+	// than to write the representation.
 	last, lastStart := -1, 0
-	collect := func(obj *fastjson.Value) {
+	var lastObj *jsonvalue.Value
+	collect := func(obj *jsonvalue.Value) {
+		if last >= 0 && sameRepresentation(f, lastObj, obj) {
+			batch.add(obj, last)
+			return
+		}
 		scratch = e.representation(scratch[:0], f, obj)
 		if scratch == nil {
 			return
@@ -100,7 +111,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		if batch.count > 0 {
 			batch.reps = append(batch.reps, ',')
 		}
-		last, lastStart = batch.count, len(batch.reps)
+		last, lastStart, lastObj = batch.count, len(batch.reps), obj
 		batch.reps = append(batch.reps, scratch...)
 		if cached {
 			batch.items = append(batch.items, append([]byte(nil), scratch...))
@@ -114,69 +125,94 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		}
 	}
 	e.mu.Unlock()
+	e.fetchEntities(n, paths, batch, cached, nil)
+}
+
+// fetchEntities sends the representations of batch (collected from paths)
+// in one _entities call, with the contextual variables extra (members of
+// the variables object, or nil), and merges the answers into the objects.
+func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *entityBatch, cached bool, extra []byte) {
+	f := n.Node
 	if batch.count == 0 {
 		return
 	}
 	var vars []byte
 	if cached {
-		vars = e.appendVariables(nil, f, nil)
+		vars = e.appendVariables(nil, f, nil, nil)
 		if batch = e.cachedEntities(f, batch, vars); batch.count == 0 {
 			return
 		}
 	}
 	batch.reps = append(batch.reps, ']')
-	body := e.fetchBody(f, batch.reps)
+	body := e.fetchBody(f, batch.reps, extra)
 	v, cacheControl := e.send(f, body, n.Path)
 	if v == nil {
 		return
 	}
 	e.mu.Lock()
-	entities := v.GetArray("data", "_entities")
+	entities := v.Get("data").Get("_entities").Array()
 	if len(f.OutputRewrites) > 0 {
 		for _, ent := range entities {
 			applyRewrites(ent, f.OutputRewrites)
 		}
 	}
 	var store [][]byte
-	if cached && len(v.GetArray("errors")) == 0 {
+	if cached && len(v.Get("errors").Array()) == 0 {
 		store = entitiesToCache(entities, batch.count)
 	}
 	if store != nil {
 		defer e.entities.Put(e.ctx, f, vars, batch.items, store, cacheControl)
 	}
 	defer e.mu.Unlock()
+	e.mergeEntityAnswers(f, batch, entities)
+	for _, ev := range v.Get("errors").Array() {
+		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
+			return e.entityErrorPath(paths, batch, p, "_entities")
+		})
+		err.fetch = f
+		e.errors = append(e.errors, err)
+	}
+}
+
+// mergeEntityAnswers merges the answers of an _entities call into the
+// objects of batch. Called under e.mu.
+func (e *execution) mergeEntityAnswers(f *planner.Fetch, batch *entityBatch, entities []*jsonvalue.Value) {
 	guard := guardOf(f)
 	// used[i] says whether answer i was merged already, and whether it
 	// holds objects or lists: only then do the other objects of its
 	// representation get a copy. An answer of leaves only is merged into
 	// all of them as it is (merge stores its members, never the answer
-	// object itself, and leaves are shared anyway).
+	// object itself, and leaves are shared anyway). Such an answer sets
+	// only its own keys: when none of them is on a remembered path, merge
+	// need not report them to e.pos (whose keys only shrink while this
+	// loop merges).
 	var used []answerUse
 	for j, obj := range batch.objs {
 		if i := batch.rep[j]; i < len(entities) {
-			if ent := entities[i]; ent.Type() == fastjson.TypeObject {
+			if ent := entities[i]; ent.Type() == jsonvalue.TypeObject {
 				if used == nil {
 					used = make([]answerUse, len(entities))
 				}
 				switch used[i] {
 				case unused:
-					used[i] = usedLeaves
-					if hasComposite(ent) {
+					switch {
+					case hasComposite(ent):
 						used[i] = usedComposite
+					case e.pos.onPath(ent):
+						used[i] = usedLeaves
+					default:
+						used[i] = usedLeavesOffPath
 					}
 				case usedComposite:
 					ent = e.copyOf(ent)
 				}
-				mergeEntity(obj, ent, guard, &e.pos)
+				pos := &e.pos
+				if used[i] == usedLeavesOffPath {
+					pos = nil
+				}
+				mergeEntity(obj, ent, guard, pos)
 			}
 		}
-	}
-	for _, ev := range v.GetArray("errors") {
-		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any {
-			return e.entityErrorPath(paths, batch, p)
-		})
-		err.fetch = f
-		e.errors = append(e.errors, err)
 	}
 }
 
@@ -184,21 +220,21 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 type answerUse uint8
 
 const (
-	unused        answerUse = iota
-	usedLeaves              // merged once; its members are all leaves
-	usedComposite           // merged once; some member is an object or list
+	unused            answerUse = iota
+	usedLeaves                  // merged once; its members are all leaves
+	usedLeavesOffPath           // usedLeaves, and no key is on a remembered path
+	usedComposite               // merged once; some member is an object or list
 )
 
 // hasComposite reports whether the object v has a member that is an
 // object or a list.
-func hasComposite(v *fastjson.Value) bool {
-	found := false
-	v.GetObject().Visit(func(_ []byte, c *fastjson.Value) {
-		if t := c.Type(); t == fastjson.TypeObject || t == fastjson.TypeArray {
-			found = true
+func hasComposite(v *jsonvalue.Value) bool {
+	for _, m := range v.Members() {
+		if t := m.Value.Type(); t == jsonvalue.TypeObject || t == jsonvalue.TypeArray {
+			return true
 		}
-	})
-	return found
+	}
+	return false
 }
 
 // typenameGuard protects the concrete __typename of objects sent to an
@@ -227,9 +263,9 @@ func guardOf(f *planner.Fetch) *typenameGuard {
 
 // mergeEntity merges an entity answer into obj. Under guard, an answer
 // that names the interface does not replace obj's concrete __typename.
-func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard, pos *positions) {
-	var typename *fastjson.Value
-	if guard != nil && guard.ifaces[string(ent.GetStringBytes("__typename"))] && guard.concrete[string(obj.GetStringBytes("__typename"))] {
+func mergeEntity(obj, ent *jsonvalue.Value, guard *typenameGuard, pos *positions) {
+	var typename *jsonvalue.Value
+	if guard != nil && guard.ifaces[ent.Get("__typename").Str()] && guard.concrete[obj.Get("__typename").Str()] {
 		typename = obj.Get("__typename")
 	}
 	merge(obj, ent, pos)
@@ -245,52 +281,31 @@ func mergeEntity(obj, ent *fastjson.Value, guard *typenameGuard, pos *positions)
 // for all of them. The copies live in the execution's arena, which is
 // pooled: after a few requests copying allocates nothing. Called under
 // e.mu.
-func (e *execution) copyOf(v *fastjson.Value) *fastjson.Value {
+func (e *execution) copyOf(v *jsonvalue.Value) *jsonvalue.Value {
 	if e.copies == nil {
-		e.copies = copyArenas.Get()
-	}
-	return copyComposite(e.copies, v, &e.copied)
-}
-
-// copyComposite copies v's objects and arrays into a, counting the values
-// it makes in n.
-func copyComposite(a *fastjson.Arena, v *fastjson.Value, n *int) *fastjson.Value {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		*n++
-		o := a.NewObject()
-		dst := o.GetObject()
-		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
-			// The key lives as long as v's document, as the copy does
-			// (both until the execution ends): it is not copied.
-			dst.Set(unsafe.String(unsafe.SliceData(k), len(k)), copyComposite(a, c, n))
-		})
-		return o
-	case fastjson.TypeArray:
-		*n++
-		arr := a.NewArray()
-		for i, c := range v.GetArray() {
-			arr.SetArrayItem(i, copyComposite(a, c, n))
+		e.copies, _ = copyArenas.Get().(*jsonvalue.Arena)
+		if e.copies == nil {
+			e.copies = new(jsonvalue.Arena)
 		}
-		return arr
 	}
-	return v
+	return e.copies.Copy(v)
 }
 
-// entityErrorPath maps ["_entities", i, rest...] to the response path of
-// the first object that representation i came from.
-func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*fastjson.Value) []any {
-	if len(p) < 2 || string(p[0].GetStringBytes()) != "_entities" || p[1].Type() != fastjson.TypeNumber {
+// entityErrorPath maps [field, i, rest...] to the response path of the
+// first object that representation i came from; field is the response key
+// of the _entities call ("_entities", or its alias).
+func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*jsonvalue.Value, field string) []any {
+	if len(p) < 2 || p[0].Str() != field || p[1].Type() != jsonvalue.TypeNumber {
 		return pathElems(paths[0])
 	}
-	i := p[1].GetInt()
-	if i < 0 || i >= batch.count {
+	i, ok := p[1].Int()
+	if !ok || i < 0 || i >= batch.count {
 		return pathElems(paths[0])
 	}
 	target := batch.first(i)
 	var found []any
 	for _, flatten := range paths {
-		walkPathIndexed(e.data, flatten, nil, func(obj *fastjson.Value, path []any) {
+		walkPathIndexed(e.data, flatten, nil, func(obj *jsonvalue.Value, path []any) {
 			if found == nil && obj == target {
 				found = append([]any(nil), path...)
 			}
@@ -314,50 +329,47 @@ func pathElems(path []string) []any {
 }
 
 // walkPath calls fn for every non-null object at path below v.
-func walkPath(v *fastjson.Value, path []string, fn func(*fastjson.Value)) {
+func walkPath(v *jsonvalue.Value, path []string, fn func(*jsonvalue.Value)) {
 	if v == nil {
 		return
 	}
 	if len(path) == 0 {
 		switch v.Type() {
-		case fastjson.TypeObject:
+		case jsonvalue.TypeObject:
 			fn(v)
-		case fastjson.TypeArray:
-			for _, x := range v.GetArray() {
+		case jsonvalue.TypeArray:
+			for _, x := range v.Array() {
 				walkPath(x, nil, fn)
 			}
 		}
 		return
 	}
 	if path[0] == "@" {
-		for _, x := range v.GetArray() {
+		for _, x := range v.Array() {
 			walkPath(x, path[1:], fn)
 		}
-		return
-	}
-	if v.Type() != fastjson.TypeObject {
 		return
 	}
 	walkPath(v.Get(path[0]), path[1:], fn)
 }
 
-func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjson.Value, []any)) {
+func walkPathIndexed(v *jsonvalue.Value, path []string, at []any, fn func(*jsonvalue.Value, []any)) {
 	if v == nil {
 		return
 	}
 	if len(path) == 0 {
-		if v.Type() == fastjson.TypeObject {
+		if v.Type() == jsonvalue.TypeObject {
 			fn(v, at)
 		}
 		return
 	}
 	if path[0] == "@" {
-		for i, x := range v.GetArray() {
+		for i, x := range v.Array() {
 			walkPathIndexed(x, path[1:], append(at, i), fn)
 		}
 		return
 	}
-	if v.Type() != fastjson.TypeObject {
+	if v.Type() != jsonvalue.TypeObject {
 		return
 	}
 	walkPathIndexed(v.Get(path[0]), path[1:], append(at, planner.ResponseKeyOf(path[0])), fn)
@@ -365,18 +377,17 @@ func walkPathIndexed(v *fastjson.Value, path []string, at []any, fn func(*fastjs
 
 // representation writes the representation of obj for fetch f, or returns
 // nil when obj is of no type the fetch wants or lacks a required value.
-func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.Value) []byte {
-	o := obj.GetObject()                             // nil unless obj is an object
-	typename := stringBytes(member(o, "__typename")) // compared only: no copy
+func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.Value) []byte {
+	typename := obj.Get("__typename").Str()
 	var req *planner.Requirement
 	for _, r := range f.Requires {
-		if r.TypeName == string(typename) {
+		if r.TypeName == typename {
 			req = r
 			break
 		}
 	}
 	if req == nil {
-		if len(f.Requires) == 1 && len(typename) == 0 {
+		if len(f.Requires) == 1 && typename == "" {
 			req = f.Requires[0]
 		} else {
 			return nil
@@ -385,47 +396,80 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *fastjson.V
 	buf = append(buf, `{"__typename":`...)
 	buf = appendName(buf, req.RepresentationType)
 	ok := true
-	buf = appendRequired(buf, o, req.Fields, true, &ok)
+	buf = appendRequired(buf, obj, req.Fields, true, &ok)
 	if !ok {
 		return nil
 	}
 	return append(buf, '}')
 }
 
-// member returns o's value under key, nil when o is nil or has no such
-// member. Looking up in the object itself skips what Value.Get and
-// Value.GetStringBytes do around it (a variadic path, a type switch), which
-// was a good part of building a representation.
-func member(o *fastjson.Object, key string) *fastjson.Value {
-	if o == nil {
-		return nil
+// sameRepresentation reports whether representation writes the same
+// representation for obj as for prev, which it wrote one for, telling it
+// from the values alone: both have the same __typename and, under every
+// required field, a leaf of the same type and text. It says false when it
+// cannot tell (a field with a type condition or a selection of its own, a
+// missing value): representation decides then.
+func sameRepresentation(f *planner.Fetch, prev, obj *jsonvalue.Value) bool {
+	typename := obj.Get("__typename")
+	if !sameLeaf(typename, prev.Get("__typename")) && !(typename == nil && prev.Get("__typename") == nil) {
+		return false
 	}
-	return o.Get(key)
+	var req *planner.Requirement
+	for _, r := range f.Requires {
+		if r.TypeName == typename.Str() {
+			req = r
+			break
+		}
+	}
+	if req == nil {
+		if len(f.Requires) != 1 || typename.Str() != "" {
+			return false
+		}
+		req = f.Requires[0]
+	}
+	hint, prevHint := 0, 0
+	for _, rf := range req.Fields {
+		if rf.TypeCondition != "" || len(rf.Fields) > 0 {
+			return false
+		}
+		if !sameLeaf(obj.Field(rf.Key, &hint), prev.Field(rf.Key, &prevHint)) {
+			return false
+		}
+	}
+	return true
 }
 
-// stringBytes returns v's string, nil unless v is a string.
-func stringBytes(v *fastjson.Value) []byte {
-	if v == nil || v.Type() != fastjson.TypeString {
-		return nil
+// sameLeaf reports whether a and b are present leaves that are written
+// alike: the same type and, for strings and numbers, the same text.
+func sameLeaf(a, b *jsonvalue.Value) bool {
+	if a == nil || b == nil || a.Type() != b.Type() {
+		return false
 	}
-	b, _ := v.StringBytes() // a string: no error (GetStringBytes goes through Get)
-	return b
+	switch a.Type() {
+	case jsonvalue.TypeString:
+		return a.Str() == b.Str()
+	case jsonvalue.TypeNumber:
+		return a.Number() == b.Number()
+	case jsonvalue.TypeObject, jsonvalue.TypeArray:
+		return false
+	}
+	return true
 }
 
 // appendRequired writes the required fields of obj, continuing an object
 // whose opening brace is already written.
-func appendRequired(buf []byte, obj *fastjson.Object, fields []*planner.RequiredField, started bool, ok *bool) []byte {
-	var typename []byte
+func appendRequired(buf []byte, obj *jsonvalue.Value, fields []*planner.RequiredField, started bool, ok *bool) []byte {
+	typename, haveTypename, hint := "", false, 0
 	for _, rf := range fields {
 		if rf.TypeCondition != "" {
-			if typename == nil {
-				typename = stringBytes(member(obj, "__typename"))
+			if !haveTypename {
+				typename, haveTypename = obj.Get("__typename").Str(), true
 			}
-			if rf.TypeCondition != string(typename) {
+			if rf.TypeCondition != typename {
 				continue
 			}
 		}
-		v := member(obj, rf.Key)
+		v := obj.Field(rf.Key, &hint)
 		if v == nil {
 			if rf.Name == "__typename" {
 				continue
@@ -444,18 +488,18 @@ func appendRequired(buf []byte, obj *fastjson.Object, fields []*planner.Required
 	return buf
 }
 
-func appendRequiredValue(buf []byte, v *fastjson.Value, fields []*planner.RequiredField, ok *bool) []byte {
+func appendRequiredValue(buf []byte, v *jsonvalue.Value, fields []*planner.RequiredField, ok *bool) []byte {
 	if len(fields) == 0 {
-		return v.MarshalTo(buf)
+		return v.AppendJSON(buf)
 	}
 	switch v.Type() {
-	case fastjson.TypeObject:
+	case jsonvalue.TypeObject:
 		buf = append(buf, '{')
-		buf = appendRequired(buf, v.GetObject(), fields, false, ok)
+		buf = appendRequired(buf, v, fields, false, ok)
 		return append(buf, '}')
-	case fastjson.TypeArray:
+	case jsonvalue.TypeArray:
 		buf = append(buf, '[')
-		for i, x := range v.GetArray() {
+		for i, x := range v.Array() {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -463,5 +507,5 @@ func appendRequiredValue(buf []byte, v *fastjson.Value, fields []*planner.Requir
 		}
 		return append(buf, ']')
 	}
-	return v.MarshalTo(buf)
+	return v.AppendJSON(buf)
 }

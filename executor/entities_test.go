@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
 	"github.com/valyala/fastjson"
 )
@@ -66,6 +67,21 @@ func TestEntityFetchRepresentations(t *testing.T) {
 			answer:   `{"data":{"_entities":[{"name":"user"},{"name":"product"},{"name":"number"}]}}`,
 			wantReps: `[` + u(`"1"`) + `,` + p(`"1"`) + `,` + p(`1`) + `]`,
 			wantList: `[{"__typename":"User","id":"1","name":"user"},{"__typename":"Product","id":"1","name":"product"},{"__typename":"User","id":"1","name":"user"},{"__typename":"Product","id":1,"name":"number"}]`},
+		{name: "equal text of different types in a row",
+			list:     `[` + u(`"1"`) + `,` + u(`1`) + `,` + u(`1`) + `,` + u(`"1"`) + `,` + u(`true`) + `,` + u(`"true"`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"s"},{"name":"n"},{"name":"b"},{"name":"t"}]}}`,
+			wantReps: `[` + u(`"1"`) + `,` + u(`1`) + `,` + u(`true`) + `,` + u(`"true"`) + `]`,
+			wantList: `[{"__typename":"User","id":"1","name":"s"},{"__typename":"User","id":1,"name":"n"},{"__typename":"User","id":1,"name":"n"},{"__typename":"User","id":"1","name":"s"},{"__typename":"User","id":true,"name":"b"},{"__typename":"User","id":"true","name":"t"}]`},
+		{name: "escaped and plain text in a row are one representation",
+			list:     `[` + u(`"a"`) + `,` + u(`"\u0061"`) + `,` + u(`"1.0"`) + `,` + u(`1.0`) + `,` + u(`1`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"a"},{"name":"s"},{"name":"f"},{"name":"i"}]}}`,
+			wantReps: `[` + u(`"a"`) + `,` + u(`"1.0"`) + `,` + u(`1.0`) + `,` + u(`1`) + `]`,
+			wantList: `[{"__typename":"User","id":"a","name":"a"},{"__typename":"User","id":"a","name":"a"},{"__typename":"User","id":"1.0","name":"s"},{"__typename":"User","id":1.0,"name":"f"},{"__typename":"User","id":1,"name":"i"}]`},
+		{name: "objects or missing keys in a row",
+			list:     `[` + u(`{"a":1}`) + `,` + u(`{"a":1}`) + `,{"__typename":"User"},{"__typename":"User"},{"id":"1"},{"id":"1"}]`,
+			answer:   `{"data":{"_entities":[{"name":"o"}]}}`,
+			wantReps: `[` + u(`{"a":1}`) + `]`,
+			wantList: `[{"__typename":"User","id":{"a":1},"name":"o"},{"__typename":"User","id":{"a":1},"name":"o"},{"__typename":"User"},{"__typename":"User"},{"id":"1"},{"id":"1"}]`},
 		{name: "key missing or null",
 			list:     `[{"__typename":"User"},` + u(`null`) + `,` + u(`"1"`) + `,{"__typename":"User"}]`,
 			answer:   `{"data":{"_entities":[{"name":"null"},{"name":"a"}]}}`,
@@ -157,14 +173,14 @@ func entitySharing(t *testing.T, data, answer, key string, cached bool) {
 	t.Helper()
 	var cache EntityCache
 	if cached {
-		cache = fixedCache{answer: []byte(fastjson.MustParse(answer).Get("data", "_entities", "0").String())}
+		cache = fixedCache{answer: []byte(mustParse(answer).Get("data").Get("_entities").Array()[0].String())}
 	}
 	e, tr := runEntityFetchCached(t, data, answer, cache)
 	defer e.release()
 	if cached && len(tr.sent) != 0 {
 		t.Fatalf("asked the subgraph despite the cache: %v", tr.sent)
 	}
-	list := e.data.GetArray("list")
+	list := e.data.Get("list").Array()
 	want := list[0].String()
 	if !strings.Contains(want, `"name":"a"`) {
 		t.Fatalf("object 0 is %s: no answer merged", want)
@@ -196,7 +212,7 @@ func runEntityFetchCached(t *testing.T, data, answer string, cache EntityCache) 
 	t.Helper()
 	tr := &oneAnswerTransport{answer: answer}
 	e := &execution{ctx: context.Background(), transport: tr, entities: cache}
-	v, err := fastjson.Parse(data)
+	v, err := new(jsonvalue.Parser).Parse([]byte(data))
 	if err != nil {
 		t.Fatal(fmt.Errorf("data: %w", err))
 	}
@@ -204,4 +220,13 @@ func runEntityFetchCached(t *testing.T, data, answer string, cache EntityCache) 
 	path := []string{"list", "@"}
 	e.entityFetch(&planner.Flatten{Path: path, Node: usersAndProducts()})
 	return e, tr
+}
+
+// mustParse parses s with a parser of its own (test only).
+func mustParse(s string) *jsonvalue.Value {
+	v, err := new(jsonvalue.Parser).Parse([]byte(s))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

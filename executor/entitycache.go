@@ -3,8 +3,8 @@ package executor
 import (
 	"context"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 // EntityCache keeps _entities results per representation, so that an
@@ -46,11 +46,11 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 			hitIdx = append(hitIdx, i)
 		}
 	}
-	var parsed []*fastjson.Value
+	var parsed []*jsonvalue.Value
 	if hitBuf != nil {
 		hitBuf = append(hitBuf, ']')
 		if v, err := e.parse(hitBuf); err == nil {
-			parsed = v.GetArray()
+			parsed = v.Array()
 		}
 		if len(parsed) != len(hitIdx) {
 			parsed, hitIdx = nil, nil // a damaged entry: ask the subgraph
@@ -61,7 +61,7 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 	if len(parsed) > 0 {
 		e.mu.Lock()
 		for j, ent := range parsed {
-			if ent.Type() != fastjson.TypeObject {
+			if ent.Type() != jsonvalue.TypeObject {
 				continue
 			}
 			i := hitIdx[j]
@@ -107,11 +107,11 @@ func (e *execution) cachedEntities(f *planner.Fetch, batch *entityBatch, vars []
 
 // entitiesToCache returns the JSON of each entity answered for batch, nil
 // where the answer is not an object.
-func entitiesToCache(entities []*fastjson.Value, count int) [][]byte {
+func entitiesToCache(entities []*jsonvalue.Value, count int) [][]byte {
 	out := make([][]byte, count)
 	for i, ent := range entities {
-		if i < count && ent.Type() == fastjson.TypeObject {
-			out[i] = ent.MarshalTo(nil)
+		if i < count && ent.Type() == jsonvalue.TypeObject {
+			out[i] = ent.AppendJSON(nil)
 		}
 	}
 	return out

@@ -3,8 +3,8 @@ package executor
 import (
 	"context"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 // ExecuteEvent completes one subscription event and appends the JSON
@@ -25,19 +25,19 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 		}
 	}
 	v, err := e.parse(payload)
-	if err != nil || v.Type() != fastjson.TypeObject {
+	if err != nil || v.Type() != jsonvalue.TypeObject {
 		e.addError(&Error{Message: "invalid JSON event from subgraph '" + subgraph + "'",
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": subgraph}})
 	} else {
-		if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeObject {
+		if data := v.Get("data"); data.Type() == jsonvalue.TypeObject {
 			if sp, err := planner.SplitSubscription(plan); err == nil {
 				applyRewrites(data, sp.Primary.OutputRewrites)
 			}
 			e.data = data
 			e.pos.reset()
 		}
-		for _, ev := range v.GetArray("errors") {
-			e.errors = append(e.errors, e.subgraphError(ev, subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) }))
+		for _, ev := range v.Get("errors").Array() {
+			e.errors = append(e.errors, e.subgraphError(ev, subgraph, func(p []*jsonvalue.Value) []any { return jsonPath(nil, p) }))
 		}
 	}
 	if e.data != nil && rest != nil {

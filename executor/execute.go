@@ -7,10 +7,9 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -70,7 +69,7 @@ type Error struct {
 type execution struct {
 	ctx       context.Context
 	transport Transport
-	vars      *fastjson.Value
+	vars      *jsonvalue.Value
 	header    http.Header
 	headerFor func(subgraph string) http.Header
 	entities  EntityCache
@@ -79,14 +78,12 @@ type execution struct {
 	bytes atomic.Int64
 
 	mu   sync.Mutex
-	data *fastjson.Value
+	data *jsonvalue.Value
 	// pos remembers where entity fetch paths led in data.
 	pos     positions
 	parsers []pooledParser
-	// copies holds the copies copyOf makes (from copyArenas), copied
-	// counts them.
-	copies *fastjson.Arena
-	copied int
+	// copies holds the copies copyOf makes (from copyArenas).
+	copies *jsonvalue.Arena
 	errors []*Error
 	// cacheControl collects Stats.CacheControl when Stats is set.
 	cacheControl []string
@@ -201,7 +198,7 @@ func (e *execution) dataNulled(plan *planner.Plan, done map[string]bool) bool {
 		if !done[f.DataKey] || f.Denied || f.Kind == planner.Typename {
 			continue
 		}
-		var v *fastjson.Value
+		var v *jsonvalue.Value
 		if e.data != nil {
 			v = e.data.Get(f.DataKey)
 		}
@@ -228,7 +225,7 @@ func (e *execution) addError(err *Error) {
 // send posts one subgraph request and parses the answer. On failure it
 // records an error at the fetch's path (nil for a root fetch) and returns
 // nil.
-func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fastjson.Value, string) {
+func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*jsonvalue.Value, string) {
 	header := e.header
 	if e.headerFor != nil {
 		header = e.headerFor(f.Subgraph)
@@ -264,7 +261,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*fast
 	if resp.Release != nil {
 		resp.Release()
 	}
-	if perr != nil || v.Type() != fastjson.TypeObject {
+	if perr != nil || v.Type() != jsonvalue.TypeObject {
 		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}, fetch: f})
 		return nil, ""
@@ -282,12 +279,19 @@ func errorPath(flatten []string) []any {
 }
 
 // appendVariables writes the fetch's variables object body.
-func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps []byte) []byte {
+func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps, extra []byte) []byte {
 	buf = append(buf, '{')
 	n := 0
 	if reps != nil {
 		buf = append(buf, `"representations":`...)
 		buf = append(buf, reps...)
+		n++
+	}
+	if len(extra) > 0 {
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, extra...)
 		n++
 	}
 	if e.vars != nil {
@@ -302,7 +306,7 @@ func (e *execution) appendVariables(buf []byte, f *planner.Fetch, reps []byte) [
 			n++
 			buf = strconv.AppendQuote(buf, name)
 			buf = append(buf, ':')
-			buf = v.MarshalTo(buf)
+			buf = v.AppendJSON(buf)
 		}
 	}
 	return append(buf, '}')
@@ -328,23 +332,23 @@ func appendRequestStart(buf []byte, f *planner.Fetch) []byte {
 
 // fetchBody is the body of fetch f, with reps (nil for a root fetch) as
 // its representations, written in one buffer.
-func (e *execution) fetchBody(f *planner.Fetch, reps []byte) []byte {
-	buf := make([]byte, 0, len(f.Operation)+len(reps)+128)
+func (e *execution) fetchBody(f *planner.Fetch, reps, extra []byte) []byte {
+	buf := make([]byte, 0, len(f.Operation)+len(reps)+len(extra)+128)
 	buf = appendRequestStart(buf, f)
-	buf = e.appendVariables(buf, f, reps)
+	buf = e.appendVariables(buf, f, reps, extra)
 	return append(buf, '}')
 }
 
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
-	body := e.fetchBody(f, nil)
+	body := e.fetchBody(f, nil, nil)
 	v, _ := e.send(f, body, nil)
 	if v == nil {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if data := v.Get("data"); data != nil && data.Type() == fastjson.TypeObject {
+	if data := v.Get("data"); data.Type() == jsonvalue.TypeObject {
 		applyRewrites(data, f.OutputRewrites)
 		if e.data == nil {
 			e.data = data
@@ -353,8 +357,8 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 			merge(e.data, data, &e.pos)
 		}
 	}
-	for _, ev := range v.GetArray("errors") {
-		err := e.subgraphError(ev, f.Subgraph, func(p []*fastjson.Value) []any { return jsonPath(nil, p) })
+	for _, ev := range v.Get("errors").Array() {
+		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any { return jsonPath(nil, p) })
 		err.fetch = f
 		e.errors = append(e.errors, err)
 	}
@@ -363,59 +367,64 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 // merge copies the fields of src into dst, recursing into objects and
 // into lists of the same length. Every key under which it sets a value is
 // reported to pos (which may be nil).
-func merge(dst, src *fastjson.Value, pos *positions) {
-	so, err := src.Object()
-	if err != nil {
+func merge(dst, src *jsonvalue.Value, pos *positions) {
+	if dst.Type() != jsonvalue.TypeObject {
 		return
 	}
-	do, err := dst.Object()
-	if err != nil {
-		return
-	}
-	so.Visit(func(k []byte, sv *fastjson.Value) {
-		// k is src's own key (fastjson hands it out as bytes): the key
-		// lives as long as sv, which dst takes over, so it is not copied.
-		key := unsafe.String(unsafe.SliceData(k), len(k))
-		dv := do.Get(key)
-		if dv == nil || dv.Type() == fastjson.TypeNull {
+	// dst mostly holds src's keys in src's order, if at all: each is
+	// looked up from where the last one was found.
+	hint := 0
+	for _, m := range src.Members() {
+		// m.Key is src's own key: it lives as long as m.Value, which dst
+		// takes over, so it is not copied.
+		key, sv := m.Key, m.Value
+		at := dst.Lookup(key, hint)
+		if at < 0 {
 			pos.changed(key)
-			do.Set(key, sv)
-			return
+			dst.Append(key, sv)
+			continue
 		}
+		hint = at + 1
+		dv := dst.Members()[at].Value
+		dt, st := dv.Type(), sv.Type()
 		switch {
-		case dv.Type() == fastjson.TypeObject && sv.Type() == fastjson.TypeObject:
+		case dt == jsonvalue.TypeNull:
+			pos.changed(key)
+			dst.SetAt(at, sv)
+		case dt == jsonvalue.TypeObject && st == jsonvalue.TypeObject:
 			merge(dv, sv, pos)
-		case dv.Type() == fastjson.TypeArray && sv.Type() == fastjson.TypeArray:
-			da, sa := dv.GetArray(), sv.GetArray()
+		case dt == jsonvalue.TypeArray && st == jsonvalue.TypeArray:
+			da, sa := dv.Array(), sv.Array()
 			if len(da) != len(sa) {
 				pos.changed(key)
-				do.Set(key, sv)
-				return
+				dst.SetAt(at, sv)
+				continue
 			}
 			for i := range da {
-				if da[i].Type() == fastjson.TypeObject && sa[i].Type() == fastjson.TypeObject {
+				if da[i].Type() == jsonvalue.TypeObject && sa[i].Type() == jsonvalue.TypeObject {
 					merge(da[i], sa[i], pos)
-				} else if da[i].Type() == fastjson.TypeNull {
+				} else if da[i].Type() == jsonvalue.TypeNull {
 					pos.changed(key)
-					dv.SetArrayItem(i, sa[i])
+					dv.SetItem(i, sa[i])
 				}
 			}
-		case sv.Type() != fastjson.TypeNull:
+		case st != jsonvalue.TypeNull:
 			pos.changed(key)
-			do.Set(key, sv)
+			dst.SetAt(at, sv)
 		}
-	})
+	}
 }
 
 // jsonPath converts a subgraph error path to response path elements.
-func jsonPath(prefix []any, p []*fastjson.Value) []any {
+func jsonPath(prefix []any, p []*jsonvalue.Value) []any {
 	out := append([]any(nil), prefix...)
 	for _, el := range p {
 		switch el.Type() {
-		case fastjson.TypeNumber:
-			out = append(out, el.GetInt())
-		case fastjson.TypeString:
-			out = append(out, planner.ResponseKeyOf(string(el.GetStringBytes())))
+		case jsonvalue.TypeNumber:
+			n, _ := el.Int()
+			out = append(out, n)
+		case jsonvalue.TypeString:
+			out = append(out, planner.ResponseKeyOf(el.Str()))
 		}
 	}
 	return out
@@ -424,7 +433,7 @@ func jsonPath(prefix []any, p []*fastjson.Value) []any {
 // applyRewrites applies a fetch's output rewrites to one answer (a root
 // fetch's data or one entity): aliases the subgraph operation needed are
 // renamed back to the data keys the rest of the plan uses.
-func applyRewrites(v *fastjson.Value, rewrites []*planner.OutputRewrite) {
+func applyRewrites(v *jsonvalue.Value, rewrites []*planner.OutputRewrite) {
 	for _, r := range rewrites {
 		renameAt(v, r.Path, r.From, r.To)
 	}
@@ -432,30 +441,29 @@ func applyRewrites(v *fastjson.Value, rewrites []*planner.OutputRewrite) {
 
 // renameAt renames from to to in every object at path below v, stepping
 // into lists at any level.
-func renameAt(v *fastjson.Value, path []string, from, to string) {
+func renameAt(v *jsonvalue.Value, path []string, from, to string) {
 	switch v.Type() {
-	case fastjson.TypeArray:
-		for _, x := range v.GetArray() {
+	case jsonvalue.TypeArray:
+		for _, x := range v.Array() {
 			renameAt(x, path, from, to)
 		}
-	case fastjson.TypeObject:
-		o := v.GetObject()
+	case jsonvalue.TypeObject:
 		if len(path) > 0 {
-			if c := o.Get(path[0]); c != nil {
+			if c := v.Get(path[0]); c != nil {
 				renameAt(c, path[1:], from, to)
 			}
 			return
 		}
-		if x := o.Get(from); x != nil {
-			o.Del(from)
-			o.Set(to, x)
+		if x := v.Get(from); x != nil {
+			v.Del(from)
+			v.Set(to, x)
 		}
 	}
 }
 
 // convertSubgraphError converts one subgraph error, re-pathing it with repath.
 // and redacts it when e.redact says so for subgraph.
-func (e *execution) subgraphError(ev *fastjson.Value, subgraph string, repath func([]*fastjson.Value) []any) *Error {
+func (e *execution) subgraphError(ev *jsonvalue.Value, subgraph string, repath func([]*jsonvalue.Value) []any) *Error {
 	return convertSubgraphError(ev, subgraph, e.redact != nil && e.redact(subgraph), repath)
 }
 
@@ -463,21 +471,21 @@ func (e *execution) subgraphError(ev *fastjson.Value, subgraph string, repath fu
 // Redacted, its message is RedactedMessage and of its extensions only a
 // string code is kept: subgraphs write host names, stack traces and
 // internal identifiers there.
-func convertSubgraphError(ev *fastjson.Value, subgraph string, redact bool, repath func([]*fastjson.Value) []any) *Error {
-	err := &Error{Message: string(ev.GetStringBytes("message"))}
-	if p := ev.GetArray("path"); p != nil {
+func convertSubgraphError(ev *jsonvalue.Value, subgraph string, redact bool, repath func([]*jsonvalue.Value) []any) *Error {
+	err := &Error{Message: ev.Get("message").Str()}
+	if p := ev.Get("path").Array(); p != nil {
 		err.Path = repath(p)
 	}
 	err.Extensions = map[string]any{}
 	if redact {
 		err.Message = RedactedMessage
-		if code := ev.Get("extensions", "code"); code != nil && code.Type() == fastjson.TypeString {
-			err.Extensions["code"] = string(code.GetStringBytes())
+		if code := ev.Get("extensions").Get("code"); code.Type() == jsonvalue.TypeString {
+			err.Extensions["code"] = code.Str()
 		}
-	} else if ext := ev.GetObject("extensions"); ext != nil {
-		ext.Visit(func(k []byte, v *fastjson.Value) {
-			err.Extensions[string(k)] = toAny(v)
-		})
+	} else {
+		for _, m := range ev.Get("extensions").Members() {
+			err.Extensions[m.Key] = toAny(m.Value)
+		}
 	}
 	if _, ok := err.Extensions["code"]; !ok {
 		err.Extensions["code"] = "DOWNSTREAM_SERVICE_ERROR"
@@ -486,25 +494,27 @@ func convertSubgraphError(ev *fastjson.Value, subgraph string, redact bool, repa
 	return err
 }
 
-func toAny(v *fastjson.Value) any {
+func toAny(v *jsonvalue.Value) any {
 	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes())
-	case fastjson.TypeNumber:
-		return v.GetFloat64()
-	case fastjson.TypeTrue:
+	case jsonvalue.TypeString:
+		return v.Str()
+	case jsonvalue.TypeNumber:
+		return v.Float64()
+	case jsonvalue.TypeTrue:
 		return true
-	case fastjson.TypeFalse:
+	case jsonvalue.TypeFalse:
 		return false
-	case fastjson.TypeArray:
+	case jsonvalue.TypeArray:
 		var out []any
-		for _, x := range v.GetArray() {
+		for _, x := range v.Array() {
 			out = append(out, toAny(x))
 		}
 		return out
-	case fastjson.TypeObject:
+	case jsonvalue.TypeObject:
 		out := map[string]any{}
-		v.GetObject().Visit(func(k []byte, x *fastjson.Value) { out[string(k)] = toAny(x) })
+		for _, m := range v.Members() {
+			out[m.Key] = toAny(m.Value)
+		}
 		return out
 	}
 	return nil

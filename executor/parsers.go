@@ -1,6 +1,10 @@
 package executor
 
-import "github.com/valyala/fastjson"
+import (
+	"sync"
+
+	"github.com/fedgate/gateway/internal/jsonvalue"
+)
 
 // A parser keeps the memory of the largest document it parsed (the input
 // copy and its values) for the next one. With one pool for every answer,
@@ -11,7 +15,7 @@ import "github.com/valyala/fastjson"
 // class gets a parser of its own, which the collector takes afterwards.
 var parserClasses = [...]int{4 << 10, 32 << 10, 256 << 10}
 
-var parserPools [len(parserClasses)]fastjson.ParserPool
+var parserPools [len(parserClasses)]sync.Pool
 
 // parserClass is the pool for a document of n bytes, or -1 for none.
 func parserClass(n int) int {
@@ -26,30 +30,31 @@ func parserClass(n int) int {
 // pooledParser is a parser owned by an execution and the pool it goes
 // back to (-1: none).
 type pooledParser struct {
-	p     *fastjson.Parser
+	p     *jsonvalue.Parser
 	class int
 }
 
 // parse parses b with a parser of b's size class, owned by this execution
 // until it ends (the values point into the parser's memory).
-func (e *execution) parse(b []byte) (*fastjson.Value, error) {
+func (e *execution) parse(b []byte) (*jsonvalue.Value, error) {
 	class := parserClass(len(b))
-	var p *fastjson.Parser
+	var p *jsonvalue.Parser
 	if class >= 0 {
-		p = parserPools[class].Get()
-	} else {
-		p = new(fastjson.Parser)
+		p, _ = parserPools[class].Get().(*jsonvalue.Parser)
+	}
+	if p == nil {
+		p = new(jsonvalue.Parser)
 	}
 	e.mu.Lock()
 	e.parsers = append(e.parsers, pooledParser{p: p, class: class})
 	e.mu.Unlock()
-	return p.ParseBytes(b)
+	return p.Parse(b)
 }
 
 // copyArenas keeps the arenas of copyOf between executions. An arena
 // keeps the memory of the most values it held; one that held more than
 // maxPooledCopies is left to the collector, so the pool holds little.
-var copyArenas fastjson.ArenaPool
+var copyArenas sync.Pool
 
 const maxPooledCopies = 8192
 
@@ -61,8 +66,9 @@ func (e *execution) release() {
 		}
 	}
 	e.parsers = nil
-	if e.copies != nil && e.copied <= maxPooledCopies {
+	if e.copies != nil && e.copies.Len() <= maxPooledCopies {
+		e.copies.Reset()
 		copyArenas.Put(e.copies)
 	}
-	e.copies, e.copied = nil, 0
+	e.copies = nil
 }

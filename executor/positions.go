@@ -1,6 +1,6 @@
 package executor
 
-import "github.com/valyala/fastjson"
+import "github.com/fedgate/gateway/internal/jsonvalue"
 
 // positions remembers where the Flatten paths of a plan run led: for each
 // path walked, the values found at its end. A later entity fetch at the
@@ -23,20 +23,20 @@ type positions struct {
 
 type positionEntry struct {
 	path   []string
-	values []*fastjson.Value
+	values []*jsonvalue.Value
 }
 
 // walk calls fn for every non-null object at path below root, exactly as
 // walkPath does, and remembers where path led.
-func (p *positions) walk(root *fastjson.Value, path []string, fn func(*fastjson.Value)) {
+func (p *positions) walk(root *jsonvalue.Value, path []string, fn func(*jsonvalue.Value)) {
 	if root == nil {
 		return
 	}
-	var values []*fastjson.Value
+	var values []*jsonvalue.Value
 	if e := p.longestPrefix(path); e != nil && len(e.path) == len(path) {
 		values = e.values
 	} else {
-		from, rest := []*fastjson.Value{root}, path
+		from, rest := []*jsonvalue.Value{root}, path
 		if e != nil {
 			from, rest = e.values, path[len(e.path):]
 		}
@@ -75,7 +75,7 @@ func hasPrefix(path, prefix []string) bool {
 	return true
 }
 
-func (p *positions) remember(path []string, values []*fastjson.Value) {
+func (p *positions) remember(path []string, values []*jsonvalue.Value) {
 	p.entries = append(p.entries, positionEntry{path: path, values: values})
 	for _, k := range path {
 		if k != "@" && !contains(p.keys, k) {
@@ -107,6 +107,17 @@ func (p *positions) changed(key string) {
 	p.entries = kept
 }
 
+// onPath reports whether a key of the object v is a key of a remembered
+// path.
+func (p *positions) onPath(v *jsonvalue.Value) bool {
+	for _, m := range v.Members() {
+		if contains(p.keys, m.Key) {
+			return true
+		}
+	}
+	return false
+}
+
 // reset forgets everything (the root of the data was replaced).
 func (p *positions) reset() {
 	clear(p.entries)
@@ -125,7 +136,7 @@ func contains(list []string, s string) bool {
 // appendAt appends the values path leads to below v: a key steps into an
 // object's field, "@" into each element of a list. Nulls at the end are
 // kept (walkPath skips them).
-func appendAt(out []*fastjson.Value, v *fastjson.Value, path []string) []*fastjson.Value {
+func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string) []*jsonvalue.Value {
 	if v == nil {
 		return out
 	}
@@ -133,12 +144,9 @@ func appendAt(out []*fastjson.Value, v *fastjson.Value, path []string) []*fastjs
 		return append(out, v)
 	}
 	if path[0] == "@" {
-		for _, x := range v.GetArray() {
+		for _, x := range v.Array() {
 			out = appendAt(out, x, path[1:])
 		}
-		return out
-	}
-	if v.Type() != fastjson.TypeObject {
 		return out
 	}
 	return appendAt(out, v.Get(path[0]), path[1:])

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valyala/fastjson"
+	"github.com/fedgate/gateway/internal/jsonvalue"
 )
 
 // TestPositionsWalkMatchesWalkPath checks remembered positions against
@@ -17,24 +17,24 @@ import (
 func TestPositionsWalkMatchesWalkPath(t *testing.T) {
 	for seed := int64(1); seed <= 300; seed++ {
 		rng := rand.New(rand.NewSource(seed))
-		var p fastjson.Parser
-		root, err := p.Parse(randomJSON(rng, 0))
+		var p jsonvalue.Parser
+		root, err := p.Parse([]byte(randomJSON(rng, 0)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if root.Type() != fastjson.TypeObject {
+		if root.Type() != jsonvalue.TypeObject {
 			continue
 		}
 		var pos positions
-		var srcParsers []*fastjson.Parser
+		var srcParsers []*jsonvalue.Parser
 		paths := make([][]string, 4)
 		for i := range paths {
 			paths[i] = randomPath(rng)
 		}
 		for step := 0; step < 12; step++ {
 			for _, path := range paths {
-				want := collectWalk(func(fn func(*fastjson.Value)) { walkPath(root, path, fn) })
-				got := collectWalk(func(fn func(*fastjson.Value)) { pos.walk(root, path, fn) })
+				want := collectWalk(func(fn func(*jsonvalue.Value)) { walkPath(root, path, fn) })
+				got := collectWalk(func(fn func(*jsonvalue.Value)) { pos.walk(root, path, fn) })
 				if !samePointers(got, want) {
 					t.Fatalf("seed %d step %d path %s: remembered walk found %d objects, walkPath %d\ndata %s",
 						seed, step, strings.Join(path, "."), len(got), len(want), root)
@@ -42,15 +42,15 @@ func TestPositionsWalkMatchesWalkPath(t *testing.T) {
 			}
 			// Merge a random answer into a random object, as an entity
 			// fetch does.
-			var objs []*fastjson.Value
-			walkAll(root, func(v *fastjson.Value) { objs = append(objs, v) })
-			sp := new(fastjson.Parser)
+			var objs []*jsonvalue.Value
+			walkAll(root, func(v *jsonvalue.Value) { objs = append(objs, v) })
+			sp := new(jsonvalue.Parser)
 			srcParsers = append(srcParsers, sp)
-			src, err := sp.Parse(randomJSON(rng, 0))
+			src, err := sp.Parse([]byte(randomJSON(rng, 0)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if src.Type() == fastjson.TypeObject && len(objs) > 0 {
+			if src.Type() == jsonvalue.TypeObject && len(objs) > 0 {
 				merge(objs[rng.Intn(len(objs))], src, &pos)
 			}
 		}
@@ -60,32 +60,32 @@ func TestPositionsWalkMatchesWalkPath(t *testing.T) {
 // TestPositionsReuse checks that a path below a remembered one starts
 // from the remembered values (and a set key under the path forgets it).
 func TestPositionsReuse(t *testing.T) {
-	var p fastjson.Parser
-	root := fastjson.MustParse(`{"users":[{"id":"1"},{"id":"2"}]}`)
+	var p jsonvalue.Parser
+	root := mustParse(`{"users":[{"id":"1"},{"id":"2"}]}`)
 	var pos positions
 	var n int
-	pos.walk(root, []string{"users", "@"}, func(*fastjson.Value) { n++ })
+	pos.walk(root, []string{"users", "@"}, func(*jsonvalue.Value) { n++ })
 	if n != 2 || len(pos.entries) != 1 {
 		t.Fatalf("walked %d objects, %d entries", n, len(pos.entries))
 	}
 	// Merging the users' reviews sets "reviews": users.@ stays.
-	users := root.GetArray("users")
-	merge(users[0], fastjson.MustParse(`{"reviews":[{"product":{"upc":"a"}}]}`), &pos)
-	merge(users[1], fastjson.MustParse(`{"reviews":[{"product":{"upc":"b"}},{"product":null}]}`), &pos)
+	users := root.Get("users").Array()
+	merge(users[0], mustParse(`{"reviews":[{"product":{"upc":"a"}}]}`), &pos)
+	merge(users[1], mustParse(`{"reviews":[{"product":{"upc":"b"}},{"product":null}]}`), &pos)
 	if len(pos.entries) != 1 {
 		t.Fatalf("entries after merge: %d, want 1 (no path key was set)", len(pos.entries))
 	}
 	var upcs []string
-	pos.walk(root, []string{"users", "@", "reviews", "@", "product"}, func(v *fastjson.Value) {
-		upcs = append(upcs, string(v.GetStringBytes("upc")))
+	pos.walk(root, []string{"users", "@", "reviews", "@", "product"}, func(v *jsonvalue.Value) {
+		upcs = append(upcs, v.Get("upc").Str())
 	})
 	if fmt.Sprint(upcs) != "[a b]" || len(pos.entries) != 2 {
 		t.Fatalf("products %v, entries %d", upcs, len(pos.entries))
 	}
 	// The null product becomes an object: every path through "product"
 	// is forgotten, and the next walk finds it.
-	second := users[1].GetArray("reviews")[1]
-	answer, err := p.Parse(`{"product":{"upc":"c"}}`)
+	second := users[1].Get("reviews").Array()[1]
+	answer, err := p.Parse([]byte(`{"product":{"upc":"c"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +94,8 @@ func TestPositionsReuse(t *testing.T) {
 		t.Fatalf("entries after a product was set: %d, want 1", len(pos.entries))
 	}
 	upcs = nil
-	pos.walk(root, []string{"users", "@", "reviews", "@", "product"}, func(v *fastjson.Value) {
-		upcs = append(upcs, string(v.GetStringBytes("upc")))
+	pos.walk(root, []string{"users", "@", "reviews", "@", "product"}, func(v *jsonvalue.Value) {
+		upcs = append(upcs, v.Get("upc").Str())
 	})
 	if fmt.Sprint(upcs) != "[a b c]" {
 		t.Fatalf("products after merge %v", upcs)
@@ -142,13 +142,13 @@ func randomJSON(rng *rand.Rand, depth int) string {
 	}
 }
 
-func collectWalk(walk func(func(*fastjson.Value))) []*fastjson.Value {
-	var out []*fastjson.Value
-	walk(func(v *fastjson.Value) { out = append(out, v) })
+func collectWalk(walk func(func(*jsonvalue.Value))) []*jsonvalue.Value {
+	var out []*jsonvalue.Value
+	walk(func(v *jsonvalue.Value) { out = append(out, v) })
 	return out
 }
 
-func samePointers(a, b []*fastjson.Value) bool {
+func samePointers(a, b []*jsonvalue.Value) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -161,14 +161,39 @@ func samePointers(a, b []*fastjson.Value) bool {
 }
 
 // walkAll calls fn for every object in v.
-func walkAll(v *fastjson.Value, fn func(*fastjson.Value)) {
+func walkAll(v *jsonvalue.Value, fn func(*jsonvalue.Value)) {
 	switch v.Type() {
-	case fastjson.TypeObject:
+	case jsonvalue.TypeObject:
 		fn(v)
-		v.GetObject().Visit(func(_ []byte, x *fastjson.Value) { walkAll(x, fn) })
-	case fastjson.TypeArray:
-		for _, x := range v.GetArray() {
+		for _, m := range v.Members() {
+			walkAll(m.Value, fn)
+		}
+	case jsonvalue.TypeArray:
+		for _, x := range v.Array() {
 			walkAll(x, fn)
+		}
+	}
+}
+
+// TestPositionsOnPath: an answer is on a remembered path when one of its
+// keys is a key of such a path ("@" is none).
+func TestPositionsOnPath(t *testing.T) {
+	var pos positions
+	root := mustParse(`{"users":[{"reviews":[]}]}`)
+	pos.walk(root, []string{"users", "@", "reviews"}, func(*jsonvalue.Value) {})
+	for _, tc := range []struct {
+		answer string
+		want   bool
+	}{
+		{`{"reviews":null}`, true},
+		{`{"name":"a","users":1}`, true},
+		{`{"name":"a","id":"1"}`, false},
+		{`{"@":1}`, false},
+		{`{}`, false},
+		{`[1]`, false},
+	} {
+		if got := pos.onPath(mustParse(tc.answer)); got != tc.want {
+			t.Errorf("onPath(%s) = %v, want %v", tc.answer, got, tc.want)
 		}
 	}
 }

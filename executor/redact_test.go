@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/valyala/fastjson"
+	"github.com/fedgate/gateway/internal/jsonvalue"
 )
 
 // TestConvertSubgraphErrorRedacts: redacted, a subgraph error keeps its
@@ -25,8 +25,8 @@ func TestConvertSubgraphErrorRedacts(t *testing.T) {
 			`{"message":"Subgraph errors redacted","extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"sg"}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := fastjson.MustParse(tc.in)
-			err := convertSubgraphError(v, "sg", tc.redact, func(p []*fastjson.Value) []any { return jsonPath(nil, p) })
+			v := mustParse(tc.in)
+			err := convertSubgraphError(v, "sg", tc.redact, func(p []*jsonvalue.Value) []any { return jsonPath(nil, p) })
 			got, _ := json.Marshal(err)
 			if string(got) != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)

@@ -1,12 +1,11 @@
 package executor
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"unsafe"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 // renderer writes the client response from the merged data, following
@@ -134,11 +133,9 @@ func distinctErrors(errs []*Error) []*Error {
 }
 
 // object writes one object; false means it must become null.
-func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, typename string) ([]byte, bool) {
-	if sel.Abstract {
-		if v != nil {
-			typename = string(v.GetStringBytes("__typename"))
-		}
+func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet, typename string) ([]byte, bool) {
+	if sel.Abstract && v != nil {
+		typename = v.Get("__typename").Str()
 	}
 	fields := sel.FieldsFor(typename)
 	if fields == nil && sel.Abstract {
@@ -154,10 +151,9 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, 
 			fields = sel.ByType[0].Fields
 		}
 	}
-	var obj *fastjson.Object
-	if v != nil {
-		obj, _ = v.Object()
-	}
+	// The fields are looked up from where the last one was found: the
+	// merged data mostly holds them in the selection's order.
+	hint := 0
 	start := len(buf)
 	buf = append(buf, '{')
 	for i := range fields {
@@ -187,10 +183,7 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, 
 				continue
 			}
 		}
-		var fv *fastjson.Value
-		if obj != nil {
-			fv = obj.Get(f.DataKey)
-		}
+		fv := v.Field(f.DataKey, &hint)
 		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
 		buf, ok = r.value(buf, fv, 0, f)
@@ -204,9 +197,10 @@ func (r *renderer) object(buf []byte, v *fastjson.Value, sel *planner.ShapeSet, 
 
 // value writes the value of f level list levels down (0: the field's own
 // value); false means null must propagate.
-func (r *renderer) value(buf []byte, v *fastjson.Value, level int, f *planner.ShapeField) ([]byte, bool) {
+func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.ShapeField) ([]byte, bool) {
 	nonNull := f.NonNull(level)
-	if v == nil || v.Type() == fastjson.TypeNull {
+	t := v.Type()
+	if t == jsonvalue.TypeNull {
 		if nonNull {
 			r.nullError(f)
 			return buf, false
@@ -215,10 +209,10 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, level int, f *planner.Sh
 	}
 	start := len(buf)
 	if level < f.Lists() {
-		arr, err := v.Array()
-		if err != nil {
+		if t != jsonvalue.TypeArray {
 			return r.invalid(buf, nonNull, f)
 		}
+		arr := v.Array()
 		buf = append(buf, '[')
 		for i, item := range arr {
 			if i > 0 {
@@ -239,7 +233,7 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, level int, f *planner.Sh
 		return append(buf, ']'), true
 	}
 	if f.Selection != nil {
-		if v.Type() != fastjson.TypeObject {
+		if t != jsonvalue.TypeObject {
 			return r.invalid(buf, nonNull, f)
 		}
 		out, ok := r.object(buf, v, f.Selection, f.Selection.Type)
@@ -260,55 +254,20 @@ func (r *renderer) value(buf []byte, v *fastjson.Value, level int, f *planner.Sh
 		}
 		return append(buf, "null"...), true
 	}
-	if v.Type() == fastjson.TypeString {
-		s, _ := v.StringBytes()
-		return appendString(buf, s), true
+	if t == jsonvalue.TypeString {
+		return v.AppendString(buf), true
 	}
-	return v.MarshalTo(buf), true
+	return v.AppendJSON(buf), true
 }
 
-// appendString writes s as a JSON string. Unlike strconv.AppendQuote it
-// escapes only what JSON requires (", \\ and control characters) and
-// passes UTF-8 through. Most strings need no escaping: they are copied
-// whole after a scan eight bytes at a time.
+// appendString writes s as a JSON string (jsonvalue.AppendString).
 func appendString(buf []byte, s []byte) []byte {
-	buf = append(buf, '"')
-	i := safePrefix(s)
-	if i == len(s) {
-		buf = append(buf, s...)
-		return append(buf, '"')
-	}
-	start := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		buf = append(buf, s[start:i]...)
-		switch c {
-		case '"':
-			buf = append(buf, '\\', '"')
-		case '\\':
-			buf = append(buf, '\\', '\\')
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		case '\t':
-			buf = append(buf, '\\', 't')
-		default:
-			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
+	return jsonvalue.AppendString(buf, s)
 }
 
-// appendStringText is appendString for a Go string; it reads s in place
-// (appendString never writes to its input), so quoting costs no copy.
+// appendStringText is appendString for a Go string, read in place.
 func appendStringText(buf []byte, s string) []byte {
-	return appendString(buf, unsafe.Slice(unsafe.StringData(s), len(s)))
+	return jsonvalue.AppendStringText(buf, s)
 }
 
 // appendName writes a GraphQL name of the schema ([_A-Za-z][_0-9A-Za-z]*,
@@ -320,55 +279,12 @@ func appendName(buf []byte, name string) []byte {
 	return append(buf, '"')
 }
 
-// Word-at-a-time byte tests (see "Bit Twiddling Hacks", haszero/hasless).
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// needsEscape has the high bit of some byte set when a byte of the word x
-// is a control character, '"' or '\\'. A byte is below n when
-// (x - n*lsb) &^ x has its high bit, and equal to c when x^(c*lsb) is
-// below 1; the three tests share their &^ x, as XOR with an ASCII byte
-// keeps the high bit. A byte may be reported that is fine only when a byte
-// before it really matches, which only sends the word to the byte-wise
-// loop.
-func needsEscape(x uint64) uint64 {
-	quote := x ^ ('"' * lsb)
-	backslash := x ^ ('\\' * lsb)
-	return ((x - 0x20*lsb) | (quote - lsb) | (backslash - lsb)) &^ x & msb
-}
-
-// safePrefix returns the length of the longest prefix of s that needs no
-// escaping in a JSON string: sixteen bytes at a time, then eight, then
-// one.
-func safePrefix(s []byte) int {
-	i := 0
-	for ; len(s)-i >= 16; i += 16 {
-		w := (*[16]byte)(s[i:])
-		if needsEscape(binary.LittleEndian.Uint64(w[:8]))|needsEscape(binary.LittleEndian.Uint64(w[8:])) != 0 {
-			break
-		}
-	}
-	if len(s)-i >= 8 && needsEscape(binary.LittleEndian.Uint64(s[i:])) == 0 {
-		i += 8
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
-			return i
-		}
-	}
-	return i
-}
-
-const hexDigits = "0123456789abcdef"
-
-func validEnum(set *planner.EnumSet, v *fastjson.Value) bool {
-	s, err := v.StringBytes()
-	if err != nil {
+func validEnum(set *planner.EnumSet, v *jsonvalue.Value) bool {
+	if v.Type() != jsonvalue.TypeString {
 		return false
 	}
-	return set.Has(s)
+	text := v.Str()
+	return set.Has(unsafe.Slice(unsafe.StringData(text), len(text)))
 }
 
 func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]byte, bool) {

@@ -1,10 +1,10 @@
 package executor
 
 import (
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"testing"
 
 	"github.com/fedgate/gateway/planner"
-	"github.com/valyala/fastjson"
 )
 
 func TestApplyRewrites(t *testing.T) {
@@ -22,7 +22,7 @@ func TestApplyRewrites(t *testing.T) {
 			[]*planner.OutputRewrite{{From: "_fed_t0_a", To: "a"}, {From: "_fed_t1_a", To: "a"}}},
 	}
 	for _, c := range cases {
-		v, err := fastjson.Parse(c.in)
+		v, err := new(jsonvalue.Parser).Parse([]byte(c.in))
 		if err != nil {
 			t.Fatal(err)
 		}

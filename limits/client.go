@@ -25,6 +25,8 @@ type Client struct {
 type Identifier struct {
 	cfg  ClientsConfig
 	keys map[[32]byte]keyEntry // by sha256 of the key
+	// proxies are ClientsConfig.TrustedProxies.
+	proxies []netip.Prefix
 }
 
 type keyEntry struct{ name, tier string }
@@ -36,7 +38,27 @@ func NewIdentifier(cfg ClientsConfig) *Identifier {
 	for name, k := range cfg.APIKeys {
 		id.keys[sha256.Sum256([]byte(k.Key))] = keyEntry{name: name, tier: k.Tier}
 	}
+	for _, p := range cfg.TrustedProxies {
+		if pfx, err := parsePrefix(p); err == nil {
+			id.proxies = append(id.proxies, pfx)
+		}
+	}
 	return id
+}
+
+// parsePrefix reads a CIDR network or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // Identify returns the client of r: the first source in the configured
@@ -95,29 +117,93 @@ func (id *Identifier) fromAPIKey(r *http.Request) (Client, bool) {
 	return id.withTier(Client{ID: "key:" + e.name}, e.tier), true
 }
 
-// address is the client's IP: the last address of the configured header
-// (the one the nearest proxy appended) or the TCP peer. An IPv6 address
-// stands for its network of ClientsConfig.IPv6Prefix bits ("2001:db8::/64").
+// address is the client's IP: the TCP peer, or, when the peer is a
+// trusted proxy, the last address of the configured header that is not a
+// trusted proxy's (each proxy appends the address it received the
+// request from, so what a client wrote itself comes before). An IPv6
+// address stands for its network of ClientsConfig.IPv6Prefix bits
+// ("2001:db8::/64").
 func (id *Identifier) address(r *http.Request) string {
-	if h := id.cfg.AddressHeader; h != "" {
-		if v := r.Header.Values(h); len(v) > 0 {
-			last := v[len(v)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			if ip, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
-				return id.network(ip)
-			}
-		}
-	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return id.network(ip)
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
 	}
-	return host
+	peer = peer.Unmap().WithZone("")
+	if h := id.cfg.AddressHeader; h != "" && id.trusted(peer) {
+		if ip, ok := id.forwarded(r.Header.Values(h), strings.EqualFold(h, "Forwarded")); ok {
+			return id.network(ip)
+		}
+	}
+	return id.network(peer)
+}
+
+// maxForwardedHops bounds the entries of the address header read: a
+// longer chain of trusted proxies than this is not a real one.
+const maxForwardedHops = 32
+
+// forwarded returns the last address of the header values that is not a
+// trusted proxy's; false when an entry before it is not an address (a
+// proxy that did not append, or garbage), or all are trusted.
+func (id *Identifier) forwarded(values []string, rfc7239 bool) (netip.Addr, bool) {
+	hops := 0
+	for i := len(values) - 1; i >= 0; i-- {
+		entries := strings.Split(values[i], ",")
+		for j := len(entries) - 1; j >= 0; j-- {
+			if hops++; hops > maxForwardedHops {
+				return netip.Addr{}, false
+			}
+			ip, ok := parseHop(entries[j], rfc7239)
+			if !ok {
+				return netip.Addr{}, false
+			}
+			if !id.trusted(ip) {
+				return ip, true
+			}
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// parseHop reads one entry of X-Forwarded-For ("203.0.113.5",
+// "[2001:db8::1]:443") or of Forwarded ("for=192.0.2.60;proto=http",
+// `for="[2001:db8::1]:4711"`).
+func parseHop(entry string, rfc7239 bool) (netip.Addr, bool) {
+	v := strings.TrimSpace(entry)
+	if rfc7239 {
+		found := false
+		for _, param := range strings.Split(v, ";") {
+			k, val, ok := strings.Cut(strings.TrimSpace(param), "=")
+			if ok && strings.EqualFold(k, "for") {
+				v, found = strings.Trim(val, `"`), true
+				break
+			}
+		}
+		if !found {
+			return netip.Addr{}, false
+		}
+	}
+	if ap, err := netip.ParseAddrPort(v); err == nil {
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(v, "["), "]"))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ip.Unmap().WithZone(""), true
+}
+
+// trusted reports whether ip is a trusted proxy's.
+func (id *Identifier) trusted(ip netip.Addr) bool {
+	for _, p := range id.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // network is the counted form of ip: an IPv4 address (also when written

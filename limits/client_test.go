@@ -19,6 +19,11 @@ func TestIdentify(t *testing.T) {
 	addrFirst.Identify = []string{SourceAddress, SourceJWT}
 	forwarded := cfg
 	forwarded.AddressHeader = "X-Forwarded-For"
+	forwarded.TrustedProxies = []string{"192.0.2.1"}
+	chain := forwarded
+	chain.TrustedProxies = []string{"192.0.2.1", "10.0.0.0/8"}
+	rfc7239 := forwarded
+	rfc7239.AddressHeader = "Forwarded"
 	customClaim := cfg
 	perAddress := cfg
 	perAddress.IPv6Prefix = 128
@@ -57,6 +62,26 @@ func TestIdentify(t *testing.T) {
 			want: Client{ID: "address:198.51.100.7", Tier: "default"}},
 		{name: "forwarded header garbage: the peer", cfg: forwarded, header: map[string]string{"X-Forwarded-For": "nonsense"},
 			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
+		// A client reaching the gateway directly names no address of its
+		// own (before: any, one per request, escaping its rate limit).
+		{name: "forwarded header from an untrusted peer: the peer", cfg: forwarded, remote: "198.51.100.99:4000",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5"},
+			want:   Client{ID: "address:198.51.100.99", Tier: "default"}},
+		{name: "forwarded header through trusted proxies: the first untrusted hop", cfg: chain,
+			header: map[string]string{"X-Forwarded-For": "6.6.6.6, 203.0.113.5, 10.1.2.3"},
+			want:   Client{ID: "address:203.0.113.5", Tier: "default"}},
+		{name: "forwarded header of trusted hops only: the peer", cfg: chain,
+			header: map[string]string{"X-Forwarded-For": "10.0.0.7"},
+			want:   Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "forwarded header with a port", cfg: forwarded,
+			header: map[string]string{"X-Forwarded-For": "[2001:db8::1]:443"},
+			want:   Client{ID: "address:2001:db8::/64", Tier: "default"}},
+		{name: "RFC 7239 Forwarded", cfg: rfc7239,
+			header: map[string]string{"Forwarded": `for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711"`},
+			want:   Client{ID: "address:2001:db8:cafe::/64", Tier: "default"}},
+		{name: "RFC 7239 Forwarded without for: the peer", cfg: rfc7239,
+			header: map[string]string{"Forwarded": `proto=https;by=10.0.0.1`},
+			want:   Client{ID: "address:192.0.2.1", Tier: "default"}},
 		{name: "IPv6 peer counts as its /64", cfg: cfg, remote: "[2001:db8::1]:443",
 			want: Client{ID: "address:2001:db8::/64", Tier: "default"}},
 		{name: "another address of the same /64 is the same client", cfg: cfg, remote: "[2001:db8::dead:beef:1:2]:443",
@@ -115,6 +140,11 @@ func TestConfigValidate(t *testing.T) {
 		{"duplicate api key", func(c *Config) { c.Clients.APIKeys = map[string]APIKey{"a": {Key: "k"}, "b": {Key: "k"}} }, "limits.clients.api_keys.b.key: is the same key as a"},
 		{"assign tier", func(c *Config) { c.Clients.Assign = map[string]string{"jwt:x": "nope"} }, "limits.clients.assign.jwt:x: names no tier"},
 		{"on error", func(c *Config) { c.Redis.OnError = "panic" }, "limits.redis.on_error: must be local or closed"},
+		{"address header without trusted proxies", func(c *Config) { c.Clients.AddressHeader = "X-Forwarded-For" }, "limits.clients.address_header: needs limits.clients.trusted_proxies"},
+		{"trusted proxy", func(c *Config) {
+			c.Clients.AddressHeader = "X-Forwarded-For"
+			c.Clients.TrustedProxies = []string{"10.0.0.0/33"}
+		}, "limits.clients.trusted_proxies[0]: \"10.0.0.0/33\" is not an address"},
 		{"local fraction", func(c *Config) { c.Redis.LocalFraction = 2 }, "limits.redis.local_fraction: must be in (0, 1]"},
 	}
 	for _, tt := range tests {
@@ -152,6 +182,7 @@ clients:
   api_keys:
     mobile: {key: s3cret, tier: gold}
   address_header: X-Forwarded-For
+  trusted_proxies: [10.0.0.0/8, 192.0.2.1]
   default_tier: free
   assign:
     "jwt:partner-1": gold

@@ -87,10 +87,16 @@ type ClientsConfig struct {
 	// identifies nobody (the next source applies), so clients cannot
 	// escape their limits by inventing keys.
 	APIKeys map[string]APIKey `yaml:"api_keys"`
-	// AddressHeader takes the remote address from this header (the last
-	// address of X-Forwarded-For, as the closest proxy wrote it) instead
-	// of the TCP peer. Set it only behind a proxy that sets the header.
+	// AddressHeader takes the remote address from this header
+	// (X-Forwarded-For, or Forwarded's for= parameters) instead of the
+	// TCP peer, when the peer is one of TrustedProxies: its entries are
+	// read from the last one back, skipping the trusted proxies', and the
+	// first other address is the client's. A client that reaches the
+	// gateway directly cannot pick its address by sending the header.
 	AddressHeader string `yaml:"address_header"`
+	// TrustedProxies are the addresses or CIDR networks of the proxies in
+	// front of the gateway that write AddressHeader; required with it.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// IPv6Prefix counts IPv6 clients by network prefix of this many bits
 	// (64 by default): one host usually holds a whole /64 and can rotate
 	// addresses inside it at will. 128 counts every address alone.
@@ -199,6 +205,14 @@ func (c Config) Validate() error {
 	} {
 		if l.v < 0 {
 			bad(l.key, "must not be negative (0 disables the limit)")
+		}
+	}
+	if c.Clients.AddressHeader != "" && len(c.Clients.TrustedProxies) == 0 {
+		bad("clients.address_header", "needs limits.clients.trusted_proxies, the proxies that write it (else any client could name its own address)")
+	}
+	for i, p := range c.Clients.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			bad(fmt.Sprintf("clients.trusted_proxies[%d]", i), "%q is not an address or a CIDR network", p)
 		}
 	}
 	if c.Clients.IPv6Prefix < 0 || c.Clients.IPv6Prefix > 128 {

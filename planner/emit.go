@@ -14,7 +14,14 @@ import (
 func (b *builder) fetch(g *group) *Fetch {
 	var body strings.Builder
 	vars := map[string]bool{}
+	for _, in := range g.contexts {
+		// Filled by the gateway, not client variables.
+		vars[in.Variable] = true
+	}
 	var usages []string
+	// cuts records where the operation uses a contextual variable: the
+	// offset in body and the input's index (see ContextTemplate).
+	var cuts [][2]int
 	collect := func(v *ast.Value) {}
 	collect = func(v *ast.Value) {
 		if v == nil {
@@ -52,6 +59,13 @@ func (b *builder) fetch(g *group) *Fetch {
 					}
 					body.WriteString(a.Name)
 					body.WriteByte(':')
+					if a.Value.Kind == ast.Variable {
+						for k, in := range g.contexts {
+							if in.Variable == a.Value.Raw {
+								cuts = append(cuts, [2]int{body.Len(), k})
+							}
+						}
+					}
 					body.WriteString(a.Value.String())
 					collect(a.Value)
 				}
@@ -106,6 +120,7 @@ func (b *builder) fetch(g *group) *Fetch {
 		body.WriteByte('}')
 	}
 	kind := "query"
+	selStart, selEnd := 0, 0
 	if !g.entity {
 		switch b.op.Kind {
 		case ast.Mutation:
@@ -116,6 +131,7 @@ func (b *builder) fetch(g *group) *Fetch {
 		printSel(g.sel)
 	} else {
 		body.WriteString("{_entities(representations:$representations){")
+		selStart = body.Len()
 		first := true
 		for _, ts := range g.sel.types {
 			if len(ts.fields) == 0 {
@@ -131,6 +147,7 @@ func (b *builder) fetch(g *group) *Fetch {
 			printFields(ts)
 			body.WriteByte('}')
 		}
+		selEnd = body.Len()
 		body.WriteString("}}")
 	}
 	var head strings.Builder
@@ -141,12 +158,27 @@ func (b *builder) fetch(g *group) *Fetch {
 		head.WriteByte(' ')
 		head.WriteString(name)
 	}
+	var tmpl *ContextTemplate
+	if len(g.contexts) > 0 {
+		tmpl = &ContextTemplate{Head: head.String()}
+		sel := body.String()
+		at := selStart
+		for _, c := range cuts {
+			tmpl.Parts = append(tmpl.Parts, sel[at:c[0]])
+			tmpl.Uses = append(tmpl.Uses, c[1])
+			at = c[0] + 1 + len(g.contexts[c[1]].Variable)
+		}
+		tmpl.Parts = append(tmpl.Parts, sel[at:selEnd])
+	}
 	if g.entity || len(usages) > 0 {
 		head.WriteByte('(')
 		n := 0
 		if g.entity {
 			head.WriteString("$representations:[_Any!]!")
 			n++
+		}
+		for _, in := range g.contexts {
+			head.WriteString(",$" + in.Variable + ":" + in.Type)
 		}
 		for _, u := range usages {
 			def := b.op.Variables.ForName(u)
@@ -157,15 +189,19 @@ func (b *builder) fetch(g *group) *Fetch {
 				head.WriteByte(',')
 			}
 			n++
-			head.WriteString("$" + u + ":" + def.Type.String())
+			text := "$" + u + ":" + def.Type.String()
 			if def.DefaultValue != nil {
-				head.WriteString("=" + def.DefaultValue.String())
+				text += "=" + def.DefaultValue.String()
+			}
+			head.WriteString(text)
+			if tmpl != nil {
+				tmpl.Vars += "," + text
 			}
 		}
 		head.WriteByte(')')
 	}
 	f := &Fetch{ID: g.id, Subgraph: b.sg.Graph(g.graph).Name, Operation: head.String() + body.String(),
-		OperationName: name, OperationKind: kind, VariableUsages: usages}
+		OperationName: name, OperationKind: kind, VariableUsages: usages, Contexts: g.contexts, ContextTemplate: tmpl}
 	if g.entity {
 		seen := map[string]bool{}
 		for _, typ := range g.reqOrder {
@@ -225,6 +261,9 @@ func renumber(root Node) Node {
 				i := strings.LastIndex(n.OperationName, "__")
 				name := n.OperationName[:i+2] + itoa(n.ID)
 				n.Operation = strings.Replace(n.Operation, n.OperationName, name, 1)
+				if n.ContextTemplate != nil {
+					n.ContextTemplate.Head = strings.Replace(n.ContextTemplate.Head, n.OperationName, name, 1)
+				}
 				n.OperationName = name
 			}
 		}

@@ -34,6 +34,9 @@ type group struct {
 	// that can occur at the group's paths (nil: unknown) and those it
 	// builds representations of.
 	present, collects map[string]bool
+	// contexts are the fetch's variables filled from contexts
+	// (context.go).
+	contexts []*ContextInput
 	// step orders root groups of a mutation.
 	step int
 	// part is the @defer fragment the fetch is planned for (nil: the

@@ -159,7 +159,7 @@ func (s signatures) of(g *group, typ string) string {
 }
 
 func (s signatures) mergeable(a, b *group) bool {
-	if a.part != b.part || !compatibleRequirements(a, b) || !apart(a, b) || !apart(b, a) {
+	if a.part != b.part || len(a.contexts) > 0 || len(b.contexts) > 0 || !compatibleRequirements(a, b) || !apart(a, b) || !apart(b, a) {
 		return false
 	}
 	for _, typ := range b.reqOrder {

@@ -64,6 +64,16 @@ type Fetch struct {
 	// fetch's input rewrites: RequiredField.Key says where each value is in
 	// the response data, RequiredField.Name where it goes.
 	Requires []*Requirement
+	// Contexts lists the contextual arguments (Federation 2.8 @fromContext)
+	// the operation passes as variables: for each object of the fetch,
+	// their values are read from its nearest ancestor that sets the
+	// context. Objects whose values differ are asked in aliased _entities
+	// fields of one request (ContextTemplate).
+	Contexts []*ContextInput
+	// ContextTemplate, set with Contexts, rebuilds the operation to ask
+	// for several sets of context values in one request. It is not part
+	// of the plan's JSON form.
+	ContextTemplate *ContextTemplate
 	// OutputRewrites rename fields the operation had to alias back to
 	// their data keys, in the answer before it is merged.
 	OutputRewrites []*OutputRewrite
@@ -104,6 +114,51 @@ type RequiredField struct {
 	Fields        []*RequiredField
 
 	args string
+}
+
+// ContextInput is one variable of an entity fetch filled from a context:
+// Apollo's contextRewrites, as data.
+type ContextInput struct {
+	// Variable is the operation's variable (without "$") and Type its
+	// GraphQL type.
+	Variable, Type string
+	// TypeName is the runtime type of the objects whose field reads it,
+	// or, with Self, of the objects the fetch is for, below which the field
+	// is selected.
+	TypeName string
+	// Self says that the object the fetch is for counts as the nearest
+	// ancestor (the field is selected below it); without Self the object's
+	// own type setting the context does not count.
+	Self bool
+	// Types are the object types that set the context. An object whose
+	// nearest ancestor of one of them has no source here is left to
+	// another fetch at the same path (one planned below another object
+	// type of an abstract position).
+	Types []string
+	// Sources say, per runtime type of the ancestor that sets the context
+	// (the object itself included), what is read there: one field (its
+	// RequiredField.Key is where the value is in the response data), with
+	// a sub-selection down to one leaf for an object-typed field.
+	Sources []*ContextSource
+}
+
+// ContextTemplate is an entity fetch's operation in pieces, to ask for
+// several sets of context values in one request, one aliased _entities
+// field per set (Apollo Router's way): Head ("query Name"), then the
+// variable definitions (representations and contextual variables per set,
+// then Vars, the client variables' definitions, each after a comma), then
+// per set the _entities selection: Parts with, between Parts[i] and
+// Parts[i+1], the set's variable for Contexts[Uses[i]].
+type ContextTemplate struct {
+	Head, Vars string
+	Parts      []string
+	Uses       []int
+}
+
+// ContextSource is what a ContextInput reads from an ancestor of one type.
+type ContextSource struct {
+	TypeName string
+	Fields   []*RequiredField
 }
 
 func (*Sequence) isNode() {}
@@ -175,7 +230,35 @@ func (n *Fetch) MarshalJSON() ([]byte, error) {
 		OperationName  string      `json:"operationName,omitempty"`
 		OperationKind  string      `json:"operationKind"`
 		OutputRewrites []rewrite   `json:"outputRewrites,omitempty"`
-	}{"Fetch", n.Subgraph, usages, requires, n.Operation, n.OperationName, n.OperationKind, rewrites(n.OutputRewrites)})
+		Contexts       []context   `json:"contextRewrites,omitempty"`
+	}{"Fetch", n.Subgraph, usages, requires, n.Operation, n.OperationName, n.OperationKind, rewrites(n.OutputRewrites), contexts(n.Contexts, fields)})
+}
+
+// context is a context input in the JSON form of a plan.
+type context struct {
+	Variable string          `json:"variable"`
+	Type     string          `json:"type"`
+	TypeName string          `json:"typeCondition"`
+	Self     bool            `json:"fromEntity,omitempty"`
+	Types    []string        `json:"contextTypes"`
+	Sources  []contextSource `json:"sources"`
+}
+
+type contextSource struct {
+	TypeName   string `json:"typeCondition"`
+	Selections any    `json:"selections"`
+}
+
+func contexts[S any](cs []*ContextInput, fields func([]*RequiredField) []S) []context {
+	var out []context
+	for _, c := range cs {
+		x := context{Variable: c.Variable, Type: c.Type, TypeName: c.TypeName, Self: c.Self, Types: c.Types}
+		for _, s := range c.Sources {
+			x.Sources = append(x.Sources, contextSource{TypeName: s.TypeName, Selections: fields(s.Fields)})
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // rewrite is an output rewrite in the shape of Apollo's plans.
@@ -254,6 +337,19 @@ func writeNode(b *strings.Builder, n Node, depth int) {
 				b.WriteString(ind + "    }\n")
 			}
 			b.WriteString(ind + "  } =>\n")
+		}
+		for _, c := range n.Contexts {
+			of := "context of " + c.TypeName
+			if c.Self {
+				of = "context at " + c.TypeName + " or above"
+			}
+			fmt.Fprintf(b, "%s  $%s: %s <= %s {\n", ind, c.Variable, c.Type, of)
+			for _, s := range c.Sources {
+				fmt.Fprintf(b, "%s    ... on %s {\n", ind, s.TypeName)
+				writeRequired(b, s.Fields, depth+3)
+				b.WriteString(ind + "    }\n")
+			}
+			b.WriteString(ind + "  }\n")
 		}
 		for _, line := range strings.Split(n.Operation, "\n") {
 			b.WriteString(ind + "  " + line + "\n")

@@ -25,6 +25,9 @@ type routeCtx struct {
 	touched *[]*group
 	// cost is the scope of the cost estimates made on the way.
 	cost costScope
+	// ancestors are the object selections above the field, nearest
+	// first: where a context's value is read (context.go).
+	ancestors *frame
 }
 
 // groupList is an immutable list of fetch groups.
@@ -105,7 +108,9 @@ func (b *builder) planRoot() {
 		}
 		g.sel.typ = b.op.RootType
 		ts := g.sel.forType(b.op.RootType)
-		b.planField(rc, g, ts, b.op.RootType, f, nil, nil, false)
+		frc := rc
+		frc.ancestors = &frame{typ: b.op.RootType, ts: ts, g: g}
+		b.planField(frc, g, ts, b.op.RootType, f, nil, nil, false)
 	}
 }
 
@@ -215,8 +220,10 @@ func (b *builder) planSelection(rc routeCtx, g *group, sub *subSel, sel *Selecti
 		}
 		tprov := b.provFor(prov, sel, tf)
 		ts := sub.forType(tf.Type)
+		frc := rc
+		frc.ancestors = &frame{typ: tf.Type, ts: ts, g: g, path: path, prov: tprov, next: rc.ancestors}
 		for _, f := range b.askable(rc.cost, g.graph, sel, tf, tprov, 0) {
-			b.planField(rc, g, ts, tf.Type, f, path, tprov, false)
+			b.planField(frc, g, ts, tf.Type, f, path, tprov, false)
 		}
 	}
 }
@@ -237,6 +244,20 @@ func (b *builder) planField(rc routeCtx, g *group, ts *typeSel, typ string, f *F
 	}
 	if b.resolvable(g.graph, typ, f.Name, prov) {
 		fg := b.fieldIn(g.graph, typ, f.Name)
+		if fg != nil && len(fg.ContextArguments) > 0 {
+			switch {
+			case atEntityRoot && g.entity && g.parentSel[typ] != nil:
+				f = b.addContexts(rc, g, typ, f, fg, path)
+			case b.contextsAtRoot(rc, g, typ, fg, path):
+				// The entity g is fetched for holds the context.
+				f = b.addContexts(rc, g, typ, f, fg, path)
+			default:
+				// Its own entity fetch, whose objects' ancestors hold the
+				// context (context.go).
+				b.jumpTo(rc, g, ts, typ, f, g.graph, path, prov)
+				return
+			}
+		}
 		needsRequires := fg != nil && len(fg.Requires) > 0
 		if needsRequires && atEntityRoot && g.entity && g.parentSel[typ] != nil && b.requiresConflict(g, typ, fg) {
 			// The representation already carries a required field with

@@ -41,8 +41,16 @@ type Supergraph struct {
 	Types map[string]*Type
 	// OverrideLabels lists the progressive @override labels in use, sorted.
 	OverrideLabels []string
+	// Contexts maps a context name (as the supergraph names it, e.g.
+	// "b__userCtx") to the object types that set it: those with
+	// @context(name:) and the possible types of interfaces and unions
+	// with it, in schema order.
+	Contexts map[string][]string
 
 	graphByID map[string]*Graph
+	// contextVars names the variable of each contextual argument, by
+	// graph ID and coordinate (see ContextVariable).
+	contextVars map[string]string
 
 	qgOnce sync.Once
 	qg     *QueryGraph
@@ -100,6 +108,25 @@ type FieldInGraph struct {
 	OverrideLabel string
 	// Type is the field type in this subgraph when it differs.
 	Type string
+	// ContextArguments lists the arguments the gateway fills from a
+	// context (@fromContext in the subgraph); they are not in the API
+	// schema.
+	ContextArguments []*ContextArgument
+}
+
+// ContextArgument is one argument of a field that the gateway takes from
+// the nearest ancestor of the field that sets a context
+// (join__field(contextArguments:)).
+type ContextArgument struct {
+	// Context is the context's supergraph name, a key of Supergraph.Contexts.
+	Context string
+	// Name and Type are the argument's name and type in the subgraph;
+	// ArgType is Type parsed.
+	Name, Type string
+	ArgType    *ast.Type
+	// Selection is what is read from the ancestor: one field, or inline
+	// fragments on object types, each selecting one field.
+	Selection ast.SelectionSet
 }
 
 // Graph returns the graph with the given join__Graph ID, or nil.
@@ -166,6 +193,7 @@ func describe(err error) string {
 type specNames struct {
 	join         string // prefix, "join" by default
 	joinVersion  string // "0.1" .. "0.5"
+	context      string // @context directive name, "" when not linked
 	inaccessible string // directive name, "" when not linked
 	link         string // directive name of link or core
 	prefixes     []string
@@ -195,6 +223,11 @@ func readLinks(full *ast.Schema) (specNames, error) {
 		case "join":
 			names.join = as
 			names.joinVersion = version
+		case "context":
+			names.context = as
+			if local := importedName(d, "@context"); local != "" {
+				names.context = local
+			}
 		case "inaccessible":
 			names.inaccessible = as
 			// An import may rename it: import: [{name: "@inaccessible", as: "@hidden"}].
@@ -365,6 +398,9 @@ func (s *Supergraph) readTypes(names specNames) error {
 				if fg.Provides, err = parseFieldSet(argString(d, "provides")); err != nil {
 					return fmt.Errorf("supergraph: line %d: @provides on %s.%s: %v", d.Position.Line, def.Name, fd.Name, err)
 				}
+				if fg.ContextArguments, err = readContextArguments(d); err != nil {
+					return fmt.Errorf("supergraph: line %d: contextArguments on %s.%s: %v", d.Position.Line, def.Name, fd.Name, err)
+				}
 				if fg.OverrideLabel != "" && !contains(s.OverrideLabels, fg.OverrideLabel) {
 					s.OverrideLabels = append(s.OverrideLabels, fg.OverrideLabel)
 				}
@@ -418,6 +454,9 @@ func (s *Supergraph) readTypes(names specNames) error {
 		}
 	}
 	sort.Strings(s.OverrideLabels)
+	if err := s.readContexts(names); err != nil {
+		return err
+	}
 	for _, t := range s.Types {
 		// Subgraph name order, not the order of the join__Graph enum: plans
 		// must not change when a composer lists subgraphs differently.

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -202,11 +204,41 @@ type responseMeta struct {
 }
 
 // entityCacheFor returns the entity cache of one request, nil when off.
-func (s *Server) entityCacheFor(ctx context.Context, rt *runtime, entry *planEntry) executor.EntityCache {
+func (s *Server) entityCacheFor(ctx context.Context, a *answerInput) executor.EntityCache {
 	if s.caches.entities == nil {
 		return nil
 	}
-	return &requestEntities{c: s.caches.entities, rt: rt, entry: entry, identity: identityOf(ctx)}
+	vary := s.fetchVary(a)
+	if len(s.caches.cfg.Response.VaryHeaders) > 0 {
+		vary += "\x00" + strings.Join(s.varyValues(a.hr), "\x00")
+	}
+	return &requestEntities{c: s.caches.entities, rt: a.rt, entry: a.entry, identity: identityOf(ctx), vary: vary}
+}
+
+// varyValues are the values of the configured vary headers of r, in
+// order.
+func (s *Server) varyValues(r *http.Request) []string {
+	var out []string
+	for _, h := range s.caches.cfg.Response.VaryHeaders {
+		out = append(out, h+":"+joinValues(r.Header.Values(h)))
+	}
+	return out
+}
+
+// fetchVary is what may change a request's subgraph fetches beyond its
+// operation, variables and vary headers without the caches seeing it
+// before the fetches are made: with hooks (or the coprocessor) at a
+// Subgraph stage, which may set a fetch's headers or rewrite its answer,
+// everything they may read of the request (the caller key: credentials,
+// forwarded headers, grants, labels, and the method, path and hook
+// Context). "" without such hooks. The response and entity caches key
+// every entry by it, so that callers whose hook-made fetches may differ
+// never share an answer.
+func (s *Server) fetchVary(a *answerInput) string {
+	if !s.ext.hooksAt(hooks.SubgraphRequest) && !s.ext.hooksAt(hooks.SubgraphResponse) {
+		return ""
+	}
+	return s.callerKey(a.hr, a.rt.sg, a.grants.Key, a.labels)
 }
 
 // requestEntities adapts the entity cache to the executor for one
@@ -216,6 +248,7 @@ type requestEntities struct {
 	rt       *runtime
 	entry    *planEntry
 	identity string
+	vary     string
 }
 
 func (r *requestEntities) fetch(f *planner.Fetch, vars []byte) *cache.EntityFetch {
@@ -228,6 +261,7 @@ func (r *requestEntities) fetch(f *planner.Fetch, vars []byte) *cache.EntityFetc
 		Selection: sel,
 		KeyFields: func(t string) []string { return keys[t] },
 		Identity:  r.identity,
+		Vary:      r.vary,
 		Private:   r.entry.fetchPrivate(r.rt.cache, f),
 	}
 }
@@ -276,7 +310,7 @@ func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.In
 	policy := entry.policy
 	identity := identityOf(ctx)
 	if !policy.Cacheable() || policy.Scope == cache.Private && identity == "" {
-		in.Entities = s.entityCacheFor(ctx, rt, entry)
+		in.Entities = s.entityCacheFor(ctx, a)
 		out, status, stats := s.run(ctx, rt, entry, in)
 		meta.cacheControl = uncachedHeader(privateIfGranted(finalPolicy(policy, &stats), a.grants), stats)
 		return out, status
@@ -288,10 +322,8 @@ func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.In
 		vars = in.Variables
 	}
 	key := &cache.ResponseKey{Version: rt.sg.Version, Document: a.d.normalized, OperationName: a.op.Name, Variables: vars,
-		Grants: a.grants.Key, Identity: identity, Caller: s.callerKey(a.hr, rt.sg, a.grants.Key, a.labels)}
-	for _, h := range s.caches.cfg.Response.VaryHeaders {
-		key.Vary = append(key.Vary, h+":"+joinValues(a.hr.Header.Values(h)))
-	}
+		Grants: a.grants.Key, Identity: identity, Caller: s.callerKey(a.hr, rt.sg, a.grants.Key, a.labels),
+		Vary: s.varyValues(a.hr), Fetch: s.fetchVary(a)}
 	privateOnly := policy.Scope == cache.Private
 	rc := s.caches.responses
 	if r, ok := rc.Get(ctx, key, privateOnly); ok {
@@ -301,7 +333,7 @@ func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.In
 		if r, ok := rc.Recheck(fctx, key, privateOnly); ok {
 			return cache.Result{Body: r.Body, Status: http.StatusOK, Cached: r}
 		}
-		in.Entities = s.entityCacheFor(fctx, rt, entry)
+		in.Entities = s.entityCacheFor(fctx, a)
 		out, status, stats := s.run(fctx, rt, entry, in)
 		body := append([]byte(nil), out...)
 		putBuffer(out)

@@ -64,7 +64,7 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 		}
 		// The entity cache applies per fetch; the response cache never
 		// stores a deferred answer.
-		in.Entities = s.entityCacheFor(ctx, a.rt, a.entry)
+		in.Entities = s.entityCacheFor(ctx, a)
 		var stats executor.Stats
 		in.Stats = &stats
 		ectx, span := s.startSpan(ctx, telemetry.SpanExecute)

@@ -124,11 +124,12 @@ func (s *Server) callerKey(r *http.Request, sg *schema.Supergraph, grants string
 }
 
 // hookShareKey is what the Subgraph hooks may read of a request besides
-// the headers of its fetches (the request's method, path and hook
-// Context): a shared computation's fetches (inbound dedupe, a
-// subscription's events) run them with the first caller's state, so
-// callers whose state differs never share. "" when no hook runs at a
-// Subgraph stage.
+// the headers of its fetches (the request's method, path, hook Context
+// and the caller's verified claims): a shared computation's fetches
+// (inbound dedupe, a subscription's events) run them with the first
+// caller's state, so callers whose state differs never share (before,
+// subscribers whose claims differed shared events completed with the
+// first one's claims). "" when no hook runs at a Subgraph stage.
 func (s *Server) hookShareKey(ctx context.Context) string {
 	if !s.ext.hooksAt(hooks.SubgraphRequest) && !s.ext.hooksAt(hooks.SubgraphResponse) {
 		return ""
@@ -138,11 +139,13 @@ func (s *Server) hookShareKey(ctx context.Context) string {
 	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil {
 		k.field(st.method)
 		k.field(st.path)
-		b, err := json.Marshal(st.context)
-		if err != nil {
-			b = []byte(newRequestID()) // a Context no key holds: shared with no one
+		for _, v := range []any{st.context, st.claims} {
+			b, err := json.Marshal(v)
+			if err != nil {
+				b = []byte(newRequestID()) // a value no key holds: shared with no one
+			}
+			k.field(string(b))
 		}
-		k.field(string(b))
 	}
 	return k.sum()
 }

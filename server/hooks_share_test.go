@@ -67,21 +67,26 @@ func TestHookStateSplitsSharedAnswers(t *testing.T) {
 		// want is each caller's answer; fetches the subgraph requests
 		want    [2]string
 		fetches int
+		// subgraphDedupe shares subgraph fetches instead of client
+		// requests (inbound dedupe off).
+		subgraphDedupe bool
 	}{
-		{"context from a header", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "us"}, [2]string{"eu", "us"}, 2},
-		{"same hook state shares", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "eu"}, [2]string{"eu", "eu"}, 1},
+		{"context from a header", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "us"}, [2]string{"eu", "us"}, 2, false},
+		{"same hook state shares", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "eu"}, [2]string{"eu", "eu"}, 1, false},
+		{"subgraph dedupe, context from a header", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "us"}, [2]string{"eu", "us"}, 2, true},
+		{"subgraph dedupe, same hook state shares", regionFromHeader, [2]string{"/graphql", "/graphql"}, [2]string{"eu", "eu"}, [2]string{"eu", "eu"}, 1, true},
 		{"request path", hooks.Hooks{
 			SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
 				c.Header.Set("X-Region", strings.Split(c.Path, "/")[1])
 				return nil
 			},
-		}, [2]string{"/eu/graphql", "/us/graphql"}, [2]string{"", ""}, [2]string{"eu", "us"}, 2},
+		}, [2]string{"/eu/graphql", "/us/graphql"}, [2]string{"", ""}, [2]string{"eu", "us"}, 2, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := server.DefaultOptions()
-			o.Cache.Dedupe = false
-			o.Cache.InboundDedupe = true
+			o.Cache.Dedupe = tc.subgraphDedupe
+			o.Cache.InboundDedupe = !tc.subgraphDedupe
 			o.Hooks = []hooks.Hooks{tc.hooks}
 			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(o), gatewaytest.WithHandler("products", regionSubgraph()))
 			want := tc.want

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
@@ -137,8 +138,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		out = append(out, ']')
 		out, status := s.ext.routerResponse(r.Context(), w.Header(), out, http.StatusOK)
 		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(status)
-		_, _ = w.Write(out)
+		s.writeAnswer(w, status, out)
 		return
 	}
 	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
@@ -163,11 +163,24 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if meta.age != "" {
 		w.Header().Set("Age", meta.age)
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	s.writeAnswer(w, status, body)
 	if !meta.shared {
 		putBuffer(body)
 	}
+}
+
+// writeAnswer writes an answer's status and body within
+// HTTPOptions.WriteTimeout: a client that does not read is cut at the
+// deadline, so it holds the handler, the body and its admission slot no
+// longer than that. net/http flushes what is left under the same
+// deadline when the handler returns, then lifts it for the connection's
+// next request.
+func (s *Server) writeAnswer(w http.ResponseWriter, status int, body []byte) {
+	if t := s.opts.HTTP.WriteTimeout; t > 0 {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(t))
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // operation runs one GraphQL request of an HTTP request (stages 8-17) and
@@ -356,16 +369,21 @@ func validationError(errs gqlerror.List) *reqerr.Error {
 	return out
 }
 
-// rejection is the 403 answer of reject mode: one error per path the
-// caller may not see, no data.
+// rejection is the 403 answer of reject mode (one error per path the
+// caller may not see, no data) and of __schema without the introspection
+// scope (auth.Authorizer.Rejection).
 func rejection(err error) *reqerr.Error {
 	var rej *auth.RejectionError
 	if !errors.As(err, &rej) || len(rej.Denied) == 0 {
 		return &reqerr.Error{Code: auth.UnauthorizedCode, Message: auth.UnauthorizedMessage, Status: http.StatusForbidden}
 	}
+	msg := auth.UnauthorizedMessage
+	if rej.Introspection {
+		msg = auth.IntrospectionDeniedMessage
+	}
 	var out *reqerr.Error
 	for _, d := range rej.Denied {
-		e := &reqerr.Error{Code: auth.UnauthorizedCode, Message: auth.UnauthorizedMessage, Status: http.StatusForbidden, Path: d.Path}
+		e := &reqerr.Error{Code: auth.UnauthorizedCode, Message: msg, Status: http.StatusForbidden, Path: d.Path}
 		if out == nil {
 			out = e
 		} else {
@@ -528,7 +546,7 @@ func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta
 		meta.cacheControl = "no-store"
 	}
 	if a.op.Operation == ast.Query {
-		in.Entities = s.entityCacheFor(ctx, a.rt, a.entry)
+		in.Entities = s.entityCacheFor(ctx, a)
 	}
 	out, status, stats := s.run(ctx, a.rt, a.entry, in)
 	if a.op.Operation == ast.Query && meta.cacheControl == "" && status == http.StatusOK {

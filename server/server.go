@@ -122,6 +122,11 @@ type HTTPOptions struct {
 	ReadTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection idle that long.
 	IdleTimeout time.Duration
+	// WriteTimeout is the time a client has to read an answer, counted
+	// from when it starts to be written (the execution before is not
+	// counted): a client that does not read is cut then, and the answer's
+	// memory and its max_inflight_requests slot freed. 0 is none.
+	WriteTimeout time.Duration
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes int
 	// MaxReadingBytes is the memory shared by the bodies being read at
@@ -134,7 +139,7 @@ type HTTPOptions struct {
 // DefaultHTTPOptions are the defaults of HTTPOptions.
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
+		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -124,5 +125,58 @@ func TestReadingBudgetRefusesAtOnce(t *testing.T) {
 	resp, err = g.Post(ctx, []byte(`{"query":"{ topProducts(first: 1) { upc } }"}`))
 	if err != nil || resp.Status != http.StatusOK {
 		t.Errorf("a small body: %v %v", resp, err)
+	}
+}
+
+// TestSlowReadersAreCut: a client that asks for a large answer and never
+// reads it holds the handler, the answer's memory and a
+// max_inflight_requests slot only until server.write_timeout; then the
+// connection is closed and the slot is free. Before, forever: 100 such
+// connections asking for 4.6 MB batches of introspection held 1 GB of
+// the gateway's memory for as long as they stayed open, and with
+// max_inflight_requests at 3, three of them refused every other client.
+func TestSlowReadersAreCut(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Introspection = true
+	opts.AllowBatch, opts.MaxBatch = true, 20
+	opts.Observe.MaxInflightRequests = 3
+	opts.HTTP.WriteTimeout = 500 * time.Millisecond
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	addr := strings.TrimPrefix(g.BaseURL, "http://")
+	var q strings.Builder
+	q.WriteString("{")
+	for i := range 25 {
+		fmt.Fprintf(&q, " a%d: __schema { types { name description fields { name description args { name type { name kind } } type { name kind ofType { name kind } } } } }", i)
+	}
+	q.WriteString(" }")
+	one := fmt.Sprintf(`{"query":%q}`, q.String())
+	batch := "[" + strings.Repeat(one+",", 19) + one + "]" // a 9 MB answer
+	for range 3 {
+		d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+			// A small receive window: the answer stays in the gateway.
+			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(batch), batch)
+	}
+	// The three answers are computed (seconds under the race detector),
+	// then written until the write timeout; a real client gets in after.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := g.Post(context.Background(), []byte(`{"query":"{ __typename }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a real client still gets %d %s: the slow readers hold every slot", resp.Status, resp.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -83,7 +83,7 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 	}
 	// The per-client limits of subscriptions count clients as the rate
 	// limits do (limits.clients: JWT claim, API key, address behind the
-	// configured proxy header); without a policy, as the default
+	// address_header of a trusted proxy); without a policy, as the default
 	// limits.clients would (subject, then address, IPv6 by /64).
 	if s.opts.Policy != nil {
 		id.Client = s.opts.Policy.Identify(r).ID
@@ -91,6 +91,16 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http
 		id.Client = defaultClients.Identify(r).ID
 	}
 	return r, id, nil
+}
+
+// ClientOf is the key of the per-client limits of streams for r before
+// it is authenticated: its API key or address, as the rate limits
+// identify an anonymous caller.
+func (s *Server) ClientOf(r *http.Request) string {
+	if s.opts.Policy != nil {
+		return s.opts.Policy.Identify(r).ID
+	}
+	return defaultClients.Identify(r).ID
 }
 
 // defaultClients identifies subscription clients when no limits policy

@@ -15,11 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subscriptions"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // heldGateway holds every Prepare until release is closed, so that the
@@ -112,10 +115,17 @@ func TestOperationsInProgressPerConnection(t *testing.T) {
 // returns the status and body.
 func sseQuery(t *testing.T, url, query string) (int, string) {
 	t.Helper()
+	return sseQueryAccept(t, url, query, "text/event-stream")
+}
+
+// sseQueryAccept posts query with the Accept header accept (SSE or
+// multipart) and returns the status and body.
+func sseQueryAccept(t *testing.T, url, query, accept string) (int, string) {
+	t.Helper()
 	b, _ := json.Marshal(map[string]string{"query": query})
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Accept", accept)
 	// A stream that does not end (a subscription that started) ends
 	// the request after 5s.
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
@@ -319,6 +329,44 @@ func TestEventFetchesRunHooksWithTheSubscribersState(t *testing.T) {
 	}
 }
 
+// TestEventFetchesDoNotShareAcrossClaims: subscribers whose tokens carry
+// different claims that a SubgraphRequest hook reads (a tenant) do not
+// share the completion of events, although their hook Context, headers
+// and grants are equal. Before, the second subscriber's events were
+// completed with the first one's claims: tenant b got tenant a's product.
+func TestEventFetchesDoNotShareAcrossClaims(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	opts.Hooks = []hooks.Hooks{{
+		SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+			tenant, _ := c.Claims["tenant"].(string)
+			c.Header.Set("X-Region", tenant)
+			return nil
+		},
+	}}
+	e := newEnv(t, envOptions{server: &opts, products: regionProducts})
+	tenants := []string{"a", "b", "a"}
+	var clients []*wsClient
+	for _, tenant := range tenants {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"tenant": tenant, "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(jwtSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := dialWS(t, e.WSURL, nil)
+		w.init(`{"Authorization":"Bearer ` + tok + `"}`)
+		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+		clients = append(clients, w)
+	}
+	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	e.add("1", "hello")
+	for i, w := range clients {
+		m := w.next()
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+tenants[i]+`"`) {
+			t.Errorf("subscriber %d (tenant %s) got %s %s, want the product named %q", i, tenants[i], m.Type, m.Payload, tenants[i])
+		}
+	}
+}
+
 // TestEventCompletionPanicCostsTheEvent: a panic while completing an
 // event (here a hook's at SubgraphRequest) answers that event with an
 // INTERNAL_SERVER_ERROR; the subscription and the gateway go on (before,
@@ -508,5 +556,102 @@ func TestSlowStreamBodyHoldsNoConnection(t *testing.T) {
 				t.Errorf("a stream request beside a slow body got %d %s, want the data", status, body)
 			}
 		})
+	}
+}
+
+// TestSubscriptionVariablesBoundedPerClient: each subscription holds its
+// variables for its life, so one client with 900 KB of variables per
+// subscription held about 100 times that (its MaxPerClient) before.
+// Past MaxVariableBytesPerClient, over any of its connections, a
+// subscribe is refused with SUBSCRIPTION_VARIABLES_LIMIT; small ones
+// still fit, and a subscription that ends frees its bytes.
+func TestSubscriptionVariablesBoundedPerClient(t *testing.T) {
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxVariableBytesPerClient: 2 << 20}})
+	big := func(c string) map[string]any { return map[string]any{"upc": strings.Repeat(c, 900<<10)} }
+	refused := func(w *wsClient, id string) {
+		t.Helper()
+		m := w.next()
+		if m.Type != "error" || m.ID != id || !strings.Contains(string(m.Payload), `"code":"`+subscriptions.CodeVariablesLimit+`"`) {
+			t.Fatalf("got %s %s %.200s, want an error with %s", m.Type, m.ID, m.Payload, subscriptions.CodeVariablesLimit)
+		}
+	}
+	w := dialWS(t, e.WSURL, nil)
+	w.init("")
+	w.subscribe("1", reviewAdded, big("a"))
+	w.subscribe("2", reviewAdded, big("b"))
+	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	w.subscribe("3", reviewAdded, big("c"))
+	refused(w, "3")
+	// Another connection of the same client shares its allowance.
+	w2 := dialWS(t, e.WSURL, nil)
+	w2.init("")
+	w2.subscribe("x", reviewAdded, big("d"))
+	refused(w2, "x")
+	w.subscribe("4", reviewAdded, map[string]any{"upc": "1"})
+	waitFor(t, "3 active", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+	w.send(msg{ID: "1", Type: "complete"})
+	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
+	w.subscribe("5", reviewAdded, big("e"))
+	waitFor(t, "3 active again", func() bool { return e.Engine.Stats.Active.Load() == 3 })
+}
+
+// TestStreamConnectionsPerClient: one client (here one address, then one
+// token subject) has at most MaxConnectionsPerClient stream connections
+// open, WebSocket, SSE and multipart together: past it an upgrade or a
+// stream request is answered 429 CONNECTION_LIMIT, and a WebSocket whose
+// connection_init names a caller at its bound is closed with 1008. Before,
+// one address could open every one of max_connections (20,000), each with
+// its own max_inflight_per_connection operations.
+func TestStreamConnectionsPerClient(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	e := newEnv(t, envOptions{server: &opts, engine: subscriptions.Options{MaxConnectionsPerClient: 2}})
+	refused := func(what string, status int, body string) {
+		t.Helper()
+		if status != http.StatusTooManyRequests || !strings.Contains(body, `"code":"`+subscriptions.CodeConnectionLimit+`"`) {
+			t.Fatalf("%s: got %d %s, want 429 %s", what, status, body, subscriptions.CodeConnectionLimit)
+		}
+	}
+	dialRefused := func(what string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, resp, err := websocket.Dial(ctx, e.WSURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err == nil {
+			_ = c.CloseNow()
+			t.Fatalf("%s: the upgrade was accepted", what)
+		}
+		if resp == nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		refused(what, resp.StatusCode, string(b))
+	}
+	w1 := dialWS(t, e.WSURL, nil)
+	w2 := dialWS(t, e.WSURL, nil)
+	waitFor(t, "2 connections", func() bool { return e.Engine.Stats.Connections.Load() == 2 })
+	dialRefused("a third WebSocket of the address")
+	for _, accept := range []string{"text/event-stream", "multipart/mixed;subscriptionSpec=1.0"} {
+		status, body := sseQueryAccept(t, e.URL, `subscription { reviewAdded { body } }`, accept)
+		refused(accept+" stream of the address", status, body)
+	}
+	// connection_init moves a connection to the caller its token names.
+	token := `{"Authorization":"Bearer ` + signToken(t, "ada", time.Now().Add(time.Hour)) + `"}`
+	w1.init(token)
+	w2.init(token)
+	w3 := dialWS(t, e.WSURL, nil) // the address has none left
+	w4 := dialWS(t, e.WSURL, nil)
+	dialRefused("a third WebSocket of the address, again")
+	w3.send(msg{Type: "connection_init", Payload: json.RawMessage(token)})
+	if code := w3.closeCode(); code != subscriptions.CloseConnectionLimit {
+		t.Fatalf("a third connection of ada closed with %d, want %d", code, subscriptions.CloseConnectionLimit)
+	}
+	waitFor(t, "3 connections", func() bool { return e.Engine.Stats.Connections.Load() == 3 })
+	w4.init("") // anonymous: stays the address's
+	_ = w1.c.CloseNow()
+	waitFor(t, "2 connections", func() bool { return e.Engine.Stats.Connections.Load() == 2 })
+	status, body := sseQueryAccept(t, e.URL, `{ topProducts(first: 1) { upc } }`, "text/event-stream")
+	if status != http.StatusOK || !strings.Contains(body, `"upc"`) {
+		t.Fatalf("a stream of the address with one connection left got %d %s", status, body)
 	}
 }

@@ -13,16 +13,22 @@ import (
 type Config struct {
 	// Enabled serves subscriptions (and operations over WebSocket and
 	// SSE) on the public listener.
-	Enabled        bool          `yaml:"enabled"`
-	MaxPerClient   int           `yaml:"max_per_client"`
-	SubscribeRate  float64       `yaml:"subscribe_rate"`
-	SubscribeBurst int           `yaml:"subscribe_burst"`
-	MaxConnections int           `yaml:"max_connections"`
-	Buffer         int           `yaml:"buffer"`
-	WriteTimeout   time.Duration `yaml:"write_timeout"`
-	InitTimeout    time.Duration `yaml:"init_timeout"`
-	KeepAlive      time.Duration `yaml:"keep_alive"`
-	MaxPending     int           `yaml:"max_pending"`
+	Enabled        bool    `yaml:"enabled"`
+	MaxPerClient   int     `yaml:"max_per_client"`
+	SubscribeRate  float64 `yaml:"subscribe_rate"`
+	SubscribeBurst int     `yaml:"subscribe_burst"`
+	MaxConnections int     `yaml:"max_connections"`
+	// MaxConnectionsPerClient bounds the stream connections one client
+	// has open at once.
+	MaxConnectionsPerClient int           `yaml:"max_connections_per_client"`
+	Buffer                  int           `yaml:"buffer"`
+	WriteTimeout            time.Duration `yaml:"write_timeout"`
+	InitTimeout             time.Duration `yaml:"init_timeout"`
+	KeepAlive               time.Duration `yaml:"keep_alive"`
+	MaxPending              int           `yaml:"max_pending"`
+	// MaxVariableBytesPerClient bounds the bytes of variables one
+	// client's open subscriptions hold.
+	MaxVariableBytesPerClient int64 `yaml:"max_variable_bytes_per_client"`
 	// MaxReservations bounds the graphql-sse single connection
 	// reservations of one client.
 	MaxReservations int `yaml:"max_reservations"`
@@ -60,9 +66,9 @@ func (c Config) Validate() error {
 		bad bool
 	}{
 		{"max_per_client", c.MaxPerClient < 0}, {"subscribe_rate", c.SubscribeRate < 0}, {"subscribe_burst", c.SubscribeBurst < 0},
-		{"max_connections", c.MaxConnections < 0}, {"buffer", c.Buffer < 0}, {"write_timeout", c.WriteTimeout < 0},
+		{"max_connections", c.MaxConnections < 0}, {"max_connections_per_client", c.MaxConnectionsPerClient < 0}, {"buffer", c.Buffer < 0}, {"write_timeout", c.WriteTimeout < 0},
 		{"init_timeout", c.InitTimeout < 0}, {"keep_alive", c.KeepAlive < 0}, {"max_pending", c.MaxPending < 0}, {"max_reservations", c.MaxReservations < 0},
-		{"max_inflight_per_connection", c.MaxInflightPerConnection < 0},
+		{"max_inflight_per_connection", c.MaxInflightPerConnection < 0}, {"max_variable_bytes_per_client", c.MaxVariableBytesPerClient < 0},
 		{"upstream.max_streams_per_connection", c.Upstream.MaxStreamsPerConnection < 0},
 		{"upstream.backoff", c.Upstream.Backoff < 0}, {"upstream.max_backoff", c.Upstream.MaxBackoff < 0},
 		{"upstream.ping_interval", c.Upstream.PingInterval < 0},
@@ -77,9 +83,9 @@ func (c Config) Validate() error {
 // Options returns the engine options of c.
 func (c Config) Options() Options {
 	return Options{MaxPerClient: c.MaxPerClient, SubscribeRate: c.SubscribeRate, SubscribeBurst: c.SubscribeBurst,
-		MaxConnections: c.MaxConnections, Buffer: c.Buffer, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
+		MaxConnections: c.MaxConnections, MaxConnectionsPerClient: c.MaxConnectionsPerClient, Buffer: c.Buffer, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
 		KeepAlive: c.KeepAlive, MaxPending: c.MaxPending, MaxReservations: c.MaxReservations,
-		MaxInflightPerConnection: c.MaxInflightPerConnection, OriginPatterns: c.OriginPatterns, ForwardInitPayload: c.ForwardInitPayload}
+		MaxInflightPerConnection: c.MaxInflightPerConnection, MaxVariableBytesPerClient: c.MaxVariableBytesPerClient, OriginPatterns: c.OriginPatterns, ForwardInitPayload: c.ForwardInitPayload}
 }
 
 // UpstreamOptions returns the subgraph client options of c (URL unset).

@@ -2,6 +2,7 @@ package subscriptions
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +38,15 @@ type Options struct {
 	// MaxConnections bounds the stream connections (WebSocket, SSE,
 	// multipart) open at once (20000); more are answered 503.
 	MaxConnections int
+	// MaxConnectionsPerClient bounds the stream connections one client
+	// has open at once (100), so that one client cannot take the
+	// MaxConnections of everyone, each with its own operations in
+	// progress. A WebSocket counts against the client its upgrade
+	// request identifies (API key or address), then, from its
+	// connection_init, against the caller its token names. More are
+	// answered 429 CONNECTION_LIMIT (a WebSocket whose connection_init
+	// names a client at its bound is closed with 1008).
+	MaxConnectionsPerClient int
 	// Buffer is how many messages may wait for a slow client, per
 	// connection (64). A client that lets it fill is disconnected.
 	Buffer int
@@ -62,6 +72,13 @@ type Options struct {
 	MaxReservations int
 	// MaxMessageBytes bounds a WebSocket message from a client (1 MiB).
 	MaxMessageBytes int64
+	// MaxVariableBytesPerClient bounds the bytes of variables the
+	// subscriptions of one client hold for their lives (1 MiB): each
+	// keeps its variables (and the subgraph its subscribe message) until
+	// it ends, so without a bound one client could hold MaxPerClient
+	// times MaxMessageBytes. A subscribe past it is refused with
+	// SUBSCRIPTION_VARIABLES_LIMIT (429).
+	MaxVariableBytesPerClient int64
 	// MaxInflightPerConnection bounds the operations of one WebSocket
 	// being prepared or executed at once (100): a subscription until it
 	// has started, a query or mutation until it is answered. Each one
@@ -98,6 +115,7 @@ func (o *Options) defaults() {
 	def(&o.MaxPerClient, 100)
 	def(&o.SubscribeBurst, 20)
 	def(&o.MaxConnections, DefaultMaxConnections)
+	def(&o.MaxConnectionsPerClient, DefaultMaxConnectionsPerClient)
 	def(&o.Buffer, 64)
 	def(&o.MaxPending, 256)
 	def(&o.MaxReservations, 10)
@@ -117,6 +135,9 @@ func (o *Options) defaults() {
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 1 << 20
 	}
+	if o.MaxVariableBytesPerClient <= 0 {
+		o.MaxVariableBytesPerClient = DefaultMaxVariableBytesPerClient
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -127,6 +148,22 @@ const SpanEvent = "subscription_event"
 
 // DefaultMaxConnections is the default of Options.MaxConnections.
 const DefaultMaxConnections = 20000
+
+// DefaultMaxConnectionsPerClient is the default of
+// Options.MaxConnectionsPerClient.
+const DefaultMaxConnectionsPerClient = 100
+
+// CodeConnectionLimit refuses a stream connection of a client that has
+// MaxConnectionsPerClient open.
+const CodeConnectionLimit = "CONNECTION_LIMIT"
+
+// DefaultMaxVariableBytesPerClient is the default of
+// Options.MaxVariableBytesPerClient.
+const DefaultMaxVariableBytesPerClient = 1 << 20
+
+// CodeVariablesLimit refuses a subscribe whose variables, with those the
+// client's open subscriptions hold, exceed MaxVariableBytesPerClient.
+const CodeVariablesLimit = "SUBSCRIPTION_VARIABLES_LIMIT"
 
 // Stats are the engine's gauges and counters.
 type Stats struct {
@@ -153,6 +190,10 @@ type Engine struct {
 	groups   map[string]*group
 	subs     map[*subscription]struct{}
 	perCount map[string]int
+	// perBytes are the variable bytes each client's subscriptions hold.
+	perBytes map[string]int64
+	// connsPer counts the stream connections of each client.
+	connsPer map[string]int
 	buckets  map[string]*bucket
 	closing  bool
 	done     chan struct{}
@@ -204,7 +245,7 @@ func (e *Engine) Figures() telemetry.SubscriptionFigures {
 func New(gw Gateway, up *wsclient.Client, opts Options) *Engine {
 	opts.defaults()
 	return &Engine{gw: gw, up: up, opts: opts, groups: map[string]*group{}, subs: map[*subscription]struct{}{},
-		perCount: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{},
+		perCount: map[string]int{}, perBytes: map[string]int64{}, connsPer: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{},
 		reservations: map[[32]byte]*reservation{}, resCount: map[string]int{}}
 }
 
@@ -232,6 +273,8 @@ type subscription struct {
 	client string
 	op     string
 	sink   sink
+	// held is the bytes of variables s holds (Options.MaxVariableBytesPerClient).
+	held   int64
 	start  time.Time
 	events atomic.Int64
 	timer  *time.Timer
@@ -266,6 +309,11 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 		// with the same one share a stream and its events.
 		key += "\x00init\x00" + string(init)
 	}
+	// Kept per group as a digest: the variables, the plan and the init
+	// payload it is made of may be large, and the group holds them
+	// already.
+	sum := sha256.Sum256([]byte(key))
+	key = string(sum[:])
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
@@ -282,6 +330,13 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 		return nil, refusal(http.StatusTooManyRequests, "SUBSCRIPTION_LIMIT",
 			fmt.Sprintf("a client may have at most %d subscriptions open", e.opts.MaxPerClient))
 	}
+	held := int64(len(p.Input.Variables))
+	if e.perBytes[id.Client]+held > e.opts.MaxVariableBytesPerClient {
+		e.mu.Unlock()
+		e.Stats.Refused.Add(1)
+		return nil, refusal(http.StatusTooManyRequests, CodeVariablesLimit,
+			fmt.Sprintf("the variables of a client's open subscriptions may total at most %d bytes", e.opts.MaxVariableBytesPerClient))
+	}
 	if e.api != nil && p.API != nil && p.API != e.api {
 		// Prepared against a schema a reload replaced meanwhile.
 		if why := rootFieldBroken(p.Plan, e.api); why != "" {
@@ -289,7 +344,7 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 			return nil, refusal(http.StatusConflict, CodeSchemaChanged, "the supergraph was reloaded: "+why)
 		}
 	}
-	s := &subscription{e: e, client: id.Client, op: p.OperationName, sink: sk, start: now}
+	s := &subscription{e: e, client: id.Client, op: p.OperationName, sink: sk, held: held, start: now}
 	g := e.groups[key]
 	fresh := g == nil
 	if fresh {
@@ -301,6 +356,9 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 	g.version++
 	e.subs[s] = struct{}{}
 	e.perCount[id.Client]++
+	if held > 0 {
+		e.perBytes[id.Client] += held
+	}
 	e.mu.Unlock()
 	e.Stats.Active.Add(1)
 	if !id.Expires.IsZero() {
@@ -336,6 +394,11 @@ func (s *subscription) close(reason string) bool {
 	delete(e.subs, s)
 	if e.perCount[s.client]--; e.perCount[s.client] <= 0 {
 		delete(e.perCount, s.client)
+	}
+	if s.held > 0 {
+		if e.perBytes[s.client] -= s.held; e.perBytes[s.client] <= 0 {
+			delete(e.perBytes, s.client)
+		}
 	}
 	g := s.g
 	delete(g.members, s)
@@ -810,19 +873,58 @@ func (e *Engine) allow(client string, now time.Time) bool {
 	return true
 }
 
-// acquireConn counts a stream connection; false when there are too many
-// or the engine is shutting down.
-func (e *Engine) acquireConn() bool {
+// acquireConn counts a stream connection of client: nil, or the refusal
+// when the engine is shutting down, the gateway has MaxConnections open
+// (503) or client has MaxConnectionsPerClient (429).
+func (e *Engine) acquireConn(client string) *RequestError {
 	select {
 	case <-e.done:
-		return false
+		return refusal(http.StatusServiceUnavailable, "SHUTTING_DOWN", "the gateway is shutting down")
 	default:
 	}
 	if e.Stats.Connections.Add(1) > int64(e.opts.MaxConnections) {
 		e.Stats.Connections.Add(-1)
+		return refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections")
+	}
+	e.mu.Lock()
+	if e.connsPer[client] >= e.opts.MaxConnectionsPerClient {
+		e.mu.Unlock()
+		e.Stats.Connections.Add(-1)
+		e.Stats.Refused.Add(1)
+		return refusal(http.StatusTooManyRequests, CodeConnectionLimit,
+			fmt.Sprintf("a client may have at most %d stream connections open", e.opts.MaxConnectionsPerClient))
+	}
+	e.connsPer[client]++
+	e.mu.Unlock()
+	return nil
+}
+
+// releaseConn uncounts a stream connection of client.
+func (e *Engine) releaseConn(client string) {
+	e.mu.Lock()
+	if e.connsPer[client]--; e.connsPer[client] <= 0 {
+		delete(e.connsPer, client)
+	}
+	e.mu.Unlock()
+	e.Stats.Connections.Add(-1)
+}
+
+// moveConn counts a connection of from as one of to (a WebSocket whose
+// connection_init identified its caller); false, with nothing changed,
+// when to has MaxConnectionsPerClient open.
+func (e *Engine) moveConn(from, to string) bool {
+	if from == to {
+		return true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.connsPer[to] >= e.opts.MaxConnectionsPerClient {
+		e.Stats.Refused.Add(1)
 		return false
+	}
+	e.connsPer[to]++
+	if e.connsPer[from]--; e.connsPer[from] <= 0 {
+		delete(e.connsPer, from)
 	}
 	return true
 }
-
-func (e *Engine) releaseConn() { e.Stats.Connections.Add(-1) }

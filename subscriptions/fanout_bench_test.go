@@ -16,7 +16,7 @@ import (
 // reads; allocations are the whole process's per event.
 func BenchmarkFanOut(b *testing.B) {
 	const n = 1000
-	e := newEnv(b, envOptions{engine: subscriptions.Options{MaxPerClient: n, SubscribeRate: 1e6, SubscribeBurst: n}})
+	e := newEnv(b, envOptions{engine: subscriptions.Options{MaxPerClient: n, MaxConnectionsPerClient: n, SubscribeRate: 1e6, SubscribeBurst: n}})
 	clients := make([]*rawWS, n)
 	for i := range clients {
 		clients[i] = dialRaw(b, e.WSURL)

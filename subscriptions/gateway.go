@@ -39,6 +39,11 @@ type Gateway interface {
 	// authentication of r's token; it returns r with the caller in its
 	// context.
 	Admit(w http.ResponseWriter, r *http.Request, csrf bool) (*http.Request, Identity, *RequestError)
+	// ClientOf is the key of the per-client limits for r before it is
+	// authenticated (a WebSocket's upgrade, whose token may arrive in
+	// connection_init): as the rate limits identify an anonymous caller
+	// (API key, address).
+	ClientOf(r *http.Request) string
 	// Prepare executes a query or mutation, or validates, authorizes,
 	// admits and plans a subscription, for the caller of r.
 	Prepare(ctx context.Context, r *http.Request, req request.Request) (*Prepared, *RequestError)

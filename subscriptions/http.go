@@ -156,14 +156,14 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 	// HTTP requests: a client sending its body slowly holds no stream
 	// connection (before, 1 such client per slot refused everyone's
 	// subscriptions until the server's read deadline).
-	if !e.acquireConn() {
-		writeRefusal(w, refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections"))
+	if rerr := e.acquireConn(id.Client); rerr != nil {
+		writeRefusal(w, rerr)
 		return
 	}
 	handedOff := false // to a hijacked stream's goroutine, which releases it
 	defer func() {
 		if !handedOff {
-			e.releaseConn()
+			e.releaseConn(id.Client)
 		}
 	}()
 	ctx := authed.Context()
@@ -226,7 +226,7 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		go hs.watch(gone)
 		go func() {
 			defer e.hijacked.Add(-1)
-			defer e.releaseConn()
+			defer e.releaseConn(id.Client)
 			completed := false
 			defer func() { hs.close(completed) }()
 			defer sub.close("client went away")

@@ -124,7 +124,7 @@ func live() (heap, stacks uint64) {
 // returns the live heap and stack bytes and the goroutines they added,
 // per subscription.
 func idleFigures(t testing.TB, n int) (heap, stacks, goroutines float64) {
-	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, MaxConnectionsPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
 	// A first subscription starts the shared upstream stream, the pinger
 	// and the pools: the figures are of the ones that follow.
 	first := dialRaw(t, e.WSURL)
@@ -294,7 +294,7 @@ func TestIdleHTTPSubscriptionMemory(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 500
-			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
+			e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n + 1, MaxConnectionsPerClient: n + 1, SubscribeRate: 1e6, SubscribeBurst: n + 1}})
 			host := strings.TrimPrefix(strings.TrimSuffix(e.URL, "/graphql"), "http://")
 			body := `{"query":"subscription { reviewAdded(productUpc: \"3\") { body product { name } } }"}`
 			open := func() net.Conn {

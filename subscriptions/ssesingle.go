@@ -390,9 +390,9 @@ func (e *Engine) serveReservedStream(w http.ResponseWriter, r *http.Request, res
 		writeRefusal(w, refusal(http.StatusConflict, "STREAM_ALREADY_OPEN", "the event stream of this token is open already"))
 		return
 	}
-	if !e.acquireConn() {
+	if rerr := e.acquireConn(res.client); rerr != nil {
 		res.mu.Unlock()
-		writeRefusal(w, refusal(http.StatusServiceUnavailable, "TOO_MANY_CONNECTIONS", "too many stream connections"))
+		writeRefusal(w, rerr)
 		return
 	}
 	res.open = true
@@ -400,7 +400,7 @@ func (e *Engine) serveReservedStream(w http.ResponseWriter, r *http.Request, res
 		res.expiry.Stop()
 	}
 	res.mu.Unlock()
-	defer e.releaseConn()
+	defer e.releaseConn(res.client)
 	defer res.end("client went away")
 	rc := http.NewResponseController(w)
 	sseWriter{}.headers(w.Header())

@@ -233,7 +233,7 @@ func TestSlowClientIsDisconnected(t *testing.T) {
 
 func TestManyIdleConnections(t *testing.T) {
 	const n = 2000
-	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n, SubscribeRate: 1e6, SubscribeBurst: n}})
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxPerClient: n, MaxConnectionsPerClient: n, SubscribeRate: 1e6, SubscribeBurst: n}})
 	clients := make([]*wsClient, n)
 	for i := range clients {
 		w := dialWS(t, e.WSURL, nil)

@@ -26,6 +26,7 @@ const (
 	CloseSubscriberExists  = 4409 // a subscription id already in use
 	CloseTooManyInitialise = 4429 // a second connection_init
 	CloseSlowConsumer      = 1008 // the client did not read its messages
+	CloseConnectionLimit   = 1008 // connection_init named a client with Options.MaxConnectionsPerClient open
 )
 
 // MaxOperationIDBytes bounds the id of a WebSocket subscribe, as the
@@ -74,7 +75,10 @@ type wsConn struct {
 	// round, which skips the connection when it was set (pingIdle).
 	eventSent atomic.Bool
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// client is the client the connection is counted against
+	// (Options.MaxConnectionsPerClient).
+	client   string
 	acked    bool
 	initSeen bool
 	init     json.RawMessage
@@ -127,14 +131,15 @@ type wsSub struct {
 }
 
 func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
-	if !e.acquireConn() {
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+	client := e.gw.ClientOf(r)
+	if rerr := e.acquireConn(client); rerr != nil {
+		writeRefusal(w, rerr)
 		return
 	}
 	hj := &hijacker{ResponseWriter: w}
 	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{Subprotocols: []string{wsclientSubprotocol}, OriginPatterns: e.opts.OriginPatterns})
 	if err != nil {
-		e.releaseConn()
+		e.releaseConn(client)
 		return // Accept answered the request
 	}
 	hj.header = nil
@@ -143,16 +148,16 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if ws.Subprotocol() != wsclientSubprotocol {
 		_ = ws.Close(4406, "Subprotocol not acceptable")
-		e.releaseConn()
+		e.releaseConn(client)
 		return
 	}
 	ws.SetReadLimit(e.opts.MaxMessageBytes)
 	// The handler's context ends when it returns; the connection lives on.
 	r = r.Clone(context.WithoutCancel(r.Context()))
-	c := &wsConn{e: e, ws: ws, io: hj, r: r, subs: map[string]*wsSub{}, flushed: make(chan struct{}), slotFreed: make(chan struct{}, 1)}
+	c := &wsConn{e: e, ws: ws, io: hj, r: r, client: client, subs: map[string]*wsSub{}, flushed: make(chan struct{}), slotFreed: make(chan struct{}, 1)}
 	if !e.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "gateway shutting down")
-		e.releaseConn()
+		e.releaseConn(client)
 		return
 	}
 	c.initTimer = time.AfterFunc(e.opts.InitTimeout, func() {
@@ -198,7 +203,12 @@ func (c *wsConn) serve(idle bool) {
 		return
 	}
 	e := c.e
-	defer e.releaseConn()
+	defer func() {
+		c.mu.Lock()
+		client := c.client
+		c.mu.Unlock()
+		e.releaseConn(client)
+	}()
 	defer e.unregister(c)
 	c.initTimer.Stop()
 	// Let the writer send what is queued (a close frame we asked for).
@@ -563,6 +573,14 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 		return false
 	}
 	c.mu.Lock()
+	from := c.client
+	c.mu.Unlock()
+	if !c.e.moveConn(from, id.Client) {
+		c.closeWith(CloseConnectionLimit, "Too many connections of this client")
+		return false
+	}
+	c.mu.Lock()
+	c.client = id.Client
 	c.acked, c.id, c.authed, c.init = true, id, authed, payload
 	c.r = nil
 	c.mu.Unlock()

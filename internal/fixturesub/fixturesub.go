@@ -346,7 +346,7 @@ func (e *execution) field(o *object, c *collected) {
 	if fd == nil || t == nil || !e.defines(t, f.Name) {
 		panic(requestError(fmt.Sprintf("Cannot query field %q on type %q.", f.Name, o.typ)))
 	}
-	args := e.arguments(f, fd)
+	args := e.arguments(f, fd, t.Fields[f.Name].Graphs[e.graph])
 	id := hashOf(strconv.FormatUint(o.id, 10), f.Name, args)
 	if fg := t.Fields[f.Name].Graphs[e.graph]; fg != nil && len(fg.Requires) > 0 {
 		id = hashOf(strconv.FormatUint(id, 10), requiredInputs(o.rep, fg.Requires))
@@ -385,9 +385,16 @@ func (e *execution) defines(t *schema.Type, name string) bool {
 
 // arguments returns the canonical JSON of the field's argument values,
 // defaults applied and nulls dropped.
-func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition) string {
+func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition, fg *schema.FieldInGraph) string {
 	vals := map[string]any{}
-	for _, ad := range fd.Arguments {
+	defs := fd.Arguments
+	if fg != nil {
+		// Contextual arguments are the subgraph's, not the API schema's.
+		for _, ca := range fg.ContextArguments {
+			defs = append(defs[:len(defs):len(defs)], &ast.ArgumentDefinition{Name: ca.Name, Type: ca.ArgType})
+		}
+	}
+	for _, ad := range defs {
 		var v any
 		if a := f.Arguments.ForName(ad.Name); a != nil {
 			var err error

@@ -416,7 +416,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	}
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
 	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
-		IdleTimeout: cfg.Server.IdleTimeout, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes)}
+		IdleTimeout: cfg.Server.IdleTimeout, WriteTimeout: cfg.Server.WriteTimeout, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes)}
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
 		Health: func() any { return p.current.Load().Health() }}

@@ -93,6 +93,9 @@ func (s *supergraph) validateTransitiveAuth(errs *errorList) {
 		}
 		for _, f := range t.fields {
 			for i, sf := range f.sources {
+				if sf != nil && hasContextual(sf) {
+					s.validateContextAuth(t, f, i, sf, errs)
+				}
 				if sf == nil || sf.requires == "" {
 					continue
 				}

@@ -65,6 +65,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 	if errs.empty() {
 		for _, sg := range parsed {
 			sg.validateFieldSets(errs)
+			sg.validateContexts(errs)
 		}
 	}
 	checkImportNames(parsed, errs)
@@ -88,6 +89,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		return nil, errs.err()
 	}
 	if !opts.SkipSatisfiability {
+		checkContextReach(sg, errs)
 		checkSatisfiability(sg, errs)
 		if !errs.empty() {
 			return nil, errs.err()

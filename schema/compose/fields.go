@@ -274,6 +274,9 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 		}
 	}
 	for _, name := range order {
+		if s.contextualArg(f, name, errs) {
+			continue
+		}
 		ma := &mArg{name: name}
 		var types []*ast.Type
 		var descs []string
@@ -406,7 +409,7 @@ func (s *supergraph) joinFields(f *mField) {
 			continue
 		}
 		sf := f.sources[i]
-		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || s.effectiveOverride(f, sf) || f.overriddenIn(i) != "" {
+		if sf == nil || sf.external || sf.requires != "" || sf.provides != "" || s.effectiveOverride(f, sf) || f.overriddenIn(i) != "" || hasContextual(sf) {
 			needed = true
 			continue
 		}
@@ -451,6 +454,9 @@ func (s *supergraph) joinFields(f *mField) {
 			args = append(args, "overrideLabel: "+quote(sf.overrideLabel))
 		} else if strings.HasPrefix(f.overriddenIn(i), "label:") {
 			args = append(args, "overrideLabel: "+quote(strings.TrimPrefix(f.overriddenIn(i), "label:")))
+		}
+		if ca := s.contextArguments(i, sf); ca != "" {
+			args = append(args, "contextArguments: "+ca)
 		}
 		f.joins = append(f.joins, "@join__field("+strings.Join(args, ", ")+")")
 	}

@@ -73,6 +73,7 @@ func (sg *subgraph) usedExternals() map[string]bool {
 			return true
 		})
 	})
+	sg.contextUsedFields(used)
 	// Interface fields implemented by external fields count as used.
 	for _, name := range sg.order {
 		t := sg.types[name]

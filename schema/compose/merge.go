@@ -178,6 +178,7 @@ func merge(subgraphs []*subgraph, errs *errorList) *supergraph {
 		}
 	}
 	s.mergeDirectiveDefinitions()
+	s.markContexts()
 	return s
 }
 

@@ -49,6 +49,8 @@ func init() {
 
 var carriedDefinitions = map[string]string{
 	"authenticated":  "directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM",
+	"context":        "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION",
+	"fromContext":    "directive @context__fromContext(field: context__ContextFieldValue) on ARGUMENT_DEFINITION",
 	"cost":           "directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR",
 	"listSize":       "directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION",
 	"inaccessible":   "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION",
@@ -133,6 +135,9 @@ func (s *supergraph) print() string {
 	}
 	for name, text := range carriedDefinitions {
 		spec := name
+		if name == "fromContext" {
+			spec, name = "context", "context__fromContext"
+		}
 		if name == "listSize" {
 			spec = "cost"
 			if !s.applied("listSize") {
@@ -168,6 +173,9 @@ func (s *supergraph) print() string {
 	}
 	if version == "0.5" {
 		types = append(types, block{"join__ContextArgument", joinContextArgument}, block{"join__FieldValue", "scalar join__FieldValue"})
+	}
+	if containsString(linked, "context") {
+		types = append(types, block{"context__ContextFieldValue", "scalar context__ContextFieldValue"})
 	}
 	if containsString(linked, "policy") {
 		types = append(types, block{"policy__Policy", "scalar policy__Policy"})
@@ -437,6 +445,9 @@ func (s *supergraph) printType(t *mType) string {
 	}
 	for _, d := range t.applied {
 		head = append(head, printDirective(s.local(d)))
+	}
+	for _, c := range s.typeContexts(t) {
+		head = append(head, "@context(name: "+quote(c)+")")
 	}
 	for _, h := range head {
 		b.WriteString("\n  " + h)

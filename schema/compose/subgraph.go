@@ -44,6 +44,7 @@ var carriedSpecs = []struct{ name, url, purpose string }{
 	{"authenticated", "https://specs.apollo.dev/authenticated/v0.1", "SECURITY"},
 	{"requiresScopes", "https://specs.apollo.dev/requiresScopes/v0.1", "SECURITY"},
 	{"policy", "https://specs.apollo.dev/policy/v0.1", "SECURITY"},
+	{"context", "https://specs.apollo.dev/context/v0.1", "SECURITY"},
 	{"cost", "https://specs.apollo.dev/cost/v0.1", ""},
 }
 
@@ -101,14 +102,16 @@ type sType struct {
 	keys             []*sKey
 	interfaceObject  bool
 	inaccessible     bool
-	applied          ast.DirectiveList
-	fields           []*sField
-	fieldMap         map[string]*sField
-	interfaces       []string
-	members          []string
-	values           []*sValue
-	valueMap         map[string]*sValue
-	pos              *ast.Position
+	// contexts are the names of the @context directives on the type.
+	contexts   []string
+	applied    ast.DirectiveList
+	fields     []*sField
+	fieldMap   map[string]*sField
+	interfaces []string
+	members    []string
+	values     []*sValue
+	valueMap   map[string]*sValue
+	pos        *ast.Position
 }
 
 type sKey struct {
@@ -146,6 +149,11 @@ type sArg struct {
 	defaultValue      *ast.Value
 	inaccessible      bool
 	applied           ast.DirectiveList
+	// contextual is set by @fromContext; fromContext is its field
+	// argument ("$name { selection }").
+	contextual  bool
+	fromContext string
+	pos         *ast.Position
 }
 
 type sValue struct {
@@ -706,8 +714,8 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 			t.inaccessible = true
 			sg.markApplied("inaccessible", d.Name)
 		case isFed && fed == "extends":
-		case isFed && fed == "context":
-			errs.add("UNSUPPORTED_FEATURE", sg.name, name, "@context is not supported by this composer yet")
+		case isFed && fed == "context" && (def.Kind == ast.Object || def.Kind == ast.Interface || def.Kind == ast.Union):
+			t.contexts = append(t.contexts, argString(d, "name"))
 		case isFed && (fed == "tag" || accessControl[fed] || fed == "cost"):
 			t.applied = append(t.applied, sg.carried(d, fed))
 		case isFed:
@@ -783,11 +791,11 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 			case fed == "key":
 				errs.add("INVALID_GRAPHQL", sg.name, name+"."+f.Name, "Directive \"@%s\" may not be used on FIELD_DEFINITION.", d.Name)
 			case fed == "context" || fed == "fromContext":
-				errs.add("UNSUPPORTED_FEATURE", sg.name, name+"."+f.Name, "@%s is not supported by this composer yet", fed)
+				errs.add("INVALID_GRAPHQL", sg.name, name+"."+f.Name, "Directive \"@%s\" may not be used on FIELD_DEFINITION.", d.Name)
 			}
 		}
 		for _, a := range f.Arguments {
-			sa := &sArg{name: a.Name, description: a.Description, typ: renameType(a.Type, renames), defaultValue: a.DefaultValue}
+			sa := &sArg{name: a.Name, description: a.Description, typ: renameType(a.Type, renames), defaultValue: a.DefaultValue, pos: a.Position}
 			for _, d := range a.Directives {
 				switch fed := sg.fedNames[d.Name]; {
 				case fed == "inaccessible":
@@ -796,7 +804,8 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 				case fed == "tag" || fed == "cost":
 					sa.applied = append(sa.applied, sg.carried(d, fed))
 				case fed == "fromContext":
-					errs.add("UNSUPPORTED_FEATURE", sg.name, name+"."+f.Name+"("+a.Name+":)", "@fromContext is not supported by this composer yet")
+					sa.contextual = true
+					sa.fromContext = argString(d, "field")
 				case fed != "":
 				default:
 					sa.applied = append(sa.applied, sg.customDirective(d))

@@ -16,6 +16,7 @@ package wsclient
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -229,7 +230,10 @@ func (c *Client) Subscribe(req Request, l Listener) (*Sub, error) {
 		return nil, fmt.Errorf("wsclient: subscribe payload: %w", err)
 	}
 	ck := connKey(req.Subgraph, url, req.Header, req.InitPayload)
-	key := ck + "\x00" + string(payload)
+	// The payload's hash, not the payload: a stream keeps its subscribe
+	// message already, and variables may be up to a client message long.
+	sum := sha256.Sum256(payload)
+	key := ck + "\x00" + string(sum[:])
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

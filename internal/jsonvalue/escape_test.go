@@ -1,4 +1,4 @@
-package executor
+package jsonvalue
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// appendStringBytewise is appendString as it was before the word-at-a-time
+// appendStringBytewise is AppendString as it was before the word-at-a-time
 // scan (one byte at a time): the reference its output must equal, and the
 // baseline of BenchmarkAppendString.
 func appendStringBytewise(buf []byte, s []byte) []byte {
@@ -49,9 +49,9 @@ func TestAppendStringEveryPosition(t *testing.T) {
 			for _, c := range special {
 				s := []byte(strings.Repeat("aé", n)[:n])
 				s[pos] = c
-				got, want := appendString(nil, s), appendStringBytewise(nil, s)
+				got, want := AppendString(nil, s), appendStringBytewise(nil, s)
 				if !bytes.Equal(got, want) {
-					t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+					t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
 				}
 			}
 		}
@@ -69,8 +69,8 @@ func TestAppendStringRandom(t *testing.T) {
 				s[i] = byte('a' + r.IntN(26))
 			}
 		}
-		if got, want := appendString(nil, s), appendStringBytewise(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+		if got, want := AppendString(nil, s), appendStringBytewise(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
 		}
 	}
 }
@@ -89,7 +89,7 @@ func BenchmarkAppendString(b *testing.B) {
 		for b.Loop() {
 			buf = buf[:0]
 			for _, s := range inputs {
-				buf = appendString(buf, s)
+				buf = AppendString(buf, s)
 			}
 		}
 	})

@@ -1,0 +1,54 @@
+package jsonvalue
+
+// Arena makes values that are not parsed: new objects, and copies. Like
+// a Parser's, its memory is reused after Reset. An Arena is not safe
+// for concurrent use.
+type Arena struct {
+	vals []Value
+}
+
+// Reset makes the arena's memory available again: the values it made
+// before must no longer be used.
+func (a *Arena) Reset() {
+	a.vals = a.vals[:0]
+}
+
+// Len is the number of values made since the last Reset.
+func (a *Arena) Len() int { return len(a.vals) }
+
+func (a *Arena) alloc(t Type) *Value {
+	if len(a.vals) < cap(a.vals) {
+		a.vals = a.vals[:len(a.vals)+1]
+	} else {
+		a.vals = append(a.vals, Value{})
+	}
+	v := &a.vals[len(a.vals)-1]
+	v.t, v.plain, v.s = t, false, ""
+	clear(v.kvs)
+	clear(v.a)
+	v.kvs, v.a = v.kvs[:0], v.a[:0]
+	return v
+}
+
+// NewObject returns an empty object.
+func (a *Arena) NewObject() *Value { return a.alloc(TypeObject) }
+
+// Copy returns v with its objects and arrays copied into the arena;
+// strings, numbers and literals are shared (nothing changes them).
+func (a *Arena) Copy(v *Value) *Value {
+	switch v.Type() {
+	case TypeObject:
+		o := a.alloc(TypeObject)
+		for _, m := range v.kvs {
+			o.kvs = append(o.kvs, Member{Key: m.Key, Value: a.Copy(m.Value)})
+		}
+		return o
+	case TypeArray:
+		arr := a.alloc(TypeArray)
+		for _, x := range v.a {
+			arr.a = append(arr.a, a.Copy(x))
+		}
+		return arr
+	}
+	return v
+}

@@ -1,0 +1,51 @@
+package jsonvalue
+
+import (
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParse: Parse never panics; what it accepts, it writes out as JSON
+// that encoding/json reads back (when the input was valid UTF-8: invalid
+// bytes pass through, as before); and it accepts every valid UTF-8
+// document encoding/json accepts, up to MaxDepth of nesting.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,2,{"b":null}],"c":"d\n\u00e9\ud83d\ude00"}`, `[]`, `"x"`, `-0.5e+10`, `{"a":1,"a":2}`,
+		"\"\x01\"", `"\ud800"`, `[1,]`, `{"a"}`, `nul`, `1e`, `"\u12"`, `[[[[[[[[]]]]]]]]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var p Parser
+		v, err := p.Parse(in)
+		valid := json.Valid(in) && utf8.Valid(in) && depth(in) <= MaxDepth
+		if err != nil {
+			if valid {
+				t.Fatalf("Parse(%q) failed on valid JSON: %v", in, err)
+			}
+			return
+		}
+		out := v.AppendJSON(nil)
+		if utf8.Valid(in) && !json.Valid(out) {
+			t.Fatalf("Parse(%q) wrote invalid JSON %q", in, out)
+		}
+	})
+}
+
+// depth is the deepest nesting of brackets in a valid document (brackets
+// inside strings counted too: it only has to be at least the real one).
+func depth(b []byte) int {
+	d, most := 0, 0
+	for _, c := range b {
+		switch c {
+		case '[', '{':
+			d++
+			most = max(most, d)
+		case ']', '}':
+			d--
+		}
+	}
+	return most
+}

@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fedgate/gateway/pkg/hooks"
+)
+
+// userFromHeader keeps the caller's X-Client-User header in the hook
+// Context and sends it to subgraphs as X-User, which the ratings
+// subgraph of the cache env answers headerRating by (alice 5, bob 1).
+var userFromHeader = hooks.Hooks{
+	RouterRequest: func(_ context.Context, c *hooks.Call) error {
+		c.Context["user"] = c.Header.Get("X-Client-User")
+		return nil
+	},
+	SubgraphRequest: func(_ context.Context, c *hooks.Call) error {
+		if u, _ := c.Context["user"].(string); u != "" {
+			c.Header.Set("X-User", u)
+		}
+		return nil
+	},
+}
+
+// TestHookHeadersSplitCaches: two anonymous callers whose fetches differ
+// only in a header a SubgraphRequest hook adds (from what the hooks read
+// of the request) never share a cached answer: neither the response
+// cache's entry nor the entity cache's. Before, the public entry the
+// first caller's answer was stored under served the second caller (bob
+// got alice's rating). The same caller still hits the cache.
+func TestHookHeadersSplitCaches(t *testing.T) {
+	const q = `{ product(upc: "1") { headerRating } }`
+	for _, tc := range []struct {
+		name               string
+		responses, entites bool
+	}{
+		{"response cache", true, false},
+		{"entity cache", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newCacheEnv(t)
+			opts := cacheOptions(tc.entites, nil)
+			opts.Cache.Response.Enabled = tc.responses
+			opts.Cache.InboundDedupe = false
+			opts.Hooks = []hooks.Hooks{userFromHeader}
+			g := env.gateway(t, opts)
+			ask := func(user string) string {
+				t.Helper()
+				req, _ := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":`+fmt.Sprintf("%q", q)+`}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Client-User", user)
+				a, err := g.do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.entites {
+					g.Server.EntityCache().Wait()
+				}
+				return string(a.Body)
+			}
+			want := map[string]string{"alice": `"headerRating":5`, "bob": `"headerRating":1`}
+			for _, user := range []string{"alice", "bob", "alice", "bob"} {
+				if got := ask(user); !strings.Contains(got, want[user]) {
+					t.Fatalf("%s got %s, want its own rating (%s)", user, got, want[user])
+				}
+			}
+			// Each caller's first request fetched its rating; the repeats
+			// were served from the cache.
+			if n := env.ratings.calls.Load(); n != 2 {
+				t.Errorf("the ratings subgraph served %d requests, want 2", n)
+			}
+		})
+	}
+}

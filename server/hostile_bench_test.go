@@ -1,0 +1,145 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+)
+
+// hostileFamily builds a document of about n bytes of one shape meant to
+// make parsing or validation superlinear, with the variables it sends.
+type hostileFamily struct {
+	name string
+	doc  func(n int) (query, vars string)
+}
+
+// repeatTo repeats unit (with {i} replaced by the index) until the text
+// has n bytes.
+func repeatTo(n int, unit, sep string) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(strings.ReplaceAll(unit, "{i}", strconv.Itoa(i)))
+	}
+	return b.String()
+}
+
+// hostileFamilies are the shapes measured by BenchmarkHostileDocuments:
+// what validation's rules are quadratic in (fields meeting at one
+// position through fragments, operations, fragments, variables,
+// arguments, input object fields, directives), huge literals and deep
+// fragment chains.
+var hostileFamilies = []hostileFamily{
+	{"same-named fields across fragments", func(n int) (string, string) {
+		return "{ me { " + repeatTo(n/2, "...F{i}", " ") + " } } " + repeatTo(n/2, "fragment F{i} on User { name: id }", " "), ""
+	}},
+	{"fragment chain", func(n int) (string, string) {
+		return "{ me { ...F0 } } " + repeatTo(n, "fragment F{i} on User { id ...F{i}x }", " "), ""
+	}},
+	{"operations", func(n int) (string, string) {
+		return repeatTo(n, "query Q{i} { me { id } }", " "), ""
+	}},
+	{"unused fragments", func(n int) (string, string) {
+		return "{ me { id } } " + repeatTo(n, "fragment F{i} on User { id }", " "), ""
+	}},
+	{"variables", func(n int) (string, string) {
+		return "query(" + repeatTo(n, "$v{i}: Int", ", ") + ") { me { id } }", ""
+	}},
+	{"arguments", func(n int) (string, string) {
+		return "{ topProducts(" + repeatTo(n, "a{i}: 1", ", ") + ") { upc } }", ""
+	}},
+	{"duplicate arguments", func(n int) (string, string) {
+		return "{ topProducts(" + repeatTo(n, "first: 1", ", ") + ") { upc } }", ""
+	}},
+	{"input object fields in a variable default", func(n int) (string, string) {
+		return "query($x: Int = 1, $o: [Int] = [" + repeatTo(n, "1", ",") + "]) { me { id } }", ""
+	}},
+	{"directives", func(n int) (string, string) {
+		return "{ me " + repeatTo(n, "@skip(if: false)", " ") + " { id } }", ""
+	}},
+	{"string literal", func(n int) (string, string) {
+		return `{ t: __type(name: "` + strings.Repeat("A", n) + `") { name } }`, ""
+	}},
+	{"number literal", func(n int) (string, string) {
+		return "{ topProducts(first: " + strings.Repeat("9", n) + ") { upc } }", ""
+	}},
+	{"string variable", func(n int) (string, string) {
+		return `query($n: String!) { t: __type(name: $n) { name } }`, `{"n":"` + strings.Repeat("A", n) + `"}`
+	}},
+	{"list variable", func(n int) (string, string) {
+		return `query($l: [Int]) { me { id } }`, `{"l":[` + repeatTo(n, "1", ",") + `]}`
+	}},
+}
+
+// hostileSeq numbers the documents BenchmarkHostileDocuments sends, over
+// every run of it, so that none is answered from the document cache.
+var hostileSeq atomic.Int64
+
+// hostileSizes are the document sizes measured, up to the default body
+// limit (2 MiB, server.max_body_bytes).
+var hostileSizes = []int{8 << 10, 48 << 10, 2<<20 - 4<<10}
+
+// BenchmarkHostileDocuments serves each hostile document shape at sizes
+// up to the body limit through the whole handler, a distinct document
+// each time (a comment numbers it, so no document cache answers), and
+// reports the process's CPU time per document and per byte (wall time
+// says little on a shared machine): a family whose cpu-ns/byte grows with
+// the size is superlinear. Every answer must be a GraphQL
+// error with extensions.code (or data), never a 5xx.
+//
+//	go test ./server -run '^$' -bench HostileDocuments -count 6
+func BenchmarkHostileDocuments(b *testing.B) {
+	o := server.DefaultOptions()
+	o.Introspection = true
+	g := gatewaytest.Start(b, gatewaytest.WithServerOptions(o), gatewaytest.WithMemoizedSubgraphs())
+	for _, f := range hostileFamilies {
+		for _, n := range hostileSizes {
+			b.Run(fmt.Sprintf("%s/%dKiB", strings.ReplaceAll(f.name, " ", "_"), n>>10), func(b *testing.B) {
+				query, vars := f.doc(n)
+				body := func(i int) []byte {
+					m := map[string]any{"query": "# " + strconv.Itoa(i) + "\n" + query}
+					if vars != "" {
+						m["variables"] = json.RawMessage(vars)
+					}
+					if strings.HasPrefix(f.name, "operations") {
+						m["operationName"] = "Q0"
+					}
+					out, _ := json.Marshal(m)
+					return out
+				}
+				first := body(0)
+				b.SetBytes(int64(len(first)))
+				b.ReportAllocs()
+				cpu0, n := processCPU(), 0
+				for b.Loop() {
+					n++
+					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body(int(hostileSeq.Add(1)))))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Accept", "application/graphql-response+json")
+					rec := httptest.NewRecorder()
+					g.Handler.ServeHTTP(rec, req)
+					if rec.Code >= 500 || rec.Code != http.StatusOK && !bytes.Contains(rec.Body.Bytes(), []byte(`"code":"`)) {
+						b.Fatalf("%d %.300s", rec.Code, rec.Body.Bytes())
+					}
+					if rec.Body.Len() > 64<<10 {
+						b.Fatalf("a %d-byte answer", rec.Body.Len())
+					}
+				}
+				cpu := float64((processCPU() - cpu0).Nanoseconds()) / float64(n)
+				b.ReportMetric(cpu, "cpu-ns/op")
+				b.ReportMetric(cpu/float64(len(first)), "cpu-ns/byte")
+			})
+		}
+	}
+}
