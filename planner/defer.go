@@ -26,7 +26,8 @@ import (
 // makes the primary part of the groups of no part and the groups they
 // depend on, and one DeferredPart per Defer: the deferred fetches its
 // fields need (each run by the first part that needs it) and the earlier
-// parts it reads from. Deferred entity fetches read their
+// parts it reads from, also those whose fields its payload renders
+// without delivering them (repeated, or leading to fields of its own). Deferred entity fetches read their
 // representations from what the primary fetches wrote, so nothing the
 // primary fetched is fetched again. A Defer that delivers no field of
 // its own at a position still has a view there (delivered): the fields
@@ -232,13 +233,24 @@ func (b *builder) splitDefer(p *Plan, defers []*Defer, root Node) {
 	prim.Root = view(shape.Root, nil)
 	dp.PrimaryShape = &prim
 	index := map[*Defer]int{}
+	// readers maps a Defer to the other parts whose payloads render some
+	// of the fields delivered with it (see reads).
+	readers := map[*Defer][]*Defer{}
 	for i, d := range defers {
 		index[d] = i
 		m := map[*ShapeSet]*ShapeSet{}
+		read := map[*Defer]bool{}
 		for _, sel := range positions(shape.Root, d.Path) {
-			m[sel] = delivered(sel, d)
+			v := delivered(sel, d)
+			m[sel] = v
+			reads(v, d, read)
 		}
 		dp.views[d] = m
+		for _, o := range defers {
+			if read[o] {
+				readers[o] = append(readers[o], d)
+			}
+		}
 	}
 	// Fetches: primary when they fetch a primary client field (planned
 	// apart, when they are of the primary part) or a primary fetch
@@ -290,6 +302,17 @@ func (b *builder) splitDefer(p *Plan, defers []*Defer, root Node) {
 			served[g.part] = true
 		}
 		partsOf(g.sel, served)
+		// A part whose payload renders a field delivered with another
+		// part (one it echoes, or one leading to its own fields) needs
+		// the fetch of that field as well: its payload must not be
+		// rendered before that fetch is done.
+		var readBy []*Defer
+		for d := range served {
+			readBy = append(readBy, readers[d]...)
+		}
+		for _, r := range readBy {
+			served[r] = true
+		}
 		if len(served) == 0 && len(defers) > 0 {
 			// Nothing the client asked for (inputs of another fetch):
 			// the first part runs it, unless a part needs it anyway.
@@ -342,6 +365,35 @@ func partsOf(s *subSel, out map[*Defer]bool) {
 			partsOf(f.sub, out)
 		}
 	}
+}
+
+// reads adds to out the @defer fragments, other than d and its
+// ancestors, that deliver fields of v, the view d's payload renders:
+// their fetches are run by other parts (the primary's and the ancestors'
+// are done before d's payload is rendered).
+func reads(v *ShapeSet, d *Defer, out map[*Defer]bool) {
+	if v == nil {
+		return
+	}
+	for _, tf := range v.ByType {
+		for i := range tf.Fields {
+			f := &tf.Fields[i]
+			if o := f.Defer; o != nil && o != d && !o.encloses(d) {
+				out[o] = true
+			}
+			reads(f.Selection, d, out)
+		}
+	}
+}
+
+// encloses reports whether d is nested, at some depth, in a.
+func (a *Defer) encloses(d *Defer) bool {
+	for p := d.Parent; p != nil; p = p.Parent {
+		if p == a {
+			return true
+		}
+	}
+	return false
 }
 
 // hasPrimaryField reports whether a subgraph selection answers a client

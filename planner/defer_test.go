@@ -209,6 +209,21 @@ func TestDeferPartsPlannedApart(t *testing.T) {
 		{name: "nested reads its parent's fetch", query: `{ product(upc: "1") { name ... @defer { reviews { body ... @defer { author { name } } } } } }`,
 			plain: `{ product(upc: "1") { name reviews { body author { name } } } }`, primaryLacks: []string{"reviews"},
 			partHas: []string{"reviews{body", "accounts:"}, depends: [][]int{nil, {0}}},
+		// User.reviews is delivered with "a" (selected there first); "b"
+		// fetches nothing and repeats it in its entry: it waits for "a".
+		{name: "echo of a field another part fetches", query: `{ product(upc: "1") { reviews { ... @defer(label: "a") { author { reviews { id } } } author { ... @defer(label: "b") { reviews { id } } } } } }`,
+			plain: `{ product(upc: "1") { reviews { author { reviews { id } } } } }`, primaryLacks: []string{"id}"},
+			partHas: []string{"User{reviews{id}}", ""}, depends: [][]int{nil, {0}}},
+		// reviews is delivered with "a"; "b" renders it to reach its own
+		// __typename, which no fetch answers: it waits for "a".
+		{name: "field leading to its own fetched by another part", query: `{ product(upc: "1") { ... @defer(label: "a") { reviews { body } } ... @defer(label: "b") { reviews { __typename } } } }`,
+			plain: `{ product(upc: "1") { reviews { body __typename } } }`, primaryLacks: []string{"reviews"},
+			partHas: []string{"reviews{body", ""}, depends: [][]int{nil, {0}}},
+		// Sibling parts delivering fields of their own do not wait for
+		// each other.
+		{name: "siblings with fields of their own", query: `{ product(upc: "1") { ... @defer(label: "a") { reviews { body } name } ... @defer(label: "b") { name price } } }`,
+			plain: `{ product(upc: "1") { reviews { body } name price } }`, primaryLacks: []string{"reviews", "price"},
+			partHas: []string{"reviews{body", "price"}, depends: [][]int{nil, nil}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
