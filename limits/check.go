@@ -266,7 +266,7 @@ func spreadNames(ss ast.SelectionSet, names []string) []string {
 }
 
 // selectionSet counts ss with fragment spreads resolved from the memo, and
-// checks the directives and literals of every selection in it. Recursion
+// checks the directives of every selection in it. Recursion
 // follows the syntactic nesting only, which the parser bounds.
 func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 	var c counts
@@ -274,9 +274,6 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 		switch sel := sel.(type) {
 		case *ast.Field:
 			if err := w.directives(sel.Directives, "field "+Clip(sel.Name, maxEcho)); err != nil {
-				return c, err
-			}
-			if err := w.arguments(sel.Arguments); err != nil {
 				return c, err
 			}
 			c.fields = satAdd(c.fields, 1)
@@ -323,11 +320,6 @@ func (w *walker) directives(ds ast.DirectiveList, on string) error {
 	if n := w.s.MaxDirectivesPerField; n > 0 && len(ds) > n {
 		return badRequest(CodeMaxDirectivesExceeded, "%s has %d directives; the limit is %d", on, len(ds), n)
 	}
-	for _, d := range ds {
-		if err := w.arguments(d.Arguments); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -335,43 +327,6 @@ func (w *walker) variableDefinitions(vds ast.VariableDefinitionList) error {
 	for _, vd := range vds {
 		if err := w.directives(vd.Directives, "variable $"+Clip(vd.Variable, maxEcho)); err != nil {
 			return err
-		}
-		if err := checkValue(vd.DefaultValue); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (w *walker) arguments(args ast.ArgumentList) error {
-	for _, a := range args {
-		if err := checkValue(a.Value); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkValue rejects Int literals outside the 32-bit range in v and the
-// values nested in it. Recursion follows the syntactic nesting of list and
-// object values, which the parser bounds.
-func checkValue(v *ast.Value) error {
-	if v == nil {
-		return nil
-	}
-	switch v.Kind {
-	case ast.IntValue:
-		if v.ExpectedType != nil && v.ExpectedType.Name() != "Int" {
-			return nil
-		}
-		if _, err := strconv.ParseInt(v.Raw, 10, 32); err != nil {
-			return badRequest(CodeValidationFailed, "Int cannot represent non 32-bit signed integer value: %s", Clip(v.Raw, maxEcho))
-		}
-	case ast.ListValue, ast.ObjectValue:
-		for _, child := range v.Children {
-			if err := checkValue(child.Value); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -10,7 +10,10 @@
 //	Check    one walk of the AST: depth, aliases, fields, root fields,
 //	         directives per field and chains of fragment spreads, with
 //	         fragment spreads expanded by memoisation and saturating
-//	         counters; 32-bit Int literals
+//	         counters
+//
+// IntRangeRule, a validation rule, refuses Int literals beyond 32 bits in
+// Int positions (validation knows a literal's position; Check does not).
 //
 // Prescan exists because gqlparser's parser is recursive: a document nested
 // deeply enough can exhaust the goroutine stack, a fatal error that recover

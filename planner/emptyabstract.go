@@ -31,7 +31,7 @@ func (b *builder) unimplemented(sel *SelectionSet) bool {
 	if !sel.Abstract || len(sel.ByType) != 1 || sel.ByType[0].Type != sel.Type {
 		return false
 	}
-	return len(b.sg.Full.PossibleTypes[sel.Type]) == 0
+	return len(objectTypes(b.sg.Full, sel.Type)) == 0
 }
 
 // askable returns the fields of tf (an entry of sel) that graph is asked

@@ -217,7 +217,7 @@ func (n *normalizer) selectionSet(def *ast.Definition, sets []ctxSet, path []Pat
 		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets, path)}}
 		return out
 	}
-	possible := n.schema.PossibleTypes[def.Name]
+	possible := objectTypes(n.schema, def.Name)
 	if len(possible) == 0 {
 		// An interface no object implements (in this schema): its own
 		// fields are all there is to select.
@@ -374,6 +374,26 @@ func introspectionField(schema *ast.Schema, obj *ast.Definition, name string) *a
 		return &ast.FieldDefinition{Name: name, Type: ast.NamedType("__Type", nil)}
 	}
 	return nil
+}
+
+// objectTypes lists the object types of the abstract type name. gqlparser's
+// PossibleTypes also lists the interfaces that implement an interface
+// (interface Named implements Node): no value has one as its runtime
+// type, so no position selects fields or renders for it.
+func objectTypes(schema *ast.Schema, name string) []*ast.Definition {
+	all := schema.PossibleTypes[name]
+	for _, p := range all {
+		if p.Kind != ast.Object {
+			out := make([]*ast.Definition, 0, len(all))
+			for _, q := range all {
+				if q.Kind == ast.Object {
+					out = append(out, q)
+				}
+			}
+			return out
+		}
+	}
+	return all
 }
 
 // applies reports whether a fragment with the type condition cond applies

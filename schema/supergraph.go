@@ -414,9 +414,12 @@ func (s *Supergraph) readTypes(names specNames) error {
 		}
 		s.Types[def.Name] = t
 	}
-	// Possible types of interfaces per graph.
+	// Possible types of interfaces per graph: object types only. An
+	// interface implementing another (interface Named implements Node)
+	// carries @join__implements too, but no value has it as its runtime
+	// type; its implementations declare the other interface themselves.
 	for _, def := range s.Full.Types {
-		if def.Kind != ast.Object && def.Kind != ast.Interface {
+		if def.Kind != ast.Object {
 			continue
 		}
 		for _, d := range def.Directives.ForNames(names.joinDirective("implements")) {
@@ -444,7 +447,7 @@ func (s *Supergraph) readTypes(names specNames) error {
 		for gid, tg := range t.Graphs {
 			tg.Possible = map[string]bool{}
 			for _, obj := range s.Full.PossibleTypes[t.Name] {
-				if ot := s.Types[obj.Name]; ot != nil && ot.Graphs[gid] != nil {
+				if ot := s.Types[obj.Name]; ot != nil && ot.Kind == ast.Object && ot.Graphs[gid] != nil {
 					tg.Possible[obj.Name] = true
 				}
 			}

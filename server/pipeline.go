@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -403,6 +404,9 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 	}
 	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
 	if verr == nil {
+		for name, v := range coerced {
+			coerced[name] = plainLists(v)
+		}
 		verr = checkVariables(rt.sg.API, op, coerced)
 	}
 	if verr != nil {
@@ -416,9 +420,6 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		}
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: limits.Clip(msg, 256), Status: 400}
 	}
-	for name, v := range coerced {
-		coerced[name] = emptyListsNotNull(v)
-	}
 	forwarded := raw
 	if len(coerced) > 0 {
 		if b, err := json.Marshal(coerced); err == nil {
@@ -428,25 +429,43 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 	return coerced, forwarded, nil
 }
 
-// emptyListsNotNull returns v with every nil list made an empty one.
-// gqlparser turns a default value written `[]` into a nil []any, which
-// marshals as null: a subgraph would then receive an explicit null (spec
-// 6.4.1: an explicit null overrides the argument's own default) where the
-// client's operation said []. A null the client sent is an untyped nil and
-// stays null.
-func emptyListsNotNull(v any) any {
+// plainLists returns v with every list a non-nil []any, the shape JSON
+// decoding gives and what the later stages (Int checks, cost analysis,
+// planning) read. gqlparser's coercion makes two other shapes:
+//   - a single value given where a list is expected (spec 3.11 input
+//     coercion, "4" for [Int] or [[Int]]) is wrapped in a typed slice
+//     ([]float64, []int64, []map[string]any), which a []any type switch
+//     misses;
+//   - a default value written `[]` is a nil []any, which marshals as null:
+//     a subgraph would then receive an explicit null (spec 6.4.1: an
+//     explicit null overrides the argument's own default) where the
+//     client's operation said [].
+//
+// A null the client sent is an untyped nil and stays null.
+func plainLists(v any) any {
 	switch t := v.(type) {
+	case nil:
+		return nil
 	case []any:
 		if t == nil {
 			return []any{}
 		}
 		for i, e := range t {
-			t[i] = emptyListsNotNull(e)
+			t[i] = plainLists(e)
 		}
+		return t
 	case map[string]any:
 		for k, e := range t {
-			t[k] = emptyListsNotNull(e)
+			t[k] = plainLists(e)
 		}
+		return t
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice {
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = plainLists(rv.Index(i).Interface())
+		}
+		return out
 	}
 	return v
 }

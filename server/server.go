@@ -255,7 +255,9 @@ type document struct {
 
 // New returns a server for sg that sends fetches through transport.
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
-	s := &Server{opts: opts, transport: transport, rules: rules.NewDefaultRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes)}
+	vrules := rules.NewDefaultRules()
+	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	s := &Server{opts: opts, transport: transport, rules: vrules, reading: request.NewBudget(opts.HTTP.MaxReadingBytes)}
 	s.initObserve()
 	s.routes()
 	if opts.MaxInflightBytes > 0 {

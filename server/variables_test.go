@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/fedgate/gateway/schema"
@@ -36,16 +37,67 @@ func TestCoerceVariablesForwardsDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got, want any
-			if err := json.Unmarshal(forwarded, &got); err != nil {
-				t.Fatalf("forwarded %s: %v", forwarded, err)
-			}
-			_ = json.Unmarshal([]byte(tc.want), &want)
-			gb, _ := json.Marshal(got)
-			wb, _ := json.Marshal(want)
-			if string(gb) != string(wb) {
-				t.Fatalf("forwarded %s, want %s", gb, wb)
-			}
+			checkForwarded(t, forwarded, tc.want)
 		})
+	}
+}
+
+// TestCoerceVariablesOneItemLists: an Int list variable given as one item
+// (spec 3.11 input coercion, at any list depth, in the request or in the
+// definition's default) is accepted and forwarded, and its items are still
+// checked to 32 bits. gqlparser's coercion wraps such a value in a typed
+// slice ([]float64, []int64), not a []any.
+func TestCoerceVariablesOneItemLists(t *testing.T) {
+	api := gqlparser.MustLoadSchema(&ast.Source{Input: `
+		input F { n: [Int] }
+		type Query { m(seed: [[Int]]): Int, l(n: [Int!]): Int, f(f: [F]): Int }`})
+	rt := &runtime{sg: &schema.Supergraph{API: api}}
+	for _, tc := range []struct {
+		name, query, vars, want, wantErr string
+	}{
+		{"default one item for a list of lists", `query($v: [[Int]] = [4]) { m(seed: $v) }`, ``, `{"v":[[4]]}`, ""},
+		{"default scalar for a list of lists", `query($v: [[Int]] = 4) { m(seed: $v) }`, ``, `{"v":[4]}`, ""},
+		{"sent one item for a list of lists", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":[4, [5]]}`, `{"v":[[4],[5]]}`, ""},
+		{"sent scalar for a list of lists", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":4}`, `{"v":[4]}`, ""},
+		{"sent scalar for a list", `query($v: [Int!]) { l(n: $v) }`, `{"v":4}`, `{"v":[4]}`, ""},
+		{"one item in an input object", `query($v: [F]) { f(f: $v) }`, `{"v":{"n":3}}`, `{"v":[{"n":[3]}]}`, ""},
+		{"one item out of range", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":2147483648}`, "", "not a 32-bit integer"},
+		{"one nested item not a number", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":[[1.5]]}`, "", "Int"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQuery(api, tc.query)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(tc.vars))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkForwarded(t, forwarded, tc.want)
+		})
+	}
+}
+
+// checkForwarded compares the forwarded variables with want as JSON
+// values (key order and spacing aside).
+func checkForwarded(t *testing.T, forwarded []byte, want string) {
+	t.Helper()
+	var got, wanted any
+	if err := json.Unmarshal(forwarded, &got); err != nil {
+		t.Fatalf("forwarded %s: %v", forwarded, err)
+	}
+	if err := json.Unmarshal([]byte(want), &wanted); err != nil {
+		t.Fatalf("want %s: %v", want, err)
+	}
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(wanted)
+	if string(gb) != string(wb) {
+		t.Fatalf("forwarded %s, want %s", gb, wb)
 	}
 }

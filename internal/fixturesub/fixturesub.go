@@ -465,16 +465,23 @@ func (e *execution) coerce(v any, t *ast.Type, depth int) any {
 }
 
 // normalize turns literal numbers into float64, as JSON variables are, so
-// a value hashes alike whether a gateway inlines it or sends a variable.
+// a value hashes alike whether a gateway inlines it or sends a variable;
+// -0 is 0 (a gateway that parses -0.0 and prints the number, as
+// JavaScript does, forwards 0).
 func normalize(v any) any {
 	switch x := v.(type) {
 	case int64:
 		return float64(x)
 	case int:
 		return float64(x)
+	case float64:
+		if x == 0 {
+			return 0.0
+		}
+		return x
 	case json.Number:
 		f, _ := x.Float64()
-		return f
+		return normalize(f)
 	case []any:
 		out := make([]any, len(x))
 		for i := range x {

@@ -200,4 +200,17 @@ func TestArgumentsHashAfterCoercion(t *testing.T) {
 	if got := post(t, ids, `query($i: ID!) { user(id: $i) { id name } }`, map[string]any{"i": 4}); got != str {
 		t.Errorf(`user(id: "4") answers %s, user(id: $i) with i 4 answers %s`, str, got)
 	}
+	// -0.0 is 0: a gateway that parses the literal and prints the number
+	// (JavaScript prints -0 as 0) forwards 0.
+	shapes := handlers(t, "../../testdata/compose/client_shapes/supergraph.graphql")["grid"]
+	same = func(name string, queries ...string) {
+		t.Helper()
+		first := post(t, shapes, queries[0], map[string]any{"s": 0})
+		for _, q := range queries[1:] {
+			if got := post(t, shapes, q, map[string]any{"s": 0}); got != first {
+				t.Errorf("%s: %s answers %s, %s answers %s", name, queries[0], first, q, got)
+			}
+		}
+	}
+	same("negative zero", `{ matrix(scale: 0) }`, `{ matrix(scale: -0.0) }`, `{ matrix(scale: -0) }`, `query($s: Float) { matrix(scale: $s) }`)
 }

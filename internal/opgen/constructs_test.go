@@ -8,9 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/opgen"
-	"github.com/fedgate/gateway/schema"
 )
 
 // TestClientConstructs checks that operations on the demo graph contain
@@ -20,26 +18,36 @@ import (
 // entity's key fields below it, one response key merged from two
 // fragments with different sub-selections, variables used only inside
 // named fragments spread from other fragments, __typename on the root and
-// introspection fields next to data fields.
+// introspection fields next to data fields; and, on the demo and the
+// fixtures together, the shapes of clients.go (see clientConstructs).
 func TestClientConstructs(t *testing.T) {
-	sg, err := schema.Load(gateway.DemoSupergraph)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hints := opgen.HintsFrom(sg)
-	g := opgen.New(sg.API, hints, opgen.Options{})
 	seen := map[string]bool{}
-	for seed := uint64(0); seed < 600; seed++ {
-		op, err := g.Generate(seed)
-		if err != nil {
-			t.Fatal(err)
+	for name, sg := range supergraphs(t) {
+		hints := opgen.HintsFrom(sg)
+		g := opgen.New(sg.API, hints, opgen.Options{Mutations: true})
+		n := uint64(40)
+		if name == "demo" {
+			n = 600
 		}
-		doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		for _, o := range doc.Operations {
-			constructs(sg.API, o, hints, seen)
+		for seed := uint64(0); seed < n; seed++ {
+			op, err := g.Generate(seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			for _, o := range doc.Operations {
+				if name == "demo" {
+					constructs(sg.API, o, hints, seen)
+				}
+				var vars map[string]any
+				if o.Name == op.OperationName || op.OperationName == "" {
+					vars = op.Variables
+				}
+				clientConstructs(sg.API, o, vars, hints, seen)
+			}
 		}
 	}
 	for _, want := range []string{
@@ -50,11 +58,269 @@ func TestClientConstructs(t *testing.T) {
 		"one key from two fragments with different selections",
 		"variable used only in nested named fragments",
 		"__typename on the root", "__schema next to data fields", "__type next to data fields",
+		"__typename-only selection on an abstract type",
+		"__typename only in fragments on an abstract type",
+		"one field twice, one occurrence conditional",
+		"nullable Boolean variable with a default in @skip/@include",
+		"nullable variable with a default for a non-null argument",
+		"explicit null variable over its default",
+		"explicit null argument over its default",
+		"@requires field next to its aliased input",
+		"@provides field with provided and other fields",
+		"entity chain longer than 6",
+		"inline fragment without a type condition",
+		"... on Query inside ... on Query",
+		"@skip/@include($var) on a fragment nested 3 deep",
+		"string with escapes", "block string", "negative Int", "Float with exponent",
+		"custom scalar as an object", "custom scalar as a list",
+		"enum variable", "input object variable", "list variable",
+		"mutation with several root fields",
+		"deprecated field", "deprecated argument",
+		"arguments on a field of an entity below another field",
+		"__type(name: $variable)", "isDeprecated in introspection", "args(includeDeprecated:) in introspection",
 	} {
 		if !seen[want] {
-			t.Errorf("600 operations have no %s", want)
+			t.Errorf("the operations have no %s", want)
 		}
 	}
+}
+
+// clientConstructs notes in seen the shapes of clients.go (and the value
+// forms of TestClientConstructs) that o contains; vars are the variable
+// values sent when o is the operation run, else nil.
+func clientConstructs(api *ast.Schema, o *ast.OperationDefinition, vars map[string]any, hints opgen.Hints, seen map[string]bool) {
+	if o.Operation == ast.Mutation && len(o.SelectionSet) >= 2 {
+		seen["mutation with several root fields"] = true
+	}
+	for _, d := range o.VariableDefinitions {
+		if d.DefaultValue != nil && !d.Type.NonNull {
+			if v, ok := vars[d.Variable]; ok && v == nil {
+				seen["explicit null variable over its default"] = true
+			}
+		}
+		if def := api.Types[d.Type.Name()]; def != nil {
+			switch {
+			case d.Type.Elem != nil:
+				seen["list variable"] = true
+			case def.Kind == ast.Enum:
+				seen["enum variable"] = true
+			case def.Kind == ast.InputObject:
+				seen["input object variable"] = true
+			}
+		}
+	}
+	defaulted := func(v *ast.Value) bool {
+		if v == nil || v.Kind != ast.Variable {
+			return false
+		}
+		d := o.VariableDefinitions.ForName(v.Raw)
+		return d != nil && !d.Type.NonNull && d.DefaultValue != nil
+	}
+	var values func(v *ast.Value, typ *ast.Type)
+	values = func(v *ast.Value, typ *ast.Type) {
+		if v == nil || typ == nil {
+			return
+		}
+		def := api.Types[typ.Name()]
+		switch {
+		case v.Kind == ast.BlockValue:
+			seen["block string"] = true
+		case v.Kind == ast.StringValue && strings.ContainsAny(v.Raw, "\"\\\n\t"):
+			seen["string with escapes"] = true
+		case v.Kind == ast.IntValue && strings.HasPrefix(v.Raw, "-"):
+			seen["negative Int"] = true
+		case v.Kind == ast.FloatValue && strings.ContainsAny(v.Raw, "eE"):
+			seen["Float with exponent"] = true
+		}
+		if def != nil && def.Kind == ast.Scalar && !def.BuiltIn && typ.Elem == nil {
+			switch v.Kind {
+			case ast.ObjectValue:
+				seen["custom scalar as an object"] = true
+			case ast.ListValue:
+				seen["custom scalar as a list"] = true
+			}
+			return
+		}
+		for _, c := range v.Children {
+			switch {
+			case v.Kind == ast.ListValue && typ.Elem != nil:
+				values(c.Value, typ.Elem)
+			case v.Kind == ast.ListValue:
+				values(c.Value, typ)
+			case def != nil && def.Kind == ast.InputObject:
+				if f := def.Fields.ForName(c.Name); f != nil {
+					values(c.Value, f.Type)
+				}
+			}
+		}
+	}
+	var visit func(set ast.SelectionSet, parent *ast.Definition, entities, fragDepth int, fragTypes []string)
+	visit = func(set ast.SelectionSet, parent *ast.Definition, entities, fragDepth int, fragTypes []string) {
+		names := map[string][]*ast.Field{}
+		for _, sel := range set {
+			f, ok := sel.(*ast.Field)
+			if !ok {
+				continue
+			}
+			names[f.Alias] = append(names[f.Alias], f)
+		}
+		for _, fs := range names {
+			if len(fs) > 1 && len(fs[0].SelectionSet) > 0 && (variableCondition(fs[0].Directives) || variableCondition(fs[1].Directives)) {
+				seen["one field twice, one occurrence conditional"] = true
+			}
+		}
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				switch {
+				case s.Name == "__type" && len(s.Arguments) == 1 && s.Arguments[0].Value.Kind == ast.Variable:
+					seen["__type(name: $variable)"] = true
+				case s.Name == "isDeprecated":
+					seen["isDeprecated in introspection"] = true
+				case s.Name == "args" && s.Arguments.ForName("includeDeprecated") != nil:
+					seen["args(includeDeprecated:) in introspection"] = true
+				}
+				if s.Definition == nil {
+					continue
+				}
+				for _, a := range s.Arguments {
+					ad := s.Definition.Arguments.ForName(a.Name)
+					if ad == nil {
+						continue
+					}
+					if ad.Type.NonNull && defaulted(a.Value) {
+						seen["nullable variable with a default for a non-null argument"] = true
+					}
+					if a.Value.Kind == ast.NullValue && ad.DefaultValue != nil {
+						seen["explicit null argument over its default"] = true
+					}
+					if ad.Directives.ForName("deprecated") != nil {
+						seen["deprecated argument"] = true
+					}
+					if entities > 0 && parent != nil && hints.Entities[parent.Name] {
+						seen["arguments on a field of an entity below another field"] = true
+					}
+					values(a.Value, ad.Type)
+				}
+				for _, d := range s.Directives {
+					if (d.Name == "skip" || d.Name == "include") && defaulted(d.Arguments[0].Value) {
+						seen["nullable Boolean variable with a default in @skip/@include"] = true
+					}
+				}
+				if s.Definition.Directives.ForName("deprecated") != nil {
+					seen["deprecated field"] = true
+				}
+				if parent != nil && hints.Requires[parent.Name][s.Name] != nil {
+					for _, r := range hints.Requires[parent.Name][s.Name] {
+						in, ok := r.(*ast.Field)
+						for _, other := range set {
+							if o, isField := other.(*ast.Field); ok && isField && o.Name == in.Name && o.Alias != o.Name {
+								seen["@requires field next to its aliased input"] = true
+							}
+						}
+					}
+				}
+				if parent != nil && hints.Provides[parent.Name][s.Name] != nil {
+					provided := map[string]bool{}
+					for _, p := range hints.Provides[parent.Name][s.Name] {
+						if pf, ok := p.(*ast.Field); ok {
+							provided[pf.Name] = true
+						}
+					}
+					in, out := false, false
+					for _, c := range flatFields(s.SelectionSet) {
+						if provided[c.Name] {
+							in = true
+						} else if c.Name != "__typename" {
+							out = true
+						}
+					}
+					if in && out {
+						seen["@provides field with provided and other fields"] = true
+					}
+				}
+				def := api.Types[s.Definition.Type.Name()]
+				if def != nil && def.IsAbstractType() && len(s.SelectionSet) > 0 {
+					only, inFragments := true, true
+					for _, c := range flatFields(s.SelectionSet) {
+						only = only && c.Name == "__typename"
+					}
+					for _, c := range s.SelectionSet {
+						if f, ok := c.(*ast.Field); ok && f.Name == "__typename" {
+							inFragments = false
+						}
+					}
+					if only {
+						seen["__typename-only selection on an abstract type"] = true
+						if inFragments {
+							seen["__typename only in fragments on an abstract type"] = true
+						}
+					}
+				}
+				e := entities
+				if hints.Entities[s.Definition.Type.Name()] {
+					e++
+				}
+				if e > 6 {
+					seen["entity chain longer than 6"] = true
+				}
+				visit(s.SelectionSet, def, e, 0, nil)
+			case *ast.InlineFragment:
+				if s.TypeCondition == "" {
+					seen["inline fragment without a type condition"] = true
+				}
+				if fragDepth == 2 && variableCondition(s.Directives) {
+					seen["@skip/@include($var) on a fragment nested 3 deep"] = true
+				}
+				if s.TypeCondition == "Query" && len(fragTypes) > 0 && fragTypes[len(fragTypes)-1] == "Query" {
+					seen["... on Query inside ... on Query"] = true
+				}
+				cond := s.TypeCondition
+				if cond == "" && parent != nil {
+					cond = parent.Name
+				}
+				visit(s.SelectionSet, api.Types[cond], entities, fragDepth+1, append(fragTypes, cond))
+			case *ast.FragmentSpread:
+				if fragDepth == 2 && variableCondition(s.Directives) {
+					seen["@skip/@include($var) on a fragment nested 3 deep"] = true
+				}
+				cond := s.Definition.TypeCondition
+				if cond == "Query" && len(fragTypes) > 0 && fragTypes[len(fragTypes)-1] == "Query" {
+					seen["... on Query inside ... on Query"] = true
+				}
+				visit(s.Definition.SelectionSet, api.Types[cond], entities, fragDepth+1, append(fragTypes, cond))
+			}
+		}
+	}
+	visit(o.SelectionSet, nil, 0, 0, nil)
+}
+
+// variableCondition reports whether dirs have @skip or @include with a
+// variable.
+func variableCondition(dirs ast.DirectiveList) bool {
+	for _, d := range dirs {
+		if (d.Name == "skip" || d.Name == "include") && d.Arguments[0].Value.Kind == ast.Variable {
+			return true
+		}
+	}
+	return false
+}
+
+// flatFields lists the fields of set, fragments expanded (not their
+// sub-selections).
+func flatFields(set ast.SelectionSet) []*ast.Field {
+	var out []*ast.Field
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			out = append(out, s)
+		case *ast.InlineFragment:
+			out = append(out, flatFields(s.SelectionSet)...)
+		case *ast.FragmentSpread:
+			out = append(out, flatFields(s.Definition.SelectionSet)...)
+		}
+	}
+	return out
 }
 
 // constructs notes in seen the constructs of TestClientConstructs that o

@@ -13,7 +13,8 @@ import (
 // @requires selection names fields of the nested type), and the types
 // with a key.
 func HintsFrom(sg *schema.Supergraph) Hints {
-	h := Hints{AliasNames: map[string][]string{}, Entities: map[string]bool{}}
+	h := Hints{AliasNames: map[string][]string{}, Entities: map[string]bool{},
+		Requires: map[string]map[string]ast.SelectionSet{}, Provides: map[string]map[string]ast.SelectionSet{}}
 	names := map[string]map[string]bool{}
 	for name, t := range sg.Types {
 		for _, tg := range t.Graphs {
@@ -22,9 +23,18 @@ func HintsFrom(sg *schema.Supergraph) Hints {
 				addNames(sg, names, name, k.Selection)
 			}
 		}
-		for _, f := range t.Fields {
-			for _, fg := range f.Graphs {
+		for fname, f := range t.Fields {
+			graphs := make([]string, 0, len(f.Graphs))
+			for id := range f.Graphs {
+				graphs = append(graphs, id)
+			}
+			// Sorted: the hints, so the operations, do not depend on map order.
+			sort.Strings(graphs)
+			for _, id := range graphs {
+				fg := f.Graphs[id]
 				addNames(sg, names, name, fg.Requires)
+				addSet(h.Requires, name, fname, fg.Requires)
+				addSet(h.Provides, name, fname, fg.Provides)
 			}
 		}
 	}
@@ -35,6 +45,20 @@ func HintsFrom(sg *schema.Supergraph) Hints {
 		sort.Strings(h.AliasNames[typ])
 	}
 	return h
+}
+
+// addSet records set for typ.field in into, the first one seen when
+// several subgraphs have one.
+func addSet(into map[string]map[string]ast.SelectionSet, typ, field string, set ast.SelectionSet) {
+	if len(set) == 0 {
+		return
+	}
+	if into[typ] == nil {
+		into[typ] = map[string]ast.SelectionSet{}
+	}
+	if into[typ][field] == nil {
+		into[typ][field] = set
+	}
 }
 
 // addNames records the fields set selects on typ, and recurses into their

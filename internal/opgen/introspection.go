@@ -2,6 +2,7 @@ package opgen
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -24,12 +25,16 @@ func (s *gen) introspection(sc *scope) ast.Selection {
 		return f
 	}
 	name := s.typeName()
-	f := &ast.Field{Name: "__type", Alias: "__type",
-		Arguments: ast.ArgumentList{{Name: "name", Value: &ast.Value{Kind: ast.StringValue, Raw: name}}}}
+	arg := &ast.Value{Kind: ast.StringValue, Raw: name}
+	if !s.constant && s.r.IntN(4) == 0 {
+		// The name in a variable, as tools that look a type up send it.
+		arg = s.namedVariable("String", name)
+	}
+	f := &ast.Field{Name: "__type", Alias: "__type", Arguments: ast.ArgumentList{{Name: "name", Value: arg}}}
 	if s.r.IntN(3) == 0 && s.aliases < s.opts.MaxAliases {
 		f.Alias = s.freshAlias()
 	}
-	if sc.claim(f.Alias, "__type(name:"+name+")", objectName(s.schema.Query), "") == nil {
+	if sc.claim(f.Alias, "__type(name:"+arg.String()+")", objectName(s.schema.Query), "") == nil {
 		return nil
 	}
 	s.directives(&f.Directives)
@@ -94,16 +99,21 @@ func (s *gen) typeSelection(def *ast.Definition, depth int) ast.SelectionSet {
 	typeRef := func() ast.SelectionSet { return s.typeSelection(nil, depth+1) }
 	switch {
 	case (kind == ast.Object || kind == ast.Interface || def == nil) && s.r.IntN(3) > 0:
-		fields := &ast.Field{Name: "fields", Alias: "fields", SelectionSet: ast.SelectionSet{leaf("name")}}
+		fields := &ast.Field{Name: "fields", Alias: "fields", SelectionSet: s.deprecation(ast.SelectionSet{leaf("name")})}
 		if s.r.IntN(3) == 0 {
-			fields.Arguments = ast.ArgumentList{{Name: "includeDeprecated", Value: &ast.Value{Kind: ast.BooleanValue, Raw: "true"}}}
+			fields.Arguments = s.includeDeprecated()
 		}
 		if s.r.IntN(2) == 0 {
 			fields.SelectionSet = append(fields.SelectionSet, &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()})
 		}
 		if s.r.IntN(4) == 0 {
-			fields.SelectionSet = append(fields.SelectionSet, &ast.Field{Name: "args", Alias: "args",
-				SelectionSet: ast.SelectionSet{leaf("name"), &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()}}})
+			args := &ast.Field{Name: "args", Alias: "args",
+				SelectionSet: s.deprecation(ast.SelectionSet{leaf("name"), &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()}})}
+			if s.r.IntN(2) == 0 {
+				args.Arguments = s.includeDeprecated()
+				args.SelectionSet = append(args.SelectionSet, leaf("defaultValue"))
+			}
+			fields.SelectionSet = append(fields.SelectionSet, args)
 		}
 		set = append(set, fields)
 		if kind != ast.Interface && s.r.IntN(2) == 0 {
@@ -112,10 +122,55 @@ func (s *gen) typeSelection(def *ast.Definition, depth int) ast.SelectionSet {
 	case kind == ast.Interface || kind == ast.Union:
 		set = append(set, &ast.Field{Name: "possibleTypes", Alias: "possibleTypes", SelectionSet: ast.SelectionSet{leaf("name")}})
 	case kind == ast.Enum:
-		set = append(set, &ast.Field{Name: "enumValues", Alias: "enumValues", SelectionSet: ast.SelectionSet{leaf("name")}})
+		values := &ast.Field{Name: "enumValues", Alias: "enumValues", SelectionSet: s.deprecation(ast.SelectionSet{leaf("name")})}
+		if s.r.IntN(2) == 0 {
+			values.Arguments = s.includeDeprecated()
+		}
+		set = append(set, values)
 	case kind == ast.InputObject:
 		set = append(set, &ast.Field{Name: "inputFields", Alias: "inputFields",
-			SelectionSet: ast.SelectionSet{leaf("name"), &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()}}})
+			SelectionSet: ast.SelectionSet{leaf("name"), leaf("defaultValue"), &ast.Field{Name: "type", Alias: "type", SelectionSet: typeRef()}}})
 	}
 	return set
+}
+
+// deprecation adds, sometimes, isDeprecated and deprecationReason to the
+// selection on a field, argument or enum value, as GraphiQL asks them.
+func (s *gen) deprecation(set ast.SelectionSet) ast.SelectionSet {
+	if s.r.IntN(3) == 0 {
+		set = append(set, &ast.Field{Name: "isDeprecated", Alias: "isDeprecated"},
+			&ast.Field{Name: "deprecationReason", Alias: "deprecationReason"})
+	}
+	return set
+}
+
+// includeDeprecated is the argument includeDeprecated: true, sometimes
+// given in a variable.
+func (s *gen) includeDeprecated() ast.ArgumentList {
+	v := &ast.Value{Kind: ast.BooleanValue, Raw: "true"}
+	if !s.constant && s.r.IntN(3) == 0 {
+		v = s.namedVariable("Boolean", true)
+	}
+	return ast.ArgumentList{{Name: "includeDeprecated", Value: v}}
+}
+
+// namedVariable defines a variable of the non-null type typ whose value is
+// value: sent, or (half the time) its default.
+func (s *gen) namedVariable(typ string, value any) *ast.Value {
+	s.varUses++
+	s.nVar++
+	name := "v" + strconv.Itoa(s.nVar)
+	def := &ast.VariableDefinition{Variable: name, Type: ast.NonNullNamedType(typ, nil)}
+	if s.r.IntN(2) == 0 {
+		s.values[name] = value
+	} else {
+		switch v := value.(type) {
+		case string:
+			def.DefaultValue = &ast.Value{Kind: ast.StringValue, Raw: v}
+		case bool:
+			def.DefaultValue = &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(v)}
+		}
+	}
+	s.opVars = append(s.opVars, def)
+	return &ast.Value{Kind: ast.Variable, Raw: name}
 }

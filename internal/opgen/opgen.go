@@ -10,7 +10,12 @@
 // fragments on abstract types (nested too), @skip/@include with literals and
 // variables, variables with defaults, several operations per document,
 // deep selections that follow entity fields, and __schema/__type next to
-// the data fields of a query.
+// the data fields of a query; and the shapes real clients send that a
+// random walk rarely makes (clients.go): @requires inputs and @provides
+// paths selected next to their fields, a field twice with one occurrence
+// conditional, __typename-only selections, long entity chains, nullable
+// variables with defaults in non-null positions, explicit nulls over
+// defaults, several mutations, odd scalar values.
 package opgen
 
 import (
@@ -38,6 +43,14 @@ type Hints struct {
 	// returning them are followed more often, so operations chain entity
 	// fetches across subgraphs.
 	Entities map[string]bool
+	// Requires maps a type name and a field name to the field's @requires
+	// selection (in some subgraph): clients select those inputs too, under
+	// their names or aliases, next to the field.
+	Requires map[string]map[string]ast.SelectionSet
+	// Provides maps a type name and a field name to the field's @provides
+	// selection (on the field's type): clients select what is provided and
+	// what is not below it.
+	Provides map[string]map[string]ast.SelectionSet
 }
 
 // Options bound the generated operations. Zero fields take defaults.
@@ -180,6 +193,15 @@ type gen struct {
 	// __typename, as clients that normalize their cache (Apollo Client,
 	// urql) send.
 	typenames bool
+	// chain: levels past MaxDepth this operation may follow, one field
+	// per level (a long entity chain); 0 for most operations.
+	chain int
+	// want: fields the next selection set selects first (a @provides or
+	// @requires selection), consumed by selectionSet.
+	want ast.SelectionSet
+	// blocks: the texts of block strings, printed in place of their
+	// placeholders (blockString).
+	blocks []string
 }
 
 type reusableFragment struct {
@@ -199,6 +221,10 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	for i := 0; i < n; i++ {
 		s.fields, s.opVars, s.boolVar, s.op, s.aliases = 0, nil, nil, i, 0
 		s.typenames = r.IntN(6) == 0
+		s.chain = 0
+		if r.IntN(6) == 0 {
+			s.chain = 4 + r.IntN(5)
+		}
 		s.values = map[string]any{}
 		values[i] = s.values
 		kind, root := ast.Query, g.schema.Query
@@ -206,7 +232,11 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 			kind, root = ast.Mutation, g.schema.Mutation
 		}
 		op := &ast.OperationDefinition{Operation: kind, Name: fmt.Sprintf("Op%d", i+1)}
-		op.SelectionSet = s.selectionSet(root, 1, newScope(), 0)
+		sc := newScope()
+		op.SelectionSet = s.selectionSet(root, 1, sc, 0)
+		if kind == ast.Mutation {
+			op.SelectionSet = s.moreMutations(op.SelectionSet, root, sc)
+		}
 		op.VariableDefinitions = s.opVars
 		doc.Operations = append(doc.Operations, op)
 	}
@@ -216,7 +246,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	if n == 1 && r.IntN(6) == 0 {
 		doc.Operations[0].Name, name = "", ""
 	}
-	return Operation{Query: Print(doc), OperationName: name, Variables: values[pick]}
+	return Operation{Query: s.printBlocks(Print(doc)), OperationName: name, Variables: values[pick]}
 }
 
 // scope tracks the response keys of one selection set (its fragments
@@ -274,9 +304,18 @@ func objectName(t *ast.Definition) string {
 const maxFragmentNesting = 3
 
 func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth int) ast.SelectionSet {
-	var set ast.SelectionSet
-	n := 1 + s.r.IntN(s.opts.MaxSelections)
+	want := s.want
+	s.want = nil
 	abstract := t.IsAbstractType()
+	if abstract && want == nil && s.r.IntN(10) == 0 {
+		return s.typenameOnly(t, sc, fragDepth)
+	}
+	set := s.wanted(t, depth, sc, want)
+	n := 1 + s.r.IntN(s.opts.MaxSelections)
+	if depth > s.opts.MaxDepth {
+		// Past the usual depth, on a long chain: one field a level.
+		n = 1
+	}
 	for i := 0; i < n; i++ {
 		roll := s.r.IntN(100)
 		switch {
@@ -455,7 +494,8 @@ func (s *gen) reusableFor(conds []string) *reusableFragment {
 }
 
 func (s *gen) pickField(t *ast.Definition, depth int) *ast.FieldDefinition {
-	leafOnly := depth >= s.opts.MaxDepth || s.fields >= s.opts.MaxFields
+	leafOnly := depth >= s.opts.MaxDepth+s.chain || s.fields >= s.opts.MaxFields
+	deep := depth >= s.opts.MaxDepth
 	var cands []*ast.FieldDefinition
 	var weights []int
 	total := 0
@@ -475,6 +515,10 @@ func (s *gen) pickField(t *ast.Definition, depth int) *ast.FieldDefinition {
 			w = 3
 			if s.hints.Entities[ft.Name] || ft.IsAbstractType() {
 				w = 5
+			}
+			if deep && s.hints.Entities[ft.Name] {
+				// A long chain follows entities.
+				w = 40
 			}
 		}
 		cands = append(cands, f)
@@ -501,6 +545,18 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 	if fd == nil {
 		return ast.SelectionSet{s.typename(t, sc, true)}
 	}
+	out := s.fieldOf(t, fd, depth, sc, nil)
+	if req := s.hints.Requires[t.Name][fd.Name]; req != nil && len(out) > 0 && s.r.IntN(3) == 0 {
+		// The client selects the @requires inputs too, under their names
+		// or aliases.
+		out = append(out, s.wanted(t, depth, sc, req)...)
+	}
+	return out
+}
+
+// fieldOf returns one or two selections of fd on t; want (nil for none)
+// is selected first in the field's sub-selection.
+func (s *gen) fieldOf(t *ast.Definition, fd *ast.FieldDefinition, depth int, sc *scope, want ast.SelectionSet) ast.SelectionSet {
 	times := 1
 	if len(fd.Arguments) > 0 && s.r.IntN(6) == 0 {
 		times = 2
@@ -535,7 +591,18 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 		s.fields++
 		s.directives(&f.Directives)
 		if ft.IsCompositeType() {
+			s.want = want
+			if prov := s.hints.Provides[t.Name][fd.Name]; want == nil && prov != nil && s.r.IntN(2) == 0 {
+				// What the @provides path provides, then (maybe) more.
+				s.want = prov
+			}
 			f.SelectionSet = s.selectionSet(ft, depth+1, child, 0)
+			if s.r.IntN(10) == 0 {
+				// The same field again at this level, one of the two
+				// conditional: their sub-selections merge when both run.
+				out = append(out, f, s.again(f, ft, depth, child))
+				continue
+			}
 		}
 		out = append(out, f)
 	}
@@ -563,13 +630,8 @@ func (s *gen) directives(list *ast.DirectiveList) {
 	var v *ast.Value
 	if s.r.IntN(2) == 0 {
 		v = &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(s.r.IntN(2) == 0)}
-	} else if len(s.boolVar) > 0 && s.r.IntN(3) == 0 {
-		s.varUses++
-		v = &ast.Value{Kind: ast.Variable, Raw: s.boolVar[s.r.IntN(len(s.boolVar))]}
 	} else {
-		typ := ast.NonNullNamedType("Boolean", nil)
-		v = s.variable(typ)
-		s.boolVar = append(s.boolVar, v.Raw)
+		v = s.boolVariable()
 	}
 	*list = append(*list, &ast.Directive{Name: name, Arguments: ast.ArgumentList{{Name: "if", Value: v}}})
 	if s.r.IntN(6) == 0 {
@@ -592,9 +654,17 @@ func (s *gen) arguments(defs ast.ArgumentDefinitionList) ast.ArgumentList {
 			continue
 		}
 		var v *ast.Value
-		if s.r.IntN(10) < 3 {
+		switch roll := s.r.IntN(20); {
+		case roll < 2 && required:
+			// A nullable variable with a default for a non-null argument.
+			v = s.defaultedVariable(d.Type)
+		case roll < 3 && !d.Type.NonNull && d.DefaultValue != nil:
+			// An explicit null overrides the argument's default (spec
+			// 6.4.1, CoerceArgumentValues).
+			v = &ast.Value{Kind: ast.NullValue, Raw: "null"}
+		case roll < 8:
 			v = s.variable(d.Type)
-		} else {
+		default:
 			v = s.literal(d.Type, 0)
 		}
 		out = append(out, &ast.Argument{Name: d.Name, Value: v})
@@ -632,7 +702,12 @@ func (s *gen) variable(typ *ast.Type) *ast.Value {
 	}
 	s.opVars = append(s.opVars, def)
 	omit := (def.DefaultValue != nil && s.r.IntN(2) == 0) || (!typ.NonNull && s.r.IntN(5) == 0)
-	if !omit {
+	switch {
+	case !omit && def.DefaultValue != nil && !typ.NonNull && s.r.IntN(4) == 0:
+		// An explicit null, not the default (spec 6.1.2,
+		// CoerceVariableValues).
+		s.values[name] = nil
+	case !omit:
 		s.values[name] = s.jsonValue(typ, 0)
 	}
 	return &ast.Value{Kind: ast.Variable, Raw: name}
@@ -683,6 +758,9 @@ func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
 			}
 			v.Children = append(v.Children, &ast.ChildValue{Name: f.Name, Value: s.literal(f.Type, depth+1)})
 		}
+		return v
+	}
+	if v := s.oddLiteral(def); v != nil {
 		return v
 	}
 	switch typ.NamedType {
@@ -742,6 +820,9 @@ func (s *gen) jsonValue(typ *ast.Type, depth int) any {
 			out[f.Name] = s.jsonValue(f.Type, depth+1)
 		}
 		return out
+	}
+	if v, ok := s.oddJSON(def); ok {
+		return v
 	}
 	switch typ.NamedType {
 	case "Int":

@@ -1,0 +1,44 @@
+package server_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fedgate/gateway/internal/gatewaytest"
+)
+
+// TestIntLiteralRange: digits beyond 32 bits are refused only where the
+// position is an Int (GRAPHQL_VALIDATION_FAILED, 400); as an ID (or a
+// Float, a custom scalar) they are a valid literal, answered as the
+// references answer them. The static checks before validation cannot know
+// the position and refused both.
+func TestIntLiteralRange(t *testing.T) {
+	g := gatewaytest.Start(t)
+	for _, tc := range []struct {
+		name, query string
+		status      int
+		code        string
+	}{
+		{"ID position", `{ user(id: 99999999999) { id } }`, http.StatusOK, ""},
+		{"ID in a variable default", `query($id: ID! = 99999999999) { user(id: $id) { id } }`, http.StatusOK, ""},
+		{"Int position", `{ topProducts(first: 2147483648) { upc } }`, http.StatusBadRequest, "GRAPHQL_VALIDATION_FAILED"},
+		{"Int variable default", `query($n: Int = -2147483649) { topProducts(first: $n) { upc } }`, http.StatusBadRequest, "GRAPHQL_VALIDATION_FAILED"},
+		{"huge Int, message clipped", `{ topProducts(first: ` + strings.Repeat("9", 5000) + `) { upc } }`, http.StatusBadRequest, "GRAPHQL_VALIDATION_FAILED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := postJSON(t, g, map[string]any{"query": tc.query}, nil)
+			if resp.Status != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", resp.Status, tc.status, resp.Body)
+			}
+			got := codes(t, resp.Body)
+			if (tc.code == "") != (len(got) == 0) || (tc.code != "" && !slices.Contains(got, tc.code)) {
+				t.Fatalf("codes %v, want %q: %.300s", got, tc.code, resp.Body)
+			}
+			if len(resp.Body) > 2000 {
+				t.Errorf("answer of %d bytes: the literal is echoed whole", len(resp.Body))
+			}
+		})
+	}
+}
