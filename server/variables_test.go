@@ -37,16 +37,7 @@ func TestCoerceVariablesForwardsDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got, want any
-			if err := json.Unmarshal(forwarded, &got); err != nil {
-				t.Fatalf("forwarded %s: %v", forwarded, err)
-			}
-			_ = json.Unmarshal([]byte(tc.want), &want)
-			gb, _ := json.Marshal(got)
-			wb, _ := json.Marshal(want)
-			if string(gb) != string(wb) {
-				t.Fatalf("forwarded %s, want %s", gb, wb)
-			}
+			checkForwarded(t, forwarded, tc.want)
 		})
 	}
 }
@@ -88,16 +79,25 @@ func TestCoerceVariablesOneItemLists(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got, want any
-			if err := json.Unmarshal(forwarded, &got); err != nil {
-				t.Fatalf("forwarded %s: %v", forwarded, err)
-			}
-			_ = json.Unmarshal([]byte(tc.want), &want)
-			gb, _ := json.Marshal(got)
-			wb, _ := json.Marshal(want)
-			if string(gb) != string(wb) {
-				t.Fatalf("forwarded %s, want %s", gb, wb)
-			}
+			checkForwarded(t, forwarded, tc.want)
 		})
+	}
+}
+
+// checkForwarded compares the forwarded variables with want as JSON
+// values (key order and spacing aside).
+func checkForwarded(t *testing.T, forwarded []byte, want string) {
+	t.Helper()
+	var got, wanted any
+	if err := json.Unmarshal(forwarded, &got); err != nil {
+		t.Fatalf("forwarded %s: %v", forwarded, err)
+	}
+	if err := json.Unmarshal([]byte(want), &wanted); err != nil {
+		t.Fatalf("want %s: %v", want, err)
+	}
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(wanted)
+	if string(gb) != string(wb) {
+		t.Fatalf("forwarded %s, want %s", gb, wb)
 	}
 }

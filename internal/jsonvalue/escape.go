@@ -16,6 +16,12 @@ func AppendString(buf []byte, s []byte) []byte {
 		buf = append(buf, s...)
 		return append(buf, '"')
 	}
+	return appendEscaped(buf, s, i)
+}
+
+// appendEscaped writes s, whose first i bytes need no escaping, escaping
+// byte by byte from i on, and the closing quote.
+func appendEscaped(buf []byte, s []byte, i int) []byte {
 	start := 0
 	for ; i < len(s); i++ {
 		c := s[i]

@@ -7,36 +7,11 @@ import (
 	"testing"
 )
 
-// appendStringBytewise is AppendString as it was before the word-at-a-time
-// scan (one byte at a time): the reference its output must equal, and the
-// baseline of BenchmarkAppendString.
+// appendStringBytewise is AppendString without the word-at-a-time scan
+// (escaping byte by byte from the start): the reference its output must
+// equal, and the baseline of BenchmarkAppendString.
 func appendStringBytewise(buf []byte, s []byte) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		buf = append(buf, s[start:i]...)
-		switch c {
-		case '"':
-			buf = append(buf, '\\', '"')
-		case '\\':
-			buf = append(buf, '\\', '\\')
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		case '\t':
-			buf = append(buf, '\\', 't')
-		default:
-			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
+	return appendEscaped(append(buf, '"'), s, 0)
 }
 
 // Every byte that needs escaping, at every position of strings up to 40

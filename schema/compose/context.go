@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"iter"
 	"regexp"
 	"slices"
 	"sort"
@@ -397,15 +398,7 @@ func (sg *subgraph) contextUsedFields(used map[string]bool) {
 	locations := sg.contextLocations()
 	for _, name := range sg.order {
 		for _, f := range sg.types[name].fields {
-			for _, a := range f.args {
-				if !a.contextual {
-					continue
-				}
-				context, selection := ParseContextField(a.fromContext)
-				sel, err := parseContextSelection(selection)
-				if context == "" || err != nil {
-					continue
-				}
+			for context, sel := range contextReads(f) {
 				for _, loc := range locations[context] {
 					sg.walkFieldSet(loc.name, sel, func(t *sType, f *sField, fd *ast.Field) bool {
 						if f != nil {
@@ -414,6 +407,27 @@ func (sg *subgraph) contextUsedFields(used map[string]bool) {
 						return true
 					})
 				}
+			}
+		}
+	}
+}
+
+// contextReads yields the context and parsed selection of each
+// contextual argument of f whose @fromContext parses (the ones that do not
+// are reported by the subgraph's own checks).
+func contextReads(f *sField) iter.Seq2[string, ast.SelectionSet] {
+	return func(yield func(string, ast.SelectionSet) bool) {
+		for _, a := range f.args {
+			if !a.contextual {
+				continue
+			}
+			context, selection := ParseContextField(a.fromContext)
+			sel, err := parseContextSelection(selection)
+			if context == "" || err != nil {
+				continue
+			}
+			if !yield(context, sel) {
+				return
 			}
 		}
 	}
@@ -667,15 +681,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func (s *supergraph) validateContextAuth(t *mType, f *mField, i int, sf *sField, errs *errorList) {
 	own := authOf(t.applied).and(authOf(f.applied))
 	sg := s.subgraphs[i]
-	for _, a := range sf.args {
-		if !a.contextual {
-			continue
-		}
-		context, selection := ParseContextField(a.fromContext)
-		sel, err := parseContextSelection(selection)
-		if context == "" || err != nil {
-			continue
-		}
+	for context, sel := range contextReads(sf) {
 		for _, name := range s.order {
 			target := s.types[name]
 			if st := target.sources[i]; st == nil || !containsString(st.contexts, context) {
