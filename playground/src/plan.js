@@ -37,6 +37,18 @@ export function planLines(plan) {
           selections(n.requires, depth + 2);
           push(depth + 1, '} =>', 'requires');
         }
+        // Variables filled from a context (@fromContext): where each is
+        // read, per type that sets the context.
+        for (const c of n.contextRewrites || []) {
+          const of = c.fromEntity ? `context at ${c.typeCondition} or above` : `context of ${c.typeCondition}`;
+          push(depth + 1, `$${c.variable}: ${c.type} <= ${of} {`, 'requires');
+          for (const src of c.sources || []) {
+            push(depth + 2, `... on ${src.typeCondition} {`, 'requires');
+            selections(src.selections || [], depth + 3);
+            push(depth + 2, '}', 'requires');
+          }
+          push(depth + 1, '}', 'requires');
+        }
         for (const line of String(n.operation || '').split('\n')) push(depth + 1, line, 'operation', n.serviceName);
         push(depth, '},');
         break;
