@@ -160,20 +160,11 @@ func TestContextEntityFetch(t *testing.T) {
 // different context values: one request each, every object answered,
 // and no more than maxContextCalls requests in flight at once.
 func TestContextEntityFetchManyValues(t *testing.T) {
-	var b strings.Builder
-	b.WriteString(`{"users":[`)
 	const n = 50
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"__typename":"User","locale":"l` + strconv.Itoa(i) + `","posts":[{"__typename":"Post","id":"` + strconv.Itoa(i) + `"}]}`)
-	}
-	b.WriteString(`]}`)
 	tr := &gatedTransport{inner: &contextTransport{}}
 	e := &execution{ctx: context.Background(), transport: tr}
 	defer e.release()
-	e.data = mustParse(b.String())
+	e.data = usersWithPosts(n)
 	path := []string{"users", "@", "posts", "@"}
 	f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", Operation: `query{_entities}`,
 		Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post", Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
@@ -308,19 +299,10 @@ func TestContextEntityFetchAliased(t *testing.T) {
 // maxSetsPerCall aliased fields, every object answered with its own value.
 func TestContextEntityFetchAliasedChunks(t *testing.T) {
 	const n = 2*maxSetsPerCall + 3
-	var b strings.Builder
-	b.WriteString(`{"users":[`)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"__typename":"User","locale":"l` + strconv.Itoa(i) + `","posts":[{"__typename":"Post","id":"` + strconv.Itoa(i) + `"}]}`)
-	}
-	b.WriteString(`]}`)
 	tr := &lockedAliasTransport{inner: &aliasTransport{prefix: "_fed_"}}
 	e := &execution{ctx: context.Background(), transport: tr}
 	defer e.release()
-	e.data = mustParse(b.String())
+	e.data = usersWithPosts(n)
 	path := []string{"users", "@", "posts", "@"}
 	f := &planner.Fetch{Subgraph: "sg", OperationKind: "query", Operation: `query{_entities}`,
 		Requires: []*planner.Requirement{{TypeName: "Post", RepresentationType: "Post", Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}},
@@ -353,4 +335,19 @@ func (t *lockedAliasTransport) Fetch(ctx context.Context, sg string, req *Reques
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.inner.Fetch(ctx, sg, req)
+}
+
+// usersWithPosts is the data of n users, user i with locale "l<i>" and
+// one post with id "<i>".
+func usersWithPosts(n int) *jsonvalue.Value {
+	var b strings.Builder
+	b.WriteString(`{"users":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"__typename":"User","locale":"l` + strconv.Itoa(i) + `","posts":[{"__typename":"Post","id":"` + strconv.Itoa(i) + `"}]}`)
+	}
+	b.WriteString(`]}`)
+	return mustParse(b.String())
 }

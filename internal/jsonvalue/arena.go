@@ -17,16 +17,11 @@ func (a *Arena) Reset() {
 func (a *Arena) Len() int { return len(a.vals) }
 
 func (a *Arena) alloc(t Type) *Value {
-	if len(a.vals) < cap(a.vals) {
-		a.vals = a.vals[:len(a.vals)+1]
-	} else {
-		a.vals = append(a.vals, Value{})
-	}
-	v := &a.vals[len(a.vals)-1]
-	v.t, v.plain, v.s = t, false, ""
-	clear(v.kvs)
-	clear(v.a)
-	v.kvs, v.a = v.kvs[:0], v.a[:0]
+	v := nextSlot(&a.vals, t)
+	// The copies outlive the documents they were made from: drop the
+	// references the slot's storage still holds.
+	clear(v.kvs[:cap(v.kvs)])
+	clear(v.a[:cap(v.a)])
 	return v
 }
 

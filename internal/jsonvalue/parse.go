@@ -65,13 +65,17 @@ func (p *Parser) Parse(b []byte) (*Value, error) {
 
 // alloc returns a fresh value of type t, keeping the member list and
 // elements the slot had for reuse.
-func (p *Parser) alloc(t Type) *Value {
-	if len(p.vals) < cap(p.vals) {
-		p.vals = p.vals[:len(p.vals)+1]
+func (p *Parser) alloc(t Type) *Value { return nextSlot(&p.vals, t) }
+
+// nextSlot extends *vals by one value of type t and returns it; a slot
+// used before keeps its member list's and elements' storage (emptied).
+func nextSlot(vals *[]Value, t Type) *Value {
+	if len(*vals) < cap(*vals) {
+		*vals = (*vals)[:len(*vals)+1]
 	} else {
-		p.vals = append(p.vals, Value{})
+		*vals = append(*vals, Value{})
 	}
-	v := &p.vals[len(p.vals)-1]
+	v := &(*vals)[len(*vals)-1]
 	v.t, v.plain, v.s = t, false, ""
 	v.kvs, v.a = v.kvs[:0], v.a[:0]
 	return v
