@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -60,21 +61,39 @@ func readContextArguments(d *ast.Directive) ([]*ContextArgument, error) {
 		}
 		ca.ArgType = tdoc.Operations[0].VariableDefinitions[0].Type
 		ca.Type = ca.ArgType.String()
-		text := selection
-		if !strings.HasPrefix(strings.TrimSpace(text), "{") {
-			text = "{" + text + "}"
+		sel, err := ParseContextSelection(selection)
+		if err == errNotSelectionSet || (err == nil && len(sel) == 0) {
+			return nil, fmt.Errorf("argument %s: selection %q is not a selection set", ca.Name, selection)
 		}
-		doc, err := parser.ParseQuery(&ast.Source{Name: "selection", Input: text})
 		if err != nil {
 			return nil, fmt.Errorf("argument %s: selection %q: %s", ca.Name, selection, describe(err))
 		}
-		if len(doc.Operations) != 1 || len(doc.Fragments) > 0 || len(doc.Operations[0].SelectionSet) == 0 {
-			return nil, fmt.Errorf("argument %s: selection %q is not a selection set", ca.Name, selection)
-		}
-		ca.Selection = doc.Operations[0].SelectionSet
+		ca.Selection = sel
 		out = append(out, ca)
 	}
 	return out, nil
+}
+
+// errNotSelectionSet is ParseContextSelection's error for a text that
+// parses but is not one selection set.
+var errNotSelectionSet = errors.New("not a selection set")
+
+// ParseContextSelection parses the selection of a context argument (the
+// text after "$name" in @fromContext, or a join__ContextArgument's
+// selection), with or without its braces. A parse error is the parser's.
+func ParseContextSelection(selection string) (ast.SelectionSet, error) {
+	text := selection
+	if !strings.HasPrefix(strings.TrimSpace(text), "{") {
+		text = "{" + text + "}"
+	}
+	doc, err := parser.ParseQuery(&ast.Source{Name: "selection", Input: text})
+	if err != nil {
+		return nil, err
+	}
+	if len(doc.Operations) != 1 || len(doc.Fragments) > 0 {
+		return nil, errNotSelectionSet
+	}
+	return doc.Operations[0].SelectionSet, nil
 }
 
 // readContexts fills Contexts from the @context directives on types and

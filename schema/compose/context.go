@@ -10,7 +10,6 @@ import (
 	"github.com/fedgate/gateway/schema"
 
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // Federation 2.8 contexts: @context(name:) on a type makes the type a
@@ -110,29 +109,6 @@ func (sg *subgraph) validateFromContext(t *sType, f *sField, a *sArg, locations 
 	}
 }
 
-// parseContextSelection parses a context selection, with or without its
-// braces.
-func parseContextSelection(selection string) (ast.SelectionSet, error) {
-	text := selection
-	if !strings.HasPrefix(strings.TrimSpace(text), "{") {
-		text = "{" + text + "}"
-	}
-	doc, err := parser.ParseQuery(&ast.Source{Name: "fromContext", Input: text})
-	if err != nil {
-		return nil, err
-	}
-	if len(doc.Operations) != 1 || len(doc.Fragments) > 0 {
-		return nil, errNotFieldSet
-	}
-	return doc.Operations[0].SelectionSet, nil
-}
-
-type fieldSetError string
-
-func (e fieldSetError) Error() string { return string(e) }
-
-const errNotFieldSet = fieldSetError("not a selection set")
-
 // validateContextSelection checks a context selection against every type
 // that sets the context: one field, or inline fragments on object types
 // (each used by some location), whose leaf type is the argument's type.
@@ -140,7 +116,7 @@ func (sg *subgraph) validateContextSelection(context, selection, coord string, e
 	invalid := func(format string, args ...any) {
 		errs.add("CONTEXT_INVALID_SELECTION", sg.name, coord, "Context \"%s\" is used in \"%s\" but the selection is invalid: "+format, append([]any{context, coord}, args...)...)
 	}
-	sel, err := parseContextSelection(selection)
+	sel, err := schema.ParseContextSelection(selection)
 	if err != nil {
 		invalid("%s", gqlMessage(err))
 		return
@@ -422,7 +398,7 @@ func contextReads(f *sField) iter.Seq2[string, ast.SelectionSet] {
 				continue
 			}
 			context, selection := ParseContextField(a.fromContext)
-			sel, err := parseContextSelection(selection)
+			sel, err := schema.ParseContextSelection(selection)
 			if context == "" || err != nil {
 				continue
 			}
