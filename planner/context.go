@@ -104,26 +104,16 @@ func (b *builder) planContext(rc routeCtx, g *group, in *ContextInput, fr *frame
 	if len(fields) == 0 {
 		return
 	}
-	var touched []*group
-	inner := rc
-	inner.touched = &touched
-	inner.representing = &groupList{g: g, next: rc.representing}
-	inner.ancestors = fr
 	fr.ts.add("__typename", "__typename", nil, nil)
-	for _, cf := range fields {
-		b.planField(inner, fr.g, fr.ts, fr.typ, cf, fr.path, fr.prov, false)
-	}
 	if fr.g != g {
 		g.deps = appendUnique(g.deps, fr.g)
 	}
-	for _, ng := range touched {
-		if ng != g {
-			g.deps = appendUnique(g.deps, ng)
+	b.planInput(rc, g, func(inner routeCtx) {
+		inner.ancestors = fr
+		for _, cf := range fields {
+			b.planField(inner, fr.g, fr.ts, fr.typ, cf, fr.path, fr.prov, false)
 		}
-		if rc.touched != nil {
-			*rc.touched = appendUnique(*rc.touched, ng)
-		}
-	}
+	})
 	for _, s := range in.Sources {
 		if s.TypeName == fr.typ {
 			s.Fields = b.mergeRequired(s.Fields, fields, fr.ts, "")

@@ -31,17 +31,28 @@ func (b *builder) addRepresentation(rc routeCtx, g *group, typ string, set ast.S
 		g.reqOrder = append(g.reqOrder, typ)
 	}
 	parent := g.parent
+	b.planInput(rc, g, func(inner routeCtx) {
+		// A subgraph never supplies its own key; required fields it may.
+		if isKey {
+			inner.cost.avoid = b.avoiding(rc.cost.avoid, g.graph)
+		}
+		for _, f := range sel.FieldsFor(typ) {
+			b.planField(inner, parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
+		}
+	})
+	g.reqs[typ] = b.mergeRequired(g.reqs[typ], sel.FieldsFor(typ), ps, "")
+}
+
+// planInput runs plan, which plans an input of g (a representation's
+// fields, a context's selection) into other fetches, with g as the group
+// represented; g then waits for every fetch that planning touched, and
+// the fetches count as touched by rc as well.
+func (b *builder) planInput(rc routeCtx, g *group, plan func(inner routeCtx)) {
 	var touched []*group
 	inner := rc
 	inner.touched = &touched
 	inner.representing = &groupList{g: g, next: rc.representing}
-	// A subgraph never supplies its own key; required fields it may.
-	if isKey {
-		inner.cost.avoid = b.avoiding(rc.cost.avoid, g.graph)
-	}
-	for _, f := range sel.FieldsFor(typ) {
-		b.planField(inner, parent, ps, typ, f, path, prov, parent.entity && samePath(parent.path, path))
-	}
+	plan(inner)
 	for _, ng := range touched {
 		if ng != g {
 			g.deps = appendUnique(g.deps, ng)
@@ -50,7 +61,6 @@ func (b *builder) addRepresentation(rc routeCtx, g *group, typ string, set ast.S
 			*rc.touched = appendUnique(*rc.touched, ng)
 		}
 	}
-	g.reqs[typ] = b.mergeRequired(g.reqs[typ], sel.FieldsFor(typ), ps, "")
 }
 
 // mergeRequired records required fields in a representation, with the
