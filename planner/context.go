@@ -45,7 +45,7 @@ func (b *builder) addContexts(rc routeCtx, g *group, typ string, f *Field, fg *s
 		types := b.sg.Contexts[ca.Context]
 		fr := b.nearestContext(rc, typ, path, types)
 		var in *ContextInput
-		if fr != nil && fr.g != g && samePath(fr.path, g.path) && g.parentSel[fr.typ] == fr.ts && !samePath(path, g.path) {
+		if g.readsFrom(fr) && !samePath(path, g.path) {
 			// Below the entity g is fetched for, which sets the context.
 			in = g.contextInput(variable, ca.Type, fr.typ, types, true)
 		} else {
@@ -86,11 +86,18 @@ func (b *builder) contextsAtRoot(rc routeCtx, g *group, typ string, fg *schema.F
 	}
 	for _, ca := range fg.ContextArguments {
 		fr := b.nearestContext(rc, typ, path, b.sg.Contexts[ca.Context])
-		if fr == nil || fr.g == g || !samePath(fr.path, g.path) || g.parentSel[fr.typ] != fr.ts {
+		if !g.readsFrom(fr) {
 			return false
 		}
 	}
 	return true
+}
+
+// readsFrom reports whether fr is the object entity fetch g is fetched
+// for, as its parent fetch holds it: the executor reads context values
+// of fr's type from g's representations.
+func (g *group) readsFrom(fr *frame) bool {
+	return fr != nil && fr.g != g && samePath(fr.path, g.path) && g.parentSel[fr.typ] == fr.ts
 }
 
 // planContext plans the selection of ca at the ancestor fr, into fr's
