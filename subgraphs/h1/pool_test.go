@@ -206,6 +206,8 @@ func TestPostAnswers(t *testing.T) {
 		{name: "chunked", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n", status: 200, body: `{"a":1}`},
 		{name: "gzip undone", answer: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped(big))) + "\r\n\r\n" + gzipped(big),
 			status: 200, body: big},
+		{name: "gzip in capitals undone", answer: "HTTP/1.1 200 OK\r\nContent-Encoding: GZIP\r\nContent-Length: " + fmt.Sprint(len(gzipped(big))) + "\r\n\r\n" + gzipped(big),
+			status: 200, body: big},
 		{name: "gzip the caller asked for is kept", header: http.Header{"Accept-Encoding": {"gzip"}},
 			answer: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped("{}"))) + "\r\n\r\n" + gzipped("{}"),
 			status: 200, body: gzipped("{}")},
