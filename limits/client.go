@@ -151,12 +151,19 @@ const maxForwardedHops = 32
 func (id *Identifier) forwarded(values []string, rfc7239 bool) (netip.Addr, bool) {
 	hops := 0
 	for i := len(values) - 1; i >= 0; i-- {
-		entries := strings.Split(values[i], ",")
-		for j := len(entries) - 1; j >= 0; j-- {
+		// Entries are taken from the end, one at a time: a client's long
+		// header costs no more than maxForwardedHops entries.
+		for rest, more := values[i], true; more; {
+			entry := rest
+			if k := strings.LastIndexByte(rest, ','); k >= 0 {
+				rest, entry = rest[:k], rest[k+1:]
+			} else {
+				more = false
+			}
 			if hops++; hops > maxForwardedHops {
 				return netip.Addr{}, false
 			}
-			ip, ok := parseHop(entries[j], rfc7239)
+			ip, ok := parseHop(entry, rfc7239)
 			if !ok {
 				return netip.Addr{}, false
 			}
@@ -175,11 +182,12 @@ func parseHop(entry string, rfc7239 bool) (netip.Addr, bool) {
 	v := strings.TrimSpace(entry)
 	if rfc7239 {
 		found := false
-		for _, param := range strings.Split(v, ";") {
+		for rest, more := v, true; more && !found; {
+			var param string
+			param, rest, more = strings.Cut(rest, ";")
 			k, val, ok := strings.Cut(strings.TrimSpace(param), "=")
 			if ok && strings.EqualFold(k, "for") {
 				v, found = strings.Trim(val, `"`), true
-				break
 			}
 		}
 		if !found {

@@ -2,6 +2,7 @@ package limits
 
 import (
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,29 @@ func TestIdentify(t *testing.T) {
 			want:   Client{ID: "address:2001:db8:cafe::/64", Tier: "default"}},
 		{name: "RFC 7239 Forwarded without for: the peer", cfg: rfc7239,
 			header: map[string]string{"Forwarded": `proto=https;by=10.0.0.1`},
+			want:   Client{ID: "address:192.0.2.1", Tier: "default"}},
+		// Attacker-written headers: what a client writes itself comes
+		// before what the trusted proxies appended, and names no one.
+		{name: "forged trusted hop before the proxy's entry: the proxy's entry", cfg: chain,
+			header: map[string]string{"X-Forwarded-For": "10.9.9.9, 203.0.113.5"},
+			want:   Client{ID: "address:203.0.113.5", Tier: "default"}},
+		{name: "forged chain from an untrusted peer: the peer", cfg: chain, remote: "198.51.100.99:4000",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5, 10.1.2.3"},
+			want:   Client{ID: "address:198.51.100.99", Tier: "default"}},
+		{name: "garbage after the client's entry: the peer", cfg: chain,
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5, 10.1.2.3, ;;, 10.0.0.1"},
+			want:   Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "RFC 7239 obfuscated for: the peer", cfg: rfc7239,
+			header: map[string]string{"Forwarded": `for="_hidden", for=unknown`},
+			want:   Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "RFC 7239 quoted IPv4 with port, mixed case key", cfg: rfc7239,
+			header: map[string]string{"Forwarded": `proto=https;For="192.0.2.43:47011";by=10.0.0.1`},
+			want:   Client{ID: "address:192.0.2.43", Tier: "default"}},
+		{name: "RFC 7239 IPv6 unquoted with brackets", cfg: rfc7239,
+			header: map[string]string{"Forwarded": `for=[2001:db8:cafe::17]`},
+			want:   Client{ID: "address:2001:db8:cafe::/64", Tier: "default"}},
+		{name: "more hops than a real chain: the peer", cfg: chain,
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5" + strings.Repeat(", 10.0.0.1", maxForwardedHops)},
 			want:   Client{ID: "address:192.0.2.1", Tier: "default"}},
 		{name: "IPv6 peer counts as its /64", cfg: cfg, remote: "[2001:db8::1]:443",
 			want: Client{ID: "address:2001:db8::/64", Tier: "default"}},
@@ -209,4 +233,41 @@ redis:
 	if err := yaml.UnmarshalWithOptions([]byte("cost: {mdoe: enforce}"), &c, yaml.Strict()); err == nil {
 		t.Fatal("a misspelt key was accepted")
 	}
+}
+
+// A client's huge address header costs the entries read, not its length.
+func TestIdentifyHugeForwardedHeader(t *testing.T) {
+	cfg := DefaultConfig().Clients
+	cfg.AddressHeader = "X-Forwarded-For"
+	cfg.TrustedProxies = []string{"192.0.2.1"}
+	id := NewIdentifier(cfg)
+	r := httptest.NewRequest("POST", "/graphql", strings.NewReader("{}"))
+	r.Header.Set("X-Forwarded-For", strings.Repeat("6.6.6.6,", 1<<17)+"203.0.113.5")
+	if got := id.Identify(r); got.ID != "address:203.0.113.5" {
+		t.Fatalf("got %+v", got)
+	}
+	if n := allocatedBytes(func() { id.Identify(r) }); n > 64<<10 {
+		t.Fatalf("%d bytes allocated for a 1 MB header", n)
+	}
+	f := DefaultConfig().Clients
+	f.AddressHeader = "Forwarded"
+	f.TrustedProxies = []string{"192.0.2.1"}
+	id = NewIdentifier(f)
+	r.Header.Del("X-Forwarded-For")
+	r.Header.Set("Forwarded", strings.Repeat(";", 1<<20)+"for=203.0.113.5")
+	if got := id.Identify(r); got.ID != "address:203.0.113.5" {
+		t.Fatalf("got %+v", got)
+	}
+	if n := allocatedBytes(func() { id.Identify(r) }); n > 64<<10 {
+		t.Fatalf("%d bytes allocated for a 1 MB header", n)
+	}
+}
+
+// allocatedBytes is what f allocates.
+func allocatedBytes(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

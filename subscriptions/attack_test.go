@@ -655,3 +655,43 @@ func TestStreamConnectionsPerClient(t *testing.T) {
 		t.Fatalf("a stream of the address with one connection left got %d %s", status, body)
 	}
 }
+
+// TestStreamConnectionsClosedMidHandshakeReleaseTheirSlot: a client that
+// opens connections and drops them half way (an upgrade request cut off,
+// an upgrade with no subprotocol, a WebSocket closed before its
+// connection_init) gets every slot of MaxConnectionsPerClient back: its
+// next connections are accepted.
+func TestStreamConnectionsClosedMidHandshakeReleaseTheirSlot(t *testing.T) {
+	e := newEnv(t, envOptions{engine: subscriptions.Options{MaxConnectionsPerClient: 2}})
+	host := strings.TrimPrefix(strings.TrimPrefix(e.WSURL, "ws://"), "http://")
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	for range 4 {
+		// An upgrade request cut off before its end.
+		nc, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(nc, "GET /graphql HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Ver")
+		_ = nc.Close()
+		// An upgrade without the subprotocol.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if c, _, err := websocket.Dial(ctx, e.WSURL, nil); err == nil {
+			_ = c.CloseNow()
+		}
+		// A WebSocket gone before its connection_init.
+		if c, _, err := websocket.Dial(ctx, e.WSURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}}); err == nil {
+			_ = c.CloseNow()
+		} else {
+			t.Fatalf("dial: %v", err)
+		}
+		cancel()
+	}
+	waitFor(t, "no connections", func() bool { return e.Engine.Stats.Connections.Load() == 0 })
+	w1 := dialWS(t, e.WSURL, nil)
+	w2 := dialWS(t, e.WSURL, nil)
+	w1.init("")
+	w2.init("")
+	waitFor(t, "2 connections", func() bool { return e.Engine.Stats.Connections.Load() == 2 })
+}

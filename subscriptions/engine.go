@@ -392,13 +392,9 @@ func (s *subscription) close(reason string) bool {
 	e := s.e
 	e.mu.Lock()
 	delete(e.subs, s)
-	if e.perCount[s.client]--; e.perCount[s.client] <= 0 {
-		delete(e.perCount, s.client)
-	}
+	uncount(e.perCount, s.client, 1)
 	if s.held > 0 {
-		if e.perBytes[s.client] -= s.held; e.perBytes[s.client] <= 0 {
-			delete(e.perBytes, s.client)
-		}
+		uncount(e.perBytes, s.client, s.held)
 	}
 	g := s.g
 	delete(g.members, s)
@@ -902,9 +898,7 @@ func (e *Engine) acquireConn(client string) *RequestError {
 // releaseConn uncounts a stream connection of client.
 func (e *Engine) releaseConn(client string) {
 	e.mu.Lock()
-	if e.connsPer[client]--; e.connsPer[client] <= 0 {
-		delete(e.connsPer, client)
-	}
+	uncount(e.connsPer, client, 1)
 	e.mu.Unlock()
 	e.Stats.Connections.Add(-1)
 }
@@ -923,8 +917,14 @@ func (e *Engine) moveConn(from, to string) bool {
 		return false
 	}
 	e.connsPer[to]++
-	if e.connsPer[from]--; e.connsPer[from] <= 0 {
-		delete(e.connsPer, from)
-	}
+	uncount(e.connsPer, from, 1)
 	return true
+}
+
+// uncount takes n from client's count in m (a per-client counter of the
+// engine, under e.mu) and forgets the client at zero.
+func uncount[T int | int64](m map[string]T, client string, n T) {
+	if m[client] -= n; m[client] <= 0 {
+		delete(m, client)
+	}
 }

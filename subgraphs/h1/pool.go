@@ -234,7 +234,7 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 		return resp, false, ErrTooLarge
 	}
 	src := hr.Body
-	if gz && hr.Header.Get("Content-Encoding") == "gzip" {
+	if gz && strings.EqualFold(hr.Header.Get("Content-Encoding"), "gzip") {
 		// Asked for by the pool, so undone by it, as net/http does.
 		delete(hr.Header, "Content-Encoding")
 		delete(hr.Header, "Content-Length")

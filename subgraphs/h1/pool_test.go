@@ -206,6 +206,8 @@ func TestPostAnswers(t *testing.T) {
 		{name: "chunked", answer: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n", status: 200, body: `{"a":1}`},
 		{name: "gzip undone", answer: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped(big))) + "\r\n\r\n" + gzipped(big),
 			status: 200, body: big},
+		{name: "gzip in capitals undone", answer: "HTTP/1.1 200 OK\r\nContent-Encoding: GZIP\r\nContent-Length: " + fmt.Sprint(len(gzipped(big))) + "\r\n\r\n" + gzipped(big),
+			status: 200, body: big},
 		{name: "gzip the caller asked for is kept", header: http.Header{"Accept-Encoding": {"gzip"}},
 			answer: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped("{}"))) + "\r\n\r\n" + gzipped("{}"),
 			status: 200, body: gzipped("{}")},
@@ -448,5 +450,72 @@ func TestPostAnnouncedLengthReservesLittle(t *testing.T) {
 	}
 	if buf.Cap() > 2*preGrowMax {
 		t.Errorf("reserved %d bytes for an announced 60 MB", buf.Cap())
+	}
+}
+
+// TestPostHostileServers: answers a server writes on its own schedule, not
+// the request's: a header that never ends, a header budget spent over
+// informational answers, an answer written before the request is read, a
+// gzip body cut off.
+func TestPostHostileServers(t *testing.T) {
+	tests := []struct {
+		name    string
+		serve   func(c net.Conn)
+		errText string
+		body    string
+	}{
+		{name: "never-ending header", errText: "header too large", serve: func(c net.Conn) {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+			for {
+				if _, err := io.WriteString(c, "X-More: "+strings.Repeat("y", 1000)+"\r\n"); err != nil {
+					return
+				}
+			}
+		}},
+		{name: "header budget spent over informational answers", errText: "header too large", serve: func(c net.Conn) {
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			info := "HTTP/1.1 103 Early Hints\r\nLink: " + strings.Repeat("z", 800) + "\r\n\r\n"
+			_, _ = io.WriteString(c, info+info+info+ok(`{}`))
+		}},
+		{name: "answer before the request", body: `{"early":1}`, serve: func(c net.Conn) {
+			_, _ = io.WriteString(c, ok(`{"early":1}`))
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+		}},
+		{name: "gzip body cut off", errText: "unexpected EOF", serve: func(c net.Conn) {
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			z := gzipped(strings.Repeat("x", 5000))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"+fmt.Sprintf("%x\r\n", len(z)/2)+z[:len(z)/2]+"\r\n")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				tt.serve(c)
+			}()
+			t.Cleanup(func() { ln.Close(); <-done })
+			p := newPool(t, &url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/"}, Options{MaxHeaderBytes: 2048})
+			_, body, err := post(p, nil, `{}`, 1<<20)
+			if tt.errText != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errText) {
+					t.Fatalf("err %v, want %q", err, tt.errText)
+				}
+				return
+			}
+			if err != nil || body != tt.body {
+				t.Fatalf("got %q %v, want %q", body, err, tt.body)
+			}
+		})
 	}
 }
