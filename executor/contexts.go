@@ -68,17 +68,7 @@ func (e *execution) contextEntityFetch(n *planner.Flatten) {
 			if scratch == nil {
 				continue
 			}
-			if j, ok := batch.index[string(scratch)]; ok {
-				batch.add(obj, j)
-				continue
-			}
-			batch.index[string(scratch)] = batch.count
-			if batch.count > 0 {
-				batch.reps = append(batch.reps, ',')
-			}
-			batch.reps = append(batch.reps, scratch...)
-			batch.add(obj, batch.count)
-			batch.count++
+			batch.put(obj, scratch, false)
 		}
 		batches[i] = batch
 	}

@@ -51,6 +51,29 @@ func (b *entityBatch) add(obj *jsonvalue.Value, i int) {
 	b.rep = append(b.rep, i)
 }
 
+// put records obj as fed by the representation rep: the one already in
+// the batch when an earlier object has it, else a new one appended to
+// b.reps (and, when keep, to b.items). It returns rep's index and whether
+// it is new.
+func (b *entityBatch) put(obj *jsonvalue.Value, rep []byte, keep bool) (int, bool) {
+	if i, ok := b.index[string(rep)]; ok {
+		b.add(obj, i)
+		return i, false
+	}
+	i := b.count
+	b.index[string(rep)] = i
+	if i > 0 {
+		b.reps = append(b.reps, ',')
+	}
+	b.reps = append(b.reps, rep...)
+	if keep {
+		b.items = append(b.items, append([]byte(nil), rep...))
+	}
+	b.add(obj, i)
+	b.count++
+	return i, true
+}
+
 // first returns the first object representation i feeds.
 func (b *entityBatch) first(i int) *jsonvalue.Value {
 	for j, r := range b.rep {
@@ -102,22 +125,11 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 			batch.add(obj, last)
 			return
 		}
-		if i, ok := batch.index[string(scratch)]; ok {
+		if i, added := batch.put(obj, scratch, cached); added {
+			last, lastStart, lastObj = i, len(batch.reps)-len(scratch), obj
+		} else {
 			last, lastStart = -1, 0
-			batch.add(obj, i)
-			return
 		}
-		batch.index[string(scratch)] = batch.count
-		if batch.count > 0 {
-			batch.reps = append(batch.reps, ',')
-		}
-		last, lastStart, lastObj = batch.count, len(batch.reps), obj
-		batch.reps = append(batch.reps, scratch...)
-		if cached {
-			batch.items = append(batch.items, append([]byte(nil), scratch...))
-		}
-		batch.add(obj, batch.count)
-		batch.count++
 	}
 	if e.data != nil {
 		for _, p := range paths {
