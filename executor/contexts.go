@@ -255,11 +255,7 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 				b, field = batches[i], s
 			}
 		}
-		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
-			return e.entityErrorPath(paths, b, p, field)
-		})
-		err.fetch = f
-		e.errors = append(e.errors, err)
+		e.entityError(f, paths, b, ev, field)
 	}
 }
 

@@ -178,12 +178,19 @@ func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *e
 	defer e.mu.Unlock()
 	e.mergeEntityAnswers(f, batch, entities)
 	for _, ev := range v.Get("errors").Array() {
-		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
-			return e.entityErrorPath(paths, batch, p, "_entities")
-		})
-		err.fetch = f
-		e.errors = append(e.errors, err)
+		e.entityError(f, paths, batch, ev, "_entities")
 	}
+}
+
+// entityError records the subgraph error ev of an _entities call (the
+// field named field) of batch, re-pathed to the objects of paths. Called
+// under e.mu.
+func (e *execution) entityError(f *planner.Fetch, paths [][]string, batch *entityBatch, ev *jsonvalue.Value, field string) {
+	err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
+		return e.entityErrorPath(paths, batch, p, field)
+	})
+	err.fetch = f
+	e.errors = append(e.errors, err)
 }
 
 // mergeEntityAnswers merges the answers of an _entities call into the
