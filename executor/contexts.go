@@ -194,7 +194,10 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 	}
 	op = append(op, '}')
 
-	var vars []byte
+	var vars, doc []byte
+	// One parser for every group's values: each is read (and written
+	// into vars) before the next Parse.
+	var parser jsonvalue.Parser
 	n0 := 0
 	for i, b := range batches {
 		if b.count == 0 {
@@ -210,7 +213,8 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 		vars = append(vars, b.reps...)
 		vars = append(vars, ']')
 		// The group's values, under this set's names.
-		values, err := new(jsonvalue.Parser).Parse([]byte("{" + groups[i].vars + "}"))
+		doc = append(append(append(doc[:0], '{'), groups[i].vars...), '}')
+		values, err := parser.Parse(doc)
 		if err != nil {
 			continue
 		}
