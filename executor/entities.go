@@ -429,19 +429,20 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.
 // cannot tell (a field with a type condition or a selection of its own, a
 // missing value): representation decides then.
 func sameRepresentation(f *planner.Fetch, prev, obj *jsonvalue.Value) bool {
-	typename := obj.Get("__typename")
-	if !sameLeaf(typename, prev.Get("__typename")) && !(typename == nil && prev.Get("__typename") == nil) {
+	typename, prevTypename := obj.Get("__typename"), prev.Get("__typename")
+	if !sameLeaf(typename, prevTypename) && !(typename == nil && prevTypename == nil) {
 		return false
 	}
+	name := typename.Str()
 	var req *planner.Requirement
 	for _, r := range f.Requires {
-		if r.TypeName == typename.Str() {
+		if r.TypeName == name {
 			req = r
 			break
 		}
 	}
 	if req == nil {
-		if len(f.Requires) != 1 || typename.Str() != "" {
+		if len(f.Requires) != 1 || name != "" {
 			return false
 		}
 		req = f.Requires[0]
