@@ -68,17 +68,7 @@ func (e *execution) contextEntityFetch(n *planner.Flatten) {
 			if scratch == nil {
 				continue
 			}
-			if j, ok := batch.index[string(scratch)]; ok {
-				batch.add(obj, j)
-				continue
-			}
-			batch.index[string(scratch)] = batch.count
-			if batch.count > 0 {
-				batch.reps = append(batch.reps, ',')
-			}
-			batch.reps = append(batch.reps, scratch...)
-			batch.add(obj, batch.count)
-			batch.count++
+			batch.put(obj, scratch, false)
 		}
 		batches[i] = batch
 	}
@@ -204,7 +194,10 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 	}
 	op = append(op, '}')
 
-	var vars []byte
+	var vars, doc []byte
+	// One parser for every group's values: each is read (and written
+	// into vars) before the next Parse.
+	var parser jsonvalue.Parser
 	n0 := 0
 	for i, b := range batches {
 		if b.count == 0 {
@@ -220,7 +213,8 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 		vars = append(vars, b.reps...)
 		vars = append(vars, ']')
 		// The group's values, under this set's names.
-		values, err := new(jsonvalue.Parser).Parse([]byte("{" + groups[i].vars + "}"))
+		doc = append(append(append(doc[:0], '{'), groups[i].vars...), '}')
+		values, err := parser.Parse(doc)
 		if err != nil {
 			continue
 		}
@@ -265,11 +259,7 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 				b, field = batches[i], s
 			}
 		}
-		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
-			return e.entityErrorPath(paths, b, p, field)
-		})
-		err.fetch = f
-		e.errors = append(e.errors, err)
+		e.entityError(f, paths, b, ev, field)
 	}
 }
 

@@ -51,6 +51,29 @@ func (b *entityBatch) add(obj *jsonvalue.Value, i int) {
 	b.rep = append(b.rep, i)
 }
 
+// put records obj as fed by the representation rep: the one already in
+// the batch when an earlier object has it, else a new one appended to
+// b.reps (and, when keep, to b.items). It returns rep's index and whether
+// it is new.
+func (b *entityBatch) put(obj *jsonvalue.Value, rep []byte, keep bool) (int, bool) {
+	if i, ok := b.index[string(rep)]; ok {
+		b.add(obj, i)
+		return i, false
+	}
+	i := b.count
+	b.index[string(rep)] = i
+	if i > 0 {
+		b.reps = append(b.reps, ',')
+	}
+	b.reps = append(b.reps, rep...)
+	if keep {
+		b.items = append(b.items, append([]byte(nil), rep...))
+	}
+	b.add(obj, i)
+	b.count++
+	return i, true
+}
+
 // first returns the first object representation i feeds.
 func (b *entityBatch) first(i int) *jsonvalue.Value {
 	for j, r := range b.rep {
@@ -102,22 +125,11 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 			batch.add(obj, last)
 			return
 		}
-		if i, ok := batch.index[string(scratch)]; ok {
+		if i, added := batch.put(obj, scratch, cached); added {
+			last, lastStart, lastObj = i, len(batch.reps)-len(scratch), obj
+		} else {
 			last, lastStart = -1, 0
-			batch.add(obj, i)
-			return
 		}
-		batch.index[string(scratch)] = batch.count
-		if batch.count > 0 {
-			batch.reps = append(batch.reps, ',')
-		}
-		last, lastStart, lastObj = batch.count, len(batch.reps), obj
-		batch.reps = append(batch.reps, scratch...)
-		if cached {
-			batch.items = append(batch.items, append([]byte(nil), scratch...))
-		}
-		batch.add(obj, batch.count)
-		batch.count++
 	}
 	if e.data != nil {
 		for _, p := range paths {
@@ -166,12 +178,19 @@ func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *e
 	defer e.mu.Unlock()
 	e.mergeEntityAnswers(f, batch, entities)
 	for _, ev := range v.Get("errors").Array() {
-		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
-			return e.entityErrorPath(paths, batch, p, "_entities")
-		})
-		err.fetch = f
-		e.errors = append(e.errors, err)
+		e.entityError(f, paths, batch, ev, "_entities")
 	}
+}
+
+// entityError records the subgraph error ev of an _entities call (the
+// field named field) of batch, re-pathed to the objects of paths. Called
+// under e.mu.
+func (e *execution) entityError(f *planner.Fetch, paths [][]string, batch *entityBatch, ev *jsonvalue.Value, field string) {
+	err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
+		return e.entityErrorPath(paths, batch, p, field)
+	})
+	err.fetch = f
+	e.errors = append(e.errors, err)
 }
 
 // mergeEntityAnswers merges the answers of an _entities call into the
@@ -410,19 +429,20 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.
 // cannot tell (a field with a type condition or a selection of its own, a
 // missing value): representation decides then.
 func sameRepresentation(f *planner.Fetch, prev, obj *jsonvalue.Value) bool {
-	typename := obj.Get("__typename")
-	if !sameLeaf(typename, prev.Get("__typename")) && !(typename == nil && prev.Get("__typename") == nil) {
+	typename, prevTypename := obj.Get("__typename"), prev.Get("__typename")
+	if !sameLeaf(typename, prevTypename) && !(typename == nil && prevTypename == nil) {
 		return false
 	}
+	name := typename.Str()
 	var req *planner.Requirement
 	for _, r := range f.Requires {
-		if r.TypeName == typename.Str() {
+		if r.TypeName == name {
 			req = r
 			break
 		}
 	}
 	if req == nil {
-		if len(f.Requires) != 1 || typename.Str() != "" {
+		if len(f.Requires) != 1 || name != "" {
 			return false
 		}
 		req = f.Requires[0]
