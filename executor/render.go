@@ -260,11 +260,6 @@ func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.S
 	return v.AppendJSON(buf), true
 }
 
-// appendString writes s as a JSON string (jsonvalue.AppendString).
-func appendString(buf []byte, s []byte) []byte {
-	return jsonvalue.AppendString(buf, s)
-}
-
 // appendStringText is appendString for a Go string, read in place.
 func appendStringText(buf []byte, s string) []byte {
 	return jsonvalue.AppendStringText(buf, s)

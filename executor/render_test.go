@@ -2,6 +2,7 @@ package executor
 
 import (
 	"encoding/json"
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"testing"
 )
 
@@ -14,7 +15,7 @@ func TestAppendString(t *testing.T) {
 		"",
 	}
 	for _, in := range tests {
-		out := appendString(nil, []byte(in))
+		out := jsonvalue.AppendString(nil, []byte(in))
 		var back string
 		if err := json.Unmarshal(out, &back); err != nil {
 			t.Errorf("appendString(%q) = %s: not JSON: %v", in, out, err)
