@@ -137,7 +137,7 @@ func (e *execution) run(n planner.Node) {
 		var wg sync.WaitGroup
 		for _, c := range n.Nodes[1:] {
 			wg.Add(1)
-			go func(c planner.Node) {
+			branchWorkers.Go(func() {
 				defer wg.Done()
 				defer func() {
 					// A panic here would end the process: keep it to
@@ -147,7 +147,7 @@ func (e *execution) run(n planner.Node) {
 					}
 				}()
 				e.run(c)
-			}(c)
+			})
 		}
 		e.run(n.Nodes[0])
 		wg.Wait()
