@@ -98,6 +98,16 @@ func TestEntityFetchRepresentations(t *testing.T) {
 			wantReps:     `[` + u(`"1"`) + `,` + u(`"2"`) + `]`,
 			wantList:     `[{"__typename":"User","id":"1"},{"__typename":"User","id":"2","name":"b"},{"__typename":"User","id":"1"}]`,
 			wantErrPaths: [][]any{{"list", 0, "name"}}},
+		{name: "typename at another place in a row",
+			list:     `[` + u(`"1"`) + `,{"id":"1","__typename":"User"},{"id":"1","__typename":"Product"},` + p(`"1"`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"u"},{"name":"p"}]}}`,
+			wantReps: `[` + u(`"1"`) + `,` + p(`"1"`) + `]`,
+			wantList: `[{"__typename":"User","id":"1","name":"u"},{"id":"1","__typename":"User","name":"u"},{"id":"1","__typename":"Product","name":"p"},{"__typename":"Product","id":"1","name":"p"}]`},
+		{name: "typename that is no string",
+			list:     `[{"__typename":1,"id":"1"},{"__typename":1,"id":"1"},` + u(`"1"`) + `]`,
+			answer:   `{"data":{"_entities":[{"name":"u"}]}}`,
+			wantReps: `[` + u(`"1"`) + `]`,
+			wantList: `[{"__typename":1,"id":"1"},{"__typename":1,"id":"1"},{"__typename":"User","id":"1","name":"u"}]`},
 		{name: "errors re-pathed to the first object of their representation",
 			list:         `[` + u(`"1"`) + `,` + u(`"1"`) + `,` + u(`"2"`) + `,` + u(`"2"`) + `]`,
 			answer:       `{"data":{"_entities":[{"name":"a"},{"name":null}]},"errors":[{"message":"x","path":["_entities",1,"name"]},{"message":"y","path":["_entities",7]},{"message":"z","path":["_entities",0]}]}`,
@@ -229,4 +239,62 @@ func mustParse(s string) *jsonvalue.Value {
 		panic(err)
 	}
 	return v
+}
+
+// TestRepMemo: an object the memo calls the same as the one it remembers
+// has the same representation; where it cannot tell it says so (false),
+// and representation decides.
+func TestRepMemo(t *testing.T) {
+	idKey := func(typename string) *planner.Requirement {
+		return &planner.Requirement{TypeName: typename, RepresentationType: typename,
+			Fields: []*planner.RequiredField{{Name: "id", Key: "id"}}}
+	}
+	two := &planner.Fetch{Requires: []*planner.Requirement{idKey("User"), idKey("Product")}}
+	untyped := &planner.Fetch{Requires: []*planner.Requirement{idKey("")}}
+	compound := &planner.Fetch{Requires: []*planner.Requirement{{TypeName: "P", RepresentationType: "P",
+		Fields: []*planner.RequiredField{{Name: "upc", Key: "upc"}, {Name: "sku", Key: "s"}}}}}
+	nested := &planner.Fetch{Requires: []*planner.Requirement{{TypeName: "P", RepresentationType: "P",
+		Fields: []*planner.RequiredField{{Name: "dim", Key: "dim", Fields: []*planner.RequiredField{{Name: "w", Key: "w"}}}}}}}
+	conditioned := &planner.Fetch{Requires: []*planner.Requirement{{TypeName: "P", RepresentationType: "P",
+		Fields: []*planner.RequiredField{{Name: "id", Key: "id", TypeCondition: "P"}}}}}
+	for _, tc := range []struct {
+		name      string
+		f         *planner.Fetch
+		prev, obj string
+		want      bool
+	}{
+		{"same", two, `{"__typename":"User","id":"1"}`, `{"__typename":"User","id":"1","x":2}`, true},
+		{"typename elsewhere", two, `{"__typename":"User","id":"1"}`, `{"id":"1","__typename":"User"}`, true},
+		{"other id", two, `{"__typename":"User","id":"1"}`, `{"__typename":"User","id":"2"}`, false},
+		{"other type", two, `{"__typename":"User","id":"1"}`, `{"__typename":"Product","id":"1"}`, false},
+		{"number and string", two, `{"__typename":"User","id":"1"}`, `{"__typename":"User","id":1}`, false},
+		{"same number text", two, `{"__typename":"User","id":1.50}`, `{"__typename":"User","id":1.50}`, true},
+		{"other number text", two, `{"__typename":"User","id":1.5}`, `{"__typename":"User","id":1.50}`, false},
+		{"missing id", two, `{"__typename":"User","id":"1"}`, `{"__typename":"User"}`, false},
+		{"object id", two, `{"__typename":"User","id":{"a":1}}`, `{"__typename":"User","id":{"a":1}}`, false},
+		{"typename no string", two, `{"__typename":1,"id":"1"}`, `{"__typename":1,"id":"1"}`, false},
+		{"no typename, one requirement", untyped, `{"id":"1"}`, `{"id":"1"}`, true},
+		{"typename in one only", untyped, `{"id":"1"}`, `{"__typename":"","id":"1"}`, false},
+		{"compound same", compound, `{"__typename":"P","upc":"a","s":2}`, `{"__typename":"P","s":2,"upc":"a"}`, true},
+		{"compound differs", compound, `{"__typename":"P","upc":"a","s":2}`, `{"__typename":"P","upc":"a","s":3}`, false},
+		{"nested selection", nested, `{"__typename":"P","dim":{"w":1}}`, `{"__typename":"P","dim":{"w":1}}`, false},
+		{"type condition", conditioned, `{"__typename":"P","id":"1"}`, `{"__typename":"P","id":"1"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &execution{}
+			prev, obj := mustParse(tc.prev), mustParse(tc.obj)
+			var m repMemo
+			m.set(tc.f, prev)
+			got := m.same(obj)
+			if got != tc.want {
+				t.Fatalf("same = %v, want %v", got, tc.want)
+			}
+			if got {
+				a, b := e.representation(nil, tc.f, prev), e.representation(nil, tc.f, obj)
+				if a == nil || string(a) != string(b) {
+					t.Fatalf("called the same, but representations %s and %s", a, b)
+				}
+			}
+		})
+	}
 }
