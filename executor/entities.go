@@ -2,6 +2,7 @@ package executor
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
@@ -61,11 +62,15 @@ func (b *entityBatch) put(obj *jsonvalue.Value, rep []byte, keep bool) (int, boo
 		return i, false
 	}
 	i := b.count
-	b.index[string(rep)] = i
 	if i > 0 {
 		b.reps = append(b.reps, ',')
 	}
 	b.reps = append(b.reps, rep...)
+	// The key is rep's copy in b.reps, read in place: b.reps is only
+	// appended to (an append that moves it leaves the old array, which
+	// the key keeps alive, as it was), and release empties the index
+	// before b.reps is written again.
+	b.index[unsafe.String(unsafe.SliceData(b.reps[len(b.reps)-len(rep):]), len(rep))] = i
 	if keep {
 		b.items = append(b.items, append([]byte(nil), rep...))
 	}
@@ -440,14 +445,19 @@ type repMemo struct {
 	// place, where same looks first.
 	typename   *jsonvalue.Value
 	typenameAt int
-	// leaves are the values of req.Fields, in order.
+	// leaves are the values of req.Fields, in order; in buf while they
+	// fit (a key of a few fields, no allocation).
 	leaves []*jsonvalue.Value
+	buf    [4]*jsonvalue.Value
 }
 
 // set remembers obj, whose representation for fetch f was just written.
 func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 	m.req, m.typename, m.typenameAt = nil, nil, 0
 	clear(m.leaves)
+	if m.leaves == nil {
+		m.leaves = m.buf[:0]
+	}
 	m.leaves = m.leaves[:0]
 	for i, kv := range obj.Members() {
 		if kv.Key == "__typename" {

@@ -212,6 +212,9 @@ func (e *execution) dataNulled(plan *planner.Plan, done map[string]bool) bool {
 // noteCacheControl records a Cache-Control value for Stats.
 func (e *execution) noteCacheControl(cc string) {
 	e.mu.Lock()
+	if e.cacheControl == nil {
+		e.cacheControl = make([]string, 0, 8) // a plan's fetches, mostly
+	}
 	e.cacheControl = append(e.cacheControl, cc)
 	e.mu.Unlock()
 }

@@ -66,6 +66,7 @@ func (e *execution) release() {
 		}
 	}
 	e.parsers = nil
+	e.pos.release()
 	if e.copies != nil && e.copies.Len() <= maxPooledCopies {
 		e.copies.Reset()
 		copyArenas.Put(e.copies)

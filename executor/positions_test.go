@@ -14,6 +14,9 @@ import (
 // paths, and random merges into random objects in between (new keys, nulls
 // becoming objects, lists replaced or filled in). After every merge, each
 // path must lead to the same objects, in the same order, as walkPath.
+// Each seed's positions are released at its end, so the next one walks
+// with the value lists the earlier ones emptied (forgotten paths' lists
+// are reused within a seed too).
 func TestPositionsWalkMatchesWalkPath(t *testing.T) {
 	for seed := int64(1); seed <= 300; seed++ {
 		rng := rand.New(rand.NewSource(seed))
@@ -53,6 +56,10 @@ func TestPositionsWalkMatchesWalkPath(t *testing.T) {
 			if src.Type() == jsonvalue.TypeObject && len(objs) > 0 {
 				merge(objs[rng.Intn(len(objs))], src, &pos)
 			}
+		}
+		pos.release()
+		if len(pos.entries) != 0 || pos.lists != nil {
+			t.Fatalf("seed %d: released positions still hold %d entries", seed, len(pos.entries))
 		}
 	}
 }

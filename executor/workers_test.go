@@ -13,8 +13,8 @@ import (
 // goroutine).
 func TestWorkerPool(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		maxIdle   int32
+		name       string
+		maxIdle    int32
 		concurrent int
 	}{
 		{"fewer than the bound", 4, 3},

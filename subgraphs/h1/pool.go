@@ -116,6 +116,9 @@ type conn struct {
 	// lim bounds what the next header read takes from nc.
 	lim limitReader
 	br  *bufio.Reader
+	// body bounds the body being read (kept here: one allocation
+	// less per exchange than io.LimitReader).
+	body io.LimitedReader
 	// head is the request head being written, kept for its capacity.
 	head      []byte
 	idleSince time.Time
@@ -251,7 +254,10 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 		dst.Grow(int(min(hr.ContentLength, preGrowMax)) + bytes.MinRead)
 	}
 	start := dst.Len()
-	if _, err := dst.ReadFrom(io.LimitReader(src, limit+1)); err != nil {
+	c.body = io.LimitedReader{R: src, N: limit + 1}
+	_, err = dst.ReadFrom(&c.body)
+	c.body.R = nil
+	if err != nil {
 		return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
 	}
 	if int64(dst.Len()-start) > limit {
