@@ -313,10 +313,11 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				}
 				walk(s.SelectionSet, appliesTo(deferOf(s, s.Directives, path, in), in, obj), inner)
 			case *ast.FragmentSpread:
-				// graphql-js looks at visited before the directives:
-				// a later spread of a fragment already spread is not
-				// evaluated (it matters for a null condition).
-				if visited[s.Name] || !n.included(s.Directives, &nullCond) {
+				// The directives first, as the spec's CollectFields
+				// (graphql-js looks at visited first): a null condition
+				// on a second spread of a fragment is an error too, as
+				// both references answer.
+				if !n.included(s.Directives, &nullCond) || visited[s.Name] {
 					continue
 				}
 				visited[s.Name] = true
