@@ -77,7 +77,6 @@ func (b *entityBatch) put(obj *jsonvalue.Value, rep []byte, keep bool) (int, boo
 	return i, true
 }
 
-
 // entityFetch runs a Flatten(Fetch) node: it collects the objects at the
 // path, sends their representations in one _entities call and merges the
 // answers back into those objects.
