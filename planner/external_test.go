@@ -177,4 +177,3 @@ func TestEqualRootCostPrefersTheSubgraphAnsweringMore(t *testing.T) {
 		t.Errorf("want b then c, got %v", ops)
 	}
 }
-
