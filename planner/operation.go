@@ -339,8 +339,15 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 	if nullCond {
 		// The object is null with an error: nothing below it runs, so
 		// only __typename (which picks the type when rendering) is asked.
+		// It is delivered with the position (a deferred field's object is
+		// null in that fragment's payload).
+		ins := make([]*Defer, len(sets))
+		for i, set := range sets {
+			ins[i] = set.in
+		}
 		f := &Field{ResponseKey: "__typename", Name: "__typename", ParentType: obj.Name, Type: ast.NonNullNamedType("String", nil),
-			jsonKey: `"__typename":`, dataKey: clientDataKey("__typename", "__typename"), internal: n.internal}
+			jsonKey: `"__typename":`, dataKey: clientDataKey("__typename", "__typename"), internal: n.internal,
+			Defer: firstDelivered(ins), selectedIn: selectedIn(ins)}
 		return &TypeFields{Type: obj.Name, Fields: []*Field{f}, NullCondition: true}
 	}
 	out := make([]*Field, 0, len(order))
