@@ -13,9 +13,11 @@
 // the data fields of a query; and the shapes real clients send that a
 // random walk rarely makes (clients.go): @requires inputs and @provides
 // paths selected next to their fields, a field twice with one occurrence
-// conditional, __typename-only selections, long entity chains, nullable
-// variables with defaults in non-null positions, explicit nulls over
-// defaults, several mutations, odd scalar values.
+// conditional, __typename-only selections, long entity chains (some
+// aliased at every level), named fragments nested several levels deep,
+// nullable variables with defaults in non-null positions, explicit nulls
+// over defaults (also for a @skip/@include condition: a field error),
+// several mutations, odd scalar values.
 package opgen
 
 import (
