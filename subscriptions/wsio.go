@@ -30,6 +30,9 @@ import (
 //   - the frames the library writes itself (answers to pings, the close
 //     handshake) reach the socket whole, under the same lock
 //     (frameWriter);
+//   - the bytes read from the socket are followed frame by frame
+//     (messageClock), so that a message in progress has a deadline and
+//     a connection idle between messages has none;
 //   - an idle connection waits for its next message on a goroutine with
 //     the smallest stack (waitReadable), not in the library's read path.
 
@@ -49,6 +52,8 @@ type hijacker struct {
 	// upgrade request (the library moves them out of br's buffer).
 	pending bool
 	out     *sockWriter
+	// messageTimeout bounds a client message in progress (messageClock).
+	messageTimeout time.Duration
 }
 
 // Hijack implements http.Hijacker.
@@ -84,7 +89,18 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	h.conn, h.br, h.pending = conn, br, n > 0
 	h.out = newSockWriter(conn)
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
+	// The library reads the buffered bytes, then the connection it is
+	// given: the clock follows both.
+	var lib net.Conn = conn
+	if h.messageTimeout > 0 {
+		mc := &messageClock{Conn: conn, timeout: h.messageTimeout}
+		if n > 0 {
+			pre, _ := br.Peek(n)
+			mc.follow(pre)
+		}
+		lib = mc
+	}
+	return lib, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
 }
 
 // Header implements http.ResponseWriter (the WebSocket library reads the
