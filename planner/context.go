@@ -103,7 +103,7 @@ func (g *group) readsFrom(fr *frame) bool {
 // planContext plans the selection of ca at the ancestor fr, into fr's
 // fetch (or fetches after it, which g then waits for).
 func (b *builder) planContext(rc routeCtx, g *group, in *ContextInput, fr *frame, ca *schema.ContextArgument) {
-	sel := NormalizeFieldSet(b.sg.Full, fr.typ, ca.Selection)
+	sel := b.fieldSet(fr.typ, ca.Selection)
 	if sel == nil {
 		return
 	}

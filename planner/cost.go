@@ -404,7 +404,7 @@ func (b *builder) keyFields(typ string, k *schema.Key) []*Field {
 		return fs
 	}
 	var fs []*Field
-	if sel := NormalizeFieldSet(b.sg.Full, typ, k.Selection); sel != nil {
+	if sel := b.fieldSet(typ, k.Selection); sel != nil {
 		fs = sel.FieldsFor(typ)
 	}
 	b.keyCache[k] = fs

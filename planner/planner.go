@@ -15,10 +15,12 @@ import (
 // use and holds no per-request state.
 type Planner struct {
 	sg *schema.Supergraph
+	// fieldSets caches the supergraph's normalized field sets.
+	fieldSets *fieldSets
 }
 
 // New returns a planner for the supergraph.
-func New(sg *schema.Supergraph) *Planner { return &Planner{sg: sg} }
+func New(sg *schema.Supergraph) *Planner { return &Planner{sg: sg, fieldSets: &fieldSets{}} }
 
 // Options are the per-request inputs that change a plan besides the
 // operation itself; they are part of the plan cache key.
@@ -110,7 +112,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 }
 
 func (p *Planner) newBuilder(op *Operation, opts Options) *builder {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph()}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph(), fieldSetCache: p.fieldSets}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
 		b.budget = DefaultBudget
@@ -138,6 +140,9 @@ type builder struct {
 	keyMemo map[keyCostKey]int
 	// qg is the supergraph's query graph.
 	qg *schema.QueryGraph
+	// fieldSetCache holds the supergraph's normalized field sets (nil in
+	// unit tests: normalized on every call).
+	fieldSetCache *fieldSets
 	// fetchOf is the Fetch emitted for each group (tree.go).
 	fetchOf map[*group]*Fetch
 	// spent counts evaluated options against budget.

@@ -23,7 +23,7 @@ func (b *builder) addRequires(rc routeCtx, g *group, typ string, fg *schema.Fiel
 // typ; they are planned into the parent's selection ps, and g waits for
 // every fetch that planning needs.
 func (b *builder) addRepresentation(rc routeCtx, g *group, typ string, set ast.SelectionSet, ps *typeSel, path []string, prov *provided, isKey bool) {
-	sel := NormalizeFieldSet(b.sg.Full, typ, set)
+	sel := b.fieldSet(typ, set)
 	if sel == nil {
 		return
 	}
@@ -116,7 +116,7 @@ func (b *builder) mergeRequired(list []*RequiredField, fields []*Field, ps *type
 // requiresConflict reports whether fg's @requires needs a field that g's
 // representation of typ already holds with other arguments.
 func (b *builder) requiresConflict(g *group, typ string, fg *schema.FieldInGraph) bool {
-	sel := NormalizeFieldSet(b.sg.Full, typ, fg.Requires)
+	sel := b.fieldSet(typ, fg.Requires)
 	if sel == nil {
 		return false
 	}

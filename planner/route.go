@@ -399,7 +399,7 @@ func (b *builder) chooseKey(sc costScope, typ, target, source string, prov *prov
 	var best *schema.Key
 	bestCost := inf + 1
 	for _, k := range b.keysIn(target, typ) {
-		sel := NormalizeFieldSet(b.sg.Full, typ, k.Selection)
+		sel := b.fieldSet(typ, k.Selection)
 		if sel == nil {
 			continue
 		}
