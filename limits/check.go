@@ -163,12 +163,12 @@ func (s Static) compareRun(c counts) error {
 		return badRequest(CodeMaxAliasesExceeded, "the operation has more than %d aliased response keys after merging fields; the limit is %d", s.MaxAliases, s.MaxAliases)
 	case s.MaxAliases > 0 && c.aliases > int64(s.MaxAliases):
 		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion, too many fields to merge; the limit is %d", show(c.aliases), s.MaxAliases)
+	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
+		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects more than %d root fields (response keys at the top level); the limit is %d", s.MaxRootFields, s.MaxRootFields)
 	case s.MaxAliases > 0 && c.typenames > int64(s.MaxAliases) && c.typenamesMerged:
 		return badRequest(CodeMaxAliasesExceeded, "a response position has more than %d aliases of __typename; the limit is %d", s.MaxAliases, s.MaxAliases)
 	case s.MaxAliases > 0 && c.typenames > int64(s.MaxAliases):
 		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases of __typename after fragment expansion, too many fields to merge; the limit is %d at one position", show(c.typenames), s.MaxAliases)
-	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
-		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects more than %d root fields (response keys at the top level); the limit is %d", s.MaxRootFields, s.MaxRootFields)
 	}
 	return nil
 }
