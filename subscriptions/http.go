@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // Claims implements Handler: WebSocket upgrades; GET or POST requests

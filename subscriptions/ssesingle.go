@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
 )
 
 // graphql-sse's single connection mode (its PROTOCOL.md): a PUT reserves
