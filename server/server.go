@@ -344,6 +344,9 @@ func (s *Server) ReadRequests(w http.ResponseWriter, r *http.Request, maxBytes i
 	return reqs, err
 }
 
+// ReadBudget implements subscriptions.Gateway.
+func (s *Server) ReadBudget() *request.Budget { return s.reading }
+
 func (s *Server) decodeWith(w http.ResponseWriter, r *http.Request, o request.Options) ([]request.Request, bool, error) {
 	rc := http.NewResponseController(w)
 	if t := s.opts.HTTP.ReadTimeout; t > 0 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subscriptions"
 )
 
@@ -239,4 +240,66 @@ func TestMessageInProgressHasADeadline(t *testing.T) {
 		}
 	})
 	waitFor(t, "connections released", func() bool { return e.Engine.Stats.Connections.Load() == 0 })
+}
+
+// TestMessagesInProgressShareTheReadBudget: the bytes of WebSocket
+// messages in progress are taken from the server's budget of bodies
+// being read (server.max_reading_bytes), as plain and stream request
+// bodies are: a connection whose message does not fit is closed at once,
+// and a message's bytes are given back when it has arrived. Before,
+// messages in progress were bounded only per message (1 MiB) and by
+// MessageTimeout, whatever their number.
+func TestMessagesInProgressShareTheReadBudget(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.HTTP.MaxReadingBytes = 1536 << 10 // one 1 MiB message, not two
+	e := newEnv(t, envOptions{server: &opts, engine: subscriptions.Options{MessageTimeout: time.Minute}})
+	pad := strings.Repeat("x", 1<<20-64)
+	msg := []byte(`{"type":"ping","payload":{"pad":"` + pad + `"}}`)
+	connect := func() *tcpWS {
+		w := dialTCPWS(t, e.WSURL)
+		if err := w.write(frame(true, 0x1, []byte(`{"type":"connection_init"}`))); err != nil {
+			t.Fatal(err)
+		}
+		if op, p, err := w.readFrame(5 * time.Second); err != nil || !strings.Contains(string(p), "connection_ack") {
+			t.Fatalf("connection_ack: op %d %q %v", op, p, err)
+		}
+		return w
+	}
+	f := frame(true, 0x1, msg)
+	first, second := connect(), connect()
+	if err := first.write(f[:800<<10]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // its bytes are being read
+	_ = second.write(f[:800<<10])
+	if !second.closed(3 * time.Second) {
+		t.Fatal("a second message past the read budget was not cut")
+	}
+	// The first message arrives whole and is answered; its bytes are
+	// given back, and another message fits.
+	if err := first.write(f[800<<10:]); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		op, p, err := first.readFrame(5 * time.Second)
+		if err != nil {
+			t.Fatalf("the first message was not answered: %v", err)
+		}
+		if op == 0x1 && strings.Contains(string(p[:min(len(p), 64)]), "pong") {
+			break
+		}
+	}
+	third := connect()
+	if err := third.write(f); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		op, p, err := third.readFrame(5 * time.Second)
+		if err != nil {
+			t.Fatalf("a message after the first one's bytes were given back: %v", err)
+		}
+		if op == 0x1 && strings.Contains(string(p[:min(len(p), 64)]), "pong") {
+			break
+		}
+	}
 }

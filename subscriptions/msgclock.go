@@ -2,8 +2,12 @@ package subscriptions
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
+	"sync"
 	"time"
+
+	"github.com/fedgate/gateway/server/request"
 )
 
 // messageClock is the connection under a client WebSocket's read buffer;
@@ -26,9 +30,24 @@ import (
 // (not after its first byte arrived: the gateway may have been busy with
 // the message before it, which the client could not help). Between
 // messages, a whole control frame included, the connection has none.
+//
+// The bytes of a message in progress are held by the library until the
+// message is whole, so they are taken from the gateway's budget of the
+// bytes being read at once (server.max_reading_bytes, as request bodies
+// are); a connection whose next bytes do not fit is closed, and a
+// message's bytes are given back once it has arrived (or the connection
+// closes).
 type messageClock struct {
 	net.Conn
 	timeout time.Duration
+	budget  *request.Budget
+	// mu guards taken and closed: the reading goroutine takes, Close
+	// (from any goroutine) gives back.
+	mu sync.Mutex
+	// taken is what the message in progress took from budget.
+	taken int64
+	// closed: Close gave taken back; nothing is taken after it.
+	closed bool
 
 	// hdr collects the current frame's header; hn bytes of it so far.
 	hdr [14]byte
@@ -49,12 +68,52 @@ func (m *messageClock) Read(p []byte) (int, error) {
 		m.armed = true
 	}
 	n, err := m.Conn.Read(p)
-	m.follow(p[:n])
+	if aerr := m.account(p[:n]); aerr != nil {
+		return 0, aerr
+	}
 	if m.armed && !m.inMessage() {
 		_ = m.Conn.SetReadDeadline(time.Time{})
 		m.armed = false
 	}
 	return n, err
+}
+
+// errReadBudget ends a connection whose message in progress does not fit
+// in the gateway's read budget.
+var errReadBudget = errors.New("too many messages are being read; retry later")
+
+// account follows b and takes its bytes from the budget while a message
+// is in progress (b may end one message and begin the next: all of it is
+// taken), giving back what the message took once it has arrived.
+func (m *messageClock) account(b []byte) error {
+	m.follow(b)
+	if m.budget == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.closed:
+	case !m.inMessage():
+		m.budget.Give(m.taken)
+		m.taken = 0
+	case !m.budget.Take(int64(len(b))):
+		return errReadBudget
+	default:
+		m.taken += int64(len(b))
+	}
+	return nil
+}
+
+// Close implements net.Conn; it gives back what the message in progress
+// took.
+func (m *messageClock) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	m.budget.Give(m.taken)
+	m.taken = 0
+	m.mu.Unlock()
+	return m.Conn.Close()
 }
 
 // inMessage reports whether a frame or a fragmented message is in

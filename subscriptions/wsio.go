@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fedgate/gateway/server/request"
 )
 
 // The I/O under a client WebSocket, shaped for many idle connections and
@@ -52,8 +54,10 @@ type hijacker struct {
 	// upgrade request (the library moves them out of br's buffer).
 	pending bool
 	out     *sockWriter
-	// messageTimeout bounds a client message in progress (messageClock).
+	// messageTimeout bounds a client message in progress (messageClock);
+	// its bytes are taken from budget.
 	messageTimeout time.Duration
+	budget         *request.Budget
 }
 
 // Hijack implements http.Hijacker.
@@ -93,10 +97,13 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// given: the clock follows both.
 	var lib net.Conn = conn
 	if h.messageTimeout > 0 {
-		mc := &messageClock{Conn: conn, timeout: h.messageTimeout}
+		mc := &messageClock{Conn: conn, timeout: h.messageTimeout, budget: h.budget}
 		if n > 0 {
 			pre, _ := br.Peek(n)
-			mc.follow(pre)
+			if err := mc.account(pre); err != nil {
+				_ = conn.Close()
+				return nil, nil, fmt.Errorf("hijack: %w", err)
+			}
 		}
 		lib = mc
 	}
