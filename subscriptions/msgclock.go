@@ -11,8 +11,7 @@ import (
 )
 
 // messageClock is the connection under a client WebSocket's read buffer;
-// it bounds
-// the time a message takes to arrive. The WebSocket library reads a
+// it bounds the time a message takes to arrive. The WebSocket library reads a
 // message whole before it returns it, handling the control frames (ping,
 // pong, close) that arrive before and between its fragments itself; a
 // read deadline around its Read would cut a connection idle after a
