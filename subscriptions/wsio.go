@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/fedgate/gateway/server/request"
 )
@@ -152,7 +153,7 @@ func newSockWriter(conn net.Conn) *sockWriter {
 // it never waits (returns true).
 func (s *sockWriter) writeNonBlocking(fd uintptr) bool {
 	for s.n < len(s.b) {
-		m, e := syscall.Write(int(fd), s.b[s.n:])
+		m, e := rawWrite(fd, s.b[s.n:])
 		switch {
 		case e == syscall.EINTR:
 			continue
@@ -169,6 +170,26 @@ func (s *sockWriter) writeNonBlocking(fd uintptr) bool {
 		return true
 	}
 	return true
+}
+
+// rawWrite is one write system call to the non-blocking socket fd, made
+// without the scheduler's bookkeeping (a raw system call). A system call
+// the scheduler knows of that lasts over 20 µs (a loopback write runs the
+// receiving side's TCP path too, and longer when the CPU is taken away)
+// while other goroutines wait has its processor handed to another
+// thread, and the writer then parks its own when the call returns: a
+// fan-out of thousands of writes paid thread switches for that. The
+// socket never blocks the call (the runtime's sockets are non-blocking),
+// so nothing waits on it for long.
+func rawWrite(fd uintptr, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 // errWouldBlock reports a socket whose buffer is full.
