@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/fedgate/gateway/server/request"
 )
 
 // The I/O under a client WebSocket, shaped for many idle connections and
@@ -31,6 +33,9 @@ import (
 //   - the frames the library writes itself (answers to pings, the close
 //     handshake) reach the socket whole, under the same lock
 //     (frameWriter);
+//   - the bytes read from the socket are followed frame by frame
+//     (messageClock), so that a message in progress has a deadline and
+//     a connection idle between messages has none;
 //   - an idle connection waits for its next message on a goroutine with
 //     the smallest stack (waitReadable), not in the library's read path.
 
@@ -50,6 +55,10 @@ type hijacker struct {
 	// upgrade request (the library moves them out of br's buffer).
 	pending bool
 	out     *sockWriter
+	// messageTimeout bounds a client message in progress (messageClock);
+	// its bytes are taken from budget.
+	messageTimeout time.Duration
+	budget         *request.Budget
 }
 
 // Hijack implements http.Hijacker.
@@ -85,7 +94,21 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	h.conn, h.br, h.pending = conn, br, n > 0
 	h.out = newSockWriter(conn)
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
+	// The library reads the buffered bytes, then the connection it is
+	// given: the clock follows both.
+	var lib net.Conn = conn
+	if h.messageTimeout > 0 {
+		mc := &messageClock{Conn: conn, timeout: h.messageTimeout, budget: h.budget}
+		if n > 0 {
+			pre, _ := br.Peek(n)
+			if err := mc.account(pre); err != nil {
+				_ = conn.Close()
+				return nil, nil, fmt.Errorf("hijack: %w", err)
+			}
+		}
+		lib = mc
+	}
+	return lib, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
 }
 
 // Header implements http.ResponseWriter (the WebSocket library reads the
