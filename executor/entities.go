@@ -21,6 +21,9 @@ type entityBatch struct {
 	// items are the representations one by one, kept only when an entity
 	// cache is in use.
 	items [][]byte
+	// errorCopies counts the errors repeated at more objects of their
+	// representation (entityError).
+	errorCopies int
 }
 
 // batchPool keeps entity batches between fetches; a batch that grew past
@@ -42,7 +45,7 @@ func (b *entityBatch) release() {
 	}
 	clear(b.objs)
 	clear(b.index)
-	b.reps, b.objs, b.rep, b.items, b.count = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0
+	b.reps, b.objs, b.rep, b.items, b.count, b.errorCopies = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0, 0
 	batchPool.Put(b)
 }
 
@@ -77,16 +80,6 @@ func (b *entityBatch) put(obj *jsonvalue.Value, rep []byte, keep bool) (int, boo
 	b.add(obj, i)
 	b.count++
 	return i, true
-}
-
-// first returns the first object representation i feeds.
-func (b *entityBatch) first(i int) *jsonvalue.Value {
-	for j, r := range b.rep {
-		if r == i {
-			return b.objs[j]
-		}
-	}
-	return nil
 }
 
 // entityFetch runs a Flatten(Fetch) node: it collects the objects at the
@@ -189,15 +182,35 @@ func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *e
 }
 
 // entityError records the subgraph error ev of an _entities call (the
-// field named field) of batch, re-pathed to the objects of paths. Called
-// under e.mu.
+// field named field) of batch, re-pathed to the objects of paths: once for
+// every object its representation feeds (objects with one representation
+// share one entry of the call, and each has the failed field null), up to
+// maxErrorCopies more errors per fetch. Called under e.mu.
 func (e *execution) entityError(f *planner.Fetch, paths [][]string, batch *entityBatch, ev *jsonvalue.Value, field string) {
+	var more [][]any
 	err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
-		return e.entityErrorPath(paths, batch, p, field)
+		found := e.entityErrorPaths(paths, batch, p, field)
+		more = found[1:]
+		return found[0]
 	})
 	err.fetch = f
 	e.errors = append(e.errors, err)
+	for _, path := range more {
+		if batch.errorCopies >= maxErrorCopies {
+			return
+		}
+		batch.errorCopies++
+		c := *err
+		c.Path = path
+		e.errors = append(e.errors, &c)
+	}
 }
+
+// maxErrorCopies bounds the errors an entity fetch adds by repeating a
+// subgraph error at the other objects of its representation: a subgraph
+// answering many errors for a representation that feeds many objects
+// would otherwise make their product.
+const maxErrorCopies = 1000
 
 // mergeEntityAnswers merges the answers of an _entities call into the
 // objects of batch. Called under e.mu.
@@ -316,30 +329,36 @@ func (e *execution) copyOf(v *jsonvalue.Value) *jsonvalue.Value {
 	return e.copies.Copy(v)
 }
 
-// entityErrorPath maps [field, i, rest...] to the response path of the
-// first object that representation i came from; field is the response key
-// of the _entities call ("_entities", or its alias).
-func (e *execution) entityErrorPath(paths [][]string, batch *entityBatch, p []*jsonvalue.Value, field string) []any {
+// entityErrorPaths maps [field, i, rest...] to the response paths of the
+// objects representation i came from, in the order of paths (at least
+// one); field is the response key of the _entities call ("_entities", or
+// its alias).
+func (e *execution) entityErrorPaths(paths [][]string, batch *entityBatch, p []*jsonvalue.Value, field string) [][]any {
 	if len(p) < 2 || p[0].Str() != field || p[1].Type() != jsonvalue.TypeNumber {
-		return pathElems(paths[0])
+		return [][]any{pathElems(paths[0])}
 	}
 	i, ok := p[1].Int()
 	if !ok || i < 0 || i >= batch.count {
-		return pathElems(paths[0])
+		return [][]any{pathElems(paths[0])}
 	}
-	target := batch.first(i)
-	var found []any
+	targets := map[*jsonvalue.Value]bool{}
+	for j, r := range batch.rep {
+		if r == i {
+			targets[batch.objs[j]] = true
+		}
+	}
+	var found [][]any
 	for _, flatten := range paths {
 		walkPathIndexed(e.data, flatten, nil, func(obj *jsonvalue.Value, path []any) {
-			if found == nil && obj == target {
-				found = append([]any(nil), path...)
+			if targets[obj] {
+				found = append(found, jsonPath(append([]any(nil), path...), p[2:]))
 			}
 		})
 	}
 	if found == nil {
-		found = pathElems(paths[0])
+		found = [][]any{jsonPath(pathElems(paths[0]), p[2:])}
 	}
-	return jsonPath(found, p[2:])
+	return found
 }
 
 func pathElems(path []string) []any {

@@ -41,8 +41,11 @@ func usersAndProducts() *planner.Fetch {
 
 // TestEntityFetchRepresentations runs one entity fetch over the objects of
 // data.list: each distinct representation is sent once, every object gets
-// the answer of its own representation, and errors are re-pathed to the
-// first object of their representation.
+// the answer of its own representation, and errors are re-pathed to every
+// object of their representation (each has the failed field null, as the
+// references answer: differential seed 31337, fixture override_plain,
+// `{ account(id: "5") { price } a18: account(id: $v) { price } }` with v
+// "5" and price failing, the error at both paths).
 func TestEntityFetchRepresentations(t *testing.T) {
 	u := func(id string) string { return `{"__typename":"User","id":` + id + `}` }
 	p := func(id string) string { return `{"__typename":"Product","id":` + id + `}` }
@@ -97,7 +100,7 @@ func TestEntityFetchRepresentations(t *testing.T) {
 			answer:       `{"data":{"_entities":[null,{"name":"b"}]},"errors":[{"message":"gone","path":["_entities",0,"name"]}]}`,
 			wantReps:     `[` + u(`"1"`) + `,` + u(`"2"`) + `]`,
 			wantList:     `[{"__typename":"User","id":"1"},{"__typename":"User","id":"2","name":"b"},{"__typename":"User","id":"1"}]`,
-			wantErrPaths: [][]any{{"list", 0, "name"}}},
+			wantErrPaths: [][]any{{"list", 0, "name"}, {"list", 2, "name"}}},
 		{name: "typename at another place in a row",
 			list:     `[` + u(`"1"`) + `,{"id":"1","__typename":"User"},{"id":"1","__typename":"Product"},` + p(`"1"`) + `]`,
 			answer:   `{"data":{"_entities":[{"name":"u"},{"name":"p"}]}}`,
@@ -108,12 +111,12 @@ func TestEntityFetchRepresentations(t *testing.T) {
 			answer:   `{"data":{"_entities":[{"name":"u"}]}}`,
 			wantReps: `[` + u(`"1"`) + `]`,
 			wantList: `[{"__typename":1,"id":"1"},{"__typename":1,"id":"1"},{"__typename":"User","id":"1","name":"u"}]`},
-		{name: "errors re-pathed to the first object of their representation",
+		{name: "errors re-pathed to every object of their representation",
 			list:         `[` + u(`"1"`) + `,` + u(`"1"`) + `,` + u(`"2"`) + `,` + u(`"2"`) + `]`,
 			answer:       `{"data":{"_entities":[{"name":"a"},{"name":null}]},"errors":[{"message":"x","path":["_entities",1,"name"]},{"message":"y","path":["_entities",7]},{"message":"z","path":["_entities",0]}]}`,
 			wantReps:     `[` + u(`"1"`) + `,` + u(`"2"`) + `]`,
 			wantList:     `[{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"1","name":"a"},{"__typename":"User","id":"2","name":null},{"__typename":"User","id":"2","name":null}]`,
-			wantErrPaths: [][]any{{"list", 2, "name"}, {"list"}, {"list", 0}}},
+			wantErrPaths: [][]any{{"list", 2, "name"}, {"list", 3, "name"}, {"list"}, {"list", 0}, {"list", 1}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -137,6 +140,32 @@ func TestEntityFetchRepresentations(t *testing.T) {
 				t.Errorf("error paths %v, want %v", paths, c.wantErrPaths)
 			}
 		})
+	}
+}
+
+// TestEntityErrorCopiesBounded: a subgraph answering many errors for a
+// representation that feeds many objects gets each repeated at those
+// objects only up to maxErrorCopies more errors per fetch, not their
+// product.
+func TestEntityErrorCopiesBounded(t *testing.T) {
+	const objects, errs = 300, 50
+	list := strings.Repeat(`{"__typename":"User","id":"1"},`, objects)
+	var answer strings.Builder
+	answer.WriteString(`{"data":{"_entities":[{"name":null}]},"errors":[`)
+	for i := 0; i < errs; i++ {
+		if i > 0 {
+			answer.WriteByte(',')
+		}
+		fmt.Fprintf(&answer, `{"message":"e%d","path":["_entities",0,"name"]}`, i)
+	}
+	answer.WriteString(`]}`)
+	e, _ := runEntityFetch(t, `{"list":[`+strings.TrimSuffix(list, ",")+`]}`, answer.String())
+	defer e.release()
+	if want := errs + maxErrorCopies; len(e.errors) != want {
+		t.Fatalf("%d errors, want %d (each error once, plus %d copies)", len(e.errors), want, maxErrorCopies)
+	}
+	if got := e.errors[1].Path; !reflect.DeepEqual(got, []any{"list", 1, "name"}) {
+		t.Errorf("second error at %v, want the first error's copy at [list 1 name]", got)
 	}
 }
 

@@ -137,6 +137,15 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	if sel.Abstract && v != nil {
 		typename = v.Get("__typename").Str()
 	}
+	if sel.NullCondition(typename) {
+		// @skip/@include with a null condition in this object's
+		// selection: a field error at the object's path (spec 6.4.1,
+		// CoerceArgumentValues; graphql-js raises it while collecting
+		// the object's fields), so the object is null.
+		r.nullErrors = append(r.nullErrors, &Error{Message: planner.NullConditionMessage,
+			Path: r.responsePath(), Extensions: map[string]any{"code": "BAD_USER_INPUT"}})
+		return buf, false
+	}
 	fields := sel.FieldsFor(typename)
 	if fields == nil && sel.Abstract {
 		if typename != "" && typename != sel.Type {

@@ -17,6 +17,15 @@ func aliasFragment(name string, n int) string {
 	return b.String()
 }
 
+// typenames is n distinct aliases of __typename, prefix0 to prefix(n-1).
+func typenames(prefix string, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, " %s%d: __typename", prefix, i)
+	}
+	return b.String()
+}
+
 // TestMergedAliasesDefault: under the production defaults (30 aliases),
 // documents that repeat aliases a merge makes one pass, and documents
 // whose aliases make more resolutions are refused, with a message that
@@ -39,6 +48,16 @@ func TestMergedAliasesDefault(t *testing.T) {
 			"{a:me{...F} b:me{...F}} " + aliasFragment("F", 16), CodeMaxAliasesExceeded, "aliased response keys"},
 		{"31 distinct aliases at one position", "{me{...F}} " + aliasFragment("F", 31), CodeMaxAliasesExceeded, ""},
 		{"31 aliases of __typename", "{me{" + strings.Repeat("t: __typename ", 31) + "}}", "", ""},
+		// Distinct aliases of __typename: each is a key rendered in every
+		// object of its position (before, 1,400 of them passed).
+		{"30 distinct aliases of __typename at one position", "{me{" + typenames("t", 30) + "}}", "", ""},
+		{"30 distinct aliases of __typename at each of three positions",
+			"{me{" + typenames("t", 30) + "} you{" + typenames("t", 30) + " me{" + typenames("u", 30) + "}}}", "", ""},
+		{"31 distinct aliases of __typename at one position", "{me{" + typenames("t", 31) + "}}", CodeMaxAliasesExceeded, "aliases of __typename"},
+		{"1,400 distinct aliases of __typename under a list", "{me{" + typenames("t", 1400) + "}}", CodeMaxAliasesExceeded, "aliases of __typename"},
+		{"16 and 16 from two fragments meeting at one position",
+			"{me{... on T{" + typenames("a", 16) + "} ...F}} fragment F on T{" + typenames("b", 16) + "}", CodeMaxAliasesExceeded, "aliases of __typename"},
+		{"31 distinct aliases of __typename that never run", "{me{... @skip(if: true) {" + typenames("t", 31) + "}}}", "", ""},
 		{"repeated aliases too many to merge within the merge limit",
 			"{me{" + strings.Repeat("a: x ", 300) + "}}", CodeMaxAliasesExceeded, "too many fields to merge"},
 	}

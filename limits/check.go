@@ -80,6 +80,11 @@ func (s Static) walk(doc *ast.QueryDocument, perOperation bool) (map[*ast.Operat
 				c.aliases, c.merged = n, true
 			}
 		}
+		if s.MaxAliases > 0 && c.typenames > int64(s.MaxAliases) {
+			if n, ok := s.mergedTypenames(doc, op); ok {
+				c.typenames, c.typenamesMerged = n, true
+			}
+		}
 		if s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields) {
 			c.root = rootKeys(doc, op, int64(s.MaxRootFields))
 		}
@@ -113,6 +118,11 @@ type counts struct {
 	// merged: aliases is the count of aliased response keys after field
 	// merging (mergedAliases), not the count of aliased fields.
 	merged bool
+	// typenames counts aliases of __typename at any depth (an upper
+	// bound of mergedTypenames); typenamesMerged: it is the most at one
+	// position after merging.
+	typenames       int64
+	typenamesMerged bool
 }
 
 // add adds the counts of a fragment or inline fragment spread into c at
@@ -120,6 +130,7 @@ type counts struct {
 func (c *counts) add(o counts) {
 	c.fields = satAdd(c.fields, o.fields)
 	c.aliases = satAdd(c.aliases, o.aliases)
+	c.typenames = satAdd(c.typenames, o.typenames)
 	c.root = satAdd(c.root, o.root)
 	c.depth = max(c.depth, o.depth)
 	c.spreads = max(c.spreads, o.spreads)
@@ -154,6 +165,10 @@ func (s Static) compareRun(c counts) error {
 		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases after fragment expansion, too many fields to merge; the limit is %d", show(c.aliases), s.MaxAliases)
 	case s.MaxRootFields > 0 && c.root > int64(s.MaxRootFields):
 		return badRequest(CodeMaxRootFieldsExceeded, "the operation selects more than %d root fields (response keys at the top level); the limit is %d", s.MaxRootFields, s.MaxRootFields)
+	case s.MaxAliases > 0 && c.typenames > int64(s.MaxAliases) && c.typenamesMerged:
+		return badRequest(CodeMaxAliasesExceeded, "a response position has more than %d aliases of __typename; the limit is %d", s.MaxAliases, s.MaxAliases)
+	case s.MaxAliases > 0 && c.typenames > int64(s.MaxAliases):
+		return badRequest(CodeMaxAliasesExceeded, "the operation has %s aliases of __typename after fragment expansion, too many fields to merge; the limit is %d at one position", show(c.typenames), s.MaxAliases)
 	}
 	return nil
 }
@@ -281,6 +296,9 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 			if aliased(sel) {
 				c.aliases = satAdd(c.aliases, 1)
 			}
+			if typenameAlias(sel) {
+				c.typenames = satAdd(c.typenames, 1)
+			}
 			if len(sel.SelectionSet) > 0 {
 				sub, err := w.selectionSet(sel.SelectionSet)
 				if err != nil {
@@ -288,6 +306,7 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 				}
 				c.fields = satAdd(c.fields, sub.fields)
 				c.aliases = satAdd(c.aliases, sub.aliases)
+				c.typenames = satAdd(c.typenames, sub.typenames)
 				c.depth = max(c.depth, satAdd(sub.depth, 1))
 				c.spreads = max(c.spreads, sub.spreads)
 			}

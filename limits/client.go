@@ -3,6 +3,7 @@ package limits
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -46,12 +47,29 @@ func NewIdentifier(cfg ClientsConfig) *Identifier {
 	return id
 }
 
-// parsePrefix reads a CIDR network or a single address.
+// errMappedWide refuses an IPv4-mapped network shorter than /96, which
+// would hold IPv6 addresses besides IPv4 ones.
+var errMappedWide = errors.New("an IPv4-mapped network wider than IPv4")
+
+// parsePrefix reads a CIDR network or a single address. Peers and
+// forwarded entries are compared unmapped (::ffff:192.0.2.1 is
+// 192.0.2.1), so an IPv4-mapped network is read as its IPv4 network:
+// ::ffff:10.0.0.0/104 is 10.0.0.0/8 (kept mapped, it would match no
+// one).
 func parsePrefix(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if a := p.Addr(); a.Is4In6() {
+			if p.Bits() < 96 {
+				return netip.Prefix{}, errMappedWide
+			}
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {

@@ -23,6 +23,12 @@ func TestIdentify(t *testing.T) {
 	forwarded.TrustedProxies = []string{"192.0.2.1"}
 	chain := forwarded
 	chain.TrustedProxies = []string{"192.0.2.1", "10.0.0.0/8"}
+	mappedNet := forwarded
+	mappedNet.TrustedProxies = []string{"::ffff:192.0.2.0/120"}
+	mappedAddr := forwarded
+	mappedAddr.TrustedProxies = []string{"::ffff:192.0.2.1"}
+	zoned := forwarded
+	zoned.TrustedProxies = []string{"fe80::1%eth0"}
 	rfc7239 := forwarded
 	rfc7239.AddressHeader = "Forwarded"
 	customClaim := cfg
@@ -116,6 +122,22 @@ func TestIdentify(t *testing.T) {
 			want: Client{ID: "address:2001:db8::1", Tier: "default"}},
 		{name: "IPv4-mapped IPv6 peer is IPv4", cfg: cfg, remote: "[::ffff:10.0.0.9]:443",
 			want: Client{ID: "address:10.0.0.9", Tier: "internal"}},
+		// Peers are compared unmapped: a trusted proxy written
+		// IPv4-mapped is its IPv4 address or network (before, a mapped
+		// network never matched and the header was ignored).
+		{name: "trusted proxy network written IPv4-mapped", cfg: mappedNet, header: map[string]string{"X-Forwarded-For": "203.0.113.5"},
+			want: Client{ID: "address:203.0.113.5", Tier: "default"}},
+		{name: "trusted proxy written IPv4-mapped", cfg: mappedAddr, header: map[string]string{"X-Forwarded-For": "203.0.113.5"},
+			want: Client{ID: "address:203.0.113.5", Tier: "default"}},
+		{name: "trusted proxy network written IPv4-mapped, peer mapped too", cfg: mappedNet, remote: "[::ffff:192.0.2.77]:443",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5"},
+			want:   Client{ID: "address:203.0.113.5", Tier: "default"}},
+		{name: "IPv4-mapped network holds no other peer", cfg: mappedNet, remote: "192.0.3.1:443",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5"},
+			want:   Client{ID: "address:192.0.3.1", Tier: "default"}},
+		{name: "trusted proxy with a zone", cfg: zoned, remote: "[fe80::1%eth0]:443",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.5"},
+			want:   Client{ID: "address:203.0.113.5", Tier: "default"}},
 		{name: "forwarded IPv6 counts as its /64", cfg: forwarded, header: map[string]string{"X-Forwarded-For": "2001:db8:1:2:3:4:5:6"},
 			want: Client{ID: "address:2001:db8:1:2::/64", Tier: "default"}},
 	}
@@ -169,6 +191,10 @@ func TestConfigValidate(t *testing.T) {
 			c.Clients.AddressHeader = "X-Forwarded-For"
 			c.Clients.TrustedProxies = []string{"10.0.0.0/33"}
 		}, "limits.clients.trusted_proxies[0]: \"10.0.0.0/33\" is not an address"},
+		{"IPv4-mapped network wider than IPv4", func(c *Config) {
+			c.Clients.AddressHeader = "X-Forwarded-For"
+			c.Clients.TrustedProxies = []string{"::ffff:0.0.0.0/95"}
+		}, "limits.clients.trusted_proxies[0]: \"::ffff:0.0.0.0/95\" is an IPv4-mapped network wider than IPv4"},
 		{"local fraction", func(c *Config) { c.Redis.LocalFraction = 2 }, "limits.redis.local_fraction: must be in (0, 1]"},
 	}
 	for _, tt := range tests {

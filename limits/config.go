@@ -211,7 +211,10 @@ func (c Config) Validate() error {
 		bad("clients.address_header", "needs limits.clients.trusted_proxies, the proxies that write it (else any client could name its own address)")
 	}
 	for i, p := range c.Clients.TrustedProxies {
-		if _, err := parsePrefix(p); err != nil {
+		switch _, err := parsePrefix(p); {
+		case errors.Is(err, errMappedWide):
+			bad(fmt.Sprintf("clients.trusted_proxies[%d]", i), "%q is %v (write IPv4 networks as a.b.c.d/n)", p, err)
+		case err != nil:
 			bad(fmt.Sprintf("clients.trusted_proxies[%d]", i), "%q is not an address or a CIDR network", p)
 		}
 	}

@@ -44,6 +44,8 @@ type position struct {
 	// aliased: a field merged into this position has an alias that counts
 	// (see aliased).
 	aliased bool
+	// typenames counts the children whose key is an alias of __typename.
+	typenames int64
 }
 
 type merger struct {
@@ -55,6 +57,10 @@ type merger struct {
 	// aliases counts the positions whose key is an alias that counts;
 	// once it passes aliasCap (when positive) the walk stops.
 	aliases, aliasCap int64
+	// typenames is the most children one position has whose keys are
+	// aliases of __typename; once it passes typenameCap (when positive)
+	// the walk stops.
+	typenames, typenameCap int64
 	// runs: leave out selections that never run, those with
 	// @skip(if: true) or @include(if: false) written as literals
 	// (validation still sees them; execution does not).
@@ -81,6 +87,14 @@ func aliased(f *ast.Field) bool {
 	return f.Alias != "" && f.Alias != f.Name && f.Name != "__typename"
 }
 
+// typenameAlias reports whether f is __typename under another key. Such
+// aliases cost no resolver, so they do not count as aliases; but each is
+// one more key in every object of its position, rendered by the gateway:
+// one position is held to MaxAliases distinct ones (mergedTypenames).
+func typenameAlias(f *ast.Field) bool {
+	return f.Name == "__typename" && f.Alias != "" && f.Alias != f.Name
+}
+
 // add merges ss into p. Recursion follows the document's nesting and
 // fragment chains, both bounded before this runs (MaxNesting,
 // MaxFragmentDepth).
@@ -90,7 +104,7 @@ func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
 			m.work = m.limit + 1
 			return
 		}
-		if m.aliasCap > 0 && m.aliases > m.aliasCap {
+		if m.aliasCap > 0 && m.aliases > m.aliasCap || m.typenameCap > 0 && m.typenames > m.typenameCap {
 			return
 		}
 		if m.runs && neverRuns(sel) {
@@ -109,6 +123,10 @@ func (m *merger) add(p *position, ss ast.SelectionSet, depth int) {
 			if child == nil {
 				child = &position{}
 				p.children[key] = child
+				if typenameAlias(sel) {
+					p.typenames++
+					m.typenames = max(m.typenames, p.typenames)
+				}
 			}
 			child.fields++
 			m.work += 2*child.fields - 1 // fields² at this position

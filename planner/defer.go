@@ -441,14 +441,16 @@ func positions(sel *ShapeSet, path []PathKey) []*ShapeSet {
 
 // view is the part of sel delivered with d (nil: the primary part): the
 // fields delivered with d, and the fields that lead to some; nil when
-// there is none. Fields are copied with their denial.
+// there is none. Fields are copied with their denial, types with their
+// null condition.
 func view(sel *ShapeSet, d *Defer) *ShapeSet {
 	out := &ShapeSet{Type: sel.Type, Abstract: sel.Abstract, ByType: make([]ShapeType, 0, len(sel.ByType))}
 	any := false
 	for _, tf := range sel.ByType {
 		// Fields is never nil: the renderer reads a nil list at an
 		// abstract position as a type the client cannot see.
-		ntf := ShapeType{Type: tf.Type, Fields: []ShapeField{}}
+		ntf := ShapeType{Type: tf.Type, Fields: []ShapeField{}, NullCondition: tf.NullCondition}
+		out.NullConditions = out.NullConditions || tf.NullCondition
 		for _, f := range tf.Fields {
 			if f.Defer == d {
 				if f.Selection != nil {

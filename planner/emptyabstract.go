@@ -83,13 +83,13 @@ func (n *normalizer) leftOut(set ast.SelectionSet, out bool, names []string, vis
 	for _, s := range set {
 		switch s := s.(type) {
 		case *ast.Field:
-			if out || !n.included(s.Directives) {
+			if out || !n.included(s.Directives, new(bool)) {
 				names = append(names, s.Name)
 			}
 		case *ast.InlineFragment:
-			names = n.leftOut(s.SelectionSet, out || !n.included(s.Directives), names, visited)
+			names = n.leftOut(s.SelectionSet, out || !n.included(s.Directives, new(bool)), names, visited)
 		case *ast.FragmentSpread:
-			skip := out || !n.included(s.Directives)
+			skip := out || !n.included(s.Directives, new(bool))
 			// Each fragment is walked at most once left out and once not.
 			seen := s.Name
 			if skip {

@@ -45,7 +45,18 @@ type SelectionSet struct {
 type TypeFields struct {
 	Type   string
 	Fields []*Field
+	// NullCondition is set when collecting the fields for this type met
+	// @skip or @include whose if: is a variable given an explicit null (a
+	// nullable variable with a default, in the non-null position): the
+	// spec's CoerceArgumentValues raises a field error there, so an object
+	// of this type is null with that error at its path (at the root: data
+	// null). Fields then holds __typename alone.
+	NullCondition bool
 }
+
+// NullConditionMessage is the error of an object whose selection met a
+// @skip or @include with a null condition (graphql-js's wording).
+const NullConditionMessage = `Argument "if" of non-null type "Boolean!" must not be null.`
 
 // Field is one collected field: every field of the document with the same
 // response key at this position is merged into it.
@@ -174,7 +185,7 @@ func NormalizeFieldSet(schema *ast.Schema, typeName string, set ast.SelectionSet
 	n := normalizer{schema: schema, internal: true}
 	// A key on an interface is read from objects of any implementation:
 	// the field set is collected on the interface itself.
-	return &SelectionSet{Type: def.Name, ByType: []*TypeFields{{Type: def.Name, Fields: n.collect(def, []ctxSet{{set: set}}, nil)}}}
+	return &SelectionSet{Type: def.Name, ByType: []*TypeFields{n.collect(def, []ctxSet{{set: set}}, nil)}}
 }
 
 func selectOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, error) {
@@ -214,14 +225,14 @@ type normalizer struct {
 func (n *normalizer) selectionSet(def *ast.Definition, sets []ctxSet, path []PathKey) *SelectionSet {
 	out := &SelectionSet{Type: def.Name, Abstract: def.IsAbstractType()}
 	if !out.Abstract {
-		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets, path)}}
+		out.ByType = []*TypeFields{n.collect(def, sets, path)}
 		return out
 	}
 	possible := objectTypes(n.schema, def.Name)
 	if len(possible) == 0 {
 		// An interface no object implements (in this schema): its own
 		// fields are all there is to select.
-		out.ByType = []*TypeFields{{Type: def.Name, Fields: n.collect(def, sets, path)}}
+		out.ByType = []*TypeFields{n.collect(def, sets, path)}
 		for _, set := range sets {
 			out.conditional = n.leftOut(set.set, false, out.conditional, map[string]bool{})
 		}
@@ -233,7 +244,7 @@ func (n *normalizer) selectionSet(def *ast.Definition, sets []ctxSet, path []Pat
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		out.ByType = append(out.ByType, &TypeFields{Type: name, Fields: n.collect(n.schema.Types[name], sets, path)})
+		out.ByType = append(out.ByType, n.collect(n.schema.Types[name], sets, path))
 	}
 	return out
 }
@@ -259,7 +270,7 @@ const (
 
 // collect runs CollectFields for the concrete type obj and builds the
 // merged fields.
-func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey) []*Field {
+func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey) *TypeFields {
 	var order []*collected
 	index := map[string]*collected{}
 	visited := map[string]bool{}
@@ -270,12 +281,13 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 	if strings.HasPrefix(obj.Name, "__") {
 		deferOf = func(_ any, _ ast.DirectiveList, _ []PathKey, in *Defer) *Defer { return in }
 	}
+	nullCond := false
 	var walk func(ast.SelectionSet, *Defer, int)
 	walk = func(set ast.SelectionSet, in *Defer, how int) {
 		for _, s := range set {
 			switch s := s.(type) {
 			case *ast.Field:
-				if !n.included(s.Directives) {
+				if !n.included(s.Directives, &nullCond) {
 					continue
 				}
 				key := s.Alias
@@ -292,7 +304,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				c.defers = append(c.defers, in)
 				c.typed = c.typed || how == reachedTyped
 			case *ast.InlineFragment:
-				if !n.included(s.Directives) || !n.applies(s.TypeCondition, obj) {
+				if !n.included(s.Directives, &nullCond) || !n.applies(s.TypeCondition, obj) {
 					continue
 				}
 				inner := how
@@ -301,7 +313,11 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 				}
 				walk(s.SelectionSet, appliesTo(deferOf(s, s.Directives, path, in), in, obj), inner)
 			case *ast.FragmentSpread:
-				if !n.included(s.Directives) || visited[s.Name] {
+				// The directives first, as the spec's CollectFields
+				// (graphql-js looks at visited first): a null condition
+				// on a second spread of a fragment is an error too, as
+				// both references answer.
+				if !n.included(s.Directives, &nullCond) || visited[s.Name] {
 					continue
 				}
 				visited[s.Name] = true
@@ -319,6 +335,20 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 	}
 	for _, set := range sets {
 		walk(set.set, set.in, reachedPlain)
+	}
+	if nullCond {
+		// The object is null with an error: nothing below it runs, so
+		// only __typename (which picks the type when rendering) is asked.
+		// It is delivered with the position (a deferred field's object is
+		// null in that fragment's payload).
+		ins := make([]*Defer, len(sets))
+		for i, set := range sets {
+			ins[i] = set.in
+		}
+		f := &Field{ResponseKey: "__typename", Name: "__typename", ParentType: obj.Name, Type: ast.NonNullNamedType("String", nil),
+			jsonKey: `"__typename":`, dataKey: clientDataKey("__typename", "__typename"), internal: n.internal,
+			Defer: firstDelivered(ins), selectedIn: selectedIn(ins)}
+		return &TypeFields{Type: obj.Name, Fields: []*Field{f}, NullCondition: true}
 	}
 	out := make([]*Field, 0, len(order))
 	for _, c := range order {
@@ -360,7 +390,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		}
 		out = append(out, f)
 	}
-	return out
+	return &TypeFields{Type: obj.Name, Fields: out}
 }
 
 func introspectionField(schema *ast.Schema, obj *ast.Definition, name string) *ast.FieldDefinition {
@@ -410,31 +440,47 @@ func (n *normalizer) applies(cond string, obj *ast.Definition) bool {
 	return false
 }
 
-// included evaluates @skip and @include.
-func (n *normalizer) included(dirs ast.DirectiveList) bool {
-	for _, d := range dirs {
-		switch d.Name {
-		case "skip":
-			if n.boolArg(d) {
-				return false
-			}
-		case "include":
-			if !n.boolArg(d) {
-				return false
-			}
+// included evaluates @skip and @include, @skip first as graphql-js's
+// shouldIncludeNode does. A condition that is null (a nullable variable
+// with a default, given null) sets *null and leaves the selection out;
+// one not evaluated (@skip(if: true) before it) does not.
+func (n *normalizer) included(dirs ast.DirectiveList, null *bool) bool {
+	if d := dirs.ForName("skip"); d != nil {
+		v, ok := n.boolArg(d)
+		if !ok {
+			*null = true
+			return false
+		}
+		if v {
+			return false
+		}
+	}
+	if d := dirs.ForName("include"); d != nil {
+		v, ok := n.boolArg(d)
+		if !ok {
+			*null = true
+			return false
+		}
+		if !v {
+			return false
 		}
 	}
 	return true
 }
 
-func (n *normalizer) boolArg(d *ast.Directive) bool {
+// boolArg is the value of d's if: argument; ok is false when it is null.
+func (n *normalizer) boolArg(d *ast.Directive) (v, ok bool) {
 	a := d.Arguments.ForName("if")
 	if a == nil || a.Value == nil {
-		return false
+		return false, false
 	}
 	if a.Value.Kind == ast.Variable {
-		v, _ := n.vars[a.Value.Raw].(bool)
-		return v
+		x, given := n.vars[a.Value.Raw]
+		if given && x == nil {
+			return false, false
+		}
+		v, _ = x.(bool)
+		return v, true
 	}
-	return a.Value.Raw == "true"
+	return a.Value.Raw == "true", true
 }

@@ -122,9 +122,21 @@ func (b *builder) provFor(prov *provided, sel *SelectionSet, tf *TypeFields) *pr
 	if prov == nil || len(prov.iface) == 0 || !sel.Abstract {
 		return prov
 	}
+	// A field counts as selected on the interface when any of its
+	// selections (any response key) is: an alias does not change what
+	// a subgraph provides.
+	var onIface map[string]bool
 	drop := false
 	for _, f := range tf.Fields {
-		if prov.iface[f.Name] && !f.onInterface && !f.internal {
+		if prov.iface[f.Name] && f.onInterface {
+			if onIface == nil {
+				onIface = map[string]bool{}
+			}
+			onIface[f.Name] = true
+		}
+	}
+	for _, f := range tf.Fields {
+		if prov.iface[f.Name] && !onIface[f.Name] && !f.internal {
 			drop = true
 			break
 		}
@@ -141,7 +153,7 @@ func (b *builder) provFor(prov *provided, sel *SelectionSet, tf *TypeFields) *pr
 		n.fields[name] = c
 	}
 	for _, f := range tf.Fields {
-		if prov.iface[f.Name] && !f.onInterface && !f.internal {
+		if prov.iface[f.Name] && !onIface[f.Name] && !f.internal {
 			delete(n.fields, f.Name)
 		}
 	}

@@ -75,6 +75,10 @@ func TestProvidesOnInterfaceField(t *testing.T) {
 		{`{ media { ... on Book { animals { __typename } } animals { ... on Cat { age } } } }`, "a c"},
 		{`{ media { ... on Book { animals { __typename } } animals { ... on Cat { age } } } media { animals { name } } }`, "b c"},
 		{`{ media { animals { name ... on Cat { name } } } }`, "b"},
+		// Selected on the interface under an alias: still selected there
+		// (differential seed 31337, big: both references ask b alone).
+		{`{ media { a2: animals { id name ... on Cat { x: name } } ... on Book { animals { __typename } } } }`, "b"},
+		{`{ media { a2: animals { name } ... on Book { animals { name } } } }`, "b"},
 	}
 	for _, c := range cases {
 		p, err := planOn(t, sg, c.query, planner.Options{})

@@ -44,12 +44,35 @@ type ShapeSet struct {
 	// type name: the possible types of an abstract position. An object
 	// position has exactly one entry.
 	ByType []ShapeType
+	// NullConditions is true when an entry of ByType has NullCondition
+	// set, so the renderer looks only then.
+	NullConditions bool
 }
 
 // ShapeType is the fields rendered for one concrete type.
 type ShapeType struct {
 	Type   string
 	Fields []ShapeField
+	// NullCondition: an object of this type is null with an error
+	// (TypeFields.NullCondition).
+	NullCondition bool
+}
+
+// NullCondition reports whether an object of type typeName at this
+// position is null with NullConditionMessage (TypeFields.NullCondition).
+func (s *ShapeSet) NullCondition(typeName string) bool {
+	if !s.NullConditions {
+		return false
+	}
+	if !s.Abstract && len(s.ByType) == 1 {
+		return s.ByType[0].NullCondition
+	}
+	for i := range s.ByType {
+		if s.ByType[i].Type == typeName {
+			return s.ByType[i].NullCondition
+		}
+	}
+	return false
 }
 
 // FieldKind says how a field's value is produced.
@@ -217,7 +240,8 @@ func (b *shapeBuilder) set(sel *SelectionSet) *ShapeSet {
 	out := &take(&b.sets, 1)[0]
 	*out = ShapeSet{Type: sel.Type, Abstract: sel.Abstract, ByType: take(&b.types, len(sel.ByType))}
 	for i, tf := range sel.ByType {
-		st := ShapeType{Type: tf.Type}
+		st := ShapeType{Type: tf.Type, NullCondition: tf.NullCondition}
+		out.NullConditions = out.NullConditions || tf.NullCondition
 		if tf.Fields != nil {
 			st.Fields = take(&b.fields, len(tf.Fields))
 		}

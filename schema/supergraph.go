@@ -171,12 +171,76 @@ func Load(sdl string) (*Supergraph, error) {
 	if err := sg.readTypes(names); err != nil {
 		return nil, err
 	}
+	if err := sg.checkResolvable(); err != nil {
+		return nil, err
+	}
 	api, err := buildAPISchema(doc, names)
 	if err != nil {
 		return nil, err
 	}
 	sg.API = api
 	return sg, nil
+}
+
+// checkResolvable refuses a supergraph with an object field that no
+// subgraph resolves: every @join__field of it marks it @external and no
+// interface of the type has it resolved (an @interfaceObject or an
+// interface entity). Composition refuses such a field (an @external field
+// needs a subgraph that defines it, EXTERNAL_MISSING_ON_BASE), so only a
+// hand-written or damaged supergraph has one; loading it would leave a
+// field in the API schema that no plan can fetch, whichever operation
+// selects it failing at run time.
+func (s *Supergraph) checkResolvable() error {
+	names := make([]string, 0, len(s.Types))
+	for name, t := range s.Types {
+		if t.Kind == ast.Object {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t := s.Types[name]
+		fields := make([]string, 0, len(t.Fields))
+		for f := range t.Fields {
+			fields = append(fields, f)
+		}
+		sort.Strings(fields)
+		for _, f := range fields {
+			if resolvedSomewhere(t.Fields[f]) || s.resolvedByInterface(name, f) {
+				continue
+			}
+			return fmt.Errorf("supergraph: %s.%s is resolved by no subgraph: each @join__field marks it @external (composition refuses such a field)", name, f)
+		}
+	}
+	return nil
+}
+
+// resolvedSomewhere reports whether a subgraph resolves f itself.
+func resolvedSomewhere(f *Field) bool {
+	if f.Graphs == nil {
+		return true
+	}
+	for _, g := range f.Graphs {
+		if !g.External {
+			return true
+		}
+	}
+	return false
+}
+
+// resolvedByInterface reports whether an interface of the object type
+// typeName has field resolved by a subgraph.
+func (s *Supergraph) resolvedByInterface(typeName, field string) bool {
+	def := s.Full.Types[typeName]
+	if def == nil {
+		return false
+	}
+	for _, in := range def.Interfaces {
+		if it := s.Types[in]; it != nil && it.Fields[field] != nil && resolvedSomewhere(it.Fields[field]) {
+			return true
+		}
+	}
+	return false
 }
 
 func describe(err error) string {

@@ -111,6 +111,10 @@ directive @link(url: String, as: String, for: String, import: [String]) repeatab
 type Query { a: Missing }`, "Missing"},
 		{"unknown graph", strings.Replace(mustRead(t, "../testdata/supergraphs/inaccessible.graphql"), "@join__type(graph: B)\n  @inaccessible", "@join__type(graph: C)\n  @inaccessible", 1), "C"},
 		{"bad key", strings.Replace(mustRead(t, "../testdata/supergraphs/inaccessible.graphql"), `key: "id")`, `key: "id {")`, 1), "@key"},
+		// A field @external in the only subgraph that declares it (no
+		// composition writes one): no plan could fetch it.
+		{"field no subgraph resolves", strings.Replace(mustRead(t, "../testdata/supergraphs/inaccessible.graphql"), "  score: Int",
+			"  nameCopy: String @join__field(graph: B, external: true)\n  score: Int", 1), "User.nameCopy is resolved by no subgraph"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

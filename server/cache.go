@@ -234,9 +234,15 @@ func (s *Server) varyValues(r *http.Request) []string {
 // Context). "" without such hooks. The response and entity caches key
 // every entry by it, so that callers whose hook-made fetches may differ
 // never share an answer.
+//
+// Hooks that declared what they read (hooks.Vary) are keyed by those
+// values only, so callers that differ elsewhere share entries.
 func (s *Server) fetchVary(a *answerInput) string {
 	if !s.ext.hooksAt(hooks.SubgraphRequest) && !s.ext.hooksAt(hooks.SubgraphResponse) {
 		return ""
+	}
+	if v := s.ext.vary; v != nil {
+		return s.declaredVary(a.hr, a.rt.sg, v)
 	}
 	return s.callerKey(a.hr, a.rt.sg, a.grants.Key, a.labels)
 }

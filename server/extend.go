@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/executor"
@@ -29,6 +30,10 @@ type extensions struct {
 	sdl func() string
 	// maxBody caps the raw body read for the RouterRequest hooks.
 	maxBody int64
+	// vary is what the Subgraph hooks declared they read (hooks.Vary,
+	// the union over the hook sets); nil when none runs or some hook
+	// set with one declared nothing (the coprocessor never does).
+	vary *hooks.Vary
 }
 
 func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
@@ -51,6 +56,7 @@ func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
 			x.bodies[st] = true
 		}
 	}
+	x.vary = declaredVary(x.hooks)
 	x.maxBody = opts.MaxBodyBytes
 	if x.maxBody <= 0 {
 		x.maxBody = request.DefaultMaxBodyBytes
@@ -96,4 +102,35 @@ func (x *extensions) close() {
 	if x != nil {
 		x.coprocessor.Close()
 	}
+}
+
+// declaredVary is the union of what the hook sets with a Subgraph hook
+// declared they read; nil when none has a Subgraph hook or one of them
+// declared nothing.
+func declaredVary(hs []hooks.Hooks) *hooks.Vary {
+	var out *hooks.Vary
+	for _, h := range hs {
+		if h.SubgraphRequest == nil && h.SubgraphResponse == nil {
+			continue
+		}
+		if h.Vary == nil {
+			return nil
+		}
+		if out == nil {
+			out = &hooks.Vary{}
+		}
+		out.Headers = append(out.Headers, h.Vary.Headers...)
+		out.Claims = append(out.Claims, h.Vary.Claims...)
+		out.Context = append(out.Context, h.Vary.Context...)
+	}
+	if out != nil {
+		for i, h := range out.Headers {
+			out.Headers[i] = http.CanonicalHeaderKey(h)
+		}
+		for _, l := range []*[]string{&out.Headers, &out.Claims, &out.Context} {
+			slices.Sort(*l)
+			*l = slices.Compact(*l)
+		}
+	}
+	return out
 }

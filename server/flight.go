@@ -130,12 +130,21 @@ func (s *Server) callerKey(r *http.Request, sg *schema.Supergraph, grants string
 // caller's state, so callers whose state differs never share (before,
 // subscribers whose claims differed shared events completed with the
 // first one's claims). "" when no hook runs at a Subgraph stage.
+//
+// When the hooks declared what they read (hooks.Vary), it is the values
+// of the declared claims and Context entries only (the declared headers
+// are among the subgraph headers every share key holds).
 func (s *Server) hookShareKey(ctx context.Context) string {
 	if !s.ext.hooksAt(hooks.SubgraphRequest) && !s.ext.hooksAt(hooks.SubgraphResponse) {
 		return ""
 	}
 	k := newKeyHash()
 	k.field("hooks")
+	if v := s.ext.vary; v != nil {
+		k.field("declared")
+		s.declaredState(ctx, k, v)
+		return k.sum()
+	}
 	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil {
 		k.field(st.method)
 		k.field(st.path)
@@ -147,5 +156,67 @@ func (s *Server) hookShareKey(ctx context.Context) string {
 			k.field(string(b))
 		}
 	}
+	return k.sum()
+}
+
+// declaredState adds to k the values of the claims and Context entries v
+// names, each as JSON ("" when absent).
+func (s *Server) declaredState(ctx context.Context, k *keyHasher, v *hooks.Vary) {
+	st, _ := ctx.Value(hookStateKey{}).(*hookState)
+	value := func(m map[string]any, name string) string {
+		if st == nil {
+			return ""
+		}
+		x, ok := m[name]
+		if !ok {
+			return ""
+		}
+		b, err := json.Marshal(x)
+		if err != nil {
+			return newRequestID() // a value no key holds: shared with no one
+		}
+		return string(b)
+	}
+	var claims, hctx map[string]any
+	if st != nil {
+		claims, hctx = st.claims, st.context
+	}
+	k.count(len(v.Claims))
+	for _, c := range v.Claims {
+		k.field(value(claims, c))
+	}
+	k.count(len(v.Context))
+	for _, c := range v.Context {
+		k.field(value(hctx, c))
+	}
+}
+
+// declaredVary is the fetch vary (fetchVary) of hooks that declared what
+// they read: the declared headers of the fetches the header rules build
+// from r (for every subgraph when the rules differ per subgraph), and the
+// declared claims and Context entries.
+func (s *Server) declaredVary(r *http.Request, sg *schema.Supergraph, v *hooks.Vary) string {
+	k := newKeyHash()
+	k.field("declared")
+	pick := func(h http.Header) {
+		out := http.Header{}
+		for _, name := range v.Headers {
+			if vals := h.Values(name); len(vals) > 0 {
+				out[name] = vals
+			}
+		}
+		k.header(out)
+	}
+	if p := s.sec.prop; p != nil {
+		caller := auth.CallerFrom(r.Context())
+		pick(p.Header(r, caller, ""))
+		if p.PerSubgraph() {
+			for _, g := range sg.Graphs {
+				k.field(g.Name)
+				pick(p.Header(r, caller, g.Name))
+			}
+		}
+	}
+	s.declaredState(r.Context(), k, v)
 	return k.sum()
 }

@@ -80,6 +80,12 @@ var hostileFamilies = []hostileFamily{
 	{"list variable", func(n int) (string, string) {
 		return `query($l: [Int]) { me { id } }`, `{"l":[` + repeatTo(n, "1", ",") + `]}`
 	}},
+	{"undeclared variables", func(n int) (string, string) {
+		return `{ me { id } }`, `{` + repeatTo(n, `"k{i}":1`, ",") + `}`
+	}},
+	{"undeclared list variable", func(n int) (string, string) {
+		return `{ me { id } }`, `{"l":[` + repeatTo(n, "1", ",") + `]}`
+	}},
 }
 
 // hostileSeq numbers the documents BenchmarkHostileDocuments sends, over

@@ -333,12 +333,27 @@ func (s *Server) Supergraph() *schema.Supergraph { return s.rt.Load().sg }
 // deadline so that a long execution is not cut by it. A body that does
 // not arrive in time closes the connection.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request) ([]request.Request, bool, error) {
+	return s.decodeWith(w, r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch, MaxBatch: s.opts.MaxBatch})
+}
+
+// ReadRequests implements subscriptions.Gateway: a stream request's body
+// is read as a plain one's, under the body deadline and the read budget
+// (before, a stream body was read with neither).
+func (s *Server) ReadRequests(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]request.Request, error) {
+	reqs, _, err := s.decodeWith(w, r, request.Options{MaxBodyBytes: maxBytes})
+	return reqs, err
+}
+
+// ReadBudget implements subscriptions.Gateway.
+func (s *Server) ReadBudget() *request.Budget { return s.reading }
+
+func (s *Server) decodeWith(w http.ResponseWriter, r *http.Request, o request.Options) ([]request.Request, bool, error) {
 	rc := http.NewResponseController(w)
 	if t := s.opts.HTTP.ReadTimeout; t > 0 {
 		_ = rc.SetReadDeadline(time.Now().Add(t))
 	}
-	reqs, batched, err := request.Decode(r, request.Options{MaxBodyBytes: s.opts.MaxBodyBytes, AllowBatch: s.opts.AllowBatch,
-		MaxBatch: s.opts.MaxBatch, Budget: s.reading})
+	o.Budget = s.reading
+	reqs, batched, err := request.Decode(r, o)
 	if err != nil && reqerr.Status(err) == http.StatusRequestTimeout {
 		w.Header().Set("Connection", "close")
 		return nil, false, err

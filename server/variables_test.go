@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,5 +100,71 @@ func checkForwarded(t *testing.T, forwarded []byte, want string) {
 	wb, _ := json.Marshal(wanted)
 	if string(gb) != string(wb) {
 		t.Fatalf("forwarded %s, want %s", gb, wb)
+	}
+}
+
+// TestCoerceVariablesSkipsUndeclared: variables the operation does not
+// declare are neither decoded nor forwarded. A client sending 150,000
+// of them (or one list of 900,000 numbers) in a 2 MiB body cost
+// 160–200 ms of CPU per request decoding values nothing reads, 7× a
+// 2 MiB string.
+func TestCoerceVariablesSkipsUndeclared(t *testing.T) {
+	api := gqlparser.MustLoadSchema(&ast.Source{Input: `type Query { a(n: Int): Int, b: Int }`})
+	rt := &runtime{sg: &schema.Supergraph{API: api}}
+	junk := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, `"k%d":[1,"x",{"y":null}],`, i)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name, query, vars, want, wantErr string
+	}{
+		{"declared and undeclared", `query($n: Int) { a(n: $n) }`, `{` + junk(3) + `"n":4}`, `{"n":4}`, ""},
+		{"undeclared only", `query($n: Int) { a(n: $n) }`, `{` + junk(3) + `"z":1}`, `{}`, ""},
+		{"no declared variables", `{ b }`, `{` + junk(3) + `"z":1}`, `{}`, ""},
+		{"null", `query($n: Int) { a(n: $n) }`, `null`, `{}`, ""},
+		{"declared with an escaped name", `query($n: Int) { a(n: $n) }`, `{"\u006e":5}`, `{"n":5}`, ""},
+		{"declared of the wrong type", `query($n: Int) { a(n: $n) }`, `{"z":1,"n":"x"}`, "", "Int"},
+		{"not an object", `query($n: Int) { a(n: $n) }`, `[1]`, "", "variables must be a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQuery(api, tc.query)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(tc.vars))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(forwarded) == 0 {
+				forwarded = []byte(`{}`)
+			}
+			checkForwarded(t, forwarded, tc.want)
+		})
+	}
+	// Nothing is built per undeclared variable (before: 10 allocations
+	// each).
+	doc, errs := gqlparser.LoadQuery(api, `query($n: Int) { a(n: $n) }`)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	allocs := func(vars string) float64 {
+		return testing.AllocsPerRun(5, func() {
+			if _, _, err := coerceVariables(rt, doc.Operations[0], []byte(vars)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	base, many := allocs(`{"n":4}`), allocs(`{`+junk(10000)+`"n":4}`)
+	if many > base+100 {
+		t.Fatalf("10,000 undeclared variables: %.0f allocations, %.0f without them", many, base)
 	}
 }

@@ -1,6 +1,7 @@
 package subscriptions_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -694,4 +695,50 @@ func TestStreamConnectionsClosedMidHandshakeReleaseTheirSlot(t *testing.T) {
 	w1.init("")
 	w2.init("")
 	waitFor(t, "2 connections", func() bool { return e.Engine.Stats.Connections.Load() == 2 })
+}
+
+// TestStreamBodiesShareTheReadBudget: the body of an SSE or multipart
+// request is read under the server's read budget and body deadline, as
+// a plain request's. Before, it was read with neither: clients sending
+// stream bodies of 1 MiB (each buffered as it arrived) held that memory
+// beside server.max_reading_bytes, until the connection's backstop
+// (read_header_timeout + read_timeout).
+func TestStreamBodiesShareTheReadBudget(t *testing.T) {
+	for _, accept := range []string{"text/event-stream", "multipart/mixed;subscriptionSpec=1.0"} {
+		t.Run(accept, func(t *testing.T) {
+			opts := server.DefaultOptions()
+			opts.HTTP.MaxReadingBytes = 256 << 10
+			opts.HTTP.ReadTimeout = time.Second
+			e := newEnv(t, envOptions{server: &opts})
+			addr := strings.TrimSuffix(strings.TrimPrefix(e.URL, "http://"), "/graphql")
+			start := func() net.Conn {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = c.Close() })
+				fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: %s\r\nContent-Length: %d\r\n\r\n{\"query\":\"%s",
+					accept, 1<<20, strings.Repeat(" ", 200<<10))
+				return c
+			}
+			status := func(c net.Conn, within time.Duration) int {
+				_ = c.SetReadDeadline(time.Now().Add(within))
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					return 0
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			first := start()
+			time.Sleep(200 * time.Millisecond) // its 200 KiB are being read
+			second := start()
+			if got := status(second, 3*time.Second); got != http.StatusServiceUnavailable {
+				t.Errorf("a second stream body past the read budget: status %d, want 503", got)
+			}
+			if got := status(first, 5*time.Second); got != http.StatusRequestTimeout {
+				t.Errorf("a stream body that stalls: status %d, want 408 at read_timeout", got)
+			}
+		})
+	}
 }

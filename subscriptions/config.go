@@ -24,8 +24,11 @@ type Config struct {
 	Buffer                  int           `yaml:"buffer"`
 	WriteTimeout            time.Duration `yaml:"write_timeout"`
 	InitTimeout             time.Duration `yaml:"init_timeout"`
-	KeepAlive               time.Duration `yaml:"keep_alive"`
-	MaxPending              int           `yaml:"max_pending"`
+	// MessageTimeout bounds the time a WebSocket message in progress
+	// takes to arrive.
+	MessageTimeout time.Duration `yaml:"message_timeout"`
+	KeepAlive      time.Duration `yaml:"keep_alive"`
+	MaxPending     int           `yaml:"max_pending"`
 	// MaxVariableBytesPerClient bounds the bytes of variables one
 	// client's open subscriptions hold.
 	MaxVariableBytesPerClient int64 `yaml:"max_variable_bytes_per_client"`
@@ -67,7 +70,7 @@ func (c Config) Validate() error {
 	}{
 		{"max_per_client", c.MaxPerClient < 0}, {"subscribe_rate", c.SubscribeRate < 0}, {"subscribe_burst", c.SubscribeBurst < 0},
 		{"max_connections", c.MaxConnections < 0}, {"max_connections_per_client", c.MaxConnectionsPerClient < 0}, {"buffer", c.Buffer < 0}, {"write_timeout", c.WriteTimeout < 0},
-		{"init_timeout", c.InitTimeout < 0}, {"keep_alive", c.KeepAlive < 0}, {"max_pending", c.MaxPending < 0}, {"max_reservations", c.MaxReservations < 0},
+		{"init_timeout", c.InitTimeout < 0}, {"message_timeout", c.MessageTimeout < 0}, {"keep_alive", c.KeepAlive < 0}, {"max_pending", c.MaxPending < 0}, {"max_reservations", c.MaxReservations < 0},
 		{"max_inflight_per_connection", c.MaxInflightPerConnection < 0}, {"max_variable_bytes_per_client", c.MaxVariableBytesPerClient < 0},
 		{"upstream.max_streams_per_connection", c.Upstream.MaxStreamsPerConnection < 0},
 		{"upstream.backoff", c.Upstream.Backoff < 0}, {"upstream.max_backoff", c.Upstream.MaxBackoff < 0},
@@ -84,7 +87,8 @@ func (c Config) Validate() error {
 func (c Config) Options() Options {
 	return Options{MaxPerClient: c.MaxPerClient, SubscribeRate: c.SubscribeRate, SubscribeBurst: c.SubscribeBurst,
 		MaxConnections: c.MaxConnections, MaxConnectionsPerClient: c.MaxConnectionsPerClient, Buffer: c.Buffer, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
-		KeepAlive: c.KeepAlive, MaxPending: c.MaxPending, MaxReservations: c.MaxReservations,
+		MessageTimeout: c.MessageTimeout,
+		KeepAlive:      c.KeepAlive, MaxPending: c.MaxPending, MaxReservations: c.MaxReservations,
 		MaxInflightPerConnection: c.MaxInflightPerConnection, MaxVariableBytesPerClient: c.MaxVariableBytesPerClient, OriginPatterns: c.OriginPatterns, ForwardInitPayload: c.ForwardInitPayload}
 }
 

@@ -72,6 +72,13 @@ type Options struct {
 	MaxReservations int
 	// MaxMessageBytes bounds a WebSocket message from a client (1 MiB).
 	MaxMessageBytes int64
+	// MessageTimeout bounds the time a WebSocket message from a client
+	// takes to arrive, from the gateway's first wait for its rest to its
+	// last byte (10s): a client that begins a message and sends the rest
+	// slowly (holding the message's memory and its connection) is
+	// disconnected. A connection idle between messages, pings included,
+	// has no deadline.
+	MessageTimeout time.Duration
 	// MaxVariableBytesPerClient bounds the bytes of variables the
 	// subscriptions of one client hold for their lives (1 MiB): each
 	// keeps its variables (and the subgraph its subscribe message) until
@@ -131,6 +138,9 @@ func (o *Options) defaults() {
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = 12 * time.Second
+	}
+	if o.MessageTimeout <= 0 {
+		o.MessageTimeout = 10 * time.Second
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 1 << 20

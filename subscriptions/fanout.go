@@ -74,86 +74,113 @@ func (g *group) targets() *fanTargets {
 func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 	t := g.targets()
 	tr.left.Store(int64(t.n))
-	delivered := func(s *subscription) {
-		s.events.Add(1)
-		g.e.Stats.EventsOut.Add(1)
-		counts.out.Add(1)
-	}
-	slow := func(s *subscription) {
-		tr.written(1, false)
-		g.e.Stats.SlowClients.Add(1)
-		if s.close("slow client") {
-			s.sink.kill()
-		}
-	}
 	for _, s := range t.others {
 		if s.ended.Load() {
 			tr.written(1, false)
 			continue
 		}
 		if !s.sink.next(body, tr) {
-			slow(s)
+			g.slow(s, tr)
 			continue
 		}
-		delivered(s)
+		s.events.Add(1)
+		g.e.Stats.EventsOut.Add(1)
+		counts.out.Add(1)
 	}
 	if len(t.conns) == 0 {
 		return
 	}
 	tail := make([]byte, 0, len(nextTail)+len(body)+1)
 	tail = append(append(append(tail, nextTail...), body...), '}')
-	chunk := func(conns []connTarget) {
-		var msgs []outMsg
-		var live []*subscription
-		for _, ct := range conns {
-			msgs, live = msgs[:0], live[:0]
-			for _, s := range ct.subs {
-				if s.ended.Load() {
-					tr.written(1, false)
-					continue
-				}
-				ws := s.sink.(*wsSub)
-				msgs = append(msgs, outMsg{idJSON: ws.idJSON, tail: tail, tr: tr})
-				live = append(live, s)
-			}
-			if len(msgs) == 0 {
+	job := &fanJob{g: g, conns: t.conns, tail: tail, tr: tr, counts: counts}
+	for lo := fanChunk; lo < len(t.conns); lo += fanChunk {
+		task := fanTask{job: job, lo: lo, hi: min(lo+fanChunk, len(t.conns))}
+		job.wg.Add(1)
+		if !g.e.fanPool().offer(task) {
+			task.run()
+		}
+	}
+	job.wg.Add(1)
+	fanTask{job: job, hi: min(fanChunk, len(t.conns))}.run()
+	job.wg.Wait()
+}
+
+// slow ends s, whose client did not take the event tr follows.
+func (g *group) slow(s *subscription, tr *fanTrace) {
+	tr.written(1, false)
+	g.e.Stats.SlowClients.Add(1)
+	if s.close("slow client") {
+		s.sink.kill()
+	}
+}
+
+// fanJob is one event's fan-out to a group's WebSockets, which fanTasks
+// share out.
+type fanJob struct {
+	g     *group
+	conns []connTarget
+	// tail is the part of the event's messages after the id.
+	tail   []byte
+	tr     *fanTrace
+	counts *eventCounts
+	wg     sync.WaitGroup
+}
+
+// fanTask is the fan-out of a job to its connections lo to hi.
+type fanTask struct {
+	job    *fanJob
+	lo, hi int
+}
+
+// run writes or queues the event's messages to the task's connections.
+func (t fanTask) run() {
+	j := t.job
+	defer j.wg.Done()
+	// Most connections carry one subscription of the group: the
+	// buffers for a connection's messages start on the stack.
+	var msgArr [4]outMsg
+	var liveArr [4]*subscription
+	delivered := 0
+	for _, ct := range j.conns[t.lo:t.hi] {
+		msgs, live := msgArr[:0], liveArr[:0]
+		for _, s := range ct.subs {
+			if s.ended.Load() {
+				j.tr.written(1, false)
 				continue
 			}
-			// Marked before the write, which the client may read
-			// before this goroutine runs again.
-			ct.c.eventSent.Store(true)
-			took := ct.c.enqueueAll(msgs, false)
-			for i, s := range live {
-				if i < took {
-					delivered(s)
-				} else {
-					slow(s)
-				}
+			ws := s.sink.(*wsSub)
+			msgs = append(msgs, outMsg{idJSON: ws.idJSON, tail: j.tail, tr: j.tr})
+			live = append(live, s)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		// Marked before the write, which the client may read before
+		// this goroutine runs again.
+		ct.c.eventSent.Store(true)
+		took := ct.c.enqueueAll(msgs, false)
+		for i, s := range live {
+			if i < took {
+				s.events.Add(1)
+				delivered++
+			} else {
+				j.g.slow(s, j.tr)
 			}
 		}
 	}
-	var wg sync.WaitGroup
-	for i := fanChunk; i < len(t.conns); i += fanChunk {
-		part := t.conns[i:min(i+fanChunk, len(t.conns))]
-		wg.Add(1)
-		task := func() { defer wg.Done(); chunk(part) }
-		if !g.e.fanPool().offer(task) {
-			task()
-		}
-	}
-	chunk(t.conns[:min(fanChunk, len(t.conns))])
-	wg.Wait()
+	j.g.e.Stats.EventsOut.Add(int64(delivered))
+	j.counts.out.Add(int64(delivered))
 }
 
 // nextTail is what follows the id in a next message, up to its payload.
 const nextTail = `,"type":"next","payload":`
 
 // fanWorkers are goroutines that take fan-out chunks when they are free.
-type fanWorkers struct{ tasks chan func() }
+type fanWorkers struct{ tasks chan fanTask }
 
 // offer hands task to a free worker; false when none is free (the caller
 // runs it).
-func (w *fanWorkers) offer(task func()) bool {
+func (w *fanWorkers) offer(task fanTask) bool {
 	select {
 	case w.tasks <- task:
 		return true
@@ -166,13 +193,13 @@ func (w *fanWorkers) offer(task func()) bool {
 // may use, started on first use; they stop at Shutdown.
 func (e *Engine) fanPool() *fanWorkers {
 	e.fanOnce.Do(func() {
-		e.fan = &fanWorkers{tasks: make(chan func())}
+		e.fan = &fanWorkers{tasks: make(chan fanTask)}
 		for range runtime.GOMAXPROCS(0) {
 			go func() {
 				for {
 					select {
 					case task := <-e.fan.tasks:
-						task()
+						task.run()
 					case <-e.done:
 						return
 					}

@@ -44,6 +44,13 @@ type Gateway interface {
 	// connection_init): as the rate limits identify an anonymous caller
 	// (API key, address).
 	ClientOf(r *http.Request) string
+	// ReadRequests reads and decodes the GraphQL request in r's body (at
+	// most maxBytes) as the gateway reads a plain request's: under its
+	// body deadline and its budget of the bodies being read at once.
+	ReadRequests(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]request.Request, error)
+	// ReadBudget is the gateway's budget of the bytes being read at once
+	// (nil: none); WebSocket messages in progress take from it.
+	ReadBudget() *request.Budget
 	// Prepare executes a query or mutation, or validates, authorizes,
 	// admits and plans a subscription, for the caller of r.
 	Prepare(ctx context.Context, r *http.Request, req request.Request) (*Prepared, *RequestError)

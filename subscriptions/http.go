@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/fedgate/gateway/server/request"
 )
 
 // Claims implements Handler: WebSocket upgrades; GET or POST requests
@@ -147,9 +145,9 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		writeRefusal(w, rerr)
 		return
 	}
-	reqs, _, err := request.Decode(authed, request.Options{MaxBodyBytes: MaxBodyBytes})
+	reqs, err := e.gw.ReadRequests(w, authed, MaxBodyBytes)
 	if err != nil {
-		writeRefusal(w, refusal(statusOfDecode(err), "BAD_REQUEST", err.Error()))
+		writeRefusal(w, decodeRefusal(err))
 		return
 	}
 	// Counted once the body is read, as max_inflight_requests counts
@@ -290,12 +288,20 @@ func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write 
 	}
 }
 
-func statusOfDecode(err error) int {
+// decodeRefusal is the refusal of a body that could not be read or
+// decoded: its own status and code (413, 408, 503 SERVICE_OVERLOADED
+// when the read budget is spent), else 400 BAD_REQUEST.
+func decodeRefusal(err error) *RequestError {
+	status, code := http.StatusBadRequest, "BAD_REQUEST"
 	var c interface{ HTTPStatus() int }
 	if errors.As(err, &c) {
-		return c.HTTPStatus()
+		status = c.HTTPStatus()
 	}
-	return http.StatusBadRequest
+	var x interface{ ExtensionCode() string }
+	if errors.As(err, &x) && x.ExtensionCode() != "" {
+		code = x.ExtensionCode()
+	}
+	return refusal(status, code, err.Error())
 }
 
 func writeRefusal(w http.ResponseWriter, rerr *RequestError) {

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/fedgate/gateway/server/request"
 )
 
 // graphql-sse's single connection mode (its PROTOCOL.md): a PUT reserves
@@ -286,9 +284,9 @@ func (op *sseOp) kill() { go op.r.end("slow client") }
 // singleOperation runs an operation of a reservation: 202, its results
 // go to the stream.
 func (e *Engine) singleOperation(w http.ResponseWriter, r *http.Request, id Identity, res *reservation) {
-	reqs, _, err := request.Decode(r, request.Options{MaxBodyBytes: MaxBodyBytes})
+	reqs, err := e.gw.ReadRequests(w, r, MaxBodyBytes)
 	if err != nil {
-		writeRefusal(w, refusal(statusOfDecode(err), "BAD_REQUEST", err.Error()))
+		writeRefusal(w, decodeRefusal(err))
 		return
 	}
 	req := reqs[0]

@@ -136,7 +136,7 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, rerr)
 		return
 	}
-	hj := &hijacker{ResponseWriter: w}
+	hj := &hijacker{ResponseWriter: w, messageTimeout: e.opts.MessageTimeout, budget: e.gw.ReadBudget()}
 	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{Subprotocols: []string{wsclientSubprotocol}, OriginPatterns: e.opts.OriginPatterns})
 	if err != nil {
 		e.releaseConn(client)

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
+
+	"github.com/fedgate/gateway/server/request"
 )
 
 // The I/O under a client WebSocket, shaped for many idle connections and
@@ -30,6 +33,9 @@ import (
 //   - the frames the library writes itself (answers to pings, the close
 //     handshake) reach the socket whole, under the same lock
 //     (frameWriter);
+//   - the bytes read from the socket are followed frame by frame
+//     (messageClock), so that a message in progress has a deadline and
+//     a connection idle between messages has none;
 //   - an idle connection waits for its next message on a goroutine with
 //     the smallest stack (waitReadable), not in the library's read path.
 
@@ -49,6 +55,10 @@ type hijacker struct {
 	// upgrade request (the library moves them out of br's buffer).
 	pending bool
 	out     *sockWriter
+	// messageTimeout bounds a client message in progress (messageClock);
+	// its bytes are taken from budget.
+	messageTimeout time.Duration
+	budget         *request.Budget
 }
 
 // Hijack implements http.Hijacker.
@@ -84,7 +94,21 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	h.conn, h.br, h.pending = conn, br, n > 0
 	h.out = newSockWriter(conn)
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
+	// The library reads the buffered bytes, then the connection it is
+	// given: the clock follows both.
+	var lib net.Conn = conn
+	if h.messageTimeout > 0 {
+		mc := &messageClock{Conn: conn, timeout: h.messageTimeout, budget: h.budget}
+		if n > 0 {
+			pre, _ := br.Peek(n)
+			if err := mc.account(pre); err != nil {
+				_ = conn.Close()
+				return nil, nil, fmt.Errorf("hijack: %w", err)
+			}
+		}
+		lib = mc
+	}
+	return lib, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
 }
 
 // Header implements http.ResponseWriter (the WebSocket library reads the
@@ -129,7 +153,7 @@ func newSockWriter(conn net.Conn) *sockWriter {
 // it never waits (returns true).
 func (s *sockWriter) writeNonBlocking(fd uintptr) bool {
 	for s.n < len(s.b) {
-		m, e := syscall.Write(int(fd), s.b[s.n:])
+		m, e := rawWrite(fd, s.b[s.n:])
 		switch {
 		case e == syscall.EINTR:
 			continue
@@ -146,6 +170,26 @@ func (s *sockWriter) writeNonBlocking(fd uintptr) bool {
 		return true
 	}
 	return true
+}
+
+// rawWrite is one write system call to the non-blocking socket fd, made
+// without the scheduler's bookkeeping (a raw system call). A system call
+// the scheduler knows of that lasts over 20 µs (a loopback write runs the
+// receiving side's TCP path too, and longer when the CPU is taken away)
+// while other goroutines wait has its processor handed to another
+// thread, and the writer then parks its own when the call returns: a
+// fan-out of thousands of writes paid thread switches for that. The
+// socket never blocks the call (the runtime's sockets are non-blocking),
+// so nothing waits on it for long.
+func rawWrite(fd uintptr, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
 
 // errWouldBlock reports a socket whose buffer is full.

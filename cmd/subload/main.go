@@ -31,6 +31,13 @@
 // and how long the gateway, the subgraphs and subload waited for a CPU
 // (their threads' run queue delay), which other work on the machine
 // makes most of the latency.
+//
+// Every event is checked: completed through the products subgraph (a
+// product name, no errors) and, per subscription, in order. On Linux one
+// goroutine reads all sockets through an epoll set it polls without
+// waiting in it (-poll, the sleep when no socket is readable), so that
+// the gateway's writes do not pay for waking the clients (poll_linux.go);
+// -poll 0 gives each socket its own reading goroutine.
 package main
 
 import (
@@ -66,6 +73,7 @@ type config struct {
 	gateway, gatewayCPUs, supergraph, gatewayConfig, gatewayLog string
 	subgraphsApart                                              bool
 	subgraphsCPUs                                               string
+	poll                                                        time.Duration
 }
 
 func main() {
@@ -89,6 +97,7 @@ func main() {
 	flag.StringVar(&cfg.gatewayLog, "gateway-log", os.TempDir()+"/subload-gateway.log", "with -gateway, where its output goes")
 	flag.BoolVar(&cfg.subgraphsApart, "subgraphs-apart", false, "with -gateway, run the subgraphs in a process of their own (not among the clients)")
 	flag.StringVar(&cfg.subgraphsCPUs, "subgraphs-cpus", "", "with -subgraphs-apart, pin the subgraphs' process to these CPUs")
+	flag.DurationVar(&cfg.poll, "poll", 500*time.Microsecond, "read all sockets from one goroutine polling an epoll set, sleeping this long when none is readable (Linux; 0: a goroutine per socket)")
 	serveOnly := flag.Bool("serve-subgraphs", false, "only serve the demo subgraphs (the process -subgraphs-apart starts)")
 	flag.Parse()
 	if *serveOnly {
@@ -108,48 +117,85 @@ func main() {
 	}
 }
 
-// recorder collects event latencies: from the mutation's send (lat),
-// and with -gateway from the subgraph's emit to the client's read
-// (fromEmit) and to the kernel's receipt of the bytes on the client's
-// socket (toSocket); socketToRead is the time the client took to read
-// what its socket held.
+// recorder collects the events the clients read: the times of each (in
+// the measurement), and checks that each subscription's events come in
+// order.
 type recorder struct {
-	mu                              sync.Mutex
-	lat, fromEmit, toSocket, toRead []time.Duration
-	emits                           *emits
-	measuring                       atomic.Bool
-	events                          atomic.Int64
-	errors                          atomic.Int64
+	mu      sync.Mutex
+	samples []sample
+	// last is, per subscription, the send time of its last event: each
+	// subscription's events carry increasing times.
+	last       []int64
+	emits      *emits
+	measuring  atomic.Bool
+	events     atomic.Int64
+	errors     atomic.Int64
+	outOfOrder atomic.Int64
 }
 
-// add records an event read at now, received by the client's kernel at
-// stamp (zero when unknown), whose mutation was sent at sent (Unix ns).
-func (r *recorder) add(now, stamp time.Time, sent int64) {
+// sample is one event read: the mutation's send time, the kernel's
+// receipt of its bytes on the client's socket (0 when unknown) and its
+// read, in Unix nanoseconds.
+type sample struct{ sent, stamp, read int64 }
+
+// add records the event of subscription sub read at now, received by the
+// client's kernel at stamp (zero when unknown), whose mutation was sent
+// at sent (Unix ns). A subscription's events are read by one goroutine.
+func (r *recorder) add(sub int, now, stamp time.Time, sent int64) {
 	r.events.Add(1)
+	if sub < 0 || sub >= len(r.last) {
+		r.errors.Add(1)
+		return
+	}
+	if sent <= r.last[sub] {
+		r.outOfOrder.Add(1)
+	}
+	r.last[sub] = sent
 	if !r.measuring.Load() {
 		return
 	}
-	var emitted time.Time
-	ok := false
-	if r.emits != nil {
-		emitted, ok = r.emits.at(sent)
+	sm := sample{sent: sent, read: now.UnixNano()}
+	if !stamp.IsZero() {
+		sm.stamp = stamp.UnixNano()
 	}
 	r.mu.Lock()
-	r.lat = append(r.lat, now.Sub(time.Unix(0, sent)))
-	if !stamp.IsZero() {
-		r.toRead = append(r.toRead, now.Sub(stamp))
-	}
-	if ok {
-		r.fromEmit = append(r.fromEmit, now.Sub(emitted))
-		if !stamp.IsZero() {
-			r.toSocket = append(r.toSocket, stamp.Sub(emitted))
-		}
-	}
+	r.samples = append(r.samples, sm)
 	r.mu.Unlock()
 }
 
+// latencies are the recorded events' latencies: from the mutation's send
+// to the read, and with emits (-gateway) from the subgraph's emit to the
+// read (fromEmit) and to the kernel's receipt on the client's socket
+// (toSocket, the gateway's share); toRead is the time the client took to
+// read what its socket held. noEmit counts events whose emit was not
+// reported.
+func (r *recorder) latencies() (lat, fromEmit, toSocket, toRead []time.Duration, noEmit int) {
+	r.mu.Lock()
+	samples := r.samples
+	r.mu.Unlock()
+	for _, s := range samples {
+		lat = append(lat, time.Duration(s.read-s.sent))
+		if s.stamp != 0 {
+			toRead = append(toRead, time.Duration(s.read-s.stamp))
+		}
+		if r.emits == nil {
+			continue
+		}
+		emitted, ok := r.emits.at(s.sent)
+		if !ok {
+			noEmit++
+			continue
+		}
+		fromEmit = append(fromEmit, time.Duration(s.read-emitted.UnixNano()))
+		if s.stamp != 0 {
+			toSocket = append(toSocket, time.Duration(s.stamp-emitted.UnixNano()))
+		}
+	}
+	return lat, fromEmit, toSocket, toRead, noEmit
+}
+
 func run(cfg config) error {
-	rec := &recorder{}
+	rec := &recorder{last: make([]int64, cfg.n)}
 	subgraphsPid := 0 // with -subgraphs-apart
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -181,10 +227,16 @@ func run(cfg config) error {
 	rssBase := rss(cfg.pid)
 	perConn := (cfg.n + cfg.conns - 1) / cfg.conns
 	var opened atomic.Int64
-	var wg sync.WaitGroup
 	start := time.Now()
 	sem := make(chan struct{}, 64) // dials in flight
 	var dialErr atomic.Value
+	var poll *poller
+	if cfg.poll > 0 && pollSupported {
+		var err error
+		if poll, err = newPoller(cfg.poll); err != nil {
+			return err
+		}
+	}
 	for c := 0; c < cfg.conns; c++ {
 		first := c * perConn
 		count := min(perConn, cfg.n-first)
@@ -212,11 +264,18 @@ func run(cfg config) error {
 			}
 			opened.Add(1)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conn.read(rec, &dialErr)
-		}()
+		if poll != nil {
+			if err := poll.add(conn); err != nil {
+				return fmt.Errorf("connection %d: %w", c, err)
+			}
+			continue
+		}
+		go conn.read(rec, &dialErr)
+	}
+	if poll != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go poll.run(done, rec, &dialErr)
 	}
 	fmt.Printf("opened %d subscriptions on %d connections in %v\n", opened.Load(), cfg.conns, time.Since(start).Round(time.Millisecond))
 	time.Sleep(cfg.settle)
@@ -302,9 +361,7 @@ func run(cfg config) error {
 	}
 	tim1, _ := readTimings(cfg.metrics)
 	delivered := rec.events.Load() - ev0
-	rec.mu.Lock()
-	lat, fromEmit, toSocket, toRead := rec.lat, rec.fromEmit, rec.toSocket, rec.toRead
-	rec.mu.Unlock()
+	lat, fromEmit, toSocket, toRead, noEmit := rec.latencies()
 	percentiles := func(lat []time.Duration) func(float64) time.Duration {
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		return func(p float64) time.Duration {
@@ -317,8 +374,12 @@ func run(cfg config) error {
 	pct := percentiles(lat)
 	want := int64(emitted) * int64(cfg.n)
 	fmt.Printf("load average %s at the start, %s at the end\n", loadStart, loadavg())
-	fmt.Printf("events: %d periods x %d subscriptions (one event each per period) = %d expected, %d delivered (%.0f/s), errors %d\n",
-		emitted, cfg.n, want, delivered, float64(delivered)/elapsed.Seconds(), rec.errors.Load())
+	fmt.Printf("events: %d periods x %d subscriptions (one event each per period) = %d expected, %d delivered (%.0f/s), "+
+		"errors (not completed through the products subgraph) %d, out of order %d\n",
+		emitted, cfg.n, want, delivered, float64(delivered)/elapsed.Seconds(), rec.errors.Load(), rec.outOfOrder.Load())
+	if noEmit > 0 {
+		fmt.Printf("events whose emit the subgraph did not report: %d\n", noEmit)
+	}
 	fmt.Printf("latency mutation sent->client read: p50 %v p90 %v p99 %v max %v\n", pct(0.5), pct(0.9), pct(0.99), pct(1))
 	for _, l := range []struct {
 		name string
@@ -345,13 +406,22 @@ func run(cfg config) error {
 		fmt.Printf("gateway: peak RSS %.1f MiB, CPU %.2f cores (%.0f us per delivered event)\n", mib(peakRSS),
 			cpu.Seconds()/elapsed.Seconds(), float64(cpu.Microseconds())/float64(max(delivered, 1)))
 	}
-	fmt.Printf("subload (clients%s): CPU %.2f cores\n", map[bool]string{true: " and subgraphs"}[cfg.gateway != "" && !cfg.subgraphsApart], self.Seconds()/elapsed.Seconds())
+	readers := "a goroutine per socket"
+	if poll != nil {
+		readers = fmt.Sprintf("one poller, %v sleeps", cfg.poll)
+	}
+	fmt.Printf("subload (clients%s; %s): CPU %.2f cores (%.1f us per delivered event)\n",
+		map[bool]string{true: " and subgraphs"}[cfg.gateway != "" && !cfg.subgraphsApart], readers,
+		self.Seconds()/elapsed.Seconds(), float64(self.Microseconds())/float64(max(delivered, 1)))
 	if len(waited) > 0 {
 		fmt.Printf("waited for a CPU (run queue, all threads): %s\n", strings.Join(waited, ", "))
 	}
 	printMetrics(cfg.metrics)
 	if delivered < want*99/100 {
 		return fmt.Errorf("only %d of %d events delivered", delivered, want)
+	}
+	if n := rec.errors.Load() + rec.outOfOrder.Load(); n > 0 {
+		return fmt.Errorf("%d events were not completed through the products subgraph or came out of order", n)
 	}
 	return nil
 }

@@ -10,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -31,10 +31,15 @@ import (
 type client struct {
 	conn net.Conn
 	raw  syscall.RawConn
+	// fd is the socket once detached from the Go runtime's poller (read
+	// by a poller, -poll); -1 before.
+	fd int
 	// buf holds bytes read and not yet parsed into frames, stamp when the
 	// kernel received the last of them (zero when unknown).
 	buf   []byte
 	stamp time.Time
+	// base is the poller's read buffer, buf a part of it.
+	base []byte
 }
 
 // dial opens a WebSocket to url (ws://host/path) with the
@@ -64,7 +69,7 @@ func dial(ctx context.Context, url string) (*client, error) {
 		conn.Close()
 		return nil, fmt.Errorf("upgrade: %s", resp.Status)
 	}
-	c := &client{conn: conn}
+	c := &client{conn: conn, fd: -1}
 	if n := br.Buffered(); n > 0 {
 		c.buf, _ = br.Peek(n)
 		c.buf = bytes.Clone(c.buf)
@@ -119,6 +124,9 @@ func (c *client) send(p []byte) error {
 	masked := frame[len(hdr)+4:]
 	for i := range masked {
 		masked[i] ^= mask[i%4]
+	}
+	if c.fd >= 0 {
+		return writeFD(c.fd, frame)
 	}
 	_, err := c.conn.Write(frame)
 	return err
@@ -216,46 +224,87 @@ func parseFrame(b []byte) (frame, int, bool) {
 }
 
 // read receives the events of c and records their latency, until the
-// connection ends.
+// connection ends (the reader of c on its own goroutine: -poll 0 or no
+// epoll).
 func (c *client) read(rec *recorder, failed *atomic.Value) {
 	for {
 		m, stamp, err := c.next()
 		if err != nil {
 			return
 		}
-		now := time.Now()
-		switch {
-		case bytes.Contains(m, []byte(`"type":"next"`)):
-			sent, ok := eventTime(m)
-			if !ok {
-				rec.errors.Add(1)
-				continue
-			}
-			rec.add(now, stamp, sent)
-		case bytes.Contains(m, []byte(`"type":"ping"`)):
-			_ = c.send([]byte(`{"type":"pong"}`))
-		case bytes.Contains(m, []byte(`"type":"error"`)), bytes.Contains(m, []byte(`"type":"complete"`)):
-			failed.Store(string(m))
-		}
+		c.handle(m, time.Now(), stamp, rec, failed)
 	}
 }
 
-// eventTime is the mutation's send time an event carries in its review
-// body; false when the event has errors or no product name (not
-// completed through the products subgraph).
-func eventTime(m []byte) (int64, bool) {
-	if bytes.Contains(m, []byte(`"errors"`)) || bytes.Contains(m, []byte(`"name":""`)) ||
-		!bytes.Contains(m, []byte(`"name":"`)) {
+// handle takes one message of the gateway, read at now and received by
+// the client's kernel at stamp: an event is checked (completed through
+// the products subgraph, in order) and its times recorded; a ping is
+// answered.
+func (c *client) handle(m []byte, now, stamp time.Time, rec *recorder, failed *atomic.Value) {
+	if sub, payload, ok := parseNext(m); ok {
+		sent, ok := eventTime(payload)
+		if !ok {
+			rec.errors.Add(1)
+			return
+		}
+		rec.add(sub, now, stamp, sent)
+		return
+	}
+	switch {
+	case bytes.Contains(m, []byte(`"type":"ping"`)):
+		_ = c.send([]byte(`{"type":"pong"}`))
+	case bytes.Contains(m, []byte(`"type":"next"`)):
+		rec.errors.Add(1) // not shaped as the gateway frames its events
+	case bytes.Contains(m, []byte(`"type":"error"`)), bytes.Contains(m, []byte(`"type":"complete"`)):
+		failed.Store(string(m))
+	}
+}
+
+// parseNext reads a next message as the gateway frames it,
+// {"id":"<subscription index>","type":"next","payload":…}, without a
+// JSON decode; false for any other message.
+func parseNext(m []byte) (sub int, payload []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(m, []byte(`{"id":"`))
+	if !ok {
+		return 0, nil, false
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i <= 0 || i > 9 {
+		return 0, nil, false
+	}
+	for _, d := range rest[:i] {
+		if d < '0' || d > '9' {
+			return 0, nil, false
+		}
+		sub = sub*10 + int(d-'0')
+	}
+	payload, ok = bytes.CutPrefix(rest[i+1:], []byte(`,"type":"next","payload":`))
+	return sub, payload, ok
+}
+
+// eventTime is the mutation's send time an event's payload carries in
+// its review body; false when the event has errors or no product name
+// (not completed through the products subgraph).
+func eventTime(payload []byte) (int64, bool) {
+	if bytes.Contains(payload, []byte(`"errors"`)) || bytes.Contains(payload, []byte(`"name":""`)) ||
+		!bytes.Contains(payload, []byte(`"name":"`)) {
 		return 0, false
 	}
-	_, rest, ok := bytes.Cut(m, []byte(`"body":"`))
+	_, rest, ok := bytes.Cut(payload, []byte(`"body":"`))
 	if !ok {
 		return 0, false
 	}
-	digits, _, ok := bytes.Cut(rest, []byte(`"`))
-	if !ok {
+	var sent uint64
+	n := 0
+	for _, d := range rest {
+		if d < '0' || d > '9' || n == 19 {
+			break
+		}
+		sent = sent*10 + uint64(d-'0')
+		n++
+	}
+	if n == 0 || n >= len(rest) || rest[n] != '"' || sent > math.MaxInt64 {
 		return 0, false
 	}
-	sent, err := strconv.ParseInt(string(digits), 10, 64)
-	return sent, err == nil
+	return int64(sent), true
 }

@@ -75,7 +75,7 @@ func (s *gen) typenameOnly(t *ast.Definition, sc *scope, fragDepth int) ast.Sele
 		set = append(set, s.typename(t, sc, true))
 	}
 	possible := s.schema.GetPossibleTypes(t)
-	if len(possible) == 0 || fragDepth >= maxFragmentNesting || (own && s.r.IntN(2) == 0) {
+	if len(possible) == 0 || fragDepth >= s.fragNesting || (own && s.r.IntN(2) == 0) {
 		if !own {
 			set = append(set, s.typename(t, sc, true))
 		}
@@ -129,6 +129,13 @@ func (s *gen) boolVariable() *ast.Value {
 	var v *ast.Value
 	if s.r.IntN(4) == 0 {
 		v = s.defaultedVariable(typ)
+		if s.r.IntN(10) == 0 {
+			// An explicit null for it: valid variables (the variable is
+			// nullable), but a field error where the condition is
+			// evaluated (spec 6.4.1, CoerceArgumentValues): the object
+			// holding the selection is null with that error.
+			s.values[v.Raw] = nil
+		}
 	} else {
 		v = s.variable(typ)
 	}

@@ -47,6 +47,7 @@ func TestClientConstructs(t *testing.T) {
 					vars = op.Variables
 				}
 				clientConstructs(sg.API, o, vars, hints, seen)
+				moreConstructs(sg.API, o, vars, hints, seen)
 			}
 		}
 	}
@@ -78,6 +79,10 @@ func TestClientConstructs(t *testing.T) {
 		"deprecated field", "deprecated argument",
 		"arguments on a field of an entity below another field",
 		"__type(name: $variable)", "isDeprecated in introspection", "args(includeDeprecated:) in introspection",
+		"explicit null Boolean variable in @skip/@include",
+		"an alias at every level of an entity chain longer than 6",
+		"named fragments spread 5 deep",
+		"one named fragment spread at an object and an abstract position",
 	} {
 		if !seen[want] {
 			t.Errorf("the operations have no %s", want)
@@ -518,4 +523,84 @@ func printSet(set ast.SelectionSet) string {
 		}
 	}
 	return b.String()
+}
+
+// moreConstructs notes in seen what third-party generators send that the
+// walk of clientConstructs does not look at: an explicit null for a
+// nullable Boolean variable with a default used by @skip/@include (a field
+// error where it is evaluated), long entity chains aliased at every level,
+// named fragments spreading named fragments 5 deep, and one named fragment
+// spread at positions of an object type and of an abstract type.
+func moreConstructs(api *ast.Schema, o *ast.OperationDefinition, vars map[string]any, hints opgen.Hints, seen map[string]bool) {
+	spreadAt := map[string]map[bool]bool{} // fragment name -> abstract position?
+	var visit func(set ast.SelectionSet, parent *ast.Definition, entities, named int, aliased bool)
+	visit = func(set ast.SelectionSet, parent *ast.Definition, entities, named int, aliased bool) {
+		for _, sel := range set {
+			var dirs ast.DirectiveList
+			switch s := sel.(type) {
+			case *ast.Field:
+				dirs = s.Directives
+				if s.Definition == nil {
+					continue
+				}
+				e := entities
+				if hints.Entities[s.Definition.Type.Name()] {
+					e++
+				}
+				al := aliased && s.Alias != s.Name
+				if e > 6 && al {
+					seen["an alias at every level of an entity chain longer than 6"] = true
+				}
+				visit(s.SelectionSet, api.Types[s.Definition.Type.Name()], e, named, al)
+			case *ast.InlineFragment:
+				dirs = s.Directives
+				cond := parent
+				if s.TypeCondition != "" {
+					cond = api.Types[s.TypeCondition]
+				}
+				visit(s.SelectionSet, cond, entities, named, aliased)
+			case *ast.FragmentSpread:
+				dirs = s.Directives
+				if named >= 4 {
+					seen["named fragments spread 5 deep"] = true
+				}
+				if parent != nil {
+					if spreadAt[s.Name] == nil {
+						spreadAt[s.Name] = map[bool]bool{}
+					}
+					spreadAt[s.Name][parent.IsAbstractType()] = true
+				}
+				if named < 8 {
+					visit(s.Definition.SelectionSet, api.Types[s.Definition.TypeCondition], entities, named+1, aliased)
+				}
+			}
+			for _, d := range dirs {
+				if d.Name != "skip" && d.Name != "include" {
+					continue
+				}
+				if v := d.Arguments.ForName("if").Value; v.Kind == ast.Variable {
+					if x, ok := vars[v.Raw]; ok && x == nil {
+						seen["explicit null Boolean variable in @skip/@include"] = true
+					}
+				}
+			}
+		}
+	}
+	visit(o.SelectionSet, api.Types[rootName(api, o)], 0, 0, true)
+	for _, at := range spreadAt {
+		if at[true] && at[false] {
+			seen["one named fragment spread at an object and an abstract position"] = true
+		}
+	}
+}
+
+// rootName is the name of o's root type.
+func rootName(api *ast.Schema, o *ast.OperationDefinition) string {
+	switch o.Operation {
+	case ast.Mutation:
+		return api.Mutation.Name
+	case ast.Subscription:
+		return api.Subscription.Name
+	}
+	return api.Query.Name
 }

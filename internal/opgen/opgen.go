@@ -13,9 +13,11 @@
 // the data fields of a query; and the shapes real clients send that a
 // random walk rarely makes (clients.go): @requires inputs and @provides
 // paths selected next to their fields, a field twice with one occurrence
-// conditional, __typename-only selections, long entity chains, nullable
-// variables with defaults in non-null positions, explicit nulls over
-// defaults, several mutations, odd scalar values.
+// conditional, __typename-only selections, long entity chains (some
+// aliased at every level), named fragments nested several levels deep,
+// nullable variables with defaults in non-null positions, explicit nulls
+// over defaults (also for a @skip/@include condition: a field error),
+// several mutations, odd scalar values.
 package opgen
 
 import (
@@ -29,6 +31,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
 )
 
@@ -131,9 +134,58 @@ func (g *Generator) Generate(seed uint64) (Operation, error) {
 			lastErr = err
 			continue
 		}
+		if n := expandedAliases(op.Query); n > MaxExpandedAliases {
+			// The budget counts fragments as they are spread; a rare
+			// document of nested named fragments still has more.
+			lastErr = fmt.Errorf("%d aliases with fragments expanded", n)
+			continue
+		}
 		return op, nil
 	}
 	return Operation{}, fmt.Errorf("opgen: no valid operation for seed %d after %d attempts: %w", seed, maxAttempts, lastErr)
+}
+
+// MaxExpandedAliases bounds the aliased fields of each operation of a
+// generated document, fragments expanded where they are spread: gateways'
+// alias limits (fedgate's default limits.max_aliases is 30) count so.
+const MaxExpandedAliases = 30
+
+// expandedAliases is the most aliased fields of one operation of query,
+// fragments expanded where they are spread (a fragment spread twice counts
+// twice), or 0 when query does not parse.
+func expandedAliases(query string) int {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return 0
+	}
+	var count func(set ast.SelectionSet, depth int) int
+	count = func(set ast.SelectionSet, depth int) int {
+		if depth > 64 {
+			return 0
+		}
+		n := 0
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if s.Alias != "" && s.Alias != s.Name {
+					n++
+				}
+				n += count(s.SelectionSet, depth+1)
+			case *ast.InlineFragment:
+				n += count(s.SelectionSet, depth+1)
+			case *ast.FragmentSpread:
+				if f := doc.Fragments.ForName(s.Name); f != nil {
+					n += count(f.SelectionSet, depth+1)
+				}
+			}
+		}
+		return n
+	}
+	most := 0
+	for _, op := range doc.Operations {
+		most = max(most, count(op.SelectionSet, 0))
+	}
+	return most
 }
 
 // Validate checks op's document and variables against schema.
@@ -196,6 +248,15 @@ type gen struct {
 	// chain: levels past MaxDepth this operation may follow, one field
 	// per level (a long entity chain); 0 for most operations.
 	chain int
+	// aliasChain: every field of the operation's long chain levels (and
+	// the two levels above them) gets an alias while the budget lasts.
+	aliasChain bool
+	// fragNesting bounds the fragments nested in one another in this
+	// operation (maxFragmentNesting for most operations); named: the
+	// operation's fragments are named fragments, so they spread one
+	// another several levels deep.
+	fragNesting int
+	named       bool
 	// want: fields the next selection set selects first (a @provides or
 	// @requires selection), consumed by selectionSet.
 	want ast.SelectionSet
@@ -221,9 +282,14 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	for i := 0; i < n; i++ {
 		s.fields, s.opVars, s.boolVar, s.op, s.aliases = 0, nil, nil, i, 0
 		s.typenames = r.IntN(6) == 0
-		s.chain = 0
+		s.chain, s.aliasChain = 0, false
 		if r.IntN(6) == 0 {
 			s.chain = 4 + r.IntN(5)
+			s.aliasChain = r.IntN(2) == 0
+		}
+		s.fragNesting, s.named = maxFragmentNesting, false
+		if r.IntN(8) == 0 {
+			s.fragNesting, s.named = deepFragmentNesting, true
 		}
 		s.values = map[string]any{}
 		values[i] = s.values
@@ -301,7 +367,13 @@ func objectName(t *ast.Definition) string {
 	return ""
 }
 
-const maxFragmentNesting = 3
+// maxFragmentNesting bounds fragments nested in one another in most
+// operations; deepFragmentNesting in some, whose fragments are named
+// (clients build documents from fragments that spread fragments).
+const (
+	maxFragmentNesting  = 3
+	deepFragmentNesting = 6
+)
 
 func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth int) ast.SelectionSet {
 	want := s.want
@@ -323,7 +395,7 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 			if sel := s.typename(t, sc, false); sel != nil {
 				set = append(set, sel)
 			}
-		case fragDepth < maxFragmentNesting && abstract && roll < 45, fragDepth < maxFragmentNesting && !abstract && roll < 15:
+		case fragDepth < s.fragNesting && abstract && roll < 45, fragDepth < s.fragNesting && !abstract && roll < 15:
 			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
 				set = append(set, sel)
 			}
@@ -450,7 +522,7 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		s.directives(&spread.Directives)
 		return spread
 	}
-	if s.r.IntN(4) == 0 {
+	if s.r.IntN(4) == 0 || (s.named && s.r.IntN(4) > 0) {
 		name := fmt.Sprintf("F%d", len(s.frags)+1)
 		fd := &ast.FragmentDefinition{Name: name, TypeCondition: cond}
 		s.frags = append(s.frags, fd)
@@ -569,7 +641,8 @@ func (s *gen) fieldOf(t *ast.Definition, fd *ast.FieldDefinition, depth int, sc 
 		}
 		f := &ast.Field{Name: fd.Name, Alias: fd.Name}
 		f.Arguments = s.arguments(fd.Arguments)
-		if i > 0 || (s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases) {
+		chainLevel := s.aliasChain && depth >= s.opts.MaxDepth-2
+		if i > 0 || ((chainLevel || s.r.IntN(4) == 0) && s.aliases < s.opts.MaxAliases) {
 			f.Alias = s.alias(t, sc)
 		}
 		sig := fd.Name + "(" + argsString(f.Arguments) + "):" + fd.Type.String()

@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/config"
@@ -197,16 +198,27 @@ func planCmd(args []string, out, stderr io.Writer) error {
 // startDebug serves the pprof handlers on their own listener, never on the
 // public one.
 func startDebug(addr string) {
+	srv := debugServer()
+	srv.Addr = addr
+	go func() {
+		if err := srv.ListenAndServe(); err != nil {
+			slog.Error("debug listener", "err", err)
+		}
+	}()
+}
+
+// debugServer is the profiling server: the pprof handlers, with deadlines
+// for headers and idle connections. A profile or trace runs for as long
+// as its request asks, so there is no write deadline, nor a read deadline
+// past the headers (net/http cancels a request whose connection's read
+// deadline passes while it runs).
+func debugServer() *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	go func() {
-		if err := http.ListenAndServe(addr, mux); err != nil {
-			slog.Error("debug listener", "err", err)
-		}
-	}()
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
 
 // setMemoryLimit gives the Go runtime a soft memory limit that follows the

@@ -114,6 +114,29 @@ type Hooks struct {
 	// Bodies lists the stages at which these hooks read Call.Body; the
 	// gateway builds a body only where some hook asks for it.
 	Bodies []Stage
+	// Vary, when set, declares everything of a request that the
+	// SubgraphRequest and SubgraphResponse hooks read besides what the
+	// subgraphs send back; the caches, inbound dedupe and the sharing
+	// of subscription events then tell callers apart by those values
+	// only. Without it, while a hook runs at a Subgraph stage, every
+	// caller whose credentials, method, path, Context or claims differ
+	// is a caller of its own for the response and entity caches (the
+	// caches cannot see beforehand what a hook will do to a fetch).
+	// A declaration that leaves out something a hook reads lets callers
+	// share answers made for one another.
+	Vary *Vary
+}
+
+// Vary names the parts of a request that Subgraph hooks read (Hooks.Vary).
+type Vary struct {
+	// Headers are the fetch headers the hooks read (Call.Header at
+	// SubgraphRequest), as the header rules build them from the
+	// client's request.
+	Headers []string
+	// Claims are the verified JWT claims the hooks read (Call.Claims).
+	Claims []string
+	// Context are the Call.Context entries the hooks read.
+	Context []string
 }
 
 // For returns the hook of stage s, nil when none.

@@ -43,3 +43,10 @@ func (b *Budget) give(n int64) {
 		b.left.Add(n)
 	}
 }
+
+// Take takes n bytes if they are left, without waiting, for memory held
+// outside Decode (a WebSocket message in progress); Give them back.
+func (b *Budget) Take(n int64) bool { return b.take(n) }
+
+// Give gives back n bytes taken with Take.
+func (b *Budget) Give(n int64) { b.give(n) }

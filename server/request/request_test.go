@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -262,5 +263,38 @@ func TestDefaultOptions(t *testing.T) {
 	want := Options{MaxBodyBytes: 2 << 20, AllowBatch: false, MaxBatch: 10}
 	if got := DefaultOptions(); got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestMembers(t *testing.T) {
+	for _, tc := range []struct {
+		in, want, wantErr string
+	}{
+		{`{"a":1,"b":[1,{"c":2}],"\u0064":"x"}`, `a=1 b=[1,{"c":2}] d="x" `, ""},
+		{` { } `, ``, ""},
+		{`null`, ``, ""},
+		{` null `, ``, ""},
+		{`[1]`, "", "expected an object"},
+		{`"x"`, "", "expected an object"},
+		{``, "", "expected an object"},
+		{`{"a":1} x`, "", "unexpected data after the object"},
+		{`{"a":1,"a":2}`, `a=1 a=2 `, ""},
+		{`{"a":}`, "", "invalid JSON"},
+		{`nullx`, "", "unexpected data"},
+	} {
+		var got strings.Builder
+		err := Members([]byte(tc.in), func(k, v []byte) error {
+			fmt.Fprintf(&got, "%s=%s ", k, v)
+			return nil
+		})
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: error %v, want one with %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got.String() != tc.want {
+			t.Errorf("%q: %q, %v; want %q", tc.in, got.String(), err, tc.want)
+		}
 	}
 }

@@ -1,0 +1,41 @@
+package fedgate
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestDebugListenerClosesSlowHeaders: a connection to the profiling
+// listener that never finishes its request headers is closed after the
+// header deadline (before, http.ListenAndServe had none: each such
+// connection was held for good).
+func TestDebugListenerClosesSlowHeaders(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := debugServer()
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadHeaderTimeout > 10*time.Second || srv.IdleTimeout <= 0 {
+		t.Fatalf("deadlines: header %v, idle %v", srv.ReadHeaderTimeout, srv.IdleTimeout)
+	}
+	// The same server, with a deadline a test can wait for.
+	srv.ReadHeaderTimeout = 200 * time.Millisecond
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET /debug/pprof/ HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the connection was still open after %v", time.Since(start).Round(time.Millisecond))
+	}
+}

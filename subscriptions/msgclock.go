@@ -1,0 +1,178 @@
+package subscriptions
+
+import (
+	"encoding/binary"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fedgate/gateway/server/request"
+)
+
+// messageClock is the connection under a client WebSocket's read buffer;
+// it bounds the time a message takes to arrive. The WebSocket library reads a
+// message whole before it returns it, handling the control frames (ping,
+// pong, close) that arrive before and between its fragments itself; a
+// read deadline around its Read would cut a connection idle after a
+// ping (the library waits on for a data frame), and none lets a client
+// begin a message and send the rest a byte at a time, holding what it
+// sent (up to MaxMessageBytes) and its connection for as long as it
+// likes.
+//
+// So the clock follows the frames in the bytes read from the socket
+// (RFC 6455 5.2: a 2-byte header, 2 or 8 bytes of length, 4 of masking
+// key, the payload). A message is in progress from the first byte of
+// its first data frame to the last byte of its final one, control
+// frames between included; while one is, the connection has a read
+// deadline of timeout after the first read that waited for its rest
+// (not after its first byte arrived: the gateway may have been busy with
+// the message before it, which the client could not help). Between
+// messages, a whole control frame included, the connection has none.
+//
+// The bytes of a message in progress are held by the library until the
+// message is whole, so they are taken from the gateway's budget of the
+// bytes being read at once (server.max_reading_bytes, as request bodies
+// are); a connection whose next bytes do not fit is closed, and a
+// message's bytes are given back once it has arrived (or the connection
+// closes).
+type messageClock struct {
+	net.Conn
+	timeout time.Duration
+	budget  *request.Budget
+	// mu guards taken and closed: the reading goroutine takes, Close
+	// (from any goroutine) gives back.
+	mu sync.Mutex
+	// taken is what the message in progress took from budget.
+	taken int64
+	// closed: Close gave taken back; nothing is taken after it.
+	closed bool
+
+	// hdr collects the current frame's header; hn bytes of it so far.
+	hdr [14]byte
+	hn  int
+	// left is the payload the current frame still owes once its header
+	// is whole.
+	left uint64
+	// fragmented: a data frame without FIN ended, its message goes on.
+	fragmented bool
+	// armed: the connection has a read deadline.
+	armed bool
+}
+
+// Read implements net.Conn.
+func (m *messageClock) Read(p []byte) (int, error) {
+	if m.inMessage() && !m.armed {
+		_ = m.Conn.SetReadDeadline(time.Now().Add(m.timeout))
+		m.armed = true
+	}
+	n, err := m.Conn.Read(p)
+	if aerr := m.account(p[:n]); aerr != nil {
+		return 0, aerr
+	}
+	if m.armed && !m.inMessage() {
+		_ = m.Conn.SetReadDeadline(time.Time{})
+		m.armed = false
+	}
+	return n, err
+}
+
+// errReadBudget ends a connection whose message in progress does not fit
+// in the gateway's read budget.
+var errReadBudget = errors.New("too many messages are being read; retry later")
+
+// account follows b and takes its bytes from the budget while a message
+// is in progress (b may end one message and begin the next: all of it is
+// taken), giving back what the message took once it has arrived.
+func (m *messageClock) account(b []byte) error {
+	m.follow(b)
+	if m.budget == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.closed:
+	case !m.inMessage():
+		m.budget.Give(m.taken)
+		m.taken = 0
+	case !m.budget.Take(int64(len(b))):
+		return errReadBudget
+	default:
+		m.taken += int64(len(b))
+	}
+	return nil
+}
+
+// Close implements net.Conn; it gives back what the message in progress
+// took.
+func (m *messageClock) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	m.budget.Give(m.taken)
+	m.taken = 0
+	m.mu.Unlock()
+	return m.Conn.Close()
+}
+
+// inMessage reports whether a frame or a fragmented message is in
+// progress.
+func (m *messageClock) inMessage() bool {
+	return m.hn > 0 || m.left > 0 || m.fragmented
+}
+
+// follow advances the frame state over b.
+func (m *messageClock) follow(b []byte) {
+	for len(b) > 0 {
+		if m.left > 0 {
+			k := uint64(len(b))
+			if k > m.left {
+				k = m.left
+			}
+			m.left -= k
+			b = b[k:]
+			continue
+		}
+		m.hdr[m.hn] = b[0]
+		m.hn++
+		b = b[1:]
+		if m.hn < 2 || m.hn < headerLen(m.hdr[1]) {
+			continue
+		}
+		m.frameHeader()
+	}
+}
+
+// headerLen is the length of a client frame's header whose second byte
+// is b1.
+func headerLen(b1 byte) int {
+	h := 2
+	if b1&0x80 != 0 {
+		h += 4
+	}
+	switch b1 & 0x7f {
+	case 126:
+		h += 2
+	case 127:
+		h += 8
+	}
+	return h
+}
+
+// frameHeader takes the whole header in hdr: the payload it announces,
+// and whether a data frame ends its message.
+func (m *messageClock) frameHeader() {
+	fin, opcode := m.hdr[0]&0x80 != 0, m.hdr[0]&0x0f
+	switch l := m.hdr[1] & 0x7f; l {
+	case 126:
+		m.left = uint64(binary.BigEndian.Uint16(m.hdr[2:]))
+	case 127:
+		m.left = binary.BigEndian.Uint64(m.hdr[2:])
+	default:
+		m.left = uint64(l)
+	}
+	if opcode < 0x8 { // continuation, text, binary
+		m.fragmented = !fin
+	}
+	m.hn = 0
+}
