@@ -67,10 +67,13 @@ func (m *messageClock) Read(p []byte) (int, error) {
 		m.armed = true
 	}
 	n, err := m.Conn.Read(p)
-	if aerr := m.account(p[:n]); aerr != nil {
+	ended, aerr := m.account(p[:n])
+	if aerr != nil {
 		return 0, aerr
 	}
-	if m.armed && !m.inMessage() {
+	// A message that ended in these bytes lifts its deadline; the next
+	// one's, if they began it, starts at the next read that waits for it.
+	if m.armed && ended {
 		_ = m.Conn.SetReadDeadline(time.Time{})
 		m.armed = false
 	}
@@ -81,27 +84,33 @@ func (m *messageClock) Read(p []byte) (int, error) {
 // in the gateway's read budget.
 var errReadBudget = errors.New("too many messages are being read; retry later")
 
-// account follows b and takes its bytes from the budget while a message
-// is in progress (b may end one message and begin the next: all of it is
-// taken), giving back what the message took once it has arrived.
-func (m *messageClock) account(b []byte) error {
-	m.follow(b)
+// account follows b, giving back what a message that ended in b took and
+// taking the bytes of the message in progress at b's end (b may end one
+// message and begin the next: only the next one's bytes are taken).
+// ended reports whether a message or a control frame ended in b.
+func (m *messageClock) account(b []byte) (ended bool, err error) {
+	end := m.follow(b)
+	ended = end > 0
 	if m.budget == nil {
-		return nil
+		return ended, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	switch {
-	case m.closed:
-	case !m.inMessage():
+	if m.closed {
+		return ended, nil
+	}
+	if end >= 0 {
 		m.budget.Give(m.taken)
 		m.taken = 0
-	case !m.budget.Take(int64(len(b))):
-		return errReadBudget
-	default:
+		b = b[end:]
+	}
+	if len(b) > 0 {
+		if !m.budget.Take(int64(len(b))) {
+			return ended, errReadBudget
+		}
 		m.taken += int64(len(b))
 	}
-	return nil
+	return ended, nil
 }
 
 // Close implements net.Conn; it gives back what the message in progress
@@ -121,26 +130,33 @@ func (m *messageClock) inMessage() bool {
 	return m.hn > 0 || m.left > 0 || m.fragmented
 }
 
-// follow advances the frame state over b.
-func (m *messageClock) follow(b []byte) {
-	for len(b) > 0 {
-		if m.left > 0 {
-			k := uint64(len(b))
-			if k > m.left {
-				k = m.left
-			}
-			m.left -= k
-			b = b[k:]
-			continue
-		}
-		m.hdr[m.hn] = b[0]
-		m.hn++
-		b = b[1:]
-		if m.hn < 2 || m.hn < headerLen(m.hdr[1]) {
-			continue
-		}
-		m.frameHeader()
+// follow advances the frame state over b. It returns the length of b's
+// part up to the last point where no message or frame was in progress
+// (the bytes after it belong to the message in progress), -1 when there
+// is none: b is all inside one message.
+func (m *messageClock) follow(b []byte) (end int) {
+	end = -1
+	if !m.inMessage() {
+		end = 0
 	}
+	for i := 0; i < len(b); {
+		if m.left > 0 {
+			k := min(uint64(len(b)-i), m.left)
+			m.left -= k
+			i += int(k)
+		} else {
+			m.hdr[m.hn] = b[i]
+			m.hn++
+			i++
+			if m.hn >= 2 && m.hn >= headerLen(m.hdr[1]) {
+				m.frameHeader()
+			}
+		}
+		if !m.inMessage() {
+			end = i
+		}
+	}
+	return end
 }
 
 // headerLen is the length of a client frame's header whose second byte

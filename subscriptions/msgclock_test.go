@@ -2,7 +2,12 @@ package subscriptions
 
 import (
 	"encoding/binary"
+	"io"
+	"net"
 	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/server/request"
 )
 
 // clientFrame is a masked client frame header and payload.
@@ -66,5 +71,79 @@ func TestMessageClockFollowsFrames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// chunkConn is a net.Conn whose reads return chunks in order, recording
+// the read deadlines set on it.
+type chunkConn struct {
+	net.Conn
+	chunks    [][]byte
+	deadlines []time.Time
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[0])
+	c.chunks = c.chunks[1:]
+	return n, nil
+}
+
+func (c *chunkConn) SetReadDeadline(t time.Time) error {
+	c.deadlines = append(c.deadlines, t)
+	return nil
+}
+
+func (c *chunkConn) Close() error { return nil }
+
+// TestMessageClockGivesBackEndedMessages: a read that ends one message
+// and begins the next gives back what the ended one took and takes only
+// the next one's bytes, and the next one's deadline starts afresh. Before,
+// a client whose reads never ended on a message boundary (pipelined
+// pings or messages, split mid-frame) kept every byte it sent taken from
+// the read budget, past MaxMessageBytes up to the whole budget (503s
+// for every plain request), and the first message's deadline cut the
+// connection however fast each message came.
+func TestMessageClockGivesBackEndedMessages(t *testing.T) {
+	ping := clientFrame(true, 0x9, 10) // 16 bytes
+	var stream []byte
+	for range 100 {
+		stream = append(stream, ping...)
+	}
+	// Reads of 16 bytes from the middle of the first ping on: each ends
+	// one ping and begins the next, never on a boundary.
+	chunks := [][]byte{stream[:8]}
+	for i := 8; i+16 <= len(stream); i += 16 {
+		chunks = append(chunks, stream[i:i+16])
+	}
+	const total = 1 << 20
+	budget := request.NewBudget(total)
+	cc := &chunkConn{chunks: chunks}
+	m := &messageClock{Conn: cc, timeout: time.Hour, budget: budget}
+	buf := make([]byte, 64)
+	for i := range chunks {
+		if _, err := m.Read(buf); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		if held := total - budget.Left(); held > int64(len(ping)) {
+			t.Fatalf("after read %d: %d bytes taken, more than the %d-byte message in progress", i, held, len(ping))
+		}
+	}
+	// Each read after the first waits for the rest of a message begun
+	// in the one before it: each arms a deadline of its own.
+	armed := 0
+	for _, d := range cc.deadlines {
+		if !d.IsZero() {
+			armed++
+		}
+	}
+	if want := len(chunks) - 1; armed != want {
+		t.Errorf("%d deadlines armed over %d reads, want %d", armed, len(chunks), want)
+	}
+	_ = m.Close()
+	if budget.Left() != total {
+		t.Errorf("after Close: %d bytes left, want %d", budget.Left(), total)
 	}
 }

@@ -101,7 +101,7 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		mc := &messageClock{Conn: conn, timeout: h.messageTimeout, budget: h.budget}
 		if n > 0 {
 			pre, _ := br.Peek(n)
-			if err := mc.account(pre); err != nil {
+			if _, err := mc.account(pre); err != nil {
 				_ = conn.Close()
 				return nil, nil, fmt.Errorf("hijack: %w", err)
 			}
