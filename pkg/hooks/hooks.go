@@ -116,12 +116,16 @@ type Hooks struct {
 	Bodies []Stage
 	// Vary, when set, declares everything of a request that the
 	// SubgraphRequest and SubgraphResponse hooks read besides what the
-	// subgraphs send back; the caches, inbound dedupe and the sharing
-	// of subscription events then tell callers apart by those values
-	// only. Without it, while a hook runs at a Subgraph stage, every
-	// caller whose credentials, method, path, Context or claims differ
-	// is a caller of its own for the response and entity caches (the
-	// caches cannot see beforehand what a hook will do to a fetch).
+	// subgraphs send back; the response and entity caches and the
+	// sharing of subscription events then tell callers apart by those
+	// values only (inbound dedupe by those and, as without hooks, the
+	// caller's credentials, identity and fetch headers). Call.Method and
+	// Call.Path are not among what can be declared: hooks that read them
+	// must leave Vary nil. Without it, while a hook runs at a Subgraph
+	// stage, every caller whose credentials, method, path, Context or
+	// claims differ is a caller of its own for the response and entity
+	// caches (the caches cannot see beforehand what a hook will do to a
+	// fetch).
 	// A declaration that leaves out something a hook reads lets callers
 	// share answers made for one another.
 	Vary *Vary
