@@ -99,15 +99,7 @@ func (s *Server) callerKey(r *http.Request, sg *schema.Supergraph, grants string
 		vary[http.CanonicalHeaderKey(name)] = append([]string{}, r.Header.Values(name)...)
 	}
 	k.header(vary)
-	if p := s.sec.prop; p != nil {
-		k.header(p.Header(r, caller, ""))
-		if p.PerSubgraph() {
-			for _, g := range sg.Graphs {
-				k.field(g.Name)
-				k.header(p.Header(r, caller, g.Name))
-			}
-		}
-	}
+	s.hashFetchHeaders(k, r, sg, nil)
 	on := make([]string, 0, len(labels))
 	for l, ok := range labels {
 		if ok {
@@ -198,25 +190,36 @@ func (s *Server) declaredState(ctx context.Context, k *keyHasher, v *hooks.Vary)
 func (s *Server) declaredVary(r *http.Request, sg *schema.Supergraph, v *hooks.Vary) string {
 	k := newKeyHash()
 	k.field("declared")
-	pick := func(h http.Header) {
+	s.hashFetchHeaders(k, r, sg, func(h http.Header) http.Header {
 		out := http.Header{}
 		for _, name := range v.Headers {
 			if vals := h.Values(name); len(vals) > 0 {
 				out[name] = vals
 			}
 		}
-		k.header(out)
-	}
-	if p := s.sec.prop; p != nil {
-		caller := auth.CallerFrom(r.Context())
-		pick(p.Header(r, caller, ""))
-		if p.PerSubgraph() {
-			for _, g := range sg.Graphs {
-				k.field(g.Name)
-				pick(p.Header(r, caller, g.Name))
-			}
-		}
-	}
+		return out
+	})
 	s.declaredState(r.Context(), k, v)
 	return k.sum()
+}
+
+// hashFetchHeaders adds to k the headers the header rules build from r
+// for the subgraph fetches (for every subgraph when the rules differ per
+// subgraph), each as pick returns it (whole when pick is nil).
+func (s *Server) hashFetchHeaders(k *keyHasher, r *http.Request, sg *schema.Supergraph, pick func(http.Header) http.Header) {
+	p := s.sec.prop
+	if p == nil {
+		return
+	}
+	if pick == nil {
+		pick = func(h http.Header) http.Header { return h }
+	}
+	caller := auth.CallerFrom(r.Context())
+	k.header(pick(p.Header(r, caller, "")))
+	if p.PerSubgraph() {
+		for _, g := range sg.Graphs {
+			k.field(g.Name)
+			k.header(pick(p.Header(r, caller, g.Name)))
+		}
+	}
 }
