@@ -77,6 +77,8 @@ func (p *poller) add(c *client) error {
 	c.fd, c.conn, c.raw = fd, nil, nil
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		syscall.Close(fd)
+		c.fd = -1
 		return fmt.Errorf("poll: epoll_ctl: %w", err)
 	}
 	p.byFD[int32(fd)] = c
