@@ -1,7 +1,6 @@
 package subscriptions
 
 import (
-	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
@@ -148,8 +147,8 @@ func (m *messageClock) follow(b []byte) (end int) {
 			m.hdr[m.hn] = b[i]
 			m.hn++
 			i++
-			if m.hn >= 2 && m.hn >= headerLen(m.hdr[1]) {
-				m.frameHeader()
+			if h, n, ok := frameSize(m.hdr[:m.hn]); ok && m.hn >= h {
+				m.frameHeader(n)
 			}
 		}
 		if !m.inMessage() {
@@ -159,34 +158,11 @@ func (m *messageClock) follow(b []byte) (end int) {
 	return end
 }
 
-// headerLen is the length of a client frame's header whose second byte
-// is b1.
-func headerLen(b1 byte) int {
-	h := 2
-	if b1&0x80 != 0 {
-		h += 4
-	}
-	switch b1 & 0x7f {
-	case 126:
-		h += 2
-	case 127:
-		h += 8
-	}
-	return h
-}
-
-// frameHeader takes the whole header in hdr: the payload it announces,
-// and whether a data frame ends its message.
-func (m *messageClock) frameHeader() {
+// frameHeader takes the whole header in hdr, which announces a payload
+// of n bytes: whether a data frame ends its message.
+func (m *messageClock) frameHeader(n uint64) {
 	fin, opcode := m.hdr[0]&0x80 != 0, m.hdr[0]&0x0f
-	switch l := m.hdr[1] & 0x7f; l {
-	case 126:
-		m.left = uint64(binary.BigEndian.Uint16(m.hdr[2:]))
-	case 127:
-		m.left = binary.BigEndian.Uint64(m.hdr[2:])
-	default:
-		m.left = uint64(l)
-	}
+	m.left = n
 	if opcode < 0x8 { // continuation, text, binary
 		m.fragmented = !fin
 	}

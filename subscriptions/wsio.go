@@ -276,29 +276,39 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 // frameLen is the length of the WebSocket frame b starts with, header
 // included; 0 when b is too short to tell.
 func frameLen(b []byte) int {
-	if len(b) < 2 {
+	h, n, ok := frameSize(b)
+	if !ok {
 		return 0
+	}
+	return h + int(n)
+}
+
+// frameSize reads the header of the WebSocket frame b starts with (RFC
+// 6455 5.2): the header's length, masking key included, and the length
+// of the payload it announces; false when b is too short to tell (b may
+// hold less than the whole header).
+func frameSize(b []byte) (header int, payload uint64, ok bool) {
+	if len(b) < 2 {
+		return 0, 0, false
 	}
 	h := 2
 	if b[1]&0x80 != 0 {
 		h += 4 // masking key
 	}
-	var n uint64
 	switch l := b[1] & 0x7f; l {
 	case 126:
 		if len(b) < 4 {
-			return 0
+			return 0, 0, false
 		}
-		n, h = uint64(binary.BigEndian.Uint16(b[2:])), h+2
+		return h + 2, uint64(binary.BigEndian.Uint16(b[2:])), true
 	case 127:
 		if len(b) < 10 {
-			return 0
+			return 0, 0, false
 		}
-		n, h = binary.BigEndian.Uint64(b[2:]), h+8
+		return h + 8, binary.BigEndian.Uint64(b[2:]), true
 	default:
-		n = uint64(l)
+		return h, uint64(l), true
 	}
-	return h + int(n)
 }
 
 // appendTextHeader appends the header of an unmasked, final text frame
