@@ -26,8 +26,10 @@ func (b *Budget) Left() int64 {
 	return b.left.Load()
 }
 
-// take takes n bytes if they are left, without waiting.
-func (b *Budget) take(n int64) bool {
+// Take takes n bytes if they are left, without waiting; Give them back.
+// Decode takes a body's bytes as they arrive; memory held outside it (a
+// WebSocket message in progress) may take from the same budget.
+func (b *Budget) Take(n int64) bool {
 	if b == nil {
 		return true
 	}
@@ -38,15 +40,9 @@ func (b *Budget) take(n int64) bool {
 	return true
 }
 
-func (b *Budget) give(n int64) {
+// Give gives back n bytes taken with Take.
+func (b *Budget) Give(n int64) {
 	if b != nil && n > 0 {
 		b.left.Add(n)
 	}
 }
-
-// Take takes n bytes if they are left, without waiting, for memory held
-// outside Decode (a WebSocket message in progress); Give them back.
-func (b *Budget) Take(n int64) bool { return b.take(n) }
-
-// Give gives back n bytes taken with Take.
-func (b *Budget) Give(n int64) { b.give(n) }

@@ -280,14 +280,14 @@ func ReadAll(r io.Reader, limit int64, budget *Budget) ([]byte, error) {
 func readLimited(body io.Reader, limit int64, budget *Budget, gzipped bool) ([]byte, error) {
 	var buf []byte
 	var taken int64
-	defer func() { budget.give(taken) }()
+	defer func() { budget.Give(taken) }()
 	for {
 		if len(buf) == cap(buf) {
 			grow := int64(max(firstChunk, cap(buf)))
 			if n := limit + 1 - int64(cap(buf)); grow > n {
 				grow = max(n, 1) // the byte past the limit tells MaxBytesReader to refuse
 			}
-			if !budget.take(grow) {
+			if !budget.Take(grow) {
 				return nil, newError(CodeOverloaded, http.StatusServiceUnavailable, "too many request bodies are being read; retry later")
 			}
 			taken += grow
