@@ -303,3 +303,45 @@ func TestMessagesInProgressShareTheReadBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstFramesPastTheReadBudgetReleaseTheConnection: a client whose
+// first frames, sent with its upgrade request, do not fit in the read
+// budget is closed and its connection slot released. Before, the refusal
+// came after the hijack, and the library's error answer to it wrote to
+// the hijacked response: a panic (recovered per request), and the slot
+// was never released, so that repeating it used up the client's
+// connections and then everyone's.
+func TestFirstFramesPastTheReadBudgetReleaseTheConnection(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.HTTP.MaxReadingBytes = 512
+	e := newEnv(t, envOptions{server: &opts})
+	host := strings.TrimPrefix(e.WSURL, "ws://")
+	path := "/"
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host, path = host[:i], host[i:]
+	}
+	// The upgrade request and the first 2 KB of a message in one write.
+	f := frame(true, 0x1, []byte(`{"type":"ping","payload":{"pad":"`+strings.Repeat("x", 4000)+`"}}`))
+	for range 3 {
+		nc, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+		_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(nc, req+string(f[:2000])); err != nil {
+			t.Fatal(err)
+		}
+		// The connection ends (after its 101): nothing else is read.
+		_, _ = io.Copy(io.Discard, nc)
+		_ = nc.Close()
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for e.Engine.Stats.Connections.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connection slots held after their connections closed", e.Engine.Stats.Connections.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

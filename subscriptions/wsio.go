@@ -111,6 +111,23 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return lib, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
 }
 
+// WriteHeader implements http.ResponseWriter. After Hijack (when the
+// library answers a failed Hijack with an error) there is no response to
+// write: nothing is.
+func (h *hijacker) WriteHeader(code int) {
+	if h.ResponseWriter != nil {
+		h.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// Write implements http.ResponseWriter; http.ErrHijacked after Hijack.
+func (h *hijacker) Write(b []byte) (int, error) {
+	if h.ResponseWriter == nil {
+		return 0, http.ErrHijacked
+	}
+	return h.ResponseWriter.Write(b)
+}
+
 // Header implements http.ResponseWriter (the WebSocket library reads the
 // negotiated subprotocol after Hijack).
 func (h *hijacker) Header() http.Header {
