@@ -26,14 +26,7 @@ const mergedAliasWork = 30000
 // of steps: the caller keeps the upper bound, so a document too large to
 // merge stays refused.
 func (s Static) mergedAliases(doc *ast.QueryDocument, op *ast.OperationDefinition) (n int64, ok bool) {
-	limit := int64(s.MaxFieldMerges)
-	if limit <= 0 {
-		limit = mergedAliasWork
-	}
-	m := newMerger(doc, limit)
-	m.aliasCap = int64(s.MaxAliases)
-	m.runs = true
-	m.add(&position{}, op.SelectionSet, 0)
+	m := s.mergeWalk(doc, op, func(m *merger) { m.aliasCap = int64(s.MaxAliases) })
 	if m.aliases <= m.aliasCap && m.work > m.limit {
 		return 0, false
 	}
@@ -50,18 +43,26 @@ func (s Static) mergedAliases(doc *ast.QueryDocument, op *ast.OperationDefinitio
 // lists; the cost analysis counts __typename as nothing. ok is false when
 // the walk ran out of merging steps (the caller keeps the upper bound).
 func (s Static) mergedTypenames(doc *ast.QueryDocument, op *ast.OperationDefinition) (n int64, ok bool) {
+	m := s.mergeWalk(doc, op, func(m *merger) { m.typenameCap = int64(s.MaxAliases) })
+	if m.typenames <= m.typenameCap && m.work > m.limit {
+		return 0, false
+	}
+	return m.typenames, true
+}
+
+// mergeWalk merges op's response tree, selections that never run left
+// out, within MaxFieldMerges steps (mergedAliasWork when that limit is
+// disabled), with the merger's caps set by caps.
+func (s Static) mergeWalk(doc *ast.QueryDocument, op *ast.OperationDefinition, caps func(*merger)) *merger {
 	limit := int64(s.MaxFieldMerges)
 	if limit <= 0 {
 		limit = mergedAliasWork
 	}
 	m := newMerger(doc, limit)
-	m.typenameCap = int64(s.MaxAliases)
+	caps(m)
 	m.runs = true
 	m.add(&position{}, op.SelectionSet, 0)
-	if m.typenames <= m.typenameCap && m.work > m.limit {
-		return 0, false
-	}
-	return m.typenames, true
+	return m
 }
 
 // rootKeys counts the distinct response keys at the top level of op,
