@@ -347,6 +347,8 @@ func (s *Server) ReadRequests(w http.ResponseWriter, r *http.Request, maxBytes i
 // ReadBudget implements subscriptions.Gateway.
 func (s *Server) ReadBudget() *request.Budget { return s.reading }
 
+// decodeWith is decode with the options o (its Budget is the server's
+// read budget, whatever o says).
 func (s *Server) decodeWith(w http.ResponseWriter, r *http.Request, o request.Options) ([]request.Request, bool, error) {
 	rc := http.NewResponseController(w)
 	if t := s.opts.HTTP.ReadTimeout; t > 0 {
