@@ -147,3 +147,60 @@ func TestMessageClockGivesBackEndedMessages(t *testing.T) {
 		t.Errorf("after Close: %d bytes left, want %d", budget.Left(), total)
 	}
 }
+
+// TestMessageClockGivesBackOnce: on every path (a message that arrives,
+// Close mid-message, a read after Close, reads refused by the budget,
+// Close twice) the budget is whole after Close, and never above its size
+// before.
+func TestMessageClockGivesBackOnce(t *testing.T) {
+	text := clientFrame(true, 0x1, 100) // 106 bytes
+	cases := []struct {
+		name   string
+		budget int64
+		// steps: 'r' reads, 'c' closes.
+		steps string
+		// held is what the budget holds before the final Close;
+		// refused: a read was refused by the budget.
+		held    int64
+		refused bool
+	}{
+		{"a message arrives", 1000, "rrr", 0, false},
+		{"mid-message", 1000, "r", 50, false},
+		{"a read after Close", 1000, "rcr", 0, false},
+		{"Close twice mid-message", 1000, "rc", 0, false},
+		{"refused at once", 40, "r", 0, true},
+		{"refused after a first part", 80, "rr", 50, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			budget := request.NewBudget(c.budget)
+			m := &messageClock{Conn: &chunkConn{chunks: [][]byte{text[:50], text[50:100], text[100:]}}, timeout: time.Hour, budget: budget}
+			buf := make([]byte, 64)
+			refused := false
+			for _, st := range c.steps {
+				switch st {
+				case 'r':
+					if _, err := m.Read(buf); err == errReadBudget {
+						refused = true
+					}
+				case 'c':
+					_ = m.Close()
+				}
+				if budget.Left() > c.budget {
+					t.Fatalf("after %c: %d bytes left of %d", st, budget.Left(), c.budget)
+				}
+			}
+			if refused != c.refused {
+				t.Errorf("refused %v, want %v", refused, c.refused)
+			}
+			if held := c.budget - budget.Left(); held != c.held {
+				t.Errorf("before Close: %d bytes held, want %d", held, c.held)
+			}
+			_ = m.Close()
+			_ = m.Close()
+			if got := budget.Left(); got != c.budget {
+				t.Errorf("after Close: %d bytes left of %d", got, c.budget)
+			}
+		})
+	}
+}
