@@ -189,7 +189,7 @@ func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *e
 func (e *execution) entityError(f *planner.Fetch, paths [][]string, batch *entityBatch, ev *jsonvalue.Value, field string) {
 	var more [][]any
 	err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
-		found := e.entityErrorPaths(paths, batch, p, field)
+		found := e.entityErrorPaths(paths, batch, p, field, maxErrorCopies-batch.errorCopies)
 		more = found[1:]
 		return found[0]
 	})
@@ -330,10 +330,11 @@ func (e *execution) copyOf(v *jsonvalue.Value) *jsonvalue.Value {
 }
 
 // entityErrorPaths maps [field, i, rest...] to the response paths of the
-// objects representation i came from, in the order of paths (at least
-// one); field is the response key of the _entities call ("_entities", or
-// its alias).
-func (e *execution) entityErrorPaths(paths [][]string, batch *entityBatch, p []*jsonvalue.Value, field string) [][]any {
+// objects representation i came from, in the order of paths: at least
+// one, and at most 1+more (the copies entityError may still add, so that
+// paths it would drop are not built); field is the response key of the
+// _entities call ("_entities", or its alias).
+func (e *execution) entityErrorPaths(paths [][]string, batch *entityBatch, p []*jsonvalue.Value, field string, more int) [][]any {
 	if len(p) < 2 || p[0].Str() != field || p[1].Type() != jsonvalue.TypeNumber {
 		return [][]any{pathElems(paths[0])}
 	}
@@ -341,17 +342,20 @@ func (e *execution) entityErrorPaths(paths [][]string, batch *entityBatch, p []*
 	if !ok || i < 0 || i >= batch.count {
 		return [][]any{pathElems(paths[0])}
 	}
+	// The objects were collected in the order the walk below finds them:
+	// the first 1+more of representation i are the ones to find.
+	want := 1 + max(more, 0)
 	targets := map[*jsonvalue.Value]bool{}
 	for j, r := range batch.rep {
-		if r == i {
+		if r == i && len(targets) < want {
 			targets[batch.objs[j]] = true
 		}
 	}
 	var found [][]any
 	for _, flatten := range paths {
 		walkPathIndexed(e.data, flatten, nil, func(obj *jsonvalue.Value, path []any) {
-			if targets[obj] {
-				found = append(found, jsonPath(append([]any(nil), path...), p[2:]))
+			if targets[obj] && len(found) < want {
+				found = append(found, jsonPath(path, p[2:]))
 			}
 		})
 	}
