@@ -426,20 +426,9 @@ func walkPathIndexed(v *jsonvalue.Value, path []string, at []any, fn func(*jsonv
 // representation writes the representation of obj for fetch f, or returns
 // nil when obj is of no type the fetch wants or lacks a required value.
 func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.Value) []byte {
-	typename := obj.Get("__typename").Str()
-	var req *planner.Requirement
-	for _, r := range f.Requires {
-		if r.TypeName == typename {
-			req = r
-			break
-		}
-	}
+	req := requirementFor(f, obj.Get("__typename").Str())
 	if req == nil {
-		if len(f.Requires) == 1 && typename == "" {
-			req = f.Requires[0]
-		} else {
-			return nil
-		}
+		return nil
 	}
 	buf = append(buf, `{"__typename":`...)
 	buf = appendName(buf, req.RepresentationType)
@@ -449,6 +438,21 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.
 		return nil
 	}
 	return append(buf, '}')
+}
+
+// requirementFor is the requirement of f that an object of type typename
+// is represented with: the one for typename, or f's only one for an
+// object without a __typename (""); nil when there is none.
+func requirementFor(f *planner.Fetch, typename string) *planner.Requirement {
+	for _, r := range f.Requires {
+		if r.TypeName == typename {
+			return r
+		}
+	}
+	if len(f.Requires) == 1 && typename == "" {
+		return f.Requires[0]
+	}
+	return nil
 }
 
 // repMemo holds the __typename and required leaves of the object whose
@@ -489,21 +493,13 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 		}
 	}
 	if m.typename != nil && m.typename.Type() != jsonvalue.TypeString {
-		return // representation would find no requirement
+		// representation reads it as "" (no __typename); same does not
+		// try to tell such objects apart.
+		return
 	}
-	name := m.typename.Str()
-	var req *planner.Requirement
-	for _, r := range f.Requires {
-		if r.TypeName == name {
-			req = r
-			break
-		}
-	}
+	req := requirementFor(f, m.typename.Str())
 	if req == nil {
-		if len(f.Requires) != 1 || name != "" {
-			return
-		}
-		req = f.Requires[0]
+		return
 	}
 	hint := 0
 	for _, rf := range req.Fields {
