@@ -189,7 +189,7 @@ func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *e
 func (e *execution) entityError(f *planner.Fetch, paths [][]string, batch *entityBatch, ev *jsonvalue.Value, field string) {
 	var more [][]any
 	err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any {
-		found := e.entityErrorPaths(paths, batch, p, field)
+		found := e.entityErrorPaths(paths, batch, p, field, maxErrorCopies-batch.errorCopies)
 		more = found[1:]
 		return found[0]
 	})
@@ -330,10 +330,11 @@ func (e *execution) copyOf(v *jsonvalue.Value) *jsonvalue.Value {
 }
 
 // entityErrorPaths maps [field, i, rest...] to the response paths of the
-// objects representation i came from, in the order of paths (at least
-// one); field is the response key of the _entities call ("_entities", or
-// its alias).
-func (e *execution) entityErrorPaths(paths [][]string, batch *entityBatch, p []*jsonvalue.Value, field string) [][]any {
+// objects representation i came from, in the order of paths: at least
+// one, and at most 1+more (the copies entityError may still add, so that
+// paths it would drop are not built); field is the response key of the
+// _entities call ("_entities", or its alias).
+func (e *execution) entityErrorPaths(paths [][]string, batch *entityBatch, p []*jsonvalue.Value, field string, more int) [][]any {
 	if len(p) < 2 || p[0].Str() != field || p[1].Type() != jsonvalue.TypeNumber {
 		return [][]any{pathElems(paths[0])}
 	}
@@ -341,17 +342,20 @@ func (e *execution) entityErrorPaths(paths [][]string, batch *entityBatch, p []*
 	if !ok || i < 0 || i >= batch.count {
 		return [][]any{pathElems(paths[0])}
 	}
+	// The objects were collected in the order the walk below finds them:
+	// the first 1+more of representation i are the ones to find.
+	want := 1 + max(more, 0)
 	targets := map[*jsonvalue.Value]bool{}
 	for j, r := range batch.rep {
-		if r == i {
+		if r == i && len(targets) < want {
 			targets[batch.objs[j]] = true
 		}
 	}
 	var found [][]any
 	for _, flatten := range paths {
 		walkPathIndexed(e.data, flatten, nil, func(obj *jsonvalue.Value, path []any) {
-			if targets[obj] {
-				found = append(found, jsonPath(append([]any(nil), path...), p[2:]))
+			if targets[obj] && len(found) < want {
+				found = append(found, jsonPath(path, p[2:]))
 			}
 		})
 	}
@@ -422,20 +426,9 @@ func walkPathIndexed(v *jsonvalue.Value, path []string, at []any, fn func(*jsonv
 // representation writes the representation of obj for fetch f, or returns
 // nil when obj is of no type the fetch wants or lacks a required value.
 func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.Value) []byte {
-	typename := obj.Get("__typename").Str()
-	var req *planner.Requirement
-	for _, r := range f.Requires {
-		if r.TypeName == typename {
-			req = r
-			break
-		}
-	}
+	req := requirementFor(f, obj.Get("__typename").Str())
 	if req == nil {
-		if len(f.Requires) == 1 && typename == "" {
-			req = f.Requires[0]
-		} else {
-			return nil
-		}
+		return nil
 	}
 	buf = append(buf, `{"__typename":`...)
 	buf = appendName(buf, req.RepresentationType)
@@ -445,6 +438,21 @@ func (e *execution) representation(buf []byte, f *planner.Fetch, obj *jsonvalue.
 		return nil
 	}
 	return append(buf, '}')
+}
+
+// requirementFor is the requirement of f that an object of type typename
+// is represented with: the one for typename, or f's only one for an
+// object without a __typename (""); nil when there is none.
+func requirementFor(f *planner.Fetch, typename string) *planner.Requirement {
+	for _, r := range f.Requires {
+		if r.TypeName == typename {
+			return r
+		}
+	}
+	if len(f.Requires) == 1 && typename == "" {
+		return f.Requires[0]
+	}
+	return nil
 }
 
 // repMemo holds the __typename and required leaves of the object whose
@@ -485,21 +493,13 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 		}
 	}
 	if m.typename != nil && m.typename.Type() != jsonvalue.TypeString {
-		return // representation would find no requirement
+		// representation reads it as "" (no __typename); same does not
+		// try to tell such objects apart.
+		return
 	}
-	name := m.typename.Str()
-	var req *planner.Requirement
-	for _, r := range f.Requires {
-		if r.TypeName == name {
-			req = r
-			break
-		}
-	}
+	req := requirementFor(f, m.typename.Str())
 	if req == nil {
-		if len(f.Requires) != 1 || name != "" {
-			return
-		}
-		req = f.Requires[0]
+		return
 	}
 	hint := 0
 	for _, rf := range req.Fields {

@@ -169,6 +169,38 @@ func TestEntityErrorCopiesBounded(t *testing.T) {
 	}
 }
 
+// TestEntityErrorSpentBoundCostsNoPaths: once a batch has repeated
+// maxErrorCopies errors, a further error of a representation that feeds
+// many objects is re-pathed to its first object alone; the paths of the
+// others, which would be dropped, are not built (a hostile subgraph's
+// many errors would otherwise cost errors × objects paths).
+func TestEntityErrorSpentBoundCostsNoPaths(t *testing.T) {
+	for _, objects := range []int{10, 1000} {
+		e := &execution{ctx: context.Background()}
+		e.data = mustParse(`{"list":[` + strings.TrimSuffix(strings.Repeat(`{"__typename":"User","id":"1"},`, objects), ",") + `]}`)
+		batch := &entityBatch{index: map[string]int{}}
+		for _, obj := range e.data.Get("list").Array() {
+			batch.put(obj, []byte(`{"__typename":"User","id":"1"}`), false)
+		}
+		batch.errorCopies = maxErrorCopies
+		ev := mustParse(`{"message":"x","path":["_entities",0,"name"]}`)
+		f := usersAndProducts()
+		paths := [][]string{{"list", "@"}}
+		allocs := testing.AllocsPerRun(20, func() {
+			e.errors = e.errors[:0]
+			e.entityError(f, paths, batch, ev, "_entities")
+		})
+		if len(e.errors) != 1 || !reflect.DeepEqual(e.errors[0].Path, []any{"list", 0, "name"}) {
+			t.Fatalf("%d objects: errors %v, want one at [list 0 name]", objects, e.errors)
+		}
+		// The walk itself allocates a few path steps per object; a
+		// built path is at least two allocations more per object.
+		if limit := float64(2*objects + 40); allocs > limit {
+			t.Errorf("%d objects: %.0f allocations for one error past the bound, want at most %.0f", objects, allocs, limit)
+		}
+	}
+}
+
 // TestEntityAnswerSharing checks what the objects of one representation
 // share of its answer: leaves may be shared, but an object or list in the
 // answer must be a copy of its own for each object, or a later fetch (or

@@ -45,11 +45,18 @@ func TestWorkerPool(t *testing.T) {
 			}
 			want := min(tc.maxIdle, int32(tc.concurrent))
 			waitFor(t, func() bool { return p.idle.Load() == want })
-			// A second round is taken by the waiting workers.
+			// A second round is taken by the waiting workers: the one
+			// that takes a function stops counting itself idle while it
+			// runs it (a new goroutine would leave the count as it was).
 			for range 3 {
+				waitFor(t, func() bool { return p.idle.Load() == want })
+				var during int32
 				done.Add(1)
-				p.Go(func() { ran.Add(1); done.Done() })
+				p.Go(func() { during = p.idle.Load(); ran.Add(1); done.Done() })
 				done.Wait()
+				if wantDuring := max(want-1, 0); during != wantDuring {
+					t.Fatalf("%d idle workers while one ran, want %d", during, wantDuring)
+				}
 			}
 			if got := ran.Load(); got != int32(tc.concurrent)+3 {
 				t.Fatalf("ran %d functions, want %d", got, tc.concurrent+3)

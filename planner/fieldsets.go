@@ -6,8 +6,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// fieldSets holds the normalized federation field sets (@key, @requires,
-// @provides and context selections) of one supergraph. They are parsed
+// fieldSets holds the normalized federation field sets (@key, @requires
+// and context selections; @provides is read unnormalized, provides.go) of
+// one supergraph. They are parsed
 // once with the supergraph, so a field set is known by its type and the
 // identity of its parsed selection; normalizing it again for every plan
 // was a fifth of a cold plan's allocations. The cached sets are shared by

@@ -337,18 +337,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		walk(set.set, set.in, reachedPlain)
 	}
 	if nullCond {
-		// The object is null with an error: nothing below it runs, so
-		// only __typename (which picks the type when rendering) is asked.
-		// It is delivered with the position (a deferred field's object is
-		// null in that fragment's payload).
-		ins := make([]*Defer, len(sets))
-		for i, set := range sets {
-			ins[i] = set.in
-		}
-		f := &Field{ResponseKey: "__typename", Name: "__typename", ParentType: obj.Name, Type: ast.NonNullNamedType("String", nil),
-			jsonKey: `"__typename":`, dataKey: clientDataKey("__typename", "__typename"), internal: n.internal,
-			Defer: firstDelivered(ins), selectedIn: selectedIn(ins)}
-		return &TypeFields{Type: obj.Name, Fields: []*Field{f}, NullCondition: true}
+		return n.nullCondition(obj, sets)
 	}
 	out := make([]*Field, 0, len(order))
 	for _, c := range order {
@@ -391,6 +380,22 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 		out = append(out, f)
 	}
 	return &TypeFields{Type: obj.Name, Fields: out}
+}
+
+// nullCondition is the fields of obj when collecting them met a null
+// @skip/@include condition: the object is null with an error, nothing
+// below it runs, so only __typename (which picks the type when
+// rendering) is asked. It is delivered with the position (a deferred
+// field's object is null in that fragment's payload).
+func (n *normalizer) nullCondition(obj *ast.Definition, sets []ctxSet) *TypeFields {
+	ins := make([]*Defer, len(sets))
+	for i, set := range sets {
+		ins[i] = set.in
+	}
+	f := &Field{ResponseKey: "__typename", Name: "__typename", ParentType: obj.Name, Type: ast.NonNullNamedType("String", nil),
+		jsonKey: `"__typename":`, dataKey: clientDataKey("__typename", "__typename"), internal: n.internal,
+		Defer: firstDelivered(ins), selectedIn: selectedIn(ins)}
+	return &TypeFields{Type: obj.Name, Fields: []*Field{f}, NullCondition: true}
 }
 
 func introspectionField(schema *ast.Schema, obj *ast.Definition, name string) *ast.FieldDefinition {

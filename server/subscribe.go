@@ -212,6 +212,13 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if entry.reject != nil {
 		return failErr(rejection(entry.reject))
 	}
+	// A null @skip/@include condition among the root fields: they cannot
+	// be collected (the field error a query answers with data null), so
+	// there is nothing to subscribe to. The plan holds __typename alone
+	// there, which the single root field rule below would let through.
+	if sh := entry.plan.Shape; sh != nil && sh.Root.NullCondition(sh.RootType) {
+		return failErr(&reqerr.Error{Code: "BAD_USER_INPUT", Message: planner.NullConditionMessage, Status: 400})
+	}
 	// A subscription selects exactly one root field (the spec's Single
 	// root field rule, which the validator leaves to the executor).
 	if fields := entry.plan.Operation.Selection.FieldsFor(entry.plan.Operation.RootType); len(fields) != 1 {
