@@ -137,13 +137,16 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	if sel.Abstract && v != nil {
 		typename = v.Get("__typename").Str()
 	}
-	if sel.NullCondition(typename) {
+	if null, report := sel.NullCondition(typename); null {
 		// @skip/@include with a null condition in this object's
 		// selection: a field error at the object's path (spec 6.4.1,
 		// CoerceArgumentValues; graphql-js raises it while collecting
-		// the object's fields), so the object is null.
-		r.nullErrors = append(r.nullErrors, &Error{Message: planner.NullConditionMessage,
-			Path: r.responsePath(), Extensions: map[string]any{"code": "BAD_USER_INPUT"}})
+		// the object's fields), so the object is null. A @defer payload
+		// repeating the object repeats the null, not the error.
+		if report {
+			r.nullErrors = append(r.nullErrors, &Error{Message: planner.NullConditionMessage,
+				Path: r.responsePath(), Extensions: map[string]any{"code": "BAD_USER_INPUT"}})
+		}
 		return buf, false
 	}
 	fields := sel.FieldsFor(typename)

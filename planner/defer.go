@@ -500,6 +500,7 @@ func delivered(sel *ShapeSet, d *Defer) *ShapeSet {
 	for i, tf := range sel.ByType {
 		if v != nil && len(v.ByType[i].Fields) > 0 {
 			out.ByType[i] = v.ByType[i]
+			out.NullConditions = out.NullConditions || v.ByType[i].NullCondition
 			continue
 		}
 		out.ByType[i] = ShapeType{Type: tf.Type, Fields: echo(tf.Fields, d)}
@@ -522,7 +523,11 @@ func echo(fields []ShapeField, d *Defer) []ShapeField {
 		if f.Selection != nil {
 			sub := &ShapeSet{Type: f.Selection.Type, Abstract: f.Selection.Abstract, ByType: make([]ShapeType, len(f.Selection.ByType))}
 			for i, tf := range f.Selection.ByType {
-				sub.ByType[i] = ShapeType{Type: tf.Type, Fields: echo(tf.Fields, d)}
+				// An object nulled by a null condition is null here too;
+				// the payload that delivered it reports the error.
+				echoed := tf.NullCondition || tf.NullEchoed
+				sub.ByType[i] = ShapeType{Type: tf.Type, Fields: echo(tf.Fields, d), NullEchoed: echoed}
+				sub.NullConditions = sub.NullConditions || echoed
 			}
 			f.Selection = sub
 		}

@@ -53,7 +53,7 @@ func TestNullCondition(t *testing.T) {
 			var walk func(set *planner.ShapeSet, path string)
 			walk = func(set *planner.ShapeSet, path string) {
 				for _, st := range set.ByType {
-					if set.NullCondition(st.Type) != st.NullCondition {
+					if null, report := set.NullCondition(st.Type); null != st.NullCondition || report != st.NullCondition {
 						t.Errorf("%s:%s: NullCondition() disagrees with the entry", path, st.Type)
 					}
 					if st.NullCondition {

@@ -56,23 +56,39 @@ type ShapeType struct {
 	// NullCondition: an object of this type is null with an error
 	// (TypeFields.NullCondition).
 	NullCondition bool
+	// NullEchoed: an object of this type is null without an error of its
+	// own: a @defer payload repeating an object whose null condition the
+	// payload that delivered it reports (see echo in defer.go).
+	NullEchoed bool
 }
 
 // NullCondition reports whether an object of type typeName at this
-// position is null with NullConditionMessage (TypeFields.NullCondition).
-func (s *ShapeSet) NullCondition(typeName string) bool {
+// position is null because of a null @skip/@include condition
+// (TypeFields.NullCondition), and whether this position reports the
+// error (NullConditionMessage) or only repeats the null (NullEchoed).
+func (s *ShapeSet) NullCondition(typeName string) (null, report bool) {
 	if !s.NullConditions {
-		return false
+		return false, false
 	}
+	t := s.typeShape(typeName)
+	if t == nil {
+		return false, false
+	}
+	return t.NullCondition || t.NullEchoed, t.NullCondition
+}
+
+// typeShape is the entry of ByType for typeName (the only entry at an
+// object position), nil when there is none.
+func (s *ShapeSet) typeShape(typeName string) *ShapeType {
 	if !s.Abstract && len(s.ByType) == 1 {
-		return s.ByType[0].NullCondition
+		return &s.ByType[0]
 	}
 	for i := range s.ByType {
 		if s.ByType[i].Type == typeName {
-			return s.ByType[i].NullCondition
+			return &s.ByType[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // FieldKind says how a field's value is produced.

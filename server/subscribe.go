@@ -216,8 +216,10 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// be collected (the field error a query answers with data null), so
 	// there is nothing to subscribe to. The plan holds __typename alone
 	// there, which the single root field rule below would let through.
-	if sh := entry.plan.Shape; sh != nil && sh.Root.NullCondition(sh.RootType) {
-		return failErr(&reqerr.Error{Code: "BAD_USER_INPUT", Message: planner.NullConditionMessage, Status: 400})
+	if sh := entry.plan.Shape; sh != nil {
+		if null, _ := sh.Root.NullCondition(sh.RootType); null {
+			return failErr(&reqerr.Error{Code: "BAD_USER_INPUT", Message: planner.NullConditionMessage, Status: 400})
+		}
 	}
 	// A subscription selects exactly one root field (the spec's Single
 	// root field rule, which the validator leaves to the executor).
