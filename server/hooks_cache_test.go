@@ -49,26 +49,7 @@ func TestHookHeadersSplitCaches(t *testing.T) {
 			opts.Cache.InboundDedupe = false
 			opts.Hooks = []hooks.Hooks{userFromHeader}
 			g := env.gateway(t, opts)
-			ask := func(user string) string {
-				t.Helper()
-				req, _ := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":`+fmt.Sprintf("%q", q)+`}`))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Client-User", user)
-				a, err := g.do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if tc.entites {
-					g.Server.EntityCache().Wait()
-				}
-				return string(a.Body)
-			}
-			want := map[string]string{"alice": `"headerRating":5`, "bob": `"headerRating":1`}
-			for _, user := range []string{"alice", "bob", "alice", "bob"} {
-				if got := ask(user); !strings.Contains(got, want[user]) {
-					t.Fatalf("%s got %s, want its own rating (%s)", user, got, want[user])
-				}
-			}
+			askEachUserTwice(t, g, q, tc.entites)
 			// Each caller's first request fetched its rating; the repeats
 			// were served from the cache.
 			if n := env.ratings.calls.Load(); n != 2 {
@@ -122,29 +103,33 @@ func TestHookVaryDeclaredSharesCaches(t *testing.T) {
 			opts.Cache.InboundDedupe = false
 			opts.Hooks = tc.hooks
 			g := env.gateway(t, opts)
-			ask := func(user string) string {
-				t.Helper()
-				req, _ := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":`+fmt.Sprintf("%q", q)+`}`))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Client-User", user)
-				a, err := g.do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if tc.entites {
-					g.Server.EntityCache().Wait()
-				}
-				return string(a.Body)
-			}
-			want := map[string]string{"alice": `"headerRating":5`, "bob": `"headerRating":1`}
-			for _, user := range []string{"alice", "bob", "alice", "bob"} {
-				if got := ask(user); !strings.Contains(got, want[user]) {
-					t.Fatalf("%s got %s, want its own rating (%s)", user, got, want[user])
-				}
-			}
+			askEachUserTwice(t, g, q, tc.entites)
 			if n := env.ratings.calls.Load(); n != tc.fetches {
 				t.Errorf("the ratings subgraph served %d requests, want %d", n, tc.fetches)
 			}
 		})
+	}
+}
+
+// askEachUserTwice sends q as alice, bob, alice and bob (X-Client-User),
+// waiting for the entity cache's writes when entities are cached, and
+// checks that each caller gets its own rating.
+func askEachUserTwice(t *testing.T, g *testGateway, q string, entities bool) {
+	t.Helper()
+	want := map[string]string{"alice": `"headerRating":5`, "bob": `"headerRating":1`}
+	for _, user := range []string{"alice", "bob", "alice", "bob"} {
+		req, _ := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":`+fmt.Sprintf("%q", q)+`}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Client-User", user)
+		a, err := g.do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if entities {
+			g.Server.EntityCache().Wait()
+		}
+		if got := string(a.Body); !strings.Contains(got, want[user]) {
+			t.Fatalf("%s got %s, want its own rating (%s)", user, got, want[user])
+		}
 	}
 }
