@@ -3,8 +3,8 @@ package limits
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -251,7 +251,7 @@ func (c Config) Validate() error {
 		bad("clients.api_key_header", "must not be empty when api_keys are set")
 	}
 	seen := map[string]string{}
-	for _, name := range sortedKeys(c.Clients.APIKeys) {
+	for _, name := range slices.Sorted(maps.Keys(c.Clients.APIKeys)) {
 		k := c.Clients.APIKeys[name]
 		if k.Key == "" {
 			bad("clients.api_keys."+name+".key", "must not be empty")
@@ -263,7 +263,7 @@ func (c Config) Validate() error {
 			bad("clients.api_keys."+name+".tier", "names no tier in limits.tiers: %q", k.Tier)
 		}
 	}
-	for _, id := range sortedKeys(c.Clients.Assign) {
+	for _, id := range slices.Sorted(maps.Keys(c.Clients.Assign)) {
 		if !c.hasTier(c.Clients.Assign[id]) {
 			bad("clients.assign."+id, "names no tier in limits.tiers: %q", c.Clients.Assign[id])
 		}
@@ -271,7 +271,7 @@ func (c Config) Validate() error {
 	if len(c.Tiers) > 0 && !c.hasTier(c.Clients.DefaultTier) {
 		bad("clients.default_tier", "names no tier in limits.tiers: %q", c.Clients.DefaultTier)
 	}
-	for _, name := range sortedKeys(c.Tiers) {
+	for _, name := range slices.Sorted(maps.Keys(c.Tiers)) {
 		t := c.Tiers[name]
 		if t.Requests < 0 {
 			bad("tiers."+name+".requests", "must not be negative")
@@ -303,13 +303,4 @@ func (c Config) Validate() error {
 func (c Config) hasTier(name string) bool {
 	_, ok := c.Tiers[name]
 	return ok
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

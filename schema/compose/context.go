@@ -2,6 +2,7 @@ package compose
 
 import (
 	"iter"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -529,9 +530,9 @@ func (s *supergraph) typeContexts(t *mType) []string {
 func checkContextReach(sg *schema.Supergraph, errs *errorList) {
 	type need struct{ typ, field, graph, context string }
 	var needs []need
-	for _, tname := range sortedKeys(sg.Types) {
+	for _, tname := range slices.Sorted(maps.Keys(sg.Types)) {
 		t := sg.Types[tname]
-		for _, fname := range sortedKeys(t.Fields) {
+		for _, fname := range slices.Sorted(maps.Keys(t.Fields)) {
 			f := t.Fields[fname]
 			var contextual []need
 			plain := false
@@ -639,15 +640,6 @@ func printPath(fields []string, field string) string {
 		b.WriteString(strings.Repeat("  ", depth) + "}\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // validateContextAuth checks that field f of t, contextual in subgraph i,
