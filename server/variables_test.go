@@ -66,23 +66,34 @@ func TestCoerceVariablesOneItemLists(t *testing.T) {
 		{"one nested item not a number", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":[[1.5]]}`, "", "Int"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(api, tc.query)
-			if errs != nil {
-				t.Fatal(errs)
-			}
-			_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(tc.vars))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkForwarded(t, forwarded, tc.want)
+			checkCoerced(t, rt, tc.query, tc.vars, tc.want, tc.wantErr)
 		})
 	}
+}
+
+// checkCoerced coerces vars for the operation of query and checks the
+// forwarded variables against want (no variables forwarded reads as {}),
+// or the error against wantErr when it is set.
+func checkCoerced(t *testing.T, rt *runtime, query, vars, want, wantErr string) {
+	t.Helper()
+	doc, errs := gqlparser.LoadQuery(rt.sg.API, query)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(vars))
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want one with %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(forwarded) == 0 {
+		forwarded = []byte(`{}`)
+	}
+	checkForwarded(t, forwarded, want)
 }
 
 // checkForwarded compares the forwarded variables with want as JSON
@@ -130,24 +141,7 @@ func TestCoerceVariablesSkipsUndeclared(t *testing.T) {
 		{"not an object", `query($n: Int) { a(n: $n) }`, `[1]`, "", "variables must be a JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(api, tc.query)
-			if errs != nil {
-				t.Fatal(errs)
-			}
-			_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(tc.vars))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(forwarded) == 0 {
-				forwarded = []byte(`{}`)
-			}
-			checkForwarded(t, forwarded, tc.want)
+			checkCoerced(t, rt, tc.query, tc.vars, tc.want, tc.wantErr)
 		})
 	}
 	// Nothing is built per undeclared variable (before: 10 allocations
