@@ -320,14 +320,7 @@ func TestEventFetchesRunHooksWithTheSubscribersState(t *testing.T) {
 		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
 		clients = append(clients, w)
 	}
-	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
-	e.add("1", "hello")
-	for i, w := range clients {
-		m := w.next()
-		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+regions[i]+`"`) {
-			t.Errorf("subscriber %d (%s) got %s %s, want the product named %q", i, regions[i], m.Type, m.Payload, regions[i])
-		}
-	}
+	expectOwnProducts(t, e, clients, regions)
 }
 
 // TestEventFetchesDoNotShareAcrossClaims: subscribers whose tokens carry
@@ -358,14 +351,7 @@ func TestEventFetchesDoNotShareAcrossClaims(t *testing.T) {
 		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
 		clients = append(clients, w)
 	}
-	waitFor(t, "3 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 3 })
-	e.add("1", "hello")
-	for i, w := range clients {
-		m := w.next()
-		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+tenants[i]+`"`) {
-			t.Errorf("subscriber %d (tenant %s) got %s %s, want the product named %q", i, tenants[i], m.Type, m.Payload, tenants[i])
-		}
-	}
+	expectOwnProducts(t, e, clients, tenants)
 }
 
 // TestEventCompletionPanicCostsTheEvent: a panic while completing an
@@ -740,5 +726,20 @@ func TestStreamBodiesShareTheReadBudget(t *testing.T) {
 				t.Errorf("a stream body that stalls: status %d, want 408 at read_timeout", got)
 			}
 		})
+	}
+}
+
+// expectOwnProducts waits for one subscription per client, adds a review
+// of product 1, and checks that subscriber i gets the product named
+// names[i] (each completed with its own subgraph headers).
+func expectOwnProducts(t *testing.T, e *env, clients []*wsClient, names []string) {
+	t.Helper()
+	waitFor(t, "every subscription", func() bool { return e.Engine.Stats.Active.Load() == int64(len(clients)) })
+	e.add("1", "hello")
+	for i, w := range clients {
+		m := w.next()
+		if m.Type != "next" || !strings.Contains(string(m.Payload), `"name":"`+names[i]+`"`) {
+			t.Errorf("subscriber %d (%s) got %s %s, want the product named %q", i, names[i], m.Type, m.Payload, names[i])
+		}
 	}
 }
