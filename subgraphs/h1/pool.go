@@ -122,6 +122,9 @@ type conn struct {
 	// head is the request head being written, kept for its capacity.
 	head      []byte
 	idleSince time.Time
+	// abort ends a blocked read or write at once (a deadline in the
+	// past); made once, as a closure per exchange would allocate.
+	abort func()
 }
 
 // limitReader reads from r while n > 0.
@@ -176,7 +179,7 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 	}
 	// The context's end (cancellation, its deadline) ends a blocked
 	// read or write at once.
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(aLongTimeAgo) })
+	stop := context.AfterFunc(ctx, c.abort)
 	resp, keep, err := p.exchange(c, header, body, dst, limit)
 	if !stop() {
 		keep = false // the deadline may be in the past now, or soon
@@ -455,6 +458,8 @@ func (p *Pool) dial(ctx context.Context) (*conn, error) {
 	}
 	c.lim.r = c.nc
 	c.br = bufio.NewReaderSize(&c.lim, 4<<10)
+	nc = c.nc
+	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) }
 	return c, nil
 }
 
