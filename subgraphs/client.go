@@ -417,7 +417,8 @@ func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request,
 		return 0, nil, errTooLarge, false
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
 		return 0, nil, errTimedOut, false
-	case r != nil:
+	case r.StatusCode != 0:
+		// The answer's head was read, its body was not.
 		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
 	}
 	return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true

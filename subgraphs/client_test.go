@@ -1,11 +1,13 @@
 package subgraphs
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -244,5 +246,46 @@ func TestClientPoolsAreBounded(t *testing.T) {
 		if kept != (n <= maxPooledHeader) {
 			t.Errorf("%d headers: kept %v", n, kept)
 		}
+	}
+}
+
+// TestClientFailedReads: a subgraph that hangs up before answering and one
+// that hangs up in the middle of the body are both HTTP errors, told
+// apart in the message (the answer's head was read or not).
+func TestClientFailedReads(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer string
+		want   string
+	}{
+		{name: "no answer", answer: "", want: "request failed"},
+		{name: "body cut off", answer: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"data\":", want: "reading the response failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					_, _ = http.ReadRequest(bufio.NewReader(c))
+					_, _ = io.WriteString(c, tt.answer)
+					c.Close()
+				}
+			}()
+			c := NewClient(map[string]string{"a": "http://" + ln.Addr().String()}, Options{Timeout: 5 * time.Second})
+			defer c.Close()
+			_, err = c.Fetch(context.Background(), "a", &executor.Request{Body: []byte(`{}`), Mutation: true})
+			var fe *executor.FetchError
+			if !errors.As(err, &fe) || fe.Code != CodeHTTPError || fe.Message != tt.want {
+				t.Fatalf("got %v, want %s %q", err, CodeHTTPError, tt.want)
+			}
+		})
 	}
 }

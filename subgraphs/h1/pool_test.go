@@ -106,7 +106,7 @@ func newPool(t *testing.T, u *url.URL, opts Options) *Pool {
 	return p
 }
 
-func post(p *Pool, h http.Header, body string, limit int64) (*Response, string, error) {
+func post(p *Pool, h http.Header, body string, limit int64) (Response, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var buf bytes.Buffer
