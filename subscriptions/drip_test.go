@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subscriptions"
 )
@@ -344,4 +345,118 @@ func TestFirstFramesPastTheReadBudgetReleaseTheConnection(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestReadBudgetRefusalClosesWithTryAgainLater: a WebSocket whose message
+// in progress does not fit in the read budget is closed with 1013 (Try
+// Again Later), which graphql-ws retries, and counted in Stats.Refused;
+// whatever the client goes on sending is dropped without taking from the
+// budget, and the connection is gone within the close handshake's linger
+// (MessageTimeout here is a minute). Before, the socket was closed
+// without a close frame: the client saw 1006 and nothing said why.
+func TestReadBudgetRefusalClosesWithTryAgainLater(t *testing.T) {
+	pad := strings.Repeat("x", 1<<20-64)
+	big := frame(true, 0x1, []byte(`{"type":"ping","payload":{"pad":"`+pad+`"}}`))
+	initMsg := frame(true, 0x1, []byte(`{"type":"connection_init"}`))
+	cases := []struct {
+		name   string
+		budget int64
+		// refuse makes a connection whose message is refused; it returns
+		// the connection, the rest of the message, which the client sends
+		// after the close frame, and the connection holding the budget.
+		refuse func(t *testing.T, e *env) (w *tcpWS, rest []byte, hog *tcpWS)
+	}{
+		{"a message past the budget left by another's", 1536 << 10, func(t *testing.T, e *env) (*tcpWS, []byte, *tcpWS) {
+			hog := dialTCPWS(t, e.WSURL)
+			if err := hog.write(big[:800<<10]); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond) // its bytes are being read
+			w := dialTCPWS(t, e.WSURL)
+			if err := w.write(initMsg); err != nil {
+				t.Fatal(err)
+			}
+			if op, p, err := w.readFrame(5 * time.Second); err != nil || !strings.Contains(string(p), "connection_ack") {
+				t.Fatalf("connection_ack: op %d %q %v", op, p, err)
+			}
+			_ = w.write(big[:800<<10])
+			return w, big[800<<10:], hog
+		}},
+		{"first frames sent with the upgrade", 512, func(t *testing.T, e *env) (*tcpWS, []byte, *tcpWS) {
+			w := dialTCPWSWith(t, e.WSURL, big[:2000])
+			return w, big[2000 : 64<<10], nil
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := server.DefaultOptions()
+			opts.HTTP.MaxReadingBytes = c.budget
+			e := newEnv(t, envOptions{server: &opts, engine: subscriptions.Options{MessageTimeout: time.Minute}})
+			refused0 := e.Engine.Stats.Refused.Load()
+			w, rest, hog := c.refuse(t, e)
+			var code int
+			var reason string
+			for code == 0 {
+				op, p, err := w.readFrame(5 * time.Second)
+				if err != nil {
+					t.Fatalf("no close frame: %v", err)
+				}
+				if op == 0x8 && len(p) >= 2 {
+					code, reason = int(binary.BigEndian.Uint16(p)), string(p[2:])
+				}
+			}
+			if code != int(websocket.StatusTryAgainLater) || reason == "" {
+				t.Errorf("closed with %d %q, want 1013 and a reason", code, reason)
+			}
+			if got := e.Engine.Stats.Refused.Load() - refused0; got != 1 {
+				t.Errorf("Stats.Refused counted %d refusals, want 1", got)
+			}
+			// The client goes on with its message and never answers the
+			// close: the gateway reads and drops it, then lets go.
+			start := time.Now()
+			_ = w.write(rest)
+			_ = w.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err := io.Copy(io.Discard, w.br)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("the refused connection was still open %v after its close frame", time.Since(start))
+			}
+			if hog != nil {
+				_ = hog.nc.Close()
+			}
+			budget := e.Server.ReadBudget()
+			waitFor(t, "the read budget whole", func() bool { return budget.Left() == c.budget })
+		})
+	}
+}
+
+// dialTCPWSWith is dialTCPWS sending first with the upgrade request,
+// in one write.
+func dialTCPWSWith(t *testing.T, wsURL string, first []byte) *tcpWS {
+	t.Helper()
+	host := strings.TrimPrefix(wsURL, "ws://")
+	path := "/"
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host, path = host[:i], host[i:]
+	}
+	nc, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = nc.Close() })
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Write(append([]byte(req), first...)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: status %d", resp.StatusCode)
+	}
+	return &tcpWS{t: t, nc: nc, br: br}
 }

@@ -182,7 +182,7 @@ type Stats struct {
 	EventsIn    atomic.Int64 // events received from subgraphs (per shared completion)
 	EventsOut   atomic.Int64 // events sent to clients
 	SlowClients atomic.Int64 // clients disconnected for not reading
-	Refused     atomic.Int64 // subscribes refused by a limit
+	Refused     atomic.Int64 // subscribes and connections refused by a limit, WebSockets closed by the read budget (1013)
 }
 
 // Engine runs subscriptions for the transports. It is safe for

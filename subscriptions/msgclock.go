@@ -32,7 +32,10 @@ import (
 // The bytes of a message in progress are held by the library until the
 // message is whole, so they are taken from the gateway's budget of the
 // bytes being read at once (server.max_reading_bytes, as request bodies
-// are); a connection whose next bytes do not fit is closed, and a
+// are); a connection whose next bytes do not fit is refused: its Read
+// reports errReadBudget, the connection is closed with 1013 (Try Again
+// Later), and until then (the close handshake, refusedLinger at most) what
+// the client sends is read and dropped without taking from the budget. A
 // message's bytes are given back once it has arrived (or the connection
 // closes).
 type messageClock struct {
@@ -57,10 +60,30 @@ type messageClock struct {
 	fragmented bool
 	// armed: the connection has a read deadline.
 	armed bool
+	// refused: the budget refused the message in progress (account);
+	// reported: Read returned errReadBudget for it. Only the reading
+	// goroutine touches them.
+	refused, reported bool
 }
+
+// refusedLinger bounds the close handshake of a connection refused by the
+// read budget: long enough for the client to read the close frame (a
+// socket closed with unread bytes sends a reset, which may destroy what
+// the client had not read yet) and answer it, short enough that a refused
+// client holds its connection no longer.
+const refusedLinger = 500 * time.Millisecond
 
 // Read implements net.Conn.
 func (m *messageClock) Read(p []byte) (int, error) {
+	if m.refused {
+		if !m.reported {
+			// Refused before the library's first Read (Hijack's bytes).
+			m.reported = true
+			m.linger()
+			return 0, errReadBudget
+		}
+		return m.Conn.Read(p)
+	}
 	if m.inMessage() && !m.armed {
 		_ = m.Conn.SetReadDeadline(time.Now().Add(m.timeout))
 		m.armed = true
@@ -68,6 +91,10 @@ func (m *messageClock) Read(p []byte) (int, error) {
 	n, err := m.Conn.Read(p)
 	ended, aerr := m.account(p[:n])
 	if aerr != nil {
+		// Not (n, aerr): a reader that got what it asked for might never
+		// see the error, and read on past the budget.
+		m.reported = true
+		m.linger()
 		return 0, aerr
 	}
 	// A message that ended in these bytes lifts its deadline; the next
@@ -82,6 +109,12 @@ func (m *messageClock) Read(p []byte) (int, error) {
 // errReadBudget ends a connection whose message in progress does not fit
 // in the gateway's read budget.
 var errReadBudget = errors.New("too many messages are being read; retry later")
+
+// linger gives the refused connection refusedLinger to end.
+func (m *messageClock) linger() {
+	_ = m.Conn.SetReadDeadline(time.Now().Add(refusedLinger))
+	m.armed = true
+}
 
 // account follows b, giving back what a message that ended in b took and
 // taking the bytes of the message in progress at b's end (b may end one
@@ -105,6 +138,7 @@ func (m *messageClock) account(b []byte) (ended bool, err error) {
 	}
 	if len(b) > 0 {
 		if !m.budget.Take(int64(len(b))) {
+			m.refused = true
 			return ended, errReadBudget
 		}
 		m.taken += int64(len(b))

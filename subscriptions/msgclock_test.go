@@ -170,6 +170,9 @@ func TestMessageClockGivesBackOnce(t *testing.T) {
 		{"Close twice mid-message", 1000, "rc", 0, false},
 		{"refused at once", 40, "r", 0, true},
 		{"refused after a first part", 80, "rr", 50, true},
+		// The connection is being closed (1013): what it still reads is
+		// dropped by the close handshake, and takes nothing.
+		{"a read after a refusal", 80, "rrr", 50, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

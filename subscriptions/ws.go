@@ -27,6 +27,7 @@ const (
 	CloseTooManyInitialise = 4429 // a second connection_init
 	CloseSlowConsumer      = 1008 // the client did not read its messages
 	CloseConnectionLimit   = 1008 // connection_init named a client with Options.MaxConnectionsPerClient open
+	CloseTryAgainLater     = 1013 // a message in progress did not fit in the gateway's read budget
 )
 
 // MaxOperationIDBytes bounds the id of a WebSocket subscribe, as the
@@ -508,6 +509,12 @@ func (c *wsConn) readLoop(idle bool) bool {
 		}
 		typ, b, err := c.ws.Read(context.Background())
 		if err != nil {
+			if errors.Is(err, errReadBudget) {
+				// The gateway is reading too much at once: graphql-ws
+				// retries a 1013 (it gives up on most other 1xxx codes).
+				c.e.Stats.Refused.Add(1)
+				c.closeWith(CloseTryAgainLater, "Too many messages are being read: try again later")
+			}
 			return false
 		}
 		var m wsMessage

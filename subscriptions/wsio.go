@@ -101,10 +101,10 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		mc := &messageClock{Conn: conn, timeout: h.messageTimeout, budget: h.budget}
 		if n > 0 {
 			pre, _ := br.Peek(n)
-			if _, err := mc.account(pre); err != nil {
-				_ = conn.Close()
-				return nil, nil, fmt.Errorf("hijack: %w", err)
-			}
+			// Bytes that do not fit in the read budget are refused at
+			// the library's first Read (then the connection is closed
+			// with 1013, as for later bytes).
+			_, _ = mc.account(pre)
 		}
 		lib = mc
 	}

@@ -18,7 +18,8 @@ type SubscriptionFigures struct {
 	// connections and subscriptions open to subgraphs.
 	UpstreamConnections, UpstreamStreams int64
 	// SlowClients counts clients disconnected for not reading; Refused
-	// subscribes refused by a per-client limit.
+	// refusals by a per-client limit, and WebSockets closed (1013)
+	// because their message did not fit in the read budget.
 	SlowClients, Refused int64
 	// Events counts events per subgraph owning the root field: in
 	// (received and completed, once per group of identical
@@ -58,7 +59,7 @@ func (t *Telemetry) ObserveSubscriptions(read func() SubscriptionFigures) error 
 	upStreams := gauge("fedgate.subscriptions.upstream.streams", "Subscriptions open to subgraphs (identical ones shared).")
 	events := counter("fedgate.subscriptions.events", "Subscription events by subgraph and direction: in (completed once per group of identical subscriptions), out (sent to clients).")
 	slow := counter("fedgate.subscriptions.slow_clients", "Clients disconnected because they did not read their events.")
-	refused := counter("fedgate.subscriptions.refused", "Subscribes refused by a per-client limit.")
+	refused := counter("fedgate.subscriptions.refused", "Subscribes and stream connections refused by a per-client limit, and WebSockets closed because their message did not fit in the read budget.")
 	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		f := read()
 		o.ObserveInt64(active, f.Active)

@@ -7,6 +7,10 @@
 //
 // Usage: node clients.mjs [path/to/gateway]   (default ../../bin/gateway)
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createClient as createWSClient } from 'graphql-ws';
 import { createClient as createSSEClient } from 'graphql-sse';
@@ -260,6 +264,55 @@ try {
     await stop();
     client.stop();
     checkEvents(events, '3', 'multipart');
+  });
+
+  await test('graphql-ws: a message refused by the read budget closes 1013, and the client retries', async () => {
+    // A gateway of its own with a 256 KiB read budget, most of it held by
+    // a hand-written WebSocket that sends 200 KiB of a 300 KiB message.
+    const dir = mkdtempSync(join(tmpdir(), 'fedgate-subs-'));
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(config, 'server:\n  max_reading_bytes: 256KiB\n');
+    const small = await startGateway(bin, { args: ['demo', '--listen', '127.0.0.1:0', '--config', config] });
+    const { hostname, port } = new URL(small.origin);
+    const hog = net.connect(Number(port), hostname);
+    try {
+      await new Promise((resolve, reject) => hog.once('connect', resolve).once('error', reject));
+      hog.write(`GET /graphql HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n');
+      await new Promise((resolve) => hog.once('data', resolve)); // 101
+      // A masked text frame (key 0) announcing 300 KiB, 200 KiB of it sent.
+      const header = Buffer.alloc(14);
+      header[0] = 0x81;
+      header[1] = 0x80 | 127;
+      header.writeBigUInt64BE(300n << 10n, 2);
+      hog.write(Buffer.concat([header, Buffer.alloc(200 << 10, 0x20)]));
+      await new Promise((r) => setTimeout(r, 300)); // read by the gateway
+      const closes = [];
+      const client = createWSClient({
+        url: small.url.replace('http://', 'ws://'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 2,
+        // The budget is free again when the client retries.
+        retryWait: async () => {
+          hog.destroy();
+          await new Promise((r) => setTimeout(r, 300));
+        },
+        on: { closed: (ev) => closes.push(`${ev.code} ${ev.reason}`) },
+      });
+      const got = await new Promise((resolve, reject) => {
+        let value;
+        client.subscribe(
+          { query: '{ product(upc: "2") { name } }', extensions: { pad: 'x'.repeat(100 << 10) } },
+          { next: (v) => (value = v), error: reject, complete: () => resolve(value) },
+        );
+      });
+      await client.dispose();
+      assert.match(closes[0] ?? '', /^1013 /, `closes: ${JSON.stringify(closes)}`);
+      assert.equal(got?.data?.product?.name, 'Couch', JSON.stringify(got));
+    } finally {
+      hog.destroy();
+      await small.stop();
+    }
   });
 
   // Last, as it stops the gateway: SIGTERM completes running subscriptions.
