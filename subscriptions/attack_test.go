@@ -729,6 +729,73 @@ func TestStreamBodiesShareTheReadBudget(t *testing.T) {
 	}
 }
 
+// TestSlowStreamBodiesGetTheBodyDeadline: a body sent a byte at a time
+// (never idle long enough for an idle timer) is cut at
+// server.read_timeout, counted from when the handler starts reading it,
+// on every transport that reads a body: plain POST, SSE, multipart and
+// an operation of graphql-sse's single connection mode, with the same
+// answer (408 REQUEST_TIMEOUT, connection closed). Before the stream
+// bodies were read through Gateway.ReadRequests they had no deadline
+// and such a client held its body's reading until net/http's backstop.
+func TestSlowStreamBodiesGetTheBodyDeadline(t *testing.T) {
+	const readTimeout = 800 * time.Millisecond
+	opts := server.DefaultOptions()
+	opts.HTTP.ReadTimeout = readTimeout
+	e := newEnv(t, envOptions{server: &opts})
+	addr := strings.TrimSuffix(strings.TrimPrefix(e.URL, "http://"), "/graphql")
+	sc := &single{t: t, url: e.URL}
+	sc.reserve()
+	cases := []struct {
+		name    string
+		headers string
+	}{
+		{"plain POST", "Accept: application/json\r\n"},
+		{"SSE", "Accept: text/event-stream\r\n"},
+		{"multipart", "Accept: multipart/mixed;subscriptionSpec=1.0\r\n"},
+		{"SSE single connection operation", subscriptions.TokenHeader + ": " + sc.token + "\r\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			start := time.Now()
+			fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%sContent-Length: %d\r\n\r\n{\"query\":\"",
+				c.headers, 64<<10)
+			stop := make(chan struct{})
+			defer close(stop)
+			go func() {
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(50 * time.Millisecond):
+						if _, err := conn.Write([]byte(" ")); err != nil {
+							return
+						}
+					}
+				}
+			}()
+			_ = conn.SetReadDeadline(time.Now().Add(readTimeout + 3*time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer to a body sent a byte at a time: %v", err)
+			}
+			took := time.Since(start)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "REQUEST_TIMEOUT") || !resp.Close {
+				t.Errorf("got %d %s (close %v), want 408 REQUEST_TIMEOUT and the connection closed", resp.StatusCode, body, resp.Close)
+			}
+			if took < readTimeout {
+				t.Errorf("cut after %v, before read_timeout (%v)", took, readTimeout)
+			}
+		})
+	}
+}
+
 // expectOwnProducts waits for one subscription per client, adds a review
 // of product 1, and checks that subscriber i gets the product named
 // names[i] (each completed with its own subgraph headers).
