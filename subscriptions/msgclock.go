@@ -61,17 +61,22 @@ type messageClock struct {
 	// armed: the connection has a read deadline.
 	armed bool
 	// refused: the budget refused the message in progress (account);
-	// reported: Read returned errReadBudget for it. Only the reading
-	// goroutine touches them.
+	// reported: Read returned errReadBudget for it; drained: the bytes
+	// read since. Only the reading goroutine touches them.
 	refused, reported bool
+	drained           int
 }
 
-// refusedLinger bounds the close handshake of a connection refused by the
-// read budget: long enough for the client to read the close frame (a
-// socket closed with unread bytes sends a reset, which may destroy what
-// the client had not read yet) and answer it, short enough that a refused
-// client holds its connection no longer.
-const refusedLinger = 500 * time.Millisecond
+// refusedLinger and refusedDrain bound the close handshake of a
+// connection refused by the read budget: long enough for the client to
+// read the close frame (a socket closed with unread bytes sends a reset,
+// which may destroy what the client had not read yet) and answer it
+// after the rest of its message, short enough that a refused client
+// holds its connection, and the gateway's reading, no longer.
+const (
+	refusedLinger = 500 * time.Millisecond
+	refusedDrain  = 1 << 20 // a message's worth (MaxMessageBytes' default)
+)
 
 // Read implements net.Conn.
 func (m *messageClock) Read(p []byte) (int, error) {
@@ -82,7 +87,12 @@ func (m *messageClock) Read(p []byte) (int, error) {
 			m.linger()
 			return 0, errReadBudget
 		}
-		return m.Conn.Read(p)
+		if m.drained >= refusedDrain {
+			return 0, errReadBudget
+		}
+		n, err := m.Conn.Read(p[:min(len(p), refusedDrain-m.drained)])
+		m.drained += n
+		return n, err
 	}
 	if m.inMessage() && !m.armed {
 		_ = m.Conn.SetReadDeadline(time.Now().Add(m.timeout))

@@ -207,3 +207,46 @@ func TestMessageClockGivesBackOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageClockDrainsARefusedConnectionBriefly: after the budget
+// refused a connection, its reads (the close handshake's) take nothing
+// from the budget, and end after refusedDrain bytes: a client that goes
+// on sending at full speed is not read for the whole linger.
+func TestMessageClockDrainsARefusedConnectionBriefly(t *testing.T) {
+	text := clientFrame(true, 0x1, 4*refusedDrain)
+	var chunks [][]byte
+	for i := 0; i < len(text); i += 64 << 10 {
+		chunks = append(chunks, text[i:min(i+64<<10, len(text))])
+	}
+	budget := request.NewBudget(100 << 10)
+	m := &messageClock{Conn: &chunkConn{chunks: chunks}, timeout: time.Hour, budget: budget}
+	buf := make([]byte, 64<<10)
+	var err error
+	for err == nil {
+		_, err = m.Read(buf)
+	}
+	if err != errReadBudget {
+		t.Fatalf("first error %v, want errReadBudget", err)
+	}
+	held := 100<<10 - budget.Left()
+	drained := 0
+	for {
+		n, err := m.Read(buf)
+		drained += n
+		if err != nil {
+			if err != errReadBudget {
+				t.Fatalf("drain ended with %v, want errReadBudget", err)
+			}
+			break
+		}
+		if drained > 2*refusedDrain {
+			t.Fatalf("drained %d bytes and still reading", drained)
+		}
+	}
+	if drained != refusedDrain {
+		t.Errorf("drained %d bytes, want %d", drained, refusedDrain)
+	}
+	if got := 100<<10 - budget.Left(); got != held {
+		t.Errorf("the drain took %d bytes from the budget", got-held)
+	}
+}
