@@ -43,6 +43,9 @@ import (
 //	DIFFTEST_LIMITS=      loose: fedgate's alias, root field and field merge
 //	                      limits ten times the defaults (big documents meet
 //	                      them where the references have no limits)
+//	DIFFTEST_DEFER=0      1: @defer on some fragments of queries; fedgate is
+//	                      asked them also incrementally (payloads merged),
+//	                      the references without @defer
 //	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
 //	                      operations=5,aliases=20 (or "big" for those); unset:
 //	                      the generator's defaults
@@ -388,6 +391,7 @@ func TestDifferential(t *testing.T) {
 		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence)
 	}
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
+	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
 	var report strings.Builder
 	var unknown []string
 	classes := map[string][]string{}

@@ -74,6 +74,10 @@ type Options struct {
 	// Mutations allows mutation operations when the schema has a mutation
 	// type.
 	Mutations bool
+	// Defer puts @defer on some fragments of query operations (defer.go).
+	// Off, the generator draws no random number for it, so the operations
+	// of a seed stay those generated before @defer was added.
+	Defer bool
 }
 
 func (o Options) withDefaults() Options {
@@ -263,6 +267,10 @@ type gen struct {
 	// blocks: the texts of block strings, printed in place of their
 	// placeholders (blockString).
 	blocks []string
+	// kind is the kind of the operation being generated; labels counts
+	// the @defer labels of the document (each is unique).
+	kind   ast.Operation
+	labels int
 }
 
 type reusableFragment struct {
@@ -297,6 +305,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 		if g.opts.Mutations && g.schema.Mutation != nil && r.IntN(8) == 0 {
 			kind, root = ast.Mutation, g.schema.Mutation
 		}
+		s.kind = kind
 		op := &ast.OperationDefinition{Operation: kind, Name: fmt.Sprintf("Op%d", i+1)}
 		sc := newScope()
 		op.SelectionSet = s.selectionSet(root, 1, sc, 0)
@@ -520,6 +529,7 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		}
 		spread := &ast.FragmentSpread{Name: reuse.def.Name}
 		s.directives(&spread.Directives)
+		s.deferDirective(&spread.Directives)
 		return spread
 	}
 	if s.r.IntN(4) == 0 || (s.named && s.r.IntN(4) > 0) {
@@ -531,6 +541,7 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses, aliases: s.aliases - aliases})
 		spread := &ast.FragmentSpread{Name: name}
 		s.directives(&spread.Directives)
+		s.deferDirective(&spread.Directives)
 		return spread
 	}
 	in := &ast.InlineFragment{TypeCondition: cond}
@@ -539,6 +550,7 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 	}
 	in.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
 	s.directives(&in.Directives)
+	s.deferDirective(&in.Directives)
 	return in
 }
 
