@@ -54,6 +54,12 @@ type Hints struct {
 	// selection (on the field's type): clients select what is provided and
 	// what is not below it.
 	Provides map[string]map[string]ast.SelectionSet
+	// Partial maps an interface or union to the object types that
+	// implement it (or are its members) in some of the subgraphs that
+	// define it and not in others: a fragment on it reaches those objects
+	// through one subgraph and not through another, so fragments take it
+	// as their type condition more often.
+	Partial map[string]map[string]bool
 }
 
 // Options bound the generated operations. Zero fields take defaults.
@@ -517,6 +523,9 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 			cond = pt[s.r.IntN(len(pt))].Name
 		}
 	}
+	if partial := s.partialFor(t, conds); len(partial) > 0 && s.r.IntN(3) == 0 {
+		cond = partial[s.r.IntN(len(partial))]
+	}
 	def := s.schema.Types[cond]
 	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 && s.aliases+reuse.aliases <= s.opts.MaxAliases {
 		// A fragment spread elsewhere too: in another operation of the
@@ -552,6 +561,25 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 	s.directives(&in.Directives)
 	s.deferDirective(&in.Directives)
 	return in
+}
+
+// partialFor lists the conditions of conds that are Partial for an object
+// type that t may be (no random draw: a graph without such a type keeps
+// the operations it had before Partial).
+func (s *gen) partialFor(t *ast.Definition, conds []string) []string {
+	if len(s.hints.Partial) == 0 {
+		return nil
+	}
+	var out []string
+	for _, c := range conds {
+		for _, p := range s.schema.GetPossibleTypes(t) {
+			if s.hints.Partial[c][p.Name] {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // reusableFor picks a finished fragment whose type condition is one of
