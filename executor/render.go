@@ -312,7 +312,7 @@ func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]b
 // that caused the null, spec 6.4.4), not once more per missing sibling.
 func (r *renderer) nullError(f *planner.ShapeField) {
 	for _, e := range r.e.errors {
-		if r.relatedTo(e.Path) || r.siblingOf(e.Path) {
+		if r.relatedTo(e.Path) || r.siblingOf(e.Path) || r.missingWith(e) {
 			return
 		}
 	}
@@ -323,6 +323,32 @@ func (r *renderer) nullError(f *planner.ShapeField) {
 	}
 	r.nullErrors = append(r.nullErrors, &Error{Message: "Cannot return null for non-nullable field " + f.ParentType + "." + f.Name + ".",
 		Path: r.responsePath()})
+}
+
+// missingWith reports whether the field being rendered is missing because
+// of e: a root fetch that answered null data with e (a non-null field of
+// one of its root fields failed, so the subgraph nulled them all) leaves
+// every root field it answers without a value, and a field below one of
+// them, null for the same failure, is not reported again (both Apollo
+// Gateway and Hive Gateway report the subgraph's errors only).
+func (r *renderer) missingWith(e *Error) bool {
+	if !e.nullData || e.fetch == nil {
+		return false
+	}
+	path := r.responsePath()
+	if len(path) == 0 {
+		return false
+	}
+	key, ok := path[0].(string)
+	if !ok {
+		return false
+	}
+	for _, k := range e.fetch.RootFields {
+		if planner.ResponseKeyOf(k) == key {
+			return true
+		}
+	}
+	return false
 }
 
 // related reports whether one path is a prefix of the other; a nil error
