@@ -17,7 +17,9 @@
 // aliased at every level), named fragments nested several levels deep,
 // nullable variables with defaults in non-null positions, explicit nulls
 // over defaults (also for a @skip/@include condition: a field error),
-// several mutations, odd scalar values.
+// several mutations, odd scalar values; fragments on abstract types an
+// object belongs to in some subgraphs only; and, with Options.Defer,
+// @defer on fragments of queries (defer.go).
 package opgen
 
 import (
