@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	gateway "github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/difftest"
 	"github.com/fedgate/gateway/internal/fixturesub"
 	"github.com/fedgate/gateway/schema"
@@ -19,15 +20,12 @@ import (
 	"github.com/fedgate/gateway/subgraphs"
 )
 
-// startFixture serves the composed fixture's subgraphs (internal/fixturesub)
-// and fedgate in front of them on loopback, and returns fedgate's URL.
-func startFixture(t *testing.T, file string) string {
+// startFixture serves the subgraphs of the supergraph sdl with the
+// fixture subgraphs (internal/fixturesub) and fedgate in front of them on
+// loopback, and returns fedgate's URL.
+func startFixture(t *testing.T, sdl string) string {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, err := schema.Load(string(b))
+	sg, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,16 +107,32 @@ func TestDeferFixtures(t *testing.T) {
 			graph: "iface_object",
 			query: `{ library: topRated { ... on Movie { stars } ... on Book @defer(label: "d1") { stars } } }`,
 		},
+		{
+			// The deferred entity fetch asks name under a reserved data
+			// key (the response key __typename is the gateway's own).
+			name:  "deferred field aliased __typename",
+			graph: "demo",
+			query: `{ topProducts { ... @defer { __typename: name } } }`,
+		},
 	}
 	urls := map[string]string{}
 	for _, c := range cases {
-		if urls[c.graph] == "" {
+		if urls[c.graph] != "" {
+			continue
+		}
+		sdl := gateway.DemoSupergraph
+		if c.graph != "demo" {
 			file := "../testdata/compose/" + c.graph + "/supergraph.graphql"
 			if _, err := os.Stat(file); err != nil {
 				file = "../testdata/supergraphs/" + c.graph + ".graphql"
 			}
-			urls[c.graph] = startFixture(t, file)
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sdl = string(b)
 		}
+		urls[c.graph] = startFixture(t, sdl)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
