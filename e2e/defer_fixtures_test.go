@@ -114,6 +114,13 @@ func TestDeferFixtures(t *testing.T) {
 			graph: "demo",
 			query: `{ topProducts { ... @defer { __typename: name } } }`,
 		},
+		{
+			// Fetched with the primary part through @provides,
+			// delivered with their parts (testdata/plans/defer_provides).
+			name:  "deferred fields the primary fetch has through @provides",
+			graph: "provides_nested",
+			query: `{ threads { starter { id ... @defer { name team { ... @defer { name } } } } } }`,
+		},
 	}
 	urls := map[string]string{}
 	for _, c := range cases {
