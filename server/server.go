@@ -198,6 +198,9 @@ type Server struct {
 	inbound flight.Group[sharedAnswer]
 	streams streamsHolder // subscribe.go
 	ext     *extensions   // extend.go
+	// cacheMaxCost bounds the document and the plan cache of each
+	// supergraph version (CacheMaxCost; tests lower it).
+	cacheMaxCost int64
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -257,7 +260,8 @@ type document struct {
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
-	s := &Server{opts: opts, transport: transport, rules: vrules, reading: request.NewBudget(opts.HTTP.MaxReadingBytes)}
+	s := &Server{opts: opts, transport: transport, rules: vrules, reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
+		cacheMaxCost: CacheMaxCost}
 	s.initObserve()
 	s.routes()
 	if opts.MaxInflightBytes > 0 {
@@ -302,11 +306,11 @@ const cacheCounters = 2e4
 // finish on the version they started with.
 func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error {
 	raw := transport
-	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: cacheCounters, MaxCost: CacheMaxCost, BufferItems: 64})
+	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: cacheCounters, MaxCost: s.cacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("document cache: %w", err)
 	}
-	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: cacheCounters, MaxCost: CacheMaxCost, BufferItems: 64})
+	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: cacheCounters, MaxCost: s.cacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
@@ -427,7 +431,8 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 			d.normalized = normalizedHash(doc)
 		}
 	}
-	rt.docs.Set(key, d, int64(len(query))+256)
+	// Charged by what it holds: the query and, when kept, its tree.
+	rt.docs.Set(key, d, int64(len(query))+docSize(d.doc)+256)
 	return d, nil
 }
 
@@ -480,7 +485,10 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 		return nil, &reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: status}
 	}
 	entry := &planEntry{plan: p, policy: rt.cache.policy(d.doc, op)}
-	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))
+	// Charged by what the plan holds (1 KiB a fetch before: a 1.3 KB
+	// document's plan of 370 KB was charged 7 KiB, and the cache's 64 MiB
+	// held gigabytes).
+	rt.plans.Set(k, entry, 1024+p.Size())
 	return entry, nil
 }
 
