@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fedgate/gateway/auth"
@@ -159,6 +160,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if meta.cacheControl != "" {
 		w.Header().Set("Cache-Control", meta.cacheControl)
+		if vary := s.varyHeader(); vary != "" && meta.cacheControl != "no-store" {
+			w.Header().Add("Vary", vary)
+		}
 	}
 	if meta.age != "" {
 		w.Header().Set("Age", meta.age)
@@ -577,29 +581,52 @@ func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta
 	}
 	out, status, stats := s.run(ctx, a.rt, a.entry, in)
 	if a.op.Operation == ast.Query && meta.cacheControl == "" && status == http.StatusOK {
-		meta.cacheControl = s.httpCacheControl(a.entry.policy, &stats, a.grants)
+		meta.cacheControl = s.httpCacheControl(a.entry.policy, &stats, a)
 	}
 	return out, status
 }
 
 // httpCacheControl is the Cache-Control of an answer the response cache
-// did not handle. An answer whose content depends on the caller's grants
-// is never public: a shared cache would serve it to callers of other
-// grants.
-func (s *Server) httpCacheControl(p cache.Policy, stats *executor.Stats, grants auth.Grants) string {
+// did not handle (downstream).
+func (s *Server) httpCacheControl(p cache.Policy, stats *executor.Stats, a *answerInput) string {
 	if s.caches.responses == nil {
 		return ""
 	}
-	return uncachedHeader(privateIfGranted(finalPolicy(p, stats), grants), *stats)
+	return uncachedHeader(s.downstream(finalPolicy(p, stats), a), *stats)
 }
 
-// privateIfGranted restricts p to PRIVATE when the answer depends on the
-// caller's authorization grants (the supergraph has authorization
-// directives), for the HTTP Cache-Control only: the gateway's own
-// response cache keys entries by grants.
-func privateIfGranted(p cache.Policy, grants auth.Grants) cache.Policy {
-	if grants.Key != "" && p.Scope == cache.Public {
+// downstream is the policy an answer's Cache-Control gives the shared
+// caches in front of the gateway (a CDN, a caching proxy), which tell
+// requests apart by their URL and the Vary header only. It is never
+// public when the answer may depend on more than that and the
+// vary_headers (varyHeader): on the caller's authorization grants, which
+// the gateway's own cache keys entries by, or on anything a hook or the
+// coprocessor at a Subgraph stage reads of the request, by which it keys
+// them too then (fetchVary). Before, such answers were public, and a
+// shared cache served one caller's answer to every other.
+func (s *Server) downstream(p cache.Policy, a *answerInput) cache.Policy {
+	if p.Scope == cache.Public && (a.grants.Key != "" || s.subgraphHooks()) {
 		p.Scope = cache.Private
 	}
 	return p
+}
+
+// subgraphHooks reports whether hooks or the coprocessor run at a
+// Subgraph stage, where they may set a fetch's headers or rewrite its
+// answer from anything of the request.
+func (s *Server) subgraphHooks() bool {
+	return s.ext.hooksAt(hooks.SubgraphRequest) || s.ext.hooksAt(hooks.SubgraphResponse)
+}
+
+// varyHeader is the Vary of a cacheable answer: the configured vary
+// headers, which the response and entity caches key by; "" without any.
+func (s *Server) varyHeader() string {
+	if s.caches.responses == nil {
+		return ""
+	}
+	names := make([]string, len(s.caches.cfg.Response.VaryHeaders))
+	for i, h := range s.caches.cfg.Response.VaryHeaders {
+		names[i] = http.CanonicalHeaderKey(h)
+	}
+	return strings.Join(names, ", ")
 }
