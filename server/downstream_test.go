@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/fedgate/gateway/pkg/hooks"
+	"github.com/fedgate/gateway/respheaders"
 )
 
 // TestDownstreamCachesKeepCallersApart: the Cache-Control and Vary of an
@@ -50,4 +52,35 @@ func TestDownstreamCachesKeepCallersApart(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCookiesAreNeverPublic: an answer carrying a Set-Cookie that a
+// response header rule propagated from a subgraph (a session, say) is
+// private: a shared cache in front of the gateway would hand the cookie,
+// with the answer, to every caller. Before, it was "max-age=60, public".
+func TestCookiesAreNeverPublic(t *testing.T) {
+	env := newCacheEnv(t)
+	catalog := env.catalog
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session=of-"+r.Header.Get("X-User"))
+		catalog.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	env.urls["catalog"] = srv.URL
+	opts := cacheOptions(false, nil)
+	opts.ResponseHeaders = respheaders.Config{All: respheaders.Rules{Propagate: []respheaders.Rule{{Name: "Set-Cookie"}}}}
+	g := env.gateway(t, opts)
+	a := g.query(t, "alice", productsQuery, nil)
+	if a.Status != http.StatusOK || a.Header.Get("Set-Cookie") != "session=of-alice" {
+		t.Fatalf("%d, Set-Cookie %q (the test must see the cookie): %s", a.Status, a.Header.Get("Set-Cookie"), a.Body)
+	}
+	if cc := a.Header.Get("Cache-Control"); cc != "max-age=60, private" {
+		t.Errorf("an answer with Set-Cookie has Cache-Control %q, want max-age=60, private", cc)
+	}
+	// The same answer from the gateway's cache carries no cookie: it may
+	// be public again.
+	b := g.query(t, "bob", productsQuery, nil)
+	if b.Header.Get("Set-Cookie") == "" && b.Header.Get("Cache-Control") != "max-age=60, public" {
+		t.Errorf("a cached answer without a cookie: Cache-Control %q", b.Header.Get("Cache-Control"))
+	}
 }

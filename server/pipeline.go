@@ -159,7 +159,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if meta.cacheControl != "" {
-		w.Header().Set("Cache-Control", meta.cacheControl)
+		w.Header().Set("Cache-Control", withCookies(meta.cacheControl, w.Header()))
 		if vary := s.varyHeader(); vary != "" && meta.cacheControl != "no-store" {
 			w.Header().Add("Vary", vary)
 		}
@@ -616,6 +616,20 @@ func (s *Server) downstream(p cache.Policy, a *answerInput) cache.Policy {
 // answer from anything of the request.
 func (s *Server) subgraphHooks() bool {
 	return s.ext.hooksAt(hooks.SubgraphRequest) || s.ext.hooksAt(hooks.SubgraphResponse)
+}
+
+// withCookies is the Cache-Control cc of an answer with headers h: private
+// instead of public when h sets a cookie (propagated from a subgraph or
+// set by a hook), which a shared cache would hand to every caller with
+// the answer.
+func withCookies(cc string, h http.Header) string {
+	if len(h["Set-Cookie"]) == 0 {
+		return cc
+	}
+	if rest, ok := strings.CutSuffix(cc, ", public"); ok {
+		return rest + ", private"
+	}
+	return cc
 }
 
 // varyHeader is the Vary of a cacheable answer: the configured vary
