@@ -237,7 +237,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		telemetry.RequestInfoFrom(ctx).SetOperation(limits.Clip(op.Name, maxLoggedName), hash)
 	}
 	if len(d.errs) > 0 {
-		return nil, 0, s.chargeInvalid(ctx, hr, h, validationError(d.errs))
+		return nil, 0, s.chargeInvalid(ctx, hr, h, validationError(d.errs, !s.introspectable(ctx, rt)))
 	}
 	if op == nil {
 		msg := "operationName is required when the document has several operations"
@@ -357,10 +357,14 @@ func (s *Server) getChecks(hr *http.Request, doc *ast.QueryDocument, name string
 }
 
 // validationError is one error per validation failure.
-func validationError(errs gqlerror.List) *reqerr.Error {
+func validationError(errs gqlerror.List, hideSuggestions bool) *reqerr.Error {
 	var out *reqerr.Error
 	for _, e := range errs {
-		re := &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: limits.Clip(e.Message, 512), Status: http.StatusBadRequest}
+		msg := e.Message
+		if hideSuggestions {
+			msg = withoutSuggestion(msg)
+		}
+		re := &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: limits.Clip(msg, 512), Status: http.StatusBadRequest}
 		for _, l := range e.Locations {
 			re.Locations = append(re.Locations, reqerr.Location{Line: l.Line, Column: l.Column})
 		}
@@ -371,6 +375,24 @@ func validationError(errs gqlerror.List) *reqerr.Error {
 		}
 	}
 	return out
+}
+
+// withoutSuggestion cuts the "Did you mean ...?" that gqlparser's rules
+// end a message with: it names fields, arguments, types or enum values
+// of the schema close to what the client wrote, enough to rebuild a
+// schema by guessing when introspection is off.
+func withoutSuggestion(msg string) string {
+	if i := strings.Index(msg, " Did you mean "); i >= 0 {
+		return msg[:i]
+	}
+	return msg
+}
+
+// introspectable reports whether the caller of ctx may introspect the
+// schema: introspection is on (server.introspection) and, with
+// auth.authorization.introspection_scope, the caller has the scope.
+func (s *Server) introspectable(ctx context.Context, rt *runtime) bool {
+	return s.opts.Introspection && rt.authz.Grants(auth.CallerFrom(ctx)).Introspection
 }
 
 // rejection is the 403 answer of reject mode (one error per path the
