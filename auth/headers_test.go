@@ -71,3 +71,29 @@ func TestPolicyGranted(t *testing.T) {
 		}
 	}
 }
+
+// TestWildcardSkipsTokenHeaders: the header the gateway reads tokens from
+// (JWTConfig.Header, when not Authorization) carries credentials as
+// Authorization does: "*" does not send it to the subgraphs, only a rule
+// that names it. Before, "*" forwarded a token sent in X-Token to every
+// subgraph.
+func TestWildcardSkipsTokenHeaders(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	r.Header.Set("X-Token", "a.b.c")
+	r.Header.Set("X-Request-Id", "r1")
+	for _, c := range []struct {
+		name    string
+		forward []string
+		want    http.Header
+	}{
+		{"wildcard", []string{"*"}, http.Header{"X-Request-Id": {"r1"}}},
+		{"named", []string{"*", "x-token"}, http.Header{"X-Request-Id": {"r1"}, "X-Token": {"a.b.c"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := NewPropagation(HeadersConfig{All: HeaderRules{Forward: c.forward}}, "x-token").Header(r, nil, "users")
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}

@@ -31,7 +31,7 @@ func newSecurity(cfg auth.Config) (*security, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	authn.Start(ctx)
-	return &security{authn: authn, prop: auth.NewPropagation(cfg.Headers), cors: auth.NewCORS(cfg.CORS), cancel: cancel}, nil
+	return &security{authn: authn, prop: auth.NewPropagation(cfg.Headers, cfg.JWT.Header), cors: auth.NewCORS(cfg.CORS), cancel: cancel}, nil
 }
 
 // Close stops the background work of the server: key set refreshes, the
