@@ -182,7 +182,9 @@ type Server struct {
 	transport executor.Transport
 	rt        atomic.Pointer[runtime]
 	rules     *rules.Rules
-	budget    *semaphore.Weighted
+	// quietRules are rules without suggestions (validationRules).
+	quietRules *rules.Rules
+	budget     *semaphore.Weighted
 	// playground is nil when Options.Playground is off.
 	playground *playground.Handler
 	sec        *security
@@ -260,7 +262,7 @@ type document struct {
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
-	s := &Server{opts: opts, transport: transport, rules: vrules, reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
+	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		cacheMaxCost: CacheMaxCost}
 	s.initObserve()
 	s.routes()
@@ -418,7 +420,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 	} else {
 		d.doc = doc
 		_, span := s.startSpan(ctx, telemetry.SpanValidate)
-		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.rules)
+		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.validationRules(query))
 		span.End()
 		if len(d.errs) > 10 {
 			d.errs = d.errs[:10]
