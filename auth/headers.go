@@ -25,6 +25,15 @@ var hopByHop = map[string]bool{
 // sends a client's credentials on.
 var credentialHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Proxy-Authorization": true}
 
+// proxyHeaders say what a proxy saw of the request (the client's address,
+// the host and scheme it asked for). A subgraph behind the gateway takes
+// them as the gateway's word, but the gateway does not write them: what
+// the client wrote there, "*" would pass on as vouched for. They are
+// forwarded only when a rule names them (a load balancer in front that
+// sets them).
+var proxyHeaders = map[string]bool{"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true,
+	"X-Forwarded-Proto": true, "X-Real-Ip": true}
+
 // Propagation builds the headers of subgraph requests from the client
 // request and the verified caller.
 type Propagation struct {
@@ -149,7 +158,7 @@ func connectionHeaders(h http.Header) map[string]bool {
 func (c compiledRules) apply(out http.Header, r *http.Request, conn, credentials map[string]bool) {
 	if c.forwardAll {
 		for k, v := range r.Header {
-			if hopByHop[k] || credentials[k] || conn[k] {
+			if hopByHop[k] || credentials[k] || proxyHeaders[k] || conn[k] {
 				continue
 			}
 			out[k] = append([]string(nil), v...)

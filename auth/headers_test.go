@@ -97,3 +97,27 @@ func TestWildcardSkipsTokenHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestWildcardSkipsProxyHeaders: X-Forwarded-For, Forwarded, X-Real-Ip,
+// X-Forwarded-Host and X-Forwarded-Proto say what a proxy saw; the
+// gateway does not write them, so "*" passed on what the client wrote
+// there, and a subgraph that trusts the gateway as its proxy took a forged
+// address (or host) for the gateway's word. A rule that names them still
+// forwards them.
+func TestWildcardSkipsProxyHeaders(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	forged := http.Header{"X-Forwarded-For": {"10.0.0.1"}, "Forwarded": {"for=10.0.0.1"}, "X-Real-Ip": {"10.0.0.1"},
+		"X-Forwarded-Host": {"admin.internal"}, "X-Forwarded-Proto": {"https"}}
+	for k, v := range forged {
+		r.Header[k] = v
+	}
+	r.Header.Set("X-Request-Id", "r1")
+	if got, want := NewPropagation(HeadersConfig{All: HeaderRules{Forward: []string{"*"}}}).Header(r, nil, "users"),
+		(http.Header{"X-Request-Id": {"r1"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("wildcard: got %v, want %v", got, want)
+	}
+	got := NewPropagation(HeadersConfig{All: HeaderRules{Forward: []string{"X-Forwarded-For", "x-real-ip"}}}).Header(r, nil, "users")
+	if want := (http.Header{"X-Forwarded-For": {"10.0.0.1"}, "X-Real-Ip": {"10.0.0.1"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("named: got %v, want %v", got, want)
+	}
+}
