@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/server"
 )
 
@@ -81,6 +83,54 @@ func TestUnverifiedCredentialsNeverForwarded(t *testing.T) {
 			}
 			if c.status == http.StatusOK && len(seen) != 1 {
 				t.Errorf("%d subgraph requests, want 1 (the test must see the forwarded header)", len(seen))
+			}
+		})
+	}
+}
+
+// TestAPIKeysNotForwardedByWildcard: the API key header of
+// limits.clients is a client's credential for the gateway's tiers; like
+// Authorization, "*" does not send it to the subgraphs (before, every
+// subgraph received the key), while a rule that names it does.
+func TestAPIKeysNotForwardedByWildcard(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		forward []string
+		want    []string
+	}{
+		{"wildcard", []string{"*"}, nil},
+		{"named", []string{"*", "x-api-key"}, []string{"k-123"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newCacheEnv(t)
+			var mu sync.Mutex
+			var seen [][]string
+			recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, r.Header.Values("X-Api-Key"))
+				mu.Unlock()
+				env.ratings.ServeHTTP(w, r)
+			}))
+			t.Cleanup(recorder.Close)
+			env.urls["ratings"] = recorder.URL
+			cfg := limits.DefaultConfig()
+			cfg.Clients.APIKeys = map[string]limits.APIKey{"partner": {Key: "k-123"}}
+			opts := server.DefaultOptions()
+			opts.Cache.Response.Enabled = false
+			opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+			opts.Auth.Headers.All = auth.HeaderRules{Forward: c.forward}
+			g := env.rawGateway(t, opts)
+			a := g.postWith(t, `{ myNote }`, nil, map[string]string{"X-Api-Key": "k-123", "X-Request-Id": "r1"})
+			if a.Status != http.StatusOK {
+				t.Fatalf("%d %s", a.Status, a.Body)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) != 1 {
+				t.Fatalf("%d subgraph requests, want 1", len(seen))
+			}
+			if !slices.Equal(seen[0], c.want) {
+				t.Errorf("the subgraph received X-Api-Key %q, want %q", seen[0], c.want)
 			}
 		})
 	}

@@ -276,7 +276,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 		}
 		s.playground = pg
 	}
-	sec, err := newSecurity(opts.Auth)
+	sec, err := newSecurity(opts.Auth, opts.Policy.CredentialHeaders()...)
 	if err != nil {
 		return nil, err
 	}
