@@ -20,10 +20,11 @@ import (
 const maxSuggestingBytes = 2 << 10
 
 // validationRules are the rules query is validated with: with suggestions
-// when it is at most maxSuggestingBytes long, else without (quietRules).
-// Both report the same errors otherwise.
+// when introspection is on (no caller gets them otherwise: validationError)
+// and the query is at most maxSuggestingBytes long, else without
+// (quietRules). Both report the same errors otherwise.
 func (s *Server) validationRules(query string) *rules.Rules {
-	if len(query) <= maxSuggestingBytes {
+	if s.opts.Introspection && len(query) <= maxSuggestingBytes {
 		return s.rules
 	}
 	return s.quietRules
