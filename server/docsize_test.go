@@ -42,7 +42,9 @@ func TestDocSizeTracksMemory(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			const n = 20
+			// Enough documents for some megabytes, well above what the
+			// test's other goroutines allocate meanwhile.
+			n := max(20, 8<<20/(64*len(c.query)))
 			docs := make([]*ast.QueryDocument, n)
 			var charged int64
 			var before, after goruntime.MemStats
@@ -61,8 +63,8 @@ func TestDocSizeTracksMemory(t *testing.T) {
 			}
 			goruntime.GC()
 			goruntime.ReadMemStats(&after)
-			held := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
-			charged /= n
+			held := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(n)
+			charged /= int64(n)
 			t.Logf("held %d bytes a document, charged %d", held, charged)
 			if charged < held/2 || charged > 2*held+4096 {
 				t.Errorf("charged %d bytes a document; it holds %d", charged, held)
