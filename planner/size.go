@@ -1,6 +1,10 @@
 package planner
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/fedgate/gateway/internal/astsize"
+)
 
 // Size estimates the bytes of memory a plan holds: its normalized
 // operation, its render shape (and, with @defer, the primary shape and
@@ -9,8 +13,10 @@ import "unsafe"
 //
 // The estimate counts each node of the trees once (a subtree shared by
 // two views counts once), by the size of its struct, the slice slots that
-// point to it and the strings built for it; strings cut from the client's
-// document and enum sets shared by the schema are not counted.
+// point to it and the strings built for it, and the document's arguments
+// and variable definitions the operation keeps; the client's query text
+// (which their positions keep alive) and the enum sets shared by the
+// schema are not counted.
 func (p *Plan) Size() int64 {
 	if p == nil {
 		return 0
@@ -21,6 +27,7 @@ func (p *Plan) Size() int64 {
 	if p.Operation != nil {
 		s.selection(p.Operation.Selection)
 		s.n += int64(len(p.Operation.Defers)) * int64(unsafe.Sizeof(Defer{})+8)
+		s.n += astsize.Variables(p.Operation.Variables)
 	}
 	if p.Shape != nil {
 		s.shape(p.Shape.Root)
@@ -65,7 +72,7 @@ func (s *sizer) selection(set *SelectionSet) {
 		s.n += 8 + int64(unsafe.Sizeof(*tf))
 		for _, f := range tf.Fields {
 			s.n += 8 + int64(unsafe.Sizeof(*f)) + int64(len(f.jsonKey)+len(f.dataKey))
-			s.n += int64(len(f.Arguments)) * 8
+			s.n += astsize.Arguments(f.Arguments)
 			s.selection(f.Selection)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/astsize"
 	"github.com/fedgate/gateway/internal/flight"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
@@ -256,6 +257,9 @@ type document struct {
 	introspects map[*ast.OperationDefinition]bool
 	// normalized hashes the printed document, for the response cache.
 	normalized [32]byte
+	// queryBytes is the length of the query text, which the tree's
+	// positions (and so a plan's arguments) keep alive.
+	queryBytes int64
 }
 
 // New returns a server for sg that sends fetches through transport.
@@ -405,7 +409,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		}
 		return d, nil
 	}
-	d := &document{}
+	d := &document{queryBytes: int64(len(query))}
 	_, span := s.startSpan(ctx, telemetry.SpanParse)
 	doc, err := s.opts.Limits.Parse(query)
 	span.End()
@@ -433,8 +437,10 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 			d.normalized = normalizedHash(doc)
 		}
 	}
-	// Charged by what it holds: the query and, when kept, its tree.
-	rt.docs.Set(key, d, int64(len(query))+docSize(d.doc)+256)
+	// Charged by what it holds: the query and, when kept, its tree (it was
+	// charged its query's length alone: a document of 1,400 fields, 4 KB,
+	// held 320 KB).
+	rt.docs.Set(key, d, int64(len(query))+astsize.Document(d.doc)+256)
 	return d, nil
 }
 
@@ -489,8 +495,9 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 	entry := &planEntry{plan: p, policy: rt.cache.policy(d.doc, op)}
 	// Charged by what the plan holds (1 KiB a fetch before: a 1.3 KB
 	// document's plan of 370 KB was charged 7 KiB, and the cache's 64 MiB
-	// held gigabytes).
-	rt.plans.Set(k, entry, 1024+p.Size())
+	// held gigabytes), the query text included: the arguments and
+	// variable definitions the plan keeps point into it.
+	rt.plans.Set(k, entry, 1024+p.Size()+d.queryBytes)
 	return entry, nil
 }
 

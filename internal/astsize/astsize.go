@@ -1,4 +1,11 @@
-package server
+// Package astsize estimates the bytes of memory a parsed GraphQL document
+// holds, for caches that charge their entries by the memory they keep
+// alive: every node of the tree (operations, fragments, selections,
+// arguments, values, directives, variable definitions, types) by the size
+// of its struct, its position and the slice slot that points to it.
+// Strings cut from the query text are not counted: the text is the
+// caller's to count.
+package astsize
 
 import (
 	"unsafe"
@@ -6,27 +13,21 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// docSize estimates the bytes of memory a parsed document holds beyond
-// its query text: every node of the tree (operations, fragments,
-// selections, arguments, values, directives, variable definitions, types)
-// by the size of its struct, its position and the slice slot that points
-// to it. The document cache charges an entry its query's length plus
-// docSize: charged by the query's length alone, a document of 1,400 fields
-// (4 KB) held 320 KB, 76 times its charge.
-func docSize(doc *ast.QueryDocument) int64 {
+// Document estimates the bytes doc holds beyond its query text.
+func Document(doc *ast.QueryDocument) int64 {
 	if doc == nil {
 		return 0
 	}
 	n := int64(unsafe.Sizeof(*doc))
 	for _, op := range doc.Operations {
 		n += slot + int64(unsafe.Sizeof(*op)) + position
-		n += variablesSize(op.VariableDefinitions)
+		n += Variables(op.VariableDefinitions)
 		n += directivesSize(op.Directives)
 		n += selectionSize(op.SelectionSet)
 	}
 	for _, f := range doc.Fragments {
 		n += slot + int64(unsafe.Sizeof(*f)) + position
-		n += variablesSize(f.VariableDefinition)
+		n += Variables(f.VariableDefinition)
 		n += directivesSize(f.Directives)
 		n += selectionSize(f.SelectionSet)
 	}
@@ -48,7 +49,7 @@ func selectionSize(set ast.SelectionSet) int64 {
 		switch s := sel.(type) {
 		case *ast.Field:
 			n += int64(unsafe.Sizeof(*s)) + position
-			n += argumentsSize(s.Arguments) + directivesSize(s.Directives) + selectionSize(s.SelectionSet)
+			n += Arguments(s.Arguments) + directivesSize(s.Directives) + selectionSize(s.SelectionSet)
 		case *ast.FragmentSpread:
 			n += int64(unsafe.Sizeof(*s)) + position + directivesSize(s.Directives)
 		case *ast.InlineFragment:
@@ -58,7 +59,8 @@ func selectionSize(set ast.SelectionSet) int64 {
 	return n
 }
 
-func variablesSize(vars ast.VariableDefinitionList) int64 {
+// Variables estimates the bytes of variable definitions.
+func Variables(vars ast.VariableDefinitionList) int64 {
 	var n int64
 	for _, v := range vars {
 		n += slot + int64(unsafe.Sizeof(*v)) + position
@@ -70,12 +72,13 @@ func variablesSize(vars ast.VariableDefinitionList) int64 {
 func directivesSize(ds ast.DirectiveList) int64 {
 	var n int64
 	for _, d := range ds {
-		n += slot + int64(unsafe.Sizeof(*d)) + position + argumentsSize(d.Arguments)
+		n += slot + int64(unsafe.Sizeof(*d)) + position + Arguments(d.Arguments)
 	}
 	return n
 }
 
-func argumentsSize(args ast.ArgumentList) int64 {
+// Arguments estimates the bytes of arguments and their values.
+func Arguments(args ast.ArgumentList) int64 {
 	var n int64
 	for _, a := range args {
 		n += slot + int64(unsafe.Sizeof(*a)) + position + valueSize(a.Value)
