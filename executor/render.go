@@ -20,6 +20,24 @@ type renderer struct {
 	base       []any
 	path       []pathStep
 	nullErrors []*Error
+	// at holds, per field of the shape (ShapeField.Slot), the index of
+	// the member it was last found at: the objects at one position of the
+	// data mostly hold their members in one order, which merging entity
+	// answers makes differ from the selection's. Empty when the shape has
+	// no numbered fields; then each object's fields are looked up from
+	// where the one before was found.
+	at []uint32
+	// atFew is at's storage for shapes of up to its length.
+	atFew [64]uint32
+}
+
+// useSlots sizes r.at for shape's fields.
+func (r *renderer) useSlots(shape *planner.Shape) {
+	if shape.Slots <= len(r.atFew) {
+		r.at = r.atFew[:shape.Slots]
+	} else {
+		r.at = make([]uint32, shape.Slots)
+	}
 }
 
 // pathStep is one step of a response path: a response key, or a list
@@ -93,6 +111,7 @@ func (r *renderer) siblingOf(a []any) bool {
 // render writes the response for shape: data and errors.
 func (e *execution) render(buf []byte, shape *planner.Shape, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, int) {
 	r := &renderer{e: e, introspect: introspect}
+	r.useSlots(shape)
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
 	var ok bool
@@ -163,8 +182,8 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			fields = sel.ByType[0].Fields
 		}
 	}
-	// The fields are looked up from where the last one was found: the
-	// merged data mostly holds them in the selection's order.
+	// Without r.at, the fields are looked up from where the last one was
+	// found: the merged data often holds them in the selection's order.
 	hint := 0
 	start := len(buf)
 	buf = append(buf, '{')
@@ -195,7 +214,12 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 				continue
 			}
 		}
-		fv := v.Field(f.DataKey, &hint)
+		var fv *jsonvalue.Value
+		if s := f.Slot(); s < len(r.at) {
+			fv = v.FieldAt(f.DataKey, &r.at[s])
+		} else {
+			fv = v.Field(f.DataKey, &hint)
+		}
 		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
 		buf, ok = r.value(buf, fv, 0, f)

@@ -360,3 +360,44 @@ func TestPlanLeavesOperationsUnchanged(t *testing.T) {
 		t.Error("a view at a position the defer is not at")
 	}
 }
+
+// TestShapeSlots: BuildShape numbers every field of the shape, at every
+// depth and for every possible type of an abstract position, with a
+// distinct slot below Shape.Slots.
+func TestShapeSlots(t *testing.T) {
+	s := shapeSchema(t)
+	for _, query := range []string{
+		`{ one { id name } }`,
+		`{ items { id name color } one { id } color }`,
+		`{ node(id: "1") { id ... on Item { name } ... on User { login } } search { ... on Item { id } ... on User { id login } } }`,
+	} {
+		shape, err := planner.BuildShape(shapeOp(t, s, query), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]string{}
+		var walk func(set *planner.ShapeSet, path string)
+		walk = func(set *planner.ShapeSet, path string) {
+			for _, tf := range set.ByType {
+				for i := range tf.Fields {
+					f := &tf.Fields[i]
+					at := path + "/" + tf.Type + "." + f.ResponseKey
+					if n := f.Slot(); n < 0 || n >= shape.Slots {
+						t.Errorf("%s: %s has slot %d, outside [0,%d)", query, at, n, shape.Slots)
+					} else if other, ok := seen[n]; ok {
+						t.Errorf("%s: %s and %s share slot %d", query, at, other, n)
+					} else {
+						seen[n] = at
+					}
+					if f.Selection != nil {
+						walk(f.Selection, at)
+					}
+				}
+			}
+		}
+		walk(shape.Root, "")
+		if len(seen) != shape.Slots {
+			t.Errorf("%s: %d fields numbered, Slots = %d", query, len(seen), shape.Slots)
+		}
+	}
+}
