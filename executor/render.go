@@ -20,6 +20,12 @@ type renderer struct {
 	base       []any
 	path       []pathStep
 	nullErrors []*Error
+	// untracked renderers keep no path: the first step that needs one (an
+	// error to record) sets redo instead, and the response is rendered
+	// again with a renderer that keeps it. Most responses have no error
+	// of the renderer's own, and keeping the path cost a push and a pop
+	// per field and list element.
+	untracked, redo bool
 	// at holds, per field of the shape (ShapeField.Slot), the index of
 	// the member it was last found at: the objects at one position of the
 	// data mostly hold their members in one order, which merging entity
@@ -49,6 +55,10 @@ type pathStep struct {
 
 // responsePath returns the current response path as an error path.
 func (r *renderer) responsePath() []any {
+	if r.untracked {
+		r.redo = true
+		return nil
+	}
 	out := make([]any, 0, len(r.base)+len(r.path)+1)
 	out = append(out, r.base...)
 	for _, s := range r.path {
@@ -110,12 +120,17 @@ func (r *renderer) siblingOf(a []any) bool {
 
 // render writes the response for shape: data and errors.
 func (e *execution) render(buf []byte, shape *planner.Shape, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, int) {
-	r := &renderer{e: e, introspect: introspect}
+	r := &renderer{e: e, introspect: introspect, untracked: true}
 	r.useSlots(shape)
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
 	var ok bool
 	buf, ok = r.object(buf, e.data, shape.Root, shape.RootType)
+	if r.redo {
+		r = &renderer{e: e, introspect: introspect}
+		r.useSlots(shape)
+		buf, ok = r.object(buf[:start], e.data, shape.Root, shape.RootType)
+	}
 	if !ok {
 		buf = append(buf[:start], "null"...)
 	}
@@ -220,10 +235,14 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 		} else {
 			fv = v.Field(f.DataKey, &hint)
 		}
-		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
-		buf, ok = r.value(buf, fv, 0, f)
-		r.path = r.path[:len(r.path)-1]
+		if r.untracked {
+			buf, ok = r.value(buf, fv, 0, f)
+		} else {
+			r.path = append(r.path, pathStep{key: f.ResponseKey})
+			buf, ok = r.value(buf, fv, 0, f)
+			r.path = r.path[:len(r.path)-1]
+		}
 		if !ok {
 			return buf[:start], false
 		}
@@ -254,10 +273,14 @@ func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.S
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			r.path = append(r.path, pathStep{index: i})
 			var ok bool
-			buf, ok = r.value(buf, item, level+1, f)
-			r.path = r.path[:len(r.path)-1]
+			if r.untracked {
+				buf, ok = r.value(buf, item, level+1, f)
+			} else {
+				r.path = append(r.path, pathStep{index: i})
+				buf, ok = r.value(buf, item, level+1, f)
+				r.path = r.path[:len(r.path)-1]
+			}
 			if !ok {
 				buf = buf[:start]
 				if nonNull {
@@ -335,6 +358,10 @@ func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]b
 // that one error, which the spec reports once (only one error per field
 // that caused the null, spec 6.4.4), not once more per missing sibling.
 func (r *renderer) nullError(f *planner.ShapeField) {
+	if r.untracked {
+		r.redo = true
+		return
+	}
 	for _, e := range r.e.errors {
 		if r.relatedTo(e.Path) || r.siblingOf(e.Path) {
 			return
