@@ -208,32 +208,38 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			buf = append(buf, ',')
 		}
 		buf = append(buf, f.JSONKey...)
-		if f.Denied {
-			// Authorization removed the field from the plan: null, and
-			// one error at each path where it appears.
-			r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",
-				Path: append(r.responsePath(), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
-			if f.NonNull(0) {
-				return buf[:start], false
-			}
-			buf = append(buf, "null"...)
-			continue
-		}
-		switch f.Kind {
-		case planner.Typename:
-			buf = appendStringText(buf, typename)
-			continue
-		case planner.Introspection:
-			if r.introspect != nil {
-				buf = r.introspect(buf, f)
+		var fv *jsonvalue.Value
+		if f.PlainLeaf() {
+			// Most fields: a leaf that is written as the data has it,
+			// which is what value does with anything but null.
+			fv = r.lookup(v, f, &hint)
+			if fv.Type() != jsonvalue.TypeNull {
+				buf = fv.AppendJSON(buf)
 				continue
 			}
-		}
-		var fv *jsonvalue.Value
-		if s := f.Slot(); s < len(r.at) {
-			fv = v.FieldAt(f.DataKey, &r.at[s])
 		} else {
-			fv = v.Field(f.DataKey, &hint)
+			if f.Denied {
+				// Authorization removed the field from the plan: null, and
+				// one error at each path where it appears.
+				r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",
+					Path: append(r.responsePath(), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
+				if f.NonNull(0) {
+					return buf[:start], false
+				}
+				buf = append(buf, "null"...)
+				continue
+			}
+			switch f.Kind {
+			case planner.Typename:
+				buf = appendStringText(buf, typename)
+				continue
+			case planner.Introspection:
+				if r.introspect != nil {
+					buf = r.introspect(buf, f)
+					continue
+				}
+			}
+			fv = r.lookup(v, f, &hint)
 		}
 		var ok bool
 		if r.untracked {
@@ -248,6 +254,15 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 		}
 	}
 	return append(buf, '}'), true
+}
+
+// lookup returns the member of v that f reads: at the member r.at notes
+// for f, or from *hint on.
+func (r *renderer) lookup(v *jsonvalue.Value, f *planner.ShapeField, hint *int) *jsonvalue.Value {
+	if s := f.Slot(); s < len(r.at) {
+		return v.FieldAt(f.DataKey, &r.at[s])
+	}
+	return v.Field(f.DataKey, hint)
 }
 
 // value writes the value of f level list levels down (0: the field's own

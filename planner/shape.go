@@ -141,6 +141,8 @@ type ShapeField struct {
 	Denied bool
 	// slot is the field's number in its shape (Shape.Slots).
 	slot uint32
+	// plainLeaf: see PlainLeaf.
+	plainLeaf bool
 }
 
 // maxListDepth bounds the list nesting of a field's type the shape holds.
@@ -152,6 +154,12 @@ func (f *ShapeField) NonNull(level int) bool { return f.nonNull>>uint(level)&1 !
 
 // Lists is the list depth of the field's type.
 func (f *ShapeField) Lists() int { return int(f.lists) }
+
+// PlainLeaf reports whether the field is a leaf read from the data that
+// is rendered as the data has it unless it is null: not denied, no
+// __typename or introspection, no selection, no enum values to check and
+// no list levels.
+func (f *ShapeField) PlainLeaf() bool { return f.plainLeaf }
 
 // Slot is the field's number in the shape BuildShape made, distinct for
 // each field and below Shape.Slots. A copy of the field (a @defer
@@ -323,4 +331,5 @@ func (b *shapeBuilder) field(out *ShapeField, f *Field) {
 	if f.Selection != nil {
 		out.Selection = b.set(f.Selection)
 	}
+	out.plainLeaf = out.Kind == FromData && !out.Denied && out.Selection == nil && out.Enum == nil && out.lists == 0
 }

@@ -401,3 +401,25 @@ func TestShapeSlots(t *testing.T) {
 		}
 	}
 }
+
+// TestShapePlainLeaf: only leaves read from the data without a denial,
+// enum check, list level or selection are plain (rendered as the data
+// has them).
+func TestShapePlainLeaf(t *testing.T) {
+	s := shapeSchema(t)
+	op := shapeOp(t, s, `{ one { id name __typename color } items { name } color tooDeep: one { id } search { __typename } }`)
+	one := op.Selection.ByType[0].Fields[0]
+	name := one.Selection.ByType[0].Fields[1]
+	shape, err := planner.BuildShape(op, map[*planner.Field]bool{name: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{
+		"one": false, "one.id": true, "one.name": false, "one.__typename": false, "one.color": false,
+		"items": false, "items.name": true, "color": false, "tooDeep.id": true, "search": false,
+	} {
+		if got := shapeField(t, shape.Root, strings.Split(path, ".")...).PlainLeaf(); got != want {
+			t.Errorf("%s: plain leaf %v, want %v", path, got, want)
+		}
+	}
+}
