@@ -472,10 +472,13 @@ type repMemo struct {
 	// place, where same looks first.
 	typename   *jsonvalue.Value
 	typenameAt int
-	// leaves are the values of req.Fields, in order; in buf while they
-	// fit (a key of a few fields, no allocation).
+	// leaves are the values of req.Fields, in order, and at the indexes of
+	// the members that hold them, where same looks first; in buf and atBuf
+	// while they fit (a key of a few fields, no allocation).
 	leaves []*jsonvalue.Value
+	at     []uint32
 	buf    [4]*jsonvalue.Value
+	atBuf  [4]uint32
 }
 
 // set remembers obj, whose representation for fetch f was just written.
@@ -483,9 +486,9 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 	m.req, m.typename, m.typenameAt = nil, nil, 0
 	clear(m.leaves)
 	if m.leaves == nil {
-		m.leaves = m.buf[:0]
+		m.leaves, m.at = m.buf[:0], m.atBuf[:0]
 	}
-	m.leaves = m.leaves[:0]
+	m.leaves, m.at = m.leaves[:0], m.at[:0]
 	for i, kv := range obj.Members() {
 		if kv.Key == "__typename" {
 			m.typename, m.typenameAt = kv.Value, i
@@ -506,11 +509,17 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 		if rf.TypeCondition != "" || len(rf.Fields) > 0 {
 			return
 		}
-		v := obj.Field(rf.Key, &hint)
+		i := obj.Lookup(rf.Key, hint)
+		if i < 0 {
+			return
+		}
+		v := obj.Members()[i].Value
 		if !isLeaf(v) {
 			return
 		}
 		m.leaves = append(m.leaves, v)
+		m.at = append(m.at, uint32(i))
+		hint = i + 1
 	}
 	m.req = req
 }
@@ -530,9 +539,8 @@ func (m *repMemo) same(obj *jsonvalue.Value) bool {
 			return false
 		}
 	}
-	hint := 0
 	for i, rf := range m.req.Fields {
-		if !sameLeaf(obj.Field(rf.Key, &hint), m.leaves[i]) {
+		if !sameLeaf(obj.FieldAt(rf.Key, &m.at[i]), m.leaves[i]) {
 			return false
 		}
 	}
