@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -219,7 +218,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		return nil, 0, err
 	}
 	query := resolved.Query
-	hash := sha256.Sum256([]byte(query))
+	hash := documentHash(query)
 	// 9-12. parse, GET checks, static limits, validation.
 	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
 	if err != nil {

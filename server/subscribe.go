@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -157,7 +156,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return failErr(err)
 	}
 	query := resolved.Query
-	hash := sha256.Sum256([]byte(query))
+	hash := documentHash(query)
 	// A document refused before admission still counts one request
 	// against the client's rate limit, as over HTTP (chargeInvalid).
 	invalid := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
