@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -126,4 +129,47 @@ func TestClientBadURL(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// TestClientHeadersNotCarriedOver: the header maps of subgraph requests
+// are reused, and a forwarded header of one fetch (a caller's
+// credentials) must never reach the subgraph with a later fetch that did
+// not forward it, also from fetches running at once.
+func TestClientHeadersNotCarriedOver(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":{"auth":%q}}`, strings.Join(r.Header.Values("Authorization"), "|"))
+	}))
+	defer srv.Close()
+	c := NewClient(map[string]string{"a": srv.URL}, Options{Timeout: 5 * time.Second})
+	defer c.Close()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 20 {
+				want := ""
+				req := &executor.Request{Body: []byte(`{}`)}
+				if (i+j)%2 == 0 {
+					want = fmt.Sprintf("Bearer %d-%d", i, j)
+					req.Header = http.Header{"Authorization": {want}}
+				}
+				resp, err := c.Fetch(context.Background(), "a", req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got := string(resp.Body)
+				if resp.Release != nil {
+					resp.Release()
+				}
+				if wantBody := fmt.Sprintf(`{"data":{"auth":%q}}`, want); got != wantBody {
+					t.Errorf("fetch %d-%d: subgraph got %s, want %s", i, j, got, wantBody)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
