@@ -24,6 +24,11 @@ type entityBatch struct {
 	// errorCopies counts the errors repeated at more objects of their
 	// representation (entityError).
 	errorCopies int
+	// memo is entityFetch's representation memo and scratch the buffer
+	// it writes each representation in, kept here so that they are not
+	// made again for every fetch.
+	memo    repMemo
+	scratch []byte
 }
 
 // batchPool keeps entity batches between fetches; a batch that grew past
@@ -32,6 +37,9 @@ type entityBatch struct {
 var batchPool = sync.Pool{New: func() any { return &entityBatch{index: map[string]int{}} }}
 
 const maxPooledObjects = 4096
+
+// maxPooledScratch bounds the representation buffer a pooled batch keeps.
+const maxPooledScratch = 16 << 10
 
 func newEntityBatch() *entityBatch {
 	return batchPool.Get().(*entityBatch)
@@ -45,6 +53,7 @@ func (b *entityBatch) release() {
 	}
 	clear(b.objs)
 	clear(b.index)
+	b.memo = repMemo{}
 	b.reps, b.objs, b.rep, b.items, b.count, b.errorCopies = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0, 0
 	batchPool.Put(b)
 }
@@ -95,7 +104,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	batch := newEntityBatch()
 	defer batch.release()
 	batch.reps = append(batch.reps, '[')
-	var scratch []byte
+	scratch := batch.scratch[:0]
 	cached := e.entities != nil && !e.mutation
 	paths := n.Paths
 	if len(paths) == 0 {
@@ -109,7 +118,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// object whose required values equal them has it too, which is
 	// cheaper to tell than to write the representation.
 	last, lastStart := -1, 0
-	var lastObj repMemo
+	lastObj := &batch.memo
 	collect := func(obj *jsonvalue.Value) {
 		if last >= 0 && lastObj.same(obj) {
 			batch.add(obj, last)
@@ -134,6 +143,9 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		for _, p := range paths {
 			e.pos.walk(e.data, p, collect)
 		}
+	}
+	if cap(scratch) <= maxPooledScratch {
+		batch.scratch = scratch
 	}
 	e.mu.Unlock()
 	e.fetchEntities(n, paths, batch, cached, nil)

@@ -33,17 +33,6 @@ type renderer struct {
 	// no numbered fields; then each object's fields are looked up from
 	// where the one before was found.
 	at []uint32
-	// atFew is at's storage for shapes of up to its length.
-	atFew [64]uint32
-}
-
-// useSlots sizes r.at for shape's fields.
-func (r *renderer) useSlots(shape *planner.Shape) {
-	if shape.Slots <= len(r.atFew) {
-		r.at = r.atFew[:shape.Slots]
-	} else {
-		r.at = make([]uint32, shape.Slots)
-	}
 }
 
 // pathStep is one step of a response path: a response key, or a list
@@ -120,15 +109,15 @@ func (r *renderer) siblingOf(a []any) bool {
 
 // render writes the response for shape: data and errors.
 func (e *execution) render(buf []byte, shape *planner.Shape, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, int) {
-	r := &renderer{e: e, introspect: introspect, untracked: true}
-	r.useSlots(shape)
+	// The notes are made apart from the renderer, which then stays on
+	// the stack (a slice into a renderer of its own put it on the heap).
+	r := &renderer{e: e, introspect: introspect, untracked: true, at: make([]uint32, shape.Slots)}
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
 	var ok bool
 	buf, ok = r.object(buf, e.data, shape.Root, shape.RootType)
 	if r.redo {
-		r = &renderer{e: e, introspect: introspect}
-		r.useSlots(shape)
+		r = &renderer{e: e, introspect: introspect, at: make([]uint32, shape.Slots)}
 		buf, ok = r.object(buf[:start], e.data, shape.Root, shape.RootType)
 	}
 	if !ok {
