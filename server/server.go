@@ -198,6 +198,8 @@ type Server struct {
 	inbound flight.Group[sharedAnswer]
 	streams streamsHolder // subscribe.go
 	ext     *extensions   // extend.go
+	// hashes remembers the hashes of recent documents (dochash.go).
+	hashes *hashMemo
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -257,7 +259,7 @@ type document struct {
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
-	s := &Server{opts: opts, transport: transport, rules: vrules, reading: request.NewBudget(opts.HTTP.MaxReadingBytes)}
+	s := &Server{opts: opts, transport: transport, rules: vrules, reading: request.NewBudget(opts.HTTP.MaxReadingBytes), hashes: newHashMemo()}
 	s.initObserve()
 	s.routes()
 	if opts.MaxInflightBytes > 0 {
