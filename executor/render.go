@@ -192,6 +192,11 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	start := len(buf)
 	buf = append(buf, '{')
 	for i := range fields {
+		if r.redo {
+			// The response is rendered again keeping the path: what
+			// is left of this render is not needed.
+			return buf[:start], false
+		}
 		f := &fields[i]
 		if i > 0 {
 			buf = append(buf, ',')
