@@ -1,32 +1,9 @@
 package server
 
 import (
-	"crypto/sha256"
 	"hash/maphash"
-	"sync"
 	"sync/atomic"
 )
-
-// hashBufs holds the buffers documentHash copies documents into.
-var hashBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledHashBuf is the largest buffer hashBufs keeps.
-const maxPooledHashBuf = 64 << 10
-
-// documentHash is the SHA-256 of a document's text, the key of the
-// document and plan caches. sha256.Sum256 takes bytes, and converting the
-// string put a copy of every request's document on the heap; the copy
-// goes to a pooled buffer instead.
-func documentHash(query string) [32]byte {
-	bp := hashBufs.Get().(*[]byte)
-	b := append((*bp)[:0], query...)
-	sum := sha256.Sum256(b)
-	if cap(b) <= maxPooledHashBuf {
-		*bp = b
-		hashBufs.Put(bp)
-	}
-	return sum
-}
 
 // hashMemo remembers the SHA-256 of the documents hashed last, so that a
 // document sent again and again (the usual client) is compared with the
@@ -54,16 +31,16 @@ const (
 
 func newHashMemo() *hashMemo { return &hashMemo{seed: maphash.MakeSeed()} }
 
-// hash returns documentHash(query); a nil memo remembers nothing.
+// hash returns queryHash(query); a nil memo remembers nothing.
 func (m *hashMemo) hash(query string) [32]byte {
 	if m == nil || len(query) > maxMemoDocument {
-		return documentHash(query)
+		return queryHash(query)
 	}
 	slot := &m.slots[maphash.String(m.seed, query)%hashMemoSlots]
 	if e := slot.Load(); e != nil && e.query == query {
 		return e.sum
 	}
-	sum := documentHash(query)
+	sum := queryHash(query)
 	slot.Store(&hashEntry{query: query, sum: sum})
 	return sum
 }

@@ -65,9 +65,12 @@ type Client struct {
 	propagate bool
 	metrics   *telemetry.Metrics
 	logger    *slog.Logger
-	bufs      sync.Pool
-	stop      context.CancelFunc
-	checks    sync.WaitGroup
+	// bufs holds *answer buffers, headers http.Header maps for requests
+	// sent through the pool (see send).
+	bufs    sync.Pool
+	headers sync.Pool
+	stop    context.CancelFunc
+	checks  sync.WaitGroup
 }
 
 // subgraph is the state of one subgraph.
@@ -98,8 +101,12 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		cfg = *opts.Config
 	}
 	c := &Client{subgraphs: map[string]*subgraph{}, tracer: opts.Tracer, propagate: opts.Propagate,
-		metrics: opts.Metrics, logger: opts.Logger,
-		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+		metrics: opts.Metrics, logger: opts.Logger}
+	c.bufs.New = func() any {
+		a := &answer{pool: &c.bufs}
+		a.release = a.put
+		return a
+	}
 	if c.tracer == nil {
 		c.tracer = noop.NewTracerProvider().Tracer("")
 	}
@@ -296,13 +303,14 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	if sg.uerr != nil {
 		return nil, &executor.FetchError{Code: CodeHTTPError, Message: sg.uerr.Error()}, false, false
 	}
-	// A request sent whole through the pool (h1) has its header written
-	// before Post returns, so its map goes back to headerMaps then; a
-	// streamed one (net/http may still be writing it) gets its own.
+	// A request sent through the pool (package h1) is written before Post
+	// returns and its header is not kept, so the map is reused; a
+	// streamed one goes to net/http, which may read it after RoundTrip
+	// returns, so it gets its own.
 	var h http.Header
 	if req.Stream == nil {
-		h = headerMaps.Get().(http.Header)
-		defer putHeaderMap(h)
+		h = c.header()
+		defer c.putHeader(h)
 	} else {
 		h = make(http.Header, len(req.Header)+4)
 	}
@@ -322,9 +330,10 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	if c.propagate {
 		telemetry.Propagator.Inject(actx, propagation.HeaderCarrier(h))
 	}
-	buf := c.bufs.Get().(*bytes.Buffer)
+	ans := c.bufs.Get().(*answer)
+	buf := &ans.buf
 	buf.Reset()
-	release := func() { c.bufs.Put(buf) }
+	release := ans.release
 	var status int
 	var header http.Header
 	if req.Stream == nil {
@@ -348,6 +357,49 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: header.Get("Cache-Control"), Header: header}, nil, looksLikeJSONObject(buf.Bytes()), false
 }
 
+// answer is a pooled buffer for a subgraph's answer, with its release
+// function made once (a closure per fetch would allocate).
+type answer struct {
+	buf     bytes.Buffer
+	pool    *sync.Pool
+	release func()
+}
+
+// maxPooledAnswer bounds the capacity of an answer buffer kept for reuse:
+// a huge answer's buffer is left to the collector rather than pinned in
+// the pool.
+const maxPooledAnswer = 256 << 10
+
+// put returns a to its pool, unless its buffer grew past maxPooledAnswer.
+func (a *answer) put() {
+	if a.buf.Cap() > maxPooledAnswer {
+		a.buf = bytes.Buffer{}
+	}
+	a.pool.Put(a)
+}
+
+// maxPooledHeader bounds the entries of a request header map kept for
+// reuse: a map grown by a request forwarding many headers is dropped.
+const maxPooledHeader = 16
+
+// header returns an empty header map for a request sent through the pool.
+func (c *Client) header() http.Header {
+	if h, ok := c.headers.Get().(http.Header); ok {
+		return h
+	}
+	return make(http.Header, 8)
+}
+
+// putHeader empties h and keeps it for another request, unless it grew
+// past maxPooledHeader entries.
+func (c *Client) putHeader(h http.Header) {
+	if len(h) > maxPooledHeader {
+		return
+	}
+	clear(h)
+	c.headers.Put(h)
+}
+
 // The failures of an exchange, as the executor reports them.
 var (
 	errTimedOut = &executor.FetchError{Code: CodeTimeout, Message: "timed out"}
@@ -365,7 +417,8 @@ func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request,
 		return 0, nil, errTooLarge, false
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
 		return 0, nil, errTimedOut, false
-	case r != nil:
+	case r.StatusCode != 0:
+		// The answer's head was read, its body was not.
 		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
 	}
 	return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
@@ -423,24 +476,6 @@ func parseURL(s string) (*neturl.URL, error) {
 const preGrowMax = 1 << 20
 
 // The header values of every subgraph request.
-// headerMaps holds the header maps of subgraph requests: a map per
-// fetch was about a sixth of the bytes a harness request allocated.
-var headerMaps = sync.Pool{New: func() any { return make(http.Header, 8) }}
-
-// maxPooledHeaders is the most entries a map may have had to go back to
-// headerMaps (a map keeps the room it grew to).
-const maxPooledHeaders = 32
-
-// putHeaderMap empties h (its values are shared, never changed: only the
-// references go) and returns it to headerMaps.
-func putHeaderMap(h http.Header) {
-	if len(h) > maxPooledHeaders {
-		return
-	}
-	clear(h)
-	headerMaps.Put(h)
-}
-
 var (
 	jsonContentType = []string{"application/json"}
 	graphQLAccept   = []string{"application/graphql-response+json, application/json"}

@@ -1,13 +1,16 @@
 package subgraphs
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,45 +134,158 @@ func TestClientBadURL(t *testing.T) {
 	}
 }
 
-// TestClientHeadersNotCarriedOver: the header maps of subgraph requests
-// are reused, and a forwarded header of one fetch (a caller's
-// credentials) must never reach the subgraph with a later fetch that did
-// not forward it, also from fetches running at once.
-func TestClientHeadersNotCarriedOver(t *testing.T) {
+// TestClientPooledBuffersNeverMix: the client reuses answer buffers and
+// request header maps between fetches. Concurrent callers with answers of
+// very different sizes (a few bytes, past a pooled buffer's bound, well
+// past the initial read buffer) and different forwarded headers (some with
+// more headers than a reused map keeps) each get exactly their own answer,
+// and each subgraph request carries exactly its caller's headers.
+func TestClientPooledBuffersNeverMix(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprintf(w, `{"data":{"auth":%q}}`, strings.Join(r.Header.Values("Authorization"), "|"))
+		extras := 0
+		for k := range r.Header {
+			if strings.HasPrefix(k, "X-Extra-") {
+				extras++
+			}
+		}
+		pad, _ := strconv.Atoi(r.Header.Get("X-Pad"))
+		fmt.Fprintf(w, `{"data":{"caller":%q,"extras":%d,"pad":"%s"}}`, r.Header.Get("X-Caller"), extras, strings.Repeat("p", pad))
 	}))
 	defer srv.Close()
-	c := NewClient(map[string]string{"a": srv.URL}, Options{Timeout: 5 * time.Second})
+	c := NewClient(map[string]string{"a": srv.URL}, Options{Timeout: 10 * time.Second})
 	defer c.Close()
+	pads := []int{0, 3, maxPooledAnswer + 1, 10, 100 << 10, 1, 2 * maxPooledAnswer, 5}
 	var wg sync.WaitGroup
-	for i := range 8 {
+	errs := make(chan error, 64)
+	for g := range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range 20 {
-				want := ""
-				req := &executor.Request{Body: []byte(`{}`)}
-				if (i+j)%2 == 0 {
-					want = fmt.Sprintf("Bearer %d-%d", i, j)
-					req.Header = http.Header{"Authorization": {want}}
+			for i := range 12 {
+				caller := fmt.Sprintf("caller-%d-%d", g, i)
+				pad := pads[(g+i)%len(pads)]
+				h := http.Header{"X-Caller": {caller}, "X-Pad": {strconv.Itoa(pad)}}
+				extras := 0
+				if (g+i)%3 == 0 {
+					extras = maxPooledHeader + 4
 				}
-				resp, err := c.Fetch(context.Background(), "a", req)
+				for e := range extras {
+					h[fmt.Sprintf("X-Extra-%d", e)] = []string{caller}
+				}
+				resp, err := c.Fetch(context.Background(), "a", &executor.Request{Body: []byte(`{}`), Header: h})
 				if err != nil {
-					t.Error(err)
+					errs <- err
 					return
 				}
-				got := string(resp.Body)
-				if resp.Release != nil {
-					resp.Release()
+				want := fmt.Sprintf(`{"data":{"caller":%q,"extras":%d,"pad":"%s"}}`, caller, extras, strings.Repeat("p", pad))
+				if string(resp.Body) != want {
+					errs <- fmt.Errorf("%s: got %d bytes %.80s, want %d bytes %.80s", caller, len(resp.Body), resp.Body, len(want), want)
 				}
-				if wantBody := fmt.Sprintf(`{"data":{"auth":%q}}`, want); got != wantBody {
-					t.Errorf("fetch %d-%d: subgraph got %s, want %s", i, j, got, wantBody)
-				}
+				resp.Release()
 			}
 		}()
 	}
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestClientPoolsAreBounded: an answer buffer grown past maxPooledAnswer
+// goes back to the pool empty, and a header map with more than
+// maxPooledHeader entries is not kept; smaller ones are kept, emptied.
+// (sync.Pool may drop what it is given, so each case puts until a Get
+// returns something.)
+func TestClientPoolsAreBounded(t *testing.T) {
+	tests := []struct {
+		name    string
+		grow    int
+		wantCap bool
+	}{
+		{name: "small buffer kept", grow: 64 << 10, wantCap: true},
+		{name: "huge buffer dropped", grow: maxPooledAnswer + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pool sync.Pool
+			for range 100 {
+				a := &answer{pool: &pool}
+				a.buf.Grow(tt.grow)
+				a.buf.WriteString("secret")
+				a.put()
+				got, ok := pool.Get().(*answer)
+				if !ok {
+					continue
+				}
+				if hasCap := got.buf.Cap() >= tt.grow; hasCap != tt.wantCap {
+					t.Fatalf("pooled buffer capacity %d after growing to %d", got.buf.Cap(), tt.grow)
+				}
+				return
+			}
+			t.Fatal("the pool never returned the buffer")
+		})
+	}
+	for _, n := range []int{1, maxPooledHeader, maxPooledHeader + 1, 100} {
+		c := &Client{}
+		kept := false
+		for range 100 {
+			h := c.header()
+			for i := range n {
+				h[fmt.Sprintf("X-H-%d", i)] = []string{"secret"}
+			}
+			c.putHeader(h)
+			if got, ok := c.headers.Get().(http.Header); ok {
+				if len(got) != 0 {
+					t.Fatalf("%d headers: a reused map holds %v", n, got)
+				}
+				kept = true
+				break
+			}
+		}
+		if kept != (n <= maxPooledHeader) {
+			t.Errorf("%d headers: kept %v", n, kept)
+		}
+	}
+}
+
+// TestClientFailedReads: a subgraph that hangs up before answering and one
+// that hangs up in the middle of the body are both HTTP errors, told
+// apart in the message (the answer's head was read or not).
+func TestClientFailedReads(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer string
+		want   string
+	}{
+		{name: "no answer", answer: "", want: "request failed"},
+		{name: "body cut off", answer: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"data\":", want: "reading the response failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					_, _ = http.ReadRequest(bufio.NewReader(c))
+					_, _ = io.WriteString(c, tt.answer)
+					c.Close()
+				}
+			}()
+			c := NewClient(map[string]string{"a": "http://" + ln.Addr().String()}, Options{Timeout: 5 * time.Second})
+			defer c.Close()
+			_, err = c.Fetch(context.Background(), "a", &executor.Request{Body: []byte(`{}`), Mutation: true})
+			var fe *executor.FetchError
+			if !errors.As(err, &fe) || fe.Code != CodeHTTPError || fe.Message != tt.want {
+				t.Fatalf("got %v, want %s %q", err, CodeHTTPError, tt.want)
+			}
+		})
+	}
 }

@@ -254,20 +254,30 @@ func readBody(r *http.Request, opt Options) ([]byte, error) {
 	default:
 		return nil, newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q; use gzip or none", limits.Clip(encoding, 32))
 	}
-	return readLimited(body, limit, opt.Budget, gzipped)
+	hint := r.ContentLength
+	if gzipped {
+		hint = 0 // the compressed length says little of the body's
+	}
+	return readLimited(body, limit, hint, opt.Budget, gzipped)
 }
 
 // firstChunk is the buffer a body is first read into; it doubles as bytes
 // arrive, so memory grows with the bytes received, never with what the
-// Content-Length header announces.
+// Content-Length header announces past firstChunkMax.
 const firstChunk = 512
+
+// firstChunkMax bounds the first buffer sized by a Content-Length: a body
+// announced up to this long is read into one buffer of its length (plus
+// the byte that shows its end) instead of 512, 1024, 2048 ... bytes and
+// the copies between them.
+const firstChunkMax = 16 << 10
 
 // ReadAll reads r to its end as Decode reads a body: at most limit bytes
 // (413 REQUEST_TOO_LARGE past it), each buffer byte taken from budget
 // (when not nil) before it is read into (503 SERVICE_OVERLOADED when the
 // budget is spent).
 func ReadAll(r io.Reader, limit int64, budget *Budget) ([]byte, error) {
-	b, err := readLimited(io.LimitReader(r, limit+1), limit, budget, false)
+	b, err := readLimited(io.LimitReader(r, limit+1), limit, 0, budget, false)
 	if err == nil && int64(len(b)) > limit {
 		return nil, tooLarge(limit)
 	}
@@ -277,13 +287,19 @@ func ReadAll(r io.Reader, limit int64, budget *Budget) ([]byte, error) {
 // readLimited reads body to its end, taking every buffer byte from budget
 // (when not nil) before reading into it. The budget is given back before
 // it returns: it bounds the bodies being read, not the requests served.
-func readLimited(body io.Reader, limit int64, budget *Budget, gzipped bool) ([]byte, error) {
+// hint, when positive, is the body's announced length: the first buffer
+// holds it and one byte more, up to firstChunkMax.
+func readLimited(body io.Reader, limit, hint int64, budget *Budget, gzipped bool) ([]byte, error) {
 	var buf []byte
 	var taken int64
 	defer func() { budget.Give(taken) }()
+	first := int64(firstChunk)
+	if hint > 0 {
+		first = min(hint+1, firstChunkMax)
+	}
 	for {
 		if len(buf) == cap(buf) {
-			grow := int64(max(firstChunk, cap(buf)))
+			grow := max(first, int64(cap(buf)))
 			if n := limit + 1 - int64(cap(buf)); grow > n {
 				grow = max(n, 1) // the byte past the limit tells MaxBytesReader to refuse
 			}

@@ -298,3 +298,60 @@ func TestMembers(t *testing.T) {
 		}
 	}
 }
+
+// budgetSpy reads from r and records, at its first Read, how many bytes
+// of the budget the reader had taken.
+type budgetSpy struct {
+	r      io.Reader
+	budget *Budget
+	total  int64
+	first  int64
+}
+
+func (s *budgetSpy) Read(p []byte) (int, error) {
+	if s.first == 0 {
+		s.first = s.total - s.budget.Left()
+	}
+	return s.r.Read(p)
+}
+
+// TestReadLimitedFirstBuffer: a body whose length is announced is read
+// into one buffer of that length plus one byte, but an announced length
+// reserves at most firstChunkMax before the bytes arrive; a body longer
+// or shorter than announced is still read whole.
+func TestReadLimitedFirstBuffer(t *testing.T) {
+	const limit = 64 << 20
+	tests := []struct {
+		name      string
+		hint      int64
+		size      int
+		wantFirst int64
+	}{
+		{name: "announced, one buffer", hint: 1041, size: 1041, wantFirst: 1042},
+		{name: "no length", hint: 0, size: 1041, wantFirst: firstChunk},
+		{name: "announces 10 MB, sends 100 bytes", hint: 10 << 20, size: 100, wantFirst: firstChunkMax},
+		{name: "announces 10 bytes, sends 3000", hint: 10, size: 3000, wantFirst: 11},
+		{name: "empty", hint: 0, size: 0, wantFirst: firstChunk},
+		{name: "past the first buffer's bound", hint: 100 << 10, size: 100 << 10, wantFirst: firstChunkMax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const total = 1 << 30
+			body := bytes.Repeat([]byte("q"), tt.size)
+			spy := &budgetSpy{r: bytes.NewReader(body), budget: NewBudget(total), total: total}
+			got, err := readLimited(spy, limit, tt.hint, spy.budget, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, body) {
+				t.Errorf("read %d bytes, want %d", len(got), len(body))
+			}
+			if spy.first != tt.wantFirst {
+				t.Errorf("first buffer took %d bytes of the budget, want %d", spy.first, tt.wantFirst)
+			}
+			if left := spy.budget.Left(); left != total {
+				t.Errorf("budget not given back: %d left of %d", left, total)
+			}
+		})
+	}
+}

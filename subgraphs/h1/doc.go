@@ -6,9 +6,10 @@
 // and hands every request and answer between them and the caller over
 // channels: three goroutine switches per exchange, which under load cost
 // more CPU than the exchange's own work on a small request. A Pool writes
-// the request head and body in one system call, parses the answer with
-// http.ReadResponse and returns the connection to its pool once the body
-// is read. It serves the subgraph client's POSTs of in-memory bodies only;
+// the request head and body in one system call, parses the answer's head
+// in place when it is whole in the read buffer and plain (HTTP/1.1, one
+// Content-Length, nothing unusual: head.go) and with http.ReadResponse
+// otherwise, and returns the connection to its pool once the body is read. It serves the subgraph client's POSTs of in-memory bodies only;
 // streamed bodies and health checks keep using net/http.
 //
 // What the Transport does for such requests, a Pool does too: a deadline

@@ -44,7 +44,8 @@ type Options struct {
 var ErrTooLarge = errors.New("h1: response body too large")
 
 // Response is an answer: its status, headers and, read whole into the
-// buffer given to Post, its body.
+// buffer given to Post, its body. Post returns it by value (one allocation
+// less per exchange); a zero StatusCode means no answer's head was read.
 type Response struct {
 	StatusCode int
 	Header     http.Header
@@ -119,9 +120,14 @@ type conn struct {
 	// body bounds the body being read (kept here: one allocation
 	// less per exchange than io.LimitReader).
 	body io.LimitedReader
+	// framed reads the body of an answer whose head readPlainHead read.
+	framed lengthReader
 	// head is the request head being written, kept for its capacity.
 	head      []byte
 	idleSince time.Time
+	// abort ends a blocked read or write at once (a deadline in the
+	// past); made once, as a closure per exchange would allocate.
+	abort func()
 }
 
 // limitReader reads from r while n > 0.
@@ -154,9 +160,9 @@ const noLimit = 1<<63 - 1
 // Transfer-Encoding, Trailer and Connection of header are not sent (the
 // pool writes its own). An answer whose body is longer than limit, or
 // whose Content-Length says so, is ErrTooLarge.
-func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (*Response, error) {
+func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (Response, error) {
 	if err := checkHeader(header); err != nil {
-		return nil, err
+		return Response{}, err
 	}
 	// The timeout is the connection's deadline. The context's deadline is
 	// not: the context's own timer ends the exchange (below), so that
@@ -167,16 +173,16 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 	}
 	c, err := p.get(ctx, deadline)
 	if err != nil {
-		return nil, err
+		return Response{}, err
 	}
 	err = c.nc.SetDeadline(deadline)
 	if err != nil {
 		c.close()
-		return nil, err
+		return Response{}, err
 	}
 	// The context's end (cancellation, its deadline) ends a blocked
 	// read or write at once.
-	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(aLongTimeAgo) })
+	stop := context.AfterFunc(ctx, c.abort)
 	resp, keep, err := p.exchange(c, header, body, dst, limit)
 	if !stop() {
 		keep = false // the deadline may be in the past now, or soon
@@ -202,7 +208,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // exchange writes the request and reads the answer. keep reports whether
 // the connection may carry another request.
-func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (resp *Response, keep bool, err error) {
+func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (resp Response, keep bool, err error) {
 	gz := len(header["Accept-Encoding"]) == 0
 	c.head = appendHead(append(c.head[:0], p.head...), header, len(body), gz)
 	if len(c.head)+len(body) <= 16<<10 {
@@ -214,44 +220,34 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 		_, err = bufs.WriteTo(c.nc)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("h1: writing the request: %w", err)
+		return Response{}, false, fmt.Errorf("h1: writing the request: %w", err)
 	}
 	c.lim.n = p.opts.MaxHeaderBytes
-	var hr *http.Response
-	for range max1xx + 1 {
-		hr, err = http.ReadResponse(c.br, nil)
-		if err != nil {
-			return nil, false, fmt.Errorf("h1: reading the answer: %w", err)
-		}
-		if hr.StatusCode >= 200 || hr.StatusCode == http.StatusSwitchingProtocols {
-			break
-		}
-		// 100 Continue, 103 Early Hints: informational, the answer follows.
-	}
-	if hr.StatusCode < 200 {
-		return nil, false, fmt.Errorf("h1: unexpected status %d", hr.StatusCode)
+	status, rh, length, closing, rbody, err := p.readHead(c)
+	if err != nil {
+		return Response{}, false, err
 	}
 	c.lim.n = noLimit
-	resp = &Response{StatusCode: hr.StatusCode, Header: hr.Header}
-	if hr.ContentLength > limit {
+	resp = Response{StatusCode: status, Header: rh}
+	if length > limit {
 		return resp, false, ErrTooLarge
 	}
-	src := hr.Body
-	if gz && strings.EqualFold(hr.Header.Get("Content-Encoding"), "gzip") {
+	src := rbody
+	if gz && strings.EqualFold(rh.Get("Content-Encoding"), "gzip") {
 		// Asked for by the pool, so undone by it, as net/http does.
-		delete(hr.Header, "Content-Encoding")
-		delete(hr.Header, "Content-Length")
-		zr, err := gunzip(hr.Body)
+		delete(rh, "Content-Encoding")
+		delete(rh, "Content-Length")
+		zr, err := gunzip(rbody)
 		if err != nil {
 			return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
 		}
 		defer putGunzip(zr)
 		src = zr
 	}
-	if hr.ContentLength > 0 {
+	if length > 0 {
 		// One allocation of the announced size instead of doublings, up
 		// to preGrowMax: a header alone never reserves more.
-		dst.Grow(int(min(hr.ContentLength, preGrowMax)) + bytes.MinRead)
+		dst.Grow(int(min(length, preGrowMax)) + bytes.MinRead)
 	}
 	start := dst.Len()
 	c.body = io.LimitedReader{R: src, N: limit + 1}
@@ -263,15 +259,42 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	if int64(dst.Len()-start) > limit {
 		return resp, false, ErrTooLarge
 	}
-	if src != hr.Body {
+	if src != rbody {
 		// The gzip stream ended; the body's framing must end with it.
-		if n, err := io.Copy(io.Discard, io.LimitReader(hr.Body, 1)); n > 0 || err != nil {
+		if n, err := io.Copy(io.Discard, io.LimitReader(rbody, 1)); n > 0 || err != nil {
 			return resp, false, nil
 		}
 	}
 	// Bytes after the answer were not asked for: the connection is out of
 	// step and must not carry another request.
-	return resp, !hr.Close && c.br.Buffered() == 0, nil
+	return resp, !closing && c.br.Buffered() == 0, nil
+}
+
+// readHead reads the head of the final answer: through readPlainHead when
+// it is of the plain kind (its body then framed by c.framed), else with
+// http.ReadResponse after up to max1xx informational answers. length is
+// the announced body length, -1 when unknown; closing says the connection
+// ends after the answer.
+func (p *Pool) readHead(c *conn) (status int, header http.Header, length int64, closing bool, body io.Reader, err error) {
+	if status, header, length, ok := readPlainHead(c.br); ok {
+		c.framed = lengthReader{r: c.br, n: length}
+		return status, header, length, false, &c.framed, nil
+	}
+	var hr *http.Response
+	for range max1xx + 1 {
+		hr, err = http.ReadResponse(c.br, nil)
+		if err != nil {
+			return 0, nil, 0, false, nil, fmt.Errorf("h1: reading the answer: %w", err)
+		}
+		if hr.StatusCode >= 200 || hr.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		// 100 Continue, 103 Early Hints: informational, the answer follows.
+	}
+	if hr.StatusCode < 200 {
+		return 0, nil, 0, false, nil, fmt.Errorf("h1: unexpected status %d", hr.StatusCode)
+	}
+	return hr.StatusCode, hr.Header, hr.ContentLength, hr.Close, hr.Body, nil
 }
 
 // preGrowMax bounds the buffer reserved for an answer on the strength of
@@ -455,6 +478,8 @@ func (p *Pool) dial(ctx context.Context) (*conn, error) {
 	}
 	c.lim.r = c.nc
 	c.br = bufio.NewReaderSize(&c.lim, 4<<10)
+	nc = c.nc
+	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) }
 	return c, nil
 }
 

@@ -106,7 +106,7 @@ func newPool(t *testing.T, u *url.URL, opts Options) *Pool {
 	return p
 }
 
-func post(p *Pool, h http.Header, body string, limit int64) (*Response, string, error) {
+func post(p *Pool, h http.Header, body string, limit int64) (Response, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var buf bytes.Buffer
@@ -480,6 +480,24 @@ func TestPostHostileServers(t *testing.T) {
 		{name: "answer before the request", body: `{"early":1}`, serve: func(c net.Conn) {
 			_, _ = io.WriteString(c, ok(`{"early":1}`))
 			_, _ = http.ReadRequest(bufio.NewReader(c))
+		}},
+		{name: "plain head, body cut off", errText: "unexpected EOF", serve: func(c net.Conn) {
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"short\":1}")
+		}},
+		{name: "head split across writes", body: `{"split":1}`, serve: func(c net.Conn) {
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-")
+			time.Sleep(20 * time.Millisecond)
+			_, _ = io.WriteString(c, "Length: 11\r\n\r\n{\"split\":1}")
+		}},
+		{name: "two different lengths", errText: "multiple Content-Length", serve: func(c net.Conn) {
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+		}},
+		{name: "signed length", errText: "bad Content-Length", serve: func(c net.Conn) {
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\n{}")
 		}},
 		{name: "gzip body cut off", errText: "unexpected EOF", serve: func(c net.Conn) {
 			_, _ = http.ReadRequest(bufio.NewReader(c))
