@@ -224,7 +224,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		return nil, 0, err
 	}
 	query := resolved.Query
-	hash := queryHash(query)
+	hash := s.hashes.hash(query)
 	// 9-12. parse, GET checks, static limits, validation.
 	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
 	if err != nil {

@@ -201,6 +201,8 @@ type Server struct {
 	inbound flight.Group[sharedAnswer]
 	streams streamsHolder // subscribe.go
 	ext     *extensions   // extend.go
+	// hashes remembers the hashes of recent documents (dochash.go).
+	hashes *hashMemo
 	// cacheMaxCost bounds the document and the plan cache of each
 	// supergraph version (CacheMaxCost; tests lower it).
 	cacheMaxCost int64
@@ -267,7 +269,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
-		cacheMaxCost: CacheMaxCost}
+		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()
 	s.routes()
 	if opts.MaxInflightBytes > 0 {

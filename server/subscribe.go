@@ -156,7 +156,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return failErr(err)
 	}
 	query := resolved.Query
-	hash := queryHash(query)
+	hash := s.hashes.hash(query)
 	// A document refused before admission still counts one request
 	// against the client's rate limit, as over HTTP (chargeInvalid).
 	invalid := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
