@@ -8,10 +8,22 @@ import (
 
 // TokenFrom returns the token a request carries: the configured header
 // (after its prefix), else the configured cookie. found is false when the
-// request carries none; err is set when the header is there but malformed.
+// request carries none; err is set when the header is there but malformed,
+// or when the header or the cookie comes more than once.
+//
+// One value is verified, but a rule that forwards the header (or Cookie)
+// sends every value on: with two, a subgraph that reads another one than
+// the gateway, or an empty first value that left the caller anonymous,
+// would receive a credential nobody verified. So a repeated token header
+// or cookie is refused, whatever the values.
 func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err error) {
 	if cfg.Header != "" {
-		if h := r.Header.Get(cfg.Header); h != "" {
+		values := r.Header.Values(cfg.Header)
+		if len(values) > 1 {
+			return "", true, errRepeatedToken
+		}
+		if len(values) == 1 && values[0] != "" {
+			h := values[0]
 			if cfg.Prefix == "" {
 				return strings.TrimSpace(h), true, nil
 			}
@@ -27,8 +39,12 @@ func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err er
 		}
 	}
 	if cfg.Cookie != "" {
-		if c, err := r.Cookie(cfg.Cookie); err == nil && c.Value != "" {
-			return c.Value, true, nil
+		cookies := r.CookiesNamed(cfg.Cookie)
+		if len(cookies) > 1 {
+			return "", true, errRepeatedToken
+		}
+		if len(cookies) == 1 && cookies[0].Value != "" {
+			return cookies[0].Value, true, nil
 		}
 	}
 	return "", false, nil

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,11 +25,23 @@ var hopByHop = map[string]bool{
 // sends a client's credentials on.
 var credentialHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Proxy-Authorization": true}
 
+// proxyHeaders say what a proxy saw of the request (the client's address,
+// the host and scheme it asked for). A subgraph behind the gateway takes
+// them as the gateway's word, but the gateway does not write them: what
+// the client wrote there, "*" would pass on as vouched for. They are
+// forwarded only when a rule names them (a load balancer in front that
+// sets them).
+var proxyHeaders = map[string]bool{"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true,
+	"X-Forwarded-Proto": true, "X-Real-Ip": true}
+
 // Propagation builds the headers of subgraph requests from the client
 // request and the verified caller.
 type Propagation struct {
 	all  compiledRules
 	subs map[string]compiledRules
+	// credentials are credentialHeaders and the ones NewPropagation was
+	// given: "*" does not forward them.
+	credentials map[string]bool
 }
 
 type compiledRules struct {
@@ -56,8 +69,17 @@ func (c compiledRules) empty() bool {
 }
 
 // NewPropagation compiles the header rules; nil when there are none.
-func NewPropagation(cfg HeadersConfig) *Propagation {
-	p := &Propagation{all: compile(cfg.All), subs: map[string]compiledRules{}}
+// credentials names the headers that carry a client's credentials besides
+// Authorization, Cookie and Proxy-Authorization (the token header of
+// JWTConfig.Header, an API key's): like those, "*" does not forward them,
+// only a rule that names them.
+func NewPropagation(cfg HeadersConfig, credentials ...string) *Propagation {
+	p := &Propagation{all: compile(cfg.All), subs: map[string]compiledRules{}, credentials: maps.Clone(credentialHeaders)}
+	for _, h := range credentials {
+		if h != "" {
+			p.credentials[http.CanonicalHeaderKey(h)] = true
+		}
+	}
 	for name, r := range cfg.Subgraphs {
 		if c := compile(r); !c.empty() {
 			p.subs[name] = c
@@ -91,7 +113,7 @@ func (p *Propagation) Header(r *http.Request, c *Caller, subgraph string) http.H
 	}
 	hop := connectionHeaders(r.Header)
 	for _, set := range sets {
-		set.apply(out, r, hop)
+		set.apply(out, r, hop, p.credentials)
 	}
 	for _, set := range sets {
 		for _, cl := range set.claims {
@@ -133,10 +155,10 @@ func connectionHeaders(h http.Header) map[string]bool {
 
 // apply applies the forward, rename and insert rules; the claims are
 // applied by Header, after every set.
-func (c compiledRules) apply(out http.Header, r *http.Request, conn map[string]bool) {
+func (c compiledRules) apply(out http.Header, r *http.Request, conn, credentials map[string]bool) {
 	if c.forwardAll {
 		for k, v := range r.Header {
-			if hopByHop[k] || credentialHeaders[k] || conn[k] {
+			if hopByHop[k] || credentials[k] || proxyHeaders[k] || conn[k] {
 				continue
 			}
 			out[k] = append([]string(nil), v...)

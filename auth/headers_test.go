@@ -71,3 +71,53 @@ func TestPolicyGranted(t *testing.T) {
 		}
 	}
 }
+
+// TestWildcardSkipsTokenHeaders: the header the gateway reads tokens from
+// (JWTConfig.Header, when not Authorization) carries credentials as
+// Authorization does: "*" does not send it to the subgraphs, only a rule
+// that names it. Before, "*" forwarded a token sent in X-Token to every
+// subgraph.
+func TestWildcardSkipsTokenHeaders(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	r.Header.Set("X-Token", "a.b.c")
+	r.Header.Set("X-Request-Id", "r1")
+	for _, c := range []struct {
+		name    string
+		forward []string
+		want    http.Header
+	}{
+		{"wildcard", []string{"*"}, http.Header{"X-Request-Id": {"r1"}}},
+		{"named", []string{"*", "x-token"}, http.Header{"X-Request-Id": {"r1"}, "X-Token": {"a.b.c"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := NewPropagation(HeadersConfig{All: HeaderRules{Forward: c.forward}}, "x-token").Header(r, nil, "users")
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestWildcardSkipsProxyHeaders: X-Forwarded-For, Forwarded, X-Real-Ip,
+// X-Forwarded-Host and X-Forwarded-Proto say what a proxy saw; the
+// gateway does not write them, so "*" passed on what the client wrote
+// there, and a subgraph that trusts the gateway as its proxy took a forged
+// address (or host) for the gateway's word. A rule that names them still
+// forwards them.
+func TestWildcardSkipsProxyHeaders(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	forged := http.Header{"X-Forwarded-For": {"10.0.0.1"}, "Forwarded": {"for=10.0.0.1"}, "X-Real-Ip": {"10.0.0.1"},
+		"X-Forwarded-Host": {"admin.internal"}, "X-Forwarded-Proto": {"https"}}
+	for k, v := range forged {
+		r.Header[k] = v
+	}
+	r.Header.Set("X-Request-Id", "r1")
+	if got, want := NewPropagation(HeadersConfig{All: HeaderRules{Forward: []string{"*"}}}).Header(r, nil, "users"),
+		(http.Header{"X-Request-Id": {"r1"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("wildcard: got %v, want %v", got, want)
+	}
+	got := NewPropagation(HeadersConfig{All: HeaderRules{Forward: []string{"X-Forwarded-For", "x-real-ip"}}}).Header(r, nil, "users")
+	if want := (http.Header{"X-Forwarded-For": {"10.0.0.1"}, "X-Real-Ip": {"10.0.0.1"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("named: got %v, want %v", got, want)
+	}
+}

@@ -43,6 +43,7 @@ var (
 	errBadClaims     = unauthenticated("the token's claims are malformed")
 	errMissingToken  = &Error{Code: "UNAUTHENTICATED", Message: "authentication required: no token was sent", Status: http.StatusUnauthorized}
 	errBadAuthHeader = unauthenticated("the authorization header is malformed")
+	errRepeatedToken = unauthenticated("the request carries its token more than once")
 )
 
 // Verifier checks JWTs against the configured keys and key sets. It is

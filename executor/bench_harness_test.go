@@ -26,7 +26,7 @@ type recordedTransport map[string][]byte
 
 // HarnessTransport loads the recorded answers (test only; exported for the
 // benchmarks of package executor_test).
-func HarnessTransport(b *testing.B) Transport {
+func HarnessTransport(b testing.TB) Transport {
 	b.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "harness-answers.json"))
 	if err != nil {

@@ -318,7 +318,7 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		typename := sel.Type
 		if sel.Abstract {
 			typename = v.Get("__typename").Str()
-			if !d.AppliesTo(typename) {
+			if !d.AppliesTo(typename) && !(unresolved(sel, typename) && d.AppliesTo(sel.ByType[0].Type)) {
 				// The fragment's type condition does not match this
 				// object: it has no entry here.
 				return
@@ -331,6 +331,15 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
 	})
 	return items
+}
+
+// unresolved reports whether an object of the abstract selection sel
+// whose data names typename is an @interfaceObject answer without a
+// concrete type: the plan leaves it so only when every implementation
+// selects alike, with the same @defer (planner/interfaceobject.go), so the
+// first type's selection is everyone's, as the one-body render takes it.
+func unresolved(sel *planner.ShapeSet, typename string) bool {
+	return sel.Abstract && (typename == "" || typename == sel.Type) && len(sel.ByType) > 0
 }
 
 // at calls visit for every object found at path (response keys, lists
@@ -354,6 +363,9 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, path []planner.PathKey
 		typename = v.Get("__typename").Str()
 	}
 	fields := sel.FieldsFor(typename)
+	if fields == nil && unresolved(sel, typename) {
+		fields = sel.ByType[0].Fields
+	}
 	for i := range fields {
 		f := &fields[i]
 		if f.ResponseKey != path[0].ResponseKey || f.Selection == nil {

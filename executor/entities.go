@@ -24,6 +24,11 @@ type entityBatch struct {
 	// errorCopies counts the errors repeated at more objects of their
 	// representation (entityError).
 	errorCopies int
+	// memo is entityFetch's representation memo and scratch the buffer
+	// it writes each representation in, kept here so that they are not
+	// made again for every fetch.
+	memo    repMemo
+	scratch []byte
 }
 
 // batchPool keeps entity batches between fetches; a batch that grew past
@@ -32,6 +37,9 @@ type entityBatch struct {
 var batchPool = sync.Pool{New: func() any { return &entityBatch{index: map[string]int{}} }}
 
 const maxPooledObjects = 4096
+
+// maxPooledScratch bounds the representation buffer a pooled batch keeps.
+const maxPooledScratch = 16 << 10
 
 func newEntityBatch() *entityBatch {
 	return batchPool.Get().(*entityBatch)
@@ -45,6 +53,7 @@ func (b *entityBatch) release() {
 	}
 	clear(b.objs)
 	clear(b.index)
+	b.memo = repMemo{}
 	b.reps, b.objs, b.rep, b.items, b.count, b.errorCopies = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0, 0
 	batchPool.Put(b)
 }
@@ -95,7 +104,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	batch := newEntityBatch()
 	defer batch.release()
 	batch.reps = append(batch.reps, '[')
-	var scratch []byte
+	scratch := batch.scratch[:0]
 	cached := e.entities != nil && !e.mutation
 	paths := n.Paths
 	if len(paths) == 0 {
@@ -109,7 +118,7 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// object whose required values equal them has it too, which is
 	// cheaper to tell than to write the representation.
 	last, lastStart := -1, 0
-	var lastObj repMemo
+	lastObj := &batch.memo
 	collect := func(obj *jsonvalue.Value) {
 		if last >= 0 && lastObj.same(obj) {
 			batch.add(obj, last)
@@ -134,6 +143,9 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 		for _, p := range paths {
 			e.pos.walk(e.data, p, collect)
 		}
+	}
+	if cap(scratch) <= maxPooledScratch {
+		batch.scratch = scratch
 	}
 	e.mu.Unlock()
 	e.fetchEntities(n, paths, batch, cached, nil)
@@ -472,10 +484,13 @@ type repMemo struct {
 	// place, where same looks first.
 	typename   *jsonvalue.Value
 	typenameAt int
-	// leaves are the values of req.Fields, in order; in buf while they
-	// fit (a key of a few fields, no allocation).
+	// leaves are the values of req.Fields, in order, and at the indexes of
+	// the members that hold them, where same looks first; in buf and atBuf
+	// while they fit (a key of a few fields, no allocation).
 	leaves []*jsonvalue.Value
+	at     []uint32
 	buf    [4]*jsonvalue.Value
+	atBuf  [4]uint32
 }
 
 // set remembers obj, whose representation for fetch f was just written.
@@ -483,9 +498,9 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 	m.req, m.typename, m.typenameAt = nil, nil, 0
 	clear(m.leaves)
 	if m.leaves == nil {
-		m.leaves = m.buf[:0]
+		m.leaves, m.at = m.buf[:0], m.atBuf[:0]
 	}
-	m.leaves = m.leaves[:0]
+	m.leaves, m.at = m.leaves[:0], m.at[:0]
 	for i, kv := range obj.Members() {
 		if kv.Key == "__typename" {
 			m.typename, m.typenameAt = kv.Value, i
@@ -506,11 +521,17 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 		if rf.TypeCondition != "" || len(rf.Fields) > 0 {
 			return
 		}
-		v := obj.Field(rf.Key, &hint)
+		i := obj.Lookup(rf.Key, hint)
+		if i < 0 {
+			return
+		}
+		v := obj.Members()[i].Value
 		if !isLeaf(v) {
 			return
 		}
 		m.leaves = append(m.leaves, v)
+		m.at = append(m.at, uint32(i))
+		hint = i + 1
 	}
 	m.req = req
 }
@@ -530,9 +551,8 @@ func (m *repMemo) same(obj *jsonvalue.Value) bool {
 			return false
 		}
 	}
-	hint := 0
 	for i, rf := range m.req.Fields {
-		if !sameLeaf(obj.Field(rf.Key, &hint), m.leaves[i]) {
+		if !sameLeaf(obj.FieldAt(rf.Key, &m.at[i]), m.leaves[i]) {
 			return false
 		}
 	}

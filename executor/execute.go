@@ -63,6 +63,9 @@ type Error struct {
 	// from, nil for the gateway's own errors: incremental delivery sends
 	// it with the part that ran the fetch.
 	fetch *planner.Fetch
+	// nullData: the error came with a root fetch's answer whose data was
+	// null, so every field that fetch answers is missing because of it.
+	nullData bool
 }
 
 // execution is the per-request state of one plan run.
@@ -351,7 +354,8 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if data := v.Get("data"); data.Type() == jsonvalue.TypeObject {
+	data := v.Get("data")
+	if data.Type() == jsonvalue.TypeObject {
 		applyRewrites(data, f.OutputRewrites)
 		if e.data == nil {
 			e.data = data
@@ -363,6 +367,7 @@ func (e *execution) rootFetch(f *planner.Fetch) {
 	for _, ev := range v.Get("errors").Array() {
 		err := e.subgraphError(ev, f.Subgraph, func(p []*jsonvalue.Value) []any { return jsonPath(nil, p) })
 		err.fetch = f
+		err.nullData = data.Type() != jsonvalue.TypeObject
 		e.errors = append(e.errors, err)
 	}
 }

@@ -2,10 +2,12 @@ package executor_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2"
 )
 
@@ -59,6 +61,59 @@ func TestEntityNullReportsItsErrorOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr := &cannedTransport{answers: map[string][]string{"products": {c.products}, "inventory": {c.inventory}}}
+			got := string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
+			if got != c.want {
+				t.Errorf("got  %s\nwant %s\nsent %v", got, c.want, tr.sent)
+			}
+		})
+	}
+}
+
+// TestRootFetchNullDataReportsItsErrorOnce: a root fetch whose subgraph
+// nulls its whole data (a non-null field of one root field failed) leaves
+// every root field it answers missing, also one whose other fields come
+// from another subgraph (settings { units } from specs, settings { format }
+// from catalog, fixture parent_call): the response carries the subgraph's
+// error, not a "Cannot return null" for each field that fetch would have
+// answered, as Apollo Gateway and Hive Gateway answer (difftest seed 13 with
+// DIFFTEST_ERRORS=2). A value missing from an answer with data stays a
+// non-null violation.
+func TestRootFetchNullDataReportsItsErrorOnce(t *testing.T) {
+	sdl, err := os.ReadFile("../testdata/supergraphs/parent_call.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := schema.Load(string(sdl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const query = `{ settings { units format { date } } products { details { a9: care { washing } } } }`
+	ext := `"extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"catalog"}`
+	cases := []struct {
+		name, catalog, want string
+	}{
+		{name: "catalog nulls its data",
+			catalog: `{"data":null,"errors":[{"message":"boom","path":["products",0,"details"]}]}`,
+			want:    `{"data":null,"errors":[{"message":"boom","path":["products",0,"details"],` + ext + `}]}`},
+		{name: "catalog answers without format",
+			catalog: `{"data":{"settings":{},"products":[]}}`,
+			want:    `{"data":null,"errors":[{"message":"Cannot return null for non-nullable field Settings.format.","path":["settings","format"]}]}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc, errs := gqlparser.LoadQuery(sg.API, query)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			op, err := planner.Normalize(sg.API, doc, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := planner.New(sg).Plan(op, planner.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := &cannedTransport{answers: map[string][]string{"catalog": {c.catalog}, "specs": {`{"data":{"settings":{"units":"metric"}}}`}}}
 			got := string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
 			if got != c.want {
 				t.Errorf("got  %s\nwant %s\nsent %v", got, c.want, tr.sent)

@@ -20,6 +20,19 @@ type renderer struct {
 	base       []any
 	path       []pathStep
 	nullErrors []*Error
+	// untracked renderers keep no path: the first step that needs one (an
+	// error to record) sets redo instead, and the response is rendered
+	// again with a renderer that keeps it. Most responses have no error
+	// of the renderer's own, and keeping the path cost a push and a pop
+	// per field and list element.
+	untracked, redo bool
+	// at holds, per field of the shape (ShapeField.Slot), the index of
+	// the member it was last found at: the objects at one position of the
+	// data mostly hold their members in one order, which merging entity
+	// answers makes differ from the selection's. Empty when the shape has
+	// no numbered fields; then each object's fields are looked up from
+	// where the one before was found.
+	at []uint32
 }
 
 // pathStep is one step of a response path: a response key, or a list
@@ -31,6 +44,10 @@ type pathStep struct {
 
 // responsePath returns the current response path as an error path.
 func (r *renderer) responsePath() []any {
+	if r.untracked {
+		r.redo = true
+		return nil
+	}
 	out := make([]any, 0, len(r.base)+len(r.path)+1)
 	out = append(out, r.base...)
 	for _, s := range r.path {
@@ -92,11 +109,17 @@ func (r *renderer) siblingOf(a []any) bool {
 
 // render writes the response for shape: data and errors.
 func (e *execution) render(buf []byte, shape *planner.Shape, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, int) {
-	r := &renderer{e: e, introspect: introspect}
+	// The notes are made apart from the renderer, which then stays on
+	// the stack (a slice into a renderer of its own put it on the heap).
+	r := &renderer{e: e, introspect: introspect, untracked: true, at: make([]uint32, shape.Slots)}
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
 	var ok bool
 	buf, ok = r.object(buf, e.data, shape.Root, shape.RootType)
+	if r.redo {
+		r = &renderer{e: e, introspect: introspect, at: make([]uint32, shape.Slots)}
+		buf, ok = r.object(buf[:start], e.data, shape.Root, shape.RootType)
+	}
 	if !ok {
 		buf = append(buf[:start], "null"...)
 	}
@@ -163,48 +186,77 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			fields = sel.ByType[0].Fields
 		}
 	}
-	// The fields are looked up from where the last one was found: the
-	// merged data mostly holds them in the selection's order.
+	// Without r.at, the fields are looked up from where the last one was
+	// found: the merged data often holds them in the selection's order.
 	hint := 0
 	start := len(buf)
 	buf = append(buf, '{')
 	for i := range fields {
+		if r.redo {
+			// The response is rendered again keeping the path: what
+			// is left of this render is not needed.
+			return buf[:start], false
+		}
 		f := &fields[i]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, f.JSONKey...)
-		if f.Denied {
-			// Authorization removed the field from the plan: null, and
-			// one error at each path where it appears.
-			r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",
-				Path: append(r.responsePath(), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
-			if f.NonNull(0) {
-				return buf[:start], false
-			}
-			buf = append(buf, "null"...)
-			continue
-		}
-		switch f.Kind {
-		case planner.Typename:
-			buf = appendStringText(buf, typename)
-			continue
-		case planner.Introspection:
-			if r.introspect != nil {
-				buf = r.introspect(buf, f)
+		var fv *jsonvalue.Value
+		if f.PlainLeaf() {
+			// Most fields: a leaf that is written as the data has it,
+			// which is what value does with anything but null.
+			fv = r.lookup(v, f, &hint)
+			if fv.Type() != jsonvalue.TypeNull {
+				buf = fv.AppendJSON(buf)
 				continue
 			}
+		} else {
+			if f.Denied {
+				// Authorization removed the field from the plan: null, and
+				// one error at each path where it appears.
+				r.nullErrors = append(r.nullErrors, &Error{Message: "Unauthorized field or type",
+					Path: append(r.responsePath(), f.ResponseKey), Extensions: map[string]any{"code": "UNAUTHORIZED_FIELD_OR_TYPE"}})
+				if f.NonNull(0) {
+					return buf[:start], false
+				}
+				buf = append(buf, "null"...)
+				continue
+			}
+			switch f.Kind {
+			case planner.Typename:
+				buf = appendStringText(buf, typename)
+				continue
+			case planner.Introspection:
+				if r.introspect != nil {
+					buf = r.introspect(buf, f)
+					continue
+				}
+			}
+			fv = r.lookup(v, f, &hint)
 		}
-		fv := v.Field(f.DataKey, &hint)
-		r.path = append(r.path, pathStep{key: f.ResponseKey})
 		var ok bool
-		buf, ok = r.value(buf, fv, 0, f)
-		r.path = r.path[:len(r.path)-1]
+		if r.untracked {
+			buf, ok = r.value(buf, fv, 0, f)
+		} else {
+			r.path = append(r.path, pathStep{key: f.ResponseKey})
+			buf, ok = r.value(buf, fv, 0, f)
+			r.path = r.path[:len(r.path)-1]
+		}
 		if !ok {
 			return buf[:start], false
 		}
 	}
 	return append(buf, '}'), true
+}
+
+// lookup returns the member of v that f reads: at the member r.at notes
+// for f, or from *hint on.
+func (r *renderer) lookup(v *jsonvalue.Value, f *planner.ShapeField, hint *int) *jsonvalue.Value {
+	if s := f.Slot(); s < len(r.at) {
+		return v.FieldAt(f.DataKey, &r.at[s])
+	}
+	return v.Field(f.DataKey, hint)
 }
 
 // value writes the value of f level list levels down (0: the field's own
@@ -230,10 +282,14 @@ func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.S
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			r.path = append(r.path, pathStep{index: i})
 			var ok bool
-			buf, ok = r.value(buf, item, level+1, f)
-			r.path = r.path[:len(r.path)-1]
+			if r.untracked {
+				buf, ok = r.value(buf, item, level+1, f)
+			} else {
+				r.path = append(r.path, pathStep{index: i})
+				buf, ok = r.value(buf, item, level+1, f)
+				r.path = r.path[:len(r.path)-1]
+			}
 			if !ok {
 				buf = buf[:start]
 				if nonNull {
@@ -311,8 +367,12 @@ func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]b
 // that one error, which the spec reports once (only one error per field
 // that caused the null, spec 6.4.4), not once more per missing sibling.
 func (r *renderer) nullError(f *planner.ShapeField) {
+	if r.untracked {
+		r.redo = true
+		return
+	}
 	for _, e := range r.e.errors {
-		if r.relatedTo(e.Path) || r.siblingOf(e.Path) {
+		if r.relatedTo(e.Path) || r.siblingOf(e.Path) || r.missingWith(e) {
 			return
 		}
 	}
@@ -323,6 +383,32 @@ func (r *renderer) nullError(f *planner.ShapeField) {
 	}
 	r.nullErrors = append(r.nullErrors, &Error{Message: "Cannot return null for non-nullable field " + f.ParentType + "." + f.Name + ".",
 		Path: r.responsePath()})
+}
+
+// missingWith reports whether the field being rendered is missing because
+// of e: a root fetch that answered null data with e (a non-null field of
+// one of its root fields failed, so the subgraph nulled them all) leaves
+// every root field it answers without a value, and a field below one of
+// them, null for the same failure, is not reported again (both Apollo
+// Gateway and Hive Gateway report the subgraph's errors only).
+func (r *renderer) missingWith(e *Error) bool {
+	if !e.nullData || e.fetch == nil {
+		return false
+	}
+	path := r.responsePath()
+	if len(path) == 0 {
+		return false
+	}
+	key, ok := path[0].(string)
+	if !ok {
+		return false
+	}
+	for _, k := range e.fetch.RootFields {
+		if planner.ResponseKeyOf(k) == key {
+			return true
+		}
+	}
+	return false
 }
 
 // related reports whether one path is a prefix of the other; a nil error

@@ -90,7 +90,7 @@ func BenchPlanOf(b *testing.B, name string) *planner.Plan {
 // BenchHarnessPlan plans the shared load harness's query
 // (testdata/bench/query.graphql) on its supergraph
 // (testdata/bench/supergraph.graphql); test only.
-func BenchHarnessPlan(b *testing.B) *planner.Plan {
+func BenchHarnessPlan(b testing.TB) *planner.Plan {
 	b.Helper()
 	sdl, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "supergraph.graphql"))
 	if err != nil {
@@ -99,7 +99,7 @@ func BenchHarnessPlan(b *testing.B) *planner.Plan {
 	return benchPlanOn(b, string(sdl), "query.graphql")
 }
 
-func benchPlanOn(b *testing.B, supergraph, name string) *planner.Plan {
+func benchPlanOn(b testing.TB, supergraph, name string) *planner.Plan {
 	b.Helper()
 	sg, err := schema.Load(supergraph)
 	if err != nil {

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strconv"
+
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -24,11 +26,18 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 	// one under a type condition needs the concrete type.
 	// Fields count alike when they are one field under one response key
 	// (the same key may name other fields on other types).
+	// Planning @defer parts apart, a field counts alike only when it is
+	// delivered with the same @defer: one deferred on some implementations
+	// only needs the concrete type to know its part.
+	sig := fieldSig
+	if b.deferAware {
+		sig = deferSig
+	}
 	count := map[string]int{}
 	typed := map[string]int{} // selected in a fragment on the type too
 	for _, tf := range sel.ByType {
 		for _, f := range tf.Fields {
-			count[fieldSig(f)]++
+			count[sig(f)]++
 			if f.onObject {
 				typed[fieldSig(f)]++
 			}
@@ -38,7 +47,7 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 	// from another subgraph.
 	jumped := map[string][]*group{}
 	for i, tf := range sel.ByType {
-		if i > 0 && !sameKeys(tf.Fields, sel.ByType[0].Fields) {
+		if i > 0 && !sameKeys(tf.Fields, sel.ByType[0].Fields, sig) {
 			needDown = true
 		}
 		for _, f := range tf.Fields {
@@ -49,7 +58,7 @@ func (b *builder) planInterfaceObject(rc routeCtx, g *group, sub *subSel, sel *S
 			if planned[fieldSig(f)] {
 				continue
 			}
-			if it.Fields[f.Name] == nil || count[fieldSig(f)] < len(sel.ByType) {
+			if it.Fields[f.Name] == nil || count[sig(f)] < len(sel.ByType) {
 				needDown = true
 				continue
 			}
@@ -193,12 +202,12 @@ func (b *builder) jumpToInterfaceObject(rc routeCtx, g *group, ts *typeSel, typ 
 	b.planField(rc, eg, eg.sel.forType(iface), iface, f, path, nil, false)
 }
 
-func sameKeys(a, b []*Field) bool {
+func sameKeys(a, b []*Field, sig func(*Field) string) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if fieldSig(a[i]) != fieldSig(b[i]) {
+		if sig(a[i]) != sig(b[i]) {
 			return false
 		}
 	}
@@ -209,6 +218,14 @@ func sameKeys(a, b []*Field) bool {
 // arguments.
 func fieldSig(f *Field) string {
 	return f.ResponseKey + "\x00" + f.Name + "(" + argsString(f.Arguments) + ")"
+}
+
+// deferSig is fieldSig and the @defer the field is delivered with.
+func deferSig(f *Field) string {
+	if f.Defer == nil {
+		return fieldSig(f)
+	}
+	return fieldSig(f) + "\x00" + strconv.Itoa(f.Defer.ID)
 }
 
 // interfaceTarget finds another subgraph that resolves iface.f on the

@@ -478,9 +478,16 @@ func (b *builder) partOf(f *Field) *Defer {
 // fetch g belongs to does not wait for f, even when g's subgraph resolves
 // it (Apollo Router plans deferred fragments the same way). It reports
 // false when f's type has no key to jump with (a value type): f is then
-// fetched with g.
+// fetched with g; and when g's subgraph has f here through a @provides:
+// the value is in g's answer already (the subgraph promises it along that
+// path), where an entity fetch would ask again, maybe another subgraph
+// (one more request, and some subgraphs answer a provided field only
+// along its @provides path, as the federation audit's nested-provides).
 func (b *builder) deferJump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, part *Defer) bool {
 	if typ == b.op.RootType && !g.entity && len(path) == 0 {
+		return false
+	}
+	if prov.has(f.Name) && b.resolvable(g.graph, typ, f.Name, prov) {
 		return false
 	}
 	t := b.sg.Types[typ]

@@ -27,6 +27,10 @@ type Shape struct {
 	RootType string
 	// Root is the selection at the root.
 	Root *ShapeSet
+	// Slots is the number of fields BuildShape numbered (ShapeField.Slot
+	// is below it): a renderer keeps a note per field in a slice that
+	// long. Shapes made otherwise (a @defer payload's views) have none.
+	Slots int
 }
 
 // Mutation reports whether the shape is a mutation's (its root fields run
@@ -135,6 +139,10 @@ type ShapeField struct {
 	Kind    FieldKind
 	// Denied fields render null with an UNAUTHORIZED_FIELD_OR_TYPE error.
 	Denied bool
+	// slot is the field's number in its shape (Shape.Slots).
+	slot uint32
+	// plainLeaf: see PlainLeaf.
+	plainLeaf bool
 }
 
 // maxListDepth bounds the list nesting of a field's type the shape holds.
@@ -146,6 +154,17 @@ func (f *ShapeField) NonNull(level int) bool { return f.nonNull>>uint(level)&1 !
 
 // Lists is the list depth of the field's type.
 func (f *ShapeField) Lists() int { return int(f.lists) }
+
+// PlainLeaf reports whether the field is a leaf read from the data that
+// is rendered as the data has it unless it is null: not denied, no
+// __typename or introspection, no selection, no enum values to check and
+// no list levels.
+func (f *ShapeField) PlainLeaf() bool { return f.plainLeaf }
+
+// Slot is the field's number in the shape BuildShape made, distinct for
+// each field and below Shape.Slots. A copy of the field (a @defer
+// payload's view) keeps its number.
+func (f *ShapeField) Slot() int { return int(f.slot) }
 
 // FieldsFor returns the fields rendered when the runtime type is
 // typeName; nil when the position has no such possible type.
@@ -216,7 +235,7 @@ func BuildShape(op *Operation, denied map[*Field]bool) (*Shape, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	return &Shape{Kind: op.Kind, RootType: op.RootType, Root: root}, nil
+	return &Shape{Kind: op.Kind, RootType: op.RootType, Root: root, Slots: len(b.fields)}, nil
 }
 
 type shapeBuilder struct {
@@ -258,11 +277,14 @@ func (b *shapeBuilder) set(sel *SelectionSet) *ShapeSet {
 	for i, tf := range sel.ByType {
 		st := ShapeType{Type: tf.Type, NullCondition: tf.NullCondition}
 		out.NullConditions = out.NullConditions || tf.NullCondition
+		first := len(b.fields)
 		if tf.Fields != nil {
 			st.Fields = take(&b.fields, len(tf.Fields))
 		}
 		for j, f := range tf.Fields {
 			b.field(&st.Fields[j], f)
+			// Its place in the block numbers the field.
+			st.Fields[j].slot = uint32(first + j)
 		}
 		out.ByType[i] = st
 	}
@@ -309,4 +331,5 @@ func (b *shapeBuilder) field(out *ShapeField, f *Field) {
 	if f.Selection != nil {
 		out.Selection = b.set(f.Selection)
 	}
+	out.plainLeaf = out.Kind == FromData && !out.Denied && out.Selection == nil && out.Enum == nil && out.lists == 0
 }

@@ -360,3 +360,66 @@ func TestPlanLeavesOperationsUnchanged(t *testing.T) {
 		t.Error("a view at a position the defer is not at")
 	}
 }
+
+// TestShapeSlots: BuildShape numbers every field of the shape, at every
+// depth and for every possible type of an abstract position, with a
+// distinct slot below Shape.Slots.
+func TestShapeSlots(t *testing.T) {
+	s := shapeSchema(t)
+	for _, query := range []string{
+		`{ one { id name } }`,
+		`{ items { id name color } one { id } color }`,
+		`{ node(id: "1") { id ... on Item { name } ... on User { login } } search { ... on Item { id } ... on User { id login } } }`,
+	} {
+		shape, err := planner.BuildShape(shapeOp(t, s, query), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]string{}
+		var walk func(set *planner.ShapeSet, path string)
+		walk = func(set *planner.ShapeSet, path string) {
+			for _, tf := range set.ByType {
+				for i := range tf.Fields {
+					f := &tf.Fields[i]
+					at := path + "/" + tf.Type + "." + f.ResponseKey
+					if n := f.Slot(); n < 0 || n >= shape.Slots {
+						t.Errorf("%s: %s has slot %d, outside [0,%d)", query, at, n, shape.Slots)
+					} else if other, ok := seen[n]; ok {
+						t.Errorf("%s: %s and %s share slot %d", query, at, other, n)
+					} else {
+						seen[n] = at
+					}
+					if f.Selection != nil {
+						walk(f.Selection, at)
+					}
+				}
+			}
+		}
+		walk(shape.Root, "")
+		if len(seen) != shape.Slots {
+			t.Errorf("%s: %d fields numbered, Slots = %d", query, len(seen), shape.Slots)
+		}
+	}
+}
+
+// TestShapePlainLeaf: only leaves read from the data without a denial,
+// enum check, list level or selection are plain (rendered as the data
+// has them).
+func TestShapePlainLeaf(t *testing.T) {
+	s := shapeSchema(t)
+	op := shapeOp(t, s, `{ one { id name __typename color } items { name } color tooDeep: one { id } search { __typename } }`)
+	one := op.Selection.ByType[0].Fields[0]
+	name := one.Selection.ByType[0].Fields[1]
+	shape, err := planner.BuildShape(op, map[*planner.Field]bool{name: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{
+		"one": false, "one.id": true, "one.name": false, "one.__typename": false, "one.color": false,
+		"items": false, "items.name": true, "color": false, "tooDeep.id": true, "search": false,
+	} {
+		if got := shapeField(t, shape.Root, strings.Split(path, ".")...).PlainLeaf(); got != want {
+			t.Errorf("%s: plain leaf %v, want %v", path, got, want)
+		}
+	}
+}

@@ -20,8 +20,10 @@ type security struct {
 }
 
 // newSecurity builds the security stages of cfg and fetches the key sets
-// once (their refresh runs until Close).
-func newSecurity(cfg auth.Config) (*security, error) {
+// once (their refresh runs until Close). credentials are the request
+// headers besides the token's that carry credentials (an API key's):
+// header rules forward them only when they name them.
+func newSecurity(cfg auth.Config, credentials ...string) (*security, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -31,7 +33,7 @@ func newSecurity(cfg auth.Config) (*security, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	authn.Start(ctx)
-	return &security{authn: authn, prop: auth.NewPropagation(cfg.Headers), cors: auth.NewCORS(cfg.CORS), cancel: cancel}, nil
+	return &security{authn: authn, prop: auth.NewPropagation(cfg.Headers, append(credentials, cfg.JWT.Header)...), cors: auth.NewCORS(cfg.CORS), cancel: cancel}, nil
 }
 
 // Close stops the background work of the server: key set refreshes, the

@@ -16,7 +16,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
-	"github.com/fedgate/gateway/pkg/hooks"
+
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -238,7 +238,7 @@ func (s *Server) varyValues(r *http.Request) []string {
 // Hooks that declared what they read (hooks.Vary) are keyed by those
 // values only, so callers that differ elsewhere share entries.
 func (s *Server) fetchVary(a *answerInput) string {
-	if !s.ext.hooksAt(hooks.SubgraphRequest) && !s.ext.hooksAt(hooks.SubgraphResponse) {
+	if !s.subgraphHooks() {
 		return ""
 	}
 	if v := s.ext.vary; v != nil {
@@ -318,7 +318,7 @@ func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.In
 	if !policy.Cacheable() || policy.Scope == cache.Private && identity == "" {
 		in.Entities = s.entityCacheFor(ctx, a)
 		out, status, stats := s.run(ctx, rt, entry, in)
-		meta.cacheControl = uncachedHeader(privateIfGranted(finalPolicy(policy, &stats), a.grants), stats)
+		meta.cacheControl = uncachedHeader(s.downstream(finalPolicy(policy, &stats), a), stats)
 		return out, status
 	}
 	// The coerced variables were marshalled once (maps marshal with
@@ -333,7 +333,7 @@ func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.In
 	privateOnly := policy.Scope == cache.Private
 	rc := s.caches.responses
 	if r, ok := rc.Get(ctx, key, privateOnly); ok {
-		return servedFromCache(r, meta, a.grants), http.StatusOK
+		return s.servedFromCache(r, meta, a), http.StatusOK
 	}
 	res, err := rc.Do(ctx, key.FlightKey(), func(fctx context.Context) cache.Result {
 		if r, ok := rc.Recheck(fctx, key, privateOnly); ok {
@@ -360,15 +360,15 @@ func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.In
 	}
 	meta.shared = true
 	if res.Cached != nil {
-		return servedFromCache(res.Cached, meta, a.grants), http.StatusOK
+		return s.servedFromCache(res.Cached, meta, a), http.StatusOK
 	}
-	meta.cacheControl = privateIfGranted(res.Policy, a.grants).Header()
+	meta.cacheControl = s.downstream(res.Policy, a).Header()
 	return res.Body, res.Status
 }
 
-func servedFromCache(r *cache.Response, meta *responseMeta, grants auth.Grants) []byte {
+func (s *Server) servedFromCache(r *cache.Response, meta *responseMeta, a *answerInput) []byte {
 	meta.shared = true
-	meta.cacheControl = privateIfGranted(r.Policy, grants).Header()
+	meta.cacheControl = s.downstream(r.Policy, a).Header()
 	meta.age = strconv.FormatInt(int64(r.Age(time.Now())/time.Second), 10)
 	return r.Body
 }

@@ -86,6 +86,12 @@ var hostileFamilies = []hostileFamily{
 	{"undeclared list variable", func(n int) (string, string) {
 		return `{ me { id } }`, `{"l":[` + repeatTo(n, "1", ",") + `]}`
 	}},
+	// Validation suggests the known names closest to an unknown one
+	// ("Did you mean"): a Levenshtein distance from the name to each
+	// candidate, in the product of their lengths.
+	{"long unknown field names", func(n int) (string, string) {
+		return "{ " + repeatTo(n-1024, "f{i}"+strings.Repeat("x", n/128), " ") + " }", ""
+	}},
 }
 
 // hostileSeq numbers the documents BenchmarkHostileDocuments sends, over

@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/server"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestIntrospectionDisabled: with server.introspection off (the default),
@@ -49,5 +53,59 @@ func TestIntrospectionDisabled(t *testing.T) {
 				t.Fatalf("introspection on: %d %.300s, want 200 without errors", resp.Status, resp.Body)
 			}
 		})
+	}
+}
+
+// TestNoSuggestionsWithoutIntrospection: a validation error's "Did you
+// mean ...?" names fields, arguments, types and enum values of the
+// schema, close to what the client guessed: enough to rebuild the schema
+// by guessing (as clairvoyance does) when introspection is off. A caller
+// who may not introspect (server.introspection off, or without
+// auth.authorization.introspection_scope) gets the error without the
+// suggestion; one who may, gets it whole. Before, every caller got
+// `Cannot query field "topProduct" on type "Query". Did you mean
+// "topProducts" or "product"?`.
+func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
+	const guess = `{ topProduct { upc } me { nam } product(up: "1") { upc } }`
+	off := gatewaytest.Start(t, gatewaytest.WithServerOptions(server.DefaultOptions()))
+	on := gatewaytest.Start(t)
+	for _, c := range []struct {
+		name    string
+		g       *gatewaytest.Gateway
+		suggest bool
+	}{{"introspection off", off, false}, {"introspection on", on, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			resp := postJSON(t, c.g, map[string]any{"query": guess}, nil)
+			checkSuggestions(t, resp.Status, resp.Body, c.suggest, 3)
+		})
+	}
+	t.Run("introspection scope", func(t *testing.T) {
+		env := newCacheEnv(t)
+		opts := server.DefaultOptions()
+		opts.Introspection = true
+		opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "test", Algorithms: []string{"HS256"}, Secret: testSecret}}
+		opts.Auth.Authorization.IntrospectionScope = "introspect"
+		g := env.rawGateway(t, opts)
+		for _, c := range []struct {
+			name    string
+			scope   string
+			suggest bool
+		}{{"without the scope", "read", false}, {"with the scope", "introspect", true}} {
+			token := signed(t, jwt.MapClaims{"sub": "u", "scope": c.scope})
+			a := g.postWith(t, `{ produts { upc } }`, nil, map[string]string{"Authorization": "Bearer " + token})
+			t.Run(c.name, func(t *testing.T) { checkSuggestions(t, a.Status, a.Body, c.suggest, 1) })
+		}
+	})
+}
+
+// checkSuggestions checks a 400 answer of n validation errors, with or
+// without "Did you mean".
+func checkSuggestions(t *testing.T, status int, body []byte, suggest bool, n int) {
+	t.Helper()
+	if status != http.StatusBadRequest || strings.Count(string(body), "GRAPHQL_VALIDATION_FAILED") < n {
+		t.Fatalf("%d %s, want 400 with %d validation errors", status, body, n)
+	}
+	if got := strings.Count(string(body), "Did you mean"); suggest && got != n || !suggest && got != 0 {
+		t.Errorf("%d suggestions, want %d: %s", got, map[bool]int{true: n}[suggest], body)
 	}
 }

@@ -149,7 +149,9 @@ func (s *Server) Observed(next http.Handler) http.Handler {
 func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	o := &s.opts.Observe
 	start := time.Now()
-	id := r.Header.Get("X-Request-ID")
+	// The canonical spelling: Get would canonicalize "X-Request-ID" into
+	// a new string on every request.
+	id := r.Header.Get(telemetry.RequestIDHeader)
 	if !telemetry.ValidRequestID(id) {
 		id = telemetry.NewRequestID()
 	}

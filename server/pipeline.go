@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -159,7 +160,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if meta.cacheControl != "" {
-		w.Header().Set("Cache-Control", meta.cacheControl)
+		w.Header().Set("Cache-Control", withCookies(meta.cacheControl, w.Header()))
+		if vary := s.varyHeader(); vary != "" && meta.cacheControl != "no-store" {
+			w.Header().Add("Vary", vary)
+		}
 	}
 	if meta.age != "" {
 		w.Header().Set("Age", meta.age)
@@ -220,7 +224,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		return nil, 0, err
 	}
 	query := resolved.Query
-	hash := queryHash(query)
+	hash := s.hashes.hash(query)
 	// 9-12. parse, GET checks, static limits, validation.
 	d, err := s.document(ctx, rt, query, hash, func(doc *ast.QueryDocument) error { return s.getChecks(hr, doc, req.OperationName) })
 	if err != nil {
@@ -234,7 +238,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		telemetry.RequestInfoFrom(ctx).SetOperation(limits.Clip(op.Name, maxLoggedName), hash)
 	}
 	if len(d.errs) > 0 {
-		return nil, 0, s.chargeInvalid(ctx, hr, h, validationError(d.errs))
+		return nil, 0, s.chargeInvalid(ctx, hr, h, validationError(d.errs, !s.introspectable(ctx, rt)))
 	}
 	if op == nil {
 		msg := "operationName is required when the document has several operations"
@@ -354,10 +358,14 @@ func (s *Server) getChecks(hr *http.Request, doc *ast.QueryDocument, name string
 }
 
 // validationError is one error per validation failure.
-func validationError(errs gqlerror.List) *reqerr.Error {
+func validationError(errs gqlerror.List, hideSuggestions bool) *reqerr.Error {
 	var out *reqerr.Error
 	for _, e := range errs {
-		re := &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: limits.Clip(e.Message, 512), Status: http.StatusBadRequest}
+		msg := e.Message
+		if hideSuggestions {
+			msg = withoutSuggestion(msg)
+		}
+		re := &reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: limits.Clip(msg, 512), Status: http.StatusBadRequest}
 		for _, l := range e.Locations {
 			re.Locations = append(re.Locations, reqerr.Location{Line: l.Line, Column: l.Column})
 		}
@@ -368,6 +376,24 @@ func validationError(errs gqlerror.List) *reqerr.Error {
 		}
 	}
 	return out
+}
+
+// withoutSuggestion cuts the "Did you mean ...?" that gqlparser's rules
+// end a message with: it names fields, arguments, types or enum values
+// of the schema close to what the client wrote, enough to rebuild a
+// schema by guessing when introspection is off.
+func withoutSuggestion(msg string) string {
+	if i := strings.Index(msg, " Did you mean "); i >= 0 {
+		return msg[:i]
+	}
+	return msg
+}
+
+// introspectable reports whether the caller of ctx may introspect the
+// schema: introspection is on (server.introspection) and, with
+// auth.authorization.introspection_scope, the caller has the scope.
+func (s *Server) introspectable(ctx context.Context, rt *runtime) bool {
+	return s.opts.Introspection && rt.authz.Grants(auth.CallerFrom(ctx)).Introspection
 }
 
 // rejection is the 403 answer of reject mode (one error per path the
@@ -578,31 +604,68 @@ func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta
 	}
 	out, status, stats := s.run(ctx, a.rt, a.entry, in)
 	if a.op.Operation == ast.Query && meta.cacheControl == "" && status == http.StatusOK {
-		meta.cacheControl = s.httpCacheControl(a.entry.policy, &stats, a.grants)
+		meta.cacheControl = s.httpCacheControl(a.entry.policy, &stats, a)
 	}
 	return out, status
 }
 
 // httpCacheControl is the Cache-Control of an answer the response cache
-// did not handle. An answer whose content depends on the caller's grants
-// is never public: a shared cache would serve it to callers of other
-// grants.
-func (s *Server) httpCacheControl(p cache.Policy, stats *executor.Stats, grants auth.Grants) string {
+// did not handle (downstream).
+func (s *Server) httpCacheControl(p cache.Policy, stats *executor.Stats, a *answerInput) string {
 	if s.caches.responses == nil {
 		return ""
 	}
-	return uncachedHeader(privateIfGranted(finalPolicy(p, stats), grants), *stats)
+	return uncachedHeader(s.downstream(finalPolicy(p, stats), a), *stats)
 }
 
-// privateIfGranted restricts p to PRIVATE when the answer depends on the
-// caller's authorization grants (the supergraph has authorization
-// directives), for the HTTP Cache-Control only: the gateway's own
-// response cache keys entries by grants.
-func privateIfGranted(p cache.Policy, grants auth.Grants) cache.Policy {
-	if grants.Key != "" && p.Scope == cache.Public {
+// downstream is the policy an answer's Cache-Control gives the shared
+// caches in front of the gateway (a CDN, a caching proxy), which tell
+// requests apart by their URL and the Vary header only. It is never
+// public when the answer may depend on more than that and the
+// vary_headers (varyHeader): on the caller's authorization grants, which
+// the gateway's own cache keys entries by, or on anything a hook or the
+// coprocessor at a Subgraph stage reads of the request, by which it keys
+// them too then (fetchVary). Before, such answers were public, and a
+// shared cache served one caller's answer to every other.
+func (s *Server) downstream(p cache.Policy, a *answerInput) cache.Policy {
+	if p.Scope == cache.Public && (a.grants.Key != "" || s.subgraphHooks()) {
 		p.Scope = cache.Private
 	}
 	return p
+}
+
+// subgraphHooks reports whether hooks or the coprocessor run at a
+// Subgraph stage, where they may set a fetch's headers or rewrite its
+// answer from anything of the request.
+func (s *Server) subgraphHooks() bool {
+	return s.ext.hooksAt(hooks.SubgraphRequest) || s.ext.hooksAt(hooks.SubgraphResponse)
+}
+
+// withCookies is the Cache-Control cc of an answer with headers h: private
+// instead of public when h sets a cookie (propagated from a subgraph or
+// set by a hook), which a shared cache would hand to every caller with
+// the answer.
+func withCookies(cc string, h http.Header) string {
+	if len(h["Set-Cookie"]) == 0 {
+		return cc
+	}
+	if rest, ok := strings.CutSuffix(cc, ", public"); ok {
+		return rest + ", private"
+	}
+	return cc
+}
+
+// varyHeader is the Vary of a cacheable answer: the configured vary
+// headers, which the response and entity caches key by; "" without any.
+func (s *Server) varyHeader() string {
+	if s.caches.responses == nil {
+		return ""
+	}
+	names := make([]string, len(s.caches.cfg.Response.VaryHeaders))
+	for i, h := range s.caches.cfg.Response.VaryHeaders {
+		names[i] = http.CanonicalHeaderKey(h)
+	}
+	return strings.Join(names, ", ")
 }
 
 // queryHash is the SHA-256 of a query document, the key of the document

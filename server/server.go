@@ -20,6 +20,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/astsize"
 	"github.com/fedgate/gateway/internal/flight"
 	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
@@ -182,7 +183,9 @@ type Server struct {
 	transport executor.Transport
 	rt        atomic.Pointer[runtime]
 	rules     *rules.Rules
-	budget    *semaphore.Weighted
+	// quietRules are rules without suggestions (validationRules).
+	quietRules *rules.Rules
+	budget     *semaphore.Weighted
 	// playground is nil when Options.Playground is off.
 	playground *playground.Handler
 	sec        *security
@@ -198,6 +201,11 @@ type Server struct {
 	inbound flight.Group[sharedAnswer]
 	streams streamsHolder // subscribe.go
 	ext     *extensions   // extend.go
+	// hashes remembers the hashes of recent documents (dochash.go).
+	hashes *hashMemo
+	// cacheMaxCost bounds the document and the plan cache of each
+	// supergraph version (CacheMaxCost; tests lower it).
+	cacheMaxCost int64
 }
 
 // planEntry is a cached plan and the memory its last run used.
@@ -251,13 +259,17 @@ type document struct {
 	introspects map[*ast.OperationDefinition]bool
 	// normalized hashes the printed document, for the response cache.
 	normalized [32]byte
+	// queryBytes is the length of the query text, which the tree's
+	// positions (and so a plan's arguments) keep alive.
+	queryBytes int64
 }
 
 // New returns a server for sg that sends fetches through transport.
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
-	s := &Server{opts: opts, transport: transport, rules: vrules, reading: request.NewBudget(opts.HTTP.MaxReadingBytes)}
+	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
+		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()
 	s.routes()
 	if opts.MaxInflightBytes > 0 {
@@ -270,7 +282,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 		}
 		s.playground = pg
 	}
-	sec, err := newSecurity(opts.Auth)
+	sec, err := newSecurity(opts.Auth, opts.Policy.CredentialHeaders()...)
 	if err != nil {
 		return nil, err
 	}
@@ -302,11 +314,11 @@ const cacheCounters = 2e4
 // finish on the version they started with.
 func (s *Server) Swap(sg *schema.Supergraph, transport executor.Transport) error {
 	raw := transport
-	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: cacheCounters, MaxCost: CacheMaxCost, BufferItems: 64})
+	docs, err := ristretto.NewCache(&ristretto.Config[string, *document]{NumCounters: cacheCounters, MaxCost: s.cacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("document cache: %w", err)
 	}
-	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: cacheCounters, MaxCost: CacheMaxCost, BufferItems: 64})
+	plans, err := ristretto.NewCache(&ristretto.Config[string, *planEntry]{NumCounters: cacheCounters, MaxCost: s.cacheMaxCost, BufferItems: 64})
 	if err != nil {
 		return fmt.Errorf("plan cache: %w", err)
 	}
@@ -399,7 +411,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		}
 		return d, nil
 	}
-	d := &document{}
+	d := &document{queryBytes: int64(len(query))}
 	_, span := s.startSpan(ctx, telemetry.SpanParse)
 	doc, err := s.opts.Limits.Parse(query)
 	span.End()
@@ -414,7 +426,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 	} else {
 		d.doc = doc
 		_, span := s.startSpan(ctx, telemetry.SpanValidate)
-		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.rules)
+		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.validationRules(query))
 		span.End()
 		if len(d.errs) > 10 {
 			d.errs = d.errs[:10]
@@ -427,7 +439,10 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 			d.normalized = normalizedHash(doc)
 		}
 	}
-	rt.docs.Set(key, d, int64(len(query))+256)
+	// Charged by what it holds: the query and, when kept, its tree (it was
+	// charged its query's length alone: a document of 1,400 fields, 4 KB,
+	// held 320 KB).
+	rt.docs.Set(key, d, int64(len(query))+astsize.Document(d.doc)+256)
 	return d, nil
 }
 
@@ -480,7 +495,11 @@ func (s *Server) plan(rt *runtime, hash [32]byte, d *document, op *ast.Operation
 		return nil, &reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: status}
 	}
 	entry := &planEntry{plan: p, policy: rt.cache.policy(d.doc, op)}
-	rt.plans.Set(k, entry, int64(1024*(p.Fetches+1)))
+	// Charged by what the plan holds (1 KiB a fetch before: a 1.3 KB
+	// document's plan of 370 KB was charged 7 KiB, and the cache's 64 MiB
+	// held gigabytes), the query text included: the arguments and
+	// variable definitions the plan keeps point into it.
+	rt.plans.Set(k, entry, 1024+p.Size()+d.queryBytes)
 	return entry, nil
 }
 

@@ -156,7 +156,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return failErr(err)
 	}
 	query := resolved.Query
-	hash := queryHash(query)
+	hash := s.hashes.hash(query)
 	// A document refused before admission still counts one request
 	// against the client's rate limit, as over HTTP (chargeInvalid).
 	invalid := func(err error) (*subscriptions.Prepared, *subscriptions.RequestError) {
@@ -170,7 +170,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 		return invalid(d.err)
 	}
 	if len(d.errs) > 0 {
-		return invalid(validationError(d.errs))
+		return invalid(validationError(d.errs, !s.introspectable(ctx, rt)))
 	}
 	op := selectOperation(d.doc, req.OperationName)
 	if op == nil || op.Operation != ast.Subscription {

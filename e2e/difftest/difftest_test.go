@@ -33,7 +33,8 @@ import (
 //	DIFFTEST_REPORT=      file to write every case to
 //	DIFFTEST_SHRINK=150   re-runs spent minimizing a case (-1: none)
 //	DIFFTEST_REVIEW=0     1: minimize the cases to review too (slower)
-//	DIFFTEST_ERRORS=0     1: fixture subgraphs answer some nullable fields with an error
+//	DIFFTEST_ERRORS=0     1: fixture subgraphs answer some nullable fields with an error;
+//	                      2: also some non-null fields (null propagated in the subgraph)
 //	DIFFTEST_SERVE=       seconds: start the graphs and references, print their
 //	                      URLs, serve for that long instead of testing (to
 //	                      look at one case by hand)
@@ -43,6 +44,9 @@ import (
 //	DIFFTEST_LIMITS=      loose: fedgate's alias, root field and field merge
 //	                      limits ten times the defaults (big documents meet
 //	                      them where the references have no limits)
+//	DIFFTEST_DEFER=0      1: @defer on some fragments of queries; fedgate is
+//	                      asked them also incrementally (payloads merged),
+//	                      the references without @defer
 //	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
 //	                      operations=5,aliases=20 (or "big" for those); unset:
 //	                      the generator's defaults
@@ -192,8 +196,11 @@ func start(t *testing.T, src graphSource) (*started, error) {
 		return nil, fmt.Errorf("loading: %w", err)
 	}
 	var opts []fixturesub.Option
-	if env("DIFFTEST_ERRORS", "0") == "1" {
+	switch env("DIFFTEST_ERRORS", "0") {
+	case "1":
 		opts = append(opts, fixturesub.WithErrors())
+	case "2":
+		opts = append(opts, fixturesub.WithNonNullErrors())
 	}
 	handlers := fixturesub.Handlers(sg, opts...)
 	if src.demo {
@@ -388,6 +395,7 @@ func TestDifferential(t *testing.T) {
 		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence)
 	}
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
+	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
 	var report strings.Builder
 	var unknown []string
 	classes := map[string][]string{}

@@ -201,7 +201,36 @@ func (r *Runner) one(ctx context.Context, g *Graph, seed uint64, i int, shrink b
 // (AliasDivergence); when they agree with each other but not with it, it
 // is a difference even if the references crashed or disagreed on the
 // original operation. The renamed answers are appended, labelled.
+//
+// An operation with @defer is asked of the references without it
+// (StripDefer), and of fedgate also incrementally: the merged payloads
+// must be fedgate's answer without incremental delivery, else it differs.
 func (r *Runner) verdict(ctx context.Context, g *Graph, op opgen.Operation) (Verdict, []Answer) {
+	v, answers := r.verdictPlain(ctx, g, op)
+	if !HasDefer(op) {
+		return v, answers
+	}
+	merged := r.post(ctx, g.Fedgate.URL, op, incrementalAccept)
+	answers = append(answers, Answer{Gateway: "fedgate (incremental, payloads merged)", Result: merged})
+	if !SameUnordered(merged, answers[0].Result) && !erredAlike(merged, answers[0].Result) {
+		return Differs, answers
+	}
+	return v, answers
+}
+
+// erredAlike reports whether the merged incremental answer inc and the
+// one-body answer one both have errors. Then their data and error paths
+// may differ by design: a non-null field error inside a deferred fragment
+// nulls that fragment's entry only (the primary data already went out); a
+// field that fails in two parts' fetches is reported by each part, where
+// one fetch reports only its first failure (the subgraph stops at the
+// null it propagates); a failing field the primary fetches only as a
+// @requires input is reported at the client's field that needs it.
+func erredAlike(inc, one Result) bool {
+	return inc.Failure == "" && one.Failure == "" && len(inc.Errors) > 0 && len(one.Errors) > 0
+}
+
+func (r *Runner) verdictPlain(ctx context.Context, g *Graph, op opgen.Operation) (Verdict, []Answer) {
 	answers := r.ask(ctx, g, op)
 	v := judge(answers)
 	if v == Agree || !r.AliasCheck {
@@ -242,23 +271,37 @@ func judge(answers []Answer) Verdict {
 	return Judge(answers[0].Result, refs)
 }
 
-// ask sends op to fedgate and every reference, at once.
+// ask sends op to fedgate and every reference, at once; the references
+// get it without @defer (StripDefer).
 func (r *Runner) ask(ctx context.Context, g *Graph, op opgen.Operation) []Answer {
 	eps := append([]Endpoint{g.Fedgate}, g.Refs...)
 	out := make([]Answer, len(eps))
+	refOp := op
+	if stripped, ok := StripDefer(op); ok {
+		refOp = stripped
+	}
 	var wg sync.WaitGroup
 	for i, ep := range eps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = Answer{Gateway: ep.Name, Result: r.post(ctx, ep.URL, op)}
+			o := refOp
+			if i == 0 {
+				o = op
+			}
+			out[i] = Answer{Gateway: ep.Name, Result: r.post(ctx, ep.URL, o, plainAccept)}
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func (r *Runner) post(ctx context.Context, url string, op opgen.Operation) Result {
+// plainAccept asks for one JSON response.
+const plainAccept = "application/graphql-response+json, application/json"
+
+// post sends op with the Accept header accept; an incremental answer is
+// merged into one (MergeIncremental).
+func (r *Runner) post(ctx context.Context, url string, op opgen.Operation, accept string) Result {
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = 20 * time.Second
@@ -278,7 +321,7 @@ func (r *Runner) post(ctx context.Context, url string, op opgen.Operation) Resul
 		return Result{Failure: err.Error(), Data: "null"}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/graphql-response+json, application/json")
+	req.Header.Set("Accept", accept)
 	client := r.Client
 	if client == nil {
 		client = http.DefaultClient
@@ -292,7 +335,11 @@ func (r *Runner) post(ctx context.Context, url string, op opgen.Operation) Resul
 	if err != nil {
 		return Result{Failure: err.Error(), Data: "null"}
 	}
-	return Parse(resp.StatusCode, data)
+	merged, err := MergeIncremental(resp.Header.Get("Content-Type"), data)
+	if err != nil {
+		return Result{Status: resp.StatusCode, Body: data, Failure: err.Error(), Data: "null"}
+	}
+	return Parse(resp.StatusCode, merged)
 }
 
 // Report prints a case: where to find it again, the minimized operation

@@ -42,20 +42,37 @@ type Option func(*subgraph)
 // null handling get compared too.
 func WithErrors() Option { return func(s *subgraph) { s.errors = true } }
 
+// WithNonNullErrors also makes about one non-null non-key field value in
+// 29 (below the root) an error, which the subgraph propagates as GraphQL
+// does (spec 6.4.4): the nearest nullable position above it is null (an
+// entity of _entities, a list item, a field), the error at the failing
+// field's path; gateways must carry that null on through the client's
+// selection, across entity fetches.
+func WithNonNullErrors() Option { return func(s *subgraph) { s.errors, s.nonNullErrors = true, true } }
+
 // Handlers returns one HTTP handler per subgraph of sg, by subgraph name.
 // Each serves GraphQL POST requests on any path.
 func Handlers(sg *schema.Supergraph, opts ...Option) map[string]http.Handler {
 	keyLeaves := map[string]map[string]bool{}
+	keyObjects := map[string]map[string]bool{}
 	for name, t := range sg.Types {
 		for _, tg := range t.Graphs {
 			for _, k := range tg.Keys {
 				addKeyLeaves(sg, keyLeaves, name, k.Selection)
+				for _, sel := range k.Selection {
+					if f, ok := sel.(*ast.Field); ok && len(f.SelectionSet) > 0 {
+						if keyObjects[name] == nil {
+							keyObjects[name] = map[string]bool{}
+						}
+						keyObjects[name][f.Name] = true
+					}
+				}
 			}
 		}
 	}
 	out := map[string]http.Handler{}
 	for _, g := range sg.Graphs {
-		sub := &subgraph{sg: sg, graph: g.ID, keyLeaves: keyLeaves}
+		sub := &subgraph{sg: sg, graph: g.ID, keyLeaves: keyLeaves, keyObjects: keyObjects}
 		for _, o := range opts {
 			o(sub)
 		}
@@ -95,7 +112,30 @@ type subgraph struct {
 	sg        *schema.Supergraph
 	graph     string
 	keyLeaves map[string]map[string]bool
-	errors    bool
+	// keyObjects: per type, the fields with a selection its keys select.
+	keyObjects map[string]map[string]bool
+	errors     bool
+	// nonNullErrors: errors at non-null positions too (WithNonNullErrors).
+	nonNullErrors bool
+}
+
+// nonNullError unwinds a failed non-null value to the nearest nullable
+// position, which writes null in its place (nullable).
+type nonNullError struct{}
+
+// nullable makes the value written since start null when a non-null value
+// below it failed, and takes the path back to its length depth; deferred
+// by each nullable position.
+func (e *execution) nullable(start, depth int) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if _, ok := r.(nonNullError); !ok {
+		panic(r)
+	}
+	e.out = append(e.out[:start], "null"...)
+	e.path = e.path[:depth]
 }
 
 type request struct {
@@ -190,6 +230,12 @@ func (s *subgraph) execute(req request) (out []byte, err error) {
 	e := &execution{subgraph: s, doc: doc, vars: vars}
 	defer func() {
 		if r := recover(); r != nil {
+			if _, ok := r.(nonNullError); ok {
+				// A non-null root field failed: data is null.
+				b, _ := json.Marshal(map[string]any{"data": nil, "errors": e.errs})
+				out, err = b, nil
+				return
+			}
 			re, ok := r.(requestError)
 			if !ok {
 				panic(r)
@@ -360,6 +406,15 @@ func (e *execution) field(o *object, c *collected) {
 		if v, ok := o.rep[f.Name]; ok && len(sub) == 0 {
 			b, _ := json.Marshal(v)
 			e.out = append(e.out, b...)
+			return
+		}
+	}
+	if o.rep != nil && len(sub) > 0 && e.keyObjects[o.typ][f.Name] {
+		if v, ok := o.rep[f.Name]; ok {
+			// A key field with a selection (a key like "books { isbn }"):
+			// the entity's own objects, as the representation names them,
+			// so an entity answered again through its key has the same.
+			e.fromRep(v, fd.Type, sub)
 			return
 		}
 	}
@@ -551,6 +606,12 @@ func projectInto(out, obj map[string]any, set ast.SelectionSet) {
 // (parent identity, field, arguments); key says whether the field is a
 // key field of its parent, whose value encodes the parent's identity.
 func (e *execution) value(parent *object, field string, typ *ast.Type, id uint64, key bool, sub ast.SelectionSet, index int) {
+	if !typ.NonNull {
+		defer e.nullable(len(e.out), len(e.path))
+	} else if e.nonNullErrors && typ.Elem == nil && !key && id%29 == 0 && parent.typ != e.sg.Full.Query.Name {
+		e.errs = append(e.errs, map[string]any{"message": "fixture error in non-null " + field, "path": append([]any{}, e.path...)})
+		panic(nonNullError{})
+	}
 	if !typ.NonNull && index >= 0 && !key && id%9 == 0 {
 		e.out = append(e.out, "null"...)
 		return
@@ -748,10 +809,53 @@ func (e *execution) entities(f *ast.Field, c *collected) {
 			typ = possible[n%uint64(len(possible))]
 		}
 		e.path = append(e.path, i)
-		e.object(&object{typ: typ, id: n, rep: rep}, sub)
+		e.entity(&object{typ: typ, id: n, rep: rep}, sub)
 		e.path = e.path[:len(e.path)-1]
 	}
 	e.out = append(e.out, ']')
+}
+
+// fromRep writes the value of a composite key field from the
+// representation's value v of type typ: lists item by item, each object
+// resolved with its part of the representation (its key leaves come from
+// there, its other fields from its identity).
+func (e *execution) fromRep(v any, typ *ast.Type, sub ast.SelectionSet) {
+	switch x := v.(type) {
+	case []any:
+		if typ.Elem == nil {
+			break
+		}
+		e.out = append(e.out, '[')
+		for i, item := range x {
+			if i > 0 {
+				e.out = append(e.out, ',')
+			}
+			e.path = append(e.path, i)
+			e.fromRep(item, typ.Elem, sub)
+			e.path = e.path[:len(e.path)-1]
+		}
+		e.out = append(e.out, ']')
+		return
+	case map[string]any:
+		rep := make(map[string]any, len(x))
+		for k, val := range x {
+			rep[k] = val
+		}
+		typName := typ.Name()
+		if tn, ok := rep["__typename"].(string); ok && e.sg.Types[tn] != nil {
+			typName = tn
+		}
+		e.object(&object{typ: typName, id: identity(rep), rep: x}, sub)
+		return
+	}
+	e.out = append(e.out, "null"...)
+}
+
+// entity writes one item of _entities, null when a non-null field of it
+// failed (the items are nullable: [_Entity]!).
+func (e *execution) entity(o *object, sub ast.SelectionSet) {
+	defer e.nullable(len(e.out), len(e.path))
+	e.object(o, sub)
 }
 
 // identity recovers an entity's identity from a representation: the first

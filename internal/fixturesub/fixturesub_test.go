@@ -167,6 +167,83 @@ func TestErrorsCarryTheirPath(t *testing.T) {
 	}
 }
 
+// TestNonNullErrorsPropagate: WithNonNullErrors makes some non-null
+// values fail; the subgraph nulls the nearest nullable position (here the
+// _entities item), the error at the failed field's path, and answers the
+// other entities in full.
+func TestNonNullErrorsPropagate(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/supergraphs/fault.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := schema.Load(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { extraCount } } }`
+	var reps []any
+	for i := 1; i <= 200; i++ {
+		reps = append(reps, map[string]any{"__typename": "Thing", "id": strconv.Itoa(i)})
+	}
+	vars := map[string]any{"r": reps}
+	if out := post(t, fixturesub.Handlers(sg, fixturesub.WithErrors())["side"], q, vars); strings.Contains(out, "errors") {
+		t.Fatalf("non-null errors with WithErrors alone: %s", out)
+	}
+	var got struct {
+		Data struct {
+			Entities []map[string]any `json:"_entities"`
+		} `json:"data"`
+		Errors []struct {
+			Path []any `json:"path"`
+		} `json:"errors"`
+	}
+	out := post(t, fixturesub.Handlers(sg, fixturesub.WithNonNullErrors())["side"], q, vars)
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got.Errors) == 0 || len(got.Data.Entities) != 200 {
+		t.Fatalf("want some errors and 200 entities: %s", out)
+	}
+	failed := map[int]bool{}
+	for _, e := range got.Errors {
+		if len(e.Path) != 3 || e.Path[0] != "_entities" || e.Path[2] != "extraCount" {
+			t.Fatalf("error path %v", e.Path)
+		}
+		failed[int(e.Path[1].(float64))] = true
+	}
+	for i, ent := range got.Data.Entities {
+		switch {
+		case failed[i] && ent != nil:
+			t.Errorf("entity %d failed but is %v", i, ent)
+		case !failed[i] && (ent == nil || ent["extraCount"] == nil):
+			t.Errorf("entity %d did not fail but is %v", i, ent)
+		}
+	}
+}
+
+// TestListKeyEntityAnswersAlike: an entity whose key selects a list
+// (Shelf @key(fields: "books { isbn }")) answers, resolved through that
+// key, the objects its representation names, as at the root.
+func TestListKeyEntityAnswersAlike(t *testing.T) {
+	hs := handlers(t, "../../testdata/compose/nested_key_jump/supergraph.graphql")
+	root := post(t, hs["shelf"], `{ shelf { books { isbn } } }`, nil)
+	var got struct {
+		Data struct {
+			Shelf map[string]any `json:"shelf"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(root), &got); err != nil || got.Data.Shelf == nil {
+		t.Fatalf("%v: %s", err, root)
+	}
+	rep := map[string]any{"__typename": "Shelf", "books": got.Data.Shelf["books"]}
+	ent := post(t, hs["shelf"], `query($r: [_Any!]!) { _entities(representations: $r) { ... on Shelf { books { isbn } } } }`,
+		map[string]any{"r": []any{rep}})
+	want, _ := json.Marshal(map[string]any{"data": map[string]any{"_entities": []any{map[string]any{"books": got.Data.Shelf["books"]}}}})
+	if ent != string(want) {
+		t.Errorf("root %s\nentity %s, want %s", root, ent, want)
+	}
+}
+
 // TestArgumentsHashAfterCoercion: one argument value written in the ways
 // input coercion makes equal (spec 3.5, 3.11) gives one answer: an ID as
 // a string or an Int, one item or a list of it, inline or as a variable.

@@ -96,11 +96,41 @@ func safePrefix(s []byte) int {
 	return i
 }
 
-// hasControl reports whether s has a byte below 0x20. A byte of the word
-// x is when (x - 0x20*lsb) &^ x has its high bit (a borrow reports a byte
-// wrongly only after one that is), so the words' tests are or-ed together
-// and looked at once at the end.
+// hasControl reports whether s has a byte below 0x20. A first pass suits
+// text of bytes below 0xa0 (ASCII above all): subtracting 0x20 from each
+// byte of a word sets no byte's high bit then, so the differences of all
+// words are or-ed together and tested once at the end. The lowest byte
+// below 0x20 in a word sets its high bit (its borrow), so a control
+// character is never missed; a byte from 0xa0 on (much of UTF-8) sets one
+// too, and then the exact test decides.
 func hasControl(s []byte) bool {
+	var acc uint64
+	t := s
+	for len(t) >= 32 {
+		acc |= (binary.LittleEndian.Uint64(t) - 0x20*lsb) | (binary.LittleEndian.Uint64(t[8:]) - 0x20*lsb) |
+			(binary.LittleEndian.Uint64(t[16:]) - 0x20*lsb) | (binary.LittleEndian.Uint64(t[24:]) - 0x20*lsb)
+		t = t[32:]
+	}
+	for len(t) >= 8 {
+		acc |= binary.LittleEndian.Uint64(t) - 0x20*lsb
+		t = t[8:]
+	}
+	if acc&msb != 0 {
+		return hasControlExact(s)
+	}
+	for _, c := range t {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasControlExact is hasControl for any text. A byte of the word x is
+// below 0x20 when (x - 0x20*lsb) &^ x has its high bit (a borrow reports
+// a byte wrongly only after one that is), so the words' tests are or-ed
+// together and looked at once at the end.
+func hasControlExact(s []byte) bool {
 	var acc uint64
 	for len(s) >= 32 {
 		a := binary.LittleEndian.Uint64(s)

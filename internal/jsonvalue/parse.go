@@ -151,22 +151,34 @@ func (p *Parser) object(s []byte, i, depth int) (*Value, int, error) {
 		if err != nil {
 			return nil, end, err
 		}
-		if i = skipWS(s, end); i >= len(s) || s[i] != ':' {
-			return nil, i, &SyntaxError{i, "expected ':' after a key"}
+		// Compact JSON (what subgraphs mostly send) has no whitespace
+		// between the tokens: each is tested for where it is first.
+		if i = end; i >= len(s) || s[i] != ':' {
+			if i = skipWS(s, i); i >= len(s) || s[i] != ':' {
+				return nil, i, &SyntaxError{i, "expected ':' after a key"}
+			}
 		}
-		x, end, err := p.value(s, skipWS(s, i+1), depth)
+		if i++; i < len(s) && s[i] <= ' ' {
+			i = skipWS(s, i)
+		}
+		x, end, err := p.value(s, i, depth)
 		if err != nil {
 			return nil, end, err
 		}
 		if !repeated(v, key, &seen) {
 			v.kvs = append(v.kvs, Member{Key: key, Value: x})
 		}
-		if i = skipWS(s, end); i >= len(s) {
+		if i = end; i < len(s) && s[i] <= ' ' {
+			i = skipWS(s, i)
+		}
+		if i >= len(s) {
 			return nil, i, &SyntaxError{i, errEnd}
 		}
 		switch s[i] {
 		case ',':
-			i = skipWS(s, i+1)
+			if i++; i < len(s) && s[i] <= ' ' {
+				i = skipWS(s, i)
+			}
 		case '}':
 			return v, i + 1, nil
 		default:

@@ -233,22 +233,43 @@ func TestParseCopiesInput(t *testing.T) {
 	}
 }
 
+// TestHasControl compares hasControl and hasControlExact with a byte-wise
+// test on random text: ASCII only (hasControl's first pass decides) and
+// any bytes (it falls back), with a control character now and then, and
+// every control character at every offset of ASCII text.
 func TestHasControl(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	for range 20000 {
-		s := make([]byte, r.IntN(100))
-		for i := range s {
-			s[i] = byte(0x20 + r.IntN(0xe0))
-			if r.IntN(200) == 0 {
-				s[i] = byte(r.IntN(0x20))
-			}
-		}
+	check := func(s []byte) {
+		t.Helper()
 		want := false
 		for _, c := range s {
 			want = want || c < 0x20
 		}
 		if got := hasControl(s); got != want {
 			t.Fatalf("hasControl(%q) = %v", s, got)
+		}
+		if got := hasControlExact(s); got != want {
+			t.Fatalf("hasControlExact(%q) = %v", s, got)
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, span := range []int{0x60, 0xe0} {
+		for range 20000 {
+			s := make([]byte, r.IntN(100))
+			for i := range s {
+				s[i] = byte(0x20 + r.IntN(span))
+				if r.IntN(200) == 0 {
+					s[i] = byte(r.IntN(0x20))
+				}
+			}
+			check(s)
+		}
+	}
+	text := []byte("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod")
+	for i := range text {
+		for c := range 0x21 {
+			s := append([]byte(nil), text...)
+			s[i] = byte(c)
+			check(s)
 		}
 	}
 }

@@ -104,6 +104,29 @@ func (v *Value) Field(key string, hint *int) *Value {
 	return nil
 }
 
+// FieldAt is Get trying the member at *at first, and leaves *at at the
+// member found. A caller that reads objects of one layout again and again
+// (the objects of a list, or of every list at one place in a document)
+// keeps an *at per key and finds each member at once, in whatever order
+// the object has them. Keys are distinct, so *at changes only the cost.
+func (v *Value) FieldAt(key string, at *uint32) *Value {
+	if v == nil {
+		return nil
+	}
+	// Only objects have members: no type test needed.
+	kvs := v.kvs
+	if h := uint(*at); h < uint(len(kvs)) && kvs[h].Key == key {
+		return kvs[h].Value
+	}
+	for i := range kvs {
+		if kvs[i].Key == key {
+			*at = uint32(i)
+			return kvs[i].Value
+		}
+	}
+	return nil
+}
+
 // Lookup returns the index of object v's member key, trying the member at
 // hint first; -1 when v is no object or has no such member.
 func (v *Value) Lookup(key string, hint int) int {

@@ -11,8 +11,8 @@ func mustParse(t *testing.T, s string) *Value {
 	return v
 }
 
-// TestLookups: Get, Field (from any hint, also past the end) and Lookup
-// find the same member; nil and non-objects find nothing.
+// TestLookups: Get, Field, FieldAt (from any hint, also past the end) and
+// Lookup find the same member; nil and non-objects find nothing.
 func TestLookups(t *testing.T) {
 	v := mustParse(t, `{"a":1,"b":2,"c":3}`)
 	for _, key := range []string{"a", "b", "c", "x"} {
@@ -29,11 +29,24 @@ func TestLookups(t *testing.T) {
 				t.Errorf("Lookup(%q, %d) = %d", key, hint, i)
 			}
 		}
+		for _, at := range []uint32{0, 1, 2, 3, 4, 1 << 31, ^uint32(0)} {
+			a := at
+			if got := v.FieldAt(key, &a); got != want {
+				t.Errorf("FieldAt(%q, %d) = %v, want %v", key, at, got, want)
+			}
+			if want != nil && v.Members()[a].Value != want {
+				t.Errorf("FieldAt(%q, %d) left the note at %d, not at the member found", key, at, a)
+			}
+			if want == nil && a != at {
+				t.Errorf("FieldAt(%q, %d) moved the note to %d without finding the key", key, at, a)
+			}
+		}
 	}
 	var absent *Value
 	h := 0
 	for _, x := range []*Value{absent, mustParse(t, `[1]`), mustParse(t, `"a"`)} {
-		if x.Get("a") != nil || x.Field("a", &h) != nil || x.Lookup("a", 0) != -1 || x.Members() != nil {
+		var at uint32
+		if x.Get("a") != nil || x.Field("a", &h) != nil || x.FieldAt("a", &at) != nil || x.Lookup("a", 0) != -1 || x.Members() != nil {
 			t.Errorf("%v: found a member", x)
 		}
 	}

@@ -83,6 +83,9 @@ func TestClientConstructs(t *testing.T) {
 		"an alias at every level of an entity chain longer than 6",
 		"named fragments spread 5 deep",
 		"one named fragment spread at an object and an abstract position",
+		"fragment on an abstract type some object belongs to in some subgraphs only",
+		"@skip/@include on an inline fragment without a type condition",
+		"__typename on the mutation root",
 	} {
 		if !seen[want] {
 			t.Errorf("the operations have no %s", want)
@@ -557,10 +560,18 @@ func moreConstructs(api *ast.Schema, o *ast.OperationDefinition, vars map[string
 				cond := parent
 				if s.TypeCondition != "" {
 					cond = api.Types[s.TypeCondition]
+				} else if len(dirs) > 0 {
+					seen["@skip/@include on an inline fragment without a type condition"] = true
+				}
+				if len(hints.Partial[s.TypeCondition]) > 0 {
+					seen["fragment on an abstract type some object belongs to in some subgraphs only"] = true
 				}
 				visit(s.SelectionSet, cond, entities, named, aliased)
 			case *ast.FragmentSpread:
 				dirs = s.Directives
+				if len(hints.Partial[s.Definition.TypeCondition]) > 0 {
+					seen["fragment on an abstract type some object belongs to in some subgraphs only"] = true
+				}
 				if named >= 4 {
 					seen["named fragments spread 5 deep"] = true
 				}
@@ -587,6 +598,13 @@ func moreConstructs(api *ast.Schema, o *ast.OperationDefinition, vars map[string
 		}
 	}
 	visit(o.SelectionSet, api.Types[rootName(api, o)], 0, 0, true)
+	if o.Operation == ast.Mutation {
+		for _, sel := range o.SelectionSet {
+			if f, ok := sel.(*ast.Field); ok && f.Name == "__typename" {
+				seen["__typename on the mutation root"] = true
+			}
+		}
+	}
 	for _, at := range spreadAt {
 		if at[true] && at[false] {
 			seen["one named fragment spread at an object and an abstract position"] = true

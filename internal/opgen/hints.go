@@ -10,11 +10,13 @@ import (
 
 // HintsFrom reads the hints of a supergraph: per type, the fields its keys
 // and the @requires of its fields select, at every level (a nested key or
-// @requires selection names fields of the nested type), and the types
-// with a key.
+// @requires selection names fields of the nested type), the types with a
+// key, and the interfaces and unions an object type belongs to in only
+// some of the subgraphs that define them.
 func HintsFrom(sg *schema.Supergraph) Hints {
 	h := Hints{AliasNames: map[string][]string{}, Entities: map[string]bool{},
-		Requires: map[string]map[string]ast.SelectionSet{}, Provides: map[string]map[string]ast.SelectionSet{}}
+		Requires: map[string]map[string]ast.SelectionSet{}, Provides: map[string]map[string]ast.SelectionSet{},
+		Partial: map[string]map[string]bool{}}
 	names := map[string]map[string]bool{}
 	for name, t := range sg.Types {
 		for _, tg := range t.Graphs {
@@ -35,6 +37,34 @@ func HintsFrom(sg *schema.Supergraph) Hints {
 				addNames(sg, names, name, fg.Requires)
 				addSet(h.Requires, name, fname, fg.Requires)
 				addSet(h.Provides, name, fname, fg.Provides)
+			}
+		}
+	}
+	for name, t := range sg.Types {
+		if t.Kind != ast.Interface && t.Kind != ast.Union {
+			continue
+		}
+		for _, obj := range sg.Full.PossibleTypes[name] {
+			ot := sg.Types[obj.Name]
+			if ot == nil {
+				continue
+			}
+			in, out := false, false
+			for _, tg := range t.Graphs {
+				if tg.InterfaceObject {
+					continue
+				}
+				if tg.Possible[obj.Name] {
+					in = true
+				} else {
+					out = true
+				}
+			}
+			if in && out {
+				if h.Partial[name] == nil {
+					h.Partial[name] = map[string]bool{}
+				}
+				h.Partial[name][obj.Name] = true
 			}
 		}
 	}

@@ -17,7 +17,9 @@
 // aliased at every level), named fragments nested several levels deep,
 // nullable variables with defaults in non-null positions, explicit nulls
 // over defaults (also for a @skip/@include condition: a field error),
-// several mutations, odd scalar values.
+// several mutations, odd scalar values; fragments on abstract types an
+// object belongs to in some subgraphs only; and, with Options.Defer,
+// @defer on fragments of queries (defer.go).
 package opgen
 
 import (
@@ -54,6 +56,12 @@ type Hints struct {
 	// selection (on the field's type): clients select what is provided and
 	// what is not below it.
 	Provides map[string]map[string]ast.SelectionSet
+	// Partial maps an interface or union to the object types that
+	// implement it (or are its members) in some of the subgraphs that
+	// define it and not in others: a fragment on it reaches those objects
+	// through one subgraph and not through another, so fragments take it
+	// as their type condition more often.
+	Partial map[string]map[string]bool
 }
 
 // Options bound the generated operations. Zero fields take defaults.
@@ -74,6 +82,10 @@ type Options struct {
 	// Mutations allows mutation operations when the schema has a mutation
 	// type.
 	Mutations bool
+	// Defer puts @defer on some fragments of query operations (defer.go).
+	// Off, the generator draws no random number for it, so the operations
+	// of a seed stay those generated before @defer was added.
+	Defer bool
 }
 
 func (o Options) withDefaults() Options {
@@ -263,6 +275,10 @@ type gen struct {
 	// blocks: the texts of block strings, printed in place of their
 	// placeholders (blockString).
 	blocks []string
+	// kind is the kind of the operation being generated; labels counts
+	// the @defer labels of the document (each is unique).
+	kind   ast.Operation
+	labels int
 }
 
 type reusableFragment struct {
@@ -297,6 +313,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 		if g.opts.Mutations && g.schema.Mutation != nil && r.IntN(8) == 0 {
 			kind, root = ast.Mutation, g.schema.Mutation
 		}
+		s.kind = kind
 		op := &ast.OperationDefinition{Operation: kind, Name: fmt.Sprintf("Op%d", i+1)}
 		sc := newScope()
 		op.SelectionSet = s.selectionSet(root, 1, sc, 0)
@@ -508,6 +525,9 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 			cond = pt[s.r.IntN(len(pt))].Name
 		}
 	}
+	if partial := s.partialFor(t, conds); len(partial) > 0 && s.r.IntN(3) == 0 {
+		cond = partial[s.r.IntN(len(partial))]
+	}
 	def := s.schema.Types[cond]
 	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 && s.aliases+reuse.aliases <= s.opts.MaxAliases {
 		// A fragment spread elsewhere too: in another operation of the
@@ -520,6 +540,7 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		}
 		spread := &ast.FragmentSpread{Name: reuse.def.Name}
 		s.directives(&spread.Directives)
+		s.deferDirective(&spread.Directives)
 		return spread
 	}
 	if s.r.IntN(4) == 0 || (s.named && s.r.IntN(4) > 0) {
@@ -531,6 +552,7 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses, aliases: s.aliases - aliases})
 		spread := &ast.FragmentSpread{Name: name}
 		s.directives(&spread.Directives)
+		s.deferDirective(&spread.Directives)
 		return spread
 	}
 	in := &ast.InlineFragment{TypeCondition: cond}
@@ -539,7 +561,27 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 	}
 	in.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
 	s.directives(&in.Directives)
+	s.deferDirective(&in.Directives)
 	return in
+}
+
+// partialFor lists the conditions of conds that are Partial for an object
+// type that t may be (no random draw: a graph without such a type keeps
+// the operations it had before Partial).
+func (s *gen) partialFor(t *ast.Definition, conds []string) []string {
+	if len(s.hints.Partial) == 0 {
+		return nil
+	}
+	var out []string
+	for _, c := range conds {
+		for _, p := range s.schema.GetPossibleTypes(t) {
+			if s.hints.Partial[c][p.Name] {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // reusableFor picks a finished fragment whose type condition is one of

@@ -278,6 +278,10 @@ func TestValueCoverage(t *testing.T) {
 					if f, ok := sel.(*ast.Field); ok {
 						for _, a := range f.Arguments {
 							valueFeatures(a.Value, a.Value.ExpectedType, 0, seen, map[string]int{})
+							inputDefaults(sg.API, o, a.Value, seen)
+							if a.Value.Kind == ast.EnumValue {
+								seen["enum literal argument"] = true
+							}
 						}
 					}
 				})
@@ -290,10 +294,36 @@ func TestValueCoverage(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"variable inside a list or object value", "one value for a list", "Int literal for a Float or ID", "list variable"} {
+	for _, want := range []string{"variable inside a list or object value", "one value for a list", "Int literal for a Float or ID", "list variable",
+		"variable with a default inside an input object", "input object field left to its schema default", "enum literal argument"} {
 		if !seen[want] {
 			t.Errorf("the fixtures' operations have no %s", want)
 		}
+	}
+}
+
+// inputDefaults notes input object values of o that hold a variable with
+// a default, or leave out a field that has a default in the schema.
+func inputDefaults(api *ast.Schema, o *ast.OperationDefinition, v *ast.Value, seen map[string]bool) {
+	if v == nil {
+		return
+	}
+	if v.Kind == ast.ObjectValue && v.Definition != nil {
+		for _, fd := range v.Definition.Fields {
+			if fd.DefaultValue != nil && v.Children.ForName(fd.Name) == nil {
+				seen["input object field left to its schema default"] = true
+			}
+		}
+		for _, c := range v.Children {
+			if c.Value.Kind == ast.Variable {
+				if d := o.VariableDefinitions.ForName(c.Value.Raw); d != nil && d.DefaultValue != nil {
+					seen["variable with a default inside an input object"] = true
+				}
+			}
+		}
+	}
+	for _, c := range v.Children {
+		inputDefaults(api, o, c.Value, seen)
 	}
 }
 

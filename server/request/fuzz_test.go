@@ -30,6 +30,8 @@ func FuzzDecode(f *testing.F) {
 		`{"query":"{a}",}`,
 		`  {"query" : "{a}"}  `,
 		`{"query":"{a}","variables":[1]}`,
+		`{"query":"query Q {\n  users {\n    id\t\"name\"\\ \u00e9 ` + "é😀" + ` }\n}","operationName":"Q"}`,
+		`{"query":"abcdefghijklmnopq\u0041rstuvwxyz0123456789abcdefg","operationName":"abcdefgh\/ijklmnop"}`,
 	} {
 		f.Add([]byte(s))
 	}

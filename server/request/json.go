@@ -2,6 +2,7 @@ package request
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -131,6 +132,14 @@ func (s *scanner) digits() int {
 func (s *scanner) str() (escaped bool, err error) {
 	s.pos++ // opening quote
 	for s.pos < len(s.data) {
+		// Runs of printable ASCII other than '"' and '\\' (most of a
+		// query) are skipped eight bytes at a time.
+		for len(s.data)-s.pos >= 8 && plainASCII(binary.LittleEndian.Uint64(s.data[s.pos:])) {
+			s.pos += 8
+		}
+		if s.pos >= len(s.data) {
+			break
+		}
 		c := s.data[s.pos]
 		switch {
 		case c == '"':
@@ -154,6 +163,25 @@ func (s *scanner) str() (escaped bool, err error) {
 		}
 	}
 	return escaped, s.fail("unterminated string")
+}
+
+// Word-at-a-time byte tests (see "Bit Twiddling Hacks", haszero/hasless).
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plainASCII reports whether every byte of the word x is printable ASCII
+// (0x20-0x7f) other than '"' and '\\'. Subtracting 0x20 from each byte
+// sets a byte's high bit exactly when the byte, or one below it, is less
+// than 0x20; a byte equal to '"' or '\\' is a zero byte after the XOR, which
+// the subtraction of 1 turns to 0xff; bytes from 0x80 have it already. A
+// borrow from a lower byte can set a high bit only when that lower byte is
+// caught itself, so the test is exact.
+func plainASCII(x uint64) bool {
+	quote := x ^ ('"' * lsb)
+	backslash := x ^ ('\\' * lsb)
+	return ((x-0x20*lsb)|(quote-lsb)|(backslash-lsb)|x)&msb == 0
 }
 
 // escape checks the escape sequence at s.pos and moves past it.
@@ -217,19 +245,27 @@ func unquote(raw []byte) string {
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw)
 	}
-	return string(unescape(raw))
+	// Decoded on the stack first when it fits: the string is the only
+	// copy on the heap.
+	var tmp [1024]byte
+	return string(appendUnescaped(tmp[:0], raw))
 }
 
 // unescape decodes the contents of a string literal that str has accepted.
 func unescape(raw []byte) []byte {
-	out := make([]byte, 0, len(raw))
+	return appendUnescaped(make([]byte, 0, len(raw)), raw)
+}
+
+// appendUnescaped appends the decoded contents of a string literal that
+// str has accepted to out: the runs between escapes are copied whole.
+func appendUnescaped(out, raw []byte) []byte {
 	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
+		n := bytes.IndexByte(raw[i:], '\\')
+		if n < 0 {
+			return append(out, raw[i:]...)
 		}
+		out = append(out, raw[i:i+n]...)
+		i += n
 		switch e := raw[i+1]; e {
 		case 'b':
 			out = append(out, '\b')

@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	gateway "github.com/fedgate/gateway"
+	"github.com/fedgate/gateway/internal/difftest"
+	"github.com/fedgate/gateway/internal/fixturesub"
+	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs"
+)
+
+// startFixture serves the subgraphs of the supergraph sdl with the
+// fixture subgraphs (internal/fixturesub) and fedgate in front of them on
+// loopback, and returns fedgate's URL.
+func startFixture(t *testing.T, sdl string) string {
+	t.Helper()
+	sg, err := schema.Load(sdl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers := fixturesub.Handlers(sg)
+	urls := map[string]string{}
+	for _, g := range sg.Graphs {
+		srv := httptest.NewServer(handlers[g.Name])
+		t.Cleanup(srv.Close)
+		urls[g.Name] = srv.URL
+	}
+	client := subgraphs.NewClient(urls, subgraphs.Options{Timeout: 10 * time.Second})
+	t.Cleanup(client.Close)
+	s, err := server.New(sg, client, server.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	gw := httptest.NewServer(s)
+	t.Cleanup(gw.Close)
+	return gw.URL + "/graphql"
+}
+
+// askFixture posts query with accept and returns the answer, incremental
+// payloads merged (difftest.MergeIncremental).
+func askFixture(t *testing.T, url, query string, vars map[string]any, accept string) difftest.Result {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", accept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := difftest.MergeIncremental(resp.Header.Get("Content-Type"), b)
+	if err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return difftest.Parse(resp.StatusCode, merged)
+}
+
+// TestDeferFixtures: operations the differential test's @defer runs
+// (DIFFTEST_DEFER=1) found answered differently incrementally, on the
+// composed fixtures: the merged payloads must be the one-body answer, and
+// the operation must really be split (more than one payload).
+func TestDeferFixtures(t *testing.T) {
+	cases := []struct {
+		name, graph, query string
+		vars               map[string]any
+	}{
+		{
+			// An @interfaceObject answer without a concrete type: the
+			// fragment without a type condition applies to every object.
+			name:  "deferred fragment without condition on an interface object",
+			graph: "iface_object_shareable",
+			query: `{ a1: accounts { ... @defer(label: "d1") { name } } }`,
+		},
+		{
+			name:  "deferred fragment with a null if on an interface object list",
+			graph: "interface_object_root",
+			query: `query ($v: Boolean = false) { top { ... @defer(label: "d3", if: $v) { id } } }`,
+			vars:  map[string]any{"v": nil},
+		},
+		{
+			// One field in a deferred fragment on one implementation
+			// and in a primary one on another: the object's concrete type
+			// decides which part delivers it.
+			name:  "one field deferred on one implementation of an interface object",
+			graph: "iface_object",
+			query: `{ library: topRated { ... on Movie { stars } ... on Book @defer(label: "d1") { stars } } }`,
+		},
+		{
+			// The deferred entity fetch asks name under a reserved data
+			// key (the response key __typename is the gateway's own).
+			name:  "deferred field aliased __typename",
+			graph: "demo",
+			query: `{ topProducts { ... @defer { __typename: name } } }`,
+		},
+		{
+			// Fetched with the primary part through @provides,
+			// delivered with their parts (testdata/plans/defer_provides).
+			name:  "deferred fields the primary fetch has through @provides",
+			graph: "provides_nested",
+			query: `{ threads { starter { id ... @defer { name team { ... @defer { name } } } } } }`,
+		},
+	}
+	urls := map[string]string{}
+	for _, c := range cases {
+		if urls[c.graph] != "" {
+			continue
+		}
+		sdl := gateway.DemoSupergraph
+		if c.graph != "demo" {
+			file := "../testdata/compose/" + c.graph + "/supergraph.graphql"
+			if _, err := os.Stat(file); err != nil {
+				file = "../testdata/supergraphs/" + c.graph + ".graphql"
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sdl = string(b)
+		}
+		urls[c.graph] = startFixture(t, sdl)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			url := urls[c.graph]
+			whole := askFixture(t, url, c.query, c.vars, "application/json")
+			split := askFixture(t, url, c.query, c.vars, deferAccept)
+			if whole.Failure != "" || len(whole.Errors) > 0 || whole.Data == "null" {
+				t.Fatalf("the one-body answer has errors: %s", whole.Body)
+			}
+			if !strings.Contains(string(split.Body), `"incrementalPayloads":`) || strings.Contains(string(split.Body), `"incrementalPayloads":1}`) {
+				t.Fatalf("not split: %s", split.Body)
+			}
+			if !difftest.SameUnordered(whole, split) {
+				t.Errorf("merged payloads differ from the one-body answer\nwhole  %s\nmerged %s", whole.Body, split.Body)
+			}
+		})
+	}
+}

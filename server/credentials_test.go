@@ -1,0 +1,137 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/server"
+)
+
+// TestUnverifiedCredentialsNeverForwarded: the gateway verifies one value
+// of the token header (the first), while a rule that forwards that header
+// sends every value on. A client that repeats the header (an empty or
+// valid first value, a forged second one) made the subgraph receive a
+// credential the gateway never verified, beside or instead of the
+// verified one. A request carrying the token header more than once is now
+// refused (401 UNAUTHENTICATED) before any subgraph is asked; one value,
+// valid, is forwarded as it came.
+func TestUnverifiedCredentialsNeverForwarded(t *testing.T) {
+	env := newCacheEnv(t)
+	var mu sync.Mutex
+	var seen [][]string
+	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Values("Authorization"))
+		mu.Unlock()
+		env.ratings.ServeHTTP(w, r)
+	}))
+	t.Cleanup(recorder.Close)
+	env.urls["ratings"] = recorder.URL
+	opts := server.DefaultOptions()
+	opts.Cache.Response.Enabled = false
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "test", Algorithms: []string{"HS256"}, Secret: testSecret}}
+	opts.Auth.Headers.All = auth.HeaderRules{Forward: []string{"Authorization"}}
+	g := env.rawGateway(t, opts)
+
+	valid := "Bearer " + tokenFor(t, "bob")
+	forged := "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9."
+	cases := []struct {
+		name   string
+		values []string
+		status int
+	}{
+		{"one valid token", []string{valid}, http.StatusOK},
+		{"empty, then forged", []string{"", forged}, http.StatusUnauthorized},
+		{"valid, then forged", []string{valid, forged}, http.StatusUnauthorized},
+		{"forged, then valid", []string{forged, valid}, http.StatusUnauthorized},
+		{"valid twice", []string{valid, valid}, http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			b, _ := json.Marshal(map[string]any{"query": "{ myNote }"})
+			req, _ := http.NewRequest(http.MethodPost, g.URL, bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header["Authorization"] = c.values
+			a, err := g.do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Status != c.status {
+				t.Fatalf("status %d, want %d: %s", a.Status, c.status, a.Body)
+			}
+			if c.status != http.StatusOK {
+				if len(a.Errors) != 1 || a.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {
+					t.Errorf("errors %s, want one UNAUTHENTICATED", a.Body)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, got := range seen {
+				if len(got) != 1 || got[0] != valid {
+					t.Errorf("the subgraph received Authorization %q; only the verified %q may reach it", got, valid)
+				}
+			}
+			if c.status == http.StatusOK && len(seen) != 1 {
+				t.Errorf("%d subgraph requests, want 1 (the test must see the forwarded header)", len(seen))
+			}
+		})
+	}
+}
+
+// TestAPIKeysNotForwardedByWildcard: the API key header of
+// limits.clients is a client's credential for the gateway's tiers; like
+// Authorization, "*" does not send it to the subgraphs (before, every
+// subgraph received the key), while a rule that names it does.
+func TestAPIKeysNotForwardedByWildcard(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		forward []string
+		want    []string
+	}{
+		{"wildcard", []string{"*"}, nil},
+		{"named", []string{"*", "x-api-key"}, []string{"k-123"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newCacheEnv(t)
+			var mu sync.Mutex
+			var seen [][]string
+			recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, r.Header.Values("X-Api-Key"))
+				mu.Unlock()
+				env.ratings.ServeHTTP(w, r)
+			}))
+			t.Cleanup(recorder.Close)
+			env.urls["ratings"] = recorder.URL
+			cfg := limits.DefaultConfig()
+			cfg.Clients.APIKeys = map[string]limits.APIKey{"partner": {Key: "k-123"}}
+			opts := server.DefaultOptions()
+			opts.Cache.Response.Enabled = false
+			opts.Policy = limits.NewPolicy(cfg, limits.PolicyOptions{})
+			opts.Auth.Headers.All = auth.HeaderRules{Forward: c.forward}
+			g := env.rawGateway(t, opts)
+			a := g.postWith(t, `{ myNote }`, nil, map[string]string{"X-Api-Key": "k-123", "X-Request-Id": "r1"})
+			if a.Status != http.StatusOK {
+				t.Fatalf("%d %s", a.Status, a.Body)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) != 1 {
+				t.Fatalf("%d subgraph requests, want 1", len(seen))
+			}
+			if !slices.Equal(seen[0], c.want) {
+				t.Errorf("the subgraph received X-Api-Key %q, want %q", seen[0], c.want)
+			}
+		})
+	}
+}
