@@ -30,9 +30,17 @@ var credentialHeaders = map[string]bool{"Authorization": true, "Cookie": true, "
 // them as the gateway's word, but the gateway does not write them: what
 // the client wrote there, "*" would pass on as vouched for. They are
 // forwarded only when a rule names them (a load balancer in front that
-// sets them).
-var proxyHeaders = map[string]bool{"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true,
-	"X-Forwarded-Proto": true, "X-Real-Ip": true}
+// sets them). Every X-Forwarded-* header is one of them (isProxyHeader):
+// -Port and -Prefix make a subgraph build its links to another port or
+// path, -Server and -Ssl are read as the proxy's word too.
+var proxyHeaders = map[string]bool{"Forwarded": true, "X-Real-Ip": true, "X-Client-Ip": true,
+	"True-Client-Ip": true}
+
+// isProxyHeader reports whether the canonical header name k is a proxy
+// header: in proxyHeaders, or X-Forwarded-*.
+func isProxyHeader(k string) bool {
+	return proxyHeaders[k] || strings.HasPrefix(k, "X-Forwarded-")
+}
 
 // Propagation builds the headers of subgraph requests from the client
 // request and the verified caller.
@@ -158,7 +166,7 @@ func connectionHeaders(h http.Header) map[string]bool {
 func (c compiledRules) apply(out http.Header, r *http.Request, conn, credentials map[string]bool) {
 	if c.forwardAll {
 		for k, v := range r.Header {
-			if hopByHop[k] || credentials[k] || proxyHeaders[k] || conn[k] {
+			if hopByHop[k] || credentials[k] || isProxyHeader(k) || conn[k] {
 				continue
 			}
 			out[k] = append([]string(nil), v...)

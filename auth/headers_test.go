@@ -98,8 +98,8 @@ func TestWildcardSkipsTokenHeaders(t *testing.T) {
 	}
 }
 
-// TestWildcardSkipsProxyHeaders: X-Forwarded-For, Forwarded, X-Real-Ip,
-// X-Forwarded-Host and X-Forwarded-Proto say what a proxy saw; the
+// TestWildcardSkipsProxyHeaders: Forwarded, every X-Forwarded-*,
+// X-Real-Ip, X-Client-Ip and True-Client-Ip say what a proxy saw; the
 // gateway does not write them, so "*" passed on what the client wrote
 // there, and a subgraph that trusts the gateway as its proxy took a forged
 // address (or host) for the gateway's word. A rule that names them still
@@ -107,7 +107,10 @@ func TestWildcardSkipsTokenHeaders(t *testing.T) {
 func TestWildcardSkipsProxyHeaders(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
 	forged := http.Header{"X-Forwarded-For": {"10.0.0.1"}, "Forwarded": {"for=10.0.0.1"}, "X-Real-Ip": {"10.0.0.1"},
-		"X-Forwarded-Host": {"admin.internal"}, "X-Forwarded-Proto": {"https"}}
+		"X-Forwarded-Host": {"admin.internal"}, "X-Forwarded-Proto": {"https"},
+		// Links a subgraph builds from these would point elsewhere.
+		"X-Forwarded-Port": {"8443"}, "X-Forwarded-Prefix": {"/admin"}, "X-Forwarded-Server": {"internal"},
+		"X-Forwarded-Ssl": {"on"}, "True-Client-Ip": {"10.0.0.1"}, "X-Client-Ip": {"10.0.0.1"}}
 	for k, v := range forged {
 		r.Header[k] = v
 	}
