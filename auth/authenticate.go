@@ -15,7 +15,11 @@ import (
 // sends every value on: with two, a subgraph that reads another one than
 // the gateway, or an empty first value that left the caller anonymous,
 // would receive a credential nobody verified. So a repeated token header
-// or cookie is refused, whatever the values.
+// is refused, whatever the values, and so is a cookie repeated with
+// different values. The same cookie value repeated is one token (a
+// browser sends a cookie set for two paths or domains twice, often with
+// the same value, and its user cannot tell): every copy forwarded is the
+// verified one.
 func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err error) {
 	if cfg.Header != "" {
 		values := r.Header.Values(cfg.Header)
@@ -40,10 +44,12 @@ func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err er
 	}
 	if cfg.Cookie != "" {
 		cookies := r.CookiesNamed(cfg.Cookie)
-		if len(cookies) > 1 {
-			return "", true, errRepeatedToken
+		for _, c := range cookies[min(1, len(cookies)):] {
+			if c.Value != cookies[0].Value {
+				return "", true, errRepeatedToken
+			}
 		}
-		if len(cookies) == 1 && cookies[0].Value != "" {
+		if len(cookies) > 0 && cookies[0].Value != "" {
 			return cookies[0].Value, true, nil
 		}
 	}

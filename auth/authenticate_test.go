@@ -31,6 +31,10 @@ func TestTokenFromRefusesRepeats(t *testing.T) {
 		{name: "cookie twice in one header", cookies: []string{"session=c; session=d"}, found: true, err: errRepeatedToken},
 		{name: "cookie in two headers", cookies: []string{"session=c", "other=x; session=d"}, found: true, err: errRepeatedToken},
 		{name: "empty cookie, then one", cookies: []string{"session=; session=d"}, found: true, err: errRepeatedToken},
+		// A browser sends a cookie set for two paths (or domains) twice.
+		{name: "same cookie twice", cookies: []string{"session=c; other=x; session=c"}, token: "c", found: true},
+		{name: "same cookie in two headers", cookies: []string{"session=c", "session=c"}, token: "c", found: true},
+		{name: "same cookie, then another", cookies: []string{"session=c; session=c; session=d"}, found: true, err: errRepeatedToken},
 		{name: "other cookies", cookies: []string{"a=1; b=2", "session=c"}, token: "c", found: true},
 		{name: "header wins over a cookie", headers: []string{"Bearer a"}, cookies: []string{"session=c"}, token: "a", found: true},
 	}
