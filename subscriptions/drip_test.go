@@ -371,7 +371,11 @@ func TestReadBudgetRefusalClosesWithTryAgainLater(t *testing.T) {
 			if err := hog.write(big[:800<<10]); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(200 * time.Millisecond) // its bytes are being read
+			// Wait until the gateway has read all of its bytes (a sleep
+			// could end first on a busy machine: w's message would then
+			// fit and the hog's be refused instead).
+			budget := e.Server.ReadBudget()
+			waitFor(t, "the hog's bytes taken from the read budget", func() bool { return budget.Left() <= 1536<<10-(800<<10-64) })
 			w := dialTCPWS(t, e.WSURL)
 			if err := w.write(initMsg); err != nil {
 				t.Fatal(err)
