@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"net/http"
+	"net/textproto"
 	"strings"
 )
 
@@ -43,17 +44,42 @@ func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err er
 		}
 	}
 	if cfg.Cookie != "" {
-		cookies := r.CookiesNamed(cfg.Cookie)
-		for _, c := range cookies[min(1, len(cookies)):] {
-			if c.Value != cookies[0].Value {
+		// The copies are compared as sent, not as net/http parses them:
+		// it drops a copy whose name or value it finds malformed
+		// ("session =x", a value with a backslash or a non-ASCII byte),
+		// which a more lenient cookie parser behind a rule forwarding
+		// Cookie still reads.
+		raw := rawCookies(r.Header["Cookie"], cfg.Cookie)
+		for _, v := range raw[min(1, len(raw)):] {
+			if v != raw[0] {
 				return "", true, errRepeatedToken
 			}
 		}
-		if len(cookies) > 0 && cookies[0].Value != "" {
-			return cookies[0].Value, true, nil
+		if len(raw) == 0 || raw[0] == "" {
+			return "", false, nil
 		}
+		cookies := r.CookiesNamed(cfg.Cookie)
+		if len(cookies) != len(raw) || cookies[0].Value == "" {
+			return "", true, errBadCookie
+		}
+		return cookies[0].Value, true, nil
 	}
 	return "", false, nil
+}
+
+// rawCookies returns the values of the cookies named name in the Cookie
+// header lines, as sent (a name with spaces around it counts too).
+func rawCookies(lines []string, name string) []string {
+	var out []string
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			k, v, _ := strings.Cut(part, "=")
+			if textproto.TrimString(k) == name {
+				out = append(out, textproto.TrimString(v))
+			}
+		}
+	}
+	return out
 }
 
 // Authenticator identifies the caller of a request.

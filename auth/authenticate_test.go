@@ -35,6 +35,12 @@ func TestTokenFromRefusesRepeats(t *testing.T) {
 		{name: "same cookie twice", cookies: []string{"session=c; other=x; session=c"}, token: "c", found: true},
 		{name: "same cookie in two headers", cookies: []string{"session=c", "session=c"}, token: "c", found: true},
 		{name: "same cookie, then another", cookies: []string{"session=c; session=c; session=d"}, found: true, err: errRepeatedToken},
+		// net/http drops a copy it finds malformed; a lenient parser behind
+		// a rule forwarding Cookie would still read it.
+		{name: "valid, then malformed value", cookies: []string{`session=c; session=forged\`}, found: true, err: errRepeatedToken},
+		{name: "valid, then spaced name", cookies: []string{"session=c; session =forged"}, found: true, err: errRepeatedToken},
+		{name: "malformed value alone", cookies: []string{"session=forg\xe9d"}, found: true, err: errBadCookie},
+		{name: "empty cookie twice", cookies: []string{"session=; session="}},
 		{name: "other cookies", cookies: []string{"a=1; b=2", "session=c"}, token: "c", found: true},
 		{name: "header wins over a cookie", headers: []string{"Bearer a"}, cookies: []string{"session=c"}, token: "a", found: true},
 	}

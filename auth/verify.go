@@ -44,6 +44,7 @@ var (
 	errMissingToken  = &Error{Code: "UNAUTHENTICATED", Message: "authentication required: no token was sent", Status: http.StatusUnauthorized}
 	errBadAuthHeader = unauthenticated("the authorization header is malformed")
 	errRepeatedToken = unauthenticated("the request carries its token more than once")
+	errBadCookie     = unauthenticated("the token cookie is malformed")
 )
 
 // Verifier checks JWTs against the configured keys and key sets. It is
