@@ -135,3 +135,60 @@ func TestAPIKeysNotForwardedByWildcard(t *testing.T) {
 		})
 	}
 }
+
+// TestUnverifiedCookiesNeverForwarded: with the token in a cookie and a
+// rule forwarding Cookie, the subgraph receives the token cookie only as
+// the gateway verified it. A second copy net/http cannot parse (a trailing
+// backslash) was skipped by the gateway, which verified the first, and
+// forwarded for a lenient parser behind it to read; now it is refused. The
+// same value twice (a browser's cookie set for two paths) is one token.
+func TestUnverifiedCookiesNeverForwarded(t *testing.T) {
+	env := newCacheEnv(t)
+	var mu sync.Mutex
+	var seen [][]string
+	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Values("Cookie"))
+		mu.Unlock()
+		env.ratings.ServeHTTP(w, r)
+	}))
+	t.Cleanup(recorder.Close)
+	env.urls["ratings"] = recorder.URL
+	opts := server.DefaultOptions()
+	opts.Cache.Response.Enabled = false
+	opts.Auth.JWT.Cookie = "session"
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "test", Algorithms: []string{"HS256"}, Secret: testSecret}}
+	opts.Auth.Headers.All = auth.HeaderRules{Forward: []string{"Cookie"}}
+	g := env.rawGateway(t, opts)
+
+	valid := "session=" + tokenFor(t, "bob")
+	forged := `session=eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.\`
+	cases := []struct {
+		name, cookie string
+		status       int
+	}{
+		{"one valid token", valid, http.StatusOK},
+		{"the same token twice", valid + "; " + valid, http.StatusOK},
+		{"valid, then a forged copy net/http skips", valid + "; " + forged, http.StatusUnauthorized},
+		{"a forged copy alone", forged, http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			a := g.postWith(t, `{ myNote }`, nil, map[string]string{"Cookie": c.cookie})
+			if a.Status != c.status {
+				t.Fatalf("status %d, want %d: %s", a.Status, c.status, a.Body)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if c.status != http.StatusOK && len(seen) > 0 {
+				t.Errorf("the subgraph received Cookie %q from a refused request", seen)
+			}
+			if c.status == http.StatusOK && (len(seen) != 1 || !slices.Equal(seen[0], []string{c.cookie})) {
+				t.Errorf("the subgraph received Cookie %q, want [%q]", seen, c.cookie)
+			}
+		})
+	}
+}
