@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -82,5 +84,56 @@ func TestCookiesAreNeverPublic(t *testing.T) {
 	b := g.query(t, "bob", productsQuery, nil)
 	if b.Header.Get("Set-Cookie") == "" && b.Header.Get("Cache-Control") != "max-age=60, public" {
 		t.Errorf("a cached answer without a cookie: Cache-Control %q", b.Header.Get("Cache-Control"))
+	}
+}
+
+// TestRewritingHooksAreNeverPublic: hooks outside the Subgraph stages that
+// may make an answer differ per caller where a cache in front of the
+// gateway (keying by URL and Vary) cannot see it make the answer private:
+// a SupergraphResponse hook rewriting the answer (the gateway caches it
+// before the rewrite, a CDN after), a SupergraphRequest hook rewriting the
+// request, and a RouterRequest hook with vary headers (it may set them:
+// the gateway keys by the value set, a CDN by the one sent). Hooks that
+// only read stay public. Before, all of them were "max-age=60, public".
+func TestRewritingHooksAreNeverPublic(t *testing.T) {
+	perUser := func(_ context.Context, c *hooks.Call) error {
+		c.Body = bytes.Replace(c.Body, []byte(`"data":{`), []byte(`"data":{"__user":"`+c.Header.Get("X-Client-User")+`",`), 1)
+		return nil
+	}
+	tenantFromUser := func(_ context.Context, c *hooks.Call) error {
+		c.Header.Set("X-Tenant", "of-"+c.Header.Get("X-Client-User"))
+		return nil
+	}
+	readOnly := func(context.Context, *hooks.Call) error { return nil }
+	cases := []struct {
+		name   string
+		hooks  hooks.Hooks
+		vary   []string
+		public bool
+	}{
+		{"response rewritten", hooks.Hooks{SupergraphResponse: perUser, Bodies: []hooks.Stage{hooks.SupergraphResponse}}, nil, false},
+		{"request rewritten", hooks.Hooks{SupergraphRequest: readOnly, Bodies: []hooks.Stage{hooks.SupergraphRequest}}, nil, false},
+		{"vary header set by a hook", hooks.Hooks{RouterRequest: tenantFromUser}, []string{"X-Tenant"}, false},
+		{"hooks that only read", hooks.Hooks{RouterRequest: readOnly, SupergraphResponse: readOnly, RouterResponse: readOnly}, nil, true},
+		{"a RouterRequest hook without vary headers", hooks.Hooks{RouterRequest: tenantFromUser}, nil, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := newCacheEnv(t)
+			opts := cacheOptions(false, nil)
+			opts.Cache.Response.VaryHeaders = c.vary
+			opts.Hooks = []hooks.Hooks{c.hooks}
+			g := env.gateway(t, opts)
+			for i := range 2 { // computed, then from the cache
+				a := g.postWith(t, productsQuery, nil, map[string]string{"X-Client-User": "alice"})
+				if a.Status != http.StatusOK {
+					t.Fatalf("%d %s", a.Status, a.Body)
+				}
+				cc := a.Header.Get("Cache-Control")
+				if want := map[bool]string{true: "max-age=60, public", false: "max-age=60, private"}[c.public]; cc != want {
+					t.Errorf("answer %d: Cache-Control %q, want %q", i, cc, want)
+				}
+			}
+		})
 	}
 }

@@ -625,13 +625,37 @@ func (s *Server) httpCacheControl(p cache.Policy, stats *executor.Stats, a *answ
 // vary_headers (varyHeader): on the caller's authorization grants, which
 // the gateway's own cache keys entries by, or on anything a hook or the
 // coprocessor at a Subgraph stage reads of the request, by which it keys
-// them too then (fetchVary). Before, such answers were public, and a
-// shared cache served one caller's answer to every other.
+// them too then (fetchVary), or on what other hooks rewrite
+// (rewritingHooks). Before, such answers were public, and a shared cache
+// served one caller's answer to every other.
 func (s *Server) downstream(p cache.Policy, a *answerInput) cache.Policy {
-	if p.Scope == cache.Public && (a.grants.Key != "" || s.subgraphHooks()) {
+	if p.Scope == cache.Public && (a.grants.Key != "" || s.subgraphHooks() || s.rewritingHooks()) {
 		p.Scope = cache.Private
 	}
 	return p
+}
+
+// rewritingHooks reports whether hooks (or the coprocessor) outside the
+// Subgraph stages may make answers differ between requests that a cache
+// in front of the gateway, keying by URL and Vary, cannot tell apart: one
+// rewriting a body before the gateway's cache is asked (the query or
+// variables, from a caller's claims, say: the gateway keys its entry by
+// the rewritten request) or after (the answer, per caller: the gateway
+// caches it before the rewrite), and one at RouterRequest when the
+// gateway's cache varies by headers (it may set them, a tenant from the
+// caller's claims: the gateway keys by the value set, a downstream cache
+// by the one sent). A hook that only reads (logs, refuses) changes nothing.
+func (s *Server) rewritingHooks() bool {
+	x := s.ext
+	if x == nil {
+		return false
+	}
+	for _, st := range []hooks.Stage{hooks.RouterRequest, hooks.SupergraphRequest, hooks.ExecutionResponse, hooks.SupergraphResponse, hooks.RouterResponse} {
+		if x.bodies[st] && x.hooksAt(st) {
+			return true
+		}
+	}
+	return x.hooksAt(hooks.RouterRequest) && len(s.caches.cfg.Response.VaryHeaders) > 0
 }
 
 // subgraphHooks reports whether hooks or the coprocessor run at a
