@@ -39,6 +39,22 @@ func TestDownstreamCachesKeepCallersApart(t *testing.T) {
 			}
 		}
 	})
+	// The Content-Type follows Accept (application/json or
+	// application/graphql-response+json): a downstream cache must not hand
+	// one to a client that asked for the other.
+	t.Run("accept", func(t *testing.T) {
+		env := newCacheEnv(t)
+		g := env.gateway(t, cacheOptions(false, nil))
+		for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+			a := g.postWith(t, productsQuery, nil, map[string]string{"Accept": accept})
+			if !strings.HasPrefix(a.Header.Get("Content-Type"), accept) || a.Header.Get("Cache-Control") != "max-age=60, public" {
+				t.Fatalf("Accept %s: Content-Type %q, Cache-Control %q", accept, a.Header.Get("Content-Type"), a.Header.Get("Cache-Control"))
+			}
+			if vary := strings.Join(a.Header.Values("Vary"), ","); !strings.Contains(vary, "Accept") {
+				t.Errorf("Accept %s: Vary %q does not name Accept, by which the Content-Type is chosen", accept, vary)
+			}
+		}
+	})
 	t.Run("subgraph hooks", func(t *testing.T) {
 		env := newCacheEnv(t)
 		opts := cacheOptions(false, nil)

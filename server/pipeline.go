@@ -679,15 +679,21 @@ func withCookies(cc string, h http.Header) string {
 	return cc
 }
 
-// varyHeader is the Vary of a cacheable answer: the configured vary
-// headers, which the response and entity caches key by; "" without any.
+// varyHeader is the Vary of a cacheable answer: Accept, by which its
+// Content-Type is chosen (application/json or
+// application/graphql-response+json: a cache in front of the gateway
+// would hand one to a client that accepts only the other), and the
+// configured vary headers, which the response and entity caches key by.
+// "" without a response cache (answers then carry no Cache-Control).
 func (s *Server) varyHeader() string {
 	if s.caches.responses == nil {
 		return ""
 	}
-	names := make([]string, len(s.caches.cfg.Response.VaryHeaders))
-	for i, h := range s.caches.cfg.Response.VaryHeaders {
-		names[i] = http.CanonicalHeaderKey(h)
+	names := []string{"Accept"}
+	for _, h := range s.caches.cfg.Response.VaryHeaders {
+		if h = http.CanonicalHeaderKey(h); h != "Accept" {
+			names = append(names, h)
+		}
 	}
 	return strings.Join(names, ", ")
 }
