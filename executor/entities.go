@@ -41,6 +41,10 @@ const maxPooledObjects = 4096
 // maxPooledScratch bounds the representation buffer a pooled batch keeps.
 const maxPooledScratch = 16 << 10
 
+// maxPooledReps bounds the representations' buffer of a pooled batch: a
+// few objects with long keys grow it as much as many objects do.
+const maxPooledReps = 256 << 10
+
 func newEntityBatch() *entityBatch {
 	return batchPool.Get().(*entityBatch)
 }
@@ -48,7 +52,7 @@ func newEntityBatch() *entityBatch {
 // release returns the batch to the pool, dropping every reference into
 // the response data.
 func (b *entityBatch) release() {
-	if cap(b.objs) > maxPooledObjects || len(b.index) > maxPooledObjects {
+	if !b.poolable() {
 		return
 	}
 	clear(b.objs)
@@ -56,6 +60,11 @@ func (b *entityBatch) release() {
 	b.memo = repMemo{}
 	b.reps, b.objs, b.rep, b.items, b.count, b.errorCopies = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0, 0
 	batchPool.Put(b)
+}
+
+// poolable reports whether the batch is small enough to keep for reuse.
+func (b *entityBatch) poolable() bool {
+	return cap(b.objs) <= maxPooledObjects && len(b.index) <= maxPooledObjects && cap(b.reps) <= maxPooledReps
 }
 
 // add records obj as fed by representation i.

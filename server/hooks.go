@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"unsafe"
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/executor"
@@ -216,14 +217,33 @@ func (t hookTransport) Fetch(ctx context.Context, subgraph string, req *executor
 	}
 	if call.Body != nil && !sameSlice(call.Body, resp.Body) {
 		// The hooks' body replaces the subgraph's answer.
-		if resp.Release != nil {
-			resp.Release()
-		}
 		r := *resp
-		r.Body, r.Release = call.Body, nil
+		r.Body = call.Body
+		if !within(call.Body, resp.Body) {
+			// A body of the hooks' own: the answer's buffer goes back
+			// now. One made of the answer (trimmed, or appended to in
+			// its spare capacity) keeps it until the response's
+			// Release: given back, the buffer would take another
+			// fetch's answer while this one is read.
+			if resp.Release != nil {
+				resp.Release()
+			}
+			r.Release = nil
+		}
 		resp = &r
 	}
 	return resp, nil
+}
+
+// within reports whether a starts inside the array of b (up to its
+// capacity).
+func within(a, b []byte) bool {
+	if cap(a) == 0 || cap(b) == 0 {
+		return false
+	}
+	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa >= pb && pa < pb+uintptr(cap(b))
 }
 
 // sameSlice reports whether a and b are the same bytes in memory.

@@ -156,7 +156,14 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "POST")
 	}
 	applyHeaders(w.Header(), &meta)
-	body, status = s.ext.routerResponse(r.Context(), w.Header(), body, status)
+	out, status := s.ext.routerResponse(r.Context(), w.Header(), body, status)
+	if !sameSlice(out, body) {
+		// The hooks' body (or their error's) is not a response buffer
+		// of the server: recycled, a body a hook keeps and returns
+		// again would take the next response. The buffer it replaces
+		// may be what it is made of, so neither goes back.
+		body, meta.shared = out, true
+	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	if meta.cacheControl != "" {

@@ -78,8 +78,10 @@ type Call struct {
 	// ExecutionResponse and SupergraphResponse the GraphQL response; at
 	// SubgraphRequest the subgraph request and at SubgraphResponse the
 	// subgraph's answer. A hook rewrites it by assigning another slice
-	// (never edit it in place): the rewrite is used at every stage but
-	// ExecutionRequest, where the operation is already planned.
+	// (never edit it in place; a slice of Body, such as Body trimmed, is
+	// fine): the rewrite is used at every stage but ExecutionRequest,
+	// where the operation is already planned. A hook must not keep Body
+	// after it returns (its memory is reused).
 	Body []byte
 	// SDL is the supergraph schema served.
 	SDL string

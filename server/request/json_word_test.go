@@ -2,6 +2,7 @@ package request
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 )
@@ -67,7 +68,7 @@ func TestStringScan(t *testing.T) {
 		for i := range plain {
 			plain[i] = 'a' + byte(i%26)
 		}
-		for _, tail := range []string{``, `\n`, `\"x`, `\\`, `é`, `\u00e9z`, "\x01", `"`, "\xff"} {
+		for _, tail := range []string{``, `\n`, `\"x`, `\\`, `é`, `\u00e9z`, `\ud83d\ude00`, `\/\b\f\r\t`, "日本\x7f", "\x01", `"`, "\xff"} {
 			body := `{"query":"` + string(plain) + tail + string(plain) + `"}`
 			sc := &scanner{data: []byte(body)}
 			_, err := sc.value(0)
@@ -75,8 +76,19 @@ func TestStringScan(t *testing.T) {
 			if (err != nil) != wantErr {
 				t.Fatalf("%q: error %v, want error %v", body, err, wantErr)
 			}
-			if err == nil && sc.pos != len(body) {
+			if err != nil {
+				continue
+			}
+			if sc.pos != len(body) {
 				t.Fatalf("%q: scan stopped at %d of %d", body, sc.pos, len(body))
+			}
+			lit := body[len(`{"query":`) : len(body)-1]
+			var want string
+			if err := json.Unmarshal([]byte(lit), &want); err != nil {
+				t.Fatalf("%s: encoding/json: %v", lit, err)
+			}
+			if got := unquote([]byte(lit)); got != want {
+				t.Fatalf("%s decoded %q, encoding/json %q", lit, got, want)
 			}
 		}
 	}

@@ -151,6 +151,10 @@ func decodeGET(r *http.Request, opt Options) (Request, error) {
 	if req.OperationName, err = get("operationName"); err != nil {
 		return req, err
 	}
+	// Without escapes, a parameter is a substring of the request line:
+	// the document cache and the hash memo keep the query for long, and
+	// would keep the whole line (up to the header limit) with it.
+	req.Query, req.OperationName = strings.Clone(req.Query), strings.Clone(req.OperationName)
 	for _, p := range []struct {
 		name string
 		dst  *[]byte
