@@ -270,10 +270,12 @@ func readBody(r *http.Request, opt Options) ([]byte, error) {
 // Content-Length header announces past firstChunkMax.
 const firstChunk = 512
 
-// firstChunkMax bounds the first buffer sized by a Content-Length: a body
-// announced up to this long is read into one buffer of its length (plus
-// the byte that shows its end) instead of 512, 1024, 2048 ... bytes and
-// the copies between them.
+// firstChunkMax bounds the buffer sized by a Content-Length: once its
+// first bytes have arrived, a body announced up to this long is read into
+// one buffer of its length (plus the byte that shows its end) instead of
+// 512, 1024, 2048 ... bytes and the copies between them. Before any byte
+// arrives a body holds at most firstChunk of the budget, so connections
+// that announce a length and send nothing cost what they did before.
 const firstChunkMax = 16 << 10
 
 // ReadAll reads r to its end as Decode reads a body: at most limit bytes
@@ -292,18 +294,23 @@ func ReadAll(r io.Reader, limit int64, budget *Budget) ([]byte, error) {
 // (when not nil) before reading into it. The budget is given back before
 // it returns: it bounds the bodies being read, not the requests served.
 // hint, when positive, is the body's announced length: the first buffer
-// holds it and one byte more, up to firstChunkMax.
+// holds at most firstChunk bytes (or the hint and one byte more, when
+// smaller); once bytes have arrived the buffer grows to the hint and one
+// byte more, up to firstChunkMax, then doubles.
 func readLimited(body io.Reader, limit, hint int64, budget *Budget, gzipped bool) ([]byte, error) {
 	var buf []byte
 	var taken int64
 	defer func() { budget.Give(taken) }()
-	first := int64(firstChunk)
+	target := int64(firstChunk) // the capacity the next growth reaches at least
 	if hint > 0 {
-		first = min(hint+1, firstChunkMax)
+		target = min(hint+1, firstChunk)
 	}
 	for {
 		if len(buf) == cap(buf) {
-			grow := max(first, int64(cap(buf)))
+			grow := max(int64(cap(buf)), firstChunk) // doubling
+			if target > int64(cap(buf)) {
+				grow = target - int64(cap(buf))
+			}
 			if n := limit + 1 - int64(cap(buf)); grow > n {
 				grow = max(n, 1) // the byte past the limit tells MaxBytesReader to refuse
 			}
@@ -317,6 +324,9 @@ func readLimited(body io.Reader, limit, hint int64, budget *Budget, gzipped bool
 		}
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		if n > 0 && hint > 0 {
+			target = min(hint+1, firstChunkMax) // the body is arriving: size it as announced
+		}
 		if err == io.EOF {
 			return buf, nil
 		}

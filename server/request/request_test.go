@@ -306,33 +306,39 @@ type budgetSpy struct {
 	budget *Budget
 	total  int64
 	first  int64
+	last   int64
 }
 
 func (s *budgetSpy) Read(p []byte) (int, error) {
 	if s.first == 0 {
 		s.first = s.total - s.budget.Left()
 	}
+	s.last = s.total - s.budget.Left()
 	return s.r.Read(p)
 }
 
-// TestReadLimitedFirstBuffer: a body whose length is announced is read
-// into one buffer of that length plus one byte, but an announced length
-// reserves at most firstChunkMax before the bytes arrive; a body longer
-// or shorter than announced is still read whole.
+// TestReadLimitedFirstBuffer: before any byte arrives a body reserves at
+// most firstChunk of the budget whatever it announces (a connection that
+// sends headers only costs no more); once bytes arrive, a body whose
+// length is announced grows once to that length plus one byte (up to
+// firstChunkMax); a body longer or shorter than announced is still read
+// whole.
 func TestReadLimitedFirstBuffer(t *testing.T) {
 	const limit = 64 << 20
 	tests := []struct {
 		name      string
 		hint      int64
 		size      int
-		wantFirst int64
+		wantFirst int64 // budget taken before the first byte is read
+		wantLast  int64 // budget taken when the body ends
 	}{
-		{name: "announced, one buffer", hint: 1041, size: 1041, wantFirst: 1042},
-		{name: "no length", hint: 0, size: 1041, wantFirst: firstChunk},
-		{name: "announces 10 MB, sends 100 bytes", hint: 10 << 20, size: 100, wantFirst: firstChunkMax},
-		{name: "announces 10 bytes, sends 3000", hint: 10, size: 3000, wantFirst: 11},
-		{name: "empty", hint: 0, size: 0, wantFirst: firstChunk},
-		{name: "past the first buffer's bound", hint: 100 << 10, size: 100 << 10, wantFirst: firstChunkMax},
+		{name: "announced, one growth to its length", hint: 1041, size: 1041, wantFirst: firstChunk, wantLast: 1042},
+		{name: "announced, smaller than the first chunk", hint: 100, size: 100, wantFirst: 101, wantLast: 101},
+		{name: "no length", hint: 0, size: 1041, wantFirst: firstChunk, wantLast: 2048},
+		{name: "announces 10 MB, sends 100 bytes", hint: 10 << 20, size: 100, wantFirst: firstChunk, wantLast: firstChunk},
+		{name: "announces 10 bytes, sends 3000", hint: 10, size: 3000, wantFirst: 11, wantLast: 4184},
+		{name: "empty", hint: 0, size: 0, wantFirst: firstChunk, wantLast: firstChunk},
+		{name: "past the first buffer's bound", hint: 100 << 10, size: 100 << 10, wantFirst: firstChunk, wantLast: 128 << 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -348,6 +354,9 @@ func TestReadLimitedFirstBuffer(t *testing.T) {
 			}
 			if spy.first != tt.wantFirst {
 				t.Errorf("first buffer took %d bytes of the budget, want %d", spy.first, tt.wantFirst)
+			}
+			if spy.last != tt.wantLast {
+				t.Errorf("the body ended holding %d bytes of the budget, want %d", spy.last, tt.wantLast)
 			}
 			if left := spy.budget.Left(); left != total {
 				t.Errorf("budget not given back: %d left of %d", left, total)
