@@ -101,40 +101,22 @@ func without(m map[string]any, key string) map[string]any {
 }
 
 // usedVariables adds to used the variables set uses, through the named
-// fragments it spreads (each once: visited).
+// fragments it spreads (each once: visited, which ends up naming every
+// fragment set spreads).
 func usedVariables(doc *ast.QueryDocument, set ast.SelectionSet, used, visited map[string]bool) map[string]bool {
-	var value func(v *ast.Value)
-	value = func(v *ast.Value) {
-		if v == nil {
-			return
-		}
-		if v.Kind == ast.Variable {
-			used[v.Raw] = true
-		}
-		for _, c := range v.Children {
-			value(c.Value)
-		}
-	}
-	directives := func(dirs ast.DirectiveList) {
-		for _, d := range dirs {
-			for _, a := range d.Arguments {
-				value(a.Value)
-			}
-		}
-	}
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			for _, a := range s.Arguments {
-				value(a.Value)
+				valueVariables(a.Value, used)
 			}
-			directives(s.Directives)
+			directiveVariables(s.Directives, used)
 			usedVariables(doc, s.SelectionSet, used, visited)
 		case *ast.InlineFragment:
-			directives(s.Directives)
+			directiveVariables(s.Directives, used)
 			usedVariables(doc, s.SelectionSet, used, visited)
 		case *ast.FragmentSpread:
-			directives(s.Directives)
+			directiveVariables(s.Directives, used)
 			if visited[s.Name] {
 				continue
 			}
@@ -145,6 +127,28 @@ func usedVariables(doc *ast.QueryDocument, set ast.SelectionSet, used, visited m
 		}
 	}
 	return used
+}
+
+// directiveVariables adds to used the variables the arguments of dirs use.
+func directiveVariables(dirs ast.DirectiveList, used map[string]bool) {
+	for _, d := range dirs {
+		for _, a := range d.Arguments {
+			valueVariables(a.Value, used)
+		}
+	}
+}
+
+// valueVariables adds to used the variables v is or holds.
+func valueVariables(v *ast.Value, used map[string]bool) {
+	if v == nil {
+		return
+	}
+	if v.Kind == ast.Variable {
+		used[v.Raw] = true
+	}
+	for _, c := range v.Children {
+		valueVariables(c.Value, used)
+	}
 }
 
 // incrementalAccept is the Accept header of a client that takes @defer

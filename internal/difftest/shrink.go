@@ -141,53 +141,10 @@ func tidy(schema *ast.Schema, op opgen.Operation, change func(*ast.QueryDocument
 		return op, false
 	}
 	doc.Operations = ast.OperationList{run}
-	used := map[string]bool{}
+	used := map[string]bool{} // the fragments run spreads
 	vars := map[string]bool{}
-	var walk func(set ast.SelectionSet)
-	walkValue := func(v *ast.Value) {}
-	walkValue = func(v *ast.Value) {
-		if v == nil {
-			return
-		}
-		if v.Kind == ast.Variable {
-			vars[v.Raw] = true
-		}
-		for _, c := range v.Children {
-			walkValue(c.Value)
-		}
-	}
-	walkDirs := func(ds ast.DirectiveList) {
-		for _, d := range ds {
-			for _, a := range d.Arguments {
-				walkValue(a.Value)
-			}
-		}
-	}
-	walk = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				walkDirs(s.Directives)
-				for _, a := range s.Arguments {
-					walkValue(a.Value)
-				}
-				walk(s.SelectionSet)
-			case *ast.InlineFragment:
-				walkDirs(s.Directives)
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				walkDirs(s.Directives)
-				if !used[s.Name] {
-					used[s.Name] = true
-					if fd := doc.Fragments.ForName(s.Name); fd != nil {
-						walk(fd.SelectionSet)
-					}
-				}
-			}
-		}
-	}
-	walkDirs(run.Directives)
-	walk(run.SelectionSet)
+	directiveVariables(run.Directives, vars)
+	usedVariables(doc, run.SelectionSet, vars, used)
 	var frags ast.FragmentDefinitionList
 	for _, f := range doc.Fragments {
 		if used[f.Name] {
