@@ -24,16 +24,7 @@ import (
 // valid, is forwarded as it came.
 func TestUnverifiedCredentialsNeverForwarded(t *testing.T) {
 	env := newCacheEnv(t)
-	var mu sync.Mutex
-	var seen [][]string
-	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.Header.Values("Authorization"))
-		mu.Unlock()
-		env.ratings.ServeHTTP(w, r)
-	}))
-	t.Cleanup(recorder.Close)
-	env.urls["ratings"] = recorder.URL
+	auths := recordRatingsHeader(t, env, "Authorization")
 	opts := server.DefaultOptions()
 	opts.Cache.Response.Enabled = false
 	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "test", Algorithms: []string{"HS256"}, Secret: testSecret}}
@@ -55,9 +46,7 @@ func TestUnverifiedCredentialsNeverForwarded(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mu.Lock()
-			seen = nil
-			mu.Unlock()
+			auths.reset()
 			b, _ := json.Marshal(map[string]any{"query": "{ myNote }"})
 			req, _ := http.NewRequest(http.MethodPost, g.URL, bytes.NewReader(b))
 			req.Header.Set("Content-Type", "application/json")
@@ -74,8 +63,7 @@ func TestUnverifiedCredentialsNeverForwarded(t *testing.T) {
 					t.Errorf("errors %s, want one UNAUTHENTICATED", a.Body)
 				}
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			seen := auths.values()
 			for _, got := range seen {
 				if len(got) != 1 || got[0] != valid {
 					t.Errorf("the subgraph received Authorization %q; only the verified %q may reach it", got, valid)
@@ -103,16 +91,7 @@ func TestAPIKeysNotForwardedByWildcard(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := newCacheEnv(t)
-			var mu sync.Mutex
-			var seen [][]string
-			recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				seen = append(seen, r.Header.Values("X-Api-Key"))
-				mu.Unlock()
-				env.ratings.ServeHTTP(w, r)
-			}))
-			t.Cleanup(recorder.Close)
-			env.urls["ratings"] = recorder.URL
+			keys := recordRatingsHeader(t, env, "X-Api-Key")
 			cfg := limits.DefaultConfig()
 			cfg.Clients.APIKeys = map[string]limits.APIKey{"partner": {Key: "k-123"}}
 			opts := server.DefaultOptions()
@@ -124,8 +103,7 @@ func TestAPIKeysNotForwardedByWildcard(t *testing.T) {
 			if a.Status != http.StatusOK {
 				t.Fatalf("%d %s", a.Status, a.Body)
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			seen := keys.values()
 			if len(seen) != 1 {
 				t.Fatalf("%d subgraph requests, want 1", len(seen))
 			}
@@ -144,16 +122,7 @@ func TestAPIKeysNotForwardedByWildcard(t *testing.T) {
 // same value twice (a browser's cookie set for two paths) is one token.
 func TestUnverifiedCookiesNeverForwarded(t *testing.T) {
 	env := newCacheEnv(t)
-	var mu sync.Mutex
-	var seen [][]string
-	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.Header.Values("Cookie"))
-		mu.Unlock()
-		env.ratings.ServeHTTP(w, r)
-	}))
-	t.Cleanup(recorder.Close)
-	env.urls["ratings"] = recorder.URL
+	cookies := recordRatingsHeader(t, env, "Cookie")
 	opts := server.DefaultOptions()
 	opts.Cache.Response.Enabled = false
 	opts.Auth.JWT.Cookie = "session"
@@ -174,15 +143,12 @@ func TestUnverifiedCookiesNeverForwarded(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			mu.Lock()
-			seen = nil
-			mu.Unlock()
+			cookies.reset()
 			a := g.postWith(t, `{ myNote }`, nil, map[string]string{"Cookie": c.cookie})
 			if a.Status != c.status {
 				t.Fatalf("status %d, want %d: %s", a.Status, c.status, a.Body)
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			seen := cookies.values()
 			if c.status != http.StatusOK && len(seen) > 0 {
 				t.Errorf("the subgraph received Cookie %q from a refused request", seen)
 			}
@@ -191,4 +157,42 @@ func TestUnverifiedCookiesNeverForwarded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// headerRecorder holds the values of one header in every request the
+// ratings subgraph received, a request a row.
+type headerRecorder struct {
+	mu   sync.Mutex
+	seen [][]string
+}
+
+// recordRatingsHeader points env's ratings subgraph at a server that
+// records the values of header in each request and then serves it as the
+// ratings subgraph does.
+func recordRatingsHeader(t *testing.T, env *cacheEnv, header string) *headerRecorder {
+	t.Helper()
+	h := &headerRecorder{}
+	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.seen = append(h.seen, r.Header.Values(header))
+		h.mu.Unlock()
+		env.ratings.ServeHTTP(w, r)
+	}))
+	t.Cleanup(recorder.Close)
+	env.urls["ratings"] = recorder.URL
+	return h
+}
+
+// reset forgets the requests recorded so far.
+func (h *headerRecorder) reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seen = nil
+}
+
+// values returns the header's values in each request recorded so far.
+func (h *headerRecorder) values() [][]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.seen)
 }
