@@ -10,7 +10,6 @@ import (
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // TestPlanSizeTracksMemory: a plan's Size, which the gateway's plan cache
@@ -46,7 +45,11 @@ func TestPlanSizeTracksMemory(t *testing.T) {
 			plans := make([]*planner.Plan, n)
 			held := retained(func() {
 				for i := range plans {
-					plans[i] = planQuery(t, sg, c.query)
+					p, err := planOn(t, sg, c.query, planner.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					plans[i] = p
 				}
 			})
 			var size int64
@@ -70,24 +73,6 @@ func aliases(n int, format string) string {
 		parts[i] = fmt.Sprintf(format, i)
 	}
 	return strings.Join(parts, " ")
-}
-
-// planQuery plans query; the parsed document is not kept by the caller.
-func planQuery(t *testing.T, sg *schema.Supergraph, query string) *planner.Plan {
-	t.Helper()
-	doc, errs := gqlparser.LoadQuery(sg.API, query)
-	if len(errs) > 0 {
-		t.Fatalf("validate: %v", errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planner.New(sg).Plan(op, planner.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // retained returns the heap bytes that build leaves alive.
