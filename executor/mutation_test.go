@@ -1,14 +1,10 @@
 package executor_test
 
 import (
-	"context"
 	"os"
 	"testing"
 
-	"github.com/fedgate/gateway/executor"
-	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // TestMutationStopsAfterNullData runs mutations whose root fields live in
@@ -67,20 +63,8 @@ func TestMutationStopsAfterNullData(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc, errs := gqlparser.LoadQuery(sg.API, c.query)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			op, err := planner.Normalize(sg.API, doc, "", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := planner.New(sg).Plan(op, planner.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			tr := &cannedTransport{answers: c.answers}
-			got := string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
+			got := execute(t, sg, tr, c.query)
 			if got != c.want {
 				t.Errorf("got  %s\nwant %s", got, c.want)
 			}

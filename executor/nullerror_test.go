@@ -1,14 +1,10 @@
 package executor_test
 
 import (
-	"context"
 	"os"
 	"testing"
 
-	"github.com/fedgate/gateway/executor"
-	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
-	"github.com/vektah/gqlparser/v2"
 )
 
 // TestEntityNullReportsItsErrorOnce runs entity fetches whose answer for
@@ -48,20 +44,8 @@ func TestEntityNullReportsItsErrorOnce(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(sg.API, c.query)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			op, err := planner.Normalize(sg.API, doc, "", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := planner.New(sg).Plan(op, planner.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			tr := &cannedTransport{answers: map[string][]string{"products": {c.products}, "inventory": {c.inventory}}}
-			got := string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
+			got := execute(t, sg, tr, c.query)
 			if got != c.want {
 				t.Errorf("got  %s\nwant %s\nsent %v", got, c.want, tr.sent)
 			}
@@ -101,20 +85,8 @@ func TestRootFetchNullDataReportsItsErrorOnce(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(sg.API, query)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			op, err := planner.Normalize(sg.API, doc, "", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := planner.New(sg).Plan(op, planner.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			tr := &cannedTransport{answers: map[string][]string{"catalog": {c.catalog}, "specs": {`{"data":{"settings":{"units":"metric"}}}`}}}
-			got := string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
+			got := execute(t, sg, tr, query)
 			if got != c.want {
 				t.Errorf("got  %s\nwant %s\nsent %v", got, c.want, tr.sent)
 			}

@@ -1,13 +1,6 @@
 package executor_test
 
-import (
-	"context"
-	"testing"
-
-	"github.com/fedgate/gateway/executor"
-	"github.com/fedgate/gateway/planner"
-	"github.com/vektah/gqlparser/v2"
-)
+import "testing"
 
 // TestRenderMemberOrders: the renderer notes per field where it found the
 // field's member last; objects of one list whose members come in
@@ -35,20 +28,8 @@ func TestRenderMemberOrders(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(sg.API, c.query)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			op, err := planner.Normalize(sg.API, doc, "", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := planner.New(sg).Plan(op, planner.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			tr := &cannedTransport{answers: map[string][]string{"products": {c.products}}}
-			got := string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
+			got := execute(t, sg, tr, c.query)
 			if got != c.want {
 				t.Errorf("got  %s\nwant %s", got, c.want)
 			}

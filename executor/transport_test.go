@@ -82,6 +82,19 @@ var demoGraph = func() func(t *testing.T) *schema.Supergraph {
 // run plans and executes query and returns the decoded response.
 func run(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query string) *fastjson.Value {
 	t.Helper()
+	out := execute(t, sg, tr, query)
+	v, err := fastjson.ParseBytes([]byte(out))
+	if err != nil {
+		t.Fatalf("%s: %v: %s", query, err, out)
+	}
+	return v
+}
+
+// execute validates, normalizes and plans query against sg, executes the
+// plan over tr and returns the response as it is; a query that does not
+// plan fails the test.
+func execute(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query string) string {
+	t.Helper()
 	doc, errs := gqlparser.LoadQuery(sg.API, query)
 	if len(errs) > 0 {
 		t.Fatalf("%s: %v", query, errs)
@@ -94,12 +107,7 @@ func run(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query strin
 	if err != nil {
 		t.Fatalf("%s: plan: %v", query, err)
 	}
-	out := executor.Execute(context.Background(), p, executor.Input{}, tr, nil)
-	v, err := fastjson.ParseBytes(out)
-	if err != nil {
-		t.Fatalf("%s: %v: %s", query, err, out)
-	}
-	return v
+	return string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
 }
 
 // TestAliasesNamedLikePlannerFields runs, on the demo subgraphs, operations
