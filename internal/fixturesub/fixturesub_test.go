@@ -14,7 +14,9 @@ import (
 	"github.com/fedgate/gateway/schema"
 )
 
-func handlers(t *testing.T, file string) map[string]http.Handler {
+// handlers builds, with opts, the fixture subgraphs of the supergraph in
+// file.
+func handlers(t *testing.T, file string, opts ...fixturesub.Option) map[string]http.Handler {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -24,7 +26,7 @@ func handlers(t *testing.T, file string) map[string]http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixturesub.Handlers(sg)
+	return fixturesub.Handlers(sg, opts...)
 }
 
 func post(t *testing.T, h http.Handler, query string, vars map[string]any) string {
@@ -36,6 +38,41 @@ func post(t *testing.T, h http.Handler, query string, vars map[string]any) strin
 		t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
 	}
 	return rec.Body.String()
+}
+
+// faultGraph is the supergraph whose subgraph "side" answers Thing
+// entities with a nullable (extra) and a non-null (extraCount) field.
+const faultGraph = "../../testdata/supergraphs/fault.graphql"
+
+// thingVars are variables "r" for n representations of Thing, ids 1 to n.
+func thingVars(n int) map[string]any {
+	var reps []any
+	for i := 1; i <= n; i++ {
+		reps = append(reps, map[string]any{"__typename": "Thing", "id": strconv.Itoa(i)})
+	}
+	return map[string]any{"r": reps}
+}
+
+// entitiesAnswer is an _entities response with the paths of its errors.
+type entitiesAnswer struct {
+	Data struct {
+		Entities []map[string]any `json:"_entities"`
+	} `json:"data"`
+	Errors []struct {
+		Path []any `json:"path"`
+	} `json:"errors"`
+}
+
+// postEntities posts the _entities query q with vars to h and decodes the
+// answer, which it also returns as it came.
+func postEntities(t *testing.T, h http.Handler, q string, vars map[string]any) (entitiesAnswer, string) {
+	t.Helper()
+	out := post(t, h, q, vars)
+	var got entitiesAnswer
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return got, out
 }
 
 // TestEntitiesAgreeAcrossSubgraphs: an entity a root field of one subgraph
@@ -120,37 +157,14 @@ func TestRejectsWhatTheSubgraphDoesNotDefine(t *testing.T) {
 // TestErrorsCarryTheirPath: WithErrors turns some nullable values into
 // null plus an error whose path leads to that null.
 func TestErrorsCarryTheirPath(t *testing.T) {
-	b, err := os.ReadFile("../../testdata/supergraphs/fault.graphql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, err := schema.Load(string(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain := fixturesub.Handlers(sg)["side"]
-	withErrors := fixturesub.Handlers(sg, fixturesub.WithErrors())["side"]
+	plain := handlers(t, faultGraph)["side"]
+	withErrors := handlers(t, faultGraph, fixturesub.WithErrors())["side"]
 	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { extra extraCount } } }`
-	var reps []any
-	for i := 1; i <= 200; i++ {
-		reps = append(reps, map[string]any{"__typename": "Thing", "id": strconv.Itoa(i)})
-	}
-	vars := map[string]any{"r": reps}
+	vars := thingVars(200)
 	if out := post(t, plain, q, vars); strings.Contains(out, "errors") {
 		t.Fatalf("errors without WithErrors: %s", out)
 	}
-	var got struct {
-		Data struct {
-			Entities []map[string]any `json:"_entities"`
-		} `json:"data"`
-		Errors []struct {
-			Path []any `json:"path"`
-		} `json:"errors"`
-	}
-	out := post(t, withErrors, q, vars)
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatal(err)
-	}
+	got, out := postEntities(t, withErrors, q, vars)
 	// Thing.extra is nullable: some of 200 entities get an error, each
 	// at the path of a null.
 	if len(got.Errors) == 0 {
@@ -172,35 +186,12 @@ func TestErrorsCarryTheirPath(t *testing.T) {
 // _entities item), the error at the failed field's path, and answers the
 // other entities in full.
 func TestNonNullErrorsPropagate(t *testing.T) {
-	b, err := os.ReadFile("../../testdata/supergraphs/fault.graphql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, err := schema.Load(string(b))
-	if err != nil {
-		t.Fatal(err)
-	}
 	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { extraCount } } }`
-	var reps []any
-	for i := 1; i <= 200; i++ {
-		reps = append(reps, map[string]any{"__typename": "Thing", "id": strconv.Itoa(i)})
-	}
-	vars := map[string]any{"r": reps}
-	if out := post(t, fixturesub.Handlers(sg, fixturesub.WithErrors())["side"], q, vars); strings.Contains(out, "errors") {
+	vars := thingVars(200)
+	if out := post(t, handlers(t, faultGraph, fixturesub.WithErrors())["side"], q, vars); strings.Contains(out, "errors") {
 		t.Fatalf("non-null errors with WithErrors alone: %s", out)
 	}
-	var got struct {
-		Data struct {
-			Entities []map[string]any `json:"_entities"`
-		} `json:"data"`
-		Errors []struct {
-			Path []any `json:"path"`
-		} `json:"errors"`
-	}
-	out := post(t, fixturesub.Handlers(sg, fixturesub.WithNonNullErrors())["side"], q, vars)
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	got, out := postEntities(t, handlers(t, faultGraph, fixturesub.WithNonNullErrors())["side"], q, vars)
 	if len(got.Errors) == 0 || len(got.Data.Entities) != 200 {
 		t.Fatalf("want some errors and 200 entities: %s", out)
 	}
