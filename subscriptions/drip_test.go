@@ -28,31 +28,7 @@ type tcpWS struct {
 // graphql-transport-ws WebSocket.
 func dialTCPWS(t *testing.T, wsURL string) *tcpWS {
 	t.Helper()
-	host := strings.TrimPrefix(wsURL, "ws://")
-	path := "/"
-	if i := strings.IndexByte(host, '/'); i >= 0 {
-		host, path = host[:i], host[i:]
-	}
-	nc, err := net.Dial("tcp", host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = nc.Close() })
-	_, err = io.WriteString(nc, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(nc)
-	_ = nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("upgrade: %v", err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: status %d", resp.StatusCode)
-	}
-	return &tcpWS{t: t, nc: nc, br: br}
+	return dialTCPWSWith(t, wsURL, nil)
 }
 
 // frame is a masked client frame (masking key zero, so the payload is
@@ -435,7 +411,7 @@ func TestReadBudgetRefusalClosesWithTryAgainLater(t *testing.T) {
 }
 
 // dialTCPWSWith is dialTCPWS sending first with the upgrade request,
-// in one write.
+// in one write (nothing more when first is empty).
 func dialTCPWSWith(t *testing.T, wsURL string, first []byte) *tcpWS {
 	t.Helper()
 	host := strings.TrimPrefix(wsURL, "ws://")
