@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/fedgate/gateway/internal/opgen"
@@ -22,35 +21,15 @@ import (
 // fixtures together, the shapes of clients.go (see clientConstructs).
 func TestClientConstructs(t *testing.T) {
 	seen := map[string]bool{}
-	for name, sg := range supergraphs(t) {
-		hints := opgen.HintsFrom(sg)
-		g := opgen.New(sg.API, hints, opgen.Options{Mutations: true})
-		n := uint64(40)
-		if name == "demo" {
-			n = 600
+	eachGenerated(t, opgen.Options{Mutations: true}, 40, 600, func(g generatedOp) {
+		for _, o := range g.doc.Operations {
+			if g.name == "demo" {
+				constructs(g.sg.API, o, g.hints, seen)
+			}
+			clientConstructs(g.sg.API, o, g.vars(o), g.hints, seen)
+			moreConstructs(g.sg.API, o, g.vars(o), g.hints, seen)
 		}
-		for seed := uint64(0); seed < n; seed++ {
-			op, err := g.Generate(seed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			for _, o := range doc.Operations {
-				if name == "demo" {
-					constructs(sg.API, o, hints, seen)
-				}
-				var vars map[string]any
-				if o.Name == op.OperationName || op.OperationName == "" {
-					vars = op.Variables
-				}
-				clientConstructs(sg.API, o, vars, hints, seen)
-				moreConstructs(sg.API, o, vars, hints, seen)
-			}
-		}
-	}
+	})
 	for _, want := range []string{
 		"interface fragment in a union in a list",
 		"@skip($var) on a fragment spread", "@include($var) on a fragment spread",

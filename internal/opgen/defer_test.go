@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/fedgate/gateway/internal/opgen"
@@ -20,44 +19,25 @@ import (
 // mutation.
 func TestDeferConstructs(t *testing.T) {
 	seen := map[string]bool{}
-	for name, sg := range supergraphs(t) {
-		g := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{Mutations: true, Defer: true})
-		n := uint64(40)
-		if name == "demo" {
-			n = 400
+	eachGenerated(t, opgen.Options{Mutations: true, Defer: true}, 40, 400, func(g generatedOp) {
+		labels := map[string]bool{}
+		spreads := map[string]int{}
+		for _, o := range g.doc.Operations {
+			deferConstructs(g.sg.API, o, g.vars(o), labels, spreads, seen, func(msg string) {
+				t.Fatalf("%s seed %d: %s\n%s", g.name, g.seed, msg, g.op.Query)
+			})
 		}
-		for seed := uint64(0); seed < n; seed++ {
-			op, err := g.Generate(seed)
-			if err != nil {
-				t.Fatalf("%s seed %d: %v", name, seed, err)
-			}
-			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
-			if len(errs) > 0 {
-				t.Fatalf("%s seed %d: %v\n%s", name, seed, errs, op.Query)
-			}
-			labels := map[string]bool{}
-			spreads := map[string]int{}
-			for _, o := range doc.Operations {
-				var vars map[string]any
-				if o.Name == op.OperationName || op.OperationName == "" {
-					vars = op.Variables
-				}
-				deferConstructs(sg.API, o, vars, labels, spreads, seen, func(msg string) {
-					t.Fatalf("%s seed %d: %s\n%s", name, seed, msg, op.Query)
-				})
-			}
-			for l := range labels {
-				if n := strings.Count(op.Query, `label: "`+l+`"`); n != 1 {
-					t.Fatalf("%s seed %d: label %s written %d times\n%s", name, seed, l, n, op.Query)
-				}
-			}
-			for _, f := range doc.Fragments {
-				if spreads[f.Name] > 1 && strings.Contains(printed(f.SelectionSet), "@defer") {
-					seen["@defer in a named fragment spread twice"] = true
-				}
+		for l := range labels {
+			if n := strings.Count(g.op.Query, `label: "`+l+`"`); n != 1 {
+				t.Fatalf("%s seed %d: label %s written %d times\n%s", g.name, g.seed, l, n, g.op.Query)
 			}
 		}
-	}
+		for _, f := range g.doc.Fragments {
+			if spreads[f.Name] > 1 && strings.Contains(printed(f.SelectionSet), "@defer") {
+				seen["@defer in a named fragment spread twice"] = true
+			}
+		}
+	})
 	for _, want := range []string{
 		"@defer", "@defer with a label", "@defer(if: false)", "@defer(if: true)",
 		"@defer(if: $var) sent true", "@defer(if: $var) sent false", "@defer(if: $var) sent null",

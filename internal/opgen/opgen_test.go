@@ -43,29 +43,59 @@ func supergraphs(t *testing.T) map[string]*schema.Supergraph {
 	return out
 }
 
-func TestGeneratedOperationsValidate(t *testing.T) {
+// generatedOp is one operation a generator made, parsed and validated.
+type generatedOp struct {
+	name  string // the supergraph's: "demo" or its file
+	sg    *schema.Supergraph
+	hints opgen.Hints
+	seed  uint64
+	op    opgen.Operation
+	doc   *ast.QueryDocument
+}
+
+// vars are the variables o is sent with: op's for the operation that
+// runs, none for the others.
+func (g generatedOp) vars(o *ast.OperationDefinition) map[string]any {
+	if o.Name == g.op.OperationName || g.op.OperationName == "" {
+		return g.op.Variables
+	}
+	return nil
+}
+
+// eachGenerated calls check with the operations a generator with opts
+// makes for seeds 0 to n-1 (0 to demoN-1 on the demo) on every supergraph
+// of supergraphs. Independently of Generate's own check, each text must
+// parse and validate; one that does not, or a seed that does not
+// generate, fails the test.
+func eachGenerated(t *testing.T, opts opgen.Options, n, demoN uint64, check func(generatedOp)) {
+	t.Helper()
 	for name, sg := range supergraphs(t) {
-		g := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{Mutations: true})
-		n := 30
+		hints := opgen.HintsFrom(sg)
+		g := opgen.New(sg.API, hints, opts)
+		seeds := n
 		if name == "demo" {
-			n = 500
+			seeds = demoN
 		}
-		for seed := uint64(0); seed < uint64(n); seed++ {
+		for seed := uint64(0); seed < seeds; seed++ {
 			op, err := g.Generate(seed)
 			if err != nil {
 				t.Fatalf("%s seed %d: %v", name, seed, err)
 			}
-			// Independently of Generate's own check: the text parses and
-			// validates, and names an operation of the document.
 			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
 			if len(errs) > 0 {
 				t.Fatalf("%s seed %d: %v\n%s", name, seed, errs, op.Query)
 			}
-			if op.OperationName != "" && doc.Operations.ForName(op.OperationName) == nil {
-				t.Fatalf("%s seed %d: operation %q not in the document", name, seed, op.OperationName)
-			}
+			check(generatedOp{name: name, sg: sg, hints: hints, seed: seed, op: op, doc: doc})
 		}
 	}
+}
+
+func TestGeneratedOperationsValidate(t *testing.T) {
+	eachGenerated(t, opgen.Options{Mutations: true}, 30, 500, func(g generatedOp) {
+		if g.op.OperationName != "" && g.doc.Operations.ForName(g.op.OperationName) == nil {
+			t.Fatalf("%s seed %d: operation %q not in the document", g.name, g.seed, g.op.OperationName)
+		}
+	})
 }
 
 func TestDeterministicPerSeed(t *testing.T) {
@@ -262,38 +292,27 @@ func TestCoverage(t *testing.T) {
 // generator promises.
 func TestValueCoverage(t *testing.T) {
 	seen := map[string]bool{}
-	for name, sg := range supergraphs(t) {
-		g := opgen.New(sg.API, opgen.HintsFrom(sg), opgen.Options{})
-		for seed := uint64(0); seed < 40; seed++ {
-			op, err := g.Generate(seed)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
-			if len(errs) > 0 {
-				t.Fatalf("%s: %v", name, errs)
-			}
-			for _, o := range doc.Operations {
-				walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
-					if f, ok := sel.(*ast.Field); ok {
-						for _, a := range f.Arguments {
-							valueFeatures(a.Value, a.Value.ExpectedType, 0, seen, map[string]int{})
-							inputDefaults(sg.API, o, a.Value, seen)
-							if a.Value.Kind == ast.EnumValue {
-								seen["enum literal argument"] = true
-							}
+	eachGenerated(t, opgen.Options{}, 40, 40, func(g generatedOp) {
+		for _, o := range g.doc.Operations {
+			walk(o.SelectionSet, 0, nil, func(sel ast.Selection, _ int, _ *ast.Definition, _ int) {
+				if f, ok := sel.(*ast.Field); ok {
+					for _, a := range f.Arguments {
+						valueFeatures(a.Value, a.Value.ExpectedType, 0, seen, map[string]int{})
+						inputDefaults(g.sg.API, o, a.Value, seen)
+						if a.Value.Kind == ast.EnumValue {
+							seen["enum literal argument"] = true
 						}
 					}
-				})
-			}
-			for _, v := range op.Variables {
-				if _, ok := v.([]any); !ok {
-					continue
 				}
-				seen["list variable"] = true
-			}
+			})
 		}
-	}
+		for _, v := range g.op.Variables {
+			if _, ok := v.([]any); !ok {
+				continue
+			}
+			seen["list variable"] = true
+		}
+	})
 	for _, want := range []string{"variable inside a list or object value", "one value for a list", "Int literal for a Float or ID", "list variable",
 		"variable with a default inside an input object", "input object field left to its schema default", "enum literal argument"} {
 		if !seen[want] {
