@@ -2,12 +2,10 @@ package executor_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/planner"
-	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2"
 )
 
@@ -18,14 +16,7 @@ import (
 // object known only as a Media (from that subgraph), a concrete answer of
 // another subgraph does replace it.
 func TestInterfaceObjectAnswerKeepsConcreteTypename(t *testing.T) {
-	sdl, err := os.ReadFile("../testdata/supergraphs/iface_object.graphql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, err := schema.Load(string(sdl))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sg := loadSupergraph(t, "../testdata/supergraphs/iface_object.graphql")
 	cases := []struct {
 		name, query, rootGraph, root, entityGraph, entities, want string
 		requires                                                  []*planner.Requirement

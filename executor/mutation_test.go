@@ -1,11 +1,6 @@
 package executor_test
 
-import (
-	"os"
-	"testing"
-
-	"github.com/fedgate/gateway/schema"
-)
+import "testing"
 
 // TestMutationStopsAfterNullData runs mutations whose root fields live in
 // two subgraphs (one root fetch each) through the real planner: once a
@@ -55,14 +50,7 @@ func TestMutationStopsAfterNullData(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sdl, err := os.ReadFile(c.supergraph)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sg, err := schema.Load(string(sdl))
-			if err != nil {
-				t.Fatal(err)
-			}
+			sg := loadSupergraph(t, c.supergraph)
 			tr := &cannedTransport{answers: c.answers}
 			got := execute(t, sg, tr, c.query)
 			if got != c.want {

@@ -1,11 +1,6 @@
 package executor_test
 
-import (
-	"os"
-	"testing"
-
-	"github.com/fedgate/gateway/schema"
-)
+import "testing"
 
 // TestEntityNullReportsItsErrorOnce runs entity fetches whose answer for
 // an object is null because one non-null field failed: the fields of that
@@ -63,14 +58,7 @@ func TestEntityNullReportsItsErrorOnce(t *testing.T) {
 // DIFFTEST_ERRORS=2). A value missing from an answer with data stays a
 // non-null violation.
 func TestRootFetchNullDataReportsItsErrorOnce(t *testing.T) {
-	sdl, err := os.ReadFile("../testdata/supergraphs/parent_call.graphql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, err := schema.Load(string(sdl))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sg := loadSupergraph(t, "../testdata/supergraphs/parent_call.graphql")
 	const query = `{ settings { units format { date } } products { details { a9: care { washing } } } }`
 	ext := `"extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"catalog"}`
 	cases := []struct {

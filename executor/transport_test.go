@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -78,6 +79,20 @@ var demoGraph = func() func(t *testing.T) *schema.Supergraph {
 		return sg
 	}
 }()
+
+// loadSupergraph loads the supergraph in file.
+func loadSupergraph(t *testing.T, file string) *schema.Supergraph {
+	t.Helper()
+	sdl, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := schema.Load(string(sdl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sg
+}
 
 // run plans and executes query and returns the decoded response.
 func run(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query string) *fastjson.Value {
