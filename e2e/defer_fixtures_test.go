@@ -1,80 +1,44 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	gateway "github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/difftest"
 	"github.com/fedgate/gateway/internal/fixturesub"
+	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/subgraphs"
 )
 
 // startFixture serves the subgraphs of the supergraph sdl with the
-// fixture subgraphs (internal/fixturesub) and fedgate in front of them on
-// loopback, and returns fedgate's URL.
-func startFixture(t *testing.T, sdl string) string {
+// fixture subgraphs (internal/fixturesub) and fedgate, with its default
+// options, in front of them on loopback.
+func startFixture(t *testing.T, sdl string) *gatewaytest.Gateway {
 	t.Helper()
 	sg, err := schema.Load(sdl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	handlers := fixturesub.Handlers(sg)
-	urls := map[string]string{}
-	for _, g := range sg.Graphs {
-		srv := httptest.NewServer(handlers[g.Name])
-		t.Cleanup(srv.Close)
-		urls[g.Name] = srv.URL
+	opts := []gatewaytest.Option{gatewaytest.WithSupergraph(sdl), gatewaytest.WithServerOptions(server.DefaultOptions())}
+	for name, h := range fixturesub.Handlers(sg) {
+		opts = append(opts, gatewaytest.WithHandler(name, h))
 	}
-	client := subgraphs.NewClient(urls, subgraphs.Options{Timeout: 10 * time.Second})
-	t.Cleanup(client.Close)
-	s, err := server.New(sg, client, server.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	gw := httptest.NewServer(s)
-	t.Cleanup(gw.Close)
-	return gw.URL + "/graphql"
+	return gatewaytest.Start(t, opts...)
 }
 
 // askFixture posts query with accept and returns the answer, incremental
 // payloads merged (difftest.MergeIncremental).
-func askFixture(t *testing.T, url, query string, vars map[string]any, accept string) difftest.Result {
+func askFixture(t *testing.T, g *gatewaytest.Gateway, query string, vars map[string]any, accept string) difftest.Result {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	resp := postDefer(t, g, query, accept, vars)
+	merged, err := difftest.MergeIncremental(resp.Header.Get("Content-Type"), resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: %s", err, resp.Body)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", accept)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	merged, err := difftest.MergeIncremental(resp.Header.Get("Content-Type"), b)
-	if err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	return difftest.Parse(resp.StatusCode, merged)
+	return difftest.Parse(resp.Status, merged)
 }
 
 // TestDeferFixtures: operations the differential test's @defer runs
@@ -122,9 +86,9 @@ func TestDeferFixtures(t *testing.T) {
 			query: `{ threads { starter { id ... @defer { name team { ... @defer { name } } } } } }`,
 		},
 	}
-	urls := map[string]string{}
+	gateways := map[string]*gatewaytest.Gateway{}
 	for _, c := range cases {
-		if urls[c.graph] != "" {
+		if gateways[c.graph] != nil {
 			continue
 		}
 		sdl := gateway.DemoSupergraph
@@ -139,13 +103,13 @@ func TestDeferFixtures(t *testing.T) {
 			}
 			sdl = string(b)
 		}
-		urls[c.graph] = startFixture(t, sdl)
+		gateways[c.graph] = startFixture(t, sdl)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			url := urls[c.graph]
-			whole := askFixture(t, url, c.query, c.vars, "application/json")
-			split := askFixture(t, url, c.query, c.vars, deferAccept)
+			g := gateways[c.graph]
+			whole := askFixture(t, g, c.query, c.vars, "application/json")
+			split := askFixture(t, g, c.query, c.vars, deferAccept)
 			if whole.Failure != "" || len(whole.Errors) > 0 || whole.Data == "null" {
 				t.Fatalf("the one-body answer has errors: %s", whole.Body)
 			}
