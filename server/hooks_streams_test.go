@@ -89,25 +89,12 @@ func TestHookSubscriptionStart(t *testing.T) {
 	o := server.DefaultOptions()
 	o.Hooks = []hooks.Hooks{{RouterRequest: record, SupergraphRequest: record, ExecutionRequest: record}}
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(o))
-	urls := map[string]string{}
-	for name, rec := range g.Subgraphs {
-		urls[name] = rec.URL
-	}
-	up := wsclient.New(wsclient.Options{URLs: urls})
-	engine := subscriptions.New(g.Handler, up, subscriptions.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	g.Handler.HandleStreams(engine)
-	t.Cleanup(engine.Shutdown)
+	serveStreams(t, g)
 	subscribe := func(name string) (int, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		q := `{"query":"subscription ` + name + ` { reviewAdded { rating } }"}`
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, strings.NewReader(q))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "text/event-stream")
-		resp, err := g.Client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := postSSE(t, ctx, g, q)
 		defer resp.Body.Close()
 		if resp.StatusCode != 200 {
 			b, _ := io.ReadAll(resp.Body)
@@ -130,4 +117,35 @@ func TestHookSubscriptionStart(t *testing.T) {
 	if strings.Join(stages, "|") != strings.Join(want, "|") {
 		t.Fatalf("stages %q, want %q", stages, want)
 	}
+}
+
+// serveStreams serves subscriptions on g's handler through a real engine
+// that subscribes to g's subgraphs over WebSocket.
+func serveStreams(t *testing.T, g *gatewaytest.Gateway) {
+	t.Helper()
+	urls := map[string]string{}
+	for name, rec := range g.Subgraphs {
+		urls[name] = rec.URL
+	}
+	up := wsclient.New(wsclient.Options{URLs: urls})
+	engine := subscriptions.New(g.Handler, up, subscriptions.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	g.Handler.HandleStreams(engine)
+	t.Cleanup(engine.Shutdown)
+}
+
+// postSSE posts the JSON request body to g asking for an event stream;
+// the caller closes the answer's body.
+func postSSE(t *testing.T, ctx context.Context, g *gatewaytest.Gateway, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := g.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }

@@ -3,15 +3,11 @@ package server_test
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
-	"github.com/fedgate/gateway/subgraphs/wsclient"
-	"github.com/fedgate/gateway/subscriptions"
 )
 
 // TestSubscriptionRootNullCondition: a subscription whose root field has
@@ -22,14 +18,7 @@ import (
 // field (the single root field rule); true subscribes.
 func TestSubscriptionRootNullCondition(t *testing.T) {
 	g := gatewaytest.Start(t)
-	urls := map[string]string{}
-	for name, rec := range g.Subgraphs {
-		urls[name] = rec.URL
-	}
-	up := wsclient.New(wsclient.Options{URLs: urls})
-	engine := subscriptions.New(g.Handler, up, subscriptions.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	g.Handler.HandleStreams(engine)
-	t.Cleanup(engine.Shutdown)
+	serveStreams(t, g)
 	for _, tc := range []struct {
 		name, vars string
 		status     int
@@ -43,13 +32,7 @@ func TestSubscriptionRootNullCondition(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			q := `{"query":"subscription ($s: Boolean = true) { reviewAdded @include(if: $s) { rating } }","variables":` + tc.vars + `}`
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, strings.NewReader(q))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "text/event-stream")
-			resp, err := g.Client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp := postSSE(t, ctx, g, q)
 			defer resp.Body.Close()
 			if resp.StatusCode != tc.status {
 				b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
