@@ -232,7 +232,7 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 	}
 	aliased := *f
 	aliased.Operation = string(op)
-	body := e.fetchBody(&aliased, nil, vars)
+	body := e.fetchBody(nil, &aliased, nil, vars)
 	v, _ := e.send(f, body, n.Path)
 	if v == nil {
 		return

@@ -85,6 +85,9 @@ type execution struct {
 	// pos remembers where entity fetch paths led in data.
 	pos     positions
 	parsers []pooledParser
+	// parserSlots holds parsers until there are more than a plan usually
+	// runs (one per fetch and one for the variables).
+	parserSlots [8]pooledParser
 	// copies holds the copies copyOf makes (from copyArenas).
 	copies *jsonvalue.Arena
 	errors []*Error
@@ -336,10 +339,12 @@ func appendRequestStart(buf []byte, f *planner.Fetch) []byte {
 	return append(buf, `,"variables":`...)
 }
 
-// fetchBody is the body of fetch f, with reps (nil for a root fetch) as
-// its representations, written in one buffer.
-func (e *execution) fetchBody(f *planner.Fetch, reps, extra []byte) []byte {
-	buf := make([]byte, 0, len(f.Operation)+len(reps)+len(extra)+128)
+// fetchBody appends to buf (nil for a new buffer) the body of fetch f,
+// with reps (nil for a root fetch) as its representations.
+func (e *execution) fetchBody(buf []byte, f *planner.Fetch, reps, extra []byte) []byte {
+	if n := len(f.Operation) + len(reps) + len(extra) + 128; cap(buf)-len(buf) < n {
+		buf = append(make([]byte, 0, len(buf)+n), buf...)
+	}
 	buf = appendRequestStart(buf, f)
 	buf = e.appendVariables(buf, f, reps, extra)
 	return append(buf, '}')
@@ -347,7 +352,7 @@ func (e *execution) fetchBody(f *planner.Fetch, reps, extra []byte) []byte {
 
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
-	body := e.fetchBody(f, nil, nil)
+	body := e.fetchBody(nil, f, nil, nil)
 	v, _ := e.send(f, body, nil)
 	if v == nil {
 		return
