@@ -233,7 +233,7 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 	aliased := *f
 	aliased.Operation = string(op)
 	body := e.fetchBody(nil, &aliased, nil, vars)
-	v, _ := e.send(f, body, n.Path)
+	v, _ := e.send(f, body, n.Path, nil)
 	if v == nil {
 		return
 	}

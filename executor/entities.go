@@ -31,8 +31,10 @@ type entityBatch struct {
 	scratch []byte
 	// body is the buffer the fetch's request body is written in: the
 	// representations again, with the query and variables around them.
-	// It is free once the transport's Fetch has returned.
+	// It is free once the transport's Fetch has returned, as is req,
+	// the request made of it.
 	body []byte
+	req  Request
 }
 
 // batchPool keeps entity batches between fetches; a batch that grew past
@@ -67,7 +69,7 @@ func (b *entityBatch) release() {
 	clear(b.index)
 	b.memo = repMemo{}
 	b.reps, b.objs, b.rep, b.items, b.count, b.errorCopies = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0, 0
-	b.body = b.body[:0]
+	b.body, b.req = b.body[:0], Request{}
 	batchPool.Put(b)
 }
 
@@ -189,7 +191,7 @@ func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *e
 	// The transport is done with the body when send returns: the
 	// batch keeps its buffer for the next fetch.
 	batch.body = e.fetchBody(batch.body[:0], f, batch.reps, extra)
-	v, cacheControl := e.send(f, batch.body, n.Path)
+	v, cacheControl := e.send(f, batch.body, n.Path, &batch.req)
 	if v == nil {
 		return
 	}
