@@ -191,31 +191,14 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 //
 // On a plain HTTP/1.1 connection of the gateway's listener a body larger
 // than net/http's buffer goes out with the status line and headers in one
-// system call instead of two (package joinwrite): the connection holds
-// the buffer's flush until the write of the rest, and the flush below
-// sends what the buffer still has before Disarm, which sends anything
-// held.
+// system call instead of two (package joinwrite).
 func (s *Server) writeAnswer(w http.ResponseWriter, r *http.Request, status int, body []byte) {
-	rc := http.NewResponseController(w)
 	if t := s.opts.HTTP.WriteTimeout; t > 0 {
-		_ = rc.SetWriteDeadline(time.Now().Add(t))
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(t))
 	}
 	w.WriteHeader(status)
-	jc := joinwrite.For(r)
-	if jc == nil || len(body) <= joinMin || r.Method == http.MethodHead {
-		_, _ = w.Write(body)
-		return
-	}
-	jc.Arm()
-	_, _ = w.Write(body)
-	_ = rc.Flush()
-	_ = jc.Disarm()
+	_ = joinwrite.WriteBody(w, r, body)
 }
-
-// joinMin is the body size from which writeAnswer joins writes: a
-// smaller answer fits net/http's 4 KiB buffer with its headers and goes
-// out in one write when the handler returns.
-const joinMin = 2 << 10
 
 // operation runs one GraphQL request of an HTTP request (stages 8-17) and
 // returns its body and status. h receives the rate limit headers.

@@ -20,6 +20,7 @@
 package joinwrite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -46,6 +47,32 @@ func (l listener) Accept() (net.Conn, error) {
 	}
 	return &Conn{Conn: c}, nil
 }
+
+// WriteBody writes body, the whole body of an answer whose status and
+// headers (Content-Length among them) are set, and flushes it. On a Conn
+// (For) a body larger than net/http's buffer goes out with the status
+// line and headers in one system call: the Conn holds the buffer's flush
+// until the write of the rest, the flush sends what the buffer still
+// has, and Disarm whatever is still held.
+func WriteBody(w http.ResponseWriter, r *http.Request, body []byte) error {
+	jc := For(r)
+	if jc == nil || len(body) < joinMin || r.Method == http.MethodHead {
+		_, err := w.Write(body)
+		return err
+	}
+	jc.Arm()
+	_, err := w.Write(body)
+	ferr := http.NewResponseController(w).Flush()
+	if derr := jc.Disarm(); err == nil {
+		err = cmp.Or(ferr, derr)
+	}
+	return err
+}
+
+// joinMin is the body size from which WriteBody joins writes: a smaller
+// body fits net/http's 4 KiB buffer with the usual headers, and goes out
+// in one write when the handler returns.
+const joinMin = 2 << 10
 
 type ctxKey struct{}
 
