@@ -671,3 +671,49 @@ func TestPostIdempotentServerClosesIdle(t *testing.T) {
 	}
 	t.Logf("%d connections, %d closed while idle", accepts.Load(), closes.Load())
 }
+
+// TestPostIdempotentAfterServerClosedAll: after a server closed every
+// connection (as its shutdown or a restart does), the next query on a
+// connection reused unchecked goes through, over HTTP and HTTPS (where
+// the server's close is a TLS alert the peek would have seen as bytes).
+func TestPostIdempotentAfterServerClosedAll(t *testing.T) {
+	tests := []struct {
+		name  string
+		start func(*httptest.Server)
+	}{
+		{"http", (*httptest.Server).Start},
+		{"https", (*httptest.Server).StartTLS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, `{}`)
+			}))
+			srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+				if st == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			tt.start(srv)
+			defer srv.Close()
+			u, _ := url.Parse(srv.URL)
+			var opts Options
+			if srv.TLS != nil {
+				opts.TLS = srv.Client().Transport.(*http.Transport).TLSClientConfig
+			}
+			p := newPool(t, u, opts)
+			for i := range 3 {
+				var buf bytes.Buffer
+				if _, err := p.PostIdempotent(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 1<<20); err != nil || buf.String() != `{}` {
+					t.Fatalf("request %d: %q %v", i, buf.String(), err)
+				}
+				srv.CloseClientConnections()
+				time.Sleep(5 * time.Millisecond) // the close arrives, well under checkIdle
+			}
+			if n := conns.Load(); n != 3 {
+				t.Errorf("%d connections, want 3", n)
+			}
+		})
+	}
+}
