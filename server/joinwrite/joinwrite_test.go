@@ -38,6 +38,7 @@ func body(n int) []byte {
 // in ?status=.
 func answer(plain bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // sends 100 Continue when asked
 		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
 		status := http.StatusOK
 		if s := r.URL.Query().Get("status"); s != "" {
@@ -122,6 +123,7 @@ func TestWriteBodyBytes(t *testing.T) {
 		{"pipelined", req("GET", "/87599", false) + req("GET", "/1", false) + req("GET", fmt.Sprintf("/%d", edge+1), false) +
 			req("HEAD", "/5000", false) + req("GET", "/1048576", false) + req("GET", "/5000", true)},
 		{"HTTP/1.0", "GET /87599 HTTP/1.0\r\n\r\n"},
+		{"100 Continue first", "POST /87599 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"},
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +138,9 @@ func TestWriteBodyBytes(t *testing.T) {
 			}
 			if !bytes.HasPrefix(want, []byte("HTTP/1.")) {
 				t.Fatalf("no answer: %q", want)
+			}
+			if strings.Contains(tt.requests, "Expect: 100-continue") && !bytes.HasPrefix(want, []byte("HTTP/1.1 100 Continue\r\n")) {
+				t.Fatalf("no 100 Continue first: %.40q", want)
 			}
 		})
 	}
