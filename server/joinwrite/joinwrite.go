@@ -49,11 +49,11 @@ func (l listener) Accept() (net.Conn, error) {
 }
 
 // WriteBody writes body, the whole body of an answer whose status and
-// headers (Content-Length among them) are set, and flushes it. On a Conn
+// headers (Content-Length among them) are set. On a Conn
 // (For) a body larger than net/http's buffer goes out with the status
 // line and headers in one system call: the Conn holds the buffer's flush
-// until the write of the rest, the flush sends what the buffer still
-// has, and Disarm whatever is still held.
+// until the write of the rest, a flush sends what the buffer still has
+// when something is held, and Disarm whatever is still held.
 func WriteBody(w http.ResponseWriter, r *http.Request, body []byte) error {
 	jc := For(r)
 	if jc == nil || len(body) < joinMin || r.Method == http.MethodHead {
@@ -62,7 +62,13 @@ func WriteBody(w http.ResponseWriter, r *http.Request, body []byte) error {
 	}
 	jc.Arm()
 	_, err := w.Write(body)
-	ferr := http.NewResponseController(w).Flush()
+	var ferr error
+	if jc.held != nil {
+		// The rest is still in net/http's buffer (a body a little
+		// larger than it): out now, with what is held. When nothing is
+		// held, what the buffers have goes out as net/http decides.
+		ferr = http.NewResponseController(w).Flush()
+	}
 	if derr := jc.Disarm(); err == nil {
 		err = cmp.Or(ferr, derr)
 	}

@@ -45,7 +45,9 @@ func answer(plain bool) http.HandlerFunc {
 			status, _ = strconv.Atoi(s)
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(n))
+		if r.URL.Query().Get("length") != "none" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		}
 		w.WriteHeader(status)
 		if plain {
 			_, _ = w.Write(body(n))
@@ -123,6 +125,9 @@ func TestWriteBodyBytes(t *testing.T) {
 		{"pipelined", req("GET", "/87599", false) + req("GET", "/1", false) + req("GET", fmt.Sprintf("/%d", edge+1), false) +
 			req("HEAD", "/5000", false) + req("GET", "/1048576", false) + req("GET", "/5000", true)},
 		{"HTTP/1.0", "GET /87599 HTTP/1.0\r\n\r\n"},
+		{"no length, chunked", req("GET", "/87599?length=none", true)},
+		{"no length, small", req("GET", "/3000?length=none", true)},
+		{"no length, HTTP/1.0", "GET /87599?length=none HTTP/1.0\r\n\r\n"},
 		{"100 Continue first", "POST /87599 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"},
 	}...)
 	for _, tt := range tests {
