@@ -163,8 +163,12 @@ func (s *Server) HTTPServer() *http.Server {
 		// A client has WriteTimeout to read what the gateway sent, also
 		// once it is out of the handler's hands in the kernel's buffers.
 		hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-			setUserTimeout(c, h.WriteTimeout)
-			return ctx
+			if jc, ok := c.(*joinwrite.Conn); ok {
+				setUserTimeout(jc.Conn, h.WriteTimeout)
+			} else {
+				setUserTimeout(c, h.WriteTimeout)
+			}
+			return joinwrite.ConnContext(ctx, c)
 		}
 	}
 	return hs
