@@ -18,6 +18,10 @@ import (
 func (s *gen) introspection(sc *scope) ast.Selection {
 	if s.r.IntN(3) == 0 {
 		f := &ast.Field{Name: "__schema", Alias: "__schema"}
+		if s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases {
+			// Aliased: __schema may be selected twice, under two keys.
+			f.Alias = s.freshAlias()
+		}
 		if sc.claim(f.Alias, "__schema", objectName(s.schema.Query), "") == nil {
 			return nil
 		}

@@ -37,7 +37,7 @@ func TestExclusiveAndIntrospectionConstructs(t *testing.T) {
 	})
 	for _, want := range []string{
 		"one key for different composite fields on two object types",
-		"alias in introspection", "a field twice in introspection", "__typename in introspection",
+		"alias in introspection", "aliased __schema", "a field twice in introspection", "__typename in introspection",
 		"inline fragment in introspection", "named fragment in introspection",
 		"@skip/@include in introspection", "introspection inside a fragment on the query type",
 		"non-null variable in a nullable position",
@@ -115,6 +115,9 @@ func introspectionConstructs(set ast.SelectionSet, in, inFragment bool, seen map
 			inside := in || s.Name == "__schema" || s.Name == "__type"
 			if !in && inside && inFragment {
 				seen["introspection inside a fragment on the query type"] = true
+			}
+			if !in && s.Name == "__schema" && s.Alias != s.Name {
+				seen["aliased __schema"] = true
 			}
 			if in {
 				names[s.Name]++
