@@ -48,13 +48,18 @@ func (s *gen) introspection(sc *scope) ast.Selection {
 	return f
 }
 
-// typeName picks the name for __type(name:).
+// typeName picks the name for __type(name:): a type of the API schema,
+// or rarely a built-in scalar, a missing name or a type of the supergraph
+// the API schema hides (@inaccessible, federation machinery).
 func (s *gen) typeName() string {
 	switch roll := s.r.IntN(20); {
 	case roll == 0:
 		return "NoSuchType"
 	case roll == 1:
 		return "String"
+	case roll == 2 && len(s.hints.Hidden) > 0:
+		// A type of the supergraph the API schema hides: null.
+		return s.hints.Hidden[s.r.IntN(len(s.hints.Hidden))]
 	}
 	var names []string
 	for name, def := range s.schema.Types {

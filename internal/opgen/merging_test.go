@@ -1,6 +1,7 @@
 package opgen_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -16,7 +17,8 @@ import (
 // of both types (spec 5.3.2); introspection selections written as clients
 // write data selections (aliases, a field twice, __typename, @skip/@include,
 // inline and named fragments on introspection types), also inside a
-// fragment on the query type; a non-null variable in a nullable position;
+// fragment on the query type; __type(name:) naming a type of the
+// supergraph the API schema hides; a non-null variable in a nullable position;
 // and two operations of one document that declare a variable of one name
 // with different types.
 func TestExclusiveAndIntrospectionConstructs(t *testing.T) {
@@ -33,6 +35,7 @@ func TestExclusiveAndIntrospectionConstructs(t *testing.T) {
 				declared[d.Variable] = d.Type.String()
 			}
 			nonNullInNullable(o.SelectionSet, o.VariableDefinitions, seen)
+			hiddenType(o.SelectionSet, g.hints.Hidden, seen)
 		}
 	})
 	for _, want := range []string{
@@ -42,6 +45,7 @@ func TestExclusiveAndIntrospectionConstructs(t *testing.T) {
 		"@skip/@include in introspection", "introspection inside a fragment on the query type",
 		"non-null variable in a nullable position",
 		"one variable name with two types in two operations",
+		"__type(name:) of a type the API schema hides",
 	} {
 		if !seen[want] {
 			t.Errorf("the operations have no %s", want)
@@ -179,6 +183,26 @@ func nonNullInNullable(set ast.SelectionSet, defs ast.VariableDefinitionList, se
 			nonNullInNullable(s.SelectionSet, defs, seen)
 		case *ast.FragmentSpread:
 			nonNullInNullable(s.Definition.SelectionSet, defs, seen)
+		}
+	}
+}
+
+// hiddenType notes __type(name:) with a literal name in hidden, at the
+// root or in fragments on the query type.
+func hiddenType(set ast.SelectionSet, hidden []string, seen map[string]bool) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name != "__type" {
+				continue
+			}
+			if a := s.Arguments.ForName("name"); a != nil && a.Value.Kind == ast.StringValue && slices.Contains(hidden, a.Value.Raw) {
+				seen["__type(name:) of a type the API schema hides"] = true
+			}
+		case *ast.InlineFragment:
+			hiddenType(s.SelectionSet, hidden, seen)
+		case *ast.FragmentSpread:
+			hiddenType(s.Definition.SelectionSet, hidden, seen)
 		}
 	}
 }

@@ -62,6 +62,11 @@ type Hints struct {
 	// through one subgraph and not through another, so fragments take it
 	// as their type condition more often.
 	Partial map[string]map[string]bool
+	// Hidden lists, sorted, the names of types of the supergraph that the
+	// API schema lacks (@inaccessible types, federation and join
+	// machinery): __type(name:) asks for them sometimes (the answer is
+	// null).
+	Hidden []string
 }
 
 // Options bound the generated operations. Zero fields take defaults.
