@@ -18,8 +18,12 @@
 // nullable variables with defaults in non-null positions, explicit nulls
 // over defaults (also for a @skip/@include condition: a field error),
 // several mutations, odd scalar values; fragments on abstract types an
-// object belongs to in some subgraphs only; and, with Options.Defer,
-// @defer on fragments of queries (defer.go).
+// object belongs to in some subgraphs only; one response key for
+// different composite fields on different object types; introspection
+// with aliases, __typename, @skip/@include and fragments inside
+// (introspection.go); non-null variables in nullable positions, and one
+// variable name declared with other types by several operations; and,
+// with Options.Defer, @defer on fragments of queries (defer.go).
 package opgen
 
 import (
