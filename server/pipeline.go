@@ -22,6 +22,7 @@ import (
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
+	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/telemetry"
 	"github.com/fedgate/gateway/uploads"
@@ -140,7 +141,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		out = append(out, ']')
 		out, status := s.ext.routerResponse(r.Context(), w.Header(), out, http.StatusOK)
 		w.Header().Set("Content-Type", contentType)
-		s.writeAnswer(w, status, out)
+		s.writeAnswer(w, r, status, out)
 		return
 	}
 	meta := responseMeta{incremental: acceptsIncremental(r.Header.Get("Accept"))}
@@ -175,7 +176,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if meta.age != "" {
 		w.Header().Set("Age", meta.age)
 	}
-	s.writeAnswer(w, status, body)
+	s.writeAnswer(w, r, status, body)
 	if !meta.shared {
 		putBuffer(body)
 	}
@@ -187,12 +188,16 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 // longer than that. net/http flushes what is left under the same
 // deadline when the handler returns, then lifts it for the connection's
 // next request.
-func (s *Server) writeAnswer(w http.ResponseWriter, status int, body []byte) {
+//
+// On a plain HTTP/1.1 connection of the gateway's listener a body larger
+// than net/http's buffer goes out with the status line and headers in one
+// system call instead of two (package joinwrite).
+func (s *Server) writeAnswer(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	if t := s.opts.HTTP.WriteTimeout; t > 0 {
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(t))
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_ = joinwrite.WriteBody(w, r, body)
 }
 
 // operation runs one GraphQL request of an HTTP request (stages 8-17) and

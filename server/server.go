@@ -29,6 +29,7 @@ import (
 	"github.com/fedgate/gateway/playground"
 	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/server/request"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/telemetry"
@@ -147,10 +148,13 @@ func DefaultHTTPOptions() HTTPOptions {
 // HTTPServer returns an http.Server for s with the listener's limits of
 // Options.HTTP. Its ReadTimeout is a backstop for the paths that do not
 // read a body; the GraphQL handler sets its own body deadline and lifts
-// it once the body is read, so a long execution is not cut.
+// it once the body is read, so a long execution is not cut. Serve it on
+// a listener wrapped by joinwrite.Listener: large answers then go out in
+// one system call instead of two.
 func (s *Server) HTTPServer() *http.Server {
 	h := s.opts.HTTP
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: h.ReadHeaderTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: h.ReadHeaderTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes,
+		ConnContext: joinwrite.ConnContext}
 	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
 		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
 	}

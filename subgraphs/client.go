@@ -409,7 +409,14 @@ var (
 // post sends a request whose body is in memory through the subgraph's
 // connection pool (package h1) and reads the answer's body into buf.
 func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
-	r, err := sg.pool.Post(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
+	var r h1.Response
+	var err error
+	if req.Mutation {
+		// Sent once, on a connection checked first.
+		r, err = sg.pool.Post(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
+	} else {
+		r, err = sg.pool.PostIdempotent(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
+	}
 	switch {
 	case err == nil:
 		return r.StatusCode, r.Header, nil, false

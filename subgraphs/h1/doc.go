@@ -18,7 +18,12 @@
 // transparent gzip when the caller did not ask for an encoding itself,
 // header names and values checked before anything is sent, idle
 // connections closed after a timeout, and a kept-alive connection that the
-// server closed, or on which it sent anything unasked, is never reused.
+// server closed, or on which it sent anything unasked, is not reused. Post
+// checks an idle connection with a non-blocking peek before reusing it;
+// PostIdempotent (queries) skips the check on a connection idle for less
+// than 100 ms and, as the Transport does for idempotent requests, sends
+// the request again on a new connection when the reused one fails before
+// any byte of an answer arrived.
 //
 // fasthttp's HostClient was measured in its place (docs/bench.md): as
 // many instructions per request, and no context, no liveness check

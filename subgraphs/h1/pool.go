@@ -159,8 +159,29 @@ const noLimit = 1<<63 - 1
 // past either fails with an error that is context.DeadlineExceeded. The headers Host, Content-Length,
 // Transfer-Encoding, Trailer and Connection of header are not sent (the
 // pool writes its own). An answer whose body is longer than limit, or
-// whose Content-Length says so, is ErrTooLarge.
+// whose Content-Length says so, is ErrTooLarge. The request is sent once:
+// an idle connection is checked before it is reused (for a mutation).
 func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (Response, error) {
+	return p.post(ctx, timeout, header, body, dst, limit, false)
+}
+
+// PostIdempotent is Post for a request that may be sent twice (a query).
+// A connection idle for less than checkIdle is reused without checking it
+// first (a system call per request saved under load), and when the
+// server turns out to have closed it (the request fails before any byte
+// of an answer arrived, not by a timeout or the context), the request is
+// sent once more, on a new connection.
+func (p *Pool) PostIdempotent(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (Response, error) {
+	return p.post(ctx, timeout, header, body, dst, limit, true)
+}
+
+// checkIdle is how long a connection may be idle before it is checked
+// even for an idempotent request: a server that closes idle connections
+// does so after seconds, and a connection idle that long costs a request
+// the check's system call at most.
+const checkIdle = 100 * time.Millisecond
+
+func (p *Pool) post(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64, replay bool) (Response, error) {
 	if err := checkHeader(header); err != nil {
 		return Response{}, err
 	}
@@ -171,12 +192,34 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	c, err := p.get(ctx, deadline)
+	c, unchecked, err := p.get(ctx, deadline, replay)
 	if err != nil {
 		return Response{}, err
 	}
-	err = c.nc.SetDeadline(deadline)
-	if err != nil {
+	start := dst.Len()
+	resp, err := p.send(ctx, c, deadline, header, body, dst, limit)
+	if err != nil && unchecked && resp.StatusCode == 0 && c.lim.n == p.opts.MaxHeaderBytes && closedByPeer(err) && ctx.Err() == nil {
+		// Nothing of an answer came on a connection reused unchecked:
+		// the server closed it while it was idle. A new one.
+		dst.Truncate(start)
+		if c, err = p.dialBy(ctx, deadline); err != nil {
+			return Response{}, err
+		}
+		resp, err = p.send(ctx, c, deadline, header, body, dst, limit)
+	}
+	return resp, err
+}
+
+// closedByPeer reports an error of a connection the other side closed
+// or reset, as opposed to a timeout or a local failure.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// send makes one exchange on c and returns c to the pool or closes it.
+func (p *Pool) send(ctx context.Context, c *conn, deadline time.Time, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (Response, error) {
+	if err := c.nc.SetDeadline(deadline); err != nil {
 		c.close()
 		return Response{}, err
 	}
@@ -210,6 +253,9 @@ var aLongTimeAgo = time.Unix(1, 0)
 // the connection may carry another request.
 func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (resp Response, keep bool, err error) {
 	gz := len(header["Accept-Encoding"]) == 0
+	// Set before the write: Post tells a connection on which nothing of
+	// an answer arrived by the untouched budget.
+	c.lim.n = p.opts.MaxHeaderBytes
 	c.head = appendHead(append(c.head[:0], p.head...), header, len(body), gz)
 	if len(c.head)+len(body) <= 16<<10 {
 		// One write, one segment for the usual small request.
@@ -222,7 +268,6 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	if err != nil {
 		return Response{}, false, fmt.Errorf("h1: writing the request: %w", err)
 	}
-	c.lim.n = p.opts.MaxHeaderBytes
 	status, rh, length, closing, rbody, err := p.readHead(c)
 	if err != nil {
 		return Response{}, false, err
@@ -364,8 +409,9 @@ func checkHeader(h http.Header) error {
 }
 
 // get returns an idle connection that is still open, or a new one dialed
-// before deadline (when not zero).
-func (p *Pool) get(ctx context.Context, deadline time.Time) (*conn, error) {
+// before deadline (when not zero). With skipCheck, a connection idle for
+// less than checkIdle is returned unchecked (unchecked true).
+func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *conn, unchecked bool, err error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -378,11 +424,21 @@ func (p *Pool) get(ctx context.Context, deadline time.Time) (*conn, error) {
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		if now.Sub(c.idleSince) < p.opts.IdleTimeout && c.alive() {
-			return c, nil
+		idle := now.Sub(c.idleSince)
+		if skipCheck && idle < min(checkIdle, p.opts.IdleTimeout) {
+			return c, true, nil
+		}
+		if idle < p.opts.IdleTimeout && c.alive() {
+			return c, false, nil
 		}
 		c.close()
 	}
+	c, err = p.dialBy(ctx, deadline)
+	return c, false, err
+}
+
+// dialBy dials a connection before deadline (when not zero).
+func (p *Pool) dialBy(ctx context.Context, deadline time.Time) (*conn, error) {
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)

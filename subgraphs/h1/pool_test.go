@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -533,6 +534,185 @@ func TestPostHostileServers(t *testing.T) {
 			}
 			if err != nil || body != tt.body {
 				t.Fatalf("got %q %v, want %q", body, err, tt.body)
+			}
+		})
+	}
+}
+
+// TestPostIdempotentReplay: a query on a connection reused unchecked is
+// sent again, on a new connection, when the server closed the connection
+// before any byte of an answer; never a request sent with Post, nor one
+// with part of an answer read, nor one that timed out.
+func TestPostIdempotentReplay(t *testing.T) {
+	tests := []struct {
+		name       string
+		idempotent bool
+		second     string // the answer to a connection's second request
+		timeout    time.Duration
+		wantErr    bool
+		wantHeads  int // requests the server read
+	}{
+		{"closed before answering", true, hangUpMark, 0, false, 3},
+		{"closed before answering, sent once", false, hangUpMark, 0, true, 2},
+		{"closed within the head", true, "HTTP/1.1 200 OK\r\nContent-Le" + hangUpMark, 0, true, 2},
+		{"closed within the body", true, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, 0, true, 2},
+		{"timed out", true, "slow", 100 * time.Millisecond, true, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startRaw(t, func(_ string, _ []byte, n int) string {
+				if n != 2 {
+					return ok(`{}`)
+				}
+				if tt.second == "slow" {
+					time.Sleep(300 * time.Millisecond)
+					return ok(`{}`)
+				}
+				return tt.second
+			})
+			p := newPool(t, s.url("/"), Options{})
+			send := p.Post
+			if tt.idempotent {
+				send = p.PostIdempotent
+			}
+			var errs []error
+			for range 2 {
+				var buf bytes.Buffer
+				_, err := send(context.Background(), tt.timeout, nil, []byte(`{}`), &buf, 1<<20)
+				if err == nil && buf.String() != `{}` {
+					t.Fatalf("body %q", buf.String())
+				}
+				errs = append(errs, err)
+			}
+			if errs[0] != nil {
+				t.Fatalf("first request: %v", errs[0])
+			}
+			if (errs[1] != nil) != tt.wantErr {
+				t.Errorf("second request: %v, want an error %v", errs[1], tt.wantErr)
+			}
+			if tt.timeout > 0 && !errors.Is(errs[1], context.DeadlineExceeded) {
+				t.Errorf("second request: %v, want a timeout", errs[1])
+			}
+			s.mu.Lock()
+			heads := len(s.heads)
+			s.mu.Unlock()
+			if heads != tt.wantHeads {
+				t.Errorf("the server read %d requests, want %d", heads, tt.wantHeads)
+			}
+		})
+	}
+}
+
+// TestPostIdempotentServerClosesIdle: a server closing idle kept-alive
+// connections at random moments (at most 1 ms after the last answer,
+// the connection still idle) fails none of 2,000 queries.
+func TestPostIdempotentServerClosesIdle(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		gen     = map[net.Conn]int{}
+		closes  atomic.Int32
+		accepts atomic.Int32
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Length", "2")
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		if st == http.StateNew {
+			accepts.Add(1)
+		}
+		gen[c]++
+		if st != http.StateIdle || rand.IntN(2) != 0 {
+			return
+		}
+		g := gen[c]
+		time.AfterFunc(time.Duration(rand.IntN(1000))*time.Microsecond, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if gen[c] == g { // still idle since
+				closes.Add(1)
+				_ = c.Close()
+			}
+		})
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	p := newPool(t, u, Options{MaxIdle: 8})
+	var failed atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			for range 250 {
+				buf.Reset()
+				time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_, err := p.PostIdempotent(ctx, 0, nil, []byte(`{}`), &buf, 1<<20)
+				cancel()
+				if err != nil || buf.String() != `{}` {
+					failed.Add(1)
+					t.Logf("%v %q", err, buf.String())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Errorf("%d of 2000 requests failed", n)
+	}
+	if closes.Load() < 100 {
+		t.Errorf("the server closed %d idle connections of %d: too few to tell", closes.Load(), accepts.Load())
+	}
+	t.Logf("%d connections, %d closed while idle", accepts.Load(), closes.Load())
+}
+
+// TestPostIdempotentAfterServerClosedAll: after a server closed every
+// connection (as its shutdown or a restart does), the next query on a
+// connection reused unchecked goes through, over HTTP and HTTPS (where
+// the server's close is a TLS alert the peek would have seen as bytes).
+func TestPostIdempotentAfterServerClosedAll(t *testing.T) {
+	tests := []struct {
+		name  string
+		start func(*httptest.Server)
+	}{
+		{"http", (*httptest.Server).Start},
+		{"https", (*httptest.Server).StartTLS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, `{}`)
+			}))
+			srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+				if st == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			tt.start(srv)
+			defer srv.Close()
+			u, _ := url.Parse(srv.URL)
+			var opts Options
+			if srv.TLS != nil {
+				opts.TLS = srv.Client().Transport.(*http.Transport).TLSClientConfig
+			}
+			p := newPool(t, u, opts)
+			for i := range 3 {
+				var buf bytes.Buffer
+				if _, err := p.PostIdempotent(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 1<<20); err != nil || buf.String() != `{}` {
+					t.Fatalf("request %d: %q %v", i, buf.String(), err)
+				}
+				srv.CloseClientConnections()
+				time.Sleep(5 * time.Millisecond) // the close arrives, well under checkIdle
+			}
+			if n := conns.Load(); n != 3 {
+				t.Errorf("%d connections, want 3", n)
 			}
 		})
 	}
