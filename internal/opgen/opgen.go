@@ -742,11 +742,12 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 	return out
 }
 
-// exclusive picks, for a selection on the object type t, a field of t
-// and a response key of the scope held by a composite field of the same
-// type selected on another object type (in a fragment next to this one):
-// one key for two fields that differ, valid because no object is of both
-// types (spec 5.3.2, SameResponseShape); nil when there is none.
+// exclusive picks, for a selection on the object type t, a composite
+// field of t and a response key of the scope held by a composite field of
+// the same shape (list and non-null wrappers) selected on another object
+// type (in a fragment next to this one): one key for two fields that
+// differ, valid because no object is of both types (spec 5.3.2,
+// SameResponseShape); nil when there is none.
 func (s *gen) exclusive(t *ast.Definition, depth int, sc *scope) (*ast.FieldDefinition, string) {
 	if t.Kind != ast.Object || s.aliases >= s.opts.MaxAliases || depth >= s.opts.MaxDepth || s.fields >= s.opts.MaxFields {
 		return nil, ""
