@@ -717,7 +717,14 @@ func TestStreamBodiesShareTheReadBudget(t *testing.T) {
 				return resp.StatusCode
 			}
 			first := start()
-			time.Sleep(200 * time.Millisecond) // its 200 KiB are being read
+			// Its 200 KiB are being read: wait until the server holds
+			// them, so that the second body is the one past the budget
+			// however slowly a loaded machine schedules the reads (a
+			// fixed 200 ms sleep let the second body be read first).
+			budget := e.Server.ReadBudget()
+			waitFor(t, "the first body's bytes taken from the read budget", func() bool {
+				return budget.Left() <= opts.HTTP.MaxReadingBytes-200<<10
+			})
 			second := start()
 			if got := status(second, 3*time.Second); got != http.StatusServiceUnavailable {
 				t.Errorf("a second stream body past the read budget: status %d, want 503", got)
