@@ -110,7 +110,15 @@ func TestReadingBudgetRefusesAtOnce(t *testing.T) {
 	defer c.Close()
 	fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"query\":\"", 1<<20)
 	_, _ = c.Write([]byte(strings.Repeat(" ", 40<<10)))
-	time.Sleep(300 * time.Millisecond)
+	// Wait until the server holds those 40 KiB instead of sleeping: on a
+	// loaded machine a fixed 300 ms may pass before they are read, and
+	// then the second body fits and is answered 200.
+	budget := g.Handler.ReadBudget()
+	for deadline := time.Now().Add(15 * time.Second); budget.Left() > opts.HTTP.MaxReadingBytes-40<<10; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first body's 40 KiB were not taken from the read budget: %d bytes left", budget.Left())
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	big := `{"query":"{ topProducts(first: 1) { upc } }` + strings.Repeat(" ", 40<<10) + `"}`
