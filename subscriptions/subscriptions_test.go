@@ -619,6 +619,10 @@ func TestSSEToTheSubgraph(t *testing.T) {
 	w.init("")
 	w.subscribe("a", reviewAdded, map[string]any{"upc": "1"})
 	w.subscribe("b", reviewAdded, map[string]any{"upc": "1"})
+	// The upstream stream starts with a's subscribe; b joins it when its
+	// own subscribe is handled, which on a loaded machine may be after
+	// the stream is up: an event sent before that never reaches b.
+	waitFor(t, "2 active", func() bool { return e.Engine.Stats.Active.Load() == 2 })
 	e.subscribed(1)
 	e.add("1", "through sse")
 	for i := 0; i < 2; i++ {
