@@ -15,3 +15,11 @@ func SetAcceptHook(t testing.TB, f func(net.Conn)) {
 // PingIdle runs one keep-alive round at once (the pings not spread) and
 // returns how many connections it pinged.
 func (e *Engine) PingIdle() int { return e.pingIdle(0) }
+
+// Reservations returns how many graphql-sse single connection
+// reservations are live (reserved or open).
+func (e *Engine) Reservations() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.reservations)
+}

@@ -253,7 +253,9 @@ func TestSSESingleConnectionAttacks(t *testing.T) {
 		if status, _ := s.do("PUT", e.URL, "", nil); status != http.StatusTooManyRequests {
 			t.Fatalf("3rd PUT: %d", status)
 		}
-		time.Sleep(400 * time.Millisecond)
+		// Both expire at init_timeout; wait for it rather than sleeping
+		// twice as long, which a loaded machine may outrun.
+		waitFor(t, "both reservations expired", func() bool { return e.Engine.Reservations() == 0 })
 		s.token = old
 		s.open(http.StatusNotFound)
 		if status, _ := s.operation("late", `{ __typename }`); status != http.StatusNotFound {
