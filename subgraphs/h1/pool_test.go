@@ -30,9 +30,11 @@ const hangUpMark = "\x00hang up"
 type rawServer struct {
 	ln      net.Listener
 	accepts atomic.Int32
-	mu      sync.Mutex
-	heads   []string
-	wg      sync.WaitGroup
+	// closed counts the connections the server has closed.
+	closed atomic.Int32
+	mu     sync.Mutex
+	heads  []string
+	wg     sync.WaitGroup
 }
 
 func startRaw(t *testing.T, answer func(head string, body []byte, n int) string) *rawServer {
@@ -54,7 +56,7 @@ func startRaw(t *testing.T, answer func(head string, body []byte, n int) string)
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				defer c.Close()
+				defer func() { _ = c.Close(); s.closed.Add(1) }()
 				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 				br := bufio.NewReader(c)
 				for n := 1; ; n++ {
@@ -79,6 +81,14 @@ func startRaw(t *testing.T, answer func(head string, body []byte, n int) string)
 	}()
 	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
 	return s
+}
+
+// waitHungUp waits until the server has closed every connection it
+// accepted (a fixed sleep may end before a loaded machine runs the close).
+func waitHungUp(s *rawServer) {
+	for deadline := time.Now().Add(15 * time.Second); s.closed.Load() < s.accepts.Load() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (s *rawServer) url(path string) *url.URL {
@@ -271,7 +281,7 @@ func TestPostReusesConnections(t *testing.T) {
 				return ok(`{}`) + hangUpMark // without saying so
 			}
 			return ok(`{}`)
-		}, func(*rawServer) { time.Sleep(50 * time.Millisecond) }, 3},
+		}, waitHungUp, 3},
 		{"unasked bytes after the answer", func(n int) string {
 			if n == 1 {
 				return ok(`{}`) + ok(`{"unasked":1}`)
