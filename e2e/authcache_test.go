@@ -77,8 +77,17 @@ func TestInboundDedupeKeepsGrantsApart(t *testing.T) {
 	const query = `{ users { name email } }`
 	users, reviews := authGraphs()
 	var calls atomic.Int64
+	var gw atomic.Pointer[gatewaytest.Gateway]
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
+		// Hold the answer until the round's six requests are all in the
+		// gateway, then 150 ms more for them to reach the dedupe: with
+		// only a 150 ms sleep from the first call, a request that a
+		// loaded machine started late found the execution over and
+		// called again.
+		for deadline := time.Now().Add(15 * time.Second); gw.Load().Handler.InFlight() < 6 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		time.Sleep(150 * time.Millisecond)
 		users.ServeHTTP(w, r)
 	})
@@ -88,6 +97,7 @@ func TestInboundDedupeKeepsGrantsApart(t *testing.T) {
 	g := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
 		gatewaytest.WithHandler("users", slow), gatewaytest.WithHandler("reviews", reviews),
 		gatewaytest.WithServerOptions(opts))
+	gw.Store(g)
 	reader := token(t, jwt.MapClaims{"sub": "reader", "scope": "read:email"})
 	// The same subject without the scope: only the grants (and the token)
 	// tell the two apart.
