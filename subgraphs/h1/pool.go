@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/fedgate/gateway/internal/headlines"
 )
 
 // Options configure a Pool.
@@ -46,9 +48,29 @@ var ErrTooLarge = errors.New("h1: response body too large")
 // Response is an answer: its status, headers and, read whole into the
 // buffer given to Post, its body. Post returns it by value (one allocation
 // less per exchange); a zero StatusCode means no answer's head was read.
+// The headers of a plain head are kept as its lines (Lines, Header nil)
+// and made a map only by Headers.
 type Response struct {
 	StatusCode int
 	Header     http.Header
+	Lines      headlines.Lines
+}
+
+// Headers returns the answer's headers, made from Lines when Header is
+// nil.
+func (r Response) Headers() http.Header {
+	if r.Header != nil || r.Lines == "" {
+		return r.Header
+	}
+	return r.Lines.Header()
+}
+
+// Get returns the first value of the header name ("" when none).
+func (r Response) Get(name string) string {
+	if r.Header != nil {
+		return r.Header.Get(name)
+	}
+	return r.Lines.Get(name)
 }
 
 // Pool posts to one origin. Its methods may be called concurrently.
@@ -268,20 +290,20 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	if err != nil {
 		return Response{}, false, fmt.Errorf("h1: writing the request: %w", err)
 	}
-	status, rh, length, closing, rbody, err := p.readHead(c)
+	resp, length, closing, rbody, err := p.readHead(c)
 	if err != nil {
 		return Response{}, false, err
 	}
 	c.lim.n = noLimit
-	resp = Response{StatusCode: status, Header: rh}
 	if length > limit {
 		return resp, false, ErrTooLarge
 	}
 	src := rbody
-	if gz && strings.EqualFold(rh.Get("Content-Encoding"), "gzip") {
+	if gz && strings.EqualFold(resp.Get("Content-Encoding"), "gzip") {
 		// Asked for by the pool, so undone by it, as net/http does.
-		delete(rh, "Content-Encoding")
-		delete(rh, "Content-Length")
+		resp = Response{StatusCode: resp.StatusCode, Header: resp.Headers()}
+		delete(resp.Header, "Content-Encoding")
+		delete(resp.Header, "Content-Length")
 		zr, err := gunzip(rbody)
 		if err != nil {
 			return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
@@ -320,16 +342,16 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 // http.ReadResponse after up to max1xx informational answers. length is
 // the announced body length, -1 when unknown; closing says the connection
 // ends after the answer.
-func (p *Pool) readHead(c *conn) (status int, header http.Header, length int64, closing bool, body io.Reader, err error) {
-	if status, header, length, ok := readPlainHead(c.br); ok {
+func (p *Pool) readHead(c *conn) (resp Response, length int64, closing bool, body io.Reader, err error) {
+	if status, lines, length, ok := readPlainHead(c.br); ok {
 		c.framed = lengthReader{r: c.br, n: length}
-		return status, header, length, false, &c.framed, nil
+		return Response{StatusCode: status, Lines: lines}, length, false, &c.framed, nil
 	}
 	var hr *http.Response
 	for range max1xx + 1 {
 		hr, err = http.ReadResponse(c.br, nil)
 		if err != nil {
-			return 0, nil, 0, false, nil, fmt.Errorf("h1: reading the answer: %w", err)
+			return Response{}, 0, false, nil, fmt.Errorf("h1: reading the answer: %w", err)
 		}
 		if hr.StatusCode >= 200 || hr.StatusCode == http.StatusSwitchingProtocols {
 			break
@@ -337,9 +359,9 @@ func (p *Pool) readHead(c *conn) (status int, header http.Header, length int64, 
 		// 100 Continue, 103 Early Hints: informational, the answer follows.
 	}
 	if hr.StatusCode < 200 {
-		return 0, nil, 0, false, nil, fmt.Errorf("h1: unexpected status %d", hr.StatusCode)
+		return Response{}, 0, false, nil, fmt.Errorf("h1: unexpected status %d", hr.StatusCode)
 	}
-	return hr.StatusCode, hr.Header, hr.ContentLength, hr.Close, hr.Body, nil
+	return Response{StatusCode: hr.StatusCode, Header: hr.Header}, hr.ContentLength, hr.Close, hr.Body, nil
 }
 
 // preGrowMax bounds the buffer reserved for an answer on the strength of

@@ -243,7 +243,7 @@ func TestPostAnswers(t *testing.T) {
 				t.Fatal(err)
 			case r.StatusCode != tt.status || body != tt.body:
 				t.Errorf("got %d %.100q, want %d %.100q", r.StatusCode, body, tt.status, tt.body)
-			case r.Header.Get("Content-Encoding") == "gzip" && tt.header == nil:
+			case r.Get("Content-Encoding") == "gzip" && tt.header == nil:
 				t.Errorf("Content-Encoding kept after decoding")
 			}
 		})
