@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 )
 
 // holdMax is the largest write held: the size of net/http's connection
@@ -200,6 +201,18 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 
 // writerOnly hides a writer's ReadFrom from io.Copy.
 type writerOnly struct{ io.Writer }
+
+// SyscallConn returns the socket's raw connection, so that code given
+// the connection after a Hijack (WebSockets and hijacked streams,
+// package subscriptions) still waits for it and writes to it without
+// blocking, as it does on the TCP connection itself. Its writes bypass
+// Write: a hijacked connection is never armed and holds nothing.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
+}
 
 // CloseWrite shuts the sending side, as net/http does before closing a
 // connection it answered with an error.
