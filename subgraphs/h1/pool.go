@@ -37,6 +37,11 @@ type Options struct {
 	MaxHeaderBytes int64
 	// TLS configures https origins; nil is the default configuration.
 	TLS *tls.Config
+	// Resend, when set, is asked before PostIdempotent sends a request
+	// a second time (the server may have read and run the first one):
+	// false leaves the failure to the caller. The caller's retry policy
+	// (a budget, a metric) decides. Nil always allows it.
+	Resend func() bool
 }
 
 // ErrTooLarge is returned when an answer's body is longer than the limit
@@ -170,7 +175,7 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 // first (a system call per request saved under load), and when the
 // server turns out to have closed it (the request fails before any byte
 // of an answer arrived, not by a timeout or the context), the request is
-// sent once more, on a new connection.
+// sent once more, on a new connection, when Options.Resend allows it.
 func (p *Pool) PostIdempotent(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (Response, error) {
 	return p.post(ctx, timeout, header, body, dst, limit, true)
 }
@@ -198,7 +203,8 @@ func (p *Pool) post(ctx context.Context, timeout time.Duration, header http.Head
 	}
 	start := dst.Len()
 	resp, err := p.send(ctx, c, deadline, header, body, dst, limit)
-	if err != nil && unchecked && resp.StatusCode == 0 && c.lim.n == p.opts.MaxHeaderBytes && closedByPeer(err) && ctx.Err() == nil {
+	if err != nil && unchecked && resp.StatusCode == 0 && c.lim.n == p.opts.MaxHeaderBytes && closedByPeer(err) && ctx.Err() == nil &&
+		(p.opts.Resend == nil || p.opts.Resend()) {
 		// Nothing of an answer came on a connection reused unchecked:
 		// the server closed it while it was idle. A new one.
 		dst.Truncate(start)

@@ -547,16 +547,18 @@ func TestPostIdempotentReplay(t *testing.T) {
 	tests := []struct {
 		name       string
 		idempotent bool
+		refuse     bool   // Options.Resend says no
 		second     string // the answer to a connection's second request
 		timeout    time.Duration
 		wantErr    bool
 		wantHeads  int // requests the server read
 	}{
-		{"closed before answering", true, hangUpMark, 0, false, 3},
-		{"closed before answering, sent once", false, hangUpMark, 0, true, 2},
-		{"closed within the head", true, "HTTP/1.1 200 OK\r\nContent-Le" + hangUpMark, 0, true, 2},
-		{"closed within the body", true, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, 0, true, 2},
-		{"timed out", true, "slow", 100 * time.Millisecond, true, 2},
+		{"closed before answering", true, false, hangUpMark, 0, false, 3},
+		{"closed before answering, sent once", false, false, hangUpMark, 0, true, 2},
+		{"closed before answering, resend refused", true, true, hangUpMark, 0, true, 2},
+		{"closed within the head", true, false, "HTTP/1.1 200 OK\r\nContent-Le" + hangUpMark, 0, true, 2},
+		{"closed within the body", true, false, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, 0, true, 2},
+		{"timed out", true, false, "slow", 100 * time.Millisecond, true, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -570,7 +572,8 @@ func TestPostIdempotentReplay(t *testing.T) {
 				}
 				return tt.second
 			})
-			p := newPool(t, s.url("/"), Options{})
+			var asked atomic.Int32
+			p := newPool(t, s.url("/"), Options{Resend: func() bool { asked.Add(1); return !tt.refuse }})
 			send := p.Post
 			if tt.idempotent {
 				send = p.PostIdempotent
@@ -598,6 +601,13 @@ func TestPostIdempotentReplay(t *testing.T) {
 			s.mu.Unlock()
 			if heads != tt.wantHeads {
 				t.Errorf("the server read %d requests, want %d", heads, tt.wantHeads)
+			}
+			wantAsked := 0
+			if tt.idempotent && tt.second == hangUpMark {
+				wantAsked = 1
+			}
+			if n := asked.Load(); n != int32(wantAsked) {
+				t.Errorf("Resend asked %d times, want %d", n, wantAsked)
 			}
 		})
 	}
