@@ -130,6 +130,10 @@ type conn struct {
 	// head is the request head being written, kept for its capacity.
 	head      []byte
 	idleSince time.Time
+	// suspect says the last answer was not a 2xx: a server that answers
+	// an error early (before reading the body) may send more unasked, so
+	// the connection is checked before it is reused, for a query too.
+	suspect bool
 	// abort ends a blocked read or write at once (a deadline in the
 	// past); made once, as a closure per exchange would allocate.
 	abort func()
@@ -171,8 +175,9 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 }
 
 // PostIdempotent is Post for a request that may be sent twice (a query).
-// A connection idle for less than checkIdle is reused without checking it
-// first (a system call per request saved under load), and when the
+// A connection idle for less than checkIdle, whose last answer was a 2xx,
+// is reused without checking it first (a system call per request saved
+// under load), and when the
 // server turns out to have closed it (the request fails before any byte
 // of an answer arrived, not by a timeout or the context), the request is
 // sent once more, on a new connection, when Options.Resend allows it.
@@ -279,6 +284,7 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 		return Response{}, false, err
 	}
 	c.lim.n = noLimit
+	c.suspect = status/100 != 2
 	resp = Response{StatusCode: status, Header: rh}
 	if length > limit {
 		return resp, false, ErrTooLarge
@@ -416,7 +422,8 @@ func checkHeader(h http.Header) error {
 
 // get returns an idle connection that is still open, or a new one dialed
 // before deadline (when not zero). With skipCheck, a connection idle for
-// less than checkIdle is returned unchecked (unchecked true).
+// less than checkIdle whose last answer was a 2xx is returned unchecked
+// (unchecked true).
 func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *conn, unchecked bool, err error) {
 	now := time.Now()
 	for {
@@ -431,7 +438,7 @@ func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		idle := now.Sub(c.idleSince)
-		if skipCheck && idle < min(checkIdle, p.opts.IdleTimeout) {
+		if skipCheck && !c.suspect && idle < min(checkIdle, p.opts.IdleTimeout) {
 			return c, true, nil
 		}
 		if idle < p.opts.IdleTimeout && c.alive() {

@@ -727,3 +727,58 @@ func TestPostIdempotentAfterServerClosedAll(t *testing.T) {
 		})
 	}
 }
+
+// TestPostIdempotentUnaskedAfterError: a server that answers an error
+// early (413 before reading the body, say) and then sends another answer
+// unasked on the kept-alive connection (it parsed the rest of the body
+// as a request) must not have that answer taken for the next query's,
+// even within the 100 ms a query reuses a connection unchecked: a
+// connection whose last answer was not a 2xx is checked first.
+func TestPostIdempotentUnaskedAfterError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			first := conns.Add(1) == 1
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					if !first {
+						_, _ = io.WriteString(c, ok(`{"fresh":1}`))
+						continue
+					}
+					_, _ = io.WriteString(c, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\n{}")
+					time.Sleep(10 * time.Millisecond)
+					_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{stale}")
+					return
+				}
+			}()
+		}
+	}()
+	p := newPool(t, &url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/"}, Options{})
+	var buf bytes.Buffer
+	r, err := p.PostIdempotent(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 1<<20)
+	if err != nil || r.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("first query: %d %v", r.StatusCode, err)
+	}
+	time.Sleep(50 * time.Millisecond) // the unasked answer arrives, well under checkIdle
+	buf.Reset()
+	r, err = p.PostIdempotent(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 1<<20)
+	if err != nil || r.StatusCode != http.StatusOK || buf.String() != `{"fresh":1}` {
+		t.Fatalf("second query: %d %q %v, want 200 %q", r.StatusCode, buf.String(), err, `{"fresh":1}`)
+	}
+}
