@@ -232,8 +232,8 @@ func (e *execution) aliasedContextCall(n *planner.Flatten, paths [][]string, gro
 	}
 	aliased := *f
 	aliased.Operation = string(op)
-	body := e.fetchBody(&aliased, nil, vars)
-	v, _ := e.send(f, body, n.Path)
+	body := e.fetchBody(nil, &aliased, nil, vars)
+	v, _ := e.send(f, body, n.Path, nil)
 	if v == nil {
 		return
 	}

@@ -107,6 +107,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			if obs != nil {
 				pctx = obs.PartStart(ctx, part.Defer)
 				for f := range owned[i] {
+					e.hasFetchCtx.Store(true)
 					e.fetchCtx.Store(f, pctx)
 				}
 			}

@@ -29,6 +29,12 @@ type entityBatch struct {
 	// made again for every fetch.
 	memo    repMemo
 	scratch []byte
+	// body is the buffer the fetch's request body is written in: the
+	// representations again, with the query and variables around them.
+	// It is free once the transport's Fetch has returned, as is req,
+	// the request made of it.
+	body []byte
+	req  Request
 }
 
 // batchPool keeps entity batches between fetches; a batch that grew past
@@ -45,6 +51,10 @@ const maxPooledScratch = 16 << 10
 // few objects with long keys grow it as much as many objects do.
 const maxPooledReps = 256 << 10
 
+// maxPooledBody bounds the request body buffer of a pooled batch: the
+// representations plus the fetch's query and variables.
+const maxPooledBody = maxPooledReps + 64<<10
+
 func newEntityBatch() *entityBatch {
 	return batchPool.Get().(*entityBatch)
 }
@@ -59,12 +69,14 @@ func (b *entityBatch) release() {
 	clear(b.index)
 	b.memo = repMemo{}
 	b.reps, b.objs, b.rep, b.items, b.count, b.errorCopies = b.reps[:0], b.objs[:0], b.rep[:0], nil, 0, 0
+	b.body, b.req = b.body[:0], Request{}
 	batchPool.Put(b)
 }
 
 // poolable reports whether the batch is small enough to keep for reuse.
 func (b *entityBatch) poolable() bool {
-	return cap(b.objs) <= maxPooledObjects && len(b.index) <= maxPooledObjects && cap(b.reps) <= maxPooledReps
+	return cap(b.objs) <= maxPooledObjects && len(b.index) <= maxPooledObjects && cap(b.reps) <= maxPooledReps &&
+		cap(b.body) <= maxPooledBody
 }
 
 // add records obj as fed by representation i.
@@ -176,8 +188,10 @@ func (e *execution) fetchEntities(n *planner.Flatten, paths [][]string, batch *e
 		}
 	}
 	batch.reps = append(batch.reps, ']')
-	body := e.fetchBody(f, batch.reps, extra)
-	v, cacheControl := e.send(f, body, n.Path)
+	// The transport is done with the body when send returns: the
+	// batch keeps its buffer for the next fetch.
+	batch.body = e.fetchBody(batch.body[:0], f, batch.reps, extra)
+	v, cacheControl := e.send(f, batch.body, n.Path, &batch.req)
 	if v == nil {
 		return
 	}

@@ -85,6 +85,9 @@ type execution struct {
 	// pos remembers where entity fetch paths led in data.
 	pos     positions
 	parsers []pooledParser
+	// parserSlots holds parsers until there are more than a plan usually
+	// runs (one per fetch and one for the variables).
+	parserSlots [8]pooledParser
 	// copies holds the copies copyOf makes (from copyArenas).
 	copies *jsonvalue.Arena
 	errors []*Error
@@ -96,6 +99,10 @@ type execution struct {
 	// fetchCtx holds, for the fetches of a deferred part, the context
 	// they run with (the part's span): *planner.Fetch -> context.Context.
 	fetchCtx sync.Map
+	// hasFetchCtx is set before the first fetchCtx entry is stored: a
+	// sync.Map makes its root node at its first Load, a fetch's worth of
+	// memory in every run without deferred parts.
+	hasFetchCtx atomic.Bool
 }
 
 // Execute runs plan and appends the JSON response to buf.
@@ -231,16 +238,25 @@ func (e *execution) addError(err *Error) {
 // send posts one subgraph request and parses the answer. On failure it
 // records an error at the fetch's path (nil for a root fetch) and returns
 // nil.
-func (e *execution) send(f *planner.Fetch, body []byte, flatten []string) (*jsonvalue.Value, string) {
+//
+// req, when not nil, is where the request is made (a pooled batch's);
+// nil makes a new one.
+func (e *execution) send(f *planner.Fetch, body []byte, flatten []string, req *Request) (*jsonvalue.Value, string) {
 	header := e.header
 	if e.headerFor != nil {
 		header = e.headerFor(f.Subgraph)
 	}
 	ctx := e.ctx
-	if c, ok := e.fetchCtx.Load(f); ok {
-		ctx = c.(context.Context)
+	if e.hasFetchCtx.Load() {
+		if c, ok := e.fetchCtx.Load(f); ok {
+			ctx = c.(context.Context)
+		}
 	}
-	resp, err := e.transport.Fetch(ctx, f.Subgraph, &Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"})
+	if req == nil {
+		req = new(Request)
+	}
+	*req = Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"}
+	resp, err := e.transport.Fetch(ctx, f.Subgraph, req)
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
 		var fe *FetchError
@@ -336,10 +352,12 @@ func appendRequestStart(buf []byte, f *planner.Fetch) []byte {
 	return append(buf, `,"variables":`...)
 }
 
-// fetchBody is the body of fetch f, with reps (nil for a root fetch) as
-// its representations, written in one buffer.
-func (e *execution) fetchBody(f *planner.Fetch, reps, extra []byte) []byte {
-	buf := make([]byte, 0, len(f.Operation)+len(reps)+len(extra)+128)
+// fetchBody appends to buf (nil for a new buffer) the body of fetch f,
+// with reps (nil for a root fetch) as its representations.
+func (e *execution) fetchBody(buf []byte, f *planner.Fetch, reps, extra []byte) []byte {
+	if n := len(f.Operation) + len(reps) + len(extra) + 128; cap(buf)-len(buf) < n {
+		buf = append(make([]byte, 0, len(buf)+n), buf...)
+	}
 	buf = appendRequestStart(buf, f)
 	buf = e.appendVariables(buf, f, reps, extra)
 	return append(buf, '}')
@@ -347,8 +365,8 @@ func (e *execution) fetchBody(f *planner.Fetch, reps, extra []byte) []byte {
 
 // rootFetch runs a fetch on the root type and merges its data at the root.
 func (e *execution) rootFetch(f *planner.Fetch) {
-	body := e.fetchBody(f, nil, nil)
-	v, _ := e.send(f, body, nil)
+	body := e.fetchBody(nil, f, nil, nil)
+	v, _ := e.send(f, body, nil, nil)
 	if v == nil {
 		return
 	}

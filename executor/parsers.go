@@ -46,6 +46,9 @@ func (e *execution) parse(b []byte) (*jsonvalue.Value, error) {
 		p = new(jsonvalue.Parser)
 	}
 	e.mu.Lock()
+	if e.parsers == nil {
+		e.parsers = e.parserSlots[:0]
+	}
 	e.parsers = append(e.parsers, pooledParser{p: p, class: class})
 	e.mu.Unlock()
 	return p.Parse(b)
@@ -66,6 +69,7 @@ func (e *execution) release() {
 		}
 	}
 	e.parsers = nil
+	clear(e.parserSlots[:]) // no reference to parsers back in their pools
 	e.pos.release()
 	if e.copies != nil && e.copies.Len() <= maxPooledCopies {
 		e.copies.Reset()

@@ -13,6 +13,9 @@ type Transport interface {
 }
 
 // Request is the body of a subgraph request plus the headers to forward.
+// A Request and its Body are the executor's again once Fetch returns
+// (entity fetches make the next request in their memory): a transport
+// copies what it keeps.
 type Request struct {
 	Body   []byte
 	Header http.Header
