@@ -539,10 +539,11 @@ func TestPostHostileServers(t *testing.T) {
 	}
 }
 
-// TestPostIdempotentReplay: a query on a connection reused unchecked is
-// sent again, on a new connection, when the server closed the connection
-// before any byte of an answer; never a request sent with Post, nor one
-// with part of an answer read, nor one that timed out.
+// TestPostIdempotentReplay: a query on a reused connection (unchecked, or
+// checked past checkIdle) is sent again, on a new connection, when the
+// server closed the connection before any byte of an answer, if Resend
+// allows it; never a request sent with Post, nor one with part of an
+// answer read, nor one that timed out.
 func TestPostIdempotentReplay(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -550,15 +551,17 @@ func TestPostIdempotentReplay(t *testing.T) {
 		refuse     bool   // Options.Resend says no
 		second     string // the answer to a connection's second request
 		timeout    time.Duration
+		pause      time.Duration // between the requests: past checkIdle, the connection is checked
 		wantErr    bool
 		wantHeads  int // requests the server read
 	}{
-		{"closed before answering", true, false, hangUpMark, 0, false, 3},
-		{"closed before answering, sent once", false, false, hangUpMark, 0, true, 2},
-		{"closed before answering, resend refused", true, true, hangUpMark, 0, true, 2},
-		{"closed within the head", true, false, "HTTP/1.1 200 OK\r\nContent-Le" + hangUpMark, 0, true, 2},
-		{"closed within the body", true, false, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, 0, true, 2},
-		{"timed out", true, false, "slow", 100 * time.Millisecond, true, 2},
+		{"closed before answering", true, false, hangUpMark, 0, 0, false, 3},
+		{"closed before answering, checked connection", true, false, hangUpMark, 0, 2 * checkIdle, false, 3},
+		{"closed before answering, sent once", false, false, hangUpMark, 0, 0, true, 2},
+		{"closed before answering, resend refused", true, true, hangUpMark, 0, 0, true, 2},
+		{"closed within the head", true, false, "HTTP/1.1 200 OK\r\nContent-Le" + hangUpMark, 0, 0, true, 2},
+		{"closed within the body", true, false, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, 0, 0, true, 2},
+		{"timed out", true, false, "slow", 100 * time.Millisecond, 0, true, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -579,7 +582,10 @@ func TestPostIdempotentReplay(t *testing.T) {
 				send = p.PostIdempotent
 			}
 			var errs []error
-			for range 2 {
+			for i := range 2 {
+				if i > 0 {
+					time.Sleep(tt.pause)
+				}
 				var buf bytes.Buffer
 				_, err := send(context.Background(), tt.timeout, nil, []byte(`{}`), &buf, 1<<20)
 				if err == nil && buf.String() != `{}` {
