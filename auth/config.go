@@ -78,6 +78,10 @@ type KeyConfig struct {
 	JWKFile string `yaml:"jwk_file"`
 	// Secret is an HMAC secret (HS256/384/512 only).
 	Secret string `yaml:"secret"`
+	// Issuers binds the key to the issuers it signs for: a token whose
+	// "iss" is not one of them is never verified with it. Empty: any
+	// issuer (within JWTConfig.Issuers).
+	Issuers []string `yaml:"issuers"`
 }
 
 // JWKSConfig is a JSON Web Key Set fetched over HTTP(S).
@@ -94,6 +98,11 @@ type JWKSConfig struct {
 	MinRefreshInterval time.Duration `yaml:"min_refresh_interval"`
 	// Timeout bounds one fetch.
 	Timeout time.Duration `yaml:"timeout"`
+	// Issuers binds the set's keys to the issuers they sign for: a token
+	// whose "iss" is not one of them is never verified with them, so one
+	// identity provider cannot sign tokens in another's name. Empty: any
+	// issuer (within JWTConfig.Issuers).
+	Issuers []string `yaml:"issuers"`
 }
 
 // AuthorizationConfig configures field-level authorization.

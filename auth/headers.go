@@ -32,9 +32,16 @@ var credentialHeaders = map[string]bool{"Authorization": true, "Cookie": true, "
 // forwarded only when a rule names them (a load balancer in front that
 // sets them). Every X-Forwarded-* header is one of them (isProxyHeader):
 // -Port and -Prefix make a subgraph build its links to another port or
-// path, -Server and -Ssl are read as the proxy's word too.
+// path, -Server and -Ssl are read as the proxy's word too. The others
+// name the client's address as CDNs and proxies write it, and frameworks
+// read them as such: Client-Ip (Rails' remote_ip), X-Cluster-Client-Ip,
+// Cf-Connecting-Ip(v6) (Cloudflare), Fastly-Client-Ip, X-Original-Forwarded-For
+// (ingress-nginx), X-Envoy-External-Address (Envoy), X-Forwarded (the
+// form before RFC 7239).
 var proxyHeaders = map[string]bool{"Forwarded": true, "X-Real-Ip": true, "X-Client-Ip": true,
-	"True-Client-Ip": true}
+	"True-Client-Ip": true, "Client-Ip": true, "X-Cluster-Client-Ip": true, "Cf-Connecting-Ip": true,
+	"Cf-Connecting-Ipv6": true, "Fastly-Client-Ip": true, "X-Original-Forwarded-For": true,
+	"X-Envoy-External-Address": true, "X-Forwarded": true}
 
 // isProxyHeader reports whether the canonical header name k is a proxy
 // header: in proxyHeaders, or X-Forwarded-*.

@@ -110,7 +110,12 @@ func TestWildcardSkipsProxyHeaders(t *testing.T) {
 		"X-Forwarded-Host": {"admin.internal"}, "X-Forwarded-Proto": {"https"},
 		// Links a subgraph builds from these would point elsewhere.
 		"X-Forwarded-Port": {"8443"}, "X-Forwarded-Prefix": {"/admin"}, "X-Forwarded-Server": {"internal"},
-		"X-Forwarded-Ssl": {"on"}, "True-Client-Ip": {"10.0.0.1"}, "X-Client-Ip": {"10.0.0.1"}}
+		"X-Forwarded-Ssl": {"on"}, "True-Client-Ip": {"10.0.0.1"}, "X-Client-Ip": {"10.0.0.1"},
+		// The client's address as CDNs and proxies name it.
+		"Client-Ip": {"10.0.0.1"}, "X-Cluster-Client-Ip": {"10.0.0.1"}, "Cf-Connecting-Ip": {"10.0.0.1"},
+		"Cf-Connecting-Ipv6": {"fd00::1"}, "Fastly-Client-Ip": {"10.0.0.1"},
+		"X-Original-Forwarded-For": {"10.0.0.1"}, "X-Envoy-External-Address": {"10.0.0.1"},
+		"X-Forwarded": {"for=10.0.0.1"}}
 	for k, v := range forged {
 		r.Header[k] = v
 	}

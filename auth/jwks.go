@@ -22,8 +22,10 @@ const maxJWKSBytes = 1 << 20
 // key ids cannot make the gateway hammer the key server. A failed fetch
 // keeps the keys held before.
 type jwksSource struct {
-	url        string
-	algs       []string
+	url  string
+	algs []string
+	// issuers are the issuers the set's keys sign for (JWKSConfig.Issuers).
+	issuers    []string
 	refresh    time.Duration
 	minRefresh time.Duration
 	client     *http.Client
@@ -41,7 +43,7 @@ type jwksSource struct {
 }
 
 func newJWKSSource(c JWKSConfig, client *http.Client) *jwksSource {
-	s := &jwksSource{url: c.URL, algs: c.Algorithms, refresh: c.RefreshInterval, minRefresh: c.MinRefreshInterval, client: client}
+	s := &jwksSource{url: c.URL, algs: c.Algorithms, issuers: c.Issuers, refresh: c.RefreshInterval, minRefresh: c.MinRefreshInterval, client: client}
 	if s.refresh <= 0 {
 		s.refresh = defaultJWKSRefresh
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,13 @@ type verificationKey struct {
 	// ed25519.PublicKey.
 	key  any
 	algs map[string]bool
+	// issuers are the issuers the key signs for; empty: any.
+	issuers []string
+}
+
+// signsFor reports whether the key may verify a token of issuer iss.
+func (k *verificationKey) signsFor(iss string) bool {
+	return len(k.issuers) == 0 || slices.Contains(k.issuers, iss)
 }
 
 // allows reports whether the key verifies alg.

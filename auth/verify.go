@@ -86,6 +86,7 @@ func NewVerifier(cfg JWTConfig) (*Verifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("auth.jwt.keys[%d]: %w", i, err)
 		}
+		k.issuers = kc.Issuers
 		v.static = append(v.static, k)
 	}
 	for _, jc := range cfg.JWKS {
@@ -207,7 +208,10 @@ func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 	if _, present := t.Header["kid"]; present && (!hasKID || kid == "" || len(kid) > 256) {
 		return nil, errUnknownKey
 	}
-	keys, idKnown := v.candidates(kid, alg)
+	// The issuer is read before the signature is checked: it only narrows
+	// the keys, and a token signed by none of them is refused.
+	iss, _ := t.Claims.GetIssuer()
+	keys, idKnown, otherIssuer := v.candidates(kid, alg, iss)
 	if len(keys) == 0 && kid != "" && !idKnown && len(v.sources) > 0 {
 		refreshed := false
 		for _, s := range v.sources {
@@ -216,13 +220,15 @@ func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 			}
 		}
 		if refreshed {
-			keys, idKnown = v.candidates(kid, alg)
+			keys, idKnown, otherIssuer = v.candidates(kid, alg, iss)
 		}
 	}
 	if len(keys) == 0 {
 		switch {
 		case kid != "" && !idKnown:
 			return nil, errUnknownKey
+		case otherIssuer:
+			return nil, errIssuer
 		case idKnown:
 			return nil, errAlgorithm
 		}
@@ -236,26 +242,33 @@ func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 }
 
 // candidates returns the keys for kid (any key when kid is empty) that
-// allow alg, and whether any key has that id at all.
-func (v *Verifier) candidates(kid, alg string) ([]*verificationKey, bool) {
-	var out []*verificationKey
-	known := false
-	consider := func(keys []*verificationKey) {
+// allow alg and sign for issuer iss, whether any key has that id at all,
+// and whether one was left out for signing for other issuers only.
+// Before keys were bound to issuers, a key set trusted for one identity
+// provider verified a token it signed with another's "iss" and any
+// "sub": that provider's users, grants and cached private answers.
+func (v *Verifier) candidates(kid, alg, iss string) (out []*verificationKey, known, otherIssuer bool) {
+	consider := func(keys []*verificationKey, issuers []string) {
 		for _, k := range keys {
 			if kid != "" && k.id != kid {
 				continue
 			}
 			known = true
-			if k.allows(alg) {
-				out = append(out, k)
+			if !k.allows(alg) {
+				continue
 			}
+			if len(issuers) > 0 && !slices.Contains(issuers, iss) || !k.signsFor(iss) {
+				otherIssuer = true
+				continue
+			}
+			out = append(out, k)
 		}
 	}
-	consider(v.static)
+	consider(v.static, nil)
 	for _, s := range v.sources {
-		consider(s.snapshot())
+		consider(s.snapshot(), s.issuers)
 	}
-	return out, known
+	return out, known, otherIssuer
 }
 
 // checkClaims applies the issuer and audience allowlists.

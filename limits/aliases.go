@@ -61,7 +61,7 @@ func (s Static) mergeWalk(doc *ast.QueryDocument, op *ast.OperationDefinition, c
 	m := newMerger(doc, limit)
 	caps(m)
 	m.runs = true
-	m.add(&position{}, op.SelectionSet, 0)
+	m.add(m.root(), op.SelectionSet, 0)
 	return m
 }
 

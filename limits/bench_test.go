@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,4 +206,31 @@ func BenchmarkAdmitMemory(b *testing.B) { benchAdmit(b, PolicyOptions{}) }
 func BenchmarkAdmitRedis(b *testing.B) {
 	srv := redistest.Start(b)
 	benchAdmit(b, PolicyOptions{Redis: srv.Client(), RedisTimeout: time.Second})
+}
+
+// BenchmarkCheckMergesSharedFragment counts the field merges of the most
+// expensive document found inside the default limits: 900 operations,
+// each spreading one fragment of 28 aliases (validation and this count
+// both walk the fragment once per operation).
+func BenchmarkCheckMergesSharedFragment(b *testing.B) {
+	var q strings.Builder
+	for i := range 900 {
+		q.WriteString("query Q" + strconv.Itoa(i) + " { me { ...F } } ")
+	}
+	q.WriteString("fragment F on User {")
+	for i := range 28 {
+		q.WriteString(" a" + strconv.Itoa(i) + ": id")
+	}
+	q.WriteString(" }")
+	s := DefaultStatic()
+	doc, err := s.Parse(q.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.checkMerges(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

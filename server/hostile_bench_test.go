@@ -50,6 +50,12 @@ var hostileFamilies = []hostileFamily{
 	{"operations", func(n int) (string, string) {
 		return repeatTo(n, "query Q{i} { me { id } }", " "), ""
 	}},
+	// Each operation is validated (and its field merges counted) with
+	// the fragments it spreads expanded: a fragment of 25 aliases spread
+	// by every one of a thousand operations is walked a thousand times.
+	{"operations sharing a fragment", func(n int) (string, string) {
+		return repeatTo(n/2, "query Q{i} { me { ...F } }", " ") + " fragment F on User { " + repeatTo(230, "a{i}: id", " ") + " }", ""
+	}},
 	{"unused fragments", func(n int) (string, string) {
 		return "{ me { id } } " + repeatTo(n, "fragment F{i} on User { id }", " "), ""
 	}},

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	goruntime "runtime"
 	"strings"
@@ -157,6 +158,18 @@ func (s *Server) HTTPServer() *http.Server {
 		ConnContext: joinwrite.ConnContext}
 	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
 		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
+	}
+	if h.WriteTimeout > 0 {
+		// A client has WriteTimeout to read what the gateway sent, also
+		// once it is out of the handler's hands in the kernel's buffers.
+		hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+			if jc, ok := c.(*joinwrite.Conn); ok {
+				setUserTimeout(jc.Conn, h.WriteTimeout)
+			} else {
+				setUserTimeout(c, h.WriteTimeout)
+			}
+			return joinwrite.ConnContext(ctx, c)
+		}
 	}
 	return hs
 }

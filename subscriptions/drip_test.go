@@ -247,7 +247,15 @@ func TestMessagesInProgressShareTheReadBudget(t *testing.T) {
 	if err := first.write(f[:800<<10]); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // its bytes are being read
+	// Its bytes are being read: wait until the server holds them, so
+	// that the second message is the one past the budget however slowly
+	// a loaded machine schedules the reads (a fixed 200 ms sleep let the
+	// second connection's bytes be read first once, under -race beside a
+	// benchmark).
+	budget := e.Server.ReadBudget()
+	waitFor(t, "the first message's bytes taken from the read budget", func() bool {
+		return budget.Left() <= opts.HTTP.MaxReadingBytes-512<<10
+	})
 	_ = second.write(f[:800<<10])
 	if !second.closed(3 * time.Second) {
 		t.Fatal("a second message past the read budget was not cut")

@@ -333,6 +333,22 @@ func TestTokenVerifiedAtConnectAndExpiryEndsSubscriptions(t *testing.T) {
 			t.Fatalf("close %d, want 4403", got)
 		}
 	})
+	t.Run("two tokens", func(t *testing.T) {
+		// A valid token beside a forged one: a subgraph given the payload
+		// (forward_init_payload) may read the forged one.
+		tok := sign(time.Now().Add(time.Hour))
+		for _, p := range []string{
+			`{"Authorization":"Bearer ` + tok + `","headers":{"Authorization":"Bearer forged"}}`,
+			`{"Authorization":"Bearer ` + tok + `","authorization":"Bearer forged"}`,
+			`{"authorization":"Bearer forged","Authorization":"Bearer ` + tok + `"}`,
+		} {
+			w := dialWS(t, e.WSURL, nil)
+			w.send(msg{Type: "connection_init", Payload: json.RawMessage(p)})
+			if got := w.closeCode(); got != subscriptions.CloseForbidden {
+				t.Fatalf("%s: close %d, want 4403", p, got)
+			}
+		}
+	})
 	t.Run("forged token", func(t *testing.T) {
 		w := dialWS(t, e.WSURL, nil)
 		tok := sign(time.Now().Add(time.Hour))

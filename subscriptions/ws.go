@@ -1,6 +1,7 @@
 package subscriptions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -570,7 +571,14 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	// pipeline treats as POSTs (mutations allowed).
 	r.Method = http.MethodPost
 	for _, h := range []string{"Authorization", c.e.opts.TokenHeader} {
-		if tok := initToken(payload, h); h != "" && tok != "" {
+		tok, ok := initToken(payload, h)
+		if !ok {
+			// The payload names its token twice (see initToken): what the
+			// gateway would verify need not be what a subgraph reads.
+			c.closeWith(CloseForbidden, "Forbidden")
+			return false
+		}
+		if tok != "" {
 			r.Header.Set(h, tok)
 		}
 	}
@@ -620,27 +628,79 @@ func (c *wsConn) expire() {
 }
 
 // initToken finds the entry named header (any case) in a connection_init
-// payload, or in its "headers" object.
-func initToken(payload json.RawMessage, header string) string {
-	var p map[string]any
-	if header == "" || json.Unmarshal(payload, &p) != nil {
-		return ""
+// payload, or in its "headers" object. ok is false when the payload holds
+// more than one such entry (another case, a repeated key, one at the top
+// and one in "headers", under a "headers" of another case) unless all are
+// the same string, or one that is not a string: the gateway would verify
+// one of them while a subgraph given the payload (forward_init_payload)
+// or a lenient reader behind it takes another, as with a token header sent
+// twice (auth: a request carrying its token more than once is refused).
+// Before, the gateway took the top-level entry first, and among entries
+// differing in case whichever its map iteration met first.
+func initToken(payload json.RawMessage, header string) (token string, ok bool) {
+	if header == "" {
+		return "", true
 	}
-	find := func(m map[string]any) string {
-		for k, v := range m {
-			if s, ok := v.(string); ok && strings.EqualFold(k, header) {
-				return s
+	var found []json.RawMessage
+	top, err := payloadEntries(payload)
+	if err != nil {
+		// Not an object (or none): it names no token.
+		return "", true
+	}
+	for _, e := range top {
+		switch {
+		case strings.EqualFold(e.key, header):
+			found = append(found, e.value)
+		case strings.EqualFold(e.key, "headers"):
+			inner, err := payloadEntries(e.value)
+			if err != nil {
+				continue
+			}
+			for _, h := range inner {
+				if strings.EqualFold(h.key, header) {
+					found = append(found, h.value)
+				}
 			}
 		}
-		return ""
 	}
-	if t := find(p); t != "" {
-		return t
+	for i, v := range found {
+		var s string
+		if json.Unmarshal(v, &s) != nil || i > 0 && s != token {
+			return "", false
+		}
+		token = s
 	}
-	if h, ok := p["headers"].(map[string]any); ok {
-		return find(h)
+	return token, true
+}
+
+// payloadEntry is one member of a JSON object, in the order written.
+type payloadEntry struct {
+	key   string
+	value json.RawMessage
+}
+
+// payloadEntries returns the members of the JSON object b, repeated keys
+// included (encoding/json would keep the last one only); an error when b
+// is not an object.
+func payloadEntries(b json.RawMessage) ([]payloadEntry, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object")
 	}
-	return ""
+	var out []payloadEntry
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, payloadEntry{key, v})
+	}
+	return out, nil
 }
 
 func (c *wsConn) subscribe(m wsMessage) bool {

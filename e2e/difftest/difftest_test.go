@@ -392,7 +392,7 @@ func TestDifferential(t *testing.T) {
 	runner := &difftest.Runner{ShrinkBudget: shrink, Workers: 2, Keep: []difftest.Verdict{difftest.Review},
 		ShrinkReview: env("DIFFTEST_REVIEW", "0") == "1", AliasCheck: true}
 	if os.Getenv("DIFFTEST_REPORT") != "" {
-		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence)
+		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence, difftest.DocumentDivergence)
 	}
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
 	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
@@ -435,8 +435,8 @@ func TestDifferential(t *testing.T) {
 		}
 		isKnown := func(i int) bool { _, ok := knownCases[caseKey(g.name, seed, i)]; return ok }
 		cases, st := runner.Run(ctx, dg, seed, n, isKnown)
-		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d known to differ",
-			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, len(st.KnownDiffer))
+		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d where their handling of the document's other operations does, %d known to differ",
+			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, st.DocumentDivergence, len(st.KnownDiffer))
 		for _, r := range refs {
 			if dead, stderr := r.Exited(); dead {
 				t.Fatalf("reference %s exited during graph %s:\n%s", r.Name, g.name, stderr)

@@ -242,12 +242,18 @@ const (
 	// answered. The references mishandle these aliases; see
 	// docs/differential.md. Not a failure.
 	AliasDivergence
+	// DocumentDivergence: the references' answer changes when the
+	// document's other operations are left out (it must not: a request
+	// runs the operation it selects), and with them left out (and the
+	// aliases renamed) they answer what fedgate answered. Not a failure.
+	DocumentDivergence
 )
 
 func (v Verdict) String() string {
 	return [...]string{"agree", "differs", "differs from the references that did not crash (review)",
 		"references disagree", "every reference crashed",
-		"the references answer differently once the aliases are renamed, and then as fedgate does (reference alias bug)"}[v]
+		"the references answer differently once the aliases are renamed, and then as fedgate does (reference alias bug)",
+		"the references answer differently once the other operations of the document are left out, and then as fedgate does (reference document bug)"}[v]
 }
 
 // Judge compares fedgate's answer with the references'.

@@ -60,6 +60,7 @@ type Stats struct {
 	Agree, Differs, Review    int
 	RefsDisagree, RefsCrashed int
 	AliasDivergence           int
+	DocumentDivergence        int
 	GeneratorFailures         int
 	// KnownDiffer and KnownAgree list the indexes of known cases that
 	// still differ, and that agree now.
@@ -82,7 +83,10 @@ type Runner struct {
 	ShrinkReview bool
 	// AliasCheck re-asks a differing operation with its aliases renamed
 	// (see RenameAliases) and calls it AliasDivergence when the references
-	// then agree with fedgate's first answer.
+	// then agree with fedgate's first answer; failing that, when the
+	// document has several operations, with the others left out (see
+	// SelectedOnly; aliases renamed too), and calls it DocumentDivergence
+	// when the references then agree with fedgate's first answer.
 	AliasCheck bool
 }
 
@@ -144,6 +148,8 @@ func (r *Runner) Run(ctx context.Context, g *Graph, seed uint64, n int, known fu
 						st.RefsCrashed++
 					case AliasDivergence:
 						st.AliasDivergence++
+					case DocumentDivergence:
+						st.DocumentDivergence++
 					}
 					if v == Differs || slices.Contains(r.Keep, v) {
 						cases = append(cases, c)
@@ -200,7 +206,12 @@ func (r *Runner) one(ctx context.Context, g *Graph, seed uint64, i int, shrink b
 // they agree with it, the difference was the references' alias handling
 // (AliasDivergence); when they agree with each other but not with it, it
 // is a difference even if the references crashed or disagreed on the
-// original operation. The renamed answers are appended, labelled.
+// original operation. The renamed answers are appended, labelled. When
+// that decides nothing and the document has several operations, the same
+// holds for the references asked the running operation alone
+// (SelectedOnly, its aliases renamed too): agreeing with fedgate then,
+// the difference was the references' handling of the other operations
+// (DocumentDivergence).
 //
 // An operation with @defer is asked of the references without it
 // (StripDefer), and of fedgate also incrementally: the merged payloads
@@ -236,11 +247,38 @@ func (r *Runner) verdictPlain(ctx context.Context, g *Graph, op opgen.Operation)
 	if v == Agree || !r.AliasCheck {
 		return v, answers
 	}
-	renamed, back, ok := RenameAliases(op)
+	if renamed, back, ok := RenameAliases(op); ok {
+		switch again, labelled := r.recheck(ctx, g, answers, renamed, back, "aliases renamed, keys renamed back"); again {
+		case Agree:
+			return AliasDivergence, labelled
+		case Differs:
+			return Differs, labelled
+		}
+	}
+	only, ok := SelectedOnly(op)
 	if !ok {
 		return v, answers
 	}
-	again := r.ask(ctx, g, renamed)
+	label := "other operations left out"
+	back := map[string]string(nil)
+	if renamed, b, ok := RenameAliases(only); ok {
+		only, back, label = renamed, b, label+", aliases renamed, keys renamed back"
+	}
+	switch again, labelled := r.recheck(ctx, g, answers, only, back, label); again {
+	case Agree:
+		return DocumentDivergence, labelled
+	case Differs:
+		return Differs, labelled
+	}
+	return v, answers
+}
+
+// recheck asks the references again with other, a rewrite of the
+// operation of answers that must not change its answer, renames their
+// response keys by back, and judges fedgate's first answer against them.
+// The rewritten answers are appended to answers, labelled.
+func (r *Runner) recheck(ctx context.Context, g *Graph, answers []Answer, other opgen.Operation, back map[string]string, label string) (Verdict, []Answer) {
+	again := r.ask(ctx, g, other)
 	refs := make([]Result, 0, len(again)-1)
 	labelled := answers
 	for _, a := range again[1:] {
@@ -249,15 +287,9 @@ func (r *Runner) verdictPlain(ctx context.Context, g *Graph, op opgen.Operation)
 		shown := res
 		paths, _ := json.Marshal(res.Errors)
 		shown.Body = []byte(`{"data":` + res.Data + `,"errorPaths":` + string(paths) + `}`)
-		labelled = append(labelled, Answer{Gateway: a.Gateway + " (aliases renamed, keys renamed back)", Result: shown})
+		labelled = append(labelled, Answer{Gateway: a.Gateway + " (" + label + ")", Result: shown})
 	}
-	switch Judge(answers[0].Result, refs) {
-	case Agree:
-		return AliasDivergence, labelled
-	case Differs:
-		return Differs, labelled
-	}
-	return v, answers
+	return Judge(answers[0].Result, refs), labelled
 }
 
 func judge(answers []Answer) Verdict {

@@ -218,7 +218,8 @@ func (s *gen) oddLiteral(def *ast.Definition) *ast.Value {
 		}
 		return &ast.Value{Kind: ast.StringValue, Raw: pick(oddStrings)}
 	case customScalar(def):
-		switch s.r.IntN(5) {
+		// Objects (the default case) a third of the time.
+		switch s.r.IntN(6) {
 		case 0:
 			return &ast.Value{Kind: ast.IntValue, Raw: pick(oddInts)}
 		case 1:

@@ -86,6 +86,14 @@ func clientConstructs(api *ast.Schema, o *ast.OperationDefinition, vars map[stri
 			}
 		}
 		if def := api.Types[d.Type.Name()]; def != nil {
+			if def.Kind == ast.Scalar && !def.BuiltIn && d.Type.Elem == nil {
+				switch vars[d.Variable].(type) {
+				case map[string]any:
+					seen["custom scalar as an object"] = true
+				case []any:
+					seen["custom scalar as a list"] = true
+				}
+			}
 			switch {
 			case d.Type.Elem != nil:
 				seen["list variable"] = true

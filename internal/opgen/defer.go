@@ -20,6 +20,7 @@ func (s *gen) deferDirective(list *ast.DirectiveList) {
 		return
 	}
 	d := &ast.Directive{Name: "defer"}
+	s.defers++
 	if s.r.IntN(2) == 0 {
 		s.labels++
 		d.Arguments = append(d.Arguments, &ast.Argument{Name: "label",

@@ -11,8 +11,9 @@ import (
 // HintsFrom reads the hints of a supergraph: per type, the fields its keys
 // and the @requires of its fields select, at every level (a nested key or
 // @requires selection names fields of the nested type), the types with a
-// key, and the interfaces and unions an object type belongs to in only
-// some of the subgraphs that define them.
+// key, the interfaces and unions an object type belongs to in only
+// some of the subgraphs that define them, and the types the API schema
+// hides.
 func HintsFrom(sg *schema.Supergraph) Hints {
 	h := Hints{AliasNames: map[string][]string{}, Entities: map[string]bool{},
 		Requires: map[string]map[string]ast.SelectionSet{}, Provides: map[string]map[string]ast.SelectionSet{},
@@ -68,6 +69,12 @@ func HintsFrom(sg *schema.Supergraph) Hints {
 			}
 		}
 	}
+	for name, def := range sg.Full.Types {
+		if !def.BuiltIn && sg.API.Types[name] == nil {
+			h.Hidden = append(h.Hidden, name)
+		}
+	}
+	sort.Strings(h.Hidden)
 	for typ, set := range names {
 		for n := range set {
 			h.AliasNames[typ] = append(h.AliasNames[typ], n)

@@ -1,6 +1,7 @@
 package opgen
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,10 +18,14 @@ import (
 func (s *gen) introspection(sc *scope) ast.Selection {
 	if s.r.IntN(3) == 0 {
 		f := &ast.Field{Name: "__schema", Alias: "__schema"}
+		if s.r.IntN(4) == 0 && s.aliases < s.opts.MaxAliases {
+			// Aliased: __schema may be selected twice, under two keys.
+			f.Alias = s.freshAlias()
+		}
 		if sc.claim(f.Alias, "__schema", objectName(s.schema.Query), "") == nil {
 			return nil
 		}
-		f.SelectionSet = s.schemaSelection()
+		f.SelectionSet = s.decorate(s.schemaSelection(), "__Schema", 0)
 		s.fields++
 		return f
 	}
@@ -38,18 +43,23 @@ func (s *gen) introspection(sc *scope) ast.Selection {
 		return nil
 	}
 	s.directives(&f.Directives)
-	f.SelectionSet = s.typeSelection(s.schema.Types[name], 0)
+	f.SelectionSet = s.decorate(s.typeSelection(s.schema.Types[name], 0), "__Type", 0)
 	s.fields++
 	return f
 }
 
-// typeName picks the name for __type(name:).
+// typeName picks the name for __type(name:): a type of the API schema,
+// or rarely a built-in scalar, a missing name or a type of the supergraph
+// the API schema hides (@inaccessible, federation machinery).
 func (s *gen) typeName() string {
 	switch roll := s.r.IntN(20); {
 	case roll == 0:
 		return "NoSuchType"
 	case roll == 1:
 		return "String"
+	case roll == 2 && len(s.hints.Hidden) > 0:
+		// A type of the supergraph the API schema hides: null.
+		return s.hints.Hidden[s.r.IntN(len(s.hints.Hidden))]
 	}
 	var names []string
 	for name, def := range s.schema.Types {
@@ -173,4 +183,72 @@ func (s *gen) namedVariable(typ string, value any) *ast.Value {
 	}
 	s.opVars = append(s.opVars, def)
 	return &ast.Value{Kind: ast.Variable, Raw: name}
+}
+
+// decorate writes into an introspection selection set on the type typ
+// (and, below, on its fields' types) what clients write around the fields
+// of a generated one, sometimes: aliases, a field again under another
+// alias, __typename (also aliased), @skip/@include, and part of the set
+// moved into an inline fragment (with or without a type condition) or a
+// named fragment on typ. Introspection is answered by the gateway itself,
+// so these exercise its own executor, not the planner's.
+func (s *gen) decorate(set ast.SelectionSet, typ string, depth int) ast.SelectionSet {
+	def := s.schema.Types[typ]
+	if def == nil || depth > 8 {
+		return set
+	}
+	if depth == 0 && s.r.IntN(2) == 0 {
+		// Half the introspection selections stay plain.
+		return set
+	}
+	var out ast.SelectionSet
+	for _, sel := range set {
+		f, ok := sel.(*ast.Field)
+		if !ok {
+			out = append(out, sel)
+			continue
+		}
+		if fd := def.Fields.ForName(f.Name); fd != nil && len(f.SelectionSet) > 0 {
+			f.SelectionSet = s.decorate(f.SelectionSet, fd.Type.Name(), depth+1)
+		}
+		if s.r.IntN(6) == 0 && s.aliases < s.opts.MaxAliases {
+			f.Alias = s.freshAlias()
+		}
+		if s.r.IntN(3) == 0 {
+			s.directives(&f.Directives)
+		}
+		out = append(out, f)
+		if len(f.SelectionSet) == 0 && s.r.IntN(8) == 0 && s.aliases < s.opts.MaxAliases {
+			// The same field again under another key.
+			out = append(out, &ast.Field{Name: f.Name, Alias: s.freshAlias()})
+		}
+	}
+	if s.r.IntN(5) == 0 {
+		tn := &ast.Field{Name: "__typename", Alias: "__typename"}
+		if s.r.IntN(3) == 0 && s.aliases < s.opts.MaxAliases {
+			tn.Alias = s.freshAlias()
+		}
+		out = append(out, tn)
+	}
+	if len(out) > 1 && s.r.IntN(5) == 0 {
+		// The second half in a fragment on typ.
+		cut := len(out) / 2
+		inner := append(ast.SelectionSet{}, out[cut:]...)
+		out = out[:cut]
+		switch s.r.IntN(3) {
+		case 0:
+			name := fmt.Sprintf("F%d", len(s.frags)+1)
+			s.frags = append(s.frags, &ast.FragmentDefinition{Name: name, TypeCondition: typ, SelectionSet: inner})
+			spread := &ast.FragmentSpread{Name: name}
+			s.directives(&spread.Directives)
+			out = append(out, spread)
+		case 1:
+			out = append(out, &ast.InlineFragment{SelectionSet: inner})
+		default:
+			in := &ast.InlineFragment{TypeCondition: typ, SelectionSet: inner}
+			s.directives(&in.Directives)
+			out = append(out, in)
+		}
+	}
+	return out
 }

@@ -18,8 +18,12 @@
 // nullable variables with defaults in non-null positions, explicit nulls
 // over defaults (also for a @skip/@include condition: a field error),
 // several mutations, odd scalar values; fragments on abstract types an
-// object belongs to in some subgraphs only; and, with Options.Defer,
-// @defer on fragments of queries (defer.go).
+// object belongs to in some subgraphs only; one response key for
+// different composite fields on different object types; introspection
+// with aliases, __typename, @skip/@include and fragments inside
+// (introspection.go); non-null variables in nullable positions, and one
+// variable name declared with other types by several operations; and,
+// with Options.Defer, @defer on fragments of queries (defer.go).
 package opgen
 
 import (
@@ -62,6 +66,11 @@ type Hints struct {
 	// through one subgraph and not through another, so fragments take it
 	// as their type condition more often.
 	Partial map[string]map[string]bool
+	// Hidden lists, sorted, the names of types of the supergraph that the
+	// API schema lacks (@inaccessible types, federation and join
+	// machinery): __type(name:) asks for them sometimes (the answer is
+	// null).
+	Hidden []string
 }
 
 // Options bound the generated operations. Zero fields take defaults.
@@ -279,6 +288,12 @@ type gen struct {
 	// the @defer labels of the document (each is unique).
 	kind   ast.Operation
 	labels int
+	// defers counts the @defer directives written, so that a fragment
+	// holding one is not spread in a mutation.
+	defers int
+	// forceAlias: the response key of the next field fieldOf selects
+	// (exclusive), consumed there.
+	forceAlias string
 }
 
 type reusableFragment struct {
@@ -288,6 +303,8 @@ type reusableFragment struct {
 	vars bool
 	// aliases counts the aliases of the fragment, its spreads expanded.
 	aliases int
+	// defers: the fragment holds @defer (so is for queries only).
+	defers bool
 }
 
 func (g *Generator) generate(r *rand.Rand) Operation {
@@ -297,6 +314,12 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 	values := make([]map[string]any, n)
 	for i := 0; i < n; i++ {
 		s.fields, s.opVars, s.boolVar, s.op, s.aliases = 0, nil, nil, i, 0
+		if i > 0 && r.IntN(3) == 0 {
+			// Variable names again from $v1: operations of one document
+			// declare variables of one name with other types and values
+			// (a variable belongs to its operation, spec 5.8).
+			s.nVar = 0
+		}
 		s.typenames = r.IntN(6) == 0
 		s.chain, s.aliasChain = 0, false
 		if r.IntN(6) == 0 {
@@ -345,7 +368,31 @@ type entry struct {
 	sig    string
 	parent string // the object type the field was selected on; "" for an abstract type
 	leaf   string // the field's type when it is a leaf; "" for a composite
-	child  *scope
+	// composite: the shape of the field's type when it is a composite
+	// (compositeOf; "" for a leaf or an introspection field).
+	composite string
+	child     *scope
+}
+
+// compositeOf is the shape of the type of a field signature
+// NAME(ARGS):TYPE, its list and non-null wrappers ("_" for the named type:
+// "[_!]!"), or "" for a signature without a type.
+func compositeOf(sig string) string {
+	i := strings.LastIndex(sig, "):")
+	if i < 0 {
+		return ""
+	}
+	return shapeOf(sig[i+2:])
+}
+
+// shapeOf is the type typ with its named type written "_".
+func shapeOf(typ string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '[' || r == ']' || r == '!' || r == '_' {
+			return r
+		}
+		return -1
+	}, strings.Replace(typ, strings.Trim(typ, "[]!"), "_", 1))
 }
 
 func newScope() *scope { return &scope{keys: map[string][]*entry{}} }
@@ -355,12 +402,24 @@ func newScope() *scope { return &scope{keys: map[string][]*entry{}} }
 // for a composite), and returns the scope of its sub-selection, or nil
 // when the key is taken by a field it cannot merge with.
 func (sc *scope) claim(key, sig, parent, leaf string) *scope {
-	var same *entry
+	var same, exclusive *entry
+	composite := ""
+	if leaf == "" {
+		composite = compositeOf(sig)
+	}
 	for _, e := range sc.keys[key] {
 		switch {
 		case e.sig == sig:
 			same = e
 		case parent != "" && e.parent != "" && parent != e.parent && leaf != "" && leaf == e.leaf:
+		case parent != "" && e.parent != "" && parent != e.parent && leaf == "" && e.leaf == "" && composite != "" && composite == e.composite:
+			// Composite fields of one shape on different object types
+			// (spec 5.3.2: mutually exclusive parents need only the same
+			// response shape, SameResponseShape): their sub-selections
+			// share one scope, so their keys keep one shape.
+			if exclusive == nil {
+				exclusive = e
+			}
 		default:
 			return nil
 		}
@@ -368,10 +427,15 @@ func (sc *scope) claim(key, sig, parent, leaf string) *scope {
 	if same != nil {
 		return same.child
 	}
+	if exclusive != nil {
+		e := &entry{sig: sig, parent: parent, composite: composite, child: exclusive.child}
+		sc.keys[key] = append(sc.keys[key], e)
+		return e.child
+	}
 	if len(sc.keys[key]) == 0 {
 		sc.order = append(sc.order, key)
 	}
-	e := &entry{sig: sig, parent: parent, leaf: leaf, child: newScope()}
+	e := &entry{sig: sig, parent: parent, leaf: leaf, composite: composite, child: newScope()}
 	sc.keys[key] = append(sc.keys[key], e)
 	return e.child
 }
@@ -416,7 +480,8 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
 				set = append(set, sel)
 			}
-		case roll >= 96 && depth == 1 && fragDepth == 0 && t == s.schema.Query:
+		case roll >= 96 && depth == 1 && t == s.schema.Query:
+			// Also inside fragments on the query type.
 			if sel := s.introspection(sc); sel != nil {
 				set = append(set, sel)
 			}
@@ -534,6 +599,10 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		// document, or in another place of this one. Its aliases count
 		// again (gateways count aliases with fragments expanded).
 		s.aliases += reuse.aliases
+		if reuse.defers {
+			// A fragment spreading it holds @defer too.
+			s.defers++
+		}
 		if reuse.vars {
 			// A fragment spreading it uses those variables too.
 			s.varUses++
@@ -547,9 +616,10 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		name := fmt.Sprintf("F%d", len(s.frags)+1)
 		fd := &ast.FragmentDefinition{Name: name, TypeCondition: cond}
 		s.frags = append(s.frags, fd)
-		uses, aliases := s.varUses, s.aliases
+		uses, aliases, defers := s.varUses, s.aliases, s.defers
 		fd.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
-		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses, aliases: s.aliases - aliases})
+		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses,
+			aliases: s.aliases - aliases, defers: s.defers != defers})
 		spread := &ast.FragmentSpread{Name: name}
 		s.directives(&spread.Directives)
 		s.deferDirective(&spread.Directives)
@@ -591,7 +661,7 @@ func (s *gen) reusableFor(conds []string) *reusableFragment {
 	var cands []*reusableFragment
 	for i := range s.reusable {
 		f := &s.reusable[i]
-		if f.op != s.op && f.vars {
+		if (f.op != s.op && f.vars) || (f.defers && s.kind != ast.Query) {
 			continue
 		}
 		for _, c := range conds {
@@ -655,6 +725,10 @@ func (s *gen) pickField(t *ast.Definition, depth int) *ast.FieldDefinition {
 // field returns one or two selections of a field of t (two: the same
 // field with different arguments under different aliases).
 func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
+	if fd, key := s.exclusive(t, depth, sc); fd != nil && s.r.IntN(2) == 0 {
+		s.forceAlias = key
+		return s.fieldOf(t, fd, depth, sc, nil)
+	}
 	fd := s.pickField(t, depth)
 	if fd == nil {
 		return ast.SelectionSet{s.typename(t, sc, true)}
@@ -666,6 +740,45 @@ func (s *gen) field(t *ast.Definition, depth int, sc *scope) ast.SelectionSet {
 		out = append(out, s.wanted(t, depth, sc, req)...)
 	}
 	return out
+}
+
+// exclusive picks, for a selection on the object type t, a composite
+// field of t and a response key of the scope held by a composite field of
+// the same shape (list and non-null wrappers) selected on another object
+// type (in a fragment next to this one): one key for two fields that
+// differ, valid because no object is of both types (spec 5.3.2,
+// SameResponseShape); nil when there is none.
+func (s *gen) exclusive(t *ast.Definition, depth int, sc *scope) (*ast.FieldDefinition, string) {
+	if t.Kind != ast.Object || s.aliases >= s.opts.MaxAliases || depth >= s.opts.MaxDepth || s.fields >= s.opts.MaxFields {
+		return nil, ""
+	}
+	type cand struct {
+		fd  *ast.FieldDefinition
+		key string
+	}
+	var cands []cand
+	for _, key := range sc.order {
+		for _, e := range sc.keys[key] {
+			if e.parent == "" || e.parent == t.Name || e.composite == "" {
+				continue
+			}
+			name := e.sig[:strings.Index(e.sig, "(")]
+			for _, fd := range t.Fields {
+				// Another field, or the same one with arguments (which
+				// then differ, mostly).
+				other := fd.Name != name || len(fd.Arguments) > 0
+				ft := s.schema.Types[fd.Type.Name()]
+				if ft != nil && ft.IsCompositeType() && shapeOf(fd.Type.String()) == e.composite && other && !strings.HasPrefix(fd.Name, "__") {
+					cands = append(cands, cand{fd, key})
+				}
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil, ""
+	}
+	c := cands[s.r.IntN(len(cands))]
+	return c.fd, c.key
 }
 
 // fieldOf returns one or two selections of fd on t; want (nil for none)
@@ -686,6 +799,12 @@ func (s *gen) fieldOf(t *ast.Definition, fd *ast.FieldDefinition, depth int, sc 
 		chainLevel := s.aliasChain && depth >= s.opts.MaxDepth-2
 		if i > 0 || ((chainLevel || s.r.IntN(4) == 0) && s.aliases < s.opts.MaxAliases) {
 			f.Alias = s.alias(t, sc)
+		}
+		if s.forceAlias != "" {
+			if f.Alias == fd.Name && s.forceAlias != fd.Name {
+				s.aliases++
+			}
+			f.Alias, s.forceAlias = s.forceAlias, ""
 		}
 		sig := fd.Name + "(" + argsString(f.Arguments) + "):" + fd.Type.String()
 		ft := s.schema.Types[fd.Type.Name()]
@@ -808,6 +927,12 @@ func (s *gen) variable(typ *ast.Type) *ast.Value {
 	}
 	s.nVar++
 	name := "v" + strconv.Itoa(s.nVar)
+	if !typ.NonNull && s.r.IntN(10) == 0 {
+		// A non-null variable in a nullable position (spec 5.8.5).
+		strict := *typ
+		strict.NonNull = true
+		typ = &strict
+	}
 	def := &ast.VariableDefinition{Variable: name, Type: typ}
 	if s.r.IntN(5) < 2 {
 		constant := s.constant

@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TestKeysSignOnlyForTheirIssuers: a gateway trusting two identity
+// providers, each key set bound to its issuer. A token one provider signs
+// in the other's name (its "iss", a user of the other's "sub") is refused,
+// with or without a key id; each provider's own tokens verify. Before,
+// any configured key verified a token of any allowed issuer, so the
+// weaker provider could sign itself the other's users, their grants and
+// their private cached answers.
+func TestKeysSignOnlyForTheirIssuers(t *testing.T) {
+	const corp, partner = "https://login.corp.test", "https://idp.partner.test"
+	corpKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	partnerKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	corpSet, partnerSet := newJWKSServer(t, jwkOf("corp-1", &corpKey.PublicKey)), newJWKSServer(t, jwkOf("partner-1", &partnerKey.PublicKey))
+	hmacSecret := []byte("a shared secret of at least 32 bytes!")
+	cfg := DefaultConfig().JWT
+	cfg.CacheSize = 0
+	cfg.Issuers = []string{corp, partner}
+	cfg.JWKS = []JWKSConfig{
+		{URL: corpSet.URL, Issuers: []string{corp}, Timeout: 2 * time.Second},
+		{URL: partnerSet.URL, Issuers: []string{partner}, Timeout: 2 * time.Second},
+	}
+	cfg.Keys = []KeyConfig{{KID: "svc", Secret: string(hmacSecret), Issuers: []string{partner}}}
+	v, err := NewVerifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v.Start(ctx)
+	claims := func(iss, sub string) jwt.MapClaims { return with(with(validClaims(), "iss", iss), "sub", sub) }
+	for _, c := range []struct {
+		name  string
+		token string
+		want  error // nil: verified
+	}{
+		{"corp's own", sign(t, jwt.SigningMethodRS256, corpKey, "corp-1", claims(corp, "ceo")), nil},
+		{"partner's own", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", claims(partner, "p1")), nil},
+		{"partner in corp's name", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", claims(corp, "ceo")), errIssuer},
+		{"partner in corp's name, no kid", sign(t, jwt.SigningMethodRS256, partnerKey, "", claims(corp, "ceo")), errSignature},
+		{"partner without an issuer", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", with(validClaims(), "iss", nil)), errIssuer},
+		{"static key in its issuer's name", sign(t, jwt.SigningMethodHS256, hmacSecret, "svc", claims(partner, "svc")), nil},
+		{"static key in corp's name", sign(t, jwt.SigningMethodHS256, hmacSecret, "svc", claims(corp, "ceo")), errIssuer},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			caller, err := v.Verify(context.Background(), c.token)
+			switch {
+			case c.want == nil && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != nil && err != c.want:
+				t.Fatalf("got %v (caller %+v), want %v", err, caller, c.want)
+			}
+		})
+	}
+}
