@@ -61,8 +61,8 @@ type Response struct {
 	Lines      headlines.Lines
 }
 
-// Headers returns the answer's headers, made from Lines when Header is
-// nil.
+// Headers returns the answer's headers: Header, or when it is nil a map
+// made from Lines (a new one on each call; keep it).
 func (r Response) Headers() http.Header {
 	if r.Header != nil || r.Lines == "" {
 		return r.Header
