@@ -59,8 +59,8 @@ type Verifier struct {
 	// their tokens.
 	bound  map[string]bool
 	parser *jwt.Parser
-	cache   *ristretto.Cache[string, *verified]
-	now     func() time.Time
+	cache  *ristretto.Cache[string, *verified]
+	now    func() time.Time
 }
 
 // verified is a cached verification: the caller, when the token expires,
