@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/server/joinwrite"
 )
 
 // TestUnreadAnswersAreCutInTheKernel: an answer smaller than the socket's
@@ -72,4 +75,56 @@ func TestUnreadAnswersAreCutInTheKernel(t *testing.T) {
 		t.Fatalf("read the whole %d-byte answer %v after not reading it for 10 write timeouts", length, 10*opts.HTTP.WriteTimeout)
 	}
 	t.Logf("read %d of %d bytes, then %v", len(got), length, err)
+}
+
+// TestUserTimeoutReachesTheSocketUnderWrappers: the listener's
+// ConnContext sets TCP_USER_TIMEOUT on the TCP socket whatever wraps it:
+// joinwrite's Conn (the gateway's listener), and TLS around it (an
+// embedder serving HTTPServer with ServeTLS, as joinwrite's tests do).
+// Before, a *tls.Conn was neither a joinwrite.Conn nor a syscall.Conn,
+// so TLS connections were silently left without the timeout. With
+// write_timeout 0 it stays unset.
+func TestUserTimeoutReachesTheSocketUnderWrappers(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		writeTimeout time.Duration
+		wrap         func(net.Conn) net.Conn
+		wantMS       int
+	}{
+		{"joinwrite", 1500 * time.Millisecond, func(c net.Conn) net.Conn { return c }, 1500},
+		{"TLS over joinwrite", 1500 * time.Millisecond, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 1500},
+		{"TLS over joinwrite, no write timeout", 0, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := server.DefaultOptions()
+			opts.HTTP.WriteTimeout = c.writeTimeout
+			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			client, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			accepted, err := joinwrite.Listener(ln).Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer accepted.Close()
+			g.Handler.HTTPServer().ConnContext(context.Background(), c.wrap(accepted))
+			raw, err := accepted.(*joinwrite.Conn).Conn.(*net.TCPConn).SyscallConn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got int
+			var gerr error
+			_ = raw.Control(func(fd uintptr) { got, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, 0x12) })
+			if gerr != nil || got != c.wantMS {
+				t.Fatalf("TCP_USER_TIMEOUT %d ms (%v), want %d", got, gerr, c.wantMS)
+			}
+		})
+	}
 }
