@@ -138,7 +138,15 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		sg.u, sg.uerr = parseURL(url)
 		if sg.uerr == nil {
 			sg.pool, sg.uerr = h1.New(sg.u, h1.Options{DialTimeout: set.Pool.DialTimeout, MaxIdle: set.Pool.MaxIdleConns,
-				IdleTimeout: set.Pool.IdleTimeout})
+				IdleTimeout: set.Pool.IdleTimeout, Resend: func() bool {
+					// The subgraph may have run the query sent first: a
+					// retry, from the retry budget and counted as one.
+					if !sg.budget.Withdraw() {
+						return false
+					}
+					c.metrics.SubgraphRetry(context.Background(), name)
+					return true
+				}})
 		}
 		// Requests go to the transport directly, not through an
 		// http.Client: a subgraph's redirect is an HTTP error rather than
@@ -411,8 +419,11 @@ var (
 func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
 	var r h1.Response
 	var err error
-	if req.Mutation {
-		// Sent once, on a connection checked first.
+	if req.Mutation || sg.set.Retry.Attempts < 2 {
+		// Sent once, on a connection checked first: a mutation, or a
+		// query when retries are off (the second sending of
+		// PostIdempotent is a retry: the subgraph may have run the
+		// first).
 		r, err = sg.pool.Post(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
 	} else {
 		r, err = sg.pool.PostIdempotent(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)

@@ -37,6 +37,11 @@ type Options struct {
 	MaxHeaderBytes int64
 	// TLS configures https origins; nil is the default configuration.
 	TLS *tls.Config
+	// Resend, when set, is asked before PostIdempotent sends a request
+	// a second time (the server may have read and run the first one):
+	// false leaves the failure to the caller. The caller's retry policy
+	// (a budget, a metric) decides. Nil always allows it.
+	Resend func() bool
 }
 
 // ErrTooLarge is returned when an answer's body is longer than the limit
@@ -125,6 +130,10 @@ type conn struct {
 	// head is the request head being written, kept for its capacity.
 	head      []byte
 	idleSince time.Time
+	// suspect says the last answer was not a 2xx: a server that answers
+	// an error early (before reading the body) may send more unasked, so
+	// the connection is checked before it is reused, for a query too.
+	suspect bool
 	// abort ends a blocked read or write at once (a deadline in the
 	// past); made once, as a closure per exchange would allocate.
 	abort func()
@@ -166,11 +175,14 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 }
 
 // PostIdempotent is Post for a request that may be sent twice (a query).
-// A connection idle for less than checkIdle is reused without checking it
-// first (a system call per request saved under load), and when the
-// server turns out to have closed it (the request fails before any byte
-// of an answer arrived, not by a timeout or the context), the request is
-// sent once more, on a new connection.
+// A connection idle for less than checkIdle, whose last answer was a 2xx,
+// is reused without checking it first (a system call per request saved
+// under load). When the server turns out to have closed a reused
+// connection, checked or not (the request fails before any byte of an
+// answer arrived, not by a timeout or the context; a check passed just
+// before the server's idle timeout fired is no guarantee either), the
+// request is sent once more, on a new connection, when Options.Resend
+// allows it.
 func (p *Pool) PostIdempotent(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (Response, error) {
 	return p.post(ctx, timeout, header, body, dst, limit, true)
 }
@@ -192,15 +204,17 @@ func (p *Pool) post(ctx context.Context, timeout time.Duration, header http.Head
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	c, unchecked, err := p.get(ctx, deadline, replay)
+	c, reused, err := p.get(ctx, deadline, replay)
 	if err != nil {
 		return Response{}, err
 	}
 	start := dst.Len()
 	resp, err := p.send(ctx, c, deadline, header, body, dst, limit)
-	if err != nil && unchecked && resp.StatusCode == 0 && c.lim.n == p.opts.MaxHeaderBytes && closedByPeer(err) && ctx.Err() == nil {
-		// Nothing of an answer came on a connection reused unchecked:
-		// the server closed it while it was idle. A new one.
+	if err != nil && replay && reused && resp.StatusCode == 0 && c.lim.n == p.opts.MaxHeaderBytes && closedByPeer(err) && ctx.Err() == nil &&
+		(p.opts.Resend == nil || p.opts.Resend()) {
+		// Nothing of an answer came on a reused connection: the server
+		// closed it while it was idle (or read the request and closed
+		// it: Resend decides). A new one.
 		dst.Truncate(start)
 		if c, err = p.dialBy(ctx, deadline); err != nil {
 			return Response{}, err
@@ -273,6 +287,7 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 		return Response{}, false, err
 	}
 	c.lim.n = noLimit
+	c.suspect = status/100 != 2
 	resp = Response{StatusCode: status, Header: rh}
 	if length > limit {
 		return resp, false, ErrTooLarge
@@ -409,9 +424,10 @@ func checkHeader(h http.Header) error {
 }
 
 // get returns an idle connection that is still open, or a new one dialed
-// before deadline (when not zero). With skipCheck, a connection idle for
-// less than checkIdle is returned unchecked (unchecked true).
-func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *conn, unchecked bool, err error) {
+// before deadline (when not zero); reused says it was idle in the pool.
+// With skipCheck, a connection idle for less than checkIdle whose last
+// answer was a 2xx is returned unchecked.
+func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *conn, reused bool, err error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -425,11 +441,11 @@ func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		idle := now.Sub(c.idleSince)
-		if skipCheck && idle < min(checkIdle, p.opts.IdleTimeout) {
+		if skipCheck && !c.suspect && idle < min(checkIdle, p.opts.IdleTimeout) {
 			return c, true, nil
 		}
 		if idle < p.opts.IdleTimeout && c.alive() {
-			return c, false, nil
+			return c, true, nil
 		}
 		c.close()
 	}
