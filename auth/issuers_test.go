@@ -117,3 +117,34 @@ func TestBoundIssuersAreReservedToTheirKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestIssuerBindingOutlivesRefreshes: a key set's binding holds for the
+// keys a refresh brings (a kid unknown until then fetches the set again):
+// the new key verifies its issuer's tokens and no other's.
+func TestIssuerBindingOutlivesRefreshes(t *testing.T) {
+	const corp, partner = "https://login.corp.test", "https://idp.partner.test"
+	oldKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	newKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	set := newJWKSServer(t, jwkOf("corp-1", &oldKey.PublicKey))
+	cfg := DefaultConfig().JWT
+	cfg.CacheSize = 0
+	cfg.JWKS = []JWKSConfig{{URL: set.URL, Issuers: []string{corp}, Timeout: 2 * time.Second, MinRefreshInterval: time.Nanosecond}}
+	v, err := NewVerifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v.Start(ctx)
+	set.rotate(jwkOf("corp-2", &newKey.PublicKey))
+	claims := func(iss string) jwt.MapClaims { return with(validClaims(), "iss", iss) }
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, newKey, "corp-2", claims(partner))); err != errIssuer {
+		t.Fatalf("the refreshed key in another issuer's name: %v, want %v", err, errIssuer)
+	}
+	if set.fetches.Load() < 2 {
+		t.Fatalf("%d fetches: the new kid did not refresh the set", set.fetches.Load())
+	}
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, newKey, "corp-2", claims(corp))); err != nil {
+		t.Fatalf("the refreshed key in its issuer's name: %v", err)
+	}
+}
