@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -301,6 +302,22 @@ func (c Config) Validate() error {
 		if s.RefreshInterval < 0 || s.MinRefreshInterval < 0 || s.Timeout < 0 {
 			add(key, "intervals and timeout must not be negative")
 		}
+	}
+	checkIssuers := func(key string, issuers []string) {
+		for n, iss := range issuers {
+			switch {
+			case iss == "":
+				add(fmt.Sprintf("%s.issuers[%d]", key, n), "must not be empty")
+			case len(j.Issuers) > 0 && !slices.Contains(j.Issuers, iss):
+				add(fmt.Sprintf("%s.issuers[%d]", key, n), "%q is not in auth.jwt.issuers: the key would verify no token", iss)
+			}
+		}
+	}
+	for i, k := range j.Keys {
+		checkIssuers(fmt.Sprintf("jwt.keys[%d]", i), k.Issuers)
+	}
+	for i, s := range j.JWKS {
+		checkIssuers(fmt.Sprintf("jwt.jwks[%d]", i), s.Issuers)
 	}
 	if c.RequireAuthentication && len(j.Keys) == 0 && len(j.JWKS) == 0 {
 		add("require_authentication", "needs auth.jwt.keys or auth.jwt.jwks")

@@ -44,6 +44,13 @@ func TestValidateNamesTheKey(t *testing.T) {
 		}, "auth.cors.allow_origins[0]"},
 		{"origin with a path", func(c *Config) { c.CORS.AllowOrigins = []string{"https://a.example/app"} }, "auth.cors.allow_origins[0]"},
 		{"leeway", func(c *Config) { c.JWT.Leeway = -1 }, "auth.jwt.leeway"},
+		{"key bound to an empty issuer", func(c *Config) {
+			c.JWT.Keys = []KeyConfig{{Secret: strings.Repeat("s", 32), Issuers: []string{""}}}
+		}, "auth.jwt.keys[0].issuers[0]: must not be empty"},
+		{"key set bound to an issuer refused", func(c *Config) {
+			c.JWT.Issuers = []string{"https://a.example"}
+			c.JWT.JWKS = []JWKSConfig{{URL: "https://keys.example/jwks", Issuers: []string{"https://b.example"}}}
+		}, "auth.jwt.jwks[0].issuers[0]: \"https://b.example\" is not in auth.jwt.issuers"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

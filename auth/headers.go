@@ -49,6 +49,37 @@ func isProxyHeader(k string) bool {
 	return proxyHeaders[k] || strings.HasPrefix(k, "X-Forwarded-")
 }
 
+// dashed returns the canonical header name k with every "_" read as "-".
+// Servers that give headers to their application as CGI variables (Rack,
+// WSGI and PHP servers without the fix of CVE-2015-0219) read both
+// spellings as one, HTTP_X_FORWARDED_FOR: "*" leaves out X_Forwarded_For
+// as it leaves out X-Forwarded-For, and a token header spelt with
+// underscores as the token header.
+func dashed(k string) string {
+	if !strings.Contains(k, "_") {
+		return k
+	}
+	return http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+}
+
+// filled reports whether a rule of sets fills the canonical header k
+// from a claim or an insert.
+func filled(sets []compiledRules, k string) bool {
+	for _, set := range sets {
+		for _, cl := range set.claims {
+			if http.CanonicalHeaderKey(cl.Header) == k {
+				return true
+			}
+		}
+		for _, in := range set.insert {
+			if http.CanonicalHeaderKey(in.Name) == k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Propagation builds the headers of subgraph requests from the client
 // request and the verified caller.
 type Propagation struct {
@@ -135,6 +166,14 @@ func (p *Propagation) Header(r *http.Request, c *Caller, subgraph string) http.H
 			out.Del(cl.Header)
 		}
 	}
+	// The headers the gateway fills go without a client's copy spelt with
+	// underscores, which a CGI-style subgraph reads as the same one
+	// (dashed).
+	for k := range out {
+		if d := dashed(k); d != k && filled(sets, d) {
+			delete(out, k)
+		}
+	}
 	if c != nil && c.Authenticated {
 		for _, set := range sets {
 			for _, cl := range set.claims {
@@ -174,6 +213,9 @@ func (c compiledRules) apply(out http.Header, r *http.Request, conn, credentials
 	if c.forwardAll {
 		for k, v := range r.Header {
 			if hopByHop[k] || credentials[k] || isProxyHeader(k) || conn[k] {
+				continue
+			}
+			if d := dashed(k); d != k && (credentials[d] || isProxyHeader(d)) {
 				continue
 			}
 			out[k] = append([]string(nil), v...)

@@ -129,3 +129,53 @@ func TestWildcardSkipsProxyHeaders(t *testing.T) {
 		t.Errorf("named: got %v, want %v", got, want)
 	}
 }
+
+// TestWildcardSkipsUnderscoreSpellings: servers that hand headers to
+// their application as CGI variables (Rack, WSGI and PHP servers without
+// the fix of CVE-2015-0219) read X_Forwarded_For and X-Forwarded-For
+// alike, as HTTP_X_FORWARDED_FOR. So "*" leaves out a header whose name
+// with "_" read as "-" is a proxy or credential header, as it leaves out
+// that header. Before, X_Forwarded_For, Client_Ip and the token header
+// spelt with underscores (a forged token nobody verified) went to every
+// subgraph.
+func TestWildcardSkipsUnderscoreSpellings(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	for _, k := range []string{"X_Forwarded_For", "X-Forwarded_Host", "Client_Ip", "X_Real_Ip", "Proxy_Authorization", "X_Api_Token"} {
+		r.Header[k] = []string{"forged"}
+	}
+	r.Header.Set("X-Request-Id", "r1")
+	r.Header["X_Tenant"] = []string{"t1"} // no proxy or credential header: forwarded
+	got := NewPropagation(HeadersConfig{All: HeaderRules{Forward: []string{"*"}}}, "X-Api-Token").Header(r, nil, "users")
+	if want := (http.Header{"X-Request-Id": {"r1"}, "X_Tenant": {"t1"}}); !reflect.DeepEqual(got, want) {
+		t.Errorf("wildcard: got %v, want %v", got, want)
+	}
+}
+
+// TestGatewayHeadersHaveNoUnderscoreTwin: a header the gateway fills (a
+// claim's, an inserted one) is sent without a client's copy spelt with
+// underscores, which a CGI-style subgraph reads as the same variable
+// (HTTP_X_USER_ID): for an anonymous caller as the user id itself, for
+// an authenticated one beside it. Before, "*" forwarded X_User_Id.
+func TestGatewayHeadersHaveNoUnderscoreTwin(t *testing.T) {
+	cfg := HeadersConfig{All: HeaderRules{Forward: []string{"*"}, Claims: []ClaimHeader{{Claim: "sub", Header: "X-User-Id"}},
+		Insert: []HeaderInsert{{Name: "X-Tenant", Value: "t1"}}}}
+	for _, c := range []struct {
+		name   string
+		caller *Caller
+		want   http.Header
+	}{
+		{"anonymous", &Caller{}, http.Header{"X-Request-Id": {"r1"}, "X-Tenant": {"t1"}}},
+		{"authenticated", &Caller{Authenticated: true, Claims: map[string]any{"sub": "u1"}},
+			http.Header{"X-Request-Id": {"r1"}, "X-Tenant": {"t1"}, "X-User-Id": {"u1"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+			r.Header["X_user_id"] = []string{"admin"}
+			r.Header["X_tenant"] = []string{"other"}
+			r.Header.Set("X-Request-Id", "r1")
+			if got := NewPropagation(cfg).Header(r, c.caller, "users"); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}

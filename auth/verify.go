@@ -54,9 +54,13 @@ type Verifier struct {
 	cfg     JWTConfig
 	static  []*verificationKey
 	sources []*jwksSource
-	parser  *jwt.Parser
-	cache   *ristretto.Cache[string, *verified]
-	now     func() time.Time
+	// bound are the issuers some key or key set is bound to
+	// (KeyConfig.Issuers, JWKSConfig.Issuers): only those keys verify
+	// their tokens.
+	bound  map[string]bool
+	parser *jwt.Parser
+	cache  *ristretto.Cache[string, *verified]
+	now    func() time.Time
 }
 
 // verified is a cached verification: the caller, when the token expires,
@@ -80,8 +84,11 @@ func (v *Verifier) generation() uint64 {
 // NewVerifier loads the configured keys and prepares the key sets; call
 // Start to fetch them.
 func NewVerifier(cfg JWTConfig) (*Verifier, error) {
-	v := &Verifier{cfg: cfg, now: time.Now}
+	v := &Verifier{cfg: cfg, now: time.Now, bound: map[string]bool{}}
 	for i, kc := range cfg.Keys {
+		for _, iss := range kc.Issuers {
+			v.bound[iss] = true
+		}
 		k, err := loadKey(kc)
 		if err != nil {
 			return nil, fmt.Errorf("auth.jwt.keys[%d]: %w", i, err)
@@ -90,6 +97,9 @@ func NewVerifier(cfg JWTConfig) (*Verifier, error) {
 		v.static = append(v.static, k)
 	}
 	for _, jc := range cfg.JWKS {
+		for _, iss := range jc.Issuers {
+			v.bound[iss] = true
+		}
 		v.sources = append(v.sources, newJWKSSource(jc, nil))
 	}
 	// keyFor is the algorithm allowlist: it returns no key for an
@@ -243,7 +253,10 @@ func (v *Verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 
 // candidates returns the keys for kid (any key when kid is empty) that
 // allow alg and sign for issuer iss, whether any key has that id at all,
-// and whether one was left out for signing for other issuers only.
+// and whether one was left out for signing for other issuers only. An
+// issuer some key is bound to is that key's alone: a key bound to none
+// does not verify its tokens, or binding one identity provider's keys
+// would still let another, unbound, sign in its name.
 // Before keys were bound to issuers, a key set trusted for one identity
 // provider verified a token it signed with another's "iss" and any
 // "sub": that provider's users, grants and cached private answers.
@@ -257,7 +270,8 @@ func (v *Verifier) candidates(kid, alg, iss string) (out []*verificationKey, kno
 			if !k.allows(alg) {
 				continue
 			}
-			if len(issuers) > 0 && !slices.Contains(issuers, iss) || !k.signsFor(iss) {
+			unbound := len(issuers) == 0 && len(k.issuers) == 0
+			if len(issuers) > 0 && !slices.Contains(issuers, iss) || !k.signsFor(iss) || unbound && v.bound[iss] {
 				otherIssuer = true
 				continue
 			}

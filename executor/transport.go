@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+
+	"github.com/fedgate/gateway/internal/headlines"
 )
 
 // Transport sends one GraphQL request to a subgraph. subgraphs.Client
@@ -38,8 +40,24 @@ type Response struct {
 	// when it sent none; the response cache policy honours it.
 	CacheControl string
 	// Header is the subgraph's response headers (read only), nil when the
-	// answer was shared with another request's fetch.
+	// answer was shared with another request's fetch, or when the
+	// transport left them as HeaderLines: read them with Headers.
 	Header http.Header
+	// HeaderLines is the answer's header lines as received, when the
+	// transport did not make them a map (most answers are read for their
+	// body alone).
+	HeaderLines headlines.Lines
+}
+
+// Headers returns the subgraph's response headers (read only; nil when
+// there are none to tell), made from HeaderLines on the first call and
+// kept in Header. Not for concurrent use: the transports around the
+// fetch read them one after the other.
+func (r *Response) Headers() http.Header {
+	if r.Header == nil && r.HeaderLines != "" {
+		r.Header = r.HeaderLines.Header()
+	}
+	return r.Header
 }
 
 // FetchError is a transport failure with the GraphQL error code to report

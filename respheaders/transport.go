@@ -17,7 +17,7 @@ func (t Transport) Fetch(ctx context.Context, subgraph string, req *executor.Req
 	resp, err := t.Next.Fetch(ctx, subgraph, req)
 	if err == nil && resp != nil {
 		if c := CollectorFrom(ctx); c != nil {
-			c.Add(subgraph, resp.Header)
+			c.Add(subgraph, resp.Headers())
 		}
 	}
 	return resp, err

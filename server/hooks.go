@@ -201,7 +201,7 @@ func (t hookTransport) Fetch(ctx context.Context, subgraph string, req *executor
 	if err != nil || !t.resp {
 		return resp, err
 	}
-	h := resp.Header
+	h := resp.Headers()
 	if h == nil {
 		h = http.Header{}
 	}

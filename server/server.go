@@ -163,15 +163,27 @@ func (s *Server) HTTPServer() *http.Server {
 		// A client has WriteTimeout to read what the gateway sent, also
 		// once it is out of the handler's hands in the kernel's buffers.
 		hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-			if jc, ok := c.(*joinwrite.Conn); ok {
-				setUserTimeout(jc.Conn, h.WriteTimeout)
-			} else {
-				setUserTimeout(c, h.WriteTimeout)
-			}
+			setUserTimeout(socketOf(c), h.WriteTimeout)
 			return joinwrite.ConnContext(ctx, c)
 		}
 	}
 	return hs
+}
+
+// socketOf returns the connection under c's wrappers: joinwrite's Conn
+// and those with a NetConn method (*tls.Conn, served by ServeTLS).
+func socketOf(c net.Conn) net.Conn {
+	for range 8 { // wrappers do not nest deeper; a cycle must not hang
+		switch w := c.(type) {
+		case *joinwrite.Conn:
+			c = w.Conn
+		case interface{ NetConn() net.Conn }:
+			c = w.NetConn()
+		default:
+			return c
+		}
+	}
+	return c
 }
 
 // DefaultOptions are the production defaults, the one place they are

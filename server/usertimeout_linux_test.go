@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/server/joinwrite"
 )
 
 // TestUnreadAnswersAreCutInTheKernel: an answer smaller than the socket's
@@ -72,4 +75,118 @@ func TestUnreadAnswersAreCutInTheKernel(t *testing.T) {
 		t.Fatalf("read the whole %d-byte answer %v after not reading it for 10 write timeouts", length, 10*opts.HTTP.WriteTimeout)
 	}
 	t.Logf("read %d of %d bytes, then %v", len(got), length, err)
+}
+
+// TestUserTimeoutReachesTheSocketUnderWrappers: the listener's
+// ConnContext sets TCP_USER_TIMEOUT on the TCP socket whatever wraps it:
+// joinwrite's Conn (the gateway's listener), and TLS around it (an
+// embedder serving HTTPServer with ServeTLS, as joinwrite's tests do).
+// Before, a *tls.Conn was neither a joinwrite.Conn nor a syscall.Conn,
+// so TLS connections were silently left without the timeout. With
+// write_timeout 0 it stays unset.
+func TestUserTimeoutReachesTheSocketUnderWrappers(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		writeTimeout time.Duration
+		wrap         func(net.Conn) net.Conn
+		wantMS       int
+	}{
+		{"joinwrite", 1500 * time.Millisecond, func(c net.Conn) net.Conn { return c }, 1500},
+		{"TLS over joinwrite", 1500 * time.Millisecond, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 1500},
+		{"TLS over joinwrite, no write timeout", 0, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := server.DefaultOptions()
+			opts.HTTP.WriteTimeout = c.writeTimeout
+			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			client, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			accepted, err := joinwrite.Listener(ln).Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer accepted.Close()
+			g.Handler.HTTPServer().ConnContext(context.Background(), c.wrap(accepted))
+			raw, err := accepted.(*joinwrite.Conn).Conn.(*net.TCPConn).SyscallConn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got int
+			var gerr error
+			_ = raw.Control(func(fd uintptr) { got, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, 0x12) })
+			if gerr != nil || got != c.wantMS {
+				t.Fatalf("TCP_USER_TIMEOUT %d ms (%v), want %d", got, gerr, c.wantMS)
+			}
+		})
+	}
+}
+
+// TestSlowReadersAreNotCutInTheKernel: TCP_USER_TIMEOUT cuts a client
+// that leaves an answer unread, not one that reads it slowly. A client
+// with the Internet's segment size (1400 bytes) and an 8 KiB receive
+// buffer reads an answer of about 120 KB 2 KiB at a time every 20 ms
+// (under 100 KB/s), over two write timeouts long in all, and must get
+// all of it: each read reopens the window, so no stall lasts a write
+// timeout.
+func TestSlowReadersAreNotCutInTheKernel(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Introspection = true
+	opts.HTTP.WriteTimeout = 500 * time.Millisecond
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	var q strings.Builder
+	q.WriteString("{")
+	for i := range 10 {
+		fmt.Fprintf(&q, " a%d: __schema { types { name description fields { name description type { name kind } } } }", i)
+	}
+	q.WriteString(" }")
+	body := fmt.Sprintf(`{"query":%q}`, q.String())
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8192)
+			_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, 1400)
+		})
+	}}
+	c, err := d.Dial("tcp", strings.TrimPrefix(g.BaseURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	_ = c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	var got bytes.Buffer
+	start := time.Now()
+	buf := make([]byte, 2048)
+	for {
+		n, err := c.Read(buf)
+		got.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes in %v: %v", got.Len(), time.Since(start), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	head, answer, _ := bytes.Cut(got.Bytes(), []byte("\r\n\r\n"))
+	var length int
+	for _, l := range strings.Split(string(head), "\r\n") {
+		if v, ok := strings.CutPrefix(l, "Content-Length: "); ok {
+			_, _ = fmt.Sscan(v, &length)
+		}
+	}
+	if length < 100<<10 || len(answer) != length {
+		t.Fatalf("read %d bytes of a %d-byte answer in %v", len(answer), length, time.Since(start))
+	}
+	if took := time.Since(start); took < 2*opts.HTTP.WriteTimeout {
+		t.Fatalf("read in %v: not slower than the write timeout, the test proves nothing", took)
+	}
+	t.Logf("read %d bytes in %v", len(answer), time.Since(start))
 }

@@ -138,7 +138,15 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		sg.u, sg.uerr = parseURL(url)
 		if sg.uerr == nil {
 			sg.pool, sg.uerr = h1.New(sg.u, h1.Options{DialTimeout: set.Pool.DialTimeout, MaxIdle: set.Pool.MaxIdleConns,
-				IdleTimeout: set.Pool.IdleTimeout})
+				IdleTimeout: set.Pool.IdleTimeout, Resend: func() bool {
+					// The subgraph may have run the query sent first: a
+					// retry, from the retry budget and counted as one.
+					if !sg.budget.Withdraw() {
+						return false
+					}
+					c.metrics.SubgraphRetry(context.Background(), name)
+					return true
+				}})
 		}
 		// Requests go to the transport directly, not through an
 		// http.Client: a subgraph's redirect is an HTTP error rather than
@@ -334,27 +342,27 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	buf := &ans.buf
 	buf.Reset()
 	release := ans.release
-	var status int
-	var header http.Header
+	var r h1.Response
 	if req.Stream == nil {
-		status, header, ferr, retriable = c.post(actx, sg, req, h, buf)
+		r, ferr, retriable = c.post(actx, sg, req, h, buf)
 	} else {
-		status, header, ferr, retriable = c.stream(actx, sg, req, h, buf)
+		r, ferr, retriable = c.stream(actx, sg, req, h, buf)
 	}
 	if ferr != nil {
 		release()
 		return nil, ferr, false, retriable
 	}
 	if span.IsRecording() {
-		span.SetAttributes(attribute.Int("http.response.status_code", status))
+		span.SetAttributes(attribute.Int("http.response.status_code", r.StatusCode))
 	}
-	if status/100 != 2 && !isGraphQLResponse(header) {
+	if status := r.StatusCode; status/100 != 2 && !isGraphQLResponse(r.Get("Content-Type")) {
 		release()
 		ferr := &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("%d: %s", status, http.StatusText(status))}
 		// A 4xx is the gateway's request at fault, not the subgraph.
 		return nil, ferr, status < 500, status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 	}
-	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: header.Get("Cache-Control"), Header: header}, nil, looksLikeJSONObject(buf.Bytes()), false
+	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: r.Get("Cache-Control"), Header: r.Header, HeaderLines: r.Lines},
+		nil, looksLikeJSONObject(buf.Bytes()), false
 }
 
 // answer is a pooled buffer for a subgraph's answer, with its release
@@ -408,33 +416,36 @@ var (
 
 // post sends a request whose body is in memory through the subgraph's
 // connection pool (package h1) and reads the answer's body into buf.
-func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
+func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (h1.Response, *executor.FetchError, bool) {
 	var r h1.Response
 	var err error
-	if req.Mutation {
-		// Sent once, on a connection checked first.
+	if req.Mutation || sg.set.Retry.Attempts < 2 {
+		// Sent once, on a connection checked first: a mutation, or a
+		// query when retries are off (the second sending of
+		// PostIdempotent is a retry: the subgraph may have run the
+		// first).
 		r, err = sg.pool.Post(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
 	} else {
 		r, err = sg.pool.PostIdempotent(actx, sg.set.Timeout, h, req.Body, buf, sg.set.MaxResponseBytes)
 	}
 	switch {
 	case err == nil:
-		return r.StatusCode, r.Header, nil, false
+		return r, nil, false
 	case errors.Is(err, h1.ErrTooLarge):
-		return 0, nil, errTooLarge, false
+		return h1.Response{}, errTooLarge, false
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
-		return 0, nil, errTimedOut, false
+		return h1.Response{}, errTimedOut, false
 	case r.StatusCode != 0:
 		// The answer's head was read, its body was not.
-		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
+		return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
 	}
-	return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
+	return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
 }
 
 // stream sends a request whose body is streamed (a file upload) with
 // net/http, which reads the answer while the body is still being sent,
 // and reads the answer's body into buf.
-func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (int, http.Header, *executor.FetchError, bool) {
+func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (h1.Response, *executor.FetchError, bool) {
 	actx, cancel := context.WithTimeout(actx, sg.set.Timeout)
 	defer cancel()
 	hr := (&http.Request{Method: http.MethodPost, URL: sg.u, Host: sg.u.Host,
@@ -443,27 +454,27 @@ func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Reques
 	hresp, err := sg.http.RoundTrip(hr)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return 0, nil, errTimedOut, false
+			return h1.Response{}, errTimedOut, false
 		}
-		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
+		return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
 	}
 	defer hresp.Body.Close()
 	if hresp.ContentLength > sg.set.MaxResponseBytes {
-		return 0, nil, errTooLarge, false
+		return h1.Response{}, errTooLarge, false
 	}
 	if hresp.ContentLength > 0 {
 		buf.Grow(int(min(hresp.ContentLength, preGrowMax)) + bytes.MinRead)
 	}
 	if _, err = buf.ReadFrom(io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1)); err != nil {
 		if errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return 0, nil, errTimedOut, false
+			return h1.Response{}, errTimedOut, false
 		}
-		return 0, nil, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
+		return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
 	}
 	if int64(buf.Len()) > sg.set.MaxResponseBytes {
-		return 0, nil, errTooLarge, false
+		return h1.Response{}, errTooLarge, false
 	}
-	return hresp.StatusCode, hresp.Header, nil, false
+	return h1.Response{StatusCode: hresp.StatusCode, Header: hresp.Header}, nil, false
 }
 
 // parseURL parses a subgraph URL as http.NewRequest would.
@@ -543,7 +554,8 @@ func looksLikeJSONObject(b []byte) bool {
 	return len(b) >= 2 && b[0] == '{' && b[len(b)-1] == '}'
 }
 
-func isGraphQLResponse(h http.Header) bool {
-	ct := h.Get("Content-Type")
+// isGraphQLResponse reports whether the Content-Type ct is the GraphQL
+// response media type.
+func isGraphQLResponse(ct string) bool {
 	return len(ct) >= len("application/graphql-response+json") && ct[:len("application/graphql-response+json")] == "application/graphql-response+json"
 }

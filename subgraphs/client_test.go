@@ -289,3 +289,80 @@ func TestClientFailedReads(t *testing.T) {
 		})
 	}
 }
+
+// TestClientQuerySentAgainOnlyAsRetriesAllow: a subgraph that reads a
+// query on a kept-alive connection and closes it without answering (a
+// crash, a proxy cutting it) may have run the query. Sending it again is
+// a retry: with retry.attempts 1 (retries off) or a spent retry budget
+// the query is sent once and the fetch fails; with retries on and budget
+// left it is sent again and counted as a retry.
+func TestClientQuerySentAgainOnlyAsRetriesAllow(t *testing.T) {
+	tests := []struct {
+		name      string
+		attempts  int
+		budget    float64 // retry.budget_ratio and min_per_second
+		wantErr   bool
+		wantReads int // requests the subgraph read over the two fetches
+	}{
+		{"retries off", 1, 10, true, 2},
+		{"budget spent", 2, 0, true, 2},
+		{"retries on", 2, 10, false, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			var reads atomic.Int32
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						br := bufio.NewReader(c)
+						for n := 1; ; n++ {
+							req, err := http.ReadRequest(br)
+							if err != nil {
+								return
+							}
+							_, _ = io.Copy(io.Discard, req.Body)
+							reads.Add(1)
+							if n > 1 {
+								return // read, maybe run, never answered
+							}
+							_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"data\":{}}")
+						}
+					}()
+				}
+			}()
+			cfg := DefaultConfig()
+			cfg.All.Retry.Attempts = tt.attempts
+			cfg.All.Retry.BudgetRatio, cfg.All.Retry.MinPerSecond = tt.budget, tt.budget
+			cfg.All.Breaker.Enabled = false
+			c := NewClient(map[string]string{"a": "http://" + ln.Addr().String()}, Options{Config: &cfg, Timeout: 5 * time.Second})
+			defer c.Close()
+			var errs []error
+			for range 2 {
+				resp, err := c.Fetch(context.Background(), "a", &executor.Request{Body: []byte(`{"query":"{a}"}`)})
+				if err == nil {
+					resp.Release()
+				}
+				errs = append(errs, err)
+			}
+			if errs[0] != nil {
+				t.Fatalf("first fetch: %v", errs[0])
+			}
+			if (errs[1] != nil) != tt.wantErr {
+				t.Errorf("second fetch: %v, want an error %v", errs[1], tt.wantErr)
+			}
+			if n := reads.Load(); n != int32(tt.wantReads) {
+				t.Errorf("the subgraph read %d requests, want %d", n, tt.wantReads)
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/demo/reviews"
@@ -114,6 +115,9 @@ type envOptions struct {
 	// tls serves the gateway over TLS (its WebSockets then read without
 	// the readiness wait of plain sockets).
 	tls bool
+	// joined serves the gateway on joinwrite's listener, as fedgate
+	// serve does.
+	joined bool
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -190,7 +194,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 		hs = httptest.NewTLSServer(srv)
 		e.HTTPClient = hs.Client()
 	} else {
-		hs = httptest.NewServer(srv)
+		hs = httptest.NewUnstartedServer(srv)
+		if o.joined {
+			hs.Listener = joinwrite.Listener(hs.Listener)
+			hs.Config.ConnContext = joinwrite.ConnContext
+		}
+		hs.Start()
 		e.HTTPClient = http.DefaultClient
 	}
 	t.Cleanup(func() {

@@ -30,6 +30,11 @@ func TestInitTokenRefusesTwoTokens(t *testing.T) {
 		{"repeated headers", `{"headers":{"Authorization":"Bearer a"},"headers":{"Authorization":"Bearer b"}}`, "", false},
 		{"not a string", `{"Authorization":["Bearer b"]}`, "", false},
 		{"string and not", `{"Authorization":"Bearer a","headers":{"Authorization":1}}`, "", false},
+		// An empty entry names no token, for the gateway or any reader.
+		{"null beside", `{"Authorization":null,"headers":{"Authorization":"Bearer a"}}`, "Bearer a", true},
+		{"empty beside", `{"Authorization":"Bearer a","headers":{"authorization":""}}`, "Bearer a", true},
+		{"empty and two", `{"Authorization":"","headers":{"Authorization":"Bearer a","authorization":"Bearer b"}}`, "", false},
+		{"only empty", `{"Authorization":"","headers":{"Authorization":null}}`, "", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tok, ok := initToken(json.RawMessage(c.payload), "Authorization")

@@ -628,10 +628,12 @@ func (c *wsConn) expire() {
 }
 
 // initToken finds the entry named header (any case) in a connection_init
-// payload, or in its "headers" object. ok is false when the payload holds
-// more than one such entry (another case, a repeated key, one at the top
-// and one in "headers", under a "headers" of another case) unless all are
-// the same string, or one that is not a string: the gateway would verify
+// payload, or in its "headers" object. ok is false when an entry is not
+// a string, and when the payload holds more than one non-empty entry
+// (another case, a repeated key, one at the top and one in "headers",
+// under a "headers" of another case) unless all are the same string; an
+// empty one (null, "") names no token for anyone. Otherwise the gateway
+// would verify
 // one of them while a subgraph given the payload (forward_init_payload)
 // or a lenient reader behind it takes another, as with a token header sent
 // twice (auth: a request carrying its token more than once is refused).
@@ -663,9 +665,17 @@ func initToken(payload json.RawMessage, header string) (token string, ok bool) {
 			}
 		}
 	}
-	for i, v := range found {
+	for _, v := range found {
 		var s string
-		if json.Unmarshal(v, &s) != nil || i > 0 && s != token {
+		if json.Unmarshal(v, &s) != nil {
+			return "", false
+		}
+		// An empty entry (null, "") names no token for the gateway or
+		// for any reader: beside a token it is no second one.
+		if s == "" {
+			continue
+		}
+		if token != "" && s != token {
 			return "", false
 		}
 		token = s

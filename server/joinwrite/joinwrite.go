@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 )
 
 // holdMax is the largest write held: the size of net/http's connection
@@ -112,8 +113,11 @@ type Conn struct {
 	// held is the write being held (a copy: the caller reuses its
 	// buffer once Write returns), nil when none is.
 	held *[]byte
-	// vec is the writev of what is held and the write after it.
-	vec net.Buffers
+	// vec is the writev of what is held and the write after it, on
+	// vecArr (WriteTo consumes vec: its start moves past what was
+	// written, so it is set from vecArr for each writev, not appended to).
+	vec    net.Buffers
+	vecArr [2][]byte
 	// err is the first write error: after it the connection is closed
 	// and every write fails, so that nothing follows a lost write.
 	err error
@@ -175,10 +179,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	c.held = nil
 	defer heldBufs.Put(h)
-	c.vec = append(c.vec[:0], *h, p)
+	c.vecArr = [2][]byte{*h, p}
+	c.vec = c.vecArr[:]
 	n, err := c.vec.WriteTo(c.Conn)
-	c.vec = c.vec[:cap(c.vec)]
-	clear(c.vec) // keep neither buffer
+	c.vec, c.vecArr = nil, [2][]byte{} // keep neither buffer
 	c.fail(err)
 	if err != nil {
 		return int(max(n-int64(len(*h)), 0)), err
@@ -200,6 +204,18 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 
 // writerOnly hides a writer's ReadFrom from io.Copy.
 type writerOnly struct{ io.Writer }
+
+// SyscallConn returns the socket's raw connection, so that code given
+// the connection after a Hijack (WebSockets and hijacked streams,
+// package subscriptions) still waits for it and writes to it without
+// blocking, as it does on the TCP connection itself. Its writes bypass
+// Write: a hijacked connection is never armed and holds nothing.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
+}
 
 // CloseWrite shuts the sending side, as net/http does before closing a
 // connection it answered with an error.

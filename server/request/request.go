@@ -204,12 +204,9 @@ func decodePOST(r *http.Request, opt Options) ([]Request, bool, error) {
 	if ct == "" {
 		return nil, false, newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "a POST needs Content-Type: application/json")
 	}
-	mediaType, params, err := mime.ParseMediaType(ct)
+	mediaType, err := parseContentType(ct)
 	if err != nil {
-		return nil, false, newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "malformed Content-Type")
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return nil, false, newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "only the utf-8 charset is supported")
+		return nil, false, err
 	}
 	if mediaType != "application/json" && mediaType != "application/graphql" {
 		return nil, false, newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported Content-Type %q; use application/json", limits.Clip(mediaType, 64))
@@ -229,6 +226,24 @@ func decodePOST(r *http.Request, opt Options) ([]Request, bool, error) {
 		return []Request{req}, false, nil
 	}
 	return decodeJSON(body, opt)
+}
+
+// parseContentType returns the media type of the Content-Type ct,
+// refusing a charset other than UTF-8. The plain "application/json"
+// nearly every client sends is taken as it is: mime.ParseMediaType makes
+// a map of its parameters even when there are none.
+func parseContentType(ct string) (string, error) {
+	if ct == "application/json" {
+		return ct, nil
+	}
+	mediaType, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "malformed Content-Type")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return "", newError(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "only the utf-8 charset is supported")
+	}
+	return mediaType, nil
 }
 
 // readBody reads the body under the cap, decompressing gzip with the cap

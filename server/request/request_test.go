@@ -364,3 +364,34 @@ func TestReadLimitedFirstBuffer(t *testing.T) {
 		})
 	}
 }
+
+// TestParseContentType: the plain "application/json" taken without a
+// parse answers as mime.ParseMediaType's path does, and the others still
+// go through it.
+func TestParseContentType(t *testing.T) {
+	for _, tt := range []struct {
+		ct, want string
+		status   int // 0: accepted
+	}{
+		{"application/json", "application/json", 0},
+		{"Application/JSON", "application/json", 0},
+		{"application/json; charset=utf-8", "application/json", 0},
+		{"application/json;charset=UTF8", "application/json", 0},
+		{"application/json; charset=utf-16", "", 415},
+		{"application/json; charset", "", 415},
+		{"application/json ", "application/json", 0},
+		{"application/graphql", "application/graphql", 0},
+		{"application/json,text/plain", "", 415},
+	} {
+		t.Run(tt.ct, func(t *testing.T) {
+			got, err := parseContentType(tt.ct)
+			var rerr *limits.Error
+			switch {
+			case tt.status == 0 && (err != nil || got != tt.want):
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			case tt.status != 0 && (!errors.As(err, &rerr) || rerr.Status != tt.status || rerr.Code != CodeUnsupportedMediaType):
+				t.Errorf("got %q, %v; want a %d", got, err, tt.status)
+			}
+		})
+	}
+}

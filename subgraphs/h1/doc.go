@@ -23,7 +23,7 @@
 // PostIdempotent (queries) skips the check on a connection idle for less
 // than 100 ms and, as the Transport does for idempotent requests, sends
 // the request again on a new connection when the reused one fails before
-// any byte of an answer arrived.
+// any byte of an answer arrived and Options.Resend allows it.
 //
 // fasthttp's HostClient was measured in its place (docs/bench.md): as
 // many instructions per request, and no context, no liveness check

@@ -71,7 +71,7 @@ func TestReadPlainHead(t *testing.T) {
 func checkPlainHead(t *testing.T, answer string) bool {
 	t.Helper()
 	br := bufio.NewReaderSize(strings.NewReader(answer), 4<<10)
-	status, header, length, ok := readPlainHead(br)
+	status, lines, length, ok := readPlainHead(br)
 	if !ok {
 		// Nothing consumed: what follows reads the whole answer.
 		rest, _ := io.ReadAll(br)
@@ -93,8 +93,18 @@ func checkPlainHead(t *testing.T, answer string) bool {
 		t.Errorf("body error %v, http.ReadResponse's %v", berr, wberr)
 	}
 	wafter, _ := io.ReadAll(wbr)
+	header := lines.Header()
 	if status != hr.StatusCode || length != hr.ContentLength || hr.Close || !reflect.DeepEqual(header, hr.Header) {
 		t.Errorf("got %d %d %v, http.ReadResponse %d %d close=%v %v", status, length, header, hr.StatusCode, hr.ContentLength, hr.Close, hr.Header)
+	}
+	for k := range hr.Header {
+		// Get without the map, by the canonical name and by another case.
+		if got, want := lines.Get(k), hr.Header.Get(k); got != want {
+			t.Errorf("Get(%q) = %q, http.ReadResponse's %q", k, got, want)
+		}
+		if got, want := lines.Get(strings.ToLower(k)), hr.Header.Get(k); got != want {
+			t.Errorf("Get(%q) = %q, http.ReadResponse's %q", strings.ToLower(k), got, want)
+		}
 	}
 	if string(body) != string(wbody) || string(after) != string(wafter) {
 		t.Errorf("body %q then %q, http.ReadResponse %q then %q", body, after, wbody, wafter)
@@ -107,10 +117,11 @@ func checkPlainHead(t *testing.T, answer string) bool {
 // one backing array).
 func TestReadPlainHeadRepeatedValues(t *testing.T) {
 	br := bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-A: 3\r\nContent-Length: 0\r\n\r\n"))
-	_, h, _, ok := readPlainHead(br)
+	_, lines, _, ok := readPlainHead(br)
 	if !ok {
 		t.Fatal("declined")
 	}
+	h := lines.Header()
 	h["X-A"] = append(h["X-A"], "4")
 	if got := h["X-B"]; !reflect.DeepEqual(got, []string{"2"}) {
 		t.Errorf("X-B = %q after appending to X-A", got)

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/fedgate/gateway/internal/headlines"
 )
 
 // Options configure a Pool.
@@ -37,6 +39,11 @@ type Options struct {
 	MaxHeaderBytes int64
 	// TLS configures https origins; nil is the default configuration.
 	TLS *tls.Config
+	// Resend, when set, is asked before PostIdempotent sends a request
+	// a second time (the server may have read and run the first one):
+	// false leaves the failure to the caller. The caller's retry policy
+	// (a budget, a metric) decides. Nil always allows it.
+	Resend func() bool
 }
 
 // ErrTooLarge is returned when an answer's body is longer than the limit
@@ -46,9 +53,29 @@ var ErrTooLarge = errors.New("h1: response body too large")
 // Response is an answer: its status, headers and, read whole into the
 // buffer given to Post, its body. Post returns it by value (one allocation
 // less per exchange); a zero StatusCode means no answer's head was read.
+// The headers of a plain head are kept as its lines (Lines, Header nil)
+// and made a map only by Headers.
 type Response struct {
 	StatusCode int
 	Header     http.Header
+	Lines      headlines.Lines
+}
+
+// Headers returns the answer's headers: Header, or when it is nil a map
+// made from Lines (a new one on each call; keep it).
+func (r Response) Headers() http.Header {
+	if r.Header != nil || r.Lines == "" {
+		return r.Header
+	}
+	return r.Lines.Header()
+}
+
+// Get returns the first value of the header name ("" when none).
+func (r Response) Get(name string) string {
+	if r.Header != nil {
+		return r.Header.Get(name)
+	}
+	return r.Lines.Get(name)
 }
 
 // Pool posts to one origin. Its methods may be called concurrently.
@@ -125,6 +152,10 @@ type conn struct {
 	// head is the request head being written, kept for its capacity.
 	head      []byte
 	idleSince time.Time
+	// suspect says the last answer was not a 2xx: a server that answers
+	// an error early (before reading the body) may send more unasked, so
+	// the connection is checked before it is reused, for a query too.
+	suspect bool
 	// abort ends a blocked read or write at once (a deadline in the
 	// past); made once, as a closure per exchange would allocate.
 	abort func()
@@ -166,11 +197,14 @@ func (p *Pool) Post(ctx context.Context, timeout time.Duration, header http.Head
 }
 
 // PostIdempotent is Post for a request that may be sent twice (a query).
-// A connection idle for less than checkIdle is reused without checking it
-// first (a system call per request saved under load), and when the
-// server turns out to have closed it (the request fails before any byte
-// of an answer arrived, not by a timeout or the context), the request is
-// sent once more, on a new connection.
+// A connection idle for less than checkIdle, whose last answer was a 2xx,
+// is reused without checking it first (a system call per request saved
+// under load). When the server turns out to have closed a reused
+// connection, checked or not (the request fails before any byte of an
+// answer arrived, not by a timeout or the context; a check passed just
+// before the server's idle timeout fired is no guarantee either), the
+// request is sent once more, on a new connection, when Options.Resend
+// allows it.
 func (p *Pool) PostIdempotent(ctx context.Context, timeout time.Duration, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (Response, error) {
 	return p.post(ctx, timeout, header, body, dst, limit, true)
 }
@@ -192,15 +226,17 @@ func (p *Pool) post(ctx context.Context, timeout time.Duration, header http.Head
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	c, unchecked, err := p.get(ctx, deadline, replay)
+	c, reused, err := p.get(ctx, deadline, replay)
 	if err != nil {
 		return Response{}, err
 	}
 	start := dst.Len()
 	resp, err := p.send(ctx, c, deadline, header, body, dst, limit)
-	if err != nil && unchecked && resp.StatusCode == 0 && c.lim.n == p.opts.MaxHeaderBytes && closedByPeer(err) && ctx.Err() == nil {
-		// Nothing of an answer came on a connection reused unchecked:
-		// the server closed it while it was idle. A new one.
+	if err != nil && replay && reused && resp.StatusCode == 0 && c.lim.n == p.opts.MaxHeaderBytes && closedByPeer(err) && ctx.Err() == nil &&
+		(p.opts.Resend == nil || p.opts.Resend()) {
+		// Nothing of an answer came on a reused connection: the server
+		// closed it while it was idle (or read the request and closed
+		// it: Resend decides). A new one.
 		dst.Truncate(start)
 		if c, err = p.dialBy(ctx, deadline); err != nil {
 			return Response{}, err
@@ -268,20 +304,21 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	if err != nil {
 		return Response{}, false, fmt.Errorf("h1: writing the request: %w", err)
 	}
-	status, rh, length, closing, rbody, err := p.readHead(c)
+	resp, length, closing, rbody, err := p.readHead(c)
 	if err != nil {
 		return Response{}, false, err
 	}
 	c.lim.n = noLimit
-	resp = Response{StatusCode: status, Header: rh}
+	c.suspect = resp.StatusCode/100 != 2
 	if length > limit {
 		return resp, false, ErrTooLarge
 	}
 	src := rbody
-	if gz && strings.EqualFold(rh.Get("Content-Encoding"), "gzip") {
+	if gz && strings.EqualFold(resp.Get("Content-Encoding"), "gzip") {
 		// Asked for by the pool, so undone by it, as net/http does.
-		delete(rh, "Content-Encoding")
-		delete(rh, "Content-Length")
+		resp = Response{StatusCode: resp.StatusCode, Header: resp.Headers()}
+		delete(resp.Header, "Content-Encoding")
+		delete(resp.Header, "Content-Length")
 		zr, err := gunzip(rbody)
 		if err != nil {
 			return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
@@ -320,16 +357,16 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 // http.ReadResponse after up to max1xx informational answers. length is
 // the announced body length, -1 when unknown; closing says the connection
 // ends after the answer.
-func (p *Pool) readHead(c *conn) (status int, header http.Header, length int64, closing bool, body io.Reader, err error) {
-	if status, header, length, ok := readPlainHead(c.br); ok {
+func (p *Pool) readHead(c *conn) (resp Response, length int64, closing bool, body io.Reader, err error) {
+	if status, lines, length, ok := readPlainHead(c.br); ok {
 		c.framed = lengthReader{r: c.br, n: length}
-		return status, header, length, false, &c.framed, nil
+		return Response{StatusCode: status, Lines: lines}, length, false, &c.framed, nil
 	}
 	var hr *http.Response
 	for range max1xx + 1 {
 		hr, err = http.ReadResponse(c.br, nil)
 		if err != nil {
-			return 0, nil, 0, false, nil, fmt.Errorf("h1: reading the answer: %w", err)
+			return Response{}, 0, false, nil, fmt.Errorf("h1: reading the answer: %w", err)
 		}
 		if hr.StatusCode >= 200 || hr.StatusCode == http.StatusSwitchingProtocols {
 			break
@@ -337,9 +374,9 @@ func (p *Pool) readHead(c *conn) (status int, header http.Header, length int64, 
 		// 100 Continue, 103 Early Hints: informational, the answer follows.
 	}
 	if hr.StatusCode < 200 {
-		return 0, nil, 0, false, nil, fmt.Errorf("h1: unexpected status %d", hr.StatusCode)
+		return Response{}, 0, false, nil, fmt.Errorf("h1: unexpected status %d", hr.StatusCode)
 	}
-	return hr.StatusCode, hr.Header, hr.ContentLength, hr.Close, hr.Body, nil
+	return Response{StatusCode: hr.StatusCode, Header: hr.Header}, hr.ContentLength, hr.Close, hr.Body, nil
 }
 
 // preGrowMax bounds the buffer reserved for an answer on the strength of
@@ -409,9 +446,10 @@ func checkHeader(h http.Header) error {
 }
 
 // get returns an idle connection that is still open, or a new one dialed
-// before deadline (when not zero). With skipCheck, a connection idle for
-// less than checkIdle is returned unchecked (unchecked true).
-func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *conn, unchecked bool, err error) {
+// before deadline (when not zero); reused says it was idle in the pool.
+// With skipCheck, a connection idle for less than checkIdle whose last
+// answer was a 2xx is returned unchecked.
+func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *conn, reused bool, err error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -425,11 +463,11 @@ func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		idle := now.Sub(c.idleSince)
-		if skipCheck && idle < min(checkIdle, p.opts.IdleTimeout) {
+		if skipCheck && !c.suspect && idle < min(checkIdle, p.opts.IdleTimeout) {
 			return c, true, nil
 		}
 		if idle < p.opts.IdleTimeout && c.alive() {
-			return c, false, nil
+			return c, true, nil
 		}
 		c.close()
 	}

@@ -253,7 +253,7 @@ func TestPostAnswers(t *testing.T) {
 				t.Fatal(err)
 			case r.StatusCode != tt.status || body != tt.body:
 				t.Errorf("got %d %.100q, want %d %.100q", r.StatusCode, body, tt.status, tt.body)
-			case r.Header.Get("Content-Encoding") == "gzip" && tt.header == nil:
+			case r.Get("Content-Encoding") == "gzip" && tt.header == nil:
 				t.Errorf("Content-Encoding kept after decoding")
 			}
 		})
@@ -549,24 +549,29 @@ func TestPostHostileServers(t *testing.T) {
 	}
 }
 
-// TestPostIdempotentReplay: a query on a connection reused unchecked is
-// sent again, on a new connection, when the server closed the connection
-// before any byte of an answer; never a request sent with Post, nor one
-// with part of an answer read, nor one that timed out.
+// TestPostIdempotentReplay: a query on a reused connection (unchecked, or
+// checked past checkIdle) is sent again, on a new connection, when the
+// server closed the connection before any byte of an answer, if Resend
+// allows it; never a request sent with Post, nor one with part of an
+// answer read, nor one that timed out.
 func TestPostIdempotentReplay(t *testing.T) {
 	tests := []struct {
 		name       string
 		idempotent bool
+		refuse     bool   // Options.Resend says no
 		second     string // the answer to a connection's second request
 		timeout    time.Duration
+		pause      time.Duration // between the requests: past checkIdle, the connection is checked
 		wantErr    bool
 		wantHeads  int // requests the server read
 	}{
-		{"closed before answering", true, hangUpMark, 0, false, 3},
-		{"closed before answering, sent once", false, hangUpMark, 0, true, 2},
-		{"closed within the head", true, "HTTP/1.1 200 OK\r\nContent-Le" + hangUpMark, 0, true, 2},
-		{"closed within the body", true, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, 0, true, 2},
-		{"timed out", true, "slow", 100 * time.Millisecond, true, 2},
+		{"closed before answering", true, false, hangUpMark, 0, 0, false, 3},
+		{"closed before answering, checked connection", true, false, hangUpMark, 0, 2 * checkIdle, false, 3},
+		{"closed before answering, sent once", false, false, hangUpMark, 0, 0, true, 2},
+		{"closed before answering, resend refused", true, true, hangUpMark, 0, 0, true, 2},
+		{"closed within the head", true, false, "HTTP/1.1 200 OK\r\nContent-Le" + hangUpMark, 0, 0, true, 2},
+		{"closed within the body", true, false, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}" + hangUpMark, 0, 0, true, 2},
+		{"timed out", true, false, "slow", 100 * time.Millisecond, 0, true, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -580,13 +585,17 @@ func TestPostIdempotentReplay(t *testing.T) {
 				}
 				return tt.second
 			})
-			p := newPool(t, s.url("/"), Options{})
+			var asked atomic.Int32
+			p := newPool(t, s.url("/"), Options{Resend: func() bool { asked.Add(1); return !tt.refuse }})
 			send := p.Post
 			if tt.idempotent {
 				send = p.PostIdempotent
 			}
 			var errs []error
-			for range 2 {
+			for i := range 2 {
+				if i > 0 {
+					time.Sleep(tt.pause)
+				}
 				var buf bytes.Buffer
 				_, err := send(context.Background(), tt.timeout, nil, []byte(`{}`), &buf, 1<<20)
 				if err == nil && buf.String() != `{}` {
@@ -608,6 +617,13 @@ func TestPostIdempotentReplay(t *testing.T) {
 			s.mu.Unlock()
 			if heads != tt.wantHeads {
 				t.Errorf("the server read %d requests, want %d", heads, tt.wantHeads)
+			}
+			wantAsked := 0
+			if tt.idempotent && tt.second == hangUpMark {
+				wantAsked = 1
+			}
+			if n := asked.Load(); n != int32(wantAsked) {
+				t.Errorf("Resend asked %d times, want %d", n, wantAsked)
 			}
 		})
 	}
@@ -725,5 +741,60 @@ func TestPostIdempotentAfterServerClosedAll(t *testing.T) {
 				t.Errorf("%d connections, want 3", n)
 			}
 		})
+	}
+}
+
+// TestPostIdempotentUnaskedAfterError: a server that answers an error
+// early (413 before reading the body, say) and then sends another answer
+// unasked on the kept-alive connection (it parsed the rest of the body
+// as a request) must not have that answer taken for the next query's,
+// even within the 100 ms a query reuses a connection unchecked: a
+// connection whose last answer was not a 2xx is checked first.
+func TestPostIdempotentUnaskedAfterError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			first := conns.Add(1) == 1
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					if !first {
+						_, _ = io.WriteString(c, ok(`{"fresh":1}`))
+						continue
+					}
+					_, _ = io.WriteString(c, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\n{}")
+					time.Sleep(10 * time.Millisecond)
+					_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{stale}")
+					return
+				}
+			}()
+		}
+	}()
+	p := newPool(t, &url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/"}, Options{})
+	var buf bytes.Buffer
+	r, err := p.PostIdempotent(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 1<<20)
+	if err != nil || r.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("first query: %d %v", r.StatusCode, err)
+	}
+	time.Sleep(50 * time.Millisecond) // the unasked answer arrives, well under checkIdle
+	buf.Reset()
+	r, err = p.PostIdempotent(context.Background(), 5*time.Second, nil, []byte(`{}`), &buf, 1<<20)
+	if err != nil || r.StatusCode != http.StatusOK || buf.String() != `{"fresh":1}` {
+		t.Fatalf("second query: %d %q %v, want 200 %q", r.StatusCode, buf.String(), err, `{"fresh":1}`)
 	}
 }

@@ -1,0 +1,54 @@
+package headlines
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+// TestLines: Get and Header read the lines as http.ReadResponse reads a
+// head (canonical names, trimmed values, repeated names in order).
+func TestLines(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lines Lines
+		want  http.Header
+		get   map[string]string // name asked for: value wanted
+	}{
+		{"none", "", http.Header{}, map[string]string{"Content-Type": ""}},
+		{"plain", "Content-Type: application/json\r\nContent-Length: 2\r\n",
+			http.Header{"Content-Type": {"application/json"}, "Content-Length": {"2"}},
+			map[string]string{"Content-Type": "application/json", "content-length": "2", "Cache-Control": ""}},
+		{"lower case, spaces and tabs", "cache-control: \t max-age=5 \r\nx-empty:\r\n",
+			http.Header{"Cache-Control": {"max-age=5"}, "X-Empty": {""}},
+			map[string]string{"Cache-Control": "max-age=5", "X-Empty": "", "X-Emptyy": ""}},
+		{"repeated", "Set-Cookie: a=1\r\nX-B: 2\r\nset-cookie: b=2\r\n",
+			http.Header{"Set-Cookie": {"a=1", "b=2"}, "X-B": {"2"}},
+			map[string]string{"Set-Cookie": "a=1", "X-B": "2"}},
+		{"a name that is the prefix of another", "Content-Type-X: a\r\nContent-Type: b\r\n",
+			http.Header{"Content-Type-X": {"a"}, "Content-Type": {"b"}},
+			map[string]string{"Content-Type": "b", "Content-Type-X": "a"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.lines.Header(); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Header() = %v, want %v", got, tt.want)
+			}
+			for name, want := range tt.get {
+				if got := tt.lines.Get(name); got != want {
+					t.Errorf("Get(%q) = %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestHeaderAppendKeepsOthers: appending to a repeated name's values
+// does not overwrite another name's value (the values share one array).
+func TestHeaderAppendKeepsOthers(t *testing.T) {
+	h := Lines("X-A: 1\r\nX-B: 2\r\nX-A: 3\r\n").Header()
+	h["X-A"] = append(h["X-A"], "4")
+	h["X-B"] = append(h["X-B"], "5")
+	if want := (http.Header{"X-A": {"1", "3", "4"}, "X-B": {"2", "5"}}); !reflect.DeepEqual(h, want) {
+		t.Errorf("got %v, want %v", h, want)
+	}
+}
