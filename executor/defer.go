@@ -310,7 +310,7 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		var a jsonvalue.Arena
 		root = a.NewObject()
 	}
-	at(root, shown, shape.Root, d.Path, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
+	at(root, shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
 		vs := dp.View(d, sel)
 		if vs == nil {
 			return
@@ -343,19 +343,22 @@ func unresolved(sel *planner.ShapeSet, typename string) bool {
 	return sel.Abstract && (typename == "" || typename == sel.Type) && len(sel.ByType) > 0
 }
 
-// at calls visit for every object found at path (response keys, lists
-// stepped into) from v, with the selection set there and its response
-// path. shown is the same position in the response data the client has
-// (nil where the client has nothing yet): where it is null, nothing is
-// visited.
-func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, path []planner.PathKey, out []any, visit func(*jsonvalue.Value, *planner.ShapeSet, []any)) {
+// at calls visit for every object found at d.Path from depth on (response
+// keys, lists stepped into) from v, with the selection set there and its
+// response path. A step is taken only from objects of the types d's
+// fragment is reached through: the same response key on another type of
+// an abstract position is another field, where d has no entry (and which
+// may come with another deferred fragment, not sent yet). shown is the
+// same position in the response data the client has (nil where the
+// client has nothing yet): where it is null, nothing is visited.
+func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, depth int, out []any, visit func(*jsonvalue.Value, *planner.ShapeSet, []any)) {
 	if v == nil || v.Type() != jsonvalue.TypeObject {
 		return
 	}
 	if shown != nil && shown.Type() != jsonvalue.TypeObject {
 		return
 	}
-	if len(path) == 0 {
+	if depth == len(d.Path) {
 		visit(v, sel, out)
 		return
 	}
@@ -365,11 +368,16 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, path []planner.PathKey
 	}
 	fields := sel.FieldsFor(typename)
 	if fields == nil && unresolved(sel, typename) {
+		typename = sel.ByType[0].Type
 		fields = sel.ByType[0].Fields
 	}
+	if !d.Via(depth, typename) {
+		return
+	}
+	key := d.Path[depth].ResponseKey
 	for i := range fields {
 		f := &fields[i]
-		if f.ResponseKey != path[0].ResponseKey || f.Selection == nil {
+		if f.ResponseKey != key || f.Selection == nil {
 			continue
 		}
 		var step func(c, sc *jsonvalue.Value, out []any)
@@ -397,7 +405,7 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, path []planner.PathKey
 					step(el, sel, append(out[:len(out):len(out)], i))
 				}
 			case jsonvalue.TypeObject:
-				at(c, sc, f.Selection, path[1:], out, visit)
+				at(c, sc, f.Selection, d, depth+1, out, visit)
 			}
 		}
 		var sc *jsonvalue.Value

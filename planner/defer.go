@@ -52,6 +52,35 @@ type Defer struct {
 	Parent *Defer
 	// types holds the object types the fragment applies to at Path.
 	types map[string]bool
+	// via holds, per step of Path, the object types the step's field is
+	// selected on on the way to the fragment: a response key may name a
+	// different field on another type of an abstract position (a1:
+	// products on Bundle, a1: reviews on Product), where the fragment is
+	// not.
+	via []map[string]bool
+}
+
+// Via reports whether step (an index of Path) leads to the fragment from
+// objects of type typeName: the field at that step was selected on it.
+func (d *Defer) Via(step int, typeName string) bool {
+	return step < len(d.via) && d.via[step][typeName]
+}
+
+// addVia records the types of the steps of path (the response path of
+// one selection set the fragment is collected in) on d.
+func (d *Defer) addVia(path []PathKey) {
+	if d.via == nil {
+		d.via = make([]map[string]bool, len(path))
+	}
+	for i, p := range path {
+		if i >= len(d.via) {
+			break
+		}
+		if d.via[i] == nil {
+			d.via[i] = map[string]bool{}
+		}
+		d.via[i][p.Type] = true
+	}
 }
 
 // AppliesTo reports whether the fragment applies to objects of type
@@ -98,6 +127,9 @@ type PathKey struct {
 	ResponseKey string
 	DataKey     string
 	List        bool
+	// Type is the object type the field is selected on; a Defer keeps
+	// every type a step of its path is taken from (Defer.Via).
+	Type string
 }
 
 // PathString is the path as Apollo's plans print it ("a/b/@").
@@ -145,12 +177,14 @@ func (n *normalizer) deferOf(node any, dirs ast.DirectiveList, path []PathKey, i
 	}
 	key := deferKey{node: node, path: sb.String()}
 	if got := n.defers.index[key]; got != nil {
+		got.addVia(path)
 		return got
 	}
 	if len(n.defers.order) >= MaxDefers {
 		return in
 	}
 	out := &Defer{ID: len(n.defers.order), Path: path, Parent: in}
+	out.addVia(path)
 	if a := d.Arguments.ForName("label"); a != nil && a.Value != nil && a.Value.Kind == ast.StringValue {
 		out.Label = a.Value.Raw
 	}
@@ -240,7 +274,7 @@ func (b *builder) splitDefer(p *Plan, defers []*Defer, root Node) {
 		index[d] = i
 		m := map[*ShapeSet]*ShapeSet{}
 		read := map[*Defer]bool{}
-		for _, sel := range positions(shape.Root, d.Path) {
+		for _, sel := range positions(shape.Root, d, 0) {
 			v := delivered(sel, d)
 			m[sel] = v
 			reads(v, d, read)
@@ -418,21 +452,26 @@ func hasPrimaryField(s *subSel) bool {
 	return false
 }
 
-// positions returns the shape's selections at path (several when it
-// crosses an abstract position).
-func positions(sel *ShapeSet, path []PathKey) []*ShapeSet {
+// positions returns the shape's selections at d.Path from step on
+// (several when it crosses an abstract position), following each step
+// only on the types d's fragment is reached through.
+func positions(sel *ShapeSet, d *Defer, step int) []*ShapeSet {
 	if sel == nil {
 		return nil
 	}
-	if len(path) == 0 {
+	if step == len(d.Path) {
 		return []*ShapeSet{sel}
 	}
 	var out []*ShapeSet
 	for _, tf := range sel.ByType {
+		if !d.Via(step, tf.Type) {
+			// The same response key on another type is another field.
+			continue
+		}
 		for i := range tf.Fields {
 			f := &tf.Fields[i]
-			if f.ResponseKey == path[0].ResponseKey && f.Selection != nil {
-				out = append(out, positions(f.Selection, path[1:])...)
+			if f.ResponseKey == d.Path[step].ResponseKey && f.Selection != nil {
+				out = append(out, positions(f.Selection, d, step+1)...)
 			}
 		}
 	}

@@ -373,7 +373,7 @@ func (n *normalizer) collect(obj *ast.Definition, sets []ctxSet, path []PathKey)
 			}
 			var sub []PathKey
 			if n.defers != nil {
-				sub = append(append(make([]PathKey, 0, len(path)+1), path...), PathKey{ResponseKey: c.key, DataKey: f.dataKey, List: def.Type.Elem != nil})
+				sub = append(append(make([]PathKey, 0, len(path)+1), path...), PathKey{ResponseKey: c.key, DataKey: f.dataKey, List: def.Type.Elem != nil, Type: obj.Name})
 			}
 			f.Selection = n.selectionSet(target, subs, sub)
 		}
