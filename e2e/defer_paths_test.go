@@ -32,9 +32,11 @@ type step struct {
 // closed once it is, and one closed when its request arrives, under the
 // name "arrived:"+step). Requests of no step pass through.
 type orderedSubgraphs struct {
-	steps map[string]step
-	done  map[string]chan struct{}
-	once  map[string]*sync.Once
+	// failing names the subgraph whose entity fetches fail.
+	failing string
+	steps   map[string]step
+	done    map[string]chan struct{}
+	once    map[string]*sync.Once
 }
 
 func newOrdered(steps map[string]step) *orderedSubgraphs {
@@ -89,7 +91,13 @@ func (o *orderedSubgraphs) options() []gatewaytest.Option {
 					case <-time.After(10 * time.Second):
 					}
 				}
-				h.ServeHTTP(w, r)
+				if sub == o.failing {
+					w.Header().Set("Content-Type", "application/json")
+					n := bytes.Count(body, []byte(`"__typename"`))
+					_, _ = w.Write([]byte(`{"data":{"_entities":[` + strings.TrimSuffix(strings.Repeat("null,", n), ",") + `]},"errors":[{"message":"down"}]}`))
+				} else {
+					h.ServeHTTP(w, r)
+				}
 				o.mark(name)
 				return
 			}
@@ -110,6 +118,10 @@ func TestDeferPathsPointIntoSentData(t *testing.T) {
 		steps       map[string]step
 		// order is the labels in the order their entries first come.
 		order string
+		// failing names a subgraph that answers every entity fetch with
+		// nulls and an error: the payloads must carry errors, and are
+		// not compared with the unsplit answer.
+		failing string
 	}{{
 		// a1 is products on a Bundle (primary) and reviews on a Product
 		// (only in "outer"): "inner" has entries under the Bundles' a1
@@ -147,9 +159,23 @@ func TestDeferPathsPointIntoSentData(t *testing.T) {
 			"outer": {subgraph: "inventory", match: "_entities", after: "inner"},
 		},
 		order: "outer,inner,deep",
+	}, {
+		// The parent's fetch fails and its non-null inStock nulls its
+		// entries: the nested fragment's entries, under the parent's
+		// reviews the client never got, are not delivered (as
+		// graphql-js drops the fragments nested in a failed one).
+		name: "parent_fails",
+		query: `{ topProducts(first: 2) { upc ... @defer(label: "outer") { inStock
+		  reviews { body ... @defer(label: "inner") { author { name } } } } } }`,
+		steps: map[string]step{
+			"outer": {subgraph: "inventory", match: "_entities"},
+		},
+		failing: "inventory",
+		order:   "outer",
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			o := newOrdered(c.steps)
+			o.failing = c.failing
 			defer o.release()
 			g := gatewaytest.Start(t, o.options()...)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -164,9 +190,10 @@ func TestDeferPathsPointIntoSentData(t *testing.T) {
 				ps = append(ps, p)
 			}
 			for name := range c.steps {
+				// The handler marks its step just after answering.
 				select {
 				case <-o.done[name]:
-				default:
+				case <-ctx.Done():
 					t.Fatalf("no request of step %q reached its subgraph: the test forces no order", name)
 				}
 			}
@@ -184,6 +211,12 @@ func TestDeferPathsPointIntoSentData(t *testing.T) {
 				t.Fatalf("entries came as %s, want %s", got, c.order)
 			}
 			merged, errs := mergeParts(t, ps)
+			if c.failing != "" {
+				if len(errs) == 0 {
+					t.Fatalf("no error in the payloads with %s failing", c.failing)
+				}
+				return
+			}
 			if len(errs) > 0 {
 				t.Fatalf("errors in the payloads: %v", errs)
 			}

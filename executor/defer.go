@@ -75,6 +75,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		shown = v.Get("data")
 	}
 	reported := map[*Error]bool{}
+	nulled := nulledEntries{}
 	for _, err := range e.errors {
 		reported[err] = true
 	}
@@ -198,7 +199,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		if len(batch) == 0 {
 			continue
 		}
-		out, counts := e.renderParts(plan.Shape, dp, batch, owned, reported, shown, remaining > 0, in.Introspect)
+		out, counts := e.renderParts(plan.Shape, dp, batch, owned, reported, shown, nulled, remaining > 0, in.Introspect)
 		for k, i := range batch {
 			nerrs += counts[k]
 			if obs != nil {
@@ -227,7 +228,7 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // reported yet. counts holds the errors each part's entries carry; errors
 // of no entry go to the payload's own errors (counted with the first
 // part).
-func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
+func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var items []*incremental
@@ -236,7 +237,7 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 	for k, i := range batch {
 		d := dp.Parts[i].Defer
 		first := len(items)
-		items = e.deferItems(shape, dp, d, shown, items, introspect)
+		items = e.deferItems(shape, dp, d, shown, nulled, items, introspect)
 		mine := items[first:]
 		for _, err := range e.errors {
 			if reported[err] || (err.fetch != nil && !owned[i][err.fetch]) {
@@ -300,9 +301,43 @@ type incremental struct {
 	errors []*Error
 }
 
+// nulledEntries holds, per @defer, the paths of the entries it sent with
+// data null (an error nulled the fragment's data there).
+type nulledEntries map[*planner.Defer][][]any
+
+// under reports whether path is at or under an entry that an enclosing
+// @defer of d sent with data null: the client has none of that
+// fragment's data there, so d has no entry there either (graphql-js
+// drops the fragments nested in a fragment that failed so).
+func (n nulledEntries) under(d *planner.Defer, path []any) bool {
+	for p := d.Parent; p != nil; p = p.Parent {
+		for _, np := range n[p] {
+			if prefix(np, path) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// prefix reports whether the response path p starts path.
+func prefix(p, path []any) bool {
+	if len(p) > len(path) {
+		return false
+	}
+	for i := range p {
+		if p[i] != path[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // deferItems appends the entries of d: its fragment's data at each
-// object of its path the client holds.
-func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
+// object of its path the client holds (nulled: not under an entry an
+// enclosing fragment sent with data null); entries d sends with data
+// null are added to nulled.
+func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
 	root := e.data
 	if root == nil {
 		// No fetch ran (a deferred __typename at the root, say): the root
@@ -312,7 +347,7 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 	}
 	at(root, shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
 		vs := dp.View(d, sel)
-		if vs == nil {
+		if vs == nil || nulled.under(d, path) {
 			return
 		}
 		r := &renderer{e: e, introspect: introspect, base: append([]any(nil), path...)}
@@ -328,6 +363,7 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		data, ok := r.object(nil, v, vs, typename)
 		if !ok {
 			data = []byte("null")
+			nulled[d] = append(nulled[d], append([]any(nil), path...))
 		}
 		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
 	})
