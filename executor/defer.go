@@ -301,18 +301,34 @@ type incremental struct {
 	errors []*Error
 }
 
-// nulledEntries holds, per @defer, the paths of the entries it sent with
-// data null (an error nulled the fragment's data there).
-type nulledEntries map[*planner.Defer][][]any
+// nulledEntries holds, per @defer, the paths (pathKey) of the entries it
+// sent with data null (an error nulled the fragment's data there).
+type nulledEntries map[*planner.Defer]map[string]bool
+
+// add records the entry of d at path as sent with data null.
+func (n nulledEntries) add(d *planner.Defer, path []any) {
+	if n[d] == nil {
+		n[d] = map[string]bool{}
+	}
+	n[d][string(appendPathKey(nil, path))] = true
+}
 
 // under reports whether path is at or under an entry that an enclosing
 // @defer of d sent with data null: the client has none of that
 // fragment's data there, so d has no entry there either (graphql-js
-// drops the fragments nested in a fragment that failed so).
+// drops the fragments nested in a fragment that failed so). It looks up
+// every prefix of path, so many nulled entries cost no more per entry.
 func (n nulledEntries) under(d *planner.Defer, path []any) bool {
-	for p := d.Parent; p != nil; p = p.Parent {
-		for _, np := range n[p] {
-			if prefix(np, path) {
+	if len(n) == 0 {
+		return false
+	}
+	var key []byte
+	for i := 0; i <= len(path); i++ {
+		if i > 0 {
+			key = appendPathKey(key, path[i-1:i])
+		}
+		for p := d.Parent; p != nil; p = p.Parent {
+			if n[p][string(key)] {
 				return true
 			}
 		}
@@ -320,17 +336,20 @@ func (n nulledEntries) under(d *planner.Defer, path []any) bool {
 	return false
 }
 
-// prefix reports whether the response path p starts path.
-func prefix(p, path []any) bool {
-	if len(p) > len(path) {
-		return false
-	}
-	for i := range p {
-		if p[i] != path[i] {
-			return false
+// appendPathKey appends the steps of a response path (response keys and
+// list indexes) to key, each ended by a 0 byte and an index marked by a
+// leading 1 byte, so no two paths share a key.
+func appendPathKey(key []byte, path []any) []byte {
+	for _, step := range path {
+		switch v := step.(type) {
+		case int:
+			key = strconv.AppendInt(append(key, 1), int64(v), 10)
+		case string:
+			key = append(key, v...)
 		}
+		key = append(key, 0)
 	}
-	return true
+	return key
 }
 
 // deferItems appends the entries of d: its fragment's data at each
@@ -363,7 +382,7 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		data, ok := r.object(nil, v, vs, typename)
 		if !ok {
 			data = []byte("null")
-			nulled[d] = append(nulled[d], append([]any(nil), path...))
+			nulled.add(d, path)
 		}
 		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
 	})

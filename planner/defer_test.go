@@ -352,3 +352,60 @@ func writeFields(b *strings.Builder, fields []planner.ShapeField) {
 	}
 	b.WriteByte('}')
 }
+
+// TestDeferVia: a Defer's path is followed only on the object types its
+// fragment is reached through: a response key naming another field on
+// another type of an abstract position leads elsewhere.
+func TestDeferVia(t *testing.T) {
+	sg := deferSupergraph(t)
+	for _, c := range []struct {
+		name, query string
+		// via lists, per path step, the types that lead to the fragment;
+		// not, types that do not.
+		via, not [][]string
+	}{{
+		name: "alias_on_two_types",
+		query: `{ items { ... on Bundle { a1: products { ... @defer(label: "d") { name } } }
+		  ... on Product { a1: reviews { body } } } }`,
+		via: [][]string{{"Query"}, {"Bundle"}},
+		not: [][]string{{"Product", "Bundle"}, {"Product", "Review"}},
+	}, {
+		name:  "abstract_position",
+		query: `{ items { upc ... @defer(label: "d") { name } } }`,
+		via:   [][]string{{"Query"}},
+		not:   [][]string{{"Product", "Bundle"}},
+	}, {
+		name:  "nested_lists",
+		query: `{ topProducts { reviews { author { ... @defer(label: "d") { name } } } } }`,
+		via:   [][]string{{"Query"}, {"Product"}, {"Review"}},
+		not:   [][]string{{"Product"}, {"Review"}, {"Product", "User"}},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			op := normalizeDefer(t, sg, c.query, nil)
+			var d *planner.Defer
+			for _, o := range op.Defers {
+				if o.Label == "d" {
+					d = o
+				}
+			}
+			if d == nil || len(d.Path) != len(c.via) {
+				t.Fatalf("defer %+v, want one labelled d with a path of %d steps", d, len(c.via))
+			}
+			for i := range c.via {
+				for _, typ := range c.via[i] {
+					if !d.Via(i, typ) {
+						t.Errorf("step %d (%s) does not lead to the fragment from %s", i, d.Path[i].ResponseKey, typ)
+					}
+				}
+				for _, typ := range c.not[i] {
+					if d.Via(i, typ) {
+						t.Errorf("step %d (%s) leads to the fragment from %s", i, d.Path[i].ResponseKey, typ)
+					}
+				}
+			}
+			if d.Via(len(d.Path), "Query") {
+				t.Errorf("a step past the path leads somewhere")
+			}
+		})
+	}
+}
