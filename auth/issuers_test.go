@@ -31,19 +31,9 @@ func TestKeysSignOnlyForTheirIssuers(t *testing.T) {
 		{URL: partnerSet.URL, Issuers: []string{partner}, Timeout: 2 * time.Second},
 	}
 	cfg.Keys = []KeyConfig{{KID: "svc", Secret: string(hmacSecret), Issuers: []string{partner}}}
-	v, err := NewVerifier(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	v.Start(ctx)
+	v := startVerifier(t, cfg)
 	claims := func(iss, sub string) jwt.MapClaims { return with(with(validClaims(), "iss", iss), "sub", sub) }
-	for _, c := range []struct {
-		name  string
-		token string
-		want  error // nil: verified
-	}{
+	checkVerdicts(t, v, []verdict{
 		{"corp's own", sign(t, jwt.SigningMethodRS256, corpKey, "corp-1", claims(corp, "ceo")), nil},
 		{"partner's own", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", claims(partner, "p1")), nil},
 		{"partner in corp's name", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", claims(corp, "ceo")), errIssuer},
@@ -51,17 +41,7 @@ func TestKeysSignOnlyForTheirIssuers(t *testing.T) {
 		{"partner without an issuer", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", with(validClaims(), "iss", nil)), errIssuer},
 		{"static key in its issuer's name", sign(t, jwt.SigningMethodHS256, hmacSecret, "svc", claims(partner, "svc")), nil},
 		{"static key in corp's name", sign(t, jwt.SigningMethodHS256, hmacSecret, "svc", claims(corp, "ceo")), errIssuer},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			caller, err := v.Verify(context.Background(), c.token)
-			switch {
-			case c.want == nil && err != nil:
-				t.Fatalf("refused: %v", err)
-			case c.want != nil && err != c.want:
-				t.Fatalf("got %v (caller %+v), want %v", err, caller, c.want)
-			}
-		})
-	}
+	})
 }
 
 // TestBoundIssuersAreReservedToTheirKeys: once a key set is bound to an
@@ -83,19 +63,9 @@ func TestBoundIssuersAreReservedToTheirKeys(t *testing.T) {
 		{URL: partnerSet.URL, Timeout: 2 * time.Second}, // bound to nothing
 	}
 	cfg.Keys = []KeyConfig{{KID: "svc", Secret: string(hmacSecret)}} // bound to nothing
-	v, err := NewVerifier(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	v.Start(ctx)
+	v := startVerifier(t, cfg)
 	claims := func(iss, sub string) jwt.MapClaims { return with(with(validClaims(), "iss", iss), "sub", sub) }
-	for _, c := range []struct {
-		name  string
-		token string
-		want  error // nil: verified
-	}{
+	checkVerdicts(t, v, []verdict{
 		{"corp's own", sign(t, jwt.SigningMethodRS256, corpKey, "corp-1", claims(corp, "ceo")), nil},
 		{"partner's own", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", claims(partner, "p1")), nil},
 		{"partner without an issuer", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", with(validClaims(), "iss", nil)), nil},
@@ -105,17 +75,7 @@ func TestBoundIssuersAreReservedToTheirKeys(t *testing.T) {
 		{"unbound static key in corp's name", sign(t, jwt.SigningMethodHS256, hmacSecret, "svc", claims(corp, "ceo")), errIssuer},
 		{"unbound static key in corp's name, no kid", sign(t, jwt.SigningMethodHS256, hmacSecret, "", claims(corp, "ceo")), errIssuer},
 		{"corp's name with a trailing slash", sign(t, jwt.SigningMethodRS256, partnerKey, "partner-1", claims(corp+"/", "ceo")), nil},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			caller, err := v.Verify(context.Background(), c.token)
-			switch {
-			case c.want == nil && err != nil:
-				t.Fatalf("refused: %v", err)
-			case c.want != nil && err != c.want:
-				t.Fatalf("got %v (caller %+v), want %v", err, caller, c.want)
-			}
-		})
-	}
+	})
 }
 
 // TestIssuerBindingOutlivesRefreshes: a key set's binding holds for the
@@ -129,13 +89,7 @@ func TestIssuerBindingOutlivesRefreshes(t *testing.T) {
 	cfg := DefaultConfig().JWT
 	cfg.CacheSize = 0
 	cfg.JWKS = []JWKSConfig{{URL: set.URL, Issuers: []string{corp}, Timeout: 2 * time.Second, MinRefreshInterval: time.Nanosecond}}
-	v, err := NewVerifier(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	v.Start(ctx)
+	v := startVerifier(t, cfg)
 	set.rotate(jwkOf("corp-2", &newKey.PublicKey))
 	claims := func(iss string) jwt.MapClaims { return with(validClaims(), "iss", iss) }
 	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, newKey, "corp-2", claims(partner))); err != errIssuer {
@@ -146,5 +100,41 @@ func TestIssuerBindingOutlivesRefreshes(t *testing.T) {
 	}
 	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, newKey, "corp-2", claims(corp))); err != nil {
 		t.Fatalf("the refreshed key in its issuer's name: %v", err)
+	}
+}
+
+// startVerifier makes a Verifier of cfg and starts it for the test.
+func startVerifier(t *testing.T, cfg JWTConfig) *Verifier {
+	t.Helper()
+	v, err := NewVerifier(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	v.Start(ctx)
+	return v
+}
+
+// verdict is a token and what verifying it must give (nil: verified).
+type verdict struct {
+	name  string
+	token string
+	want  error
+}
+
+// checkVerdicts verifies each token with v and compares the outcome.
+func checkVerdicts(t *testing.T, v *Verifier, cases []verdict) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			caller, err := v.Verify(context.Background(), c.token)
+			switch {
+			case c.want == nil && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != nil && err != c.want:
+				t.Fatalf("got %v (caller %+v), want %v", err, caller, c.want)
+			}
+		})
 	}
 }

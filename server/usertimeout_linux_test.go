@@ -31,13 +31,7 @@ func TestUnreadAnswersAreCutInTheKernel(t *testing.T) {
 	opts.HTTP.WriteTimeout = 500 * time.Millisecond
 	opts.HTTP.IdleTimeout = time.Minute
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
-	var q strings.Builder
-	q.WriteString("{")
-	for i := range 10 {
-		fmt.Fprintf(&q, " a%d: __schema { types { name description fields { name description type { name kind } } } }", i)
-	}
-	q.WriteString(" }")
-	body := fmt.Sprintf(`{"query":%q}`, q.String())
+	body := largeIntrospectionBody()
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
 	}}
@@ -141,13 +135,7 @@ func TestSlowReadersAreNotCutInTheKernel(t *testing.T) {
 	opts.Introspection = true
 	opts.HTTP.WriteTimeout = 500 * time.Millisecond
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
-	var q strings.Builder
-	q.WriteString("{")
-	for i := range 10 {
-		fmt.Fprintf(&q, " a%d: __schema { types { name description fields { name description type { name kind } } } }", i)
-	}
-	q.WriteString(" }")
-	body := fmt.Sprintf(`{"query":%q}`, q.String())
+	body := largeIntrospectionBody()
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		return c.Control(func(fd uintptr) {
 			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8192)
@@ -189,4 +177,16 @@ func TestSlowReadersAreNotCutInTheKernel(t *testing.T) {
 		t.Fatalf("read in %v: not slower than the write timeout, the test proves nothing", took)
 	}
 	t.Logf("read %d bytes in %v", len(answer), time.Since(start))
+}
+
+// largeIntrospectionBody is a request body whose answer (the schema's
+// types ten times over) is larger than a small socket buffer.
+func largeIntrospectionBody() string {
+	var q strings.Builder
+	q.WriteString("{")
+	for i := range 10 {
+		fmt.Fprintf(&q, " a%d: __schema { types { name description fields { name description type { name kind } } } }", i)
+	}
+	q.WriteString(" }")
+	return fmt.Sprintf(`{"query":%q}`, q.String())
 }
