@@ -128,6 +128,45 @@ func TestPlain(t *testing.T) {
 	}
 }
 
+// TestStringInDocument: strings as keys, member values and elements, with
+// the document going on after them, so that str's first-word test reads
+// past their end: a quote, escape or raw control character at any place
+// of the first words falls back to the full scan and decodes alike.
+func TestStringInDocument(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for pos := -1; pos < n; pos++ {
+			for _, c := range []byte{0, 0x1f, '\n', 0x7f, 0xff, '\\', '"'} {
+				text := []byte(strings.Repeat("k", n))
+				if pos >= 0 {
+					text[pos] = c
+				}
+				quoted := string(AppendString(nil, text))
+				// A raw control character: not JSON, accepted and not plain.
+				raw := `"` + string(text) + `"`
+				for _, str := range []string{quoted, raw} {
+					if pos >= 0 && (c == '\\' || c == '"') && str == raw {
+						continue
+					}
+					in := `{` + str + `:` + str + `,"next":[` + str + `,"` + strings.Repeat("z", 20) + `"]}`
+					var p Parser
+					v, err := p.Parse([]byte(in))
+					if err != nil {
+						t.Fatalf("%q: %v", in, err)
+					}
+					m := v.Members()
+					plain := pos < 0 || c == 0x7f || c == 0xff
+					if len(m) != 2 || m[0].Key != string(text) || m[0].Value.Str() != string(text) || m[0].Value.Plain() != plain {
+						t.Fatalf("%q: members %v, want key and value %q plain %v", in, v, text, plain)
+					}
+					if e := m[1].Value.Array(); len(e) != 2 || e[0].Str() != string(text) || e[0].Plain() != plain || e[1].Str() != strings.Repeat("z", 20) {
+						t.Fatalf("%q: elements %v", in, m[1].Value)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestRoundTripRandom compares with encoding/json on random documents:
 // what Parse reads and AppendJSON writes decodes to the same Go value.
 func TestRoundTripRandom(t *testing.T) {
