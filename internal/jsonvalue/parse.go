@@ -163,6 +163,7 @@ func (p *Parser) object(s []byte, i, depth int) (*Value, int, error) {
 		return v, i + 1, nil
 	}
 	var seen map[string]struct{}
+	var keys uint64
 	for {
 		if i >= len(s) || s[i] != '"' {
 			return nil, i, &SyntaxError{i, "expected a member's key"}
@@ -185,7 +186,11 @@ func (p *Parser) object(s []byte, i, depth int) (*Value, int, error) {
 		if err != nil {
 			return nil, end, err
 		}
-		if !repeated(v, key, &seen) {
+		// keys has a bit per length and first byte of the keys so far: a
+		// key whose bit is clear is new without comparing it with them.
+		bit := keyBit(key)
+		if keys&bit == 0 && len(v.kvs) < maxScanKeys || !repeated(v, key, &seen) {
+			keys |= bit
 			v.kvs = append(v.kvs, Member{Key: key, Value: x})
 		}
 		if i = end; i < len(s) && s[i] <= ' ' {
@@ -205,6 +210,16 @@ func (p *Parser) object(s []byte, i, depth int) (*Value, int, error) {
 			return nil, i, &SyntaxError{i, "expected ',' or '}' in an object"}
 		}
 	}
+}
+
+// keyBit is the bit of key's length and first byte in a uint64: keys
+// with different bits differ.
+func keyBit(key string) uint64 {
+	h := uint(len(key))
+	if len(key) > 0 {
+		h += uint(key[0]) * 7
+	}
+	return 1 << (h & 63)
 }
 
 // repeated reports whether object v has key already: a repeated key is

@@ -29,6 +29,10 @@ func TestParse(t *testing.T) {
 		{"invalid UTF-8 passes through", "\"a\xffb\"", "\"a\xffb\""},
 		{"raw control characters are escaped on the way out", "\"a\x01b\tc\"", `"a\u0001b\tc"`},
 		{"repeated key keeps the first value", `{"a":1,"b":2,"a":3}`, `{"a":1,"b":2}`},
+		// Keys of one length and first byte, and "a" and "*x", share
+		// their bit in keyBit: compared, not taken for repeats.
+		{"keys sharing a bit", `{"ab":1,"ac":2,"a":3,"*x":4,"":5}`, `{"ab":1,"ac":2,"a":3,"*x":4,"":5}`},
+		{"repeated keys sharing a bit", `{"a":1,"*x":2,"*x":3,"a":4,"":5,"":6,"ac":7,"ab":8,"ac":9}`, `{"a":1,"*x":2,"":5,"ac":7,"ab":8}`},
 		{"repeated key in a large object", `{` + manyMembers(40) + `,"k7":"again","k39":"again"}`, `{` + manyMembers(40) + `}`},
 		{"long plain string", `"` + strings.Repeat("abcdefgh", 40) + `"`, `"` + strings.Repeat("abcdefgh", 40) + `"`},
 		{"long string with a quote at the end", `"` + strings.Repeat("abcdefgh", 40) + `\""`, `"` + strings.Repeat("abcdefgh", 40) + `\""`},
