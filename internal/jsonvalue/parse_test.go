@@ -37,10 +37,16 @@ func TestParse(t *testing.T) {
 		{"long plain string", `"` + strings.Repeat("abcdefgh", 40) + `"`, `"` + strings.Repeat("abcdefgh", 40) + `"`},
 		{"long string with a quote at the end", `"` + strings.Repeat("abcdefgh", 40) + `\""`, `"` + strings.Repeat("abcdefgh", 40) + `\""`},
 		{"deepest nesting allowed", strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)},
+		// Objects as members and elements are parsed by member, not
+		// value: the same depth counts.
+		{"deepest objects allowed", strings.Repeat(`{"a":`, MaxDepth-1) + `{}` + strings.Repeat("}", MaxDepth-1), strings.Repeat(`{"a":`, MaxDepth-1) + `{}` + strings.Repeat("}", MaxDepth-1)},
+		{"deepest objects in lists allowed", strings.Repeat(`[{"a":`, MaxDepth/2-1) + `[{}]` + strings.Repeat("}]", MaxDepth/2-1), strings.Repeat(`[{"a":`, MaxDepth/2-1) + `[{}]` + strings.Repeat("}]", MaxDepth/2-1)},
 
 		{"empty", ``, ""},
 		{"only whitespace", "  \n", ""},
 		{"too deep", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), ""},
+		{"objects too deep", strings.Repeat(`{"a":`, MaxDepth) + `{}` + strings.Repeat("}", MaxDepth), ""},
+		{"objects in lists too deep", strings.Repeat(`[{"a":`, MaxDepth/2) + `[{}]` + strings.Repeat("}]", MaxDepth/2), ""},
 		{"hostile depth", strings.Repeat(`{"a":[`, 100000), ""},
 		{"trailing data", `{} x`, ""},
 		{"two values", `1 2`, ""},
