@@ -16,10 +16,11 @@ const EnvVar = "FEDGATE_TIMER_SLACK"
 // removed by the copy.
 const execMark = "FEDGATE_TIMER_SLACK_EXECED"
 
-// Default is the slack when EnvVar is not set: in the shared benchmark
+// Default is the slack when EnvVar is not set: under the shared benchmark
 // harness's load (docs/bench.md, session 11) it took the gateway's context
-// switches per request from 11-12 to about 7.5 and the monitor thread's
-// sleeps from about 4 to 2; a larger one did little more.
+// switches per request from 11.1 to 9.4 and the monitor thread's sleeps
+// from 3.7 to 2.6. A larger one delays every timer the runtime sleeps on
+// more and did little more good.
 const Default = 250 * time.Microsecond
 
 // Max bounds the slack EnvVar may ask for: the runtime's timers (timeouts,
