@@ -26,7 +26,9 @@ func ensure(want time.Duration) error {
 	}
 	// The program's path rather than /proc/self/exe, whose name would
 	// become the process's (ps, top). A program removed since it started
-	// has a path that no longer names it: the exec fails.
+	// fails the exec (the process goes on); one replaced at its path in
+	// the microseconds since is the one started, as it would be at the
+	// next start anyway.
 	self, err := os.Executable()
 	if err == nil {
 		err = syscall.Exec(self, os.Args, append(os.Environ(), execMark+"=1"))
