@@ -125,30 +125,33 @@ func TestUserTimeoutReachesTheSocketUnderWrappers(t *testing.T) {
 }
 
 // TestSlowReadersAreNotCutInTheKernel: TCP_USER_TIMEOUT cuts a client
-// that leaves an answer unread, not one that reads it slowly. A client
-// with the Internet's segment size (1400 bytes) and an 8 KiB receive
-// buffer reads an answer of about 120 KB 2 KiB at a time every 20 ms
-// (under 100 KB/s), over two write timeouts long in all, and must get
-// all of it: each read reopens the window, so no stall lasts a write
-// timeout.
+// that leaves an answer unread, not one that reads it within the write
+// timeout, however slowly. A client with the Internet's segment size
+// (1400 bytes) and a 32 KiB receive buffer reads an answer of about
+// 120 KB 32 KiB at a time, pausing 700 ms between reads (about 3 s in
+// all), so the answer waits behind a closed window several times, each
+// stall long enough for the kernel's zero-window probes to check the
+// timeout (the first probe comes after the minimum retransmission
+// timeout of 200 ms, the check at the second, 400 ms later). It must get
+// all of it within a write timeout of 6 s; a timeout set far shorter than
+// configured (50 ms) fails it every time, and so would a write deadline
+// shorter than the read.
 //
-// It runs in the timing step of make test (serial.Timing), alone: on a
-// loaded machine the kernel cut this client although its longest pause
-// between reads was 120-440 ms, under the 500 ms timeout (7 of 12 runs
-// beside six busy loops; 0 of 30 at the machine's usual load). The
-// client's own pauses are measured too: a 20 ms sleep can last a write
-// timeout on a loaded machine, and then the kernel is right to cut it;
-// such a run proves nothing either way and is run again, up to 3 times.
+// What the kernel does not promise is not asserted: a reader slower than
+// the write timeout in all may be cut (write_timeout is the time a client
+// has to read an answer). So a run in which the client itself took the
+// whole write timeout (its sleeps stretched on a loaded machine) proves
+// nothing either way and is run again, up to 3 times.
 func TestSlowReadersAreNotCutInTheKernel(t *testing.T) {
 	serial.Timing(t)
 	opts := server.DefaultOptions()
 	opts.Introspection = true
-	opts.HTTP.WriteTimeout = 500 * time.Millisecond
+	opts.HTTP.WriteTimeout = 6 * time.Second
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
 	for attempt := 1; ; attempt++ {
-		r := readSlowly(t, g.BaseURL, 20*time.Millisecond)
-		if r.err != nil && r.maxPause >= opts.HTTP.WriteTimeout && attempt < 3 {
-			t.Logf("attempt %d: cut (%v) after %d bytes, but the client itself paused %v: again", attempt, r.err, r.got.Len(), r.maxPause)
+		r := readSlowly(t, g.BaseURL, 32<<10, 700*time.Millisecond)
+		if r.err != nil && r.took >= opts.HTTP.WriteTimeout && attempt < 3 {
+			t.Logf("attempt %d: cut (%v) after %d bytes in %v, as long as the write timeout: again", attempt, r.err, r.got.Len(), r.took)
 			continue
 		}
 		if r.err != nil {
@@ -163,9 +166,6 @@ func TestSlowReadersAreNotCutInTheKernel(t *testing.T) {
 		}
 		if length < 100<<10 || len(answer) != length {
 			t.Fatalf("read %d bytes of a %d-byte answer in %v", len(answer), length, r.took)
-		}
-		if r.took < 2*opts.HTTP.WriteTimeout {
-			t.Fatalf("read in %v: not slower than the write timeout, the test proves nothing", r.took)
 		}
 		t.Logf("read %d bytes in %v, the longest pause %v", len(answer), r.took, r.maxPause)
 		return
@@ -183,14 +183,14 @@ type slowRead struct {
 }
 
 // readSlowly sends largeIntrospectionBody to the gateway at baseURL from
-// a client with a 1400-byte segment size and an 8 KiB receive buffer, and
-// reads the answer 2 KiB at a time, pausing every pause.
-func readSlowly(t *testing.T, baseURL string, pause time.Duration) *slowRead {
+// a client with a 1400-byte segment size and a receive buffer of chunk
+// bytes, and reads the answer chunk bytes at a time, pausing every pause.
+func readSlowly(t *testing.T, baseURL string, chunk int, pause time.Duration) *slowRead {
 	t.Helper()
 	body := largeIntrospectionBody()
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		return c.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8192)
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, chunk)
 			_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, 1400)
 		})
 	}}
@@ -204,7 +204,7 @@ func readSlowly(t *testing.T, baseURL string, pause time.Duration) *slowRead {
 	r := &slowRead{}
 	start := time.Now()
 	last := start
-	buf := make([]byte, 2048)
+	buf := make([]byte, chunk)
 	for {
 		n, err := c.Read(buf)
 		now := time.Now()
