@@ -133,6 +133,10 @@ type wsSub struct {
 }
 
 func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !originAllowed(r, e.opts.OriginPatterns) {
+		writeRefusal(w, errOrigin)
+		return
+	}
 	client := e.gw.ClientOf(r)
 	if rerr := e.acquireConn(client); rerr != nil {
 		writeRefusal(w, rerr)
