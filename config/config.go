@@ -103,6 +103,9 @@ type Server struct {
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// WriteTimeout is the time a client has to read an answer.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// TCPUserTimeout is each public connection's TCP_USER_TIMEOUT (Linux):
+	// unset follows WriteTimeout, 0 turns it off.
+	TCPUserTimeout *time.Duration `yaml:"tcp_user_timeout"`
 	// MaxHeaderBytes caps the request line and headers.
 	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
 	// MaxReadingBytes is the memory of the request bodies being read at
@@ -332,6 +335,9 @@ func (s Server) validate() error {
 			errs = append(errs, fmt.Errorf("server.%s: must be positive (a client that never finishes must not hold a connection)", d.key))
 		}
 	}
+	if s.TCPUserTimeout != nil && *s.TCPUserTimeout < 0 {
+		errs = append(errs, errors.New("server.tcp_user_timeout: must not be negative (0 turns it off)"))
+	}
 	if s.MaxHeaderBytes < 4<<10 {
 		errs = append(errs, errors.New("server.max_header_bytes: must be at least 4KiB"))
 	}
@@ -339,6 +345,18 @@ func (s Server) validate() error {
 		errs = append(errs, errors.New("server.max_reading_bytes: must not be negative"))
 	}
 	return errors.Join(errs...)
+}
+
+// UserTimeout is TCPUserTimeout as server.HTTPOptions takes it: 0 when
+// unset (it follows WriteTimeout), negative when set to 0 (off).
+func (s Server) UserTimeout() time.Duration {
+	switch {
+	case s.TCPUserTimeout == nil:
+		return 0
+	case *s.TCPUserTimeout == 0:
+		return -1
+	}
+	return *s.TCPUserTimeout
 }
 
 func (s Supergraph) validate() error {

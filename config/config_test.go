@@ -180,3 +180,31 @@ func TestParseHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPUserTimeout: server.tcp_user_timeout is the kernel timeout's
+// own knob; unset it follows write_timeout (the default is unchanged), 0
+// turns it off while the write deadline stays, which before only
+// write_timeout: 0 (refused by validation) could do.
+func TestTCPUserTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       time.Duration
+	}{
+		{"unset follows write_timeout", "server:\n  write_timeout: 20s\n", 0},
+		{"off", "server:\n  tcp_user_timeout: 0s\n", -1},
+		{"its own value", "server:\n  tcp_user_timeout: 45s\n", 45 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Server.UserTimeout(); got != tc.want {
+				t.Fatalf("UserTimeout() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if _, err := Parse([]byte("server:\n  tcp_user_timeout: -1s\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "server.tcp_user_timeout: must not be negative") {
+		t.Fatalf("negative: %v", err)
+	}
+}

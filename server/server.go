@@ -131,6 +131,11 @@ type HTTPOptions struct {
 	// counted): a client that does not read is cut then, and the answer's
 	// memory and its max_inflight_requests slot freed. 0 is none.
 	WriteTimeout time.Duration
+	// TCPUserTimeout is each connection's TCP_USER_TIMEOUT on Linux: data
+	// written that the client leaves unacknowledged, or unsent behind its
+	// closed receive window, that long ends the connection in the kernel.
+	// 0 follows WriteTimeout; negative turns it off.
+	TCPUserTimeout time.Duration
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes int
 	// MaxReadingBytes is the memory shared by the bodies being read at
@@ -159,15 +164,27 @@ func (s *Server) HTTPServer() *http.Server {
 	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
 		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
 	}
-	if h.WriteTimeout > 0 {
+	if ut := h.userTimeout(); ut > 0 {
 		// A client has WriteTimeout to read what the gateway sent, also
 		// once it is out of the handler's hands in the kernel's buffers.
 		hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-			setUserTimeout(socketOf(c), h.WriteTimeout)
+			setUserTimeout(socketOf(c), ut)
 			return joinwrite.ConnContext(ctx, c)
 		}
 	}
 	return hs
+}
+
+// userTimeout is the TCP_USER_TIMEOUT the public connections get; 0 is
+// none.
+func (h HTTPOptions) userTimeout() time.Duration {
+	switch {
+	case h.TCPUserTimeout < 0:
+		return 0
+	case h.TCPUserTimeout > 0:
+		return h.TCPUserTimeout
+	}
+	return max(h.WriteTimeout, 0)
 }
 
 // socketOf returns the connection under c's wrappers: joinwrite's Conn
