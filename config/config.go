@@ -258,6 +258,11 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Server.validate(), c.Supergraph.validate(), c.Redis.validate())
+	if j := c.Auth.JWT; len(j.Keys)+len(j.JWKS) > 0 {
+		// Tiers assigned to token callers name users of the issuers
+		// the gateway trusts.
+		errs = append(errs, c.Limits.Clients.CheckIssuers(j.TrustedIssuers()))
+	}
 	if c.Registry.Enabled && c.Supergraph.Watch {
 		errs = append(errs, errors.New("supergraph.watch: not with registry.enabled (the registry decides the supergraph)"))
 	}

@@ -208,3 +208,41 @@ func TestTCPUserTimeout(t *testing.T) {
 		t.Fatalf("negative: %v", err)
 	}
 }
+
+// TestAssignNamesUsersOfAnIssuer: a tier assignment of a bare token
+// subject ("jwt:alice") is accepted only when the gateway trusts one
+// issuer; with several (or any) the error says what to write instead.
+func TestAssignNamesUsersOfAnIssuer(t *testing.T) {
+	const tiers = "limits:\n  tiers:\n    default: {requests: 10, window: 1s}\n    gold: {requests: 100, window: 1s}\n  clients:\n"
+	key := func(issuers string) string {
+		return "auth:\n  jwt:\n    keys:\n      - {kid: k, secret: s3cret-s3cret-s3cret-s3cret-s3cret, issuers: " + issuers + "}\n"
+	}
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"one issuer listed", "auth:\n  jwt:\n    issuers: [https://a.example]\n    keys:\n      - {kid: k, secret: s3cret-s3cret-s3cret-s3cret-s3cret}\n" +
+			tiers + "    assign: {\"jwt:alice\": gold}\n", ""},
+		{"every key bound to one issuer", key("[https://a.example]") + tiers + "    assign: {\"jwt:alice\": gold}\n", ""},
+		{"no token verification", tiers + "    assign: {\"jwt:alice\": gold}\n", ""},
+		{"two issuers", key("[https://a.example, https://b.example]") + tiers + "    assign: {\"jwt:alice\": gold}\n",
+			`limits.clients.assign.jwt:alice: names a token subject without its issuer, and auth.jwt verifies tokens of 2 issuers (https://a.example, https://b.example); write it as limits.clients.assign_jwt: [{issuer: https://a.example, sub: alice, tier: gold}]`},
+		{"any issuer", key("[]") + tiers + "    assign: {\"jwt:alice\": gold}\n",
+			"limits.clients.assign.jwt:alice: names a token subject without its issuer, and auth.jwt verifies tokens of any issuer"},
+		{"by issuer", key("[https://a.example, https://b.example]") + tiers +
+			"    assign_jwt:\n      - {issuer: https://a.example, sub: alice, tier: gold}\n      - {issuer: https://b.example, sub: alice, tier: default}\n", ""},
+		{"an issuer no key signs for", key("[https://a.example, https://b.example]") + tiers +
+			"    assign_jwt:\n      - {issuer: https://c.example, sub: alice, tier: gold}\n",
+			`limits.clients.assign_jwt[0].issuer: "https://c.example" is not an issuer auth.jwt verifies`},
+		{"without issuer", key("[]") + tiers + "    assign_jwt:\n      - {sub: alice, tier: gold}\n",
+			"limits.clients.assign_jwt[0].issuer: must not be empty"},
+		{"twice", key("[]") + tiers + "    assign_jwt:\n      - {issuer: a, sub: alice, tier: gold}\n      - {issuer: a, sub: alice, tier: default}\n",
+			"limits.clients.assign_jwt[1]: places the same caller as limits.clients.assign_jwt[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), env(nil))
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
