@@ -87,6 +87,9 @@ type Server struct {
 	// MaxInflightRequests caps the client requests served at once; more
 	// get a fast 503. 0 is unlimited.
 	MaxInflightRequests int `yaml:"max_inflight_requests"`
+	// MaxInflightPerClient caps one client's requests served at once;
+	// more get 429 CLIENT_INFLIGHT_LIMIT. 0 is unlimited.
+	MaxInflightPerClient int `yaml:"max_inflight_per_client"`
 	// RequestTimeout is the deadline of one client request; 0 is none.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// DrainDelay is how long, after SIGTERM, /ready answers 503 while new
@@ -159,12 +162,13 @@ func Default() Config {
 			RequestTimeout:   60 * time.Second,
 			ShutdownTimeout:  10 * time.Second,
 
-			ReadHeaderTimeout: httpDefaults.ReadHeaderTimeout,
-			ReadTimeout:       httpDefaults.ReadTimeout,
-			IdleTimeout:       httpDefaults.IdleTimeout,
-			WriteTimeout:      httpDefaults.WriteTimeout,
-			MaxHeaderBytes:    ByteSize(httpDefaults.MaxHeaderBytes),
-			MaxReadingBytes:   ByteSize(httpDefaults.MaxReadingBytes),
+			ReadHeaderTimeout:    httpDefaults.ReadHeaderTimeout,
+			ReadTimeout:          httpDefaults.ReadTimeout,
+			IdleTimeout:          httpDefaults.IdleTimeout,
+			WriteTimeout:         httpDefaults.WriteTimeout,
+			MaxInflightPerClient: httpDefaults.MaxInflightPerClient,
+			MaxHeaderBytes:       ByteSize(httpDefaults.MaxHeaderBytes),
+			MaxReadingBytes:      ByteSize(httpDefaults.MaxReadingBytes),
 
 			MaxPlanningOptions: planner.DefaultBudget,
 		},
@@ -322,6 +326,9 @@ func (s Server) validate() error {
 	}
 	if s.MaxInflightRequests < 0 {
 		errs = append(errs, errors.New("server.max_inflight_requests: must not be negative"))
+	}
+	if s.MaxInflightPerClient < 0 {
+		errs = append(errs, errors.New("server.max_inflight_per_client: must not be negative (0 is unlimited)"))
 	}
 	if s.RequestTimeout < 0 {
 		errs = append(errs, errors.New("server.request_timeout: must not be negative"))

@@ -136,6 +136,13 @@ type HTTPOptions struct {
 	// closed receive window, that long ends the connection in the kernel.
 	// 0 follows WriteTimeout; negative turns it off.
 	TCPUserTimeout time.Duration
+	// MaxInflightPerClient is the most requests of one client (as the
+	// rate limits identify it: token caller, API key, else address)
+	// served at once, counted once the body is read; past it a request
+	// gets 429 CLIENT_INFLIGHT_LIMIT with Retry-After, so that one caller
+	// with slow operations cannot hold every execution slot. 0 is
+	// unlimited.
+	MaxInflightPerClient int
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes int
 	// MaxReadingBytes is the memory shared by the bodies being read at
@@ -148,7 +155,7 @@ type HTTPOptions struct {
 // DefaultHTTPOptions are the defaults of HTTPOptions.
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
-		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
+		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of
@@ -237,6 +244,8 @@ type Server struct {
 	sec        *security
 	caches     *caches
 	obs        observer
+	// slots counts each client's requests in flight (nil: no bound).
+	slots *clientSlots
 	// reading is the budget of the bodies being read (nil: none).
 	reading *request.Budget
 	// mux routes the public paths (routes).
@@ -317,6 +326,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()
+	s.slots = newClientSlots(opts.HTTP.MaxInflightPerClient)
 	s.routes()
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
