@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -26,4 +28,24 @@ func TestClientSlotsForget(t *testing.T) {
 	if newClientSlots(0) != nil {
 		t.Fatal("0 is no bound")
 	}
+}
+
+// BenchmarkClientSlots is what max_inflight_per_client adds to a request:
+// identifying its client (an anonymous one, by address) and taking and
+// giving back its slot, from 2 goroutines per core.
+func BenchmarkClientSlots(b *testing.B) {
+	s := &Server{slots: newClientSlots(100)}
+	b.ReportAllocs()
+	b.SetParallelism(2)
+	b.RunParallel(func(pb *testing.PB) {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		r.RemoteAddr = "192.0.2.7:40000"
+		for pb.Next() {
+			client := s.ClientOf(r)
+			if !s.slots.take(client) {
+				b.Fatal("refused")
+			}
+			s.slots.release(client)
+		}
+	})
 }
