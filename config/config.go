@@ -14,6 +14,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -242,7 +243,7 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 			c.checkNode(root, reflect.TypeOf(Config{}), "")
 			problems = c.problems
 			// What is left after removing the mistakes decodes.
-			if err := yaml.NodeToValue(root, &cfg, yaml.Strict()); err != nil {
+			if err := yaml.NodeToValue(root, &cfg, yaml.Strict(), yaml.CustomUnmarshaler(decodeDuration)); err != nil {
 				problems = append(problems, problem{key: "config", msg: yaml.FormatError(err, false, false)})
 				return Config{}, problemsError(problems)
 			}
@@ -255,6 +256,23 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 		return Config{}, problemsError(problems)
 	}
 	return cfg, nil
+}
+
+// decodeDuration reads a duration as the checker accepts it: "150ms",
+// "10s", or a bare 0 (before, a bare 0 passed the check and then failed
+// to decode: `request_timeout: 0`, documented as "none", was refused).
+func decodeDuration(d *time.Duration, b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n == 0 {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
 }
 
 // Validate checks every section; the error lists each problem on its own

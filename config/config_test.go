@@ -193,6 +193,7 @@ func TestTCPUserTimeout(t *testing.T) {
 		{"unset follows write_timeout", "server:\n  write_timeout: 20s\n", 0},
 		{"off", "server:\n  tcp_user_timeout: 0s\n", -1},
 		{"its own value", "server:\n  tcp_user_timeout: 45s\n", 45 * time.Second},
+		{"off as a bare 0", "server:\n  tcp_user_timeout: 0\n", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse([]byte(tc.yaml), env(nil))
@@ -244,5 +245,18 @@ func TestAssignNamesUsersOfAnIssuer(t *testing.T) {
 				t.Fatalf("error = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBareZeroDuration: a duration written as a bare 0 decodes, as the
+// checker accepts it; before it passed the check and failed to decode,
+// so `request_timeout: 0` ("none" in docs/config.md) was refused.
+func TestBareZeroDuration(t *testing.T) {
+	cfg, err := Parse([]byte("server:\n  request_timeout: 0\n  shutdown_timeout: 3s\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.RequestTimeout != 0 || cfg.Server.ShutdownTimeout != 3*time.Second {
+		t.Fatalf("request_timeout %v, shutdown_timeout %v", cfg.Server.RequestTimeout, cfg.Server.ShutdownTimeout)
 	}
 }
