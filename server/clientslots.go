@@ -80,10 +80,16 @@ func (c *clientSlots) release(client string) {
 // Retry-After and CLIENT_INFLIGHT_LIMIT.
 func (s *Server) refuseClient(w http.ResponseWriter, r *http.Request) {
 	s.opts.Observe.Metrics.Shed(r.Context(), "client_inflight")
+	w.Header().Set("Retry-After", s.retryAfter())
+	reqerr.Write(w, responseType(r.Header.Get("Accept")), errClientInflight)
+}
+
+// retryAfter is the Retry-After of a refusal for load (Observe.RetryAfter
+// in whole seconds, 1 by default).
+func (s *Server) retryAfter() string {
 	after := s.opts.Observe.RetryAfter
 	if after <= 0 {
 		after = time.Second
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
-	reqerr.Write(w, responseType(r.Header.Get("Accept")), errClientInflight)
+	return strconv.Itoa(int((after + time.Second - 1) / time.Second))
 }

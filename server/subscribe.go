@@ -142,7 +142,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// with @defer, until its last payload or until ctx ends): a client's
 	// WebSockets do not add up to more.
 	if s.slots != nil && !s.slots.take(client) {
-		rh.Set("Retry-After", "1")
+		rh.Set("Retry-After", s.retryAfter())
 		return failErr(errClientInflight)
 	}
 	release, ok := s.admitStreamOperation(ctx)
