@@ -43,7 +43,7 @@ func TestDeferEndsWhenTheTokenExpires(t *testing.T) {
 	opts.Auth.JWT.Leeway = 0
 	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "k", Algorithms: []string{"HS256"}, Secret: secret}}
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("inventory", held))
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(2 * time.Second).Unix()})
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(3 * time.Second).Unix()})
 	tok.Header["kid"] = "k"
 	signed, err := tok.SignedString([]byte(secret))
 	if err != nil {
