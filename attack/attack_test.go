@@ -109,6 +109,7 @@ auth:
       - kid: k1
         secret: %s
         algorithms: [HS256]
+        issuers: [attack-suite]
   headers:
     all:
       forward: ["*"]

@@ -96,7 +96,7 @@ func TestWebSocketOperationFlood(t *testing.T) {
 // token is a JWT of the suite's key for subject sub, valid for an hour.
 func token(t *testing.T, sub string) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Hour).Unix()})
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "attack-suite", "sub": sub, "exp": time.Now().Add(time.Hour).Unix()})
 	tok.Header["kid"] = "k1"
 	s, err := tok.SignedString([]byte(secret))
 	if err != nil {

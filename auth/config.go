@@ -60,6 +60,30 @@ type JWTConfig struct {
 	CacheSize int `yaml:"cache_size"`
 }
 
+// TrustedIssuers lists the issuers whose tokens the gateway may verify:
+// Issuers, or, without them, the issuers every key and key set is bound
+// to. It is nil when a token of any issuer may be verified (no Issuers
+// and a key bound to none), and when no key is configured.
+func (j JWTConfig) TrustedIssuers() []string {
+	if len(j.Issuers) > 0 {
+		return slices.Compact(slices.Sorted(slices.Values(j.Issuers)))
+	}
+	var out []string
+	for _, k := range j.Keys {
+		if len(k.Issuers) == 0 {
+			return nil
+		}
+		out = append(out, k.Issuers...)
+	}
+	for _, s := range j.JWKS {
+		if len(s.Issuers) == 0 {
+			return nil
+		}
+		out = append(out, s.Issuers...)
+	}
+	return slices.Compact(slices.Sorted(slices.Values(out)))
+}
+
 // KeyConfig is one verification key given in the configuration. Exactly
 // one of PEM, PEMFile, JWK, JWKFile and Secret is set.
 type KeyConfig struct {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,9 @@ type Server struct {
 	// MaxInflightRequests caps the client requests served at once; more
 	// get a fast 503. 0 is unlimited.
 	MaxInflightRequests int `yaml:"max_inflight_requests"`
+	// MaxInflightPerClient caps one client's requests served at once;
+	// more get 429 CLIENT_INFLIGHT_LIMIT. 0 is unlimited.
+	MaxInflightPerClient int `yaml:"max_inflight_per_client"`
 	// RequestTimeout is the deadline of one client request; 0 is none.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// DrainDelay is how long, after SIGTERM, /ready answers 503 while new
@@ -103,6 +107,9 @@ type Server struct {
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// WriteTimeout is the time a client has to read an answer.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// TCPUserTimeout is each public connection's TCP_USER_TIMEOUT (Linux):
+	// unset follows WriteTimeout, 0 turns it off.
+	TCPUserTimeout *time.Duration `yaml:"tcp_user_timeout"`
 	// MaxHeaderBytes caps the request line and headers.
 	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
 	// MaxReadingBytes is the memory of the request bodies being read at
@@ -156,12 +163,13 @@ func Default() Config {
 			RequestTimeout:   60 * time.Second,
 			ShutdownTimeout:  10 * time.Second,
 
-			ReadHeaderTimeout: httpDefaults.ReadHeaderTimeout,
-			ReadTimeout:       httpDefaults.ReadTimeout,
-			IdleTimeout:       httpDefaults.IdleTimeout,
-			WriteTimeout:      httpDefaults.WriteTimeout,
-			MaxHeaderBytes:    ByteSize(httpDefaults.MaxHeaderBytes),
-			MaxReadingBytes:   ByteSize(httpDefaults.MaxReadingBytes),
+			ReadHeaderTimeout:    httpDefaults.ReadHeaderTimeout,
+			ReadTimeout:          httpDefaults.ReadTimeout,
+			IdleTimeout:          httpDefaults.IdleTimeout,
+			WriteTimeout:         httpDefaults.WriteTimeout,
+			MaxInflightPerClient: httpDefaults.MaxInflightPerClient,
+			MaxHeaderBytes:       ByteSize(httpDefaults.MaxHeaderBytes),
+			MaxReadingBytes:      ByteSize(httpDefaults.MaxReadingBytes),
 
 			MaxPlanningOptions: planner.DefaultBudget,
 		},
@@ -235,7 +243,7 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 			c.checkNode(root, reflect.TypeOf(Config{}), "")
 			problems = c.problems
 			// What is left after removing the mistakes decodes.
-			if err := yaml.NodeToValue(root, &cfg, yaml.Strict()); err != nil {
+			if err := yaml.NodeToValue(root, &cfg, yaml.Strict(), yaml.CustomUnmarshaler(decodeDuration)); err != nil {
 				problems = append(problems, problem{key: "config", msg: yaml.FormatError(err, false, false)})
 				return Config{}, problemsError(problems)
 			}
@@ -250,11 +258,33 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 	return cfg, nil
 }
 
+// decodeDuration reads a duration as the checker accepts it: "150ms",
+// "10s", or a bare 0 (before, a bare 0 passed the check and then failed
+// to decode: `request_timeout: 0`, documented as "none", was refused).
+func decodeDuration(d *time.Duration, b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n == 0 {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // Validate checks every section; the error lists each problem on its own
 // line, each naming its key.
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Server.validate(), c.Supergraph.validate(), c.Redis.validate())
+	if j := c.Auth.JWT; len(j.Keys)+len(j.JWKS) > 0 {
+		// Tiers assigned to token callers name users of the issuers
+		// the gateway trusts.
+		errs = append(errs, c.Limits.Clients.CheckIssuers(j.TrustedIssuers()))
+	}
 	if c.Registry.Enabled && c.Supergraph.Watch {
 		errs = append(errs, errors.New("supergraph.watch: not with registry.enabled (the registry decides the supergraph)"))
 	}
@@ -315,6 +345,9 @@ func (s Server) validate() error {
 	if s.MaxInflightRequests < 0 {
 		errs = append(errs, errors.New("server.max_inflight_requests: must not be negative"))
 	}
+	if s.MaxInflightPerClient < 0 {
+		errs = append(errs, errors.New("server.max_inflight_per_client: must not be negative (0 is unlimited)"))
+	}
 	if s.RequestTimeout < 0 {
 		errs = append(errs, errors.New("server.request_timeout: must not be negative"))
 	}
@@ -332,6 +365,9 @@ func (s Server) validate() error {
 			errs = append(errs, fmt.Errorf("server.%s: must be positive (a client that never finishes must not hold a connection)", d.key))
 		}
 	}
+	if s.TCPUserTimeout != nil && *s.TCPUserTimeout < 0 {
+		errs = append(errs, errors.New("server.tcp_user_timeout: must not be negative (0 turns it off)"))
+	}
 	if s.MaxHeaderBytes < 4<<10 {
 		errs = append(errs, errors.New("server.max_header_bytes: must be at least 4KiB"))
 	}
@@ -339,6 +375,18 @@ func (s Server) validate() error {
 		errs = append(errs, errors.New("server.max_reading_bytes: must not be negative"))
 	}
 	return errors.Join(errs...)
+}
+
+// UserTimeout is TCPUserTimeout as server.HTTPOptions takes it: 0 when
+// unset (it follows WriteTimeout), negative when set to 0 (off).
+func (s Server) UserTimeout() time.Duration {
+	switch {
+	case s.TCPUserTimeout == nil:
+		return 0
+	case *s.TCPUserTimeout == 0:
+		return -1
+	}
+	return *s.TCPUserTimeout
 }
 
 func (s Supergraph) validate() error {

@@ -180,3 +180,83 @@ func TestParseHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestTCPUserTimeout: server.tcp_user_timeout is the kernel timeout's
+// own knob; unset it follows write_timeout (the default is unchanged), 0
+// turns it off while the write deadline stays, which before only
+// write_timeout: 0 (refused by validation) could do.
+func TestTCPUserTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       time.Duration
+	}{
+		{"unset follows write_timeout", "server:\n  write_timeout: 20s\n", 0},
+		{"off", "server:\n  tcp_user_timeout: 0s\n", -1},
+		{"its own value", "server:\n  tcp_user_timeout: 45s\n", 45 * time.Second},
+		{"off as a bare 0", "server:\n  tcp_user_timeout: 0\n", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Server.UserTimeout(); got != tc.want {
+				t.Fatalf("UserTimeout() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if _, err := Parse([]byte("server:\n  tcp_user_timeout: -1s\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "server.tcp_user_timeout: must not be negative") {
+		t.Fatalf("negative: %v", err)
+	}
+}
+
+// TestAssignNamesUsersOfAnIssuer: a tier assignment of a bare token
+// subject ("jwt:alice") is accepted only when the gateway trusts one
+// issuer; with several (or any) the error says what to write instead.
+func TestAssignNamesUsersOfAnIssuer(t *testing.T) {
+	const tiers = "limits:\n  tiers:\n    default: {requests: 10, window: 1s}\n    gold: {requests: 100, window: 1s}\n  clients:\n"
+	key := func(issuers string) string {
+		return "auth:\n  jwt:\n    keys:\n      - {kid: k, secret: s3cret-s3cret-s3cret-s3cret-s3cret, issuers: " + issuers + "}\n"
+	}
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{"one issuer listed", "auth:\n  jwt:\n    issuers: [https://a.example]\n    keys:\n      - {kid: k, secret: s3cret-s3cret-s3cret-s3cret-s3cret}\n" +
+			tiers + "    assign: {\"jwt:alice\": gold}\n", ""},
+		{"every key bound to one issuer", key("[https://a.example]") + tiers + "    assign: {\"jwt:alice\": gold}\n", ""},
+		{"no token verification", tiers + "    assign: {\"jwt:alice\": gold}\n", ""},
+		{"two issuers", key("[https://a.example, https://b.example]") + tiers + "    assign: {\"jwt:alice\": gold}\n",
+			`limits.clients.assign.jwt:alice: names a token subject without its issuer, and auth.jwt verifies tokens of 2 issuers (https://a.example, https://b.example); write it as limits.clients.assign_jwt: [{issuer: https://a.example, sub: alice, tier: gold}]`},
+		{"any issuer", key("[]") + tiers + "    assign: {\"jwt:alice\": gold}\n",
+			"limits.clients.assign.jwt:alice: names a token subject without its issuer, and auth.jwt verifies tokens of any issuer"},
+		{"by issuer", key("[https://a.example, https://b.example]") + tiers +
+			"    assign_jwt:\n      - {issuer: https://a.example, sub: alice, tier: gold}\n      - {issuer: https://b.example, sub: alice, tier: default}\n", ""},
+		{"an issuer no key signs for", key("[https://a.example, https://b.example]") + tiers +
+			"    assign_jwt:\n      - {issuer: https://c.example, sub: alice, tier: gold}\n",
+			`limits.clients.assign_jwt[0].issuer: "https://c.example" is not an issuer auth.jwt verifies`},
+		{"without issuer", key("[]") + tiers + "    assign_jwt:\n      - {sub: alice, tier: gold}\n",
+			"limits.clients.assign_jwt[0].issuer: must not be empty"},
+		{"twice", key("[]") + tiers + "    assign_jwt:\n      - {issuer: a, sub: alice, tier: gold}\n      - {issuer: a, sub: alice, tier: default}\n",
+			"limits.clients.assign_jwt[1]: places the same caller as limits.clients.assign_jwt[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), env(nil))
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBareZeroDuration: a duration written as a bare 0 decodes, as the
+// checker accepts it; before it passed the check and failed to decode,
+// so `request_timeout: 0` ("none" in docs/config.md) was refused.
+func TestBareZeroDuration(t *testing.T) {
+	cfg, err := Parse([]byte("server:\n  request_timeout: 0\n  shutdown_timeout: 3s\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.RequestTimeout != 0 || cfg.Server.ShutdownTimeout != 3*time.Second {
+		t.Fatalf("request_timeout %v, shutdown_timeout %v", cfg.Server.RequestTimeout, cfg.Server.ShutdownTimeout)
+	}
+}

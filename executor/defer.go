@@ -22,7 +22,9 @@ import (
 // Errors of a part's fetches go to that part's entries; a non-null
 // violation nulls the entry's data, never the primary's. When ctx ends
 // before every part was sent (the request deadline), a last payload
-// with a GATEWAY_TIMEOUT error and hasNext false ends the stream. emit
+// with a GATEWAY_TIMEOUT error and hasNext false ends the stream; a
+// deadline whose cause has an extension code (context.WithDeadlineCause:
+// the caller's token expired) gives that error instead. emit
 // returning false (the client went away) stops the run and cancels the
 // fetches in flight. Each payload is emitted in a fresh buffer; emit is
 // called from the calling goroutine only.
@@ -164,8 +166,12 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			// are released once they have.
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				// A client that went away (canceled) gets nothing more.
-				msg := "the request deadline passed before every deferred part was delivered"
-				b, _ := json.Marshal([]*Error{{Message: msg, Extensions: map[string]any{"code": "GATEWAY_TIMEOUT"}}})
+				msg, code := "the request deadline passed before every deferred part was delivered", "GATEWAY_TIMEOUT"
+				var coded interface{ ExtensionCode() string }
+				if cause := context.Cause(ctx); errors.As(cause, &coded) && coded.ExtensionCode() != "" {
+					msg, code = cause.Error(), coded.ExtensionCode()
+				}
+				b, _ := json.Marshal([]*Error{{Message: msg, Extensions: map[string]any{"code": code}}})
 				emit(append(append([]byte(`{"hasNext":false,"errors":`), b...), '}'))
 				nerrs++
 			}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/fedgate/gateway/auth"
@@ -15,8 +16,8 @@ import (
 
 // Client is who a request is counted against.
 type Client struct {
-	// ID is the source and the identity: "jwt:<claim value>",
-	// "key:<client name>" or "address:<ip>".
+	// ID is the source and the identity: `jwt:"<issuer>":<claim value>`
+	// (JWTClientID), "key:<client name>" or "address:<ip>".
 	ID string
 	// Tier is the name of the client's tier.
 	Tier string
@@ -26,16 +27,30 @@ type Client struct {
 type Identifier struct {
 	cfg  ClientsConfig
 	keys map[[32]byte]keyEntry // by sha256 of the key
+	// jwtTiers are ClientsConfig.AssignJWT by JWTClientID.
+	jwtTiers map[string]string
 	// proxies are ClientsConfig.TrustedProxies.
 	proxies []netip.Prefix
 }
 
 type keyEntry struct{ name, tier string }
 
+// JWTClientID is the id of a token's caller: the issuer, quoted (so no
+// issuer and claim value read as another pair), and the claim value. A
+// subject is one user only within its issuer: two identity providers
+// trusted by one gateway may both have an "alice", who must not share
+// a rate limit, nor a tier assignment.
+func JWTClientID(iss, v string) string {
+	return "jwt:" + strconv.Quote(iss) + ":" + v
+}
+
 // NewIdentifier returns an identifier for cfg (validated by
 // Config.Validate).
 func NewIdentifier(cfg ClientsConfig) *Identifier {
-	id := &Identifier{cfg: cfg, keys: map[[32]byte]keyEntry{}}
+	id := &Identifier{cfg: cfg, keys: map[[32]byte]keyEntry{}, jwtTiers: map[string]string{}}
+	for _, a := range cfg.AssignJWT {
+		id.jwtTiers[JWTClientID(a.Issuer, a.Sub)] = a.Tier
+	}
 	for name, k := range cfg.APIKeys {
 		id.keys[sha256.Sum256([]byte(k.Key))] = keyEntry{name: name, tier: k.Tier}
 	}
@@ -117,7 +132,19 @@ func (id *Identifier) fromJWT(r *http.Request) (Client, bool) {
 	if id.cfg.TierClaim != "" {
 		tier = claimString(caller.Claims[id.cfg.TierClaim])
 	}
-	return id.withTier(Client{ID: "jwt:" + v}, tier), true
+	iss, _ := caller.Claims["iss"].(string)
+	c := Client{ID: JWTClientID(iss, v)}
+	if t, ok := id.jwtTiers[c.ID]; ok {
+		c.Tier = t
+		return c, true
+	}
+	if t, ok := id.cfg.Assign["jwt:"+v]; ok {
+		// A bare subject: validation let it through only when one issuer
+		// is trusted (ClientsConfig.CheckIssuers).
+		c.Tier = t
+		return c, true
+	}
+	return id.withTier(c, tier), true
 }
 
 func (id *Identifier) fromAPIKey(r *http.Request) (Client, bool) {

@@ -36,7 +36,14 @@ func TestIdentify(t *testing.T) {
 	perAddress.IPv6Prefix = 128
 	customClaim.JWTClaim = "client_id"
 
-	alice := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"sub": "alice", "plan": "silver", "client_id": "app-7"}}
+	alice := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"iss": "https://a.example", "sub": "alice", "plan": "silver", "client_id": "app-7"}}
+	// Two identity providers each have a user "alice".
+	byIssuer := cfg
+	byIssuer.TierClaim = ""
+	byIssuer.Assign = nil
+	byIssuer.AssignJWT = []JWTAssignment{{Issuer: "https://a.example", Sub: "alice", Tier: "platinum"}}
+	aliceOfA := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"iss": "https://a.example", "sub": "alice"}}
+	aliceOfB := &auth.Caller{Authenticated: true, Subject: "alice", Claims: map[string]any{"iss": "https://b.example", "sub": "alice"}}
 	tests := []struct {
 		name   string
 		cfg    ClientsConfig
@@ -46,11 +53,21 @@ func TestIdentify(t *testing.T) {
 		want   Client
 	}{
 		{name: "jwt subject and tier claim", cfg: cfg, caller: alice,
-			want: Client{ID: "jwt:alice", Tier: "silver"}},
+			want: Client{ID: `jwt:"https://a.example":alice`, Tier: "silver"}},
 		{name: "jwt wins over api key", cfg: cfg, caller: alice, header: map[string]string{"X-API-Key": "s3cret"},
-			want: Client{ID: "jwt:alice", Tier: "silver"}},
+			want: Client{ID: `jwt:"https://a.example":alice`, Tier: "silver"}},
 		{name: "configured claim", cfg: customClaim, caller: alice,
-			want: Client{ID: "jwt:app-7", Tier: "silver"}},
+			want: Client{ID: `jwt:"https://a.example":app-7`, Tier: "silver"}},
+		// Before, both were "jwt:alice": one rate limit, one tier.
+		{name: "a subject is a user of its issuer", cfg: byIssuer, caller: aliceOfA,
+			want: Client{ID: `jwt:"https://a.example":alice`, Tier: "platinum"}},
+		{name: "the same subject of another issuer is another user", cfg: byIssuer, caller: aliceOfB,
+			want: Client{ID: `jwt:"https://b.example":alice`, Tier: "default"}},
+		{name: "no issuer is an issuer of its own", cfg: byIssuer, caller: &auth.Caller{Authenticated: true, Subject: "alice"},
+			want: Client{ID: `jwt:"":alice`, Tier: "default"}},
+		{name: "an issuer and subject cannot pose as another pair", cfg: byIssuer,
+			caller: &auth.Caller{Authenticated: true, Subject: `a.example":alice`, Claims: map[string]any{"iss": "https://"}},
+			want:   Client{ID: `jwt:"https://":a.example":alice`, Tier: "default"}},
 		{name: "unauthenticated caller falls through", cfg: cfg, caller: &auth.Caller{Subject: "x"}, header: map[string]string{"X-API-Key": "s3cret"},
 			want: Client{ID: "key:mobile", Tier: "gold"}},
 		{name: "api key without tier", cfg: cfg, header: map[string]string{"X-API-Key": "w3b"},
@@ -60,7 +77,7 @@ func TestIdentify(t *testing.T) {
 		{name: "remote address", cfg: cfg,
 			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
 		{name: "assignment by identity", cfg: cfg, caller: &auth.Caller{Authenticated: true, Subject: "vip"},
-			want: Client{ID: "jwt:vip", Tier: "platinum"}},
+			want: Client{ID: `jwt:"":vip`, Tier: "platinum"}},
 		{name: "assignment by address", cfg: cfg, remote: "10.0.0.9:5555",
 			want: Client{ID: "address:10.0.0.9", Tier: "internal"}},
 		{name: "configured order: address first", cfg: addrFirst, caller: alice,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -103,9 +105,26 @@ type ClientsConfig struct {
 	IPv6Prefix int `yaml:"ipv6_prefix"`
 	// DefaultTier is the tier of clients no rule places.
 	DefaultTier string `yaml:"default_tier"`
-	// Assign places clients in tiers by identity: "jwt:alice",
-	// "key:mobile" or "address:10.0.0.7" to a tier name.
+	// Assign places clients in tiers by identity: "key:mobile" or
+	// "address:10.0.0.7" to a tier name. "jwt:alice" names the token
+	// subject alice of any issuer: the gateway's configuration accepts
+	// it only when auth.jwt trusts exactly one issuer (CheckIssuers);
+	// else write AssignJWT.
 	Assign map[string]string `yaml:"assign"`
+	// AssignJWT places the token callers of one issuer in tiers.
+	AssignJWT []JWTAssignment `yaml:"assign_jwt"`
+}
+
+// JWTAssignment places one token caller in a tier: a subject is one
+// user only together with its issuer (two identity providers may both
+// have an "alice").
+type JWTAssignment struct {
+	// Issuer is the token's "iss".
+	Issuer string `yaml:"issuer"`
+	// Sub is the value of ClientsConfig.JWTClaim ("sub" by default).
+	Sub string `yaml:"sub"`
+	// Tier is the tier's name.
+	Tier string `yaml:"tier"`
 }
 
 // APIKey is one known API key.
@@ -268,6 +287,23 @@ func (c Config) Validate() error {
 			bad("clients.assign."+id, "names no tier in limits.tiers: %q", c.Clients.Assign[id])
 		}
 	}
+	assigned := map[string]int{}
+	for i, a := range c.Clients.AssignJWT {
+		key := fmt.Sprintf("clients.assign_jwt[%d]", i)
+		switch id := JWTClientID(a.Issuer, a.Sub); {
+		case a.Issuer == "":
+			bad(key+".issuer", "must not be empty (the token's iss)")
+		case a.Sub == "":
+			bad(key+".sub", "must not be empty (the token's %s)", c.Clients.JWTClaim)
+		case assigned[id] > 0:
+			bad(key, "places the same caller as limits.clients.assign_jwt[%d]", assigned[id]-1)
+		default:
+			assigned[id] = i + 1
+		}
+		if !c.hasTier(a.Tier) {
+			bad(key+".tier", "names no tier in limits.tiers: %q", a.Tier)
+		}
+	}
 	if len(c.Tiers) > 0 && !c.hasTier(c.Clients.DefaultTier) {
 		bad("clients.default_tier", "names no tier in limits.tiers: %q", c.Clients.DefaultTier)
 	}
@@ -296,6 +332,40 @@ func (c Config) Validate() error {
 	}
 	if c.Redis.KeyPrefix == "" {
 		bad("redis.key_prefix", "must not be empty")
+	}
+	return errors.Join(errs...)
+}
+
+// CheckIssuers checks the token callers placed in tiers against the
+// issuers the gateway's token verification trusts: trusted lists them,
+// or is nil when any issuer may be verified (no auth.jwt.issuers, a key
+// bound to none). A bare "jwt:<sub>" in Assign is one user only when
+// exactly one issuer is trusted; else it would place the users of that
+// name of every identity provider, and the error says what to write.
+// An AssignJWT issuer that no key may sign for places no one.
+func (c ClientsConfig) CheckIssuers(trusted []string) error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(c.Assign)) {
+		sub, ok := strings.CutPrefix(id, "jwt:")
+		if !ok || len(trusted) == 1 {
+			continue
+		}
+		if q, err := strconv.QuotedPrefix(sub); err == nil && strings.HasPrefix(sub[len(q):], ":") {
+			continue // a whole id, issuer included (JWTClientID)
+		}
+		which := "tokens of any issuer (no auth.jwt.issuers, or a key bound to none)"
+		iss := "ISSUER"
+		if len(trusted) > 1 {
+			which = fmt.Sprintf("tokens of %d issuers (%s)", len(trusted), strings.Join(trusted, ", "))
+			iss = trusted[0]
+		}
+		errs = append(errs, fmt.Errorf("limits.clients.assign.%s: names a token subject without its issuer, and auth.jwt verifies %s; "+
+			"write it as limits.clients.assign_jwt: [{issuer: %s, sub: %s, tier: %s}]", id, which, iss, sub, c.Assign[id]))
+	}
+	for i, a := range c.AssignJWT {
+		if trusted != nil && a.Issuer != "" && !slices.Contains(trusted, a.Issuer) {
+			errs = append(errs, fmt.Errorf("limits.clients.assign_jwt[%d].issuer: %q is not an issuer auth.jwt verifies (%s)", i, a.Issuer, strings.Join(trusted, ", ")))
+		}
 	}
 	return errors.Join(errs...)
 }

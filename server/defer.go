@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,7 +13,9 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/reqerr"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/telemetry"
@@ -56,6 +59,16 @@ func acceptsIncremental(accept string) bool {
 // or SSE transport's next message), stopping when emit returns false.
 func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit func([]byte) bool) {
 	return func(emit func([]byte) bool) {
+		// The answer ends when the caller's token does, as a
+		// subscription does: the parts not sent by then are not sent,
+		// a last payload says UNAUTHENTICATED. Before, a long @defer
+		// answer went on up to the request timeout after its token had
+		// expired.
+		if exp := tokenExpiry(auth.CallerFrom(ctx), s.opts.Auth.JWT.Leeway); !exp.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadlineCause(ctx, exp, errTokenExpired)
+			defer cancel()
+		}
 		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
 		s.subgraphHeaders(&in, a.hr)
 		if s.opts.Introspection {
@@ -92,6 +105,23 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 		}
 		executor.ExecuteIncrementalObserved(ectx, a.entry.plan, in, a.rt.transport, emit, s.partObserver(a.op.Name))
 	}
+}
+
+// errTokenExpired ends an incremental answer whose caller's token
+// expired before its last part (the code and message of a subscription's).
+var errTokenExpired = &reqerr.Error{Code: "UNAUTHENTICATED", Message: "the token has expired", Status: http.StatusUnauthorized}
+
+// tokenExpiry is when the verified token of c stops being accepted: its
+// exp plus the verification's leeway; zero without a token or an exp.
+func tokenExpiry(c *auth.Caller, leeway time.Duration) time.Time {
+	if c == nil || !c.Authenticated {
+		return time.Time{}
+	}
+	exp, ok := c.Claims["exp"].(float64)
+	if !ok || exp <= 0 || exp >= math.MaxInt32*4 {
+		return time.Time{}
+	}
+	return time.Unix(int64(exp), 0).Add(leeway)
 }
 
 // writeMultipart writes the payloads of run as a multipart/mixed answer

@@ -43,11 +43,11 @@ func (s *Server) chargeInvalid(ctx context.Context, hr *http.Request, h http.Hea
 
 // admitClient refuses, from its headers alone, a client the rate limit
 // refused and whose window has not refilled yet (rateWall).
-func (s *Server) admitClient(r *http.Request, h http.Header) error {
+func (s *Server) admitClient(h http.Header, client string) error {
 	if s.opts.Policy == nil {
 		return nil
 	}
-	return s.wall.check(h, s.opts.Policy.Identify(r).ID)
+	return s.wall.check(h, client)
 }
 
 // finishCost reports the executed operation to the policy and returns the

@@ -276,6 +276,55 @@ func TestRateLimitByJWTClaim(t *testing.T) {
 	}
 }
 
+// TestRateLimitKeepsIssuersApart: with two identity providers, each
+// with a user "alice", the rate limit and the tier are each alice's of
+// her issuer. Before, both were client "jwt:alice": b's alice used up a's
+// allowance, and an assignment of one took the other with it.
+func TestRateLimitKeepsIssuersApart(t *testing.T) {
+	cfg := limits.DefaultConfig()
+	cfg.Tiers = map[string]limits.TierConfig{
+		"default": {Requests: 1, Window: time.Hour},
+		"pro":     {Requests: 3, Window: time.Hour},
+	}
+	cfg.Clients.AssignJWT = []limits.JWTAssignment{{Issuer: "https://a.example", Sub: "alice", Tier: "pro"}}
+	secrets := map[string]string{"https://a.example": "secret-of-a-of-at-least-32-bytes!!", "https://b.example": "secret-of-b-of-at-least-32-bytes!!"}
+	g := gatewayWith(t, cfg, limits.PolicyOptions{}, func(o *server.Options) {
+		o.Auth.JWT.Keys = []auth.KeyConfig{
+			{KID: "a", Algorithms: []string{"HS256"}, Secret: secrets["https://a.example"], Issuers: []string{"https://a.example"}},
+			{KID: "b", Algorithms: []string{"HS256"}, Secret: secrets["https://b.example"], Issuers: []string{"https://b.example"}},
+		}
+	})
+	token := func(iss, kid string) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": iss, "sub": "alice", "exp": time.Now().Add(time.Hour).Unix()})
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString([]byte(secrets[iss]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	send := func(tok string) int {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { name } }"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		g.Handler.ServeHTTP(w, r)
+		if w.Code == http.StatusUnauthorized {
+			t.Fatalf("token refused: %s", w.Body)
+		}
+		return w.Code
+	}
+	aliceOfA, aliceOfB := token("https://a.example", "a"), token("https://b.example", "b")
+	var got []int
+	for _, tok := range []string{aliceOfB, aliceOfB, aliceOfA, aliceOfA, aliceOfA, aliceOfA} {
+		got = append(got, send(tok))
+	}
+	want := []int{200, 429, 200, 200, 200, 429} // b's alice: default (1), a's alice: pro (3)
+	if !slices.Equal(got, want) {
+		t.Fatalf("statuses %v, want %v", got, want)
+	}
+}
+
 // TestRateLimitedClientRefusedBeforeParsing is issue 15 item 4: once the
 // rate limit refused a client, its next requests are refused from their
 // headers until its window refills: an unparsable document gets

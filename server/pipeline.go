@@ -98,7 +98,11 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		reqerr.Write(w, contentType, err)
 		return
 	}
-	if err := s.admitClient(r, w.Header()); err != nil {
+	var client string // who the rate limits and max_inflight_per_client count
+	if s.opts.Policy != nil || s.slots != nil {
+		client = s.ClientOf(r)
+	}
+	if err := s.admitClient(w.Header(), client); err != nil {
 		reqerr.Write(w, contentType, err)
 		return
 	}
@@ -120,7 +124,15 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Only now, with the body read, does the request count against
-	// max_inflight_requests: a slow client holds no admission slot.
+	// max_inflight_per_client and max_inflight_requests: a slow client
+	// holds no admission slot.
+	if s.slots != nil {
+		if !s.slots.take(client) {
+			s.refuseClient(w, r)
+			return
+		}
+		defer s.slots.release(client)
+	}
 	release, ok := s.admitInflight(w, r)
 	if !ok {
 		return

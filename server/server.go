@@ -131,6 +131,18 @@ type HTTPOptions struct {
 	// counted): a client that does not read is cut then, and the answer's
 	// memory and its max_inflight_requests slot freed. 0 is none.
 	WriteTimeout time.Duration
+	// TCPUserTimeout is each connection's TCP_USER_TIMEOUT on Linux: data
+	// written that the client leaves unacknowledged, or unsent behind its
+	// closed receive window, that long ends the connection in the kernel.
+	// 0 follows WriteTimeout; negative turns it off.
+	TCPUserTimeout time.Duration
+	// MaxInflightPerClient is the most requests of one client (as the
+	// rate limits identify it: token caller, API key, else address)
+	// served at once, counted once the body is read; past it a request
+	// gets 429 CLIENT_INFLIGHT_LIMIT with Retry-After, so that one caller
+	// with slow operations cannot hold every execution slot. 0 is
+	// unlimited.
+	MaxInflightPerClient int
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes int
 	// MaxReadingBytes is the memory shared by the bodies being read at
@@ -143,7 +155,7 @@ type HTTPOptions struct {
 // DefaultHTTPOptions are the defaults of HTTPOptions.
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
-		WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
+		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of
@@ -159,15 +171,27 @@ func (s *Server) HTTPServer() *http.Server {
 	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
 		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
 	}
-	if h.WriteTimeout > 0 {
+	if ut := h.userTimeout(); ut > 0 {
 		// A client has WriteTimeout to read what the gateway sent, also
 		// once it is out of the handler's hands in the kernel's buffers.
 		hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-			setUserTimeout(socketOf(c), h.WriteTimeout)
+			setUserTimeout(socketOf(c), ut)
 			return joinwrite.ConnContext(ctx, c)
 		}
 	}
 	return hs
+}
+
+// userTimeout is the TCP_USER_TIMEOUT the public connections get; 0 is
+// none.
+func (h HTTPOptions) userTimeout() time.Duration {
+	switch {
+	case h.TCPUserTimeout < 0:
+		return 0
+	case h.TCPUserTimeout > 0:
+		return h.TCPUserTimeout
+	}
+	return max(h.WriteTimeout, 0)
 }
 
 // socketOf returns the connection under c's wrappers: joinwrite's Conn
@@ -220,6 +244,8 @@ type Server struct {
 	sec        *security
 	caches     *caches
 	obs        observer
+	// slots counts each client's requests in flight (nil: no bound).
+	slots *clientSlots
 	// reading is the budget of the bodies being read (nil: none).
 	reading *request.Budget
 	// mux routes the public paths (routes).
@@ -300,6 +326,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()
+	s.slots = newClientSlots(opts.HTTP.MaxInflightPerClient)
 	s.routes()
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)

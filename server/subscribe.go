@@ -132,16 +132,29 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// A client the rate limit refused is refused again from its identity
 	// alone until its window refills (rateWall), as an HTTP request is:
 	// a flood of operations over a WebSocket costs a map lookup each.
-	if err := s.admitClient(r, rh); err != nil {
+	client := s.ClientOf(r)
+	if err := s.admitClient(rh, client); err != nil {
 		return failErr(err)
 	}
-	// An operation of a stream counts against max_inflight_requests as
-	// an HTTP request does, from here until it is planned (a
-	// subscription) or answered (a query or mutation; with @defer, until
-	// its last payload or until ctx ends).
+	// An operation of a stream counts against max_inflight_per_client
+	// and max_inflight_requests as an HTTP request does, from here until
+	// it is planned (a subscription) or answered (a query or mutation;
+	// with @defer, until its last payload or until ctx ends): a client's
+	// WebSockets do not add up to more.
+	if s.slots != nil && !s.slots.take(client) {
+		rh.Set("Retry-After", s.retryAfter())
+		return failErr(errClientInflight)
+	}
 	release, ok := s.admitStreamOperation(ctx)
 	if !ok {
+		if s.slots != nil {
+			s.slots.release(client)
+		}
 		return failErr(errOverloaded)
+	}
+	if s.slots != nil {
+		global := release
+		release = func() { global(); s.slots.release(client) }
 	}
 	defer func() { release() }()
 	// The hooks (hooks.go): the stream's state, and SupergraphRequest for

@@ -78,21 +78,28 @@ func TestUnreadAnswersAreCutInTheKernel(t *testing.T) {
 // embedder serving HTTPServer with ServeTLS, as joinwrite's tests do).
 // Before, a *tls.Conn was neither a joinwrite.Conn nor a syscall.Conn,
 // so TLS connections were silently left without the timeout. With
-// write_timeout 0 it stays unset.
+// write_timeout 0 it stays unset. HTTPOptions.TCPUserTimeout sets it
+// apart from the write timeout, or (negative) turns it off while the
+// write deadline stays: before, write_timeout was the one knob of both.
 func TestUserTimeoutReachesTheSocketUnderWrappers(t *testing.T) {
+	plain := func(c net.Conn) net.Conn { return c }
 	for _, c := range []struct {
-		name         string
-		writeTimeout time.Duration
-		wrap         func(net.Conn) net.Conn
-		wantMS       int
+		name                      string
+		writeTimeout, userTimeout time.Duration
+		wrap                      func(net.Conn) net.Conn
+		wantMS                    int
 	}{
-		{"joinwrite", 1500 * time.Millisecond, func(c net.Conn) net.Conn { return c }, 1500},
-		{"TLS over joinwrite", 1500 * time.Millisecond, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 1500},
-		{"TLS over joinwrite, no write timeout", 0, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 0},
+		{"joinwrite", 1500 * time.Millisecond, 0, plain, 1500},
+		{"TLS over joinwrite", 1500 * time.Millisecond, 0, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 1500},
+		{"TLS over joinwrite, no write timeout", 0, 0, func(c net.Conn) net.Conn { return tls.Server(c, &tls.Config{}) }, 0},
+		{"its own knob", 1500 * time.Millisecond, 4 * time.Second, plain, 4000},
+		{"its own knob without a write timeout", 0, 4 * time.Second, plain, 4000},
+		{"turned off, write timeout kept", 1500 * time.Millisecond, -1, plain, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opts := server.DefaultOptions()
 			opts.HTTP.WriteTimeout = c.writeTimeout
+			opts.HTTP.TCPUserTimeout = c.userTimeout
 			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {

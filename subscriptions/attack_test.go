@@ -145,8 +145,22 @@ func sseQueryAccept(t *testing.T, url, query, accept string) (int, string) {
 // bounds the operations of the stream transports as it bounds HTTP
 // requests (before, an operation over WebSocket or SSE was never
 // counted: 3,000 queries on one WebSocket ran at once with the limit
-// at 20).
+// at 20), and server.max_inflight_per_client bounds a client's stream
+// operations with its HTTP requests (CLIENT_INFLIGHT_LIMIT).
 func TestStreamOperationsCountAsInflight(t *testing.T) {
+	for _, bound := range []struct {
+		name string
+		set  func(*server.Options)
+		code string
+	}{
+		{"max_inflight_requests", func(o *server.Options) { o.Observe.MaxInflightRequests = 1 }, "SERVICE_OVERLOADED"},
+		{"max_inflight_per_client", func(o *server.Options) { o.HTTP.MaxInflightPerClient = 1 }, server.CodeClientInflightLimit},
+	} {
+		t.Run(bound.name, func(t *testing.T) { streamOperationsBounded(t, bound.set, bound.code) })
+	}
+}
+
+func streamOperationsBounded(t *testing.T, set func(*server.Options), code string) {
 	cases := []struct {
 		name string
 		// second sends a query while the first holds the only slot and
@@ -174,7 +188,7 @@ func TestStreamOperationsCountAsInflight(t *testing.T) {
 			entered, release := make(chan struct{}), make(chan struct{})
 			var held atomic.Bool
 			opts := server.DefaultOptions()
-			opts.Observe.MaxInflightRequests = 1
+			set(&opts)
 			e := newEnv(t, envOptions{server: &opts, products: func(h http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if !held.Swap(true) {
@@ -192,8 +206,8 @@ func TestStreamOperationsCountAsInflight(t *testing.T) {
 			<-entered
 			got := tc.second(t, e)
 			close(release)
-			if !strings.Contains(got, "SERVICE_OVERLOADED") {
-				t.Errorf("an operation past max_inflight_requests got %s, want SERVICE_OVERLOADED", got)
+			if !strings.Contains(got, code) {
+				t.Errorf("an operation past the bound got %s, want %s", got, code)
 			}
 			if body := <-first; !strings.Contains(body, `"upc"`) {
 				t.Errorf("the operation in flight got %s, want its data", body)

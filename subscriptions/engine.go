@@ -50,6 +50,11 @@ type Options struct {
 	// Buffer is how many messages may wait for a slow client, per
 	// connection (64). A client that lets it fill is disconnected.
 	Buffer int
+	// BufferBytes bounds the bytes of those messages (1 MiB): a client
+	// that does not read large events is disconnected once they add up
+	// to it, instead of making the gateway hold Buffer of them. A message
+	// larger than the bound is still queued when nothing else waits.
+	BufferBytes int64
 	// WriteTimeout is the longest one write to a client may block (10s);
 	// a client that does not read is disconnected after it.
 	WriteTimeout time.Duration
@@ -124,6 +129,9 @@ func (o *Options) defaults() {
 	def(&o.MaxConnections, DefaultMaxConnections)
 	def(&o.MaxConnectionsPerClient, DefaultMaxConnectionsPerClient)
 	def(&o.Buffer, 64)
+	if o.BufferBytes <= 0 {
+		o.BufferBytes = DefaultBufferBytes
+	}
 	def(&o.MaxPending, 256)
 	def(&o.MaxReservations, 10)
 	def(&o.MaxInflightPerConnection, 100)
@@ -166,6 +174,16 @@ const DefaultMaxConnectionsPerClient = 100
 // CodeConnectionLimit refuses a stream connection of a client that has
 // MaxConnectionsPerClient open.
 const CodeConnectionLimit = "CONNECTION_LIMIT"
+
+// DefaultBufferBytes is the default of Options.BufferBytes.
+const DefaultBufferBytes = 1 << 20
+
+// fits reports whether a message of n bytes may join held bytes already
+// waiting for a connection (Options.BufferBytes): always when nothing
+// waits, so that one message larger than the bound still goes out.
+func (o *Options) fits(held, n int64) bool {
+	return held == 0 || held+n <= o.BufferBytes
+}
 
 // DefaultMaxVariableBytesPerClient is the default of
 // Options.MaxVariableBytesPerClient.

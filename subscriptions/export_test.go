@@ -24,6 +24,24 @@ func (e *Engine) Reservations() int {
 	return len(e.reservations)
 }
 
+// HeldBytes returns the bytes of the messages waiting for the open
+// WebSockets, or being written to them (Options.BufferBytes).
+func (e *Engine) HeldBytes() int64 {
+	e.mu.Lock()
+	conns := make([]*wsConn, 0, len(e.conns))
+	for c := range e.conns {
+		conns = append(conns, c)
+	}
+	e.mu.Unlock()
+	var n int64
+	for _, c := range conns {
+		c.qmu.Lock()
+		n += c.held
+		c.qmu.Unlock()
+	}
+	return n
+}
+
 // JoinedGroups returns how many groups of subscriptions there are, and
 // how many of them listen to their upstream stream (a review the
 // subgraph sends before a group joins its stream does not reach it).

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,17 +60,30 @@ type httpSink struct {
 	out  chan []byte
 	done chan []byte // receives the end: nil for complete, else errors
 	dead chan struct{}
+	opts *Options
+	// held is the bytes of the events in out and of the one being
+	// written (Options.BufferBytes).
+	held atomic.Int64
 }
 
 func (s *httpSink) next(body []byte, tr *fanTrace) bool {
+	n := int64(len(body))
+	if held := s.held.Add(n); !s.opts.fits(held-n, n) {
+		s.held.Add(-n)
+		return false
+	}
 	select {
 	case s.out <- body:
 		tr.written(1, true) // queued: the transport does not trace its writes
 		return true
 	default:
+		s.held.Add(-n)
 		return false
 	}
 }
+
+// sent gives back the bytes of an event written to the client.
+func (s *httpSink) sent(body []byte) { s.held.Add(-int64(len(body))) }
 
 func (s *httpSink) end(errs []byte) {
 	select {
@@ -202,7 +216,7 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		_, _ = w.Write(append(fw.event(p.Result), fw.complete()...))
 		return
 	}
-	sk := &httpSink{out: make(chan []byte, e.opts.Buffer), done: make(chan []byte, 1), dead: make(chan struct{})}
+	sk := &httpSink{out: make(chan []byte, e.opts.Buffer), done: make(chan []byte, 1), dead: make(chan struct{}), opts: &e.opts}
 	sub, rerr := e.start(id, p, sk, nil)
 	if rerr != nil {
 		writeRefusal(w, rerr)
@@ -259,6 +273,7 @@ func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write 
 			if !write(fw.event(body)) {
 				return false
 			}
+			sk.sent(body)
 		case errs := <-sk.done:
 			// Events queued before the end go first.
 			for {
@@ -267,6 +282,7 @@ func (e *Engine) stream(sk *httpSink, fw writer, keepAlive time.Duration, write 
 					if !write(fw.event(body)) {
 						return false
 					}
+					sk.sent(body)
 					continue
 				default:
 				}

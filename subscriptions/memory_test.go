@@ -339,11 +339,11 @@ func TestIdleHTTPSubscriptionMemory(t *testing.T) {
 // TestBackloggedClientInOrder fills a client's socket (it reads nothing
 // while large events arrive, so the gateway's non-blocking writes come up
 // short and a writer finishes them) and then reads: with room for them in
-// its buffer, every event arrives once, whole and in order, on both of
-// the connection's subscriptions.
+// its buffer (by count and by bytes), every event arrives once, whole
+// and in order, on both of the connection's subscriptions.
 func TestBackloggedClientInOrder(t *testing.T) {
 	const events = 200
-	e := newEnv(t, envOptions{engine: subscriptions.Options{Buffer: 4 * events}})
+	e := newEnv(t, envOptions{engine: subscriptions.Options{Buffer: 4 * events, BufferBytes: 16 << 20}})
 	// The gateway's socket gets a small send buffer: it fills at once.
 	subscriptions.SetAcceptHook(t, func(c net.Conn) { _ = c.(*net.TCPConn).SetWriteBuffer(4096) })
 	c := dialRaw(t, e.WSURL)

@@ -38,11 +38,14 @@ type reservation struct {
 	client string
 	expiry *time.Timer
 
-	mu     sync.Mutex
-	open   bool
-	ended  bool
-	ops    map[string]*sseOp
-	queue  [][]byte // framed events waiting for the stream
+	mu    sync.Mutex
+	open  bool
+	ended bool
+	ops   map[string]*sseOp
+	queue [][]byte // framed events waiting for the stream
+	// held is the bytes of the queued events and of those being written
+	// (Options.BufferBytes).
+	held   int64
 	signal chan struct{}
 	dead   chan struct{}
 }
@@ -229,6 +232,15 @@ func (res *reservation) push(msgs ...[]byte) bool {
 		res.mu.Unlock()
 		return false
 	}
+	var n int64
+	for _, m := range msgs {
+		n += int64(len(m))
+	}
+	if !res.e.opts.fits(res.held, n) {
+		res.mu.Unlock()
+		return false
+	}
+	res.held += n
 	res.queue = append(res.queue, msgs...)
 	res.mu.Unlock()
 	select {
@@ -428,7 +440,13 @@ func (e *Engine) serveReservedStream(w http.ResponseWriter, r *http.Request, res
 		for _, m := range q {
 			batch = append(batch, m...)
 		}
-		return write(batch)
+		if !write(batch) {
+			return false
+		}
+		res.mu.Lock()
+		res.held -= int64(len(batch))
+		res.mu.Unlock()
+		return true
 	}
 	for {
 		select {

@@ -67,8 +67,11 @@ type wsConn struct {
 	// goroutine.
 	brMu sync.Mutex
 
-	qmu     sync.Mutex
-	queue   []outMsg
+	qmu   sync.Mutex
+	queue []outMsg
+	// held is the bytes of the queued messages and of those being
+	// written (Options.BufferBytes).
+	held    int64
 	writing bool
 	dead    bool
 	// flushed is closed when the queue drained after dead was set.
@@ -117,6 +120,29 @@ type outMsg struct {
 	tr *fanTrace
 }
 
+// size is the bytes m holds for its connection (what it frames to,
+// near enough).
+func (m *outMsg) size() int64 {
+	return int64(len(m.raw)+len(m.id)+len(m.typ)+len(m.payload)+len(m.idJSON)+len(m.tail)) + 32
+}
+
+// sizeOf is the bytes of msgs.
+func sizeOf(msgs []outMsg) int64 {
+	var n int64
+	for i := range msgs {
+		n += msgs[i].size()
+	}
+	return n
+}
+
+// wrote gives back the bytes of msgs, written.
+func (c *wsConn) wrote(msgs []outMsg) {
+	n := sizeOf(msgs)
+	c.qmu.Lock()
+	c.held = max(c.held-n, 0)
+	c.qmu.Unlock()
+}
+
 type wsClose struct {
 	code   websocket.StatusCode
 	reason string
@@ -133,6 +159,10 @@ type wsSub struct {
 }
 
 func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !originAllowed(r, e.opts.OriginPatterns) {
+		writeRefusal(w, errOrigin)
+		return
+	}
 	client := e.gw.ClientOf(r)
 	if rerr := e.acquireConn(client); rerr != nil {
 		writeRefusal(w, rerr)
@@ -286,10 +316,20 @@ func (c *wsConn) enqueueAll(msgs []outMsg, force bool) int {
 	if !force {
 		took = min(took, max(c.e.opts.Buffer-len(c.queue), 0))
 	}
+	var bytes int64
+	for i := range msgs[:took] {
+		n := msgs[i].size()
+		if !force && !c.e.opts.fits(c.held+bytes, n) {
+			took = i
+			break
+		}
+		bytes += n
+	}
 	if took == 0 {
 		c.qmu.Unlock()
 		return 0
 	}
+	c.held += bytes
 	if c.writing {
 		c.queue = append(c.queue, msgs[:took]...)
 		c.qmu.Unlock()
@@ -325,6 +365,7 @@ func (c *wsConn) writeNow(batch []outMsg) {
 		for _, m := range batch {
 			m.tr.written(1, true)
 		}
+		c.wrote(batch)
 		c.flush(nil, nil) // what was queued meanwhile, if anything, on a writer goroutine
 	case errors.Is(err, errWouldBlock):
 		// The socket holds part of the frames and c.io.out stays locked
@@ -362,7 +403,9 @@ func (c *wsConn) flush(batch []outMsg, rest *[]byte) {
 			return
 		}
 		rest = nil
+		n := sizeOf(batch)
 		c.qmu.Lock()
+		c.held = max(c.held-n, 0)
 		if len(c.queue) == 0 {
 			c.stopWriting()
 			c.qmu.Unlock()
@@ -378,6 +421,7 @@ func (c *wsConn) flush(batch []outMsg, rest *[]byte) {
 func (c *wsConn) stopWriting() {
 	c.writing = false
 	c.queue = nil
+	c.held = 0
 	if c.dead {
 		close(c.flushed)
 	}
@@ -400,6 +444,7 @@ func (c *wsConn) failWrites(batch []outMsg, err error) {
 	c.dead = true
 	c.writing = false
 	c.queue = nil
+	c.held = 0
 	if wasDead {
 		close(c.flushed)
 	}

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"hash/maphash"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fedgate/gateway/internal/reqerr"
+)
+
+// CodeClientInflightLimit refuses a request of a client that already has
+// HTTPOptions.MaxInflightPerClient requests in flight.
+const CodeClientInflightLimit = "CLIENT_INFLIGHT_LIMIT"
+
+var errClientInflight = &reqerr.Error{Code: CodeClientInflightLimit, Status: http.StatusTooManyRequests,
+	Message: "this client has too many requests in flight (server.max_inflight_per_client); retry when one is answered"}
+
+// clientSlots counts each client's requests in flight, so that one
+// caller with slow operations cannot hold every execution slot (the
+// memory budget, max_inflight_requests) while the others wait or are
+// shed. Clients are spread over shards by a seeded hash, each a map
+// under its own lock: an entry lives only while its client has requests
+// in flight.
+type clientSlots struct {
+	max    int32
+	seed   maphash.Seed
+	shards [32]slotShard
+}
+
+type slotShard struct {
+	mu sync.Mutex
+	n  map[string]int32
+	_  [40]byte // a cache line each
+}
+
+func newClientSlots(max int) *clientSlots {
+	if max <= 0 {
+		return nil
+	}
+	c := &clientSlots{max: int32(min(max, 1<<30)), seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].n = map[string]int32{}
+	}
+	return c
+}
+
+func (c *clientSlots) shard(client string) *slotShard {
+	return &c.shards[maphash.String(c.seed, client)%uint64(len(c.shards))]
+}
+
+// take counts a request of client; false, and nothing counted, when the
+// client is at the bound.
+func (c *clientSlots) take(client string) bool {
+	sh := c.shard(client)
+	sh.mu.Lock()
+	n := sh.n[client]
+	ok := n < c.max
+	if ok {
+		sh.n[client] = n + 1
+	}
+	sh.mu.Unlock()
+	return ok
+}
+
+// release ends a request take counted.
+func (c *clientSlots) release(client string) {
+	sh := c.shard(client)
+	sh.mu.Lock()
+	if n := sh.n[client] - 1; n > 0 {
+		sh.n[client] = n
+	} else {
+		delete(sh.n, client)
+	}
+	sh.mu.Unlock()
+}
+
+// refuseClient answers a request refused by clientSlots: 429 with
+// Retry-After and CLIENT_INFLIGHT_LIMIT.
+func (s *Server) refuseClient(w http.ResponseWriter, r *http.Request) {
+	s.opts.Observe.Metrics.Shed(r.Context(), "client_inflight")
+	w.Header().Set("Retry-After", s.retryAfter())
+	reqerr.Write(w, responseType(r.Header.Get("Accept")), errClientInflight)
+}
+
+// retryAfter is the Retry-After of a refusal for load (Observe.RetryAfter
+// in whole seconds, 1 by default).
+func (s *Server) retryAfter() string {
+	after := s.opts.Observe.RetryAfter
+	if after <= 0 {
+		after = time.Second
+	}
+	return strconv.Itoa(int((after + time.Second - 1) / time.Second))
+}

@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fedgate/gateway/auth"
+	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subgraphs/demo"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TestOneClientCannotHoldEverySlot: a caller whose operations are slow
+// (here a subgraph that holds them) sends more requests than
+// max_inflight_requests at once; it gets max_inflight_per_client of them
+// served, the rest 429 CLIENT_INFLIGHT_LIMIT with Retry-After, and
+// another caller is still served meanwhile. Before, the hostile caller
+// held all four slots and every other client got 503
+// SERVICE_OVERLOADED for as long as its operations ran.
+func TestOneClientCannotHoldEverySlot(t *testing.T) {
+	const secret = "a-test-secret-of-at-least-32-bytes!!"
+	hold := make(chan struct{})
+	var held atomic.Int32
+	products := demo.Handlers()["products"]
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held.Add(1)
+		<-hold
+		products.ServeHTTP(w, r)
+	})
+	opts := server.DefaultOptions()
+	opts.Observe.MaxInflightRequests = 4
+	opts.HTTP.MaxInflightPerClient = 2
+	opts.Cache.Dedupe, opts.Cache.InboundDedupe = false, false
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "k", Algorithms: []string{"HS256"}, Secret: secret}}
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("products", slow))
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	defer release()
+	token := func(sub string) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Hour).Unix()})
+		tok.Header["kid"] = "k"
+		s, err := tok.SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	send := func(tok, query string) *gatewaytest.Response {
+		req, _ := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":"`+query+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := g.Do(req)
+		if err != nil {
+			t.Error(err)
+			return &gatewaytest.Response{}
+		}
+		return resp
+	}
+	hostile, victim := token("mallory"), token("alice")
+	const sent = 6
+	answers := make(chan *gatewaytest.Response, sent)
+	for range sent {
+		go func() { answers <- send(hostile, "{ topProducts { name } }") }()
+	}
+	// Two are held in the subgraph; the other four come back at once.
+	for i := range sent - 2 {
+		select {
+		case resp := <-answers:
+			var body struct {
+				Errors []struct{ Extensions struct{ Code string } }
+			}
+			_ = json.Unmarshal(resp.Body, &body)
+			if resp.Status != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" ||
+				len(body.Errors) != 1 || body.Errors[0].Extensions.Code != server.CodeClientInflightLimit {
+				t.Fatalf("hostile request %d: %d %q %s", i, resp.Status, resp.Header.Get("Retry-After"), resp.Body)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("only %d of the hostile client's surplus requests were refused; %d held by the subgraph", i, held.Load())
+		}
+	}
+	// The two admitted reach the subgraph (the refusals may come back
+	// before they do); no more can.
+	for deadline := time.Now().Add(20 * time.Second); held.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := held.Load(); n != 2 {
+		t.Fatalf("%d hostile operations reached the subgraph, want 2", n)
+	}
+	if resp := send(victim, "{ __typename }"); resp.Status != http.StatusOK {
+		t.Fatalf("another client while the hostile one holds its slots: %d %s", resp.Status, resp.Body)
+	}
+	release()
+	for range 2 {
+		if resp := <-answers; resp.Status != http.StatusOK {
+			t.Fatalf("a held request: %d %s", resp.Status, resp.Body)
+		}
+	}
+	// Its slots are given back.
+	if resp := send(hostile, "{ topProducts { name } }"); resp.Status != http.StatusOK {
+		t.Fatalf("after its requests ended: %d %s", resp.Status, resp.Body)
+	}
+}
