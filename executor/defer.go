@@ -206,6 +206,10 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 				obs.PartDone(partCtx[i], dp.Parts[i].Defer, counts[k], false)
 			}
 		}
+		if out == nil {
+			// The parts have no entries and more payloads follow.
+			continue
+		}
 		if !emit(out) {
 			cancel()
 			abandon()
@@ -227,7 +231,11 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // path, with the errors of the fetches the part owns that no payload
 // reported yet. counts holds the errors each part's entries carry; errors
 // of no entry go to the payload's own errors (counted with the first
-// part).
+// part). A payload without entries has no "incremental" list; when it has
+// no errors either and hasNext is true, renderParts returns nil: there is
+// nothing to send (graphql-js 17's incremental delivery, deferSpec
+// 20220824, sends a payload only for completed fragments, and
+// {"hasNext":false} alone when the last ones had nothing).
 func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -246,9 +254,23 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 			reported[err] = true
 			placed := false
 			for _, it := range mine {
-				if related(err.Path, it.path) {
-					it.errors = append([]*Error{err}, it.errors...)
-					placed = true
+				if !related(err.Path, it.path) {
+					continue
+				}
+				// An error at or above the entry's path (a fetch that
+				// failed for a whole list) concerns every entry below
+				// it: each carries it, at its own path, as graphql-js
+				// gives each deferred fragment the errors raised in it.
+				// One at a path below the entry's concerns that entry.
+				own := err
+				if len(err.Path) < len(it.path) {
+					c := *err
+					c.Path = it.path
+					own = &c
+				}
+				it.errors = append([]*Error{own}, it.errors...)
+				placed = true
+				if own == err {
 					break
 				}
 			}
@@ -261,9 +283,16 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 			counts[k] += len(it.errors)
 		}
 	}
+	if len(items) == 0 && len(loose) == 0 && hasNext {
+		// Nothing to send (the fragments apply to no object the client
+		// holds): graphql-js sends no payload then.
+		return nil, counts
+	}
 	buf := []byte(`{"hasNext":`)
 	buf = strconv.AppendBool(buf, hasNext)
-	buf = append(buf, `,"incremental":[`...)
+	if len(items) > 0 {
+		buf = append(buf, `,"incremental":[`...)
+	}
 	for i, it := range items {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -285,7 +314,9 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 		}
 		buf = append(buf, '}')
 	}
-	buf = append(buf, ']')
+	if len(items) > 0 {
+		buf = append(buf, ']')
+	}
 	if len(loose) > 0 {
 		b, _ := json.Marshal(loose)
 		buf = append(append(buf, `,"errors":`...), b...)
