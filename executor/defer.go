@@ -64,10 +64,6 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		e.run(dp.Primary)
 	}
 	buf, nerrs := e.render(nil, dp.PrimaryShape, in.Introspect)
-	buf = append(buf[:len(buf)-1], `,"hasNext":true}`...)
-	if !emit(buf) {
-		return
-	}
 	// What the client holds: a deferred fragment under an object the
 	// primary part nulled (null propagation) is not delivered.
 	var shown *jsonvalue.Value
@@ -79,8 +75,22 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	for _, err := range e.errors {
 		reported[err] = true
 	}
-
 	n := len(dp.Parts)
+	sent := make([]bool, n)
+	if !e.anyEntries(plan.Shape, dp, sent, shown, nulled) {
+		// No deferred fragment applies to an object the client holds
+		// (empty lists, no object of their types): the initial payload
+		// is the only one, as graphql-js answers such an operation.
+		buf = append(buf[:len(buf)-1], `,"hasNext":false}`...)
+		emit(buf)
+		finishStats(in.Stats, e, nerrs)
+		return
+	}
+	buf = append(buf[:len(buf)-1], `,"hasNext":true}`...)
+	if !emit(buf) {
+		return
+	}
+
 	index := map[*planner.Defer]int{}
 	owned := make([]map[*planner.Fetch]bool, n)
 	for i, part := range dp.Parts {
@@ -88,7 +98,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		owned[i] = fetchesOf(part.Node, map[*planner.Fetch]bool{})
 	}
 	done := make(chan int, n)
-	started, finished, sent := make([]bool, n), make([]bool, n), make([]bool, n)
+	started, finished := make([]bool, n), make([]bool, n)
 	partCtx := make([]context.Context, n)
 	var wg sync.WaitGroup
 	startReady := func() {
@@ -128,15 +138,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			}(i, part.Node)
 		}
 	}
-	finish := func() {
-		if in.Stats != nil {
-			in.Stats.SubgraphBytes = e.bytes.Load()
-			in.Stats.Errors = nerrs
-			e.mu.Lock()
-			in.Stats.CacheControl = append([]string(nil), e.cacheControl...)
-			e.mu.Unlock()
-		}
-	}
+	finish := func() { finishStats(in.Stats, e, nerrs) }
 	// abandon tells obs about the parts started and never sent.
 	abandon := func() {
 		if obs == nil {
@@ -199,7 +201,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		if len(batch) == 0 {
 			continue
 		}
-		out, counts := e.renderParts(plan.Shape, dp, batch, owned, reported, shown, nulled, remaining > 0, in.Introspect)
+		out, counts, more := e.renderParts(plan.Shape, dp, batch, sent, owned, reported, shown, nulled, in.Introspect)
 		for k, i := range batch {
 			nerrs += counts[k]
 			if obs != nil {
@@ -215,9 +217,35 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			abandon()
 			break
 		}
+		if !more {
+			// The parts not sent have no entries (their fragments apply
+			// to no object the client holds), so their fetches have no
+			// representations to send: the stream has ended.
+			wg.Wait()
+			if obs != nil {
+				for i, part := range dp.Parts {
+					if started[i] && !sent[i] {
+						obs.PartDone(partCtx[i], part.Defer, 0, false)
+					}
+				}
+			}
+			break
+		}
 	}
 	wg.Wait()
 	finish()
+}
+
+// finishStats fills stats (nil: none) once the run is over.
+func finishStats(stats *Stats, e *execution, nerrs int) {
+	if stats == nil {
+		return
+	}
+	stats.SubgraphBytes = e.bytes.Load()
+	stats.Errors = nerrs
+	e.mu.Lock()
+	stats.CacheControl = append([]string(nil), e.cacheControl...)
+	e.mu.Unlock()
 }
 
 // fetchesOf adds the fetches of n to out.
@@ -231,12 +259,13 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // path, with the errors of the fetches the part owns that no payload
 // reported yet. counts holds the errors each part's entries carry; errors
 // of no entry go to the payload's own errors (counted with the first
-// part). A payload without entries has no "incremental" list; when it has
-// no errors either and hasNext is true, renderParts returns nil: there is
-// nothing to send (graphql-js 17's incremental delivery, deferSpec
-// 20220824, sends a payload only for completed fragments, and
-// {"hasNext":false} alone when the last ones had nothing).
-func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
+// part). hasNext, also returned, is whether a part not sent (sent marks
+// the batch too) may still have entries (anyEntries). A payload without
+// entries has no "incremental" list; when it has no errors either and
+// hasNext is true, renderParts returns nil: there is nothing to send
+// (graphql-js 17's incremental delivery, deferSpec 20220824, sends a
+// payload only for completed fragments).
+func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, sent []bool, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var items []*incremental
@@ -283,10 +312,11 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 			counts[k] += len(it.errors)
 		}
 	}
+	hasNext := e.anyEntriesLocked(shape, dp, sent, shown, nulled)
 	if len(items) == 0 && len(loose) == 0 && hasNext {
 		// Nothing to send (the fragments apply to no object the client
 		// holds): graphql-js sends no payload then.
-		return nil, counts
+		return nil, counts, true
 	}
 	buf := []byte(`{"hasNext":`)
 	buf = strconv.AppendBool(buf, hasNext)
@@ -321,7 +351,65 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 		b, _ := json.Marshal(loose)
 		buf = append(append(buf, `,"errors":`...), b...)
 	}
-	return append(buf, '}'), counts
+	return append(buf, '}'), counts, hasNext
+}
+
+// anyEntries reports whether a part not sent may still have entries: its
+// fragment applies to an object the client holds (or will, once the
+// part's parent, not sent yet, is). Where a part's parent was sent, the
+// objects at its path are in the data already (the enclosing part fetched
+// them; the part's own fetches only add fields to them), so a part none
+// applies to never has an entry, and its fetches no representation.
+// graphql-js makes no record for such a fragment, so it ends the stream
+// (hasNext false) with the last payload that has entries.
+func (e *execution) anyEntries(shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.anyEntriesLocked(shape, dp, sent, shown, nulled)
+}
+
+// anyEntriesLocked is anyEntries with e.mu held.
+func (e *execution) anyEntriesLocked(shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
+	index := make(map[*planner.Defer]int, len(dp.Parts))
+	for i, part := range dp.Parts {
+		index[part.Defer] = i
+	}
+	memo := map[int]bool{}
+	var may func(i int) bool
+	may = func(i int) bool {
+		if v, ok := memo[i]; ok {
+			return v
+		}
+		d := dp.Parts[i].Defer
+		var v bool
+		if p := d.Parent; p != nil && !sent[index[p]] {
+			// The parent's entries are not rendered yet: the part has
+			// entries when its parent may.
+			v = may(index[p])
+		} else {
+			v = e.hasEntry(shape, dp, d, shown, nulled)
+		}
+		memo[i] = v
+		return v
+	}
+	for i := range dp.Parts {
+		if !sent[i] && may(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasEntry reports whether d's fragment applies to an object of its path
+// the client holds, where deferItems would render an entry.
+func (e *execution) hasEntry(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries) bool {
+	found := false
+	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
+		if !found {
+			_, found = entryAt(dp, d, v, sel, path, nulled)
+		}
+	})
+	return found
 }
 
 // incremental is one entry of a subsequent payload.
@@ -388,29 +476,13 @@ func appendPathKey(key []byte, path []any) []byte {
 // enclosing fragment sent with data null); entries d sends with data
 // null are added to nulled.
 func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
-	root := e.data
-	if root == nil {
-		// No fetch ran (a deferred __typename at the root, say): the root
-		// object is still there to render from.
-		var a jsonvalue.Arena
-		root = a.NewObject()
-	}
-	at(root, shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
-		vs := dp.View(d, sel)
-		if vs == nil || nulled.under(d, path) {
+	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
+		typename, ok := entryAt(dp, d, v, sel, path, nulled)
+		if !ok {
 			return
 		}
 		r := &renderer{e: e, introspect: introspect, base: append([]any(nil), path...)}
-		typename := sel.Type
-		if sel.Abstract {
-			typename = v.Get("__typename").Str()
-			if !d.AppliesTo(typename) && !(unresolved(sel, typename) && d.AppliesTo(sel.ByType[0].Type)) {
-				// The fragment's type condition does not match this
-				// object: it has no entry here.
-				return
-			}
-		}
-		data, ok := r.object(nil, v, vs, typename)
+		data, ok := r.object(nil, v, dp.View(d, sel), typename)
 		if !ok {
 			data = []byte("null")
 			nulled.add(d, path)
@@ -418,6 +490,37 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
 	})
 	return items
+}
+
+// rootData is the response data to find entries in.
+func (e *execution) rootData() *jsonvalue.Value {
+	if e.data == nil {
+		// No fetch ran (a deferred __typename at the root, say): the root
+		// object is still there to render from.
+		var a jsonvalue.Arena
+		return a.NewObject()
+	}
+	return e.data
+}
+
+// entryAt reports whether d has an entry at the object v of selection set
+// sel at path, and the object's type: the fragment has a view of sel, is
+// not under an entry an enclosing fragment sent with data null, and its
+// type condition matches the object.
+func entryAt(dp *planner.DeferPlan, d *planner.Defer, v *jsonvalue.Value, sel *planner.ShapeSet, path []any, nulled nulledEntries) (string, bool) {
+	if dp.View(d, sel) == nil || nulled.under(d, path) {
+		return "", false
+	}
+	typename := sel.Type
+	if sel.Abstract {
+		typename = v.Get("__typename").Str()
+		if !d.AppliesTo(typename) && !(unresolved(sel, typename) && d.AppliesTo(sel.ByType[0].Type)) {
+			// The fragment's type condition does not match this object:
+			// it has no entry here.
+			return "", false
+		}
+	}
+	return typename, true
 }
 
 // unresolved reports whether an object of the abstract selection sel
