@@ -20,6 +20,7 @@ import (
 
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/config"
+	"github.com/fedgate/gateway/internal/timerslack"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
@@ -69,6 +70,11 @@ var errUsage = errors.New("bad usage")
 // Main runs the gateway command line (os.Args) with opts and exits the
 // process on error: it is the whole of a custom binary's main.
 func Main(opts ...Option) {
+	if len(os.Args) > 1 && (os.Args[1] == "serve" || os.Args[1] == "demo") {
+		// First, before anything is opened or started: this may replace
+		// the process with a new copy of the program (same pid).
+		timerslack.FromEnv()
+	}
 	for _, o := range opts {
 		o(&options)
 	}
