@@ -77,7 +77,8 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	}
 	n := len(dp.Parts)
 	sent := make([]bool, n)
-	if !e.anyEntries(plan.Shape, dp, sent, shown, nulled) {
+	check := newEntryCheck(dp)
+	if !e.anyEntries(check, plan.Shape, dp, sent, shown, nulled) {
 		// No deferred fragment applies to an object the client holds
 		// (empty lists, no object of their types): the initial payload
 		// is the only one, as graphql-js answers such an operation.
@@ -201,7 +202,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		if len(batch) == 0 {
 			continue
 		}
-		out, counts, more := e.renderParts(plan.Shape, dp, batch, sent, owned, reported, shown, nulled, in.Introspect)
+		out, counts, more := e.renderParts(check, plan.Shape, dp, batch, sent, owned, reported, shown, nulled, in.Introspect)
 		for k, i := range batch {
 			nerrs += counts[k]
 			if obs != nil {
@@ -260,12 +261,12 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // reported yet. counts holds the errors each part's entries carry; errors
 // of no entry go to the payload's own errors (counted with the first
 // part). hasNext, also returned, is whether a part not sent (sent marks
-// the batch too) may still have entries (anyEntries). A payload without
+// the batch too) may still have entries (entryCheck). A payload without
 // entries has no "incremental" list; when it has no errors either and
 // hasNext is true, renderParts returns nil: there is nothing to send
 // (graphql-js 17's incremental delivery, deferSpec 20220824, sends a
 // payload only for completed fragments).
-func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, sent []bool, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int, bool) {
+func (e *execution) renderParts(check *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, batch []int, sent []bool, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var items []*incremental
@@ -312,7 +313,7 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 			counts[k] += len(it.errors)
 		}
 	}
-	hasNext := e.anyEntriesLocked(shape, dp, sent, shown, nulled)
+	hasNext := e.anyEntriesLocked(check, shape, dp, sent, shown, nulled)
 	if len(items) == 0 && len(loose) == 0 && hasNext {
 		// Nothing to send (the fragments apply to no object the client
 		// holds): graphql-js sends no payload then.
@@ -354,43 +355,58 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 	return append(buf, '}'), counts, hasNext
 }
 
-// anyEntries reports whether a part not sent may still have entries: its
-// fragment applies to an object the client holds (or will, once the
-// part's parent, not sent yet, is). Where a part's parent was sent, the
-// objects at its path are in the data already (the enclosing part fetched
-// them; the part's own fetches only add fields to them), so a part none
-// applies to never has an entry, and its fetches no representation.
-// graphql-js makes no record for such a fragment, so it ends the stream
-// (hasNext false) with the last payload that has entries.
-func (e *execution) anyEntries(shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
+// entryCheck tells, during one incremental run, whether a part not sent
+// may still have entries: its fragment applies to an object the client
+// holds (or will, once the part's parent, not sent yet, is). Where a
+// part's parent was sent (or it has none), the objects at its path are in
+// the data already (the enclosing part fetched them; the part's own
+// fetches only add fields to them) and the entries that parent nulled are
+// known, so the answer is settled: a part none applies to never has an
+// entry, and its fetches no representation. Settled answers are kept, so
+// each part's path is walked at most once per run. graphql-js makes no
+// record for such a fragment, so it ends the stream (hasNext false) with
+// the last payload that has entries.
+type entryCheck struct {
+	index map[*planner.Defer]int
+	// settled holds, per part, 1 when it has an entry, -1 when it has
+	// none, 0 while its parent is not sent.
+	settled []int8
+}
+
+func newEntryCheck(dp *planner.DeferPlan) *entryCheck {
+	c := &entryCheck{index: make(map[*planner.Defer]int, len(dp.Parts)), settled: make([]int8, len(dp.Parts))}
+	for i, part := range dp.Parts {
+		c.index[part.Defer] = i
+	}
+	return c
+}
+
+// anyEntries reports whether a part not in sent may have entries (see
+// entryCheck).
+func (e *execution) anyEntries(c *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.anyEntriesLocked(shape, dp, sent, shown, nulled)
+	return e.anyEntriesLocked(c, shape, dp, sent, shown, nulled)
 }
 
 // anyEntriesLocked is anyEntries with e.mu held.
-func (e *execution) anyEntriesLocked(shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
-	index := make(map[*planner.Defer]int, len(dp.Parts))
-	for i, part := range dp.Parts {
-		index[part.Defer] = i
-	}
-	memo := map[int]bool{}
+func (e *execution) anyEntriesLocked(c *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
 	var may func(i int) bool
 	may = func(i int) bool {
-		if v, ok := memo[i]; ok {
-			return v
+		if v := c.settled[i]; v != 0 {
+			return v > 0
 		}
 		d := dp.Parts[i].Defer
-		var v bool
-		if p := d.Parent; p != nil && !sent[index[p]] {
+		if p := d.Parent; p != nil && !sent[c.index[p]] {
 			// The parent's entries are not rendered yet: the part has
 			// entries when its parent may.
-			v = may(index[p])
-		} else {
-			v = e.hasEntry(shape, dp, d, shown, nulled)
+			return may(c.index[p])
 		}
-		memo[i] = v
-		return v
+		c.settled[i] = -1
+		if e.hasEntry(shape, dp, d, shown, nulled) {
+			c.settled[i] = 1
+		}
+		return c.settled[i] > 0
 	}
 	for i := range dp.Parts {
 		if !sent[i] && may(i) {
@@ -404,10 +420,9 @@ func (e *execution) anyEntriesLocked(shape *planner.Shape, dp *planner.DeferPlan
 // the client holds, where deferItems would render an entry.
 func (e *execution) hasEntry(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries) bool {
 	found := false
-	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
-		if !found {
-			_, found = entryAt(dp, d, v, sel, path, nulled)
-		}
+	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) bool {
+		_, found = entryAt(dp, d, v, sel, path, nulled)
+		return !found
 	})
 	return found
 }
@@ -476,10 +491,10 @@ func appendPathKey(key []byte, path []any) []byte {
 // enclosing fragment sent with data null); entries d sends with data
 // null are added to nulled.
 func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
-	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
+	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) bool {
 		typename, ok := entryAt(dp, d, v, sel, path, nulled)
 		if !ok {
-			return
+			return true
 		}
 		r := &renderer{e: e, introspect: introspect, base: append([]any(nil), path...)}
 		data, ok := r.object(nil, v, dp.View(d, sel), typename)
@@ -488,6 +503,7 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 			nulled.add(d, path)
 		}
 		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
+		return true
 	})
 	return items
 }
@@ -534,22 +550,22 @@ func unresolved(sel *planner.ShapeSet, typename string) bool {
 
 // at calls visit for every object found at d.Path from depth on (response
 // keys, lists stepped into) from v, with the selection set there and its
-// response path. A step is taken only from objects of the types d's
+// response path, until visit returns false; at returns false when it
+// stopped so. A step is taken only from objects of the types d's
 // fragment is reached through: the same response key on another type of
 // an abstract position is another field, where d has no entry (and which
 // may come with another deferred fragment, not sent yet). shown is the
 // same position in the response data the client has (nil where the
 // client has nothing yet): where it is null, nothing is visited.
-func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, depth int, out []any, visit func(*jsonvalue.Value, *planner.ShapeSet, []any)) {
+func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, depth int, out []any, visit func(*jsonvalue.Value, *planner.ShapeSet, []any) bool) bool {
 	if v == nil || v.Type() != jsonvalue.TypeObject {
-		return
+		return true
 	}
 	if shown != nil && shown.Type() != jsonvalue.TypeObject {
-		return
+		return true
 	}
 	if depth == len(d.Path) {
-		visit(v, sel, out)
-		return
+		return visit(v, sel, out)
 	}
 	typename := sel.Type
 	if sel.Abstract {
@@ -561,7 +577,7 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, dept
 		fields = sel.ByType[0].Fields
 	}
 	if !d.Via(depth, typename) {
-		return
+		return true
 	}
 	key := d.Path[depth].ResponseKey
 	for i := range fields {
@@ -569,13 +585,13 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, dept
 		if f.ResponseKey != key || f.Selection == nil {
 			continue
 		}
-		var step func(c, sc *jsonvalue.Value, out []any)
-		step = func(c, sc *jsonvalue.Value, out []any) {
+		var step func(c, sc *jsonvalue.Value, out []any) bool
+		step = func(c, sc *jsonvalue.Value, out []any) bool {
 			if c == nil {
-				return
+				return true
 			}
 			if sc != nil && sc.Type() == jsonvalue.TypeNull {
-				return
+				return true
 			}
 			switch c.Type() {
 			case jsonvalue.TypeArray:
@@ -587,21 +603,24 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, dept
 					var sel *jsonvalue.Value
 					if sc != nil {
 						if i >= len(shownEls) {
-							return
+							return true
 						}
 						sel = shownEls[i]
 					}
-					step(el, sel, append(out[:len(out):len(out)], i))
+					if !step(el, sel, append(out[:len(out):len(out)], i)) {
+						return false
+					}
 				}
 			case jsonvalue.TypeObject:
-				at(c, sc, f.Selection, d, depth+1, out, visit)
+				return at(c, sc, f.Selection, d, depth+1, out, visit)
 			}
+			return true
 		}
 		var sc *jsonvalue.Value
 		if shown != nil {
 			sc = shown.Get(f.ResponseKey)
 		}
-		step(v.Get(f.DataKey), sc, append(out[:len(out):len(out)], f.ResponseKey))
-		return
+		return step(v.Get(f.DataKey), sc, append(out[:len(out):len(out)], f.ResponseKey))
 	}
+	return true
 }
