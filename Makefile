@@ -11,7 +11,7 @@ LOADGEN_FLAGS ?=
 BENCH_UNIQUE ?= 15000
 BENCH_AUTH  := testdata/bench/auth
 TEST_FLAGS  ?= -timeout 10m
-TIMING_TESTS ?= ^(TestSharedLimitsThreeInstances|TestSharedLimitsRedisOutage|TestGatewayRedisFailover|TestSlowSubgraphCostsOnlyItsFields|TestBreakerOpensFailsFastAndRecovers|TestBulkheadSaturation|TestLoadShedding|TestRequestDeadline|TestBadBodies|TestFaultMatrixUnderLoad|TestDeferDeadlineAfterPrimary|TestDeferSlowReader|TestSubgraphKilledDuringLoad|TestRegistryBinariesShareRedis)$$
+TIMING_TESTS ?= ^(TestSharedLimitsThreeInstances|TestSlowReadersAreNotCutInTheKernel|TestSharedLimitsRedisOutage|TestGatewayRedisFailover|TestSlowSubgraphCostsOnlyItsFields|TestBreakerOpensFailsFastAndRecovers|TestBulkheadSaturation|TestLoadShedding|TestRequestDeadline|TestBadBodies|TestFaultMatrixUnderLoad|TestDeferDeadlineAfterPrimary|TestDeferSlowReader|TestSubgraphKilledDuringLoad|TestRegistryBinariesShareRedis)$$
 FUZZ_TIME   ?= 30s
 DIFFTEST_N    ?= 300
 DIFFTEST_SEED ?= 1
@@ -84,7 +84,7 @@ test: deps fmt-check vet
 # latencies measured over real time) alone, one package at a time, so that
 # other test binaries do not starve them; make test skips them in its
 # parallel run and calls this after it.
-TIMING_PKGS ?= ./e2e ./internal/redistest
+TIMING_PKGS ?= ./e2e ./internal/redistest ./server
 timing-test:
 	$(GO) test $(RACE) $(TEST_FLAGS) -p 1 -count=1 -run '$(TIMING_TESTS)' $(TIMING_PKGS)
 

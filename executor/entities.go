@@ -570,12 +570,12 @@ func (m *repMemo) same(obj *jsonvalue.Value) bool {
 	}
 	at := m.typenameAt
 	if typename := obj.Field("__typename", &at); typename != nil || m.typename != nil {
-		if !sameLeaf(typename, m.typename) {
+		if !typename.SameLeaf(m.typename) {
 			return false
 		}
 	}
 	for i, rf := range m.req.Fields {
-		if !sameLeaf(obj.FieldAt(rf.Key, &m.at[i]), m.leaves[i]) {
+		if !obj.FieldAt(rf.Key, &m.at[i]).SameLeaf(m.leaves[i]) {
 			return false
 		}
 	}
@@ -589,23 +589,6 @@ func isLeaf(v *jsonvalue.Value) bool {
 	}
 	t := v.Type()
 	return t != jsonvalue.TypeObject && t != jsonvalue.TypeArray
-}
-
-// sameLeaf reports whether a and b are present leaves that are written
-// alike: the same type and, for strings and numbers, the same text.
-func sameLeaf(a, b *jsonvalue.Value) bool {
-	if a == nil || b == nil || a.Type() != b.Type() {
-		return false
-	}
-	switch a.Type() {
-	case jsonvalue.TypeString:
-		return a.Str() == b.Str()
-	case jsonvalue.TypeNumber:
-		return a.Number() == b.Number()
-	case jsonvalue.TypeObject, jsonvalue.TypeArray:
-		return false
-	}
-	return true
 }
 
 // appendRequired writes the required fields of obj, continuing an object

@@ -809,12 +809,27 @@ func TestSlowStreamBodiesGetTheBodyDeadline(t *testing.T) {
 	}
 }
 
-// expectOwnProducts waits for one subscription per client, adds a review
-// of product 1, and checks that subscriber i gets the product named
-// names[i] (each completed with its own subgraph headers).
+// expectOwnProducts waits for one subscription per client, for each
+// group of subscribers (one per distinct name: subscribers whose states
+// differ are not grouped) to listen to the upstream stream, and for the
+// subgraph to have that stream; then it adds a review of product 1 and
+// checks that subscriber i gets the product named names[i] (each
+// completed with its own subgraph headers). A group joins its stream
+// after its first subscription counts as active, and a review sent
+// before then does not reach it: waiting for the subscriptions only, 5
+// of 120 runs on a loaded machine got no message within 10s.
 func expectOwnProducts(t *testing.T, e *env, clients []*wsClient, names []string) {
 	t.Helper()
 	waitFor(t, "every subscription", func() bool { return e.Engine.Stats.Active.Load() == int64(len(clients)) })
+	distinct := map[string]bool{}
+	for _, n := range names {
+		distinct[n] = true
+	}
+	waitFor(t, "every group on its upstream stream", func() bool {
+		groups, joined := e.Engine.JoinedGroups()
+		return groups == len(distinct) && joined == groups
+	})
+	waitFor(t, "the upstream stream", func() bool { return e.Feed.Subscribers() > 0 })
 	e.add("1", "hello")
 	for i, w := range clients {
 		m := w.next()

@@ -23,3 +23,19 @@ func (e *Engine) Reservations() int {
 	defer e.mu.Unlock()
 	return len(e.reservations)
 }
+
+// JoinedGroups returns how many groups of subscriptions there are, and
+// how many of them listen to their upstream stream (a review the
+// subgraph sends before a group joins its stream does not reach it).
+func (e *Engine) JoinedGroups() (groups, joined int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, g := range e.groups {
+		g.mu.Lock()
+		if g.up != nil {
+			joined++
+		}
+		g.mu.Unlock()
+	}
+	return len(e.groups), joined
+}

@@ -8,7 +8,7 @@
 // Usage: node clients.mjs [path/to/gateway]   (default ../../bin/gateway)
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -312,6 +312,7 @@ try {
     } finally {
       hog.destroy();
       await small.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

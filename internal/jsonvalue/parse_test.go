@@ -29,14 +29,24 @@ func TestParse(t *testing.T) {
 		{"invalid UTF-8 passes through", "\"a\xffb\"", "\"a\xffb\""},
 		{"raw control characters are escaped on the way out", "\"a\x01b\tc\"", `"a\u0001b\tc"`},
 		{"repeated key keeps the first value", `{"a":1,"b":2,"a":3}`, `{"a":1,"b":2}`},
+		// Keys of one length and first byte, and "a" and "*x", share
+		// their bit in keyBit: compared, not taken for repeats.
+		{"keys sharing a bit", `{"ab":1,"ac":2,"a":3,"*x":4,"":5}`, `{"ab":1,"ac":2,"a":3,"*x":4,"":5}`},
+		{"repeated keys sharing a bit", `{"a":1,"*x":2,"*x":3,"a":4,"":5,"":6,"ac":7,"ab":8,"ac":9}`, `{"a":1,"*x":2,"":5,"ac":7,"ab":8}`},
 		{"repeated key in a large object", `{` + manyMembers(40) + `,"k7":"again","k39":"again"}`, `{` + manyMembers(40) + `}`},
 		{"long plain string", `"` + strings.Repeat("abcdefgh", 40) + `"`, `"` + strings.Repeat("abcdefgh", 40) + `"`},
 		{"long string with a quote at the end", `"` + strings.Repeat("abcdefgh", 40) + `\""`, `"` + strings.Repeat("abcdefgh", 40) + `\""`},
 		{"deepest nesting allowed", strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)},
+		// Objects as members and elements are parsed by member, not
+		// value: the same depth counts.
+		{"deepest objects allowed", strings.Repeat(`{"a":`, MaxDepth-1) + `{}` + strings.Repeat("}", MaxDepth-1), strings.Repeat(`{"a":`, MaxDepth-1) + `{}` + strings.Repeat("}", MaxDepth-1)},
+		{"deepest objects in lists allowed", strings.Repeat(`[{"a":`, MaxDepth/2-1) + `[{}]` + strings.Repeat("}]", MaxDepth/2-1), strings.Repeat(`[{"a":`, MaxDepth/2-1) + `[{}]` + strings.Repeat("}]", MaxDepth/2-1)},
 
 		{"empty", ``, ""},
 		{"only whitespace", "  \n", ""},
 		{"too deep", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), ""},
+		{"objects too deep", strings.Repeat(`{"a":`, MaxDepth) + `{}` + strings.Repeat("}", MaxDepth), ""},
+		{"objects in lists too deep", strings.Repeat(`[{"a":`, MaxDepth/2) + `[{}]` + strings.Repeat("}]", MaxDepth/2), ""},
 		{"hostile depth", strings.Repeat(`{"a":[`, 100000), ""},
 		{"trailing data", `{} x`, ""},
 		{"two values", `1 2`, ""},
@@ -124,6 +134,45 @@ func TestPlain(t *testing.T) {
 		var p Parser
 		if v, err := p.Parse([]byte(in)); err != nil || v.Plain() {
 			t.Fatalf("%q: %v, plain %v", in, err, v.Plain())
+		}
+	}
+}
+
+// TestStringInDocument: strings as keys, member values and elements, with
+// the document going on after them, so that str's first-word test reads
+// past their end: a quote, escape or raw control character at any place
+// of the first words falls back to the full scan and decodes alike.
+func TestStringInDocument(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for pos := -1; pos < n; pos++ {
+			for _, c := range []byte{0, 0x1f, '\n', 0x7f, 0xff, '\\', '"'} {
+				text := []byte(strings.Repeat("k", n))
+				if pos >= 0 {
+					text[pos] = c
+				}
+				quoted := string(AppendString(nil, text))
+				// A raw control character: not JSON, accepted and not plain.
+				raw := `"` + string(text) + `"`
+				for _, str := range []string{quoted, raw} {
+					if pos >= 0 && (c == '\\' || c == '"') && str == raw {
+						continue
+					}
+					in := `{` + str + `:` + str + `,"next":[` + str + `,"` + strings.Repeat("z", 20) + `"]}`
+					var p Parser
+					v, err := p.Parse([]byte(in))
+					if err != nil {
+						t.Fatalf("%q: %v", in, err)
+					}
+					m := v.Members()
+					plain := pos < 0 || c == 0x7f || c == 0xff
+					if len(m) != 2 || m[0].Key != string(text) || m[0].Value.Str() != string(text) || m[0].Value.Plain() != plain {
+						t.Fatalf("%q: members %v, want key and value %q plain %v", in, v, text, plain)
+					}
+					if e := m[1].Value.Array(); len(e) != 2 || e[0].Str() != string(text) || e[0].Plain() != plain || e[1].Str() != strings.Repeat("z", 20) {
+						t.Fatalf("%q: elements %v", in, m[1].Value)
+					}
+				}
+			}
 		}
 	}
 }

@@ -174,6 +174,13 @@ func (v *Value) Plain() bool {
 	return v != nil && v.t == TypeString && v.plain
 }
 
+// SameLeaf reports whether v and w are present leaves (no object or
+// array) that are written alike: the same type and, for strings and
+// numbers, the same text.
+func (v *Value) SameLeaf(w *Value) bool {
+	return v != nil && w != nil && v.t == w.t && v.t < TypeArray && v.s == w.s
+}
+
 // Number returns a number's text as the document wrote it, "" for
 // anything else.
 func (v *Value) Number() string {
@@ -262,7 +269,13 @@ func (v *Value) AppendJSON(buf []byte) []byte {
 	case TypeNumber:
 		return append(buf, v.s...)
 	case TypeString:
-		return v.AppendString(buf)
+		if v.plain {
+			// Most strings: written here, without a call.
+			buf = append(buf, '"')
+			buf = append(buf, v.s...)
+			return append(buf, '"')
+		}
+		return AppendStringText(buf, v.s)
 	case TypeArray:
 		buf = append(buf, '[')
 		for i, x := range v.a {

@@ -136,3 +136,39 @@ func TestNumbers(t *testing.T) {
 		t.Error("a string is an int")
 	}
 }
+
+// TestSameLeaf: two leaves are the same when they are written alike; an
+// absent value, an object or an array is never the same as anything.
+func TestSameLeaf(t *testing.T) {
+	doc := mustParse(t, `{"s":"7","t":"7","n":7,"m":7,"f":7.0,"e":"\u0037","x":"8","null":null,"nil":null,`+
+		`"true":true,"yes":true,"false":false,"o":{},"p":{},"a":[],"b":[],"q":"a\"b","r":"a\u0022b","empty":""}`)
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"s", "t", true},
+		{"s", "e", true}, // escaped or not, the same text
+		{"q", "r", true},
+		{"n", "m", true},
+		{"null", "nil", true},
+		{"true", "yes", true},
+		{"s", "n", false}, // "7" and 7
+		{"n", "f", false}, // 7 and 7.0 are written differently
+		{"s", "x", false}, // other text
+		{"true", "false", false},
+		{"null", "empty", false},
+		{"o", "p", false},
+		{"a", "b", false},
+		{"o", "o", false},
+		{"s", "absent", false},
+		{"absent", "absent", false},
+	} {
+		a, b := doc.Get(tc.a), doc.Get(tc.b)
+		if got := a.SameLeaf(b); got != tc.want {
+			t.Errorf("%s.SameLeaf(%s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+		if got := b.SameLeaf(a); got != tc.want {
+			t.Errorf("%s.SameLeaf(%s) = %v, want %v", tc.b, tc.a, got, tc.want)
+		}
+	}
+}

@@ -3,11 +3,11 @@ package fedgate
 import (
 	"bufio"
 	"bytes"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -44,13 +44,9 @@ func TestServeTimerSlack(t *testing.T) {
 			if want == "" {
 				want = strings.TrimSpace(string(own))
 			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			ln.Close()
-			cmd := exec.Command(os.Args[0], "serve", "--supergraph", supergraph, "--listen", addr)
+			// The gateway picks its port and logs it: a port found free
+			// here and closed could be taken before the gateway listens.
+			cmd := exec.Command(os.Args[0], "serve", "--supergraph", supergraph, "--listen", "127.0.0.1:0")
 			cmd.Env = append(os.Environ(), "GATEWAY_TEST_MAIN=1", "FEDGATE_TIMER_SLACK="+tt.slack)
 			stderr, err := cmd.StderrPipe()
 			if err != nil {
@@ -75,6 +71,7 @@ func TestServeTimerSlack(t *testing.T) {
 				close(lines)
 			}()
 			var log []string
+			var addr string
 			deadline := time.After(30 * time.Second)
 		wait:
 			for {
@@ -84,7 +81,8 @@ func TestServeTimerSlack(t *testing.T) {
 						t.Fatalf("the gateway ended: %v\n%s", cmd.Wait(), strings.Join(log, "\n"))
 					}
 					log = append(log, l)
-					if strings.Contains(l, "gateway listening") {
+					if m := listeningAddr.FindStringSubmatch(l); m != nil {
+						addr = m[1]
 						break wait
 					}
 				case <-deadline:
@@ -116,3 +114,7 @@ func TestServeTimerSlack(t *testing.T) {
 		})
 	}
 }
+
+// listeningAddr finds the address in the gateway's "gateway listening"
+// log line, in slog's text (addr=...) or JSON ("addr":"...") form.
+var listeningAddr = regexp.MustCompile(`gateway listening.*?"?addr"?[=:]"?(127\.0\.0\.1:\d+)`)
