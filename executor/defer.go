@@ -66,10 +66,6 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		e.run(dp.Primary)
 	}
 	buf, nerrs := e.render(nil, dp.PrimaryShape, in.Introspect)
-	buf = append(buf[:len(buf)-1], `,"hasNext":true}`...)
-	if !emit(buf) {
-		return
-	}
 	// What the client holds: a deferred fragment under an object the
 	// primary part nulled (null propagation) is not delivered.
 	var shown *jsonvalue.Value
@@ -81,8 +77,23 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	for _, err := range e.errors {
 		reported[err] = true
 	}
-
 	n := len(dp.Parts)
+	sent := make([]bool, n)
+	check := newEntryCheck(dp)
+	if !e.anyEntries(check, plan.Shape, dp, sent, shown, nulled) {
+		// No deferred fragment applies to an object the client holds
+		// (empty lists, no object of their types): the initial payload
+		// is the only one, as graphql-js answers such an operation.
+		buf = append(buf[:len(buf)-1], `,"hasNext":false}`...)
+		emit(buf)
+		finishStats(in.Stats, e, nerrs)
+		return
+	}
+	buf = append(buf[:len(buf)-1], `,"hasNext":true}`...)
+	if !emit(buf) {
+		return
+	}
+
 	index := map[*planner.Defer]int{}
 	owned := make([]map[*planner.Fetch]bool, n)
 	for i, part := range dp.Parts {
@@ -90,7 +101,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		owned[i] = fetchesOf(part.Node, map[*planner.Fetch]bool{})
 	}
 	done := make(chan int, n)
-	started, finished, sent := make([]bool, n), make([]bool, n), make([]bool, n)
+	started, finished := make([]bool, n), make([]bool, n)
 	partCtx := make([]context.Context, n)
 	var wg sync.WaitGroup
 	startReady := func() {
@@ -130,15 +141,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 			}(i, part.Node)
 		}
 	}
-	finish := func() {
-		if in.Stats != nil {
-			in.Stats.SubgraphBytes = e.bytes.Load()
-			in.Stats.Errors = nerrs
-			e.mu.Lock()
-			in.Stats.CacheControl = append([]string(nil), e.cacheControl...)
-			e.mu.Unlock()
-		}
-	}
+	finish := func() { finishStats(in.Stats, e, nerrs) }
 	// abandon tells obs about the parts started and never sent.
 	abandon := func() {
 		if obs == nil {
@@ -205,21 +208,51 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		if len(batch) == 0 {
 			continue
 		}
-		out, counts := e.renderParts(plan.Shape, dp, batch, owned, reported, shown, nulled, remaining > 0, in.Introspect)
+		out, counts, more := e.renderParts(check, plan.Shape, dp, batch, sent, owned, reported, shown, nulled, in.Introspect)
 		for k, i := range batch {
 			nerrs += counts[k]
 			if obs != nil {
 				obs.PartDone(partCtx[i], dp.Parts[i].Defer, counts[k], false)
 			}
 		}
+		if out == nil {
+			// The parts have no entries and more payloads follow.
+			continue
+		}
 		if !emit(out) {
 			cancel()
 			abandon()
 			break
 		}
+		if !more {
+			// The parts not sent have no entries (their fragments apply
+			// to no object the client holds), so their fetches have no
+			// representations to send: the stream has ended.
+			wg.Wait()
+			if obs != nil {
+				for i, part := range dp.Parts {
+					if started[i] && !sent[i] {
+						obs.PartDone(partCtx[i], part.Defer, 0, false)
+					}
+				}
+			}
+			break
+		}
 	}
 	wg.Wait()
 	finish()
+}
+
+// finishStats fills stats (nil: none) once the run is over.
+func finishStats(stats *Stats, e *execution, nerrs int) {
+	if stats == nil {
+		return
+	}
+	stats.SubgraphBytes = e.bytes.Load()
+	stats.Errors = nerrs
+	e.mu.Lock()
+	stats.CacheControl = append([]string(nil), e.cacheControl...)
+	e.mu.Unlock()
 }
 
 // fetchesOf adds the fetches of n to out.
@@ -233,8 +266,13 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // path, with the errors of the fetches the part owns that no payload
 // reported yet. counts holds the errors each part's entries carry; errors
 // of no entry go to the payload's own errors (counted with the first
-// part).
-func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, batch []int, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, hasNext bool, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int) {
+// part). hasNext, also returned, is whether a part not sent (sent marks
+// the batch too) may still have entries (entryCheck). A payload without
+// entries has no "incremental" list; when it has no errors either and
+// hasNext is true, renderParts returns nil: there is nothing to send
+// (graphql-js 17's incremental delivery, deferSpec 20220824, sends a
+// payload only for completed fragments).
+func (e *execution) renderParts(check *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, batch []int, sent []bool, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var items []*incremental
@@ -252,9 +290,23 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 			reported[err] = true
 			placed := false
 			for _, it := range mine {
-				if related(err.Path, it.path) {
-					it.errors = append([]*Error{err}, it.errors...)
-					placed = true
+				if !related(err.Path, it.path) {
+					continue
+				}
+				// An error at or above the entry's path (a fetch that
+				// failed for a whole list) concerns every entry below
+				// it: each carries it, at its own path, as graphql-js
+				// gives each deferred fragment the errors raised in it.
+				// One at a path below the entry's concerns that entry.
+				own := err
+				if len(err.Path) < len(it.path) {
+					c := *err
+					c.Path = it.path
+					own = &c
+				}
+				it.errors = append([]*Error{own}, it.errors...)
+				placed = true
+				if own == err {
 					break
 				}
 			}
@@ -267,9 +319,17 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 			counts[k] += len(it.errors)
 		}
 	}
+	hasNext := e.anyEntriesLocked(check, shape, dp, sent, shown, nulled)
+	if len(items) == 0 && len(loose) == 0 && hasNext {
+		// Nothing to send (the fragments apply to no object the client
+		// holds): graphql-js sends no payload then.
+		return nil, counts, true
+	}
 	buf := []byte(`{"hasNext":`)
 	buf = strconv.AppendBool(buf, hasNext)
-	buf = append(buf, `,"incremental":[`...)
+	if len(items) > 0 {
+		buf = append(buf, `,"incremental":[`...)
+	}
 	for i, it := range items {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -291,12 +351,86 @@ func (e *execution) renderParts(shape *planner.Shape, dp *planner.DeferPlan, bat
 		}
 		buf = append(buf, '}')
 	}
-	buf = append(buf, ']')
+	if len(items) > 0 {
+		buf = append(buf, ']')
+	}
 	if len(loose) > 0 {
 		b, _ := json.Marshal(loose)
 		buf = append(append(buf, `,"errors":`...), b...)
 	}
-	return append(buf, '}'), counts
+	return append(buf, '}'), counts, hasNext
+}
+
+// entryCheck tells, during one incremental run, whether a part not sent
+// may still have entries: its fragment applies to an object the client
+// holds (or will, once the part's parent, not sent yet, is). Where a
+// part's parent was sent (or it has none), the objects at its path are in
+// the data already (the enclosing part fetched them; the part's own
+// fetches only add fields to them) and the entries that parent nulled are
+// known, so the answer is settled: a part none applies to never has an
+// entry, and its fetches no representation. Settled answers are kept, so
+// each part's path is walked at most once per run. graphql-js makes no
+// record for such a fragment, so it ends the stream (hasNext false) with
+// the last payload that has entries.
+type entryCheck struct {
+	index map[*planner.Defer]int
+	// settled holds, per part, 1 when it has an entry, -1 when it has
+	// none, 0 while its parent is not sent.
+	settled []int8
+}
+
+func newEntryCheck(dp *planner.DeferPlan) *entryCheck {
+	c := &entryCheck{index: make(map[*planner.Defer]int, len(dp.Parts)), settled: make([]int8, len(dp.Parts))}
+	for i, part := range dp.Parts {
+		c.index[part.Defer] = i
+	}
+	return c
+}
+
+// anyEntries reports whether a part not in sent may have entries (see
+// entryCheck).
+func (e *execution) anyEntries(c *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.anyEntriesLocked(c, shape, dp, sent, shown, nulled)
+}
+
+// anyEntriesLocked is anyEntries with e.mu held.
+func (e *execution) anyEntriesLocked(c *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, sent []bool, shown *jsonvalue.Value, nulled nulledEntries) bool {
+	var may func(i int) bool
+	may = func(i int) bool {
+		if v := c.settled[i]; v != 0 {
+			return v > 0
+		}
+		d := dp.Parts[i].Defer
+		if p := d.Parent; p != nil && !sent[c.index[p]] {
+			// The parent's entries are not rendered yet: the part has
+			// entries when its parent may.
+			return may(c.index[p])
+		}
+		c.settled[i] = -1
+		if e.hasEntry(shape, dp, d, shown, nulled) {
+			c.settled[i] = 1
+		}
+		return c.settled[i] > 0
+	}
+	for i := range dp.Parts {
+		if !sent[i] && may(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasEntry reports whether d's fragment applies to an object of its path
+// the client holds, where deferItems would render an entry.
+func (e *execution) hasEntry(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries) bool {
+	found := false
+	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) bool {
+		_, found = entryAt(dp, d, v, sel, path, nulled)
+		return !found
+	})
+	return found
 }
 
 // incremental is one entry of a subsequent payload.
@@ -363,36 +497,52 @@ func appendPathKey(key []byte, path []any) []byte {
 // enclosing fragment sent with data null); entries d sends with data
 // null are added to nulled.
 func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
-	root := e.data
-	if root == nil {
-		// No fetch ran (a deferred __typename at the root, say): the root
-		// object is still there to render from.
-		var a jsonvalue.Arena
-		root = a.NewObject()
-	}
-	at(root, shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) {
-		vs := dp.View(d, sel)
-		if vs == nil || nulled.under(d, path) {
-			return
+	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) bool {
+		typename, ok := entryAt(dp, d, v, sel, path, nulled)
+		if !ok {
+			return true
 		}
 		r := &renderer{e: e, introspect: introspect, base: append([]any(nil), path...)}
-		typename := sel.Type
-		if sel.Abstract {
-			typename = v.Get("__typename").Str()
-			if !d.AppliesTo(typename) && !(unresolved(sel, typename) && d.AppliesTo(sel.ByType[0].Type)) {
-				// The fragment's type condition does not match this
-				// object: it has no entry here.
-				return
-			}
-		}
-		data, ok := r.object(nil, v, vs, typename)
+		data, ok := r.object(nil, v, dp.View(d, sel), typename)
 		if !ok {
 			data = []byte("null")
 			nulled.add(d, path)
 		}
 		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
+		return true
 	})
 	return items
+}
+
+// rootData is the response data to find entries in.
+func (e *execution) rootData() *jsonvalue.Value {
+	if e.data == nil {
+		// No fetch ran (a deferred __typename at the root, say): the root
+		// object is still there to render from.
+		var a jsonvalue.Arena
+		return a.NewObject()
+	}
+	return e.data
+}
+
+// entryAt reports whether d has an entry at the object v of selection set
+// sel at path, and the object's type: the fragment has a view of sel, is
+// not under an entry an enclosing fragment sent with data null, and its
+// type condition matches the object.
+func entryAt(dp *planner.DeferPlan, d *planner.Defer, v *jsonvalue.Value, sel *planner.ShapeSet, path []any, nulled nulledEntries) (string, bool) {
+	if dp.View(d, sel) == nil || nulled.under(d, path) {
+		return "", false
+	}
+	typename := sel.Type
+	if sel.Abstract {
+		typename = v.Get("__typename").Str()
+		if !d.AppliesTo(typename) && !(unresolved(sel, typename) && d.AppliesTo(sel.ByType[0].Type)) {
+			// The fragment's type condition does not match this object:
+			// it has no entry here.
+			return "", false
+		}
+	}
+	return typename, true
 }
 
 // unresolved reports whether an object of the abstract selection sel
@@ -406,22 +556,22 @@ func unresolved(sel *planner.ShapeSet, typename string) bool {
 
 // at calls visit for every object found at d.Path from depth on (response
 // keys, lists stepped into) from v, with the selection set there and its
-// response path. A step is taken only from objects of the types d's
+// response path, until visit returns false; at returns false when it
+// stopped so. A step is taken only from objects of the types d's
 // fragment is reached through: the same response key on another type of
 // an abstract position is another field, where d has no entry (and which
 // may come with another deferred fragment, not sent yet). shown is the
 // same position in the response data the client has (nil where the
 // client has nothing yet): where it is null, nothing is visited.
-func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, depth int, out []any, visit func(*jsonvalue.Value, *planner.ShapeSet, []any)) {
+func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, depth int, out []any, visit func(*jsonvalue.Value, *planner.ShapeSet, []any) bool) bool {
 	if v == nil || v.Type() != jsonvalue.TypeObject {
-		return
+		return true
 	}
 	if shown != nil && shown.Type() != jsonvalue.TypeObject {
-		return
+		return true
 	}
 	if depth == len(d.Path) {
-		visit(v, sel, out)
-		return
+		return visit(v, sel, out)
 	}
 	typename := sel.Type
 	if sel.Abstract {
@@ -433,7 +583,7 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, dept
 		fields = sel.ByType[0].Fields
 	}
 	if !d.Via(depth, typename) {
-		return
+		return true
 	}
 	key := d.Path[depth].ResponseKey
 	for i := range fields {
@@ -441,13 +591,13 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, dept
 		if f.ResponseKey != key || f.Selection == nil {
 			continue
 		}
-		var step func(c, sc *jsonvalue.Value, out []any)
-		step = func(c, sc *jsonvalue.Value, out []any) {
+		var step func(c, sc *jsonvalue.Value, out []any) bool
+		step = func(c, sc *jsonvalue.Value, out []any) bool {
 			if c == nil {
-				return
+				return true
 			}
 			if sc != nil && sc.Type() == jsonvalue.TypeNull {
-				return
+				return true
 			}
 			switch c.Type() {
 			case jsonvalue.TypeArray:
@@ -459,21 +609,24 @@ func at(v, shown *jsonvalue.Value, sel *planner.ShapeSet, d *planner.Defer, dept
 					var sel *jsonvalue.Value
 					if sc != nil {
 						if i >= len(shownEls) {
-							return
+							return true
 						}
 						sel = shownEls[i]
 					}
-					step(el, sel, append(out[:len(out):len(out)], i))
+					if !step(el, sel, append(out[:len(out):len(out)], i)) {
+						return false
+					}
 				}
 			case jsonvalue.TypeObject:
-				at(c, sc, f.Selection, d, depth+1, out, visit)
+				return at(c, sc, f.Selection, d, depth+1, out, visit)
 			}
+			return true
 		}
 		var sc *jsonvalue.Value
 		if shown != nil {
 			sc = shown.Get(f.ResponseKey)
 		}
-		step(v.Get(f.DataKey), sc, append(out[:len(out):len(out)], f.ResponseKey))
-		return
+		return step(v.Get(f.DataKey), sc, append(out[:len(out):len(out)], f.ResponseKey))
 	}
+	return true
 }

@@ -12,12 +12,12 @@ import (
 // and the @requires of its fields select, at every level (a nested key or
 // @requires selection names fields of the nested type), the types with a
 // key, the interfaces and unions an object type belongs to in only
-// some of the subgraphs that define them, and the types the API schema
-// hides.
+// some of the subgraphs that define them, the interfaces some subgraph
+// defines with @interfaceObject, and the types the API schema hides.
 func HintsFrom(sg *schema.Supergraph) Hints {
 	h := Hints{AliasNames: map[string][]string{}, Entities: map[string]bool{},
 		Requires: map[string]map[string]ast.SelectionSet{}, Provides: map[string]map[string]ast.SelectionSet{},
-		Partial: map[string]map[string]bool{}}
+		Partial: map[string]map[string]bool{}, InterfaceObjects: map[string]bool{}}
 	names := map[string]map[string]bool{}
 	for name, t := range sg.Types {
 		for _, tg := range t.Graphs {
@@ -44,6 +44,11 @@ func HintsFrom(sg *schema.Supergraph) Hints {
 	for name, t := range sg.Types {
 		if t.Kind != ast.Interface && t.Kind != ast.Union {
 			continue
+		}
+		for _, tg := range t.Graphs {
+			if tg.InterfaceObject && sg.API.Types[name] != nil {
+				h.InterfaceObjects[name] = true
+			}
 		}
 		for _, obj := range sg.Full.PossibleTypes[name] {
 			ot := sg.Types[obj.Name]

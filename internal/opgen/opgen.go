@@ -66,6 +66,10 @@ type Hints struct {
 	// through one subgraph and not through another, so fragments take it
 	// as their type condition more often.
 	Partial map[string]map[string]bool
+	// InterfaceObjects lists the interfaces some subgraph defines with
+	// @interfaceObject: fragments take them as their type condition more
+	// often, also at the positions of object types that implement them.
+	InterfaceObjects map[string]bool
 	// Hidden lists, sorted, the names of types of the supergraph that the
 	// API schema lacks (@inaccessible types, federation and join
 	// machinery): __type(name:) asks for them sometimes (the answer is
@@ -494,7 +498,20 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 	} else if s.typenames && fragDepth == 0 && sc.claim("__typename", "__typename", objectName(t), "String!") != nil {
 		set = append(set, &ast.Field{Name: "__typename", Alias: "__typename"})
 	}
+	if odds := skippedOdds(depth, fragDepth); s.r.IntN(odds) == 0 {
+		// Every selection left out by @skip/@include (skipped.go).
+		s.allSkipped(set)
+	}
 	return set
+}
+
+// skippedOdds is one in how many selection sets allSkipped leaves empty:
+// more often an operation's root (data {}) than a set below it.
+func skippedOdds(depth, fragDepth int) int {
+	if depth == 1 && fragDepth == 0 {
+		return 30
+	}
+	return 60
 }
 
 // typename selects __typename, sometimes under an alias. When the key
@@ -592,6 +609,9 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 	}
 	if partial := s.partialFor(t, conds); len(partial) > 0 && s.r.IntN(3) == 0 {
 		cond = partial[s.r.IntN(len(partial))]
+	}
+	if io := s.interfaceObjectsFor(conds); len(io) > 0 && s.r.IntN(3) == 0 {
+		cond = io[s.r.IntN(len(io))]
 	}
 	def := s.schema.Types[cond]
 	if reuse := s.reusableFor(conds); reuse != nil && s.r.IntN(3) == 0 && s.aliases+reuse.aliases <= s.opts.MaxAliases {
