@@ -88,8 +88,9 @@ type Server struct {
 	// MaxInflightRequests caps the client requests served at once; more
 	// get a fast 503. 0 is unlimited.
 	MaxInflightRequests int `yaml:"max_inflight_requests"`
-	// MaxInflightPerClient caps one client's requests served at once;
-	// more get 429 CLIENT_INFLIGHT_LIMIT. 0 is unlimited.
+	// MaxInflightPerClient caps one client's requests served at once
+	// while the gateway is busy; more get 429 CLIENT_INFLIGHT_LIMIT. 0 is
+	// unlimited.
 	MaxInflightPerClient int `yaml:"max_inflight_per_client"`
 	// RequestTimeout is the deadline of one client request; 0 is none.
 	RequestTimeout time.Duration `yaml:"request_timeout"`

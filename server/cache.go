@@ -399,7 +399,15 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 			w = s.opts.MaxInflightBytes / 8
 		}
 		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
-		if err := s.budget.Acquire(ctx, w); err != nil {
+		var err error
+		if !s.budget.TryAcquire(w) {
+			// Counted while waiting: max_inflight_per_client binds while
+			// anyone waits here (Server.busy).
+			s.budgetWaiters.Add(1)
+			err = s.budget.Acquire(ctx, w)
+			s.budgetWaiters.Add(-1)
+		}
+		if err != nil {
 			stats.Errors = 1
 			e := &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting to execute", Status: http.StatusServiceUnavailable}
 			return reqerr.Body(e), e.Status, stats

@@ -20,9 +20,12 @@ var errClientInflight = &reqerr.Error{Code: CodeClientInflightLimit, Status: htt
 // clientSlots counts each client's requests in flight, so that one
 // caller with slow operations cannot hold every execution slot (the
 // memory budget, max_inflight_requests) while the others wait or are
-// shed. Clients are spread over shards by a seeded hash, each a map
-// under its own lock: an entry lives only while its client has requests
-// in flight.
+// shed. The bound binds only while the gateway is busy (Server.busy):
+// while nobody waits, a client past it takes nothing from anyone, and a
+// gateway behind a proxy it does not trust, which sees every anonymous
+// caller as one address, is not capped at the bound in quiet times.
+// Clients are spread over shards by a seeded hash, each a map under its
+// own lock: an entry lives only while its client has requests in flight.
 type clientSlots struct {
 	max    int32
 	seed   maphash.Seed
@@ -51,12 +54,12 @@ func (c *clientSlots) shard(client string) *slotShard {
 }
 
 // take counts a request of client; false, and nothing counted, when the
-// client is at the bound.
-func (c *clientSlots) take(client string) bool {
+// client is at the bound and the gateway is busy.
+func (c *clientSlots) take(client string, busy bool) bool {
 	sh := c.shard(client)
 	sh.mu.Lock()
 	n := sh.n[client]
-	ok := n < c.max
+	ok := n < c.max || !busy
 	if ok {
 		sh.n[client] = n + 1
 	}
@@ -74,6 +77,17 @@ func (c *clientSlots) release(client string) {
 		delete(sh.n, client)
 	}
 	sh.mu.Unlock()
+}
+
+// busy reports whether requests contend for the gateway: some wait for
+// the execution memory budget (max_inflight_bytes), or half of
+// max_inflight_requests are taken.
+func (s *Server) busy() bool {
+	if s.budgetWaiters.Load() > 0 {
+		return true
+	}
+	m := s.opts.Observe.MaxInflightRequests
+	return m > 0 && s.obs.inflight.Load() >= int64(max(m/2, 1))
 }
 
 // refuseClient answers a request refused by clientSlots: 429 with

@@ -14,9 +14,13 @@ func TestClientSlotsForget(t *testing.T) {
 	c := newClientSlots(2)
 	for i := range 1000 {
 		id := fmt.Sprint("address:10.0.", i/256, ".", i%256)
-		if !c.take(id) || !c.take(id) || c.take(id) {
+		if !c.take(id, true) || !c.take(id, true) || c.take(id, true) {
 			t.Fatalf("%s: the bound is not 2", id)
 		}
+		if !c.take(id, false) {
+			t.Fatalf("%s: refused past the bound while the gateway is not busy", id)
+		}
+		c.release(id)
 		c.release(id)
 		c.release(id)
 	}
@@ -42,7 +46,7 @@ func BenchmarkClientSlots(b *testing.B) {
 		r.RemoteAddr = "192.0.2.7:40000"
 		for pb.Next() {
 			client := s.ClientOf(r)
-			if !s.slots.take(client) {
+			if !s.slots.take(client, s.busy()) {
 				b.Fatal("refused")
 			}
 			s.slots.release(client)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -65,10 +66,18 @@ func TestOneClientCannotHoldEverySlot(t *testing.T) {
 	hostile, victim := token("mallory"), token("alice")
 	const sent = 6
 	answers := make(chan *gatewaytest.Response, sent)
-	for range sent {
+	// Two are held in the subgraph, half of max_inflight_requests: the
+	// gateway is busy from then on.
+	for range 2 {
 		go func() { answers <- send(hostile, "{ topProducts { name } }") }()
 	}
-	// Two are held in the subgraph; the other four come back at once.
+	for deadline := time.Now().Add(20 * time.Second); held.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The other four come back at once.
+	for range sent - 2 {
+		go func() { answers <- send(hostile, "{ topProducts { name } }") }()
+	}
 	for i := range sent - 2 {
 		select {
 		case resp := <-answers:
@@ -84,11 +93,7 @@ func TestOneClientCannotHoldEverySlot(t *testing.T) {
 			t.Fatalf("only %d of the hostile client's surplus requests were refused; %d held by the subgraph", i, held.Load())
 		}
 	}
-	// The two admitted reach the subgraph (the refusals may come back
-	// before they do); no more can.
-	for deadline := time.Now().Add(20 * time.Second); held.Load() < 2 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
+	// No more reached the subgraph.
 	if n := held.Load(); n != 2 {
 		t.Fatalf("%d hostile operations reached the subgraph, want 2", n)
 	}
@@ -104,5 +109,58 @@ func TestOneClientCannotHoldEverySlot(t *testing.T) {
 	// Its slots are given back.
 	if resp := send(hostile, "{ topProducts { name } }"); resp.Status != http.StatusOK {
 		t.Fatalf("after its requests ended: %d %s", resp.Status, resp.Body)
+	}
+}
+
+// TestQuietGatewayDoesNotCapOneClient: the bound binds only while the
+// gateway is busy. A caller alone, with no max_inflight_requests and
+// nobody waiting for the execution budget (a gateway behind a proxy it
+// does not trust sees every anonymous client as this one caller), gets
+// more requests than max_inflight_per_client served at once.
+func TestQuietGatewayDoesNotCapOneClient(t *testing.T) {
+	hold := make(chan struct{})
+	var held atomic.Int32
+	products := demo.Handlers()["products"]
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held.Add(1)
+		<-hold
+		products.ServeHTTP(w, r)
+	})
+	opts := server.DefaultOptions()
+	opts.HTTP.MaxInflightPerClient = 2
+	opts.Cache.Dedupe, opts.Cache.InboundDedupe = false, false
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("products", slow))
+	var once sync.Once
+	release := func() { once.Do(func() { close(hold) }) }
+	defer release()
+	const sent = 5
+	answers := make(chan int, sent)
+	for range sent {
+		go func() {
+			resp, err := g.Post(context.Background(), []byte(`{"query":"{ topProducts { name } }"}`))
+			if err != nil {
+				t.Error(err)
+				answers <- 0
+				return
+			}
+			answers <- resp.Status
+		}()
+	}
+	for deadline := time.Now().Add(20 * time.Second); held.Load() < sent && time.Now().Before(deadline); {
+		select {
+		case status := <-answers:
+			t.Fatalf("a request of the lone client was answered %d while the others were held", status)
+		default:
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := held.Load(); n != sent {
+		t.Fatalf("%d of %d requests reached the subgraph", n, sent)
+	}
+	release()
+	for range sent {
+		if status := <-answers; status != http.StatusOK {
+			t.Fatalf("status %d", status)
+		}
 	}
 }

@@ -127,7 +127,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	// max_inflight_per_client and max_inflight_requests: a slow client
 	// holds no admission slot.
 	if s.slots != nil {
-		if !s.slots.take(client) {
+		if !s.slots.take(client, s.busy()) {
 			s.refuseClient(w, r)
 			return
 		}

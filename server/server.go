@@ -139,9 +139,10 @@ type HTTPOptions struct {
 	// MaxInflightPerClient is the most requests of one client (as the
 	// rate limits identify it: token caller, API key, else address)
 	// served at once, counted once the body is read; past it a request
-	// gets 429 CLIENT_INFLIGHT_LIMIT with Retry-After, so that one caller
-	// with slow operations cannot hold every execution slot. 0 is
-	// unlimited.
+	// gets 429 CLIENT_INFLIGHT_LIMIT with Retry-After while the gateway
+	// is busy (executions wait for the memory budget, or half of
+	// MaxInflightRequests are taken), so that one caller with slow
+	// operations cannot hold every execution slot. 0 is unlimited.
 	MaxInflightPerClient int
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes int
@@ -239,6 +240,8 @@ type Server struct {
 	// quietRules are rules without suggestions (validationRules).
 	quietRules *rules.Rules
 	budget     *semaphore.Weighted
+	// budgetWaiters counts the executions waiting for budget.
+	budgetWaiters atomic.Int32
 	// playground is nil when Options.Playground is off.
 	playground *playground.Handler
 	sec        *security

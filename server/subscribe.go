@@ -141,7 +141,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	// it is planned (a subscription) or answered (a query or mutation;
 	// with @defer, until its last payload or until ctx ends): a client's
 	// WebSockets do not add up to more.
-	if s.slots != nil && !s.slots.take(client) {
+	if s.slots != nil && !s.slots.take(client, s.busy()) {
 		rh.Set("Retry-After", s.retryAfter())
 		return failErr(errClientInflight)
 	}

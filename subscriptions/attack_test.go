@@ -154,7 +154,11 @@ func TestStreamOperationsCountAsInflight(t *testing.T) {
 		code string
 	}{
 		{"max_inflight_requests", func(o *server.Options) { o.Observe.MaxInflightRequests = 1 }, "SERVICE_OVERLOADED"},
-		{"max_inflight_per_client", func(o *server.Options) { o.HTTP.MaxInflightPerClient = 1 }, server.CodeClientInflightLimit},
+		// The per-client bound binds while the gateway is busy: here one
+		// operation in flight is half of max_inflight_requests.
+		{"max_inflight_per_client", func(o *server.Options) {
+			o.HTTP.MaxInflightPerClient, o.Observe.MaxInflightRequests = 1, 2
+		}, server.CodeClientInflightLimit},
 	} {
 		t.Run(bound.name, func(t *testing.T) { streamOperationsBounded(t, bound.set, bound.code) })
 	}
