@@ -226,8 +226,13 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		}
 		if !more {
 			// The parts not sent have no entries (their fragments apply
-			// to no object the client holds), so their fetches have no
-			// representations to send: the stream has ended.
+			// to no object the client holds): the stream has ended. A
+			// fetch of theirs may still run (the representation of an
+			// object the primary part nulled is in the data): nothing it
+			// returns reaches the client, so it is cut rather than waited
+			// for until the request deadline (the handler, its slots and
+			// the connection held after hasNext false).
+			cancel()
 			wg.Wait()
 			if obs != nil {
 				for i, part := range dp.Parts {
