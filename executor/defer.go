@@ -294,26 +294,38 @@ func (e *execution) renderParts(check *entryCheck, shape *planner.Shape, dp *pla
 			}
 			reported[err] = true
 			placed := false
+			var firstRel *incremental
 			for _, it := range mine {
 				if !related(err.Path, it.path) {
 					continue
 				}
-				// An error at or above the entry's path (a fetch that
-				// failed for a whole list) concerns every entry below
-				// it: each carries it, at its own path, as graphql-js
-				// gives each deferred fragment the errors raised in it.
-				// One at a path below the entry's concerns that entry.
-				own := err
-				if len(err.Path) < len(it.path) {
-					c := *err
-					c.Path = it.path
-					own = &c
-				}
-				it.errors = append([]*Error{own}, it.errors...)
-				placed = true
-				if own == err {
+				if len(err.Path) >= len(it.path) {
+					// At or below the entry's path: that entry's.
+					it.errors = append([]*Error{err}, it.errors...)
+					placed = true
 					break
 				}
+				// Above the entry's path (a fetch that failed for a
+				// whole list): an entry the failure nulled carries it at
+				// its own path, as graphql-js gives each deferred
+				// fragment the error raised in it. One copy per entry:
+				// a subgraph's many errors without a path, or entries
+				// it did not null, must not multiply into errors x
+				// entries (500 entries and 100 such errors were 50,000
+				// errors, 6 MB).
+				if firstRel == nil {
+					firstRel = it
+				}
+				if !it.inherited && string(it.data) == "null" {
+					c := *err
+					c.Path = it.path
+					it.errors = append([]*Error{&c}, it.errors...)
+					it.inherited, placed = true, true
+				}
+			}
+			if !placed && firstRel != nil {
+				firstRel.errors = append([]*Error{err}, firstRel.errors...)
+				placed = true
 			}
 			if !placed {
 				loose = append(loose, err)
@@ -444,6 +456,9 @@ type incremental struct {
 	label  string
 	data   []byte
 	errors []*Error
+	// inherited is set once the entry carries a copy of an error above
+	// its path (renderParts).
+	inherited bool
 }
 
 // nulledEntries holds, per @defer, the paths (pathKey) of the entries it
