@@ -5,10 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
-
 	"github.com/fedgate/gateway/executor"
-	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 )
 
@@ -16,18 +13,7 @@ import (
 // payloads ExecuteIncremental emits through tr.
 func executeIncremental(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query string) []string {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(sg.API, query)
-	if len(errs) > 0 {
-		t.Fatalf("%s: %v", query, errs)
-	}
-	op, err := planner.Normalize(sg.API, doc, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planner.New(sg).Plan(op, planner.Options{})
-	if err != nil {
-		t.Fatalf("%s: plan: %v", query, err)
-	}
+	p := planQuery(t, sg, query)
 	if p.Defer == nil {
 		t.Fatalf("%s: the plan has no @defer split", query)
 	}

@@ -105,10 +105,9 @@ func run(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query strin
 	return v
 }
 
-// execute validates, normalizes and plans query against sg, executes the
-// plan over tr and returns the response as it is; a query that does not
-// plan fails the test.
-func execute(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query string) string {
+// planQuery validates, normalizes and plans query against sg; a query
+// that does not plan fails the test.
+func planQuery(t *testing.T, sg *schema.Supergraph, query string) *planner.Plan {
 	t.Helper()
 	doc, errs := gqlparser.LoadQuery(sg.API, query)
 	if len(errs) > 0 {
@@ -122,6 +121,15 @@ func execute(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query s
 	if err != nil {
 		t.Fatalf("%s: plan: %v", query, err)
 	}
+	return p
+}
+
+// execute validates, normalizes and plans query against sg, executes the
+// plan over tr and returns the response as it is; a query that does not
+// plan fails the test.
+func execute(t *testing.T, sg *schema.Supergraph, tr executor.Transport, query string) string {
+	t.Helper()
+	p := planQuery(t, sg, query)
 	return string(executor.Execute(context.Background(), p, executor.Input{}, tr, nil))
 }
 

@@ -26,23 +26,14 @@ import (
 // SERVICE_OVERLOADED for as long as its operations ran.
 func TestOneClientCannotHoldEverySlot(t *testing.T) {
 	const secret = "a-test-secret-of-at-least-32-bytes!!"
-	hold := make(chan struct{})
-	var held atomic.Int32
-	products := demo.Handlers()["products"]
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		held.Add(1)
-		<-hold
-		products.ServeHTTP(w, r)
-	})
+	slow, held, release := holdingProducts()
+	defer release()
 	opts := server.DefaultOptions()
 	opts.Observe.MaxInflightRequests = 4
 	opts.HTTP.MaxInflightPerClient = 2
 	opts.Cache.Dedupe, opts.Cache.InboundDedupe = false, false
 	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "k", Algorithms: []string{"HS256"}, Secret: secret}}
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("products", slow))
-	var once sync.Once
-	release := func() { once.Do(func() { close(hold) }) }
-	defer release()
 	token := func(sub string) string {
 		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Hour).Unix()})
 		tok.Header["kid"] = "k"
@@ -118,21 +109,12 @@ func TestOneClientCannotHoldEverySlot(t *testing.T) {
 // does not trust sees every anonymous client as this one caller), gets
 // more requests than max_inflight_per_client served at once.
 func TestQuietGatewayDoesNotCapOneClient(t *testing.T) {
-	hold := make(chan struct{})
-	var held atomic.Int32
-	products := demo.Handlers()["products"]
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		held.Add(1)
-		<-hold
-		products.ServeHTTP(w, r)
-	})
+	slow, held, release := holdingProducts()
+	defer release()
 	opts := server.DefaultOptions()
 	opts.HTTP.MaxInflightPerClient = 2
 	opts.Cache.Dedupe, opts.Cache.InboundDedupe = false, false
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("products", slow))
-	var once sync.Once
-	release := func() { once.Do(func() { close(hold) }) }
-	defer release()
 	const sent = 5
 	answers := make(chan int, sent)
 	for range sent {
@@ -163,4 +145,20 @@ func TestQuietGatewayDoesNotCapOneClient(t *testing.T) {
 			t.Fatalf("status %d", status)
 		}
 	}
+}
+
+// holdingProducts is the demo's products subgraph holding every request
+// until release is called (once or more), and the count of requests it
+// holds or held.
+func holdingProducts() (slow http.Handler, held *atomic.Int32, release func()) {
+	hold := make(chan struct{})
+	held = new(atomic.Int32)
+	products := demo.Handlers()["products"]
+	slow = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held.Add(1)
+		<-hold
+		products.ServeHTTP(w, r)
+	})
+	var once sync.Once
+	return slow, held, func() { once.Do(func() { close(hold) }) }
 }

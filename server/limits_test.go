@@ -252,17 +252,7 @@ func TestRateLimitByJWTClaim(t *testing.T) {
 		}
 		return s
 	}
-	send := func(tok string) int {
-		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { name } }"}`))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+tok)
-		w := httptest.NewRecorder()
-		g.Handler.ServeHTTP(w, r)
-		if w.Code == http.StatusUnauthorized {
-			t.Fatalf("token refused: %s", w.Body)
-		}
-		return w.Code
-	}
+	send := func(tok string) int { return sendMe(t, g.Handler, tok) }
 	alice := token(jwt.MapClaims{"sub": "alice", "plan": "pro"})
 	bob := token(jwt.MapClaims{"sub": "bob"})
 	var got []int
@@ -303,17 +293,7 @@ func TestRateLimitKeepsIssuersApart(t *testing.T) {
 		}
 		return s
 	}
-	send := func(tok string) int {
-		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { name } }"}`))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+tok)
-		w := httptest.NewRecorder()
-		g.Handler.ServeHTTP(w, r)
-		if w.Code == http.StatusUnauthorized {
-			t.Fatalf("token refused: %s", w.Body)
-		}
-		return w.Code
-	}
+	send := func(tok string) int { return sendMe(t, g.Handler, tok) }
 	aliceOfA, aliceOfB := token("https://a.example", "a"), token("https://b.example", "b")
 	var got []int
 	for _, tok := range []string{aliceOfB, aliceOfB, aliceOfA, aliceOfA, aliceOfA, aliceOfA} {
@@ -419,4 +399,19 @@ func TestAliasLimitPerOperation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sendMe asks h for `{ me { name } }` with the bearer token tok and
+// returns the status; a token refused fails the test.
+func sendMe(t *testing.T, h http.Handler, tok string) int {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { name } }"}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code == http.StatusUnauthorized {
+		t.Fatalf("token refused: %s", w.Body)
+	}
+	return w.Code
 }
