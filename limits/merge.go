@@ -22,7 +22,16 @@ func (s Static) checkMerges(doc *ast.QueryDocument) error {
 	if s.MaxFieldMerges <= 0 {
 		return nil
 	}
-	m := newMerger(doc, int64(s.MaxFieldMerges))
+	if countMerges(doc, int64(s.MaxFieldMerges)) > int64(s.MaxFieldMerges) {
+		return badRequest(CodeMaxFieldMerges, "checking that the document's fields can merge would take more than %d steps (fields or fragment spreads repeated at one position)", s.MaxFieldMerges)
+	}
+	return nil
+}
+
+// countMerges is the merge work of doc's operations and fragment
+// definitions, counted until it passes limit.
+func countMerges(doc *ast.QueryDocument, limit int64) int64 {
+	m := newMerger(doc, limit)
 	for _, op := range doc.Operations {
 		m.add(m.root(), op.SelectionSet, 0)
 	}
@@ -31,10 +40,7 @@ func (s Static) checkMerges(doc *ast.QueryDocument) error {
 		m.add(m.root(), f.SelectionSet, 0)
 		delete(m.active, f.Name)
 	}
-	if m.work > m.limit {
-		return badRequest(CodeMaxFieldMerges, "checking that the document's fields can merge would take more than %d steps (fields or fragment spreads repeated at one position)", s.MaxFieldMerges)
-	}
-	return nil
+	return m.work
 }
 
 // position is one response position of the merged tree; its children

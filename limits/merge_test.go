@@ -78,16 +78,7 @@ func refMerges(doc *ast.QueryDocument) int64 {
 
 // mergeWork is the reusing merger's count for doc, as checkMerges runs it.
 func mergeWork(doc *ast.QueryDocument) int64 {
-	m := newMerger(doc, 1<<62)
-	for _, op := range doc.Operations {
-		m.add(m.root(), op.SelectionSet, 0)
-	}
-	for _, f := range doc.Fragments {
-		m.active[f.Name] = true
-		m.add(m.root(), f.SelectionSet, 0)
-		delete(m.active, f.Name)
-	}
-	return m.work
+	return countMerges(doc, 1<<62)
 }
 
 // TestMergeCountReusesNoPositions: the merger's count, which reuses one
