@@ -25,24 +25,14 @@ import (
 // held all four slots and every other client got 503
 // SERVICE_OVERLOADED for as long as its operations ran.
 func TestOneClientCannotHoldEverySlot(t *testing.T) {
-	const secret = "a-test-secret-of-at-least-32-bytes!!"
 	slow, held, release := holdingProducts()
 	defer release()
 	opts := server.DefaultOptions()
 	opts.Observe.MaxInflightRequests = 4
 	opts.HTTP.MaxInflightPerClient = 2
 	opts.Cache.Dedupe, opts.Cache.InboundDedupe = false, false
-	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "k", Algorithms: []string{"HS256"}, Secret: secret}}
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "test", Algorithms: []string{"HS256"}, Secret: testSecret}}
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts), gatewaytest.WithHandler("products", slow))
-	token := func(sub string) string {
-		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Hour).Unix()})
-		tok.Header["kid"] = "k"
-		s, err := tok.SignedString([]byte(secret))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
 	send := func(tok, query string) *gatewaytest.Response {
 		req, _ := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":"`+query+`"}`))
 		req.Header.Set("Content-Type", "application/json")
@@ -54,7 +44,7 @@ func TestOneClientCannotHoldEverySlot(t *testing.T) {
 		}
 		return resp
 	}
-	hostile, victim := token("mallory"), token("alice")
+	hostile, victim := signed(t, jwt.MapClaims{"sub": "mallory"}), signed(t, jwt.MapClaims{"sub": "alice"})
 	const sent = 6
 	answers := make(chan *gatewaytest.Response, sent)
 	// Two are held in the subgraph, half of max_inflight_requests: the
