@@ -89,9 +89,12 @@ func (v *Value) Field(key string, hint *int) *Value {
 	if v == nil {
 		return nil
 	}
-	// Only objects have members: no type test needed.
+	// Only objects have members: no type test needed. The member at the
+	// hint is taken when it has key's own string (a key parsed against
+	// the Keys key is from): no texts compared. Otherwise the texts of
+	// the keys are compared, the hint's one included.
 	kvs := v.kvs
-	if h := *hint; h < len(kvs) && kvs[h].Key == key {
+	if h := *hint; h < len(kvs) && sameString(kvs[h].Key, key) {
 		*hint = h + 1
 		return kvs[h].Value
 	}
@@ -113,9 +116,10 @@ func (v *Value) FieldAt(key string, at *uint32) *Value {
 	if v == nil {
 		return nil
 	}
-	// Only objects have members: no type test needed.
+	// Only objects have members: no type test needed. The member at *at
+	// is taken as in Field.
 	kvs := v.kvs
-	if h := uint(*at); h < uint(len(kvs)) && kvs[h].Key == key {
+	if h := uint(*at); h < uint(len(kvs)) && sameString(kvs[h].Key, key) {
 		return kvs[h].Value
 	}
 	for i := range kvs {
@@ -133,8 +137,9 @@ func (v *Value) Lookup(key string, hint int) int {
 	if v == nil || v.t != TypeObject {
 		return -1
 	}
+	// The member at hint is taken as in Field.
 	kvs := v.kvs
-	if hint >= 0 && hint < len(kvs) && kvs[hint].Key == key {
+	if hint >= 0 && hint < len(kvs) && sameString(kvs[hint].Key, key) {
 		return hint
 	}
 	for i := range kvs {
