@@ -68,7 +68,9 @@ type Options struct {
 	Playground      bool
 	PlaygroundQuery string
 	// AllowBatch accepts a JSON array of requests in a POST body, up to
-	// MaxBatch of them (0: request.DefaultMaxBatch).
+	// MaxBatch of them (0: request.DefaultMaxBatch). They run one after
+	// another, each under a client slot (MaxInflightPerClient) and
+	// reserving the batch's earlier answers from MaxInflightBytes too.
 	AllowBatch bool
 	MaxBatch   int
 	// Policy runs cost analysis and per-client rate limits on every
@@ -142,7 +144,9 @@ type HTTPOptions struct {
 	// gets 429 CLIENT_INFLIGHT_LIMIT with Retry-After while the gateway
 	// is busy (executions wait for the memory budget, or half of
 	// MaxInflightRequests are taken), so that one caller with slow
-	// operations cannot hold every execution slot. 0 is unlimited.
+	// operations cannot hold every execution slot. Each operation of a
+	// batch counts while it runs (its entry gets the error). 0 is
+	// unlimited.
 	MaxInflightPerClient int
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes int
