@@ -68,13 +68,14 @@ func (v *Value) Array() []*Value {
 }
 
 // Get returns the member of object v under key, nil when v is no object
-// or has no such member.
+// or has no such member. A member whose key is key's own string (parsed
+// against the Keys key is from) is found without comparing texts.
 func (v *Value) Get(key string) *Value {
 	if v == nil || v.t != TypeObject {
 		return nil
 	}
 	for i := range v.kvs {
-		if v.kvs[i].Key == key {
+		if sameKey(v.kvs[i].Key, key) {
 			return v.kvs[i].Value
 		}
 	}
