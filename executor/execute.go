@@ -92,11 +92,6 @@ type execution struct {
 	// parserSlots holds parsers until there are more than a plan usually
 	// runs (one per fetch and one for the variables).
 	parserSlots [8]pooledParser
-	// answers are the Release functions of the answers parsed in place
-	// (parseAnswer), called when the execution ends; in answerSlots
-	// while they fit.
-	answers     []func()
-	answerSlots [8]func()
 	// copies holds the copies copyOf makes (from copyArenas).
 	copies *jsonvalue.Arena
 	errors []*Error
@@ -288,7 +283,10 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string, req *R
 	if e.stats {
 		e.noteCacheControl(resp.CacheControl)
 	}
-	v, perr := e.parseAnswer(resp)
+	v, perr := e.parse(resp.Body)
+	if resp.Release != nil {
+		resp.Release()
+	}
 	if perr != nil || v.Type() != jsonvalue.TypeObject {
 		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}, fetch: f})

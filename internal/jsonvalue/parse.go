@@ -57,27 +57,20 @@ func (p *Parser) Parse(b []byte) (*Value, error) {
 // ParseKeys is Parse with the document's object keys interned to keys: a
 // key of the set is the set's string (see Keys). keys is only read.
 func (p *Parser) ParseKeys(b []byte, keys *Keys) (*Value, error) {
-	p.buf = append(p.buf[:0], b...)
-	return p.parse(p.buf, keys)
-}
-
-// ParseInPlace is ParseKeys without the copy: the values point into b,
-// whose escapes it decodes in place (b changes, even when the document
-// turns out not to be JSON). b must stay as it is while the values are
-// used, until the next Parse.
-func (p *Parser) ParseInPlace(b []byte, keys *Keys) (*Value, error) {
-	return p.parse(b, keys)
-}
-
-// parse parses the document s, which the values point into.
-func (p *Parser) parse(s []byte, keys *Keys) (*Value, error) {
 	if keys.Len() > 0 {
 		p.keys = keys
-		// A pooled parser keeps no plan's keys alive.
-		defer func() { p.keys = nil }()
 	}
+	v, err := p.parse(b)
+	// A pooled parser keeps no plan's keys alive.
+	p.keys = nil
+	return v, err
+}
+
+func (p *Parser) parse(b []byte) (*Value, error) {
+	p.buf = append(p.buf[:0], b...)
 	p.vals = p.vals[:0]
 	p.elems = p.elems[:0]
+	s := p.buf
 	i := skipWS(s, 0)
 	v, i, err := p.value(s, i, 0)
 	if err != nil {
