@@ -24,7 +24,7 @@ const maxScanKeys = 16
 // then. A Parser is not safe for concurrent use.
 type Parser struct {
 	// buf is the copy of the input the values' strings point into
-	// (escapes are decoded in place); ParseInPlace leaves it alone.
+	// (escapes are decoded in place).
 	buf []byte
 	// vals are the values handed out, reused with the member lists and
 	// elements they kept from the previous document. When vals has to
