@@ -45,5 +45,15 @@ func quietRules() *rules.Rules {
 		r.RemoveRule(swap.loud.Name)
 		r.AddRule(swap.quiet.Name, swap.quiet.RuleFunc)
 	}
+	wideIntegers(r, rules.ValuesOfCorrectTypeRuleWithoutSuggestions)
 	return r
+}
+
+// wideIntegers replaces the rule inner of r (a variant of gqlparser's
+// ValuesOfCorrectType) with limits.WideIntegers of it: Int literals beyond
+// 64 bits are valid Float, ID and custom scalar values.
+func wideIntegers(r *rules.Rules, inner core.Rule) {
+	r.RemoveRule(inner.Name)
+	wide := limits.WideIntegers(inner)
+	r.AddRule(wide.Name, wide.RuleFunc)
 }
