@@ -34,7 +34,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -99,6 +98,9 @@ type Options struct {
 	// Off, the generator draws no random number for it, so the operations
 	// of a seed stay those generated before @defer was added.
 	Defer bool
+	// Wide writes some Float, ID and custom scalar literals as integers
+	// beyond 64 bits (wide.go). Off, it draws nothing, like Defer.
+	Wide bool
 }
 
 func (o Options) withDefaults() Options {
@@ -215,7 +217,7 @@ func expandedAliases(query string) int {
 
 // Validate checks op's document and variables against schema.
 func Validate(schema *ast.Schema, op Operation) error {
-	doc, errs := gqlparser.LoadQuery(schema, op.Query)
+	doc, errs := LoadQuery(schema, op.Query)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid document: %w", errs)
 	}
@@ -1018,6 +1020,9 @@ func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
 			}
 			v.Children = append(v.Children, &ast.ChildValue{Name: f.Name, Value: s.literal(f.Type, depth+1)})
 		}
+		return v
+	}
+	if v := s.wideLiteral(def); v != nil {
 		return v
 	}
 	if v := s.oddLiteral(def); v != nil {

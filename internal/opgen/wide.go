@@ -1,0 +1,60 @@
+package opgen
+
+import (
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/fedgate/gateway/limits"
+)
+
+// wideDigits is an integer beyond 64 bits: a valid Float (spec 3.5.2),
+// ID (3.5.5) or custom scalar literal that graphql-js accepts and
+// gqlparser's own ValuesOfCorrectType refused (limits.WideIntegers).
+const wideDigits = "123456789012345678901234567890"
+
+// wideLiteral returns, with Options.Wide and sometimes, an Int
+// literal beyond 64 bits (sometimes negative) for a Float, ID or custom
+// scalar position of def, or nil. Off, it draws nothing, so a seed's
+// operations stay those generated before it was added. Only literals (and
+// variable defaults, which are literals): a JSON number that large is
+// rounded by JavaScript gateways, so variables keep the usual values.
+func (s *gen) wideLiteral(def *ast.Definition) *ast.Value {
+	if !s.opts.Wide || def.Kind != ast.Scalar {
+		return nil
+	}
+	if def.Name != "Float" && def.Name != "ID" && !customScalar(def) {
+		return nil
+	}
+	// IDs are common positions, Float and custom scalar ones rare.
+	odds := 3
+	if def.Name == "ID" {
+		odds = 8
+	}
+	if s.r.IntN(odds) != 0 {
+		return nil
+	}
+	raw := wideDigits
+	if def.Name != "ID" && s.r.IntN(3) == 0 {
+		raw = "-" + raw
+	}
+	return &ast.Value{Kind: ast.IntValue, Raw: raw}
+}
+
+// Rules are the validation rules generated documents satisfy: gqlparser's
+// with the gateway's changes (Int literals beyond 32 bits refused in Int
+// positions, beyond 64 bits accepted in Float, ID and custom scalar ones).
+func Rules() *rules.Rules {
+	r := rules.NewDefaultRules()
+	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	r.RemoveRule(rules.ValuesOfCorrectTypeRule.Name)
+	w := limits.WideIntegers(rules.ValuesOfCorrectTypeRule)
+	r.AddRule(w.Name, w.RuleFunc)
+	return r
+}
+
+// LoadQuery parses and validates query against schema with Rules.
+func LoadQuery(schema *ast.Schema, query string) (*ast.QueryDocument, gqlerror.List) {
+	return gqlparser.LoadQueryWithRules(schema, query, Rules())
+}
