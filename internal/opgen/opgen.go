@@ -22,8 +22,11 @@
 // different composite fields on different object types; introspection
 // with aliases, __typename, @skip/@include and fragments inside
 // (introspection.go); non-null variables in nullable positions, and one
-// variable name declared with other types by several operations; and,
-// with Options.Defer, @defer on fragments of queries (defer.go).
+// variable name declared with other types by several operations; with
+// Options.Defer, @defer on fragments of queries (defer.go); and, with
+// Options.Wide, Float, ID and custom scalar literals written as integers
+// beyond 64 bits (wide.go). Documents validate with the gateway's rules
+// (Rules), not gqlparser's alone.
 package opgen
 
 import (
