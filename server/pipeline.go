@@ -19,6 +19,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
+	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
@@ -451,7 +452,7 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 	if err != nil {
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: "variables must be a JSON object", Status: 400}
 	}
-	wideDefaults(rt.sg.API, op, vars)
+	wideint.Defaults(rt.sg.API, op, vars)
 	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
 	if verr == nil {
 		for name, v := range coerced {
@@ -506,29 +507,6 @@ func declaredVariables(op *ast.OperationDefinition, raw []byte) (map[string]any,
 		return nil
 	})
 	return vars, err
-}
-
-// wideDefaults puts into vars the default of each variable the request
-// left out whose default holds an Int literal beyond 64 bits (a Float, ID
-// or custom scalar value, limits.WideIntegers): gqlparser's coercion reads
-// a default with ast.Value.Value, which fails on such a literal, so the
-// default is converted here as graphql-js converts it and coerced as a
-// value the request sent.
-func wideDefaults(api *ast.Schema, op *ast.OperationDefinition, vars map[string]any) {
-	for _, d := range op.VariableDefinitions {
-		if d.DefaultValue == nil {
-			continue
-		}
-		if _, sent := vars[d.Variable]; sent {
-			continue
-		}
-		if _, err := d.DefaultValue.Value(nil); err == nil {
-			continue
-		}
-		if v, err := limits.LiteralValue(d.DefaultValue, d.Type, api, nil); err == nil {
-			vars[d.Variable] = v
-		}
-	}
 }
 
 // plainLists returns v with every list a non-nil []any, the shape JSON

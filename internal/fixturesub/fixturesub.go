@@ -31,7 +31,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
-	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/schema"
 )
 
@@ -216,7 +216,7 @@ func (s *subgraph) execute(req request) (out []byte, err error) {
 	}
 	for _, vd := range op.VariableDefinitions {
 		if _, ok := vars[vd.Variable]; !ok && vd.DefaultValue != nil {
-			if v, err := limits.LiteralValue(vd.DefaultValue, vd.Type, s.sg.Full, nil); err == nil {
+			if v, err := wideint.LiteralValue(vd.DefaultValue, vd.Type, s.sg.Full, nil); err == nil {
 				vars[vd.Variable] = v
 			}
 		}
@@ -456,7 +456,7 @@ func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition, fg *schema.
 			var err error
 			// Int literals beyond 64 bits are valid Float, ID and custom
 			// scalar values (read as graphql-js reads them).
-			if v, err = limits.LiteralValue(a.Value, ad.Type, e.sg.Full, e.vars); err != nil {
+			if v, err = wideint.LiteralValue(a.Value, ad.Type, e.sg.Full, e.vars); err != nil {
 				panic(requestError(fmt.Sprintf("argument %q: %v", ad.Name, err)))
 			}
 			if a.Value.Kind == ast.Variable {

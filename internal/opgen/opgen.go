@@ -41,6 +41,8 @@ import (
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/fedgate/gateway/internal/wideint"
 )
 
 // Hints tells the generator about names that matter to a federation
@@ -175,6 +177,36 @@ func (g *Generator) Generate(seed uint64) (Operation, error) {
 	return Operation{}, fmt.Errorf("opgen: no valid operation for seed %d after %d attempts: %w", seed, maxAttempts, lastErr)
 }
 
+// Rejection is a document a generation attempt made and Generate threw
+// away, with the reason.
+type Rejection struct {
+	Op  Operation
+	Err error
+}
+
+// Rejected returns the documents Generate(seed) made and threw away, in
+// order, before the one it returns (or all of them when it returns none).
+// Generate keeps only what Validate accepts: a document valid for another
+// implementation (graphql-js, which the reference gateways run) that the
+// gateway's rules refuse is never sent, so tests compare these with it.
+func (g *Generator) Rejected(seed uint64) []Rejection {
+	var out []Rejection
+	for attempt := uint64(0); attempt < maxAttempts; attempt++ {
+		op := g.generate(rand.New(rand.NewPCG(seed, attempt)))
+		err := Validate(g.schema, op)
+		if err == nil {
+			if n := expandedAliases(op.Query); n > MaxExpandedAliases {
+				err = fmt.Errorf("%d aliases with fragments expanded", n)
+			}
+		}
+		if err == nil {
+			return out
+		}
+		out = append(out, Rejection{Op: op, Err: err})
+	}
+	return out
+}
+
 // MaxExpandedAliases bounds the aliased fields of each operation of a
 // generated document, fragments expanded where they are spread: gateways'
 // alias limits (fedgate's default limits.max_aliases is 30) count so.
@@ -233,10 +265,12 @@ func Validate(schema *ast.Schema, op Operation) error {
 	} else if target = doc.Operations.ForName(op.OperationName); target == nil {
 		return fmt.Errorf("no operation named %q", op.OperationName)
 	}
-	vars := op.Variables
-	if vars == nil {
-		vars = map[string]any{}
+	vars := make(map[string]any, len(op.Variables))
+	for k, v := range op.Variables {
+		vars[k] = v
 	}
+	// As the gateway coerces them (defaults with integers beyond 64 bits).
+	wideint.Defaults(schema, target, vars)
 	if _, err := validator.VariableValues(schema, target, vars); err != nil {
 		return fmt.Errorf("invalid variables: %w", err)
 	}

@@ -6,12 +6,12 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
-	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/internal/wideint"
 )
 
 // wideDigits is an integer beyond 64 bits: a valid Float (spec 3.5.2),
 // ID (3.5.5) or custom scalar literal that graphql-js accepts and
-// gqlparser's own ValuesOfCorrectType refused (limits.WideIntegers).
+// gqlparser's own ValuesOfCorrectType refused (wideint.Rule).
 const wideDigits = "123456789012345678901234567890"
 
 // wideLiteral returns, with Options.Wide and sometimes, an Int
@@ -43,13 +43,15 @@ func (s *gen) wideLiteral(def *ast.Definition) *ast.Value {
 }
 
 // Rules are the validation rules generated documents satisfy: gqlparser's
-// with the gateway's changes (Int literals beyond 32 bits refused in Int
-// positions, beyond 64 bits accepted in Float, ID and custom scalar ones).
+// with the gateway's reading of Int literals beyond 64 bits (valid Float,
+// ID and custom scalar values, wideint.Rule). The generator writes no Int
+// literal beyond 32 bits in an Int position, which the gateway refuses
+// (limits.IntRangeRule; limits' tests use this package, so it does not
+// import limits).
 func Rules() *rules.Rules {
 	r := rules.NewDefaultRules()
-	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	r.RemoveRule(rules.ValuesOfCorrectTypeRule.Name)
-	w := limits.WideIntegers(rules.ValuesOfCorrectTypeRule)
+	w := wideint.Rule(rules.ValuesOfCorrectTypeRule)
 	r.AddRule(w.Name, w.RuleFunc)
 	return r
 }

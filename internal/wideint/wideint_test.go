@@ -1,4 +1,4 @@
-package limits
+package wideint
 
 import (
 	"reflect"
@@ -27,12 +27,12 @@ var wideSchema = gqlparser.MustLoadSchema(&ast.Source{Input: `
 		j(x: JSON): Int
 	}`})
 
-// TestWideIntegers: an Int literal beyond 64 bits is valid where any
+// TestRule: an Int literal beyond 64 bits is valid where any
 // integer is (Float, ID, custom scalars; in lists, input objects, variable
 // defaults), as graphql-js reads it; refused in Int, String, Boolean and
 // enum positions, and every other error of ValuesOfCorrectType stands on a
 // value that holds one. Without the wrapper the accepted rows are refused.
-func TestWideIntegers(t *testing.T) {
+func TestRule(t *testing.T) {
 	for _, tc := range []struct {
 		name, query string
 		want        string // "" accepted, else a part of the first error
@@ -80,10 +80,9 @@ func TestWideIntegers(t *testing.T) {
 
 func wideRules(inner core.Rule) *rules.Rules {
 	r := rules.NewDefaultRules()
-	r.AddRule(IntRangeRule.Name, IntRangeRule.RuleFunc)
 	r.RemoveRule(rules.ValuesOfCorrectTypeRule.Name)
 	r.RemoveRule(rules.ValuesOfCorrectTypeRuleWithoutSuggestions.Name)
-	w := WideIntegers(inner)
+	w := Rule(inner)
 	r.AddRule(w.Name, w.RuleFunc)
 	return r
 }

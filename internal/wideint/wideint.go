@@ -1,4 +1,10 @@
-package limits
+// Package wideint reads Int literals beyond 64 bits as graphql-js does:
+// valid Float, ID and custom scalar values (spec 3.5.2, 3.5.5), which
+// gqlparser refuses because it reads every Int literal as an int64. Rule
+// wraps gqlparser's ValuesOfCorrectType validation rule, LiteralValue
+// converts such a literal, Defaults fills in the variable defaults that
+// hold one before gqlparser's variable coercion.
+package wideint
 
 import (
 	"strconv"
@@ -8,7 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/core"
 )
 
-// WideIntegers wraps gqlparser's ValuesOfCorrectType rule (inner, either
+// Rule wraps gqlparser's ValuesOfCorrectType rule (inner, either
 // variant) so that an Int literal beyond 64 bits in a Float, ID or custom
 // scalar position, alone or inside lists and input objects, is valid. Any
 // integer is a Float input (spec 3.5.2) and an ID input (3.5.5), and
@@ -21,8 +27,8 @@ import (
 // The wrapper drops only that report, for a value whose conversion fails
 // because of such literals alone: every other error of the rule stands,
 // also on the same value (a list given for a scalar, a missing input
-// field). Int positions keep their error (IntRangeRule).
-func WideIntegers(inner core.Rule) core.Rule {
+// field). Int positions keep their error (and limits.IntRangeRule's).
+func Rule(inner core.Rule) core.Rule {
 	return core.Rule{Name: inner.Name, RuleFunc: func(observers *core.Events, addError core.AddErrFunc) {
 		var current *ast.Value
 		// Registered before inner's observer, so it sees each value first.
@@ -204,4 +210,28 @@ func LiteralValue(v *ast.Value, typ *ast.Type, schema *ast.Schema, vars map[stri
 		return out, nil
 	}
 	return v.Value(vars)
+}
+
+// Defaults puts into vars the default of each variable of op the
+// request left out whose default holds an Int literal beyond 64 bits (a
+// Float, ID or custom scalar value, Rule): gqlparser's variable
+// coercion (validator.VariableValues) reads a default with
+// ast.Value.Value, which fails on such a literal, so the default is
+// converted here as graphql-js converts it and then coerced as a value the
+// request sent. Call it before VariableValues.
+func Defaults(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]any) {
+	for _, d := range op.VariableDefinitions {
+		if d.DefaultValue == nil {
+			continue
+		}
+		if _, sent := vars[d.Variable]; sent {
+			continue
+		}
+		if _, err := d.DefaultValue.Value(nil); err == nil {
+			continue
+		}
+		if v, err := LiteralValue(d.DefaultValue, d.Type, schema, nil); err == nil {
+			vars[d.Variable] = v
+		}
+	}
 }
