@@ -67,3 +67,35 @@ func TestIntLiteralRange(t *testing.T) {
 		})
 	}
 }
+
+// TestIDVariableBeyondFloatPrecision: an ID variable given an integer
+// beyond 2^53 (a JSON number, as JavaScript clients write large ids) is
+// run, with the digits the client sent; it was refused with BAD_USER_INPUT
+// ("integers beyond 2^53-1 may have been rounded") where the references
+// answer. A fraction in an ID position is still refused.
+func TestIDVariableBeyondFloatPrecision(t *testing.T) {
+	g := gatewaytest.Start(t)
+	query := `query($id: ID!) { user(id: $id) { id } }`
+	for _, tc := range []struct {
+		name, vars string
+		code       string
+	}{
+		{"beyond 2^53", `{"id": 12345678901234567}`, ""},
+		{"beyond 64 bits", `{"id": 123456789012345678901234567890}`, ""},
+		{"a fraction", `{"id": 1.5}`, "BAD_USER_INPUT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := postJSON(t, g, map[string]any{"query": query, "variables": json.RawMessage(tc.vars)}, nil)
+			got := codes(t, resp.Body)
+			if tc.code != "" {
+				if !slices.Contains(got, tc.code) {
+					t.Fatalf("codes %v, want %s: %.300s", got, tc.code, resp.Body)
+				}
+				return
+			}
+			if resp.Status != http.StatusOK || len(got) > 0 || !strings.Contains(string(resp.Body), `"data":{"user":`) {
+				t.Fatalf("status %d: %.300s", resp.Status, resp.Body)
+			}
+		})
+	}
+}

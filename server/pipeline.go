@@ -452,6 +452,7 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 	if err != nil {
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: "variables must be a JSON object", Status: 400}
 	}
+	exactIDs(rt.sg.API, op, vars, raw)
 	wideint.Defaults(rt.sg.API, op, vars)
 	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
 	if verr == nil {

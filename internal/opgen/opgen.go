@@ -1123,6 +1123,9 @@ func (s *gen) jsonValue(typ *ast.Type, depth int) any {
 		}
 		return out
 	}
+	if v, ok := s.wideJSON(def); ok {
+		return v
+	}
 	if v, ok := s.oddJSON(def); ok {
 		return v
 	}

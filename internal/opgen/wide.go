@@ -1,6 +1,8 @@
 package opgen
 
 import (
+	"encoding/json"
+
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -19,7 +21,7 @@ const wideDigits = "123456789012345678901234567890"
 // scalar position of def, or nil. Off, it draws nothing, so a seed's
 // operations stay those generated before it was added. Only literals (and
 // variable defaults, which are literals): a JSON number that large is
-// rounded by JavaScript gateways, so variables keep the usual values.
+// rounded by JavaScript gateways; variables get wideJSON's.
 func (s *gen) wideLiteral(def *ast.Definition) *ast.Value {
 	if !s.opts.Wide || def.Kind != ast.Scalar {
 		return nil
@@ -40,6 +42,20 @@ func (s *gen) wideLiteral(def *ast.Definition) *ast.Value {
 		raw = "-" + raw
 	}
 	return &ast.Value{Kind: ast.IntValue, Raw: raw}
+}
+
+// wideID is an integer beyond 2^53 whose float64 prints as these digits
+// (JavaScript's shortest form): a JSON number every gateway reads alike.
+const wideID = "12345678901234568"
+
+// wideJSON returns, with Options.Wide and one time in eight, an ID
+// variable's value beyond 2^53 (a JSON number, as JavaScript clients send
+// large ids), or false. Off, it draws nothing.
+func (s *gen) wideJSON(def *ast.Definition) (any, bool) {
+	if !s.opts.Wide || def.Name != "ID" || s.r.IntN(8) != 0 {
+		return nil, false
+	}
+	return json.Number(wideID), true
 }
 
 // Rules are the validation rules generated documents satisfy: gqlparser's

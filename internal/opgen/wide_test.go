@@ -13,7 +13,8 @@ import (
 // TestWideConstructs: with Options.Wide, Int literals beyond 64 bits occur
 // in Float, ID and custom scalar positions (also in variable defaults),
 // judged from the validated document, never in an Int position, never in a
-// variable's value; without it, never.
+// variable's value, and ID variables beyond 2^53 (JSON numbers); without
+// it, neither.
 func TestWideConstructs(t *testing.T) {
 	for _, wide := range []bool{false, true} {
 		seen := map[string]int{}
@@ -51,8 +52,13 @@ func TestWideConstructs(t *testing.T) {
 					}
 				})
 			}
-			if strings.Contains(strings.ReplaceAll(toJSON(t, g.op.Variables), "e+", ""), "12345678901234567890") {
-				t.Fatalf("%s seed %d: a wide integer in the variables %v", g.name, g.seed, g.op.Variables)
+			vars := toJSON(t, g.op.Variables)
+			if strings.Contains(strings.ReplaceAll(vars, "e+", ""), "12345678901234567890") {
+				t.Fatalf("%s seed %d: an integer beyond 64 bits in the variables %v", g.name, g.seed, g.op.Variables)
+			}
+			// An ID beyond 2^53, as a JSON number (never a string).
+			if n := strings.Count(vars, ":12345678901234568") + strings.Count(vars, ",12345678901234568") + strings.Count(vars, "[12345678901234568"); n > 0 {
+				seen["ID variable"] += n
 			}
 		})
 		if !wide {
@@ -63,7 +69,7 @@ func TestWideConstructs(t *testing.T) {
 		}
 		// Custom scalar positions are rare in the fixtures (client_shapes'
 		// JSON, scalars).
-		for k, least := range map[string]int{"Float": 10, "ID": 10, "custom scalar": 5, "variable default": 10, "argument": 10} {
+		for k, least := range map[string]int{"Float": 10, "ID": 10, "custom scalar": 5, "variable default": 10, "argument": 10, "ID variable": 10} {
 			if seen[k] < least {
 				t.Errorf("%d wide integers in %s positions, want %d or more (all: %v)", seen[k], k, least, seen)
 			}
