@@ -49,7 +49,8 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	dp := plan.Defer
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities, stats: in.Stats != nil}
+	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities, stats: in.Stats != nil,
+		keys: plan.Keys}
 	release := true
 	defer func() {
 		if release {

@@ -80,6 +80,10 @@ type execution struct {
 
 	bytes atomic.Int64
 
+	// keys is the plan's set of keys (planner.Plan.Keys), which answers
+	// are parsed against.
+	keys *jsonvalue.Keys
+
 	mu   sync.Mutex
 	data *jsonvalue.Value
 	// pos remembers where entity fetch paths led in data.
@@ -88,6 +92,11 @@ type execution struct {
 	// parserSlots holds parsers until there are more than a plan usually
 	// runs (one per fetch and one for the variables).
 	parserSlots [8]pooledParser
+	// answers are the Release functions of the answers parsed in place
+	// (parseAnswer), called when the execution ends; in answerSlots
+	// while they fit.
+	answers     []func()
+	answerSlots [8]func()
 	// copies holds the copies copyOf makes (from copyArenas).
 	copies *jsonvalue.Arena
 	errors []*Error
@@ -108,7 +117,7 @@ type execution struct {
 // Execute runs plan and appends the JSON response to buf.
 func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
 	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities,
-		stats: in.Stats != nil, mutation: plan.Shape.Mutation()}
+		stats: in.Stats != nil, mutation: plan.Shape.Mutation(), keys: plan.Keys}
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {
@@ -279,10 +288,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string, req *R
 	if e.stats {
 		e.noteCacheControl(resp.CacheControl)
 	}
-	v, perr := e.parse(resp.Body)
-	if resp.Release != nil {
-		resp.Release()
-	}
+	v, perr := e.parseAnswer(resp)
 	if perr != nil || v.Type() != jsonvalue.TypeObject {
 		e.addError(&Error{Message: "invalid JSON response from subgraph '" + f.Subgraph + "'", Path: errorPath(flatten),
 			Extensions: map[string]any{"code": "SUBREQUEST_MALFORMED_RESPONSE", "serviceName": f.Subgraph}, fetch: f})

@@ -35,9 +35,37 @@ type pooledParser struct {
 }
 
 // parse parses b with a parser of b's size class, owned by this execution
-// until it ends (the values point into the parser's memory).
+// until it ends (the values point into the parser's memory), against the
+// plan's keys.
 func (e *execution) parse(b []byte) (*jsonvalue.Value, error) {
-	class := parserClass(len(b))
+	return e.parser(len(b)).ParseKeys(b, e.keys)
+}
+
+// parseAnswer parses a subgraph's answer. An answer whose body the
+// transport hands over (it has a Release) is parsed in its own buffer,
+// without a copy (the harness's 80 KB answer was copied for nothing), and
+// released when the execution ends; any other is copied by the parser,
+// as it may be shared (one answer to several identical fetches).
+func (e *execution) parseAnswer(resp *Response) (*jsonvalue.Value, error) {
+	if resp.Release == nil {
+		return e.parse(resp.Body)
+	}
+	// The parser of the answer's size class: its values grow with the
+	// answer, though its copy of the input is not used.
+	p := e.parser(len(resp.Body))
+	e.mu.Lock()
+	if e.answers == nil {
+		e.answers = e.answerSlots[:0]
+	}
+	e.answers = append(e.answers, resp.Release)
+	e.mu.Unlock()
+	return p.ParseInPlace(resp.Body, e.keys)
+}
+
+// parser returns a parser for a document of n bytes, owned by this
+// execution until it ends.
+func (e *execution) parser(n int) *jsonvalue.Parser {
+	class := parserClass(n)
 	var p *jsonvalue.Parser
 	if class >= 0 {
 		p, _ = parserPools[class].Get().(*jsonvalue.Parser)
@@ -51,7 +79,7 @@ func (e *execution) parse(b []byte) (*jsonvalue.Value, error) {
 	}
 	e.parsers = append(e.parsers, pooledParser{p: p, class: class})
 	e.mu.Unlock()
-	return p.Parse(b)
+	return p
 }
 
 // copyArenas keeps the arenas of copyOf between executions. An arena
@@ -70,6 +98,13 @@ func (e *execution) release() {
 	}
 	e.parsers = nil
 	clear(e.parserSlots[:]) // no reference to parsers back in their pools
+	// The answers parsed in place go back to their transport only now:
+	// the values pointed into them until the response was written.
+	for _, release := range e.answers {
+		release()
+	}
+	e.answers = nil
+	clear(e.answerSlots[:])
 	e.pos.release()
 	if e.copies != nil && e.copies.Len() <= maxPooledCopies {
 		e.copies.Reset()

@@ -31,8 +31,12 @@ type Request struct {
 	ContentType string
 }
 
-// Response is a subgraph's raw answer. Release, when set, is called once
-// the body has been read.
+// Response is a subgraph's raw answer. With Release set, the body is the
+// executor's until it calls Release, once, when the execution ends: it
+// parses the body in place (decoding escapes changes it), and nothing
+// else may use the buffer meanwhile. A Response without Release may be
+// shared (one answer to several identical fetches): its body is copied,
+// never changed.
 type Response struct {
 	Body    []byte
 	Release func()

@@ -331,7 +331,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	}
 	expectUploads(ctx, entry.plan)
 	// 15. cost and rate admission.
-	adm, err := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
+	adm, err := s.admit(ctx, hr, h, rt, entry, coerced)
 	if err != nil {
 		return nil, 0, err
 	}

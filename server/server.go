@@ -284,6 +284,9 @@ type planEntry struct {
 	// privateFetch memoizes whether an entity fetch of the plan selects
 	// PRIVATE fields, by fetch (fetchPrivate).
 	privateFetch sync.Map // *planner.Fetch -> bool
+	// estimate memoizes the operation's cost estimate for requests
+	// without variables.
+	estimate limits.EstimateMemo
 }
 
 const (

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestParse parses documents and writes them out again: the output is
@@ -351,4 +352,43 @@ func TestPlainEnd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestParseInPlace: ParseInPlace reads a document as Parse does, in the
+// caller's buffer: its strings point into it, and only escaped text
+// changes it.
+func TestParseInPlace(t *testing.T) {
+	for _, doc := range []string{
+		`{"a":"plain","b":[1,true,null]}`,
+		`{"k\u0065y":"q\" \u00e9 \ud83d\ude00","x":"\\"}`,
+		"{\"raw\":\"a\x01b\",\"bad utf8\":\"\xff\"}",
+		`[{"a":1},{"a":2}]`,
+		`{"a":1`, // not JSON
+	} {
+		var p, q Parser
+		want, werr := p.Parse([]byte(doc))
+		buf := []byte(doc)
+		got, gerr := q.ParseInPlace(buf, nil)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("ParseInPlace(%q) error %v, Parse %v", doc, gerr, werr)
+		}
+		if werr != nil {
+			continue
+		}
+		if w, g := want.String(), got.String(); w != g {
+			t.Fatalf("ParseInPlace(%q) = %s, Parse gives %s", doc, g, w)
+		}
+		if !strings.Contains(doc, `\`) && string(buf) != doc {
+			t.Fatalf("ParseInPlace changed %q to %q", doc, buf)
+		}
+		if s := got.Get("a").Str(); s != "" && !inside(s, buf) {
+			t.Fatalf("ParseInPlace(%q): string %q is not in the buffer", doc, s)
+		}
+	}
+}
+
+// inside reports whether s's bytes are in b's array.
+func inside(s string, b []byte) bool {
+	p, start := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= start && p+uintptr(len(s)) <= start+uintptr(len(b))
 }
