@@ -73,7 +73,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	if v, err := e.parse(buf); err == nil {
 		shown = v.Get("data")
 	}
-	if e.pruneNulled(dp.PrimaryShape.Root, shown) {
+	if e.pruneNulled(dp.PrimaryShape.Root, shown, dp.Defers) {
 		e.pos.reset()
 	}
 	reported := map[*Error]bool{}

@@ -177,7 +177,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			applyHeaders(w.Header(), &meta)
 			out = append(out, body...)
 			if answers != nil {
-				answers.bytes += int64(len(body))
+				answers.bytes.Add(int64(len(body)))
 			}
 		}
 		out = append(out, ']')
