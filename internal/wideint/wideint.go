@@ -7,6 +7,7 @@
 package wideint
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -158,6 +159,19 @@ func narrowed(v *ast.Value) *ast.Value {
 // custom scalars), as graphql-js reads it; Int positions never hold one in
 // a validated document. vars gives the variables' values.
 func LiteralValue(v *ast.Value, typ *ast.Type, schema *ast.Schema, vars map[string]any) (any, error) {
+	return literalValue(v, typ, schema, vars, false)
+}
+
+// LiteralShape is LiteralValue for a reader of a value's shape (list
+// lengths, input object fields, numbers of Int positions), such as the
+// cost estimate: an Int literal beyond a float64's range reads as ±Inf
+// instead of failing the whole value (graphql-js reads it as Infinity).
+// Infinities are no JSON: never send what it returns.
+func LiteralShape(v *ast.Value, typ *ast.Type, schema *ast.Schema, vars map[string]any) (any, error) {
+	return literalValue(v, typ, schema, vars, true)
+}
+
+func literalValue(v *ast.Value, typ *ast.Type, schema *ast.Schema, vars map[string]any, inf bool) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -168,9 +182,13 @@ func LiteralValue(v *ast.Value, typ *ast.Type, schema *ast.Schema, vars map[stri
 			}
 			if typ != nil && typ.Elem != nil {
 				// One item where a list is expected: coerced as the item.
-				return LiteralValue(v, typ.Elem, schema, vars)
+				return literalValue(v, typ.Elem, schema, vars, inf)
 			}
-			return strconv.ParseFloat(v.Raw, 64)
+			f, err := strconv.ParseFloat(v.Raw, 64)
+			if inf && errors.Is(err, strconv.ErrRange) {
+				return f, nil // ±Inf
+			}
+			return f, err
 		}
 	}
 	switch v.Kind {
@@ -181,7 +199,7 @@ func LiteralValue(v *ast.Value, typ *ast.Type, schema *ast.Schema, vars map[stri
 		}
 		out := make([]any, 0, len(v.Children))
 		for _, c := range v.Children {
-			x, err := LiteralValue(c.Value, elem, schema, vars)
+			x, err := literalValue(c.Value, elem, schema, vars, inf)
 			if err != nil {
 				return nil, err
 			}
@@ -201,7 +219,7 @@ func LiteralValue(v *ast.Value, typ *ast.Type, schema *ast.Schema, vars map[stri
 					ft = fd.Type
 				}
 			}
-			x, err := LiteralValue(c.Value, ft, schema, vars)
+			x, err := literalValue(c.Value, ft, schema, vars, inf)
 			if err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 package wideint
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -117,5 +118,28 @@ func TestLiteralValue(t *testing.T) {
 				t.Fatalf("got %#v, want %#v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestLiteralShape: an Int literal beyond a float64's range fails
+// LiteralValue (no JSON holds its value) and reads as ±Inf for
+// LiteralShape, in a list too, so a reader of shapes (the cost estimate)
+// still sees the list and its other items.
+func TestLiteralShape(t *testing.T) {
+	huge := strings.Repeat("9", 400)
+	doc, err := gqlparser.LoadQueryWithRules(wideSchema, "query($v: [Float] = [1.5, -"+huge+"]) { __typename }", rules.NewRules())
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	d := doc.Operations[0].VariableDefinitions[0]
+	if v, err := LiteralValue(d.DefaultValue, d.Type, wideSchema, nil); err == nil {
+		t.Fatalf("LiteralValue: %v, want an error", v)
+	}
+	got, serr := LiteralShape(d.DefaultValue, d.Type, wideSchema, nil)
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	if l, ok := got.([]any); !ok || len(l) != 2 || l[0] != 1.5 || !math.IsInf(l[1].(float64), -1) {
+		t.Fatalf("LiteralShape: %#v, want [1.5 -Inf]", got)
 	}
 }
