@@ -2,6 +2,7 @@ package jsonvalue
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,4 +71,35 @@ func appendKeys(out []string, v *Value) []string {
 		out = appendKeys(out, x)
 	}
 	return out
+}
+
+// BenchmarkFieldInOrderUninterned reads every member of a 1,500-member
+// object in order by keys that are not the parsed strings (as for keys a
+// plan's Keys left out): each is found at the hint, so a pass is linear
+// in the members, not quadratic.
+func BenchmarkFieldInOrderUninterned(b *testing.B) {
+	var doc []byte
+	keys := make([]string, 1500)
+	doc = append(doc, '{')
+	for i := range keys {
+		keys[i] = fmt.Sprintf("field%04d", i)
+		if i > 0 {
+			doc = append(doc, ',')
+		}
+		doc = append(doc, fmt.Sprintf("%q:%d", keys[i], i)...)
+	}
+	doc = append(doc, '}')
+	var p Parser
+	v, err := p.Parse(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		hint := 0
+		for _, k := range keys {
+			if v.Field(k, &hint) == nil {
+				b.Fatalf("%s not found", k)
+			}
+		}
+	}
 }

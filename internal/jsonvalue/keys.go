@@ -154,13 +154,6 @@ func (k *Keys) word(w0, w1 uint64, n int) (string, bool) {
 	return "", false
 }
 
-// sameString reports whether a and b are one string: the same bytes at
-// the same place. Equal texts elsewhere are not told apart from unequal
-// ones: a fast path only.
-func sameString(a, b string) bool {
-	return unsafe.StringData(a) == unsafe.StringData(b) && len(a) == len(b)
-}
-
 // sameKey reports whether a and b are the same text, comparing their
 // pointers first: keys parsed against a Keys share its strings.
 func sameKey(a, b string) bool {

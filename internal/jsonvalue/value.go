@@ -92,10 +92,11 @@ func (v *Value) Field(key string, hint *int) *Value {
 	}
 	// Only objects have members: no type test needed. The member at the
 	// hint is taken when it has key's own string (a key parsed against
-	// the Keys key is from): no texts compared. Otherwise the texts of
-	// the keys are compared, the hint's one included.
+	// the Keys key is from): no texts compared; else when its text is
+	// key's (a key the set left out, or an answer parsed without one), so
+	// that reading members in order stays linear for every key.
 	kvs := v.kvs
-	if h := *hint; h < len(kvs) && sameString(kvs[h].Key, key) {
+	if h := *hint; h < len(kvs) && sameKey(kvs[h].Key, key) {
 		*hint = h + 1
 		return kvs[h].Value
 	}
@@ -120,7 +121,7 @@ func (v *Value) FieldAt(key string, at *uint32) *Value {
 	// Only objects have members: no type test needed. The member at *at
 	// is taken as in Field.
 	kvs := v.kvs
-	if h := uint(*at); h < uint(len(kvs)) && sameString(kvs[h].Key, key) {
+	if h := uint(*at); h < uint(len(kvs)) && sameKey(kvs[h].Key, key) {
 		return kvs[h].Value
 	}
 	for i := range kvs {
@@ -140,7 +141,7 @@ func (v *Value) Lookup(key string, hint int) int {
 	}
 	// The member at hint is taken as in Field.
 	kvs := v.kvs
-	if hint >= 0 && hint < len(kvs) && sameString(kvs[hint].Key, key) {
+	if hint >= 0 && hint < len(kvs) && sameKey(kvs[hint].Key, key) {
 		return hint
 	}
 	for i := range kvs {
