@@ -12,9 +12,11 @@ import (
 // (README: the first build's cost). These budgets keep that from growing
 // unnoticed: a new dependency that brings many packages or much code
 // fails here, and raising a budget is then a decision made in review.
-// Measured when they were set: 307 packages, 13.4 MiB of Go source.
+// Measured when they were set: 307 packages, 13.4 MiB of Go source;
+// raised to 330 in session 12 for the project's own small packages
+// (internal/wideint, internal/yamlduration: 321), no new dependency.
 const (
-	maxDepPackages    = 320
+	maxDepPackages    = 330
 	maxDepSourceBytes = 15 << 20 // MiB
 )
 
