@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/fedgate/gateway/internal/serial"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/serial"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 )
@@ -546,11 +547,19 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 func TestSubgraphKilledDuringLoad(t *testing.T) {
 	serial.Timing(t)
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Side's port stays held (internal/freeport) while side is down, so
+	// that no other process takes it before the restart; where a held
+	// port cannot be listened on, side takes a free one, and the test is
+	// skipped if that is gone by the restart.
+	addr := "127.0.0.1:0"
+	if freeport.Shares {
+		addr = freeport.Reserve(t).Addr()
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	addr = ln.Addr().String()
 	serve := func(ln net.Listener) *http.Server {
 		s := &http.Server{Handler: sideHandler(faultNone)}
 		go func() { _ = s.Serve(ln) }()
