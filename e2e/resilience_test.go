@@ -547,19 +547,11 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 func TestSubgraphKilledDuringLoad(t *testing.T) {
 	serial.Timing(t)
 	t.Parallel()
-	// Side's port stays held (internal/freeport) while side is down, so
-	// that no other process takes it before the restart; where a held
-	// port cannot be listened on, side takes a free one, and the test is
-	// skipped if that is gone by the restart.
-	addr := "127.0.0.1:0"
-	if freeport.Shares {
-		addr = freeport.Reserve(t).Addr()
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = ln.Addr().String()
+	// Side's port stays held while side is down, so that no other
+	// process takes it before the restart (freeport.Listen; where it
+	// cannot be held, the test is skipped if it is gone by then).
+	ln := freeport.Listen(t)
+	addr := ln.Addr().String()
 	serve := func(ln net.Listener) *http.Server {
 		s := &http.Server{Handler: sideHandler(faultNone)}
 		go func() { _ = s.Serve(ln) }()

@@ -84,3 +84,22 @@ func (h *Hold) Release() {
 		h.fd = -1
 	}
 }
+
+// Listen listens on a loopback port held for the test (Reserve), for a
+// server that a test stops and starts again on the same address: nothing
+// can take the port while the server is down, and net.Listen on the
+// listener's address gets it back. Where a held port cannot be listened
+// on (Shares is false), it listens on a free port, which another process
+// may take while the server is down.
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if Shares {
+		addr = Reserve(t).Addr()
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("freeport: %v", err)
+	}
+	return ln
+}
