@@ -144,11 +144,16 @@ func (c *checker) checkDuration(node ast.Node, path string) bool {
 		c.add(node, path, "want a duration such as 150ms, 10s or 5m")
 		return false
 	}
-	if _, err := time.ParseDuration(s); err != nil {
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n == 0 {
-			return true // a bare 0
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if n, perr := strconv.ParseInt(s, 10, 64); perr != nil || n != 0 {
+			c.add(node, path, fmt.Sprintf("%q is not a duration (write 150ms, 10s, 5m)", s))
+			return false
 		}
-		c.add(node, path, fmt.Sprintf("%q is not a duration (write 150ms, 10s, 5m)", s))
+		d = 0 // a bare 0
+	}
+	if msg := zeroProblem(path, d); msg != "" {
+		c.add(node, path, msg)
 		return false
 	}
 	return true

@@ -14,13 +14,13 @@ import (
 	"os"
 	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fedgate/gateway/auth"
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/coprocessor"
+	"github.com/fedgate/gateway/internal/yamlduration"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/respheaders"
@@ -262,19 +262,7 @@ func ParseOver(base Config, data []byte, lookup func(string) (string, bool)) (Co
 // decodeDuration reads a duration as the checker accepts it: "150ms",
 // "10s", or a bare 0 (before, a bare 0 passed the check and then failed
 // to decode: `request_timeout: 0`, documented as "none", was refused).
-func decodeDuration(d *time.Duration, b []byte) error {
-	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n == 0 {
-		*d = 0
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
+var decodeDuration = yamlduration.Decode
 
 // Validate checks every section; the error lists each problem on its own
 // line, each naming its key.

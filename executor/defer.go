@@ -72,6 +72,9 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	if v, err := e.parse(buf); err == nil {
 		shown = v.Get("data")
 	}
+	if e.pruneNulled(dp.PrimaryShape.Root, shown) {
+		e.pos.reset()
+	}
 	reported := map[*Error]bool{}
 	nulled := nulledEntries{}
 	for _, err := range e.errors {

@@ -398,6 +398,9 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 			// new operation cannot take the whole budget at once.
 			w = s.opts.MaxInflightBytes / 8
 		}
+		if b, _ := ctx.Value(batchAnswersKey{}).(*batchAnswers); b != nil {
+			w += b.bytes // the answers the batch holds (batchAnswers)
+		}
 		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
 		var err error
 		if !s.budget.TryAcquire(w) {

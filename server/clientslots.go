@@ -107,3 +107,28 @@ func (s *Server) retryAfter() string {
 	}
 	return strconv.Itoa(int((after + time.Second - 1) / time.Second))
 }
+
+// refuseBatched answers an operation of a batch after the first that
+// finds its client at max_inflight_per_client while the gateway is busy:
+// its entry is the CLIENT_INFLIGHT_LIMIT error and the response gets
+// Retry-After, while the batch's other entries stand (a batch is answered
+// 200 with an entry per operation). A batch started while the gateway
+// was quiet so cannot go on past the bound once others wait, as its
+// operations sent one by one could not.
+func (s *Server) refuseBatched(w http.ResponseWriter, r *http.Request, out []byte) []byte {
+	s.opts.Observe.Metrics.Shed(r.Context(), "client_inflight")
+	w.Header().Set("Retry-After", s.retryAfter())
+	return append(out, reqerr.Body(errClientInflight)...)
+}
+
+// batchAnswers is the bytes of the answers a batch holds (its operations
+// done so far), which each of its next operations reserves from the
+// execution memory budget beside its own weight (Server.run): before,
+// each reserved its own weight only, while the batch held every answer
+// before it, so a batch of max_batch large answers held up to max_batch
+// times what the budget counted. The reservation is taken and given back
+// with each operation's, never held while waiting for the next, so
+// batches cannot wait on each other.
+type batchAnswers struct{ bytes int64 }
+
+type batchAnswersKey struct{}

@@ -126,12 +126,18 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	// Only now, with the body read, does the request count against
 	// max_inflight_per_client and max_inflight_requests: a slow client
 	// holds no admission slot.
+	held := false // a client slot taken for this request (or its batch's running operation)
 	if s.slots != nil {
 		if !s.slots.take(client, s.busy()) {
 			s.refuseClient(w, r)
 			return
 		}
-		defer s.slots.release(client)
+		held = true
+		defer func() {
+			if held {
+				s.slots.release(client)
+			}
+		}()
 	}
 	release, ok := s.admitInflight(w, r)
 	if !ok {
@@ -140,15 +146,38 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	rt := s.rt.Load()
 	if batched {
+		// The operations of a batch run one after another, each under
+		// a slot of the caller (max_inflight_per_client) taken when it
+		// starts, and each reserving from the execution memory budget
+		// the answers of those before it too (batchAnswers): a batch
+		// holds no more of either than its operations one by one would.
+		ctx := r.Context()
+		var answers *batchAnswers
+		if s.budget != nil {
+			answers = &batchAnswers{}
+			ctx = context.WithValue(ctx, batchAnswersKey{}, answers)
+		}
 		out := []byte{'['}
 		for i := range reqs {
 			if i > 0 {
 				out = append(out, ',')
+				if s.slots != nil {
+					if held {
+						s.slots.release(client)
+					}
+					if held = s.slots.take(client, s.busy()); !held {
+						out = s.refuseBatched(w, r, out)
+						continue
+					}
+				}
 			}
 			var meta responseMeta
-			body, _, _ := s.operation(r.Context(), rt, r, w.Header(), &reqs[i], &meta)
+			body, _, _ := s.operation(ctx, rt, r, w.Header(), &reqs[i], &meta)
 			applyHeaders(w.Header(), &meta)
 			out = append(out, body...)
+			if answers != nil {
+				answers.bytes += int64(len(body))
+			}
 		}
 		out = append(out, ']')
 		out, status := s.ext.routerResponse(r.Context(), w.Header(), out, http.StatusOK)

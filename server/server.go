@@ -68,7 +68,9 @@ type Options struct {
 	Playground      bool
 	PlaygroundQuery string
 	// AllowBatch accepts a JSON array of requests in a POST body, up to
-	// MaxBatch of them (0: request.DefaultMaxBatch).
+	// MaxBatch of them (0: request.DefaultMaxBatch). They run one after
+	// another, each under a client slot (MaxInflightPerClient) and
+	// reserving the batch's earlier answers from MaxInflightBytes too.
 	AllowBatch bool
 	MaxBatch   int
 	// Policy runs cost analysis and per-client rate limits on every
@@ -142,7 +144,9 @@ type HTTPOptions struct {
 	// gets 429 CLIENT_INFLIGHT_LIMIT with Retry-After while the gateway
 	// is busy (executions wait for the memory budget, or half of
 	// MaxInflightRequests are taken), so that one caller with slow
-	// operations cannot hold every execution slot. 0 is unlimited.
+	// operations cannot hold every execution slot. Each operation of a
+	// batch counts while it runs (its entry gets the error). 0 is
+	// unlimited.
 	MaxInflightPerClient int
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes int
@@ -219,16 +223,18 @@ func DefaultOptions() Options {
 		MaxInflightBytes: DefaultMaxInflightBytes(), Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig(), HTTP: DefaultHTTPOptions()}
 }
 
-// DefaultMaxInflightBytes is the default of Options.MaxInflightBytes: 4
+// DefaultMaxInflightBytes is the default of Options.MaxInflightBytes: 8
 // MiB per core the Go scheduler uses (GOMAXPROCS, which follows a
-// container's CPU limit), at least 8 MiB; 16 MiB on 4 cores. Plans running
-// past what the cores can execute add memory (each holds its parsers,
-// answers and response buffer), not throughput: under the shared
-// harness's load on 2 cores, 8 MiB instead of 16 let 3 of its plans run at
-// once instead of 7 and lowered the gateway's peak RSS from 45 to 40 MB,
-// with the same CPU per request and the same throughput.
+// container's CPU limit), at least 16 MiB; 32 MiB on 4 cores. Plans
+// running past what the cores can execute add memory (each holds its
+// parsers, answers and response buffer), not throughput; too few leave the
+// cores idle while every running plan waits for a subgraph. Under the
+// shared harness's load on 2 cores, 16 MiB ran 6-7 of its plans at once
+// instead of 3 with 8 MiB, for 8-15% more requests per second, and with
+// the collector's target at 50% (pkg/fedgate: the gateway's default GOGC)
+// the same peak RSS (docs/bench.md, "Session 12").
 func DefaultMaxInflightBytes() int64 {
-	return max(8<<20, int64(goruntime.GOMAXPROCS(0))*4<<20)
+	return max(16<<20, int64(goruntime.GOMAXPROCS(0))*8<<20)
 }
 
 // Server serves GraphQL requests for the current supergraph.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/fedgate/gateway/internal/yamlduration"
 	"github.com/goccy/go-yaml"
 )
 
@@ -186,7 +187,7 @@ func (c *Config) UnmarshalYAML(data []byte) error {
 		return fmt.Errorf("subgraphs: %s", yaml.FormatError(err, false, false))
 	}
 	if len(raw.All) > 0 {
-		if err := yaml.UnmarshalWithOptions(raw.All, &c.All, yaml.Strict()); err != nil {
+		if err := yaml.UnmarshalWithOptions(raw.All, &c.All, yaml.Strict(), yaml.CustomUnmarshaler(yamlduration.Decode)); err != nil {
 			return fmt.Errorf("subgraphs.all: %s", yaml.FormatError(err, false, false))
 		}
 	}
@@ -196,7 +197,7 @@ func (c *Config) UnmarshalYAML(data []byte) error {
 	for name, r := range raw.Overrides {
 		s := c.All
 		s.URL = ""
-		if err := yaml.UnmarshalWithOptions(r, &s, yaml.Strict()); err != nil {
+		if err := yaml.UnmarshalWithOptions(r, &s, yaml.Strict(), yaml.CustomUnmarshaler(yamlduration.Decode)); err != nil {
 			return fmt.Errorf("subgraphs.overrides.%s: %s", name, yaml.FormatError(err, false, false))
 		}
 		c.Overrides[name] = s

@@ -24,8 +24,9 @@ func smallWindowClient() *http.Client {
 
 // TestStreamQueuesBoundedByBytes: a subscriber that reads nothing while
 // events of 256 KiB come is disconnected once the events waiting for it
-// add up to subscriptions.buffer_bytes (1 MiB), on every transport; the
-// bytes a WebSocket holds never pass the bound. Before, only the count
+// add up to subscriptions.buffer_bytes (1 MiB) and the burst allowance
+// (burst_bytes, 1 MiB here) is spent, on every transport; the bytes a
+// WebSocket holds never pass the two. Before, only the count
 // (subscriptions.buffer, 64) bounded the queue: the gateway held 64 such
 // events (16 MiB) per stream, over what the kernel's socket buffers held,
 // before it let the client go.
@@ -35,7 +36,8 @@ func TestStreamQueuesBoundedByBytes(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			// A write timeout longer than the test: only the queue's
 			// bound lets the client go.
-			e := newEnv(t, envOptions{engine: subscriptions.Options{WriteTimeout: time.Minute}})
+			const burst = 1 << 20
+			e := newEnv(t, envOptions{engine: subscriptions.Options{WriteTimeout: time.Minute, BurstBytes: burst}})
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			client := smallWindowClient()
@@ -76,17 +78,88 @@ func TestStreamQueuesBoundedByBytes(t *testing.T) {
 				}
 				e.add("1", big)
 				waitFor(t, "the event reached the subscriber's queue", func() bool { return st.EventsOut.Load()+st.SlowClients.Load() >= i })
-				if held := e.Engine.HeldBytes(); held > subscriptions.DefaultBufferBytes {
+				if held := e.Engine.HeldBytes(); held > subscriptions.DefaultBufferBytes+burst {
 					t.Fatalf("after %d events the WebSockets hold %d bytes, over the bound", i, held)
 				}
 			}
-			// What the kernel's buffers took (a few MB on loopback), then 1
+			// What the kernel's buffers took (a few MB on loopback), then 2
 			// MiB of queue; 64 events would be the count's bound.
 			if n := st.EventsOut.Load(); n > 40 {
 				t.Fatalf("the client took %d events of %d KiB before it was let go", n, eventBytes>>10)
 			}
 			t.Logf("%s: let go after %d events", transport, st.EventsOut.Load())
 			e.subscribed(0)
+			if transport == "websocket" {
+				// An SSE or multipart stream gives it back when its write
+				// is cut at write_timeout (a minute here): its events are
+				// held until then.
+				waitFor(t, "the burst allowance given back", func() bool { return e.Engine.BurstBorrowed() == 0 })
+			}
 		})
 	}
+}
+
+// TestBurstKeepsASlowReader: a burst of large events (32 of 256 KiB, 8
+// MiB at once) reaches two WebSocket subscribers with small receive
+// windows: one reads steadily but slowly (a message each 10 ms), the
+// other reads nothing. The reader gets every event: what passes its
+// buffer_bytes is borrowed from the gateway-wide burst_bytes allowance,
+// and its writes finish within write_timeout. The other is let go when a
+// write does not finish within write_timeout, and what both borrowed
+// goes back. Before, both were let go as soon as the burst passed
+// buffer_bytes (1 MiB) beyond what the kernel's buffers took, though one
+// of them would have read it all within seconds.
+func TestBurstKeepsASlowReader(t *testing.T) {
+	const eventBytes, events = 256 << 10, 32
+	e := newEnv(t, envOptions{engine: subscriptions.Options{WriteTimeout: 4 * time.Second}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	client := smallWindowClient()
+	defer client.CloseIdleConnections()
+	dial := func(query string) *websocket.Conn {
+		c, _, err := websocket.Dial(ctx, e.WSURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPClient: client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadLimit(1 << 20)
+		_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init"}`))
+		if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
+			t.Fatalf("%s %v", b, err)
+		}
+		_ = c.Write(ctx, websocket.MessageText, []byte(`{"id":"1","type":"subscribe","payload":{"query":"`+query+`"}}`))
+		return c
+	}
+	reader := dial(`subscription { reviewAdded { body } }`)
+	defer reader.CloseNow()
+	idle := dial(`subscription { reviewAdded { body rating } }`)
+	defer idle.CloseNow()
+	e.subscribed(2)
+	got := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { got <- n }()
+		for n < events {
+			_, b, err := reader.Read(ctx)
+			if err != nil {
+				return
+			}
+			if strings.Contains(string(b), `"next"`) {
+				n++
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	big := strings.Repeat("x", eventBytes)
+	for range events {
+		e.add("1", big)
+	}
+	st := &e.Engine.Stats
+	if n := <-got; n != events {
+		t.Fatalf("the reading client got %d of %d events (slow clients let go: %d)", n, events, st.SlowClients.Load())
+	}
+	waitFor(t, "the client that does not read let go", func() bool { return st.SlowClients.Load() >= 1 })
+	if n := st.SlowClients.Load(); n != 1 {
+		t.Fatalf("%d clients let go, want the one that does not read", n)
+	}
+	waitFor(t, "the burst allowance given back", func() bool { return e.Engine.BurstBorrowed() == 0 })
 }

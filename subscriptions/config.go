@@ -24,7 +24,10 @@ type Config struct {
 	Buffer                  int `yaml:"buffer"`
 	// BufferBytes bounds the bytes of the messages waiting for one
 	// connection, beside Buffer's count.
-	BufferBytes  int64         `yaml:"buffer_bytes"`
+	BufferBytes int64 `yaml:"buffer_bytes"`
+	// BurstBytes is what the connections together may hold beyond their
+	// BufferBytes.
+	BurstBytes   int64         `yaml:"burst_bytes"`
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	InitTimeout  time.Duration `yaml:"init_timeout"`
 	// MessageTimeout bounds the time a WebSocket message in progress
@@ -72,7 +75,7 @@ func (c Config) Validate() error {
 		bad bool
 	}{
 		{"max_per_client", c.MaxPerClient < 0}, {"subscribe_rate", c.SubscribeRate < 0}, {"subscribe_burst", c.SubscribeBurst < 0},
-		{"max_connections", c.MaxConnections < 0}, {"max_connections_per_client", c.MaxConnectionsPerClient < 0}, {"buffer", c.Buffer < 0}, {"buffer_bytes", c.BufferBytes < 0}, {"write_timeout", c.WriteTimeout < 0},
+		{"max_connections", c.MaxConnections < 0}, {"max_connections_per_client", c.MaxConnectionsPerClient < 0}, {"buffer", c.Buffer < 0}, {"buffer_bytes", c.BufferBytes < 0}, {"burst_bytes", c.BurstBytes < 0}, {"write_timeout", c.WriteTimeout < 0},
 		{"init_timeout", c.InitTimeout < 0}, {"message_timeout", c.MessageTimeout < 0}, {"keep_alive", c.KeepAlive < 0}, {"max_pending", c.MaxPending < 0}, {"max_reservations", c.MaxReservations < 0},
 		{"max_inflight_per_connection", c.MaxInflightPerConnection < 0}, {"max_variable_bytes_per_client", c.MaxVariableBytesPerClient < 0},
 		{"upstream.max_streams_per_connection", c.Upstream.MaxStreamsPerConnection < 0},
@@ -89,7 +92,7 @@ func (c Config) Validate() error {
 // Options returns the engine options of c.
 func (c Config) Options() Options {
 	return Options{MaxPerClient: c.MaxPerClient, SubscribeRate: c.SubscribeRate, SubscribeBurst: c.SubscribeBurst,
-		MaxConnections: c.MaxConnections, MaxConnectionsPerClient: c.MaxConnectionsPerClient, Buffer: c.Buffer, BufferBytes: c.BufferBytes, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
+		MaxConnections: c.MaxConnections, MaxConnectionsPerClient: c.MaxConnectionsPerClient, Buffer: c.Buffer, BufferBytes: c.BufferBytes, BurstBytes: c.BurstBytes, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
 		MessageTimeout: c.MessageTimeout,
 		KeepAlive:      c.KeepAlive, MaxPending: c.MaxPending, MaxReservations: c.MaxReservations,
 		MaxInflightPerConnection: c.MaxInflightPerConnection, MaxVariableBytesPerClient: c.MaxVariableBytesPerClient, OriginPatterns: c.OriginPatterns, ForwardInitPayload: c.ForwardInitPayload}

@@ -50,11 +50,20 @@ type Options struct {
 	// Buffer is how many messages may wait for a slow client, per
 	// connection (64). A client that lets it fill is disconnected.
 	Buffer int
-	// BufferBytes bounds the bytes of those messages (1 MiB): a client
-	// that does not read large events is disconnected once they add up
-	// to it, instead of making the gateway hold Buffer of them. A message
-	// larger than the bound is still queued when nothing else waits.
+	// BufferBytes bounds the bytes of those messages (1 MiB) that are the
+	// connection's own: beyond it they are borrowed from BurstBytes, and
+	// a client whose messages do not fit in either is disconnected,
+	// instead of making the gateway hold Buffer of them. A message larger
+	// than the bound is still queued when nothing else waits.
 	BufferBytes int64
+	// BurstBytes is what the connections together may hold beyond their
+	// BufferBytes (32 MiB): a burst of large events to a client that
+	// reads steadily but slowly is held from it, and the client is let
+	// go only when a write does not finish within WriteTimeout (or the
+	// allowance is spent), not as soon as the burst passes BufferBytes.
+	BurstBytes int64
+	// burst counts what is borrowed of BurstBytes (queueBytes).
+	burst *burstPool
 	// WriteTimeout is the longest one write to a client may block (10s);
 	// a client that does not read is disconnected after it.
 	WriteTimeout time.Duration
@@ -132,6 +141,12 @@ func (o *Options) defaults() {
 	if o.BufferBytes <= 0 {
 		o.BufferBytes = DefaultBufferBytes
 	}
+	if o.BurstBytes <= 0 {
+		o.BurstBytes = DefaultBurstBytes
+	}
+	if o.burst == nil {
+		o.burst = new(burstPool)
+	}
 	def(&o.MaxPending, 256)
 	def(&o.MaxReservations, 10)
 	def(&o.MaxInflightPerConnection, 100)
@@ -177,13 +192,6 @@ const CodeConnectionLimit = "CONNECTION_LIMIT"
 
 // DefaultBufferBytes is the default of Options.BufferBytes.
 const DefaultBufferBytes = 1 << 20
-
-// fits reports whether a message of n bytes may join held bytes already
-// waiting for a connection (Options.BufferBytes): always when nothing
-// waits, so that one message larger than the bound still goes out.
-func (o *Options) fits(held, n int64) bool {
-	return held == 0 || held+n <= o.BufferBytes
-}
 
 // DefaultMaxVariableBytesPerClient is the default of
 // Options.MaxVariableBytesPerClient.

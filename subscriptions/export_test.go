@@ -36,7 +36,7 @@ func (e *Engine) HeldBytes() int64 {
 	var n int64
 	for _, c := range conns {
 		c.qmu.Lock()
-		n += c.held
+		n += c.held.held
 		c.qmu.Unlock()
 	}
 	return n
@@ -57,3 +57,7 @@ func (e *Engine) JoinedGroups() (groups, joined int) {
 	}
 	return len(e.groups), joined
 }
+
+// BurstBorrowed returns the bytes the connections hold beyond their
+// BufferBytes (Options.BurstBytes).
+func (e *Engine) BurstBorrowed() int64 { return e.opts.burst.Load() }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -61,15 +61,25 @@ type httpSink struct {
 	done chan []byte // receives the end: nil for complete, else errors
 	dead chan struct{}
 	opts *Options
+	// mu guards held and dropped.
+	mu sync.Mutex
 	// held is the bytes of the events in out and of the one being
-	// written (Options.BufferBytes).
-	held atomic.Int64
+	// written (Options.BufferBytes, BurstBytes).
+	held queueBytes
+	// dropped is set when the stream ended: events are no longer
+	// queued (nor their bytes counted).
+	dropped bool
 }
 
 func (s *httpSink) next(body []byte, tr *fanTrace) bool {
 	n := int64(len(body))
-	if held := s.held.Add(n); !s.opts.fits(held-n, n) {
-		s.held.Add(-n)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropped {
+		tr.written(1, false)
+		return true // the stream is gone; its subscription is ending
+	}
+	if !s.held.add(s.opts, n, false) {
 		return false
 	}
 	select {
@@ -77,13 +87,26 @@ func (s *httpSink) next(body []byte, tr *fanTrace) bool {
 		tr.written(1, true) // queued: the transport does not trace its writes
 		return true
 	default:
-		s.held.Add(-n)
+		s.held.sub(s.opts, n)
 		return false
 	}
 }
 
 // sent gives back the bytes of an event written to the client.
-func (s *httpSink) sent(body []byte) { s.held.Add(-int64(len(body))) }
+func (s *httpSink) sent(body []byte) {
+	s.mu.Lock()
+	s.held.sub(s.opts, int64(len(body)))
+	s.mu.Unlock()
+}
+
+// drop ends the queue when the stream ends: what it held, and borrowed
+// of the burst allowance, is given back.
+func (s *httpSink) drop() {
+	s.mu.Lock()
+	s.dropped = true
+	s.held.set(s.opts, 0)
+	s.mu.Unlock()
+}
 
 func (s *httpSink) end(errs []byte) {
 	select {
@@ -241,6 +264,7 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 			defer e.releaseConn(id.Client)
 			completed := false
 			defer func() { hs.close(completed) }()
+			defer sk.drop()
 			defer sub.close("client went away")
 			if hs.write(first) {
 				completed = e.stream(sk, fw, keepAlive, hs.write, gone)
@@ -248,6 +272,7 @@ func (e *Engine) serveHTTPStream(w http.ResponseWriter, r *http.Request, kind st
 		}()
 		return
 	}
+	defer sk.drop()
 	defer sub.close("client went away")
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(e.opts.WriteTimeout))

@@ -44,8 +44,8 @@ type reservation struct {
 	ops   map[string]*sseOp
 	queue [][]byte // framed events waiting for the stream
 	// held is the bytes of the queued events and of those being written
-	// (Options.BufferBytes).
-	held   int64
+	// (Options.BufferBytes, BurstBytes).
+	held   queueBytes
 	signal chan struct{}
 	dead   chan struct{}
 }
@@ -183,6 +183,9 @@ func (res *reservation) end(reason string) {
 		return
 	}
 	res.ended = true
+	// What it borrowed goes back (the stream's last drain writes what is
+	// queued, under its write deadline).
+	res.held.set(&res.e.opts, 0)
 	ops := res.ops
 	res.ops = map[string]*sseOp{}
 	close(res.dead)
@@ -236,11 +239,10 @@ func (res *reservation) push(msgs ...[]byte) bool {
 	for _, m := range msgs {
 		n += int64(len(m))
 	}
-	if !res.e.opts.fits(res.held, n) {
+	if !res.held.add(&res.e.opts, n, false) {
 		res.mu.Unlock()
 		return false
 	}
-	res.held += n
 	res.queue = append(res.queue, msgs...)
 	res.mu.Unlock()
 	select {
@@ -444,7 +446,7 @@ func (e *Engine) serveReservedStream(w http.ResponseWriter, r *http.Request, res
 			return false
 		}
 		res.mu.Lock()
-		res.held -= int64(len(batch))
+		res.held.sub(&res.e.opts, int64(len(batch)))
 		res.mu.Unlock()
 		return true
 	}

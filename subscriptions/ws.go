@@ -70,8 +70,8 @@ type wsConn struct {
 	qmu   sync.Mutex
 	queue []outMsg
 	// held is the bytes of the queued messages and of those being
-	// written (Options.BufferBytes).
-	held    int64
+	// written (Options.BufferBytes, BurstBytes).
+	held    queueBytes
 	writing bool
 	dead    bool
 	// flushed is closed when the queue drained after dead was set.
@@ -139,7 +139,7 @@ func sizeOf(msgs []outMsg) int64 {
 func (c *wsConn) wrote(msgs []outMsg) {
 	n := sizeOf(msgs)
 	c.qmu.Lock()
-	c.held = max(c.held-n, 0)
+	c.held.sub(&c.e.opts, n)
 	c.qmu.Unlock()
 }
 
@@ -316,20 +316,16 @@ func (c *wsConn) enqueueAll(msgs []outMsg, force bool) int {
 	if !force {
 		took = min(took, max(c.e.opts.Buffer-len(c.queue), 0))
 	}
-	var bytes int64
 	for i := range msgs[:took] {
-		n := msgs[i].size()
-		if !force && !c.e.opts.fits(c.held+bytes, n) {
+		if !c.held.add(&c.e.opts, msgs[i].size(), force) {
 			took = i
 			break
 		}
-		bytes += n
 	}
 	if took == 0 {
 		c.qmu.Unlock()
 		return 0
 	}
-	c.held += bytes
 	if c.writing {
 		c.queue = append(c.queue, msgs[:took]...)
 		c.qmu.Unlock()
@@ -405,7 +401,7 @@ func (c *wsConn) flush(batch []outMsg, rest *[]byte) {
 		rest = nil
 		n := sizeOf(batch)
 		c.qmu.Lock()
-		c.held = max(c.held-n, 0)
+		c.held.sub(&c.e.opts, n)
 		if len(c.queue) == 0 {
 			c.stopWriting()
 			c.qmu.Unlock()
@@ -421,7 +417,7 @@ func (c *wsConn) flush(batch []outMsg, rest *[]byte) {
 func (c *wsConn) stopWriting() {
 	c.writing = false
 	c.queue = nil
-	c.held = 0
+	c.held.set(&c.e.opts, 0)
 	if c.dead {
 		close(c.flushed)
 	}
@@ -444,7 +440,7 @@ func (c *wsConn) failWrites(batch []outMsg, err error) {
 	c.dead = true
 	c.writing = false
 	c.queue = nil
-	c.held = 0
+	c.held.set(&c.e.opts, 0)
 	if wasDead {
 		close(c.flushed)
 	}

@@ -1,6 +1,7 @@
 package fedgate
 
 import (
+	"runtime/debug"
 	"testing"
 
 	"github.com/fedgate/gateway/cache"
@@ -39,6 +40,30 @@ func TestMemoryLimit(t *testing.T) {
 			tt.edit(&cfg)
 			if got := memoryLimit(cfg); got != tt.want {
 				t.Errorf("memoryLimit = %d MiB, want %d MiB", got/mib, tt.want/mib)
+			}
+		})
+	}
+}
+
+// TestGCPercent: the collector's target is gcPercent unless GOGC is set,
+// and GOGC is left to the runtime when it is.
+func TestGCPercent(t *testing.T) {
+	for _, tt := range []struct {
+		name, env string
+		start     int
+		want      int
+	}{
+		{"GOGC unset", "", 100, gcPercent},
+		{"GOGC set", "200", 200, 200},
+		{"GOGC off", "off", -1, -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			old := debug.SetGCPercent(tt.start)
+			t.Cleanup(func() { debug.SetGCPercent(old) })
+			t.Setenv("GOGC", tt.env)
+			setGCPercent()
+			if got := debug.SetGCPercent(tt.start); got != tt.want {
+				t.Errorf("GOGC=%q: collector target %d, want %d", tt.env, got, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// zeroMeansNone are the duration keys whose 0 in the file means zero: no
+// timeout, no delay, no wait, no caching, no leeway, off. Every other
+// duration key refuses 0, either because it must be positive or because
+// its 0 once meant its default (zeroRefused).
+var zeroMeansNone = map[string]bool{
+	"server.request_timeout":                     true, // no deadline
+	"server.drain_delay":                         true, // no drain
+	"server.shutdown_timeout":                    true, // exit at once
+	"server.tcp_user_timeout":                    true, // off
+	"subgraphs.all.retry.backoff":                true, // retry at once
+	"subgraphs.all.bulkhead.max_wait":            true, // fail at once
+	"auth.jwt.leeway":                            true, // no clock skew allowed
+	"auth.cors.max_age":                          true, // no Access-Control-Max-Age
+	"cache.response.default_max_age":             true, // not cached
+	"cache.response.hints.NAME.max_age":          true, // not cached
+	"limits.tiers.NAME.window":                   true, // a tier without limits
+	"subgraphs.overrides.NAME.retry.backoff":     true,
+	"subgraphs.overrides.NAME.bulkhead.max_wait": true,
+}
+
+// durationKeys lists the duration keys under prefix as keys does.
+func durationKeys(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" || !f.IsExported() {
+			continue
+		}
+		key := tag
+		if prefix != "" {
+			key = prefix + "." + tag
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case ft == durationType:
+			out = append(out, key)
+		case ft.Kind() == reflect.Struct:
+			out = append(out, durationKeys(ft, key)...)
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			out = append(out, durationKeys(ft.Elem(), key+"[]")...)
+		case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
+			out = append(out, durationKeys(ft.Elem(), key+".NAME")...)
+		}
+	}
+	return out
+}
+
+// nameIn is the name yamlFor gives NAME in key: "default" for a tier
+// (limits.clients.default_tier names it), else "x".
+func nameIn(key string) string {
+	if strings.HasPrefix(key, "limits.tiers.") {
+		return "default"
+	}
+	return "x"
+}
+
+// yamlFor writes key (as durationKeys lists it; NAME is nameIn's, a list
+// gets one element) set to value.
+func yamlFor(key, value string) string {
+	var b strings.Builder
+	indent := ""
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		p = strings.ReplaceAll(p, "NAME", nameIn(key))
+		list := strings.HasSuffix(p, "[]")
+		p = strings.TrimSuffix(p, "[]")
+		if i == len(parts)-1 {
+			b.WriteString(indent + p + ": " + value + "\n")
+			break
+		}
+		b.WriteString(indent + p + ":\n")
+		indent += "  "
+		if i == 0 && p == "uploads" {
+			b.WriteString(indent + "enabled: true\n") // checked only when on
+		}
+		if list {
+			b.WriteString(indent + "- ")
+			b.WriteString("url: https://idp.example/keys\n") // a list element needs a first key
+			indent += "  "
+		}
+	}
+	return b.String()
+}
+
+// TestZeroDurations: in the file, a duration of 0 means zero (none, off,
+// at once) or is refused with a message saying what to write; no key
+// takes 0 for its default any more. Before, subscriptions.write_timeout:
+// 0 was 10s and uploads.idle_timeout: 0 followed server.read_timeout,
+// while server.request_timeout: 0 is no deadline: a reader of one key
+// could not tell what 0 meant at another. Every duration key of Config
+// must be classified (a new key fails this test until it is).
+func TestZeroDurations(t *testing.T) {
+	all := durationKeys(reflect.TypeOf(Config{}), "")
+	if len(all) < 40 {
+		t.Fatalf("only %d duration keys found: %v", len(all), all)
+	}
+	for key := range zeroMeansNone {
+		if !slices.Contains(all, key) {
+			t.Errorf("zeroMeansNone lists %s, no duration key", key)
+		}
+	}
+	for _, key := range all {
+		for _, zero := range []string{"0", "0s"} {
+			y := yamlFor(key, zero)
+			_, err := Parse([]byte(y), env(nil))
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
+			named := strings.ReplaceAll(strings.ReplaceAll(key, "NAME", nameIn(key)), "[]", "[0]")
+			refused := strings.Contains(msg, named+":")
+			switch {
+			case zeroMeansNone[key] && err != nil:
+				t.Errorf("%s: %s refused, but it means none there:\n%s", key, zero, msg)
+			case !zeroMeansNone[key] && !refused:
+				t.Errorf("%s: %s accepted, but the key is not listed as meaning none (zeroMeansNone) (%v)\n%s", key, zero, err, y)
+			}
+		}
+	}
+}
+
+// TestZeroRefusedSaysWhatToWrite: a 0 that once meant a default is
+// refused with its line, what it meant and what to write; leaving the key
+// out or writing a duration still works.
+func TestZeroRefusedSaysWhatToWrite(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"subscriptions:\n  write_timeout: 0\n", "line 2: subscriptions.write_timeout: 0 is refused here: it meant the default, 10s, while 0 means none for other durations (server.request_timeout); leave the key out or write 10s"},
+		{"subscriptions:\n  upstream:\n    retry_for: 0s\n", "line 3: subscriptions.upstream.retry_for: 0 is refused here: it meant the default, 30s, while 0 means none for other durations (server.request_timeout); leave the key out or write 30s; a negative duration (-1s) never retries"},
+		{"uploads:\n  idle_timeout: 0\n", "uploads.idle_timeout: 0 is refused here: it meant server.read_timeout"},
+		{"cache:\n  entity:\n    subgraphs:\n      products: {ttl: 0s}\n", "cache.entity.subgraphs.products.ttl: 0 is refused here: it meant cache.entity.ttl"},
+		{"auth:\n  jwt:\n    jwks:\n      - url: https://idp.example/keys\n        timeout: 0\n", "auth.jwt.jwks[0].timeout: 0 is refused here: it meant the default, 5s"},
+		{"coprocessor:\n  url: http://127.0.0.1:1\n  timeout: 0\n", "coprocessor.timeout: 0 is refused here: it meant the default, 1s"},
+		{"coprocessor:\n  url: http://127.0.0.1:1\n  router:\n    request: {timeout: 0}\n", "coprocessor.router.request.timeout: 0 is refused here: it meant coprocessor.timeout"},
+	} {
+		_, err := Parse([]byte(tc.yaml), env(nil))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	cfg, err := Parse([]byte("subscriptions:\n  write_timeout: 3s\nuploads:\n  timeout: 1m\n"), env(nil))
+	if err != nil || cfg.Subscriptions.WriteTimeout != 3*time.Second || cfg.Uploads.IdleTimeout != 0 {
+		t.Fatalf("a duration and a key left out: %v %+v", err, cfg.Subscriptions)
+	}
+}
