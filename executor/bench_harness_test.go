@@ -70,7 +70,7 @@ func CheckHarnessResponse(b *testing.B, resp []byte) {
 // merged data.
 func BenchmarkRenderHarness(b *testing.B) {
 	plan := BenchHarnessPlan(b)
-	e := &execution{ctx: context.Background(), transport: HarnessTransport(b)}
+	e := &execution{ctx: context.Background(), transport: HarnessTransport(b), keys: plan.Keys}
 	defer e.release()
 	e.run(plan.Root)
 	want, _ := renderPlan(e, nil, plan)

@@ -49,7 +49,8 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	dp := plan.Defer
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities, stats: in.Stats != nil}
+	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities, stats: in.Stats != nil,
+		keys: plan.Keys}
 	release := true
 	defer func() {
 		if release {
@@ -72,7 +73,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 	if v, err := e.parse(buf); err == nil {
 		shown = v.Get("data")
 	}
-	if e.pruneNulled(dp.PrimaryShape.Root, shown) {
+	if e.pruneNulled(dp.PrimaryShape.Root, shown, dp.Defers) {
 		e.pos.reset()
 	}
 	reported := map[*Error]bool{}

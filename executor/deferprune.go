@@ -18,15 +18,42 @@ import (
 // anything; the remembered fetch positions must then be forgotten.
 //
 // A member is removed only when every field of the selection that reads
-// it (aliases of one data key) is null in shown.
-func (e *execution) pruneNulled(sel *planner.ShapeSet, shown *jsonvalue.Value) bool {
+// it (aliases of one data key) is null in shown, and nothing is pruned
+// below an object that a deferred fragment is at or above (defers):
+// graphql-js (17.0.0-alpha.2) executes such a fragment's fields anew from
+// its parent and drops only the fragments under the nulled path, so a
+// fragment at [] selecting product { inStock } is delivered with it
+// though the primary part's product { price } nulled product. This is
+// conservative: such a fragment may not select the nulled field at all.
+func (e *execution) pruneNulled(sel *planner.ShapeSet, shown *jsonvalue.Value, defers []*planner.Defer) bool {
 	if e.data == nil || shown == nil {
 		return false
 	}
-	return pruneObject(e.data, shown, sel)
+	return pruneObject(e.data, shown, sel, nil, defers)
 }
 
-func pruneObject(v, shown *jsonvalue.Value, sel *planner.ShapeSet) bool {
+// deferAtOrAbove reports whether a deferred fragment is at the object at
+// path (response keys) or at one of its ancestors.
+func deferAtOrAbove(defers []*planner.Defer, path []string) bool {
+	for _, d := range defers {
+		if len(d.Path) > len(path) {
+			continue
+		}
+		above := true
+		for i, k := range d.Path {
+			if k.ResponseKey != path[i] {
+				above = false
+				break
+			}
+		}
+		if above {
+			return true
+		}
+	}
+	return false
+}
+
+func pruneObject(v, shown *jsonvalue.Value, sel *planner.ShapeSet, path []string, defers []*planner.Defer) bool {
 	if v == nil || v.Type() != jsonvalue.TypeObject || shown == nil || shown.Type() != jsonvalue.TypeObject {
 		return false
 	}
@@ -37,6 +64,9 @@ func pruneObject(v, shown *jsonvalue.Value, sel *planner.ShapeSet) bool {
 	fields := sel.FieldsFor(typename)
 	if fields == nil && unresolved(sel, typename) {
 		fields = sel.ByType[0].Fields
+	}
+	if deferAtOrAbove(defers, path) {
+		return false // every object below may be delivered by the fragment
 	}
 	changed := false
 	var gone, kept []string
@@ -55,7 +85,7 @@ func pruneObject(v, shown *jsonvalue.Value, sel *planner.ShapeSet) bool {
 			continue
 		}
 		kept = append(kept, f.DataKey)
-		if pruneValue(c, sc, f.Selection) {
+		if pruneValue(c, sc, f.Selection, append(path[:len(path):len(path)], f.ResponseKey), defers) {
 			changed = true
 		}
 	}
@@ -70,10 +100,10 @@ func pruneObject(v, shown *jsonvalue.Value, sel *planner.ShapeSet) bool {
 
 // pruneValue prunes below the value c of a composite field, whose value
 // in shown is sc (neither null).
-func pruneValue(c, sc *jsonvalue.Value, sel *planner.ShapeSet) bool {
+func pruneValue(c, sc *jsonvalue.Value, sel *planner.ShapeSet, path []string, defers []*planner.Defer) bool {
 	switch c.Type() {
 	case jsonvalue.TypeObject:
-		return pruneObject(c, sc, sel)
+		return pruneObject(c, sc, sel, path, defers)
 	case jsonvalue.TypeArray:
 		if sc.Type() != jsonvalue.TypeArray {
 			return false
@@ -89,7 +119,7 @@ func pruneValue(c, sc *jsonvalue.Value, sel *planner.ShapeSet) bool {
 				changed = true
 				continue
 			}
-			if pruneValue(el, shownEls[i], sel) {
+			if pruneValue(el, shownEls[i], sel, path, defers) {
 				changed = true
 			}
 		}

@@ -16,7 +16,8 @@ import (
 // client field order, aliases, authorization denials and null
 // propagation.
 func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, subgraph string, payload []byte, in Input, transport Transport, buf []byte) []byte {
-	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, stats: in.Stats != nil}
+	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, stats: in.Stats != nil,
+		keys: plan.Keys}
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {

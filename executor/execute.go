@@ -80,6 +80,10 @@ type execution struct {
 
 	bytes atomic.Int64
 
+	// keys is the plan's set of keys (planner.Plan.Keys), which answers
+	// are parsed against.
+	keys *jsonvalue.Keys
+
 	mu   sync.Mutex
 	data *jsonvalue.Value
 	// pos remembers where entity fetch paths led in data.
@@ -108,7 +112,7 @@ type execution struct {
 // Execute runs plan and appends the JSON response to buf.
 func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transport, buf []byte) []byte {
 	e := &execution{ctx: ctx, transport: transport, header: in.Header, headerFor: in.HeaderFor, entities: in.Entities,
-		stats: in.Stats != nil, mutation: plan.Shape.Mutation()}
+		stats: in.Stats != nil, mutation: plan.Shape.Mutation(), keys: plan.Keys}
 	defer e.release()
 	e.redact = in.RedactErrors
 	if len(in.Variables) > 0 {

@@ -35,7 +35,8 @@ type pooledParser struct {
 }
 
 // parse parses b with a parser of b's size class, owned by this execution
-// until it ends (the values point into the parser's memory).
+// until it ends (the values point into the parser's memory), against the
+// plan's keys.
 func (e *execution) parse(b []byte) (*jsonvalue.Value, error) {
 	class := parserClass(len(b))
 	var p *jsonvalue.Parser
@@ -51,7 +52,7 @@ func (e *execution) parse(b []byte) (*jsonvalue.Value, error) {
 	}
 	e.parsers = append(e.parsers, pooledParser{p: p, class: class})
 	e.mu.Unlock()
-	return p.Parse(b)
+	return p.ParseKeys(b, e.keys)
 }
 
 // copyArenas keeps the arenas of copyOf between executions. An arena

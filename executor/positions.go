@@ -201,7 +201,7 @@ func (p *positions) reset() {
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
-		if x == s {
+		if jsonvalue.SameKey(x, s) {
 			return true
 		}
 	}

@@ -24,7 +24,7 @@ import (
 // again and again.
 func BenchmarkRender(b *testing.B) {
 	plan := BenchPlanOf(b, "demo-query.graphql")
-	e := &execution{ctx: context.Background(), transport: handlerTransport(demo.Handlers())}
+	e := &execution{ctx: context.Background(), transport: handlerTransport(demo.Handlers()), keys: plan.Keys}
 	defer e.release()
 	e.run(plan.Root)
 	want, _ := renderPlan(e, nil, plan)

@@ -194,7 +194,7 @@ func benchAdmit(b *testing.B, popt PolicyOptions) {
 	r.Header.Set("X-API-Key", "k")
 	b.ReportAllocs()
 	for b.Loop() {
-		a, err := p.Admit(r.Context(), r, m, op, nil)
+		a, err := p.Admit(r.Context(), r, m, op, nil, nil)
 		if err != nil || !a.Verdict.Allowed || a.Verdict.Local {
 			b.Fatalf("%+v %v", a, err)
 		}

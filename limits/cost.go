@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/planner"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -240,7 +241,9 @@ func (e *costWalk) argumentNumber(f *planner.Field, path string) (float64, bool)
 	}
 	var v any
 	if a := f.Arguments.ForName(name); a != nil && a.Value != nil {
-		v, _ = a.Value.Value(e.vars)
+		// wideint: an Int literal beyond 64 bits (a valid Float, ID or
+		// custom scalar value) would fail ast.Value.Value.
+		v, _ = wideint.LiteralShape(a.Value, argDef.Type, e.m.schema, e.vars)
 	}
 	if v == nil && argDef.DefaultValue != nil {
 		v, _ = argDef.DefaultValue.Value(nil)
@@ -309,7 +312,10 @@ func (e *costWalk) arguments(f *planner.Field) float64 {
 		if ad == nil || a.Value == nil {
 			continue
 		}
-		v, err := a.Value.Value(e.vars)
+		// Read as LiteralShape reads it: with ast.Value.Value, one Int
+		// literal beyond 64 bits (valid in Float, ID and custom scalar
+		// positions) would make the whole argument free.
+		v, err := wideint.LiteralShape(a.Value, ad.Type, e.m.schema, e.vars)
 		if err != nil {
 			continue
 		}

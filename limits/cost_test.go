@@ -344,3 +344,42 @@ func FuzzEstimate(f *testing.F) {
 		}
 	})
 }
+
+// TestEstimateMemo: a memo gives the estimate Estimate gives, remembered
+// only for an operation without variables and without error, and made
+// again for another operation, model or list size.
+func TestEstimateMemo(t *testing.T) {
+	f := loadSupergraph(t, "supergraph.graphql")
+	other := loadSupergraph(t, "supergraph.graphql")
+	var m EstimateMemo
+	catalog, _ := f.operation(t, `{ catalog { title } }`, "")
+	check := func(name string, model *CostModel, op *planner.Operation, vars map[string]any, listSize int, want float64, remembered bool) {
+		t.Helper()
+		got, err := m.estimate(model, op, vars, CostOptions{ListSize: listSize})
+		if err != nil || got != want {
+			t.Fatalf("%s: estimate %g, %v; want %g", name, got, err, want)
+		}
+		if r := m.last.Load(); (r != nil && r.op == op && r.model == model && r.listSize == listSize) != remembered {
+			t.Fatalf("%s: remembered %v, want %v", name, r != nil, remembered)
+		}
+	}
+	check("first", f.model, catalog, nil, 0, 10, true)
+	check("again", f.model, catalog, nil, 0, 10, true)
+	check("another list size", f.model, catalog, nil, 4, 4, true)
+	check("another model", other.model, catalog, nil, 4, 4, true)
+	best, _ := f.operation(t, `{ bestsellers { title author { name } } }`, "")
+	check("another operation", f.model, best, nil, 0, 10, true)
+	newest, vars := f.operation(t, `query Q($n: Int!) { newest(limit: $n) { id } }`, `{"n": 20}`)
+	check("variables", f.model, newest, vars, 0, 20, false)
+	check("other variables", f.model, newest, map[string]any{"n": 3}, 0, 3, false)
+	strict, _ := f.operation(t, `{ strictBooks(first: 1, last: 2) { id } }`, "")
+	for range 2 {
+		if _, err := m.estimate(f.model, strict, nil, CostOptions{}); err == nil {
+			t.Fatal("an estimate's error was remembered away")
+		}
+	}
+	var none *EstimateMemo
+	if got, err := none.estimate(f.model, catalog, nil, CostOptions{}); err != nil || got != 10 {
+		t.Fatalf("no memo: %g, %v", got, err)
+	}
+}

@@ -34,11 +34,14 @@
 //	tree.go        tree: Sequence / Parallel / Flatten from the dependencies.
 //	emit.go        emit: subgraph operation text, variables, representations
 //	               (input rewrites), output rewrites (conflicts.go), names.
-//	shape.go       shape, the last pass: the render shape the executor
-//	               writes the response from (response and data keys,
-//	               nullability per list level, enum sets, possible types,
-//	               __typename and introspection, authorization denials);
-//	               defer.go splits it (and the plan) for @defer.
+//	shape.go       shape: the render shape the executor writes the
+//	               response from (response and data keys, nullability per
+//	               list level, enum sets, possible types, __typename and
+//	               introspection, authorization denials); defer.go splits
+//	               it (and the plan) for @defer.
+//	keys.go        keys, the last pass: the set of keys the executor looks
+//	               up in subgraph answers (Plan.Keys), one string per text
+//	               in the whole plan, which answers are parsed against.
 //	plan.go        the immutable Plan and its JSON / text forms.
 //
 // Planner.Plan (planner.go) runs them in that order. Planning counts its

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/fedgate/gateway/internal/jsonvalue"
 )
 
 // Plan is an immutable query plan. The executor only reads it, so one
@@ -27,6 +29,11 @@ type Plan struct {
 	// deferred parts (defer.go); nil without @defer. Root stays the
 	// unsplit plan.
 	Defer *DeferPlan
+	// Keys is the set of keys the executor looks up in the plan's subgraph
+	// answers, which it parses against it (keys.go); the plan's own keys
+	// are its strings. Nil for a plan made otherwise, which only makes
+	// lookups compare texts.
+	Keys *jsonvalue.Keys
 }
 
 // Node is a query plan node: *Sequence, *Parallel, *Flatten or *Fetch.

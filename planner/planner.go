@@ -108,6 +108,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 			b.splitDefer(plan, render.Defers, root)
 		}
 	}
+	internKeys(plan)
 	return plan, nil
 }
 

@@ -8,7 +8,7 @@ import (
 
 // Size estimates the bytes of memory a plan holds: its normalized
 // operation, its render shape (and, with @defer, the primary shape and
-// each part's views), and its fetches. A cache of plans charges each entry
+// each part's views), its fetches and its set of keys. A cache of plans charges each entry
 // its Size, so that a bound on the cache is a bound on memory.
 //
 // The estimate counts each node of the trees once (a subtree shared by
@@ -22,7 +22,7 @@ func (p *Plan) Size() int64 {
 		return 0
 	}
 	s := sizer{sets: map[*SelectionSet]bool{}, shapes: map[*ShapeSet]bool{}}
-	s.n = int64(unsafe.Sizeof(*p))
+	s.n = int64(unsafe.Sizeof(*p)) + p.Keys.Size()
 	s.node(p.Root)
 	if p.Operation != nil {
 		s.selection(p.Operation.Selection)

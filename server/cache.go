@@ -399,7 +399,7 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 			w = s.opts.MaxInflightBytes / 8
 		}
 		if b, _ := ctx.Value(batchAnswersKey{}).(*batchAnswers); b != nil {
-			w += b.bytes // the answers the batch holds (batchAnswers)
+			w += b.bytes.Load() // the answers the batch holds (batchAnswers)
 		}
 		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
 		var err error

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fedgate/gateway/internal/reqerr"
@@ -129,6 +130,10 @@ func (s *Server) refuseBatched(w http.ResponseWriter, r *http.Request, out []byt
 // times what the budget counted. The reservation is taken and given back
 // with each operation's, never held while waiting for the next, so
 // batches cannot wait on each other.
-type batchAnswers struct{ bytes int64 }
+//
+// The count is atomic: an operation whose caller left may still run in a
+// shared flight (inbound dedupe, the response cache's), in a goroutine
+// that keeps the request context's values, while the batch goes on.
+type batchAnswers struct{ bytes atomic.Int64 }
 
 type batchAnswersKey struct{}

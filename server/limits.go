@@ -12,11 +12,11 @@ import (
 // admit is the cost and rate limit stage: it runs after validation and
 // planning and before execution. It writes the rate limit headers to h;
 // the error, when not nil, is the *reqerr.Error to answer instead.
-func (s *Server) admit(ctx context.Context, hr *http.Request, h http.Header, rt *runtime, op *planner.Operation, vars map[string]any) (*limits.Admission, error) {
+func (s *Server) admit(ctx context.Context, hr *http.Request, h http.Header, rt *runtime, entry *planEntry, vars map[string]any) (*limits.Admission, error) {
 	if s.opts.Policy == nil {
 		return nil, nil
 	}
-	adm, err := s.opts.Policy.Admit(ctx, hr, rt.cost, op, vars)
+	adm, err := s.opts.Policy.Admit(ctx, hr, rt.cost, entry.plan.Operation, vars, &entry.estimate)
 	adm.SetHeaders(h)
 	if err != nil {
 		s.wall.refused(adm, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
+	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/planner"
@@ -176,7 +177,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			applyHeaders(w.Header(), &meta)
 			out = append(out, body...)
 			if answers != nil {
-				answers.bytes += int64(len(body))
+				answers.bytes.Add(int64(len(body)))
 			}
 		}
 		out = append(out, ']')
@@ -331,7 +332,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	}
 	expectUploads(ctx, entry.plan)
 	// 15. cost and rate admission.
-	adm, err := s.admit(ctx, hr, h, rt, entry.plan.Operation, coerced)
+	adm, err := s.admit(ctx, hr, h, rt, entry, coerced)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -480,6 +481,8 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 	if err != nil {
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: "variables must be a JSON object", Status: 400}
 	}
+	exactIDs(rt.sg.API, op, vars, raw)
+	wideint.Defaults(rt.sg.API, op, vars)
 	coerced, verr := validator.VariableValues(rt.sg.API, op, vars)
 	if verr == nil {
 		for name, v := range coerced {

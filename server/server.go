@@ -284,6 +284,9 @@ type planEntry struct {
 	// privateFetch memoizes whether an entity fetch of the plan selects
 	// PRIVATE fields, by fetch (fetchPrivate).
 	privateFetch sync.Map // *planner.Fetch -> bool
+	// estimate memoizes the operation's cost estimate for requests
+	// without variables.
+	estimate limits.EstimateMemo
 }
 
 const (
@@ -332,6 +335,7 @@ type document struct {
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()

@@ -238,7 +238,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if fields := entry.plan.Operation.Selection.FieldsFor(entry.plan.Operation.RootType); len(fields) != 1 {
 		return failErr(&reqerr.Error{Code: "GRAPHQL_VALIDATION_FAILED", Message: "a subscription must select exactly one top-level field", Status: 400})
 	}
-	if _, err := s.admit(ctx, r, rh, rt, entry.plan.Operation, coerced); err != nil {
+	if _, err := s.admit(ctx, r, rh, rt, entry, coerced); err != nil {
 		return failErr(err)
 	}
 	s.caches.persisted.Register(ctx, resolved)

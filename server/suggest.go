@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/limits"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
@@ -45,5 +46,15 @@ func quietRules() *rules.Rules {
 		r.RemoveRule(swap.loud.Name)
 		r.AddRule(swap.quiet.Name, swap.quiet.RuleFunc)
 	}
+	wideIntegers(r, rules.ValuesOfCorrectTypeRuleWithoutSuggestions)
 	return r
+}
+
+// wideIntegers replaces the rule inner of r (a variant of gqlparser's
+// ValuesOfCorrectType) with wideint.Rule of it: Int literals beyond
+// 64 bits are valid Float, ID and custom scalar values.
+func wideIntegers(r *rules.Rules, inner core.Rule) {
+	r.RemoveRule(inner.Name)
+	wide := wideint.Rule(inner)
+	r.AddRule(wide.Name, wide.RuleFunc)
 }

@@ -47,6 +47,8 @@ import (
 //	DIFFTEST_DEFER=0      1: @defer on some fragments of queries; fedgate is
 //	                      asked them also incrementally (payloads merged),
 //	                      the references without @defer
+//	DIFFTEST_WIDE=0       1: some Float, ID and custom scalar literals are
+//	                      integers beyond 64 bits (opgen.Options.Wide)
 //	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
 //	                      operations=5,aliases=20 (or "big" for those); unset:
 //	                      the generator's defaults
@@ -396,6 +398,7 @@ func TestDifferential(t *testing.T) {
 	}
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
 	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
+	genOpts.Wide = env("DIFFTEST_WIDE", "0") == "1"
 	var report strings.Builder
 	var unknown []string
 	classes := map[string][]string{}

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/fedgate/gateway/internal/opgen"
@@ -31,7 +30,7 @@ func Classify(api *ast.Schema, hints opgen.Hints, c Case) string {
 		// Not minimized: every feature of a random operation would show.
 		return kind
 	}
-	doc, errs := gqlparser.LoadQuery(api, c.Min.Query)
+	doc, errs := opgen.LoadQuery(api, c.Min.Query)
 	if len(errs) > 0 {
 		return kind
 	}

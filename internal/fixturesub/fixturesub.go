@@ -31,6 +31,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/schema"
 )
 
@@ -215,7 +216,7 @@ func (s *subgraph) execute(req request) (out []byte, err error) {
 	}
 	for _, vd := range op.VariableDefinitions {
 		if _, ok := vars[vd.Variable]; !ok && vd.DefaultValue != nil {
-			if v, err := vd.DefaultValue.Value(nil); err == nil {
+			if v, err := wideint.LiteralValue(vd.DefaultValue, vd.Type, s.sg.Full, nil); err == nil {
 				vars[vd.Variable] = v
 			}
 		}
@@ -453,7 +454,9 @@ func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition, fg *schema.
 		var v any
 		if a := f.Arguments.ForName(ad.Name); a != nil {
 			var err error
-			if v, err = a.Value.Value(e.vars); err != nil {
+			// Int literals beyond 64 bits are valid Float, ID and custom
+			// scalar values (read as graphql-js reads them).
+			if v, err = wideint.LiteralValue(a.Value, ad.Type, e.sg.Full, e.vars); err != nil {
 				panic(requestError(fmt.Sprintf("argument %q: %v", ad.Name, err)))
 			}
 			if a.Value.Kind == ast.Variable {

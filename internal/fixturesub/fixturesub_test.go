@@ -281,4 +281,23 @@ func TestArgumentsHashAfterCoercion(t *testing.T) {
 		}
 	}
 	same("negative zero", `{ matrix(scale: 0) }`, `{ matrix(scale: -0.0) }`, `{ matrix(scale: -0) }`, `query($s: Float) { matrix(scale: $s) }`)
+	// An Int literal beyond 64 bits is a valid Float, ID or custom scalar
+	// value (the subgraph failed on it): the number a gateway that parses
+	// it (as JavaScript does) forwards, or its digits for an ID.
+	sameWith := func(name string, vars map[string]any, queries ...string) {
+		t.Helper()
+		first := post(t, shapes, queries[0], vars)
+		if strings.Contains(first, "errors") {
+			t.Errorf("%s: %s answers %s", name, queries[0], first)
+		}
+		for _, q := range queries[1:] {
+			if got := post(t, shapes, q, vars); got != first {
+				t.Errorf("%s: %s answers %s, %s answers %s", name, queries[0], first, q, got)
+			}
+		}
+	}
+	const wide = "123456789012345678901234567890"
+	sameWith("wide Float", map[string]any{"s": 1.2345678901234568e29}, `{ matrix(scale: `+wide+`) }`, `query($s: Float) { matrix(scale: $s) }`, `query($s: Float = `+wide+`) { matrix(scale: $s) }`)
+	sameWith("wide custom scalar", map[string]any{"s": 1.2345678901234568e29}, `{ grid(filter: `+wide+`) { id } }`, `query($s: JSON) { grid(filter: $s) { id } }`)
+	sameWith("wide ID", map[string]any{"s": wide}, `{ node(id: `+wide+`) { id } }`, `query($s: ID!) { node(id: $s) { id } }`)
 }

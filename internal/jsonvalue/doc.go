@@ -13,6 +13,9 @@
 //     up from a hint: callers that read the members in the order they
 //     were written (a renderer following the selection the subgraph
 //     answered) find each at the hint, without comparing other keys.
+//   - A document can be parsed against a set of Keys (a query plan's):
+//     its keys of the set are then the set's own strings, and the
+//     lookups above find a member by comparing two pointers, not texts.
 //   - Values, member lists and the copy of the input come from a Parser
 //     whose memory is reused by the next document it parses, so a pooled
 //     parser parses without allocating.

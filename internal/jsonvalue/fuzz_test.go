@@ -6,10 +6,14 @@ import (
 	"unicode/utf8"
 )
 
+// fuzzKeys is a set of keys FuzzParse parses against too.
+var fuzzKeys = NewKeys([]string{"a", "b", "c", "ab", "id", "__typename", "abcdefgh", "abcdefghijklmnop", "é"})
+
 // FuzzParse: Parse never panics; what it accepts, it writes out as JSON
 // that encoding/json reads back (when the input was valid UTF-8: invalid
 // bytes pass through, as before); and it accepts every valid UTF-8
-// document encoding/json accepts, up to MaxDepth of nesting.
+// document encoding/json accepts, up to MaxDepth of nesting. ParseKeys
+// reads every document as Parse does.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`{"a":[1,2,{"b":null}],"c":"d\n\u00e9\ud83d\ude00"}`, `[]`, `"x"`, `-0.5e+10`, `{"a":1,"a":2}`,
@@ -30,6 +34,14 @@ func FuzzParse(f *testing.F) {
 		out := v.AppendJSON(nil)
 		if utf8.Valid(in) && !json.Valid(out) {
 			t.Fatalf("Parse(%q) wrote invalid JSON %q", in, out)
+		}
+		var q Parser
+		kv, err := q.ParseKeys(in, fuzzKeys)
+		if err != nil {
+			t.Fatalf("ParseKeys(%q) failed where Parse did not: %v", in, err)
+		}
+		if got := kv.AppendJSON(nil); string(got) != string(out) {
+			t.Fatalf("ParseKeys(%q) wrote %q, Parse %q", in, got, out)
 		}
 	})
 }

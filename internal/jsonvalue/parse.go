@@ -33,6 +33,9 @@ type Parser struct {
 	vals []Value
 	// elems is the stack of the elements of the arrays being parsed.
 	elems []*Value
+	// keys is the set the document's keys are interned to (ParseKeys),
+	// nil for none.
+	keys *Keys
 }
 
 // SyntaxError is a document that is not JSON.
@@ -48,6 +51,22 @@ func (e *SyntaxError) Error() string {
 // Parse parses the document b. It copies b first: b may be reused as soon
 // as Parse returns. The values are valid until the next Parse.
 func (p *Parser) Parse(b []byte) (*Value, error) {
+	return p.ParseKeys(b, nil)
+}
+
+// ParseKeys is Parse with the document's object keys interned to keys: a
+// key of the set is the set's string (see Keys). keys is only read.
+func (p *Parser) ParseKeys(b []byte, keys *Keys) (*Value, error) {
+	if keys.Len() > 0 {
+		p.keys = keys
+	}
+	v, err := p.parse(b)
+	// A pooled parser keeps no plan's keys alive.
+	p.keys = nil
+	return v, err
+}
+
+func (p *Parser) parse(b []byte) (*Value, error) {
 	p.buf = append(p.buf[:0], b...)
 	p.vals = p.vals[:0]
 	p.elems = p.elems[:0]
@@ -163,7 +182,14 @@ func (p *Parser) object(s []byte, i, depth int) (*Value, int, error) {
 		if i >= len(s) || s[i] != '"' {
 			return nil, i, &SyntaxError{i, "expected a member's key"}
 		}
-		key, _, end, err := p.str(s, i+1)
+		var key string
+		var end int
+		var err error
+		if p.keys != nil {
+			key, end, err = p.key(s, i+1)
+		} else {
+			key, _, end, err = p.str(s, i+1)
+		}
 		if err != nil {
 			return nil, end, err
 		}
@@ -318,6 +344,41 @@ func (p *Parser) str(s []byte, i int) (string, bool, int, error) {
 	// before this parser) and escaped when written out.
 	return unsafe.String(unsafe.SliceData(s[start:]), end-start), !hasControl(s[i:end]), end + 1, nil
 }
+
+// key parses the key whose text starts at s[i] (after the quote), as str
+// does, and returns the set's string (p.keys) of its text when it has one.
+// A plain key of up to 15 bytes (nearly all) is read as two words, which
+// find its end and its slot in the set at once.
+func (p *Parser) key(s []byte, i int) (string, int, error) {
+	if len(s)-i >= 16 {
+		w0, w1 := binary.LittleEndian.Uint64(s[i:]), uint64(0)
+		n := 0
+		if m := needsEscape(w0); m != 0 {
+			// The lowest byte reported needs escaping (see plainEnd).
+			n = bits.TrailingZeros64(m) >> 3
+			w0 &= lowBytes[n&7]
+		} else {
+			w1 = binary.LittleEndian.Uint64(s[i+8:])
+			m := needsEscape(w1)
+			n = 8 + bits.TrailingZeros64(m)>>3 // 16 when m is 0
+			w1 &= lowBytes[n&7]
+		}
+		if n < 16 && s[i+n] == '"' {
+			if str, ok := p.keys.word(w0, w1, n); ok {
+				return str, i + n + 1, nil
+			}
+			return unsafe.String(unsafe.SliceData(s[i:]), n), i + n + 1, nil
+		}
+	}
+	key, _, end, err := p.str(s, i)
+	if err == nil {
+		key = p.keys.Intern(key)
+	}
+	return key, end, err
+}
+
+// lowBytes[n] has the low n bytes of a word set.
+var lowBytes = [8]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}
 
 // shortString is how much of a string str tests a word at a time before
 // it turns to bytes.IndexByte.

@@ -68,13 +68,14 @@ func (v *Value) Array() []*Value {
 }
 
 // Get returns the member of object v under key, nil when v is no object
-// or has no such member.
+// or has no such member. A member whose key is key's own string (parsed
+// against the Keys key is from) is found without comparing texts.
 func (v *Value) Get(key string) *Value {
 	if v == nil || v.t != TypeObject {
 		return nil
 	}
 	for i := range v.kvs {
-		if v.kvs[i].Key == key {
+		if sameKey(v.kvs[i].Key, key) {
 			return v.kvs[i].Value
 		}
 	}
@@ -89,9 +90,13 @@ func (v *Value) Field(key string, hint *int) *Value {
 	if v == nil {
 		return nil
 	}
-	// Only objects have members: no type test needed.
+	// Only objects have members: no type test needed. The member at the
+	// hint is taken when it has key's own string (a key parsed against
+	// the Keys key is from): no texts compared; else when its text is
+	// key's (a key the set left out, or an answer parsed without one), so
+	// that reading members in order stays linear for every key.
 	kvs := v.kvs
-	if h := *hint; h < len(kvs) && kvs[h].Key == key {
+	if h := *hint; h < len(kvs) && sameKey(kvs[h].Key, key) {
 		*hint = h + 1
 		return kvs[h].Value
 	}
@@ -113,9 +118,10 @@ func (v *Value) FieldAt(key string, at *uint32) *Value {
 	if v == nil {
 		return nil
 	}
-	// Only objects have members: no type test needed.
+	// Only objects have members: no type test needed. The member at *at
+	// is taken as in Field.
 	kvs := v.kvs
-	if h := uint(*at); h < uint(len(kvs)) && kvs[h].Key == key {
+	if h := uint(*at); h < uint(len(kvs)) && sameKey(kvs[h].Key, key) {
 		return kvs[h].Value
 	}
 	for i := range kvs {
@@ -133,8 +139,9 @@ func (v *Value) Lookup(key string, hint int) int {
 	if v == nil || v.t != TypeObject {
 		return -1
 	}
+	// The member at hint is taken as in Field.
 	kvs := v.kvs
-	if hint >= 0 && hint < len(kvs) && kvs[hint].Key == key {
+	if hint >= 0 && hint < len(kvs) && sameKey(kvs[hint].Key, key) {
 		return hint
 	}
 	for i := range kvs {

@@ -22,8 +22,11 @@
 // different composite fields on different object types; introspection
 // with aliases, __typename, @skip/@include and fragments inside
 // (introspection.go); non-null variables in nullable positions, and one
-// variable name declared with other types by several operations; and,
-// with Options.Defer, @defer on fragments of queries (defer.go).
+// variable name declared with other types by several operations; with
+// Options.Defer, @defer on fragments of queries (defer.go); and, with
+// Options.Wide, Float, ID and custom scalar literals written as integers
+// beyond 64 bits (wide.go). Documents validate with the gateway's rules
+// (Rules), not gqlparser's alone.
 package opgen
 
 import (
@@ -34,11 +37,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
+
+	"github.com/fedgate/gateway/internal/wideint"
 )
 
 // Hints tells the generator about names that matter to a federation
@@ -99,6 +103,9 @@ type Options struct {
 	// Off, the generator draws no random number for it, so the operations
 	// of a seed stay those generated before @defer was added.
 	Defer bool
+	// Wide writes some Float, ID and custom scalar literals as integers
+	// beyond 64 bits (wide.go). Off, it draws nothing, like Defer.
+	Wide bool
 }
 
 func (o Options) withDefaults() Options {
@@ -170,6 +177,36 @@ func (g *Generator) Generate(seed uint64) (Operation, error) {
 	return Operation{}, fmt.Errorf("opgen: no valid operation for seed %d after %d attempts: %w", seed, maxAttempts, lastErr)
 }
 
+// Rejection is a document a generation attempt made and Generate threw
+// away, with the reason.
+type Rejection struct {
+	Op  Operation
+	Err error
+}
+
+// Rejected returns the documents Generate(seed) made and threw away, in
+// order, before the one it returns (or all of them when it returns none).
+// Generate keeps only what Validate accepts: a document valid for another
+// implementation (graphql-js, which the reference gateways run) that the
+// gateway's rules refuse is never sent, so tests compare these with it.
+func (g *Generator) Rejected(seed uint64) []Rejection {
+	var out []Rejection
+	for attempt := uint64(0); attempt < maxAttempts; attempt++ {
+		op := g.generate(rand.New(rand.NewPCG(seed, attempt)))
+		err := Validate(g.schema, op)
+		if err == nil {
+			if n := expandedAliases(op.Query); n > MaxExpandedAliases {
+				err = fmt.Errorf("%d aliases with fragments expanded", n)
+			}
+		}
+		if err == nil {
+			return out
+		}
+		out = append(out, Rejection{Op: op, Err: err})
+	}
+	return out
+}
+
 // MaxExpandedAliases bounds the aliased fields of each operation of a
 // generated document, fragments expanded where they are spread: gateways'
 // alias limits (fedgate's default limits.max_aliases is 30) count so.
@@ -215,7 +252,7 @@ func expandedAliases(query string) int {
 
 // Validate checks op's document and variables against schema.
 func Validate(schema *ast.Schema, op Operation) error {
-	doc, errs := gqlparser.LoadQuery(schema, op.Query)
+	doc, errs := LoadQuery(schema, op.Query)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid document: %w", errs)
 	}
@@ -228,10 +265,12 @@ func Validate(schema *ast.Schema, op Operation) error {
 	} else if target = doc.Operations.ForName(op.OperationName); target == nil {
 		return fmt.Errorf("no operation named %q", op.OperationName)
 	}
-	vars := op.Variables
-	if vars == nil {
-		vars = map[string]any{}
+	vars := make(map[string]any, len(op.Variables))
+	for k, v := range op.Variables {
+		vars[k] = v
 	}
+	// As the gateway coerces them (defaults with integers beyond 64 bits).
+	wideint.Defaults(schema, target, vars)
 	if _, err := validator.VariableValues(schema, target, vars); err != nil {
 		return fmt.Errorf("invalid variables: %w", err)
 	}
@@ -1020,6 +1059,9 @@ func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
 		}
 		return v
 	}
+	if v := s.wideLiteral(def); v != nil {
+		return v
+	}
 	if v := s.oddLiteral(def); v != nil {
 		return v
 	}
@@ -1080,6 +1122,9 @@ func (s *gen) jsonValue(typ *ast.Type, depth int) any {
 			out[f.Name] = s.jsonValue(f.Type, depth+1)
 		}
 		return out
+	}
+	if v, ok := s.wideJSON(def); ok {
+		return v
 	}
 	if v, ok := s.oddJSON(def); ok {
 		return v

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/fedgate/gateway"
@@ -81,7 +80,7 @@ func eachGenerated(t *testing.T, opts opgen.Options, n, demoN uint64, check func
 			if err != nil {
 				t.Fatalf("%s seed %d: %v", name, seed, err)
 			}
-			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+			doc, errs := opgen.LoadQuery(sg.API, op.Query)
 			if len(errs) > 0 {
 				t.Fatalf("%s seed %d: %v\n%s", name, seed, errs, op.Query)
 			}
@@ -146,7 +145,7 @@ func TestCoverage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+		doc, errs := opgen.LoadQuery(sg.API, op.Query)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
@@ -460,7 +459,7 @@ func TestAliasesStayUnderGatewayLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+			doc, errs := opgen.LoadQuery(sg.API, op.Query)
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -500,7 +499,7 @@ func TestOneKeyForFieldsOfDifferentTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, errs := gqlparser.LoadQuery(sg.API, op.Query)
+		doc, errs := opgen.LoadQuery(sg.API, op.Query)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}

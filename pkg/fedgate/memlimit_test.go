@@ -34,8 +34,8 @@ func TestMemoryLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Default()
-			// The default budget follows the cores (4 MiB each); 16 MiB
-			// is a 4-core machine's, whatever this one has.
+			// The default budget follows the cores (8 MiB each, at least
+			// 16 MiB): fixed here, whatever this machine has.
 			cfg.Server.MaxInflightBytes = 16 * mib
 			tt.edit(&cfg)
 			if got := memoryLimit(cfg); got != tt.want {
