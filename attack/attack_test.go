@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/internal/redistest"
 )
 
@@ -39,7 +40,7 @@ type gateway struct {
 	addr  string
 	url   string
 	redis *redistest.Server
-	log   *bytes.Buffer
+	log   *lockedBuffer
 }
 
 var binary string
@@ -60,15 +61,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // secret signs the tokens of the suite's callers.
@@ -92,10 +84,11 @@ func start(t *testing.T, extra string, rateLimited ...bool) *gateway {
 func startLimits(t *testing.T, tiers, extra string) *gateway {
 	t.Helper()
 	rs := redistest.Start(t)
-	port := freePort(t)
+	// The gateway binds a free port itself and logs it: a port found free
+	// here and handed over could be taken by another process meanwhile.
 	cfg := fmt.Sprintf(`
 server:
-  listen: 127.0.0.1:%d
+  listen: 127.0.0.1:0
   batching: true
   max_inflight_requests: 200
   read_timeout: 5s
@@ -119,22 +112,32 @@ auth:
 cache:
   response: {default_max_age: 10s}
   entity: {enabled: true}
-%s`, port, rs.URL(), secret, tiers, extra)
+%s`, rs.URL(), secret, tiers, extra)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{addr: fmt.Sprintf("127.0.0.1:%d", port), redis: rs, log: &bytes.Buffer{}}
-	g.url = "http://" + g.addr + "/graphql"
+	logs := &lockedBuffer{b: &bytes.Buffer{}}
+	g := &gateway{redis: rs, log: logs}
 	g.cmd = exec.Command(binary, "demo", "--config", path)
-	g.cmd.Stdout, g.cmd.Stderr = io.Discard, &lockedBuffer{b: g.log}
+	g.cmd.Stdout, g.cmd.Stderr = io.Discard, logs
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = g.cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = g.cmd.Process.Kill()
-		_ = g.cmd.Wait()
+		<-exited
 	})
+	addr, err := listenlog.Wait(logs.String, listenlog.Gateway, exited, 20*time.Second)
+	if err != nil {
+		t.Fatalf("the gateway did not start: %v", err)
+	}
+	g.addr, g.url = addr, "http://"+addr+"/graphql"
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + g.addr + "/health")
@@ -143,7 +146,7 @@ cache:
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the gateway did not start: %s", g.log.String())
+			t.Fatalf("the gateway does not answer: %s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -162,6 +165,12 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // status reads a /proc/PID/status field in kB.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/config"
+	"github.com/fedgate/gateway/internal/listenlog"
 )
 
 // docBlock is one fenced shell block of a Markdown file.
@@ -293,23 +294,23 @@ func tail(out []byte, n int) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// startGateway starts the built gateway with args and a configuration
-// that serves metrics on the public listener (no fixed port 9090), waits
-// until addr answers /health, and stops it when the test ends. It returns
-// an error when the process exits first (a port taken meanwhile by another
-// test: the caller retries on other ports) and fails the test when the
-// gateway neither answers nor exits in 30 s.
-func (w *docCopy) startGateway(t *testing.T, ctx context.Context, addr, yaml string, args ...string) error {
+// startGateway starts the built gateway with args on 127.0.0.1:0 and a
+// configuration that serves metrics on the public listener (no fixed port
+// 9090), waits until it answers /health, and stops it when the test ends.
+// It returns the address it listens on and its log (listenAddr reads the
+// other listeners there). The test fails when the gateway exits first or
+// does not answer in 30 s.
+func (w *docCopy) startGateway(t *testing.T, ctx context.Context, yaml string, args ...string) (string, *syncBuffer) {
 	t.Helper()
 	cfg := filepath.Join(w.tmp, fmt.Sprintf("gateway-%d.yaml", time.Now().UnixNano()))
 	yaml += "telemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(w.bin, "gateway"), append(args, "--config", cfg, "--listen", addr)...)
+	cmd := exec.Command(filepath.Join(w.bin, "gateway"), append(args, "--config", cfg, "--listen", "127.0.0.1:0")...)
 	cmd.Dir = w.dir
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -322,16 +323,17 @@ func (w *docCopy) startGateway(t *testing.T, ctx context.Context, addr, yaml str
 		_ = cmd.Process.Kill()
 		<-exited
 	})
+	addr := listenAddr(t, logs, listenlog.Gateway, exited)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/health")
 		if err == nil {
 			resp.Body.Close()
-			return nil
+			return addr, logs
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("gateway %v exited before answering on %s:\n%s", args, addr, logs.String())
+			t.Fatalf("gateway %v exited before answering on %s:\n%s", args, addr, logs.String())
 		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -341,27 +343,9 @@ func (w *docCopy) startGateway(t *testing.T, ctx context.Context, addr, yaml str
 	}
 }
 
-// startWithRetry runs start on fresh ports up to three times: a port
-// found free may be taken by another test before the gateway binds it.
-func startWithRetry(t *testing.T, start func() error) {
-	t.Helper()
-	var err error
-	for range 3 {
-		if err = start(); err == nil {
-			return
-		}
-		t.Logf("retrying on other ports: %v", err)
-	}
-	t.Fatal(err)
-}
-
 // startDemo starts `gateway demo` and returns its address.
 func (w *docCopy) startDemo(t *testing.T, ctx context.Context) string {
-	var addr string
-	startWithRetry(t, func() error {
-		addr = freeAddr(t)
-		return w.startGateway(t, ctx, addr, "", "demo")
-	})
+	addr, _ := w.startGateway(t, ctx, "", "demo")
 	return addr
 }
 
@@ -369,13 +353,9 @@ func (w *docCopy) startDemo(t *testing.T, ctx context.Context) string {
 // the environment that points the CLI at its admin API.
 func (w *docCopy) startRegistry(t *testing.T, ctx context.Context) []string {
 	const token = "doctest-admin-token-0123456789"
-	var admin string
-	startWithRetry(t, func() error {
-		var addr string
-		addr, admin = freeAddr(t), freeAddr(t)
-		yaml := fmt.Sprintf("registry:\n  enabled: true\n  listen: %s\n  token: %s\n  dir: %s\n", admin, token, filepath.Join(w.tmp, "registry"))
-		return w.startGateway(t, ctx, addr, yaml, "serve")
-	})
+	yaml := fmt.Sprintf("registry:\n  enabled: true\n  listen: 127.0.0.1:0\n  token: %s\n  dir: %s\n", token, filepath.Join(w.tmp, "registry"))
+	_, logs := w.startGateway(t, ctx, yaml, "serve")
+	admin := listenAddr(t, logs, listenlog.Admin, nil)
 	return []string{"FEDGATE_ADMIN_URL=http://" + admin, "FEDGATE_ADMIN_TOKEN=" + token}
 }
 

@@ -6,8 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +149,45 @@ func TestMetricsScrape(t *testing.T) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", text)
 	}
+}
+
+// TestReadingBytesGauge: fedgate_reading_bytes counts the bytes of a
+// body being read (its buffer: at least what arrived, at most what it
+// announced and one byte more) and drops to 0 when its client leaves.
+func TestReadingBytesGauge(t *testing.T) {
+	t.Parallel()
+	g, _ := startObserved(t, sideHandler(faultNone), mainHandler(), nil, telemetry.Options{LogOutput: io.Discard})
+	gauge := func() int64 {
+		req, _ := http.NewRequest(http.MethodGet, g.BaseURL+"/metrics", nil)
+		resp, err := g.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^fedgate_reading_bytes (\d+)$`).FindSubmatch(resp.Body)
+		if m == nil {
+			t.Fatalf("/metrics lacks fedgate_reading_bytes:\n%s", resp.Body)
+		}
+		n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+		return n
+	}
+	if n := gauge(); n != 0 {
+		t.Fatalf("fedgate_reading_bytes %d before any body", n)
+	}
+	const announced, sent = 100_000, 40_000
+	c, err := net.Dial("tcp", strings.TrimPrefix(g.BaseURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		announced, strings.Repeat(" ", sent))
+	var n int64
+	waitFor(t, "the body's bytes in fedgate_reading_bytes", func() bool { n = gauge(); return n >= sent })
+	if n > announced+1 {
+		t.Fatalf("fedgate_reading_bytes %d for a body of %d bytes", n, announced)
+	}
+	c.Close()
+	waitFor(t, "fedgate_reading_bytes back to 0", func() bool { return gauge() == 0 })
 }
 
 // TestTraceSpanTree sends a federated query with a traceparent and checks

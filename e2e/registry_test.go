@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/internal/redistest"
 	"github.com/fedgate/gateway/internal/serial"
 	"github.com/fedgate/gateway/subgraphs/demo"
@@ -26,19 +27,25 @@ const registryToken = "e2e-admin-token-0123456789abcdef"
 // registryBinary is `gateway serve` with the registry on a directory.
 type registryBinary struct {
 	bin, cfg     string
-	public, admn string
+	public, admn string // where the running process listens
 	cmd          *exec.Cmd
+	exited       chan struct{} // closed when cmd has exited
 	logs         *syncBuffer
 }
 
-func freeAddr(t *testing.T) string {
+// listenAddr waits until the gateway process writing logs says where its
+// listener msg (listenlog.Gateway, listenlog.Admin) listens, and returns
+// that address. The tests start gateways on 127.0.0.1:0, so that the
+// process binds a free port itself: a port found free by the test and
+// handed over can be taken by another process before the gateway binds
+// it. The test fails when the process exits first.
+func listenAddr(t *testing.T, logs *syncBuffer, msg string, exited <-chan struct{}) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := listenlog.Wait(logs.String, msg, exited, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 func buildGateway(t *testing.T) string {
@@ -55,8 +62,8 @@ func buildGateway(t *testing.T) string {
 func newRegistryBinary(t *testing.T, bin string, extraYAML ...string) *registryBinary {
 	t.Helper()
 	dir := t.TempDir()
-	g := &registryBinary{bin: bin, cfg: filepath.Join(dir, "gateway.yaml"), public: freeAddr(t), admn: freeAddr(t)}
-	yaml := strings.Join(extraYAML, "") + "server:\n  listen: " + g.public + "\n  introspection: true\nregistry:\n  enabled: true\n  introspect_hosts: [\"127.0.0.1\"]\n  listen: " + g.admn +
+	g := &registryBinary{bin: bin, cfg: filepath.Join(dir, "gateway.yaml")}
+	yaml := strings.Join(extraYAML, "") + "server:\n  listen: 127.0.0.1:0\n  introspection: true\nregistry:\n  enabled: true\n  introspect_hosts: [\"127.0.0.1\"]\n  listen: 127.0.0.1:0" +
 		"\n  token: ${FEDGATE_ADMIN_TOKEN}\n  dir: " + filepath.Join(dir, "registry") +
 		"\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"
 	if err := os.WriteFile(g.cfg, []byte(yaml), 0o600); err != nil {
@@ -65,6 +72,8 @@ func newRegistryBinary(t *testing.T, bin string, extraYAML ...string) *registryB
 	return g
 }
 
+// start starts the process and waits until both its listeners answer;
+// each start listens on new ports.
 func (g *registryBinary) start(t *testing.T) {
 	t.Helper()
 	g.logs = &syncBuffer{}
@@ -74,8 +83,15 @@ func (g *registryBinary) start(t *testing.T) {
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	cmd := g.cmd
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	cmd, exited := g.cmd, make(chan struct{})
+	g.exited = exited
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	g.admn = listenAddr(t, g.logs, listenlog.Admin, exited)
+	g.public = listenAddr(t, g.logs, listenlog.Gateway, exited)
 	waitFor(t, "the gateway to listen", func() bool {
 		resp, err := http.Get("http://" + g.public + "/health")
 		if err != nil {
@@ -94,7 +110,7 @@ func (g *registryBinary) start(t *testing.T) {
 func (g *registryBinary) kill(t *testing.T, sig os.Signal) {
 	t.Helper()
 	_ = g.cmd.Process.Signal(sig)
-	_ = g.cmd.Wait()
+	<-g.exited
 }
 
 // cli runs `gateway subgraph ARGS` and returns its exit code and output.
@@ -223,8 +239,11 @@ func TestRegistryBinary(t *testing.T) {
 		return f
 	}
 	for round := 0; round < 3; round++ {
-		stop := make(chan struct{})
+		// The publisher has stopped before the restart (on new ports)
+		// changes g's addresses.
+		stop, stopped := make(chan struct{}), make(chan struct{})
 		go func() {
+			defer close(stopped)
 			for i := 0; ; i++ {
 				select {
 				case <-stop:
@@ -237,6 +256,7 @@ func TestRegistryBinary(t *testing.T) {
 		time.Sleep(time.Duration(150+100*round) * time.Millisecond)
 		g.kill(t, syscall.SIGKILL)
 		close(stop)
+		<-stopped
 		g.start(t)
 		code, out := g.cli(t, "list")
 		if code != 0 || !strings.Contains(out, "accounts") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/fedgate/gateway/internal/serial"
 	"io"
 	"net"
 	"net/http"
@@ -18,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/serial"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 )
@@ -546,10 +547,10 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 func TestSubgraphKilledDuringLoad(t *testing.T) {
 	serial.Timing(t)
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Side's port stays held while side is down, so that no other
+	// process takes it before the restart (freeport.Listen; where it
+	// cannot be held, the test is skipped if it is gone by then).
+	ln := freeport.Listen(t)
 	addr := ln.Addr().String()
 	serve := func(ln net.Listener) *http.Server {
 		s := &http.Server{Handler: sideHandler(faultNone)}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fedgate/gateway/internal/listenlog"
 )
 
 // binaryGateway is the built gateway binary running `serve` over the
@@ -44,29 +45,25 @@ func startBinary(t *testing.T, main http.Handler, drainDelay string) *binaryGate
 	sideSrv := httptest.NewServer(sideHandler(faultNone))
 	t.Cleanup(sideSrv.Close)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cfg := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfg, []byte("server:\n  shutdown_timeout: 5s\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &binaryGateway{base: "http://" + addr, exited: make(chan error, 1), logs: &syncBuffer{},
+	g := &binaryGateway{exited: make(chan error, 1), logs: &syncBuffer{},
 		client: &http.Client{Timeout: 10 * time.Second}}
 	g.cmd = exec.Command(bin, "serve", "--supergraph", filepath.Join(repoRoot, faultFixture),
 		"--subgraph-url", "main="+mainSrv.URL+"/graphql", "--subgraph-url", "side="+sideSrv.URL+"/graphql",
-		"--listen", addr, "--config", cfg, "--drain-delay", drainDelay, "--dedupe=false")
+		"--listen", "127.0.0.1:0", "--config", cfg, "--drain-delay", drainDelay, "--dedupe=false")
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	var done atomic.Bool
+	ended := make(chan struct{})
 	go func() {
 		err := g.cmd.Wait()
 		done.Store(true)
+		close(ended)
 		g.exited <- err
 	}()
 	t.Cleanup(func() {
@@ -74,6 +71,7 @@ func startBinary(t *testing.T, main http.Handler, drainDelay string) *binaryGate
 			_ = g.cmd.Process.Kill()
 		}
 	})
+	g.base = "http://" + listenAddr(t, g.logs, listenlog.Gateway, ended)
 	waitFor(t, "the gateway to listen", func() bool { return g.status("/health") == 200 })
 	return g
 }

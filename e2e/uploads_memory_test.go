@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/demo/products"
 )
@@ -43,10 +44,9 @@ func TestUpload200MBMemory(t *testing.T) {
 	sub := httptest.NewServer(products.NewHandler())
 	t.Cleanup(sub.Close)
 	dir := t.TempDir()
-	listen := freeAddr(t)
 	cfg := filepath.Join(dir, "gateway.yaml")
 	yaml := fmt.Sprintf(`server:
-  listen: %s
+  listen: 127.0.0.1:0
   request_timeout: 2m
 supergraph:
   path: %s
@@ -66,7 +66,7 @@ telemetry:
       listen: ""
   logging:
     requests: false
-`, listen, filepath.Join(absRoot(t), "gateway.graphql"), sub.URL+demo.Path, 256<<20, 256<<20)
+`, filepath.Join(absRoot(t), "gateway.graphql"), sub.URL+demo.Path, 256<<20, 256<<20)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,13 @@ telemetry:
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	listen := listenAddr(t, logs, listenlog.Gateway, exited)
 	waitFor(t, "the gateway to listen", func() bool {
 		resp, err := http.Get("http://" + listen + "/health")
 		if err != nil {

@@ -73,6 +73,9 @@ func (s *Server) initObserve() {
 	if s.obs.tracer == nil {
 		s.obs.tracer = noop.NewTracerProvider().Tracer("")
 	}
+	if s.reading != nil {
+		s.opts.Observe.Metrics.ObserveReading(s.reading.InUse)
+	}
 }
 
 // startSpan starts a span of the request pipeline under the span in ctx

@@ -358,9 +358,14 @@ func TestEventFetchesDoNotShareAcrossClaims(t *testing.T) {
 	}}
 	e := newEnv(t, envOptions{server: &opts, products: regionProducts})
 	tenants := []string{"a", "b", "a"}
+	// One expiry for every token: the claims of the two tenant a tokens
+	// must be equal for their subscriptions to share a group, and an exp
+	// read per token differed when a loaded machine crossed a second
+	// between them (three groups: the wait below timed out).
+	exp := time.Now().Add(time.Hour).Unix()
 	var clients []*wsClient
 	for _, tenant := range tenants {
-		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"tenant": tenant, "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(jwtSecret))
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"tenant": tenant, "exp": exp}).SignedString([]byte(jwtSecret))
 		if err != nil {
 			t.Fatal(err)
 		}

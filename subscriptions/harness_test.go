@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/fedgate/gateway"
+	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/server/joinwrite"
@@ -29,7 +30,8 @@ import (
 
 // subgraphServer serves one demo subgraph on a loopback port; kill cuts
 // its connections too (hijacked WebSockets included), as the death of its
-// process would, and restart serves it again on the same port.
+// process would, and restart serves it again on the same port, which is
+// held for the test while the subgraph is down (freeport.Listen).
 type subgraphServer struct {
 	t     testing.TB
 	addr  string
@@ -39,9 +41,11 @@ type subgraphServer struct {
 	conns []net.Conn
 }
 
-func startSubgraph(t testing.TB, addr string, h func() http.Handler) *subgraphServer {
-	s := &subgraphServer{t: t, addr: addr, h: h}
-	s.restart()
+func startSubgraph(t testing.TB, h func() http.Handler) *subgraphServer {
+	s := &subgraphServer{t: t, h: h}
+	ln := freeport.Listen(t)
+	s.addr = ln.Addr().String()
+	s.serve(ln)
 	t.Cleanup(s.kill)
 	return s
 }
@@ -50,6 +54,7 @@ func (s *subgraphServer) restart() {
 	s.t.Helper()
 	var ln net.Listener
 	var err error
+	// A port that is not held (!freeport.Shares) may be taken meanwhile.
 	for i := 0; i < 200; i++ {
 		if ln, err = net.Listen("tcp", s.addr); err == nil {
 			break
@@ -59,7 +64,10 @@ func (s *subgraphServer) restart() {
 	if err != nil {
 		s.t.Fatalf("listen %s: %v", s.addr, err)
 	}
-	s.addr = ln.Addr().String()
+	s.serve(ln)
+}
+
+func (s *subgraphServer) serve(ln net.Listener) {
 	srv := &http.Server{Handler: s.h(), ConnState: func(c net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.mu.Lock()
@@ -153,7 +161,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 			gh := handlers[g.Name]
 			h = func() http.Handler { return gh }
 		}
-		s := startSubgraph(t, "127.0.0.1:0", h)
+		s := startSubgraph(t, h)
 		if g.Name == "reviews" {
 			e.Reviews = s
 		}

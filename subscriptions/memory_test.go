@@ -343,7 +343,13 @@ func TestIdleHTTPSubscriptionMemory(t *testing.T) {
 // and in order, on both of the connection's subscriptions.
 func TestBackloggedClientInOrder(t *testing.T) {
 	const events = 200
-	e := newEnv(t, envOptions{engine: subscriptions.Options{Buffer: 4 * events, BufferBytes: 16 << 20}})
+	// The client reads nothing until every event is fanned out, so the
+	// gateway's write to it blocks from the first events on: with the
+	// default WriteTimeout (10 s), a loaded machine that took that long to
+	// send the 200 events had the client dropped as a slow reader, and the
+	// wait for the events to be taken timed out. This test is about order
+	// in a backlog, not about slow readers (TestSlowClientIsDisconnected).
+	e := newEnv(t, envOptions{engine: subscriptions.Options{Buffer: 4 * events, BufferBytes: 16 << 20, WriteTimeout: 2 * time.Minute}})
 	// The gateway's socket gets a small send buffer: it fills at once.
 	subscriptions.SetAcceptHook(t, func(c net.Conn) { _ = c.(*net.TCPConn).SetWriteBuffer(4096) })
 	c := dialRaw(t, e.WSURL)

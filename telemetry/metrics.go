@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -19,6 +20,7 @@ import (
 //	fedgate_requests_total{operation,status}            client requests
 //	fedgate_request_duration_seconds{operation,status}  their latency
 //	fedgate_requests_inflight                            client requests in progress
+//	fedgate_reading_bytes                                bytes of bodies and WebSocket messages being read (of server.max_reading_bytes)
 //	fedgate_requests_shed_total{reason}                  refused by load shedding or timed out
 //	fedgate_subgraph_requests_total{subgraph,code}       subgraph HTTP attempts (code "OK" or the error code)
 //	fedgate_subgraph_errors_total{subgraph,code}         failed subgraph attempts
@@ -45,6 +47,7 @@ type Metrics struct {
 	rateLimited   metric.Int64Counter
 	cost          metric.Float64Histogram
 	breakerStates sync.Map // subgraph -> func() int64
+	reading       atomic.Pointer[func() int64]
 	coproRequests metric.Int64Counter
 	coproDuration metric.Float64Histogram
 	deferParts    metric.Int64Counter
@@ -129,6 +132,17 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: metrics: %w", err)
 		}
+	}
+	_, err = meter.Int64ObservableGauge("fedgate.reading.bytes",
+		metric.WithDescription("Bytes held by request bodies and WebSocket messages being read, taken from server.max_reading_bytes: a body or message that does not fit is refused (503, or close 1013)."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			if f := m.reading.Load(); f != nil {
+				o.Observe((*f)())
+			}
+			return nil
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: metrics: %w", err)
 	}
 	_, err = meter.Int64ObservableGauge("fedgate.circuit_breaker.state",
 		metric.WithDescription("Circuit breaker state per subgraph: 0 closed, 1 half-open, 2 open."),
@@ -272,6 +286,16 @@ func (m *Metrics) ObserveBreaker(subgraph string, state func() int64) {
 		return
 	}
 	m.breakerStates.Store(subgraph, state)
+}
+
+// ObserveReading registers the function that reports the bytes taken
+// from the read budget (server.max_reading_bytes) when metrics are read;
+// a later call replaces it.
+func (m *Metrics) ObserveReading(inUse func() int64) {
+	if m == nil {
+		return
+	}
+	m.reading.Store(&inUse)
 }
 
 // ObserveCache exports the hit and miss counts of the cache of the given

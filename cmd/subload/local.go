@@ -11,12 +11,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
 
@@ -222,20 +222,13 @@ type gatewayChild struct {
 	metricsURL string
 }
 
-var metricsAddr = regexp.MustCompile(`"msg":"metrics listening","addr":"([0-9.:]+)"`)
-
 // startGateway runs `bin serve` on a free loopback port with the
 // supergraph, the configuration and the subgraph URLs, pinned to cpus
-// (taskset) when set, and waits until it answers. Its output goes to
-// logPath.
+// (taskset) when set, and waits until it answers. The gateway binds the
+// port itself (127.0.0.1:0) and its log names it: a port found free here
+// and handed over could be taken meanwhile. Its output goes to logPath.
 func startGateway(ctx context.Context, bin, cpus, supergraph, configPath, logPath string, urls map[string]string) (*gatewayChild, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	args := []string{"serve", "--supergraph", supergraph, "--listen", addr}
+	args := []string{"serve", "--supergraph", supergraph, "--listen", "127.0.0.1:0"}
 	if configPath != "" {
 		args = append(args, "--config", configPath)
 	}
@@ -257,34 +250,49 @@ func startGateway(ctx context.Context, bin, cpus, supergraph, configPath, logPat
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)
 	}
-	g := &gatewayChild{cmd: cmd, url: "http://" + addr + "/graphql"}
-	found := make(chan string, 1)
+	g := &gatewayChild{cmd: cmd}
+	listening, metrics := make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		sent := false
 		for sc.Scan() {
-			if m := metricsAddr.FindStringSubmatch(sc.Text()); m != nil && !sent {
-				found <- m[1]
-				sent = true
+			for _, l := range []struct {
+				msg string
+				to  chan string
+			}{{listenlog.Gateway, listening}, {listenlog.Metrics, metrics}} {
+				if addr, ok := listenlog.Find(sc.Text(), l.msg); ok {
+					select {
+					case l.to <- addr:
+					default: // a later line of the same listener
+					}
+				}
 			}
 		}
 	}()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	select {
+	case addr := <-listening:
+		g.url = "http://" + addr + "/graphql"
+	case <-deadline.C:
+		g.stop()
+		return nil, fmt.Errorf("the gateway did not log where it listens in 30 s (log %s)", logPath)
+	}
 	for {
-		if time.Now().After(deadline) {
-			g.stop()
-			return nil, fmt.Errorf("the gateway did not answer on %s (log %s)", addr, logPath)
-		}
 		resp, err := http.Post(g.url, "application/json", strings.NewReader(`{"query":"{__typename}"}`))
 		if err == nil {
 			resp.Body.Close()
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-deadline.C:
+			g.stop()
+			return nil, fmt.Errorf("the gateway did not answer on %s (log %s)", g.url, logPath)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	select {
-	case m := <-found:
+	case m := <-metrics:
 		g.metricsURL = "http://" + m + "/metrics"
 	case <-time.After(2 * time.Second):
 	}

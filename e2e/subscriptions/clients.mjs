@@ -271,8 +271,24 @@ try {
     // a hand-written WebSocket that sends 200 KiB of a 300 KiB message.
     const dir = mkdtempSync(join(tmpdir(), 'fedgate-subs-'));
     const config = join(dir, 'gateway.yaml');
-    writeFileSync(config, 'server:\n  max_reading_bytes: 256KiB\n');
+    // Metrics on the public listener: the test waits on the read budget's
+    // gauge, fedgate_reading_bytes, rather than for a guessed time.
+    writeFileSync(config, 'server:\n  max_reading_bytes: 256KiB\ntelemetry:\n  metrics:\n    prometheus:\n      listen: ""\n');
     const small = await startGateway(bin, { args: ['demo', '--listen', '127.0.0.1:0', '--config', config] });
+    const readingBytes = async () => {
+      const text = await (await fetch(`${small.origin}/metrics`)).text();
+      const m = /^fedgate_reading_bytes (\d+)$/m.exec(text);
+      assert.ok(m, `/metrics lacks fedgate_reading_bytes:\n${text.slice(0, 2000)}`);
+      return Number(m[1]);
+    };
+    const waitReading = async (ok, what) => {
+      const until = Date.now() + 15000;
+      let n;
+      while (!ok((n = await readingBytes()))) {
+        assert.ok(Date.now() < until, `fedgate_reading_bytes ${n} after 15 s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
     const { hostname, port } = new URL(small.origin);
     const hog = net.connect(Number(port), hostname);
     try {
@@ -286,8 +302,12 @@ try {
       header[1] = 0x80 | 127;
       header.writeBigUInt64BE(300n << 10n, 2);
       hog.write(Buffer.concat([header, Buffer.alloc(200 << 10, 0x20)]));
-      await new Promise((r) => setTimeout(r, 300)); // read by the gateway
+      await waitReading((n) => n >= 200 << 10, 'the 200 KiB sent to be read');
       const closes = [];
+      // A wait that fails inside the client's retry would escape the test:
+      // it fails the test through waitFailed.
+      let failWait;
+      const waitFailed = new Promise((_, reject) => (failWait = reject));
       const client = createWSClient({
         url: small.url.replace('http://', 'ws://'),
         webSocketImpl: WebSocket,
@@ -295,20 +315,26 @@ try {
         // The budget is free again when the client retries.
         retryWait: async () => {
           hog.destroy();
-          await new Promise((r) => setTimeout(r, 300));
+          await waitReading((n) => n === 0, 'the budget to be given back').catch(failWait);
         },
         on: { closed: (ev) => closes.push(`${ev.code} ${ev.reason}`) },
       });
-      const got = await new Promise((resolve, reject) => {
-        let value;
-        client.subscribe(
-          { query: '{ product(upc: "2") { name } }', extensions: { pad: 'x'.repeat(100 << 10) } },
-          { next: (v) => (value = v), error: reject, complete: () => resolve(value) },
-        );
-      });
-      await client.dispose();
-      assert.match(closes[0] ?? '', /^1013 /, `closes: ${JSON.stringify(closes)}`);
-      assert.equal(got?.data?.product?.name, 'Couch', JSON.stringify(got));
+      try {
+        const got = await Promise.race([
+          new Promise((resolve, reject) => {
+            let value;
+            client.subscribe(
+              { query: '{ product(upc: "2") { name } }', extensions: { pad: 'x'.repeat(100 << 10) } },
+              { next: (v) => (value = v), error: reject, complete: () => resolve(value) },
+            );
+          }),
+          waitFailed,
+        ]);
+        assert.match(closes[0] ?? '', /^1013 /, `closes: ${JSON.stringify(closes)}`);
+        assert.equal(got?.data?.product?.name, 'Couch', JSON.stringify(got));
+      } finally {
+        await client.dispose();
+      }
     } finally {
       hog.destroy();
       await small.stop();

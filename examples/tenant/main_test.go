@@ -5,15 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fedgate/gateway/internal/listenlog"
 )
 
 // The tokens docs/extending.md shows (HS256, the example secret).
@@ -43,22 +45,27 @@ func TestExample(t *testing.T) {
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "demo", "--listen", addr, "--config", cfgPath)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	// The example binds a free port itself (127.0.0.1:0) and logs it: a
+	// port found free here and handed over could be taken meanwhile.
+	cmd := exec.CommandContext(ctx, bin, "demo", "--listen", "127.0.0.1:0", "--config", cfgPath)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cancel(); _ = cmd.Wait() }()
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	defer func() { cancel(); <-exited }()
+	addr, err := listenlog.Wait(stderr.String, listenlog.Gateway, exited, 90*time.Second)
+	if err != nil {
+		t.Fatalf("the example did not start: %v", err)
+	}
 	url := "http://" + addr + "/graphql"
 	post := func(token string, extra map[string]string) (*http.Response, string) {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"query":"{ topProducts { name } }"}`))
@@ -83,7 +90,7 @@ func TestExample(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the example did not start: %s", stderr.String())
+			t.Fatalf("the example does not answer: %s", stderr.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -106,4 +113,23 @@ func TestExample(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Tenant") != "" {
 		t.Fatalf("anonymous: %d X-Tenant=%q %s", resp.StatusCode, resp.Header.Get("X-Tenant"), body)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that the process's output and the test
+// may use at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

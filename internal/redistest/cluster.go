@@ -2,8 +2,8 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -37,10 +38,10 @@ func StartCluster(t testing.TB) *Cluster {
 	c := &Cluster{t: t}
 	addrs := make([]string, 6)
 	for i := range addrs {
-		n := start(t, clusterPort(t), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+		n := start(t, clusterPorts, serverArgs("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", strconv.Itoa(int(clusterNodeTimeout/time.Millisecond)),
 			// A replica may always take over, however long it was cut off.
-			"--cluster-replica-validity-factor", "0")
+			"--cluster-replica-validity-factor", "0"))
 		c.nodes = append(c.nodes, n)
 		addrs[i] = n.Addr()
 	}
@@ -55,23 +56,22 @@ func StartCluster(t testing.TB) *Cluster {
 	return c
 }
 
-// clusterPort returns a free port whose cluster bus port (+10000) is free
-// too.
-func clusterPort(t testing.TB) int {
+// clusterPorts holds a free port whose cluster bus port (+10000) is free
+// too, and the bus port.
+func clusterPorts() (int, func(), error) {
 	for range 100 {
-		p := freePort(t)
-		if p+10000 > 65535 {
-			continue
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
+		h, err := freeport.ReserveAt(0)
 		if err != nil {
-			continue
+			return 0, nil, err
 		}
-		ln.Close()
-		return p
+		if h.Port()+10000 <= 65535 {
+			if bus, err := freeport.ReserveAt(h.Port() + 10000); err == nil {
+				return h.Port(), func() { h.Release(); bus.Release() }, nil
+			}
+		}
+		h.Release()
 	}
-	t.Fatal("no free port pair for a cluster node")
-	return 0
+	return 0, nil, errors.New("no free port pair for a cluster node")
 }
 
 // Addrs returns host:port of every node that runs.
@@ -285,5 +285,5 @@ func waitFor(t testing.TB, limit time.Duration, check func(context.Context) erro
 func (s *Server) running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cmd != nil
+	return s.proc != nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,11 +19,9 @@ const SentinelMaster = "fedgate"
 // Sentinel is a master, one replica and one Sentinel (quorum 1) on
 // loopback ports, owned by one test.
 type Sentinel struct {
-	t        testing.TB
-	servers  []*Server
-	port     int
-	dir      string
-	sentinel *exec.Cmd
+	t       testing.TB
+	servers []*Server
+	port    int
 }
 
 // StartSentinel starts a master, a replica of it and a Sentinel watching
@@ -33,10 +30,10 @@ type Sentinel struct {
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
 	master := Start(t)
-	replica := start(t, freePort(t), "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
-	s := &Sentinel{t: t, servers: []*Server{master, replica}, port: freePort(t), dir: t.TempDir()}
-	conf := filepath.Join(s.dir, "sentinel.conf")
-	text := fmt.Sprintf(`port %d
+	replica := start(t, holdPort, serverArgs("--replicaof", "127.0.0.1", strconv.Itoa(master.port)))
+	sentinel := start(t, holdPort, func(port int, dir, log string) ([]string, error) {
+		conf := filepath.Join(dir, "sentinel.conf")
+		text := fmt.Sprintf(`port %d
 bind 127.0.0.1
 dir %s
 logfile %s
@@ -45,18 +42,10 @@ sentinel monitor %s 127.0.0.1 %d 1
 sentinel down-after-milliseconds %[4]s 1000
 sentinel failover-timeout %[4]s 5000
 sentinel parallel-syncs %[4]s 1
-`, s.port, s.dir, filepath.Join(s.dir, "sentinel.log"), SentinelMaster, master.port)
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.sentinel = exec.Command("redis-server", conf, "--sentinel")
-	if err := s.sentinel.Start(); err != nil {
-		t.Fatalf("start redis sentinel: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = s.sentinel.Process.Kill()
-		_ = s.sentinel.Wait()
+`, port, dir, log, SentinelMaster, master.port)
+		return []string{conf, "--sentinel"}, os.WriteFile(conf, []byte(text), 0o600)
 	})
+	s := &Sentinel{t: t, servers: []*Server{master, replica}, port: sentinel.port}
 	waitFor(t, 20*time.Second, func(ctx context.Context) error {
 		sc := s.sentinelClient()
 		defer sc.Close()

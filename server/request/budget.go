@@ -5,6 +5,7 @@ import "sync/atomic"
 // Budget is a count of bytes shared by the request bodies being read at
 // once (Options.Budget). A nil *Budget is unlimited.
 type Budget struct {
+	size int64
 	left atomic.Int64
 }
 
@@ -13,7 +14,7 @@ func NewBudget(n int64) *Budget {
 	if n <= 0 {
 		return nil
 	}
-	b := &Budget{}
+	b := &Budget{size: n}
 	b.left.Store(n)
 	return b
 }
@@ -24,6 +25,15 @@ func (b *Budget) Left() int64 {
 		return -1
 	}
 	return b.left.Load()
+}
+
+// InUse returns the bytes taken: 0 for a nil (unlimited) budget, which
+// counts nothing.
+func (b *Budget) InUse() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.size - b.left.Load()
 }
 
 // Take takes n bytes if they are left, without waiting; Give them back.

@@ -2,7 +2,6 @@ package registry_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/fedgate/gateway/subgraphs/registry"
 )
 
@@ -26,10 +26,9 @@ func TestAdminAPIIsNoRequestOracle(t *testing.T) {
 	var hits atomic.Int64
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer target.Close()
-	// A port where nothing listens.
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := ln.Addr().String()
-	ln.Close()
+	// A port where nothing listens, held for the test (internal/freeport):
+	// no other process can start listening there meanwhile.
+	closed := freeport.Reserve(t).Addr()
 	type errOut struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}

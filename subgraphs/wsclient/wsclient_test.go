@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/fedgate/gateway/subgraphs/demo/reviews"
 )
 
@@ -82,10 +83,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 const query = `subscription($upc:String){reviewAdded(productUpc:$upc){id body}}`
 
 func TestMultiplexAndReconnect(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The subgraph restarts on its port, held meanwhile.
+	ln := freeport.Listen(t)
 	addr := ln.Addr().String()
 	feed := reviews.NewFeed()
 	srv := serveReviews(t, ln, feed)
@@ -206,10 +205,8 @@ func asStreamError(err error, target **StreamError) bool {
 }
 
 func TestSSEToSubgraph(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The subgraph restarts on its port, held meanwhile.
+	ln := freeport.Listen(t)
 	addr := ln.Addr().String()
 	feed := reviews.NewFeed()
 	srv := serveReviews(t, ln, feed)

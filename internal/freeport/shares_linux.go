@@ -1,0 +1,5 @@
+//go:build linux
+
+package freeport
+
+const isLinux = true
