@@ -223,18 +223,16 @@ func DefaultOptions() Options {
 		MaxInflightBytes: DefaultMaxInflightBytes(), Auth: auth.DefaultConfig(), Cache: cache.DefaultConfig(), HTTP: DefaultHTTPOptions()}
 }
 
-// DefaultMaxInflightBytes is the default of Options.MaxInflightBytes: 8
+// DefaultMaxInflightBytes is the default of Options.MaxInflightBytes: 4
 // MiB per core the Go scheduler uses (GOMAXPROCS, which follows a
-// container's CPU limit), at least 16 MiB; 32 MiB on 4 cores. Plans
-// running past what the cores can execute add memory (each holds its
-// parsers, answers and response buffer), not throughput; too few leave the
-// cores idle while every running plan waits for a subgraph. Under the
-// shared harness's load on 2 cores, 16 MiB ran 6-7 of its plans at once
-// instead of 3 with 8 MiB, for 8-15% more requests per second, and with
-// the collector's target at 50% (pkg/fedgate: the gateway's default GOGC)
-// the same peak RSS (docs/bench.md, "Session 12").
+// container's CPU limit), at least 8 MiB; 16 MiB on 4 cores. Plans running
+// past what the cores can execute add memory (each holds its parsers,
+// answers and response buffer), not throughput: under the shared
+// harness's load on 2 cores, 8 MiB instead of 16 let 3 of its plans run at
+// once instead of 7 and lowered the gateway's peak RSS from 45 to 40 MB,
+// with the same CPU per request and the same throughput.
 func DefaultMaxInflightBytes() int64 {
-	return max(16<<20, int64(goruntime.GOMAXPROCS(0))*8<<20)
+	return max(8<<20, int64(goruntime.GOMAXPROCS(0))*4<<20)
 }
 
 // Server serves GraphQL requests for the current supergraph.

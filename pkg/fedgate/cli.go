@@ -227,22 +227,6 @@ func debugServer() *http.Server {
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
 
-// gcPercent is the collector's target (GOGC) when the environment sets
-// none: the heap may grow by half its live size between collections
-// instead of doubling. The gateway's live heap is small and mostly the
-// executions running (a few MB under the shared harness's load), so a
-// collection is cheap, and the headroom is what the process's RSS shows:
-// with 50 the harness's peak RSS was the same with twice the execution
-// budget (server.DefaultMaxInflightBytes) as with 100 and half of it.
-const gcPercent = 50
-
-// setGCPercent sets the collector's target to gcPercent unless GOGC is set.
-func setGCPercent() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
-}
-
 // setMemoryLimit gives the Go runtime a soft memory limit that follows the
 // execution budget, unless GOMEMLIMIT is set: the working set is bounded
 // by the budget, so the collector may run earlier instead of letting the

@@ -273,7 +273,6 @@ func (p *gatewayProcess) swapper(srv *server.Server, first *subgraphs.Client, ov
 
 // run builds the gateway from cfg and serves until SIGINT or SIGTERM.
 func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, overrides urlOverrides, demoMode bool) error {
-	setGCPercent()
 	setMemoryLimit(cfg)
 	raiseMemoryLimit(cfg.Subscriptions)
 	if cfg.Server.DebugListen != "" {
