@@ -12,6 +12,13 @@ import (
 // slice or map of structs adds "[]" or ".NAME" before its element's keys.
 func keys(t reflect.Type, prefix string) []string {
 	var out []string
+	walkKeys(t, prefix, func(key string, _ reflect.Type) { out = append(out, key) })
+	return out
+}
+
+// walkKeys calls visit with every configuration key under prefix (as keys
+// lists it) and its type, pointers taken away, parents before children.
+func walkKeys(t reflect.Type, prefix string, visit func(key string, ft reflect.Type)) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
@@ -22,21 +29,20 @@ func keys(t reflect.Type, prefix string) []string {
 		if prefix != "" {
 			key = prefix + "." + tag
 		}
-		out = append(out, key)
 		ft := f.Type
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
+		visit(key, ft)
 		switch {
-		case ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Duration(0)):
-			out = append(out, keys(ft, key)...)
+		case ft.Kind() == reflect.Struct && ft != durationType:
+			walkKeys(ft, key, visit)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
-			out = append(out, keys(ft.Elem(), key+"[]")...)
+			walkKeys(ft.Elem(), key+"[]", visit)
 		case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
-			out = append(out, keys(ft.Elem(), key+".NAME")...)
+			walkKeys(ft.Elem(), key+".NAME", visit)
 		}
 	}
-	return out
 }
 
 // TestEveryKeyDocumented fails when docs/config.md does not document a key

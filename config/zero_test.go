@@ -31,31 +31,11 @@ var zeroMeansNone = map[string]bool{
 // durationKeys lists the duration keys under prefix as keys does.
 func durationKeys(t reflect.Type, prefix string) []string {
 	var out []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if tag == "" || tag == "-" || !f.IsExported() {
-			continue
-		}
-		key := tag
-		if prefix != "" {
-			key = prefix + "." + tag
-		}
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		switch {
-		case ft == durationType:
+	walkKeys(t, prefix, func(key string, ft reflect.Type) {
+		if ft == durationType {
 			out = append(out, key)
-		case ft.Kind() == reflect.Struct:
-			out = append(out, durationKeys(ft, key)...)
-		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
-			out = append(out, durationKeys(ft.Elem(), key+"[]")...)
-		case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
-			out = append(out, durationKeys(ft.Elem(), key+".NAME")...)
 		}
-	}
+	})
 	return out
 }
 
