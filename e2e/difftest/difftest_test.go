@@ -52,6 +52,13 @@ import (
 //	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
 //	                      operations=5,aliases=20 (or "big" for those); unset:
 //	                      the generator's defaults
+//	DIFFTEST_MUTATE=0     1: operations are real ones (the repository's tests,
+//	                      golden files and docs) rewritten as clients write
+//	                      them (internal/mutate), checked with graphql-js
+//	DIFFTEST_MUTATE_SEEDS= glob of more files to take seed operations from
+//	                      (with DIFFTEST_MUTATE=1), read where they are
+//	DIFFTEST_MUTATE_STEPS=5 most transformations stacked on one operation
+//	DIFFTEST_MUTATE_ONLY= comma list of transformations to use (all: unset)
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -399,6 +406,11 @@ func TestDifferential(t *testing.T) {
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
 	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
 	genOpts.Wide = env("DIFFTEST_WIDE", "0") == "1"
+	mutateOn := env("DIFFTEST_MUTATE", "0") == "1"
+	var corpus []string
+	if mutateOn {
+		corpus = mutateCorpus(t)
+	}
 	var report strings.Builder
 	var unknown []string
 	classes := map[string][]string{}
@@ -412,6 +424,9 @@ func TestDifferential(t *testing.T) {
 			// would see another id; the fixture subgraphs keep no state.
 			Gen:     opgen.New(g.sg.API, hints, withMutations(genOpts, !g.demo && !g.external)),
 			Fedgate: difftest.Endpoint{Name: "fedgate", URL: g.fedgate},
+		}
+		if mutateOn {
+			dg.Gen = mutateGen(t, g, corpus, !g.demo && !g.external, genOpts.Defer, seed, n)
 		}
 		for _, r := range refs {
 			if why, ok := r.Refused[g.name]; ok {

@@ -26,12 +26,18 @@ type Endpoint struct {
 	URL  string
 }
 
+// Generator makes the operation for a seed: opgen.Generator (random walks
+// over the schema) and mutate.Generator (rewritten real operations) are.
+type Generator interface {
+	Generate(seed uint64) (opgen.Operation, error)
+}
+
 // Graph is one supergraph under test: its API schema, the generator of its
 // operations, fedgate's endpoint and the references'.
 type Graph struct {
 	Name    string
 	API     *ast.Schema
-	Gen     *opgen.Generator
+	Gen     Generator
 	Fedgate Endpoint
 	Refs    []Endpoint
 }
