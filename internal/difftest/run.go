@@ -334,6 +334,11 @@ func (r *Runner) ask(ctx context.Context, g *Graph, op opgen.Operation) []Answer
 	return out
 }
 
+// Ask sends op to fedgate alone and returns its answer (one JSON body).
+func (r *Runner) Ask(ctx context.Context, g *Graph, op opgen.Operation) Result {
+	return r.post(ctx, g.Fedgate.URL, op, plainAccept)
+}
+
 // plainAccept asks for one JSON response.
 const plainAccept = "application/graphql-response+json, application/json"
 

@@ -16,11 +16,15 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+	validatorrules "github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/fedgate/gateway/internal/opgen"
+	"github.com/fedgate/gateway/limits"
 )
 
 // Options bound the rewriting. Zero fields take defaults.
@@ -72,11 +76,42 @@ const attemptsPerStep = 12
 // the same operation. Its document starts with a comment naming the seed
 // operation and the transformations applied, in order.
 func (g *Generator) Generate(seed uint64) (opgen.Operation, error) {
+	_, op, err := g.generate(seed, false)
+	return op, err
+}
+
+// Equivalent returns a seed operation and a rewrite of it that must get
+// the same answer, response key order aside: only rewrites that change
+// how the operation is written, not what it asks, are stacked (fields
+// shuffled; selections moved or copied into fragments that apply to the
+// same objects; a field selected once more under its response key with
+// its arguments; literals moved to variables sent or defaulted to the
+// same value, or one item for a one-item list; @skip/@include that keep
+// the selection; other operations next to the one that runs). It needs
+// no reference: the gateway is compared with itself.
+func (g *Generator) Equivalent(seed uint64) (base, op opgen.Operation, err error) {
+	return g.generate(seed, true)
+}
+
+// preserving lists the transformations Equivalent stacks; each has a
+// mode that keeps the answer (rewrite.preserve).
+var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice"}
+
+func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen.Operation, error) {
 	if len(g.seeds) == 0 {
-		return opgen.Operation{}, fmt.Errorf("mutate: no seed operation for this schema")
+		return opgen.Operation{}, opgen.Operation{}, fmt.Errorf("mutate: no seed operation for this schema")
 	}
-	if len(g.pool) == 0 {
-		return opgen.Operation{}, fmt.Errorf("mutate: no transformation among %v", g.opts.Only)
+	pool := g.pool
+	if preserve {
+		pool = nil
+		for _, t := range transforms {
+			if slices.Contains(preserving, t.name) {
+				pool = append(pool, t)
+			}
+		}
+	}
+	if len(pool) == 0 {
+		return opgen.Operation{}, opgen.Operation{}, fmt.Errorf("mutate: no transformation among %v", g.opts.Only)
 	}
 	r := rand.New(rand.NewPCG(seed, 0x6d757461))
 	base := r.IntN(len(g.seeds))
@@ -85,12 +120,12 @@ func (g *Generator) Generate(seed uint64) (opgen.Operation, error) {
 	steps := 1 + r.IntN(g.opts.MaxSteps)
 	for step := 0; step < steps; step++ {
 		for attempt := 0; attempt < attemptsPerStep; attempt++ {
-			t := g.pool[r.IntN(len(g.pool))]
-			next, ok := g.apply(t, r, op)
+			t := pool[r.IntN(len(pool))]
+			next, ok := g.apply(t, r, op, preserve)
 			if !ok || next.Query == op.Query && mapsEqual(next.Variables, op.Variables) && next.OperationName == op.OperationName {
 				continue
 			}
-			if opgen.Validate(g.schema, next) != nil || expandedAliases(next.Query) > opgen.MaxExpandedAliases {
+			if Validate(g.schema, next) != nil || expandedAliases(next.Query) > opgen.MaxExpandedAliases {
 				continue
 			}
 			op = next
@@ -99,12 +134,12 @@ func (g *Generator) Generate(seed uint64) (opgen.Operation, error) {
 		}
 	}
 	op.Query = fmt.Sprintf("# mutate: seed %d: %s\n", base, strings.Join(applied, ", ")) + op.Query
-	return op, nil
+	return cloneOp(g.seeds[base]), op, nil
 }
 
 // apply runs one transformation on a freshly parsed and validated copy of
 // op's document.
-func (g *Generator) apply(t transform, r *rand.Rand, op opgen.Operation) (opgen.Operation, bool) {
+func (g *Generator) apply(t transform, r *rand.Rand, op opgen.Operation, preserve bool) (opgen.Operation, bool) {
 	doc, errs := opgen.LoadQuery(g.schema, op.Query)
 	if len(errs) > 0 {
 		return op, false
@@ -116,7 +151,7 @@ func (g *Generator) apply(t transform, r *rand.Rand, op opgen.Operation) (opgen.
 	if target == nil {
 		return op, false
 	}
-	m := &rewrite{g: g, r: r, doc: doc, op: target, vars: cloneVars(op.Variables), name: op.OperationName}
+	m := &rewrite{g: g, r: r, doc: doc, op: target, vars: cloneVars(op.Variables), name: op.OperationName, preserve: preserve}
 	m.collect()
 	if !t.fn(m) {
 		return op, false
@@ -142,13 +177,15 @@ type fieldSite struct {
 
 // rewrite is one transformation's view of a document.
 type rewrite struct {
-	g     *Generator
-	r     *rand.Rand
-	doc   *ast.QueryDocument
-	op    *ast.OperationDefinition
-	vars  map[string]any
-	name  string
-	sites []*site
+	g    *Generator
+	r    *rand.Rand
+	doc  *ast.QueryDocument
+	op   *ast.OperationDefinition
+	vars map[string]any
+	name string
+	// preserve asks for rewrites that keep the answer (Equivalent).
+	preserve bool
+	sites    []*site
 	// fields lists the fields of sites; args the field arguments.
 	fields []fieldSite
 }
@@ -251,6 +288,26 @@ func cloneVars(v map[string]any) map[string]any {
 
 func mapsEqual(a, b map[string]any) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+// rules are the gateway's validation rules: opgen.Rules and the Int range
+// the server checks (limits.IntRangeRule), which opgen leaves out.
+var rules = sync.OnceValue(func() *validatorrules.Rules {
+	r := opgen.Rules()
+	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	return r
+})
+
+// Validate checks op's document and variables against schema with the
+// gateway's rules (opgen.Validate, and Int literals within 32 bits).
+func Validate(schema *ast.Schema, op opgen.Operation) error {
+	if err := opgen.Validate(schema, op); err != nil {
+		return err
+	}
+	if _, errs := gqlparser.LoadQueryWithRules(schema, op.Query, rules()); len(errs) > 0 {
+		return fmt.Errorf("invalid document: %w", errs)
+	}
+	return nil
 }
 
 // expandedAliases is the most aliased fields of one operation of query,

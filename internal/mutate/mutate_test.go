@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/fedgate/gateway"
+	"github.com/fedgate/gateway/internal/difftest"
 	"github.com/fedgate/gateway/internal/mutate"
 	"github.com/fedgate/gateway/internal/opgen"
 	"github.com/fedgate/gateway/schema"
@@ -287,4 +288,95 @@ func TestEachTransformation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEquivalent: Equivalent stacks only rewrites that keep the answer:
+// its operations validate, name their seed, never select a field under a
+// new response key, never add a field the seed lacks, and leave every
+// @skip/@include condition it adds to a value that keeps the selection.
+func TestEquivalent(t *testing.T) {
+	sg, g := corpusGenerator(t, mutate.Options{MaxSteps: 8})
+	allowed := map[string]bool{}
+	for _, n := range []string{"shuffle", "fragment", "variable", "condition", "operations", "twice"} {
+		allowed[n] = true
+	}
+	changed := 0
+	for seed := uint64(0); seed < 300; seed++ {
+		base, op, err := g.Equivalent(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := opgen.Validate(sg.API, op); err != nil {
+			t.Fatalf("seed %d: %v\n%s", seed, err, op.Query)
+		}
+		m := appliedRE.FindStringSubmatch(op.Query)
+		if m[1] != "" {
+			changed++
+			for _, n := range strings.Split(m[1], ", ") {
+				if !allowed[n] {
+					t.Fatalf("seed %d: %s is no rewrite that keeps the answer", seed, n)
+				}
+			}
+		}
+		keys := func(q string) map[string]bool {
+			out := map[string]bool{}
+			for _, k := range responseKeys(t, q) {
+				out[k] = true
+			}
+			return out
+		}
+		before := keys(base.Query)
+		running := op
+		if only, ok := difftest.SelectedOnly(op); ok {
+			running = only // other operations may hold anything
+		}
+		for k := range keys(running.Query) {
+			if !before[k] {
+				t.Errorf("seed %d: response key %s is not the seed's:\n%s\nfrom\n%s", seed, k, op.Query, base.Query)
+			}
+		}
+		for name, v := range op.Variables {
+			if strings.HasPrefix(name, "c") && v == nil {
+				t.Errorf("seed %d: condition variable %s sent null", seed, name)
+			}
+		}
+		if strings.Contains(running.Query, "@include(if: false)") || strings.Contains(running.Query, "@skip(if: true)") {
+			if !strings.Contains(base.Query, "@include(if: false)") && !strings.Contains(base.Query, "@skip(if: true)") {
+				t.Errorf("seed %d: a literal condition leaves a selection out:\n%s", seed, op.Query)
+			}
+		}
+	}
+	if changed < 250 {
+		t.Errorf("%d of 300 operations rewritten", changed)
+	}
+}
+
+// responseKeys lists the response keys (with the field names they
+// select) of every field of query's documents, fragments included.
+func responseKeys(t *testing.T, query string) []string {
+	t.Helper()
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(ast.SelectionSet)
+	walk = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch x := sel.(type) {
+			case *ast.Field:
+				out = append(out, x.Alias+":"+x.Name)
+				walk(x.SelectionSet)
+			case *ast.InlineFragment:
+				walk(x.SelectionSet)
+			}
+		}
+	}
+	for _, o := range doc.Operations {
+		walk(o.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		walk(f.SelectionSet)
+	}
+	return out
 }

@@ -119,7 +119,7 @@ func executable(text string) bool {
 }
 
 // ForSchema returns the operations of docs that are valid against schema
-// (with the gateway's rules, opgen.Validate), one operation per seed with
+// (with the gateway's rules, Validate), one operation per seed with
 // the fragments it uses: queries, and mutations when mutations is true.
 // Variables without a default that the operation needs get a value of
 // their type (Value); the others are not sent. Seeds come back in a fixed
@@ -153,7 +153,7 @@ func ForSchema(schema *ast.Schema, docs []string, mutations bool) []opgen.Operat
 					cand.Variables[v.Variable] = Value(schema, v.Type, 0)
 				}
 			}
-			if seen[cand.Query] || opgen.Validate(schema, cand) != nil {
+			if seen[cand.Query] || Validate(schema, cand) != nil {
 				continue
 			}
 			seen[cand.Query] = true
@@ -274,7 +274,7 @@ func RootSeeds(schema *ast.Schema, mutations bool) []opgen.Operation {
 			}
 			doc := &ast.QueryDocument{Operations: ast.OperationList{{Operation: kind, SelectionSet: ast.SelectionSet{f}}}}
 			op := opgen.Operation{Query: opgen.Print(doc), Variables: map[string]any{}}
-			if opgen.Validate(schema, op) == nil {
+			if Validate(schema, op) == nil {
 				out = append(out, op)
 			}
 		}

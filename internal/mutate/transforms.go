@@ -77,7 +77,7 @@ func fieldTwice(m *rewrite) bool {
 		return false
 	}
 	c := copySelection(fs.field).(*ast.Field)
-	if m.r.IntN(4) > 0 {
+	if m.r.IntN(4) > 0 && !m.preserve {
 		c.Alias = m.fresh("t")
 		if len(c.Arguments) > 0 && fs.field.Definition != nil && m.r.IntN(3) > 0 {
 			a := c.Arguments[m.r.IntN(len(c.Arguments))]
@@ -297,22 +297,29 @@ func addCondition(m *rewrite) bool {
 		if m.r.IntN(2) == 0 {
 			name = "skip"
 		}
-		*dirs = append(*dirs, &ast.Directive{Name: name, Arguments: ast.ArgumentList{{Name: "if", Value: m.condition()}}})
+		*dirs = append(*dirs, &ast.Directive{Name: name, Arguments: ast.ArgumentList{{Name: "if", Value: m.condition(name == "include")}}})
 	}
 	return true
 }
 
 // condition returns a Boolean literal or a new variable for an if:
-// argument.
-func (m *rewrite) condition() *ast.Value {
+// argument; with preserve, one whose value is keep.
+func (m *rewrite) condition(keep bool) *ast.Value {
 	b := m.r.IntN(2) == 0
+	if m.preserve {
+		b = keep
+	}
 	lit := &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(b)}
 	if m.r.IntN(3) == 0 {
 		return lit
 	}
 	name := m.fresh("c")
 	def := &ast.VariableDefinition{Variable: name, Type: ast.NonNullNamedType("Boolean", nil)}
-	switch k := m.r.IntN(40); {
+	k := m.r.IntN(40)
+	if m.preserve {
+		k %= 20
+	}
+	switch {
 	case k < 12:
 		m.vars[name] = b
 	case k < 20:
@@ -373,7 +380,11 @@ func toVariable(m *rewrite) bool {
 	name := m.fresh("v")
 	typ := copyType(c.typ)
 	def := &ast.VariableDefinition{Variable: name, Type: typ}
-	switch k := m.r.IntN(12); {
+	k := m.r.IntN(12)
+	if m.preserve && k == 11 {
+		k = 0 // no null over the default
+	}
+	switch {
 	case k < 3:
 		m.vars[name] = val
 	case k < 5:
@@ -496,7 +507,7 @@ func moreOperations(m *rewrite) bool {
 	}
 	at := m.r.IntN(len(m.doc.Operations) + 1)
 	m.doc.Operations = slices.Insert(m.doc.Operations, at, c)
-	if m.r.IntN(2) == 0 {
+	if m.r.IntN(2) == 0 && !m.preserve {
 		m.name = c.Name
 	}
 	return true
