@@ -35,6 +35,10 @@ func TestEquivalentRewrites(t *testing.T) {
 	}
 	seed := uint64(envInt(t, "DIFFTEST_SEED", 1))
 	corpus := mutateCorpus(t)
+	// With DIFFTEST_ERRORS=2 a subgraph stops at the first non-null field
+	// that fails, so which of two failing fields its error names depends
+	// on their order, which rewrites change: both answers are right.
+	strictErrors := env("DIFFTEST_ERRORS", "0") != "2"
 	ctx := context.Background()
 	runner := &difftest.Runner{}
 	pairs, differ := 0, 0
@@ -59,7 +63,7 @@ func TestEquivalentRewrites(t *testing.T) {
 			pairs++
 			a := runner.Ask(ctx, graph, base)
 			b := runner.Ask(ctx, graph, op)
-			if sameAnswer(a, b) {
+			if sameAnswer(a, b, strictErrors) {
 				continue
 			}
 			differ++
@@ -72,10 +76,14 @@ func TestEquivalentRewrites(t *testing.T) {
 }
 
 // sameAnswer: the same data (object keys in any order), the same error
-// paths (in any order), or both failed.
-func sameAnswer(a, b difftest.Result) bool {
+// paths (in any order; with strictErrors false, errors on both sides), or
+// both failed.
+func sameAnswer(a, b difftest.Result, strictErrors bool) bool {
 	if a.Failure != "" || b.Failure != "" {
 		return a.Failure != "" && b.Failure != ""
+	}
+	if !strictErrors && len(a.Errors) > 0 && len(b.Errors) > 0 {
+		a.Errors, b.Errors = nil, nil
 	}
 	ea, eb := slices.Clone(a.Errors), slices.Clone(b.Errors)
 	slices.Sort(ea)

@@ -85,7 +85,7 @@ func (g *Generator) Generate(seed uint64) (opgen.Operation, error) {
 // how the operation is written, not what it asks, are stacked (fields
 // shuffled; selections moved or copied into fragments that apply to the
 // same objects; a field selected once more under its response key with
-// its arguments; literals moved to variables sent or defaulted to the
+// its arguments; named fragments spread inline; literals moved to variables sent or defaulted to the
 // same value, or one item for a one-item list; @skip/@include that keep
 // the selection; other operations next to the one that runs). It needs
 // no reference: the gateway is compared with itself.
@@ -95,7 +95,7 @@ func (g *Generator) Equivalent(seed uint64) (base, op opgen.Operation, err error
 
 // preserving lists the transformations Equivalent stacks; each has a
 // mode that keeps the answer (rewrite.preserve).
-var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice"}
+var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread"}
 
 func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen.Operation, error) {
 	if len(g.seeds) == 0 {

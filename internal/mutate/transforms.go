@@ -29,6 +29,7 @@ var transforms = []transform{
 	{"shuffle", shuffle},
 	{"chain", entityChain},
 	{"defer", deferSome},
+	{"inline-spread", inlineSpread},
 }
 
 // TransformNames lists the transformations' names, as Generate writes them
@@ -686,5 +687,41 @@ func deferSome(m *rewrite) bool {
 		frag.TypeCondition = s.typ.Name
 	}
 	*s.set = slices.Replace(*s.set, i, j, ast.Selection(frag))
+	return true
+}
+
+// inlineSpread replaces a named fragment spread by an inline fragment
+// with the fragment's type condition, directives and a copy of its
+// selections (a fragment no longer spread is dropped).
+func inlineSpread(m *rewrite) bool {
+	type spreadSite struct {
+		set *ast.SelectionSet
+		i   int
+	}
+	var cands []spreadSite
+	for _, s := range m.sites {
+		for i, sel := range *s.set {
+			if _, ok := sel.(*ast.FragmentSpread); ok {
+				cands = append(cands, spreadSite{s.set, i})
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return false
+	}
+	c := cands[m.r.IntN(len(cands))]
+	spread := (*c.set)[c.i].(*ast.FragmentSpread)
+	f := m.doc.Fragments.ForName(spread.Name)
+	if f == nil {
+		return false
+	}
+	(*c.set)[c.i] = &ast.InlineFragment{TypeCondition: f.TypeCondition, Directives: copyDirectives(spread.Directives), SelectionSet: copySet(f.SelectionSet)}
+	used := map[string]bool{}
+	for _, o := range m.doc.Operations {
+		for _, u := range usedFragments(m.doc, o.SelectionSet) {
+			used[u.Name] = true
+		}
+	}
+	m.doc.Fragments = slices.DeleteFunc(m.doc.Fragments, func(d *ast.FragmentDefinition) bool { return !used[d.Name] })
 	return true
 }
