@@ -153,11 +153,15 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		// followed (the forwarded headers would go wherever it points),
 		// and the client's per-request header copies and redirect
 		// bookkeeping are not paid.
+		idlePerHost := set.Pool.MaxIdleConns
+		if idlePerHost == 0 {
+			idlePerHost = -1 // none kept, as the h1 pool; net/http reads 0 as its default of 2
+		}
 		sg.http = &http.Transport{
 			Proxy:               nil,
 			DialContext:         (&net.Dialer{Timeout: set.Pool.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        set.Pool.MaxIdleConns,
-			MaxIdleConnsPerHost: set.Pool.MaxIdleConns,
+			MaxIdleConnsPerHost: idlePerHost,
 			IdleConnTimeout:     set.Pool.IdleTimeout,
 			ForceAttemptHTTP2:   false,
 		}
