@@ -365,7 +365,7 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 		// A 4xx is the gateway's request at fault, not the subgraph.
 		return nil, ferr, status < 500, status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 	}
-	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: r.Get("Cache-Control"), Header: r.Header, HeaderLines: r.Lines},
+	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: r.Combined("Cache-Control"), Header: r.Header, HeaderLines: r.Lines},
 		nil, looksLikeJSONObject(buf.Bytes()), false
 }
 

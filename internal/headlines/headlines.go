@@ -30,6 +30,38 @@ func (l Lines) Get(name string) string {
 	return ""
 }
 
+// Combined returns every value of the header name joined by ", ", as
+// HTTP reads a list header sent on several lines (RFC 9110, 5.3):
+// "Cache-Control: max-age=60" then "Cache-Control: private" is
+// "max-age=60, private", where Get sees only "max-age=60". It allocates
+// only when the header has several lines.
+func (l Lines) Combined(name string) string {
+	var first string
+	var b []byte
+	found := false
+	for s := string(l); len(s) > 0; {
+		line, rest, _ := strings.Cut(s, "\r\n")
+		s = rest
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || len(k) != len(name) || !strings.EqualFold(k, name) {
+			continue
+		}
+		v = strings.Trim(v, " \t")
+		switch {
+		case !found:
+			first, found = v, true
+		case b == nil:
+			b = append(append(append(make([]byte, 0, len(first)+len(v)+16), first...), ", "...), v...)
+		default:
+			b = append(append(b, ", "...), v...)
+		}
+	}
+	if b != nil {
+		return string(b)
+	}
+	return first
+}
+
 // Header builds the headers as http.ReadResponse would: canonical names,
 // values without the spaces and tabs around them, repeated names' values
 // in order. The names and values share l's memory.

@@ -78,6 +78,19 @@ func (r Response) Get(name string) string {
 	return r.Lines.Get(name)
 }
 
+// Combined returns every value of the header name joined by ", " (a list
+// header sent on several lines), "" when none.
+func (r Response) Combined(name string) string {
+	if r.Header != nil {
+		vals := r.Header.Values(name)
+		if len(vals) < 2 {
+			return r.Header.Get(name)
+		}
+		return strings.Join(vals, ", ")
+	}
+	return r.Lines.Combined(name)
+}
+
 // Pool posts to one origin. Its methods may be called concurrently.
 type Pool struct {
 	addr string // host:port to dial
