@@ -34,8 +34,10 @@ type testSubgraph struct {
 	// cacheControl, when set, is the Cache-Control header of answers,
 	// one header line per line.
 	cacheControl string
-	delay        time.Duration
-	calls        atomic.Int64
+	// vary, when set, is the Vary header of answers.
+	vary  string
+	delay time.Duration
+	calls atomic.Int64
 	// reps counts the representations asked for.
 	reps atomic.Int64
 	// fail makes every answer a GraphQL error.
@@ -97,6 +99,9 @@ func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data[key] = project(s.root(f.Name, args, user), f.SelectionSet)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if s.vary != "" {
+		w.Header().Set("Vary", s.vary)
+	}
 	if s.cacheControl != "" {
 		// One header line per line of cacheControl.
 		for _, v := range strings.Split(s.cacheControl, "\n") {

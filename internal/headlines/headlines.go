@@ -36,30 +36,53 @@ func (l Lines) Get(name string) string {
 // "max-age=60, private", where Get sees only "max-age=60". It allocates
 // only when the header has several lines.
 func (l Lines) Combined(name string) string {
-	var first string
-	var b []byte
-	found := false
+	v, _ := l.Combined2(name, "")
+	return v
+}
+
+// Combined2 returns what Combined returns for a and for b, in one pass
+// over the lines ("" for b reads nothing).
+func (l Lines) Combined2(a, b string) (string, string) {
+	var va, vb joined
 	for s := string(l); len(s) > 0; {
 		line, rest, _ := strings.Cut(s, "\r\n")
 		s = rest
 		k, v, ok := strings.Cut(line, ":")
-		if !ok || len(k) != len(name) || !strings.EqualFold(k, name) {
-			continue
-		}
-		v = strings.Trim(v, " \t")
 		switch {
-		case !found:
-			first, found = v, true
-		case b == nil:
-			b = append(append(append(make([]byte, 0, len(first)+len(v)+16), first...), ", "...), v...)
-		default:
-			b = append(append(b, ", "...), v...)
+		case !ok:
+		case len(k) == len(a) && strings.EqualFold(k, a):
+			va.add(strings.Trim(v, " \t"))
+		case len(k) == len(b) && strings.EqualFold(k, b):
+			vb.add(strings.Trim(v, " \t"))
 		}
 	}
-	if b != nil {
-		return string(b)
+	return va.String(), vb.String()
+}
+
+// joined builds a list header's values joined by ", ", allocating only
+// from the second value on.
+type joined struct {
+	first string
+	found bool
+	b     []byte
+}
+
+func (j *joined) add(v string) {
+	switch {
+	case !j.found:
+		j.first, j.found = v, true
+	case j.b == nil:
+		j.b = append(append(append(make([]byte, 0, len(j.first)+len(v)+16), j.first...), ", "...), v...)
+	default:
+		j.b = append(append(j.b, ", "...), v...)
 	}
-	return first
+}
+
+func (j *joined) String() string {
+	if j.b != nil {
+		return string(j.b)
+	}
+	return j.first
 }
 
 // Header builds the headers as http.ReadResponse would: canonical names,

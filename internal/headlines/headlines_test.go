@@ -83,3 +83,20 @@ func TestCombined(t *testing.T) {
 		t.Errorf("one line: %.0f allocations", n)
 	}
 }
+
+// BenchmarkCacheHeaders reads a subgraph answer's Cache-Control as the
+// transport does: Get (the first line only, before) and Combined2 with
+// Vary (every line of both).
+func BenchmarkCacheHeaders(b *testing.B) {
+	l := Lines("Content-Type: application/json\r\nDate: Mon, 07 Dec 2026 10:00:00 GMT\r\nContent-Length: 1234\r\nCache-Control: max-age=60\r\n")
+	b.Run("Get", func(b *testing.B) {
+		for b.Loop() {
+			_ = l.Get("Cache-Control")
+		}
+	})
+	b.Run("Combined2", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = l.Combined2("Cache-Control", "Vary")
+		}
+	})
+}

@@ -374,7 +374,8 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 	}
 	p.urls.store(effective)
 	return subgraphs.NewClient(urls, subgraphs.Options{Config: &cfg, Tracer: p.tel.Tracer, Propagate: p.tel.Propagate,
-		Metrics: p.tel.Metrics, Logger: p.tel.Logger}), nil
+		Metrics: p.tel.Metrics, Logger: p.tel.Logger, CacheKeyHeaders: p.cfg.Cache.Response.VaryHeaders,
+		TokenHeader: p.cfg.Auth.JWT.Header}), nil
 }
 
 // serverOptions maps the configuration onto the server's options.

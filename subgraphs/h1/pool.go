@@ -78,17 +78,13 @@ func (r Response) Get(name string) string {
 	return r.Lines.Get(name)
 }
 
-// Combined returns every value of the header name joined by ", " (a list
-// header sent on several lines), "" when none.
-func (r Response) Combined(name string) string {
+// Combined2 returns every value of the headers a and b, each joined by
+// ", " (a list header sent on several lines), "" when none.
+func (r Response) Combined2(a, b string) (string, string) {
 	if r.Header != nil {
-		vals := r.Header.Values(name)
-		if len(vals) < 2 {
-			return r.Header.Get(name)
-		}
-		return strings.Join(vals, ", ")
+		return strings.Join(r.Header.Values(a), ", "), strings.Join(r.Header.Values(b), ", ")
 	}
-	return r.Lines.Combined(name)
+	return r.Lines.Combined2(a, b)
 }
 
 // Pool posts to one origin. Its methods may be called concurrently.
