@@ -462,6 +462,56 @@ func (g *gateway) openFiles() int {
 	return len(ents)
 }
 
+// TestManyHeaders: a request carrying as many tiny headers as
+// server.max_header_bytes (64 KiB) holds, about 9,000, to a gateway whose
+// rules forward every header ("*"): each header is copied, sorted and
+// hashed for the dedupe and caller keys and sent with every subgraph
+// fetch. Reported: the gateway's CPU per request beside a plain one's.
+func TestManyHeaders(t *testing.T) {
+	g := start(t, "", false)
+	c, err := net.Dial("tcp", g.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	send := func(headers int) (int, string, int) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", len(realQuery))
+		for i := range headers {
+			fmt.Fprintf(&b, "%s:v\r\n", strconv.FormatInt(int64(i)+36, 36))
+		}
+		b.WriteString("\r\n" + realQuery)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, b.String()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body), b.Len()
+	}
+	for _, n := range []int{10, 9000} {
+		const reqs = 20
+		st, body, size := send(n)
+		before := g.cpu()
+		for range reqs {
+			send(n)
+		}
+		per := (g.cpu() - before) / reqs
+		t.Logf("FIGURE %d headers (%d bytes) forwarded by \"*\": %d, %v CPU per request", n, size, st, per)
+		if n > 100 && (st != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(body, "REQUEST_HEADERS_TOO_MANY")) {
+			t.Errorf("%d headers: %d %.200s, want 431 REQUEST_HEADERS_TOO_MANY", n, st, body)
+		}
+		if n > 100 && per > 5*time.Millisecond {
+			t.Errorf("%d headers: %v CPU per request, want under 5ms", n, per)
+		}
+	}
+}
+
 // worstDocument is the costliest document for validation found within
 // the default limits: fragments that each select a nested list, spread
 // side by side, as many as limits.max_field_merges allows. salt makes

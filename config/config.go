@@ -120,6 +120,8 @@ type Server struct {
 	// open on the public listener (trusted proxies' are not counted); 0
 	// is unlimited.
 	MaxConnectionsPerAddress int `yaml:"max_connections_per_address"`
+	// MaxHeaderCount caps a request's header lines; 0 is unlimited.
+	MaxHeaderCount int `yaml:"max_header_count"`
 }
 
 // Supergraph says where the supergraph SDL comes from.
@@ -177,6 +179,7 @@ func Default() Config {
 			MaxReadingBytes:      ByteSize(httpDefaults.MaxReadingBytes),
 
 			MaxConnectionsPerAddress: httpDefaults.MaxConnectionsPerAddress,
+			MaxHeaderCount:           httpDefaults.MaxHeaderCount,
 
 			MaxPlanningOptions: planner.DefaultBudget,
 		},
@@ -365,6 +368,9 @@ func (s Server) validate() error {
 	}
 	if s.MaxHeaderBytes < 4<<10 {
 		errs = append(errs, errors.New("server.max_header_bytes: must be at least 4KiB"))
+	}
+	if s.MaxHeaderCount < 0 {
+		errs = append(errs, errors.New("server.max_header_count: must not be negative (0 is unlimited)"))
 	}
 	if s.MaxConnectionsPerAddress < 0 {
 		errs = append(errs, errors.New("server.max_connections_per_address: must not be negative (0 is unlimited)"))

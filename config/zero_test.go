@@ -147,6 +147,7 @@ var zeroNumberMeansNone = map[string]bool{
 	"server.max_inflight_per_client":                        true, // unlimited
 	"server.max_reading_bytes":                              true, // no read budget
 	"server.max_connections_per_address":                    true, // unlimited
+	"server.max_header_count":                               true, // unlimited
 	"redis.pool_size":                                       true, // the documented default: go-redis's own size
 	"subgraphs.all.pool.max_idle_conns":                     true, // no idle connection kept
 	"subgraphs.all.retry.budget_ratio":                      true, // only the floor

@@ -161,13 +161,18 @@ type HTTPOptions struct {
 	// CONNECTION_LIMIT and closed. Trusted proxies' are not counted.
 	// 0 is unlimited.
 	MaxConnectionsPerAddress int
+	// MaxHeaderCount caps the header lines of a request (the values of
+	// every name); past it 431 REQUEST_HEADERS_TOO_MANY. MaxHeaderBytes
+	// admits thousands of tiny ones, each copied to every subgraph fetch
+	// a forward "*" rule makes. 0 is unlimited.
+	MaxHeaderCount int
 }
 
 // DefaultHTTPOptions are the defaults of HTTPOptions.
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
 		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20,
-		MaxConnectionsPerAddress: 1000}
+		MaxConnectionsPerAddress: 1000, MaxHeaderCount: 100}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of

@@ -419,7 +419,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
 	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
 		IdleTimeout: cfg.Server.IdleTimeout, WriteTimeout: cfg.Server.WriteTimeout, MaxInflightPerClient: cfg.Server.MaxInflightPerClient, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes),
-		MaxConnectionsPerAddress: cfg.Server.MaxConnectionsPerAddress}
+		MaxConnectionsPerAddress: cfg.Server.MaxConnectionsPerAddress, MaxHeaderCount: cfg.Server.MaxHeaderCount}
 	opts.HTTP.TCPUserTimeout = cfg.Server.UserTimeout()
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
