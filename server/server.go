@@ -517,7 +517,9 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		if !s.opts.Introspection && len(d.errs) == 0 {
 			d.introspects = introspectingOperations(doc)
 		}
-		if s.caches.responses != nil {
+		if s.caches.responses != nil && len(d.errs) == 0 {
+			// Printing the document costs as much as parsing it: not for
+			// one refused as invalid, which no answer is cached for.
 			d.normalized = normalizedHash(doc)
 		}
 	}
