@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/netip"
@@ -73,8 +74,14 @@ func (l *connLimit) state(c net.Conn, st http.ConnState) {
 
 // refuseConn answers a connection over the bound with 429
 // CONNECTION_LIMIT and closes it, before anything is read from it. The
-// answer fits an empty socket buffer: the write does not wait.
+// answer fits an empty socket buffer: the write does not wait (it runs in
+// the server's accept loop). A TLS connection is closed without an
+// answer: writing would wait for the client's handshake.
 func refuseConn(c net.Conn, max int) {
+	if _, ok := c.(*tls.Conn); ok {
+		_ = c.Close()
+		return
+	}
 	body := `{"errors":[{"message":"too many connections from this address (at most ` + strconv.Itoa(max) + `)","extensions":{"code":"` + CodeConnectionLimit + `"}}]}`
 	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 	_, _ = c.Write([]byte("HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +130,54 @@ func TestConnectionsPerAddressBounded(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestConnectionLimitOverTLS: served over TLS (an embedder's ServeTLS),
+// a connection past the bound is closed without an answer, which would
+// wait for its TLS handshake in the server's accept loop: ten such
+// connections that never say hello held every other client's accept for
+// ten seconds (the answer's write deadline, one second each).
+func TestConnectionLimitOverTLS(t *testing.T) {
+	const max = 5
+	opts := server.DefaultOptions()
+	opts.HTTP.MaxConnectionsPerAddress = max
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	ts := httptest.NewUnstartedServer(g.Handler)
+	ts.Config = g.Handler.HTTPServer()
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	addr := strings.TrimPrefix(ts.URL, "https://")
+
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range max + 10 { // the last ten are past the bound and never say hello
+		held = append(held, dialFrom(t, "127.0.0.1", addr))
+	}
+	// Another address is accepted and served promptly.
+	tr := ts.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext
+	client := &http.Client{Transport: tr, Timeout: 4 * time.Second}
+	resp, err := client.Post(ts.URL+"/graphql", "application/json", strings.NewReader(`{"query":"{ topProducts(first: 1) { upc } }"}`))
+	if err != nil {
+		t.Fatalf("another address, while ten connections past the bound wait for their handshake: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("another address: %d", resp.StatusCode)
+	}
+	// A connection past the bound is closed.
+	c := held[len(held)-1]
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("a TLS connection past the bound: %v, want it closed", err)
+	}
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
 }
