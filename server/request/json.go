@@ -358,7 +358,10 @@ func (s *scanner) object(depth int, fn func(key []byte, k kind, start, end int) 
 			key = unescape(key)
 		}
 		// s.keys may grow while the value is scanned; index it afresh.
-		if !s.anyKeys && !s.keys[depth-1].add(s.data, key, keyStart+1, s.pos-1, escaped) {
+		if ks := &s.keys[depth-1]; !s.anyKeys && !ks.add(s.data, key, keyStart+1, s.pos-1, escaped) {
+			if ks.full {
+				return s.fail("object keys past 2 GiB")
+			}
 			return s.fail("duplicate object key")
 		}
 		s.ws()
@@ -411,6 +414,9 @@ type keySet struct {
 	// generation is empty.
 	slots []uint64
 	gen   uint64
+	// full is set when add refused a key it could not hold (span), not
+	// a repeated one.
+	full bool
 }
 
 const (
@@ -419,6 +425,9 @@ const (
 	keySetLinear = 8
 	inEsc        = 1 << 63
 	maxGen       = 1<<16 - 1
+	// maxSpanOffset is the largest offset a span holds (31 bits: the
+	// start's top bit is inEsc).
+	maxSpanOffset = 1<<31 - 1
 )
 
 // keySeed seeds the hash of object keys: a client cannot choose keys that
@@ -426,6 +435,7 @@ const (
 var keySeed = maphash.MakeSeed()
 
 func (ks *keySet) reset() {
+	ks.full = false
 	ks.spans = ks.spans[:0]
 	ks.esc = ks.esc[:0]
 	if len(ks.slots) > 0 {
@@ -460,8 +470,7 @@ func (ks *keySet) add(data, key []byte, start, end int, escaped bool) bool {
 				return false
 			}
 		}
-		ks.spans = append(ks.spans, ks.span(key, start, end, escaped))
-		return true
+		return ks.push(key, start, end, escaped)
 	}
 	if n == keySetLinear || 2*(n+1) > len(ks.slots) {
 		ks.rehash(data, n+1)
@@ -472,8 +481,10 @@ func (ks *keySet) add(data, key []byte, start, end int, escaped bool) bool {
 	for i := h & mask; ; i = (i + 1) & mask {
 		slot := ks.slots[i]
 		if slot>>48 != ks.gen {
+			if !ks.push(key, start, end, escaped) {
+				return false
+			}
 			ks.slots[i] = ks.gen<<48 | tag<<32 | uint64(n+1)
-			ks.spans = append(ks.spans, ks.span(key, start, end, escaped))
 			return true
 		}
 		if (slot>>32)&0xffff == tag && bytes.Equal(ks.key(data, ks.spans[uint32(slot)-1]), key) {
@@ -482,14 +493,32 @@ func (ks *keySet) add(data, key []byte, start, end int, escaped bool) bool {
 	}
 }
 
-// span is the entry of spans for a key; an escaped key is copied to esc.
-func (ks *keySet) span(key []byte, start, end int, escaped bool) uint64 {
-	if !escaped {
-		return uint64(start)<<32 | uint64(end)
+// span is the entry of spans for a key; an escaped key is copied to esc,
+// and so is one whose offsets do not fit a span's 31 bits (a key more
+// than 2 GiB into a body that server.max_body_bytes allows): its start
+// would set inEsc. ok is false when esc itself would pass them (an
+// object with 2 GiB of such keys).
+func (ks *keySet) span(key []byte, start, end int, escaped bool) (sp uint64, ok bool) {
+	if !escaped && end <= maxSpanOffset {
+		return uint64(start)<<32 | uint64(end), true
 	}
 	from := len(ks.esc)
+	if from+len(key) > maxSpanOffset {
+		return 0, false
+	}
 	ks.esc = append(ks.esc, key...)
-	return inEsc | uint64(from)<<32 | uint64(len(ks.esc))
+	return inEsc | uint64(from)<<32 | uint64(len(ks.esc)), true
+}
+
+// push appends key's span; false (and full set) when it has none.
+func (ks *keySet) push(key []byte, start, end int, escaped bool) bool {
+	sp, ok := ks.span(key, start, end, escaped)
+	if !ok {
+		ks.full = true
+		return false
+	}
+	ks.spans = append(ks.spans, sp)
+	return true
 }
 
 // rehash puts the keys of spans in a table of at least twice want slots
