@@ -41,7 +41,7 @@ func TestEquivalentRewrites(t *testing.T) {
 	strictErrors := env("DIFFTEST_ERRORS", "0") != "2"
 	ctx := context.Background()
 	runner := &difftest.Runner{}
-	pairs, differ := 0, 0
+	pairs, differ, unplannable := 0, 0, 0
 	for _, src := range sources(t, env("DIFFTEST_EQUIV_GRAPHS", "all")) {
 		g, err := start(t, src)
 		if err != nil {
@@ -55,6 +55,7 @@ func TestEquivalentRewrites(t *testing.T) {
 		}
 		mg := mutate.New(g.sg.API, opgen.HintsFrom(g.sg), seeds, mutate.Options{MaxSteps: envInt(t, "DIFFTEST_MUTATE_STEPS", 0)})
 		graph := &difftest.Graph{Name: g.name, API: g.sg.API, Fedgate: difftest.Endpoint{Name: "fedgate", URL: g.fedgate}}
+		shown := 0
 		for i := 0; i < n; i++ {
 			base, op, err := mg.Equivalent(difftest.OpSeed(seed, i))
 			if err != nil {
@@ -62,17 +63,24 @@ func TestEquivalentRewrites(t *testing.T) {
 			}
 			pairs++
 			a := runner.Ask(ctx, graph, base)
-			b := runner.Ask(ctx, graph, op)
+			b := withoutAdded(runner.Ask(ctx, graph, op))
 			if sameAnswer(a, b, strictErrors) {
 				continue
 			}
+			if strings.Contains(string(a.Body), "QUERY_PLANNING_FAILED") && strings.Contains(op.Query, "added__typename") {
+				// A selection of fields no subgraph reaches below an
+				// interface without implementations does not plan, one
+				// with __typename does (planner/emptyabstract.go).
+				unplannable++
+				continue
+			}
 			differ++
-			if differ <= 20 {
+			if shown++; shown <= 3 { // per graph
 				t.Errorf("graph %s, seed %d, operation %d: fedgate answers a rewrite otherwise:\n%s\n%s", g.name, seed, i, describe("seed operation", base, a), describe("rewritten", op, b))
 			}
 		}
 	}
-	t.Logf("%d pairs, %d answered differently", pairs, differ)
+	t.Logf("%d pairs, %d answered differently (%d more where only the rewrite, with __typename added, plans)", pairs, differ, unplannable)
 }
 
 // sameAnswer: the same data (object keys in any order), the same error
@@ -99,4 +107,34 @@ func describe(what string, op opgen.Operation, r difftest.Result) string {
 		body = r.Failure
 	}
 	return fmt.Sprintf("%s (operationName %q, variables %s):\n%s\nanswer (HTTP %d): %s", what, op.OperationName, vars, strings.TrimSpace(op.Query), r.Status, body)
+}
+
+// withoutAdded drops from r's data the keys of the __typename fields
+// Equivalent added (mutate.Added).
+func withoutAdded(r difftest.Result) difftest.Result {
+	var data any
+	if r.Failure != "" || json.Unmarshal([]byte(r.Data), &data) != nil {
+		return r
+	}
+	var drop func(v any)
+	drop = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				if mutate.Added(k) {
+					delete(x, k)
+					continue
+				}
+				drop(c)
+			}
+		case []any:
+			for _, c := range x {
+				drop(c)
+			}
+		}
+	}
+	drop(data)
+	b, _ := json.Marshal(data)
+	r.Data = string(b)
+	return r
 }

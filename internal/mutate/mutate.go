@@ -93,9 +93,24 @@ func (g *Generator) Equivalent(seed uint64) (base, op opgen.Operation, err error
 	return g.generate(seed, true)
 }
 
+// Added reports whether a response key is one of the __typename fields
+// Equivalent adds (their values are no part of the seed's answer).
+func Added(key string) bool {
+	rest, ok := strings.CutPrefix(key, addedPrefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // preserving lists the transformations Equivalent stacks; each has a
 // mode that keeps the answer (rewrite.preserve).
-var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread"}
+var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread", "typename"}
 
 func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen.Operation, error) {
 	if len(g.seeds) == 0 {
