@@ -121,7 +121,9 @@ func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen
 	if preserve {
 		pool = nil
 		for _, t := range transforms {
-			if slices.Contains(preserving, t.name) {
+			// @defer changes when data arrives, not what it is: the
+			// merged payloads are the answer (Options.Defer).
+			if slices.Contains(preserving, t.name) || t.name == "defer" && g.opts.Defer {
 				pool = append(pool, t)
 			}
 		}

@@ -398,3 +398,25 @@ func TestAdded(t *testing.T) {
 		}
 	}
 }
+
+// TestEquivalentDefer: with Options.Defer, Equivalent also moves
+// selections into @defer fragments (the merged payloads are the answer).
+func TestEquivalentDefer(t *testing.T) {
+	sg, g := corpusGenerator(t, mutate.Options{Defer: true})
+	deferred := 0
+	for seed := uint64(0); seed < 200; seed++ {
+		base, op, err := g.Equivalent(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mutate.Validate(sg.API, op); err != nil {
+			t.Fatalf("seed %d: %v\n%s", seed, err, op.Query)
+		}
+		if strings.Count(op.Query, "@defer") > strings.Count(base.Query, "@defer") {
+			deferred++
+		}
+	}
+	if deferred < 20 {
+		t.Errorf("%d of 200 rewrites add a @defer, want at least 20", deferred)
+	}
+}
