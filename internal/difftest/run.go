@@ -339,6 +339,12 @@ func (r *Runner) Ask(ctx context.Context, g *Graph, op opgen.Operation) Result {
 	return r.post(ctx, g.Fedgate.URL, op, plainAccept)
 }
 
+// AskIncremental sends op to fedgate alone, accepting incremental
+// delivery, and returns its payloads merged (MergeIncremental).
+func (r *Runner) AskIncremental(ctx context.Context, g *Graph, op opgen.Operation) Result {
+	return r.post(ctx, g.Fedgate.URL, op, incrementalAccept)
+}
+
 // plainAccept asks for one JSON response.
 const plainAccept = "application/graphql-response+json, application/json"
 

@@ -6,9 +6,10 @@
 // (aliases, a field twice, selections split into overlapping named and
 // inline fragments, fragments spread again, @skip/@include, literals moved
 // to variables, __typename, several operations, shuffled fields, entity
-// chains, @defer). Every step keeps the document valid for the gateway's
-// rules (opgen.Validate); the differential test checks the result with
-// graphql-js too before sending it.
+// chains, fragments spread inline, @defer). Every step keeps the document
+// valid for the gateway's rules (Validate); the differential test checks
+// the result with graphql-js too before sending it. Equivalent stacks only
+// the rewrites that keep the answer, to compare a gateway with itself.
 package mutate
 
 import (
@@ -93,9 +94,24 @@ func (g *Generator) Equivalent(seed uint64) (base, op opgen.Operation, err error
 	return g.generate(seed, true)
 }
 
+// Added reports whether a response key is one of the __typename fields
+// Equivalent adds (their values are no part of the seed's answer).
+func Added(key string) bool {
+	rest, ok := strings.CutPrefix(key, addedPrefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // preserving lists the transformations Equivalent stacks; each has a
 // mode that keeps the answer (rewrite.preserve).
-var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread"}
+var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread", "typename"}
 
 func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen.Operation, error) {
 	if len(g.seeds) == 0 {
@@ -105,7 +121,9 @@ func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen
 	if preserve {
 		pool = nil
 		for _, t := range transforms {
-			if slices.Contains(preserving, t.name) {
+			// @defer changes when data arrives, not what it is: the
+			// merged payloads are the answer (Options.Defer).
+			if slices.Contains(preserving, t.name) || t.name == "defer" && g.opts.Defer {
 				pool = append(pool, t)
 			}
 		}

@@ -304,7 +304,7 @@ func TestEachTransformation(t *testing.T) {
 func TestEquivalent(t *testing.T) {
 	sg, g := corpusGenerator(t, mutate.Options{MaxSteps: 8})
 	allowed := map[string]bool{}
-	for _, n := range []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread"} {
+	for _, n := range []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread", "typename"} {
 		allowed[n] = true
 	}
 	changed := 0
@@ -338,7 +338,7 @@ func TestEquivalent(t *testing.T) {
 			running = only // other operations may hold anything
 		}
 		for k := range keys(running.Query) {
-			if !before[k] {
+			if alias, _, _ := strings.Cut(k, ":"); !before[k] && !mutate.Added(alias) {
 				t.Errorf("seed %d: response key %s is not the seed's:\n%s\nfrom\n%s", seed, k, op.Query, base.Query)
 			}
 		}
@@ -386,4 +386,37 @@ func responseKeys(t *testing.T, query string) []string {
 		walk(f.SelectionSet)
 	}
 	return out
+}
+
+func TestAdded(t *testing.T) {
+	for key, want := range map[string]bool{
+		"added__typename1": true, "added__typename27": true,
+		"added__typename": false, "added__typenameX": false, "__typename": false, "tn1": false,
+	} {
+		if got := mutate.Added(key); got != want {
+			t.Errorf("Added(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
+// TestEquivalentDefer: with Options.Defer, Equivalent also moves
+// selections into @defer fragments (the merged payloads are the answer).
+func TestEquivalentDefer(t *testing.T) {
+	sg, g := corpusGenerator(t, mutate.Options{Defer: true})
+	deferred := 0
+	for seed := uint64(0); seed < 200; seed++ {
+		base, op, err := g.Equivalent(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mutate.Validate(sg.API, op); err != nil {
+			t.Fatalf("seed %d: %v\n%s", seed, err, op.Query)
+		}
+		if strings.Count(op.Query, "@defer") > strings.Count(base.Query, "@defer") {
+			deferred++
+		}
+	}
+	if deferred < 20 {
+		t.Errorf("%d of 200 rewrites add a @defer, want at least 20", deferred)
+	}
 }

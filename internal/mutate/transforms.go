@@ -462,13 +462,24 @@ func copyType(t *ast.Type) *ast.Type {
 	return &ast.Type{NamedType: t.NamedType, Elem: copyType(t.Elem), NonNull: t.NonNull}
 }
 
-// addTypename selects __typename in a set, aliased or not.
+// addedPrefix starts the aliases of the __typename fields Equivalent
+// adds: fresh names followed by a number.
+const addedPrefix = "added__typename"
+
+// addTypename selects __typename in a set, aliased or not; with preserve,
+// under a fresh alias starting with addedPrefix.
 func addTypename(m *rewrite) bool {
 	s := m.pickSite(nil)
 	if s == nil {
 		return false
 	}
 	f := &ast.Field{Name: "__typename", Alias: "__typename"}
+	if m.preserve {
+		// A key of its own, which the comparison leaves out (Added).
+		f.Alias = m.fresh(addedPrefix)
+		m.insert(s.set, f)
+		return true
+	}
 	switch m.r.IntN(5) {
 	case 0:
 		f.Alias = m.fresh("tn")
