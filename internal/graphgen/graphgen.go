@@ -150,7 +150,10 @@ type efield struct {
 	leaf  bool
 	// value: the field's type is the shared value type Point.
 	value bool
-	defs  map[int]*field
+	// ref: the entity a field of one owner returns, which @requires may
+	// select the key of.
+	ref  *entity
+	defs map[int]*field
 }
 
 type entity struct {
@@ -177,6 +180,8 @@ type gen struct {
 	// overridden: TYPE.FIELD moved by @override; its source may not
 	// have @provides.
 	overridden map[string]bool
+	// filterMax: subgraphs whose Filter has the field max.
+	filterMax map[int]bool
 	// mood: the values of the output-only enum Mood per subgraph.
 	mood map[int][]string
 }
@@ -206,6 +211,10 @@ func (g *gen) build() {
 	}
 	g.mood = map[int][]string{}
 	g.overridden = map[string]bool{}
+	g.filterMax = map[int]bool{}
+	for i := range g.subs {
+		g.filterMax[i] = g.chance(3)
+	}
 	for i := range g.subs {
 		vals := []string{"HAPPY"}
 		for _, v := range []string{"SAD", "CALM", "ANGRY"} {
@@ -386,9 +395,14 @@ func (g *gen) ensure(s int, name string) {
 		sb.add(&typeDef{kind: "enum", name: "Mood", values: g.mood[s]})
 	case "Filter":
 		g.ensure(s, "Color")
-		sb.add(&typeDef{kind: "input", name: "Filter", fields: []*field{
+		t := sb.add(&typeDef{kind: "input", name: "Filter", fields: []*field{
 			{name: "min", typ: "Int", args: ""}, {name: "color", typ: "Color = GREEN"}, {name: "tags", typ: "[String!]"},
 		}})
+		if g.filterMax[s] {
+			// An optional input field only some subgraphs have: the
+			// supergraph's Filter leaves it out.
+			t.fields = append(t.fields, &field{name: "max", typ: "Int"})
+		}
 	case "Point":
 		g.ensure(s, "Color")
 		sb.add(&typeDef{kind: "type", name: "Point", dirs: []string{"@shareable"}, fields: []*field{
@@ -476,12 +490,40 @@ func (g *gen) entityField(e *entity) {
 		for _, o := range ef.owners {
 			g.has(o, to)
 		}
+		if !shared && !strings.HasPrefix(ef.typ, "[[") && !strings.Contains(ef.args, "Filter") {
+			ef.ref = to
+		}
 	}
-	for _, o := range ef.owners {
+	relaxed := false
+	for i, o := range ef.owners {
 		g.ensureFor(o, ef.typ+ef.args)
 		f := &field{name: ef.name, args: ef.args, typ: ef.typ}
 		if shared {
 			f.dirs = append(f.dirs, "@shareable")
+			// Copies of a shared field may differ where composition
+			// merges them: nullable in one subgraph (the supergraph's
+			// type is nullable), an optional argument only one has
+			// (left out of the supergraph), @inaccessible in one.
+			if i > 0 && !relaxed && strings.Contains(f.typ, "!") && g.chance(3) {
+				// Once: two copies relaxed differently ([T]! and [T!])
+				// have no common type composition would pick.
+				relaxed = true
+				cut := strings.LastIndex(f.typ, "!")
+				if g.chance(2) {
+					cut = strings.Index(f.typ, "!")
+				}
+				f.typ = f.typ[:cut] + f.typ[cut+1:]
+			}
+			if g.chance(6) {
+				if f.args == "" {
+					f.args = "(extra: Int)"
+				} else {
+					f.args = strings.TrimSuffix(f.args, ")") + ", extra: Int)"
+				}
+			}
+			if g.chance(15) {
+				f.dirs = append(f.dirs, "@inaccessible")
+			}
 		}
 		g.subs[o].get(e.name).fields = append(g.subs[o].get(e.name).fields, f)
 		ef.defs[o] = f
@@ -521,7 +563,7 @@ func (g *gen) entityField(e *entity) {
 			label = fmt.Sprintf(", label: \"percent(%d)\"", []int{0, 50, 100}[g.pick(3)])
 		}
 		ef.defs[owner].dirs = append(ef.defs[owner].dirs, fmt.Sprintf("@override(from: %q%s)", g.subs[from].name, label))
-		ef.plain = false
+		ef.plain, ef.ref = false, nil
 	}
 	e.fields = append(e.fields, ef)
 }
@@ -561,7 +603,8 @@ func (g *gen) requires(e *entity) {
 	for _, f := range e.fields {
 		// Mood's values differ per subgraph: a required or provided value
 		// must be one the subgraph knows.
-		if f.plain && f.owners[0] != s && g.subs[s].get(e.name).field(f.name) == nil && !strings.Contains(f.args, "Filter") && !strings.Contains(f.typ, "Mood") {
+		refOK := f.ref != nil && f.ref.usable(s) && (g.subs[s].get(f.ref.name) == nil || g.subs[s].get(f.ref.name).field("id") != nil)
+		if (f.plain || refOK) && f.owners[0] != s && g.subs[s].get(e.name).field(f.name) == nil && !strings.Contains(f.args, "Filter") && !strings.Contains(f.typ, "Mood") {
 			cands = append(cands, f)
 		}
 	}
@@ -583,6 +626,11 @@ func (g *gen) requires(e *entity) {
 		if f.value {
 			set += []string{" { x }", " { x color }", " { tags }"}[g.pick(3)]
 			g.ensure(s, "Point")
+		}
+		if f.ref != nil {
+			// The key of an entity another subgraph returns.
+			set += " { id }"
+			g.has(s, f.ref)
 		}
 		if strings.Contains(f.typ, "Color") || strings.Contains(f.args, "Color") {
 			g.ensure(s, "Color")

@@ -53,6 +53,10 @@ func TestFeatures(t *testing.T) {
 		{"input object default", regexp.MustCompile(`f: Filter = \{min: 1\}`)},
 		{"enum", regexp.MustCompile(`enum Color`)},
 		{"mutation", regexp.MustCompile(`type Mutation`)},
+		{"requires an entity key", regexp.MustCompile(`@requires\(fields: "[^"]*\{ id \}[^"]*"\)`)},
+		{"nullable copy of a shared field", regexp.MustCompile(`(?m)^  \w+(\(.*\))?: [^!\s]*[^!\s] @shareable`)},
+		{"argument of one subgraph", regexp.MustCompile(`extra: Int\)`)},
+		{"input field of one subgraph", regexp.MustCompile(`(?m)^  max: Int$`)},
 		{"shareable root field", regexp.MustCompile(`(?m)^  shared\w+: .* @shareable`)},
 	}
 	counts := map[string]int{}
