@@ -419,7 +419,11 @@ func (e *execution) field(o *object, c *collected) {
 			return
 		}
 	}
-	e.value(o, f.Name, fd.Type, id, key, sub, 0)
+	// A key object asked where no representation names it (a root
+	// field's entity, "id loc { code zone }"): it shares the entity's
+	// identity, so its key leaves encode the entity as a representation
+	// would carry them.
+	e.value(o, f.Name, fd.Type, id, key || e.keyObjects[o.typ][f.Name], sub, 0)
 }
 
 // defines reports whether this subgraph defines field name of t.
