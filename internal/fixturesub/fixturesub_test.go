@@ -342,3 +342,28 @@ type Loc @shareable { code: String! zone: Int! }`},
 		}
 	}
 }
+
+// TestRequiresInputsKeepTheIdentity: the @requires inputs of a
+// representation (here a number that sorts before the key) do not change
+// which entity it names: a field that requires nothing answers alike.
+func TestRequiresInputsKeepTheIdentity(t *testing.T) {
+	res, err := compose.Compose([]compose.Subgraph{
+		{Name: "a", URL: "http://127.0.0.1:4999/a", SDL: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires"])
+type User @key(fields: "upc") { upc: String! flag: Boolean name: String a7: Int @external needs: Int @requires(fields: "a7") }`},
+		{Name: "b", URL: "http://127.0.0.1:4999/b", SDL: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+type Query { users: [User!] }
+type User @key(fields: "upc") { upc: String! a7: Int }`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := fixturesub.Handlers(res.Supergraph)
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { flag name } } }`
+	for _, upc := range []string{"3", "20"} {
+		plain := post(t, hs["a"], q, map[string]any{"r": []any{map[string]any{"__typename": "User", "upc": upc}}})
+		with := post(t, hs["a"], q, map[string]any{"r": []any{map[string]any{"__typename": "User", "upc": upc, "a7": 29}}})
+		if plain != with {
+			t.Errorf("upc %s: %s without the @requires input, %s with it", upc, plain, with)
+		}
+	}
+}
