@@ -53,8 +53,10 @@ import (
 //	                      integers beyond 64 bits (opgen.Options.Wide)
 //	DIFFTEST_GRAPHGEN=    random graphs of internal/graphgen, composed by
 //	                      schema/compose: a count K (seeds 1..K), a range
-//	                      A-B or a comma list of seeds; graphs gen<SEED>.
-//	                      Set, DIFFTEST_GRAPHS defaults to none
+//	                      A-B or a comma list of seeds; graphs gen<SEED>
+//	                      (with DIFFTEST_REPORT=FILE, their subgraphs in
+//	                      FILE.graphs/gen<SEED>/). Set, DIFFTEST_GRAPHS
+//	                      defaults to none
 //	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
 //	                      operations=5,aliases=20 (or "big" for those); unset:
 //	                      the generator's defaults
@@ -164,7 +166,15 @@ func sources(t *testing.T, which string) []graphSource {
 			t.Errorf("graphgen seed %d does not compose: %v\n%s", seed, err, g.Text())
 			continue
 		}
-		out = append(out, graphSource{name: fmt.Sprintf("gen%d", seed), sdl: res.SDL})
+		name := fmt.Sprintf("gen%d", seed)
+		if report := os.Getenv("DIFFTEST_REPORT"); report != "" {
+			// The subgraphs beside the report, to look at a case again
+			// (a composition case directory: schema/compose, oracle.mjs).
+			if err := g.WriteDir(filepath.Join(report+".graphs", name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out = append(out, graphSource{name: name, sdl: res.SDL})
 	}
 	if pattern := os.Getenv("DIFFTEST_EXTERNAL"); pattern != "" {
 		files, err := filepath.Glob(pattern)
