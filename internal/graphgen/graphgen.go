@@ -152,8 +152,10 @@ type efield struct {
 	value bool
 	// ref: the entity a field of one owner returns, which @requires may
 	// select the key of.
-	ref  *entity
-	defs map[int]*field
+	ref *entity
+	// computed: a @requires field, which @provides leaves alone.
+	computed bool
+	defs     map[int]*field
 }
 
 type entity struct {
@@ -486,6 +488,12 @@ func (g *gen) entityField(e *entity) {
 		// between subgraphs.
 		targets := g.usableIn(ef.owners...)
 		to := targets[g.pick(len(targets))]
+		if g.chance(4) && g.allHave(ef.owners, "Account") {
+			// The entity interface below an entity: its fields from the
+			// @interfaceObject subgraphs, its implementations' from theirs.
+			ef.typ = g.wrap("Account")
+			break
+		}
 		ef.typ = g.wrap(to.name)
 		for _, o := range ef.owners {
 			g.has(o, to)
@@ -548,6 +556,10 @@ func (g *gen) entityField(e *entity) {
 				return
 			}
 		}
+		if strings.Trim(ef.typ, "[]!") == "Account" && g.subs[from].get("Account") == nil {
+			e.fields = append(e.fields, ef)
+			return
+		}
 		g.overridden[e.name+"."+ef.name] = true
 		fromType := g.subs[from].get(e.name)
 		f := &field{name: ef.name, args: ef.args, typ: ef.typ}
@@ -603,7 +615,12 @@ func (g *gen) requires(e *entity) {
 	for _, f := range e.fields {
 		// Mood's values differ per subgraph: a required or provided value
 		// must be one the subgraph knows.
-		refOK := f.ref != nil && f.ref.usable(s) && (g.subs[s].get(f.ref.name) == nil || g.subs[s].get(f.ref.name).field("id") != nil)
+		// The entity's id must come with the field from its owner: with
+		// a jump to another subgraph inside the @requires selection,
+		// @apollo/composition refuses some graphs (docs/differential.md,
+		// "Generated graphs").
+		refOK := f.ref != nil && f.ref.usable(s) && (g.subs[s].get(f.ref.name) == nil || g.subs[s].get(f.ref.name).field("id") != nil) &&
+			g.subs[f.owners[0]].get(f.ref.name).field("id") != nil
 		if (f.plain || refOK) && f.owners[0] != s && g.subs[s].get(e.name).field(f.name) == nil && !strings.Contains(f.args, "Filter") && !strings.Contains(f.typ, "Mood") {
 			cands = append(cands, f)
 		}
@@ -649,8 +666,21 @@ func (g *gen) requires(e *entity) {
 	if g.chance(3) {
 		args = "(scale: Int = 2)"
 	}
-	g.subs[s].get(e.name).fields = append(g.subs[s].get(e.name).fields,
-		&field{name: g.fresh("needs"), args: args, typ: typ, dirs: []string{fmt.Sprintf("@requires(fields: %q)", strings.Join(sets, " "))}})
+	f := &field{name: g.fresh("needs"), args: args, typ: typ, dirs: []string{fmt.Sprintf("@requires(fields: %q)", strings.Join(sets, " "))}}
+	g.subs[s].get(e.name).fields = append(g.subs[s].get(e.name).fields, f)
+	// Another owner may require it in turn: a chain of @requires across
+	// subgraphs.
+	e.fields = append(e.fields, &efield{name: f.name, args: args, typ: typ, owners: []int{s}, plain: true, leaf: true, computed: true, defs: map[int]*field{s: f}})
+}
+
+// allHave reports whether every subgraph of subs defines type name.
+func (g *gen) allHave(subs []int, name string) bool {
+	for _, s := range subs {
+		if g.subs[s].get(name) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *gen) query(s int) *typeDef {
@@ -839,7 +869,7 @@ func (g *gen) provides() {
 	st := sites[g.pick(len(sites))]
 	var cands []*efield
 	for _, f := range st.e.fields {
-		if f.plain && f.leaf && f.owners[0] != st.s && f.args == "" && g.subs[st.s].get(st.e.name).field(f.name) == nil && !strings.Contains(f.typ, "Mood") {
+		if f.plain && f.leaf && !f.computed && f.owners[0] != st.s && f.args == "" && g.subs[st.s].get(st.e.name).field(f.name) == nil && !strings.Contains(f.typ, "Mood") {
 			cands = append(cands, f)
 		}
 	}

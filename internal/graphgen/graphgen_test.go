@@ -57,6 +57,8 @@ func TestFeatures(t *testing.T) {
 		{"nullable copy of a shared field", regexp.MustCompile(`(?m)^  \w+(\(.*\))?: [^!\s]*[^!\s] @shareable`)},
 		{"argument of one subgraph", regexp.MustCompile(`extra: Int\)`)},
 		{"input field of one subgraph", regexp.MustCompile(`(?m)^  max: Int$`)},
+		{"requires chain", regexp.MustCompile(`@requires\(fields: "[^"]*needs\d+`)},
+		{"entity interface below an entity", regexp.MustCompile(`(?m)^  [a-z]\d+(\(.*\))?: \[*Account`)},
 		{"shareable root field", regexp.MustCompile(`(?m)^  shared\w+: .* @shareable`)},
 	}
 	counts := map[string]int{}
