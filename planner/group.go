@@ -189,7 +189,7 @@ func (b *builder) rootGroup(graph string, part *Defer) *group {
 func (b *builder) entityGroup(rc routeCtx, graph string, path []string, parent *group, typ string, ps *typeSel, part *Defer) *group {
 	for _, g := range b.groups {
 		if g.entity && g.graph == graph && g.parent == parent && g.part == part && !rc.representing.has(g) && samePath(g.path, path) &&
-			(g.parentSel[typ] == nil || g.parentSel[typ] == ps) {
+			(g.parentSel[typ] == nil || g.parentSel[typ] == ps) && !rc.representing.awaitedBy(g) {
 			return g
 		}
 	}

@@ -45,6 +45,30 @@ func (l *groupList) has(g *group) bool {
 	return false
 }
 
+// awaitedBy reports whether g waits, directly or through other fetches,
+// for a fetch of l: such a g cannot supply an input of that fetch (the two
+// would wait for each other).
+func (l *groupList) awaitedBy(g *group) bool {
+	if l == nil {
+		return false
+	}
+	seen := map[*group]bool{}
+	var walk func(x *group) bool
+	walk = func(x *group) bool {
+		if seen[x] {
+			return false
+		}
+		seen[x] = true
+		for _, d := range x.deps {
+			if l.has(d) || walk(d) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(g)
+}
+
 // planRoot assigns the root fields to subgraphs (rootchoice.go chooses
 // them).
 func (b *builder) planRoot() {

@@ -16,8 +16,10 @@ import (
 	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/difftest"
 	"github.com/fedgate/gateway/internal/fixturesub"
+	"github.com/fedgate/gateway/internal/graphgen"
 	"github.com/fedgate/gateway/internal/opgen"
 	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/schema/compose"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
@@ -49,6 +51,12 @@ import (
 //	                      the references without @defer
 //	DIFFTEST_WIDE=0       1: some Float, ID and custom scalar literals are
 //	                      integers beyond 64 bits (opgen.Options.Wide)
+//	DIFFTEST_GRAPHGEN=    random graphs of internal/graphgen, composed by
+//	                      schema/compose: a count K (seeds 1..K), a range
+//	                      A-B or a comma list of seeds; graphs gen<SEED>
+//	                      (with DIFFTEST_REPORT=FILE, their subgraphs in
+//	                      FILE.graphs/gen<SEED>/). Set, DIFFTEST_GRAPHS
+//	                      defaults to none
 //	DIFFTEST_OPGEN=       generator bounds, e.g. depth=8,selections=6,fields=100,
 //	                      operations=5,aliases=20 (or "big" for those); unset:
 //	                      the generator's defaults
@@ -152,6 +160,29 @@ func sources(t *testing.T, which string) []graphSource {
 		}
 		out = append(out, graphSource{name: name, sdl: string(b)})
 	}
+	for _, seed := range graphgenSeeds(t, os.Getenv("DIFFTEST_GRAPHGEN")) {
+		g := graphgen.Generate(seed)
+		var subs []compose.Subgraph
+		for _, s := range g.Subgraphs {
+			subs = append(subs, compose.Subgraph{Name: s.Name, URL: "http://127.0.0.1:4999/" + s.Name, SDL: s.SDL})
+		}
+		res, err := compose.Compose(subs)
+		if err != nil {
+			// The generator means every graph to compose; one that does
+			// not is its mistake (or the composer's), not a gateway's.
+			t.Errorf("graphgen seed %d does not compose: %v\n%s", seed, err, g.Text())
+			continue
+		}
+		name := fmt.Sprintf("gen%d", seed)
+		if report := os.Getenv("DIFFTEST_REPORT"); report != "" {
+			// The subgraphs beside the report, to look at a case again
+			// (a composition case directory: schema/compose, oracle.mjs).
+			if err := g.WriteDir(filepath.Join(report+".graphs", name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out = append(out, graphSource{name: name, sdl: res.SDL})
+	}
 	if pattern := os.Getenv("DIFFTEST_EXTERNAL"); pattern != "" {
 		files, err := filepath.Glob(pattern)
 		if err != nil || len(files) == 0 {
@@ -172,7 +203,49 @@ func sources(t *testing.T, which string) []graphSource {
 		}
 	}
 	if len(out) == 0 {
-		t.Fatalf("DIFFTEST_GRAPHS=%q names no graph", which)
+		t.Fatalf("DIFFTEST_GRAPHS=%q (and DIFFTEST_GRAPHGEN) name no graph", which)
+	}
+	return out
+}
+
+// graphgenSeeds reads DIFFTEST_GRAPHGEN: "K" (seeds 1..K), "A-B" or
+// "S1,S2,...".
+func graphgenSeeds(t *testing.T, spec string) []int64 {
+	spec = strings.TrimSpace(spec)
+	if spec == "" || spec == "0" {
+		return nil
+	}
+	bad := func() {
+		t.Fatalf("DIFFTEST_GRAPHGEN=%q: want a count K, a range A-B or seeds S1,S2", spec)
+	}
+	var out []int64
+	switch {
+	case strings.Contains(spec, ","):
+		for _, f := range strings.Split(spec, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				bad()
+			}
+			out = append(out, n)
+		}
+	case strings.Contains(spec, "-"):
+		a, b, _ := strings.Cut(spec, "-")
+		lo, err1 := strconv.ParseInt(a, 10, 64)
+		hi, err2 := strconv.ParseInt(b, 10, 64)
+		if err1 != nil || err2 != nil || hi < lo || hi-lo > 10000 {
+			bad()
+		}
+		for n := lo; n <= hi; n++ {
+			out = append(out, n)
+		}
+	default:
+		k, err := strconv.ParseInt(spec, 10, 64)
+		if err != nil || k < 0 || k > 10000 {
+			bad()
+		}
+		for n := int64(1); n <= k; n++ {
+			out = append(out, n)
+		}
 	}
 	return out
 }
@@ -327,7 +400,11 @@ func caseKey(graph string, seed uint64, index int) string {
 }
 
 func TestDifferential(t *testing.T) {
-	differential(t, env("DIFFTEST_MUTATE", "0") == "1", envInt(t, "DIFFTEST_N", 200), env("DIFFTEST_GRAPHS", "demo"))
+	which := env("DIFFTEST_GRAPHS", "demo")
+	if os.Getenv("DIFFTEST_GRAPHGEN") != "" && os.Getenv("DIFFTEST_GRAPHS") == "" {
+		which = "none" // the generated graphs alone
+	}
+	differential(t, env("DIFFTEST_MUTATE", "0") == "1", envInt(t, "DIFFTEST_N", 200), which)
 }
 
 // TestDifferentialMutate is a short run of DIFFTEST_MUTATE=1 (the

@@ -419,7 +419,11 @@ func (e *execution) field(o *object, c *collected) {
 			return
 		}
 	}
-	e.value(o, f.Name, fd.Type, id, key, sub, 0)
+	// A key object asked where no representation names it (a root
+	// field's entity, "id loc { code zone }"): it shares the entity's
+	// identity, so its key leaves encode the entity as a representation
+	// would carry them.
+	e.value(o, f.Name, fd.Type, id, key || e.keyObjects[o.typ][f.Name], sub, 0)
 }
 
 // defines reports whether this subgraph defines field name of t.
@@ -801,7 +805,7 @@ func (e *execution) entities(f *ast.Field, c *collected) {
 		if !ok || t == nil || t.Graphs[e.graph] == nil {
 			panic(requestError(fmt.Sprintf("representation %d: no entity type %q in this subgraph", i, tn)))
 		}
-		n := identity(rep)
+		n := identity(e.keyPart(tn, rep))
 		typ := tn
 		if tg := t.Graphs[e.graph]; t.Kind != ast.Object && !tg.InterfaceObject {
 			possible := e.possible(t)
@@ -859,6 +863,22 @@ func (e *execution) fromRep(v any, typ *ast.Type, sub ast.SelectionSet) {
 func (e *execution) entity(o *object, sub ast.SelectionSet) {
 	defer e.nullable(len(e.out), len(e.path))
 	e.object(o, sub)
+}
+
+// keyPart is the part of a representation of type typ that its keys
+// select: the @requires inputs next to them (which may hold numbers too)
+// must not change the entity's identity.
+func (e *execution) keyPart(typ string, rep map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range rep {
+		if e.keyLeaves[typ][k] || e.keyObjects[typ][k] {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return rep
+	}
+	return out
 }
 
 // identity recovers an entity's identity from a representation: the first

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/fixturesub"
 	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/schema/compose"
 )
 
 // handlers builds, with opts, the fixture subgraphs of the supergraph in
@@ -300,4 +301,69 @@ func TestArgumentsHashAfterCoercion(t *testing.T) {
 	sameWith("wide Float", map[string]any{"s": 1.2345678901234568e29}, `{ matrix(scale: `+wide+`) }`, `query($s: Float) { matrix(scale: $s) }`, `query($s: Float = `+wide+`) { matrix(scale: $s) }`)
 	sameWith("wide custom scalar", map[string]any{"s": 1.2345678901234568e29}, `{ grid(filter: `+wide+`) { id } }`, `query($s: JSON) { grid(filter: $s) { id } }`)
 	sameWith("wide ID", map[string]any{"s": wide}, `{ node(id: `+wide+`) { id } }`, `query($s: ID!) { node(id: $s) { id } }`)
+}
+
+// TestNestedKeyObjectEncodesTheEntity: a key object a root field answers
+// (no representation names it) shares the entity's identity, so its key
+// leaves are the entity's small number (an Int key within 32 bits) and a
+// subgraph asked with that key finds the same entity.
+func TestNestedKeyObjectEncodesTheEntity(t *testing.T) {
+	res, err := compose.Compose([]compose.Subgraph{
+		{Name: "a", URL: "http://127.0.0.1:4999/a", SDL: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+type Query { products: [Product!]! }
+type Product @key(fields: "id loc { code zone }") { id: ID! loc: Loc! name: String }
+type Loc @shareable { code: String! zone: Int! }`},
+		{Name: "b", URL: "http://127.0.0.1:4999/b", SDL: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+type Product @key(fields: "id loc { code zone }") { id: ID! loc: Loc! price: Int }
+type Loc @shareable { code: String! zone: Int! }`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := fixturesub.Handlers(res.Supergraph)
+	root := post(t, hs["a"], `{ products { id loc { code zone } } }`, nil)
+	var got struct {
+		Data struct {
+			Products []struct {
+				ID  string `json:"id"`
+				Loc struct {
+					Code string `json:"code"`
+					Zone int64  `json:"zone"`
+				} `json:"loc"`
+			} `json:"products"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(root), &got); err != nil || len(got.Data.Products) == 0 {
+		t.Fatalf("%v: %s", err, root)
+	}
+	for _, p := range got.Data.Products {
+		if p.Loc.Code != p.ID || strconv.FormatInt(p.Loc.Zone, 10) != p.ID {
+			t.Errorf("product %s: loc %+v does not encode its identity", p.ID, p.Loc)
+		}
+	}
+}
+
+// TestRequiresInputsKeepTheIdentity: the @requires inputs of a
+// representation (here a number that sorts before the key) do not change
+// which entity it names: a field that requires nothing answers alike.
+func TestRequiresInputsKeepTheIdentity(t *testing.T) {
+	res, err := compose.Compose([]compose.Subgraph{
+		{Name: "a", URL: "http://127.0.0.1:4999/a", SDL: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires"])
+type User @key(fields: "upc") { upc: String! flag: Boolean name: String a7: Int @external needs: Int @requires(fields: "a7") }`},
+		{Name: "b", URL: "http://127.0.0.1:4999/b", SDL: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+type Query { users: [User!] }
+type User @key(fields: "upc") { upc: String! a7: Int }`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := fixturesub.Handlers(res.Supergraph)
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { flag name } } }`
+	for _, upc := range []string{"3", "20"} {
+		plain := post(t, hs["a"], q, map[string]any{"r": []any{map[string]any{"__typename": "User", "upc": upc}}})
+		with := post(t, hs["a"], q, map[string]any{"r": []any{map[string]any{"__typename": "User", "upc": upc, "a7": 29}}})
+		if plain != with {
+			t.Errorf("upc %s: %s without the @requires input, %s with it", upc, plain, with)
+		}
+	}
 }

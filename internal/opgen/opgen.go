@@ -566,7 +566,9 @@ func (s *gen) typename(t *ast.Definition, sc *scope, must bool) ast.Selection {
 			return nil
 		}
 		f.Alias = s.freshAlias()
-		sc.claim(f.Alias, "__typename", objectName(t), "String!")
+		for sc.claim(f.Alias, "__typename", objectName(t), "String!") == nil {
+			f.Alias = s.freshAlias()
+		}
 	}
 	s.directives(&f.Directives)
 	return f
@@ -878,8 +880,12 @@ func (s *gen) fieldOf(t *ast.Definition, fd *ast.FieldDefinition, depth int, sc 
 				// selection of the field is enough.
 				break
 			}
-			f.Alias = s.freshAlias()
-			child = sc.claim(f.Alias, sig, objectName(t), leaf)
+			// A fresh alias may be a key a field of the schema holds
+			// (a field named a1): the next one then.
+			for child == nil {
+				f.Alias = s.freshAlias()
+				child = sc.claim(f.Alias, sig, objectName(t), leaf)
+			}
 		}
 		s.fields++
 		s.directives(&f.Directives)

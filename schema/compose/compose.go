@@ -2,7 +2,9 @@ package compose
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/fedgate/gateway/schema"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -366,6 +368,29 @@ func (s *supergraph) validateInterfaceObjects(errs *errorList) {
 		for i, st := range t.sources {
 			if st != nil && st.interfaceObject && len(st.keys) == 0 {
 				errs.add("INTERFACE_OBJECT_USAGE_ERROR", s.subgraphs[i].name, name, "The @interfaceObject directive can only be applied to entity types but type \"%s\" has no @key in this subgraph.", name)
+			}
+		}
+		// A subgraph that abstracts the interface as an object cannot
+		// also define its implementations: it could not say which of
+		// them its objects are.
+		var impls []string
+		for _, other := range s.order {
+			if o := s.types[other]; o.kind == ast.Object && slices.Contains(o.interfaces, name) {
+				impls = append(impls, other)
+			}
+		}
+		for i, st := range t.sources {
+			if st == nil || !st.interfaceObject {
+				continue
+			}
+			var defined []string
+			for _, impl := range impls {
+				if s.types[impl].sources[i] != nil {
+					defined = append(defined, "\""+impl+"\"")
+				}
+			}
+			if len(defined) > 0 {
+				errs.add("INTERFACE_OBJECT_USAGE_ERROR", s.subgraphs[i].name, name, "Interface type \"%s\" is defined as an @interfaceObject in subgraph \"%s\" so that subgraph should not define any of the implementation types of \"%s\", but it defines %s", name, s.subgraphs[i].name, name, strings.Join(defined, ", "))
 			}
 		}
 		hasInterface := false

@@ -112,6 +112,16 @@ func (s *supergraph) mergeOverride(f *mField, errs *errorList) {
 			errs.add("OVERRIDE_SOURCE_HAS_OVERRIDE", sg.name, coord, "Field \"%s\" on subgraph \"%s\" is also marked with directive @override in subgraph \"%s\". Only one @override directive is allowed per field.", coord, sg.name, sf.override)
 			continue
 		}
+		if src.requires != "" || src.provides != "" {
+			// The source's @requires or @provides would no longer be
+			// honoured once the field moves (also progressively).
+			dir := "requires"
+			if src.requires == "" {
+				dir = "provides"
+			}
+			errs.add("OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE", sg.name, coord, "@override cannot be used on field \"%s\" on subgraph \"%s\" since \"%s\" on \"%s\" is marked with directive \"@%s\"", coord, sg.name, coord, sf.override, dir)
+			continue
+		}
 		if sf.overrideLabel != "" {
 			f.setOverridden(from, "label:"+sf.overrideLabel)
 			s.hint("OVERRIDE_MIGRATION_IN_PROGRESS", coord, "Field \"%s\" is currently being migrated with progressive @override. Once the migration is complete, remove the field from subgraph \"%s\".", coord, sf.override)

@@ -1,0 +1,110 @@
+package graphgen
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestDeterministic(t *testing.T) {
+	for seed := int64(0); seed < 20; seed++ {
+		a, b := Generate(seed).Text(), Generate(seed).Text()
+		if a != b {
+			t.Fatalf("seed %d gives two graphs", seed)
+		}
+	}
+	if Generate(1).Text() == Generate(2).Text() {
+		t.Fatal("seeds 1 and 2 give one graph")
+	}
+}
+
+// TestFeatures: over 100 seeds, each shape the generator is for occurs
+// in several graphs.
+func TestFeatures(t *testing.T) {
+	features := []struct {
+		name string
+		re   *regexp.Regexp
+	}{
+		{"single key", regexp.MustCompile(`@key\(fields: "id"\)`)},
+		{"compound key", regexp.MustCompile(`@key\(fields: "id sku"\)`)},
+		{"nested key", regexp.MustCompile(`@key\(fields: "id loc \{ code zone \}"\)`)},
+		{"two keys", regexp.MustCompile(`@key\(fields: "[^"]+"\) @key\(fields: "upc"\)`)},
+		{"upc key alone", regexp.MustCompile(`(?m)^type \w+ @key\(fields: "upc"\) \{`)},
+		{"resolvable false", regexp.MustCompile(`resolvable: false`)},
+		{"shareable field", regexp.MustCompile(`(?m)^  \w+(\(.*\))?: .* @shareable`)},
+		{"shareable value type", regexp.MustCompile(`type Point @shareable`)},
+		{"split value type", regexp.MustCompile(`type \w+Stats @shareable`)},
+		{"requires", regexp.MustCompile(`@requires\(fields: "\w+"\)`)},
+		{"requires nested", regexp.MustCompile(`@requires\(fields: "[^"]*\{[^"]*"\)`)},
+		{"requires arguments", regexp.MustCompile(`@requires\(fields: "[^"]*\(\w+: [^"]*"\)`)},
+		{"requires two fields", regexp.MustCompile(`@requires\(fields: "\w+(\([^)]*\))?( \{[^}]*\})? \w+`)},
+		{"provides", regexp.MustCompile(`@provides\(fields: "\w+"\)`)},
+		{"override", regexp.MustCompile(`@override\(from: "\w"\)`)},
+		{"progressive override", regexp.MustCompile(`@override\(from: "\w", label: "percent\(\d+\)"\)`)},
+		{"inaccessible", regexp.MustCompile(`(?m)^  .*@inaccessible`)},
+		{"entity interface", regexp.MustCompile(`interface Account @key`)},
+		{"interfaceObject", regexp.MustCompile(`@interfaceObject \{`)},
+		{"value interface", regexp.MustCompile(`interface Media \{`)},
+		{"entity implementing Media", regexp.MustCompile(`(?m)^type (Product|User|Review|Store|Order) implements Media`)},
+		{"union", regexp.MustCompile(`union Result = \w+ \|`)},
+		{"list of lists", regexp.MustCompile(`\[\[\w+!\]\]`)},
+		{"non-null list of non-null", regexp.MustCompile(`\[\w+!\]!`)},
+		{"argument default", regexp.MustCompile(`\(x: Int = 3\)`)},
+		{"input object default", regexp.MustCompile(`f: Filter = \{min: 1\}`)},
+		{"enum", regexp.MustCompile(`enum Color`)},
+		{"mutation", regexp.MustCompile(`type Mutation`)},
+		{"requires an entity key", regexp.MustCompile(`@requires\(fields: "[^"]*\{ id \}[^"]*"\)`)},
+		{"nullable copy of a shared field", regexp.MustCompile(`(?m)^  \w+(\(.*\))?: [^!\s]*[^!\s] @shareable`)},
+		{"argument of one subgraph", regexp.MustCompile(`extra: Int\)`)},
+		{"input field of one subgraph", regexp.MustCompile(`(?m)^  max: Int$`)},
+		{"requires chain", regexp.MustCompile(`@requires\(fields: "[^"]*needs\d+`)},
+		{"entity interface below an entity", regexp.MustCompile(`(?m)^  [a-z]\d+(\(.*\))?: \[*Account`)},
+		{"shareable root field", regexp.MustCompile(`(?m)^  shared\w+: .* @shareable`)},
+	}
+	counts := map[string]int{}
+	subgraphCounts := map[int]int{}
+	for seed := int64(0); seed < 100; seed++ {
+		g := Generate(seed)
+		subgraphCounts[len(g.Subgraphs)]++
+		text := g.Text()
+		for _, f := range features {
+			if f.re.MatchString(text) {
+				counts[f.name]++
+			}
+		}
+	}
+	for _, f := range features {
+		if counts[f.name] < 3 {
+			t.Errorf("%s: in %d of 100 graphs, want at least 3", f.name, counts[f.name])
+		}
+	}
+	for n := 2; n <= 5; n++ {
+		if subgraphCounts[n] == 0 {
+			t.Errorf("no graph of %d subgraphs", n)
+		}
+	}
+	t.Logf("graphs with each feature (of 100): %v; by subgraph count: %v", counts, subgraphCounts)
+}
+
+// TestChainsBounce: some entity field leads to a type resolved by another
+// subgraph whose own fields lead back.
+func TestChainsBounce(t *testing.T) {
+	ref := regexp.MustCompile(`(?m)^  (\w+)(?:\([^)]*\))?: \[*(Product|User|Review|Store|Order)[!\]]*`)
+	bounces := 0
+	for seed := int64(0); seed < 50; seed++ {
+		// edges[type in subgraph] -> referenced types
+		for _, s := range Generate(seed).Subgraphs {
+			for _, block := range strings.Split(s.SDL, "\n\n") {
+				if !strings.HasPrefix(block, "type Product") && !strings.HasPrefix(block, "type User") {
+					continue
+				}
+				if len(ref.FindAllString(block, -1)) > 0 {
+					bounces++
+				}
+			}
+		}
+	}
+	if bounces < 20 {
+		t.Errorf("%d entity types refer to entities, want at least 20", bounces)
+	}
+}
