@@ -155,9 +155,17 @@ func (p *positions) remember(path []string, values []*jsonvalue.Value) {
 }
 
 // changed forgets every remembered path through key: merge set a value
-// under key somewhere in the data.
+// under key somewhere in the data. It is inlined: a merge that reports
+// to no positions (nil) or to none remembered costs no call per key.
 func (p *positions) changed(key string) {
-	if p == nil || !contains(p.keys, key) {
+	if p != nil && len(p.keys) > 0 {
+		p.forget(key)
+	}
+}
+
+// forget is changed for a positions that remembers paths.
+func (p *positions) forget(key string) {
+	if !contains(p.keys, key) {
 		return
 	}
 	kept := p.entries[:0]
