@@ -506,7 +506,7 @@ type repMemo struct {
 	// at member typenameAt: objects of one answer have it at the same
 	// place, where same looks first.
 	typename   *jsonvalue.Value
-	typenameAt int
+	typenameAt uint32
 	// leaves are the values of req.Fields, in order, and at the indexes of
 	// the members that hold them, where same looks first; in buf and atBuf
 	// while they fit (a key of a few fields, no allocation).
@@ -526,7 +526,7 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 	m.leaves, m.at = m.leaves[:0], m.at[:0]
 	for i, kv := range obj.Members() {
 		if kv.Key == "__typename" {
-			m.typename, m.typenameAt = kv.Value, i
+			m.typename, m.typenameAt = kv.Value, uint32(i)
 			break
 		}
 	}
@@ -568,8 +568,10 @@ func (m *repMemo) same(obj *jsonvalue.Value) bool {
 	if m.req == nil {
 		return false
 	}
+	// FieldAt is inlined where Field is not; the memo's index stays as
+	// it is when another object has __typename elsewhere.
 	at := m.typenameAt
-	if typename := obj.Field("__typename", &at); typename != nil || m.typename != nil {
+	if typename := obj.FieldAt("__typename", &at); typename != nil || m.typename != nil {
 		if !typename.SameLeaf(m.typename) {
 			return false
 		}
