@@ -283,7 +283,12 @@ func (e *execution) mergeEntityAnswers(f *planner.Fetch, batch *entityBatch, ent
 				if used[i] == usedLeavesOffPath {
 					pos = nil
 				}
-				mergeEntity(obj, ent, guard, pos)
+				if guard == nil {
+					// Most fetches: mergeEntity without a call.
+					merge(obj, ent, pos)
+				} else {
+					mergeEntity(obj, ent, guard, pos)
+				}
 			}
 		}
 	}

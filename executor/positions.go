@@ -116,7 +116,13 @@ func (p *positions) walk(root *jsonvalue.Value, path []string, fn func(*jsonvalu
 		p.remember(path, values)
 	}
 	for _, v := range values {
-		walkPath(v, nil, fn)
+		if v.Type() == jsonvalue.TypeObject {
+			// Most values: what walkPath does with an object, without
+			// a call.
+			fn(v)
+		} else {
+			walkPath(v, nil, fn)
+		}
 	}
 }
 
