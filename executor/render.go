@@ -190,7 +190,9 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	// found: the merged data often holds them in the selection's order.
 	hint := 0
 	start := len(buf)
-	buf = append(buf, '{')
+	if len(fields) == 0 {
+		return append(buf, "{}"...), true
+	}
 	for i := range fields {
 		if r.redo {
 			// The response is rendered again keeping the path: what
@@ -198,10 +200,9 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			return buf[:start], false
 		}
 		f := &fields[i]
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, f.JSONKey...)
+		// Every member is written with a comma before it; the first
+		// one's becomes the object's brace at the end.
+		buf = f.AppendMemberKey(buf)
 		var fv *jsonvalue.Value
 		if f.PlainLeaf() {
 			// Most fields: a leaf that is written as the data has it,
@@ -247,6 +248,7 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			return buf[:start], false
 		}
 	}
+	buf[start] = '{'
 	return append(buf, '}'), true
 }
 
