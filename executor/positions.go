@@ -106,12 +106,21 @@ func (p *positions) walk(root *jsonvalue.Value, path []string, fn func(*jsonvalu
 		values = e.values
 	} else {
 		values = p.take()
+		// at holds, per step of the path, where its key was last found:
+		// the objects at one step mostly have one layout.
+		var hints [16]uint32
+		var at []uint32
+		if len(path) <= len(hints) {
+			at = hints[:len(path)]
+		} else {
+			at = make([]uint32, len(path))
+		}
 		if e != nil {
 			for _, v := range e.values {
-				values = appendAt(values, v, path[len(e.path):])
+				values = appendAt(values, v, path[len(e.path):], at[len(e.path):])
 			}
 		} else {
-			values = appendAt(values, root, path)
+			values = appendAt(values, root, path, at)
 		}
 		p.remember(path, values)
 	}
@@ -224,8 +233,9 @@ func contains(list []string, s string) bool {
 
 // appendAt appends the values path leads to below v: a key steps into an
 // object's field, "@" into each element of a list. Nulls at the end are
-// kept (walkPath skips them).
-func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string) []*jsonvalue.Value {
+// kept (walkPath skips them). at has an index per step of path, where
+// the step's key is looked for first (FieldAt); it changes only the cost.
+func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string, at []uint32) []*jsonvalue.Value {
 	if v == nil {
 		return out
 	}
@@ -234,9 +244,9 @@ func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string) []*json
 	}
 	if path[0] == "@" {
 		for _, x := range v.Array() {
-			out = appendAt(out, x, path[1:])
+			out = appendAt(out, x, path[1:], at[1:])
 		}
 		return out
 	}
-	return appendAt(out, v.Get(path[0]), path[1:])
+	return appendAt(out, v.FieldAt(path[0], &at[0]), path[1:], at[1:])
 }
