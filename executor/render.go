@@ -253,8 +253,21 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 }
 
 // lookup returns the member of v that f reads: at the member r.at notes
-// for f, or from *hint on.
+// for f, or from *hint on. The member at r.at's index, when its key is
+// f.DataKey's own string (an answer's keys share the plan's), is taken
+// here without a call; anything else goes to lookupBy. With its calls
+// apart, the common case keeps nothing on the stack.
 func (r *renderer) lookup(v *jsonvalue.Value, f *planner.ShapeField, hint *int) *jsonvalue.Value {
+	if s := f.Slot(); s < len(r.at) {
+		if i, ms := r.at[s], v.Members(); uint(i) < uint(len(ms)) && jsonvalue.SameString(ms[i].Key, f.DataKey) {
+			return ms[i].Value
+		}
+	}
+	return r.lookupBy(v, f, hint)
+}
+
+// lookupBy is lookup by FieldAt or Field.
+func (r *renderer) lookupBy(v *jsonvalue.Value, f *planner.ShapeField, hint *int) *jsonvalue.Value {
 	if s := f.Slot(); s < len(r.at) {
 		return v.FieldAt(f.DataKey, &r.at[s])
 	}
