@@ -140,11 +140,18 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// cheaper to tell than to write the representation.
 	last, lastStart := -1, 0
 	lastObj := &batch.memo
+	// collectNew writes the representation of an object the memo could
+	// not tell apart: apart from collect, whose common case (the memo
+	// says it is the last one's) then keeps nothing on the stack.
+	var collectNew func(obj *jsonvalue.Value)
 	collect := func(obj *jsonvalue.Value) {
 		if last >= 0 && lastObj.same(obj) {
 			batch.add(obj, last)
 			return
 		}
+		collectNew(obj)
+	}
+	collectNew = func(obj *jsonvalue.Value) {
 		scratch = e.representation(scratch[:0], f, obj)
 		if scratch == nil {
 			return
