@@ -194,11 +194,6 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 		return append(buf, "{}"...), true
 	}
 	for i := range fields {
-		if r.redo {
-			// The response is rendered again keeping the path: what
-			// is left of this render is not needed.
-			return buf[:start], false
-		}
 		f := &fields[i]
 		// Every member is written with a comma before it; the first
 		// one's becomes the object's brace at the end.
@@ -235,6 +230,13 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 				}
 			}
 			fv = r.lookup(v, f, &hint)
+		}
+		if r.redo {
+			// The response is rendered again keeping the path: what
+			// is left of this render is not needed. Tested here, where
+			// it may have been set (by a field before or below this
+			// one), not for each plain leaf, which never sets it.
+			return buf[:start], false
 		}
 		var ok bool
 		if r.untracked {
