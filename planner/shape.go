@@ -143,9 +143,10 @@ type ShapeField struct {
 	// slot is the field's number in its shape (Shape.Slots).
 	slot uint32
 	// keyWords holds JSONKey after a comma, zero-padded to 16 bytes,
-	// when it fits (keyInWords), for AppendMemberKey.
-	keyWords   [2]uint64
-	keyInWords bool
+	// when it fits, for AppendMemberKey; keyLen is then its length (with
+	// the comma), 0 when it does not fit.
+	keyWords [2]uint64
+	keyLen   uint8
 	// plainLeaf: see PlainLeaf.
 	plainLeaf bool
 }
@@ -166,25 +167,25 @@ func (f *ShapeField) Lists() int { return int(f.lists) }
 // has room for them: no call to copy them (the renderer writes one key
 // per field, and the call was a fifth of that).
 func (f *ShapeField) AppendMemberKey(buf []byte) []byte {
-	if n := len(buf); f.keyInWords && cap(buf)-n >= 16 {
+	if n := len(buf); f.keyLen > 0 && cap(buf)-n >= 16 {
 		b := buf[n : n+16]
 		binary.LittleEndian.PutUint64(b, f.keyWords[0])
 		binary.LittleEndian.PutUint64(b[8:], f.keyWords[1])
-		return buf[:n+1+len(f.JSONKey)]
+		return buf[:n+int(f.keyLen)]
 	}
 	buf = append(buf, ',')
 	return append(buf, f.JSONKey...)
 }
 
-// keyWords returns key as two little-endian words, zero-padded, and
-// whether it fits in them.
-func keyWords(key string) ([2]uint64, bool) {
+// keyWords returns key as two little-endian words, zero-padded, and its
+// length; 0 when it does not fit in them.
+func keyWords(key string) ([2]uint64, uint8) {
 	if len(key) > 16 {
-		return [2]uint64{}, false
+		return [2]uint64{}, 0
 	}
 	var b [16]byte
 	copy(b[:], key)
-	return [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}, true
+	return [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}, uint8(len(key))
 }
 
 // PlainLeaf reports whether the field is a leaf read from the data that
@@ -326,7 +327,7 @@ func (b *shapeBuilder) set(sel *SelectionSet) *ShapeSet {
 func (b *shapeBuilder) field(out *ShapeField, f *Field) {
 	*out = ShapeField{JSONKey: f.JSONKey(), ResponseKey: f.ResponseKey, DataKey: f.DataKey(), Name: f.Name,
 		ParentType: f.ParentType, Arguments: f.Arguments, Defer: f.Defer, selectedIn: f.selectedIn, Denied: b.denied[f]}
-	out.keyWords, out.keyInWords = keyWords("," + out.JSONKey)
+	out.keyWords, out.keyLen = keyWords("," + out.JSONKey)
 	switch f.Name {
 	case "__typename":
 		out.Kind = Typename
