@@ -15,6 +15,9 @@ TIMING_TESTS ?= ^(TestSharedLimitsThreeInstances|TestSlowReadersAreNotCutInTheKe
 FUZZ_TIME   ?= 30s
 DIFFTEST_N    ?= 300
 DIFFTEST_SEED ?= 1
+# DIFFTEST_MUTATE_N: rewritten real operations per graph (internal/mutate)
+# that make difftest runs after the generated ones.
+DIFFTEST_MUTATE_N ?= 60
 
 # The race detector needs cgo and a C compiler; without them (a machine
 # with only Go installed) the tests run without it.
@@ -39,7 +42,7 @@ help:
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
 	@echo 'make attack    the adversarial suite (docs/security.md): slow clients, idle connections, validation, APQ floods, forged headers, dedupe and cache isolation, WebSocket floods; prints the figure each attack is bounded by'
 	@echo 'make fuzz      every fuzz target for $(FUZZ_TIME)'
-	@echo 'make difftest  $(DIFFTEST_N) generated operations per graph (demo + composed fixtures), fedgate vs Apollo and Hive Gateway (SEED=$(DIFFTEST_SEED))'
+	@echo 'make difftest  $(DIFFTEST_N) generated and $(DIFFTEST_MUTATE_N) rewritten real operations per graph (demo + composed fixtures), fedgate vs Apollo and Hive Gateway (SEED=$(DIFFTEST_SEED))'
 	@echo 'make compose   recompose gateway.graphql from the demo subgraph schemas (subgraphs/demo/supergraph.yaml)'
 
 run:
@@ -130,18 +133,21 @@ fuzz:
 # process with every feature on (build tag attack; about a minute), then
 # the hostile-caller regression tests of the packages. Lines starting with
 # FIGURE are the bounds measured.
-ATTACK_TESTS := TestSlowBodiesHoldNeitherMemoryNorSlots|TestReadingBudgetRefusesAtOnce|TestClaimHeadersCannotBeForged|TestConnectionHeadersNotForwarded|TestConcurrentCallersNeverShareAComputation|TestPrivateScopeNeverCrossesCallers|TestFieldMergeWorkRefused|TestRefusedRequestsNeverValidate|TestAPQRegistersOnlyAcceptedDocuments|TestClientFieldsClippedInLog|TestInboundDedupe.*|TestDedupeSharesIdenticalQueries|TestResponseCacheKeepsAuthorizationApart
+ATTACK_TESTS := TestSlowBodiesHoldNeitherMemoryNorSlots|TestReadingBudgetRefusesAtOnce|TestClaimHeadersCannotBeForged|TestConnectionHeadersNotForwarded|TestConcurrentCallersNeverShareAComputation|TestPrivateScopeNeverCrossesCallers|TestFieldMergeWorkRefused|TestRefusedRequestsNeverValidate|TestAPQRegistersOnlyAcceptedDocuments|TestClientFieldsClippedInLog|TestInboundDedupe.*|TestDedupeSharesIdenticalQueries|TestResponseCacheKeepsAuthorizationApart|TestSubgraphVaryKeepsCallersApart|TestConnectionsPerAddressBounded|TestConnectionLimitOverTLS|TestTokenCookieBesideAHeaderToken|TestHeaderCountBounded|TestJWKSRefreshOutlivesTheCallerThatAsked|TestRunLimitsAfterMergeWork|TestObjectKeysAllocateOnce
 attack: deps
 	$(GO) test -tags attack -count=1 -v -timeout 5m ./attack/
-	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./subgraphs/ ./e2e/
+	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./server/request/ ./subgraphs/ ./auth/ ./limits/ ./e2e/
 
 # difftest: the differential test (e2e/difftest, docs/differential.md) on
-# the demo graph and every composed fixture; the report of every case goes
-# to bin/difftest-report.txt.
+# the demo graph and every composed fixture, with generated operations and
+# then with rewritten real ones (DIFFTEST_MUTATE=1); the reports of every
+# case go to bin/difftest-report.txt and bin/difftest-mutate-report.txt.
 difftest: deps
 	@mkdir -p $(BIN)
 	DIFFTEST_N=$(DIFFTEST_N) DIFFTEST_SEED=$(DIFFTEST_SEED) DIFFTEST_GRAPHS=all DIFFTEST_REPORT=$(CURDIR)/$(BIN)/difftest-report.txt \
 		$(GO) test -count=1 -timeout 90m -run '^TestDifferential$$' -v ./e2e/difftest
+	DIFFTEST_MUTATE=1 DIFFTEST_N=$(DIFFTEST_MUTATE_N) DIFFTEST_SEED=$(DIFFTEST_SEED) DIFFTEST_GRAPHS=all DIFFTEST_REPORT=$(CURDIR)/$(BIN)/difftest-mutate-report.txt \
+		$(GO) test -count=1 -timeout 30m -run '^TestDifferential$$' -v ./e2e/difftest
 
 compose:
 	$(GO) run ./cmd/gateway compose --config subgraphs/demo/supergraph.yaml -o gateway.graphql

@@ -83,6 +83,19 @@ func start(t *testing.T, extra string, rateLimited ...bool) *gateway {
 // startLimits is start with limits, the YAML of the limits section.
 func startLimits(t *testing.T, tiers, extra string) *gateway {
 	t.Helper()
+	return startConfig(t, tiers, "", extra)
+}
+
+// startWithServer is start (not rate limited) with more keys of the server
+// section, each line indented by two spaces.
+func startWithServer(t *testing.T, serverKeys string) *gateway {
+	t.Helper()
+	return startConfig(t, "limits:\n  tiers:\n    default: {requests: 100000, window: 1s}", serverKeys, "")
+}
+
+// startConfig is startLimits with more keys of the server section.
+func startConfig(t *testing.T, tiers, serverKeys, extra string) *gateway {
+	t.Helper()
 	rs := redistest.Start(t)
 	// The gateway binds a free port itself and logs it: a port found free
 	// here and handed over could be taken by another process meanwhile.
@@ -93,6 +106,7 @@ server:
   max_inflight_requests: 200
   read_timeout: 5s
   read_header_timeout: 5s
+%s
 redis:
   url: %s
   timeout: 1s
@@ -112,7 +126,7 @@ auth:
 cache:
   response: {default_max_age: 10s}
   entity: {enabled: true}
-%s`, rs.URL(), secret, tiers, extra)
+%s`, serverKeys, rs.URL(), secret, tiers, extra)
 	path := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -213,7 +227,11 @@ func (g *gateway) realClients(n int, stop <-chan struct{}) (lat []time.Duration,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			client := &http.Client{Timeout: 10 * time.Second}
+			// Real clients come from an address of their own: the
+			// attacks come from 127.0.0.1, and one address holds at
+			// most server.max_connections_per_address connections.
+			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+				DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
 			for {
 				select {
 				case <-stop:
@@ -356,6 +374,142 @@ func TestIdleConnections(t *testing.T) {
 		}
 	}
 	underAttack(t, g, "1000 idle keep-alive connections", 3*time.Second)
+}
+
+// TestOneAddressManyConnections: one address opens 2,000 keep-alive
+// connections (each makes one request and goes quiet, held for
+// idle_timeout) to a gateway allowed 1,500 file descriptors (its subgraph
+// and Redis connections need some too): unbounded
+// (max_connections_per_address: 0) and with the default bound (1,000).
+// Reported: what the address holds, the gateway's descriptors and peak
+// RSS, and real clients (of another address) meanwhile. Unbounded, the
+// address takes every descriptor: the gateway can accept nothing more and
+// dial nothing, and real clients fail.
+func TestOneAddressManyConnections(t *testing.T) {
+	const n, fds = 2000, 1500
+	req := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(realQuery), realQuery)
+	for _, tc := range []struct {
+		name, extra string
+		held        int
+	}{
+		{"unbounded", "  max_connections_per_address: 0", 0},
+		{"default bound", "", 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := startWithServer(t, tc.extra)
+			limit := exec.Command("prlimit", "--pid", strconv.Itoa(g.cmd.Process.Pid), fmt.Sprintf("--nofile=%d:%d", fds, fds))
+			if out, err := limit.CombinedOutput(); err != nil {
+				t.Skipf("prlimit: %v %s", err, out)
+			}
+			conns := dialMany(t, g.addr, n, req)
+			// Each connection gets its answer (200; 429
+			// CLIENT_INFLIGHT_LIMIT for some, sent at once; or 429
+			// CONNECTION_LIMIT and closed), or none when the gateway
+			// could not accept it.
+			var mu sync.Mutex
+			status := map[string]int{}
+			var wg sync.WaitGroup
+			for _, c := range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+					code := "none"
+					if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+						var body struct {
+							Errors []struct {
+								Extensions struct{ Code string } `json:"extensions"`
+							} `json:"errors"`
+						}
+						_ = json.NewDecoder(resp.Body).Decode(&body)
+						resp.Body.Close()
+						code = strconv.Itoa(resp.StatusCode)
+						if len(body.Errors) > 0 {
+							code += " " + body.Errors[0].Extensions.Code
+						}
+					}
+					mu.Lock()
+					status[code]++
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			open := g.openFiles()
+			t.Logf("FIGURE %d connections of one address, %s, %d descriptors: answers %v, the gateway holds %d descriptors",
+				n, tc.name, fds, status, open)
+			if tc.held > 0 && (status["429 CONNECTION_LIMIT"] != n-tc.held || open > tc.held+100) {
+				t.Errorf("%s: answers %v, %d descriptors, want %d refused CONNECTION_LIMIT and at most %d descriptors", tc.name, status, open, n-tc.held, tc.held+100)
+			}
+			if tc.held == 0 {
+				// Reported, not asserted: what the attack did before.
+				stop := make(chan struct{})
+				time.AfterFunc(3*time.Second, func() { close(stop) })
+				lat, failed := g.realClients(4, stop)
+				t.Logf("FIGURE %d connections of one address, %s: real clients: %d served, %d failed, p99 %v", n, tc.name, len(lat), failed, p99(lat))
+				return
+			}
+			underAttack(t, g, fmt.Sprintf("%d connections of one address, %s", n, tc.name), 3*time.Second)
+		})
+	}
+}
+
+// openFiles counts the gateway's open file descriptors.
+func (g *gateway) openFiles() int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", g.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// TestManyHeaders: a request carrying as many tiny headers as
+// server.max_header_bytes (64 KiB) holds, about 9,000, to a gateway whose
+// rules forward every header ("*"): each header is copied, sorted and
+// hashed for the dedupe and caller keys and sent with every subgraph
+// fetch. Reported: the gateway's CPU per request beside a plain one's.
+func TestManyHeaders(t *testing.T) {
+	g := start(t, "", false)
+	c, err := net.Dial("tcp", g.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	send := func(headers int) (int, string, int) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", len(realQuery))
+		for i := range headers {
+			fmt.Fprintf(&b, "%s:v\r\n", strconv.FormatInt(int64(i)+36, 36))
+		}
+		b.WriteString("\r\n" + realQuery)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, b.String()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body), b.Len()
+	}
+	for _, n := range []int{10, 9000} {
+		const reqs = 20
+		st, body, size := send(n)
+		before := g.cpu()
+		for range reqs {
+			send(n)
+		}
+		per := (g.cpu() - before) / reqs
+		t.Logf("FIGURE %d headers (%d bytes) forwarded by \"*\": %d, %v CPU per request", n, size, st, per)
+		if n > 100 && (st != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(body, "REQUEST_HEADERS_TOO_MANY")) {
+			t.Errorf("%d headers: %d %.200s, want 431 REQUEST_HEADERS_TOO_MANY", n, st, body)
+		}
+		if n > 100 && per > 5*time.Millisecond {
+			t.Errorf("%d headers: %v CPU per request, want under 5ms", n, per)
+		}
+	}
 }
 
 // worstDocument is the costliest document for validation found within

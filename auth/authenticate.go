@@ -21,6 +21,12 @@ import (
 // browser sends a cookie set for two paths or domains twice, often with
 // the same value, and its user cannot tell): every copy forwarded is the
 // verified one.
+//
+// A token in the header beside another one in the token cookie is refused
+// too: the header's was verified while a rule forwarding Cookie sent the
+// cookie's on, unverified, to a subgraph that may read its caller from it
+// (before, the header won and the cookie went along). The same token in
+// both is one.
 func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err error) {
 	if cfg.Header != "" {
 		values := r.Header.Values(cfg.Header)
@@ -28,19 +34,18 @@ func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err er
 			return "", true, errRepeatedToken
 		}
 		if len(values) == 1 && values[0] != "" {
-			h := values[0]
-			if cfg.Prefix == "" {
-				return strings.TrimSpace(h), true, nil
+			token, err := headerToken(values[0], cfg.Prefix)
+			if err != nil {
+				return "", true, err
 			}
-			scheme, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
-			if !ok || !strings.EqualFold(scheme, cfg.Prefix) {
-				return "", true, errBadAuthHeader
+			if cfg.Cookie != "" {
+				for _, v := range rawCookies(r.Header["Cookie"], cfg.Cookie) {
+					if v != "" && v != token {
+						return "", true, errRepeatedToken
+					}
+				}
 			}
-			rest = strings.TrimSpace(rest)
-			if rest == "" {
-				return "", true, errBadAuthHeader
-			}
-			return rest, true, nil
+			return token, true, nil
 		}
 	}
 	if cfg.Cookie != "" {
@@ -65,6 +70,22 @@ func TokenFrom(r *http.Request, cfg JWTConfig) (token string, found bool, err er
 		return cookies[0].Value, true, nil
 	}
 	return "", false, nil
+}
+
+// headerToken is the token of a token header's value h after prefix.
+func headerToken(h, prefix string) (string, error) {
+	if prefix == "" {
+		return strings.TrimSpace(h), nil
+	}
+	scheme, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, prefix) {
+		return "", errBadAuthHeader
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" {
+		return "", errBadAuthHeader
+	}
+	return rest, nil
 }
 
 // rawCookies returns the values of the cookies named name in the Cookie

@@ -42,7 +42,13 @@ func TestTokenFromRefusesRepeats(t *testing.T) {
 		{name: "malformed value alone", cookies: []string{"session=forg\xe9d"}, found: true, err: errBadCookie},
 		{name: "empty cookie twice", cookies: []string{"session=; session="}},
 		{name: "other cookies", cookies: []string{"a=1; b=2", "session=c"}, token: "c", found: true},
-		{name: "header wins over a cookie", headers: []string{"Bearer a"}, cookies: []string{"session=c"}, token: "a", found: true},
+		// A rule forwarding Cookie would send the cookie's token on,
+		// unverified, beside the header's verified one.
+		{name: "a header and another token cookie", headers: []string{"Bearer a"}, cookies: []string{"session=c"}, found: true, err: errRepeatedToken},
+		{name: "a header and the same token cookie", headers: []string{"Bearer a"}, cookies: []string{"other=x; session=a"}, token: "a", found: true},
+		{name: "a header and an empty token cookie", headers: []string{"Bearer a"}, cookies: []string{"session="}, token: "a", found: true},
+		{name: "a header and a malformed token cookie", headers: []string{"Bearer a"}, cookies: []string{`session=forged\`}, found: true, err: errRepeatedToken},
+		{name: "a header and other cookies", headers: []string{"Bearer a"}, cookies: []string{"a=1; b=2"}, token: "a", found: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -28,7 +28,9 @@ type jwksSource struct {
 	issuers    []string
 	refresh    time.Duration
 	minRefresh time.Duration
-	client     *http.Client
+	// timeout bounds a fetch (JWKSConfig.Timeout).
+	timeout time.Duration
+	client  *http.Client
 
 	mu          sync.Mutex
 	keys        []*verificationKey
@@ -50,12 +52,12 @@ func newJWKSSource(c JWKSConfig, client *http.Client) *jwksSource {
 	if s.minRefresh <= 0 {
 		s.minRefresh = defaultJWKSMinRefresh
 	}
+	s.timeout = c.Timeout
+	if s.timeout <= 0 {
+		s.timeout = defaultJWKSTimeout
+	}
 	if s.client == nil {
-		timeout := c.Timeout
-		if timeout <= 0 {
-			timeout = defaultJWKSTimeout
-		}
-		s.client = &http.Client{Timeout: timeout}
+		s.client = &http.Client{Timeout: s.timeout}
 	}
 	return s
 }
@@ -111,8 +113,36 @@ func (s *jwksSource) update(ctx context.Context, force bool) bool {
 	s.fetches++
 	s.mu.Unlock()
 
-	keys, digest, err := s.fetch(ctx)
+	if force {
+		// At start and in the background: the process's context.
+		s.store(s.fetch(ctx))
+		close(ch)
+		return true
+	}
+	// Asked for by a request, the fetch is everyone's (it spends
+	// minRefresh): it runs to its own deadline whether or not that
+	// request stays. Before, it ran under the request's context, and a
+	// client sending a made-up kid and hanging up cancelled it: repeated
+	// every minRefresh, the issuer's new key stayed unknown until the
+	// background refresh.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+	go func() {
+		defer cancel()
+		s.store(s.fetch(fctx))
+		close(ch)
+	}()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+	return true
+}
+
+// store keeps the keys of a fetch (or, when it failed, those held) and
+// ends the fetch under way.
+func (s *jwksSource) store(keys []*verificationKey, digest [32]byte, err error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err != nil {
 		slog.Warn("jwks fetch failed; keeping the keys held", "url", s.url, "error", err)
 	} else {
@@ -123,9 +153,6 @@ func (s *jwksSource) update(ctx context.Context, force bool) bool {
 		}
 	}
 	s.fetching = nil
-	s.mu.Unlock()
-	close(ch)
-	return true
 }
 
 func (s *jwksSource) fetch(ctx context.Context) ([]*verificationKey, [32]byte, error) {

@@ -20,11 +20,14 @@ type jwksServer struct {
 	mu      sync.Mutex
 	jwks    []string
 	fetches atomic.Int32
+	// delay, in nanoseconds, is how long each answer waits.
+	delay atomic.Int64
 }
 
 func newJWKSServer(t *testing.T, jwks ...string) *jwksServer {
 	s := &jwksServer{jwks: jwks}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(s.delay.Load()))
 		s.fetches.Add(1)
 		s.mu.Lock()
 		body := `{"keys":[` + strings.Join(s.jwks, ",") + `]}`
@@ -165,5 +168,38 @@ func TestParseJWKSSkipsUnusableKeys(t *testing.T) {
 	}
 	if _, err := parseJWKS([]byte(`{"keys":[`+jwkOf("sym", keys.hmac)+`]}`), nil); err == nil {
 		t.Error("a set of only a symmetric key was accepted without HS* allowed")
+	}
+}
+
+// TestJWKSRefreshOutlivesTheCallerThatAsked: a token with a made-up key
+// id makes the gateway fetch the key set; the fetch belongs to everyone
+// (it spends the minimum interval), so the request that started it
+// leaving must not abort it. Before, it ran under that request's context:
+// an attacker sending a made-up kid and hanging up at once (every
+// min_refresh_interval) cancelled each fetch, and the issuer's new key
+// stayed unknown until the background refresh (refresh_interval, 5m by
+// default): every token signed with it was refused meanwhile.
+func TestJWKSRefreshOutlivesTheCallerThatAsked(t *testing.T) {
+	srv := newJWKSServer(t, jwkOf("k1", &keys.rsa.PublicKey))
+	v, _ := jwksVerifier(t, srv.URL, time.Hour, time.Hour)
+	// The issuer rotates to k2; its set now takes a while to answer.
+	srv.rotate(jwkOf("k2", &keys.p256.PublicKey))
+	srv.delay.Store(int64(300 * time.Millisecond))
+	// The minimum interval since the fetch at start has passed.
+	src := v.sources[0]
+	src.mu.Lock()
+	src.lastAttempt = time.Time{}
+	src.mu.Unlock()
+	// The attacker's request gives up after 20ms.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := v.Verify(ctx, sign(t, jwt.SigningMethodRS256, keys.rsa, "made-up", validClaims())); err == nil {
+		t.Fatal("a made-up kid verified")
+	}
+	// A caller with a token of the new key, once that fetch had time to
+	// end, is verified.
+	time.Sleep(600 * time.Millisecond)
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodES256, keys.p256, "k2", validClaims())); err != nil {
+		t.Fatalf("k2 after the rotation and an abandoned fetch: %v (%d fetches)", err, srv.fetches.Load())
 	}
 }

@@ -152,7 +152,10 @@ func (c *checker) checkDuration(node ast.Node, path string) bool {
 		}
 		d = 0 // a bare 0
 	}
-	if msg := zeroProblem(path, d); msg != "" {
+	if d != 0 {
+		return true
+	}
+	if msg := zeroProblem(path); msg != "" {
 		c.add(node, path, msg)
 		return false
 	}
@@ -165,9 +168,26 @@ func (c *checker) checkLeaf(node ast.Node, t reflect.Type, path string) bool {
 	v := reflect.New(t)
 	err := yaml.NodeToValue(node, v.Interface(), yaml.Strict())
 	if err == nil {
+		if isNumber(t) && v.Elem().IsZero() {
+			if msg := zeroNumberProblem(path); msg != "" {
+				c.add(node, path, msg)
+				return false
+			}
+		}
 		return true
 	}
 	c.add(node, path, leafMessage(node, t, err))
+	return false
+}
+
+// isNumber reports whether t is an integer or float kind (ByteSize too).
+func isNumber(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
 	return false
 }
 

@@ -116,6 +116,12 @@ type Server struct {
 	// MaxReadingBytes is the memory of the request bodies being read at
 	// once; 0 disables the budget.
 	MaxReadingBytes ByteSize `yaml:"max_reading_bytes"`
+	// MaxConnectionsPerAddress caps the connections one address holds
+	// open on the public listener (trusted proxies' are not counted); 0
+	// is unlimited.
+	MaxConnectionsPerAddress int `yaml:"max_connections_per_address"`
+	// MaxHeaderCount caps a request's header lines; 0 is unlimited.
+	MaxHeaderCount int `yaml:"max_header_count"`
 }
 
 // Supergraph says where the supergraph SDL comes from.
@@ -171,6 +177,9 @@ func Default() Config {
 			MaxInflightPerClient: httpDefaults.MaxInflightPerClient,
 			MaxHeaderBytes:       ByteSize(httpDefaults.MaxHeaderBytes),
 			MaxReadingBytes:      ByteSize(httpDefaults.MaxReadingBytes),
+
+			MaxConnectionsPerAddress: httpDefaults.MaxConnectionsPerAddress,
+			MaxHeaderCount:           httpDefaults.MaxHeaderCount,
 
 			MaxPlanningOptions: planner.DefaultBudget,
 		},
@@ -359,6 +368,12 @@ func (s Server) validate() error {
 	}
 	if s.MaxHeaderBytes < 4<<10 {
 		errs = append(errs, errors.New("server.max_header_bytes: must be at least 4KiB"))
+	}
+	if s.MaxHeaderCount < 0 {
+		errs = append(errs, errors.New("server.max_header_count: must not be negative (0 is unlimited)"))
+	}
+	if s.MaxConnectionsPerAddress < 0 {
+		errs = append(errs, errors.New("server.max_connections_per_address: must not be negative (0 is unlimited)"))
 	}
 	if s.MaxReadingBytes < 0 {
 		errs = append(errs, errors.New("server.max_reading_bytes: must not be negative"))

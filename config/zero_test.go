@@ -136,3 +136,115 @@ func TestZeroRefusedSaysWhatToWrite(t *testing.T) {
 		t.Fatalf("a duration and a key left out: %v %+v", err, cfg.Subscriptions)
 	}
 }
+
+// zeroNumberMeansNone are the number keys whose 0 in the file means
+// none: no limit, no budget, off, nothing kept, nothing sampled. Every
+// other number key refuses 0, either because it must be positive or
+// because its 0 once meant its default (zeroRefusedNumbers).
+var zeroNumberMeansNone = map[string]bool{
+	"server.max_inflight_bytes":                             true, // no memory budget
+	"server.max_inflight_requests":                          true, // unlimited
+	"server.max_inflight_per_client":                        true, // unlimited
+	"server.max_reading_bytes":                              true, // no read budget
+	"server.max_connections_per_address":                    true, // unlimited
+	"server.max_header_count":                               true, // unlimited
+	"redis.pool_size":                                       true, // the documented default: go-redis's own size
+	"subgraphs.all.pool.max_idle_conns":                     true, // no idle connection kept
+	"subgraphs.all.retry.budget_ratio":                      true, // only the floor
+	"subgraphs.all.retry.min_per_second":                    true, // no floor
+	"subgraphs.all.breaker.consecutive_failures":            true, // rule off
+	"subgraphs.all.bulkhead.max_concurrent":                 true, // unlimited
+	"subgraphs.overrides.NAME.pool.max_idle_conns":          true,
+	"subgraphs.overrides.NAME.retry.budget_ratio":           true,
+	"subgraphs.overrides.NAME.retry.min_per_second":         true,
+	"subgraphs.overrides.NAME.breaker.consecutive_failures": true,
+	"subgraphs.overrides.NAME.bulkhead.max_concurrent":      true,
+	"auth.jwt.cache_size":                                   true, // no token cache
+	"limits.max_tokens":                                     true, // each static limit: off
+	"limits.max_depth":                                      true,
+	"limits.max_aliases":                                    true,
+	"limits.max_fields":                                     true,
+	"limits.max_root_fields":                                true,
+	"limits.max_directives_per_field":                       true,
+	"limits.max_nesting":                                    true,
+	"limits.max_fragment_depth":                             true,
+	"limits.max_field_merges":                               true,
+	"limits.cost.max":                                       true, // no cost ceiling
+	"limits.tiers.NAME.requests":                            true, // unlimited
+	"limits.tiers.NAME.cost":                                true, // unlimited
+	"cache.apq.max_document_bytes":                          true, // no size cap on registered documents
+	"telemetry.tracing.sampling":                            true, // no new trace recorded
+}
+
+// numberKeys lists the integer and float keys under prefix as keys does.
+func numberKeys(t reflect.Type, prefix string) []string {
+	var out []string
+	walkKeys(t, prefix, func(key string, ft reflect.Type) {
+		if ft != durationType && isNumber(ft) {
+			out = append(out, key)
+		}
+	})
+	return out
+}
+
+// TestZeroNumbers: in the file, a number key's 0 means none (unlimited,
+// off) or is refused with a message; no key takes 0 for its default any
+// more. Before, subscriptions.buffer: 0 was 64 messages and
+// limits.clients.ipv6_prefix: 0 was 64 bits, while
+// server.max_inflight_requests: 0 is unlimited. Every number key of
+// Config must be classified (a new key fails this test until it is).
+func TestZeroNumbers(t *testing.T) {
+	all := numberKeys(reflect.TypeOf(Config{}), "")
+	if len(all) < 60 {
+		t.Fatalf("only %d number keys found: %v", len(all), all)
+	}
+	for key := range zeroNumberMeansNone {
+		if !slices.Contains(all, key) {
+			t.Errorf("zeroNumberMeansNone lists %s, no number key", key)
+		}
+	}
+	for _, key := range all {
+		for _, zero := range []string{"0", "0.0"} {
+			y := yamlFor(key, zero)
+			_, err := Parse([]byte(y), env(nil))
+			if zero == "0.0" && err != nil && strings.Contains(err.Error(), "want a whole number") {
+				continue // an integer key refuses 0.0 whatever it means
+			}
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
+			named := strings.ReplaceAll(strings.ReplaceAll(key, "NAME", nameIn(key)), "[]", "[0]")
+			refused := strings.Contains(msg, named+":")
+			switch {
+			case zeroNumberMeansNone[key] && err != nil:
+				t.Errorf("%s: %s refused, but it means none there:\n%s", key, zero, msg)
+			case !zeroNumberMeansNone[key] && !refused:
+				t.Errorf("%s: %s accepted, but the key is not listed as meaning none (zeroNumberMeansNone) (%v)\n%s", key, zero, err, y)
+			}
+		}
+	}
+}
+
+// TestZeroNumberRefusedSaysWhatToWrite: a number's 0 that once meant a
+// default is refused with its line, what it meant and what to write;
+// leaving the key out or writing a number still works.
+func TestZeroNumberRefusedSaysWhatToWrite(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"subscriptions:\n  buffer: 0\n", "line 2: subscriptions.buffer: 0 is refused here: it meant the default, 64, while 0 means none for other limits (server.max_inflight_requests); leave the key out or write 64"},
+		{"subscriptions:\n  burst_bytes: 0\n", "line 2: subscriptions.burst_bytes: 0 is refused here: it meant the default, 33554432 (32 MiB)"},
+		{"subscriptions:\n  subscribe_rate: 0.0\n", "subscriptions.subscribe_rate: 0 is refused here: it meant the default, 10"},
+		{"subscriptions:\n  upstream:\n    max_streams_per_connection: 0\n", "line 3: subscriptions.upstream.max_streams_per_connection: 0 is refused here"},
+		{"limits:\n  clients:\n    ipv6_prefix: 0\n", "line 3: limits.clients.ipv6_prefix: 0 is refused here: it meant the default, 64"},
+		{"coprocessor:\n  url: http://127.0.0.1:1\n  max_idle_conns: 0\n", "coprocessor.max_idle_conns: 0 is refused here: it meant the default, 64"},
+	} {
+		_, err := Parse([]byte(tc.yaml), env(nil))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	cfg, err := Parse([]byte("subscriptions:\n  buffer: 8\n  buffer_bytes: 4096\nlimits:\n  max_depth: 0\n"), env(nil))
+	if err != nil || cfg.Subscriptions.Buffer != 8 || cfg.Subscriptions.BufferBytes != 4096 || cfg.Subscriptions.BurstBytes != 0 || cfg.Limits.MaxDepth != 0 {
+		t.Fatalf("numbers and a key left out: %v %+v", err, cfg.Subscriptions)
+	}
+}

@@ -249,6 +249,26 @@ func parseHop(entry string, rfc7239 bool) (netip.Addr, bool) {
 	return ip.Unmap().WithZone(""), true
 }
 
+// PeerKey is what counts the connections of the TCP peer ip: its network
+// as the address source counts a client (an IPv6 address by its network
+// of IPv6Prefix bits, since one host may use any address of its /64), and
+// whether ip is a trusted proxy's, whose connections carry many clients.
+func (id *Identifier) PeerKey(ip netip.Addr) (netip.Prefix, bool) {
+	ip = ip.Unmap().WithZone("")
+	bits := id.cfg.IPv6Prefix
+	if bits == 0 {
+		bits = 64
+	}
+	if ip.Is4() {
+		bits = 32
+	}
+	p, err := ip.Prefix(min(bits, ip.BitLen()))
+	if err != nil {
+		p = netip.PrefixFrom(ip, ip.BitLen())
+	}
+	return p, id.trusted(ip)
+}
+
 // trusted reports whether ip is a trusted proxy's.
 func (id *Identifier) trusted(ip netip.Addr) bool {
 	for _, p := range id.proxies {

@@ -238,7 +238,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Clients.IPv6Prefix < 0 || c.Clients.IPv6Prefix > 128 {
-		bad("clients.ipv6_prefix", "must be between 0 and 128 (0 means 64)")
+		bad("clients.ipv6_prefix", "must be between 1 and 128")
 	}
 	switch c.Cost.Mode {
 	case CostOff, CostMeasure, CostEnforce:

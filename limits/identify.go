@@ -1,6 +1,9 @@
 package limits
 
-import "net/http"
+import (
+	"net/http"
+	"net/netip"
+)
 
 // Identify returns the client of r as the rate limits see it (the caller
 // from r's context, an API key or the address, in the configured order),
@@ -16,4 +19,14 @@ func (p *Policy) CredentialHeaders() []string {
 		return nil
 	}
 	return []string{p.ident.cfg.APIKeyHeader}
+}
+
+// PeerKey is what counts the connections of the TCP peer ip, and whether
+// ip is a trusted proxy's (Identifier.PeerKey); a nil Policy knows no
+// proxies and counts IPv6 peers by /64.
+func (p *Policy) PeerKey(ip netip.Addr) (netip.Prefix, bool) {
+	if p == nil {
+		return NewIdentifier(ClientsConfig{}).PeerKey(ip)
+	}
+	return p.ident.PeerKey(ip)
 }

@@ -483,8 +483,14 @@ func (b *builder) partOf(f *Field) *Defer {
 // path), where an entity fetch would ask again, maybe another subgraph
 // (one more request, and some subgraphs answer a provided field only
 // along its @provides path, as the federation audit's nested-provides).
+// It also reports false for an abstract type no object type implements
+// (emptyabstract.go): an entity fetch there answers no object, while g's
+// subgraph answers the position itself.
 func (b *builder) deferJump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field, path []string, prov *provided, part *Defer) bool {
 	if typ == b.op.RootType && !g.entity && len(path) == 0 {
+		return false
+	}
+	if len(objectTypes(b.sg.Full, typ)) == 0 {
 		return false
 	}
 	if prov.has(f.Name) && b.resolvable(g.graph, typ, f.Name, prov) {

@@ -36,6 +36,13 @@ func TestPrivateScopeNeverCrossesCallers(t *testing.T) {
 		{"header", `query($upc: ID!) { product(upc: $upc) { upc name headerRating } }`, "private, max-age=60",
 			func(d map[string]any) any { return d["product"].(map[string]any)["headerRating"] },
 			func(u string) any { return float64(rating(u)) }},
+		// The subgraph says private on a header line of its own (a
+		// middleware adding to another's max-age): HTTP reads the
+		// lines as one list. Before, the gateway read the first line
+		// only and shared alice's rating with bob.
+		{"header lines", `query($upc: ID!) { product(upc: $upc) { upc name headerRating } }`, "max-age=60\nprivate",
+			func(d map[string]any) any { return d["product"].(map[string]any)["headerRating"] },
+			func(u string) any { return float64(rating(u)) }},
 		{"root", `{ myNote }`, "",
 			func(d map[string]any) any { return d["myNote"] },
 			func(u string) any { return "note of " + u }},

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,10 +31,13 @@ import (
 type testSubgraph struct {
 	root   func(name string, args map[string]any, user string) any
 	entity func(rep map[string]any, user string) map[string]any
-	// cacheControl, when set, is the Cache-Control header of answers.
+	// cacheControl, when set, is the Cache-Control header of answers,
+	// one header line per line.
 	cacheControl string
-	delay        time.Duration
-	calls        atomic.Int64
+	// vary, when set, is the Vary header of answers.
+	vary  string
+	delay time.Duration
+	calls atomic.Int64
 	// reps counts the representations asked for.
 	reps atomic.Int64
 	// fail makes every answer a GraphQL error.
@@ -95,8 +99,14 @@ func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		data[key] = project(s.root(f.Name, args, user), f.SelectionSet)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if s.vary != "" {
+		w.Header().Set("Vary", s.vary)
+	}
 	if s.cacheControl != "" {
-		w.Header().Set("Cache-Control", s.cacheControl)
+		// One header line per line of cacheControl.
+		for _, v := range strings.Split(s.cacheControl, "\n") {
+			w.Header().Add("Cache-Control", v)
+		}
 	}
 	answer := map[string]any{"data": data}
 	if errs != nil {

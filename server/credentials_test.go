@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -195,4 +196,53 @@ func (h *headerRecorder) values() [][]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.seen)
+}
+
+// TestTokenCookieBesideAHeaderToken: with tokens read from the header and
+// from a cookie, a request carrying a valid token in the header and a
+// forged one in the cookie is refused when a rule forwards Cookie: the
+// subgraph would receive the cookie's token, which nobody verified, beside
+// the verified caller. Before, the header won and the forged cookie
+// reached the subgraph. The same token in both is served.
+func TestTokenCookieBesideAHeaderToken(t *testing.T) {
+	env := newCacheEnv(t)
+	cookies := recordRatingsHeader(t, env, "Cookie")
+	opts := server.DefaultOptions()
+	opts.Cache.Response.Enabled = false
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{KID: "test", Algorithms: []string{"HS256"}, Secret: testSecret}}
+	opts.Auth.JWT.Cookie = "session"
+	opts.Auth.Headers.All = auth.HeaderRules{Forward: []string{"Cookie"}}
+	g := env.rawGateway(t, opts)
+
+	token := tokenFor(t, "bob")
+	forged := "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9."
+	for _, c := range []struct {
+		name, cookie string
+		status       int
+	}{
+		{"a forged token cookie", "session=" + forged, http.StatusUnauthorized},
+		{"the same token", "session=" + token, http.StatusOK},
+		{"other cookies", "theme=dark", http.StatusOK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cookies.reset()
+			b, _ := json.Marshal(map[string]any{"query": "{ myNote }"})
+			req, _ := http.NewRequest(http.MethodPost, g.URL, bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Cookie", c.cookie)
+			a, err := g.do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Status != c.status {
+				t.Fatalf("status %d, want %d: %s", a.Status, c.status, a.Body)
+			}
+			for _, got := range cookies.values() {
+				if strings.Contains(strings.Join(got, ";"), forged) {
+					t.Errorf("the subgraph received the unverified token cookie: %q", got)
+				}
+			}
+		})
+	}
 }

@@ -89,6 +89,11 @@ var hostileFamilies = []hostileFamily{
 	{"undeclared variables", func(n int) (string, string) {
 		return `{ me { id } }`, `{` + repeatTo(n, `"k{i}":1`, ",") + `}`
 	}},
+	// Past 16 keys an object's duplicate key check made a map of its
+	// own, dropped at the object's end.
+	{"undeclared objects of 17 keys", func(n int) (string, string) {
+		return `{ me { id } }`, `{"l":[` + repeatTo(n, `{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1,"m":1,"n":1,"o":1,"p":1,"q":{i}}`, ",") + `]}`
+	}},
 	{"undeclared list variable", func(n int) (string, string) {
 		return `{ me { id } }`, `{"l":[` + repeatTo(n, "1", ",") + `]}`
 	}},

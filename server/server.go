@@ -155,12 +155,24 @@ type HTTPOptions struct {
 	// SERVICE_OVERLOADED. Buffers grow with the bytes received, so slow
 	// clients hold little of it. 0 is no budget.
 	MaxReadingBytes int64
+	// MaxConnectionsPerAddress is the most connections one address (an
+	// IPv6 address: its network, as the rate limits count it) holds
+	// open on the public listener; past it a new one is answered 429
+	// CONNECTION_LIMIT and closed. Trusted proxies' are not counted.
+	// 0 is unlimited.
+	MaxConnectionsPerAddress int
+	// MaxHeaderCount caps the header lines of a request (the values of
+	// every name); past it 431 REQUEST_HEADERS_TOO_MANY. MaxHeaderBytes
+	// admits thousands of tiny ones, each copied to every subgraph fetch
+	// a forward "*" rule makes. 0 is unlimited.
+	MaxHeaderCount int
 }
 
 // DefaultHTTPOptions are the defaults of HTTPOptions.
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
-		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20}
+		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20,
+		MaxConnectionsPerAddress: 1000, MaxHeaderCount: 100}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of
@@ -175,6 +187,9 @@ func (s *Server) HTTPServer() *http.Server {
 		ConnContext: joinwrite.ConnContext}
 	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
 		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
+	}
+	if h.MaxConnectionsPerAddress > 0 {
+		hs.ConnState = newConnLimit(h.MaxConnectionsPerAddress, s.opts.Policy).state
 	}
 	if ut := h.userTimeout(); ut > 0 {
 		// A client has WriteTimeout to read what the gateway sent, also
@@ -502,7 +517,9 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		if !s.opts.Introspection && len(d.errs) == 0 {
 			d.introspects = introspectingOperations(doc)
 		}
-		if s.caches.responses != nil {
+		if s.caches.responses != nil && len(d.errs) == 0 {
+			// Printing the document costs as much as parsing it: not for
+			// one refused as invalid, which no answer is cached for.
 			d.normalized = normalizedHash(doc)
 		}
 	}

@@ -45,6 +45,16 @@ type Options struct {
 	// MaxIdleConnsPerHost sizes the connection pool.
 	MaxIdleConnsPerHost int
 
+	// CacheKeyHeaders are the request headers the gateway's caches key
+	// answers by (cache.response.vary_headers): an answer whose Vary
+	// names another header its request carried is marked no-store, or
+	// private when that header is Authorization, Cookie or TokenHeader
+	// (private answers are keyed by the caller's verified identity).
+	CacheKeyHeaders []string
+	// TokenHeader is the header the gateway reads tokens from besides
+	// Authorization (auth.jwt.header).
+	TokenHeader string
+
 	// Tracer starts a span per fetch and per attempt; nil is a no-op.
 	Tracer trace.Tracer
 	// Propagate injects the W3C traceparent into subgraph requests.
@@ -69,8 +79,11 @@ type Client struct {
 	// sent through the pool (see send).
 	bufs    sync.Pool
 	headers sync.Pool
-	stop    context.CancelFunc
-	checks  sync.WaitGroup
+	// keyed holds Options.CacheKeyHeaders, identity the credential
+	// headers, canonical (varyCacheControl).
+	keyed, identity map[string]bool
+	stop            context.CancelFunc
+	checks          sync.WaitGroup
 }
 
 // subgraph is the state of one subgraph.
@@ -101,7 +114,14 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		cfg = *opts.Config
 	}
 	c := &Client{subgraphs: map[string]*subgraph{}, tracer: opts.Tracer, propagate: opts.Propagate,
-		metrics: opts.Metrics, logger: opts.Logger}
+		metrics: opts.Metrics, logger: opts.Logger, keyed: map[string]bool{},
+		identity: map[string]bool{"Authorization": true, "Cookie": true}}
+	for _, name := range opts.CacheKeyHeaders {
+		c.keyed[http.CanonicalHeaderKey(name)] = true
+	}
+	if opts.TokenHeader != "" {
+		c.identity[http.CanonicalHeaderKey(opts.TokenHeader)] = true
+	}
 	c.bufs.New = func() any {
 		a := &answer{pool: &c.bufs}
 		a.release = a.put
@@ -153,11 +173,15 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		// followed (the forwarded headers would go wherever it points),
 		// and the client's per-request header copies and redirect
 		// bookkeeping are not paid.
+		idlePerHost := set.Pool.MaxIdleConns
+		if idlePerHost == 0 {
+			idlePerHost = -1 // none kept, as the h1 pool; net/http reads 0 as its default of 2
+		}
 		sg.http = &http.Transport{
 			Proxy:               nil,
 			DialContext:         (&net.Dialer{Timeout: set.Pool.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        set.Pool.MaxIdleConns,
-			MaxIdleConnsPerHost: set.Pool.MaxIdleConns,
+			MaxIdleConnsPerHost: idlePerHost,
 			IdleConnTimeout:     set.Pool.IdleTimeout,
 			ForceAttemptHTTP2:   false,
 		}
@@ -361,7 +385,11 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 		// A 4xx is the gateway's request at fault, not the subgraph.
 		return nil, ferr, status < 500, status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 	}
-	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: r.Get("Cache-Control"), Header: r.Header, HeaderLines: r.Lines},
+	cc, vary := r.Combined2("Cache-Control", "Vary")
+	if vary != "" {
+		cc = varyCacheControl(cc, vary, h, c.keyed, c.identity)
+	}
+	return &executor.Response{Body: buf.Bytes(), Release: release, CacheControl: cc, Header: r.Header, HeaderLines: r.Lines},
 		nil, looksLikeJSONObject(buf.Bytes()), false
 }
 

@@ -244,29 +244,46 @@ func mergeAt(tree any, path []any, from any) {
 	deepMerge(at, from)
 }
 
+// deepMerge merges the entry from into the response tree into: objects key
+// by key, lists of one length item by item.
 func deepMerge(into, from any) {
-	dst, ok := into.(map[string]any)
-	src, ok2 := from.(map[string]any)
-	if !ok || !ok2 {
-		return
-	}
-	for k, v := range src {
-		if cur, has := dst[k]; has {
-			if cm, isMap := cur.(map[string]any); isMap {
-				deepMerge(cm, v)
+	switch dst := into.(type) {
+	case map[string]any:
+		src, ok := from.(map[string]any)
+		if !ok {
+			return
+		}
+		for k, v := range src {
+			if cur, has := dst[k]; has && mergeable(cur, v) {
+				deepMerge(cur, v)
 				continue
 			}
-			if cl, isList := cur.([]any); isList {
-				if vl, ok := v.([]any); ok && len(vl) == len(cl) {
-					for i := range cl {
-						deepMerge(cl[i], vl[i])
-					}
-					continue
-				}
-			}
+			dst[k] = v
 		}
-		dst[k] = v
+	case []any:
+		// Item by item, also the items of a list of lists.
+		src, ok := from.([]any)
+		if !ok || len(src) != len(dst) {
+			return
+		}
+		for i := range dst {
+			deepMerge(dst[i], src[i])
+		}
 	}
+}
+
+// mergeable reports whether deepMerge merges from into into (two objects,
+// or two lists of one length) rather than replacing it.
+func mergeable(into, from any) bool {
+	switch a := into.(type) {
+	case map[string]any:
+		_, ok := from.(map[string]any)
+		return ok
+	case []any:
+		b, ok := from.([]any)
+		return ok && len(a) == len(b)
+	}
+	return false
 }
 
 // SameUnordered reports whether a and b have the same data (object keys in

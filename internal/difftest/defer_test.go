@@ -112,6 +112,15 @@ func TestMergeIncremental(t *testing.T) {
 			wantData: `{"l":[{"id":1,"n":"a","o":{"x":1,"y":2}},{"id":2,"n":"b"}],"m":true}`,
 		},
 		{
+			// A root entry of a list of lists (fixture client_shapes:
+			// { grid { id } ... @defer { grid { __typename } } }).
+			name:        "lists of lists merge item by item",
+			contentType: ct,
+			body: part(`{"data":{"g":[[{"id":1}],[{"id":2},{"id":3}]]},"hasNext":true}`) +
+				part(`{"incremental":[{"data":{"g":[[{"t":"C"}],[{"t":"C"},{"t":"D"}]]},"path":[]}],"hasNext":false}`) + "\r\n-----\r\n",
+			wantData: `{"g":[[{"id":1,"t":"C"}],[{"id":2,"t":"C"},{"id":3,"t":"D"}]]}`,
+		},
+		{
 			name:        "errors of every payload, an entry under a nulled object merges nothing",
 			contentType: ct,
 			body: part(`{"data":{"a":null},"errors":[{"message":"x","path":["a"]}],"hasNext":true}`) +

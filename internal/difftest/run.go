@@ -26,12 +26,18 @@ type Endpoint struct {
 	URL  string
 }
 
+// Generator makes the operation for a seed: opgen.Generator (random walks
+// over the schema) and mutate.Generator (rewritten real operations) are.
+type Generator interface {
+	Generate(seed uint64) (opgen.Operation, error)
+}
+
 // Graph is one supergraph under test: its API schema, the generator of its
 // operations, fedgate's endpoint and the references'.
 type Graph struct {
 	Name    string
 	API     *ast.Schema
-	Gen     *opgen.Generator
+	Gen     Generator
 	Fedgate Endpoint
 	Refs    []Endpoint
 }
@@ -326,6 +332,11 @@ func (r *Runner) ask(ctx context.Context, g *Graph, op opgen.Operation) []Answer
 	}
 	wg.Wait()
 	return out
+}
+
+// Ask sends op to fedgate alone and returns its answer (one JSON body).
+func (r *Runner) Ask(ctx context.Context, g *Graph, op opgen.Operation) Result {
+	return r.post(ctx, g.Fedgate.URL, op, plainAccept)
 }
 
 // plainAccept asks for one JSON response.

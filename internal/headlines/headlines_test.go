@@ -3,6 +3,7 @@ package headlines
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +52,51 @@ func TestHeaderAppendKeepsOthers(t *testing.T) {
 	if want := (http.Header{"X-A": {"1", "3", "4"}, "X-B": {"2", "5"}}); !reflect.DeepEqual(h, want) {
 		t.Errorf("got %v, want %v", h, want)
 	}
+}
+
+// TestCombined: a header on several lines reads as one list, its values in
+// order joined by ", ", as net/http's Header.Values joined; one line reads
+// as Get reads it, without allocating.
+func TestCombined(t *testing.T) {
+	for _, tt := range []struct {
+		lines Lines
+		name  string
+		want  string
+	}{
+		{"", "Cache-Control", ""},
+		{"Content-Type: a\r\n", "Cache-Control", ""},
+		{"Cache-Control: max-age=60\r\n", "cache-control", "max-age=60"},
+		{"Cache-Control: max-age=60\r\nX: 1\r\ncache-control:  private \r\n", "Cache-Control", "max-age=60, private"},
+		{"Cache-Control:\r\nCache-Control: no-store\r\nCache-Control: max-age=1\r\n", "Cache-Control", ", no-store, max-age=1"},
+		{"Cache-Control-X: private\r\nCache-Control: max-age=60\r\n", "Cache-Control", "max-age=60"},
+	} {
+		got := tt.lines.Combined(tt.name)
+		if got != tt.want {
+			t.Errorf("%q.Combined(%q) = %q, want %q", tt.lines, tt.name, got, tt.want)
+		}
+		if h := tt.lines.Header(); strings.Join(h.Values(tt.name), ", ") != got {
+			t.Errorf("%q.Combined(%q) = %q, net/http's values %q", tt.lines, tt.name, got, h.Values(tt.name))
+		}
+	}
+	one := Lines("Content-Type: a\r\nCache-Control: max-age=60\r\n")
+	if n := testing.AllocsPerRun(10, func() { _ = one.Combined("Cache-Control") }); n != 0 {
+		t.Errorf("one line: %.0f allocations", n)
+	}
+}
+
+// BenchmarkCacheHeaders reads a subgraph answer's Cache-Control as the
+// transport does: Get (the first line only, before) and Combined2 with
+// Vary (every line of both).
+func BenchmarkCacheHeaders(b *testing.B) {
+	l := Lines("Content-Type: application/json\r\nDate: Mon, 07 Dec 2026 10:00:00 GMT\r\nContent-Length: 1234\r\nCache-Control: max-age=60\r\n")
+	b.Run("Get", func(b *testing.B) {
+		for b.Loop() {
+			_ = l.Get("Cache-Control")
+		}
+	})
+	b.Run("Combined2", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = l.Combined2("Cache-Control", "Vary")
+		}
+	})
 }

@@ -374,7 +374,8 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 	}
 	p.urls.store(effective)
 	return subgraphs.NewClient(urls, subgraphs.Options{Config: &cfg, Tracer: p.tel.Tracer, Propagate: p.tel.Propagate,
-		Metrics: p.tel.Metrics, Logger: p.tel.Logger}), nil
+		Metrics: p.tel.Metrics, Logger: p.tel.Logger, CacheKeyHeaders: p.cfg.Cache.Response.VaryHeaders,
+		TokenHeader: p.cfg.Auth.JWT.Header}), nil
 }
 
 // serverOptions maps the configuration onto the server's options.
@@ -417,7 +418,8 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	}
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
 	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
-		IdleTimeout: cfg.Server.IdleTimeout, WriteTimeout: cfg.Server.WriteTimeout, MaxInflightPerClient: cfg.Server.MaxInflightPerClient, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes)}
+		IdleTimeout: cfg.Server.IdleTimeout, WriteTimeout: cfg.Server.WriteTimeout, MaxInflightPerClient: cfg.Server.MaxInflightPerClient, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes),
+		MaxConnectionsPerAddress: cfg.Server.MaxConnectionsPerAddress, MaxHeaderCount: cfg.Server.MaxHeaderCount}
 	opts.HTTP.TCPUserTimeout = cfg.Server.UserTimeout()
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,

@@ -78,6 +78,15 @@ func (r Response) Get(name string) string {
 	return r.Lines.Get(name)
 }
 
+// Combined2 returns every value of the headers a and b, each joined by
+// ", " (a list header sent on several lines), "" when none.
+func (r Response) Combined2(a, b string) (string, string) {
+	if r.Header != nil {
+		return strings.Join(r.Header.Values(a), ", "), strings.Join(r.Header.Values(b), ", ")
+	}
+	return r.Lines.Combined2(a, b)
+}
+
 // Pool posts to one origin. Its methods may be called concurrently.
 type Pool struct {
 	addr string // host:port to dial
