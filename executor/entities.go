@@ -589,11 +589,30 @@ func (m *repMemo) same(obj *jsonvalue.Value) bool {
 		}
 	}
 	for i, rf := range m.req.Fields {
-		if !obj.FieldAt(rf.Key, &m.at[i]).SameLeaf(m.leaves[i]) {
+		// The member at the remembered index, when its key is the
+		// requirement's own string, without a call; else memberAt.
+		var v *jsonvalue.Value
+		if j, ms := m.at[i], obj.Members(); uint(j) < uint(len(ms)) && jsonvalue.SameString(ms[j].Key, rf.Key) {
+			v = ms[j].Value
+		} else {
+			v = memberAt(obj, rf.Key, &m.at[i])
+		}
+		if !v.SameLeaf(m.leaves[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// memberAt is obj's member key, looked for at *at first (FieldAt): the
+// lookup that appendAt and repMemo.same make when the member at *at has
+// another string than key, out of line so that its calls (memequal) do
+// not make theirs keep their values on the stack.
+func memberAt(obj *jsonvalue.Value, key string, at *uint32) *jsonvalue.Value {
+	if obj.Type() != jsonvalue.TypeObject {
+		return nil
+	}
+	return obj.FieldAt(key, at)
 }
 
 // isLeaf reports whether v is present and no object or list.

@@ -250,18 +250,11 @@ func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string, at []ui
 	}
 	// The member at the step's index, when its key is the path's own
 	// string (an answer's keys share the plan's), is taken here; any
-	// other lookup is stepAt's, whose calls would otherwise make every
+	// other lookup is memberAt's, whose calls would otherwise make every
 	// step keep its values on the stack.
 	if i, ms := at[0], v.Members(); uint(i) < uint(len(ms)) && jsonvalue.SameString(ms[i].Key, path[0]) {
 		return appendAt(out, ms[i].Value, path[1:], at[1:])
 	}
-	return appendAt(out, stepAt(v, path[0], &at[0]), path[1:], at[1:])
+	return appendAt(out, memberAt(v, path[0], &at[0]), path[1:], at[1:])
 }
 
-// stepAt is v's member key, looked for at *at first (FieldAt).
-func stepAt(v *jsonvalue.Value, key string, at *uint32) *jsonvalue.Value {
-	if v.Type() != jsonvalue.TypeObject {
-		return nil
-	}
-	return v.FieldAt(key, at)
-}
