@@ -257,4 +257,3 @@ func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string, at []ui
 	}
 	return appendAt(out, memberAt(v, path[0], &at[0]), path[1:], at[1:])
 }
-
