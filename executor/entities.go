@@ -140,11 +140,18 @@ func (e *execution) entityFetch(n *planner.Flatten) {
 	// cheaper to tell than to write the representation.
 	last, lastStart := -1, 0
 	lastObj := &batch.memo
+	// collectNew writes the representation of an object the memo could
+	// not tell apart: apart from collect, whose common case (the memo
+	// says it is the last one's) then keeps nothing on the stack.
+	var collectNew func(obj *jsonvalue.Value)
 	collect := func(obj *jsonvalue.Value) {
 		if last >= 0 && lastObj.same(obj) {
 			batch.add(obj, last)
 			return
 		}
+		collectNew(obj)
+	}
+	collectNew = func(obj *jsonvalue.Value) {
 		scratch = e.representation(scratch[:0], f, obj)
 		if scratch == nil {
 			return
@@ -283,7 +290,12 @@ func (e *execution) mergeEntityAnswers(f *planner.Fetch, batch *entityBatch, ent
 				if used[i] == usedLeavesOffPath {
 					pos = nil
 				}
-				mergeEntity(obj, ent, guard, pos)
+				if guard == nil {
+					// Most fetches: mergeEntity without a call.
+					merge(obj, ent, pos)
+				} else {
+					mergeEntity(obj, ent, guard, pos)
+				}
 			}
 		}
 	}
@@ -506,7 +518,7 @@ type repMemo struct {
 	// at member typenameAt: objects of one answer have it at the same
 	// place, where same looks first.
 	typename   *jsonvalue.Value
-	typenameAt int
+	typenameAt uint32
 	// leaves are the values of req.Fields, in order, and at the indexes of
 	// the members that hold them, where same looks first; in buf and atBuf
 	// while they fit (a key of a few fields, no allocation).
@@ -526,7 +538,7 @@ func (m *repMemo) set(f *planner.Fetch, obj *jsonvalue.Value) {
 	m.leaves, m.at = m.leaves[:0], m.at[:0]
 	for i, kv := range obj.Members() {
 		if kv.Key == "__typename" {
-			m.typename, m.typenameAt = kv.Value, i
+			m.typename, m.typenameAt = kv.Value, uint32(i)
 			break
 		}
 	}
@@ -568,18 +580,39 @@ func (m *repMemo) same(obj *jsonvalue.Value) bool {
 	if m.req == nil {
 		return false
 	}
+	// FieldAt is inlined where Field is not; the memo's index stays as
+	// it is when another object has __typename elsewhere.
 	at := m.typenameAt
-	if typename := obj.Field("__typename", &at); typename != nil || m.typename != nil {
+	if typename := obj.FieldAt("__typename", &at); typename != nil || m.typename != nil {
 		if !typename.SameLeaf(m.typename) {
 			return false
 		}
 	}
 	for i, rf := range m.req.Fields {
-		if !obj.FieldAt(rf.Key, &m.at[i]).SameLeaf(m.leaves[i]) {
+		// The member at the remembered index, when its key is the
+		// requirement's own string, without a call; else memberAt.
+		var v *jsonvalue.Value
+		if j, ms := m.at[i], obj.Members(); uint(j) < uint(len(ms)) && jsonvalue.SameString(ms[j].Key, rf.Key) {
+			v = ms[j].Value
+		} else {
+			v = memberAt(obj, rf.Key, &m.at[i])
+		}
+		if !v.SameLeaf(m.leaves[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// memberAt is obj's member key, looked for at *at first (FieldAt): the
+// lookup that appendAt and repMemo.same make when the member at *at has
+// another string than key, out of line so that its calls (memequal) do
+// not make theirs keep their values on the stack.
+func memberAt(obj *jsonvalue.Value, key string, at *uint32) *jsonvalue.Value {
+	if obj.Type() != jsonvalue.TypeObject {
+		return nil
+	}
+	return obj.FieldAt(key, at)
 }
 
 // isLeaf reports whether v is present and no object or list.

@@ -106,17 +106,32 @@ func (p *positions) walk(root *jsonvalue.Value, path []string, fn func(*jsonvalu
 		values = e.values
 	} else {
 		values = p.take()
+		// at holds, per step of the path, where its key was last found:
+		// the objects at one step mostly have one layout.
+		var hints [16]uint32
+		var at []uint32
+		if len(path) <= len(hints) {
+			at = hints[:len(path)]
+		} else {
+			at = make([]uint32, len(path))
+		}
 		if e != nil {
 			for _, v := range e.values {
-				values = appendAt(values, v, path[len(e.path):])
+				values = appendAt(values, v, path[len(e.path):], at[len(e.path):])
 			}
 		} else {
-			values = appendAt(values, root, path)
+			values = appendAt(values, root, path, at)
 		}
 		p.remember(path, values)
 	}
 	for _, v := range values {
-		walkPath(v, nil, fn)
+		if v.Type() == jsonvalue.TypeObject {
+			// Most values: what walkPath does with an object, without
+			// a call.
+			fn(v)
+		} else {
+			walkPath(v, nil, fn)
+		}
 	}
 }
 
@@ -155,9 +170,17 @@ func (p *positions) remember(path []string, values []*jsonvalue.Value) {
 }
 
 // changed forgets every remembered path through key: merge set a value
-// under key somewhere in the data.
+// under key somewhere in the data. It is inlined: a merge that reports
+// to no positions (nil) or to none remembered costs no call per key.
 func (p *positions) changed(key string) {
-	if p == nil || !contains(p.keys, key) {
+	if p != nil && len(p.keys) > 0 {
+		p.forget(key)
+	}
+}
+
+// forget is changed for a positions that remembers paths.
+func (p *positions) forget(key string) {
+	if !contains(p.keys, key) {
 		return
 	}
 	kept := p.entries[:0]
@@ -210,8 +233,9 @@ func contains(list []string, s string) bool {
 
 // appendAt appends the values path leads to below v: a key steps into an
 // object's field, "@" into each element of a list. Nulls at the end are
-// kept (walkPath skips them).
-func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string) []*jsonvalue.Value {
+// kept (walkPath skips them). at has an index per step of path, where
+// the step's key is looked for first (FieldAt); it changes only the cost.
+func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string, at []uint32) []*jsonvalue.Value {
 	if v == nil {
 		return out
 	}
@@ -220,9 +244,16 @@ func appendAt(out []*jsonvalue.Value, v *jsonvalue.Value, path []string) []*json
 	}
 	if path[0] == "@" {
 		for _, x := range v.Array() {
-			out = appendAt(out, x, path[1:])
+			out = appendAt(out, x, path[1:], at[1:])
 		}
 		return out
 	}
-	return appendAt(out, v.Get(path[0]), path[1:])
+	// The member at the step's index, when its key is the path's own
+	// string (an answer's keys share the plan's), is taken here; any
+	// other lookup is memberAt's, whose calls would otherwise make every
+	// step keep its values on the stack.
+	if i, ms := at[0], v.Members(); uint(i) < uint(len(ms)) && jsonvalue.SameString(ms[i].Key, path[0]) {
+		return appendAt(out, ms[i].Value, path[1:], at[1:])
+	}
+	return appendAt(out, memberAt(v, path[0], &at[0]), path[1:], at[1:])
 }

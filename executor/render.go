@@ -190,18 +190,14 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	// found: the merged data often holds them in the selection's order.
 	hint := 0
 	start := len(buf)
-	buf = append(buf, '{')
+	if len(fields) == 0 {
+		return append(buf, "{}"...), true
+	}
 	for i := range fields {
-		if r.redo {
-			// The response is rendered again keeping the path: what
-			// is left of this render is not needed.
-			return buf[:start], false
-		}
 		f := &fields[i]
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, f.JSONKey...)
+		// Every member is written with a comma before it; the first
+		// one's becomes the object's brace at the end.
+		buf = f.AppendMemberKey(buf)
 		var fv *jsonvalue.Value
 		if f.PlainLeaf() {
 			// Most fields: a leaf that is written as the data has it,
@@ -235,6 +231,13 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			}
 			fv = r.lookup(v, f, &hint)
 		}
+		if r.redo {
+			// The response is rendered again keeping the path: what
+			// is left of this render is not needed. Tested here, where
+			// it may have been set (by a field before or below this
+			// one), not for each plain leaf, which never sets it.
+			return buf[:start], false
+		}
 		var ok bool
 		if r.untracked {
 			buf, ok = r.value(buf, fv, 0, f)
@@ -247,12 +250,26 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			return buf[:start], false
 		}
 	}
+	buf[start] = '{'
 	return append(buf, '}'), true
 }
 
 // lookup returns the member of v that f reads: at the member r.at notes
-// for f, or from *hint on.
+// for f, or from *hint on. The member at r.at's index, when its key is
+// f.DataKey's own string (an answer's keys share the plan's), is taken
+// here without a call; anything else goes to lookupBy. With its calls
+// apart, the common case keeps nothing on the stack.
 func (r *renderer) lookup(v *jsonvalue.Value, f *planner.ShapeField, hint *int) *jsonvalue.Value {
+	if s := f.Slot(); s < len(r.at) {
+		if i, ms := r.at[s], v.Members(); uint(i) < uint(len(ms)) && jsonvalue.SameString(ms[i].Key, f.DataKey) {
+			return ms[i].Value
+		}
+	}
+	return r.lookupBy(v, f, hint)
+}
+
+// lookupBy is lookup by FieldAt or Field.
+func (r *renderer) lookupBy(v *jsonvalue.Value, f *planner.ShapeField, hint *int) *jsonvalue.Value {
 	if s := f.Slot(); s < len(r.at) {
 		return v.FieldAt(f.DataKey, &r.at[s])
 	}

@@ -423,3 +423,31 @@ func TestShapePlainLeaf(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendMemberKey: the comma and key are written alike whether they
+// fit the stored words or not, into a buffer with room or without, and
+// nothing before them changes.
+func TestAppendMemberKey(t *testing.T) {
+	s := shapeSchema(t)
+	for _, c := range []struct{ query, key string }{
+		{`{ one { id } }`, "one"},
+		{`{ a: one { id } }`, "a"},
+		{`{ abcdefghijkl: one { id } }`, "abcdefghijkl"},   // 16 bytes with ,"":
+		{`{ abcdefghijklm: one { id } }`, "abcdefghijklm"}, // 17: appended
+		{`{ averylongaliasforthefield: one { id } }`, "averylongaliasforthefield"},
+	} {
+		shape, err := planner.BuildShape(shapeOp(t, s, c.query), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := shapeField(t, shape.Root, c.key)
+		want := `{"x":1,"` + c.key + `":`
+		for _, room := range []int{0, 1, 15, 16, 64} {
+			buf := make([]byte, 0, len(`{"x":1`)+room)
+			buf = append(buf, `{"x":1`...)
+			if got := string(f.AppendMemberKey(buf)); got != want {
+				t.Errorf("%s with room %d: %q, want %q", c.key, room, got, want)
+			}
+		}
+	}
+}

@@ -160,6 +160,13 @@ func sameKey(a, b string) bool {
 	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
+// SameString reports whether a and b are the same string: the same bytes
+// (a key parsed against a Keys and the set's string of its text), not
+// only the same text. It never compares texts.
+func SameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
+}
+
 // SameKey reports whether a and b are the same text. It is string
 // equality, telling strings that share their bytes (keys parsed against a
 // Keys and the set's own strings) without comparing them.

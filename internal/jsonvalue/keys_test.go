@@ -215,3 +215,32 @@ func TestLookupsByOtherStrings(t *testing.T) {
 		t.Error("found a key the object does not have")
 	}
 }
+
+// TestSameString: only a string's own bytes are the same string; an
+// equal text elsewhere is not, and a parsed key of the set is the set's.
+func TestSameString(t *testing.T) {
+	text := []byte(`{"price":1,"name":"price"}`)
+	keys := NewKeys([]string{"price"})
+	var p Parser
+	v, err := p.ParseKeys(text, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, set := v.Members()[0].Key, keys.Intern("price")
+	other := v.Get("name").Str() // "price", parsed as a value: not interned
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{key, set, true},
+		{set, set, true},
+		{other, set, false},
+		{other, key, false},
+		{set, set[:3], false},
+		{"", "", true},
+	} {
+		if got := SameString(c.a, c.b); got != c.want {
+			t.Errorf("SameString(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -203,8 +203,17 @@ func (p *Parser) object(s []byte, i, depth int) (*Value, int, error) {
 		if i++; i < len(s) && s[i] <= ' ' {
 			i = skipWS(s, i)
 		}
-		x, end, err := p.member(s, i, depth)
-		if err != nil {
+		var x *Value
+		if i < len(s) && s[i] == '"' {
+			// Most members are strings: parsed here, a call less than
+			// through member.
+			text, plain, send, err := p.str(s, i+1)
+			if err != nil {
+				return nil, send, err
+			}
+			x = p.alloc(TypeString)
+			x.s, x.plain, end = text, plain, send
+		} else if x, end, err = p.member(s, i, depth); err != nil {
 			return nil, end, err
 		}
 		// keys has a bit per length and first byte of the keys so far: a

@@ -183,9 +183,10 @@ func (v *Value) Plain() bool {
 
 // SameLeaf reports whether v and w are present leaves (no object or
 // array) that are written alike: the same type and, for strings and
-// numbers, the same text.
+// numbers, the same text. A leaf is the same as itself without comparing
+// texts (an entity answer merged into several objects shares its leaves).
 func (v *Value) SameLeaf(w *Value) bool {
-	return v != nil && w != nil && v.t == w.t && v.t < TypeArray && v.s == w.s
+	return v != nil && w != nil && v.t < TypeArray && (v == w || v.t == w.t && v.s == w.s)
 }
 
 // Number returns a number's text as the document wrote it, "" for

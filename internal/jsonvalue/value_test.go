@@ -160,6 +160,10 @@ func TestSameLeaf(t *testing.T) {
 		{"o", "p", false},
 		{"a", "b", false},
 		{"o", "o", false},
+		{"a", "a", false},
+		{"s", "s", true}, // one value: no texts compared
+		{"n", "n", true},
+		{"null", "null", true},
 		{"s", "absent", false},
 		{"absent", "absent", false},
 	} {

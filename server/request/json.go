@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -134,9 +135,15 @@ func (s *scanner) str() (escaped bool, err error) {
 	s.pos++ // opening quote
 	for s.pos < len(s.data) {
 		// Runs of printable ASCII other than '"' and '\\' (most of a
-		// query) are skipped eight bytes at a time.
-		for len(s.data)-s.pos >= 8 && plainASCII(binary.LittleEndian.Uint64(s.data[s.pos:])) {
-			s.pos += 8
+		// query) are skipped eight bytes at a time, and the plain bytes
+		// of the word that ends one at once (a query's lines are short
+		// runs between \n escapes).
+		for len(s.data)-s.pos >= 8 {
+			n := plainRun(binary.LittleEndian.Uint64(s.data[s.pos:]))
+			s.pos += n
+			if n < 8 {
+				break
+			}
 		}
 		if s.pos >= len(s.data) {
 			break
@@ -180,9 +187,22 @@ const (
 // borrow from a lower byte can set a high bit only when that lower byte is
 // caught itself, so the test is exact.
 func plainASCII(x uint64) bool {
+	return plainMask(x) == 0
+}
+
+// plainMask has the high bit of each byte of the word x that is not
+// plainASCII, and may have it of bytes above such a byte (a borrow): the
+// lowest bit set is always a byte that is not.
+func plainMask(x uint64) uint64 {
 	quote := x ^ ('"' * lsb)
 	backslash := x ^ ('\\' * lsb)
-	return ((x-0x20*lsb)|(quote-lsb)|(backslash-lsb)|x)&msb == 0
+	return ((x - 0x20*lsb) | (quote - lsb) | (backslash - lsb) | x) & msb
+}
+
+// plainRun is the number of leading bytes of the word x (little-endian)
+// that plainASCII allows: 8 when all are.
+func plainRun(x uint64) int {
+	return bits.TrailingZeros64(plainMask(x)) >> 3
 }
 
 // escape checks the escape sequence at s.pos and moves past it.

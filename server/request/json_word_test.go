@@ -10,7 +10,8 @@ import (
 // plainByte is plainASCII's test for one byte.
 func plainByte(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }
 
-// TestPlainASCII compares the word test with the byte test: every byte
+// TestPlainASCII compares the word tests (plainASCII, and plainRun's
+// count of leading plain bytes) with the byte test: every byte
 // value at every position of a word of plain bytes, every pair of bytes
 // that are not plain (a borrow from a lower byte must not hide or fake
 // one), and random words.
@@ -23,6 +24,13 @@ func TestPlainASCII(t *testing.T) {
 		}
 		if got := plainASCII(binary.LittleEndian.Uint64(w[:])); got != want {
 			t.Fatalf("plainASCII(%q) = %v, want %v", w[:], got, want)
+		}
+		run := 0
+		for run < len(w) && plainByte(w[run]) {
+			run++
+		}
+		if got := plainRun(binary.LittleEndian.Uint64(w[:])); got != run {
+			t.Fatalf("plainRun(%q) = %d, want %d", w[:], got, run)
 		}
 	}
 	base := [8]byte{'a', 'b', 'c', ' ', '{', '}', '~', '0'}
