@@ -12,7 +12,8 @@ import (
 // Introspector answers __schema and __type from the API schema, as
 // graphql-js 16 does: built-in scalars no field or argument uses are left
 // out, possibleTypes lists object types only, directives can be
-// deprecated. @defer is advertised (the gateway delivers it incrementally,
+// deprecated, default values print coerced to their type (printDefault).
+// @defer is advertised (the gateway delivers it incrementally,
 // see ExecuteIncremental); @stream, which it does not implement, is not.
 type Introspector struct {
 	schema *ast.Schema
@@ -120,8 +121,10 @@ var scalarDescriptions = map[string]string{
 	"ID":      "The `ID` scalar type represents a unique identifier, often used to refetch an object or as key for a cache. The ID type appears in a JSON response as a String; however, it is not intended to be human-readable. When expected as an input type, any string (such as `\"4\"`) or integer (such as `4`) input value will be accepted as an ID.",
 }
 
-// printValue spaces a default value as graphql-js prints one: ", "
-// between list items and object fields, ": " after a field name.
+// printValue spaces a value's literal text as graphql-js prints values:
+// ", " between list items and object fields, ": " after a field name.
+// printDefault uses it for the literals it does not coerce (custom
+// scalars).
 func printValue(s *string) *string {
 	if s == nil {
 		return nil
@@ -325,15 +328,16 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 			if fields == nil {
 				return append(buf, "null"...)
 			}
+			defs := w.fieldDefs(t)
 			return appendEach(buf, len(fields), func(buf []byte, i int) []byte {
-				buf = w.field(buf, &fields[i], f.Selection)
+				buf = w.field(buf, &fields[i], defs.ForName(fields[i].Name), f.Selection)
 				return buf
 			})
 		case "inputFields":
 			if t.Kind() != "INPUT_OBJECT" {
 				return append(buf, "null"...)
 			}
-			return w.inputValues(buf, t.VisibleInputFields(w.includeDeprecated(f)), f.Selection)
+			return w.inputValues(buf, t.VisibleInputFields(w.includeDeprecated(f)), f.Selection, w.fieldDefs(t).ForName)
 		case "enumValues":
 			if t.Kind() != "ENUM" {
 				return append(buf, "null"...)
@@ -364,7 +368,19 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 	})
 }
 
-func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.ShapeSet) []byte {
+// fieldDefs returns the schema's definitions of the fields or input
+// fields of named type t.
+func (w introWriter) fieldDefs(t *introspection.Type) ast.FieldList {
+	if n := t.Name(); n != nil {
+		if def := w.in.schema.Types[*n]; def != nil {
+			return def.Fields
+		}
+	}
+	return nil
+}
+
+// field writes a __Field; def is its definition in the schema.
+func (w introWriter) field(buf []byte, fd *introspection.Field, def *ast.FieldDefinition, sel *planner.ShapeSet) []byte {
 	return w.each(buf, sel, "__Field", func(buf []byte, f *planner.ShapeField) []byte {
 		switch f.Name {
 		case "name":
@@ -372,7 +388,11 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.Sha
 		case "description":
 			return appendStr(buf, fd.Description())
 		case "args":
-			return w.inputValues(buf, fd.VisibleArgs(w.includeDeprecated(f)), f.Selection)
+			var args ast.ArgumentDefinitionList
+			if def != nil {
+				args = def.Arguments
+			}
+			return w.inputValues(buf, fd.VisibleArgs(w.includeDeprecated(f)), f.Selection, argDefs(args))
 		case "type":
 			return w.typ(buf, fd.Type, f.Selection)
 		case "isDeprecated":
@@ -384,7 +404,20 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, sel *planner.Sha
 	})
 }
 
-func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, sel *planner.ShapeSet) []byte {
+// argDefs looks up an argument in args as an input value definition.
+func argDefs(args ast.ArgumentDefinitionList) func(string) *ast.FieldDefinition {
+	return func(name string) *ast.FieldDefinition {
+		a := args.ForName(name)
+		if a == nil {
+			return nil
+		}
+		return &ast.FieldDefinition{Name: a.Name, Type: a.Type, DefaultValue: a.DefaultValue}
+	}
+}
+
+// inputValues writes a list of __InputValue; lookup finds each value's
+// definition in the schema, for its default value.
+func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, sel *planner.ShapeSet, lookup func(name string) *ast.FieldDefinition) []byte {
 	return appendEach(buf, len(values), func(buf []byte, i int) []byte {
 		v := &values[i]
 		buf = w.each(buf, sel, "__InputValue", func(buf []byte, f *planner.ShapeField) []byte {
@@ -396,6 +429,9 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 			case "type":
 				return w.typ(buf, v.Type, f.Selection)
 			case "defaultValue":
+				if d := lookup(v.Name); d != nil && d.DefaultValue != nil {
+					return appendStringText(buf, printDefault(w.in.schema, d.DefaultValue, d.Type))
+				}
 				return appendStr(buf, printValue(v.DefaultValue))
 			case "isDeprecated":
 				return strconv.AppendBool(buf, v.IsDeprecated())
@@ -432,7 +468,11 @@ func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *plan
 				return buf
 			})
 		case "args":
-			return w.inputValues(buf, d.VisibleArgs(w.includeDeprecated(f)), f.Selection)
+			var args ast.ArgumentDefinitionList
+			if def := w.in.schema.Directives[d.Name]; def != nil {
+				args = def.Arguments
+			}
+			return w.inputValues(buf, d.VisibleArgs(w.includeDeprecated(f)), f.Selection, argDefs(args))
 		}
 		return append(buf, "null"...)
 	})

@@ -63,7 +63,8 @@ func graphqlJS(t *testing.T) string {
 }
 
 // TestIntrospectionMatchesGraphQLJS introspects the API schemas of the
-// demo and of the composed fixtures with fedgate and with graphql-js 16
+// demo, of the composed fixtures and of testdata/introspection_defaults
+// with fedgate and with graphql-js 16
 // (buildSchema of the same API schema, its types sorted by name as Apollo
 // Gateway's API schema has them) and compares the answers, the order of
 // __Schema.types included.
@@ -76,7 +77,10 @@ func TestIntrospectionMatchesGraphQLJS(t *testing.T) {
 	sdls := map[string]string{"demo": gateway.DemoSupergraph}
 	files, _ := filepath.Glob("../testdata/compose/*/supergraph.graphql")
 	more, _ := filepath.Glob("../testdata/supergraphs/*.graphql")
-	for _, f := range append(files, more...) {
+	files = append(files, more...)
+	// Default values of every kind, which graphql-js prints coerced.
+	files = append(files, "testdata/introspection_defaults.graphql")
+	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -115,6 +119,9 @@ func TestIntrospectionMatchesGraphQLJS(t *testing.T) {
 		}
 		apis[name] = b.String()
 		loaded[name] = sg
+	}
+	if loaded["introspection_defaults"] == nil {
+		t.Fatal("testdata/introspection_defaults.graphql does not load")
 	}
 	input, _ := json.Marshal(map[string]any{"query": fullIntrospection, "schemas": apis})
 	in := filepath.Join(t.TempDir(), "input.json")

@@ -1,0 +1,55 @@
+package executor
+
+import (
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// TestJSNumber checks numbers against JavaScript's String(number), the
+// expected texts printed by Node.js 20.
+func TestJSNumber(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want string
+	}{
+		{1, "1"},
+		{-1, "-1"},
+		{0.1, "0.1"},
+		{1500, "1500"},
+		{1e21, "1e+21"},
+		{1e20, "100000000000000000000"},
+		{1.5e-7, "1.5e-7"},
+		{0.000001, "0.000001"},
+		{1e-7, "1e-7"},
+		{123456789012345678901234567890, "1.2345678901234568e+29"},
+		{-2.5e-10, "-2.5e-10"},
+		{3.141592653589793, "3.141592653589793"},
+		{5e-324, "5e-324"},
+		{1.7976931348623157e308, "1.7976931348623157e+308"},
+		{123.456, "123.456"},
+		{-1234.5e30, "-1.2345e+33"},
+		{0.30000000000000004, "0.30000000000000004"},
+	} {
+		if got := jsNumber(c.in); got != c.want {
+			t.Errorf("jsNumber(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestPrintDefaultCycle checks that a default value filling in a field
+// whose own default is of the same input type ends: graphql-js overflows
+// its stack on such a schema; fedgate fills each field's default in once
+// per path.
+func TestPrintDefaultCycle(t *testing.T) {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: `
+input A { a: A = {} b: [A] = {} x: Int = 1 }
+type Query { f(a: A = {}): Int }`})
+	arg := schema.Query.Fields.ForName("f").Arguments.ForName("a")
+	got := printDefault(schema, arg.DefaultValue, arg.Type)
+	want := "{a: {b: [{x: 1}], x: 1}, b: [{a: {x: 1}, x: 1}], x: 1}"
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
