@@ -24,18 +24,25 @@ const CodeConnectionLimit = "CONNECTION_LIMIT"
 // for idle_timeout or read_header_timeout, about 17 KB of memory and a
 // descriptor the subgraph connections need too. Trusted proxies
 // (limits.clients.trusted_proxies) are not counted: their connections
-// carry many clients.
+// carry many clients. The bound applies only while the listener holds
+// at least busyAt counted connections in all (by default half the
+// process's descriptor limit): an address that is not listed as a
+// proxy but carries many clients (a load balancer, an ingress, a NAT)
+// is never refused while descriptors are plentiful, and when they run
+// short the addresses holding the most are the ones refused.
 type connLimit struct {
 	max    int
+	busyAt int
 	policy *limits.Policy
 
 	mu    sync.Mutex
+	total int
 	open  map[netip.Prefix]int
 	conns map[net.Conn]netip.Prefix
 }
 
-func newConnLimit(max int, policy *limits.Policy) *connLimit {
-	return &connLimit{max: max, policy: policy, open: map[netip.Prefix]int{}, conns: map[net.Conn]netip.Prefix{}}
+func newConnLimit(max, busyAt int, policy *limits.Policy) *connLimit {
+	return &connLimit{max: max, busyAt: busyAt, policy: policy, open: map[netip.Prefix]int{}, conns: map[net.Conn]netip.Prefix{}}
 }
 
 // state is the http.Server's ConnState hook: it counts a new connection
@@ -52,18 +59,20 @@ func (l *connLimit) state(c net.Conn, st http.ConnState) {
 			return
 		}
 		l.mu.Lock()
-		if l.open[key] >= l.max {
+		if l.open[key] >= l.max && l.total >= l.busyAt {
 			l.mu.Unlock()
 			refuseConn(c, l.max)
 			return
 		}
 		l.open[key]++
+		l.total++
 		l.conns[c] = key
 		l.mu.Unlock()
 	case http.StateClosed, http.StateHijacked:
 		l.mu.Lock()
 		if key, ok := l.conns[c]; ok {
 			delete(l.conns, c)
+			l.total--
 			if l.open[key]--; l.open[key] <= 0 {
 				delete(l.open, key)
 			}

@@ -57,6 +57,7 @@ func TestConnectionsPerAddressBounded(t *testing.T) {
 	const max = 20
 	opts := server.DefaultOptions()
 	opts.HTTP.MaxConnectionsPerAddress = max
+	opts.HTTP.ConnectionsBusyAt = 0
 	lc := limits.DefaultConfig()
 	lc.Clients.TrustedProxies = []string{"127.0.0.3"}
 	opts.Policy = limits.NewPolicy(lc, limits.PolicyOptions{})
@@ -141,6 +142,7 @@ func TestConnectionLimitOverTLS(t *testing.T) {
 	const max = 5
 	opts := server.DefaultOptions()
 	opts.HTTP.MaxConnectionsPerAddress = max
+	opts.HTTP.ConnectionsBusyAt = 0
 	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
 	ts := httptest.NewUnstartedServer(g.Handler)
 	ts.Config = g.Handler.HTTPServer()

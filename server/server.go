@@ -159,8 +159,16 @@ type HTTPOptions struct {
 	// IPv6 address: its network, as the rate limits count it) holds
 	// open on the public listener; past it a new one is answered 429
 	// CONNECTION_LIMIT and closed. Trusted proxies' are not counted.
-	// 0 is unlimited.
+	// 0 is unlimited. It applies only while the listener holds
+	// ConnectionsBusyAt counted connections or more.
 	MaxConnectionsPerAddress int
+	// ConnectionsBusyAt is the count of connections on the public
+	// listener (trusted proxies' left out) from which
+	// MaxConnectionsPerAddress applies; below it every address may hold
+	// any number. The default is half the process's file descriptor
+	// limit, so that an unlisted load balancer's connections are refused
+	// only when descriptors run short. 0 applies the bound always.
+	ConnectionsBusyAt int
 	// MaxHeaderCount caps the header lines of a request (the values of
 	// every name); past it 431 REQUEST_HEADERS_TOO_MANY. MaxHeaderBytes
 	// admits thousands of tiny ones, each copied to every subgraph fetch
@@ -172,7 +180,7 @@ type HTTPOptions struct {
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
 		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20,
-		MaxConnectionsPerAddress: 1000, MaxHeaderCount: 100}
+		MaxConnectionsPerAddress: 1000, ConnectionsBusyAt: halfDescriptorLimit(), MaxHeaderCount: 100}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of
@@ -189,7 +197,7 @@ func (s *Server) HTTPServer() *http.Server {
 		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
 	}
 	if h.MaxConnectionsPerAddress > 0 {
-		hs.ConnState = newConnLimit(h.MaxConnectionsPerAddress, s.opts.Policy).state
+		hs.ConnState = newConnLimit(h.MaxConnectionsPerAddress, h.ConnectionsBusyAt, s.opts.Policy).state
 	}
 	if ut := h.userTimeout(); ut > 0 {
 		// A client has WriteTimeout to read what the gateway sent, also
