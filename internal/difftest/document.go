@@ -23,32 +23,6 @@ func SelectedOnly(op opgen.Operation) (only opgen.Operation, ok bool) {
 	if sel == nil {
 		return op, false
 	}
-	used := map[string]bool{}
-	var walk func(set ast.SelectionSet)
-	walk = func(set ast.SelectionSet) {
-		for _, s := range set {
-			switch s := s.(type) {
-			case *ast.Field:
-				walk(s.SelectionSet)
-			case *ast.InlineFragment:
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if used[s.Name] {
-					continue
-				}
-				used[s.Name] = true
-				if f := doc.Fragments.ForName(s.Name); f != nil {
-					walk(f.SelectionSet)
-				}
-			}
-		}
-	}
-	walk(sel.SelectionSet)
-	out := &ast.QueryDocument{Operations: ast.OperationList{sel}}
-	for _, f := range doc.Fragments {
-		if used[f.Name] {
-			out.Fragments = append(out.Fragments, f)
-		}
-	}
+	out := &ast.QueryDocument{Operations: ast.OperationList{sel}, Fragments: opgen.UsedFragments(doc, sel.SelectionSet)}
 	return opgen.Operation{Query: opgen.Print(out), OperationName: op.OperationName, Variables: op.Variables}, true
 }

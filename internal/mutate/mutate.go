@@ -21,7 +21,6 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 	validatorrules "github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/fedgate/gateway/internal/opgen"
@@ -143,7 +142,7 @@ func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen
 			if !ok || next.Query == op.Query && mapsEqual(next.Variables, op.Variables) && next.OperationName == op.OperationName {
 				continue
 			}
-			if Validate(g.schema, next) != nil || expandedAliases(next.Query) > opgen.MaxExpandedAliases {
+			if Validate(g.schema, next) != nil || opgen.ExpandedAliases(next.Query) > opgen.MaxExpandedAliases {
 				continue
 			}
 			op = next
@@ -326,42 +325,4 @@ func Validate(schema *ast.Schema, op opgen.Operation) error {
 		return fmt.Errorf("invalid document: %w", errs)
 	}
 	return nil
-}
-
-// expandedAliases is the most aliased fields of one operation of query,
-// fragments expanded where they are spread (as opgen bounds them), or 0
-// when query does not parse.
-func expandedAliases(query string) int {
-	doc, err := parser.ParseQuery(&ast.Source{Input: query})
-	if err != nil {
-		return 0
-	}
-	var count func(set ast.SelectionSet, depth int) int
-	count = func(set ast.SelectionSet, depth int) int {
-		if depth > 64 {
-			return 0
-		}
-		n := 0
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Alias != "" && s.Alias != s.Name {
-					n++
-				}
-				n += count(s.SelectionSet, depth+1)
-			case *ast.InlineFragment:
-				n += count(s.SelectionSet, depth+1)
-			case *ast.FragmentSpread:
-				if f := doc.Fragments.ForName(s.Name); f != nil {
-					n += count(f.SelectionSet, depth+1)
-				}
-			}
-		}
-		return n
-	}
-	most := 0
-	for _, op := range doc.Operations {
-		most = max(most, count(op.SelectionSet, 0))
-	}
-	return most
 }

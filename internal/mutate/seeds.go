@@ -146,7 +146,7 @@ func ForSchema(schema *ast.Schema, docs []string, mutations bool) []opgen.Operat
 			if root == nil || !rootFieldsExist(root, doc, op.SelectionSet, 0) || introspects(doc, op) {
 				continue
 			}
-			single := &ast.QueryDocument{Operations: ast.OperationList{op}, Fragments: usedFragments(doc, op.SelectionSet)}
+			single := &ast.QueryDocument{Operations: ast.OperationList{op}, Fragments: opgen.UsedFragments(doc, op.SelectionSet)}
 			cand := opgen.Operation{Query: opgen.Print(single), OperationName: op.Name, Variables: map[string]any{}}
 			for _, v := range op.VariableDefinitions {
 				if v.DefaultValue == nil && v.Type.NonNull {
@@ -189,44 +189,11 @@ func rootFieldsExist(root *ast.Definition, doc *ast.QueryDocument, set ast.Selec
 	return true
 }
 
-// usedFragments returns the fragment definitions of doc that set spreads,
-// directly or through other fragments, in document order.
-func usedFragments(doc *ast.QueryDocument, set ast.SelectionSet) ast.FragmentDefinitionList {
-	used := map[string]bool{}
-	var walk func(ast.SelectionSet)
-	walk = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				walk(s.SelectionSet)
-			case *ast.InlineFragment:
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if used[s.Name] {
-					continue
-				}
-				used[s.Name] = true
-				if f := doc.Fragments.ForName(s.Name); f != nil {
-					walk(f.SelectionSet)
-				}
-			}
-		}
-	}
-	walk(set)
-	var out ast.FragmentDefinitionList
-	for _, f := range doc.Fragments {
-		if used[f.Name] {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // introspects reports whether op (with its fragments) asks __schema or
 // __type: the references order introspection answers differently from
 // each other (docs/differential.md), so such seeds tell little.
 func introspects(doc *ast.QueryDocument, op *ast.OperationDefinition) bool {
-	single := &ast.QueryDocument{Operations: ast.OperationList{op}, Fragments: usedFragments(doc, op.SelectionSet)}
+	single := &ast.QueryDocument{Operations: ast.OperationList{op}, Fragments: opgen.UsedFragments(doc, op.SelectionSet)}
 	text := opgen.Print(single)
 	return strings.Contains(text, "__schema") || strings.Contains(text, "__type(") || strings.Contains(text, "__type (")
 }

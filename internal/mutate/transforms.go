@@ -6,6 +6,8 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+
+	"github.com/fedgate/gateway/internal/opgen"
 )
 
 // transform is one rewrite a client might make. fn edits the rewrite's
@@ -729,7 +731,7 @@ func inlineSpread(m *rewrite) bool {
 	(*c.set)[c.i] = &ast.InlineFragment{TypeCondition: f.TypeCondition, Directives: copyDirectives(spread.Directives), SelectionSet: copySet(f.SelectionSet)}
 	used := map[string]bool{}
 	for _, o := range m.doc.Operations {
-		for _, u := range usedFragments(m.doc, o.SelectionSet) {
+		for _, u := range opgen.UsedFragments(m.doc, o.SelectionSet) {
 			used[u.Name] = true
 		}
 	}

@@ -166,7 +166,7 @@ func (g *Generator) Generate(seed uint64) (Operation, error) {
 			lastErr = err
 			continue
 		}
-		if n := expandedAliases(op.Query); n > MaxExpandedAliases {
+		if n := ExpandedAliases(op.Query); n > MaxExpandedAliases {
 			// The budget counts fragments as they are spread; a rare
 			// document of nested named fragments still has more.
 			lastErr = fmt.Errorf("%d aliases with fragments expanded", n)
@@ -195,7 +195,7 @@ func (g *Generator) Rejected(seed uint64) []Rejection {
 		op := g.generate(rand.New(rand.NewPCG(seed, attempt)))
 		err := Validate(g.schema, op)
 		if err == nil {
-			if n := expandedAliases(op.Query); n > MaxExpandedAliases {
+			if n := ExpandedAliases(op.Query); n > MaxExpandedAliases {
 				err = fmt.Errorf("%d aliases with fragments expanded", n)
 			}
 		}
@@ -212,10 +212,10 @@ func (g *Generator) Rejected(seed uint64) []Rejection {
 // alias limits (fedgate's default limits.max_aliases is 30) count so.
 const MaxExpandedAliases = 30
 
-// expandedAliases is the most aliased fields of one operation of query,
+// ExpandedAliases is the most aliased fields of one operation of query,
 // fragments expanded where they are spread (a fragment spread twice counts
 // twice), or 0 when query does not parse.
-func expandedAliases(query string) int {
+func ExpandedAliases(query string) int {
 	doc, err := parser.ParseQuery(&ast.Source{Input: query})
 	if err != nil {
 		return 0
