@@ -36,9 +36,8 @@ type connLimit struct {
 	policy *limits.Policy
 
 	mu    sync.Mutex
-	total int
 	open  map[netip.Prefix]int
-	conns map[net.Conn]netip.Prefix
+	conns map[net.Conn]netip.Prefix // the counted ones: len is the total
 }
 
 func newConnLimit(max, busyAt int, policy *limits.Policy) *connLimit {
@@ -59,20 +58,18 @@ func (l *connLimit) state(c net.Conn, st http.ConnState) {
 			return
 		}
 		l.mu.Lock()
-		if l.open[key] >= l.max && l.total >= l.busyAt {
+		if l.open[key] >= l.max && len(l.conns) >= l.busyAt {
 			l.mu.Unlock()
 			refuseConn(c, l.max)
 			return
 		}
 		l.open[key]++
-		l.total++
 		l.conns[c] = key
 		l.mu.Unlock()
 	case http.StateClosed, http.StateHijacked:
 		l.mu.Lock()
 		if key, ok := l.conns[c]; ok {
 			delete(l.conns, c)
-			l.total--
 			if l.open[key]--; l.open[key] <= 0 {
 				delete(l.open, key)
 			}
