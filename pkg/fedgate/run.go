@@ -378,6 +378,23 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 		TokenHeader: p.cfg.Auth.JWT.Header}), nil
 }
 
+// httpOptions maps the server section onto the listener's options. It
+// starts from server.DefaultHTTPOptions, so that an option the
+// configuration has no key for keeps its default (ConnectionsBusyAt,
+// half the descriptor limit) instead of Go's zero, which for
+// ConnectionsBusyAt applied the per-address bound always.
+func httpOptions(s config.Server) server.HTTPOptions {
+	h := server.DefaultHTTPOptions()
+	h.ReadHeaderTimeout, h.ReadTimeout, h.IdleTimeout, h.WriteTimeout = s.ReadHeaderTimeout, s.ReadTimeout, s.IdleTimeout, s.WriteTimeout
+	h.TCPUserTimeout = s.UserTimeout()
+	h.MaxInflightPerClient = s.MaxInflightPerClient
+	h.MaxHeaderBytes = int(s.MaxHeaderBytes)
+	h.MaxReadingBytes = int64(s.MaxReadingBytes)
+	h.MaxConnectionsPerAddress = s.MaxConnectionsPerAddress
+	h.MaxHeaderCount = s.MaxHeaderCount
+	return h
+}
+
 // serverOptions maps the configuration onto the server's options.
 func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) server.Options {
 	cfg := p.cfg
@@ -417,10 +434,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 		popt.Redis = p.redis.Client()
 	}
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
-	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
-		IdleTimeout: cfg.Server.IdleTimeout, WriteTimeout: cfg.Server.WriteTimeout, MaxInflightPerClient: cfg.Server.MaxInflightPerClient, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes),
-		MaxConnectionsPerAddress: cfg.Server.MaxConnectionsPerAddress, MaxHeaderCount: cfg.Server.MaxHeaderCount}
-	opts.HTTP.TCPUserTimeout = cfg.Server.UserTimeout()
+	opts.HTTP = httpOptions(cfg.Server)
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
 		Health: func() any { return p.current.Load().Health() }}
