@@ -66,6 +66,9 @@ type observer struct {
 	tracer   trace.Tracer
 	inflight atomic.Int64
 	draining atomic.Bool
+	// refusals counts and logs what the listener refuses before this
+	// layer sees a request.
+	refusals *refusals
 }
 
 func (s *Server) initObserve() {
@@ -73,6 +76,7 @@ func (s *Server) initObserve() {
 	if s.obs.tracer == nil {
 		s.obs.tracer = noop.NewTracerProvider().Tracer("")
 	}
+	s.obs.refusals = newRefusals(s.opts.Observe.Metrics, s.opts.Observe.RequestLog)
 	if s.reading != nil {
 		s.opts.Observe.Metrics.ObserveReading(s.reading.InUse)
 	}
@@ -127,6 +131,7 @@ func (s *Server) routes() {
 		// request's CPU).
 		if max := s.opts.HTTP.MaxHeaderCount; tooManyHeaders(r, max) {
 			refuseHeaders(w, r, max)
+			s.obs.refusals.record(refusedHeadersTooMany, addressOf(r.RemoteAddr), http.StatusRequestHeaderFieldsTooLarge)
 			return
 		}
 		// The stream transports (WebSocket, SSE, multipart) answer on the
