@@ -357,6 +357,7 @@ type document struct {
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
