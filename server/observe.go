@@ -102,7 +102,14 @@ func (s *Server) Drain() { s.obs.draining.Store(true) }
 func (s *Server) InFlight() int64 { return s.obs.inflight.Load() }
 
 // ServeHTTP implements http.Handler through the public ServeMux (routes).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// The connection of a request with a chunked body is closed after its
+// answer (smuggling.go).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.TransferEncoding) > 0 {
+		closeAfterChunked(w)
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // routes builds the ServeMux of the public listener: the probes, the
 // metrics when they have no listener of their own, the playground's
