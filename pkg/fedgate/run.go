@@ -23,7 +23,6 @@ import (
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/registry"
@@ -332,7 +331,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(joinwrite.Listener(ln)) }()
+	go func() { done <- hs.Serve(srv.Listener(ln)) }()
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
 		"subgraphs", len(sg.Graphs), "playground", cfg.Server.Playground)
 	select {
