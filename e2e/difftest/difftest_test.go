@@ -1,8 +1,11 @@
 package difftest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,6 +76,8 @@ import (
 //	                      again alone, and, failing again, the operation
 //	                      is counted "reference crashed/timed out"
 //	DIFFTEST_REF_HEAP_MB=4096 node's heap cap for each reference
+//	DIFFTEST_SUBLOG=      file: every request the fixture subgraphs get,
+//	                      with the caller's User-Agent (with DIFFTEST_SERVE)
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -304,6 +310,9 @@ func start(t *testing.T, src graphSource) (*started, error) {
 		if h == nil {
 			return nil, fmt.Errorf("no handler for subgraph %s", g.Name)
 		}
+		if path := os.Getenv("DIFFTEST_SUBLOG"); path != "" {
+			h = logRequests(t, path, src.name+"/"+g.Name, h)
+		}
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		urls[g.Name] = srv.URL + demo.Path
@@ -330,6 +339,35 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	gw := httptest.NewServer(s)
 	t.Cleanup(gw.Close)
 	return &started{name: src.name, demo: src.demo, external: src.external, sg: sg, fedgate: gw.URL + "/graphql", refSDL: refSDL}, nil
+}
+
+var subLog struct {
+	sync.Mutex
+	f *os.File
+}
+
+// logRequests appends every request h gets to the file path (one line:
+// graph/subgraph, the caller's User-Agent, which tells the gateways apart,
+// and the body), to see what each gateway sent a subgraph for one
+// operation (DIFFTEST_SERVE).
+func logRequests(t *testing.T, path, name string, h http.Handler) http.Handler {
+	subLog.Lock()
+	defer subLog.Unlock()
+	if subLog.f == nil {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subLog.f = f
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		subLog.Lock()
+		fmt.Fprintf(subLog.f, "%s %q %s\n", name, r.Header.Get("User-Agent"), body)
+		subLog.Unlock()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // knownCase is a line of testdata/known.txt: "GRAPH SEED INDEX HASH # why",

@@ -104,7 +104,9 @@ type process struct {
 // print READY, and serves it behind the front (BaseURL). Stop ends both.
 func StartReference(name, script, dir string, opts ReferenceOptions) (*Reference, error) {
 	r := &Reference{Name: name, script: script, dir: dir, opts: opts.withDefaults(), Refused: map[string]string{},
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+		// Idle connections are dropped before node's keep-alive timeout
+		// (5 s) closes them under a request.
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 2 * time.Second}}}
 	p, err := r.spawn()
 	if err != nil {
 		return nil, err
@@ -233,30 +235,39 @@ func (r *Reference) forward(ctx context.Context, p *process, path string, body [
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Deadline)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+path, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := r.client.Do(req)
-	if err == nil {
-		var b []byte
-		b, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err == nil {
-			return answer{status: resp.StatusCode, body: b}, nil
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+path, bytes.NewReader(body))
+		if err != nil {
+			return answer{}, err
 		}
-	}
-	if ctx.Err() == context.DeadlineExceeded {
-		return answer{}, fmt.Errorf("timed out after %s: %w", r.opts.Deadline, context.DeadlineExceeded)
-	}
-	// The process may still be ending; an error from a live process is a
-	// broken connection to it.
-	select {
-	case <-p.done:
-		return answer{}, fmt.Errorf("crashed: %s", p.crashReason())
-	case <-time.After(2 * time.Second):
-		return answer{}, fmt.Errorf("no answer: %w", err)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := r.client.Do(req)
+		if err == nil {
+			var b []byte
+			b, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				return answer{status: resp.StatusCode, body: b}, nil
+			}
+		}
+		if ctx.Err() == context.DeadlineExceeded {
+			return answer{}, fmt.Errorf("timed out after %s: %w", r.opts.Deadline, context.DeadlineExceeded)
+		}
+		// The process may still be ending; an error from a live process
+		// is a broken connection to it: node closes an idle keep-alive
+		// connection as the next request goes out on it. Asked once more.
+		wait := 2 * time.Second
+		if attempt == 0 {
+			wait = 200 * time.Millisecond
+		}
+		select {
+		case <-p.done:
+			return answer{}, fmt.Errorf("crashed: %s", p.crashReason())
+		case <-time.After(wait):
+			if attempt > 0 {
+				return answer{}, fmt.Errorf("no answer: %w", err)
+			}
+		}
 	}
 }
 

@@ -149,6 +149,23 @@ func TestReferenceRetriesTheRequestsARunawayStalled(t *testing.T) {
 	}
 }
 
+// TestReferenceKeepAliveRaceIsNoCrash: node closes an idle keep-alive
+// connection just as the front sends the next request on it ("connection
+// reset by peer" from a live process); the front asks again on the same
+// process instead of restarting it and counting a crash.
+func TestReferenceKeepAliveRaceIsNoCrash(t *testing.T) {
+	t.Setenv("FAKEREF_DROP_SECOND", "1")
+	r := fakeReference(t)
+	for i := 0; i < 6; i++ {
+		if got := askFake(t, r, "{ ok }"); got.status != 200 || got.died != "" {
+			t.Fatalf("request %d: %+v", i, got)
+		}
+	}
+	if n, why := r.Restarts(); n != 0 {
+		t.Errorf("%d restarts of a live process: %s", n, why)
+	}
+}
+
 type fixedGen []opgen.Operation
 
 func (g fixedGen) Generate(seed uint64) (opgen.Operation, error) {

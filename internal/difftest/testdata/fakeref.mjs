@@ -11,6 +11,14 @@
 import { createServer } from "node:http";
 
 const http = createServer((req, res) => {
+  // FAKEREF_DROP_SECOND=1: the second request on each keep-alive
+  // connection finds it closed, as when node's keep-alive timeout closes
+  // an idle connection just as the next request goes out on it.
+  req.socket.served = (req.socket.served ?? 0) + 1;
+  if (process.env.FAKEREF_DROP_SECOND && req.socket.served === 2) {
+    req.socket.destroy();
+    return;
+  }
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
