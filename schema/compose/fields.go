@@ -211,7 +211,7 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 		}
 	}
 	f.description = mergeDescriptions(descs)
-	f.applied = s.mergeApplied(applied)
+	f.applied = s.mergeApplied(applied, true)
 	typed := resolving
 	typ, ok := s.outputType(types)
 	if !ok {
@@ -360,7 +360,7 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 		}
 		ma.typ = typ
 		ma.description = mergeDescriptions(descs)
-		ma.applied = s.mergeApplied(applied)
+		ma.applied = s.mergeApplied(applied, false)
 		f.args = append(f.args, ma)
 	}
 }
