@@ -43,6 +43,7 @@ Commands:
   compose  compose subgraph schemas into a supergraph (rover's supergraph.yaml)
   subgraph publish, check, list, delete or roll back subgraph schemas in a
            running gateway's registry (registry.enabled; docs/registry.md)
+  version  the build: module version, commit, Go version
   help     this text; "gateway help COMMAND" (or "gateway COMMAND --help")
            shows a command's synopsis, flags and examples
 
@@ -64,6 +65,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"plan":     planCmd,
 	"compose":  composeCmd,
 	"subgraph": subgraphCmd,
+	"version":  versionCmd,
 }
 
 // errUsage marks a command-line mistake (exit status 2); the flag package

@@ -2,6 +2,7 @@ package fedgate
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -126,6 +128,7 @@ func TestCLIGolden(t *testing.T) {
 		{"help-plan", []string{"help", "plan"}},
 		{"help-compose", []string{"help", "compose"}},
 		{"help-subgraph", []string{"help", "subgraph"}},
+		{"help-version", []string{"help", "version"}},
 		{"no-command", nil},
 		{"unknown-command", []string{"nosuch"}},
 		{"mistyped-command", []string{"serv"}},
@@ -169,5 +172,22 @@ func TestHelpFlagsValue(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "  --introspect\n") {
 		t.Errorf("--introspect line:\n%s", stdout.String())
+	}
+}
+
+// TestVersion: gateway version prints the build on one line, and as JSON
+// with --json; the serve and demo start-up log has the same.
+func TestVersion(t *testing.T) {
+	stdout, stderr, code := runMain(t, "version")
+	if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "fedgate ") || !strings.HasSuffix(stdout, " "+runtime.Version()+"\n") {
+		t.Errorf("gateway version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, _, code = runMain(t, "version", "--json")
+	var b buildInfo
+	if err := json.Unmarshal([]byte(stdout), &b); code != 0 || err != nil || b.Go != runtime.Version() || b.Version == "" {
+		t.Errorf("gateway version --json: exit %d, %v, %q", code, err, stdout)
+	}
+	if _, stderr, code := runMain(t, "version", "extra"); code != 2 || !strings.Contains(stderr, "unexpected argument") {
+		t.Errorf("gateway version extra: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package fedgate
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,9 +185,10 @@ func TestWatchWithSupergraphFlag(t *testing.T) {
 	p.stop(t)
 }
 
-// TestSupergraphFileMistakes: serving a file that is not a supergraph says
-// what the file is and the command that makes a supergraph.
-func TestSupergraphFileMistakes(t *testing.T) {
+// TestServeMistakes: serving a file that is not a supergraph says what the
+// file is and the command that makes a supergraph; a wrong subgraph name
+// or a taken address says what to change.
+func TestServeMistakes(t *testing.T) {
 	dir := t.TempDir()
 	rover := filepath.Join(dir, "supergraph.yaml")
 	os.WriteFile(rover, []byte("federation_version: =2.3.2\nsubgraphs:\n  a:\n    routing_url: http://a\n    schema:\n      file: a.graphql\n"), 0o644)
@@ -215,5 +217,15 @@ func TestSupergraphFileMistakes(t *testing.T) {
 	_, stderr, code := runMain(t, "serve", "--config", cfg, "--supergraph", "../../gateway.graphql", "--subgraph-url", "product=http://127.0.0.1:1/graphql")
 	if want := "its subgraphs are accounts, inventory, products, reviews"; code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("--subgraph-url product=...: exit %d, stderr does not say %q:\n%s", code, want, stderr)
+	}
+	// An address in use names the key and the flag that choose another.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, stderr, code = runMain(t, "serve", "--config", cfg, "--supergraph", "../../gateway.graphql", "--listen", ln.Addr().String())
+	if want := "server.listen (--listen): listen tcp " + ln.Addr().String(); code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("--listen on an address in use: exit %d, stderr does not say %q:\n%s", code, want, stderr)
 	}
 }

@@ -306,6 +306,8 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		return err
 	}
 	slog.SetDefault(p.tel.Logger)
+	b := readBuildInfo()
+	slog.Info("starting", "build", b.Version, "revision", b.Revision, "go", b.Go)
 	p.startMetrics()
 	if cfg.Redis.URL != "" {
 		if p.redis, err = cache.NewRedis(cache.RedisOptions{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, PoolSize: cfg.Redis.PoolSize}); err != nil {
@@ -360,7 +362,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	go reloadOnHangup(hupCtx, hup, file, reg != nil)
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("server.listen (--listen): %w", err)
 	}
 	hs := srv.HTTPServer()
 	sig := make(chan os.Signal, 1)
@@ -371,7 +373,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		p.logSubgraphs()
 	}
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
-		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "version", sg.Version, "subgraphs", len(sg.Graphs),
+		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "supergraph_version", sg.Version, "subgraphs", len(sg.Graphs),
 		"playground", cfg.Server.Playground)
 	select {
 	case err := <-done:
