@@ -306,8 +306,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		return err
 	}
 	slog.SetDefault(p.tel.Logger)
-	b := readBuildInfo()
-	slog.Info("starting", "build", b.Version, "revision", b.Revision, "go", b.Go)
+	slog.Info("starting", "build", readBuildInfo().String())
 	p.startMetrics()
 	if cfg.Redis.URL != "" {
 		if p.redis, err = cache.NewRedis(cache.RedisOptions{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, PoolSize: cfg.Redis.PoolSize}); err != nil {
