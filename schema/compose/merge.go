@@ -464,8 +464,9 @@ func (s *supergraph) keptDirective(name string) bool {
 // mergeApplied merges the applied directives of one element's sources in
 // order of first appearance, with accessFirst (fields of objects and
 // interfaces, interfaces) the access-control directives before the
-// others, in the order of their @link; equal applications are kept once, non-repeatable directives
-// once.
+// others, in the order of their @link. Equal applications are kept once;
+// of different applications of a directive that is not repeatable, the
+// one most sources write (the first of those tied).
 func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) ast.DirectiveList {
 	var names []string
 	for _, l := range lists {
@@ -506,6 +507,33 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) a
 			s.markUsed(name)
 			continue
 		}
+		if !repeatable(name) {
+			// Different applications of a directive that is not
+			// repeatable: the one most sources write (the first of
+			// those tied).
+			var apps []*ast.Directive
+			count := map[string]int{}
+			for _, l := range lists {
+				for _, d := range l {
+					if d.Name == name {
+						text := printDirective(d)
+						if count[text] == 0 {
+							apps = append(apps, d)
+						}
+						count[text]++
+					}
+				}
+			}
+			best := apps[0]
+			for _, d := range apps[1:] {
+				if count[printDirective(d)] > count[printDirective(best)] {
+					best = d
+				}
+			}
+			out = append(out, best)
+			s.markUsed(name)
+			continue
+		}
 		seen := map[string]bool{}
 		for _, l := range lists {
 			for _, d := range l {
@@ -513,7 +541,7 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) a
 					continue
 				}
 				text := printDirective(d)
-				if seen[text] || (len(seen) > 0 && !repeatable(name)) {
+				if seen[text] {
 					continue
 				}
 				seen[text] = true
