@@ -22,6 +22,9 @@ func (g *gen) later() {
 	for i := 0; i < g.pick(3); i++ {
 		g.nestedProvides()
 	}
+	if len(g.accountScores) > 0 && g.chance(2) {
+		g.interfaceObjectRequires()
+	}
 	if g.chance(3) {
 		g.costs()
 	}
@@ -239,6 +242,31 @@ func (g *gen) nestedProvides() {
 	}
 	st.ref.ref, st.ref.plain = nil, false
 	st.leaf.plain = false
+}
+
+// interfaceObjectRequires gives an @interfaceObject Account a field that
+// @requires the interface's handle (resolved by the implementations'
+// subgraph) and maybe another @interfaceObject subgraph's score: the
+// gateway fetches them for each implementation before the abstraction.
+func (g *gen) interfaceObjectRequires() {
+	var objects []int
+	for o := range g.accountScores {
+		objects = append(objects, o)
+	}
+	sort.Ints(objects)
+	o := objects[g.pick(len(objects))]
+	acc := g.subs[o].get("Account")
+	sets := []string{"handle"}
+	acc.fields = append(acc.fields, &field{name: "handle", typ: "String", dirs: []string{"@external"}})
+	for _, other := range objects {
+		score := g.accountScores[other]
+		if other != o && score.args == "" && !strings.HasPrefix(score.typ, "[[") && g.chance(2) {
+			acc.fields = append(acc.fields, &field{name: score.name, typ: score.typ, dirs: []string{"@external"}})
+			sets = append(sets, score.name)
+			break
+		}
+	}
+	acc.fields = append(acc.fields, &field{name: g.fresh("rated"), typ: []string{"Int", "String", "[Int!]"}[g.pick(3)], dirs: []string{fmt.Sprintf("@requires(fields: %q)", strings.Join(sets, " "))}})
 }
 
 // costs puts @cost and @listSize (Federation 2.9, demand control) on

@@ -64,6 +64,7 @@ func TestFeatures(t *testing.T) {
 		{"interface implementing an interface", regexp.MustCompile(`interface Named implements Node`)},
 		{"entity interface implementing Node", regexp.MustCompile(`interface Account implements Node @key`)},
 		{"entity interface in two subgraphs", regexp.MustCompile(`(?s)interface Account @key.*# subgraph.*interface Account (implements Node )?@key`)},
+		{"requires on an interfaceObject", regexp.MustCompile(`rated\d+: .* @requires\(fields: "handle`)},
 		{"nested provides", regexp.MustCompile(`@provides\(fields: "\w+ \{ \w+ \}"\)`)},
 		{"tag", regexp.MustCompile(`@tag\(name: "[\w-]+"\)`)},
 		{"tag on an enum value", regexp.MustCompile(`(?m)^  [A-Z]+ @tag`)},
