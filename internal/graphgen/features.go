@@ -25,6 +25,7 @@ func (g *gen) later() {
 	if len(g.accountScores) > 0 && g.chance(2) {
 		g.interfaceObjectRequires()
 	}
+	g.defaultsDiffer()
 	if g.chance(3) {
 		g.costs()
 	}
@@ -267,6 +268,29 @@ func (g *gen) interfaceObjectRequires() {
 		}
 	}
 	acc.fields = append(acc.fields, &field{name: g.fresh("rated"), typ: []string{"Int", "String", "[Int!]"}[g.pick(3)], dirs: []string{fmt.Sprintf("@requires(fields: %q)", strings.Join(sets, " "))}})
+}
+
+// defaultValue finds the default of an argument in an argument list.
+var defaultValue = regexp.MustCompile(` = (?:\{[^}]*\}|"[^"]*"|\w+)`)
+
+// defaultsDiffer leaves out, in some subgraphs, the default of Filter's
+// color and the argument defaults of a copy of a shared field: a default
+// only some subgraphs give is none in the supergraph.
+func (g *gen) defaultsDiffer() {
+	for _, sb := range g.subs {
+		if t := sb.get("Filter"); t != nil && g.chance(4) {
+			t.field("color").typ = "Color"
+		}
+	}
+	for _, e := range g.entities {
+		for _, ef := range e.fields {
+			if len(ef.owners) < 2 || !strings.Contains(ef.args, " = ") || !g.chance(3) {
+				continue
+			}
+			d := ef.defs[ef.owners[1+g.pick(len(ef.owners)-1)]]
+			d.args = defaultValue.ReplaceAllString(d.args, "")
+		}
+	}
 }
 
 // costs puts @cost and @listSize (Federation 2.9, demand control) on

@@ -65,6 +65,8 @@ func TestFeatures(t *testing.T) {
 		{"entity interface implementing Node", regexp.MustCompile(`interface Account implements Node @key`)},
 		{"entity interface in two subgraphs", regexp.MustCompile(`(?s)interface Account @key.*# subgraph.*interface Account (implements Node )?@key`)},
 		{"requires on an interfaceObject", regexp.MustCompile(`rated\d+: .* @requires\(fields: "handle`)},
+		{"input field default in some subgraphs", regexp.MustCompile(`(?m)^  color: Color$`)},
+		{"argument default in some copies", regexp.MustCompile(`(?m)^  \w+\((x: Int|c: Color, n: Int|f: Filter, s: String)(, extra: Int)?\): .*@shareable`)},
 		{"nested provides", regexp.MustCompile(`@provides\(fields: "\w+ \{ \w+ \}"\)`)},
 		{"tag", regexp.MustCompile(`@tag\(name: "[\w-]+"\)`)},
 		{"tag on an enum value", regexp.MustCompile(`(?m)^  [A-Z]+ @tag`)},

@@ -743,6 +743,7 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 		var applied []ast.DirectiveList
 		var types []*ast.Type
 		missing, required := "", ""
+		noDefault, mismatch := false, false
 		for i, st := range t.sources {
 			if st == nil {
 				continue
@@ -765,12 +766,20 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 			if sf.typ.NonNull && sf.defaultValue == nil && required == "" {
 				required = s.subgraphs[i].name
 			}
-			if sf.defaultValue != nil {
+			if sf.defaultValue == nil {
+				noDefault = true
+			} else {
 				if f.defaultValue != nil && printValue(f.defaultValue) != printValue(sf.defaultValue) {
 					errs.add("INPUT_FIELD_DEFAULT_MISMATCH", "", t.name+"."+name, "Input field \"%s.%s\" has incompatible default values across subgraphs: it has default value %s in subgraph \"%s\" and %s in subgraph \"%s\"", t.name, name, printValue(f.defaultValue), firstWith(t.sources, s.subgraphs, func(st *sType) bool { return st.field(name) != nil && st.field(name).defaultValue != nil }), printValue(sf.defaultValue), s.subgraphs[i].name)
+					mismatch = true
 				}
 				f.defaultValue = sf.defaultValue
 			}
+		}
+		if f.defaultValue != nil && noDefault && !mismatch && missing == "" {
+			// A default only some subgraphs give is none.
+			s.hint("INCONSISTENT_DEFAULT_VALUE_PRESENCE", t.name+"."+name, "Input field \"%s.%s\" has a default value in only some subgraphs: the supergraph gives it no default", t.name, name)
+			f.defaultValue = nil
 		}
 		if missing != "" {
 			if required != "" {
