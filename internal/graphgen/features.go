@@ -161,7 +161,9 @@ func (g *gen) secondAccounts() {
 			t = sb.add(&typeDef{kind: "type", name: name, dirs: []string{`@key(fields: "id")`}, fields: []*field{{name: "id", typ: "ID!"}}})
 			for _, e := range g.entities {
 				if e.name == name {
-					e.owners = append(e.owners, o)
+					// A new slice: the entity's shared fields hold the old
+					// one as their owners.
+					e.owners = append(append([]int{}, e.owners...), o)
 					sort.Ints(e.owners)
 				}
 			}
@@ -172,7 +174,9 @@ func (g *gen) secondAccounts() {
 			t.dirs[0] = `@key(fields: "id")`
 			for _, e := range g.entities {
 				if e.name == name {
-					e.owners = append(e.owners, o)
+					// A new slice: the entity's shared fields hold the old
+					// one as their owners.
+					e.owners = append(append([]int{}, e.owners...), o)
 					sort.Ints(e.owners)
 				}
 			}
@@ -287,8 +291,9 @@ func (g *gen) defaultsDiffer() {
 			if len(ef.owners) < 2 || !strings.Contains(ef.args, " = ") || !g.chance(3) {
 				continue
 			}
-			d := ef.defs[ef.owners[1+g.pick(len(ef.owners)-1)]]
-			d.args = defaultValue.ReplaceAllString(d.args, "")
+			if d := ef.defs[ef.owners[1+g.pick(len(ef.owners)-1)]]; d != nil {
+				d.args = defaultValue.ReplaceAllString(d.args, "")
+			}
 		}
 	}
 }
