@@ -14,6 +14,7 @@ import (
 
 	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/listenlog"
+	"github.com/fedgate/gateway/internal/redistest"
 )
 
 // servedProcess is `gateway serve` running as a child process (this test
@@ -228,4 +229,31 @@ func TestServeMistakes(t *testing.T) {
 	if want := "server.listen (--listen): listen tcp " + ln.Addr().String(); code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("--listen on an address in use: exit %d, stderr does not say %q:\n%s", code, want, stderr)
 	}
+}
+
+// TestRedisCheckedAtStart: a redis.url nothing answers at is logged as a
+// warning at start (the gateway serves without Redis and says nothing per
+// request, so a mistyped URL went unnoticed); a real redis-server is
+// logged as answering.
+func TestRedisCheckedAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	p := startServe(t, "redis:\n  url: redis://"+closed+"/0\n", "--supergraph", "../../gateway.graphql")
+	p.waitLog(t, "redis.url does not answer; serving without Redis", 1)
+	if strings.Contains(p.log.String(), "redis://"+closed) {
+		t.Error("the log holds the Redis URL (it may hold a password)")
+	}
+	p.stop(t)
+
+	srv := redistest.Start(t)
+	p = startServe(t, "redis:\n  url: "+srv.URL()+"\n", "--supergraph", "../../gateway.graphql")
+	if strings.Contains(p.log.String(), "does not answer") {
+		t.Errorf("a running redis-server reported as not answering:\n%s", p.log.String())
+	}
+	p.waitLog(t, `"msg":"redis answering"`, 1)
+	p.stop(t)
 }

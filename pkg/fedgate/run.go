@@ -313,6 +313,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 			return fmt.Errorf("redis.url: %w", err)
 		}
 		defer p.redis.Close()
+		p.checkRedis(ctx)
 	}
 	var reg *registry.Registry
 	if cfg.Registry.Enabled {
@@ -380,6 +381,21 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	case <-sig:
 	}
 	return p.shutdown(srv, hs)
+}
+
+// checkRedis asks Redis once at start and warns when it does not answer:
+// the gateway serves without it (uncached, each instance counting its own
+// limits) and never says so per request, so a mistyped redis.url would
+// otherwise go unnoticed. The URL is not logged (it may hold a password).
+func (p *gatewayProcess) checkRedis(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, max(p.cfg.Redis.Timeout, 2*time.Second))
+	defer cancel()
+	if err := p.redis.Client().Ping(ctx).Err(); err != nil {
+		slog.Warn("redis.url does not answer; serving without Redis until it does (no shared cache, each instance counts its own rate limits)",
+			"err", err.Error())
+		return
+	}
+	slog.Info("redis answering")
 }
 
 // supergraphSource says where the supergraph served at start comes from,
