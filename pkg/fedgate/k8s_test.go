@@ -13,7 +13,8 @@ import (
 
 // TestK8sMemoryFits: the Kubernetes manifests give the gateway a memory
 // budget that does not depend on the node's core count, and the Go soft
-// memory limit the gateway derives from its configuration (memoryLimit)
+// memory limit the gateway derives from its configuration (memoryLimit,
+// raised for the stream connections subscriptions.max_connections allows)
 // stays under the container's memory limit with room for the rest of the
 // process. Without --max-inflight-mb the budget follows GOMAXPROCS, the
 // node's cores when the pod has no CPU limit, and on a large node the soft
@@ -62,7 +63,7 @@ func TestK8sMemoryFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	limit := quantity(t, c.Resources.Limits["memory"])
-	soft := memoryLimit(cfg)
+	soft := memoryLimit(cfg) + streamsMemory(cfg.Subscriptions) // as setMemoryLimit, then raiseMemoryLimit
 	if soft <= 0 || soft > limit*85/100 {
 		t.Errorf("soft memory limit %d MiB, container limit %d MiB: want it at most 85%% of the container's", soft>>20, limit>>20)
 	}
