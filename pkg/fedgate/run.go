@@ -212,8 +212,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	overrides := urlOverrides{}
 	for _, s := range subs {
-		overrides[s.Name] = s.URL
-		slog.Info("demo subgraph", "name", s.Name, "url", s.URL)
+		overrides[s.Name] = s.URL // logged by run, in the configured log format
 	}
 	cfg.Supergraph = config.Supergraph{}
 	return run(ctx, cfg, sg, overrides, true)
@@ -369,9 +368,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(joinwrite.Listener(ln)) }()
-	if !demoMode {
-		p.logSubgraphs()
-	}
+	p.logSubgraphs(demoMode)
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
 		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "supergraph_version", sg.Version, "subgraphs", len(sg.Graphs),
 		"playground", cfg.Server.Playground)
@@ -412,13 +409,17 @@ func supergraphSource(cfg config.Config, registry, demoMode bool) string {
 
 // logSubgraphs logs each subgraph the gateway calls and its URL, once at
 // start, so that an operator sees where the requests go.
-func (p *gatewayProcess) logSubgraphs() {
+func (p *gatewayProcess) logSubgraphs(demoMode bool) {
 	m := p.urls.m.Load()
 	if m == nil {
 		return
 	}
+	msg := "subgraph"
+	if demoMode {
+		msg = "demo subgraph"
+	}
 	for _, name := range slices.Sorted(maps.Keys(*m)) {
-		slog.Info("subgraph", "name", name, "url", (*m)[name])
+		slog.Info(msg, "name", name, "url", (*m)[name])
 	}
 }
 
