@@ -27,7 +27,6 @@ import (
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/registry"
@@ -367,7 +366,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(joinwrite.Listener(ln)) }()
+	go func() { done <- hs.Serve(srv.Listener(ln)) }()
 	p.logSubgraphs(demoMode)
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
 		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "supergraph_version", sg.Version, "subgraphs", len(sg.Graphs),
@@ -459,6 +458,23 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 		TokenHeader: p.cfg.Auth.JWT.Header}), nil
 }
 
+// httpOptions maps the server section onto the listener's options. It
+// starts from server.DefaultHTTPOptions, so that an option the
+// configuration has no key for keeps its default (ConnectionsBusyAt,
+// half the descriptor limit) instead of Go's zero, which for
+// ConnectionsBusyAt applied the per-address bound always.
+func httpOptions(s config.Server) server.HTTPOptions {
+	h := server.DefaultHTTPOptions()
+	h.ReadHeaderTimeout, h.ReadTimeout, h.IdleTimeout, h.WriteTimeout = s.ReadHeaderTimeout, s.ReadTimeout, s.IdleTimeout, s.WriteTimeout
+	h.TCPUserTimeout = s.UserTimeout()
+	h.MaxInflightPerClient = s.MaxInflightPerClient
+	h.MaxHeaderBytes = int(s.MaxHeaderBytes)
+	h.MaxReadingBytes = int64(s.MaxReadingBytes)
+	h.MaxConnectionsPerAddress = s.MaxConnectionsPerAddress
+	h.MaxHeaderCount = s.MaxHeaderCount
+	return h
+}
+
 // serverOptions maps the configuration onto the server's options.
 func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) server.Options {
 	cfg := p.cfg
@@ -498,10 +514,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 		popt.Redis = p.redis.Client()
 	}
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
-	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
-		IdleTimeout: cfg.Server.IdleTimeout, WriteTimeout: cfg.Server.WriteTimeout, MaxInflightPerClient: cfg.Server.MaxInflightPerClient, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes),
-		MaxConnectionsPerAddress: cfg.Server.MaxConnectionsPerAddress, MaxHeaderCount: cfg.Server.MaxHeaderCount}
-	opts.HTTP.TCPUserTimeout = cfg.Server.UserTimeout()
+	opts.HTTP = httpOptions(cfg.Server)
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
 		Health: func() any { return p.current.Load().Health() }}
