@@ -42,7 +42,14 @@ var serveHelp = help{
 @apollo/composition, Hive or "gateway compose") with the configuration in
 --config (docs/config.md). Subgraph URLs come from the supergraph's
 @join__graph(url:), then subgraphs.overrides.NAME.url, then
---subgraph-url. Flags override the file's keys they name.`,
+--subgraph-url. Flags override the file's keys they name.
+
+Signals: SIGTERM (and SIGINT) drain: /ready answers 503 for
+server.drain_delay, then the requests in flight get
+server.shutdown_timeout; SIGHUP reads the supergraph file again and
+serves it if it changed and loads (the configuration is read only at
+start). /health and /ready are on the public listener, metrics on
+telemetry.metrics.prometheus.listen (127.0.0.1:9090).`,
 	examples: `cp gateway.example.yaml gateway.yaml
 gateway compose --config subgraphs/demo/supergraph.yaml -o supergraph.graphql
 gateway serve --config gateway.yaml --supergraph supergraph.graphql
