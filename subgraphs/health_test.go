@@ -1,6 +1,8 @@
 package subgraphs
 
 import (
+	"bytes"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -35,5 +37,22 @@ func TestHealthCheckSaysWhy(t *testing.T) {
 			t.Fatalf("no failed check in 5s: %+v", st)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestUnknownOverrideNamesTheSubgraphs: settings for a subgraph the
+// supergraph does not have (a typo of its name) are reported with the
+// names there are.
+func TestUnknownOverrideNamesTheSubgraphs(t *testing.T) {
+	var log bytes.Buffer
+	cfg := DefaultConfig()
+	cfg.Overrides = map[string]Settings{"product": DefaultSettings()}
+	c := NewClient(map[string]string{"products": "http://127.0.0.1:1/graphql", "accounts": "http://127.0.0.1:1/graphql"},
+		Options{Config: &cfg, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	defer c.Close()
+	for _, want := range []string{"subgraphs.overrides names a subgraph the supergraph does not have", "subgraph=product", `subgraphs="accounts, products"`} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, log.String())
+		}
 	}
 }

@@ -195,7 +195,7 @@ func planCmd(args []string, out, stderr io.Writer) error {
 	}
 	doc, errs := gqlparser.LoadQuery(sg.API, query)
 	if len(errs) > 0 {
-		return fmt.Errorf("plan: %s", errs.Error())
+		return fmt.Errorf("plan: %s", strings.TrimSpace(errs.Error()))
 	}
 	op, err := planner.Normalize(sg.API, doc, *opName, nil)
 	if err != nil {

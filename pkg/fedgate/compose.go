@@ -74,5 +74,7 @@ func composeCmd(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(*out, []byte(res.SDL), 0o644); err != nil {
 		return fmt.Errorf("write supergraph: %w", err)
 	}
+	fmt.Fprintf(stderr, "compose: wrote %s: %d subgraphs, %d hints; serve it with gateway serve --supergraph %s\n",
+		*out, len(subgraphs), len(res.Hints), *out)
 	return nil
 }

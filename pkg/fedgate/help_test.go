@@ -142,6 +142,7 @@ func TestCLIGolden(t *testing.T) {
 		{"plan-without-query", []string{"plan"}},
 		{"subgraph-without-action", []string{"subgraph"}},
 		{"subgraph-unknown-action", []string{"subgraph", "pubish", "--name", "a"}},
+		{"plan-unknown-field", []string{"plan", "{ me { nam } }"}}, // exit 1: the operation is wrong, not the usage
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout, stderr, code := runMainEnv(t, []string{"GOMAXPROCS=1", "FEDGATE_ADMIN_URL=", "FEDGATE_ADMIN_TOKEN="}, tt.args...)
@@ -153,7 +154,14 @@ func TestCLIGolden(t *testing.T) {
 				}
 				return
 			}
-			if code != 2 || stdout != "" || stderr == "" {
+			want := 2
+			if tt.name == "plan-unknown-field" {
+				want = 1
+			}
+			if strings.HasSuffix(stderr, "\n\n") {
+				t.Errorf("stderr ends with a blank line: %q", stderr)
+			}
+			if code != want || stdout != "" || stderr == "" {
 				t.Errorf("a mistake: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 			}
 			if lines := strings.Count(stderr, "\n"); lines > 10 && tt.name != "no-command" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/listenlog"
+	"github.com/fedgate/gateway/internal/redistest"
 )
 
 // servedProcess is `gateway serve` running as a child process (this test
@@ -30,13 +31,19 @@ type servedProcess struct {
 // "gateway listening" line. The process is killed when the test ends.
 func startServe(t *testing.T, yaml string, args ...string) *servedProcess {
 	t.Helper()
+	return startCommand(t, "serve", yaml, args...)
+}
+
+// startCommand is startServe for another command (demo).
+func startCommand(t *testing.T, command, yaml string, args ...string) *servedProcess {
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "gateway.yaml")
 	yaml += "server:\n  listen: 127.0.0.1:0\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := &servedProcess{log: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], append([]string{"serve", "--config", cfg}, args...)...)
+	p.cmd = exec.Command(os.Args[0], append([]string{command, "--config", cfg}, args...)...)
 	p.cmd.Env = append(os.Environ(), "GATEWAY_TEST_MAIN=1", "FEDGATE_TIMER_SLACK=0")
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -228,4 +235,64 @@ func TestServeMistakes(t *testing.T) {
 	if want := "server.listen (--listen): listen tcp " + ln.Addr().String(); code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("--listen on an address in use: exit %d, stderr does not say %q:\n%s", code, want, stderr)
 	}
+}
+
+// TestRedisCheckedAtStart: a redis.url nothing answers at is logged as a
+// warning at start (the gateway serves without Redis and says nothing per
+// request, so a mistyped URL went unnoticed); a real redis-server is
+// logged as answering.
+func TestRedisCheckedAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	p := startServe(t, "redis:\n  url: redis://"+closed+"/0\n", "--supergraph", "../../gateway.graphql")
+	p.waitLog(t, "redis.url does not answer; serving without Redis", 1)
+	if strings.Contains(p.log.String(), "redis://"+closed) {
+		t.Error("the log holds the Redis URL (it may hold a password)")
+	}
+	p.stop(t)
+
+	srv := redistest.Start(t)
+	p = startServe(t, "redis:\n  url: "+srv.URL()+"\n", "--supergraph", "../../gateway.graphql")
+	if strings.Contains(p.log.String(), "does not answer") {
+		t.Errorf("a running redis-server reported as not answering:\n%s", p.log.String())
+	}
+	p.waitLog(t, `"msg":"redis answering"`, 1)
+	p.stop(t)
+}
+
+// TestStartLogSaysWhatItServes: the start-up log names the build, the
+// supergraph file and version, and each subgraph with the URL it calls
+// (the --subgraph-url one where given), every line in the configured
+// format.
+func TestStartLogSaysWhatItServes(t *testing.T) {
+	p := startServe(t, "", "--supergraph", "../../gateway.graphql", "--subgraph-url", "products=http://127.0.0.1:4999/graphql")
+	log := p.log.String()
+	for _, want := range []string{
+		`"msg":"starting","build":"fedgate `,
+		`"msg":"subgraph","name":"accounts","url":"http://127.0.0.1:4101/graphql"`,
+		`"msg":"subgraph","name":"products","url":"http://127.0.0.1:4999/graphql"`,
+		`"supergraph":"../../gateway.graphql","supergraph_version":"`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the start-up log lacks %s:\n%s", want, log)
+		}
+	}
+	p.stop(t)
+	// The demo's subgraph lines were written before the configured
+	// logger was set: text lines among JSON ones.
+	p = startCommand(t, "demo", "")
+	log = p.log.String()
+	if n := strings.Count(log, `"msg":"demo subgraph"`); n != 4 {
+		t.Errorf("%d demo subgraph lines in JSON, want 4:\n%s", n, log)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Errorf("a line not in the configured (JSON) format: %s", line)
+		}
+	}
+	p.stop(t)
 }

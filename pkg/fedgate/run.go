@@ -42,7 +42,14 @@ var serveHelp = help{
 @apollo/composition, Hive or "gateway compose") with the configuration in
 --config (docs/config.md). Subgraph URLs come from the supergraph's
 @join__graph(url:), then subgraphs.overrides.NAME.url, then
---subgraph-url. Flags override the file's keys they name.`,
+--subgraph-url. Flags override the file's keys they name.
+
+Signals: SIGTERM (and SIGINT) drain: /ready answers 503 for
+server.drain_delay, then the requests in flight get
+server.shutdown_timeout; SIGHUP reads the supergraph file again and
+serves it if it changed and loads (the configuration is read only at
+start). /health and /ready are on the public listener, metrics on
+telemetry.metrics.prometheus.listen (127.0.0.1:9090).`,
 	examples: `cp gateway.example.yaml gateway.yaml
 gateway compose --config subgraphs/demo/supergraph.yaml -o supergraph.graphql
 gateway serve --config gateway.yaml --supergraph supergraph.graphql
@@ -211,8 +218,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	overrides := urlOverrides{}
 	for _, s := range subs {
-		overrides[s.Name] = s.URL
-		slog.Info("demo subgraph", "name", s.Name, "url", s.URL)
+		overrides[s.Name] = s.URL // logged by run, in the configured log format
 	}
 	cfg.Supergraph = config.Supergraph{}
 	return run(ctx, cfg, sg, overrides, true)
@@ -312,6 +318,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 			return fmt.Errorf("redis.url: %w", err)
 		}
 		defer p.redis.Close()
+		p.checkRedis(ctx)
 	}
 	var reg *registry.Registry
 	if cfg.Registry.Enabled {
@@ -367,9 +374,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(srv.Listener(ln)) }()
-	if !demoMode {
-		p.logSubgraphs()
-	}
+	p.logSubgraphs(demoMode)
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
 		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "supergraph_version", sg.Version, "subgraphs", len(sg.Graphs),
 		"playground", cfg.Server.Playground)
@@ -379,6 +384,21 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	case <-sig:
 	}
 	return p.shutdown(srv, hs)
+}
+
+// checkRedis asks Redis once at start and warns when it does not answer:
+// the gateway serves without it (uncached, each instance counting its own
+// limits) and never says so per request, so a mistyped redis.url would
+// otherwise go unnoticed. The URL is not logged (it may hold a password).
+func (p *gatewayProcess) checkRedis(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, max(p.cfg.Redis.Timeout, 2*time.Second))
+	defer cancel()
+	if err := p.redis.Client().Ping(ctx).Err(); err != nil {
+		slog.Warn("redis.url does not answer; serving without Redis until it does (no shared cache, each instance counts its own rate limits)",
+			"err", err.Error())
+		return
+	}
+	slog.Info("redis answering")
 }
 
 // supergraphSource says where the supergraph served at start comes from,
@@ -395,13 +415,17 @@ func supergraphSource(cfg config.Config, registry, demoMode bool) string {
 
 // logSubgraphs logs each subgraph the gateway calls and its URL, once at
 // start, so that an operator sees where the requests go.
-func (p *gatewayProcess) logSubgraphs() {
+func (p *gatewayProcess) logSubgraphs(demoMode bool) {
 	m := p.urls.m.Load()
 	if m == nil {
 		return
 	}
+	msg := "subgraph"
+	if demoMode {
+		msg = "demo subgraph"
+	}
 	for _, name := range slices.Sorted(maps.Keys(*m)) {
-		slog.Info("subgraph", "name", name, "url", (*m)[name])
+		slog.Info(msg, "name", name, "url", (*m)[name])
 	}
 }
 

@@ -117,7 +117,7 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			set, err := roverSubgraphs(*roverConfig, *timeout)
 			if err != nil {
-				fmt.Fprintf(stderr, "subgraph %s: %v\n", action, err)
+				fmt.Fprintf(stderr, "gateway subgraph %s: %v\n", action, err)
 				return errUsage
 			}
 			method, path, body = http.MethodPost, "/supergraph/"+action, map[string]any{"subgraphs": set}
@@ -171,7 +171,7 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 	client := &http.Client{Timeout: *timeout}
 	status, data, err := adminRequest(client, method, base+path, *token, body)
 	if err != nil {
-		fmt.Fprintf(stderr, "subgraph %s: %v\n", action, err)
+		fmt.Fprintf(stderr, "gateway subgraph %s: %v\n", action, err)
 		return errUsage
 	}
 	if *asJSON {
@@ -186,7 +186,7 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 	case status == http.StatusOK || status == http.StatusConflict || status == http.StatusUnprocessableEntity:
 		var out registry.Outcome
 		if err := json.Unmarshal(data, &out); err != nil {
-			fmt.Fprintf(stderr, "subgraph %s: HTTP %d: %s\n", action, status, bytes.TrimSpace(data))
+			fmt.Fprintf(stderr, "gateway subgraph %s: HTTP %d: %s\n", action, status, bytes.TrimSpace(data))
 			return errUsage
 		}
 		if !*asJSON {
@@ -201,7 +201,7 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 			Error struct{ Code, Message string }
 		}
 		_ = json.Unmarshal(data, &e)
-		fmt.Fprintf(stderr, "subgraph %s: HTTP %d %s: %s\n", action, status, e.Error.Code, e.Error.Message)
+		fmt.Fprintf(stderr, "gateway subgraph %s: HTTP %d %s: %s\n", action, status, e.Error.Code, e.Error.Message)
 		return errUsage
 	}
 }
