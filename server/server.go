@@ -166,8 +166,10 @@ type HTTPOptions struct {
 	// listener (trusted proxies' left out) from which
 	// MaxConnectionsPerAddress applies; below it every address may hold
 	// any number. The default is half the process's file descriptor
-	// limit, so that an unlisted load balancer's connections are refused
-	// only when descriptors run short. 0 applies the bound always.
+	// limit, or under a memory limit (cgroup, GOMEMLIMIT) the connections
+	// a quarter of it holds if fewer, so that an unlisted load balancer's
+	// connections are refused only when descriptors or memory run short.
+	// 0 applies the bound always.
 	ConnectionsBusyAt int
 	// MaxHeaderCount caps the header lines of a request (the values of
 	// every name); past it 431 REQUEST_HEADERS_TOO_MANY. MaxHeaderBytes
@@ -180,7 +182,7 @@ type HTTPOptions struct {
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
 		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20,
-		MaxConnectionsPerAddress: 1000, ConnectionsBusyAt: halfDescriptorLimit(), MaxHeaderCount: 100}
+		MaxConnectionsPerAddress: 1000, ConnectionsBusyAt: connectionsBusyAt(), MaxHeaderCount: 100}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of
