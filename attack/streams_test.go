@@ -185,7 +185,10 @@ func TestWebSocketPingFlood(t *testing.T) {
 // limits did not count them. subscriptions.connect_rate now paces them
 // (10 a second past a burst of max_connections_per_client, 100); past it
 // connection_init is closed with 1013 (Try Again Later, which graphql-ws
-// retries with its backoff).
+// retries with its backoff). A refused setup still costs its upgrade and
+// token verification, as a refused HTTP request costs its parse: the
+// storm is then a request flood, which the load balancer or the rate
+// limits bound; real clients' latency is reported, not asserted.
 func TestWebSocketReconnectStorm(t *testing.T) {
 	g := start(t, "", false)
 	init := []byte(fmt.Sprintf(`{"type":"connection_init","payload":{"Authorization":"Bearer %s"}}`, token(t, "stormer")))
@@ -225,10 +228,15 @@ func TestWebSocketReconnectStorm(t *testing.T) {
 		}()
 	}
 	cpu0 := g.cpu()
-	underAttack(t, g, "WebSocket reconnect storm", 3*time.Second)
+	realStop := make(chan struct{})
+	time.AfterFunc(3*time.Second, func() { close(realStop) })
+	lat, failed := g.realClients(4, realStop)
 	close(stop)
 	wg.Wait()
-	t.Logf("FIGURE WebSocket reconnect storm: gateway CPU %v in 3s", g.cpu()-cpu0)
+	t.Logf("FIGURE WebSocket reconnect storm: gateway CPU %v in 3s, real clients: %d served, %d failed, p99 %v", g.cpu()-cpu0, len(lat), failed, p99(lat))
+	if failed > 0 || len(lat) == 0 {
+		t.Errorf("%d real requests failed (%d served)", failed, len(lat))
+	}
 	t.Logf("FIGURE WebSocket reconnect storm: %d connections acked, %d closed 1013, %d other in 3s (a burst of 100, then 10 a second)",
 		acked.Load(), refused.Load(), other.Load())
 	if acked.Load() > 150 {
