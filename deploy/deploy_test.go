@@ -181,7 +181,9 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := string(b)
-	for _, want := range []string{"CGO_ENABLED=0", "./cmd/gateway", "FROM gcr.io/distroless/static", "USER nonroot", "EXPOSE 4000 9090", `ENTRYPOINT ["/gateway"]`} {
+	for _, want := range []string{"CGO_ENABLED=0", "./cmd/gateway", "FROM gcr.io/distroless/static", "USER nonroot", "EXPOSE 4000 9090", `ENTRYPOINT ["/gateway"]`,
+		// The image has no .git: its version is stamped (pkg/fedgate/version.go).
+		"-X github.com/fedgate/gateway/pkg/fedgate.linkedVersion=${VERSION}"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Dockerfile lacks %s", want)
 		}

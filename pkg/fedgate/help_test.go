@@ -199,3 +199,13 @@ func TestVersion(t *testing.T) {
 		t.Errorf("gateway version extra: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestLinkedVersion: a version stamped at link time (the Docker image's
+// VERSION) is the one printed.
+func TestLinkedVersion(t *testing.T) {
+	defer func(v string) { linkedVersion = v }(linkedVersion)
+	linkedVersion = "v9.9.9-test"
+	if b := readBuildInfo(); b.Version != "v9.9.9-test" || !strings.HasPrefix(b.String(), "fedgate v9.9.9-test ") {
+		t.Errorf("build info %+v, %q", b, b.String())
+	}
+}
