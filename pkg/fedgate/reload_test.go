@@ -282,6 +282,9 @@ func TestStartLogSaysWhatItServes(t *testing.T) {
 		}
 	}
 	p.stop(t)
+	if want := `"msg":"shutting down","signal":"terminated","in_flight":0,"drain_delay":"0s","shutdown_timeout":"10s"`; !strings.Contains(p.log.String(), want) {
+		t.Errorf("the shutdown line lacks %s:\n%s", want, p.log.String())
+	}
 	// The demo's subgraph lines were written before the configured
 	// logger was set: text lines among JSON ones.
 	p = startCommand(t, "demo", "")

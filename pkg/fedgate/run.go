@@ -378,12 +378,13 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
 		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "supergraph_version", sg.Version, "subgraphs", len(sg.Graphs),
 		"playground", cfg.Server.Playground)
+	var got os.Signal
 	select {
 	case err := <-done:
 		return err
-	case <-sig:
+	case got = <-sig:
 	}
-	return p.shutdown(srv, hs)
+	return p.shutdown(srv, hs, got)
 }
 
 // checkRedis asks Redis once at start and warns when it does not answer:
@@ -569,9 +570,10 @@ func (p *gatewayProcess) startMetrics() {
 // shutdown drains srv: /ready turns 503, new requests are still served
 // for the drain delay, then the listener closes and the requests in
 // flight get until the shutdown timeout to finish.
-func (p *gatewayProcess) shutdown(srv *server.Server, hs *http.Server) error {
+func (p *gatewayProcess) shutdown(srv *server.Server, hs *http.Server, sig os.Signal) error {
 	srv.Drain()
-	slog.Info("shutting down", "in_flight", srv.InFlight())
+	slog.Info("shutting down", "signal", sig.String(), "in_flight", srv.InFlight(),
+		"drain_delay", p.cfg.Server.DrainDelay.String(), "shutdown_timeout", p.cfg.Server.ShutdownTimeout.String())
 	if p.cfg.Server.DrainDelay > 0 {
 		time.Sleep(p.cfg.Server.DrainDelay)
 	}
