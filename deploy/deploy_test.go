@@ -106,6 +106,11 @@ func TestManifests(t *testing.T) {
 	if objs["HorizontalPodAutoscaler/fedgate"].str("spec", "scaleTargetRef", "name") != "fedgate" {
 		t.Error("the HPA does not scale the gateway Deployment")
 	}
+	// With an HPA, spec.replicas in the manifest resets the count the HPA
+	// chose at every apply (Kubernetes' HPA documentation says to leave it out).
+	if dep.get("spec", "replicas") != nil {
+		t.Error("the Deployment sets spec.replicas though the HPA owns the count")
+	}
 
 	containers, _ := dep.get("spec", "template", "spec", "containers").([]any)
 	if len(containers) != 1 {
