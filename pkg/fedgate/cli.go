@@ -181,15 +181,10 @@ func planCmd(args []string, out, stderr io.Writer) error {
 		}
 		query = string(b)
 	}
-	sdl := demoSupergraph
+	sg, err := schema.Load(demoSupergraph)
 	if *file != "" {
-		b, err := os.ReadFile(*file)
-		if err != nil {
-			return fmt.Errorf("plan: %w", err)
-		}
-		sdl = string(b)
+		sg, err = loadSupergraph(*file) // with serve's hints for a file that is no supergraph
 	}
-	sg, err := schema.Load(sdl)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}

@@ -143,6 +143,7 @@ func TestCLIGolden(t *testing.T) {
 		{"subgraph-without-action", []string{"subgraph"}},
 		{"subgraph-unknown-action", []string{"subgraph", "pubish", "--name", "a"}},
 		{"plan-unknown-field", []string{"plan", "{ me { nam } }"}}, // exit 1: the operation is wrong, not the usage
+		{"plan-rover-file", []string{"plan", "--supergraph", "../../subgraphs/demo/supergraph.yaml", "{ me { name } }"}}, // exit 1
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout, stderr, code := runMainEnv(t, []string{"GOMAXPROCS=1", "FEDGATE_ADMIN_URL=", "FEDGATE_ADMIN_TOKEN="}, tt.args...)
@@ -155,7 +156,7 @@ func TestCLIGolden(t *testing.T) {
 				return
 			}
 			want := 2
-			if tt.name == "plan-unknown-field" {
+			if strings.HasPrefix(tt.name, "plan-") && tt.name != "plan-without-query" {
 				want = 1
 			}
 			if strings.HasSuffix(stderr, "\n\n") {

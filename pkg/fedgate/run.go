@@ -233,7 +233,7 @@ func loadSupergraph(path string) (*schema.Supergraph, error) {
 	if err != nil {
 		if roverFile.Match(sdl) {
 			return nil, fmt.Errorf("%s is a rover supergraph.yaml, the list of subgraphs to compose, not a supergraph SDL: "+
-				"compose it first (gateway compose --config %s -o supergraph.graphql) and serve the result", path, path)
+				"compose it first (gateway compose --config %s -o supergraph.graphql) and give the supergraph.graphql it writes", path, path)
 		}
 		if strings.Contains(err.Error(), "not a supergraph") {
 			// A subgraph's schema, most likely.
