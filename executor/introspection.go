@@ -199,26 +199,48 @@ func directiveDeprecation(d *ast.DirectiveDefinition) *string {
 
 // Field renders a root __schema or __type field; vars resolve arguments
 // given as variables.
-func (in *Introspector) Field(buf []byte, f *planner.ShapeField, vars map[string]any) []byte {
-	w := introWriter{in: in, vars: vars}
+//
+// nullPaths are the paths, below the field, of the objects a null
+// @skip/@include condition in their selection made null (spec 6.4.1: a
+// field error there, NullConditionMessage); the null goes up through
+// non-null positions as for any field error, so the field's own value may
+// be null.
+func (in *Introspector) Field(buf []byte, f *planner.ShapeField, vars map[string]any) (out []byte, nullPaths [][]any) {
+	w := introWriter{in: in, vars: vars, st: &introState{}}
 	switch f.Name {
 	case "__schema":
-		return w.schema(buf, f.Selection)
+		buf = w.schema(buf, f.Selection)
 	case "__type":
 		name, _ := w.arg(f.Arguments, "name").(string)
 		def := in.schema.Types[name]
 		if def == nil || in.unused[name] {
-			return append(buf, "null"...)
+			return append(buf, "null"...), nil
 		}
-		return w.typ(buf, introspection.WrapTypeFromDef(in.schema, def), f.Selection)
+		buf = w.typ(buf, introspection.WrapTypeFromDef(in.schema, def), f.Selection)
+	default:
+		buf = append(buf, "null"...)
 	}
-	return append(buf, "null"...)
+	return buf, w.st.nullPaths
 }
 
 type introWriter struct {
 	in   *Introspector
 	vars map[string]any
+	st   *introState
 }
+
+// introState is what a render keeps for null @skip/@include conditions:
+// the path being written, the paths of the objects they nulled, and
+// whether one did (only then are values checked against non-null
+// positions).
+type introState struct {
+	path      []any
+	nullPaths [][]any
+	nulled    bool
+}
+
+// isNull reports whether a value written is null.
+func isNull(v []byte) bool { return string(v) == "null" }
 
 func (w introWriter) arg(args ast.ArgumentList, name string) any {
 	a := args.ForName(name)
@@ -244,7 +266,18 @@ func appendStr(buf []byte, s *string) []byte {
 	return appendStringText(buf, *s)
 }
 
+// each writes an object of type typename with the fields of sel, each
+// value written by fn; null when the selection met a null condition for
+// it, or when a non-null field of it is null because of one.
 func (w introWriter) each(buf []byte, sel *planner.ShapeSet, typename string, fn func([]byte, *planner.ShapeField) []byte) []byte {
+	if null, report := sel.NullCondition(typename); null {
+		if report {
+			w.st.nullPaths = append(w.st.nullPaths, append([]any(nil), w.st.path...))
+		}
+		w.st.nulled = true
+		return append(buf, "null"...)
+	}
+	start := len(buf)
 	buf = append(buf, '{')
 	fields := sel.FieldsFor(typename)
 	for i := range fields {
@@ -258,9 +291,37 @@ func (w introWriter) each(buf []byte, sel *planner.ShapeSet, typename string, fn
 			buf = appendStringText(buf, typename)
 			continue
 		}
+		w.st.path = append(w.st.path, f.ResponseKey)
+		at := len(buf)
 		buf = fn(buf, f)
+		w.st.path = w.st.path[:len(w.st.path)-1]
+		if w.st.nulled && f.NonNull(0) && isNull(buf[at:]) {
+			return append(buf[:start], "null"...)
+		}
 	}
 	return append(buf, '}')
+}
+
+// list writes the list value of field f, n items each written by fn; null
+// when a non-null item is null because of a null condition (one error: a
+// list stops at its first failing item, as graphql-js's completeListValue
+// does).
+func (w introWriter) list(buf []byte, f *planner.ShapeField, n int, fn func(buf []byte, i int) []byte) []byte {
+	start := len(buf)
+	buf = append(buf, '[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		w.st.path = append(w.st.path, i)
+		at := len(buf)
+		buf = fn(buf, i)
+		w.st.path = w.st.path[:len(w.st.path)-1]
+		if w.st.nulled && f.NonNull(1) && isNull(buf[at:]) {
+			return append(buf[:start], "null"...)
+		}
+	}
+	return append(buf, ']')
 }
 
 func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
@@ -271,7 +332,7 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 			return appendStr(buf, s.Description())
 		case "types":
 			types := w.in.types
-			return appendEach(buf, len(types), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(types), func(buf []byte, i int) []byte {
 				buf = w.typ(buf, &types[i], f.Selection)
 				return buf
 			})
@@ -291,7 +352,7 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 				}
 				dirs = append(dirs, d)
 			}
-			return appendEach(buf, len(dirs), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(dirs), func(buf []byte, i int) []byte {
 				buf = w.directive(buf, &dirs[i], f.Selection)
 				return buf
 			})
@@ -300,12 +361,13 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 	})
 }
 
-func (w introWriter) types(buf []byte, types []introspection.Type, sel *planner.ShapeSet) []byte {
+// types writes the list of types of field f.
+func (w introWriter) types(buf []byte, types []introspection.Type, f *planner.ShapeField) []byte {
 	if types == nil {
 		return append(buf, "null"...)
 	}
-	return appendEach(buf, len(types), func(buf []byte, i int) []byte {
-		buf = w.typ(buf, &types[i], sel)
+	return w.list(buf, f, len(types), func(buf []byte, i int) []byte {
+		buf = w.typ(buf, &types[i], f.Selection)
 		return buf
 	})
 }
@@ -340,7 +402,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 			if k := t.Kind(); k != "OBJECT" && k != "INTERFACE" {
 				return append(buf, "null"...)
 			}
-			return w.types(buf, t.Interfaces(), f.Selection)
+			return w.types(buf, t.Interfaces(), f)
 		case "possibleTypes":
 			if k := t.Kind(); k != "INTERFACE" && k != "UNION" {
 				return append(buf, "null"...)
@@ -354,7 +416,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 					objects = append(objects, p)
 				}
 			}
-			return w.types(buf, objects, f.Selection)
+			return w.types(buf, objects, f)
 		case "fields":
 			if k := t.Kind(); k != "OBJECT" && k != "INTERFACE" {
 				return append(buf, "null"...)
@@ -364,7 +426,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 				return append(buf, "null"...)
 			}
 			defs := w.fieldDefs(t)
-			return appendEach(buf, len(fields), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(fields), func(buf []byte, i int) []byte {
 				buf = w.field(buf, &fields[i], defs.ForName(fields[i].Name), f.Selection)
 				return buf
 			})
@@ -372,7 +434,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 			if t.Kind() != "INPUT_OBJECT" {
 				return append(buf, "null"...)
 			}
-			return w.inputValues(buf, t.VisibleInputFields(w.includeDeprecated(f)), f.Selection, w.fieldDefs(t).ForName)
+			return w.inputValues(buf, t.VisibleInputFields(w.includeDeprecated(f)), f, w.fieldDefs(t).ForName)
 		case "enumValues":
 			if t.Kind() != "ENUM" {
 				return append(buf, "null"...)
@@ -381,7 +443,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 			if values == nil {
 				return append(buf, "null"...)
 			}
-			return appendEach(buf, len(values), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(values), func(buf []byte, i int) []byte {
 				v := &values[i]
 				buf = w.each(buf, f.Selection, "__EnumValue", func(buf []byte, f *planner.ShapeField) []byte {
 					switch f.Name {
@@ -427,7 +489,7 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, def *ast.FieldDe
 			if def != nil {
 				args = def.Arguments
 			}
-			return w.inputValues(buf, fd.VisibleArgs(w.includeDeprecated(f)), f.Selection, argDefs(args))
+			return w.inputValues(buf, fd.VisibleArgs(w.includeDeprecated(f)), f, argDefs(args))
 		case "type":
 			return w.typ(buf, fd.Type, f.Selection)
 		case "isDeprecated":
@@ -452,10 +514,11 @@ func argDefs(args ast.ArgumentDefinitionList) func(string) *ast.FieldDefinition 
 
 // inputValues writes a list of __InputValue; lookup finds each value's
 // definition in the schema, for its default value.
-func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, sel *planner.ShapeSet, lookup func(name string) *ast.FieldDefinition) []byte {
-	return appendEach(buf, len(values), func(buf []byte, i int) []byte {
+// inputValues writes the list of input values of field lf.
+func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, lf *planner.ShapeField, lookup func(name string) *ast.FieldDefinition) []byte {
+	return w.list(buf, lf, len(values), func(buf []byte, i int) []byte {
 		v := &values[i]
-		buf = w.each(buf, sel, "__InputValue", func(buf []byte, f *planner.ShapeField) []byte {
+		buf = w.each(buf, lf.Selection, "__InputValue", func(buf []byte, f *planner.ShapeField) []byte {
 			switch f.Name {
 			case "name":
 				return appendStringText(buf, v.Name)
@@ -507,7 +570,7 @@ func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *plan
 			if def := w.in.schema.Directives[d.Name]; def != nil {
 				args = def.Arguments
 			}
-			return w.inputValues(buf, d.VisibleArgs(w.includeDeprecated(f)), f.Selection, argDefs(args))
+			return w.inputValues(buf, d.VisibleArgs(w.includeDeprecated(f)), f, argDefs(args))
 		}
 		return append(buf, "null"...)
 	})

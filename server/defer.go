@@ -79,7 +79,7 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 		s.subgraphHeaders(&in, a.hr)
 		if s.opts.Introspection {
 			rt, coerced := a.rt, a.coerced
-			in.Introspect = func(buf []byte, f *planner.ShapeField) []byte { return rt.intro.Field(buf, f, coerced) }
+			in.Introspect = func(buf []byte, f *planner.ShapeField) ([]byte, [][]any) { return rt.intro.Field(buf, f, coerced) }
 		}
 		// The entity cache applies per fetch; the response cache never
 		// stores a deferred answer.

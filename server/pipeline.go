@@ -652,7 +652,7 @@ func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta
 	s.subgraphHeaders(&in, a.hr)
 	if s.opts.Introspection {
 		rt, coerced := a.rt, a.coerced
-		in.Introspect = func(buf []byte, f *planner.ShapeField) []byte { return rt.intro.Field(buf, f, coerced) }
+		in.Introspect = func(buf []byte, f *planner.ShapeField) ([]byte, [][]any) { return rt.intro.Field(buf, f, coerced) }
 	}
 	if s.caches.responses != nil && !a.includePlan && a.op.Operation == ast.Query {
 		return s.cachedQuery(ctx, a, in, meta)

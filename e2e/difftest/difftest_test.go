@@ -560,7 +560,7 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 	runner := &difftest.Runner{ShrinkBudget: shrink, Workers: 2, Keep: []difftest.Verdict{difftest.Review, difftest.RefDied},
 		ShrinkReview: env("DIFFTEST_REVIEW", "0") == "1", AliasCheck: true}
 	if os.Getenv("DIFFTEST_REPORT") != "" {
-		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence, difftest.DocumentDivergence)
+		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence, difftest.DocumentDivergence, difftest.RefsSplit)
 	}
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
 	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
@@ -616,8 +616,8 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 		}
 		isKnown := func(i int) bool { _, ok := knownCases[caseKey(knownName, seed, i)]; return ok }
 		cases, st := runner.Run(ctx, dg, seed, n, isKnown)
-		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d where their handling of the document's other operations does, %d known to differ, %d where a reference crashed/timed out",
-			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, st.DocumentDivergence, len(st.KnownDiffer), st.RefsDied)
+		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d where their handling of the document's other operations does, %d known to differ, %d where a reference crashed/timed out, %d where fedgate agrees with each reference where the other errs",
+			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, st.DocumentDivergence, len(st.KnownDiffer), st.RefsDied, st.RefsSplit)
 		for _, r := range refs {
 			if n, why := r.Restarts(); n > restarts[r.Name] {
 				t.Logf("reference %s restarted %d times during graph %s; the last time because:\n%s", r.Name, n-restarts[r.Name], g.name, why)

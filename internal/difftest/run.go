@@ -65,6 +65,9 @@ type Stats struct {
 	Ops                       int
 	Agree, Differs, Review    int
 	RefsDisagree, RefsCrashed int
+	// RefsSplit counts operations where the references disagree and
+	// fedgate's answer is made of theirs (Patchwork).
+	RefsSplit int
 	// RefsDied counts operations a reference crashed or timed out on
 	// (RefDied).
 	RefsDied           int
@@ -162,6 +165,8 @@ func (r *Runner) Run(ctx context.Context, g *Graph, seed uint64, n int, known fu
 						st.DocumentDivergence++
 					case RefDied:
 						st.RefsDied++
+					case RefsSplit:
+						st.RefsSplit++
 					}
 					if v == Differs || slices.Contains(r.Keep, v) {
 						cases = append(cases, c)
@@ -272,6 +277,10 @@ func (r *Runner) verdictPlain(ctx context.Context, g *Graph, op opgen.Operation)
 			return AliasDivergence, labelled
 		case Differs:
 			return Differs, labelled
+		case RefsSplit:
+			if v != Differs {
+				return RefsSplit, labelled
+			}
 		}
 	}
 	only, ok := SelectedOnly(op)
@@ -288,6 +297,10 @@ func (r *Runner) verdictPlain(ctx context.Context, g *Graph, op opgen.Operation)
 		return DocumentDivergence, labelled
 	case Differs:
 		return Differs, labelled
+	case RefsSplit:
+		if v != Differs {
+			return RefsSplit, labelled
+		}
 	}
 	return v, answers
 }

@@ -22,6 +22,10 @@ func (g *gen) later() {
 	for i := 0; i < g.pick(3); i++ {
 		g.nestedProvides()
 	}
+	if len(g.accountScores) > 0 && g.chance(2) {
+		g.interfaceObjectRequires()
+	}
+	g.defaultsDiffer()
 	if g.chance(3) {
 		g.costs()
 	}
@@ -157,7 +161,9 @@ func (g *gen) secondAccounts() {
 			t = sb.add(&typeDef{kind: "type", name: name, dirs: []string{`@key(fields: "id")`}, fields: []*field{{name: "id", typ: "ID!"}}})
 			for _, e := range g.entities {
 				if e.name == name {
-					e.owners = append(e.owners, o)
+					// A new slice: the entity's shared fields hold the old
+					// one as their owners.
+					e.owners = append(append([]int{}, e.owners...), o)
 					sort.Ints(e.owners)
 				}
 			}
@@ -168,7 +174,9 @@ func (g *gen) secondAccounts() {
 			t.dirs[0] = `@key(fields: "id")`
 			for _, e := range g.entities {
 				if e.name == name {
-					e.owners = append(e.owners, o)
+					// A new slice: the entity's shared fields hold the old
+					// one as their owners.
+					e.owners = append(append([]int{}, e.owners...), o)
 					sort.Ints(e.owners)
 				}
 			}
@@ -239,6 +247,55 @@ func (g *gen) nestedProvides() {
 	}
 	st.ref.ref, st.ref.plain = nil, false
 	st.leaf.plain = false
+}
+
+// interfaceObjectRequires gives an @interfaceObject Account a field that
+// @requires the interface's handle (resolved by the implementations'
+// subgraph) and maybe another @interfaceObject subgraph's score: the
+// gateway fetches them for each implementation before the abstraction.
+func (g *gen) interfaceObjectRequires() {
+	var objects []int
+	for o := range g.accountScores {
+		objects = append(objects, o)
+	}
+	sort.Ints(objects)
+	o := objects[g.pick(len(objects))]
+	acc := g.subs[o].get("Account")
+	sets := []string{"handle"}
+	acc.fields = append(acc.fields, &field{name: "handle", typ: "String", dirs: []string{"@external"}})
+	for _, other := range objects {
+		score := g.accountScores[other]
+		if other != o && score.args == "" && !strings.HasPrefix(score.typ, "[[") && g.chance(2) {
+			acc.fields = append(acc.fields, &field{name: score.name, typ: score.typ, dirs: []string{"@external"}})
+			sets = append(sets, score.name)
+			break
+		}
+	}
+	acc.fields = append(acc.fields, &field{name: g.fresh("rated"), typ: []string{"Int", "String", "[Int!]"}[g.pick(3)], dirs: []string{fmt.Sprintf("@requires(fields: %q)", strings.Join(sets, " "))}})
+}
+
+// defaultValue finds the default of an argument in an argument list.
+var defaultValue = regexp.MustCompile(` = (?:\{[^}]*\}|"[^"]*"|\w+)`)
+
+// defaultsDiffer leaves out, in some subgraphs, the default of Filter's
+// color and the argument defaults of a copy of a shared field: a default
+// only some subgraphs give is none in the supergraph.
+func (g *gen) defaultsDiffer() {
+	for _, sb := range g.subs {
+		if t := sb.get("Filter"); t != nil && g.chance(4) {
+			t.field("color").typ = "Color"
+		}
+	}
+	for _, e := range g.entities {
+		for _, ef := range e.fields {
+			if len(ef.owners) < 2 || !strings.Contains(ef.args, " = ") || !g.chance(3) {
+				continue
+			}
+			if d := ef.defs[ef.owners[1+g.pick(len(ef.owners)-1)]]; d != nil {
+				d.args = defaultValue.ReplaceAllString(d.args, "")
+			}
+		}
+	}
 }
 
 // costs puts @cost and @listSize (Federation 2.9, demand control) on

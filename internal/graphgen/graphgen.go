@@ -9,7 +9,12 @@
 // @interfaceObject subgraphs; @external with @requires (plain, nested field
 // sets, arguments), @provides, @override (also progressive, with a label),
 // @inaccessible; lists and non-null at several depths, arguments with
-// defaults, enums and input objects; root queries and a mutation.
+// defaults, enums and input objects; root queries and a mutation. Drawn
+// after those (features.go): a Relay-style interface Node over entities
+// and references, an interface implementing it, the entity interface
+// keyed in two subgraphs, @provides of nested paths, @tag, @deprecated,
+// @cost and @listSize; with Features (GenerateWith), @authenticated,
+// @requiresScopes, @policy and @context/@fromContext.
 //
 // Composition (schema/compose, @apollo/composition) stays the judge: a
 // graph the generator gets wrong is skipped by its callers and is a
@@ -245,6 +250,8 @@ type gen struct {
 	accountSub     int
 	accountImpls   []string
 	accountObjects map[int]bool
+	// accountScores: the field each @interfaceObject subgraph adds.
+	accountScores map[int]*field
 }
 
 func (g *gen) chance(n int) bool { return g.r.Intn(n) == 0 }
@@ -274,6 +281,7 @@ func (g *gen) build() {
 	g.overridden = map[string]bool{}
 	g.filterMax = map[int]bool{}
 	g.accountSub = -1
+	g.accountScores = map[int]*field{}
 	for i := range g.subs {
 		g.filterMax[i] = g.chance(3)
 	}
@@ -825,8 +833,10 @@ func (g *gen) accounts() {
 			continue
 		}
 		extra := g.fresh("score")
+		score := &field{name: extra, args: g.args(o), typ: g.wrap("Int")}
 		g.subs[o].add(&typeDef{kind: "type", name: "Account", dirs: []string{`@key(fields: "id")`, "@interfaceObject"},
-			fields: []*field{{name: "id", typ: "ID!"}, {name: extra, args: g.args(o), typ: g.wrap("Int")}}})
+			fields: []*field{{name: "id", typ: "ID!"}, score}})
+		g.accountScores[o] = score
 		if g.chance(2) {
 			g.query(o).fields = append(g.query(o).fields, &field{name: g.fresh("accounts"), typ: "[Account!]"})
 		}

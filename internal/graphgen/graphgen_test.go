@@ -64,6 +64,9 @@ func TestFeatures(t *testing.T) {
 		{"interface implementing an interface", regexp.MustCompile(`interface Named implements Node`)},
 		{"entity interface implementing Node", regexp.MustCompile(`interface Account implements Node @key`)},
 		{"entity interface in two subgraphs", regexp.MustCompile(`(?s)interface Account @key.*# subgraph.*interface Account (implements Node )?@key`)},
+		{"requires on an interfaceObject", regexp.MustCompile(`rated\d+: .* @requires\(fields: "handle`)},
+		{"input field default in some subgraphs", regexp.MustCompile(`(?m)^  color: Color$`)},
+		{"argument default in some copies", regexp.MustCompile(`(?m)^  \w+\((x: Int|c: Color, n: Int|f: Filter, s: String)(, extra: Int)?\): .*@shareable`)},
 		{"nested provides", regexp.MustCompile(`@provides\(fields: "\w+ \{ \w+ \}"\)`)},
 		{"tag", regexp.MustCompile(`@tag\(name: "[\w-]+"\)`)},
 		{"tag on an enum value", regexp.MustCompile(`(?m)^  [A-Z]+ @tag`)},
@@ -124,5 +127,15 @@ func TestChainsBounce(t *testing.T) {
 	}
 	if bounces < 20 {
 		t.Errorf("%d entity types refer to entities, want at least 20", bounces)
+	}
+}
+
+// TestManySeeds generates far more graphs than the composition tests
+// compose (a generator panic on a rare draw showed at seed 1954 only).
+func TestManySeeds(t *testing.T) {
+	for seed := int64(0); seed < 5000; seed++ {
+		if len(GenerateWith(seed, All).Subgraphs) < 2 {
+			t.Fatalf("seed %d: fewer than 2 subgraphs", seed)
+		}
 	}
 }

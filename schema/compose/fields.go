@@ -319,6 +319,7 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 		var applied []ast.DirectiveList
 		missing, required := "", ""
 		defaultFrom := ""
+		noDefault, mismatch := false, false
 		for _, i := range resolving {
 			a := findArg(f.sources[i].args, name)
 			if a == nil {
@@ -337,13 +338,22 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 			if a.typ.NonNull && a.defaultValue == nil && required == "" {
 				required = s.subgraphs[i].name
 			}
-			if a.defaultValue != nil {
+			if a.defaultValue == nil {
+				noDefault = true
+			} else {
 				if ma.defaultValue != nil && printValue(ma.defaultValue) != printValue(a.defaultValue) {
 					errs.add("FIELD_ARGUMENT_DEFAULT_MISMATCH", "", coord+"("+name+":)", "Argument \"%s(%s:)\" has incompatible default values across subgraphs: it has default value %s in subgraph \"%s\" and %s in subgraph \"%s\"", coord, name, printValue(ma.defaultValue), defaultFrom, printValue(a.defaultValue), s.subgraphs[i].name)
+					mismatch = true
 				}
 				ma.defaultValue = a.defaultValue
 				defaultFrom = s.subgraphs[i].name
 			}
+		}
+		if ma.defaultValue != nil && noDefault && !mismatch {
+			// A default only some subgraphs give is none: the others
+			// would see the argument absent where clients leave it out.
+			s.hint("INCONSISTENT_DEFAULT_VALUE_PRESENCE", coord+"("+name+":)", "Argument \"%s(%s:)\" has a default value in only some subgraphs: the supergraph gives it no default", coord, name)
+			ma.defaultValue = nil
 		}
 		if missing != "" {
 			if required != "" {

@@ -464,8 +464,9 @@ func (s *supergraph) keptDirective(name string) bool {
 // mergeApplied merges the applied directives of one element's sources in
 // order of first appearance, with accessFirst (fields of objects and
 // interfaces, interfaces) the access-control directives before the
-// others, in the order of their @link; equal applications are kept once, non-repeatable directives
-// once.
+// others, in the order of their @link. Equal applications are kept once;
+// of different applications of a directive that is not repeatable, the
+// one most sources write (the first of those tied).
 func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) ast.DirectiveList {
 	var names []string
 	for _, l := range lists {
@@ -506,6 +507,33 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) a
 			s.markUsed(name)
 			continue
 		}
+		if !repeatable(name) {
+			// Different applications of a directive that is not
+			// repeatable: the one most sources write (the first of
+			// those tied).
+			var apps []*ast.Directive
+			count := map[string]int{}
+			for _, l := range lists {
+				for _, d := range l {
+					if d.Name == name {
+						text := printDirective(d)
+						if count[text] == 0 {
+							apps = append(apps, d)
+						}
+						count[text]++
+					}
+				}
+			}
+			best := apps[0]
+			for _, d := range apps[1:] {
+				if count[printDirective(d)] > count[printDirective(best)] {
+					best = d
+				}
+			}
+			out = append(out, best)
+			s.markUsed(name)
+			continue
+		}
 		seen := map[string]bool{}
 		for _, l := range lists {
 			for _, d := range l {
@@ -513,7 +541,7 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) a
 					continue
 				}
 				text := printDirective(d)
-				if seen[text] || (len(seen) > 0 && !repeatable(name)) {
+				if seen[text] {
 					continue
 				}
 				seen[text] = true
@@ -715,6 +743,7 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 		var applied []ast.DirectiveList
 		var types []*ast.Type
 		missing, required := "", ""
+		noDefault, mismatch := false, false
 		for i, st := range t.sources {
 			if st == nil {
 				continue
@@ -737,12 +766,20 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 			if sf.typ.NonNull && sf.defaultValue == nil && required == "" {
 				required = s.subgraphs[i].name
 			}
-			if sf.defaultValue != nil {
+			if sf.defaultValue == nil {
+				noDefault = true
+			} else {
 				if f.defaultValue != nil && printValue(f.defaultValue) != printValue(sf.defaultValue) {
 					errs.add("INPUT_FIELD_DEFAULT_MISMATCH", "", t.name+"."+name, "Input field \"%s.%s\" has incompatible default values across subgraphs: it has default value %s in subgraph \"%s\" and %s in subgraph \"%s\"", t.name, name, printValue(f.defaultValue), firstWith(t.sources, s.subgraphs, func(st *sType) bool { return st.field(name) != nil && st.field(name).defaultValue != nil }), printValue(sf.defaultValue), s.subgraphs[i].name)
+					mismatch = true
 				}
 				f.defaultValue = sf.defaultValue
 			}
+		}
+		if f.defaultValue != nil && noDefault && !mismatch && missing == "" {
+			// A default only some subgraphs give is none.
+			s.hint("INCONSISTENT_DEFAULT_VALUE_PRESENCE", t.name+"."+name, "Input field \"%s.%s\" has a default value in only some subgraphs: the supergraph gives it no default", t.name, name)
+			f.defaultValue = nil
 		}
 		if missing != "" {
 			if required != "" {

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,50 @@ type Item @key(fields: "id") { id: ID! title(in: String @fromContext(field: "$c 
 				if !strings.Contains(res.SDL, w) {
 					t.Errorf("supergraph lacks\n%s\n---\n%s", w, res.SDL)
 				}
+			}
+		})
+	}
+}
+
+// TestNonRepeatableMajority: of different applications of a directive
+// that is not repeatable, the supergraph keeps the one most subgraphs
+// write, the first of those tied (as @apollo/composition does).
+func TestNonRepeatableMajority(t *testing.T) {
+	const head = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable"])
+type Query { q%d: Int }
+enum Color { RED BLUE %s }
+`
+	cases := []struct {
+		name  string
+		blues []string
+		want  string
+	}{
+		{"the majority after the first", []string{`@deprecated(reason: "old")`, "@deprecated", "@deprecated"}, "BLUE @deprecated\n"},
+		{"the first of a tie", []string{`@deprecated(reason: "old")`, "@deprecated", ""}, `BLUE @deprecated(reason: "old")` + "\n"},
+		{"the majority first", []string{"@deprecated", `@deprecated(reason: "old")`, "@deprecated"}, "BLUE @deprecated\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var subs []Subgraph
+			for i, d := range c.blues {
+				name := string(rune('a' + i))
+				sdl := fmt.Sprintf(head, i, "")
+				sdl = strings.Replace(sdl, "BLUE", "BLUE "+d, 1)
+				subs = append(subs, Subgraph{Name: name, URL: "http://127.0.0.1:4999/" + name, SDL: sdl})
+			}
+			res, err := Compose(subs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := ""
+			for _, l := range strings.Split(res.SDL, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(l), "BLUE") {
+					line = strings.TrimSpace(l)
+				}
+			}
+			// The value's join__enumValue directives come before.
+			if !strings.HasSuffix(line+"\n", " "+strings.TrimPrefix(c.want, "BLUE ")) {
+				t.Errorf("got %q, want it to end in %q", line, c.want)
 			}
 		})
 	}
