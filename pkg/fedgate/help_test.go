@@ -142,7 +142,7 @@ func TestCLIGolden(t *testing.T) {
 		{"plan-without-query", []string{"plan"}},
 		{"subgraph-without-action", []string{"subgraph"}},
 		{"subgraph-unknown-action", []string{"subgraph", "pubish", "--name", "a"}},
-		{"plan-unknown-field", []string{"plan", "{ me { nam } }"}}, // exit 1: the operation is wrong, not the usage
+		{"plan-unknown-field", []string{"plan", "{ me { nam } }"}},                                                       // exit 1: the operation is wrong, not the usage
 		{"plan-rover-file", []string{"plan", "--supergraph", "../../subgraphs/demo/supergraph.yaml", "{ me { name } }"}}, // exit 1
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -269,10 +269,15 @@ func TestRedisCheckedAtStart(t *testing.T) {
 // (the --subgraph-url one where given), every line in the configured
 // format.
 func TestStartLogSaysWhatItServes(t *testing.T) {
-	p := startServe(t, "", "--supergraph", "../../gateway.graphql", "--subgraph-url", "products=http://127.0.0.1:4999/graphql")
+	p := startServe(t, "", "--supergraph", "../../gateway.graphql", "--subgraph-url", "products=http://127.0.0.1:4999/graphql",
+		"--debug-listen", "127.0.0.1:0")
 	log := p.log.String()
+	if strings.Contains(log, "server.debug_listen is not a loopback address") {
+		t.Errorf("a loopback debug listener warned about:\n%s", log)
+	}
 	for _, want := range []string{
 		`"msg":"starting","build":"fedgate `,
+		`"msg":"debug listening","addr":"127.0.0.1:`,
 		`"msg":"subgraph","name":"accounts","url":"http://127.0.0.1:4101/graphql"`,
 		`"msg":"subgraph","name":"products","url":"http://127.0.0.1:4999/graphql"`,
 		`"supergraph":"../../gateway.graphql","supergraph_version":"`,

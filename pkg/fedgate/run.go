@@ -302,9 +302,6 @@ func (p *gatewayProcess) swapper(srv *server.Server, first *subgraphs.Client, ov
 func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, overrides urlOverrides, demoMode bool) error {
 	setMemoryLimit(cfg)
 	raiseMemoryLimit(cfg.Subscriptions)
-	if cfg.Server.DebugListen != "" {
-		startDebug(cfg.Server.DebugListen)
-	}
 	p := &gatewayProcess{cfg: cfg}
 	var err error
 	if p.tel, err = telemetry.New(ctx, cfg.Telemetry, telemetry.Options{}); err != nil {
@@ -312,6 +309,9 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	}
 	slog.SetDefault(p.tel.Logger)
 	slog.Info("starting", "build", readBuildInfo().String())
+	if cfg.Server.DebugListen != "" {
+		startDebug(cfg.Server.DebugListen)
+	}
 	p.startMetrics()
 	if cfg.Redis.URL != "" {
 		if p.redis, err = cache.NewRedis(cache.RedisOptions{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, PoolSize: cfg.Redis.PoolSize}); err != nil {
