@@ -253,6 +253,13 @@ func TestRedisCheckedAtStart(t *testing.T) {
 	if strings.Contains(p.log.String(), "redis://"+closed) {
 		t.Error("the log holds the Redis URL (it may hold a password)")
 	}
+	// go-redis's own messages (the pool that cannot dial) come through the
+	// configured logger too, not as text lines of its own.
+	for _, line := range strings.Split(strings.TrimSpace(p.log.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Errorf("a line not in the configured (JSON) format: %s", line)
+		}
+	}
 	p.stop(t)
 
 	srv := redistest.Start(t)

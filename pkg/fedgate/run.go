@@ -32,6 +32,7 @@ import (
 	"github.com/fedgate/gateway/subgraphs/registry"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
+	"github.com/redis/go-redis/v9"
 )
 
 var demoSupergraph = gateway.DemoSupergraph
@@ -308,6 +309,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		return err
 	}
 	slog.SetDefault(p.tel.Logger)
+	redis.SetLogger(redisLogger{})
 	slog.Info("starting", "build", readBuildInfo().String())
 	if cfg.Server.DebugListen != "" {
 		startDebug(cfg.Server.DebugListen)
@@ -385,6 +387,16 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	case got = <-sig:
 	}
 	return p.shutdown(srv, hs, got)
+}
+
+// redisLogger writes go-redis's own messages (a pool that cannot dial, a
+// cluster's slot map reloaded) through the configured logger, as warnings:
+// go-redis's default logger writes text lines of its own format to stderr,
+// among the JSON ones.
+type redisLogger struct{}
+
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.WarnContext(ctx, "redis client", "detail", strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
 }
 
 // checkRedis asks Redis once at start and warns when it does not answer:
