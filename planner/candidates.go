@@ -51,12 +51,19 @@ func (b *builder) isEntity(typ string) bool {
 }
 
 // safeMember reports whether the concrete type is a member of the abstract
-// type static in every candidate subgraph.
+// type static in every candidate subgraph (a subgraph with static as an
+// @interfaceObject may return any implementation).
 func (b *builder) safeMember(cand []string, static, concrete string) bool {
 	if len(cand) < 2 {
 		return true
 	}
 	for _, gid := range cand {
+		if b.isInterfaceObject(gid, static) {
+			// It answers the interface as one object type; which
+			// implementation that is the interface's subgraphs say, and
+			// it may be any of them.
+			continue
+		}
 		if !b.possibleIn(gid, static, concrete) {
 			return false
 		}
