@@ -148,6 +148,18 @@ func printValue(s *string) *string {
 	return &out
 }
 
+// deprecationReason is the reason an enum value or input value is
+// deprecated for: @deprecated's reason, or its default "No longer
+// supported" when it names none (as graphql-js answers; gqlgen's
+// introspection fills the default in for fields only).
+func deprecationReason(deprecated bool, reason *string) *string {
+	if deprecated && reason == nil {
+		r := "No longer supported"
+		return &r
+	}
+	return reason
+}
+
 // directiveDeprecation returns the reason a directive definition is
 // deprecated for, or nil.
 func directiveDeprecation(d *ast.DirectiveDefinition) *string {
@@ -357,7 +369,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 					case "isDeprecated":
 						return strconv.AppendBool(buf, v.IsDeprecated())
 					case "deprecationReason":
-						return appendStr(buf, v.DeprecationReason())
+						return appendStr(buf, deprecationReason(v.IsDeprecated(), v.DeprecationReason()))
 					}
 					return append(buf, "null"...)
 				})
@@ -436,7 +448,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 			case "isDeprecated":
 				return strconv.AppendBool(buf, v.IsDeprecated())
 			case "deprecationReason":
-				return appendStr(buf, v.DeprecationReason())
+				return appendStr(buf, deprecationReason(v.IsDeprecated(), v.DeprecationReason()))
 			}
 			return append(buf, "null"...)
 		})
