@@ -281,7 +281,7 @@ func fetchesOf(n planner.Node, out map[*planner.Fetch]bool) map[*planner.Fetch]b
 // hasNext is true, renderParts returns nil: there is nothing to send
 // (graphql-js 17's incremental delivery, deferSpec 20220824, sends a
 // payload only for completed fragments).
-func (e *execution) renderParts(check *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, batch []int, sent []bool, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, []int, bool) {
+func (e *execution) renderParts(check *entryCheck, shape *planner.Shape, dp *planner.DeferPlan, batch []int, sent []bool, owned []map[*planner.Fetch]bool, reported map[*Error]bool, shown *jsonvalue.Value, nulled nulledEntries, introspect IntrospectFunc) ([]byte, []int, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var items []*incremental
@@ -520,7 +520,7 @@ func appendPathKey(key []byte, path []any) []byte {
 // object of its path the client holds (nulled: not under an entry an
 // enclosing fragment sent with data null); entries d sends with data
 // null are added to nulled.
-func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries, items []*incremental, introspect func([]byte, *planner.ShapeField) []byte) []*incremental {
+func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *planner.Defer, shown *jsonvalue.Value, nulled nulledEntries, items []*incremental, introspect IntrospectFunc) []*incremental {
 	at(e.rootData(), shown, shape.Root, d, 0, nil, func(v *jsonvalue.Value, sel *planner.ShapeSet, path []any) bool {
 		typename, ok := entryAt(dp, d, v, sel, path, nulled)
 		if !ok {

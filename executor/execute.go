@@ -24,7 +24,7 @@ type Input struct {
 	// subgraph, in place of Header (per-subgraph header rules).
 	HeaderFor func(subgraph string) http.Header
 	// Introspect renders __schema and __type fields; nil answers null.
-	Introspect func(buf []byte, f *planner.ShapeField) []byte
+	Introspect IntrospectFunc
 	// Stats, when not nil, receives figures about the run.
 	Stats *Stats
 	// Entities, when not nil, caches _entities results of queries: a

@@ -3,6 +3,8 @@ package executor
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/fedgate/gateway/planner"
@@ -25,6 +27,39 @@ type Introspector struct {
 	// directives left out.
 	types      []introspection.Type
 	directives []introspection.Directive
+	// defaults holds printed default values (printDefault) by their
+	// literal and type in the schema: each introspection printed them
+	// again, filled-in defaults included. cachedDefaults counts their
+	// bytes, at most maxCachedDefaults.
+	defaults       sync.Map // defaultKey -> string
+	cachedDefaults atomic.Int64
+}
+
+// defaultKey is a default value of the schema and the type it is
+// printed as.
+type defaultKey struct {
+	v *ast.Value
+	t *ast.Type
+}
+
+// maxCachedDefaults bounds the bytes of printed defaults an Introspector
+// keeps (a schema of many large ones prints the rest per request).
+const maxCachedDefaults = 4 << 20
+
+// printedDefault is printDefault of v, of type t in the schema, printed
+// once per schema while the cache has room.
+func (in *Introspector) printedDefault(v *ast.Value, t *ast.Type) string {
+	k := defaultKey{v, t}
+	if s, ok := in.defaults.Load(k); ok {
+		return s.(string)
+	}
+	s := printDefault(in.schema, v, t)
+	if in.cachedDefaults.Add(int64(len(s))) > maxCachedDefaults {
+		in.cachedDefaults.Add(-int64(len(s)))
+	} else if _, loaded := in.defaults.LoadOrStore(k, s); loaded {
+		in.cachedDefaults.Add(-int64(len(s)))
+	}
+	return s
 }
 
 // unadvertised directives are in gqlparser's prelude but not implemented.
@@ -176,26 +211,48 @@ func directiveDeprecation(d *ast.DirectiveDefinition) *string {
 
 // Field renders a root __schema or __type field; vars resolve arguments
 // given as variables.
-func (in *Introspector) Field(buf []byte, f *planner.ShapeField, vars map[string]any) []byte {
-	w := introWriter{in: in, vars: vars}
+//
+// nullPaths are the paths, below the field, of the objects a null
+// @skip/@include condition in their selection made null (spec 6.4.1: a
+// field error there, NullConditionMessage); the null goes up through
+// non-null positions as for any field error, so the field's own value may
+// be null.
+func (in *Introspector) Field(buf []byte, f *planner.ShapeField, vars map[string]any) (out []byte, nullPaths [][]any) {
+	w := introWriter{in: in, vars: vars, st: &introState{}}
 	switch f.Name {
 	case "__schema":
-		return w.schema(buf, f.Selection)
+		buf = w.schema(buf, f.Selection)
 	case "__type":
 		name, _ := w.arg(f.Arguments, "name").(string)
 		def := in.schema.Types[name]
 		if def == nil || in.unused[name] {
-			return append(buf, "null"...)
+			return append(buf, "null"...), nil
 		}
-		return w.typ(buf, introspection.WrapTypeFromDef(in.schema, def), f.Selection)
+		buf = w.typ(buf, introspection.WrapTypeFromDef(in.schema, def), f.Selection)
+	default:
+		buf = append(buf, "null"...)
 	}
-	return append(buf, "null"...)
+	return buf, w.st.nullPaths
 }
 
 type introWriter struct {
 	in   *Introspector
 	vars map[string]any
+	st   *introState
 }
+
+// introState is what a render keeps for null @skip/@include conditions:
+// the path being written, the paths of the objects they nulled, and
+// whether one did (only then are values checked against non-null
+// positions).
+type introState struct {
+	path      []any
+	nullPaths [][]any
+	nulled    bool
+}
+
+// isNull reports whether a value written is null.
+func isNull(v []byte) bool { return string(v) == "null" }
 
 func (w introWriter) arg(args ast.ArgumentList, name string) any {
 	a := args.ForName(name)
@@ -221,7 +278,18 @@ func appendStr(buf []byte, s *string) []byte {
 	return appendStringText(buf, *s)
 }
 
+// each writes an object of type typename with the fields of sel, each
+// value written by fn; null when the selection met a null condition for
+// it, or when a non-null field of it is null because of one.
 func (w introWriter) each(buf []byte, sel *planner.ShapeSet, typename string, fn func([]byte, *planner.ShapeField) []byte) []byte {
+	if null, report := sel.NullCondition(typename); null {
+		if report {
+			w.st.nullPaths = append(w.st.nullPaths, append([]any(nil), w.st.path...))
+		}
+		w.st.nulled = true
+		return append(buf, "null"...)
+	}
+	start := len(buf)
 	buf = append(buf, '{')
 	fields := sel.FieldsFor(typename)
 	for i := range fields {
@@ -235,9 +303,37 @@ func (w introWriter) each(buf []byte, sel *planner.ShapeSet, typename string, fn
 			buf = appendStringText(buf, typename)
 			continue
 		}
+		w.st.path = append(w.st.path, f.ResponseKey)
+		at := len(buf)
 		buf = fn(buf, f)
+		w.st.path = w.st.path[:len(w.st.path)-1]
+		if w.st.nulled && f.NonNull(0) && isNull(buf[at:]) {
+			return append(buf[:start], "null"...)
+		}
 	}
 	return append(buf, '}')
+}
+
+// list writes the list value of field f, n items each written by fn; null
+// when a non-null item is null because of a null condition (one error: a
+// list stops at its first failing item, as graphql-js's completeListValue
+// does).
+func (w introWriter) list(buf []byte, f *planner.ShapeField, n int, fn func(buf []byte, i int) []byte) []byte {
+	start := len(buf)
+	buf = append(buf, '[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		w.st.path = append(w.st.path, i)
+		at := len(buf)
+		buf = fn(buf, i)
+		w.st.path = w.st.path[:len(w.st.path)-1]
+		if w.st.nulled && f.NonNull(1) && isNull(buf[at:]) {
+			return append(buf[:start], "null"...)
+		}
+	}
+	return append(buf, ']')
 }
 
 func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
@@ -248,7 +344,7 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 			return appendStr(buf, s.Description())
 		case "types":
 			types := w.in.types
-			return appendEach(buf, len(types), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(types), func(buf []byte, i int) []byte {
 				buf = w.typ(buf, &types[i], f.Selection)
 				return buf
 			})
@@ -268,7 +364,7 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 				}
 				dirs = append(dirs, d)
 			}
-			return appendEach(buf, len(dirs), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(dirs), func(buf []byte, i int) []byte {
 				buf = w.directive(buf, &dirs[i], f.Selection)
 				return buf
 			})
@@ -277,12 +373,13 @@ func (w introWriter) schema(buf []byte, sel *planner.ShapeSet) []byte {
 	})
 }
 
-func (w introWriter) types(buf []byte, types []introspection.Type, sel *planner.ShapeSet) []byte {
+// types writes the list of types of field f.
+func (w introWriter) types(buf []byte, types []introspection.Type, f *planner.ShapeField) []byte {
 	if types == nil {
 		return append(buf, "null"...)
 	}
-	return appendEach(buf, len(types), func(buf []byte, i int) []byte {
-		buf = w.typ(buf, &types[i], sel)
+	return w.list(buf, f, len(types), func(buf []byte, i int) []byte {
+		buf = w.typ(buf, &types[i], f.Selection)
 		return buf
 	})
 }
@@ -317,7 +414,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 			if k := t.Kind(); k != "OBJECT" && k != "INTERFACE" {
 				return append(buf, "null"...)
 			}
-			return w.types(buf, t.Interfaces(), f.Selection)
+			return w.types(buf, t.Interfaces(), f)
 		case "possibleTypes":
 			if k := t.Kind(); k != "INTERFACE" && k != "UNION" {
 				return append(buf, "null"...)
@@ -331,7 +428,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 					objects = append(objects, p)
 				}
 			}
-			return w.types(buf, objects, f.Selection)
+			return w.types(buf, objects, f)
 		case "fields":
 			if k := t.Kind(); k != "OBJECT" && k != "INTERFACE" {
 				return append(buf, "null"...)
@@ -341,7 +438,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 				return append(buf, "null"...)
 			}
 			defs := w.fieldDefs(t)
-			return appendEach(buf, len(fields), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(fields), func(buf []byte, i int) []byte {
 				buf = w.field(buf, &fields[i], defs.ForName(fields[i].Name), f.Selection)
 				return buf
 			})
@@ -349,7 +446,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 			if t.Kind() != "INPUT_OBJECT" {
 				return append(buf, "null"...)
 			}
-			return w.inputValues(buf, t.VisibleInputFields(w.includeDeprecated(f)), f.Selection, w.fieldDefs(t).ForName)
+			return w.inputValues(buf, t.VisibleInputFields(w.includeDeprecated(f)), f, w.fieldDefs(t).ForName)
 		case "enumValues":
 			if t.Kind() != "ENUM" {
 				return append(buf, "null"...)
@@ -358,7 +455,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 			if values == nil {
 				return append(buf, "null"...)
 			}
-			return appendEach(buf, len(values), func(buf []byte, i int) []byte {
+			return w.list(buf, f, len(values), func(buf []byte, i int) []byte {
 				v := &values[i]
 				buf = w.each(buf, f.Selection, "__EnumValue", func(buf []byte, f *planner.ShapeField) []byte {
 					switch f.Name {
@@ -404,7 +501,7 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, def *ast.FieldDe
 			if def != nil {
 				args = def.Arguments
 			}
-			return w.inputValues(buf, fd.VisibleArgs(w.includeDeprecated(f)), f.Selection, argDefs(args))
+			return w.inputValues(buf, fd.VisibleArgs(w.includeDeprecated(f)), f, argDefs(args))
 		case "type":
 			return w.typ(buf, fd.Type, f.Selection)
 		case "isDeprecated":
@@ -429,10 +526,11 @@ func argDefs(args ast.ArgumentDefinitionList) func(string) *ast.FieldDefinition 
 
 // inputValues writes a list of __InputValue; lookup finds each value's
 // definition in the schema, for its default value.
-func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, sel *planner.ShapeSet, lookup func(name string) *ast.FieldDefinition) []byte {
-	return appendEach(buf, len(values), func(buf []byte, i int) []byte {
+// inputValues writes the list of input values of field lf.
+func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, lf *planner.ShapeField, lookup func(name string) *ast.FieldDefinition) []byte {
+	return w.list(buf, lf, len(values), func(buf []byte, i int) []byte {
 		v := &values[i]
-		buf = w.each(buf, sel, "__InputValue", func(buf []byte, f *planner.ShapeField) []byte {
+		buf = w.each(buf, lf.Selection, "__InputValue", func(buf []byte, f *planner.ShapeField) []byte {
 			switch f.Name {
 			case "name":
 				return appendStringText(buf, v.Name)
@@ -442,7 +540,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 				return w.typ(buf, v.Type, f.Selection)
 			case "defaultValue":
 				if d := lookup(v.Name); d != nil && d.DefaultValue != nil {
-					return appendStringText(buf, printDefault(w.in.schema, d.DefaultValue, d.Type))
+					return appendStringText(buf, w.in.printedDefault(d.DefaultValue, d.Type))
 				}
 				return appendStr(buf, printValue(v.DefaultValue))
 			case "isDeprecated":
@@ -484,7 +582,7 @@ func (w introWriter) directive(buf []byte, d *introspection.Directive, sel *plan
 			if def := w.in.schema.Directives[d.Name]; def != nil {
 				args = def.Arguments
 			}
-			return w.inputValues(buf, d.VisibleArgs(w.includeDeprecated(f)), f.Selection, argDefs(args))
+			return w.inputValues(buf, d.VisibleArgs(w.includeDeprecated(f)), f, argDefs(args))
 		}
 		return append(buf, "null"...)
 	})

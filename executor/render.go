@@ -13,7 +13,7 @@ import (
 // denials and null propagation.
 type renderer struct {
 	e          *execution
-	introspect func([]byte, *planner.ShapeField) []byte
+	introspect IntrospectFunc
 	// base is the response path of the object rendered first (a deferred
 	// fragment's position), path the steps below it. Steps stay unboxed:
 	// a response path as []any is built only for an error.
@@ -108,7 +108,7 @@ func (r *renderer) siblingOf(a []any) bool {
 }
 
 // render writes the response for shape: data and errors.
-func (e *execution) render(buf []byte, shape *planner.Shape, introspect func([]byte, *planner.ShapeField) []byte) ([]byte, int) {
+func (e *execution) render(buf []byte, shape *planner.Shape, introspect IntrospectFunc) ([]byte, int) {
 	// The notes are made apart from the renderer, which then stays on
 	// the stack (a slice into a renderer of its own put it on the heap).
 	r := &renderer{e: e, introspect: introspect, untracked: true, at: make([]uint32, shape.Slots)}
@@ -225,7 +225,10 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 				continue
 			case planner.Introspection:
 				if r.introspect != nil {
-					buf = r.introspect(buf, f)
+					var ok bool
+					if buf, ok = r.introspection(buf, f); !ok {
+						return buf[:start], false
+					}
 					continue
 				}
 			}
@@ -252,6 +255,33 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	}
 	buf[start] = '{'
 	return append(buf, '}'), true
+}
+
+// IntrospectFunc renders a root __schema or __type field; nullPaths are
+// the paths, below the field, of objects a null @skip/@include condition
+// made null (executor.Introspector.Field).
+type IntrospectFunc func(buf []byte, f *planner.ShapeField) (out []byte, nullPaths [][]any)
+
+// introspection writes the root introspection field f, with an error for
+// each object a null condition made null; false means null must
+// propagate (a null __schema, which is non-null).
+func (r *renderer) introspection(buf []byte, f *planner.ShapeField) ([]byte, bool) {
+	at := len(buf)
+	buf, nullPaths := r.introspect(buf, f)
+	if len(nullPaths) > 0 && r.untracked {
+		// The errors need the response path: rendered again keeping it.
+		r.redo = true
+		return buf, false
+	}
+	for _, p := range nullPaths {
+		path := append(append(r.responsePath(), f.ResponseKey), p...)
+		r.nullErrors = append(r.nullErrors, &Error{Message: planner.NullConditionMessage, Path: path,
+			Extensions: map[string]any{"code": "BAD_USER_INPUT"}})
+	}
+	if f.NonNull(0) && string(buf[at:]) == "null" {
+		return buf, false
+	}
+	return buf, true
 }
 
 // lookup returns the member of v that f reads: at the member r.at notes

@@ -51,20 +51,16 @@ func (b *builder) isEntity(typ string) bool {
 }
 
 // safeMember reports whether the concrete type is a member of the abstract
-// type static in every candidate subgraph (a subgraph with static as an
-// @interfaceObject may return any implementation).
+// type static in every candidate subgraph. A subgraph that declares static
+// with @interfaceObject has none of its implementations in its schema, yet
+// answers objects of every one (their concrete type comes from an entity
+// fetch): it narrows nothing.
 func (b *builder) safeMember(cand []string, static, concrete string) bool {
 	if len(cand) < 2 {
 		return true
 	}
 	for _, gid := range cand {
-		if b.isInterfaceObject(gid, static) {
-			// It answers the interface as one object type; which
-			// implementation that is the interface's subgraphs say, and
-			// it may be any of them.
-			continue
-		}
-		if !b.possibleIn(gid, static, concrete) {
+		if !b.possibleIn(gid, static, concrete) && !b.isInterfaceObject(gid, static) {
 			return false
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +32,10 @@ type Result struct {
 	Codes []string
 	// Failure is set when the request did not get a GraphQL answer.
 	Failure string
+	// Died is set when a reference crashed or timed out on the operation,
+	// even asked again alone on a fresh process (Reference, DiedHeader):
+	// what happened.
+	Died string
 }
 
 // Crashed reports whether the answer shows the gateway broke on the
@@ -232,7 +238,9 @@ const (
 	// did. Listed, not a failure: one reference alone is often wrong.
 	Review
 	// RefsDisagree: the references answer differently from each other and
-	// fedgate matches none of them. Not a failure.
+	// fedgate matches none of them, nor their parts (RefsSplit). Not a
+	// failure, but worth a look where fedgate differs from a value both
+	// references share.
 	RefsDisagree
 	// RefsCrashed: every reference crashed. Not a failure.
 	RefsCrashed
@@ -247,13 +255,29 @@ const (
 	// runs the operation it selects), and with them left out (and the
 	// aliases renamed) they answer what fedgate answered. Not a failure.
 	DocumentDivergence
+	// RefDied: a reference process crashed (for example past its heap
+	// cap) or did not answer within its deadline, twice, and was started
+	// again (Reference). Its own class: the operation says nothing about
+	// fedgate, and one runaway plan does not stall the run. Not a
+	// failure.
+	RefDied
+	// RefsSplit: the references answer differently from each other, and
+	// fedgate's answer is made of theirs: every value both references
+	// share is fedgate's, and where they differ fedgate has one of their
+	// values (Patchwork). Each reference is wrong somewhere the other is
+	// right; for example Apollo Gateway refuses an alias `__typename` on
+	// another field while Hive Gateway nulls a split value type beside it.
+	// Not a failure.
+	RefsSplit
 )
 
 func (v Verdict) String() string {
 	return [...]string{"agree", "differs", "differs from the references that did not crash (review)",
 		"references disagree", "every reference crashed",
 		"the references answer differently once the aliases are renamed, and then as fedgate does (reference alias bug)",
-		"the references answer differently once the other operations of the document are left out, and then as fedgate does (reference document bug)"}[v]
+		"the references answer differently once the other operations of the document are left out, and then as fedgate does (reference document bug)",
+		"reference crashed/timed out",
+		"references disagree, fedgate agrees with each where the other errs"}[v]
 }
 
 // Judge compares fedgate's answer with the references'.
@@ -276,6 +300,9 @@ func Judge(fedgate Result, refs []Result) Verdict {
 					return Agree
 				}
 			}
+			if Patchwork(fedgate, usable) {
+				return RefsSplit
+			}
 			return RefsDisagree
 		}
 	}
@@ -287,4 +314,124 @@ func Judge(fedgate Result, refs []Result) Verdict {
 	default:
 		return Differs
 	}
+}
+
+// Patchwork reports whether fedgate's answer is made of the references'
+// answers, which differ from each other: its data has, at every position
+// where the references' data agree, their value, and elsewhere the value
+// of one of them (objects and lists of the same length compared position
+// by position, so two references wrong at different places still pin the
+// rest); each of its error paths is some reference's, and an error path
+// every reference has is its.
+func Patchwork(fedgate Result, refs []Result) bool {
+	if fedgate.Failure != "" || len(refs) < 2 {
+		return false
+	}
+	f, ok := decodeData(fedgate.Data)
+	if !ok {
+		return false
+	}
+	rs := make([]any, len(refs))
+	for i, r := range refs {
+		if rs[i], ok = decodeData(r.Data); !ok || r.Failure != "" {
+			return false
+		}
+	}
+	if !patch(f, rs) {
+		return false
+	}
+	for _, p := range fedgate.Errors {
+		if !slices.ContainsFunc(refs, func(r Result) bool { return slices.Contains(r.Errors, p) }) {
+			return false
+		}
+	}
+	for _, p := range refs[0].Errors {
+		if !slices.Contains(fedgate.Errors, p) && !slices.ContainsFunc(refs[1:], func(r Result) bool { return !slices.Contains(r.Errors, p) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// absent stands for a member an object does not have.
+var absent = new(struct{})
+
+func decodeData(s string) (any, bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+func patch(f any, refs []any) bool {
+	same := true
+	for _, r := range refs[1:] {
+		if !reflect.DeepEqual(r, refs[0]) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return reflect.DeepEqual(f, refs[0])
+	}
+	for _, r := range refs {
+		if reflect.DeepEqual(f, r) {
+			return true
+		}
+	}
+	switch fv := f.(type) {
+	case map[string]any:
+		keys := map[string]bool{}
+		for k := range fv {
+			keys[k] = true
+		}
+		for _, r := range refs {
+			m, ok := r.(map[string]any)
+			if !ok {
+				return false
+			}
+			for k := range m {
+				keys[k] = true
+			}
+		}
+		for k := range keys {
+			sub := make([]any, len(refs))
+			for i, r := range refs {
+				if v, ok := r.(map[string]any)[k]; ok {
+					sub[i] = v
+				} else {
+					sub[i] = absent
+				}
+			}
+			x, ok := fv[k]
+			if !ok {
+				x = absent
+			}
+			if !patch(x, sub) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, r := range refs {
+			l, ok := r.([]any)
+			if !ok || len(l) != len(fv) {
+				return false
+			}
+		}
+		for i := range fv {
+			sub := make([]any, len(refs))
+			for j, r := range refs {
+				sub[j] = r.([]any)[i]
+			}
+			if !patch(fv[i], sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
