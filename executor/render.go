@@ -205,7 +205,7 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			// Most fields: a leaf that is written as the data has it,
 			// which is what value does with anything but null.
 			fv = r.lookup(v, f, &hint)
-			if fv.Type() != jsonvalue.TypeNull && !(f.IntLeaf() && fv.LongNumber()) {
+			if t := fv.Type(); t != jsonvalue.TypeNull && (t != jsonvalue.TypeNumber || !f.IntLeaf() || !fv.LongNumber()) {
 				buf = fv.AppendJSON(buf)
 				continue
 			}
@@ -374,7 +374,7 @@ func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.S
 	if t == jsonvalue.TypeString {
 		return v.AppendString(buf), true
 	}
-	if f.IntLeaf() && v.LongNumber() && !int32Value(v.Number()) {
+	if t == jsonvalue.TypeNumber && f.IntLeaf() && v.LongNumber() && !int32Value(v.Number()) {
 		return r.badInt(buf, nonNull, f, v.Number())
 	}
 	return v.AppendJSON(buf), true
