@@ -30,7 +30,7 @@ help:
 	@echo 'make build     build bin/gateway'
 	@echo 'make build-static  build bin/gateway static and -trimpath, as the Docker image (what the load figures use)'
 	@echo 'make test      install missing test tools (deps), gofmt check, go vet, go test (-race when cgo is available), then js-test'
-	@echo 'make deps      install redis-server and chromium (apt-get) and the e2e npm packages when missing'
+	@echo 'make deps      install redis-server, chromium, curl, Node.js 20+ and npm (apt-get, where the distribution has Node.js 20) and the e2e npm packages when missing'
 	@echo 'make js-test   playground-test, http-audit, browser-test, subscriptions-test, defer-test and uploads-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
 	@echo 'make http-audit    the graphql-http GraphQL over HTTP audit against bin/gateway demo'
@@ -72,8 +72,9 @@ vet:
 
 lint: fmt-check vet
 
-# deps installs redis-server, Chromium and the e2e npm packages when missing
-# (apt-get, as root or through sudo), so make test works on a fresh machine.
+# deps installs redis-server, Chromium, curl, Node.js 20+ with npm and the e2e
+# npm packages when missing (apt-get, as root or through sudo), so make test
+# works on a fresh machine (scripts/install-deps.sh).
 deps:
 	./scripts/install-deps.sh
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,3 +108,126 @@ func token(t *testing.T, sub string) string {
 
 // realQueryText is the document of realQuery.
 const realQueryText = "{ topProducts(first: 2) { upc name } }"
+
+// TestWebSocketPingFlood: 50 WebSockets of one address each send
+// graphql-transport-ws pings of 900 KB as fast as they can and never read
+// the pongs. Control messages start no operation, so nothing paced them:
+// the gateway parsed every ping and queued a pong echoing its payload
+// (each connection held its 1 MiB of queued pongs, the one being written
+// and the copies made for the next), and real clients waited seconds.
+// The figure is taken from the second second on, once each connection's
+// first ping (which any message of its size would cost) is answered.
+func TestWebSocketPingFlood(t *testing.T) {
+	g := start(t, "", false)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ping := []byte(`{"type":"ping","payload":{"p":"` + strings.Repeat("a", 900<<10) + `"}}`)
+	var sent, cut atomic.Int64
+	stop := make(chan struct{})
+	conns := make([]*websocket.Conn, 50)
+	for i := range conns {
+		c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(4 << 20)
+		if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
+			t.Fatalf("connection_init: %s %v", b, err)
+		}
+		conns[i] = c
+	}
+	for _, c := range conns {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if c.Write(ctx, websocket.MessageText, ping) != nil {
+					cut.Add(1)
+					return
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	// Each connection's first ping is read and answered at once, as an
+	// operation of that size would be; the flood is what follows.
+	time.Sleep(time.Second)
+	cpu0 := g.cpu()
+	underAttack(t, g, "WebSocket ping flood", 3*time.Second)
+	close(stop)
+	cpu := g.cpu() - cpu0
+	t.Logf("FIGURE WebSocket ping flood: %d pings of 900 KB written on 50 connections that do not read (into their sockets), %d connections cut, gateway CPU %v in 3s",
+		sent.Load(), cut.Load(), cpu)
+	if cpu > 1500*time.Millisecond {
+		t.Errorf("the gateway spent %v of CPU in 3s on pings", cpu)
+	}
+}
+
+// TestWebSocketReconnectStorm: a verified caller opens WebSockets as fast
+// as 20 goroutines can, each sending connection_init with its token and
+// closing once acked. A stream's setup (upgrade, token verification,
+// connection_init) was bounded only by the connections open at once: the
+// caller had 5,187 set up in 3s, about a core of the gateway's, and rate
+// limits did not count them. subscriptions.connect_rate now paces them
+// (10 a second past a burst of max_connections_per_client, 100); past it
+// connection_init is closed with 1013 (Try Again Later, which graphql-ws
+// retries with its backoff).
+func TestWebSocketReconnectStorm(t *testing.T) {
+	g := start(t, "", false)
+	init := []byte(fmt.Sprintf(`{"type":"connection_init","payload":{"Authorization":"Bearer %s"}}`, token(t, "stormer")))
+	var acked, refused, other atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+				if err != nil {
+					other.Add(1)
+					cancel()
+					continue
+				}
+				_ = c.Write(ctx, websocket.MessageText, init)
+				_, b, err := c.Read(ctx)
+				switch {
+				case err == nil && strings.Contains(string(b), "connection_ack"):
+					acked.Add(1)
+				case websocket.CloseStatus(err) == websocket.StatusTryAgainLater:
+					refused.Add(1)
+				default:
+					other.Add(1)
+				}
+				c.CloseNow()
+				cancel()
+			}
+		}()
+	}
+	cpu0 := g.cpu()
+	underAttack(t, g, "WebSocket reconnect storm", 3*time.Second)
+	close(stop)
+	wg.Wait()
+	t.Logf("FIGURE WebSocket reconnect storm: gateway CPU %v in 3s", g.cpu()-cpu0)
+	t.Logf("FIGURE WebSocket reconnect storm: %d connections acked, %d closed 1013, %d other in 3s (a burst of 100, then 10 a second)",
+		acked.Load(), refused.Load(), other.Load())
+	if acked.Load() > 150 {
+		t.Errorf("%d connections of one caller were set up in 3s, want at most the burst of 100 and 10 a second", acked.Load())
+	}
+	if refused.Load() == 0 || other.Load() > 0 {
+		t.Errorf("%d closed 1013, %d other: want only acks and 1013", refused.Load(), other.Load())
+	}
+}

@@ -124,7 +124,12 @@ func (c *checker) checkStruct(node ast.Node, t reflect.Type, path string) bool {
 		}
 		f, found := fieldByKey(t, key)
 		if !found {
-			c.add(mv.Key, sub, "unknown key"+suggest(key, fieldNames(t)))
+			msg := "unknown key" + suggest(key, fieldNames(t))
+			if path == "subgraphs" && !strings.Contains(msg, "did you mean") {
+				// A subgraph's name where its settings do not go.
+				msg = fmt.Sprintf("unknown key: one subgraph's settings go under subgraphs.overrides.%s, every subgraph's under subgraphs.all", key)
+			}
+			c.add(mv.Key, sub, msg)
 			continue
 		}
 		if c.checkNode(mv.Value, f.Type, sub) {

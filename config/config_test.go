@@ -50,6 +50,9 @@ func TestParseErrors(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown key", "server:\n  listn: x\n", "line 2: server.listn: unknown key (did you mean listen?)"},
+		{"a subgraph's name under subgraphs", "subgraphs:\n  products:\n    timeout: 5s\n",
+			"line 2: subgraphs.products: unknown key: one subgraph's settings go under subgraphs.overrides.products, every subgraph's under subgraphs.all"},
+		{"a typo under subgraphs", "subgraphs:\n  al:\n    timeout: 5s\n", "line 2: subgraphs.al: unknown key (did you mean all?)"},
 		{"unset variable", "redis:\n  url: ${REDIS_URL}\n", "line 2: environment variable REDIS_URL is not set"},
 		{"bad listen", "server:\n  listen: nowhere\n", "server.listen:"},
 		{"bad size", "server:\n  max_body_bytes: lots\n", "not a size"},

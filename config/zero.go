@@ -51,6 +51,8 @@ var zeroRefusedNumbers = []struct {
 	{regexp.MustCompile(`^subscriptions\.max_per_client$`), "the default, 100", "leave the key out or write 100"},
 	{regexp.MustCompile(`^subscriptions\.subscribe_rate$`), "the default, 10", "leave the key out or write 10"},
 	{regexp.MustCompile(`^subscriptions\.subscribe_burst$`), "the default, 20", "leave the key out or write 20"},
+	{regexp.MustCompile(`^subscriptions\.connect_rate$`), "the default, 10", "leave the key out or write 10"},
+	{regexp.MustCompile(`^subscriptions\.connect_burst$`), "the default, max_connections_per_client", "leave the key out"},
 	{regexp.MustCompile(`^subscriptions\.max_connections$`), "the default, 20000", "leave the key out or write 20000"},
 	{regexp.MustCompile(`^subscriptions\.max_connections_per_client$`), "the default, 100", "leave the key out or write 100"},
 	{regexp.MustCompile(`^subscriptions\.buffer$`), "the default, 64", "leave the key out or write 64"},

@@ -141,6 +141,25 @@ func TestManifests(t *testing.T) {
 	if !strings.Contains(cfg.Redis.URL, "fedgate-redis:6379") {
 		t.Errorf("redis.url %q does not point at the fedgate-redis Service", cfg.Redis.URL)
 	}
+	// A read-only root file system leaves the gateway a writable place
+	// for what it writes: upload spool files (uploads.spool_dir, else /tmp).
+	if ro, _ := c.get("securityContext", "readOnlyRootFilesystem").(bool); ro {
+		spool := cfg.Uploads.SpoolDir
+		if spool == "" {
+			spool = "/tmp"
+		}
+		writable := false
+		mounts, _ := c.get("volumeMounts").([]any)
+		for _, m := range mounts {
+			mo := object(m.(map[string]any))
+			if readOnly, _ := mo.get("readOnly").(bool); mo.str("mountPath") == spool && !readOnly {
+				writable = true
+			}
+		}
+		if !writable {
+			t.Errorf("readOnlyRootFilesystem, and no writable volume at %s for upload spool files", spool)
+		}
+	}
 	grace, _ := dep.get("spec", "template", "spec", "terminationGracePeriodSeconds").(uint64)
 	if float64(grace) <= (cfg.Server.ShutdownTimeout.Seconds() + 5) {
 		t.Errorf("terminationGracePeriodSeconds %d is not longer than the drain delay plus server.shutdown_timeout (%v)", grace, cfg.Server.ShutdownTimeout)

@@ -34,13 +34,19 @@ const multipartContentType = `multipart/mixed;boundary="-";deferSpec=20220824`
 // multipart/mixed with deferSpec=20220824 (or with no deferSpec, which
 // Apollo's tools read as that one).
 func acceptsIncremental(accept string) bool {
-	for _, part := range strings.Split(accept, ",") {
-		params := strings.Split(part, ";")
-		if !strings.EqualFold(strings.TrimSpace(params[0]), "multipart/mixed") {
+	// Walked with Cut rather than Split: every request asks, and the
+	// slices of a Split were two allocations per request.
+	for rest := accept; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
+		media, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(media), "multipart/mixed") {
 			continue
 		}
 		spec := ""
-		for _, p := range params[1:] {
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
 			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
 			if strings.EqualFold(k, "deferSpec") {
 				spec = strings.Trim(v, `"`)

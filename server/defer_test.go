@@ -21,6 +21,12 @@ func TestAcceptsIncremental(t *testing.T) {
 		{"application/json;deferSpec=20220824", false},
 		{"application/graphql-response+json", false},
 		{"", false},
+		{"multipart/mixed;", true},
+		{"application/json,", false},
+		{",;,;", false},
+		{"multipart/mixed;deferSpec=20990101;deferSpec=20220824", true},
+		{"multipart/mixed;deferSpec=20220824;deferSpec=20990101", false},
+		{"application/json , multipart/mixed ; deferSpec=20220824", true},
 	}
 	for _, c := range cases {
 		if got := acceptsIncremental(c.accept); got != c.want {

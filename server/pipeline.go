@@ -207,10 +207,15 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		// may be what it is made of, so neither goes back.
 		body, meta.shared = out, true
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	// Canonical names set directly, the usual values shared: each Set
+	// made a one-element slice per answer. net/http copies the values
+	// when it writes the head, and a value slice's length is its capacity,
+	// so an Add to one of these names makes its own.
+	h := w.Header()
+	h["Content-Type"] = headerValue(contentType)
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	if meta.cacheControl != "" {
-		w.Header().Set("Cache-Control", withCookies(meta.cacheControl, w.Header()))
+		h["Cache-Control"] = headerValue(withCookies(meta.cacheControl, h))
 		if vary := s.varyHeader(); vary != "" && meta.cacheControl != "no-store" {
 			w.Header().Add("Vary", vary)
 		}
@@ -733,6 +738,28 @@ func withCookies(cc string, h http.Header) string {
 		return rest + ", private"
 	}
 	return cc
+}
+
+// Header values of nearly every answer, shared by them (read only; their
+// length is their capacity).
+var (
+	jsonTypeValue    = []string{"application/json; charset=utf-8"}
+	graphQLTypeValue = []string{"application/graphql-response+json; charset=utf-8"}
+	noStoreValue     = []string{"no-store"}
+)
+
+// headerValue is v as a header's values: a shared slice for the usual
+// values, a slice of its own otherwise.
+func headerValue(v string) []string {
+	switch v {
+	case jsonTypeValue[0]:
+		return jsonTypeValue
+	case graphQLTypeValue[0]:
+		return graphQLTypeValue
+	case noStoreValue[0]:
+		return noStoreValue
+	}
+	return []string{v}
 }
 
 // varyHeader is the Vary of a cacheable answer: Accept, by which its

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	neturl "net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,7 +138,8 @@ func NewClient(urls map[string]string, opts Options) *Client {
 	}
 	for name := range cfg.Overrides {
 		if _, ok := urls[name]; !ok {
-			c.logger.Warn("subgraphs.overrides names a subgraph the supergraph does not have", "subgraph", name)
+			c.logger.Warn("subgraphs.overrides names a subgraph the supergraph does not have; its settings apply to none",
+				"subgraph", name, "subgraphs", strings.Join(slices.Sorted(maps.Keys(urls)), ", "))
 		}
 	}
 	ctx, stop := context.WithCancel(context.Background())

@@ -861,3 +861,53 @@ func expectOwnProducts(t *testing.T, e *env, clients []*wsClient, names []string
 		}
 	}
 }
+
+// TestConnectRateBounded: a client sets up at most ConnectBurst
+// WebSockets at once and ConnectRate a second after them; past it
+// connection_init is answered with close 1013 (which graphql-ws retries
+// with its backoff), whoever else connects meanwhile. Before, a client
+// reconnecting in a loop set up WebSockets as fast as it could (the
+// attack suite's TestWebSocketReconnectStorm: 5,187 in 3s from 20
+// goroutines, about a core), bounded only by the connections it held
+// open at once.
+func TestConnectRateBounded(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Auth.JWT.Keys = []auth.KeyConfig{{Secret: jwtSecret, Algorithms: []string{"HS256"}}}
+	e := newEnv(t, envOptions{server: &opts, engine: subscriptions.Options{ConnectRate: 2, ConnectBurst: 3}})
+	token := func(sub string) string {
+		return `{"Authorization":"Bearer ` + signToken(t, sub, time.Now().Add(time.Hour)) + `"}`
+	}
+	setUp := func(payload string) websocket.StatusCode {
+		t.Helper()
+		w := dialWS(t, e.WSURL, nil)
+		defer w.c.CloseNow()
+		m := msg{Type: "connection_init", Payload: json.RawMessage(payload)}
+		w.send(m)
+		select {
+		case got, ok := <-w.msgs:
+			if ok && got.Type == "connection_ack" {
+				return 0
+			}
+			return <-w.closed
+		case <-time.After(10 * time.Second):
+			t.Fatal("no answer to connection_init")
+		}
+		return 0
+	}
+	for i := range 3 {
+		if code := setUp(token("alice")); code != 0 {
+			t.Fatalf("setup %d of a burst of 3: closed %d", i+1, code)
+		}
+	}
+	if code := setUp(token("alice")); code != websocket.StatusTryAgainLater {
+		t.Fatalf("a fourth setup at once: close %d, want 1013", code)
+	}
+	// Another caller has a bucket of its own.
+	if code := setUp(token("bob")); code != 0 {
+		t.Fatalf("another caller: closed %d", code)
+	}
+	time.Sleep(600 * time.Millisecond) // one token at 2 a second
+	if code := setUp(token("alice")); code != 0 {
+		t.Fatalf("a setup after the bucket refilled: closed %d", code)
+	}
+}

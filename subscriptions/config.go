@@ -17,6 +17,10 @@ type Config struct {
 	MaxPerClient   int     `yaml:"max_per_client"`
 	SubscribeRate  float64 `yaml:"subscribe_rate"`
 	SubscribeBurst int     `yaml:"subscribe_burst"`
+	// ConnectRate and ConnectBurst pace the WebSockets one client sets
+	// up (connection_init acked).
+	ConnectRate    float64 `yaml:"connect_rate"`
+	ConnectBurst   int     `yaml:"connect_burst"`
 	MaxConnections int     `yaml:"max_connections"`
 	// MaxConnectionsPerClient bounds the stream connections one client
 	// has open at once.
@@ -75,6 +79,7 @@ func (c Config) Validate() error {
 		bad bool
 	}{
 		{"max_per_client", c.MaxPerClient < 0}, {"subscribe_rate", c.SubscribeRate < 0}, {"subscribe_burst", c.SubscribeBurst < 0},
+		{"connect_rate", c.ConnectRate < 0}, {"connect_burst", c.ConnectBurst < 0},
 		{"max_connections", c.MaxConnections < 0}, {"max_connections_per_client", c.MaxConnectionsPerClient < 0}, {"buffer", c.Buffer < 0}, {"buffer_bytes", c.BufferBytes < 0}, {"burst_bytes", c.BurstBytes < 0}, {"write_timeout", c.WriteTimeout < 0},
 		{"init_timeout", c.InitTimeout < 0}, {"message_timeout", c.MessageTimeout < 0}, {"keep_alive", c.KeepAlive < 0}, {"max_pending", c.MaxPending < 0}, {"max_reservations", c.MaxReservations < 0},
 		{"max_inflight_per_connection", c.MaxInflightPerConnection < 0}, {"max_variable_bytes_per_client", c.MaxVariableBytesPerClient < 0},
@@ -92,6 +97,7 @@ func (c Config) Validate() error {
 // Options returns the engine options of c.
 func (c Config) Options() Options {
 	return Options{MaxPerClient: c.MaxPerClient, SubscribeRate: c.SubscribeRate, SubscribeBurst: c.SubscribeBurst,
+		ConnectRate: c.ConnectRate, ConnectBurst: c.ConnectBurst,
 		MaxConnections: c.MaxConnections, MaxConnectionsPerClient: c.MaxConnectionsPerClient, Buffer: c.Buffer, BufferBytes: c.BufferBytes, BurstBytes: c.BurstBytes, WriteTimeout: c.WriteTimeout, InitTimeout: c.InitTimeout,
 		MessageTimeout: c.MessageTimeout,
 		KeepAlive:      c.KeepAlive, MaxPending: c.MaxPending, MaxReservations: c.MaxReservations,

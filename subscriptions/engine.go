@@ -35,6 +35,14 @@ type Options struct {
 	// average (10), with bursts of SubscribeBurst (20).
 	SubscribeRate  float64
 	SubscribeBurst int
+	// ConnectRate is the WebSockets per second a client may set up
+	// (connection_init acked) on average (10), with bursts of
+	// ConnectBurst (MaxConnectionsPerClient: a client may open all it
+	// may hold at once); past it connection_init is answered with close
+	// 1013. Setting one up costs its upgrade, token verification and
+	// goroutines: a client reconnecting without end took a core.
+	ConnectRate  float64
+	ConnectBurst int
 	// MaxConnections bounds the stream connections (WebSocket, SSE,
 	// multipart) open at once (20000); more are answered 503.
 	MaxConnections int
@@ -137,6 +145,7 @@ func (o *Options) defaults() {
 	def(&o.SubscribeBurst, 20)
 	def(&o.MaxConnections, DefaultMaxConnections)
 	def(&o.MaxConnectionsPerClient, DefaultMaxConnectionsPerClient)
+	def(&o.ConnectBurst, o.MaxConnectionsPerClient)
 	def(&o.Buffer, 64)
 	if o.BufferBytes <= 0 {
 		o.BufferBytes = DefaultBufferBytes
@@ -152,6 +161,9 @@ func (o *Options) defaults() {
 	def(&o.MaxInflightPerConnection, 100)
 	if o.SubscribeRate <= 0 {
 		o.SubscribeRate = 10
+	}
+	if o.ConnectRate <= 0 {
+		o.ConnectRate = 10
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
@@ -231,6 +243,8 @@ type Engine struct {
 	// connsPer counts the stream connections of each client.
 	connsPer map[string]int
 	buckets  map[string]*bucket
+	// connects are the buckets of WebSocket setups (ConnectRate).
+	connects map[string]*bucket
 	closing  bool
 	done     chan struct{}
 	// conns are the open WebSockets, pinged by one goroutine.
@@ -281,7 +295,7 @@ func (e *Engine) Figures() telemetry.SubscriptionFigures {
 func New(gw Gateway, up *wsclient.Client, opts Options) *Engine {
 	opts.defaults()
 	return &Engine{gw: gw, up: up, opts: opts, groups: map[string]*group{}, subs: map[*subscription]struct{}{},
-		perCount: map[string]int{}, perBytes: map[string]int64{}, connsPer: map[string]int{}, buckets: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{},
+		perCount: map[string]int{}, perBytes: map[string]int64{}, connsPer: map[string]int{}, buckets: map[string]*bucket{}, connects: map[string]*bucket{}, done: make(chan struct{}), conns: map[*wsConn]struct{}{},
 		reservations: map[[32]byte]*reservation{}, resCount: map[string]int{}}
 }
 
@@ -884,18 +898,32 @@ type bucket struct {
 
 // allow takes a subscribe token of client. e.mu is held.
 func (e *Engine) allow(client string, now time.Time) bool {
-	b := e.buckets[client]
+	return take(&e.buckets, client, now, e.opts.SubscribeRate, e.opts.SubscribeBurst)
+}
+
+// allowConnect takes a token of client's WebSocket setups
+// (ConnectRate).
+func (e *Engine) allowConnect(client string, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return take(&e.connects, client, now, e.opts.ConnectRate, e.opts.ConnectBurst)
+}
+
+// take takes a token of client's bucket in buckets, refilled at rate per
+// second up to burst; false when it has none. e.mu is held.
+func take(buckets *map[string]*bucket, client string, now time.Time, rate float64, burst int) bool {
+	b := (*buckets)[client]
 	if b == nil {
-		if len(e.buckets) > 100000 {
+		if len(*buckets) > 100000 {
 			// Full buckets carry no state: forget them all rather than grow.
-			e.buckets = map[string]*bucket{}
+			*buckets = map[string]*bucket{}
 		}
-		b = &bucket{tokens: float64(e.opts.SubscribeBurst), last: now}
-		e.buckets[client] = b
+		b = &bucket{tokens: float64(burst), last: now}
+		(*buckets)[client] = b
 	}
 	// now was read before e.mu was taken: it may be a little before last.
 	if now.After(b.last) {
-		b.tokens = min(float64(e.opts.SubscribeBurst), b.tokens+now.Sub(b.last).Seconds()*e.opts.SubscribeRate)
+		b.tokens = min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*rate)
 		b.last = now
 	}
 	if b.tokens < 1 {

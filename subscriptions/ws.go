@@ -98,7 +98,9 @@ type wsConn struct {
 	// pausedUntil is when the reader takes the next subscribe after a
 	// rate limit's refusal (pause).
 	pausedUntil time.Time
-	closeMsg    *wsClose
+	// control paces the messages that start no operation (control.go).
+	control  controlPace
+	closeMsg *wsClose
 	// expiry fires when the token expires; stopped when the connection
 	// ends, so a closed connection is not kept until then.
 	expiry *time.Timer
@@ -570,8 +572,11 @@ func (c *wsConn) readLoop(idle bool) bool {
 				return false
 			}
 		case "ping":
-			c.send(wsMessage{Type: "pong", Payload: m.Payload})
+			// Answered at once; the wait delays the messages after it.
+			c.send(wsMessage{Type: "pong", Payload: pongPayload(m.Payload)})
+			c.control.wait(len(b))
 		case "pong":
+			c.control.wait(len(b))
 		case "subscribe":
 			c.waitPause()
 			if !c.subscribe(m) {
@@ -588,6 +593,7 @@ func (c *wsConn) readLoop(idle bool) bool {
 					s.sub.close("client completed")
 				}
 			}
+			c.control.wait(len(b))
 		default:
 			c.closeWith(CloseBadRequest, "Invalid message received")
 			return false
@@ -636,7 +642,16 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 		return false
 	}
 	c.mu.Lock()
-	c.client = id.Client
+	c.client = id.Client // its count is released with the connection
+	c.mu.Unlock()
+	if !c.e.allowConnect(id.Client, time.Now()) {
+		// Past its connection rate: graphql-ws retries a 1013 with its
+		// backoff.
+		c.e.Stats.Refused.Add(1)
+		c.closeWith(CloseTryAgainLater, "Too many connections set up: try again later")
+		return false
+	}
+	c.mu.Lock()
 	c.acked, c.id, c.authed, c.init = true, id, authed, payload
 	c.r = nil
 	c.mu.Unlock()

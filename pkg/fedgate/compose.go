@@ -39,8 +39,8 @@ func composeCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *config == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "compose: want --config FILE and no arguments")
-		fs.Usage()
+		fmt.Fprintln(stderr, "gateway compose: want --config FILE (a rover supergraph.yaml) and no arguments")
+		printShortUsage(fs)
 		return errUsage
 	}
 	cfg, err := compose.ReadRoverConfig(*config)
@@ -74,5 +74,7 @@ func composeCmd(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(*out, []byte(res.SDL), 0o644); err != nil {
 		return fmt.Errorf("write supergraph: %w", err)
 	}
+	fmt.Fprintf(stderr, "compose: wrote %s: %d subgraphs, %d hints; serve it with gateway serve --supergraph %s\n",
+		*out, len(subgraphs), len(res.Hints), *out)
 	return nil
 }

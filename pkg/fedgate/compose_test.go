@@ -46,6 +46,10 @@ type Query { user: User } type User @key(fields: "id") { id: ID! name: String }`
 			t.Errorf("supergraph lacks %q:\n%s", want, sdl)
 		}
 	}
+	// With -o, what was written and what to run next, on stderr.
+	if want := "compose: wrote " + out + ": 2 subgraphs, "; !strings.Contains(stderr.String(), want) || stdout.Len() != 0 {
+		t.Errorf("stderr %q lacks %q (stdout %q)", stderr.String(), want, stdout.String())
+	}
 
 	// A composition error is reported with its code.
 	os.WriteFile(filepath.Join(dir, "a.graphql"), []byte(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])

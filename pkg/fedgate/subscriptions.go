@@ -57,11 +57,20 @@ func raiseMemoryLimit(cfg subscriptions.Config) {
 	if limit == math.MaxInt64 {
 		return // no limit was set
 	}
+	debug.SetMemoryLimit(limit + streamsMemory(cfg))
+}
+
+// streamsMemory is what the allowed stream connections may hold, 0 when
+// subscriptions are off.
+func streamsMemory(cfg subscriptions.Config) int64 {
+	if !cfg.Enabled {
+		return 0
+	}
 	conns := cfg.MaxConnections
 	if conns <= 0 {
 		conns = subscriptions.DefaultMaxConnections
 	}
-	debug.SetMemoryLimit(limit + int64(conns)*streamMemory)
+	return int64(conns) * streamMemory
 }
 
 // startSubscriptions serves subscriptions over WebSocket, SSE and

@@ -145,6 +145,30 @@ func (f *mField) active(i int) bool {
 	return f.sources[i] != nil && (f.overriddenIn(i) == "" || strings.HasPrefix(f.overriddenIn(i), "label:"))
 }
 
+// checkMergedOnExternal refuses a directive that composition merges into
+// the supergraph (@tag, @inaccessible, @deprecated, access and demand
+// control, composed custom directives) on an @external copy of a field
+// some subgraph resolves: the external copy takes no part in the merge,
+// so the directive would be dropped without a word
+// (MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL).
+func (s *supergraph) checkMergedOnExternal(f *mField, errs *errorList) {
+	coord := f.parent.name + "." + f.name
+	for i, sf := range f.sources {
+		if sf == nil || !sf.external {
+			continue
+		}
+		sg := s.subgraphs[i]
+		if sf.inaccessible {
+			errs.add("MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL", sg.name, coord, "Cannot apply merged directive @%s to external field \"%s\"", sg.local("inaccessible"), coord)
+		}
+		for _, d := range sf.applied {
+			if s.keptDirective(d.Name) {
+				errs.add("MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL", sg.name, coord, "Cannot apply merged directive %s to external field \"%s\"", printDirective(d), coord)
+			}
+		}
+	}
+}
+
 func (s *supergraph) mergeField(f *mField, errs *errorList) {
 	coord := f.parent.name + "." + f.name
 	// Fields taken away by @override still take part in the merge of
@@ -170,6 +194,8 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 			errs.add("EXTERNAL_MISSING_ON_BASE", "", coord, "Field \"%s\" is marked @external on all the subgraphs in which it is listed (%s).", coord, subgraphList(names))
 		}
 		resolving = all
+	} else {
+		s.checkMergedOnExternal(f, errs)
 	}
 	var descs []string
 	var applied []ast.DirectiveList
@@ -185,7 +211,7 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 		}
 	}
 	f.description = mergeDescriptions(descs)
-	f.applied = s.mergeApplied(applied)
+	f.applied = s.mergeApplied(applied, true)
 	typed := resolving
 	typ, ok := s.outputType(types)
 	if !ok {
@@ -293,6 +319,7 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 		var applied []ast.DirectiveList
 		missing, required := "", ""
 		defaultFrom := ""
+		noDefault, mismatch := false, false
 		for _, i := range resolving {
 			a := findArg(f.sources[i].args, name)
 			if a == nil {
@@ -311,13 +338,22 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 			if a.typ.NonNull && a.defaultValue == nil && required == "" {
 				required = s.subgraphs[i].name
 			}
-			if a.defaultValue != nil {
+			if a.defaultValue == nil {
+				noDefault = true
+			} else {
 				if ma.defaultValue != nil && printValue(ma.defaultValue) != printValue(a.defaultValue) {
 					errs.add("FIELD_ARGUMENT_DEFAULT_MISMATCH", "", coord+"("+name+":)", "Argument \"%s(%s:)\" has incompatible default values across subgraphs: it has default value %s in subgraph \"%s\" and %s in subgraph \"%s\"", coord, name, printValue(ma.defaultValue), defaultFrom, printValue(a.defaultValue), s.subgraphs[i].name)
+					mismatch = true
 				}
 				ma.defaultValue = a.defaultValue
 				defaultFrom = s.subgraphs[i].name
 			}
+		}
+		if ma.defaultValue != nil && noDefault && !mismatch {
+			// A default only some subgraphs give is none: the others
+			// would see the argument absent where clients leave it out.
+			s.hint("INCONSISTENT_DEFAULT_VALUE_PRESENCE", coord+"("+name+":)", "Argument \"%s(%s:)\" has a default value in only some subgraphs: the supergraph gives it no default", coord, name)
+			ma.defaultValue = nil
 		}
 		if missing != "" {
 			if required != "" {
@@ -334,7 +370,7 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 		}
 		ma.typ = typ
 		ma.description = mergeDescriptions(descs)
-		ma.applied = s.mergeApplied(applied)
+		ma.applied = s.mergeApplied(applied, false)
 		f.args = append(f.args, ma)
 	}
 }

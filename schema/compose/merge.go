@@ -285,7 +285,7 @@ func (s *supergraph) mergeShell(t *mType) {
 		}
 	}
 	t.description = mergeDescriptions(descs)
-	t.applied = s.mergeApplied(applied)
+	t.applied = s.mergeApplied(applied, t.kind == ast.Interface)
 }
 
 // mergeDescriptions picks the description most subgraphs agree on; a tie
@@ -337,7 +337,7 @@ func (s *supergraph) propagateAccessControl() {
 			}
 		}
 		if extra {
-			itf.applied = s.mergeApplied(lists)
+			itf.applied = s.mergeApplied(lists, true)
 		}
 		for _, f := range itf.fields {
 			var lists []ast.DirectiveList
@@ -362,7 +362,7 @@ func (s *supergraph) propagateAccessControl() {
 				}
 			}
 			if extra {
-				f.applied = s.mergeApplied(lists)
+				f.applied = s.mergeApplied(lists, true)
 			}
 		}
 	}
@@ -414,7 +414,7 @@ func (s *supergraph) propagateFromInterfaceObjects() {
 			}
 			var lists []ast.DirectiveList
 			lists = append(lists, f.applied)
-			f.applied = s.mergeApplied(append(lists, dedupeLists(more)...))
+			f.applied = s.mergeApplied(append(lists, dedupeLists(more)...), true)
 		}
 	}
 }
@@ -461,11 +461,13 @@ func (s *supergraph) keptDirective(name string) bool {
 	return false
 }
 
-// mergeApplied merges the applied directives of one element's sources:
-// access-control directives first, then the others in order of first
-// appearance; equal applications are kept once, non-repeatable directives
-// once.
-func (s *supergraph) mergeApplied(lists []ast.DirectiveList) ast.DirectiveList {
+// mergeApplied merges the applied directives of one element's sources in
+// order of first appearance, with accessFirst (fields of objects and
+// interfaces, interfaces) the access-control directives before the
+// others, in the order of their @link. Equal applications are kept once;
+// of different applications of a directive that is not repeatable, the
+// one most sources write (the first of those tied).
+func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) ast.DirectiveList {
 	var names []string
 	for _, l := range lists {
 		for _, d := range l {
@@ -474,7 +476,22 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList) ast.DirectiveList {
 			}
 		}
 	}
-	sort.SliceStable(names, func(i, j int) bool { return accessControl[names[i]] && !accessControl[names[j]] })
+	if accessFirst {
+		// In the order their specs are linked in the supergraph.
+		linked := s.linkedSpecs()
+		rank := func(name string) int {
+			if !accessControl[name] {
+				return len(linked) + 1
+			}
+			for i, l := range linked {
+				if l == name {
+					return i
+				}
+			}
+			return len(linked)
+		}
+		sort.SliceStable(names, func(i, j int) bool { return rank(names[i]) < rank(names[j]) })
+	}
 	var out ast.DirectiveList
 	for _, name := range names {
 		if mergedDirective(name) {
@@ -490,6 +507,33 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList) ast.DirectiveList {
 			s.markUsed(name)
 			continue
 		}
+		if !repeatable(name) {
+			// Different applications of a directive that is not
+			// repeatable: the one most sources write (the first of
+			// those tied).
+			var apps []*ast.Directive
+			count := map[string]int{}
+			for _, l := range lists {
+				for _, d := range l {
+					if d.Name == name {
+						text := printDirective(d)
+						if count[text] == 0 {
+							apps = append(apps, d)
+						}
+						count[text]++
+					}
+				}
+			}
+			best := apps[0]
+			for _, d := range apps[1:] {
+				if count[printDirective(d)] > count[printDirective(best)] {
+					best = d
+				}
+			}
+			out = append(out, best)
+			s.markUsed(name)
+			continue
+		}
 		seen := map[string]bool{}
 		for _, l := range lists {
 			for _, d := range l {
@@ -497,7 +541,7 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList) ast.DirectiveList {
 					continue
 				}
 				text := printDirective(d)
-				if seen[text] || (len(seen) > 0 && !repeatable(name)) {
+				if seen[text] {
 					continue
 				}
 				seen[text] = true
@@ -660,7 +704,7 @@ func (s *supergraph) mergeEnum(t *mType, usage int, errs *errorList) {
 			}
 		}
 		mv.description = mergeDescriptions(descs)
-		mv.applied = s.mergeApplied(applied)
+		mv.applied = s.mergeApplied(applied, false)
 		if missing != "" {
 			switch usage {
 			case 3:
@@ -699,6 +743,7 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 		var applied []ast.DirectiveList
 		var types []*ast.Type
 		missing, required := "", ""
+		noDefault, mismatch := false, false
 		for i, st := range t.sources {
 			if st == nil {
 				continue
@@ -721,12 +766,20 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 			if sf.typ.NonNull && sf.defaultValue == nil && required == "" {
 				required = s.subgraphs[i].name
 			}
-			if sf.defaultValue != nil {
+			if sf.defaultValue == nil {
+				noDefault = true
+			} else {
 				if f.defaultValue != nil && printValue(f.defaultValue) != printValue(sf.defaultValue) {
 					errs.add("INPUT_FIELD_DEFAULT_MISMATCH", "", t.name+"."+name, "Input field \"%s.%s\" has incompatible default values across subgraphs: it has default value %s in subgraph \"%s\" and %s in subgraph \"%s\"", t.name, name, printValue(f.defaultValue), firstWith(t.sources, s.subgraphs, func(st *sType) bool { return st.field(name) != nil && st.field(name).defaultValue != nil }), printValue(sf.defaultValue), s.subgraphs[i].name)
+					mismatch = true
 				}
 				f.defaultValue = sf.defaultValue
 			}
+		}
+		if f.defaultValue != nil && noDefault && !mismatch && missing == "" {
+			// A default only some subgraphs give is none.
+			s.hint("INCONSISTENT_DEFAULT_VALUE_PRESENCE", t.name+"."+name, "Input field \"%s.%s\" has a default value in only some subgraphs: the supergraph gives it no default", t.name, name)
+			f.defaultValue = nil
 		}
 		if missing != "" {
 			if required != "" {
@@ -743,7 +796,7 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 		}
 		f.typ = typ
 		f.description = mergeDescriptions(descs)
-		f.applied = s.mergeApplied(applied)
+		f.applied = s.mergeApplied(applied, false)
 		for _, other := range types {
 			if !sameType(other, typ) {
 				// Types differ: each subgraph's type is recorded.

@@ -429,11 +429,19 @@ func appendHead(b []byte, header http.Header, n int, gz bool) []byte {
 	return append(b, "\r\n"...)
 }
 
-// skipHeader reports the headers the pool writes itself or never sends.
+// skipHeader reports the headers the pool writes itself or never sends,
+// in any case: a map filled without canonical names (a hook's) would
+// otherwise send a second Content-Length or a Transfer-Encoding, which
+// frame the request otherwise for the subgraph.
 func skipHeader(k string) bool {
 	switch k {
 	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer", "Connection":
 		return true
+	}
+	for _, name := range [...]string{"Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer", "Connection"} {
+		if strings.EqualFold(k, name) {
+			return true
+		}
 	}
 	return false
 }

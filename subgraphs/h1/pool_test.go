@@ -153,6 +153,12 @@ func TestPostRequest(t *testing.T) {
 		{"framing headers of the caller dropped", http.Header{"Transfer-Encoding": {"chunked"}, "Content-Length": {"1"}, "Host": {"evil.example"},
 			"Connection": {"close"}, "Trailer": {"X"}, "User-Agent": {"fedgate-test"}, "Accept-Encoding": {"identity"}}, `{}`,
 			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: identity\nContent-Length: 2\nUser-Agent: fedgate-test\n"},
+		// A hook may fill the map without canonical names: a second
+		// Content-Length, Transfer-Encoding or Host would frame the
+		// request otherwise for the subgraph (request smuggling).
+		{"framing headers in another case dropped", http.Header{"transfer-encoding": {"chunked"}, "content-length": {"1"}, "HOST": {"evil.example"},
+			"connection": {"close"}, "trailer": {"X"}}, `{}`,
+			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: gzip\nContent-Length: 2\nUser-Agent: Go-http-client/1.1\n"},
 		{"several values, empty body", http.Header{"X-A": {"1", " 2 "}}, ``,
 			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: gzip\nContent-Length: 0\nUser-Agent: Go-http-client/1.1\nX-A: 1\nX-A: 2\n"},
 	}
