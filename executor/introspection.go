@@ -183,17 +183,6 @@ func printValue(s *string) *string {
 	return &out
 }
 
-// deprecationReason is the reason of a deprecated enum value or input
-// value: graphql-js gives @deprecated without an argument its default,
-// "No longer supported", where gqlgen's introspection answers null.
-func deprecationReason(deprecated bool, reason *string) *string {
-	if deprecated && reason == nil {
-		r := "No longer supported"
-		return &r
-	}
-	return reason
-}
-
 // directiveDeprecation returns the reason a directive definition is
 // deprecated for, or nil.
 func directiveDeprecation(d *ast.DirectiveDefinition) *string {
@@ -465,7 +454,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 					case "isDeprecated":
 						return strconv.AppendBool(buf, v.IsDeprecated())
 					case "deprecationReason":
-						return appendStr(buf, deprecationReason(v.IsDeprecated(), v.DeprecationReason()))
+						return appendStr(buf, v.DeprecationReason())
 					}
 					return append(buf, "null"...)
 				})
@@ -545,7 +534,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 			case "isDeprecated":
 				return strconv.AppendBool(buf, v.IsDeprecated())
 			case "deprecationReason":
-				return appendStr(buf, deprecationReason(v.IsDeprecated(), v.DeprecationReason()))
+				return appendStr(buf, v.DeprecationReason())
 			}
 			return append(buf, "null"...)
 		})
