@@ -2,6 +2,8 @@ package executor
 
 import (
 	"encoding/json"
+	"math"
+	"strconv"
 	"unsafe"
 
 	"github.com/fedgate/gateway/internal/jsonvalue"
@@ -203,7 +205,7 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			// Most fields: a leaf that is written as the data has it,
 			// which is what value does with anything but null.
 			fv = r.lookup(v, f, &hint)
-			if fv.Type() != jsonvalue.TypeNull {
+			if t := fv.Type(); t != jsonvalue.TypeNull && (t != jsonvalue.TypeNumber || !f.IntLeaf() || !fv.LongNumber()) {
 				buf = fv.AppendJSON(buf)
 				continue
 			}
@@ -372,7 +374,37 @@ func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.S
 	if t == jsonvalue.TypeString {
 		return v.AppendString(buf), true
 	}
+	if t == jsonvalue.TypeNumber && f.IntLeaf() && v.LongNumber() && !int32Value(v.Number()) {
+		return r.badInt(buf, nonNull, f, v.Number())
+	}
 	return v.AppendJSON(buf), true
+}
+
+// int32Value reports whether the number text n is an integer in Int's
+// 32-bit range (written with a fraction or an exponent too, as a
+// JavaScript number that is one: 2147483647.0).
+func int32Value(n string) bool {
+	if _, err := strconv.ParseInt(n, 10, 32); err == nil {
+		return true
+	}
+	f, err := strconv.ParseFloat(n, 64)
+	return err == nil && f == math.Trunc(f) && f >= math.MinInt32 && f <= math.MaxInt32
+}
+
+// badInt records the field error of an Int value beyond 32 bits from a
+// subgraph (spec 3.5.1, result coercion: "raise a field error"; the
+// message is graphql-js's) and writes null in its place.
+func (r *renderer) badInt(buf []byte, nonNull bool, f *planner.ShapeField, n string) ([]byte, bool) {
+	if r.untracked {
+		r.redo = true
+		return buf, false
+	}
+	r.nullErrors = append(r.nullErrors, &Error{Message: "Int cannot represent non 32-bit signed integer value: " + n,
+		Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
+	if nonNull {
+		return buf, false
+	}
+	return append(buf, "null"...), true
 }
 
 // appendStringText is appendString for a Go string, read in place.

@@ -149,6 +149,8 @@ type ShapeField struct {
 	keyLen   uint8
 	// plainLeaf: see PlainLeaf.
 	plainLeaf bool
+	// intLeaf: see IntLeaf.
+	intLeaf bool
 }
 
 // maxListDepth bounds the list nesting of a field's type the shape holds.
@@ -193,6 +195,11 @@ func keyWords(key string) ([2]uint64, uint8) {
 // __typename or introspection, no selection, no enum values to check and
 // no list levels.
 func (f *ShapeField) PlainLeaf() bool { return f.plainLeaf }
+
+// IntLeaf reports whether the field's values (its items, for a list) are
+// of the built-in Int type, whose result coercion refuses values beyond
+// 32 bits (spec 3.5.1).
+func (f *ShapeField) IntLeaf() bool { return f.intLeaf }
 
 // Slot is the field's number in the shape BuildShape made, distinct for
 // each field and below Shape.Slots. A copy of the field (a @defer
@@ -366,4 +373,5 @@ func (b *shapeBuilder) field(out *ShapeField, f *Field) {
 		out.Selection = b.set(f.Selection)
 	}
 	out.plainLeaf = out.Kind == FromData && !out.Denied && out.Selection == nil && out.Enum == nil && out.lists == 0
+	out.intLeaf = out.Kind == FromData && out.Selection == nil && f.Type.Name() == "Int"
 }

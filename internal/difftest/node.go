@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -61,7 +62,8 @@ func (o ReferenceOptions) withDefaults() ReferenceOptions {
 // forwards each request with a deadline; when the process does not answer
 // in time or dies, the front ends it, starts a fresh one, and asks again
 // with the request alone in flight (a request that only waited behind
-// another's runaway plan gets its answer). When that fails too, it answers
+// another's runaway plan gets its answer; one that timed out alone is not
+// asked again). When that fails too, it answers
 // HTTP 504 or 502 with DiedHeader set, and the run counts the operation as
 // one a reference crashed or timed out on.
 type Reference struct {
@@ -82,6 +84,8 @@ type Reference struct {
 	// writing by a second attempt, which so runs with nothing else in
 	// flight.
 	alone sync.RWMutex
+	// inflight counts the first attempts in flight.
+	inflight atomic.Int32
 	// mu guards proc, restarts, broken and lastDeath; a restart holds it,
 	// so requests wait for the fresh process.
 	mu        sync.Mutex
@@ -189,9 +193,16 @@ func (r *Reference) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	path := req.URL.EscapedPath()
 	r.alone.RLock()
 	p := r.current()
+	r.inflight.Add(1)
 	resp, err := r.forward(req.Context(), p, path, body)
+	// A request that timed out with nothing else in flight held the
+	// process itself: asking it again would only run the same plan on.
+	culprit := err != nil && errors.Is(err, context.DeadlineExceeded) && r.inflight.Load() == 1
+	r.inflight.Add(-1)
 	r.alone.RUnlock()
-	if err != nil && req.Context().Err() == nil {
+	if culprit {
+		r.restart(p, err)
+	} else if err != nil && req.Context().Err() == nil {
 		r.restart(p, err)
 		r.alone.Lock()
 		p = r.current()

@@ -198,6 +198,13 @@ func (v *Value) Number() string {
 	return v.s
 }
 
+// LongNumber reports whether v is a number written with more than 9
+// characters: the only ones that can be integers beyond 32 bits
+// (2147483648 has 10), checked apart on the hot path.
+func (v *Value) LongNumber() bool {
+	return v != nil && v.t == TypeNumber && len(v.s) > 9
+}
+
 // Int returns a number as an int; false when v is no number or not an
 // integer that fits.
 func (v *Value) Int() (int, bool) {
