@@ -10,13 +10,17 @@
 ARG GO_VERSION=1.26
 
 FROM golang:${GO_VERSION}-bookworm AS build
+# The version "gateway version" and the start-up log print: the image has no
+# .git to read a commit from (docker build --build-arg VERSION=$(git describe --always --dirty)).
+ARG VERSION=
 WORKDIR /src
 # Modules first, so that a code change does not download them again.
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /out/gateway ./cmd/gateway
+    CGO_ENABLED=0 GOOS=linux go build -trimpath \
+      -ldflags="-s -w -X github.com/fedgate/gateway/pkg/fedgate.linkedVersion=${VERSION}" -o /out/gateway ./cmd/gateway
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/gateway /gateway

@@ -658,3 +658,45 @@ func TestAPQFlood(t *testing.T) {
 		t.Errorf("Redis grew by %d KB", grown>>10)
 	}
 }
+
+// TestAPQFillsRedis: a client without a rate limit (none is configured
+// by default) registers 1,500 distinct valid documents of 60 KB (a
+// comment makes each distinct). Registration was bounded per client by
+// its rate limit only: each document was kept in Redis for the APQ TTL
+// (a day), 88 MB here and as much more as the client sends.
+// cache.apq.max_redis_bytes (64 MiB per TTL) now bounds them.
+func TestAPQFillsRedis(t *testing.T) {
+	g := start(t, "", false)
+	ctx := context.Background()
+	rc := g.redis.Client()
+	apqBytes := func() int64 {
+		var n int64
+		iter := rc.Scan(ctx, 0, "fedgate:1:apq:*", 1000).Iterator()
+		for iter.Next(ctx) {
+			l, _ := rc.StrLen(ctx, iter.Val()).Result()
+			n += l
+		}
+		return n
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	statuses := map[int]int{}
+	for i := range 1500 {
+		q := fmt.Sprintf("{ topProducts(first: 1) { upc } } # %d %s", i, strings.Repeat("z", 60<<10))
+		sum := sha256.Sum256([]byte(q))
+		body, _ := json.Marshal(map[string]any{"query": q, "extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}})
+		req, _ := http.NewRequest(http.MethodPost, g.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		statuses[resp.StatusCode]++
+	}
+	stored := apqBytes()
+	t.Logf("FIGURE APQ documents from one client without a rate limit (1,500 x 60 KB valid): statuses %v, %d MB of documents in Redis", statuses, stored>>20)
+	if stored > 65<<20 {
+		t.Errorf("%d MB of registered documents in Redis, want at most cache.apq.max_redis_bytes (64 MiB)", stored>>20)
+	}
+}

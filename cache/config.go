@@ -94,6 +94,10 @@ type APQConfig struct {
 	// MaxDocumentBytes is the largest document registered; a larger one
 	// runs but is not stored.
 	MaxDocumentBytes int64 `yaml:"max_document_bytes"`
+	// MaxRedisBytes bounds the bytes of the documents registered in
+	// Redis per TTL (by every gateway sharing it); past it a document
+	// is kept in process only. 0 is no bound.
+	MaxRedisBytes int64 `yaml:"max_redis_bytes"`
 }
 
 // Trusted document modes.
@@ -126,7 +130,7 @@ func DefaultConfig() Config {
 	return Config{
 		Response: ResponseConfig{Enabled: true, MaxBytes: 64 << 20, Redis: true},
 		Entity:   EntityConfig{TTL: time.Minute, L1: true, MaxBytes: 32 << 20},
-		APQ:      APQConfig{Enabled: true, TTL: 24 * time.Hour, MaxBytes: 16 << 20, MaxDocumentBytes: 64 << 10},
+		APQ:      APQConfig{Enabled: true, TTL: 24 * time.Hour, MaxBytes: 16 << 20, MaxDocumentBytes: 64 << 10, MaxRedisBytes: 64 << 20},
 		TrustedDocuments: TrustedDocumentsConfig{
 			Mode: TrustedOff,
 		},
@@ -179,6 +183,9 @@ func (c Config) Validate() error {
 	}
 	if c.APQ.MaxDocumentBytes < 0 {
 		errs = append(errs, errors.New("cache.apq.max_document_bytes: must not be negative"))
+	}
+	if c.APQ.MaxRedisBytes < 0 {
+		errs = append(errs, errors.New("cache.apq.max_redis_bytes: must not be negative"))
 	}
 	switch c.TrustedDocuments.Mode {
 	case TrustedOff, "":

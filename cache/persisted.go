@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -82,9 +83,12 @@ type PersistedQueries struct {
 	apq    bool
 	ttl    int64 // seconds
 	maxDoc int64
-	l1     *lazyL1[string]
-	redis  *Redis
-	stats  *Stats
+	// maxRedis bounds the bytes registered in Redis per TTL window
+	// (storeRedis); 0 is no bound.
+	maxRedis int64
+	l1       *lazyL1[string]
+	redis    *Redis
+	stats    *Stats
 
 	mode   string
 	byID   map[string]string
@@ -94,7 +98,7 @@ type PersistedQueries struct {
 // NewPersistedQueries returns the resolver for cfg and trusted documents
 // td, whose manifest m may be nil when td.Mode is off. r may be nil.
 func NewPersistedQueries(cfg APQConfig, td TrustedDocumentsConfig, m *Manifest, r *Redis, stats *Stats) (*PersistedQueries, error) {
-	p := &PersistedQueries{apq: cfg.Enabled, ttl: int64(cfg.TTL.Seconds()), maxDoc: cfg.MaxDocumentBytes, redis: r, stats: stats, mode: td.Mode}
+	p := &PersistedQueries{apq: cfg.Enabled, ttl: int64(cfg.TTL.Seconds()), maxDoc: cfg.MaxDocumentBytes, maxRedis: cfg.MaxRedisBytes, redis: r, stats: stats, mode: td.Mode}
 	if p.mode == "" {
 		p.mode = TrustedOff
 	}
@@ -240,10 +244,29 @@ func (p *PersistedQueries) store(ctx context.Context, hash, query string) {
 		return
 	}
 	p.l1.Set(hash, query, int64(len(query))+64, 0)
-	if p.redis != nil {
+	if p.redis != nil && p.redisRoom(ctx, int64(len(query))) {
 		p.redis.set(ctx, []string{apqKey(hash)}, [][]byte{[]byte(query)}, []time.Duration{time.Duration(p.ttl) * time.Second})
 	}
 	p.stats.APQStores.Add(1)
+}
+
+// redisRoom counts n bytes against the registrations of the current TTL
+// window in Redis (a counter shared by every gateway using it, kept two
+// windows) and reports whether they fit in maxRedis: the documents in
+// Redis are then at most twice maxRedis, those of this window and of the
+// one before, whose keys expire within a TTL. Registration is bounded per
+// client by its rate limit only, which is off by default: any client
+// could fill Redis with documents of max_document_bytes kept a TTL long.
+// The count is not atomic with the store (a Redis Cluster puts the
+// counter and the document in different slots): gateways registering at
+// once may pass the bound by a document each.
+func (p *PersistedQueries) redisRoom(ctx context.Context, n int64) bool {
+	if p.maxRedis <= 0 || p.ttl <= 0 {
+		return true
+	}
+	window := time.Now().Unix() / p.ttl
+	total, ok := p.redis.incrWithExpiry(ctx, KeyPrefix+"apq-bytes:"+strconv.FormatInt(window, 10), n, 2*time.Duration(p.ttl)*time.Second)
+	return ok && total <= p.maxRedis
 }
 
 func (p *PersistedQueries) lookup(ctx context.Context, hash string) (string, bool) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,5 +198,47 @@ func TestParseManifest(t *testing.T) {
 		if _, err := ParseManifest([]byte(tc.json)); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
+	}
+}
+
+// TestRegistrationsBoundedInRedis: the documents registered in Redis in
+// one TTL window take at most cache.apq.max_redis_bytes (what every
+// gateway sharing the Redis registered, counted in Redis); past it a
+// document runs and is kept in process but not stored in Redis (a client
+// asking another gateway for it gets PERSISTED_QUERY_NOT_FOUND and sends
+// it again). Registration is bounded per client by its rate limit, which
+// is off by default: before, any client filled Redis with 64 KiB
+// documents kept for the whole TTL (a day by default) as fast as it could
+// send them.
+func TestRegistrationsBoundedInRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	r, err := NewRedis(RedisOptions{URL: srv.URL(), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPersistedQueries(APQConfig{Enabled: true, TTL: time.Hour, MaxBytes: 1 << 20, MaxRedisBytes: 10 << 10}, TrustedDocumentsConfig{}, nil, r, &Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	ctx := context.Background()
+	var stored int
+	for i := range 40 {
+		q := fmt.Sprintf("{ products { upc } } # %d %s", i, strings.Repeat("x", 1000))
+		res, err := p.Resolve(ctx, q, pqExt(hashOf(q)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Register(ctx, res)
+		if n, _ := srv.Client().Exists(ctx, apqKey(hashOf(q))).Result(); n == 1 {
+			stored++
+		}
+		// Kept in process all the same.
+		if got, err := p.Resolve(ctx, "", pqExt(hashOf(q))); err != nil || got.Query != q {
+			t.Fatalf("document %d not found in process: %v", i, err)
+		}
+	}
+	if stored < 9 || stored > 10 {
+		t.Errorf("%d documents of about 1 KiB stored in Redis, want 10 KiB of them", stored)
 	}
 }

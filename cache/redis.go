@@ -236,6 +236,29 @@ func (r *Redis) mget(ctx context.Context, keys ...string) [][]byte {
 
 // set stores values under keys with their TTLs in one round trip; errors
 // are recorded and dropped.
+// incrWithExpiry adds n to the counter at key, which expires ttl after
+// it was created, and returns its new value; ok is false when Redis is
+// unavailable or failed.
+func (r *Redis) incrWithExpiry(ctx context.Context, key string, n int64, ttl time.Duration) (total int64, ok bool) {
+	if !r.available() {
+		return 0, false
+	}
+	ctx, cancel := r.ctx(ctx)
+	defer cancel()
+	var incr *redis.IntCmd
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		// SET NX EX creates it with its expiry (EXPIRE NX needs Redis 7).
+		p.SetNX(ctx, key, 0, ttl)
+		incr = p.IncrBy(ctx, key, n)
+		return nil
+	})
+	r.failed(err)
+	if err != nil {
+		return 0, false
+	}
+	return incr.Val(), true
+}
+
 func (r *Redis) set(ctx context.Context, keys []string, values [][]byte, ttls []time.Duration) {
 	if !r.available() || len(keys) == 0 {
 		return

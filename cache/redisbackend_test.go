@@ -34,7 +34,11 @@ func TestRedisBackends(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel() // starting a cluster or sentinel is mostly waiting
-			r, err := NewRedis(RedisOptions{URL: b.url(t), Timeout: time.Second})
+			// A generous timeout: the test is about where keys land, and
+			// under a loaded machine (make test's parallel packages, the
+			// race detector) one command past a second failed the whole
+			// sentinel case ("0 hits after the stores").
+			r, err := NewRedis(RedisOptions{URL: b.url(t), Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -37,7 +37,10 @@ func (b *ByteSize) UnmarshalYAML(data []byte) error {
 func splitHostPort(addr string) (string, string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", "", fmt.Errorf("%q is not host:port", addr)
+		return "", "", fmt.Errorf("%q is not host:port (127.0.0.1:4000; 0.0.0.0:4000 for every interface)", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return "", "", fmt.Errorf("%q: the port is not a number from 0 to 65535", addr)
 	}
 	return host, port, nil
 }

@@ -55,6 +55,7 @@ func TestParseErrors(t *testing.T) {
 		{"a typo under subgraphs", "subgraphs:\n  al:\n    timeout: 5s\n", "line 2: subgraphs.al: unknown key (did you mean all?)"},
 		{"unset variable", "redis:\n  url: ${REDIS_URL}\n", "line 2: environment variable REDIS_URL is not set"},
 		{"bad listen", "server:\n  listen: nowhere\n", "server.listen:"},
+		{"listen port out of range", "server:\n  listen: 127.0.0.1:99999\n", `line 2: server.listen: "127.0.0.1:99999": the port is not a number from 0 to 65535`},
 		{"bad size", "server:\n  max_body_bytes: lots\n", "not a size"},
 		{"bad redis", "redis:\n  url: http://x\n", "redis.url: must be"},
 		{"watch without path", "supergraph:\n  watch: true\n", "supergraph.watch: needs supergraph.path"},

@@ -173,6 +173,7 @@ var zeroNumberMeansNone = map[string]bool{
 	"limits.tiers.NAME.requests":                            true, // unlimited
 	"limits.tiers.NAME.cost":                                true, // unlimited
 	"cache.apq.max_document_bytes":                          true, // no size cap on registered documents
+	"cache.apq.max_redis_bytes":                             true, // no bound on the documents registered in Redis
 	"telemetry.tracing.sampling":                            true, // no new trace recorded
 }
 

@@ -106,6 +106,11 @@ func TestManifests(t *testing.T) {
 	if objs["HorizontalPodAutoscaler/fedgate"].str("spec", "scaleTargetRef", "name") != "fedgate" {
 		t.Error("the HPA does not scale the gateway Deployment")
 	}
+	// With an HPA, spec.replicas in the manifest resets the count the HPA
+	// chose at every apply (Kubernetes' HPA documentation says to leave it out).
+	if dep.get("spec", "replicas") != nil {
+		t.Error("the Deployment sets spec.replicas though the HPA owns the count")
+	}
 
 	containers, _ := dep.get("spec", "template", "spec", "containers").([]any)
 	if len(containers) != 1 {
@@ -181,7 +186,9 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := string(b)
-	for _, want := range []string{"CGO_ENABLED=0", "./cmd/gateway", "FROM gcr.io/distroless/static", "USER nonroot", "EXPOSE 4000 9090", `ENTRYPOINT ["/gateway"]`} {
+	for _, want := range []string{"CGO_ENABLED=0", "./cmd/gateway", "FROM gcr.io/distroless/static", "USER nonroot", "EXPOSE 4000 9090", `ENTRYPOINT ["/gateway"]`,
+		// The image has no .git: its version is stamped (pkg/fedgate/version.go).
+		"-X github.com/fedgate/gateway/pkg/fedgate.linkedVersion=${VERSION}"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Dockerfile lacks %s", want)
 		}

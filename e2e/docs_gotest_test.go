@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/fedgate/gateway/config"
 )
 
 // goTestCommand is a `go test` command line the documentation shows, in
@@ -237,5 +239,27 @@ func TestCheckGoTest(t *testing.T) {
 	}
 	if got := shellWords(`go test ./e2e -run '^$' -bench "A B"`); strings.Join(got, "|") != "go|test|./e2e|-run|^$|-bench|A B" {
 		t.Errorf("shellWords: %q", got)
+	}
+}
+
+// TestDocDefaults: the addresses the README and the docs give for the
+// listeners are the configuration's defaults.
+func TestDocDefaults(t *testing.T) {
+	d := config.Default()
+	prom := d.Telemetry.Metrics.Prometheus
+	for _, tt := range []struct{ file, says string }{
+		{"README.md", "http://" + prom.Listen + prom.Path},                          // metrics
+		{"README.md", "http://localhost:" + strings.Split(d.Server.Listen, ":")[1]}, // make run's address
+		{"docs/registry.md", "(default `" + d.Registry.Listen + "`)"},               // admin API
+		{"docs/config.md", "| `server.listen` | `" + d.Server.Listen + "` |"},
+		{"docs/deployment.md", "defaults to `" + prom.Listen + "`"},
+	} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), tt.says) {
+			t.Errorf("%s does not say %q, the default", tt.file, tt.says)
+		}
 	}
 }

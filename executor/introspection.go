@@ -183,6 +183,20 @@ func printValue(s *string) *string {
 	return &out
 }
 
+// defaultDeprecationReason is @deprecated's default reason argument.
+const defaultDeprecationReason = "No longer supported"
+
+// deprecationReason is the reason gqlparser read from a @deprecated
+// application, or the directive's default when the application has no
+// reason argument (gqlparser leaves it out; graphql-js fills it in).
+func deprecationReason(deprecated bool, reason *string) *string {
+	if !deprecated || reason != nil {
+		return reason
+	}
+	r := defaultDeprecationReason
+	return &r
+}
+
 // directiveDeprecation returns the reason a directive definition is
 // deprecated for, or nil.
 func directiveDeprecation(d *ast.DirectiveDefinition) *string {
@@ -190,7 +204,7 @@ func directiveDeprecation(d *ast.DirectiveDefinition) *string {
 	if dep == nil {
 		return nil
 	}
-	reason := "No longer supported"
+	reason := defaultDeprecationReason
 	if a := dep.Arguments.ForName("reason"); a != nil && a.Value != nil {
 		reason = a.Value.Raw
 	}
@@ -454,7 +468,7 @@ func (w introWriter) typ(buf []byte, t *introspection.Type, sel *planner.ShapeSe
 					case "isDeprecated":
 						return strconv.AppendBool(buf, v.IsDeprecated())
 					case "deprecationReason":
-						return appendStr(buf, v.DeprecationReason())
+						return appendStr(buf, deprecationReason(v.IsDeprecated(), v.DeprecationReason()))
 					}
 					return append(buf, "null"...)
 				})
@@ -495,7 +509,7 @@ func (w introWriter) field(buf []byte, fd *introspection.Field, def *ast.FieldDe
 		case "isDeprecated":
 			return strconv.AppendBool(buf, fd.IsDeprecated())
 		case "deprecationReason":
-			return appendStr(buf, fd.DeprecationReason())
+			return appendStr(buf, deprecationReason(fd.IsDeprecated(), fd.DeprecationReason()))
 		}
 		return append(buf, "null"...)
 	})
@@ -534,7 +548,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 			case "isDeprecated":
 				return strconv.AppendBool(buf, v.IsDeprecated())
 			case "deprecationReason":
-				return appendStr(buf, v.DeprecationReason())
+				return appendStr(buf, deprecationReason(v.IsDeprecated(), v.DeprecationReason()))
 			}
 			return append(buf, "null"...)
 		})

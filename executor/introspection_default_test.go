@@ -97,3 +97,25 @@ func TestPrintDefaultIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestDeprecationReason checks @deprecated's default reason where the
+// application has no reason argument (gqlparser reads none; graphql-js
+// fills in the directive's default).
+func TestDeprecationReason(t *testing.T) {
+	old := "old"
+	for _, c := range []struct {
+		name       string
+		deprecated bool
+		reason     *string
+		want       string // "" is null
+	}{
+		{"not deprecated", false, nil, ""},
+		{"deprecated with a reason", true, &old, "old"},
+		{"deprecated without one", true, nil, "No longer supported"},
+	} {
+		got := deprecationReason(c.deprecated, c.reason)
+		if (got == nil) != (c.want == "") || got != nil && *got != c.want {
+			t.Errorf("%s: got %v, want %q", c.name, got, c.want)
+		}
+	}
+}

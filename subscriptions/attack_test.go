@@ -868,7 +868,7 @@ func expectOwnProducts(t *testing.T, e *env, clients []*wsClient, names []string
 // with its backoff), whoever else connects meanwhile. Before, a client
 // reconnecting in a loop set up WebSockets as fast as it could (the
 // attack suite's TestWebSocketReconnectStorm: 5,187 in 3s from 20
-// goroutines, about a core), bounded only by the connections it held
+// goroutines), bounded only by the connections it held
 // open at once.
 func TestConnectRateBounded(t *testing.T) {
 	opts := server.DefaultOptions()

@@ -20,7 +20,6 @@ import (
 	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/demo/reviews"
@@ -123,7 +122,7 @@ type envOptions struct {
 	// tls serves the gateway over TLS (its WebSockets then read without
 	// the readiness wait of plain sockets).
 	tls bool
-	// joined serves the gateway on joinwrite's listener, as fedgate
+	// joined serves the gateway on Server.Listener (joinwrite), as fedgate
 	// serve does.
 	joined bool
 }
@@ -204,8 +203,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	} else {
 		hs = httptest.NewUnstartedServer(srv)
 		if o.joined {
-			hs.Listener = joinwrite.Listener(hs.Listener)
-			hs.Config.ConnContext = joinwrite.ConnContext
+			// As gateway serve's listener: joinwrite's connections under
+			// the watch for net/http's own refusals.
+			hs.Listener = srv.Listener(hs.Listener)
+			hs.Config.ConnContext = srv.HTTPServer().ConnContext
 		}
 		hs.Start()
 		e.HTTPClient = http.DefaultClient

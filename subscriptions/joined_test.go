@@ -9,7 +9,7 @@ import (
 	"github.com/fedgate/gateway/subscriptions"
 )
 
-// TestJoinedListenerKeepsSocket serves WebSockets on joinwrite's listener,
+// TestJoinedListenerKeepsSocket serves WebSockets on Server.Listener,
 // as fedgate serve does: the hijacked connection must still reach its
 // socket (syscall.Conn), or every idle WebSocket reads on the library's
 // goroutine instead of parking in waitReadable, and every message takes

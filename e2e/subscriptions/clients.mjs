@@ -342,6 +342,45 @@ try {
     }
   });
 
+  await test('graphql-ws: a connection past subscriptions.connect_rate closes 1013, and the client retries', async () => {
+    // A gateway of its own that lets a client set up one WebSocket at
+    // once and one a second: the second client, connecting at once, is
+    // refused, and graphql-ws retries it after its wait.
+    const dir = mkdtempSync(join(tmpdir(), 'fedgate-subs-'));
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(config, 'subscriptions:\n  connect_rate: 1\n  connect_burst: 1\n');
+    const paced = await startGateway(bin, { args: ['demo', '--listen', '127.0.0.1:0', '--config', config] });
+    const clients = [];
+    try {
+      const run = async (retryWait) => {
+        const closes = [];
+        const client = createWSClient({
+          url: paced.url.replace('http://', 'ws://'),
+          webSocketImpl: WebSocket,
+          retryAttempts: 2,
+          retryWait,
+          on: { closed: (ev) => closes.push(`${ev.code} ${ev.reason}`) },
+        });
+        clients.push(client);
+        const got = await new Promise((resolve, reject) => {
+          let value;
+          client.subscribe({ query: '{ product(upc: "2") { name } }' },
+            { next: (v) => (value = v), error: reject, complete: () => resolve(value) });
+        });
+        return { got, closes };
+      };
+      const first = await run(async () => {});
+      assert.equal(first.got?.data?.product?.name, 'Couch', JSON.stringify(first.got));
+      const second = await run(() => new Promise((r) => setTimeout(r, 1100)));
+      assert.match(second.closes[0] ?? '', /^1013 /, `closes: ${JSON.stringify(second.closes)}`);
+      assert.equal(second.got?.data?.product?.name, 'Couch', JSON.stringify(second.got));
+    } finally {
+      for (const c of clients) await c.dispose();
+      await paced.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   // Last, as it stops the gateway: SIGTERM completes running subscriptions.
   await test('SIGTERM sends complete to subscribers, and the gateway exits cleanly', async () => {
     const client = createWSClient({ url: wsURL, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {} });

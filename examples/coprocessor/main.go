@@ -13,6 +13,7 @@ import (
 	"log"
 	"net/http"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -20,7 +21,19 @@ func main() {
 	require := flag.String("require-header", "", "stop RouterRequests without this `HEADER` with 401")
 	introspection := flag.Bool("block-introspection", false, "stop SupergraphRequests whose body asks for __schema with 403")
 	flag.Parse()
-	log.Fatal(http.ListenAndServe(*listen, handler(strings.ToLower(*require), *introspection)))
+	srv := newServer(*listen, handler(strings.ToLower(*require), *introspection))
+	log.Printf("coprocessor listening on %s", *listen)
+	log.Fatal(srv.ListenAndServe())
+}
+
+// newServer is the coprocessor's HTTP server with deadlines: a copy of
+// this example put in front of real traffic must not let a peer hold a
+// connection by sending its headers slowly (http.ListenAndServe has none).
+// The gateway bounds each exchange with the stage's timeout; these bound
+// what reaches the coprocessor from anywhere else.
+func newServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
 
 func handler(require string, blockIntrospection bool) http.Handler {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHandler(t *testing.T) {
@@ -40,5 +43,36 @@ func TestHandler(t *testing.T) {
 		if !tc.check(m) || m["version"] != float64(1) || m["id"] != "1" {
 			t.Errorf("%s: answer %v", tc.name, m)
 		}
+	}
+}
+
+// TestServerClosesSlowHeaders: a connection that never finishes its
+// request headers is closed at the header deadline (the example used
+// http.ListenAndServe, which has none: each such connection was held for
+// good).
+func TestServerClosesSlowHeaders(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer("", handler("", false))
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 {
+		t.Fatalf("deadlines: header %v, read %v, idle %v", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout)
+	}
+	srv.ReadHeaderTimeout = 200 * time.Millisecond // one a test can wait for
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the connection was still open after 5s")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -46,6 +48,18 @@ func TestBuildBudget(t *testing.T) {
 	t.Logf("%d non-standard packages, %.1f MB of Go source", packages, float64(size)/(1<<20))
 	if packages < 50 || size < 1<<20 {
 		t.Fatalf("counted only %d packages, %d bytes: the go list template is wrong", packages, size)
+	}
+	// The README's count stays within a tenth of the one measured here.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`compiles the gateway and the ~(\d+) packages it imports`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md no longer says how many packages the first build compiles (~N)")
+	}
+	if said, _ := strconv.Atoi(string(m[1])); said*10 < packages*9 || said*10 > packages*11 {
+		t.Errorf("README.md says ~%d packages; the gateway imports %d", said, packages)
 	}
 	if packages > maxDepPackages {
 		t.Errorf("the gateway imports %d non-standard packages, budget %d: the first build of make run grows", packages, maxDepPackages)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -181,15 +182,10 @@ func planCmd(args []string, out, stderr io.Writer) error {
 		}
 		query = string(b)
 	}
-	sdl := demoSupergraph
+	sg, err := schema.Load(demoSupergraph)
 	if *file != "" {
-		b, err := os.ReadFile(*file)
-		if err != nil {
-			return fmt.Errorf("plan: %w", err)
-		}
-		sdl = string(b)
+		sg, err = loadSupergraph(*file) // with serve's hints for a file that is no supergraph
 	}
-	sg, err := schema.Load(sdl)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
@@ -227,12 +223,31 @@ func planCmd(args []string, out, stderr io.Writer) error {
 // public one.
 func startDebug(addr string) {
 	srv := debugServer()
-	srv.Addr = addr
-	go func() {
-		if err := srv.ListenAndServe(); err != nil {
-			slog.Error("debug listener", "err", err)
-		}
-	}()
+	if !loopbackAddr(addr) {
+		slog.Warn("server.debug_listen is not a loopback address: whoever reaches it can read the process's memory profiles and run CPU traces; use 127.0.0.1:PORT", "addr", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		// Profiling must not keep the gateway from serving.
+		slog.Error("server.debug_listen: not serving profiles", "err", err.Error())
+		return
+	}
+	slog.Info("debug listening", "addr", ln.Addr().String(), "path", "/debug/pprof/")
+	go func() { _ = srv.Serve(ln) }()
+}
+
+// loopbackAddr says whether a listen address (host:port) serves loopback
+// only; an empty host (":6060") serves every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // debugServer is the profiling server: the pprof handlers, with deadlines

@@ -39,3 +39,17 @@ func TestDebugListenerClosesSlowHeaders(t *testing.T) {
 		t.Fatalf("the connection was still open after %v", time.Since(start).Round(time.Millisecond))
 	}
 }
+
+// TestLoopbackAddr: only a loopback host keeps the profiling listener off
+// the network; ":6060" and 0.0.0.0 serve every interface and are warned
+// about at start.
+func TestLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:6060": true, "[::1]:6060": true, "localhost:6060": true,
+		":6060": false, "0.0.0.0:6060": false, "[::]:6060": false, "10.0.0.5:6060": false, "nonsense": false,
+	} {
+		if got := loopbackAddr(addr); got != want {
+			t.Errorf("loopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

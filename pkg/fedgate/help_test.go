@@ -142,7 +142,8 @@ func TestCLIGolden(t *testing.T) {
 		{"plan-without-query", []string{"plan"}},
 		{"subgraph-without-action", []string{"subgraph"}},
 		{"subgraph-unknown-action", []string{"subgraph", "pubish", "--name", "a"}},
-		{"plan-unknown-field", []string{"plan", "{ me { nam } }"}}, // exit 1: the operation is wrong, not the usage
+		{"plan-unknown-field", []string{"plan", "{ me { nam } }"}},                                                       // exit 1: the operation is wrong, not the usage
+		{"plan-rover-file", []string{"plan", "--supergraph", "../../subgraphs/demo/supergraph.yaml", "{ me { name } }"}}, // exit 1
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout, stderr, code := runMainEnv(t, []string{"GOMAXPROCS=1", "FEDGATE_ADMIN_URL=", "FEDGATE_ADMIN_TOKEN="}, tt.args...)
@@ -155,7 +156,7 @@ func TestCLIGolden(t *testing.T) {
 				return
 			}
 			want := 2
-			if tt.name == "plan-unknown-field" {
+			if strings.HasPrefix(tt.name, "plan-") && tt.name != "plan-without-query" {
 				want = 1
 			}
 			if strings.HasSuffix(stderr, "\n\n") {
@@ -197,5 +198,15 @@ func TestVersion(t *testing.T) {
 	}
 	if _, stderr, code := runMain(t, "version", "extra"); code != 2 || !strings.Contains(stderr, "unexpected argument") {
 		t.Errorf("gateway version extra: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestLinkedVersion: a version stamped at link time (the Docker image's
+// VERSION) is the one printed.
+func TestLinkedVersion(t *testing.T) {
+	defer func(v string) { linkedVersion = v }(linkedVersion)
+	linkedVersion = "v9.9.9-test"
+	if b := readBuildInfo(); b.Version != "v9.9.9-test" || !strings.HasPrefix(b.String(), "fedgate v9.9.9-test ") {
+		t.Errorf("build info %+v, %q", b, b.String())
 	}
 }

@@ -260,6 +260,13 @@ func TestRedisCheckedAtStart(t *testing.T) {
 	if strings.Contains(p.log.String(), "redis://"+closed) {
 		t.Error("the log holds the Redis URL (it may hold a password)")
 	}
+	// go-redis's own messages (the pool that cannot dial) come through the
+	// configured logger too, not as text lines of its own.
+	for _, line := range strings.Split(strings.TrimSpace(p.log.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Errorf("a line not in the configured (JSON) format: %s", line)
+		}
+	}
 	p.stop(t)
 
 	srv := redistest.Start(t)
@@ -276,10 +283,15 @@ func TestRedisCheckedAtStart(t *testing.T) {
 // (the --subgraph-url one where given), every line in the configured
 // format.
 func TestStartLogSaysWhatItServes(t *testing.T) {
-	p := startServe(t, "", "--supergraph", "../../gateway.graphql", "--subgraph-url", "products=http://127.0.0.1:4999/graphql")
+	p := startServe(t, "", "--supergraph", "../../gateway.graphql", "--subgraph-url", "products=http://127.0.0.1:4999/graphql",
+		"--debug-listen", "127.0.0.1:0")
 	log := p.log.String()
+	if strings.Contains(log, "server.debug_listen is not a loopback address") {
+		t.Errorf("a loopback debug listener warned about:\n%s", log)
+	}
 	for _, want := range []string{
 		`"msg":"starting","build":"fedgate `,
+		`"msg":"debug listening","addr":"127.0.0.1:`,
 		`"msg":"subgraph","name":"accounts","url":"http://127.0.0.1:4101/graphql"`,
 		`"msg":"subgraph","name":"products","url":"http://127.0.0.1:4999/graphql"`,
 		`"supergraph":"../../gateway.graphql","supergraph_version":"`,
@@ -289,6 +301,9 @@ func TestStartLogSaysWhatItServes(t *testing.T) {
 		}
 	}
 	p.stop(t)
+	if want := `"msg":"shutting down","signal":"terminated","in_flight":0,"drain_delay":"0s","shutdown_timeout":"10s"`; !strings.Contains(p.log.String(), want) {
+		t.Errorf("the shutdown line lacks %s:\n%s", want, p.log.String())
+	}
 	// The demo's subgraph lines were written before the configured
 	// logger was set: text lines among JSON ones.
 	p = startCommand(t, "demo", "")

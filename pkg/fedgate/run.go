@@ -32,6 +32,7 @@ import (
 	"github.com/fedgate/gateway/subgraphs/registry"
 	"github.com/fedgate/gateway/subscriptions"
 	"github.com/fedgate/gateway/telemetry"
+	"github.com/redis/go-redis/v9"
 )
 
 var demoSupergraph = gateway.DemoSupergraph
@@ -233,7 +234,7 @@ func loadSupergraph(path string) (*schema.Supergraph, error) {
 	if err != nil {
 		if roverFile.Match(sdl) {
 			return nil, fmt.Errorf("%s is a rover supergraph.yaml, the list of subgraphs to compose, not a supergraph SDL: "+
-				"compose it first (gateway compose --config %s -o supergraph.graphql) and serve the result", path, path)
+				"compose it first (gateway compose --config %s -o supergraph.graphql) and give the supergraph.graphql it writes", path, path)
 		}
 		if strings.Contains(err.Error(), "not a supergraph") {
 			// A subgraph's schema, most likely.
@@ -309,16 +310,17 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	defer signal.Stop(hup)
 	setMemoryLimit(cfg)
 	raiseMemoryLimit(cfg.Subscriptions)
-	if cfg.Server.DebugListen != "" {
-		startDebug(cfg.Server.DebugListen)
-	}
 	p := &gatewayProcess{cfg: cfg}
 	var err error
 	if p.tel, err = telemetry.New(ctx, cfg.Telemetry, telemetry.Options{}); err != nil {
 		return err
 	}
 	slog.SetDefault(p.tel.Logger)
+	redis.SetLogger(redisLogger{})
 	slog.Info("starting", "build", readBuildInfo().String())
+	if cfg.Server.DebugListen != "" {
+		startDebug(cfg.Server.DebugListen)
+	}
 	p.startMetrics()
 	if cfg.Redis.URL != "" {
 		if p.redis, err = cache.NewRedis(cache.RedisOptions{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, PoolSize: cfg.Redis.PoolSize}); err != nil {
@@ -382,12 +384,23 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
 		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "supergraph_version", sg.Version, "subgraphs", len(sg.Graphs),
 		"playground", cfg.Server.Playground)
+	var got os.Signal
 	select {
 	case err := <-done:
 		return err
-	case <-sig:
+	case got = <-sig:
 	}
-	return p.shutdown(srv, hs)
+	return p.shutdown(srv, hs, got)
+}
+
+// redisLogger writes go-redis's own messages (a pool that cannot dial, a
+// cluster's slot map reloaded) through the configured logger, as warnings:
+// go-redis's default logger writes text lines of its own format to stderr,
+// among the JSON ones.
+type redisLogger struct{}
+
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.WarnContext(ctx, "redis client", "detail", strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
 }
 
 // checkRedis asks Redis once at start and warns when it does not answer:
@@ -573,9 +586,10 @@ func (p *gatewayProcess) startMetrics() {
 // shutdown drains srv: /ready turns 503, new requests are still served
 // for the drain delay, then the listener closes and the requests in
 // flight get until the shutdown timeout to finish.
-func (p *gatewayProcess) shutdown(srv *server.Server, hs *http.Server) error {
+func (p *gatewayProcess) shutdown(srv *server.Server, hs *http.Server, sig os.Signal) error {
 	srv.Drain()
-	slog.Info("shutting down", "in_flight", srv.InFlight())
+	slog.Info("shutting down", "signal", sig.String(), "in_flight", srv.InFlight(),
+		"drain_delay", p.cfg.Server.DrainDelay.String(), "shutdown_timeout", p.cfg.Server.ShutdownTimeout.String())
 	if p.cfg.Server.DrainDelay > 0 {
 		time.Sleep(p.cfg.Server.DrainDelay)
 	}

@@ -14,10 +14,16 @@ var versionHelp = help{
 was built from (with "+dirty" when the work tree had changes) and when,
 and the Go version. "gateway serve" and "gateway demo" log the same at
 start. A build without the repository's .git (go run, the Docker image)
-has no commit.`,
+has no commit; the image's version is its VERSION build argument.`,
 	examples: `gateway version
 gateway version --json`,
 }
+
+// linkedVersion is a version stamped at link time, for builds without the
+// repository's .git (the Docker image: its VERSION build argument):
+// -ldflags "-X github.com/fedgate/gateway/pkg/fedgate.linkedVersion=v1.4.0".
+// Empty keeps the module's.
+var linkedVersion string
 
 // buildInfo is what the binary knows of its own build.
 type buildInfo struct {
@@ -32,11 +38,14 @@ type buildInfo struct {
 func readBuildInfo() buildInfo {
 	b := buildInfo{Version: "(devel)", Go: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
+	if ok && bi.Main.Version != "" {
+		b.Version = bi.Main.Version
+	}
+	if linkedVersion != "" {
+		b.Version = linkedVersion
+	}
 	if !ok {
 		return b
-	}
-	if v := bi.Main.Version; v != "" {
-		b.Version = v
 	}
 	dirty := false
 	for _, s := range bi.Settings {
