@@ -37,6 +37,16 @@ func startServe(t *testing.T, yaml string, args ...string) *servedProcess {
 // startCommand is startServe for another command (demo).
 func startCommand(t *testing.T, command, yaml string, args ...string) *servedProcess {
 	t.Helper()
+	p := launchCommand(t, command, yaml, args...)
+	if _, err := listenlog.Wait(p.log.String, listenlog.Gateway, p.exited, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// launchCommand is startCommand without waiting for the listener.
+func launchCommand(t *testing.T, command, yaml string, args ...string) *servedProcess {
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "gateway.yaml")
 	yaml += "server:\n  listen: 127.0.0.1:0\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n"
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
@@ -57,9 +67,6 @@ func startCommand(t *testing.T, command, yaml string, args ...string) *servedPro
 		_ = p.cmd.Process.Kill()
 		<-p.exited
 	})
-	if _, err := listenlog.Wait(p.log.String, listenlog.Gateway, p.exited, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
 	return p
 }
 
@@ -309,5 +316,65 @@ func TestStartLogSaysWhatItServes(t *testing.T) {
 			t.Errorf("a line not in the configured (JSON) format: %s", line)
 		}
 	}
+	p.stop(t)
+}
+
+// TestSighupWhileStarting: a SIGHUP that arrives while the gateway sets
+// up (here a Redis that accepts the connection and never answers, so the
+// start-up PING waits its 2 s), after the supergraph file was loaded and
+// then changed, is held: once serving, the gateway reloads the changed
+// file. Before, the SIGHUP handler was installed only after the set-up,
+// so this SIGHUP killed the process (its default action), and the file
+// was read again after the set-up as the "served" version, so the change
+// made meanwhile was taken for none ("SIGHUP: supergraph unchanged").
+func TestSighupWhileStarting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for {
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	path := filepath.Join(t.TempDir(), "supergraph.graphql")
+	if err := os.WriteFile(path, []byte(gateway.DemoSupergraph), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := launchCommand(t, "serve", "redis:\n  url: redis://"+ln.Addr().String()+"/0\n  timeout: 1s\n", "--supergraph", path)
+	select {
+	case c := <-accepted: // the start-up PING is under way
+		accepted <- c
+	case <-p.exited:
+		t.Fatalf("the gateway exited (%v):\n%s", p.err, p.log.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the gateway never asked Redis:\n%s", p.log.String())
+	}
+	if err := os.WriteFile(path, []byte(otherSupergraph(t)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listenlog.Wait(p.log.String, listenlog.Gateway, p.exited, 30*time.Second); err != nil {
+		t.Fatalf("after a SIGHUP while starting: %v (exit: %v)\n%s", err, p.err, p.log.String())
+	}
+	p.waitLog(t, `"msg":"supergraph reloaded"`, 1)
 	p.stop(t)
 }

@@ -301,6 +301,13 @@ func (p *gatewayProcess) swapper(srv *server.Server, first *subgraphs.Client, ov
 
 // run builds the gateway from cfg and serves until SIGINT or SIGTERM.
 func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, overrides urlOverrides, demoMode bool) error {
+	// SIGHUP reloads the supergraph file instead of ending the process;
+	// caught from the start, so that one arriving while the gateway sets
+	// up (Redis, the registry, the subgraph client) is held for
+	// reloadOnHangup rather than killing it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	setMemoryLimit(cfg)
 	raiseMemoryLimit(cfg.Subscriptions)
 	p := &gatewayProcess{cfg: cfg}
@@ -354,16 +361,13 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	}
 	var file *supergraphFile
 	if reg == nil && cfg.Supergraph.Path != "" {
-		file = &supergraphFile{path: cfg.Supergraph.Path, swap: p.swapper(srv, client, overrides)}
-		file.last, _ = os.ReadFile(file.path)
+		// The text served, not the file read again: one changed since
+		// it was loaded is then a change for SIGHUP and the watch.
+		file = &supergraphFile{path: cfg.Supergraph.Path, swap: p.swapper(srv, client, overrides), last: []byte(sg.SDL)}
 	}
 	if cfg.Supergraph.Watch && file != nil {
 		go watchSupergraph(ctx, file, time.Second)
 	}
-	// SIGHUP reloads the supergraph file instead of ending the process.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	hupCtx, stopHup := context.WithCancel(ctx)
 	defer stopHup()
 	go reloadOnHangup(hupCtx, hup, file, reg != nil)
@@ -654,7 +658,11 @@ func (f *supergraphFile) reload() (bool, error) {
 // one that does not load is logged once and never replaces the running
 // supergraph.
 func watchSupergraph(ctx context.Context, f *supergraphFile, every time.Duration) {
-	seen, _ := os.ReadFile(f.path)
+	// What is served is what was seen: a file changed since it was
+	// loaded is a change.
+	f.mu.Lock()
+	seen := f.last
+	f.mu.Unlock()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
