@@ -205,7 +205,7 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 			// Most fields: a leaf that is written as the data has it,
 			// which is what value does with anything but null.
 			fv = r.lookup(v, f, &hint)
-			if t := fv.Type(); t != jsonvalue.TypeNull && (t != jsonvalue.TypeNumber || !f.IntLeaf() || !fv.LongNumber()) {
+			if t := fv.Type(); t != jsonvalue.TypeNull && (t != jsonvalue.TypeNumber || !f.IntLeaf() || !fv.NeedsInt32Check()) {
 				buf = fv.AppendJSON(buf)
 				continue
 			}
@@ -374,7 +374,7 @@ func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.S
 	if t == jsonvalue.TypeString {
 		return v.AppendString(buf), true
 	}
-	if t == jsonvalue.TypeNumber && f.IntLeaf() && v.LongNumber() && !int32Value(v.Number()) {
+	if t == jsonvalue.TypeNumber && f.IntLeaf() && v.NeedsInt32Check() && !int32Value(v.Number()) {
 		return r.badInt(buf, nonNull, f, v.Number())
 	}
 	return v.AppendJSON(buf), true
@@ -391,15 +391,19 @@ func int32Value(n string) bool {
 	return err == nil && f == math.Trunc(f) && f >= math.MinInt32 && f <= math.MaxInt32
 }
 
-// badInt records the field error of an Int value beyond 32 bits from a
-// subgraph (spec 3.5.1, result coercion: "raise a field error"; the
+// badInt records the field error of an Int value beyond 32 bits, or not
+// an integer, from a subgraph (spec 3.5.1, result coercion: "raise a field error"; the
 // message is graphql-js's) and writes null in its place.
 func (r *renderer) badInt(buf []byte, nonNull bool, f *planner.ShapeField, n string) ([]byte, bool) {
 	if r.untracked {
 		r.redo = true
 		return buf, false
 	}
-	r.nullErrors = append(r.nullErrors, &Error{Message: "Int cannot represent non 32-bit signed integer value: " + n,
+	msg := "Int cannot represent non 32-bit signed integer value: " + n
+	if f, err := strconv.ParseFloat(n, 64); err == nil && f != math.Trunc(f) {
+		msg = "Int cannot represent non-integer value: " + n
+	}
+	r.nullErrors = append(r.nullErrors, &Error{Message: msg,
 		Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
 	if nonNull {
 		return buf, false

@@ -198,11 +198,23 @@ func (v *Value) Number() string {
 	return v.s
 }
 
-// LongNumber reports whether v is a number written with more than 9
-// characters: the only ones that can be integers beyond 32 bits
-// (2147483648 has 10), checked apart on the hot path.
-func (v *Value) LongNumber() bool {
-	return v != nil && v.t == TypeNumber && len(v.s) > 9
+// NeedsInt32Check reports whether v is a number that may not be a 32-bit
+// integer: written with more than 9 characters (2147483648 has 10), or
+// with a fraction or an exponent (1.5, 1e10). Plain integers of up to 9
+// characters, nearly every Int a subgraph sends, need no parsing.
+func (v *Value) NeedsInt32Check() bool {
+	if v == nil || v.t != TypeNumber {
+		return false
+	}
+	if len(v.s) > 9 {
+		return true
+	}
+	for i := 0; i < len(v.s); i++ {
+		if c := v.s[i]; c == '.' || c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
 }
 
 // Int returns a number as an int; false when v is no number or not an
