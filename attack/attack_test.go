@@ -96,6 +96,23 @@ func startWithServer(t *testing.T, serverKeys string) *gateway {
 // startConfig is startLimits with more keys of the server section.
 func startConfig(t *testing.T, tiers, serverKeys, extra string) *gateway {
 	t.Helper()
+	return startConfigFDs(t, tiers, serverKeys, extra, 0)
+}
+
+// startWithServerFDs is startWithServer for a gateway started with at
+// most fds file descriptors (prlimit, soft and hard; 0 leaves the limit
+// alone). The limit is set before the process starts, as a container's
+// or systemd's is: the gateway reads it at start (the per-address
+// connection bound applies from half of it, server.ConnectionsBusyAt).
+func startWithServerFDs(t *testing.T, serverKeys string, fds int) *gateway {
+	t.Helper()
+	return startConfigFDs(t, "limits:\n  tiers:\n    default: {requests: 100000, window: 1s}", serverKeys, "", fds)
+}
+
+// startConfigFDs is startConfig with the gateway's descriptor limit
+// (startWithServerFDs).
+func startConfigFDs(t *testing.T, tiers, serverKeys, extra string, fds int) *gateway {
+	t.Helper()
 	rs := redistest.Start(t)
 	// The gateway binds a free port itself and logs it: a port found free
 	// here and handed over could be taken by another process meanwhile.
@@ -134,6 +151,15 @@ cache:
 	logs := &lockedBuffer{b: &bytes.Buffer{}}
 	g := &gateway{redis: rs, log: logs}
 	g.cmd = exec.Command(binary, "demo", "--config", path)
+	if fds > 0 {
+		// prlimit sets the limit and execs the gateway: the pid is the
+		// gateway's.
+		prlimit, err := exec.LookPath("prlimit")
+		if err != nil {
+			t.Skipf("prlimit: %v", err)
+		}
+		g.cmd = exec.Command(prlimit, fmt.Sprintf("--nofile=%d:%d", fds, fds), binary, "demo", "--config", path)
+	}
 	g.cmd.Stdout, g.cmd.Stderr = io.Discard, logs
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -396,11 +422,10 @@ func TestOneAddressManyConnections(t *testing.T) {
 		{"default bound", "", 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := startWithServer(t, tc.extra)
-			limit := exec.Command("prlimit", "--pid", strconv.Itoa(g.cmd.Process.Pid), fmt.Sprintf("--nofile=%d:%d", fds, fds))
-			if out, err := limit.CombinedOutput(); err != nil {
-				t.Skipf("prlimit: %v %s", err, out)
-			}
+			// The limit is the gateway's from its start: set on the
+			// running process, it came after the gateway read it for
+			// the per-address bound's threshold (half of it).
+			g := startWithServerFDs(t, tc.extra, fds)
 			conns := dialMany(t, g.addr, n, req)
 			// Each connection gets its answer (200; 429
 			// CLIENT_INFLIGHT_LIMIT for some, sent at once; or 429

@@ -395,7 +395,7 @@ func (s Server) UserTimeout() time.Duration {
 
 func (s Supergraph) validate() error {
 	if s.Watch && s.Path == "" {
-		return errors.New("supergraph.watch: needs supergraph.path")
+		return errors.New("supergraph.watch: needs supergraph.path (or gateway serve --supergraph FILE)")
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package executor
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/fedgate/gateway/planner"
@@ -25,6 +27,39 @@ type Introspector struct {
 	// directives left out.
 	types      []introspection.Type
 	directives []introspection.Directive
+	// defaults holds printed default values (printDefault) by their
+	// literal and type in the schema: each introspection printed them
+	// again, filled-in defaults included. cachedDefaults counts their
+	// bytes, at most maxCachedDefaults.
+	defaults       sync.Map // defaultKey -> string
+	cachedDefaults atomic.Int64
+}
+
+// defaultKey is a default value of the schema and the type it is
+// printed as.
+type defaultKey struct {
+	v *ast.Value
+	t *ast.Type
+}
+
+// maxCachedDefaults bounds the bytes of printed defaults an Introspector
+// keeps (a schema of many large ones prints the rest per request).
+const maxCachedDefaults = 4 << 20
+
+// printedDefault is printDefault of v, of type t in the schema, printed
+// once per schema while the cache has room.
+func (in *Introspector) printedDefault(v *ast.Value, t *ast.Type) string {
+	k := defaultKey{v, t}
+	if s, ok := in.defaults.Load(k); ok {
+		return s.(string)
+	}
+	s := printDefault(in.schema, v, t)
+	if in.cachedDefaults.Add(int64(len(s))) > maxCachedDefaults {
+		in.cachedDefaults.Add(-int64(len(s)))
+	} else if _, loaded := in.defaults.LoadOrStore(k, s); loaded {
+		in.cachedDefaults.Add(-int64(len(s)))
+	}
+	return s
 }
 
 // unadvertised directives are in gqlparser's prelude but not implemented.
@@ -430,7 +465,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 				return w.typ(buf, v.Type, f.Selection)
 			case "defaultValue":
 				if d := lookup(v.Name); d != nil && d.DefaultValue != nil {
-					return appendStringText(buf, printDefault(w.in.schema, d.DefaultValue, d.Type))
+					return appendStringText(buf, w.in.printedDefault(d.DefaultValue, d.Type))
 				}
 				return appendStr(buf, printValue(v.DefaultValue))
 			case "isDeprecated":

@@ -24,18 +24,35 @@ type defaultPrinter struct {
 	// filling holds the input fields whose own default is being filled in,
 	// so that a default referring to its own type cannot recurse forever.
 	filling map[*ast.FieldDefinition]bool
+	// over is set once the text passes maxPrintedDefault: the printer
+	// stops, and printDefault prints the literal as written.
+	over *bool
 }
 
 // printDefault returns the text of default value v of an argument or
 // input field of type t.
+// Filled-in defaults can grow exponentially with the schema (input
+// types whose defaulted fields are input objects with defaults of their
+// own: 2^depth for a binary tree of them, n! for one type with n fields
+// defaulting to {} of itself); a text that would pass maxPrintedDefault
+// bytes is left as the schema writes it (its meaning is the same: the
+// defaults are filled in when it is coerced).
 func printDefault(schema *ast.Schema, v *ast.Value, t *ast.Type) string {
-	p := defaultPrinter{schema: schema, filling: map[*ast.FieldDefinition]bool{}}
+	over := false
+	p := defaultPrinter{schema: schema, filling: map[*ast.FieldDefinition]bool{}, over: &over}
 	var b strings.Builder
 	p.value(&b, v, t)
+	if over {
+		return literal(v)
+	}
 	return b.String()
 }
 
 func (p defaultPrinter) value(b *strings.Builder, v *ast.Value, t *ast.Type) {
+	if *p.over || b.Len() > maxPrintedDefault {
+		*p.over = true
+		return
+	}
 	switch {
 	case v.Kind == ast.NullValue:
 		b.WriteString("null")
@@ -165,3 +182,7 @@ func literal(v *ast.Value) string {
 	s := v.String()
 	return *printValue(&s)
 }
+
+// maxPrintedDefault bounds the printed text of one default value
+// (printDefault).
+const maxPrintedDefault = 16 << 10

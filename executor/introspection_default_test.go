@@ -1,6 +1,8 @@
 package executor
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
@@ -51,5 +53,47 @@ type Query { f(a: A = {}): Int }`})
 	want := "{a: {b: [{x: 1}], x: 1}, b: [{a: {x: 1}, x: 1}], x: 1}"
 	if got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestPrintDefaultIsBounded: a schema whose defaults fill in input
+// objects whose fields have defaults of their own can make the printed
+// default grow exponentially: a binary tree of defaulted input types
+// (2^depth leaves), or one input type with n fields each defaulting to
+// {} of itself (each field filled once per path: n! paths). Each
+// introspection request printed it again: depth 30 or n = 12 was more
+// than a gigabyte per request. A default whose print would pass
+// maxPrintedDefault bytes prints as written in the schema; a small one
+// is printed in full as before.
+func TestPrintDefaultIsBounded(t *testing.T) {
+	tree := &strings.Builder{}
+	const depth = 16
+	for i := range depth {
+		fmt.Fprintf(tree, "input T%d { a: T%d = {} b: T%d = {} }\n", i, i+1, i+1)
+	}
+	fmt.Fprintf(tree, "input T%d { x: Int = 1 }\ntype Query { f(a: T0 = {}): Int }", depth)
+	self := "input A { "
+	for i := range 9 {
+		self += fmt.Sprintf("f%d: A = {} ", i)
+	}
+	self += "}\ntype Query { f(a: A = {}): Int }"
+	for _, tc := range []struct {
+		name, sdl, want string
+	}{
+		{"small tree", "input B { a: C = {} b: C = {} }\ninput C { x: Int = 1 }\ntype Query { f(a: B = {}): Int }", "{a: {x: 1}, b: {x: 1}}"},
+		{"binary tree of defaults", tree.String(), "{}"},
+		{"self-referential fields", self, "{}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			schema := gqlparser.MustLoadSchema(&ast.Source{Input: tc.sdl})
+			arg := schema.Query.Fields.ForName("f").Arguments.ForName("a")
+			got := printDefault(schema, arg.DefaultValue, arg.Type)
+			if len(got) > maxPrintedDefault {
+				t.Fatalf("printed %d bytes, more than %d", len(got), maxPrintedDefault)
+			}
+			if got != tc.want {
+				t.Errorf("got %.200s, want %s", got, tc.want)
+			}
+		})
 	}
 }

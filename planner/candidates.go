@@ -51,13 +51,16 @@ func (b *builder) isEntity(typ string) bool {
 }
 
 // safeMember reports whether the concrete type is a member of the abstract
-// type static in every candidate subgraph.
+// type static in every candidate subgraph. A subgraph that declares static
+// with @interfaceObject has none of its implementations in its schema, yet
+// answers objects of every one (their concrete type comes from an entity
+// fetch): it narrows nothing.
 func (b *builder) safeMember(cand []string, static, concrete string) bool {
 	if len(cand) < 2 {
 		return true
 	}
 	for _, gid := range cand {
-		if !b.possibleIn(gid, static, concrete) {
+		if !b.possibleIn(gid, static, concrete) && !b.isInterfaceObject(gid, static) {
 			return false
 		}
 	}

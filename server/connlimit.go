@@ -34,14 +34,15 @@ type connLimit struct {
 	max    int
 	busyAt int
 	policy *limits.Policy
+	rec    *refusals
 
 	mu    sync.Mutex
 	open  map[netip.Prefix]int
 	conns map[net.Conn]netip.Prefix // the counted ones: len is the total
 }
 
-func newConnLimit(max, busyAt int, policy *limits.Policy) *connLimit {
-	return &connLimit{max: max, busyAt: busyAt, policy: policy, open: map[netip.Prefix]int{}, conns: map[net.Conn]netip.Prefix{}}
+func newConnLimit(max, busyAt int, policy *limits.Policy, rec *refusals) *connLimit {
+	return &connLimit{max: max, busyAt: busyAt, policy: policy, rec: rec, open: map[netip.Prefix]int{}, conns: map[net.Conn]netip.Prefix{}}
 }
 
 // state is the http.Server's ConnState hook: it counts a new connection
@@ -61,6 +62,7 @@ func (l *connLimit) state(c net.Conn, st http.ConnState) {
 		if l.open[key] >= l.max && len(l.conns) >= l.busyAt {
 			l.mu.Unlock()
 			refuseConn(c, l.max)
+			l.rec.record(refusedConnectionLimit, ta.IP.String(), http.StatusTooManyRequests)
 			return
 		}
 		l.open[key]++

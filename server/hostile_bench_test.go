@@ -47,6 +47,12 @@ var hostileFamilies = []hostileFamily{
 	{"fragment chain", func(n int) (string, string) {
 		return "{ me { ...F0 } } " + repeatTo(n, "fragment F{i} on User { id ...F{i}x }", " "), ""
 	}},
+	// Fragments each spreading the one defined last: validation's
+	// fragment cycle rule looked each spread up by a scan of the
+	// document's fragments (unknown names scanned them all, above).
+	{"fragments spreading the last one", func(n int) (string, string) {
+		return "{ me { ...F0 } } " + repeatTo(n-64, "fragment F{i} on User { id ...L }", " ") + " fragment L on User { id }", ""
+	}},
 	{"operations", func(n int) (string, string) {
 		return repeatTo(n, "query Q{i} { me { id } }", " "), ""
 	}},

@@ -66,6 +66,9 @@ type observer struct {
 	tracer   trace.Tracer
 	inflight atomic.Int64
 	draining atomic.Bool
+	// refusals counts and logs what the listener refuses before this
+	// layer sees a request.
+	refusals *refusals
 }
 
 func (s *Server) initObserve() {
@@ -73,6 +76,7 @@ func (s *Server) initObserve() {
 	if s.obs.tracer == nil {
 		s.obs.tracer = noop.NewTracerProvider().Tracer("")
 	}
+	s.obs.refusals = newRefusals(s.opts.Observe.Metrics, s.opts.Observe.RequestLog)
 	if s.reading != nil {
 		s.opts.Observe.Metrics.ObserveReading(s.reading.InUse)
 	}
@@ -98,7 +102,14 @@ func (s *Server) Drain() { s.obs.draining.Store(true) }
 func (s *Server) InFlight() int64 { return s.obs.inflight.Load() }
 
 // ServeHTTP implements http.Handler through the public ServeMux (routes).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// The connection of a request with a chunked body is closed after its
+// answer (smuggling.go).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.TransferEncoding) > 0 {
+		closeAfterChunked(w)
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // routes builds the ServeMux of the public listener: the probes, the
 // metrics when they have no listener of their own, the playground's
@@ -127,6 +138,7 @@ func (s *Server) routes() {
 		// request's CPU).
 		if max := s.opts.HTTP.MaxHeaderCount; tooManyHeaders(r, max) {
 			refuseHeaders(w, r, max)
+			s.obs.refusals.record(refusedHeadersTooMany, addressOf(r.RemoteAddr), http.StatusRequestHeaderFieldsTooLarge)
 			return
 		}
 		// The stream transports (WebSocket, SSE, multipart) answer on the

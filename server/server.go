@@ -166,8 +166,10 @@ type HTTPOptions struct {
 	// listener (trusted proxies' left out) from which
 	// MaxConnectionsPerAddress applies; below it every address may hold
 	// any number. The default is half the process's file descriptor
-	// limit, so that an unlisted load balancer's connections are refused
-	// only when descriptors run short. 0 applies the bound always.
+	// limit, or under a memory limit (cgroup, GOMEMLIMIT) the connections
+	// a quarter of it holds if fewer, so that an unlisted load balancer's
+	// connections are refused only when descriptors or memory run short.
+	// 0 applies the bound always.
 	ConnectionsBusyAt int
 	// MaxHeaderCount caps the header lines of a request (the values of
 	// every name); past it 431 REQUEST_HEADERS_TOO_MANY. MaxHeaderBytes
@@ -180,31 +182,32 @@ type HTTPOptions struct {
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
 		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20,
-		MaxConnectionsPerAddress: 1000, ConnectionsBusyAt: halfDescriptorLimit(), MaxHeaderCount: 100}
+		MaxConnectionsPerAddress: 1000, ConnectionsBusyAt: connectionsBusyAt(), MaxHeaderCount: 100}
 }
 
 // HTTPServer returns an http.Server for s with the listener's limits of
 // Options.HTTP. Its ReadTimeout is a backstop for the paths that do not
 // read a body; the GraphQL handler sets its own body deadline and lifts
 // it once the body is read, so a long execution is not cut. Serve it on
-// a listener wrapped by joinwrite.Listener: large answers then go out in
-// one system call instead of two.
+// the listener s.Listener wraps: large answers then go out in one system
+// call instead of two, and net/http's own 431 (max_header_bytes) is
+// counted and logged with the listener's other refusals.
 func (s *Server) HTTPServer() *http.Server {
 	h := s.opts.HTTP
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: h.ReadHeaderTimeout, IdleTimeout: h.IdleTimeout, MaxHeaderBytes: h.MaxHeaderBytes,
-		ConnContext: joinwrite.ConnContext}
+		ConnContext: connContext}
 	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 {
 		hs.ReadTimeout = h.ReadHeaderTimeout + h.ReadTimeout
 	}
 	if h.MaxConnectionsPerAddress > 0 {
-		hs.ConnState = newConnLimit(h.MaxConnectionsPerAddress, h.ConnectionsBusyAt, s.opts.Policy).state
+		hs.ConnState = newConnLimit(h.MaxConnectionsPerAddress, h.ConnectionsBusyAt, s.opts.Policy, s.obs.refusals).state
 	}
 	if ut := h.userTimeout(); ut > 0 {
 		// A client has WriteTimeout to read what the gateway sent, also
 		// once it is out of the handler's hands in the kernel's buffers.
 		hs.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 			setUserTimeout(socketOf(c), ut)
-			return joinwrite.ConnContext(ctx, c)
+			return connContext(ctx, c)
 		}
 	}
 	return hs
@@ -356,6 +359,7 @@ type document struct {
 func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Server, error) {
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}

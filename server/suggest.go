@@ -36,6 +36,7 @@ func (s *Server) validationRules(query string) *rules.Rules {
 func quietRules() *rules.Rules {
 	r := rules.NewDefaultRules()
 	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	r.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	for _, swap := range []struct{ loud, quiet core.Rule }{
 		{rules.FieldsOnCorrectTypeRule, rules.FieldsOnCorrectTypeRuleWithoutSuggestions},
 		{rules.KnownArgumentNamesRule, rules.KnownArgumentNamesRuleWithoutSuggestions},

@@ -129,7 +129,10 @@ func (c *Client) check(ctx context.Context, sg *subgraph) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("timed out after %v", hc.Timeout)
 		}
-		return fmt.Errorf("request failed")
+		// The cause (connection refused, no such host, TLS) is what the
+		// operator reading the log or the metrics listener's /ready needs;
+		// neither is served to clients.
+		return fmt.Errorf("request failed: %w", err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

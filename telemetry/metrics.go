@@ -22,6 +22,7 @@ import (
 //	fedgate_requests_inflight                            client requests in progress
 //	fedgate_reading_bytes                                bytes of bodies and WebSocket messages being read (of server.max_reading_bytes)
 //	fedgate_requests_shed_total{reason}                  refused by load shedding or timed out
+//	fedgate_listener_refused_total{reason}               refused before a request reached the handlers: connection_limit, headers_too_many, headers_too_large
 //	fedgate_subgraph_requests_total{subgraph,code}       subgraph HTTP attempts (code "OK" or the error code)
 //	fedgate_subgraph_errors_total{subgraph,code}         failed subgraph attempts
 //	fedgate_subgraph_duration_seconds{subgraph}          subgraph attempt latency
@@ -39,6 +40,7 @@ type Metrics struct {
 	duration      metric.Float64Histogram
 	inflight      metric.Int64UpDownCounter
 	shed          metric.Int64Counter
+	refused       metric.Int64Counter
 	subRequests   metric.Int64Counter
 	subErrors     metric.Int64Counter
 	subDuration   metric.Float64Histogram
@@ -89,6 +91,7 @@ func NewMetrics(meter metric.Meter) (*Metrics, error) {
 	m.requests = counter("fedgate.requests", "Client GraphQL requests by operation name and HTTP status.")
 	m.duration = histogram("fedgate.request.duration", "Latency of client GraphQL requests.")
 	m.shed = counter("fedgate.requests.shed", "Client requests refused by load shedding (reason overloaded) or cut by the request deadline (reason timeout).")
+	m.refused = counter("fedgate.listener.refused", "Connections and requests refused by the public listener before the request log and the other request metrics see them, by reason: connection_limit (429 CONNECTION_LIMIT), headers_too_many (431 REQUEST_HEADERS_TOO_MANY), headers_too_large (net/http's 431 past server.max_header_bytes).")
 	m.subRequests = counter("fedgate.subgraph.requests", "Subgraph HTTP requests (each attempt) by subgraph and outcome code.")
 	m.subErrors = counter("fedgate.subgraph.errors", "Failed subgraph requests by subgraph and error code.")
 	m.subDuration = histogram("fedgate.subgraph.duration", "Latency of subgraph HTTP requests.")
@@ -252,6 +255,16 @@ func (m *Metrics) Shed(ctx context.Context, reason string) {
 		return
 	}
 	m.shed.Add(ctx, 1, m.one("reason", reason))
+}
+
+// ListenerRefused records one connection or request the public listener
+// refused before the request log sees it (reason connection_limit,
+// headers_too_many or headers_too_large).
+func (m *Metrics) ListenerRefused(ctx context.Context, reason string) {
+	if m == nil {
+		return
+	}
+	m.refused.Add(ctx, 1, m.one("reason", reason))
 }
 
 // SubgraphRequest records one subgraph attempt; code is "" on success.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
@@ -109,6 +110,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*Telemetry, error) {
 
 	if cfg.Metrics.Prometheus.Enabled {
 		reg := prometheus.NewRegistry()
+		// The process's and the Go runtime's own metrics, which operators
+		// expect beside the gateway's (resident memory, open descriptors:
+		// server.max_connections_per_address applies past half the limit;
+		// goroutines, collector pauses).
+		reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 		exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo())
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)

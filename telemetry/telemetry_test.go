@@ -92,6 +92,13 @@ func TestOperationLabelsAreBounded(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// The process's and the runtime's metrics are served beside the
+	// gateway's.
+	for _, want := range []string{"\nprocess_resident_memory_bytes ", "\nprocess_open_fds ", "\nprocess_max_fds ", "\ngo_goroutines "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", strings.TrimSpace(want))
+		}
+	}
 	if strings.Contains(text, `operation="Op1000"`) {
 		t.Error("the 1001st operation name became a label")
 	}

@@ -1,8 +1,11 @@
 package difftest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +71,13 @@ import (
 //	                      (with DIFFTEST_MUTATE=1), read where they are
 //	DIFFTEST_MUTATE_STEPS=5 most transformations stacked on one operation
 //	DIFFTEST_MUTATE_ONLY= comma list of transformations to use (all: unset)
+//	DIFFTEST_REF_TIMEOUT=20 seconds a reference may take for one request;
+//	                      past it (or when it dies) it is restarted, asked
+//	                      again alone, and, failing again, the operation
+//	                      is counted "reference crashed/timed out"
+//	DIFFTEST_REF_HEAP_MB=4096 node's heap cap for each reference
+//	DIFFTEST_SUBLOG=      file: every request the fixture subgraphs get,
+//	                      with the caller's User-Agent (with DIFFTEST_SERVE)
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -299,6 +310,9 @@ func start(t *testing.T, src graphSource) (*started, error) {
 		if h == nil {
 			return nil, fmt.Errorf("no handler for subgraph %s", g.Name)
 		}
+		if path := os.Getenv("DIFFTEST_SUBLOG"); path != "" {
+			h = logRequests(t, path, src.name+"/"+g.Name, h)
+		}
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		urls[g.Name] = srv.URL + demo.Path
@@ -325,6 +339,35 @@ func start(t *testing.T, src graphSource) (*started, error) {
 	gw := httptest.NewServer(s)
 	t.Cleanup(gw.Close)
 	return &started{name: src.name, demo: src.demo, external: src.external, sg: sg, fedgate: gw.URL + "/graphql", refSDL: refSDL}, nil
+}
+
+var subLog struct {
+	sync.Mutex
+	f *os.File
+}
+
+// logRequests appends every request h gets to the file path (one line:
+// graph/subgraph, the caller's User-Agent, which tells the gateways apart,
+// and the body), to see what each gateway sent a subgraph for one
+// operation (DIFFTEST_SERVE).
+func logRequests(t *testing.T, path, name string, h http.Handler) http.Handler {
+	subLog.Lock()
+	defer subLog.Unlock()
+	if subLog.f == nil {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		subLog.f = f
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		subLog.Lock()
+		fmt.Fprintf(subLog.f, "%s %q %s\n", name, r.Header.Get("User-Agent"), body)
+		subLog.Unlock()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // knownCase is a line of testdata/known.txt: "GRAPH SEED INDEX HASH # why",
@@ -385,6 +428,22 @@ func summarize(classes map[string][]string) string {
 		fmt.Fprintf(&b, "%5d  %s  e.g. %s\n", len(classes[c]), c, strings.Join(ex, " "))
 	}
 	return b.String()
+}
+
+// diedClass names the references of a RefDied case and what happened to
+// each ("hive: timed out after 20s").
+func diedClass(c difftest.Case) string {
+	var parts []string
+	for _, a := range c.Answers {
+		if a.Result.Died != "" {
+			what := a.Result.Died
+			if strings.HasPrefix(what, "crashed") && !strings.Contains(what, "FATAL ERROR") {
+				what = "crashed" // the stderr tail differs per case
+			}
+			parts = append(parts, a.Gateway+": "+what)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func refNames(eps []difftest.Endpoint) string {
@@ -452,7 +511,10 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 		graphs = append(graphs, g)
 	}
 	var refs []*difftest.Reference
-	apollo, err := difftest.StartReference("apollo", "js/refgw.mjs", dir, 120*time.Second)
+	refOpts := difftest.ReferenceOptions{StartTimeout: 120 * time.Second,
+		Deadline: time.Duration(envInt(t, "DIFFTEST_REF_TIMEOUT", 20)) * time.Second,
+		HeapMB:   envInt(t, "DIFFTEST_REF_HEAP_MB", 4096)}
+	apollo, err := difftest.StartReference("apollo", "js/refgw.mjs", dir, refOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +527,7 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 	case h == "0" || hiveErr != nil:
 		t.Log("Hive Gateway left out: differences from Apollo Gateway alone are listed for review, not failures")
 	default:
-		hive, err := difftest.StartReference("hive", "hive/refgw.mjs", dir, 120*time.Second)
+		hive, err := difftest.StartReference("hive", "hive/refgw.mjs", dir, refOpts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -495,7 +557,7 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 		defer f.Close()
 		reportFile = f
 	}
-	runner := &difftest.Runner{ShrinkBudget: shrink, Workers: 2, Keep: []difftest.Verdict{difftest.Review},
+	runner := &difftest.Runner{ShrinkBudget: shrink, Workers: 2, Keep: []difftest.Verdict{difftest.Review, difftest.RefDied},
 		ShrinkReview: env("DIFFTEST_REVIEW", "0") == "1", AliasCheck: true}
 	if os.Getenv("DIFFTEST_REPORT") != "" {
 		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence, difftest.DocumentDivergence)
@@ -509,6 +571,7 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 	}
 	var report strings.Builder
 	var unknown []string
+	restarts := map[string]int{}
 	classes := map[string][]string{}
 	ctx := context.Background()
 	for _, g := range graphs {
@@ -553,11 +616,15 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 		}
 		isKnown := func(i int) bool { _, ok := knownCases[caseKey(knownName, seed, i)]; return ok }
 		cases, st := runner.Run(ctx, dg, seed, n, isKnown)
-		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d where their handling of the document's other operations does, %d known to differ",
-			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, st.DocumentDivergence, len(st.KnownDiffer))
+		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d where their handling of the document's other operations does, %d known to differ, %d where a reference crashed/timed out",
+			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, st.DocumentDivergence, len(st.KnownDiffer), st.RefsDied)
 		for _, r := range refs {
-			if dead, stderr := r.Exited(); dead {
-				t.Fatalf("reference %s exited during graph %s:\n%s", r.Name, g.name, stderr)
+			if n, why := r.Restarts(); n > restarts[r.Name] {
+				t.Logf("reference %s restarted %d times during graph %s; the last time because:\n%s", r.Name, n-restarts[r.Name], g.name, why)
+				restarts[r.Name] = n
+			}
+			if err := r.Broken(); err != nil {
+				t.Fatalf("reference %s could not be started again during graph %s: %v", r.Name, g.name, err)
 			}
 		}
 		for _, i := range st.KnownDiffer {
@@ -576,9 +643,14 @@ func differential(t *testing.T, mutateOn bool, n int, which string) {
 				// Written as it goes, so an interrupted run leaves its cases.
 				fmt.Fprintf(reportFile, "%s\n", full)
 			}
-			if c.Verdict == difftest.Differs || c.Verdict == difftest.Review {
+			switch c.Verdict {
+			case difftest.Differs, difftest.Review:
 				class := c.Verdict.String() + ": " + difftest.Classify(g.sg.API, hints, c)
 				classes[class] = append(classes[class], fmt.Sprintf("%s/%d", g.name, c.Index))
+			case difftest.RefDied:
+				class := c.Verdict.String() + ": " + diedClass(c)
+				classes[class] = append(classes[class], fmt.Sprintf("%s/%d", g.name, c.Index))
+				t.Logf("a reference crashed or timed out (not a failure; restarted):\n%s", r)
 			}
 			if c.Verdict == difftest.Differs {
 				unknown = append(unknown, r)

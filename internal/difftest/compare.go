@@ -30,6 +30,10 @@ type Result struct {
 	Codes []string
 	// Failure is set when the request did not get a GraphQL answer.
 	Failure string
+	// Died is set when a reference crashed or timed out on the operation,
+	// even asked again alone on a fresh process (Reference, DiedHeader):
+	// what happened.
+	Died string
 }
 
 // Crashed reports whether the answer shows the gateway broke on the
@@ -247,13 +251,20 @@ const (
 	// runs the operation it selects), and with them left out (and the
 	// aliases renamed) they answer what fedgate answered. Not a failure.
 	DocumentDivergence
+	// RefDied: a reference process crashed (for example past its heap
+	// cap) or did not answer within its deadline, twice, and was started
+	// again (Reference). Its own class: the operation says nothing about
+	// fedgate, and one runaway plan does not stall the run. Not a
+	// failure.
+	RefDied
 )
 
 func (v Verdict) String() string {
 	return [...]string{"agree", "differs", "differs from the references that did not crash (review)",
 		"references disagree", "every reference crashed",
 		"the references answer differently once the aliases are renamed, and then as fedgate does (reference alias bug)",
-		"the references answer differently once the other operations of the document are left out, and then as fedgate does (reference document bug)"}[v]
+		"the references answer differently once the other operations of the document are left out, and then as fedgate does (reference document bug)",
+		"reference crashed/timed out"}[v]
 }
 
 // Judge compares fedgate's answer with the references'.

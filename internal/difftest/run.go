@@ -65,9 +65,12 @@ type Stats struct {
 	Ops                       int
 	Agree, Differs, Review    int
 	RefsDisagree, RefsCrashed int
-	AliasDivergence           int
-	DocumentDivergence        int
-	GeneratorFailures         int
+	// RefsDied counts operations a reference crashed or timed out on
+	// (RefDied).
+	RefsDied           int
+	AliasDivergence    int
+	DocumentDivergence int
+	GeneratorFailures  int
 	// KnownDiffer and KnownAgree list the indexes of known cases that
 	// still differ, and that agree now.
 	KnownDiffer, KnownAgree []int
@@ -76,7 +79,8 @@ type Stats struct {
 // Runner sends operations to the gateways of a Graph.
 type Runner struct {
 	Client *http.Client
-	// Timeout bounds one request (default 20s).
+	// Timeout bounds one request (default 6m: above what a Reference's
+	// front may take, two deadlines and two restarts).
 	Timeout time.Duration
 	// ShrinkBudget bounds the re-runs spent minimizing one case (default
 	// 150; 0 is the default, negative disables minimizing).
@@ -156,6 +160,8 @@ func (r *Runner) Run(ctx context.Context, g *Graph, seed uint64, n int, known fu
 						st.AliasDivergence++
 					case DocumentDivergence:
 						st.DocumentDivergence++
+					case RefDied:
+						st.RefsDied++
 					}
 					if v == Differs || slices.Contains(r.Keep, v) {
 						cases = append(cases, c)
@@ -183,6 +189,8 @@ func (r *Runner) one(ctx context.Context, g *Graph, seed uint64, i int, shrink b
 	}
 	v, answers := r.verdict(ctx, g, op)
 	c := Case{Graph: g.Name, Seed: seed, Index: i, Verdict: v, Op: op, Min: op, Answers: answers}
+	// A RefDied case is not minimized: each try may cost a reference
+	// two deadlines and a restart.
 	if !(v == Differs || (v == Review && r.ShrinkReview)) || r.ShrinkBudget < 0 || !shrink {
 		return c, v, nil
 	}
@@ -249,6 +257,11 @@ func erredAlike(inc, one Result) bool {
 
 func (r *Runner) verdictPlain(ctx context.Context, g *Graph, op opgen.Operation) (Verdict, []Answer) {
 	answers := r.ask(ctx, g, op)
+	for _, a := range answers[1:] {
+		if a.Result.Died != "" {
+			return RefDied, answers
+		}
+	}
 	v := judge(answers)
 	if v == Agree || !r.AliasCheck {
 		return v, answers
@@ -353,7 +366,7 @@ const plainAccept = "application/graphql-response+json, application/json"
 func (r *Runner) post(ctx context.Context, url string, op opgen.Operation, accept string) Result {
 	timeout := r.Timeout
 	if timeout <= 0 {
-		timeout = 20 * time.Second
+		timeout = 6 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -383,6 +396,9 @@ func (r *Runner) post(ctx context.Context, url string, op opgen.Operation, accep
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
 		return Result{Failure: err.Error(), Data: "null"}
+	}
+	if died := resp.Header.Get(DiedHeader); died != "" {
+		return Result{Status: resp.StatusCode, Body: data, Failure: "reference " + died, Died: died, Data: "null"}
 	}
 	merged, err := MergeIncremental(resp.Header.Get("Content-Type"), data)
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
@@ -124,7 +123,7 @@ func Start(t testing.TB, opts ...Option) *Gateway {
 	// header size), so that slow-client tests see what production does.
 	gw := httptest.NewUnstartedServer(s)
 	gw.Config = s.HTTPServer()
-	gw.Listener = joinwrite.Listener(gw.Listener)
+	gw.Listener = s.Listener(gw.Listener)
 	gw.Start()
 	// Registered last, so it runs first: the gateway stops before the
 	// subgraphs it calls.

@@ -39,7 +39,7 @@ func composeSeeds(t *testing.T) int64 {
 // TestGraphsCompose: schema/compose composes every generated graph.
 func TestGraphsCompose(t *testing.T) {
 	for seed := int64(0); seed < composeSeeds(t); seed++ {
-		g := Generate(seed)
+		g := GenerateWith(seed, All)
 		if _, err := compose.Compose(toCompose(g)); err != nil {
 			t.Errorf("seed %d: %v\n%s", seed, err, g.Text())
 		}
@@ -61,7 +61,7 @@ func TestGraphsApollo(t *testing.T) {
 	args := []string{"../../scripts/compose/oracle.mjs", "--json"}
 	graphs := map[string]Graph{}
 	for seed := int64(0); seed < n; seed++ {
-		g := Generate(seed)
+		g := GenerateWith(seed, All)
 		d := filepath.Join(dir, strconv.FormatInt(seed, 10))
 		if err := g.WriteDir(d); err != nil {
 			t.Fatal(err)

@@ -39,9 +39,29 @@ type Graph struct {
 	Subgraphs []Subgraph
 }
 
-// Generate returns the graph of seed; the same seed gives the same graph.
-func Generate(seed int64) Graph {
-	g := &gen{r: rand.New(rand.NewSource(seed))}
+// Features are the parts of Federation a graph may use beyond what every
+// gateway of the differential test serves alike.
+type Features struct {
+	// Authorization: @authenticated, @requiresScopes and @policy, which
+	// fedgate enforces and the reference gateways as started do not.
+	Authorization bool
+	// Contexts: @context and @fromContext, whose supergraph Apollo
+	// Gateway 2.14 refuses.
+	Contexts bool
+}
+
+// All is every feature: the graphs the composition tests compose.
+var All = Features{Authorization: true, Contexts: true}
+
+// Generate returns the graph of seed without the optional Features; the
+// same seed gives the same graph.
+func Generate(seed int64) Graph { return GenerateWith(seed, Features{}) }
+
+// GenerateWith returns the graph of seed using the features f. The graph
+// of a seed with more features is the one without them plus their types,
+// fields and directives.
+func GenerateWith(seed int64, f Features) Graph {
+	g := &gen{r: rand.New(rand.NewSource(seed)), feat: f}
 	g.build()
 	out := Graph{Seed: seed}
 	for _, s := range g.subs {
@@ -78,6 +98,25 @@ func (t *typeDef) field(name string) *field {
 type sub struct {
 	name  string
 	types []*typeDef
+	// imports: federation directives beyond the base header's that the
+	// subgraph uses; minor: the federation version it links (7 unless
+	// a directive needs a later one).
+	imports []string
+	minor   int
+}
+
+// use imports directive name (with its "@") into the subgraph, linking at
+// least federation v2.minor.
+func (s *sub) use(name string, minor int) {
+	if s.minor < minor {
+		s.minor = minor
+	}
+	for _, n := range s.imports {
+		if n == name {
+			return
+		}
+	}
+	s.imports = append(s.imports, name)
 }
 
 func (s *sub) get(name string) *typeDef {
@@ -94,19 +133,32 @@ func (s *sub) add(t *typeDef) *typeDef {
 	return t
 }
 
-const header = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@override", "@inaccessible", "@interfaceObject"])`
+// baseImports are the federation directives every subgraph imports.
+const baseImports = `"@key", "@shareable", "@external", "@requires", "@provides", "@override", "@inaccessible", "@interfaceObject"`
+
+func (s *sub) header() string {
+	imports := baseImports
+	for _, n := range s.imports {
+		imports += fmt.Sprintf(", %q", n)
+	}
+	return fmt.Sprintf(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.%d", import: [%s])`, max(7, s.minor), imports)
+}
 
 func (s *sub) print() string {
 	var b strings.Builder
-	b.WriteString(header + "\n")
+	b.WriteString(s.header() + "\n")
 	for _, t := range s.types {
 		b.WriteString("\n")
+		dirs := ""
+		for _, d := range t.dirs {
+			dirs += " " + d
+		}
 		switch t.kind {
 		case "union":
-			fmt.Fprintf(&b, "union %s = %s\n", t.name, strings.Join(t.values, " | "))
+			fmt.Fprintf(&b, "union %s%s = %s\n", t.name, dirs, strings.Join(t.values, " | "))
 			continue
 		case "enum":
-			fmt.Fprintf(&b, "enum %s {\n", t.name)
+			fmt.Fprintf(&b, "enum %s%s {\n", t.name, dirs)
 			for _, v := range t.values {
 				fmt.Fprintf(&b, "  %s\n", v)
 			}
@@ -176,6 +228,7 @@ type entity struct {
 
 type gen struct {
 	r        *rand.Rand
+	feat     Features
 	subs     []*sub
 	entities []*entity
 	nameSeq  int
@@ -186,6 +239,12 @@ type gen struct {
 	filterMax map[int]bool
 	// mood: the values of the output-only enum Mood per subgraph.
 	mood map[int][]string
+	// accountSub: the subgraph defining the entity interface Account (-1:
+	// none); accountImpls its implementations; accountObjects the
+	// subgraphs with Account as an @interfaceObject.
+	accountSub     int
+	accountImpls   []string
+	accountObjects map[int]bool
 }
 
 func (g *gen) chance(n int) bool { return g.r.Intn(n) == 0 }
@@ -214,6 +273,7 @@ func (g *gen) build() {
 	g.mood = map[int][]string{}
 	g.overridden = map[string]bool{}
 	g.filterMax = map[int]bool{}
+	g.accountSub = -1
 	for i := range g.subs {
 		g.filterMax[i] = g.chance(3)
 	}
@@ -263,6 +323,9 @@ func (g *gen) build() {
 	for i := 0; i < 1+g.pick(3); i++ {
 		g.provides()
 	}
+	// Later features draw after the base graph: a seed's base graph stays
+	// the one earlier sessions ran, these add to it.
+	g.later()
 	// A subgraph without a Query type is fine, without any type is not.
 	for i, s := range g.subs {
 		if len(s.types) == 0 {
@@ -752,8 +815,10 @@ func (g *gen) accounts() {
 		}
 		sort.Ints(e.owners)
 		g.entities = append(g.entities, e)
+		g.accountImpls = append(g.accountImpls, name)
 	}
 	_ = iface
+	g.accountSub, g.accountObjects = s, objects
 	g.query(s).fields = append(g.query(s).fields, &field{name: "account", args: "(id: ID!)", typ: "Account"})
 	for o := range g.subs {
 		if !objects[o] {

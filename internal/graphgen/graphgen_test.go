@@ -60,11 +60,29 @@ func TestFeatures(t *testing.T) {
 		{"requires chain", regexp.MustCompile(`@requires\(fields: "[^"]*needs\d+`)},
 		{"entity interface below an entity", regexp.MustCompile(`(?m)^  [a-z]\d+(\(.*\))?: \[*Account`)},
 		{"shareable root field", regexp.MustCompile(`(?m)^  shared\w+: .* @shareable`)},
+		{"interface Node", regexp.MustCompile(`(?m)^type \w+ implements (\w+ & )*Node\b`)},
+		{"interface implementing an interface", regexp.MustCompile(`interface Named implements Node`)},
+		{"entity interface implementing Node", regexp.MustCompile(`interface Account implements Node @key`)},
+		{"entity interface in two subgraphs", regexp.MustCompile(`(?s)interface Account @key.*# subgraph.*interface Account (implements Node )?@key`)},
+		{"nested provides", regexp.MustCompile(`@provides\(fields: "\w+ \{ \w+ \}"\)`)},
+		{"tag", regexp.MustCompile(`@tag\(name: "[\w-]+"\)`)},
+		{"tag on an enum value", regexp.MustCompile(`(?m)^  [A-Z]+ @tag`)},
+		{"deprecated field", regexp.MustCompile(`(?m)^  \w+(\(.*\))?: .*@deprecated`)},
+		{"deprecated argument", regexp.MustCompile(`= [^,)]+ @deprecated[^,)]*[,)]`)},
+		{"deprecated enum value", regexp.MustCompile(`(?m)^  [A-Z]+ .*@deprecated`)},
+		{"cost", regexp.MustCompile(`@cost\(weight: \d+\)`)},
+		{"listSize slicing", regexp.MustCompile(`@listSize\(slicingArguments: \["first"\]`)},
+		{"listSize assumed", regexp.MustCompile(`@listSize\(assumedSize: \d+\)`)},
+		{"authenticated", regexp.MustCompile(`@authenticated`)},
+		{"requiresScopes", regexp.MustCompile(`@requiresScopes\(scopes:`)},
+		{"policy", regexp.MustCompile(`@policy\(policies:`)},
+		{"context", regexp.MustCompile(`@context\(name: "shelf"\)`)},
+		{"fromContext", regexp.MustCompile(`@fromContext\(field: "\$shelf`)},
 	}
 	counts := map[string]int{}
 	subgraphCounts := map[int]int{}
 	for seed := int64(0); seed < 100; seed++ {
-		g := Generate(seed)
+		g := GenerateWith(seed, All)
 		subgraphCounts[len(g.Subgraphs)]++
 		text := g.Text()
 		for _, f := range features {

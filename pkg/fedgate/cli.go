@@ -11,13 +11,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/config"
 	"github.com/fedgate/gateway/internal/timerslack"
@@ -40,6 +43,7 @@ Commands:
   compose  compose subgraph schemas into a supergraph (rover's supergraph.yaml)
   subgraph publish, check, list, delete or roll back subgraph schemas in a
            running gateway's registry (registry.enabled; docs/registry.md)
+  version  the build: module version, commit, Go version
   help     this text; "gateway help COMMAND" (or "gateway COMMAND --help")
            shows a command's synopsis, flags and examples
 
@@ -61,6 +65,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"plan":     planCmd,
 	"compose":  composeCmd,
 	"subgraph": subgraphCmd,
+	"version":  versionCmd,
 }
 
 // errUsage marks a command-line mistake (exit status 2); the flag package
@@ -90,7 +95,8 @@ func Main(opts ...Option) {
 			return
 		}
 		if len(args) > 1 || commands[args[0]] == nil {
-			fmt.Fprintf(os.Stderr, "gateway help: want one of the commands, got %q\n\n%s", strings.Join(args, " "), usage)
+			fmt.Fprintf(os.Stderr, "gateway help: no command %q%s; \"gateway help\" lists the commands\n",
+				strings.Join(args, " "), didYouMean(args[0]))
 			os.Exit(2)
 		}
 		_ = commands[args[0]]([]string{"--help"}, os.Stdout, os.Stderr)
@@ -98,7 +104,7 @@ func Main(opts ...Option) {
 	}
 	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "gateway: unknown command %q\n\n%s", name, usage)
+		fmt.Fprintf(os.Stderr, "gateway: unknown command %q%s; \"gateway help\" lists the commands\n", name, didYouMean(name))
 		os.Exit(2)
 	}
 	err := cmd(args, os.Stdout, os.Stderr)
@@ -110,6 +116,22 @@ func Main(opts ...Option) {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
 	}
+}
+
+// didYouMean names the command closest to a mistyped one (serv, deamo,
+// --serve), or is empty when none is close.
+func didYouMean(name string) string {
+	name = strings.TrimLeft(name, "-")
+	best, bestDist := "", 3
+	for _, c := range slices.Sorted(maps.Keys(commands)) {
+		if d := levenshtein.ComputeDistance(name, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
 }
 
 // urlOverrides collects --subgraph-url NAME=URL flags.
@@ -147,8 +169,8 @@ func planCmd(args []string, out, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(fs.Output(), "plan: want one QUERY argument (or @FILE)")
-		fs.Usage()
+		fmt.Fprintln(fs.Output(), "gateway plan: want one QUERY argument (or @FILE)")
+		printShortUsage(fs)
 		return errUsage
 	}
 	query := fs.Arg(0)

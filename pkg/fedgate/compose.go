@@ -39,8 +39,8 @@ func composeCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *config == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "compose: want --config FILE and no arguments")
-		fs.Usage()
+		fmt.Fprintln(stderr, "gateway compose: want --config FILE (a rover supergraph.yaml) and no arguments")
+		printShortUsage(fs)
 		return errUsage
 	}
 	cfg, err := compose.ReadRoverConfig(*config)

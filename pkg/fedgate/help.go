@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -71,8 +72,9 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 }
 
 // parse parses args. Asked for help (-h, --help), it prints the usage on
-// stdout and returns flag.ErrHelp; a mistake is printed with the usage on
-// the flag set's output (stderr) and returns errUsage.
+// stdout and returns flag.ErrHelp; a mistake is printed on the flag set's
+// output (stderr), with the synopsis and where the full help is, and
+// returns errUsage.
 func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	out := fs.Output()
 	var buf bytes.Buffer
@@ -86,7 +88,25 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		_, _ = stdout.Write(buf.Bytes())
 		return err
 	default:
-		_, _ = out.Write(buf.Bytes())
+		fmt.Fprintf(out, "gateway %s: %s\n", fs.Name(), flagDashes.ReplaceAllString(err.Error(), "$1--$2"))
+		printShortUsage(fs)
 		return errUsage
 	}
+}
+
+// flagDashes finds a long flag's name as the flag package writes it in its
+// errors (-listen); the help and the docs write --listen.
+var flagDashes = regexp.MustCompile(`(^|[\s:])-([a-z][a-z-]+)`)
+
+// printShortUsage prints, after a usage mistake, the command's synopsis
+// and the command that prints the rest: the whole help, flags and
+// examples, would push the mistake off the screen.
+func printShortUsage(fs *flag.FlagSet) {
+	var buf bytes.Buffer
+	out := fs.Output()
+	fs.SetOutput(&buf)
+	fs.Usage()
+	fs.SetOutput(out)
+	synopsis, _, _ := strings.Cut(buf.String(), "\n\n")
+	fmt.Fprintf(out, "%s\n\nRun \"gateway help %s\" for its flags and examples.\n", synopsis, fs.Name())
 }

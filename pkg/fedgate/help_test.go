@@ -2,14 +2,20 @@ package fedgate
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/fedgate/gateway/internal/golden"
 )
 
 // TestMain runs main itself when GATEWAY_TEST_MAIN is set, so tests can
@@ -27,8 +33,14 @@ func TestMain(m *testing.M) {
 // status.
 func runMain(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return runMainEnv(t, nil, args...)
+}
+
+// runMainEnv is runMain with env added to the process's environment.
+func runMainEnv(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "GATEWAY_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "GATEWAY_TEST_MAIN=1"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -98,23 +110,56 @@ func TestCommandHelp(t *testing.T) {
 	}
 }
 
-// TestUsageMistakes: a mistake prints on stderr, nothing on stdout, and
-// exits 2.
-func TestUsageMistakes(t *testing.T) {
-	for _, args := range [][]string{
-		{},
-		{"nosuch"},
-		{"help", "nosuch"},
-		{"compose"},
-		{"compose", "--nosuch"},
-		{"plan"},
-		{"serve", "--listen"},
-		{"subgraph"},
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/cli")
+
+// TestCLIGolden: what the command line prints, on which stream, and its
+// exit status, for help and for the usage mistakes a newcomer makes,
+// against testdata/cli/NAME.txt (-update rewrites them). A mistake says
+// what was wrong and where the help is, on stderr, and exits 2; it does
+// not bury the mistake under the whole help.
+func TestCLIGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"help", []string{"help"}},
+		{"help-serve", []string{"help", "serve"}},
+		{"help-demo", []string{"help", "demo"}},
+		{"help-plan", []string{"help", "plan"}},
+		{"help-compose", []string{"help", "compose"}},
+		{"help-subgraph", []string{"help", "subgraph"}},
+		{"help-version", []string{"help", "version"}},
+		{"no-command", nil},
+		{"unknown-command", []string{"nosuch"}},
+		{"mistyped-command", []string{"serv"}},
+		{"dashed-command", []string{"--demo"}},
+		{"help-unknown", []string{"help", "sever"}},
+		{"serve-unknown-flag", []string{"serve", "--supergrahp", "x.graphql"}},
+		{"serve-flag-without-value", []string{"serve", "--listen"}},
+		{"serve-bad-subgraph-url", []string{"serve", "--subgraph-url", "products"}},
+		{"compose-without-config", []string{"compose"}},
+		{"compose-unknown-flag", []string{"compose", "--nosuch"}},
+		{"plan-without-query", []string{"plan"}},
+		{"subgraph-without-action", []string{"subgraph"}},
+		{"subgraph-unknown-action", []string{"subgraph", "pubish", "--name", "a"}},
 	} {
-		stdout, stderr, code := runMain(t, args...)
-		if code != 2 || stdout != "" || !strings.Contains(stderr, "Usage:") {
-			t.Errorf("gateway %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, stdout, stderr)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runMainEnv(t, []string{"GOMAXPROCS=1", "FEDGATE_ADMIN_URL=", "FEDGATE_ADMIN_TOKEN="}, tt.args...)
+			got := fmt.Sprintf("$ gateway %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(tt.args, " "), code, stdout, stderr)
+			golden.Check(t, filepath.Join("testdata", "cli", tt.name+".txt"), []byte(got), *update, nil)
+			if strings.HasPrefix(tt.name, "help") && tt.name != "help-unknown" {
+				if code != 0 || stderr != "" {
+					t.Errorf("help: exit %d, stderr %q", code, stderr)
+				}
+				return
+			}
+			if code != 2 || stdout != "" || stderr == "" {
+				t.Errorf("a mistake: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			if lines := strings.Count(stderr, "\n"); lines > 10 && tt.name != "no-command" {
+				t.Errorf("a mistake takes %d lines of stderr; the mistake scrolls away:\n%s", lines, stderr)
+			}
+		})
 	}
 }
 
@@ -127,5 +172,22 @@ func TestHelpFlagsValue(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "  --introspect\n") {
 		t.Errorf("--introspect line:\n%s", stdout.String())
+	}
+}
+
+// TestVersion: gateway version prints the build on one line, and as JSON
+// with --json; the serve and demo start-up log has the same.
+func TestVersion(t *testing.T) {
+	stdout, stderr, code := runMain(t, "version")
+	if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "fedgate ") || !strings.HasSuffix(stdout, " "+runtime.Version()+"\n") {
+		t.Errorf("gateway version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, _, code = runMain(t, "version", "--json")
+	var b buildInfo
+	if err := json.Unmarshal([]byte(stdout), &b); code != 0 || err != nil || b.Go != runtime.Version() || b.Version == "" {
+		t.Errorf("gateway version --json: exit %d, %v, %q", code, err, stdout)
+	}
+	if _, stderr, code := runMain(t, "version", "extra"); code != 2 || !strings.Contains(stderr, "unexpected argument") {
+		t.Errorf("gateway version extra: exit %d, stderr %q", code, stderr)
 	}
 }

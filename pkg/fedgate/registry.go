@@ -39,7 +39,11 @@ func (p *gatewayProcess) openRegistry(ctx context.Context, fallback *schema.Supe
 		return nil, nil, err
 	}
 	if sg == nil {
-		slog.Info("registry is empty; serving the configured supergraph until a subgraph is published")
+		served := "supergraph.path " + p.cfg.Supergraph.Path
+		if p.cfg.Supergraph.Path == "" {
+			served = "the embedded demo supergraph (no supergraph.path)"
+		}
+		slog.Info("registry is empty; serving " + served + " until a subgraph is published")
 		return reg, fallback, nil
 	}
 	slog.Info("serving the registry's supergraph", "version", reg.Applied(), "subgraphs", len(sg.Graphs))

@@ -13,6 +13,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,7 +27,6 @@ import (
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/server/joinwrite"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/registry"
@@ -138,7 +141,11 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*shared.config)
+	// --supergraph is the file's supergraph.path already while the file is
+	// checked, so that supergraph.watch in the file is valid beside it.
+	base := config.Default()
+	base.Supergraph.Path = *file
+	cfg, err := config.LoadOver(base, *shared.config)
 	if err != nil {
 		return err
 	}
@@ -149,7 +156,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if cfg.Supergraph.Path == "" && !cfg.Registry.Enabled {
-		fmt.Fprintln(fs.Output(), "serve: a supergraph is required: --supergraph FILE, supergraph.path or registry.enabled")
+		fmt.Fprintln(fs.Output(), "gateway serve: a supergraph is required: --supergraph FILE, supergraph.path or registry.enabled "+
+			"(gateway compose --config supergraph.yaml -o supergraph.graphql composes one; gateway demo serves the demo's)")
 		return errUsage
 	}
 	sg, err := schema.Load(demoSupergraph) // served by an empty registry without supergraph.path
@@ -217,10 +225,23 @@ func loadSupergraph(path string) (*schema.Supergraph, error) {
 	}
 	sg, err := schema.Load(string(sdl))
 	if err != nil {
+		if roverFile.Match(sdl) {
+			return nil, fmt.Errorf("%s is a rover supergraph.yaml, the list of subgraphs to compose, not a supergraph SDL: "+
+				"compose it first (gateway compose --config %s -o supergraph.graphql) and serve the result", path, path)
+		}
+		if strings.Contains(err.Error(), "not a supergraph") {
+			// A subgraph's schema, most likely.
+			return nil, fmt.Errorf("%s: %w; a supergraph is composed from the subgraphs' schemas: "+
+				"list them in a rover supergraph.yaml and run gateway compose --config supergraph.yaml -o supergraph.graphql", path, err)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return sg, nil
 }
+
+// roverFile matches a rover supergraph.yaml: a top-level subgraphs: or
+// federation_version: key, neither of which a GraphQL document has.
+var roverFile = regexp.MustCompile(`(?m)^(subgraphs|federation_version)\s*:`)
 
 // gatewayProcess is a running gateway's parts, for the shutdown.
 type gatewayProcess struct {
@@ -284,6 +305,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 		return err
 	}
 	slog.SetDefault(p.tel.Logger)
+	slog.Info("starting", "build", readBuildInfo().String())
 	p.startMetrics()
 	if cfg.Redis.URL != "" {
 		if p.redis, err = cache.NewRedis(cache.RedisOptions{URL: cfg.Redis.URL, Timeout: cfg.Redis.Timeout, PoolSize: cfg.Redis.PoolSize}); err != nil {
@@ -321,26 +343,66 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 			return err
 		}
 	}
-	if cfg.Supergraph.Watch {
-		go watchSupergraph(ctx, cfg.Supergraph.Path, time.Second, p.swapper(srv, client, overrides))
+	var file *supergraphFile
+	if reg == nil && cfg.Supergraph.Path != "" {
+		file = &supergraphFile{path: cfg.Supergraph.Path, swap: p.swapper(srv, client, overrides)}
+		file.last, _ = os.ReadFile(file.path)
 	}
+	if cfg.Supergraph.Watch && file != nil {
+		go watchSupergraph(ctx, file, time.Second)
+	}
+	// SIGHUP reloads the supergraph file instead of ending the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	hupCtx, stopHup := context.WithCancel(ctx)
+	defer stopHup()
+	go reloadOnHangup(hupCtx, hup, file, reg != nil)
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("server.listen (--listen): %w", err)
 	}
 	hs := srv.HTTPServer()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(joinwrite.Listener(ln)) }()
+	go func() { done <- hs.Serve(srv.Listener(ln)) }()
+	if !demoMode {
+		p.logSubgraphs()
+	}
 	slog.Info("gateway listening", "addr", ln.Addr().String(), "graphql", "http://"+ln.Addr().String()+"/graphql",
-		"subgraphs", len(sg.Graphs), "playground", cfg.Server.Playground)
+		"supergraph", supergraphSource(cfg, reg != nil, demoMode), "supergraph_version", sg.Version, "subgraphs", len(sg.Graphs),
+		"playground", cfg.Server.Playground)
 	select {
 	case err := <-done:
 		return err
 	case <-sig:
 	}
 	return p.shutdown(srv, hs)
+}
+
+// supergraphSource says where the supergraph served at start comes from,
+// for the start-up log.
+func supergraphSource(cfg config.Config, registry, demoMode bool) string {
+	switch {
+	case demoMode:
+		return "embedded demo"
+	case registry:
+		return "registry"
+	}
+	return cfg.Supergraph.Path
+}
+
+// logSubgraphs logs each subgraph the gateway calls and its URL, once at
+// start, so that an operator sees where the requests go.
+func (p *gatewayProcess) logSubgraphs() {
+	m := p.urls.m.Load()
+	if m == nil {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(*m)) {
+		slog.Info("subgraph", "name", name, "url", (*m)[name])
+	}
 }
 
 // newClient returns the subgraph client for sg's subgraphs. A
@@ -358,7 +420,8 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 	}
 	for name, url := range flagURLs {
 		if _, ok := urls[name]; !ok {
-			return nil, fmt.Errorf("--subgraph-url: the supergraph has no subgraph %q", name)
+			return nil, fmt.Errorf("--subgraph-url %s: the supergraph has no subgraph %q; its subgraphs are %s",
+				name, name, strings.Join(slices.Sorted(maps.Keys(urls)), ", "))
 		}
 		urls[name] = url
 		if s, ok := cfg.Overrides[name]; ok {
@@ -376,6 +439,23 @@ func (p *gatewayProcess) newClient(sg *schema.Supergraph, flagURLs urlOverrides)
 	return subgraphs.NewClient(urls, subgraphs.Options{Config: &cfg, Tracer: p.tel.Tracer, Propagate: p.tel.Propagate,
 		Metrics: p.tel.Metrics, Logger: p.tel.Logger, CacheKeyHeaders: p.cfg.Cache.Response.VaryHeaders,
 		TokenHeader: p.cfg.Auth.JWT.Header}), nil
+}
+
+// httpOptions maps the server section onto the listener's options. It
+// starts from server.DefaultHTTPOptions, so that an option the
+// configuration has no key for keeps its default (ConnectionsBusyAt,
+// half the descriptor limit) instead of Go's zero, which for
+// ConnectionsBusyAt applied the per-address bound always.
+func httpOptions(s config.Server) server.HTTPOptions {
+	h := server.DefaultHTTPOptions()
+	h.ReadHeaderTimeout, h.ReadTimeout, h.IdleTimeout, h.WriteTimeout = s.ReadHeaderTimeout, s.ReadTimeout, s.IdleTimeout, s.WriteTimeout
+	h.TCPUserTimeout = s.UserTimeout()
+	h.MaxInflightPerClient = s.MaxInflightPerClient
+	h.MaxHeaderBytes = int(s.MaxHeaderBytes)
+	h.MaxReadingBytes = int64(s.MaxReadingBytes)
+	h.MaxConnectionsPerAddress = s.MaxConnectionsPerAddress
+	h.MaxHeaderCount = s.MaxHeaderCount
+	return h
 }
 
 // serverOptions maps the configuration onto the server's options.
@@ -417,10 +497,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 		popt.Redis = p.redis.Client()
 	}
 	opts.Policy = limits.NewPolicy(cfg.Limits, popt)
-	opts.HTTP = server.HTTPOptions{ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
-		IdleTimeout: cfg.Server.IdleTimeout, WriteTimeout: cfg.Server.WriteTimeout, MaxInflightPerClient: cfg.Server.MaxInflightPerClient, MaxHeaderBytes: int(cfg.Server.MaxHeaderBytes), MaxReadingBytes: int64(cfg.Server.MaxReadingBytes),
-		MaxConnectionsPerAddress: cfg.Server.MaxConnectionsPerAddress, MaxHeaderCount: cfg.Server.MaxHeaderCount}
-	opts.HTTP.TCPUserTimeout = cfg.Server.UserTimeout()
+	opts.HTTP = httpOptions(cfg.Server)
 	opts.Observe = server.Observe{Tracer: p.tel.Tracer, Metrics: p.tel.Metrics, RequestLog: p.tel.RequestLog(),
 		MaxInflightRequests: cfg.Server.MaxInflightRequests, RequestTimeout: cfg.Server.RequestTimeout,
 		Health: func() any { return p.current.Load().Health() }}
@@ -499,11 +576,47 @@ func (p *gatewayProcess) shutdown(srv *server.Server, hs *http.Server) error {
 	return nil
 }
 
-// watchSupergraph polls path and calls swap with each new version that
-// loads; one that does not load is logged and never replaces the running
+// supergraphFile is the supergraph.path a running gateway serves, for
+// its reloads: the file watcher's and SIGHUP's. It remembers the bytes last
+// served, so that an unchanged file is not swapped in again.
+type supergraphFile struct {
+	path string
+	swap func(*schema.Supergraph) error
+	mu   sync.Mutex
+	last []byte
+}
+
+// reload reads the file and serves it when it changed. A file that does not
+// read or load never replaces the running supergraph: the error says so
+// and the previous version stays. It returns whether a new version is
+// served.
+func (f *supergraphFile) reload() (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		return false, err
+	}
+	if bytes.Equal(data, f.last) {
+		return false, nil
+	}
+	sg, err := schema.Load(string(data))
+	if err == nil {
+		err = f.swap(sg)
+	}
+	if err != nil {
+		return false, err
+	}
+	f.last = data
+	slog.Info("supergraph reloaded", "path", f.path, "version", sg.Version, "subgraphs", len(sg.Graphs))
+	return true, nil
+}
+
+// watchSupergraph polls f's file and serves each new version that loads;
+// one that does not load is logged once and never replaces the running
 // supergraph.
-func watchSupergraph(ctx context.Context, path string, every time.Duration, swap func(*schema.Supergraph) error) {
-	last, _ := os.ReadFile(path)
+func watchSupergraph(ctx context.Context, f *supergraphFile, every time.Duration) {
+	seen, _ := os.ReadFile(f.path)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -512,19 +625,41 @@ func watchSupergraph(ctx context.Context, path string, every time.Duration, swap
 			return
 		case <-t.C:
 		}
-		data, err := os.ReadFile(path)
-		if err != nil || bytes.Equal(data, last) {
+		data, err := os.ReadFile(f.path)
+		if err != nil || bytes.Equal(data, seen) {
 			continue
 		}
-		last = data
-		sg, err := schema.Load(string(data))
-		if err == nil {
-			err = swap(sg)
+		seen = data
+		if _, err := f.reload(); err != nil {
+			slog.Error("supergraph reload failed; still serving the previous version", "path", f.path, "err", err.Error())
 		}
-		if err != nil {
-			slog.Error("supergraph reload failed; still serving the previous version", "path", path, "err", err.Error())
-			continue
+	}
+}
+
+// reloadOnHangup serves what SIGHUP asks for: supergraph.path read again
+// now (the configuration file is read only at start). Before, SIGHUP's
+// default action ended the process at once, without draining, so an
+// operator's "reload" dropped every request in flight.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, f *supergraphFile, registry bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
 		}
-		slog.Info("supergraph reloaded", "path", path, "version", sg.Version, "subgraphs", len(sg.Graphs))
+		switch {
+		case registry:
+			slog.Warn("SIGHUP: nothing to reload: the schema registry decides the supergraph (gateway subgraph publish)")
+		case f == nil:
+			slog.Warn("SIGHUP: nothing to reload: no supergraph.path (the demo serves its embedded supergraph)")
+		default:
+			changed, err := f.reload()
+			switch {
+			case err != nil:
+				slog.Error("SIGHUP: supergraph reload failed; still serving the previous version", "path", f.path, "err", err.Error())
+			case !changed:
+				slog.Info("SIGHUP: supergraph unchanged", "path", f.path)
+			}
+		}
 	}
 }

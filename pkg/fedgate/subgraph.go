@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -54,8 +55,11 @@ gateway subgraph delete --name reviews --force
 gateway subgraph rollback --version 4`,
 }
 
+// subgraphActions are the actions of gateway subgraph.
+var subgraphActions = []string{"publish", "check", "list", "history", "delete", "rollback"}
+
 // errCheckFailed is a publish or check the registry refused (exit 1).
-var errCheckFailed = errors.New("check failed")
+var errCheckFailed = errors.New("refused by the registry")
 
 func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("subgraph", subgraphHelp)
@@ -72,7 +76,8 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the admin API's JSON answer")
 	timeout := fs.Duration("timeout", time.Minute, "time limit of the request")
 	if len(args) == 0 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "gateway subgraph: want an action: publish, check, list, history, delete or rollback")
+		printShortUsage(fs)
 		return errUsage
 	}
 	action, rest := args[0], args[1:]
@@ -81,12 +86,16 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return flag.ErrHelp
 	}
+	usageErr := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "gateway subgraph %s: %s\n", action, fmt.Sprintf(format, a...))
+		return errUsage
+	}
+	if !slices.Contains(subgraphActions, action) {
+		// Before the flags and the token: the mistake is the action.
+		return usageErr("unknown action (want %s)", strings.Join(subgraphActions, ", "))
+	}
 	if err := parse(fs, rest, stdout); err != nil {
 		return err
-	}
-	usageErr := func(format string, a ...any) error {
-		fmt.Fprintf(stderr, "subgraph %s: %s\n", action, fmt.Sprintf(format, a...))
-		return errUsage
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
@@ -157,7 +166,7 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		method, path, body = http.MethodPost, "/supergraph/rollback", map[string]any{"version": *version}
 	default:
-		return usageErr("unknown action (want publish, check, list, delete, history or rollback)")
+		return usageErr("unknown action (want %s)", strings.Join(subgraphActions, ", "))
 	}
 	client := &http.Client{Timeout: *timeout}
 	status, data, err := adminRequest(client, method, base+path, *token, body)
@@ -184,7 +193,7 @@ func subgraphCmd(args []string, stdout, stderr io.Writer) error {
 			printOutcome(stdout, action, &out)
 		}
 		if !out.OK {
-			return errCheckFailed
+			return fmt.Errorf("subgraph %s: %w", action, errCheckFailed)
 		}
 		return nil
 	default:
@@ -277,6 +286,13 @@ func printOutcome(w io.Writer, action string, out *registry.Outcome) {
 		fmt.Fprintf(w, "%-9s %s: %s\n", c.Severity, c.Coordinate, c.Message)
 	}
 	msg := out.Message
+	if !out.OK && out.Breaking > 0 && len(out.Errors) == 0 {
+		// The admin API's message names its own force parameter.
+		msg = fmt.Sprintf("refused: %d breaking change(s); run it again with --force to accept them", out.Breaking)
+		if action == "check" {
+			msg = fmt.Sprintf("%d breaking change(s); a publish needs --force", out.Breaking)
+		}
+	}
 	switch {
 	case out.Published:
 		fmt.Fprintf(w, "%s: published; serving version %d\n", action, out.Version)

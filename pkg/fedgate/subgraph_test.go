@@ -73,6 +73,8 @@ func TestSubgraphCmdExitErrors(t *testing.T) {
 		{"check ok", []string{"check", "--name", "a", "--url", "http://a", "--introspect"}, nil, "/subgraphs/a/check", "check: ok (1 change(s), 0 breaking)"},
 		{"composition error", []string{"publish", "--name", "broken", "--url", "http://a", "--schema", schemaFile}, errCheckFailed, "/subgraphs/broken", "error[INVALID_GRAPHQL]"},
 		{"breaking", []string{"publish", "--name", "breaking", "--url", "http://a", "--schema", schemaFile}, errCheckFailed, "/subgraphs/breaking", "BREAKING  User.age"},
+		{"breaking names the flag", []string{"delete", "--name", "breaking"}, errCheckFailed, "/subgraphs/breaking", "delete: refused: 1 breaking change(s); run it again with --force"},
+		{"check of breaking", []string{"check", "--name", "breaking", "--url", "http://a", "--schema", schemaFile}, errCheckFailed, "/subgraphs/breaking/check", "check: 1 breaking change(s); a publish needs --force"},
 		{"not found", []string{"delete", "--name", "missing"}, errUsage, "/subgraphs/missing", ""},
 		{"list", []string{"list"}, nil, "/subgraphs", "a     2"},
 		{"rollback", []string{"rollback", "--version", "2"}, nil, "/supergraph/rollback", "version 4"},
@@ -103,6 +105,12 @@ func TestSubgraphCmdExitErrors(t *testing.T) {
 				t.Errorf("stdout %q does not contain %q", stdout.String(), tt.wantOut)
 			}
 		})
+	}
+	// A mistyped action is named as the mistake, not the missing token.
+	t.Setenv("FEDGATE_ADMIN_TOKEN", "")
+	var stderr bytes.Buffer
+	if err := subgraphCmd([]string{"lst"}, &bytes.Buffer{}, &stderr); !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), "subgraph lst: unknown action") {
+		t.Errorf("gateway subgraph lst: %v, stderr %q", err, stderr.String())
 	}
 	// Connection refused: exit 2.
 	admin.Close()

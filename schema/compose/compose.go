@@ -68,6 +68,7 @@ func ComposeWith(subgraphs []Subgraph, opts Options) (*Result, error) {
 		for _, sg := range parsed {
 			sg.validateFieldSets(errs)
 			sg.validateContexts(errs)
+			sg.validatePlacement(errs)
 		}
 	}
 	checkImportNames(parsed, errs)

@@ -145,6 +145,30 @@ func (f *mField) active(i int) bool {
 	return f.sources[i] != nil && (f.overriddenIn(i) == "" || strings.HasPrefix(f.overriddenIn(i), "label:"))
 }
 
+// checkMergedOnExternal refuses a directive that composition merges into
+// the supergraph (@tag, @inaccessible, @deprecated, access and demand
+// control, composed custom directives) on an @external copy of a field
+// some subgraph resolves: the external copy takes no part in the merge,
+// so the directive would be dropped without a word
+// (MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL).
+func (s *supergraph) checkMergedOnExternal(f *mField, errs *errorList) {
+	coord := f.parent.name + "." + f.name
+	for i, sf := range f.sources {
+		if sf == nil || !sf.external {
+			continue
+		}
+		sg := s.subgraphs[i]
+		if sf.inaccessible {
+			errs.add("MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL", sg.name, coord, "Cannot apply merged directive @%s to external field \"%s\"", sg.local("inaccessible"), coord)
+		}
+		for _, d := range sf.applied {
+			if s.keptDirective(d.Name) {
+				errs.add("MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL", sg.name, coord, "Cannot apply merged directive %s to external field \"%s\"", printDirective(d), coord)
+			}
+		}
+	}
+}
+
 func (s *supergraph) mergeField(f *mField, errs *errorList) {
 	coord := f.parent.name + "." + f.name
 	// Fields taken away by @override still take part in the merge of
@@ -170,6 +194,8 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 			errs.add("EXTERNAL_MISSING_ON_BASE", "", coord, "Field \"%s\" is marked @external on all the subgraphs in which it is listed (%s).", coord, subgraphList(names))
 		}
 		resolving = all
+	} else {
+		s.checkMergedOnExternal(f, errs)
 	}
 	var descs []string
 	var applied []ast.DirectiveList
@@ -185,7 +211,7 @@ func (s *supergraph) mergeField(f *mField, errs *errorList) {
 		}
 	}
 	f.description = mergeDescriptions(descs)
-	f.applied = s.mergeApplied(applied)
+	f.applied = s.mergeApplied(applied, true)
 	typed := resolving
 	typ, ok := s.outputType(types)
 	if !ok {
@@ -334,7 +360,7 @@ func (s *supergraph) mergeArgs(f *mField, resolving []int, errs *errorList) {
 		}
 		ma.typ = typ
 		ma.description = mergeDescriptions(descs)
-		ma.applied = s.mergeApplied(applied)
+		ma.applied = s.mergeApplied(applied, false)
 		f.args = append(f.args, ma)
 	}
 }

@@ -285,7 +285,7 @@ func (s *supergraph) mergeShell(t *mType) {
 		}
 	}
 	t.description = mergeDescriptions(descs)
-	t.applied = s.mergeApplied(applied)
+	t.applied = s.mergeApplied(applied, t.kind == ast.Interface)
 }
 
 // mergeDescriptions picks the description most subgraphs agree on; a tie
@@ -337,7 +337,7 @@ func (s *supergraph) propagateAccessControl() {
 			}
 		}
 		if extra {
-			itf.applied = s.mergeApplied(lists)
+			itf.applied = s.mergeApplied(lists, true)
 		}
 		for _, f := range itf.fields {
 			var lists []ast.DirectiveList
@@ -362,7 +362,7 @@ func (s *supergraph) propagateAccessControl() {
 				}
 			}
 			if extra {
-				f.applied = s.mergeApplied(lists)
+				f.applied = s.mergeApplied(lists, true)
 			}
 		}
 	}
@@ -414,7 +414,7 @@ func (s *supergraph) propagateFromInterfaceObjects() {
 			}
 			var lists []ast.DirectiveList
 			lists = append(lists, f.applied)
-			f.applied = s.mergeApplied(append(lists, dedupeLists(more)...))
+			f.applied = s.mergeApplied(append(lists, dedupeLists(more)...), true)
 		}
 	}
 }
@@ -461,11 +461,12 @@ func (s *supergraph) keptDirective(name string) bool {
 	return false
 }
 
-// mergeApplied merges the applied directives of one element's sources:
-// access-control directives first, then the others in order of first
-// appearance; equal applications are kept once, non-repeatable directives
+// mergeApplied merges the applied directives of one element's sources in
+// order of first appearance, with accessFirst (fields of objects and
+// interfaces, interfaces) the access-control directives before the
+// others, in the order of their @link; equal applications are kept once, non-repeatable directives
 // once.
-func (s *supergraph) mergeApplied(lists []ast.DirectiveList) ast.DirectiveList {
+func (s *supergraph) mergeApplied(lists []ast.DirectiveList, accessFirst bool) ast.DirectiveList {
 	var names []string
 	for _, l := range lists {
 		for _, d := range l {
@@ -474,7 +475,22 @@ func (s *supergraph) mergeApplied(lists []ast.DirectiveList) ast.DirectiveList {
 			}
 		}
 	}
-	sort.SliceStable(names, func(i, j int) bool { return accessControl[names[i]] && !accessControl[names[j]] })
+	if accessFirst {
+		// In the order their specs are linked in the supergraph.
+		linked := s.linkedSpecs()
+		rank := func(name string) int {
+			if !accessControl[name] {
+				return len(linked) + 1
+			}
+			for i, l := range linked {
+				if l == name {
+					return i
+				}
+			}
+			return len(linked)
+		}
+		sort.SliceStable(names, func(i, j int) bool { return rank(names[i]) < rank(names[j]) })
+	}
 	var out ast.DirectiveList
 	for _, name := range names {
 		if mergedDirective(name) {
@@ -660,7 +676,7 @@ func (s *supergraph) mergeEnum(t *mType, usage int, errs *errorList) {
 			}
 		}
 		mv.description = mergeDescriptions(descs)
-		mv.applied = s.mergeApplied(applied)
+		mv.applied = s.mergeApplied(applied, false)
 		if missing != "" {
 			switch usage {
 			case 3:
@@ -743,7 +759,7 @@ func (s *supergraph) mergeInput(t *mType, errs *errorList) {
 		}
 		f.typ = typ
 		f.description = mergeDescriptions(descs)
-		f.applied = s.mergeApplied(applied)
+		f.applied = s.mergeApplied(applied, false)
 		for _, other := range types {
 			if !sameType(other, typ) {
 				// Types differ: each subgraph's type is recorded.

@@ -251,6 +251,38 @@ func (s *supergraph) linkedSpecs() []string {
 	return out
 }
 
+// contextPosition returns a test for the merged directives of t that go
+// after its @context applications: directives merge in order of first
+// appearance over the subgraphs (each as written), @context among them;
+// on an interface the access-control directives go first.
+func (s *supergraph) contextPosition(t *mType) func(name string) bool {
+	var order []string
+	for _, st := range t.sources {
+		if st == nil {
+			continue
+		}
+		for _, n := range st.order {
+			if !containsString(order, n) {
+				order = append(order, n)
+			}
+		}
+	}
+	pos := func(name string) int {
+		for i, n := range order {
+			if n == name {
+				return i
+			}
+		}
+		return len(order)
+	}
+	return func(name string) bool {
+		if t.kind == ast.Interface && accessControl[name] {
+			return false
+		}
+		return pos(name) > pos("context")
+	}
+}
+
 func (s *supergraph) composedLinks() []string {
 	var urls []string
 	imports := map[string][]string{}
@@ -443,10 +475,18 @@ func (s *supergraph) printType(t *mType) string {
 		b.WriteString("scalar " + t.name)
 		head = append(s.joinTypes(t), inaccessible...)
 	}
+	contexts := s.typeContexts(t)
+	at := s.contextPosition(t)
 	for _, d := range t.applied {
+		if len(contexts) > 0 && at(d.Name) {
+			for _, c := range contexts {
+				head = append(head, "@context(name: "+quote(c)+")")
+			}
+			contexts = nil
+		}
 		head = append(head, printDirective(s.local(d)))
 	}
-	for _, c := range s.typeContexts(t) {
+	for _, c := range contexts {
 		head = append(head, "@context(name: "+quote(c)+")")
 	}
 	for _, h := range head {

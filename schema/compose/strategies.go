@@ -16,7 +16,11 @@ import (
 //     of all of them, with duplicate and subsumed alternatives dropped;
 //   - @cost(weight:) takes the largest weight;
 //   - @listSize takes the largest assumedSize, the union of slicingArguments
-//     and sizedFields, and requireOneSlicingArgument only when all agree.
+//     and sizedFields, and requireOneSlicingArgument when every application
+//     requires one (true when not written), written out.
+//
+// Equal applications count once; one distinct application is kept as
+// written.
 
 // mergedDirective reports whether applications of name are merged into one.
 func mergedDirective(name string) bool {
@@ -30,6 +34,17 @@ func mergedDirective(name string) bool {
 // mergeApplications merges applications of one directive into one.
 // One application is kept as written.
 func mergeApplications(name string, apps []*ast.Directive) *ast.Directive {
+	// Equal applications are one: a single distinct application is kept
+	// as written (without the defaults a merge writes out).
+	var distinct []*ast.Directive
+	seen := map[string]bool{}
+	for _, d := range apps {
+		if text := printDirective(d); !seen[text] {
+			seen[text] = true
+			distinct = append(distinct, d)
+		}
+	}
+	apps = distinct
 	if len(apps) == 1 {
 		return apps[0]
 	}
@@ -57,7 +72,9 @@ func mergeApplications(name string, apps []*ast.Directive) *ast.Directive {
 		var size *int
 		var slicing, sized []string
 		slicingSet, sizedSet := false, false
-		var requireOne *bool
+		// requireOneSlicingArgument defaults to true: an application
+		// without it counts as true, and the merge writes it out.
+		requireOne := true
 		for _, d := range apps {
 			if v, ok := intArg(d, "assumedSize"); ok && (size == nil || v > *size) {
 				size = &v
@@ -71,12 +88,7 @@ func mergeApplications(name string, apps []*ast.Directive) *ast.Directive {
 				sized = unionStrings(sized, stringList(a.Value))
 			}
 			if a := d.Arguments.ForName("requireOneSlicingArgument"); a != nil && a.Value.Kind == ast.BooleanValue {
-				v := a.Value.Raw == "true"
-				if requireOne == nil {
-					requireOne = &v
-				} else {
-					*requireOne = *requireOne && v
-				}
+				requireOne = requireOne && a.Value.Raw == "true"
 			}
 		}
 		if size != nil {
@@ -88,9 +100,7 @@ func mergeApplications(name string, apps []*ast.Directive) *ast.Directive {
 		if sizedSet {
 			out.Arguments = append(out.Arguments, &ast.Argument{Name: "sizedFields", Value: stringListValue(sized)})
 		}
-		if requireOne != nil {
-			out.Arguments = append(out.Arguments, &ast.Argument{Name: "requireOneSlicingArgument", Value: &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(*requireOne)}})
-		}
+		out.Arguments = append(out.Arguments, &ast.Argument{Name: "requireOneSlicingArgument", Value: &ast.Value{Kind: ast.BooleanValue, Raw: strconv.FormatBool(requireOne)}})
 	}
 	return out
 }

@@ -103,7 +103,10 @@ type sType struct {
 	interfaceObject  bool
 	inaccessible     bool
 	// contexts are the names of the @context directives on the type.
-	contexts   []string
+	contexts []string
+	// order lists the supergraph names of the directives applied to the
+	// type as written ("context" too), to print them in that order.
+	order      []string
 	applied    ast.DirectiveList
 	fields     []*sField
 	fieldMap   map[string]*sField
@@ -716,12 +719,16 @@ func (sg *subgraph) addDefinition(def *ast.Definition, name string, extension bo
 		case isFed && fed == "extends":
 		case isFed && fed == "context" && (def.Kind == ast.Object || def.Kind == ast.Interface || def.Kind == ast.Union):
 			t.contexts = append(t.contexts, argString(d, "name"))
+			t.order = append(t.order, "context")
 		case isFed && (fed == "tag" || accessControl[fed] || fed == "cost"):
 			t.applied = append(t.applied, sg.carried(d, fed))
+			t.order = append(t.order, fed)
 		case isFed:
 			errs.add("INVALID_GRAPHQL", sg.name, name, "Directive \"@%s\" may not be used on %s \"%s\".", d.Name, kindName(def.Kind), name)
 		default:
-			t.applied = append(t.applied, sg.customDirective(d))
+			c := sg.customDirective(d)
+			t.applied = append(t.applied, c)
+			t.order = append(t.order, c.Name)
 		}
 	}
 	for _, i := range def.Interfaces {

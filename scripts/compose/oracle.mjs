@@ -5,6 +5,7 @@
 //
 //   node scripts/compose/oracle.mjs DIR            the supergraph SDL, or "ERROR <code> <message>" lines
 //   node scripts/compose/oracle.mjs --json DIR...  one JSON object a line: {dir, codes, errors, supergraph, api}
+//                                                  (codes ["THROWN"] where @apollo/composition throws)
 //
 // A reference for the Go composer (schema/compose TestCorpusApollo); the
 // committed expectations are the Go composer's reviewed output.
@@ -64,7 +65,17 @@ function composeDir(dirArg) {
 
 const args = process.argv.slice(2);
 if (args[0] === "--json") {
-  for (const dir of args.slice(1)) console.log(JSON.stringify(composeDir(dir)));
+  for (const dir of args.slice(1)) {
+    // A composer that throws (a bug of its own) is one case's answer, not
+    // the end of the batch.
+    let r;
+    try {
+      r = composeDir(dir);
+    } catch (err) {
+      r = { dir, codes: ["THROWN"], errors: [`THROWN ${err.message.split("\n").slice(0, 4).join(" ")}`] };
+    }
+    console.log(JSON.stringify(r));
+  }
 } else {
   const r = composeDir(args[0]);
   if (r.errors) for (const e of r.errors) console.log(`ERROR ${e}`);
