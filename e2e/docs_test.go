@@ -17,6 +17,7 @@ import (
 
 	"github.com/fedgate/gateway/config"
 	"github.com/fedgate/gateway/internal/listenlog"
+	"github.com/fedgate/gateway/internal/syncbuf"
 )
 
 // docBlock is one fenced shell block of a Markdown file.
@@ -300,7 +301,7 @@ func tail(out []byte, n int) string {
 // It returns the address it listens on and its log (listenAddr reads the
 // other listeners there). The test fails when the gateway exits first or
 // does not answer in 30 s.
-func (w *docCopy) startGateway(t *testing.T, ctx context.Context, yaml string, args ...string) (string, *syncBuffer) {
+func (w *docCopy) startGateway(t *testing.T, ctx context.Context, yaml string, args ...string) (string, *syncbuf.Buffer) {
 	t.Helper()
 	cfg := filepath.Join(w.tmp, fmt.Sprintf("gateway-%d.yaml", time.Now().UnixNano()))
 	yaml += "telemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"
@@ -309,7 +310,7 @@ func (w *docCopy) startGateway(t *testing.T, ctx context.Context, yaml string, a
 	}
 	cmd := exec.Command(filepath.Join(w.bin, "gateway"), append(args, "--config", cfg, "--listen", "127.0.0.1:0")...)
 	cmd.Dir = w.dir
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

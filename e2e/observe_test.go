@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/syncbuf"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/telemetry"
@@ -285,7 +286,7 @@ func TestTraceSpanTree(t *testing.T) {
 // replaced by a generated id.
 func TestRequestLogAndID(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	mainSpy := &headerSpy{next: mainHandler()}
 	sideSpy := &headerSpy{next: sideHandler(faultErrors)}
 	g, _ := startObserved(t, sideSpy, mainSpy, nil, telemetry.Options{LogOutput: &logs})
@@ -342,29 +343,11 @@ func TestRequestLogAndID(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestClientGoneIsLogged499: a client that leaves before its answer is
 // logged with status 499, not as a gateway failure.
 func TestClientGoneIsLogged499(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(300 * time.Millisecond)
 		mainHandler().ServeHTTP(w, r)

@@ -19,6 +19,7 @@ import (
 	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/internal/redistest"
 	"github.com/fedgate/gateway/internal/serial"
+	"github.com/fedgate/gateway/internal/syncbuf"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
 
@@ -30,7 +31,7 @@ type registryBinary struct {
 	public, admn string // where the running process listens
 	cmd          *exec.Cmd
 	exited       chan struct{} // closed when cmd has exited
-	logs         *syncBuffer
+	logs         *syncbuf.Buffer
 }
 
 // listenAddr waits until the gateway process writing logs says where its
@@ -39,7 +40,7 @@ type registryBinary struct {
 // process binds a free port itself: a port found free by the test and
 // handed over can be taken by another process before the gateway binds
 // it. The test fails when the process exits first.
-func listenAddr(t *testing.T, logs *syncBuffer, msg string, exited <-chan struct{}) string {
+func listenAddr(t *testing.T, logs *syncbuf.Buffer, msg string, exited <-chan struct{}) string {
 	t.Helper()
 	addr, err := listenlog.Wait(logs.String, msg, exited, 30*time.Second)
 	if err != nil {
@@ -76,7 +77,7 @@ func newRegistryBinary(t *testing.T, bin string, extraYAML ...string) *registryB
 // each start listens on new ports.
 func (g *registryBinary) start(t *testing.T) {
 	t.Helper()
-	g.logs = &syncBuffer{}
+	g.logs = &syncbuf.Buffer{}
 	g.cmd = exec.Command(g.bin, "serve", "--config", g.cfg)
 	g.cmd.Env = append(os.Environ(), "FEDGATE_ADMIN_TOKEN="+registryToken)
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/listenlog"
+	"github.com/fedgate/gateway/internal/syncbuf"
 )
 
 // binaryGateway is the built gateway binary running `serve` over the
@@ -24,7 +25,7 @@ type binaryGateway struct {
 	base   string
 	cmd    *exec.Cmd
 	exited chan error
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	client *http.Client
 }
 
@@ -49,7 +50,7 @@ func startBinary(t *testing.T, main http.Handler, drainDelay string) *binaryGate
 	if err := os.WriteFile(cfg, []byte("server:\n  shutdown_timeout: 5s\ntelemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &binaryGateway{exited: make(chan error, 1), logs: &syncBuffer{},
+	g := &binaryGateway{exited: make(chan error, 1), logs: &syncbuf.Buffer{},
 		client: &http.Client{Timeout: 10 * time.Second}}
 	g.cmd = exec.Command(bin, "serve", "--supergraph", filepath.Join(repoRoot, faultFixture),
 		"--subgraph-url", "main="+mainSrv.URL+"/graphql", "--subgraph-url", "side="+sideSrv.URL+"/graphql",

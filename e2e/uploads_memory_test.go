@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/listenlog"
+	"github.com/fedgate/gateway/internal/syncbuf"
 	"github.com/fedgate/gateway/subgraphs/demo"
 	"github.com/fedgate/gateway/subgraphs/demo/products"
 )
@@ -70,7 +71,7 @@ telemetry:
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd := exec.Command(bin, "serve", "--config", cfg)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

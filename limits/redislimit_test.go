@@ -1,34 +1,15 @@
 package limits
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/internal/redistest"
+	"github.com/fedgate/gateway/internal/syncbuf"
 )
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestRedisLimiter(t *testing.T) {
 	srv := redistest.Start(t)
@@ -83,7 +64,7 @@ func TestRedisLimiter(t *testing.T) {
 // limits, and returns to the shared counters when Redis is back.
 func TestRedisLimiterOutage(t *testing.T) {
 	srv := redistest.Start(t)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	l := NewRedisLimiter(srv.Client(), RedisLimiterOptions{Timeout: 200 * time.Millisecond, Logger: logger})
 	ctx := context.Background()
@@ -141,7 +122,7 @@ func TestRedisLimiterOutage(t *testing.T) {
 func TestRedisLimiterFailClosed(t *testing.T) {
 	srv := redistest.Start(t)
 	l := NewRedisLimiter(srv.Client(), RedisLimiterOptions{Timeout: 200 * time.Millisecond, FailClosed: true,
-		Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil))})
+		Logger: slog.New(slog.NewTextHandler(&syncbuf.Buffer{}, nil))})
 	srv.Stop()
 	v, err := l.Take(context.Background(), "c", Tier{Name: "t", Requests: 5, Window: time.Hour}, 0)
 	if err != nil || v.Allowed || v.Code != CodeRateLimitUnavailable {
@@ -154,7 +135,7 @@ func TestRedisLimiterFailClosed(t *testing.T) {
 func TestRedisLimiterLocalFraction(t *testing.T) {
 	srv := redistest.Start(t)
 	l := NewRedisLimiter(srv.Client(), RedisLimiterOptions{Timeout: 200 * time.Millisecond, LocalFraction: 0.25,
-		Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil))})
+		Logger: slog.New(slog.NewTextHandler(&syncbuf.Buffer{}, nil))})
 	srv.Stop()
 	allowed := 0
 	for range 20 {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,33 +11,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/syncbuf"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/telemetry"
 )
-
-// syncBuffer is a bytes.Buffer for a logger written from the server's
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestListenerRefusalsAreSeen: what the public listener refuses before a
 // request reaches the observe layer (a connection over
@@ -71,7 +51,7 @@ func TestListenerRefusalsAreSeen(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &syncbuf.Buffer{}
 			tel, err := telemetry.New(context.Background(), telemetry.DefaultConfig(), telemetry.Options{LogOutput: logs})
 			if err != nil {
 				t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/internal/listenlog"
+	"github.com/fedgate/gateway/internal/syncbuf"
 )
 
 // The tokens docs/extending.md shows (HS256, the example secret).
@@ -50,7 +49,7 @@ func TestExample(t *testing.T) {
 	// The example binds a free port itself (127.0.0.1:0) and logs it: a
 	// port found free here and handed over could be taken meanwhile.
 	cmd := exec.CommandContext(ctx, bin, "demo", "--listen", "127.0.0.1:0", "--config", cfgPath)
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	if err := cmd.Start(); err != nil {
@@ -113,23 +112,4 @@ func TestExample(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Tenant") != "" {
 		t.Fatalf("anonymous: %d X-Tenant=%q %s", resp.StatusCode, resp.Header.Get("X-Tenant"), body)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that the process's output and the test
-// may use at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -1,13 +1,11 @@
 package fedgate
 
 import (
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,13 +13,14 @@ import (
 	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/internal/redistest"
+	"github.com/fedgate/gateway/internal/syncbuf"
 )
 
 // servedProcess is `gateway serve` running as a child process (this test
 // binary, through TestMain), with its log.
 type servedProcess struct {
 	cmd    *exec.Cmd
-	log    *lockedBuffer
+	log    *syncbuf.Buffer
 	exited chan struct{}
 	err    error // Wait's, once exited is closed
 }
@@ -52,7 +51,7 @@ func launchCommand(t *testing.T, command, yaml string, args ...string) *servedPr
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &servedProcess{log: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &servedProcess{log: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], append([]string{command, "--config", cfg}, args...)...)
 	p.cmd.Env = append(os.Environ(), "GATEWAY_TEST_MAIN=1", "FEDGATE_TIMER_SLACK=0")
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
@@ -101,23 +100,6 @@ func (p *servedProcess) stop(t *testing.T) {
 	if p.err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", p.err, p.log.String())
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // otherSupergraph is the demo supergraph with another URL for accounts:
