@@ -520,7 +520,8 @@ func TestManyHeaders(t *testing.T) {
 		return resp.StatusCode, string(body), b.Len()
 	}
 	for _, n := range []int{10, 9000} {
-		const reqs = 20
+		// 60 requests: the process's CPU is read in 10 ms ticks.
+		const reqs = 60
 		st, body, size := send(n)
 		before := g.cpu()
 		for range reqs {
@@ -531,8 +532,10 @@ func TestManyHeaders(t *testing.T) {
 		if n > 100 && (st != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(body, "REQUEST_HEADERS_TOO_MANY")) {
 			t.Errorf("%d headers: %d %.200s, want 431 REQUEST_HEADERS_TOO_MANY", n, st, body)
 		}
-		if n > 100 && per > 5*time.Millisecond {
-			t.Errorf("%d headers: %v CPU per request, want under 5ms", n, per)
+		// Before max_header_count it was 19 ms; refused it is 3-6 ms on
+		// a quiet 2-core VM (5 ms failed by chance).
+		if n > 100 && per > 10*time.Millisecond {
+			t.Errorf("%d headers: %v CPU per request, want under 10ms", n, per)
 		}
 	}
 }
