@@ -297,7 +297,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 // exchange writes the request and reads the answer. keep reports whether
 // the connection may carry another request.
 func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buffer, limit int64) (resp Response, keep bool, err error) {
-	gz := len(header["Accept-Encoding"]) == 0
+	gz := !hasAcceptEncoding(header)
 	// Set before the write: Post tells a connection on which nothing of
 	// an answer arrived by the untouched budget.
 	c.lim.n = p.opts.MaxHeaderBytes
@@ -427,6 +427,22 @@ func appendHead(b []byte, header http.Header, n int, gz bool) []byte {
 		b = append(b, "Accept-Encoding: gzip\r\n"...)
 	}
 	return append(b, "\r\n"...)
+}
+
+// hasAcceptEncoding reports whether header asks for an encoding itself,
+// under any case of the name (a hook may fill the map without canonical
+// names): the pool then neither asks for gzip nor undoes an encoding,
+// which would otherwise be asked for twice and not be decoded.
+func hasAcceptEncoding(header http.Header) bool {
+	if _, ok := header["Accept-Encoding"]; ok {
+		return true
+	}
+	for k := range header {
+		if len(k) == len("Accept-Encoding") && strings.EqualFold(k, "Accept-Encoding") {
+			return true
+		}
+	}
+	return false
 }
 
 // skipHeader reports the headers the pool writes itself or never sends,

@@ -159,6 +159,11 @@ func TestPostRequest(t *testing.T) {
 		{"framing headers in another case dropped", http.Header{"transfer-encoding": {"chunked"}, "content-length": {"1"}, "HOST": {"evil.example"},
 			"connection": {"close"}, "trailer": {"X"}}, `{}`,
 			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: gzip\nContent-Length: 2\nUser-Agent: Go-http-client/1.1\n"},
+		// The same for a hook's own encoding: the pool must not ask for
+		// gzip beside it (an answer in the hook's encoding would then be
+		// taken for one the pool decodes, or gzip for one it does not).
+		{"an encoding in another case asked alone", http.Header{"accept-encoding": {"br"}}, `{}`,
+			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: br\nContent-Length: 2\nUser-Agent: Go-http-client/1.1\n"},
 		{"several values, empty body", http.Header{"X-A": {"1", " 2 "}}, ``,
 			"POST /graphql?x=1 HTTP/1.1\nHost: HOST\nAccept-Encoding: gzip\nContent-Length: 0\nUser-Agent: Go-http-client/1.1\nX-A: 1\nX-A: 2\n"},
 	}
