@@ -199,18 +199,21 @@ func (r *Reference) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// process itself: asking it again would only run the same plan on.
 	culprit := err != nil && errors.Is(err, context.DeadlineExceeded) && r.inflight.Load() == 1
 	r.inflight.Add(-1)
-	r.alone.RUnlock()
 	if culprit {
+		// Restarted before the lock is let go: a request asked again
+		// alone must never be sent to the process about to be ended.
 		r.restart(p, err)
-	} else if err != nil && req.Context().Err() == nil {
+	}
+	r.alone.RUnlock()
+	if err != nil && !culprit && req.Context().Err() == nil {
 		r.restart(p, err)
 		r.alone.Lock()
 		p = r.current()
 		resp, err = r.forward(req.Context(), p, path, body)
-		r.alone.Unlock()
 		if err != nil {
 			r.restart(p, err)
 		}
+		r.alone.Unlock()
 	}
 	if err != nil {
 		status := http.StatusBadGateway

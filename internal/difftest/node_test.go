@@ -140,7 +140,10 @@ func TestReferenceRetriesTheRequestsARunawayStalled(t *testing.T) {
 	go func() { defer wg.Done(); hang = askFake(t, r, "{ hang }") }()
 	go func() {
 		defer wg.Done()
-		time.Sleep(100 * time.Millisecond) // behind the hang in the event loop
+		// Behind the hang in the event loop, and half the 1 s deadline
+		// after it: the hang's restart must end the process well before
+		// this request's own deadline, even on a loaded machine.
+		time.Sleep(500 * time.Millisecond)
 		slow = askFake(t, r, "{ slow }")
 	}()
 	wg.Wait()
