@@ -102,11 +102,15 @@ func TestEquivalentRewrites(t *testing.T) {
 }
 
 // sameAnswer: the same data (object keys in any order), the same error
-// paths (in any order; with strictErrors false, errors on both sides), or
-// both failed.
+// paths (in any order; with strictErrors false, errors on both sides) and
+// the same HTTP status. An answer that is no GraphQL response (a body that
+// does not parse, a broken connection) is never the same as another, even
+// one that failed too: both requests went to fedgate, which must answer
+// every valid operation with a GraphQL response, so two failures are two
+// findings, not agreement (they were counted as the same answer before).
 func sameAnswer(a, b difftest.Result, strictErrors bool) bool {
 	if a.Failure != "" || b.Failure != "" {
-		return a.Failure != "" && b.Failure != ""
+		return false
 	}
 	if !strictErrors && len(a.Errors) > 0 && len(b.Errors) > 0 {
 		a.Errors, b.Errors = nil, nil
@@ -155,4 +159,33 @@ func withoutAdded(r difftest.Result) difftest.Result {
 	b, _ := json.Marshal(data)
 	r.Data = string(b)
 	return r
+}
+
+func TestSameAnswer(t *testing.T) {
+	ok := difftest.Parse(200, []byte(`{"data":{"a":1,"b":{"c":2}}}`))
+	reordered := difftest.Parse(200, []byte(`{"data":{"b":{"c":2},"a":1}}`))
+	erred := difftest.Parse(200, []byte(`{"data":{"a":1,"b":null},"errors":[{"message":"x","path":["b"]}]}`))
+	erredElsewhere := difftest.Parse(200, []byte(`{"data":{"a":1,"b":null},"errors":[{"message":"x","path":["b","c"]}]}`))
+	panicked := difftest.Parse(500, []byte("panic: runtime error: index out of range"))
+	cut := difftest.Parse(200, []byte(`{"data":{"a":`))
+	refused := difftest.Parse(400, []byte(`{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`))
+	for _, tc := range []struct {
+		name   string
+		a, b   difftest.Result
+		strict bool
+		want   bool
+	}{
+		{"key order aside", ok, reordered, true, true},
+		{"an error on one side", ok, erred, true, false},
+		{"errors at other paths, strict", erred, erredElsewhere, true, false},
+		{"errors at other paths, by presence", erred, erredElsewhere, false, true},
+		{"another status", ok, refused, true, false},
+		{"both no GraphQL answer", panicked, panicked, true, false},
+		{"both no GraphQL answer, by presence", panicked, cut, false, false},
+		{"one no GraphQL answer", ok, panicked, true, false},
+	} {
+		if got := sameAnswer(tc.a, tc.b, tc.strict); got != tc.want {
+			t.Errorf("%s: sameAnswer = %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
