@@ -27,14 +27,22 @@ import (
 // Knobs: DIFFTEST_EQUIV_N (pairs per graph, default 10; 0 skips the
 // test), DIFFTEST_EQUIV_GRAPHS (default all: the demo and every fixture,
 // and DIFFTEST_EXTERNAL's), DIFFTEST_SEED, DIFFTEST_MUTATE_STEPS,
-// DIFFTEST_MUTATE_SEEDS, DIFFTEST_ERRORS, DIFFTEST_DEFER.
+// DIFFTEST_MUTATE_SEEDS, DIFFTEST_ERRORS, DIFFTEST_DEFER, DIFFTEST_EQUIV_SEEDS
+// (gen: generated operations as seeds, DIFFTEST_MUTATE_GEN_N per graph,
+// with DIFFTEST_OPGEN's bounds).
 func TestEquivalentRewrites(t *testing.T) {
 	n := envInt(t, "DIFFTEST_EQUIV_N", 10)
 	if n == 0 {
 		t.Skip("DIFFTEST_EQUIV_N=0")
 	}
 	seed := uint64(envInt(t, "DIFFTEST_SEED", 1))
-	corpus := mutateCorpus(t)
+	// DIFFTEST_EQUIV_SEEDS=gen: the seeds are generated operations
+	// (genSeeds), not the corpus's.
+	fromGen := env("DIFFTEST_EQUIV_SEEDS", "") == "gen"
+	var corpus []string
+	if !fromGen {
+		corpus = mutateCorpus(t)
+	}
 	// With DIFFTEST_ERRORS=2 a subgraph stops at the first non-null field
 	// that fails, so which of two failing fields its error names depends
 	// on their order, which rewrites change: both answers are right.
@@ -55,9 +63,14 @@ func TestEquivalentRewrites(t *testing.T) {
 			continue
 		}
 		mutations := !g.demo && !g.external
-		seeds := mutate.ForSchema(g.sg.API, corpus, mutations)
-		if len(seeds) < minSeeds {
-			seeds = append(seeds, mutate.RootSeeds(g.sg.API, mutations)...)
+		var seeds []opgen.Operation
+		if fromGen {
+			seeds = genSeeds(t, g, mutations, deferOn, seed)
+		} else {
+			seeds = mutate.ForSchema(g.sg.API, corpus, mutations)
+			if len(seeds) < minSeeds {
+				seeds = append(seeds, mutate.RootSeeds(g.sg.API, mutations)...)
+			}
 		}
 		mg := mutate.New(g.sg.API, opgen.HintsFrom(g.sg), seeds, mutate.Options{MaxSteps: envInt(t, "DIFFTEST_MUTATE_STEPS", 0), Defer: deferOn})
 		graph := &difftest.Graph{Name: g.name, API: g.sg.API, Fedgate: difftest.Endpoint{Name: "fedgate", URL: g.fedgate}}
