@@ -66,6 +66,12 @@ type EntityCache struct {
 
 	mu          sync.RWMutex
 	invalidated map[string]time.Time // scope -> when
+	// pruneAt is the count of marks from which markInvalid drops those
+	// older than any lifetime: twice what the last pass kept (at least
+	// minPruneAt), so that a pass is paid for by as many new marks.
+	pruneAt int
+	// prunes counts the passes.
+	prunes int
 
 	// instance tells this cache's invalidation messages from others'.
 	instance string
@@ -495,18 +501,28 @@ func (c *EntityCache) InvalidateEntity(ctx context.Context, subgraph, typeName s
 	return c.Invalidate(ctx, Invalidation{Kind: "entity", Subgraph: subgraph, Type: typeName, Key: key})
 }
 
+// minPruneAt is the fewest marks from which old ones are dropped.
+const minPruneAt = 10000
+
 func (c *EntityCache) markInvalid(scope string, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.invalidated[scope] = at
-	if len(c.invalidated) > 10000 {
-		// Marks older than any lifetime can go.
+	if len(c.invalidated) > max(c.pruneAt, minPruneAt) {
+		// Marks older than any lifetime can go. Before, every mark past
+		// 10,000 scanned them all under the lock that every in-process
+		// hit takes: with more marks younger than the TTL (per-entity
+		// invalidations at a few hundred a second under the default
+		// minute), each cost milliseconds, and 100,000 marks took
+		// minutes of CPU.
 		horizon := at.Add(-c.maxTTL())
 		for s, t := range c.invalidated {
 			if t.Before(horizon) {
 				delete(c.invalidated, s)
 			}
 		}
+		c.pruneAt = 2 * len(c.invalidated)
+		c.prunes++
 	}
 }
 

@@ -30,6 +30,10 @@ type extensions struct {
 	sdl func() string
 	// maxBody caps the raw body read for the RouterRequest hooks.
 	maxBody int64
+	// reading is the budget of the bodies being read
+	// (server.max_reading_bytes), which that read takes from as the
+	// decoder's does; nil: none.
+	reading *request.Budget
 	// vary is what the Subgraph hooks declared they read (hooks.Vary,
 	// the union over the hook sets); nil when none runs or some hook
 	// set with one declared nothing (the coprocessor never does).

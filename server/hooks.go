@@ -65,11 +65,15 @@ func (x *extensions) routerRequest(r *http.Request) (*http.Request, error) {
 	r = r.WithContext(context.WithValue(r.Context(), hookStateKey{}, st))
 	call := &hooks.Call{Stage: hooks.RouterRequest, Header: r.Header}
 	if x.bodies[hooks.RouterRequest] && r.Method == http.MethodPost && r.Body != nil && !isMultipart(r) {
-		// The raw body, read here under the body cap (the decoder reads
-		// what the hooks leave).
-		raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, x.maxBody))
+		// The raw body, read here under the body cap and the budget of
+		// the bodies being read, as the decoder reads one (it reads what
+		// the hooks leave). Before, this read took nothing from
+		// server.max_reading_bytes: with a RouterRequest body hook (a
+		// coprocessor's router.request.body) any number of bodies were
+		// read into memory at once.
+		raw, err := request.ReadAll(r.Body, x.maxBody, x.reading)
 		if err != nil {
-			return r, request.ReadError(err, x.maxBody)
+			return r, err
 		}
 		call.Body = raw
 	}

@@ -384,6 +384,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	if s.ext, err = newExtensions(opts, s.obs.tracer); err != nil {
 		return nil, err
 	}
+	s.ext.reading = s.reading
 	s.ext.sdl = func() string { return s.rt.Load().sg.SDL }
 	if s.caches, err = newCaches(opts); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
 )
 
@@ -94,45 +95,60 @@ func TestSlowBodiesHoldNeitherMemoryNorSlots(t *testing.T) {
 
 // TestReadingBudgetRefusesAtOnce: when the bodies being read hold the
 // whole max_reading_bytes budget, another body is refused with a 503
-// instead of growing memory.
+// instead of growing memory; also when a RouterRequest hook reads the raw
+// body (a coprocessor's router.request.body), which read bodies outside
+// the budget before.
 func TestReadingBudgetRefusesAtOnce(t *testing.T) {
-	opts := server.DefaultOptions()
-	opts.HTTP.MaxReadingBytes = 100 << 10
-	opts.HTTP.ReadTimeout = 3 * time.Second
-	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
-	addr := strings.TrimPrefix(g.BaseURL, "http://")
-	// One client that has sent 40 KiB of a 1 MiB body holds 64 KiB of it
-	// (buffers double as bytes arrive).
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"query\":\"", 1<<20)
-	_, _ = c.Write([]byte(strings.Repeat(" ", 40<<10)))
-	// Wait until the server holds those 40 KiB instead of sleeping: on a
-	// loaded machine a fixed 300 ms may pass before they are read, and
-	// then the second body fits and is answered 200.
-	budget := g.Handler.ReadBudget()
-	for deadline := time.Now().Add(15 * time.Second); budget.Left() > opts.HTTP.MaxReadingBytes-40<<10; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the first body's 40 KiB were not taken from the read budget: %d bytes left", budget.Left())
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	big := `{"query":"{ topProducts(first: 1) { upc } }` + strings.Repeat(" ", 40<<10) + `"}`
-	resp, err := g.Post(ctx, []byte(big))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), `"SERVICE_OVERLOADED"`) {
-		t.Errorf("got %d %s, want 503 SERVICE_OVERLOADED", resp.Status, resp.Body)
-	}
-	// A small body still fits.
-	resp, err = g.Post(ctx, []byte(`{"query":"{ topProducts(first: 1) { upc } }"}`))
-	if err != nil || resp.Status != http.StatusOK {
-		t.Errorf("a small body: %v %v", resp, err)
+	bodyHook := hooks.Hooks{Bodies: []hooks.Stage{hooks.RouterRequest},
+		RouterRequest: func(context.Context, *hooks.Call) error { return nil }}
+	for _, tc := range []struct {
+		name  string
+		hooks []hooks.Hooks
+	}{
+		{"the decoder reads the body", nil},
+		{"a RouterRequest hook reads the body", []hooks.Hooks{bodyHook}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := server.DefaultOptions()
+			opts.HTTP.MaxReadingBytes = 100 << 10
+			opts.HTTP.ReadTimeout = 3 * time.Second
+			opts.Hooks = tc.hooks
+			g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+			addr := strings.TrimPrefix(g.BaseURL, "http://")
+			// One client that has sent 40 KiB of a 1 MiB body holds 64 KiB of it
+			// (buffers double as bytes arrive).
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"query\":\"", 1<<20)
+			_, _ = c.Write([]byte(strings.Repeat(" ", 40<<10)))
+			// Wait until the server holds those 40 KiB instead of sleeping: on a
+			// loaded machine a fixed 300 ms may pass before they are read, and
+			// then the second body fits and is answered 200.
+			budget := g.Handler.ReadBudget()
+			for deadline := time.Now().Add(15 * time.Second); budget.Left() > opts.HTTP.MaxReadingBytes-40<<10; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the first body's 40 KiB were not taken from the read budget: %d bytes left", budget.Left())
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			big := `{"query":"{ topProducts(first: 1) { upc } }` + strings.Repeat(" ", 40<<10) + `"}`
+			resp, err := g.Post(ctx, []byte(big))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != http.StatusServiceUnavailable || !strings.Contains(string(resp.Body), `"SERVICE_OVERLOADED"`) {
+				t.Errorf("got %d %s, want 503 SERVICE_OVERLOADED", resp.Status, resp.Body)
+			}
+			// A small body still fits.
+			resp, err = g.Post(ctx, []byte(`{"query":"{ topProducts(first: 1) { upc } }"}`))
+			if err != nil || resp.Status != http.StatusOK {
+				t.Errorf("a small body: %v %v", resp, err)
+			}
+		})
 	}
 }
 
