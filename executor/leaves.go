@@ -72,9 +72,9 @@ func coerceLeaf(buf []byte, v *jsonvalue.Value, leaf planner.LeafType, enum *pla
 		i, ok := int32Value(n)
 		if !ok {
 			if x, err := strconv.ParseFloat(n, 64); err == nil && x != math.Trunc(x) {
-				return buf, "Int cannot represent non-integer value: " + n
+				return buf, "Int cannot represent non-integer value: " + inspect(v)
 			}
-			return buf, "Int cannot represent non 32-bit signed integer value: " + n
+			return buf, "Int cannot represent non 32-bit signed integer value: " + inspect(v)
 		}
 		if v.IntegerText() {
 			return append(buf, n...), ""
@@ -224,6 +224,12 @@ const maxInspect = 200
 // subgraph wrote them, cut at maxInspect bytes ("..."): the work is
 // bounded by that, not by v's size.
 func inspect(v *jsonvalue.Value) string {
+	s, _ := inspectSteps(v)
+	return s
+}
+
+// inspectSteps is inspect, also returning how many values it looked at.
+func inspectSteps(v *jsonvalue.Value) (string, int) {
 	in := inspector{buf: make([]byte, 0, 64)}
 	in.value(v, 0)
 	b := in.buf
@@ -234,10 +240,14 @@ func inspect(v *jsonvalue.Value) string {
 		}
 		b = append(b[:i], "..."...)
 	}
-	return string(b)
+	return string(b), in.steps
 }
 
-type inspector struct{ buf []byte }
+type inspector struct {
+	buf []byte
+	// steps counts the values looked at (what TestInspectIsBounded bounds).
+	steps int
+}
 
 // full reports whether the text is long enough to be cut.
 func (in *inspector) full() bool { return len(in.buf) > maxInspect }
@@ -247,11 +257,12 @@ func (in *inspector) value(v *jsonvalue.Value, seen int) {
 	if in.full() {
 		return
 	}
+	in.steps++
 	switch v.Type() {
 	case jsonvalue.TypeString:
 		s := v.Str()
-		if len(s) > maxInspect {
-			s = s[:maxInspect]
+		if len(s) > maxInspect+1 {
+			s = s[:maxInspect+1]
 		}
 		in.buf = jsonvalue.AppendStringText(in.buf, s)
 	case jsonvalue.TypeArray:
@@ -310,8 +321,15 @@ func (in *inspector) value(v *jsonvalue.Value, seen int) {
 			}
 		}
 		in.buf = append(in.buf, " }"...)
+	case jsonvalue.TypeNumber:
+		// As written, which may be long (a number has no length limit).
+		n := v.Number()
+		if len(n) > maxInspect+1 {
+			n = n[:maxInspect+1]
+		}
+		in.buf = append(in.buf, n...)
 	default:
-		// null, true, false, and numbers as written.
+		// null, true, false.
 		in.buf = v.AppendJSON(in.buf)
 	}
 }

@@ -1,6 +1,9 @@
 package jsonvalue
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func mustParse(t *testing.T, s string) *Value {
 	t.Helper()
@@ -196,5 +199,52 @@ func TestNeedsInt32Check(t *testing.T) {
 		if got := v.NeedsInt32Check(); got != c.want {
 			t.Errorf("%s: NeedsInt32Check %v, want %v", c.json, got, c.want)
 		}
+	}
+}
+
+// TestKind: the parser's kinds: a type each, numbers split into the
+// 9-character integers (always 32-bit), those that may be beyond float64
+// (an exponent, or more than 300 characters) and the others.
+func TestKind(t *testing.T) {
+	for _, c := range []struct {
+		json string
+		want Kind
+	}{
+		{`null`, KindNull}, {`false`, KindFalse}, {`true`, KindTrue}, {`"1"`, KindString}, {`"a\n"`, KindString},
+		{`[]`, KindArray}, {`{}`, KindObject},
+		{`0`, KindSmallInt}, {`-0`, KindSmallInt}, {`123456789`, KindSmallInt}, {`-12345678`, KindSmallInt},
+		{`-123456789`, KindNumber}, {`2147483648`, KindNumber}, {`1.5`, KindNumber}, {`-0.0`, KindNumber},
+		{strings.Repeat("9", 300), KindNumber}, {"0." + strings.Repeat("1", 298), KindNumber},
+		{strings.Repeat("9", 301), KindWideNumber}, {`1e1`, KindWideNumber}, {`2E-3`, KindWideNumber}, {`1.5e+300`, KindWideNumber},
+	} {
+		v, err := new(Parser).Parse([]byte(c.json))
+		if err != nil {
+			t.Fatalf("%.20s: %v", c.json, err)
+		}
+		if got := v.Kind(); got != c.want {
+			t.Errorf("%.20s: kind %d, want %d", c.json, got, c.want)
+		}
+		// A member of an object and an element of an array (parsed on
+		// other paths) have the same kind.
+		for _, doc := range []string{`{"k":` + c.json + `}`, `[` + c.json + `]`} {
+			d, err := new(Parser).Parse([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := d.Get("k")
+			if d.Type() == TypeArray {
+				x = d.Array()[0]
+			}
+			if got := x.Kind(); got != c.want {
+				t.Errorf("%.20s in %.3s: kind %d, want %d", c.json, doc, got, c.want)
+			}
+		}
+	}
+	if got := (*Value)(nil).Kind(); got != KindNull {
+		t.Errorf("absent value: kind %d", got)
+	}
+	a := new(Arena)
+	if got := a.NewObject().Kind(); got != KindObject {
+		t.Errorf("an arena's object: kind %d", got)
 	}
 }
