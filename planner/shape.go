@@ -152,7 +152,7 @@ type ShapeField struct {
 	plainLeaf bool
 	// leaf: see Leaf; accepts: see Accepts.
 	leaf    LeafType
-	accepts uint16
+	accepts uint32
 }
 
 // LeafType is the type of a leaf field's values (its items, for a list)
@@ -177,7 +177,7 @@ const (
 // accepted is, per leaf type, the set of jsonvalue kinds (a bit each)
 // written as they are: a subgraph's well-formed values. Anything else
 // (and null) is looked at by the executor: coerced, or a field error.
-var accepted = [...]uint16{
+var accepted = [...]uint32{
 	CustomLeaf: 1<<jsonvalue.KindFalse | 1<<jsonvalue.KindTrue | 1<<jsonvalue.KindNumber | 1<<jsonvalue.KindSmallInt |
 		1<<jsonvalue.KindWideNumber | 1<<jsonvalue.KindString | 1<<jsonvalue.KindArray | 1<<jsonvalue.KindObject,
 	StringLeaf:  1 << jsonvalue.KindString,
@@ -261,8 +261,10 @@ func (f *ShapeField) Leaf() LeafType { return f.leaf }
 // integer of up to 9 characters for Int, a boolean for Boolean, a number
 // that cannot overflow for Float, anything but null for a custom
 // scalar). Never for null, an enum, or a composite field; one shift and
-// mask for the renderer, which looks at any other value with Leaf.
-func (f *ShapeField) Accepts(k jsonvalue.Kind) bool { return f.accepts>>k&1 != 0 }
+// mask for the renderer (a bit test: k&31, which the kinds are below,
+// tells the compiler the shift is below the mask's width), which looks at
+// any other value with Leaf.
+func (f *ShapeField) Accepts(k jsonvalue.Kind) bool { return f.accepts&(1<<(k&31)) != 0 }
 
 // Slot is the field's number in the shape BuildShape made, distinct for
 // each field and below Shape.Slots. A copy of the field (a @defer

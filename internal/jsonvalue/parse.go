@@ -95,7 +95,7 @@ func nextSlot(vals *[]Value, t Type) *Value {
 		*vals = append(*vals, Value{})
 	}
 	v := &(*vals)[len(*vals)-1]
-	v.t, v.plain, v.k, v.s = t, false, Kind(t), ""
+	v.t, v.plain, v.s = t, false, ""
 	v.kvs, v.a = v.kvs[:0], v.a[:0]
 	return v
 }

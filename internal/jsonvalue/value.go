@@ -58,7 +58,9 @@ type Value struct {
 	// plain marks a string whose text needs no escaping in JSON, or a
 	// parsed number written as an integer (no fraction, no exponent).
 	plain bool
-	// k is the value's Kind: its type, or for a number which one.
+	// k is a number's Kind (set by the parser, the only maker of
+	// numbers); other values' kinds are their types, so that making a
+	// value costs no store more.
 	k Kind
 	// s is a string's decoded text or a number's text.
 	s string
@@ -85,9 +87,12 @@ func (v *Value) Type() Type {
 // Kind returns v's kind; KindNull (TypeNull) for a nil v.
 func (v *Value) Kind() Kind {
 	if v == nil {
-		return Kind(TypeNull)
+		return KindNull
 	}
-	return v.k
+	if v.t == TypeNumber {
+		return v.k
+	}
+	return Kind(v.t)
 }
 
 // numberKind is the kind of a number of n characters; integer says it has
