@@ -262,16 +262,6 @@ func (v *Value) Number() string {
 	return v.s
 }
 
-// NeedsInt32Check reports whether v is a number that may not be a 32-bit
-// integer: written with more than 9 characters (2147483648 has 10), or
-// with a fraction or an exponent (1.5, 1e10; the parser marks the
-// numbers written without, so no byte is read again here). Plain
-// integers of up to 9 characters, nearly every Int a subgraph sends,
-// need no parsing.
-func (v *Value) NeedsInt32Check() bool {
-	return v != nil && v.t == TypeNumber && v.k != KindSmallInt
-}
-
 // Int returns a number as an int; false when v is no number or not an
 // integer that fits.
 func (v *Value) Int() (int, bool) {

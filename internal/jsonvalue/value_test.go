@@ -180,28 +180,6 @@ func TestSameLeaf(t *testing.T) {
 	}
 }
 
-// TestNeedsInt32Check: only numbers that may not be 32-bit integers are
-// checked: long ones, and any with a fraction or an exponent, as the
-// parser marked them.
-func TestNeedsInt32Check(t *testing.T) {
-	for _, c := range []struct {
-		json string
-		want bool
-	}{
-		{`12`, false}, {`-12345678`, false}, {`123456789`, false}, {`0`, false}, {`-123456789`, true},
-		{`2147483648`, true}, {`1e10`, true}, {`1.5`, true}, {`2E3`, true}, {`-0.0`, true},
-		{`"12"`, false}, {`true`, false}, {`null`, false},
-	} {
-		v, err := new(Parser).Parse([]byte(c.json))
-		if err != nil {
-			t.Fatalf("%s: %v", c.json, err)
-		}
-		if got := v.NeedsInt32Check(); got != c.want {
-			t.Errorf("%s: NeedsInt32Check %v, want %v", c.json, got, c.want)
-		}
-	}
-}
-
 // TestKind: the parser's kinds: a type each, numbers split into the
 // 9-character integers (always 32-bit), those that may be beyond float64
 // (an exponent, or more than 300 characters) and the others.
