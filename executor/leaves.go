@@ -21,11 +21,14 @@ import (
 // gateways (Apollo Gateway's isValidLeafValue, Hive Gateway's parseValue
 // before graphql-js serializes), fedgate converts no value to another
 // type but one: an ID answered as an integer number is written as a
-// string ("5"), as Hive Gateway and graphql-js's ID serializer write it.
-// Every other value of the wrong shape is null with a field error (the
-// spec's "must raise a field error"; the references null it without one
-// in "errors"), whose message is graphql-js's serializer's and whose code
-// is INVALID_SUBGRAPH_RESPONSE; null then propagates as for any null.
+// string ("5"), as Hive Gateway and graphql-js's ID serializer write it;
+// and an Int written with a fraction or an exponent (5.0, 2e3) is written
+// as the integer, as both references write it. Every other value of the
+// wrong shape is null with a field error (the spec's "must raise a field
+// error"; the references null it without one in "errors"), whose message
+// is graphql-js's serializer's (numbers quoted as the subgraph wrote
+// them) and whose code is INVALID_SUBGRAPH_RESPONSE; null then
+// propagates as for any null.
 
 // leaf writes the leaf value v of field f that f.Accepts does not take
 // (null excluded): coerced, or null with a field error; false means null
