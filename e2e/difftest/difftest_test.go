@@ -284,13 +284,13 @@ type started struct {
 }
 
 // start serves the graph's subgraphs and fedgate on loopback; refSDL is
-// the supergraph with the subgraph URLs the references must call.
-func start(t *testing.T, src graphSource) (*started, error) {
+// the supergraph with the subgraph URLs the references must call. opts
+// configure the fixture subgraphs (DIFFTEST_ERRORS adds its own).
+func start(t *testing.T, src graphSource, opts ...fixturesub.Option) (*started, error) {
 	sg, err := schema.Load(src.sdl)
 	if err != nil {
 		return nil, fmt.Errorf("loading: %w", err)
 	}
-	var opts []fixturesub.Option
 	switch env("DIFFTEST_ERRORS", "0") {
 	case "1":
 		opts = append(opts, fixturesub.WithErrors())
