@@ -68,3 +68,44 @@ func TestSubgraphErrorsRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestSubgraphFailureCause: a fetch that fails in transport (here a 503
+// that is not GraphQL) reaches the client as the gateway's words, with no
+// address of the subgraph, unless the subgraph's errors are included
+// (include_errors, Apollo Router's include_subgraph_errors): then the
+// cause the log gives, the subgraph's URL in it, is in the message too.
+func TestSubgraphFailureCause(t *testing.T) {
+	down := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
+	})
+	opts := server.DefaultOptions()
+	def := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+		gatewaytest.WithHandler("users", down), gatewaytest.WithHandler("reviews", leakyReviews), gatewaytest.WithServerOptions(opts))
+	opts.IncludeSubgraphErrors = func(name string) bool { return name == "users" }
+	incl := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+		gatewaytest.WithHandler("users", down), gatewaytest.WithHandler("reviews", leakyReviews), gatewaytest.WithServerOptions(opts))
+	const generic = `"message":"HTTP fetch failed from 'users': 503: Service Unavailable"`
+	for _, tc := range []struct {
+		name  string
+		g     *gatewaytest.Gateway
+		want  string
+		leaks bool
+	}{
+		{"default", def, generic, false},
+		{"included", incl, `"message":"HTTP fetch failed from 'users': 503: Service Unavailable: http://127.0.0.1:`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, tc.g, `{ publicNote }`, "", nil)
+			body := string(resp.Body)
+			if !strings.Contains(body, tc.want) || !strings.Contains(body, `"code":"SUBREQUEST_HTTP_ERROR","serviceName":"users"`) {
+				t.Errorf("%s\nwant %s", body, tc.want)
+			}
+			if strings.Contains(body, "127.0.0.1") != tc.leaks {
+				t.Errorf("the subgraph's address in the answer: %v, want %v: %s", !tc.leaks, tc.leaks, body)
+			}
+			if tc.leaks && !strings.Contains(body, `answered status 503 (Content-Type \"text/plain; charset=utf-8\")"`) {
+				t.Errorf("the included message lacks the cause: %s", body)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,6 +40,11 @@ type FetchTiming struct {
 	// Code is "" on success, else the error code.
 	Code     string
 	Attempts int
+	// For a failed fetch: the plan's fetch (its id and Flatten path) and
+	// the cause (FetchError.Cause) the request's log line gives.
+	FetchID int
+	Path    []string
+	Error   string
 }
 
 // NewRequestInfo returns the RequestInfo of the request with this id.
@@ -133,7 +139,8 @@ func (r *RequestInfo) LogAttrs() []slog.Attr {
 	return attrs
 }
 
-// fetchList renders as a JSON array of {name, ms, code, attempts}.
+// fetchList renders as a JSON array of {name, ms, code, attempts}, and
+// for a failed fetch its fetch id, path and error.
 type fetchList []FetchTiming
 
 // MarshalJSON writes the list without reflection: it is on the path of
@@ -155,6 +162,18 @@ func (l fetchList) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, `,"attempts":`...)
 		b = strconv.AppendInt(b, int64(f.Attempts), 10)
+		if f.Code != "" {
+			b = append(b, `,"fetch":`...)
+			b = strconv.AppendInt(b, int64(f.FetchID), 10)
+			if f.Path != nil {
+				b = append(b, `,"path":`...)
+				b = appendJSONString(b, strings.Join(f.Path, "."))
+			}
+			if f.Error != "" {
+				b = append(b, `,"error":`...)
+				b = appendJSONString(b, f.Error)
+			}
+		}
 		b = append(b, '}')
 	}
 	return append(b, ']'), nil
