@@ -31,6 +31,27 @@ type RequestInfo struct {
 	hashed        bool
 	fetches       []FetchTiming
 	fetchBuf      [8]FetchTiming
+	labels        []Label
+}
+
+// SetLabels records the labels the hooks give the request's metrics.
+func (r *RequestInfo) SetLabels(l []Label) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.labels = l
+	r.mu.Unlock()
+}
+
+// Labels returns the labels SetLabels recorded (read only).
+func (r *RequestInfo) Labels() []Label {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.labels
 }
 
 // FetchTiming is one subgraph fetch of a request.
