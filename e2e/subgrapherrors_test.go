@@ -23,6 +23,22 @@ var leakyReviews = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 	_, _ = w.Write([]byte(`{"data":null,"errors":[{"message":"NullPointerException at com.corp.ReviewService:88","extensions":{"trace":"x"}}]}`))
 })
 
+// includePair starts two gateways with users and leakyReviews as the
+// subgraphs users and reviews: def with the default options (every
+// subgraph's errors redacted), incl including the errors of users.
+func includePair(t *testing.T, users http.Handler) (def, incl *gatewaytest.Gateway) {
+	t.Helper()
+	start := func(opts server.Options) *gatewaytest.Gateway {
+		return gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+			gatewaytest.WithHandler("users", users), gatewaytest.WithHandler("reviews", leakyReviews),
+			gatewaytest.WithServerOptions(opts))
+	}
+	opts := server.DefaultOptions()
+	def = start(opts)
+	opts.IncludeSubgraphErrors = func(name string) bool { return name == "users" }
+	return def, start(opts)
+}
+
 // TestSubgraphErrorsRedacted: by default the errors a subgraph writes
 // reach the client with a generic message, their path and code only; a
 // subgraph configured to include its errors passes them as written, the
@@ -34,14 +50,7 @@ func TestSubgraphErrorsRedacted(t *testing.T) {
 		`"extensions":{"code":"DB_UNAVAILABLE","exception":{"stacktrace":["at Pool.connect (/srv/app/db.js:12)"]},"host":"db-7.corp.internal","serviceName":"users"}}]}`
 	reviewsRedacted := `{"data":null,"errors":[{"message":"Subgraph errors redacted","extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"reviews"}}]}`
 
-	opts := server.DefaultOptions()
-	def := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
-		gatewaytest.WithHandler("users", leakyUsers), gatewaytest.WithHandler("reviews", leakyReviews),
-		gatewaytest.WithServerOptions(opts))
-	opts.IncludeSubgraphErrors = func(name string) bool { return name == "users" }
-	incl := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
-		gatewaytest.WithHandler("users", leakyUsers), gatewaytest.WithHandler("reviews", leakyReviews),
-		gatewaytest.WithServerOptions(opts))
+	def, incl := includePair(t, leakyUsers)
 	for _, tc := range []struct {
 		name  string
 		g     *gatewaytest.Gateway
@@ -78,12 +87,7 @@ func TestSubgraphFailureCause(t *testing.T) {
 	down := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
 	})
-	opts := server.DefaultOptions()
-	def := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
-		gatewaytest.WithHandler("users", down), gatewaytest.WithHandler("reviews", leakyReviews), gatewaytest.WithServerOptions(opts))
-	opts.IncludeSubgraphErrors = func(name string) bool { return name == "users" }
-	incl := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
-		gatewaytest.WithHandler("users", down), gatewaytest.WithHandler("reviews", leakyReviews), gatewaytest.WithServerOptions(opts))
+	def, incl := includePair(t, down)
 	const generic = `"message":"HTTP fetch failed from 'users': 503: Service Unavailable"`
 	for _, tc := range []struct {
 		name  string
