@@ -291,7 +291,8 @@ func (c *Client) Fetch(ctx context.Context, name string, req *executor.Request) 
 	}
 	timing := telemetry.FetchTiming{Subgraph: name, Duration: time.Since(start), Code: code, Attempts: attempt}
 	if failure != nil {
-		timing.Code, timing.FetchID, timing.Path, timing.Error = failure.Code, req.FetchID, req.Path, failure.Cause
+		timing.Code = failure.Code
+		timing.Failure = &telemetry.FetchFailure{FetchID: req.FetchID, Path: req.Path, Error: failure.Cause}
 		c.logFailure(ctx, sg, timing)
 	}
 	telemetry.RequestInfoFrom(ctx).AddFetch(timing)

@@ -42,7 +42,7 @@ func (l *failureLog) admit(now time.Time) (bool, int) {
 
 // logFailure writes the warning of a failed fetch, unless sg's failure
 // log holds it back: the request, the subgraph and its URL, the plan's
-// fetch and the cause.
+// fetch and the cause (f.Failure, which is set).
 func (c *Client) logFailure(ctx context.Context, sg *subgraph, f telemetry.FetchTiming) {
 	ok, suppressed := sg.failures.admit(time.Now())
 	if !ok {
@@ -53,11 +53,11 @@ func (c *Client) logFailure(ctx context.Context, sg *subgraph, f telemetry.Fetch
 		attrs = append(attrs, slog.String("request_id", ri.ID))
 	}
 	attrs = append(attrs, slog.String("subgraph", sg.name), slog.String("url", sg.url),
-		slog.Int("fetch", f.FetchID))
-	if f.Path != nil {
-		attrs = append(attrs, slog.String("path", strings.Join(f.Path, ".")))
+		slog.Int("fetch", f.Failure.FetchID))
+	if f.Failure.Path != nil {
+		attrs = append(attrs, slog.String("path", strings.Join(f.Failure.Path, ".")))
 	}
-	attrs = append(attrs, slog.String("code", f.Code), slog.String("error", f.Error), slog.Int("attempts", f.Attempts))
+	attrs = append(attrs, slog.String("code", f.Code), slog.String("error", f.Failure.Error), slog.Int("attempts", f.Attempts))
 	if suppressed > 0 {
 		attrs = append(attrs, slog.Int("not_logged_since_last", suppressed))
 	}

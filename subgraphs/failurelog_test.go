@@ -92,7 +92,7 @@ func TestFetchFailureSaysWhy(t *testing.T) {
 				t.Errorf("failure line %v, want request req-1, subgraph a at %s, fetch 2 at topProducts.@, %s, an error saying %q", l, host, tc.code, tc.cause)
 			}
 			f := ri.Fetches()
-			if len(f) != 1 || f[0].Code != tc.code || !strings.Contains(f[0].Error, tc.cause) || f[0].FetchID != 2 {
+			if len(f) != 1 || f[0].Code != tc.code || f[0].Failure == nil || !strings.Contains(f[0].Failure.Error, tc.cause) || f[0].Failure.FetchID != 2 {
 				t.Errorf("the request's fetches %+v, want one %s saying %q", f, tc.code, tc.cause)
 			}
 			var line syncbuf.Buffer
@@ -132,7 +132,8 @@ func TestFailureLogBounded(t *testing.T) {
 		_, _ = c.Fetch(telemetry.WithRequestInfo(context.Background(), ri), "a", &executor.Request{Body: []byte(`{"query":"{ a }"}`)})
 		// Refused, then failing fast once the breaker opens: either way
 		// with a cause.
-		if f := ri.Fetches(); len(f) != 1 || !strings.Contains(f[0].Error, "connection refused") && !strings.Contains(f[0].Error, "circuit breaker open") {
+		if f := ri.Fetches(); len(f) != 1 || f[0].Failure == nil ||
+			!strings.Contains(f[0].Failure.Error, "connection refused") && !strings.Contains(f[0].Failure.Error, "circuit breaker open") {
 			t.Fatalf("a request's fetches %+v, want the cause", f)
 		}
 	}

@@ -61,8 +61,15 @@ type FetchTiming struct {
 	// Code is "" on success, else the error code.
 	Code     string
 	Attempts int
-	// For a failed fetch: the plan's fetch (its id and Flatten path) and
-	// the cause (FetchError.Cause) the request's log line gives.
+	// Failure, for a failed fetch, says which and why; nil otherwise (a
+	// pointer, so that the fetches a request keeps stay small).
+	Failure *FetchFailure
+}
+
+// FetchFailure is what the request's log line says of a failed fetch:
+// the plan's fetch (its id and Flatten path, nil for a root fetch) and
+// the cause (executor.FetchError.Cause).
+type FetchFailure struct {
 	FetchID int
 	Path    []string
 	Error   string
@@ -183,17 +190,15 @@ func (l fetchList) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, `,"attempts":`...)
 		b = strconv.AppendInt(b, int64(f.Attempts), 10)
-		if f.Code != "" {
+		if ff := f.Failure; ff != nil {
 			b = append(b, `,"fetch":`...)
-			b = strconv.AppendInt(b, int64(f.FetchID), 10)
-			if f.Path != nil {
+			b = strconv.AppendInt(b, int64(ff.FetchID), 10)
+			if ff.Path != nil {
 				b = append(b, `,"path":`...)
-				b = appendJSONString(b, strings.Join(f.Path, "."))
+				b = appendJSONString(b, strings.Join(ff.Path, "."))
 			}
-			if f.Error != "" {
-				b = append(b, `,"error":`...)
-				b = appendJSONString(b, f.Error)
-			}
+			b = append(b, `,"error":`...)
+			b = appendJSONString(b, ff.Error)
 		}
 		b = append(b, '}')
 	}
