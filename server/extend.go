@@ -76,10 +76,12 @@ func (x *extensions) recordLabels(ctx context.Context) {
 		return
 	}
 	labels := make([]telemetry.Label, len(x.labels))
+	st.contextMu.RLock()
 	for i, name := range x.labels {
 		v, _ := st.context[name].(string)
 		labels[i] = telemetry.Label{Name: name, Value: v}
 	}
+	st.contextMu.RUnlock()
 	telemetry.RequestInfoFrom(ctx).SetLabels(labels)
 }
 
