@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"hash/maphash"
 	"net/http"
 	"strconv"
@@ -137,3 +138,100 @@ func (s *Server) refuseBatched(w http.ResponseWriter, r *http.Request, out []byt
 type batchAnswers struct{ bytes atomic.Int64 }
 
 type batchAnswersKey struct{}
+
+// clientBudget counts what each client's executions hold of the
+// execution memory budget (max_inflight_bytes). A reservation is held for
+// the whole execution, waits for slow subgraphs included, so a client
+// whose operations are slow (a subgraph that trickles its answer or never
+// sends it; an operation new to the plan cache reserves an eighth of the
+// budget) held all of it with a few requests, far under
+// max_inflight_per_client, and every other client waited behind it in the
+// budget's queue: 40 clients of one address asking a subgraph that
+// trickles its answer made real clients of the healthy subgraphs wait
+// 5 s (TestHostileSubgraph in make attack). A client's execution that
+// would take its holdings past clientShare of the budget now waits for
+// them to fall, in a queue of its own, not the budget's: the others always
+// find a quarter of the budget free of it. Its first execution always
+// runs, however heavy.
+type clientBudget struct {
+	mu   sync.Mutex
+	held map[string]*clientHold
+}
+
+// clientHold is one client's holdings; changed, when set, is closed (and
+// cleared) when they fall. An entry lives while the client holds
+// something or waits.
+type clientHold struct {
+	n       int64
+	waiters int
+	changed chan struct{}
+}
+
+// clientShare is the part of the execution budget one client may hold.
+func clientShare(budget int64) int64 { return budget - budget/4 }
+
+func newClientBudget() *clientBudget { return &clientBudget{held: map[string]*clientHold{}} }
+
+// take adds w to client's holdings once they hold nothing or w fits
+// within share, waiting for that; an error when ctx ends first.
+func (c *clientBudget) take(ctx context.Context, client string, w, share int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		h := c.held[client]
+		if h == nil {
+			h = &clientHold{}
+			c.held[client] = h
+		}
+		if h.n == 0 || h.n+w <= share {
+			h.n += w
+			return nil
+		}
+		if h.changed == nil {
+			h.changed = make(chan struct{})
+		}
+		ch := h.changed
+		h.waiters++
+		c.mu.Unlock()
+		var err error
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		c.mu.Lock()
+		h.waiters--
+		if err != nil {
+			c.forget(client, h)
+			return err
+		}
+	}
+}
+
+// release gives back w taken for client.
+func (c *clientBudget) release(client string, w int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := c.held[client]
+	if h == nil {
+		return
+	}
+	h.n -= w
+	if h.changed != nil {
+		close(h.changed)
+		h.changed = nil
+	}
+	c.forget(client, h)
+}
+
+// forget drops h, client's entry, once it holds nothing and nobody waits
+// on it. c.mu is held.
+func (c *clientBudget) forget(client string, h *clientHold) {
+	if h.n <= 0 && h.waiters == 0 {
+		delete(c.held, client)
+	}
+}
+
+// clientCtxKey holds the client (ClientOf) a request's executions count
+// against.
+type clientCtxKey struct{}

@@ -107,6 +107,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		reqerr.Write(w, contentType, err)
 		return
 	}
+	if client != "" && s.budgetHeld != nil {
+		r = r.WithContext(context.WithValue(r.Context(), clientCtxKey{}, client))
+	}
 	var reqs []request.Request
 	var batched bool
 	if boundary, ok := s.isUpload(r); ok {
