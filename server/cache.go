@@ -403,7 +403,7 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		}
 		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
 		var err error
-		if client, _ := ctx.Value(clientCtxKey{}).(string); client != "" {
+		if client := telemetry.RequestInfoFrom(ctx).LimitsClient(); client != "" {
 			// Past its share a client's execution waits in a queue of its
 			// own, not the budget's (clientBudget).
 			err = s.budgetHeld.take(ctx, client, w, clientShare(s.opts.MaxInflightBytes))

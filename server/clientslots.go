@@ -154,8 +154,17 @@ type batchAnswersKey struct{}
 // find a quarter of the budget free of it. Its first execution always
 // runs, however heavy.
 type clientBudget struct {
+	seed   maphash.Seed
+	shards [32]budgetShard
+}
+
+// budgetShard holds the clients of one shard of clientBudget (spread by
+// a seeded hash, as clientSlots: one lock for all would be taken twice by
+// every execution).
+type budgetShard struct {
 	mu   sync.Mutex
 	held map[string]*clientHold
+	_    [40]byte // a cache line each
 }
 
 // clientHold is one client's holdings; changed, when set, is closed (and
@@ -170,18 +179,29 @@ type clientHold struct {
 // clientShare is the part of the execution budget one client may hold.
 func clientShare(budget int64) int64 { return budget - budget/4 }
 
-func newClientBudget() *clientBudget { return &clientBudget{held: map[string]*clientHold{}} }
+func newClientBudget() *clientBudget {
+	c := &clientBudget{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].held = map[string]*clientHold{}
+	}
+	return c
+}
+
+func (c *clientBudget) shard(client string) *budgetShard {
+	return &c.shards[maphash.String(c.seed, client)%uint64(len(c.shards))]
+}
 
 // take adds w to client's holdings once they hold nothing or w fits
 // within share, waiting for that; an error when ctx ends first.
 func (c *clientBudget) take(ctx context.Context, client string, w, share int64) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	sh := c.shard(client)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	for {
-		h := c.held[client]
+		h := sh.held[client]
 		if h == nil {
 			h = &clientHold{}
-			c.held[client] = h
+			sh.held[client] = h
 		}
 		if h.n == 0 || h.n+w <= share {
 			h.n += w
@@ -192,17 +212,17 @@ func (c *clientBudget) take(ctx context.Context, client string, w, share int64) 
 		}
 		ch := h.changed
 		h.waiters++
-		c.mu.Unlock()
+		sh.mu.Unlock()
 		var err error
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
-		c.mu.Lock()
+		sh.mu.Lock()
 		h.waiters--
 		if err != nil {
-			c.forget(client, h)
+			sh.forget(client, h)
 			return err
 		}
 	}
@@ -210,9 +230,10 @@ func (c *clientBudget) take(ctx context.Context, client string, w, share int64) 
 
 // release gives back w taken for client.
 func (c *clientBudget) release(client string, w int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	h := c.held[client]
+	sh := c.shard(client)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	h := sh.held[client]
 	if h == nil {
 		return
 	}
@@ -221,17 +242,25 @@ func (c *clientBudget) release(client string, w int64) {
 		close(h.changed)
 		h.changed = nil
 	}
-	c.forget(client, h)
+	sh.forget(client, h)
 }
 
 // forget drops h, client's entry, once it holds nothing and nobody waits
-// on it. c.mu is held.
-func (c *clientBudget) forget(client string, h *clientHold) {
+// on it. sh.mu is held.
+func (sh *budgetShard) forget(client string, h *clientHold) {
 	if h.n <= 0 && h.waiters == 0 {
-		delete(c.held, client)
+		delete(sh.held, client)
 	}
 }
 
-// clientCtxKey holds the client (ClientOf) a request's executions count
-// against.
-type clientCtxKey struct{}
+// clients is the number of clients holding or waiting (tests).
+func (c *clientBudget) clients() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		n += len(sh.held)
+		sh.mu.Unlock()
+	}
+	return n
+}

@@ -99,7 +99,7 @@ func TestClientBudgetShare(t *testing.T) {
 	c.release("a", 150)
 	c.release("b", 70)
 	c.release("c", 10)
-	if len(c.held) != 0 {
-		t.Errorf("left after every release: %v", c.held)
+	if n := c.clients(); n != 0 {
+		t.Errorf("%d clients left after every release", n)
 	}
 }

@@ -108,7 +108,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if client != "" && s.budgetHeld != nil {
-		r = r.WithContext(context.WithValue(r.Context(), clientCtxKey{}, client))
+		telemetry.RequestInfoFrom(r.Context()).SetLimitsClient(client)
 	}
 	var reqs []request.Request
 	var batched bool
