@@ -81,6 +81,11 @@ func TestHostileSubgraph(t *testing.T) {
 			var served atomic.Int64
 			g := startServe(t, map[string]http.Handler{"products": hostileProducts(mode, &served)},
 				"subgraphs:\n  max_answer_bytes: 33554432\n  all:\n    timeout: 3s\n    max_response_bytes: 16777216\n    breaker: {enabled: false}\n")
+			// The gateway is in service: real clients asked before the
+			// attack (a client alone may use the whole execution budget).
+			warm := make(chan struct{})
+			time.AfterFunc(100*time.Millisecond, func() { close(warm) })
+			g.realClientsOf(1, warm, accountsQuery)
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			var answered atomic.Int64

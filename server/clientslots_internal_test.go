@@ -103,3 +103,26 @@ func TestClientBudgetShare(t *testing.T) {
 		t.Errorf("%d clients left after every release", n)
 	}
 }
+
+// TestClientBudgetAlone: a client alone (no other took from the budget
+// within othersWindow) is not held to its share: a load test, or every
+// caller behind a proxy the gateway does not trust, may use all of the
+// budget as before; once another client takes, the share binds.
+func TestClientBudgetAlone(t *testing.T) {
+	const share = 100
+	c := newClientBudget()
+	ctx := context.Background()
+	for _, w := range []int64{60, 60, 60} {
+		if err := c.take(ctx, "solo", w, share); err != nil {
+			t.Fatalf("a client alone was held: %v", err)
+		}
+	}
+	if err := c.take(ctx, "other", 10, share); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := c.take(cctx, "solo", 10, share); err == nil {
+		t.Error("past its share with another client about, a client was not held")
+	}
+}
