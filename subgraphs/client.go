@@ -81,7 +81,7 @@ type Client struct {
 	logger    *slog.Logger
 	// bufs holds *answer buffers, headers http.Header maps for requests
 	// sent through the pool (see send).
-	bufs    sync.Pool
+	bufs sync.Pool
 	// answers is shared by the answers being read and held
 	// (Config.MaxAnswerBytes); nil when unbounded.
 	answers *answerBudget
