@@ -335,3 +335,54 @@ func TestWebSocketControlFrameFlood(t *testing.T) {
 		t.Errorf("the gateway spent %v of CPU in 3s on control frames", cpu)
 	}
 }
+
+// TestWebSocketSetupFlood: the reconnect storm of a client that does not
+// wait for an answer: 20 goroutines of one caller upgrade, send
+// connection_init with a token and close at once. connect_rate's delayed
+// refusal does not slow it (nothing waits for the close): each setup
+// costs the gateway its upgrade and its token's verification, as a
+// request flood costs its parses, and is left to the rate limits and the
+// load balancer. Reported, not asserted.
+func TestWebSocketSetupFlood(t *testing.T) {
+	g := start(t, "", false)
+	init := maskedFrame(0x1, []byte(fmt.Sprintf(`{"type":"connection_init","payload":{"Authorization":"Bearer %s"}}`, token(t, "flooder"))))
+	if len(init) > 6+125 {
+		// maskedFrame writes a 7-bit length: a longer payload needs the
+		// 16-bit form.
+		p := init[6:]
+		init = append([]byte{0x81, 0x80 | 126, byte(len(p) >> 8), byte(len(p)), 0, 0, 0, 0}, p...)
+	}
+	up := fmt.Sprintf("GET /graphql HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n", g.addr)
+	var setups atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, err := net.Dial("tcp", g.addr)
+				if err != nil {
+					continue
+				}
+				_, _ = c.Write(append([]byte(up), init...))
+				_ = c.Close()
+				setups.Add(1)
+			}
+		}()
+	}
+	cpu0 := g.cpu()
+	realStop := make(chan struct{})
+	time.AfterFunc(3*time.Second, func() { close(realStop) })
+	lat, failed := g.realClients(4, realStop)
+	close(stop)
+	wg.Wait()
+	cpu := g.cpu() - cpu0
+	t.Logf("FIGURE WebSocket setup flood (no answer awaited): %d setups sent in 3s, gateway CPU %v (%v a setup), real clients: %d served, %d failed, p99 %v",
+		setups.Load(), cpu, cpu/time.Duration(max(setups.Load(), 1)), len(lat), failed, p99(lat))
+}
