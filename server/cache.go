@@ -403,7 +403,15 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		}
 		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
 		var err error
-		if !s.budget.TryAcquire(w) {
+		if client := telemetry.RequestInfoFrom(ctx).LimitsClient(); client != "" {
+			// Past its share a client's execution waits in a queue of its
+			// own, not the budget's (clientBudget).
+			err = s.budgetHeld.take(ctx, client, w, clientShare(s.opts.MaxInflightBytes))
+			if err == nil {
+				defer s.budgetHeld.release(client, w)
+			}
+		}
+		if err == nil && !s.budget.TryAcquire(w) {
 			// Counted while waiting: max_inflight_per_client binds while
 			// anyone waits here (Server.busy).
 			s.budgetWaiters.Add(1)

@@ -111,6 +111,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		reqerr.Write(w, contentType, err)
 		return
 	}
+	if client != "" && s.budgetHeld != nil {
+		telemetry.RequestInfoFrom(r.Context()).SetLimitsClient(client)
+	}
 	var reqs []request.Request
 	var batched bool
 	if boundary, ok := s.isUpload(r); ok {
