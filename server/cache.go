@@ -8,6 +8,7 @@ import (
 	"github.com/fedgate/gateway/telemetry"
 	"log/slog"
 	"net/http"
+	rtrace "runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -414,9 +415,11 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		if err == nil && !s.budget.TryAcquire(w) {
 			// Counted while waiting: max_inflight_per_client binds while
 			// anyone waits here (Server.busy).
+			wait := rtrace.StartRegion(ctx, regionWait)
 			s.budgetWaiters.Add(1)
 			err = s.budget.Acquire(ctx, w)
 			s.budgetWaiters.Add(-1)
+			wait.End()
 		}
 		if err != nil {
 			stats.Errors = 1
@@ -426,7 +429,9 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		defer s.budget.Release(w)
 	}
 	ectx, execSpan := s.startSpan(ctx, telemetry.SpanExecute)
+	region := rtrace.StartRegion(ectx, regionExecute)
 	out := executor.Execute(ectx, entry.plan, in, rt.transport, getBuffer())
+	region.End()
 	execSpan.End()
 	if ctx.Err() == nil {
 		entry.weight.Store(nextWeight(entry.weight.Load(), stats.SubgraphBytes*parsedFactor+int64(len(out))))
