@@ -230,6 +230,7 @@ func TestRegistrationsBoundedInRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.Register(ctx, res)
+		p.Wait() // the in-process cache applies a store asynchronously
 		if n, _ := srv.Client().Exists(ctx, apqKey(hashOf(q))).Result(); n == 1 {
 			stored++
 		}

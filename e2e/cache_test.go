@@ -12,7 +12,6 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/server"
-	"github.com/fedgate/gateway/subgraphs"
 )
 
 // TestResponsesGoldenThroughCaches runs every testdata/responses case
@@ -95,7 +94,7 @@ func cachedGatewayFor(t *testing.T, c *responseCase, o server.Options) *gatewayt
 			opts = append(opts,
 				gatewaytest.WithHandler("main", mainHandler()),
 				gatewaytest.WithHandler("side", sideHandler(c.fault)),
-				gatewaytest.WithClientOptions(subgraphs.Options{Timeout: faultTimeout}))
+				faultClient(c.fault))
 		}
 	}
 	return gatewaytest.Start(t, opts...)

@@ -28,6 +28,21 @@ const (
 	hangUpperTime = 10 * time.Second       // a hanging handler gives up by itself after this
 )
 
+// faultClient is the subgraph client of a fault test in mode: only a
+// hanging side has the short faultTimeout. Every other answer, main's
+// included, has the default timeout, so a loaded machine cannot turn a
+// slow answer into a timeout the case does not expect (CI saw main time
+// out at 300 ms and the whole answer become null).
+func faultClient(mode string) gatewaytest.Option {
+	cfg := subgraphs.DefaultConfig()
+	if mode == faultHang {
+		side := cfg.All
+		side.Timeout = faultTimeout
+		cfg.Overrides = map[string]subgraphs.Settings{"side": side}
+	}
+	return gatewaytest.WithClientOptions(subgraphs.Options{Config: &cfg})
+}
+
 // mainHandler answers every request with the same two things; the gateway
 // renders only what the client selected.
 func mainHandler() http.Handler {
@@ -126,7 +141,7 @@ func TestFaultsCostOnlyTheirFields(t *testing.T) {
 				gatewaytest.WithSupergraph(string(sdl)),
 				gatewaytest.WithHandler("main", mainHandler()),
 				gatewaytest.WithHandler("side", sideHandler(tc.mode)),
-				gatewaytest.WithClientOptions(subgraphs.Options{Timeout: faultTimeout}))
+				faultClient(tc.mode))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			start := time.Now()

@@ -18,7 +18,6 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	goldenfile "github.com/fedgate/gateway/internal/golden"
-	"github.com/fedgate/gateway/subgraphs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/responses")
@@ -108,7 +107,7 @@ func gatewayFor(t *testing.T, c *responseCase) *gatewaytest.Gateway {
 		opts = append(opts,
 			gatewaytest.WithHandler("main", mainHandler()),
 			gatewaytest.WithHandler("side", sideHandler(c.fault)),
-			gatewaytest.WithClientOptions(subgraphs.Options{Timeout: faultTimeout}))
+			faultClient(c.fault))
 	}
 	return gatewaytest.Start(t, opts...)
 }

@@ -88,6 +88,7 @@ func (e *execution) contextEntityFetch(n *planner.Flatten) {
 		go func(groups []*contextGroup, batches []*entityBatch) {
 			defer wg.Done()
 			defer func() { <-slots }()
+			defer e.containPanic()
 			e.aliasedContextCall(n, paths, groups, batches)
 		}(groups[start:end], batches[start:end])
 	}
@@ -108,6 +109,7 @@ func (e *execution) contextCalls(n *planner.Flatten, paths [][]string, groups []
 			defer wg.Done()
 			defer func() { <-slots }()
 			defer batch.release()
+			defer e.containPanic()
 			e.fetchEntities(n, paths, batch, false, vars)
 		}(batches[i], []byte(g.vars))
 	}
@@ -392,4 +394,14 @@ func appendContextValue(buf []byte, v *jsonvalue.Value, fields []*planner.Requir
 	}
 	// null: the value is null.
 	return v.AppendJSON(buf), true
+}
+
+// containPanic, deferred in a goroutine of the execution, keeps a panic
+// there (a hook's at a Subgraph stage, inside the transport) to this
+// request as an error of the response, as a Parallel branch and a
+// deferred part do: uncaught in a goroutine, it ends the process.
+func (e *execution) containPanic() {
+	if p := recover(); p != nil {
+		e.addError(&Error{Message: "internal error executing the plan", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}})
+	}
 }

@@ -138,6 +138,10 @@ func (s *Server) hookShareKey(ctx context.Context) string {
 		return k.sum()
 	}
 	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil {
+		// A shared computation may read it while its first caller's
+		// request runs a stage that writes it (contextMu).
+		st.contextMu.RLock()
+		defer st.contextMu.RUnlock()
 		k.field(st.method)
 		k.field(st.path)
 		for _, v := range []any{st.context, st.claims} {
@@ -171,6 +175,8 @@ func (s *Server) declaredState(ctx context.Context, k *keyHasher, v *hooks.Vary)
 	}
 	var claims, hctx map[string]any
 	if st != nil {
+		st.contextMu.RLock()
+		defer st.contextMu.RUnlock()
 		claims, hctx = st.claims, st.context
 	}
 	k.count(len(v.Claims))

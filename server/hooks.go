@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/fedgate/gateway/auth"
@@ -26,6 +27,14 @@ type hookState struct {
 	id, method, path string
 	claims           map[string]any
 	context          map[string]any
+	// contextMu guards context between stages that run at once: the
+	// Subgraph stages share it (they only read, or bring their own
+	// locking), every other stage holds it alone. An incremental
+	// (@defer) answer runs SupergraphResponse on each part while the
+	// next parts' fetches run their Subgraph stages; without it, a
+	// coprocessor's context rewrite (or a Go hook's write) beside their
+	// reads ended the process: concurrent map iteration and map write.
+	contextMu sync.RWMutex
 }
 
 type hookStateKey struct{}
@@ -130,6 +139,13 @@ func (x *extensions) run(ctx context.Context, call *hooks.Call) error {
 		s = &hookState{id: newRequestID(), context: map[string]any{}}
 	}
 	call.ID, call.Method, call.Path, call.Claims, call.Context = s.id, s.method, s.path, s.claims, s.context
+	if call.Stage == hooks.SubgraphRequest || call.Stage == hooks.SubgraphResponse {
+		s.contextMu.RLock()
+		defer s.contextMu.RUnlock()
+	} else {
+		s.contextMu.Lock()
+		defer s.contextMu.Unlock()
+	}
 	if x.sdl != nil {
 		call.SDL = x.sdl()
 	}
@@ -346,7 +362,8 @@ func withHookState(ctx context.Context, r *http.Request) context.Context {
 	if st == nil {
 		return ctx
 	}
-	op := *st
-	op.context = maps.Clone(st.context)
-	return context.WithValue(ctx, hookStateKey{}, &op)
+	st.contextMu.RLock()
+	op := &hookState{id: st.id, method: st.method, path: st.path, claims: st.claims, context: maps.Clone(st.context)}
+	st.contextMu.RUnlock()
+	return context.WithValue(ctx, hookStateKey{}, op)
 }

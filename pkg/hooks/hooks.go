@@ -93,7 +93,10 @@ type Call struct {
 	// Context is shared by every stage of one request (and every hook):
 	// a place for a hook's own values. It is not safe for concurrent
 	// use from Subgraph stages, which may run in parallel: a hook that
-	// writes to it there must bring its own locking.
+	// writes to it there must bring its own locking. The other stages
+	// never run beside a Subgraph stage's hooks (not even the
+	// SupergraphResponse of a @defer answer's parts), so they may write
+	// it freely.
 	Context map[string]any
 }
 
