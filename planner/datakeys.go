@@ -10,9 +10,13 @@ import (
 // response tree.
 //
 // Client fields keep their response key. Fields the planner adds for itself
-// (key fields, @requires inputs) keep their own name when no client field
-// of the operation uses that response key for another field, and otherwise
-// move to the reserved namespace: ReservedPrefix + tag + "_" + name. A
+// (key fields, @requires and context inputs) keep their own name when no
+// client field of the operation uses that response key for another field;
+// otherwise they take a response key under which the client selects that
+// very field (same arguments) and nothing else, so that the two share one
+// value and an error at it names a key the client asked it under; failing
+// that they move to the reserved namespace: ReservedPrefix + tag + "_" +
+// name. A
 // client response key that itself starts with ReservedPrefix, or a client
 // alias named __typename, is moved there too ("c" tag), so no client alias
 // can reach a key the gateway uses: a representation never carries a value
