@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -9,9 +10,13 @@ import (
 // response tree.
 //
 // Client fields keep their response key. Fields the planner adds for itself
-// (key fields, @requires inputs) keep their own name when no client field
-// of the operation uses that response key for another field, and otherwise
-// move to the reserved namespace: ReservedPrefix + tag + "_" + name. A
+// (key fields, @requires and context inputs) keep their own name when no
+// client field of the operation uses that response key for another field;
+// otherwise they take a response key under which the client selects that
+// very field (same arguments) and nothing else, so that the two share one
+// value and an error at it names a key the client asked it under; failing
+// that they move to the reserved namespace: ReservedPrefix + tag + "_" +
+// name. A
 // client response key that itself starts with ReservedPrefix, or a client
 // alias named __typename, is moved there too ("c" tag), so no client alias
 // can reach a key the gateway uses: a representation never carries a value
@@ -55,6 +60,9 @@ type dataKeys struct {
 	// data key; another identity of the same name gets a reserved key.
 	claimed  map[string]string
 	reserved map[string]string
+	// aliased holds the client response key a planner field identity
+	// shares (clientAlias).
+	aliased map[string]string
 }
 
 func newDataKeys(op *Operation) *dataKeys { return &dataKeys{op: op} }
@@ -92,6 +100,43 @@ func (d *dataKeys) clientUses(name, args string) bool {
 
 func identity(name, args string) string { return name + "(" + args + ")" }
 
+// clientAlias returns a response key under which the client selects
+// name(args) and nothing else anywhere in the operation (the first in
+// sorted order), when no planner field of another identity took it: the
+// planner's field of that identity can share its data, as it shares the
+// data of a client field selected under its own name.
+func (d *dataKeys) clientAlias(name, args, id string) (string, bool) {
+	if k, ok := d.aliased[id]; ok {
+		return k, true
+	}
+	var keys []string
+	for k, fields := range d.clientKeys {
+		if k == name || k == "__typename" || strings.HasPrefix(k, ReservedPrefix) {
+			continue
+		}
+		same := len(fields) > 0
+		for _, f := range fields {
+			if f.Name != name || argsString(f.Arguments) != args {
+				same = false
+				break
+			}
+		}
+		if c, taken := d.claimed[k]; same && (!taken || c == id) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return "", false
+	}
+	slices.Sort(keys)
+	d.claimed[keys[0]] = id
+	if d.aliased == nil {
+		d.aliased = map[string]string{}
+	}
+	d.aliased[id] = keys[0]
+	return keys[0], true
+}
+
 func containsString(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -103,7 +148,8 @@ func containsString(list []string, s string) bool {
 
 // key returns the data key of a planner field name(args): its name when no
 // client response key of the operation means something else by it, else a
-// reserved key, the same one for every position of the plan.
+// response key under which the client selects that very field (and nothing
+// else), else a reserved key; the same one for every position of the plan.
 func (d *dataKeys) key(name string, args string) string {
 	if name == "__typename" {
 		return name
@@ -119,6 +165,13 @@ func (d *dataKeys) key(name string, args string) string {
 		}
 	}
 	if k, ok := d.reserved[id]; ok {
+		return k
+	}
+	if k, ok := d.clientAlias(name, args, id); ok {
+		// The data the client's own field holds under its alias: an
+		// error of the subgraph at the field is then reported at a key
+		// the client selected that field under, not at the name, which
+		// the client uses for another field.
 		return k
 	}
 	if d.reserved == nil {

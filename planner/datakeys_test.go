@@ -1,6 +1,10 @@
 package planner
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
 
 func TestClientDataKey(t *testing.T) {
 	cases := []struct{ key, name, want string }{
@@ -37,6 +41,36 @@ func TestPlannerDataKeys(t *testing.T) {
 		{"upc", "", "_fed_k0_upc"},                   // stable
 		{"__typename", "", "__typename"},
 		{"_fed_k0_upc", "", "_fed_k3__fed_k0_upc"}, // a schema field in the reserved namespace
+	}
+	for _, c := range cases {
+		if got := d.key(c.name, c.args); got != c.want {
+			t.Errorf("key(%s(%s)) = %q, want %q", c.name, c.args, got, c.want)
+		}
+	}
+}
+
+// TestPlannerDataKeysClientAlias: a planner field whose name the client
+// uses for another field shares the data key under which the client
+// selects that very field, so that a subgraph error at it is reported at
+// the client's key, not at the other field's.
+func TestPlannerDataKeysClientAlias(t *testing.T) {
+	op := &Operation{Selection: &SelectionSet{ByType: []*TypeFields{{Type: "User", Fields: []*Field{
+		{ResponseKey: "locale", Name: "__typename"},
+		{ResponseKey: "a2", Name: "locale"},
+		{ResponseKey: "b1", Name: "region"},
+		{ResponseKey: "region", Name: "id"},
+		{ResponseKey: "b1", Name: "id"}, // b1 means two fields
+		{ResponseKey: "price", Name: "name"},
+		{ResponseKey: "p9", Name: "price", Arguments: ast.ArgumentList{{Name: "currency", Value: &ast.Value{Kind: ast.EnumValue, Raw: "EUR"}}}},
+	}}}}}
+	d := newDataKeys(op)
+	cases := []struct{ name, args, want string }{
+		{"locale", "", "a2"},             // the client's locale is __typename, its a2 is locale
+		{"locale", "", "a2"},             // stable
+		{"region", "", "_fed_k0_region"}, // b1 is region and id: no alias of region alone
+		{"price", "", "_fed_k1_price"},   // the client's p9 has other arguments
+		{"price", "currency:EUR", "p9"},  // ... and is this one
+		{"a2", "", "_fed_k2_a2"},         // a field named a2: the client's a2 is locale
 	}
 	for _, c := range cases {
 		if got := d.key(c.name, c.args); got != c.want {
