@@ -99,7 +99,7 @@ func TestSpoolBudgetAcrossRequests(t *testing.T) {
 	const size, requests = 64 << 10, 4
 	for _, mode := range spoolModes {
 		t.Run(mode.name, func(t *testing.T) {
-			budget := NewSpoolBudget(size*5/2) // room for two files
+			budget := NewSpoolBudget(size * 5 / 2) // room for two files
 			body, boundary, _ := spoolBody(t, size)
 			errs := make(chan error, requests)
 			answered := make(chan struct{})
