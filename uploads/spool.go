@@ -51,7 +51,7 @@ func (b *SpoolBudget) give(n int64) {
 
 func spoolFull(max int64) *reqerr.Error {
 	return &reqerr.Error{Code: CodeSpoolFull, Status: http.StatusServiceUnavailable,
-		Message: fmt.Sprintf("the gateway is holding %d bytes of uploaded files for other requests; retry later", max)}
+		Message: fmt.Sprintf("the gateway's spool of uploaded files that wait for a later fetch (%d bytes for all requests) is full; retry later", max)}
 }
 
 // spoolFile is an unlinked temporary file: written once, then read by
