@@ -67,6 +67,7 @@ func TestParseErrors(t *testing.T) {
 		{"negative timeout", "server:\n  request_timeout: -1s\n", "server.request_timeout:"},
 		{"bad duration", "server:\n  shutdown_timeout: soon\n", `line 2: server.shutdown_timeout: "soon" is not a duration`},
 		{"negative size", "server:\n  max_body_bytes: -5\n", "line 2: server.max_body_bytes: must be positive"},
+		{"negative spool budget", "uploads:\n  enabled: true\n  max_spool_bytes: -1\n", "uploads.max_spool_bytes: must not be negative"},
 		{"zero planning budget", "server:\n  max_planning_options: 0\n", "server.max_planning_options: must be at least 1"},
 		{"word for a number", "server:\n  max_batch: many\n", "line 2: server.max_batch: want a whole number, got many"},
 		{"list for a bool", "server:\n  playground: [1]\n", "line 2: server.playground: want true or false"},

@@ -115,6 +115,7 @@ var zeroNumberMeansNone = map[string]bool{
 	"cache.apq.max_document_bytes":                          true, // no size cap on registered documents
 	"cache.apq.max_redis_bytes":                             true, // no bound on the documents registered in Redis
 	"telemetry.tracing.sampling":                            true, // no new trace recorded
+	"uploads.max_spool_bytes":                               true, // no process-wide spool budget
 }
 
 // numberKeys lists the integer and float keys under prefix as keys does.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dustin/go-humanize"
 	"github.com/fedgate/gateway/config"
 	"github.com/goccy/go-yaml"
 )
@@ -153,16 +154,35 @@ func TestManifests(t *testing.T) {
 		if spool == "" {
 			spool = "/tmp"
 		}
-		writable := false
+		writable := ""
 		mounts, _ := c.get("volumeMounts").([]any)
 		for _, m := range mounts {
 			mo := object(m.(map[string]any))
 			if readOnly, _ := mo.get("readOnly").(bool); mo.str("mountPath") == spool && !readOnly {
-				writable = true
+				writable = mo.str("name")
 			}
 		}
-		if !writable {
+		if writable == "" {
 			t.Errorf("readOnlyRootFilesystem, and no writable volume at %s for upload spool files", spool)
+		}
+		// The spool, bounded for all requests by uploads.max_spool_bytes,
+		// fits the volume: past an emptyDir's sizeLimit the pod is evicted.
+		vols, _ := dep.get("spec", "template", "spec", "volumes").([]any)
+		for _, v := range vols {
+			vo := object(v.(map[string]any))
+			if vo.str("name") != writable || vo.get("emptyDir") == nil {
+				continue
+			}
+			limit := vo.str("emptyDir", "sizeLimit")
+			n, err := humanize.ParseBytes(limit)
+			switch {
+			case limit == "":
+				// no limit: the node's disk
+			case err != nil:
+				t.Errorf("emptyDir %s sizeLimit %q: %v", writable, limit, err)
+			case cfg.Uploads.MaxSpoolBytes <= 0 || uint64(cfg.Uploads.MaxSpoolBytes) > n: // checked off too: turning uploads on must not evict
+				t.Errorf("uploads.max_spool_bytes %d does not fit the spool volume's sizeLimit %s", cfg.Uploads.MaxSpoolBytes, limit)
+			}
 		}
 	}
 	grace, _ := dep.get("spec", "template", "spec", "terminationGracePeriodSeconds").(uint64)

@@ -369,8 +369,11 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if err := uploadError(ctx); err != nil {
 		// A file over a limit or a stalled body: no subgraph got the
 		// file whole, and the client hears why.
-		if reqerr.Status(err) == http.StatusRequestTimeout {
+		switch reqerr.Status(err) {
+		case http.StatusRequestTimeout:
 			h.Set("Connection", "close")
+		case http.StatusServiceUnavailable: // the spool budget is spent
+			h.Set("Retry-After", s.retryAfter())
 		}
 		return nil, 0, err
 	}

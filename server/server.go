@@ -284,6 +284,8 @@ type Server struct {
 	slots *clientSlots
 	// reading is the budget of the bodies being read (nil: none).
 	reading *request.Budget
+	// spool is the budget of the upload bytes spooled at once (nil: none).
+	spool *uploads.SpoolBudget
 	// mux routes the public paths (routes).
 	mux *http.ServeMux
 	// wall repeats the rate limit's refusals before the body is read.
@@ -365,6 +367,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
+		spool:        uploads.NewSpoolBudget(opts.Uploads.MaxSpoolBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()
 	s.slots = newClientSlots(opts.HTTP.MaxInflightPerClient)

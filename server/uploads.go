@@ -55,7 +55,7 @@ func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary s
 		end: time.Now().Add(cfg.Timeout)}
 	// The operations part is read as a JSON body is: under the memory
 	// budget of the bodies being read.
-	u, err := uploads.Parse(body, boundary, cfg, uploads.ParseOptions{MaxOperations: maxOps,
+	u, err := uploads.Parse(body, boundary, cfg, uploads.ParseOptions{MaxOperations: maxOps, Spool: s.spool,
 		ReadOperations: func(r io.Reader, limit int64) ([]byte, error) { return request.ReadAll(r, limit, s.reading) }})
 	if err != nil {
 		if reqerr.Status(err) == http.StatusRequestTimeout {

@@ -66,6 +66,7 @@ func multipartBody(t *testing.T, parts ...part) (*bytes.Buffer, string) {
 
 type uploadAnswer struct {
 	status int
+	header http.Header
 	body   struct {
 		Data   map[string]json.RawMessage `json:"data"`
 		Errors []struct {
@@ -100,7 +101,7 @@ func postUpload(t *testing.T, g *gatewaytest.Gateway, body io.Reader, contentTyp
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	a := &uploadAnswer{status: resp.StatusCode, raw: string(raw)}
+	a := &uploadAnswer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	if err := json.Unmarshal(raw, &a.body); err != nil {
 		t.Fatalf("answer is not JSON: %v: %s", err, raw)
 	}
@@ -157,12 +158,7 @@ func TestUploadSeveralFetches(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			q := `mutation($a: Upload!, $b: Upload!) { x: uploadProductImage(upc: "1", file: $a) { sha256 } ` +
-				`r: addReview(productUpc: "1", authorId: "1", body: "ok", rating: 5) { rating } ` +
-				`z: uploadProductImage(upc: "2", file: $b) { sha256 } }`
-			ops, _ := json.Marshal(map[string]any{"query": q, "variables": json.RawMessage(c.vars)})
-			parts := append([]part{{name: "operations", body: string(ops)}, {name: "map", body: c.m}}, c.parts...)
-			body, ct := multipartBody(t, parts...)
+			body, ct := threeFetchesBody(t, c.vars, c.m, c.parts...)
 			ans := postUpload(t, g, body, ct, true)
 			if ans.status != 200 || len(ans.body.Errors) > 0 {
 				t.Fatalf("status %d: %s", ans.status, ans.raw)
@@ -172,6 +168,53 @@ func TestUploadSeveralFetches(t *testing.T) {
 			_ = json.Unmarshal(ans.body.Data["z"], &z)
 			if x.Sha256 != c.x || z.Sha256 != c.z {
 				t.Fatalf("x %s z %s: %s", x.Sha256, z.Sha256, ans.raw)
+			}
+		})
+	}
+}
+
+// threeFetchesBody is a multipart request of a mutation whose fetches
+// are products (file $a), reviews, products (file $b): with files, a
+// file spooled (out of order, or sent twice).
+func threeFetchesBody(t *testing.T, vars, m string, files ...part) (*bytes.Buffer, string) {
+	t.Helper()
+	q := `mutation($a: Upload!, $b: Upload!) { x: uploadProductImage(upc: "1", file: $a) { sha256 } ` +
+		`r: addReview(productUpc: "1", authorId: "1", body: "ok", rating: 5) { rating } ` +
+		`z: uploadProductImage(upc: "2", file: $b) { sha256 } }`
+	ops, _ := json.Marshal(map[string]any{"query": q, "variables": json.RawMessage(vars)})
+	return multipartBody(t, append([]part{{name: "operations", body: string(ops)}, {name: "map", body: m}}, files...)...)
+}
+
+// TestUploadSpoolBudget: with uploads.max_spool_bytes below what a
+// request spools, the request is answered 503 UPLOAD_SPOOL_FULL with
+// Retry-After (not a hang, not a 500), and the budget is given back: a
+// request whose spool fits is served after it.
+func TestUploadSpoolBudget(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.MaxSpoolBytes = 100_000
+	g := uploadGateway(t, cfg)
+	for _, c := range []struct {
+		name, vars, m string
+		files         func(size int) []part
+	}{
+		{"out of order", `{"a":null,"b":null}`, `{"1":["variables.b"],"0":["variables.a"]}`, func(size int) []part {
+			return []part{{name: "1", filename: "b", body: strings.Repeat("b", size)}, {name: "0", filename: "a", body: "a"}}
+		}},
+		{"one file twice", `{"a":null,"b":null}`, `{"0":["variables.a","variables.b"]}`, func(size int) []part {
+			return []part{{name: "0", filename: "a", body: strings.Repeat("a", size)}}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body, ct := threeFetchesBody(t, c.vars, c.m, c.files(300_000)...)
+			ans := postUpload(t, g, body, ct, true)
+			if ans.status != http.StatusServiceUnavailable || ans.code() != uploads.CodeSpoolFull || ans.header.Get("Retry-After") == "" {
+				t.Fatalf("over the spool budget: status %d, Retry-After %q: %.300s", ans.status, ans.header.Get("Retry-After"), ans.raw)
+			}
+			for range 3 { // the budget came back, each time
+				body, ct = threeFetchesBody(t, c.vars, c.m, c.files(90_000)...)
+				if ans = postUpload(t, g, body, ct, true); ans.status != 200 || len(ans.body.Errors) > 0 {
+					t.Fatalf("within the spool budget: status %d: %.300s", ans.status, ans.raw)
+				}
 			}
 		})
 	}

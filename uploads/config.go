@@ -30,11 +30,17 @@ type Config struct {
 	// in unlinked temporary files; empty is the system's temporary
 	// directory.
 	SpoolDir string `yaml:"spool_dir"`
+	// MaxSpoolBytes caps the bytes spooled by all requests of the
+	// process together (MaxTotalBytes caps one request's); a request
+	// whose spool would go past it gets 503 UPLOAD_SPOOL_FULL. 0 is no
+	// process-wide cap.
+	MaxSpoolBytes int64 `yaml:"max_spool_bytes"`
 }
 
 // DefaultConfig is off, with the limits used when it is turned on.
 func DefaultConfig() Config {
-	return Config{MaxFileBytes: 10 << 20, MaxFiles: 5, MaxTotalBytes: 50 << 20, Timeout: 5 * time.Minute}
+	return Config{MaxFileBytes: 10 << 20, MaxFiles: 5, MaxTotalBytes: 50 << 20, Timeout: 5 * time.Minute,
+		MaxSpoolBytes: 256 << 20}
 }
 
 // Validate reports limits that can not work.
@@ -53,6 +59,8 @@ func (c Config) Validate() error {
 		return errors.New("timeout: must be positive")
 	case c.IdleTimeout < 0:
 		return errors.New("idle_timeout: must not be negative")
+	case c.MaxSpoolBytes < 0:
+		return errors.New("max_spool_bytes: must not be negative (0 is no process-wide cap)")
 	}
 	return nil
 }

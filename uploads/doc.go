@@ -23,7 +23,10 @@
 //     are spooled to an unlinked temporary file (bounded by the total
 //     limit) and read from there later; a file needed by several fetches
 //     is teed to such a file while it streams to the first. Files nobody
-//     needs are read and dropped.
+//     needs are read and dropped. The spool bytes of all requests
+//     together come from one SpoolBudget (max_spool_bytes), taken as they
+//     are written, given back when the spool file is closed; past it the
+//     request fails at once with 503 (CodeSpoolFull).
 //   - Limits (Config): bytes per file, files, bytes in total, the time the
 //     whole body may take and how long it may stall. A file over its limit
 //     stops the reading at once: the subgraph's request is aborted

@@ -20,6 +20,7 @@ const (
 	CodeBadMap         = "UPLOAD_MAP_INVALID"         // 400: the map does not fit the operation
 	CodeBatch          = "UPLOAD_BATCH_NOT_SUPPORTED" // 400: operations is an array
 	CodeRequestTimeout = "REQUEST_TIMEOUT"            // 408: the body stalled or took too long
+	CodeSpoolFull      = "UPLOAD_SPOOL_FULL"          // 503: the process's spool budget (max_spool_bytes) is spent
 )
 
 // IsUploadError reports an error of this package: a refusal of the

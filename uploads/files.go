@@ -1,9 +1,7 @@
 package uploads
 
 import (
-	"errors"
 	"io"
-	"os"
 	"sync"
 )
 
@@ -43,7 +41,7 @@ func (u *Upload) open(f *file) (io.Reader, func(), error) {
 		var tee *spoolFile
 		var r io.Reader = src
 		if f.refs.Load() > 1 {
-			if tee, err = newSpool(u.cfg.SpoolDir); err != nil {
+			if tee, err = u.newSpool(); err != nil {
 				u.body.Unlock()
 				return nil, nil, u.fail(err)
 			}
@@ -98,7 +96,7 @@ func (u *Upload) skip(g *file, src io.Reader) error {
 		_, err := io.Copy(io.Discard, src)
 		return err
 	}
-	sp, err := newSpool(u.cfg.SpoolDir)
+	sp, err := u.newSpool()
 	if err != nil {
 		return u.fail(err)
 	}
@@ -135,37 +133,4 @@ func (l *limited) Read(p []byte) (int, error) {
 		return n, l.u.fail(readError(err))
 	}
 	return n, err
-}
-
-// spoolFile is an unlinked temporary file: written once, then read by
-// any number of readers at once.
-type spoolFile struct {
-	f    *os.File
-	size int64
-}
-
-func newSpool(dir string) (*spoolFile, error) {
-	f, err := os.CreateTemp(dir, "fedgate-upload-*")
-	if err != nil {
-		return nil, errors.Join(errSpool, err)
-	}
-	// Unlinked at once (where the system allows): nothing is left behind
-	// if the process dies.
-	_ = os.Remove(f.Name())
-	return &spoolFile{f: f}, nil
-}
-
-var errSpool = errors.New("uploads: spool file")
-
-func (s *spoolFile) Write(p []byte) (int, error) {
-	n, err := s.f.Write(p)
-	s.size += int64(n)
-	return n, err
-}
-
-func (s *spoolFile) reader() io.Reader { return io.NewSectionReader(s.f, 0, s.size) }
-
-func (s *spoolFile) Close() error {
-	_ = os.Remove(s.f.Name())
-	return s.f.Close()
 }

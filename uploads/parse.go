@@ -40,6 +40,8 @@ type Upload struct {
 	mr   *multipart.Reader
 	// total counts the file bytes read (under body).
 	total int64
+	// spool is the process's spool budget (nil: none).
+	spool *SpoolBudget
 
 	mu  sync.Mutex
 	err error // the first failure (Err)
@@ -69,13 +71,16 @@ type ParseOptions struct {
 	// limit bytes), say under the memory budget of the bodies being
 	// read; its errors are returned as they are.
 	ReadOperations func(r io.Reader, limit int64) ([]byte, error)
+	// Spool is the spool budget shared by the process's uploads
+	// (NewSpoolBudget of Config.MaxSpoolBytes); nil is none.
+	Spool *SpoolBudget
 }
 
 // Parse reads the operations and map parts of a multipart request whose
 // body is body and boundary boundary, the first two parts in that order
 // (spec). The files are left in body for the fetches that send them.
 func Parse(body io.Reader, boundary string, cfg Config, opts ParseOptions) (*Upload, error) {
-	u := &Upload{cfg: cfg, byName: map[string]*file{}, mr: multipart.NewReader(body, boundary)}
+	u := &Upload{cfg: cfg, byName: map[string]*file{}, mr: multipart.NewReader(body, boundary), spool: opts.Spool}
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
 	u.nonce = hex.EncodeToString(nonce[:])
@@ -299,7 +304,7 @@ func (u *Upload) fail(err error) error {
 	return u.err
 }
 
-// Close releases the spooled files.
+// Close releases the spooled files and their bytes of the spool budget.
 func (u *Upload) Close() error {
 	var errs []error
 	for _, f := range u.files {
