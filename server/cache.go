@@ -391,32 +391,12 @@ func joinValues(vs []string) string {
 func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in executor.Input) ([]byte, int, executor.Stats) {
 	var stats executor.Stats
 	in.Stats = &stats
-	if s.budget != nil {
-		w := entry.weight.Load()
-		if w == 0 {
-			// A plan not run yet: a cautious guess, so that a burst of a
-			// new operation cannot take the whole budget at once.
-			w = s.opts.MaxInflightBytes / 8
-		}
-		if b, _ := ctx.Value(batchAnswersKey{}).(*batchAnswers); b != nil {
-			w += b.bytes.Load() // the answers the batch holds (batchAnswers)
-		}
-		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
-		var err error
-		if !s.budget.TryAcquire(w) {
-			// Counted while waiting: max_inflight_per_client binds while
-			// anyone waits here (Server.busy).
-			s.budgetWaiters.Add(1)
-			err = s.budget.Acquire(ctx, w)
-			s.budgetWaiters.Add(-1)
-		}
-		if err != nil {
-			stats.Errors = 1
-			e := &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting to execute", Status: http.StatusServiceUnavailable}
-			return reqerr.Body(e), e.Status, stats
-		}
-		defer s.budget.Release(w)
+	release, err := s.reserve(ctx, entry)
+	if err != nil {
+		stats.Errors = 1
+		return reqerr.Body(err), err.Status, stats
 	}
+	defer release()
 	ectx, execSpan := s.startSpan(ctx, telemetry.SpanExecute)
 	out := executor.Execute(ectx, entry.plan, in, rt.transport, getBuffer())
 	execSpan.End()
@@ -424,6 +404,42 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		entry.weight.Store(nextWeight(entry.weight.Load(), stats.SubgraphBytes*parsedFactor+int64(len(out))))
 	}
 	return out, http.StatusOK, stats
+}
+
+// errWaitEnded answers a request that ended while waiting for the
+// execution memory budget.
+var errWaitEnded = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting to execute", Status: http.StatusServiceUnavailable}
+
+// reserve takes what an execution of entry's plan is expected to hold
+// from the execution memory budget (max_inflight_bytes), waiting for it
+// until ctx ends; release gives it back. Every execution of a client
+// request reserves: one body (run) and an incremental answer (@defer,
+// incrementalRun) alike.
+func (s *Server) reserve(ctx context.Context, entry *planEntry) (release func(), err *reqerr.Error) {
+	if s.budget == nil {
+		return func() {}, nil
+	}
+	w := entry.weight.Load()
+	if w == 0 {
+		// A plan not run yet: a cautious guess, so that a burst of a
+		// new operation cannot take the whole budget at once.
+		w = s.opts.MaxInflightBytes / 8
+	}
+	if b, _ := ctx.Value(batchAnswersKey{}).(*batchAnswers); b != nil {
+		w += b.bytes.Load() // the answers the batch holds (batchAnswers)
+	}
+	w = min(max(w, minWeight), s.opts.MaxInflightBytes)
+	if !s.budget.TryAcquire(w) {
+		// Counted while waiting: max_inflight_per_client binds while
+		// anyone waits here (Server.busy).
+		s.budgetWaiters.Add(1)
+		aerr := s.budget.Acquire(ctx, w)
+		s.budgetWaiters.Add(-1)
+		if aerr != nil {
+			return nil, errWaitEnded
+		}
+	}
+	return func() { s.budget.Release(w) }, nil
 }
 
 // nextWeight is a plan's weight after a run that used used: what the run
