@@ -391,12 +391,12 @@ func joinValues(vs []string) string {
 func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in executor.Input) ([]byte, int, executor.Stats) {
 	var stats executor.Stats
 	in.Stats = &stats
-	release, err := s.reserve(ctx, entry)
+	w, err := s.reserve(ctx, entry)
 	if err != nil {
 		stats.Errors = 1
 		return reqerr.Body(err), err.Status, stats
 	}
-	defer release()
+	defer s.unreserve(w)
 	ectx, execSpan := s.startSpan(ctx, telemetry.SpanExecute)
 	out := executor.Execute(ectx, entry.plan, in, rt.transport, getBuffer())
 	execSpan.End()
@@ -412,12 +412,12 @@ var errWaitEnded = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the reques
 
 // reserve takes what an execution of entry's plan is expected to hold
 // from the execution memory budget (max_inflight_bytes), waiting for it
-// until ctx ends; release gives it back. Every execution of a client
-// request reserves: one body (run) and an incremental answer (@defer,
-// incrementalRun) alike.
-func (s *Server) reserve(ctx context.Context, entry *planEntry) (release func(), err *reqerr.Error) {
+// until ctx ends, and returns it for unreserve (0 without a budget). Every
+// execution of a client request reserves: one body (run) and an
+// incremental answer (@defer, incrementalRun) alike.
+func (s *Server) reserve(ctx context.Context, entry *planEntry) (int64, *reqerr.Error) {
 	if s.budget == nil {
-		return func() {}, nil
+		return 0, nil
 	}
 	w := entry.weight.Load()
 	if w == 0 {
@@ -436,10 +436,17 @@ func (s *Server) reserve(ctx context.Context, entry *planEntry) (release func(),
 		aerr := s.budget.Acquire(ctx, w)
 		s.budgetWaiters.Add(-1)
 		if aerr != nil {
-			return nil, errWaitEnded
+			return 0, errWaitEnded
 		}
 	}
-	return func() { s.budget.Release(w) }, nil
+	return w, nil
+}
+
+// unreserve gives back w taken by reserve.
+func (s *Server) unreserve(w int64) {
+	if w > 0 {
+		s.budget.Release(w)
+	}
 }
 
 // nextWeight is a plan's weight after a run that used used: what the run

@@ -80,13 +80,13 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 		// parts' executions and writes interleave. Before, an incremental
 		// answer reserved nothing, so adding @defer to an operation took
 		// it past the budget.
-		release, rerr := s.reserve(ctx, a.entry)
+		reserved, rerr := s.reserve(ctx, a.entry)
 		if rerr != nil {
 			body := reqerr.Body(rerr)
 			emit(append(body[:len(body)-1:len(body)-1], `,"hasNext":false}`...))
 			return
 		}
-		defer release()
+		defer s.unreserve(reserved)
 		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
 		s.subgraphHeaders(&in, a.hr)
 		if s.opts.Introspection {
