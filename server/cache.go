@@ -391,12 +391,12 @@ func joinValues(vs []string) string {
 func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in executor.Input) ([]byte, int, executor.Stats) {
 	var stats executor.Stats
 	in.Stats = &stats
-	w, err := s.reserve(ctx, entry)
+	res, err := s.reserve(ctx, entry)
 	if err != nil {
 		stats.Errors = 1
 		return reqerr.Body(err), err.Status, stats
 	}
-	defer s.unreserve(w)
+	defer s.unreserve(res)
 	ectx, execSpan := s.startSpan(ctx, telemetry.SpanExecute)
 	out := executor.Execute(ectx, entry.plan, in, rt.transport, getBuffer())
 	execSpan.End()
@@ -410,14 +410,19 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 // execution memory budget.
 var errWaitEnded = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting to execute", Status: http.StatusServiceUnavailable}
 
+// reservation is what an execution took from the execution memory
+// budget (reserve), for unreserve; zero without a budget.
+type reservation struct {
+	w int64
+}
+
 // reserve takes what an execution of entry's plan is expected to hold
 // from the execution memory budget (max_inflight_bytes), waiting for it
-// until ctx ends, and returns it for unreserve (0 without a budget). Every
-// execution of a client request reserves: one body (run) and an
-// incremental answer (@defer, incrementalRun) alike.
-func (s *Server) reserve(ctx context.Context, entry *planEntry) (int64, *reqerr.Error) {
+// until ctx ends. Every execution of a client request reserves: one body
+// (run) and an incremental answer (@defer, incrementalRun) alike.
+func (s *Server) reserve(ctx context.Context, entry *planEntry) (reservation, *reqerr.Error) {
 	if s.budget == nil {
-		return 0, nil
+		return reservation{}, nil
 	}
 	w := entry.weight.Load()
 	if w == 0 {
@@ -436,16 +441,16 @@ func (s *Server) reserve(ctx context.Context, entry *planEntry) (int64, *reqerr.
 		aerr := s.budget.Acquire(ctx, w)
 		s.budgetWaiters.Add(-1)
 		if aerr != nil {
-			return 0, errWaitEnded
+			return reservation{}, errWaitEnded
 		}
 	}
-	return w, nil
+	return reservation{w: w}, nil
 }
 
-// unreserve gives back w taken by reserve.
-func (s *Server) unreserve(w int64) {
-	if w > 0 {
-		s.budget.Release(w)
+// unreserve gives back what reserve took.
+func (s *Server) unreserve(r reservation) {
+	if r.w > 0 {
+		s.budget.Release(r.w)
 	}
 }
 
