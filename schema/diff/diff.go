@@ -167,7 +167,12 @@ func (d *differ) inputValue(coord, what string, ot, nt *ast.Type, odef, ndef *as
 	} else if ot.String() != nt.String() {
 		d.add(Safe, what+"_TYPE_CHANGED", coord, "%s %s changed type from %s to %s", strings.ToLower(strings.ReplaceAll(what, "_", " ")), coord, ot, nt)
 	}
-	if valueString(odef) != valueString(ndef) {
+	switch {
+	case odef != nil && ndef == nil && nt.NonNull:
+		// Non-null without a default is required: a client that left it
+		// out, as the default allowed, is now refused.
+		d.add(Breaking, what+"_DEFAULT_REMOVED", coord, "%s is now required: its default value %s was removed", coord, valueString(odef))
+	case valueString(odef) != valueString(ndef):
 		d.add(Dangerous, what+"_DEFAULT_CHANGED", coord, "default value of %s changed from %s to %s", coord, valueString(odef), valueString(ndef))
 	}
 }

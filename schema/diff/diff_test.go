@@ -51,6 +51,7 @@ func TestSchemas(t *testing.T) {
 		{"input nullable to non-null", [2]string{"users(first: Int)", "users(first: Int!)"}, []string{"BREAKING ARGUMENT_TYPE_CHANGED Query.users(first:)"}},
 		{"input non-null to nullable", [2]string{"user(id: ID!", "user(id: ID"}, []string{"SAFE ARGUMENT_TYPE_CHANGED Query.user(id:)"}},
 		{"argument default changed", [2]string{"verbose: Boolean = false", "verbose: Boolean = true"}, []string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.user(verbose:)"}},
+		{"argument default removed", [2]string{"verbose: Boolean = false", "verbose: Boolean"}, []string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.user(verbose:)"}},
 		{"enum value removed", [2]string{"enum Role { ADMIN USER }", "enum Role { ADMIN }"}, []string{"BREAKING ENUM_VALUE_REMOVED Role.USER"}},
 		{"enum value added", [2]string{"enum Role { ADMIN USER }", "enum Role { ADMIN USER GUEST }"}, []string{"DANGEROUS ENUM_VALUE_ADDED Role.GUEST"}},
 		{"union member removed", [2]string{"union Result = User | Post", "union Result = User"}, []string{"BREAKING UNION_MEMBER_REMOVED Result"}},
@@ -113,5 +114,41 @@ func TestBreakingOnlyAndNilSchema(t *testing.T) {
 	added := Schemas(nil, load(t, base))
 	if len(added) == 0 || len(BreakingOnly(added)) != 0 {
 		t.Fatalf("from nothing: want only safe additions, got %v", added)
+	}
+}
+
+// TestDefaultRemoved: an argument or input field that is non-null and
+// loses its default becomes required, so a client that left it out (as
+// the default allowed) is refused: breaking. Before, it was only a
+// changed default (DANGEROUS), and the registry took such a publish
+// without force. A nullable one losing its default stays DANGEROUS (left
+// out, it is null).
+func TestDefaultRemoved(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"non-null argument",
+			`type Query { users(first: Int! = 10): [String] }`, `type Query { users(first: Int!): [String] }`,
+			[]string{"BREAKING ARGUMENT_DEFAULT_REMOVED Query.users(first:)"}},
+		{"nullable argument",
+			`type Query { users(first: Int = 10): [String] }`, `type Query { users(first: Int): [String] }`,
+			[]string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.users(first:)"}},
+		{"non-null input field",
+			`input F { limit: Int! = 10 } type Query { users(f: F): [String] }`, `input F { limit: Int! } type Query { users(f: F): [String] }`,
+			[]string{"BREAKING INPUT_FIELD_DEFAULT_REMOVED F.limit"}},
+		{"non-null argument, default changed",
+			`type Query { users(first: Int! = 10): [String] }`, `type Query { users(first: Int! = 20): [String] }`,
+			[]string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.users(first:)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, c := range Schemas(load(t, tc.old), load(t, tc.new)) {
+				got = append(got, string(c.Severity)+" "+c.Kind+" "+c.Coordinate)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
