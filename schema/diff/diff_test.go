@@ -152,3 +152,39 @@ func TestDefaultRemoved(t *testing.T) {
 		})
 	}
 }
+
+// TestExecutableDirectives: the directives clients write in operations
+// are compared too (before, not at all): one removed, a location it loses,
+// an argument removed or made required refuses operations that used it.
+// A directive only for schemas, and adding things, breaks nothing. An
+// input type that becomes @oneOf refuses clients that sent several fields.
+func TestExecutableDirectives(t *testing.T) {
+	const q = ` type Query { a(f: F): String } input F { x: Int y: Int }`
+	for _, tc := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"removed", `directive @lower on FIELD` + q, q, []string{"BREAKING DIRECTIVE_REMOVED @lower"}},
+		{"location removed", `directive @lower on FIELD | FRAGMENT_SPREAD` + q, `directive @lower on FIELD` + q,
+			[]string{"BREAKING DIRECTIVE_LOCATION_REMOVED @lower"}},
+		{"required argument added", `directive @cut(n: Int) on FIELD` + q, `directive @cut(n: Int, m: Int!) on FIELD` + q,
+			[]string{"BREAKING REQUIRED_ARGUMENT_ADDED @cut(m:)"}},
+		{"argument removed", `directive @cut(n: Int) on FIELD` + q, `directive @cut on FIELD` + q,
+			[]string{"BREAKING ARGUMENT_REMOVED @cut(n:)"}},
+		{"location added", `directive @lower on FIELD` + q, `directive @lower on FIELD | INLINE_FRAGMENT` + q, nil},
+		{"schema-only directive removed", `directive @tag(name: String) on FIELD_DEFINITION` + q, q, nil},
+		{"input becomes @oneOf", q, ` type Query { a(f: F): String } input F @oneOf { x: Int y: Int }`,
+			[]string{"BREAKING ONE_OF_ADDED F"}},
+		{"input no longer @oneOf", ` type Query { a(f: F): String } input F @oneOf { x: Int y: Int }`, q, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, c := range Schemas(load(t, tc.old), load(t, tc.new)) {
+				got = append(got, string(c.Severity)+" "+c.Kind+" "+c.Coordinate)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
