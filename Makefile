@@ -23,13 +23,13 @@ DIFFTEST_MUTATE_N ?= 60
 # with only Go installed) the tests run without it.
 RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-.PHONY: timing-test deps help run build build-static test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test defer-test uploads-test attack
+.PHONY: cross-build timing-test deps help run build build-static test lint fmt-check vet bench bench-unique gobench fuzz compose clean playground js-test browser-test http-audit playground-test difftest subscriptions-test defer-test uploads-test attack
 
 help:
 	@echo 'make run       start the demo: 4 subgraphs in process, the gateway on http://localhost:4000/graphql'
 	@echo 'make build     build bin/gateway'
 	@echo 'make build-static  build bin/gateway static and -trimpath, as the Docker image (what the load figures use)'
-	@echo 'make test      install missing test tools (deps), gofmt check, go vet, go test (-race when cgo is available), then js-test'
+	@echo 'make test      install missing test tools (deps), gofmt check, go vet, cross-build, go test (-race when cgo is available), then js-test'
 	@echo 'make deps      install redis-server, chromium, curl, Node.js 20+ and npm (apt-get, where the distribution has Node.js 20) and the e2e npm packages when missing'
 	@echo 'make js-test   playground-test, http-audit, browser-test, subscriptions-test, defer-test and uploads-test (need Node.js, npm and /usr/bin/chromium)'
 	@echo 'make browser-test  the playground in headless Chromium against bin/gateway demo'
@@ -37,6 +37,7 @@ help:
 	@echo 'make subscriptions-test  graphql-ws, graphql-sse and Apollo Client subscribing through bin/gateway demo'
 	@echo 'make playground    rebuild the playground bundle playground/dist (needs Node.js)'
 	@echo 'make lint      gofmt check and go vet'
+	@echo 'make cross-build  go build ./... for windows/amd64 and darwin/arm64 (make test runs it)'
 	@echo 'make bench     load-test bin/gateway demo with bin/loadgen ($(BENCH_TIME), $(BENCH_CONNS) connections)'
 	@echo 'make bench-unique  make bench with auth on and a distinct valid JWT per request, HS256 then RS256 (docs/bench.md)'
 	@echo 'make gobench   Go benchmarks of planner, executor and server'
@@ -72,13 +73,25 @@ vet:
 
 lint: fmt-check vet
 
+# cross-build compiles every package for the other systems the gateway is
+# built for (Windows, macOS), so that code needing Linux or Unix system
+# calls keeps behind a build tag with a fallback; make test calls it. A
+# warm build cache answers in seconds; cold, it compiles the imports once
+# per system.
+CROSS_TARGETS ?= windows/amd64 darwin/arm64
+cross-build:
+	@set -e; for t in $(CROSS_TARGETS); do \
+		echo "go build ./... for $$t"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./...; \
+	done
+
 # deps installs redis-server, Chromium, curl, Node.js 20+ with npm and the e2e
 # npm packages when missing (apt-get, as root or through sudo), so make test
 # works on a fresh machine (scripts/install-deps.sh).
 deps:
 	./scripts/install-deps.sh
 
-test: deps fmt-check vet
+test: deps fmt-check vet cross-build
 	@[ -n "$(RACE)" ] || echo 'note: no cgo/C compiler, testing without -race'
 	FEDGATE_SKIP_TIMING_TESTS=1 $(GO) test $(RACE) $(TEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory timing-test

@@ -48,5 +48,15 @@ func CheckCSRF(r *http.Request, cfg CSRFConfig) error {
 			return nil
 		}
 	}
-	return &Error{Code: CSRFError.Code, Status: CSRFError.Status, Message: CSRFError.Message + strings.Join(cfg.RequiredHeaders, ", ")}
+	headers := strings.Join(cfg.RequiredHeaders, ", ")
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return &Error{Code: CSRFError.Code, Status: CSRFError.Status, Message: csrfGETMessage + headers +
+			" (an address typed in a browser sends none: use POST with Content-Type: application/json, or the playground)"}
+	}
+	return &Error{Code: CSRFError.Code, Status: CSRFError.Status, Message: CSRFError.Message + headers}
 }
+
+// csrfGETMessage begins the answer to a GET the check refuses: a GET has
+// no body, so its Content-Type is no way out.
+const csrfGETMessage = "this operation has been blocked as a potential cross-site request forgery: " +
+	"a GET operation must carry one of the headers "

@@ -3,6 +3,7 @@ package auth
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +41,34 @@ func TestCheckCSRF(t *testing.T) {
 			}
 			if err := CheckCSRF(r, cfg); (err == nil) != tt.pass {
 				t.Errorf("err %v, want pass %v", err, tt.pass)
+			}
+		})
+	}
+}
+
+// TestCSRFErrorSaysWhatAGETNeeds: a refused GET is told of the headers
+// it needs and not of a Content-Type (a GET has no body); a refused POST
+// of both.
+func TestCSRFErrorSaysWhatAGETNeeds(t *testing.T) {
+	cfg := CSRFConfig{Enabled: true, RequiredHeaders: []string{"apollo-require-preflight", "x-apollo-operation-name"}}
+	for _, tt := range []struct {
+		method, ct   string
+		want, absent string
+	}{
+		{http.MethodGet, "", "a GET operation must carry one of the headers apollo-require-preflight, x-apollo-operation-name (an address typed in a browser sends none", "Content-Type other than"},
+		{http.MethodPost, "text/plain", "send a Content-Type other than application/x-www-form-urlencoded, multipart/form-data or text/plain, or one of the headers apollo-require-preflight, x-apollo-operation-name", "a GET operation"},
+	} {
+		t.Run(tt.method, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "/graphql?query=%7B__typename%7D", nil)
+			if tt.ct != "" {
+				r.Header.Set("Content-Type", tt.ct)
+			}
+			err := CheckCSRF(r, cfg)
+			if err == nil {
+				t.Fatal("passed, want CSRF_ERROR")
+			}
+			if e := err.(*Error); e.Code != "CSRF_ERROR" || e.Status != http.StatusBadRequest || !strings.Contains(e.Message, tt.want) || strings.Contains(e.Message, tt.absent) {
+				t.Errorf("%s %d %q, want CSRF_ERROR 400 saying %q and not %q", e.Code, e.Status, e.Message, tt.want, tt.absent)
 			}
 		})
 	}

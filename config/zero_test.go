@@ -76,67 +76,6 @@ func yamlFor(key, value string) string {
 	return b.String()
 }
 
-// TestZeroDurations: in the file, a duration of 0 means zero (none, off,
-// at once) or is refused with a message saying what to write; no key
-// takes 0 for its default any more. Before, subscriptions.write_timeout:
-// 0 was 10s and uploads.idle_timeout: 0 followed server.read_timeout,
-// while server.request_timeout: 0 is no deadline: a reader of one key
-// could not tell what 0 meant at another. Every duration key of Config
-// must be classified (a new key fails this test until it is).
-func TestZeroDurations(t *testing.T) {
-	all := durationKeys(reflect.TypeOf(Config{}), "")
-	if len(all) < 40 {
-		t.Fatalf("only %d duration keys found: %v", len(all), all)
-	}
-	for key := range zeroMeansNone {
-		if !slices.Contains(all, key) {
-			t.Errorf("zeroMeansNone lists %s, no duration key", key)
-		}
-	}
-	for _, key := range all {
-		for _, zero := range []string{"0", "0s"} {
-			y := yamlFor(key, zero)
-			_, err := Parse([]byte(y), env(nil))
-			msg := ""
-			if err != nil {
-				msg = err.Error()
-			}
-			named := strings.ReplaceAll(strings.ReplaceAll(key, "NAME", nameIn(key)), "[]", "[0]")
-			refused := strings.Contains(msg, named+":")
-			switch {
-			case zeroMeansNone[key] && err != nil:
-				t.Errorf("%s: %s refused, but it means none there:\n%s", key, zero, msg)
-			case !zeroMeansNone[key] && !refused:
-				t.Errorf("%s: %s accepted, but the key is not listed as meaning none (zeroMeansNone) (%v)\n%s", key, zero, err, y)
-			}
-		}
-	}
-}
-
-// TestZeroRefusedSaysWhatToWrite: a 0 that once meant a default is
-// refused with its line, what it meant and what to write; leaving the key
-// out or writing a duration still works.
-func TestZeroRefusedSaysWhatToWrite(t *testing.T) {
-	for _, tc := range []struct{ yaml, want string }{
-		{"subscriptions:\n  write_timeout: 0\n", "line 2: subscriptions.write_timeout: 0 is refused here: it meant the default, 10s, while 0 means none for other durations (server.request_timeout); leave the key out or write 10s"},
-		{"subscriptions:\n  upstream:\n    retry_for: 0s\n", "line 3: subscriptions.upstream.retry_for: 0 is refused here: it meant the default, 30s, while 0 means none for other durations (server.request_timeout); leave the key out or write 30s; a negative duration (-1s) never retries"},
-		{"uploads:\n  idle_timeout: 0\n", "uploads.idle_timeout: 0 is refused here: it meant server.read_timeout"},
-		{"cache:\n  entity:\n    subgraphs:\n      products: {ttl: 0s}\n", "cache.entity.subgraphs.products.ttl: 0 is refused here: it meant cache.entity.ttl"},
-		{"auth:\n  jwt:\n    jwks:\n      - url: https://idp.example/keys\n        timeout: 0\n", "auth.jwt.jwks[0].timeout: 0 is refused here: it meant the default, 5s"},
-		{"coprocessor:\n  url: http://127.0.0.1:1\n  timeout: 0\n", "coprocessor.timeout: 0 is refused here: it meant the default, 1s"},
-		{"coprocessor:\n  url: http://127.0.0.1:1\n  router:\n    request: {timeout: 0}\n", "coprocessor.router.request.timeout: 0 is refused here: it meant coprocessor.timeout"},
-	} {
-		_, err := Parse([]byte(tc.yaml), env(nil))
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
-		}
-	}
-	cfg, err := Parse([]byte("subscriptions:\n  write_timeout: 3s\nuploads:\n  timeout: 1m\n"), env(nil))
-	if err != nil || cfg.Subscriptions.WriteTimeout != 3*time.Second || cfg.Uploads.IdleTimeout != 0 {
-		t.Fatalf("a duration and a key left out: %v %+v", err, cfg.Subscriptions)
-	}
-}
-
 // zeroNumberMeansNone are the number keys whose 0 in the file means
 // none: no limit, no budget, off, nothing kept, nothing sampled. Every
 // other number key refuses 0, either because it must be positive or
@@ -188,50 +127,75 @@ func numberKeys(t reflect.Type, prefix string) []string {
 	return out
 }
 
-// TestZeroNumbers: in the file, a number key's 0 means none (unlimited,
-// off) or is refused with a message; no key takes 0 for its default any
-// more. Before, subscriptions.buffer: 0 was 64 messages and
-// limits.clients.ipv6_prefix: 0 was 64 bits, while
-// server.max_inflight_requests: 0 is unlimited. Every number key of
-// Config must be classified (a new key fails this test until it is).
-func TestZeroNumbers(t *testing.T) {
-	all := numberKeys(reflect.TypeOf(Config{}), "")
-	if len(all) < 60 {
-		t.Fatalf("only %d number keys found: %v", len(all), all)
-	}
-	for key := range zeroNumberMeansNone {
-		if !slices.Contains(all, key) {
-			t.Errorf("zeroNumberMeansNone lists %s, no number key", key)
-		}
-	}
-	for _, key := range all {
-		for _, zero := range []string{"0", "0.0"} {
-			y := yamlFor(key, zero)
-			_, err := Parse([]byte(y), env(nil))
-			if zero == "0.0" && err != nil && strings.Contains(err.Error(), "want a whole number") {
-				continue // an integer key refuses 0.0 whatever it means
+// TestZeroMeansNoneOrIsRefused: in the file, a duration's or a number's
+// 0 means none (no timeout, no delay, unlimited, off) or is refused with
+// a message saying what to write; no key takes 0 for its default any
+// more. Before, subscriptions.write_timeout: 0 was 10s,
+// uploads.idle_timeout: 0 followed server.read_timeout,
+// subscriptions.buffer: 0 was 64 messages and limits.clients.ipv6_prefix:
+// 0 was 64 bits, while server.request_timeout: 0 is no deadline and
+// server.max_inflight_requests: 0 unlimited: a reader of one key could not
+// tell what 0 meant at another. Every duration and number key of Config
+// must be classified (a new key fails this test until it is).
+func TestZeroMeansNoneOrIsRefused(t *testing.T) {
+	config := reflect.TypeOf(Config{})
+	for _, kind := range []struct {
+		name      string
+		keys      []string
+		atLeast   int // keys found, so that a broken walk cannot pass
+		zeros     []string
+		meansNone map[string]bool
+		listed    string // meansNone's name, for the messages
+	}{
+		{"durations", durationKeys(config, ""), 40, []string{"0", "0s"}, zeroMeansNone, "zeroMeansNone"},
+		{"numbers", numberKeys(config, ""), 60, []string{"0", "0.0"}, zeroNumberMeansNone, "zeroNumberMeansNone"},
+	} {
+		t.Run(kind.name, func(t *testing.T) {
+			if len(kind.keys) < kind.atLeast {
+				t.Fatalf("only %d keys found: %v", len(kind.keys), kind.keys)
 			}
-			msg := ""
-			if err != nil {
-				msg = err.Error()
+			for key := range kind.meansNone {
+				if !slices.Contains(kind.keys, key) {
+					t.Errorf("%s lists %s, not one of these keys", kind.listed, key)
+				}
 			}
-			named := strings.ReplaceAll(strings.ReplaceAll(key, "NAME", nameIn(key)), "[]", "[0]")
-			refused := strings.Contains(msg, named+":")
-			switch {
-			case zeroNumberMeansNone[key] && err != nil:
-				t.Errorf("%s: %s refused, but it means none there:\n%s", key, zero, msg)
-			case !zeroNumberMeansNone[key] && !refused:
-				t.Errorf("%s: %s accepted, but the key is not listed as meaning none (zeroNumberMeansNone) (%v)\n%s", key, zero, err, y)
+			for _, key := range kind.keys {
+				for _, zero := range kind.zeros {
+					y := yamlFor(key, zero)
+					_, err := Parse([]byte(y), env(nil))
+					msg := ""
+					if err != nil {
+						msg = err.Error()
+					}
+					if zero == "0.0" && strings.Contains(msg, "want a whole number") {
+						continue // an integer key refuses 0.0 whatever it means
+					}
+					named := strings.ReplaceAll(strings.ReplaceAll(key, "NAME", nameIn(key)), "[]", "[0]")
+					refused := strings.Contains(msg, named+":")
+					switch {
+					case kind.meansNone[key] && err != nil:
+						t.Errorf("%s: %s refused, but it means none there:\n%s", key, zero, msg)
+					case !kind.meansNone[key] && !refused:
+						t.Errorf("%s: %s accepted, but the key is not listed as meaning none (%s) (%v)\n%s", key, zero, kind.listed, err, y)
+					}
+				}
 			}
-		}
+		})
 	}
 }
 
-// TestZeroNumberRefusedSaysWhatToWrite: a number's 0 that once meant a
-// default is refused with its line, what it meant and what to write;
-// leaving the key out or writing a number still works.
-func TestZeroNumberRefusedSaysWhatToWrite(t *testing.T) {
+// TestZeroRefusedSaysWhatToWrite: a 0 that once meant a default is
+// refused with its line, what it meant and what to write; leaving the key
+// out or writing a value still works.
+func TestZeroRefusedSaysWhatToWrite(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
+		{"subscriptions:\n  write_timeout: 0\n", "line 2: subscriptions.write_timeout: 0 is refused here: it meant the default, 10s, while 0 means none for other durations (server.request_timeout); leave the key out or write 10s"},
+		{"subscriptions:\n  upstream:\n    retry_for: 0s\n", "line 3: subscriptions.upstream.retry_for: 0 is refused here: it meant the default, 30s, while 0 means none for other durations (server.request_timeout); leave the key out or write 30s; a negative duration (-1s) never retries"},
+		{"uploads:\n  idle_timeout: 0\n", "uploads.idle_timeout: 0 is refused here: it meant server.read_timeout"},
+		{"cache:\n  entity:\n    subgraphs:\n      products: {ttl: 0s}\n", "cache.entity.subgraphs.products.ttl: 0 is refused here: it meant cache.entity.ttl"},
+		{"auth:\n  jwt:\n    jwks:\n      - url: https://idp.example/keys\n        timeout: 0\n", "auth.jwt.jwks[0].timeout: 0 is refused here: it meant the default, 5s"},
+		{"coprocessor:\n  url: http://127.0.0.1:1\n  timeout: 0\n", "coprocessor.timeout: 0 is refused here: it meant the default, 1s"},
+		{"coprocessor:\n  url: http://127.0.0.1:1\n  router:\n    request: {timeout: 0}\n", "coprocessor.router.request.timeout: 0 is refused here: it meant coprocessor.timeout"},
 		{"subscriptions:\n  buffer: 0\n", "line 2: subscriptions.buffer: 0 is refused here: it meant the default, 64, while 0 means none for other limits (server.max_inflight_requests); leave the key out or write 64"},
 		{"subscriptions:\n  burst_bytes: 0\n", "line 2: subscriptions.burst_bytes: 0 is refused here: it meant the default, 33554432 (32 MiB)"},
 		{"subscriptions:\n  subscribe_rate: 0.0\n", "subscriptions.subscribe_rate: 0 is refused here: it meant the default, 10"},
@@ -244,8 +208,9 @@ func TestZeroNumberRefusedSaysWhatToWrite(t *testing.T) {
 			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
 		}
 	}
-	cfg, err := Parse([]byte("subscriptions:\n  buffer: 8\n  buffer_bytes: 4096\nlimits:\n  max_depth: 0\n"), env(nil))
-	if err != nil || cfg.Subscriptions.Buffer != 8 || cfg.Subscriptions.BufferBytes != 4096 || cfg.Subscriptions.BurstBytes != 0 || cfg.Limits.MaxDepth != 0 {
-		t.Fatalf("numbers and a key left out: %v %+v", err, cfg.Subscriptions)
+	cfg, err := Parse([]byte("subscriptions:\n  write_timeout: 3s\n  buffer: 8\n  buffer_bytes: 4096\nuploads:\n  timeout: 1m\nlimits:\n  max_depth: 0\n"), env(nil))
+	if err != nil || cfg.Subscriptions.WriteTimeout != 3*time.Second || cfg.Uploads.IdleTimeout != 0 ||
+		cfg.Subscriptions.Buffer != 8 || cfg.Subscriptions.BufferBytes != 4096 || cfg.Subscriptions.BurstBytes != 0 || cfg.Limits.MaxDepth != 0 {
+		t.Fatalf("values and keys left out: %v %+v %+v", err, cfg.Subscriptions, cfg.Uploads)
 	}
 }

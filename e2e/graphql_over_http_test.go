@@ -111,6 +111,48 @@ func TestBatch(t *testing.T) {
 	}
 }
 
+// TestBrowserGETWithoutPlayground: with the playground off, a browser's
+// GET of the endpoint (no CSRF header, as an address bar sends it) is
+// told what the address is (400 BAD_REQUEST, not a CSRF_ERROR about
+// Content-Types), while a browser's GET that carries an operation, a query
+// is still refused by CSRF prevention before any subgraph is called, and
+// one naming a persisted query goes on to its lookup. Before, a browser
+// was answered "missing query".
+func TestBrowserGETWithoutPlayground(t *testing.T) {
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	g := gatewaytest.Start(t)
+	persisted := url.Values{"extensions": {`{"persistedQuery":{"version":1,"sha256Hash":"ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38"}}`}}
+	for _, tt := range []struct {
+		name, query string
+		status      int
+		code, says  string
+	}{
+		{"no operation", "", 400, "BAD_REQUEST", "this is a GraphQL endpoint and the request has no operation"},
+		{"operationName only", "?operationName=Top", 400, "BAD_REQUEST", "the playground that answers browsers here is off (server.playground)"},
+		{"a query", "?" + url.Values{"query": {"{ topProducts { name } }"}}.Encode(), 400, "CSRF_ERROR", "a GET operation must carry one of the headers"},
+		{"a persisted query", "?" + persisted.Encode(), 200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, g.URL+tt.query, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Accept", browser)
+			resp, err := g.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			codes := errorCodes(t, resp.Body)
+			if resp.Status != tt.status || len(codes) != 1 || codes[0] != tt.code || !bytes.Contains(resp.Body, []byte(tt.says)) {
+				t.Errorf("%d %s, want %d %s saying %q", resp.Status, resp.Body, tt.status, tt.code, tt.says)
+			}
+		})
+	}
+	if n := g.Requests(); n != 0 {
+		t.Errorf("%d subgraph requests, want none", n)
+	}
+}
+
 // TestPlaygroundRouting checks which requests get the playground page and
 // which stay GraphQL: the page for GET / and for browsers (Accept prefers
 // text/html), GraphQL for everything a GraphQL client sends; with the
@@ -145,8 +187,9 @@ func TestPlaygroundRouting(t *testing.T) {
 		{"root query from a client", true, "GET", "/" + query, "application/graphql-response+json", 200, "application/graphql-response+json", `"Query"`},
 		{"graphql GET without query", true, "GET", "/graphql", "application/json", 400, "application/json", "missing query"},
 		{"asset", true, "GET", "/playground/assets/", "", 404, "text/plain", ""},
-		{"off: root", false, "GET", "/", browser, 400, "application/json", "missing query"},
-		{"off: graphql from a browser", false, "GET", "/graphql", browser, 400, "application/json", "missing query"},
+		{"off: root", false, "GET", "/", browser, 400, "application/json", "the playground that answers browsers here is off (server.playground)"},
+		{"off: graphql from a browser", false, "GET", "/graphql", browser, 400, "application/json", "the playground that answers browsers here is off (server.playground)"},
+		{"off: graphql from curl", false, "GET", "/graphql", "*/*", 400, "application/json", "missing query: there is no GraphQL operation to execute; send one in the `query` URL parameter"},
 		{"off: asset", false, "GET", "/playground/assets/x.js", "", 400, "application/json", "missing query"},
 	}
 	for _, tt := range tests {

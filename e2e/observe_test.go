@@ -19,6 +19,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/internal/syncbuf"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/telemetry"
@@ -362,5 +363,64 @@ func TestClientGoneIsLogged499(t *testing.T) {
 	waitFor(t, "the log line", func() bool { return strings.Contains(logs.String(), `"msg":"request"`) })
 	if !strings.Contains(logs.String(), `"status":499`) {
 		t.Fatalf("log line without status 499:\n%s", logs.String())
+	}
+}
+
+// TestHookLabelsOnRequestMetrics: a hook set that declares Labels gives
+// the request metrics a label per Context entry it names, read when the
+// request ends (a request its RouterRequest hook stopped included); a
+// label takes at most 100 values, the rest counting as "other", so that
+// the series a label adds stay bounded.
+func TestHookLabelsOnRequestMetrics(t *testing.T) {
+	tc := telemetry.DefaultConfig()
+	tc.Metrics.Prometheus.Listen = ""
+	tel, err := telemetry.New(context.Background(), tc, telemetry.Options{LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	so := server.DefaultOptions()
+	so.Observe = server.Observe{Metrics: tel.Metrics, MetricsHandler: tel.MetricsHandler(), MetricsPath: tel.MetricsPath()}
+	so.Hooks = []hooks.Hooks{{
+		// A test stands a header in for the verified claim a real hook
+		// would read.
+		RouterRequest: func(ctx context.Context, c *hooks.Call) error {
+			tenant := c.Header.Get("X-Test-Tenant")
+			c.Context["tenant"] = tenant
+			if tenant == "blocked" {
+				return &hooks.Break{Status: http.StatusForbidden, Code: "TENANT_BLOCKED", Message: "blocked"}
+			}
+			return nil
+		},
+		Labels: []string{"tenant"},
+	}}
+	g := gatewaytest.Start(t, gatewaytest.WithSupergraph(faultSupergraph(t)),
+		gatewaytest.WithHandler("main", mainHandler()), gatewaytest.WithHandler("side", http.NotFoundHandler()),
+		gatewaytest.WithServerOptions(so))
+	for _, tenant := range []string{"acme", "acme", "blocked"} {
+		doRequest(t, g, `query Good { things { id name } }`, map[string]string{"X-Test-Tenant": tenant})
+	}
+	for i := range 105 {
+		doRequest(t, g, `query Many { things { id } }`, map[string]string{"X-Test-Tenant": fmt.Sprintf("t%03d", i)})
+	}
+	req, _ := http.NewRequest(http.MethodGet, g.BaseURL+"/metrics", nil)
+	resp, err := g.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(resp.Body)
+	for _, want := range []string{
+		`fedgate_requests_total{operation="Good",status="200",tenant="acme"} 2`,
+		`fedgate_requests_total{operation="anonymous",status="403",tenant="blocked"} 1`,
+		`fedgate_request_duration_seconds_count{operation="Good",status="200",tenant="acme"} 2`,
+		`fedgate_requests_total{operation="Many",status="200",tenant="t097"} 1`,
+		`fedgate_requests_total{operation="Many",status="200",tenant="other"} 7`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(text, `tenant="t098"`) {
+		t.Errorf("a label value past the 100th became a series:\n%s", text)
 	}
 }

@@ -23,6 +23,22 @@ var leakyReviews = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 	_, _ = w.Write([]byte(`{"data":null,"errors":[{"message":"NullPointerException at com.corp.ReviewService:88","extensions":{"trace":"x"}}]}`))
 })
 
+// includePair starts two gateways with users and leakyReviews as the
+// subgraphs users and reviews: def with the default options (every
+// subgraph's errors redacted), incl including the errors of users.
+func includePair(t *testing.T, users http.Handler) (def, incl *gatewaytest.Gateway) {
+	t.Helper()
+	start := func(opts server.Options) *gatewaytest.Gateway {
+		return gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
+			gatewaytest.WithHandler("users", users), gatewaytest.WithHandler("reviews", leakyReviews),
+			gatewaytest.WithServerOptions(opts))
+	}
+	opts := server.DefaultOptions()
+	def = start(opts)
+	opts.IncludeSubgraphErrors = func(name string) bool { return name == "users" }
+	return def, start(opts)
+}
+
 // TestSubgraphErrorsRedacted: by default the errors a subgraph writes
 // reach the client with a generic message, their path and code only; a
 // subgraph configured to include its errors passes them as written, the
@@ -34,14 +50,7 @@ func TestSubgraphErrorsRedacted(t *testing.T) {
 		`"extensions":{"code":"DB_UNAVAILABLE","exception":{"stacktrace":["at Pool.connect (/srv/app/db.js:12)"]},"host":"db-7.corp.internal","serviceName":"users"}}]}`
 	reviewsRedacted := `{"data":null,"errors":[{"message":"Subgraph errors redacted","extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"reviews"}}]}`
 
-	opts := server.DefaultOptions()
-	def := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
-		gatewaytest.WithHandler("users", leakyUsers), gatewaytest.WithHandler("reviews", leakyReviews),
-		gatewaytest.WithServerOptions(opts))
-	opts.IncludeSubgraphErrors = func(name string) bool { return name == "users" }
-	incl := gatewaytest.Start(t, gatewaytest.WithSupergraph(authSupergraph(t)),
-		gatewaytest.WithHandler("users", leakyUsers), gatewaytest.WithHandler("reviews", leakyReviews),
-		gatewaytest.WithServerOptions(opts))
+	def, incl := includePair(t, leakyUsers)
 	for _, tc := range []struct {
 		name  string
 		g     *gatewaytest.Gateway
@@ -64,6 +73,42 @@ func TestSubgraphErrorsRedacted(t *testing.T) {
 						t.Errorf("the answer leaks %q: %s", leak, resp.Body)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestSubgraphFailureCause: a fetch that fails in transport (here a 503
+// that is not GraphQL) reaches the client as the gateway's words, with no
+// address of the subgraph, unless the subgraph's errors are included
+// (include_errors, Apollo Router's include_subgraph_errors): then the
+// cause the log gives, the subgraph's URL in it, is in the message too.
+func TestSubgraphFailureCause(t *testing.T) {
+	down := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
+	})
+	def, incl := includePair(t, down)
+	const generic = `"message":"HTTP fetch failed from 'users': 503: Service Unavailable"`
+	for _, tc := range []struct {
+		name  string
+		g     *gatewaytest.Gateway
+		want  string
+		leaks bool
+	}{
+		{"default", def, generic, false},
+		{"included", incl, `"message":"HTTP fetch failed from 'users': 503: Service Unavailable: http://127.0.0.1:`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(t, tc.g, `{ publicNote }`, "", nil)
+			body := string(resp.Body)
+			if !strings.Contains(body, tc.want) || !strings.Contains(body, `"code":"SUBREQUEST_HTTP_ERROR","serviceName":"users"`) {
+				t.Errorf("%s\nwant %s", body, tc.want)
+			}
+			if strings.Contains(body, "127.0.0.1") != tc.leaks {
+				t.Errorf("the subgraph's address in the answer: %v, want %v: %s", !tc.leaks, tc.leaks, body)
+			}
+			if tc.leaks && !strings.Contains(body, `answered status 503 (Content-Type \"text/plain; charset=utf-8\")"`) {
+				t.Errorf("the included message lacks the cause: %s", body)
 			}
 		})
 	}

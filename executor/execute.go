@@ -259,7 +259,7 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string, req *R
 	if req == nil {
 		req = new(Request)
 	}
-	*req = Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation"}
+	*req = Request{Body: body, Header: header, Mutation: f.OperationKind == "mutation", FetchID: f.ID, Path: flatten}
 	resp, err := e.transport.Fetch(ctx, f.Subgraph, req)
 	if err != nil {
 		code := "SUBREQUEST_HTTP_ERROR"
@@ -270,10 +270,15 @@ func (e *execution) send(f *planner.Fetch, body []byte, flatten []string, req *R
 			code = "SUBREQUEST_TIMEOUT"
 		}
 		msg := "HTTP fetch failed from '" + f.Subgraph + "'"
-		if fe != nil || e.redact == nil || !e.redact(f.Subgraph) {
-			// A FetchError is the gateway's own words; any other cause
-			// may name internal hosts and addresses.
+		included := e.redact == nil || !e.redact(f.Subgraph)
+		if fe != nil || included {
+			// A FetchError's message is the gateway's own words; its
+			// cause, and any other error, may name internal hosts and
+			// addresses.
 			msg += ": " + err.Error()
+		}
+		if fe != nil && fe.Cause != "" && included {
+			msg += ": " + fe.Cause
 		}
 		e.addError(&Error{Message: msg, Path: errorPath(flatten),
 			Extensions: map[string]any{"code": code, "serviceName": f.Subgraph}, fetch: f})

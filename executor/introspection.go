@@ -46,20 +46,27 @@ type defaultKey struct {
 // keeps (a schema of many large ones prints the rest per request).
 const maxCachedDefaults = 4 << 20
 
-// printedDefault is printDefault of v, of type t in the schema, printed
-// once per schema while the cache has room.
-func (in *Introspector) printedDefault(v *ast.Value, t *ast.Type) string {
+// printedDefault is printDefault of v, of type t in the schema (nil
+// where it is null), printed once per schema while the cache has room.
+func (in *Introspector) printedDefault(v *ast.Value, t *ast.Type) *string {
 	k := defaultKey{v, t}
 	if s, ok := in.defaults.Load(k); ok {
-		return s.(string)
+		return s.(*string)
 	}
-	s := printDefault(in.schema, v, t)
-	if in.cachedDefaults.Add(int64(len(s))) > maxCachedDefaults {
-		in.cachedDefaults.Add(-int64(len(s)))
-	} else if _, loaded := in.defaults.LoadOrStore(k, s); loaded {
-		in.cachedDefaults.Add(-int64(len(s)))
+	var p *string
+	if s, ok := printDefault(in.schema, v, t); ok {
+		p = &s
 	}
-	return s
+	size := int64(8)
+	if p != nil {
+		size += int64(len(*p))
+	}
+	if in.cachedDefaults.Add(size) > maxCachedDefaults {
+		in.cachedDefaults.Add(-size)
+	} else if _, loaded := in.defaults.LoadOrStore(k, p); loaded {
+		in.cachedDefaults.Add(-size)
+	}
+	return p
 }
 
 // unadvertised directives are in gqlparser's prelude but not implemented.
@@ -542,7 +549,7 @@ func (w introWriter) inputValues(buf []byte, values []introspection.InputValue, 
 				return w.typ(buf, v.Type, f.Selection)
 			case "defaultValue":
 				if d := lookup(v.Name); d != nil && d.DefaultValue != nil {
-					return appendStringText(buf, w.in.printedDefault(d.DefaultValue, d.Type))
+					return appendStr(buf, w.in.printedDefault(d.DefaultValue, d.Type))
 				}
 				return appendStr(buf, printValue(v.DefaultValue))
 			case "isDeprecated":

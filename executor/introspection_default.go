@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,8 +18,12 @@ var integerText = regexp.MustCompile(`^-?(?:0|[1-9][0-9]*)$`)
 // print(astFromValue(valueFromAST(literal, type), type)): input object
 // fields in definition order with missing defaults filled in, a single
 // item given to a list wrapped, numbers as JavaScript prints them, IDs
-// that are integers unquoted. A literal that does not fit its type, or of
-// a custom scalar, prints as written.
+// that are integers unquoted. A literal of a custom scalar prints as
+// written. A literal a built-in scalar does not accept (an Int beyond 32
+// bits, a string for a Boolean) makes valueFromAST's value undefined, and
+// the defaultValue null; an input field's own default that does not fit
+// is left out where it would be filled in, as graphql-js leaves its
+// undefined default out.
 type defaultPrinter struct {
 	schema *ast.Schema
 	// filling holds the input fields whose own default is being filled in,
@@ -27,28 +32,34 @@ type defaultPrinter struct {
 	// over is set once the text passes maxPrintedDefault: the printer
 	// stops, and printDefault prints the literal as written.
 	over *bool
+	// invalid is set when a literal does not fit its built-in scalar.
+	invalid *bool
 }
 
 // printDefault returns the text of default value v of an argument or
-// input field of type t.
+// input field of type t, and false where graphql-js's is null (a literal
+// its type does not accept).
 // Filled-in defaults can grow exponentially with the schema (input
 // types whose defaulted fields are input objects with defaults of their
 // own: 2^depth for a binary tree of them, n! for one type with n fields
 // defaulting to {} of itself); a text that would pass maxPrintedDefault
 // bytes is left as the schema writes it (its meaning is the same: the
 // defaults are filled in when it is coerced).
-func printDefault(schema *ast.Schema, v *ast.Value, t *ast.Type) string {
-	over := false
-	p := defaultPrinter{schema: schema, filling: map[*ast.FieldDefinition]bool{}, over: &over}
-	var b strings.Builder
+func printDefault(schema *ast.Schema, v *ast.Value, t *ast.Type) (string, bool) {
+	over, invalid := false, false
+	p := defaultPrinter{schema: schema, filling: map[*ast.FieldDefinition]bool{}, over: &over, invalid: &invalid}
+	var b bytes.Buffer
 	p.value(&b, v, t)
-	if over {
-		return literal(v)
+	switch {
+	case invalid:
+		return "", false
+	case over:
+		return literal(v), true
 	}
-	return b.String()
+	return b.String(), true
 }
 
-func (p defaultPrinter) value(b *strings.Builder, v *ast.Value, t *ast.Type) {
+func (p defaultPrinter) value(b *bytes.Buffer, v *ast.Value, t *ast.Type) {
 	if *p.over || b.Len() > maxPrintedDefault {
 		*p.over = true
 		return
@@ -76,11 +87,15 @@ func (p defaultPrinter) value(b *strings.Builder, v *ast.Value, t *ast.Type) {
 }
 
 // named prints v as a value of the named type def.
-func (p defaultPrinter) named(b *strings.Builder, v *ast.Value, def *ast.Definition) {
+func (p defaultPrinter) named(b *bytes.Buffer, v *ast.Value, def *ast.Definition) {
 	switch {
 	case def == nil:
 	case def.Kind == ast.InputObject && v.Kind == ast.ObjectValue:
 		p.object(b, v, def)
+		return
+	case def.Kind == ast.InputObject,
+		def.Kind == ast.Enum && (v.Kind != ast.EnumValue || def.EnumValues.ForName(v.Raw) == nil):
+		*p.invalid = true // not an object, not one of the enum's values
 		return
 	case def.Kind != ast.Scalar:
 	case def.Name == "Float" && (v.Kind == ast.IntValue || v.Kind == ast.FloatValue):
@@ -88,16 +103,30 @@ func (p defaultPrinter) named(b *strings.Builder, v *ast.Value, def *ast.Definit
 			b.WriteString(jsNumber(f))
 			return
 		}
-	case def.Name == "Int" && v.Kind == ast.IntValue:
-		if n, err := strconv.ParseInt(v.Raw, 10, 32); err == nil {
-			b.WriteString(strconv.FormatInt(n, 10)) // -0 prints as 0
+	case def.Name == "Int":
+		n, err := strconv.ParseInt(v.Raw, 10, 32)
+		if v.Kind != ast.IntValue || err != nil {
+			// graphql-js's Int accepts 32-bit integers only.
+			*p.invalid = true
 			return
 		}
+		b.WriteString(strconv.FormatInt(n, 10)) // -0 prints as 0
+		return
+	case def.Name == "Float":
+		*p.invalid = true // not a number
+		return
 	case def.Name == "ID" && (v.Kind == ast.StringValue || v.Kind == ast.BlockValue || v.Kind == ast.IntValue):
 		if integerText.MatchString(v.Raw) {
 			b.WriteString(v.Raw)
 			return
 		}
+	case def.Name == "ID":
+		*p.invalid = true
+		return
+	case def.Name == "String" && v.Kind != ast.StringValue && v.Kind != ast.BlockValue,
+		def.Name == "Boolean" && v.Kind != ast.BooleanValue:
+		*p.invalid = true
+		return
 	case def.Name == "String" || def.Name == "Boolean":
 	default:
 		// A custom scalar's printed value depends on its implementation
@@ -117,18 +146,35 @@ func (p defaultPrinter) named(b *strings.Builder, v *ast.Value, def *ast.Definit
 // object prints input object literal v of type def: the type's fields in
 // their definition order, a field the literal leaves out given its
 // default if it has one and left out otherwise.
-func (p defaultPrinter) object(b *strings.Builder, v *ast.Value, def *ast.Definition) {
+func (p defaultPrinter) object(b *bytes.Buffer, v *ast.Value, def *ast.Definition) {
 	b.WriteByte('{')
 	n := 0
 	for _, f := range def.Fields {
 		val := v.Children.ForName(f.Name)
-		fill := val == nil
-		if fill {
+		if val == nil {
 			if f.DefaultValue == nil || p.filling[f] {
 				continue
 			}
-			val = f.DefaultValue
+			// The field's own default, printed apart: one its type does
+			// not accept is no default (left out), not a bad literal.
 			p.filling[f] = true
+			fieldInvalid := false
+			fp := p
+			fp.invalid = &fieldInvalid
+			mark := b.Len()
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(f.Name)
+			b.WriteString(": ")
+			fp.value(b, f.DefaultValue, f.Type)
+			delete(p.filling, f)
+			if fieldInvalid {
+				b.Truncate(mark)
+				continue
+			}
+			n++
+			continue
 		}
 		if n > 0 {
 			b.WriteString(", ")
@@ -137,9 +183,6 @@ func (p defaultPrinter) object(b *strings.Builder, v *ast.Value, def *ast.Defini
 		b.WriteString(f.Name)
 		b.WriteString(": ")
 		p.value(b, val, f.Type)
-		if fill {
-			delete(p.filling, f)
-		}
 	}
 	b.WriteByte('}')
 }

@@ -49,7 +49,7 @@ func TestPrintDefaultCycle(t *testing.T) {
 input A { a: A = {} b: [A] = {} x: Int = 1 }
 type Query { f(a: A = {}): Int }`})
 	arg := schema.Query.Fields.ForName("f").Arguments.ForName("a")
-	got := printDefault(schema, arg.DefaultValue, arg.Type)
+	got, _ := printDefault(schema, arg.DefaultValue, arg.Type)
 	want := "{a: {b: [{x: 1}], x: 1}, b: [{a: {x: 1}, x: 1}], x: 1}"
 	if got != want {
 		t.Errorf("got %s, want %s", got, want)
@@ -87,7 +87,7 @@ func TestPrintDefaultIsBounded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			schema := gqlparser.MustLoadSchema(&ast.Source{Input: tc.sdl})
 			arg := schema.Query.Fields.ForName("f").Arguments.ForName("a")
-			got := printDefault(schema, arg.DefaultValue, arg.Type)
+			got, _ := printDefault(schema, arg.DefaultValue, arg.Type)
 			if len(got) > maxPrintedDefault {
 				t.Fatalf("printed %d bytes, more than %d", len(got), maxPrintedDefault)
 			}
@@ -95,5 +95,43 @@ func TestPrintDefaultIsBounded(t *testing.T) {
 				t.Errorf("got %.200s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestPrintDefaultNotAccepted: a literal its built-in type does not
+// accept has no printed default (graphql-js's valueFromAST is undefined,
+// its defaultValue null), wherever it stands in the value; an input
+// field's own such default is left out where it would be filled in.
+func TestPrintDefaultNotAccepted(t *testing.T) {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Input: `
+enum E { A }
+input W { small: Int = 1 big: Int = 2147483648 }
+type Query {
+  int33(x: Int = 4294967296): Int
+  intBelow(x: Int = -2147483649): Int
+  intMax(x: Int = 2147483647): Int
+  list(l: [Int] = [1, 2147483648]): Int
+  object(w: W = {small: 2147483648}): Int
+  filled(w: W = {}): Int
+  enum(e: E = A): Int
+}`})
+	for _, tc := range []struct {
+		field string
+		want  string
+		ok    bool
+	}{
+		{"int33", "", false},
+		{"intBelow", "", false},
+		{"intMax", "2147483647", true},
+		{"list", "", false},
+		{"object", "", false},
+		{"filled", "{small: 1}", true},
+		{"enum", "A", true},
+	} {
+		arg := schema.Query.Fields.ForName(tc.field).Arguments[0]
+		got, ok := printDefault(schema, arg.DefaultValue, arg.Type)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: %q %v, want %q %v", tc.field, got, ok, tc.want, tc.ok)
+		}
 	}
 }

@@ -2,9 +2,6 @@ package executor
 
 import (
 	"encoding/json"
-	"math"
-	"strconv"
-	"unsafe"
 
 	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
@@ -202,10 +199,11 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 		buf = f.AppendMemberKey(buf)
 		var fv *jsonvalue.Value
 		if f.PlainLeaf() {
-			// Most fields: a leaf that is written as the data has it,
-			// which is what value does with anything but null.
+			// Most fields: a leaf whose value is of the shape its type
+			// wants (f.Accepts) is written as the data has it. Anything
+			// else, null included, goes to value.
 			fv = r.lookup(v, f, &hint)
-			if t := fv.Type(); t != jsonvalue.TypeNull && (t != jsonvalue.TypeNumber || !f.IntLeaf() || !fv.NeedsInt32Check()) {
+			if f.Accepts(fv.Kind()) {
 				buf = fv.AppendJSON(buf)
 				continue
 			}
@@ -362,53 +360,10 @@ func (r *renderer) value(buf []byte, v *jsonvalue.Value, level int, f *planner.S
 		}
 		return out, true
 	}
-	if f.Enum != nil && !validEnum(f.Enum, v) {
-		// A value the client schema does not have (inaccessible, or only
-		// in one subgraph's enum) is never sent.
-		if nonNull {
-			r.nullError(f)
-			return buf, false
-		}
-		return append(buf, "null"...), true
+	if f.Accepts(v.Kind()) {
+		return v.AppendJSON(buf), true
 	}
-	if t == jsonvalue.TypeString {
-		return v.AppendString(buf), true
-	}
-	if t == jsonvalue.TypeNumber && f.IntLeaf() && v.NeedsInt32Check() && !int32Value(v.Number()) {
-		return r.badInt(buf, nonNull, f, v.Number())
-	}
-	return v.AppendJSON(buf), true
-}
-
-// int32Value reports whether the number text n is an integer in Int's
-// 32-bit range (written with a fraction or an exponent too, as a
-// JavaScript number that is one: 2147483647.0).
-func int32Value(n string) bool {
-	if _, err := strconv.ParseInt(n, 10, 32); err == nil {
-		return true
-	}
-	f, err := strconv.ParseFloat(n, 64)
-	return err == nil && f == math.Trunc(f) && f >= math.MinInt32 && f <= math.MaxInt32
-}
-
-// badInt records the field error of an Int value beyond 32 bits, or not
-// an integer, from a subgraph (spec 3.5.1, result coercion: "raise a field error"; the
-// message is graphql-js's) and writes null in its place.
-func (r *renderer) badInt(buf []byte, nonNull bool, f *planner.ShapeField, n string) ([]byte, bool) {
-	if r.untracked {
-		r.redo = true
-		return buf, false
-	}
-	msg := "Int cannot represent non 32-bit signed integer value: " + n
-	if f, err := strconv.ParseFloat(n, 64); err == nil && f != math.Trunc(f) {
-		msg = "Int cannot represent non-integer value: " + n
-	}
-	r.nullErrors = append(r.nullErrors, &Error{Message: msg,
-		Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
-	if nonNull {
-		return buf, false
-	}
-	return append(buf, "null"...), true
+	return r.leaf(buf, v, nonNull, f)
 }
 
 // appendStringText is appendString for a Go string, read in place.
@@ -423,14 +378,6 @@ func appendName(buf []byte, name string) []byte {
 	buf = append(buf, '"')
 	buf = append(buf, name...)
 	return append(buf, '"')
-}
-
-func validEnum(set *planner.EnumSet, v *jsonvalue.Value) bool {
-	if v.Type() != jsonvalue.TypeString {
-		return false
-	}
-	text := v.Str()
-	return set.Has(unsafe.Slice(unsafe.StringData(text), len(text)))
 }
 
 func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]byte, bool) {

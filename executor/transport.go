@@ -29,6 +29,11 @@ type Request struct {
 	// streamed request is never retried.
 	Stream      io.Reader
 	ContentType string
+	// FetchID and Path name the plan's fetch this request is for (the
+	// fetch's id and Flatten path, nil for a root fetch), for the
+	// transport's report of a failure.
+	FetchID int
+	Path    []string
 }
 
 // Response is a subgraph's raw answer. Release, when set, is called once
@@ -65,6 +70,11 @@ func (r *Response) Headers() http.Header {
 type FetchError struct {
 	Code    string
 	Message string
+	// Cause is what went wrong in the transport's own words (a dial
+	// error, a status, a deadline), for the gateway's log. It may name
+	// internal hosts and addresses: a client sees it only from a
+	// subgraph whose errors are included (Input.RedactErrors false).
+	Cause string
 }
 
 func (e *FetchError) Error() string { return e.Message }

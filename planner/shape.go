@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -149,8 +150,63 @@ type ShapeField struct {
 	keyLen   uint8
 	// plainLeaf: see PlainLeaf.
 	plainLeaf bool
-	// intLeaf: see IntLeaf.
-	intLeaf bool
+	// leaf: see Leaf; accepts: see Accepts.
+	leaf    LeafType
+	accepts uint32
+}
+
+// LeafType is the type of a leaf field's values (its items, for a list)
+// as far as result coercion (spec 3.5) tells them apart.
+type LeafType uint8
+
+// The leaf types.
+const (
+	// NoLeaf: a composite field, __typename or introspection.
+	NoLeaf LeafType = iota
+	// CustomLeaf: a custom scalar; any JSON value is written as it is.
+	CustomLeaf
+	StringLeaf
+	IDLeaf
+	IntLeaf
+	FloatLeaf
+	BooleanLeaf
+	// EnumLeaf: an enum; its values are ShapeField.Enum.
+	EnumLeaf
+)
+
+// accepted is, per leaf type, the set of jsonvalue kinds (a bit each)
+// written as they are: a subgraph's well-formed values. Anything else
+// (and null) is looked at by the executor: coerced, or a field error.
+var accepted = [...]uint32{
+	CustomLeaf: 1<<jsonvalue.KindFalse | 1<<jsonvalue.KindTrue | 1<<jsonvalue.KindNumber | 1<<jsonvalue.KindSmallInt |
+		1<<jsonvalue.KindWideNumber | 1<<jsonvalue.KindString | 1<<jsonvalue.KindArray | 1<<jsonvalue.KindObject,
+	StringLeaf:  1 << jsonvalue.KindString,
+	IDLeaf:      1 << jsonvalue.KindString,
+	IntLeaf:     1 << jsonvalue.KindSmallInt,
+	FloatLeaf:   1<<jsonvalue.KindSmallInt | 1<<jsonvalue.KindNumber,
+	BooleanLeaf: 1<<jsonvalue.KindFalse | 1<<jsonvalue.KindTrue,
+	EnumLeaf:    0,
+}
+
+// leafType is the leaf type of a field of the named type name; enum says
+// the type is an enum.
+func leafType(name string, enum bool) LeafType {
+	if enum {
+		return EnumLeaf
+	}
+	switch name {
+	case "String":
+		return StringLeaf
+	case "ID":
+		return IDLeaf
+	case "Int":
+		return IntLeaf
+	case "Float":
+		return FloatLeaf
+	case "Boolean":
+		return BooleanLeaf
+	}
+	return CustomLeaf
 }
 
 // maxListDepth bounds the list nesting of a field's type the shape holds.
@@ -196,10 +252,19 @@ func keyWords(key string) ([2]uint64, uint8) {
 // no list levels.
 func (f *ShapeField) PlainLeaf() bool { return f.plainLeaf }
 
-// IntLeaf reports whether the field's values (its items, for a list) are
-// of the built-in Int type, whose result coercion refuses values beyond
-// 32 bits (spec 3.5.1).
-func (f *ShapeField) IntLeaf() bool { return f.intLeaf }
+// Leaf is the leaf type of the field's values (its items, for a list);
+// NoLeaf for a composite field, __typename and introspection.
+func (f *ShapeField) Leaf() LeafType { return f.leaf }
+
+// Accepts reports whether a leaf value of kind k is written as it is: a
+// well-formed value of the field's type (a string for String and ID, an
+// integer of up to 9 characters for Int, a boolean for Boolean, a number
+// that cannot overflow for Float, anything but null for a custom
+// scalar). Never for null, an enum, or a composite field; one shift and
+// mask for the renderer (a bit test: k&31, which the kinds are below,
+// tells the compiler the shift is below the mask's width), which looks at
+// any other value with Leaf.
+func (f *ShapeField) Accepts(k jsonvalue.Kind) bool { return f.accepts&(1<<(k&31)) != 0 }
 
 // Slot is the field's number in the shape BuildShape made, distinct for
 // each field and below Shape.Slots. A copy of the field (a @defer
@@ -222,6 +287,8 @@ func (s *ShapeSet) FieldsFor(typeName string) []ShapeField {
 
 // EnumSet is the values of an enum type the client schema has.
 type EnumSet struct {
+	// name is the enum type's.
+	name  string
 	names []string
 	// index is set for enums with many values.
 	index map[string]struct{}
@@ -231,7 +298,7 @@ type EnumSet struct {
 const enumIndexed = 12
 
 func newEnumSet(def *ast.Definition) *EnumSet {
-	s := &EnumSet{names: make([]string, 0, len(def.EnumValues))}
+	s := &EnumSet{name: def.Name, names: make([]string, 0, len(def.EnumValues))}
 	for _, v := range def.EnumValues {
 		s.names = append(s.names, v.Name)
 	}
@@ -243,6 +310,9 @@ func newEnumSet(def *ast.Definition) *EnumSet {
 	}
 	return s
 }
+
+// Name is the enum type's name.
+func (s *EnumSet) Name() string { return s.name }
 
 // Has reports whether v is one of the values.
 func (s *EnumSet) Has(v []byte) bool {
@@ -373,5 +443,8 @@ func (b *shapeBuilder) field(out *ShapeField, f *Field) {
 		out.Selection = b.set(f.Selection)
 	}
 	out.plainLeaf = out.Kind == FromData && !out.Denied && out.Selection == nil && out.Enum == nil && out.lists == 0
-	out.intLeaf = out.Kind == FromData && out.Selection == nil && f.Type.Name() == "Int"
+	if out.Kind == FromData && out.Selection == nil {
+		out.leaf = leafType(f.Type.Name(), f.Enum != nil)
+		out.accepts = accepted[out.leaf]
+	}
 }

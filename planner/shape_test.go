@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -448,6 +449,51 @@ func TestAppendMemberKey(t *testing.T) {
 			if got := string(f.AppendMemberKey(buf)); got != want {
 				t.Errorf("%s with room %d: %q, want %q", c.key, room, got, want)
 			}
+		}
+	}
+}
+
+// TestShapeLeafAccepts: each leaf field's type, and the JSON kinds its
+// values are written with as they are (the others go to the executor's
+// result coercion): a string for String and ID, a small integer for Int,
+// a number that cannot overflow for Float, a boolean for Boolean,
+// anything but null for a custom scalar, nothing for an enum (its values
+// are checked) and for composite fields.
+func TestShapeLeafAccepts(t *testing.T) {
+	s, err := gqlparser.LoadSchema(&ast.Source{Input: `
+scalar JSON
+enum Color { RED }
+type Thing { name: String }
+type Query { s: String i: Int! f: Float b: Boolean id: ID e: Color j: JSON t: Thing ls: [[String!]] }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := shapeOp(t, s, `{ s i f b id e j t { name } ls __typename }`)
+	shape, err := planner.BuildShape(op, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []jsonvalue.Kind{jsonvalue.KindNull, jsonvalue.KindFalse, jsonvalue.KindTrue, jsonvalue.KindNumber, jsonvalue.KindString,
+		jsonvalue.KindArray, jsonvalue.KindObject, jsonvalue.KindSmallInt, jsonvalue.KindWideNumber}
+	for _, c := range []struct {
+		key    string
+		leaf   planner.LeafType
+		accept string // the kinds accepted, by their index in all
+	}{
+		{"s", planner.StringLeaf, "4"}, {"id", planner.IDLeaf, "4"}, {"i", planner.IntLeaf, "7"},
+		{"f", planner.FloatLeaf, "37"}, {"b", planner.BooleanLeaf, "12"}, {"e", planner.EnumLeaf, ""},
+		{"j", planner.CustomLeaf, "12345678"}, {"t", planner.NoLeaf, ""}, {"ls", planner.StringLeaf, "4"},
+		{"__typename", planner.NoLeaf, ""},
+	} {
+		f := shapeField(t, shape.Root, c.key)
+		var got string
+		for i, k := range all {
+			if f.Accepts(k) {
+				got += fmt.Sprint(i)
+			}
+		}
+		if f.Leaf() != c.leaf || got != c.accept {
+			t.Errorf("%s: leaf %d accepting kinds %q, want %d accepting %q", c.key, f.Leaf(), got, c.leaf, c.accept)
 		}
 	}
 }

@@ -114,12 +114,21 @@ func apiDefinition(def *ast.Definition, hidden map[string]bool, isHidden func(as
 	return &c
 }
 
+// keepDirectives returns the directives of dirs the API schema keeps,
+// without a @deprecated whose reason is null: graphql-js (Apollo Gateway,
+// Hive) reads its deprecationReason as null, so the element is not
+// deprecated (isDeprecated is deprecationReason != null), is listed
+// without includeDeprecated, and printSchema leaves the directive out.
 func keepDirectives(dirs ast.DirectiveList) ast.DirectiveList {
 	var kept ast.DirectiveList
 	for _, d := range dirs {
-		if keptDirectives[d.Name] {
-			kept = append(kept, d)
+		if !keptDirectives[d.Name] {
+			continue
 		}
+		if r := d.Arguments.ForName("reason"); d.Name == "deprecated" && r != nil && r.Value != nil && r.Value.Kind == ast.NullValue {
+			continue
+		}
+		kept = append(kept, d)
 	}
 	return kept
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/respheaders"
 	"github.com/fedgate/gateway/server/request"
+	"github.com/fedgate/gateway/telemetry"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -38,6 +41,52 @@ type extensions struct {
 	// the union over the hook sets); nil when none runs or some hook
 	// set with one declared nothing (the coprocessor never does).
 	vary *hooks.Vary
+	// labels are the Context entries that label the request metrics
+	// (hooks.Hooks.Labels, every hook set's, each once).
+	labels []string
+}
+
+// labelName is a Prometheus label name.
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// metricLabels gathers the hook sets' Labels, each name once, and
+// refuses a name Prometheus does not take or the request metrics have.
+func metricLabels(hs []hooks.Hooks) ([]string, error) {
+	var out []string
+	for _, h := range hs {
+		for _, name := range h.Labels {
+			switch {
+			case !labelName.MatchString(name) || strings.HasPrefix(name, "__"):
+				return nil, fmt.Errorf("hooks: label %q is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)", name)
+			case name == "operation" || name == "status":
+				return nil, fmt.Errorf("hooks: label %q is one of the request metrics' own (operation, status)", name)
+			}
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out, nil
+}
+
+// recordLabels gives the request's metrics the labels the hooks declared,
+// read from the Context the hooks of ctx's request left.
+func (x *extensions) recordLabels(ctx context.Context) {
+	if x == nil || len(x.labels) == 0 {
+		return
+	}
+	st, _ := ctx.Value(hookStateKey{}).(*hookState)
+	if st == nil {
+		return
+	}
+	labels := make([]telemetry.Label, len(x.labels))
+	st.contextMu.RLock()
+	for i, name := range x.labels {
+		v, _ := st.context[name].(string)
+		labels[i] = telemetry.Label{Name: name, Value: v}
+	}
+	st.contextMu.RUnlock()
+	telemetry.RequestInfoFrom(ctx).SetLabels(labels)
 }
 
 func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
@@ -61,6 +110,9 @@ func newExtensions(opts Options, tracer trace.Tracer) (*extensions, error) {
 		}
 	}
 	x.vary = declaredVary(x.hooks)
+	if x.labels, err = metricLabels(x.hooks); err != nil {
+		return nil, err
+	}
 	x.maxBody = opts.MaxBodyBytes
 	if x.maxBody <= 0 {
 		x.maxBody = request.DefaultMaxBodyBytes

@@ -204,7 +204,7 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 	if sw.timedOut {
 		o.Metrics.Shed(ctx, "timeout")
 	}
-	o.Metrics.RequestDone(ctx, op, sw.status, elapsed)
+	o.Metrics.RequestDone(ctx, op, sw.status, elapsed, ri.Labels()...)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.Int("http.response.status_code", sw.status), attribute.String("graphql.operation.name", op))
 		if sw.status >= 500 {

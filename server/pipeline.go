@@ -95,7 +95,11 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(auth.WithCaller(r.Context(), caller))
-	if r, err = s.ext.routerRequest(r); err != nil {
+	r, err = s.ext.routerRequest(r)
+	// The hooks' labels, as the request's stages leave their Context
+	// (a RouterRequest Break included).
+	defer s.ext.recordLabels(r.Context())
+	if err != nil {
 		reqerr.Write(w, contentType, err)
 		return
 	}

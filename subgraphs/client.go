@@ -106,6 +106,8 @@ type subgraph struct {
 	bulkhead chan struct{}
 	budget   *retryBudget
 	health   health
+	// failures bounds the log lines of its failed fetches.
+	failures failureLog
 }
 
 // NewClient returns a client for the subgraphs named in urls (name ->
@@ -272,8 +274,13 @@ func (c *Client) Fetch(ctx context.Context, name string, req *executor.Request) 
 		t.Stop()
 	}
 	code := ""
+	failure := ferr
 	if ferr != nil {
 		code = ferr.Code
+	} else if !looksLikeJSONObject(resp.Body) {
+		// Answered, but not with JSON: the executor reports it to the
+		// client; the cause is logged here, where the answer's head is.
+		failure = malformed(resp)
 	}
 	if span.IsRecording() {
 		if ferr != nil {
@@ -282,11 +289,33 @@ func (c *Client) Fetch(ctx context.Context, name string, req *executor.Request) 
 		}
 		span.SetAttributes(attribute.Int("fetch.attempts", attempt))
 	}
-	telemetry.RequestInfoFrom(ctx).AddFetch(telemetry.FetchTiming{Subgraph: name, Duration: time.Since(start), Code: code, Attempts: attempt})
+	timing := telemetry.FetchTiming{Subgraph: name, Duration: time.Since(start), Code: code, Attempts: attempt}
+	if failure != nil {
+		timing.Code = failure.Code
+		timing.Failure = &telemetry.FetchFailure{FetchID: req.FetchID, Path: req.Path, Error: failure.Cause}
+		c.logFailure(ctx, sg, timing)
+	}
+	telemetry.RequestInfoFrom(ctx).AddFetch(timing)
 	if ferr != nil {
 		return nil, ferr
 	}
 	return resp, nil
+}
+
+// CodeMalformedResponse is the error code of an answer that is not a
+// JSON object.
+const CodeMalformedResponse = "SUBREQUEST_MALFORMED_RESPONSE"
+
+// malformed describes an answer that is not a JSON object, for the log:
+// its size, content type and first bytes.
+func malformed(resp *executor.Response) *executor.FetchError {
+	ct := ""
+	if h := resp.Headers(); h != nil {
+		ct = h.Get("Content-Type")
+	}
+	start := resp.Body[:min(len(resp.Body), 32)]
+	return &executor.FetchError{Code: CodeMalformedResponse, Message: "invalid JSON response",
+		Cause: fmt.Sprintf("the answer is not a JSON object: %d bytes, Content-Type %q, starting %q", len(resp.Body), ct, start)}
 }
 
 // attempt sends one request. It returns the answer, or the error and
@@ -294,12 +323,14 @@ func (c *Client) Fetch(ctx context.Context, name string, req *executor.Request) 
 func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Request, attempt int) (*executor.Response, *executor.FetchError, bool) {
 	if !sg.acquire(ctx) {
 		c.metrics.SubgraphRequest(ctx, sg.name, CodeBulkheadFull, 0)
-		return nil, &executor.FetchError{Code: CodeBulkheadFull, Message: fmt.Sprintf("too many requests in flight to subgraph '%s'", sg.name)}, false
+		return nil, &executor.FetchError{Code: CodeBulkheadFull, Message: fmt.Sprintf("too many requests in flight to subgraph '%s'", sg.name),
+			Cause: fmt.Sprintf("bulkhead full: %d requests in flight to %s, none finished within bulkhead.max_wait (%v)", cap(sg.bulkhead), sg.url, sg.set.Bulkhead.MaxWait)}, false
 	}
 	defer sg.release()
 	if !sg.breaker.Allow() {
 		c.metrics.SubgraphRequest(ctx, sg.name, CodeCircuitOpen, 0)
-		return nil, &executor.FetchError{Code: CodeCircuitOpen, Message: fmt.Sprintf("circuit breaker for subgraph '%s' is open", sg.name)}, false
+		return nil, &executor.FetchError{Code: CodeCircuitOpen, Message: fmt.Sprintf("circuit breaker for subgraph '%s' is open", sg.name),
+			Cause: fmt.Sprintf("circuit breaker open: %s failed too often (subgraphs breaker settings); not called until the breaker lets a request through", sg.url)}, false
 	}
 	start := time.Now()
 	// The attempt's timeout (sg.set.Timeout) is applied by post and
@@ -337,7 +368,7 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 // with ok false (a 200 whose body is not JSON: the executor reports it).
 func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Request, span trace.Span) (resp *executor.Response, ferr *executor.FetchError, ok, retriable bool) {
 	if sg.uerr != nil {
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: sg.uerr.Error()}, false, false
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: sg.uerr.Error(), Cause: sg.uerr.Error()}, false, false
 	}
 	// A request sent through the pool (package h1) is written before Post
 	// returns and its header is not kept, so the map is reused; a
@@ -385,7 +416,8 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	}
 	if status := r.StatusCode; status/100 != 2 && !isGraphQLResponse(r.Get("Content-Type")) {
 		release()
-		ferr := &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("%d: %s", status, http.StatusText(status))}
+		ferr := &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("%d: %s", status, http.StatusText(status)),
+			Cause: fmt.Sprintf("%s answered status %d (Content-Type %q)", sg.url, status, r.Get("Content-Type"))}
 		// A 4xx is the gateway's request at fault, not the subgraph.
 		return nil, ferr, status < 500, status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 	}
@@ -440,12 +472,6 @@ func (c *Client) putHeader(h http.Header) {
 	c.headers.Put(h)
 }
 
-// The failures of an exchange, as the executor reports them.
-var (
-	errTimedOut = &executor.FetchError{Code: CodeTimeout, Message: "timed out"}
-	errTooLarge = &executor.FetchError{Code: CodeHTTPError, Message: "response body too large"}
-)
-
 // post sends a request whose body is in memory through the subgraph's
 // connection pool (package h1) and reads the answer's body into buf.
 func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (h1.Response, *executor.FetchError, bool) {
@@ -464,14 +490,39 @@ func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request,
 	case err == nil:
 		return r, nil, false
 	case errors.Is(err, h1.ErrTooLarge):
-		return h1.Response{}, errTooLarge, false
+		return h1.Response{}, tooLarge(sg), false
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
-		return h1.Response{}, errTimedOut, false
+		return h1.Response{}, timedOut(actx, sg, err), false
 	case r.StatusCode != 0:
 		// The answer's head was read, its body was not.
-		return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
+		return h1.Response{}, failed("reading the response failed", sg, err), true
 	}
-	return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
+	return h1.Response{}, failed("request failed", sg, err), true
+}
+
+// The failures of an exchange, as the executor reports them: a message
+// in the gateway's words for the client, and the cause for the log
+// (FetchError.Cause), which may name the subgraph's address.
+
+// failed is a transport failure described by msg, caused by err.
+func failed(msg string, sg *subgraph, err error) *executor.FetchError {
+	return &executor.FetchError{Code: CodeHTTPError, Message: msg, Cause: fmt.Sprintf("POST %s: %v", sg.url, err)}
+}
+
+// timedOut is an attempt past its deadline: the subgraph's timeout, or
+// the client request's own deadline (server.request_timeout).
+func timedOut(actx context.Context, sg *subgraph, err error) *executor.FetchError {
+	cause := fmt.Sprintf("POST %s: no answer within the timeout of %v", sg.url, sg.set.Timeout)
+	if d, ok := actx.Deadline(); ok && time.Until(d) > 0 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		cause = fmt.Sprintf("POST %s: %v", sg.url, err)
+	}
+	return &executor.FetchError{Code: CodeTimeout, Message: "timed out", Cause: cause}
+}
+
+// tooLarge is an answer over the subgraph's max_response_bytes.
+func tooLarge(sg *subgraph) *executor.FetchError {
+	return &executor.FetchError{Code: CodeHTTPError, Message: "response body too large",
+		Cause: fmt.Sprintf("%s answered more than max_response_bytes (%d bytes)", sg.url, sg.set.MaxResponseBytes)}
 }
 
 // stream sends a request whose body is streamed (a file upload) with
@@ -486,25 +537,25 @@ func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Reques
 	hresp, err := sg.http.RoundTrip(hr)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return h1.Response{}, errTimedOut, false
+			return h1.Response{}, timedOut(actx, sg, err), false
 		}
-		return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "request failed"}, true
+		return h1.Response{}, failed("request failed", sg, err), true
 	}
 	defer hresp.Body.Close()
 	if hresp.ContentLength > sg.set.MaxResponseBytes {
-		return h1.Response{}, errTooLarge, false
+		return h1.Response{}, tooLarge(sg), false
 	}
 	if hresp.ContentLength > 0 {
 		buf.Grow(int(min(hresp.ContentLength, preGrowMax)) + bytes.MinRead)
 	}
 	if _, err = buf.ReadFrom(io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1)); err != nil {
 		if errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return h1.Response{}, errTimedOut, false
+			return h1.Response{}, timedOut(actx, sg, err), false
 		}
-		return h1.Response{}, &executor.FetchError{Code: CodeHTTPError, Message: "reading the response failed"}, true
+		return h1.Response{}, failed("reading the response failed", sg, err), true
 	}
 	if int64(buf.Len()) > sg.set.MaxResponseBytes {
-		return h1.Response{}, errTooLarge, false
+		return h1.Response{}, tooLarge(sg), false
 	}
 	return h1.Response{StatusCode: hresp.StatusCode, Header: hresp.Header}, nil, false
 }

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/fedgate/gateway/server/request"
 )
@@ -156,6 +155,9 @@ type sockWriter struct {
 
 func newSockWriter(conn net.Conn) *sockWriter {
 	s := &sockWriter{conn: conn}
+	if !rawWrites {
+		return s
+	}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			s.raw = rc
@@ -187,26 +189,6 @@ func (s *sockWriter) writeNonBlocking(fd uintptr) bool {
 		return true
 	}
 	return true
-}
-
-// rawWrite is one write system call to the non-blocking socket fd, made
-// without the scheduler's bookkeeping (a raw system call). A system call
-// the scheduler knows of that lasts over 20 µs (a loopback write runs the
-// receiving side's TCP path too, and longer when the CPU is taken away)
-// while other goroutines wait has its processor handed to another
-// thread, and the writer then parks its own when the call returns: a
-// fan-out of thousands of writes paid thread switches for that. The
-// socket never blocks the call (the runtime's sockets are non-blocking),
-// so nothing waits on it for long.
-func rawWrite(fd uintptr, b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }
 
 // errWouldBlock reports a socket whose buffer is full.

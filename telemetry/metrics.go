@@ -17,7 +17,7 @@ import (
 //
 // Prometheus names (the exporter adds unit and _total suffixes):
 //
-//	fedgate_requests_total{operation,status}            client requests
+//	fedgate_requests_total{operation,status}            client requests (and the hooks' labels, hooks.Hooks.Labels)
 //	fedgate_request_duration_seconds{operation,status}  their latency
 //	fedgate_requests_inflight                            client requests in progress
 //	fedgate_reading_bytes                                bytes of bodies and WebSocket messages being read (of server.max_reading_bytes)
@@ -58,6 +58,8 @@ type Metrics struct {
 	mu             sync.RWMutex
 	opts           map[attrKey]metric.MeasurementOption
 	operationNames map[string]bool
+	// labelValues are the values seen of each hook label (labelValue).
+	labelValues map[string]map[string]bool
 }
 
 // maxOperations bounds the distinct operation names used as labels; the
@@ -237,15 +239,59 @@ func (m *Metrics) RequestStarted(ctx context.Context) {
 	m.inflight.Add(ctx, 1)
 }
 
-// RequestDone records a finished client request.
-func (m *Metrics) RequestDone(ctx context.Context, operation string, status int, d time.Duration) {
+// RequestDone records a finished client request, with the labels the
+// hooks gave it (RequestInfo.SetLabels) besides operation and status.
+func (m *Metrics) RequestDone(ctx context.Context, operation string, status int, d time.Duration, labels ...Label) {
 	if m == nil {
 		return
 	}
 	m.inflight.Add(ctx, -1)
-	o := m.opt(attrKey{k1: "operation", v1: m.operationLabel(operation), k2: "status", n: status})
+	var o metric.MeasurementOption
+	if len(labels) == 0 {
+		o = m.opt(attrKey{k1: "operation", v1: m.operationLabel(operation), k2: "status", n: status})
+	} else {
+		kvs := make([]attribute.KeyValue, 0, 2+len(labels))
+		kvs = append(kvs, attribute.String("operation", m.operationLabel(operation)), attribute.String("status", strconv.Itoa(status)))
+		for _, l := range labels {
+			kvs = append(kvs, attribute.String(l.Name, m.labelValue(l.Name, l.Value)))
+		}
+		o = metric.WithAttributeSet(attribute.NewSet(kvs...))
+	}
 	m.requests.Add(ctx, 1, o)
 	m.duration.Record(ctx, d.Seconds(), o)
+}
+
+// Label is a label of the request metrics that hooks give a request
+// (hooks.Hooks.Labels): a name and its value for this request.
+type Label struct{ Name, Value string }
+
+// maxLabelValues bounds the distinct values of one hook label; further
+// values are counted as "other", as operation names past maxOperations.
+const maxLabelValues = 100
+
+// labelValue bounds the values of the hook label name: cut to 64 bytes,
+// and "other" past maxLabelValues distinct ones.
+func (m *Metrics) labelValue(name, value string) string {
+	if len(value) > 64 {
+		value = value[:64]
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.labelValues == nil {
+		m.labelValues = map[string]map[string]bool{}
+	}
+	seen := m.labelValues[name]
+	if seen == nil {
+		seen = map[string]bool{}
+		m.labelValues[name] = seen
+	}
+	if !seen[value] {
+		if len(seen) >= maxLabelValues {
+			return "other"
+		}
+		seen[value] = true
+	}
+	return value
 }
 
 // Shed counts a client request refused (reason "overloaded") or cut by

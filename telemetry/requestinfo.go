@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,6 +31,27 @@ type RequestInfo struct {
 	hashed        bool
 	fetches       []FetchTiming
 	fetchBuf      [8]FetchTiming
+	labels        []Label
+}
+
+// SetLabels records the labels the hooks give the request's metrics.
+func (r *RequestInfo) SetLabels(l []Label) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.labels = l
+	r.mu.Unlock()
+}
+
+// Labels returns the labels SetLabels recorded (read only).
+func (r *RequestInfo) Labels() []Label {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.labels
 }
 
 // FetchTiming is one subgraph fetch of a request.
@@ -39,6 +61,18 @@ type FetchTiming struct {
 	// Code is "" on success, else the error code.
 	Code     string
 	Attempts int
+	// Failure, for a failed fetch, says which and why; nil otherwise (a
+	// pointer, so that the fetches a request keeps stay small).
+	Failure *FetchFailure
+}
+
+// FetchFailure is what the request's log line says of a failed fetch:
+// the plan's fetch (its id and Flatten path, nil for a root fetch) and
+// the cause (executor.FetchError.Cause).
+type FetchFailure struct {
+	FetchID int
+	Path    []string
+	Error   string
 }
 
 // NewRequestInfo returns the RequestInfo of the request with this id.
@@ -133,7 +167,8 @@ func (r *RequestInfo) LogAttrs() []slog.Attr {
 	return attrs
 }
 
-// fetchList renders as a JSON array of {name, ms, code, attempts}.
+// fetchList renders as a JSON array of {name, ms, code, attempts}, and
+// for a failed fetch its fetch id, path and error.
 type fetchList []FetchTiming
 
 // MarshalJSON writes the list without reflection: it is on the path of
@@ -155,6 +190,16 @@ func (l fetchList) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, `,"attempts":`...)
 		b = strconv.AppendInt(b, int64(f.Attempts), 10)
+		if ff := f.Failure; ff != nil {
+			b = append(b, `,"fetch":`...)
+			b = strconv.AppendInt(b, int64(ff.FetchID), 10)
+			if ff.Path != nil {
+				b = append(b, `,"path":`...)
+				b = appendJSONString(b, strings.Join(ff.Path, "."))
+			}
+			b = append(b, `,"error":`...)
+			b = appendJSONString(b, ff.Error)
+		}
 		b = append(b, '}')
 	}
 	return append(b, ']'), nil

@@ -106,12 +106,15 @@ func TestOperationLabelsAreBounded(t *testing.T) {
 
 func TestFetchListJSON(t *testing.T) {
 	l := fetchList{{Subgraph: "a\"b\u00e9\x01", Duration: 1500 * time.Microsecond, Attempts: 1},
-		{Subgraph: "side", Duration: 300 * time.Millisecond, Code: "SUBREQUEST_TIMEOUT", Attempts: 2}}
+		{Subgraph: "side", Duration: 300 * time.Millisecond, Code: "SUBREQUEST_TIMEOUT", Attempts: 2},
+		{Subgraph: "down", Duration: time.Millisecond, Code: "SUBREQUEST_HTTP_ERROR", Attempts: 1,
+			Failure: &FetchFailure{FetchID: 3, Path: []string{"me", "@"}, Error: `POST http://10.0.0.7:4001/graphql: dial tcp 10.0.0.7:4001: connect: connection refused "x"`}}}
 	b, err := l.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `[{"name":"a\"bé\u0001","ms":1.5,"attempts":1},{"name":"side","ms":300,"code":"SUBREQUEST_TIMEOUT","attempts":2}]`
+	want := `[{"name":"a\"bé\u0001","ms":1.5,"attempts":1},{"name":"side","ms":300,"code":"SUBREQUEST_TIMEOUT","attempts":2},` +
+		`{"name":"down","ms":1,"code":"SUBREQUEST_HTTP_ERROR","attempts":1,"fetch":3,"path":"me.@","error":"POST http://10.0.0.7:4001/graphql: dial tcp 10.0.0.7:4001: connect: connection refused \"x\""}]`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}

@@ -6,6 +6,23 @@ import (
 	"time"
 )
 
+// rxStamps says the kernel's receive times are read (readStamped).
+const rxStamps = true
+
+// readStamped reads into b from the socket raw, and the receive time's
+// control message into oob.
+func readStamped(raw syscall.RawConn, b, oob []byte) (n, oobn int, err error) {
+	var rerr error
+	err = raw.Read(func(fd uintptr) bool {
+		n, oobn, _, _, rerr = syscall.Recvmsg(int(fd), b, oob, 0)
+		return rerr != syscall.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
+	return n, oobn, err
+}
+
 // enableRxStamps has the kernel stamp the bytes the socket fd receives
 // (SO_TIMESTAMPNS, the realtime clock), given with each read (rxStamp).
 func enableRxStamps(fd uintptr) error {

@@ -74,7 +74,7 @@ func dial(ctx context.Context, url string) (*client, error) {
 		c.buf, _ = br.Peek(n)
 		c.buf = bytes.Clone(c.buf)
 	}
-	if sc, ok := conn.(syscall.Conn); ok {
+	if sc, ok := conn.(syscall.Conn); ok && rxStamps {
 		if c.raw, err = sc.SyscallConn(); err == nil {
 			err = c.raw.Control(func(fd uintptr) { err = enableRxStamps(fd) })
 		}
@@ -172,15 +172,7 @@ func (c *client) fill() error {
 		return err
 	}
 	var oob [64]byte
-	var n, oobn int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		n, oobn, _, _, rerr = syscall.Recvmsg(int(fd), free, oob[:], 0)
-		return rerr != syscall.EAGAIN
-	})
-	if err == nil {
-		err = rerr
-	}
+	n, oobn, err := readStamped(c.raw, free, oob[:])
 	if err == nil && n == 0 {
 		err = io.EOF
 	}

@@ -50,20 +50,7 @@ const minSeeds = 8
 // replaced by another seed's rewrite.
 func mutateGen(t *testing.T, g *started, docs []string, mutations, deferOn bool, seed uint64, n int) difftest.Generator {
 	t.Helper()
-	seeds := mutate.ForSchema(g.sg.API, docs, mutations)
-	if !deferOn {
-		// Seeds from the @defer tests, without it (as the references get them).
-		for i, op := range seeds {
-			if stripped, ok := difftest.StripDefer(op); ok {
-				seeds[i] = stripped
-			}
-		}
-	}
-	real := len(seeds)
-	if real < minSeeds {
-		seeds = append(seeds, mutate.RootSeeds(g.sg.API, mutations)...)
-	}
-	t.Logf("graph %s: %d seed operations (%d from the corpus)", g.name, len(seeds), real)
+	seeds := mutateSeeds(t, g, docs, mutations, deferOn, seed)
 	opts := mutate.Options{Defer: deferOn, MaxSteps: envInt(t, "DIFFTEST_MUTATE_STEPS", 0)}
 	if only := os.Getenv("DIFFTEST_MUTATE_ONLY"); only != "" {
 		opts.Only = strings.Split(only, ",")
@@ -104,6 +91,64 @@ func mutateGen(t *testing.T, g *started, docs []string, mutations, deferOn bool,
 	}
 	return fixed
 }
+
+// mutateSeeds returns the seed operations of one graph: with
+// DIFFTEST_MUTATE=gen (or DIFFTEST_EQUIV_SEEDS=gen) operations of
+// internal/opgen (genSeeds), else the corpus's that validate against the
+// graph, and its root field seeds when those are few.
+func mutateSeeds(t *testing.T, g *started, docs []string, mutations, deferOn bool, seed uint64) []opgen.Operation {
+	t.Helper()
+	if docs == nil {
+		return genSeeds(t, g, mutations, deferOn, seed)
+	}
+	seeds := mutate.ForSchema(g.sg.API, docs, mutations)
+	if !deferOn {
+		// Seeds from the @defer tests, without it (as the references get them).
+		for i, op := range seeds {
+			if stripped, ok := difftest.StripDefer(op); ok {
+				seeds[i] = stripped
+			}
+		}
+	}
+	real := len(seeds)
+	if real < minSeeds {
+		seeds = append(seeds, mutate.RootSeeds(g.sg.API, mutations)...)
+	}
+	t.Logf("graph %s: %d seed operations (%d from the corpus)", g.name, len(seeds), real)
+	return seeds
+}
+
+// genSeeds returns DIFFTEST_MUTATE_GEN_N (default 40) operations of
+// internal/opgen for g (DIFFTEST_OPGEN's bounds, DIFFTEST_WIDE), seeds
+// for the rewrites of DIFFTEST_MUTATE=gen: the corpus gives most fixtures
+// only root field seeds of a few leaves, so rewrites there never met deep
+// selections, entity chains, fragments on abstract types or several
+// operations; generated ones have them all, and the rewrites add what a
+// random walk rarely writes on top (a field again under another alias with
+// other arguments, selections split into overlapping fragments on the
+// abstract types an object belongs to, conditions on those, fragments
+// spread again).
+func genSeeds(t *testing.T, g *started, mutations, deferOn bool, seed uint64) []opgen.Operation {
+	t.Helper()
+	opts := genOptions(t, env("DIFFTEST_OPGEN", ""))
+	opts.Defer = deferOn
+	opts.Wide = env("DIFFTEST_WIDE", "0") == "1"
+	gen := opgen.New(g.sg.API, opgen.HintsFrom(g.sg), withMutations(opts, mutations))
+	var seeds []opgen.Operation
+	for i := 0; i < envInt(t, "DIFFTEST_MUTATE_GEN_N", 40); i++ {
+		// Other operations than DIFFTEST_MUTATE=0 runs of the same seed.
+		op, err := gen.Generate(difftest.OpSeed(seed^genSeedSalt, i))
+		if err != nil {
+			t.Fatalf("graph %s: %v", g.name, err)
+		}
+		seeds = append(seeds, op)
+	}
+	t.Logf("graph %s: %d generated seed operations", g.name, len(seeds))
+	return seeds
+}
+
+// genSeedSalt sets the seeds of genSeeds apart from the run's own.
+const genSeedSalt = 0x67656e73
 
 // fixedGen answers Generate from operations made beforehand.
 type fixedGen struct{ ops map[uint64]opgen.Operation }

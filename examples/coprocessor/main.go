@@ -37,6 +37,9 @@ func newServer(addr string, h http.Handler) *http.Server {
 }
 
 func handler(require string, blockIntrospection bool) http.Handler {
+	// The gateway sends header names in lower case: -require-header
+	// X-Api-Key names the header x-api-key.
+	require = strings.ToLower(require)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p map[string]any
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&p); err != nil {

@@ -33,16 +33,29 @@ func TestHandler(t *testing.T) {
 		{"other queries pass", `{"version":1,"stage":"SupergraphRequest","control":"continue","id":"1","body":{"query":"{ topProducts { name } }"}}`,
 			func(m map[string]any) bool { return m["control"] == "continue" }},
 	} {
-		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(tc.payload))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		resp.Body.Close()
-		if !tc.check(m) || m["version"] != float64(1) || m["id"] != "1" {
-			t.Errorf("%s: answer %v", tc.name, m)
-		}
+		post(t, srv.URL, tc.name, tc.payload, tc.check)
+	}
+	// The header named as written on the command line, in any case: the
+	// gateway sends names in lower case. Before, -require-header
+	// X-Api-Key stopped every request.
+	mixed := httptest.NewServer(handler("X-Api-Key", false))
+	defer mixed.Close()
+	post(t, mixed.URL, "a mixed-case -require-header", `{"version":1,"stage":"RouterRequest","control":"continue","id":"1","headers":{"x-api-key":["k"]}}`,
+		func(m map[string]any) bool { return m["control"] == "continue" })
+}
+
+// post sends a coprocessor payload to url and checks the answer.
+func post(t *testing.T, url, name, payload string, check func(map[string]any) bool) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	if !check(m) || m["version"] != float64(1) || m["id"] != "1" {
+		t.Errorf("%s: answer %v", name, m)
 	}
 }
 

@@ -38,8 +38,9 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No metrics listener: tests never take a fixed port.
-	cfg = append(cfg, "telemetry:\n  metrics:\n    prometheus:\n      listen: \"\"\n  logging:\n    requests: false\n"...)
+	// The metrics listener on a port of its own choosing: tests never
+	// take a fixed port.
+	cfg = append(cfg, "telemetry:\n  metrics:\n    prometheus:\n      listen: 127.0.0.1:0\n  logging:\n    requests: false\n"...)
 	cfgPath := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
@@ -111,5 +112,25 @@ func TestExample(t *testing.T) {
 	resp, body = post("", map[string]string{"X-Tenant": "acme;plan=enterprise"})
 	if resp.StatusCode != 200 || resp.Header.Get("X-Tenant") != "" {
 		t.Fatalf("anonymous: %d X-Tenant=%q %s", resp.StatusCode, resp.Header.Get("X-Tenant"), body)
+	}
+	// The request metrics carry the tenant label (hooks.Hooks.Labels).
+	maddr, err := listenlog.Wait(stderr.String, listenlog.Metrics, exited, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mresp, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{
+		`fedgate_requests_total{operation="anonymous",status="200",tenant="acme"} 1`,
+		`fedgate_requests_total{operation="anonymous",status="403",tenant="blocked"} 1`,
+		`fedgate_requests_total{operation="anonymous",status="200",tenant=""}`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

@@ -288,10 +288,14 @@ func mergeable(into, from any) bool {
 
 // SameUnordered reports whether a and b have the same data (object keys in
 // any order: a merged incremental answer puts deferred fields last) and
-// the same error paths.
+// the same error paths. An answer that is no GraphQL response (Failure: a
+// body that does not parse, a broken connection, a truncated multipart
+// stream) equals nothing, not even another such answer: two failures do not
+// show that two requests were answered alike, and a gateway that gives no
+// GraphQL answer at all is a finding of its own.
 func SameUnordered(a, b Result) bool {
 	if a.Failure != "" || b.Failure != "" {
-		return a.Failure != "" && b.Failure != ""
+		return false
 	}
 	return sortedJSON(a.Data) == sortedJSON(b.Data) && strings.Join(a.Errors, ",") == strings.Join(b.Errors, ",")
 }

@@ -171,4 +171,11 @@ func TestSameUnordered(t *testing.T) {
 	if SameUnordered(a, c) || SameUnordered(a, d) {
 		t.Error("a different value or error not counted")
 	}
+	// Two answers that are no GraphQL responses say nothing about
+	// whether the requests were answered alike.
+	broken := Parse(500, []byte("panic: runtime error"))
+	cut := Parse(200, []byte(`{"data":{"x":`))
+	if SameUnordered(broken, broken) || SameUnordered(broken, cut) || SameUnordered(a, broken) {
+		t.Error("failed answers counted as the same answer")
+	}
 }

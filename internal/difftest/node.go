@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -141,7 +140,7 @@ func (r *Reference) spawn() (*process, error) {
 	}
 	cmd := exec.Command(node, "--max-old-space-size="+strconv.Itoa(r.opts.HeapMB), filepath.Base(r.script), r.dir)
 	cmd.Dir = filepath.Dir(r.script)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	// The stdin pipe ends the process with the test; MAX_SECONDS is a
 	// last resort longer than any run.
 	cmd.Env = append(os.Environ(), "MAX_SECONDS=86400", "NODE_NO_WARNINGS=1")
@@ -363,11 +362,11 @@ func (p *process) stop() {
 		return
 	}
 	_ = p.stdin.Close()
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	terminateGroup(p.cmd.Process)
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		killGroup(p.cmd.Process)
 		<-p.done
 	}
 }

@@ -51,6 +51,17 @@ func WithErrors() Option { return func(s *subgraph) { s.errors = true } }
 // selection, across entity fetches.
 func WithNonNullErrors() Option { return func(s *subgraph) { s.errors, s.nonNullErrors = true, true } }
 
+// Planted gives the raw JSON a subgraph answers for field of type typ
+// with the argument values args (their canonical JSON, defaults applied:
+// {"shape":"float"}); false leaves the field to the generated data.
+type Planted func(typ, field, args string) (raw string, ok bool)
+
+// WithAnswers plants answers: a field for which plant says so is answered
+// with its raw JSON, as it is, whatever the field's type (a number where
+// a String is due, an object where an Int is): what a gateway does with a
+// subgraph's answer of the wrong shape can then be compared.
+func WithAnswers(plant Planted) Option { return func(s *subgraph) { s.plant = plant } }
+
 // Handlers returns one HTTP handler per subgraph of sg, by subgraph name.
 // Each serves GraphQL POST requests on any path.
 func Handlers(sg *schema.Supergraph, opts ...Option) map[string]http.Handler {
@@ -118,6 +129,8 @@ type subgraph struct {
 	errors     bool
 	// nonNullErrors: errors at non-null positions too (WithNonNullErrors).
 	nonNullErrors bool
+	// plant: WithAnswers.
+	plant Planted
 }
 
 // nonNullError unwinds a failed non-null value to the nearest nullable
@@ -394,6 +407,12 @@ func (e *execution) field(o *object, c *collected) {
 		panic(requestError(fmt.Sprintf("Cannot query field %q on type %q.", f.Name, o.typ)))
 	}
 	args := e.arguments(f, fd, t.Fields[f.Name].Graphs[e.graph])
+	if e.plant != nil {
+		if raw, ok := e.plant(o.typ, f.Name, args); ok {
+			e.out = append(e.out, raw...)
+			return
+		}
+	}
 	id := hashOf(strconv.FormatUint(o.id, 10), f.Name, args)
 	if fg := t.Fields[f.Name].Graphs[e.graph]; fg != nil && len(fg.Requires) > 0 {
 		id = hashOf(strconv.FormatUint(id, 10), requiredInputs(o.rep, fg.Requires))

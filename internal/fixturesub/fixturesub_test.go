@@ -367,3 +367,37 @@ type User @key(fields: "upc") { upc: String! a7: Int }`},
 		}
 	}
 }
+
+// TestPlantedAnswers: a field WithAnswers plants is answered with the raw
+// JSON, whatever its type, under its alias, for the arguments the plant
+// asks about; other fields and arguments keep the generated data.
+func TestPlantedAnswers(t *testing.T) {
+	plant := func(typ, field, args string) (string, bool) {
+		if field == "int" && args == `{"shape":"object"}` {
+			return `{"a":[1,"x"]}`, true
+		}
+		if typ == "Strict" && field == "id" {
+			return `5`, true
+		}
+		return "", false
+	}
+	file := "../../testdata/supergraphs/leaf_coercion.graphql"
+	h := handlers(t, file, fixturesub.WithAnswers(plant))["leaves"]
+	got := post(t, h, `{ x: int(shape: "object") y: int(shape: "other") strict { id(shape: "s") } }`, nil)
+	plain := post(t, handlers(t, file)["leaves"], `{ x: int(shape: "object") y: int(shape: "other") strict { id(shape: "s") } }`, nil)
+	var a, b struct {
+		Data struct {
+			X, Y   json.RawMessage
+			Strict struct{ ID json.RawMessage }
+		}
+	}
+	if err := json.Unmarshal([]byte(got), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(plain), &b); err != nil {
+		t.Fatal(err)
+	}
+	if string(a.Data.X) != `{"a":[1,"x"]}` || string(a.Data.Strict.ID) != `5` || string(a.Data.Y) != string(b.Data.Y) || len(a.Data.Y) == 0 {
+		t.Errorf("planted answer %s, without the plant %s", got, plain)
+	}
+}

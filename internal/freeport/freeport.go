@@ -1,11 +1,10 @@
 package freeport
 
 import (
-	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 )
 
@@ -21,8 +20,8 @@ const Shares = isLinux
 type Hold struct {
 	port int
 
-	mu sync.Mutex
-	fd int // -1 once released
+	mu   sync.Mutex
+	sock io.Closer // nil once released
 }
 
 // Reserve holds a free port of 127.0.0.1, chosen by the kernel, until the
@@ -41,32 +40,11 @@ func Reserve(t testing.TB) *Hold {
 // when the port is in use: listened on, or the local port of a
 // connection. The caller releases it.
 func ReserveAt(port int) (*Hold, error) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	got, sock, err := hold(port)
 	if err != nil {
-		return nil, fmt.Errorf("socket: %w", err)
+		return nil, err
 	}
-	// SO_REUSEADDR lets a server with SO_REUSEADDR bind the port beside
-	// this socket (Linux, Shares); a bind to port 0 and a connect() still
-	// never choose it.
-	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
-		_ = syscall.Close(fd)
-		return nil, fmt.Errorf("SO_REUSEADDR: %w", err)
-	}
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		_ = syscall.Close(fd)
-		return nil, fmt.Errorf("bind 127.0.0.1:%d: %w", port, err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		_ = syscall.Close(fd)
-		return nil, fmt.Errorf("getsockname: %w", err)
-	}
-	in4, ok := sa.(*syscall.SockaddrInet4)
-	if !ok {
-		_ = syscall.Close(fd)
-		return nil, fmt.Errorf("getsockname: %T, want an IPv4 address", sa)
-	}
-	return &Hold{port: in4.Port, fd: fd}, nil
+	return &Hold{port: got, sock: sock}, nil
 }
 
 // Port is the held port's number.
@@ -79,9 +57,9 @@ func (h *Hold) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa
 func (h *Hold) Release() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.fd >= 0 {
-		_ = syscall.Close(h.fd)
-		h.fd = -1
+	if h.sock != nil {
+		_ = h.sock.Close()
+		h.sock = nil
 	}
 }
 

@@ -137,12 +137,12 @@ func (p *Parser) value(s []byte, i, depth int) (*Value, int, error) {
 		}
 		return p.alloc(t), i + len(lit), nil
 	default:
-		end, integer, ok := scanNumber(s, i)
+		end, integer, exponent, ok := scanNumber(s, i)
 		if !ok {
 			return nil, i, &SyntaxError{i, fmt.Sprintf("unexpected character %q", c)}
 		}
 		v := p.alloc(TypeNumber)
-		v.s, v.plain = unsafe.String(&s[i], end-i), integer
+		v.s, v.plain, v.k = unsafe.String(&s[i], end-i), integer, numberKind(end-i, integer, exponent)
 		return v, end, nil
 	}
 }
@@ -501,8 +501,9 @@ func hex4(s []byte, i int) (rune, bool) {
 
 // scanNumber returns the end of the JSON number at s[i]
 // (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), false when there is
-// none; integer reports that it has neither a fraction nor an exponent.
-func scanNumber(s []byte, i int) (end int, integer, ok bool) {
+// none; integer reports that it has neither a fraction nor an exponent,
+// exponent that it has an exponent.
+func scanNumber(s []byte, i int) (end int, integer, exponent, ok bool) {
 	integer = true
 	if i < len(s) && s[i] == '-' {
 		i++
@@ -513,29 +514,29 @@ func scanNumber(s []byte, i int) (end int, integer, ok bool) {
 	case i < len(s) && s[i] >= '1' && s[i] <= '9':
 		i = digits(s, i+1)
 	default:
-		return i, false, false
+		return i, false, false, false
 	}
 	if i < len(s) && s[i] == '.' {
 		integer = false
 		j := digits(s, i+1)
 		if j == i+1 {
-			return j, false, false
+			return j, false, false, false
 		}
 		i = j
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		integer = false
+		integer, exponent = false, true
 		i++
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
 		j := digits(s, i)
 		if j == i {
-			return j, false, false
+			return j, false, false, false
 		}
 		i = j
 	}
-	return i, integer, true
+	return i, integer, exponent, true
 }
 
 func digits(s []byte, i int) int {

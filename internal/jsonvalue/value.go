@@ -19,6 +19,36 @@ const (
 	TypeObject
 )
 
+// Kind refines Type for a leaf's result coercion (the executor's check of
+// a subgraph's leaf value against the field's scalar type): each type is
+// its own kind, numbers are split into three, so that a field accepts the
+// common shapes of its type with one mask test (planner.ShapeField).
+type Kind uint8
+
+// The kinds: a type's kind has its number, numbers have three.
+const (
+	KindNull  = Kind(TypeNull)
+	KindFalse = Kind(TypeFalse)
+	KindTrue  = Kind(TypeTrue)
+	// KindNumber is a number that is neither KindSmallInt nor
+	// KindWideNumber: a fraction without an exponent, or an integer of 10
+	// to 300 characters. Always finite.
+	KindNumber = Kind(TypeNumber)
+	KindString = Kind(TypeString)
+	KindArray  = Kind(TypeArray)
+	KindObject = Kind(TypeObject)
+	// KindSmallInt is a number written as an integer (no fraction, no
+	// exponent) in at most 9 characters: always a 32-bit integer.
+	KindSmallInt = Kind(TypeObject) + 1
+	// KindWideNumber is a number written with an exponent, or longer
+	// than 300 characters: it may be beyond float64's range (1e400).
+	KindWideNumber = Kind(TypeObject) + 2
+)
+
+// wideNumber is the length from which a number without an exponent may
+// be beyond float64's range (about 1.8e308, 309 digits).
+const wideNumber = 300
+
 // Value is one JSON value. Its methods accept a nil Value, which is
 // absent: Type says TypeNull and lookups find nothing. Values belong to
 // the Parser or Arena that made them; a Value is not safe for concurrent
@@ -28,6 +58,10 @@ type Value struct {
 	// plain marks a string whose text needs no escaping in JSON, or a
 	// parsed number written as an integer (no fraction, no exponent).
 	plain bool
+	// k is a number's Kind (set by the parser, the only maker of
+	// numbers); other values' kinds are their types, so that making a
+	// value costs no store more.
+	k Kind
 	// s is a string's decoded text or a number's text.
 	s string
 	// kvs are an object's members, empty for any other value; a are an
@@ -48,6 +82,35 @@ func (v *Value) Type() Type {
 		return TypeNull
 	}
 	return v.t
+}
+
+// Kind returns v's kind; KindNull (TypeNull) for a nil v.
+func (v *Value) Kind() Kind {
+	if v == nil {
+		return KindNull
+	}
+	if v.t == TypeNumber {
+		return v.k
+	}
+	return Kind(v.t)
+}
+
+// numberKind is the kind of a number of n characters; integer says it has
+// neither a fraction nor an exponent, exponent that it has one.
+func numberKind(n int, integer, exponent bool) Kind {
+	switch {
+	case exponent || n > wideNumber:
+		return KindWideNumber
+	case integer && n <= 9:
+		return KindSmallInt
+	}
+	return KindNumber
+}
+
+// IntegerText reports whether v is a number written as an integer: no
+// fraction, no exponent.
+func (v *Value) IntegerText() bool {
+	return v != nil && v.t == TypeNumber && v.plain
 }
 
 // Members returns an object's members in order (nil for anything else).
@@ -197,16 +260,6 @@ func (v *Value) Number() string {
 		return ""
 	}
 	return v.s
-}
-
-// NeedsInt32Check reports whether v is a number that may not be a 32-bit
-// integer: written with more than 9 characters (2147483648 has 10), or
-// with a fraction or an exponent (1.5, 1e10; the parser marks the
-// numbers written without, so no byte is read again here). Plain
-// integers of up to 9 characters, nearly every Int a subgraph sends,
-// need no parsing.
-func (v *Value) NeedsInt32Check() bool {
-	return v != nil && v.t == TypeNumber && (len(v.s) > 9 || !v.plain)
 }
 
 // Int returns a number as an int; false when v is no number or not an

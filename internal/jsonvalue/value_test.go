@@ -1,6 +1,9 @@
 package jsonvalue
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func mustParse(t *testing.T, s string) *Value {
 	t.Helper()
@@ -177,24 +180,49 @@ func TestSameLeaf(t *testing.T) {
 	}
 }
 
-// TestNeedsInt32Check: only numbers that may not be 32-bit integers are
-// checked: long ones, and any with a fraction or an exponent, as the
-// parser marked them.
-func TestNeedsInt32Check(t *testing.T) {
+// TestKind: the parser's kinds: a type each, numbers split into the
+// 9-character integers (always 32-bit), those that may be beyond float64
+// (an exponent, or more than 300 characters) and the others.
+func TestKind(t *testing.T) {
 	for _, c := range []struct {
 		json string
-		want bool
+		want Kind
 	}{
-		{`12`, false}, {`-12345678`, false}, {`123456789`, false}, {`0`, false}, {`-123456789`, true},
-		{`2147483648`, true}, {`1e10`, true}, {`1.5`, true}, {`2E3`, true}, {`-0.0`, true},
-		{`"12"`, false}, {`true`, false}, {`null`, false},
+		{`null`, KindNull}, {`false`, KindFalse}, {`true`, KindTrue}, {`"1"`, KindString}, {`"a\n"`, KindString},
+		{`[]`, KindArray}, {`{}`, KindObject},
+		{`0`, KindSmallInt}, {`-0`, KindSmallInt}, {`123456789`, KindSmallInt}, {`-12345678`, KindSmallInt},
+		{`-123456789`, KindNumber}, {`2147483648`, KindNumber}, {`1.5`, KindNumber}, {`-0.0`, KindNumber},
+		{strings.Repeat("9", 300), KindNumber}, {"0." + strings.Repeat("1", 298), KindNumber},
+		{strings.Repeat("9", 301), KindWideNumber}, {`1e1`, KindWideNumber}, {`2E-3`, KindWideNumber}, {`1.5e+300`, KindWideNumber},
 	} {
 		v, err := new(Parser).Parse([]byte(c.json))
 		if err != nil {
-			t.Fatalf("%s: %v", c.json, err)
+			t.Fatalf("%.20s: %v", c.json, err)
 		}
-		if got := v.NeedsInt32Check(); got != c.want {
-			t.Errorf("%s: NeedsInt32Check %v, want %v", c.json, got, c.want)
+		if got := v.Kind(); got != c.want {
+			t.Errorf("%.20s: kind %d, want %d", c.json, got, c.want)
 		}
+		// A member of an object and an element of an array (parsed on
+		// other paths) have the same kind.
+		for _, doc := range []string{`{"k":` + c.json + `}`, `[` + c.json + `]`} {
+			d, err := new(Parser).Parse([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := d.Get("k")
+			if d.Type() == TypeArray {
+				x = d.Array()[0]
+			}
+			if got := x.Kind(); got != c.want {
+				t.Errorf("%.20s in %.3s: kind %d, want %d", c.json, doc, got, c.want)
+			}
+		}
+	}
+	if got := (*Value)(nil).Kind(); got != KindNull {
+		t.Errorf("absent value: kind %d", got)
+	}
+	a := new(Arena)
+	if got := a.NewObject().Kind(); got != KindObject {
+		t.Errorf("an arena's object: kind %d", got)
 	}
 }

@@ -110,7 +110,7 @@ func Added(key string) bool {
 
 // preserving lists the transformations Equivalent stacks; each has a
 // mode that keeps the answer (rewrite.preserve).
-var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread", "typename"}
+var preserving = []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread", "typename", "complement"}
 
 func (g *Generator) generate(seed uint64, preserve bool) (opgen.Operation, opgen.Operation, error) {
 	if len(g.seeds) == 0 {

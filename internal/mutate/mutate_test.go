@@ -260,6 +260,11 @@ func TestEachTransformation(t *testing.T) {
 		// A spread becomes an inline fragment (the definition goes when
 		// it was spread once): one spread less, or one inline fragment more.
 		{"inline-spread", func(b, a shape, _ opgen.Operation) bool { return a.spreads < b.spreads || a.fragments > b.fragments }},
+		// One field more, inside a fragment, and two conditions on one
+		// variable (or two).
+		{"complement", func(b, a shape, op opgen.Operation) bool {
+			return a.fields > b.fields && a.conditions >= b.conditions+2 && a.fragments+a.spreads > b.fragments+b.spreads
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -308,7 +313,7 @@ func TestEachTransformation(t *testing.T) {
 func TestEquivalent(t *testing.T) {
 	sg, g := corpusGenerator(t, mutate.Options{MaxSteps: 8})
 	allowed := map[string]bool{}
-	for _, n := range []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread", "typename"} {
+	for _, n := range []string{"shuffle", "fragment", "variable", "condition", "operations", "twice", "inline-spread", "typename", "complement"} {
 		allowed[n] = true
 	}
 	changed := 0

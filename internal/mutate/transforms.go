@@ -32,6 +32,7 @@ var transforms = []transform{
 	{"chain", entityChain},
 	{"defer", deferSome},
 	{"inline-spread", inlineSpread},
+	{"complement", complement},
 }
 
 // TransformNames lists the transformations' names, as Generate writes them
@@ -736,5 +737,76 @@ func inlineSpread(m *rewrite) bool {
 		}
 	}
 	m.doc.Fragments = slices.DeleteFunc(m.doc.Fragments, func(d *ast.FragmentDefinition) bool { return !used[d.Name] })
+	return true
+}
+
+// complement selects a field once more under its response key and
+// arguments in a fragment, and makes the two occurrences exclusive on one
+// condition: @include(if: $c) on the field, @skip(if: $c) on the copy or
+// on the fragment holding it (or the other way round), so which one runs
+// follows the variable. The fragment is inline on the set's type, without
+// a type condition, on an interface or union the type belongs to (the copy
+// inside a fragment on the type) or a named fragment. With preserve the
+// copy keeps the field's sub-selection, so exactly one of two equal
+// selections runs and the answer is the seed's; without, the copy's
+// sub-selection may lose a selection, so the variable decides which shape
+// is answered, and its condition is sometimes a second variable, so both
+// run (merged) or none.
+func complement(m *rewrite) bool {
+	fs, ok := m.pickField(func(f fieldSite) bool { return f.in.typ != nil && f.field.Name != "__typename" })
+	if !ok {
+		return false
+	}
+	c := copySelection(fs.field).(*ast.Field)
+	if !m.preserve && len(c.SelectionSet) > 1 && m.r.IntN(2) == 0 {
+		i := m.r.IntN(len(c.SelectionSet))
+		c.SelectionSet = slices.Delete(c.SelectionSet, i, i+1)
+	}
+	// A variable: a literal pair (true and true) would leave one of them
+	// out by a literal, which Equivalent's callers read as a rewrite
+	// that drops a selection.
+	v := m.condition(m.r.IntN(2) == 0)
+	for v.Kind != ast.Variable {
+		v = m.condition(v.Raw == "true")
+	}
+	other := &ast.Value{Kind: ast.Variable, Raw: v.Raw}
+	if !m.preserve && m.r.IntN(4) == 0 {
+		other = m.condition(m.r.IntN(2) == 0)
+	}
+	first, second := "include", "skip"
+	if m.r.IntN(2) == 0 {
+		first, second = second, first
+	}
+	fs.field.Directives = append(fs.field.Directives, &ast.Directive{Name: first, Arguments: ast.ArgumentList{{Name: "if", Value: v}}})
+	cond := &ast.Directive{Name: second, Arguments: ast.ArgumentList{{Name: "if", Value: other}}}
+	onCopy := m.r.IntN(2) == 0
+	if onCopy {
+		c.Directives = append(c.Directives, cond)
+	}
+	sels := ast.SelectionSet{c}
+	var frag ast.Selection
+	switch k := m.r.IntN(4); {
+	case k == 0:
+		frag = &ast.InlineFragment{TypeCondition: fs.in.typ.Name, SelectionSet: sels}
+	case k == 1:
+		frag = &ast.InlineFragment{SelectionSet: sels}
+	case k == 2 && fs.in.typ.Kind == ast.Object && len(abstractsOf(m.g.schema, fs.in.typ)) > 0:
+		abs := abstractsOf(m.g.schema, fs.in.typ)
+		inner := &ast.InlineFragment{TypeCondition: fs.in.typ.Name, SelectionSet: sels}
+		frag = &ast.InlineFragment{TypeCondition: abs[m.r.IntN(len(abs))], SelectionSet: ast.SelectionSet{inner}}
+	default:
+		name := m.fresh("X")
+		m.doc.Fragments = append(m.doc.Fragments, &ast.FragmentDefinition{Name: name, TypeCondition: fs.in.typ.Name, SelectionSet: sels})
+		frag = &ast.FragmentSpread{Name: name}
+	}
+	if !onCopy {
+		switch f := frag.(type) {
+		case *ast.InlineFragment:
+			f.Directives = append(f.Directives, cond)
+		case *ast.FragmentSpread:
+			f.Directives = append(f.Directives, cond)
+		}
+	}
+	m.insert(fs.in.set, frag)
 	return true
 }

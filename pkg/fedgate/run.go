@@ -63,7 +63,9 @@ var demoHelp = help{
 built with gqlgen) on loopback ports in this process and serves the
 embedded supergraph composed from them, with the playground at / ,
 introspection, the query plan view and batching on. --config may change
-any of it.`,
+any of it: with supergraph.path it serves that file instead (reloaded on
+SIGHUP or supergraph.watch), its subgraphs named as a demo one served by
+the demo's, the others at their routing URLs.`,
 	examples: `gateway demo                     # http://127.0.0.1:4000/
 gateway demo --listen 127.0.0.1:8080 --entity-cache`,
 }
@@ -214,14 +216,21 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	sg, err := schema.Load(demoSupergraph)
+	if cfg.Supergraph.Path != "" {
+		sg, err = loadSupergraph(cfg.Supergraph.Path)
+	}
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	// The demo subgraphs serve the supergraph's subgraphs of their names
+	// (a supergraph.path may hold others, called at their own URLs, and
+	// lack some); swapper keeps to the same rule for a reloaded file.
 	overrides := urlOverrides{}
 	for _, s := range subs {
-		overrides[s.Name] = s.URL // logged by run, in the configured log format
+		if sg.GraphByName(s.Name) != nil {
+			overrides[s.Name] = s.URL // logged by run, in the configured log format
+		}
 	}
-	cfg.Supergraph = config.Supergraph{}
 	return run(ctx, cfg, sg, overrides, true)
 }
 
@@ -422,10 +431,10 @@ func (p *gatewayProcess) checkRedis(ctx context.Context) {
 // for the start-up log.
 func supergraphSource(cfg config.Config, registry, demoMode bool) string {
 	switch {
-	case demoMode:
-		return "embedded demo"
 	case registry:
 		return "registry"
+	case demoMode && cfg.Supergraph.Path == "":
+		return "embedded demo"
 	}
 	return cfg.Supergraph.Path
 }

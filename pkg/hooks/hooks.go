@@ -134,6 +134,16 @@ type Hooks struct {
 	// A declaration that leaves out something a hook reads lets callers
 	// share answers made for one another.
 	Vary *Vary
+	// Labels names Call.Context entries that label the request metrics
+	// (fedgate_requests_total and fedgate_request_duration_seconds): when
+	// a request ends, the string value of each entry ("" when it is not
+	// set or not a string) is the value of the label of that name. A
+	// name is a Prometheus label name, not operation or status. A label
+	// takes at most 100 distinct values (cut to 64 bytes); the others
+	// count as "other". Set the entries from what the gateway verified
+	// (Claims), never from what a client sends: every distinct value is
+	// a time series.
+	Labels []string
 }
 
 // Vary names the parts of a request that Subgraph hooks read (Hooks.Vary).

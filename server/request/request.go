@@ -375,7 +375,7 @@ func requireQuery(req *Request) error {
 	if req.Query != "" || hasPersistedQuery(req.Extensions) {
 		return nil
 	}
-	return badRequest("missing query")
+	return badRequest("missing query: there is no GraphQL operation to execute; send one in the `query` URL parameter of a GET or in the JSON body of a POST")
 }
 
 // hasPersistedQuery reports whether ext, a valid JSON object, has a

@@ -126,3 +126,44 @@ type User @key(fields: "id") { id: ID! email: String @requiresScopes(scopes: [["
 		})
 	}
 }
+
+// TestRefusalSaysHowToForce: the message of a change refused for its
+// breaking changes names the request to send again with force: a delete
+// is told to delete with force, not to publish (what every refusal said
+// before), a check that a publish would need it.
+func TestRefusalSaysHowToForce(t *testing.T) {
+	store, err := registry.NewDisk(t.TempDir(), 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := startInstance(t, store)
+	const link = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+`
+	users := link + `type Query { me: User } type User @key(fields: "id") { id: ID! name: String }`
+	reviews := link + `type Query { reviews: [String] }`
+	for name, sdl := range map[string]string{"users": users, "reviews": reviews} {
+		var out registry.Outcome
+		if code := call(t, "POST", in.admin+"/subgraphs/"+name+"?force=true", map[string]any{"url": "http://" + name, "sdl": sdl}, &out); code != 200 || !out.Published {
+			t.Fatalf("publish %s: %d %+v", name, code, out)
+		}
+	}
+	without := map[string]any{"url": "http://users", "sdl": strings.Replace(users, " name: String", "", 1)}
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		status             int
+		want               string
+	}{
+		{"publish", "POST", "/subgraphs/users", without, 409, "1 breaking change(s); publish again with force (?force=true) to accept them"},
+		{"check", "POST", "/subgraphs/users/check", without, 200, "1 breaking change(s); a publish needs force (?force=true) to accept them"},
+		{"delete", "DELETE", "/subgraphs/reviews", nil, 409, "1 breaking change(s); delete again with force (?force=true) to accept them"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out registry.Outcome
+			code := call(t, tc.method, in.admin+tc.path, tc.body, &out)
+			if code != tc.status || out.OK || out.Message != tc.want {
+				t.Errorf("%d ok=%v %q, want %d %q", code, out.OK, out.Message, tc.status, tc.want)
+			}
+		})
+	}
+}

@@ -506,7 +506,7 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 	out.Breaking = len(diff.BreakingOnly(out.Changes))
 	out.OK = out.Breaking == 0 || force
 	if !out.OK {
-		out.Message = fmt.Sprintf("%d breaking change(s); publish with force to accept them", out.Breaking)
+		out.Message = fmt.Sprintf("%d breaking change(s); %s", out.Breaking, forceAdvice(reason))
 	}
 	if !commit || !out.OK {
 		return out, nil
@@ -525,6 +525,20 @@ func (r *Registry) try(ctx context.Context, commit, force bool, reason string, m
 	out.Published, out.Version = true, v.Number
 	r.sync(ctx, v.Number)
 	return out, nil
+}
+
+// forceAdvice says how to accept the breaking changes of the change
+// named by reason ("publish a", "check a", "delete a"): the same request
+// again with force, or for a check, the publish it stands for.
+func forceAdvice(reason string) string {
+	action, _, _ := strings.Cut(reason, " ")
+	switch action {
+	case "check":
+		return "a publish needs force (?force=true) to accept them"
+	case "delete":
+		return "delete again with force (?force=true) to accept them"
+	}
+	return "publish again with force (?force=true) to accept them"
 }
 
 // servedVersion is the registry version this process serves, nil while
