@@ -147,10 +147,10 @@ fuzz:
 # process with every feature on (build tag attack; about a minute), then
 # the hostile-caller regression tests of the packages. Lines starting with
 # FIGURE are the bounds measured.
-ATTACK_TESTS := TestSlowBodiesHoldNeitherMemoryNorSlots|TestReadingBudgetRefusesAtOnce|TestClaimHeadersCannotBeForged|TestConnectionHeadersNotForwarded|TestConcurrentCallersNeverShareAComputation|TestPrivateScopeNeverCrossesCallers|TestFieldMergeWorkRefused|TestRefusedRequestsNeverValidate|TestAPQRegistersOnlyAcceptedDocuments|TestClientFieldsClippedInLog|TestInboundDedupe.*|TestDedupeSharesIdenticalQueries|TestResponseCacheKeepsAuthorizationApart|TestSubgraphVaryKeepsCallersApart|TestConnectionsPerAddressBounded|TestConnectionLimitOverTLS|TestTokenCookieBesideAHeaderToken|TestHeaderCountBounded|TestJWKSRefreshOutlivesTheCallerThatAsked|TestRunLimitsAfterMergeWork|TestObjectKeysAllocateOnce
+ATTACK_TESTS := TestSlowBodiesHoldNeitherMemoryNorSlots|TestReadingBudgetRefusesAtOnce|TestClaimHeadersCannotBeForged|TestConnectionHeadersNotForwarded|TestConcurrentCallersNeverShareAComputation|TestPrivateScopeNeverCrossesCallers|TestFieldMergeWorkRefused|TestRefusedRequestsNeverValidate|TestAPQRegistersOnlyAcceptedDocuments|TestClientFieldsClippedInLog|TestInboundDedupe.*|TestDedupeSharesIdenticalQueries|TestResponseCacheKeepsAuthorizationApart|TestSubgraphVaryKeepsCallersApart|TestConnectionsPerAddressBounded|TestConnectionLimitOverTLS|TestTokenCookieBesideAHeaderToken|TestHeaderCountBounded|TestJWKSRefreshOutlivesTheCallerThatAsked|TestRunLimitsAfterMergeWork|TestObjectKeysAllocateOnce|TestMalformedHashIsNotLookedUp|TestControlFramesPaced|TestControlPaceEndsWithTheConnection|TestAnswersShareABudget|TestClientBudgetShare|TestClientBudgetAlone|TestWildcardSkipsProxyHeaders|TestIdentify
 attack: deps
 	$(GO) test -tags attack -count=1 -v -timeout 5m ./attack/
-	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./server/request/ ./subgraphs/ ./auth/ ./limits/ ./e2e/
+	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./server/request/ ./subgraphs/ ./subgraphs/h1/ ./auth/ ./limits/ ./cache/ ./subscriptions/ ./e2e/
 
 # difftest: the differential test (e2e/difftest, docs/differential.md) on
 # the demo graph and every composed fixture, with generated operations and

@@ -247,6 +247,11 @@ const realQuery = `{"query":"{ topProducts(first: 2) { upc name } }"}`
 // realClients sends real requests one after another until stop is closed
 // and returns their latencies and failures.
 func (g *gateway) realClients(n int, stop <-chan struct{}) (lat []time.Duration, failed int) {
+	return g.realClientsOf(n, stop, realQuery)
+}
+
+// realClientsOf is realClients sending body.
+func (g *gateway) realClientsOf(n int, stop <-chan struct{}, body string) (lat []time.Duration, failed int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range n {
@@ -265,7 +270,7 @@ func (g *gateway) realClients(n int, stop <-chan struct{}) (lat []time.Duration,
 				default:
 				}
 				start := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, g.url, strings.NewReader(realQuery))
+				req, _ := http.NewRequest(http.MethodPost, g.url, strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
 				ok := err == nil && resp.StatusCode == 200

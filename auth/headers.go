@@ -37,11 +37,22 @@ var credentialHeaders = map[string]bool{"Authorization": true, "Cookie": true, "
 // read them as such: Client-Ip (Rails' remote_ip), X-Cluster-Client-Ip,
 // Cf-Connecting-Ip(v6) (Cloudflare), Fastly-Client-Ip, X-Original-Forwarded-For
 // (ingress-nginx), X-Envoy-External-Address (Envoy), X-Forwarded (the
-// form before RFC 7239).
+// form before RFC 7239). And the ones frameworks take as the proxy's word
+// on the host, URL, scheme or method asked for, the classic cache
+// poisoning headers: X-Host, X-Original-Host, X-Http-Host-Override,
+// X-Original-Url and X-Rewrite-Url (Symfony, IIS), X-Original-Uri
+// (nginx's auth_request), Front-End-Https, X-Url-Scheme,
+// X-Http-Method-Override, X-Http-Method, X-Method-Override. Before, "*"
+// passed these on: a subgraph building links from X-Host had its answer,
+// cacheable for everyone, name the attacker's host to the next caller
+// (TestCachePoisoningByHeaders in make attack).
 var proxyHeaders = map[string]bool{"Forwarded": true, "X-Real-Ip": true, "X-Client-Ip": true,
 	"True-Client-Ip": true, "Client-Ip": true, "X-Cluster-Client-Ip": true, "Cf-Connecting-Ip": true,
 	"Cf-Connecting-Ipv6": true, "Fastly-Client-Ip": true, "X-Original-Forwarded-For": true,
-	"X-Envoy-External-Address": true, "X-Forwarded": true}
+	"X-Envoy-External-Address": true, "X-Forwarded": true,
+	"X-Host": true, "X-Original-Host": true, "X-Http-Host-Override": true, "X-Original-Url": true,
+	"X-Rewrite-Url": true, "X-Original-Uri": true, "Front-End-Https": true, "X-Url-Scheme": true,
+	"X-Http-Method-Override": true, "X-Http-Method": true, "X-Method-Override": true}
 
 // isProxyHeader reports whether the canonical header name k is a proxy
 // header: in proxyHeaders, or X-Forwarded-*.

@@ -115,7 +115,13 @@ func TestWildcardSkipsProxyHeaders(t *testing.T) {
 		"Client-Ip": {"10.0.0.1"}, "X-Cluster-Client-Ip": {"10.0.0.1"}, "Cf-Connecting-Ip": {"10.0.0.1"},
 		"Cf-Connecting-Ipv6": {"fd00::1"}, "Fastly-Client-Ip": {"10.0.0.1"},
 		"X-Original-Forwarded-For": {"10.0.0.1"}, "X-Envoy-External-Address": {"10.0.0.1"},
-		"X-Forwarded": {"for=10.0.0.1"}}
+		"X-Forwarded": {"for=10.0.0.1"},
+		// The host, URL, scheme and method frameworks take from a proxy:
+		// the classic cache poisoning headers.
+		"X-Host": {"evil.example"}, "X-Original-Host": {"evil.example"}, "X-Http-Host-Override": {"evil.example"},
+		"X-Original-Url": {"/admin"}, "X-Rewrite-Url": {"/admin"}, "X-Original-Uri": {"/admin"},
+		"Front-End-Https": {"on"}, "X-Url-Scheme": {"http"},
+		"X-Http-Method-Override": {"DELETE"}, "X-Http-Method": {"DELETE"}, "X-Method-Override": {"DELETE"}}
 	for k, v := range forged {
 		r.Header[k] = v
 	}

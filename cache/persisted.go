@@ -212,6 +212,12 @@ func (p *PersistedQueries) resolve(ctx context.Context, query string, extensions
 		return body, "", nil
 	}
 	if p.apq && p.mode != TrustedSafelist && p.mode != TrustedIDsOnly {
+		if !isSHA256Hex(hash) {
+			// Not a hash any document has: nothing to look up. Before, the
+			// string (up to the body's 2 MiB) was a Redis key asked for.
+			p.stats.APQMisses.Add(1)
+			return "", "", errMalformedHash
+		}
 		if body, ok := p.lookup(ctx, hash); ok {
 			p.stats.APQHits.Add(1)
 			return body, "", nil
@@ -222,6 +228,23 @@ func (p *PersistedQueries) resolve(ctx context.Context, query string, extensions
 		return "", "", &Error{Code: CodePersistedQueryNotInList, Message: "the operation is not in the trusted documents", Status: http.StatusBadRequest}
 	}
 	return "", "", &Error{Code: CodePersistedQueryNotFound, Message: "PersistedQueryNotFound", Status: http.StatusOK}
+}
+
+// errMalformedHash refuses a persisted query whose hash is not the hex
+// SHA-256 of any document.
+var errMalformedHash = &Error{Code: CodeBadRequest, Message: "persistedQuery.sha256Hash must be 64 hexadecimal digits", Status: http.StatusBadRequest}
+
+// isSHA256Hex reports whether h is 64 lower-case hexadecimal digits.
+func isSHA256Hex(h string) bool {
+	if len(h) != 2*sha256.Size {
+		return false
+	}
+	for i := range len(h) {
+		if c := h[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // allowText applies the trusted documents mode to a query sent as text.

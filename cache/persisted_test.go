@@ -243,3 +243,57 @@ func TestRegistrationsBoundedInRedis(t *testing.T) {
 		t.Errorf("%d documents of about 1 KiB stored in Redis, want 10 KiB of them", stored)
 	}
 }
+
+// TestMalformedHashIsNotLookedUp: a persisted query whose hash is not 64
+// hexadecimal digits names no document, and is refused (400 BAD_REQUEST)
+// without a lookup. Before, any string was asked of Redis as a key: a
+// client sent 1 MiB hashes, each a 1 MiB MGET (29 ms a request in
+// gateway demo), before any rate limit counted it.
+func TestMalformedHashIsNotLookedUp(t *testing.T) {
+	srv := redistest.Start(t)
+	r, err := NewRedis(RedisOptions{URL: srv.URL(), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPQ(t, true, TrustedOff, r)
+	ctx := context.Background()
+	lookups := func() int64 {
+		info, _ := srv.Client().Info(ctx, "stats").Result()
+		var n int64
+		for _, l := range strings.Split(info, "\r\n") {
+			for _, f := range []string{"keyspace_hits:", "keyspace_misses:"} {
+				if v, ok := strings.CutPrefix(l, f); ok {
+					var k int64
+					fmt.Sscan(v, &k)
+					n += k
+				}
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		name, hash string
+		code       string
+		status     int
+		lookups    int64
+	}{
+		{"a hash", hashOf("{ unknown }"), CodePersistedQueryNotFound, http.StatusOK, 1},
+		{"upper case", strings.ToUpper(hashOf("{ unknown2 }")), CodePersistedQueryNotFound, http.StatusOK, 1},
+		{"1 MiB", strings.Repeat("a", 1<<20), CodeBadRequest, http.StatusBadRequest, 0},
+		{"63 digits", hashOf("{ x }")[:63], CodeBadRequest, http.StatusBadRequest, 0},
+		{"not hex", strings.Repeat("g", 64), CodeBadRequest, http.StatusBadRequest, 0},
+		{"a key pattern", strings.Repeat("*", 64), CodeBadRequest, http.StatusBadRequest, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := lookups()
+			_, err := p.Resolve(ctx, "", pqExt(tc.hash))
+			var e *Error
+			if !errors.As(err, &e) || e.Code != tc.code || e.Status != tc.status {
+				t.Fatalf("got %v, want %s %d", err, tc.code, tc.status)
+			}
+			if n := lookups() - before; n != tc.lookups {
+				t.Errorf("%d Redis lookups, want %d", n, tc.lookups)
+			}
+		})
+	}
+}

@@ -191,9 +191,14 @@ func (id *Identifier) address(r *http.Request) string {
 const maxForwardedHops = 32
 
 // forwarded returns the last address of the header values that is not a
-// trusted proxy's; false when an entry before it is not an address (a
-// proxy that did not append, or garbage), or all are trusted.
+// trusted proxy's, or, when all are trusted, the first: the request began
+// at a trusted host (an internal caller going through the proxy), which
+// is the client, as nginx's real_ip_recursive and Envoy's trusted hops
+// take it (before, every such caller was counted as the proxy, sharing
+// one bucket). False when an entry before the result is not an address
+// (a proxy that did not append, or garbage), or there is none.
 func (id *Identifier) forwarded(values []string, rfc7239 bool) (netip.Addr, bool) {
+	var first netip.Addr // the leftmost entry read, all trusted so far
 	hops := 0
 	for i := len(values) - 1; i >= 0; i-- {
 		// Entries are taken from the end, one at a time: a client's long
@@ -215,9 +220,10 @@ func (id *Identifier) forwarded(values []string, rfc7239 bool) (netip.Addr, bool
 			if !id.trusted(ip) {
 				return ip, true
 			}
+			first = ip
 		}
 	}
-	return netip.Addr{}, false
+	return first, first.IsValid()
 }
 
 // parseHop reads one entry of X-Forwarded-For ("203.0.113.5",

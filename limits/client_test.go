@@ -94,9 +94,23 @@ func TestIdentify(t *testing.T) {
 		{name: "forwarded header through trusted proxies: the first untrusted hop", cfg: chain,
 			header: map[string]string{"X-Forwarded-For": "6.6.6.6, 203.0.113.5, 10.1.2.3"},
 			want:   Client{ID: "address:203.0.113.5", Tier: "default"}},
-		{name: "forwarded header of trusted hops only: the peer", cfg: chain,
+		// An internal caller (itself in a trusted range) going through
+		// the proxy: the first hop, as nginx's real_ip_recursive takes
+		// it (before: the proxy, one bucket for every internal caller).
+		{name: "forwarded header of trusted hops only: the first", cfg: chain,
 			header: map[string]string{"X-Forwarded-For": "10.0.0.7"},
-			want:   Client{ID: "address:192.0.2.1", Tier: "default"}},
+			want:   Client{ID: "address:10.0.0.7", Tier: "default"}},
+		{name: "forwarded header of trusted hops only, two: the first", cfg: chain,
+			header: map[string]string{"X-Forwarded-For": "10.0.0.7, 10.2.0.1"},
+			want:   Client{ID: "address:10.0.0.7", Tier: "default"}},
+		// No header from a trusted proxy: nothing names another client,
+		// so the request is the proxy's own (nginx, Envoy and Traefik
+		// keep the peer alike); an internal caller in the trusted range
+		// calling directly is counted by its own address.
+		{name: "no forwarded header from a trusted proxy: the proxy", cfg: chain,
+			want: Client{ID: "address:192.0.2.1", Tier: "default"}},
+		{name: "no forwarded header from an internal caller: itself", cfg: chain, remote: "10.3.0.5:4000",
+			want: Client{ID: "address:10.3.0.5", Tier: "default"}},
 		{name: "forwarded header with a port", cfg: forwarded,
 			header: map[string]string{"X-Forwarded-For": "[2001:db8::1]:443"},
 			want:   Client{ID: "address:2001:db8::/64", Tier: "default"}},

@@ -8,6 +8,7 @@ import (
 	"github.com/fedgate/gateway/telemetry"
 	"log/slog"
 	"net/http"
+	rtrace "runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -398,7 +399,9 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 	}
 	defer s.unreserve(res)
 	ectx, execSpan := s.startSpan(ctx, telemetry.SpanExecute)
+	region := rtrace.StartRegion(ectx, regionExecute)
 	out := executor.Execute(ectx, entry.plan, in, rt.transport, getBuffer())
+	region.End()
 	execSpan.End()
 	if ctx.Err() == nil {
 		entry.weight.Store(nextWeight(entry.weight.Load(), stats.SubgraphBytes*parsedFactor+int64(len(out))))
@@ -414,6 +417,9 @@ var errWaitEnded = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the reques
 // budget (reserve), for unreserve; zero without a budget.
 type reservation struct {
 	w int64
+	// client is the client whose share of the budget w counts
+	// against (clientBudget), "" when none.
+	client string
 }
 
 // reserve takes what an execution of entry's plan is expected to hold
@@ -434,23 +440,39 @@ func (s *Server) reserve(ctx context.Context, entry *planEntry) (reservation, *r
 		w += b.bytes.Load() // the answers the batch holds (batchAnswers)
 	}
 	w = min(max(w, minWeight), s.opts.MaxInflightBytes)
-	if !s.budget.TryAcquire(w) {
-		// Counted while waiting: max_inflight_per_client binds while
-		// anyone waits here (Server.busy).
-		s.budgetWaiters.Add(1)
-		aerr := s.budget.Acquire(ctx, w)
-		s.budgetWaiters.Add(-1)
-		if aerr != nil {
+	client := telemetry.RequestInfoFrom(ctx).LimitsClient()
+	if client != "" {
+		// Past its share a client's execution waits in a queue of its
+		// own, not the budget's (clientBudget).
+		if err := s.budgetHeld.take(ctx, client, w, clientShare(s.opts.MaxInflightBytes)); err != nil {
 			return reservation{}, errWaitEnded
 		}
 	}
-	return reservation{w: w}, nil
+	if !s.budget.TryAcquire(w) {
+		// Counted while waiting: max_inflight_per_client binds while
+		// anyone waits here (Server.busy).
+		wait := rtrace.StartRegion(ctx, regionWait)
+		s.budgetWaiters.Add(1)
+		aerr := s.budget.Acquire(ctx, w)
+		s.budgetWaiters.Add(-1)
+		wait.End()
+		if aerr != nil {
+			if client != "" {
+				s.budgetHeld.release(client, w)
+			}
+			return reservation{}, errWaitEnded
+		}
+	}
+	return reservation{w: w, client: client}, nil
 }
 
 // unreserve gives back what reserve took.
 func (s *Server) unreserve(r reservation) {
 	if r.w > 0 {
 		s.budget.Release(r.w)
+		if r.client != "" {
+			s.budgetHeld.release(r.client, r.w)
+		}
 	}
 }
 

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // TestClientSlotsForget: a client's entry lives only while it has
@@ -52,4 +54,75 @@ func BenchmarkClientSlots(b *testing.B) {
 			s.slots.release(client)
 		}
 	})
+}
+
+// TestClientBudgetShare: a client's execution that would take its
+// holdings of the execution budget past its share waits until they fall;
+// its first always runs; other clients are not held up by it.
+func TestClientBudgetShare(t *testing.T) {
+	const share = 100
+	c := newClientBudget()
+	ctx := context.Background()
+	for _, s := range []struct {
+		client string
+		w      int64
+	}{
+		{"a", 150}, // a first execution, heavier than the share
+		{"b", 60},
+		{"b", 40}, // exactly the share
+	} {
+		if err := c.take(ctx, s.client, s.w, share); err != nil {
+			t.Fatalf("%s takes %d: %v", s.client, s.w, err)
+		}
+	}
+	// Past the share: waits until the client's holdings fall.
+	took := make(chan error, 1)
+	go func() { took <- c.take(ctx, "b", 10, share) }()
+	select {
+	case err := <-took:
+		t.Fatalf("b past its share took at once (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := c.take(ctx, "c", 10, share); err != nil {
+		t.Fatalf("another client waited: %v", err)
+	}
+	c.release("b", 40)
+	if err := <-took; err != nil {
+		t.Fatalf("b once under its share: %v", err)
+	}
+	// A wait ends with its context.
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := c.take(cctx, "a", 10, share); err == nil {
+		t.Fatal("a past its share took")
+	}
+	c.release("a", 150)
+	c.release("b", 70)
+	c.release("c", 10)
+	if n := c.clients(); n != 0 {
+		t.Errorf("%d clients left after every release", n)
+	}
+}
+
+// TestClientBudgetAlone: a client alone (no other took from the budget
+// within othersWindow) is not held to its share: a load test, or every
+// caller behind a proxy the gateway does not trust, may use all of the
+// budget as before; once another client takes, the share binds.
+func TestClientBudgetAlone(t *testing.T) {
+	const share = 100
+	c := newClientBudget()
+	ctx := context.Background()
+	for _, w := range []int64{60, 60, 60} {
+		if err := c.take(ctx, "solo", w, share); err != nil {
+			t.Fatalf("a client alone was held: %v", err)
+		}
+	}
+	if err := c.take(ctx, "other", 10, share); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := c.take(cctx, "solo", 10, share); err == nil {
+		t.Error("past its share with another client about, a client was not held")
+	}
 }

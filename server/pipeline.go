@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
+	rtrace "runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if s.servePlayground(w, r) {
 		return
 	}
+	defer rtrace.StartRegion(r.Context(), regionRequest).End()
 	contentType := responseType(r.Header.Get("Accept"))
 	defer func() {
 		// A bug must cost one request, not the process or the connection:
@@ -110,6 +112,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if err := s.admitClient(w.Header(), client); err != nil {
 		reqerr.Write(w, contentType, err)
 		return
+	}
+	if client != "" && s.budgetHeld != nil {
+		telemetry.RequestInfoFrom(r.Context()).SetLimitsClient(client)
 	}
 	var reqs []request.Request
 	var batched bool
@@ -244,6 +249,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 // than net/http's buffer goes out with the status line and headers in one
 // system call instead of two (package joinwrite).
 func (s *Server) writeAnswer(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	defer rtrace.StartRegion(r.Context(), regionWrite).End()
 	if t := s.opts.HTTP.WriteTimeout; t > 0 {
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(t))
 	}

@@ -272,6 +272,9 @@ type Server struct {
 	budget     *semaphore.Weighted
 	// budgetWaiters counts the executions waiting for budget.
 	budgetWaiters atomic.Int32
+	// budgetHeld is what each client's executions hold of budget
+	// (clientBudget).
+	budgetHeld *clientBudget
 	// playground is nil when Options.Playground is off.
 	playground *playground.Handler
 	sec        *security
@@ -368,6 +371,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	s.routes()
 	if opts.MaxInflightBytes > 0 {
 		s.budget = semaphore.NewWeighted(opts.MaxInflightBytes)
+		s.budgetHeld = newClientBudget()
 	}
 	if opts.Playground {
 		pg, err := playground.New(playground.Options{DefaultQuery: opts.PlaygroundQuery})

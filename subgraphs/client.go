@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fedgate/gateway/executor"
@@ -80,7 +81,10 @@ type Client struct {
 	logger    *slog.Logger
 	// bufs holds *answer buffers, headers http.Header maps for requests
 	// sent through the pool (see send).
-	bufs    sync.Pool
+	bufs sync.Pool
+	// answers is shared by the answers being read and held
+	// (Config.MaxAnswerBytes); nil when unbounded.
+	answers *answerBudget
 	headers sync.Pool
 	// keyed holds Options.CacheKeyHeaders, identity the credential
 	// headers, canonical (varyCacheControl).
@@ -127,8 +131,14 @@ func NewClient(urls map[string]string, opts Options) *Client {
 	if opts.TokenHeader != "" {
 		c.identity[http.CanonicalHeaderKey(opts.TokenHeader)] = true
 	}
+	var answers h1.Budget
+	if cfg.MaxAnswerBytes > 0 {
+		c.answers = &answerBudget{}
+		c.answers.left.Store(cfg.MaxAnswerBytes)
+		answers = c.answers
+	}
 	c.bufs.New = func() any {
-		a := &answer{pool: &c.bufs}
+		a := &answer{pool: &c.bufs, budget: c.answers}
 		a.release = a.put
 		return a
 	}
@@ -164,7 +174,7 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		sg.u, sg.uerr = parseURL(url)
 		if sg.uerr == nil {
 			sg.pool, sg.uerr = h1.New(sg.u, h1.Options{DialTimeout: set.Pool.DialTimeout, MaxIdle: set.Pool.MaxIdleConns,
-				IdleTimeout: set.Pool.IdleTimeout, Resend: func() bool {
+				IdleTimeout: set.Pool.IdleTimeout, AnswerBudget: answers, Resend: func() bool {
 					// The subgraph may have run the query sent first: a
 					// retry, from the retry budget and counted as one.
 					if !sg.budget.Withdraw() {
@@ -345,9 +355,10 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 	switch {
 	case ok:
 		sg.breaker.Record(true)
-	case ctx.Err() != nil:
-		// The client request ended (deadline or gone): not the
-		// subgraph's fault, so not the breaker's business.
+	case ctx.Err() != nil || ferr == errAnswerBudget:
+		// The client request ended (deadline or gone), or the gateway's
+		// answer budget refused: not the subgraph's fault, so not the
+		// breaker's business.
 		sg.breaker.Cancel()
 	default:
 		sg.breaker.Record(false)
@@ -404,6 +415,7 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	var r h1.Response
 	if req.Stream == nil {
 		r, ferr, retriable = c.post(actx, sg, req, h, buf)
+		ans.held = r.Held
 	} else {
 		r, ferr, retriable = c.stream(actx, sg, req, h, buf)
 	}
@@ -435,7 +447,30 @@ type answer struct {
 	buf     bytes.Buffer
 	pool    *sync.Pool
 	release func()
+	// held is what buf's bytes took from budget, given back by put.
+	held   int64
+	budget *answerBudget
 }
+
+// answerBudget is Config.MaxAnswerBytes: the bytes of large answers read
+// and held at once. A subgraph that answers hundreds of megabytes (a
+// broken one returning a whole table, a hostile one) had each answer up
+// to max_response_bytes read at once by every request asking for it: 40
+// clients asking for such an answer held 1.1-1.4 GB of the gateway's
+// memory (TestHostileSubgraph in make attack).
+type answerBudget struct{ left atomic.Int64 }
+
+// Take takes n bytes if they are left.
+func (b *answerBudget) Take(n int64) bool {
+	if b.left.Add(-n) < 0 {
+		b.left.Add(n)
+		return false
+	}
+	return true
+}
+
+// Give gives back n bytes.
+func (b *answerBudget) Give(n int64) { b.left.Add(n) }
 
 // maxPooledAnswer bounds the capacity of an answer buffer kept for reuse:
 // a huge answer's buffer is left to the collector rather than pinned in
@@ -444,6 +479,10 @@ const maxPooledAnswer = 256 << 10
 
 // put returns a to its pool, unless its buffer grew past maxPooledAnswer.
 func (a *answer) put() {
+	if a.held > 0 {
+		a.budget.Give(a.held)
+		a.held = 0
+	}
 	if a.buf.Cap() > maxPooledAnswer {
 		a.buf = bytes.Buffer{}
 	}
@@ -472,6 +511,11 @@ func (c *Client) putHeader(h http.Header) {
 	c.headers.Put(h)
 }
 
+// errAnswerBudget is the gateway's own limit, not the subgraph's failure:
+// it is not retried, and the breaker does not count it.
+var errAnswerBudget = &executor.FetchError{Code: CodeHTTPError, Message: "too many large subgraph answers are being read at once; retry later",
+	Cause: "subgraphs.max_answer_bytes is spent by the large answers being read at once"}
+
 // post sends a request whose body is in memory through the subgraph's
 // connection pool (package h1) and reads the answer's body into buf.
 func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request, h http.Header, buf *bytes.Buffer) (h1.Response, *executor.FetchError, bool) {
@@ -491,6 +535,8 @@ func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request,
 		return r, nil, false
 	case errors.Is(err, h1.ErrTooLarge):
 		return h1.Response{}, tooLarge(sg), false
+	case errors.Is(err, h1.ErrAnswerBudget):
+		return h1.Response{}, errAnswerBudget, false
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(actx.Err(), context.DeadlineExceeded):
 		return h1.Response{}, timedOut(actx, sg, err), false
 	case r.StatusCode != 0:

@@ -21,6 +21,11 @@ type Config struct {
 	// decoded from YAML. Built in code, an entry must be complete: start
 	// from a copy of All.
 	Overrides map[string]Settings `yaml:"overrides"`
+	// MaxAnswerBytes bounds the bytes of subgraph answers read and held
+	// at once, by every subgraph together, past the first 64 KiB of each
+	// (the usual answers take nothing); an answer whose next bytes do
+	// not fit fails with SUBREQUEST_HTTP_ERROR. 0 is no bound.
+	MaxAnswerBytes int64 `yaml:"max_answer_bytes"`
 }
 
 // Settings configure the requests to one subgraph.
@@ -163,7 +168,7 @@ func DefaultSettings() Settings {
 }
 
 // DefaultConfig returns the defaults of the section.
-func DefaultConfig() Config { return Config{All: DefaultSettings()} }
+func DefaultConfig() Config { return Config{All: DefaultSettings(), MaxAnswerBytes: 128 << 20} }
 
 // For returns the settings of the named subgraph: All with its override.
 func (c Config) For(name string) Settings {
@@ -182,9 +187,14 @@ func (c *Config) UnmarshalYAML(data []byte) error {
 	var raw struct {
 		All       yaml.RawMessage            `yaml:"all"`
 		Overrides map[string]yaml.RawMessage `yaml:"overrides"`
+		// A pointer: absent, the value already in c stays.
+		MaxAnswerBytes *int64 `yaml:"max_answer_bytes"`
 	}
 	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.Strict()); err != nil {
 		return fmt.Errorf("subgraphs: %s", yaml.FormatError(err, false, false))
+	}
+	if raw.MaxAnswerBytes != nil {
+		c.MaxAnswerBytes = *raw.MaxAnswerBytes
 	}
 	if len(raw.All) > 0 {
 		if err := yaml.UnmarshalWithOptions(raw.All, &c.All, yaml.Strict(), yaml.CustomUnmarshaler(yamlduration.Decode)); err != nil {
@@ -210,6 +220,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.All.URL != "" {
 		errs = append(errs, errors.New("subgraphs.all.url: a URL belongs to one subgraph; set it under subgraphs.overrides.NAME.url"))
+	}
+	if c.MaxAnswerBytes < 0 {
+		errs = append(errs, errors.New("subgraphs.max_answer_bytes: must not be negative (0 is no bound)"))
 	}
 	errs = append(errs, c.All.validate("subgraphs.all"))
 	names := make([]string, 0, len(c.Overrides))

@@ -250,3 +250,74 @@ func TestMessageClockDrainsARefusedConnectionBriefly(t *testing.T) {
 		t.Errorf("the drain took %d bytes from the budget", got-held)
 	}
 }
+
+// TestControlFramesPaced: the clock counts the control frames it follows
+// (ping, pong, close) and makes Read wait so that past a burst of
+// controlFrameBurst they pass at controlFrameRate a second; data frames
+// are not paced. Before, nothing paced the frames the WebSocket library
+// answers itself (TestWebSocketControlFrameFlood in make attack).
+func TestControlFramesPaced(t *testing.T) {
+	ping, pong, text := clientFrame(true, 0x9, 0), clientFrame(true, 0xA, 4), clientFrame(true, 0x1, 20)
+	repeat := func(f []byte, n int) (out []byte) {
+		for range n {
+			out = append(out, f...)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		frames []byte
+		reads  int
+		want   time.Duration // waited in all, within 10%
+	}{
+		{"a burst of pings", repeat(ping, controlFrameBurst), 5, 0},
+		{"five seconds of pings", repeat(ping, controlFrameBurst+5*controlFrameRate), 10, 5 * time.Second},
+		{"pongs", repeat(pong, controlFrameBurst+2*controlFrameRate), 10, 2 * time.Second},
+		{"text messages", repeat(text, 20*controlFrameBurst), 10, 0},
+		{"pings among messages", append(repeat(text, 1000), repeat(ping, controlFrameBurst)...), 10, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var chunks [][]byte
+			size := (len(tc.frames) + tc.reads - 1) / tc.reads
+			for i := 0; i < len(tc.frames); i += size {
+				chunks = append(chunks, tc.frames[i:min(i+size, len(tc.frames))])
+			}
+			var waited time.Duration
+			clock := time.Unix(0, 0)
+			m := &messageClock{Conn: &chunkConn{chunks: chunks}, timeout: time.Hour}
+			m.pace.now = func() time.Time { return clock }
+			m.pace.wait = func(d time.Duration) { waited += d; clock = clock.Add(d) }
+			buf := make([]byte, size)
+			for range chunks {
+				if _, err := m.Read(buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if lo, hi := tc.want-tc.want/10, tc.want+tc.want/10; waited < lo || waited > hi {
+				t.Errorf("waited %v, want %v", waited, tc.want)
+			}
+		})
+	}
+}
+
+// TestControlPaceEndsWithTheConnection: a reader waiting for its control
+// frames' pace returns once the connection is closed.
+func TestControlPaceEndsWithTheConnection(t *testing.T) {
+	pings := make([]byte, 0)
+	for range 10 * controlFrameBurst {
+		pings = append(pings, clientFrame(true, 0x9, 0)...)
+	}
+	m := &messageClock{Conn: &chunkConn{chunks: [][]byte{pings}}, timeout: time.Hour, done: make(chan struct{})}
+	read := make(chan struct{})
+	go func() {
+		_, _ = m.Read(make([]byte, len(pings)))
+		close(read)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	_ = m.Close()
+	select {
+	case <-read:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read still waits for its pings' pace after Close")
+	}
+}

@@ -86,6 +86,10 @@ type wsConn struct {
 	client   string
 	acked    bool
 	initSeen bool
+	// refusing: connection_init was refused by the connection rate; the
+	// close follows after connectRefusalDelay, and what the client sends
+	// meanwhile is dropped.
+	refusing bool
 	init     json.RawMessage
 	id       Identity
 	authed   *http.Request
@@ -208,6 +212,20 @@ func (e *Engine) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 const wsclientSubprotocol = "graphql-transport-ws"
+
+// connectRefusalDelay is how long a connection_init refused by the
+// connection rate (Options.ConnectRate) waits for its close 1013, its
+// connection idle meanwhile (it counts against its caller's
+// MaxConnectionsPerClient). A refused setup costs its upgrade, its
+// token's verification and its close, and a storm of clients that
+// reconnect as soon as they are answered was as fast as the gateway
+// refused: 20 goroutines of one caller had 6,600 setups refused in 3 s,
+// 1.3 s of the gateway's CPU (TestWebSocketReconnectStorm in make
+// attack). Answered a second later, each of them sets up one a second;
+// past max_connections_per_client held so, the next is refused before
+// its upgrade (429 CONNECTION_LIMIT), which costs an HTTP request.
+// graphql-ws waits longer than that between retries.
+var connectRefusalDelay = time.Second
 
 // testHookAccepted, when set (by tests), sees each accepted WebSocket's
 // connection.
@@ -561,6 +579,12 @@ func (c *wsConn) readLoop(idle bool) bool {
 			}
 			return false
 		}
+		c.mu.Lock()
+		refusing := c.refusing
+		c.mu.Unlock()
+		if refusing {
+			continue // its close is on the way (connectRefusalDelay)
+		}
 		var m wsMessage
 		if typ != websocket.MessageText || json.Unmarshal(b, &m) != nil || m.Type == "" {
 			c.closeWith(CloseBadRequest, "Invalid message received")
@@ -646,10 +670,16 @@ func (c *wsConn) connectionInit(payload json.RawMessage) bool {
 	c.mu.Unlock()
 	if !c.e.allowConnect(id.Client, time.Now()) {
 		// Past its connection rate: graphql-ws retries a 1013 with its
-		// backoff.
+		// backoff. The close comes after connectRefusalDelay: a client
+		// that reconnects once it is answered does so that much later.
 		c.e.Stats.Refused.Add(1)
-		c.closeWith(CloseTryAgainLater, "Too many connections set up: try again later")
-		return false
+		c.mu.Lock()
+		c.refusing = true
+		c.mu.Unlock()
+		time.AfterFunc(connectRefusalDelay, func() {
+			c.closeWith(CloseTryAgainLater, "Too many connections set up: try again later")
+		})
+		return true
 	}
 	c.mu.Lock()
 	c.acked, c.id, c.authed, c.init = true, id, authed, payload

@@ -95,19 +95,17 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h.out = newSockWriter(conn)
 	// The library reads the buffered bytes, then the connection it is
 	// given: the clock follows both.
-	var lib net.Conn = conn
-	if h.messageTimeout > 0 {
-		mc := &messageClock{Conn: conn, timeout: h.messageTimeout, budget: h.budget}
-		if n > 0 {
-			pre, _ := br.Peek(n)
-			// Bytes that do not fit in the read budget are refused at
-			// the library's first Read (then the connection is closed
-			// with 1013, as for later bytes).
-			_, _ = mc.account(pre)
-		}
-		lib = mc
+	// (A messageTimeout of 0 sets no deadline; the clock still paces
+	// control frames.)
+	mc := &messageClock{Conn: conn, timeout: h.messageTimeout, budget: h.budget, done: make(chan struct{})}
+	if n > 0 {
+		pre, _ := br.Peek(n)
+		// Bytes that do not fit in the read budget are refused at
+		// the library's first Read (then the connection is closed
+		// with 1013, as for later bytes).
+		_, _ = mc.account(pre)
 	}
-	return lib, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
+	return mc, bufio.NewReadWriter(br, bufio.NewWriterSize(&frameWriter{s: h.out}, 16)), nil
 }
 
 // WriteHeader implements http.ResponseWriter. After Hijack (when the

@@ -26,6 +26,7 @@ type RequestInfo struct {
 
 	mu            sync.Mutex
 	clientID      string
+	limitsClient  string
 	operationName string
 	operationHash [32]byte
 	hashed        bool
@@ -103,6 +104,27 @@ func (r *RequestInfo) SetClient(id string) {
 	r.mu.Lock()
 	r.clientID = id
 	r.mu.Unlock()
+}
+
+// SetLimitsClient records the client the per-client limits count the
+// request against (server.Server.ClientOf).
+func (r *RequestInfo) SetLimitsClient(id string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.limitsClient = id
+	r.mu.Unlock()
+}
+
+// LimitsClient returns what SetLimitsClient recorded, "" when nothing.
+func (r *RequestInfo) LimitsClient() string {
+	if r == nil {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.limitsClient
 }
 
 // SetOperation records the operation name and the SHA-256 of the document.

@@ -44,6 +44,47 @@ type Options struct {
 	// false leaves the failure to the caller. The caller's retry policy
 	// (a budget, a metric) decides. Nil always allows it.
 	Resend func() bool
+	// AnswerBudget, when set, is shared by the answers being read and
+	// held: each answer's bytes past its first FreeAnswerBytes are taken
+	// from it as they arrive (Response.Held), and an answer whose next
+	// bytes do not fit fails with ErrAnswerBudget.
+	AnswerBudget Budget
+}
+
+// Budget is a count of bytes taken without waiting and given back.
+type Budget interface {
+	Take(n int64) bool
+	Give(n int64)
+}
+
+// FreeAnswerBytes is what an answer reads before it takes from
+// Options.AnswerBudget: the usual answers never do.
+const FreeAnswerBytes = 64 << 10
+
+// ErrAnswerBudget is returned when an answer does not fit in
+// Options.AnswerBudget.
+var ErrAnswerBudget = errors.New("h1: too many large answers are being read at once")
+
+// heldReader takes what it reads past free from budget.
+type heldReader struct {
+	r      io.Reader
+	budget Budget
+	free   int64
+	taken  int64
+}
+
+func (h *heldReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if over := int64(n) - h.free; over > 0 {
+		h.free = 0
+		if !h.budget.Take(over) {
+			return 0, ErrAnswerBudget
+		}
+		h.taken += over
+	} else {
+		h.free -= int64(n)
+	}
+	return n, err
 }
 
 // ErrTooLarge is returned when an answer's body is longer than the limit
@@ -59,6 +100,9 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	Lines      headlines.Lines
+	// Held is what the body took from Options.AnswerBudget: the caller
+	// gives it back once done with the body.
+	Held int64
 }
 
 // Headers returns the answer's headers: Header, or when it is nil a map
@@ -156,6 +200,8 @@ type conn struct {
 	// body bounds the body being read (kept here: one allocation
 	// less per exchange than io.LimitReader).
 	body io.LimitedReader
+	// held counts body's bytes against Options.AnswerBudget.
+	held heldReader
 	// framed reads the body of an answer whose head readPlainHead read.
 	framed lengthReader
 	// head is the request head being written, kept for its capacity.
@@ -342,13 +388,24 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	}
 	start := dst.Len()
 	c.body = io.LimitedReader{R: src, N: limit + 1}
-	_, err = dst.ReadFrom(&c.body)
-	c.body.R = nil
-	if err != nil {
-		return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
+	if p.opts.AnswerBudget == nil {
+		_, err = dst.ReadFrom(&c.body)
+	} else {
+		c.held = heldReader{r: &c.body, budget: p.opts.AnswerBudget, free: FreeAnswerBytes}
+		_, err = dst.ReadFrom(&c.held)
+		c.held.r = nil
+		resp.Held = c.held.taken
 	}
-	if int64(dst.Len()-start) > limit {
-		return resp, false, ErrTooLarge
+	c.body.R = nil
+	if err == nil && int64(dst.Len()-start) > limit {
+		err = ErrTooLarge
+	}
+	if err != nil {
+		p.giveBack(&resp)
+		if errors.Is(err, ErrTooLarge) {
+			return resp, false, err
+		}
+		return resp, false, fmt.Errorf("h1: reading the answer: %w", err)
 	}
 	if src != rbody {
 		// The gzip stream ended; the body's framing must end with it.
@@ -359,6 +416,14 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	// Bytes after the answer were not asked for: the connection is out of
 	// step and must not carry another request.
 	return resp, !closing && c.br.Buffered() == 0, nil
+}
+
+// giveBack gives back what a failed answer took from the budget.
+func (p *Pool) giveBack(resp *Response) {
+	if resp.Held > 0 {
+		p.opts.AnswerBudget.Give(resp.Held)
+		resp.Held = 0
+	}
 }
 
 // readHead reads the head of the final answer: through readPlainHead when

@@ -827,3 +827,75 @@ func TestPostIdempotentUnaskedAfterError(t *testing.T) {
 		t.Fatalf("second query: %d %q %v, want 200 %q", r.StatusCode, buf.String(), err, `{"fresh":1}`)
 	}
 }
+
+// testBudget is a Budget of a number of bytes.
+type testBudget struct {
+	mu   sync.Mutex
+	left int64
+}
+
+func (b *testBudget) Take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.left {
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+func (b *testBudget) Give(n int64) {
+	b.mu.Lock()
+	b.left += n
+	b.mu.Unlock()
+}
+
+// TestAnswersShareABudget: an answer's bytes past FreeAnswerBytes are
+// taken from Options.AnswerBudget as they are read (Response.Held, for
+// the caller to give back); one that does not fit fails with
+// ErrAnswerBudget and gives back what it took. Before, every answer could
+// grow to the size limit at once.
+func TestAnswersShareABudget(t *testing.T) {
+	const budget = 100 << 10
+	sizes := map[string]int{"/small": 10 << 10, "/large": 90 << 10, "/huge": 300 << 10}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte("x"), sizes[r.URL.Path])) // chunked past 2 KB: no length announced
+	}))
+	t.Cleanup(srv.Close)
+	b := &testBudget{left: budget}
+	pools := map[string]*Pool{}
+	for path := range sizes {
+		u, _ := url.Parse(srv.URL + path)
+		pools[path] = newPool(t, u, Options{AnswerBudget: b})
+	}
+	for _, tc := range []struct {
+		steps []string // paths, asked one after the other, their answers kept
+		want  []int64  // held by each, -1 for ErrAnswerBudget
+	}{
+		{[]string{"/small", "/small"}, []int64{0, 0}},
+		{[]string{"/large"}, []int64{90<<10 - FreeAnswerBytes}},
+		{[]string{"/large", "/large", "/large", "/large"}, []int64{26 << 10, 26 << 10, 26 << 10, -1}},
+		{[]string{"/huge", "/large"}, []int64{-1, 26 << 10}},
+	} {
+		var held []Response
+		for i, path := range tc.steps {
+			r, _, err := post(pools[path], nil, "{}", 1<<20)
+			got := r.Held
+			if errors.Is(err, ErrAnswerBudget) {
+				got = -1
+			} else if err != nil {
+				t.Fatalf("%v step %d: %v", tc.steps, i, err)
+			}
+			if got != tc.want[i] {
+				t.Errorf("%v step %d: held %d, want %d", tc.steps, i, got, tc.want[i])
+			}
+			held = append(held, r)
+		}
+		for _, r := range held {
+			b.Give(r.Held)
+		}
+		if b.left != budget {
+			t.Fatalf("%v: %d of the budget left once every answer was given back, want %d", tc.steps, b.left, budget)
+		}
+	}
+}
