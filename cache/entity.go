@@ -70,6 +70,10 @@ type EntityCache struct {
 	// older than any lifetime: twice what the last pass kept (at least
 	// minPruneAt), so that a pass is paid for by as many new marks.
 	pruneAt int
+	// prunedAt is when the last pass ran: a pass also runs once the
+	// longest TTL has gone by since, so that marks left from a burst go
+	// even when few new ones come.
+	prunedAt time.Time
 	// prunes counts the passes.
 	prunes int
 
@@ -508,7 +512,7 @@ func (c *EntityCache) markInvalid(scope string, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.invalidated[scope] = at
-	if len(c.invalidated) > max(c.pruneAt, minPruneAt) {
+	if n := len(c.invalidated); n > minPruneAt && (n > c.pruneAt || at.Sub(c.prunedAt) > c.maxTTL()) {
 		// Marks older than any lifetime can go. Before, every mark past
 		// 10,000 scanned them all under the lock that every in-process
 		// hit takes: with more marks younger than the TTL (per-entity
@@ -522,6 +526,7 @@ func (c *EntityCache) markInvalid(scope string, at time.Time) {
 			}
 		}
 		c.pruneAt = 2 * len(c.invalidated)
+		c.prunedAt = at
 		c.prunes++
 	}
 }

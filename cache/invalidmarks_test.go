@@ -41,3 +41,23 @@ func TestInvalidationMarksPrune(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidationMarksPruneAfterABurst: marks left from a burst go at
+// the first mark after the longest TTL, though far fewer new marks come
+// than would double their count.
+func TestInvalidationMarksPruneAfterABurst(t *testing.T) {
+	c, err := NewEntityCache(EntityConfig{TTL: time.Minute}, nil, &Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now := time.Now()
+	for i := range 50000 {
+		c.markInvalid("sg|T|"+strconv.Itoa(i), now)
+	}
+	later := now.Add(2 * time.Minute)
+	c.markInvalid("sg|T|later", later)
+	if len(c.invalidated) != 1 {
+		t.Errorf("%d marks a TTL after the burst, want 1", len(c.invalidated))
+	}
+}

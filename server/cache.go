@@ -392,42 +392,12 @@ func joinValues(vs []string) string {
 func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in executor.Input) ([]byte, int, executor.Stats) {
 	var stats executor.Stats
 	in.Stats = &stats
-	if s.budget != nil {
-		w := entry.weight.Load()
-		if w == 0 {
-			// A plan not run yet: a cautious guess, so that a burst of a
-			// new operation cannot take the whole budget at once.
-			w = s.opts.MaxInflightBytes / 8
-		}
-		if b, _ := ctx.Value(batchAnswersKey{}).(*batchAnswers); b != nil {
-			w += b.bytes.Load() // the answers the batch holds (batchAnswers)
-		}
-		w = min(max(w, minWeight), s.opts.MaxInflightBytes)
-		var err error
-		if client := telemetry.RequestInfoFrom(ctx).LimitsClient(); client != "" {
-			// Past its share a client's execution waits in a queue of its
-			// own, not the budget's (clientBudget).
-			err = s.budgetHeld.take(ctx, client, w, clientShare(s.opts.MaxInflightBytes))
-			if err == nil {
-				defer s.budgetHeld.release(client, w)
-			}
-		}
-		if err == nil && !s.budget.TryAcquire(w) {
-			// Counted while waiting: max_inflight_per_client binds while
-			// anyone waits here (Server.busy).
-			wait := rtrace.StartRegion(ctx, regionWait)
-			s.budgetWaiters.Add(1)
-			err = s.budget.Acquire(ctx, w)
-			s.budgetWaiters.Add(-1)
-			wait.End()
-		}
-		if err != nil {
-			stats.Errors = 1
-			e := &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting to execute", Status: http.StatusServiceUnavailable}
-			return reqerr.Body(e), e.Status, stats
-		}
-		defer s.budget.Release(w)
+	res, err := s.reserve(ctx, entry)
+	if err != nil {
+		stats.Errors = 1
+		return reqerr.Body(err), err.Status, stats
 	}
+	defer s.unreserve(res)
 	ectx, execSpan := s.startSpan(ctx, telemetry.SpanExecute)
 	region := rtrace.StartRegion(ectx, regionExecute)
 	out := executor.Execute(ectx, entry.plan, in, rt.transport, getBuffer())
@@ -437,6 +407,73 @@ func (s *Server) run(ctx context.Context, rt *runtime, entry *planEntry, in exec
 		entry.weight.Store(nextWeight(entry.weight.Load(), stats.SubgraphBytes*parsedFactor+int64(len(out))))
 	}
 	return out, http.StatusOK, stats
+}
+
+// errWaitEnded answers a request that ended while waiting for the
+// execution memory budget.
+var errWaitEnded = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the request ended while waiting to execute", Status: http.StatusServiceUnavailable}
+
+// reservation is what an execution took from the execution memory
+// budget (reserve), for unreserve; zero without a budget.
+type reservation struct {
+	w int64
+	// client is the client whose share of the budget w counts
+	// against (clientBudget), "" when none.
+	client string
+}
+
+// reserve takes what an execution of entry's plan is expected to hold
+// from the execution memory budget (max_inflight_bytes), waiting for it
+// until ctx ends. Every execution of a client request reserves: one body
+// (run) and an incremental answer (@defer, incrementalRun) alike.
+func (s *Server) reserve(ctx context.Context, entry *planEntry) (reservation, *reqerr.Error) {
+	if s.budget == nil {
+		return reservation{}, nil
+	}
+	w := entry.weight.Load()
+	if w == 0 {
+		// A plan not run yet: a cautious guess, so that a burst of a
+		// new operation cannot take the whole budget at once.
+		w = s.opts.MaxInflightBytes / 8
+	}
+	if b, _ := ctx.Value(batchAnswersKey{}).(*batchAnswers); b != nil {
+		w += b.bytes.Load() // the answers the batch holds (batchAnswers)
+	}
+	w = min(max(w, minWeight), s.opts.MaxInflightBytes)
+	client := telemetry.RequestInfoFrom(ctx).LimitsClient()
+	if client != "" {
+		// Past its share a client's execution waits in a queue of its
+		// own, not the budget's (clientBudget).
+		if err := s.budgetHeld.take(ctx, client, w, clientShare(s.opts.MaxInflightBytes)); err != nil {
+			return reservation{}, errWaitEnded
+		}
+	}
+	if !s.budget.TryAcquire(w) {
+		// Counted while waiting: max_inflight_per_client binds while
+		// anyone waits here (Server.busy).
+		wait := rtrace.StartRegion(ctx, regionWait)
+		s.budgetWaiters.Add(1)
+		aerr := s.budget.Acquire(ctx, w)
+		s.budgetWaiters.Add(-1)
+		wait.End()
+		if aerr != nil {
+			if client != "" {
+				s.budgetHeld.release(client, w)
+			}
+			return reservation{}, errWaitEnded
+		}
+	}
+	return reservation{w: w, client: client}, nil
+}
+
+// unreserve gives back what reserve took.
+func (s *Server) unreserve(r reservation) {
+	if r.w > 0 {
+		s.budget.Release(r.w)
+		if r.client != "" {
+			s.budgetHeld.release(r.client, r.w)
+		}
+	}
 }
 
 // nextWeight is a plan's weight after a run that used used: what the run

@@ -75,6 +75,18 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 			ctx, cancel = context.WithDeadlineCause(ctx, exp, errTokenExpired)
 			defer cancel()
 		}
+		// The execution memory budget (max_inflight_bytes), as for a
+		// one-body answer (run), held until the last part is sent: the
+		// parts' executions and writes interleave. Before, an incremental
+		// answer reserved nothing, so adding @defer to an operation took
+		// it past the budget.
+		reserved, rerr := s.reserve(ctx, a.entry)
+		if rerr != nil {
+			body := reqerr.Body(rerr)
+			emit(append(body[:len(body)-1:len(body)-1], `,"hasNext":false}`...))
+			return
+		}
+		defer s.unreserve(reserved)
 		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
 		s.subgraphHeaders(&in, a.hr)
 		if s.opts.Introspection {
@@ -109,7 +121,17 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 				}
 			}
 		}
+		// What the parts' payloads weigh, for the plan's next reservation.
+		var emitted int64
+		next := emit
+		emit = func(payload []byte) bool {
+			emitted += int64(len(payload))
+			return next(payload)
+		}
 		executor.ExecuteIncrementalObserved(ectx, a.entry.plan, in, a.rt.transport, emit, s.partObserver(a.op.Name))
+		if ctx.Err() == nil {
+			a.entry.weight.Store(nextWeight(a.entry.weight.Load(), stats.SubgraphBytes*parsedFactor+emitted))
+		}
 	}
 }
 

@@ -3,5 +3,6 @@
 package server
 
 // halfDescriptorLimit is 0 where the descriptor limit is not read: the
-// per-address bound then always applies.
+// busy threshold is then the memory bound alone (busyAt), and without a
+// known memory limit either the per-address bound always applies.
 func halfDescriptorLimit() int { return 0 }

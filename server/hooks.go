@@ -327,26 +327,36 @@ func requestJSON(req *request.Request, query string) []byte {
 type supergraphRequestRan struct{}
 
 // deferPartHook returns the hook of the parts of an incremental (@defer)
-// answer: the SupergraphResponse hooks run on each part before it is
-// sent, as Apollo Router's coprocessor does for each chunk; a rewritten
-// body replaces the part, and a break ends the stream with a last part
-// carrying its error (the status is sent already). The second result
-// reports that last part. Header is empty: a part has no headers of its
-// own. nil when no hook runs there.
+// answer: the ExecutionResponse, then the SupergraphResponse hooks run on
+// each part before it is sent, as Apollo Router's coprocessor does for
+// each chunk; a rewritten body replaces the part, and a break ends the
+// stream with a last part carrying its error (the status is sent
+// already). The second result reports that last part. Header is empty: a
+// part has no headers of its own. nil when no hook runs there. Before,
+// ExecutionResponse did not run for a stream at all: a hook that rewrites
+// or scrubs answers there was passed by adding @defer to an operation.
 func (s *Server) deferPartHook(ctx context.Context, op string) func([]byte) ([]byte, bool) {
-	if !s.ext.hooksAt(hooks.SupergraphResponse) {
+	var stages []hooks.Stage
+	for _, st := range []hooks.Stage{hooks.ExecutionResponse, hooks.SupergraphResponse} {
+		if s.ext.hooksAt(st) {
+			stages = append(stages, st)
+		}
+	}
+	if len(stages) == 0 {
 		return nil
 	}
 	return func(part []byte) ([]byte, bool) {
-		out, err := s.ext.stageBody(ctx, hooks.SupergraphResponse, http.Header{}, op, http.StatusOK, func() []byte { return part })
-		if err != nil {
-			e := reqerr.From(err)
-			last, _ := json.Marshal(map[string]any{"hasNext": false, "errors": []any{map[string]any{
-				"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
-			return last, true
-		}
-		if out != nil {
-			return out, false
+		for _, st := range stages {
+			out, err := s.ext.stageBody(ctx, st, http.Header{}, op, http.StatusOK, func() []byte { return part })
+			if err != nil {
+				e := reqerr.From(err)
+				last, _ := json.Marshal(map[string]any{"hasNext": false, "errors": []any{map[string]any{
+					"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
+				return last, true
+			}
+			if out != nil {
+				part = out
+			}
 		}
 		return part, false
 	}

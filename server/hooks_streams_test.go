@@ -149,3 +149,52 @@ func postSSE(t *testing.T, ctx context.Context, g *gatewaytest.Gateway, body str
 	}
 	return resp
 }
+
+// TestHookDeferPartsExecutionResponse: the ExecutionResponse hooks run on
+// each part of an incremental answer too, before SupergraphResponse, as
+// for a one-body answer. Before, they did not run for a stream: a hook
+// scrubbing answers at ExecutionResponse was passed by adding @defer.
+func TestHookDeferPartsExecutionResponse(t *testing.T) {
+	var mu sync.Mutex
+	var stages []string
+	record := func(c *hooks.Call) {
+		mu.Lock()
+		defer mu.Unlock()
+		stages = append(stages, string(c.Stage))
+	}
+	h := hooks.Hooks{
+		Bodies: []hooks.Stage{hooks.ExecutionResponse},
+		ExecutionResponse: func(_ context.Context, c *hooks.Call) error {
+			record(c)
+			c.Body = []byte(strings.ReplaceAll(string(c.Body), `"Table"`, `"Scrubbed"`))
+			return nil
+		},
+		SupergraphResponse: func(_ context.Context, c *hooks.Call) error {
+			record(c)
+			return nil
+		},
+	}
+	g := startWithHooks(t, h)
+	req, _ := http.NewRequest(http.MethodPost, g.URL, strings.NewReader(`{"query":"{ topProducts(first: 1) { name ... @defer { reviews { rating } } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "multipart/mixed;deferSpec=20220824")
+	resp, err := g.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "multipart/mixed") || !strings.Contains(body, `"rating"`) {
+		t.Fatalf("not an incremental answer: %s", body)
+	}
+	if !strings.Contains(body, `"Scrubbed"`) || strings.Contains(body, `"Table"`) {
+		t.Errorf("the ExecutionResponse hook's rewrite is not in the answer: %s", body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := "ExecutionResponse SupergraphResponse ExecutionResponse SupergraphResponse"
+	if got := strings.Join(stages, " "); got != want {
+		t.Errorf("stages per part: %s, want %s", got, want)
+	}
+}

@@ -19,7 +19,17 @@ import (
 type rateWall struct {
 	mu      sync.Mutex
 	blocked map[string]time.Time
+	// sweptAt is when a full wall last looked for expired clients.
+	sweptAt time.Time
+	// sweeps counts those looks.
+	sweeps int
 }
+
+// sweepEvery is how often a full wall looks for expired clients at most:
+// meanwhile a new refusal is not remembered (the limiter refuses that
+// client's next requests itself). Before, while none had expired, every
+// refusal scanned all of them under the lock every request's check takes.
+const sweepEvery = 100 * time.Millisecond
 
 // maxWalled bounds the clients remembered; past it expired ones are
 // dropped, and a new one is not remembered if none has expired.
@@ -42,6 +52,11 @@ func (w *rateWall) refused(adm *limits.Admission, err error) {
 	}
 	if len(w.blocked) >= maxWalled {
 		now := time.Now()
+		if now.Sub(w.sweptAt) < sweepEvery {
+			return
+		}
+		w.sweptAt = now
+		w.sweeps++
 		for id, t := range w.blocked {
 			if now.After(t) {
 				delete(w.blocked, id)

@@ -6,6 +6,7 @@ package diff
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -66,6 +67,7 @@ func Schemas(oldSchema, newSchema *ast.Schema) []Change {
 			d.add(Safe, "TYPE_ADDED", name, "type %s was added", name)
 		}
 	}
+	d.directiveDefinitions(oldSchema, newSchema)
 	sort.SliceStable(d.changes, func(i, j int) bool {
 		a, b := d.changes[i], d.changes[j]
 		if a.Coordinate != b.Coordinate {
@@ -167,7 +169,12 @@ func (d *differ) inputValue(coord, what string, ot, nt *ast.Type, odef, ndef *as
 	} else if ot.String() != nt.String() {
 		d.add(Safe, what+"_TYPE_CHANGED", coord, "%s %s changed type from %s to %s", strings.ToLower(strings.ReplaceAll(what, "_", " ")), coord, ot, nt)
 	}
-	if valueString(odef) != valueString(ndef) {
+	switch {
+	case odef != nil && ndef == nil && nt.NonNull:
+		// Non-null without a default is required: a client that left it
+		// out, as the default allowed, is now refused.
+		d.add(Breaking, what+"_DEFAULT_REMOVED", coord, "%s is now required: its default value %s was removed", coord, valueString(odef))
+	case valueString(odef) != valueString(ndef):
 		d.add(Dangerous, what+"_DEFAULT_CHANGED", coord, "default value of %s changed from %s to %s", coord, valueString(odef), valueString(ndef))
 	}
 }
@@ -179,7 +186,54 @@ func valueString(v *ast.Value) string {
 	return v.String()
 }
 
+// directiveDefinitions compares the directives clients write in operations (those
+// with an executable location; the prelude's never change): one removed,
+// a location it loses, an argument removed, made required or retyped
+// refuses operations that used it.
+func (d *differ) directiveDefinitions(oldSchema, newSchema *ast.Schema) {
+	if oldSchema == nil {
+		return
+	}
+	for name, od := range oldSchema.Directives {
+		if od.Position != nil && od.Position.Src != nil && od.Position.Src.BuiltIn || !executable(od) {
+			continue
+		}
+		coord := "@" + name
+		var nd *ast.DirectiveDefinition
+		if newSchema != nil {
+			nd = newSchema.Directives[name]
+		}
+		if nd == nil {
+			d.add(Breaking, "DIRECTIVE_REMOVED", coord, "directive %s was removed", coord)
+			continue
+		}
+		for _, loc := range od.Locations {
+			if !slices.Contains(nd.Locations, loc) {
+				d.add(Breaking, "DIRECTIVE_LOCATION_REMOVED", coord, "directive %s can no longer be used on %s", coord, loc)
+			}
+		}
+		d.arguments(coord, od.Arguments, nd.Arguments)
+	}
+}
+
+// executable reports whether a directive may be written in operations.
+func executable(dd *ast.DirectiveDefinition) bool {
+	for _, loc := range dd.Locations {
+		switch loc {
+		case ast.LocationQuery, ast.LocationMutation, ast.LocationSubscription, ast.LocationField,
+			ast.LocationFragmentDefinition, ast.LocationFragmentSpread, ast.LocationInlineFragment,
+			ast.LocationVariableDefinition:
+			return true
+		}
+	}
+	return false
+}
+
 func (d *differ) inputFields(o, n *ast.Definition) {
+	if o.Directives.ForName("oneOf") == nil && n.Directives.ForName("oneOf") != nil {
+		// A client may have sent several fields, or one as null.
+		d.add(Breaking, "ONE_OF_ADDED", n.Name, "input %s is now @oneOf: exactly one field, not null, must be given", n.Name)
+	}
 	for _, of := range o.Fields {
 		coord := o.Name + "." + of.Name
 		nf := n.Fields.ForName(of.Name)

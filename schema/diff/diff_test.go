@@ -51,6 +51,7 @@ func TestSchemas(t *testing.T) {
 		{"input nullable to non-null", [2]string{"users(first: Int)", "users(first: Int!)"}, []string{"BREAKING ARGUMENT_TYPE_CHANGED Query.users(first:)"}},
 		{"input non-null to nullable", [2]string{"user(id: ID!", "user(id: ID"}, []string{"SAFE ARGUMENT_TYPE_CHANGED Query.user(id:)"}},
 		{"argument default changed", [2]string{"verbose: Boolean = false", "verbose: Boolean = true"}, []string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.user(verbose:)"}},
+		{"argument default removed", [2]string{"verbose: Boolean = false", "verbose: Boolean"}, []string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.user(verbose:)"}},
 		{"enum value removed", [2]string{"enum Role { ADMIN USER }", "enum Role { ADMIN }"}, []string{"BREAKING ENUM_VALUE_REMOVED Role.USER"}},
 		{"enum value added", [2]string{"enum Role { ADMIN USER }", "enum Role { ADMIN USER GUEST }"}, []string{"DANGEROUS ENUM_VALUE_ADDED Role.GUEST"}},
 		{"union member removed", [2]string{"union Result = User | Post", "union Result = User"}, []string{"BREAKING UNION_MEMBER_REMOVED Result"}},
@@ -113,5 +114,77 @@ func TestBreakingOnlyAndNilSchema(t *testing.T) {
 	added := Schemas(nil, load(t, base))
 	if len(added) == 0 || len(BreakingOnly(added)) != 0 {
 		t.Fatalf("from nothing: want only safe additions, got %v", added)
+	}
+}
+
+// TestDefaultRemoved: an argument or input field that is non-null and
+// loses its default becomes required, so a client that left it out (as
+// the default allowed) is refused: breaking. Before, it was only a
+// changed default (DANGEROUS), and the registry took such a publish
+// without force. A nullable one losing its default stays DANGEROUS (left
+// out, it is null).
+func TestDefaultRemoved(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"non-null argument",
+			`type Query { users(first: Int! = 10): [String] }`, `type Query { users(first: Int!): [String] }`,
+			[]string{"BREAKING ARGUMENT_DEFAULT_REMOVED Query.users(first:)"}},
+		{"nullable argument",
+			`type Query { users(first: Int = 10): [String] }`, `type Query { users(first: Int): [String] }`,
+			[]string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.users(first:)"}},
+		{"non-null input field",
+			`input F { limit: Int! = 10 } type Query { users(f: F): [String] }`, `input F { limit: Int! } type Query { users(f: F): [String] }`,
+			[]string{"BREAKING INPUT_FIELD_DEFAULT_REMOVED F.limit"}},
+		{"non-null argument, default changed",
+			`type Query { users(first: Int! = 10): [String] }`, `type Query { users(first: Int! = 20): [String] }`,
+			[]string{"DANGEROUS ARGUMENT_DEFAULT_CHANGED Query.users(first:)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, c := range Schemas(load(t, tc.old), load(t, tc.new)) {
+				got = append(got, string(c.Severity)+" "+c.Kind+" "+c.Coordinate)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestExecutableDirectives: the directives clients write in operations
+// are compared too (before, not at all): one removed, a location it loses,
+// an argument removed or made required refuses operations that used it.
+// A directive only for schemas, and adding things, breaks nothing. An
+// input type that becomes @oneOf refuses clients that sent several fields.
+func TestExecutableDirectives(t *testing.T) {
+	const q = ` type Query { a(f: F): String } input F { x: Int y: Int }`
+	for _, tc := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"removed", `directive @lower on FIELD` + q, q, []string{"BREAKING DIRECTIVE_REMOVED @lower"}},
+		{"location removed", `directive @lower on FIELD | FRAGMENT_SPREAD` + q, `directive @lower on FIELD` + q,
+			[]string{"BREAKING DIRECTIVE_LOCATION_REMOVED @lower"}},
+		{"required argument added", `directive @cut(n: Int) on FIELD` + q, `directive @cut(n: Int, m: Int!) on FIELD` + q,
+			[]string{"BREAKING REQUIRED_ARGUMENT_ADDED @cut(m:)"}},
+		{"argument removed", `directive @cut(n: Int) on FIELD` + q, `directive @cut on FIELD` + q,
+			[]string{"BREAKING ARGUMENT_REMOVED @cut(n:)"}},
+		{"location added", `directive @lower on FIELD` + q, `directive @lower on FIELD | INLINE_FRAGMENT` + q, nil},
+		{"schema-only directive removed", `directive @tag(name: String) on FIELD_DEFINITION` + q, q, nil},
+		{"input becomes @oneOf", q, ` type Query { a(f: F): String } input F @oneOf { x: Int y: Int }`,
+			[]string{"BREAKING ONE_OF_ADDED F"}},
+		{"input no longer @oneOf", ` type Query { a(f: F): String } input F @oneOf { x: Int y: Int }`, q, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, c := range Schemas(load(t, tc.old), load(t, tc.new)) {
+				got = append(got, string(c.Severity)+" "+c.Kind+" "+c.Coordinate)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
