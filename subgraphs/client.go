@@ -97,6 +97,9 @@ type Client struct {
 type subgraph struct {
 	name string
 	url  string
+	// shown is url as logs and failure causes name it: without its
+	// user information and query, where a routing URL may carry a key.
+	shown string
 	// u is url parsed once (nil when it does not parse: every request
 	// then fails with the parse error).
 	u    *neturl.URL
@@ -170,7 +173,7 @@ func NewClient(urls map[string]string, opts Options) *Client {
 		if set.URL != "" {
 			url = set.URL
 		}
-		sg := &subgraph{name: name, url: url, set: set, budget: newRetryBudget(set.Retry, time.Now)}
+		sg := &subgraph{name: name, url: url, shown: shownURL(url), set: set, budget: newRetryBudget(set.Retry, time.Now)}
 		sg.u, sg.uerr = parseURL(url)
 		if sg.uerr == nil {
 			sg.pool, sg.uerr = h1.New(sg.u, h1.Options{DialTimeout: set.Pool.DialTimeout, MaxIdle: set.Pool.MaxIdleConns,
@@ -334,13 +337,13 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 	if !sg.acquire(ctx) {
 		c.metrics.SubgraphRequest(ctx, sg.name, CodeBulkheadFull, 0)
 		return nil, &executor.FetchError{Code: CodeBulkheadFull, Message: fmt.Sprintf("too many requests in flight to subgraph '%s'", sg.name),
-			Cause: fmt.Sprintf("bulkhead full: %d requests in flight to %s, none finished within bulkhead.max_wait (%v)", cap(sg.bulkhead), sg.url, sg.set.Bulkhead.MaxWait)}, false
+			Cause: fmt.Sprintf("bulkhead full: %d requests in flight to %s, none finished within bulkhead.max_wait (%v)", cap(sg.bulkhead), sg.shown, sg.set.Bulkhead.MaxWait)}, false
 	}
 	defer sg.release()
 	if !sg.breaker.Allow() {
 		c.metrics.SubgraphRequest(ctx, sg.name, CodeCircuitOpen, 0)
 		return nil, &executor.FetchError{Code: CodeCircuitOpen, Message: fmt.Sprintf("circuit breaker for subgraph '%s' is open", sg.name),
-			Cause: fmt.Sprintf("circuit breaker open: %s failed too often (subgraphs breaker settings); not called until the breaker lets a request through", sg.url)}, false
+			Cause: fmt.Sprintf("circuit breaker open: %s failed too often (subgraphs breaker settings); not called until the breaker lets a request through", sg.shown)}, false
 	}
 	start := time.Now()
 	// The attempt's timeout (sg.set.Timeout) is applied by post and
@@ -429,7 +432,7 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	if status := r.StatusCode; status/100 != 2 && !isGraphQLResponse(r.Get("Content-Type")) {
 		release()
 		ferr := &executor.FetchError{Code: CodeHTTPError, Message: fmt.Sprintf("%d: %s", status, http.StatusText(status)),
-			Cause: fmt.Sprintf("%s answered status %d (Content-Type %q)", sg.url, status, r.Get("Content-Type"))}
+			Cause: fmt.Sprintf("%s answered status %d (Content-Type %q)", sg.shown, status, r.Get("Content-Type"))}
 		// A 4xx is the gateway's request at fault, not the subgraph.
 		return nil, ferr, status < 500, status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 	}
@@ -552,15 +555,15 @@ func (c *Client) post(actx context.Context, sg *subgraph, req *executor.Request,
 
 // failed is a transport failure described by msg, caused by err.
 func failed(msg string, sg *subgraph, err error) *executor.FetchError {
-	return &executor.FetchError{Code: CodeHTTPError, Message: msg, Cause: fmt.Sprintf("POST %s: %v", sg.url, err)}
+	return &executor.FetchError{Code: CodeHTTPError, Message: msg, Cause: fmt.Sprintf("POST %s: %v", sg.shown, err)}
 }
 
 // timedOut is an attempt past its deadline: the subgraph's timeout, or
 // the client request's own deadline (server.request_timeout).
 func timedOut(actx context.Context, sg *subgraph, err error) *executor.FetchError {
-	cause := fmt.Sprintf("POST %s: no answer within the timeout of %v", sg.url, sg.set.Timeout)
+	cause := fmt.Sprintf("POST %s: no answer within the timeout of %v", sg.shown, sg.set.Timeout)
 	if d, ok := actx.Deadline(); ok && time.Until(d) > 0 && err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		cause = fmt.Sprintf("POST %s: %v", sg.url, err)
+		cause = fmt.Sprintf("POST %s: %v", sg.shown, err)
 	}
 	return &executor.FetchError{Code: CodeTimeout, Message: "timed out", Cause: cause}
 }
@@ -568,7 +571,7 @@ func timedOut(actx context.Context, sg *subgraph, err error) *executor.FetchErro
 // tooLarge is an answer over the subgraph's max_response_bytes.
 func tooLarge(sg *subgraph) *executor.FetchError {
 	return &executor.FetchError{Code: CodeHTTPError, Message: "response body too large",
-		Cause: fmt.Sprintf("%s answered more than max_response_bytes (%d bytes)", sg.url, sg.set.MaxResponseBytes)}
+		Cause: fmt.Sprintf("%s answered more than max_response_bytes (%d bytes)", sg.shown, sg.set.MaxResponseBytes)}
 }
 
 // stream sends a request whose body is streamed (a file upload) with
@@ -687,4 +690,15 @@ func looksLikeJSONObject(b []byte) bool {
 // response media type.
 func isGraphQLResponse(ct string) bool {
 	return len(ct) >= len("application/graphql-response+json") && ct[:len("application/graphql-response+json")] == "application/graphql-response+json"
+}
+
+// shownURL is raw without user information, query and fragment, for logs
+// and failure causes; raw as written when it does not parse.
+func shownURL(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }

@@ -52,7 +52,7 @@ func (c *Client) logFailure(ctx context.Context, sg *subgraph, f telemetry.Fetch
 	if ri := telemetry.RequestInfoFrom(ctx); ri != nil {
 		attrs = append(attrs, slog.String("request_id", ri.ID))
 	}
-	attrs = append(attrs, slog.String("subgraph", sg.name), slog.String("url", sg.url),
+	attrs = append(attrs, slog.String("subgraph", sg.name), slog.String("url", sg.shown),
 		slog.Int("fetch", f.Failure.FetchID))
 	if f.Failure.Path != nil {
 		attrs = append(attrs, slog.String("path", strings.Join(f.Failure.Path, ".")))

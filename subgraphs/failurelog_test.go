@@ -104,6 +104,31 @@ func TestFetchFailureSaysWhy(t *testing.T) {
 	}
 }
 
+// TestShownURL: logs and failure causes name a subgraph's URL without the
+// key or password a routing URL may carry.
+func TestShownURL(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{"http://10.0.0.5:4001/graphql", "http://10.0.0.5:4001/graphql"},
+		{"https://x.example/graphql?api_key=s3cret", "https://x.example/graphql"},
+		{"https://user:s3cret@x.example/graphql#frag", "https://x.example/graphql"},
+		{"https://x.example/graphql?", "https://x.example/graphql"},
+	} {
+		if got := shownURL(tc.raw); got != tc.want {
+			t.Errorf("shownURL(%q) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+	// Through a failing fetch: neither the log line nor the cause has the key.
+	log := &syncbuf.Buffer{}
+	c := failingClient(t, "http://user:s3cret@"+freeport.Reserve(t).Addr()+"/graphql?api_key=s3cret", log)
+	ri := telemetry.NewRequestInfo("req-1")
+	ctx := telemetry.WithRequestInfo(context.Background(), ri)
+	_, _ = c.Fetch(ctx, "a", &executor.Request{Body: []byte(`{"query":"{ a }"}`)})
+	f := ri.Fetches()
+	if strings.Contains(log.String(), "s3cret") || len(f) != 1 || f[0].Failure == nil || strings.Contains(f[0].Failure.Error, "s3cret") {
+		t.Errorf("the secret was logged or kept in the cause: %s %+v", log.String(), f)
+	}
+}
+
 // TestFailureLogBounded: a subgraph that is down fails every request
 // that needs it; its failures get a log line at most once per
 // failureLogInterval, the next one counting those held back, while each
