@@ -7,7 +7,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fedgate/gateway/internal/reqerr"
@@ -101,29 +100,20 @@ func TestSpoolBudgetAcrossRequests(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			budget := NewSpoolBudget(size * 5 / 2) // room for two files
 			body, boundary, _ := spoolBody(t, size)
-			errs := make(chan error, requests)
-			answered := make(chan struct{})
-			var wg sync.WaitGroup
-			for range requests {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					u, err := Parse(bytes.NewReader(body), boundary, testConfig(), ParseOptions{MaxOperations: 1 << 20, Spool: budget})
-					if err != nil {
-						errs <- err
-						return
-					}
-					mode.spool(u)
-					errs <- u.Err()
-					<-answered // every spool is held until all requests got this far
-					if err := u.Close(); err != nil {
-						t.Errorf("close: %v", err)
-					}
-				}()
-			}
+			// One request after another, each holding its spool until
+			// all have run: requests spooling at the same moment take
+			// the budget write by write, so which of them get through
+			// depends on the interleaving (CI saw 1 and 3).
 			var ok, full int
+			var held []*Upload
 			for range requests {
-				switch err := <-errs; {
+				u, err := Parse(bytes.NewReader(body), boundary, testConfig(), ParseOptions{MaxOperations: 1 << 20, Spool: budget})
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, u)
+				mode.spool(u)
+				switch err := u.Err(); {
 				case err == nil:
 					ok++
 				case code(err) == CodeSpoolFull && reqerr.Status(err) == http.StatusServiceUnavailable:
@@ -132,8 +122,11 @@ func TestSpoolBudgetAcrossRequests(t *testing.T) {
 					t.Errorf("unexpected error %v (%s)", err, code(err))
 				}
 			}
-			close(answered)
-			wg.Wait()
+			for _, u := range held {
+				if err := u.Close(); err != nil {
+					t.Errorf("close: %v", err)
+				}
+			}
 			if ok != 2 || full != requests-2 {
 				t.Errorf("%d spooled and %d refused with %s, want 2 and %d", ok, full, CodeSpoolFull, requests-2)
 			}
