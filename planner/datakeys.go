@@ -61,7 +61,8 @@ type dataKeys struct {
 	claimed  map[string]string
 	reserved map[string]string
 	// aliased holds the client response key a planner field identity
-	// shares (clientAlias).
+	// shares on objects of one type (clientAlias), by type and identity;
+	// "" when it shares none.
 	aliased map[string]string
 }
 
@@ -101,39 +102,47 @@ func (d *dataKeys) clientUses(name, args string) bool {
 func identity(name, args string) string { return name + "(" + args + ")" }
 
 // clientAlias returns a response key under which the client selects
-// name(args) and nothing else anywhere in the operation (the first in
-// sorted order), when no planner field of another identity took it: the
-// planner's field of that identity can share its data, as it shares the
-// data of a client field selected under its own name.
-func (d *dataKeys) clientAlias(name, args, id string) (string, bool) {
-	if k, ok := d.aliased[id]; ok {
-		return k, true
+// name(args) on objects of type parent and nothing else anywhere in the
+// operation (the first in sorted order), when no planner field of another
+// identity took it: the planner's field of that identity on parent can
+// share its data, as it shares the data of a client field selected under
+// its own name. A key the client selects only on other types (an alias in
+// a fragment on another implementation of an interface) is no such key:
+// an error at the planner's field would be reported under a key the
+// client's selection on parent does not have. A planner field collected
+// on an interface (an entity interface's key) is read from objects of
+// every implementation, so it shares no client key.
+func (d *dataKeys) clientAlias(parent, name, args, id string) (string, bool) {
+	if d.aliased == nil {
+		d.aliased = map[string]string{}
+	}
+	if k, ok := d.aliased[parent+"."+id]; ok {
+		return k, k != ""
 	}
 	var keys []string
 	for k, fields := range d.clientKeys {
 		if k == name || k == "__typename" || strings.HasPrefix(k, ReservedPrefix) {
 			continue
 		}
-		same := len(fields) > 0
+		same, onParent := len(fields) > 0, false
 		for _, f := range fields {
 			if f.Name != name || argsString(f.Arguments) != args {
 				same = false
 				break
 			}
+			onParent = onParent || f.ParentType == parent
 		}
-		if c, taken := d.claimed[k]; same && (!taken || c == id) {
+		if c, taken := d.claimed[k]; same && onParent && (!taken || c == id) {
 			keys = append(keys, k)
 		}
 	}
 	if len(keys) == 0 {
+		d.aliased[parent+"."+id] = "" // none: the reserved key
 		return "", false
 	}
 	slices.Sort(keys)
 	d.claimed[keys[0]] = id
-	if d.aliased == nil {
-		d.aliased = map[string]string{}
-	}
-	d.aliased[id] = keys[0]
+	d.aliased[parent+"."+id] = keys[0]
 	return keys[0], true
 }
 
@@ -146,11 +155,12 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// key returns the data key of a planner field name(args): its name when no
-// client response key of the operation means something else by it, else a
-// response key under which the client selects that very field (and nothing
-// else), else a reserved key; the same one for every position of the plan.
-func (d *dataKeys) key(name string, args string) string {
+// key returns the data key of a planner field name(args) on objects of
+// type parent: its name when no client response key of the operation means
+// something else by it, else a response key under which the client
+// selects that very field on parent (and nothing else), else a reserved
+// key; the same one for every position of the plan.
+func (d *dataKeys) key(parent, name, args string) string {
 	if name == "__typename" {
 		return name
 	}
@@ -164,14 +174,14 @@ func (d *dataKeys) key(name string, args string) string {
 			return name
 		}
 	}
-	if k, ok := d.reserved[id]; ok {
-		return k
-	}
-	if k, ok := d.clientAlias(name, args, id); ok {
+	if k, ok := d.clientAlias(parent, name, args, id); ok {
 		// The data the client's own field holds under its alias: an
 		// error of the subgraph at the field is then reported at a key
 		// the client selected that field under, not at the name, which
 		// the client uses for another field.
+		return k
+	}
+	if k, ok := d.reserved[id]; ok {
 		return k
 	}
 	if d.reserved == nil {
