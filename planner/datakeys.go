@@ -56,6 +56,11 @@ type dataKeys struct {
 	// clientKeys holds, per response key used by the client anywhere in
 	// the operation, the fields it names; built on first use.
 	clientKeys map[string][]*Field
+	// typeSets counts the client's selection sets per concrete type (one
+	// per position objects of the type are selected at), and keyedSets,
+	// by type and response key, those of them that hold the key.
+	typeSets  map[string]int
+	keyedSets map[[2]string]int
 	// claimed holds the planner field identity that took a name as its
 	// data key; another identity of the same name gets a reserved key.
 	claimed  map[string]string
@@ -71,6 +76,8 @@ func newDataKeys(op *Operation) *dataKeys { return &dataKeys{op: op} }
 func (d *dataKeys) index() {
 	d.clientKeys = map[string][]*Field{}
 	d.claimed = map[string]string{}
+	d.typeSets = map[string]int{}
+	d.keyedSets = map[[2]string]int{}
 	seen := map[*SelectionSet]bool{}
 	var walk func(s *SelectionSet)
 	walk = func(s *SelectionSet) {
@@ -79,8 +86,10 @@ func (d *dataKeys) index() {
 		}
 		seen[s] = true
 		for _, tf := range s.ByType {
+			d.typeSets[tf.Type]++
 			for _, f := range tf.Fields {
 				d.clientKeys[f.ResponseKey] = append(d.clientKeys[f.ResponseKey], f)
+				d.keyedSets[[2]string{tf.Type, f.ResponseKey}]++
 				walk(f.Selection)
 			}
 		}
@@ -102,16 +111,17 @@ func (d *dataKeys) clientUses(name, args string) bool {
 func identity(name, args string) string { return name + "(" + args + ")" }
 
 // clientAlias returns a response key under which the client selects
-// name(args) on objects of type parent and nothing else anywhere in the
-// operation (the first in sorted order), when no planner field of another
-// identity took it: the planner's field of that identity on parent can
-// share its data, as it shares the data of a client field selected under
-// its own name. A key the client selects only on other types (an alias in
-// a fragment on another implementation of an interface) is no such key:
+// name(args) on objects of type parent, at every position it selects such
+// objects, and nothing else anywhere in the operation (the first in sorted
+// order), when no planner field of another identity took it: the planner's
+// field of that identity on parent can share its data, as it shares the
+// data of a client field selected under its own name. A key the client
+// selects only on other types (an alias in a fragment on another
+// implementation of an interface) or at other positions is no such key:
 // an error at the planner's field would be reported under a key the
-// client's selection on parent does not have. A planner field collected
-// on an interface (an entity interface's key) is read from objects of
-// every implementation, so it shares no client key.
+// client's selection of that object does not have. A planner field
+// collected on an interface (an entity interface's key) is read from
+// objects of every implementation, so it shares no client key.
 func (d *dataKeys) clientAlias(parent, name, args, id string) (string, bool) {
 	if d.aliased == nil {
 		d.aliased = map[string]string{}
@@ -124,15 +134,15 @@ func (d *dataKeys) clientAlias(parent, name, args, id string) (string, bool) {
 		if k == name || k == "__typename" || strings.HasPrefix(k, ReservedPrefix) {
 			continue
 		}
-		same, onParent := len(fields) > 0, false
+		same := len(fields) > 0
 		for _, f := range fields {
 			if f.Name != name || argsString(f.Arguments) != args {
 				same = false
 				break
 			}
-			onParent = onParent || f.ParentType == parent
 		}
-		if c, taken := d.claimed[k]; same && onParent && (!taken || c == id) {
+		everywhere := d.typeSets[parent] > 0 && d.keyedSets[[2]string{parent, k}] == d.typeSets[parent]
+		if c, taken := d.claimed[k]; same && everywhere && (!taken || c == id) {
 			keys = append(keys, k)
 		}
 	}

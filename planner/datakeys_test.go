@@ -98,3 +98,44 @@ func TestPlannerDataKeysClientAlias(t *testing.T) {
 		}
 	}
 }
+
+// TestPlannerDataKeysClientAliasEveryPosition: a client alias of the
+// planner's field is shared only when the client selects it wherever it
+// selects objects of the field's type: at another position the alias is
+// not in the object's response, so an error there would name a key the
+// client did not ask for.
+func TestPlannerDataKeysClientAliasEveryPosition(t *testing.T) {
+	gadget := func(fields ...*Field) *SelectionSet {
+		return &SelectionSet{Type: "Gadget", ByType: []*TypeFields{{Type: "Gadget", Fields: fields}}}
+	}
+	cases := []struct {
+		name string
+		root []*Field
+		want string
+	}{
+		{"one position", []*Field{
+			{ResponseKey: "items", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "code", Name: "label", ParentType: "Gadget"},
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+		}, "a7"},
+		{"every position", []*Field{
+			{ResponseKey: "items", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "code", Name: "label", ParentType: "Gadget"},
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+			{ResponseKey: "more", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+		}, "a7"},
+		{"another position only", []*Field{
+			{ResponseKey: "items", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "code", Name: "label", ParentType: "Gadget"})},
+			{ResponseKey: "more", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+		}, "_fed_k0_code"},
+	}
+	for _, c := range cases {
+		op := &Operation{Selection: &SelectionSet{Type: "Query", ByType: []*TypeFields{{Type: "Query", Fields: c.root}}}}
+		if got := newDataKeys(op).key("Gadget", "code", ""); got != c.want {
+			t.Errorf("%s: key(Gadget.code) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
