@@ -382,7 +382,9 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 // with ok false (a 200 whose body is not JSON: the executor reports it).
 func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Request, span trace.Span) (resp *executor.Response, ferr *executor.FetchError, ok, retriable bool) {
 	if sg.uerr != nil {
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: sg.uerr.Error(), Cause: sg.uerr.Error()}, false, false
+		// The message goes to every client: the gateway's words only;
+		// the cause names the URL as logs do (shownURL).
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "the subgraph's URL is not usable", Cause: sg.uerr.Error()}, false, false
 	}
 	// A request sent through the pool (package h1) is written before Post
 	// returns and its header is not kept, so the map is reused; a
@@ -610,13 +612,19 @@ func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Reques
 }
 
 // parseURL parses a subgraph URL as http.NewRequest would.
+// Its errors name the URL as shownURL does (a routing URL may carry a
+// key in its query or user information).
 func parseURL(s string) (*neturl.URL, error) {
 	u, err := neturl.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("subgraph URL: %w", err)
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which it quotes whole
+		}
+		return nil, fmt.Errorf("subgraph URL %q: %w", shownURL(s), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("subgraph URL %q: want http:// or https:// and a host", s)
+		return nil, fmt.Errorf("subgraph URL %q: want http:// or https:// and a host", shownURL(s))
 	}
 	return u, nil
 }
@@ -693,10 +701,20 @@ func isGraphQLResponse(ct string) bool {
 }
 
 // shownURL is raw without user information, query and fragment, for logs
-// and failure causes; raw as written when it does not parse.
+// and failure causes; when it does not parse, raw cut at its query or
+// fragment and without what comes before an '@' in its authority.
 func shownURL(raw string) string {
 	u, err := neturl.Parse(raw)
 	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			raw = raw[:i]
+		}
+		if _, rest, ok := strings.Cut(raw, "//"); ok {
+			authority, _, _ := strings.Cut(rest, "/")
+			if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+				raw = raw[:len(raw)-len(rest)] + rest[at+1:]
+			}
+		}
 		return raw
 	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
