@@ -65,24 +65,29 @@ const FreeAnswerBytes = 64 << 10
 // Options.AnswerBudget.
 var ErrAnswerBudget = errors.New("h1: too many large answers are being read at once")
 
-// heldReader takes what it reads past free from budget.
-type heldReader struct {
-	r      io.Reader
-	budget Budget
-	free   int64
-	taken  int64
+// HeldReader reads from R and takes what it reads past its first Free
+// bytes from Budget as it arrives (Taken so far); a read whose bytes do
+// not fit fails with ErrAnswerBudget. The pool reads its answers so; a
+// caller reading an answer some other way (a streamed upload's, through
+// net/http) holds it to the same budget. Its owner gives Taken back once
+// done with the bytes.
+type HeldReader struct {
+	R      io.Reader
+	Budget Budget
+	Free   int64
+	Taken  int64
 }
 
-func (h *heldReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if over := int64(n) - h.free; over > 0 {
-		h.free = 0
-		if !h.budget.Take(over) {
+func (h *HeldReader) Read(p []byte) (int, error) {
+	n, err := h.R.Read(p)
+	if over := int64(n) - h.Free; over > 0 {
+		h.Free = 0
+		if !h.Budget.Take(over) {
 			return 0, ErrAnswerBudget
 		}
-		h.taken += over
+		h.Taken += over
 	} else {
-		h.free -= int64(n)
+		h.Free -= int64(n)
 	}
 	return n, err
 }
@@ -201,7 +206,7 @@ type conn struct {
 	// less per exchange than io.LimitReader).
 	body io.LimitedReader
 	// held counts body's bytes against Options.AnswerBudget.
-	held heldReader
+	held HeldReader
 	// framed reads the body of an answer whose head readPlainHead read.
 	framed lengthReader
 	// head is the request head being written, kept for its capacity.
@@ -391,10 +396,10 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	if p.opts.AnswerBudget == nil {
 		_, err = dst.ReadFrom(&c.body)
 	} else {
-		c.held = heldReader{r: &c.body, budget: p.opts.AnswerBudget, free: FreeAnswerBytes}
+		c.held = HeldReader{R: &c.body, Budget: p.opts.AnswerBudget, Free: FreeAnswerBytes}
 		_, err = dst.ReadFrom(&c.held)
-		c.held.r = nil
-		resp.Held = c.held.taken
+		c.held.R = nil
+		resp.Held = c.held.Taken
 	}
 	c.body.R = nil
 	if err == nil && int64(dst.Len()-start) > limit {
