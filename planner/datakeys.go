@@ -13,10 +13,11 @@ import (
 // (key fields, @requires and context inputs) keep their own name when no
 // client field of the operation uses that response key for another field;
 // otherwise they take a response key under which the client selects that
-// very field (same arguments) and nothing else, so that the two share one
-// value and an error at it names a key the client asked it under; failing
-// that they move to the reserved namespace: ReservedPrefix + tag + "_" +
-// name. A
+// very field (same arguments) and nothing else, on the field's own type at
+// every position it selects objects of that type, so that the two share
+// one value and an error at it names a key the client asked it under;
+// failing that they move to the reserved namespace: ReservedPrefix + tag +
+// "_" + name. A
 // client response key that itself starts with ReservedPrefix, or a client
 // alias named __typename, is moved there too ("c" tag), so no client alias
 // can reach a key the gateway uses: a representation never carries a value
