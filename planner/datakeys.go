@@ -122,13 +122,22 @@ func identity(name, args string) string { return name + "(" + args + ")" }
 // an error at the planner's field would be reported under a key the
 // client's selection of that object does not have. A planner field
 // collected on an interface (an entity interface's key) is read from
-// objects of every implementation, so it shares no client key.
+// objects of every implementation, so it shares no client key; nor does
+// any planner field of an operation with @defer.
 func (d *dataKeys) clientAlias(parent, name, args, id string) (string, bool) {
 	if d.aliased == nil {
 		d.aliased = map[string]string{}
 	}
 	if k, ok := d.aliased[parent+"."+id]; ok {
 		return k, k != ""
+	}
+	if len(d.op.Defers) > 0 {
+		// With @defer the client's field and the planner's may be
+		// delivered in different payloads: an error at the planner's
+		// would be reported in a payload that does not hold the key, and
+		// again in the one that does.
+		d.aliased[parent+"."+id] = ""
+		return "", false
 	}
 	var keys []string
 	for k, fields := range d.clientKeys {
