@@ -13,10 +13,11 @@ import (
 // (key fields, @requires and context inputs) keep their own name when no
 // client field of the operation uses that response key for another field;
 // otherwise they take a response key under which the client selects that
-// very field (same arguments) and nothing else, so that the two share one
-// value and an error at it names a key the client asked it under; failing
-// that they move to the reserved namespace: ReservedPrefix + tag + "_" +
-// name. A
+// very field (same arguments) and nothing else, on the field's own type at
+// every position it selects objects of that type, so that the two share
+// one value and an error at it names a key the client asked it under;
+// failing that they move to the reserved namespace: ReservedPrefix + tag +
+// "_" + name. A
 // client response key that itself starts with ReservedPrefix, or a client
 // alias named __typename, is moved there too ("c" tag), so no client alias
 // can reach a key the gateway uses: a representation never carries a value
@@ -121,13 +122,22 @@ func identity(name, args string) string { return name + "(" + args + ")" }
 // an error at the planner's field would be reported under a key the
 // client's selection of that object does not have. A planner field
 // collected on an interface (an entity interface's key) is read from
-// objects of every implementation, so it shares no client key.
+// objects of every implementation, so it shares no client key; nor does
+// any planner field of an operation with @defer.
 func (d *dataKeys) clientAlias(parent, name, args, id string) (string, bool) {
 	if d.aliased == nil {
 		d.aliased = map[string]string{}
 	}
 	if k, ok := d.aliased[parent+"."+id]; ok {
 		return k, k != ""
+	}
+	if len(d.op.Defers) > 0 {
+		// With @defer the client's field and the planner's may be
+		// delivered in different payloads: an error at the planner's
+		// would be reported in a payload that does not hold the key, and
+		// again in the one that does.
+		d.aliased[parent+"."+id] = ""
+		return "", false
 	}
 	var keys []string
 	for k, fields := range d.clientKeys {

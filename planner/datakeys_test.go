@@ -139,3 +139,24 @@ func TestPlannerDataKeysClientAliasEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// TestPlannerDataKeysClientAliasDefer: with @defer a planner field shares
+// no client alias: the client's field may be delivered in another payload
+// than the one whose fetch reads the planner's.
+func TestPlannerDataKeysClientAliasDefer(t *testing.T) {
+	fields := []*Field{
+		{ResponseKey: "code", Name: "label", ParentType: "Gadget"},
+		{ResponseKey: "a7", Name: "code", ParentType: "Gadget"},
+	}
+	for _, deferred := range []bool{false, true} {
+		op := &Operation{Selection: &SelectionSet{Type: "Gadget", ByType: []*TypeFields{{Type: "Gadget", Fields: fields}}}}
+		want := "a7"
+		if deferred {
+			op.Defers = []*Defer{{}}
+			want = "_fed_k0_code"
+		}
+		if got := newDataKeys(op).key("Gadget", "code", ""); got != want {
+			t.Errorf("deferred %v: key(Gadget.code) = %q, want %q", deferred, got, want)
+		}
+	}
+}

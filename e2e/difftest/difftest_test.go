@@ -572,6 +572,7 @@ func differential(t *testing.T, mode string, n int, which string) {
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
 	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
 	genOpts.Wide = env("DIFFTEST_WIDE", "0") == "1"
+	genOpts.Optional = env("DIFFTEST_OPTIONAL", "0") == "1"
 	var corpus []string
 	if mode == "1" {
 		corpus = mutateCorpus(t)

@@ -106,6 +106,11 @@ type Options struct {
 	// Wide writes some Float, ID and custom scalar literals as integers
 	// beyond 64 bits (wide.go). Off, it draws nothing, like Defer.
 	Wide bool
+	// Optional puts nullable variables without a default in non-null
+	// positions that have a default of their own, arguments and input
+	// object fields (optional.go, spec 5.8.5), sent a value, null or
+	// nothing. Off, it draws nothing, like Defer.
+	Optional bool
 }
 
 func (o Options) withDefaults() Options {
@@ -952,6 +957,10 @@ func (s *gen) arguments(defs ast.ArgumentDefinitionList) ast.ArgumentList {
 		if !required && s.r.IntN(5) >= 2 {
 			continue
 		}
+		if v := s.optionalVariable(d.Type, d.DefaultValue); v != nil {
+			out = append(out, &ast.Argument{Name: d.Name, Value: v})
+			continue
+		}
 		var v *ast.Value
 		switch roll := s.r.IntN(20); {
 		case roll < 2 && required:
@@ -1061,7 +1070,11 @@ func (s *gen) literal(typ *ast.Type, depth int) *ast.Value {
 			if !required && (depth >= maxValueDepth || s.r.IntN(2) == 0) {
 				continue
 			}
-			v.Children = append(v.Children, &ast.ChildValue{Name: f.Name, Value: s.literal(f.Type, depth+1)})
+			fv := s.optionalVariable(f.Type, f.DefaultValue)
+			if fv == nil {
+				fv = s.literal(f.Type, depth+1)
+			}
+			v.Children = append(v.Children, &ast.ChildValue{Name: f.Name, Value: fv})
 		}
 		return v
 	}
