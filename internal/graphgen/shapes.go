@@ -14,8 +14,8 @@ import (
 // keys), @provides with type conditions on fields returning a union or an
 // interface, mutations in a second subgraph whose results other
 // subgraphs resolve, and @inaccessible on arguments, input fields and
-// enum values. The enum value comes last: every Color written before it
-// gains the value.
+// enum values (the enum value after every draw that may write Color, so
+// each Color gains it), and an @inaccessible implementation of Media.
 func (g *gen) shapes() {
 	if g.chance(2) {
 		g.hiddenRequires()
@@ -31,6 +31,9 @@ func (g *gen) shapes() {
 	}
 	if g.chance(2) {
 		g.hiddenInputs()
+	}
+	if g.chance(3) {
+		g.hiddenMember()
 	}
 }
 
@@ -329,4 +332,23 @@ func (g *gen) hiddenInputs() {
 			}
 		}
 	}
+}
+
+// hiddenMember makes a value type implementing Media in one subgraph
+// (Book, Movie, ...) @inaccessible: the subgraph's mediaX may return an
+// object of a type the API schema does not have.
+func (g *gen) hiddenMember() {
+	var cands []*typeDef
+	for _, sb := range g.subs {
+		for _, t := range sb.types {
+			if t.kind == "type" && contains(t.implements, "Media") && t.field(strings.ToLower(t.name)+"Only") != nil && !hasDir(t.dirs, "@inaccessible") {
+				cands = append(cands, t)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	t := cands[g.pick(len(cands))]
+	t.dirs = append(t.dirs, "@inaccessible")
 }
