@@ -15,7 +15,9 @@ import (
 // interface, mutations in a second subgraph whose results other
 // subgraphs resolve, and @inaccessible on arguments, input fields and
 // enum values (the enum value after every draw that may write Color, so
-// each Color gains it), and an @inaccessible implementation of Media.
+// each Color gains it), an @inaccessible implementation of Media, an
+// @inaccessible key field, and @provides once more (also on the
+// mutation fields).
 func (g *gen) shapes() {
 	if g.chance(2) {
 		g.hiddenRequires()
@@ -34,6 +36,14 @@ func (g *gen) shapes() {
 	}
 	if g.chance(3) {
 		g.hiddenMember()
+	}
+	if g.chance(3) {
+		g.hiddenKey()
+	}
+	if g.chance(2) {
+		// Once more over every field, the mutation fields above among
+		// them: @provides on what a mutation returns.
+		g.provides()
 	}
 }
 
@@ -351,4 +361,27 @@ func (g *gen) hiddenMember() {
 	}
 	t := cands[g.pick(len(cands))]
 	t.dirs = append(t.dirs, "@inaccessible")
+}
+
+// hiddenKey makes the key field upc @inaccessible in one subgraph of an
+// entity keyed by it: representations carry a field no client selects.
+func (g *gen) hiddenKey() {
+	var cands []*typeDef
+	for _, e := range g.entities {
+		for _, o := range e.owners {
+			if !e.alt[o] {
+				continue
+			}
+			if t := g.subs[o].get(e.name); t != nil && t.field("upc") != nil {
+				cands = append(cands, t)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	f := cands[g.pick(len(cands))].field("upc")
+	if !hasDir(f.dirs, "@inaccessible") {
+		f.dirs = append(f.dirs, "@inaccessible")
+	}
 }
