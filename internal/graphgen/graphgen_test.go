@@ -93,6 +93,9 @@ func TestFeatures(t *testing.T) {
 		{"mutation returning lists of lists", regexp.MustCompile(`(?m)^  batch[A-E]\d+\(n: Int! = 2\): \[\[`)},
 		{"inaccessible argument", regexp.MustCompile(`\(\w+: [^)]*[\w\]\}"] @inaccessible`)},
 		{"inaccessible input field", regexp.MustCompile(`(?m)^  tags: \[String!\] @inaccessible`)},
+		{"inaccessible implementation", regexp.MustCompile(`(?m)^type [A-Z][a-z]+ implements Media( @tag\(name: "[\w-]+"\))?( @cost\(weight: \d+\))? @inaccessible \{`)},
+		{"inaccessible key field", regexp.MustCompile(`(?m)^  upc: String! .*@inaccessible`)},
+		{"provides on a mutation field", regexp.MustCompile(`(?m)^  (create|batch|touch)\w+\(.*\): .* @provides\(`)},
 		{"inaccessible enum value", regexp.MustCompile(`(?m)^  VIOLET @inaccessible$`)},
 	}
 	counts := map[string]int{}

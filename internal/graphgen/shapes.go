@@ -14,8 +14,10 @@ import (
 // keys), @provides with type conditions on fields returning a union or an
 // interface, mutations in a second subgraph whose results other
 // subgraphs resolve, and @inaccessible on arguments, input fields and
-// enum values. The enum value comes last: every Color written before it
-// gains the value.
+// enum values (the enum value after every draw that may write Color, so
+// each Color gains it), an @inaccessible implementation of Media, an
+// @inaccessible key field, and @provides once more (also on the
+// mutation fields).
 func (g *gen) shapes() {
 	if g.chance(2) {
 		g.hiddenRequires()
@@ -31,6 +33,17 @@ func (g *gen) shapes() {
 	}
 	if g.chance(2) {
 		g.hiddenInputs()
+	}
+	if g.chance(3) {
+		g.hiddenMember()
+	}
+	if g.chance(3) {
+		g.hiddenKey()
+	}
+	if g.chance(2) {
+		// Once more over every field, the mutation fields above among
+		// them: @provides on what a mutation returns.
+		g.provides()
 	}
 }
 
@@ -328,5 +341,47 @@ func (g *gen) hiddenInputs() {
 				t.values = append(t.values, v)
 			}
 		}
+	}
+}
+
+// hiddenMember makes a value type implementing Media in one subgraph
+// (Book, Movie, ...) @inaccessible: the subgraph's mediaX may return an
+// object of a type the API schema does not have.
+func (g *gen) hiddenMember() {
+	var cands []*typeDef
+	for _, sb := range g.subs {
+		for _, t := range sb.types {
+			if t.kind == "type" && contains(t.implements, "Media") && t.field(strings.ToLower(t.name)+"Only") != nil && !hasDir(t.dirs, "@inaccessible") {
+				cands = append(cands, t)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	t := cands[g.pick(len(cands))]
+	t.dirs = append(t.dirs, "@inaccessible")
+}
+
+// hiddenKey makes the key field upc @inaccessible in one subgraph of an
+// entity keyed by it: representations carry a field no client selects.
+func (g *gen) hiddenKey() {
+	var cands []*typeDef
+	for _, e := range g.entities {
+		for _, o := range e.owners {
+			if !e.alt[o] {
+				continue
+			}
+			if t := g.subs[o].get(e.name); t != nil && t.field("upc") != nil {
+				cands = append(cands, t)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	f := cands[g.pick(len(cands))].field("upc")
+	if !hasDir(f.dirs, "@inaccessible") {
+		f.dirs = append(f.dirs, "@inaccessible")
 	}
 }
