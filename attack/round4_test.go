@@ -23,6 +23,8 @@ import (
 // across the members of a union with conflicting types, inline fragments
 // on an interface and its members, pairs of conflicting aliases at one
 // position and in a fragment (an error with two locations each),
+// fragment spreads fanning out (each fragment spreads the next three
+// times), fragments of one key on a union's members spread side by side,
 // repeated non-repeatable directives (an error each), directives on many
 // fields, unused variables with list defaults, undefined variables, one
 // variable used in many places, list and object literals nested 18 deep, strings of
@@ -72,6 +74,19 @@ func TestPathologicalDocuments(t *testing.T) {
 		}},
 		{"conflicting aliases in a fragment", func(n int) string {
 			return `{ me { ...F } } fragment F on User { ` + times(n, "a: username a: birthYear", " ") + ` }`
+		}},
+		{"fragment spreads fanning out", func(n int) string {
+			var b strings.Builder
+			b.WriteString(`{ me { ...F0 } }`)
+			for i := range n {
+				fmt.Fprintf(&b, " fragment F%d on User { a%d: id ...F%d ...F%d ...F%d }", i, i%2, i+1, i+1, i+1)
+			}
+			fmt.Fprintf(&b, " fragment F%d on User { name }", n)
+			return b.String()
+		}},
+		{"fragments of one key on a union's members, spread side by side", func(n int) string {
+			return `{ search(term: "a") { ` + times(n, "...P{i} ...U{i}", " ") + ` } } ` +
+				times(n, "fragment P{i} on Product { k: upc } fragment U{i} on User { k: id }", " ")
 		}},
 		{"repeated non-repeatable directives", func(n int) string {
 			return `{ me { id ` + times(n, "@include(if: true)", " ") + ` } }`
