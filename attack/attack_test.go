@@ -230,6 +230,45 @@ func (g *gateway) status(field string) int64 {
 	return -1
 }
 
+// io reads a /proc/PID/io field (rchar: the bytes its read calls
+// returned, sockets included).
+func (g *gateway) io(field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", g.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+": "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// demand returns the time the process's threads ran or waited to run
+// (/proc/PID/task/*/schedstat): unlike CPU time it grows as fast when
+// the machine is busy and the process waits for a core, so it tells a
+// process with work to do from an idle one at any load average.
+func (g *gateway) demand() time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", g.cmd.Process.Pid))
+	var ns int64
+	for _, p := range tasks {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		run, _ := strconv.ParseInt(f[0], 10, 64)
+		wait, _ := strconv.ParseInt(f[1], 10, 64)
+		ns += run + wait
+	}
+	return time.Duration(ns)
+}
+
 // cpu returns the process's user+system CPU time.
 func (g *gateway) cpu() time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid))
@@ -284,6 +323,15 @@ func (g *gateway) realClientsOf(n int, stop <-chan struct{}, body string) (lat [
 		return true
 	})()
 	return lat, failed
+}
+
+// median is the middle of lat (sorted in place).
+func median(lat []time.Duration) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat[len(lat)/2]
 }
 
 func p99(lat []time.Duration) time.Duration {

@@ -366,6 +366,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
+	limits.CapRuleErrors(vrules, limits.MaxValidationErrors)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		spool:        uploads.NewSpoolBudget(opts.Uploads.MaxSpoolBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
@@ -530,8 +531,8 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		_, span := s.startSpan(ctx, telemetry.SpanValidate)
 		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.validationRules(query))
 		span.End()
-		if len(d.errs) > 10 {
-			d.errs = d.errs[:10]
+		if len(d.errs) > limits.MaxValidationErrors {
+			d.errs = d.errs[:limits.MaxValidationErrors]
 		}
 		d.conditionVars = conditionVariables(doc)
 		if !s.opts.Introspection && len(d.errs) == 0 {

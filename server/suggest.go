@@ -48,6 +48,7 @@ func quietRules() *rules.Rules {
 		r.AddRule(swap.quiet.Name, swap.quiet.RuleFunc)
 	}
 	wideIntegers(r, rules.ValuesOfCorrectTypeRuleWithoutSuggestions)
+	limits.CapRuleErrors(r, limits.MaxValidationErrors)
 	return r
 }
 
