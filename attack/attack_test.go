@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/hammer"
 	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/internal/redistest"
 )
@@ -253,44 +254,35 @@ func (g *gateway) realClients(n int, stop <-chan struct{}) (lat []time.Duration,
 // realClientsOf is realClients sending body.
 func (g *gateway) realClientsOf(n int, stop <-chan struct{}, body string) (lat []time.Duration, failed int) {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Real clients come from an address of their own: the
-			// attacks come from 127.0.0.1, and one address holds at
-			// most server.max_connections_per_address connections.
-			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-				DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				start := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, g.url, strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				ok := err == nil && resp.StatusCode == 200
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				d := time.Since(start)
-				mu.Lock()
-				if ok {
-					lat = append(lat, d)
-				} else {
-					failed++
-				}
-				mu.Unlock()
-				time.Sleep(20 * time.Millisecond)
-			}
-		}()
+	// Real clients come from an address of their own: the attacks come
+	// from 127.0.0.1, and one address holds at most
+	// server.max_connections_per_address connections.
+	clients := make([]*http.Client, n)
+	for i := range clients {
+		clients[i] = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
 	}
-	wg.Wait()
+	hammer.Run(n, stop, func(i int) bool {
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, g.url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := clients[i].Do(req)
+		ok := err == nil && resp.StatusCode == 200
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		d := time.Since(start)
+		mu.Lock()
+		if ok {
+			lat = append(lat, d)
+		} else {
+			failed++
+		}
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		return true
+	})()
 	return lat, failed
 }
 

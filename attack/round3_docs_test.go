@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/fedgate/gateway/internal/hammer"
 )
 
 // TestHostileBodies: request bodies built to be expensive before any
@@ -94,31 +96,20 @@ func TestIntrospectionUnderLoad(t *testing.T) {
 	g := start(t, "", false)
 	q, _ := json.Marshal(map[string]string{"query": introspectionQuery})
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	answered := map[int]int{}
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var st int
-				if i%4 == 0 {
-					st = g.get(t, "/")
-				} else {
-					st, _ = g.post(t, string(q))
-				}
-				mu.Lock()
-				answered[st]++
-				mu.Unlock()
-			}
-		}()
-	}
+	wait := hammer.Run(20, stop, func(i int) bool {
+		var st int
+		if i%4 == 0 {
+			st = g.get(t, "/")
+		} else {
+			st, _ = g.post(t, string(q))
+		}
+		mu.Lock()
+		answered[st]++
+		mu.Unlock()
+		return true
+	})
 	time.Sleep(200 * time.Millisecond)
 	cpu0 := g.cpu()
 	realStop := make(chan struct{})
@@ -126,7 +117,7 @@ func TestIntrospectionUnderLoad(t *testing.T) {
 	lat, failed := g.realClients(4, realStop)
 	cpu := g.cpu() - cpu0
 	close(stop)
-	wg.Wait()
+	wait()
 	n := 0
 	for _, k := range answered {
 		n += k

@@ -19,6 +19,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/fedgate/gateway/internal/hammer"
 )
 
 // TestWebSocketOperationFlood: one WebSocket client (a verified caller
@@ -70,21 +72,15 @@ func TestWebSocketOperationFlood(t *testing.T) {
 	}()
 	var sent atomic.Int64
 	stop := make(chan struct{})
-	go func() {
-		q, _ := json.Marshal(realQueryText)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			msg := fmt.Sprintf(`{"id":"%d","type":"subscribe","payload":{"query":%s}}`, i, q)
-			if c.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
-				return
-			}
-			sent.Add(1)
+	q, _ := json.Marshal(realQueryText)
+	hammer.Run(1, stop, func(int) bool {
+		msg := fmt.Sprintf(`{"id":"%d","type":"subscribe","payload":{"query":%s}}`, sent.Load(), q)
+		if c.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+			return false
 		}
-	}()
+		sent.Add(1)
+		return true
+	})
 	underAttack(t, g, "WebSocket operation flood", 3*time.Second)
 	close(stop)
 	time.Sleep(time.Second)
@@ -145,22 +141,14 @@ func TestWebSocketPingFlood(t *testing.T) {
 		}
 		conns[i] = c
 	}
-	for _, c := range conns {
-		go func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if c.Write(ctx, websocket.MessageText, ping) != nil {
-					cut.Add(1)
-					return
-				}
-				sent.Add(1)
-			}
-		}()
-	}
+	hammer.Run(len(conns), stop, func(i int) bool {
+		if conns[i].Write(ctx, websocket.MessageText, ping) != nil {
+			cut.Add(1)
+			return false
+		}
+		sent.Add(1)
+		return true
+	})
 	// Each connection's first ping is read and answered at once, as an
 	// operation of that size would be; the flood is what follows: the
 	// figure is taken once the gateway's CPU has settled (at most 5s).
@@ -201,45 +189,33 @@ func TestWebSocketReconnectStorm(t *testing.T) {
 	init := []byte(fmt.Sprintf(`{"type":"connection_init","payload":{"Authorization":"Bearer %s"}}`, token(t, "stormer")))
 	var acked, refused, other atomic.Int64
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-				if err != nil {
-					other.Add(1)
-					cancel()
-					continue
-				}
-				_ = c.Write(ctx, websocket.MessageText, init)
-				_, b, err := c.Read(ctx)
-				switch {
-				case err == nil && strings.Contains(string(b), "connection_ack"):
-					acked.Add(1)
-				case websocket.CloseStatus(err) == websocket.StatusTryAgainLater:
-					refused.Add(1)
-				default:
-					other.Add(1)
-				}
-				c.CloseNow()
-				cancel()
-			}
-		}()
-	}
+	wait := hammer.Run(20, stop, func(int) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			other.Add(1)
+			return true
+		}
+		_ = c.Write(ctx, websocket.MessageText, init)
+		_, b, err := c.Read(ctx)
+		switch {
+		case err == nil && strings.Contains(string(b), "connection_ack"):
+			acked.Add(1)
+		case websocket.CloseStatus(err) == websocket.StatusTryAgainLater:
+			refused.Add(1)
+		default:
+			other.Add(1)
+		}
+		c.CloseNow()
+		return true
+	})
 	cpu0 := g.cpu()
 	realStop := make(chan struct{})
 	time.AfterFunc(3*time.Second, func() { close(realStop) })
 	lat, failed := g.realClients(4, realStop)
 	close(stop)
-	wg.Wait()
+	wait()
 	cpu := g.cpu() - cpu0
 	t.Logf("FIGURE WebSocket reconnect storm: gateway CPU %v in 3s, real clients: %d served, %d failed, p99 %v", cpu, len(lat), failed, p99(lat))
 	if failed > 0 || len(lat) == 0 {
@@ -301,35 +277,33 @@ func TestWebSocketControlFrameFlood(t *testing.T) {
 	burst := bytes.Repeat(maskedFrame(0x9, nil), 64<<10/6)
 	var sent atomic.Int64
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 50 {
+	var readers sync.WaitGroup
+	conns := make([]net.Conn, 50)
+	for i := range conns {
 		c, br := rawWebSocket(t, g)
-		wg.Add(2)
+		conns[i] = c
+		readers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer readers.Done()
 			_, _ = io.Copy(io.Discard, br)
 		}()
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
-				n, _ := c.Write(burst)
-				sent.Add(int64(n / 6))
-			}
-		}()
 	}
+	wait := hammer.Run(len(conns), stop, func(i int) bool {
+		_ = conns[i].SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		n, _ := conns[i].Write(burst)
+		sent.Add(int64(n / 6))
+		return true
+	})
 	time.Sleep(500 * time.Millisecond)
 	cpu0 := g.cpu()
 	underAttack(t, g, "WebSocket control frame flood", 3*time.Second)
 	cpu := g.cpu() - cpu0
 	close(stop)
-	wg.Wait()
+	wait()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	readers.Wait()
 	t.Logf("FIGURE WebSocket control frame flood: %d ping frames written by 50 connections (into their sockets), gateway CPU %v in 3s", sent.Load(), cpu)
 	if cpu > 600*time.Millisecond {
 		t.Errorf("the gateway spent %v of CPU in 3s on control frames", cpu)
@@ -355,33 +329,22 @@ func TestWebSocketSetupFlood(t *testing.T) {
 	up := fmt.Sprintf("GET /graphql HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n", g.addr)
 	var setups atomic.Int64
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				c, err := net.Dial("tcp", g.addr)
-				if err != nil {
-					continue
-				}
-				_, _ = c.Write(append([]byte(up), init...))
-				_ = c.Close()
-				setups.Add(1)
-			}
-		}()
-	}
+	wait := hammer.Run(20, stop, func(int) bool {
+		c, err := net.Dial("tcp", g.addr)
+		if err != nil {
+			return true
+		}
+		_, _ = c.Write(append([]byte(up), init...))
+		_ = c.Close()
+		setups.Add(1)
+		return true
+	})
 	cpu0 := g.cpu()
 	realStop := make(chan struct{})
 	time.AfterFunc(3*time.Second, func() { close(realStop) })
 	lat, failed := g.realClients(4, realStop)
 	close(stop)
-	wg.Wait()
+	wait()
 	cpu := g.cpu() - cpu0
 	t.Logf("FIGURE WebSocket setup flood (no answer awaited): %d setups sent in 3s, gateway CPU %v (%v a setup), real clients: %d served, %d failed, p99 %v",
 		setups.Load(), cpu, cpu/time.Duration(max(setups.Load(), 1)), len(lat), failed, p99(lat))

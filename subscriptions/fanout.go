@@ -1,7 +1,9 @@
 package subscriptions
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
@@ -103,6 +105,55 @@ func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 	job.wg.Add(1)
 	fanTask{job: job, hi: min(fanChunk, len(t.conns))}.run()
 	job.wg.Wait()
+}
+
+// fanOutEach delivers body to each of the group's subscriptions as its
+// response hooks (Prepared.Respond) leave it: they run per subscriber,
+// with its own hook state, one after another on the group's goroutine,
+// so the event is framed per subscriber. A subscription whose hooks
+// answer errors ends with them; a panic in its hooks answers that event
+// with INTERNAL_SERVER_ERROR, and the subscription goes on.
+func (g *group) fanOutEach(body []byte, tr *fanTrace, counts *eventCounts) {
+	members := g.snapshot()
+	tr.left.Store(int64(len(members)))
+	for _, s := range members {
+		if s.ended.Load() {
+			tr.written(1, false)
+			continue
+		}
+		out := body
+		if s.respond != nil {
+			var errs []byte
+			out, errs = g.respondFor(s, body)
+			if errs != nil {
+				tr.written(1, false)
+				s.finish(errs, "ended by a response hook")
+				continue
+			}
+		}
+		if ws, ok := s.sink.(*wsSub); ok {
+			ws.c.eventSent.Store(true)
+		}
+		if !s.sink.next(out, tr) {
+			g.slow(s, tr)
+			continue
+		}
+		s.events.Add(1)
+		g.e.Stats.EventsOut.Add(1)
+		counts.out.Add(1)
+	}
+}
+
+// respondFor runs s's response hooks on an event; a panic there costs
+// the event (eventFailed), as one completing it does.
+func (g *group) respondFor(s *subscription, body []byte) (out, errs []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.e.opts.Logger.Error("panic in a response hook of a subscription event", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, errs = eventFailed, nil
+		}
+	}()
+	return s.respond(g.ctx, body)
 }
 
 // slow ends s, whose client did not take the event tr follows.
