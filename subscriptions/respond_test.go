@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
@@ -74,5 +76,59 @@ func TestResponseHooksRunPerSubscriber(t *testing.T) {
 	}
 	if got := eventBody(t, clients["keep"].next()); got != "another secret review" {
 		t.Errorf("keep, second event: got %q", got)
+	}
+}
+
+// TestResponseHooksRunConcurrently: the response hooks of one event run
+// for the group's subscribers at once, not one after another on the
+// group's goroutine. Each subscriber's hook here waits (up to 2 s) until
+// the hooks of all of them have started: run one after another, all but
+// the last wait in vain and every event is late by the sum of the hooks'
+// times (a coprocessor exchange each), so a few hundred subscribers of a
+// popular subscription, an attacker's included, made its events minutes
+// late and then ended it for everyone (max_pending, SUBSCRIPTION_OVERLOADED).
+func TestResponseHooksRunConcurrently(t *testing.T) {
+	const n = 4
+	var mu sync.Mutex
+	started, timedOut := 0, 0
+	all := make(chan struct{})
+	barrier := hooks.Hooks{
+		ExecutionResponse: func(ctx context.Context, _ *hooks.Call) error {
+			mu.Lock()
+			if started++; started == n {
+				close(all)
+			}
+			mu.Unlock()
+			select {
+			case <-all:
+			case <-time.After(2 * time.Second):
+				mu.Lock()
+				timedOut++
+				mu.Unlock()
+			case <-ctx.Done():
+			}
+			return nil
+		},
+	}
+	opts := server.DefaultOptions()
+	opts.Hooks = []hooks.Hooks{barrier}
+	e := newEnv(t, envOptions{server: &opts})
+	clients := make([]*wsClient, n)
+	for i := range clients {
+		clients[i] = dialWS(t, e.WSURL, nil)
+		clients[i].init("")
+		clients[i].subscribe("1", reviewAdded, map[string]any{"upc": "1"})
+	}
+	e.subscribed(1) // one group: one upstream stream
+	e.add("1", "a review")
+	for i, w := range clients {
+		if got := eventBody(t, w.next()); got != "a review" {
+			t.Errorf("subscriber %d: got %q", i, got)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if timedOut > 0 {
+		t.Errorf("%d of %d subscribers' hooks waited 2 s for the others to start: they ran one after another", timedOut, n)
 	}
 }
