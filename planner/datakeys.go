@@ -59,7 +59,8 @@ type dataKeys struct {
 	clientKeys map[string][]*Field
 	// typeSets counts the client's selection sets per concrete type (one
 	// per position objects of the type are selected at), and keyedSets,
-	// by type and response key, those of them that hold the key.
+	// by type and response key, those of them that hold the key
+	// (indexTypes).
 	typeSets  map[string]int
 	keyedSets map[[2]string]int
 	// claimed holds the planner field identity that took a name as its
@@ -77,6 +78,27 @@ func newDataKeys(op *Operation) *dataKeys { return &dataKeys{op: op} }
 func (d *dataKeys) index() {
 	d.clientKeys = map[string][]*Field{}
 	d.claimed = map[string]string{}
+	seen := map[*SelectionSet]bool{}
+	var walk func(s *SelectionSet)
+	walk = func(s *SelectionSet) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, tf := range s.ByType {
+			for _, f := range tf.Fields {
+				d.clientKeys[f.ResponseKey] = append(d.clientKeys[f.ResponseKey], f)
+				walk(f.Selection)
+			}
+		}
+	}
+	walk(d.op.Selection)
+}
+
+// indexTypes counts the client's selection sets per type and those that
+// hold each response key (typeSets, keyedSets); built on first use, as
+// few plans ever look for a client alias.
+func (d *dataKeys) indexTypes() {
 	d.typeSets = map[string]int{}
 	d.keyedSets = map[[2]string]int{}
 	seen := map[*SelectionSet]bool{}
@@ -89,7 +111,6 @@ func (d *dataKeys) index() {
 		for _, tf := range s.ByType {
 			d.typeSets[tf.Type]++
 			for _, f := range tf.Fields {
-				d.clientKeys[f.ResponseKey] = append(d.clientKeys[f.ResponseKey], f)
 				d.keyedSets[[2]string{tf.Type, f.ResponseKey}]++
 				walk(f.Selection)
 			}
@@ -138,6 +159,9 @@ func (d *dataKeys) clientAlias(parent, name, args, id string) (string, bool) {
 		// again in the one that does.
 		d.aliased[parent+"."+id] = ""
 		return "", false
+	}
+	if d.typeSets == nil {
+		d.indexTypes()
 	}
 	var keys []string
 	for k, fields := range d.clientKeys {

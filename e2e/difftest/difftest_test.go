@@ -55,6 +55,9 @@ import (
 //	                      the references without @defer
 //	DIFFTEST_WIDE=0       1: some Float, ID and custom scalar literals are
 //	                      integers beyond 64 bits (opgen.Options.Wide)
+//	DIFFTEST_OPTIONAL=0   1: nullable variables without a default in non-null
+//	                      arguments and input fields that have a default,
+//	                      left out, sent null or a value (opgen.Options.Optional)
 //	DIFFTEST_GRAPHGEN=    random graphs of internal/graphgen, composed by
 //	                      schema/compose: a count K (seeds 1..K), a range
 //	                      A-B or a comma list of seeds; graphs gen<SEED>

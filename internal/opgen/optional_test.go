@@ -1,11 +1,13 @@
 package opgen_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/fedgate/gateway/internal/opgen"
+	"github.com/fedgate/gateway/schema"
 )
 
 // TestOptionalConstructs: with Options.Optional, nullable variables
@@ -64,5 +66,38 @@ func TestOptionalConstructs(t *testing.T) {
 			}
 		}
 		t.Logf("optional variables: %v", seen)
+	}
+}
+
+// TestAliasBudgetFallback: a seed whose every attempt spreads more aliases
+// than MaxExpandedAliases (big bounds on requires_chain, difftest seed
+// 16014, operation 3) gets an operation with a smaller alias budget, within
+// the bound, the same one every time; a seed that gave an operation within
+// the first budget keeps it.
+func TestAliasBudgetFallback(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/compose/requires_chain/supergraph.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := schema.Load(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := opgen.Options{MaxDepth: 8, MaxSelections: 6, MaxFields: 100, MaxOperations: 5, MaxAliases: 20, Defer: true}
+	g := opgen.New(sg.API, opgen.HintsFrom(sg), big)
+	const seed = 268670337027
+	op, err := g.Generate(seed)
+	if err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+	if n := opgen.ExpandedAliases(op.Query); n > opgen.MaxExpandedAliases {
+		t.Errorf("seed %d: %d aliases with fragments expanded, want at most %d", seed, n, opgen.MaxExpandedAliases)
+	}
+	if again, _ := g.Generate(seed); again.Query != op.Query {
+		t.Errorf("seed %d gives another operation the second time", seed)
+	}
+	// Rejected lists what the first budget threw away: every attempt.
+	if n := len(g.Rejected(seed)); n != 50 {
+		t.Errorf("seed %d: %d attempts thrown away with the first budget, want all 50", seed, n)
 	}
 }
