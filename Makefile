@@ -74,15 +74,17 @@ vet:
 lint: fmt-check vet
 
 # cross-build compiles every package for the other systems the gateway is
-# built for (Windows, macOS), so that code needing Linux or Unix system
-# calls keeps behind a build tag with a fallback; make test calls it. A
-# warm build cache answers in seconds; cold, it compiles the imports once
-# per system.
+# built for (Windows, macOS), and vets them with their tests (go vet
+# type-checks the test files too), so that code needing Linux or Unix
+# system calls keeps behind a build tag with a fallback (the tests' own
+# calls are in internal/testsys); make test calls it. A warm build cache
+# answers in seconds; cold, it compiles the imports once per system.
 CROSS_TARGETS ?= windows/amd64 darwin/arm64
 cross-build:
 	@set -e; for t in $(CROSS_TARGETS); do \
-		echo "go build ./... for $$t"; \
+		echo "go build ./... and go vet ./... for $$t"; \
 		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./...; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
 	done
 
 # deps installs redis-server, Chromium, curl, Node.js 20+ with npm and the e2e

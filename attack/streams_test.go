@@ -38,19 +38,7 @@ func TestWebSocketOperationFlood(t *testing.T) {
     assign: {"jwt:flooder": flood}`, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(1 << 20)
-	init := fmt.Sprintf(`{"type":"connection_init","payload":{"Authorization":"Bearer %s"}}`, token(t, "flooder"))
-	if err := c.Write(ctx, websocket.MessageText, []byte(init)); err != nil {
-		t.Fatal(err)
-	}
-	if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
-		t.Fatalf("connection_init: %s %v", b, err)
-	}
+	c := ackedWebSocket(t, ctx, g, fmt.Sprintf(`{"type":"connection_init","payload":{"Authorization":"Bearer %s"}}`, token(t, "flooder")), 1<<20)
 	var answered, limited, other atomic.Int64
 	go func() {
 		for {
@@ -144,19 +132,7 @@ func TestWebSocketPingFlood(t *testing.T) {
 	stop = make(chan struct{})
 	conns := make([]*websocket.Conn, 50)
 	for i := range conns {
-		c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.CloseNow()
-		c.SetReadLimit(4 << 20)
-		if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
-			t.Fatal(err)
-		}
-		if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
-			t.Fatalf("connection_init: %s %v", b, err)
-		}
-		conns[i] = c
+		conns[i] = ackedWebSocket(t, ctx, g, `{"type":"connection_init"}`, 4<<20)
 	}
 	hammer.Run(len(conns), stop, func(i int) bool {
 		if conns[i].Write(ctx, websocket.MessageText, ping) != nil {
@@ -306,6 +282,26 @@ func rawWebSocket(t *testing.T, g *gateway) (net.Conn, *bufio.Reader) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	return c, br
+}
+
+// ackedWebSocket opens a graphql-transport-ws WebSocket to g with the
+// read limit given, sends init and waits for connection_ack; the test's
+// end closes it.
+func ackedWebSocket(t *testing.T, ctx context.Context, g *gateway, init string, readLimit int64) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.CloseNow() })
+	c.SetReadLimit(readLimit)
+	if err := c.Write(ctx, websocket.MessageText, []byte(init)); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
+		t.Fatalf("connection_init: %s %v", b, err)
+	}
+	return c
 }
 
 // maskedFrame is one final client frame of opcode op with payload p

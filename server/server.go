@@ -35,6 +35,7 @@ import (
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/telemetry"
 	"github.com/fedgate/gateway/uploads"
+	"github.com/fedgate/gateway/validate"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -365,6 +366,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
+	vrules.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	limits.CapRuleErrors(vrules, limits.MaxValidationErrors)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
