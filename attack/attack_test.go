@@ -42,6 +42,9 @@ type gateway struct {
 	url   string
 	redis *redistest.Server
 	log   *lockedBuffer
+	// calm is real clients' p99 before the attack (measureCalm), 0 when
+	// not measured.
+	calm time.Duration
 }
 
 var binary string
@@ -366,6 +369,23 @@ func dialMany(t *testing.T, addr string, n int, prefix string) []net.Conn {
 	return conns
 }
 
+// measureCalm measures real clients' p99 for a second before an attack
+// begins: underAttack's bound on their p99 under attack is 100 ms, or
+// three times this when the machine is so busy that the gateway alone
+// does not make it (at load average 13 the suite's real clients had a
+// p99 of 0.36-0.77 s with no attack at all: its processes run at idle
+// priority and stall together).
+func (g *gateway) measureCalm(t *testing.T) {
+	t.Helper()
+	stop := make(chan struct{})
+	time.AfterFunc(time.Second, func() { close(stop) })
+	lat, failed := g.realClients(4, stop)
+	if failed > 0 || len(lat) == 0 {
+		t.Fatalf("before the attack: %d real requests failed (%d served)", failed, len(lat))
+	}
+	g.calm = p99(lat)
+}
+
 // underAttack runs real clients for d while the attack holds, and reports.
 func underAttack(t *testing.T, g *gateway, what string, d time.Duration) {
 	t.Helper()
@@ -373,15 +393,15 @@ func underAttack(t *testing.T, g *gateway, what string, d time.Duration) {
 	time.AfterFunc(d, func() { close(stop) })
 	lat, failed := g.realClients(4, stop)
 	peak := g.status("VmHWM")
-	t.Logf("FIGURE %s: peak RSS %d MB, real clients: %d served, %d failed, p99 %v", what, peak>>10, len(lat), failed, p99(lat))
+	t.Logf("FIGURE %s: peak RSS %d MB, real clients: %d served, %d failed, p99 %v (%v before the attack)", what, peak>>10, len(lat), failed, p99(lat), g.calm)
 	if peak > 150<<10 {
 		t.Errorf("%s: peak RSS %d MB, want under 150 MB", what, peak>>10)
 	}
 	if failed > 0 || len(lat) == 0 {
 		t.Errorf("%s: %d real requests failed (%d served)", what, failed, len(lat))
 	}
-	if p := p99(lat); p > 100*time.Millisecond {
-		t.Errorf("%s: real clients' p99 %v, want under 100ms", what, p)
+	if p, limit := p99(lat), max(100*time.Millisecond, 3*g.calm); p > limit {
+		t.Errorf("%s: real clients' p99 %v, want under %v (%v before the attack)", what, p, limit, g.calm)
 	}
 }
 
@@ -389,6 +409,7 @@ func underAttack(t *testing.T, g *gateway, what string, d time.Duration) {
 // byte; real clients are still served.
 func TestSlowBodies(t *testing.T) {
 	g := start(t, "", false)
+	g.measureCalm(t)
 	head := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 2<<20)
 	conns := dialMany(t, g.addr, 1000, head)
 	time.Sleep(time.Second)
@@ -410,6 +431,7 @@ func TestSlowBodies(t *testing.T) {
 // TestSlowHeaders: 1,000 connections send half a request line and stop.
 func TestSlowHeaders(t *testing.T) {
 	g := start(t, "", false)
+	g.measureCalm(t)
 	conns := dialMany(t, g.addr, 1000, "POST /graphql HTTP/1.1\r\nHost: x\r\nX-Slow: ")
 	time.Sleep(time.Second)
 	underAttack(t, g, "1000 slow headers", 3*time.Second)
@@ -435,6 +457,7 @@ func isTimeout(err error) bool {
 // and went quiet.
 func TestIdleConnections(t *testing.T) {
 	g := start(t, "", false)
+	g.measureCalm(t)
 	req := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(realQuery), realQuery)
 	conns := dialMany(t, g.addr, 1000, req)
 	for _, c := range conns {
@@ -471,6 +494,7 @@ func TestOneAddressManyConnections(t *testing.T) {
 			// running process, it came after the gateway read it for
 			// the per-address bound's threshold (half of it).
 			g := startWithServerFDs(t, tc.extra, fds)
+			g.measureCalm(t)
 			conns := dialMany(t, g.addr, n, req)
 			// Each connection gets its answer (200; 429
 			// CLIENT_INFLIGHT_LIMIT for some, sent at once; or 429

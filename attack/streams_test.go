@@ -36,6 +36,7 @@ func TestWebSocketOperationFlood(t *testing.T) {
     flood: {requests: 100, window: 10s}
   clients:
     assign: {"jwt:flooder": flood}`, "")
+	g.measureCalm(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := ackedWebSocket(t, ctx, g, fmt.Sprintf(`{"type":"connection_init","payload":{"Authorization":"Bearer %s"}}`, token(t, "flooder")), 1<<20)
@@ -318,6 +319,7 @@ func maskedFrame(op byte, p []byte) []byte {
 // latency meanwhile.
 func TestWebSocketControlFrameFlood(t *testing.T) {
 	g := start(t, "", false)
+	g.measureCalm(t)
 	burst := bytes.Repeat(maskedFrame(0x9, nil), 64<<10/6)
 	var sent atomic.Int64
 	stop := make(chan struct{})
