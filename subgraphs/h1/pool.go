@@ -199,6 +199,19 @@ type conn struct {
 	// raw is the TCP socket under nc, for the liveness check.
 	raw  syscall.RawConn
 	peek peeker
+	// sock reads a plain TCP nc and writes each request with the first
+	// read of its answer; nil for TLS (and where it is not built).
+	sock *sock
+	// recent says the connection was reused after less than checkIdle
+	// idle: only then does sock write the request. Waiting for the
+	// answer without reading first does not notice bytes that arrived
+	// before the wait when no more follow: a server that half-closed an
+	// idle connection and reads on (the read found the end of stream at
+	// once, and a query was sent again on a new connection; servers close
+	// idle connections after seconds), or one that speaks first on a new
+	// connection and then stops (a hostile one: the read found its bytes
+	// at once).
+	recent bool
 	// lim bounds what the next header read takes from nc.
 	lim limitReader
 	br  *bufio.Reader
@@ -354,9 +367,14 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	c.lim.n = p.opts.MaxHeaderBytes
 	c.head = appendHead(append(c.head[:0], p.head...), header, len(body), gz)
 	if len(c.head)+len(body) <= 16<<10 {
-		// One write, one segment for the usual small request.
+		// One write, one segment for the usual small request; made by
+		// the first read of the answer where sock can (see sock).
 		c.head = append(c.head, body...)
-		_, err = c.nc.Write(c.head)
+		if c.sock != nil && c.recent {
+			c.sock.pending, c.sock.writeErr = c.head, nil
+		} else {
+			_, err = c.nc.Write(c.head)
+		}
 	} else {
 		bufs := net.Buffers{c.head, body}
 		_, err = bufs.WriteTo(c.nc)
@@ -365,6 +383,9 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 		return Response{}, false, fmt.Errorf("h1: writing the request: %w", err)
 	}
 	resp, length, closing, rbody, err := p.readHead(c)
+	if c.sock != nil && c.sock.writeErr != nil {
+		return Response{}, false, fmt.Errorf("h1: writing the request: %w", c.sock.writeErr)
+	}
 	if err != nil {
 		return Response{}, false, err
 	}
@@ -566,6 +587,7 @@ func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		idle := now.Sub(c.idleSince)
+		c.recent = idle < checkIdle
 		if skipCheck && !c.suspect && idle < min(checkIdle, p.opts.IdleTimeout) {
 			return c, true, nil
 		}
@@ -674,6 +696,11 @@ func (p *Pool) dial(ctx context.Context) (*conn, error) {
 		c.nc = tc
 	}
 	c.lim.r = c.nc
+	if p.tls == nil {
+		if c.sock = newSock(nc); c.sock != nil {
+			c.lim.r = c.sock
+		}
+	}
 	c.br = bufio.NewReaderSize(&c.lim, 4<<10)
 	nc = c.nc
 	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) }
