@@ -153,18 +153,7 @@ func TestSubscriptionFanOut(t *testing.T) {
 	g := start(t, "subscriptions:\n  subscribe_rate: 1000\n  subscribe_burst: 1000", false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(4 << 20)
-	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
-		t.Fatal(err)
-	}
-	if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
-		t.Fatalf("connection_init: %s %v", b, err)
-	}
+	c := ackedWebSocket(t, ctx, g, `{"type":"connection_init"}`, 4<<20)
 	var sel strings.Builder
 	sel.WriteString("id body rating product { upc name price weight inStock shippingEstimate reviews { id body rating author { id name username birthYear } } } ")
 	sel.WriteString("author { id name username birthYear reviews { id body rating product { upc name price reviews { id body author { name } } } } }")

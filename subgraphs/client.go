@@ -420,10 +420,10 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	var r h1.Response
 	if req.Stream == nil {
 		r, ferr, retriable = c.post(actx, sg, req, h, buf)
-		ans.held = r.Held
 	} else {
 		r, ferr, retriable = c.stream(actx, sg, req, h, buf)
 	}
+	ans.held = r.Held
 	if ferr != nil {
 		release()
 		return nil, ferr, false, retriable
@@ -599,16 +599,39 @@ func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Reques
 	if hresp.ContentLength > 0 {
 		buf.Grow(int(min(hresp.ContentLength, preGrowMax)) + bytes.MinRead)
 	}
-	if _, err = buf.ReadFrom(io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1)); err != nil {
-		if errors.Is(actx.Err(), context.DeadlineExceeded) {
+	// The answer is read under max_answer_bytes as the pool's are:
+	// before, an upload's answer could grow to max_response_bytes (and
+	// twice that in buffer capacity) for every upload at once, outside
+	// the budget every other answer shares.
+	var body io.Reader = io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1)
+	var held *h1.HeldReader
+	if c.answers != nil {
+		held = &h1.HeldReader{R: body, Budget: c.answers, Free: h1.FreeAnswerBytes}
+		body = held
+	}
+	_, err = buf.ReadFrom(body)
+	r := h1.Response{StatusCode: hresp.StatusCode, Header: hresp.Header}
+	if held != nil {
+		r.Held = held.Taken
+	}
+	if err == nil && int64(buf.Len()) > sg.set.MaxResponseBytes {
+		err = h1.ErrTooLarge
+	}
+	if err != nil {
+		if r.Held > 0 {
+			c.answers.Give(r.Held)
+		}
+		switch {
+		case errors.Is(err, h1.ErrTooLarge):
+			return h1.Response{}, tooLarge(sg), false
+		case errors.Is(err, h1.ErrAnswerBudget):
+			return h1.Response{}, errAnswerBudget, false
+		case errors.Is(actx.Err(), context.DeadlineExceeded):
 			return h1.Response{}, timedOut(actx, sg, err), false
 		}
 		return h1.Response{}, failed("reading the response failed", sg, err), true
 	}
-	if int64(buf.Len()) > sg.set.MaxResponseBytes {
-		return h1.Response{}, tooLarge(sg), false
-	}
-	return h1.Response{StatusCode: hresp.StatusCode, Header: hresp.Header}, nil, false
+	return r, nil, false
 }
 
 // parseURL parses a subgraph URL as http.NewRequest would.

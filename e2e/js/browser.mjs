@@ -82,6 +82,8 @@ try {
     const body = r.postData() || '';
     const op = (/"operationName":"(\w+)"/.exec(body) || /(?:query|mutation|subscription) (\w+)/.exec(body) || [])[1] || '';
     if (op === 'Live' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    // The stream the proxy never ends: the playground gives up on it.
+    if (op === 'DeferredNeverEnds' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
     failed.push(`${r.url()} ${op}: ${r.failure()?.errorText}`);
   });
 
@@ -231,6 +233,28 @@ try {
   check(/2 parts received, complete/.test(await parts.innerText()), `the plan panel counts the parts (${(await parts.innerText()).trim()})`);
   check(/Defer \{/.test(await page.getByTestId('plan-tree').innerText()), 'the plan panel shows the Defer split');
   await page.screenshot({ path: join(outDir, 'defer.png') });
+
+  // A stream whose end never comes (a hostile or broken server): the run
+  // still ends with its last payload, and the playground reads on for a
+  // bounded time only, then aborts the fetch (the proxy sees the client
+  // leave), so no connection is left open.
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText('query DeferredNeverEnds { topProducts(first: 1) { upc ... @defer { name } } }');
+  gw.hold();
+  const neverEnds = page.waitForResponse((r) => /DeferredNeverEnds/.test(r.request().postData() || ''));
+  await page.getByRole('button', { name: /execute query/i }).click();
+  await neverEnds;
+  // The last payload shown: the deferred name in, the last query's inStock gone.
+  const lastShown = async () => /"name"/.test(await result.innerText()) && !/"inStock"/.test(await result.innerText());
+  for (let i = 0; i < 100 && !(await lastShown()); i++) await new Promise((r) => setTimeout(r, 100));
+  check(await lastShown(), 'a stream that never ends shows its last payload');
+  const ended = Date.now();
+  while (gw.cut() === 0 && Date.now() - ended < 15000) await new Promise((r) => setTimeout(r, 100));
+  const gaveUp = Date.now() - ended;
+  check(gw.cut() === 1 && gaveUp >= 2000 && gaveUp < 10000, `a stream that never ends is aborted after the playground's bound (${gw.cut()} cut after ${gaveUp} ms; the bound is 3 s)`);
+  gw.release();
 
   // The editors' language services run in the bundle's workers.
   for (const worker of ['editor.worker', 'graphql.worker', 'json.worker']) {

@@ -4,8 +4,9 @@
 // last part's delimiter) and the end of the body wait until release().
 // Everything else, streams included, passes as it comes.
 //
-// It resolves to {origin, url, hold(), release(), close()}; hold() arms it
-// for the multipart answers that start from then on.
+// It resolves to {origin, url, hold(), release(), cut(), close()}; hold()
+// arms it for the multipart answers that start from then on; cut() counts
+// the held answers whose client went away before their end was sent.
 import http from 'node:http';
 
 // The close delimiter of the gateway's multipart answers (boundary "-"):
@@ -20,6 +21,7 @@ export function startEndProxy(target) {
   let armed = false;
   let released = Promise.resolve();
   let releaseHeld = () => {};
+  let cut = 0;
 
   const server = http.createServer((req, res) => {
     const headers = { ...req.headers };
@@ -49,6 +51,11 @@ export function startEndProxy(target) {
           if (heldBytes) res.write(heldBytes);
           res.end();
         });
+        if (held) {
+          res.on('close', () => {
+            if (!res.writableEnded) cut++;
+          });
+        }
         up.on('error', () => res.destroy());
       },
     );
@@ -74,6 +81,7 @@ export function startEndProxy(target) {
           armed = false;
           releaseHeld();
         },
+        cut: () => cut,
         close() {
           releaseHeld();
           server.closeAllConnections();

@@ -42,7 +42,8 @@ func (g *gen) later() {
 		if g.chance(3) {
 			g.deprecations(s)
 		}
-	}
+	} // Session 16's shapes (shapes.go) after all of the above.
+	g.shapes()
 }
 
 // isRoot reports whether t is a root type.

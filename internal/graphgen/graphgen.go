@@ -14,7 +14,11 @@
 // and references, an interface implementing it, the entity interface
 // keyed in two subgraphs, @provides of nested paths, @tag, @deprecated,
 // @cost and @listSize; with Features (GenerateWith), @authenticated,
-// @requiresScopes, @policy and @context/@fromContext.
+// @requiresScopes, @policy and @context/@fromContext. Drawn last
+// (shapes.go): @requires of @inaccessible fields and types (@external as a
+// whole where required), @requires through lists, @provides with type
+// conditions on abstract fields, mutations in a second subgraph,
+// @inaccessible arguments, input fields, enum values and implementations.
 //
 // Composition (schema/compose, @apollo/composition) stays the judge: a
 // graph the generator gets wrong is skipped by its callers and is a

@@ -81,6 +81,22 @@ func TestFeatures(t *testing.T) {
 		{"policy", regexp.MustCompile(`@policy\(policies:`)},
 		{"context", regexp.MustCompile(`@context\(name: "shelf"\)`)},
 		{"fromContext", regexp.MustCompile(`@fromContext\(field: "\$shelf`)},
+		{"inaccessible type", regexp.MustCompile(`(?m)^type \w+Secret @inaccessible \{`)},
+		{"requires of an inaccessible field", regexp.MustCompile(`@requires\(fields: "secret\d+ \{ code`)},
+		{"external type", regexp.MustCompile(`(?m)^type \w+Secret @external \{`)},
+		{"requires through a list of values", regexp.MustCompile(`@requires\(fields: "list\d+ \{ (x|tags)`)},
+		{"requires through a list of entities", regexp.MustCompile(`@requires\(fields: "list\d+ \{ id \}"\)`)},
+		{"list of lists in requires", regexp.MustCompile(`(?m)^  list\d+: \[\[Point!\]\] @external`)},
+		{"provides on an abstract type", regexp.MustCompile(`@provides\(fields: "\.\.\. on \w+ \{ \w+ \}"\)`)},
+		{"provides on an entity interface", regexp.MustCompile(`: \[*Account[!\]]* @provides\(fields: "\.\.\. on`)},
+		{"mutations in two subgraphs", regexp.MustCompile(`(?s)type Mutation \{.*# subgraph.*type Mutation \{`)},
+		{"mutation returning lists of lists", regexp.MustCompile(`(?m)^  batch[A-E]\d+\(n: Int! = 2\): \[\[`)},
+		{"inaccessible argument", regexp.MustCompile(`\(\w+: [^)]*[\w\]\}"] @inaccessible`)},
+		{"inaccessible input field", regexp.MustCompile(`(?m)^  tags: \[String!\] @inaccessible`)},
+		{"inaccessible implementation", regexp.MustCompile(`(?m)^type [A-Z][a-z]+ implements Media( @tag\(name: "[\w-]+"\))?( @cost\(weight: \d+\))? @inaccessible \{`)},
+		{"inaccessible key field", regexp.MustCompile(`(?m)^  upc: String! .*@inaccessible`)},
+		{"provides on a mutation field", regexp.MustCompile(`(?m)^  (create|batch|touch)\w+\(.*\): .* @provides\(`)},
+		{"inaccessible enum value", regexp.MustCompile(`(?m)^  VIOLET @inaccessible$`)},
 	}
 	counts := map[string]int{}
 	subgraphCounts := map[int]int{}

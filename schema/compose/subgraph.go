@@ -218,7 +218,7 @@ func parseSubgraph(in Subgraph, index int, errs *errorList) *subgraph {
 	if !sg.readLinks(doc, errs) {
 		return nil
 	}
-	if !sg.checkDirectives(doc, errs) || !sg.checkRedefinitions(doc, errs) {
+	if !sg.checkDirectives(doc, errs) || !sg.checkUniqueDirectives(doc, errs) || !sg.checkRedefinitions(doc, errs) {
 		return nil
 	}
 	for _, sd := range doc.Schema {
