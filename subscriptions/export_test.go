@@ -61,3 +61,6 @@ func (e *Engine) JoinedGroups() (groups, joined int) {
 // BurstBorrowed returns the bytes the connections hold beyond their
 // BufferBytes (Options.BurstBytes).
 func (e *Engine) BurstBorrowed() int64 { return e.opts.burst.Load() }
+
+// RespondSlots exposes respondSlots.
+var RespondSlots = respondSlots

@@ -109,12 +109,23 @@ func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 
 // respondAtOnce bounds the response hooks of one event that run at once
 // (fanOutEach): a coprocessor exchange each, which its connection pool
-// (coprocessor.max_idle_conns, 64 by default) serves in parallel.
-const respondAtOnce = 64
+// (coprocessor.max_idle_conns, 64 by default) serves in parallel. Each
+// holds a copy of the event (and a coprocessor its JSON), so a large
+// event runs fewer at once: as many as fit in respondBytesAtOnce.
+const (
+	respondAtOnce      = 64
+	respondBytesAtOnce = 16 << 20
+)
+
+// respondSlots is how many subscribers' hooks run at once on an event of
+// size bytes.
+func respondSlots(size int) int {
+	return max(1, min(respondAtOnce, respondBytesAtOnce/max(size, 1)))
+}
 
 // fanOutEach delivers body to each of the group's subscriptions as its
 // response hooks (Prepared.Respond) leave it: they run per subscriber,
-// with its own hook state, up to respondAtOnce at a time, and the event
+// with its own hook state, up to respondSlots at a time, and the event
 // is framed per subscriber once all have run, so each subscriber's events
 // stay in order. Before, they ran one after another on the group's
 // goroutine: every event waited for the sum of its subscribers' hooks (a
@@ -130,7 +141,7 @@ func (g *group) fanOutEach(body []byte, tr *fanTrace, counts *eventCounts) {
 	type answer struct{ out, errs []byte }
 	answers := make([]answer, len(members))
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, respondAtOnce)
+	slots := make(chan struct{}, respondSlots(len(body)))
 	for i, s := range members {
 		if s.respond == nil || s.ended.Load() {
 			continue

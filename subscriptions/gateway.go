@@ -116,7 +116,8 @@ type Prepared struct {
 	// when not nil (a JSON list of GraphQL errors), ends the subscription
 	// with those errors instead. ctx ends when the event's group of
 	// subscriptions stops. It runs once per subscriber and event, for up
-	// to 64 subscribers of one event at once (each on a goroutine of its
-	// own), and the next event waits until it ran for every subscriber.
+	// to 64 subscribers of one event at once (fewer for a large event),
+	// each on a goroutine of its own, and the next event waits until it
+	// ran for every subscriber.
 	Respond func(ctx context.Context, event []byte) (out, errs []byte)
 }

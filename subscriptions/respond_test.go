@@ -10,6 +10,7 @@ import (
 
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
+	"github.com/fedgate/gateway/subscriptions"
 )
 
 // filterHooks copy the X-Filter header of the subscriber's request into
@@ -52,6 +53,9 @@ func TestResponseHooksRunPerSubscriber(t *testing.T) {
 		w.subscribe("1", reviewAdded, map[string]any{"upc": "1"})
 		clients[filter] = w
 	}
+	// Every subscription joined the group before the event: subscribe is
+	// not acknowledged, and one started after the event misses it.
+	waitFor(t, "4 subscriptions", func() bool { return e.Engine.Stats.Active.Load() == 4 })
 	e.subscribed(1)
 	// The four join one group; an event published before the last has
 	// joined would not reach it.
@@ -119,6 +123,7 @@ func TestResponseHooksRunConcurrently(t *testing.T) {
 		clients[i].init("")
 		clients[i].subscribe("1", reviewAdded, map[string]any{"upc": "1"})
 	}
+	waitFor(t, "every subscription", func() bool { return e.Engine.Stats.Active.Load() == n })
 	e.subscribed(1) // one group: one upstream stream
 	e.add("1", "a review")
 	for i, w := range clients {
@@ -130,5 +135,18 @@ func TestResponseHooksRunConcurrently(t *testing.T) {
 	defer mu.Unlock()
 	if timedOut > 0 {
 		t.Errorf("%d of %d subscribers' hooks waited 2 s for the others to start: they ran one after another", timedOut, n)
+	}
+}
+
+// TestRespondSlots: the hooks of a small event run for 64 subscribers at
+// once, those of a large one for as many as 16 MiB of copies hold, never
+// fewer than one.
+func TestRespondSlots(t *testing.T) {
+	for _, c := range []struct{ size, want int }{
+		{0, 64}, {200, 64}, {256 << 10, 64}, {1 << 20, 16}, {4 << 20, 4}, {16 << 20, 1}, {64 << 20, 1},
+	} {
+		if got := subscriptions.RespondSlots(c.size); got != c.want {
+			t.Errorf("RespondSlots(%d) = %d, want %d", c.size, got, c.want)
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/opgen"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/validate"
 )
 
 // Options bound the rewriting. Zero fields take defaults.
@@ -312,6 +313,10 @@ func mapsEqual(a, b map[string]any) bool {
 var rules = sync.OnceValue(func() *validatorrules.Rules {
 	r := opgen.Rules()
 	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
+	// A rewrite that copies a labelled @defer (operations, twice,
+	// complement, fragment) would repeat its label, which the gateway
+	// refuses (3b582a1): such a rewrite is drawn again.
+	r.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
 	return r
 })
 

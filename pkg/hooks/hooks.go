@@ -105,7 +105,9 @@ type Call struct {
 // Func is a hook for one stage. Returning a *Break stops the request
 // (at a Subgraph stage: that fetch, whose fields get the error); any other
 // error stops it as an internal error (500), whose text is logged, never
-// shown.
+// shown. A Func runs on many goroutines at once (requests, a request's
+// fetches, the subscribers of one subscription event): it must be safe
+// for concurrent use; each Call is its own.
 type Func func(ctx context.Context, c *Call) error
 
 // Hooks are the functions of one extension; nil stages are skipped.
