@@ -25,7 +25,6 @@ import (
 
 	"github.com/fedgate/gateway/internal/opgen"
 	"github.com/fedgate/gateway/limits"
-	"github.com/fedgate/gateway/validate"
 )
 
 // Options bound the rewriting. Zero fields take defaults.
@@ -308,15 +307,13 @@ func mapsEqual(a, b map[string]any) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
 
-// rules are the gateway's validation rules: opgen.Rules and the Int range
+// rules are the gateway's validation rules: opgen.Rules (with the @defer
+// label rule: a rewrite that copies a labelled @defer, as operations,
+// twice, complement and fragment may, is drawn again) and the Int range
 // the server checks (limits.IntRangeRule), which opgen leaves out.
 var rules = sync.OnceValue(func() *validatorrules.Rules {
 	r := opgen.Rules()
 	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
-	// A rewrite that copies a labelled @defer (operations, twice,
-	// complement, fragment) would repeat its label, which the gateway
-	// refuses (3b582a1): such a rewrite is drawn again.
-	r.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
 	return r
 })
 
