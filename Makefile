@@ -74,15 +74,17 @@ vet:
 lint: fmt-check vet
 
 # cross-build compiles every package for the other systems the gateway is
-# built for (Windows, macOS), so that code needing Linux or Unix system
-# calls keeps behind a build tag with a fallback; make test calls it. A
-# warm build cache answers in seconds; cold, it compiles the imports once
-# per system.
+# built for (Windows, macOS), and vets them with their tests (go vet
+# type-checks the test files too), so that code needing Linux or Unix
+# system calls keeps behind a build tag with a fallback (the tests' own
+# calls are in internal/testsys); make test calls it. A warm build cache
+# answers in seconds; cold, it compiles the imports once per system.
 CROSS_TARGETS ?= windows/amd64 darwin/arm64
 cross-build:
 	@set -e; for t in $(CROSS_TARGETS); do \
-		echo "go build ./... for $$t"; \
+		echo "go build ./... and go vet ./... for $$t"; \
 		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./...; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
 	done
 
 # deps installs redis-server, Chromium, curl, Node.js 20+ with npm and the e2e
@@ -147,10 +149,10 @@ fuzz:
 # process with every feature on (build tag attack; about a minute), then
 # the hostile-caller regression tests of the packages. Lines starting with
 # FIGURE are the bounds measured.
-ATTACK_TESTS := TestSlowBodiesHoldNeitherMemoryNorSlots|TestReadingBudgetRefusesAtOnce|TestClaimHeadersCannotBeForged|TestConnectionHeadersNotForwarded|TestConcurrentCallersNeverShareAComputation|TestPrivateScopeNeverCrossesCallers|TestFieldMergeWorkRefused|TestRefusedRequestsNeverValidate|TestAPQRegistersOnlyAcceptedDocuments|TestClientFieldsClippedInLog|TestInboundDedupe.*|TestDedupeSharesIdenticalQueries|TestResponseCacheKeepsAuthorizationApart|TestSubgraphVaryKeepsCallersApart|TestConnectionsPerAddressBounded|TestConnectionLimitOverTLS|TestTokenCookieBesideAHeaderToken|TestHeaderCountBounded|TestJWKSRefreshOutlivesTheCallerThatAsked|TestRunLimitsAfterMergeWork|TestObjectKeysAllocateOnce|TestMalformedHashIsNotLookedUp|TestControlFramesPaced|TestControlPaceEndsWithTheConnection|TestAnswersShareABudget|TestClientBudgetShare|TestClientBudgetAlone|TestWildcardSkipsProxyHeaders|TestIdentify
+ATTACK_TESTS := TestSlowBodiesHoldNeitherMemoryNorSlots|TestReadingBudgetRefusesAtOnce|TestClaimHeadersCannotBeForged|TestConnectionHeadersNotForwarded|TestConcurrentCallersNeverShareAComputation|TestPrivateScopeNeverCrossesCallers|TestFieldMergeWorkRefused|TestRefusedRequestsNeverValidate|TestAPQRegistersOnlyAcceptedDocuments|TestClientFieldsClippedInLog|TestInboundDedupe.*|TestDedupeSharesIdenticalQueries|TestResponseCacheKeepsAuthorizationApart|TestSubgraphVaryKeepsCallersApart|TestConnectionsPerAddressBounded|TestConnectionLimitOverTLS|TestTokenCookieBesideAHeaderToken|TestHeaderCountBounded|TestJWKSRefreshOutlivesTheCallerThatAsked|TestRunLimitsAfterMergeWork|TestObjectKeysAllocateOnce|TestMalformedHashIsNotLookedUp|TestControlFramesPaced|TestControlPaceEndsWithTheConnection|TestAnswersShareABudget|TestClientBudgetShare|TestClientBudgetAlone|TestWildcardSkipsProxyHeaders|TestIdentify|TestUploadAnswersShareTheBudget|TestSpoolClientShare|TestUploadSpoolClientShare|TestCapRuleErrorsBuildsNoMore|TestCapRuleErrorsKeepsTheFirst
 attack: deps
 	$(GO) test -tags attack -count=1 -v -timeout 5m ./attack/
-	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./server/request/ ./subgraphs/ ./subgraphs/h1/ ./auth/ ./limits/ ./cache/ ./subscriptions/ ./e2e/
+	$(GO) test -count=1 -timeout 5m -run '^($(ATTACK_TESTS))$$' ./server/ ./server/request/ ./subgraphs/ ./subgraphs/h1/ ./auth/ ./limits/ ./cache/ ./subscriptions/ ./uploads/ ./e2e/
 
 # difftest: the differential test (e2e/difftest, docs/differential.md) on
 # the demo graph and every composed fixture, with generated operations and

@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/hammer"
 	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/internal/redistest"
 )
@@ -41,6 +42,9 @@ type gateway struct {
 	url   string
 	redis *redistest.Server
 	log   *lockedBuffer
+	// calm is real clients' p99 before the attack (measureCalm), 0 when
+	// not measured.
+	calm time.Duration
 }
 
 var binary string
@@ -229,6 +233,45 @@ func (g *gateway) status(field string) int64 {
 	return -1
 }
 
+// io reads a /proc/PID/io field (rchar: the bytes its read calls
+// returned, sockets included).
+func (g *gateway) io(field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", g.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+": "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// demand returns the time the process's threads ran or waited to run
+// (/proc/PID/task/*/schedstat): unlike CPU time it grows as fast when
+// the machine is busy and the process waits for a core, so it tells a
+// process with work to do from an idle one at any load average.
+func (g *gateway) demand() time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", g.cmd.Process.Pid))
+	var ns int64
+	for _, p := range tasks {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		run, _ := strconv.ParseInt(f[0], 10, 64)
+		wait, _ := strconv.ParseInt(f[1], 10, 64)
+		ns += run + wait
+	}
+	return time.Duration(ns)
+}
+
 // cpu returns the process's user+system CPU time.
 func (g *gateway) cpu() time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid))
@@ -253,45 +296,45 @@ func (g *gateway) realClients(n int, stop <-chan struct{}) (lat []time.Duration,
 // realClientsOf is realClients sending body.
 func (g *gateway) realClientsOf(n int, stop <-chan struct{}, body string) (lat []time.Duration, failed int) {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Real clients come from an address of their own: the
-			// attacks come from 127.0.0.1, and one address holds at
-			// most server.max_connections_per_address connections.
-			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-				DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				start := time.Now()
-				req, _ := http.NewRequest(http.MethodPost, g.url, strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				ok := err == nil && resp.StatusCode == 200
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				d := time.Since(start)
-				mu.Lock()
-				if ok {
-					lat = append(lat, d)
-				} else {
-					failed++
-				}
-				mu.Unlock()
-				time.Sleep(20 * time.Millisecond)
-			}
-		}()
+	// Real clients come from an address of their own: the attacks come
+	// from 127.0.0.1, and one address holds at most
+	// server.max_connections_per_address connections.
+	clients := make([]*http.Client, n)
+	for i := range clients {
+		clients[i] = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
 	}
-	wg.Wait()
+	hammer.Run(n, stop, func(i int) bool {
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodPost, g.url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := clients[i].Do(req)
+		ok := err == nil && resp.StatusCode == 200
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		d := time.Since(start)
+		mu.Lock()
+		if ok {
+			lat = append(lat, d)
+		} else {
+			failed++
+		}
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		return true
+	})()
 	return lat, failed
+}
+
+// median is the middle of lat (sorted in place).
+func median(lat []time.Duration) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return lat[len(lat)/2]
 }
 
 func p99(lat []time.Duration) time.Duration {
@@ -326,6 +369,23 @@ func dialMany(t *testing.T, addr string, n int, prefix string) []net.Conn {
 	return conns
 }
 
+// measureCalm measures real clients' p99 for a second before an attack
+// begins: underAttack's bound on their p99 under attack is 100 ms, or
+// three times this when the machine is so busy that the gateway alone
+// does not make it (at load average 13 the suite's real clients had a
+// p99 of 0.36-0.77 s with no attack at all: its processes run at idle
+// priority and stall together).
+func (g *gateway) measureCalm(t *testing.T) {
+	t.Helper()
+	stop := make(chan struct{})
+	time.AfterFunc(time.Second, func() { close(stop) })
+	lat, failed := g.realClients(4, stop)
+	if failed > 0 || len(lat) == 0 {
+		t.Fatalf("before the attack: %d real requests failed (%d served)", failed, len(lat))
+	}
+	g.calm = p99(lat)
+}
+
 // underAttack runs real clients for d while the attack holds, and reports.
 func underAttack(t *testing.T, g *gateway, what string, d time.Duration) {
 	t.Helper()
@@ -333,15 +393,15 @@ func underAttack(t *testing.T, g *gateway, what string, d time.Duration) {
 	time.AfterFunc(d, func() { close(stop) })
 	lat, failed := g.realClients(4, stop)
 	peak := g.status("VmHWM")
-	t.Logf("FIGURE %s: peak RSS %d MB, real clients: %d served, %d failed, p99 %v", what, peak>>10, len(lat), failed, p99(lat))
+	t.Logf("FIGURE %s: peak RSS %d MB, real clients: %d served, %d failed, p99 %v (%v before the attack)", what, peak>>10, len(lat), failed, p99(lat), g.calm)
 	if peak > 150<<10 {
 		t.Errorf("%s: peak RSS %d MB, want under 150 MB", what, peak>>10)
 	}
 	if failed > 0 || len(lat) == 0 {
 		t.Errorf("%s: %d real requests failed (%d served)", what, failed, len(lat))
 	}
-	if p := p99(lat); p > 100*time.Millisecond {
-		t.Errorf("%s: real clients' p99 %v, want under 100ms", what, p)
+	if p, limit := p99(lat), max(100*time.Millisecond, 3*g.calm); p > limit {
+		t.Errorf("%s: real clients' p99 %v, want under %v (%v before the attack)", what, p, limit, g.calm)
 	}
 }
 
@@ -349,6 +409,7 @@ func underAttack(t *testing.T, g *gateway, what string, d time.Duration) {
 // byte; real clients are still served.
 func TestSlowBodies(t *testing.T) {
 	g := start(t, "", false)
+	g.measureCalm(t)
 	head := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 2<<20)
 	conns := dialMany(t, g.addr, 1000, head)
 	time.Sleep(time.Second)
@@ -370,6 +431,7 @@ func TestSlowBodies(t *testing.T) {
 // TestSlowHeaders: 1,000 connections send half a request line and stop.
 func TestSlowHeaders(t *testing.T) {
 	g := start(t, "", false)
+	g.measureCalm(t)
 	conns := dialMany(t, g.addr, 1000, "POST /graphql HTTP/1.1\r\nHost: x\r\nX-Slow: ")
 	time.Sleep(time.Second)
 	underAttack(t, g, "1000 slow headers", 3*time.Second)
@@ -395,6 +457,7 @@ func isTimeout(err error) bool {
 // and went quiet.
 func TestIdleConnections(t *testing.T) {
 	g := start(t, "", false)
+	g.measureCalm(t)
 	req := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(realQuery), realQuery)
 	conns := dialMany(t, g.addr, 1000, req)
 	for _, c := range conns {
@@ -431,6 +494,7 @@ func TestOneAddressManyConnections(t *testing.T) {
 			// running process, it came after the gateway read it for
 			// the per-address bound's threshold (half of it).
 			g := startWithServerFDs(t, tc.extra, fds)
+			g.measureCalm(t)
 			conns := dialMany(t, g.addr, n, req)
 			// Each connection gets its answer (200; 429
 			// CLIENT_INFLIGHT_LIMIT for some, sent at once; or 429

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/fedgate/gateway/internal/hammer"
 )
 
 // TestHostileBodies: request bodies built to be expensive before any
@@ -94,31 +96,20 @@ func TestIntrospectionUnderLoad(t *testing.T) {
 	g := start(t, "", false)
 	q, _ := json.Marshal(map[string]string{"query": introspectionQuery})
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	answered := map[int]int{}
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var st int
-				if i%4 == 0 {
-					st = g.get(t, "/")
-				} else {
-					st, _ = g.post(t, string(q))
-				}
-				mu.Lock()
-				answered[st]++
-				mu.Unlock()
-			}
-		}()
-	}
+	wait := hammer.Run(20, stop, func(i int) bool {
+		var st int
+		if i%4 == 0 {
+			st = g.get(t, "/")
+		} else {
+			st, _ = g.post(t, string(q))
+		}
+		mu.Lock()
+		answered[st]++
+		mu.Unlock()
+		return true
+	})
 	time.Sleep(200 * time.Millisecond)
 	cpu0 := g.cpu()
 	realStop := make(chan struct{})
@@ -126,7 +117,7 @@ func TestIntrospectionUnderLoad(t *testing.T) {
 	lat, failed := g.realClients(4, realStop)
 	cpu := g.cpu() - cpu0
 	close(stop)
-	wg.Wait()
+	wait()
 	n := 0
 	for _, k := range answered {
 		n += k
@@ -162,18 +153,7 @@ func TestSubscriptionFanOut(t *testing.T) {
 	g := start(t, "subscriptions:\n  subscribe_rate: 1000\n  subscribe_burst: 1000", false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+g.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(4 << 20)
-	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init"}`)); err != nil {
-		t.Fatal(err)
-	}
-	if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
-		t.Fatalf("connection_init: %s %v", b, err)
-	}
+	c := ackedWebSocket(t, ctx, g, `{"type":"connection_init"}`, 4<<20)
 	var sel strings.Builder
 	sel.WriteString("id body rating product { upc name price weight inStock shippingEstimate reviews { id body rating author { id name username birthYear } } } ")
 	sel.WriteString("author { id name username birthYear reviews { id body rating product { upc name price reviews { id body author { name } } } } }")

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedgate/gateway/internal/hammer"
 )
 
 // accountsQuery is what the real clients of the hostile-subgraph tests
@@ -87,47 +89,28 @@ func TestHostileSubgraph(t *testing.T) {
 			time.AfterFunc(100*time.Millisecond, func() { close(warm) })
 			g.realClientsOf(1, warm, accountsQuery)
 			stop := make(chan struct{})
-			var wg sync.WaitGroup
 			var answered atomic.Int64
 			codes := sync.Map{}
-			for range 40 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						// One operation, new variables each time: no
-						// dedupe shares the fetches.
-						st, body := g.post(t, fmt.Sprintf(`{"query":"query($n: Int) { topProducts(first: $n) { upc name } }","variables":{"n":%d}}`, rand.IntN(1<<30)))
-						answered.Add(1)
-						code := "none"
-						if i := strings.Index(body, `"code":"`); i >= 0 {
-							code = body[i+8:]
-							code = code[:strings.IndexByte(code, '"')]
-						}
-						codes.Store(code, st)
-					}
-				}()
-			}
+			waitHostile := hammer.Run(40, stop, func(int) bool {
+				// One operation, new variables each time: no dedupe
+				// shares the fetches.
+				st, body := g.post(t, fmt.Sprintf(`{"query":"query($n: Int) { topProducts(first: $n) { upc name } }","variables":{"n":%d}}`, rand.IntN(1<<30)))
+				answered.Add(1)
+				code := "none"
+				if i := strings.Index(body, `"code":"`); i >= 0 {
+					code = body[i+8:]
+					code = code[:strings.IndexByte(code, '"')]
+				}
+				codes.Store(code, st)
+				return true
+			})
 			// A client of the subgraph's other operations keeps its
 			// breaker closed.
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					g.post(t, `{"query":"{ topProducts(first: 1) { upc } }"}`)
-					time.Sleep(5 * time.Millisecond)
-				}
-			}()
+			waitOther := hammer.Run(1, stop, func(int) bool {
+				g.post(t, `{"query":"{ topProducts(first: 1) { upc } }"}`)
+				time.Sleep(5 * time.Millisecond)
+				return true
+			})
 			time.Sleep(500 * time.Millisecond)
 			cpu0 := g.cpu()
 			realStop := make(chan struct{})
@@ -135,7 +118,8 @@ func TestHostileSubgraph(t *testing.T) {
 			lat, failed := g.realClientsOf(4, realStop, accountsQuery)
 			close(stop)
 			cpu := g.cpu() - cpu0
-			wg.Wait()
+			waitHostile()
+			waitOther()
 			peak := g.status("VmHWM")
 			var seen []string
 			codes.Range(func(k, v any) bool { seen = append(seen, k.(string)); return true })

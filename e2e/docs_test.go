@@ -11,13 +11,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/config"
 	"github.com/fedgate/gateway/internal/listenlog"
 	"github.com/fedgate/gateway/internal/syncbuf"
+	"github.com/fedgate/gateway/internal/testsys"
 )
 
 // docBlock is one fenced shell block of a Markdown file.
@@ -276,8 +276,7 @@ func (w *docCopy) run(t *testing.T, ctx context.Context, dir string, b docBlock,
 	cmd := exec.CommandContext(ctx, "bash", "-eo", "pipefail", "-c", script)
 	cmd.Dir = dir
 	cmd.Env = w.env(env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	testsys.KillGroupOnCancel(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {

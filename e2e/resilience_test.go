@@ -19,6 +19,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/freeport"
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/hammer"
 	"github.com/fedgate/gateway/internal/serial"
 	"github.com/fedgate/gateway/server"
 	"github.com/fedgate/gateway/subgraphs"
@@ -118,6 +119,49 @@ func startFault(t testing.TB, sdl string, side http.Handler, cfg *subgraphs.Conf
 	so.Cache.InboundDedupe = false
 	opts = append(opts, gatewaytest.WithServerOptions(*so))
 	return gatewaytest.Start(t, opts...)
+}
+
+// outcomes tallies the answers of a load loop by kind, with their
+// latencies; kinds and lat are read once the loop has stopped.
+type outcomes struct {
+	mu    sync.Mutex
+	kinds map[string]int
+	lat   []time.Duration
+}
+
+func (o *outcomes) add(kind string, d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.kinds[kind]++
+	o.lat = append(o.lat, d)
+}
+
+// count is how many answers of kind came so far.
+func (o *outcomes) count(kind string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.kinds[kind]
+}
+
+// askThings starts n clients that ask g for things (main's and side's
+// fields) until stop is closed, each answer tallied as "ok", "lost main
+// (STATUS)" when main's data is missing, or its error codes; wait returns
+// once every client has stopped.
+func askThings(t testing.TB, g *gatewaytest.Gateway, n int, stop <-chan struct{}) (got *outcomes, wait func()) {
+	got = &outcomes{kinds: map[string]int{}}
+	wait = hammer.Run(n, stop, func(int) bool {
+		resp, d := postQuery(t, g, `{ things { id name extra } }`)
+		a := decode(t, resp.Body)
+		kind := "ok"
+		if resp.Status != 200 || !a.mainServed() {
+			kind = fmt.Sprintf("lost main (%d)", resp.Status)
+		} else if c := a.codes(); len(c) > 0 {
+			kind = strings.Join(c, ",")
+		}
+		got.add(kind, d)
+		return true
+	})
+	return got, wait
 }
 
 func postQuery(t testing.TB, g *gatewaytest.Gateway, query string) (*gatewaytest.Response, time.Duration) {
@@ -568,49 +612,19 @@ func TestSubgraphKilledDuringLoad(t *testing.T) {
 	cfg.Overrides["side"] = func() subgraphs.Settings { s := cfg.All; s.URL = "http://" + addr + "/graphql"; return s }()
 	g := startFault(t, faultSupergraph(t), http.NotFoundHandler(), cfg, nil)
 
-	var mu sync.Mutex
-	kinds := map[string]int{}
-	var lat []time.Duration
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, d := postQuery(t, g, `{ things { id name extra } }`)
-				a := decode(t, resp.Body)
-				kind := "ok"
-				if resp.Status != 200 || !a.mainServed() {
-					kind = fmt.Sprintf("lost main (%d)", resp.Status)
-				} else if c := a.codes(); len(c) > 0 {
-					kind = strings.Join(c, ",")
-				}
-				mu.Lock()
-				kinds[kind]++
-				lat = append(lat, d)
-				mu.Unlock()
-			}
-		}()
-	}
+	got, wait := askThings(t, g, 8, stop)
 	time.Sleep(500 * time.Millisecond)
 	_ = sideSrv.Close()
 	// Wait for the breaker to open and fail a request fast rather than
 	// for 700 ms: a loaded machine may send too few requests meanwhile.
 	waitFor(t, "the breaker to open with side down", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return breakerOf(g, "side") != "closed" && kinds[subgraphs.CodeCircuitOpen] > 0
+		return breakerOf(g, "side") != "closed" && got.count(subgraphs.CodeCircuitOpen) > 0
 	})
 	ln2, err := net.Listen("tcp", addr)
 	if err != nil {
 		close(stop)
-		wg.Wait()
+		wait()
 		t.Skipf("cannot listen on %s again: %v", addr, err)
 	}
 	sideSrv2 := serve(ln2)
@@ -618,7 +632,8 @@ func TestSubgraphKilledDuringLoad(t *testing.T) {
 	waitFor(t, "the breaker to close after the restart", func() bool { return breakerOf(g, "side") == "closed" })
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
-	wg.Wait()
+	wait()
+	kinds, lat := got.kinds, got.lat
 	total := 0
 	for _, n := range kinds {
 		total += n
@@ -769,37 +784,9 @@ func TestFaultMatrixUnderLoad(t *testing.T) {
 			g := startFault(t, faultSupergraph(t), side, cfg, nil)
 			postQuery(t, g, `{ things { id name extra } }`) // warm the plan
 
-			var mu sync.Mutex
-			kinds := map[string]int{}
-			var lat []time.Duration
 			sawOpen := false
 			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			for range 4 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						resp, d := postQuery(t, g, `{ things { id name extra } }`)
-						a := decode(t, resp.Body)
-						kind := "ok"
-						if resp.Status != 200 || !a.mainServed() {
-							kind = fmt.Sprintf("lost main (%d)", resp.Status)
-						} else if c := a.codes(); len(c) > 0 {
-							kind = strings.Join(c, ",")
-						}
-						mu.Lock()
-						kinds[kind]++
-						lat = append(lat, d)
-						mu.Unlock()
-					}
-				}()
-			}
+			got, wait := askThings(t, g, 4, stop)
 			healthy := func() {
 				req, _ := http.NewRequest(http.MethodGet, g.BaseURL+"/health", nil)
 				if r, err := g.Do(req); err != nil || r.Status != 200 {
@@ -823,7 +810,8 @@ func TestFaultMatrixUnderLoad(t *testing.T) {
 			closed := breakerOf(g, "side") == "closed"
 			time.Sleep(100 * time.Millisecond)
 			close(stop)
-			wg.Wait()
+			wait()
+			kinds, lat := got.kinds, got.lat
 			total := 0
 			for _, n := range kinds {
 				total += n

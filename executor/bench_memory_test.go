@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/executor"
+	"github.com/fedgate/gateway/internal/testsys"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/subgraphs/demo"
 )
@@ -107,9 +107,9 @@ func (t *replayTransport) Fetch(_ context.Context, subgraph string, req *executo
 
 // cpuTime is the process's user plus system CPU time.
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := testsys.ProcessCPU()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }

@@ -7,11 +7,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway"
+	"github.com/fedgate/gateway/internal/testsys"
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema"
 	"github.com/fedgate/gateway/subgraphs/demo"
@@ -57,11 +57,11 @@ func renderLoop(b *testing.B, e *execution, plan *planner.Plan, size int) {
 
 // processCPU is the process's user plus system CPU time.
 func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := testsys.ProcessCPU()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 func renderPlan(e *execution, buf []byte, plan *planner.Plan) ([]byte, int) {

@@ -13,10 +13,11 @@ import (
 // (key fields, @requires and context inputs) keep their own name when no
 // client field of the operation uses that response key for another field;
 // otherwise they take a response key under which the client selects that
-// very field (same arguments) and nothing else, so that the two share one
-// value and an error at it names a key the client asked it under; failing
-// that they move to the reserved namespace: ReservedPrefix + tag + "_" +
-// name. A
+// very field (same arguments) and nothing else, on the field's own type at
+// every position it selects objects of that type, so that the two share
+// one value and an error at it names a key the client asked it under;
+// failing that they move to the reserved namespace: ReservedPrefix + tag +
+// "_" + name. A
 // client response key that itself starts with ReservedPrefix, or a client
 // alias named __typename, is moved there too ("c" tag), so no client alias
 // can reach a key the gateway uses: a representation never carries a value
@@ -56,12 +57,19 @@ type dataKeys struct {
 	// clientKeys holds, per response key used by the client anywhere in
 	// the operation, the fields it names; built on first use.
 	clientKeys map[string][]*Field
+	// typeSets counts the client's selection sets per concrete type (one
+	// per position objects of the type are selected at), and keyedSets,
+	// by type and response key, those of them that hold the key
+	// (indexTypes).
+	typeSets  map[string]int
+	keyedSets map[[2]string]int
 	// claimed holds the planner field identity that took a name as its
 	// data key; another identity of the same name gets a reserved key.
 	claimed  map[string]string
 	reserved map[string]string
 	// aliased holds the client response key a planner field identity
-	// shares (clientAlias).
+	// shares on objects of one type (clientAlias), by type and identity;
+	// "" when it shares none.
 	aliased map[string]string
 }
 
@@ -87,6 +95,30 @@ func (d *dataKeys) index() {
 	walk(d.op.Selection)
 }
 
+// indexTypes counts the client's selection sets per type and those that
+// hold each response key (typeSets, keyedSets); built on first use, as
+// few plans ever look for a client alias.
+func (d *dataKeys) indexTypes() {
+	d.typeSets = map[string]int{}
+	d.keyedSets = map[[2]string]int{}
+	seen := map[*SelectionSet]bool{}
+	var walk func(s *SelectionSet)
+	walk = func(s *SelectionSet) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, tf := range s.ByType {
+			d.typeSets[tf.Type]++
+			for _, f := range tf.Fields {
+				d.keyedSets[[2]string{tf.Type, f.ResponseKey}]++
+				walk(f.Selection)
+			}
+		}
+	}
+	walk(d.op.Selection)
+}
+
 // clientUses reports whether the client uses the response key name for a
 // field other than name(args).
 func (d *dataKeys) clientUses(name, args string) bool {
@@ -101,13 +133,35 @@ func (d *dataKeys) clientUses(name, args string) bool {
 func identity(name, args string) string { return name + "(" + args + ")" }
 
 // clientAlias returns a response key under which the client selects
-// name(args) and nothing else anywhere in the operation (the first in
-// sorted order), when no planner field of another identity took it: the
-// planner's field of that identity can share its data, as it shares the
-// data of a client field selected under its own name.
-func (d *dataKeys) clientAlias(name, args, id string) (string, bool) {
-	if k, ok := d.aliased[id]; ok {
-		return k, true
+// name(args) on objects of type parent, at every position it selects such
+// objects, and nothing else anywhere in the operation (the first in sorted
+// order), when no planner field of another identity took it: the planner's
+// field of that identity on parent can share its data, as it shares the
+// data of a client field selected under its own name. A key the client
+// selects only on other types (an alias in a fragment on another
+// implementation of an interface) or at other positions is no such key:
+// an error at the planner's field would be reported under a key the
+// client's selection of that object does not have. A planner field
+// collected on an interface (an entity interface's key) is read from
+// objects of every implementation, so it shares no client key; nor does
+// any planner field of an operation with @defer.
+func (d *dataKeys) clientAlias(parent, name, args, id string) (string, bool) {
+	if d.aliased == nil {
+		d.aliased = map[string]string{}
+	}
+	if k, ok := d.aliased[parent+"."+id]; ok {
+		return k, k != ""
+	}
+	if len(d.op.Defers) > 0 {
+		// With @defer the client's field and the planner's may be
+		// delivered in different payloads: an error at the planner's
+		// would be reported in a payload that does not hold the key, and
+		// again in the one that does.
+		d.aliased[parent+"."+id] = ""
+		return "", false
+	}
+	if d.typeSets == nil {
+		d.indexTypes()
 	}
 	var keys []string
 	for k, fields := range d.clientKeys {
@@ -121,19 +175,18 @@ func (d *dataKeys) clientAlias(name, args, id string) (string, bool) {
 				break
 			}
 		}
-		if c, taken := d.claimed[k]; same && (!taken || c == id) {
+		everywhere := d.typeSets[parent] > 0 && d.keyedSets[[2]string{parent, k}] == d.typeSets[parent]
+		if c, taken := d.claimed[k]; same && everywhere && (!taken || c == id) {
 			keys = append(keys, k)
 		}
 	}
 	if len(keys) == 0 {
+		d.aliased[parent+"."+id] = "" // none: the reserved key
 		return "", false
 	}
 	slices.Sort(keys)
 	d.claimed[keys[0]] = id
-	if d.aliased == nil {
-		d.aliased = map[string]string{}
-	}
-	d.aliased[id] = keys[0]
+	d.aliased[parent+"."+id] = keys[0]
 	return keys[0], true
 }
 
@@ -146,11 +199,12 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// key returns the data key of a planner field name(args): its name when no
-// client response key of the operation means something else by it, else a
-// response key under which the client selects that very field (and nothing
-// else), else a reserved key; the same one for every position of the plan.
-func (d *dataKeys) key(name string, args string) string {
+// key returns the data key of a planner field name(args) on objects of
+// type parent: its name when no client response key of the operation means
+// something else by it, else a response key under which the client
+// selects that very field on parent (and nothing else), else a reserved
+// key; the same one for every position of the plan.
+func (d *dataKeys) key(parent, name, args string) string {
 	if name == "__typename" {
 		return name
 	}
@@ -164,14 +218,14 @@ func (d *dataKeys) key(name string, args string) string {
 			return name
 		}
 	}
-	if k, ok := d.reserved[id]; ok {
-		return k
-	}
-	if k, ok := d.clientAlias(name, args, id); ok {
+	if k, ok := d.clientAlias(parent, name, args, id); ok {
 		// The data the client's own field holds under its alias: an
 		// error of the subgraph at the field is then reported at a key
 		// the client selected that field under, not at the name, which
 		// the client uses for another field.
+		return k
+	}
+	if k, ok := d.reserved[id]; ok {
 		return k
 	}
 	if d.reserved == nil {

@@ -43,7 +43,7 @@ func TestPlannerDataKeys(t *testing.T) {
 		{"_fed_k0_upc", "", "_fed_k3__fed_k0_upc"}, // a schema field in the reserved namespace
 	}
 	for _, c := range cases {
-		if got := d.key(c.name, c.args); got != c.want {
+		if got := d.key("Query", c.name, c.args); got != c.want {
 			t.Errorf("key(%s(%s)) = %q, want %q", c.name, c.args, got, c.want)
 		}
 	}
@@ -54,27 +54,109 @@ func TestPlannerDataKeys(t *testing.T) {
 // selects that very field, so that a subgraph error at it is reported at
 // the client's key, not at the other field's.
 func TestPlannerDataKeysClientAlias(t *testing.T) {
-	op := &Operation{Selection: &SelectionSet{ByType: []*TypeFields{{Type: "User", Fields: []*Field{
-		{ResponseKey: "locale", Name: "__typename"},
-		{ResponseKey: "a2", Name: "locale"},
-		{ResponseKey: "b1", Name: "region"},
-		{ResponseKey: "region", Name: "id"},
-		{ResponseKey: "b1", Name: "id"}, // b1 means two fields
-		{ResponseKey: "price", Name: "name"},
-		{ResponseKey: "p9", Name: "price", Arguments: ast.ArgumentList{{Name: "currency", Value: &ast.Value{Kind: ast.EnumValue, Raw: "EUR"}}}},
-	}}}}}
+	op := &Operation{Selection: &SelectionSet{Type: "Item", Abstract: true, ByType: []*TypeFields{
+		{Type: "User", Fields: []*Field{
+			{ResponseKey: "locale", Name: "__typename", ParentType: "User"},
+			{ResponseKey: "a2", Name: "locale", ParentType: "User"},
+			{ResponseKey: "b1", Name: "region", ParentType: "User"},
+			{ResponseKey: "region", Name: "id", ParentType: "User"},
+			{ResponseKey: "b1", Name: "id", ParentType: "User"}, // b1 means two fields
+			{ResponseKey: "price", Name: "name", ParentType: "User"},
+			{ResponseKey: "p9", Name: "price", ParentType: "User", Arguments: ast.ArgumentList{{Name: "currency", Value: &ast.Value{Kind: ast.EnumValue, Raw: "EUR"}}}},
+		}},
+		// An alias in a fragment on another implementation.
+		{Type: "Widget", Fields: []*Field{
+			{ResponseKey: "code", Name: "label", ParentType: "Widget"},
+			{ResponseKey: "w1", Name: "size", ParentType: "Widget"},
+		}},
+		{Type: "Gadget", Fields: []*Field{
+			{ResponseKey: "a7", Name: "code", ParentType: "Gadget"},
+			{ResponseKey: "w1", Name: "size", ParentType: "Gadget"},
+		}},
+	}}}
 	d := newDataKeys(op)
-	cases := []struct{ name, args, want string }{
-		{"locale", "", "a2"},             // the client's locale is __typename, its a2 is locale
-		{"locale", "", "a2"},             // stable
-		{"region", "", "_fed_k0_region"}, // b1 is region and id: no alias of region alone
-		{"price", "", "_fed_k1_price"},   // the client's p9 has other arguments
-		{"price", "currency:EUR", "p9"},  // ... and is this one
-		{"a2", "", "_fed_k2_a2"},         // a field named a2: the client's a2 is locale
+	cases := []struct{ parent, name, args, want string }{
+		{"User", "locale", "", "a2"},             // the client's locale is __typename, its a2 is locale
+		{"User", "locale", "", "a2"},             // stable
+		{"User", "region", "", "_fed_k0_region"}, // b1 is region and id: no alias of region alone
+		{"User", "price", "", "_fed_k1_price"},   // the client's p9 has other arguments
+		{"User", "price", "currency:EUR", "p9"},  // ... and is this one
+		{"User", "a2", "", "_fed_k2_a2"},         // a field named a2: the client's a2 is locale
+		// The client's a7 is Gadget.code: on a Widget, the planner's code
+		// (a @requires input) is no field the client selects.
+		{"Widget", "code", "", "_fed_k3_code"},
+		{"Gadget", "code", "", "a7"},
+		{"Widget", "code", "", "_fed_k3_code"}, // stable after Gadget shared a7
+		{"Item", "code", "", "_fed_k3_code"},   // collected on the interface: every implementation reads it
+		{"Widget", "locale", "", "_fed_k4_locale"},
+		{"User", "locale", "", "a2"},
+		{"Widget", "size", "", "size"}, // the client uses no key size: the field's own name
 	}
 	for _, c := range cases {
-		if got := d.key(c.name, c.args); got != c.want {
-			t.Errorf("key(%s(%s)) = %q, want %q", c.name, c.args, got, c.want)
+		if got := d.key(c.parent, c.name, c.args); got != c.want {
+			t.Errorf("key(%s.%s(%s)) = %q, want %q", c.parent, c.name, c.args, got, c.want)
+		}
+	}
+}
+
+// TestPlannerDataKeysClientAliasEveryPosition: a client alias of the
+// planner's field is shared only when the client selects it wherever it
+// selects objects of the field's type: at another position the alias is
+// not in the object's response, so an error there would name a key the
+// client did not ask for.
+func TestPlannerDataKeysClientAliasEveryPosition(t *testing.T) {
+	gadget := func(fields ...*Field) *SelectionSet {
+		return &SelectionSet{Type: "Gadget", ByType: []*TypeFields{{Type: "Gadget", Fields: fields}}}
+	}
+	cases := []struct {
+		name string
+		root []*Field
+		want string
+	}{
+		{"one position", []*Field{
+			{ResponseKey: "items", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "code", Name: "label", ParentType: "Gadget"},
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+		}, "a7"},
+		{"every position", []*Field{
+			{ResponseKey: "items", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "code", Name: "label", ParentType: "Gadget"},
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+			{ResponseKey: "more", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+		}, "a7"},
+		{"another position only", []*Field{
+			{ResponseKey: "items", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "code", Name: "label", ParentType: "Gadget"})},
+			{ResponseKey: "more", Name: "items", ParentType: "Query", Selection: gadget(
+				&Field{ResponseKey: "a7", Name: "code", ParentType: "Gadget"})},
+		}, "_fed_k0_code"},
+	}
+	for _, c := range cases {
+		op := &Operation{Selection: &SelectionSet{Type: "Query", ByType: []*TypeFields{{Type: "Query", Fields: c.root}}}}
+		if got := newDataKeys(op).key("Gadget", "code", ""); got != c.want {
+			t.Errorf("%s: key(Gadget.code) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPlannerDataKeysClientAliasDefer: with @defer a planner field shares
+// no client alias: the client's field may be delivered in another payload
+// than the one whose fetch reads the planner's.
+func TestPlannerDataKeysClientAliasDefer(t *testing.T) {
+	fields := []*Field{
+		{ResponseKey: "code", Name: "label", ParentType: "Gadget"},
+		{ResponseKey: "a7", Name: "code", ParentType: "Gadget"},
+	}
+	for _, deferred := range []bool{false, true} {
+		op := &Operation{Selection: &SelectionSet{Type: "Gadget", ByType: []*TypeFields{{Type: "Gadget", Fields: fields}}}}
+		want := "a7"
+		if deferred {
+			op.Defers = []*Defer{{}}
+			want = "_fed_k0_code"
+		}
+		if got := newDataKeys(op).key("Gadget", "code", ""); got != want {
+			t.Errorf("deferred %v: key(Gadget.code) = %q, want %q", deferred, got, want)
 		}
 	}
 }

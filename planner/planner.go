@@ -157,7 +157,7 @@ type builder struct {
 // dataKey is the key under which fetches of this plan write f.
 func (b *builder) dataKey(f *Field) string {
 	if f.internal {
-		return b.keys.key(f.Name, argsString(f.Arguments))
+		return b.keys.key(f.ParentType, f.Name, argsString(f.Arguments))
 	}
 	return f.DataKey()
 }

@@ -65,6 +65,10 @@ func (s *testSubgraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.Header.Get("X-User")
+	if c, err := r.Cookie("session"); user == "" && err == nil {
+		// A subgraph that knows its caller by a session cookie.
+		user = c.Value
+	}
 	if s.fail.Load() {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"data":null,"errors":[{"message":"failing on purpose"}]}`))

@@ -4,12 +4,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/coprocessor"
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/testsys"
 	"github.com/fedgate/gateway/server"
 )
 
@@ -54,11 +54,9 @@ func BenchmarkCoprocessor(b *testing.B) {
 	}
 }
 
-// processCPU is the user and system CPU time this process has used.
+// processCPU is the user and system CPU time this process has used (0
+// where it cannot be read).
 func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := testsys.ProcessCPU()
+	return d
 }

@@ -78,6 +78,10 @@ func TestConcurrentCallersNeverShareAComputation(t *testing.T) {
 			func(_ testing.TB, u string) map[string]string { return map[string]string{"X-User": u} }},
 		{"anonymous, renamed header", auth.HeaderRules{Rename: []auth.HeaderRename{{From: "X-Session", To: "X-User"}}},
 			func(_ testing.TB, u string) map[string]string { return map[string]string{"X-Session": u} }},
+		{"anonymous, session cookie forwarded", auth.HeaderRules{Forward: []string{"Cookie"}},
+			func(_ testing.TB, u string) map[string]string {
+				return map[string]string{"Cookie": "theme=dark; session=" + u}
+			}},
 		{"tokens without sub, claim header", auth.HeaderRules{Claims: []auth.ClaimHeader{{Claim: "name", Header: "X-User"}}},
 			func(t testing.TB, u string) map[string]string {
 				return map[string]string{"Authorization": "Bearer " + signed(t, jwt.MapClaims{"name": u})}

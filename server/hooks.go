@@ -336,30 +336,82 @@ type supergraphRequestRan struct{}
 // ExecutionResponse did not run for a stream at all: a hook that rewrites
 // or scrubs answers there was passed by adding @defer to an operation.
 func (s *Server) deferPartHook(ctx context.Context, op string) func([]byte) ([]byte, bool) {
+	stages := s.responseStages()
+	if len(stages) == 0 {
+		return nil
+	}
+	return func(part []byte) ([]byte, bool) {
+		out, err := s.runResponseStages(ctx, stages, op, part)
+		if err != nil {
+			last, _ := json.Marshal(map[string]any{"hasNext": false, "errors": hookErrorList(err)})
+			return last, true
+		}
+		return out, false
+	}
+}
+
+// eventHook returns the response hooks of a subscription's events
+// (subscriptions.Prepared.Respond): ExecutionResponse, then
+// SupergraphResponse run on each event before it is sent to this
+// subscriber, with its hook state (ctx's), as on each part of a @defer
+// answer; a rewritten body replaces the event, and a break ends the
+// subscription with its error. Header is empty, as for a part. Each
+// call's context has ctx's values and ends when stop does (the stream's
+// events outlive Prepare's ctx). nil when no hook runs there. Before,
+// the events passed no response hook: a hook or coprocessor scrubbing
+// answers there was passed by subscribing.
+func (s *Server) eventHook(ctx context.Context, op string) func(stop context.Context, event []byte) (out, errs []byte) {
+	stages := s.responseStages()
+	if len(stages) == 0 {
+		return nil
+	}
+	values := context.WithoutCancel(ctx)
+	return func(stop context.Context, event []byte) ([]byte, []byte) {
+		ctx, cancel := context.WithCancel(values)
+		defer cancel()
+		defer context.AfterFunc(stop, cancel)()
+		// The event is shared by the subscribers of a group: each
+		// subscriber's hooks get a copy.
+		out, err := s.runResponseStages(ctx, stages, op, append([]byte(nil), event...))
+		if err != nil {
+			errs, _ := json.Marshal(hookErrorList(err))
+			return nil, errs
+		}
+		return out, nil
+	}
+}
+
+// responseStages are the stages of a streamed answer's parts or events
+// that some hook runs at, in the order they run.
+func (s *Server) responseStages() []hooks.Stage {
 	var stages []hooks.Stage
 	for _, st := range []hooks.Stage{hooks.ExecutionResponse, hooks.SupergraphResponse} {
 		if s.ext.hooksAt(st) {
 			stages = append(stages, st)
 		}
 	}
-	if len(stages) == 0 {
-		return nil
-	}
-	return func(part []byte) ([]byte, bool) {
-		for _, st := range stages {
-			out, err := s.ext.stageBody(ctx, st, http.Header{}, op, http.StatusOK, func() []byte { return part })
-			if err != nil {
-				e := reqerr.From(err)
-				last, _ := json.Marshal(map[string]any{"hasNext": false, "errors": []any{map[string]any{
-					"message": e.Message, "extensions": map[string]any{"code": e.Code}}}})
-				return last, true
-			}
-			if out != nil {
-				part = out
-			}
+	return stages
+}
+
+// runResponseStages runs the hooks of stages on body (a part or an event,
+// status 200) and returns it as they left it, or their error.
+func (s *Server) runResponseStages(ctx context.Context, stages []hooks.Stage, op string, body []byte) ([]byte, error) {
+	for _, st := range stages {
+		out, err := s.ext.stageBody(ctx, st, http.Header{}, op, http.StatusOK, func() []byte { return body })
+		if err != nil {
+			return nil, err
 		}
-		return part, false
+		if out != nil {
+			body = out
+		}
 	}
+	return body, nil
+}
+
+// hookErrorList is a hook's error as a list of one GraphQL error.
+func hookErrorList(err error) []any {
+	e := reqerr.From(err)
+	return []any{map[string]any{"message": e.Message, "extensions": map[string]any{"code": e.Code}}}
 }
 
 // withHookState returns ctx with hook state of its own for one operation

@@ -103,6 +103,50 @@ var hostileFamilies = []hostileFamily{
 	{"undeclared list variable", func(n int) (string, string) {
 		return `{ me { id } }`, `{"l":[` + repeatTo(n, "1", ",") + `]}`
 	}},
+	// Round 4 (docs/security.md): fields of one response key on an
+	// abstract type, each in an inline fragment of another member (they
+	// may merge: the types exclude each other, which the rule works out
+	// pair by pair); conflicting aliases, repeated directives, unused and
+	// undefined variables (an error each, cut at limits.MaxValidationErrors
+	// as they are found); unicode in strings; nested literals.
+	{"aliases across abstract type members", func(n int) (string, string) {
+		return "{ search(term: \"a\") { " + repeatTo(n, "... on Product { k{i}: upc } ... on User { k{i}: id }", " ") + " } }", ""
+	}},
+	{"inline fragments on an interface", func(n int) (string, string) {
+		return "{ items { " + repeatTo(n, "... on Item { upc } ... on Product { upc } ... on Bundle { upc }", " ") + " } }", ""
+	}},
+	// Every pair of these conflicts (other arguments): an error each,
+	// with two locations, up to the field-merge bound.
+	{"conflicting aliases", func(n int) (string, string) {
+		return "{ " + repeatTo(n, "a: topProducts(first: {i}) { upc }", " ") + " }", ""
+	}},
+	{"conflicting aliases in fragments", func(n int) (string, string) {
+		return "{ me { ...F0 } } fragment F0 on User { " + repeatTo(n, "a: user(id: {i}) { id }", " ") + " }", ""
+	}},
+	{"repeated non-repeatable directives", func(n int) (string, string) {
+		return "{ me { id " + repeatTo(n, "@include(if: true)", " ") + " } }", ""
+	}},
+	{"directives on many fields", func(n int) (string, string) {
+		return "{ me { " + repeatTo(n, "i{i}: id @skip(if: false) @include(if: true)", " ") + " } }", ""
+	}},
+	{"unicode escapes in a string", func(n int) (string, string) {
+		return `{ t: __type(name: "` + strings.Repeat(`\u00e9\ud83d\ude00`, n/18) + `") { name } }`, ""
+	}},
+	{"unicode characters in a string", func(n int) (string, string) {
+		return `{ t: __type(name: "` + strings.Repeat("é😀", n/6) + `") { name } }`, ""
+	}},
+	{"unused variables", func(n int) (string, string) {
+		return "query(" + repeatTo(n, "$v{i}: [[Int!]!] = [[1, 2], [3]]", ", ") + ") { me { id } }", ""
+	}},
+	{"variables used in many places", func(n int) (string, string) {
+		return "query($v: Int) { " + repeatTo(n, "t{i}: topProducts(first: $v) { upc }", " ") + " }", ""
+	}},
+	{"nested list literal arguments", func(n int) (string, string) {
+		return "{ " + repeatTo(n, "t{i}: topProducts(first: [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]) { upc }", " ") + " }", ""
+	}},
+	{"undefined variables", func(n int) (string, string) {
+		return "{ " + repeatTo(n, "t{i}: topProducts(first: $v{i}) { upc }", " ") + " }", ""
+	}},
 	// Validation suggests the known names closest to an unknown one
 	// ("Did you mean"): a Levenshtein distance from the name to each
 	// candidate, in the product of their lengths.

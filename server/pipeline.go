@@ -121,7 +121,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if boundary, ok := s.isUpload(r); ok {
 		// A multipart request of the GraphQL multipart request spec
 		// (uploads.go): its files stay in the body for the fetches.
-		u, req, err := s.decodeUpload(w, r, boundary)
+		u, req, err := s.decodeUpload(w, r, boundary, client)
 		if err != nil {
 			reqerr.Write(w, contentType, err)
 			return
@@ -372,7 +372,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		switch reqerr.Status(err) {
 		case http.StatusRequestTimeout:
 			h.Set("Connection", "close")
-		case http.StatusServiceUnavailable: // the spool budget is spent
+		case http.StatusServiceUnavailable, http.StatusTooManyRequests: // the spool budget, or the client's share, is spent
 			h.Set("Retry-After", s.retryAfter())
 		}
 		return nil, 0, err

@@ -35,6 +35,7 @@ import (
 	"github.com/fedgate/gateway/subgraphs"
 	"github.com/fedgate/gateway/telemetry"
 	"github.com/fedgate/gateway/uploads"
+	"github.com/fedgate/gateway/validate"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -365,7 +366,9 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules := rules.NewDefaultRules()
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
+	vrules.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
+	limits.CapRuleErrors(vrules, limits.MaxValidationErrors)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
 		spool:        uploads.NewSpoolBudget(opts.Uploads.MaxSpoolBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
@@ -530,8 +533,8 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		_, span := s.startSpan(ctx, telemetry.SpanValidate)
 		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.validationRules(query))
 		span.End()
-		if len(d.errs) > 10 {
-			d.errs = d.errs[:10]
+		if len(d.errs) > limits.MaxValidationErrors {
+			d.errs = d.errs[:limits.MaxValidationErrors]
 		}
 		d.conditionVars = conditionVariables(doc)
 		if !s.opts.Introspection && len(d.errs) == 0 {

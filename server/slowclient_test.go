@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
+	"github.com/fedgate/gateway/internal/testsys"
 	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
 )
@@ -176,10 +176,8 @@ func TestSlowReadersAreCut(t *testing.T) {
 	one := fmt.Sprintf(`{"query":%q}`, q.String())
 	batch := "[" + strings.Repeat(one+",", 19) + one + "]" // a 9 MB answer
 	for range 3 {
-		d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-			// A small receive window: the answer stays in the gateway.
-			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		}}
+		// A small receive window: the answer stays in the gateway.
+		d := net.Dialer{Control: testsys.ReceiveBuffer(4096)}
 		c, err := d.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)

@@ -263,7 +263,8 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if st, _ := ctx.Value(hookStateKey{}).(*hookState); st != nil && s.hookShareKey(ctx) != "" {
 		transport = stateTransport{next: transport, st: st}
 	}
-	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: transport, OperationName: op.Name, API: rt.sg.API, Key: key}, nil
+	return &subscriptions.Prepared{Plan: sp, Input: in, Transport: transport, OperationName: op.Name, API: rt.sg.API, Key: key,
+		Respond: s.eventHook(ctx, op.Name)}, nil
 }
 
 // stateTransport runs the fetches of a subscription's events with the

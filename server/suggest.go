@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/limits"
+	"github.com/fedgate/gateway/validate"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 )
@@ -37,6 +38,7 @@ func quietRules() *rules.Rules {
 	r := rules.NewDefaultRules()
 	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	r.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
+	r.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
 	for _, swap := range []struct{ loud, quiet core.Rule }{
 		{rules.FieldsOnCorrectTypeRule, rules.FieldsOnCorrectTypeRuleWithoutSuggestions},
 		{rules.KnownArgumentNamesRule, rules.KnownArgumentNamesRuleWithoutSuggestions},
@@ -48,6 +50,7 @@ func quietRules() *rules.Rules {
 		r.AddRule(swap.quiet.Name, swap.quiet.RuleFunc)
 	}
 	wideIntegers(r, rules.ValuesOfCorrectTypeRuleWithoutSuggestions)
+	limits.CapRuleErrors(r, limits.MaxValidationErrors)
 	return r
 }
 

@@ -30,9 +30,14 @@ func (s *Server) isUpload(r *http.Request) (string, bool) {
 // decodeUpload reads the operations and map parts of a multipart request
 // (uploads.Parse). The files stay in the body: its read deadline is not
 // lifted, but moved while the body is read (uploadBody), up to
-// Options.Uploads.Timeout. The caller closes the upload.
-func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary string) (*uploads.Upload, request.Request, error) {
+// Options.Uploads.Timeout. Its spool counts against client (the one the
+// rate limits count; "" when not known yet) in the spool budget. The
+// caller closes the upload.
+func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary, client string) (*uploads.Upload, request.Request, error) {
 	cfg := s.opts.Uploads
+	if client == "" && s.spool != nil {
+		client = s.ClientOf(r)
+	}
 	maxOps := s.opts.MaxBodyBytes
 	if maxOps <= 0 {
 		maxOps = request.DefaultMaxBodyBytes
@@ -55,7 +60,7 @@ func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary s
 		end: time.Now().Add(cfg.Timeout)}
 	// The operations part is read as a JSON body is: under the memory
 	// budget of the bodies being read.
-	u, err := uploads.Parse(body, boundary, cfg, uploads.ParseOptions{MaxOperations: maxOps, Spool: s.spool,
+	u, err := uploads.Parse(body, boundary, cfg, uploads.ParseOptions{MaxOperations: maxOps, Spool: s.spool, Client: client,
 		ReadOperations: func(r io.Reader, limit int64) ([]byte, error) { return request.ReadAll(r, limit, s.reading) }})
 	if err != nil {
 		if reqerr.Status(err) == http.StatusRequestTimeout {

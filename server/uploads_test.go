@@ -87,15 +87,28 @@ func (a *uploadAnswer) code() string {
 
 func postUpload(t *testing.T, g *gatewaytest.Gateway, body io.Reader, contentType string, preflight bool) *uploadAnswer {
 	t.Helper()
+	return postUploadAs(t, g, body, contentType, preflight, "")
+}
+
+// postUploadAs is postUpload from the loopback address from ("" the
+// gateway's client's).
+func postUploadAs(t *testing.T, g *gatewaytest.Gateway, body io.Reader, contentType string, preflight bool, from string) *uploadAnswer {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, g.URL, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", contentType)
+	client := g.Client
+	if from != "" {
+		client = &http.Client{Transport: &http.Transport{
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext}}
+		defer client.CloseIdleConnections()
+	}
 	if preflight {
 		req.Header.Set("Apollo-Require-Preflight", "true")
 	}
-	resp, err := g.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +230,42 @@ func TestUploadSpoolBudget(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUploadSpoolClientShare: the spool budget counts each client's
+// uploads (as the rate limits tell clients apart, here by address): a
+// client alone may spool most of it, but once another client has
+// spooled, its upload that would hold more than three quarters is
+// refused with 429 UPLOAD_SPOOL_CLIENT_LIMIT and Retry-After, while the
+// other client is served. Before, one client's uploads could hold all of
+// max_spool_bytes and every other client got 503 UPLOAD_SPOOL_FULL.
+func TestUploadSpoolClientShare(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.MaxSpoolBytes = 400_000 // a client's share while others upload: 300,000
+	g := uploadGateway(t, cfg)
+	// File 1 arrives first and waits in the spool for the last fetch.
+	upload := func(size int) (io.Reader, string) {
+		return threeFetchesBody(t, `{"a":null,"b":null}`, `{"1":["variables.b"],"0":["variables.a"]}`,
+			part{name: "1", filename: "b", body: strings.Repeat("b", size)}, part{name: "0", filename: "a", body: "a"})
+	}
+	body, ct := upload(350_000)
+	if ans := postUploadAs(t, g, body, ct, true, "127.0.0.3"); ans.status != 200 || len(ans.body.Errors) > 0 {
+		t.Fatalf("a client alone spooling 350,000 of 400,000 bytes: status %d: %.300s", ans.status, ans.raw)
+	}
+	body, ct = upload(90_000)
+	if ans := postUploadAs(t, g, body, ct, true, "127.0.0.4"); ans.status != 200 || len(ans.body.Errors) > 0 {
+		t.Fatalf("another client: status %d: %.300s", ans.status, ans.raw)
+	}
+	body, ct = upload(350_000)
+	ans := postUploadAs(t, g, body, ct, true, "127.0.0.3")
+	if ans.status != http.StatusTooManyRequests || ans.code() != uploads.CodeSpoolClientLimit || ans.header.Get("Retry-After") == "" {
+		t.Fatalf("the first client spooling 350,000 bytes once another spooled: status %d, Retry-After %q: %.300s, want 429 %s",
+			ans.status, ans.header.Get("Retry-After"), ans.raw, uploads.CodeSpoolClientLimit)
+	}
+	body, ct = upload(250_000)
+	if ans := postUploadAs(t, g, body, ct, true, "127.0.0.3"); ans.status != 200 || len(ans.body.Errors) > 0 {
+		t.Fatalf("the first client within its share: status %d: %.300s", ans.status, ans.raw)
 	}
 }
 

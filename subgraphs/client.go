@@ -382,7 +382,9 @@ func (c *Client) attempt(ctx context.Context, sg *subgraph, req *executor.Reques
 // with ok false (a 200 whose body is not JSON: the executor reports it).
 func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Request, span trace.Span) (resp *executor.Response, ferr *executor.FetchError, ok, retriable bool) {
 	if sg.uerr != nil {
-		return nil, &executor.FetchError{Code: CodeHTTPError, Message: sg.uerr.Error(), Cause: sg.uerr.Error()}, false, false
+		// The message goes to every client: the gateway's words only;
+		// the cause names the URL as logs do (shownURL).
+		return nil, &executor.FetchError{Code: CodeHTTPError, Message: "the subgraph's URL is not usable", Cause: sg.uerr.Error()}, false, false
 	}
 	// A request sent through the pool (package h1) is written before Post
 	// returns and its header is not kept, so the map is reused; a
@@ -418,10 +420,10 @@ func (c *Client) send(ctx, actx context.Context, sg *subgraph, req *executor.Req
 	var r h1.Response
 	if req.Stream == nil {
 		r, ferr, retriable = c.post(actx, sg, req, h, buf)
-		ans.held = r.Held
 	} else {
 		r, ferr, retriable = c.stream(actx, sg, req, h, buf)
 	}
+	ans.held = r.Held
 	if ferr != nil {
 		release()
 		return nil, ferr, false, retriable
@@ -597,26 +599,55 @@ func (c *Client) stream(actx context.Context, sg *subgraph, req *executor.Reques
 	if hresp.ContentLength > 0 {
 		buf.Grow(int(min(hresp.ContentLength, preGrowMax)) + bytes.MinRead)
 	}
-	if _, err = buf.ReadFrom(io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1)); err != nil {
-		if errors.Is(actx.Err(), context.DeadlineExceeded) {
+	// The answer is read under max_answer_bytes as the pool's are:
+	// before, an upload's answer could grow to max_response_bytes (and
+	// twice that in buffer capacity) for every upload at once, outside
+	// the budget every other answer shares.
+	var body io.Reader = io.LimitReader(hresp.Body, sg.set.MaxResponseBytes+1)
+	var held *h1.HeldReader
+	if c.answers != nil {
+		held = &h1.HeldReader{R: body, Budget: c.answers, Free: h1.FreeAnswerBytes}
+		body = held
+	}
+	_, err = buf.ReadFrom(body)
+	r := h1.Response{StatusCode: hresp.StatusCode, Header: hresp.Header}
+	if held != nil {
+		r.Held = held.Taken
+	}
+	if err == nil && int64(buf.Len()) > sg.set.MaxResponseBytes {
+		err = h1.ErrTooLarge
+	}
+	if err != nil {
+		if r.Held > 0 {
+			c.answers.Give(r.Held)
+		}
+		switch {
+		case errors.Is(err, h1.ErrTooLarge):
+			return h1.Response{}, tooLarge(sg), false
+		case errors.Is(err, h1.ErrAnswerBudget):
+			return h1.Response{}, errAnswerBudget, false
+		case errors.Is(actx.Err(), context.DeadlineExceeded):
 			return h1.Response{}, timedOut(actx, sg, err), false
 		}
 		return h1.Response{}, failed("reading the response failed", sg, err), true
 	}
-	if int64(buf.Len()) > sg.set.MaxResponseBytes {
-		return h1.Response{}, tooLarge(sg), false
-	}
-	return h1.Response{StatusCode: hresp.StatusCode, Header: hresp.Header}, nil, false
+	return r, nil, false
 }
 
 // parseURL parses a subgraph URL as http.NewRequest would.
+// Its errors name the URL as shownURL does (a routing URL may carry a
+// key in its query or user information).
 func parseURL(s string) (*neturl.URL, error) {
 	u, err := neturl.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("subgraph URL: %w", err)
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which it quotes whole
+		}
+		return nil, fmt.Errorf("subgraph URL %q: %w", shownURL(s), err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("subgraph URL %q: want http:// or https:// and a host", s)
+		return nil, fmt.Errorf("subgraph URL %q: want http:// or https:// and a host", shownURL(s))
 	}
 	return u, nil
 }
@@ -693,10 +724,20 @@ func isGraphQLResponse(ct string) bool {
 }
 
 // shownURL is raw without user information, query and fragment, for logs
-// and failure causes; raw as written when it does not parse.
+// and failure causes; when it does not parse, raw cut at its query or
+// fragment and without what comes before an '@' in its authority.
 func shownURL(raw string) string {
 	u, err := neturl.Parse(raw)
 	if err != nil {
+		if i := strings.IndexAny(raw, "?#"); i >= 0 {
+			raw = raw[:i]
+		}
+		if _, rest, ok := strings.Cut(raw, "//"); ok {
+			authority, _, _ := strings.Cut(rest, "/")
+			if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+				raw = raw[:len(raw)-len(rest)] + rest[at+1:]
+			}
+		}
 		return raw
 	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""

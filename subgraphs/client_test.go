@@ -366,3 +366,66 @@ func TestClientQuerySentAgainOnlyAsRetriesAllow(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadAnswersShareTheBudget: the answer to a streamed request (a
+// file upload, sent with net/http rather than the pool) is read under
+// max_answer_bytes as every other answer is: one past what is left fails
+// with the budget's error (before, a subgraph answering an upload with
+// 1 GB had it read up to max_response_bytes, outside the budget), and
+// one held counts against the answers read beside it until it is
+// released.
+func TestUploadAnswersShareTheBudget(t *testing.T) {
+	const budget = 1 << 20
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		size, _ := strconv.Atoi(r.URL.Query().Get("size"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":{"x":"%s"}}`, strings.Repeat("x", size))
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.MaxAnswerBytes = budget
+	cfg.All.Breaker.Enabled = false
+	urls := map[string]string{}
+	for _, size := range []int{600 << 10, 3 << 20} {
+		urls[strconv.Itoa(size)] = srv.URL + "/?size=" + strconv.Itoa(size)
+	}
+	c := NewClient(urls, Options{Config: &cfg})
+	defer c.Close()
+	upload := func() *executor.Request {
+		return &executor.Request{Stream: strings.NewReader("--x\r\n"), ContentType: "multipart/form-data; boundary=x"}
+	}
+	post := func() *executor.Request { return &executor.Request{Body: []byte(`{"query":"{ x }"}`)} }
+	refused := func(err error) bool {
+		var fe *executor.FetchError
+		return errors.As(err, &fe) && fe == errAnswerBudget
+	}
+
+	// An upload's answer larger than the budget.
+	if resp, err := c.Fetch(context.Background(), strconv.Itoa(3<<20), upload()); !refused(err) {
+		if resp != nil {
+			resp.Release()
+		}
+		t.Errorf("a 3 MiB answer to an upload with a 1 MiB answer budget: %v, want the budget's refusal", err)
+	}
+	// An upload's answer held takes from what the others may read.
+	held, err := c.Fetch(context.Background(), strconv.Itoa(600<<10), upload())
+	if err != nil {
+		t.Fatalf("a 600 KiB answer to an upload: %v", err)
+	}
+	if resp, err := c.Fetch(context.Background(), strconv.Itoa(600<<10), post()); !refused(err) {
+		if resp != nil {
+			resp.Release()
+		}
+		t.Errorf("a 600 KiB answer beside a 600 KiB upload answer held, budget 1 MiB: %v, want the budget's refusal", err)
+	}
+	held.Release()
+	resp, err := c.Fetch(context.Background(), strconv.Itoa(600<<10), post())
+	if err != nil {
+		t.Fatalf("a 600 KiB answer once the upload's was released: %v", err)
+	}
+	resp.Release()
+	if left := c.answers.left.Load(); left != budget {
+		t.Errorf("%d bytes of the answer budget left once every answer was released, want %d", left, budget)
+	}
+}

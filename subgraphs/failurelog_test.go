@@ -112,6 +112,10 @@ func TestShownURL(t *testing.T) {
 		{"https://x.example/graphql?api_key=s3cret", "https://x.example/graphql"},
 		{"https://user:s3cret@x.example/graphql#frag", "https://x.example/graphql"},
 		{"https://x.example/graphql?", "https://x.example/graphql"},
+		// Not parsed: cut at the query, user information dropped.
+		{"http://x example/graphql?api_key=s3cret", "http://x example/graphql"},
+		{"http://user:s3cret@x example/graphql", "http://x example/graphql"},
+		{"http://x example/a@b", "http://x example/a@b"},
 	} {
 		if got := shownURL(tc.raw); got != tc.want {
 			t.Errorf("shownURL(%q) = %q, want %q", tc.raw, got, tc.want)
@@ -126,6 +130,34 @@ func TestShownURL(t *testing.T) {
 	f := ri.Fetches()
 	if strings.Contains(log.String(), "s3cret") || len(f) != 1 || f[0].Failure == nil || strings.Contains(f[0].Failure.Error, "s3cret") {
 		t.Errorf("the secret was logged or kept in the cause: %s %+v", log.String(), f)
+	}
+}
+
+// TestUnusableURLNotShown: a routing URL that does not parse, or is not
+// http(s), fails every fetch; the error every client gets, the cause and
+// the log line do not repeat the key or password it may carry.
+func TestUnusableURLNotShown(t *testing.T) {
+	for _, url := range []string{
+		"ftp://x.example/graphql?api_key=s3cret",
+		"http://x example/graphql?api_key=s3cret",
+		"http://user:s3cret@/graphql",
+		"http://user:s3cret@x example/graphql",
+	} {
+		log := &syncbuf.Buffer{}
+		c := failingClient(t, url, log)
+		ri := telemetry.NewRequestInfo("req-1")
+		ctx := telemetry.WithRequestInfo(context.Background(), ri)
+		_, err := c.Fetch(ctx, "a", &executor.Request{Body: []byte(`{"query":"{ a }"}`)})
+		f := ri.Fetches()
+		if err == nil || len(f) != 1 || f[0].Failure == nil {
+			t.Fatalf("%s: want a failed fetch, got %v %+v", url, err, f)
+		}
+		if strings.Contains(err.Error(), "s3cret") || strings.Contains(f[0].Failure.Error, "s3cret") || strings.Contains(log.String(), "s3cret") {
+			t.Errorf("%s: the secret was shown:\nmessage %s\ncause %s\nlog %s", url, err, f[0].Failure.Error, log.String())
+		}
+		if !strings.Contains(f[0].Failure.Error, "subgraph URL") {
+			t.Errorf("%s: the cause does not say the URL is at fault: %s", url, f[0].Failure.Error)
+		}
 	}
 }
 

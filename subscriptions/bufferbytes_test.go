@@ -5,20 +5,18 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/fedgate/gateway/internal/testsys"
 	"github.com/fedgate/gateway/subscriptions"
 )
 
 // smallWindowClient is an HTTP client whose connections have a 4 KiB
 // receive buffer: what it does not read stays in the gateway.
 func smallWindowClient() *http.Client {
-	d := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-	}}
+	d := &net.Dialer{Control: testsys.ReceiveBuffer(4096)}
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 }
 

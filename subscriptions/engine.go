@@ -323,6 +323,8 @@ type subscription struct {
 	client string
 	op     string
 	sink   sink
+	// respond is Prepared.Respond: the response hooks of s's events.
+	respond func(ctx context.Context, event []byte) (out, errs []byte)
 	// held is the bytes of variables s holds (Options.MaxVariableBytesPerClient).
 	held   int64
 	start  time.Time
@@ -394,7 +396,7 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 			return nil, refusal(http.StatusConflict, CodeSchemaChanged, "the supergraph was reloaded: "+why)
 		}
 	}
-	s := &subscription{e: e, client: id.Client, op: p.OperationName, sink: sk, held: held, start: now}
+	s := &subscription{e: e, client: id.Client, op: p.OperationName, sink: sk, respond: p.Respond, held: held, start: now}
 	g := e.groups[key]
 	fresh := g == nil
 	if fresh {
@@ -402,6 +404,9 @@ func (e *Engine) start(id Identity, p *Prepared, sk sink, init json.RawMessage) 
 		e.groups[key] = g
 	}
 	s.g = g
+	if s.respond != nil {
+		g.each.Store(true)
+	}
 	g.members[s] = struct{}{}
 	g.version++
 	e.subs[s] = struct{}{}
@@ -653,6 +658,9 @@ type group struct {
 	// members and version (counting their changes) are guarded by e.mu.
 	members map[*subscription]struct{}
 	version int
+	// each is set once a member has response hooks (Prepared.Respond):
+	// the events then go to each member as its hooks leave them.
+	each atomic.Bool
 	// cached are the members by connection at cachedVersion (fanout.go).
 	cached        *fanTargets
 	cachedVersion int
@@ -817,7 +825,12 @@ func (g *group) run() {
 			counts.in.Add(1)
 			body := g.complete(ev.payload)
 			g.e.Timings.Complete.observe(time.Since(ev.at))
-			g.fanOut(body, &fanTrace{t: &g.e.Timings, arrived: ev.at}, counts)
+			tr := &fanTrace{t: &g.e.Timings, arrived: ev.at}
+			if g.each.Load() {
+				g.fanOutEach(body, tr, counts)
+			} else {
+				g.fanOut(body, tr, counts)
+			}
 		}
 		if ended {
 			errs, reason := g.endErrors(endErr)

@@ -1,7 +1,9 @@
 package subscriptions
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
@@ -103,6 +105,82 @@ func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 	job.wg.Add(1)
 	fanTask{job: job, hi: min(fanChunk, len(t.conns))}.run()
 	job.wg.Wait()
+}
+
+// respondAtOnce bounds the response hooks of one event that run at once
+// (fanOutEach): a coprocessor exchange each, which its connection pool
+// (coprocessor.max_idle_conns, 64 by default) serves in parallel.
+const respondAtOnce = 64
+
+// fanOutEach delivers body to each of the group's subscriptions as its
+// response hooks (Prepared.Respond) leave it: they run per subscriber,
+// with its own hook state, up to respondAtOnce at a time, and the event
+// is framed per subscriber once all have run, so each subscriber's events
+// stay in order. Before, they ran one after another on the group's
+// goroutine: every event waited for the sum of its subscribers' hooks (a
+// coprocessor exchange each), so a few hundred subscribers of one
+// subscription, an attacker's included, made its events late by seconds,
+// and its pending events then ended it for everyone (max_pending). A
+// subscription whose hooks answer errors ends with them; a panic in its
+// hooks answers that event with INTERNAL_SERVER_ERROR, and the
+// subscription goes on.
+func (g *group) fanOutEach(body []byte, tr *fanTrace, counts *eventCounts) {
+	members := g.snapshot()
+	tr.left.Store(int64(len(members)))
+	type answer struct{ out, errs []byte }
+	answers := make([]answer, len(members))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, respondAtOnce)
+	for i, s := range members {
+		if s.respond == nil || s.ended.Load() {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			out, errs := g.respondFor(s, body)
+			answers[i] = answer{out, errs}
+		}()
+	}
+	wg.Wait()
+	for i, s := range members {
+		if s.ended.Load() {
+			tr.written(1, false)
+			continue
+		}
+		out := body
+		if s.respond != nil {
+			if answers[i].errs != nil {
+				tr.written(1, false)
+				s.finish(answers[i].errs, "ended by a response hook")
+				continue
+			}
+			out = answers[i].out
+		}
+		if ws, ok := s.sink.(*wsSub); ok {
+			ws.c.eventSent.Store(true)
+		}
+		if !s.sink.next(out, tr) {
+			g.slow(s, tr)
+			continue
+		}
+		s.events.Add(1)
+		g.e.Stats.EventsOut.Add(1)
+		counts.out.Add(1)
+	}
+}
+
+// respondFor runs s's response hooks on an event; a panic there costs
+// the event (eventFailed), as one completing it does.
+func (g *group) respondFor(s *subscription, body []byte) (out, errs []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.e.opts.Logger.Error("panic in a response hook of a subscription event", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out, errs = eventFailed, nil
+		}
+	}()
+	return s.respond(g.ctx, body)
 }
 
 // slow ends s, whose client did not take the event tr follows.

@@ -110,4 +110,13 @@ type Prepared struct {
 	// authorization grants, plan): subscriptions with equal keys,
 	// variables and headers share each event's completion.
 	Key string
+	// Respond, when set, runs on each completed event of this
+	// subscription before it is sent (the gateway's response hooks, with
+	// this subscriber's hook state): out replaces the event, and errs,
+	// when not nil (a JSON list of GraphQL errors), ends the subscription
+	// with those errors instead. ctx ends when the event's group of
+	// subscriptions stops. It runs once per subscriber and event, for up
+	// to 64 subscribers of one event at once (each on a goroutine of its
+	// own), and the next event waits until it ran for every subscriber.
+	Respond func(ctx context.Context, event []byte) (out, errs []byte)
 }

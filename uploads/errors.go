@@ -21,6 +21,9 @@ const (
 	CodeBatch          = "UPLOAD_BATCH_NOT_SUPPORTED" // 400: operations is an array
 	CodeRequestTimeout = "REQUEST_TIMEOUT"            // 408: the body stalled or took too long
 	CodeSpoolFull      = "UPLOAD_SPOOL_FULL"          // 503: the process's spool budget (max_spool_bytes) is spent
+	// 429: the client holds its share of the spool budget (three
+	// quarters) while other clients upload.
+	CodeSpoolClientLimit = "UPLOAD_SPOOL_CLIENT_LIMIT"
 )
 
 // IsUploadError reports an error of this package: a refusal of the

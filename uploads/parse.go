@@ -40,8 +40,10 @@ type Upload struct {
 	mr   *multipart.Reader
 	// total counts the file bytes read (under body).
 	total int64
-	// spool is the process's spool budget (nil: none).
-	spool *SpoolBudget
+	// spool is the process's spool budget (nil: none), client who the
+	// request's spool counts against in it.
+	spool  *SpoolBudget
+	client string
 
 	mu  sync.Mutex
 	err error // the first failure (Err)
@@ -74,13 +76,17 @@ type ParseOptions struct {
 	// Spool is the spool budget shared by the process's uploads
 	// (NewSpoolBudget of Config.MaxSpoolBytes); nil is none.
 	Spool *SpoolBudget
+	// Client is who the request's spool counts against in Spool (the
+	// client the rate limits count).
+	Client string
 }
 
 // Parse reads the operations and map parts of a multipart request whose
 // body is body and boundary boundary, the first two parts in that order
 // (spec). The files are left in body for the fetches that send them.
 func Parse(body io.Reader, boundary string, cfg Config, opts ParseOptions) (*Upload, error) {
-	u := &Upload{cfg: cfg, byName: map[string]*file{}, mr: multipart.NewReader(body, boundary), spool: opts.Spool}
+	u := &Upload{cfg: cfg, byName: map[string]*file{}, mr: multipart.NewReader(body, boundary), spool: opts.Spool,
+		client: opts.Client}
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
 	u.nonce = hex.EncodeToString(nonce[:])

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fedgate/gateway/internal/reqerr"
 )
@@ -213,5 +214,93 @@ func TestSpoolBudgetNone(t *testing.T) {
 	}
 	if !strings.HasPrefix(CodeSpoolFull, "UPLOAD_") {
 		t.Fatal("CodeSpoolFull must be an upload error (its status kept for every media type)")
+	}
+}
+
+// TestSpoolClientShare: while another client uses the spool (holds some
+// of it, or tried to take from it within othersWindow), one client's
+// uploads hold at most three quarters of max_spool_bytes: past it they
+// are refused with 429 UPLOAD_SPOOL_CLIENT_LIMIT, and the others find the
+// rest free of it. A client alone may take all of it. Without the share
+// one address's uploads took every byte and the others got 503.
+func TestSpoolClientShare(t *testing.T) {
+	const size, files = 64 << 10, 8 // the budget holds 8 files, the share 6
+	body, boundary, _ := spoolBody(t, size)
+	for _, tc := range []struct {
+		name string
+		// other is what client b did before a's uploads: "" nothing,
+		// "holds" spooled a file it still holds, "tried Ns ago" tried to
+		// take from the spool N seconds ago and holds nothing.
+		other string
+		// want is how many of a's 8 uploads spool; b's next upload
+		// spools when wantB.
+		want  int
+		wantB bool
+	}{
+		{name: "alone", want: files},
+		{name: "another client holds some", other: "holds", want: 6, wantB: true},
+		{name: "another client tried 5s ago", other: "tried 5s ago", want: 6, wantB: true},
+		{name: "another client tried 11s ago", other: "tried 11s ago", want: files},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Unix(1e9, 0)
+			budget := NewSpoolBudget(files * size)
+			budget.now = func() time.Time { return now }
+			var held []*Upload
+			defer func() {
+				for _, u := range held {
+					_ = u.Close()
+				}
+				if !whole(budget) {
+					t.Error("the spool budget is not whole once every request is closed")
+				}
+			}()
+			spool := func(client string) error {
+				u, err := Parse(bytes.NewReader(body), boundary, testConfig(), ParseOptions{MaxOperations: 1 << 20, Spool: budget, Client: client})
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, u)
+				spoolModes[0].spool(u)
+				return u.Err()
+			}
+			switch tc.other {
+			case "holds":
+				if err := spool("b"); err != nil {
+					t.Fatal(err)
+				}
+			case "tried 5s ago", "tried 11s ago":
+				ago, _ := time.ParseDuration(strings.Fields(tc.other)[1])
+				now = now.Add(-ago)
+				if err := budget.take("b", 1); err != nil {
+					t.Fatal(err)
+				}
+				budget.give("b", 1)
+				now = now.Add(ago)
+			}
+			got := 0
+			for i := range files {
+				err := spool("a")
+				if err == nil {
+					got++
+					continue
+				}
+				want, status := CodeSpoolClientLimit, http.StatusTooManyRequests
+				if tc.want == files {
+					want, status = CodeSpoolFull, http.StatusServiceUnavailable
+				}
+				if code(err) != want || reqerr.Status(err) != status {
+					t.Errorf("upload %d of a: %v (%s, %d), want %s %d", i, err, code(err), reqerr.Status(err), want, status)
+				}
+			}
+			if got != tc.want {
+				t.Errorf("%d of a's %d uploads spooled, want %d", got, files, tc.want)
+			}
+			if tc.wantB {
+				if err := spool("b"); err != nil {
+					t.Errorf("b's upload beside a's: %v, want it spooled", err)
+				}
+			}
+		})
 	}
 }

@@ -55,6 +55,9 @@ import (
 //	                      the references without @defer
 //	DIFFTEST_WIDE=0       1: some Float, ID and custom scalar literals are
 //	                      integers beyond 64 bits (opgen.Options.Wide)
+//	DIFFTEST_OPTIONAL=0   1: nullable variables without a default in non-null
+//	                      arguments and input fields that have a default,
+//	                      left out, sent null or a value (opgen.Options.Optional)
 //	DIFFTEST_GRAPHGEN=    random graphs of internal/graphgen, composed by
 //	                      schema/compose: a count K (seeds 1..K), a range
 //	                      A-B or a comma list of seeds; graphs gen<SEED>
@@ -572,6 +575,7 @@ func differential(t *testing.T, mode string, n int, which string) {
 	genOpts := genOptions(t, env("DIFFTEST_OPGEN", ""))
 	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
 	genOpts.Wide = env("DIFFTEST_WIDE", "0") == "1"
+	genOpts.Optional = env("DIFFTEST_OPTIONAL", "0") == "1"
 	var corpus []string
 	if mode == "1" {
 		corpus = mutateCorpus(t)

@@ -1,8 +1,9 @@
 // The playground in headless Chromium against `gateway demo`: the page
 // loads without console errors and without a request to another origin,
 // the docs explorer lists the demo types, a federated query shows its data,
-// and the plan panel shows the fetches to every subgraph. Saves
-// screenshots to out/browser-test/.
+// and the plan panel shows the fetches to every subgraph. The browser talks
+// to the gateway through a loopback proxy (endproxy.mjs) that can hold back
+// the end of a multipart answer. Saves screenshots to out/browser-test/.
 //
 // Usage: node browser.mjs [path/to/gateway]   (default ../../bin/gateway)
 // CHROMIUM=/path/to/chromium overrides /usr/bin/chromium.
@@ -10,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { startEndProxy } from './endproxy.mjs';
 import { startGateway } from './gateway.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -34,7 +36,9 @@ const check = (ok, what) => {
 
 mkdirSync(outDir, { recursive: true });
 const userDataDir = mkdtempSync(join(tmpdir(), 'fedgate-chromium-'));
-const gw = await startGateway(bin);
+const gateway = await startGateway(bin);
+// The page's origin: the proxy in front of the gateway.
+const gw = await startEndProxy(gateway.url);
 let context;
 try {
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -78,12 +82,8 @@ try {
     const body = r.postData() || '';
     const op = (/"operationName":"(\w+)"/.exec(body) || /(?:query|mutation|subscription) (\w+)/.exec(body) || [])[1] || '';
     if (op === 'Live' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
-    // The @defer query's stream: GraphiQL stops reading once a payload
-    // says hasNext false, and the playground then aborts the fetch; when
-    // the closing delimiter or the end of the body has not arrived by
-    // then, Chromium reports the finished stream as aborted (seen once
-    // in CI on a loaded machine). The parts are checked below.
-    if (op === 'Deferred' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    // The stream the proxy never ends: the playground gives up on it.
+    if (op === 'DeferredNeverEnds' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
     failed.push(`${r.url()} ${op}: ${r.failure()?.errorText}`);
   });
 
@@ -201,7 +201,11 @@ try {
   // A query with @defer runs as multipart/mixed: the result pane merges
   // the parts as they arrive, and the plan panel shows the Defer split
   // and counts the parts. The subscription is stopped first (the run
-  // button is its stop button meanwhile).
+  // button is its stop button meanwhile). The proxy holds back the close
+  // delimiter and the end of the body: the run ends with the payload
+  // that says hasNext false all the same, and the playground reads the
+  // rest when it comes rather than aborting a finished stream (which
+  // Chromium reports as a failed request).
   await page.getByRole('button', { name: /stop query/i }).click();
   await page.getByRole('button', { name: /execute query/i }).waitFor();
   await editor.click();
@@ -209,6 +213,7 @@ try {
   await page.keyboard.press('Delete');
   await page.keyboard.insertText('query Deferred { topProducts(first: 2) { upc name ... @defer(label: "stock") { inStock } } }');
   const deferred = page.waitForResponse((r) => /Deferred/.test(r.request().postData() || ''));
+  gw.hold();
   await page.getByRole('button', { name: /execute query/i }).click();
   const dr = await deferred;
   check(/^multipart\/mixed/.test(dr.headers()['content-type'] || '') && /deferSpec=20220824/.test(dr.request().headers()['accept'] || ''),
@@ -217,12 +222,39 @@ try {
   const merged = (await result.innerText()).replace(/\s+/g, ' ');
   check(/"Table"/.test(merged) && /"inStock": (true|false)/.test(merged), 'the result pane shows the primary data with the deferred inStock merged in');
   check(!/"incremental"/.test(merged) && !/"hasNext"/.test(merged), 'the result pane shows merged data, not the raw payloads');
+  const runDone = await page.getByRole('button', { name: /execute query/i }).waitFor({ timeout: 5000 }).then(() => true, () => false);
+  check(runDone, 'the run ends with the last payload, before the body ends (the run button is back)');
+  gw.release();
+  const finished = await Promise.race([dr.finished(), new Promise((r) => setTimeout(r, 10000, new Error('not finished within 10 s')))]);
+  check(finished === null, `the @defer stream ends as the gateway ends it, not aborted (${finished?.message || 'finished'})`);
   await page.getByRole('button', { name: /query plan/i }).click();
   const parts = page.getByTestId('plan-parts');
   await parts.getByText(/complete/).waitFor();
   check(/2 parts received, complete/.test(await parts.innerText()), `the plan panel counts the parts (${(await parts.innerText()).trim()})`);
   check(/Defer \{/.test(await page.getByTestId('plan-tree').innerText()), 'the plan panel shows the Defer split');
   await page.screenshot({ path: join(outDir, 'defer.png') });
+
+  // A stream whose end never comes (a hostile or broken server): the run
+  // still ends with its last payload, and the playground reads on for a
+  // bounded time only, then aborts the fetch (the proxy sees the client
+  // leave), so no connection is left open.
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText('query DeferredNeverEnds { topProducts(first: 1) { upc ... @defer { name } } }');
+  gw.hold();
+  const neverEnds = page.waitForResponse((r) => /DeferredNeverEnds/.test(r.request().postData() || ''));
+  await page.getByRole('button', { name: /execute query/i }).click();
+  await neverEnds;
+  // The last payload shown: the deferred name in, the last query's inStock gone.
+  const lastShown = async () => /"name"/.test(await result.innerText()) && !/"inStock"/.test(await result.innerText());
+  for (let i = 0; i < 100 && !(await lastShown()); i++) await new Promise((r) => setTimeout(r, 100));
+  check(await lastShown(), 'a stream that never ends shows its last payload');
+  const ended = Date.now();
+  while (gw.cut() === 0 && Date.now() - ended < 15000) await new Promise((r) => setTimeout(r, 100));
+  const gaveUp = Date.now() - ended;
+  check(gw.cut() === 1 && gaveUp >= 2000 && gaveUp < 10000, `a stream that never ends is aborted after the playground's bound (${gw.cut()} cut after ${gaveUp} ms; the bound is 3 s)`);
+  gw.release();
 
   // The editors' language services run in the bundle's workers.
   for (const worker of ['editor.worker', 'graphql.worker', 'json.worker']) {
@@ -248,7 +280,8 @@ try {
   } catch {}
 } finally {
   await context?.close().catch(() => {});
-  await gw.stop();
+  await gw.close();
+  await gateway.stop();
   rmSync(userDataDir, { recursive: true, force: true });
   clearTimeout(deadline);
 }

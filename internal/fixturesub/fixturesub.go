@@ -406,7 +406,17 @@ func (e *execution) field(o *object, c *collected) {
 	if fd == nil || t == nil || !e.defines(t, f.Name) {
 		panic(requestError(fmt.Sprintf("Cannot query field %q on type %q.", f.Name, o.typ)))
 	}
-	args := e.arguments(f, fd, t.Fields[f.Name].Graphs[e.graph])
+	args, argErr := e.arguments(f, fd, t.Fields[f.Name].Graphs[e.graph])
+	if argErr != "" {
+		// A field error, as graphql-js raises it coercing the arguments:
+		// the field is null, and a non-null one makes its parent null.
+		e.errs = append(e.errs, map[string]any{"message": argErr, "path": append([]any{}, e.path...)})
+		if fd.Type.NonNull {
+			panic(nonNullError{})
+		}
+		e.out = append(e.out, "null"...)
+		return
+	}
 	if e.plant != nil {
 		if raw, ok := e.plant(o.typ, f.Name, args); ok {
 			e.out = append(e.out, raw...)
@@ -463,8 +473,13 @@ func (e *execution) defines(t *schema.Type, name string) bool {
 }
 
 // arguments returns the canonical JSON of the field's argument values,
-// defaults applied and nulls dropped.
-func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition, fg *schema.FieldInGraph) string {
+// defaults applied and nulls dropped, or the message of the field error
+// coercing them raises: a variable sent null in a non-null position (an
+// argument, an input object field or a list item) that a nullable
+// variable may take because the position has a default (spec 5.8.5, 6.4.1
+// CoerceArgumentValues, 3.10). A variable left out of an input object
+// value leaves the field out, so that its default applies (3.10).
+func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition, fg *schema.FieldInGraph) (string, string) {
 	vals := map[string]any{}
 	defs := fd.Arguments
 	if fg != nil {
@@ -476,10 +491,13 @@ func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition, fg *schema.
 	for _, ad := range defs {
 		var v any
 		if a := f.Arguments.ForName(ad.Name); a != nil {
+			if e.nullInNonNull(a.Value, ad.Type) {
+				return "", fmt.Sprintf("Argument %q of type %q has a null where a non-null value is due.", ad.Name, ad.Type.String())
+			}
 			var err error
 			// Int literals beyond 64 bits are valid Float, ID and custom
 			// scalar values (read as graphql-js reads them).
-			if v, err = wideint.LiteralValue(a.Value, ad.Type, e.sg.Full, e.vars); err != nil {
+			if v, err = wideint.LiteralValue(e.withoutMissing(a.Value), ad.Type, e.sg.Full, e.vars); err != nil {
 				panic(requestError(fmt.Sprintf("argument %q: %v", ad.Name, err)))
 			}
 			if a.Value.Kind == ast.Variable {
@@ -491,14 +509,64 @@ func (e *execution) arguments(f *ast.Field, fd *ast.FieldDefinition, fg *schema.
 			v, _ = ad.DefaultValue.Value(nil)
 		}
 		if v != nil {
-			vals[ad.Name] = e.coerce(normalize(v), ad.Type, 0)
+			vals[ad.Name] = e.coerce(normalizeInput(v), ad.Type, 0)
 		}
 	}
 	if len(vals) == 0 {
-		return ""
+		return "", ""
 	}
 	b, _ := json.Marshal(vals)
-	return string(b)
+	return string(b), ""
+}
+
+// nullInNonNull reports whether v, a value of type typ, holds a variable
+// the request sent as null in a non-null position.
+func (e *execution) nullInNonNull(v *ast.Value, typ *ast.Type) bool {
+	if v == nil || typ == nil {
+		return false
+	}
+	switch v.Kind {
+	case ast.Variable:
+		x, sent := e.vars[v.Raw]
+		return sent && x == nil && typ.NonNull
+	case ast.ListValue:
+		for _, c := range v.Children {
+			if typ.Elem != nil && e.nullInNonNull(c.Value, typ.Elem) {
+				return true
+			}
+		}
+	case ast.ObjectValue:
+		def := e.sg.Full.Types[typ.NamedType]
+		if def == nil || def.Kind != ast.InputObject {
+			return false
+		}
+		for _, c := range v.Children {
+			if fd := def.Fields.ForName(c.Name); fd != nil && e.nullInNonNull(c.Value, fd.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withoutMissing returns v without the input object fields whose value is
+// a variable the request did not send (in a list, such a variable is an
+// item null, as graphql-js coerces it).
+func (e *execution) withoutMissing(v *ast.Value) *ast.Value {
+	if v == nil || (v.Kind != ast.ObjectValue && v.Kind != ast.ListValue) {
+		return v
+	}
+	out := *v
+	out.Children = nil
+	for _, c := range v.Children {
+		if v.Kind == ast.ObjectValue && c.Value != nil && c.Value.Kind == ast.Variable {
+			if _, sent := e.vars[c.Value.Raw]; !sent {
+				continue
+			}
+		}
+		out.Children = append(out.Children, &ast.ChildValue{Name: c.Name, Value: e.withoutMissing(c.Value), Position: c.Position})
+	}
+	return &out
 }
 
 // coerce applies input coercion (spec 3.5, 3.11) to an argument value of
@@ -536,9 +604,11 @@ func (e *execution) coerce(v any, t *ast.Type, depth int) any {
 		fv, ok := obj[fd.Name]
 		if !ok && fd.DefaultValue != nil {
 			fv, _ = fd.DefaultValue.Value(nil)
-			fv = normalize(fv)
+			fv, ok = normalizeInput(fv), true
 		}
-		if fv != nil {
+		if ok {
+			// An explicit null is null, not the field's default
+			// (spec 3.10, input coercion).
 			out[fd.Name] = e.coerce(fv, fd.Type, depth+1)
 		}
 	}
@@ -579,6 +649,27 @@ func normalize(v any) any {
 		return out
 	}
 	return v
+}
+
+// normalizeInput is normalize for an argument value: an input object
+// field given null keeps it, apart from a field left out (which takes its
+// default).
+func normalizeInput(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = normalizeInput(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, y := range x {
+			out[k] = normalizeInput(y)
+		}
+		return out
+	}
+	return normalize(v)
 }
 
 // requiredInputs is the canonical JSON of the representation's values for

@@ -401,3 +401,49 @@ func TestPlantedAnswers(t *testing.T) {
 		t.Errorf("planted answer %s, without the plant %s", got, plain)
 	}
 }
+
+// TestOptionalVariables: a nullable variable in a non-null position that
+// has a default (spec 5.8.5) takes the default when the request leaves it
+// out, also in an input object value (3.10), and raises a field error at
+// the field when sent null (6.4.1), which a non-null field propagates, as
+// a graphql-js subgraph answers.
+func TestOptionalVariables(t *testing.T) {
+	hs := handlers(t, "../../testdata/compose/input_coercion/supergraph.graphql")
+	cases := []struct {
+		name, query, same string
+		vars              map[string]any
+		errorPath         string
+	}{
+		{name: "argument left out", query: `query($s: Int) { echo(strict: $s) }`, same: `{ echo(strict: 4) }`},
+		{name: "argument sent", query: `query($s: Int) { echo(strict: $s) }`, vars: map[string]any{"s": 3}, same: `{ echo(strict: 3) }`},
+		{name: "argument sent null", query: `query($s: Int) { echo(strict: $s) }`, vars: map[string]any{"s": nil}, errorPath: `["echo"]`},
+		{name: "variable default null", query: `query($s: Int = null) { echo(strict: $s) }`, errorPath: `["echo"]`},
+		{name: "input field left out", query: `query($d: Int) { echo(filter: {inner: {depth: $d}}) }`, same: `{ echo(filter: {inner: {depth: 1}}) }`},
+		{name: "input field sent null", query: `query($d: Int) { echo(filter: {inner: {depth: $d}}) }`, vars: map[string]any{"d": nil}, errorPath: `["echo"]`},
+		{name: "nullable input field left out", query: `query($z: Int) { echo(filter: {size: $z}) }`, same: `{ echo(filter: {}) }`},
+		{name: "nullable input field sent null", query: `query($z: Int) { echo(filter: {size: $z}) }`, vars: map[string]any{"z": nil}, same: `{ echo(filter: {size: null}) }`},
+		{name: "list item left out", query: `query($x: Int) { echo(list: [1, $x]) }`, same: `{ echo(list: [1, null]) }`},
+	}
+	for _, c := range cases {
+		got := post(t, hs["a"], c.query, c.vars)
+		if c.errorPath != "" {
+			if !strings.Contains(got, `"data":{"echo":null}`) || !strings.Contains(got, `"path":`+c.errorPath) {
+				t.Errorf("%s: %s answers %s, want echo null with an error at %s", c.name, c.query, got, c.errorPath)
+			}
+			continue
+		}
+		if want := post(t, hs["a"], c.same, nil); got != want || strings.Contains(got, "errors") {
+			t.Errorf("%s: %s answers %s, %s answers %s", c.name, c.query, got, c.same, want)
+		}
+	}
+	// A default and its absence differ, so the cases above show something.
+	if post(t, hs["a"], `{ echo(filter: {size: null}) }`, nil) == post(t, hs["a"], `{ echo(filter: {}) }`, nil) {
+		t.Error("size null and size left out (default 3) answer alike: the test shows nothing")
+	}
+	// Through an entity fetch, a non-null field's error nulls the entity.
+	reps := map[string]any{"r": []any{map[string]any{"__typename": "Thing", "id": "1"}}, "s": nil}
+	got := post(t, hs["b"], `query($r: [_Any!]!, $s: Float) { _entities(representations: $r) { ... on Thing { score(scale: $s) } } }`, reps)
+	if !strings.Contains(got, `"_entities":[{"score":null}]`) || !strings.Contains(got, `"path":["_entities",0,"score"]`) {
+		t.Errorf("score(scale: null) through _entities answers %s", got)
+	}
+}

@@ -9,14 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/fedgate/gateway"
 	"github.com/fedgate/gateway/internal/difftest"
 	"github.com/fedgate/gateway/internal/mutate"
 	"github.com/fedgate/gateway/internal/opgen"
 	"github.com/fedgate/gateway/schema"
+	"github.com/fedgate/gateway/validate"
 )
 
 func demo(t *testing.T) *schema.Supergraph {
@@ -421,6 +424,11 @@ func TestEquivalentDefer(t *testing.T) {
 		if err := mutate.Validate(sg.API, op); err != nil {
 			t.Fatalf("seed %d: %v\n%s", seed, err, op.Query)
 		}
+		// The gateway refuses a @defer label given twice (a rewrite
+		// copying a labelled @defer, as "twice" does, would repeat it).
+		if _, errs := gqlparser.LoadQueryWithRules(sg.API, op.Query, labelRules); len(errs) > 0 {
+			t.Fatalf("seed %d: %v\n%s", seed, errs, op.Query)
+		}
 		if strings.Count(op.Query, "@defer") > strings.Count(base.Query, "@defer") {
 			deferred++
 		}
@@ -429,3 +437,6 @@ func TestEquivalentDefer(t *testing.T) {
 		t.Errorf("%d of 200 rewrites add a @defer, want at least 20", deferred)
 	}
 }
+
+// labelRules hold the @defer label rule alone.
+var labelRules = rules.NewRules(validate.DeferStreamLabelRule)

@@ -350,6 +350,10 @@ type literalSite struct {
 	value *ast.Value
 	typ   *ast.Type
 	set   func(*ast.Value)
+	// defaulted: the position (an argument or input object field) has a
+	// default of its own, so a nullable variable may stand in it even
+	// when its type is non-null (spec 5.8.5).
+	defaulted bool
 }
 
 // toVariable moves a literal argument (or a value inside a list or input
@@ -357,7 +361,10 @@ type literalSite struct {
 // another allowed one (non-null for a nullable position, nullable with a
 // default for a non-null one), with or without the literal as its
 // default, sent the value, not sent, sent one item for a list, or
-// (rarely) sent null over a default.
+// (rarely) sent null over a default. A non-null position with a default
+// of its own sometimes takes a nullable variable without a default
+// (spec 5.8.5): sent the value, or, unless the rewrite must keep the
+// answer, left out (the position's default) or sent null (a field error).
 func toVariable(m *rewrite) bool {
 	var cands []literalSite
 	for _, fs := range m.fields {
@@ -370,7 +377,11 @@ func toVariable(m *rewrite) bool {
 				continue
 			}
 			a := a
+			n := len(cands)
 			cands = m.literals(cands, a.Value, def.Type, func(v *ast.Value) { a.Value = v })
+			if n < len(cands) && def.DefaultValue != nil {
+				cands[n].defaulted = true
+			}
 		}
 	}
 	if len(cands) == 0 {
@@ -384,6 +395,20 @@ func toVariable(m *rewrite) bool {
 	name := m.fresh("v")
 	typ := copyType(c.typ)
 	def := &ast.VariableDefinition{Variable: name, Type: typ}
+	if c.defaulted && typ.NonNull && m.r.IntN(3) == 0 {
+		// Drawn only at such positions, so rewrites elsewhere stay
+		// those of a seed before this case was added.
+		typ.NonNull = false
+		switch k := m.r.IntN(3); {
+		case k == 0 || m.preserve:
+			m.vars[name] = val
+		case k == 1:
+			m.vars[name] = nil
+		}
+		m.op.VariableDefinitions = append(m.op.VariableDefinitions, def)
+		c.set(&ast.Value{Kind: ast.Variable, Raw: name})
+		return true
+	}
 	k := m.r.IntN(12)
 	if m.preserve && k == 11 {
 		k = 0 // no null over the default
@@ -451,7 +476,11 @@ func (m *rewrite) literals(cands []literalSite, v *ast.Value, typ *ast.Type, set
 		for _, c := range v.Children {
 			if fd := def.Fields.ForName(c.Name); fd != nil {
 				c := c
+				n := len(cands)
 				cands = m.literals(cands, c.Value, fd.Type, func(x *ast.Value) { c.Value = x })
+				if n < len(cands) && fd.DefaultValue != nil {
+					cands[n].defaulted = true
+				}
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/fedgate/gateway/internal/wideint"
+	"github.com/fedgate/gateway/validate"
 )
 
 // wideDigits is an integer beyond 64 bits: a valid Float (spec 3.5.2),
@@ -60,7 +61,9 @@ func (s *gen) wideJSON(def *ast.Definition) (any, bool) {
 
 // Rules are the validation rules generated documents satisfy: gqlparser's
 // with the gateway's reading of Int literals beyond 64 bits (valid Float,
-// ID and custom scalar values, wideint.Rule). The generator writes no Int
+// ID and custom scalar values, wideint.Rule) and its @defer label rule
+// (validate.DeferStreamLabelRule: a rewrite copying a labelled @defer
+// would repeat its label). The generator writes no Int
 // literal beyond 32 bits in an Int position, which the gateway refuses
 // (limits.IntRangeRule; limits' tests use this package, so it does not
 // import limits).
@@ -69,6 +72,7 @@ func Rules() *rules.Rules {
 	r.RemoveRule(rules.ValuesOfCorrectTypeRule.Name)
 	w := wideint.Rule(rules.ValuesOfCorrectTypeRule)
 	r.AddRule(w.Name, w.RuleFunc)
+	r.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
 	return r
 }
 

@@ -53,3 +53,23 @@ func TestLoopbackAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileRate: allocations are sampled for heap profiles only when
+// something can read them: the profiling listener, or a GODEBUG
+// memprofilerate the operator set (its rate is the runtime's, kept).
+func TestProfileRate(t *testing.T) {
+	const runtimeRate = 512 * 1024
+	for _, c := range []struct {
+		name, debugListen, godebug string
+		want                       int
+	}{
+		{"no listener", "", "", 0},
+		{"no listener, other GODEBUG settings", "", "gctrace=1,madvdontneed=1", 0},
+		{"listener", "127.0.0.1:6060", "", runtimeRate},
+		{"GODEBUG memprofilerate", "", "gctrace=1,memprofilerate=1", runtimeRate},
+	} {
+		if got := profileRate(c.debugListen, c.godebug, runtimeRate); got != c.want {
+			t.Errorf("%s: profileRate = %d, want %d", c.name, got, c.want)
+		}
+	}
+}

@@ -319,6 +319,7 @@ func run(ctx context.Context, cfg config.Config, sg *schema.Supergraph, override
 	defer signal.Stop(hup)
 	setMemoryLimit(cfg)
 	raiseMemoryLimit(cfg.Subscriptions)
+	setProfileRate(cfg)
 	p := &gatewayProcess{cfg: cfg}
 	var err error
 	if p.tel, err = telemetry.New(ctx, cfg.Telemetry, telemetry.Options{}); err != nil {

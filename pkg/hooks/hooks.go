@@ -42,9 +42,11 @@ const (
 	// SubgraphResponse: the subgraph's answer; Header its response
 	// headers (read them; changes are not sent anywhere).
 	SubgraphResponse Stage = "SubgraphResponse"
-	// ExecutionResponse: the operation's answer, with its Status.
+	// ExecutionResponse: the operation's answer, with its Status; also
+	// each part of a @defer answer and each event of a subscription (per
+	// subscriber), with Status 200.
 	ExecutionResponse Stage = "ExecutionResponse"
-	// SupergraphResponse: the operation's answer, with its Status.
+	// SupergraphResponse: as ExecutionResponse, after it.
 	SupergraphResponse Stage = "SupergraphResponse"
 	// RouterResponse: the HTTP response before it is written. Header is
 	// the response headers to the client, which the hook may change.

@@ -62,8 +62,18 @@ function hasDefer(op) {
 // result pane shows the primary part first and merges each deferred part
 // when it comes (GraphiQL merges payloads with hasNext). The plan comes in
 // the first payload's extensions; the plan panel counts the parts.
+//
+// A payload with hasNext false ends the run at once (GraphiQL's run
+// button comes back), and what is left of the body (the close delimiter)
+// is read to its end in the background for up to DRAIN_MS, so that a
+// stream that finished is not aborted (Chromium reports an aborted fetch
+// as failed, net::ERR_ABORTED): the fetch is aborted only when the run is
+// stopped before its last payload or the body does not end in time.
 async function* incremental(params, opts) {
   const abort = new AbortController();
+  let reader;
+  let ended = false; // the body was read to its end
+  let last = false; // a payload said hasNext false
   try {
     const res = await fetch(ENDPOINT, {
       method: 'POST',
@@ -81,6 +91,7 @@ async function* incremental(params, opts) {
     const boundary = /boundary="?([^";]+)"?/i.exec(type);
     if (!type.startsWith('multipart/mixed') || !boundary) {
       const text = await res.text();
+      ended = true;
       let body;
       try {
         body = JSON.parse(text);
@@ -91,12 +102,15 @@ async function* incremental(params, opts) {
       return;
     }
     const delimiter = `\r\n--${boundary[1]}`;
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     let parts = 0;
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) {
+        ended = true;
+        return;
+      }
       buf += value;
       for (;;) {
         const start = buf.indexOf(delimiter);
@@ -109,11 +123,39 @@ async function* incremental(params, opts) {
         if (body < 0) continue;
         parts++;
         const payload = JSON.parse(part.slice(body + 4));
+        last = payload.hasNext === false;
         yield parts === 1 ? takePlan(payload, params, res.status, parts) : (countPart(parts, payload.hasNext), payload);
+        if (last) return;
       }
     }
   } finally {
-    abort.abort();
+    // The drain goes on after the run has ended: GraphiQL's for await
+    // would otherwise wait for it.
+    if (last && !ended) drain(reader, DRAIN_MS).then((done) => done || abort.abort());
+    else if (!ended) abort.abort();
+  }
+}
+
+// DRAIN_MS bounds how long the rest of a finished multipart body is read.
+const DRAIN_MS = 30000;
+
+// drain reads a stream to its end and reports whether it ended within ms;
+// a read that fails (the connection broke) counts as not ended.
+async function drain(reader, ms) {
+  let timer;
+  const expired = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms, 'expired');
+  });
+  try {
+    for (;;) {
+      const r = await Promise.race([reader.read(), expired]);
+      if (r === 'expired') return false;
+      if (r.done) return true;
+    }
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -9,8 +9,12 @@
 // the request head and body in one system call, parses the answer's head
 // in place when it is whole in the read buffer and plain (HTTP/1.1, one
 // Content-Length, nothing unusual: head.go) and with http.ReadResponse
-// otherwise, and returns the connection to its pool once the body is read. It serves the subgraph client's POSTs of in-memory bodies only;
-// streamed bodies and health checks keep using net/http.
+// otherwise, and returns the connection to its pool once the body is read.
+// On a plain TCP connection in recent use the request is written from
+// within the wait for its answer, not before a read that would find
+// nothing yet (sock_unix.go). It serves the subgraph client's POSTs of
+// in-memory bodies only; streamed bodies and health checks keep using
+// net/http.
 //
 // What the Transport does for such requests, a Pool does too: a deadline
 // from the context and cancellation by it, a bound on the answer's header

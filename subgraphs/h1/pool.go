@@ -65,24 +65,29 @@ const FreeAnswerBytes = 64 << 10
 // Options.AnswerBudget.
 var ErrAnswerBudget = errors.New("h1: too many large answers are being read at once")
 
-// heldReader takes what it reads past free from budget.
-type heldReader struct {
-	r      io.Reader
-	budget Budget
-	free   int64
-	taken  int64
+// HeldReader reads from R and takes what it reads past its first Free
+// bytes from Budget as it arrives (Taken so far); a read whose bytes do
+// not fit fails with ErrAnswerBudget. The pool reads its answers so; a
+// caller reading an answer some other way (a streamed upload's, through
+// net/http) holds it to the same budget. Its owner gives Taken back once
+// done with the bytes.
+type HeldReader struct {
+	R      io.Reader
+	Budget Budget
+	Free   int64
+	Taken  int64
 }
 
-func (h *heldReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if over := int64(n) - h.free; over > 0 {
-		h.free = 0
-		if !h.budget.Take(over) {
+func (h *HeldReader) Read(p []byte) (int, error) {
+	n, err := h.R.Read(p)
+	if over := int64(n) - h.Free; over > 0 {
+		h.Free = 0
+		if !h.Budget.Take(over) {
 			return 0, ErrAnswerBudget
 		}
-		h.taken += over
+		h.Taken += over
 	} else {
-		h.free -= int64(n)
+		h.Free -= int64(n)
 	}
 	return n, err
 }
@@ -194,6 +199,19 @@ type conn struct {
 	// raw is the TCP socket under nc, for the liveness check.
 	raw  syscall.RawConn
 	peek peeker
+	// sock reads a plain TCP nc and writes each request with the first
+	// read of its answer; nil for TLS (and where it is not built).
+	sock *sock
+	// recent says the connection was reused after less than checkIdle
+	// idle: only then does sock write the request. Waiting for the
+	// answer without reading first does not notice bytes that arrived
+	// before the wait when no more follow: a server that half-closed an
+	// idle connection and reads on (the read found the end of stream at
+	// once, and a query was sent again on a new connection; servers close
+	// idle connections after seconds), or one that speaks first on a new
+	// connection and then stops (a hostile one: the read found its bytes
+	// at once).
+	recent bool
 	// lim bounds what the next header read takes from nc.
 	lim limitReader
 	br  *bufio.Reader
@@ -201,7 +219,7 @@ type conn struct {
 	// less per exchange than io.LimitReader).
 	body io.LimitedReader
 	// held counts body's bytes against Options.AnswerBudget.
-	held heldReader
+	held HeldReader
 	// framed reads the body of an answer whose head readPlainHead read.
 	framed lengthReader
 	// head is the request head being written, kept for its capacity.
@@ -349,9 +367,14 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	c.lim.n = p.opts.MaxHeaderBytes
 	c.head = appendHead(append(c.head[:0], p.head...), header, len(body), gz)
 	if len(c.head)+len(body) <= 16<<10 {
-		// One write, one segment for the usual small request.
+		// One write, one segment for the usual small request; made by
+		// the first read of the answer where sock can (see sock).
 		c.head = append(c.head, body...)
-		_, err = c.nc.Write(c.head)
+		if c.sock != nil && c.recent {
+			c.sock.pending, c.sock.writeErr = c.head, nil
+		} else {
+			_, err = c.nc.Write(c.head)
+		}
 	} else {
 		bufs := net.Buffers{c.head, body}
 		_, err = bufs.WriteTo(c.nc)
@@ -360,6 +383,9 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 		return Response{}, false, fmt.Errorf("h1: writing the request: %w", err)
 	}
 	resp, length, closing, rbody, err := p.readHead(c)
+	if c.sock != nil && c.sock.writeErr != nil {
+		return Response{}, false, fmt.Errorf("h1: writing the request: %w", c.sock.writeErr)
+	}
 	if err != nil {
 		return Response{}, false, err
 	}
@@ -391,10 +417,10 @@ func (p *Pool) exchange(c *conn, header http.Header, body []byte, dst *bytes.Buf
 	if p.opts.AnswerBudget == nil {
 		_, err = dst.ReadFrom(&c.body)
 	} else {
-		c.held = heldReader{r: &c.body, budget: p.opts.AnswerBudget, free: FreeAnswerBytes}
+		c.held = HeldReader{R: &c.body, Budget: p.opts.AnswerBudget, Free: FreeAnswerBytes}
 		_, err = dst.ReadFrom(&c.held)
-		c.held.r = nil
-		resp.Held = c.held.taken
+		c.held.R = nil
+		resp.Held = c.held.Taken
 	}
 	c.body.R = nil
 	if err == nil && int64(dst.Len()-start) > limit {
@@ -561,6 +587,7 @@ func (p *Pool) get(ctx context.Context, deadline time.Time, skipCheck bool) (c *
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		idle := now.Sub(c.idleSince)
+		c.recent = idle < checkIdle
 		if skipCheck && !c.suspect && idle < min(checkIdle, p.opts.IdleTimeout) {
 			return c, true, nil
 		}
@@ -669,6 +696,11 @@ func (p *Pool) dial(ctx context.Context) (*conn, error) {
 		c.nc = tc
 	}
 	c.lim.r = c.nc
+	if p.tls == nil {
+		if c.sock = newSock(nc); c.sock != nil {
+			c.lim.r = c.sock
+		}
+	}
 	c.br = bufio.NewReaderSize(&c.lim, 4<<10)
 	nc = c.nc
 	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) }

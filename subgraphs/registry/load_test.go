@@ -7,11 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fedgate/gateway/internal/hammer"
 	"github.com/fedgate/gateway/subgraphs/registry"
 )
 
@@ -35,29 +35,18 @@ func TestSwapsUnderLoad(t *testing.T) {
 	var requests, failures, newer atomic.Int64
 	var firstFailure atomic.Value
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	httpClient := &http.Client{Timeout: 10 * time.Second}
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				requests.Add(1)
-				isNew, err := checkResponse(httpClient, in.gql, body)
-				if err != nil {
-					failures.Add(1)
-					firstFailure.CompareAndSwap(nil, err.Error())
-				} else if isNew {
-					newer.Add(1)
-				}
-			}
-		}()
-	}
+	wait := hammer.Run(clients, stop, func(int) bool {
+		requests.Add(1)
+		isNew, err := checkResponse(httpClient, in.gql, body)
+		if err != nil {
+			failures.Add(1)
+			firstFailure.CompareAndSwap(nil, err.Error())
+		} else if isNew {
+			newer.Add(1)
+		}
+		return true
+	})
 	start := time.Now()
 	for i := 0; i < 50; i++ {
 		var out registry.Outcome
@@ -69,13 +58,13 @@ func TestSwapsUnderLoad(t *testing.T) {
 		}
 		if code != 200 || !out.Published {
 			close(stop)
-			wg.Wait()
+			wait()
 			t.Fatalf("change %d: %d %+v", i, code, out)
 		}
 	}
 	elapsed := time.Since(start)
 	close(stop)
-	wg.Wait()
+	wait()
 	t.Logf("50 publishes/rollbacks in %v under %d clients: %d requests (%d saw the published version, the rest the rolled-back one), %d failed",
 		elapsed.Round(time.Millisecond), clients, requests.Load(), newer.Load(), failures.Load())
 	if failures.Load() > 0 {
