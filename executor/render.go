@@ -175,7 +175,18 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	if fields == nil && sel.Abstract {
 		if typename != "" && typename != sel.Type {
 			// A runtime type the client schema does not have at this
-			// position (inaccessible, or not a member): null.
+			// position (inaccessible, or not a member): null, with a
+			// field error as for a leaf value the schema lacks (the
+			// spec's "must raise a field error"; at a non-null position
+			// the null propagates, and without the error the response
+			// had a null nothing explains). The type is not named: it
+			// may be one the supergraph hides.
+			if r.untracked {
+				r.redo = true
+				return buf, false
+			}
+			r.nullErrors = append(r.nullErrors, &Error{Message: "Invalid __typename found for object of type " + sel.Type + ".",
+				Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
 			return buf, false
 		}
 		if len(sel.ByType) > 0 {

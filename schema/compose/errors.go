@@ -44,7 +44,15 @@ func (l Errors) Codes() []string {
 }
 
 // errorList collects errors while composing.
-type errorList struct{ list Errors }
+type errorList struct {
+	list Errors
+	// seen holds the code and message of each error of list, for add's
+	// dedupe in constant time (a hostile subgraph can make one error per
+	// field); seenN is how many errors of list it holds, so errors
+	// appended to list directly are taken in on the next add.
+	seen  map[string]bool
+	seenN int
+}
 
 // add records an error. A non-empty subgraph prefixes the message with
 // "[subgraph] " as Apollo does.
@@ -53,12 +61,19 @@ func (l *errorList) add(code, subgraph, coordinate, format string, args ...any) 
 	if subgraph != "" {
 		msg = "[" + subgraph + "] " + msg
 	}
-	for _, e := range l.list {
-		if e.Code == code && e.Message == msg {
-			return
+	if l.seen == nil || l.seenN != len(l.list) {
+		l.seen = make(map[string]bool, len(l.list)+1)
+		for _, e := range l.list {
+			l.seen[e.Code+"\x00"+e.Message] = true
 		}
 	}
+	key := code + "\x00" + msg
+	if l.seen[key] {
+		return
+	}
+	l.seen[key] = true
 	l.list = append(l.list, &Error{Code: code, Subgraph: subgraph, Coordinate: coordinate, Message: msg})
+	l.seenN = len(l.list)
 }
 
 func (l *errorList) empty() bool { return len(l.list) == 0 }
