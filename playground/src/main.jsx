@@ -137,7 +137,7 @@ async function* incremental(params, opts) {
 }
 
 // DRAIN_MS bounds how long the rest of a finished multipart body is read.
-const DRAIN_MS = 30000;
+const DRAIN_MS = 3000;
 
 // drain reads a stream to its end and reports whether it ended within ms;
 // a read that fails (the connection broke) counts as not ended.
