@@ -78,6 +78,16 @@ func newDataKeys(op *Operation) *dataKeys { return &dataKeys{op: op} }
 func (d *dataKeys) index() {
 	d.clientKeys = map[string][]*Field{}
 	d.claimed = map[string]string{}
+	eachClientField(d.op.Selection, nil, func(_ *TypeFields, f *Field) {
+		d.clientKeys[f.ResponseKey] = append(d.clientKeys[f.ResponseKey], f)
+	})
+}
+
+// eachClientField walks the selection sets below root depth first, each
+// set once (the operation may share one): onType (if not nil) sees each
+// type's part of a set, then onField each of its fields before the
+// field's own selection is walked.
+func eachClientField(root *SelectionSet, onType func(*TypeFields), onField func(*TypeFields, *Field)) {
 	seen := map[*SelectionSet]bool{}
 	var walk func(s *SelectionSet)
 	walk = func(s *SelectionSet) {
@@ -86,13 +96,16 @@ func (d *dataKeys) index() {
 		}
 		seen[s] = true
 		for _, tf := range s.ByType {
+			if onType != nil {
+				onType(tf)
+			}
 			for _, f := range tf.Fields {
-				d.clientKeys[f.ResponseKey] = append(d.clientKeys[f.ResponseKey], f)
+				onField(tf, f)
 				walk(f.Selection)
 			}
 		}
 	}
-	walk(d.op.Selection)
+	walk(root)
 }
 
 // indexTypes counts the client's selection sets per type and those that
@@ -101,22 +114,9 @@ func (d *dataKeys) index() {
 func (d *dataKeys) indexTypes() {
 	d.typeSets = map[string]int{}
 	d.keyedSets = map[[2]string]int{}
-	seen := map[*SelectionSet]bool{}
-	var walk func(s *SelectionSet)
-	walk = func(s *SelectionSet) {
-		if s == nil || seen[s] {
-			return
-		}
-		seen[s] = true
-		for _, tf := range s.ByType {
-			d.typeSets[tf.Type]++
-			for _, f := range tf.Fields {
-				d.keyedSets[[2]string{tf.Type, f.ResponseKey}]++
-				walk(f.Selection)
-			}
-		}
-	}
-	walk(d.op.Selection)
+	eachClientField(d.op.Selection, func(tf *TypeFields) { d.typeSets[tf.Type]++ }, func(tf *TypeFields, f *Field) {
+		d.keyedSets[[2]string{tf.Type, f.ResponseKey}]++
+	})
 }
 
 // clientUses reports whether the client uses the response key name for a

@@ -81,13 +81,7 @@ func (g *group) fanOut(body []byte, tr *fanTrace, counts *eventCounts) {
 			tr.written(1, false)
 			continue
 		}
-		if !s.sink.next(body, tr) {
-			g.slow(s, tr)
-			continue
-		}
-		s.events.Add(1)
-		g.e.Stats.EventsOut.Add(1)
-		counts.out.Add(1)
+		g.send(s, body, tr, counts)
 	}
 	if len(t.conns) == 0 {
 		return
@@ -172,14 +166,20 @@ func (g *group) fanOutEach(body []byte, tr *fanTrace, counts *eventCounts) {
 		if ws, ok := s.sink.(*wsSub); ok {
 			ws.c.eventSent.Store(true)
 		}
-		if !s.sink.next(out, tr) {
-			g.slow(s, tr)
-			continue
-		}
-		s.events.Add(1)
-		g.e.Stats.EventsOut.Add(1)
-		counts.out.Add(1)
+		g.send(s, out, tr, counts)
 	}
+}
+
+// send hands an event's message to s's sink and counts it; a client that
+// does not take it is ended as slow.
+func (g *group) send(s *subscription, msg []byte, tr *fanTrace, counts *eventCounts) {
+	if !s.sink.next(msg, tr) {
+		g.slow(s, tr)
+		return
+	}
+	s.events.Add(1)
+	g.e.Stats.EventsOut.Add(1)
+	counts.out.Add(1)
 }
 
 // respondFor runs s's response hooks on an event; a panic there costs
