@@ -368,10 +368,12 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	out, status := s.answer(ctx, &a, meta)
 	if err := uploadError(ctx); err != nil {
 		// A file over a limit or a stalled body: no subgraph got the
-		// file whole, and the client hears why.
+		// file whole, and the client hears why, at once. The rest of the
+		// body is not read: net/http would first wait for up to 256 KiB
+		// more of it (a client that stalls: until the body's deadline),
+		// so the connection closes after the answer.
+		h.Set("Connection", "close")
 		switch reqerr.Status(err) {
-		case http.StatusRequestTimeout:
-			h.Set("Connection", "close")
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests: // the spool budget, or the client's share, is spent
 			h.Set("Retry-After", s.retryAfter())
 		}

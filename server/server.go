@@ -370,7 +370,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	limits.CapRuleErrors(vrules, limits.MaxValidationErrors)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
-		spool:        uploads.NewSpoolBudget(opts.Uploads.MaxSpoolBytes),
+		spool:        uploads.NewSpoolBudget(opts.Uploads.MaxSpoolBytes, opts.Uploads.MaxTotalBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()
 	s.slots = newClientSlots(opts.HTTP.MaxInflightPerClient)
