@@ -554,7 +554,9 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 				set = append(set, sel)
 			}
 		case fragDepth < s.fragNesting && abstract && roll < 45, fragDepth < s.fragNesting && !abstract && roll < 15:
-			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
+			if sel := s.narrowed(t, depth, sc, fragDepth); sel != nil {
+				set = append(set, sel)
+			} else if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
 				set = append(set, sel)
 			}
 		case roll >= 96 && depth == 1 && t == s.schema.Query:

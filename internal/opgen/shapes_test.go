@@ -15,7 +15,9 @@ import (
 // running one among them, sent its own values); variable conditions on key
 // fields and @requires inputs, on fields leading to an entity and on
 // __typename; one field under three or more response keys in one
-// selection set. Without Shapes no fragment with variables is shared by
+// selection set; inline fragments nested so that the inner one's type
+// condition overlaps the outer one's but not the enclosing field's type.
+// Without Shapes no fragment with variables is shared by
 // operations (the generator spread one only in the operation that made it).
 func TestShapesConstructs(t *testing.T) {
 	for _, shapes := range []bool{false, true} {
@@ -84,12 +86,14 @@ func TestShapesConstructs(t *testing.T) {
 					}
 				}
 				keys(o.SelectionSet)
+				seen["fragment that narrows to nothing"] += neverApplies(g.sg.API, o.SelectionSet, nil)
 			}
 		})
 		if !shapes {
 			if n := seen["fragment with variables in several operations"]; n > 0 {
 				t.Fatalf("Shapes off: %d fragments with variables shared by operations", n)
 			}
+			t.Logf("without Shapes: %v", seen)
 			continue
 		}
 		for k, least := range map[string]int{
@@ -99,6 +103,7 @@ func TestShapesConstructs(t *testing.T) {
 			"variable condition on a key or @requires input": 30,
 			"variable condition on an entity-crossing field": 30,
 			"one field under three keys or more":             30,
+			"fragment that narrows to nothing":               30,
 		} {
 			if seen[k] < least {
 				t.Errorf("%d of %q, want %d or more (all: %v)", seen[k], k, least, seen)
@@ -173,4 +178,41 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// neverApplies counts the inline fragments under set whose type condition
+// no object of the position can satisfy: possible holds the object types
+// the position's objects may be (nil at an operation's root: any).
+func neverApplies(schema *ast.Schema, set ast.SelectionSet, possible map[string]bool) int {
+	n := 0
+	for _, sel := range set {
+		switch x := sel.(type) {
+		case *ast.Field:
+			if x.Definition == nil || len(x.SelectionSet) == 0 {
+				continue
+			}
+			own := map[string]bool{}
+			for _, p := range schema.GetPossibleTypes(schema.Types[x.Definition.Type.Name()]) {
+				own[p.Name] = true
+			}
+			n += neverApplies(schema, x.SelectionSet, own)
+		case *ast.InlineFragment:
+			if x.TypeCondition == "" {
+				n += neverApplies(schema, x.SelectionSet, possible)
+				continue
+			}
+			narrowed := map[string]bool{}
+			for _, p := range schema.GetPossibleTypes(schema.Types[x.TypeCondition]) {
+				if possible == nil || possible[p.Name] {
+					narrowed[p.Name] = true
+				}
+			}
+			if len(narrowed) == 0 {
+				n++
+				continue
+			}
+			n += neverApplies(schema, x.SelectionSet, narrowed)
+		}
+	}
+	return n
 }
