@@ -58,6 +58,9 @@ import (
 //	DIFFTEST_OPTIONAL=0   1: nullable variables without a default in non-null
 //	                      arguments and input fields that have a default,
 //	                      left out, sent null or a value (opgen.Options.Optional)
+//	DIFFTEST_ROUTING=0    1: fixture subgraphs answer the leaves of fields several
+//	                      subgraphs resolve with values of their own, so which
+//	                      subgraph a plan asks shows (fixturesub.WithRouting)
 //	DIFFTEST_SHAPES=0     1: fragments with variables shared by operations, variable
 //	                      conditions on key, @requires and entity fields and on
 //	                      __typename, a field under 3-4 keys (opgen.Options.Shapes)
@@ -302,6 +305,9 @@ func start(t *testing.T, src graphSource, opts ...fixturesub.Option) (*started, 
 		opts = append(opts, fixturesub.WithErrors())
 	case "2":
 		opts = append(opts, fixturesub.WithNonNullErrors())
+	}
+	if env("DIFFTEST_ROUTING", "0") == "1" {
+		opts = append(opts, fixturesub.WithRouting())
 	}
 	handlers := fixturesub.Handlers(sg, opts...)
 	if src.demo {

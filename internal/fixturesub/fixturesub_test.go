@@ -447,3 +447,29 @@ func TestOptionalVariables(t *testing.T) {
 		t.Errorf("score(scale: null) through _entities answers %s", got)
 	}
 }
+
+// TestRoutingSetsSharedLeavesApart: with WithRouting the two subgraphs
+// that both resolve Viewer.locale (a value type in both) answer it with
+// values of their own, so an answer shows which one a gateway asked, and
+// a field of one subgraph answers as without the option. Without it both
+// answer alike.
+func TestRoutingSetsSharedLeavesApart(t *testing.T) {
+	const file = "../../testdata/supergraphs/shareable_root.graphql"
+	q := `{ viewer { locale } }`
+	plain := handlers(t, file)
+	if a, b := post(t, plain["notify"], q, nil), post(t, plain["prefs"], q, nil); a != b {
+		t.Fatalf("without WithRouting the subgraphs differ: %s / %s", a, b)
+	}
+	routed := handlers(t, file, fixturesub.WithRouting())
+	a, b := post(t, routed["notify"], q, nil), post(t, routed["prefs"], q, nil)
+	if a == b {
+		t.Fatalf("with WithRouting both subgraphs answer %s", a)
+	}
+	if again := post(t, routed["notify"], q, nil); again != a {
+		t.Fatalf("not deterministic: %s / %s", a, again)
+	}
+	own := `{ viewer { unread } }`
+	if x, y := post(t, plain["notify"], own, nil), post(t, routed["notify"], own, nil); x != y {
+		t.Fatalf("a field of one subgraph changed with WithRouting: %s / %s", x, y)
+	}
+}
