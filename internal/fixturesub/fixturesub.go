@@ -491,6 +491,10 @@ func (e *execution) sharedLeaf(t *schema.Type, fd *ast.FieldDefinition) bool {
 		return n > 1
 	}
 	for _, fg := range f.Graphs {
+		if fg.OverrideLabel != "" {
+			// Progressive @override: each request draws its subgraph.
+			return false
+		}
 		if !fg.External {
 			n++
 		}
