@@ -61,6 +61,9 @@ import (
 //	DIFFTEST_ROUTING=0    1: fixture subgraphs answer the leaves of fields several
 //	                      subgraphs resolve with values of their own, so which
 //	                      subgraph a plan asks shows (fixturesub.WithRouting)
+//	DIFFTEST_MISSING=0    1: fixture subgraphs answer null, without an error, for the
+//	                      _entities representations of one entity in seven
+//	                      (fixturesub.WithMissingEntities)
 //	DIFFTEST_SHAPES=0     1: fragments with variables shared by operations, variable
 //	                      conditions on key, @requires and entity fields and on
 //	                      __typename, a field under 3-4 keys (opgen.Options.Shapes)
@@ -305,6 +308,9 @@ func start(t *testing.T, src graphSource, opts ...fixturesub.Option) (*started, 
 		opts = append(opts, fixturesub.WithErrors())
 	case "2":
 		opts = append(opts, fixturesub.WithNonNullErrors())
+	}
+	if env("DIFFTEST_MISSING", "0") == "1" {
+		opts = append(opts, fixturesub.WithMissingEntities())
 	}
 	if env("DIFFTEST_ROUTING", "0") == "1" {
 		opts = append(opts, fixturesub.WithRouting())

@@ -72,6 +72,15 @@ func WithAnswers(plant Planted) Option { return func(s *subgraph) { s.plant = pl
 // answer unless one route cannot be right).
 func WithRouting() Option { return func(s *subgraph) { s.routing = true } }
 
+// WithMissingEntities makes every subgraph answer null, without an error,
+// for the _entities representations of about one entity in seven (by its
+// key), as a subgraph answers a reference to an entity it does not know
+// (a reference resolver returning null). Root fields still return those
+// entities, so gateways must complete the fields such an entity fetch
+// would have given: null for a nullable field, the null propagated with
+// an error for a non-null one.
+func WithMissingEntities() Option { return func(s *subgraph) { s.missing = true } }
+
 // Handlers returns one HTTP handler per subgraph of sg, by subgraph name.
 // Each serves GraphQL POST requests on any path.
 func Handlers(sg *schema.Supergraph, opts ...Option) map[string]http.Handler {
@@ -143,6 +152,8 @@ type subgraph struct {
 	plant Planted
 	// routing: WithRouting.
 	routing bool
+	// missing: WithMissingEntities.
+	missing bool
 }
 
 // nonNullError unwinds a failed non-null value to the nearest nullable
@@ -965,6 +976,10 @@ func (e *execution) entities(f *ast.Field, c *collected) {
 			panic(requestError(fmt.Sprintf("representation %d: no entity type %q in this subgraph", i, tn)))
 		}
 		n := identity(e.keyPart(tn, rep))
+		if e.missing && n%7 == 3 {
+			e.out = append(e.out, "null"...)
+			continue
+		}
 		typ := tn
 		if tg := t.Graphs[e.graph]; t.Kind != ast.Object && !tg.InterfaceObject {
 			possible := e.possible(t)
