@@ -8,7 +8,6 @@ import (
 	"github.com/fedgate/gateway/telemetry"
 	"log/slog"
 	"net/http"
-	goruntime "runtime"
 	rtrace "runtime/trace"
 	"strconv"
 	"strings"
@@ -467,21 +466,12 @@ func (s *Server) reserve(ctx context.Context, entry *planEntry) (reservation, *r
 	return reservation{w: w, client: client}, nil
 }
 
-// unreserve gives back what reserve took. When executions wait for the
-// budget, it then yields the processor: the execution just admitted was
-// made runnable on this P, and would otherwise wait until the releasing
-// request had written its answer and net/http had ended the request (185
-// to 390 µs on average under the harness's load, a tenth of a slot's time;
-// docs/bench.md, session 17).
+// unreserve gives back what reserve took.
 func (s *Server) unreserve(r reservation) {
 	if r.w > 0 {
-		waiting := s.budgetWaiters.Load() > 0
 		s.budget.Release(r.w)
 		if r.client != "" {
 			s.budgetHeld.release(r.client, r.w)
-		}
-		if waiting {
-			goruntime.Gosched()
 		}
 	}
 }
