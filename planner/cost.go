@@ -164,20 +164,7 @@ func (b *builder) costFields(sc costScope, graph, typ string, fields []*Field, p
 			if fg := b.fieldIn(graph, typ, f.Name); fg != nil && len(fg.Requires) > 0 {
 				total++
 			}
-			c := b.fieldCost(sc, graph, typ, f, prov, depth)
-			if split := b.splitTargets(sc, graph, f, prov); len(split) > 0 && c < inf {
-				// A split's fetches start from this object, as the jumps
-				// of the fields beside f: one fetch per subgraph for all
-				// (graphgen seed 1861, session 17: { sharedUser15 { label
-				// stats5 { count max } } } counted c's plan, label and
-				// stats5's max both from a, two fetches, and chose b,
-				// where both references choose c).
-				c -= len(split)
-				for _, t := range split {
-					targets = appendString(targets, t)
-				}
-			}
-			total = sat(total + c)
+			total = sat(total + b.fieldCost(sc, graph, typ, f, prov, depth))
 			continue
 		}
 		best, bestGraph := inf, ""
@@ -239,17 +226,7 @@ func (b *builder) fieldCost(sc costScope, graph, typ string, f *Field, prov *pro
 	total, targets := b.splitCost(sc, graph, others, f.Selection, fprov, depth)
 	total = sat(total + len(targets))
 	b.fieldMemo[key] = total
-	if total < inf {
-		b.fieldSplit[key] = targets
-	}
 	return total
-}
-
-// splitTargets are the subgraphs fieldCost's estimate of f splits to (the
-// fetches that start from f's parent object, counted in its estimate),
-// none when graph answers f's whole selection.
-func (b *builder) splitTargets(sc costScope, graph string, f *Field, prov *provided) []string {
-	return b.fieldSplit[fieldKey{graph, f, sc.avoid.key(), prov}]
 }
 
 // splitCost estimates a sub-selection shared between graph and others:

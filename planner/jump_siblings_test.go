@@ -55,28 +55,3 @@ func askedOf(plan, subgraph, text string) bool {
 	}
 	return false
 }
-
-// TestSplitCountedWithSiblingJumps: a field whose selection is split
-// between its subgraph and others (a parent entity call) costs its
-// fetches once with the jumps of the fields beside it to the same
-// subgraph: both start from the same object (graphgen seed 1861, session
-// 17; testdata/compose/split_value_root: users in bare and counts, label
-// and stats' max only in ads, stats' count in counts and ads).
-func TestSplitCountedWithSiblingJumps(t *testing.T) {
-	cases := []struct {
-		query, root string
-		fetches     int
-	}{
-		// counts answers stats { count }; ads the rest: two fetches as
-		// with bare, and counts answers more itself.
-		{`{ users { label stats { count max } } }`, "counts", 2},
-		{`{ users { stats { count } } }`, "counts", 1},
-		{`{ users { stats { max } label } }`, "bare", 2},
-	}
-	for _, c := range cases {
-		p := composedPlan(t, "split_value_root", c.query)
-		if p.Fetches != c.fetches || !askedOf(p.String(), c.root, "users{") {
-			t.Errorf("%s: want %d fetches, users from %s:\n%s", c.query, c.fetches, c.root, p)
-		}
-	}
-}

@@ -113,7 +113,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 }
 
 func (p *Planner) newBuilder(op *Operation, opts Options) *builder {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, fieldSplit: map[fieldKey][]string{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph(), fieldSetCache: p.fieldSets}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph(), fieldSetCache: p.fieldSets}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
 		b.budget = DefaultBudget
@@ -128,12 +128,9 @@ type builder struct {
 	groups    []*group
 	memo      map[costKey]int
 	fieldMemo map[fieldKey]int
-	// fieldSplit holds, per fieldMemo entry estimated as a split, the
-	// subgraphs the split jumps to from the field's parent object.
-	fieldSplit map[fieldKey][]string
-	keyCache   map[*schema.Key][]*Field
-	keyProv    map[[2]string]*provided // keysProvided by graph and type
-	err        *Error
+	keyCache  map[*schema.Key][]*Field
+	keyProv   map[[2]string]*provided // keysProvided by graph and type
+	err       *Error
 	// keys gives the planner's own fields their data keys.
 	keys *dataKeys
 	// avoidSets memoizes avoiding.
