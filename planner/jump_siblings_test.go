@@ -55,3 +55,17 @@ func askedOf(plan, subgraph, text string) bool {
 	}
 	return false
 }
+
+// TestJumpCountsTheKeysFetches: between subgraphs that resolve a field a
+// jump must fetch, the fetches that get each one's key count: early needs
+// late's handle first (graphgen seed 1887, session 17: the first subgraph
+// was taken, a fetch more than both references' plans;
+// testdata/compose/jump_key_cost).
+func TestJumpCountsTheKeysFetches(t *testing.T) {
+	for _, q := range []string{`{ users { title } }`, `{ users { id title } }`, `{ users { ... on User { t: title } } }`} {
+		p := composedPlan(t, "jump_key_cost", q)
+		if p.Fetches != 2 || !askedOf(p.String(), "late", "title") {
+			t.Errorf("%s: want 2 fetches, title from late:\n%s", q, p)
+		}
+	}
+}

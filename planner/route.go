@@ -377,7 +377,12 @@ func (b *builder) jump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field,
 		// entity fetch (graphgen seed 1879: { topProduct19 { p3 { u6 { x }
 		// u8 } } }, u8 only in b and u6 in a, b and d, fetched u6 from a,
 		// one fetch more than both references, which ask b for both).
-		c := b.fieldCost(rc.cost, gid, typ, f, b.keysProvided(gid, typ), 0)
+		// The fetches that get the target's key count too, as in
+		// costFields (graphgen seed 1887, session 17: { topProduct25 {
+		// title } }, title in a, keyed by upc, and in e, keyed by id and
+		// loc, which the root subgraph d gives: a's jump needs e or b
+		// for the upc first, one fetch more than both references' e).
+		c := sat(b.fieldCost(rc.cost, gid, typ, f, b.keysProvided(gid, typ), 0) + b.keyCost(rc.cost, g.graph, gid, typ, 0, prov))
 		if c < bestCost || (c == bestCost && rc.siblings[gid] > rc.siblings[best]) {
 			best, bestCost = gid, c
 		}
