@@ -437,8 +437,18 @@ func (b *builder) siblingTargets(rc routeCtx, g *group, typ string, fields []*Fi
 	if t == nil || len(fields) < 2 {
 		return nil
 	}
-	var out map[string]int
 	leaving := 0
+	for _, f := range fields {
+		if f.Name != "__typename" && !b.resolvable(g.graph, typ, f.Name, prov) {
+			leaving++
+		}
+	}
+	if leaving < 2 {
+		// Most selections: no tie to break, nothing to allocate.
+		return nil
+	}
+	var out map[string]int
+	leaving = 0
 	for _, f := range fields {
 		if f.Name == "__typename" || b.resolvable(g.graph, typ, f.Name, prov) {
 			continue
