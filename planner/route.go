@@ -377,7 +377,12 @@ func (b *builder) jump(rc routeCtx, g *group, ts *typeSel, typ string, f *Field,
 		// entity fetch (graphgen seed 1879: { topProduct19 { p3 { u6 { x }
 		// u8 } } }, u8 only in b and u6 in a, b and d, fetched u6 from a,
 		// one fetch more than both references, which ask b for both).
-		c := b.fieldCost(rc.cost, gid, typ, f, b.keysProvided(gid, typ), 0)
+		// The fetches that get the target's key count too, as in
+		// costFields (graphgen seed 1887, session 17: { topProduct25 {
+		// title } }, title in a, keyed by upc, and in e, keyed by id and
+		// loc, which the root subgraph d gives: a's jump needs e or b
+		// for the upc first, one fetch more than both references' e).
+		c := sat(b.fieldCost(rc.cost, gid, typ, f, b.keysProvided(gid, typ), 0) + b.keyCost(rc.cost, g.graph, gid, typ, 0, prov))
 		if c < bestCost || (c == bestCost && rc.siblings[gid] > rc.siblings[best]) {
 			best, bestCost = gid, c
 		}
@@ -424,21 +429,39 @@ func (b *builder) jumpCandidates(rc routeCtx, g *group, t *schema.Type, f *Field
 }
 
 // siblingTargets counts, for the fields of typ that g's subgraph does not
-// resolve, how many of them each subgraph could answer through a jump from
-// g (nil when fewer than two fields leave g: no tie to break).
+// resolve (but those with a @requires), how many of them each subgraph
+// could answer through a jump from g (nil when fewer than two fields leave
+// g: no tie to break).
 func (b *builder) siblingTargets(rc routeCtx, g *group, typ string, fields []*Field, prov *provided) map[string]int {
 	t := b.sg.Types[typ]
 	if t == nil || len(fields) < 2 {
 		return nil
 	}
-	var out map[string]int
 	leaving := 0
+	for _, f := range fields {
+		if f.Name != "__typename" && !b.resolvable(g.graph, typ, f.Name, prov) {
+			leaving++
+		}
+	}
+	if leaving < 2 {
+		// Most selections: no tie to break, nothing to allocate.
+		return nil
+	}
+	var out map[string]int
+	leaving = 0
 	for _, f := range fields {
 		if f.Name == "__typename" || b.resolvable(g.graph, typ, f.Name, prov) {
 			continue
 		}
+		cands := b.jumpCandidates(rc, g, t, f, prov)
+		if b.requiresIn(cands, typ, f.Name) {
+			// Its fetch waits for the fetches of its @requires inputs,
+			// which the references' plans join the other fields to
+			// (graphgen seeds 1856 and 1865, session 17): not counted.
+			continue
+		}
 		leaving++
-		for _, gid := range b.jumpCandidates(rc, g, t, f, prov) {
+		for _, gid := range cands {
 			if out == nil {
 				out = map[string]int{}
 			}
@@ -449,6 +472,16 @@ func (b *builder) siblingTargets(rc routeCtx, g *group, typ string, fields []*Fi
 		return nil
 	}
 	return out
+}
+
+// requiresIn reports whether typ.field has a @requires in one of graphs.
+func (b *builder) requiresIn(graphs []string, typ, field string) bool {
+	for _, gid := range graphs {
+		if fg := b.fieldIn(gid, typ, field); fg != nil && len(fg.Requires) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // jumpTo places f in a fetch to target that starts from g's data: another
