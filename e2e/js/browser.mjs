@@ -210,7 +210,7 @@ try {
   await editor.click();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
-  await page.keyboard.insertText('query Deferred { topProducts(first: 2) { upc name ... @defer(label: \"stock\") { inStock } } }');
+  await page.keyboard.insertText('query Deferred { topProducts(first: 2) { upc name ... @defer(label: "stock") { inStock } } }');
   // The proxy sends the stream's end only when told (below, after the
   // checks); the playground's bound on reading it is set far beyond the
   // test's own deadline, so only the release can end it, however slowly

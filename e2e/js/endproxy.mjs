@@ -10,8 +10,9 @@
 //
 // It resolves to {origin, url, hold(), close()}. hold() returns a Held for
 // the next multipart answer:
-//   held.tail     resolves (with performance.now()) once everything but the
-//                 held-back end has been written to the client;
+//   held.tail     resolves once everything but the held-back end has been
+//                 written to the client, with tailAt: the performance.now()
+//                 taken just before the last of those bytes were written;
 //   held.release() sends the end;
 //   held.outcome  resolves to {delivered, tailAt, closedAt}: delivered is
 //                 true when the whole body was written before the client's
@@ -37,7 +38,7 @@ function newHeld() {
   held.outcome = new Promise((r) => (resolveOutcome = r));
   held.released = new Promise((r) => (resolveRelease = r));
   held.release = () => resolveRelease();
-  held.reachedTail = () => resolveTail((held.tailAt = performance.now()));
+  held.reachedTail = (at) => resolveTail((held.tailAt = at));
   held.finish = (delivered) => resolveOutcome({ delivered, tailAt: held.tailAt, closedAt: performance.now() });
   return held;
 }
@@ -72,8 +73,13 @@ export function startEndProxy(target) {
         }
         let tail = ''; // the last bytes of the body so far
         let heldBytes = null;
+        // When the last bytes before the held-back end were given to the
+        // socket, taken before the write: the client cannot have read
+        // them earlier.
+        let lastWriteAt = 0;
         up.on('data', (chunk) => {
           if (!held) return res.write(chunk);
+          lastWriteAt = performance.now();
           tail = (tail + chunk.toString('latin1')).slice(-CLOSE.length);
           if (tail === CLOSE && chunk.length >= CLOSE_TAIL) {
             res.write(chunk.subarray(0, chunk.length - CLOSE_TAIL));
@@ -86,7 +92,7 @@ export function startEndProxy(target) {
           if (held) {
             // Written to the socket (or the client already left).
             await new Promise((r) => (res.writableNeedDrain ? res.once('drain', r).once('close', r) : r()));
-            held.reachedTail();
+            held.reachedTail(lastWriteAt);
             await held.released;
           }
           if (res.destroyed) return;
