@@ -18,12 +18,14 @@ import (
 // that fails to parse or validate, or variables that do not coerce, are
 // 400; with application/json (asked for, or no Accept at all) the same
 // well-formed requests are 200 with the errors in the body. A request
-// that is not well-formed (no query) is 400 with either.
+// that is not well-formed (no query) is 400 with either. A client that
+// accepts multipart/mixed and no JSON type gets the first.
 func TestGraphQLOverHTTPStatus(t *testing.T) {
 	g := gatewaytest.Start(t)
 	const (
-		modern = "application/graphql-response+json"
-		legacy = "application/json"
+		modern    = "application/graphql-response+json"
+		legacy    = "application/json"
+		multipart = "multipart/mixed;deferSpec=20220824"
 	)
 	tests := []struct {
 		name     string
@@ -48,6 +50,17 @@ func TestGraphQLOverHTTPStatus(t *testing.T) {
 		{"no query, modern", modern, `{"variables":{}}`, 400, modern, "BAD_REQUEST"},
 		{"no query, legacy", legacy, `{"variables":{}}`, 400, legacy, "BAD_REQUEST"},
 		{"batch not enabled", legacy, `[{"query":"{ __typename }"}]`, 400, legacy, "BATCHING_NOT_ENABLED"},
+		// A client that accepts only multipart/mixed (incremental delivery)
+		// accepts neither JSON type: its errors are answered with the
+		// spec's own media type and status, not the legacy 200.
+		{"validation error, multipart only", multipart, `{"query":"{ nope }"}`, 400, modern, "GRAPHQL_VALIDATION_FAILED"},
+		{"validation error, multipart without deferSpec", "multipart/mixed", `{"query":"{ nope }"}`, 400, modern, "GRAPHQL_VALIDATION_FAILED"},
+		{"parse error, multipart only", multipart, `{"query":"{"}`, 400, modern, "GRAPHQL_PARSE_FAILED"},
+		{"variables, multipart only", multipart, `{"query":"query($n: Int) { topProducts(first: $n) { upc } }","variables":{"n":"x"}}`, 400, modern, "BAD_USER_INPUT"},
+		{"ok without @defer, multipart only", multipart, `{"query":"{ __typename }"}`, 200, modern, ""},
+		{"validation error, multipart and json", multipart + ", " + legacy, `{"query":"{ nope }"}`, 200, legacy, "GRAPHQL_VALIDATION_FAILED"},
+		{"validation error, multipart and */*", multipart + ", */*", `{"query":"{ nope }"}`, 200, legacy, "GRAPHQL_VALIDATION_FAILED"},
+		{"validation error, multipart, json refused", multipart + ", " + legacy + ";q=0", `{"query":"{ nope }"}`, 400, modern, "GRAPHQL_VALIDATION_FAILED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -504,9 +504,17 @@ func putBuffer(b []byte) {
 	responseBuffers.Put(&b)
 }
 
-// responseType is the Content-Type of the answer (request.ResponseType).
+// responseType is the Content-Type of the answer (request.ResponseType),
+// and application/graphql-response+json for a client whose Accept offers
+// multipart/mixed (incremental delivery) and no JSON type (not even
+// through */*): a one-body answer to it, such as the refusal of a document
+// that does not validate, is in the media type GraphQL over HTTP prefers
+// when it may choose (the client accepts neither), with that type's
+// statuses (400, not the legacy 200). Apollo Router and Hive Gateway
+// answer such a client 400 too, in a multipart body of one part.
 func responseType(accept string) string {
-	if request.ResponseType(accept) == request.GraphQLResponseJSON {
+	if request.ResponseType(accept) == request.GraphQLResponseJSON ||
+		acceptsIncremental(accept) && request.Quality(accept, request.JSON) == 0 {
 		return "application/graphql-response+json; charset=utf-8"
 	}
 	return "application/json; charset=utf-8"

@@ -8,7 +8,8 @@ import (
 // DeferStreamLabelRule is the incremental delivery draft's rule for the
 // label argument of @defer and @stream (graphql-js 17 names it
 // DeferStreamDirectiveLabelRule): a label is a static string, never a
-// variable, and no two of these directives in the document carry the same
+// variable or null (graphql-js 17 and Hive Gateway refuse `label: null`
+// though the argument's type is a nullable String), and no two of these directives in the document carry the same
 // label, since a client tells the parts of an answer apart by their label.
 // A directive in a fragment spread at several places is one directive:
 // the walker enters a fragment once per spread, so the rule remembers
@@ -26,7 +27,7 @@ var DeferStreamLabelRule = core.Rule{Name: "DeferStreamLabel", RuleFunc: func(ob
 			return
 		}
 		switch a.Value.Kind {
-		case ast.Variable:
+		case ast.Variable, ast.NullValue:
 			addError(core.Message(`Directive "%s"'s label argument must be a static string.`, d.Name), core.At(a.Value.Position))
 		case ast.StringValue, ast.BlockValue:
 			if first, dup := labels[a.Value.Raw]; dup {

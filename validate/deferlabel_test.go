@@ -27,7 +27,10 @@ func TestDeferStreamLabelRule(t *testing.T) {
 	}{
 		{"no label", `{ product { id ... @defer { name } ... @defer { price } } }`, nil},
 		{"distinct labels", `{ product { id ... @defer(label: "a") { name } ... @defer(label: "b") { price } } }`, nil},
-		{"null label", `{ product { id ... @defer(label: null) { name } ... @defer(label: null) { price } } }`, nil},
+		{"null label", `{ product { id ... @defer(label: null) { name } } }`,
+			[]string{`Directive "defer"'s label argument must be a static string. 1:34`}},
+		{"two null labels", `{ product { id ... @defer(label: null) { name } ... @defer(label: null) { price } } }`,
+			[]string{`Directive "defer"'s label argument must be a static string. 1:34`, `Directive "defer"'s label argument must be a static string. 1:67`}},
 		{"duplicate labels", `{ product { id ... @defer(label: "a") { name } ... @defer(label: "a") { price } } }`,
 			[]string{"Defer/Stream directive label argument must be unique. 1:21 1:53"}},
 		{"three alike", `{ product { ... @defer(label: "a") { id } ... @defer(label: "a") { name } ... @defer(label: "a") { price } } }`,

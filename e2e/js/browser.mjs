@@ -78,18 +78,13 @@ try {
   // A failed request is a problem, except the subscription stream the
   // test itself stops with the stop button (aborting a stream that is
   // still open is how a browser ends it); the operation name says which.
+  // The two held @defer streams are judged below, by the proxy's account
+  // of them (their requests are kept to tell them apart).
   context.on('requestfailed', (r) => {
     const body = r.postData() || '';
     const op = (/"operationName":"(\w+)"/.exec(body) || /(?:query|mutation|subscription) (\w+)/.exec(body) || [])[1] || '';
     if (op === 'Live' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
-    // The stream the proxy never ends: the playground gives up on it.
-    if (op === 'DeferredNeverEnds' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
-    // The @defer query whose end the proxy held back: the playground reads
-    // the rest of a finished body for 3 s only, and on a loaded machine the
-    // checks before the release can take longer (CI at 95bc5f4), so it may
-    // abort it. Its run has ended by then (checked below).
-    if (op === 'Deferred' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
-    failed.push(`${r.url()} ${op}: ${r.failure()?.errorText}`);
+    failed.push({ request: r, what: `${r.url()} ${op}: ${r.failure()?.errorText}` });
   });
 
   // The page, at / as a user opens it.
@@ -216,8 +211,13 @@ try {
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
   await page.keyboard.insertText('query Deferred { topProducts(first: 2) { upc name ... @defer(label: "stock") { inStock } } }');
+  // The proxy sends the stream's end only when told (below, after the
+  // checks); the playground's bound on reading it is set far beyond the
+  // test's own deadline, so only the release can end it, however slowly
+  // the machine runs the checks in between.
+  await page.evaluate(() => { globalThis.fedgateDrainMs = 600000; });
   const deferred = page.waitForResponse((r) => /Deferred/.test(r.request().postData() || ''));
-  gw.hold();
+  const held = gw.hold();
   await page.getByRole('button', { name: /execute query/i }).click();
   const dr = await deferred;
   check(/^multipart\/mixed/.test(dr.headers()['content-type'] || '') && /deferSpec=20220824/.test(dr.request().headers()['accept'] || ''),
@@ -226,9 +226,12 @@ try {
   const merged = (await result.innerText()).replace(/\s+/g, ' ');
   check(/"Table"/.test(merged) && /"inStock": (true|false)/.test(merged), 'the result pane shows the primary data with the deferred inStock merged in');
   check(!/"incremental"/.test(merged) && !/"hasNext"/.test(merged), 'the result pane shows merged data, not the raw payloads');
-  const runDone = await page.getByRole('button', { name: /execute query/i }).waitFor({ timeout: 5000 }).then(() => true, () => false);
+  await held.tail;
+  const runDone = await page.getByRole('button', { name: /execute query/i }).waitFor().then(() => true, () => false);
   check(runDone, 'the run ends with the last payload, before the body ends (the run button is back)');
-  gw.release();
+  held.release();
+  const deferredEnd = await held.outcome;
+  check(deferredEnd.delivered, 'the playground reads the end of a finished stream that comes after the run ended, not aborting it (the proxy wrote the whole body before the client left)');
   await page.getByRole('button', { name: /query plan/i }).click();
   const parts = page.getByTestId('plan-parts');
   await parts.getByText(/complete/).waitFor();
@@ -239,24 +242,29 @@ try {
   // A stream whose end never comes (a hostile or broken server): the run
   // still ends with its last payload, and the playground reads on for a
   // bounded time only, then aborts the fetch (the proxy sees the client
-  // leave), so no connection is left open.
+  // leave), so no connection is left open. The bound is set to 1 s for
+  // this run; the proxy's clock says how long after it wrote the last
+  // payload the client left, which cannot be less than the bound.
+  const BOUND = 1000;
   await editor.click();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
   await page.keyboard.insertText('query DeferredNeverEnds { topProducts(first: 1) { upc ... @defer { name } } }');
-  gw.hold();
+  await page.evaluate((ms) => { globalThis.fedgateDrainMs = ms; }, BOUND);
+  const never = gw.hold();
   const neverEnds = page.waitForResponse((r) => /DeferredNeverEnds/.test(r.request().postData() || ''));
   await page.getByRole('button', { name: /execute query/i }).click();
-  await neverEnds;
+  const nr = await neverEnds;
   // The last payload shown: the deferred name in, the last query's inStock gone.
   const lastShown = async () => /"name"/.test(await result.innerText()) && !/"inStock"/.test(await result.innerText());
-  for (let i = 0; i < 100 && !(await lastShown()); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const end = Date.now() + 20000; !(await lastShown()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
   check(await lastShown(), 'a stream that never ends shows its last payload');
-  const ended = Date.now();
-  while (gw.cut() === 0 && Date.now() - ended < 15000) await new Promise((r) => setTimeout(r, 100));
-  const gaveUp = Date.now() - ended;
-  check(gw.cut() === 1 && gaveUp >= 2000 && gaveUp < 10000, `a stream that never ends is aborted after the playground's bound (${gw.cut()} cut after ${gaveUp} ms; the bound is 3 s)`);
-  gw.release();
+  const neverEnd = await Promise.race([never.outcome, new Promise((r) => setTimeout(r, 60000, null))]);
+  const after = neverEnd ? Math.round(neverEnd.closedAt - neverEnd.tailAt) : -1;
+  check(neverEnd && !neverEnd.delivered && after >= BOUND,
+    `a stream that never ends is aborted after the playground's bound (${neverEnd ? `the client left ${after} ms after the last payload` : 'still open after 60 s'}; the bound is ${BOUND} ms)`);
+  never.release();
+  await page.evaluate(() => { delete globalThis.fedgateDrainMs; });
 
   // The editors' language services run in the bundle's workers.
   for (const worker of ['editor.worker', 'graphql.worker', 'json.worker']) {
@@ -264,7 +272,15 @@ try {
   }
   check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? ': ' + consoleErrors.join(' | ') : ''}`);
   check(foreign.length === 0, `no request leaves the gateway's origin${foreign.length ? ': ' + foreign.join(', ') : ''}`);
-  check(failed.length === 0, `no request failed${failed.length ? ': ' + failed.join(', ') : ''}`);
+  // Aborting is how the playground ends the stream that never ends. The
+  // finished @defer stream is not aborted by the playground (its proxy
+  // delivered the whole body, checked above), but Chromium may still
+  // report it as net::ERR_ABORTED: a fetch of a Cache-Control: no-store
+  // answer (the gateway's) whose body's end comes a while after its last
+  // bytes is reported aborted although the page read it to its end
+  // (microsoft/playwright#42742; here about 1 run in 2).
+  const problem = failed.filter(({ request }) => request !== nr.request() && !(request === dr.request() && deferredEnd.delivered));
+  check(problem.length === 0, `no request failed${problem.length ? ': ' + problem.map((f) => f.what).join(', ') : ''}`);
 
   // A browser that opens the GraphQL endpoint itself gets the page too.
   // (Leaving the first page may abort its late requests, so this comes

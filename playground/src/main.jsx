@@ -65,7 +65,7 @@ function hasDefer(op) {
 //
 // A payload with hasNext false ends the run at once (GraphiQL's run
 // button comes back), and what is left of the body (the close delimiter)
-// is read to its end in the background for up to DRAIN_MS, so that a
+// is read to its end in the background for up to drainMs(), so that a
 // stream that finished is not aborted (Chromium reports an aborted fetch
 // as failed, net::ERR_ABORTED): the fetch is aborted only when the run is
 // stopped before its last payload or the body does not end in time.
@@ -131,13 +131,22 @@ async function* incremental(params, opts) {
   } finally {
     // The drain goes on after the run has ended: GraphiQL's for await
     // would otherwise wait for it.
-    if (last && !ended) drain(reader, DRAIN_MS).then((done) => done || abort.abort());
+    if (last && !ended) drain(reader, drainMs()).then((done) => done || abort.abort());
     else if (!ended) abort.abort();
   }
 }
 
 // DRAIN_MS bounds how long the rest of a finished multipart body is read.
 const DRAIN_MS = 3000;
+
+// drainMs is DRAIN_MS, or the page's fedgateDrainMs when that is a number
+// of milliseconds (0 to 1 hour). The browser test sets it, so that its own
+// pauses between a run's end and the body's end never race the bound, and
+// so that it can watch the bound cut a stream that never ends.
+function drainMs() {
+  const ms = globalThis.fedgateDrainMs;
+  return Number.isFinite(ms) && ms >= 0 && ms <= 3600000 ? ms : DRAIN_MS;
+}
 
 // drain reads a stream to its end and reports whether it ended within ms;
 // a read that fails (the connection broke) counts as not ended.

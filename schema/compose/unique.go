@@ -15,7 +15,8 @@ const shareableDuplicate = "@shareable is only repeatable on types so it can be 
 // checkUniqueDirectives reports a directive that is not repeatable
 // applied twice at one location, as GraphQL validation does
 // (UniqueDirectivesPerLocation: a type's definition and its extensions
-// are one location): INVALID_GRAPHQL. @shareable, repeatable on types
+// are one location; a directive definition's arguments are locations
+// too): INVALID_GRAPHQL. @shareable, repeatable on types
 // since Federation 2.2 so a definition and its extensions may each have
 // it, is refused twice on one declaration (INVALID_SHAREABLE_USAGE).
 func (sg *subgraph) checkUniqueDirectives(doc *ast.SchemaDocument, errs *errorList) bool {
@@ -62,6 +63,13 @@ func (sg *subgraph) checkUniqueDirectives(doc *ast.SchemaDocument, errs *errorLi
 		}
 	}
 	once(sg.schemaDirectives(doc), map[string]bool{}, "schema")
+	// A directive definition's arguments are locations too
+	// (ARGUMENT_DEFINITION), as @apollo/composition checks them.
+	for _, dd := range doc.Directives {
+		for _, a := range dd.Arguments {
+			once(a.Directives, map[string]bool{}, "@"+dd.Name+"("+a.Name+":)")
+		}
+	}
 	typeSeen := map[string]map[string]bool{}
 	for _, defs := range []ast.DefinitionList{doc.Definitions, doc.Extensions} {
 		for _, def := range defs {
