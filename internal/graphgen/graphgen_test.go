@@ -97,6 +97,21 @@ func TestFeatures(t *testing.T) {
 		{"inaccessible key field", regexp.MustCompile(`(?m)^  upc: String! .*@inaccessible`)},
 		{"provides on a mutation field", regexp.MustCompile(`(?m)^  (create|batch|touch)\w+\(.*\): .* @provides\(`)},
 		{"inaccessible enum value", regexp.MustCompile(`(?m)^  VIOLET @inaccessible$`)},
+		{"key chain id to sn", regexp.MustCompile(`type Part @key\(fields: "id"\) @key\(fields: "sn"\)`)},
+		{"key chain sn to code", regexp.MustCompile(`type Part @key\(fields: "sn"\) @key\(fields: "code"\)`)},
+		{"key chain of four", regexp.MustCompile(`(?m)^type Part @key\(fields: "code"\) \{`)},
+		{"key chain back", regexp.MustCompile(`(?m)^  next\d+: \[*Part`)},
+		{"key through an entity", regexp.MustCompile(`@key\(fields: "(id )?org \{ id \}( num)?"\)`)},
+		{"key through an entity's value type", regexp.MustCompile(`@key\(fields: "(id )?org \{ id region \{ code \} \}( num)?"\)`)},
+		{"input enum values differing", regexp.MustCompile(`(?s)enum Size \{\n  SMALL\n  MEDIUM\n\}.*enum Size \{\n  SMALL\n  MEDIUM\n  [LH]|enum Size \{\n  SMALL\n  MEDIUM\n  [LH].*enum Size \{\n  SMALL\n  MEDIUM\n\}`)},
+		{"input object fields differing", regexp.MustCompile(`(?s)input Dims \{\n  w: Int!\n  h: Int\n.*input Dims \{\n  w: Int!\n  [^h]|input Dims \{\n  w: Int!\n  [^h].*input Dims \{\n  w: Int!\n  h: Int\n`)},
+		{"custom override label", regexp.MustCompile(`@override\(from: "\w", label: "(beta|feature:newPrices|canary\.v2-b)"\)`)},
+		{"fractional percent label", regexp.MustCompile(`label: "percent\(\d+\.\d+\)"`)},
+		{"composeDirective", regexp.MustCompile(`@composeDirective\(name: "@audit"\)`)},
+		{"composed directive applied", regexp.MustCompile(`(?m)^  \w+.* @audit`)},
+		{"composed directive defined differently", regexp.MustCompile(`directive @audit\(level: Int = 1, note: String\)`)},
+		{"composed directive of a later version", regexp.MustCompile(`https://fedgate\.dev/audit/v1\.1`)},
+		{"scopes differing per subgraph", regexp.MustCompile(`(?s)@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\).*@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\)`)},
 	}
 	counts := map[string]int{}
 	subgraphCounts := map[int]int{}
