@@ -19,6 +19,11 @@
 // whole where required), @requires through lists, @provides with type
 // conditions on abstract fields, mutations in a second subgraph,
 // @inaccessible arguments, input fields, enum values and implementations.
+// Drawn after those (shapes17.go): key chains over three or four
+// subgraphs, keys through another entity, input enums and input objects
+// differing per subgraph, @override with custom labels, @composeDirective,
+// and with Features scopes merged from several subgraphs and contexts
+// read two hops below an abstract type.
 //
 // Composition (schema/compose, @apollo/composition) stays the judge: a
 // graph the generator gets wrong is skipped by its callers and is a

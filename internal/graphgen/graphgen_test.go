@@ -111,6 +111,10 @@ func TestFeatures(t *testing.T) {
 		{"composed directive applied", regexp.MustCompile(`(?m)^  \w+.* @audit`)},
 		{"composed directive defined differently", regexp.MustCompile(`directive @audit\(level: Int = 1, note: String\)`)},
 		{"composed directive of a later version", regexp.MustCompile(`https://fedgate\.dev/audit/v1\.1`)},
+		{"context on an interface", regexp.MustCompile(`interface Holder @context\(name: "holder"\)`)},
+		{"context on a union", regexp.MustCompile(`union Holder @context\(name: "holder"\)`)},
+		{"context on two objects", regexp.MustCompile(`type Crate @key\(fields: "id"\) @context\(name: "holder"\)`)},
+		{"context two hops down", regexp.MustCompile(`tag\((n: Int = 1, )?in: String @fromContext`)},
 		{"scopes differing per subgraph", regexp.MustCompile(`(?s)@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\).*@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\)`)},
 	}
 	counts := map[string]int{}

@@ -16,7 +16,9 @@ import (
 // subgraph (composition keeps the values and optional fields every
 // subgraph has), progressive @override with custom labels and fractional
 // percentages, and a custom directive composed with @composeDirective.
-// With Features.Authorization, @requiresScopes and @policy that differ
+// With Features.Contexts, a context set on an abstract type (an
+// interface, a union, or two implementations under one name) and read two
+// entity hops below it. With Features.Authorization, @requiresScopes and @policy that differ
 // per subgraph on one @shareable field (composition merges them).
 func (g *gen) shapes17() {
 	if len(g.subs) >= 3 && g.chance(2) {
@@ -36,6 +38,9 @@ func (g *gen) shapes17() {
 	}
 	if g.feat.Authorization && g.chance(2) {
 		g.mergedScopes()
+	}
+	if g.feat.Contexts && g.chance(3) {
+		g.deepContexts()
 	}
 }
 
@@ -315,5 +320,54 @@ func (g *gen) mergedScopes() {
 		g.subs[o].use("@authenticated", 5)
 		g.subs[o].use("@requiresScopes", 5)
 		g.subs[o].use("@policy", 6)
+	}
+}
+
+// deepContexts adds to one subgraph Box and Crate, implementing an
+// interface Holder or members of a union Holder, that set a context
+// "holder" (on the abstract type, or on each object under one name), and
+// below them Slot and then Cell, whose field takes an argument from the
+// context two levels up: `$holder { locale }` on the interface, with
+// type conditions otherwise. Another subgraph may resolve Cell too.
+func (g *gen) deepContexts() {
+	s := g.pick(len(g.subs))
+	sb := g.subs[s]
+	sb.use("@context", 8)
+	sb.use("@fromContext", 8)
+	ctx := `@context(name: "holder")`
+	sel := "$holder ... on Box { locale } ... on Crate { locale }"
+	var boxDirs, crateDirs []string
+	switch g.pick(3) {
+	case 0:
+		sb.add(&typeDef{kind: "interface", name: "Holder", dirs: []string{ctx}, fields: []*field{{name: "id", typ: "ID!"}, {name: "locale", typ: "String"}}})
+		sel = "$holder { locale }"
+	case 1:
+		sb.add(&typeDef{kind: "union", name: "Holder", dirs: []string{ctx}, values: []string{"Box", "Crate"}})
+	default:
+		boxDirs, crateDirs = []string{ctx}, []string{ctx}
+		sb.add(&typeDef{kind: "union", name: "Holder", values: []string{"Box", "Crate"}})
+	}
+	impl := func(name string, dirs []string, slots string) {
+		t := &typeDef{kind: "type", name: name, dirs: append([]string{`@key(fields: "id")`}, dirs...), fields: []*field{
+			{name: "id", typ: "ID!"}, {name: "locale", typ: "String"}, {name: "slots", typ: slots},
+		}}
+		if sb.get("Holder").kind == "interface" {
+			t.implements = []string{"Holder"}
+		}
+		sb.add(t)
+	}
+	impl("Box", boxDirs, "[Slot!]")
+	impl("Crate", crateDirs, g.wrap("Slot"))
+	sb.add(&typeDef{kind: "type", name: "Slot", dirs: []string{`@key(fields: "id")`}, fields: []*field{{name: "id", typ: "ID!"}, {name: "cells", typ: g.wrap("Cell")}}})
+	args := fmt.Sprintf("(in: String @fromContext(field: %q))", sel)
+	if g.chance(2) {
+		args = fmt.Sprintf("(n: Int = 1, in: String @fromContext(field: %q))", sel)
+	}
+	sb.add(&typeDef{kind: "type", name: "Cell", dirs: []string{`@key(fields: "id")`}, fields: []*field{{name: "id", typ: "ID!"}, {name: "tag", args: args, typ: "String"}}})
+	up := strings.ToUpper(sb.name)
+	g.query(s).fields = append(g.query(s).fields, &field{name: "holders" + up, typ: "[Holder!]"}, &field{name: "boxes" + up, typ: "[Box]"})
+	if len(g.subs) > 1 && g.chance(2) {
+		o := (s + 1 + g.pick(len(g.subs)-1)) % len(g.subs)
+		g.subs[o].add(&typeDef{kind: "type", name: "Cell", dirs: []string{`@key(fields: "id")`}, fields: []*field{{name: "id", typ: "ID!"}, {name: "weight", typ: g.wrap("Int")}}})
 	}
 }
