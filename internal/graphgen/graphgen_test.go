@@ -115,6 +115,7 @@ func TestFeatures(t *testing.T) {
 		{"context on a union", regexp.MustCompile(`union Holder @context\(name: "holder"\)`)},
 		{"context on two objects", regexp.MustCompile(`type Crate @key\(fields: "id"\) @context\(name: "holder"\)`)},
 		{"context two hops down", regexp.MustCompile(`tag\((n: Int = 1, )?in: String @fromContext`)},
+		{"provides three levels deep", regexp.MustCompile(`@provides\(fields: "\w+ \{ \w+ \{ \w+ \} \}"\)`)},
 		{"scopes differing per subgraph", regexp.MustCompile(`(?s)@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\).*@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\)`)},
 	}
 	counts := map[string]int{}

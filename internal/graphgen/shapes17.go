@@ -16,7 +16,8 @@ import (
 // subgraph (composition keeps the values and optional fields every
 // subgraph has), progressive @override with custom labels and fractional
 // percentages, and a custom directive composed with @composeDirective.
-// With Features.Contexts, a context set on an abstract type (an
+// Last, @provides three levels deep (`ref { ref2 { leaf } }`) through
+// entities of other subgraphs. With Features.Contexts, a context set on an abstract type (an
 // interface, a union, or two implementations under one name) and read two
 // entity hops below it. With Features.Authorization, @requiresScopes and @policy that differ
 // per subgraph on one @shareable field (composition merges them).
@@ -41,6 +42,9 @@ func (g *gen) shapes17() {
 	}
 	if g.feat.Contexts && g.chance(3) {
 		g.deepContexts()
+	}
+	for i := 0; i < g.pick(3); i++ {
+		g.deepProvides()
 	}
 }
 
@@ -370,4 +374,51 @@ func (g *gen) deepContexts() {
 		o := (s + 1 + g.pick(len(g.subs)-1)) % len(g.subs)
 		g.subs[o].add(&typeDef{kind: "type", name: "Cell", dirs: []string{`@key(fields: "id")`}, fields: []*field{{name: "id", typ: "ID!"}, {name: "weight", typ: g.wrap("Int")}}})
 	}
+}
+
+// deepProvides gives three entities E, F and G new fields of owners
+// other than a subgraph s (E.hop: F, F.hop: G, G.deep: Int, each
+// @shareable) and s a root field returning E with
+// `@provides(fields: "hop { hop { deep } }")`, each field @external in s.
+func (g *gen) deepProvides() {
+	s := g.pick(len(g.subs))
+	var ents []*entity
+	for _, e := range g.usableIn(s) {
+		if !e.account && !g.authed(e.name) {
+			for _, o := range e.owners {
+				if o != s && !e.altOnly[o] {
+					ents = append(ents, e)
+					break
+				}
+			}
+		}
+	}
+	if len(ents) == 0 {
+		return
+	}
+	chain := []*entity{ents[g.pick(len(ents))], ents[g.pick(len(ents))], ents[g.pick(len(ents))]}
+	owner := func(e *entity) int {
+		var os []int
+		for _, o := range e.owners {
+			if o != s && !e.altOnly[o] {
+				os = append(os, o)
+			}
+		}
+		return os[g.pick(len(os))]
+	}
+	var names []string
+	for i, e := range chain {
+		o := owner(e)
+		f := &field{name: g.fresh("deep"), typ: "Int", dirs: []string{"@shareable"}}
+		if i < 2 {
+			f.name, f.typ = g.fresh("hop"), g.wrap(chain[i+1].name)
+			g.has(o, chain[i+1])
+		}
+		g.subs[o].get(e.name).fields = append(g.subs[o].get(e.name).fields, f)
+		g.has(s, e).fields = append(g.has(s, e).fields, &field{name: f.name, typ: f.typ, dirs: []string{"@external"}})
+		names = append(names, f.name)
+	}
+	up := strings.ToUpper(g.subs[s].name)
+	g.query(s).fields = append(g.query(s).fields, &field{name: g.fresh("deep" + up), typ: g.wrap(chain[0].name),
+		dirs: []string{fmt.Sprintf("@provides(fields: %q)", names[0]+" { "+names[1]+" { "+names[2]+" } }")}})
 }
