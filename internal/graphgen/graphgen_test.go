@@ -116,6 +116,7 @@ func TestFeatures(t *testing.T) {
 		{"context on two objects", regexp.MustCompile(`type Crate @key\(fields: "id"\) @context\(name: "holder"\)`)},
 		{"context two hops down", regexp.MustCompile(`tag\((n: Int = 1, )?in: String @fromContext`)},
 		{"provides three levels deep", regexp.MustCompile(`@provides\(fields: "\w+ \{ \w+ \{ \w+ \} \}"\)`)},
+		{"key fields from two subgraphs", regexp.MustCompile(`type Crew @key\(fields: "(id berth \{ code \}|berth \{ code \} id)"\)`)},
 		{"scopes differing per subgraph", regexp.MustCompile(`(?s)@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\).*@shareable[^\n]*@requiresScopes\(scopes: (\[\[[^\n]*\]\])\)`)},
 	}
 	counts := map[string]int{}

@@ -17,7 +17,8 @@ import (
 // subgraph has), progressive @override with custom labels and fractional
 // percentages, and a custom directive composed with @composeDirective.
 // Last, @provides three levels deep (`ref { ref2 { leaf } }`) through
-// entities of other subgraphs. With Features.Contexts, a context set on an abstract type (an
+// entities of other subgraphs, and a compound key whose fields two
+// other subgraphs supply (Crew: id from one, berth { code } from another). With Features.Contexts, a context set on an abstract type (an
 // interface, a union, or two implementations under one name) and read two
 // entity hops below it. With Features.Authorization, @requiresScopes and @policy that differ
 // per subgraph on one @shareable field (composition merges them).
@@ -45,6 +46,9 @@ func (g *gen) shapes17() {
 	}
 	for i := 0; i < g.pick(3); i++ {
 		g.deepProvides()
+	}
+	if len(g.subs) >= 3 && g.chance(2) {
+		g.splitKey()
 	}
 }
 
@@ -421,4 +425,35 @@ func (g *gen) deepProvides() {
 	up := strings.ToUpper(g.subs[s].name)
 	g.query(s).fields = append(g.query(s).fields, &field{name: g.fresh("deep" + up), typ: g.wrap(chain[0].name),
 		dirs: []string{fmt.Sprintf("@provides(fields: %q)", names[0]+" { "+names[1]+" { "+names[2]+" } }")}})
+}
+
+// splitKey adds an entity Crew that one subgraph knows by id, a second by
+// id with a field berth, and a third by `id berth { code }` (maybe
+// `berth { code } id`): reaching the third from the first takes the
+// key's fields from two subgraphs. Each has a field of its own; the first
+// and maybe the third a root field.
+func (g *gen) splitKey() {
+	p := g.r.Perm(len(g.subs))
+	a, b, c := p[0], p[1], p[2]
+	key := "id berth { code }"
+	if g.chance(2) {
+		key = "berth { code } id"
+	}
+	berth := func(s int) {
+		if g.subs[s].get("Berth") == nil {
+			g.subs[s].add(&typeDef{kind: "type", name: "Berth", dirs: []string{"@shareable"}, fields: []*field{{name: "code", typ: "String!"}, {name: "deck", typ: "Int"}}})
+		}
+	}
+	g.subs[a].add(&typeDef{kind: "type", name: "Crew", dirs: []string{`@key(fields: "id")`}, fields: []*field{
+		{name: "id", typ: "ID!"}, {name: g.fresh("crew" + g.subs[a].name), typ: g.wrap("String")}}})
+	g.subs[b].add(&typeDef{kind: "type", name: "Crew", dirs: []string{`@key(fields: "id")`}, fields: []*field{
+		{name: "id", typ: "ID!"}, {name: "berth", typ: "Berth!", dirs: []string{"@shareable"}}, {name: g.fresh("crew" + g.subs[b].name), typ: g.wrap("Int")}}})
+	berth(b)
+	g.subs[c].add(&typeDef{kind: "type", name: "Crew", dirs: []string{fmt.Sprintf("@key(fields: %q)", key)}, fields: []*field{
+		{name: "id", typ: "ID!"}, {name: "berth", typ: "Berth!", dirs: []string{"@shareable"}}, {name: g.fresh("crew" + g.subs[c].name), typ: g.wrap("Float")}}})
+	berth(c)
+	g.query(a).fields = append(g.query(a).fields, &field{name: g.fresh("crews"), typ: "[Crew!]"})
+	if g.chance(2) {
+		g.query(c).fields = append(g.query(c).fields, &field{name: g.fresh("crew"), typ: "Crew"})
+	}
 }
