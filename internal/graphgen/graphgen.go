@@ -19,6 +19,11 @@
 // whole where required), @requires through lists, @provides with type
 // conditions on abstract fields, mutations in a second subgraph,
 // @inaccessible arguments, input fields, enum values and implementations.
+// Drawn after those (shapes17.go): key chains over three or four
+// subgraphs, keys through another entity, input enums and input objects
+// differing per subgraph, @override with custom labels, @composeDirective,
+// and with Features scopes merged from several subgraphs and contexts
+// read two hops below an abstract type.
 //
 // Composition (schema/compose, @apollo/composition) stays the judge: a
 // graph the generator gets wrong is skipped by its callers and is a
@@ -112,6 +117,10 @@ type sub struct {
 	// a directive needs a later one).
 	imports []string
 	minor   int
+	// links: more schema extensions after the header (another spec's
+	// @link); directives: directive definitions, printed after them.
+	links      []string
+	directives []string
 }
 
 // use imports directive name (with its "@") into the subgraph, linking at
@@ -156,6 +165,12 @@ func (s *sub) header() string {
 func (s *sub) print() string {
 	var b strings.Builder
 	b.WriteString(s.header() + "\n")
+	for _, l := range s.links {
+		b.WriteString(l + "\n")
+	}
+	for _, d := range s.directives {
+		b.WriteString("\n" + d + "\n")
+	}
 	for _, t := range s.types {
 		b.WriteString("\n")
 		dirs := ""
@@ -338,7 +353,14 @@ func (g *gen) build() {
 	// Later features draw after the base graph: a seed's base graph stays
 	// the one earlier sessions ran, these add to it.
 	g.later()
-	// A subgraph without a Query type is fine, without any type is not.
+	g.pings()
+}
+
+// pings gives a subgraph without any type a root field: a subgraph
+// without a Query type is fine, without any type is not. Session 17's
+// shapes run it first, so a subgraph they add types to keeps the field
+// it had in earlier sessions' graphs.
+func (g *gen) pings() {
 	for i, s := range g.subs {
 		if len(s.types) == 0 {
 			g.query(i).fields = append(g.query(i).fields, &field{name: "ping" + s.name, typ: "Int"})

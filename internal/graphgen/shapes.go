@@ -45,6 +45,10 @@ func (g *gen) shapes() {
 		// them: @provides on what a mutation returns.
 		g.provides()
 	}
+	// Session 17's shapes (shapes17.go) after all of the above, and
+	// after the root field an empty subgraph gets.
+	g.pings()
+	g.shapes17()
 }
 
 // requirePair picks an entity with two owners that are not only keyed by

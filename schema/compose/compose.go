@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/fedgate/gateway/schema"
@@ -163,6 +164,80 @@ func checkImportNames(subgraphs []*subgraph, errs *errorList) {
 	}
 }
 
+// latestComposed picks the definition of the composed directive name
+// and the link the supergraph names for it, as @apollo/composition does:
+// the latest minor version of the directive's feature among the
+// subgraphs linking it (one composing the directive before one that only
+// links it), and of the subgraphs linking that version the last one that
+// defines the directive. Taking the first subgraph's definition wrote
+// another definition than Apollo's where two subgraphs define the
+// directive differently.
+func (s *supergraph) latestComposed(name string, composed *customLink) (*ast.DirectiveDefinition, *customLink) {
+	identity := featureIdentity(composed.url)
+	type use struct {
+		sg           *subgraph
+		link         *customLink
+		composes     bool
+		major, minor int
+	}
+	var uses []use
+	for _, sg := range s.subgraphs {
+		for _, l := range sg.linkNames {
+			if l.name != name || featureIdentity(l.url) != identity {
+				continue
+			}
+			major, minor := linkVersion(l.url)
+			uses = append(uses, use{sg: sg, link: l, composes: sg.composed[name] != nil, major: major, minor: minor})
+			break
+		}
+	}
+	var latest *use
+	for i := range uses {
+		u := &uses[i]
+		switch {
+		case latest == nil:
+			latest = u
+		case latest.composes != u.composes:
+			if u.composes {
+				latest = u
+			}
+		case latest.major == u.major && latest.minor <= u.minor:
+			latest = u
+		}
+	}
+	for i := len(uses) - 1; latest != nil && i >= 0; i-- {
+		u := uses[i]
+		if u.major == latest.major && u.minor == latest.minor && u.sg.dirDefs[name] != nil {
+			return u.sg.dirDefs[name], u.link
+		}
+	}
+	for _, sg := range s.subgraphs {
+		if sg.dirDefs[name] != nil {
+			return sg.dirDefs[name], composed
+		}
+	}
+	return nil, composed
+}
+
+// featureIdentity is a spec URL without its version.
+func featureIdentity(url string) string {
+	url = strings.TrimSuffix(url, "/")
+	if i := strings.LastIndex(url, "/"); i >= 0 {
+		return url[:i]
+	}
+	return url
+}
+
+// linkVersion reads the major and minor version of a spec URL (v1.2);
+// zero where it has none.
+func linkVersion(url string) (major, minor int) {
+	_, v := splitURL(url)
+	maj, mnr, _ := strings.Cut(v, ".")
+	major, _ = strconv.Atoi(maj)
+	minor, _ = strconv.Atoi(mnr)
+	return major, minor
+}
+
 // mergeDirectiveDefinitions keeps executable directives every subgraph
 // defines (with the locations they share) and the composed directives.
 func (s *supergraph) mergeDirectiveDefinitions() {
@@ -193,10 +268,11 @@ func (s *supergraph) mergeDirectiveDefinitions() {
 			}
 		}
 		if composed != nil {
-			c := *first
+			def, link := s.latestComposed(name, composed)
+			c := *def
 			c.Name = name
 			s.directives = append(s.directives, &c)
-			s.composed = append(s.composed, composed)
+			s.composed = append(s.composed, link)
 			continue
 		}
 		if !inAll {

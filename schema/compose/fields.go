@@ -147,10 +147,11 @@ func (f *mField) active(i int) bool {
 
 // checkMergedOnExternal refuses a directive that composition merges into
 // the supergraph (@tag, @inaccessible, @deprecated, access and demand
-// control, composed custom directives) on an @external copy of a field
+// control) on an @external copy of a field
 // some subgraph resolves: the external copy takes no part in the merge,
 // so the directive would be dropped without a word
-// (MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL).
+// (MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL). A composed custom directive
+// there is dropped without an error, as @apollo/composition does.
 func (s *supergraph) checkMergedOnExternal(f *mField, errs *errorList) {
 	coord := f.parent.name + "." + f.name
 	for i, sf := range f.sources {
@@ -162,7 +163,12 @@ func (s *supergraph) checkMergedOnExternal(f *mField, errs *errorList) {
 			errs.add("MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL", sg.name, coord, "Cannot apply merged directive @%s to external field \"%s\"", sg.local("inaccessible"), coord)
 		}
 		for _, d := range sf.applied {
-			if s.keptDirective(d.Name) {
+			// Not a custom directive composed with @composeDirective:
+			// @apollo/composition 2.14 asks whether it is composed with
+			// the field's name where the subgraph's belongs, so it never
+			// counts as merged here; the external copy's application is
+			// dropped and the graph composes.
+			if s.keptDirective(d.Name) && !s.composedCustom(d.Name) {
 				errs.add("MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL", sg.name, coord, "Cannot apply merged directive %s to external field \"%s\"", printDirective(d), coord)
 			}
 		}

@@ -461,6 +461,21 @@ func (s *supergraph) keptDirective(name string) bool {
 	return false
 }
 
+// composedCustom reports whether name is a custom directive some
+// subgraph composes with @composeDirective (not a built-in one).
+func (s *supergraph) composedCustom(name string) bool {
+	switch name {
+	case "deprecated", "specifiedBy", "oneOf", "tag", "authenticated", "requiresScopes", "policy", "cost", "listSize":
+		return false
+	}
+	for _, sg := range s.subgraphs {
+		if sg.composed[name] != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // mergeApplied merges the applied directives of one element's sources in
 // order of first appearance, with accessFirst (fields of objects and
 // interfaces, interfaces) the access-control directives before the
