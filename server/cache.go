@@ -202,6 +202,9 @@ type responseMeta struct {
 	// then the run of that stream, when the operation has @defer.
 	incremental bool
 	stream      func(emit func([]byte) bool)
+	// mutation is set once the operation is known to be a mutation: its
+	// answer is written even past server.max_writing_bytes (unread.go).
+	mutation bool
 }
 
 // entityCacheFor returns the entity cache of one request, nil when off.

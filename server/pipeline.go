@@ -188,7 +188,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			var meta responseMeta
 			body, _, _ := s.operation(ctx, rt, r, w.Header(), &reqs[i], &meta)
 			applyHeaders(w.Header(), &meta)
-			body = entries.add(r, w.Header(), body)
+			body = entries.add(r, w.Header(), body, meta.mutation)
 			out = append(out, body...)
 			if answers != nil {
 				answers.bytes.Add(int64(len(body)))
@@ -223,7 +223,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	// An answer waiting for its client to read it takes from the writing
 	// budget until it is written (unread.go).
-	holder, ok := s.holdAnswer(w, r, client, len(body))
+	holder, ok := s.holdAnswer(w, r, client, len(body), meta.mutation)
 	if !ok {
 		if !meta.shared {
 			putBuffer(body)
@@ -337,6 +337,8 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	if d.introspects[op] {
 		return nil, 0, s.chargeInvalid(ctx, hr, h, errIntrospectionDisabled)
 	}
+	// A mutation's answer is never refused once it ran (unread.go).
+	meta.mutation = op.Operation == ast.Mutation
 	if op.Operation == ast.Subscription {
 		return nil, 0, &reqerr.Error{Code: "SUBSCRIPTIONS_NOT_SUPPORTED", Message: "subscriptions are not supported over this transport", Status: 400}
 	}

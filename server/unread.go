@@ -52,8 +52,11 @@ func newWritingBudget(max int64) *writingBudget {
 }
 
 // take counts n bytes of client's answer; the refusal when they do not
-// fit. A nil budget takes nothing.
-func (b *writingBudget) take(client string, n int64) *reqerr.Error {
+// fit. A nil budget takes nothing. With ran, the bytes are counted and
+// never refused: the answer of an operation that changed data (a
+// mutation) must reach its client, since a refusal saying "retry later"
+// would make it run again.
+func (b *writingBudget) take(client string, n int64, ran bool) *reqerr.Error {
 	if b == nil || n <= 0 {
 		return nil
 	}
@@ -61,10 +64,10 @@ func (b *writingBudget) take(client string, n int64) *reqerr.Error {
 	defer b.mu.Unlock()
 	// A client's first answer is never refused for its share (it may be
 	// larger than the share), only when the budget has no room for it.
-	if have := b.held[client]; have > 0 && have+n > b.share {
+	if have := b.held[client]; !ran && have > 0 && have+n > b.share {
 		return errClientUnread
 	}
-	if b.used > 0 && b.used+n > b.max {
+	if !ran && b.used > 0 && b.used+n > b.max {
 		return errWritingFull
 	}
 	b.used += n
@@ -100,15 +103,16 @@ func (b *writingBudget) inUse() int64 {
 // holdAnswer takes an answer of n bytes from the writing budget for
 // client (r's client when ""), and returns who it counts against, for
 // releaseAnswer once the answer is written. When it does not fit, the
-// refusal is written instead and ok is false.
-func (s *Server) holdAnswer(w http.ResponseWriter, r *http.Request, client string, n int) (holder string, ok bool) {
+// refusal is written instead and ok is false; a mutation's answer
+// (mutation) is never refused, only counted.
+func (s *Server) holdAnswer(w http.ResponseWriter, r *http.Request, client string, n int, mutation bool) (holder string, ok bool) {
 	if s.writing == nil || n < unreadFloor {
 		return client, true
 	}
 	if client == "" {
 		client = s.ClientOf(r)
 	}
-	if err := s.writing.take(client, int64(n)); err != nil {
+	if err := s.writing.take(client, int64(n), mutation); err != nil {
 		s.opts.Observe.Metrics.Shed(r.Context(), "unread_answers")
 		h := w.Header()
 		h.Del("Cache-Control")
@@ -141,16 +145,16 @@ type batchAnswer struct {
 }
 
 // add returns what the batch's answer gets for an operation's entry:
-// the entry itself when its bytes fit, else the refusal's entry (and
-// Retry-After on h).
-func (b *batchAnswer) add(r *http.Request, h http.Header, entry []byte) []byte {
+// the entry itself when its bytes fit (a mutation's always), else the
+// refusal's entry (and Retry-After on h).
+func (b *batchAnswer) add(r *http.Request, h http.Header, entry []byte, mutation bool) []byte {
 	if b.s.writing == nil {
 		return entry
 	}
 	if b.client == "" {
 		b.client = b.s.ClientOf(r)
 	}
-	if err := b.s.writing.take(b.client, int64(len(entry))); err != nil {
+	if err := b.s.writing.take(b.client, int64(len(entry)), mutation); err != nil {
 		b.s.opts.Observe.Metrics.Shed(r.Context(), "unread_answers")
 		h.Set("Retry-After", b.s.retryAfter())
 		return reqerr.Body(err)

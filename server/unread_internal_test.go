@@ -4,14 +4,15 @@ import "testing"
 
 // TestWritingBudget: one client
 // holds at most three quarters (its first answer always fits an empty
-// budget, however large); the budget refuses past its bytes; what is
-// given back is free again.
+// budget, however large); the budget refuses past its bytes, but never a
+// mutation's answer, which it counts; what is given back is free again.
 func TestWritingBudget(t *testing.T) {
 	const max = 1 << 20 // a client's share: 768 KiB
 	type step struct {
 		client string
 		n      int64
 		give   bool   // give n back instead of taking it
+		ran    bool   // a mutation's answer: counted, never refused
 		want   string // the refusal's code, "" taken
 	}
 	for _, tc := range []struct {
@@ -23,6 +24,7 @@ func TestWritingBudget(t *testing.T) {
 		{name: "a client past its share", steps: []step{{client: "a", n: 512 << 10}, {client: "a", n: 256 << 10}, {client: "a", n: unreadFloor, want: CodeClientUnreadLimit}, {client: "b", n: 256 << 10}}, used: max},
 		{name: "the budget full", steps: []step{{client: "a", n: 512 << 10}, {client: "b", n: 512 << 10}, {client: "c", n: unreadFloor, want: CodeOverloaded}}, used: max},
 		{name: "one answer larger than the budget", steps: []step{{client: "a", n: 2 * max}, {client: "b", n: unreadFloor, want: CodeOverloaded}}, used: 2 * max},
+		{name: "a mutation's answer past the share and the budget", steps: []step{{client: "a", n: 768 << 10}, {client: "b", n: 256 << 10}, {client: "a", n: unreadFloor, ran: true}, {client: "c", n: unreadFloor, ran: true}, {client: "c", n: unreadFloor, want: CodeOverloaded}}, used: max + 2*unreadFloor},
 		{name: "given back", steps: []step{{client: "a", n: 768 << 10}, {client: "a", n: 768 << 10, give: true}, {client: "a", n: 768 << 10}, {client: "b", n: 256 << 10}}, used: max},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -33,7 +35,7 @@ func TestWritingBudget(t *testing.T) {
 					continue
 				}
 				got := ""
-				if err := b.take(s.client, s.n); err != nil {
+				if err := b.take(s.client, s.n, s.ran); err != nil {
 					got = err.Code
 				}
 				if got != s.want {
@@ -45,7 +47,7 @@ func TestWritingBudget(t *testing.T) {
 			}
 		})
 	}
-	if newWritingBudget(0) != nil || newWritingBudget(-1).take("a", 1<<30) != nil {
+	if newWritingBudget(0) != nil || newWritingBudget(-1).take("a", 1<<30, false) != nil {
 		t.Fatal("max_writing_bytes 0 must be no budget")
 	}
 }
