@@ -85,16 +85,19 @@ func (a *avoidSet) key() string {
 	return a.sig
 }
 
-// keyGuard is an immutable list of the (source, type) pairs whose key
-// estimate is in progress.
+// keyGuard is an immutable list of the (source, target, type) jumps whose
+// key estimate is in progress. The target is part of it: getting target's
+// key from source may need another jump from source to a third subgraph
+// (a key chain: id in a, id and sn in b, sn and code in d, code alone in
+// c), which is no cycle.
 type keyGuard struct {
-	source, typ string
-	next        *keyGuard
+	source, target, typ string
+	next                *keyGuard
 }
 
-func (k *keyGuard) has(source, typ string) bool {
+func (k *keyGuard) has(source, target, typ string) bool {
 	for ; k != nil; k = k.next {
-		if k.source == source && k.typ == typ {
+		if k.source == source && k.target == target && k.typ == typ {
 			return true
 		}
 	}
@@ -314,8 +317,8 @@ func (b *builder) jumpableFrom(sc costScope, source, target, typ string, prov *p
 // keyCost estimates the fetches source needs to get the cheapest key of
 // typ in target. It does not depend on where in the operation the jump
 // happens, so it is memoized per source, target, type and avoided set; a
-// key that needs itself (a cycle through the same source and type) is not
-// an option. prov is what is provided where source holds the objects: an
+// key that needs itself (a cycle through the same source, target and
+// type) is not an option. prov is what is provided where source holds the objects: an
 // @external key field counts only where it is provided (an entity fetch's
 // representation, a @provides).
 func (b *builder) keyCost(sc costScope, source, target, typ string, depth int, prov *provided) int {
@@ -333,10 +336,10 @@ func (b *builder) keyCost(sc costScope, source, target, typ string, depth int, p
 			best = 0
 			break
 		}
-		if sc.keys.has(source, typ) {
+		if sc.keys.has(source, target, typ) {
 			continue
 		}
-		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, typ: typ, next: sc.keys}}
+		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, target: target, typ: typ, next: sc.keys}}
 		if c := b.costFields(inner, source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
 			best = c
 		}

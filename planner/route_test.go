@@ -47,22 +47,25 @@ func TestAvoidSet(t *testing.T) {
 
 func TestKeyGuard(t *testing.T) {
 	var none *keyGuard
-	g := &keyGuard{source: "s1", typ: "T", next: none}
-	h := &keyGuard{source: "s2", typ: "U", next: g}
+	g := &keyGuard{source: "s1", target: "t1", typ: "T", next: none}
+	h := &keyGuard{source: "s2", target: "t2", typ: "U", next: g}
 	for _, c := range []struct {
-		guard       *keyGuard
-		source, typ string
-		want        bool
+		guard               *keyGuard
+		source, target, typ string
+		want                bool
 	}{
-		{none, "s1", "T", false},
-		{g, "s1", "T", true},
-		{g, "s2", "U", false},
-		{h, "s1", "T", true},
-		{h, "s2", "U", true},
-		{h, "s1", "U", false},
+		{none, "s1", "t1", "T", false},
+		{g, "s1", "t1", "T", true},
+		{g, "s2", "t2", "U", false},
+		{h, "s1", "t1", "T", true},
+		{h, "s2", "t2", "U", true},
+		{h, "s1", "t1", "U", false},
+		// Another jump from the same source for the same type: a key
+		// chain, no cycle.
+		{h, "s1", "t2", "T", false},
 	} {
-		if got := c.guard.has(c.source, c.typ); got != c.want {
-			t.Errorf("has(%s, %s) = %v, want %v", c.source, c.typ, got, c.want)
+		if got := c.guard.has(c.source, c.target, c.typ); got != c.want {
+			t.Errorf("has(%s, %s, %s) = %v, want %v", c.source, c.target, c.typ, got, c.want)
 		}
 	}
 }
