@@ -18,6 +18,10 @@ import (
 type costScope struct {
 	avoid *avoidSet
 	keys  *keyGuard
+	// chains lets a key estimate nest another jump from the same source
+	// for the same type (a key chain); set only for an estimate that
+	// found no way without (keyCost).
+	chains bool
 }
 
 // avoidSet is an immutable set of subgraph names; sig names it in memo
@@ -112,9 +116,11 @@ func (k *keyGuard) len() int {
 	return k.depth
 }
 
-func (k *keyGuard) has(source, target, typ string) bool {
+// has reports whether a key estimate from source for typ is in progress:
+// to target, or, unless chains, to any subgraph.
+func (k *keyGuard) has(source, target, typ string, chains bool) bool {
 	for ; k != nil; k = k.next {
-		if k.source == source && k.target == target && k.typ == typ {
+		if k.source == source && (k.target == target || !chains) && k.typ == typ {
 			return true
 		}
 	}
@@ -342,7 +348,27 @@ func (b *builder) keyCost(sc costScope, source, target, typ string, depth int, p
 	if typ == b.op.RootType && b.op.Kind == ast.Query {
 		return 0
 	}
-	mk := keyCostKey{source, target, typ, sc.avoid.key(), prov, sc.keys.len()}
+	if sc.keys == nil && !sc.chains {
+		// First without key chains, as before they were planned: a key
+		// estimate that may nest jumps from the same source searches
+		// far more (a fan of 20 subgraphs knowing a type by a key the
+		// source lacks: 450,000 allocations against 1,800 for one
+		// field, TestKeyFanOutPlanCost), so only an estimate that finds
+		// no way without them pays for it.
+		if c := b.keyCostIn(sc, source, target, typ, depth, prov); c < inf {
+			return c
+		}
+		sc.chains = true
+	}
+	return b.keyCostIn(sc, source, target, typ, depth, prov)
+}
+
+// keyCostIn is keyCost within sc: without chains an estimate in progress
+// from source for typ cuts any other from source (so only whole estimates
+// are kept), with chains only one to the same target, and estimates nest
+// at most maxKeyChain deep.
+func (b *builder) keyCostIn(sc costScope, source, target, typ string, depth int, prov *provided) int {
+	mk := keyCostKey{source, target, typ, sc.avoid.key(), prov, sc.keys.len(), sc.chains}
 	if c, ok := b.keyMemo[mk]; ok {
 		return c
 	}
@@ -352,21 +378,22 @@ func (b *builder) keyCost(sc costScope, source, target, typ string, depth int, p
 			best = 0
 			break
 		}
-		if sc.keys.has(source, target, typ) || sc.keys.len() >= maxKeyChain {
+		if sc.keys.has(source, target, typ, sc.chains) || sc.keys.len() >= maxKeyChain {
 			continue
 		}
-		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, target: target, typ: typ, depth: sc.keys.len() + 1, next: sc.keys}}
+		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, target: target, typ: typ, depth: sc.keys.len() + 1, next: sc.keys}, chains: sc.chains}
 		if c := b.costFields(inner, source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
 			best = c
 		}
 	}
-	// Kept at every depth: the guard only refuses a jump the avoided set
-	// already rules out (every target on the way is avoided), so an
-	// estimate depends on the scope through the avoided set and the
-	// chain's length alone. Keeping only whole estimates made a chain of
-	// jumps recompute each inner estimate once per order of the
-	// subgraphs before it.
-	b.keyMemo[mk] = best
+	// With chains, kept at every depth: the guard only refuses a jump the
+	// avoided set already rules out (every target on the way is avoided),
+	// so an estimate depends on the scope through the avoided set and the
+	// chain's length alone. Without, a cycle guard may have cut an inner
+	// estimate short: only whole estimates are kept.
+	if sc.chains || sc.keys == nil {
+		b.keyMemo[mk] = best
+	}
 	return best
 }
 
@@ -374,6 +401,7 @@ type keyCostKey struct {
 	source, target, typ, avoid string
 	prov                       *provided
 	chain                      int
+	chains                     bool
 }
 
 // localKey reports whether source resolves the fields of key k of typ in

@@ -52,20 +52,23 @@ func TestKeyGuard(t *testing.T) {
 	for _, c := range []struct {
 		guard               *keyGuard
 		source, target, typ string
+		chains              bool
 		want                bool
 	}{
-		{none, "s1", "t1", "T", false},
-		{g, "s1", "t1", "T", true},
-		{g, "s2", "t2", "U", false},
-		{h, "s1", "t1", "T", true},
-		{h, "s2", "t2", "U", true},
-		{h, "s1", "t1", "U", false},
+		{none, "s1", "t1", "T", true, false},
+		{g, "s1", "t1", "T", true, true},
+		{g, "s2", "t2", "U", true, false},
+		{h, "s1", "t1", "T", true, true},
+		{h, "s2", "t2", "U", true, true},
+		{h, "s1", "t1", "U", true, false},
 		// Another jump from the same source for the same type: a key
-		// chain, no cycle.
-		{h, "s1", "t2", "T", false},
+		// chain, no cycle, where chains are allowed; a cut otherwise.
+		{h, "s1", "t2", "T", true, false},
+		{h, "s1", "t2", "T", false, true},
+		{h, "s1", "t1", "U", false, false},
 	} {
-		if got := c.guard.has(c.source, c.target, c.typ); got != c.want {
-			t.Errorf("has(%s, %s, %s) = %v, want %v", c.source, c.target, c.typ, got, c.want)
+		if got := c.guard.has(c.source, c.target, c.typ, c.chains); got != c.want {
+			t.Errorf("has(%s, %s, %s, chains %v) = %v, want %v", c.source, c.target, c.typ, c.chains, got, c.want)
 		}
 	}
 }
