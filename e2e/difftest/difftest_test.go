@@ -331,6 +331,12 @@ func start(t *testing.T, src graphSource, opts ...fixturesub.Option) (*started, 
 	srvOpts := server.DefaultOptions()
 	// The references answer __schema and __type: so does fedgate here.
 	srvOpts.Introspection = true
+	if env("DIFFTEST_STRICT_ERRORS", "0") == "1" {
+		// The references pass subgraph errors on as written; fedgate
+		// redacts them by default (subgraphs.*.include_errors), which is
+		// deliberate and would make every subgraph error differ.
+		srvOpts.IncludeSubgraphErrors = func(string) bool { return true }
+	}
 	if env("DIFFTEST_LIMITS", "default") == "loose" {
 		// Big generated documents meet the limits that only fedgate, of
 		// the three, applies; loose limits let the run compare the answers
