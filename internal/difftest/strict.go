@@ -15,7 +15,11 @@ import (
 // and extensions.code, a field error by its path and message. Locations of
 // field errors are not compared: a gateway may report the subgraph's
 // locations, its own, or none.
-func errorDetails(body []byte) []string {
+//
+// Without withCode the codes are left out: ErrorDetailsDiffer compares
+// them only where the references agree on them (Hive Gateway gives a
+// variable coercion error no code, Apollo Gateway BAD_USER_INPUT).
+func errorDetails(body []byte, withCode bool) []string {
 	var top struct {
 		Errors []struct {
 			Message   string `json:"message"`
@@ -47,10 +51,14 @@ func errorDetails(body []byte) []string {
 			locs[i] = fmt.Sprintf("%d:%d", l.Line, l.Column)
 		}
 		code := ""
-		if e.Extensions.Code != nil {
+		if e.Extensions.Code != nil && withCode {
 			code = fmt.Sprint(e.Extensions.Code)
 		}
-		out = append(out, fmt.Sprintf("request %q at [%s] code %s", e.Message, strings.Join(locs, " "), code))
+		d := fmt.Sprintf("request %q at [%s]", e.Message, strings.Join(locs, " "))
+		if withCode {
+			d += " code " + code
+		}
+		out = append(out, d)
 	}
 	sort.Strings(out)
 	return out
@@ -59,6 +67,8 @@ func errorDetails(body []byte) []string {
 // ErrorDetailsDiffer reports whether the references agree with each other
 // on every error's details (errorDetails: message, locations and code of
 // request errors; path and message of field errors) and fedgate's differ.
+// Where the references agree on everything but the codes, the codes are
+// left out of the comparison.
 // It needs two references or more, every one with a GraphQL answer; with
 // fewer, or references that differ from each other, nothing is judged. It
 // returns the details that differ: the references' missing from fedgate's
@@ -68,13 +78,29 @@ func ErrorDetailsDiffer(fedgate Result, refs []Result) (bool, []string) {
 	if fedgate.Failure != "" || len(refs) < 2 {
 		return false, nil
 	}
-	want := errorDetails(refs[0].Body)
 	for _, r := range refs {
-		if r.Failure != "" || !slices.Equal(errorDetails(r.Body), want) {
+		if r.Failure != "" {
 			return false, nil
 		}
 	}
-	got := errorDetails(fedgate.Body)
+	agree := func(withCode bool) ([]string, bool) {
+		want := errorDetails(refs[0].Body, withCode)
+		for _, r := range refs[1:] {
+			if !slices.Equal(errorDetails(r.Body, withCode), want) {
+				return nil, false
+			}
+		}
+		return want, true
+	}
+	withCode := true
+	want, ok := agree(true)
+	if !ok {
+		if want, ok = agree(false); !ok {
+			return false, nil
+		}
+		withCode = false
+	}
+	got := errorDetails(fedgate.Body, withCode)
 	if slices.Equal(got, want) {
 		return false, nil
 	}

@@ -14,6 +14,7 @@ func TestErrorDetailsDiffer(t *testing.T) {
 		fieldErr         = `{"data":{"a":null},"errors":[{"message":"boom","path":["a"],"locations":[{"line":1,"column":3}]}]}`
 		fieldErrElsewhe  = `{"data":{"a":null},"errors":[{"message":"boom","path":["a"],"locations":[{"line":9,"column":9}],"extensions":{"code":"X"}}]}`
 		fieldErrOtherMsg = `{"data":{"a":null},"errors":[{"message":"Cannot return null","path":["a"]}]}`
+		noCode           = `{"errors":[{"message":"Variable \"$v\" of type \"Int\" used in position expecting type \"Int!\".","locations":[{"line":1,"column":8},{"line":1,"column":30}]}]}`
 		noErrors         = `{"data":{"a":1}}`
 	)
 	p := func(body string) Result { return Parse(200, []byte(body)) }
@@ -28,7 +29,9 @@ func TestErrorDetailsDiffer(t *testing.T) {
 		{"a request error's locations count", varUseOnly, []string{varDefAndUse, varDefAndUse}, true, "references: request"},
 		{"a request error's code counts", otherCode, []string{varDefAndUse, varDefAndUse}, true, "code BAD_USER_INPUT"},
 		{"a request error's message counts", otherWording, []string{varDefAndUse, varDefAndUse}, true, `fedgate: request "Variable \"v\"`},
-		{"references that disagree judge nothing", varUseOnly, []string{varDefAndUse, otherCode}, false, ""},
+		{"references that disagree judge nothing", varUseOnly, []string{varDefAndUse, otherWording}, false, ""},
+		{"references that disagree on the code only: the rest is judged", varUseOnly, []string{varDefAndUse, otherCode}, true, "references: request"},
+		{"references that disagree on the code only: the code is not", otherCode, []string{varDefAndUse, noCode}, false, ""},
 		{"one reference judges nothing", varUseOnly, []string{varDefAndUse}, false, ""},
 		{"a reference without a GraphQL answer judges nothing", varUseOnly, []string{varDefAndUse, "oops"}, false, ""},
 		{"a field error's message counts", fieldErrOtherMsg, []string{fieldErr, fieldErr}, true, `field a: "boom"`},
