@@ -532,6 +532,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		d.doc = doc
 		_, span := s.startSpan(ctx, telemetry.SpanValidate)
 		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.validationRules(query))
+		validate.VariableDefinitionLocations(doc, d.errs)
 		span.End()
 		if len(d.errs) > limits.MaxValidationErrors {
 			d.errs = d.errs[:limits.MaxValidationErrors]
