@@ -2,6 +2,7 @@ package validate
 
 import (
 	"regexp"
+	"slices"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -34,8 +35,10 @@ var allowedPositionMessage = regexp.MustCompile(`^Variable "\$([_A-Za-z][_0-9A-Z
 // appends the operation's location to each error of NoUndefinedVariables,
 // after the use's, as graphql-js does.
 func VariableDefinitionLocations(doc *ast.QueryDocument, errs gqlerror.List) {
-	if doc == nil {
-		return
+	if doc == nil || !slices.ContainsFunc(errs, func(e *gqlerror.Error) bool {
+		return e != nil && (e.Rule == allowedPositionRule || e.Rule == undefinedRule)
+	}) {
+		return // a valid document costs no walk
 	}
 	var uses []use // every operation's, in document order
 	for _, op := range doc.Operations {

@@ -35,7 +35,7 @@ func TestVariableDefinitionLocations(t *testing.T) {
 		{"inside an input object", "query Q(\n  $v: String\n) { find(by: {upc: $v}) { name } }", []string{"2:3 3:20"}},
 		{"directive argument", `query ($b: String) { product(upc: "1") @include(if: $b) { name } }`, []string{"1:8 1:53"}},
 		{"through a fragment, once per operation",
-			"query A($v: String) { ...F }\nquery B($v: Int) { ...F }\nfragment F on Query { product(upc: $v) { name } }",
+			"query A($v: String) { ...F }\nquery B($v: Boolean) { ...F }\nfragment F on Query { product(upc: $v) { name } }",
 			[]string{"1:9 3:36", "2:9 3:36"}},
 		{"a variable that fits is no error", `query ($v: String!) { product(upc: $v) { name } }`, nil},
 		{"an undefined variable: the use, then the operation", `query { product(upc: $v) { name } }`, []string{"1:22 1:1"}},

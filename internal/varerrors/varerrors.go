@@ -26,8 +26,14 @@ type Error struct {
 	Line, Column int
 }
 
-// maxErrors bounds the errors listed, as graphql-js does (50).
+// maxErrors bounds the errors listed, as graphql-js's execute does (50);
+// one more ends the list with tooMany, and the values are read no
+// further (a list of a million wrong items costs fifty messages).
 const maxErrors = 50
+
+// tooMany is graphql-js's last error when the variables have more than
+// maxErrors problems.
+const tooMany = "Too many errors processing variables, error limit reached. Execution aborted."
 
 // Explain returns the coercion errors of vars (decoded JSON: float64,
 // string, bool, nil, []any, map[string]any) for op's variable
@@ -37,11 +43,16 @@ const maxErrors = 50
 // schema close to what the client sent).
 func Explain(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]any, hideSuggestions bool) []Error {
 	var out []Error
+	overflow := false
 	for _, def := range op.VariableDefinitions {
-		if len(out) >= maxErrors {
+		if overflow {
 			break
 		}
 		at := func(msg string) {
+			if len(out) >= maxErrors {
+				overflow = true
+				return
+			}
 			e := Error{Message: msg}
 			if def.Position != nil {
 				e.Line, e.Column = def.Position.Line, def.Position.Column
@@ -62,8 +73,9 @@ func Explain(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]an
 			}
 			continue
 		}
-		c := coercer{schema: schema, hideSuggestions: hideSuggestions}
+		c := coercer{schema: schema, hideSuggestions: hideSuggestions, room: maxErrors - len(out)}
 		c.value(def.Type, v, nil)
+		overflow = c.room < 0
 		for _, p := range c.problems {
 			prefix := fmt.Sprintf("Variable \"$%s\" got invalid value %s", def.Variable, Inspect(p.value))
 			if len(p.path) > 0 {
@@ -71,6 +83,9 @@ func Explain(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]an
 			}
 			at(prefix + "; " + p.message)
 		}
+	}
+	if overflow {
+		out = append(out, Error{Message: tooMany})
 	}
 	return out
 }
@@ -86,6 +101,9 @@ type coercer struct {
 	schema          *ast.Schema
 	hideSuggestions bool
 	problems        []problem
+	// room is the problems still listed; below 0, one more was found and
+	// the walk stops.
+	room int
 }
 
 // didYouMean is graphql-js's suggestion for typed among options (gqlparser
@@ -105,12 +123,16 @@ func (c *coercer) didYouMean(what, typed string, options []string) string {
 }
 
 func (c *coercer) add(path []any, v any, msg string) {
+	c.room--
+	if c.room < 0 {
+		return
+	}
 	c.problems = append(c.problems, problem{path: append([]any(nil), path...), value: v, message: msg})
 }
 
 // value follows graphql-js's coerceInputValue: it records every problem.
 func (c *coercer) value(t *ast.Type, v any, path []any) {
-	if len(path) > 64 {
+	if len(path) > 64 || c.room < 0 {
 		return
 	}
 	if t.NonNull && v == nil {

@@ -63,6 +63,9 @@ func TestExplain(t *testing.T) {
 				`1:8 Variable "$v" got invalid value null at "v[1]"; Expected non-nullable type "Int!" not to be null.`,
 				`1:8 Variable "$v" got invalid value "a" at "v[2]"; Int cannot represent non-integer value: "a"`,
 			}},
+		{"more than fifty problems: fifty, then graphql-js's last error", `query ($v: [Int!]) { f(i: $v) }`, `{"v":[` + strings.Repeat(`"a",`, 100000) + `"a"]}`,
+			append(repeatf(50, `1:8 Variable "$v" got invalid value "a" at "v[%d]"; Int cannot represent non-integer value: "a"`),
+				`0:0 Too many errors processing variables, error limit reached. Execution aborted.`)},
 		{"a single value for a list", `query ($v: [Int!]) { f(i: $v) }`, `{"v":"a"}`,
 			[]string{`1:8 Variable "$v" got invalid value "a"; Int cannot represent non-integer value: "a"`}},
 		{"JavaScript number forms", `query ($v: String) { f(b: $v) }`, `{"v":[1e21,1.5e-7,0.000001,-0,123456789012]}`,
@@ -88,4 +91,13 @@ func TestExplain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// repeatf formats format with 0..n-1.
+func repeatf(n int, format string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(format, i)
+	}
+	return out
 }
