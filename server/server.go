@@ -535,6 +535,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		// Locations as graphql-js gives them, which the reference gateways run.
 		validate.VariableDefinitionLocations(doc, d.errs)
 		validate.DirectiveLocations(doc, d.errs)
+		validate.TokenLocations(doc, d.errs)
 		span.End()
 		if len(d.errs) > limits.MaxValidationErrors {
 			d.errs = d.errs[:limits.MaxValidationErrors]
