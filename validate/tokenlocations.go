@@ -7,15 +7,18 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// possibleSpreadsRule is the name gqlparser gives its rule for fragments
-// spread where their type can never apply (spec 5.5.2.3).
-const possibleSpreadsRule = "PossibleFragmentSpreads"
+// spreadRules are the rules whose errors graphql-js locates at a
+// fragment spread's "...": fragments spread where their type can never
+// apply (spec 5.5.2.3), and fragment cycles (5.5.2.2; the gateway's rule
+// limits.FragmentCyclesRule takes gqlparser's name).
+var spreadRules = map[string]bool{"PossibleFragmentSpreads": true, "NoFragmentCycles": true}
 
 // TokenLocations moves error locations that gqlparser puts inside a token
 // to the token's start, where graphql-js, which the reference gateways
 // run, puts them: a string literal's error at its opening quote (gqlparser:
 // after it; after the three quotes of a block string), and a fragment
-// spread's error of PossibleFragmentSpreads at its "..." (gqlparser: at
+// spread's error of PossibleFragmentSpreads or NoFragmentCycles at its
+// "..." (gqlparser: at
 // the fragment's name, or at "on" of an inline fragment). Only when the
 // quote, or the "..." followed by spaces, tabs or commas on the same line,
 // is where it is expected; otherwise the location stays.
@@ -105,7 +108,7 @@ func TokenLocations(doc *ast.QueryDocument, errs gqlerror.List) {
 			key := at{l.Line, l.Column}
 			if n, ok := strs[key]; ok {
 				e.Locations[i].Column -= n
-			} else if n, ok := spreads[key]; ok && e.Rule == possibleSpreadsRule {
+			} else if n, ok := spreads[key]; ok && spreadRules[e.Rule] {
 				e.Locations[i].Column -= n
 			}
 		}

@@ -9,6 +9,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/fedgate/gateway/limits"
 )
 
 const tokenSDL = `
@@ -32,6 +35,8 @@ func TestTokenLocations(t *testing.T) {
 		{"string in a directive argument", `{ product(upc: "1") @include(if: "no") { name } }`, []string{"1:34"}},
 		{"inline fragment that can never apply", `{ items { ... on Tool { name } } }`, []string{"1:11"}},
 		{"named fragment that can never apply", "{ items { ...  T } }\nfragment T on Tool { name }", []string{"1:11"}},
+		{"fragment cycle", "{ ...F } fragment F on Query { ...G } fragment G on Query { ...F }", []string{"1:32 1:61"}},
+		{"fragment spread within itself", "{ ...F } fragment F on Query { ... on Query { ...F } }", []string{"1:47"}},
 		{"an unknown fragment stays at its name", `{ items { ...G } }`, []string{"1:14"}},
 		{"a number stays", `{ product(upc: "1", n: 1.5) { name } }`, []string{"1:24"}},
 	} {
@@ -40,7 +45,7 @@ func TestTokenLocations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			errs := validator.Validate(schema, doc)
+			errs := validator.ValidateWithRules(schema, doc, withGatewayCycles())
 			TokenLocations(doc, errs)
 			var got []string
 			for _, e := range errs {
@@ -55,4 +60,12 @@ func TestTokenLocations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withGatewayCycles is gqlparser's rules with the gateway's fragment
+// cycle rule, as the server runs them.
+func withGatewayCycles() *rules.Rules {
+	r := rules.NewDefaultRules()
+	r.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
+	return r
 }
