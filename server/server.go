@@ -537,7 +537,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		validate.ArgumentLocations(doc, d.errs)
 		validate.DirectiveLocations(doc, d.errs)
 		validate.TokenLocations(doc, d.errs)
-		d.errs = validate.Unique(d.errs)
+		d.errs = validate.Unique(doc, d.errs)
 		span.End()
 		if len(d.errs) > limits.MaxValidationErrors {
 			d.errs = d.errs[:limits.MaxValidationErrors]

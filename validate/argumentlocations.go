@@ -79,18 +79,38 @@ func hasRule(errs gqlerror.List, rule string) bool {
 }
 
 // Unique returns errs without repetitions: an error of the same rule,
-// message and locations as an earlier one. gqlparser walks a fragment's
-// selections once per spread and reports a problem in it each time;
-// graphql-js, which the reference gateways run, visits the fragment once
-// and reports it once.
-func Unique(errs gqlerror.List) gqlerror.List {
+// message and locations as an earlier one (gqlparser walks a fragment's
+// selections once per spread and reports a problem in it each time), and
+// a NoUnusedVariables error for a repeated definition of a variable the
+// operation uses (gqlparser binds uses to the first definition only).
+// graphql-js, which the reference gateways run, reports neither.
+func Unique(doc *ast.QueryDocument, errs gqlerror.List) gqlerror.List {
 	if len(errs) < 2 {
 		return errs
+	}
+	type at struct{ line, column int }
+	usedTwin := map[at]bool{} // a definition whose name another, used, definition has
+	if doc != nil && hasRule(errs, "NoUnusedVariables") {
+		for _, op := range doc.Operations {
+			for _, d := range op.VariableDefinitions {
+				if d.Used || d.Position == nil {
+					continue
+				}
+				for _, o := range op.VariableDefinitions {
+					if o != d && o.Used && o.Variable == d.Variable {
+						usedTwin[at{d.Position.Line, d.Position.Column}] = true
+					}
+				}
+			}
+		}
 	}
 	seen := make(map[string]bool, len(errs))
 	out := errs[:0:0]
 	for _, e := range errs {
 		if e == nil {
+			continue
+		}
+		if e.Rule == "NoUnusedVariables" && len(e.Locations) == 1 && usedTwin[at{e.Locations[0].Line, e.Locations[0].Column}] {
 			continue
 		}
 		key := fmt.Sprint(e.Rule, "\x00", e.Message, "\x00", e.Locations)

@@ -32,7 +32,7 @@ func TestArgumentLocations(t *testing.T) {
 			errs := validator.Validate(schema, doc)
 			ArgumentLocations(doc, errs)
 			DirectiveLocations(doc, errs)
-			errs = Unique(errs)
+			errs = Unique(doc, errs)
 			var got []string
 			for _, e := range errs {
 				var locs []string

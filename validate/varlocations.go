@@ -33,10 +33,11 @@ var allowedPositionMessage = regexp.MustCompile(`^Variable "\$([_A-Za-z][_0-9A-Z
 // the use: the operations are tried in document order, a fragment's use
 // once per operation that spreads it, as the rule reports it. And it
 // appends the operation's location to each error of NoUndefinedVariables,
-// after the use's, as graphql-js does.
+// after the use's, and locates a variable defined twice at both names, as
+// graphql-js does.
 func VariableDefinitionLocations(doc *ast.QueryDocument, errs gqlerror.List) {
 	if doc == nil || !slices.ContainsFunc(errs, func(e *gqlerror.Error) bool {
-		return e != nil && (e.Rule == allowedPositionRule || e.Rule == undefinedRule)
+		return e != nil && (e.Rule == allowedPositionRule || e.Rule == undefinedRule || e.Rule == uniqueVariablesRule)
 	}) {
 		return // a valid document costs no walk
 	}
@@ -51,6 +52,10 @@ func VariableDefinitionLocations(doc *ast.QueryDocument, errs gqlerror.List) {
 		}
 		if e.Rule == undefinedRule {
 			undefinedLocation(e, uses, taken)
+			continue
+		}
+		if e.Rule == uniqueVariablesRule {
+			duplicateLocations(doc, e)
 			continue
 		}
 		if e.Rule != allowedPositionRule {
@@ -74,6 +79,44 @@ func VariableDefinitionLocations(doc *ast.QueryDocument, errs gqlerror.List) {
 			e.Locations = append([]gqlerror.Location{{Line: def.Position.Line, Column: def.Position.Column}}, e.Locations...)
 			break
 		}
+	}
+}
+
+// uniqueVariablesRule is the name gqlparser gives its rule for a
+// variable defined twice by one operation (spec 5.8.1).
+const uniqueVariablesRule = "UniqueVariableNames"
+
+// duplicateLocations locates e, an error of UniqueVariableNames at the
+// repeated definition's "$", at the names of every definition of that
+// variable in its operation, as graphql-js does.
+func duplicateLocations(doc *ast.QueryDocument, e *gqlerror.Error) {
+	at := e.Locations[0]
+	for _, op := range doc.Operations {
+		var repeated *ast.VariableDefinition
+		for _, d := range op.VariableDefinitions {
+			if d.Position != nil && d.Position.Line == at.Line && d.Position.Column == at.Column {
+				repeated = d
+			}
+		}
+		if repeated == nil {
+			continue
+		}
+		var locs []gqlerror.Location
+		for _, d := range op.VariableDefinitions {
+			if d.Variable != repeated.Variable {
+				continue
+			}
+			p := d.Position
+			// The name follows the "$" directly in all but odd spellings
+			// ("$ v"), which keep gqlparser's location.
+			if p == nil || p.Src == nil || p.Start+1+len(d.Variable) > len(p.Src.Input) ||
+				p.Src.Input[p.Start] != '$' || p.Src.Input[p.Start+1:p.Start+1+len(d.Variable)] != d.Variable {
+				return
+			}
+			locs = append(locs, gqlerror.Location{Line: p.Line, Column: p.Column + 1})
+		}
+		e.Locations = locs
+		return
 	}
 }
 

@@ -37,6 +37,8 @@ func TestVariableDefinitionLocations(t *testing.T) {
 		{"through a fragment, once per operation",
 			"query A($v: String) { ...F }\nquery B($v: Boolean) { ...F }\nfragment F on Query { product(upc: $v) { name } }",
 			[]string{"1:9 3:36", "2:9 3:36"}},
+		{"a variable defined twice", `query ($v: String!, $v: String!) { product(upc: $v) { name } }`, []string{"1:9 1:22"}},
+		{"a variable defined twice and never used", `query ($v: Int, $v: Int) { product(upc: "1") { name } }`, []string{"1:8", "1:17", "1:9 1:18"}},
 		{"a variable that fits is no error", `query ($v: String!) { product(upc: $v) { name } }`, nil},
 		{"an undefined variable: the use, then the operation", `query { product(upc: $v) { name } }`, []string{"1:22 1:1"}},
 		{"an undefined variable of a named operation", "query A($w: String!) { ...F }\nquery B { ...F }\nfragment F on Query { product(upc: $w) { name } }", []string{"3:36 2:1"}},
@@ -49,6 +51,7 @@ func TestVariableDefinitionLocations(t *testing.T) {
 			}
 			errs := validator.Validate(schema, doc)
 			VariableDefinitionLocations(doc, errs)
+			errs = Unique(doc, errs)
 			var got []string
 			for _, e := range errs {
 				var locs []string
