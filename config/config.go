@@ -116,6 +116,9 @@ type Server struct {
 	// MaxReadingBytes is the memory of the request bodies being read at
 	// once; 0 disables the budget.
 	MaxReadingBytes ByteSize `yaml:"max_reading_bytes"`
+	// MaxWritingBytes is the memory of the answers (64 KiB or more) being
+	// written at once; 0 disables the budget.
+	MaxWritingBytes ByteSize `yaml:"max_writing_bytes"`
 	// MaxConnectionsPerAddress caps the connections one address holds
 	// open on the public listener (trusted proxies' are not counted); 0
 	// is unlimited.
@@ -177,6 +180,7 @@ func Default() Config {
 			MaxInflightPerClient: httpDefaults.MaxInflightPerClient,
 			MaxHeaderBytes:       ByteSize(httpDefaults.MaxHeaderBytes),
 			MaxReadingBytes:      ByteSize(httpDefaults.MaxReadingBytes),
+			MaxWritingBytes:      ByteSize(httpDefaults.MaxWritingBytes),
 
 			MaxConnectionsPerAddress: httpDefaults.MaxConnectionsPerAddress,
 			MaxHeaderCount:           httpDefaults.MaxHeaderCount,
@@ -377,6 +381,9 @@ func (s Server) validate() error {
 	}
 	if s.MaxReadingBytes < 0 {
 		errs = append(errs, errors.New("server.max_reading_bytes: must not be negative"))
+	}
+	if s.MaxWritingBytes < 0 {
+		errs = append(errs, errors.New("server.max_writing_bytes: must not be negative"))
 	}
 	return errors.Join(errs...)
 }

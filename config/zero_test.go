@@ -85,6 +85,7 @@ var zeroNumberMeansNone = map[string]bool{
 	"server.max_inflight_requests":                          true, // unlimited
 	"server.max_inflight_per_client":                        true, // unlimited
 	"server.max_reading_bytes":                              true, // no read budget
+	"server.max_writing_bytes":                              true, // no writing budget
 	"subgraphs.max_answer_bytes":                            true, // no answer budget
 	"server.max_connections_per_address":                    true, // unlimited
 	"server.max_header_count":                               true, // unlimited

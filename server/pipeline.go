@@ -169,6 +169,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			ctx = context.WithValue(ctx, batchAnswersKey{}, answers)
 		}
 		out := []byte{'['}
+		// The entries added to out take from the writing budget until
+		// the answer is written (unread.go).
+		entries := &batchAnswer{s: s, client: client}
+		defer entries.release()
 		for i := range reqs {
 			if i > 0 {
 				out = append(out, ',')
@@ -185,6 +189,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			var meta responseMeta
 			body, _, _ := s.operation(ctx, rt, r, w.Header(), &reqs[i], &meta)
 			applyHeaders(w.Header(), &meta)
+			body = entries.add(r, w.Header(), body)
 			out = append(out, body...)
 			if answers != nil {
 				answers.bytes.Add(int64(len(body)))
@@ -217,6 +222,16 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		// may be what it is made of, so neither goes back.
 		body, meta.shared = out, true
 	}
+	// An answer waiting for its client to read it takes from the writing
+	// budget until it is written (unread.go).
+	holder, ok := s.holdAnswer(w, r, client, len(body))
+	if !ok {
+		if !meta.shared {
+			putBuffer(body)
+		}
+		return
+	}
+	defer s.releaseAnswer(holder, len(body))
 	// Canonical names set directly, the usual values shared: each Set
 	// made a one-element slice per answer. net/http copies the values
 	// when it writes the head, and a value slice's length is its capacity,
@@ -369,10 +384,12 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 	out, status := s.answer(ctx, &a, meta)
 	if err := uploadError(ctx); err != nil {
 		// A file over a limit or a stalled body: no subgraph got the
-		// file whole, and the client hears why.
+		// file whole, and the client hears why, at once. The rest of the
+		// body is not read: net/http would first wait for up to 256 KiB
+		// more of it (a client that stalls: until the body's deadline),
+		// so the connection closes after the answer.
+		h.Set("Connection", "close")
 		switch reqerr.Status(err) {
-		case http.StatusRequestTimeout:
-			h.Set("Connection", "close")
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests: // the spool budget, or the client's share, is spent
 			h.Set("Retry-After", s.retryAfter())
 		}

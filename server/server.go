@@ -156,6 +156,13 @@ type HTTPOptions struct {
 	// SERVICE_OVERLOADED. Buffers grow with the bytes received, so slow
 	// clients hold little of it. 0 is no budget.
 	MaxReadingBytes int64
+	// MaxWritingBytes is the memory shared by the answers of 64 KiB or
+	// more being written at once (until the client has read them, or
+	// WriteTimeout cut it); an answer that would take more is refused
+	// with 503 SERVICE_OVERLOADED, and one client's answers hold at most
+	// three quarters of it (429 CLIENT_UNREAD_ANSWERS_LIMIT). An answer
+	// alone may be larger. 0 is no budget.
+	MaxWritingBytes int64
 	// MaxConnectionsPerAddress is the most connections one address (an
 	// IPv6 address: its network, as the rate limits count it) holds
 	// open on the public listener; past it a new one is answered 429
@@ -182,7 +189,7 @@ type HTTPOptions struct {
 // DefaultHTTPOptions are the defaults of HTTPOptions.
 func DefaultHTTPOptions() HTTPOptions {
 	return HTTPOptions{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second,
-		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20,
+		WriteTimeout: 30 * time.Second, MaxInflightPerClient: 100, MaxHeaderBytes: 64 << 10, MaxReadingBytes: 64 << 20, MaxWritingBytes: 64 << 20,
 		MaxConnectionsPerAddress: 1000, ConnectionsBusyAt: connectionsBusyAt(), MaxHeaderCount: 100}
 }
 
@@ -285,6 +292,8 @@ type Server struct {
 	slots *clientSlots
 	// reading is the budget of the bodies being read (nil: none).
 	reading *request.Budget
+	// writing bounds the answers being written (unread.go).
+	writing *writingBudget
 	// spool is the budget of the upload bytes spooled at once (nil: none).
 	spool *uploads.SpoolBudget
 	// mux routes the public paths (routes).
@@ -369,8 +378,8 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	limits.CapRuleErrors(vrules, limits.MaxValidationErrors)
-	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes),
-		spool:        uploads.NewSpoolBudget(opts.Uploads.MaxSpoolBytes),
+	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes), writing: newWritingBudget(opts.HTTP.MaxWritingBytes),
+		spool:        uploads.NewSpoolBudget(opts.Uploads.MaxSpoolBytes, opts.Uploads.MaxTotalBytes),
 		cacheMaxCost: CacheMaxCost, hashes: newHashMemo()}
 	s.initObserve()
 	s.slots = newClientSlots(opts.HTTP.MaxInflightPerClient)

@@ -63,9 +63,9 @@ func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary, 
 	u, err := uploads.Parse(body, boundary, cfg, uploads.ParseOptions{MaxOperations: maxOps, Spool: s.spool, Client: client,
 		ReadOperations: func(r io.Reader, limit int64) ([]byte, error) { return request.ReadAll(r, limit, s.reading) }})
 	if err != nil {
-		if reqerr.Status(err) == http.StatusRequestTimeout {
-			w.Header().Set("Connection", "close")
-		}
+		// The rest of the body is not read: the answer goes at once, and
+		// the connection closes after it (uploadError).
+		w.Header().Set("Connection", "close")
 		return nil, request.Request{}, err
 	}
 	reqs, _, err := request.DecodeBody(u.Operations, request.Options{MaxBodyBytes: maxOps})

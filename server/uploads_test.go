@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -233,39 +234,124 @@ func TestUploadSpoolBudget(t *testing.T) {
 	}
 }
 
+// outOfOrderUpload is an upload whose file 1 (size bytes) arrives first
+// and waits in the spool for the last fetch, which needs file 0.
+func outOfOrderUpload(t *testing.T, size int) (*bytes.Buffer, string) {
+	return threeFetchesBody(t, `{"a":null,"b":null}`, `{"1":["variables.b"],"0":["variables.a"]}`,
+		part{name: "1", filename: "b", body: strings.Repeat("b", size)}, part{name: "0", filename: "a", body: "a"})
+}
+
+// stallUpload sends outOfOrderUpload(size) from the loopback address
+// from up to file 0's content, which never comes: file 1 is spooled and
+// held. The connection is closed when the test ends.
+func stallUpload(t *testing.T, g *gatewaytest.Gateway, from string, size int) net.Conn {
+	t.Helper()
+	body, ct := outOfOrderUpload(t, size)
+	whole := body.Bytes()
+	cut := bytes.Index(whole, []byte(`filename="a"`))
+	cut += bytes.Index(whole[cut:], []byte("\r\n\r\n")) + 4
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	conn, err := d.Dial("tcp", strings.TrimPrefix(g.BaseURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	head := fmt.Sprintf("POST /graphql HTTP/1.1\r\nHost: gateway\r\nContent-Type: %s\r\nApollo-Require-Preflight: true\r\nContent-Length: %d\r\n\r\n", ct, len(whole))
+	if _, err := conn.Write(append([]byte(head), whole[:cut]...)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// stalledAnswer reads the answer to a stalled upload on conn within 3 s:
+// its status, Retry-After, whether the connection closes, and its body;
+// an error when none came.
+type stalledAnswer struct {
+	status     int
+	retryAfter string
+	close      bool
+	raw        string
+}
+
+func readStalled(conn net.Conn) (stalledAnswer, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return stalledAnswer{}, err
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	return stalledAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), close: resp.Close, raw: string(raw)}, nil
+}
+
+// isRefusal reports whether a is status with code, Retry-After and the
+// connection closed.
+func (a stalledAnswer) isRefusal(status int, code string) bool {
+	return a.status == status && strings.Contains(a.raw, code) && a.retryAfter != "" && a.close
+}
+
 // TestUploadSpoolClientShare: the spool budget counts each client's
-// uploads (as the rate limits tell clients apart, here by address): a
-// client alone may spool most of it, but once another client has
-// spooled, its upload that would hold more than three quarters is
-// refused with 429 UPLOAD_SPOOL_CLIENT_LIMIT and Retry-After, while the
-// other client is served. Before, one client's uploads could hold all of
-// max_spool_bytes and every other client got 503 UPLOAD_SPOOL_FULL.
+// uploads (as the rate limits tell clients apart, here by address), and
+// one client holds at most three quarters of it, alone or not: a client
+// whose uploads stall after spooling a file is refused its fourth with
+// 429 UPLOAD_SPOOL_CLIENT_LIMIT and Retry-After, and another client that
+// comes meanwhile is served. Before, the share bound only while another
+// client was using the spool: the stalled client alone took all of
+// max_spool_bytes, held it while its bodies stalled (up to the request's
+// deadline), and the next client got 503 UPLOAD_SPOOL_FULL.
 func TestUploadSpoolClientShare(t *testing.T) {
 	cfg := uploadLimits()
-	cfg.MaxSpoolBytes = 400_000 // a client's share while others upload: 300,000
+	// A client's share: 300,000 (three quarters; one request's
+	// max_total_bytes is less).
+	cfg.MaxSpoolBytes, cfg.MaxTotalBytes = 400_000, 100_000
+	cfg.IdleTimeout = 30 * time.Second // the stalled bodies stay until the test ends
 	g := uploadGateway(t, cfg)
-	// File 1 arrives first and waits in the spool for the last fetch.
-	upload := func(size int) (io.Reader, string) {
-		return threeFetchesBody(t, `{"a":null,"b":null}`, `{"1":["variables.b"],"0":["variables.a"]}`,
-			part{name: "1", filename: "b", body: strings.Repeat("b", size)}, part{name: "0", filename: "a", body: "a"})
+	// Four uploads of 95,000 would take the client to 380,000: one of
+	// them (the last to spool) is refused at once. Before, all four were
+	// spooled, and none was answered.
+	answers := make(chan string, 4)
+	for range 4 {
+		conn := stallUpload(t, g, "127.0.0.3", 95_000)
+		go func() {
+			a, err := readStalled(conn)
+			switch {
+			case err != nil:
+				answers <- "" // stalled on, unanswered
+			case a.isRefusal(http.StatusTooManyRequests, uploads.CodeSpoolClientLimit):
+				answers <- uploads.CodeSpoolClientLimit
+			default:
+				answers <- fmt.Sprintf("%d %q close %v: %.300s", a.status, a.retryAfter, a.close, a.raw)
+			}
+		}()
 	}
-	body, ct := upload(350_000)
-	if ans := postUploadAs(t, g, body, ct, true, "127.0.0.3"); ans.status != 200 || len(ans.body.Errors) > 0 {
-		t.Fatalf("a client alone spooling 350,000 of 400,000 bytes: status %d: %.300s", ans.status, ans.raw)
+	var refused []string
+	for range 4 {
+		if a := <-answers; a != "" {
+			refused = append(refused, a)
+		}
 	}
-	body, ct = upload(90_000)
+	if len(refused) != 1 || refused[0] != uploads.CodeSpoolClientLimit {
+		t.Errorf("the stalled client's four uploads were answered %q, want one 429 %s with Retry-After and close", refused, uploads.CodeSpoolClientLimit)
+	}
+	body, ct := outOfOrderUpload(t, 90_000)
 	if ans := postUploadAs(t, g, body, ct, true, "127.0.0.4"); ans.status != 200 || len(ans.body.Errors) > 0 {
-		t.Fatalf("another client: status %d: %.300s", ans.status, ans.raw)
+		t.Fatalf("another client while the first one's uploads stall: status %d: %.300s", ans.status, ans.raw)
 	}
-	body, ct = upload(350_000)
-	ans := postUploadAs(t, g, body, ct, true, "127.0.0.3")
-	if ans.status != http.StatusTooManyRequests || ans.code() != uploads.CodeSpoolClientLimit || ans.header.Get("Retry-After") == "" {
-		t.Fatalf("the first client spooling 350,000 bytes once another spooled: status %d, Retry-After %q: %.300s, want 429 %s",
-			ans.status, ans.header.Get("Retry-After"), ans.raw, uploads.CodeSpoolClientLimit)
-	}
-	body, ct = upload(250_000)
-	if ans := postUploadAs(t, g, body, ct, true, "127.0.0.3"); ans.status != 200 || len(ans.body.Errors) > 0 {
-		t.Fatalf("the first client within its share: status %d: %.300s", ans.status, ans.raw)
+}
+
+// TestUploadRefusedMidBodyIsAnsweredAtOnce: an upload refused while its
+// body is still coming (here its spool is over max_spool_bytes, and the
+// client then stalls) is answered at once, and its connection closed.
+// Before, net/http first waited for the rest of the body (up to 256 KiB
+// of it) before it sent the answer: a client that stalled got it at the
+// body's idle deadline, its connection and handler held till then.
+func TestUploadRefusedMidBodyIsAnsweredAtOnce(t *testing.T) {
+	cfg := uploadLimits()
+	cfg.MaxSpoolBytes = 100_000
+	cfg.IdleTimeout = 30 * time.Second
+	g := uploadGateway(t, cfg)
+	a, err := readStalled(stallUpload(t, g, "127.0.0.3", 150_000))
+	if err != nil || !a.isRefusal(http.StatusServiceUnavailable, uploads.CodeSpoolFull) {
+		t.Fatalf("an upload over max_spool_bytes that stalls: %v %+v, want 503 %s at once, with Retry-After and close", err, a, uploads.CodeSpoolFull)
 	}
 }
 

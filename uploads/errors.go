@@ -22,7 +22,7 @@ const (
 	CodeRequestTimeout = "REQUEST_TIMEOUT"            // 408: the body stalled or took too long
 	CodeSpoolFull      = "UPLOAD_SPOOL_FULL"          // 503: the process's spool budget (max_spool_bytes) is spent
 	// 429: the client holds its share of the spool budget (three
-	// quarters) while other clients upload.
+	// quarters, or one request's max_total_bytes if more).
 	CodeSpoolClientLimit = "UPLOAD_SPOOL_CLIENT_LIMIT"
 )
 

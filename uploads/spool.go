@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/fedgate/gateway/internal/reqerr"
 	"golang.org/x/sync/semaphore"
@@ -20,50 +19,42 @@ import (
 // a write past the budget fails at once (never waits), and the request is
 // answered with CodeSpoolFull.
 //
-// One client (as the rate limits count it) may hold at most
-// clientSpoolShare of it while another client uses the spool (holds some
-// of it, or tried to take from it within othersWindow): before, one
-// address's uploads could hold all of it, and every other client's
-// upload that needed a spool was refused for as long as they lasted. A
-// write that would take its client past the share then fails with
-// CodeSpoolClientLimit. A client alone may still take all of it. Safe for
+// One client (as the rate limits count it) holds at most its share of it
+// (clientSpoolShare: three quarters, or one whole request's
+// max_total_bytes when that is more), whether or not another client
+// uploads at that moment; a write that would take its client past the
+// share fails with CodeSpoolClientLimit. Before, the share bound only
+// while another client was using the spool: a client alone took all of
+// it, held it for as long as its bodies stalled, and every other client
+// that came meanwhile was refused with CodeSpoolFull. Safe for
 // concurrent use.
 type SpoolBudget struct {
-	max int64
-	sem *semaphore.Weighted
-	now func() time.Time
+	max   int64
+	share int64
+	sem   *semaphore.Weighted
 
 	mu sync.Mutex
 	// held is what each client holds; an entry lives while it holds.
 	held map[string]int64
-	// recent is the two clients that tried to take last, and when, a
-	// the latest: enough to tell whether a client other than one did
-	// within othersWindow.
-	recent [2]recentTake
 }
 
-type recentTake struct {
-	client string
-	at     time.Time
+// clientSpoolShare is the part of a budget of bytes one client may
+// hold: three quarters (as server.max_inflight_bytes's share), so that
+// the others always find a quarter free of it, but never less than one
+// request's spool (perRequest, uploads.max_total_bytes) so that a client
+// alone is refused nothing one request may spool; at most budget.
+func clientSpoolShare(budget, perRequest int64) int64 {
+	return min(budget, max(budget-budget/4, perRequest))
 }
 
-// othersWindow is how recently another client must have tried to spool
-// for the share to bind (server.clientBudget's window, for the same
-// reason: uploads are short, and a client over its share took the whole
-// spool back between them).
-const othersWindow = 10 * time.Second
-
-// clientSpoolShare is the part of the budget one client may hold while
-// others use it: three quarters, as server.max_inflight_bytes's share.
-func clientSpoolShare(max int64) int64 { return max - max/4 }
-
-// NewSpoolBudget returns a budget of max bytes; nil (no budget, as
-// before it existed) when max is 0 or less.
-func NewSpoolBudget(max int64) *SpoolBudget {
+// NewSpoolBudget returns a budget of max bytes whose clients each hold
+// at most clientSpoolShare(max, perRequest); nil (no budget, as before it
+// existed) when max is 0 or less.
+func NewSpoolBudget(max, perRequest int64) *SpoolBudget {
 	if max <= 0 {
 		return nil
 	}
-	return &SpoolBudget{max: max, sem: semaphore.NewWeighted(max), now: time.Now, held: map[string]int64{}}
+	return &SpoolBudget{max: max, share: clientSpoolShare(max, perRequest), sem: semaphore.NewWeighted(max), held: map[string]int64{}}
 }
 
 // take reserves n bytes for client, an error (CodeSpoolFull,
@@ -75,11 +66,10 @@ func (b *SpoolBudget) take(client string, n int64) *reqerr.Error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.now()
-	others := b.othersSince(client, now.Add(-othersWindow)) || b.heldByOthers(client)
-	b.note(client, now)
-	if have := b.held[client]; have > 0 && have+n > clientSpoolShare(b.max) && others {
-		return spoolShareSpent(clientSpoolShare(b.max))
+	// A share of the whole budget binds no earlier than the budget, whose
+	// refusal (full) it then is.
+	if have := b.held[client]; have > 0 && have+n > b.share && b.share < b.max {
+		return spoolShareSpent(b.share)
 	}
 	// Never Acquire: a full budget refuses, it does not make a request
 	// wait for others to finish.
@@ -105,31 +95,6 @@ func (b *SpoolBudget) give(client string, n int64) {
 	b.sem.Release(n)
 }
 
-// note records that client tried to take at now (under mu).
-func (b *SpoolBudget) note(client string, now time.Time) {
-	if b.recent[0].client != client {
-		b.recent[1] = b.recent[0]
-	}
-	b.recent[0] = recentTake{client: client, at: now}
-}
-
-// othersSince reports whether a client other than client tried to take
-// since since (under mu).
-func (b *SpoolBudget) othersSince(client string, since time.Time) bool {
-	for _, r := range b.recent {
-		if r.client != client && !r.at.IsZero() && !r.at.Before(since) {
-			return true
-		}
-	}
-	return false
-}
-
-// heldByOthers reports whether a client other than client holds some of
-// the budget (under mu).
-func (b *SpoolBudget) heldByOthers(client string) bool {
-	return len(b.held) > 1 || len(b.held) == 1 && b.held[client] == 0
-}
-
 func spoolFull(max int64) *reqerr.Error {
 	return &reqerr.Error{Code: CodeSpoolFull, Status: http.StatusServiceUnavailable,
 		Message: fmt.Sprintf("the gateway's spool of uploaded files that wait for a later fetch (%d bytes for all requests) is full; retry later", max)}
@@ -137,7 +102,7 @@ func spoolFull(max int64) *reqerr.Error {
 
 func spoolShareSpent(share int64) *reqerr.Error {
 	return &reqerr.Error{Code: CodeSpoolClientLimit, Status: http.StatusTooManyRequests,
-		Message: fmt.Sprintf("this client's uploads hold its share of the gateway's spool of uploaded files (%d bytes while other clients upload); retry when one is answered", share)}
+		Message: fmt.Sprintf("this client's uploads hold its share of the gateway's spool of uploaded files (%d bytes); retry when one is answered", share)}
 }
 
 // spoolFile is an unlinked temporary file: written once, then read by

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fedgate/gateway/internal/reqerr"
 )
@@ -99,7 +98,7 @@ func TestSpoolBudgetAcrossRequests(t *testing.T) {
 	const size, requests = 64 << 10, 4
 	for _, mode := range spoolModes {
 		t.Run(mode.name, func(t *testing.T) {
-			budget := NewSpoolBudget(size * 5 / 2) // room for two files
+			budget := NewSpoolBudget(size*5/2, size*5/2) // room for two files, all for one client
 			body, boundary, _ := spoolBody(t, size)
 			// One request after another, each holding its spool until
 			// all have run: requests spooling at the same moment take
@@ -167,7 +166,7 @@ func TestSpoolBudgetGivenBack(t *testing.T) {
 		{name: "skip, whole", budget: 2 * size, kept: true, run: spoolModes[0].spool},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			budget := NewSpoolBudget(tc.budget)
+			budget := NewSpoolBudget(tc.budget, tc.budget)
 			body, boundary, mid := spoolBody(t, size)
 			var r io.Reader = bytes.NewReader(body)
 			if tc.broken {
@@ -199,7 +198,7 @@ func TestSpoolBudgetGivenBack(t *testing.T) {
 
 // TestSpoolBudgetNone: max_spool_bytes 0 is no process-wide cap.
 func TestSpoolBudgetNone(t *testing.T) {
-	if NewSpoolBudget(0) != nil || NewSpoolBudget(-1) != nil {
+	if NewSpoolBudget(0, 1) != nil || NewSpoolBudget(-1, 1) != nil {
 		t.Fatal("a budget of 0 bytes must be none")
 	}
 	body, boundary, _ := spoolBody(t, 64<<10)
@@ -217,35 +216,27 @@ func TestSpoolBudgetNone(t *testing.T) {
 	}
 }
 
-// TestSpoolClientShare: while another client uses the spool (holds some
-// of it, or tried to take from it within othersWindow), one client's
-// uploads hold at most three quarters of max_spool_bytes: past it they
-// are refused with 429 UPLOAD_SPOOL_CLIENT_LIMIT, and the others find the
-// rest free of it. A client alone may take all of it. Without the share
-// one address's uploads took every byte and the others got 503.
+// TestSpoolClientShare: one client's uploads hold at most three
+// quarters of max_spool_bytes, whether or not another client uploads at
+// that moment: past it they are refused with 429
+// UPLOAD_SPOOL_CLIENT_LIMIT, and the others find the rest free of it.
+// Before, the share bound only while another client used the spool: a
+// client alone took all of it, and the next client got 503
+// UPLOAD_SPOOL_FULL for as long as it held it.
 func TestSpoolClientShare(t *testing.T) {
 	const size, files = 64 << 10, 8 // the budget holds 8 files, the share 6
 	body, boundary, _ := spoolBody(t, size)
 	for _, tc := range []struct {
 		name string
-		// other is what client b did before a's uploads: "" nothing,
-		// "holds" spooled a file it still holds, "tried Ns ago" tried to
-		// take from the spool N seconds ago and holds nothing.
-		other string
-		// want is how many of a's 8 uploads spool; b's next upload
-		// spools when wantB.
-		want  int
-		wantB bool
+		// otherHolds: client b spooled a file it still holds before a's
+		// uploads.
+		otherHolds bool
 	}{
-		{name: "alone", want: files},
-		{name: "another client holds some", other: "holds", want: 6, wantB: true},
-		{name: "another client tried 5s ago", other: "tried 5s ago", want: 6, wantB: true},
-		{name: "another client tried 11s ago", other: "tried 11s ago", want: files},
+		{name: "alone"},
+		{name: "another client holds some", otherHolds: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			now := time.Unix(1e9, 0)
-			budget := NewSpoolBudget(files * size)
-			budget.now = func() time.Time { return now }
+			budget := NewSpoolBudget(files*size, size)
 			var held []*Upload
 			defer func() {
 				for _, u := range held {
@@ -264,19 +255,10 @@ func TestSpoolClientShare(t *testing.T) {
 				spoolModes[0].spool(u)
 				return u.Err()
 			}
-			switch tc.other {
-			case "holds":
+			if tc.otherHolds {
 				if err := spool("b"); err != nil {
 					t.Fatal(err)
 				}
-			case "tried 5s ago", "tried 11s ago":
-				ago, _ := time.ParseDuration(strings.Fields(tc.other)[1])
-				now = now.Add(-ago)
-				if err := budget.take("b", 1); err != nil {
-					t.Fatal(err)
-				}
-				budget.give("b", 1)
-				now = now.Add(ago)
 			}
 			got := 0
 			for i := range files {
@@ -285,22 +267,32 @@ func TestSpoolClientShare(t *testing.T) {
 					got++
 					continue
 				}
-				want, status := CodeSpoolClientLimit, http.StatusTooManyRequests
-				if tc.want == files {
-					want, status = CodeSpoolFull, http.StatusServiceUnavailable
-				}
-				if code(err) != want || reqerr.Status(err) != status {
-					t.Errorf("upload %d of a: %v (%s, %d), want %s %d", i, err, code(err), reqerr.Status(err), want, status)
+				if code(err) != CodeSpoolClientLimit || reqerr.Status(err) != http.StatusTooManyRequests {
+					t.Errorf("upload %d of a: %v (%s, %d), want %s 429", i, err, code(err), reqerr.Status(err), CodeSpoolClientLimit)
 				}
 			}
-			if got != tc.want {
-				t.Errorf("%d of a's %d uploads spooled, want %d", got, files, tc.want)
+			if got != 6 {
+				t.Errorf("%d of a's %d uploads spooled, want 6", got, files)
 			}
-			if tc.wantB {
-				if err := spool("b"); err != nil {
-					t.Errorf("b's upload beside a's: %v, want it spooled", err)
-				}
+			if err := spool("b"); err != nil {
+				t.Errorf("b's upload beside a's: %v, want it spooled", err)
 			}
 		})
+	}
+}
+
+// TestClientSpoolShare: three quarters of the budget, or one request's
+// spool when that is more, never more than the budget.
+func TestClientSpoolShare(t *testing.T) {
+	for _, tc := range []struct{ budget, perRequest, want int64 }{
+		{256 << 20, 50 << 20, 192 << 20}, // the defaults
+		{400, 100, 300},
+		{400, 350, 350}, // a client alone still spools a whole request
+		{400, 1000, 400},
+		{3, 1, 3}, // a quarter rounds down
+	} {
+		if got := clientSpoolShare(tc.budget, tc.perRequest); got != tc.want {
+			t.Errorf("clientSpoolShare(%d, %d) = %d, want %d", tc.budget, tc.perRequest, got, tc.want)
+		}
 	}
 }

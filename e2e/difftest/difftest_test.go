@@ -61,6 +61,15 @@ import (
 //	DIFFTEST_OPTIONAL=0   1: nullable variables without a default in non-null
 //	                      arguments and input fields that have a default,
 //	                      left out, sent null or a value (opgen.Options.Optional)
+//	DIFFTEST_ROUTING=0    1: fixture subgraphs answer the leaves of fields several
+//	                      subgraphs resolve with values of their own, so which
+//	                      subgraph a plan asks shows (fixturesub.WithRouting)
+//	DIFFTEST_MISSING=0    1: fixture subgraphs answer null, without an error, for the
+//	                      _entities representations of one entity in seven
+//	                      (fixturesub.WithMissingEntities)
+//	DIFFTEST_SHAPES=0     1: fragments with variables shared by operations, variable
+//	                      conditions on key, @requires and entity fields and on
+//	                      __typename, a field under 3-4 keys (opgen.Options.Shapes)
 //	DIFFTEST_GRAPHGEN=    random graphs of internal/graphgen, composed by
 //	                      schema/compose: a count K (seeds 1..K), a range
 //	                      A-B or a comma list of seeds; graphs gen<SEED>
@@ -302,6 +311,12 @@ func start(t *testing.T, src graphSource, opts ...fixturesub.Option) (*started, 
 		opts = append(opts, fixturesub.WithErrors())
 	case "2":
 		opts = append(opts, fixturesub.WithNonNullErrors())
+	}
+	if env("DIFFTEST_MISSING", "0") == "1" {
+		opts = append(opts, fixturesub.WithMissingEntities())
+	}
+	if env("DIFFTEST_ROUTING", "0") == "1" {
+		opts = append(opts, fixturesub.WithRouting())
 	}
 	handlers := fixturesub.Handlers(sg, opts...)
 	if src.demo {
@@ -586,6 +601,7 @@ func differential(t *testing.T, mode string, n int, which string) {
 	genOpts.Defer = env("DIFFTEST_DEFER", "0") == "1"
 	genOpts.Wide = env("DIFFTEST_WIDE", "0") == "1"
 	genOpts.Optional = env("DIFFTEST_OPTIONAL", "0") == "1"
+	genOpts.Shapes = env("DIFFTEST_SHAPES", "0") == "1"
 	var corpus []string
 	if mode == "1" {
 		corpus = mutateCorpus(t)

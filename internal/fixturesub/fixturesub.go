@@ -62,6 +62,25 @@ type Planted func(typ, field, args string) (raw string, ok bool)
 // subgraph's answer of the wrong shape can then be compared.
 func WithAnswers(plant Planted) Option { return func(s *subgraph) { s.plant = plant } }
 
+// WithRouting makes the leaf values of fields that several subgraphs
+// resolve (@shareable fields, fields of value types defined in several
+// subgraphs, @provides targets; not key fields) differ per subgraph: each
+// subgraph mixes its name into the value. Federation wants such copies to
+// answer alike, and by default they do, so which subgraph a plan asks is
+// invisible; with this option an answer shows it, and two gateways that
+// route a shared field differently differ (a plan choice, not a wrong
+// answer unless one route cannot be right).
+func WithRouting() Option { return func(s *subgraph) { s.routing = true } }
+
+// WithMissingEntities makes every subgraph answer null, without an error,
+// for the _entities representations of about one entity in seven (by its
+// key), as a subgraph answers a reference to an entity it does not know
+// (a reference resolver returning null). Root fields still return those
+// entities, so gateways must complete the fields such an entity fetch
+// would have given: null for a nullable field, the null propagated with
+// an error for a non-null one.
+func WithMissingEntities() Option { return func(s *subgraph) { s.missing = true } }
+
 // Handlers returns one HTTP handler per subgraph of sg, by subgraph name.
 // Each serves GraphQL POST requests on any path.
 func Handlers(sg *schema.Supergraph, opts ...Option) map[string]http.Handler {
@@ -131,6 +150,10 @@ type subgraph struct {
 	nonNullErrors bool
 	// plant: WithAnswers.
 	plant Planted
+	// routing: WithRouting.
+	routing bool
+	// missing: WithMissingEntities.
+	missing bool
 }
 
 // nonNullError unwinds a failed non-null value to the nearest nullable
@@ -424,6 +447,9 @@ func (e *execution) field(o *object, c *collected) {
 		}
 	}
 	id := hashOf(strconv.FormatUint(o.id, 10), f.Name, args)
+	if e.routing && e.sharedLeaf(t, fd) {
+		id = hashOf(strconv.FormatUint(id, 10), e.graph)
+	}
 	if fg := t.Fields[f.Name].Graphs[e.graph]; fg != nil && len(fg.Requires) > 0 {
 		id = hashOf(strconv.FormatUint(id, 10), requiredInputs(o.rep, fg.Requires))
 	}
@@ -453,6 +479,40 @@ func (e *execution) field(o *object, c *collected) {
 	// identity, so its key leaves encode the entity as a representation
 	// would carry them.
 	e.value(o, f.Name, fd.Type, id, key || e.keyObjects[o.typ][f.Name], sub, 0)
+}
+
+// sharedLeaf reports whether fd of t is a leaf field (scalar or enum) that
+// more than one subgraph resolves (not @external there), with WithRouting.
+func (e *execution) sharedLeaf(t *schema.Type, fd *ast.FieldDefinition) bool {
+	def := e.sg.Full.Types[fd.Type.Name()]
+	if def == nil || (def.Kind != ast.Scalar && def.Kind != ast.Enum) {
+		return false
+	}
+	f := t.Fields[fd.Name]
+	if f == nil {
+		return false
+	}
+	n := 0
+	if f.Graphs == nil {
+		for _, tg := range t.Graphs {
+			if tg != nil {
+				n++
+			}
+		}
+		return n > 1
+	}
+	for _, fg := range f.Graphs {
+		if fg.OverrideLabel != "" {
+			// Progressive @override: each request draws its subgraph.
+			return false
+		}
+		if !fg.External {
+			n++
+		}
+	}
+	// A field @external in this subgraph answered through @provides is
+	// this subgraph's answer too.
+	return n > 1 || (f.Graphs[e.graph] != nil && f.Graphs[e.graph].External)
 }
 
 // defines reports whether this subgraph defines field name of t.
@@ -916,6 +976,10 @@ func (e *execution) entities(f *ast.Field, c *collected) {
 			panic(requestError(fmt.Sprintf("representation %d: no entity type %q in this subgraph", i, tn)))
 		}
 		n := identity(e.keyPart(tn, rep))
+		if e.missing && n%7 == 3 {
+			e.out = append(e.out, "null"...)
+			continue
+		}
 		typ := tn
 		if tg := t.Graphs[e.graph]; t.Kind != ast.Object && !tg.InterfaceObject {
 			possible := e.possible(t)

@@ -3,6 +3,7 @@ package fixturesub_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -445,5 +446,51 @@ func TestOptionalVariables(t *testing.T) {
 	got := post(t, hs["b"], `query($r: [_Any!]!, $s: Float) { _entities(representations: $r) { ... on Thing { score(scale: $s) } } }`, reps)
 	if !strings.Contains(got, `"_entities":[{"score":null}]`) || !strings.Contains(got, `"path":["_entities",0,"score"]`) {
 		t.Errorf("score(scale: null) through _entities answers %s", got)
+	}
+}
+
+// TestRoutingSetsSharedLeavesApart: with WithRouting the two subgraphs
+// that both resolve Viewer.locale (a value type in both) answer it with
+// values of their own, so an answer shows which one a gateway asked, and
+// a field of one subgraph answers as without the option. Without it both
+// answer alike.
+func TestRoutingSetsSharedLeavesApart(t *testing.T) {
+	const file = "../../testdata/supergraphs/shareable_root.graphql"
+	q := `{ viewer { locale } }`
+	plain := handlers(t, file)
+	if a, b := post(t, plain["notify"], q, nil), post(t, plain["prefs"], q, nil); a != b {
+		t.Fatalf("without WithRouting the subgraphs differ: %s / %s", a, b)
+	}
+	routed := handlers(t, file, fixturesub.WithRouting())
+	a, b := post(t, routed["notify"], q, nil), post(t, routed["prefs"], q, nil)
+	if a == b {
+		t.Fatalf("with WithRouting both subgraphs answer %s", a)
+	}
+	if again := post(t, routed["notify"], q, nil); again != a {
+		t.Fatalf("not deterministic: %s / %s", a, again)
+	}
+	own := `{ viewer { unread } }`
+	if x, y := post(t, plain["notify"], own, nil), post(t, routed["notify"], own, nil); x != y {
+		t.Fatalf("a field of one subgraph changed with WithRouting: %s / %s", x, y)
+	}
+}
+
+// TestMissingEntities: with WithMissingEntities an entity whose identity
+// is 3 modulo 7 is answered null by _entities, without an error, in every
+// subgraph; others are answered as without the option.
+func TestMissingEntities(t *testing.T) {
+	const file = "../../testdata/supergraphs/key_chain.graphql"
+	q := `query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id name } } }`
+	reps := map[string]any{"r": []any{
+		map[string]any{"__typename": "Product", "id": "3"},
+		map[string]any{"__typename": "Product", "id": "4"},
+	}}
+	plain, _ := postEntities(t, handlers(t, file)["catalog"], q, reps)
+	got, raw := postEntities(t, handlers(t, file, fixturesub.WithMissingEntities())["catalog"], q, reps)
+	if len(got.Data.Entities) != 2 || got.Data.Entities[0] != nil || len(got.Errors) != 0 {
+		t.Fatalf("want the first entity null without an error: %s", raw)
+	}
+	if plain.Data.Entities[0] == nil || fmt.Sprint(got.Data.Entities[1]) != fmt.Sprint(plain.Data.Entities[1]) {
+		t.Fatalf("the second entity changed, or the first was null without the option: %v / %s", plain, raw)
 	}
 }

@@ -112,6 +112,12 @@ type Options struct {
 	// object fields (optional.go, spec 5.8.5), sent a value, null or
 	// nothing. Off, it draws nothing, like Defer.
 	Optional bool
+	// Shapes writes the shapes of shapes.go: fragments with variables
+	// spread by several operations (each declaring the variables with its
+	// own values), variable conditions on key, @requires and
+	// entity-crossing fields and on __typename, one field under three or
+	// four keys with other arguments. Off, it draws nothing, like Defer.
+	Shapes bool
 }
 
 func (o Options) withDefaults() Options {
@@ -371,6 +377,11 @@ type reusableFragment struct {
 	aliases int
 	// defers: the fragment holds @defer (so is for queries only).
 	defers bool
+	// varDefs (with Shapes): the definitions of the variables the
+	// fragment uses, in the operation that made it; shareable: all were
+	// found, so another operation may declare them and spread it.
+	varDefs   ast.VariableDefinitionList
+	shareable bool
 }
 
 func (g *Generator) generate(r *rand.Rand) Operation {
@@ -543,7 +554,9 @@ func (s *gen) selectionSet(t *ast.Definition, depth int, sc *scope, fragDepth in
 				set = append(set, sel)
 			}
 		case fragDepth < s.fragNesting && abstract && roll < 45, fragDepth < s.fragNesting && !abstract && roll < 15:
-			if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
+			if sel := s.narrowed(t, depth, sc, fragDepth); sel != nil {
+				set = append(set, sel)
+			} else if sel := s.fragment(t, depth, sc, fragDepth); sel != nil {
 				set = append(set, sel)
 			}
 		case roll >= 96 && depth == 1 && t == s.schema.Query:
@@ -594,6 +607,7 @@ func (s *gen) typename(t *ast.Definition, sc *scope, must bool) ast.Selection {
 		}
 	}
 	s.directives(&f.Directives)
+	s.conditionTypename(f)
 	return f
 }
 
@@ -690,6 +704,10 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		if reuse.vars {
 			// A fragment spreading it uses those variables too.
 			s.varUses++
+			if reuse.op != s.op {
+				// Shapes: this operation declares them too.
+				s.redeclare(reuse)
+			}
 		}
 		spread := &ast.FragmentSpread{Name: reuse.def.Name}
 		s.directives(&spread.Directives)
@@ -702,8 +720,12 @@ func (s *gen) fragment(t *ast.Definition, depth int, sc *scope, fragDepth int) a
 		s.frags = append(s.frags, fd)
 		uses, aliases, defers := s.varUses, s.aliases, s.defers
 		fd.SelectionSet = s.selectionSet(def, depth, sc, fragDepth+1)
-		s.reusable = append(s.reusable, reusableFragment{def: fd, op: s.op, vars: s.varUses != uses,
-			aliases: s.aliases - aliases, defers: s.defers != defers})
+		rf := reusableFragment{def: fd, op: s.op, vars: s.varUses != uses,
+			aliases: s.aliases - aliases, defers: s.defers != defers}
+		if s.opts.Shapes {
+			rf.varDefs, rf.shareable = s.fragmentVarDefs(fd)
+		}
+		s.reusable = append(s.reusable, rf)
 		spread := &ast.FragmentSpread{Name: name}
 		s.directives(&spread.Directives)
 		s.deferDirective(&spread.Directives)
@@ -745,7 +767,7 @@ func (s *gen) reusableFor(conds []string) *reusableFragment {
 	var cands []*reusableFragment
 	for i := range s.reusable {
 		f := &s.reusable[i]
-		if (f.op != s.op && f.vars) || (f.defers && s.kind != ast.Query) {
+		if (f.op != s.op && f.vars && !s.canRedeclare(f)) || (f.defers && s.kind != ast.Query) {
 			continue
 		}
 		for _, c := range conds {
@@ -872,6 +894,7 @@ func (s *gen) fieldOf(t *ast.Definition, fd *ast.FieldDefinition, depth int, sc 
 	if len(fd.Arguments) > 0 && s.r.IntN(6) == 0 {
 		times = 2
 	}
+	times = s.moreKeys(fd, times)
 	var out ast.SelectionSet
 	for i := 0; i < times; i++ {
 		if i > 0 && s.aliases >= s.opts.MaxAliases {
@@ -912,6 +935,7 @@ func (s *gen) fieldOf(t *ast.Definition, fd *ast.FieldDefinition, depth int, sc 
 		}
 		s.fields++
 		s.directives(&f.Directives)
+		s.conditionSpecial(t, fd, f)
 		if ft.IsCompositeType() {
 			s.want = want
 			if prov := s.hints.Provides[t.Name][fd.Name]; want == nil && prov != nil && s.r.IntN(2) == 0 {

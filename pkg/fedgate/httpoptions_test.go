@@ -29,7 +29,7 @@ func TestDefaultConfigHTTPOptions(t *testing.T) {
 func TestConfigHTTPOptions(t *testing.T) {
 	s := config.Default().Server
 	s.MaxConnectionsPerAddress, s.MaxHeaderCount, s.MaxInflightPerClient = 7, 9, 11
-	s.MaxHeaderBytes, s.MaxReadingBytes = 1234, 5678
+	s.MaxHeaderBytes, s.MaxReadingBytes, s.MaxWritingBytes = 1234, 5678, 91011
 	h := httpOptions(s)
 	for _, c := range []struct {
 		name      string
@@ -40,6 +40,7 @@ func TestConfigHTTPOptions(t *testing.T) {
 		{"max_inflight_per_client", int64(h.MaxInflightPerClient), 11},
 		{"max_header_bytes", int64(h.MaxHeaderBytes), 1234},
 		{"max_reading_bytes", h.MaxReadingBytes, 5678},
+		{"max_writing_bytes", h.MaxWritingBytes, 91011},
 		{"connections busy at (no key: the default)", int64(h.ConnectionsBusyAt), int64(server.DefaultHTTPOptions().ConnectionsBusyAt)},
 	} {
 		if c.got != c.want {

@@ -504,6 +504,7 @@ func httpOptions(s config.Server) server.HTTPOptions {
 	h.MaxInflightPerClient = s.MaxInflightPerClient
 	h.MaxHeaderBytes = int(s.MaxHeaderBytes)
 	h.MaxReadingBytes = int64(s.MaxReadingBytes)
+	h.MaxWritingBytes = int64(s.MaxWritingBytes)
 	h.MaxConnectionsPerAddress = s.MaxConnectionsPerAddress
 	h.MaxHeaderCount = s.MaxHeaderCount
 	return h
