@@ -112,7 +112,18 @@ func (c *coercer) didYouMean(what, typed string, options []string) string {
 	if c.hideSuggestions {
 		return ""
 	}
-	s := core.SuggestionList(typed, options)
+	// A name further in length from an option than graphql-js's
+	// threshold cannot be within it, and graphql-js skips it so; the
+	// distance costs the product of the lengths, and a hostile caller
+	// controls the typed name's (a key of a megabyte).
+	threshold := len(typed)*2/5 + 1
+	near := make([]string, 0, len(options))
+	for _, o := range options {
+		if d := len(o) - len(typed); d <= threshold && -d <= threshold {
+			near = append(near, o)
+		}
+	}
+	s := core.SuggestionList(typed, near)
 	if len(s) == 0 {
 		return ""
 	}

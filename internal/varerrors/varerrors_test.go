@@ -46,6 +46,8 @@ func TestExplain(t *testing.T) {
 			[]string{`1:8 Variable "$v" got invalid value { a: [1, [Array]] }; Float cannot represent non numeric value: { a: [1, [Array]] }`}},
 		{"unknown enum value", `query ($v: Color) { f(g: $v) }`, `{"v":"BLUE"}`,
 			[]string{`1:8 Variable "$v" got invalid value "BLUE"; Value "BLUE" does not exist in "Color" enum.`}},
+		{"a key of a megabyte: no suggestion (the length filter skips the distance)", `query ($v: In) { f(h: $v) }`, `{"v":{"x":1,"` + strings.Repeat("y", 1<<20) + `":1}}`,
+			[]string{`1:8 Variable "$v" got invalid value { x: 1, ` + strings.Repeat("y", 1<<20) + `: 1 }; Field "` + strings.Repeat("y", 1<<20) + `" is not defined by type "In".`}},
 		{"unknown enum value close to one", `query ($v: Color) { f(g: $v) }`, `{"v":"GREN"}`,
 			[]string{`1:8 Variable "$v" got invalid value "GREN"; Value "GREN" does not exist in "Color" enum. Did you mean the enum value "GREEN" or "RED"?`}},
 		{"enum from a number", `query ($v: Color) { f(g: $v) }`, `{"v":1}`,
