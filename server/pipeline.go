@@ -20,6 +20,7 @@ import (
 	"github.com/fedgate/gateway/cache"
 	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/internal/reqerr"
+	"github.com/fedgate/gateway/internal/varerrors"
 	"github.com/fedgate/gateway/internal/wideint"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/pkg/hooks"
@@ -346,7 +347,7 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		return nil, 0, err
 	}
 	// 13. variables.
-	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
+	coerced, forwarded, err := coerceVariables(rt, op, req.Variables, !s.introspectable(ctx, rt))
 	if err != nil {
 		return nil, 0, s.chargeInvalid(ctx, hr, h, err)
 	}
@@ -512,8 +513,10 @@ func rejection(err error) *reqerr.Error {
 }
 
 // coerceVariables coerces the request's variables for op and returns them
-// with the JSON the subgraphs receive (the coerced values).
-func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[string]any, []byte, error) {
+// with the JSON the subgraphs receive (the coerced values). A refusal is
+// worded as graphql-js words it (coercionError), without suggestions of
+// schema names with hideSuggestions.
+func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte, hideSuggestions bool) (map[string]any, []byte, error) {
 	vars, err := declaredVariables(op, raw)
 	if err != nil {
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: "variables must be a JSON object", Status: 400}
@@ -536,6 +539,9 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 				msg = fmt.Sprintf("variable $%v: %s", gerr.Path[1], msg)
 			}
 		}
+		if explained := coercionError(rt.sg.API, op, vars, hideSuggestions); explained != nil {
+			return nil, nil, explained
+		}
 		return nil, nil, &reqerr.Error{Code: "BAD_USER_INPUT", Message: limits.Clip(msg, 256), Status: 400}
 	}
 	var forwarded []byte
@@ -547,6 +553,26 @@ func coerceVariables(rt *runtime, op *ast.OperationDefinition, raw []byte) (map[
 		forwarded = b
 	}
 	return coerced, forwarded, nil
+}
+
+// coercionError words the refusal of vars in graphql-js's words, one
+// error per problem located at the variable's definition, as both
+// reference gateways answer (varerrors); nil when it finds no problem,
+// and then the caller keeps gqlparser's message.
+func coercionError(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]any, hideSuggestions bool) *reqerr.Error {
+	var out *reqerr.Error
+	for _, e := range varerrors.Explain(schema, op, vars, hideSuggestions) {
+		re := &reqerr.Error{Code: "BAD_USER_INPUT", Message: limits.Clip(e.Message, 512), Status: http.StatusBadRequest}
+		if e.Line > 0 {
+			re.Locations = []reqerr.Location{{Line: e.Line, Column: e.Column}}
+		}
+		if out == nil {
+			out = re
+		} else {
+			out.More = append(out.More, re)
+		}
+	}
+	return out
 }
 
 // declaredVariables decodes the members of the variables object raw that

@@ -212,7 +212,7 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if err := d.opErrs[op]; err != nil {
 		return invalid(err)
 	}
-	coerced, forwarded, err := coerceVariables(rt, op, req.Variables)
+	coerced, forwarded, err := coerceVariables(rt, op, req.Variables, !s.introspectable(ctx, rt))
 	if err != nil {
 		return invalid(err)
 	}

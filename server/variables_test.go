@@ -34,7 +34,7 @@ func TestCoerceVariablesForwardsDefaults(t *testing.T) {
 			if errs != nil {
 				t.Fatal(errs)
 			}
-			_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(tc.vars))
+			_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(tc.vars), true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestCoerceVariablesOneItemLists(t *testing.T) {
 		{"sent scalar for a list of lists", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":4}`, `{"v":[4]}`, ""},
 		{"sent scalar for a list", `query($v: [Int!]) { l(n: $v) }`, `{"v":4}`, `{"v":[4]}`, ""},
 		{"one item in an input object", `query($v: [F]) { f(f: $v) }`, `{"v":{"n":3}}`, `{"v":[{"n":[3]}]}`, ""},
-		{"one item out of range", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":2147483648}`, "", "not a 32-bit integer"},
+		{"one item out of range", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":2147483648}`, "", "Int cannot represent non 32-bit signed integer value: 2147483648"},
 		{"one nested item not a number", `query($v: [[Int]]) { m(seed: $v) }`, `{"v":[[1.5]]}`, "", "Int"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +80,7 @@ func checkCoerced(t *testing.T, rt *runtime, query, vars, want, wantErr string) 
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(vars))
+	_, forwarded, err := coerceVariables(rt, doc.Operations[0], []byte(vars), true)
 	if wantErr != "" {
 		if err == nil || !strings.Contains(err.Error(), wantErr) {
 			t.Fatalf("error %v, want one with %q", err, wantErr)
@@ -152,7 +152,7 @@ func TestCoerceVariablesSkipsUndeclared(t *testing.T) {
 	}
 	allocs := func(vars string) float64 {
 		return testing.AllocsPerRun(5, func() {
-			if _, _, err := coerceVariables(rt, doc.Operations[0], []byte(vars)); err != nil {
+			if _, _, err := coerceVariables(rt, doc.Operations[0], []byte(vars), true); err != nil {
 				t.Fatal(err)
 			}
 		})

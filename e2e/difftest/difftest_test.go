@@ -39,6 +39,9 @@ import (
 //	DIFFTEST_REPORT=      file to write every case to
 //	DIFFTEST_SHRINK=150   re-runs spent minimizing a case (-1: none)
 //	DIFFTEST_REVIEW=0     1: minimize the cases to review too (slower)
+//	DIFFTEST_STRICT_ERRORS=0 1: also compare errors' messages, request errors'
+//	                      locations and extensions.code, where the references
+//	                      agree on them (a difference fails the test)
 //	DIFFTEST_ERRORS=0     1: fixture subgraphs answer some nullable fields with an error;
 //	                      2: also some non-null fields (null propagated in the subgraph)
 //	DIFFTEST_SERVE=       seconds: start the graphs and references, print their
@@ -343,6 +346,12 @@ func start(t *testing.T, src graphSource, opts ...fixturesub.Option) (*started, 
 	srvOpts := server.DefaultOptions()
 	// The references answer __schema and __type: so does fedgate here.
 	srvOpts.Introspection = true
+	if env("DIFFTEST_STRICT_ERRORS", "0") == "1" {
+		// The references pass subgraph errors on as written; fedgate
+		// redacts them by default (subgraphs.*.include_errors), which is
+		// deliberate and would make every subgraph error differ.
+		srvOpts.IncludeSubgraphErrors = func(string) bool { return true }
+	}
 	if env("DIFFTEST_LIMITS", "default") == "loose" {
 		// Big generated documents meet the limits that only fedgate, of
 		// the three, applies; loose limits let the run compare the answers
@@ -583,7 +592,8 @@ func differential(t *testing.T, mode string, n int, which string) {
 		reportFile = f
 	}
 	runner := &difftest.Runner{ShrinkBudget: shrink, Workers: 2, Keep: []difftest.Verdict{difftest.Review, difftest.RefDied},
-		ShrinkReview: env("DIFFTEST_REVIEW", "0") == "1", AliasCheck: true}
+		ShrinkReview: env("DIFFTEST_REVIEW", "0") == "1", AliasCheck: true,
+		StrictErrors: env("DIFFTEST_STRICT_ERRORS", "0") == "1"}
 	if os.Getenv("DIFFTEST_REPORT") != "" {
 		runner.Keep = append(runner.Keep, difftest.RefsDisagree, difftest.AliasDivergence, difftest.DocumentDivergence, difftest.RefsSplit)
 	}
@@ -646,8 +656,8 @@ func differential(t *testing.T, mode string, n int, which string) {
 		}
 		isKnown := func(i int) bool { _, ok := knownCases[caseKey(knownName, seed, i)]; return ok }
 		cases, st := runner.Run(ctx, dg, seed, n, isKnown)
-		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d where their handling of the document's other operations does, %d known to differ, %d where a reference crashed/timed out, %d where fedgate agrees with each reference where the other errs",
-			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, st.DocumentDivergence, len(st.KnownDiffer), st.RefsDied, st.RefsSplit)
+		t.Logf("graph %s (%s): %d operations: %d agree, %d differ, %d to review, %d where the references disagree, %d where they all crashed, %d where their alias bug explains it, %d where their handling of the document's other operations does, %d known to differ, %d where a reference crashed/timed out, %d where fedgate agrees with each reference where the other errs, %d whose errors differ in message, locations or code (DIFFTEST_STRICT_ERRORS)",
+			g.name, refNames(dg.Refs), st.Ops, st.Agree, st.Differs+st.GeneratorFailures, st.Review, st.RefsDisagree, st.RefsCrashed, st.AliasDivergence, st.DocumentDivergence, len(st.KnownDiffer), st.RefsDied, st.RefsSplit, st.ErrorsDiffer)
 		for _, r := range refs {
 			if n, why := r.Restarts(); n > restarts[r.Name] {
 				t.Logf("reference %s restarted %d times during graph %s; the last time because:\n%s", r.Name, n-restarts[r.Name], g.name, why)
@@ -677,12 +687,15 @@ func differential(t *testing.T, mode string, n int, which string) {
 			case difftest.Differs, difftest.Review:
 				class := c.Verdict.String() + ": " + difftest.Classify(g.sg.API, hints, c)
 				classes[class] = append(classes[class], fmt.Sprintf("%s/%d", g.name, c.Index))
+			case difftest.ErrorsDiffer:
+				class := c.Verdict.String() + ": " + difftest.StrictClass(c)
+				classes[class] = append(classes[class], fmt.Sprintf("%s/%d", g.name, c.Index))
 			case difftest.RefDied:
 				class := c.Verdict.String() + ": " + diedClass(c)
 				classes[class] = append(classes[class], fmt.Sprintf("%s/%d", g.name, c.Index))
 				t.Logf("a reference crashed or timed out (not a failure; restarted):\n%s", r)
 			}
-			if c.Verdict == difftest.Differs {
+			if c.Verdict == difftest.Differs || c.Verdict == difftest.ErrorsDiffer {
 				unknown = append(unknown, r)
 				knownNow = append(knownNow, fmt.Sprintf("%s %s # %s", caseKey(knownName, seed, c.Index), difftest.OpHash(c.Op), difftest.Classify(g.sg.API, hints, c)))
 			} else if c.Verdict == difftest.Review {

@@ -269,6 +269,12 @@ const (
 	// another field while Hive Gateway nulls a split value type beside it.
 	// Not a failure.
 	RefsSplit
+	// ErrorsDiffer: the answers agree as Judge compares them (data, error
+	// paths), or every gateway refused the request, but the references
+	// agree with each other on the errors' details and fedgate's differ
+	// (ErrorDetailsDiffer: messages, request errors' locations and codes).
+	// Judged only with Runner.StrictErrors; then a failure.
+	ErrorsDiffer
 )
 
 func (v Verdict) String() string {
@@ -277,7 +283,8 @@ func (v Verdict) String() string {
 		"the references answer differently once the aliases are renamed, and then as fedgate does (reference alias bug)",
 		"the references answer differently once the other operations of the document are left out, and then as fedgate does (reference document bug)",
 		"reference crashed/timed out",
-		"references disagree, fedgate agrees with each where the other errs"}[v]
+		"references disagree, fedgate agrees with each where the other errs",
+		"errors differ in message, locations or code (strict)"}[v]
 }
 
 // Judge compares fedgate's answer with the references'.

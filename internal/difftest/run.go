@@ -68,6 +68,9 @@ type Stats struct {
 	// RefsSplit counts operations where the references disagree and
 	// fedgate's answer is made of theirs (Patchwork).
 	RefsSplit int
+	// ErrorsDiffer counts operations whose errors' details differ
+	// (Runner.StrictErrors).
+	ErrorsDiffer int
 	// RefsDied counts operations a reference crashed or timed out on
 	// (RefDied).
 	RefsDied           int
@@ -101,6 +104,11 @@ type Runner struct {
 	// SelectedOnly; aliases renamed too), and calls it DocumentDivergence
 	// when the references then agree with fedgate's first answer.
 	AliasCheck bool
+	// StrictErrors judges, where Judge finds the answers alike (or every
+	// gateway refused the request before execution), the errors' details
+	// too: ErrorsDiffer when the references agree on them with each other
+	// and fedgate does not (ErrorDetailsDiffer).
+	StrictErrors bool
 }
 
 // OpHash is a short digest of an operation (document, name, variables),
@@ -167,8 +175,10 @@ func (r *Runner) Run(ctx context.Context, g *Graph, seed uint64, n int, known fu
 						st.RefsDied++
 					case RefsSplit:
 						st.RefsSplit++
+					case ErrorsDiffer:
+						st.ErrorsDiffer++
 					}
-					if v == Differs || slices.Contains(r.Keep, v) {
+					if v == Differs || v == ErrorsDiffer || slices.Contains(r.Keep, v) {
 						cases = append(cases, c)
 					}
 				}
@@ -268,6 +278,9 @@ func (r *Runner) verdictPlain(ctx context.Context, g *Graph, op opgen.Operation)
 		}
 	}
 	v := judge(answers)
+	if r.StrictErrors && r.strictDiffers(v, answers) {
+		return ErrorsDiffer, answers
+	}
 	if v == Agree || !r.AliasCheck {
 		return v, answers
 	}
@@ -322,6 +335,35 @@ func (r *Runner) recheck(ctx context.Context, g *Graph, answers []Answer, other 
 		labelled = append(labelled, Answer{Gateway: a.Gateway + " (" + label + ")", Result: shown})
 	}
 	return Judge(answers[0].Result, refs), labelled
+}
+
+// strictDiffers reports whether answers, judged v, differ in their
+// errors' details (ErrorDetailsDiffer): for v Agree, or for v RefsCrashed
+// when every gateway refused the request (validation, variable coercion).
+func (r *Runner) strictDiffers(v Verdict, answers []Answer) bool {
+	refs := plainRefs(answers)
+	switch v {
+	case Agree:
+	case RefsCrashed:
+		if !isRequestError(answers[0].Result) || slices.ContainsFunc(refs, func(x Result) bool { return !isRequestError(x) }) {
+			return false
+		}
+	default:
+		return false
+	}
+	differ, _ := ErrorDetailsDiffer(answers[0].Result, refs)
+	return differ
+}
+
+func plainRefs(answers []Answer) []Result {
+	refs := make([]Result, 0, len(answers)-1)
+	for _, a := range answers[1:] {
+		if strings.Contains(a.Gateway, "(") {
+			continue
+		}
+		refs = append(refs, a.Result)
+	}
+	return refs
 }
 
 func judge(answers []Answer) Verdict {
@@ -450,6 +492,18 @@ func (c Case) report(limit int) string {
 			body = res.Failure
 		}
 		fmt.Fprintf(&b, "%s (HTTP %d): %s\n", a.Gateway, res.Status, body)
+	}
+	if c.Verdict == ErrorsDiffer {
+		var refs []Result
+		for _, a := range c.Answers[1:] {
+			if !strings.Contains(a.Gateway, "(") {
+				refs = append(refs, a.Result)
+			}
+		}
+		_, diff := ErrorDetailsDiffer(c.Answers[0].Result, refs)
+		for _, d := range diff {
+			fmt.Fprintf(&b, "  %s\n", d)
+		}
 	}
 	return b.String()
 }
