@@ -1,6 +1,7 @@
 package opgen_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -56,7 +57,7 @@ func TestShapesConstructs(t *testing.T) {
 					switch {
 					case f.Name == "__typename":
 						seen["variable condition on __typename"]++
-					case contains(g.hints.AliasNames[parent.Name], f.Name):
+					case slices.Contains(g.hints.AliasNames[parent.Name], f.Name):
 						seen["variable condition on a key or @requires input"]++
 					case f.Definition != nil && g.hints.Entities[f.Definition.Type.Name()]:
 						seen["variable condition on an entity-crossing field"]++
@@ -166,15 +167,6 @@ func usesVariables(doc *ast.QueryDocument, set ast.SelectionSet, spread map[stri
 					return true
 				}
 			}
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
 		}
 	}
 	return false
