@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -77,7 +79,7 @@ func Explain(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]an
 		c.value(def.Type, v, nil)
 		overflow = c.room < 0
 		for _, p := range c.problems {
-			prefix := fmt.Sprintf("Variable \"$%s\" got invalid value %s", def.Variable, Inspect(p.value))
+			prefix := fmt.Sprintf("Variable \"$%s\" got invalid value %s", def.Variable, p.shown)
 			if len(p.path) > 0 {
 				prefix += fmt.Sprintf(" at \"%s%s\"", def.Variable, printPath(p.path))
 			}
@@ -92,9 +94,27 @@ func Explain(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]an
 
 // problem is one value inside a variable that does not coerce.
 type problem struct {
-	path    []any // field names and list indices below the variable
-	value   any
+	path    []any  // field names and list indices below the variable
+	shown   string // the value as graphql-js's inspect prints it, at most maxShown bytes
 	message string
+}
+
+// maxShown bounds the printed value in one message. graphql-js prints the
+// whole value; an input object of a 2 MiB body with 50 unknown fields
+// printed whole in each of its 50 errors made 90 MB of messages.
+const maxShown = 1024
+
+// shorten cuts s to at most maxShown bytes, at a character's start, and
+// marks the cut.
+func shorten(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	n := maxShown
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 type coercer struct {
@@ -104,6 +124,24 @@ type coercer struct {
 	// room is the problems still listed; below 0, one more was found and
 	// the walk stops.
 	room int
+	// lastObject and lastShown keep the input object printed last: its
+	// problems (unknown or missing fields) are added one after another,
+	// and it is printed once for all of them.
+	lastObject map[string]any
+	lastShown  string
+}
+
+// show prints v for a problem's message, at most maxShown bytes.
+func (c *coercer) show(v any) string {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return shorten(Inspect(v))
+	}
+	if c.lastObject != nil && len(obj) == len(c.lastObject) && reflect.ValueOf(obj).UnsafePointer() == reflect.ValueOf(c.lastObject).UnsafePointer() {
+		return c.lastShown
+	}
+	c.lastObject, c.lastShown = obj, shorten(Inspect(v))
+	return c.lastShown
 }
 
 // didYouMean is graphql-js's suggestion for typed among options (gqlparser
@@ -138,7 +176,7 @@ func (c *coercer) add(path []any, v any, msg string) {
 	if c.room < 0 {
 		return
 	}
-	c.problems = append(c.problems, problem{path: append([]any(nil), path...), value: v, message: msg})
+	c.problems = append(c.problems, problem{path: append([]any(nil), path...), shown: c.show(v), message: msg})
 }
 
 // value follows graphql-js's coerceInputValue: it records every problem.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -46,8 +47,8 @@ func TestExplain(t *testing.T) {
 			[]string{`1:8 Variable "$v" got invalid value { a: [1, [Array]] }; Float cannot represent non numeric value: { a: [1, [Array]] }`}},
 		{"unknown enum value", `query ($v: Color) { f(g: $v) }`, `{"v":"BLUE"}`,
 			[]string{`1:8 Variable "$v" got invalid value "BLUE"; Value "BLUE" does not exist in "Color" enum.`}},
-		{"a key of a megabyte: no suggestion (the length filter skips the distance)", `query ($v: In) { f(h: $v) }`, `{"v":{"x":1,"` + strings.Repeat("y", 1<<20) + `":1}}`,
-			[]string{`1:8 Variable "$v" got invalid value { x: 1, ` + strings.Repeat("y", 1<<20) + `: 1 }; Field "` + strings.Repeat("y", 1<<20) + `" is not defined by type "In".`}},
+		{"a key of a megabyte: no suggestion (the length filter skips the distance), the value cut at maxShown bytes", `query ($v: In) { f(h: $v) }`, `{"v":{"x":1,"` + strings.Repeat("y", 1<<20) + `":1}}`,
+			[]string{`1:8 Variable "$v" got invalid value { x: 1, ` + strings.Repeat("y", maxShown-len("{ x: 1, ")) + `...; Field "` + strings.Repeat("y", 1<<20) + `" is not defined by type "In".`}},
 		{"unknown enum value close to one", `query ($v: Color) { f(g: $v) }`, `{"v":"GREN"}`,
 			[]string{`1:8 Variable "$v" got invalid value "GREN"; Value "GREN" does not exist in "Color" enum. Did you mean the enum value "GREEN" or "RED"?`}},
 		{"enum from a number", `query ($v: Color) { f(g: $v) }`, `{"v":1}`,
@@ -102,4 +103,56 @@ func repeatf(n int, format string) []string {
 		out[i] = fmt.Sprintf(format, i)
 	}
 	return out
+}
+
+// TestExplainBoundsHugeValues: graphql-js prints the whole value in each
+// of its errors; an input object with 60 unknown fields of 30,000 bytes
+// each (1.8 MB, under the request body limit) gave 51 errors and 90 MB of
+// messages. Each printed value is now at most maxShown bytes, and the
+// object is printed once for all of its errors.
+func TestExplainBoundsHugeValues(t *testing.T) {
+	schema := gqlparser.MustLoadSchema(&ast.Source{Name: "s.graphql", Input: sdl})
+	doc, err := gqlparser.LoadQuery(schema, `query ($v: In) { f(h: $v) }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		value any
+	}{
+		{"object of long strings", func() any {
+			obj := map[string]any{"x": 1.0}
+			for i := range 60 {
+				obj[fmt.Sprintf("k%d", i)] = strings.Repeat("é", 15000)
+			}
+			return obj
+		}()},
+		{"object of many keys", func() any {
+			obj := map[string]any{"x": 1.0}
+			for i := range 100_000 {
+				obj[fmt.Sprintf("k%d", i)] = 1.0
+			}
+			return obj
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := Explain(schema, doc.Operations[0], map[string]any{"v": tc.value}, true)
+			total := 0
+			for _, e := range errs {
+				total += len(e.Message)
+				if !utf8.ValidString(e.Message) {
+					t.Fatalf("message is not valid UTF-8: %.80q", e.Message)
+				}
+			}
+			if len(errs) != maxErrors+1 {
+				t.Errorf("%d errors, want %d and the last %q", len(errs), maxErrors+1, tooMany)
+			}
+			if limit := (maxErrors + 1) * (maxShown + 200); total > limit {
+				t.Errorf("%d bytes of messages, want at most %d", total, limit)
+			}
+			if !strings.Contains(errs[0].Message, `got invalid value { k0: `) || !strings.Contains(errs[0].Message, `...; Field "k`) {
+				t.Errorf("first message %.200q, want the value printed and cut", errs[0].Message)
+			}
+		})
+	}
 }
