@@ -58,6 +58,7 @@ func ExecuteIncrementalObserved(ctx context.Context, plan *planner.Plan, in Inpu
 		}
 	}()
 	e.redact = in.RedactErrors
+	e.invalidAsErrors = in.InvalidValuesAsErrors
 	if len(in.Variables) > 0 {
 		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
@@ -260,6 +261,7 @@ func finishStats(stats *Stats, e *execution, nerrs int) {
 	stats.SubgraphBytes = e.bytes.Load()
 	stats.Errors = nerrs
 	e.mu.Lock()
+	stats.InvalidValues = e.invalidValues
 	stats.CacheControl = append([]string(nil), e.cacheControl...)
 	e.mu.Unlock()
 }
@@ -370,6 +372,10 @@ func (e *execution) renderParts(check *entryCheck, shape *planner.Shape, dp *pla
 			b, _ := json.Marshal(it.errors)
 			buf = append(append(buf, `,"errors":`...), b...)
 		}
+		if len(it.invalid) > 0 {
+			b, _ := json.Marshal(it.invalid)
+			buf = append(append(append(buf, `,"extensions":{"valueCompletion":`...), b...), '}')
+		}
 		buf = append(buf, '}')
 	}
 	if len(items) > 0 {
@@ -460,6 +466,9 @@ type incremental struct {
 	label  string
 	data   []byte
 	errors []*Error
+	// invalid lists the entry's values the API schema cannot represent
+	// (renderer.invalidValue), written in its extensions.valueCompletion.
+	invalid []*Error
 	// inherited is set once the entry carries a copy of an error above
 	// its path (renderParts).
 	inherited bool
@@ -532,7 +541,9 @@ func (e *execution) deferItems(shape *planner.Shape, dp *planner.DeferPlan, d *p
 			data = []byte("null")
 			nulled.add(d, path)
 		}
-		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors})
+		r.closeInvalid()
+		e.invalidValues += r.invalidCount
+		items = append(items, &incremental{path: path, label: d.Label, data: data, errors: r.nullErrors, invalid: r.completion})
 		return true
 	})
 	return items

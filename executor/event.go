@@ -20,6 +20,7 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 		keys: plan.Keys}
 	defer e.release()
 	e.redact = in.RedactErrors
+	e.invalidAsErrors = in.InvalidValuesAsErrors
 	if len(in.Variables) > 0 {
 		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
@@ -49,6 +50,7 @@ func ExecuteEvent(ctx context.Context, plan *planner.Plan, rest planner.Node, su
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
 		in.Stats.Errors = nerrs
+		in.Stats.InvalidValues = e.invalidValues
 	}
 	return buf
 }

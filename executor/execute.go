@@ -37,6 +37,14 @@ type Input struct {
 	// becomes RedactedMessage and only extensions.code (and the gateway's
 	// serviceName) are kept, with the path. Nil keeps them as written.
 	RedactErrors func(subgraph string) bool
+	// InvalidValuesAsErrors makes each value of a subgraph answer that
+	// the API schema cannot represent (a leaf of the wrong shape, an
+	// enum value it lacks, an object of a runtime type it hides or does
+	// not have), which the response has null in its place, a field
+	// error in "errors" (the spec's result coercion). Off, as both
+	// reference gateways answer, errors stay as they are and the values
+	// are listed in extensions.valueCompletion (subgraphs.invalid_values).
+	InvalidValuesAsErrors bool
 }
 
 // RedactedMessage replaces the message of a redacted subgraph error.
@@ -48,6 +56,10 @@ type Stats struct {
 	SubgraphBytes int64
 	// Errors is the number of errors in the response.
 	Errors int
+	// InvalidValues is the number of values of subgraph answers the API
+	// schema cannot represent, null in the response (in Errors too with
+	// Input.InvalidValuesAsErrors).
+	InvalidValues int
 	// CacheControl holds the Cache-Control header of every subgraph
 	// answer ("" when it had none) and of every entity cache hit, so that
 	// the response cache policy can honour them.
@@ -100,6 +112,10 @@ type execution struct {
 	stats        bool
 	// redact is Input.RedactErrors.
 	redact func(subgraph string) bool
+	// invalidAsErrors is Input.InvalidValuesAsErrors; invalidValues
+	// counts the invalid values render found (Stats.InvalidValues).
+	invalidAsErrors bool
+	invalidValues   int
 	// fetchCtx holds, for the fetches of a deferred part, the context
 	// they run with (the part's span): *planner.Fetch -> context.Context.
 	fetchCtx sync.Map
@@ -115,6 +131,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 		stats: in.Stats != nil, mutation: plan.Shape.Mutation(), keys: plan.Keys}
 	defer e.release()
 	e.redact = in.RedactErrors
+	e.invalidAsErrors = in.InvalidValuesAsErrors
 	if len(in.Variables) > 0 {
 		if v, err := e.parse(in.Variables); err == nil {
 			e.vars = v
@@ -136,6 +153,7 @@ func Execute(ctx context.Context, plan *planner.Plan, in Input, transport Transp
 	if in.Stats != nil {
 		in.Stats.SubgraphBytes = e.bytes.Load()
 		in.Stats.Errors = nerrs
+		in.Stats.InvalidValues = e.invalidValues
 		in.Stats.CacheControl = e.cacheControl
 	}
 	return buf

@@ -45,10 +45,7 @@ func TestIntBeyond32Bits(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := &cannedTransport{answers: map[string][]string{c.subgraph: {c.answer}}}
-			if got := execute(t, sg, tr, c.query); got != c.want {
-				t.Errorf("got  %s\nwant %s\nsent %v", got, c.want, tr.sent)
-			}
+			checkBothModes(t, sg, map[string][]string{c.subgraph: {c.answer}}, c.query, c.want)
 		})
 	}
 }

@@ -24,28 +24,23 @@ import (
 // string ("5"), as Hive Gateway and graphql-js's ID serializer write it;
 // and an Int written with a fraction or an exponent (5.0, 2e3) is written
 // as the integer, as both references write it. Every other value of the
-// wrong shape is null with a field error (the spec's "must raise a field
-// error"; the references null it without one in "errors"), whose message
-// is graphql-js's serializer's (numbers quoted as the subgraph wrote
-// them) and whose code is INVALID_SUBGRAPH_RESPONSE; null then
-// propagates as for any null.
+// wrong shape is null, an invalid value (renderer.invalidValue) whose
+// message is graphql-js's serializer's (numbers quoted as the subgraph
+// wrote them) and whose code is INVALID_SUBGRAPH_RESPONSE: listed in
+// extensions.valueCompletion, as the references leave "errors" alone, or
+// with subgraphs.invalid_values: errors the spec's field error ("must
+// raise a field error"); null then propagates as for any null.
 
 // leaf writes the leaf value v of field f that f.Accepts does not take
-// (null excluded): coerced, or null with a field error; false means null
+// (null excluded): coerced, or null as an invalid value; false means null
 // must propagate.
 func (r *renderer) leaf(buf []byte, v *jsonvalue.Value, nonNull bool, f *planner.ShapeField) ([]byte, bool) {
 	out, msg := coerceLeaf(buf, v, f.Leaf(), f.Enum)
 	if msg == "" {
 		return out, true
 	}
-	if r.untracked {
-		// The error needs the response path: rendered again keeping it.
-		r.redo = true
-		return buf, false
-	}
-	r.nullErrors = append(r.nullErrors, &Error{Message: msg,
-		Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
-	if nonNull {
+	r.invalidValue(msg)
+	if nonNull || r.redo {
 		return buf, false
 	}
 	return append(buf, "null"...), true

@@ -19,9 +19,10 @@ func leafError(field, msg string) string {
 // scalar, and the JSON shapes a subgraph may answer. A well-formed value
 // is written as the subgraph wrote it; an ID answered as an integer is
 // written as a string (as Hive Gateway and graphql-js write it); any
-// other value of the wrong shape is null with graphql-js's serializer
-// message and INVALID_SUBGRAPH_RESPONSE (both references null it too);
-// a custom scalar takes any value. Before, every one of these values was
+// other value of the wrong shape is null (both references null it too)
+// with graphql-js's serializer message and INVALID_SUBGRAPH_RESPONSE, in
+// extensions.valueCompletion or, with subgraphs.invalid_values: errors,
+// as a field error (checkBothModes); a custom scalar takes any value. Before, every one of these values was
 // passed through (only Int was checked, for its range).
 func TestLeafCoercion(t *testing.T) {
 	sg := loadSupergraph(t, "../testdata/supergraphs/leaf_coercion.graphql")
@@ -102,21 +103,18 @@ func TestLeafCoercion(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.field+" "+c.raw, func(t *testing.T) {
-			tr := &cannedTransport{answers: map[string][]string{"leaves": {`{"data":{"` + c.field + `":` + c.raw + `}}`}}}
 			want := `{"data":{"` + c.field + `":` + c.want + `}}`
 			if c.want == "" {
 				want = leafError(c.field, c.msg)
 			}
-			if got := execute(t, sg, tr, `{ `+c.field+`(shape: "s") }`); got != want {
-				t.Errorf("got  %s\nwant %s", got, want)
-			}
+			checkBothModes(t, sg, map[string][]string{"leaves": {`{"data":{"` + c.field + `":` + c.raw + `}}`}}, `{ `+c.field+`(shape: "s") }`, want)
 		})
 	}
 }
 
 // TestLeafCoercionPropagates: an invalid leaf value is a null like any
-// other: at a non-null field it nulls the parent (one error, the
-// coercion's, not a second for the null), in a list it nulls the item or,
+// other: at a non-null field it nulls the parent (one entry, the
+// coercion's, and no "Cannot return null" for it), in a list it nulls the item or,
 // for a non-null item, the list; a list level keeps coercing (an ID
 // answered as an integer in a list of lists).
 func TestLeafCoercionPropagates(t *testing.T) {
@@ -145,10 +143,7 @@ func TestLeafCoercionPropagates(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := &cannedTransport{answers: map[string][]string{"leaves": {c.answer}}}
-			if got := execute(t, sg, tr, c.query); got != c.want {
-				t.Errorf("got  %s\nwant %s", got, c.want)
-			}
+			checkBothModes(t, sg, map[string][]string{"leaves": {c.answer}}, c.query, c.want)
 		})
 	}
 }

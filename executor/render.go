@@ -2,6 +2,8 @@ package executor
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
 
 	"github.com/fedgate/gateway/internal/jsonvalue"
 	"github.com/fedgate/gateway/planner"
@@ -19,6 +21,12 @@ type renderer struct {
 	base       []any
 	path       []pathStep
 	nullErrors []*Error
+	// completion lists the values of subgraph answers the API schema cannot
+	// represent (invalidValue), when they go to the response's
+	// extensions.valueCompletion; invalidCount counts every one, also
+	// those past maxInvalidValues, which are not listed.
+	completion   []*Error
+	invalidCount int
 	// untracked renderers keep no path: the first step that needs one (an
 	// error to record) sets redo instead, and the response is rendered
 	// again with a renderer that keeps it. Most responses have no error
@@ -106,11 +114,15 @@ func (r *renderer) siblingOf(a []any) bool {
 	return ok
 }
 
-// render writes the response for shape: data and errors.
+// render writes the response for shape: data, errors and, for values
+// the API schema cannot represent (unless they are errors), extensions.
+// It returns the number of errors written; e.invalidValues holds the
+// number of invalid values found.
 func (e *execution) render(buf []byte, shape *planner.Shape, introspect IntrospectFunc) ([]byte, int) {
 	// The notes are made apart from the renderer, which then stays on
 	// the stack (a slice into a renderer of its own put it on the heap).
 	r := &renderer{e: e, introspect: introspect, untracked: true, at: make([]uint32, shape.Slots)}
+	open := len(buf)
 	buf = append(buf, `{"data":`...)
 	start := len(buf)
 	var ok bool
@@ -122,13 +134,79 @@ func (e *execution) render(buf []byte, shape *planner.Shape, introspect Introspe
 	if !ok {
 		buf = append(buf[:start], "null"...)
 	}
+	r.closeInvalid()
+	e.invalidValues = r.invalidCount
 	errs := distinctErrors(append(e.errors, r.nullErrors...))
 	if len(errs) > 0 {
 		buf = append(buf, `,"errors":`...)
 		b, _ := json.Marshal(errs)
 		buf = append(buf, b...)
 	}
-	return append(buf, '}'), len(errs)
+	buf = append(buf, '}')
+	if len(r.completion) > 0 {
+		// First, as Apollo Gateway writes it: a body that starts with
+		// ExtensionsPrefix is one the server adds extensions of its own
+		// to (cost, the plan) without parsing it.
+		b, _ := json.Marshal(r.completion)
+		ext := make([]byte, 0, len(ExtensionsPrefix)+len(b)+20)
+		ext = append(ext, ExtensionsPrefix[1:]...)
+		ext = append(ext, `"valueCompletion":`...)
+		ext = append(append(ext, b...), "},"...)
+		buf = slices.Insert(buf, open+1, ext...)
+	}
+	return buf, len(errs)
+}
+
+// ExtensionsPrefix starts a response whose first member is its
+// extensions object: the executor writes extensions.valueCompletion so.
+const ExtensionsPrefix = `{"extensions":{`
+
+// maxInvalidValues bounds the invalid values a response lists (in
+// extensions.valueCompletion, or in errors): a subgraph answering a list
+// of 100,000 values of the wrong shape would otherwise make 100,000
+// entries of about 100 bytes each. Past it, one more entry counts the
+// values not listed.
+const maxInvalidValues = 100
+
+// invalidValue records a value of a subgraph's answer that the API schema
+// cannot represent at the current path (a leaf of the wrong shape, an
+// enum value the API schema lacks, an object of a runtime type it does
+// not have), which the response has null in its place: in
+// extensions.valueCompletion, as both reference gateways leave "errors"
+// alone (Apollo Gateway writes its message there, Hive Gateway nothing),
+// or, with Input.InvalidValuesAsErrors, as a field error (the spec's
+// "must raise a field error"). Either way code INVALID_SUBGRAPH_RESPONSE.
+// An untracked renderer sets redo instead: the entry needs the path.
+func (r *renderer) invalidValue(msg string) {
+	if r.untracked {
+		r.redo = true
+		return
+	}
+	r.invalidCount++
+	if r.invalidCount > maxInvalidValues {
+		return
+	}
+	entry := &Error{Message: msg, Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}}
+	if r.e.invalidAsErrors {
+		r.nullErrors = append(r.nullErrors, entry)
+	} else {
+		r.completion = append(r.completion, entry)
+	}
+}
+
+// closeInvalid adds, when more invalid values were found than listed, an
+// entry that counts those left out.
+func (r *renderer) closeInvalid() {
+	if r.invalidCount <= maxInvalidValues {
+		return
+	}
+	entry := &Error{Message: strconv.Itoa(r.invalidCount-maxInvalidValues) + " more values the API schema cannot represent are not listed",
+		Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}}
+	if r.e.invalidAsErrors {
+		r.nullErrors = append(r.nullErrors, entry)
+	} else {
+		r.completion = append(r.completion, entry)
+	}
 }
 
 // distinctErrors drops errors equal to an earlier one (message, path and
@@ -175,18 +253,10 @@ func (r *renderer) object(buf []byte, v *jsonvalue.Value, sel *planner.ShapeSet,
 	if fields == nil && sel.Abstract {
 		if typename != "" && typename != sel.Type {
 			// A runtime type the client schema does not have at this
-			// position (inaccessible, or not a member): null, with a
-			// field error as for a leaf value the schema lacks (the
-			// spec's "must raise a field error"; at a non-null position
-			// the null propagates, and without the error the response
-			// had a null nothing explains). The type is not named: it
-			// may be one the supergraph hides.
-			if r.untracked {
-				r.redo = true
-				return buf, false
-			}
-			r.nullErrors = append(r.nullErrors, &Error{Message: "Invalid __typename found for object of type " + sel.Type + ".",
-				Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
+			// position (inaccessible, or not a member): null, an invalid
+			// value (at a non-null position the null propagates). The
+			// type is not named: it may be one the supergraph hides.
+			r.invalidValue("Invalid __typename found for object of type " + sel.Type + ".")
 			return buf, false
 		}
 		if len(sel.ByType) > 0 {
@@ -391,10 +461,12 @@ func appendName(buf []byte, name string) []byte {
 	return append(buf, '"')
 }
 
+// invalid writes null for the value of f whose JSON shape is not its
+// type's: an object or a scalar where a list is due, a list or a scalar
+// where an object is; false means null must propagate.
 func (r *renderer) invalid(buf []byte, nonNull bool, f *planner.ShapeField) ([]byte, bool) {
-	r.nullErrors = append(r.nullErrors, &Error{Message: "Invalid value for field " + f.ParentType + "." + f.Name,
-		Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
-	if nonNull {
+	r.invalidValue("Invalid value for field " + f.ParentType + "." + f.Name)
+	if nonNull || r.redo {
 		return buf, false
 	}
 	return append(buf, "null"...), true
@@ -417,9 +489,11 @@ func (r *renderer) nullError(f *planner.ShapeField) {
 			return
 		}
 	}
-	for _, e := range r.nullErrors {
-		if r.relatedTo(e.Path) {
-			return
+	for _, list := range [2][]*Error{r.nullErrors, r.completion} {
+		for _, e := range list {
+			if r.relatedTo(e.Path) {
+				return
+			}
 		}
 	}
 	r.nullErrors = append(r.nullErrors, &Error{Message: "Cannot return null for non-nullable field " + f.ParentType + "." + f.Name + ".",

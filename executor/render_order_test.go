@@ -28,11 +28,7 @@ func TestRenderMemberOrders(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := &cannedTransport{answers: map[string][]string{"products": {c.products}}}
-			got := execute(t, sg, tr, c.query)
-			if got != c.want {
-				t.Errorf("got  %s\nwant %s", got, c.want)
-			}
+			checkBothModes(t, sg, map[string][]string{"products": {c.products}}, c.query, c.want)
 		})
 	}
 }

@@ -348,7 +348,7 @@ func (s *Server) cachedQuery(ctx context.Context, a *answerInput, in executor.In
 		body := append([]byte(nil), out...)
 		putBuffer(out)
 		final := finalPolicy(policy, &stats)
-		if stats.Errors == 0 && status == http.StatusOK {
+		if stats.Errors == 0 && stats.InvalidValues == 0 && status == http.StatusOK {
 			rc.Set(fctx, key, body, final)
 		} else {
 			final = cache.Policy{}
@@ -378,9 +378,10 @@ func (s *Server) servedFromCache(r *cache.Response, meta *responseMeta, a *answe
 }
 
 // uncachedHeader is the Cache-Control of a response the cache did not
-// store: its policy, unless it had errors.
+// store: its policy, unless it had errors or values a subgraph answered
+// that the API schema cannot represent.
 func uncachedHeader(p cache.Policy, stats executor.Stats) string {
-	if stats.Errors > 0 {
+	if stats.Errors > 0 || stats.InvalidValues > 0 {
 		return "no-store"
 	}
 	return p.Header()

@@ -87,7 +87,8 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 			return
 		}
 		defer s.unreserve(reserved)
-		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
+		in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors,
+			InvalidValuesAsErrors: s.opts.InvalidValuesAsErrors}
 		s.subgraphHeaders(&in, a.hr)
 		if s.opts.Introspection {
 			rt, coerced := a.rt, a.coerced
@@ -115,7 +116,7 @@ func (s *Server) incrementalRun(ctx context.Context, a *answerInput) func(emit f
 				emit = func(payload []byte) bool {
 					if first && len(payload) > 0 && payload[len(payload)-1] == '}' {
 						first = false
-						payload = append(append(append(payload[:len(payload)-1], `,"extensions":{"queryPlan":`...), pj...), "}}"...)
+						payload = appendExtensions(payload, []extension{{"queryPlan", pj}})
 					}
 					return next(payload)
 				}

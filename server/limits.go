@@ -1,10 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 
+	"github.com/fedgate/gateway/executor"
 	"github.com/fedgate/gateway/limits"
 	"github.com/fedgate/gateway/planner"
 )
@@ -65,21 +68,28 @@ type extension struct {
 	value []byte // JSON
 }
 
-// appendExtensions adds an "extensions" object to a response body that
-// has none.
+// appendExtensions adds members to a response body's "extensions"
+// object: to the one it starts with (executor.ExtensionsPrefix: the
+// executor's valueCompletion), or a new one at its end.
 func appendExtensions(out []byte, ext []extension) []byte {
 	if len(ext) == 0 || len(out) == 0 || out[len(out)-1] != '}' {
 		return out
 	}
-	out = append(out[:len(out)-1], `,"extensions":{`...)
+	var members []byte
 	for i, e := range ext {
 		if i > 0 {
-			out = append(out, ',')
+			members = append(members, ',')
 		}
 		k, _ := json.Marshal(e.key)
-		out = append(out, k...)
-		out = append(out, ':')
-		out = append(out, e.value...)
+		members = append(members, k...)
+		members = append(members, ':')
+		members = append(members, e.value...)
 	}
+	if bytes.HasPrefix(out, []byte(executor.ExtensionsPrefix)) {
+		members = append(members, ',')
+		return slices.Insert(out, len(executor.ExtensionsPrefix), members...)
+	}
+	out = append(out[:len(out)-1], `,"extensions":{`...)
+	out = append(out, members...)
 	return append(out, "}}"...)
 }

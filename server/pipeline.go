@@ -706,7 +706,8 @@ var errCancelled = &reqerr.Error{Code: "REQUEST_CANCELLED", Message: "the reques
 func (s *Server) compute(ctx context.Context, a *answerInput, meta *responseMeta) ([]byte, int) {
 	ctx, collected := s.ext.collectHeaders(ctx, meta)
 	defer collected()
-	in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors}
+	in := executor.Input{Variables: a.forwarded, Tracer: s.obs.tracer, RedactErrors: s.opts.redactErrors,
+		InvalidValuesAsErrors: s.opts.InvalidValuesAsErrors}
 	s.subgraphHeaders(&in, a.hr)
 	if s.opts.Introspection {
 		rt, coerced := a.rt, a.coerced

@@ -111,6 +111,12 @@ type Options struct {
 	// and when it is nil, they are redacted: a generic message, path and
 	// extensions.code only (executor.Input.RedactErrors).
 	IncludeSubgraphErrors func(subgraph string) bool
+	// InvalidValuesAsErrors reports each value of a subgraph answer the
+	// API schema cannot represent as a field error in "errors"
+	// (subgraphs.invalid_values: errors); off, in the response's
+	// extensions.valueCompletion, as the reference gateways do
+	// (executor.Input.InvalidValuesAsErrors).
+	InvalidValuesAsErrors bool
 }
 
 // redactErrors is the executor's view of IncludeSubgraphErrors.

@@ -250,7 +250,8 @@ func (s *Server) Prepare(ctx context.Context, r *http.Request, req request.Reque
 	if err != nil {
 		return failErr(&reqerr.Error{Code: "QUERY_PLANNING_FAILED", Message: limits.Clip(err.Error(), 256), Status: 500})
 	}
-	in := executor.Input{Variables: forwarded, RedactErrors: s.opts.redactErrors}
+	in := executor.Input{Variables: forwarded, RedactErrors: s.opts.redactErrors,
+		InvalidValuesAsErrors: s.opts.InvalidValuesAsErrors}
 	s.subgraphHeaders(&in, r)
 	// What the events' completion depends on besides variables and
 	// headers: the document, the operation, the caller's grants (the

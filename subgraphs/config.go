@@ -26,7 +26,25 @@ type Config struct {
 	// (the usual answers take nothing); an answer whose next bytes do
 	// not fit fails with SUBREQUEST_HTTP_ERROR. 0 is no bound.
 	MaxAnswerBytes int64 `yaml:"max_answer_bytes"`
+	// InvalidValues says where a response reports the values of subgraph
+	// answers that the API schema cannot represent (a leaf of the wrong
+	// shape, an enum value it lacks or hides, an object of a runtime
+	// type it hides or lacks), which are null in the response:
+	// InvalidValuesExtensions (the default) or InvalidValuesErrors.
+	InvalidValues string `yaml:"invalid_values"`
 }
+
+// The values of Config.InvalidValues.
+const (
+	// InvalidValuesExtensions lists them in the response's
+	// extensions.valueCompletion and leaves "errors" alone, as Apollo
+	// Gateway does (Hive Gateway reports them nowhere): clients see the
+	// same data and errors from fedgate as from either.
+	InvalidValuesExtensions = "extensions"
+	// InvalidValuesErrors makes each a field error in "errors" (code
+	// INVALID_SUBGRAPH_RESPONSE), as the spec's result coercion asks.
+	InvalidValuesErrors = "errors"
+)
 
 // Settings configure the requests to one subgraph.
 type Settings struct {
@@ -168,7 +186,9 @@ func DefaultSettings() Settings {
 }
 
 // DefaultConfig returns the defaults of the section.
-func DefaultConfig() Config { return Config{All: DefaultSettings(), MaxAnswerBytes: 128 << 20} }
+func DefaultConfig() Config {
+	return Config{All: DefaultSettings(), MaxAnswerBytes: 128 << 20, InvalidValues: InvalidValuesExtensions}
+}
 
 // For returns the settings of the named subgraph: All with its override.
 func (c Config) For(name string) Settings {
@@ -188,13 +208,17 @@ func (c *Config) UnmarshalYAML(data []byte) error {
 		All       yaml.RawMessage            `yaml:"all"`
 		Overrides map[string]yaml.RawMessage `yaml:"overrides"`
 		// A pointer: absent, the value already in c stays.
-		MaxAnswerBytes *int64 `yaml:"max_answer_bytes"`
+		MaxAnswerBytes *int64  `yaml:"max_answer_bytes"`
+		InvalidValues  *string `yaml:"invalid_values"`
 	}
 	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.Strict()); err != nil {
 		return fmt.Errorf("subgraphs: %s", yaml.FormatError(err, false, false))
 	}
 	if raw.MaxAnswerBytes != nil {
 		c.MaxAnswerBytes = *raw.MaxAnswerBytes
+	}
+	if raw.InvalidValues != nil {
+		c.InvalidValues = *raw.InvalidValues
 	}
 	if len(raw.All) > 0 {
 		if err := yaml.UnmarshalWithOptions(raw.All, &c.All, yaml.Strict(), yaml.CustomUnmarshaler(yamlduration.Decode)); err != nil {
@@ -223,6 +247,11 @@ func (c Config) Validate() error {
 	}
 	if c.MaxAnswerBytes < 0 {
 		errs = append(errs, errors.New("subgraphs.max_answer_bytes: must not be negative (0 is no bound)"))
+	}
+	switch c.InvalidValues {
+	case InvalidValuesExtensions, InvalidValuesErrors, "":
+	default:
+		errs = append(errs, fmt.Errorf("subgraphs.invalid_values: %q is none of %q, %q", c.InvalidValues, InvalidValuesExtensions, InvalidValuesErrors))
 	}
 	errs = append(errs, c.All.validate("subgraphs.all"))
 	names := make([]string, 0, len(c.Overrides))

@@ -534,6 +534,7 @@ func (p *gatewayProcess) serverOptions(client *subgraphs.Client, demoMode bool) 
 	opts.Uploads = cfg.Uploads
 	subgraphCfg := cfg.Subgraphs
 	opts.IncludeSubgraphErrors = func(name string) bool { return subgraphCfg.For(name).IncludeErrors }
+	opts.InvalidValuesAsErrors = subgraphCfg.InvalidValues == subgraphs.InvalidValuesErrors
 	opts.Redis = p.redis
 	popt := limits.PolicyOptions{RedisTimeout: cfg.Redis.Timeout, Logger: p.tel.Logger,
 		Observe: func(ctx context.Context, o limits.Outcome) {
