@@ -255,3 +255,37 @@ func TestInvalidValuesAreBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidValuesInDeferredParts: an invalid value in a deferred
+// fragment's data is listed in that incremental entry's
+// extensions.valueCompletion by default, or is a field error in the
+// entry's errors with subgraphs.invalid_values: errors (inStock is
+// non-null: the entry's data is null, no "Cannot return null" by default).
+func TestInvalidValuesInDeferredParts(t *testing.T) {
+	sg := demoGraph(t)
+	const query = `{ topProducts { upc ... @defer { inStock } } }`
+	answers := func() map[string][]string {
+		return map[string][]string{
+			"products":  {`{"data":{"topProducts":[{"__typename":"Product","upc":"1","sku":"s1","price":10,"weight":2},{"__typename":"Product","upc":"2","sku":"s2","price":20,"weight":3}]}}`},
+			"inventory": {`{"data":{"_entities":[{"inStock":"yes"},{"inStock":true}]}}`}}
+	}
+	const initial = `{"data":{"topProducts":[{"upc":"1"},{"upc":"2"}]},"hasNext":true}`
+	const entry = `{"message":"Boolean cannot represent a non boolean value: \"yes\"","path":["topProducts",0,"inStock"],"extensions":{"code":"INVALID_SUBGRAPH_RESPONSE"}}`
+	want := map[bool][]string{
+		false: {initial, `{"hasNext":false,"incremental":[{"data":null,"path":["topProducts",0],"extensions":{"valueCompletion":[` + entry + `]}},{"data":{"inStock":true},"path":["topProducts",1]}]}`},
+		true:  {initial, `{"hasNext":false,"incremental":[{"data":null,"path":["topProducts",0],"errors":[` + entry + `]},{"data":{"inStock":true},"path":["topProducts",1]}]}`},
+	}
+	for _, mode := range invalidModes {
+		t.Run(mode.name, func(t *testing.T) {
+			p := planQuery(t, sg, query)
+			var got []string
+			executor.ExecuteIncremental(context.Background(), p, executor.Input{InvalidValuesAsErrors: mode.asErrors}, &cannedTransport{answers: answers()}, func(payload []byte) bool {
+				got = append(got, string(payload))
+				return true
+			})
+			if strings.Join(got, "\n") != strings.Join(want[mode.asErrors], "\n") {
+				t.Errorf("payloads\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want[mode.asErrors], "\n"))
+			}
+		})
+	}
+}
