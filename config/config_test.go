@@ -45,6 +45,24 @@ redis:
 	}
 }
 
+// TestInvalidValuesSetting: subgraphs.invalid_values defaults to
+// extensions (the reference gateways' answer) and takes errors.
+func TestInvalidValuesSetting(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"server: {}\n", "extensions"},
+		{"subgraphs:\n  invalid_values: errors\n", "errors"},
+		{"subgraphs:\n  invalid_values: extensions\n  all:\n    timeout: 1s\n", "extensions"},
+	} {
+		cfg, err := Parse([]byte(tc.yaml), env(nil))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		if cfg.Subgraphs.InvalidValues != tc.want {
+			t.Errorf("%q: invalid_values %q, want %q", tc.yaml, cfg.Subgraphs.InvalidValues, tc.want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml, want string
@@ -75,6 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{"top level not a mapping", "- a\n", "(top level): want a block of keys"},
 		{"two documents", "server: {}\n---\nredis: {}\n", "several"},
 		{"syntax", "server:\n  listen: [\n", "["},
+		{"unknown invalid_values", "subgraphs:\n  invalid_values: drop\n", `subgraphs.invalid_values: "drop" is none of "extensions", "errors"`},
 		{"emptied override", "subgraphs:\n  overrides:\n    products:\n      retry:\n        attempts: x\n  all:\n    timeout: 1s\n", "line 5: subgraphs.overrides.products.retry.attempts: want a whole number, got x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
