@@ -89,3 +89,32 @@ func TestInvalidValuesOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestInvalidValuesAreNotCached: an answer that holds a value the API
+// schema cannot represent (by default with no error in "errors") is not
+// stored in the response cache, and says no-store: asked again, the
+// subgraph is asked again. The same operation with valid values is
+// served from the cache (the control).
+func TestInvalidValuesAreNotCached(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		value  any
+		cached bool
+	}{{"a String answered as a number", 5, false}, {"a valid String", "product 1", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newCacheEnv(t)
+			env.catalog.root = func(name string, _ map[string]any, _ string) any {
+				return []map[string]any{{"__typename": "Product", "upc": "1", "name": c.value}}
+			}
+			g := env.gateway(t, cacheOptions(false, nil))
+			first := g.query(t, "", productsQuery, nil)
+			second := g.query(t, "", productsQuery, nil)
+			if cached := env.catalog.calls.Load() == 1; cached != c.cached {
+				t.Errorf("catalog called %d times for two requests; cached %v, want %v: %s", env.catalog.calls.Load(), cached, c.cached, second.Body)
+			}
+			if cc := first.Header.Get("Cache-Control"); !c.cached && cc != "no-store" {
+				t.Errorf("Cache-Control %q for an answer with an invalid value: %s", cc, first.Body)
+			}
+		})
+	}
+}
