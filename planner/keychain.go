@@ -130,6 +130,9 @@ func (b *builder) chainCost(avoid *avoidSet, source, target, typ string, depth i
 	if t == nil || depth > 32 {
 		return inf
 	}
+	if b.chainMemo == nil {
+		b.chainMemo = map[chainKey]map[string]int{}
+	}
 	ck := chainKey{source, typ, avoid.key()}
 	dist, ok := b.chainMemo[ck]
 	if !ok {

@@ -113,7 +113,7 @@ func (p *Planner) Plan(op *Operation, opts Options) (*Plan, error) {
 }
 
 func (p *Planner) newBuilder(op *Operation, opts Options) *builder {
-	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, chainMemo: map[chainKey]map[string]int{}, qg: p.sg.QueryGraph(), fieldSetCache: p.fieldSets}
+	b := &builder{sg: p.sg, op: op, opts: opts, memo: map[costKey]int{}, fieldMemo: map[fieldKey]int{}, keyCache: map[*schema.Key][]*Field{}, keyProv: map[[2]string]*provided{}, keys: newDataKeys(op), keyMemo: map[keyCostKey]int{}, qg: p.sg.QueryGraph(), fieldSetCache: p.fieldSets}
 	b.budget = opts.Budget
 	if b.budget <= 0 {
 		b.budget = DefaultBudget
@@ -139,8 +139,8 @@ type builder struct {
 	provNarrowed map[provNarrowing]*provided
 	// keyMemo holds keyCost results.
 	keyMemo map[keyCostKey]int
-	// chainMemo holds the key-chain searches' distances (chainCost); nil
-	// while one is in progress.
+	// chainMemo holds the key-chain searches' distances (chainCost; a nil
+	// entry while one is in progress), made on the first search.
 	chainMemo map[chainKey]map[string]int
 	// qg is the supergraph's query graph.
 	qg *schema.QueryGraph
