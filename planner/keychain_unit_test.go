@@ -96,6 +96,18 @@ func TestShortestKeys(t *testing.T) {
 		},
 		want: []int{inf, 0},
 	}, {
+		// Field 0 from the first of two free nodes giving it, field 1
+		// from the second only: two fetches, as costFields counts (it
+		// takes the first subgraph of least cost for each field).
+		name: "ties go to the first node",
+		net: keyNet{
+			keys:     [][][]int{nil, nil, {{0, 1}}},
+			free:     []bool{true, true, false},
+			atSource: []int{x, x},
+			gives:    [][]keySupply{{{0, 0}}, {{0, 0}, {1, 0}}, nil},
+		},
+		want: []int{0, 0, 2},
+	}, {
 		// The budget refuses the third key evaluation: what was settled
 		// stays, the rest is inf.
 		name: "over budget",
