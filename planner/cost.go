@@ -18,10 +18,6 @@ import (
 type costScope struct {
 	avoid *avoidSet
 	keys  *keyGuard
-	// chains lets a key estimate nest another jump from the same source
-	// for the same type (a key chain); set only for an estimate that
-	// found no way without (keyCost).
-	chains bool
 }
 
 // avoidSet is an immutable set of subgraph names; sig names it in memo
@@ -89,38 +85,18 @@ func (a *avoidSet) key() string {
 	return a.sig
 }
 
-// keyGuard is an immutable list of the (source, target, type) jumps whose
-// key estimate is in progress. The target is part of it: getting target's
-// key from source may need another jump from source to a third subgraph
-// (a key chain: id in a, id and sn in b, sn and code in d, code alone in
-// c), which is no cycle.
+// keyGuard is an immutable list of the (source, type) key estimates in
+// progress: a plain key estimate cuts another jump from the same source for
+// the same type (key chains are the shortest-path estimate's, chains.go).
 type keyGuard struct {
-	source, target, typ string
-	// depth counts the key estimates in progress, this one included.
-	depth int
-	next  *keyGuard
+	source, typ string
+	next        *keyGuard
 }
 
-// maxKeyChain bounds the key estimates nested in one another: a key whose
-// fields need a longer chain of jumps is not an option. Without a bound
-// (and with only whole estimates kept) a graph of 20 subgraphs that each
-// know the type by one key and resolve the next three keys took 31 s and
-// 16 million allocations to plan one field of the last subgraph; chains in
-// generated and real graphs nest 2.
-const maxKeyChain = 4
-
-func (k *keyGuard) len() int {
-	if k == nil {
-		return 0
-	}
-	return k.depth
-}
-
-// has reports whether a key estimate from source for typ is in progress:
-// to target, or, unless chains, to any subgraph.
-func (k *keyGuard) has(source, target, typ string, chains bool) bool {
+// has reports whether a key estimate from source for typ is in progress.
+func (k *keyGuard) has(source, typ string) bool {
 	for ; k != nil; k = k.next {
-		if k.source == source && (k.target == target || !chains) && k.typ == typ {
+		if k.source == source && k.typ == typ {
 			return true
 		}
 	}
@@ -340,35 +316,31 @@ func (b *builder) jumpableFrom(sc costScope, source, target, typ string, prov *p
 // keyCost estimates the fetches source needs to get the cheapest key of
 // typ in target. It does not depend on where in the operation the jump
 // happens, so it is memoized per source, target, type and avoided set; a
-// key that needs itself (a cycle through the same source, target and
-// type) is not an option. prov is what is provided where source holds the objects: an
+// key that needs itself (a cycle through the same source and type) is not
+// an option. prov is what is provided where source holds the objects: an
 // @external key field counts only where it is provided (an entity fetch's
 // representation, a @provides).
+//
+// The plain estimate gets target's key fields from source itself or from
+// subgraphs whose key source has. Where that finds no way, a key chain
+// may (a: id -> b: id, sn -> d: sn, code -> c: code): the shortest-path
+// estimate (chainCost) gives the fewest fetches over any number of jumps.
 func (b *builder) keyCost(sc costScope, source, target, typ string, depth int, prov *provided) int {
 	if typ == b.op.RootType && b.op.Kind == ast.Query {
 		return 0
 	}
-	if sc.keys == nil && !sc.chains {
-		// First without key chains, as before they were planned: a key
-		// estimate that may nest jumps from the same source searches
-		// far more (a fan of 20 subgraphs knowing a type by a key the
-		// source lacks: 450,000 allocations against 1,800 for one
-		// field, TestKeyFanOutPlanCost), so only an estimate that finds
-		// no way without them pays for it.
-		if c := b.keyCostIn(sc, source, target, typ, depth, prov); c < inf {
-			return c
-		}
-		sc.chains = true
+	c := b.keyCostIn(sc, source, target, typ, depth, prov)
+	if c < inf || sc.keys != nil {
+		return c
 	}
-	return b.keyCostIn(sc, source, target, typ, depth, prov)
+	return b.chainCost(sc.avoid, source, target, typ, depth)
 }
 
-// keyCostIn is keyCost within sc: without chains an estimate in progress
-// from source for typ cuts any other from source (so only whole estimates
-// are kept), with chains only one to the same target, and estimates nest
-// at most maxKeyChain deep.
+// keyCostIn is the plain key estimate within sc: an estimate in progress
+// from source for typ cuts any other from source, so only whole estimates
+// are kept.
 func (b *builder) keyCostIn(sc costScope, source, target, typ string, depth int, prov *provided) int {
-	mk := keyCostKey{source, target, typ, sc.avoid.key(), prov, sc.keys.len(), sc.chains}
+	mk := keyCostKey{source, target, typ, sc.avoid.key(), prov}
 	if c, ok := b.keyMemo[mk]; ok {
 		return c
 	}
@@ -378,20 +350,17 @@ func (b *builder) keyCostIn(sc costScope, source, target, typ string, depth int,
 			best = 0
 			break
 		}
-		if sc.keys.has(source, target, typ, sc.chains) || sc.keys.len() >= maxKeyChain {
+		if sc.keys.has(source, typ) {
 			continue
 		}
-		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, target: target, typ: typ, depth: sc.keys.len() + 1, next: sc.keys}, chains: sc.chains}
+		inner := costScope{avoid: b.avoiding(sc.avoid, target), keys: &keyGuard{source: source, typ: typ, next: sc.keys}}
 		if c := b.costFields(inner, source, typ, b.keyFields(typ, k), nil, depth+1); c < best {
 			best = c
 		}
 	}
-	// With chains, kept at every depth: the guard only refuses a jump the
-	// avoided set already rules out (every target on the way is avoided),
-	// so an estimate depends on the scope through the avoided set and the
-	// chain's length alone. Without, a cycle guard may have cut an inner
-	// estimate short: only whole estimates are kept.
-	if sc.chains || sc.keys == nil {
+	// A cycle guard may have cut an inner estimate short: only whole
+	// estimates are kept.
+	if sc.keys == nil {
 		b.keyMemo[mk] = best
 	}
 	return best
@@ -400,8 +369,6 @@ func (b *builder) keyCostIn(sc costScope, source, target, typ string, depth int,
 type keyCostKey struct {
 	source, target, typ, avoid string
 	prov                       *provided
-	chain                      int
-	chains                     bool
 }
 
 // localKey reports whether source resolves the fields of key k of typ in

@@ -18,7 +18,9 @@
 //	route.go       route: each field placed in a fetch group - in its parent's
 //	               subgraph when it resolves it, else through an entity jump
 //	               (cost.go estimates the extra fetches of each choice, with a
-//	               memoized key reachability; provides.go, requires.go, context.go and
+//	               memoized key reachability; keychain.go the fewest fetches
+//	               over key chains where one jump finds no key, a shortest-path
+//	               search; provides.go, requires.go, context.go and
 //	               interfaceobject.go for those features). Routing's scope
 //	               is a value passed down, routeCtx (jump depth, the
 //	               fetches whose representation is being planned), with

@@ -1,12 +1,14 @@
 package planner_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/fedgate/gateway/planner"
 	"github.com/fedgate/gateway/schema/compose"
+	"github.com/vektah/gqlparser/v2"
 )
 
 // keyChainFanSubgraphs: the root subgraph knows Part by id, b by id and
@@ -31,14 +33,16 @@ type Part @key(fields: "id") { id: ID! }`},
 
 // TestKeyChainFanPlans: a field three key jumps away plans (main before
 // session 17 refused it: "no subgraph can resolve Query.parts") in four
-// fetches, and the chain search that finds it stays small with 8 such
-// subgraphs (about 11,500 allocations; it grows with about the fourth
-// power of their number, 0.8 s at 20: docs/planner.md).
+// fetches, and what finding it costs grows slowly with the number of
+// subgraphs keyed by the last key. The recursive chain search of session
+// 17 (f4d7086) grew with about the fourth power of their number: 11,263
+// allocations at 8, 65,059 at 12, 662,629 and seconds at 20; the
+// shortest-path estimate (keychain.go) takes 790, 1,173 and 2,220.
 func TestKeyChainFanPlans(t *testing.T) {
 	for _, c := range []struct {
 		n         int
 		maxAllocs float64
-	}{{4, 5_000}, {8, 30_000}} {
+	}{{4, 1_000}, {8, 1_600}, {12, 2_400}, {20, 4_500}, {32, 8_000}} {
 		res, err := compose.Compose(keyChainFanSubgraphs(c.n))
 		if err != nil {
 			t.Fatal(err)
@@ -57,5 +61,55 @@ func TestKeyChainFanPlans(t *testing.T) {
 		if allocs > c.maxAllocs {
 			t.Errorf("%d subgraphs: %.0f allocations to plan, want at most %.0f", c.n, allocs, c.maxAllocs)
 		}
+	}
+}
+
+// TestKeyChainSearchSpendsBudget: the key-chain search counts against the
+// planning budget (one option per key it evaluates), so a supergraph whose
+// chains need much searching fails over budget like any other costly
+// operation instead of planning below it. With 32 subgraphs keyed by the
+// last key the search evaluates over a thousand keys; the rest of the plan
+// about a hundred options.
+func TestKeyChainSearchSpendsBudget(t *testing.T) {
+	res, err := compose.Compose(keyChainFanSubgraphs(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = planOn(t, res.Supergraph, "{ parts { f0 } }", planner.Options{Budget: 500})
+	var pe *planner.Error
+	if !errors.As(err, &pe) || !pe.OverBudget {
+		t.Errorf("budget 500: want an over-budget error, got %v", err)
+	}
+	if _, err := planOn(t, res.Supergraph, "{ parts { f0 } }", planner.Options{}); err != nil {
+		t.Errorf("default budget: %v", err)
+	}
+}
+
+// BenchmarkKeyChainFan plans { parts { f0 } } on keyChainFanSubgraphs(n):
+// the key-chain estimate's cost as the number of subgraphs keyed by the
+// last key grows.
+func BenchmarkKeyChainFan(b *testing.B) {
+	for _, n := range []int{4, 8, 12, 20, 32} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			res, err := compose.Compose(keyChainFanSubgraphs(n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			doc, errs := gqlparser.LoadQuery(res.Supergraph.API, "{ parts { f0 } }")
+			if len(errs) > 0 {
+				b.Fatal(errs)
+			}
+			p := planner.New(res.Supergraph)
+			b.ReportAllocs()
+			for b.Loop() {
+				op, err := planner.Normalize(res.Supergraph.API, doc, "", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := p.Plan(op, planner.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -139,6 +139,9 @@ type builder struct {
 	provNarrowed map[provNarrowing]*provided
 	// keyMemo holds keyCost results.
 	keyMemo map[keyCostKey]int
+	// chainMemo holds the key-chain searches' distances (chainCost; a nil
+	// entry while one is in progress), made on the first search.
+	chainMemo map[chainKey]map[string]int
 	// qg is the supergraph's query graph.
 	qg *schema.QueryGraph
 	// fieldSetCache holds the supergraph's normalized field sets (nil in

@@ -47,28 +47,23 @@ func TestAvoidSet(t *testing.T) {
 
 func TestKeyGuard(t *testing.T) {
 	var none *keyGuard
-	g := &keyGuard{source: "s1", target: "t1", typ: "T", next: none}
-	h := &keyGuard{source: "s2", target: "t2", typ: "U", next: g}
+	g := &keyGuard{source: "s1", typ: "T", next: none}
+	h := &keyGuard{source: "s2", typ: "U", next: g}
 	for _, c := range []struct {
-		guard               *keyGuard
-		source, target, typ string
-		chains              bool
-		want                bool
+		guard       *keyGuard
+		source, typ string
+		want        bool
 	}{
-		{none, "s1", "t1", "T", true, false},
-		{g, "s1", "t1", "T", true, true},
-		{g, "s2", "t2", "U", true, false},
-		{h, "s1", "t1", "T", true, true},
-		{h, "s2", "t2", "U", true, true},
-		{h, "s1", "t1", "U", true, false},
-		// Another jump from the same source for the same type: a key
-		// chain, no cycle, where chains are allowed; a cut otherwise.
-		{h, "s1", "t2", "T", true, false},
-		{h, "s1", "t2", "T", false, true},
-		{h, "s1", "t1", "U", false, false},
+		{none, "s1", "T", false},
+		{g, "s1", "T", true},
+		{g, "s2", "U", false},
+		{h, "s1", "T", true},
+		{h, "s2", "U", true},
+		{h, "s1", "U", false},
+		{h, "s2", "T", false},
 	} {
-		if got := c.guard.has(c.source, c.target, c.typ, c.chains); got != c.want {
-			t.Errorf("has(%s, %s, %s, chains %v) = %v, want %v", c.source, c.target, c.typ, c.chains, got, c.want)
+		if got := c.guard.has(c.source, c.typ); got != c.want {
+			t.Errorf("has(%s, %s) = %v, want %v", c.source, c.typ, got, c.want)
 		}
 	}
 }
