@@ -171,16 +171,15 @@ func (b *writingBudget) inUse() int64 {
 	return b.used
 }
 
-// holdAnswer takes an answer of n bytes from the writing budget for
-// client (r's client when ""), and returns who it counts against, for
-// releaseAnswer once the answer is written. When it does not fit, the
+// holdAnswer takes the answer body from the writing budget for client
+// (r's client when ""), and returns who it counts against, for
+// releaseAnswer (with the same body and shared) once it is written. When it does not fit, the
 // refusal is written instead and ok is false; a mutation's answer
 // (mutation) is never refused, only counted.
 //
 // A shared answer (shared: the response cache's or inbound dedupe's
 // buffer, which other readers may write at once) is counted once while
-// any of its readers holds it (takeShared); releaseAnswer is then given
-// body too.
+// any of its readers holds it (takeShared).
 func (s *Server) holdAnswer(w http.ResponseWriter, r *http.Request, client string, body []byte, shared, mutation bool) (holder string, ok bool) {
 	n := len(body)
 	if s.writing == nil || n < unreadFloor {
