@@ -190,9 +190,6 @@ func TestWebSocketPingFlood(t *testing.T) {
 	if failed > 0 || len(during) < len(before)/2 {
 		t.Errorf("real clients: %d requests failed, %d served under attack, want none failed and at least half of the %d served before", failed, len(during), len(before))
 	}
-	if m, b := median(during), median(before); m > max(50*time.Millisecond, 3*b) {
-		t.Errorf("real clients' median %v under attack, %v before: want at most 3 times (or 50 ms)", m, b)
-	}
 }
 
 // TestWebSocketReconnectStorm: a verified caller opens WebSockets as fast
@@ -315,23 +312,42 @@ func maskedFrame(op byte, p []byte) []byte {
 // protocol's own ping frames (6 bytes each, below graphql-transport-ws),
 // as fast as they can, and read the pongs. The WebSocket library answers
 // each; nothing paced them (about 0.75 µs of CPU a frame, a pong
-// written for each). Reported: the gateway's CPU in 3s and real clients'
-// latency meanwhile.
+// written for each): the gateway took 3.4 s of CPU in 3 s and real
+// clients got 4 answers.
+//
+// What is asserted does not depend on how busy the machine is: the pongs
+// the connections got (the pace answers at most its burst, a read
+// buffer's frames and its rate times the attack's wall time, however
+// much or little CPU the gateway gets; unpaced, it answers as fast as it
+// gets a core, hundreds of thousands in the window), the gateway's CPU in
+// the window (a busier machine only lowers it), and that every real
+// client was answered. Their latency, before and during, is reported: it
+// asserted their p99 under 3 times their p99 of a second before the
+// attack, a dozen samples each at load average 40, and failed about half
+// the time; 50 idle connections and no flood at all made their median
+// up to 3 times what it was before at load average 50, their p99 up to
+// 2.5 times.
 func TestWebSocketControlFrameFlood(t *testing.T) {
 	g := start(t, "", false)
-	g.measureCalm(t)
+	calmStop := make(chan struct{})
+	time.AfterFunc(3*time.Second, func() { close(calmStop) })
+	before, failed := g.realClients(4, calmStop)
+	if failed > 0 || len(before) == 0 {
+		t.Fatalf("before the attack: %d real requests failed (%d served)", failed, len(before))
+	}
 	burst := bytes.Repeat(maskedFrame(0x9, nil), 64<<10/6)
-	var sent atomic.Int64
+	var sent, pongBytes atomic.Int64
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
 	conns := make([]net.Conn, 50)
+	begun := time.Now()
 	for i := range conns {
 		c, br := rawWebSocket(t, g)
 		conns[i] = c
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			_, _ = io.Copy(io.Discard, br)
+			_, _ = io.Copy(countingDiscard{&pongBytes}, br)
 		}()
 	}
 	wait := hammer.Run(len(conns), stop, func(i int) bool {
@@ -342,18 +358,44 @@ func TestWebSocketControlFrameFlood(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond)
 	cpu0 := g.cpu()
-	underAttack(t, g, "WebSocket control frame flood", 3*time.Second)
+	const window = 3 * time.Second
+	attackStop := make(chan struct{})
+	time.AfterFunc(window, func() { close(attackStop) })
+	during, failed := g.realClients(4, attackStop)
 	cpu := g.cpu() - cpu0
+	// Every pong counted was written before now.
+	pongs, elapsed := pongBytes.Load()/2, time.Since(begun)
 	close(stop)
 	wait()
 	for _, c := range conns {
 		_ = c.Close()
 	}
 	readers.Wait()
-	t.Logf("FIGURE WebSocket control frame flood: %d ping frames written by 50 connections (into their sockets), gateway CPU %v in 3s", sent.Load(), cpu)
-	if cpu > 600*time.Millisecond {
-		t.Errorf("the gateway spent %v of CPU in 3s on control frames", cpu)
+	t.Logf("FIGURE WebSocket control frame flood: %d ping frames written by 50 connections (into their sockets), %d answered in %v, gateway CPU %v in %v",
+		sent.Load(), pongs, elapsed.Round(time.Millisecond), cpu, window)
+	t.Logf("FIGURE WebSocket control frame flood: real clients before: %d served, median %v, p99 %v; during: %d served, %d failed, median %v, p99 %v",
+		len(before), median(before), p99(before), len(during), failed, median(during), p99(during))
+	// Paced at 10 a second past a burst of 20 (subscriptions/msgclock.go),
+	// a connection's reader takes one read buffer (512 bytes: 86 frames)
+	// past what it waits for; each connection's graphql-transport-ws
+	// connection_ack counts as some 20 pongs.
+	if limit := int64(len(conns)) * (20 + 86 + 20 + int64(elapsed.Seconds()*10)); pongs > limit {
+		t.Errorf("the gateway answered %d control frames of 50 connections in %v, want at most %d (paced)", pongs, elapsed, limit)
 	}
+	if cpu > 600*time.Millisecond {
+		t.Errorf("the gateway spent %v of CPU in %v on control frames", cpu, window)
+	}
+	if failed > 0 || len(during) == 0 {
+		t.Errorf("real clients: %d requests failed, %d served under attack", failed, len(during))
+	}
+}
+
+// countingDiscard discards what is written and adds its length to n.
+type countingDiscard struct{ n *atomic.Int64 }
+
+func (c countingDiscard) Write(p []byte) (int, error) {
+	c.n.Add(int64(len(p)))
+	return len(p), nil
 }
 
 // TestWebSocketSetupFlood: the reconnect storm of a client that does not

@@ -110,6 +110,7 @@ var zeroNumberMeansNone = map[string]bool{
 	"limits.max_nesting":                                    true,
 	"limits.max_fragment_depth":                             true,
 	"limits.max_field_merges":                               true,
+	"limits.max_field_cycles":                               true,
 	"limits.cost.max":                                       true, // no cost ceiling
 	"limits.tiers.NAME.requests":                            true, // unlimited
 	"limits.tiers.NAME.cost":                                true, // unlimited

@@ -34,6 +34,11 @@ type Config struct {
 	MaxFragmentDepth int `yaml:"max_fragment_depth"`
 	// MaxFieldMerges caps the work of checking that fields can merge.
 	MaxFieldMerges int `yaml:"max_field_merges"`
+	// MaxFieldCycles caps how many times one field (Type.field) may be
+	// selected on one path of an operation, the recursion of a cyclic
+	// schema (SuggestedMaxFieldCycles); 0, the default, disables the
+	// limit.
+	MaxFieldCycles int `yaml:"max_field_cycles"`
 
 	// Cost configures cost analysis.
 	Cost CostConfig `yaml:"cost"`
@@ -221,6 +226,7 @@ func (c Config) Validate() error {
 		{"max_fields", c.MaxFields}, {"max_root_fields", c.MaxRootFields},
 		{"max_directives_per_field", c.MaxDirectivesPerField}, {"max_nesting", c.MaxNesting},
 		{"max_fragment_depth", c.MaxFragmentDepth}, {"max_field_merges", c.MaxFieldMerges},
+		{"max_field_cycles", c.MaxFieldCycles},
 	} {
 		if l.v < 0 {
 			bad(l.key, "must not be negative (0 disables the limit)")

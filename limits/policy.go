@@ -20,11 +20,13 @@ import (
 // maximum, counts the request and its cost against the client's tier, and
 // after execution reports the cost. It is safe for concurrent use.
 type Policy struct {
-	cost    CostConfig
-	ident   *Identifier
-	tiers   map[string]Tier
-	limiter Limiter // nil without tiers
-	observe func(context.Context, Outcome)
+	cost CostConfig
+	// maxCycles is Config.MaxFieldCycles.
+	maxCycles int
+	ident     *Identifier
+	tiers     map[string]Tier
+	limiter   Limiter // nil without tiers
+	observe   func(context.Context, Outcome)
 }
 
 // PolicyOptions are what the gateway passes to NewPolicy beside the
@@ -66,7 +68,7 @@ type Outcome struct {
 
 // NewPolicy builds the stage from a validated Config.
 func NewPolicy(cfg Config, opt PolicyOptions) *Policy {
-	p := &Policy{cost: cfg.Cost, ident: NewIdentifier(cfg.Clients), tiers: map[string]Tier{}, observe: opt.Observe}
+	p := &Policy{cost: cfg.Cost, maxCycles: cfg.MaxFieldCycles, ident: NewIdentifier(cfg.Clients), tiers: map[string]Tier{}, observe: opt.Observe}
 	for name, t := range cfg.Tiers {
 		p.tiers[name] = Tier{Name: name, Requests: t.Requests, Cost: t.Cost, Window: t.Window}
 	}
@@ -108,6 +110,16 @@ func (p *Policy) Admit(ctx context.Context, r *http.Request, model *CostModel, o
 	a := &Admission{Client: p.ident.Identify(r), Estimated: -1, op: op.Name}
 	a.expose = p.cost.Expose == "always" || p.cost.Expose == "header" && r.Header.Get("Fedgate-Include-Cost") == "true"
 	tier := p.tierOf(a)
+	if err := memo.checkCycles(op, p.maxCycles); err != nil {
+		// Counted as one request of no cost, as an invalid document is
+		// (AdmitInvalid): refusing costs the gateway its planning.
+		if p.limiter != nil && !tier.unlimited() {
+			if lerr := p.take(ctx, a, tier, 0); lerr != nil {
+				return a, lerr
+			}
+		}
+		return a, p.refuse(ctx, a, err)
+	}
 	if p.cost.Mode != CostOff && model != nil {
 		est, err := memo.estimate(model, op, vars, CostOptions{ListSize: p.cost.ListSize})
 		a.Estimated = est
@@ -143,6 +155,31 @@ func (p *Policy) Admit(ctx context.Context, r *http.Request, model *CostModel, o
 // safe for concurrent use.
 type EstimateMemo struct {
 	last atomic.Pointer[memoEstimate]
+	// cycled is the operation last found within the field cycle limit.
+	cycled atomic.Pointer[memoCycles]
+}
+
+// memoCycles is an operation that passed checkCycles with max.
+type memoCycles struct {
+	op  *planner.Operation
+	max int
+}
+
+// checkCycles is checkCycles(op, max), remembered in m (nil: not
+// remembered) when op passes: a cached operation is walked once.
+func (m *EstimateMemo) checkCycles(op *planner.Operation, max int) *Error {
+	if m != nil {
+		if r := m.cycled.Load(); r != nil && r.op == op && r.max == max {
+			return nil
+		}
+	}
+	if err := checkCycles(op, max); err != nil {
+		return err
+	}
+	if m != nil {
+		m.cycled.Store(&memoCycles{op: op, max: max})
+	}
+	return nil
 }
 
 // memoEstimate is an estimate and what it was made from.

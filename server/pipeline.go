@@ -224,14 +224,15 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	// An answer waiting for its client to read it takes from the writing
 	// budget until it is written (unread.go).
-	holder, ok := s.holdAnswer(w, r, client, len(body), meta.mutation)
+	answer, shared := body, meta.shared
+	holder, ok := s.holdAnswer(w, r, client, answer, shared, meta.mutation)
 	if !ok {
 		if !meta.shared {
 			putBuffer(body)
 		}
 		return
 	}
-	defer s.releaseAnswer(holder, len(body))
+	defer s.releaseAnswer(holder, answer, shared)
 	// Canonical names set directly, the usual values shared: each Set
 	// made a one-element slice per answer. net/http copies the values
 	// when it writes the head, and a value slice's length is its capacity,
@@ -389,8 +390,10 @@ func (s *Server) runOperation(ctx context.Context, rt *runtime, hr *http.Request
 		// file whole, and the client hears why, at once. The rest of the
 		// body is not read: net/http would first wait for up to 256 KiB
 		// more of it (a client that stalls: until the body's deadline),
-		// so the connection closes after the answer.
-		h.Set("Connection", "close")
+		// so the body ends with the answer (closeUnreadBody).
+		if hr.ProtoMajor < 2 {
+			h.Set("Connection", "close")
+		}
 		switch reqerr.Status(err) {
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests: // the spool budget, or the client's share, is spent
 			h.Set("Retry-After", s.retryAfter())

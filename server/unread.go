@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"sync"
+	"unsafe"
 
 	"github.com/fedgate/gateway/internal/reqerr"
 )
@@ -42,13 +43,25 @@ type writingBudget struct {
 	used int64
 	// held is what each client holds; an entry lives while it holds.
 	held map[string]int64
+	// shared counts the answers several readers write from one buffer
+	// (the response cache's, inbound dedupe's) once, by the buffer's
+	// first byte, while any of them holds it.
+	shared map[*byte]*sharedHold
+}
+
+// sharedHold is one shared answer's count: who it was taken for, its
+// bytes and its readers.
+type sharedHold struct {
+	client string
+	n      int64
+	refs   int
 }
 
 func newWritingBudget(max int64) *writingBudget {
 	if max <= 0 {
 		return nil
 	}
-	return &writingBudget{max: max, share: max - max/4, held: map[string]int64{}}
+	return &writingBudget{max: max, share: max - max/4, held: map[string]int64{}, shared: map[*byte]*sharedHold{}}
 }
 
 // take counts n bytes of client's answer; the refusal when they do not
@@ -73,6 +86,64 @@ func (b *writingBudget) take(client string, n int64, ran bool) *reqerr.Error {
 	b.used += n
 	b.held[client] += n
 	return nil
+}
+
+// takeShared is take for an answer written from buf, a buffer other
+// readers may write from at once: its bytes are counted once, against
+// the client of the first reader, while any reader holds it. Counted
+// once per reader, 16 slow readers of one cached 4 MB answer took 64 MB
+// of the budget where 4 MB were held, and the other clients were refused
+// room the gateway had. ok reports whether the reader holds buf and must
+// giveShared it.
+func (b *writingBudget) takeShared(client string, buf []byte, ran bool) (err *reqerr.Error, ok bool) {
+	if b == nil || len(buf) == 0 {
+		return nil, false
+	}
+	key := unsafe.SliceData(buf)
+	b.mu.Lock()
+	if h := b.shared[key]; h != nil && h.n == int64(len(buf)) {
+		h.refs++
+		b.mu.Unlock()
+		return nil, true
+	}
+	b.mu.Unlock()
+	if err := b.take(client, int64(len(buf)), ran); err != nil {
+		return err, false
+	}
+	b.mu.Lock()
+	if h := b.shared[key]; h != nil && h.n == int64(len(buf)) {
+		// Another reader counted it meanwhile: this one's count goes back.
+		h.refs++
+		b.mu.Unlock()
+		b.give(client, int64(len(buf)))
+		return nil, true
+	}
+	b.shared[key] = &sharedHold{client: client, n: int64(len(buf)), refs: 1}
+	b.mu.Unlock()
+	return nil, true
+}
+
+// giveShared ends one reader's hold of buf (takeShared); the last gives
+// its bytes back.
+func (b *writingBudget) giveShared(buf []byte) {
+	if b == nil || len(buf) == 0 {
+		return
+	}
+	key := unsafe.SliceData(buf)
+	b.mu.Lock()
+	h := b.shared[key]
+	if h == nil {
+		b.mu.Unlock()
+		return
+	}
+	h.refs--
+	if h.refs > 0 {
+		b.mu.Unlock()
+		return
+	}
+	delete(b.shared, key)
+	b.mu.Unlock()
+	b.give(h.client, h.n)
 }
 
 // give returns n bytes client took.
@@ -100,23 +171,38 @@ func (b *writingBudget) inUse() int64 {
 	return b.used
 }
 
-// holdAnswer takes an answer of n bytes from the writing budget for
-// client (r's client when ""), and returns who it counts against, for
-// releaseAnswer once the answer is written. When it does not fit, the
+// holdAnswer takes the answer body from the writing budget for client
+// (r's client when ""), and returns who it counts against, for
+// releaseAnswer (with the same body and shared) once it is written. When it does not fit, the
 // refusal is written instead and ok is false; a mutation's answer
 // (mutation) is never refused, only counted.
-func (s *Server) holdAnswer(w http.ResponseWriter, r *http.Request, client string, n int, mutation bool) (holder string, ok bool) {
+//
+// A shared answer (shared: the response cache's or inbound dedupe's
+// buffer, which other readers may write at once) is counted once while
+// any of its readers holds it (takeShared).
+func (s *Server) holdAnswer(w http.ResponseWriter, r *http.Request, client string, body []byte, shared, mutation bool) (holder string, ok bool) {
+	n := len(body)
 	if s.writing == nil || n < unreadFloor {
 		return client, true
 	}
 	if client == "" {
 		client = s.ClientOf(r)
 	}
-	if err := s.writing.take(client, int64(n), mutation); err != nil {
+	var err *reqerr.Error
+	if shared {
+		err, _ = s.writing.takeShared(client, body, mutation)
+	} else {
+		err = s.writing.take(client, int64(n), mutation)
+	}
+	if err != nil {
 		s.opts.Observe.Metrics.Shed(r.Context(), "unread_answers")
 		h := w.Header()
 		h.Del("Cache-Control")
 		h.Del("Content-Length")
+		// The refusal says "retry later", as if nothing ran: a cookie the
+		// run set (propagated from a subgraph, or by a hook) is not sent
+		// with it; the retry sets it again. Before, the 503 carried it.
+		h.Del("Set-Cookie")
 		h.Set("Retry-After", s.retryAfter())
 		reqerr.Write(w, responseType(r.Header.Get("Accept")), err)
 		return client, false
@@ -124,11 +210,16 @@ func (s *Server) holdAnswer(w http.ResponseWriter, r *http.Request, client strin
 	return client, true
 }
 
-// releaseAnswer gives back what holdAnswer took for an answer of n bytes.
-func (s *Server) releaseAnswer(holder string, n int) {
-	if n >= unreadFloor {
-		s.writing.give(holder, int64(n))
+// releaseAnswer gives back what holdAnswer took for body.
+func (s *Server) releaseAnswer(holder string, body []byte, shared bool) {
+	if len(body) < unreadFloor {
+		return
 	}
+	if shared {
+		s.writing.giveShared(body)
+		return
+	}
+	s.writing.give(holder, int64(len(body)))
 }
 
 // batchAnswer is a batch's answer as its operations add to it: each

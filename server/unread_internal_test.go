@@ -51,3 +51,41 @@ func TestWritingBudget(t *testing.T) {
 		t.Fatal("max_writing_bytes 0 must be no budget")
 	}
 }
+
+// TestWritingBudgetSharedAnswer: readers writing one shared answer (the
+// response cache's buffer) count it once while any of them holds it,
+// whoever they are; the last to finish gives it back. Counted per
+// reader, ten slow readers of a cached 400 KiB answer took 4 MB of a
+// 1 MiB budget's room (the fourth was refused) where 400 KiB were held.
+func TestWritingBudgetSharedAnswer(t *testing.T) {
+	const max = 1 << 20
+	b := newWritingBudget(max)
+	cached := make([]byte, 400<<10)
+	for i := range 10 {
+		if err, ok := b.takeShared(string(rune('a'+i%3)), cached, false); err != nil || !ok {
+			t.Fatalf("reader %d of the cached answer: %v %v", i, err, ok)
+		}
+	}
+	if got := b.inUse(); got != int64(len(cached)) {
+		t.Fatalf("ten readers of one shared answer: %d in use, want %d", got, len(cached))
+	}
+	// Another answer of the same length in another buffer counts apart.
+	other := make([]byte, len(cached))
+	if err, _ := b.takeShared("d", other, false); err != nil {
+		t.Fatalf("another shared answer: %v", err)
+	}
+	if got := b.inUse(); got != 2*int64(len(cached)) {
+		t.Fatalf("two shared answers: %d in use, want %d", got, 2*len(cached))
+	}
+	b.giveShared(other)
+	for range 9 {
+		b.giveShared(cached)
+	}
+	if got := b.inUse(); got != int64(len(cached)) {
+		t.Fatalf("one reader left: %d in use, want %d", got, len(cached))
+	}
+	b.giveShared(cached)
+	if got := b.inUse(); got != 0 {
+		t.Fatalf("all readers done: %d in use, want 0", got)
+	}
+}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/fedgate/gateway/internal/gatewaytest"
 	"github.com/fedgate/gateway/internal/testsys"
+	"github.com/fedgate/gateway/pkg/hooks"
 	"github.com/fedgate/gateway/server"
 )
 
@@ -183,5 +185,45 @@ func TestUnreadAnswerRefused(t *testing.T) {
 	}
 	if got := sizeOf(t, g, one); got != size {
 		t.Fatalf("once the unread answers were read: %d bytes, want %d", got, size)
+	}
+}
+
+// TestUnreadRefusalDropsCookies: a refusal of the writing budget (429 or
+// 503 with Retry-After) says the answer was not sent and the client
+// should ask again, as if nothing ran: a cookie the run set (here by a
+// RouterResponse hook; a rule may propagate a subgraph's) does not go
+// with it. Before, the refusal carried the run's Set-Cookie.
+func TestUnreadRefusalDropsCookies(t *testing.T) {
+	opts := server.DefaultOptions()
+	opts.Introspection = true
+	opts.HTTP.WriteTimeout = 60 * time.Second
+	opts.AllowBatch, opts.MaxBatch = true, 10
+	opts.HTTP.MaxWritingBytes = 8 << 20
+	opts.Hooks = []hooks.Hooks{{RouterResponse: func(_ context.Context, c *hooks.Call) error {
+		c.Header.Add("Set-Cookie", "session=from-the-run")
+		return nil
+	}}}
+	g := gatewaytest.Start(t, gatewaytest.WithServerOptions(opts))
+	addr := strings.TrimPrefix(g.BaseURL, "http://")
+	// Unread batches (3-4 MB each, more than a socket's buffers take)
+	// of two clients hold the budget, as in TestUnreadAnswerRefused.
+	for _, from := range []string{"127.0.0.3", "127.0.0.3", "127.0.0.5"} {
+		resp, err := askUnread(t, addr, from, bigAnswerBatch())
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("unread batch from %s: %v %v", from, resp, err)
+		}
+		if resp.Header.Get("Set-Cookie") == "" {
+			t.Fatalf("an answer without the hook's cookie: the test must see it")
+		}
+	}
+	resp, err := askUnread(t, addr, "127.0.0.4", bigAnswer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("an answer while unread ones hold the budget: %d, want 503 with Retry-After", resp.StatusCode)
+	}
+	if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
+		t.Errorf("the refusal carries Set-Cookie %q from the run", c)
 	}
 }

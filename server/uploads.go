@@ -64,8 +64,8 @@ func (s *Server) decodeUpload(w http.ResponseWriter, r *http.Request, boundary, 
 		ReadOperations: func(r io.Reader, limit int64) ([]byte, error) { return request.ReadAll(r, limit, s.reading) }})
 	if err != nil {
 		// The rest of the body is not read: the answer goes at once, and
-		// the connection closes after it (uploadError).
-		w.Header().Set("Connection", "close")
+		// the request's body ends with it (closeUnreadBody).
+		closeUnreadBody(w, r)
 		return nil, request.Request{}, err
 	}
 	reqs, _, err := request.DecodeBody(u.Operations, request.Options{MaxBodyBytes: maxOps})
@@ -137,4 +137,18 @@ func uploadError(ctx context.Context) error {
 		return u.Err()
 	}
 	return nil
+}
+
+// closeUnreadBody ends the body of a request answered before it was read
+// whole. Over HTTP/1 the connection closes after the answer: net/http
+// would otherwise wait for up to 256 KiB more of the body before
+// sending the answer. Over HTTP/2 (an embedder's ServeTLS) only the
+// stream ends: net/http resets it (NO_ERROR) once the answer is sent
+// and drops its unread data; "Connection: close" there made net/http end
+// the whole connection (GOAWAY), every other request of the client on
+// it included.
+func closeUnreadBody(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor < 2 {
+		w.Header().Set("Connection", "close")
+	}
 }

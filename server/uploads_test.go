@@ -3,14 +3,17 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -605,5 +608,70 @@ func TestUploadOperationsBounds(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %s: %.300s", a.status, a.code(), c.status, c.code, a.raw)
 			}
 		})
+	}
+}
+
+// TestRefusedUploadOverHTTP2KeepsTheConnection: an embedder serving the
+// gateway with TLS speaks HTTP/2, where a refused upload's unread body
+// ends with its stream (net/http resets it once the answer is sent). The
+// refusal set "Connection: close", which net/http's HTTP/2 server reads
+// as a request to end the whole connection (GOAWAY): every other stream
+// of the client, on a connection it shares with other requests, was
+// ended with it, and the client had to dial and shake hands again.
+func TestRefusedUploadOverHTTP2KeepsTheConnection(t *testing.T) {
+	g := uploadGateway(t, uploadLimits())
+	ts := httptest.NewUnstartedServer(g.Handler)
+	ts.Config = g.Handler.HTTPServer()
+	ts.EnableHTTP2 = true
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	tr := ts.Client().Transport.(*http.Transport).Clone()
+	var dials atomic.Int64
+	dial := tr.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dial(ctx, network, addr)
+	}
+	tr.ForceAttemptHTTP2 = true
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	do := func(body io.Reader, ct string, preflight bool) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", body)
+		req.Header.Set("Content-Type", ct)
+		if preflight {
+			req.Header.Set("Apollo-Require-Preflight", "true")
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := do(strings.NewReader(`{"query":"{ topProducts(first: 1) { upc } }"}`), "application/json", false); resp.ProtoMajor != 2 || resp.StatusCode != 200 {
+		t.Fatalf("a query: %s %d, want HTTP/2 200", resp.Proto, resp.StatusCode)
+	}
+	// A file over max_file_bytes (the body is refused mid-way) and a map
+	// over max_files (refused before the files are read).
+	for _, parts := range [][]part{
+		{{name: "operations", body: uploadOne}, {name: "map", body: `{"0":["variables.f"]}`}, {name: "0", filename: "f", body: strings.Repeat("x", 3<<20)}},
+		{{name: "operations", body: uploadOne}, {name: "map", body: `{"0":["variables.f"],"1":["variables.f"],"2":["variables.f"],"3":["variables.f"],"4":["variables.f"]}`}, {name: "0", filename: "f", body: strings.Repeat("x", 100<<10)}},
+	} {
+		body, ct := multipartBody(t, parts...)
+		if resp := do(body, ct, true); resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("a refused upload: %d, want 413", resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond) // a GOAWAY would have arrived
+		if resp := do(strings.NewReader(`{"query":"{ topProducts(first: 1) { upc } }"}`), "application/json", false); resp.StatusCode != 200 {
+			t.Fatalf("a query after the refused upload: %d", resp.StatusCode)
+		}
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("the client dialed %d connections, want 1: a refused upload ended the HTTP/2 connection its other requests share", n)
 	}
 }

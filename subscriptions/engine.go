@@ -611,6 +611,12 @@ func groupKey(p *Prepared) string {
 	return b.String()
 }
 
+// writeHeader writes h to b so that two headers write alike only when
+// they are equal: every name and value is prefixed by its length, so
+// the values of a name sent as separate lines ("X: a", "X: b") never
+// write what one line holding both does ("X: a,b"), which a subgraph may
+// read otherwise. Joined with "," they shared a key, and so the events
+// of one upstream subscription.
 func writeHeader(b *strings.Builder, h http.Header) {
 	keys := make([]string, 0, len(h))
 	for k := range h {
@@ -618,7 +624,10 @@ func writeHeader(b *strings.Builder, h http.Header) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.WriteString("\x00" + k + "=" + strings.Join(h[k], ","))
+		fmt.Fprintf(b, "\x00%d:%s%d", len(k), k, len(h[k]))
+		for _, v := range h[k] {
+			fmt.Fprintf(b, "\x01%d:%s", len(v), v)
+		}
 	}
 }
 

@@ -388,11 +388,16 @@ func connKey(subgraph, url string, h http.Header, init json.RawMessage) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// Each name and value is prefixed by its length: the key of two
+	// header sets is the same only when they are equal. Joined with ",",
+	// a name sent as two lines (X: a, X: b) and as one (X: a,b) made one
+	// key, and the second caller's streams ran on the connection the
+	// first one's headers opened.
 	for _, k := range keys {
-		b.WriteByte(0)
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strings.Join(h[k], ","))
+		fmt.Fprintf(&b, "\x00%d:%s%d", len(k), k, len(h[k]))
+		for _, v := range h[k] {
+			fmt.Fprintf(&b, "\x01%d:%s", len(v), v)
+		}
 	}
 	b.WriteByte(0)
 	b.Write(init)
