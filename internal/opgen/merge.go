@@ -40,9 +40,9 @@ func (s *gen) mergeAgain(t *ast.Definition, f *ast.Field, ft *ast.Definition, de
 	var dirs ast.DirectiveList
 	switch s.r.IntN(4) {
 	case 0: // unconditional
-	case 1: // both directives on one fragment
-		s.condition(&dirs)
-		s.condition(&dirs)
+	case 1: // both directives on one fragment (each at most once: spec 5.7.3)
+		s.conditionNamed(&dirs, "skip")
+		s.conditionNamed(&dirs, "include")
 	default:
 		s.condition(&dirs)
 	}
@@ -64,6 +64,11 @@ func (s *gen) mergeAgain(t *ast.Definition, f *ast.Field, ft *ast.Definition, de
 		sel = outer
 	}
 	return sel
+}
+
+// conditionNamed adds @skip or @include (name) with a variable condition.
+func (s *gen) conditionNamed(list *ast.DirectiveList, name string) {
+	*list = append(*list, &ast.Directive{Name: name, Arguments: ast.ArgumentList{{Name: "if", Value: s.boolVariable()}}})
 }
 
 // mergeOperations returns the operation count n grown by Merge (drawn
