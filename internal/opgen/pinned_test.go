@@ -46,10 +46,9 @@ func TestSeedsPinned(t *testing.T) {
 		}
 	}
 	sort.Strings(lines)
-	got := strings.Join(lines, "\n") + "\n"
 	const path = "testdata/pinned.txt"
 	if *updatePinned {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -58,21 +57,27 @@ func TestSeedsPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != string(want) {
-		t.Errorf("the operations of seeds changed with the knobs of earlier sessions (a new knob draws when off?):\n%s", lineDiff(string(want), got))
-	}
-}
-
-func lineDiff(want, got string) string {
-	w := map[string]bool{}
-	for _, l := range strings.Split(want, "\n") {
-		w[l] = true
-	}
-	var out []string
-	for _, l := range strings.Split(got, "\n") {
-		if !w[l] {
-			out = append(out, "now: "+l)
+	// Graphs added since the file was written are not pinned (logged);
+	// a pinned graph whose hash changed fails: the generator, or the
+	// graph itself, changed (rewrite the file when that was meant).
+	pinned := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+		if i := strings.LastIndex(l, " "); i > 0 {
+			pinned[l[:i]] = l[i+1:]
 		}
 	}
-	return strings.Join(out, "\n")
+	var changed []string
+	for _, l := range lines {
+		i := strings.LastIndex(l, " ")
+		h, ok := pinned[l[:i]]
+		switch {
+		case !ok:
+			t.Logf("not pinned (a graph added since testdata/pinned.txt was written): %s", l)
+		case h != l[i+1:]:
+			changed = append(changed, fmt.Sprintf("%s: was %s, now %s", l[:i], h, l[i+1:]))
+		}
+	}
+	if len(changed) > 0 {
+		t.Errorf("the operations of seeds changed with the knobs of earlier sessions (a new knob draws when off?):\n%s", strings.Join(changed, "\n"))
+	}
 }
