@@ -222,6 +222,35 @@ func TestOutputRewritesAndErrorPaths(t *testing.T) {
 	}
 }
 
+// TestConflictAliasOfEscapedKeyErrorPath: a fetch's conflict alias of a
+// client key the gateway escaped already (the client's __typename: name
+// has the data key _fed_c___typename, which the fetch aliases again as
+// _fed_t0__fed_c___typename) names the client's key in an error path, as
+// both reference gateways do; it named the inner data key
+// (graphgen 1960, seed 18001, DIFFTEST_ERRORS=2).
+func TestConflictAliasOfEscapedKeyErrorPath(t *testing.T) {
+	sg := demoGraph(t)
+	doc, errs := gqlparser.LoadQuery(sg.API, `{ search(term: "a") { ... on Product { __typename: name } ... on User { __typename: name } } }`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	op, err := planner.Normalize(sg.API, doc, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := &planner.Plan{Operation: op, Shape: shapeOf(t, op), Fetches: 1, Root: &planner.Fetch{Subgraph: "products", OperationKind: "query",
+		Operation:      `{search(term:"a"){__typename ...on Product{_fed_c___typename:name} ...on User{_fed_t0__fed_c___typename:name}}}`,
+		OutputRewrites: []*planner.OutputRewrite{{Path: []string{"search"}, From: "_fed_t0__fed_c___typename", To: "_fed_c___typename"}}}}
+	tr := &cannedTransport{answers: map[string][]string{"products": {
+		`{"data":{"search":[{"__typename":"Product","_fed_c___typename":"Chair"},{"__typename":"User","_fed_t0__fed_c___typename":"Ann"}]},` +
+			`"errors":[{"message":"boom","path":["search",1,"_fed_t0__fed_c___typename"]}]}`}}}
+	got := string(executor.Execute(context.Background(), plan, executor.Input{}, tr, nil))
+	want := `{"data":{"search":[{"__typename":"Chair"},{"__typename":"Ann"}]},"errors":[{"message":"boom","path":["search",1,"__typename"],"extensions":{"code":"DOWNSTREAM_SERVICE_ERROR","serviceName":"products"}}]}`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
 // TestEntityFetchMergeNullsAndErrorPaths runs a hand-built two-fetch plan
 // through the canned transport: the entity answers are merged into the
 // objects whose representations they answer (one representation shared by

@@ -39,16 +39,26 @@ func clientDataKey(responseKey, name string) string {
 }
 
 // ResponseKeyOf maps a data key back to the response key it stands for,
-// for error paths: reserved keys lose their prefix and tag.
+// for error paths: reserved keys lose their prefix and tag. A key a fetch
+// aliased again (a "t" conflict alias of an escaped client key,
+// _fed_t0__fed_c___typename) loses every layer the gateway added; a "c"
+// layer is the last, as what it escapes is the client's key verbatim (a
+// client key may itself start with ReservedPrefix).
 func ResponseKeyOf(dataKey string) string {
-	rest, ok := strings.CutPrefix(dataKey, ReservedPrefix)
-	if !ok {
-		return dataKey
+	for {
+		rest, ok := strings.CutPrefix(dataKey, ReservedPrefix)
+		if !ok {
+			return dataKey
+		}
+		tag, after, ok := strings.Cut(rest, "_")
+		if !ok {
+			return dataKey
+		}
+		if tag == "c" {
+			return after
+		}
+		dataKey = after
 	}
-	if _, after, ok := strings.Cut(rest, "_"); ok {
-		return after
-	}
-	return dataKey
 }
 
 // dataKeys assigns the data keys of the planner's own fields for one plan.

@@ -25,6 +25,30 @@ func TestClientDataKey(t *testing.T) {
 	}
 }
 
+// TestResponseKeyOfNestedAliases: a conflict alias ("t") of a key the
+// gateway escaped already ("c") or reserved ("k") names the client's key in
+// an error path, not the inner data key (graphgen 1960, seed 18001: an
+// error at [..., "_fed_c___typename"] for the client's __typename: s13).
+func TestResponseKeyOfNestedAliases(t *testing.T) {
+	cases := []struct{ dataKey, want string }{
+		{"a1", "a1"},
+		{"_fed_t0_a1", "a1"},
+		{"_fed_c___typename", "__typename"},
+		{"_fed_t0__fed_c___typename", "__typename"},
+		{"_fed_t12__fed_c___typename", "__typename"},
+		{"_fed_c__fed_x", "_fed_x"},
+		{"_fed_t3__fed_c__fed_k0_upc", "_fed_k0_upc"},
+		{"_fed_k2_id", "id"},
+		{"_fed_t1__fed_k2_id", "id"},
+		{"_fed_", "_fed_"},
+	}
+	for _, c := range cases {
+		if got := ResponseKeyOf(c.dataKey); got != c.want {
+			t.Errorf("ResponseKeyOf(%q) = %q, want %q", c.dataKey, got, c.want)
+		}
+	}
+}
+
 func TestPlannerDataKeys(t *testing.T) {
 	op := &Operation{Selection: &SelectionSet{ByType: []*TypeFields{{Type: "Query", Fields: []*Field{
 		{ResponseKey: "upc", Name: "name"},

@@ -70,6 +70,10 @@ import (
 //	DIFFTEST_SHAPES=0     1: fragments with variables shared by operations, variable
 //	                      conditions on key, @requires and entity fields and on
 //	                      __typename, a field under 3-4 keys (opgen.Options.Shapes)
+//	DIFFTEST_MERGE=0      1: composite fields selected again in (conditional, named,
+//	                      nested) fragments next to them with other sub-selections,
+//	                      documents of more operations, the running one between
+//	                      others (opgen.Options.Merge)
 //	DIFFTEST_GRAPHGEN=    random graphs of internal/graphgen, composed by
 //	                      schema/compose: a count K (seeds 1..K), a range
 //	                      A-B or a comma list of seeds; graphs gen<SEED>
@@ -602,6 +606,7 @@ func differential(t *testing.T, mode string, n int, which string) {
 	genOpts.Wide = env("DIFFTEST_WIDE", "0") == "1"
 	genOpts.Optional = env("DIFFTEST_OPTIONAL", "0") == "1"
 	genOpts.Shapes = env("DIFFTEST_SHAPES", "0") == "1"
+	genOpts.Merge = env("DIFFTEST_MERGE", "0") == "1"
 	var corpus []string
 	if mode == "1" {
 		corpus = mutateCorpus(t)

@@ -135,6 +135,7 @@ func genSeeds(t *testing.T, g *started, mutations, deferOn bool, seed uint64) []
 	opts.Wide = env("DIFFTEST_WIDE", "0") == "1"
 	opts.Optional = env("DIFFTEST_OPTIONAL", "0") == "1"
 	opts.Shapes = env("DIFFTEST_SHAPES", "0") == "1"
+	opts.Merge = env("DIFFTEST_MERGE", "0") == "1"
 	gen := opgen.New(g.sg.API, opgen.HintsFrom(g.sg), withMutations(opts, mutations))
 	var seeds []opgen.Operation
 	for i := 0; i < envInt(t, "DIFFTEST_MUTATE_GEN_N", 40); i++ {

@@ -118,6 +118,11 @@ type Options struct {
 	// entity-crossing fields and on __typename, one field under three or
 	// four keys with other arguments. Off, it draws nothing, like Defer.
 	Shapes bool
+	// Merge repeats composite fields inside fragments next to them, with
+	// sub-selections of their own, and writes documents of more
+	// operations, the running one between others (merge.go). Off, it
+	// draws nothing, like Defer.
+	Merge bool
 }
 
 func (o Options) withDefaults() Options {
@@ -387,7 +392,7 @@ type reusableFragment struct {
 func (g *Generator) generate(r *rand.Rand) Operation {
 	s := &gen{Generator: g, r: r}
 	doc := &ast.QueryDocument{}
-	n := 1 + r.IntN(g.opts.MaxOperations)
+	n := g.mergeOperations(r, 1+r.IntN(g.opts.MaxOperations))
 	values := make([]map[string]any, n)
 	for i := 0; i < n; i++ {
 		s.fields, s.opVars, s.boolVar, s.op, s.aliases = 0, nil, nil, i, 0
@@ -424,7 +429,7 @@ func (g *Generator) generate(r *rand.Rand) Operation {
 		doc.Operations = append(doc.Operations, op)
 	}
 	doc.Fragments = s.frags
-	pick := r.IntN(n)
+	pick := g.mergePick(r, n, r.IntN(n))
 	name := doc.Operations[pick].Name
 	if n == 1 && r.IntN(6) == 0 {
 		doc.Operations[0].Name, name = "", ""
@@ -948,6 +953,12 @@ func (s *gen) fieldOf(t *ast.Definition, fd *ast.FieldDefinition, depth int, sc 
 				// conditional: their sub-selections merge when both run.
 				out = append(out, f, s.again(f, ft, depth, child))
 				continue
+			}
+			if s.opts.Merge && s.r.IntN(mergeOdds) == 0 {
+				if m := s.mergeAgain(t, f, ft, depth, child); m != nil {
+					out = append(out, f, m)
+					continue
+				}
 			}
 		}
 		out = append(out, f)
