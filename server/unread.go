@@ -45,23 +45,30 @@ type writingBudget struct {
 	held map[string]int64
 	// shared counts the answers several readers write from one buffer
 	// (the response cache's, inbound dedupe's) once, by the buffer's
-	// first byte, while any of them holds it.
-	shared map[*byte]*sharedHold
+	// first byte and length, while any of them holds it.
+	shared map[sharedKey]*sharedHold
 }
 
-// sharedHold is one shared answer's count: who it was taken for, its
-// bytes and its readers.
+// sharedKey names a shared answer's buffer: its first byte and its
+// length, so two bodies cut from one buffer are two answers.
+type sharedKey struct {
+	first *byte
+	n     int
+}
+
+// sharedHold is one shared answer's count: the client it is charged to,
+// its bytes, and how many of each client's readers hold it.
 type sharedHold struct {
-	client string
-	n      int64
-	refs   int
+	client  string
+	n       int64
+	readers map[string]int
 }
 
 func newWritingBudget(max int64) *writingBudget {
 	if max <= 0 {
 		return nil
 	}
-	return &writingBudget{max: max, share: max - max/4, held: map[string]int64{}, shared: map[*byte]*sharedHold{}}
+	return &writingBudget{max: max, share: max - max/4, held: map[string]int64{}, shared: map[sharedKey]*sharedHold{}}
 }
 
 // take counts n bytes of client's answer; the refusal when they do not
@@ -90,19 +97,19 @@ func (b *writingBudget) take(client string, n int64, ran bool) *reqerr.Error {
 
 // takeShared is take for an answer written from buf, a buffer other
 // readers may write from at once: its bytes are counted once, against
-// the client of the first reader, while any reader holds it. Counted
-// once per reader, 16 slow readers of one cached 4 MB answer took 64 MB
-// of the budget where 4 MB were held, and the other clients were refused
-// room the gateway had. ok reports whether the reader holds buf and must
+// one reader's client, while any reader holds it. Counted once per
+// reader, 16 slow readers of one cached 4 MB answer took 64 MB of the
+// budget where 4 MB were held, and the other clients were refused room
+// the gateway had. ok reports whether the reader holds buf and must
 // giveShared it.
 func (b *writingBudget) takeShared(client string, buf []byte, ran bool) (err *reqerr.Error, ok bool) {
 	if b == nil || len(buf) == 0 {
 		return nil, false
 	}
-	key := unsafe.SliceData(buf)
+	key := sharedKey{unsafe.SliceData(buf), len(buf)}
 	b.mu.Lock()
-	if h := b.shared[key]; h != nil && h.n == int64(len(buf)) {
-		h.refs++
+	if h := b.shared[key]; h != nil {
+		h.readers[client]++
 		b.mu.Unlock()
 		return nil, true
 	}
@@ -111,39 +118,56 @@ func (b *writingBudget) takeShared(client string, buf []byte, ran bool) (err *re
 		return err, false
 	}
 	b.mu.Lock()
-	if h := b.shared[key]; h != nil && h.n == int64(len(buf)) {
+	if h := b.shared[key]; h != nil {
 		// Another reader counted it meanwhile: this one's count goes back.
-		h.refs++
+		h.readers[client]++
 		b.mu.Unlock()
 		b.give(client, int64(len(buf)))
 		return nil, true
 	}
-	b.shared[key] = &sharedHold{client: client, n: int64(len(buf)), refs: 1}
+	b.shared[key] = &sharedHold{client: client, n: int64(len(buf)), readers: map[string]int{client: 1}}
 	b.mu.Unlock()
 	return nil, true
 }
 
-// giveShared ends one reader's hold of buf (takeShared); the last gives
-// its bytes back.
-func (b *writingBudget) giveShared(buf []byte) {
+// giveShared ends one of client's readers' hold of buf (takeShared); the
+// last reader gives its bytes back. When the client charged with them
+// has no reader left, the charge moves to a client that still reads:
+// otherwise a client that fetched a popular answer first kept it against
+// its own share for as long as another client stalled reading it.
+func (b *writingBudget) giveShared(client string, buf []byte) {
 	if b == nil || len(buf) == 0 {
 		return
 	}
-	key := unsafe.SliceData(buf)
+	key := sharedKey{unsafe.SliceData(buf), len(buf)}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	h := b.shared[key]
-	if h == nil {
-		b.mu.Unlock()
+	if h == nil || h.readers[client] == 0 {
 		return
 	}
-	h.refs--
-	if h.refs > 0 {
-		b.mu.Unlock()
+	if h.readers[client]--; h.readers[client] == 0 {
+		delete(h.readers, client)
+	}
+	if len(h.readers) == 0 {
+		delete(b.shared, key)
+		b.giveLocked(h.client, h.n)
 		return
 	}
-	delete(b.shared, key)
-	b.mu.Unlock()
-	b.give(h.client, h.n)
+	if h.readers[h.client] > 0 {
+		return
+	}
+	next := ""
+	for c := range h.readers {
+		if next == "" || c < next {
+			next = c
+		}
+	}
+	b.giveLocked(h.client, h.n)
+	// Moved, never refused: the bytes are already being written.
+	b.used += h.n
+	b.held[next] += h.n
+	h.client = next
 }
 
 // give returns n bytes client took.
@@ -152,13 +176,18 @@ func (b *writingBudget) give(client string, n int64) {
 		return
 	}
 	b.mu.Lock()
+	b.giveLocked(client, n)
+	b.mu.Unlock()
+}
+
+// giveLocked is give with b.mu held.
+func (b *writingBudget) giveLocked(client string, n int64) {
 	b.used -= n
 	if left := b.held[client] - n; left > 0 {
 		b.held[client] = left
 	} else {
 		delete(b.held, client)
 	}
-	b.mu.Unlock()
 }
 
 // inUse returns the bytes taken.
@@ -216,7 +245,7 @@ func (s *Server) releaseAnswer(holder string, body []byte, shared bool) {
 		return
 	}
 	if shared {
-		s.writing.giveShared(body)
+		s.writing.giveShared(holder, body)
 		return
 	}
 	s.writing.give(holder, int64(len(body)))

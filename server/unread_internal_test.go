@@ -77,15 +77,102 @@ func TestWritingBudgetSharedAnswer(t *testing.T) {
 	if got := b.inUse(); got != 2*int64(len(cached)) {
 		t.Fatalf("two shared answers: %d in use, want %d", got, 2*len(cached))
 	}
-	b.giveShared(other)
-	for range 9 {
-		b.giveShared(cached)
+	b.giveShared("d", other)
+	for i := range 9 {
+		b.giveShared(string(rune('a'+i%3)), cached)
 	}
 	if got := b.inUse(); got != int64(len(cached)) {
 		t.Fatalf("one reader left: %d in use, want %d", got, len(cached))
 	}
-	b.giveShared(cached)
+	b.giveShared(string(rune('a'+9%3)), cached)
 	if got := b.inUse(); got != 0 {
 		t.Fatalf("all readers done: %d in use, want 0", got)
+	}
+}
+
+// TestSharedAnswerCharge: a shared answer is charged to a client that
+// still reads it. Before, it stayed charged to the first reader's client
+// until the last reader finished, so a client that fetched a popular
+// answer first kept it against its share while another client stalled
+// reading it, and its next answers were refused (rev, session 18); and
+// two answers cut from one buffer with different lengths shared one
+// count, so the first one's bytes were never given back.
+func TestSharedAnswerCharge(t *testing.T) {
+	const max = 1 << 20
+	buf := make([]byte, 600<<10)
+	tests := []struct {
+		name string
+		run  func(t *testing.T, b *writingBudget)
+		held map[string]int64
+	}{
+		{
+			name: "charge moves to a reader left",
+			run: func(t *testing.T, b *writingBudget) {
+				mustTakeShared(t, b, "a", buf)
+				mustTakeShared(t, b, "b", buf)
+				b.giveShared("a", buf)
+				if err := b.take("a", 200<<10, false); err != nil {
+					t.Errorf("a refused while only b reads the shared answer: %v", err)
+				}
+				b.give("a", 200<<10)
+			},
+			held: map[string]int64{"b": 600 << 10},
+		},
+		{
+			name: "charged client still reading keeps it",
+			run: func(t *testing.T, b *writingBudget) {
+				mustTakeShared(t, b, "a", buf)
+				mustTakeShared(t, b, "a", buf)
+				mustTakeShared(t, b, "b", buf)
+				b.giveShared("a", buf)
+			},
+			held: map[string]int64{"a": 600 << 10},
+		},
+		{
+			name: "a reader that holds nothing gives nothing",
+			run: func(t *testing.T, b *writingBudget) {
+				mustTakeShared(t, b, "a", buf)
+				b.giveShared("c", buf)
+			},
+			held: map[string]int64{"a": 600 << 10},
+		},
+		{
+			name: "cuts of one buffer count apart",
+			run: func(t *testing.T, b *writingBudget) {
+				mustTakeShared(t, b, "a", buf[:100<<10])
+				mustTakeShared(t, b, "a", buf[:200<<10])
+				b.giveShared("a", buf[:100<<10])
+				b.giveShared("a", buf[:200<<10])
+			},
+			held: map[string]int64{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newWritingBudget(max)
+			tt.run(t, b)
+			var want int64
+			for _, n := range tt.held {
+				want += n
+			}
+			if len(b.held) != len(tt.held) {
+				t.Fatalf("held %v, want %v", b.held, tt.held)
+			}
+			for c, n := range tt.held {
+				if b.held[c] != n {
+					t.Fatalf("held %v, want %v", b.held, tt.held)
+				}
+			}
+			if got := b.inUse(); got != want {
+				t.Fatalf("%d in use, want %d", got, want)
+			}
+		})
+	}
+}
+
+func mustTakeShared(t *testing.T, b *writingBudget, client string, buf []byte) {
+	t.Helper()
+	if err, ok := b.takeShared(client, buf, false); err != nil || !ok {
+		t.Fatalf("%s takes the shared answer: %v %v", client, err, ok)
 	}
 }
