@@ -86,7 +86,11 @@ func appendExtensions(out []byte, ext []extension) []byte {
 		members = append(members, e.value...)
 	}
 	if bytes.HasPrefix(out, []byte(executor.ExtensionsPrefix)) {
-		members = append(members, ',')
+		// An empty object (a hook's answer may start with one) takes the
+		// members without a comma after them.
+		if at := len(executor.ExtensionsPrefix); at < len(out) && out[at] != '}' {
+			members = append(members, ',')
+		}
 		return slices.Insert(out, len(executor.ExtensionsPrefix), members...)
 	}
 	out = append(out[:len(out)-1], `,"extensions":{`...)
