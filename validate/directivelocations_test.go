@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -37,15 +36,8 @@ func TestDirectiveLocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := validator.Validate(schema, doc)
-			DirectiveLocations(doc, errs)
-			var got []string
-			for _, e := range errs {
-				var locs []string
-				for _, l := range e.Locations {
-					locs = append(locs, fmt.Sprintf("%d:%d", l.Line, l.Column))
-				}
-				got = append(got, strings.Join(locs, " "))
-			}
+			collect(doc).directiveLocations(errs)
+			got := errorLocations(errs)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("locations %q, want %q (errors %v)", got, tc.want, errs)
 			}

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -46,15 +45,8 @@ func TestTokenLocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := validator.ValidateWithRules(schema, doc, withGatewayCycles())
-			TokenLocations(doc, errs)
-			var got []string
-			for _, e := range errs {
-				var locs []string
-				for _, l := range e.Locations {
-					locs = append(locs, fmt.Sprintf("%d:%d", l.Line, l.Column))
-				}
-				got = append(got, strings.Join(locs, " "))
-			}
+			collect(doc).tokenLocations(errs)
+			got := errorLocations(errs)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("locations %q, want %q (errors %v)", got, tc.want, errs)
 			}
