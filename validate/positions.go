@@ -34,84 +34,115 @@ func atOf(p *ast.Position) at { return at{p.Line, p.Column} }
 // gathered by collect in one walk of its definitions: every operation and
 // every fragment once, in document order.
 type positions struct {
-	args       map[at]ast.ArgumentList // a field's or directive's name -> its arguments
-	atSign     map[at]at               // a directive's name -> its "@"
-	firstTwin  map[at]at               // a repeated directive's name -> the first one's of its list
-	strs       map[at]int              // a string literal's content -> columns back to its quote
-	spreads    map[at]int              // a spread's name or an inline fragment's "on" -> columns back to "..."
-	operations []definitionSteps       // per operation of the document, in its order
-	fragments  map[string][]step       // per fragment name (the first fragment of that name)
+	args      map[at]ast.ArgumentList // a field's or directive's name -> its arguments
+	atSign    map[at]at               // a directive's name -> its "@"
+	firstTwin map[at]at               // a repeated directive's name -> the first one's of its list
+	strs      map[at]int              // a string literal's content -> columns back to its quote
+	spreads   map[at]int              // a spread's name or an inline fragment's "on" -> columns back to "..."
+
+	operations []*ast.OperationDefinition // the document's, in its order
+	variables  map[at]variable            // each variable used in a selection set or a directive
+	opSpreads  [][]string                 // per operation, the fragments it spreads itself
+	fragSpread map[string][]string        // per fragment name, the fragments it spreads itself
+	spreadBy   map[string][]string        // per fragment name, the fragments that spread it (built by usedBy)
+	reachers   map[string][]int           // per fragment name, the operations that reach it (memo of usedBy)
 }
 
-// definitionSteps is an operation with the variables it uses and the
-// fragments it spreads, in document order.
-type definitionSteps struct {
-	op    *ast.OperationDefinition
-	steps []step
-}
-
-// step is a variable used in a definition (value set) or a fragment it
-// spreads (spread set), in the order walkUses expands them.
-type step struct {
-	value  *ast.Value
-	spread string
+// variable is a use of a variable: in the operation numbered op, or in
+// the fragment named fragment (op is then -1).
+type variable struct {
+	value    *ast.Value
+	op       int
+	fragment string
 }
 
 // collect walks doc once and gathers its positions.
 func collect(doc *ast.QueryDocument) *positions {
 	p := &positions{
-		args:      map[at]ast.ArgumentList{},
-		atSign:    map[at]at{},
-		firstTwin: map[at]at{},
-		strs:      map[at]int{},
-		spreads:   map[at]int{},
-		fragments: map[string][]step{},
+		args:       map[at]ast.ArgumentList{},
+		atSign:     map[at]at{},
+		firstTwin:  map[at]at{},
+		strs:       map[at]int{},
+		spreads:    map[at]int{},
+		operations: doc.Operations,
+		variables:  map[at]variable{},
+		opSpreads:  make([][]string, len(doc.Operations)),
+		fragSpread: map[string][]string{},
 	}
-	for _, op := range doc.Operations {
-		var steps []step
-		p.directives(op.Directives, &steps)
+	for i, op := range doc.Operations {
+		in := &definition{op: i}
+		p.directives(op.Directives, in)
 		for _, v := range op.VariableDefinitions {
 			p.value(v.DefaultValue, nil)
 			p.directives(v.Directives, nil) // constant: no variable is used there
 		}
-		p.selections(op.SelectionSet, &steps)
-		p.operations = append(p.operations, definitionSteps{op: op, steps: steps})
+		p.selections(op.SelectionSet, in)
+		p.opSpreads[i] = in.spreads
 	}
 	for _, f := range doc.Fragments {
-		var steps []step
-		p.directives(f.Directives, &steps)
-		p.selections(f.SelectionSet, &steps)
-		if _, dup := p.fragments[f.Name]; !dup { // as doc.Fragments.ForName finds it
-			p.fragments[f.Name] = steps
+		in := &definition{op: -1, fragment: f.Name}
+		if _, dup := p.fragSpread[f.Name]; dup {
+			// A fragment named twice: what spreads the name reaches
+			// the first (doc.Fragments.ForName); this one's variables
+			// are used nowhere.
+			in = nil
+		}
+		p.directives(f.Directives, in)
+		p.selections(f.SelectionSet, in)
+		if in != nil {
+			p.fragSpread[f.Name] = in.spreads
 		}
 	}
 	return p
 }
 
-// selections gathers the positions of ss and appends its variables and
-// spreads to steps.
-func (p *positions) selections(ss ast.SelectionSet, steps *[]step) {
+// definition is the operation or fragment being walked: its variables go
+// to positions.variables, the fragments it spreads to spreads (each once).
+// A nil *definition (a constant value, a fragment named twice) records
+// neither.
+type definition struct {
+	op       int
+	fragment string
+	spreads  []string
+	spread   map[string]bool
+}
+
+// spreadOf notes that the definition spreads the fragment named name.
+func (d *definition) spreadOf(name string) {
+	if d == nil || d.spread[name] {
+		return
+	}
+	if d.spread == nil {
+		d.spread = map[string]bool{}
+	}
+	d.spread[name] = true
+	d.spreads = append(d.spreads, name)
+}
+
+// selections gathers the positions of ss, and its variables and spreads
+// as in's.
+func (p *positions) selections(ss ast.SelectionSet, in *definition) {
 	for _, sel := range ss {
 		switch s := sel.(type) {
 		case *ast.Field:
-			p.arguments(s.Position, s.Arguments, steps)
-			p.directives(s.Directives, steps)
-			p.selections(s.SelectionSet, steps)
+			p.arguments(s.Position, s.Arguments, in)
+			p.directives(s.Directives, in)
+			p.selections(s.SelectionSet, in)
 		case *ast.InlineFragment:
 			p.spread(s.Position)
-			p.directives(s.Directives, steps)
-			p.selections(s.SelectionSet, steps)
+			p.directives(s.Directives, in)
+			p.selections(s.SelectionSet, in)
 		case *ast.FragmentSpread:
 			p.spread(s.Position)
-			p.directives(s.Directives, steps)
-			*steps = append(*steps, step{spread: s.Name})
+			p.directives(s.Directives, in)
+			in.spreadOf(s.Name)
 		}
 	}
 }
 
 // directives gathers the positions of one list of directives: where each
 // one's "@" is, which repeats an earlier one of the list, its arguments.
-func (p *positions) directives(list ast.DirectiveList, steps *[]step) {
+func (p *positions) directives(list ast.DirectiveList, in *definition) {
 	var seen map[string]at
 	for _, d := range list {
 		if d.Position != nil {
@@ -128,31 +159,31 @@ func (p *positions) directives(list ast.DirectiveList, steps *[]step) {
 				seen[d.Name] = name
 			}
 		}
-		p.arguments(d.Position, d.Arguments, steps)
+		p.arguments(d.Position, d.Arguments, in)
 	}
 }
 
 // arguments gathers the arguments of the field or directive at pos and
 // the positions of their values.
-func (p *positions) arguments(pos *ast.Position, list ast.ArgumentList, steps *[]step) {
+func (p *positions) arguments(pos *ast.Position, list ast.ArgumentList, in *definition) {
 	if pos != nil && len(list) > 0 {
 		p.args[atOf(pos)] = list
 	}
 	for _, a := range list {
-		p.value(a.Value, steps)
+		p.value(a.Value, in)
 	}
 }
 
-// value gathers where the string literals of v start and appends the
-// variables it uses to steps (nil: a constant value).
-func (p *positions) value(v *ast.Value, steps *[]step) {
+// value gathers where the string literals of v start and the variables
+// it uses, as in's.
+func (p *positions) value(v *ast.Value, in *definition) {
 	if v == nil {
 		return
 	}
 	switch v.Kind {
 	case ast.Variable:
-		if steps != nil {
-			*steps = append(*steps, step{value: v})
+		if in != nil && v.Position != nil {
+			p.variables[atOf(v.Position)] = variable{value: v, op: in.op, fragment: in.fragment}
 		}
 	case ast.StringValue, ast.BlockValue:
 		quote := 1
@@ -167,7 +198,7 @@ func (p *positions) value(v *ast.Value, steps *[]step) {
 		}
 	}
 	for _, c := range v.Children {
-		p.value(c.Value, steps)
+		p.value(c.Value, in)
 	}
 }
 
@@ -199,27 +230,62 @@ type use struct {
 	value *ast.Value
 }
 
-// uses lists the variables every operation uses, operations in document
-// order, each fragment expanded where an operation first spreads it.
-func (p *positions) uses() []use {
+// usesAt lists the uses of the variable at pos: by the operation that
+// holds it, or by every operation that reaches the fragment that holds it
+// (spreads it, or a fragment that does, ...), in document order. It
+// costs the fragments' spreads, not their expansion into every operation
+// (which is the operations times their fragments' variables).
+func (p *positions) usesAt(pos at) []use {
+	v, ok := p.variables[pos]
+	if !ok {
+		return nil
+	}
+	if v.op >= 0 {
+		return []use{{op: p.operations[v.op], value: v.value}}
+	}
 	var out []use
-	for _, d := range p.operations {
-		seen := map[string]bool{}
-		var expand func(steps []step)
-		expand = func(steps []step) {
-			for _, s := range steps {
-				if s.value != nil {
-					out = append(out, use{op: d.op, value: s.value})
-					continue
-				}
-				if seen[s.spread] {
-					continue
-				}
-				seen[s.spread] = true
-				expand(p.fragments[s.spread])
-			}
-		}
-		expand(d.steps)
+	for _, i := range p.usedBy(v.fragment) {
+		out = append(out, use{op: p.operations[i], value: v.value})
 	}
 	return out
+}
+
+// usedBy lists the operations, in document order, that reach the
+// fragment named name.
+func (p *positions) usedBy(name string) []int {
+	if ops, ok := p.reachers[name]; ok {
+		return ops
+	}
+	// The fragments that reach name: the spreads read backwards.
+	if p.spreadBy == nil {
+		p.spreadBy = map[string][]string{}
+		for f, spreads := range p.fragSpread {
+			for _, s := range spreads {
+				p.spreadBy[s] = append(p.spreadBy[s], f)
+			}
+		}
+	}
+	reach := map[string]bool{name: true}
+	for queue := []string{name}; len(queue) > 0; queue = queue[1:] {
+		for _, f := range p.spreadBy[queue[0]] {
+			if !reach[f] {
+				reach[f] = true
+				queue = append(queue, f)
+			}
+		}
+	}
+	var ops []int
+	for i, spreads := range p.opSpreads {
+		for _, s := range spreads {
+			if reach[s] {
+				ops = append(ops, i)
+				break
+			}
+		}
+	}
+	if p.reachers == nil {
+		p.reachers = map[string][]int{}
+	}
+	p.reachers[name] = ops
+	return ops
 }

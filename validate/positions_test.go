@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 func TestCollect(t *testing.T) {
 	for _, tc := range []struct {
 		name, query string
-		want        []string // describe's lines, sorted
+		want        []string // describe's lines
 	}{
 		{"field and directive arguments, a directive's @",
 			`{ a(x: 1) @d(y: 2) { b } }`,
@@ -34,29 +35,29 @@ func TestCollect(t *testing.T) {
 		{"spreads and inline fragments: back to the ...",
 			"{ ...F ... on Q { a } ...  ,G ...\n on Q { b } }",
 			[]string{"spread 1:12 back 4", "spread 1:29 back 6", "spread 1:6 back 3"}},
-		{"variables through fragments, each once per operation, in document order",
+		{"variables through fragments: every operation that reaches one, in document order",
 			"query A { ...F a(x: $w) ...F }\nquery B { ...G }\nfragment F on Q @d(if: $f) { b(x: $v) ...G }\nfragment G on Q { c(x: $g) }",
 			[]string{
 				"@ 3:18 at 3:17", "args 1:16 x", "args 3:18 if", "args 3:30 x", "args 4:19 x",
 				"spread 1:14 back 3", "spread 1:28 back 3", "spread 2:14 back 3", "spread 3:42 back 3",
-				"uses A $f@3:24 $v@3:35 $g@4:24 $w@1:21", "uses B $g@4:24"}},
-		{"a spread's directives, then its fragment, then what follows",
+				"$f 3:24 used by A", "$g 4:24 used by A,B", "$v 3:35 used by A", "$w 1:21 used by A"}},
+		{"variables of spread and inline fragment directives",
 			"query A { ...F @include(if: $s) ... @skip(if: $t) { a } }\nfragment F on Q { b(x: $v) }",
 			[]string{
 				"@ 1:17 at 1:16", "@ 1:38 at 1:37", "args 1:17 if", "args 1:38 if", "args 2:19 x",
-				"spread 1:14 back 3", "spread 1:37 back 4", "uses A $s@1:29 $v@2:24 $t@1:47"}},
+				"spread 1:14 back 3", "spread 1:37 back 4", "$s 1:29 used by A", "$t 1:47 used by A", "$v 2:24 used by A"}},
 		{"a fragment named twice: the first one's variables",
 			"query A { ...F }\nfragment F on Q { a(x: $one) }\nfragment F on Q { a(x: $two) }",
-			[]string{"args 2:19 x", "args 3:19 x", "spread 1:14 back 3", "uses A $one@2:24"}},
+			[]string{"args 2:19 x", "args 3:19 x", "spread 1:14 back 3", "$one 2:24 used by A"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := parser.ParseQuery(&ast.Source{Name: "q.graphql", Input: tc.query})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := describe(collect(doc))
-			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Fatalf("collected\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			got, want := describe(collect(doc)), slices.Sorted(slices.Values(tc.want))
+			if !slices.Equal(got, want) {
+				t.Fatalf("collected\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 			}
 		})
 	}
@@ -84,14 +85,12 @@ func describe(p *positions) []string {
 	for k, n := range p.spreads {
 		out = append(out, fmt.Sprintf("spread %d:%d back %d", k.line, k.column, n))
 	}
-	byOp := map[*ast.OperationDefinition][]string{}
-	for _, u := range p.uses() {
-		byOp[u.op] = append(byOp[u.op], fmt.Sprintf("$%s@%d:%d", u.value.Raw, u.value.Position.Line, u.value.Position.Column))
-	}
-	for _, d := range p.operations {
-		if len(byOp[d.op]) > 0 {
-			out = append(out, "uses "+d.op.Name+" "+strings.Join(byOp[d.op], " "))
+	for k, v := range p.variables {
+		var ops []string
+		for _, u := range p.usesAt(k) {
+			ops = append(ops, u.op.Name)
 		}
+		out = append(out, fmt.Sprintf("$%s %d:%d used by %s", v.value.Raw, k.line, k.column, strings.Join(ops, ",")))
 	}
 	sort.Strings(out)
 	return out

@@ -39,16 +39,15 @@ func (p *positions) variableDefinitionLocations(errs gqlerror.List) {
 	if !slices.ContainsFunc(errs, func(e *gqlerror.Error) bool {
 		return e != nil && (e.Rule == allowedPositionRule || e.Rule == undefinedRule || e.Rule == uniqueVariablesRule)
 	}) {
-		return // no error about variables: the uses are not expanded
+		return
 	}
-	uses := p.uses()
-	taken := make([]bool, len(uses))
+	taken := map[use]bool{}
 	for _, e := range errs {
 		if e == nil || len(e.Locations) != 1 {
 			continue
 		}
 		if e.Rule == undefinedRule {
-			undefinedLocation(e, uses, taken)
+			undefinedLocation(e, p.usesAt(at{e.Locations[0].Line, e.Locations[0].Column}), taken)
 			continue
 		}
 		if e.Rule == uniqueVariablesRule {
@@ -62,17 +61,15 @@ func (p *positions) variableDefinitionLocations(errs gqlerror.List) {
 		if m == nil {
 			continue
 		}
-		at := e.Locations[0]
-		for i, u := range uses {
-			if taken[i] || u.value.Raw != m[1] || u.value.Position == nil ||
-				u.value.Position.Line != at.Line || u.value.Position.Column != at.Column {
+		for _, u := range p.usesAt(at{e.Locations[0].Line, e.Locations[0].Column}) {
+			if taken[u] || u.value.Raw != m[1] {
 				continue
 			}
 			def := u.op.VariableDefinitions.ForName(m[1])
 			if def == nil || def.Position == nil || def.Type.String() != m[2] {
 				continue
 			}
-			taken[i] = true
+			taken[u] = true
 			e.Locations = append([]gqlerror.Location{{Line: def.Position.Line, Column: def.Position.Column}}, e.Locations...)
 			break
 		}
@@ -88,8 +85,7 @@ const uniqueVariablesRule = "UniqueVariableNames"
 // variable in its operation, as graphql-js does.
 func (p *positions) duplicateLocations(e *gqlerror.Error) {
 	at := e.Locations[0]
-	for _, o := range p.operations {
-		op := o.op
+	for _, op := range p.operations {
 		var repeated *ast.VariableDefinition
 		for _, d := range op.VariableDefinitions {
 			if d.Position != nil && d.Position.Line == at.Line && d.Position.Column == at.Column {
@@ -120,19 +116,17 @@ func (p *positions) duplicateLocations(e *gqlerror.Error) {
 
 // undefinedLocation appends to e, an error of NoUndefinedVariables, the
 // location of the operation that uses the variable without defining it.
-func undefinedLocation(e *gqlerror.Error, uses []use, taken []bool) {
+func undefinedLocation(e *gqlerror.Error, uses []use, taken map[use]bool) {
 	m := undefinedMessage.FindStringSubmatch(e.Message)
 	if m == nil {
 		return
 	}
-	at := e.Locations[0]
-	for i, u := range uses {
-		if taken[i] || u.value.Raw != m[1] || u.op.Name != m[2] || u.op.Position == nil || u.value.Position == nil ||
-			u.value.Position.Line != at.Line || u.value.Position.Column != at.Column ||
+	for _, u := range uses {
+		if taken[u] || u.value.Raw != m[1] || u.op.Name != m[2] || u.op.Position == nil ||
 			u.op.VariableDefinitions.ForName(m[1]) != nil {
 			continue
 		}
-		taken[i] = true
+		taken[u] = true
 		e.Locations = append(e.Locations, gqlerror.Location{Line: u.op.Position.Line, Column: u.op.Position.Column})
 		return
 	}
