@@ -1,12 +1,6 @@
 package validate
 
-import (
-	"strings"
-	"unicode/utf8"
-
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-)
+import "github.com/vektah/gqlparser/v2/gqlerror"
 
 // uniqueDirectivesRule is the name gqlparser gives its rule for a
 // directive repeated at one location (spec 5.7.3).
@@ -34,34 +28,4 @@ func (p *positions) directiveLocations(errs gqlerror.List) {
 			}
 		}
 	}
-}
-
-// atSignOf finds the line and column of the "@" before the directive
-// name at p, with only white space, line breaks and commas between.
-func atSignOf(p *ast.Position) (line, column int, ok bool) {
-	if p.Src == nil || p.Start <= 0 || p.Start > len(p.Src.Input) {
-		return 0, 0, false
-	}
-	in := p.Src.Input
-	line = p.Line
-	i := p.Start - 1
-	for ; i >= 0 && in[i] != '@'; i-- {
-		switch in[i] {
-		case ' ', '\t', ',', '\r':
-		case '\n':
-			line--
-		default:
-			return 0, 0, false
-		}
-	}
-	if i < 0 {
-		return 0, 0, false
-	}
-	if line == p.Line {
-		return line, p.Column - (p.Start - i), true
-	}
-	// graphql-js counts a line's columns in UTF-16 units; runes match
-	// them outside the astral planes.
-	lineStart := strings.LastIndexAny(in[:i], "\n\r") + 1
-	return line, utf8.RuneCountInString(in[lineStart:i]) + 1, true
 }

@@ -37,7 +37,8 @@ type positions struct {
 	args      map[at]ast.ArgumentList // a field's or directive's name -> its arguments
 	atSign    map[at]at               // a directive's name -> its "@"
 	firstTwin map[at]at               // a repeated directive's name -> the first one's of its list
-	strs      map[at]int              // a string literal's content -> columns back to its quote
+	strs      map[at]at               // a string literal's position -> its opening quote's
+	src       *source                 // the document's text (by source)
 	spreads   map[at]int              // a spread's name or an inline fragment's "on" -> columns back to "..."
 
 	operations []*ast.OperationDefinition // the document's, in its order
@@ -62,7 +63,7 @@ func collect(doc *ast.QueryDocument) *positions {
 		args:       map[at]ast.ArgumentList{},
 		atSign:     map[at]at{},
 		firstTwin:  map[at]at{},
-		strs:       map[at]int{},
+		strs:       map[at]at{},
 		spreads:    map[at]int{},
 		operations: doc.Operations,
 		variables:  map[at]variable{},
@@ -147,8 +148,8 @@ func (p *positions) directives(list ast.DirectiveList, in *definition) {
 	for _, d := range list {
 		if d.Position != nil {
 			name := atOf(d.Position)
-			if line, col, ok := atSignOf(d.Position); ok {
-				p.atSign[name] = at{line, col}
+			if sign, ok := p.atSignOf(d.Position); ok {
+				p.atSign[name] = sign
 			}
 			if first, dup := seen[d.Name]; dup {
 				p.firstTwin[name] = first
@@ -186,32 +187,56 @@ func (p *positions) value(v *ast.Value, in *definition) {
 			p.variables[atOf(v.Position)] = variable{value: v, op: in.op, fragment: in.fragment}
 		}
 	case ast.StringValue, ast.BlockValue:
-		quote := 1
-		if v.Kind == ast.BlockValue {
-			quote = 3
-		}
-		// gqlparser's Start is the quote's offset, its Column the
-		// content's.
-		if q := v.Position; q != nil && q.Src != nil && q.Start >= 0 && q.Start+quote <= len(q.Src.Input) &&
-			strings.Count(q.Src.Input[q.Start:q.Start+quote], `"`) == quote && q.Column-quote >= 1 {
-			p.strs[atOf(q)] = quote
-		}
+		p.quote(v)
 	}
 	for _, c := range v.Children {
 		p.value(c.Value, in)
 	}
 }
 
+// quote notes where the opening quote of the string literal v is. Its
+// position is, for gqlparser, its content's (one column after a quote,
+// three after a block string's), and a block string's spanning lines has
+// the line of its end; its Start is the quote's, in runes.
+func (p *positions) quote(v *ast.Value) {
+	q := v.Position
+	src := p.source(q)
+	if src == nil {
+		return
+	}
+	quote := 1
+	if v.Kind == ast.BlockValue {
+		quote = 3
+	}
+	b, ok := src.byteOffset(q.Start)
+	if !ok || b+quote > len(src.in) || strings.Count(src.in[b:b+quote], `"`) != quote {
+		return
+	}
+	if v.Kind == ast.StringValue { // on one line
+		if q.Column-quote >= 1 {
+			p.strs[atOf(q)] = at{q.Line, q.Column - quote}
+		}
+		return
+	}
+	line, column := src.lineColumn(q.Start)
+	p.strs[atOf(q)] = at{line, column}
+}
+
 // spread notes how far before pos, a fragment spread's name or an inline
 // fragment's "on" (or its selection set), its "..." starts, when only
 // spaces, tabs or commas on the same line are between.
 func (p *positions) spread(pos *ast.Position) {
-	if pos == nil || pos.Src == nil {
+	src := p.source(pos)
+	if src == nil {
 		return
 	}
-	in := pos.Src.Input
+	b, ok := src.byteOffset(pos.Start)
+	if !ok {
+		return
+	}
+	in := src.in
 	n := 0
-	for i := pos.Start - 1; i >= 0 && i < len(in); i-- {
+	for i := b - 1; i >= 0; i-- {
 		switch in[i] {
 		case ' ', '\t', ',':
 			n++
@@ -222,6 +247,51 @@ func (p *positions) spread(pos *ast.Position) {
 		}
 		return
 	}
+}
+
+// atSignOf finds the line and column of the "@" before the directive
+// name at pos, with only white space, line breaks and commas between.
+func (p *positions) atSignOf(pos *ast.Position) (at, bool) {
+	src := p.source(pos)
+	if src == nil {
+		return at{}, false
+	}
+	b, ok := src.byteOffset(pos.Start)
+	if !ok {
+		return at{}, false
+	}
+	in := src.in
+	newline := false
+	i := b - 1
+	for ; i >= 0 && in[i] != '@'; i-- {
+		switch in[i] {
+		case ' ', '\t', ',':
+		case '\n', '\r':
+			newline = true
+		default:
+			return at{}, false
+		}
+	}
+	if i < 0 {
+		return at{}, false
+	}
+	if !newline {
+		return at{pos.Line, pos.Column - (b - i)}, true
+	}
+	// Only ASCII between the "@" and the name: as many runes as bytes.
+	line, column := src.lineColumn(pos.Start - (b - i))
+	return at{line, column}, true
+}
+
+// source is the text of the document pos is in, indexed on first use.
+func (p *positions) source(pos *ast.Position) *source {
+	if pos == nil || pos.Src == nil {
+		return nil
+	}
+	if p.src == nil || p.src.in != pos.Src.Input {
+		p.src = newSource(pos.Src.Input)
+	}
+	return p.src
 }
 
 // use is a variable used in an operation, directly or through fragments.

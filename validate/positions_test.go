@@ -31,7 +31,7 @@ func TestCollect(t *testing.T) {
 			[]string{"@ 1:8 at 1:5", "@ 2:3 at 1:12"}},
 		{"string literals: plain, block, in a list, a default, a directive of a variable definition",
 			`query ($v: String = "x" @d(s: "y")) { a(s: """z""", l: ["w"]) }`,
-			[]string{"@ 1:26 at 1:25", "args 1:26 s", "args 1:39 s,l", "str 1:22 back 1", "str 1:32 back 1", "str 1:47 back 3", "str 1:58 back 1"}},
+			[]string{"@ 1:26 at 1:25", "args 1:26 s", "args 1:39 s,l", "str 1:22 at 1:21", "str 1:32 at 1:31", "str 1:47 at 1:44", "str 1:58 at 1:57"}},
 		{"spreads and inline fragments: back to the ...",
 			"{ ...F ... on Q { a } ...  ,G ...\n on Q { b } }",
 			[]string{"spread 1:12 back 4", "spread 1:29 back 6", "spread 1:6 back 3"}},
@@ -79,8 +79,8 @@ func describe(p *positions) []string {
 	for k, v := range p.firstTwin {
 		out = append(out, fmt.Sprintf("twin %d:%d of %d:%d", k.line, k.column, v.line, v.column))
 	}
-	for k, n := range p.strs {
-		out = append(out, fmt.Sprintf("str %d:%d back %d", k.line, k.column, n))
+	for k, v := range p.strs {
+		out = append(out, fmt.Sprintf("str %d:%d at %d:%d", k.line, k.column, v.line, v.column))
 	}
 	for k, n := range p.spreads {
 		out = append(out, fmt.Sprintf("spread %d:%d back %d", k.line, k.column, n))

@@ -24,8 +24,8 @@ func (p *positions) tokenLocations(errs gqlerror.List) {
 		}
 		for i, l := range e.Locations {
 			key := at{l.Line, l.Column}
-			if n, ok := p.strs[key]; ok {
-				e.Locations[i].Column -= n
+			if quote, ok := p.strs[key]; ok {
+				e.Locations[i] = gqlerror.Location{Line: quote.line, Column: quote.column}
 			} else if n, ok := p.spreads[key]; ok && spreadRules[e.Rule] {
 				e.Locations[i].Column -= n
 			}
