@@ -19,6 +19,7 @@ func Locations(doc *ast.QueryDocument, errs gqlerror.List) gqlerror.List {
 	p.variableDefinitionLocations(errs)
 	p.argumentLocations(errs)
 	p.directiveLocations(errs) // after argumentLocations: see there
+	p.valueMessages(errs)      // before tokenLocations: see there
 	p.tokenLocations(errs)
 	return Unique(doc, errs)
 }
@@ -37,6 +38,7 @@ type positions struct {
 	args      map[at]ast.ArgumentList // a field's or directive's name -> its arguments
 	atSign    map[at]at               // a directive's name -> its "@"
 	firstTwin map[at]at               // a repeated directive's name -> the first one's of its list
+	values    map[at]*ast.Value       // each value, by its position
 	strs      map[at]at               // a string literal's position -> its opening quote's
 	src       *source                 // the document's text (by source)
 	spreads   map[at]int              // a spread's name or an inline fragment's "on" -> columns back to "..."
@@ -63,6 +65,7 @@ func collect(doc *ast.QueryDocument) *positions {
 		args:       map[at]ast.ArgumentList{},
 		atSign:     map[at]at{},
 		firstTwin:  map[at]at{},
+		values:     map[at]*ast.Value{},
 		strs:       map[at]at{},
 		spreads:    map[at]int{},
 		operations: doc.Operations,
@@ -180,6 +183,9 @@ func (p *positions) arguments(pos *ast.Position, list ast.ArgumentList, in *defi
 func (p *positions) value(v *ast.Value, in *definition) {
 	if v == nil {
 		return
+	}
+	if v.Position != nil {
+		p.values[atOf(v.Position)] = v
 	}
 	switch v.Kind {
 	case ast.Variable:
