@@ -376,6 +376,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	vrules.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
+	vrules.ReplaceRule(validate.SingleFieldSubscriptionsRule.Name, validate.SingleFieldSubscriptionsRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	limits.CapRuleErrors(vrules, limits.MaxValidationErrors)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes), writing: newWritingBudget(opts.HTTP.MaxWritingBytes),
