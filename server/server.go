@@ -551,7 +551,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		_, span := s.startSpan(ctx, telemetry.SpanValidate)
 		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.validationRules(query))
 		// Locations as graphql-js gives them, which the reference gateways run.
-		d.errs = validate.Locations(doc, d.errs)
+		d.errs = validate.Locations(rt.sg.API, doc, d.errs)
 		span.End()
 		if len(d.errs) > limits.MaxValidationErrors {
 			d.errs = d.errs[:limits.MaxValidationErrors]

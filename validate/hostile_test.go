@@ -52,6 +52,9 @@ func hostileDocuments() []struct{ name, query string } {
 					return fmt.Sprintf("fragment F%d on Query { a%d: f(i: $v) { n } ...F%d } ", i, i, i+1)
 				}) +
 				"fragment F31 on Query { a31: f(i: $v) { n } }"},
+		{"one response key at many positions, each over many fields",
+			"{ " + rep(60, func(i int) string { return fmt.Sprintf("a%d: f { x: f { %s} } ", i, strings.Repeat("n ", 15)) }) +
+				rep(10, func(i int) string { return fmt.Sprintf("b%d: f { x: n x: f { n } } ", i) }) + "}"},
 		{"variables nested 90 deep", "query($v: String) { f(l: " + strings.Repeat("[", 90) + strings.Repeat("$v ", 3000) + strings.Repeat("]", 90) + ") { n } }"},
 		{"2 MiB of strings where numbers go", "{ f(l: [" + rep(700, func(int) string { return `"` + strings.Repeat("s", 3000) + `" ` }) + "]) { n } }"},
 		{"2 MiB of block strings", "{ f(l: [" + rep(700, func(int) string { return `"""` + strings.Repeat("s", 3000) + `""" ` }) + "]) { n } }"},
@@ -116,7 +119,7 @@ func TestLocationsHostile(t *testing.T) {
 			}
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
-			out := Locations(doc, errs)
+			out := Locations(schema, doc, errs)
 			runtime.ReadMemStats(&m1)
 			allocated := m1.TotalAlloc - m0.TotalAlloc
 			if bound := uint64(16*len(tc.query) + 4<<20); allocated > bound {
@@ -158,7 +161,7 @@ func BenchmarkLocationsHostile(b *testing.B) {
 					c.Locations = append([]gqlerror.Location(nil), e.Locations...)
 					fresh[i] = &c
 				}
-				Locations(doc, fresh)
+				Locations(schema, doc, fresh)
 			}
 		})
 	}

@@ -7,17 +7,19 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Locations moves and adds the locations of validation errors to where
-// graphql-js, which the reference gateways run, puts them, and drops the
-// repetitions it does not report (Unique). The document is walked once,
+// Locations moves and adds the locations of validation errors of doc,
+// validated against schema, to where graphql-js, which the reference
+// gateways run, puts them, prints values in messages as it does, and drops
+// the repetitions it does not report (Unique). The document is walked once,
 // and only when there are errors: a valid document costs nothing.
-func Locations(doc *ast.QueryDocument, errs gqlerror.List) gqlerror.List {
+func Locations(schema *ast.Schema, doc *ast.QueryDocument, errs gqlerror.List) gqlerror.List {
 	if doc == nil || len(errs) == 0 {
 		return errs
 	}
 	p := collect(doc)
 	p.variableDefinitionLocations(errs)
 	p.argumentLocations(errs)
+	p.conflictLocations(schema, errs)
 	p.directiveLocations(errs) // after argumentLocations: see there
 	p.valueMessages(errs)      // before tokenLocations: see there
 	p.tokenLocations(errs)
@@ -36,6 +38,8 @@ func atOf(p *ast.Position) at { return at{p.Line, p.Column} }
 // every fragment once, in document order.
 type positions struct {
 	args      map[at]ast.ArgumentList // a field's or directive's name -> its arguments
+	fields    map[at]*ast.Field       // each field, by its position
+	keys      map[string][]*ast.Field // each field, by its response key
 	atSign    map[at]at               // a directive's name -> its "@"
 	firstTwin map[at]at               // a repeated directive's name -> the first one's of its list
 	values    map[at]*ast.Value       // each value, by its position
@@ -63,6 +67,8 @@ type variable struct {
 func collect(doc *ast.QueryDocument) *positions {
 	p := &positions{
 		args:       map[at]ast.ArgumentList{},
+		fields:     map[at]*ast.Field{},
+		keys:       map[string][]*ast.Field{},
 		atSign:     map[at]at{},
 		firstTwin:  map[at]at{},
 		values:     map[at]*ast.Value{},
@@ -129,6 +135,14 @@ func (p *positions) selections(ss ast.SelectionSet, in *definition) {
 	for _, sel := range ss {
 		switch s := sel.(type) {
 		case *ast.Field:
+			if s.Position != nil {
+				p.fields[atOf(s.Position)] = s
+			}
+			key := s.Alias
+			if key == "" {
+				key = s.Name
+			}
+			p.keys[key] = append(p.keys[key], s)
 			p.arguments(s.Position, s.Arguments, in)
 			p.directives(s.Directives, in)
 			p.selections(s.SelectionSet, in)

@@ -46,7 +46,7 @@ func TestValueMessages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			errs := Locations(doc, validator.Validate(schema, doc))
+			errs := Locations(schema, doc, validator.Validate(schema, doc))
 			var got []string
 			for _, e := range errs {
 				got = append(got, fmt.Sprintf("%s %s", e.Message, errorLocations(gqlerror.List{e})[0]))
