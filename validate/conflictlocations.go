@@ -31,8 +31,8 @@ func (p *positions) conflictLocations(schema *ast.Schema, errs gqlerror.List) {
 	if schema == nil {
 		return
 	}
-	used := map[[2]*ast.Field]bool{} // pairs an error was located at: a repeated error takes the next
-	c := conflicts{schema: schema}   // one budget for every error
+	used := map[[2]*ast.Field]bool{}           // pairs an error was located at: a repeated error takes the next
+	c := conflicts{schema: schema, doc: p.doc} // one budget for every error
 	for _, e := range errs {
 		if e == nil || e.Rule != overlappingRule || len(e.Locations) != 1 {
 			continue
@@ -91,6 +91,7 @@ func (p *positions) byKey(key string, b *ast.Field) []*ast.Field {
 // rebuild the pair of an error it reported.
 type conflicts struct {
 	schema *ast.Schema
+	doc    *ast.QueryDocument
 	// steps counts the comparisons made and the fields collected for
 	// them: past maxConflictSteps no more, and the errors not yet located
 	// keep gqlparser's location (a hostile document of thousands of
@@ -129,8 +130,8 @@ func (c *conflicts) find(exclusive bool, a, b *ast.Field, depth int) (reason str
 	if a.Definition != nil && b.Definition != nil && c.typesConflict(a.Definition.Type, b.Definition.Type) {
 		return leaf(fmt.Sprintf(`they return conflicting types "%s" and "%s"`, a.Definition.Type.String(), b.Definition.Type.String()))
 	}
-	keysA, fieldsA, n := collectByKey(a.SelectionSet)
-	_, fieldsB, m := collectByKey(b.SelectionSet)
+	keysA, fieldsA, n := fieldsByKey(a.SelectionSet, c.doc.Fragments.ForName, nil)
+	_, fieldsB, m := fieldsByKey(b.SelectionSet, c.doc.Fragments.ForName, nil)
 	if c.steps += n + m; c.steps > maxConflictSteps {
 		return "", nil, nil, false
 	}
@@ -172,41 +173,6 @@ func (c *conflicts) typesConflict(t1, t2 *ast.Type) bool {
 		return d1.Name != d2.Name
 	}
 	return false
-}
-
-// collectByKey groups the fields of set by response key, through inline
-// fragments and fragment spreads (each fragment once), keys in the order
-// they are met; n counts the fields.
-func collectByKey(set ast.SelectionSet) (keys []string, fields map[string][]*ast.Field, n int) {
-	fields = map[string][]*ast.Field{}
-	seen := map[string]bool{}
-	var walk func(set ast.SelectionSet)
-	walk = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				k := s.Alias
-				if k == "" {
-					k = s.Name
-				}
-				if _, ok := fields[k]; !ok {
-					keys = append(keys, k)
-				}
-				fields[k] = append(fields[k], s)
-				n++
-			case *ast.InlineFragment:
-				walk(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if seen[s.Name] || s.Definition == nil {
-					continue
-				}
-				seen[s.Name] = true
-				walk(s.Definition.SelectionSet)
-			}
-		}
-	}
-	walk(set)
-	return keys, fields, n
 }
 
 // sameArguments reports whether two argument lists are the same, in any

@@ -6,7 +6,6 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
 )
@@ -49,10 +48,7 @@ func TestConflictLocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := Locations(schema, doc, validator.Validate(schema, doc))
-			var got []string
-			for _, e := range errs {
-				got = append(got, e.Message+" "+errorLocations(gqlerror.List{e})[0])
-			}
+			got := errorMessages(errs)
 			if !slices.Equal(got, tc.want) {
 				t.Fatalf("errors\n  %q\nwant\n  %q", got, tc.want)
 			}

@@ -47,6 +47,7 @@ type positions struct {
 	src       *source                 // the document's text (by source)
 	spreads   map[at]int              // a spread's name or an inline fragment's "on" -> columns back to "..."
 
+	doc        *ast.QueryDocument
 	operations []*ast.OperationDefinition // the document's, in its order
 	variables  map[at]variable            // each variable used in a selection set or a directive
 	opSpreads  [][]string                 // per operation, the fragments it spreads itself
@@ -74,6 +75,7 @@ func collect(doc *ast.QueryDocument) *positions {
 		values:     map[at]*ast.Value{},
 		strs:       map[at]at{},
 		spreads:    map[at]int{},
+		doc:        doc,
 		operations: doc.Operations,
 		variables:  map[at]variable{},
 		opSpreads:  make([][]string, len(doc.Operations)),

@@ -109,3 +109,13 @@ func errorLocations(errs gqlerror.List) []string {
 	}
 	return got
 }
+
+// errorMessages lists each error's message and locations, "message
+// line:column line:column".
+func errorMessages(errs gqlerror.List) []string {
+	var out []string
+	for i, locs := range errorLocations(errs) {
+		out = append(out, errs[i].Message+" "+locs)
+	}
+	return out
+}

@@ -63,9 +63,6 @@ var SingleFieldSubscriptionsRule = core.Rule{
 // response key, as CollectFields does without variables (see
 // SingleFieldSubscriptionsRule): the keys in the order they are met.
 func rootFields(schema *ast.Schema, doc *ast.QueryDocument, root *ast.Definition, set ast.SelectionSet) ([]string, map[string][]*ast.Field) {
-	var keys []string
-	fields := map[string][]*ast.Field{}
-	visited := map[string]bool{}
 	applies := func(condition string) bool {
 		if condition == "" || condition == root.Name {
 			return true
@@ -73,38 +70,9 @@ func rootFields(schema *ast.Schema, doc *ast.QueryDocument, root *ast.Definition
 		def := schema.Types[condition]
 		return def != nil && def.IsAbstractType() && slices.ContainsFunc(schema.GetPossibleTypes(def), func(d *ast.Definition) bool { return d.Name == root.Name })
 	}
-	var collect func(set ast.SelectionSet)
-	collect = func(set ast.SelectionSet) {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if !included(s.Directives) {
-					continue
-				}
-				key := s.Alias
-				if key == "" {
-					key = s.Name
-				}
-				if _, seen := fields[key]; !seen {
-					keys = append(keys, key)
-				}
-				fields[key] = append(fields[key], s)
-			case *ast.InlineFragment:
-				if included(s.Directives) && applies(s.TypeCondition) {
-					collect(s.SelectionSet)
-				}
-			case *ast.FragmentSpread:
-				if visited[s.Name] || !included(s.Directives) {
-					continue
-				}
-				visited[s.Name] = true
-				if f := doc.Fragments.ForName(s.Name); f != nil && applies(f.TypeCondition) {
-					collect(f.SelectionSet)
-				}
-			}
-		}
-	}
-	collect(set)
+	keys, fields, _ := fieldsByKey(set, doc.Fragments.ForName, func(condition string, directives ast.DirectiveList) bool {
+		return included(directives) && applies(condition)
+	})
 	return keys, fields
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
 	"github.com/vektah/gqlparser/v2/validator/rules"
@@ -51,10 +50,7 @@ func TestSingleFieldSubscriptionsRule(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := validator.ValidateWithRules(schema, doc, r)
-			var got []string
-			for _, e := range errs {
-				got = append(got, e.Message+" "+errorLocations(gqlerror.List{e})[0])
-			}
+			got := errorMessages(errs)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("errors %q, want %q", got, tc.want)
 			}

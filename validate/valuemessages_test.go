@@ -1,13 +1,11 @@
 package validate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
 )
@@ -47,10 +45,7 @@ func TestValueMessages(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := Locations(schema, doc, validator.Validate(schema, doc))
-			var got []string
-			for _, e := range errs {
-				got = append(got, fmt.Sprintf("%s %s", e.Message, errorLocations(gqlerror.List{e})[0]))
-			}
+			got := errorMessages(errs)
 			if len(got) != 1 || got[0] != tc.want {
 				t.Fatalf("errors %q, want %q", got, tc.want)
 			}
