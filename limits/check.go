@@ -113,6 +113,12 @@ func (s Static) walk(doc *ast.QueryDocument, perOperation bool) (ops map[*ast.Op
 	if err := w.fragments(doc.Fragments); err != nil {
 		return nil, nil, err
 	}
+	// The argument values validation walks: every fragment once on its
+	// own, every operation with its fragments expanded.
+	var values int64
+	for _, f := range w.memo {
+		values = satAdd(values, f.counts.values)
+	}
 	for _, f := range doc.Fragments {
 		// Every fragment is validated, used or not: its expansion is held
 		// to the operation's field limit.
@@ -152,8 +158,65 @@ func (s Static) walk(doc *ast.QueryDocument, perOperation bool) (ops map[*ast.Op
 		if err := s.compare(c); err != nil {
 			return nil, nil, err
 		}
+		values = satAdd(values, c.values)
+		if limit := s.maxValues(); limit > 0 && values > limit {
+			return nil, nil, badRequest(CodeMaxTokensExceeded, "the document's operations hold more than %d argument values after fragment expansion (%d times the token limit)", limit, valuesPerToken)
+		}
 	}
 	return ops, pending, nil
+}
+
+// valuesPerToken is how many argument values, fragments expanded in every
+// operation, a document may hold per token it may have (MaxTokens).
+//
+// Validation walks every operation with its fragments expanded, and the
+// other limits count fields, not the values in their arguments: 1,400
+// operations spreading a fragment whose one field takes a list of 3,000
+// variables (30 KB, 11,000 tokens) made validation walk 4.2 million
+// values, 2.2 s of CPU. Four values a token is far above what documents
+// write (a value is at least one token, and fragments are spread a few
+// times), and bounds that walk to about 60,000 values at the default
+// MaxTokens (tens of milliseconds).
+const valuesPerToken = 4
+
+// maxValues is the bound on a document's argument values after fragment
+// expansion, 0 when MaxTokens is off.
+func (s Static) maxValues() int64 {
+	if s.MaxTokens <= 0 {
+		return 0
+	}
+	return int64(s.MaxTokens) * valuesPerToken
+}
+
+// argumentValues counts the values of args, nested ones included.
+func argumentValues(args ast.ArgumentList) int64 {
+	var n int64
+	for _, a := range args {
+		n = satAdd(n, valueNodes(a.Value))
+	}
+	return n
+}
+
+// directiveValues counts the argument values of ds.
+func directiveValues(ds ast.DirectiveList) int64 {
+	var n int64
+	for _, d := range ds {
+		n = satAdd(n, argumentValues(d.Arguments))
+	}
+	return n
+}
+
+// valueNodes counts v and the values inside it (the parser bounds their
+// nesting).
+func valueNodes(v *ast.Value) int64 {
+	if v == nil {
+		return 0
+	}
+	n := int64(1)
+	for _, c := range v.Children {
+		n = satAdd(n, valueNodes(c.Value))
+	}
+	return n
 }
 
 // counts is what a selection set amounts to once fragments are expanded.
@@ -172,6 +235,10 @@ type counts struct {
 	// position after merging.
 	typenames       int64
 	typenamesMerged bool
+	// values counts the argument values (every literal, variable, list
+	// and object, nested ones included) of fields and directives at any
+	// depth: what validation walks, once per spread of a fragment.
+	values int64
 }
 
 // add adds the counts of a fragment or inline fragment spread into c at
@@ -181,6 +248,7 @@ func (c *counts) add(o counts) {
 	c.aliases = satAdd(c.aliases, o.aliases)
 	c.typenames = satAdd(c.typenames, o.typenames)
 	c.root = satAdd(c.root, o.root)
+	c.values = satAdd(c.values, o.values)
 	c.depth = max(c.depth, o.depth)
 	c.spreads = max(c.spreads, o.spreads)
 }
@@ -342,6 +410,7 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 			}
 			c.fields = satAdd(c.fields, 1)
 			c.root = satAdd(c.root, 1)
+			c.values = satAdd(c.values, argumentValues(sel.Arguments)+directiveValues(sel.Directives))
 			if aliased(sel) {
 				c.aliases = satAdd(c.aliases, 1)
 			}
@@ -356,6 +425,7 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 				c.fields = satAdd(c.fields, sub.fields)
 				c.aliases = satAdd(c.aliases, sub.aliases)
 				c.typenames = satAdd(c.typenames, sub.typenames)
+				c.values = satAdd(c.values, sub.values)
 				c.depth = max(c.depth, satAdd(sub.depth, 1))
 				c.spreads = max(c.spreads, sub.spreads)
 			}
@@ -368,10 +438,12 @@ func (w *walker) selectionSet(ss ast.SelectionSet) (counts, error) {
 				return c, err
 			}
 			c.add(sub)
+			c.values = satAdd(c.values, directiveValues(sel.Directives))
 		case *ast.FragmentSpread:
 			if err := w.directives(sel.Directives, "fragment spread "+Clip(sel.Name, maxEcho)); err != nil {
 				return c, err
 			}
+			c.values = satAdd(c.values, directiveValues(sel.Directives))
 			if f, ok := w.memo[sel.Name]; ok && f.state == done {
 				c.add(f.counts)
 				c.spreads = max(c.spreads, f.counts.spreads+1)

@@ -59,7 +59,7 @@ var FragmentCyclesRule = core.Rule{Name: "NoFragmentCycles", RuleFunc: func(obse
 						via = " via " + strings.Join(quoted, ", ")
 					}
 					// Located at every spread of the cycle, as graphql-js
-					// does (validate.TokenLocations moves each to its "...").
+					// does (validate.Locations moves each to its "...").
 					opts := []core.ErrorOption{core.Message("%s", fmt.Sprintf(`Cannot spread fragment "%s" within itself%s.`, spread.Name, via))}
 					for _, s := range path[at:] {
 						opts = append(opts, core.At(s.Position))

@@ -15,7 +15,9 @@ import (
 // defaults.
 type Static struct {
 	// MaxTokens caps the lexical tokens of a document, comments included
-	// (gqlparser's token limit, enforced while parsing).
+	// (gqlparser's token limit, enforced while parsing), and the argument
+	// values of its operations with fragments expanded to valuesPerToken
+	// times as many (what validation walks).
 	MaxTokens int
 	// MaxDepth caps the nesting of selection sets in an operation after
 	// fragment expansion: "{ me { id } }" has depth 2.

@@ -382,6 +382,7 @@ func New(sg *schema.Supergraph, transport executor.Transport, opts Options) (*Se
 	vrules.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	vrules.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	vrules.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
+	vrules.ReplaceRule(validate.SingleFieldSubscriptionsRule.Name, validate.SingleFieldSubscriptionsRule.RuleFunc)
 	wideIntegers(vrules, rules.ValuesOfCorrectTypeRule)
 	limits.CapRuleErrors(vrules, limits.MaxValidationErrors)
 	s := &Server{opts: opts, transport: transport, rules: vrules, quietRules: quietRules(), reading: request.NewBudget(opts.HTTP.MaxReadingBytes), writing: newWritingBudget(opts.HTTP.MaxWritingBytes),
@@ -556,11 +557,7 @@ func (s *Server) document(ctx context.Context, rt *runtime, query string, hash [
 		_, span := s.startSpan(ctx, telemetry.SpanValidate)
 		d.errs = validator.ValidateWithRules(rt.sg.API, doc, s.validationRules(query))
 		// Locations as graphql-js gives them, which the reference gateways run.
-		validate.VariableDefinitionLocations(doc, d.errs)
-		validate.ArgumentLocations(doc, d.errs)
-		validate.DirectiveLocations(doc, d.errs)
-		validate.TokenLocations(doc, d.errs)
-		d.errs = validate.Unique(doc, d.errs)
+		d.errs = validate.Locations(rt.sg.API, doc, d.errs)
 		span.End()
 		if len(d.errs) > limits.MaxValidationErrors {
 			d.errs = d.errs[:limits.MaxValidationErrors]

@@ -39,6 +39,7 @@ func quietRules() *rules.Rules {
 	r.AddRule(limits.IntRangeRule.Name, limits.IntRangeRule.RuleFunc)
 	r.ReplaceRule(limits.FragmentCyclesRule.Name, limits.FragmentCyclesRule.RuleFunc)
 	r.AddRule(validate.DeferStreamLabelRule.Name, validate.DeferStreamLabelRule.RuleFunc)
+	r.ReplaceRule(validate.SingleFieldSubscriptionsRule.Name, validate.SingleFieldSubscriptionsRule.RuleFunc)
 	for _, swap := range []struct{ loud, quiet core.Rule }{
 		{rules.FieldsOnCorrectTypeRule, rules.FieldsOnCorrectTypeRuleWithoutSuggestions},
 		{rules.KnownArgumentNamesRule, rules.KnownArgumentNamesRuleWithoutSuggestions},

@@ -15,45 +15,12 @@ const knownArgumentsRule = "KnownArgumentNames"
 // unknownArgument reads the argument's name from that rule's message.
 var unknownArgument = regexp.MustCompile(`^Unknown argument "([_A-Za-z][_0-9A-Za-z]*)" on (?:field|directive) `)
 
-// ArgumentLocations locates each error of KnownArgumentNames at the
+// argumentLocations locates each error of KnownArgumentNames at the
 // unknown argument, as graphql-js, which the reference gateways run,
 // does; gqlparser locates it at the field or directive. Run it before
-// DirectiveLocations, which moves what is left at a directive's name to
+// directiveLocations, which moves what is left at a directive's name to
 // its "@".
-func ArgumentLocations(doc *ast.QueryDocument, errs gqlerror.List) {
-	if doc == nil || !hasRule(errs, knownArgumentsRule) {
-		return
-	}
-	type at struct{ line, column int }
-	args := map[at]ast.ArgumentList{} // a field's or directive's position -> its arguments
-	add := func(p *ast.Position, list ast.ArgumentList) {
-		if p != nil && len(list) > 0 {
-			args[at{p.Line, p.Column}] = list
-		}
-	}
-	for _, list := range directiveLists(doc) {
-		for _, d := range list {
-			add(d.Position, d.Arguments)
-		}
-	}
-	var set func(ss ast.SelectionSet)
-	set = func(ss ast.SelectionSet) {
-		for _, sel := range ss {
-			switch s := sel.(type) {
-			case *ast.Field:
-				add(s.Position, s.Arguments)
-				set(s.SelectionSet)
-			case *ast.InlineFragment:
-				set(s.SelectionSet)
-			}
-		}
-	}
-	for _, op := range doc.Operations {
-		set(op.SelectionSet)
-	}
-	for _, f := range doc.Fragments {
-		set(f.SelectionSet)
-	}
+func (p *positions) argumentLocations(errs gqlerror.List) {
 	for _, e := range errs {
 		if e == nil || e.Rule != knownArgumentsRule || len(e.Locations) != 1 {
 			continue
@@ -62,7 +29,7 @@ func ArgumentLocations(doc *ast.QueryDocument, errs gqlerror.List) {
 		if m == nil {
 			continue
 		}
-		if a := args[at{e.Locations[0].Line, e.Locations[0].Column}].ForName(m[1]); a != nil && a.Position != nil {
+		if a := p.args[at{e.Locations[0].Line, e.Locations[0].Column}].ForName(m[1]); a != nil && a.Position != nil {
 			e.Locations[0] = gqlerror.Location{Line: a.Position.Line, Column: a.Position.Column}
 		}
 	}
@@ -88,7 +55,6 @@ func Unique(doc *ast.QueryDocument, errs gqlerror.List) gqlerror.List {
 	if len(errs) < 2 {
 		return errs
 	}
-	type at struct{ line, column int }
 	usedTwin := map[at]bool{} // a definition whose name another, used, definition has
 	if doc != nil && hasRule(errs, "NoUnusedVariables") {
 		for _, op := range doc.Operations {

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -30,17 +29,11 @@ func TestArgumentLocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := validator.Validate(schema, doc)
-			ArgumentLocations(doc, errs)
-			DirectiveLocations(doc, errs)
+			p := collect(doc)
+			p.argumentLocations(errs)
+			p.directiveLocations(errs)
 			errs = Unique(doc, errs)
-			var got []string
-			for _, e := range errs {
-				var locs []string
-				for _, l := range e.Locations {
-					locs = append(locs, fmt.Sprintf("%d:%d", l.Line, l.Column))
-				}
-				got = append(got, strings.Join(locs, " "))
-			}
+			got := errorLocations(errs)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("locations %q, want %q (errors %v)", got, tc.want, errs)
 			}

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -30,6 +29,8 @@ func TestDirectiveLocations(t *testing.T) {
 		{"a line break after the @", "{ product(upc: \"1\") @\nfoo { name } }", []string{"1:21"}},
 		{"a line break after the @, a wide character before it", "{ product(upc: \"1\") { name }\n  a: product(upc: \"é\") @\r\n\n foo { name } }", []string{"2:24"}},
 		{"an argument's error stays at the argument", `{ product(upc: "1") @include(if: 3) { name } }`, []string{"1:34"}},
+		{"repeated after a wide character on the line", `{ product(upc: "ü") @include(if: true) @include(if: true) { name } }`, []string{"1:21 1:40"}},
+		{"after wide characters on earlier lines", "# ééé\n{ product(upc: \"日本\") @foo { name } }", []string{"2:22"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := parser.ParseQuery(&ast.Source{Name: "q.graphql", Input: tc.query})
@@ -37,15 +38,8 @@ func TestDirectiveLocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := validator.Validate(schema, doc)
-			DirectiveLocations(doc, errs)
-			var got []string
-			for _, e := range errs {
-				var locs []string
-				for _, l := range e.Locations {
-					locs = append(locs, fmt.Sprintf("%d:%d", l.Line, l.Column))
-				}
-				got = append(got, strings.Join(locs, " "))
-			}
+			collect(doc).directiveLocations(errs)
+			got := errorLocations(errs)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("locations %q, want %q (errors %v)", got, tc.want, errs)
 			}

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -39,6 +38,11 @@ func TestTokenLocations(t *testing.T) {
 		{"fragment spread within itself", "{ ...F } fragment F on Query { ... on Query { ...F } }", []string{"1:47"}},
 		{"an unknown fragment stays at its name", `{ items { ...G } }`, []string{"1:14"}},
 		{"a number stays", `{ product(upc: "1", n: 1.5) { name } }`, []string{"1:24"}},
+		{"a string after a wide character", `{ product(upc: "é", n: "x") { name } }`, []string{"1:24"}},
+		{"a block string of two lines", "{ product(upc: \"1\", n: \"\"\"a\nb\"\"\") { name } }", []string{"1:24"}},
+		{"a block string of four lines", "{ product(upc: \"1\", n: \"\"\"\n  a\n  b\n\"\"\") { name } }", []string{"1:24"}},
+		{"an inline fragment after a comment of wide characters", "# ééé\n{ items { ... on Tool { name } } }", []string{"2:11"}},
+		{"a spread after wide characters", "{ product(upc: \"日本\") { name } items { ...  T } }\nfragment T on Tool { name }", []string{"1:39"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := parser.ParseQuery(&ast.Source{Name: "q.graphql", Input: tc.query})
@@ -46,15 +50,8 @@ func TestTokenLocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			errs := validator.ValidateWithRules(schema, doc, withGatewayCycles())
-			TokenLocations(doc, errs)
-			var got []string
-			for _, e := range errs {
-				var locs []string
-				for _, l := range e.Locations {
-					locs = append(locs, fmt.Sprintf("%d:%d", l.Line, l.Column))
-				}
-				got = append(got, strings.Join(locs, " "))
-			}
+			collect(doc).tokenLocations(errs)
+			got := errorLocations(errs)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("locations %q, want %q (errors %v)", got, tc.want, errs)
 			}

@@ -24,38 +24,34 @@ var undefinedMessage = regexp.MustCompile(`^Variable "\$([_A-Za-z][_0-9A-Za-z]*)
 // that rule's message.
 var allowedPositionMessage = regexp.MustCompile(`^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" of type "([^"]*)" used in position`)
 
-// VariableDefinitionLocations adds the locations graphql-js names and
-// gqlparser does not to errors about variables. It puts the location of the variable's
-// definition first in each error of gqlparser's VariablesInAllowedPosition
-// rule that names only the variable's use: graphql-js, which the reference
-// gateways run, names both (definition, then use), and a client's editor
-// marks both. The definition is that of the operation whose walk reached
-// the use: the operations are tried in document order, a fragment's use
-// once per operation that spreads it, as the rule reports it. And it
-// appends the operation's location to each error of NoUndefinedVariables,
-// after the use's, and locates a variable defined twice at both names, as
-// graphql-js does.
-func VariableDefinitionLocations(doc *ast.QueryDocument, errs gqlerror.List) {
-	if doc == nil || !slices.ContainsFunc(errs, func(e *gqlerror.Error) bool {
+// variableDefinitionLocations adds the locations graphql-js names and
+// gqlparser does not to errors about variables. It puts the location of
+// the variable's definition first in each error of gqlparser's
+// VariablesInAllowedPosition rule that names only the variable's use:
+// graphql-js, which the reference gateways run, names both (definition,
+// then use), and a client's editor marks both. The definition is that of
+// the operation whose walk reached the use: the operations are tried in
+// document order, a fragment's use once per operation that spreads it, as
+// the rule reports it. And it appends the operation's location to each
+// error of NoUndefinedVariables, after the use's, and locates a variable
+// defined twice at both names, as graphql-js does.
+func (p *positions) variableDefinitionLocations(errs gqlerror.List) {
+	if !slices.ContainsFunc(errs, func(e *gqlerror.Error) bool {
 		return e != nil && (e.Rule == allowedPositionRule || e.Rule == undefinedRule || e.Rule == uniqueVariablesRule)
 	}) {
-		return // a valid document costs no walk
+		return
 	}
-	var uses []use // every operation's, in document order
-	for _, op := range doc.Operations {
-		uses = append(uses, operationUses(doc, op)...)
-	}
-	taken := make([]bool, len(uses))
+	taken := map[use]bool{}
 	for _, e := range errs {
 		if e == nil || len(e.Locations) != 1 {
 			continue
 		}
 		if e.Rule == undefinedRule {
-			undefinedLocation(e, uses, taken)
+			undefinedLocation(e, p.usesAt(at{e.Locations[0].Line, e.Locations[0].Column}), taken)
 			continue
 		}
 		if e.Rule == uniqueVariablesRule {
-			duplicateLocations(doc, e)
+			p.duplicateLocations(e)
 			continue
 		}
 		if e.Rule != allowedPositionRule {
@@ -65,17 +61,15 @@ func VariableDefinitionLocations(doc *ast.QueryDocument, errs gqlerror.List) {
 		if m == nil {
 			continue
 		}
-		at := e.Locations[0]
-		for i, u := range uses {
-			if taken[i] || u.value.Raw != m[1] || u.value.Position == nil ||
-				u.value.Position.Line != at.Line || u.value.Position.Column != at.Column {
+		for _, u := range p.usesAt(at{e.Locations[0].Line, e.Locations[0].Column}) {
+			if taken[u] || u.value.Raw != m[1] {
 				continue
 			}
 			def := u.op.VariableDefinitions.ForName(m[1])
 			if def == nil || def.Position == nil || def.Type.String() != m[2] {
 				continue
 			}
-			taken[i] = true
+			taken[u] = true
 			e.Locations = append([]gqlerror.Location{{Line: def.Position.Line, Column: def.Position.Column}}, e.Locations...)
 			break
 		}
@@ -89,9 +83,9 @@ const uniqueVariablesRule = "UniqueVariableNames"
 // duplicateLocations locates e, an error of UniqueVariableNames at the
 // repeated definition's "$", at the names of every definition of that
 // variable in its operation, as graphql-js does.
-func duplicateLocations(doc *ast.QueryDocument, e *gqlerror.Error) {
+func (p *positions) duplicateLocations(e *gqlerror.Error) {
 	at := e.Locations[0]
-	for _, op := range doc.Operations {
+	for _, op := range p.operations {
 		var repeated *ast.VariableDefinition
 		for _, d := range op.VariableDefinitions {
 			if d.Position != nil && d.Position.Line == at.Line && d.Position.Column == at.Column {
@@ -122,80 +116,18 @@ func duplicateLocations(doc *ast.QueryDocument, e *gqlerror.Error) {
 
 // undefinedLocation appends to e, an error of NoUndefinedVariables, the
 // location of the operation that uses the variable without defining it.
-func undefinedLocation(e *gqlerror.Error, uses []use, taken []bool) {
+func undefinedLocation(e *gqlerror.Error, uses []use, taken map[use]bool) {
 	m := undefinedMessage.FindStringSubmatch(e.Message)
 	if m == nil {
 		return
 	}
-	at := e.Locations[0]
-	for i, u := range uses {
-		if taken[i] || u.value.Raw != m[1] || u.op.Name != m[2] || u.op.Position == nil || u.value.Position == nil ||
-			u.value.Position.Line != at.Line || u.value.Position.Column != at.Column ||
+	for _, u := range uses {
+		if taken[u] || u.value.Raw != m[1] || u.op.Name != m[2] || u.op.Position == nil ||
 			u.op.VariableDefinitions.ForName(m[1]) != nil {
 			continue
 		}
-		taken[i] = true
+		taken[u] = true
 		e.Locations = append(e.Locations, gqlerror.Location{Line: u.op.Position.Line, Column: u.op.Position.Column})
 		return
 	}
-}
-
-// use is a variable used in an operation, directly or through fragments.
-type use struct {
-	op    *ast.OperationDefinition
-	value *ast.Value
-}
-
-// operationUses lists the variables op uses, each fragment walked once.
-func operationUses(doc *ast.QueryDocument, op *ast.OperationDefinition) []use {
-	var out []use
-	seen := map[string]bool{}
-	var value func(v *ast.Value)
-	value = func(v *ast.Value) {
-		if v == nil {
-			return
-		}
-		if v.Kind == ast.Variable {
-			out = append(out, use{op: op, value: v})
-		}
-		for _, c := range v.Children {
-			value(c.Value)
-		}
-	}
-	directives := func(ds ast.DirectiveList) {
-		for _, d := range ds {
-			for _, a := range d.Arguments {
-				value(a.Value)
-			}
-		}
-	}
-	var set func(ss ast.SelectionSet)
-	set = func(ss ast.SelectionSet) {
-		for _, sel := range ss {
-			switch s := sel.(type) {
-			case *ast.Field:
-				for _, a := range s.Arguments {
-					value(a.Value)
-				}
-				directives(s.Directives)
-				set(s.SelectionSet)
-			case *ast.InlineFragment:
-				directives(s.Directives)
-				set(s.SelectionSet)
-			case *ast.FragmentSpread:
-				directives(s.Directives)
-				if seen[s.Name] {
-					continue
-				}
-				seen[s.Name] = true
-				if f := doc.Fragments.ForName(s.Name); f != nil {
-					directives(f.Directives)
-					set(f.SelectionSet)
-				}
-			}
-		}
-	}
-	directives(op.Directives)
-	set(op.SelectionSet)
-	return out
 }

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -50,16 +49,9 @@ func TestVariableDefinitionLocations(t *testing.T) {
 				t.Fatal(perr)
 			}
 			errs := validator.Validate(schema, doc)
-			VariableDefinitionLocations(doc, errs)
+			collect(doc).variableDefinitionLocations(errs)
 			errs = Unique(doc, errs)
-			var got []string
-			for _, e := range errs {
-				var locs []string
-				for _, l := range e.Locations {
-					locs = append(locs, fmt.Sprintf("%d:%d", l.Line, l.Column))
-				}
-				got = append(got, strings.Join(locs, " "))
-			}
+			got := errorLocations(errs)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Fatalf("locations %q, want %q (errors %v)", got, tc.want, errs)
 			}
