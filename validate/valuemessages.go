@@ -2,6 +2,7 @@ package validate
 
 import (
 	"strings"
+	"unicode/utf16"
 
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -103,7 +104,7 @@ func blockString(s string) string {
 	trailingQuote := strings.HasSuffix(s, `"`) && !trailingTriple
 	trailingSlash := strings.HasSuffix(s, `\`)
 	trailingNewline := trailingQuote || trailingSlash
-	multiple := !single || len([]rune(s)) > 70 || trailingNewline || leadingNewline || trailingTriple
+	multiple := !single || utf16Len(s) > 70 || trailingNewline || leadingNewline || trailingTriple
 	skipLeading := single && s != "" && blank(s[0])
 	var b strings.Builder
 	b.WriteString(`"""`)
@@ -116,4 +117,14 @@ func blockString(s string) string {
 	}
 	b.WriteString(`"""`)
 	return b.String()
+}
+
+// utf16Len is the length of s in UTF-16 code units, as JavaScript's
+// String.prototype.length counts it.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

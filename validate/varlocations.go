@@ -100,14 +100,19 @@ func (p *positions) duplicateLocations(e *gqlerror.Error) {
 			if d.Variable != repeated.Variable {
 				continue
 			}
-			p := d.Position
-			// The name follows the "$" directly in all but odd spellings
-			// ("$ v"), which keep gqlparser's location.
-			if p == nil || p.Src == nil || p.Start+1+len(d.Variable) > len(p.Src.Input) ||
-				p.Src.Input[p.Start] != '$' || p.Src.Input[p.Start+1:p.Start+1+len(d.Variable)] != d.Variable {
+			pos := d.Position
+			src := p.source(pos)
+			if src == nil {
 				return
 			}
-			locs = append(locs, gqlerror.Location{Line: p.Line, Column: p.Column + 1})
+			b, ok := src.byteOffset(pos.Start)
+			// The name follows the "$" directly in all but odd spellings
+			// ("$ v"), which keep gqlparser's location.
+			if !ok || b+1+len(d.Variable) > len(src.in) ||
+				src.in[b] != '$' || src.in[b+1:b+1+len(d.Variable)] != d.Variable {
+				return
+			}
+			locs = append(locs, gqlerror.Location{Line: pos.Line, Column: pos.Column + 1})
 		}
 		e.Locations = locs
 		return
