@@ -101,23 +101,7 @@ func TestInvalidValuesAgainstReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, g.name+".graphql"), []byte(g.refSDL), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts := difftest.ReferenceOptions{StartTimeout: 120 * time.Second, Deadline: 20 * time.Second}
-	var urls []string
-	for _, ref := range []struct{ name, script string }{{"apollo", "js/refgw.mjs"}, {"hive", "hive/refgw.mjs"}} {
-		r, err := difftest.StartReference(ref.name, ref.script, dir, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(r.Stop)
-		if why, refused := r.Refused[g.name]; refused {
-			t.Fatalf("%s refused the graph: %s", ref.name, why)
-		}
-		urls = append(urls, r.URL(g.name))
-	}
+	urls := startBothReferences(t, g)
 	queries := []string{
 		`{ color(shape: "HIDDEN") }`,
 		`{ color(shape: "PURPLE") }`,

@@ -100,23 +100,7 @@ func TestLeafCoercion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, g.name+".graphql"), []byte(g.refSDL), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	opts := difftest.ReferenceOptions{StartTimeout: 120 * time.Second, Deadline: 20 * time.Second}
-	var urls []string
-	for _, ref := range []struct{ name, script string }{{"apollo", "js/refgw.mjs"}, {"hive", "hive/refgw.mjs"}} {
-		r, err := difftest.StartReference(ref.name, ref.script, dir, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(r.Stop)
-		if why, refused := r.Refused[g.name]; refused {
-			t.Fatalf("%s refused the graph: %s", ref.name, why)
-		}
-		urls = append(urls, r.URL(g.name))
-	}
+	urls := startBothReferences(t, g)
 
 	var queries []string
 	names := make([]string, 0, len(leafShapes))
@@ -184,4 +168,29 @@ func TestLeafCoercion(t *testing.T) {
 		}
 	}
 	t.Logf("%d queries: fedgate's data is both references' in %d, Hive Gateway's alone in %d, neither's in %d", len(queries), counts["both"], counts["hive"], counts["neither"])
+}
+
+// startBothReferences starts Apollo Gateway and Hive Gateway on g's
+// supergraph alone, stopped when t ends, and returns their URLs for it
+// (Apollo's first).
+func startBothReferences(t *testing.T, g *started) []string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, g.name+".graphql"), []byte(g.refSDL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := difftest.ReferenceOptions{StartTimeout: 120 * time.Second, Deadline: 20 * time.Second}
+	var urls []string
+	for _, ref := range []struct{ name, script string }{{"apollo", "js/refgw.mjs"}, {"hive", "hive/refgw.mjs"}} {
+		r, err := difftest.StartReference(ref.name, ref.script, dir, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Stop)
+		if why, refused := r.Refused[g.name]; refused {
+			t.Fatalf("%s refused the graph: %s", ref.name, why)
+		}
+		urls = append(urls, r.URL(g.name))
+	}
+	return urls
 }
