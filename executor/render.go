@@ -186,12 +186,7 @@ func (r *renderer) invalidValue(msg string) {
 	if r.invalidCount > maxInvalidValues {
 		return
 	}
-	entry := &Error{Message: msg, Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}}
-	if r.e.invalidAsErrors {
-		r.nullErrors = append(r.nullErrors, entry)
-	} else {
-		r.completion = append(r.completion, entry)
-	}
+	r.listInvalid(&Error{Message: msg, Path: r.responsePath(), Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
 }
 
 // closeInvalid adds, when more invalid values were found than listed, an
@@ -200,8 +195,14 @@ func (r *renderer) closeInvalid() {
 	if r.invalidCount <= maxInvalidValues {
 		return
 	}
-	entry := &Error{Message: strconv.Itoa(r.invalidCount-maxInvalidValues) + " more values the API schema cannot represent are not listed",
-		Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}}
+	r.listInvalid(&Error{Message: strconv.Itoa(r.invalidCount-maxInvalidValues) + " more values the API schema cannot represent are not listed",
+		Extensions: map[string]any{"code": "INVALID_SUBGRAPH_RESPONSE"}})
+}
+
+// listInvalid adds entry to where invalid values go: the response's
+// errors with Input.InvalidValuesAsErrors, extensions.valueCompletion
+// otherwise.
+func (r *renderer) listInvalid(entry *Error) {
 	if r.e.invalidAsErrors {
 		r.nullErrors = append(r.nullErrors, entry)
 	} else {

@@ -168,6 +168,9 @@ type memoCycles struct {
 // checkCycles is checkCycles(op, max), remembered in m (nil: not
 // remembered) when op passes: a cached operation is walked once.
 func (m *EstimateMemo) checkCycles(op *planner.Operation, max int) *Error {
+	if max <= 0 {
+		return nil // off (the default): nothing to walk or remember
+	}
 	if m != nil {
 		if r := m.cycled.Load(); r != nil && r.op == op && r.max == max {
 			return nil

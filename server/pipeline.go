@@ -224,15 +224,14 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	// An answer waiting for its client to read it takes from the writing
 	// budget until it is written (unread.go).
-	answer, shared := body, meta.shared
-	holder, ok := s.holdAnswer(w, r, client, answer, shared, meta.mutation)
+	holder, ok := s.holdAnswer(w, r, client, body, meta.shared, meta.mutation)
 	if !ok {
 		if !meta.shared {
 			putBuffer(body)
 		}
 		return
 	}
-	defer s.releaseAnswer(holder, answer, shared)
+	defer s.releaseAnswer(holder, body, meta.shared)
 	// Canonical names set directly, the usual values shared: each Set
 	// made a one-element slice per answer. net/http copies the values
 	// when it writes the head, and a value slice's length is its capacity,
